@@ -1,0 +1,42 @@
+# coalsurv: two commands do all the setup on a fresh machine.
+#   make demo   -> creates .venv (Python from .python-version), installs, fits the bundled data,
+#                  writes reports/demo.pdf
+#   make test   -> creates .venv if needed, installs, runs the fast test suite
+# Also: make slow (statistical validation), make bench (ratio benchmarks), make gallery.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test slow bench gallery clean
+
+# Python from .python-version via pyenv when present, else python3.12 on PATH.
+PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON_BOOT)" || (echo "error: Python 3.12 not found (install it with pyenv: pyenv install 3.12)" && exit 2)
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	MPLBACKEND=Agg $(VENV)/bin/coalsurv demo
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m pytest -q
+
+slow: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+gallery: $(STAMP)
+	MPLBACKEND=Agg $(VENV)/bin/coalsurv gallery
+
+clean:
+	rm -rf $(VENV) build *.egg-info
