@@ -1,0 +1,52 @@
+"""Atomic file writes: write to a temporary file beside the target, then rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_with"]
+
+
+def atomic_write_with(path: str | Path, writer: Callable[[Path], None], *, suffix: str = "") -> Path:
+    """Call ``writer(tmp_path)`` and move the result to ``path`` in one rename.
+
+    Parameters
+    ----------
+    path : str or Path
+        Final destination; its folder is created if needed.
+    writer : callable
+        Writes the complete file at the temporary path it is given.
+    suffix : str
+        Suffix of the temporary file (some writers choose a format from it).
+
+    Returns
+    -------
+    Path
+        The destination path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix,
+                                    dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write bytes atomically."""
+    return atomic_write_with(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 text atomically."""
+    return atomic_write_bytes(path, text.encode("utf-8"))

@@ -1,0 +1,263 @@
+"""Model specification: formula with group terms, family, causes; an immutable TOML value.
+
+A formula is written like R's lme4/brms, without a left-hand side (the outcome is the
+coalition's lifespan carried by :class:`coalsurv.CoalitionData`)::
+
+    "breadth + power_hhi + majority + (1 | country)"
+    "breadth * power_hhi + I(power_hhi**2) + (1 | country) + (1 | era)"
+    "breadth + (1 + breadth | country)"      # random intercept and independent random slope
+    "breadth + (1 | country/decade)"         # nested: country and country:decade
+
+The fixed part is handled by `formulaic` (transformations, interactions, ``C()``); group terms
+``( ... | factor)`` are parsed here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coalsurv._io import atomic_write_text
+from coalsurv.errors import SpecError
+
+__all__ = ["GroupTerm", "ModelSpec", "parse_formula", "SPEC_SCHEMA"]
+
+SPEC_SCHEMA = "coalsurv.spec/1"
+_GROUP_TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+@dataclass(frozen=True)
+class GroupTerm:
+    """A varying-effects term ``(1 + slopes | factor)``.
+
+    Parameters
+    ----------
+    factor : str
+        Grouping factor; nested factors are written ``"country:decade"`` (interaction of labels).
+    intercept : bool
+        Whether the term has a varying intercept (frailty).
+    slopes : tuple of str
+        Covariates whose effects vary by group (independent of the intercept).
+    """
+
+    factor: str
+    intercept: bool = True
+    slopes: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Data columns that make up the factor (one for crossed, several for nested)."""
+        return tuple(self.factor.split(":"))
+
+    def __str__(self) -> str:
+        lhs = ["1" if self.intercept else "0", *self.slopes]
+        return f"({' + '.join(lhs)} | {self.factor})"
+
+
+def _parse_group_term(lhs: str, rhs: str, formula: str) -> list[GroupTerm]:
+    parts = [p.strip() for p in lhs.split("+") if p.strip()]
+    intercept = True
+    slopes: list[str] = []
+    for part in parts:
+        if part == "1":
+            intercept = True
+        elif part in ("0", "-1"):
+            intercept = False
+        elif _NAME.match(part):
+            slopes.append(part)
+        else:
+            raise SpecError(
+                f"formula {formula!r}: group term '({lhs}|{rhs})' has {part!r} on the left of '|'; "
+                "expected '1', '0' or plain covariate names, e.g. '(1 + breadth | country)'"
+            )
+    if not intercept and not slopes:
+        raise SpecError(f"formula {formula!r}: group term '({lhs}|{rhs})' varies nothing")
+    nested = [f.strip() for f in rhs.split("/")]
+    for name in nested:
+        if not _NAME.match(name):
+            raise SpecError(
+                f"formula {formula!r}: grouping factor {name!r} is not a column name; "
+                "expected e.g. '(1 | country)' or '(1 | country/decade)'"
+            )
+    terms = []
+    for depth in range(1, len(nested) + 1):
+        factor = ":".join(nested[:depth])
+        # Slopes vary only at the innermost level named by the user.
+        terms.append(GroupTerm(factor, intercept, tuple(slopes) if depth == len(nested) else ()))
+    return terms
+
+
+def parse_formula(formula: str) -> tuple[str, tuple[GroupTerm, ...]]:
+    """Split a formula into its fixed part and its group terms.
+
+    Parameters
+    ----------
+    formula : str
+        Right-hand side, e.g. ``"breadth + power_hhi + (1 | country)"``; a leading ``"~"`` is
+        allowed.
+
+    Returns
+    -------
+    fixed : str
+        The fixed-effects part for formulaic (``"1"`` when there are no fixed terms).
+    groups : tuple of GroupTerm
+    """
+    if not isinstance(formula, str) or not formula.strip():
+        raise SpecError("formula must be a non-empty string such as 'breadth + (1 | country)'")
+    text = formula.strip()
+    if "~" in text:
+        lhs, _, text = text.partition("~")
+        if lhs.strip():
+            raise SpecError(
+                f"formula {formula!r} has a left-hand side {lhs.strip()!r}; write only the "
+                "right-hand side: the lifespan and ending come from CoalitionData"
+            )
+    groups: list[GroupTerm] = []
+    for match in _GROUP_TERM.finditer(text):
+        groups.extend(_parse_group_term(match.group(1), match.group(2), formula))
+    fixed = _GROUP_TERM.sub(" ", text)
+    fixed_terms = [t.strip() for t in re.split(r"\+(?![^(]*\))", fixed) if t.strip()]
+    if any("|" in t for t in fixed_terms):
+        raise SpecError(
+            f"formula {formula!r}: a '|' outside a group term; group terms look like '(1 | country)'"
+        )
+    seen: set[str] = set()
+    unique: list[GroupTerm] = []
+    for term in groups:
+        if term.factor in seen:
+            raise SpecError(f"formula {formula!r}: grouping factor {term.factor!r} appears twice")
+        seen.add(term.factor)
+        unique.append(term)
+    return (" + ".join(fixed_terms) if fixed_terms else "1"), tuple(unique)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What is modelled: formula, family, causes and family options; priors live in PriorSet.
+
+    Parameters
+    ----------
+    formula : str
+        Right-hand side with optional group terms.
+    family : str
+        Family name (see :data:`coalsurv.families.FAMILIES`).
+    causes : tuple of str or None
+        ``None`` pools every ending into one event ("any ending"). One cause models that
+        cause's specific hazard (other endings censor it). Several causes fit cause-specific
+        hazards jointly (competing risks).
+    family_options : dict
+        Options of the family, e.g. ``{"n_intervals": 8}`` or ``{"cuts": [...]}`` for piecewise.
+    name : str
+        Optional short name used in reports and model comparison.
+    """
+
+    formula: str
+    family: str = "weibull"
+    causes: tuple[str, ...] | None = None
+    family_options: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        from coalsurv.families import FAMILIES
+
+        parse_formula(self.formula)
+        if self.family not in FAMILIES:
+            raise SpecError(
+                f"unknown family {self.family!r}; expected one of {', '.join(sorted(FAMILIES))}"
+            )
+        if self.causes is not None:
+            causes = (self.causes,) if isinstance(self.causes, str) else tuple(self.causes)
+            if not causes or not all(isinstance(c, str) and c for c in causes):
+                raise SpecError(f"causes must be a list of cause labels, got {self.causes!r}")
+            if len(set(causes)) != len(causes):
+                raise SpecError(f"causes {list(causes)} repeat a label")
+            object.__setattr__(self, "causes", causes)
+        object.__setattr__(self, "family_options", dict(self.family_options))
+
+    @property
+    def fixed_formula(self) -> str:
+        """Fixed-effects part of the formula."""
+        return parse_formula(self.formula)[0]
+
+    @property
+    def group_terms(self) -> tuple[GroupTerm, ...]:
+        """Varying-effects terms."""
+        return parse_formula(self.formula)[1]
+
+    @property
+    def label(self) -> str:
+        """Short human label: the name, else family and formula."""
+        return self.name or f"{self.family}: {self.formula}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (TOML/JSON-ready) with a schema tag."""
+        out: dict[str, Any] = {
+            "schema": SPEC_SCHEMA,
+            "formula": self.formula,
+            "family": self.family,
+        }
+        if self.name:
+            out["name"] = self.name
+        if self.causes is not None:
+            out["causes"] = list(self.causes)
+        if self.family_options:
+            out["family_options"] = dict(self.family_options)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "model spec") -> ModelSpec:
+        """Rebuild from :meth:`to_dict` output; unknown keys and wrong schemas are errors."""
+        if not isinstance(data, dict):
+            raise SpecError(f"{source}: expected a table of model settings, got {type(data).__name__}")
+        allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise SpecError(
+                f"{source}: unknown key(s) {unknown}; expected keys {sorted(allowed - {'priors'})}"
+            )
+        schema = data.get("schema", SPEC_SCHEMA)
+        if schema != SPEC_SCHEMA:
+            raise SpecError(f"{source}: schema {schema!r} is not {SPEC_SCHEMA!r}")
+        if "formula" not in data:
+            raise SpecError(f"{source}: missing key 'formula' (e.g. formula = \"breadth + (1 | country)\")")
+        causes = data.get("causes")
+        return cls(
+            formula=data["formula"],
+            family=data.get("family", "weibull"),
+            causes=tuple(causes) if causes is not None else None,
+            family_options=data.get("family_options", {}),
+            name=data.get("name", ""),
+        )
+
+    def to_toml(self) -> str:
+        """TOML text of the spec."""
+        import tomli_w
+
+        return tomli_w.dumps({"model": self.to_dict()})
+
+    @classmethod
+    def from_toml(cls, text: str, *, source: str = "TOML text") -> ModelSpec:
+        """Parse TOML text holding a ``[model]`` table."""
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{source}: not valid TOML ({exc})") from None
+        if "model" not in doc:
+            raise SpecError(f"{source}: missing [model] table with formula and family")
+        return cls.from_dict(doc["model"], source=source)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the spec as TOML (atomically)."""
+        return atomic_write_text(Path(path), self.to_toml())
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModelSpec:
+        """Read a spec from a TOML file (``models/*.toml``)."""
+        path = Path(path)
+        if not path.is_file():
+            raise SpecError(f"model file {str(path)!r} does not exist")
+        return cls.from_toml(path.read_text(encoding="utf-8"), source=str(path))
