@@ -1,0 +1,324 @@
+r"""Base class of hazard families: shared survival algebra on top of two formulas.
+
+A family declares two formulas, the log hazard :math:`\log h(t \mid \eta)` and the log survival
+:math:`\log S(t \mid \eta) = -H(t \mid \eta)`, plus a quantile function for sampling. The base
+class derives everything else:
+
+.. math::
+
+    \log f = \log h + \log S, \qquad H = -\log S, \qquad
+    \log\{S(l) - S(u)\} = \log S(l) + \mathrm{log1mexp}\{\log S(u) - \log S(l)\}.
+
+``eta`` is the linear predictor. For proportional-hazards families (``kind == "ph"``)
+:math:`h(t \mid \eta) = h_0(t) e^{\eta}`; for accelerated-failure-time families
+(``kind == "aft"``) :math:`\log T = \eta + \varepsilon`, i.e.
+:math:`S(t \mid \eta) = S_0(t e^{-\eta})`, so :math:`e^{\beta}` is a time ratio.
+
+All methods broadcast: ``t``, ``eta`` and the ancillary parameters may be arrays of
+compatible shapes (e.g. parameters of shape ``(draws, 1)`` with ``t`` of shape ``(1, n)``).
+``xp`` selects the backend (:data:`~coalsurv.families.math.NUMPY` or
+:data:`~coalsurv.families.math.PYTENSOR`).
+
+Edge cases are handled here, once, with gradient-safe substitutions:
+``log_survival(0) = 0``; ``log_survival(inf)`` is the family's limit (``-inf`` unless there is
+a cure fraction); ``log_hazard`` evaluates :math:`t \le 0` at a tiny positive time so that
+rows whose time is 0 (e.g. the lower bound of a left-censored row) never inject ``nan`` into
+a gradient through an unused branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from coalsurv.families.math import NUMPY, Namespace
+
+__all__ = ["Family", "TINY_TIME"]
+
+#: Smallest time at which hazards are evaluated (times at or below 0 are moved here).
+TINY_TIME = 1e-300
+
+
+class Family:
+    """A parametric hazard family (math only; no PyMC model building).
+
+    Subclasses set the class attributes and implement ``_log_hazard``, ``_log_survival``
+    (for finite :math:`t > 0`) and ``_quantile`` (NumPy); optionally ``_log_survival_at_inf``
+    for a cure fraction.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, e.g. ``"weibull_ph"``.
+    label : str
+        Human name, e.g. ``"Weibull (proportional hazards)"``.
+    kind : {"ph", "aft"}
+        How ``eta`` enters: log hazard multiplier (PH) or location of log T (AFT).
+    params : tuple of str
+        Names of the ancillary parameters, passed to every method by keyword.
+    param_support : Mapping[str, str]
+        ``"positive"`` or ``"real"`` for each ancillary parameter.
+    param_shapes : Mapping[str, tuple of int]
+        Trailing (event) shape of each parameter; ``()`` for scalars.
+    param_defaults : Mapping[str, str]
+        Suggested default priors, described in words (the builder owns the actual priors).
+    """
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    kind: ClassVar[str] = "ph"
+    params: ClassVar[tuple[str, ...]] = ()
+    param_support: ClassVar[Mapping[str, str]] = {}
+    param_defaults: ClassVar[Mapping[str, str]] = {}
+
+    @property
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Trailing shape of each ancillary parameter (``()`` for scalars)."""
+        return {p: () for p in self.params}
+
+    def __repr__(self) -> str:
+        params = ", ".join(self.params) or "no ancillary parameters"
+        return f"<{type(self).__name__} {self.name!r} ({self.kind.upper()}; {params})>"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._identity()))
+
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.name,)
+
+    # ----------------------------------------------------------------- to implement
+
+    def _log_hazard(self, t: Any, eta: Any, xp: Namespace, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def _log_survival(self, t: Any, eta: Any, xp: Namespace, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def _log_survival_at_inf(self, eta: Any, xp: Namespace, **params: Any) -> Any:
+        """Limit of log S as t -> inf (``-inf`` unless the family has a cure fraction)."""
+        return -xp.inf
+
+    def _quantile(self, p: np.ndarray, eta: np.ndarray, **params: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- checks
+
+    def _check_params(self, params: Mapping[str, Any]) -> None:
+        missing = [p for p in self.params if p not in params]
+        extra = [p for p in params if p not in self.params]
+        if missing or extra:
+            expected = ", ".join(self.params) or "none"
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(missing)}")
+            if extra:
+                parts.append(f"unexpected {', '.join(extra)}")
+            raise TypeError(
+                f"family {self.name!r} takes ancillary parameters ({expected}) by keyword: "
+                + "; ".join(parts)
+            )
+
+    # ----------------------------------------------------------------- public math
+
+    def log_hazard(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
+        r"""Log hazard :math:`\log h(t \mid \eta)`.
+
+        Parameters
+        ----------
+        t : array_like
+            Times (> 0; times at or below 0 are evaluated at :data:`TINY_TIME`).
+        eta : array_like
+            Linear predictor.
+        xp : Namespace, optional
+            Backend namespace (``NUMPY`` or ``PYTENSOR``).
+        **params
+            Ancillary parameters named in :attr:`params`.
+
+        Returns
+        -------
+        array
+            Broadcast of ``t``, ``eta`` and the parameters.
+        """
+        self._check_params(params)
+        t = xp.maximum(xp.asarray(t), TINY_TIME)
+        return self._log_hazard(t, xp.asarray(eta), xp, **params)
+
+    def log_survival(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
+        r"""Log survival :math:`\log S(t \mid \eta) = -H(t \mid \eta)`.
+
+        Parameters
+        ----------
+        t : array_like
+            Times; ``t <= 0`` gives 0 and ``t = inf`` the family's limit (``-inf`` unless the
+            family has a cure fraction), both with zero gradient.
+        eta : array_like
+            Linear predictor.
+        xp : Namespace, optional
+            Backend namespace.
+        **params
+            Ancillary parameters named in :attr:`params`.
+
+        Returns
+        -------
+        array
+            Broadcast of ``t``, ``eta`` and the parameters.
+        """
+        self._check_params(params)
+        t = xp.asarray(t)
+        eta = xp.asarray(eta)
+        at_inf = xp.isinf(t)
+        finite_positive = (t > 0) & ~at_inf
+        t_safe = xp.where(finite_positive, t, 1.0)
+        value = self._log_survival(t_safe, eta, xp, **params)
+        limit = self._log_survival_at_inf(eta, xp, **params)
+        return xp.where(t > 0, xp.where(at_inf, limit, value), 0.0)
+
+    def log_density(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
+        r"""Log density :math:`\log f(t \mid \eta) = \log h(t \mid \eta) + \log S(t \mid \eta)`.
+
+        Parameters
+        ----------
+        t, eta, xp, **params
+            As in :meth:`log_hazard`.
+        """
+        return self.log_hazard(t, eta, xp=xp, **params) + self.log_survival(
+            t, eta, xp=xp, **params
+        )
+
+    def cumulative_hazard(
+        self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any
+    ) -> Any:
+        r"""Cumulative hazard :math:`H(t \mid \eta) = -\log S(t \mid \eta)`.
+
+        Parameters
+        ----------
+        t, eta, xp, **params
+            As in :meth:`log_survival`.
+        """
+        return -self.log_survival(t, eta, xp=xp, **params)
+
+    def hazard(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
+        r"""Hazard :math:`h(t \mid \eta)`.
+
+        Parameters
+        ----------
+        t, eta, xp, **params
+            As in :meth:`log_hazard`.
+        """
+        return xp.exp(self.log_hazard(t, eta, xp=xp, **params))
+
+    def survival(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
+        r"""Survival function :math:`S(t \mid \eta)`.
+
+        Parameters
+        ----------
+        t, eta, xp, **params
+            As in :meth:`log_survival`.
+        """
+        return xp.exp(self.log_survival(t, eta, xp=xp, **params))
+
+    def log_interval(
+        self, lo: Any, hi: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any
+    ) -> Any:
+        r"""Log probability of failing in an interval, :math:`\log\{S(l) - S(u)\}`.
+
+        Computed as :math:`\log S(l) + \mathrm{log1mexp}\{\log S(u) - \log S(l)\}`, which stays
+        finite far in the tail where both survival probabilities underflow.
+
+        Parameters
+        ----------
+        lo, hi : array_like
+            Interval bounds, ``0 <= lo < hi``; ``hi = inf`` gives :math:`\log S(l)` (minus the
+            cure fraction, if any); ``lo = 0`` gives :math:`\log F(u)`.
+        eta : array_like
+            Linear predictor.
+        xp : Namespace, optional
+            Backend namespace.
+        **params
+            Ancillary parameters named in :attr:`params`.
+        """
+        log_s_lo = self.log_survival(lo, eta, xp=xp, **params)
+        log_s_hi = self.log_survival(hi, eta, xp=xp, **params)
+        return xp.logdiffexp(log_s_lo, log_s_hi)
+
+    # ----------------------------------------------------------------- NumPy only
+
+    def _broadcast_numpy(self, *arrays: Any, **params: Any) -> tuple[np.ndarray, ...]:
+        """Broadcast the leading (batch) shapes of arrays and scalar parameters."""
+        values = [np.asarray(a, dtype=float) for a in arrays]
+        names = list(params)
+        values += [np.asarray(params[p], dtype=float) for p in names]
+        return tuple(np.broadcast_arrays(*values))
+
+    def quantile(self, p: Any, eta: Any, **params: Any) -> np.ndarray:
+        r"""Time :math:`t` at which :math:`F(t \mid \eta) = p`, i.e. :math:`S(t) = 1 - p` (NumPy).
+
+        ``quantile(0.5, eta, ...)`` is the median lifespan. Where :math:`1 - p` is below a cure
+        fraction the answer is ``inf``.
+
+        Parameters
+        ----------
+        p : array_like
+            Probabilities in [0, 1].
+        eta : array_like
+            Linear predictor.
+        **params
+            Ancillary parameters named in :attr:`params`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Broadcast of ``p``, ``eta`` and the parameters.
+        """
+        self._check_params(params)
+        p = np.asarray(p, dtype=float)
+        if np.any((p < 0) | (p > 1)):
+            raise ValueError("quantile: probabilities must lie in [0, 1]")
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return self._quantile(p, np.asarray(eta, dtype=float), **params)
+
+    def rvs(
+        self,
+        eta: Any,
+        *,
+        rng: np.random.Generator,
+        size: int | tuple[int, ...] | None = None,
+        **params: Any,
+    ) -> np.ndarray:
+        r"""Draw failure times by inverse-transform sampling (NumPy).
+
+        :math:`T = F^{-1}(U \mid \eta)` with :math:`U \sim \mathrm{Uniform}(0, 1)`; ``inf`` for
+        units that never fail (cure fraction).
+
+        Parameters
+        ----------
+        eta : array_like
+            Linear predictor.
+        rng : numpy.random.Generator
+            Source of randomness.
+        size : int or tuple of int, optional
+            Output shape; defaults to the broadcast shape of ``eta`` and the parameters
+            (without the parameters' trailing shapes).
+        **params
+            Ancillary parameters named in :attr:`params`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Failure times.
+        """
+        self._check_params(params)
+        if size is None:
+            shapes = [np.shape(eta)]
+            for name, value in params.items():
+                trailing = len(self.param_shapes.get(name, ()))
+                shape = np.shape(value)
+                shapes.append(shape[: len(shape) - trailing] if trailing else shape)
+            size = np.broadcast_shapes(*shapes)
+        u = rng.uniform(size=size)
+        return self.quantile(u, eta, **params)
