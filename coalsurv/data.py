@@ -1,0 +1,636 @@
+"""Coalition episodes as validated canonical arrays: :class:`CoalitionData`.
+
+One row per coalition episode (cabinet, alliance, campaign), with its duration, how it ended
+(a cause label, or censored), optional delayed entry, interval censoring, grouping labels
+(country, war, era), covariates, time-varying covariate spells and member-level tables.
+Validation happens once, at construction, and reports every problem in one
+:class:`~coalsurv.errors.CoalitionDataError`. The object is immutable afterwards: arrays are
+read-only and methods that change the data return a new object.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from coalsurv.data import CoalitionData
+>>> df = pd.DataFrame({"months": [3.0, 20.0, 7.5], "fell": [1, 0, 1], "fract": [.6, .7, .8]})
+>>> CoalitionData.from_frame(df, duration="months", event="fell", time_unit="months")
+<coalsurv.CoalitionData: 3 episodes, 2 events (event: 2), 1 censored, time in months>
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from coalsurv._validation import RESERVED, TIME_UNITS, as_numeric, fmt_ids, parse_frame
+from coalsurv.errors import CoalitionDataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lifelines import KaplanMeierFitter
+
+__all__ = ["CoalitionData", "DataDescription"]
+
+_ARRAYS = {
+    "entry": np.float64,
+    "time": np.float64,
+    "time_upper": np.float64,
+    "status": np.int8,
+    "cause_index": np.int64,
+}
+
+
+def _readonly(values: Any, dtype: Any) -> np.ndarray:
+    arr = np.array(values, dtype=dtype, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class DataDescription:
+    """Summary of a :class:`CoalitionData`, as returned by :meth:`CoalitionData.describe`.
+
+    Attributes
+    ----------
+    name : str or None
+        Name of the data set.
+    n : int
+        Number of episodes kept.
+    time_unit : str
+        Unit of every time below.
+    causes : tuple of str
+        Cause labels.
+    n_events : dict
+        Cause label -> number of episodes that ended that way.
+    n_censored, censored_share : int, float
+        Right-censored episodes and their share of ``n``.
+    n_interval, n_delayed_entry : int
+        Interval-censored episodes; episodes observed from ``entry > 0``.
+    follow_up : dict
+        ``min``, ``median``, ``max`` of ``time``.
+    groups : dict
+        Group column -> number of levels.
+    km_median : float
+        Kaplan-Meier median of time to any ending (delayed entry honoured; interval rows at
+        their midpoint); ``inf`` when the curve does not reach 0.5.
+    n_excluded : int
+        Input rows left out (``dropna=True``).
+    excluded_by_reason : dict
+        Reason -> number of rows left out.
+    """
+
+    name: str | None
+    n: int
+    time_unit: str
+    causes: tuple[str, ...]
+    n_events: dict[str, int]
+    n_censored: int
+    censored_share: float
+    n_interval: int
+    n_delayed_entry: int
+    follow_up: dict[str, float]
+    groups: dict[str, int]
+    km_median: float
+    n_excluded: int
+    excluded_by_reason: dict[str, int]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the description as a two-column frame (``statistic``, ``value``)."""
+        u = self.time_unit
+        rows: list[tuple[str, object]] = [("name", self.name or ""), ("episodes", self.n)]
+        rows += [(f"events: {c}", k) for c, k in self.n_events.items()]
+        rows += [
+            ("censored", self.n_censored),
+            ("censored share", self.censored_share),
+            ("interval-censored", self.n_interval),
+            ("delayed entry", self.n_delayed_entry),
+        ]
+        rows += [(f"follow-up {k} ({u})", v) for k, v in self.follow_up.items()]
+        rows += [(f"groups: {g} (levels)", k) for g, k in self.groups.items()]
+        rows += [(f"Kaplan-Meier median ({u})", self.km_median), ("excluded", self.n_excluded)]
+        rows += [(f"excluded: {r}", k) for r, k in self.excluded_by_reason.items()]
+        return pd.DataFrame(rows, columns=["statistic", "value"])
+
+    def __str__(self) -> str:
+        """Aligned text table, times with their unit."""
+        frame = self.to_frame()
+        width = int(frame["statistic"].str.len().max())
+        lines = [f"{s:<{width}}  {_fmt(v)}" for s, v in frame.itertuples(index=False)]
+        return "\n".join(["CoalitionData description", *lines])
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame().assign(value=lambda f: f["value"].map(_fmt))
+        return frame.to_html(index=False, escape=True)
+
+
+class CoalitionData:
+    """Validated coalition episodes: canonical arrays plus labels, groups and covariates.
+
+    Build it with :meth:`from_frame` (user tables) or :meth:`from_canonical` (the output of
+    :meth:`to_frame`, e.g. from a saved fit). Attributes follow the contract in DEVELOPING.md:
+
+    Attributes
+    ----------
+    ids : pandas.Index
+        Unique episode ids (named ``"id"``); every array below is in this order.
+    n : int
+        Number of episodes.
+    entry : numpy.ndarray
+        Delayed entry time (0 when none).
+    time : numpy.ndarray
+        Exit time for exact events and right-censored rows; lower bound for interval rows.
+    time_upper : numpy.ndarray
+        ``time`` for exact events, ``inf`` for right-censored rows, upper bound for interval rows.
+    status : numpy.ndarray of int8
+        0 right-censored, 1 exact event, 2 interval-censored event.
+    cause_index : numpy.ndarray of int64
+        Index into ``causes`` for events, -1 for censored rows.
+    causes : tuple of str
+        Cause labels (0/1 input gives ``("event",)``).
+    censored_label : str
+        Label of censored rows.
+    time_unit : str
+        ``"days"``, ``"months"`` or ``"years"``.
+    covariates : pandas.DataFrame
+        Float covariates in raw units (index = ids); names in ``covariate_names``.
+    groups : pandas.DataFrame
+        Group labels as str (index = ids); names in ``group_names``.
+    spells, members : pandas.DataFrame or None
+        Time-varying covariate spells; member-level table.
+    frame : pandas.DataFrame
+        The kept input rows (original columns, index = ids).
+    excluded : pandas.DataFrame
+        ``id``, ``reason`` of input rows left out (only with ``dropna=True``).
+    is_event : numpy.ndarray of bool
+        ``status > 0``.
+    n_events : dict
+        Cause label -> number of events.
+    name, source : str or None
+        Name of the data set and where it came from (citation, path).
+    """
+
+    def __init__(
+        self,
+        *,
+        ids: pd.Index,
+        entry: np.ndarray,
+        time: np.ndarray,
+        time_upper: np.ndarray,
+        status: np.ndarray,
+        cause_index: np.ndarray,
+        causes: Sequence[str],
+        censored_label: str,
+        time_unit: str,
+        covariates: pd.DataFrame,
+        groups: pd.DataFrame,
+        spells: pd.DataFrame | None = None,
+        members: pd.DataFrame | None = None,
+        frame: pd.DataFrame | None = None,
+        excluded: pd.DataFrame | None = None,
+        name: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        ids = pd.Index(ids, name="id")
+        set_ = object.__setattr__
+        set_(self, "ids", ids)
+        set_(self, "n", len(ids))
+        for key, value in (
+            ("entry", entry), ("time", time), ("time_upper", time_upper),
+            ("status", status), ("cause_index", cause_index),
+        ):
+            set_(self, key, _readonly(value, _ARRAYS[key]))
+        set_(self, "causes", tuple(str(c) for c in causes))
+        set_(self, "censored_label", str(censored_label))
+        set_(self, "time_unit", time_unit)
+        cov = covariates.astype(float).set_axis(ids, axis=0)
+        set_(self, "covariates", cov)
+        set_(self, "covariate_names", tuple(cov.columns))
+        set_(self, "groups", groups.astype(str).set_axis(ids, axis=0))
+        set_(self, "group_names", tuple(groups.columns))
+        set_(self, "spells", spells)
+        set_(self, "members", members)
+        set_(self, "frame", frame if frame is not None else self.to_frame().set_index(ids))
+        if excluded is None:
+            excluded = pd.DataFrame({"id": pd.Series([], dtype=ids.dtype), "reason": []})
+        set_(self, "excluded", excluded)
+        set_(self, "name", name)
+        set_(self, "source", source)
+        set_(self, "is_event", _readonly(self.status > 0, bool))
+        counts = np.bincount(self.cause_index[self.is_event], minlength=len(self.causes))
+        set_(self, "n_events", {c: int(k) for c, k in zip(self.causes, counts, strict=True)})
+
+    def __setattr__(self, key: str, value: object) -> None:
+        """Refuse assignment: the object is immutable; derive a new one instead."""
+        raise AttributeError(
+            f"CoalitionData is immutable: cannot set {key!r}; use subset() or with_covariates()"
+        )
+
+    # construction --------------------------------------------------------------------------
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        duration: str | None = None,
+        event: str,
+        start: str | None = None,
+        end: str | None = None,
+        id: str | None = None,  # noqa: A002 - column name, mirrors the contract
+        censored: str = "censored",
+        causes: Sequence[str] | None = None,
+        entry: str | None = None,
+        lower: str | None = None,
+        upper: str | None = None,
+        groups: str | Sequence[str] | None = None,
+        covariates: Sequence[str] | None = None,
+        time_unit: str = "days",
+        spells: pd.DataFrame | None = None,
+        members: pd.DataFrame | None = None,
+        dropna: bool = False,
+        name: str | None = None,
+        source: str | None = None,
+    ) -> CoalitionData:
+        """Validate a table with one row per coalition episode.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Episode table.
+        duration : str, optional
+            Column of episode lengths, already in ``time_unit``. Alternative: ``start``/``end``.
+        event : str
+            How each episode ended: cause labels (str; censored rows carry ``censored``) or
+            0/1 (ints, bools or 0.0/1.0; gives the single cause ``"event"``).
+        start, end : str, optional
+            Date columns; the duration is ``end - start`` converted to ``time_unit``
+            (months = days / 30.4375, years = days / 365.25).
+        id : str, optional
+            Column of unique episode ids; default the index of ``df``.
+        censored : str, default "censored"
+            Label of right-censored rows in a label column.
+        causes : sequence of str, optional
+            Allowed cause labels, in this order (default: sorted labels found). For a 0/1
+            column, one label naming the cause.
+        entry : str, optional
+            Delayed entry (left truncation): time since the coalition started when observation
+            began; must be before the exit time.
+        lower, upper : str, optional
+            Interval censoring: rows with both non-missing ended in ``(lower, upper]`` (status
+            2; ``lower >= 0``, ``upper > lower``; the duration may be missing there). Censored
+            rows may not have an interval.
+        groups : str or sequence of str, optional
+            Grouping columns (country, war, era; nested or crossed), stored as str labels.
+        covariates : sequence of str, optional
+            Covariate columns (numeric or bool). ``None`` takes every numeric or bool column
+            that has no other role and whose name is not a canonical column name (``id``,
+            ``entry``, ``time``, ``time_upper``, ``status``, ``cause``); ``[]`` takes none.
+        time_unit : {"days", "months", "years"}, default "days"
+            Unit of all times.
+        spells : pandas.DataFrame, optional
+            Time-varying covariates: ``id``, ``start``, ``stop`` (time since coalition start, in
+            ``time_unit``) and covariate columns; contiguous per episode from at or before its
+            entry to its exit time (``time_upper`` for interval rows).
+        members : pandas.DataFrame, optional
+            Member-level table: ``id``, ``member``, optional ``share`` (summing to 1 per
+            episode), ``position`` and other columns.
+        dropna : bool, default False
+            Exclude rows with missing values in used columns and list them in ``.excluded``
+            (never silently). With False, missing values are an error.
+        name, source : str, optional
+            Name of the data set; citation or path.
+
+        Returns
+        -------
+        CoalitionData
+
+        Raises
+        ------
+        coalsurv.errors.CoalitionDataError
+            Listing every problem found, each naming the column, row ids and what is expected.
+        """
+        parts = parse_frame(
+            df, duration=duration, event=event, start=start, end=end, id=id, censored=censored,
+            causes=causes, entry=entry, lower=lower, upper=upper, groups=groups,
+            covariates=covariates, time_unit=time_unit, spells=spells, members=members,
+            dropna=dropna, name=name, source=source,
+        )
+        return cls(**parts)
+
+    @classmethod
+    def from_canonical(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        time_unit: str,
+        causes: Sequence[str],
+        censored: str = "censored",
+        group_names: Sequence[str] = (),
+        covariate_names: Sequence[str] = (),
+        name: str | None = None,
+        spells: pd.DataFrame | None = None,
+        members: pd.DataFrame | None = None,
+    ) -> CoalitionData:
+        """Rebuild a :class:`CoalitionData` from :meth:`to_frame` output.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Columns ``id, entry, time, time_upper, status, cause`` plus group and covariate
+            columns.
+        time_unit, causes, censored, group_names, covariate_names, name
+            As recorded with the frame (e.g. in a saved fit).
+        spells, members : pandas.DataFrame, optional
+            Tables of the original object, when it had them.
+
+        Returns
+        -------
+        CoalitionData
+            Equal to the original: same :meth:`data_hash`.
+        """
+        problems: list[str] = []
+        needed = [*RESERVED, *group_names, *covariate_names]
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            problems.append(f"missing columns {missing}; available: {list(frame.columns)}")
+        if time_unit not in TIME_UNITS:
+            problems.append(f"time_unit={time_unit!r} is unknown; expected one of {list(TIME_UNITS)}")
+        if problems:
+            raise CoalitionDataError("invalid canonical frame", problems)
+        ids = pd.Index(frame["id"], name="id")
+        status = frame["status"].to_numpy()
+        labels = frame["cause"].astype(str).to_numpy()
+        index = {c: i for i, c in enumerate(causes)}
+        bad_status = ~np.isin(status, (0, 1, 2))
+        bad_cause = np.array([lab not in index and lab != censored for lab in labels], bool)
+        if bad_status.any():
+            problems.append(f"column 'status': values must be 0/1/2 at ids {fmt_ids(ids[bad_status])}")
+        if bad_cause.any():
+            problems.append(f"column 'cause': unknown labels at ids {fmt_ids(ids[bad_cause])}")
+        if problems:
+            raise CoalitionDataError("invalid canonical frame", problems)
+        cause_index = np.where(status > 0, [index.get(lab, -1) for lab in labels], -1)
+        return cls(
+            ids=ids,
+            entry=frame["entry"].to_numpy(float),
+            time=frame["time"].to_numpy(float),
+            time_upper=frame["time_upper"].to_numpy(float),
+            status=status,
+            cause_index=cause_index,
+            causes=causes,
+            censored_label=censored,
+            time_unit=time_unit,
+            covariates=frame[list(covariate_names)].set_axis(ids, axis=0),
+            groups=frame[list(group_names)].set_axis(ids, axis=0),
+            spells=spells,
+            members=members,
+            frame=frame.set_axis(ids, axis=0),
+            name=name,
+        )
+
+    def _replace(self, **changes: Any) -> CoalitionData:
+        parts = {
+            k: getattr(self, k)
+            for k in (
+                "ids", "entry", "time", "time_upper", "status", "cause_index", "causes",
+                "censored_label", "time_unit", "covariates", "groups", "spells", "members",
+                "frame", "excluded", "name", "source",
+            )
+        }
+        parts.update(changes)
+        return type(self)(**parts)
+
+    # derived objects -----------------------------------------------------------------------
+    def subset(self, mask_or_ids: Any) -> CoalitionData:
+        """Return a new object with some episodes.
+
+        Parameters
+        ----------
+        mask_or_ids : array-like of bool (length ``n``) or sequence of ids
+            Episodes to keep (ids keep the given order). Causes keep their order even when a
+            cause has no event left; ``excluded`` rows of the source table are carried along.
+
+        Returns
+        -------
+        CoalitionData
+        """
+        sel = np.asarray(mask_or_ids)
+        if sel.dtype == bool:
+            if sel.shape != (self.n,):
+                raise CoalitionDataError(
+                    "subset: boolean mask has the wrong length", [f"expected {self.n}, got {sel.size}"]
+                )
+            pos = np.flatnonzero(sel)
+        else:
+            pos = self.ids.get_indexer(pd.Index(list(mask_or_ids)))
+            if (pos < 0).any():
+                unknown = pd.Index(list(mask_or_ids))[pos < 0]
+                raise CoalitionDataError("subset: unknown ids", [f"ids {fmt_ids(unknown)}"])
+        ids = self.ids[pos]
+
+        def rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
+            if table is None:
+                return None
+            return table[table["id"].isin(ids)].reset_index(drop=True)
+
+        return self._replace(
+            ids=ids, entry=self.entry[pos], time=self.time[pos], time_upper=self.time_upper[pos],
+            status=self.status[pos], cause_index=self.cause_index[pos],
+            covariates=self.covariates.iloc[pos], groups=self.groups.iloc[pos],
+            spells=rows(self.spells), members=rows(self.members), frame=self.frame.iloc[pos],
+        )
+
+    def with_covariates(self, df: pd.DataFrame, *, id: str | None = None) -> CoalitionData:  # noqa: A002
+        """Return a new object with extra covariate columns joined by episode id.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            New covariates, one row per episode (extra ids are ignored).
+        id : str, optional
+            Column of episode ids in ``df``; default its ``id`` column if present, else its
+            index.
+
+        Returns
+        -------
+        CoalitionData
+
+        Raises
+        ------
+        coalsurv.errors.CoalitionDataError
+            Missing or duplicate ids, non-numeric, missing, infinite or constant values, or a
+            name clash with existing covariates.
+        """
+        key = id if id is not None else ("id" if "id" in df.columns else None)
+        table = df.set_index(key) if key is not None else df
+        problems: list[str] = []
+        clash = [c for c in table.columns if c in self.covariate_names or c in RESERVED]
+        if clash:
+            problems.append(f"columns {clash} clash with existing covariates or canonical names")
+        dup = table.index[table.index.duplicated()].unique()
+        if len(dup):
+            problems.append(f"duplicate ids {fmt_ids(dup)} in the new covariate table")
+        missing = self.ids[~self.ids.isin(table.index)]
+        if len(missing):
+            problems.append(f"no covariate row for episodes {fmt_ids(missing)}")
+        if problems:
+            raise CoalitionDataError("with_covariates: invalid covariate table", problems)
+        joined = table.reindex(self.ids)
+        new = {}
+        for c in joined.columns:
+            v = as_numeric(joined[c], column=c, ids=self.ids, problems=problems, allow_bool=True)
+            if np.isnan(v).any():
+                problems.append(f"column {c!r}: missing values at ids {fmt_ids(self.ids[np.isnan(v)])}")
+            elif self.n > 1 and np.ptp(v[np.isfinite(v)]) == 0:
+                problems.append(f"covariate {c!r} is constant; leave it out")
+            new[c] = v
+        if problems:
+            raise CoalitionDataError("with_covariates: invalid covariate table", problems)
+        cov = pd.concat([self.covariates, pd.DataFrame(new, index=self.ids)], axis=1)
+        return self._replace(covariates=cov)
+
+    # views ---------------------------------------------------------------------------------
+    def cause_labels(self) -> np.ndarray:
+        """Return each episode's cause label (the censored label for censored rows)."""
+        labels = np.array([*self.causes, self.censored_label], dtype=object)
+        return labels[self.cause_index]  # -1 picks the censored label
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the tidy canonical frame.
+
+        Columns ``id, entry, time, time_upper, status, cause`` (cause label; the censored
+        label for censored rows), then group columns, then covariate columns.
+        """
+        base = pd.DataFrame(
+            {
+                "id": self.ids.to_numpy(), "entry": self.entry, "time": self.time,
+                "time_upper": self.time_upper, "status": self.status,
+                "cause": self.cause_labels(),
+            }
+        )
+        extra = [t.reset_index(drop=True) for t in (self.groups, self.covariates)]
+        return pd.concat([base, *extra], axis=1)
+
+    def _km_times(self) -> np.ndarray:
+        mid = (self.time + self.time_upper) / 2.0
+        return np.where(self.status == 2, mid, self.time)
+
+    def kaplan_meier(self, *, label: str | None = None) -> KaplanMeierFitter:
+        """Fit a Kaplan-Meier curve of time to any ending, honouring delayed entry.
+
+        Interval-censored events are placed at the midpoint of their interval.
+
+        Parameters
+        ----------
+        label : str, optional
+            Curve label; default the data set's name or ``"any ending"``.
+
+        Returns
+        -------
+        lifelines.KaplanMeierFitter
+            Fitted.
+        """
+        from lifelines import KaplanMeierFitter
+
+        kmf = KaplanMeierFitter(label=label or self.name or "any ending")
+        entry = self.entry if (self.entry > 0).any() else None
+        return kmf.fit(self._km_times(), event_observed=self.is_event, entry=entry)
+
+    def risk_table(self, times: Sequence[float]) -> pd.DataFrame:
+        """Number at risk and cumulative endings at the given times.
+
+        An episode is at risk at ``t`` when ``entry <= t <= exit`` (interval rows exit at their
+        midpoint, as in :meth:`kaplan_meier`).
+
+        Parameters
+        ----------
+        times : sequence of float
+            Times in ``time_unit``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``time``, ``at_risk``, one column per cause (cumulative events by ``t``)
+            and one named by the censored label (cumulative censored by ``t``).
+        """
+        t = np.asarray(times, dtype=float)[:, None]
+        exit_ = self._km_times()[None, :]
+        out = {"time": t[:, 0], "at_risk": ((self.entry <= t) & (exit_ >= t)).sum(axis=1)}
+        for i, cause in enumerate([*self.causes, self.censored_label]):
+            mine = self.cause_index == (i if i < len(self.causes) else -1)
+            out[cause] = ((exit_ <= t) & mine[None, :]).sum(axis=1)
+        return pd.DataFrame(out)
+
+    def describe(self) -> DataDescription:
+        """Summarise the data: counts, censoring, follow-up, groups, exclusions, KM median."""
+        n_cens = int((self.status == 0).sum())
+        reasons = self.excluded["reason"].value_counts(sort=False) if len(self.excluded) else {}
+        km = float(self.kaplan_meier().median_survival_time_) if self.n else float("nan")
+        return DataDescription(
+            name=self.name,
+            n=self.n,
+            time_unit=self.time_unit,
+            causes=self.causes,
+            n_events=dict(self.n_events),
+            n_censored=n_cens,
+            censored_share=n_cens / self.n if self.n else float("nan"),
+            n_interval=int((self.status == 2).sum()),
+            n_delayed_entry=int((self.entry > 0).sum()),
+            follow_up={
+                "min": float(np.min(self.time)),
+                "median": float(np.median(self.time)),
+                "max": float(np.max(self.time)),
+            },
+            groups={g: int(self.groups[g].nunique()) for g in self.group_names},
+            km_median=km,
+            n_excluded=len(self.excluded),
+            excluded_by_reason={str(r): int(k) for r, k in dict(reasons).items()},
+        )
+
+    def data_hash(self) -> str:
+        """Return a sha256 hex digest of the canonical data (stable across runs and platforms).
+
+        Covers ids (as text), entry, time, time_upper, status, cause_index, causes, the
+        censored label, time_unit, covariates and groups (names and values), and the spells
+        and members tables when present.
+        """
+        h = hashlib.sha256()
+        meta = {
+            "ids": [str(i) for i in self.ids], "causes": list(self.causes),
+            "censored": self.censored_label, "time_unit": self.time_unit,
+            "covariate_names": [str(c) for c in self.covariate_names],
+            "group_names": [str(g) for g in self.group_names],
+            "groups": self.groups.to_numpy().tolist(),
+        }
+        h.update(json.dumps(meta, sort_keys=True).encode())
+        for key, dtype in _ARRAYS.items():
+            h.update(np.ascontiguousarray(getattr(self, key), dtype=np.dtype(dtype).newbyteorder("<")).tobytes())
+        h.update(np.ascontiguousarray(self.covariates.to_numpy(float), dtype="<f8").tobytes())
+        for table in (self.spells, self.members):
+            if table is not None:
+                h.update(table.to_csv(index=False).encode())
+        return h.hexdigest()
+
+    # display -------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """Lifelines-style one-liner: N, events by cause, censored count, time unit."""
+        events = ", ".join(f"{c}: {k}" for c, k in self.n_events.items())
+        head = f"{self.name!r}, " if self.name else ""
+        n_ev = sum(self.n_events.values())
+        return (
+            f"<coalsurv.CoalitionData: {head}{self.n} episodes, {n_ev} events ({events}), "
+            f"{int((self.status == 0).sum())} censored, time in {self.time_unit}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(repr(self))}</p>" + self.describe()._repr_html_()
