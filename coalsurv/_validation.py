@@ -536,7 +536,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
     else:
         s_dt = _dates(sub[start], column=start, ids=ids, problems=problems)
         e_dt = _dates(sub[end], column=end, ids=ids, problems=problems)
-        days = np.asarray((e_dt - s_dt) / pd.Timedelta(days=1), dtype=float)
+        days = (e_dt - s_dt).dt.total_seconds().to_numpy(dtype=float, na_value=np.nan) / 86400.0
         t = days / unit
         for bad, what in ((days < 0, "before"), (days == 0, "on the same day as")):
             bad &= ~interval
