@@ -1,0 +1,158 @@
+"""Shared helpers of the real-data loaders: locating files, reading tables, exclusions.
+
+Private to :mod:`coalsurv.datasets`. Every loader derives a plain pandas episode table first
+(one row per coalition, with the columns its data card lists) and then hands it to
+:meth:`coalsurv.data.CoalitionData.from_frame`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coalsurv.errors import CoalitionDataError
+
+__all__ = [
+    "DataFileNotFoundError",
+    "locate_file",
+    "locate_folder",
+    "read_table",
+    "exclusion_table",
+    "to_coalition_data",
+]
+
+
+class DataFileNotFoundError(CoalitionDataError, FileNotFoundError):
+    """A data file a loader needs is not where the user said it is.
+
+    Both a :class:`coalsurv.CoalitionDataError` (so the CLI reports it as a user error) and a
+    :class:`FileNotFoundError`.
+    """
+
+
+def locate_file(path: str | Path, filename: str, *, dataset: str) -> Path:
+    """Return the data file given either the file itself or the folder that holds it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, or a folder containing ``filename``.
+    filename : str
+        Expected file name (e.g. ``"coalgov.csv"``).
+    dataset : str
+        Data set name for the error message.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    DataFileNotFoundError
+        Naming the path that was given and the file that was expected there.
+    """
+    p = Path(path).expanduser()
+    if p.is_dir():
+        f = p / filename
+        if f.is_file():
+            return f
+        present = sorted(x.name for x in p.iterdir())[:10]
+        raise DataFileNotFoundError(
+            f"{dataset}: expected the file {filename!r} in the folder {str(p)!r}",
+            [f"files found there: {present}" if present else "the folder is empty"],
+        )
+    if p.is_file():
+        return p
+    raise DataFileNotFoundError(
+        f"{dataset}: path {str(p)!r} does not exist; give the file {filename!r} "
+        "or the folder that contains it"
+    )
+
+
+def locate_folder(path: str | Path, filenames: Sequence[str], *, dataset: str) -> Path:
+    """Return the folder holding all of ``filenames`` (a file path means its folder).
+
+    Raises
+    ------
+    DataFileNotFoundError
+        Naming the folder and every expected file that is missing.
+    """
+    p = Path(path).expanduser()
+    folder = p.parent if p.is_file() else p
+    if not folder.is_dir():
+        raise DataFileNotFoundError(
+            f"{dataset}: folder {str(folder)!r} does not exist; expected a folder with "
+            f"{list(filenames)}"
+        )
+    missing = [f for f in filenames if not (folder / f).is_file()]
+    if missing:
+        raise DataFileNotFoundError(
+            f"{dataset}: the folder {str(folder)!r} lacks the expected files {missing}",
+            [f"expected all of {list(filenames)}"],
+        )
+    return folder
+
+
+def read_table(
+    file: Path, *, required: Sequence[str], dataset: str, **read_kw: Any
+) -> pd.DataFrame:
+    """Read a delimited text table and check that it has the ``required`` columns.
+
+    Raises
+    ------
+    coalsurv.CoalitionDataError
+        When the file cannot be parsed or lacks columns (all missing ones listed).
+    """
+    try:
+        df = pd.read_csv(file, **read_kw)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CoalitionDataError(
+            f"{dataset}: could not read {str(file)!r} as a table", [str(exc).splitlines()[0]]
+        ) from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise CoalitionDataError(
+            f"{dataset}: {str(file)!r} is not the expected table",
+            [f"missing columns {missing}", f"columns found: {list(df.columns)[:20]}"],
+        )
+    return df
+
+
+def exclusion_table(reasons: Mapping[object, str] | pd.Series) -> pd.DataFrame:
+    """Build the ``DataFrame(id, reason)`` of episodes a loader left out, in given order."""
+    s = pd.Series(reasons, dtype=object)
+    return pd.DataFrame({"id": s.index.to_numpy(), "reason": s.to_numpy(dtype=object)})
+
+
+def count_reasons(excluded: pd.DataFrame) -> dict[str, int]:
+    """Count excluded episodes per reason (reasons in order of first appearance)."""
+    if excluded.empty:
+        return {}
+    return {str(k): int(v) for k, v in excluded["reason"].value_counts(sort=False).items()}
+
+
+def to_coalition_data(frame: pd.DataFrame, **options: Any) -> Any:
+    """Build a :class:`coalsurv.data.CoalitionData` from a derived episode table.
+
+    Exclusions the loader made before (kept in ``frame.attrs["excluded"]``) are carried over
+    to the data's ``excluded`` table alongside any rows ``from_frame`` drops itself.
+    """
+    from coalsurv.data import CoalitionData
+
+    data = CoalitionData.from_frame(frame, **options)
+    before = frame.attrs.get("excluded")
+    if before is None or not len(before):
+        return data
+    parts = [before[["id", "reason"]]]
+    if len(data.excluded):
+        parts.append(data.excluded[["id", "reason"]])
+    return data._replace(excluded=pd.concat(parts, ignore_index=True))
+
+
+def years_between(start: pd.Series, end: pd.Series) -> np.ndarray:
+    """Length of ``[start, end]`` in years of 365.25 days."""
+    return np.asarray((end - start) / pd.Timedelta(days=1), dtype=float) / 365.25
