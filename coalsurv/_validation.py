@@ -26,6 +26,8 @@ __all__ = [
     "check_spells",
     "check_members",
     "parse_frame",
+    "parse_canonical",
+    "check_new_covariates",
 ]
 
 #: Most row ids printed in one problem line.
@@ -39,18 +41,7 @@ _TOL = 1e-9
 
 
 def fmt_ids(ids: Iterable[object]) -> str:
-    """Format row ids for a problem line: at most ``MAX_IDS`` ids, then "and N more".
-
-    Parameters
-    ----------
-    ids : iterable
-        Row ids.
-
-    Returns
-    -------
-    str
-        E.g. ``"3, 7, 9"`` or ``"1, 2, 3, 4, 5 and 12 more"``.
-    """
+    """Format ids for a problem line: at most ``MAX_IDS``, then "and N more"."""
     ids = list(ids)
     shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in ids[:MAX_IDS])
     more = len(ids) - MAX_IDS
@@ -66,28 +57,9 @@ def rows_note(ids: Sequence[object]) -> str:
 def as_numeric(
     values: pd.Series, *, column: str, ids: pd.Index, problems: list[str], allow_bool: bool = False
 ) -> np.ndarray:
-    """Return ``values`` as float64, recording non-numeric and infinite values as problems.
+    """Return ``values`` as float64; record non-numeric and infinite values in ``problems``.
 
-    Missing values stay NaN (they are reported by the caller, which knows whether they are
-    allowed).
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Column values (positional alignment with ``ids``).
-    column : str
-        Column name used in problem lines.
-    ids : pandas.Index
-        Row ids aligned with ``values``.
-    problems : list of str
-        Problems found are appended here.
-    allow_bool : bool, default False
-        Whether a boolean column is accepted (as 0/1).
-
-    Returns
-    -------
-    numpy.ndarray
-        Float64 values; non-numeric entries become NaN.
+    Missing values stay NaN: the caller knows whether they are allowed.
     """
     if pd.api.types.is_bool_dtype(values.dtype) and not allow_bool:
         problems.append(f"column {column!r}: expected numbers, found a boolean column")
@@ -125,28 +97,12 @@ def parse_events(
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Read an event column of cause labels (str) or 0/1 flags.
 
-    Parameters
-    ----------
-    values : pandas.Series
-        Event column, without missing values.
-    column : str
-        Column name used in problem lines.
-    ids : pandas.Index
-        Row ids aligned with ``values``.
-    censored : str
-        Label of right-censored rows in a label column.
-    causes : sequence of str, optional
-        Allowed cause labels, in order. For a 0/1 column it may name the single cause.
-    problems : list of str
-        Problems found are appended here.
-
-    Returns
-    -------
-    labels : numpy.ndarray of object
-        One label per row; censored rows carry ``censored``.
-    causes : tuple of str
-        Cause labels in order (given ``causes``, else sorted labels; ``("event",)`` for 0/1).
+    Returns one label per row (censored rows carry ``censored``) and the cause labels: the
+    given ``causes``, else the sorted labels found; ``("event",)`` (or the single given label)
+    for a 0/1 column.
     """
+    if isinstance(causes, str):
+        causes = [causes]
     given = None if causes is None else tuple(str(c) for c in causes)
     if given is not None:
         dup = sorted({c for c in given if given.count(c) > 1})
@@ -241,30 +197,12 @@ def check_spells(
     exit: np.ndarray,
     problems: list[str],
 ) -> pd.DataFrame | None:
-    """Validate a time-varying covariate table of spells ``(id, start, stop, covariates...)``.
+    """Validate time-varying covariate spells ``(id, start, stop, covariates...)``.
 
-    Per episode, spells must start at or before its ``entry``, be contiguous (no gap, no
-    overlap), have ``start < stop`` and end exactly at its exit time (``time`` for exact and
-    right-censored episodes, ``time_upper`` for interval-censored ones).
-
-    Parameters
-    ----------
-    spells : pandas.DataFrame
-        Spell table with columns ``id``, ``start``, ``stop`` and covariate columns.
-    ids : pandas.Index
-        Ids of the kept episodes.
-    all_ids : pandas.Index
-        Ids of all input episodes (kept and excluded); spells of excluded episodes are dropped.
-    entry, exit : numpy.ndarray
-        Entry and exit time of each kept episode, aligned with ``ids``.
-    problems : list of str
-        Problems found are appended here.
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        Spells of kept episodes sorted by episode and start, float covariates; None when the
-        table lacks required columns.
+    Per episode: first start <= entry, contiguous (no gap, no overlap), ``start < stop``, last
+    stop == exit time (``time``; ``time_upper`` for interval rows). Spells of excluded
+    episodes (in ``all_ids`` but not ``ids``) are dropped. Returns the spells sorted by episode
+    and start, or None when required columns are missing.
     """
     if not _check_frame_columns(
         spells, table="spells", required=("id", "start", "stop"), problems=problems
@@ -316,24 +254,11 @@ def check_spells(
 def check_members(
     members: pd.DataFrame, *, ids: pd.Index, all_ids: pd.Index, problems: list[str]
 ) -> pd.DataFrame | None:
-    """Validate a member-level table ``(id, member, share?, position?, ...)``.
+    """Validate a member table ``(id, member, share?, position?, ...)``.
 
-    Parameters
-    ----------
-    members : pandas.DataFrame
-        One row per member of an episode. ``share`` (capability or seat share) must be
-        non-negative and sum to 1 within an episode (tolerance 1e-6); ``position`` numeric.
-    ids : pandas.Index
-        Ids of the kept episodes.
-    all_ids : pandas.Index
-        Ids of all input episodes; members of excluded episodes are dropped.
-    problems : list of str
-        Problems found are appended here.
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        Members of kept episodes in episode order; None when required columns are missing.
+    ``share`` must be >= 0 and sum to 1 per episode (tolerance 1e-6); (id, member) unique.
+    Members of excluded episodes are dropped. Returns the table in episode order, or None
+    when required columns are missing.
     """
     if not _check_frame_columns(
         members, table="members", required=("id", "member"), problems=problems
@@ -413,24 +338,10 @@ def _roles(opts: dict[str, object], problems: list[str]) -> dict[object, list[st
 
 
 def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
-    """Validate an episode table and return the parts of a ``CoalitionData``.
+    """Validate an episode table; return the keyword arguments of ``CoalitionData``.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        One row per coalition episode.
-    **opt
-        The keyword options of :meth:`coalsurv.data.CoalitionData.from_frame`.
-
-    Returns
-    -------
-    dict
-        Keyword arguments for ``CoalitionData.__init__``.
-
-    Raises
-    ------
-    coalsurv.errors.CoalitionDataError
-        Listing every problem found.
+    ``opt`` are the options of :meth:`coalsurv.data.CoalitionData.from_frame`. Raises one
+    :class:`~coalsurv.errors.CoalitionDataError` listing every problem found.
     """
     from coalsurv.errors import CoalitionDataError
 
@@ -627,3 +538,84 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
         "covariates": cdf, "groups": gdf, "spells": sp, "members": mb, "frame": frame,
         "excluded": excluded.reset_index(drop=True), "name": opt["name"], "source": opt["source"],
     }
+
+
+def parse_canonical(
+    frame: pd.DataFrame,
+    *,
+    time_unit: str,
+    causes: Sequence[str],
+    censored: str,
+    group_names: Sequence[str],
+    covariate_names: Sequence[str],
+) -> dict[str, object]:
+    """Check a canonical frame (``CoalitionData.to_frame`` output); return constructor parts."""
+    from coalsurv.errors import CoalitionDataError
+
+    problems: list[str] = []
+    needed = [*RESERVED, *group_names, *covariate_names]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        problems.append(f"missing columns {missing}; available columns: {list(frame.columns)}")
+    if time_unit not in TIME_UNITS:
+        problems.append(f"time_unit={time_unit!r} is unknown; expected one of {list(TIME_UNITS)}")
+    if problems:
+        raise CoalitionDataError("invalid canonical frame", problems)
+    ids = pd.Index(frame["id"], name="id")
+    status = frame["status"].to_numpy()
+    labels = frame["cause"].astype(str).to_numpy()
+    index = {str(c): i for i, c in enumerate(causes)}
+    for bad, msg in (
+        (~np.isin(status, (0, 1, 2)), "column 'status': expected 0, 1 or 2"),
+        (np.array([lab not in index and lab != censored for lab in labels], bool),
+         f"column 'cause': expected one of {list(index)} or {censored!r}"),
+        ((status > 0) & (labels == censored), "column 'cause': events labelled as censored"),
+    ):
+        if bad.any():
+            problems.append(f"{msg}; violated in {rows_note(ids[bad])}")
+    if problems:
+        raise CoalitionDataError("invalid canonical frame", problems)
+    cause_index = [index.get(lab, -1) if s > 0 else -1 for lab, s in zip(labels, status, strict=True)]
+    return {
+        "ids": ids, "entry": frame["entry"].to_numpy(float), "time": frame["time"].to_numpy(float),
+        "time_upper": frame["time_upper"].to_numpy(float), "status": status,
+        "cause_index": np.array(cause_index, dtype=np.int64), "causes": tuple(index),
+        "censored_label": censored, "time_unit": time_unit,
+        "covariates": frame[list(covariate_names)].set_axis(ids, axis=0),
+        "groups": frame[list(group_names)].set_axis(ids, axis=0),
+        "frame": frame.set_axis(ids, axis=0),
+    }
+
+
+def check_new_covariates(
+    df: pd.DataFrame, *, key: str | None, ids: pd.Index, existing: Sequence[str]
+) -> pd.DataFrame:
+    """Check extra covariates joined by episode id; return them as floats indexed by ``ids``."""
+    from coalsurv.errors import CoalitionDataError
+
+    table = df.set_index(key) if key is not None else df
+    problems: list[str] = []
+    clash = [c for c in table.columns if c in existing or c in RESERVED]
+    if clash:
+        problems.append(f"columns {clash} clash with existing covariates or canonical names")
+    dup = table.index[table.index.duplicated()].unique()
+    if len(dup):
+        problems.append(f"duplicate ids {fmt_ids(dup)}; expected one row per episode")
+    missing = ids[~ids.isin(table.index)]
+    if len(missing):
+        problems.append(f"no covariate row for episodes {fmt_ids(missing)}")
+    if problems:
+        raise CoalitionDataError("with_covariates: invalid covariate table", problems)
+    joined = table.reindex(ids)
+    new: dict[object, np.ndarray] = {}
+    for c in joined.columns:
+        v = as_numeric(joined[c], column=c, ids=ids, problems=problems, allow_bool=True)
+        nan = np.isnan(v)
+        if nan.any():
+            problems.append(f"column {c!r}: missing values (NaN) in {rows_note(ids[nan])}")
+        elif len(ids) > 1 and np.ptp(v) == 0:
+            problems.append(f"covariate {c!r} is constant; it has no variance: leave it out")
+        new[c] = v
+    if problems:
+        raise CoalitionDataError("with_covariates: invalid covariate table", problems)
+    return pd.DataFrame(new, index=ids, columns=list(joined.columns), dtype=float)

@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coalsurv._validation import RESERVED, TIME_UNITS, as_numeric, fmt_ids, parse_frame
+from coalsurv._validation import (
+    check_new_covariates,
+    fmt_ids,
+    parse_canonical,
+    parse_frame,
+)
 from coalsurv.errors import CoalitionDataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,33 +66,13 @@ def _fmt(value: object) -> str:
 class DataDescription:
     """Summary of a :class:`CoalitionData`, as returned by :meth:`CoalitionData.describe`.
 
-    Attributes
-    ----------
-    name : str or None
-        Name of the data set.
-    n : int
-        Number of episodes kept.
-    time_unit : str
-        Unit of every time below.
-    causes : tuple of str
-        Cause labels.
-    n_events : dict
-        Cause label -> number of episodes that ended that way.
-    n_censored, censored_share : int, float
-        Right-censored episodes and their share of ``n``.
-    n_interval, n_delayed_entry : int
-        Interval-censored episodes; episodes observed from ``entry > 0``.
-    follow_up : dict
-        ``min``, ``median``, ``max`` of ``time``.
-    groups : dict
-        Group column -> number of levels.
-    km_median : float
-        Kaplan-Meier median of time to any ending (delayed entry honoured; interval rows at
-        their midpoint); ``inf`` when the curve does not reach 0.5.
-    n_excluded : int
-        Input rows left out (``dropna=True``).
-    excluded_by_reason : dict
-        Reason -> number of rows left out.
+    Fields: ``name``; ``n`` episodes kept; ``time_unit`` of every time; ``causes``;
+    ``n_events`` (cause -> count); ``n_censored`` and ``censored_share`` (right-censored);
+    ``n_interval`` (interval-censored events); ``n_delayed_entry`` (``entry > 0``);
+    ``follow_up`` (``min``/``median``/``max`` of ``time``); ``groups`` (column -> number of
+    levels); ``km_median``, the Kaplan-Meier median time to any ending (delayed entry honoured,
+    interval rows at their midpoint; ``inf`` when the curve stays above 0.5); ``n_excluded``
+    and ``excluded_by_reason`` (input rows left out with ``dropna=True``).
     """
 
     name: str | None
@@ -143,41 +128,27 @@ class CoalitionData:
     Attributes
     ----------
     ids : pandas.Index
-        Unique episode ids (named ``"id"``); every array below is in this order.
-    n : int
-        Number of episodes.
-    entry : numpy.ndarray
-        Delayed entry time (0 when none).
-    time : numpy.ndarray
-        Exit time for exact events and right-censored rows; lower bound for interval rows.
-    time_upper : numpy.ndarray
-        ``time`` for exact events, ``inf`` for right-censored rows, upper bound for interval rows.
-    status : numpy.ndarray of int8
-        0 right-censored, 1 exact event, 2 interval-censored event.
-    cause_index : numpy.ndarray of int64
-        Index into ``causes`` for events, -1 for censored rows.
-    causes : tuple of str
-        Cause labels (0/1 input gives ``("event",)``).
-    censored_label : str
-        Label of censored rows.
-    time_unit : str
-        ``"days"``, ``"months"`` or ``"years"``.
-    covariates : pandas.DataFrame
-        Float covariates in raw units (index = ids); names in ``covariate_names``.
-    groups : pandas.DataFrame
-        Group labels as str (index = ids); names in ``group_names``.
+        Unique episode ids (named ``"id"``), ``n`` of them; every array is in this order.
+    entry, time, time_upper : numpy.ndarray
+        Delayed entry (0 when none); exit time (lower bound for interval rows); ``time`` for
+        exact events, ``inf`` for right-censored rows, upper bound for interval rows.
+    status, cause_index : numpy.ndarray
+        int8: 0 right-censored, 1 exact event, 2 interval-censored event; int64 index into
+        ``causes`` for events, -1 for censored rows.
+    causes, censored_label, time_unit : tuple of str, str, str
+        Cause labels (0/1 input gives ``("event",)``); label of censored rows; unit of times.
+    covariates, groups : pandas.DataFrame
+        Float covariates in raw units; group labels as str (index = ids). Column names in
+        ``covariate_names`` and ``group_names``.
     spells, members : pandas.DataFrame or None
         Time-varying covariate spells; member-level table.
-    frame : pandas.DataFrame
-        The kept input rows (original columns, index = ids).
-    excluded : pandas.DataFrame
-        ``id``, ``reason`` of input rows left out (only with ``dropna=True``).
-    is_event : numpy.ndarray of bool
-        ``status > 0``.
-    n_events : dict
-        Cause label -> number of events.
+    frame, excluded : pandas.DataFrame
+        Kept input rows (original columns, index = ids; unnamed when an ``id`` column exists);
+        ``id``, ``reason`` of rows left out with ``dropna=True``.
+    is_event, n_events : numpy.ndarray of bool, dict
+        ``status > 0``; cause label -> number of events.
     name, source : str or None
-        Name of the data set and where it came from (citation, path).
+        Name of the data set; where it came from (citation, path).
     """
 
     def __init__(
@@ -220,7 +191,8 @@ class CoalitionData:
         set_(self, "group_names", tuple(groups.columns))
         set_(self, "spells", spells)
         set_(self, "members", members)
-        set_(self, "frame", frame if frame is not None else self.to_frame().set_index(ids))
+        frame = self.to_frame() if frame is None else frame
+        set_(self, "frame", frame.set_axis(ids.rename(None) if "id" in frame else ids, axis=0))
         if excluded is None:
             excluded = pd.DataFrame({"id": pd.Series([], dtype=ids.dtype), "reason": []})
         set_(self, "excluded", excluded)
@@ -358,45 +330,11 @@ class CoalitionData:
         CoalitionData
             Equal to the original: same :meth:`data_hash`.
         """
-        problems: list[str] = []
-        needed = [*RESERVED, *group_names, *covariate_names]
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            problems.append(f"missing columns {missing}; available: {list(frame.columns)}")
-        if time_unit not in TIME_UNITS:
-            problems.append(f"time_unit={time_unit!r} is unknown; expected one of {list(TIME_UNITS)}")
-        if problems:
-            raise CoalitionDataError("invalid canonical frame", problems)
-        ids = pd.Index(frame["id"], name="id")
-        status = frame["status"].to_numpy()
-        labels = frame["cause"].astype(str).to_numpy()
-        index = {c: i for i, c in enumerate(causes)}
-        bad_status = ~np.isin(status, (0, 1, 2))
-        bad_cause = np.array([lab not in index and lab != censored for lab in labels], bool)
-        if bad_status.any():
-            problems.append(f"column 'status': values must be 0/1/2 at ids {fmt_ids(ids[bad_status])}")
-        if bad_cause.any():
-            problems.append(f"column 'cause': unknown labels at ids {fmt_ids(ids[bad_cause])}")
-        if problems:
-            raise CoalitionDataError("invalid canonical frame", problems)
-        cause_index = np.where(status > 0, [index.get(lab, -1) for lab in labels], -1)
-        return cls(
-            ids=ids,
-            entry=frame["entry"].to_numpy(float),
-            time=frame["time"].to_numpy(float),
-            time_upper=frame["time_upper"].to_numpy(float),
-            status=status,
-            cause_index=cause_index,
-            causes=causes,
-            censored_label=censored,
-            time_unit=time_unit,
-            covariates=frame[list(covariate_names)].set_axis(ids, axis=0),
-            groups=frame[list(group_names)].set_axis(ids, axis=0),
-            spells=spells,
-            members=members,
-            frame=frame.set_axis(ids, axis=0),
-            name=name,
+        parts = parse_canonical(
+            frame, time_unit=time_unit, causes=causes, censored=censored,
+            group_names=group_names, covariate_names=covariate_names,
         )
+        return cls(**parts, spells=spells, members=members, name=name)
 
     def _replace(self, **changes: Any) -> CoalitionData:
         parts = {
@@ -427,15 +365,16 @@ class CoalitionData:
         sel = np.asarray(mask_or_ids)
         if sel.dtype == bool:
             if sel.shape != (self.n,):
-                raise CoalitionDataError(
-                    "subset: boolean mask has the wrong length", [f"expected {self.n}, got {sel.size}"]
-                )
+                msg = f"expected {self.n} values, got {sel.size}"
+                raise CoalitionDataError("subset: boolean mask has the wrong length", [msg])
             pos = np.flatnonzero(sel)
         else:
             pos = self.ids.get_indexer(pd.Index(list(mask_or_ids)))
             if (pos < 0).any():
                 unknown = pd.Index(list(mask_or_ids))[pos < 0]
                 raise CoalitionDataError("subset: unknown ids", [f"ids {fmt_ids(unknown)}"])
+        if len(pos) == 0:
+            raise CoalitionDataError("subset: no episodes selected", ["select at least one id"])
         ids = self.ids[pos]
 
         def rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -450,7 +389,9 @@ class CoalitionData:
             spells=rows(self.spells), members=rows(self.members), frame=self.frame.iloc[pos],
         )
 
-    def with_covariates(self, df: pd.DataFrame, *, id: str | None = None) -> CoalitionData:  # noqa: A002
+    def with_covariates(
+        self, df: pd.DataFrame, *, id: str | None = None  # noqa: A002 - column name
+    ) -> CoalitionData:
         """Return a new object with extra covariate columns joined by episode id.
 
         Parameters
@@ -472,32 +413,8 @@ class CoalitionData:
             name clash with existing covariates.
         """
         key = id if id is not None else ("id" if "id" in df.columns else None)
-        table = df.set_index(key) if key is not None else df
-        problems: list[str] = []
-        clash = [c for c in table.columns if c in self.covariate_names or c in RESERVED]
-        if clash:
-            problems.append(f"columns {clash} clash with existing covariates or canonical names")
-        dup = table.index[table.index.duplicated()].unique()
-        if len(dup):
-            problems.append(f"duplicate ids {fmt_ids(dup)} in the new covariate table")
-        missing = self.ids[~self.ids.isin(table.index)]
-        if len(missing):
-            problems.append(f"no covariate row for episodes {fmt_ids(missing)}")
-        if problems:
-            raise CoalitionDataError("with_covariates: invalid covariate table", problems)
-        joined = table.reindex(self.ids)
-        new = {}
-        for c in joined.columns:
-            v = as_numeric(joined[c], column=c, ids=self.ids, problems=problems, allow_bool=True)
-            if np.isnan(v).any():
-                problems.append(f"column {c!r}: missing values at ids {fmt_ids(self.ids[np.isnan(v)])}")
-            elif self.n > 1 and np.ptp(v[np.isfinite(v)]) == 0:
-                problems.append(f"covariate {c!r} is constant; leave it out")
-            new[c] = v
-        if problems:
-            raise CoalitionDataError("with_covariates: invalid covariate table", problems)
-        cov = pd.concat([self.covariates, pd.DataFrame(new, index=self.ids)], axis=1)
-        return self._replace(covariates=cov)
+        new = check_new_covariates(df, key=key, ids=self.ids, existing=self.covariate_names)
+        return self._replace(covariates=pd.concat([self.covariates, new], axis=1))
 
     # views ---------------------------------------------------------------------------------
     def cause_labels(self) -> np.ndarray:
@@ -614,12 +531,23 @@ class CoalitionData:
         }
         h.update(json.dumps(meta, sort_keys=True).encode())
         for key, dtype in _ARRAYS.items():
-            h.update(np.ascontiguousarray(getattr(self, key), dtype=np.dtype(dtype).newbyteorder("<")).tobytes())
+            little = np.dtype(dtype).newbyteorder("<")
+            h.update(np.ascontiguousarray(getattr(self, key), dtype=little).tobytes())
         h.update(np.ascontiguousarray(self.covariates.to_numpy(float), dtype="<f8").tobytes())
         for table in (self.spells, self.members):
             if table is not None:
                 h.update(table.to_csv(index=False).encode())
         return h.hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the canonical data are equal (same :meth:`data_hash`)."""
+        if not isinstance(other, CoalitionData):
+            return NotImplemented
+        return self.data_hash() == other.data_hash()
+
+    def __hash__(self) -> int:
+        """Hash of :meth:`data_hash`."""
+        return hash(self.data_hash())
 
     # display -------------------------------------------------------------------------------
     def __repr__(self) -> str:
