@@ -51,7 +51,7 @@ def fmt_ids(ids: Iterable[object]) -> str:
 def rows_note(ids: Sequence[object]) -> str:
     """Describe rows for a problem line: ``"2 rows (ids 3, 7)"``."""
     n = len(ids)
-    return f"{n} row{'s' if n != 1 else ''} (ids {fmt_ids(ids)})"
+    return f"{n} row{'s' if n != 1 else ''} (id{'s' if n != 1 else ''} {fmt_ids(ids)})"
 
 
 def as_numeric(
@@ -78,7 +78,7 @@ def as_numeric(
         out = coerced.to_numpy(dtype=float, na_value=np.nan)
     inf = np.isinf(out)
     if inf.any():
-        problems.append(f"column {column!r}: infinite values in {rows_note(ids[inf])}; expected finite")
+        problems.append(f"column {column!r}: infinite values in {rows_note(ids[inf])}")
     return out
 
 
@@ -122,7 +122,7 @@ def parse_events(
             found = ", ".join(str(v) for v in pd.unique(obj[bad])[:3])
             problems.append(
                 f"column {column!r}: numeric event values must be 0 (censored) or 1 (event); "
-                f"found {found} in {rows_note(ids[bad])}; use cause labels (str) for several endings"
+                f"found {found} in {rows_note(ids[bad])}; use str cause labels for several endings"
             )
         if given is not None and len(given) != 1:
             problems.append(
@@ -368,7 +368,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
         problems,
     )
     if duration is None and (start is None or end is None):
-        problems.append("give the episode length as duration= (a column) or start= and end= (dates)")
+        problems.append("give the episode length as duration= (column) or start= and end= (dates)")
     if duration is not None and (start is not None or end is not None):
         problems.append("give the episode length as duration= or as start=/end=, not both")
     if (lower is None) != (upper is None):
@@ -575,7 +575,8 @@ def parse_canonical(
             problems.append(f"{msg}; violated in {rows_note(ids[bad])}")
     if problems:
         raise CoalitionDataError("invalid canonical frame", problems)
-    cause_index = [index.get(lab, -1) if s > 0 else -1 for lab, s in zip(labels, status, strict=True)]
+    pairs = zip(labels, status, strict=True)
+    cause_index = [index.get(lab, -1) if s > 0 else -1 for lab, s in pairs]
     return {
         "ids": ids, "entry": frame["entry"].to_numpy(float), "time": frame["time"].to_numpy(float),
         "time_upper": frame["time_upper"].to_numpy(float), "status": status,

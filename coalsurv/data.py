@@ -218,7 +218,7 @@ class CoalitionData:
         event: str,
         start: str | None = None,
         end: str | None = None,
-        id: str | None = None,  # noqa: A002 - column name, mirrors the contract
+        id: str | None = None,
         censored: str = "censored",
         causes: Sequence[str] | None = None,
         entry: str | None = None,
@@ -380,7 +380,9 @@ class CoalitionData:
         def rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
             if table is None:
                 return None
-            return table[table["id"].isin(ids)].reset_index(drop=True)
+            kept = table[table["id"].isin(ids)]
+            order = np.argsort(ids.get_indexer(kept["id"]), kind="stable")
+            return kept.iloc[order].reset_index(drop=True)
 
         return self._replace(
             ids=ids, entry=self.entry[pos], time=self.time[pos], time_upper=self.time_upper[pos],
@@ -390,7 +392,7 @@ class CoalitionData:
         )
 
     def with_covariates(
-        self, df: pd.DataFrame, *, id: str | None = None  # noqa: A002 - column name
+        self, df: pd.DataFrame, *, id: str | None = None
     ) -> CoalitionData:
         """Return a new object with extra covariate columns joined by episode id.
 
@@ -464,7 +466,7 @@ class CoalitionData:
         return kmf.fit(self._km_times(), event_observed=self.is_event, entry=entry)
 
     def risk_table(self, times: Sequence[float]) -> pd.DataFrame:
-        """Number at risk and cumulative endings at the given times.
+        """Count episodes at risk and cumulative endings at the given times.
 
         An episode is at risk at ``t`` when ``entry <= t <= exit`` (interval rows exit at their
         midpoint, as in :meth:`kaplan_meier`).

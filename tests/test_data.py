@@ -64,7 +64,8 @@ def build(mutate=None, **overrides):
 
 # --- bad inputs: every message names the column, the row ids and what is expected -------------
 BAD = [
-    ("missing column", None, dict(duration="length"), ["'length'", "not found", "available", "'dur'"]),
+    ("missing column", None, dict(duration="length"),
+     ["'length'", "not found", "available", "'dur'"]),
     ("non-numeric duration", setv("dur", 1, "long"), {}, ["'dur'", "non-numeric", "'long'", "'b'"]),
     ("nan duration", setv("dur", 2, np.nan), {}, ["'dur'", "missing values", "'c'", "dropna=True"]),
     ("inf covariate", setv("hhi", 0, np.inf), {}, ["'hhi'", "infinite", "'a'"]),
@@ -137,8 +138,8 @@ def test_date_errors():
     with pytest.raises(CoalitionDataError) as info:
         CoalitionData.from_frame(df, start="begin", end="finish", event="fell")
     text = str(info.value)
-    assert "'finish': end date before the start date" in text and "ids 1" in text
-    assert "'begin': could not read dates ('not a date')" in text and "ids 2" in text
+    assert "'finish': end date before the start date" in text and "(id 1)" in text
+    assert "'begin': could not read dates ('not a date')" in text and "(id 2)" in text
 
 
 def test_entry_errors():
@@ -201,9 +202,13 @@ def test_custom_censored_label():
     assert data.to_frame()["cause"].tolist() == ["fell", "ongoing", "fell"]
 
 
-@pytest.mark.parametrize(("unit", "factor"), [("days", 1.0), ("months", 30.4375), ("years", 365.25)])
+UNITS = [("days", 1.0), ("months", 30.4375), ("years", 365.25)]
+
+
+@pytest.mark.parametrize(("unit", "factor"), UNITS)
 def test_date_columns(unit, factor):
-    data = CoalitionData.from_frame(dates(), start="begin", end="finish", event="fell", time_unit=unit)
+    kw = dict(start="begin", end="finish", event="fell", time_unit=unit)
+    data = CoalitionData.from_frame(dates(), **kw)
     np.testing.assert_allclose(data.time, np.array([30.0, 365.0, 181.0]) / factor)
     assert data.time_unit == unit
 
@@ -258,7 +263,9 @@ def test_dropna_excludes_and_reports():
 
 def test_auto_covariates():
     df = base().assign(note="x", flag=[True, False] * 3)
-    data = CoalitionData.from_frame(df, duration="dur", event="end_type", id="cab", groups="country")
+    data = CoalitionData.from_frame(
+        df, duration="dur", event="end_type", id="cab", groups="country"
+    )
     assert data.covariate_names == ("hhi", "polar", "flag")
 
 
