@@ -373,7 +373,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
         problems.append("give the episode length as duration= or as start=/end=, not both")
     if (lower is None) != (upper is None):
         problems.append("interval censoring needs both lower= and upper= columns")
-    dupcols = list(pd.unique(df.columns[df.columns.duplicated()]))
+    dupcols = [c for c in pd.unique(df.columns[df.columns.duplicated()]) if auto_cov or c in used]
     if dupcols:
         problems.append(f"the table has duplicate column names {dupcols}")
     for c in [c for c in used if c not in df.columns]:

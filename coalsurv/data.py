@@ -480,7 +480,8 @@ class CoalitionData:
         -------
         pandas.DataFrame
             Columns ``time``, ``at_risk``, one column per cause (cumulative events by ``t``)
-            and one named by the censored label (cumulative censored by ``t``).
+            and one named by the censored label (cumulative censored by ``t``); a cause
+            labelled ``time`` or ``at_risk`` would collide with the first two.
         """
         t = np.asarray(times, dtype=float)[:, None]
         exit_ = self._km_times()[None, :]

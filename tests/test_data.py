@@ -448,3 +448,11 @@ def test_king1990(shared_data):
         df, duration="duration", event="ciep12", groups="country", dropna=True
     )
     assert kept.n + len(kept.excluded) == 314
+
+
+def test_duplicate_column_names():
+    df = pd.concat([base(), base()[["hhi"]]], axis=1)
+    with pytest.raises(CoalitionDataError, match=r"duplicate column names \['hhi'\]"):
+        build(lambda d: df)
+    data = build(lambda d: df, covariates=["polar"])  # unused duplicate is harmless
+    assert data.covariate_names == ("polar",)
