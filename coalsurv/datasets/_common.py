@@ -22,6 +22,8 @@ __all__ = [
     "locate_folder",
     "read_table",
     "exclusion_table",
+    "count_reasons",
+    "annotate",
     "to_coalition_data",
 ]
 
@@ -128,31 +130,45 @@ def exclusion_table(reasons: Mapping[object, str] | pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"id": s.index.to_numpy(), "reason": s.to_numpy(dtype=object)})
 
 
-def count_reasons(excluded: pd.DataFrame) -> dict[str, int]:
-    """Count excluded episodes per reason (reasons in order of first appearance)."""
-    if excluded.empty:
-        return {}
-    return {str(k): int(v) for k, v in excluded["reason"].value_counts(sort=False).items()}
+def count_reasons(excluded: pd.DataFrame, reasons: Sequence[str]) -> dict[str, int]:
+    """Count excluded episodes per reason, every reason listed (0 when none)."""
+    return {r: int((excluded["reason"] == r).sum()) for r in reasons}
 
 
-def to_coalition_data(frame: pd.DataFrame, **options: Any) -> Any:
+def annotate(frame: pd.DataFrame, excluded: pd.DataFrame, **info: Any) -> pd.DataFrame:
+    """Attach exclusions and derivation facts to ``frame.attrs`` as plain Python values.
+
+    ``attrs["excluded"]`` maps each excluded id to its reason; ``attrs["excluded_counts"]``
+    counts them per reason. Only plain values go into ``attrs`` (pandas compares and deep-copies
+    ``attrs`` on most operations, which fails for DataFrames).
+    """
+    frame.attrs["excluded"] = {
+        _plain(i): str(r) for i, r in zip(excluded["id"], excluded["reason"], strict=True)
+    }
+    frame.attrs.setdefault("excluded_counts", {})
+    for key, value in info.items():
+        frame.attrs[key] = value
+    return frame
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def to_coalition_data(
+    frame: pd.DataFrame, *, excluded: pd.DataFrame | None = None, **options: Any
+) -> Any:
     """Build a :class:`coalsurv.data.CoalitionData` from a derived episode table.
 
-    Exclusions the loader made before (kept in ``frame.attrs["excluded"]``) are carried over
-    to the data's ``excluded`` table alongside any rows ``from_frame`` drops itself.
+    ``excluded`` (``DataFrame(id, reason)``) lists the episodes the loader left out before;
+    they are put in front of any rows ``from_frame`` drops itself in the data's ``excluded``.
     """
     from coalsurv.data import CoalitionData
 
     data = CoalitionData.from_frame(frame, **options)
-    before = frame.attrs.get("excluded")
-    if before is None or not len(before):
+    if excluded is None or not len(excluded):
         return data
-    parts = [before[["id", "reason"]]]
+    parts = [excluded[["id", "reason"]]]
     if len(data.excluded):
         parts.append(data.excluded[["id", "reason"]])
     return data._replace(excluded=pd.concat(parts, ignore_index=True))
-
-
-def years_between(start: pd.Series, end: pd.Series) -> np.ndarray:
-    """Length of ``[start, end]`` in years of 365.25 days."""
-    return np.asarray((end - start) / pd.Timedelta(days=1), dtype=float) / 365.25

@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.datasets._common import locate_file, read_table, to_coalition_data
+from coalsurv.datasets._common import (
+    annotate,
+    exclusion_table,
+    locate_file,
+    read_table,
+    to_coalition_data,
+)
 
 __all__ = ["load_coalgov", "coalgov_governments", "FILENAME", "COVARIATES"]
 
@@ -37,17 +43,20 @@ _PARTY_COLS = ("pid", "pname", "pseat", "prime", "rile", "rile_SD", "cohesion", 
 _REQUIRED = ("gid", *_GOV_COLS, *_PARTY_COLS)
 
 
-def coalgov_governments(path: str | Path) -> pd.DataFrame:
+def coalgov_governments(path: str | Path, *, return_members: bool = False) -> Any:
     """Aggregate ``coalgov.csv`` (party rows) into a government-level episode table.
 
     Parameters
     ----------
     path : str or Path
         The file ``coalgov.csv`` or the folder that contains it.
+    return_members : bool, default False
+        Also return the party table (``id`` = gid, ``member`` = pid, ``share`` = pseat,
+        ``position`` = rile, ``pname``, ``prime``, ``cohesion``, ``finance``, ``Nmembers``).
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, or (DataFrame, DataFrame) with ``return_members=True``
         Index ``gid``. Columns: ``cid``, ``cname`` (country, ISO alpha-3), ``election`` (date
         of the preceding election), ``dur_wkb`` (days), ``event_wkb`` (1/0), ``ending``
         (``"conflict"`` / ``"censored"``), ``n_parties``, ``majority``, ``mwc``,
@@ -58,9 +67,8 @@ def coalgov_governments(path: str | Path) -> pd.DataFrame:
         heterogeneous), ``breadth_range`` and ``breadth_sd`` (negative range and SD of the
         parties' standardised ``rile``), ``cohesion_mean``, ``finance_mean``,
         ``Nmembers_mean`` (unweighted means of the party-level variables).
-        ``attrs["members"]`` holds the party table (``id``, ``member``, ``share``, ``position``,
-        ``pname``, ``prime``, ``cohesion``, ``finance``, ``Nmembers``) and
-        ``attrs["checks"]`` the consistency checks made on the file.
+        ``attrs``: ``checks`` (consistency checks made on the file), ``excluded`` (empty),
+        ``excluded_counts``, ``source_file``.
     """
     from coalsurv.covariates import interest_breadth, power_concentration
 
@@ -114,11 +122,8 @@ def coalgov_governments(path: str | Path) -> pd.DataFrame:
         "n_equals_party_rows": bool((g.size() == gov["n_parties"]).all()),
         "pseat_sums_to_one": bool(np.allclose(g["pseat"].sum(), 1.0, atol=1e-6)),
     }
-    gov.attrs["members"] = members
-    gov.attrs["excluded"] = pd.DataFrame({"id": pd.Series([], dtype=gov.index.dtype),
-                                          "reason": []})
-    gov.attrs["source_file"] = str(file)
-    return gov
+    annotate(gov, exclusion_table({}), source_file=str(file))
+    return (gov, members) if return_members else gov
 
 
 def _check_government_constants(raw: pd.DataFrame) -> list[str]:
@@ -172,7 +177,7 @@ def load_coalgov(path: str | Path, *, as_frame: bool = False) -> Any:
     Updating the Party Government data set, *Electoral Studies* 34, 270-279; Manifesto Project
     (Volkens et al. 2016); Political Party Database (Scarrow, Webb & Poguntke 2017).
     """
-    frame = coalgov_governments(path)
+    frame, members = coalgov_governments(path, return_members=True)
     if as_frame:
         return frame
     return to_coalition_data(
@@ -183,7 +188,7 @@ def load_coalgov(path: str | Path, *, as_frame: bool = False) -> Any:
         causes=["conflict"],
         groups=["cname"],
         covariates=list(COVARIATES),
-        members=frame.attrs["members"],
+        members=members,
         time_unit="days",
         name="coalgov",
         source="coalgov (bml; Seki & Williams 2014 WKB update): " + frame.attrs["source_file"],

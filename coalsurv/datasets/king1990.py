@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.datasets._common import locate_file, read_table, to_coalition_data
+from coalsurv.datasets._common import (
+    annotate,
+    exclusion_table,
+    locate_file,
+    read_table,
+    to_coalition_data,
+)
 
 __all__ = ["load_king1990", "king1990_cabinets", "FILENAME", "COVARIATES"]
 
@@ -46,6 +52,11 @@ def king1990_cabinets(path: str | Path) -> pd.DataFrame:
         When the file is not there (both a ``CoalitionDataError`` and a ``FileNotFoundError``).
     coalsurv.CoalitionDataError
         When the file lacks the expected columns.
+
+    Notes
+    -----
+    ``attrs`` holds ``excluded`` (id -> reason; empty here), ``excluded_counts`` and
+    ``source_file``.
     """
     file = locate_file(path, FILENAME, dataset="king1990")
     df = read_table(file, required=_REQUIRED, dataset="king1990", sep=r"\s+")
@@ -55,9 +66,7 @@ def king1990_cabinets(path: str | Path) -> pd.DataFrame:
     # The file writes R's NA (unquoted) as the country of rows 265-274; keep that literal
     # label rather than guessing the country (see the data card).
     df["country"] = df["country"].astype(object).where(df["country"].notna(), "NA").astype(str)
-    df.attrs["excluded"] = pd.DataFrame({"id": pd.Series([], dtype=df.index.dtype), "reason": []})
-    df.attrs["source_file"] = str(file)
-    return df
+    return annotate(df, exclusion_table({}), source_file=str(file))
 
 
 def load_king1990(path: str | Path, *, as_frame: bool = False) -> Any:

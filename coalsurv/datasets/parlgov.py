@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from coalsurv.datasets._common import (
+    annotate,
+    count_reasons,
     exclusion_table,
     locate_file,
     read_table,
@@ -203,7 +205,8 @@ def parlgov_cabinets(
     min_parties: int = 2,
     since: int = 1945,
     censor_date: str | pd.Timestamp | None = None,
-) -> pd.DataFrame:
+    return_members: bool = False,
+) -> Any:
     """Derive coalition-cabinet episodes from ParlGov's ``view_cabinet.csv``.
 
     Per cabinet (all cabinets of a country are ordered by ``start_date`` first, so successors
@@ -226,7 +229,7 @@ def parlgov_cabinets(
       (seat share > 0.5), ``n_parties``, ``caretaker``, ``zero_seat_parties``.
 
     Exclusions are never silent: each excluded cabinet is listed in ``attrs["excluded"]``
-    (``DataFrame(id, reason)``, reasons :data:`EXCLUSION_REASONS`, first applicable reason) and
+    (cabinet_id -> reason, reasons :data:`EXCLUSION_REASONS`, first applicable reason) and
     counted in ``attrs["excluded_counts"]``.
 
     Parameters
@@ -244,16 +247,27 @@ def parlgov_cabinets(
         ``viewcalc_parliament_composition.csv`` when that file is beside ``view_cabinet.csv``
         (2023-11-04 for the development version of that date), else the latest start or
         election date in ``view_cabinet.csv`` (earlier, hence conservative).
+    return_members : bool, default False
+        Also return the governing parties of the kept cabinets: ``id`` (cabinet_id),
+        ``member`` (party_id), ``share`` (of governing seats), ``position`` (left_right),
+        ``seats``, ``party_name_short``, ``prime_minister``.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, or (DataFrame, DataFrame) with ``return_members=True``
         Index ``cabinet_id``; one row per kept cabinet, ordered by country and start date.
-        ``attrs``: ``excluded``, ``excluded_counts``, ``members`` (``id``, ``member``
-        (party_id), ``share`` (of governing seats), ``position`` (left_right), ``seats``,
-        ``party_name_short``, ``prime_minister``), ``censor_date``, ``censor_rule``,
-        ``n_cabinets_total``, ``source_file``.
+        ``attrs``: ``excluded``, ``excluded_counts``, ``censor_date``, ``censor_rule``,
+        ``n_cabinets_total``, ``min_parties``, ``since``, ``source_file``.
     """
+    frame, members, _ = _derive(path, min_parties=min_parties, since=since,
+                                censor_date=censor_date)
+    return (frame, members) if return_members else frame
+
+
+def _derive(
+    path: str | Path, *, min_parties: int, since: int, censor_date: str | pd.Timestamp | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Episode table, members table and exclusion table (see :func:`parlgov_cabinets`)."""
     from coalsurv.covariates import interest_breadth, power_concentration
 
     if int(min_parties) < 1:
@@ -352,20 +366,18 @@ def parlgov_cabinets(
     out = kept[columns].rename(columns={"end": "end_date"})
     out["end_date"] = out["end_date"].dt.strftime("%Y-%m-%d")
     out.index.name = "cabinet_id"
-    out.attrs.update(
-        {
-            "excluded": excluded,
-            "excluded_counts": {r: int((excluded["reason"] == r).sum()) for r in EXCLUSION_REASONS},
-            "members": members,
-            "censor_date": censor.strftime("%Y-%m-%d"),
-            "censor_rule": rule,
-            "n_cabinets_total": int(len(cab)),
-            "min_parties": int(min_parties),
-            "since": int(since),
-            "source_file": str(file),
-        }
+    annotate(
+        out,
+        excluded,
+        excluded_counts=count_reasons(excluded, EXCLUSION_REASONS),
+        censor_date=censor.strftime("%Y-%m-%d"),
+        censor_rule=rule,
+        n_cabinets_total=int(len(cab)),
+        min_parties=int(min_parties),
+        since=int(since),
+        source_file=str(file),
     )
-    return out
+    return out, members.reset_index(drop=True), excluded
 
 
 def load_parlgov(
@@ -414,7 +426,9 @@ def load_parlgov(
     """
     if path is None:
         path = download_parlgov(cache_dir=cache_dir, url=url)
-    frame = parlgov_cabinets(path, min_parties=min_parties, since=since, censor_date=censor_date)
+    frame, members, excluded = _derive(
+        path, min_parties=min_parties, since=since, censor_date=censor_date
+    )
     if as_frame:
         return frame
     covariates = [c for c in COVARIATES if frame[c].nunique() > 1]
@@ -426,7 +440,8 @@ def load_parlgov(
         causes=["election", "replaced"],
         groups=["country"],
         covariates=covariates,
-        members=frame.attrs["members"],
+        members=members,
+        excluded=excluded,
         time_unit="days",
         name="parlgov",
         source="ParlGov (Döring & Manow), development version: " + frame.attrs["source_file"],
