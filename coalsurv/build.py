@@ -1,0 +1,326 @@
+"""The one place that builds PyMC graphs from a spec, priors and data.
+
+Model (for each modelled cause ``k``; one "cause" when endings are pooled)::
+
+    eta_k[i] = intercept_k + X_std[i] @ beta_k + sum_g u_{g,k}[group_g[i]] (+ varying slopes)
+    u_{g,k} = sd_{g,k} * z_{g,k},  z ~ Normal(0, 1)           (non-centred frailty)
+
+Likelihood, in closed form on the episode rows (no person-period expansion), with time divided
+by the model's time scale ``tau`` (the median follow-up, so that baseline parameters are of
+order one)::
+
+    exact event of cause k:  log h_k(t) + sum_j log S_j(t) - sum_j log S_j(entry)
+    right-censored:                       sum_j log S_j(t) - sum_j log S_j(entry)
+    interval (one cause):    log(S(lower) - S(upper))     - log S(entry)
+
+Data enter as ``pm.Data`` containers so the same graph refits new data of the same shape.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from coalsurv.design import Design
+from coalsurv.errors import PriorError, SpecError
+from coalsurv.families import PYTENSOR, Family, default_cuts, get_family
+from coalsurv.priors import Prior, PriorSet
+from coalsurv.spec import ModelSpec
+
+__all__ = ["ModelInfo", "build_model", "model_info", "observed_arrays"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What predictions need besides the posterior: family, causes, scales, levels.
+
+    Stored as JSON in saved fits, so every field is plain data.
+    """
+
+    family: str
+    kind: str
+    family_params: tuple[str, ...]
+    causes: tuple[str, ...]
+    pooled: bool
+    time_scale: float
+    time_unit: str
+    terms: tuple[str, ...]
+    means: tuple[float, ...]
+    sds: tuple[float, ...]
+    factors: tuple[str, ...] = ()
+    levels: dict[str, list[str]] = field(default_factory=dict)
+    slopes: dict[str, list[str]] = field(default_factory=dict)
+    cuts: tuple[float, ...] = ()
+    intercept_centre: tuple[float, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelInfo:
+        """Rebuild from :meth:`to_dict`."""
+        kwargs = dict(data)
+        for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
+                    "intercept_centre"):
+            kwargs[key] = tuple(kwargs.get(key, ()))
+        return cls(**kwargs)
+
+    def family_object(self) -> Family:
+        """The family, with cut points for the piecewise baseline."""
+        if self.family == "piecewise":
+            return get_family("piecewise", cuts=np.asarray(self.cuts))
+        return get_family(self.family)
+
+
+def var_name(text: str) -> str:
+    """A safe variable-name fragment for a term or factor."""
+    return re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
+
+
+def _modelled_causes(spec: ModelSpec, data) -> tuple[tuple[str, ...], bool]:
+    if spec.causes is None:
+        return ("any",), True
+    unknown = [c for c in spec.causes if c not in data.causes]
+    if unknown:
+        raise SpecError(
+            f"causes {unknown} are not endings in the data; the data's causes are {list(data.causes)}"
+        )
+    return tuple(spec.causes), False
+
+
+def observed_arrays(data, causes: tuple[str, ...], pooled: bool, time_scale: float) -> dict:
+    """Arrays of the likelihood: scaled times and per-cause event masks."""
+    status = np.asarray(data.status)
+    cause_index = np.asarray(data.cause_index)
+    event_of = np.zeros((len(causes), data.n))
+    interval_of = np.zeros((len(causes), data.n))
+    for k, cause in enumerate(causes):
+        mine = (cause_index >= 0) if pooled else (cause_index == data.causes.index(cause))
+        event_of[k] = (status == 1) & mine
+        interval_of[k] = (status == 2) & mine
+    if np.any(status == 2):
+        if len(causes) > 1:
+            raise SpecError(
+                "interval-censored endings with several causes modelled jointly are not supported: "
+                f"{int(np.sum(status == 2))} rows have status 'interval'; model one cause at a time "
+                "or pool endings (causes=None)"
+            )
+        other = (status == 2) & (interval_of[0] == 0)
+        if np.any(other):
+            ids = list(np.asarray(data.ids)[other][:5])
+            raise SpecError(
+                f"rows {ids} end by another cause at an interval-censored time; a cause-specific "
+                "model cannot censor them at an unknown time — pool endings (causes=None)"
+            )
+    upper = np.where(status == 2, data.time_upper, 2.0 * data.time + 1.0)
+    return {
+        "entry": np.asarray(data.entry, dtype=float) / time_scale,
+        "time": np.asarray(data.time, dtype=float) / time_scale,
+        "time_upper": upper / time_scale,
+        "event_of": event_of,
+        "interval_of": interval_of,
+    }
+
+
+def _time_scale(data) -> float:
+    tau = float(np.median(np.asarray(data.time)[np.asarray(data.time) > 0]))
+    digits = -int(math.floor(math.log10(tau))) + 2
+    return float(round(tau, digits))
+
+
+def model_info(spec: ModelSpec, data, design: Design) -> ModelInfo:
+    """Resolve family, causes, time scale and intercept centres for ``data``."""
+    family = get_family(spec.family)
+    causes, pooled = _modelled_causes(spec, data)
+    tau = float(spec.family_options.get("time_scale", 0)) or _time_scale(data)
+    obs = observed_arrays(data, causes, pooled, tau)
+    cuts: tuple[float, ...] = ()
+    if spec.family == "piecewise":
+        if "cuts" in spec.family_options:
+            cuts = tuple(float(c) / tau for c in spec.family_options["cuts"])
+        else:
+            any_event = obs["event_of"].sum(axis=0) + obs["interval_of"].sum(axis=0) > 0
+            n_int = int(spec.family_options.get("n_intervals", 8))
+            cuts = tuple(float(c) for c in default_cuts(obs["time"], any_event, n_intervals=n_int))
+    exposure = float(np.sum(np.maximum(obs["time"] - obs["entry"], 1e-12)))
+    centres = []
+    for k in range(len(causes)):
+        n_events = float(obs["event_of"][k].sum() + obs["interval_of"][k].sum())
+        n_events = max(n_events, 0.5)
+        centres.append(math.log(n_events / exposure) if family.kind == "ph"
+                       else math.log(exposure / n_events))
+    levels = {g.term.factor: list(g.levels) for g in design.groups}
+    slopes = {g.term.factor: list(g.term.slopes) for g in design.groups if g.term.slopes}
+    return ModelInfo(
+        family=spec.family, kind=family.kind, family_params=tuple(family.params), causes=causes,
+        pooled=pooled, time_scale=tau, time_unit=data.time_unit, terms=design.terms,
+        means=tuple(float(m) for m in design.means), sds=tuple(float(s) for s in design.sds),
+        factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
+        cuts=cuts, intercept_centre=tuple(centres),
+    )
+
+
+def _prior(priors: PriorSet, key: str, *, support: str, resolved: dict[str, Prior],
+           auto: dict[str, float] | None = None) -> Prior:
+    prior = priors.get(key)
+    if auto:
+        prior = prior.resolve(**auto)
+    elif "auto" in prior.params.values():
+        raise PriorError(f"prior {key!r}: 'auto' is only allowed for the intercept's mu")
+    if support == "positive" and prior.support != "positive":
+        raise PriorError(
+            f"prior {key!r}: {prior} can be negative but {key} must be positive; use e.g. "
+            "HalfNormal, LogNormal, Gamma or Exponential"
+        )
+    resolved[key] = prior
+    return prior
+
+
+def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: ModelInfo):
+    """Build the PyMC model.
+
+    Returns
+    -------
+    model : pymc.Model
+    resolved : dict of str to Prior
+        The priors actually used (``auto`` resolved), keyed like :class:`PriorSet`.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    family = info.family_object()
+    obs = observed_arrays(data, info.causes, info.pooled, info.time_scale)
+    n, p = design.X.shape
+    coords: dict[str, Any] = {"obs": [str(i) for i in data.ids], "term": list(design.terms),
+                              "cause": list(info.causes)}
+    if info.cuts or family.name == "piecewise":
+        coords["interval"] = list(range(len(info.cuts) + 1))
+    for g in design.groups:
+        coords[f"level_{g.name}"] = list(g.levels)
+    resolved: dict[str, Prior] = {}
+    n_causes = len(info.causes)
+
+    with pm.Model(coords=coords) as model:
+        X = pm.Data("X", design.X, dims=("obs", "term"))
+        entry = pm.Data("entry", obs["entry"], dims="obs")
+        time_upper = pm.Data("time_upper", obs["time_upper"], dims="obs")
+        event_of = pm.Data("event_of", obs["event_of"], dims=("cause", "obs"))
+        interval_of = pm.Data("interval_of", obs["interval_of"], dims=("cause", "obs"))
+        group_idx = {g.name: pm.Data(f"idx_{g.name}", g.index, dims="obs") for g in design.groups}
+        time = pt.as_tensor_variable(obs["time"])  # also the observed value
+
+        centre = np.asarray(info.intercept_centre)
+        icpt_prior = _prior(priors, "intercept", support="real", resolved=resolved,
+                            auto={"mu": 0.0})
+        # "auto" centres differ by cause: build from a standard form when mu was auto.
+        if priors.get("intercept").params.get("mu") == "auto":
+            resolved["intercept"] = priors.get("intercept").resolve(mu=float(centre.mean()))
+            icpt_raw = icpt_prior.to_pymc("intercept_offset", dims="cause")
+            intercept = pm.Deterministic("intercept", icpt_raw + centre, dims="cause")
+        else:
+            intercept = icpt_prior.to_pymc("intercept", dims="cause")
+
+        beta = _coefficients(priors, design.terms, n_causes, resolved) if p else None
+
+        fam_params: dict[str, Any] = {}
+        for name in family.params:
+            if name == "log_rates":
+                fam_params[name] = _piecewise_log_rates(priors, len(info.cuts) + 1, n_causes,
+                                                        resolved)
+                continue
+            prior = _prior(priors, name, support=family.param_support[name], resolved=resolved)
+            fam_params[name] = prior.to_pymc(name, dims="cause")
+
+        effects = []
+        for g in design.groups:
+            key = f"sd[{g.term.factor}]"
+            if g.term.intercept:
+                sd = _prior(priors, key, support="positive", resolved=resolved).to_pymc(
+                    f"sd_{g.name}", dims="cause")
+                z = pm.Normal(f"z_{g.name}", 0.0, 1.0, dims=("cause", f"level_{g.name}"))
+                u = pm.Deterministic(f"u_{g.name}", sd[:, None] * z,
+                                     dims=("cause", f"level_{g.name}"))
+                effects.append(u[:, group_idx[g.name]])
+            for slope in g.term.slopes:
+                j = design.terms.index(slope)
+                skey = f"sd[{g.term.factor}|{slope}]"
+                sname = f"{g.name}_{var_name(slope)}"
+                sd = _prior(priors, skey, support="positive", resolved=resolved).to_pymc(
+                    f"sd_{sname}", dims="cause")
+                z = pm.Normal(f"z_{sname}", 0.0, 1.0, dims=("cause", f"level_{g.name}"))
+                v = pm.Deterministic(f"v_{sname}", sd[:, None] * z,
+                                     dims=("cause", f"level_{g.name}"))
+                effects.append(v[:, group_idx[g.name]] * X[:, j][None, :])
+
+        eta = intercept[:, None] + pt.zeros((n_causes, n))
+        if beta is not None:
+            eta = eta + pt.dot(beta, X.T)
+        for e in effects:
+            eta = eta + e
+
+        has_entry = pt.gt(entry, 0)
+        entry_safe = pt.switch(has_entry, entry, 1.0)
+        terms = []
+        for k in range(n_causes):
+            params_k = {name: value[k] for name, value in fam_params.items()}
+            eta_k = eta[k]
+            log_h = family.log_hazard(time, eta_k, xp=PYTENSOR, **params_k)
+            log_s = family.log_survival(time, eta_k, xp=PYTENSOR, **params_k)
+            log_s_entry = pt.switch(
+                has_entry, family.log_survival(entry_safe, eta_k, xp=PYTENSOR, **params_k), 0.0)
+            contrib = event_of[k] * log_h + log_s - log_s_entry
+            if np.any(obs["interval_of"][k] > 0):
+                log_int = family.log_interval(time, time_upper, eta_k, xp=PYTENSOR, **params_k)
+                contrib = pt.switch(pt.gt(interval_of[k], 0), log_int - log_s_entry, contrib)
+            terms.append(contrib)
+        row_loglik = terms[0]
+        for extra in terms[1:]:
+            row_loglik = row_loglik + extra
+
+        def logp(value, loglik):
+            return loglik
+
+        pm.CustomDist("lifespan", row_loglik, logp=logp, observed=obs["time"], dims="obs")
+    return model, resolved
+
+
+def _coefficients(priors: PriorSet, terms: tuple[str, ...], n_causes: int,
+                  resolved: dict[str, Prior]):
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    chosen = [_prior(priors, f"beta[{t}]", support="real", resolved=resolved) for t in terms]
+    if all(c == chosen[0] for c in chosen):
+        resolved["beta"] = chosen[0]
+        for t in terms:
+            resolved.pop(f"beta[{t}]", None)
+        return chosen[0].to_pymc("beta", dims=("cause", "term"))
+    columns = [c.to_pymc(f"beta_{var_name(t)}", dims="cause") for c, t in zip(chosen, terms,
+                                                                              strict=True)]
+    return pm.Deterministic("beta", pt.stack(columns, axis=1), dims=("cause", "term"))
+
+
+def _piecewise_log_rates(priors: PriorSet, n_intervals: int, n_causes: int,
+                         resolved: dict[str, Prior]):
+    """Sum-to-zero random-walk deviations of the log baseline rate around the intercept.
+
+    ``log_rates[k] = intercept + d[k] - mean(d)`` with ``d[0] = 0`` and
+    ``d[j] = d[j-1] + rw_sd * eps[j]``: the intercept is the mean log baseline rate, so it does
+    not trade off with a free level per interval, and the random walk smooths neighbours.
+    Returns the *deviations* (the intercept is added to eta).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    rw_sd = _prior(priors, "rw_sd", support="positive", resolved=resolved).to_pymc(
+        "rw_sd", dims="cause")
+    eps = pm.Normal("rw_step", 0.0, 1.0, shape=(n_causes, n_intervals - 1))
+    d = pt.concatenate([pt.zeros((n_causes, 1)), pt.cumsum(rw_sd[:, None] * eps, axis=1)], axis=1)
+    dev = pm.Deterministic("log_baseline_dev", d - d.mean(axis=1, keepdims=True),
+                           dims=("cause", "interval"))
+    return dev

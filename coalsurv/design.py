@@ -1,0 +1,173 @@
+"""Design matrices: fixed effects standardised by training means/SDs, and group indices.
+
+Covariates enter every model standardised, ``x_std = (x - mean) / sd``, with the mean and SD of
+the fitting data; coefficients are therefore "per SD" and are converted to "per original
+unit" by dividing by ``sd``. New data for predictions is given in original units and
+transformed with the stored constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from coalsurv.errors import SpecError
+from coalsurv.spec import GroupTerm, ModelSpec
+
+__all__ = ["Design", "GroupIndex", "make_design"]
+
+
+@dataclass(frozen=True)
+class GroupIndex:
+    """Levels of one grouping factor and the level index of each row."""
+
+    term: GroupTerm
+    levels: tuple[str, ...]
+    index: np.ndarray
+
+    @property
+    def name(self) -> str:
+        """Safe variable-name form of the factor (``country:decade`` → ``country__decade``)."""
+        return self.term.factor.replace(":", "__")
+
+
+@dataclass(frozen=True)
+class Design:
+    """Standardised fixed-effect matrix and group indices of one data set.
+
+    Attributes
+    ----------
+    terms : tuple of str
+        Column names of ``X`` (formulaic names, e.g. ``breadth``, ``C(era)[T.cold_war]``).
+    means, sds : ndarray
+        Standardisation constants of each term (from the fitting data).
+    X : ndarray, shape (n, p)
+        Standardised design matrix (no intercept column).
+    groups : tuple of GroupIndex
+    """
+
+    fixed_formula: str
+    terms: tuple[str, ...]
+    means: np.ndarray
+    sds: np.ndarray
+    X: np.ndarray
+    groups: tuple[GroupIndex, ...]
+    _formulaic_spec: object
+
+    def transform(self, newdata: pd.DataFrame) -> np.ndarray:
+        """Standardised design matrix for new rows given in original units."""
+        if not self.terms:
+            return np.zeros((len(newdata), 0))
+        try:
+            mm = self._formulaic_spec.get_model_matrix(newdata)
+        except Exception as exc:  # formulaic raises many types; name the missing columns
+            needed = sorted(_variables(self._formulaic_spec) - set(newdata.columns))
+            detail = f"missing column(s) {needed}" if needed else str(exc)
+            raise SpecError(f"newdata cannot be used with formula {self.fixed_formula!r}: {detail}") from None
+        raw = np.asarray(mm.drop(columns=["Intercept"], errors="ignore"), dtype=float)
+        if not np.all(np.isfinite(raw)):
+            bad = newdata.index[~np.all(np.isfinite(raw), axis=1)].tolist()[:5]
+            raise SpecError(f"newdata rows {bad} give NaN or infinite covariate values")
+        return (raw - self.means) / self.sds
+
+    def group_codes(self, newdata: pd.DataFrame) -> list[np.ndarray]:
+        """Level index of each row for every factor; -1 marks a level not seen in fitting."""
+        codes = []
+        for g in self.groups:
+            missing = [c for c in g.term.columns if c not in newdata.columns]
+            if missing:
+                codes.append(np.full(len(newdata), -1))
+                continue
+            labels = _factor_labels(newdata, g.term)
+            lookup = {lvl: i for i, lvl in enumerate(g.levels)}
+            codes.append(np.array([lookup.get(lbl, -1) for lbl in labels], dtype=int))
+        return codes
+
+
+def _variables(spec: object) -> set[str]:
+    try:
+        return {str(v) for v in spec.variables} - {"C", "I", "np", "center", "scale", "log"}
+    except AttributeError:  # pragma: no cover
+        return set()
+
+
+def _factor_labels(frame: pd.DataFrame, term: GroupTerm) -> list[str]:
+    cols = [frame[c].astype(str) for c in term.columns]
+    out = cols[0]
+    for col in cols[1:]:
+        out = out + ":" + col
+    return out.tolist()
+
+
+def make_design(spec: ModelSpec, data) -> Design:
+    """Build the standardised design of ``data`` (a CoalitionData) for ``spec``.
+
+    Raises
+    ------
+    SpecError
+        When a formula variable or grouping factor is not in the data, or a term is constant.
+    """
+    import formulaic
+
+    frame = pd.concat([data.covariates, data.groups], axis=1)
+    fixed = spec.fixed_formula
+    available = sorted(frame.columns)
+    terms: tuple[str, ...] = ()
+    means = sds = np.zeros(0)
+    X = np.zeros((data.n, 0))
+    fspec = None
+    if fixed.strip() not in ("1", ""):
+        try:
+            mm = formulaic.model_matrix(f"1 + {fixed}", frame)
+        except Exception as exc:
+            fspec_vars = _guess_names(fixed)
+            missing = [v for v in fspec_vars if v not in frame.columns]
+            detail = (f"unknown column(s) {missing}; covariates and groups available: {available}"
+                      if missing else str(exc))
+            raise SpecError(f"formula {spec.formula!r}: {detail}") from None
+        fspec = mm.model_spec
+        mm = mm.drop(columns=["Intercept"], errors="ignore")
+        terms = tuple(str(c) for c in mm.columns)
+        raw = np.asarray(mm, dtype=float)
+        if not np.all(np.isfinite(raw)):
+            raise SpecError(f"formula {spec.formula!r} gives NaN or infinite values")
+        means = raw.mean(axis=0)
+        sds = raw.std(axis=0)
+        constant = [t for t, s in zip(terms, sds, strict=True) if not s > 0]
+        if constant:
+            raise SpecError(
+                f"formula {spec.formula!r}: term(s) {constant} are constant in these data; "
+                "a constant covariate has no estimable effect — drop it"
+            )
+        X = (raw - means) / sds
+    groups = []
+    for term in spec.group_terms:
+        missing = [c for c in term.columns if c not in data.groups.columns]
+        if missing:
+            raise SpecError(
+                f"formula {spec.formula!r}: grouping factor {missing} is not a group column of the "
+                f"data; group columns: {list(data.groups.columns)} (pass groups=[...] to from_frame)"
+            )
+        for slope in term.slopes:
+            if slope not in terms:
+                raise SpecError(
+                    f"formula {spec.formula!r}: varying slope {slope!r} in {term} must also be a "
+                    f"fixed term; fixed terms: {list(terms)}"
+                )
+        labels = _factor_labels(data.groups, term)
+        levels = tuple(sorted(set(labels)))
+        if len(levels) < 2:
+            raise SpecError(f"formula {spec.formula!r}: grouping factor {term.factor!r} has one level")
+        lookup = {lvl: i for i, lvl in enumerate(levels)}
+        index = np.array([lookup[lbl] for lbl in labels], dtype=int)
+        groups.append(GroupIndex(term, levels, index))
+    return Design(fixed, terms, means, sds, X, tuple(groups), fspec)
+
+
+def _guess_names(formula: str) -> list[str]:
+    import re
+
+    tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)
+    return [t for t in tokens if t not in {"C", "I", "np", "log", "exp", "center", "scale", "poly"}]

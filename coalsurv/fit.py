@@ -1,0 +1,137 @@
+"""The one place that samples: NUTS (nutpie), seeds, progress, compiled-model reuse.
+
+A compiled model is cached by the structure of the problem (spec, priors, data shape and
+levels), so refitting new data of the same shape — cross-validation folds, simulation-based
+calibration, bootstrap replications — swaps the data into the compiled kernel instead of
+compiling again.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SamplerSettings", "sample", "CoalsurvSamplingWarning"]
+
+
+class CoalsurvSamplingWarning(UserWarning):
+    """A sampling problem explained in plain words."""
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """Sampler settings recorded with every fit."""
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    random_seed: int = 0
+    target_accept: float = 0.8
+    cores: int | None = None
+    backend: str = "nutpie"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict."""
+        return dict(self.__dict__)
+
+
+_COMPILED: dict[str, Any] = {}
+_MAX_CACHE = 8
+
+
+def _data_values(model) -> dict[str, np.ndarray]:
+    import pytensor
+
+    out = {}
+    for var in model.named_vars.values():
+        if isinstance(var, pytensor.compile.sharedvalue.SharedVariable):
+            out[var.name] = var.get_value()
+    return out
+
+
+def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
+           cache_key: str | None = None):
+    """Sample ``model`` with NUTS and add the pointwise log-likelihood.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Built by :func:`coalsurv.build.build_model`.
+    settings : SamplerSettings
+    progressbar : bool
+        Show nutpie's progress bar (terminal and notebook).
+    cache_key : str, optional
+        Structure key of the model (spec, priors, shapes); when a compiled model with this key
+        exists, its kernel is reused with the new data.
+
+    Returns
+    -------
+    xarray.DataTree
+        posterior, sample_stats, observed_data, constant_data and log_likelihood groups.
+    """
+    import nutpie
+    import pymc as pm
+    from pymc.backends.arviz import patch_nutpie_idata
+
+    compiled = _COMPILED.get(cache_key) if cache_key else None
+    if compiled is not None:
+        compiled = compiled.with_data(**_data_values(model))
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            compiled = nutpie.compile_pymc_model(model, backend="numba", freeze_model=False)
+        if cache_key:
+            if len(_COMPILED) >= _MAX_CACHE:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[cache_key] = compiled
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=settings.cores or min(settings.chains, 2),
+        seed=int(settings.random_seed),
+        progress_bar=progressbar,
+        target_accept=settings.target_accept,
+    )
+    elapsed = time.perf_counter() - start
+    patch_nutpie_idata(idata, model, sampling_time=elapsed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    _warn_in_plain_words(idata, settings)
+    return idata
+
+
+def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
+    """Emit short, actionable warnings for divergences and non-convergence."""
+    import arviz_stats as azs
+
+    stats = idata["sample_stats"]
+    if "diverging" in stats:
+        n_div = int(np.asarray(stats["diverging"]).sum())
+        if n_div:
+            total = settings.draws * settings.chains
+            warnings.warn(
+                f"{n_div} of {total} draws diverged: the sampler met curvature it could not "
+                "follow (often a group SD near zero), so the posterior may be biased. Refit with "
+                "target_accept=0.95, or use a tighter prior on group SDs. fit.diagnose() has details.",
+                CoalsurvSamplingWarning, stacklevel=3)
+    if settings.chains < 2:
+        return
+    try:
+        rhat = azs.rhat(idata, group="posterior")
+        worst = max(float(np.nanmax(np.asarray(v))) for v in rhat.data_vars.values())
+    except Exception:  # pragma: no cover - diagnostics must never break a fit
+        return
+    if worst > 1.01:
+        warnings.warn(
+            f"chains disagree (largest R-hat {worst:.3f} > 1.01): the chains have not converged "
+            "to the same distribution. Run longer (more tune and draws) before trusting results; "
+            "fit.diagnose() lists the parameters.",
+            CoalsurvSamplingWarning, stacklevel=3)

@@ -1,0 +1,229 @@
+"""SurvivalModel: the user's entry point — a spec plus priors, fitted to CoalitionData."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coalsurv.errors import SpecError
+from coalsurv.priors import PriorSet
+from coalsurv.spec import ModelSpec
+
+__all__ = ["SurvivalModel", "package_versions"]
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of coalsurv and the libraries that shape its results."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("coalsurv", "pymc", "pytensor", "nutpie", "arviz-base", "arviz-stats", "numpy",
+                "pandas", "lifelines", "formulaic"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            out[pkg] = "not installed"
+    return out
+
+
+class SurvivalModel:
+    """A Bayesian survival model of coalition lifespans.
+
+    Parameters
+    ----------
+    formula : str
+        Right-hand side with group terms, e.g. ``"breadth + power_hhi + (1 | country)"``.
+    family : str
+        ``exponential``, ``weibull`` (PH), ``weibull_aft``, ``lognormal``, ``loglogistic``,
+        ``gompertz`` or ``piecewise`` (flexible baseline; the Bayesian analogue of Cox).
+    causes : list of str, optional
+        Endings to model; ``None`` pools all endings.
+    priors : PriorSet, dict or str/Path, optional
+        Priors overriding the defaults (:mod:`coalsurv.priors`); a path loads a prior file.
+    family_options : dict, optional
+        E.g. ``{"n_intervals": 8}`` or ``{"cuts": [6, 12, 24]}`` for ``piecewise``;
+        ``{"time_scale": 12.0}`` fixes the internal time scale.
+    name : str, optional
+        Label used in reports and comparisons.
+
+    Examples
+    --------
+    >>> import coalsurv
+    >>> data = coalsurv.datasets.load_synthetic()                      # doctest: +SKIP
+    >>> model = coalsurv.SurvivalModel("breadth + power_hhi + (1 | group)", family="weibull")
+    >>> fit = model.fit(data, draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fit.hazard_ratios()                                             # doctest: +SKIP
+    """
+
+    def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
+                 family_options: dict[str, Any] | None = None, name: str = ""):
+        self.spec = ModelSpec(formula=formula, family=family,
+                              causes=tuple(causes) if causes is not None and not isinstance(
+                                  causes, str) else causes,
+                              family_options=family_options or {}, name=name)
+        self.priors = _as_prior_set(priors)
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, *, priors=None) -> SurvivalModel:
+        """Model from an existing spec (e.g. ``ModelSpec.load("models/x.toml")``)."""
+        self = cls.__new__(cls)
+        self.spec = spec
+        self.priors = _as_prior_set(priors)
+        return self
+
+    @classmethod
+    def load(cls, path: str | Path) -> SurvivalModel:
+        """Model from a TOML file with a ``[model]`` table and an optional ``[priors]`` table."""
+        import tomllib
+
+        path = Path(path)
+        if not path.is_file():
+            raise SpecError(f"model file {str(path)!r} does not exist")
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"model file {str(path)!r} is not valid TOML: {exc}") from None
+        if "model" not in doc:
+            raise SpecError(f"model file {str(path)!r}: missing [model] table (formula, family)")
+        spec = ModelSpec.from_dict(doc["model"], source=str(path))
+        priors = None
+        if "priors" in doc:
+            from coalsurv.priors import PRIOR_SCHEMA
+
+            priors = PriorSet.from_dict({"schema": PRIOR_SCHEMA, "name": path.stem,
+                                         "priors": doc["priors"]}, source=f"{path} [priors]")
+        return cls.from_spec(spec, priors=priors)
+
+    def __repr__(self) -> str:
+        return f"SurvivalModel({self.spec.formula!r}, family={self.spec.family!r}, causes={self.spec.causes!r})"
+
+    def _repr_html_(self) -> str:
+        from coalsurv.notebook import model_html
+
+        return model_html(self)
+
+    def build(self, data):
+        """Build (without sampling) the PyMC model for ``data``.
+
+        Returns
+        -------
+        model : pymc.Model
+        design : Design
+        info : ModelInfo
+        resolved : dict of str to Prior
+        """
+        from coalsurv.build import build_model, model_info
+        from coalsurv.design import make_design
+
+        _check_data(data)
+        design = make_design(self.spec, data)
+        info = model_info(self.spec, data, design)
+        model, resolved = build_model(self.spec, self.priors, data, design, info)
+        return model, design, info, resolved
+
+    def fit(self, data, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
+            random_seed: int = 0, target_accept: float = 0.8, progressbar: bool | None = None,
+            cores: int | None = None, command: str = ""):
+        """Sample the posterior with NUTS (nutpie) and return a :class:`~coalsurv.Fit`.
+
+        Parameters
+        ----------
+        data : CoalitionData
+        draws, tune, chains : int
+            Kept draws per chain, tuning steps per chain, number of chains.
+        random_seed : int
+            Seed; the same seed gives the same draws.
+        target_accept : float
+            NUTS target acceptance; raise to 0.9–0.99 after divergences.
+        progressbar : bool, optional
+            Default: shown when standard error is a terminal or in a notebook.
+        cores : int, optional
+            Parallel chains (default: up to 2).
+        command : str
+            Command that produced the fit, recorded in the reproducibility manifest.
+        """
+        from coalsurv.fit import SamplerSettings, sample
+        from coalsurv.result import Fit
+
+        for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+                raise SpecError(f"{name} must be an integer >= {low}, got {value!r}")
+        if not isinstance(random_seed, int | np.integer) or random_seed < 0:
+            raise SpecError(f"random_seed must be a non-negative integer, got {random_seed!r}")
+        if not 0 < target_accept < 1:
+            raise SpecError(f"target_accept must be in (0, 1), got {target_accept!r}")
+        model, design, info, resolved = self.build(data)
+        settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains),
+                                   random_seed=int(random_seed), target_accept=float(target_accept),
+                                   cores=cores)
+        if progressbar is None:
+            progressbar = _interactive()
+        key = self._cache_key(data, design)
+        idata = sample(model, settings, progressbar=progressbar, cache_key=key)
+        versions = package_versions()
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        fit = Fit(idata=idata, spec=self.spec, priors=self.priors, resolved_priors=resolved,
+                  data=data, design=design, info=info, settings=settings,
+                  data_hash=data.data_hash(), versions=versions, created=created,
+                  command=command)
+        fit.fit_id = _fit_id(fit)
+        return fit
+
+    def _cache_key(self, data, design) -> str:
+        parts = {
+            "spec": self.spec.to_dict(), "priors": self.priors.to_dict(), "n": data.n,
+            "terms": list(design.terms), "levels": [list(g.levels) for g in design.groups],
+            "status": sorted(set(np.asarray(data.status).tolist())),
+            "entry": bool(np.any(np.asarray(data.entry) > 0)),
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _fit_id(fit) -> str:
+    h = hashlib.sha256()
+    h.update(fit.data_hash.encode())
+    for name in sorted(fit.idata["posterior"].data_vars):
+        h.update(np.ascontiguousarray(fit.idata["posterior"][name].values).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _check_data(data) -> None:
+    from coalsurv.data import CoalitionData
+
+    if not isinstance(data, CoalitionData):
+        raise SpecError(
+            f"fit() needs a CoalitionData, got {type(data).__name__}; build one with "
+            "CoalitionData.from_frame(df, duration=..., event=...)")
+
+
+def _as_prior_set(priors) -> PriorSet:
+    if priors is None:
+        return PriorSet()
+    if isinstance(priors, PriorSet):
+        return priors
+    if isinstance(priors, str | Path):
+        return PriorSet.load(priors)
+    if isinstance(priors, dict):
+        from coalsurv.priors import Prior
+
+        converted = {k: (v if isinstance(v, Prior) else Prior.from_dict(v, key=k))
+                     for k, v in priors.items()}
+        return PriorSet(converted, name="custom")
+    raise SpecError(f"priors must be a PriorSet, dict or path, got {type(priors).__name__}")
+
+
+def _interactive() -> bool:
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return sys.stderr.isatty()
