@@ -290,9 +290,10 @@ def banzhaf(
     Parameters
     ----------
     weights : array_like
-        Non-negative voting weights. Integer weights (seats, votes) are used as they are;
-        fractional weights are rescaled to integers summing to about ``resolution``, which can
-        move a set that ties the quota to the other side.
+        Non-negative voting weights. Integer weights (seats, votes) totalling at most
+        ``10 * resolution`` are used as they are; other weights are rescaled to integers
+        summing to about ``resolution``, which can move a set that ties the quota to the
+        other side.
     quota : "majority" or float, default "majority"
         ``"majority"``: a set wins with strictly more than half of the total weight
         (:math:`q = \\lfloor W/2 \\rfloor + 1` for integer weights). A number: the absolute
