@@ -59,7 +59,7 @@ _ALLIANCE_COLS = ("atopid", "begyr", "begmo", "begday", "endyr", "endmo", "endda
 _MEMBER_COLS = ("atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit",
                 "ineffect", "termmode", "termcaus")
 _CINC_COLS = ("ccode", "year", "cinc", "polity2")
-_DAY = pd.Timedelta(days=1)
+_DAY = np.timedelta64(1, "D")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +198,9 @@ def _derive(
         problems.append(f"unreadable begin dates for atopid {list(bad[:5])}")
     bad = al.index[ended & end_lo.isna()]
     if len(bad):
-        problems.append(f"ended alliances (ineffect == 0) without a readable end date: {list(bad[:5])}")
+        problems.append(
+            f"ended alliances (ineffect == 0) without a readable end date: {list(bad[:5])}"
+        )
     bad = al.index[~ended & (start_hi >= censor)]
     if len(bad):
         problems.append(
@@ -344,10 +346,11 @@ def load_atop(
 ) -> Any:
     """Load ATOP v4.01 alliances as episodes (years), interval-censored where dates are partial.
 
-    Size (v4.01): 745 alliances, 1815-2016; 411 ended (398 with exact dates, 13 known only to
-    the month at one end: interval-censored), 334 still in force (right-censored). With
-    ``cinc=True`` 72 alliances lacking capability or regime data for two founding members are
-    excluded (counts per reason in the data card and ``data.excluded``).
+    Size (v4.01): 745 alliances begun 1815-2016; 411 ended (397 with exact dates, 14 known only
+    to the month at one end: interval-censored), 334 still in force (right-censored at
+    2016-09-06). With ``cinc=True`` 53 alliances are excluded because fewer than two founding
+    members have CINC (32) or polity2 (21) data in the first year, leaving 692 (373 ended, 10 of
+    them interval-censored); counts per reason in the data card and ``data.excluded``.
 
     One ending, ``"ended"`` (termination codes kept as the coded column ``termmode``: the
     folder holds no codebook to label them). Groups: ``era`` (:data:`ERAS`). Covariates:

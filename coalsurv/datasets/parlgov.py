@@ -393,14 +393,16 @@ def load_parlgov(
     """Load ParlGov coalition cabinets as episodes with two competing endings.
 
     Size (development version 2023-11-04, defaults): 1,618 cabinets in 37 countries in
-    ``view_cabinet.csv``; 770 multi-party cabinets since 1945 kept, of which 451 ended at an
-    election, 282 were replaced between elections and 37 (the latest of each country) are
-    censored. Excluded, with reasons: see the data card (``data_card("parlgov")``) and
-    ``data.excluded``.
+    ``view_cabinet.csv``; 802 coalition cabinets since 1945 in 35 countries kept, of which 369
+    ended at an election, 411 were replaced between elections and 22 (the latest of their
+    country) are censored. 816 excluded: 382 before 1945, 401 with fewer than two partisan
+    governing parties, 33 with a governing party lacking ``left_right`` (see the data card,
+    ``data_card("parlgov")``, and ``data.excluded``).
 
     Duration in days (start of the cabinet to the start of its successor). Causes:
     ``"election"`` (the successor formed after a new election) and ``"replaced"`` (between
-    elections). Groups: ``country``. Covariates: :data:`COVARIATES`. Members: the governing
+    elections). Groups: ``country``. Covariates: :data:`COVARIATES` (one that is constant
+    under the chosen filters, e.g. ``caretaker``, is left out). Members: the governing
     parties (``share`` of governing seats, ``position`` = ``left_right``).
 
     Parameters
