@@ -28,8 +28,8 @@ _LAZY = {
     "PriorSet": "coalsurv.priors",
     "Fit": "coalsurv.result",
     "load_fit": "coalsurv.result",
-    "simulate": "coalsurv.simulate",
-    "SimulationResult": "coalsurv.simulate",
+    "simulate": "coalsurv.simulation",
+    "SimulationResult": "coalsurv.simulation",
     "Diagnosis": "coalsurv.diagnostics",
     "compare": "coalsurv.diagnostics",
     "covariates": "coalsurv.covariates",
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.model import SurvivalModel  # noqa: F401
     from coalsurv.priors import Prior, PriorSet  # noqa: F401
     from coalsurv.result import Fit, load_fit  # noqa: F401
-    from coalsurv.simulate import SimulationResult, simulate  # noqa: F401
+    from coalsurv.simulation import SimulationResult, simulate  # noqa: F401
     from coalsurv.spec import ModelSpec  # noqa: F401
 
 

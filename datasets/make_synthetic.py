@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coalsurv.simulate import COVARIATES, simulate
+from coalsurv.simulation import COVARIATES, simulate
 
 HERE = Path(__file__).resolve().parent
 COMMAND = ".venv/bin/python datasets/make_synthetic.py"

@@ -11,7 +11,7 @@ import pytest
 from lifelines import CoxPHFitter
 
 from coalsurv.datasets.synthetic import load_synthetic, load_synthetic_truth, synthetic_path
-from coalsurv.simulate import COVARIATES, default_params, simulate, simulate_single_cause
+from coalsurv.simulation import COVARIATES, default_params, simulate, simulate_single_cause
 
 CAUSES = ("dissolution", "goal_reached", "alliance")
 

@@ -17,6 +17,7 @@ from typing import Any
 _LAZY = {
     "load_synthetic": "coalsurv.datasets.synthetic",
     "synthetic_path": "coalsurv.datasets.synthetic",
+    "load_synthetic_truth": "coalsurv.datasets.synthetic",
     "load_parlgov": "coalsurv.datasets.parlgov",
     "parlgov_cabinets": "coalsurv.datasets.parlgov",
     "download_parlgov": "coalsurv.datasets.parlgov",

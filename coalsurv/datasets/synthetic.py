@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from coalsurv.errors import CoalitionDataError
-from coalsurv.simulate import COVARIATES
+from coalsurv.simulation import COVARIATES
 
 __all__ = ["synthetic_path", "load_synthetic", "load_synthetic_truth", "COVARIATES"]
 

@@ -52,8 +52,6 @@ Everything is deterministic given ``seed`` (one :class:`numpy.random.Generator`)
 from __future__ import annotations
 
 import copy
-import sys
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -586,18 +584,3 @@ def simulate_single_cause(
         delayed_entry_share=delayed_entry_share, interval_share=interval_share,
         time_unit=time_unit, collapse_causes=False, generator="simulate_single_cause",
     )
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`simulate`.
-
-    ``coalsurv.simulate`` names both this module and its main function; Python binds the
-    package attribute to the module whenever ``coalsurv.simulate`` is imported, so the module
-    itself forwards calls: ``coalsurv.simulate(n_coalitions=...)`` always works.
-    """
-
-    def __call__(self, **kwargs: Any) -> SimulationResult:
-        return simulate(**kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
