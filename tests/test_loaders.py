@@ -235,6 +235,11 @@ def test_parlgov_download_via_file_url(tmp_path, shared_data, monkeypatch):
     data = load_parlgov(cache_dir=tmp_path / "env-cache")
     assert data.n == card_counts("parlgov")["episodes"]
     assert (tmp_path / "env-cache" / "view_cabinet.csv").is_file()
+    # without the snapshot file, censoring falls back to the latest date in view_cabinet.csv
+    (cache / "viewcalc_parliament_composition.csv").unlink()
+    frame = parlgov_cabinets(cache / "view_cabinet.csv")
+    assert frame.attrs["censor_rule"].startswith("latest start_date")
+    assert frame.attrs["censor_date"] < "2023-11-04"
 
 
 def test_parlgov_failed_download_leaves_no_file(tmp_path, shared_data):

@@ -65,7 +65,7 @@ COVARIATES = (
 EXCLUSION_REASONS = (
     "starts before since",
     "fewer than min_parties governing parties",
-    "zero-day cabinet (successor starts the same day)",
+    "zero-day cabinet (successor starts, or censoring falls, on its start day)",
     "missing seats (governing parties hold no seats in the data)",
     "missing positions (a governing party lacks left_right)",
 )
