@@ -1,0 +1,50 @@
+"""Plots of coalsurv results: survival, hazards, incidence, effects, diagnostics.
+
+Pure matplotlib functions of tidy pandas frames and arrays (``Fit.plot_*`` methods call them).
+Every function takes ``ax=None`` (a new figure when omitted) and returns the Axes, or the
+Figure for multi-panel plots. Time axes always carry their unit and every band states its mass.
+"""
+
+from __future__ import annotations
+
+from coalsurv.plots.diagnostics import (
+    plot_energy,
+    plot_loo_pit,
+    plot_pareto_k,
+    plot_prior_posterior,
+    plot_trace_rank,
+)
+from coalsurv.plots.effects import plot_effect_curve, plot_forest, plot_group_effects
+from coalsurv.plots.incidence import plot_cumulative_incidence
+from coalsurv.plots.style import (
+    FONT_SIZES,
+    PALETTE,
+    RC,
+    coalsurv_style,
+    interval_label,
+    per_time_label,
+    time_label,
+)
+from coalsurv.plots.survival import plot_hazard, plot_survival, plot_survival_ppc
+
+__all__ = [
+    "PALETTE",
+    "FONT_SIZES",
+    "RC",
+    "coalsurv_style",
+    "time_label",
+    "per_time_label",
+    "interval_label",
+    "plot_survival",
+    "plot_survival_ppc",
+    "plot_hazard",
+    "plot_cumulative_incidence",
+    "plot_forest",
+    "plot_effect_curve",
+    "plot_group_effects",
+    "plot_trace_rank",
+    "plot_energy",
+    "plot_pareto_k",
+    "plot_loo_pit",
+    "plot_prior_posterior",
+]
