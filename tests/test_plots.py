@@ -199,11 +199,13 @@ def test_plot_survival_ppc_accepts_km_frame():
 
 def test_plot_hazard_units_and_log_scale():
     curves = survival_frame(2).assign(mean=0.05, lower=0.04, upper=0.06)
+    curves.loc[curves["time"] == 0, ["mean", "upper"]] = np.inf  # h(0) of a Weibull, shape < 1
     ax = plots.plot_hazard(curves, time_unit="months", log_scale=True)
     assert ax.get_ylabel() == "Hazard (per month)"
     assert "months" in ax.get_xlabel()
     assert ax.get_yscale() == "log"
     assert len(ax.lines) == 2 and len(bands(ax)) == 2
+    assert np.isfinite(ax.lines[0].get_ydata()).all()
     assert "94% interval" in legend_text(ax)
 
 

@@ -26,6 +26,40 @@ def get_ax(ax: Any = None, *, figsize: tuple[float, float] = (6.0, 4.0)) -> Any:
     return new
 
 
+def set_time_limits(ax: Any, times: Any) -> None:
+    """Time axis from 0 to the last predicted time (empirical steps beyond it are cut)."""
+    t = np.asarray(times, dtype=float)
+    t = t[np.isfinite(t)]
+    right = float(t.max()) if t.size else 0.0
+    if right > 0:
+        ax.set_xlim(0.0, right)
+    else:
+        ax.set_xlim(left=0.0)
+
+
+def log_ticks(ax: Any, lo: float, hi: float, *, axis: str = "x") -> None:
+    """Readable ticks on a log axis: 0.5, 1, 2 rather than 5 x 10^-1, 10^0, 2 x 10^0."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
+
+    ticks: list[float] = []
+    if lo > 0 and hi > lo:
+        decades = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+        for mantissas in ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)):
+            cand = [m * 10.0**d for d in decades for m in mantissas]
+            ticks = [v for v in cand if lo <= v <= hi]
+            if len(ticks) >= 3:
+                break
+        if len(ticks) < 3:
+            ticks = [v for v in MaxNLocator(4).tick_values(lo, hi) if lo <= v <= hi and v > 0]
+        if len(ticks) > 9:
+            ticks = ticks[:: int(np.ceil(len(ticks) / 9))]
+    which = ax.xaxis if axis == "x" else ax.yaxis
+    if ticks:
+        which.set_major_locator(FixedLocator(ticks))
+    which.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    which.set_minor_formatter(NullFormatter())
+
+
 def require_columns(frame: Any, columns: Sequence[str], *, what: str) -> pd.DataFrame:
     """Check that ``frame`` is a DataFrame with ``columns``; raise one ValueError naming all."""
     if not isinstance(frame, pd.DataFrame):

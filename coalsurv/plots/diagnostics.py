@@ -128,12 +128,15 @@ def plot_trace_rank(
     for r, (label, values) in enumerate(panels):
         ax_rank, ax_trace = axes[r]
         ranks = rankdata(values, axis=None).reshape(values.shape)
+        top = expected
         for c in range(n_chain):
             counts, _ = np.histogram(ranks[c], bins=edges)
-            ax_rank.stairs(counts, edges, color=color(c), linewidth=1.3)
+            ax_rank.stairs(counts, edges, color=color(c), linewidth=1.3, baseline=None)
+            top = max(top, counts.max())
             ax_trace.plot(draws, values[c], color=color(c), linewidth=0.7, alpha=0.85,
                           label=f"chain {c}")
         ax_rank.axhline(expected, color=REFERENCE_COLOR, linestyle="--", linewidth=1.0)
+        ax_rank.set_ylim(0.0, 1.15 * top)
         ax_rank.set_yticks([])
         ax_rank.set_ylabel(label)
         ax_rank.grid(False)

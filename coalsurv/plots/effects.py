@@ -18,6 +18,7 @@ from coalsurv.plots._common import (
     format_value,
     get_ax,
     legend_with,
+    log_ticks,
     ordered_unique,
     require_columns,
 )
@@ -128,6 +129,11 @@ def plot_forest(
     ax.axvline(ref, color="0.4", linestyle="--", linewidth=1.0, zorder=0)
     if log_scale:
         ax.set_xscale("log")
+        values = np.append(frame[["lower", "upper"]].to_numpy(float).ravel(), ref)
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = (hi / lo) ** 0.05 if hi > lo else 1.1
+        ax.set_xlim(lo / pad, hi * pad)
+        log_ticks(ax, lo / pad, hi * pad)
     ax.set_yticks(list(positions.values()), list(positions.keys()))
     ax.set_ylim(-0.7, len(labels) - 0.3)
     ax.grid(axis="y", visible=False)
@@ -143,7 +149,8 @@ def _point_legend(ax: Any, point: str, interval: str, *, grouped: bool, group_na
 
     text = f"{point} and {interval}"
     if grouped:
-        legend_with(ax, title=f"{group_name}: {text}")
+        legend_with(ax, title=f"{group_name}\n({text})", loc="upper left",
+                    bbox_to_anchor=(1.01, 1.0))  # beside the axes: rows fill the plot
     else:
         proxy = Line2D([], [], color=color(0), marker="o", linewidth=1.8, label=text)
         legend_with(ax, [proxy])

@@ -26,6 +26,7 @@ from coalsurv.plots._common import (
     ordered_unique,
     require_columns,
     row_labels,
+    set_time_limits,
 )
 from coalsurv.plots.style import (
     BAND_ALPHA,
@@ -72,11 +73,11 @@ def _draw_band(ax: Any, part: pd.DataFrame, *, col: str, linestyle: Any, label: 
     ax.plot(t, part["mean"].to_numpy(float), color=col, linestyle=linestyle, label=label)
 
 
-def _finish(ax: Any, xlabel: str, ylabel: str) -> None:
+def _finish(ax: Any, xlabel: str, ylabel: str, times: Any) -> None:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_ylim(0.0, 1.02)
-    ax.set_xlim(left=0.0)
+    set_time_limits(ax, times)
 
 
 @styled
@@ -154,7 +155,7 @@ def plot_cumulative_incidence(
         if cause in aj:
             draw_steps(ax, aj[cause], color=color(i), linestyle="--",
                        label=f"Aalen–Johansen: {cause}")
-    _finish(ax, xlabel, "Cumulative incidence")
+    _finish(ax, xlabel, "Cumulative incidence", cif["time"])
     if title is not None:
         ax.set_title(title)
     legend_with(ax, [band_handle(ci_prob)])
@@ -199,7 +200,7 @@ def _panels(
         if cause in aj:
             draw_steps(ax, aj[cause], color=REFERENCE_COLOR, linestyle="--",
                        label="Aalen–Johansen")
-        _finish(ax, xlabel, f"Cumulative incidence: {cause}")
+        _finish(ax, xlabel, "Cumulative incidence", cif["time"])
         ax.set_title(str(cause))
         legend_with(ax, [band_handle(ci_prob)])
     if title is not None:
@@ -247,17 +248,17 @@ def _stacked(
         base = np.zeros_like(grid)
         for i, c in enumerate(causes):
             top = base + aj[c].at(grid)
-            ax.step(grid, top, where="post", color=color(i), linewidth=1.2,
-                    path_effects=_outline(),
+            ax.step(grid, top, where="post", color=_darker(color(i)), linestyle="--",
+                    linewidth=1.4,
                     label=f"Aalen–Johansen: {c} (stacked)")
             base = top
-    _finish(ax, xlabel, "Cumulative incidence (stacked)")
+    _finish(ax, xlabel, "Cumulative incidence (stacked)", t)
     ax.set_title(title if title is not None else "Posterior mean cumulative incidence, stacked")
     legend_with(ax)
     return ax
 
 
-def _outline() -> list[Any]:
-    from matplotlib import patheffects
+def _darker(col: str, factor: float = 0.6) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
 
-    return [patheffects.withStroke(linewidth=2.6, foreground="white")]
+    return tuple(factor * v for v in to_rgb(col))  # type: ignore[return-value]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coalsurv.plots._common import (
@@ -21,6 +22,7 @@ from coalsurv.plots._common import (
     get_ax,
     legend_with,
     ordered_unique,
+    set_time_limits,
     require_columns,
     row_labels,
 )
@@ -49,12 +51,10 @@ def _draw_curves(
     labels = row_labels(curves, rows, label_by)
     for i, r in enumerate(rows):
         part = curves[curves["row"] == r].sort_values("time")
-        t = part["time"].to_numpy(float)
-        ax.fill_between(
-            t, part["lower"].to_numpy(float), part["upper"].to_numpy(float),
-            color=color(i), alpha=BAND_ALPHA, linewidth=0,
-        )
-        ax.plot(t, part["mean"].to_numpy(float), color=color(i), label=labels[r])
+        values = part[["time", "mean", "lower", "upper"]].to_numpy(float)
+        t, mean, lower, upper = values[np.isfinite(values).all(axis=1)].T  # e.g. h(0) = inf
+        ax.fill_between(t, lower, upper, color=color(i), alpha=BAND_ALPHA, linewidth=0)
+        ax.plot(t, mean, color=color(i), label=labels[r])
     return rows, ci_prob
 
 
@@ -121,13 +121,18 @@ def plot_survival(
             fitter, estimate="survival_function_", value_columns=("survival", "estimate"),
             default_label="Kaplan–Meier",
         )
-        label = f"Kaplan–Meier: {name}" if name is not None else steps.label
+        if name is not None:
+            label = f"Kaplan–Meier: {name}"
+        elif steps.label.startswith("Kaplan"):
+            label = steps.label
+        else:
+            label = f"Kaplan–Meier: {steps.label}"
         col = REFERENCE_COLOR if len(items) == 1 else color(len(rows) + j)
         draw_steps(ax, steps, color=col, linestyle="--", label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Survival probability S(t)")
     ax.set_ylim(0.0, 1.02)
-    ax.set_xlim(left=0.0)
+    set_time_limits(ax, curves["time"])
     if title is not None:
         ax.set_title(title)
     legend_with(ax, [band_handle(ci_prob)])
@@ -193,7 +198,7 @@ def plot_survival_ppc(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Survival probability S(t)")
     ax.set_ylim(0.0, 1.02)
-    ax.set_xlim(left=0.0)
+    set_time_limits(ax, t)
     if title:
         ax.set_title(title)
     legend_with(ax)
@@ -245,7 +250,7 @@ def plot_hazard(
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0.0)
-    ax.set_xlim(left=0.0)
+    set_time_limits(ax, curves["time"])
     if title is not None:
         ax.set_title(title)
     legend_with(ax, [band_handle(ci_prob)])
