@@ -143,21 +143,24 @@ class Fit:
         for name in names:
             da = post[name]
             extra = [d for d in da.dims if d not in ("chain", "draw")]
-            flat = da.stack(_cell=extra) if extra else da.expand_dims(_cell=[()])
+
+            def cells(arr, extra=extra):
+                return (arr.stack(_cell=extra).transpose(..., "_cell") if extra
+                        else arr.expand_dims(_cell=[0]))
+
+            flat = cells(da)
+            stats = {key: np.asarray(cells(table[name])).reshape(-1)
+                     for key, table in (("ess_bulk", ess_b), ("ess_tail", ess_t),
+                                        ("r_hat", rhat), ("mcse_mean", mcse))}
+            values_all = np.asarray(flat).reshape(-1, flat.sizes["_cell"])
             for i in range(flat.sizes["_cell"]):
-                values = np.asarray(flat.isel(_cell=i)).ravel()
-                label = self._param_label(name, flat, i, extra)
+                values = values_all[:, i]
                 stat = _summarise(values, ci_prob)
-                cell = {d: flat["_cell"].values[i][j] if len(extra) > 1 else flat["_cell"].values[i]
-                        for j, d in enumerate(extra)}
                 rows.append({
-                    "parameter": label,
+                    "parameter": self._param_label(name, flat, i, extra),
                     "mean": stat["mean"], "sd": float(np.std(values, ddof=1)),
                     "lower": stat["lower"], "upper": stat["upper"], "ci_prob": ci_prob,
-                    "ess_bulk": float(np.asarray(ess_b[name].sel(cell))) if extra else float(ess_b[name]),
-                    "ess_tail": float(np.asarray(ess_t[name].sel(cell))) if extra else float(ess_t[name]),
-                    "r_hat": float(np.asarray(rhat[name].sel(cell))) if extra else float(rhat[name]),
-                    "mcse_mean": float(np.asarray(mcse[name].sel(cell))) if extra else float(mcse[name]),
+                    **{key: float(v[i]) for key, v in stats.items()},
                 })
         return pd.DataFrame(rows)
 

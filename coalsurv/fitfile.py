@@ -1,0 +1,190 @@
+"""Save and load fits as one NetCDF file (DataTree) with JSON attributes; no pickle.
+
+Layout: the ArviZ groups (posterior, sample_stats, log_likelihood, observed_data,
+constant_data) plus ``coalsurv_data`` (the canonical data table the model was fitted to). The
+root attributes hold JSON strings:
+
+==================  =================================================================
+``schema``          ``coalsurv.fit/1``
+``spec``            ModelSpec.to_dict()
+``priors``          PriorSet.to_dict() as given; ``resolved_priors``: priors used
+``info``            ModelInfo.to_dict() (family, causes, time scale, standardisation)
+``settings``        sampler settings (draws, tune, chains, seed, target_accept)
+``data_meta``       time unit, causes, censored label, group and covariate names
+``data_hash``       sha256 of the canonical data (checked on load)
+``fit_id``          hash of data hash + posterior values (checked on load)
+``versions``        package versions; ``created``; ``command``
+==================  =================================================================
+
+:func:`load_fit` refuses a file whose schema, JSON, data hash or posterior checksum does not
+match, with a :class:`~coalsurv.errors.FitFileError` naming what differs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from coalsurv._io import atomic_write_with
+from coalsurv.errors import CoalsurvError, FitFileError
+
+__all__ = ["save_fit", "load_fit", "FIT_SCHEMA"]
+
+FIT_SCHEMA = "coalsurv.fit/1"
+_ARVIZ_GROUPS = ("posterior", "sample_stats", "log_likelihood", "observed_data", "constant_data")
+
+
+def _clean(ds):
+    """Drop object-typed variables (not representable in NetCDF) from a dataset."""
+    drop = [name for name, var in ds.data_vars.items() if var.dtype == object]
+    return ds.drop_vars(drop)
+
+
+def _frame_dataset(frame: pd.DataFrame):
+    """A DataFrame as a NetCDF-safe Dataset (text columns as fixed strings, dtypes recorded)."""
+    import xarray as xr
+
+    out = {}
+    for col in frame.columns:
+        values = frame[col].to_numpy()
+        if values.dtype == object or pd.api.types.is_string_dtype(frame[col]):
+            values = frame[col].astype(str).to_numpy().astype(str)
+        out[str(col)] = ("row", values)
+    return xr.Dataset(out, attrs={"dtypes": json.dumps({str(c): str(t) for c, t in frame.dtypes.items()})})
+
+
+def _dataset_frame(ds) -> pd.DataFrame:
+    """Inverse of :func:`_frame_dataset`."""
+    frame = ds.to_dataframe().reset_index(drop=True)
+    dtypes = json.loads(ds.attrs.get("dtypes", "{}"))
+    for col, dtype in dtypes.items():
+        if col in frame and dtype != "object":
+            frame[col] = frame[col].astype(dtype)
+    return frame
+
+
+def save_fit(fit, path: str | Path) -> Path:
+    """Write ``fit`` to ``path`` (``.nc``) atomically."""
+    import xarray as xr
+
+    path = Path(path)
+    if path.suffix != ".nc":
+        raise FitFileError(f"fit file {str(path)!r}: use the .nc suffix (NetCDF)")
+    groups = {}
+    for name in _ARVIZ_GROUPS:
+        if name in fit.idata.children:
+            groups[name] = _clean(fit.idata[name].to_dataset())
+    groups["coalsurv_data"] = _frame_dataset(fit.data.to_frame())
+    for extra in ("members", "spells"):
+        table = getattr(fit.data, extra)
+        if table is not None:
+            groups[f"coalsurv_{extra}"] = _frame_dataset(table.reset_index(drop=True))
+    data = fit.data
+    attrs = {
+        "schema": FIT_SCHEMA,
+        "spec": json.dumps(fit.spec.to_dict()),
+        "priors": json.dumps(fit.priors.to_dict()),
+        "resolved_priors": json.dumps({k: p.to_dict() for k, p in fit.resolved_priors.items()}),
+        "info": json.dumps(fit.info.to_dict()),
+        "settings": json.dumps(fit.settings.to_dict()),
+        "data_meta": json.dumps({
+            "time_unit": data.time_unit, "causes": list(data.causes),
+            "censored": data.censored_label, "group_names": list(data.group_names),
+            "covariate_names": list(data.covariate_names), "name": getattr(data, "name", None),
+        }),
+        "data_hash": fit.data_hash,
+        "fit_id": fit.fit_id,
+        "versions": json.dumps(fit.versions),
+        "created": fit.created,
+        "command": fit.command or "",
+    }
+    tree = xr.DataTree.from_dict({"/": xr.Dataset(attrs=attrs), **{f"/{k}": v for k, v in groups.items()}})
+    return atomic_write_with(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"), suffix=".nc")
+
+
+def _json_attr(attrs: dict, key: str, path: Path):
+    if key not in attrs:
+        raise FitFileError(f"fit file {str(path)!r} lacks the {key!r} record; it was not written by Fit.save")
+    try:
+        return json.loads(attrs[key])
+    except (TypeError, json.JSONDecodeError):
+        raise FitFileError(f"fit file {str(path)!r}: record {key!r} is not valid JSON (file damaged?)") from None
+
+
+def load_fit(path: str | Path):
+    """Load a fit written by :meth:`Fit.save`, checking schema, data hash and posterior checksum.
+
+    Raises
+    ------
+    FitFileError
+        The file is missing, not a coalsurv fit, of another schema, or its contents do not
+        match the hashes recorded when it was saved.
+    """
+    import xarray as xr
+
+    from coalsurv.build import ModelInfo
+    from coalsurv.data import CoalitionData
+    from coalsurv.design import make_design
+    from coalsurv.fit import SamplerSettings
+    from coalsurv.model import _fit_id
+    from coalsurv.priors import Prior, PriorSet
+    from coalsurv.result import Fit
+    from coalsurv.spec import ModelSpec
+
+    path = Path(path)
+    if not path.is_file():
+        raise FitFileError(f"fit file {str(path)!r} does not exist")
+    try:
+        with xr.open_datatree(path, engine="h5netcdf") as tree:
+            tree = tree.load()
+    except Exception as exc:
+        raise FitFileError(f"fit file {str(path)!r} is not a readable NetCDF file ({type(exc).__name__})") from None
+    attrs = dict(tree.attrs)
+    schema = attrs.get("schema")
+    if schema != FIT_SCHEMA:
+        raise FitFileError(f"fit file {str(path)!r} has schema {schema!r}; expected {FIT_SCHEMA!r}")
+    missing = [g for g in ("posterior", "coalsurv_data") if g not in tree.children]
+    if missing:
+        raise FitFileError(f"fit file {str(path)!r} lacks group(s) {missing}")
+    try:
+        spec = ModelSpec.from_dict(_json_attr(attrs, "spec", path), source=f"{path} spec")
+        priors = PriorSet.from_dict(_json_attr(attrs, "priors", path), source=f"{path} priors")
+        resolved = {k: Prior.from_dict(v, key=k)
+                    for k, v in _json_attr(attrs, "resolved_priors", path).items()}
+        info = ModelInfo.from_dict(_json_attr(attrs, "info", path))
+        settings = SamplerSettings(**_json_attr(attrs, "settings", path))
+        meta = _json_attr(attrs, "data_meta", path)
+        frame = _dataset_frame(tree["coalsurv_data"].to_dataset())
+        extras = {name: _dataset_frame(tree[f"coalsurv_{name}"].to_dataset())
+                  for name in ("members", "spells") if f"coalsurv_{name}" in tree.children}
+        data = CoalitionData.from_canonical(
+            frame, time_unit=meta["time_unit"], causes=tuple(meta["causes"]),
+            censored=meta["censored"], group_names=tuple(meta["group_names"]),
+            covariate_names=tuple(meta["covariate_names"]), name=meta.get("name"), **extras)
+    except FitFileError:
+        raise
+    except (CoalsurvError, KeyError, TypeError, ValueError) as exc:
+        raise FitFileError(f"fit file {str(path)!r}: stored records are inconsistent ({exc})") from None
+    recorded = attrs.get("data_hash")
+    if data.data_hash() != recorded:
+        raise FitFileError(
+            f"fit file {str(path)!r}: the stored data do not match the recorded data hash "
+            f"({str(recorded)[:12]}...); the file was altered after saving")
+    idata = xr.DataTree.from_dict({f"/{k}": tree[k].to_dataset() for k in _ARVIZ_GROUPS
+                                   if k in tree.children})
+    design = make_design(spec, data)
+    if tuple(design.terms) != tuple(info.terms) or not np.allclose(design.sds, info.sds):
+        raise FitFileError(f"fit file {str(path)!r}: the design rebuilt from the stored data "
+                           "differs from the recorded one")
+    fit = Fit(idata=idata, spec=spec, priors=priors, resolved_priors=resolved, data=data,
+              design=design, info=info, settings=settings, data_hash=recorded,
+              versions=_json_attr(attrs, "versions", path), created=str(attrs.get("created", "")),
+              fit_id=str(attrs.get("fit_id", "")), command=str(attrs.get("command", "")))
+    if _fit_id(fit) != fit.fit_id:
+        raise FitFileError(
+            f"fit file {str(path)!r}: posterior draws do not match the recorded fit id "
+            f"{fit.fit_id!r}; the file was altered after saving")
+    return fit
