@@ -29,6 +29,7 @@ a gradient through an unused branch.
 from __future__ import annotations
 
 from collections.abc import Mapping
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = ["Family", "TINY_TIME"]
 
 #: Smallest time at which hazards are evaluated (times at or below 0 are moved here).
 TINY_TIME = 1e-300
+_LOG2 = math.log(2.0)
 
 
 class Family:
@@ -102,6 +104,10 @@ class Family:
     def _log_survival_at_inf(self, eta: Any, xp: Namespace, **params: Any) -> Any:
         """Limit of log S as t -> inf (``-inf`` unless the family has a cure fraction)."""
         return -xp.inf
+
+    def _log_cdf(self, t: Any, eta: Any, xp: Namespace, **params: Any) -> Any:
+        """Log CDF for finite t > 0; override where log S rounds to 0 in the lower tail."""
+        return xp.log1mexp(self._log_survival(t, eta, xp, **params))
 
     def _quantile(self, p: np.ndarray, eta: np.ndarray, **params: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -172,11 +178,35 @@ class Family:
         t = xp.asarray(t)
         eta = xp.asarray(eta)
         at_inf = xp.isinf(t)
-        finite_positive = (t > 0) & ~at_inf
+        finite_positive = (t > 0) & (t < xp.inf)
         t_safe = xp.where(finite_positive, t, 1.0)
         value = self._log_survival(t_safe, eta, xp, **params)
         limit = self._log_survival_at_inf(eta, xp, **params)
         return xp.where(t > 0, xp.where(at_inf, limit, value), 0.0)
+
+    def log_cdf(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
+        r"""Log CDF :math:`\log F(t \mid \eta) = \log\{1 - S(t \mid \eta)\}`.
+
+        Accurate in the lower tail (where :math:`S` rounds to 1): families with a direct form
+        (log-normal, log-logistic) use it; otherwise :math:`\mathrm{log1mexp}(\log S)`, which
+        is accurate as long as :math:`H` itself does not underflow.
+
+        Parameters
+        ----------
+        t : array_like
+            Times; ``t <= 0`` gives ``-inf`` and ``t = inf`` gives ``log(1 - cure fraction)``.
+        eta, xp, **params
+            As in :meth:`log_survival`.
+        """
+        self._check_params(params)
+        t = xp.asarray(t)
+        eta = xp.asarray(eta)
+        at_inf = xp.isinf(t)
+        finite_positive = (t > 0) & (t < xp.inf)
+        t_safe = xp.where(finite_positive, t, 1.0)
+        value = self._log_cdf(t_safe, eta, xp, **params)
+        limit = xp.log1mexp(self._log_survival_at_inf(eta, xp, **params))
+        return xp.where(t > 0, xp.where(at_inf, limit, value), -xp.inf)
 
     def log_density(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
         r"""Log density :math:`\log f(t \mid \eta) = \log h(t \mid \eta) + \log S(t \mid \eta)`.
@@ -227,14 +257,25 @@ class Family:
     ) -> Any:
         r"""Log probability of failing in an interval, :math:`\log\{S(l) - S(u)\}`.
 
-        Computed as :math:`\log S(l) + \mathrm{log1mexp}\{\log S(u) - \log S(l)\}`, which stays
-        finite far in the tail where both survival probabilities underflow.
+        Two exact forms, chosen per element so that neither cancels nor underflows:
+
+        .. math::
+
+            \log\{S(l) - S(u)\} =
+            \begin{cases}
+              \log S(l) + \mathrm{log1mexp}\{\log S(u) - \log S(l)\} & S(u) \le 1/2 \\
+              \log F(u) + \mathrm{log1mexp}\{\log F(l) - \log F(u)\} & S(u) > 1/2,
+            \end{cases}
+
+        so the answer stays finite far in either tail (where both survival probabilities
+        underflow to 0, or both round to 1). Inputs of the branch not taken are replaced by
+        harmless values, so gradients stay finite.
 
         Parameters
         ----------
         lo, hi : array_like
             Interval bounds, ``0 <= lo < hi``; ``hi = inf`` gives :math:`\log S(l)` (minus the
-            cure fraction, if any); ``lo = 0`` gives :math:`\log F(u)`.
+            cure fraction, if any); ``lo = 0`` gives :math:`\log F(u)` (left censoring).
         eta : array_like
             Linear predictor.
         xp : Namespace, optional
@@ -244,16 +285,16 @@ class Family:
         """
         log_s_lo = self.log_survival(lo, eta, xp=xp, **params)
         log_s_hi = self.log_survival(hi, eta, xp=xp, **params)
-        return xp.logdiffexp(log_s_lo, log_s_hi)
+        log_f_lo = self.log_cdf(lo, eta, xp=xp, **params)
+        log_f_hi = self.log_cdf(hi, eta, xp=xp, **params)
+        lower = log_s_hi > -_LOG2
+        from_survival = xp.logdiffexp(
+            xp.where(lower, 0.0, log_s_lo), xp.where(lower, -1.0, log_s_hi)
+        )
+        from_cdf = xp.logdiffexp(xp.where(lower, log_f_hi, 0.0), xp.where(lower, log_f_lo, -1.0))
+        return xp.where(lower, from_cdf, from_survival)
 
     # ----------------------------------------------------------------- NumPy only
-
-    def _broadcast_numpy(self, *arrays: Any, **params: Any) -> tuple[np.ndarray, ...]:
-        """Broadcast the leading (batch) shapes of arrays and scalar parameters."""
-        values = [np.asarray(a, dtype=float) for a in arrays]
-        names = list(params)
-        values += [np.asarray(params[p], dtype=float) for p in names]
-        return tuple(np.broadcast_arrays(*values))
 
     def quantile(self, p: Any, eta: Any, **params: Any) -> np.ndarray:
         r"""Time :math:`t` at which :math:`F(t \mid \eta) = p`, i.e. :math:`S(t) = 1 - p` (NumPy).

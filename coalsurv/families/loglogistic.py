@@ -5,7 +5,7 @@ With :math:`u = k(\log t - \eta)`, i.e. :math:`e^{u} = (t e^{-\eta})^{k}`,
 .. math::
 
     S(t \mid \eta) = \frac{1}{1 + (t e^{-\eta})^{k}}, \qquad
-    \log S = -\log(1 + e^{u}), \qquad
+    \log S = -\log(1 + e^{u}), \qquad \log F = u - \log(1 + e^{u}), \qquad
     \log h = \log k - \log t + u - \log(1 + e^{u}).
 
 scipy equivalent: ``fisk(c=k, scale=exp(eta))``. The hazard is unimodal for :math:`k > 1` and
@@ -38,6 +38,10 @@ class LogLogistic(Family):
     def _log_survival(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         u = shape * (xp.log(t) - eta)
         return -xp.logaddexp(0.0, u)
+
+    def _log_cdf(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
+        u = shape * (xp.log(t) - eta)
+        return u - xp.logaddexp(0.0, u)
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         log_t = xp.log(t)

@@ -4,7 +4,7 @@ With :math:`z = (\log t - \eta)/\sigma`,
 
 .. math::
 
-    \log S(t \mid \eta) = \log\Phi(-z), \qquad
+    \log S(t \mid \eta) = \log\Phi(-z), \qquad \log F(t \mid \eta) = \log\Phi(z), \qquad
     \log f(t \mid \eta) = -\log t - \log\sigma - \tfrac12\log(2\pi) - \tfrac12 z^2, \qquad
     \log h = \log f - \log S.
 
@@ -40,6 +40,9 @@ class LogNormal(Family):
     def _log_survival(self, t: Any, eta: Any, xp: Namespace, *, sigma: Any) -> Any:
         z = (xp.log(t) - eta) / sigma
         return xp.log_ndtr(-z)
+
+    def _log_cdf(self, t: Any, eta: Any, xp: Namespace, *, sigma: Any) -> Any:
+        return xp.log_ndtr((xp.log(t) - eta) / sigma)
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, sigma: Any) -> Any:
         log_t = xp.log(t)
