@@ -133,11 +133,18 @@ def _time_scale(data) -> float:
     return float(round(tau, digits))
 
 
-def model_info(spec: ModelSpec, data, design: Design) -> ModelInfo:
-    """Resolve family, causes, time scale and intercept centres for ``data``."""
+def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = None) -> ModelInfo:
+    """Resolve family, causes, time scale and intercept centres for ``data``.
+
+    The internal time scale is ``family_options["time_scale"]`` when given, else the time
+    scale of the study whose posterior became these priors when they carry its intercept,
+    else the median follow-up of ``data``.
+    """
     family = get_family(spec.family)
     causes, pooled = _modelled_causes(spec, data)
-    tau = float(spec.family_options.get("time_scale", 0)) or _time_scale(data)
+    inherited = priors.provenance.get("time_scale") if (
+        priors is not None and priors.provenance.get("include_intercept")) else None
+    tau = float(spec.family_options.get("time_scale", 0) or inherited or _time_scale(data))
     obs = observed_arrays(data, causes, pooled, tau)
     cuts: tuple[float, ...] = ()
     if spec.family == "piecewise":
@@ -212,20 +219,20 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         event_of = pm.Data("event_of", obs["event_of"], dims=("cause", "obs"))
         interval_of = pm.Data("interval_of", obs["interval_of"], dims=("cause", "obs"))
         group_idx = {g.name: pm.Data(f"idx_{g.name}", g.index, dims="obs") for g in design.groups}
-        time = pt.as_tensor_variable(obs["time"])  # also the observed value
+        time = pm.Data("time", obs["time"], dims="obs")
 
         centre = np.asarray(info.intercept_centre)
-        icpt_prior = _prior(priors, "intercept", support="real", resolved=resolved,
-                            auto={"mu": 0.0})
-        # "auto" centres differ by cause: build from a standard form when mu was auto.
-        if priors.get("intercept").params.get("mu") == "auto":
+        auto = priors.get("intercept").params.get("mu") == "auto"
+        if auto and not any(priors.explicit(f"intercept[{c}]") for c in info.causes):
+            # Data-based centres differ by cause: sample the offset from the centre.
             resolved["intercept"] = priors.get("intercept").resolve(mu=float(centre.mean()))
-            icpt_raw = icpt_prior.to_pymc("intercept_offset", dims="cause")
-            intercept = pm.Deterministic("intercept", icpt_raw + centre, dims="cause")
+            offset = priors.get("intercept").resolve(mu=0.0).to_pymc("intercept_offset",
+                                                                     dims="cause")
+            intercept = pm.Deterministic("intercept", offset + centre, dims="cause")
         else:
-            intercept = icpt_prior.to_pymc("intercept", dims="cause")
-
-        beta = _coefficients(priors, design.terms, n_causes, resolved) if p else None
+            intercept = _cause_vector(priors, "intercept", info.causes, "real", resolved,
+                                      auto={"mu": float(centre.mean())})
+        beta = _coefficients(priors, design, info.causes, resolved) if p else None
 
         fam_params: dict[str, Any] = {}
         for name in family.params:
@@ -233,8 +240,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                 fam_params[name] = _piecewise_log_rates(priors, len(info.cuts) + 1, n_causes,
                                                         resolved)
                 continue
-            prior = _prior(priors, name, support=family.param_support[name], resolved=resolved)
-            fam_params[name] = prior.to_pymc(name, dims="cause")
+            fam_params[name] = _cause_vector(priors, name, info.causes,
+                                             family.param_support[name], resolved)
 
         effects = []
         for g in design.groups:
@@ -289,20 +296,52 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
     return model, resolved
 
 
-def _coefficients(priors: PriorSet, terms: tuple[str, ...], n_causes: int,
+def _cause_vector(priors: PriorSet, base: str, causes: tuple[str, ...], support: str,
+                  resolved: dict[str, Prior], auto: dict[str, float] | None = None):
+    """A parameter with one value per cause; per-cause priors ``base[cause]`` override ``base``."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    chosen = []
+    for cause in causes:
+        key = f"{base}[{cause}]" if priors.explicit(f"{base}[{cause}]") else base
+        chosen.append(_prior(priors, key, support=support, resolved=resolved, auto=auto))
+    if all(c == chosen[0] for c in chosen):
+        return chosen[0].to_pymc(base, dims="cause")
+    parts = [c.to_pymc(f"{base}_{var_name(cause)}") for c, cause in zip(chosen, causes,
+                                                                        strict=True)]
+    return pm.Deterministic(base, pt.stack(parts), dims="cause")
+
+
+def _coefficient_prior(priors: PriorSet, cause: str, term: str, sd: float,
+                       resolved: dict[str, Prior]) -> Prior:
+    """Most specific prior of one coefficient, on the per-SD scale of the model."""
+    for key in (f"beta_unit[{cause}:{term}]", f"beta[{cause}:{term}]",
+                f"beta_unit[{term}]", f"beta[{term}]"):
+        prior = priors.explicit(key)
+        if prior is not None:
+            resolved[key] = prior
+            return prior.scaled(sd, key=key) if key.startswith("beta_unit") else prior
+    resolved["beta"] = priors.get("beta")
+    return priors.get("beta")
+
+
+def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],
                   resolved: dict[str, Prior]):
     import pymc as pm
     import pytensor.tensor as pt
 
-    chosen = [_prior(priors, f"beta[{t}]", support="real", resolved=resolved) for t in terms]
-    if all(c == chosen[0] for c in chosen):
-        resolved["beta"] = chosen[0]
-        for t in terms:
-            resolved.pop(f"beta[{t}]", None)
-        return chosen[0].to_pymc("beta", dims=("cause", "term"))
-    columns = [c.to_pymc(f"beta_{var_name(t)}", dims="cause") for c, t in zip(chosen, terms,
-                                                                              strict=True)]
-    return pm.Deterministic("beta", pt.stack(columns, axis=1), dims=("cause", "term"))
+    chosen = [[_coefficient_prior(priors, cause, term, float(sd), resolved)
+               for term, sd in zip(design.terms, design.sds, strict=True)] for cause in causes]
+    flat = [c for row in chosen for c in row]
+    if all(c == flat[0] for c in flat):
+        return flat[0].to_pymc("beta", dims=("cause", "term"))
+    rows = []
+    for cause, row in zip(causes, chosen, strict=True):
+        prefix = f"beta_{var_name(cause)}_" if len(causes) > 1 else "beta_"
+        rows.append(pt.stack([c.to_pymc(prefix + var_name(t))
+                              for c, t in zip(row, design.terms, strict=True)]))
+    return pm.Deterministic("beta", pt.stack(rows), dims=("cause", "term"))
 
 
 def _piecewise_log_rates(priors: PriorSet, n_intervals: int, n_causes: int,

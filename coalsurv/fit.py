@@ -79,7 +79,9 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
 
     compiled = _COMPILED.get(cache_key) if cache_key else None
     if compiled is not None:
-        compiled = compiled.with_data(**_data_values(model))
+        known = {var.name for var in compiled.shared_var_keys}
+        compiled = compiled.with_data(
+            **{k: v for k, v in _data_values(model).items() if k in known})
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)

@@ -123,7 +123,7 @@ class SurvivalModel:
 
         _check_data(data)
         design = make_design(self.spec, data)
-        info = model_info(self.spec, data, design)
+        info = model_info(self.spec, data, design, self.priors)
         model, resolved = build_model(self.spec, self.priors, data, design, info)
         return model, design, info, resolved
 

@@ -8,6 +8,9 @@ key                       what                                                  
 ``intercept``             baseline log hazard (PH) or log time (AFT), time scaled  Normal(mu="auto", sigma=2.5)
 ``beta``                  every coefficient, per SD of its covariate               Normal(0, 1)
 ``beta[term]``            one coefficient (overrides ``beta``)                     —
+``beta_unit[term]``       one coefficient per original unit (converted to per SD)  —
+``beta[cause:term]``      one cause's coefficient (also ``beta_unit[cause:term]``) —
+``shape[cause]`` ...      one cause's ancillary parameter or intercept             —
 ``shape``                 Weibull / log-logistic shape                             LogNormal(0, 1)
 ``sigma``                 log-normal scale of log T                                LogNormal(0, 1)
 ``gamma``                 Gompertz rate of change of log hazard (per time scale)   Normal(0, 2)
@@ -59,7 +62,9 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "InverseGamma": (("alpha", "beta"), "positive"),
 }
 _POSITIVE_PARAMS = {"sigma", "nu", "beta", "b", "lam", "alpha"}
-_KEY = re.compile(r"^(intercept|beta|shape|sigma|gamma|rw_sd|sd)(\[[^\[\]]+\])?$")
+_KEY = re.compile(r"^(intercept|beta|beta_unit|shape|sigma|gamma|rw_sd|sd)(\[[^\[\]]+\])?$")
+_LOCATION_SCALE = {"Normal": ("mu", "sigma"), "StudentT": ("mu", "sigma"),
+                   "Cauchy": ("alpha", "beta"), "Laplace": ("mu", "b")}
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,18 @@ class Prior:
     def resolve(self, **auto: float) -> Prior:
         """Replace ``"auto"`` parameters by data-based values."""
         params = {k: (auto[k] if v == "auto" else v) for k, v in self.params.items()}
+        return Prior(self.dist, **params)
+
+    def scaled(self, factor: float, *, key: str = "prior") -> Prior:
+        """The prior of ``factor * X`` for a location-scale prior of X (factor > 0)."""
+        if self.dist not in _LOCATION_SCALE:
+            raise PriorError(
+                f"prior {key!r}: a per-unit prior must be location-scale "
+                f"({', '.join(_LOCATION_SCALE)}) to convert it to the SD scale; got {self.dist}")
+        loc, scale = _LOCATION_SCALE[self.dist]
+        params = dict(self.params)
+        params[loc] = params[loc] * factor
+        params[scale] = params[scale] * factor
         return Prior(self.dist, **params)
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +219,10 @@ class PriorSet:
                 raise PriorError(f"prior {key!r}: expected a Prior, got {type(prior).__name__}")
         object.__setattr__(self, "priors", dict(self.priors))
 
+    def explicit(self, key: str) -> Prior | None:
+        """The prior set for exactly ``key``, or None."""
+        return self.priors.get(key)
+
     def get(self, key: str) -> Prior:
         """The prior for ``key``: an explicit entry, else its family default (``beta[x]`` → ``beta``)."""
         if key in self.priors:
@@ -209,6 +230,8 @@ class PriorSet:
         base = key.split("[", 1)[0]
         if base in self.priors:
             return self.priors[base]
+        if base == "beta_unit":
+            return DEFAULT_PRIORS["beta"]
         return DEFAULT_PRIORS[base]
 
     def with_priors(self, **priors: Prior) -> PriorSet:
@@ -320,5 +343,7 @@ class PriorSet:
                 "formula": fit.spec.formula,
                 "family": fit.spec.family,
                 "discount": discount,
+                "time_scale": fit.info.time_scale,
+                "include_intercept": include_intercept,
             },
         )

@@ -1,0 +1,75 @@
+"""Turn a posterior into priors for a replication study (power prior, normal approximation).
+
+Coefficients are carried **per original unit** of each covariate (keys ``beta_unit[term]``,
+or ``beta_unit[cause:term]`` with several causes), because a one-SD change means different
+things in a new data set; the builder converts them to the new data's SD scale. Positive
+parameters (shapes, group SDs) become log-normal priors fitted to the log draws. A discount
+``a0`` in (0, 1] divides the posterior variance by ``a0`` (the power prior's weight).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coalsurv.priors import Prior
+
+__all__ = ["posterior_to_priors"]
+
+
+def _draws(fit, name: str) -> np.ndarray:
+    values = np.asarray(fit.idata["posterior"][name])
+    return values.reshape((-1,) + values.shape[2:])
+
+
+def _normal(values: np.ndarray, discount: float) -> Prior:
+    return Prior("Normal", mu=float(np.mean(values)),
+                 sigma=float(np.std(values, ddof=1) / np.sqrt(discount)))
+
+
+def _lognormal(values: np.ndarray, discount: float) -> Prior:
+    logs = np.log(values)
+    return Prior("LogNormal", mu=float(np.mean(logs)),
+                 sigma=float(np.std(logs, ddof=1) / np.sqrt(discount)))
+
+
+def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dict[str, Prior]:
+    """Priors keyed like :class:`~coalsurv.PriorSet` from ``fit``'s posterior.
+
+    Parameters
+    ----------
+    fit : Fit
+    discount : float
+        Power-prior weight a0 in (0, 1].
+    include_intercept : bool
+        Also carry the intercept (valid only at the same internal time scale, which the
+        prior set then records and the builder reuses).
+    """
+    info = fit.info
+    several = len(info.causes) > 1
+    out: dict[str, Prior] = {}
+    post = fit.idata["posterior"]
+    if "beta" in post:
+        beta = _draws(fit, "beta")
+        for k, cause in enumerate(info.causes):
+            for j, term in enumerate(info.terms):
+                key = f"beta_unit[{cause}:{term}]" if several else f"beta_unit[{term}]"
+                out[key] = _normal(beta[:, k, j] / info.sds[j], discount)
+    for name in info.family_params:
+        if name == "log_rates" or name not in post:
+            continue
+        values = _draws(fit, name)
+        support = fit.family.param_support[name]
+        for k, cause in enumerate(info.causes):
+            key = f"{name}[{cause}]" if several else name
+            out[key] = (_lognormal if support == "positive" else _normal)(values[:, k], discount)
+    for g in fit.design.groups:
+        if g.term.intercept:
+            values = _draws(fit, f"sd_{g.name}")
+            out[f"sd[{g.term.factor}]"] = _lognormal(values.mean(axis=1) if several
+                                                     else values[:, 0], discount)
+    if include_intercept:
+        values = _draws(fit, "intercept")
+        for k, cause in enumerate(info.causes):
+            key = f"intercept[{cause}]" if several else "intercept"
+            out[key] = _normal(values[:, k], discount)
+    return out
