@@ -45,6 +45,7 @@ class Case:
 
     @property
     def fam(self) -> Family:
+        """The family object of this row."""
         return get_family(self.family, **self.options)
 
 
@@ -132,6 +133,7 @@ def _ids(cases: list[Case]) -> list[str]:
 
 @pytest.mark.parametrize("case", SCIPY_CASES, ids=_ids(SCIPY_CASES))
 def test_matches_scipy(case: Case) -> None:
+    """Log density, log survival, hazard, H and S agree with scipy.stats."""
     fam = case.fam
     t = T[None, :]
     eta = ETA[:, None]
@@ -153,6 +155,7 @@ def test_matches_scipy(case: Case) -> None:
 
 @pytest.mark.parametrize("case", SCIPY_CASES, ids=_ids(SCIPY_CASES))
 def test_quantile_and_median_match_scipy(case: Case) -> None:
+    """quantile(0.5) is scipy's median; other quantiles match ppf."""
     fam = case.fam
     eta = ETA[:, None]
     dist = case.scipy(eta, **case.params)
@@ -163,6 +166,7 @@ def test_quantile_and_median_match_scipy(case: Case) -> None:
 
 @pytest.mark.parametrize("case", SCIPY_CASES, ids=_ids(SCIPY_CASES))
 def test_rvs_matches_scipy_ks(case: Case) -> None:
+    """Inverse-transform draws pass a KS test against the scipy CDF."""
     fam = case.fam
     eta = 0.4
     draws = fam.rvs(eta, rng=np.random.default_rng(20240611), size=2000, **case.params)
@@ -174,6 +178,7 @@ def test_rvs_matches_scipy_ks(case: Case) -> None:
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=_ids(ALL_CASES))
 def test_quantile_inverts_survival(case: Case) -> None:
+    """S(quantile(p)) = 1 - p for every family (also those without scipy twin)."""
     fam = case.fam
     p = np.array([0.02, 0.25, 0.5, 0.8, 0.97])[None, :]
     eta = ETA[:, None]
@@ -198,6 +203,7 @@ def test_weibull_ph_and_aft_are_one_family() -> None:
 
 
 def test_exponential_is_weibull_with_shape_one() -> None:
+    """Weibull with shape 1 is the exponential."""
     t, eta = T[None, :], ETA[:, None]
     np.testing.assert_allclose(
         get_family("exponential").log_density(t, eta),
@@ -206,6 +212,7 @@ def test_exponential_is_weibull_with_shape_one() -> None:
 
 
 def test_gompertz_small_gamma_is_exponential_and_cure_fraction() -> None:
+    """Small gamma gives the exponential; negative gamma gives a cure fraction."""
     gomp, expo = get_family("gompertz"), get_family("exponential")
     t, eta = T[None, :], ETA[:, None]
     for gamma in (0.0, 1e-12, -1e-12):
@@ -254,6 +261,7 @@ def test_broadcast_draws_by_rows(case: Case) -> None:
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=_ids(ALL_CASES))
 def test_edges_and_log_interval(case: Case) -> None:
+    """Values at t = 0 and inf; log_interval and log_cdf against direct formulas."""
     fam = case.fam
     eta = 0.3
     p = case.params
@@ -324,6 +332,7 @@ def test_log_interval_far_lower_tail_is_finite(case: Case, far: float) -> None:
 
 
 def test_lognormal_lower_tail_against_scipy() -> None:
+    """Where S rounds to 1, log F and interval masses still match scipy."""
     fam = get_family("lognormal")
     t = np.array([1e-10, 1e-9, 1e-3, 0.01])
     dist = st.lognorm(s=0.5, scale=1.0)
@@ -402,6 +411,7 @@ def _numpy_total(fam: Family, t, hi, eta, params) -> float:
 
 @pytest.mark.parametrize("case", PT_CASES, ids=_ids(PT_CASES))
 def test_pytensor_matches_numpy_with_finite_difference_gradients(case: Case) -> None:
+    """PyTensor reproduces NumPy; gradients in eta and params match central differences."""
     t = np.array([0.1, 0.7, 1.2, 2.0, 4.5])
     hi = np.array([0.3, 1.1, 2.4, np.inf, 9.0])
     eta = np.array([-0.4, 0.1, 0.6, -1.0, 0.2])
@@ -483,6 +493,7 @@ def test_default_linker_gradients_at_edges() -> None:
 
 @pytest.mark.parametrize("xp", [NUMPY, PYTENSOR], ids=["numpy", "pytensor"])
 def test_math_namespace_stable_composites(xp) -> None:
+    """log_ndtr, log1mexp, logdiffexp, expm1_over_x are accurate in both backends."""
     z = np.array([-1e4, -40.0, -5.0, -1.0, 0.0, 3.0, 40.0])
     x = np.array([-800.0, -5.0, -0.7, -0.69, -1e-12, -np.inf])
     a, b = np.array([0.0, -700.0, -3.0, -np.inf]), np.array([-1e-15, -900.0, -np.inf, -np.inf])
@@ -508,6 +519,7 @@ def test_math_namespace_stable_composites(xp) -> None:
 
 
 def test_log_ndtr_gradient_deep_tail() -> None:
+    """The derivative of log Phi stays finite and accurate at z = -40 and beyond."""
     z = pt.dvector("z")
     grad = pytensor.function([z], pt.grad(PYTENSOR.log_ndtr(z).sum(), z))
     z0 = np.array([-1e4, -40.0, -1.0, 0.0, 10.0])
@@ -519,6 +531,7 @@ def test_log_ndtr_gradient_deep_tail() -> None:
 
 
 def test_piecewise_hand_computed_example() -> None:
+    """Exposures, intervals, H, hazard and median against a worked example."""
     fam = get_family("piecewise", cuts=[1.0, 2.5])
     log_rates = np.log([0.2, 0.5, 1.0])
     t = np.array([0.0, 0.5, 1.0, 2.0, 3.0, np.inf])
@@ -549,6 +562,7 @@ def test_piecewise_hand_computed_example() -> None:
 
 
 def test_piecewise_with_equal_rates_is_exponential() -> None:
+    """Equal log rates reduce the piecewise family to the exponential."""
     fam = get_family("piecewise", cuts=default_cuts([0.3, 1.0, 2.0, 4.0, 9.0], [1, 1, 0, 1, 1]))
     expo = get_family("exponential")
     log_rate = -0.4
@@ -566,6 +580,7 @@ def test_piecewise_with_equal_rates_is_exponential() -> None:
 
 
 def test_piecewise_precomputed_forms_match_time_forms() -> None:
+    """Exposure/interval-index forms (for the builder) equal the forms from t."""
     fam = get_family("piecewise", cuts=[0.5, 1.5, 3.0])
     t = np.array([0.2, 0.5, 0.9, 1.7, 3.0, 7.0])
     eta = np.linspace(-0.5, 0.5, t.size)
@@ -590,6 +605,7 @@ def test_piecewise_precomputed_forms_match_time_forms() -> None:
 
 
 def test_default_cuts() -> None:
+    """Cuts sit at de-duplicated event-time quantiles; bad cuts are refused."""
     times = np.array([1.0, 2.0, 2.0, 2.0, 3.0, 5.0, 8.0, 13.0, 100.0])
     events = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0])
     cuts = default_cuts(times, events, n_intervals=4)
@@ -604,6 +620,7 @@ def test_default_cuts() -> None:
 
 
 def test_registry_names_labels_and_params() -> None:
+    """Registry holds every name with label, kind and parameter supports."""
     assert set(FAMILIES) == {
         "exponential",
         "weibull",
@@ -626,6 +643,7 @@ def test_registry_names_labels_and_params() -> None:
 
 
 def test_get_family_errors() -> None:
+    """Unknown names and options raise SpecError listing what is valid."""
     with pytest.raises(SpecError, match="unknown family") as err:
         get_family("cox")
     assert "weibull_aft" in str(err.value) and "piecewise" in str(err.value)

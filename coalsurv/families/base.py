@@ -28,8 +28,8 @@ a gradient through an unused branch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -81,13 +81,16 @@ class Family:
         return {p: () for p in self.params}
 
     def __repr__(self) -> str:
+        """Show name, kind and ancillary parameters."""
         params = ", ".join(self.params) or "no ancillary parameters"
         return f"<{type(self).__name__} {self.name!r} ({self.kind.upper()}; {params})>"
 
     def __eq__(self, other: object) -> bool:
+        """Compare class and options (e.g. cut points)."""
         return type(other) is type(self) and self._identity() == other._identity()
 
     def __hash__(self) -> int:
+        """Hash class and options, consistently with equality."""
         return hash((type(self).__name__, self._identity()))
 
     def _identity(self) -> tuple[Any, ...]:
@@ -216,13 +219,9 @@ class Family:
         t, eta, xp, **params
             As in :meth:`log_hazard`.
         """
-        return self.log_hazard(t, eta, xp=xp, **params) + self.log_survival(
-            t, eta, xp=xp, **params
-        )
+        return self.log_hazard(t, eta, xp=xp, **params) + self.log_survival(t, eta, xp=xp, **params)
 
-    def cumulative_hazard(
-        self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any
-    ) -> Any:
+    def cumulative_hazard(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
         r"""Cumulative hazard :math:`H(t \mid \eta) = -\log S(t \mid \eta)`.
 
         Parameters

@@ -21,7 +21,7 @@ __all__ = ["Exponential", "exponential"]
 
 
 class Exponential(Family):
-    """Exponential family: :math:`h = e^{\\eta}`."""
+    r"""Exponential family: :math:`h = e^{\eta}`."""
 
     name = "exponential"
     label = "Exponential (constant hazard)"

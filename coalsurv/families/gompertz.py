@@ -29,7 +29,7 @@ __all__ = ["Gompertz", "gompertz"]
 
 
 class Gompertz(Family):
-    """Gompertz PH family: :math:`h = e^{\\eta + \\gamma t}`."""
+    r"""Gompertz PH family: :math:`h = e^{\eta + \gamma t}`."""
 
     name = "gompertz"
     label = "Gompertz (proportional hazards)"

@@ -26,7 +26,7 @@ __all__ = ["LogLogistic", "loglogistic"]
 
 
 class LogLogistic(Family):
-    """Log-logistic AFT family: :math:`S = 1/(1 + (t e^{-\\eta})^{k})`."""
+    r"""Log-logistic AFT family: :math:`S = 1/(1 + (t e^{-\eta})^{k})`."""
 
     name = "loglogistic"
     label = "Log-logistic (accelerated failure time)"

@@ -1,4 +1,4 @@
-"""Array-namespace shim so that one formula serves NumPy predictions and PyTensor graphs.
+r"""Array-namespace shim so that one formula serves NumPy predictions and PyTensor graphs.
 
 Two namespace objects, :data:`NUMPY` and :data:`PYTENSOR`, expose the same functions. Family
 formulas are written once against ``xp`` and evaluated with either backend::
@@ -10,16 +10,16 @@ Besides elementwise primitives (``exp``, ``log``, ``where``, ...) both namespace
 numerically stable composites, written once in terms of the primitives:
 
 ``log1mexp(x)``
-    :math:`\\log(1 - e^{x})` for :math:`x \\le 0`; uses :math:`\\log(-\\mathrm{expm1}(x))` for
-    :math:`x > -\\log 2` and :math:`\\mathrm{log1p}(-e^{x})` otherwise (Maechler 2012).
+    :math:`\log(1 - e^{x})` for :math:`x \le 0`; uses :math:`\log(-\mathrm{expm1}(x))` for
+    :math:`x > -\log 2` and :math:`\mathrm{log1p}(-e^{x})` otherwise (Maechler 2012).
 ``logdiffexp(a, b)``
-    :math:`\\log(e^{a} - e^{b})` for :math:`a \\ge b`, as :math:`a + \\mathrm{log1mexp}(b - a)`;
+    :math:`\log(e^{a} - e^{b})` for :math:`a \ge b`, as :math:`a + \mathrm{log1mexp}(b - a)`;
     ``-inf`` when both are ``-inf``.
 ``log_ndtr(z)``
-    :math:`\\log \\Phi(z)`, the log standard normal CDF, accurate far into both tails. NumPy uses
+    :math:`\log \Phi(z)`, the log standard normal CDF, accurate far into both tails. NumPy uses
     :func:`scipy.special.log_ndtr`; PyTensor uses the scaled complementary error function,
-    :math:`\\log\\Phi(z) = \\log(\\mathrm{erfcx}(-z/\\sqrt2)/2) - z^2/2` for :math:`z < -1`, and
-    :math:`\\mathrm{log1p}(-\\mathrm{erfc}(z/\\sqrt2)/2)` otherwise.
+    :math:`\log\Phi(z) = \log(\mathrm{erfcx}(-z/\sqrt2)/2) - z^2/2` for :math:`z < -1`, and
+    :math:`\mathrm{log1p}(-\mathrm{erfc}(z/\sqrt2)/2)` otherwise.
 ``expm1_over_x(x)``
     :math:`(e^{x} - 1)/x`, with the limit 1 at :math:`x = 0` (series
     :math:`1 + x/2 + x^2/6` for :math:`|x| < 10^{-5}`).
@@ -72,6 +72,7 @@ class Namespace:
             setattr(self, key, fn)
 
     def __repr__(self) -> str:
+        """Show the backend name."""
         return f"<coalsurv.families.math namespace {self.name!r}>"
 
     # --- stable composites, written once against the primitives ---------------------------

@@ -98,9 +98,7 @@ class PiecewiseExponential(Family):
         arr = np.atleast_1d(np.asarray(cuts, dtype=float))
         if arr.ndim != 1:
             raise ValueError("piecewise: cuts must be a one-dimensional array")
-        if arr.size and (
-            not np.all(np.isfinite(arr)) or arr[0] <= 0 or np.any(np.diff(arr) <= 0)
-        ):
+        if arr.size and (not np.all(np.isfinite(arr)) or arr[0] <= 0 or np.any(np.diff(arr) <= 0)):
             raise ValueError(
                 "piecewise: cuts must be finite, positive and strictly increasing; "
                 f"got {arr.tolist()}"
@@ -111,6 +109,7 @@ class PiecewiseExponential(Family):
         return (self.name, self._cuts)
 
     def __repr__(self) -> str:
+        """Show the number of intervals (or that cuts are missing)."""
         if self._cuts is None:
             return "<PiecewiseExponential 'piecewise' (PH; no cuts yet)>"
         return f"<PiecewiseExponential 'piecewise' (PH; {self.n_intervals} intervals)>"
@@ -181,9 +180,7 @@ class PiecewiseExponential(Family):
         numpy.ndarray of int64
             Same shape as ``t``.
         """
-        return np.searchsorted(self.cuts, np.asarray(t, dtype=float), side="left").astype(
-            np.int64
-        )
+        return np.searchsorted(self.cuts, np.asarray(t, dtype=float), side="left").astype(np.int64)
 
     # ----------------------------------------------------------------- from precomputed data
 

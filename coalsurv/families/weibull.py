@@ -33,7 +33,7 @@ __all__ = ["WeibullPH", "WeibullAFT", "weibull_ph", "weibull_aft"]
 
 
 class WeibullPH(Family):
-    """Weibull, proportional hazards: :math:`H = t^{k} e^{\\eta}`."""
+    r"""Weibull, proportional hazards: :math:`H = t^{k} e^{\eta}`."""
 
     name = "weibull_ph"
     label = "Weibull (proportional hazards)"
@@ -54,7 +54,7 @@ class WeibullPH(Family):
 
 
 class WeibullAFT(Family):
-    """Weibull, accelerated failure time: :math:`S = \\exp\\{-(t e^{-\\eta})^{k}\\}`."""
+    r"""Weibull, accelerated failure time: :math:`S = \exp\{-(t e^{-\eta})^{k}\}`."""
 
     name = "weibull_aft"
     label = "Weibull (accelerated failure time)"
