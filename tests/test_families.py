@@ -372,6 +372,7 @@ PT_CASES = [
         "loglogistic-0.8",
         "gompertz-0.4",
         "gompertz-neg",
+        "gompertz-tiny",
         "piecewise",
     }
 ]
