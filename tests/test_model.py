@@ -1,0 +1,182 @@
+"""SurvivalModel and Fit: compile checks for every family, a tiny session fit, predictions,
+save/load, reproducibility, compiled-model reuse and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import coalsurv
+from coalsurv import FitFileError, SpecError
+from coalsurv.simulation import simulate_single_cause
+
+FAMILIES = ["exponential", "weibull", "weibull_aft", "lognormal", "loglogistic", "gompertz",
+            "piecewise"]
+TINY = {"draws": 150, "tune": 150, "chains": 2, "progressbar": False}
+
+
+@pytest.fixture(scope="session")
+def sim():
+    return simulate_single_cause(n_coalitions=200, n_groups=8, seed=11)
+
+
+@pytest.fixture(scope="session")
+def sim_messy():
+    """Delayed entry and interval censoring."""
+    return simulate_single_cause(n_coalitions=150, n_groups=6, seed=12,
+                                 delayed_entry_share=0.3, interval_share=0.2)
+
+
+@pytest.fixture(scope="session")
+def fit(sim):
+    model = coalsurv.SurvivalModel("breadth + power_hhi + (1 | group)", family="weibull")
+    return model.fit(sim.data, random_seed=7, **TINY)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_compiles_with_finite_gradient(family, sim_messy):
+    """Compile-only check: finite log density and gradient at the initial point."""
+    model, design, info, _ = coalsurv.SurvivalModel(
+        "breadth + power_hhi + (1 | group)", family=family).build(sim_messy.data)
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.all(np.isfinite(model.compile_dlogp()(point)))
+    assert info.time_scale > 0 and design.X.shape == (sim_messy.data.n, 2)
+
+
+def test_summary_and_ratios(fit):
+    summary = fit.summary(ci_prob=0.9)
+    assert {"parameter", "mean", "sd", "lower", "upper", "ci_prob", "ess_bulk", "r_hat"} <= set(
+        summary.columns)
+    assert {"beta[breadth]", "beta[power_hhi]", "shape", "sd_group"} <= set(summary.parameter)
+    assert (summary.ci_prob == 0.9).all()
+    ratios = fit.hazard_ratios()
+    assert ratios.attrs["ratio"] == "hazard ratio"
+    per_unit = ratios.set_index(["term", "scale"])
+    # per unit = per SD ** (1 / sd)
+    sd = per_unit.loc[("breadth", "per SD"), "sd_of_covariate"]
+    assert per_unit.loc[("breadth", "per unit"), "median"] == pytest.approx(
+        per_unit.loc[("breadth", "per SD"), "median"] ** (1 / sd), rel=1e-6)
+    assert (ratios["lower"] <= ratios["median"]).all() and (ratios["median"] <= ratios["upper"]).all()
+
+
+def test_survival_is_tidy_monotone_and_states_its_mass(fit, sim):
+    newdata = pd.DataFrame({"breadth": [0.2, 0.6], "power_hhi": [0.3, 0.7]}, index=[10, 11])
+    times = [1, 12, 24, 48]
+    curves = fit.survival(times, newdata, ci_prob=0.8)
+    assert list(curves.columns[:6]) == ["row", "time", "mean", "lower", "upper", "ci_prob"]
+    assert set(curves.row) == {10, 11} and (curves.ci_prob == 0.8).all()
+    assert {"breadth", "power_hhi"} <= set(curves.columns)
+    for _, one in curves.groupby("row"):
+        assert np.all(np.diff(one["mean"].to_numpy()) <= 0)
+        assert ((one.lower <= one["mean"]) & (one["mean"] <= one.upper)).all()
+    draws = fit.survival(times, newdata, summary=False)
+    assert isinstance(draws, xr.DataArray) and draws.dims == ("draw", "row", "time")
+    hazard = fit.hazard(times, newdata)
+    assert (hazard["mean"] > 0).all() and "cause" in hazard
+
+
+def test_frailty_modes_and_group_effects(fit):
+    newdata = pd.DataFrame({"breadth": [0.4] * 2, "power_hhi": [0.5] * 2,
+                            "group": [fit.design.groups[0].levels[0], "unseen"]})
+    cond = fit.survival([24], newdata)
+    zero = fit.survival([24], newdata, frailty="zero")
+    assert cond["mean"].iloc[1] != pytest.approx(zero["mean"].iloc[1], abs=1e-9)  # marginal
+    effects = fit.group_effects()
+    assert set(effects.level) == set(fit.design.groups[0].levels)
+    assert (effects.n > 0).all()
+
+
+def test_quantities_of_interest(fit):
+    newdata = pd.DataFrame({"breadth": [0.2, 0.6], "power_hhi": [0.5, 0.5]})
+    med = fit.median_lifespan(newdata)
+    assert (med["mean"] > 0).all() and med.attrs["time_unit"] == "months"
+    rmst = fit.rmst(36, newdata)
+    assert (rmst["upper"] <= 36).all()
+    contrast = fit.contrast("power_hhi", (0.3, 0.7), newdata=newdata.iloc[:1])
+    assert list(contrast.what) == ["from", "to", "difference"]
+    life = fit.predict_lifespans(newdata, random_seed=1)
+    assert life["lifespan"].shape[1] == 2 and np.all(life["lifespan"].values > 0)
+
+
+def test_save_load_identical_and_tamper_refused(fit, tmp_path):
+    path = fit.save(tmp_path / "fit.nc")
+    loaded = coalsurv.load_fit(path)
+    times = [6, 24]
+    pd.testing.assert_frame_equal(fit.survival(times), loaded.survival(times))
+    pd.testing.assert_frame_equal(fit.hazard_ratios(), loaded.hazard_ratios())
+    assert loaded.spec == fit.spec and loaded.data_hash == fit.data_hash
+    assert loaded.settings == fit.settings and loaded.versions == fit.versions
+
+    import h5py
+
+    tampered = tmp_path / "tampered.nc"
+    tampered.write_bytes(path.read_bytes())
+    with h5py.File(tampered, "r+") as handle:
+        handle["posterior/beta"][0, 0, 0, 0] += 1.0
+    with pytest.raises(FitFileError, match="do not match the recorded fit id"):
+        coalsurv.load_fit(tampered)
+    not_a_fit = tmp_path / "x.nc"
+    not_a_fit.write_text("hello", encoding="utf-8")
+    with pytest.raises(FitFileError, match="not a readable NetCDF"):
+        coalsurv.load_fit(not_a_fit)
+    with pytest.raises(FitFileError, match="does not exist"):
+        coalsurv.load_fit(tmp_path / "missing.nc")
+
+
+def test_same_seed_same_draws_and_compiled_reuse_swaps_data(sim):
+    from coalsurv import fit as fit_module
+
+    fit_module._COMPILED.clear()
+    model = coalsurv.SurvivalModel("breadth + power_hhi", family="exponential")
+    first = sim.data.subset(np.arange(sim.data.n) < 100)
+    second = sim.data.subset(np.arange(sim.data.n) >= 100)
+    a = model.fit(first, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
+    b = model.fit(second, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
+    again = model.fit(first, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
+    assert len(fit_module._COMPILED) == 1  # one compilation served three fits
+    post = lambda f: f.idata["posterior"]["beta"].values  # noqa: E731
+    np.testing.assert_array_equal(post(a), post(again))
+    assert not np.array_equal(post(a), post(b))
+
+
+def test_competing_risks_cif_adds_up():
+    data = coalsurv.datasets.load_synthetic()
+    data = data.subset(np.arange(data.n) < 200)
+    fit = coalsurv.SurvivalModel("breadth", family="weibull",
+                                 causes=list(data.causes)).fit(data, random_seed=2, **TINY)
+    times = [6, 24, 60]
+    cif = fit.cumulative_incidence(times).groupby("time")["mean"].sum().to_numpy()
+    surv = fit.survival(times)["mean"].to_numpy()
+    np.testing.assert_allclose(cif + surv, 1.0, atol=0.01)
+    assert set(fit.hazard_ratios().cause) == set(data.causes)
+
+
+@pytest.mark.parametrize(
+    ("formula", "kwargs", "message"),
+    [
+        ("breadth + nonsense", {}, "unknown column\\(s\\) \\['nonsense'\\]"),
+        ("breadth + (1 | country)", {}, "grouping factor \\['country'\\]"),
+        ("breadth", {"causes": ["war"]}, "not endings in the data"),
+        ("breadth + (1 + power_hhi | group)", {}, "must also be a fixed term"),
+    ],
+)
+def test_bad_specs_name_the_problem(sim, formula, kwargs, message):
+    with pytest.raises(SpecError, match=message):
+        coalsurv.SurvivalModel(formula, family="weibull", **kwargs).build(sim.data)
+
+
+def test_bad_fit_arguments(fit, sim):
+    model = coalsurv.SurvivalModel("breadth", family="weibull")
+    with pytest.raises(SpecError, match="draws must be an integer >= 1"):
+        model.fit(sim.data, draws=-5)
+    with pytest.raises(SpecError, match="needs a CoalitionData"):
+        model.fit(sim.frame)
+    with pytest.raises(SpecError, match="ci_prob"):
+        fit.survival([1], ci_prob=1.5)
+    with pytest.raises(SpecError, match="missing column"):
+        fit.survival([1], pd.DataFrame({"breadth": [0.1]}))
+    with pytest.raises(SpecError, match="times must be"):
+        fit.survival([-1.0])
