@@ -115,3 +115,22 @@ def test_scaled_prior_converts_per_unit_to_per_sd():
     assert Prior("Normal", mu=1.0, sigma=0.5).scaled(2.0) == Prior("Normal", mu=2.0, sigma=1.0)
     with pytest.raises(PriorError, match="location-scale"):
         Prior("HalfNormal", sigma=1.0).scaled(2.0)
+
+
+def test_documented_default_priors_file_matches_the_code():
+    from pathlib import Path
+
+    from coalsurv.priors import DEFAULT_PRIORS
+
+    documented = PriorSet.load(Path(__file__).resolve().parents[1] / "models/default_priors.toml")
+    assert documented.priors == DEFAULT_PRIORS
+
+
+def test_model_files_load():
+    from pathlib import Path
+
+    import coalsurv
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "models").glob("*.toml")):
+        if path.name != "default_priors.toml":
+            assert coalsurv.SurvivalModel.load(path).spec.formula
