@@ -105,6 +105,7 @@ class Check:
     detail: str = ""
 
     def __post_init__(self) -> None:
+        """Reject unknown verdicts."""
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict {self.verdict!r}; expected one of {VERDICTS}")
 
@@ -112,7 +113,8 @@ class Check:
 def _graded(name: str, value: float, threshold: str, *, good: Callable[[float], bool],
             ok: Callable[[float], bool], advice: str, detail: str = "") -> Check:
     verdict = "pass" if good(value) else "warn" if ok(value) else "fail"
-    return Check(name, float(value), threshold, verdict, "" if verdict == "pass" else advice, detail)
+    return Check(name, float(value), threshold, verdict,
+                 "" if verdict == "pass" else advice, detail)
 
 
 @dataclass
@@ -146,6 +148,8 @@ class Diagnosis:
         ``_upper``), ``observed`` (+ ``_lower``, ``_upper``), ``z``.
     mle : DataFrame or None
         See :func:`mle_side_by_side`.
+    notes : list of str
+        Remarks on tables without a verdict (e.g. why one is missing).
     """
 
     results: list[Check]
@@ -196,18 +200,21 @@ class Diagnosis:
         return None if self.ppc is None else float(self.ppc.attrs["max_gap"])
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per check: ``name``, ``verdict``, ``value``, ``threshold``, ``advice``, ``detail``."""
+        """One row per check: name, verdict, value, threshold, advice, detail."""
         cols = ["name", "verdict", "value", "threshold", "advice", "detail"]
         return pd.DataFrame([{c: getattr(ch, c) for c in cols} for ch in self.results],
                             columns=cols)
 
     def __iter__(self) -> Iterator[Check]:
+        """Iterate over the checks."""
         return iter(self.results)
 
     def __len__(self) -> int:
+        """Return the number of checks."""
         return len(self.results)
 
     def __getitem__(self, name: str) -> Check:
+        """Return the check called ``name``."""
         for check in self.results:
             if check.name == name:
                 return check
@@ -232,6 +239,7 @@ class Diagnosis:
         return lines + self.notes
 
     def __str__(self) -> str:
+        """Plain-text table of the checks, with advice under each warning or failure."""
         frame = self.to_frame()
         values = [_fmt(v) for v in frame["value"]]
         w_name = max([5] + [len(n) for n in frame["name"]])
@@ -248,6 +256,7 @@ class Diagnosis:
         return "\n".join(lines + ([""] + extras if extras else []))
 
     def __repr__(self) -> str:
+        """Label and headline."""
         return f"<coalsurv.Diagnosis {self.label!r}: {self._headline()}>"
 
     def _repr_html_(self) -> str:
@@ -364,7 +373,7 @@ def _km_at(kmf, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndarray:
-    """log S(t_i | x_i) of each row at its own time, per draw: (draw, row), summed over causes."""
+    """Log S(t_i | x_i) of each row at its own time, per draw: (draw, row), summed over causes."""
     from coalsurv.predict import _log_mean_exp
 
     t = np.asarray(times, dtype=float) / pred.info.time_scale
@@ -441,13 +450,13 @@ def _convergence_checks(fit, table: pd.DataFrame) -> list[Check]:
             advice="chains disagree: run longer (e.g. tune=2000, draws=2000); if R-hat stays "
                    f"high, look at the trace of {where} for several modes or a poorly identified "
                    "parameter (a tighter prior helps)"))
-    for column, what in (("ess_bulk", "bulk"), ("ess_tail", "tail")):
+    for column, what in (("ess_bulk", "estimates"), ("ess_tail", "interval ends")):
         value, where = _worst(table, column, largest=False)
         out.append(_graded(
             column, value, "> 400 pass; > 100 warn; else fail", good=lambda v: v > 400,
             ok=lambda v: v > 100, detail=f"worst: {where}",
-            advice=f"too few effective draws for stable {'estimates' if what == 'bulk' else 'interval ends'}: "
-                   "increase draws (ESS grows about linearly with draws) or chains"))
+            advice=f"too few effective draws for stable {what}: increase draws (ESS grows "
+                   "about linearly with draws) or chains"))
     value, where = _worst(table, "mcse_over_sd", largest=True)
     out.append(_graded(
         "mcse", value, "MCSE/SD < 0.1 pass; < 0.2 warn; else fail", good=lambda v: v < 0.1,
@@ -590,18 +599,35 @@ def _brier_weights(out: _Outcomes, grid: np.ndarray) -> tuple[np.ndarray, np.nda
     return died * inv_own[:, None], alive * inv_t[None, :]
 
 
-def _predictive(fit, diag: Diagnosis, *, horizons: np.ndarray, max_draws: int,
-                checks: list[Check]) -> None:
-    """PPC vs KM, discrimination (C, Brier), calibration: one chunked pass over rows."""
+@dataclass
+class _Pass:
+    """Posterior survival of the fitted rows, computed once (in chunks of rows)."""
+
+    out: _Outcomes
+    n_draws: int
+    ppc_grid: np.ndarray
+    brier_grid: np.ndarray
+    horizons: np.ndarray
+    t_ref: float
+    w_died: np.ndarray
+    w_alive: np.ndarray
+    ppc_mean: np.ndarray   # (draw, time): marginal survival over rows
+    brier: np.ndarray      # (draw, time): IPCW Brier score
+    s_h: np.ndarray        # (draw, row, horizon)
+    s_ref: np.ndarray      # (draw, row): S at the median follow-up
+    pred: Any
+
+
+def _survival_pass(fit, *, horizons: np.ndarray, max_draws: int) -> _Pass:
     from coalsurv.predict import Predictor
 
-    ci_prob = diag.ci_prob
     pred = Predictor(fit.info, fit.design, fit.idata["posterior"], max_draws=max_draws)
     out, newdata = _outcomes(fit), _newdata(fit)
+    if not out.event.any():
+        raise ValueError("no modelled endings in the data")
     n, n_draws = len(newdata), pred.n_draws
     t_ref = float(np.median(out.exit))
-    q90 = float(np.quantile(out.exit, 0.9))
-    ppc_grid = np.linspace(0, q90, _PPC_POINTS + 1)[1:]
+    ppc_grid = np.linspace(0, float(np.quantile(out.exit, 0.9)), _PPC_POINTS + 1)[1:]
     brier_grid = np.unique(np.concatenate([np.linspace(0, float(horizons.max()), 31)[1:],
                                            horizons]))
     times = np.unique(np.concatenate([ppc_grid, brier_grid, horizons, [t_ref]]))
@@ -616,17 +642,21 @@ def _predictive(fit, diag: Diagnosis, *, horizons: np.ndarray, max_draws: int,
         s = pred.survival(times, newdata.iloc[rows])  # (draw, row, time)
         ppc_sum += s[:, :, pos["ppc"]].sum(axis=1)
         sb = s[:, :, pos["brier"]]
-        bs_sum += np.einsum("srt,rt->st", sb ** 2, w_died[rows]) + \
-            np.einsum("srt,rt->st", (1 - sb) ** 2, w_alive[rows])
+        bs_sum += (np.einsum("srt,rt->st", sb ** 2, w_died[rows])
+                   + np.einsum("srt,rt->st", (1 - sb) ** 2, w_alive[rows]))
         s_h[:, rows] = s[:, :, pos["h"]]
         s_ref[:, rows] = s[:, :, pos["ref"][0]]
+    return _Pass(out, n_draws, ppc_grid, brier_grid, horizons, t_ref, w_died, w_alive,
+                 ppc_sum / n, bs_sum / n, s_h, s_ref, pred)
 
-    # PPC: marginal survival vs KM of the modelled endings
-    kmf = _km(out.exit, out.event, entry=out.entry, ci_prob=ci_prob)
-    km, km_lo, km_hi = _km_at(kmf, ppc_grid)
-    model = _summ(ppc_sum / n, ci_prob)
-    at_risk = ((out.entry[:, None] <= ppc_grid) & (out.exit[:, None] >= ppc_grid)).sum(axis=0)
-    ppc = pd.DataFrame({"time": ppc_grid, "km": km, "km_lower": km_lo, "km_upper": km_hi,
+
+def _ppc_km(fit, diag: Diagnosis, p: _Pass) -> Check:
+    """Marginal survival of the model against Kaplan-Meier of the modelled endings."""
+    out, ci_prob, grid = p.out, diag.ci_prob, p.ppc_grid
+    km, km_lo, km_hi = _km_at(_km(out.exit, out.event, entry=out.entry, ci_prob=ci_prob), grid)
+    model = _summ(p.ppc_mean, ci_prob)
+    at_risk = ((out.entry[:, None] <= grid) & (out.exit[:, None] >= grid)).sum(axis=0)
+    ppc = pd.DataFrame({"time": grid, "km": km, "km_lower": km_lo, "km_upper": km_hi,
                         "model_mean": model["mean"], "model_lower": model["lower"],
                         "model_upper": model["upper"], "gap": model["mean"] - km,
                         "at_risk": at_risk})
@@ -634,81 +664,84 @@ def _predictive(fit, diag: Diagnosis, *, horizons: np.ndarray, max_draws: int,
     ppc.attrs.update(max_gap=float(np.abs(ppc["gap"]).max()), ci_prob=ci_prob,
                      time_unit=fit.time_unit)
     diag.ppc = ppc
-    checks.append(_graded(
+    return _graded(
         "ppc_km", ppc.attrs["max_gap"], "max |S_model - KM| < 0.05 pass; < 0.1 warn; else fail",
         good=lambda v: v < 0.05, ok=lambda v: v < 0.1,
-        detail=f"largest at t = {ppc_grid[worst]:.3g} {fit.time_unit} "
+        detail=f"largest at t = {grid[worst]:.3g} {fit.time_unit} "
                f"(model {model['mean'][worst]:.2f}, KM {km[worst]:.2f})",
         advice="the model's average survival curve departs from Kaplan-Meier: try a more "
                "flexible baseline (family='piecewise', or lognormal/loglogistic for a rising-then-"
-               "falling hazard), missing covariates, or a frailty term"))
+               "falling hazard), missing covariates, or a frailty term")
 
-    # Discrimination: Harrell's C per draw, Brier per draw
+
+def _discrimination(fit, diag: Diagnosis, p: _Pass) -> None:
+    """Harrell's C and IPCW Brier scores per posterior draw (no verdict)."""
     from lifelines.utils import concordance_index
 
+    out, ci_prob, n = p.out, diag.ci_prob, p.s_ref.shape[1]
     if len(fit.info.causes) == 1:
-        eta, _ = pred.eta(newdata)
+        eta, _ = p.pred.eta(_newdata(fit))
         score = -eta[:, 0, :] if fit.info.kind == "ph" else eta[:, 0, :]
         score_kind = "-eta (PH)" if fit.info.kind == "ph" else "eta (AFT)"
     else:
-        score, score_kind = s_ref, f"S(t = {t_ref:.3g} {fit.time_unit})"
-    n_c = min(n_draws, max(50, int(400_000 // max(n, 1))))
-    take = np.unique(np.linspace(0, n_draws - 1, n_c).round().astype(int))
-    if out.event.sum() == 0:
-        raise ValueError("no modelled endings in the data")
+        score, score_kind = p.s_ref, f"S(t = {p.t_ref:.3g} {fit.time_unit})"
+    n_c = min(p.n_draws, max(50, 400_000 // max(n, 1)))
+    take = np.unique(np.linspace(0, p.n_draws - 1, n_c).round().astype(int))
     c_draws = np.array([concordance_index(out.exit, score[s], out.event) for s in take])
     rows = [_metric_row("c_index", np.nan, c_draws, ci_prob, 0.5)]
-    s_km_grid = _km_at(_km(out.exit, out.event), brier_grid)[0]
-    bs = bs_sum / n
-    bs_ref = (s_km_grid ** 2 * w_died + (1 - s_km_grid) ** 2 * w_alive).mean(axis=0)
-    for h in horizons:
-        j = int(np.searchsorted(brier_grid, h))
-        rows.append(_metric_row("brier", float(h), bs[:, j], ci_prob, float(bs_ref[j])))
-    span = float(brier_grid[-1])
-    grid0 = np.concatenate([[0.0], brier_grid])
-    ibs = np.trapezoid(np.concatenate([np.zeros((n_draws, 1)), bs], axis=1), grid0, axis=1) / span
+    s_km = _km_at(_km(out.exit, out.event), p.brier_grid)[0]
+    bs_ref = (s_km ** 2 * p.w_died + (1 - s_km) ** 2 * p.w_alive).mean(axis=0)
+    for h in p.horizons:
+        j = int(np.searchsorted(p.brier_grid, h))
+        rows.append(_metric_row("brier", float(h), p.brier[:, j], ci_prob, float(bs_ref[j])))
+    span = float(p.brier_grid[-1])
+    grid0 = np.concatenate([[0.0], p.brier_grid])
+    ibs = np.trapezoid(np.concatenate([np.zeros((p.n_draws, 1)), p.brier], axis=1), grid0,
+                       axis=1) / span
     ibs_ref = float(np.trapezoid(np.concatenate([[0.0], bs_ref]), grid0) / span)
     rows.append(_metric_row("integrated_brier", span, ibs, ci_prob, ibs_ref))
     disc = pd.DataFrame(rows)
-    disc.attrs.update(score=score_kind, draws=int(n_draws), c_draws=int(take.size),
+    disc.attrs.update(score=score_kind, draws=int(p.n_draws), c_draws=int(take.size),
                       reference="C: 0.5 (chance); Brier: Kaplan-Meier for everyone",
                       time_unit=fit.time_unit)
     diag.discrimination = disc
 
-    # Calibration: quintiles of predicted risk at each horizon
+
+def _calibration(fit, diag: Diagnosis, p: _Pass) -> Check:
+    """Predicted vs Kaplan-Meier survival by quintile of predicted risk at each horizon."""
     from scipy.stats import norm
 
+    out, ci_prob = p.out, diag.ci_prob
     zq = float(norm.ppf(0.5 + ci_prob / 2))
-    cal_rows = []
-    for j, h in enumerate(horizons):
-        mean_s = s_h[:, :, j].mean(axis=0)
-        q = min(5, n)
-        group = pd.qcut(pd.Series(-mean_s).rank(method="first"), q, labels=False).to_numpy()
-        group = q - 1 - group  # 0 = lowest predicted risk
+    rows = []
+    for j, h in enumerate(p.horizons):
+        q = min(5, p.s_h.shape[1])
+        risk_rank = pd.Series(-p.s_h[:, :, j].mean(axis=0)).rank(method="first")
+        group = q - 1 - pd.qcut(risk_rank, q, labels=False).to_numpy()  # 0 = lowest risk
         for g in range(q):
             m = group == g
-            draws_g = s_h[:, m, j].mean(axis=1)
-            ps = _summ(draws_g, ci_prob)
-            obs, lo, hi = (v[0] for v in _km_at(_km(out.exit[m], out.event[m], entry=out.entry[m],
-                                                        ci_prob=ci_prob), np.array([h])))
-            se = np.sqrt(np.var(draws_g, ddof=1) + ((hi - lo) / (2 * zq)) ** 2)
-            cal_rows.append({"horizon": float(h), "risk_group": g + 1, "n": int(m.sum()),
-                             "predicted": float(ps["mean"]), "predicted_lower": float(ps["lower"]),
-                             "predicted_upper": float(ps["upper"]), "observed": float(obs),
-                             "observed_lower": float(lo), "observed_upper": float(hi),
-                             "z": float((ps["mean"] - obs) / se) if se > 0 else np.nan})
-    cal = pd.DataFrame(cal_rows)
+            draws = p.s_h[:, m, j].mean(axis=1)
+            ps = _summ(draws, ci_prob)
+            kmf = _km(out.exit[m], out.event[m], entry=out.entry[m], ci_prob=ci_prob)
+            obs, lo, hi = (float(v[0]) for v in _km_at(kmf, np.array([h])))
+            se = float(np.sqrt(np.var(draws, ddof=1) + ((hi - lo) / (2 * zq)) ** 2))
+            rows.append({"horizon": float(h), "risk_group": g + 1, "n": int(m.sum()),
+                         "predicted": float(ps["mean"]), "predicted_lower": float(ps["lower"]),
+                         "predicted_upper": float(ps["upper"]), "observed": obs,
+                         "observed_lower": lo, "observed_upper": hi,
+                         "z": (float(ps["mean"]) - obs) / se if se > 0 else np.nan})
+    cal = pd.DataFrame(rows)
     cal.attrs.update(ci_prob=ci_prob, time_unit=fit.time_unit)
     diag.calibration = cal
     off = np.abs(cal["z"].to_numpy()) > 1.96
-    checks.append(_graded(
+    return _graded(
         "calibration", float(off.mean()),
         "share of (horizon, risk quintile) cells with |z| > 1.96: <= 20% pass; <= 40% warn",
         good=lambda v: v <= 0.2, ok=lambda v: v <= 0.4,
         detail=f"{int(off.sum())} of {off.size} cells off",
         advice="predicted survival misses the observed survival in some risk groups: check the "
                "functional form of covariates (non-linear terms, interactions) and the "
-               "proportional-hazards / AFT assumption"))
+               "proportional-hazards / AFT assumption")
 
 
 def _metric_row(metric: str, horizon: float, draws: np.ndarray, ci_prob: float,
@@ -760,7 +793,8 @@ def _ppc_cif(fit, diag: Diagnosis, *, max_draws: int) -> Check:
 
 
 # ---------------------------------------------------------------------------------- MLE
-_LIFELINES = {"weibull": ("WeibullAFTFitter", "lambda_"), "weibull_ph": ("WeibullAFTFitter", "lambda_"),
+_LIFELINES = {"weibull": ("WeibullAFTFitter", "lambda_"),
+              "weibull_ph": ("WeibullAFTFitter", "lambda_"),
               "weibull_aft": ("WeibullAFTFitter", "lambda_"),
               "lognormal": ("LogNormalAFTFitter", "mu_"),
               "loglogistic": ("LogLogisticAFTFitter", "alpha_"),
@@ -768,11 +802,11 @@ _LIFELINES = {"weibull": ("WeibullAFTFitter", "lambda_"), "weibull_ph": ("Weibul
 
 
 def mle_side_by_side(fit, *, ci_prob: float = 0.95) -> pd.DataFrame | None:
-    """Posterior summaries next to the maximum-likelihood fit of the same fixed-effects model.
+    r"""Posterior summaries next to the maximum-likelihood fit of the same fixed-effects model.
 
     On the per-unit coefficient scale of the model: log hazard ratio (PH) or log time ratio (AFT).
     The MLE comes from lifelines (Weibull/log-normal/log-logistic AFT fitters; Weibull PH via
-    :math:`\\beta_{PH} = -\\rho\\,\\beta_{AFT}` with a delta-method SE; Cox for ``piecewise``) or
+    :math:`\beta_{PH} = -\rho\,\beta_{AFT}` with a delta-method SE; Cox for ``piecewise``) or
     from scipy with the family's own likelihood (``exponential``, ``gompertz``). Each modelled
     ending is fitted with the others as censoring. Group terms are ignored by the MLE
     (``attrs["note"]``).
@@ -888,7 +922,8 @@ def _hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     for i in range(n):
         for j in range(i, n):
             h[i, j] = h[j, i] = (f(x + eye[i] + eye[j]) - f(x + eye[i] - eye[j])
-                                 - f(x - eye[i] + eye[j]) + f(x - eye[i] - eye[j])) / (4 * step ** 2)
+                                 - f(x - eye[i] + eye[j])
+                                 + f(x - eye[i] - eye[j])) / (4 * step ** 2)
     return h
 
 
@@ -898,8 +933,10 @@ def _mle_check(fit, table: pd.DataFrame | None) -> Check:
         return _skipped("mle_agreement", thr, "the model has group terms; the MLE (no frailty) "
                         "is shown in Diagnosis.mle for fixed effects only")
     if table is None:
-        return _skipped("mle_agreement", thr, "no covariates, or interval-censored rows "
-                        "(no MLE comparison)")
+        reason = ("the model has no covariates" if not fit.info.terms else
+                  "interval-censored rows: the lifelines comparison covers exact and "
+                  "right-censored data only")
+        return _skipped("mle_agreement", thr, reason)
     d = np.abs(table["diff_in_posterior_sd"].to_numpy())
     i = int(np.nanargmax(d))
     return _graded("mle_agreement", float(d[i]), thr, good=lambda v: v <= 1, ok=lambda v: True,
@@ -950,7 +987,8 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
         diag.convergence = convergence_table(fit.idata)
         results += _convergence_checks(fit, diag.convergence)
     except Exception as exc:  # noqa: BLE001 - a check never breaks diagnose
-        results += [_skipped(n, "", _reason(exc)) for n in ("r_hat", "ess_bulk", "ess_tail", "mcse")]
+        results += [_skipped(n, "", _reason(exc))
+                    for n in ("r_hat", "ess_bulk", "ess_tail", "mcse")]
     results += _sampler_checks(fit)
     k_thr = "share of k > 0.7: 0 pass; <= 10% warn; else fail"
     if loo:
@@ -963,15 +1001,24 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
         results.append(_skipped("pareto_k", k_thr, "loo=False"))
     if not checks:
         return diag
-    found: list[Check] = []
     try:
-        _predictive(fit, diag, horizons=horizons, max_draws=max_draws, checks=found)
+        survival = _survival_pass(fit, horizons=horizons, max_draws=max_draws)
     except Exception as exc:  # noqa: BLE001
-        found = [c for c in found if c.name in ("ppc_km",)]
-        names = [n for n in ("ppc_km", "calibration") if n not in {c.name for c in found}]
-        found += [_skipped(n, "", _reason(exc)) for n in names]
-        diag.notes.append(f"discrimination/calibration {_reason(exc)}")
-    results += found
+        survival = None
+        results += [_skipped(n, "", _reason(exc)) for n in ("ppc_km", "calibration")]
+        diag.notes.append(f"discrimination {_reason(exc)}")
+    if survival is not None:
+        for name, step in (("ppc_km", _ppc_km), ("calibration", _calibration),
+                           ("discrimination", _discrimination)):
+            try:
+                check = step(fit, diag, survival)
+                if check is not None:
+                    results.append(check)
+            except Exception as exc:  # noqa: BLE001
+                if name == "discrimination":
+                    diag.notes.append(f"discrimination {_reason(exc)}")
+                else:
+                    results.append(_skipped(name, "", _reason(exc)))
     if len(fit.info.causes) > 1:
         try:
             results.append(_ppc_cif(fit, diag, max_draws=max_draws))
@@ -1028,10 +1075,11 @@ def compare(fits, *, method: str = "stacking") -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Indexed by model, best first: ``rank``, ``elpd``, ``p``, ``elpd_diff`` (to the best),
-        ``dse`` (SE of the difference), ``se``, ``weight``, ``warning``, plus ``family``,
-        ``formula`` and ``n_bad_k`` (rows with Pareto k > 0.7). A difference below about two
-        ``dse`` does not separate the models.
+        Indexed by model, best first, with arviz-stats' columns ``rank``, ``elpd_diff`` (this
+        model minus the best, <= 0), ``dse`` (SE of the difference), ``p_worse``, ``diag_diff``,
+        ``diag_elpd``, ``p``, ``elpd``, ``se``, ``weight``, plus ``family``, ``formula`` and
+        ``n_bad_k`` (rows with Pareto k > 0.7). A difference smaller than about two ``dse``
+        does not separate the models.
 
     Raises
     ------
