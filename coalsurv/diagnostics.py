@@ -482,8 +482,9 @@ def _sampler_checks(fit) -> list[Check]:
             "divergences", share, thr, good=lambda v: v == 0, ok=lambda v: v <= 0.005,
             detail=f"{int(div.sum())} of {div.size} draws diverged",
             advice="the posterior may be biased where the sampler could not go: refit with "
-                   "target_accept=0.95 (or 0.99); if divergences persist, use tighter priors on "
-                   "group SDs or fewer group terms"))
+                   "target_accept=0.95 (or 0.99); if divergences persist, use tighter priors "
+                   + ("on group SDs or fewer group terms" if fit.info.factors else
+                      "on the coefficients and the family's shape parameter")))
     except Exception as exc:  # noqa: BLE001 - never break diagnose
         out.append(_skipped("divergences", thr, _reason(exc)))
     thr = ">= 0.3 pass; >= 0.2 warn; else fail (per chain)"
@@ -1026,7 +1027,8 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
             results.append(_skipped("ppc_cif", "", _reason(exc)))
     pit_thr = "max |ECDF - uniform| within the 95% DKW band"
     if diag.loo is None:
-        results.append(_skipped("loo_pit", pit_thr, "needs PSIS-LOO weights (loo=True)"))
+        why = "PSIS-LOO failed (see pareto_k)" if loo else "loo=False"
+        results.append(_skipped("loo_pit", pit_thr, f"needs PSIS-LOO weights; {why}"))
     else:
         try:
             diag.loo_pit, check = _loo_pit(fit, diag.loo, seed=random_seed)
@@ -1040,6 +1042,10 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
         results.append(_mle_check(fit, diag.mle))
     except Exception as exc:  # noqa: BLE001
         results.append(_skipped("mle_agreement", "", _reason(exc)))
+    sampler = {"r_hat", "ess_bulk", "ess_tail", "mcse", "divergences", "e_bfmi"}
+    if any(c.name in sampler for c in diag.failed):
+        diag.notes.insert(0, "sampler checks failed: fix convergence first; the model checks "
+                          "describe unreliable draws")
     return diag
 
 

@@ -159,7 +159,7 @@ def test_diagnose_never_crashes_without_log_likelihood(king_fit):
     broken = dataclasses.replace(king_fit, idata=xr.DataTree.from_dict(groups), _predictor=None)
     diag = diagnose(broken)
     assert diag["pareto_k"].verdict == "skipped" and diag["pareto_k"].advice
-    assert diag["loo_pit"].verdict == "skipped" and "loo" in diag["loo_pit"].advice
+    assert diag["loo_pit"].verdict == "skipped" and "LOO" in diag["loo_pit"].advice
     assert diag["ppc_km"].verdict != "skipped"  # the rest still runs
 
 
@@ -212,6 +212,8 @@ def test_bad_fit_warns_with_advice(sim_data, sim_fit):
     assert flagged and diag.verdict in ("warn", "fail")
     assert all(c.advice for c in flagged)
     assert {c.name for c in flagged} & {"r_hat", "ess_bulk", "ess_tail", "mcse"}
+    if diag.failed:
+        assert "fix convergence first" in str(diag)
 
 
 def test_convergence_table_matches_summary(sim_fit):
@@ -234,3 +236,60 @@ def test_compare_ranks_correct_model_first(sim_data, sim_fit, king_fit):
         compare([sim_fit])
     with pytest.raises(SpecError, match="different data"):
         compare([sim_fit, king_fit])
+
+
+# ------------------------------------------------------------------ competing endings, intervals
+@pytest.fixture(scope="session")
+def cr_fit():
+    """Two endings with opposite effects of x; a few rows enter late."""
+    rng = np.random.default_rng(7)
+    n = 200
+    x = rng.normal(size=n)
+    t1 = rng.exponential(size=n) / np.exp(-0.7 + 0.8 * x)
+    t2 = rng.exponential(size=n) / np.exp(-1.2 - 0.8 * x)
+    c = rng.uniform(0.5, 3.0, size=n)
+    t = np.minimum.reduce([t1, t2, c])
+    ending = np.where(t == c, "censored", np.where(t1 < t2, "dissolution", "alliance"))
+    entry = np.where(rng.random(n) < 0.15, 0.3 * t, 0.0)
+    df = pd.DataFrame({"duration": t * 12, "ending": ending, "x": x, "entry": entry * 12})
+    data = CoalitionData.from_frame(df, duration="duration", event="ending", entry="entry",
+                                    covariates=["x"], time_unit="months")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return coalsurv.SurvivalModel("x", family="exponential",
+                                      causes=["dissolution", "alliance"]).fit(
+            data, draws=200, tune=200, chains=2, random_seed=1, progressbar=False)
+
+
+def test_competing_endings_cif_check_and_per_cause_mle(cr_fit):
+    diag = diagnose(cr_fit)
+    assert diag["ppc_cif"].verdict in ("pass", "warn")
+    cif = diag.ppc_cif
+    assert set(cif["cause"]) == {"dissolution", "alliance"}
+    assert {"aj", "aj_lower", "aj_upper", "model_mean", "gap"} <= set(cif.columns)
+    assert diag.ppc_cif.attrs["max_gap"] < 0.1
+    assert diag.discrimination.attrs["score"].startswith("S(t")
+    mle = diag.mle.set_index(["cause", "term"])
+    assert mle.loc[("dissolution", "x"), "mle"] > 0 > mle.loc[("alliance", "x"), "mle"]
+    assert (diag.mle["diff_in_posterior_sd"].abs() < 0.5).all()
+
+
+def test_interval_censored_rows_get_a_pit_inside_their_interval():
+    rng = np.random.default_rng(11)
+    n = 150
+    x = rng.normal(size=n)
+    t = (rng.exponential(size=n) / np.exp(0.8 * x)) ** (1 / 1.3)
+    c = rng.uniform(0.5, 3.0, size=n)
+    dur, ended = np.minimum(t, c), (t <= c).astype(int)
+    lo = np.where((ended == 1) & (rng.random(n) < 0.3), np.floor(dur * 4) / 4, np.nan)
+    df = pd.DataFrame({"duration": dur, "ended": ended, "x": x, "lo": lo, "up": lo + 0.25})
+    data = CoalitionData.from_frame(df, duration="duration", event="ended", covariates=["x"],
+                                    lower="lo", upper="up", time_unit="years")
+    diag = diagnose(_fit("x", data))
+    pit = diag.loo_pit[diag.loo_pit["status"] == "interval"]
+    assert len(pit) > 10
+    assert ((pit["lower"] <= pit["pit"]) & (pit["pit"] <= pit["upper"])).all()
+    assert (pit["lower"] < pit["upper"]).all()
+    assert diag["mle_agreement"].verdict == "skipped"
+    assert "interval" in diag["mle_agreement"].advice
+    assert diag.verdict in ("pass", "warn", "fail")
