@@ -131,17 +131,47 @@ def test_weibull_ph_matches_mle_through_the_aft_mapping(real, dataset):
     assert (gap < TOL_SD).all(), gap
 
 
+def _piecewise_mle(frame, terms, cuts):
+    """MLE of the piecewise-exponential PH model with the same cut points (scipy)."""
+    from coalsurv.families import get_family
+
+    fam = get_family("piecewise", cuts=np.asarray(cuts))
+    X = frame[terms].to_numpy()
+    mean, sd = X.mean(0), X.std(0)
+    Z = (X - mean) / sd
+    t, d = frame["T"].to_numpy(), frame["E"].to_numpy()
+    exposure, index = fam.exposure_matrix(t), fam.interval_index(t)
+    n_int = exposure.shape[1]
+
+    def nll(theta):
+        log_rates, beta = theta[:n_int], theta[n_int:]
+        eta = Z @ beta
+        return -(d @ (log_rates[index] + eta) - np.sum(exposure @ np.exp(log_rates) * np.exp(eta)))
+
+    theta0 = np.concatenate([np.full(n_int, np.log(d.sum() / t.sum())), np.zeros(len(terms))])
+    res = optimize.minimize(nll, theta0, method="BFGS", options={"gtol": 1e-7})
+    return pd.Series(res.x[n_int:] / sd, index=terms)
+
+
 @pytest.mark.parametrize("dataset", ["king1990", "coalgov"])
 def test_piecewise_baseline_agrees_with_cox(real, dataset):
     data, terms = real[dataset]
     fit = coalsurv.SurvivalModel(" + ".join(terms), family="piecewise",
                                  family_options={"n_intervals": 10}).fit(data, **SAMPLER)
     draws = _posterior_per_unit(fit)
-    cox = CoxPHFitter().fit(_frame(data, terms), duration_col="T", event_col="E")
-    gap = ((draws.mean() - cox.params_[terms]) / draws.std()).abs()
-    print(f"\n{dataset} piecewise vs Cox gap:", gap.round(3).to_dict())
-    # A piecewise-constant baseline approximates Cox's free baseline; allow a wider band.
-    assert (gap < 0.35).all(), gap
+    frame = _frame(data, terms)
+    cox = CoxPHFitter().fit(frame, duration_col="T", event_col="E")
+    gap_cox = ((draws.mean() - cox.params_[terms]) / draws.std()).abs()
+    cuts = np.asarray(fit.info.cuts) * fit.info.time_scale
+    gap_mle = ((draws.mean() - _piecewise_mle(frame, terms, cuts)) / draws.std()).abs()
+    print(f"\n{dataset} piecewise vs Cox gap:", gap_cox.round(3).to_dict())
+    print(f"{dataset} piecewise vs piecewise MLE gap:", gap_mle.round(3).to_dict())
+    # Same model by maximum likelihood: the 0.2-SD bar.
+    assert (gap_mle < TOL_SD).all(), gap_mle
+    # Cox's free baseline differs from a 10-piece baseline: measured up to 0.44 SD (King
+    # 1990, polar: 0.038 vs 0.040 per point), stable from 10 to 40 pieces and with a weak
+    # smoothing prior, so it is the model, not the prior. Allow 0.5 SD.
+    assert (gap_cox < 0.5).all(), gap_cox
 
 
 def test_simulated_truth_inside_90_percent_intervals():
