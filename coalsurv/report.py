@@ -138,6 +138,7 @@ class Layout:
                               spaceAfter=5, alignment=TA_LEFT)
         self.styles = {
             "body": base,
+            "lead": ParagraphStyle("lead", parent=base, keepWithNext=1),
             "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10, spaceAfter=2),
             "cell": ParagraphStyle("cell", parent=base, fontSize=7.8, leading=9.4, spaceAfter=0),
             "cell_r": ParagraphStyle("cell_r", parent=base, fontSize=7.8, leading=9.4,
@@ -491,7 +492,7 @@ class _Report:
         n_fail = sum(c.verdict == "fail" for c in d.checks)
         n_warn = sum(c.verdict == "warn" for c in d.checks)
         headline = {
-            "pass": "Overall verdict: PASS — all diagnostic checks passed",
+            "pass": "Overall verdict: PASS — every diagnostic check that could be run passed",
             "warn": f"Overall verdict: WARN — {n_warn} check(s) need attention",
             "fail": f"Overall verdict: FAIL — {n_fail} check(s) failed; do not trust the "
                     "results before fixing them",
@@ -773,7 +774,8 @@ class _Report:
         out.append(L.text(f"Median lifespan ({self.unit}) as each continuous covariate moves "
                           "from its 5th to its 95th percentile in the data, the other "
                           "covariates held at their means, for a typical group (group "
-                          "effects at 0)."))
+                          "effects at 0); a covariate that is the square of another moves "
+                          "with it.", "lead"))
         self.progress("computing effect curves")
 
         def parts():
@@ -797,7 +799,7 @@ class _Report:
             return out
         what = "hazard" if fit.info.kind == "ph" else "lifespan"
         out.append(L.text(f"Each group's effect on the log {what} scale (0: a typical "
-                          f"group; exp(effect) multiplies the {what})."))
+                          f"group; exp(effect) multiplies the {what}).", "lead"))
         for factor in dict.fromkeys(effects["factor"]):
             out += self.attempt(f"group effects of {factor}", lambda f=factor: L.figure(
                 F.fig_group_effects(fit, effects, f), f"Group effects of {f}: posterior mean "

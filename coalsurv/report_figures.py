@@ -37,6 +37,7 @@ __all__ = [
     "fig_effects",
     "fig_group_effects",
     "MAX_DRAWS",
+    "render_gallery",
 ]
 
 #: Posterior draws used for row-averaged (marginal) curves and effect curves.
@@ -134,18 +135,34 @@ def prior_draws(fit, *, draws: int = PRIOR_DRAWS, random_seed: int | None = None
     return prior.to_dataset() if hasattr(prior, "to_dataset") else prior
 
 
+def derived_squares(cov: pd.DataFrame) -> dict[str, str]:
+    """Covariate columns that are the square of another (``power_hhi_sq`` -> ``power_hhi``)."""
+    out = {}
+    for b in cov.columns:
+        for a in cov.columns:
+            if a != b and np.allclose(cov[b].to_numpy(float), cov[a].to_numpy(float) ** 2,
+                                      rtol=1e-6, atol=1e-9, equal_nan=True):
+                out[b] = a
+                break
+    return out
+
+
 def continuous_covariates(fit) -> list[str]:
-    """Model terms that are plain covariates taking more than two values."""
+    """Model terms that are plain covariates taking more than two values (squares of another
+    covariate excluded: they move with it)."""
     cov = fit.data.covariates
-    return [t for t in fit.info.terms if t in cov.columns and cov[t].nunique() > 2]
+    derived = derived_squares(cov)
+    return [t for t in fit.info.terms
+            if t in cov.columns and cov[t].nunique() > 2 and t not in derived]
 
 
 def effect_frame(fit, variable: str, *, ci_prob: float, n: int = 21,
                  predictor=None) -> pd.DataFrame:
     """Median lifespan against ``variable`` (5th to 95th percentile), others at their means.
 
-    Group effects are set to zero (a typical group). Columns ``<variable>``, ``mean``,
-    ``lower``, ``upper``, ``ci_prob``.
+    Group effects are set to zero (a typical group). A covariate that is the square of
+    ``variable`` moves with it. Columns ``<variable>``, ``mean``, ``lower``, ``upper``,
+    ``ci_prob``.
     """
     pred = predictor or _predictor(fit, 200)
     cov = fit.data.covariates
@@ -154,6 +171,9 @@ def effect_frame(fit, variable: str, *, ci_prob: float, n: int = 21,
     base = cov.mean().to_frame().T
     newdata = pd.concat([base] * n, ignore_index=True)
     newdata[variable] = grid
+    for square, base_col in derived_squares(cov).items():
+        if base_col == variable:
+            newdata[square] = grid ** 2
     parts = [_median(fit, pred, newdata.iloc[start:start + 7]) for start in range(0, n, 7)]
     draws = np.concatenate(parts, axis=1)
     draws = np.where(np.isfinite(draws), draws, np.nan)
@@ -588,3 +608,96 @@ def mle_table(mle: pd.DataFrame, pct: str) -> pd.DataFrame:
         "lifelines model": mle["source"].to_numpy() if "source" in mle else "",
     })
     return out
+
+
+# ---------------------------------------------------------------------------------- gallery
+def render_gallery(fit, folder, *, progress=None, dpi: int = 150) -> list:
+    """Render every coalsurv plot for ``fit`` to PNG files in ``folder`` (``coalsurv gallery``).
+
+    Returns the paths written (each atomically).
+    """
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from coalsurv._io import atomic_write_with
+    from coalsurv.plots import (
+        plot_cumulative_incidence,
+        plot_effect_curve,
+        plot_survival,
+    )
+
+    folder = Path(folder)
+    say = progress or (lambda _m: None)
+    written: list = []
+    ci = 0.95
+
+    def save(name: str, make) -> None:
+        say(f"gallery: {name}")
+        fig = make()
+        fig = fig if hasattr(fig, "savefig") else fig.figure
+        try:
+            written.append(atomic_write_with(
+                folder / f"{name}.png",
+                lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight",
+                                        facecolor="white")))
+        finally:
+            plt.close(fig)
+
+    say("gallery: diagnostics (LOO, PIT)")
+    diag = fit.diagnose()
+    prior = prior_draws(fit)
+    times = time_grid(fit, 60)
+    cov = fit.data.covariates
+    save("data_kaplan_meier", lambda: fig_km(fit))
+    save("prior_predictive", lambda: fig_prior_predictive(fit, prior, ci_prob=ci))
+    pp = fig_prior_posterior(fit, prior)
+    if pp is not None:
+        save("prior_posterior", lambda: pp)
+    save("trace_rank", lambda: fig_trace_rank(fit))
+    save("energy", lambda: fig_energy(fit))
+    if diag.loo is not None:
+        save("pareto_k", lambda: fig_pareto_k(fit, diag.loo.pareto_k))
+    if diag.loo_pit is not None:
+        save("loo_pit", lambda: fig_loo_pit(diag.loo_pit))
+    ratios = fit.hazard_ratios(ci_prob=ci)
+    if len(ratios):
+        save("forest", lambda: fig_forest(fit, ratios))
+    save("survival_vs_km", lambda: fig_survival_vs_km(
+        fit, marginal_survival(fit, times, ci_prob=ci)))
+    names = continuous_covariates(fit)
+    if names:
+        x = names[0]
+        profiles = cov.mean().to_frame().T
+        profiles = profiles.loc[profiles.index.repeat(2)].reset_index(drop=True)
+        profiles[x] = np.nanquantile(cov[x], [0.1, 0.9])
+        save("survival_profiles", lambda: plot_survival(
+            fit.survival(times, profiles, ci_prob=ci), km=fit.data.kaplan_meier(),
+            time_unit=fit.time_unit, label_by=x,
+            title=f"Survival at low and high {x} (others at their means)"))
+        pred = _predictor(fit, 200)
+        save("effect_curves", lambda: fig_effects(
+            fit, {n: effect_frame(fit, n, ci_prob=ci, predictor=pred) for n in names[:4]}))
+    save("hazard", lambda: fig_hazard(fit, ci_prob=ci))
+    if len(fit.info.causes) > 1:
+        cif = marginal_cif(fit, time_grid(fit, 40), ci_prob=ci)
+        save("cumulative_incidence", lambda: fig_cif(fit, cif))
+        save("cumulative_incidence_stacked", lambda: plot_cumulative_incidence(
+            cif, time_unit=fit.time_unit, stacked=True,
+            title="How coalitions have ended by t (posterior means, stacked)"))
+        if names:
+            x = names[0]
+            grid = np.linspace(*np.nanquantile(cov[x], [0.05, 0.95]), 15)
+            rows = pd.concat([cov.mean().to_frame().T] * len(grid), ignore_index=True)
+            rows[x] = grid
+            horizon = float(np.quantile(np.asarray(fit.data.time, float), 0.5))
+            at = fit.cumulative_incidence([horizon], rows, ci_prob=ci)
+            at[x] = grid[at["row"].to_numpy()]
+            save("incidence_effect", lambda: plot_effect_curve(
+                at, x=x, by="cause",
+                ylabel=f"P(ended that way within {horizon:.3g} {fit.time_unit})",
+                title=f"Each ending within {horizon:.3g} {fit.time_unit} against {x}"))
+    effects = fit.group_effects(ci_prob=ci)
+    for factor in dict.fromkeys(effects["factor"]) if len(effects) else []:
+        save(f"group_effects_{factor}", lambda f=factor: fig_group_effects(fit, effects, f))
+    return written
