@@ -1,0 +1,162 @@
+"""Posterior summaries side by side with the maximum-likelihood fit (lifelines or scipy)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from coalsurv.diagnostics._common import _Outcomes, _outcomes, _stack, _summ
+from coalsurv.diagnostics.checks import Check, _graded, _skipped
+
+_LIFELINES = {"weibull": ("WeibullAFTFitter", "lambda_"),
+              "weibull_ph": ("WeibullAFTFitter", "lambda_"),
+              "weibull_aft": ("WeibullAFTFitter", "lambda_"),
+              "lognormal": ("LogNormalAFTFitter", "mu_"),
+              "loglogistic": ("LogLogisticAFTFitter", "alpha_"),
+              "piecewise": ("CoxPHFitter", None)}
+
+
+def mle_side_by_side(fit, *, ci_prob: float = 0.95) -> pd.DataFrame | None:
+    r"""Posterior summaries next to the maximum-likelihood fit of the same fixed-effects model.
+
+    On the per-unit coefficient scale of the model: log hazard ratio (PH) or log time ratio (AFT).
+    The MLE comes from lifelines (Weibull/log-normal/log-logistic AFT fitters; Weibull PH via
+    :math:`\beta_{PH} = -\rho\,\beta_{AFT}` with a delta-method SE; Cox for ``piecewise``) or
+    from scipy with the family's own likelihood (``exponential``, ``gompertz``). Each modelled
+    ending is fitted with the others as censoring. Group terms are ignored by the MLE
+    (``attrs["note"]``).
+
+    Returns
+    -------
+    DataFrame or None
+        Columns ``cause`` (several endings), ``term``, ``bayes_mean``, ``bayes_lower``,
+        ``bayes_upper``, ``mle``, ``mle_se``, ``diff_in_posterior_sd``, ``source``; None when the
+        model has no covariates or the data have interval-censored rows.
+    """
+    info = fit.info
+    if not info.terms or "beta" not in fit.idata["posterior"]:
+        return None
+    out = _outcomes(fit)
+    if out.interval.any():
+        return None
+    sds = np.asarray(info.sds, dtype=float)
+    beta = _stack(fit.idata["posterior"]["beta"].values) / sds  # (S, K, p) per unit
+    raw = fit.design.X * sds + np.asarray(info.means)
+    names = [f"x{j}" for j in range(raw.shape[1])]
+    rows = []
+    for k, cause in enumerate(info.causes):
+        event = out.code == k + 1
+        est, se, source = _mle_one(fit, raw, names, out, event)
+        stat = _summ(beta[:, k, :], ci_prob)
+        post_sd = beta[:, k, :].std(axis=0, ddof=1)
+        for j, term in enumerate(info.terms):
+            rows.append({"cause": cause, "term": term, "bayes_mean": stat["mean"][j],
+                         "bayes_lower": stat["lower"][j], "bayes_upper": stat["upper"][j],
+                         "mle": est[j], "mle_se": se[j],
+                         "diff_in_posterior_sd": (stat["mean"][j] - est[j]) / post_sd[j],
+                         "source": source})
+    table = pd.DataFrame(rows)
+    if len(info.causes) == 1:
+        table = table.drop(columns="cause")
+    table.attrs.update(
+        ci_prob=ci_prob, scale="log hazard ratio per unit" if info.kind == "ph"
+        else "log time ratio per unit",
+        note=("the MLE ignores the group terms (lifelines fits no frailty): differences in "
+              "fixed effects are expected" if info.factors else ""))
+    return table
+
+
+def _mle_one(fit, raw: np.ndarray, names: list[str], out: _Outcomes, event: np.ndarray):
+    family = fit.info.family
+    frame = pd.DataFrame(raw, columns=names)
+    frame["T"], frame["E"] = out.exit, event.astype(int)
+    entry_col = None
+    if np.any(out.entry > 0):
+        frame["entry"], entry_col = out.entry, "entry"
+    if family in _LIFELINES:
+        import lifelines
+
+        cls_name, param = _LIFELINES[family]
+        fitter = getattr(lifelines, cls_name)()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitter.fit(frame, "T", "E", entry_col=entry_col)
+        if param is None:
+            return (fitter.params_[names].to_numpy(), fitter.standard_errors_[names].to_numpy(),
+                    f"lifelines {cls_name}")
+        est = np.array([fitter.params_[(param, c)] for c in names])
+        cov = fitter.variance_matrix_
+        var = np.array([cov.loc[(param, c), (param, c)] for c in names])
+        if family in ("weibull", "weibull_ph"):  # beta_PH = -rho * beta_AFT (delta method)
+            r = float(fitter.params_[("rho_", "Intercept")])
+            rho = np.exp(r)
+            v_rr = cov.loc[("rho_", "Intercept"), ("rho_", "Intercept")]
+            v_br = np.array([cov.loc[(param, c), ("rho_", "Intercept")] for c in names])
+            var = rho ** 2 * (var + est ** 2 * v_rr + 2 * est * v_br)
+            est = -rho * est
+        return est, np.sqrt(var), f"lifelines {cls_name}"
+    return _scipy_mle(fit, out, event)
+
+
+def _scipy_mle(fit, out: _Outcomes, event: np.ndarray):
+    """MLE with the family's own log hazard / log survival (families lifelines lacks)."""
+    from scipy.optimize import minimize
+
+    info = fit.info
+    fam = info.family_object()
+    tau, sds = info.time_scale, np.asarray(info.sds)
+    X, p, q = fit.design.X, fit.design.X.shape[1], len(fam.params)
+    t, e = out.exit / tau, out.entry / tau
+
+    def nll(theta):
+        eta = theta[0] + X @ theta[1:p + 1]
+        params = {name: np.exp(v) for name, v in zip(fam.params, theta[p + 1:], strict=True)}
+        with np.errstate(all="ignore"):
+            ll = (event * fam.log_hazard(t, eta, **params) + fam.log_survival(t, eta, **params)
+                  - np.where(e > 0, fam.log_survival(np.maximum(e, 1e-300), eta, **params), 0.0))
+        value = -float(np.sum(ll))
+        return value if np.isfinite(value) else 1e300
+
+    start = np.zeros(1 + p + q)
+    start[0] = info.intercept_centre[0] if info.intercept_centre else 0.0
+    res = minimize(nll, start, method="BFGS")
+    res = minimize(nll, res.x, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10,
+                                                            "maxiter": 4000})
+    theta = res.x
+    hess = _hessian(nll, theta)
+    cov = np.linalg.pinv(hess)
+    est = theta[1:p + 1] / sds
+    se = np.sqrt(np.clip(np.diag(cov)[1:p + 1], 0, None)) / sds
+    return est, se, "scipy (family likelihood)"
+
+
+def _hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    n = x.size
+    h = np.empty((n, n))
+    eye = np.eye(n) * step
+    for i in range(n):
+        for j in range(i, n):
+            h[i, j] = h[j, i] = (f(x + eye[i] + eye[j]) - f(x + eye[i] - eye[j])
+                                 - f(x - eye[i] + eye[j])
+                                 + f(x - eye[i] - eye[j])) / (4 * step ** 2)
+    return h
+
+
+def _mle_check(fit, table: pd.DataFrame | None) -> Check:
+    thr = "|posterior mean - MLE| <= 1 posterior SD pass; else warn"
+    if fit.info.factors:
+        return _skipped("mle_agreement", thr, "the model has group terms; the MLE (no frailty) "
+                        "is shown in Diagnosis.mle for fixed effects only")
+    if table is None:
+        reason = ("the model has no covariates" if not fit.info.terms else
+                  "interval-censored rows: the lifelines comparison covers exact and "
+                  "right-censored data only")
+        return _skipped("mle_agreement", thr, reason)
+    d = np.abs(table["diff_in_posterior_sd"].to_numpy())
+    i = int(np.nanargmax(d))
+    return _graded("mle_agreement", float(d[i]), thr, good=lambda v: v <= 1, ok=lambda v: True,
+                   detail=f"largest for {table['term'].iloc[i]}",
+                   advice="the posterior is pulled away from the MLE: the prior is informative "
+                          "relative to these data — check that it is intended")

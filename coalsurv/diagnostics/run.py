@@ -1,0 +1,115 @@
+"""The entry point :func:`diagnose`: runs every check; one that cannot be computed is skipped."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coalsurv.diagnostics._common import _outcomes, _survival_pass
+from coalsurv.diagnostics.checks import Diagnosis, _reason, _skipped
+from coalsurv.diagnostics.mle import _mle_check, mle_side_by_side
+from coalsurv.diagnostics.predictive import _loo_pit, _loo_tables, _ppc_cif, _ppc_km
+from coalsurv.diagnostics.sampler import _convergence_checks, _sampler_checks, convergence_table
+from coalsurv.diagnostics.scores import _calibration, _discrimination
+from coalsurv.errors import SpecError
+
+
+def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
+             checks: bool = True, max_draws: int = 200, random_seed: int = 0) -> Diagnosis:
+    """Run sampler diagnostics and model checks on a :class:`~coalsurv.Fit`.
+
+    Parameters
+    ----------
+    fit : Fit
+    ci_prob : float
+        Mass of every equal-tailed interval reported.
+    horizons : sequence of float, optional
+        Times (data unit) for Brier scores and calibration; default the quartiles of follow-up.
+    loo : bool
+        Compute PSIS-LOO (Pareto k, and the LOO weights that LOO-PIT needs).
+    checks : bool
+        Model checks (PPC, LOO-PIT, discrimination, calibration, MLE); False gives the sampler
+        checks only.
+    max_draws : int
+        Posterior draws (evenly thinned) for per-draw predictive metrics.
+    random_seed : int
+        Seed of the randomised PIT for censored rows.
+
+    Returns
+    -------
+    Diagnosis
+        Never raises for a check that cannot be computed: it is ``skipped`` with the reason.
+    """
+    from coalsurv.result import _check_ci_prob
+
+    ci_prob = _check_ci_prob(ci_prob)
+    if horizons is None:
+        horizons = np.quantile(_outcomes(fit).exit, [0.25, 0.5, 0.75])
+    horizons = np.unique(np.asarray(horizons, dtype=float).ravel())
+    if horizons.size == 0 or np.any(~np.isfinite(horizons)) or np.any(horizons <= 0):
+        raise SpecError(f"horizons must be positive finite times, got {horizons.tolist()}")
+    diag = Diagnosis(results=[], label=fit.spec.label, ci_prob=ci_prob, time_unit=fit.time_unit,
+                     horizons=tuple(float(h) for h in horizons))
+    results = diag.results
+    try:
+        diag.convergence = convergence_table(fit.idata)
+        results += _convergence_checks(fit, diag.convergence)
+    except Exception as exc:  # noqa: BLE001 - a check never breaks diagnose
+        results += [_skipped(n, "", _reason(exc))
+                    for n in ("r_hat", "ess_bulk", "ess_tail", "mcse")]
+    results += _sampler_checks(fit)
+    k_thr = "share of k > 0.7: 0 pass; <= 10% warn; else fail"
+    if loo:
+        try:
+            diag.loo, diag.pareto_k, check = _loo_tables(fit)
+            results.append(check)
+        except Exception as exc:  # noqa: BLE001
+            results.append(_skipped("pareto_k", k_thr, _reason(exc)))
+    else:
+        results.append(_skipped("pareto_k", k_thr, "loo=False"))
+    if not checks:
+        return diag
+    try:
+        survival = _survival_pass(fit, horizons=horizons, max_draws=max_draws)
+    except Exception as exc:  # noqa: BLE001
+        survival = None
+        results += [_skipped(n, "", _reason(exc)) for n in ("ppc_km", "calibration")]
+        diag.notes.append(f"discrimination {_reason(exc)}")
+    if survival is not None:
+        for name, step in (("ppc_km", _ppc_km), ("calibration", _calibration),
+                           ("discrimination", _discrimination)):
+            try:
+                check = step(fit, diag, survival)
+                if check is not None:
+                    results.append(check)
+            except Exception as exc:  # noqa: BLE001
+                if name == "discrimination":
+                    diag.notes.append(f"discrimination {_reason(exc)}")
+                else:
+                    results.append(_skipped(name, "", _reason(exc)))
+    if len(fit.info.causes) > 1:
+        try:
+            results.append(_ppc_cif(fit, diag, max_draws=max_draws))
+        except Exception as exc:  # noqa: BLE001
+            results.append(_skipped("ppc_cif", "", _reason(exc)))
+    pit_thr = "max |ECDF - uniform| within the 95% DKW band"
+    if diag.loo is None:
+        why = "PSIS-LOO failed (see pareto_k)" if loo else "loo=False"
+        results.append(_skipped("loo_pit", pit_thr, f"needs PSIS-LOO weights; {why}"))
+    else:
+        try:
+            diag.loo_pit, check = _loo_pit(fit, diag.loo, seed=random_seed)
+            results.append(check)
+        except Exception as exc:  # noqa: BLE001
+            results.append(_skipped("loo_pit", pit_thr, _reason(exc)))
+    try:
+        diag.mle = mle_side_by_side(fit, ci_prob=ci_prob)
+        if diag.mle is not None and diag.mle.attrs.get("note"):
+            diag.notes.append(f"MLE side by side: {diag.mle.attrs['note']}")
+        results.append(_mle_check(fit, diag.mle))
+    except Exception as exc:  # noqa: BLE001
+        results.append(_skipped("mle_agreement", "", _reason(exc)))
+    sampler = {"r_hat", "ess_bulk", "ess_tail", "mcse", "divergences", "e_bfmi"}
+    if any(c.name in sampler for c in diag.failed):
+        diag.notes.insert(0, "sampler checks failed: fix convergence first; the model checks "
+                          "describe unreliable draws")
+    return diag
