@@ -312,7 +312,6 @@ def cmd_fit(args: argparse.Namespace, console: _Console, command: str) -> int:
 
         model = SurvivalModel.from_spec(model.spec, priors=PriorSet.load(
             _input_file(args.priors, "prior file")))
-    console.progress(f"reading {args.data}")
     data = _load_data(args, spec=model.spec)
     if len(data.excluded):
         console.progress(f"left out {len(data.excluded)} row(s) with missing values "
@@ -331,7 +330,6 @@ def cmd_report(args: argparse.Namespace, console: _Console, command: str) -> int
     from coalsurv.result import load_fit
 
     out = _output_file(args.output, ".pdf", "report")
-    console.progress(f"reading {args.fit}")
     fit = load_fit(_input_file(args.fit, "fit file"))
     others = {}
     for path in args.compare or []:
