@@ -1,4 +1,4 @@
-"""The ``coalsurv`` command: demo, fit, report, data check, simulate, gallery, priors.
+r"""The ``coalsurv`` command: demo, fit, report, data check, simulate, gallery, priors.
 
 Every subcommand has ``--help``. A user error (bad data, unknown column, missing or damaged file,
 invalid model or prior file, bad option) prints one line ``coalsurv: error: ...`` on standard
@@ -152,8 +152,10 @@ def _read_csv(path: str):
 
 
 def _load_data(args: argparse.Namespace, *, spec=None):
-    """CoalitionData from the CSV and the column options (groups/covariates from the formula
-    when not given)."""
+    """Build CoalitionData from the CSV and the column options.
+
+    Groups and covariates default to the formula's columns when a model is given.
+    """
     import pandas as pd
 
     from coalsurv.data import CoalitionData
@@ -186,7 +188,7 @@ def _load_data(args: argparse.Namespace, *, spec=None):
 
 
 def _formula_columns(spec, frame) -> list[str]:
-    """Data columns the fixed part of the formula uses (in frame order)."""
+    """Return the data columns the fixed part of the formula uses (in frame order)."""
     from formulaic import Formula
 
     try:
@@ -409,7 +411,7 @@ def cmd_priors_show(args: argparse.Namespace, console: _Console, command: str) -
         console.result(f"{key:{width}}  {prior}")
     defaults = [k for k in DEFAULT_PRIORS if k not in priors.priors]
     if defaults:
-        console.result(f"\nother parameters take the defaults: "
+        console.result("\nother parameters take the defaults: "
                        + ", ".join(f"{k} ~ {DEFAULT_PRIORS[k]}" for k in defaults))
     return 0
 
@@ -443,7 +445,7 @@ def cmd_priors_from_fit(args: argparse.Namespace, console: _Console, command: st
 
 # ------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``coalsurv`` command."""
+    """Build the argument parser of the ``coalsurv`` command."""
     from coalsurv import __version__
 
     fmt = argparse.RawDescriptionHelpFormatter

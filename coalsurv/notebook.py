@@ -41,7 +41,7 @@ def _num(value: Any, digits: int = 3) -> str:
 
 
 def badge(verdict: str, text: str | None = None, *, title: str = "") -> str:
-    """An inline coloured badge for a verdict (``pass``/``warn``/``fail``/``skipped``)."""
+    """Return an inline coloured badge for a verdict (pass, warn, fail, skipped)."""
     colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS["skipped"])
     tip = f' title="{_e(title)}"' if title else ""
     return (f'<span{tip} style="display:inline-block;background:{colour};color:white;'

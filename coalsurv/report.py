@@ -15,11 +15,11 @@ contents) is built with reportlab's platypus; figures are matplotlib PNGs at 200
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
-from datetime import UTC, datetime
-import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -172,15 +172,15 @@ class Layout:
 
     # ------------------------------------------------------------------ text
     def para(self, text: str, style: str = "body") -> Paragraph:
-        """A paragraph of (already marked-up) text."""
+        """Return a paragraph of (already marked-up) text."""
         return Paragraph(text, self.styles[style])
 
     def text(self, text: str, style: str = "body") -> Paragraph:
-        """A paragraph of plain text (escaped)."""
+        """Return a paragraph of plain text (escaped)."""
         return Paragraph(esc(text), self.styles[style])
 
     def section(self, title: str) -> list[Any]:
-        """A numbered section heading (new page, entry in the table of contents)."""
+        """Return a numbered section heading (page break if needed, entry in the contents)."""
         from reportlab.platypus import CondPageBreak, PageBreak
 
         self.section_no += 1
@@ -190,11 +190,11 @@ class Layout:
         return [brk, Spacer(1, 10), heading]
 
     def sub(self, title: str) -> Paragraph:
-        """A subsection heading."""
+        """Return a subsection heading."""
         return Paragraph(esc(title), self.styles["h2"])
 
     def note(self, text: str) -> Paragraph:
-        """A small grey remark (e.g. why a part is absent)."""
+        """Return a small grey remark (e.g. why a part is absent)."""
         return Paragraph(f'<font color="#555555">{esc(text)}</font>', self.styles["small"])
 
     # ------------------------------------------------------------------ tables
@@ -202,7 +202,7 @@ class Layout:
               widths: list[float] | None = None, numeric: list[str] | None = None,
               digits: int = 3, cell_colors: dict[tuple[int, int], Any] | None = None,
               max_rows: int | None = None) -> list[Any]:
-        """A numbered table with a header row, zebra rows, numbers right-aligned.
+        """Return a numbered table with a header row, zebra rows, numbers right-aligned.
 
         ``widths`` are fractions of the text width; ``numeric`` names the right-aligned
         columns (default: numeric dtypes). ``cell_colors`` maps (row, column) of the body to a
@@ -259,7 +259,7 @@ class Layout:
 
     def key_values(self, pairs: list[tuple[str, Any]], *, widths=(0.28, 0.72),
                    caption: str | None = None) -> list[Any]:
-        """A two-column table of labels and values (text wraps)."""
+        """Return a two-column table of labels and values (text wraps)."""
         frame = pd.DataFrame([(k, v if isinstance(v, str) else fmt(v)) for k, v in pairs],
                              columns=["item", "value"])
         return self.table(frame, widths=list(widths), numeric=[], caption=caption)
@@ -267,8 +267,11 @@ class Layout:
     # ------------------------------------------------------------------ figures
     def figure(self, fig: Any, caption: str, *, width: float = 1.0,
                max_height: float = 0.62) -> list[Any]:
-        """A matplotlib figure as a 200-dpi PNG, scaled to ``width`` of the text width,
-        with a numbered caption below; the figure is closed afterwards."""
+        """Return a matplotlib figure as a 200-dpi PNG with a numbered caption below.
+
+        The image is scaled to ``width`` of the text width (at most ``max_height`` of the
+        text height); the figure is closed afterwards.
+        """
         import matplotlib.pyplot as plt
 
         buf = io.BytesIO()
@@ -293,7 +296,7 @@ class Layout:
         return [KeepTogether([image, cap])]
 
     def verdict_box(self, verdict: str, headline: str, lines: list[str]) -> Table:
-        """A coloured box stating the overall verdict and the checks that did not pass."""
+        """Return a coloured box stating the overall verdict and the checks that did not pass."""
         col = VERDICT_COLORS.get(verdict, VERDICT_COLORS["skipped"])
         content: list[Any] = [Paragraph(esc(headline), self.styles["verdict"])]
         content += [Paragraph(esc(line), self.styles["verdict_body"]) for line in lines]
@@ -413,7 +416,10 @@ def _diagnose(fit: Any) -> _Diagnosis:
     worst = float(summ["r_hat"].max())
     ess = float(summ[["ess_bulk", "ess_tail"]].min().min())
     div = int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum())
-    grade = (lambda good, ok: "pass" if good else ("warn" if ok else "fail"))
+
+    def grade(good: bool, ok: bool) -> str:
+        return "pass" if good else ("warn" if ok else "fail")
+
     checks = [
         _Check("r_hat", grade(worst < 1.01, worst < 1.05), worst, "< 1.01 pass; < 1.05 warn",
                "", "run longer (more tune and draws)"),
@@ -474,9 +480,11 @@ class _Report:
         L, fit = self.L, self.fit
         data = fit.data
         causes = ", ".join(fit.info.causes) if not fit.info.pooled else "any ending (pooled)"
+        kind = ("proportional hazards" if fit.info.kind == "ph"
+                else "accelerated failure time")
         facts = [
             ("model", fit.spec.label), ("formula", fit.spec.formula),
-            ("family", f"{fit.spec.family} ({'proportional hazards' if fit.info.kind == 'ph' else 'accelerated failure time'})"),
+            ("family", f"{fit.spec.family} ({kind})"),
             ("endings modelled", causes),
             ("data", data.name or "unnamed data"),
             ("source", getattr(data, "source", None) or "not recorded"),
@@ -705,8 +713,9 @@ class _Report:
             rt = F.ratio_table(ratios, self.pct)
             widths = ([0.14] if "cause" in rt.columns else []) + [0.16, 0.22, 0.22, 0.12, 0.12]
             out += L.table(rt, widths=widths, caption=f"{name[:1].upper() + name[1:]}s: "
-                           f"posterior median and {self.pct} interval; P(ratio > 1) is the posterior "
-                           f"probability that the ratio exceeds 1.", numeric=["P(ratio > 1)"])
+                           f"posterior median and {self.pct} interval; P(ratio > 1) is the "
+                           f"posterior probability that the ratio exceeds 1.",
+                           numeric=["P(ratio > 1)"])
             out += self.attempt("forest plot", lambda: L.figure(
                 F.fig_forest(fit, ratios), f"{name[:1].upper() + name[1:]}s per SD of each "
                 f"covariate: posterior median and {self.pct} interval (log scale).",
@@ -740,15 +749,19 @@ class _Report:
             return parts
 
         out += self.attempt("survival against Kaplan–Meier", survival_parts)
+        per = u[:-1] if u.endswith("s") else u
         out += self.attempt("hazard curves", lambda: L.figure(
-            F.fig_hazard(fit, ci_prob=self.ci), f"Posterior hazard per {u[:-1] if u.endswith('s') else u} "
+            F.fig_hazard(fit, ci_prob=self.ci), f"Posterior hazard per {per} "
             f"at the mean covariate profile, population-averaged over group effects "
             f"({self.pct} interval shaded).", width=0.8))
 
         def median_parts():
             med = fit.median_lifespan(ci_prob=self.ci)
             row = med.iloc[0]
-            get = (lambda k: row[k] if k in row else np.nan)
+
+            def get(key: str) -> float:
+                return row[key] if key in row else np.nan
+
             return [L.text(f"Median lifespan at the mean covariate profile: "
                            f"{fmt(get('mean'))} {u} ({self.pct} interval {fmt(get('lower'))} "
                            f"to {fmt(get('upper'))} {u}).")]

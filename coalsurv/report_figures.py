@@ -62,7 +62,7 @@ def _predictor(fit, max_draws: int = MAX_DRAWS):
 
 
 def _rows(fit) -> pd.DataFrame:
-    """The data's covariate and group columns (original units), one row per episode."""
+    """Return the data's covariate and group columns (original units), one row per episode."""
     frame = pd.concat([fit.data.covariates, fit.data.groups], axis=1)
     return frame.reset_index(drop=True)
 
@@ -148,8 +148,10 @@ def derived_squares(cov: pd.DataFrame) -> dict[str, str]:
 
 
 def continuous_covariates(fit) -> list[str]:
-    """Model terms that are plain covariates taking more than two values (squares of another
-    covariate excluded: they move with it)."""
+    """Return the model terms that are plain covariates taking more than two values.
+
+    Squares of another covariate are left out: they move with it.
+    """
     cov = fit.data.covariates
     derived = derived_squares(cov)
     return [t for t in fit.info.terms
@@ -513,7 +515,7 @@ def ratio_table(ratios: pd.DataFrame, pct: str) -> pd.DataFrame:
 
 
 def worst_convergence(conv: pd.DataFrame, n: int = 12) -> pd.DataFrame:
-    """The ``n`` parameter cells with the largest R-hat."""
+    """Return the ``n`` parameter cells with the largest R-hat."""
     out = conv.sort_values("r_hat", ascending=False).head(n)
     out = out[["parameter", "r_hat", "ess_bulk", "ess_tail", "mcse_over_sd"]].copy()
     out["ess_bulk"] = out["ess_bulk"].round().astype(int)

@@ -40,6 +40,8 @@ print("coalsurv", coalsurv.__version__, "| quick mode" if QUICK else "", "| data
 
 
 def _nb(cells: list) -> nbformat.NotebookNode:
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i:02d}"  # stable ids: rebuilding changes nothing that did not
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -71,7 +73,8 @@ def king1990() -> nbformat.NotebookNode:
            "the citable file `models/king1990_lognormal.toml`."),
         code('formula = "invest + polar + numst2 + crisis + fract"\n'
              'weibull = coalsurv.SurvivalModel(formula, family="weibull", name="Weibull PH")\n'
-             'lognormal = coalsurv.SurvivalModel.load(ROOT / "models" / "king1990_lognormal.toml")\n'
+             'lognormal = coalsurv.SurvivalModel.load(\n'
+             '    ROOT / "models" / "king1990_lognormal.toml")\n'
              'lognormal'),
         code('fit_w = weibull.fit(data, random_seed=1, progressbar=False, **SAMPLER)\n'
              'fit_ln = lognormal.fit(data, random_seed=1, progressbar=False, **SAMPLER)\n'
@@ -153,12 +156,14 @@ def parlgov() -> nbformat.NotebookNode:
              '                                label_by="majority")\n'
              'plt.show()'),
         code('mean_profile = fit.cumulative_incidence(times)\n'
-             'plots.plot_cumulative_incidence(mean_profile, time_unit=fit.time_unit, stacked=True,\n'
-             '                                title="How a typical coalition has ended by t")\n'
+             'plots.plot_cumulative_incidence(\n'
+             '    mean_profile, time_unit=fit.time_unit, stacked=True,\n'
+             '    title="How a typical coalition has ended by t")\n'
              'plt.show()'),
         md("## P(replaced within two years) against power concentration"),
         code('grid = np.linspace(*np.quantile(data.covariates["power_hhi"], [0.05, 0.95]), 15)\n'
-             'rows = pd.concat([data.covariates.mean().to_frame().T] * len(grid), ignore_index=True)\n'
+             'means = data.covariates.mean().to_frame().T\n'
+             'rows = pd.concat([means] * len(grid), ignore_index=True)\n'
              'rows["power_hhi"] = grid\n'
              'two_years = fit.cumulative_incidence([730.5], rows)\n'
              'two_years["power_hhi"] = grid[two_years["row"].to_numpy()]\n'
@@ -211,7 +216,8 @@ def synthetic() -> nbformat.NotebookNode:
              '                            ylabel="P(ended that way within 36 months)")\n'
              'plt.show()'),
         code('curve = alliance_curve(fit, "breadth")\n'
-             'curve[curve["cause"] == "alliance"][["breadth", "mean", "lower", "upper", "ci_prob"]].round(3)'),
+             'columns = ["breadth", "mean", "lower", "upper", "ci_prob"]\n'
+             'curve[curve["cause"] == "alliance"][columns].round(3)'),
         md("## Cumulative incidence against Aalen–Johansen\n\nThe posterior predictive "
            "check of each ending is part of `diagnose()` (check `ppc_cif`)."),
         code('diag = fit.diagnose()\ndiag'),
@@ -227,8 +233,10 @@ def synthetic() -> nbformat.NotebookNode:
              '                    for c, t in zip(per_unit["cause"], per_unit["term"])]\n'
              'for col in ("median", "lower", "upper"):\n'
              '    per_unit[col] = np.log(per_unit[col])\n'
-             'per_unit["covered"] = (per_unit["lower"] <= per_unit["true"]) & (per_unit["true"] <= per_unit["upper"])\n'
-             'recovery = per_unit[["cause", "term", "true", "median", "lower", "upper", "covered"]]\n'
+             'per_unit["covered"] = ((per_unit["lower"] <= per_unit["true"])\n'
+             '                       & (per_unit["true"] <= per_unit["upper"]))\n'
+             'columns = ["cause", "term", "true", "median", "lower", "upper", "covered"]\n'
+             'recovery = per_unit[columns]\n'
              'recovery.round(3)'),
         code('shapes = fit.summary().set_index("parameter").filter(like="shape", axis=0)\n'
              'shapes.assign(true=[truth["causes"][c]["shape"] for c in causes])[\n'
@@ -236,11 +244,13 @@ def synthetic() -> nbformat.NotebookNode:
         code('fig, ax = plt.subplots(figsize=(7, 4))\n'
              'y = np.arange(len(recovery))[::-1]\n'
              'ax.hlines(y, recovery["lower"], recovery["upper"], color="#0072B2")\n'
-             'ax.plot(recovery["median"], y, "o", color="#0072B2", label="posterior median, 95% interval")\n'
+             'ax.plot(recovery["median"], y, "o", color="#0072B2",\n'
+             '        label="posterior median, 95% interval")\n'
              'ax.plot(recovery["true"], y, "x", color="#D55E00", ms=8, label="true value")\n'
              'ax.set_yticks(y, recovery["cause"] + ": " + recovery["term"])\n'
              'ax.axvline(0, color="0.5", lw=0.8, ls="--")\n'
-             'ax.set_xlabel("log hazard ratio per unit")\nax.legend(loc="lower right")\nplt.show()'),
+             'ax.set_xlabel("log hazard ratio per unit")\n'
+             'ax.legend(loc="lower right")\nplt.show()'),
         code('print(f"{recovery.covered.mean():.0%} of the true coefficients lie inside their "\n'
              '      "95% intervals" + (" (quick mode: few draws)" if QUICK else ""))'),
     ])
