@@ -36,7 +36,6 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Frame,
     Image,
-    KeepTogether,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -250,12 +249,12 @@ class Layout:
             out.append(Paragraph(f"<b>Table {self.n_tables}.</b> {esc(caption)}",
                                  self.styles["caption"]))
             out[-1].style = ParagraphStyle("tcap", parent=self.styles["caption"],
-                                           spaceBefore=6, spaceAfter=3)
+                                           spaceBefore=6, spaceAfter=3, keepWithNext=1)
         out.append(tbl)
         if max_rows is not None and len(frame) > max_rows:
             out.append(self.note(f"First {max_rows} of {len(frame)} rows shown."))
         out.append(Spacer(1, 8))
-        return out if caption is None else [KeepTogether(out[:2]), *out[2:]]
+        return out
 
     def key_values(self, pairs: list[tuple[str, Any]], *, widths=(0.28, 0.72),
                    caption: str | None = None) -> list[Any]:
@@ -290,10 +289,11 @@ class Layout:
         if h > limit:
             w, h = w * limit / h, limit
         image = Image(buf, width=w, height=h)
+        image.keepWithNext = 1  # with its caption; a heading before it keeps with both
         self.n_figures += 1
         cap = Paragraph(f"<b>Figure {self.n_figures}.</b> {esc(caption)}",
                         self.styles["caption"])
-        return [KeepTogether([image, cap])]
+        return [image, cap]
 
     def verdict_box(self, verdict: str, headline: str, lines: list[str]) -> Table:
         """Return a coloured box stating the overall verdict and the checks that did not pass."""
@@ -845,10 +845,10 @@ class _Report:
                                       zip(table["family"], table["formula"], strict=True)]
             keep = [c for c in ("model", "specification", "rank", "elpd", "se", "p",
                                 "elpd_diff", "dse", "weight", "n_bad_k") if c in table]
-            frame = table[keep].rename(columns={"n_bad_k": "rows with k > 0.7"})
+            frame = table[keep].rename(columns={"n_bad_k": "k > 0.7 rows"})
             frame["weight"] = frame["weight"].astype(float).round(3)
             frame["rank"] = frame["rank"].astype(int)
-            widths = [0.14, 0.27, 0.06, 0.08, 0.07, 0.07, 0.1, 0.07, 0.07, 0.07]
+            widths = [0.13, 0.26, 0.05, 0.08, 0.07, 0.07, 0.09, 0.07, 0.09, 0.09]
             out += L.table(frame, widths=widths[:len(keep)], digits=4,
                            caption="Comparison by PSIS-LOO expected log predictive density "
                            "(elpd, higher is better; SE its standard error, p the effective "
