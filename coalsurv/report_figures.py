@@ -173,9 +173,7 @@ def effect_frame(fit, variable: str, *, ci_prob: float, n: int = 21,
     base = cov.mean().to_frame().T
     newdata = pd.concat([base] * n, ignore_index=True)
     newdata[variable] = grid
-    for square, base_col in derived_squares(cov).items():
-        if base_col == variable:
-            newdata[square] = grid ** 2
+    _move_squares(newdata, variable, cov)
     parts = [_median(fit, pred, newdata.iloc[start:start + 7]) for start in range(0, n, 7)]
     draws = np.concatenate(parts, axis=1)
     draws = np.where(np.isfinite(draws), draws, np.nan)
@@ -408,7 +406,8 @@ def fig_hazard(fit, *, ci_prob: float) -> Any:
     times = time_grid(fit, 60)
     times = times[1:]  # h(0) can be infinite (Weibull shape < 1)
     frame = fit.hazard(times, ci_prob=ci_prob)
-    frame = frame.assign(row=frame["cause"], ending=frame["cause"])
+    ending = frame["cause"].replace({"any": "any ending"}) if fit.info.pooled else frame["cause"]
+    frame = frame.assign(row=frame["cause"], ending=ending)
     several = len(fit.info.causes) > 1
     ax = plot_hazard(frame, time_unit=fit.time_unit, label_by="ending",
                      title="Hazard " + ("of each ending " if several else "")
@@ -613,6 +612,13 @@ def mle_table(mle: pd.DataFrame, pct: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------- gallery
+def _move_squares(frame: pd.DataFrame, variable: str, cov: pd.DataFrame) -> None:
+    """Set covariates that are the square of ``variable`` to its square (in place)."""
+    for square, base in derived_squares(cov).items():
+        if base == variable and square in frame.columns:
+            frame[square] = frame[variable] ** 2
+
+
 def render_gallery(fit, folder, *, progress=None, dpi: int = 150) -> list:
     """Render every coalsurv plot for ``fit`` to PNG files in ``folder`` (``coalsurv gallery``).
 
@@ -673,6 +679,7 @@ def render_gallery(fit, folder, *, progress=None, dpi: int = 150) -> list:
         profiles = cov.mean().to_frame().T
         profiles = profiles.loc[profiles.index.repeat(2)].reset_index(drop=True)
         profiles[x] = np.nanquantile(cov[x], [0.1, 0.9])
+        _move_squares(profiles, x, cov)
         save("survival_profiles", lambda: plot_survival(
             fit.survival(times, profiles, ci_prob=ci), km=fit.data.kaplan_meier(),
             time_unit=fit.time_unit, label_by=x,
@@ -692,6 +699,7 @@ def render_gallery(fit, folder, *, progress=None, dpi: int = 150) -> list:
             grid = np.linspace(*np.nanquantile(cov[x], [0.05, 0.95]), 15)
             rows = pd.concat([cov.mean().to_frame().T] * len(grid), ignore_index=True)
             rows[x] = grid
+            _move_squares(rows, x, cov)
             horizon = float(np.quantile(np.asarray(fit.data.time, float), 0.5))
             at = fit.cumulative_incidence([horizon], rows, ci_prob=ci)
             at[x] = grid[at["row"].to_numpy()]
