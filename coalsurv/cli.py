@@ -456,10 +456,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traceback", action="store_true",
                         help="show the full traceback of errors (for bug reports)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    common = argparse.ArgumentParser(add_help=False)  # also accepted after the command
+    common.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress lines")
+    common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("demo", help="fit the bundled synthetic data; write reports/demo.pdf",
+    p = sub.add_parser("demo", parents=[common],
+                       help="fit the bundled synthetic data; write reports/demo.pdf",
                        description=cmd_demo.__doc__ + " A competing-risks Weibull model "
                        "(dissolution, goal reached, alliance) with a group frailty, compared "
                        "with a simpler model.")
@@ -471,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sampler_args(p, draws=1000, tune=1500, chains=4)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("fit", help="fit a model file to a CSV of coalitions",
+    p = sub.add_parser("fit", parents=[common], help="fit a model file to a CSV of coalitions",
                        description=cmd_fit.__doc__, formatter_class=fmt)
     _data_args(p)
     p.add_argument("--model", metavar="FILE.toml", required=True,
@@ -482,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sampler_args(p, draws=1000, tune=1000, chains=4)
     p.set_defaults(func=cmd_fit)
 
-    p = sub.add_parser("report", help="write the PDF report of a saved fit",
+    p = sub.add_parser("report", parents=[common], help="write the PDF report of a saved fit",
                        description=cmd_report.__doc__)
     p.add_argument("fit", metavar="FIT.nc", help="fit file written by 'coalsurv fit'")
     p.add_argument("-o", "--output", metavar="REPORT.pdf", required=True)
@@ -494,13 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="data tools (check)", description="Data tools.")
     data_sub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND", parser_class=_Parser)
     data_sub.required = True
-    q = data_sub.add_parser("check", help="validate a CSV and describe it",
+    q = data_sub.add_parser("check", parents=[common], help="validate a CSV and describe it",
                             description=cmd_data_check.__doc__ + " Exit status 0 when valid, "
                             "2 with every problem listed when not.")
     _data_args(q)
     q.set_defaults(func=cmd_data_check)
 
-    p = sub.add_parser("simulate", help="simulate coalition histories to a CSV",
+    p = sub.add_parser("simulate", parents=[common],
+                       help="simulate coalition histories to a CSV",
                        description=cmd_simulate.__doc__)
     p.add_argument("-o", "--output", metavar="OUT.csv", required=True)
     p.add_argument("--n", type=_positive_int, default=600, help="coalitions (default 600)")
@@ -510,7 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--collapse", action="store_true", help="one ending 'ended' for all")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("gallery", help="render every plot for the bundled data to PNGs",
+    p = sub.add_parser("gallery", parents=[common],
+                       help="render every plot for the bundled data to PNGs",
                        description=cmd_gallery.__doc__)
     p.add_argument("--out", default="reports/gallery", help="folder (default reports/gallery)")
     p.add_argument("--fit", metavar="FIT.nc", help="use this fit instead of fitting the demo")
@@ -521,14 +529,16 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Prior files.")
     pri = p.add_subparsers(dest="priors_command", metavar="SUBCOMMAND", parser_class=_Parser)
     pri.required = True
-    q = pri.add_parser("show", help="print a prior file", description=cmd_priors_show.__doc__)
+    q = pri.add_parser("show", parents=[common], help="print a prior file",
+                       description=cmd_priors_show.__doc__)
     q.add_argument("file", metavar="FILE")
     q.set_defaults(func=cmd_priors_show)
-    q = pri.add_parser("check", help="validate a prior file",
+    q = pri.add_parser("check", parents=[common], help="validate a prior file",
                        description=cmd_priors_check.__doc__)
     q.add_argument("file", metavar="FILE")
     q.set_defaults(func=cmd_priors_check)
-    q = pri.add_parser("from-fit", help="posterior of a fit -> prior file (power prior)",
+    q = pri.add_parser("from-fit", parents=[common],
+                       help="posterior of a fit -> prior file (power prior)",
                        description=cmd_priors_from_fit.__doc__)
     q.add_argument("fit", metavar="FIT.nc")
     q.add_argument("-o", "--output", metavar="PRIORS.toml", required=True)
