@@ -388,6 +388,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
         cov_cols = [
             c for c in df.columns
             if c not in used and c not in RESERVED and pd.api.types.is_numeric_dtype(df[c].dtype)
+            and not df[c].isna().all()  # an all-empty column carries nothing to model
         ]
 
     # ids

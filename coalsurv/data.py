@@ -310,6 +310,7 @@ class CoalitionData:
         group_names: Sequence[str] = (),
         covariate_names: Sequence[str] = (),
         name: str | None = None,
+        source: str | None = None,
         spells: pd.DataFrame | None = None,
         members: pd.DataFrame | None = None,
     ) -> CoalitionData:
@@ -320,7 +321,7 @@ class CoalitionData:
         frame : pandas.DataFrame
             Columns ``id, entry, time, time_upper, status, cause`` plus group and covariate
             columns.
-        time_unit, causes, censored, group_names, covariate_names, name
+        time_unit, causes, censored, group_names, covariate_names, name, source
             As recorded with the frame (e.g. in a saved fit).
         spells, members : pandas.DataFrame, optional
             Tables of the original object, when it had them.
@@ -334,7 +335,7 @@ class CoalitionData:
             frame, time_unit=time_unit, causes=causes, censored=censored,
             group_names=group_names, covariate_names=covariate_names,
         )
-        return cls(**parts, spells=spells, members=members, name=name)
+        return cls(**parts, spells=spells, members=members, name=name, source=source)
 
     def _replace(self, **changes: Any) -> CoalitionData:
         parts = {

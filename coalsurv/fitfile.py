@@ -93,7 +93,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "data_meta": json.dumps({
             "time_unit": data.time_unit, "causes": list(data.causes),
             "censored": data.censored_label, "group_names": list(data.group_names),
-            "covariate_names": list(data.covariate_names), "name": getattr(data, "name", None),
+            "covariate_names": list(data.covariate_names), "name": data.name, "source": data.source,
         }),
         "data_hash": fit.data_hash,
         "fit_id": fit.fit_id,
@@ -163,7 +163,8 @@ def load_fit(path: str | Path):
         data = CoalitionData.from_canonical(
             frame, time_unit=meta["time_unit"], causes=tuple(meta["causes"]),
             censored=meta["censored"], group_names=tuple(meta["group_names"]),
-            covariate_names=tuple(meta["covariate_names"]), name=meta.get("name"), **extras)
+            covariate_names=tuple(meta["covariate_names"]), name=meta.get("name"),
+            source=meta.get("source"), **extras)
     except FitFileError:
         raise
     except (CoalsurvError, KeyError, TypeError, ValueError) as exc:

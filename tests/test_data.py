@@ -456,3 +456,10 @@ def test_duplicate_column_names():
         build(lambda d: df)
     data = build(lambda d: df, covariates=["polar"])  # unused duplicate is harmless
     assert data.covariate_names == ("polar",)
+
+
+def test_auto_covariates_skip_all_empty_columns():
+    frame = pd.DataFrame({"duration": [1.0, 2.0, 3.0], "event": [1, 0, 1],
+                          "x": [0.1, 0.5, 0.2], "lower": [np.nan] * 3})
+    data = CoalitionData.from_frame(frame, duration="duration", event="event")
+    assert data.covariate_names == ("x",)

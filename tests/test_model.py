@@ -109,6 +109,7 @@ def test_save_load_identical_and_tamper_refused(fit, tmp_path):
     pd.testing.assert_frame_equal(fit.hazard_ratios(), loaded.hazard_ratios())
     assert loaded.spec == fit.spec and loaded.data_hash == fit.data_hash
     assert loaded.settings == fit.settings and loaded.versions == fit.versions
+    assert (loaded.data.name, loaded.data.source) == (fit.data.name, fit.data.source)
 
     import h5py
 
