@@ -367,7 +367,8 @@ def cmd_simulate(args: argparse.Namespace, console: _Console, command: str) -> i
                    collapse_causes=args.collapse)
     atomic_write_text(out, sim.frame.to_csv(index=False))
     console.result(f"wrote {out}: {len(sim.frame)} coalitions, endings "
-                   f"{sim.frame['event'].value_counts().to_dict()}")
+                   f"{sim.frame['event'].value_counts().to_dict()}; durations in "
+                   f"{sim.data.time_unit} (pass --time-unit {sim.data.time_unit} when reading it)")
     if members is not None:
         atomic_write_text(members, sim.members.to_csv(index=False))
         console.result(f"wrote {members}: {len(sim.members)} member rows")
