@@ -1,0 +1,510 @@
+"""Sections of the PDF report (:mod:`coalsurv.report`): what each one says.
+
+:class:`ReportSections` builds the title page (with the overall verdict), data, model and
+priors (with a prior predictive check), diagnostics, posterior summary with hazard / time
+ratios, survival against Kaplan–Meier, hazards and cumulative incidence, effect curves, group
+effects, model comparison, maximum-likelihood comparison (lifelines) and the reproducibility
+manifest, each as a list of reportlab flowables made with :class:`coalsurv.report_layout.Layout`
+from the figures and tables of :mod:`coalsurv.report_figures`.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from reportlab.lib.units import cm
+from reportlab.platypus import Spacer
+
+from coalsurv import __version__
+from coalsurv import report_figures as F
+from coalsurv.report_layout import VERDICT_COLORS, VERDICT_ORDER, Layout, esc, fmt
+
+__all__ = ["ReportSections"]
+
+
+class ReportSections:
+    """Builders of the report's sections, each returning a list of flowables.
+
+    A mixin of :class:`coalsurv.report._Report`, which sets the attributes below; a part that
+    cannot be made is replaced by a visible note (see :meth:`attempt`).
+    """
+
+    fit: Any
+    #: Report's view of the diagnosis (``coalsurv.report._Diagnosis``).
+    diag: Any
+    L: Layout
+    title: str
+    unit: str
+    ci: float
+    pct: str
+    compare_with: dict[str, Any]
+    command: str
+    progress: Callable[[str], None]
+    failures: list[str]
+
+    def attempt(self, what: str, build) -> list[Any]:
+        """Run one part; on failure put a visible note in its place and warn."""
+        try:
+            return list(build())
+        except Exception as exc:
+            self.failures.append(what)
+            warnings.warn(f"report: {what} could not be made ({type(exc).__name__}: {exc})",
+                          stacklevel=2)
+            return [self.L.note(f"[{what} could not be made: {type(exc).__name__}: {exc}]")]
+
+    # ------------------------------------------------------------------ title page
+    def title_page(self) -> list[Any]:
+        """Title page: model, data, versions, overall verdict and contents."""
+        L, fit = self.L, self.fit
+        data = fit.data
+        causes = ", ".join(fit.info.causes) if not fit.info.pooled else "any ending (pooled)"
+        kind = ("proportional hazards" if fit.info.kind == "ph"
+                else "accelerated failure time")
+        facts = [
+            ("model", fit.spec.label), ("formula", fit.spec.formula),
+            ("family", f"{fit.spec.family} ({kind})"),
+            ("endings modelled", causes),
+            ("data", data.name or "unnamed data"),
+            ("source", getattr(data, "source", None) or "not recorded"),
+            ("coalitions", f"{data.n:,} ({sum(data.n_events.values()):,} endings, "
+                           f"{int((np.asarray(data.status) == 0).sum()):,} censored); "
+                           f"time in {self.unit}"),
+            ("fitted", f"{fit.created} (fit id {fit.fit_id})"),
+            ("report written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+            ("coalsurv version", fit.versions.get("coalsurv", "?") + f" (report by {__version__})"),
+        ]
+        d = self.diag
+        bad = [c for c in d.checks if c.verdict in ("fail", "warn")]
+        n_fail = sum(c.verdict == "fail" for c in d.checks)
+        n_warn = sum(c.verdict == "warn" for c in d.checks)
+        headline = {
+            "pass": "Overall verdict: PASS — every diagnostic check that could be run passed",
+            "warn": f"Overall verdict: WARN — {n_warn} check(s) need attention",
+            "fail": f"Overall verdict: FAIL — {n_fail} check(s) failed; do not trust the "
+                    "results before fixing them",
+        }.get(d.verdict, "Overall verdict: not checked")
+        lines = []
+        for c in sorted(bad, key=lambda c: -VERDICT_ORDER[c.verdict])[:8]:
+            where = f" ({c.detail})" if c.detail else ""
+            lines.append(f"{c.verdict.upper()}: {c.name} = {fmt(c.value)}{where}")
+        n_skip = sum(c.verdict == "skipped" for c in d.checks)
+        lines.append(f"{len(d.checks)} checks ({d.source}): {n_fail} failed, {n_warn} warned, "
+                     f"{n_skip} skipped. Details and advice in section 3.")
+        return [
+            Spacer(1, 1.2 * cm), L.para(esc(self.title), "title"),
+            L.text(f"Bayesian survival analysis of {data.name or 'coalition data'} — "
+                   f"{fit.spec.family} model, time in {self.unit}", "subtitle"),
+            *L.key_values(facts, widths=(0.22, 0.78)),
+            Spacer(1, 6), L.verdict_box(d.verdict, headline, lines), Spacer(1, 14),
+            L.para("<b>Contents</b>", "h2"), L.toc(),
+        ]
+
+    # ------------------------------------------------------------------ 1. data
+    def data(self) -> list[Any]:
+        """Section 1: description of the data, endings, risk table, Kaplan–Meier."""
+        L, data, u = self.L, self.fit.data, self.unit
+        out = L.section("Data")
+        desc = data.describe()
+        out += L.table(desc.to_frame().assign(value=lambda f: f["value"].map(
+            lambda v: v if isinstance(v, str) else fmt(v, 4))), widths=[0.45, 0.35],
+            numeric=["value"], caption=f"Description of the data (times in {u}).")
+        n = data.n
+        events = [{"ending": c, "count": k, "share of coalitions": f"{100 * k / n:.1f}%"}
+                  for c, k in data.n_events.items()]
+        n_cens = int((np.asarray(data.status) == 0).sum())
+        events.append({"ending": f"{data.censored_label} (right-censored)", "count": n_cens,
+                       "share of coalitions": f"{100 * n_cens / n:.1f}%"})
+        out += L.table(pd.DataFrame(events), widths=[0.4, 0.2, 0.25],
+                       numeric=["count", "share of coalitions"],
+                       caption="Endings by cause and censored share.")
+        q = np.quantile(np.asarray(data.time, float), [0.25, 0.5, 0.75])
+        times = np.unique(np.round(np.concatenate([[0.0], q, [float(np.max(data.time))]]), 6))
+        risk = data.risk_table(times).rename(columns={"time": f"time ({u})",
+                                                      "at_risk": "at risk"})
+        labels = ["start", "25% quantile", "median", "75% quantile", "maximum"]
+        if len(risk) == len(labels):
+            risk.insert(0, "follow-up", labels)
+        k = len(risk.columns)
+        out += L.table(risk, widths=[min(0.16, 1 / k)] * k,
+                       caption=f"Risk table at quartiles of follow-up: coalitions at risk and "
+                               f"cumulative endings by cause up to each time ({u}).")
+        out += self.attempt("Kaplan–Meier figure", lambda: L.figure(
+            F.fig_km(self.fit), "Kaplan–Meier estimate of the time to any ending "
+            f"(shaded: 95% confidence interval; delayed entry honoured); time in {u}."
+            + (" Right: Aalen–Johansen cumulative incidence of each ending."
+               if len(data.causes) > 1 else "")))
+        return out
+
+    # ------------------------------------------------------------------ 2. model and priors
+    def model(self) -> list[Any]:
+        """Section 2: model specification, priors used, prior predictive check."""
+        L, fit, u = self.L, self.fit, self.unit
+        info = fit.info
+        out = L.section("Model and priors")
+        kind = ("proportional hazards: covariates multiply the hazard" if info.kind == "ph"
+                else "accelerated failure time: covariates stretch or shrink lifespans")
+        groups = ", ".join(str(g) for g in fit.spec.group_terms) or "none"
+        spec = [("formula", fit.spec.formula), ("family", f"{fit.spec.family} — {kind}"),
+                ("endings", "any ending (pooled)" if info.pooled else
+                 ", ".join(info.causes) + (" (cause-specific hazards, fitted jointly)"
+                                           if len(info.causes) > 1 else "")),
+                ("group terms (frailty)", groups),
+                ("internal time scale", f"{fmt(info.time_scale)} {u} (times are divided by it "
+                                        "inside the model)")]
+        if fit.spec.family_options:
+            spec.append(("family options", str(fit.spec.family_options)))
+        out += L.key_values(spec, caption="Model specification.")
+        if info.terms:
+            std = pd.DataFrame({"term": list(info.terms), "mean": list(info.means),
+                                "SD": list(info.sds)})
+            out += L.table(std, widths=[0.4, 0.2, 0.2], caption="Covariates are standardised "
+                           "inside the model with these constants (original units); effects "
+                           "are reported per SD and per original unit.")
+        pri = fit.priors
+        rows = [{"parameter": k, "prior used": str(p)} for k, p in fit.resolved_priors.items()]
+        out += L.table(pd.DataFrame(rows), widths=[0.35, 0.65], numeric=[],
+                       caption=f"Priors actually used (data-based 'auto' values filled in; "
+                               f"coefficients per SD of their covariate). Prior set: "
+                               f"{pri.name or 'default'}.")
+        if pri.description or pri.provenance:
+            out.append(L.text(f"Prior set description: {pri.description} "
+                              + (f"Provenance: {pri.provenance}" if pri.provenance else ""),
+                              "small"))
+        out.append(L.sub("Prior predictive check"))
+        out.append(L.text("Survival curves implied by the priors alone (before seeing the "
+                          "data), at the mean covariate profile. Sensible priors spread the "
+                          "curves over plausible lifespans without piling them up at 0 or 1."))
+        self.progress("sampling from the priors")
+
+        def prior_parts():
+            prior = F.prior_draws(fit)
+            parts = L.figure(F.fig_prior_predictive(fit, prior, ci_prob=self.ci),
+                             f"Prior predictive survival: 40 single prior draws and the "
+                             f"{self.pct} prior interval (shaded) at the mean covariate profile, "
+                             f"with the observed Kaplan–Meier curve; time in {u}.", width=0.8)
+            pp = F.fig_prior_posterior(fit, prior)
+            if pp is not None:
+                parts += L.figure(pp, "Prior (grey) and posterior (blue) densities of the "
+                                  "main parameters: how much the data taught the model.",
+                                  max_height=0.45)
+            return parts
+
+        out += self.attempt("prior predictive check", prior_parts)
+        return out
+
+    # ------------------------------------------------------------------ 3. diagnostics
+    def diagnostics(self) -> list[Any]:
+        """Section 3: every diagnostic check with its verdict and advice, plots."""
+        L, d, u, pct = self.L, self.diag, self.unit, self.pct
+        out = L.section("Diagnostics")
+        out.append(L.text(f"Overall verdict: {d.verdict.upper()}. Each check has a verdict "
+                          "(pass / warn / fail, or skipped with the reason) and, where it did "
+                          "not pass, advice in plain words."))
+        rows = [{"check": c.name, "verdict": c.verdict.upper(), "value": fmt(c.value, 4),
+                 "rule": c.threshold,
+                 "finding and advice": " ".join(t for t in (c.detail, c.advice) if t) or "–"}
+                for c in d.checks]
+        colours = {(i, 1): VERDICT_COLORS[c.verdict].clone(alpha=0.35)
+                   for i, c in enumerate(d.checks)}
+        out += L.table(pd.DataFrame(rows), widths=[0.15, 0.09, 0.08, 0.28, 0.4],
+                       numeric=["value"], cell_colors=colours, caption="Diagnostic checks.")
+        raw = d.raw
+        if raw is None:
+            out.append(L.note(f"Only basic convergence checks are available ({d.source})."))
+        else:
+            for note in raw.notes:
+                out.append(L.note(note))
+            parts = [
+                ("convergence", lambda: L.table(F.worst_convergence(raw.convergence),
+                 widths=[0.36, 0.12, 0.12, 0.12, 0.12], caption="The parameters with the "
+                 "largest R-hat (rank-normalised split R-hat; effective sample sizes; Monte "
+                 "Carlo SE of the mean relative to the posterior SD).")),
+                ("loo", lambda: L.table(F.loo_table(raw.loo, raw.pareto_k),
+                 widths=[0.5, 0.3], numeric=["value"], caption="PSIS-LOO: expected log "
+                 "predictive density and Pareto k of the importance weights.")),
+                ("ppc", lambda: L.table(F.ppc_table(raw.ppc, u, pct),
+                 widths=[0.12, 0.1, 0.27, 0.31, 0.1], caption=f"Posterior predictive check: "
+                 f"share still in existence by time ({u}), the model's marginal survival "
+                 f"against Kaplan–Meier.")),
+                ("ppc_cif", lambda: L.table(F.ppc_cif_table(raw.ppc_cif, u, pct),
+                 widths=[0.16, 0.12, 0.28, 0.3, 0.1], caption=f"Posterior predictive check "
+                 f"of each ending: model cumulative incidence against Aalen–Johansen by time "
+                 f"({u}).")),
+                ("discrimination", lambda: L.table(F.discrimination_table(
+                 raw.discrimination, u), widths=[0.34, 0.13, 0.1, 0.22, 0.2],
+                 caption=f"Discrimination and accuracy ({pct} intervals over posterior "
+                 f"draws); the reference is chance (C = 0.5) or the Kaplan–Meier prediction "
+                 f"without covariates (Brier).")),
+                ("calibration", lambda: L.table(F.calibration_table(raw.calibration, u, pct),
+                 widths=[0.12, 0.14, 0.07, 0.27, 0.27, 0.08], caption=f"Calibration: mean "
+                 f"predicted survival against the Kaplan–Meier estimate in quintiles of "
+                 f"predicted risk at each horizon ({u}); |z| > 1.96 marks a miscalibrated "
+                 f"group.")),
+            ]
+            for key, build in parts:
+                if getattr(raw, key, None) is not None and (
+                        key == "loo" or len(getattr(raw, key))):
+                    out += self.attempt(f"{key} table", build)
+        out += self.attempt("trace and rank plot", lambda: L.figure(
+            F.fig_trace_rank(self.fit), "Rank histograms per chain (flat when the chains "
+            "agree) and traces of the main parameters.", max_height=0.8))
+        out += self.attempt("energy plot", lambda: L.figure(
+            F.fig_energy(self.fit), "Energy: marginal energy against energy transitions; "
+            "E-BFMI below 0.3 means the sampler explores the posterior poorly.",
+            width=0.6))
+        if raw is not None and raw.loo is not None:
+            out += self.attempt("Pareto k plot", lambda: L.figure(
+                F.fig_pareto_k(self.fit, raw.loo.pareto_k), "PSIS-LOO Pareto k per "
+                "coalition; above the threshold the leave-one-out estimate is unreliable "
+                "for that coalition.", width=0.65))
+        if raw is not None and raw.loo_pit is not None:
+            out += self.attempt("LOO-PIT plot", lambda: L.figure(
+                F.fig_loo_pit(raw.loo_pit), "LOO-PIT for censored data: ECDF of the "
+                "leave-one-out probability integral transform against the uniform, with a "
+                "simultaneous 95% band; a calibrated model stays inside.", width=0.6))
+        return out
+
+    # ------------------------------------------------------------------ 4. posterior
+    def posterior(self) -> list[Any]:
+        """Section 4: posterior summary, hazard / time ratios and forest plot."""
+        L, fit = self.L, self.fit
+        out = L.section("Posterior summary")
+        summ = fit.summary(ci_prob=self.ci)
+        table = summ[["parameter", "mean", "sd", "lower", "upper", "ess_bulk", "ess_tail",
+                      "r_hat"]].rename(columns={"lower": f"{self.pct} lower",
+                                               "upper": f"{self.pct} upper",
+                                               "ess_bulk": "ESS bulk", "ess_tail": "ESS tail",
+                                               "r_hat": "R-hat"})
+        table["ESS bulk"] = table["ESS bulk"].round().astype(int)
+        table["ESS tail"] = table["ESS tail"].round().astype(int)
+        out += L.table(table, widths=[0.25, 0.1, 0.1, 0.11, 0.11, 0.11, 0.11, 0.1],
+                       caption=f"Posterior summary ({self.pct} equal-tailed intervals; "
+                               f"coefficients per SD of their covariate, on the log "
+                               f"{'hazard' if fit.info.kind == 'ph' else 'time'} scale; "
+                               f"intercept and shape on the internal time scale of "
+                               f"{fmt(fit.info.time_scale)} {self.unit}).")
+        ratios = fit.hazard_ratios(ci_prob=self.ci)
+        if len(ratios):
+            name = ratios.attrs.get("ratio", fit.ratio_name)
+            out.append(L.sub(f"{name[:1].upper() + name[1:]}s"))
+            meaning = ("a ratio above 1 means a higher hazard of ending (shorter lifespans)"
+                       if fit.info.kind == "ph" else
+                       "a ratio above 1 means longer lifespans")
+            out.append(L.text(f"{name[:1].upper() + name[1:]}s per SD and per original unit "
+                              f"of each covariate: {meaning}."))
+            rt = F.ratio_table(ratios, self.pct)
+            widths = ([0.14] if "cause" in rt.columns else []) + [0.16, 0.22, 0.22, 0.12, 0.12]
+            out += L.table(rt, widths=widths, caption=f"{name[:1].upper() + name[1:]}s: "
+                           f"posterior median and {self.pct} interval; P(ratio > 1) is the "
+                           f"posterior probability that the ratio exceeds 1.",
+                           numeric=["P(ratio > 1)"])
+            out += self.attempt("forest plot", lambda: L.figure(
+                F.fig_forest(fit, ratios), f"{name[:1].upper() + name[1:]}s per SD of each "
+                f"covariate: posterior median and {self.pct} interval (log scale).",
+                width=0.85))
+        return out
+
+    # ------------------------------------------------------------------ 5. curves
+    def curves(self) -> list[Any]:
+        """Section 5: survival against Kaplan–Meier, hazard, cumulative incidence."""
+        L, fit, u = self.L, self.fit, self.unit
+        out = L.section("Survival, hazard and incidence")
+        self.progress("computing marginal survival curves")
+
+        def survival_parts():
+            times = F.time_grid(fit, 60)
+            curve = F.marginal_survival(fit, times, ci_prob=self.ci)
+            parts = L.figure(F.fig_survival_vs_km(fit, curve),
+                             f"Posterior survival averaged over the {fit.data.n:,} coalitions "
+                             f"(each with its covariates and group effect; {self.pct} interval "
+                             f"shaded) against the Kaplan–Meier estimate; time in {u}.", width=0.8)
+            q = np.quantile(np.asarray(fit.data.time, float), [0.25, 0.5, 0.75])
+            model_at = F.marginal_survival(fit, q, ci_prob=self.ci)
+            km = fit.data.kaplan_meier()
+            km_at = km.survival_function_at_times(q).to_numpy()
+            table = pd.DataFrame({f"time ({u})": q, "Kaplan–Meier": km_at,
+                                  "model mean": model_at["mean"],
+                                  f"model {self.pct} lower": model_at["lower"],
+                                  f"model {self.pct} upper": model_at["upper"]})
+            parts += L.table(table, widths=[0.16] * 5, caption=f"Share of coalitions still in "
+                             f"existence at quartiles of follow-up ({u}): Kaplan–Meier against "
+                             f"the model.")
+            return parts
+
+        out += self.attempt("survival against Kaplan–Meier", survival_parts)
+        per = u[:-1] if u.endswith("s") else u
+        out += self.attempt("hazard curves", lambda: L.figure(
+            F.fig_hazard(fit, ci_prob=self.ci), f"Posterior hazard per {per} "
+            f"at the mean covariate profile, population-averaged over group effects "
+            f"({self.pct} interval shaded).", width=0.8))
+
+        def median_parts():
+            med = fit.median_lifespan(ci_prob=self.ci)
+            row = med.iloc[0]
+
+            def get(key: str) -> float:
+                return row[key] if key in row else np.nan
+
+            return [L.text(f"Median lifespan at the mean covariate profile: "
+                           f"{fmt(get('mean'))} {u} ({self.pct} interval {fmt(get('lower'))} "
+                           f"to {fmt(get('upper'))} {u}).")]
+
+        out += self.attempt("median lifespan", median_parts)
+        if len(fit.info.causes) > 1:
+            self.progress("computing cumulative incidence")
+            out += self.attempt("cumulative incidence", lambda: L.figure(
+                F.fig_cif(fit, F.marginal_cif(fit, F.time_grid(fit, 40), ci_prob=self.ci)),
+                f"Cumulative incidence of each ending, P(ended that way by t), averaged over "
+                f"the coalitions ({self.pct} interval shaded), against Aalen–Johansen "
+                f"estimates (dashed); time in {u}.", width=0.85))
+        return out
+
+    # ------------------------------------------------------------------ 6. effects
+    def effects(self) -> list[Any]:
+        """Section 6: median lifespan against each continuous covariate."""
+        L, fit = self.L, self.fit
+        out = L.section("Effect curves")
+        names = F.continuous_covariates(fit)
+        if not names:
+            out.append(L.note("The model has no continuous covariates."))
+            return out
+        out.append(L.text(f"Median lifespan ({self.unit}) as each continuous covariate moves "
+                          "from its 5th to its 95th percentile in the data, the other "
+                          "covariates held at their means, for a typical group (group "
+                          "effects at 0); a covariate that is the square of another moves "
+                          "with it.", "lead"))
+        self.progress("computing effect curves")
+
+        def parts():
+            pred = F._predictor(fit, 200)
+            frames = {n: F.effect_frame(fit, n, ci_prob=self.ci, predictor=pred)
+                      for n in names[:6]}
+            return L.figure(F.fig_effects(fit, frames), f"Median lifespan ({self.unit}) "
+                            f"against each continuous covariate, {self.pct} interval shaded.",
+                            max_height=0.75)
+
+        out += self.attempt("effect curves", parts)
+        return out
+
+    # ------------------------------------------------------------------ 7. groups
+    def groups(self) -> list[Any]:
+        """Section 7: group (frailty) effects per factor."""
+        L, fit = self.L, self.fit
+        out = L.section("Group effects")
+        effects = fit.group_effects(ci_prob=self.ci)
+        if effects.empty:
+            out.append(L.note("The model has no group (frailty) terms."))
+            return out
+        what = "hazard" if fit.info.kind == "ph" else "lifespan"
+        out.append(L.text(f"Each group's effect on the log {what} scale (0: a typical "
+                          f"group; exp(effect) multiplies the {what}).", "lead"))
+        for factor in dict.fromkeys(effects["factor"]):
+            out += self.attempt(f"group effects of {factor}", lambda f=factor: L.figure(
+                F.fig_group_effects(fit, effects, f), f"Group effects of {f}: posterior mean "
+                f"and {self.pct} interval per level, sorted.", max_height=0.85))
+        return out
+
+    # ------------------------------------------------------------------ 8. comparison
+    def comparison(self) -> list[Any]:
+        """Section 8: PSIS-LOO comparison with the fits in ``compare_with``."""
+        L = self.L
+        out = L.section("Model comparison")
+        if not self.compare_with:
+            out.append(L.note("No other fits were given for comparison (write_report(..., "
+                              "compare_with={'name': other_fit}))."))
+            return out
+        out += self.attempt("model comparison", self._comparison_table)
+        return out
+
+    def _comparison_table(self) -> list[Any]:
+        from coalsurv.diagnostics import compare
+
+        L, fit = self.L, self.fit
+        fits = {"this model": fit, **self.compare_with}
+        same = {k: f for k, f in fits.items() if f.data_hash == fit.data_hash
+                and (f.info.causes, f.info.pooled) == (fit.info.causes, fit.info.pooled)}
+        other = [k for k in fits if k not in same]
+        out: list[Any] = []
+        if len(same) >= 2:
+            table = compare(same).reset_index()
+            table["specification"] = [f"{f}: {g}" for f, g in
+                                      zip(table["family"], table["formula"], strict=True)]
+            keep = [c for c in ("model", "specification", "rank", "elpd", "se", "p",
+                                "elpd_diff", "dse", "weight", "n_bad_k") if c in table]
+            frame = table[keep].rename(columns={"n_bad_k": "k > 0.7 rows"})
+            frame["weight"] = frame["weight"].astype(float).round(3)
+            frame["rank"] = frame["rank"].astype(int)
+            widths = [0.13, 0.26, 0.05, 0.08, 0.07, 0.07, 0.09, 0.07, 0.09, 0.09]
+            out += L.table(frame, widths=widths[:len(keep)], digits=4,
+                           caption="Comparison by PSIS-LOO expected log predictive density "
+                           "(elpd, higher is better; SE its standard error, p the effective "
+                           "number of parameters); elpd_diff relative to the best model with "
+                           "its standard error dse — a difference below about 2 dse does not "
+                           "separate the models; stacking weights.", max_rows=20)
+            if table.attrs.get("note"):
+                out.append(L.note(f"Note: {table.attrs['note']}."))
+        else:
+            out.append(L.note("None of the other fits was fitted to the same data with the "
+                              "same endings, so no LOO comparison is possible."))
+        if other:
+            out.append(L.note(f"Not compared (fitted to different data or modelling other "
+                              f"endings, so their LOO values are not comparable): "
+                              f"{', '.join(other)}."))
+        return out
+
+    # ------------------------------------------------------------------ 9. lifelines
+    def lifelines(self) -> list[Any]:
+        """Section 9: posterior against the maximum-likelihood fit (lifelines)."""
+        L = self.L
+        out = L.section("Comparison with maximum likelihood (lifelines)")
+        table = getattr(self.diag.raw, "mle", None)
+        if table is None or not len(table):
+            out.append(L.note("No maximum-likelihood comparison is available for this model "
+                              "(it needs covariates and no interval-censored rows; "
+                              f"diagnostics: {self.diag.source})."))
+            return out
+        scale = table.attrs.get("scale", "coefficient per original unit")
+        out.append(L.text(f"The same fixed-effects model fitted by maximum likelihood, side by "
+                          f"side with the posterior ({scale}). Differences of more than about "
+                          f"one posterior SD point at informative priors, frailty (which the "
+                          f"maximum-likelihood fit ignores) or a problem in either fit."))
+        if table.attrs.get("note"):
+            out.append(L.note(f"Note: {table.attrs['note']}."))
+        frame = F.mle_table(table, self.pct)
+        k = len(frame.columns)
+        widths = ([0.14] if k == 6 else []) + [0.16, 0.27, 0.15, 0.12, 0.16]
+        out += L.table(frame, widths=widths, caption=f"Posterior against maximum likelihood "
+                       f"({scale}).", max_rows=60)
+        return out
+
+    # ------------------------------------------------------------------ 10. manifest
+    def manifest(self) -> list[Any]:
+        """Section 10: what is needed to reproduce the fit."""
+        L, fit = self.L, self.fit
+        out = L.section("Reproducibility manifest")
+        s = fit.settings
+        pairs = [("fit id", fit.fit_id), ("created", fit.created),
+                 ("data hash (sha256)", fit.data_hash),
+                 ("data", f"{fit.data.name or 'unnamed'}; {fit.data.n:,} coalitions; "
+                          f"time in {self.unit}"),
+                 ("random seed", str(s.random_seed)),
+                 ("sampler", f"{getattr(s, 'backend', 'nutpie')} NUTS: {s.chains} chains x "
+                             f"{s.draws} draws after {s.tune} tuning steps, target_accept "
+                             f"{s.target_accept}"),
+                 ("command", self.command or "not recorded"),
+                 ("model spec", json.dumps(fit.spec.to_dict(), sort_keys=True)),
+                 ("prior set", f"{fit.priors.name or 'default'} "
+                               f"({len(fit.priors.priors)} explicit priors)")]
+        pairs += [(f"version: {k}", v) for k, v in sorted(fit.versions.items())]
+        if self.failures:
+            pairs.append(("parts not made", ", ".join(self.failures)))
+        out += L.key_values(pairs, caption="Everything needed to reproduce this fit.")
+        out.append(L.note("Reproduce with the same data (its hash must match), the model "
+                          "specification and priors above, and the same seed and settings."))
+        return out
