@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from reportlab.lib.units import cm
+from reportlab.platypus import PageBreak
 from reportlab.platypus import Spacer
 
 from coalsurv import __version__
@@ -440,7 +441,7 @@ class ReportSections:
             frame = table[keep].rename(columns={"n_bad_k": "k > 0.7 rows"})
             frame["weight"] = frame["weight"].astype(float).round(3)
             frame["rank"] = frame["rank"].astype(int)
-            widths = [0.13, 0.26, 0.05, 0.08, 0.07, 0.07, 0.09, 0.07, 0.09, 0.09]
+            widths = [0.13, 0.21, 0.07, 0.08, 0.07, 0.07, 0.11, 0.07, 0.09, 0.09]
             out += L.table(frame, widths=widths[:len(keep)], digits=4,
                            caption="Comparison by PSIS-LOO expected log predictive density "
                            "(elpd, higher is better; SE its standard error, p the effective "
@@ -487,7 +488,7 @@ class ReportSections:
     def manifest(self) -> list[Any]:
         """Section 10: what is needed to reproduce the fit."""
         L, fit = self.L, self.fit
-        out = L.section("Reproducibility manifest")
+        out = [PageBreak(), *L.section("Reproducibility manifest")]
         s = fit.settings
         pairs = [("fit id", fit.fit_id), ("created", fit.created),
                  ("data hash (sha256)", fit.data_hash),
@@ -504,7 +505,7 @@ class ReportSections:
         pairs += [(f"version: {k}", v) for k, v in sorted(fit.versions.items())]
         if self.failures:
             pairs.append(("parts not made", ", ".join(self.failures)))
-        out += L.key_values(pairs, caption="Everything needed to reproduce this fit.")
         out.append(L.note("Reproduce with the same data (its hash must match), the model "
-                          "specification and priors above, and the same seed and settings."))
+                          "specification and priors, and the same seed and settings."))
+        out += L.key_values(pairs, caption="Everything needed to reproduce this fit.")
         return out
