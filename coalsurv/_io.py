@@ -35,6 +35,10 @@ def atomic_write_with(path: str | Path, writer: Callable[[Path], None], *, suffi
     tmp = Path(tmp_name)
     try:
         writer(tmp)
+        # mkstemp creates 0600 files; give the result the permissions of a normal new file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -134,3 +134,18 @@ def test_model_files_load():
     for path in sorted((Path(__file__).resolve().parents[1] / "models").glob("*.toml")):
         if path.name != "default_priors.toml":
             assert coalsurv.SurvivalModel.load(path).spec.formula
+
+
+def test_atomic_writes_leave_normal_permissions(tmp_path):
+    import os
+
+    from coalsurv._io import atomic_write_text
+
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "out.txt", "hello")
+    finally:
+        os.umask(umask)
+    assert path.read_text() == "hello"
+    assert os.stat(path).st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary left behind
