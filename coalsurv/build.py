@@ -13,6 +13,15 @@ order one)::
     right-censored:                       sum_j log S_j(t) - sum_j log S_j(entry)
     interval (one cause):    log(S(lower) - S(upper))     - log S(entry)
 
+With time-varying covariates (``design.spells``; proportional-hazards families only) eta is
+computed per spell row ``j`` of episode ``i`` on ``(a_ij, b_ij]`` and the episode's row is the
+sum over its spells ending after entry (accumulated with an indexed increment)::
+
+    sum_j [log S_k(b_ij | eta_kij) - log S_k(max(a_ij, entry_i) | eta_kij)]
+    + d_ik * log h_k(t_i | eta_kiJ)                                    (last spell J)
+
+so the observed ``lifespan`` keeps one log-likelihood value per episode.
+
 Data enter as ``pm.Data`` containers so the same graph refits new data of the same shape.
 """
 
@@ -56,6 +65,8 @@ class ModelInfo:
     slopes: dict[str, list[str]] = field(default_factory=dict)
     cuts: tuple[float, ...] = ()
     intercept_centre: tuple[float, ...] = ()
+    spells: bool = False
+    time_varying: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -66,7 +77,7 @@ class ModelInfo:
         """Rebuild from :meth:`to_dict`."""
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
-                    "intercept_centre"):
+                    "intercept_centre", "time_varying"):
             kwargs[key] = tuple(kwargs.get(key, ()))
         return cls(**kwargs)
 
@@ -127,6 +138,25 @@ def observed_arrays(data, causes: tuple[str, ...], pooled: bool, time_scale: flo
     }
 
 
+def spell_arrays(design: Design, data, obs: dict, time_scale: float) -> dict:
+    """Scaled spell bounds and per-cause event masks of the spell rows.
+
+    ``start`` is ``max(a_ij, entry_i)`` (0 means no left term); spells ending at or before
+    entry get ``start = stop = 1`` so that they contribute exactly zero. The last spell of an
+    episode stops at the episode's exit time and carries its event.
+    """
+    sp = design.spells
+    ep = sp.episode
+    entry = np.asarray(data.entry, dtype=float)[ep]
+    stop = np.where(sp.last, np.asarray(data.time, dtype=float)[ep], sp.stop)
+    start = np.maximum(sp.start, entry)
+    at_risk = stop > entry
+    start = np.where(at_risk, start, time_scale) / time_scale
+    stop = np.where(at_risk, stop, time_scale) / time_scale
+    event_of = obs["event_of"][:, ep] * (sp.last & at_risk)[None, :]
+    return {"start": start, "stop": stop, "event_of": event_of}
+
+
 def _time_scale(data) -> float:
     tau = float(np.median(np.asarray(data.time)[np.asarray(data.time) > 0]))
     digits = -int(math.floor(math.log10(tau))) + 2
@@ -168,7 +198,8 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         pooled=pooled, time_scale=tau, time_unit=data.time_unit, terms=design.terms,
         means=tuple(float(m) for m in design.means), sds=tuple(float(s) for s in design.sds),
         factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
-        cuts=cuts, intercept_centre=tuple(centres),
+        cuts=cuts, intercept_centre=tuple(centres), spells=design.spells is not None,
+        time_varying=tuple(design.spells.variables) if design.spells is not None else (),
     )
 
 
@@ -203,8 +234,14 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
     family = info.family_object()
     obs = observed_arrays(data, info.causes, info.pooled, info.time_scale)
     n, p = design.X.shape
+    spells = design.spells
     coords: dict[str, Any] = {"obs": [str(i) for i in data.ids], "term": list(design.terms),
                               "cause": list(info.causes)}
+    if spells is not None:
+        if np.any(obs["interval_of"] > 0) or info.kind != "ph":  # pragma: no cover - design checks
+            raise SpecError("time-varying covariates need a proportional-hazards family and no "
+                            "interval-censored episodes")
+        coords["spell"] = list(range(spells.m))
     if info.cuts or family.name == "piecewise":
         coords["interval"] = list(range(len(info.cuts) + 1))
     for g in design.groups:
@@ -220,6 +257,17 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         interval_of = pm.Data("interval_of", obs["interval_of"], dims=("cause", "obs"))
         group_idx = {g.name: pm.Data(f"idx_{g.name}", g.index, dims="obs") for g in design.groups}
         time = pm.Data("time", obs["time"], dims="obs")
+        # rows of the linear predictor: episodes, or spells when covariates vary over time
+        rows_X, rows_idx, n_rows = X, group_idx, n
+        if spells is not None:
+            sp = spell_arrays(design, data, obs, info.time_scale)
+            X_spell = pm.Data("X_spell", spells.X, dims=("spell", "term"))
+            spell_episode = pm.Data("spell_episode", spells.episode, dims="spell")
+            spell_start = pm.Data("spell_start", sp["start"], dims="spell")
+            spell_stop = pm.Data("spell_stop", sp["stop"], dims="spell")
+            spell_event_of = pm.Data("spell_event_of", sp["event_of"], dims=("cause", "spell"))
+            rows_X, n_rows = X_spell, spells.m
+            rows_idx = {name: idx[spell_episode] for name, idx in group_idx.items()}
 
         centre = np.asarray(info.intercept_centre)
         auto = priors.get("intercept").params.get("mu") == "auto"
@@ -252,7 +300,7 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                 z = pm.Normal(f"z_{g.name}", 0.0, 1.0, dims=("cause", f"level_{g.name}"))
                 u = pm.Deterministic(f"u_{g.name}", sd[:, None] * z,
                                      dims=("cause", f"level_{g.name}"))
-                effects.append(u[:, group_idx[g.name]])
+                effects.append(u[:, rows_idx[g.name]])
             for slope in g.term.slopes:
                 j = design.terms.index(slope)
                 skey = f"sd[{g.term.factor}|{slope}]"
@@ -262,38 +310,66 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                 z = pm.Normal(f"z_{sname}", 0.0, 1.0, dims=("cause", f"level_{g.name}"))
                 v = pm.Deterministic(f"v_{sname}", sd[:, None] * z,
                                      dims=("cause", f"level_{g.name}"))
-                effects.append(v[:, group_idx[g.name]] * X[:, j][None, :])
+                effects.append(v[:, rows_idx[g.name]] * rows_X[:, j][None, :])
 
-        eta = intercept[:, None] + pt.zeros((n_causes, n))
+        eta = intercept[:, None] + pt.zeros((n_causes, n_rows))
         if beta is not None:
-            eta = eta + pt.dot(beta, X.T)
+            eta = eta + pt.dot(beta, rows_X.T)
         for e in effects:
             eta = eta + e
 
-        has_entry = pt.gt(entry, 0)
-        entry_safe = pt.switch(has_entry, entry, 1.0)
-        terms = []
-        for k in range(n_causes):
-            params_k = {name: value[k] for name, value in fam_params.items()}
-            eta_k = eta[k]
-            log_h = family.log_hazard(time, eta_k, xp=PYTENSOR, **params_k)
-            log_s = family.log_survival(time, eta_k, xp=PYTENSOR, **params_k)
-            log_s_entry = pt.switch(
-                has_entry, family.log_survival(entry_safe, eta_k, xp=PYTENSOR, **params_k), 0.0)
-            contrib = event_of[k] * log_h + log_s - log_s_entry
-            if np.any(obs["interval_of"][k] > 0):
-                log_int = family.log_interval(time, time_upper, eta_k, xp=PYTENSOR, **params_k)
-                contrib = pt.switch(pt.gt(interval_of[k], 0), log_int - log_s_entry, contrib)
-            terms.append(contrib)
-        row_loglik = terms[0]
-        for extra in terms[1:]:
-            row_loglik = row_loglik + extra
+        if spells is not None:
+            has_start = pt.gt(spell_start, 0)
+            start_safe = pt.switch(has_start, spell_start, 1.0)
+            spell_terms = []
+            for k in range(n_causes):
+                params_k = {name: value[k] for name, value in fam_params.items()}
+                eta_k = eta[k]
+                log_h = family.log_hazard(spell_stop, eta_k, xp=PYTENSOR, **params_k)
+                log_s = family.log_survival(spell_stop, eta_k, xp=PYTENSOR, **params_k)
+                log_s_start = pt.switch(
+                    has_start, family.log_survival(start_safe, eta_k, xp=PYTENSOR, **params_k),
+                    0.0)
+                spell_terms.append(spell_event_of[k] * log_h + log_s - log_s_start)
+            spell_loglik = spell_terms[0]
+            for extra in spell_terms[1:]:
+                spell_loglik = spell_loglik + extra
+            row_loglik = pt.zeros_like(time)[spell_episode].inc(spell_loglik)
+        else:
+            row_loglik = _episode_loglik(family, fam_params, eta, n_causes, obs, entry, time,
+                                         time_upper, event_of, interval_of)
 
         def logp(value, loglik):
             return loglik
 
         pm.CustomDist("lifespan", row_loglik, logp=logp, observed=obs["time"], dims="obs")
     return model, resolved
+
+
+def _episode_loglik(family, fam_params, eta, n_causes, obs, entry, time, time_upper, event_of,
+                    interval_of):
+    """Closed-form log-likelihood of each episode row (time-constant covariates)."""
+    import pytensor.tensor as pt
+
+    has_entry = pt.gt(entry, 0)
+    entry_safe = pt.switch(has_entry, entry, 1.0)
+    terms = []
+    for k in range(n_causes):
+        params_k = {name: value[k] for name, value in fam_params.items()}
+        eta_k = eta[k]
+        log_h = family.log_hazard(time, eta_k, xp=PYTENSOR, **params_k)
+        log_s = family.log_survival(time, eta_k, xp=PYTENSOR, **params_k)
+        log_s_entry = pt.switch(
+            has_entry, family.log_survival(entry_safe, eta_k, xp=PYTENSOR, **params_k), 0.0)
+        contrib = event_of[k] * log_h + log_s - log_s_entry
+        if np.any(obs["interval_of"][k] > 0):
+            log_int = family.log_interval(time, time_upper, eta_k, xp=PYTENSOR, **params_k)
+            contrib = pt.switch(pt.gt(interval_of[k], 0), log_int - log_s_entry, contrib)
+        terms.append(contrib)
+    row_loglik = terms[0]
+    for extra in terms[1:]:
+        row_loglik = row_loglik + extra
+    return row_loglik
 
 
 def _cause_vector(priors: PriorSet, base: str, causes: tuple[str, ...], support: str,

@@ -4,6 +4,12 @@ Covariates enter every model standardised, ``x_std = (x - mean) / sd``, with the
 the fitting data; coefficients are therefore "per SD" and are converted to "per original
 unit" by dividing by ``sd``. New data for predictions is given in original units and
 transformed with the stored constants.
+
+With time-varying covariates (a ``spells`` table whose columns the formula uses, see
+:mod:`coalsurv.spells`) the fixed effects are built on the spell rows and standardised with
+means/SDs over spell rows; ``Design.spells`` holds the spell-level matrix, and ``Design.X``
+keeps meaning one row per episode (each episode's last spell). :meth:`Design.transform` takes
+constant covariate profiles, as predictions do.
 """
 
 from __future__ import annotations
@@ -15,6 +21,13 @@ import pandas as pd
 
 from coalsurv.errors import SpecError
 from coalsurv.spec import GroupTerm, ModelSpec
+from coalsurv.spells import (
+    SpellRows,
+    check_spell_model,
+    last_spell_mask,
+    spell_frame,
+    time_varying_variables,
+)
 
 __all__ = ["Design", "GroupIndex", "make_design"]
 
@@ -44,8 +57,12 @@ class Design:
     means, sds : ndarray
         Standardisation constants of each term (from the fitting data).
     X : ndarray, shape (n, p)
-        Standardised design matrix (no intercept column).
+        Standardised design matrix (no intercept column), one row per episode; for a model
+        with time-varying covariates, each episode's last spell.
     groups : tuple of GroupIndex
+        Group indices of the episodes.
+    spells : SpellRows or None
+        Spell-level matrix and bounds when the formula uses time-varying covariates.
     """
 
     fixed_formula: str
@@ -55,9 +72,14 @@ class Design:
     X: np.ndarray
     groups: tuple[GroupIndex, ...]
     _formulaic_spec: object
+    spells: SpellRows | None = None
 
     def transform(self, newdata: pd.DataFrame) -> np.ndarray:
-        """Standardised design matrix for new rows given in original units."""
+        """Standardised design matrix for new rows given in original units.
+
+        Each row is one covariate profile; time-varying covariates are held constant at the
+        given value (predictions of a spell model are for constant profiles).
+        """
         if not self.terms:
             return np.zeros((len(newdata), 0))
         try:
@@ -111,12 +133,17 @@ def make_design(spec: ModelSpec, data) -> Design:
     """
     import formulaic
 
-    frame = pd.concat([data.covariates, data.groups], axis=1)
+    varying = time_varying_variables(spec, data)
+    if varying:
+        check_spell_model(spec, data, varying)
+        frame, spell_episode = spell_frame(data)
+    else:
+        frame = pd.concat([data.covariates, data.groups], axis=1)
     fixed = spec.fixed_formula
     available = sorted(frame.columns)
     terms: tuple[str, ...] = ()
     means = sds = np.zeros(0)
-    X = np.zeros((data.n, 0))
+    X = np.zeros((len(frame), 0))
     fspec = None
     if fixed.strip() not in ("1", ""):
         try:
@@ -142,6 +169,16 @@ def make_design(spec: ModelSpec, data) -> Design:
                 "a constant covariate has no estimable effect — drop it"
             )
         X = (raw - means) / sds
+    spells = None
+    if varying:
+        last = last_spell_mask(data)
+        episode_X = np.zeros((data.n, X.shape[1]))
+        episode_X[spell_episode[last]] = X[last]
+        spells = SpellRows(X=X, episode=spell_episode.astype(np.int64),
+                           start=data.spells["start"].to_numpy(float),
+                           stop=data.spells["stop"].to_numpy(float), last=last,
+                           variables=varying)
+        X = episode_X
     groups = []
     for term in spec.group_terms:
         missing = [c for c in term.columns if c not in data.groups.columns]
@@ -163,7 +200,7 @@ def make_design(spec: ModelSpec, data) -> Design:
         lookup = {lvl: i for i, lvl in enumerate(levels)}
         index = np.array([lookup[lbl] for lbl in labels], dtype=int)
         groups.append(GroupIndex(term, levels, index))
-    return Design(fixed, terms, means, sds, X, tuple(groups), fspec)
+    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells)
 
 
 def _guess_names(formula: str) -> list[str]:

@@ -135,6 +135,10 @@ class SurvivalModel:
         Parameters
         ----------
         data : CoalitionData
+            When it has a ``spells`` table and the formula uses its columns, the covariates
+            vary over time (proportional-hazards families; :mod:`coalsurv.spells`). The
+            fit's ``data`` then also holds each time-varying covariate's last-spell value
+            as an episode covariate, and predictions take profiles constant over time.
         draws, tune, chains : int
             Kept draws per chain, tuning steps per chain, number of chains.
         random_seed : int
@@ -159,6 +163,12 @@ class SurvivalModel:
         if not 0 < target_accept < 1:
             raise SpecError(f"target_accept must be in (0, 1), got {target_accept!r}")
         model, design, info, resolved = self.build(data)
+        if design.spells is not None:
+            # fitted-row predictions, diagnostics and reports take one constant profile per
+            # episode: carry each time-varying covariate's last-spell value (coalsurv.spells)
+            from coalsurv.spells import with_last_spell_covariates
+
+            data = with_last_spell_covariates(data, design.spells.variables)
         settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains),
                                    random_seed=int(random_seed), target_accept=float(target_accept),
                                    cores=cores)
@@ -181,6 +191,7 @@ class SurvivalModel:
             "terms": list(design.terms), "levels": [list(g.levels) for g in design.groups],
             "status": sorted(set(np.asarray(data.status).tolist())),
             "entry": bool(np.any(np.asarray(data.entry) > 0)),
+            "spells": design.spells.m if design.spells is not None else None,
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
