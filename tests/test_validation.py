@@ -1,4 +1,4 @@
-"""Statistical validation (marked slow; run with ``make slow``; measured 112 s on 2 cores, budget 10 minutes).
+"""Statistical validation, marked slow: ``make slow`` (measured 112 s on 2 cores).
 
 1. Real data (King et al. 1990, coalgov, ParlGov): under the default weak priors, posterior
    means of the coefficients of the exponential, Weibull and log-normal models lie within 0.2
