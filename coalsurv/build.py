@@ -319,25 +319,12 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             eta = eta + e
 
         if spells is not None:
-            has_start = pt.gt(spell_start, 0)
-            start_safe = pt.switch(has_start, spell_start, 1.0)
-            spell_terms = []
-            for k in range(n_causes):
-                params_k = {name: value[k] for name, value in fam_params.items()}
-                eta_k = eta[k]
-                log_h = family.log_hazard(spell_stop, eta_k, xp=PYTENSOR, **params_k)
-                log_s = family.log_survival(spell_stop, eta_k, xp=PYTENSOR, **params_k)
-                log_s_start = pt.switch(
-                    has_start, family.log_survival(start_safe, eta_k, xp=PYTENSOR, **params_k),
-                    0.0)
-                spell_terms.append(spell_event_of[k] * log_h + log_s - log_s_start)
-            spell_loglik = spell_terms[0]
-            for extra in spell_terms[1:]:
-                spell_loglik = spell_loglik + extra
+            spell_loglik = _segment_loglik(family, fam_params, eta, n_causes, spell_start,
+                                           spell_stop, spell_event_of)
             row_loglik = pt.zeros_like(time)[spell_episode].inc(spell_loglik)
         else:
-            row_loglik = _episode_loglik(family, fam_params, eta, n_causes, obs, entry, time,
-                                         time_upper, event_of, interval_of)
+            row_loglik = _segment_loglik(family, fam_params, eta, n_causes, entry, time,
+                                         event_of, interval=(obs, time_upper, interval_of))
 
         def logp(value, loglik):
             return loglik
@@ -346,30 +333,34 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
     return model, resolved
 
 
-def _episode_loglik(family, fam_params, eta, n_causes, obs, entry, time, time_upper, event_of,
-                    interval_of):
-    """Closed-form log-likelihood of each episode row (time-constant covariates)."""
+def _segment_loglik(family, fam_params, eta, n_causes, start, stop, event_of, *,
+                    interval=None):
+    """Log-likelihood of each row observed on (start, stop], summed over causes.
+
+    ``sum_k [event_k log h_k(stop) + log S_k(stop) - log S_k(start)]``; rows are episodes
+    (start = delayed entry) or spells. With ``interval=(obs, upper, interval_of)``, rows of an
+    interval-censored ending use ``log(S(stop) - S(upper)) - log S(start)`` instead.
+    """
     import pytensor.tensor as pt
 
-    has_entry = pt.gt(entry, 0)
-    entry_safe = pt.switch(has_entry, entry, 1.0)
-    terms = []
+    has_start = pt.gt(start, 0)
+    start_safe = pt.switch(has_start, start, 1.0)
+    total = 0.0
     for k in range(n_causes):
         params_k = {name: value[k] for name, value in fam_params.items()}
         eta_k = eta[k]
-        log_h = family.log_hazard(time, eta_k, xp=PYTENSOR, **params_k)
-        log_s = family.log_survival(time, eta_k, xp=PYTENSOR, **params_k)
-        log_s_entry = pt.switch(
-            has_entry, family.log_survival(entry_safe, eta_k, xp=PYTENSOR, **params_k), 0.0)
-        contrib = event_of[k] * log_h + log_s - log_s_entry
-        if np.any(obs["interval_of"][k] > 0):
-            log_int = family.log_interval(time, time_upper, eta_k, xp=PYTENSOR, **params_k)
-            contrib = pt.switch(pt.gt(interval_of[k], 0), log_int - log_s_entry, contrib)
-        terms.append(contrib)
-    row_loglik = terms[0]
-    for extra in terms[1:]:
-        row_loglik = row_loglik + extra
-    return row_loglik
+        log_h = family.log_hazard(stop, eta_k, xp=PYTENSOR, **params_k)
+        log_s = family.log_survival(stop, eta_k, xp=PYTENSOR, **params_k)
+        log_s_start = pt.switch(
+            has_start, family.log_survival(start_safe, eta_k, xp=PYTENSOR, **params_k), 0.0)
+        contrib = event_of[k] * log_h + log_s - log_s_start
+        if interval is not None:
+            obs, upper, interval_of = interval
+            if np.any(obs["interval_of"][k] > 0):
+                log_int = family.log_interval(stop, upper, eta_k, xp=PYTENSOR, **params_k)
+                contrib = pt.switch(pt.gt(interval_of[k], 0), log_int - log_s_start, contrib)
+        total = total + contrib
+    return total
 
 
 def _cause_vector(priors: PriorSet, base: str, causes: tuple[str, ...], support: str,
