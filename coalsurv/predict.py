@@ -112,22 +112,31 @@ class Predictor:
             return np.zeros(1), np.ones(1)
         return nodes, weights
 
+    def _per_cause(self, times, newdata, frailty):
+        """Shared setup: scaled times, quadrature weights and, per cause, the shifted eta.
+
+        Yields ``(k, t, e, params, weights)`` with ``e`` of shape (draw, row, node, 1).
+        """
+        t = np.asarray(times, dtype=float) / self.info.time_scale
+        eta, free_sd = self.eta(newdata, frailty=frailty)
+        nodes, weights = self._quadrature(free_sd)
+        for k in range(eta.shape[1]):
+            e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
+            yield k, t[None, None, None, :], e, self._params(k), weights
+
+    def _log_s(self, t, e, params):
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            ls = self.family.log_survival(t, e, **params)
+        return np.broadcast_to(ls, e.shape[:3] + (t.shape[-1],))
+
     def log_survival_by_cause(self, times, newdata, *, frailty="conditional"):
         """Log S_k(t) per cause, marginal over unknown group effects.
 
         Returns an array of shape (draw, cause, row, time).
         """
-        t = np.asarray(times, dtype=float) / self.info.time_scale
-        eta, free_sd = self.eta(newdata, frailty=frailty)
-        nodes, weights = self._quadrature(free_sd)
-        out = np.empty(eta.shape + (t.size,))
-        for k in range(eta.shape[1]):
-            e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
-            with np.errstate(over="ignore", under="ignore", divide="ignore"):
-                ls = self.family.log_survival(t[None, None, None, :], e, **self._params(k))
-            ls = np.broadcast_to(ls, e.shape[:3] + (t.size,))
-            out[:, k] = _log_mean_exp(ls, weights, axis=2)
-        return out
+        parts = [_log_mean_exp(self._log_s(t, e, p), w, axis=2)
+                 for _, t, e, p, w in self._per_cause(times, newdata, frailty)]
+        return np.stack(parts, axis=1)
 
     def survival(self, times, newdata, *, frailty="conditional") -> np.ndarray:
         """Overall survival S(t) = prod_k S_k(t): (draw, row, time).
@@ -139,23 +148,16 @@ class Predictor:
 
     def hazard_by_cause(self, times, newdata, *, frailty="conditional") -> np.ndarray:
         """Cause-specific hazards h_k(t) per time unit: (draw, cause, row, time)."""
-        t = np.asarray(times, dtype=float) / self.info.time_scale
-        eta, free_sd = self.eta(newdata, frailty=frailty)
-        nodes, weights = self._quadrature(free_sd)
-        out = np.empty(eta.shape + (t.size,))
-        for k in range(eta.shape[1]):
-            e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
-            p = self._params(k)
+        parts = []
+        for _, t, e, p, w in self._per_cause(times, newdata, frailty):
+            ls = self._log_s(t, e, p)
             with np.errstate(over="ignore", under="ignore", divide="ignore"):
-                ls = np.broadcast_to(self.family.log_survival(t[None, None, None, :], e, **p),
-                                     e.shape[:3] + (t.size,))
-                lh = np.broadcast_to(self.family.log_hazard(t[None, None, None, :], e, **p),
-                                     ls.shape)
+                lh = np.broadcast_to(self.family.log_hazard(t, e, **p), ls.shape)
             # population hazard = E[h S] / E[S]
-            num = _log_mean_exp(lh + ls, weights, axis=2)
-            den = _log_mean_exp(ls, weights, axis=2)
-            out[:, k] = np.exp(num - den) / self.info.time_scale
-        return out
+            num = _log_mean_exp(lh + ls, w, axis=2)
+            den = _log_mean_exp(ls, w, axis=2)
+            parts.append(np.exp(num - den) / self.info.time_scale)
+        return np.stack(parts, axis=1)
 
     def cumulative_incidence(self, times, newdata, *, frailty="conditional", n_grid=400):
         """CIF_k(t) = integral of S(u) dH_k(u): (draw, cause, row, time).
@@ -167,8 +169,8 @@ class Predictor:
         t_max = float(times.max())
         grid = np.unique(np.concatenate([[0.0], np.linspace(0, t_max, n_grid)[1:], times]))
         mids = 0.5 * (grid[1:] + grid[:-1])
-        log_s_grid = self.log_survival_by_cause(grid, newdata, frailty=frailty)
-        log_s_mid = self.log_survival_by_cause(mids, newdata, frailty=frailty)
+        both = self.log_survival_by_cause(np.concatenate([grid, mids]), newdata, frailty=frailty)
+        log_s_grid, log_s_mid = both[..., :grid.size], both[..., grid.size:]
         s_mid = np.exp(log_s_mid.sum(axis=1, keepdims=True))
         d_h = -np.diff(log_s_grid, axis=-1)  # increments of H_k (marginal approx with frailty)
         d_h = np.where(np.isfinite(d_h), d_h, 0.0)
