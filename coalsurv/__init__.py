@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from coalsurv._version import __version__
 from coalsurv.errors import (
+    ArgumentError,
     CoalitionDataError,
     CoalsurvError,
     FitFileError,
@@ -17,28 +19,31 @@ from coalsurv.errors import (
     SpecError,
 )
 
-__version__ = "0.1.0"
-
 _LAZY = {
-    "CoalitionData": "coalsurv.data",
-    "DataDescription": "coalsurv.data",
-    "SurvivalModel": "coalsurv.model",
-    "ModelSpec": "coalsurv.spec",
-    "Prior": "coalsurv.priors",
-    "PriorSet": "coalsurv.priors",
-    "Fit": "coalsurv.result",
-    "load_fit": "coalsurv.result",
+    "CoalitionData": "coalsurv.data.episodes",
+    "DataDescription": "coalsurv.data.episodes",
+    "SurvivalModel": "coalsurv.fit.model",
+    "ModelSpec": "coalsurv.spec.modelspec",
+    "Prior": "coalsurv.spec.priors",
+    "PriorSet": "coalsurv.spec.priors",
+    "Fit": "coalsurv.fit.record",
+    "load_fit": "coalsurv.fit.record",
+    "Endings": "coalsurv.endings",
     "simulate": "coalsurv.simulation",
     "SimulationResult": "coalsurv.simulation",
     "Diagnosis": "coalsurv.diagnostics",
     "compare": "coalsurv.diagnostics",
-    "covariates": "coalsurv.covariates",
+    "covariates": "coalsurv.data.covariates",
     "datasets": "coalsurv.datasets",
     "families": "coalsurv.families",
     "plots": "coalsurv.plots",
 }
 
+#: Lazy names that are modules rather than attributes of a module.
+_MODULES = {"covariates", "datasets", "families", "plots"}
+
 __all__ = [
+    "ArgumentError",
     "CoalsurvError",
     "CoalitionDataError",
     "SpecError",
@@ -49,12 +54,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coalsurv.data import CoalitionData, DataDescription  # noqa: F401
-    from coalsurv.model import SurvivalModel  # noqa: F401
-    from coalsurv.priors import Prior, PriorSet  # noqa: F401
-    from coalsurv.result import Fit, load_fit  # noqa: F401
+    from coalsurv.data.episodes import CoalitionData, DataDescription  # noqa: F401
+    from coalsurv.endings import Endings  # noqa: F401
+    from coalsurv.fit.model import SurvivalModel  # noqa: F401
+    from coalsurv.fit.record import Fit, load_fit  # noqa: F401
     from coalsurv.simulation import SimulationResult, simulate  # noqa: F401
-    from coalsurv.spec import ModelSpec  # noqa: F401
+    from coalsurv.spec.modelspec import ModelSpec  # noqa: F401
+    from coalsurv.spec.priors import Prior, PriorSet  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -63,7 +69,7 @@ def __getattr__(name: str) -> Any:
     if module_name is None:
         raise AttributeError(f"module 'coalsurv' has no attribute {name!r}")
     module = importlib.import_module(module_name)
-    value = module if module_name.endswith("." + name) else getattr(module, name)
+    value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value
 

@@ -159,7 +159,7 @@ def _load_data(args: argparse.Namespace, *, spec=None):
     """
     import pandas as pd
 
-    from coalsurv.data import CoalitionData
+    from coalsurv.data.episodes import CoalitionData
 
     frame = _read_csv(args.data)
     groups, covariates = args.groups, args.covariates
@@ -241,7 +241,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------------------ commands
 def _fit_quietly(model, data, args, console: _Console, command: str):
     """Fit with a progress bar on a terminal, plain lines otherwise; sampler warnings as lines."""
-    from coalsurv.fit import CoalsurvSamplingWarning
+    from coalsurv.fit.sampling import CoalsurvSamplingWarning
 
     console.progress(f"fitting {model.spec.label} to {data.n} coalitions "
                      f"({args.chains} chains x {args.draws} draws, {args.tune} tuning; "
@@ -299,7 +299,7 @@ def cmd_demo(args: argparse.Namespace, console: _Console, command: str) -> int:
 def cmd_fit(args: argparse.Namespace, console: _Console, command: str) -> int:
     """Fit a model file to a CSV and save the fit."""
     from coalsurv.errors import CoalsurvError
-    from coalsurv.model import SurvivalModel
+    from coalsurv.fit.model import SurvivalModel
 
     out = _output_file(args.output, ".nc", "fit file")
     report = _output_file(args.report, ".pdf", "report") if args.report else None
@@ -311,7 +311,7 @@ def cmd_fit(args: argparse.Namespace, console: _Console, command: str) -> int:
             raise
         raise type(exc)(f"model file {args.model!r}: {exc.headline}", exc.problems) from None
     if args.priors:
-        from coalsurv.priors import PriorSet
+        from coalsurv.spec.priors import PriorSet
 
         model = SurvivalModel.from_spec(model.spec, priors=PriorSet.load(
             _input_file(args.priors, "prior file")))
@@ -330,7 +330,7 @@ def cmd_fit(args: argparse.Namespace, console: _Console, command: str) -> int:
 
 def cmd_report(args: argparse.Namespace, console: _Console, command: str) -> int:
     """Write the PDF report of a saved fit."""
-    from coalsurv.result import load_fit
+    from coalsurv.fit.record import load_fit
 
     out = _output_file(args.output, ".pdf", "report")
     fit = load_fit(_input_file(args.fit, "fit file"))
@@ -378,11 +378,11 @@ def cmd_simulate(args: argparse.Namespace, console: _Console, command: str) -> i
 
 def cmd_gallery(args: argparse.Namespace, console: _Console, command: str) -> int:
     """Render every plot for the bundled data to PNG files."""
-    from coalsurv.report_figures import render_gallery
+    from coalsurv.report.figures import render_gallery
 
     fit = None
     if args.fit:
-        from coalsurv.result import load_fit
+        from coalsurv.fit.record import load_fit
 
         fit = load_fit(_input_file(args.fit, "fit file"))
     else:
@@ -399,7 +399,7 @@ def cmd_gallery(args: argparse.Namespace, console: _Console, command: str) -> in
 
 def cmd_priors_show(args: argparse.Namespace, console: _Console, command: str) -> int:
     """Print a prior file."""
-    from coalsurv.priors import DEFAULT_PRIORS, PriorSet
+    from coalsurv.spec.priors import DEFAULT_PRIORS, PriorSet
 
     priors = PriorSet.load(_input_file(args.file, "prior file"))
     console.result(f"prior set: {priors.name or '(unnamed)'}")
@@ -420,7 +420,7 @@ def cmd_priors_show(args: argparse.Namespace, console: _Console, command: str) -
 
 def cmd_priors_check(args: argparse.Namespace, console: _Console, command: str) -> int:
     """Validate a prior file."""
-    from coalsurv.priors import PriorSet
+    from coalsurv.spec.priors import PriorSet
 
     priors = PriorSet.load(_input_file(args.file, "prior file"))
     console.result(f"ok: {args.file}: prior set {priors.name!r} with {len(priors.priors)} "
@@ -430,8 +430,8 @@ def cmd_priors_check(args: argparse.Namespace, console: _Console, command: str) 
 
 def cmd_priors_from_fit(args: argparse.Namespace, console: _Console, command: str) -> int:
     """Turn a saved fit's posterior into a prior file (power prior)."""
-    from coalsurv.priors import PriorSet
-    from coalsurv.result import load_fit
+    from coalsurv.fit.record import load_fit
+    from coalsurv.spec.priors import PriorSet
 
     out = Path(args.output)
     if out.suffix not in (".toml", ".json"):

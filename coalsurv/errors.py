@@ -1,4 +1,4 @@
-"""Errors raised at coalsurv's boundaries: data, model specification, priors, fit files.
+"""Errors raised at coalsurv's boundaries: data, model specification, priors, fit files, arguments.
 
 Every error names what is wrong (column, row ids, key) and what would be right. Errors that
 collect several problems keep them in ``problems`` (a list of strings), one per line of the
@@ -13,6 +13,7 @@ __all__ = [
     "SpecError",
     "PriorError",
     "FitFileError",
+    "ArgumentError",
 ]
 
 
@@ -50,3 +51,11 @@ class PriorError(CoalsurvError, ValueError):
 
 class FitFileError(CoalsurvError, ValueError):
     """A saved fit file that cannot be read or does not match its recorded contents."""
+
+
+class ArgumentError(CoalsurvError, ValueError):
+    """A plain argument mistake in a call: ``ci_prob``, ``draws``, horizons, times, options.
+
+    Kept apart from :class:`SpecError` (what is modelled) so that callers can tell a wrong
+    call from a wrong model.
+    """

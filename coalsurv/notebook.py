@@ -134,7 +134,7 @@ def model_html(model) -> str:
         priors (explicit ones marked; defaults for the rest).
     """
     from coalsurv.families import get_family
-    from coalsurv.priors import DEFAULT_PRIORS
+    from coalsurv.spec.priors import DEFAULT_PRIORS
 
     spec, priors = model.spec, model.priors
     try:

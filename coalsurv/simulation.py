@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.covariates import coalition_covariates
+from coalsurv.data.covariates import coalition_covariates
 
 __all__ = [
     "SimulationResult",
@@ -307,7 +307,7 @@ def _simulate(
     random_censor_rate: float | None, delayed_entry_share: float, interval_share: float,
     time_unit: str, collapse_causes: bool, generator: str,
 ) -> SimulationResult:
-    from coalsurv.data import CoalitionData
+    from coalsurv.data.episodes import CoalitionData
 
     if time_unit not in MONTHS_PER_UNIT:
         raise ValueError(f"time_unit: expected one of {list(MONTHS_PER_UNIT)}, got {time_unit!r}")

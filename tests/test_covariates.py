@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coalsurv.covariates import (
+from coalsurv.data.covariates import (
     _swing_counts,
     _swing_counts_enum,
     banzhaf,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coalsurv.data import CoalitionData, DataDescription
+from coalsurv.data.episodes import CoalitionData, DataDescription
 from coalsurv.errors import CoalitionDataError
 
 KW = dict(

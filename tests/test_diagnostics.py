@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.data import CoalitionData
+from coalsurv.data.episodes import CoalitionData
 from coalsurv.diagnostics import (
     VERDICTS,
     Check,

@@ -1,5 +1,6 @@
 """SurvivalModel and Fit: compile checks for every family, a tiny session fit, predictions,
-save/load, reproducibility, compiled-model reuse and bad input."""
+save/load, reproducibility, compiled-model reuse and bad input.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import xarray as xr
 
 import coalsurv
-from coalsurv import FitFileError, SpecError
+from coalsurv import ArgumentError, FitFileError, SpecError
 from coalsurv.simulation import simulate_single_cause
 
 FAMILIES = ["exponential", "weibull", "weibull_aft", "lognormal", "loglogistic", "gompertz",
@@ -128,16 +129,16 @@ def test_save_load_identical_and_tamper_refused(fit, tmp_path):
 
 
 def test_same_seed_same_draws_and_compiled_reuse_swaps_data(sim):
-    from coalsurv import fit as fit_module
+    from coalsurv.fit import sampling
 
-    fit_module._COMPILED.clear()
+    sampling.clear_compiled_cache()
     model = coalsurv.SurvivalModel("breadth + power_hhi", family="exponential")
     first = sim.data.subset(np.arange(sim.data.n) < 100)
     second = sim.data.subset(np.arange(sim.data.n) >= 100)
     a = model.fit(first, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
     b = model.fit(second, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
     again = model.fit(first, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
-    assert len(fit_module._COMPILED) == 1  # one compilation served three fits
+    assert sampling.compiled_cache_size() == 1  # one compilation served three fits
     post = lambda f: f.idata["posterior"]["beta"].values  # noqa: E731
     np.testing.assert_array_equal(post(a), post(again))
     assert not np.array_equal(post(a), post(b))
@@ -171,13 +172,13 @@ def test_bad_specs_name_the_problem(sim, formula, kwargs, message):
 
 def test_bad_fit_arguments(fit, sim):
     model = coalsurv.SurvivalModel("breadth", family="weibull")
-    with pytest.raises(SpecError, match="draws must be an integer >= 1"):
+    with pytest.raises(ArgumentError, match="draws must be an integer >= 1"):
         model.fit(sim.data, draws=-5)
     with pytest.raises(SpecError, match="needs a CoalitionData"):
         model.fit(sim.frame)
-    with pytest.raises(SpecError, match="ci_prob"):
+    with pytest.raises(ArgumentError, match="ci_prob"):
         fit.survival([1], ci_prob=1.5)
     with pytest.raises(SpecError, match="missing column"):
         fit.survival([1], pd.DataFrame({"breadth": [0.1]}))
-    with pytest.raises(SpecError, match="times must be"):
+    with pytest.raises(ArgumentError, match="times must be"):
         fit.survival([-1.0])

@@ -74,7 +74,7 @@ def test_result_structure_and_truth_is_json():
 
 
 def test_covariates_match_member_table():
-    from coalsurv.covariates import coalition_covariates
+    from coalsurv.data.covariates import coalition_covariates
 
     sim = simulate(n_coalitions=80, seed=2)
     issues = [c for c in sim.members.columns if c.startswith("issue_")]

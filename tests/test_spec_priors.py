@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from coalsurv import PriorError, SpecError
-from coalsurv.priors import Prior, PriorSet
-from coalsurv.spec import GroupTerm, ModelSpec, parse_formula
+from coalsurv.spec.modelspec import GroupTerm, ModelSpec, parse_formula
+from coalsurv.spec.priors import Prior, PriorSet
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_scaled_prior_converts_per_unit_to_per_sd():
 def test_documented_default_priors_file_matches_the_code():
     from pathlib import Path
 
-    from coalsurv.priors import DEFAULT_PRIORS
+    from coalsurv.spec.priors import DEFAULT_PRIORS
 
     documented = PriorSet.load(Path(__file__).resolve().parents[1] / "models/default_priors.toml")
     assert documented.priors == DEFAULT_PRIORS

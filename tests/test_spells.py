@@ -12,8 +12,8 @@ import pytest
 
 import coalsurv
 from coalsurv import SpecError
+from coalsurv.data.spells import last_spell_values
 from coalsurv.simulation import simulate_single_cause
-from coalsurv.spells import last_spell_values
 
 TINY = {"draws": 300, "tune": 300, "chains": 2, "progressbar": False}
 TRUE_LOG_HR_X = 0.7

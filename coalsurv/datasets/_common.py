@@ -163,12 +163,9 @@ def to_coalition_data(
     ``excluded`` (``DataFrame(id, reason)``) lists the episodes the loader left out before;
     they are put in front of any rows ``from_frame`` drops itself in the data's ``excluded``.
     """
-    from coalsurv.data import CoalitionData
+    from coalsurv.data.episodes import CoalitionData
 
     data = CoalitionData.from_frame(frame, **options)
     if excluded is None or not len(excluded):
         return data
-    parts = [excluded[["id", "reason"]]]
-    if len(data.excluded):
-        parts.append(data.excluded[["id", "reason"]])
-    return data._replace(excluded=pd.concat(parts, ignore_index=True))
+    return data.with_excluded(excluded)

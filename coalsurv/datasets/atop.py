@@ -298,7 +298,7 @@ def _termination_codes(mem: pd.DataFrame, al: pd.DataFrame) -> tuple[pd.Series, 
 def _add_cinc(
     out: pd.DataFrame, members: pd.DataFrame, folder: Path
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from coalsurv.covariates import interest_breadth, power_concentration
+    from coalsurv.data.covariates import interest_breadth, power_concentration
 
     cp = read_table(folder / FILES[2], required=_CINC_COLS, dataset="atop")
     cp = cp.drop_duplicates(["ccode", "year"])[list(_CINC_COLS)]

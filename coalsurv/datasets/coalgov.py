@@ -70,7 +70,7 @@ def coalgov_governments(path: str | Path, *, return_members: bool = False) -> An
         ``attrs``: ``checks`` (consistency checks made on the file), ``excluded`` (empty),
         ``excluded_counts``, ``source_file``.
     """
-    from coalsurv.covariates import interest_breadth, power_concentration
+    from coalsurv.data.covariates import interest_breadth, power_concentration
 
     file = locate_file(path, FILENAME, dataset="coalgov")
     raw = read_table(file, required=_REQUIRED, dataset="coalgov")

@@ -268,7 +268,7 @@ def _derive(
     path: str | Path, *, min_parties: int, since: int, censor_date: str | pd.Timestamp | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Episode table, members table and exclusion table (see :func:`parlgov_cabinets`)."""
-    from coalsurv.covariates import interest_breadth, power_concentration
+    from coalsurv.data.covariates import interest_breadth, power_concentration
 
     if int(min_parties) < 1:
         raise CoalitionDataError(f"min_parties must be >= 1, got {min_parties!r}")

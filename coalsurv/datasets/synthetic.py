@@ -110,7 +110,7 @@ def load_synthetic(*, causes: str = "all", as_frame: bool = False) -> Any:
         labels = ("ended",)
     if as_frame:
         return frame
-    from coalsurv.data import CoalitionData
+    from coalsurv.data.episodes import CoalitionData
 
     members = pd.read_csv(synthetic_path("members"), dtype={"id": str, "member": str})
     return CoalitionData.from_frame(

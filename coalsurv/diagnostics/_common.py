@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coalsurv._stats import log_mean_exp, summarise
+
 _PPC_POINTS = 25
 _K_THRESHOLD = 0.7
 
@@ -24,9 +26,7 @@ def _stack(values: Any) -> np.ndarray:
 
 
 def _summ(draws: np.ndarray, ci_prob: float, axis: int = 0) -> dict[str, np.ndarray]:
-    from coalsurv.result import _summarise
-
-    return _summarise(draws, ci_prob, axis=axis)
+    return summarise(draws, ci_prob, axis=axis)
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,6 @@ def _km_at(kmf, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndarray:
     """Log S(t_i | x_i) of each row at its own time, per draw: (draw, row), summed over causes."""
-    from coalsurv.predict import _log_mean_exp
-
     t = np.asarray(times, dtype=float) / pred.info.time_scale
     eta, free_sd = pred.eta(newdata)
     nodes, weights = pred._quadrature(free_sd)
@@ -106,7 +104,7 @@ def _row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndar
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
             ls = pred.family.log_survival(t[None, :, None, None], e, **pred._params(k))
         ls = np.broadcast_to(ls, e.shape)
-        total += _log_mean_exp(ls, weights, axis=2)[..., 0]
+        total += log_mean_exp(ls, weights, axis=2)[..., 0]
     return total
 
 
@@ -150,7 +148,7 @@ class _Pass:
 
 
 def _survival_pass(fit, *, horizons: np.ndarray, max_draws: int) -> _Pass:
-    from coalsurv.predict import Predictor
+    from coalsurv.fit.predict import Predictor
 
     pred = Predictor(fit.info, fit.design, fit.idata["posterior"], max_draws=max_draws)
     out, newdata = _outcomes(fit), _newdata(fit)

@@ -126,7 +126,7 @@ def _ppc_km(fit, diag: Diagnosis, p: _Pass) -> Check:
 def _ppc_cif(fit, diag: Diagnosis, *, max_draws: int) -> Check:
     from lifelines import AalenJohansenFitter
 
-    from coalsurv.predict import Predictor
+    from coalsurv.fit.predict import Predictor
 
     pred = Predictor(fit.info, fit.design, fit.idata["posterior"], max_draws=max_draws)
     out, newdata = _outcomes(fit), _newdata(fit)

@@ -39,7 +39,7 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
     Diagnosis
         Never raises for a check that cannot be computed: it is ``skipped`` with the reason.
     """
-    from coalsurv.result import _check_ci_prob
+    from coalsurv._stats import check_ci_prob as _check_ci_prob
 
     ci_prob = _check_ci_prob(ci_prob)
     if horizons is None:

@@ -22,9 +22,9 @@ from coalsurv.plots._common import (
     get_ax,
     legend_with,
     ordered_unique,
-    set_time_limits,
     require_columns,
     row_labels,
+    set_time_limits,
 )
 from coalsurv.plots.style import (
     BAND_ALPHA,

@@ -5,7 +5,7 @@ running header, a table of contents filled in by the numbered section headings, 
 (header row, zebra rows, numbers right-aligned) and figures (matplotlib PNGs at 200 dpi with a
 caption), and the coloured verdict box; built with reportlab's platypus. :class:`Layout` makes
 the flowables, :func:`build_pdf` lays them out on pages. The section contents are in
-:mod:`coalsurv.report_sections`.
+:mod:`coalsurv.report.sections`.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from typing import Any
 from coalsurv._io import atomic_write_text
 from coalsurv.errors import SpecError
 
-__all__ = ["GroupTerm", "ModelSpec", "parse_formula", "SPEC_SCHEMA"]
+__all__ = ["GroupTerm", "ModelSpec", "guess_names", "parse_formula", "SPEC_SCHEMA"]
 
 SPEC_SCHEMA = "coalsurv.spec/1"
 _GROUP_TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
@@ -261,3 +261,15 @@ class ModelSpec:
         if not path.is_file():
             raise SpecError(f"model file {str(path)!r} does not exist")
         return cls.from_toml(path.read_text(encoding="utf-8"), source=str(path))
+
+
+_NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly"})
+
+
+def guess_names(formula: str) -> list[str]:
+    """Names in a fixed-effects formula that look like data columns (transforms left out).
+
+    Used where formulaic cannot parse the formula, to name the columns it asks for.
+    """
+    tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)
+    return [t for t in tokens if t not in _NOT_COLUMNS]

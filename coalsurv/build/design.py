@@ -6,7 +6,7 @@ unit" by dividing by ``sd``. New data for predictions is given in original units
 transformed with the stored constants.
 
 With time-varying covariates (a ``spells`` table whose columns the formula uses, see
-:mod:`coalsurv.spells`) the fixed effects are built on the spell rows and standardised with
+:mod:`coalsurv.build.spells`) the fixed effects are built on the spell rows and standardised with
 means/SDs over spell rows; ``Design.spells`` holds the spell-level matrix, and ``Design.X``
 keeps meaning one row per episode (each episode's last spell). :meth:`Design.transform` takes
 constant covariate profiles, as predictions do.
@@ -19,15 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from coalsurv.build.spells import SpellRows, check_spell_model, time_varying_variables
+from coalsurv.data.spells import last_spell_mask, spell_frame
 from coalsurv.errors import SpecError
-from coalsurv.spec import GroupTerm, ModelSpec
-from coalsurv.spells import (
-    SpellRows,
-    check_spell_model,
-    last_spell_mask,
-    spell_frame,
-    time_varying_variables,
-)
+from coalsurv.spec.modelspec import GroupTerm, ModelSpec, guess_names
 
 __all__ = ["Design", "GroupIndex", "make_design"]
 
@@ -149,7 +144,7 @@ def make_design(spec: ModelSpec, data) -> Design:
         try:
             mm = formulaic.model_matrix(f"1 + {fixed}", frame)
         except Exception as exc:
-            fspec_vars = _guess_names(fixed)
+            fspec_vars = guess_names(fixed)
             missing = [v for v in fspec_vars if v not in frame.columns]
             detail = (f"unknown column(s) {missing}; covariates and groups available: {available}"
                       if missing else str(exc))
@@ -201,10 +196,3 @@ def make_design(spec: ModelSpec, data) -> Design:
         index = np.array([lookup[lbl] for lbl in labels], dtype=int)
         groups.append(GroupIndex(term, levels, index))
     return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells)
-
-
-def _guess_names(formula: str) -> list[str]:
-    import re
-
-    tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)
-    return [t for t in tokens if t not in {"C", "I", "np", "log", "exp", "center", "scale", "poly"}]

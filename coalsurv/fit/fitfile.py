@@ -16,22 +16,29 @@ root attributes hold JSON strings:
 ``versions``        package versions; ``created``; ``command``
 ==================  =================================================================
 
-:func:`load_fit` refuses a file whose schema, JSON, data hash or posterior checksum does not
-match, with a :class:`~coalsurv.errors.FitFileError` naming what differs.
+:func:`read_fit` refuses a file whose schema, JSON or data hash does not match, and
+:func:`coalsurv.load_fit` one whose posterior checksum does not, with a
+:class:`~coalsurv.errors.FitFileError` naming what differs. This module only (de)serialises;
+:func:`coalsurv.fit.record.load_fit` assembles the :class:`~coalsurv.Fit`.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from coalsurv._io import atomic_write_with
+from coalsurv.build.info import ModelInfo
+from coalsurv.data.episodes import CoalitionData
 from coalsurv.errors import CoalsurvError, FitFileError
+from coalsurv.fit.sampling import SamplerSettings
+from coalsurv.spec.modelspec import ModelSpec
+from coalsurv.spec.priors import Prior, PriorSet
 
-__all__ = ["save_fit", "load_fit", "FIT_SCHEMA"]
+__all__ = ["save_fit", "read_fit", "FIT_SCHEMA"]
 
 FIT_SCHEMA = "coalsurv.fit/1"
 _ARVIZ_GROUPS = ("posterior", "sample_stats", "log_likelihood", "observed_data", "constant_data")
@@ -114,25 +121,23 @@ def _json_attr(attrs: dict, key: str, path: Path):
         raise FitFileError(f"fit file {str(path)!r}: record {key!r} is not valid JSON (file damaged?)") from None
 
 
-def load_fit(path: str | Path):
-    """Load a fit written by :meth:`Fit.save`, checking schema, data hash and posterior checksum.
+def read_fit(path: str | Path) -> dict[str, Any]:
+    """Read the parts of a fit written by :func:`save_fit`, checking schema and data hash.
+
+    Returns
+    -------
+    dict
+        ``idata``, ``spec``, ``priors``, ``resolved_priors``, ``data``, ``info``, ``settings``,
+        ``data_hash``, ``versions``, ``created``, ``fit_id``, ``command`` — the fields of a
+        :class:`~coalsurv.Fit` except its design, which the caller rebuilds from the data.
 
     Raises
     ------
     FitFileError
-        The file is missing, not a coalsurv fit, of another schema, or its contents do not
-        match the hashes recorded when it was saved.
+        The file is missing, not a coalsurv fit, of another schema, or its data do not match
+        the data hash recorded when it was saved.
     """
     import xarray as xr
-
-    from coalsurv.build import ModelInfo
-    from coalsurv.data import CoalitionData
-    from coalsurv.design import make_design
-    from coalsurv.fit import SamplerSettings
-    from coalsurv.model import _fit_id
-    from coalsurv.priors import Prior, PriorSet
-    from coalsurv.result import Fit
-    from coalsurv.spec import ModelSpec
 
     path = Path(path)
     if not path.is_file():
@@ -176,16 +181,8 @@ def load_fit(path: str | Path):
             f"({str(recorded)[:12]}...); the file was altered after saving")
     idata = xr.DataTree.from_dict({f"/{k}": tree[k].to_dataset() for k in _ARVIZ_GROUPS
                                    if k in tree.children})
-    design = make_design(spec, data)
-    if tuple(design.terms) != tuple(info.terms) or not np.allclose(design.sds, info.sds):
-        raise FitFileError(f"fit file {str(path)!r}: the design rebuilt from the stored data "
-                           "differs from the recorded one")
-    fit = Fit(idata=idata, spec=spec, priors=priors, resolved_priors=resolved, data=data,
-              design=design, info=info, settings=settings, data_hash=recorded,
-              versions=_json_attr(attrs, "versions", path), created=str(attrs.get("created", "")),
-              fit_id=str(attrs.get("fit_id", "")), command=str(attrs.get("command", "")))
-    if _fit_id(fit) != fit.fit_id:
-        raise FitFileError(
-            f"fit file {str(path)!r}: posterior draws do not match the recorded fit id "
-            f"{fit.fit_id!r}; the file was altered after saving")
-    return fit
+    return {"idata": idata, "spec": spec, "priors": priors, "resolved_priors": resolved,
+            "data": data, "info": info, "settings": settings, "data_hash": recorded,
+            "versions": _json_attr(attrs, "versions", path),
+            "created": str(attrs.get("created", "")), "fit_id": str(attrs.get("fit_id", "")),
+            "command": str(attrs.get("command", ""))}

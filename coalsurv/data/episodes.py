@@ -10,7 +10,7 @@ read-only and methods that change the data return a new object.
 Examples
 --------
 >>> import pandas as pd
->>> from coalsurv.data import CoalitionData
+>>> from coalsurv.data.episodes import CoalitionData
 >>> df = pd.DataFrame({"months": [3.0, 20.0, 7.5], "fell": [1, 0, 1], "fract": [.6, .7, .8]})
 >>> CoalitionData.from_frame(df, duration="months", event="fell", time_unit="months")
 <coalsurv.CoalitionData: 3 episodes, 2 events (event: 2), 1 censored, time in months>
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coalsurv._validation import (
+from coalsurv.data.validation import (
     check_new_covariates,
     fmt_ids,
     parse_canonical,
@@ -418,6 +418,46 @@ class CoalitionData:
         key = id if id is not None else ("id" if "id" in df.columns else None)
         new = check_new_covariates(df, key=key, ids=self.ids, existing=self.covariate_names)
         return self._replace(covariates=pd.concat([self.covariates, new], axis=1))
+
+    def replace_covariates(self, frame: pd.DataFrame) -> CoalitionData:
+        """Return a new object whose covariates of ``frame``'s names take ``frame``'s values.
+
+        Columns of ``frame`` that are not yet covariates are added. Used to carry the
+        last-spell value of time-varying covariates (:mod:`coalsurv.data.spells`).
+
+        Raises
+        ------
+        coalsurv.errors.CoalitionDataError
+            When ``frame`` is not indexed by exactly this object's ids or holds non-finite values.
+        """
+        from coalsurv.errors import CoalitionDataError
+
+        if not isinstance(frame, pd.DataFrame) or not frame.index.equals(self.ids):
+            raise CoalitionDataError("replace_covariates: expected a DataFrame indexed by the "
+                                     "data's episode ids, in order")
+        values = frame.astype(float)
+        bad = [str(c) for c in values.columns if not np.all(np.isfinite(values[c].to_numpy()))]
+        if bad:
+            raise CoalitionDataError("replace_covariates: missing or infinite values",
+                                     [f"column {c!r}" for c in bad])
+        kept = self.covariates.drop(columns=[c for c in values.columns
+                                             if c in self.covariates.columns])
+        return self._replace(covariates=pd.concat([kept, values], axis=1))
+
+    def with_excluded(self, excluded: pd.DataFrame) -> CoalitionData:
+        """Return a new object whose ``excluded`` table starts with ``excluded`` (id, reason).
+
+        Loaders record the episodes they left out before ``from_frame`` here, in front of the
+        rows ``from_frame`` itself dropped, so that nothing is left out silently.
+        """
+        from coalsurv.errors import CoalitionDataError
+
+        if not isinstance(excluded, pd.DataFrame) or not {"id", "reason"} <= set(excluded.columns):
+            raise CoalitionDataError("with_excluded: expected a DataFrame with columns id, reason")
+        parts = [excluded[["id", "reason"]]]
+        if len(self.excluded):
+            parts.append(self.excluded[["id", "reason"]])
+        return self._replace(excluded=pd.concat(parts, ignore_index=True))
 
     # views ---------------------------------------------------------------------------------
     def cause_labels(self) -> np.ndarray:

@@ -9,9 +9,9 @@ Every time axis and table states the time unit and every interval its mass. A pa
 be made is replaced by a visible note (and a warning), so a report is never silently partial.
 
 The page layout (A4, DejaVu Sans, numbered figures and tables, "page N of M" footers, table of
-contents) is in :mod:`coalsurv.report_layout`, the contents of the sections in
-:mod:`coalsurv.report_sections`, their figures and derived tables in
-:mod:`coalsurv.report_figures`. This module checks the fit, runs the sections in order and
+contents) is in :mod:`coalsurv.report.layout`, the contents of the sections in
+:mod:`coalsurv.report.sections`, their figures and derived tables in
+:mod:`coalsurv.report.figures`. This module checks the fit, runs the sections in order and
 writes the PDF.
 """
 
@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv import __version__
-from coalsurv.report_layout import VERDICT_ORDER, Layout, build_pdf
-from coalsurv.report_sections import ReportSections
+from coalsurv._version import __version__
+from coalsurv.report.layout import VERDICT_ORDER, Layout, build_pdf
+from coalsurv.report.sections import ReportSections
 
 __all__ = ["write_report"]
 
@@ -91,7 +91,7 @@ class _Report(ReportSections):
 
     def __init__(self, fit: Any, *, title: str, compare_with: dict[str, Any] | None,
                  command: str | None, progress: Any = None):
-        from coalsurv.result import DEFAULT_CI_PROB
+        from coalsurv._stats import DEFAULT_CI_PROB
 
         self.fit = fit
         self.unit = fit.time_unit

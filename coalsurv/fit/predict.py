@@ -16,20 +16,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coalsurv.build import ModelInfo, var_name
-from coalsurv.design import Design
+from coalsurv._stats import log_mean_exp, stack_draws
+from coalsurv.build.design import Design
+from coalsurv.build.info import ModelInfo, var_name
 from coalsurv.errors import SpecError
 
 __all__ = ["Predictor", "FRAILTY_MODES"]
 
 FRAILTY_MODES = ("conditional", "zero", "marginal")
 _N_QUAD = 9
-
-
-def _stack(da) -> np.ndarray:
-    """(chain, draw, ...) DataArray → ndarray (sample, ...)."""
-    values = np.asarray(da)
-    return values.reshape((-1,) + values.shape[2:])
 
 
 class Predictor:
@@ -54,7 +49,7 @@ class Predictor:
         step = 1 if not max_draws or n_total <= max_draws else int(np.ceil(n_total / max_draws))
         self._take = slice(None, None, step)
         self.draws: dict[str, np.ndarray] = {
-            name: _stack(posterior[name])[self._take] for name in posterior.data_vars
+            name: stack_draws(posterior[name])[self._take] for name in posterior.data_vars
         }
         self.n_draws = next(iter(self.draws.values())).shape[0]
 
@@ -134,7 +129,7 @@ class Predictor:
 
         Returns an array of shape (draw, cause, row, time).
         """
-        parts = [_log_mean_exp(self._log_s(t, e, p), w, axis=2)
+        parts = [log_mean_exp(self._log_s(t, e, p), w, axis=2)
                  for _, t, e, p, w in self._per_cause(times, newdata, frailty)]
         return np.stack(parts, axis=1)
 
@@ -154,8 +149,8 @@ class Predictor:
             with np.errstate(over="ignore", under="ignore", divide="ignore"):
                 lh = np.broadcast_to(self.family.log_hazard(t, e, **p), ls.shape)
             # population hazard = E[h S] / E[S]
-            num = _log_mean_exp(lh + ls, w, axis=2)
-            den = _log_mean_exp(ls, w, axis=2)
+            num = log_mean_exp(lh + ls, w, axis=2)
+            den = log_mean_exp(ls, w, axis=2)
             parts.append(np.exp(num - den) / self.info.time_scale)
         return np.stack(parts, axis=1)
 
@@ -218,16 +213,3 @@ def _squeeze_params(v: np.ndarray) -> np.ndarray:
     if v.ndim == 5:
         return v[:, 0, 0, :, :]
     return v[:, 0, 0, :]
-
-
-def _log_mean_exp(values: np.ndarray, weights: np.ndarray, *, axis: int) -> np.ndarray:
-    if values.shape[axis] == 1:
-        return np.take(values, 0, axis=axis)
-    shape = [1] * values.ndim
-    shape[axis] = -1
-    w = np.log(weights).reshape(shape)
-    with np.errstate(invalid="ignore"):
-        top = np.max(values, axis=axis, keepdims=True)
-        top = np.where(np.isfinite(top), top, 0.0)
-        out = np.log(np.sum(np.exp(values - top + w), axis=axis)) + np.squeeze(top, axis=axis)
-    return out

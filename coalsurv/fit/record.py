@@ -7,7 +7,6 @@ pandas DataFrames with the interval mass stated in a ``ci_prob`` column.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,35 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.build import ModelInfo, var_name
-from coalsurv.design import Design
-from coalsurv.errors import SpecError
-from coalsurv.fit import SamplerSettings
-from coalsurv.predict import Predictor
-from coalsurv.priors import Prior, PriorSet
-from coalsurv.spec import ModelSpec
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
+from coalsurv.build.design import Design, make_design
+from coalsurv.build.info import ModelInfo
+from coalsurv.errors import ArgumentError, FitFileError, SpecError
+from coalsurv.fit.fitfile import read_fit, save_fit
+from coalsurv.fit.identity import fit_id
+from coalsurv.fit.predict import Predictor
+from coalsurv.fit.sampling import SamplerSettings
+from coalsurv.spec.modelspec import ModelSpec
+from coalsurv.spec.priors import Prior, PriorSet
 
-__all__ = ["Fit", "load_fit", "DEFAULT_CI_PROB"]
-
-#: Default mass of equal-tailed credible intervals (stated in every output).
-DEFAULT_CI_PROB = 0.95
-
-
-def _check_ci_prob(ci_prob: float) -> float:
-    if not (isinstance(ci_prob, int | float) and 0 < ci_prob < 1):
-        raise SpecError(f"ci_prob must be a probability in (0, 1), got {ci_prob!r}")
-    return float(ci_prob)
-
-
-def _summarise(draws: np.ndarray, ci_prob: float, axis: int = 0) -> dict[str, np.ndarray]:
-    lo, hi = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
-    with np.errstate(invalid="ignore"):
-        return {
-            "mean": np.mean(draws, axis=axis),
-            "lower": np.quantile(draws, lo, axis=axis),
-            "upper": np.quantile(draws, hi, axis=axis),
-        }
-
+__all__ = ["Fit", "DEFAULT_CI_PROB", "load_fit"]
 
 @dataclass
 class Fit:
@@ -129,7 +111,7 @@ class Fit:
         """
         import arviz_stats as azs
 
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         post = self.idata["posterior"]
         names = ["intercept", "beta"] + [p if p != "log_rates" else "log_baseline_dev"
                                          for p in self.info.family_params]
@@ -155,7 +137,7 @@ class Fit:
             values_all = np.asarray(flat).reshape(-1, flat.sizes["_cell"])
             for i in range(flat.sizes["_cell"]):
                 values = values_all[:, i]
-                stat = _summarise(values, ci_prob)
+                stat = summarise(values, ci_prob)
                 rows.append({
                     "parameter": self._param_label(name, flat, i, extra),
                     "mean": stat["mean"], "sd": float(np.std(values, ddof=1)),
@@ -182,7 +164,7 @@ class Fit:
         ``prob_above_1`` (posterior probability that the ratio exceeds 1).
         ``attrs["ratio"]`` says which ratio it is.
         """
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         rows = []
         if "beta" in self.idata["posterior"]:
             beta = np.asarray(self.idata["posterior"]["beta"])
@@ -191,7 +173,7 @@ class Fit:
                 for j, term in enumerate(self.info.terms):
                     for scale, divisor in (("per SD", 1.0), ("per unit", self.info.sds[j])):
                         ratio = np.exp(beta[:, k, j] / divisor)
-                        stat = _summarise(ratio, ci_prob)
+                        stat = summarise(ratio, ci_prob)
                         row = {"cause": cause, "term": term, "scale": scale,
                                "sd_of_covariate": self.info.sds[j],
                                "mean": stat["mean"], "median": float(np.median(ratio)),
@@ -212,7 +194,7 @@ class Fit:
         ``lower``, ``upper`` (of the log effect), ``ratio_mean`` (mean of exp(effect): hazard
         multiplier for PH, lifespan multiplier for AFT), ``ci_prob``.
         """
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         rows = []
         for g in self.design.groups:
             if not g.term.intercept:
@@ -221,7 +203,7 @@ class Fit:
             u = u.reshape((-1,) + u.shape[2:])
             counts = np.bincount(g.index, minlength=len(g.levels))
             for k, cause in enumerate(self.info.causes):
-                stat = _summarise(u[:, k, :], ci_prob)
+                stat = summarise(u[:, k, :], ci_prob)
                 for lvl, level in enumerate(g.levels):
                     rows.append({"cause": cause, "factor": g.term.factor, "level": level,
                                  "n": int(counts[lvl]), "mean": stat["mean"][lvl],
@@ -245,13 +227,13 @@ class Fit:
     def _times(times) -> np.ndarray:
         t = np.atleast_1d(np.asarray(times, dtype=float))
         if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
-            raise SpecError("times must be a non-empty 1-D sequence of finite times >= 0")
+            raise ArgumentError("times must be a non-empty 1-D sequence of finite times >= 0")
         return t
 
     def _tidy(self, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
               causes: tuple[str, ...] | None = None) -> pd.DataFrame:
         """(draw, [cause,] row, time) draws → tidy frame with newdata columns attached."""
-        stat = _summarise(draws, ci_prob)
+        stat = summarise(draws, ci_prob)
         rows = newdata.index.to_numpy()
         if causes is None:
             idx = pd.MultiIndex.from_product([rows, times], names=["row", "time"])
@@ -291,7 +273,7 @@ class Fit:
         summary : bool
             False returns the posterior draws as an xarray DataArray (draw, row, time).
         frailty : {"conditional", "zero", "marginal"}
-            How group effects enter (see :mod:`coalsurv.predict`).
+            How group effects enter (see :mod:`coalsurv.fit.predict`).
 
         Returns
         -------
@@ -299,7 +281,7 @@ class Fit:
             Columns ``row``, ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob`` and newdata's
             columns.
         """
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         times, newdata = self._times(times), self._newdata(newdata)
         draws = self.predictor.survival(times, newdata, frailty=frailty)
         if not summary:
@@ -313,7 +295,7 @@ class Fit:
 
         Same arguments and layout as :meth:`survival`, with a ``cause`` column.
         """
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         times, newdata = self._times(times), self._newdata(newdata)
         draws = self.predictor.hazard_by_cause(times, newdata, frailty=frailty)
         if not summary:
@@ -327,7 +309,7 @@ class Fit:
 
         Same arguments as :meth:`survival`; the frame has a ``cause`` column.
         """
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         times, newdata = self._times(times), self._newdata(newdata)
         draws = self.predictor.cumulative_incidence(times, newdata, frailty=frailty)
         if not summary:
@@ -335,7 +317,7 @@ class Fit:
         return self._tidy(draws, times, newdata, ci_prob, self.info.causes)
 
     def _per_row(self, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
-        stat = _summarise(draws, ci_prob)
+        stat = summarise(draws, ci_prob)
         out = pd.DataFrame({"row": newdata.index.to_numpy(), **stat, "ci_prob": ci_prob})
         out = out.merge(newdata, left_on="row", right_index=True, how="left")
         out.attrs.update(time_unit=self.time_unit, quantity=name)
@@ -344,7 +326,7 @@ class Fit:
     def median_lifespan(self, newdata: pd.DataFrame | None = None, *,
                         ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
         """Posterior median lifespan (time to any ending) for covariate profiles."""
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         newdata = self._newdata(newdata)
         draws = self.predictor.quantile(0.5, newdata, frailty=frailty)
         return self._per_row(draws, newdata, ci_prob, "median lifespan")
@@ -352,7 +334,7 @@ class Fit:
     def rmst(self, horizon: float, newdata: pd.DataFrame | None = None, *,
              ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
         """Restricted mean survival time: expected lifespan within ``horizon``."""
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         newdata = self._newdata(newdata)
         draws = self.predictor.rmst(horizon, newdata, frailty=frailty)
         return self._per_row(draws, newdata, ci_prob, f"RMST to {horizon:g}")
@@ -377,7 +359,7 @@ class Fit:
             Per row (and time), the quantity at both values and their difference
             (to − from) with credible intervals.
         """
-        ci_prob = _check_ci_prob(ci_prob)
+        ci_prob = check_ci_prob(ci_prob)
         base = self._newdata(newdata)
         if variable not in base.columns:
             raise SpecError(f"contrast: {variable!r} is not a column of newdata: {list(base.columns)}")
@@ -396,7 +378,7 @@ class Fit:
             raise SpecError(f"quantity={quantity!r}; expected 'median', 'rmst' or 'survival'")
         rows = []
         for label, d in (("from", a), ("to", b), ("difference", b - a)):
-            s = _summarise(d, ci_prob)
+            s = summarise(d, ci_prob)
             flat = {k: np.ravel(v) for k, v in s.items()}
             part = pd.DataFrame(flat)
             part.insert(0, "what", label)
@@ -447,21 +429,26 @@ class Fit:
 
     def save(self, path: str | Path) -> Path:
         """Save to one NetCDF file (posterior, stats, data, spec, priors, hashes, versions)."""
-        from coalsurv.fitfile import save_fit
-
         return save_fit(self, path)
 
 
 def load_fit(path: str | Path) -> Fit:
-    """Load a fit saved by :meth:`Fit.save`; refuses files whose contents do not match."""
-    from coalsurv.fitfile import load_fit as _load
+    """Load a fit saved by :meth:`Fit.save`; refuses files whose contents do not match.
 
-    return _load(path)
-
-
-def prior_json(resolved: dict[str, Prior]) -> str:
-    """JSON of resolved priors (for saved fits)."""
-    return json.dumps({k: p.to_dict() for k, p in resolved.items()}, sort_keys=True)
-
-
-__all__ += ["prior_json", "var_name"]
+    Raises
+    ------
+    FitFileError
+        The file cannot be read (:func:`~coalsurv.fit.fitfile.read_fit`), the design rebuilt
+        from its data differs from the recorded one, or its posterior does not match its id.
+    """
+    parts = read_fit(path)
+    spec, data, info = parts["spec"], parts["data"], parts["info"]
+    design = make_design(spec, data)
+    if tuple(design.terms) != tuple(info.terms) or not np.allclose(design.sds, info.sds):
+        raise FitFileError(f"fit file {str(path)!r}: the design rebuilt from the stored data "
+                           "differs from the recorded one")
+    if fit_id(parts["data_hash"], parts["idata"]["posterior"]) != parts["fit_id"]:
+        raise FitFileError(
+            f"fit file {str(path)!r}: posterior draws do not match the recorded fit id "
+            f"{parts['fit_id']!r}; the file was altered after saving")
+    return Fit(design=design, **parts)

@@ -22,111 +22,29 @@ The model itself always uses the spell rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from coalsurv.errors import SpecError
 
 __all__ = [
-    "SpellRows",
-    "check_spell_model",
+    "SPELL_KEYS",
+    "last_spell_mask",
     "last_spell_values",
     "spell_covariate_names",
     "spell_frame",
-    "time_varying_variables",
     "with_last_spell_covariates",
 ]
 
-_KEYS = ("id", "start", "stop")
-
-
-@dataclass(frozen=True)
-class SpellRows:
-    """Spell-level part of a design: one row per spell, in the data's spell order.
-
-    Attributes
-    ----------
-    X : ndarray, shape (m, p)
-        Standardised fixed-effect matrix of the spell rows (same terms as ``Design.X``).
-    episode : ndarray of int, shape (m,)
-        Position of each spell's episode in ``data.ids``.
-    start, stop : ndarray, shape (m,)
-        Spell bounds in the data's time unit.
-    last : ndarray of bool, shape (m,)
-        True for the last spell of each episode (where an event happens).
-    variables : tuple of str
-        The time-varying covariates the formula uses.
-    """
-
-    X: np.ndarray
-    episode: np.ndarray
-    start: np.ndarray
-    stop: np.ndarray
-    last: np.ndarray
-    variables: tuple[str, ...]
-
-    @property
-    def m(self) -> int:
-        """Number of spell rows."""
-        return int(self.episode.size)
+#: Key columns of a spells table; every other column is a time-varying covariate.
+SPELL_KEYS = ("id", "start", "stop")
 
 
 def spell_covariate_names(data) -> tuple[str, ...]:
     """Time-varying covariate columns of ``data.spells`` (empty without spells)."""
     if data.spells is None:
         return ()
-    return tuple(str(c) for c in data.spells.columns if c not in _KEYS)
-
-
-def formula_variables(fixed_formula: str) -> set[str]:
-    """Return the data columns a fixed-effects formula needs."""
-    import formulaic
-
-    try:
-        return {str(v) for v in formulaic.Formula(f"1 + {fixed_formula}").required_variables}
-    except Exception:  # noqa: BLE001 - an unparsable formula is reported by make_design
-        from coalsurv.design import _guess_names
-
-        return set(_guess_names(fixed_formula))
-
-
-def time_varying_variables(spec, data) -> tuple[str, ...]:
-    """Spell columns used by the formula of ``spec``; empty when the model ignores spells."""
-    names = spell_covariate_names(data)
-    if not names or spec.fixed_formula.strip() in ("", "1"):
-        return ()
-    used = formula_variables(spec.fixed_formula)
-    return tuple(c for c in names if c in used)
-
-
-def check_spell_model(spec, data, variables: tuple[str, ...]) -> None:
-    """Refuse spell models that the closed-form spell likelihood cannot express.
-
-    Raises
-    ------
-    SpecError
-        For an AFT family (weibull_aft, lognormal, loglogistic) or interval-censored episodes.
-    """
-    from coalsurv.families import FAMILIES, get_family
-
-    family = get_family(spec.family)
-    if family.kind != "ph":
-        ph = sorted(n for n, f in FAMILIES.items() if f.kind == "ph")
-        aft = sorted(n for n, f in FAMILIES.items() if f.kind != "ph")
-        raise SpecError(
-            f"time-varying covariates need a proportional-hazards family; family "
-            f"{spec.family!r} is an accelerated-failure-time family (AFT families: {aft}) and "
-            f"the formula uses spell column(s) {list(variables)}. Use one of {ph}, or drop "
-            "the time-varying terms")
-    interval = np.asarray(data.status) == 2
-    if interval.any():
-        ids = list(np.asarray(data.ids)[interval][:5])
-        raise SpecError(
-            f"time-varying covariates (spell column(s) {list(variables)}) with interval-censored "
-            f"episodes are not supported yet: {int(interval.sum())} episodes (e.g. {ids}) are "
-            "interval-censored; drop them or their spells, or use time-constant covariates")
+    return tuple(str(c) for c in data.spells.columns if c not in SPELL_KEYS)
 
 
 def spell_frame(data) -> tuple[pd.DataFrame, np.ndarray]:
@@ -176,7 +94,7 @@ def last_spell_values(data, columns=None) -> pd.DataFrame:
     if data.spells is None:
         raise SpecError("the data have no spells table (pass spells=... to from_frame)")
     names = list(spell_covariate_names(data) if columns is None else columns)
-    unknown = [c for c in names if c not in data.spells.columns or c in _KEYS]
+    unknown = [c for c in names if c not in data.spells.columns or c in SPELL_KEYS]
     if unknown:
         raise SpecError(f"{unknown} are not time-varying covariates of the spells table; "
                         f"spell covariates: {list(spell_covariate_names(data))}")
@@ -204,6 +122,4 @@ def with_last_spell_covariates(data, columns) -> object:
     columns = list(columns)
     if not columns:
         return data
-    last = last_spell_values(data, columns)
-    kept = data.covariates.drop(columns=[c for c in columns if c in data.covariates.columns])
-    return data._replace(covariates=pd.concat([kept, last], axis=1))
+    return data.replace_covariates(last_spell_values(data, columns))

@@ -4,8 +4,8 @@
 priors (with a prior predictive check), diagnostics, posterior summary with hazard / time
 ratios, survival against Kaplan–Meier, hazards and cumulative incidence, effect curves, group
 effects, model comparison, maximum-likelihood comparison (lifelines) and the reproducibility
-manifest, each as a list of reportlab flowables made with :class:`coalsurv.report_layout.Layout`
-from the figures and tables of :mod:`coalsurv.report_figures`.
+manifest, each as a list of reportlab flowables made with :class:`coalsurv.report.layout.Layout`
+from the figures and tables of :mod:`coalsurv.report.figures`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from reportlab.lib.units import cm
-from reportlab.platypus import PageBreak
-from reportlab.platypus import Spacer
+from reportlab.platypus import PageBreak, Spacer
 
-from coalsurv import __version__
-from coalsurv import report_figures as F
-from coalsurv.report_layout import VERDICT_COLORS, VERDICT_ORDER, Layout, esc, fmt
+from coalsurv._version import __version__
+from coalsurv.report import figures as F
+from coalsurv.report.layout import VERDICT_COLORS, VERDICT_ORDER, Layout, esc, fmt
 
 __all__ = ["ReportSections"]
 

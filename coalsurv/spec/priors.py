@@ -42,6 +42,7 @@ from typing import Any
 
 from coalsurv._io import atomic_write_text
 from coalsurv.errors import PriorError
+from coalsurv.spec.moments import posterior_to_priors
 
 __all__ = ["Prior", "PriorSet", "PRIOR_SCHEMA", "DISTRIBUTIONS"]
 
@@ -330,9 +331,8 @@ class PriorSet:
         """
         if not (0 < discount <= 1):
             raise PriorError(f"discount must be in (0, 1], got {discount!r}")
-        from coalsurv.priors_from_fit import posterior_to_priors
-
-        priors = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept)
+        moments = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept)
+        priors = {key: Prior(dist, **params) for key, (dist, params) in moments.items()}
         return cls(
             priors,
             name or f"posterior of {fit.spec.label}",

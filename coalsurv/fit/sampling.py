@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SamplerSettings", "sample", "CoalsurvSamplingWarning"]
+__all__ = ["SamplerSettings", "sample", "CoalsurvSamplingWarning", "clear_compiled_cache",
+           "compiled_cache_size"]
 
 
 class CoalsurvSamplingWarning(UserWarning):
@@ -41,6 +42,16 @@ class SamplerSettings:
 
 _COMPILED: dict[str, Any] = {}
 _MAX_CACHE = 8
+
+
+def compiled_cache_size() -> int:
+    """Number of compiled model kernels kept in this process."""
+    return len(_COMPILED)
+
+
+def clear_compiled_cache() -> None:
+    """Forget every compiled kernel (the next fit of each structure compiles again)."""
+    _COMPILED.clear()
 
 
 def _data_values(model) -> dict[str, np.ndarray]:

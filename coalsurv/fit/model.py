@@ -11,25 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.errors import SpecError
-from coalsurv.priors import PriorSet
-from coalsurv.spec import ModelSpec
+from coalsurv._version import package_versions
+from coalsurv.errors import ArgumentError, SpecError
+from coalsurv.fit.identity import fit_id
+from coalsurv.spec.modelspec import ModelSpec
+from coalsurv.spec.priors import PriorSet
 
-__all__ = ["SurvivalModel", "package_versions"]
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of coalsurv and the libraries that shape its results."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": sys.version.split()[0]}
-    for pkg in ("coalsurv", "pymc", "pytensor", "nutpie", "arviz-base", "arviz-stats", "numpy",
-                "pandas", "lifelines", "formulaic"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:  # pragma: no cover
-            out[pkg] = "not installed"
-    return out
+__all__ = ["SurvivalModel"]
 
 
 class SurvivalModel:
@@ -45,7 +33,7 @@ class SurvivalModel:
     causes : list of str, optional
         Endings to model; ``None`` pools all endings.
     priors : PriorSet, dict or str/Path, optional
-        Priors overriding the defaults (:mod:`coalsurv.priors`); a path loads a prior file.
+        Priors overriding the defaults (:mod:`coalsurv.spec.priors`); a path loads a prior file.
     family_options : dict, optional
         E.g. ``{"n_intervals": 8}`` or ``{"cuts": [6, 12, 24]}`` for ``piecewise``;
         ``{"time_scale": 12.0}`` fixes the internal time scale.
@@ -94,7 +82,7 @@ class SurvivalModel:
         spec = ModelSpec.from_dict(doc["model"], source=str(path))
         priors = None
         if "priors" in doc:
-            from coalsurv.priors import PRIOR_SCHEMA
+            from coalsurv.spec.priors import PRIOR_SCHEMA
 
             priors = PriorSet.from_dict({"schema": PRIOR_SCHEMA, "name": path.stem,
                                          "priors": doc["priors"]}, source=f"{path} [priors]")
@@ -118,8 +106,9 @@ class SurvivalModel:
         info : ModelInfo
         resolved : dict of str to Prior
         """
-        from coalsurv.build import build_model, model_info
-        from coalsurv.design import make_design
+        from coalsurv.build.design import make_design
+        from coalsurv.build.graph import build_model
+        from coalsurv.build.info import model_info
 
         _check_data(data)
         design = make_design(self.spec, data)
@@ -152,21 +141,21 @@ class SurvivalModel:
         command : str
             Command that produced the fit, recorded in the reproducibility manifest.
         """
-        from coalsurv.fit import SamplerSettings, sample
-        from coalsurv.result import Fit
+        from coalsurv.fit.record import Fit
+        from coalsurv.fit.sampling import SamplerSettings, sample
 
         for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-                raise SpecError(f"{name} must be an integer >= {low}, got {value!r}")
+                raise ArgumentError(f"{name} must be an integer >= {low}, got {value!r}")
         if not isinstance(random_seed, int | np.integer) or random_seed < 0:
-            raise SpecError(f"random_seed must be a non-negative integer, got {random_seed!r}")
+            raise ArgumentError(f"random_seed must be a non-negative integer, got {random_seed!r}")
         if not 0 < target_accept < 1:
-            raise SpecError(f"target_accept must be in (0, 1), got {target_accept!r}")
+            raise ArgumentError(f"target_accept must be in (0, 1), got {target_accept!r}")
         model, design, info, resolved = self.build(data)
         if design.spells is not None:
             # fitted-row predictions, diagnostics and reports take one constant profile per
             # episode: carry each time-varying covariate's last-spell value (coalsurv.spells)
-            from coalsurv.spells import with_last_spell_covariates
+            from coalsurv.data.spells import with_last_spell_covariates
 
             data = with_last_spell_covariates(data, design.spells.variables)
         settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains),
@@ -182,7 +171,7 @@ class SurvivalModel:
                   data=data, design=design, info=info, settings=settings,
                   data_hash=data.data_hash(), versions=versions, created=created,
                   command=command)
-        fit.fit_id = _fit_id(fit)
+        fit.fit_id = fit_id(fit.data_hash, idata["posterior"])
         return fit
 
     def _cache_key(self, data, design) -> str:
@@ -196,16 +185,8 @@ class SurvivalModel:
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _fit_id(fit) -> str:
-    h = hashlib.sha256()
-    h.update(fit.data_hash.encode())
-    for name in sorted(fit.idata["posterior"].data_vars):
-        h.update(np.ascontiguousarray(fit.idata["posterior"][name].values).tobytes())
-    return h.hexdigest()[:16]
-
-
 def _check_data(data) -> None:
-    from coalsurv.data import CoalitionData
+    from coalsurv.data.episodes import CoalitionData
 
     if not isinstance(data, CoalitionData):
         raise SpecError(
@@ -221,7 +202,7 @@ def _as_prior_set(priors) -> PriorSet:
     if isinstance(priors, str | Path):
         return PriorSet.load(priors)
     if isinstance(priors, dict):
-        from coalsurv.priors import Prior
+        from coalsurv.spec.priors import Prior
 
         converted = {k: (v if isinstance(v, Prior) else Prior.from_dict(v, key=k))
                      for k, v in priors.items()}

@@ -56,7 +56,7 @@ def _summ(draws: np.ndarray, ci_prob: float) -> dict[str, np.ndarray]:
 
 
 def _predictor(fit, max_draws: int = MAX_DRAWS):
-    from coalsurv.predict import Predictor
+    from coalsurv.fit.predict import Predictor
 
     return Predictor(fit.info, fit.design, fit.idata["posterior"], max_draws=max_draws)
 
@@ -116,7 +116,7 @@ def prior_draws(fit, *, draws: int = PRIOR_DRAWS, random_seed: int | None = None
     """Draws of the model's parameters from their priors (xarray Dataset: chain, draw, ...)."""
     import pymc as pm
 
-    from coalsurv.model import SurvivalModel
+    from coalsurv.fit.model import SurvivalModel
 
     model, _, _, _ = SurvivalModel.from_spec(fit.spec, priors=fit.priors).build(fit.data)
     names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
@@ -263,8 +263,8 @@ def fig_prior_predictive(fit, prior, *, ci_prob: float) -> Any:
     """Survival curves implied by the priors at the mean covariate profile, with KM."""
     import matplotlib.pyplot as plt
 
+    from coalsurv.fit.predict import Predictor
     from coalsurv.plots.style import REFERENCE_COLOR, color, interval_label, time_label
-    from coalsurv.predict import Predictor
 
     pred = Predictor(fit.info, fit.design, prior, max_draws=None)
     times = time_grid(fit, 80)

@@ -9,31 +9,35 @@ parameters (shapes, group SDs) become log-normal priors fitted to the log draws.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from coalsurv.priors import Prior
+from coalsurv._stats import stack_draws
 
 __all__ = ["posterior_to_priors"]
 
+#: A prior as plain data: distribution name and its parameters (wrapped by PriorSet.from_fit).
+PriorSpec = tuple[str, dict[str, Any]]
+
 
 def _draws(fit, name: str) -> np.ndarray:
-    values = np.asarray(fit.idata["posterior"][name])
-    return values.reshape((-1,) + values.shape[2:])
+    return stack_draws(fit.idata["posterior"][name])
 
 
-def _normal(values: np.ndarray, discount: float) -> Prior:
-    return Prior("Normal", mu=float(np.mean(values)),
-                 sigma=float(np.std(values, ddof=1) / np.sqrt(discount)))
+def _normal(values: np.ndarray, discount: float) -> PriorSpec:
+    return "Normal", {"mu": float(np.mean(values)),
+                      "sigma": float(np.std(values, ddof=1) / np.sqrt(discount))}
 
 
-def _lognormal(values: np.ndarray, discount: float) -> Prior:
+def _lognormal(values: np.ndarray, discount: float) -> PriorSpec:
     logs = np.log(values)
-    return Prior("LogNormal", mu=float(np.mean(logs)),
-                 sigma=float(np.std(logs, ddof=1) / np.sqrt(discount)))
+    return "LogNormal", {"mu": float(np.mean(logs)),
+                         "sigma": float(np.std(logs, ddof=1) / np.sqrt(discount))}
 
 
-def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dict[str, Prior]:
-    """Priors keyed like :class:`~coalsurv.PriorSet` from ``fit``'s posterior.
+def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dict[str, PriorSpec]:
+    """Priors keyed like :class:`~coalsurv.PriorSet` from ``fit``'s posterior, as plain data.
 
     Parameters
     ----------
@@ -46,7 +50,7 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dic
     """
     info = fit.info
     several = len(info.causes) > 1
-    out: dict[str, Prior] = {}
+    out: dict[str, PriorSpec] = {}
     post = fit.idata["posterior"]
     if "beta" in post:
         beta = _draws(fit, "beta")

@@ -1,0 +1,68 @@
+"""Small numerical helpers on posterior draws, shared by every layer (imports nothing above).
+
+- :func:`stack_draws`: ``(chain, draw, ...)`` → ``(sample, ...)``;
+- :func:`summarise`: draws → mean and equal-tailed interval;
+- :func:`check_ci_prob`: the one validation of an interval mass;
+- :func:`log_mean_exp`: stable ``log(mean(exp(x)))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from coalsurv.errors import ArgumentError
+
+__all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "log_mean_exp", "stack_draws", "summarise"]
+
+#: Default mass of equal-tailed credible intervals (stated in every output).
+DEFAULT_CI_PROB = 0.95
+
+
+def check_ci_prob(ci_prob: Any) -> float:
+    """Return ``ci_prob`` as a float, or raise :class:`ArgumentError` unless it is in (0, 1)."""
+    if isinstance(ci_prob, bool) or not (isinstance(ci_prob, int | float) and 0 < ci_prob < 1):
+        raise ArgumentError(f"ci_prob must be a probability in (0, 1), got {ci_prob!r}")
+    return float(ci_prob)
+
+
+def stack_draws(values: Any) -> np.ndarray:
+    """Merge the leading ``(chain, draw)`` axes of posterior values into one sample axis."""
+    arr = np.asarray(values)
+    return arr.reshape((-1,) + arr.shape[2:])
+
+
+def summarise(draws: np.ndarray, ci_prob: float, axis: int = 0) -> dict[str, np.ndarray]:
+    """Posterior mean and equal-tailed ``ci_prob`` interval along ``axis``.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``lower``, ``upper`` arrays (NaN where every draw is NaN).
+    """
+    lo, hi = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
+    with np.errstate(invalid="ignore"):
+        return {
+            "mean": np.mean(draws, axis=axis),
+            "lower": np.quantile(draws, lo, axis=axis),
+            "upper": np.quantile(draws, hi, axis=axis),
+        }
+
+
+def log_mean_exp(values: np.ndarray, weights: np.ndarray, *, axis: int) -> np.ndarray:
+    """Stable ``log(sum(weights * exp(values)))`` along ``axis`` (weights sum to 1).
+
+    Used to average survival over quadrature nodes or draws on the log scale; a length-one
+    axis is returned as it is.
+    """
+    if values.shape[axis] == 1:
+        return np.take(values, 0, axis=axis)
+    shape = [1] * values.ndim
+    shape[axis] = -1
+    w = np.log(weights).reshape(shape)
+    with np.errstate(invalid="ignore"):
+        top = np.max(values, axis=axis, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        out = np.log(np.sum(np.exp(values - top + w), axis=axis)) + np.squeeze(top, axis=axis)
+    return out
