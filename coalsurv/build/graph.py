@@ -27,9 +27,6 @@ Data enter as ``pm.Data`` containers so the same graph refits new data of the sa
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -125,13 +122,13 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         beta = _coefficients(priors, design, info.causes, resolved) if p else None
 
         fam_params: dict[str, Any] = {}
-        for name in family.params:
-            if name == "log_rates":
-                fam_params[name] = _piecewise_log_rates(priors, len(info.cuts) + 1, n_causes,
-                                                        resolved)
+        for param in family.parameters:
+            if param.vector == "interval":
+                fam_params[param.name] = _random_walk_baseline(
+                    priors, param, len(info.cuts) + 1, n_causes, resolved)
                 continue
-            fam_params[name] = _cause_vector(priors, name, info.causes,
-                                             family.param_support[name], resolved)
+            fam_params[param.name] = _cause_vector(priors, param.key, info.causes,
+                                                   param.support, resolved)
 
         effects = []
         for g in design.groups:
@@ -253,8 +250,8 @@ def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],
     return pm.Deterministic("beta", pt.stack(rows), dims=("cause", "term"))
 
 
-def _piecewise_log_rates(priors: PriorSet, n_intervals: int, n_causes: int,
-                         resolved: dict[str, Prior]):
+def _random_walk_baseline(priors: PriorSet, param, n_intervals: int, n_causes: int,
+                          resolved: dict[str, Prior]):
     """Sum-to-zero random-walk deviations of the log baseline rate around the intercept.
 
     ``log_rates[k] = intercept + d[k] - mean(d)`` with ``d[0] = 0`` and
@@ -265,10 +262,10 @@ def _piecewise_log_rates(priors: PriorSet, n_intervals: int, n_causes: int,
     import pymc as pm
     import pytensor.tensor as pt
 
-    rw_sd = _prior(priors, "rw_sd", support="positive", resolved=resolved).to_pymc(
-        "rw_sd", dims="cause")
+    rw_sd = _prior(priors, param.key, support="positive", resolved=resolved).to_pymc(
+        param.key, dims="cause")
     eps = pm.Normal("rw_step", 0.0, 1.0, shape=(n_causes, n_intervals - 1))
     d = pt.concatenate([pt.zeros((n_causes, 1)), pt.cumsum(rw_sd[:, None] * eps, axis=1)], axis=1)
-    dev = pm.Deterministic("log_baseline_dev", d - d.mean(axis=1, keepdims=True),
+    dev = pm.Deterministic(param.posterior_name, d - d.mean(axis=1, keepdims=True),
                            dims=("cause", "interval"))
     return dev

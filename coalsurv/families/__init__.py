@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from coalsurv.errors import SpecError
-from coalsurv.families.base import Family
+from coalsurv.families.base import Family, Parameter
 from coalsurv.families.exponential import Exponential, exponential
 from coalsurv.families.gompertz import Gompertz, gompertz
 from coalsurv.families.loglogistic import LogLogistic, loglogistic
@@ -33,6 +33,7 @@ __all__ = [
     "PYTENSOR",
     "Namespace",
     "Family",
+    "Parameter",
     "Exponential",
     "WeibullPH",
     "WeibullAFT",

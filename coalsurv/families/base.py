@@ -30,17 +30,77 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from coalsurv.families.math import NUMPY, Namespace
 
-__all__ = ["Family", "TINY_TIME"]
+__all__ = ["Family", "Parameter", "TINY_TIME"]
 
 #: Smallest time at which hazards are evaluated (times at or below 0 are moved here).
 TINY_TIME = 1e-300
 _LOG2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One ancillary parameter of a family, declared as data.
+
+    The builder, the priors, predictions, prior export, reports and notebooks read these
+    declarations instead of special-casing parameter names.
+
+    Attributes
+    ----------
+    name : str
+        Keyword the family's formulas take (e.g. ``"shape"``).
+    support : {"positive", "real"}
+        Where the parameter lives; positive parameters need positive priors.
+    prior : tuple of (str, dict)
+        The documented default prior: distribution name and parameters (e.g.
+        ``("LogNormal", {"mu": 0.0, "sigma": 1.0})``), on the prior key :attr:`key`.
+    meaning : str
+        One line for reports and prior tables.
+    vector : str or None
+        ``"interval"`` when the parameter holds one value per baseline interval (a
+        random walk with step SD under prior key :attr:`key`); None for a scalar per cause.
+    posterior : str or None
+        Name of the posterior variable when it differs from :attr:`name`.
+    prior_key : str or None
+        Key of the parameter's prior in a PriorSet when it differs from :attr:`name`.
+    """
+
+    name: str
+    support: str
+    prior: tuple[str, Mapping[str, float]]
+    meaning: str = ""
+    vector: str | None = None
+    posterior: str | None = None
+    prior_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.support not in ("positive", "real"):
+            raise ValueError(f"parameter {self.name!r}: support must be 'positive' or 'real'")
+        if self.vector not in (None, "interval"):
+            raise ValueError(f"parameter {self.name!r}: vector must be None or 'interval'")
+
+    @property
+    def key(self) -> str:
+        """Key of this parameter's prior in a :class:`~coalsurv.PriorSet`."""
+        return self.prior_key or self.name
+
+    @property
+    def posterior_name(self) -> str:
+        """Name of this parameter's variable in the posterior."""
+        return self.posterior or self.name
+
+    @property
+    def prior_text(self) -> str:
+        """The default prior in words, e.g. ``"shape ~ LogNormal(mu=0, sigma=1)"``."""
+        dist, params = self.prior
+        args = ", ".join(f"{k}={v:g}" for k, v in params.items())
+        return f"{self.key} ~ {dist}({args})"
 
 
 class Family:
@@ -58,6 +118,10 @@ class Family:
         Human name, e.g. ``"Weibull (proportional hazards)"``.
     kind : {"ph", "aft"}
         How ``eta`` enters: log hazard multiplier (PH) or location of log T (AFT).
+    parameters : tuple of Parameter
+        The ancillary parameters as data: names, supports, default priors, vector shape.
+        The only declaration a family makes about its parameters; the attributes below are
+        derived from it.
     params : tuple of str
         Names of the ancillary parameters, passed to every method by keyword.
     param_support : Mapping[str, str]
@@ -65,15 +129,28 @@ class Family:
     param_shapes : Mapping[str, tuple of int]
         Trailing (event) shape of each parameter; ``()`` for scalars.
     param_defaults : Mapping[str, str]
-        Suggested default priors, described in words (the builder owns the actual priors).
+        The default priors in words (from :attr:`parameters`).
     """
 
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
     kind: ClassVar[str] = "ph"
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
     params: ClassVar[tuple[str, ...]] = ()
     param_support: ClassVar[Mapping[str, str]] = {}
     param_defaults: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Derive ``params``, ``param_support`` and ``param_defaults`` from ``parameters``."""
+        super().__init_subclass__(**kwargs)
+        cls.params = tuple(p.name for p in cls.parameters)
+        cls.param_support = {p.name: p.support for p in cls.parameters}
+        cls.param_defaults = {p.name: p.prior_text for p in cls.parameters}
+
+    @property
+    def scalar_parameters(self) -> tuple[Parameter, ...]:
+        """Parameters with one value per cause (every one but a baseline vector)."""
+        return tuple(p for p in self.parameters if p.vector is None)
 
     @property
     def param_shapes(self) -> dict[str, tuple[int, ...]]:

@@ -26,9 +26,7 @@ class Exponential(Family):
     name = "exponential"
     label = "Exponential (constant hazard)"
     kind = "ph"
-    params = ()
-    param_support = {}
-    param_defaults = {}
+    parameters = ()
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, **params: Any) -> Any:
         return eta + xp.zeros_like(t)

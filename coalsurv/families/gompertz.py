@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.families.base import Family
+from coalsurv.families.base import Family, Parameter
 from coalsurv.families.math import NUMPY, Namespace
 
 __all__ = ["Gompertz", "gompertz"]
@@ -34,9 +34,10 @@ class Gompertz(Family):
     name = "gompertz"
     label = "Gompertz (proportional hazards)"
     kind = "ph"
-    params = ("gamma",)
-    param_support = {"gamma": "real"}
-    param_defaults = {"gamma": "gamma ~ Normal(0, 1) on the scale of 1 / (time unit)"}
+    parameters = (
+        Parameter("gamma", "real", ("Normal", {"mu": 0.0, "sigma": 2.0}),
+                  "rate of change of the log hazard, per internal time scale"),
+    )
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, gamma: Any) -> Any:
         return eta + gamma * t

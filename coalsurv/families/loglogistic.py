@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.families.base import Family
+from coalsurv.families.base import Family, Parameter
 from coalsurv.families.math import Namespace
 
 __all__ = ["LogLogistic", "loglogistic"]
@@ -31,9 +31,10 @@ class LogLogistic(Family):
     name = "loglogistic"
     label = "Log-logistic (accelerated failure time)"
     kind = "aft"
-    params = ("shape",)
-    param_support = {"shape": "positive"}
-    param_defaults = {"shape": "shape ~ LogNormal(0, 1)"}
+    parameters = (
+        Parameter("shape", "positive", ("LogNormal", {"mu": 0.0, "sigma": 1.0}),
+                  "shape (hazard rises then falls when > 1)"),
+    )
 
     def _log_survival(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         u = shape * (xp.log(t) - eta)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.special as sc
 
-from coalsurv.families.base import Family
+from coalsurv.families.base import Family, Parameter
 from coalsurv.families.math import Namespace
 
 __all__ = ["LogNormal", "lognormal"]
@@ -33,9 +33,10 @@ class LogNormal(Family):
     name = "lognormal"
     label = "Log-normal (accelerated failure time)"
     kind = "aft"
-    params = ("sigma",)
-    param_support = {"sigma": "positive"}
-    param_defaults = {"sigma": "sigma ~ HalfNormal(1)"}
+    parameters = (
+        Parameter("sigma", "positive", ("LogNormal", {"mu": 0.0, "sigma": 1.0}),
+                  "SD of log lifespan"),
+    )
 
     def _log_survival(self, t: Any, eta: Any, xp: Namespace, *, sigma: Any) -> Any:
         z = (xp.log(t) - eta) / sigma

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.families.base import Family
+from coalsurv.families.base import Family, Parameter
 from coalsurv.families.math import NUMPY, Namespace
 
 __all__ = ["PiecewiseExponential", "piecewise", "default_cuts"]
@@ -85,11 +85,11 @@ class PiecewiseExponential(Family):
     name = "piecewise"
     label = "Piecewise exponential (proportional hazards)"
     kind = "ph"
-    params = ("log_rates",)
-    param_support = {"log_rates": "real"}
-    param_defaults = {
-        "log_rates": "intercept + sum-to-zero Gaussian random walk over intervals (builder)"
-    }
+    parameters = (
+        Parameter("log_rates", "real", ("HalfNormal", {"sigma": 0.5}),
+                  "log baseline rate per interval: intercept + sum-to-zero random walk",
+                  vector="interval", posterior="log_baseline_dev", prior_key="rw_sd"),
+    )
 
     def __init__(self, cuts: Any = None):
         if cuts is None:

@@ -26,10 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.families.base import Family
+from coalsurv.families.base import Family, Parameter
 from coalsurv.families.math import Namespace
 
 __all__ = ["WeibullPH", "WeibullAFT", "weibull_ph", "weibull_aft"]
+
+_SHAPE = Parameter("shape", "positive", ("LogNormal", {"mu": 0.0, "sigma": 1.0}),
+                   "Weibull shape (hazard rises with age when > 1)")
 
 
 class WeibullPH(Family):
@@ -38,9 +41,7 @@ class WeibullPH(Family):
     name = "weibull_ph"
     label = "Weibull (proportional hazards)"
     kind = "ph"
-    params = ("shape",)
-    param_support = {"shape": "positive"}
-    param_defaults = {"shape": "shape ~ LogNormal(0, 1)"}
+    parameters = (_SHAPE,)
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         return xp.log(shape) + (shape - 1.0) * xp.log(t) + eta
@@ -59,9 +60,7 @@ class WeibullAFT(Family):
     name = "weibull_aft"
     label = "Weibull (accelerated failure time)"
     kind = "aft"
-    params = ("shape",)
-    param_support = {"shape": "positive"}
-    param_defaults = {"shape": "shape ~ LogNormal(0, 1)"}
+    parameters = (_SHAPE,)
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         log_t = xp.log(t)

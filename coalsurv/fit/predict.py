@@ -92,11 +92,10 @@ class Predictor:
 
     def _params(self, k: int) -> dict[str, np.ndarray]:
         out = {}
-        for name in self.info.family_params:
-            if name == "log_rates":
-                out[name] = self.draws["log_baseline_dev"][:, k, :][:, None, None, None, :]
-            else:
-                out[name] = self.draws[name][:, k][:, None, None, None]
+        for param in self.family.parameters:
+            values = self.draws[param.posterior_name]
+            out[param.name] = (values[:, k, :][:, None, None, None, :] if param.vector
+                               else values[:, k][:, None, None, None])
         return out
 
     # ------------------------------------------------------------------ core evaluations

@@ -113,8 +113,7 @@ class Fit:
 
         ci_prob = check_ci_prob(ci_prob)
         post = self.idata["posterior"]
-        names = ["intercept", "beta"] + [p if p != "log_rates" else "log_baseline_dev"
-                                         for p in self.info.family_params]
+        names = ["intercept", "beta"] + [p.posterior_name for p in self.family.parameters]
         names += [n for n in post.data_vars if n.startswith("sd_")]
         names = [n for n in names if n in post.data_vars]
         ess_b = azs.ess(self.idata, var_names=names, method="bulk")

@@ -58,14 +58,14 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dic
             for j, term in enumerate(info.terms):
                 key = f"beta_unit[{cause}:{term}]" if several else f"beta_unit[{term}]"
                 out[key] = _normal(beta[:, k, j] / info.sds[j], discount)
-    for name in info.family_params:
-        if name == "log_rates" or name not in post:
+    for param in fit.family.scalar_parameters:
+        if param.posterior_name not in post:  # pragma: no cover - every fit has them
             continue
-        values = _draws(fit, name)
-        support = fit.family.param_support[name]
+        values = _draws(fit, param.posterior_name)
         for k, cause in enumerate(info.causes):
-            key = f"{name}[{cause}]" if several else name
-            out[key] = (_lognormal if support == "positive" else _normal)(values[:, k], discount)
+            key = f"{param.key}[{cause}]" if several else param.key
+            moments = _lognormal if param.support == "positive" else _normal
+            out[key] = moments(values[:, k], discount)
     for g in fit.design.groups:
         if g.term.intercept:
             values = _draws(fit, f"sd_{g.name}")

@@ -63,7 +63,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "InverseGamma": (("alpha", "beta"), "positive"),
 }
 _POSITIVE_PARAMS = {"sigma", "nu", "beta", "b", "lam", "alpha"}
-_KEY = re.compile(r"^(intercept|beta|beta_unit|shape|sigma|gamma|rw_sd|sd)(\[[^\[\]]+\])?$")
+
 _LOCATION_SCALE = {"Normal": ("mu", "sigma"), "StudentT": ("mu", "sigma"),
                    "Cauchy": ("alpha", "beta"), "Laplace": ("mu", "b")}
 
@@ -179,15 +179,25 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-DEFAULT_PRIORS: dict[str, Prior] = {
-    "intercept": Prior("Normal", mu="auto", sigma=2.5),
-    "beta": Prior("Normal", mu=0.0, sigma=1.0),
-    "shape": Prior("LogNormal", mu=0.0, sigma=1.0),
-    "sigma": Prior("LogNormal", mu=0.0, sigma=1.0),
-    "gamma": Prior("Normal", mu=0.0, sigma=2.0),
-    "rw_sd": Prior("HalfNormal", sigma=0.5),
-    "sd": Prior("HalfNormal", sigma=1.0),
-}
+def _default_priors() -> dict[str, Prior]:
+    """Model-level defaults plus every family's declared parameter defaults (one source)."""
+    from coalsurv.families import FAMILIES
+
+    out = {"intercept": Prior("Normal", mu="auto", sigma=2.5),
+           "beta": Prior("Normal", mu=0.0, sigma=1.0)}
+    for family in FAMILIES.values():
+        for param in family.parameters:
+            dist, params = param.prior
+            prior = Prior(dist, **params)
+            if out.setdefault(param.key, prior) != prior:  # pragma: no cover - registry bug
+                raise PriorError(f"families declare different default priors for {param.key!r}")
+    out["sd"] = Prior("HalfNormal", sigma=1.0)
+    return out
+
+
+#: Default prior of every parameter key (families declare their own parameters' defaults).
+DEFAULT_PRIORS: dict[str, Prior] = _default_priors()
+_KEY = re.compile(r"^(" + "|".join(["beta_unit", *DEFAULT_PRIORS]) + r")(\[[^\[\]]+\])?$")
 
 
 @dataclass(frozen=True)
@@ -213,8 +223,9 @@ class PriorSet:
         for key, prior in self.priors.items():
             if not isinstance(key, str) or not _KEY.match(key):
                 raise PriorError(
-                    f"prior key {key!r} is not a parameter; expected intercept, beta, beta[term], "
-                    "shape, sigma, gamma, rw_sd, sd, sd[factor] or sd[factor|term]"
+                    f"prior key {key!r} is not a parameter; expected "
+                    f"{', '.join(k for k in DEFAULT_PRIORS if k != 'sd')}, beta[term], "
+                    "sd, sd[factor] or sd[factor|term]"
                 )
             if not isinstance(prior, Prior):
                 raise PriorError(f"prior {key!r}: expected a Prior, got {type(prior).__name__}")
