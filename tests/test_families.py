@@ -643,6 +643,29 @@ def test_registry_names_labels_and_params() -> None:
     assert get_family("gompertz").param_support == {"gamma": "real"}
 
 
+def test_every_registered_family_has_a_table_row() -> None:
+    """Adding a family to the registry needs only its module and a row in ``CASES``."""
+    registered = {fam.name for fam in FAMILIES.values()}
+    assert registered == {case.fam.name for case in ALL_CASES}
+
+
+def test_parameters_are_declared_as_data() -> None:
+    """Every family declares each parameter's support, default prior and posterior name."""
+    from coalsurv.spec.priors import DEFAULT_PRIORS, Prior
+
+    for fam in FAMILIES.values():
+        assert fam.params == tuple(p.name for p in fam.parameters)
+        for param in fam.parameters:
+            dist, params = param.prior
+            assert DEFAULT_PRIORS[param.key] == Prior(dist, **params)
+            assert param.support == Prior(dist, **params).support or param.vector
+            assert param.prior_text.startswith(f"{param.key} ~ {dist}(")
+    pw = get_family("piecewise").parameters[0]
+    assert (pw.vector, pw.key, pw.posterior_name) == ("interval", "rw_sd", "log_baseline_dev")
+    assert get_family("piecewise").scalar_parameters == ()
+    assert get_family("lognormal").param_defaults == {"sigma": "sigma ~ LogNormal(mu=0, sigma=1)"}
+
+
 def test_get_family_errors() -> None:
     """Unknown names and options raise SpecError listing what is valid."""
     with pytest.raises(SpecError, match="unknown family") as err:

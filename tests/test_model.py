@@ -13,8 +13,8 @@ import coalsurv
 from coalsurv import ArgumentError, FitFileError, SpecError
 from coalsurv.simulation import simulate_single_cause
 
-FAMILIES = ["exponential", "weibull", "weibull_aft", "lognormal", "loglogistic", "gompertz",
-            "piecewise"]
+#: Every registered family under its canonical name (aliases such as "weibull" left out).
+FAMILIES = sorted(name for name, fam in coalsurv.families.FAMILIES.items() if fam.name == name)
 TINY = {"draws": 150, "tune": 150, "chains": 2, "progressbar": False}
 
 
