@@ -268,7 +268,9 @@ def fig_prior_predictive(fit, prior, *, ci_prob: float) -> Any:
 
     pred = Predictor(fit.info, fit.design, prior, max_draws=None)
     times = time_grid(fit, 80)
-    newdata = fit._newdata(None)
+    from coalsurv.fit.predictions import profiles
+
+    newdata = profiles(fit, None)
     with np.errstate(all="ignore"):
         surv = pred.survival(times, newdata)[:, 0, :]
     surv = np.where(np.isfinite(surv), surv, np.nan)

@@ -1,0 +1,183 @@
+"""Predictions of a fit as tidy frames: survival, hazard, incidence, lifespans, contrasts.
+
+The numbers come from :class:`~coalsurv.fit.predict.Predictor` (NumPy on posterior draws);
+this module validates the inputs and lays the draws out as tidy pandas frames (``row``,
+``time``, ``mean``, ``lower``, ``upper``, ``ci_prob`` and newdata's columns) or xarray draws.
+:class:`~coalsurv.Fit`'s methods of the same names call these functions and document them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
+from coalsurv.errors import ArgumentError, SpecError
+
+__all__ = ["contrast", "cumulative_incidence", "hazard", "median_lifespan", "predict_lifespans",
+           "profiles", "rmst", "survival"]
+
+
+def _cause_frame(values: dict[str, np.ndarray], index: pd.MultiIndex) -> pd.DataFrame:
+    return pd.DataFrame({k: np.ravel(v) for k, v in values.items()}, index=index).reset_index()
+
+
+def profiles(fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
+    """Compute :meth:`coalsurv.Fit.profiles` (see there)."""
+    if newdata is None:
+        frame = pd.concat([fit.data.covariates, fit.data.groups], axis=1)
+        return frame.mean(numeric_only=True).to_frame().T
+    if isinstance(newdata, dict):
+        newdata = pd.DataFrame(newdata)
+    if not isinstance(newdata, pd.DataFrame):
+        raise SpecError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
+    return newdata
+
+
+def _times(times) -> np.ndarray:
+    t = np.atleast_1d(np.asarray(times, dtype=float))
+    if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ArgumentError("times must be a non-empty 1-D sequence of finite times >= 0")
+    return t
+
+
+def _tidy(fit, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
+          causes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """(draw, [cause,] row, time) draws → tidy frame with newdata columns attached."""
+    stat = summarise(draws, ci_prob)
+    rows = newdata.index.to_numpy()
+    if causes is None:
+        idx = pd.MultiIndex.from_product([rows, times], names=["row", "time"])
+    else:
+        idx = pd.MultiIndex.from_product([list(causes), rows, times],
+                                         names=["cause", "row", "time"])
+    out = _cause_frame(stat, idx)
+    out["ci_prob"] = ci_prob
+    out = out.merge(newdata, left_on="row", right_index=True, how="left")
+    out.attrs["time_unit"] = fit.time_unit
+    return out
+
+
+def _draws_xr(fit, draws: np.ndarray, times, newdata, name: str, causes=None):
+    import xarray as xr
+
+    dims = ["draw", "row", "time"] if causes is None else ["draw", "cause", "row", "time"]
+    coords = {"row": newdata.index.to_numpy(), "time": times}
+    if causes is not None:
+        coords["cause"] = list(causes)
+    return xr.DataArray(draws, dims=dims, coords=coords, name=name,
+                        attrs={"time_unit": fit.time_unit})
+
+
+def survival(fit, times, newdata: pd.DataFrame | None = None, *,
+             ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
+             frailty: str = "conditional"):
+    """Compute :meth:`coalsurv.Fit.survival` (see there)."""
+    ci_prob = check_ci_prob(ci_prob)
+    times, newdata = _times(times), profiles(fit, newdata)
+    draws = fit.predictor.survival(times, newdata, frailty=frailty)
+    if not summary:
+        return _draws_xr(fit, draws, times, newdata, "survival")
+    return _tidy(fit, draws, times, newdata, ci_prob)
+
+
+def hazard(fit, times, newdata: pd.DataFrame | None = None, *,
+           ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
+           frailty: str = "conditional"):
+    """Compute :meth:`coalsurv.Fit.hazard` (see there)."""
+    ci_prob = check_ci_prob(ci_prob)
+    times, newdata = _times(times), profiles(fit, newdata)
+    draws = fit.predictor.hazard_by_cause(times, newdata, frailty=frailty)
+    if not summary:
+        return _draws_xr(fit, draws, times, newdata, "hazard", fit.info.causes)
+    return _tidy(fit, draws, times, newdata, ci_prob, fit.info.causes)
+
+
+def cumulative_incidence(fit, times, newdata: pd.DataFrame | None = None, *,
+                         ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
+                         frailty: str = "conditional"):
+    """Compute :meth:`coalsurv.Fit.cumulative_incidence` (see there)."""
+    ci_prob = check_ci_prob(ci_prob)
+    times, newdata = _times(times), profiles(fit, newdata)
+    draws = fit.predictor.cumulative_incidence(times, newdata, frailty=frailty)
+    if not summary:
+        return _draws_xr(fit, draws, times, newdata, "cumulative_incidence", fit.info.causes)
+    return _tidy(fit, draws, times, newdata, ci_prob, fit.info.causes)
+
+
+def _per_row(fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
+    stat = summarise(draws, ci_prob)
+    out = pd.DataFrame({"row": newdata.index.to_numpy(), **stat, "ci_prob": ci_prob})
+    out = out.merge(newdata, left_on="row", right_index=True, how="left")
+    out.attrs.update(time_unit=fit.time_unit, quantity=name)
+    return out
+
+
+def median_lifespan(fit, newdata: pd.DataFrame | None = None, *,
+                    ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
+    """Compute :meth:`coalsurv.Fit.median_lifespan` (see there)."""
+    ci_prob = check_ci_prob(ci_prob)
+    newdata = profiles(fit, newdata)
+    draws = fit.predictor.quantile(0.5, newdata, frailty=frailty)
+    return _per_row(fit, draws, newdata, ci_prob, "median lifespan")
+
+
+def rmst(fit, horizon: float, newdata: pd.DataFrame | None = None, *,
+         ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
+    """Compute :meth:`coalsurv.Fit.rmst` (see there)."""
+    ci_prob = check_ci_prob(ci_prob)
+    newdata = profiles(fit, newdata)
+    draws = fit.predictor.rmst(horizon, newdata, frailty=frailty)
+    return _per_row(fit, draws, newdata, ci_prob, f"RMST to {horizon:g}")
+
+
+def contrast(fit, variable: str, values: tuple[float, float], *, times=None,
+             newdata: pd.DataFrame | None = None, quantity: str = "median",
+             ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+    """Compute :meth:`coalsurv.Fit.contrast` (see there)."""
+    ci_prob = check_ci_prob(ci_prob)
+    base = profiles(fit, newdata)
+    if variable not in base.columns:
+        raise SpecError(f"contrast: {variable!r} is not a column of newdata: {list(base.columns)}")
+    lo, hi = (base.copy(), base.copy())
+    lo[variable], hi[variable] = values
+    if quantity == "median":
+        a, b = (fit.predictor.quantile(0.5, d) for d in (lo, hi))
+    elif quantity == "rmst":
+        if times is None:
+            raise SpecError("contrast(quantity='rmst') needs times=[horizon]")
+        a, b = (fit.predictor.rmst(max(np.atleast_1d(times)), d) for d in (lo, hi))
+    elif quantity == "survival":
+        t = _times(times if times is not None else [np.median(fit.data.time)])
+        a, b = (fit.predictor.survival(t, d) for d in (lo, hi))
+    else:
+        raise SpecError(f"quantity={quantity!r}; expected 'median', 'rmst' or 'survival'")
+    rows = []
+    for label, d in (("from", a), ("to", b), ("difference", b - a)):
+        s = summarise(d, ci_prob)
+        flat = {k: np.ravel(v) for k, v in s.items()}
+        part = pd.DataFrame(flat)
+        part.insert(0, "what", label)
+        part.insert(1, "row", np.repeat(base.index.to_numpy(), d.shape[-1] if d.ndim == 3 else 1))
+        if d.ndim == 3:
+            part.insert(2, "time", np.tile(t, len(base)))
+        rows.append(part)
+    out = pd.concat(rows, ignore_index=True)
+    out["ci_prob"] = ci_prob
+    out.attrs.update(variable=variable, values=tuple(values), quantity=quantity,
+                     time_unit=fit.time_unit)
+    return out
+
+
+def predict_lifespans(fit, newdata: pd.DataFrame | None = None, *, random_seed: int = 0,
+                      frailty: str = "conditional"):
+    """Compute :meth:`coalsurv.Fit.predict_lifespans` (see there)."""
+    import xarray as xr
+
+    newdata = profiles(fit, newdata)
+    rng = np.random.default_rng(random_seed)
+    times, cause = fit.predictor.sample_lifetimes(newdata, rng=rng, frailty=frailty)
+    return xr.Dataset(
+        {"lifespan": (("draw", "row"), times), "cause": (("draw", "row"), cause)},
+        coords={"row": newdata.index.to_numpy()},
+        attrs={"time_unit": fit.time_unit, "causes": list(fit.info.causes)})
