@@ -2,13 +2,14 @@
 #   make demo   -> creates .venv (Python from .python-version), installs, fits the bundled data,
 #                  writes reports/demo.pdf
 #   make test   -> creates .venv if needed, installs, runs the fast test suite
-# Also: make slow (statistical validation), make bench (ratio benchmarks), make gallery.
+# Also: make lint (ruff + import layers), make slow (statistical validation), make bench
+# (ratio benchmarks), make gallery.
 
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test slow bench gallery clean
+.PHONY: setup demo test lint slow bench gallery clean
 
 # Python from .python-version via pyenv when present, else python3.12 on PATH.
 PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
@@ -28,6 +29,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check coalsurv tests benchmarks
+	$(PY) tests/test_layers.py
 
 slow: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q -m slow

@@ -1,7 +1,8 @@
 """The package's layers: imports point down, no import circle, no private names across modules.
 
-Run ``python tests/test_layers.py`` to print every module's layer and its imports; the tests
-below fail with the offending module and import. The layers (DEVELOPING.md):
+Run ``python tests/test_layers.py`` to list the problems (``--map`` also prints every
+module's layer and imports); the tests below fail with the offending module and import.
+The layers (DEVELOPING.md):
 
 ====  ==========================================================================
 rank  packages (a module may import its own package and lower ranks only)
@@ -235,10 +236,11 @@ def test_one_place_builds_graphs_and_one_place_samples():
     assert samplers == {"coalsurv.fit.sampling"}
 
 
-if __name__ == "__main__":  # pragma: no cover - prints the layer map
-    for name, path in all_modules().items():
-        deps = sorted({t for t, _, _ in imports_of(path)})
-        print(f"[{RANKS[top_package(name)]:>2}] {name}: {', '.join(deps)}")
+if __name__ == "__main__":  # pragma: no cover - prints problems (and the map with --map)
+    if "--map" in sys.argv:
+        for name, path in all_modules().items():
+            deps = sorted({t for t, _, _ in imports_of(path)})
+            print(f"[{RANKS[top_package(name)]:>2}] {name}: {', '.join(deps)}")
     problems = direction_violations() + private_imports() + [
         " <-> ".join(c) for c in import_cycles()] + long_modules()
     print("\n".join(problems) if problems else "layers: OK")

@@ -60,7 +60,8 @@ def test_summary_and_ratios(fit):
     sd = per_unit.loc[("breadth", "per SD"), "sd_of_covariate"]
     assert per_unit.loc[("breadth", "per unit"), "median"] == pytest.approx(
         per_unit.loc[("breadth", "per SD"), "median"] ** (1 / sd), rel=1e-6)
-    assert (ratios["lower"] <= ratios["median"]).all() and (ratios["median"] <= ratios["upper"]).all()
+    assert (ratios["lower"] <= ratios["median"]).all()
+    assert (ratios["median"] <= ratios["upper"]).all()
 
 
 def test_survival_is_tidy_monotone_and_states_its_mass(fit, sim):
