@@ -191,12 +191,18 @@ class Endings:
         Raises
         ------
         SpecError
-            Interval-censored endings with several causes modelled jointly, or a
+            A modelled cause that is not an ending in the data; interval-censored endings
+            with several causes modelled jointly, or a
             cause-specific model whose other causes end at interval-censored times.
         """
         status = np.asarray(data.status)
         cause_index = np.asarray(data.cause_index)
         causes = self.causes
+        if not self.pooled:
+            unknown = [c for c in causes if c not in data.causes]
+            if unknown:
+                raise SpecError(f"causes {unknown} are not endings in the data; the data's "
+                                f"causes are {list(data.causes)}")
         event_of = np.zeros((len(causes), data.n))
         interval_of = np.zeros((len(causes), data.n))
         for k, cause in enumerate(causes):

@@ -19,3 +19,37 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent (fresh clone without ../shared)")
     return SHARED_DATA
+
+
+#: Settings of the tiny fits of the fast suite (statistical validation uses more, marked slow).
+TINY = {"draws": 200, "tune": 200, "chains": 2, "progressbar": False}
+
+
+@pytest.fixture(scope="session")
+def tiny_fit():
+    """Factory of tiny fits shared by the whole session.
+
+    ``tiny_fit(data, formula, family="weibull", causes=None, seed=1, **options)`` fits once per
+    distinct request (the same data object, formula, family, causes, seed and options) and
+    returns the same :class:`coalsurv.Fit` to every test that asks again. Sampler warnings of
+    these deliberately short chains are silenced.
+    """
+    import warnings
+
+    import coalsurv
+
+    cache: dict[tuple, object] = {}
+
+    def make(data, formula, *, family="weibull", causes=None, seed=1, name="", priors=None,
+             family_options=None, **settings):
+        key = (id(data), formula, family, tuple(causes) if causes else None, seed, name,
+               repr(priors), repr(family_options), tuple(sorted(settings.items())))
+        if key not in cache:
+            model = coalsurv.SurvivalModel(formula, family=family, causes=causes, priors=priors,
+                                           family_options=family_options, name=name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cache[key] = model.fit(data, random_seed=seed, **{**TINY, **settings})
+        return cache[key]
+
+    return make
