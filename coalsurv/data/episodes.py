@@ -28,12 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.data.validation import (
-    check_new_covariates,
-    fmt_ids,
-    parse_canonical,
-    parse_frame,
-)
+from coalsurv._format import fmt_ids
+from coalsurv.data.validation import check_new_covariates, parse_canonical, parse_frame
 from coalsurv.errors import CoalitionDataError
 
 if TYPE_CHECKING:  # pragma: no cover
