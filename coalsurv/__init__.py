@@ -21,7 +21,7 @@ from coalsurv.errors import (
 
 _LAZY = {
     "CoalitionData": "coalsurv.data.episodes",
-    "DataDescription": "coalsurv.data.episodes",
+    "DataDescription": "coalsurv.data.describe",
     "SurvivalModel": "coalsurv.fit.model",
     "ModelSpec": "coalsurv.spec.modelspec",
     "Prior": "coalsurv.spec.priors",
@@ -54,7 +54,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coalsurv.data.episodes import CoalitionData, DataDescription  # noqa: F401
+    from coalsurv.data.describe import DataDescription  # noqa: F401
+    from coalsurv.data.episodes import CoalitionData  # noqa: F401
     from coalsurv.endings import Endings  # noqa: F401
     from coalsurv.fit.model import SurvivalModel  # noqa: F401
     from coalsurv.fit.record import Fit, load_fit  # noqa: F401

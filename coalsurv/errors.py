@@ -14,6 +14,7 @@ __all__ = [
     "PriorError",
     "FitFileError",
     "ArgumentError",
+    "CommandLineError",
 ]
 
 
@@ -58,4 +59,12 @@ class ArgumentError(CoalsurvError, ValueError):
 
     Kept apart from :class:`SpecError` (what is modelled) so that callers can tell a wrong
     call from a wrong model.
+    """
+
+
+class CommandLineError(CoalsurvError):
+    """A wrong command-line request; the ``coalsurv`` command prints it as one line, exit 2.
+
+    A missing or misnamed option, an output file with the wrong suffix, an unreadable data
+    file: what the user asked the command for, not what the library was given.
     """

@@ -7,8 +7,6 @@ import pandas as pd
 import pytest
 
 from coalsurv.data.covariates import (
-    _swing_counts,
-    _swing_counts_enum,
     banzhaf,
     coalition_covariates,
     herfindahl,
@@ -18,6 +16,7 @@ from coalsurv.data.covariates import (
     leader_share,
     power_concentration,
 )
+from coalsurv.data.covariates.power import _swing_counts, _swing_counts_enum
 from coalsurv.errors import CoalitionDataError
 
 
@@ -154,12 +153,12 @@ def test_power_concentration_errors(members):
     with pytest.raises(CoalitionDataError) as err:
         power_concentration(bad, share="seats")
     text = str(err.value)
-    assert "negative share in coalitions a" in text
-    assert "missing or non-numeric share in coalitions c" in text
+    assert "negative share in coalitions 'a'" in text
+    assert "missing or non-numeric share in coalitions 'c'" in text
     assert len(err.value.problems) == 2
     zero = members.copy()
     zero.loc[zero.id == "b", "seats"] = 0
-    with pytest.raises(CoalitionDataError, match="sum to 0 in coalitions b"):
+    with pytest.raises(CoalitionDataError, match="sum to 0 in coalitions 'b'"):
         power_concentration(zero, share="seats")
     with pytest.raises(CoalitionDataError, match="quota"):
         power_concentration(members, share="seats", quota=1.5)
@@ -215,13 +214,13 @@ def test_interest_breadth_errors(members):
         interest_breadth(members)
     bad = members.copy()
     bad.loc[[0, 3], "lr"] = np.nan
-    with pytest.raises(CoalitionDataError, match="coalitions a, b"):
+    with pytest.raises(CoalitionDataError, match="coalitions 'a', 'b'"):
         interest_breadth(bad, position="lr")
     with pytest.raises(CoalitionDataError, match="'health'"):
         interest_breadth(members, issues=["econ", "health"])
     neg = members.copy()
     neg.loc[2, "econ"] = -1
-    with pytest.raises(CoalitionDataError, match="negative value in coalitions a"):
+    with pytest.raises(CoalitionDataError, match="negative value in coalitions 'a'"):
         interest_breadth(neg, issues=["econ"])
     noid = members.copy()
     noid.loc[4, "id"] = None

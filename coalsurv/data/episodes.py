@@ -22,18 +22,20 @@ import hashlib
 import html
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from coalsurv.data.validation import (
-    check_new_covariates,
-    fmt_ids,
-    parse_canonical,
-    parse_frame,
+from coalsurv._format import fmt_ids
+from coalsurv.data.describe import (
+    DataDescription,
+    describe,
+    exit_times,
+    kaplan_meier,
+    risk_table,
 )
+from coalsurv.data.validation import check_new_covariates, parse_canonical, parse_frame
 from coalsurv.errors import CoalitionDataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,69 +56,6 @@ def _readonly(values: Any, dtype: Any) -> np.ndarray:
     arr = np.array(values, dtype=dtype, copy=True)
     arr.flags.writeable = False
     return arr
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{value:.4g}"
-    return str(value)
-
-
-@dataclass(frozen=True)
-class DataDescription:
-    """Summary of a :class:`CoalitionData`, as returned by :meth:`CoalitionData.describe`.
-
-    Fields: ``name``; ``n`` episodes kept; ``time_unit`` of every time; ``causes``;
-    ``n_events`` (cause -> count); ``n_censored`` and ``censored_share`` (right-censored);
-    ``n_interval`` (interval-censored events); ``n_delayed_entry`` (``entry > 0``);
-    ``follow_up`` (``min``/``median``/``max`` of ``time``); ``groups`` (column -> number of
-    levels); ``km_median``, the Kaplan-Meier median time to any ending (delayed entry honoured,
-    interval rows at their midpoint; ``inf`` when the curve stays above 0.5); ``n_excluded``
-    and ``excluded_by_reason`` (input rows left out with ``dropna=True``).
-    """
-
-    name: str | None
-    n: int
-    time_unit: str
-    causes: tuple[str, ...]
-    n_events: dict[str, int]
-    n_censored: int
-    censored_share: float
-    n_interval: int
-    n_delayed_entry: int
-    follow_up: dict[str, float]
-    groups: dict[str, int]
-    km_median: float
-    n_excluded: int
-    excluded_by_reason: dict[str, int]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the description as a two-column frame (``statistic``, ``value``)."""
-        u = self.time_unit
-        rows: list[tuple[str, object]] = [("name", self.name or ""), ("episodes", self.n)]
-        rows += [(f"events: {c}", k) for c, k in self.n_events.items()]
-        rows += [
-            ("censored", self.n_censored),
-            ("censored share", self.censored_share),
-            ("interval-censored", self.n_interval),
-            ("delayed entry", self.n_delayed_entry),
-        ]
-        rows += [(f"follow-up {k} ({u})", v) for k, v in self.follow_up.items()]
-        rows += [(f"groups: {g} (levels)", k) for g, k in self.groups.items()]
-        rows += [(f"Kaplan-Meier median ({u})", self.km_median), ("excluded", self.n_excluded)]
-        rows += [(f"excluded: {r}", k) for r, k in self.excluded_by_reason.items()]
-        return pd.DataFrame(rows, columns=["statistic", "value"])
-
-    def __str__(self) -> str:
-        """Aligned text table, times with their unit."""
-        frame = self.to_frame()
-        width = int(frame["statistic"].str.len().max())
-        lines = [f"{s:<{width}}  {_fmt(v)}" for s, v in frame.itertuples(index=False)]
-        return "\n".join(["CoalitionData description", *lines])
-
-    def _repr_html_(self) -> str:
-        frame = self.to_frame().assign(value=lambda f: f["value"].map(_fmt))
-        return frame.to_html(index=False, escape=True)
 
 
 class CoalitionData:
@@ -430,8 +369,6 @@ class CoalitionData:
         coalsurv.errors.CoalitionDataError
             When ``frame`` is not indexed by exactly this object's ids or holds non-finite values.
         """
-        from coalsurv.errors import CoalitionDataError
-
         if not isinstance(frame, pd.DataFrame) or not frame.index.equals(self.ids):
             raise CoalitionDataError("replace_covariates: expected a DataFrame indexed by the "
                                      "data's episode ids, in order")
@@ -450,8 +387,6 @@ class CoalitionData:
         Loaders record the episodes they left out before ``from_frame`` here, in front of the
         rows ``from_frame`` itself dropped, so that nothing is left out silently.
         """
-        from coalsurv.errors import CoalitionDataError
-
         if not isinstance(excluded, pd.DataFrame) or not {"id", "reason"} <= set(excluded.columns):
             raise CoalitionDataError("with_excluded: expected a DataFrame with columns id, reason")
         parts = [excluded[["id", "reason"]]]
@@ -482,8 +417,7 @@ class CoalitionData:
         return pd.concat([base, *extra], axis=1)
 
     def _km_times(self) -> np.ndarray:
-        mid = (self.time + self.time_upper) / 2.0
-        return np.where(self.status == 2, mid, self.time)
+        return exit_times(self)
 
     def kaplan_meier(self, *, label: str | None = None) -> KaplanMeierFitter:
         """Fit a Kaplan-Meier curve of time to any ending, honouring delayed entry.
@@ -500,63 +434,18 @@ class CoalitionData:
         lifelines.KaplanMeierFitter
             Fitted.
         """
-        from lifelines import KaplanMeierFitter
-
-        kmf = KaplanMeierFitter(label=label or self.name or "any ending")
-        entry = self.entry if (self.entry > 0).any() else None
-        return kmf.fit(self._km_times(), event_observed=self.is_event, entry=entry)
+        return kaplan_meier(self, label=label)
 
     def risk_table(self, times: Sequence[float]) -> pd.DataFrame:
         """Count episodes at risk and cumulative endings at the given times.
 
-        An episode is at risk at ``t`` when ``entry <= t <= exit`` (interval rows exit at their
-        midpoint, as in :meth:`kaplan_meier`).
-
-        Parameters
-        ----------
-        times : sequence of float
-            Times in ``time_unit``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``time``, ``at_risk``, one column per cause (cumulative events by ``t``)
-            and one named by the censored label (cumulative censored by ``t``); a cause
-            labelled ``time`` or ``at_risk`` would collide with the first two.
+        See :func:`coalsurv.data.describe.risk_table`.
         """
-        t = np.asarray(times, dtype=float)[:, None]
-        exit_ = self._km_times()[None, :]
-        out = {"time": t[:, 0], "at_risk": ((self.entry <= t) & (exit_ >= t)).sum(axis=1)}
-        for i, cause in enumerate([*self.causes, self.censored_label]):
-            mine = self.cause_index == (i if i < len(self.causes) else -1)
-            out[cause] = ((exit_ <= t) & mine[None, :]).sum(axis=1)
-        return pd.DataFrame(out)
+        return risk_table(self, times)
 
     def describe(self) -> DataDescription:
         """Summarise the data: counts, censoring, follow-up, groups, exclusions, KM median."""
-        n_cens = int((self.status == 0).sum())
-        reasons = self.excluded["reason"].value_counts(sort=False) if len(self.excluded) else {}
-        km = float(self.kaplan_meier().median_survival_time_) if self.n else float("nan")
-        return DataDescription(
-            name=self.name,
-            n=self.n,
-            time_unit=self.time_unit,
-            causes=self.causes,
-            n_events=dict(self.n_events),
-            n_censored=n_cens,
-            censored_share=n_cens / self.n if self.n else float("nan"),
-            n_interval=int((self.status == 2).sum()),
-            n_delayed_entry=int((self.entry > 0).sum()),
-            follow_up={
-                "min": float(np.min(self.time)),
-                "median": float(np.median(self.time)),
-                "max": float(np.max(self.time)),
-            },
-            groups={g: int(self.groups[g].nunique()) for g in self.group_names},
-            km_median=km,
-            n_excluded=len(self.excluded),
-            excluded_by_reason={str(r): int(k) for r, k in dict(reasons).items()},
-        )
+        return describe(self)
 
     def data_hash(self) -> str:
         """Return a sha256 hex digest of the canonical data (stable across runs and platforms).

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coalsurv._format import fmt_ids
 from coalsurv.datasets._common import (
     annotate,
     count_reasons,
@@ -179,7 +180,7 @@ def _derive(
     dup = al["atopid"][al["atopid"].duplicated()]
     if len(dup):
         raise CoalitionDataError(
-            "atop: duplicate alliances in the alliance-level file", [f"atopid {list(dup[:5])}"]
+            "atop: duplicate alliances in the alliance-level file", [f"atopid {fmt_ids(dup)}"]
         )
     al = al.set_index("atopid", drop=False).sort_index()
 
@@ -195,17 +196,17 @@ def _derive(
     problems = []
     bad = al.index[start_lo.isna()]
     if len(bad):
-        problems.append(f"unreadable begin dates for atopid {list(bad[:5])}")
+        problems.append(f"unreadable begin dates for atopid {fmt_ids(bad)}")
     bad = al.index[ended & end_lo.isna()]
     if len(bad):
         problems.append(
-            f"ended alliances (ineffect == 0) without a readable end date: {list(bad[:5])}"
+            f"ended alliances (ineffect == 0) without a readable end date: {fmt_ids(bad)}"
         )
     bad = al.index[~ended & (start_hi >= censor)]
     if len(bad):
         problems.append(
             f"alliances in force that start on or after censor_date {censor.date()}: "
-            f"{list(bad[:5])}; give a later censor_date="
+            f"{fmt_ids(bad)}; give a later censor_date="
         )
     if problems:
         raise CoalitionDataError("atop: cannot derive alliance spells", problems)

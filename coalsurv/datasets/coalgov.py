@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coalsurv._format import fmt_ids
 from coalsurv.datasets._common import (
     annotate,
     exclusion_table,
@@ -134,11 +135,11 @@ def _check_government_constants(raw: pd.DataFrame) -> list[str]:
         varies = g[col].nunique(dropna=False)
         bad = varies.index[varies > 1]
         if len(bad):
-            problems.append(f"column {col!r} differs between party rows of gid {list(bad[:5])}")
+            problems.append(f"column {col!r} differs between party rows of gid {fmt_ids(bad)}")
     prime = g["prime"].sum()
     bad = prime.index[prime != 1]
     if len(bad):
-        problems.append(f"gid {list(bad[:5])}: expected exactly one party with prime == 1")
+        problems.append(f"gid {fmt_ids(bad)}: expected exactly one party with prime == 1")
     return problems
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coalsurv._format import fmt_ids
 from coalsurv.datasets._common import (
     annotate,
     count_reasons,
@@ -283,7 +284,7 @@ def _derive(
     if len(late):
         raise CoalitionDataError(
             f"parlgov: censor_date {censor.date()} is before the start of the latest cabinet",
-            [f"cabinet_id {list(late[:5])} start later; give a later censor_date="],
+            [f"cabinet_id {fmt_ids(late)} start later; give a later censor_date="],
         )
 
     last = cab["end"].isna()

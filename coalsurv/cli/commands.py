@@ -1,0 +1,240 @@
+"""The subcommands of ``coalsurv``: one ``cmd_*`` function each, ``(args, console, command)``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from coalsurv.cli.io import Console, input_file, is_tty, load_data, output_file
+from coalsurv.errors import CommandLineError
+
+__all__ = [
+    "DEMO_FORMULA",
+    "DEMO_ALT_FORMULA",
+    "DEMO_CAUSES",
+    "cmd_demo",
+    "cmd_fit",
+    "cmd_report",
+    "cmd_data_check",
+    "cmd_simulate",
+    "cmd_gallery",
+    "cmd_priors_show",
+    "cmd_priors_check",
+    "cmd_priors_from_fit",
+]
+
+#: The demo's model: cause-specific Weibull hazards of the three endings with a group frailty
+#: (as ``models/competing_endings.toml``), compared with a model without power's square term.
+DEMO_FORMULA = "breadth + power_hhi + power_hhi_sq + (1 | group)"
+DEMO_ALT_FORMULA = "breadth + power_hhi + (1 | group)"
+DEMO_CAUSES = ("dissolution", "goal_reached", "alliance")
+
+
+
+def fit_quietly(model, data, args, console: Console, command: str):
+    """Fit with a progress bar on a terminal, plain lines otherwise; sampler warnings as lines."""
+    from coalsurv.fit.sampling import CoalsurvSamplingWarning
+
+    console.progress(f"fitting {model.spec.label} to {data.n} coalitions "
+                     f"({args.chains} chains x {args.draws} draws, {args.tune} tuning; "
+                     "compiling first)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit(data, draws=args.draws, tune=args.tune, chains=args.chains,
+                        random_seed=args.seed, progressbar=is_tty(), command=command)
+    for w in caught:
+        if issubclass(w.category, CoalsurvSamplingWarning):
+            print(f"coalsurv: warning: {w.message}", file=sys.stderr)
+    console.progress("sampling done")
+    return fit
+
+
+def write_report(fit, path: Path, console: Console, **kwargs: Any) -> Path:
+    console.progress(f"writing report {path}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fit.report(path, progress=console.progress, **kwargs)
+    for w in caught:
+        if str(w.message).startswith("report:"):
+            print(f"coalsurv: warning: {w.message}", file=sys.stderr)
+    return out
+
+
+def cmd_demo(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Fit the bundled synthetic coalitions and write the demo report and fit."""
+    import coalsurv
+
+    out = output_file(args.out, ".pdf", "report")
+    fit_out = output_file(args.fit_out, ".nc", "fit file")
+    if args.quick:
+        args.draws, args.tune = min(args.draws, 200), min(args.tune, 200)
+    console.progress("loading the bundled synthetic coalitions")
+    data = coalsurv.datasets.load_synthetic()
+    model = coalsurv.SurvivalModel(DEMO_FORMULA, family="weibull", causes=DEMO_CAUSES,
+                                   name="Competing endings, Weibull with group frailty")
+    fit = fit_quietly(model, data, args, console, command)
+    compare_with = None
+    if not args.no_compare:
+        alt = coalsurv.SurvivalModel(DEMO_ALT_FORMULA, family="weibull", causes=DEMO_CAUSES,
+                                     name="Without power concentration squared")
+        compare_with = {"without power_hhi_sq": fit_quietly(alt, data, args, console,
+                                                             command)}
+    console.progress(f"saving the fit to {fit_out}")
+    fit.save(fit_out)
+    console.result(f"wrote {fit_out}")
+    write_report(fit, out, console, compare_with=compare_with,
+                  title="coalsurv demo: how synthetic coalitions end")
+    console.result(f"wrote {out}")
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Fit a model file to a CSV and save the fit."""
+    from coalsurv.errors import CoalsurvError
+    from coalsurv.fit.model import SurvivalModel
+
+    out = output_file(args.output, ".nc", "fit file")
+    report = output_file(args.report, ".pdf", "report") if args.report else None
+    model_path = input_file(args.model, "model file")
+    try:
+        model = SurvivalModel.load(model_path)
+    except CoalsurvError as exc:
+        if args.model in exc.headline:
+            raise
+        raise type(exc)(f"model file {args.model!r}: {exc.headline}", exc.problems) from None
+    if args.priors:
+        from coalsurv.spec.priors import PriorSet
+
+        model = SurvivalModel.from_spec(model.spec, priors=PriorSet.load(
+            input_file(args.priors, "prior file")))
+    data = load_data(args, spec=model.spec)
+    if len(data.excluded):
+        console.progress(f"left out {len(data.excluded)} row(s) with missing values "
+                         "(--dropna); they are listed in the report's data description")
+    fit = fit_quietly(model, data, args, console, command)
+    fit.save(out)
+    console.result(f"wrote {out}")
+    if report is not None:
+        write_report(fit, report, console)
+        console.result(f"wrote {report}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Write the PDF report of a saved fit."""
+    from coalsurv.fit.record import load_fit
+
+    out = output_file(args.output, ".pdf", "report")
+    fit = load_fit(input_file(args.fit, "fit file"))
+    others = {}
+    for path in args.compare or []:
+        other = load_fit(input_file(path, "fit file"))
+        others[Path(path).stem] = other
+    write_report(fit, out, console, title=args.title, compare_with=others or None)
+    console.result(f"wrote {out}")
+    return 0
+
+
+def cmd_data_check(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Validate a CSV of coalitions and print its description."""
+    data = load_data(args)
+    if getattr(args, "ignored_columns", None):
+        console.result(f"note: empty column(s) {args.ignored_columns} ignored")
+    console.result(str(data.describe()))
+    if len(data.excluded):
+        console.result(f"\n{len(data.excluded)} row(s) left out (--dropna):")
+        console.result(data.excluded.to_string(index=False))
+    console.result(f"\nok: {data!r}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Simulate coalition histories to a CSV (and their members)."""
+    from coalsurv._io import atomic_write_text
+    from coalsurv.simulation import simulate
+
+    out = output_file(args.output, ".csv", "output")
+    members = output_file(args.members_out, ".csv", "members output") if args.members_out \
+        else None
+    sim = simulate(n_coalitions=args.n, n_groups=args.groups, seed=args.seed,
+                   collapse_causes=args.collapse)
+    atomic_write_text(out, sim.frame.to_csv(index=False))
+    console.result(f"wrote {out}: {len(sim.frame)} coalitions, endings "
+                   f"{sim.frame['event'].value_counts().to_dict()}; durations in "
+                   f"{sim.data.time_unit} (pass --time-unit {sim.data.time_unit} when reading it)")
+    if members is not None:
+        atomic_write_text(members, sim.members.to_csv(index=False))
+        console.result(f"wrote {members}: {len(sim.members)} member rows")
+    return 0
+
+
+def cmd_gallery(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Render every plot for the bundled data to PNG files."""
+    from coalsurv.report.figures import render_gallery
+
+    fit = None
+    if args.fit:
+        from coalsurv.fit.record import load_fit
+
+        fit = load_fit(input_file(args.fit, "fit file"))
+    else:
+        import coalsurv
+
+        data = coalsurv.datasets.load_synthetic()
+        model = coalsurv.SurvivalModel(DEMO_FORMULA, family="weibull", causes=DEMO_CAUSES)
+        fit = fit_quietly(model, data, args, console, command)
+    paths = render_gallery(fit, Path(args.out), progress=console.progress)
+    for p in paths:
+        console.result(f"wrote {p}")
+    return 0
+
+
+def cmd_priors_show(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Print a prior file."""
+    from coalsurv.spec.priors import DEFAULT_PRIORS, PriorSet
+
+    priors = PriorSet.load(input_file(args.file, "prior file"))
+    console.result(f"prior set: {priors.name or '(unnamed)'}")
+    if priors.description:
+        console.result(f"description: {priors.description}")
+    for key, value in priors.provenance.items():
+        console.result(f"provenance: {key} = {value}")
+    width = max([9, *(len(k) for k in priors.priors)])
+    console.result(f"\n{'parameter':{width}}  prior")
+    for key, prior in priors.priors.items():
+        console.result(f"{key:{width}}  {prior}")
+    defaults = [k for k in DEFAULT_PRIORS if k not in priors.priors]
+    if defaults:
+        console.result("\nother parameters take the defaults: "
+                       + ", ".join(f"{k} ~ {DEFAULT_PRIORS[k]}" for k in defaults))
+    return 0
+
+
+def cmd_priors_check(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Validate a prior file."""
+    from coalsurv.spec.priors import PriorSet
+
+    priors = PriorSet.load(input_file(args.file, "prior file"))
+    console.result(f"ok: {args.file}: prior set {priors.name!r} with {len(priors.priors)} "
+                   f"prior(s): {', '.join(priors.priors) or 'none (all defaults)'}")
+    return 0
+
+
+def cmd_priors_from_fit(args: argparse.Namespace, console: Console, command: str) -> int:
+    """Turn a saved fit's posterior into a prior file (power prior)."""
+    from coalsurv.fit.record import load_fit
+    from coalsurv.spec.priors import PriorSet
+
+    out = Path(args.output)
+    if out.suffix not in (".toml", ".json"):
+        raise CommandLineError(f"prior file {args.output!r} must end in .toml or .json")
+    fit = load_fit(input_file(args.fit, "fit file"))
+    priors = PriorSet.from_fit(fit, discount=args.discount,
+                               include_intercept=args.include_intercept, name=args.name)
+    priors.save(out)
+    console.result(f"wrote {out}: {len(priors.priors)} priors from fit {fit.fit_id} "
+                   f"(discount {args.discount:g})")
+    return 0
