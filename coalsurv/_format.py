@@ -40,7 +40,7 @@ VERDICT_COLOURS = {"pass": "#009E73", "warn": "#E69F00", "fail": "#D55E00", "ski
 
 
 def worst_verdict(verdicts: Iterable[str]) -> str:
-    """The most severe verdict among ``verdicts`` (``"skipped"`` when none applied)."""
+    """Return the most severe verdict among ``verdicts`` (``"skipped"`` when none applied)."""
     ranked = [v for v in verdicts if v != "skipped"]
     return max(ranked, key=VERDICT_RANK.__getitem__) if ranked else "skipped"
 

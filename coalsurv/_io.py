@@ -10,7 +10,9 @@ from pathlib import Path
 __all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_with"]
 
 
-def atomic_write_with(path: str | Path, writer: Callable[[Path], None], *, suffix: str = "") -> Path:
+def atomic_write_with(
+    path: str | Path, writer: Callable[[Path], None], *, suffix: str = ""
+) -> Path:
     """Call ``writer(tmp_path)`` and move the result to ``path`` in one rename.
 
     Parameters

@@ -106,7 +106,7 @@ class Endings:
 
     @classmethod
     def resolve(cls, requested: Sequence[str] | None, data_causes: Sequence[str]) -> Endings:
-        """The endings a spec asks for, checked against the causes present in the data.
+        """Return the endings a spec asks for, checked against the causes present in the data.
 
         Parameters
         ----------

@@ -82,7 +82,9 @@ class Design:
         except Exception as exc:  # formulaic raises many types; name the missing columns
             needed = sorted(_variables(self._formulaic_spec) - set(newdata.columns))
             detail = f"missing column(s) {needed}" if needed else str(exc)
-            raise SpecError(f"newdata cannot be used with formula {self.fixed_formula!r}: {detail}") from None
+            raise SpecError(
+                f"newdata cannot be used with formula {self.fixed_formula!r}: {detail}"
+            ) from None
         raw = np.asarray(mm.drop(columns=["Intercept"], errors="ignore"), dtype=float)
         if not np.all(np.isfinite(raw)):
             bad = newdata.index[~np.all(np.isfinite(raw), axis=1)].tolist()[:5]
@@ -180,7 +182,8 @@ def make_design(spec: ModelSpec, data) -> Design:
         if missing:
             raise SpecError(
                 f"formula {spec.formula!r}: grouping factor {missing} is not a group column of the "
-                f"data; group columns: {list(data.groups.columns)} (pass groups=[...] to from_frame)"
+                f"data; group columns: {list(data.groups.columns)} "
+                f"(pass groups=[...] to from_frame)"
             )
         for slope in term.slopes:
             if slope not in terms:
@@ -191,7 +194,9 @@ def make_design(spec: ModelSpec, data) -> Design:
         labels = _factor_labels(data.groups, term)
         levels = tuple(sorted(set(labels)))
         if len(levels) < 2:
-            raise SpecError(f"formula {spec.formula!r}: grouping factor {term.factor!r} has one level")
+            raise SpecError(
+                f"formula {spec.formula!r}: grouping factor {term.factor!r} has one level"
+            )
         lookup = {lvl: i for i, lvl in enumerate(levels)}
         index = np.array([lookup[lbl] for lbl in labels], dtype=int)
         groups.append(GroupIndex(term, levels, index))

@@ -204,7 +204,10 @@ def _segment_loglik(family, fam_params, eta, n_causes, start, stop, event_of, *,
 
 def _cause_vector(priors: PriorSet, base: str, causes: tuple[str, ...], support: str,
                   resolved: dict[str, Prior], auto: dict[str, float] | None = None):
-    """A parameter with one value per cause; per-cause priors ``base[cause]`` override ``base``."""
+    """Build a parameter with one value per cause.
+
+    Per-cause priors ``base[cause]`` override ``base``.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 

@@ -67,14 +67,14 @@ class ModelInfo:
         return Endings.from_causes(self.causes, pooled=self.pooled)
 
     def family_object(self) -> Family:
-        """The family, with cut points for the piecewise baseline."""
+        """Return the family, with cut points for the piecewise baseline."""
         if self.family == "piecewise":
             return get_family("piecewise", cuts=np.asarray(self.cuts))
         return get_family(self.family)
 
 
 def var_name(text: str) -> str:
-    """A safe variable-name fragment for a term or factor."""
+    """Return a safe variable-name fragment for a term or factor."""
     return re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
 
 

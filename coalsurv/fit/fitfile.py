@@ -51,7 +51,10 @@ def _clean(ds):
 
 
 def _frame_dataset(frame: pd.DataFrame):
-    """A DataFrame as a NetCDF-safe Dataset (text columns as fixed strings, dtypes recorded)."""
+    """Convert a DataFrame to a NetCDF-safe Dataset.
+
+    Text columns become fixed strings and the dtypes are recorded.
+    """
     import xarray as xr
 
     out = {}
@@ -60,7 +63,8 @@ def _frame_dataset(frame: pd.DataFrame):
         if values.dtype == object or pd.api.types.is_string_dtype(frame[col]):
             values = frame[col].astype(str).to_numpy().astype(str)
         out[str(col)] = ("row", values)
-    return xr.Dataset(out, attrs={"dtypes": json.dumps({str(c): str(t) for c, t in frame.dtypes.items()})})
+    dtypes = json.dumps({str(c): str(t) for c, t in frame.dtypes.items()})
+    return xr.Dataset(out, attrs={"dtypes": dtypes})
 
 
 def _dataset_frame(ds) -> pd.DataFrame:
@@ -108,17 +112,23 @@ def save_fit(fit, path: str | Path) -> Path:
         "created": fit.created,
         "command": fit.command or "",
     }
-    tree = xr.DataTree.from_dict({"/": xr.Dataset(attrs=attrs), **{f"/{k}": v for k, v in groups.items()}})
+    tree = xr.DataTree.from_dict(
+        {"/": xr.Dataset(attrs=attrs), **{f"/{k}": v for k, v in groups.items()}}
+    )
     return atomic_write_with(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"), suffix=".nc")
 
 
 def _json_attr(attrs: dict, key: str, path: Path):
     if key not in attrs:
-        raise FitFileError(f"fit file {str(path)!r} lacks the {key!r} record; it was not written by Fit.save")
+        raise FitFileError(
+            f"fit file {str(path)!r} lacks the {key!r} record; it was not written by Fit.save"
+        )
     try:
         return json.loads(attrs[key])
     except (TypeError, json.JSONDecodeError):
-        raise FitFileError(f"fit file {str(path)!r}: record {key!r} is not valid JSON (file damaged?)") from None
+        raise FitFileError(
+            f"fit file {str(path)!r}: record {key!r} is not valid JSON (file damaged?)"
+        ) from None
 
 
 def read_fit(path: str | Path) -> dict[str, Any]:
@@ -146,7 +156,9 @@ def read_fit(path: str | Path) -> dict[str, Any]:
         with xr.open_datatree(path, engine="h5netcdf") as tree:
             tree = tree.load()
     except Exception as exc:
-        raise FitFileError(f"fit file {str(path)!r} is not a readable NetCDF file ({type(exc).__name__})") from None
+        raise FitFileError(
+            f"fit file {str(path)!r} is not a readable NetCDF file ({type(exc).__name__})"
+        ) from None
     attrs = dict(tree.attrs)
     schema = attrs.get("schema")
     if schema != FIT_SCHEMA:
@@ -173,7 +185,9 @@ def read_fit(path: str | Path) -> dict[str, Any]:
     except FitFileError:
         raise
     except (CoalsurvError, KeyError, TypeError, ValueError) as exc:
-        raise FitFileError(f"fit file {str(path)!r}: stored records are inconsistent ({exc})") from None
+        raise FitFileError(
+            f"fit file {str(path)!r}: stored records are inconsistent ({exc})"
+        ) from None
     recorded = attrs.get("data_hash")
     if data.data_hash() != recorded:
         raise FitFileError(

@@ -86,8 +86,10 @@ class Predictor:
                 v = self.draws[f"v_{sname}"]
                 eta += np.where(known, v[:, :, safe], 0.0) * X[None, None, :, j]
                 if frailty != "zero":
-                    var += np.where(known, 0.0,
-                                    (self.draws[f"sd_{sname}"][:, :, None] * X[None, None, :, j]) ** 2)
+                    var += np.where(
+                        known, 0.0,
+                        (self.draws[f"sd_{sname}"][:, :, None] * X[None, None, :, j]) ** 2,
+                    )
         return eta, np.sqrt(var)
 
     def _params(self, k: int) -> dict[str, np.ndarray]:

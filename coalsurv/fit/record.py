@@ -161,7 +161,8 @@ class Fit:
             Columns ``row``, ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob`` and newdata's
             columns.
         """
-        return predictions.survival(self, times, newdata, ci_prob=ci_prob, summary=summary, frailty=frailty)
+        return predictions.survival(self, times, newdata, ci_prob=ci_prob, summary=summary,
+                                    frailty=frailty)
 
     def hazard(self, times, newdata: pd.DataFrame | None = None, *,
                ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
@@ -170,7 +171,8 @@ class Fit:
 
         Same arguments and layout as :meth:`survival`, with a ``cause`` column.
         """
-        return predictions.hazard(self, times, newdata, ci_prob=ci_prob, summary=summary, frailty=frailty)
+        return predictions.hazard(self, times, newdata, ci_prob=ci_prob, summary=summary,
+                                  frailty=frailty)
 
     def cumulative_incidence(self, times, newdata: pd.DataFrame | None = None, *,
                              ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
@@ -179,7 +181,8 @@ class Fit:
 
         Same arguments as :meth:`survival`; the frame has a ``cause`` column.
         """
-        return predictions.cumulative_incidence(self, times, newdata, ci_prob=ci_prob, summary=summary, frailty=frailty)
+        return predictions.cumulative_incidence(self, times, newdata, ci_prob=ci_prob,
+                                                summary=summary, frailty=frailty)
 
 
     def median_lifespan(self, newdata: pd.DataFrame | None = None, *,
@@ -212,7 +215,8 @@ class Fit:
             Per row (and time), the quantity at both values and their difference
             (to − from) with credible intervals.
         """
-        return predictions.contrast(self, variable, values, times=times, newdata=newdata, quantity=quantity, ci_prob=ci_prob)
+        return predictions.contrast(self, variable, values, times=times, newdata=newdata,
+                                    quantity=quantity, ci_prob=ci_prob)
 
     def predict_lifespans(self, newdata: pd.DataFrame | None = None, *, random_seed: int = 0,
                           frailty: str = "conditional"):
@@ -220,7 +224,8 @@ class Fit:
 
         ``attrs["cause"]`` holds the index of the ending that occurs first in each draw.
         """
-        return predictions.predict_lifespans(self, newdata, random_seed=random_seed, frailty=frailty)
+        return predictions.predict_lifespans(self, newdata, random_seed=random_seed,
+                                             frailty=frailty)
 
     # ------------------------------------------------------------------ checks, report, io
     def diagnose(self, **kwargs):

@@ -123,7 +123,8 @@ def parse_formula(formula: str) -> tuple[str, tuple[GroupTerm, ...]]:
     fixed_terms = [t.strip() for t in re.split(r"\+(?![^(]*\))", fixed) if t.strip()]
     if any("|" in t for t in fixed_terms):
         raise SpecError(
-            f"formula {formula!r}: a '|' outside a group term; group terms look like '(1 | country)'"
+            f"formula {formula!r}: a '|' outside a group term; "
+            f"group terms look like '(1 | country)'"
         )
     seen: set[str] = set()
     unique: list[GroupTerm] = []
@@ -212,7 +213,9 @@ class ModelSpec:
     def from_dict(cls, data: dict[str, Any], *, source: str = "model spec") -> ModelSpec:
         """Rebuild from :meth:`to_dict` output; unknown keys and wrong schemas are errors."""
         if not isinstance(data, dict):
-            raise SpecError(f"{source}: expected a table of model settings, got {type(data).__name__}")
+            raise SpecError(
+                f"{source}: expected a table of model settings, got {type(data).__name__}"
+            )
         allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors"}
         unknown = sorted(set(data) - allowed)
         if unknown:
@@ -223,7 +226,9 @@ class ModelSpec:
         if schema != SPEC_SCHEMA:
             raise SpecError(f"{source}: schema {schema!r} is not {SPEC_SCHEMA!r}")
         if "formula" not in data:
-            raise SpecError(f"{source}: missing key 'formula' (e.g. formula = \"breadth + (1 | country)\")")
+            raise SpecError(
+                f"{source}: missing key 'formula' (e.g. formula = \"breadth + (1 | country)\")"
+            )
         causes = data.get("causes")
         return cls(
             formula=data["formula"],

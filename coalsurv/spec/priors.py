@@ -2,23 +2,28 @@
 
 Parameter keys of a :class:`PriorSet` (all optional; missing keys take the defaults below):
 
-========================  =======================================================  ==========================
-key                       what                                                     default
-========================  =======================================================  ==========================
-``intercept``             baseline log hazard (PH) or log time (AFT), time scaled  Normal(mu="auto", sigma=2.5)
-``beta``                  every coefficient, per SD of its covariate               Normal(0, 1)
-``beta[term]``            one coefficient (overrides ``beta``)                     —
-``beta_unit[term]``       one coefficient per original unit (converted to per SD)  —
-``beta[cause:term]``      one cause's coefficient (also ``beta_unit[cause:term]``) —
-``shape[cause]`` ...      one cause's ancillary parameter or intercept             —
-``shape``                 Weibull / log-logistic shape                             LogNormal(0, 1)
-``sigma``                 log-normal scale of log T                                LogNormal(0, 1)
-``gamma``                 Gompertz rate of change of log hazard (per time scale)   Normal(0, 2)
-``rw_sd``                 piecewise baseline: random-walk step of log hazard       HalfNormal(0.5)
-``sd``                    every group SD (frailty, varying slopes)                 HalfNormal(1)
-``sd[factor]``            one grouping factor's frailty SD                         —
-``sd[factor|term]``       one varying slope's SD                                   —
-========================  =======================================================  ==========================
+======================  ==============================================  ============================
+key                     what                                            default
+======================  ==============================================  ============================
+``intercept``           baseline log hazard (PH) or log time (AFT),     Normal(mu="auto", sigma=2.5)
+                        time scaled
+``beta``                every coefficient, per SD of its covariate      Normal(0, 1)
+``beta[term]``          one coefficient (overrides ``beta``)            —
+``beta_unit[term]``     one coefficient per original unit (converted    —
+                        to per SD)
+``beta[cause:term]``    one cause's coefficient (also                   —
+                        ``beta_unit[cause:term]``)
+``shape[cause]`` ...    one cause's ancillary parameter or intercept    —
+``shape``               Weibull / log-logistic shape                    LogNormal(0, 1)
+``sigma``               log-normal scale of log T                       LogNormal(0, 1)
+``gamma``               Gompertz rate of change of log hazard           Normal(0, 2)
+                        (per time scale)
+``rw_sd``               piecewise baseline: random-walk step of         HalfNormal(0.5)
+                        log hazard
+``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
+``sd[factor]``          one grouping factor's frailty SD                —
+``sd[factor|term]``     one varying slope's SD                          —
+======================  ==============================================  ============================
 
 Why these defaults: covariates are standardised inside the model, so ``Normal(0, 1)`` says a
 one-SD change multiplies the hazard (or the lifespan) by between 0.14 and 7.4 with 95%
@@ -127,7 +132,7 @@ class Prior:
         return Prior(self.dist, **params)
 
     def scaled(self, factor: float, *, key: str = "prior") -> Prior:
-        """The prior of ``factor * X`` for a location-scale prior of X (factor > 0)."""
+        """Return the prior of ``factor * X`` for a location-scale prior of X (factor > 0)."""
         if self.dist not in _LOCATION_SCALE:
             raise PriorError(
                 f"prior {key!r}: a per-unit prior must be location-scale "
@@ -232,11 +237,14 @@ class PriorSet:
         object.__setattr__(self, "priors", dict(self.priors))
 
     def explicit(self, key: str) -> Prior | None:
-        """The prior set for exactly ``key``, or None."""
+        """Return the prior set for exactly ``key``, or None."""
         return self.priors.get(key)
 
     def get(self, key: str) -> Prior:
-        """The prior for ``key``: an explicit entry, else its family default (``beta[x]`` → ``beta``)."""
+        """Return the prior for ``key``.
+
+        An explicit entry, else its family default (``beta[x]`` → ``beta``).
+        """
         if key in self.priors:
             return self.priors[key]
         base = key.split("[", 1)[0]
@@ -247,7 +255,10 @@ class PriorSet:
         return DEFAULT_PRIORS[base]
 
     def with_priors(self, **priors: Prior) -> PriorSet:
-        """A copy with some priors replaced (keyword names use ``beta__x`` for ``beta[x]``)."""
+        """Return a copy with some priors replaced.
+
+        Keyword names use ``beta__x`` for ``beta[x]``.
+        """
         merged = dict(self.priors)
         for key, prior in priors.items():
             if "__" in key:
