@@ -89,7 +89,9 @@ class SurvivalModel:
         return cls.from_spec(spec, priors=priors)
 
     def __repr__(self) -> str:
-        return f"SurvivalModel({self.spec.formula!r}, family={self.spec.family!r}, causes={self.spec.causes!r})"
+        """Show the formula, family and causes."""
+        return (f"SurvivalModel({self.spec.formula!r}, family={self.spec.family!r}, "
+                f"causes={self.spec.causes!r})")
 
     def _repr_html_(self) -> str:
         from coalsurv.notebook import model_html
@@ -115,6 +117,29 @@ class SurvivalModel:
         info = model_info(self.spec, data, design, self.priors)
         model, resolved = build_model(self.spec, self.priors, data, design, info)
         return model, design, info, resolved
+
+    def sample_prior(self, data, *, draws: int = 200, random_seed: int = 0):
+        """Draw the parameters from their priors, as built for ``data`` (no posterior).
+
+        Data-based ``"auto"`` priors are filled in from ``data`` as in :meth:`fit`.
+
+        Parameters
+        ----------
+        data : CoalitionData
+        draws : int
+            Number of prior draws.
+        random_seed : int
+            Seed; the same seed gives the same draws.
+
+        Returns
+        -------
+        xarray.Dataset
+            Parameters with dimensions ``(chain, draw, ...)`` (one chain).
+        """
+        from coalsurv.fit.sampling import sample_prior
+
+        model, _, _, _ = self.build(data)
+        return sample_prior(model, draws=draws, random_seed=random_seed)
 
     def fit(self, data, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed: int = 0, target_accept: float = 0.8, progressbar: bool | None = None,

@@ -87,6 +87,18 @@ def test_page_one_has_the_verdict_and_the_model(report, fit):
     assert "Contents" in first
 
 
+def test_report_shows_the_checks_of_fit_diagnose(report, fit):
+    """The report's verdict, counts and check names are those of the one Diagnosis."""
+    _, pages = report
+    diag = fit.diagnose()
+    first, text = _flat(pages[0]), _flat(" ".join(pages))
+    assert f"Overall verdict: {diag.verdict.upper()}" in first
+    assert (f"{len(diag)} checks: {len(diag.failed)} failed, {len(diag.warnings)} warned, "
+            f"{len(diag.skipped)} skipped.") in first
+    for check in diag:
+        assert check.name in text, check.name
+
+
 def test_time_unit_and_interval_mass_are_stated(report):
     _, pages = report
     text = _flat(" ".join(pages))
