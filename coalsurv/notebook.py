@@ -132,13 +132,12 @@ def model_html(model) -> str:
     try:
         family = get_family(spec.family)
         kind = "proportional hazards" if family.kind == "ph" else "accelerated failure time"
-        params = [p for p in family.params if p != "log_rates"]
-    except Exception:  # noqa: BLE001 - piecewise needs cuts; display must not fail
+        params = [p.key for p in family.parameters]
+    except Exception:  # noqa: BLE001 - display must not fail
         kind, params = "", []
     causes = "any ending (pooled)" if spec.causes is None else ", ".join(spec.causes)
     groups = ", ".join(str(g) for g in spec.group_terms) or "none"
-    keys = ["intercept", "beta", *params, *(["rw_sd"] if spec.family == "piecewise" else []),
-            *(["sd"] if spec.group_terms else [])]
+    keys = ["intercept", "beta", *params, *(["sd"] if spec.group_terms else [])]
     rows = []
     for key in dict.fromkeys([*keys, *priors.priors]):
         explicit = key in priors.priors

@@ -31,7 +31,6 @@ from coalsurv._format import fmt_ids
 from coalsurv.data.describe import (
     DataDescription,
     describe,
-    exit_times,
     kaplan_meier,
     risk_table,
 )
@@ -415,9 +414,6 @@ class CoalitionData:
         )
         extra = [t.reset_index(drop=True) for t in (self.groups, self.covariates)]
         return pd.concat([base, *extra], axis=1)
-
-    def _km_times(self) -> np.ndarray:
-        return exit_times(self)
 
     def kaplan_meier(self, *, label: str | None = None) -> KaplanMeierFitter:
         """Fit a Kaplan-Meier curve of time to any ending, honouring delayed entry.

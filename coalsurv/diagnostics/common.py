@@ -98,12 +98,12 @@ def row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndarr
     """Log S(t_i | x_i) of each row at its own time, per draw: (draw, row), summed over causes."""
     t = np.asarray(times, dtype=float) / pred.info.time_scale
     eta, free_sd = pred.eta(newdata)
-    nodes, weights = pred._quadrature(free_sd)
+    nodes, weights = pred.quadrature(free_sd)
     total = np.zeros((eta.shape[0], eta.shape[2]))
     for k in range(eta.shape[1]):
         e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            ls = pred.family.log_survival(t[None, :, None, None], e, **pred._params(k))
+            ls = pred.family.log_survival(t[None, :, None, None], e, **pred.params(k))
         ls = np.broadcast_to(ls, e.shape)
         total += log_mean_exp(ls, weights, axis=2)[..., 0]
     return total

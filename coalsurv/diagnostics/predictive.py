@@ -61,7 +61,7 @@ def loo_pit_check(fit, loo, *, seed: int) -> tuple[pd.DataFrame, Check]:
     pred, out = fit.predictor, outcomes(fit)
     newdata = fitted_rows(fit)
     lw = loo.log_weights
-    lw = stack_draws(np.asarray(lw.transpose("chain", "draw", ...), dtype=float))[pred._take]
+    lw = stack_draws(np.asarray(lw.transpose("chain", "draw", ...), dtype=float))[pred.draw_index]
     lw = lw - logsumexp(lw, axis=0, keepdims=True)
     w = np.exp(lw)
     log_s_entry = row_log_survival(pred, out.entry, newdata)

@@ -188,7 +188,7 @@ class SurvivalModel:
                                    cores=cores)
         if progressbar is None:
             progressbar = _interactive()
-        key = self._cache_key(data, design)
+        key = self._cache_key(data, design, info)
         idata = sample(model, settings, progressbar=progressbar, cache_key=key)
         versions = package_versions()
         created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -199,8 +199,11 @@ class SurvivalModel:
         fit.fit_id = fit_id(fit.data_hash, idata["posterior"])
         return fit
 
-    def _cache_key(self, data, design) -> str:
+    def _cache_key(self, data, design, info) -> str:
+        from coalsurv.build.graph import data_constants
+
         parts = {
+            "constants": data_constants(self.priors, info),
             "spec": self.spec.to_dict(), "priors": self.priors.to_dict(), "n": data.n,
             "terms": list(design.terms), "levels": [list(g.levels) for g in design.groups],
             "status": sorted(set(np.asarray(data.status).tolist())),

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._stats import stack_draws, summarise
+from coalsurv.data.describe import exit_times
 from coalsurv.report.curves import time_grid
 
 __all__ = [
@@ -68,7 +69,7 @@ def fig_km(fit) -> Any:
         ax.legend(loc="best")
         if several:
             ax = axes[0, 1]
-            times = data._km_times()
+            times = exit_times(data)
             labels = data.cause_labels()
             entry = data.entry if (np.asarray(data.entry) > 0).any() else None
             for k, cause in enumerate(data.causes):
@@ -147,7 +148,7 @@ def fig_prior_posterior(fit, prior, *, max_panels: int = 6) -> Any:
     """Prior and posterior densities of the main parameters."""
     from coalsurv.plots import plot_prior_posterior
 
-    names = ["beta", *[p for p in fit.info.family_params if p != "log_rates"],
+    names = ["beta", *[p.posterior_name for p in fit.family.scalar_parameters],
              *[n for n in fit.idata["posterior"].data_vars if n.startswith("sd_")]]
     pri = _scalar_draws(prior, names)
     post = _scalar_draws(fit.idata["posterior"], names)
@@ -160,8 +161,7 @@ def fig_prior_posterior(fit, prior, *, max_panels: int = 6) -> Any:
 
 def _main_vars(fit) -> list[str]:
     post = fit.idata["posterior"]
-    names = ["intercept", "beta", *[p if p != "log_rates" else "log_baseline_dev"
-                                    for p in fit.info.family_params]]
+    names = ["intercept", "beta", *[p.posterior_name for p in fit.family.parameters]]
     names += [n for n in post.data_vars if n.startswith("sd_")]
     return [n for n in names if n in post.data_vars]
 
@@ -263,7 +263,7 @@ def fig_cif(fit, cif: pd.DataFrame) -> Any:
         ajf = AalenJohansenFitter(calculate_variance=False, seed=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ajf.fit(data._km_times(), code, event_of_interest=1, entry=entry)
+            ajf.fit(exit_times(data), code, event_of_interest=1, entry=entry)
         aj[cause] = ajf
     ax = plot_cumulative_incidence(cif, time_unit=fit.time_unit, aalen_johansen=aj,
                                    title="Cumulative incidence of each ending "

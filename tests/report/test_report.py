@@ -116,6 +116,21 @@ def test_manifest_has_hash_seed_and_versions(report, fit):
     assert f"version: pymc {fit.versions['pymc']}" in text
 
 
+def test_ratio_table_prints_the_fits_numbers(report, fit):
+    """Every per-SD median hazard ratio and interval of the fit is printed in the report."""
+    from coalsurv._format import fmt_number
+
+    _, pages = report
+    text = _flat(" ".join(pages))
+    ratios = fit.hazard_ratios()
+    per_sd = ratios[ratios["scale"] == "per SD"]
+    assert len(per_sd) == len(CAUSES) * 2
+    for row in per_sd.itertuples():
+        cell = (f"{fmt_number(row.median)} [{fmt_number(row.lower)}, "
+                f"{fmt_number(row.upper)}]")
+        assert cell in text, (row.cause, row.term, cell)
+
+
 def test_comparison_and_cif_parts_are_made(report):
     _, pages = report
     text = _flat(" ".join(pages))
