@@ -357,6 +357,13 @@ class CoalitionData:
         new = check_new_covariates(df, key=key, ids=self.ids, existing=self.covariate_names)
         return self._replace(covariates=pd.concat([self.covariates, new], axis=1))
 
+    def episode_profiles(self) -> pd.DataFrame:
+        """Return each episode's covariates (original units) and group labels, indexed by id.
+
+        The frame a model's formula is evaluated on and predictions for fitted rows start from.
+        """
+        return pd.concat([self.covariates, self.groups], axis=1)
+
     def replace_covariates(self, frame: pd.DataFrame) -> CoalitionData:
         """Return a new object whose covariates of ``frame``'s names take ``frame``'s values.
 

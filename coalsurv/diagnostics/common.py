@@ -63,7 +63,7 @@ def outcomes(fit) -> Outcomes:
 
 def fitted_rows(fit) -> pd.DataFrame:
     """Covariates and group labels of the fitted rows (original units, index = ids)."""
-    return pd.concat([fit.data.covariates, fit.data.groups], axis=1)
+    return fit.data.episode_profiles()
 
 
 def kaplan_meier(times, events, *, entry=None, ci_prob=0.95):

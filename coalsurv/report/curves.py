@@ -46,8 +46,7 @@ def thinned_predictor(fit, max_draws: int = MAX_DRAWS):
 
 def fitted_rows(fit) -> pd.DataFrame:
     """Return the data's covariate and group columns (original units), one row per episode."""
-    frame = pd.concat([fit.data.covariates, fit.data.groups], axis=1)
-    return frame.reset_index(drop=True)
+    return fit.data.episode_profiles().reset_index(drop=True)
 
 
 def time_grid(fit, n: int = 60, *, start: float = 0.0) -> np.ndarray:
