@@ -190,6 +190,17 @@ class ModelSpec:
         return parse_formula(self.formula)[1]
 
     @property
+    def family_object(self):
+        """The declared family (a template without cut points for ``piecewise``).
+
+        :meth:`coalsurv.build.ModelInfo.family_object` gives the family as fitted, with the
+        cut points resolved from the data.
+        """
+        from coalsurv.families import get_family
+
+        return get_family(self.family)
+
+    @property
     def label(self) -> str:
         """Short human label: the name, else family and formula."""
         return self.name or f"{self.family}: {self.formula}"
