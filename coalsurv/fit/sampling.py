@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SamplerSettings", "sample", "CoalsurvSamplingWarning", "clear_compiled_cache",
-           "compiled_cache_size"]
+__all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
+           "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size"]
 
 
 class CoalsurvSamplingWarning(UserWarning):
@@ -82,7 +82,8 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     Returns
     -------
     xarray.DataTree
-        posterior, sample_stats, observed_data, constant_data and log_likelihood groups.
+        posterior, sample_stats, observed_data, constant_data, log_likelihood and log_prior
+        groups.
     """
     import nutpie
     import pymc as pm
@@ -117,8 +118,51 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         idata = pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    idata = add_log_prior(idata, model)
     _warn_in_plain_words(idata, settings)
     return idata
+
+
+def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):
+    """Draw the model's parameters from their prior (no data): the ``prior`` group.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Built by :func:`coalsurv.build.build_model`.
+    draws : int
+        Number of prior draws.
+    random_seed : int
+        Seed; the same seed gives the same draws.
+
+    Returns
+    -------
+    xarray.Dataset
+        Every free and deterministic variable, dims ``(chain, draw, ...)`` with one chain.
+    """
+    import pymc as pm
+
+    names = [v.name for v in (*model.free_RVs, *model.deterministics)]
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = pm.sample_prior_predictive(draws=int(draws), random_seed=int(random_seed),
+                                           var_names=names)
+    return idata["prior"].to_dataset() if hasattr(idata["prior"], "to_dataset") else idata["prior"]
+
+
+def add_log_prior(idata, model):
+    """Add the ``log_prior`` group (pointwise log prior density of each free variable).
+
+    Power-scaling sensitivity (:func:`arviz_stats.psense`) needs it besides ``log_likelihood``.
+    Called by :func:`sample`; fits saved before it existed get it on demand.
+    """
+    import pymc as pm
+
+    if "log_prior" in getattr(idata, "children", {}):
+        return idata
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pm.compute_log_prior(idata, model=model, progressbar=False)
 
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
