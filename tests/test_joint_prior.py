@@ -62,10 +62,13 @@ def test_joint_export_keeps_mean_vector_and_covariance(discount):
     joint = priors.explicit("beta_unit[*]")
     assert isinstance(joint, JointPrior) and joint.dist == "MvNormal"
     per_unit = draws["beta"][:, 0, :] / design.sds
-    assert joint.terms == ("x", "w")
-    np.testing.assert_allclose(joint.mu, per_unit.mean(axis=0))
-    np.testing.assert_allclose(joint.cov, np.cov(per_unit, rowvar=False) / discount)
-    assert joint.correlation()[0, 1] == pytest.approx(0.5, abs=0.05)  # 0.03 / (0.2 * 0.3)
+    assert joint.terms == ("log(shape)", "log(sd[g])", "x", "w")
+    columns = np.column_stack([np.log(draws["shape"][:, 0]), np.log(draws["sd_g"][:, 0]),
+                               per_unit])
+    np.testing.assert_allclose(joint.mu, columns.mean(axis=0))
+    np.testing.assert_allclose(joint.cov, np.cov(columns, rowvar=False) / discount)
+    assert joint.correlation()[2, 3] == pytest.approx(0.5, abs=0.05)  # 0.03 / (0.2 * 0.3)
+    assert set(priors.priors) == {"beta_unit[*]"}
     assert "beta_unit[x]" not in priors.priors
     prov = priors.provenance
     assert prov["discount"] == discount and prov["from_fit"] == "abc123"
@@ -79,9 +82,9 @@ def test_joint_export_keeps_mean_vector_and_covariance(discount):
 def test_joint_export_options_and_causes():
     fit, draws, _ = _fake_fit(causes=("a", "b"))
     priors = PriorSet.from_fit(fit, include_intercept=True, include_frailty=False)
-    assert {"beta_unit[a:*]", "beta_unit[b:*]", "shape[a]", "shape[b]"} == set(priors.priors)
+    assert {"beta_unit[a:*]", "beta_unit[b:*]"} == set(priors.priors)
     joint = priors.explicit("beta_unit[b:*]")
-    assert joint.terms == ("(intercept)", "x", "w")
+    assert joint.terms == ("(intercept)", "log(shape)", "x", "w")  # no frailty carried
     means = np.asarray(fit.info.means)
     alpha = draws["intercept"][:, 1] - (draws["beta"][:, 1, :] / fit.info.sds) @ means
     assert joint.mu[0] == pytest.approx(alpha.mean())
@@ -179,6 +182,21 @@ def test_mismatched_terms_give_one_error_listing_them():
                                                                      sigma=0.5))
     assert fixed.explicit("beta_unit[*]").terms == ("x",)
     SurvivalModel("x + w", family="weibull", causes=["a"], priors=fixed).build(data)
+
+
+def test_carried_shape_and_frailty_sd_come_from_the_joint_prior():
+    data = _data(seed=15, n=120)
+    terms = ["log(shape)", "log(sd[g])", "x"]
+    priors = PriorSet({"beta_unit[*]": JointPrior(terms, [0.3, -1.0, 0.5],
+                                                  np.diag([1e-4, 1e-4, 0.01]).tolist())})
+    model = SurvivalModel("x + (1 | g)", family="weibull", causes=["a"], priors=priors)
+    pm_model, _, _, _ = model.build(data)
+    prior = sample_prior(pm_model, draws=2000, random_seed=5)
+    assert float(np.log(prior["shape"]).mean()) == pytest.approx(0.3, abs=0.01)
+    assert float(np.log(prior["sd_g"]).mean()) == pytest.approx(-1.0, abs=0.01)
+    # a model without the frailty gets one error naming the parameter it lacks
+    with pytest.raises(PriorError, match=r"log\(sd\[g\]\)"):
+        SurvivalModel("x", family="weibull", causes=["a"], priors=priors).build(data)
 
 
 def test_joint_prior_fit_samples_and_saves(tiny_fit, tmp_path):

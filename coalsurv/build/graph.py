@@ -38,6 +38,7 @@ from coalsurv.errors import PriorError, SpecError
 from coalsurv.families import PYTENSOR
 from coalsurv.spec.joint import INTERCEPT_TERM, JointPrior
 from coalsurv.spec.modelspec import ModelSpec
+from coalsurv.spec.moments import joint_name
 from coalsurv.spec.priors import Prior, PriorSet
 
 __all__ = ["build_model"]
@@ -111,7 +112,7 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
 
         centre = np.asarray(info.intercept_centre)
         auto = priors.get("intercept").params.get("mu") == "auto"
-        joint = _joint_parts(priors, design, info.causes, resolved)
+        joint = _joint_parts(priors, design, info, resolved)
         if any(INTERCEPT_TERM in parts for parts in joint.values()):
             intercept = pm.Deterministic("intercept", pt.stack(
                 [joint[c][INTERCEPT_TERM] for c in info.causes]), dims="cause")
@@ -128,6 +129,12 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
 
         fam_params: dict[str, Any] = {}
         for param in family.parameters:
+            carried = _joint_scalar(joint, info.causes, joint_name(param.key, param.support),
+                                    param.support)
+            if carried is not None:
+                fam_params[param.name] = pm.Deterministic(param.posterior_name, carried,
+                                                          dims="cause")
+                continue
             if param.vector == "interval":
                 fam_params[param.name] = _random_walk_baseline(
                     priors, param, len(info.cuts) + 1, n_causes, resolved)
@@ -138,9 +145,13 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         effects = []
         for g in design.groups:
             key = f"sd[{g.term.factor}]"
-            if g.term.intercept:
+            carried = _joint_scalar(joint, info.causes, joint_name(key, "positive"), "positive")
+            if g.term.intercept and carried is not None:
+                sd = pm.Deterministic(f"sd_{g.name}", carried, dims="cause")
+            elif g.term.intercept:
                 sd = _prior(priors, key, support="positive", resolved=resolved).to_pymc(
                     f"sd_{g.name}", dims="cause")
+            if g.term.intercept:
                 z = pm.Normal(f"z_{g.name}", 0.0, 1.0, dims=("cause", f"level_{g.name}"))
                 u = pm.Deterministic(f"u_{g.name}", sd[:, None] * z,
                                      dims=("cause", f"level_{g.name}"))
@@ -249,16 +260,17 @@ def _joint_prior(priors: PriorSet, cause: str, several: bool) -> tuple[str, Join
 
 
 def _check_joint(key: str, joint: JointPrior, priors: PriorSet, cause: str,
-                 terms: tuple[str, ...]) -> list[str]:
+                 terms: tuple[str, ...], parameters: dict[str, str]) -> list[str]:
     """Problems of a joint prior against the new design's terms (collected, raised once).
 
     Every term of the joint prior must be in the design (drop others explicitly with
     :meth:`PriorSet.without_terms`); a design term outside it needs its own explicit prior
     (``beta[term]`` / ``beta_unit[term]``) — the default ``beta`` is never used silently.
     """
-    problems = [f"{key}: term {t!r} is not in the new study's design (drop it with "
+    problems = [f"{key}: {t!r} is not a term or parameter of the new study's model (its "
+                f"parameters: {', '.join(parameters) or 'none'}; drop it with "
                 f"PriorSet.without_terms([{t!r}]))" for t in joint.terms
-                if t not in terms and t != INTERCEPT_TERM]
+                if t not in terms and t != INTERCEPT_TERM and t not in parameters]
     for t in terms:
         if t in joint.terms:
             continue
@@ -270,7 +282,7 @@ def _check_joint(key: str, joint: JointPrior, priors: PriorSet, cause: str,
     return problems
 
 
-def _joint_parts(priors: PriorSet, design: Design, causes: tuple[str, ...],
+def _joint_parts(priors: PriorSet, design: Design, info: ModelInfo,
                  resolved: dict[str, Prior]) -> dict[str, dict[str, Any]]:
     """Random variables of the joint coefficient priors: ``{cause: {term: tensor}}``.
 
@@ -280,18 +292,24 @@ def _joint_parts(priors: PriorSet, design: Design, causes: tuple[str, ...],
     coefficients ``beta_j = sd_j b_j`` and the intercept at the new data's means
     ``intercept = a + sum_j mean_j b_j``; so ``(intercept, beta) ~ MvNormal(T mu, T cov T')``,
     sampled non-centred as ``T mu + L z`` with ``L L' = T cov T'`` and ``z ~ Normal(0, 1)``.
-    Empty when the priors have no joint key (the default).
+    Carried family parameters and frailty SDs (``log(shape)``, ``log(sd[factor])``) map
+    unchanged and are exponentiated. Empty when the priors have no joint key (the default).
     """
     import pymc as pm
     import pytensor.tensor as pt
 
+    causes = info.causes
     several = len(causes) > 1
     found = {cause: _joint_prior(priors, cause, several) for cause in causes}
     if all(j is None for j in found.values()):
         return {}
     terms = design.terms if design.X.shape[1] else ()
+    family = info.family_object()
+    parameters = {joint_name(p.key, p.support): p.support for p in family.scalar_parameters}
+    parameters.update({joint_name(f"sd[{g.term.factor}]", "positive"): "positive"
+                       for g in design.groups if g.term.intercept})
     problems = [p for cause, j in found.items() if j is not None
-                for p in _check_joint(j[0], j[1], priors, cause, terms)]
+                for p in _check_joint(j[0], j[1], priors, cause, terms, parameters)]
     with_int = [c for c, j in found.items() if j is not None and INTERCEPT_TERM in j[1].terms]
     if with_int and len(with_int) != len(causes):
         problems.append(f"the intercept is carried for causes {with_int} only; carry it for "
@@ -309,12 +327,13 @@ def _joint_parts(priors: PriorSet, design: Design, causes: tuple[str, ...],
         names = list(prior.terms)
         T = np.zeros((len(names), len(names)))
         for i, name in enumerate(names):
-            if name == INTERCEPT_TERM:
+            if name == INTERCEPT_TERM or name in parameters:
                 T[i, i] = 1.0
+            if name == INTERCEPT_TERM:
                 for j2, other in enumerate(names):
-                    if other != INTERCEPT_TERM:
+                    if other in design.terms:
                         T[i, j2] = float(design.means[design.terms.index(other)])
-            else:
+            elif name not in parameters:
                 T[i, i] = float(design.sds[design.terms.index(name)])
         mu = T @ np.asarray(prior.mu)
         cov = T @ np.asarray(prior.cov) @ T.T
@@ -324,6 +343,18 @@ def _joint_parts(priors: PriorSet, design: Design, causes: tuple[str, ...],
         values = pt.as_tensor_variable(mu) + pt.dot(pt.as_tensor_variable(chol), z)
         out[cause] = {name: values[i] for i, name in enumerate(names)}
     return out
+
+
+def _joint_scalar(joint: dict[str, dict[str, Any]], causes: tuple[str, ...], name: str,
+                  support: str):
+    """Return the per-cause vector of a parameter carried in the joint prior, or None."""
+    import pytensor.tensor as pt
+
+    if not joint or any(name not in joint.get(c, {}) for c in causes):
+        return None
+    parts = [joint[c][name] for c in causes]
+    stacked = pt.stack(parts)
+    return pt.exp(stacked) if support == "positive" else stacked
 
 
 def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],

@@ -371,12 +371,15 @@ class PriorSet:
                  name: str | None = None) -> PriorSet:
         """Turn a fitted model's posterior into priors for a replication study (power prior).
 
-        The coefficients, per **original unit** of each covariate, become one multivariate
-        normal (``joint=True``, key ``beta_unit[*]`` or ``beta_unit[cause:*]``) with the
-        posterior mean vector and covariance ``cov / discount``, so their correlations are
-        kept; ``joint=False`` gives independent normals ``beta_unit[term]``. Shapes and other
-        family parameters are moment-matched on their own support (normal for real,
-        log-normal of the log draws for positive), with variance divided by ``discount``.
+        With ``joint=True`` (default) every carried parameter becomes one multivariate normal
+        (key ``beta_unit[*]``, or ``beta_unit[cause:*]`` per cause) with the posterior mean
+        vector and covariance ``cov / discount``, so their correlations are kept: the
+        coefficients per **original unit** of each covariate (the new study's
+        standardisation does not matter), the family's scalar parameters and frailty SDs on
+        their own support (positive ones on the log scale: a joint log-normal, terms
+        ``log(shape)``, ``log(sd[factor])``) and, if asked, the intercept (see
+        :mod:`coalsurv.spec.moments`). ``joint=False`` gives independent priors: normal
+        ``beta_unit[term]`` per coefficient, log-normal for positive parameters.
         ``discount`` is the power-prior weight a0 in (0, 1]: 1 carries the full information
         of the original study, 0.5 half of it. Cause-specific parameters keep their cause's
         name (``beta_unit[cause:*]``, ``shape[cause]``), so a replication maps them by name.
