@@ -61,10 +61,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.endings import Endings  # noqa: F401
     from coalsurv.fit.model import SurvivalModel  # noqa: F401
     from coalsurv.fit.record import Fit, load_fit  # noqa: F401
-    from coalsurv.simulation import SimulationResult, simulate  # noqa: F401
-    from coalsurv.spec.modelspec import ModelSpec  # noqa: F401
     from coalsurv.fit.replication import replication  # noqa: F401
+    from coalsurv.simulation import SimulationResult, simulate  # noqa: F401
     from coalsurv.spec.joint import JointPrior  # noqa: F401
+    from coalsurv.spec.modelspec import ModelSpec  # noqa: F401
     from coalsurv.spec.priors import Prior, PriorSet  # noqa: F401
 
 

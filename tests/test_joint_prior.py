@@ -8,12 +8,12 @@ prior on the per-SD scale is checked against ``D mu`` and ``D cov D`` from prior
 from __future__ import annotations
 
 import json
+import tomllib
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-import tomllib
 import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -45,7 +45,7 @@ _MAX_CACHE = 8
 
 
 def compiled_cache_size() -> int:
-    """Number of compiled model kernels kept in this process."""
+    """Return the number of compiled model kernels kept in this process."""
     return len(_COMPILED)
 
 
@@ -177,7 +177,8 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
             warnings.warn(
                 f"{n_div} of {total} draws diverged: the sampler met curvature it could not "
                 "follow (often a group SD near zero), so the posterior may be biased. Refit with "
-                "target_accept=0.95, or use a tighter prior on group SDs. fit.diagnose() has details.",
+                "target_accept=0.95, or use a tighter prior on group SDs. fit.diagnose() has "
+                "details.",
                 CoalsurvSamplingWarning, stacklevel=3)
     if settings.chains < 2:
         return
