@@ -10,6 +10,7 @@ from coalsurv.diagnostics.mle import _mle_check, mle_side_by_side
 from coalsurv.diagnostics.predictive import _loo_pit, _loo_tables, _ppc_cif, _ppc_km
 from coalsurv.diagnostics.sampler import _convergence_checks, _sampler_checks, convergence_table
 from coalsurv.diagnostics.scores import _calibration, _discrimination
+from coalsurv.diagnostics.sensitivity import prior_sensitivity_check
 from coalsurv.errors import SpecError
 
 
@@ -108,6 +109,7 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
         results.append(_mle_check(fit, diag.mle))
     except Exception as exc:  # noqa: BLE001
         results.append(_skipped("mle_agreement", "", _reason(exc)))
+    results.append(prior_sensitivity_check(fit))
     sampler = {"r_hat", "ess_bulk", "ess_tail", "mcse", "divergences", "e_bfmi"}
     if any(c.name in sampler for c in diag.failed):
         diag.notes.insert(0, "sampler checks failed: fix convergence first; the model checks "
