@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coalsurv import CoalitionData, Prior, PriorSet, SurvivalModel
+from coalsurv import CoalitionData, Prior, PriorSet
 from coalsurv.diagnostics.sensitivity import prior_sensitivity_check
 
 
