@@ -7,8 +7,9 @@ Run from the repository root (needs ../shared/data/king1990/coalition.txt)::
 Model: Weibull proportional hazards of cabinet failure on the published covariates ``invest``
 (investiture requirement), ``polar`` (polarisation), ``numst2`` (majority government),
 ``fract`` (fractionalisation) and ``crisis`` (formation-crisis days), with a country frailty;
-4 chains x 1000 draws, seed 1990. The export is ``PriorSet.from_fit(fit, discount=1.0)``: one
-multivariate normal over the per-unit coefficients, log shape and log frailty SD (their
+4 chains x 1000 draws, target_accept 0.95, seed 1990. The export is
+``PriorSet.from_fit(fit, discount=1.0)``: one multivariate normal over the per-unit
+coefficients, log shape and log frailty SD (their
 correlations kept); the baseline (intercept) is not carried (a new study has its own).
 """
 
@@ -29,7 +30,8 @@ def main() -> int:
 
     data = load_king1990(ROOT.parent / "shared" / "data" / "king1990" / "coalition.txt")
     model = coalsurv.SurvivalModel(FORMULA, family="weibull", name="king1990")
-    fit = model.fit(data, draws=1000, tune=1000, chains=4, random_seed=1990, progressbar=False,
+    fit = model.fit(data, draws=1000, tune=1000, chains=4, random_seed=1990, target_accept=0.95,
+                    progressbar=False,
                     command="python models/make_king_prior.py")
     priors = coalsurv.PriorSet.from_fit(fit, discount=1.0, name="king1990 posterior")
     priors = coalsurv.PriorSet(priors.priors, priors.name,

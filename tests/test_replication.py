@@ -108,15 +108,24 @@ def _sequential(data, formula, group):
     return result, full, fit_a, out[1.0]
 
 
+KING_XFAIL = pytest.mark.xfail(strict=True, reason=(
+    "King 1990 halves (7-8 countries each): measured max |sequential - full| 0.65 full-fit SD "
+    "(invest; numst2 0.36, crisis 0.24) at a0 = 1, 0.28 with include_intercept=True. invest "
+    "is constant within every country, so each half identifies it only between its 7-8 "
+    "countries, confounded with the frailty, and half A's log frailty SD posterior is far "
+    "from normal (skewness -2.1): the normal approximation of A's posterior does not carry "
+    "it. Open in issue 9."))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["coalgov", "king1990"])
+@pytest.mark.parametrize("name", ["coalgov", pytest.param("king1990", marks=KING_XFAIL)])
 def test_sequential_fit_with_exported_joint_prior_matches_the_full_fit(name, shared_data):
     """Coalgov and King (1990) split by country: fit A, prior from A, fit B = fit on all data.
 
-    Measured (2 shared cores, 4 chains x 1000 draws, 4 fits per data set):
-    coalgov 163 s — a0 = 1: max |sequential - full| = 0.095 full-fit SD, SD ratios
-    1.00-1.03; a0 = 0.5: SD ratios 1.13-1.18. king1990 and the total: see the report of
-    issue 9 (the test prints its numbers).
+    Measured (2 shared cores, 4 chains x 1000 draws, 4 fits per data set): coalgov 120 s —
+    a0 = 1: max |sequential - full| = 0.095 full-fit SD (power_hhi), SD ratios 1.00-1.03;
+    a0 = 0.5: SD ratios 1.13-1.16. king1990 113 s — fails (see KING_XFAIL): a0 = 1 max
+    0.65 SD (invest), SD ratios 0.96-1.20. Total about 4 min. The test prints its numbers.
     """
     from coalsurv.datasets import load_coalgov, load_king1990
 

@@ -140,13 +140,21 @@ def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):
     xarray.Dataset
         Every free and deterministic variable, dims ``(chain, draw, ...)`` with one chain.
     """
+    import logging
+
     import pymc as pm
 
     names = [v.name for v in (*model.free_RVs, *model.deterministics)]
-    with model, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idata = pm.sample_prior_predictive(draws=int(draws), random_seed=int(random_seed),
-                                           var_names=names)
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # no "Sampling: [...]" line
+    try:
+        with model, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = pm.sample_prior_predictive(draws=int(draws), random_seed=int(random_seed),
+                                               var_names=names)
+    finally:
+        logger.setLevel(level)
     return idata["prior"].to_dataset() if hasattr(idata["prior"], "to_dataset") else idata["prior"]
 
 
