@@ -295,7 +295,8 @@ def test_gallery_renders_every_plot(fitted, capsys, tmp_path):
 
 @pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["report"], ["data", "check"],
                                      ["simulate"], ["gallery"], ["priors", "show"],
-                                     ["priors", "check"], ["priors", "from-fit"]])
+                                     ["priors", "check"], ["priors", "from-fit"],
+                                     ["replicate"]])
 def test_every_command_has_help(capsys, command):
     code, stdout, _ = run(capsys, *command, "--help")
     assert code == 0

@@ -147,3 +147,29 @@ def test_sequential_fit_with_exported_joint_prior_matches_the_full_fit(name, sha
     assert np.all(ratio05 > ratio1)  # discount 0.5 widens every coefficient
     table = replication(fit_a, fit_b)
     assert len(table) == len(full.info.terms) and np.all(np.isfinite(table["overlap"]))
+
+
+def test_cli_replicate_prints_the_table(tiny_fit, tmp_path, capsys):
+    import pandas as pd
+
+    from coalsurv import CoalitionData
+    from coalsurv.cli import main
+
+    rng = np.random.default_rng(8)
+    frames = []
+    for _ in range(2):
+        x = rng.normal(size=150)
+        t = rng.exponential(size=150) / np.exp(-0.3 + 0.8 * x)
+        frames.append(pd.DataFrame({"duration": np.minimum(t, 3.0), "ended": (t < 3).astype(int),
+                                    "x": x}))
+    datas = [CoalitionData.from_frame(f, duration="duration", event="ended", covariates=["x"])
+             for f in frames]
+    original = tiny_fit(datas[0], "x", seed=4)
+    prior = PriorSet.from_fit(original, discount=0.5)
+    rep = tiny_fit(datas[1], "x", seed=5, priors=prior)
+    table = replication(original, rep)
+    assert bool(table["covers_original"].iloc[0]) and table["bf_rep"].iloc[0] > 10
+    paths = [f.save(tmp_path / f"{n}.nc") for n, f in (("o", original), ("r", rep))]
+    assert main(["replicate", str(paths[0]), str(paths[1])]) == 0
+    out = capsys.readouterr().out
+    assert "BF_rep" in out and " x " in out
