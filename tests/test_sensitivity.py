@@ -64,3 +64,13 @@ def test_sensitivity_of_a_fit_without_log_prior_group(strong_data, tiny_fit, tmp
         table = back.sensitivity()
     assert "log_prior" in back.idata.children
     np.testing.assert_allclose(table["prior"], fit.sensitivity()["prior"], atol=1e-6)
+
+
+def test_diagnose_reports_the_prior_sensitivity_check(strong_data, tiny_fit):
+    priors = PriorSet({"beta[x]": Prior("Normal", mu=-1.0, sigma=0.05)}, name="wrong")
+    fit = tiny_fit(strong_data, "x", seed=2, priors=priors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        diag = fit.diagnose(loo=False)
+    assert diag["prior_sensitivity"].verdict == "warn"
+    assert "prior-data conflict" in diag["prior_sensitivity"].detail

@@ -350,7 +350,7 @@ def replication() -> nbformat.NotebookNode:
            "`coalsurv.fit.replication`). BF > 1 favours the replication, < 1 the sceptic."),
         code('coalsurv.replication(fit_a, fit_b).round(3)'),
         code('if not QUICK:\n'
-             '    print(fit_seq.diagnose(loo=False, checks=False)["prior_sensitivity"])'),
+             '    print(fit_seq.diagnose(loo=False)["prior_sensitivity"])'),
     ])
 
 
