@@ -122,10 +122,11 @@ KING_XFAIL = pytest.mark.xfail(strict=True, reason=(
 def test_sequential_fit_with_exported_joint_prior_matches_the_full_fit(name, shared_data):
     """Coalgov and King (1990) split by country: fit A, prior from A, fit B = fit on all data.
 
-    Measured (2 shared cores, 4 chains x 1000 draws, 4 fits per data set): coalgov 120 s —
-    a0 = 1: max |sequential - full| = 0.095 full-fit SD (power_hhi), SD ratios 1.00-1.03;
-    a0 = 0.5: SD ratios 1.13-1.16. king1990 113 s — fails (see KING_XFAIL): a0 = 1 max
-    0.65 SD (invest), SD ratios 0.96-1.20. Total about 4 min. The test prints its numbers.
+    Measured (2 cores shared with other work, 4 chains x 1000 draws, 4 fits per data set;
+    ``pytest -m slow tests/test_replication.py``: 132 s in all, 78-120 s coalgov, 50-113 s
+    king1990 depending on load). coalgov — a0 = 1: max |sequential - full| = 0.095 full-fit
+    SD (power_hhi), SD ratios 1.00-1.03; a0 = 0.5: SD ratios 1.13-1.16. king1990 fails (see
+    KING_XFAIL): a0 = 1 max 0.65 SD (invest), SD ratios 0.96-1.20. The test prints its numbers.
     """
     from coalsurv.datasets import load_coalgov, load_king1990
 
