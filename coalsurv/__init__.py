@@ -26,6 +26,8 @@ _LAZY = {
     "ModelSpec": "coalsurv.spec.modelspec",
     "Prior": "coalsurv.spec.priors",
     "PriorSet": "coalsurv.spec.priors",
+    "JointPrior": "coalsurv.spec.joint",
+    "replication": "coalsurv.fit.replication",
     "Fit": "coalsurv.fit.record",
     "load_fit": "coalsurv.fit.record",
     "Endings": "coalsurv.endings",
@@ -59,7 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.endings import Endings  # noqa: F401
     from coalsurv.fit.model import SurvivalModel  # noqa: F401
     from coalsurv.fit.record import Fit, load_fit  # noqa: F401
+    from coalsurv.fit.replication import replication  # noqa: F401
     from coalsurv.simulation import SimulationResult, simulate  # noqa: F401
+    from coalsurv.spec.joint import JointPrior  # noqa: F401
     from coalsurv.spec.modelspec import ModelSpec  # noqa: F401
     from coalsurv.spec.priors import Prior, PriorSet  # noqa: F401
 

@@ -252,12 +252,15 @@ def test_priors_from_fit_show_and_check(fitted, capsys, tmp_path):
     code, stdout, _ = run(capsys, "priors", "from-fit", fitted, "-o", out, "--discount", "0.5")
     assert code == 0 and out.is_file()
     priors = coalsurv.PriorSet.load(out)
-    assert "beta_unit[breadth]" in priors.priors
+    assert priors.explicit("beta_unit[*]").terms[-2:] == ("breadth", "power_hhi")  # joint
     assert priors.provenance["discount"] == 0.5
     code, stdout, _ = run(capsys, "priors", "show", out)
-    assert code == 0 and "beta_unit[breadth]" in stdout and "Normal(" in stdout
+    assert code == 0 and "beta_unit[*]" in stdout and "MvNormal(" in stdout
     code, stdout, _ = run(capsys, "priors", "check", out)
     assert code == 0 and stdout.startswith("ok:")
+    indep = tmp_path / "independent.toml"
+    code, stdout, _ = run(capsys, "priors", "from-fit", fitted, "-o", indep, "--independent")
+    assert code == 0 and "beta_unit[breadth]" in coalsurv.PriorSet.load(indep).priors
 
 
 def test_data_check_valid(capsys, inputs):
@@ -295,7 +298,8 @@ def test_gallery_renders_every_plot(fitted, capsys, tmp_path):
 
 @pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["report"], ["data", "check"],
                                      ["simulate"], ["gallery"], ["priors", "show"],
-                                     ["priors", "check"], ["priors", "from-fit"]])
+                                     ["priors", "check"], ["priors", "from-fit"],
+                                     ["replicate"]])
 def test_every_command_has_help(capsys, command):
     code, stdout, _ = run(capsys, *command, "--help")
     assert code == 0

@@ -21,7 +21,18 @@ NOTEBOOKS = {
     "king1990_cabinets.ipynb": "king1990",
     "parlgov_competing_endings.ipynb": "parlgov",
     "synthetic_alliances.ipynb": None,
+    "replication.ipynb": "coalgov",
 }
+
+
+def test_every_built_notebook_is_tested():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_notebooks",
+                                                  FOLDER / "build_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.NOTEBOOKS) == set(NOTEBOOKS)
 
 
 def test_notebooks_are_committed_without_outputs():

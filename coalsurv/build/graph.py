@@ -36,7 +36,9 @@ from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.spells import spell_arrays
 from coalsurv.errors import PriorError, SpecError
 from coalsurv.families import PYTENSOR
+from coalsurv.spec.joint import INTERCEPT_TERM, JointPrior, is_joint_key
 from coalsurv.spec.modelspec import ModelSpec
+from coalsurv.spec.moments import joint_name
 from coalsurv.spec.priors import Prior, PriorSet
 
 __all__ = ["build_model", "data_constants"]
@@ -109,7 +111,11 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             rows_idx = {name: idx[spell_episode] for name, idx in group_idx.items()}
 
         centre = np.asarray(info.intercept_centre)
-        if _centre_as_data(priors, info):
+        joint = _joint_parts(priors, design, info, resolved)
+        if any(INTERCEPT_TERM in parts for parts in joint.values()):
+            intercept = pm.Deterministic("intercept", pt.stack(
+                [joint[c][INTERCEPT_TERM] for c in info.causes]), dims="cause")
+        elif _centre_as_data(priors, info):
             # Data-based centres differ by cause: sample the offset from the centre. The
             # centre is data (not a constant), so a compiled kernel refits new data rightly.
             resolved["intercept"] = priors.get("intercept").resolve(mu=float(centre.mean()))
@@ -120,10 +126,16 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         else:
             intercept = _cause_vector(priors, "intercept", info.causes, "real", resolved,
                                       auto={"mu": float(centre.mean())})
-        beta = _coefficients(priors, design, info.causes, resolved) if p else None
+        beta = _coefficients(priors, design, info.causes, resolved, joint) if p else None
 
         fam_params: dict[str, Any] = {}
         for param in family.parameters:
+            carried = _joint_scalar(joint, info.causes, joint_name(param.key, param.support),
+                                    param.support)
+            if carried is not None:
+                fam_params[param.name] = pm.Deterministic(param.posterior_name, carried,
+                                                          dims="cause")
+                continue
             if param.vector == "interval":
                 fam_params[param.name] = _random_walk_baseline(
                     priors, param, len(info.cuts) + 1, n_causes, resolved)
@@ -134,9 +146,13 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         effects = []
         for g in design.groups:
             key = f"sd[{g.term.factor}]"
-            if g.term.intercept:
+            carried = _joint_scalar(joint, info.causes, joint_name(key, "positive"), "positive")
+            if g.term.intercept and carried is not None:
+                sd = pm.Deterministic(f"sd_{g.name}", carried, dims="cause")
+            elif g.term.intercept:
                 sd = _prior(priors, key, support="positive", resolved=resolved).to_pymc(
                     f"sd_{g.name}", dims="cause")
+            if g.term.intercept:
                 z = pm.Normal(f"z_{g.name}", 0.0, 1.0, dims=("cause", f"level_{g.name}"))
                 u = pm.Deterministic(f"u_{g.name}", sd[:, None] * z,
                                      dims=("cause", f"level_{g.name}"))
@@ -183,12 +199,17 @@ def data_constants(priors: PriorSet, info: ModelInfo) -> dict[str, Any]:
     """Values derived from the data that the graph holds as constants, not as data.
 
     A compiled kernel can refit new data only when these are equal (they belong in its cache
-    key): the piecewise cut points and, when per-cause intercept priors are given next to an
-    ``auto`` default, the data-based intercept centre resolved into their means.
+    key): the piecewise cut points; the data-based intercept centre when it is resolved into
+    prior means (per-cause intercept priors next to an ``auto`` default, or a joint prior
+    carrying the intercept); and the covariates' means and SDs when priors are stated per
+    original unit (``beta_unit`` keys and joint priors are converted with them).
     """
     out: dict[str, Any] = {"cuts": list(info.cuts)}
-    if not _centre_as_data(priors, info):
+    joint = any(is_joint_key(key) for key in priors.priors)
+    if joint or not _centre_as_data(priors, info):
         out["intercept_centre"] = list(info.intercept_centre)
+    if joint or any(key.startswith("beta_unit") for key in priors.priors):
+        out["means"], out["sds"] = list(info.means), list(info.sds)
     return out
 
 
@@ -255,20 +276,133 @@ def _coefficient_prior(priors: PriorSet, cause: str, term: str, sd: float,
     return priors.get("beta")
 
 
-def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],
-                  resolved: dict[str, Prior]):
+def _joint_prior(priors: PriorSet, cause: str, several: bool) -> tuple[str, JointPrior] | None:
+    for key in ((f"beta_unit[{cause}:*]", "beta_unit[*]") if several else ("beta_unit[*]",)):
+        prior = priors.explicit(key)
+        if prior is not None:
+            return key, prior
+    return None
+
+
+def _check_joint(key: str, joint: JointPrior, priors: PriorSet, cause: str,
+                 terms: tuple[str, ...], parameters: dict[str, str]) -> list[str]:
+    """Problems of a joint prior against the new design's terms (collected, raised once).
+
+    Every term of the joint prior must be in the design (drop others explicitly with
+    :meth:`PriorSet.without_terms`); a design term outside it needs its own explicit prior
+    (``beta[term]`` / ``beta_unit[term]``) — the default ``beta`` is never used silently.
+    """
+    problems = [f"{key}: {t!r} is not a term or parameter of the new study's model (its "
+                f"parameters: {', '.join(parameters) or 'none'}; drop it with "
+                f"PriorSet.without_terms([{t!r}]))" for t in joint.terms
+                if t not in terms and t != INTERCEPT_TERM and t not in parameters]
+    for t in terms:
+        if t in joint.terms:
+            continue
+        own = [k for k in (f"beta_unit[{cause}:{t}]", f"beta[{cause}:{t}]", f"beta_unit[{t}]",
+                           f"beta[{t}]") if priors.explicit(k) is not None]
+        if not own:
+            problems.append(f"{key}: the new study's term {t!r} is not in the joint prior; give "
+                            f"it its own prior (key 'beta[{t}]') or drop it from the formula")
+    return problems
+
+
+def _joint_parts(priors: PriorSet, design: Design, info: ModelInfo,
+                 resolved: dict[str, Prior]) -> dict[str, dict[str, Any]]:
+    """Random variables of the joint coefficient priors: ``{cause: {term: tensor}}``.
+
+    Per unit, ``(a, b) ~ MvNormal(mu, cov)`` over the prior's terms, where ``a`` (term
+    ``(intercept)``, present when the intercept was carried) is the log baseline at raw
+    covariates zero. The model's parameters are the linear map ``T (a, b)``: per-SD
+    coefficients ``beta_j = sd_j b_j`` and the intercept at the new data's means
+    ``intercept = a + sum_j mean_j b_j``; so ``(intercept, beta) ~ MvNormal(T mu, T cov T')``,
+    sampled non-centred as ``T mu + L z`` with ``L L' = T cov T'`` and ``z ~ Normal(0, 1)``.
+    Carried family parameters and frailty SDs (``log(shape)``, ``log(sd[factor])``) map
+    unchanged and are exponentiated. Empty when the priors have no joint key (the default).
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
+    causes = info.causes
+    several = len(causes) > 1
+    found = {cause: _joint_prior(priors, cause, several) for cause in causes}
+    if all(j is None for j in found.values()):
+        return {}
+    terms = design.terms if design.X.shape[1] else ()
+    family = info.family_object()
+    parameters = {joint_name(p.key, p.support): p.support for p in family.scalar_parameters}
+    parameters.update({joint_name(f"sd[{g.term.factor}]", "positive"): "positive"
+                       for g in design.groups if g.term.intercept})
+    problems = [p for cause, j in found.items() if j is not None
+                for p in _check_joint(j[0], j[1], priors, cause, terms, parameters)]
+    with_int = [c for c, j in found.items() if j is not None and INTERCEPT_TERM in j[1].terms]
+    if with_int and len(with_int) != len(causes):
+        problems.append(f"the intercept is carried for causes {with_int} only; carry it for "
+                        f"every cause or none")
+    if problems:
+        raise PriorError("the joint coefficient prior does not match the new study's terms: "
+                         + "; ".join(problems), problems=problems)
+    out: dict[str, dict[str, Any]] = {}
+    for cause, item in found.items():
+        if item is None:
+            out[cause] = {}
+            continue
+        key, prior = item
+        resolved[key] = prior
+        names = list(prior.terms)
+        T = np.zeros((len(names), len(names)))
+        for i, name in enumerate(names):
+            if name == INTERCEPT_TERM or name in parameters:
+                T[i, i] = 1.0
+            if name == INTERCEPT_TERM:
+                for j2, other in enumerate(names):
+                    if other in design.terms:
+                        T[i, j2] = float(design.means[design.terms.index(other)])
+            elif name not in parameters:
+                T[i, i] = float(design.sds[design.terms.index(name)])
+        mu = T @ np.asarray(prior.mu)
+        cov = T @ np.asarray(prior.cov) @ T.T
+        chol = np.linalg.cholesky((cov + cov.T) / 2.0)
+        prefix = f"beta_{var_name(cause)}_" if several else "beta_"
+        z = pm.Normal(prefix + "joint_z", 0.0, 1.0, shape=len(names))
+        values = pt.as_tensor_variable(mu) + pt.dot(pt.as_tensor_variable(chol), z)
+        out[cause] = {name: values[i] for i, name in enumerate(names)}
+    return out
+
+
+def _joint_scalar(joint: dict[str, dict[str, Any]], causes: tuple[str, ...], name: str,
+                  support: str):
+    """Return the per-cause vector of a parameter carried in the joint prior, or None."""
+    import pytensor.tensor as pt
+
+    if not joint or any(name not in joint.get(c, {}) for c in causes):
+        return None
+    parts = [joint[c][name] for c in causes]
+    stacked = pt.stack(parts)
+    return pt.exp(stacked) if support == "positive" else stacked
+
+
+def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],
+                  resolved: dict[str, Prior], joint: dict[str, dict[str, Any]]):
+    """Coefficients (cause, term) on the per-SD scale.
+
+    Terms of a joint prior come from ``joint`` (:func:`_joint_parts`); the others from their
+    most specific prior (:func:`_coefficient_prior`).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    several = len(causes) > 1
     chosen = [[_coefficient_prior(priors, cause, term, float(sd), resolved)
+               if term not in joint.get(cause, {}) else None
                for term, sd in zip(design.terms, design.sds, strict=True)] for cause in causes]
     flat = [c for row in chosen for c in row]
-    if all(c == flat[0] for c in flat):
+    if all(c is not None and c == flat[0] for c in flat):
         return flat[0].to_pymc("beta", dims=("cause", "term"))
     rows = []
     for cause, row in zip(causes, chosen, strict=True):
-        prefix = f"beta_{var_name(cause)}_" if len(causes) > 1 else "beta_"
-        rows.append(pt.stack([c.to_pymc(prefix + var_name(t))
+        prefix = f"beta_{var_name(cause)}_" if several else "beta_"
+        rows.append(pt.stack([joint[cause][t] if c is None else c.to_pymc(prefix + var_name(t))
                               for c, t in zip(row, design.terms, strict=True)]))
     return pm.Deterministic("beta", pt.stack(rows), dims=("cause", "term"))
 

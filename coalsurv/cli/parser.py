@@ -18,6 +18,7 @@ from coalsurv.cli.commands import (
     cmd_simulate,
 )
 from coalsurv.cli.io import EXIT_USER_ERROR
+from coalsurv.cli.replicate import cmd_priors_check_model, cmd_replicate
 
 __all__ = ["Parser", "build_parser", "int_at_least", "positive_int", "nonneg_int", "discount"]
 
@@ -188,10 +189,33 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_priors_show.__doc__)
     q.add_argument("file", metavar="FILE")
     q.set_defaults(func=cmd_priors_show)
-    q = pri.add_parser("check", parents=[common], help="validate a prior file",
-                       description=cmd_priors_check.__doc__)
-    q.add_argument("file", metavar="FILE")
-    q.set_defaults(func=cmd_priors_check)
+    q = pri.add_parser("check", parents=[common],
+                       help="validate a prior file; with --priors, a model's prior predictive",
+                       description=cmd_priors_check.__doc__ + " With --priors FILE, FILE is a "
+                       "model file: " + cmd_priors_check_model.__doc__.split("\n\n")[1])
+    q.add_argument("file", metavar="FILE", help="prior file, or model file with --priors")
+    q.add_argument("--priors", metavar="PRIORS", help="prior file to check under model FILE")
+    q.add_argument("--draws", type=int_at_least(10), default=1000, help="prior draws")
+    g = q.add_argument_group("data (with --priors): covariate SDs, groups and time unit")
+    g.add_argument("--data", metavar="DATA.csv")
+    for name in ("duration", "event", "id", "entry", "lower", "upper", "start", "end"):
+        g.add_argument(f"--{name}", metavar="COL")
+    g.add_argument("--censored", metavar="LABEL", default="censored")
+    g.add_argument("--groups", metavar="COL", nargs="+")
+    g.add_argument("--covariates", metavar="COL", nargs="+")
+    g.add_argument("--time-unit", choices=("days", "months", "years"), default="days")
+    g.add_argument("--dropna", action="store_true")
+    q.set_defaults(func=lambda a, c, cmd: (cmd_priors_check_model if a.priors
+                                           else cmd_priors_check)(a, c, cmd))
+    p = sub.add_parser("replicate", parents=[common],
+                       help="replication metrics of a replication fit against the original",
+                       description=cmd_replicate.__doc__)
+    p.add_argument("original", metavar="ORIGINAL.nc")
+    p.add_argument("replication", metavar="REPLICATION.nc")
+    p.add_argument("--ci-prob", type=float, default=0.95, help="interval mass (default 0.95)")
+    p.add_argument("--sceptic-sd", type=float, default=0.0,
+                   help="the sceptic's prior SD per unit (default 0: no effect at all)")
+    p.set_defaults(func=cmd_replicate)
     q = pri.add_parser("from-fit", parents=[common],
                        help="posterior of a fit -> prior file (power prior)",
                        description=cmd_priors_from_fit.__doc__)
@@ -201,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="power-prior weight a0 in (0, 1] (default 0.5)")
     q.add_argument("--include-intercept", action="store_true",
                    help="carry the intercept too (same time scale only)")
+    q.add_argument("--independent", action="store_true",
+                   help="independent priors per coefficient (default: one joint MvNormal)")
+    q.add_argument("--drop-frailty", action="store_true", help="do not carry frailty SDs")
     q.add_argument("--name", help="name of the prior set")
     q.set_defaults(func=cmd_priors_from_fit)
     return parser

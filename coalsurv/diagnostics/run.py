@@ -13,6 +13,7 @@ from coalsurv.diagnostics.mle import mle_check, mle_side_by_side
 from coalsurv.diagnostics.predictive import loo_pit_check, loo_tables, ppc_cif_check, ppc_km_check
 from coalsurv.diagnostics.sampler import convergence_checks, convergence_table, sampler_checks
 from coalsurv.diagnostics.scores import calibration_check, discrimination_table
+from coalsurv.diagnostics.sensitivity import prior_sensitivity_check
 from coalsurv.errors import SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,6 +113,7 @@ def diagnose(fit: Fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True
         results.append(mle_check(fit, diag.mle))
     except Exception as exc:  # noqa: BLE001
         results.append(skipped("mle_agreement", "", reason(exc)))
+    results.append(prior_sensitivity_check(fit))
     sampler = {"r_hat", "ess_bulk", "ess_tail", "mcse", "divergences", "e_bfmi"}
     if any(c.name in sampler for c in diag.failed):
         diag.notes.insert(0, "sampler checks failed: fix convergence first; the model checks "

@@ -5,7 +5,10 @@
 - :mod:`coalsurv.fit.record`: :class:`Fit`, a record of one fit with thin conveniences;
 - :mod:`coalsurv.fit.tables`, :mod:`coalsurv.fit.predict`: posterior tables and predictions;
 - :mod:`coalsurv.fit.identity`: the fit id (one checksum of a fit's contents);
-- :mod:`coalsurv.fit.fitfile`: save and load fits as one NetCDF file.
+- :mod:`coalsurv.fit.fitfile`: save and load fits as one NetCDF file;
+- :mod:`coalsurv.fit.prior_predictive`: what a prior set implies in human units;
+- :mod:`coalsurv.fit.sensitivity`: power-scaling sensitivity to prior and likelihood;
+- :mod:`coalsurv.fit.replication`: replication metrics (coverage, overlap, Bayes factor).
 """
 
 from __future__ import annotations

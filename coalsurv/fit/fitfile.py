@@ -36,7 +36,7 @@ from coalsurv.data.episodes import CoalitionData
 from coalsurv.errors import CoalsurvError, FitFileError
 from coalsurv.fit.sampling import SamplerSettings
 from coalsurv.spec.modelspec import ModelSpec
-from coalsurv.spec.priors import Prior, PriorSet
+from coalsurv.spec.priors import PriorSet, prior_from_dict
 
 __all__ = ["save_fit", "read_fit", "FIT_SCHEMA"]
 
@@ -169,7 +169,7 @@ def read_fit(path: str | Path) -> dict[str, Any]:
     try:
         spec = ModelSpec.from_dict(_json_attr(attrs, "spec", path), source=f"{path} spec")
         priors = PriorSet.from_dict(_json_attr(attrs, "priors", path), source=f"{path} priors")
-        resolved = {k: Prior.from_dict(v, key=k)
+        resolved = {k: prior_from_dict(v, key=k)
                     for k, v in _json_attr(attrs, "resolved_priors", path).items()}
         info = ModelInfo.from_dict(_json_attr(attrs, "info", path))
         settings = SamplerSettings(**_json_attr(attrs, "settings", path))

@@ -234,6 +234,16 @@ class Fit:
 
         return diagnose(self, **kwargs)
 
+    def sensitivity(self, *, threshold: float = 0.05) -> pd.DataFrame:
+        """Power-scaling sensitivity to the prior and the likelihood, per parameter.
+
+        Tidy frame: ``parameter``, ``prior``, ``likelihood``, ``diagnosis`` ("prior-data
+        conflict", "strong prior, weak likelihood" or "-"); see :mod:`coalsurv.fit.sensitivity`.
+        """
+        from coalsurv.fit.sensitivity import sensitivity
+
+        return sensitivity(self, threshold=threshold)
+
     def loo(self):
         """PSIS-LOO of the pointwise log-likelihood (arviz-stats ELPDData)."""
         import arviz_stats as azs

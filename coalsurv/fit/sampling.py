@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SamplerSettings", "sample", "sample_prior", "CoalsurvSamplingWarning",
-           "clear_compiled_cache", "compiled_cache_size"]
+__all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
+           "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size"]
 
 
 class CoalsurvSamplingWarning(UserWarning):
@@ -83,7 +83,8 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     Returns
     -------
     xarray.DataTree
-        posterior, sample_stats, observed_data, constant_data and log_likelihood groups.
+        posterior, sample_stats, observed_data, constant_data, log_likelihood and log_prior
+        groups.
     """
     import nutpie
     import pymc as pm
@@ -118,12 +119,13 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         idata = pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    idata = add_log_prior(idata, model)
     _warn_in_plain_words(idata, settings)
     return idata
 
 
-def sample_prior(model, *, draws: int, random_seed: int):
-    """Draw the model's parameters from their priors (no data involved).
+def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):
+    """Draw the model's parameters from their prior (no data): the ``prior`` group.
 
     Parameters
     ----------
@@ -137,24 +139,37 @@ def sample_prior(model, *, draws: int, random_seed: int):
     Returns
     -------
     xarray.Dataset
-        The free random variables and deterministics, dimensions ``(chain, draw, ...)`` with
-        one chain.
+        Every free and deterministic variable, dims ``(chain, draw, ...)`` with one chain.
     """
     import pymc as pm
 
-    names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    names = [v.name for v in (*model.free_RVs, *model.deterministics)]
     logger = logging.getLogger("pymc")
     level = logger.level
-    logger.setLevel(logging.WARNING)  # no "Sampling: [...]" line (e.g. in a report's progress)
+    logger.setLevel(logging.WARNING)  # no "Sampling: [...]" line
     try:
-        with warnings.catch_warnings():
+        with model, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = pm.sample_prior_predictive(draws=int(draws), model=model, var_names=names,
-                                              random_seed=int(random_seed))
+            idata = pm.sample_prior_predictive(draws=int(draws), random_seed=int(random_seed),
+                                               var_names=names)
     finally:
         logger.setLevel(level)
-    prior = tree["prior"]
-    return prior.to_dataset() if hasattr(prior, "to_dataset") else prior
+    return idata["prior"].to_dataset() if hasattr(idata["prior"], "to_dataset") else idata["prior"]
+
+
+def add_log_prior(idata, model):
+    """Add the ``log_prior`` group (pointwise log prior density of each free variable).
+
+    Power-scaling sensitivity (:func:`arviz_stats.psense`) needs it besides ``log_likelihood``.
+    Called by :func:`sample`; fits saved before it existed get it on demand.
+    """
+    import pymc as pm
+
+    if "log_prior" in getattr(idata, "children", {}):
+        return idata
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pm.compute_log_prior(idata, model=model, progressbar=False)
 
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:

@@ -7,8 +7,9 @@ distributions for :meth:`PriorSet.from_fit`.
 
 from __future__ import annotations
 
+from coalsurv.spec.joint import JointPrior
 from coalsurv.spec.modelspec import SPEC_SCHEMA, GroupTerm, ModelSpec, parse_formula
 from coalsurv.spec.priors import PRIOR_SCHEMA, Prior, PriorSet
 
-__all__ = ["GroupTerm", "ModelSpec", "PRIOR_SCHEMA", "Prior", "PriorSet", "SPEC_SCHEMA",
-           "parse_formula"]
+__all__ = ["GroupTerm", "JointPrior", "ModelSpec", "PRIOR_SCHEMA", "Prior", "PriorSet",
+           "SPEC_SCHEMA", "parse_formula"]

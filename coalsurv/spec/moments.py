@@ -5,6 +5,16 @@ or ``beta_unit[cause:term]`` with several causes), because a one-SD change means
 things in a new data set; the builder converts them to the new data's SD scale. Positive
 parameters (shapes, group SDs) become log-normal priors fitted to the log draws. A discount
 ``a0`` in (0, 1] divides the posterior variance by ``a0`` (the power prior's weight).
+
+With ``joint=True`` every carried parameter of each cause is one multivariate normal
+(``("MvNormal", {"terms", "mu", "cov"})`` keyed ``beta_unit[*]``, or ``beta_unit[cause:*]``
+with several causes) over: the per-unit coefficients ``b_j = beta_j / sd_j``, the family's
+scalar parameters (positive ones on the log scale: ``log(shape)``), the frailty log-SDs
+(``log(sd[factor])``) and, when carried, the intercept at raw covariates zero
+(``(intercept)``); mean vector and covariance ``cov / a0`` (sample covariance, ddof=1). This
+keeps every posterior correlation of the original study, so the sequential analysis
+approximates the joint one (``p(theta | A, B) ∝ p(B | theta) p(theta | A)``, exact when the
+posterior of A is normal in these coordinates and the groups of A and B are disjoint).
 """
 
 from __future__ import annotations
@@ -36,7 +46,51 @@ def _lognormal(values: np.ndarray, discount: float) -> PriorSpec:
                          "sigma": float(np.std(logs, ddof=1) / np.sqrt(discount))}
 
 
-def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dict[str, PriorSpec]:
+def _mvnormal(values: np.ndarray, terms, discount: float) -> PriorSpec:
+    cov = np.atleast_2d(np.cov(values, rowvar=False, ddof=1)) / discount
+    cov = (cov + cov.T) / 2.0
+    return "MvNormal", {"terms": list(terms), "mu": [float(v) for v in values.mean(axis=0)],
+                        "cov": cov.tolist()}
+
+
+def joint_name(key: str, support: str) -> str:
+    """Term name of a non-coefficient parameter inside a joint prior.
+
+    ``log(shape)`` for a positive parameter (its log is carried), ``(gamma)`` for a real one,
+    ``log(sd[factor])`` for a frailty SD.
+    """
+    return f"log({key})" if support == "positive" else f"({key})"
+
+
+def _joint_columns(fit, k: int, per_unit: np.ndarray, include_intercept: bool,
+                   include_frailty: bool) -> tuple[np.ndarray, list[str]]:
+    """Draws of every carried parameter of cause ``k`` (columns) and their joint term names.
+
+    Order: ``(intercept)`` (log baseline at raw covariates zero), the family's scalar
+    parameters (log for positive ones), the frailty log-SDs, then the per-unit coefficients.
+    """
+    info = fit.info
+    post = fit.idata["posterior"]
+    columns, names = [], []
+    if include_intercept:
+        columns.append(_draws(fit, "intercept")[:, k] - per_unit @ np.asarray(info.means))
+        names.append("(intercept)")
+    for param in fit.family.scalar_parameters:
+        if param.posterior_name in post:
+            values = _draws(fit, param.posterior_name)[:, k]
+            columns.append(np.log(values) if param.support == "positive" else values)
+            names.append(joint_name(param.key, param.support))
+    for g in fit.design.groups if include_frailty else ():
+        if g.term.intercept:
+            columns.append(np.log(_draws(fit, f"sd_{g.name}")[:, k]))
+            names.append(joint_name(f"sd[{g.term.factor}]", "positive"))
+    columns.extend(per_unit.T)
+    names.extend(info.terms)
+    return np.column_stack(columns), names
+
+
+def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint: bool = False,
+                        include_frailty: bool = True) -> dict[str, PriorSpec]:
     """Priors keyed like :class:`~coalsurv.PriorSet` from ``fit``'s posterior, as plain data.
 
     Parameters
@@ -47,6 +101,10 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dic
     include_intercept : bool
         Also carry the intercept (valid only at the same internal time scale, which the
         prior set then records and the builder reuses).
+    joint : bool
+        Coefficients as one multivariate normal per cause instead of independent normals.
+    include_frailty : bool
+        Carry the group SDs ``sd[factor]``.
     """
     info = fit.info
     several = len(info.causes) > 1
@@ -54,10 +112,19 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dic
     post = fit.idata["posterior"]
     if "beta" in post:
         beta = _draws(fit, "beta")
+        per_unit = beta / np.asarray(info.sds)[None, None, :]
         for k, cause in enumerate(info.causes):
+            if joint:
+                key = f"beta_unit[{cause}:*]" if several else "beta_unit[*]"
+                values, terms = _joint_columns(fit, k, per_unit[:, k, :], include_intercept,
+                                               include_frailty)
+                out[key] = _mvnormal(values, terms, discount)
+                continue
             for j, term in enumerate(info.terms):
                 key = f"beta_unit[{cause}:{term}]" if several else f"beta_unit[{term}]"
                 out[key] = _normal(beta[:, k, j] / info.sds[j], discount)
+    if joint and "beta" in post:
+        return out  # every carried parameter is in the joint prior
     for param in fit.family.scalar_parameters:
         if param.posterior_name not in post:  # pragma: no cover - every fit has them
             continue
@@ -66,7 +133,7 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool) -> dic
             key = f"{param.key}[{cause}]" if several else param.key
             moments = _lognormal if param.support == "positive" else _normal
             out[key] = moments(values[:, k], discount)
-    for g in fit.design.groups:
+    for g in fit.design.groups if include_frailty else ():
         if g.term.intercept:
             values = _draws(fit, f"sd_{g.name}")
             out[f"sd[{g.term.factor}]"] = _lognormal(values.mean(axis=1) if several

@@ -13,6 +13,9 @@ key                     what                                            default
                         to per SD)
 ``beta[cause:term]``    one cause's coefficient (also                   —
                         ``beta_unit[cause:term]``)
+``beta_unit[*]``        all coefficients jointly, per original unit:    —
+                        a :class:`~coalsurv.spec.joint.JointPrior`
+                        (MvNormal); ``beta_unit[cause:*]`` per cause
 ``shape[cause]`` ...    one cause's ancillary parameter or intercept    —
 ``shape``               Weibull / log-logistic shape                    LogNormal(0, 1)
 ``sigma``               log-normal scale of log T                       LogNormal(0, 1)
@@ -47,9 +50,10 @@ from typing import Any
 
 from coalsurv._io import atomic_write_text
 from coalsurv.errors import PriorError
+from coalsurv.spec.joint import JOINT_DIST, JointPrior, is_joint_key
 from coalsurv.spec.moments import posterior_to_priors
 
-__all__ = ["Prior", "PriorSet", "PRIOR_SCHEMA", "DISTRIBUTIONS"]
+__all__ = ["Prior", "PriorSet", "PRIOR_SCHEMA", "DISTRIBUTIONS", "JointPrior", "prior_from_dict"]
 
 PRIOR_SCHEMA = "coalsurv.priors/1"
 
@@ -178,6 +182,13 @@ class Prior:
         return f"{self.dist}({args})"
 
 
+def prior_from_dict(data: Any, *, key: str = "prior") -> Prior | JointPrior:
+    """Rebuild a :class:`Prior` or, for ``dist = "MvNormal"``, a :class:`JointPrior`."""
+    if isinstance(data, dict) and data.get("dist") == JOINT_DIST:
+        return JointPrior.from_dict(data, key=key)
+    return Prior.from_dict(data, key=key)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -232,7 +243,11 @@ class PriorSet:
                     f"{', '.join(k for k in DEFAULT_PRIORS if k != 'sd')}, beta[term], "
                     "sd, sd[factor] or sd[factor|term]"
                 )
-            if not isinstance(prior, Prior):
+            if is_joint_key(key):
+                if not isinstance(prior, JointPrior):
+                    raise PriorError(f"prior {key!r}: a joint key takes a JointPrior (MvNormal), "
+                                     f"got {type(prior).__name__}")
+            elif not isinstance(prior, Prior):
                 raise PriorError(f"prior {key!r}: expected a Prior, got {type(prior).__name__}")
         object.__setattr__(self, "priors", dict(self.priors))
 
@@ -253,6 +268,27 @@ class PriorSet:
         if base == "beta_unit":
             return DEFAULT_PRIORS["beta"]
         return DEFAULT_PRIORS[base]
+
+    def without_terms(self, terms) -> PriorSet:
+        """Return a copy that says nothing about ``terms`` (for a study that lacks them).
+
+        Joint priors are marginalised (exact for a multivariate normal: the kept rows and
+        columns); per-term keys ``beta[...]`` / ``beta_unit[...]`` of these terms are removed.
+        """
+        drop = set(terms)
+        out: dict[str, Prior | JointPrior] = {}
+        for key, prior in self.priors.items():
+            if isinstance(prior, JointPrior):
+                keep = [t for t in prior.terms if t not in drop]
+                if keep:
+                    out[key] = prior.marginal(keep)
+                continue
+            inner = key[key.find("[") + 1:-1] if "[" in key else ""
+            if key.startswith("beta") and inner.split(":")[-1] in drop:
+                continue
+            out[key] = prior
+        provenance = {**self.provenance, "dropped_terms": sorted(drop)}
+        return PriorSet(out, self.name, self.description, provenance)
 
     def with_priors(self, **priors: Prior) -> PriorSet:
         """Return a copy with some priors replaced.
@@ -291,7 +327,7 @@ class PriorSet:
         raw = data.get("priors", {})
         if not isinstance(raw, dict):
             raise PriorError(f"{source}: 'priors' must be a table of parameter = prior")
-        priors = {k: Prior.from_dict(v, key=k) for k, v in raw.items()}
+        priors = {k: prior_from_dict(v, key=k) for k, v in raw.items()}
         return cls(priors, str(data.get("name", "")), str(data.get("description", "")),
                    dict(data.get("provenance", {})))
 
@@ -330,14 +366,28 @@ class PriorSet:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_fit(cls, fit: Any, *, discount: float = 1.0, include_intercept: bool = False,
+    def from_fit(cls, fit: Any, *, discount: float = 1.0, joint: bool = True,
+                 include_intercept: bool = False, include_frailty: bool = True,
                  name: str | None = None) -> PriorSet:
         """Turn a fitted model's posterior into priors for a replication study (power prior).
 
-        Each coefficient's posterior is summarised by a normal distribution (positive
-        parameters: a log-normal on the log scale) whose variance is divided by ``discount``
-        — the power-prior weight a0 in (0, 1]: ``discount=1`` carries the full information of
-        the original study, ``discount=0.5`` half of it.
+        With ``joint=True`` (default) every carried parameter becomes one multivariate normal
+        (key ``beta_unit[*]``, or ``beta_unit[cause:*]`` per cause) with the posterior mean
+        vector and covariance ``cov / discount``, so their correlations are kept: the
+        coefficients per **original unit** of each covariate (the new study's
+        standardisation does not matter), the family's scalar parameters and frailty SDs on
+        their own support (positive ones on the log scale: a joint log-normal, terms
+        ``log(shape)``, ``log(sd[factor])``) and, if asked, the intercept (see
+        :mod:`coalsurv.spec.moments`). ``joint=False`` gives independent priors: normal
+        ``beta_unit[term]`` per coefficient, log-normal for positive parameters.
+        ``discount`` is the power-prior weight a0 in (0, 1]: 1 carries the full information
+        of the original study, 0.5 half of it. Cause-specific parameters keep their cause's
+        name (``beta_unit[cause:*]``, ``shape[cause]``), so a replication maps them by name.
+
+        A replication study must model the same terms: the builder raises one PriorError
+        listing the prior's terms its design lacks and its terms the prior does not know (see
+        :meth:`without_terms` to drop terms explicitly, and give extra terms their own
+        ``beta[term]`` prior).
 
         Parameters
         ----------
@@ -345,27 +395,48 @@ class PriorSet:
             The original study's fit.
         discount : float
             Power-prior weight a0 in (0, 1].
+        joint : bool
+            One multivariate normal over the coefficients (default) or independent normals.
         include_intercept : bool
-            Carry the intercept too. Off by default: baselines rarely transfer between
-            countries or eras, and the intercept depends on the data's time scale.
+            Carry the intercept too (at the original study's time scale, which the prior set
+            records and the builder reuses). Off by default: baselines rarely transfer between
+            countries or eras.
+        include_frailty : bool
+            Carry the frailty SDs ``sd[factor]`` (log-normal). The levels' effects never
+            transfer: a new study has its own groups.
         name : str, optional
             Name of the new prior set.
         """
-        if not (0 < discount <= 1):
+        from datetime import UTC, datetime
+
+        from coalsurv._version import __version__
+
+        if isinstance(discount, bool) or not isinstance(discount, int | float) or not (
+                0 < discount <= 1):
             raise PriorError(f"discount must be in (0, 1], got {discount!r}")
-        moments = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept)
-        priors = {key: Prior(dist, **params) for key, (dist, params) in moments.items()}
+        moments = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept,
+                                      joint=joint, include_frailty=include_frailty)
+        priors = {key: (JointPrior(**params) if dist == JOINT_DIST else Prior(dist, **params))
+                  for key, (dist, params) in moments.items()}
+        spec = {k: v for k, v in fit.spec.to_dict().items() if v is not None}
         return cls(
             priors,
             name or f"posterior of {fit.spec.label}",
-            f"Posterior of a previous fit turned into priors (power prior, a0 = {discount:g}).",
+            f"Posterior of a previous fit turned into priors (power prior, a0 = {discount:g}"
+            f"{', joint coefficients' if joint else ''}).",
             {
                 "from_fit": fit.fit_id,
                 "data_hash": fit.data_hash,
                 "formula": fit.spec.formula,
                 "family": fit.spec.family,
-                "discount": discount,
+                "spec": spec,
+                "coalsurv_version": __version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "discount": float(discount),
+                "joint": joint,
                 "time_scale": fit.info.time_scale,
+                "time_unit": fit.info.time_unit,
                 "include_intercept": include_intercept,
+                "include_frailty": include_frailty,
             },
         )

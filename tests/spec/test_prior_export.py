@@ -1,4 +1,4 @@
-"""PriorSet.from_fit: a posterior turned into priors (power prior), from known draws.
+"""PriorSet.from_fit(joint=False): a posterior turned into independent priors, from known draws.
 
 A hand-made posterior stands in for a fit, so the exported priors can be checked exactly:
 per-unit coefficients (draws divided by the covariate's SD), variances divided by the
@@ -46,7 +46,7 @@ def _fake_fit(causes=("a",)):
 @pytest.mark.parametrize("discount", [1.0, 0.5])
 def test_from_fit_moments_per_unit_and_discount(discount):
     fit, draws, design = _fake_fit()
-    priors = PriorSet.from_fit(fit, discount=discount)
+    priors = PriorSet.from_fit(fit, discount=discount, joint=False)
     beta = priors.explicit("beta_unit[x]")
     per_unit = draws["beta"][:, 0, 0] / design.sds[0]
     assert beta.dist == "Normal"
@@ -67,7 +67,7 @@ def test_from_fit_moments_per_unit_and_discount(discount):
 
 def test_from_fit_cause_keys_intercept_and_round_trip(tmp_path):
     fit, draws, _ = _fake_fit(causes=("a", "b"))
-    priors = PriorSet.from_fit(fit, include_intercept=True)
+    priors = PriorSet.from_fit(fit, include_intercept=True, joint=False)
     assert {"beta_unit[a:x]", "beta_unit[b:x]", "shape[a]", "shape[b]", "intercept[a]",
             "intercept[b]", "sd[g]"} == set(priors.priors)
     assert priors.explicit("intercept[b]").params["mu"] == pytest.approx(
