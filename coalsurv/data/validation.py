@@ -190,7 +190,10 @@ def _episode_lengths(
     """Step 5: each episode's length in the time unit, from ``duration`` or start/end dates."""
     duration, start, end = opt["duration"], opt["start"], opt["end"]
     if duration is not None:
-        t = as_numeric(sub[duration], column=duration, ids=ids, problems=problems)
+        t = as_numeric(
+            sub[duration], column=duration, ids=ids, problems=problems,
+            time_unit=str(opt["time_unit"]),
+        )
         bad = ~interval & (t <= 0)
         if bad.any():
             problems.append(
@@ -242,8 +245,9 @@ def _interval_censoring(
     lower, upper = opt["lower"], opt["upper"]
     time, time_upper = t.copy(), np.where(is_event, t, np.inf)
     if lower is not None:
-        lo = as_numeric(sub[lower], column=lower, ids=ids, problems=problems)
-        up = as_numeric(sub[upper], column=upper, ids=ids, problems=problems)
+        unit = str(opt["time_unit"])
+        lo = as_numeric(sub[lower], column=lower, ids=ids, problems=problems, time_unit=unit)
+        up = as_numeric(sub[upper], column=upper, ids=ids, problems=problems, time_unit=unit)
         checks = (
             (interval & ~is_event, f"an interval is given for censored rows ({censored!r}); "
              "intervals are for events known to have happened in (lower, upper]"),
@@ -260,13 +264,16 @@ def _interval_censoring(
 
 
 def _delayed_entry(
-    sub: pd.DataFrame, entry: object, ids: pd.Index, time: np.ndarray, interval: np.ndarray,
-    problems: list[str],
+    sub: pd.DataFrame, opt: dict[str, object], ids: pd.Index, time: np.ndarray,
+    interval: np.ndarray, problems: list[str],
 ) -> np.ndarray:
     """Step 7b: delayed entry times (0 without ``entry=``), before each exit time."""
+    entry = opt["entry"]
     if entry is None:
         return np.zeros(len(sub))
-    en = as_numeric(sub[entry], column=entry, ids=ids, problems=problems)
+    en = as_numeric(
+        sub[entry], column=entry, ids=ids, problems=problems, time_unit=str(opt["time_unit"])
+    )
     for bad, msg in (
         (en < 0, "entry times must be >= 0"),
         ((~interval & (en >= time)) | (interval & (en > time)),
@@ -288,13 +295,34 @@ def _groups_and_covariates(
     for c in cov_cols:
         v = as_numeric(sub[c], column=c, ids=ids, problems=problems, allow_bool=True)
         fin = v[np.isfinite(v)]
-        if n > 1 and len(fin) == n and fin.min() == fin.max():
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.std(fin - np.mean(fin)) if len(fin) else 0.0
+        if not np.isfinite(spread):
+            big = np.abs(v) >= np.sqrt(np.finfo(float).max) / max(n, 1)
+            problems.append(
+                f"covariate {c!r}: values too large to standardise (the SD overflows; e.g. "
+                f"{fin[np.argmax(np.abs(fin))]:g}) in {rows_note(ids[big])}; rescale the column"
+            )
+        elif n > 1 and len(fin) == n and fin.min() == fin.max():
             problems.append(
                 f"covariate {c!r} is constant (every row = {fin[0]:g}); it has no variance to "
                 "explain anything: leave it out of covariates="
             )
         cov[c] = v
     return gdf, pd.DataFrame(cov, index=ids, columns=cov_cols, dtype=float)
+
+
+def _as_table(table: object, name: str, problems: list[str]) -> pd.DataFrame | None:
+    """A ``spells=`` / ``members=`` table as a DataFrame (a list of row dicts is converted)."""
+    if table is None or isinstance(table, pd.DataFrame):
+        return table
+    if isinstance(table, (list, tuple)) and table and all(isinstance(r, dict) for r in table):
+        return pd.DataFrame(list(table))
+    problems.append(
+        f"{name}=: expected a pandas DataFrame (or a list of dicts, one per row); "
+        f"got {type(table).__name__}"
+    )
+    return None
 
 
 def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
@@ -333,16 +361,17 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
     time, time_upper, status = _interval_censoring(
         sub, opt, ids, t, is_event, interval, censored, problems
     )
-    en = _delayed_entry(sub, opt["entry"], ids, time, interval, problems)
+    en = _delayed_entry(sub, opt, ids, time, interval, problems)
     gdf, cdf = _groups_and_covariates(sub, ids, group_cols, cov_cols, problems)
     exit_time = np.where(status == 2, time_upper, time)
     sp = mb = None
-    if opt["spells"] is not None:
+    spells, members = (_as_table(opt[k], k, problems) for k in ("spells", "members"))
+    if spells is not None:
         sp = check_spells(
-            opt["spells"], ids=ids, all_ids=all_ids, entry=en, exit=exit_time, problems=problems
+            spells, ids=ids, all_ids=all_ids, entry=en, exit=exit_time, problems=problems
         )
-    if opt["members"] is not None:
-        mb = check_members(opt["members"], ids=ids, all_ids=all_ids, problems=problems)
+    if members is not None:
+        mb = check_members(members, ids=ids, all_ids=all_ids, problems=problems)
 
     if problems:
         k = len(problems)
