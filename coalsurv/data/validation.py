@@ -313,7 +313,7 @@ def _groups_and_covariates(
 
 
 def _as_table(table: object, name: str, problems: list[str]) -> pd.DataFrame | None:
-    """A ``spells=`` / ``members=`` table as a DataFrame (a list of row dicts is converted)."""
+    """Return a ``spells=`` / ``members=`` table as a DataFrame (row dicts are converted)."""
     if table is None or isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, (list, tuple)) and table and all(isinstance(r, dict) for r in table):

@@ -95,7 +95,8 @@ class SurvivalModel:
         return cls.from_spec(spec, priors=priors)
 
     def __repr__(self) -> str:
-        return f"SurvivalModel({self.spec.formula!r}, family={self.spec.family!r}, causes={self.spec.causes!r})"
+        spec = self.spec
+        return f"SurvivalModel({spec.formula!r}, family={spec.family!r}, causes={spec.causes!r})"
 
     def _repr_html_(self) -> str:
         from coalsurv.notebook import model_html

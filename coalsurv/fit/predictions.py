@@ -35,7 +35,12 @@ def profiles(fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _times(times) -> np.ndarray:
-    t = np.atleast_1d(np.asarray(times, dtype=float))
+    try:
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"times must be a non-empty 1-D sequence of finite times >= 0, got {times!r}"
+        ) from None
     if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ArgumentError("times must be a non-empty 1-D sequence of finite times >= 0")
     return t

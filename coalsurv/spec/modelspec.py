@@ -25,7 +25,10 @@ from typing import Any
 from coalsurv._io import atomic_write_text
 from coalsurv.errors import SpecError
 
-__all__ = ["GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula", "SPEC_SCHEMA"]
+__all__ = [
+    "GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula",
+    "SPEC_SCHEMA",
+]
 
 SPEC_SCHEMA = "coalsurv.spec/1"
 _GROUP_TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
