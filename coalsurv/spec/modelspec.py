@@ -214,6 +214,13 @@ class ModelSpec:
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
 
+        wrong = [
+            f"{key} must be a str, got {type(getattr(self, key)).__name__} "
+            f"{getattr(self, key)!r:.40}"
+            for key in ("formula", "family", "name") if not isinstance(getattr(self, key), str)
+        ]
+        if wrong:
+            raise SpecError("invalid model specification", wrong)
         parse_formula(self.formula)
         if self.family not in FAMILIES:
             raise SpecError(
@@ -287,13 +294,16 @@ class ModelSpec:
                 f"{source}: missing key 'formula' (e.g. formula = \"breadth + (1 | country)\")"
             )
         causes = data.get("causes")
-        return cls(
-            formula=data["formula"],
-            family=data.get("family", "weibull"),
-            causes=tuple(causes) if causes is not None else None,
-            family_options=data.get("family_options", {}),
-            name=data.get("name", ""),
-        )
+        try:
+            return cls(
+                formula=data["formula"],
+                family=data.get("family", "weibull"),
+                causes=tuple(causes) if isinstance(causes, list) else causes,
+                family_options=data.get("family_options", {}),
+                name=data.get("name", ""),
+            )
+        except SpecError as exc:
+            raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
 
     def to_toml(self) -> str:
         """TOML text of the spec."""
@@ -322,7 +332,13 @@ class ModelSpec:
         path = Path(path)
         if not path.is_file():
             raise SpecError(f"model file {str(path)!r} does not exist")
-        return cls.from_toml(path.read_text(encoding="utf-8"), source=str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise SpecError(
+                f"model file {str(path)!r} is not text (UTF-8); expected a TOML model file"
+            ) from None
+        return cls.from_toml(text, source=str(path))
 
 
 _NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly"})
