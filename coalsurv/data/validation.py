@@ -136,7 +136,7 @@ def _read_ids(df: pd.DataFrame, idcol: object, problems: list[str]) -> pd.Index:
     where = "index" if idcol is None else f"column {idcol!r}"
     if all_ids.hasnans:
         pos = np.flatnonzero(np.asarray(all_ids.isna()))
-        problems.append(f"{where}: missing ids at row positions {fmt_ids(pos)}")
+        problems.append(f"{where}: missing ids in rows {fmt_ids(df.index[pos])} (index labels)")
     dup = all_ids[all_ids.duplicated()].unique()
     if len(dup):
         problems.append(f"{where}: duplicate ids {fmt_ids(dup)}; each episode needs a unique id")
