@@ -34,9 +34,11 @@ def _cli_examples() -> list[list[str]]:
 
 
 def test_readme_cli_examples_run(tmp_path, monkeypatch, capsys):
-    """Every README command runs as written: data check, fit (with a tiny sampler added:
-    the README names --draws/--tune/--chains), simulate and priors from-fit fully; demo,
-    gallery and report (minutes of work) through ``--help``."""
+    """Every README command runs as written, the long ones through ``--help``.
+
+    Data check, fit (with a tiny sampler added: the README names --draws/--tune/--chains),
+    simulate and priors from-fit run fully; demo, gallery and report (minutes) give --help.
+    """
     import shutil
 
     from coalsurv.cli import main

@@ -44,9 +44,11 @@ def _array_bytes(values: np.ndarray) -> bytes:
 
 
 def dataset_digest(ds: Any) -> str:
-    """Digest of one stored group: every variable and coordinate (name, shape, values) and
-    its text attributes, in name order, so that it is the same before writing and after
-    reading the file."""
+    """Digest of one stored group: its variables, coordinates and text attributes.
+
+    Every variable and coordinate (name, dims, shape, values) in name order, so that the
+    digest is the same before writing and after reading the file.
+    """
     h = hashlib.sha256()
     for name in sorted(str(n) for n in ds.variables):
         var = ds.variables[name]
