@@ -94,6 +94,46 @@ def _roles(opts: dict[str, object], problems: list[str]) -> dict[object, list[st
     return used
 
 
+_COLUMN_OPTIONS = ("id", "duration", "start", "end", "event", "entry", "lower", "upper")
+
+
+def _is_name(value: object) -> bool:
+    """Whether ``value`` can name a column (str, or a number for integer column labels)."""
+    return isinstance(value, (str, int, np.integer)) and not isinstance(value, bool)
+
+
+def _option_types(
+    opt: dict[str, object], group_cols: object, cov_cols: object, problems: list[str]
+) -> None:
+    """Step 0: each option has the type it needs (column names, lists of them, flags)."""
+    if opt["event"] is None:
+        problems.append("event= is required: the column saying how each episode ended")
+    for key in _COLUMN_OPTIONS:
+        value = opt[key]
+        if value is not None and not _is_name(value):
+            problems.append(f"{key}=: expected a column name, got {value!r:.60}")
+    for key, cols in (("groups", group_cols), ("covariates", cov_cols)):
+        if cols is not None and not (isinstance(cols, list) and all(_is_name(c) for c in cols)):
+            problems.append(f"{key}=: expected column names, got {cols!r:.60}")
+    if not isinstance(opt["time_unit"], str):
+        problems.append(f"time_unit=: expected one of {list(TIME_UNITS)}, got "
+                        f"{opt['time_unit']!r:.40}")
+    if not isinstance(opt["dropna"], (bool, np.bool_)):
+        problems.append(f"dropna=: expected True or False, got {opt['dropna']!r:.40}")
+    if not isinstance(opt["censored"], str):
+        problems.append(f"censored=: expected the label of censored rows (str), got "
+                        f"{opt['censored']!r:.40}")
+
+
+def _as_columns(value: object) -> list[object] | object:
+    """``groups=`` / ``covariates=`` as a list (a single name becomes a one-item list)."""
+    if _is_name(value):
+        return [value]
+    if isinstance(value, (list, tuple, pd.Index)):
+        return list(value)
+    return value  # reported by _option_types
+
+
 def _check_options(
     df: pd.DataFrame, opt: dict[str, object], group_cols: list[object],
     cov_cols: list[object] | None, problems: list[str],
@@ -337,11 +377,13 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
             "CoalitionData.from_frame expects a pandas DataFrame", [f"got {type(df).__name__}"]
         )
     problems: list[str] = []
-    censored = str(opt["censored"])
     groups, covariates = opt["groups"], opt["covariates"]
-    group_cols = [groups] if isinstance(groups, str) else list(groups or [])
-    cov_cols = (None if covariates is None
-                else [covariates] if isinstance(covariates, str) else list(covariates))
+    group_cols = [] if groups is None else _as_columns(groups)
+    cov_cols = None if covariates is None else _as_columns(covariates)
+    _option_types(opt, group_cols, cov_cols, problems)
+    if problems:
+        raise CoalitionDataError("invalid CoalitionData options", problems)
+    censored = str(opt["censored"])
     used = _check_options(df, opt, group_cols, cov_cols, problems)
     if problems:
         raise CoalitionDataError("invalid CoalitionData options", problems)
