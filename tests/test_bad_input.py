@@ -322,13 +322,13 @@ CASES = [
     # ---- fit files
     ("fit family edited", lambda c: _edited_fit(c, _set_json(
         "spec", lambda d: d.update(family="weibull_aft"))),
-     FitFileError, r"changed after saving: spec differs"),
+     FitFileError, r"altered after saving: spec differs"),
     ("fit time_scale x10", lambda c: _edited_fit(c, _set_json(
         "info", lambda d: d.update(time_scale=d["time_scale"] * 10))),
-     FitFileError, r"changed after saving: info differs"),
+     FitFileError, r"altered after saving: info differs"),
     ("fit priors edited", lambda c: _edited_fit(c, _set_json(
         "priors", lambda d: d.update(name="other"))),
-     FitFileError, r"changed after saving: priors differs"),
+     FitFileError, r"altered after saving: priors differs"),
     ("fit command edited", lambda c: _edited_fit(
         c, lambda h: h.attrs.__setitem__("command", "edited")),
      FitFileError, r"command differs"),
@@ -368,10 +368,9 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def ctx(tiny_fit, tmp_path_factory):
+def ctx(tiny_fit, synthetic_small, tmp_path_factory):
     """The shared tiny fit, its saved file and a folder for malformed files."""
-    data = coalsurv.datasets.load_synthetic().subset(np.arange(600) < 120)
-    fit = tiny_fit(data, "breadth + (1 | group)")
+    fit = tiny_fit(synthetic_small, "breadth + (1 | group)")
     tmp = tmp_path_factory.mktemp("bad_input")
     return {"fit": fit, "saved": fit.save(tmp_path_factory.mktemp("saved") / "fit.nc"),
             "tmp": tmp}
@@ -484,7 +483,7 @@ CLI = [
     ("model file binary", ["fit", "{csv}", "--model", "{binary}", "-o", "{out}", "--duration",
                            "duration", "--event", "event", "--time-unit", "days"],
      r"is not text \(UTF-8\)"),
-    ("fit file tampered", ["report", "{tampered}", "-o", "{pdf}"], r"changed after saving"),
+    ("fit file tampered", ["report", "{tampered}", "-o", "{pdf}"], r"altered after saving"),
     ("draws zero", ["fit", "{csv}", "--model", "{binary}", "-o", "{out}", "--duration",
                     "duration", "--event", "event", "--draws", "0"], r"--draws"),
 ]

@@ -126,7 +126,7 @@ def _option_types(
 
 
 def _as_columns(value: object) -> list[object] | object:
-    """``groups=`` / ``covariates=`` as a list (a single name becomes a one-item list)."""
+    """Return ``groups=`` / ``covariates=`` as a list (one name becomes a one-item list)."""
     if _is_name(value):
         return [value]
     if isinstance(value, (list, tuple, pd.Index)):

@@ -172,7 +172,7 @@ def _check_seal(tree, attrs: dict, path: Path) -> None:
                                                   " (not sealed)" if p not in stored else "")
                           for p in differ)
         raise FitFileError(
-            f"fit file {str(path)!r} was changed after saving: {names} "
+            f"fit file {str(path)!r} was altered after saving: {names} "
             f"differ{'s' if len(differ) == 1 else ''} from the sealed contents",
             [f"{p}: sealed {str(stored.get(p))[:12]}, found {str(now.get(p))[:12]}"
              for p in differ])
