@@ -113,6 +113,13 @@ CASES = [
      CoalitionDataError, r"expects a pandas DataFrame.*list"),
     ("dates as duration", lambda c: _data(d=TS + pd.to_timedelta(DF.d, unit="D")),
      CoalitionDataError, r"column 'd': holds dates .*start= and end="),
+    ("numbers as start date", lambda c: CoalitionData.from_frame(
+        DF.assign(s=1990, t=1992), start="s", end="t", event="fell"),
+     CoalitionDataError, r"column 's': holds numbers, not dates"),
+    ("spans as end date", lambda c: CoalitionData.from_frame(
+        DF.assign(s="1990-01-01", t=pd.to_timedelta(DF.d, unit="D")), start="s", end="t",
+        event="fell"),
+     CoalitionDataError, r"column 't': holds time spans \(Timedelta\), not dates"),
     ("dates as entry", lambda c: _data(e=TS + pd.to_timedelta(DF.e, unit="D"), opt_entry="e"),
      CoalitionDataError, r"column 'e': holds dates"),
     ("timedelta covariate", lambda c: _data(x=pd.to_timedelta(DF.x, unit="D")),

@@ -106,9 +106,20 @@ def as_numeric(
 
 
 def as_dates(values: pd.Series, *, column: str, ids: pd.Index, problems: list[str]) -> pd.Series:
-    """Return ``values`` as datetimes; record unreadable dates in ``problems`` (they become NaT)."""
+    """Return ``values`` as datetimes; record unreadable dates in ``problems`` (they become NaT).
+
+    Numbers and time spans are refused rather than read as nanoseconds since 1970.
+    """
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values
+    kind = ("time spans (Timedelta)" if pd.api.types.is_timedelta64_dtype(values.dtype)
+            else "numbers" if pd.api.types.is_numeric_dtype(values.dtype) else None)
+    if kind is not None:
+        problems.append(
+            f"column {column!r}: holds {kind}, not dates; give lengths of time as duration= "
+            "(in time_unit), or dates such as '1998-10-27' as start=/end="
+        )
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         out = pd.to_datetime(values, errors="coerce")
