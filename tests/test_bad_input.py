@@ -539,3 +539,18 @@ def test_every_error_is_a_coalsurv_error():
     """The classes used above share the root, so callers can catch one class."""
     for cls in (ArgumentError, CoalitionDataError, FitFileError, PriorError, SpecError):
         assert issubclass(cls, CoalsurvError)
+
+
+def test_an_unused_entry_column_is_not_silent(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_text("duration,event,entry\n3,a,1\n5,censored,0\n7,b,2\n")
+    code, _ = _cli(tmp_path, capsys, "data", "check", path, "--duration", "duration",
+                   "--event", "event", "--time-unit", "days")
+    # _cli consumed the output; run again to read standard output
+    from coalsurv.cli import main
+
+    assert main(["data", "check", str(path), "--duration", "duration", "--event", "event",
+                 "--time-unit", "days"]) == 0
+    out = capsys.readouterr().out
+    assert code == 0 and "column 'entry' is not used; pass --entry entry" in out
+    assert "time unit: days (--time-unit)" in out

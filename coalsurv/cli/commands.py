@@ -15,6 +15,7 @@ from coalsurv.cli.io import (
     is_tty,
     load_data,
     output_file,
+    unused_role_columns,
 )
 from coalsurv.errors import CommandLineError
 
@@ -119,7 +120,7 @@ def cmd_fit(args: argparse.Namespace, console: Console, command: str) -> int:
             input_file(args.priors, "prior file")))
     data = load_data(args, spec=model.spec, model_path=model_path)
     unit_note = f"durations in {data.time_unit} ({args.time_unit_source})"
-    for line in duplicate_rows(data.frame):
+    for line in [*duplicate_rows(data.frame), *unused_role_columns(data.frame, args)]:
         print(f"coalsurv: warning: {line}", file=sys.stderr)
     if len(data.excluded):
         console.progress(f"left out {len(data.excluded)} row(s) with missing values "
@@ -160,6 +161,8 @@ def cmd_data_check(args: argparse.Namespace, console: Console, command: str) -> 
     if args.id is None:
         console.result("rows are named by their line in the file (header = line 1); "
                        "pass --id COL to name them by a column")
+    for line in unused_role_columns(data.frame, args):
+        console.result(f"warning: {line}")
     if getattr(args, "ignored_columns", None):
         console.result(f"note: empty column(s) {args.ignored_columns} ignored")
     console.result(str(data.describe()))

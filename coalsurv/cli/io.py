@@ -24,6 +24,7 @@ __all__ = [
     "formula_columns",
     "resolve_time_unit",
     "duplicate_rows",
+    "unused_role_columns",
 ]
 
 TIME_UNIT_CHOICES = ("days", "months", "years")
@@ -176,6 +177,22 @@ def duplicate_rows(frame) -> list[str]:
     return [f"identical rows {fmt_ids(list(rows))}: each coalition must appear once; remove "
             "the repeats, or pass --id COL if they are different coalitions"
             for rows in groups.values()]
+
+
+def unused_role_columns(frame, args: argparse.Namespace) -> list[str]:
+    """Warnings for columns named ``entry``/``lower``/``upper`` that no option uses.
+
+    The bundled data have delayed entry in ``entry``: fitting them without ``--entry`` gives
+    biased answers, so the command says so instead of staying silent.
+    """
+    notes = []
+    for role in ("entry", "lower", "upper"):
+        if getattr(args, role) is None and role in frame.columns:
+            values = frame[role].dropna()
+            if len(values) and (role != "entry" or (values != 0).any()):
+                notes.append(f"column {role!r} is not used; pass --{role} {role} if it holds "
+                             f"{'delayed entry times' if role == 'entry' else 'interval bounds'}")
+    return notes
 
 
 def _check_censored_label(frame, args: argparse.Namespace) -> None:
