@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from coalsurv.errors import ArgumentError
+
 if TYPE_CHECKING:  # pragma: no cover
     from lifelines import KaplanMeierFitter
 
@@ -135,7 +137,12 @@ def risk_table(data: CoalitionData, times: Sequence[float]) -> pd.DataFrame:
         and one named by the censored label (cumulative censored by ``t``); a cause
         labelled ``time`` or ``at_risk`` would collide with the first two.
     """
-    t = np.asarray(times, dtype=float)[:, None]
+    try:
+        t = np.asarray(times, dtype=float).reshape(-1)[:, None]
+    except (TypeError, ValueError):
+        raise ArgumentError(f"risk_table: times must be numbers, got {times!r:.60}") from None
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ArgumentError(f"risk_table: times must be finite and >= 0, got {times!r:.60}")
     exit_ = exit_times(data)[None, :]
     out = {"time": t[:, 0], "at_risk": ((data.entry <= t) & (exit_ >= t)).sum(axis=1)}
     for i, cause in enumerate([*data.causes, data.censored_label]):

@@ -356,7 +356,7 @@ class CoalitionData:
             Missing or duplicate ids, non-numeric, missing, infinite or constant values, or a
             name clash with existing covariates.
         """
-        key = id if id is not None else ("id" if "id" in df.columns else None)
+        key = id if id is not None else ("id" if "id" in getattr(df, "columns", ()) else None)
         new = check_new_covariates(df, key=key, ids=self.ids, existing=self.covariate_names)
         return self._replace(covariates=pd.concat([self.covariates, new], axis=1))
 

@@ -90,6 +90,8 @@ def save_fit(fit, path: str | Path) -> Path:
     """Write ``fit`` to ``path`` (``.nc``) atomically."""
     import xarray as xr
 
+    if not isinstance(path, str | Path):
+        raise FitFileError(f"fit file: expected a path ending in .nc, got {path!r:.60}")
     path = Path(path)
     if path.suffix != ".nc":
         raise FitFileError(f"fit file {str(path)!r}: use the .nc suffix (NetCDF)")
