@@ -447,6 +447,8 @@ def test_timedelta_durations_are_converted_into_the_time_unit():
         data = _data(d=spans, opt_time_unit="months")
     np.testing.assert_allclose(data.time, DF.d.to_numpy())
     assert data.describe().time_unit == "months"
+    assert "Timedelta values converted to months (1 month = 30.4375 days)" in str(
+        data.describe())
     lo = pd.to_timedelta([np.nan, 2, np.nan, np.nan, np.nan, np.nan], unit="D")
     up = pd.to_timedelta([np.nan, 4, np.nan, np.nan, np.nan, np.nan], unit="D")
     with pytest.warns(UserWarning, match="column 'lo'"):

@@ -232,7 +232,7 @@ def _episode_lengths(
     if duration is not None:
         t = as_numeric(
             sub[duration], column=duration, ids=ids, problems=problems,
-            time_unit=str(opt["time_unit"]),
+            time_unit=str(opt["time_unit"]), notes=opt["notes"],
         )
         bad = ~interval & (t <= 0)
         if bad.any():
@@ -286,8 +286,8 @@ def _interval_censoring(
     time, time_upper = t.copy(), np.where(is_event, t, np.inf)
     if lower is not None:
         unit = str(opt["time_unit"])
-        lo = as_numeric(sub[lower], column=lower, ids=ids, problems=problems, time_unit=unit)
-        up = as_numeric(sub[upper], column=upper, ids=ids, problems=problems, time_unit=unit)
+        lo, up = (as_numeric(sub[c], column=c, ids=ids, problems=problems, time_unit=unit,
+                             notes=opt["notes"]) for c in (lower, upper))
         checks = (
             (interval & ~is_event, f"an interval is given for censored rows ({censored!r}); "
              "intervals are for events known to have happened in (lower, upper]"),
@@ -312,7 +312,8 @@ def _delayed_entry(
     if entry is None:
         return np.zeros(len(sub))
     en = as_numeric(
-        sub[entry], column=entry, ids=ids, problems=problems, time_unit=str(opt["time_unit"])
+        sub[entry], column=entry, ids=ids, problems=problems, time_unit=str(opt["time_unit"]),
+        notes=opt["notes"],
     )
     for bad, msg in (
         (en < 0, "entry times must be >= 0"),
@@ -377,6 +378,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
             "CoalitionData.from_frame expects a pandas DataFrame", [f"got {type(df).__name__}"]
         )
     problems: list[str] = []
+    opt["notes"] = []  # conversions made while reading (Timedelta -> time_unit)
     groups, covariates = opt["groups"], opt["covariates"]
     group_cols = [] if groups is None else _as_columns(groups)
     cov_cols = None if covariates is None else _as_columns(covariates)
@@ -421,6 +423,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
     index = {c: i for i, c in enumerate(causes)}
     frame = sub.copy()
     frame.index = ids
+    frame.attrs["notes"] = list(opt["notes"])  # shown by describe()
     return {
         "ids": ids, "entry": en, "time": time, "time_upper": time_upper, "status": status,
         "cause_index": np.array([index.get(lab, -1) for lab in labels], dtype=np.int64),

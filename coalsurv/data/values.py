@@ -43,7 +43,8 @@ def _examples(values: pd.Series, bad: np.ndarray) -> str:
 
 
 def _time_span(
-    values: pd.Series, *, column: str, time_unit: str | None, problems: list[str]
+    values: pd.Series, *, column: str, time_unit: str | None, problems: list[str],
+    notes: list[str] | None = None,
 ) -> np.ndarray | None:
     """Read a Timedelta column in ``time_unit`` (stated in a warning); refuse datetimes.
 
@@ -63,29 +64,30 @@ def _time_span(
         )
         return np.full(len(values), np.nan)
     days = values.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan) / 86400.0
-    warnings.warn(
-        f"column {column!r}: Timedelta values converted to {time_unit} "
-        f"(1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)",
-        UserWarning, stacklevel=2,
-    )
+    note = (f"column {column!r}: Timedelta values converted to {time_unit} "
+            f"(1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)")
+    if notes is not None:
+        notes.append(note)
+    warnings.warn(note, UserWarning, stacklevel=2)
     return days / TIME_UNITS[time_unit]
 
 
 def as_numeric(
     values: pd.Series, *, column: str, ids: pd.Index, problems: list[str],
-    allow_bool: bool = False, time_unit: str | None = None,
+    allow_bool: bool = False, time_unit: str | None = None, notes: list[str] | None = None,
 ) -> np.ndarray:
     """Return ``values`` as float64; record non-numeric and infinite values in ``problems``.
 
     Missing values stay NaN: the caller knows whether they are allowed. A column of dates is
     refused. A Timedelta column is converted into ``time_unit`` when one is given (a column of
     times: duration, entry, bounds, spell limits; a warning states the conversion) and refused
-    otherwise (a covariate).
+    otherwise (a covariate); the conversion is also appended to ``notes``.
     """
     if pd.api.types.is_bool_dtype(values.dtype) and not allow_bool:
         problems.append(f"column {column!r}: expected numbers, found a boolean column")
         return np.full(len(values), np.nan)
-    span = _time_span(values, column=column, time_unit=time_unit, problems=problems)
+    span = _time_span(values, column=column, time_unit=time_unit, problems=problems,
+                      notes=notes)
     if span is not None:
         out = span
     elif pd.api.types.is_numeric_dtype(values.dtype):
