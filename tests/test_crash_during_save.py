@@ -112,7 +112,10 @@ def test_report_pdf(fit, tmp_path, monkeypatch):
 def test_gallery_png(fit, tmp_path, monkeypatch):
     import matplotlib.figure
 
-    from coalsurv.report.figures import render_gallery
+    try:
+        from coalsurv.report.gallery import render_gallery
+    except ImportError:  # before the report was split into modules
+        from coalsurv.report.figures import render_gallery
 
     folder = tmp_path / "gallery"
     folder.mkdir()
