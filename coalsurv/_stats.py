@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -33,8 +34,19 @@ def stack_draws(values: Any) -> np.ndarray:
     return arr.reshape((-1,) + arr.shape[2:])
 
 
-def summarise(draws: np.ndarray, ci_prob: float, axis: int = 0) -> dict[str, np.ndarray]:
+def summarise(draws: np.ndarray, ci_prob: float, axis: int = 0, *,
+              skip_nan: bool = False) -> dict[str, np.ndarray]:
     """Posterior mean and equal-tailed ``ci_prob`` interval along ``axis``.
+
+    Parameters
+    ----------
+    draws : ndarray
+    ci_prob : float
+    axis : int
+        The axis of the draws.
+    skip_nan : bool
+        Summarise each cell over its non-NaN draws only (e.g. a median lifespan that some
+        draws never reach), without a warning for cells where every draw is NaN.
 
     Returns
     -------
@@ -42,6 +54,12 @@ def summarise(draws: np.ndarray, ci_prob: float, axis: int = 0) -> dict[str, np.
         ``mean``, ``lower``, ``upper`` arrays (NaN where every draw is NaN).
     """
     lo, hi = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
+    if skip_nan:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
+            return {"mean": np.nanmean(draws, axis=axis),
+                    "lower": np.nanquantile(draws, lo, axis=axis),
+                    "upper": np.nanquantile(draws, hi, axis=axis)}
     with np.errstate(invalid="ignore"):
         return {
             "mean": np.mean(draws, axis=axis),

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fit_html", "model_html", "VERDICT_COLOURS"]
+from coalsurv._format import VERDICT_COLOURS, fmt_number
 
-#: Badge colours by verdict (Okabe–Ito, as in the report).
-VERDICT_COLOURS = {"pass": "#009E73", "warn": "#E69F00", "fail": "#D55E00", "skipped": "#888888"}
+__all__ = ["fit_html", "model_html", "VERDICT_COLOURS"]
 
 _TABLE = "border-collapse:collapse;font-size:12px;margin:4px 0"
 _TH = "text-align:left;padding:2px 8px;border-bottom:1px solid #888;background:#eef1f5"
@@ -29,15 +28,8 @@ def _e(value: Any) -> str:
 
 
 def _num(value: Any, digits: int = 3) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return _e(value)
-    if not np.isfinite(v):
-        return "–"
-    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}"
+    """Return a number as escaped HTML text (:func:`coalsurv._format.fmt_number`)."""
+    return _e(fmt_number(value, digits))
 
 
 def badge(verdict: str, text: str | None = None, *, title: str = "") -> str:
@@ -140,13 +132,12 @@ def model_html(model) -> str:
     try:
         family = get_family(spec.family)
         kind = "proportional hazards" if family.kind == "ph" else "accelerated failure time"
-        params = [p for p in family.params if p != "log_rates"]
-    except Exception:  # noqa: BLE001 - piecewise needs cuts; display must not fail
+        params = [p.key for p in family.parameters]
+    except Exception:  # noqa: BLE001 - display must not fail
         kind, params = "", []
     causes = "any ending (pooled)" if spec.causes is None else ", ".join(spec.causes)
     groups = ", ".join(str(g) for g in spec.group_terms) or "none"
-    keys = ["intercept", "beta", *params, *(["rw_sd"] if spec.family == "piecewise" else []),
-            *(["sd"] if spec.group_terms else [])]
+    keys = ["intercept", "beta", *params, *(["sd"] if spec.group_terms else [])]
     rows = []
     for key in dict.fromkeys([*keys, *priors.priors]):
         explicit = key in priors.priors

@@ -179,7 +179,7 @@ def make_design(spec: ModelSpec, data) -> Design:
         check_spell_model(spec, data, varying)
         frame, spell_episode = spell_frame(data)
     else:
-        frame = pd.concat([data.covariates, data.groups], axis=1)
+        frame = data.episode_profiles()
     fixed = spec.fixed_formula
     available = sorted(frame.columns)
     terms: tuple[str, ...] = ()

@@ -39,7 +39,7 @@ from coalsurv.families import PYTENSOR
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import Prior, PriorSet
 
-__all__ = ["build_model"]
+__all__ = ["build_model", "data_constants"]
 
 
 def _prior(priors: PriorSet, key: str, *, support: str, resolved: dict[str, Prior],
@@ -109,13 +109,14 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             rows_idx = {name: idx[spell_episode] for name, idx in group_idx.items()}
 
         centre = np.asarray(info.intercept_centre)
-        auto = priors.get("intercept").params.get("mu") == "auto"
-        if auto and not any(priors.explicit(f"intercept[{c}]") for c in info.causes):
-            # Data-based centres differ by cause: sample the offset from the centre.
+        if _centre_as_data(priors, info):
+            # Data-based centres differ by cause: sample the offset from the centre. The
+            # centre is data (not a constant), so a compiled kernel refits new data rightly.
             resolved["intercept"] = priors.get("intercept").resolve(mu=float(centre.mean()))
             offset = priors.get("intercept").resolve(mu=0.0).to_pymc("intercept_offset",
                                                                      dims="cause")
-            intercept = pm.Deterministic("intercept", offset + centre, dims="cause")
+            centre_data = pm.Data("intercept_centre", centre, dims="cause")
+            intercept = pm.Deterministic("intercept", offset + centre_data, dims="cause")
         else:
             intercept = _cause_vector(priors, "intercept", info.causes, "real", resolved,
                                       auto={"mu": float(centre.mean())})
@@ -170,6 +171,25 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
 
         pm.CustomDist("lifespan", row_loglik, logp=logp, observed=obs["time"], dims="obs")
     return model, resolved
+
+
+def _centre_as_data(priors: PriorSet, info: ModelInfo) -> bool:
+    """Whether the intercept is sampled as an offset from the data-based centre."""
+    auto = priors.get("intercept").params.get("mu") == "auto"
+    return auto and not any(priors.explicit(f"intercept[{c}]") for c in info.causes)
+
+
+def data_constants(priors: PriorSet, info: ModelInfo) -> dict[str, Any]:
+    """Values derived from the data that the graph holds as constants, not as data.
+
+    A compiled kernel can refit new data only when these are equal (they belong in its cache
+    key): the piecewise cut points and, when per-cause intercept priors are given next to an
+    ``auto`` default, the data-based intercept centre resolved into their means.
+    """
+    out: dict[str, Any] = {"cuts": list(info.cuts)}
+    if not _centre_as_data(priors, info):
+        out["intercept_centre"] = list(info.intercept_centre)
+    return out
 
 
 def _segment_loglik(family, fam_params, eta, n_causes, start, stop, event_of, *,

@@ -195,7 +195,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console, command: str) -> in
 
 def cmd_gallery(args: argparse.Namespace, console: Console, command: str) -> int:
     """Render every plot for the bundled data to PNG files."""
-    from coalsurv.report.figures import render_gallery
+    from coalsurv.report.gallery import render_gallery
 
     fit = None
     if args.fit:

@@ -31,7 +31,6 @@ from coalsurv._format import fmt_ids
 from coalsurv.data.describe import (
     DataDescription,
     describe,
-    exit_times,
     kaplan_meier,
     risk_table,
 )
@@ -360,6 +359,13 @@ class CoalitionData:
         new = check_new_covariates(df, key=key, ids=self.ids, existing=self.covariate_names)
         return self._replace(covariates=pd.concat([self.covariates, new], axis=1))
 
+    def episode_profiles(self) -> pd.DataFrame:
+        """Return each episode's covariates (original units) and group labels, indexed by id.
+
+        The frame a model's formula is evaluated on and predictions for fitted rows start from.
+        """
+        return pd.concat([self.covariates, self.groups], axis=1)
+
     def replace_covariates(self, frame: pd.DataFrame) -> CoalitionData:
         """Return a new object whose covariates of ``frame``'s names take ``frame``'s values.
 
@@ -417,9 +423,6 @@ class CoalitionData:
         )
         extra = [t.reset_index(drop=True) for t in (self.groups, self.covariates)]
         return pd.concat([base, *extra], axis=1)
-
-    def _km_times(self) -> np.ndarray:
-        return exit_times(self)
 
     def kaplan_meier(self, *, label: str | None = None) -> KaplanMeierFitter:
         """Fit a Kaplan-Meier curve of time to any ending, honouring delayed entry.

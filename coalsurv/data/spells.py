@@ -57,7 +57,7 @@ def spell_frame(data) -> tuple[pd.DataFrame, np.ndarray]:
     pos = data.ids.get_indexer(pd.Index(spells["id"]))
     if (pos < 0).any():  # pragma: no cover - validated by CoalitionData
         raise SpecError("spells name episodes that are not in the data")
-    episode = pd.concat([data.covariates, data.groups], axis=1).iloc[pos].reset_index(drop=True)
+    episode = data.episode_profiles().iloc[pos].reset_index(drop=True)
     varying = list(spell_covariate_names(data))
     episode = episode.drop(columns=[c for c in varying if c in episode.columns])
     frame = pd.concat([episode, spells[varying].reset_index(drop=True).astype(float)], axis=1)

@@ -60,7 +60,7 @@ def data_card(name: str) -> str:
 
 
 def card_counts(name: str) -> dict[str, int]:
-    """Counts stated in a card's ``## Measured counts`` table.
+    """Return the counts stated in a card's ``## Measured counts`` table.
 
     Parameters
     ----------

@@ -65,7 +65,7 @@ def synthetic_path(which: str = "coalitions") -> Path:
 
 
 def load_synthetic_truth() -> dict[str, Any]:
-    """True parameters of the bundled synthetic data set.
+    """Return the true parameters of the bundled synthetic data set.
 
     Returns
     -------

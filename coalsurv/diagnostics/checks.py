@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-VERDICTS = ("pass", "warn", "fail", "skipped")
-_RANK = {"skipped": -1, "pass": 0, "warn": 1, "fail": 2}
-_COLOURS = {"pass": "#2e7d32", "warn": "#ed6c02", "fail": "#c62828", "skipped": "#757575"}
+from coalsurv._format import VERDICT_COLOURS, VERDICTS, fmt_number, worst_verdict
+
+__all__ = ["VERDICTS", "Check", "Diagnosis", "graded", "reason", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -46,18 +45,24 @@ class Check:
             raise ValueError(f"verdict {self.verdict!r}; expected one of {VERDICTS}")
 
 
-def _graded(name: str, value: float, threshold: str, *, good: Callable[[float], bool],
-            ok: Callable[[float], bool], advice: str, detail: str = "") -> Check:
+def graded(name: str, value: float, threshold: str, *, good: Callable[[float], bool],
+           ok: Callable[[float], bool], advice: str, detail: str = "") -> Check:
+    """Grade a check by its value: ``pass`` if ``good``, else ``warn`` if ``ok``, else ``fail``.
+
+    ``advice`` is kept only when the check did not pass.
+    """
     verdict = "pass" if good(value) else "warn" if ok(value) else "fail"
     return Check(name, float(value), threshold, verdict,
                  "" if verdict == "pass" else advice, detail)
 
 
-def _skipped(name: str, threshold: str, reason: str) -> Check:
+def skipped(name: str, threshold: str, reason: str) -> Check:
+    """Return a check that could not be computed, with the reason in ``advice``."""
     return Check(name, None, threshold, "skipped", reason)
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """One line saying why a check could not be computed, from the exception it raised."""
     text = str(exc).strip().splitlines()
     return f"could not be computed ({type(exc).__name__}: {text[0] if text else ''})"
 
@@ -116,8 +121,7 @@ class Diagnosis:
     @property
     def verdict(self) -> str:
         """Worst verdict of the computed checks (``"skipped"`` when none was computed)."""
-        ranked = [c.verdict for c in self.results if c.verdict != "skipped"]
-        return max(ranked, key=_RANK.__getitem__) if ranked else "skipped"
+        return worst_verdict(c.verdict for c in self.results)
 
     @property
     def failed(self) -> list[Check]:
@@ -186,7 +190,7 @@ class Diagnosis:
     def __str__(self) -> str:
         """Plain-text table of the checks, with advice under each warning or failure."""
         frame = self.to_frame()
-        values = [_fmt(v) for v in frame["value"]]
+        values = [fmt_number(v, 4) for v in frame["value"]]
         w_name = max([5] + [len(n) for n in frame["name"]])
         w_val = max([5] + [len(v) for v in values])
         lines = [f"Diagnosis of {self.label}" if self.label else "Diagnosis", self._headline(), ""]
@@ -206,12 +210,13 @@ class Diagnosis:
 
     def _repr_html_(self) -> str:
         def badge(verdict: str) -> str:
-            return (f'<span style="background:{_COLOURS[verdict]};color:white;padding:1px 6px;'
-                    f'border-radius:3px;font-weight:bold">{verdict.upper()}</span>')
+            return (f'<span style="background:{VERDICT_COLOURS[verdict]};color:white;'
+                    'padding:1px 6px;border-radius:3px;font-weight:bold">'
+                    f'{verdict.upper()}</span>')
 
         rows = "".join(
             f"<tr><td>{badge(c.verdict)}</td><td><code>{html.escape(c.name)}</code></td>"
-            f"<td style='text-align:right'>{html.escape(_fmt(c.value))}</td>"
+            f"<td style='text-align:right'>{html.escape(fmt_number(c.value, 4))}</td>"
             f"<td>{html.escape(c.threshold)}</td>"
             f"<td>{html.escape(' '.join(t for t in (c.detail, c.advice) if t))}</td></tr>"
             for c in self.results)
@@ -221,12 +226,3 @@ class Diagnosis:
                 "<table><thead><tr><th>verdict</th><th>check</th><th>value</th><th>threshold"
                 f"</th><th>advice</th></tr></thead><tbody>{rows}</tbody></table>"
                 f"{'<ul>' + extras + '</ul>' if extras else ''}</div>")
-
-
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "-"
-    value = float(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e4:
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:.0f}"
-    return f"{value:.2e}"

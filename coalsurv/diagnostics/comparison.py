@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.diagnostics._common import _K_THRESHOLD
+from coalsurv.diagnostics.common import K_THRESHOLD
 from coalsurv.errors import SpecError
 
 
@@ -86,7 +86,7 @@ def compare(fits, *, method: str = "stacking") -> pd.DataFrame:
         table = azs.compare(elpds, method=method, round_to="none")
     table["family"] = [named[m].spec.family for m in table.index]
     table["formula"] = [named[m].spec.formula for m in table.index]
-    table["n_bad_k"] = [int((np.asarray(elpds[m].pareto_k) > _K_THRESHOLD).sum())
+    table["n_bad_k"] = [int((np.asarray(elpds[m].pareto_k) > K_THRESHOLD).sum())
                         for m in table.index]
     table.index.name = "model"
     table.attrs.update(scale="log", criterion="PSIS-LOO elpd",

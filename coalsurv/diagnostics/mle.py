@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from coalsurv.diagnostics._common import _Outcomes, _outcomes, _stack, _summ
-from coalsurv.diagnostics.checks import Check, _graded, _skipped
+from coalsurv._stats import stack_draws, summarise
+from coalsurv.diagnostics.checks import Check, graded, skipped
+from coalsurv.diagnostics.common import Outcomes, outcomes
 
 _LIFELINES = {"weibull": ("WeibullAFTFitter", "lambda_"),
               "weibull_ph": ("WeibullAFTFitter", "lambda_"),
@@ -38,18 +39,18 @@ def mle_side_by_side(fit, *, ci_prob: float = 0.95) -> pd.DataFrame | None:
     info = fit.info
     if not info.terms or "beta" not in fit.idata["posterior"]:
         return None
-    out = _outcomes(fit)
+    out = outcomes(fit)
     if out.interval.any():
         return None
     sds = np.asarray(info.sds, dtype=float)
-    beta = _stack(fit.idata["posterior"]["beta"].values) / sds  # (S, K, p) per unit
+    beta = stack_draws(fit.idata["posterior"]["beta"].values) / sds  # (S, K, p) per unit
     raw = fit.design.X * sds + np.asarray(info.means)
     names = [f"x{j}" for j in range(raw.shape[1])]
     rows = []
     for k, cause in enumerate(info.causes):
         event = out.code == k + 1
         est, se, source = _mle_one(fit, raw, names, out, event)
-        stat = _summ(beta[:, k, :], ci_prob)
+        stat = summarise(beta[:, k, :], ci_prob)
         post_sd = beta[:, k, :].std(axis=0, ddof=1)
         for j, term in enumerate(info.terms):
             rows.append({"cause": cause, "term": term, "bayes_mean": stat["mean"][j],
@@ -68,7 +69,7 @@ def mle_side_by_side(fit, *, ci_prob: float = 0.95) -> pd.DataFrame | None:
     return table
 
 
-def _mle_one(fit, raw: np.ndarray, names: list[str], out: _Outcomes, event: np.ndarray):
+def _mle_one(fit, raw: np.ndarray, names: list[str], out: Outcomes, event: np.ndarray):
     family = fit.info.family
     frame = pd.DataFrame(raw, columns=names)
     frame["T"], frame["E"] = out.exit, event.astype(int)
@@ -100,7 +101,7 @@ def _mle_one(fit, raw: np.ndarray, names: list[str], out: _Outcomes, event: np.n
     return _scipy_mle(fit, out, event)
 
 
-def _scipy_mle(fit, out: _Outcomes, event: np.ndarray):
+def _scipy_mle(fit, out: Outcomes, event: np.ndarray):
     """MLE with the family's own log hazard / log survival (families lifelines lacks)."""
     from scipy.optimize import minimize
 
@@ -144,19 +145,20 @@ def _hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     return h
 
 
-def _mle_check(fit, table: pd.DataFrame | None) -> Check:
+def mle_check(fit, table: pd.DataFrame | None) -> Check:
+    """Largest |posterior mean - MLE| in posterior SDs (skipped with group terms)."""
     thr = "|posterior mean - MLE| <= 1 posterior SD pass; else warn"
     if fit.info.factors:
-        return _skipped("mle_agreement", thr, "the model has group terms; the MLE (no frailty) "
-                        "is shown in Diagnosis.mle for fixed effects only")
+        return skipped("mle_agreement", thr, "the model has group terms; the MLE (no frailty) "
+                       "is shown in Diagnosis.mle for fixed effects only")
     if table is None:
-        reason = ("the model has no covariates" if not fit.info.terms else
-                  "interval-censored rows: the lifelines comparison covers exact and "
-                  "right-censored data only")
-        return _skipped("mle_agreement", thr, reason)
+        why = ("the model has no covariates" if not fit.info.terms else
+               "interval-censored rows: the lifelines comparison covers exact and "
+               "right-censored data only")
+        return skipped("mle_agreement", thr, why)
     d = np.abs(table["diff_in_posterior_sd"].to_numpy())
     i = int(np.nanargmax(d))
-    return _graded("mle_agreement", float(d[i]), thr, good=lambda v: v <= 1, ok=lambda v: True,
-                   detail=f"largest for {table['term'].iloc[i]}",
-                   advice="the posterior is pulled away from the MLE: the prior is informative "
-                          "relative to these data — check that it is intended")
+    return graded("mle_agreement", float(d[i]), thr, good=lambda v: v <= 1, ok=lambda v: True,
+                  detail=f"largest for {table['term'].iloc[i]}",
+                  advice="the posterior is pulled away from the MLE: the prior is informative "
+                         "relative to these data — check that it is intended")

@@ -12,38 +12,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.diagnostics._common import (
-    _K_THRESHOLD,
-    _PPC_POINTS,
-    _chunks,
-    _km,
-    _km_at,
-    _newdata,
-    _outcomes,
-    _Pass,
-    _row_log_survival,
-    _step,
-    _summ,
+from coalsurv._stats import stack_draws, summarise
+from coalsurv.diagnostics.checks import Check, Diagnosis, graded
+from coalsurv.diagnostics.common import (
+    K_THRESHOLD,
+    PPC_POINTS,
+    SurvivalPass,
+    chunks,
+    fitted_rows,
+    kaplan_meier,
+    km_at,
+    outcomes,
+    row_log_survival,
+    step,
 )
-from coalsurv.diagnostics.checks import Check, Diagnosis, _graded
 
 
-def _loo_tables(fit) -> tuple[Any, pd.DataFrame, Check]:
+def loo_tables(fit) -> tuple[Any, pd.DataFrame, Check]:
+    """PSIS-LOO (pointwise), the table of Pareto-k bands and the ``pareto_k`` check."""
     import arviz_stats as azs
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         loo = azs.loo(fit.idata, pointwise=True)
     k = np.asarray(loo.pareto_k, dtype=float).ravel()
-    good = float(min(loo.good_k, _K_THRESHOLD))
+    good = float(min(loo.good_k, K_THRESHOLD))
     bands = [(f"(-inf, {good:.2f}]", "good", k <= good),
              (f"({good:.2f}, 0.7]", "ok", (k > good) & (k <= 0.7)),
              ("(0.7, 1]", "bad", (k > 0.7) & (k <= 1)), ("(1, inf)", "very bad", k > 1)]
     table = pd.DataFrame([{"range": r, "label": lab, "count": int(m.sum()),
                            "share": float(m.mean())} for r, lab, m in bands])
-    bad = k > _K_THRESHOLD
+    bad = k > K_THRESHOLD
     ids = [str(i) for i in np.asarray(fit.data.ids)[bad][:5]]
-    check = _graded(
+    check = graded(
         "pareto_k", float(bad.mean()), "share of k > 0.7: 0 pass; <= 10% warn; else fail",
         good=lambda v: v == 0, ok=lambda v: v <= 0.10,
         detail=f"{int(bad.sum())} rows with k > 0.7" + (f" (ids {', '.join(ids)})" if ids else ""),
@@ -53,21 +54,21 @@ def _loo_tables(fit) -> tuple[Any, pd.DataFrame, Check]:
     return loo, table, check
 
 
-def _loo_pit(fit, loo, *, seed: int) -> tuple[pd.DataFrame, Check]:
+def loo_pit_check(fit, loo, *, seed: int) -> tuple[pd.DataFrame, Check]:
+    """Randomised LOO-PIT values of the fitted rows and the ``loo_pit`` check."""
     from scipy.special import logsumexp
 
-    pred, out = fit.predictor, _outcomes(fit)
-    newdata = _newdata(fit)
+    pred, out = fit.predictor, outcomes(fit)
+    newdata = fitted_rows(fit)
     lw = loo.log_weights
-    lw = np.asarray(lw.transpose("chain", "draw", ...), dtype=float)
-    lw = lw.reshape(-1, lw.shape[-1])[pred._take]
+    lw = stack_draws(np.asarray(lw.transpose("chain", "draw", ...), dtype=float))[pred.draw_index]
     lw = lw - logsumexp(lw, axis=0, keepdims=True)
     w = np.exp(lw)
-    log_s_entry = _row_log_survival(pred, out.entry, newdata)
+    log_s_entry = row_log_survival(pred, out.entry, newdata)
 
     def cdf(times: np.ndarray) -> np.ndarray:
         finite = np.isfinite(times)
-        ls = _row_log_survival(pred, np.where(finite, times, 0.0), newdata)
+        ls = row_log_survival(pred, np.where(finite, times, 0.0), newdata)
         f = -np.expm1(np.minimum(ls - log_s_entry, 0.0))
         f = np.where(finite[None, :], f, 1.0)
         return np.clip(np.sum(w * f, axis=0), 0.0, 1.0)
@@ -89,7 +90,7 @@ def _loo_pit(fit, loo, *, seed: int) -> tuple[pd.DataFrame, Check]:
     direction = ("observed lifespans tend to be longer than predicted" if mean > 0.55 else
                  "observed lifespans tend to be shorter than predicted" if mean < 0.45 else
                  "the predictive spread is off (U-shaped: too narrow; hump: too wide)")
-    check = _graded(
+    check = graded(
         "loo_pit", dev, f"max |ECDF - uniform| <= {eps:.3f} (95% DKW band) pass; "
         f"<= {1.5 * eps:.3f} warn; else fail", good=lambda v: v <= eps, ok=lambda v: v <= 1.5 * eps,
         detail=f"mean PIT {mean:.2f}",
@@ -99,11 +100,12 @@ def _loo_pit(fit, loo, *, seed: int) -> tuple[pd.DataFrame, Check]:
     return table, check
 
 
-def _ppc_km(fit, diag: Diagnosis, p: _Pass) -> Check:
+def ppc_km_check(fit, diag: Diagnosis, p: SurvivalPass) -> Check:
     """Marginal survival of the model against Kaplan-Meier of the modelled endings."""
     out, ci_prob, grid = p.out, diag.ci_prob, p.ppc_grid
-    km, km_lo, km_hi = _km_at(_km(out.exit, out.event, entry=out.entry, ci_prob=ci_prob), grid)
-    model = _summ(p.ppc_mean, ci_prob)
+    kmf = kaplan_meier(out.exit, out.event, entry=out.entry, ci_prob=ci_prob)
+    km, km_lo, km_hi = km_at(kmf, grid)
+    model = summarise(p.ppc_mean, ci_prob)
     at_risk = ((out.entry[:, None] <= grid) & (out.exit[:, None] >= grid)).sum(axis=0)
     ppc = pd.DataFrame({"time": grid, "km": km, "km_lower": km_lo, "km_upper": km_hi,
                         "model_mean": model["mean"], "model_lower": model["lower"],
@@ -113,7 +115,7 @@ def _ppc_km(fit, diag: Diagnosis, p: _Pass) -> Check:
     ppc.attrs.update(max_gap=float(np.abs(ppc["gap"]).max()), ci_prob=ci_prob,
                      time_unit=fit.time_unit)
     diag.ppc = ppc
-    return _graded(
+    return graded(
         "ppc_km", ppc.attrs["max_gap"], "max |S_model - KM| < 0.05 pass; < 0.1 warn; else fail",
         good=lambda v: v < 0.05, ok=lambda v: v < 0.1,
         detail=f"largest at t = {grid[worst]:.3g} {fit.time_unit} "
@@ -123,18 +125,19 @@ def _ppc_km(fit, diag: Diagnosis, p: _Pass) -> Check:
                "falling hazard), missing covariates, or a frailty term")
 
 
-def _ppc_cif(fit, diag: Diagnosis, *, max_draws: int) -> Check:
+def ppc_cif_check(fit, diag: Diagnosis, *, max_draws: int) -> Check:
+    """Marginal CIF of each ending against Aalen-Johansen (sets ``diag.ppc_cif``)."""
     from lifelines import AalenJohansenFitter
 
     from coalsurv.fit.predict import Predictor
 
     pred = Predictor(fit.info, fit.design, fit.idata["posterior"], max_draws=max_draws)
-    out, newdata = _outcomes(fit), _newdata(fit)
-    grid = np.linspace(0, float(np.quantile(out.exit, 0.9)), _PPC_POINTS + 1)[1:]
+    out, newdata = outcomes(fit), fitted_rows(fit)
+    grid = np.linspace(0, float(np.quantile(out.exit, 0.9)), PPC_POINTS + 1)[1:]
     total = np.zeros((pred.n_draws, len(fit.info.causes), grid.size))
-    for rows in _chunks(len(newdata), 50):
+    for rows in chunks(len(newdata), 50):
         total += pred.cumulative_incidence(grid, newdata.iloc[rows], n_grid=100).sum(axis=2)
-    model = _summ(total / len(newdata), diag.ci_prob)
+    model = summarise(total / len(newdata), diag.ci_prob)
     parts = []
     for k, cause in enumerate(fit.info.causes):
         aj = AalenJohansenFitter(alpha=1 - diag.ci_prob, seed=0)
@@ -143,19 +146,19 @@ def _ppc_cif(fit, diag: Diagnosis, *, max_draws: int) -> Check:
             warnings.simplefilter("ignore")
             aj.fit(out.exit, out.code, event_of_interest=k + 1, entry=entry)
         idx = np.asarray(aj.cumulative_density_.index, dtype=float)
-        est = _step(idx, aj.cumulative_density_.iloc[:, 0].to_numpy(), grid, start=0.0)
+        est = step(idx, aj.cumulative_density_.iloc[:, 0].to_numpy(), grid, start=0.0)
         ci = aj.confidence_interval_
         parts.append(pd.DataFrame({
             "cause": cause, "time": grid, "aj": est,
-            "aj_lower": _step(idx, ci.iloc[:, 0].to_numpy(), grid, start=0.0),
-            "aj_upper": _step(idx, ci.iloc[:, 1].to_numpy(), grid, start=0.0),
+            "aj_lower": step(idx, ci.iloc[:, 0].to_numpy(), grid, start=0.0),
+            "aj_upper": step(idx, ci.iloc[:, 1].to_numpy(), grid, start=0.0),
             "model_mean": model["mean"][k], "model_lower": model["lower"][k],
             "model_upper": model["upper"][k], "gap": model["mean"][k] - est}))
     table = pd.concat(parts, ignore_index=True)
     worst = int(np.argmax(np.abs(table["gap"].to_numpy())))
     table.attrs.update(max_gap=float(np.abs(table["gap"]).max()), ci_prob=diag.ci_prob)
     diag.ppc_cif = table
-    return _graded(
+    return graded(
         "ppc_cif", table.attrs["max_gap"], "max |CIF_model - AJ| < 0.05 pass; < 0.1 warn",
         good=lambda v: v < 0.05, ok=lambda v: v < 0.1,
         detail=f"largest for {table['cause'].iloc[worst]} at t = {table['time'].iloc[worst]:.3g}",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from coalsurv.diagnostics._common import _outcomes, _survival_pass
-from coalsurv.diagnostics.checks import Diagnosis, _reason, _skipped
-from coalsurv.diagnostics.mle import _mle_check, mle_side_by_side
-from coalsurv.diagnostics.predictive import _loo_pit, _loo_tables, _ppc_cif, _ppc_km
-from coalsurv.diagnostics.sampler import _convergence_checks, _sampler_checks, convergence_table
-from coalsurv.diagnostics.scores import _calibration, _discrimination
+from coalsurv._stats import check_ci_prob
+from coalsurv.diagnostics.checks import Diagnosis, reason, skipped
+from coalsurv.diagnostics.common import outcomes, survival_pass
+from coalsurv.diagnostics.mle import mle_check, mle_side_by_side
+from coalsurv.diagnostics.predictive import loo_pit_check, loo_tables, ppc_cif_check, ppc_km_check
+from coalsurv.diagnostics.sampler import convergence_checks, convergence_table, sampler_checks
+from coalsurv.diagnostics.scores import calibration_check, discrimination_table
 from coalsurv.errors import SpecError
 
 
@@ -39,11 +40,9 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
     Diagnosis
         Never raises for a check that cannot be computed: it is ``skipped`` with the reason.
     """
-    from coalsurv._stats import check_ci_prob as _check_ci_prob
-
-    ci_prob = _check_ci_prob(ci_prob)
+    ci_prob = check_ci_prob(ci_prob)
     if horizons is None:
-        horizons = np.quantile(_outcomes(fit).exit, [0.25, 0.5, 0.75])
+        horizons = np.quantile(outcomes(fit).exit, [0.25, 0.5, 0.75])
     horizons = np.unique(np.asarray(horizons, dtype=float).ravel())
     if horizons.size == 0 or np.any(~np.isfinite(horizons)) or np.any(horizons <= 0):
         raise SpecError(f"horizons must be positive finite times, got {horizons.tolist()}")
@@ -52,62 +51,62 @@ def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
     results = diag.results
     try:
         diag.convergence = convergence_table(fit.idata)
-        results += _convergence_checks(fit, diag.convergence)
+        results += convergence_checks(fit, diag.convergence)
     except Exception as exc:  # noqa: BLE001 - a check never breaks diagnose
-        results += [_skipped(n, "", _reason(exc))
+        results += [skipped(n, "", reason(exc))
                     for n in ("r_hat", "ess_bulk", "ess_tail", "mcse")]
-    results += _sampler_checks(fit)
+    results += sampler_checks(fit)
     k_thr = "share of k > 0.7: 0 pass; <= 10% warn; else fail"
     if loo:
         try:
-            diag.loo, diag.pareto_k, check = _loo_tables(fit)
+            diag.loo, diag.pareto_k, check = loo_tables(fit)
             results.append(check)
         except Exception as exc:  # noqa: BLE001
-            results.append(_skipped("pareto_k", k_thr, _reason(exc)))
+            results.append(skipped("pareto_k", k_thr, reason(exc)))
     else:
-        results.append(_skipped("pareto_k", k_thr, "loo=False"))
+        results.append(skipped("pareto_k", k_thr, "loo=False"))
     if not checks:
         return diag
     try:
-        survival = _survival_pass(fit, horizons=horizons, max_draws=max_draws)
+        survival = survival_pass(fit, horizons=horizons, max_draws=max_draws)
     except Exception as exc:  # noqa: BLE001
         survival = None
-        results += [_skipped(n, "", _reason(exc)) for n in ("ppc_km", "calibration")]
-        diag.notes.append(f"discrimination {_reason(exc)}")
+        results += [skipped(n, "", reason(exc)) for n in ("ppc_km", "calibration")]
+        diag.notes.append(f"discrimination {reason(exc)}")
     if survival is not None:
-        for name, step in (("ppc_km", _ppc_km), ("calibration", _calibration),
-                           ("discrimination", _discrimination)):
+        for name, step in (("ppc_km", ppc_km_check), ("calibration", calibration_check),
+                           ("discrimination", discrimination_table)):
             try:
                 check = step(fit, diag, survival)
                 if check is not None:
                     results.append(check)
             except Exception as exc:  # noqa: BLE001
                 if name == "discrimination":
-                    diag.notes.append(f"discrimination {_reason(exc)}")
+                    diag.notes.append(f"discrimination {reason(exc)}")
                 else:
-                    results.append(_skipped(name, "", _reason(exc)))
+                    results.append(skipped(name, "", reason(exc)))
     if len(fit.info.causes) > 1:
         try:
-            results.append(_ppc_cif(fit, diag, max_draws=max_draws))
+            results.append(ppc_cif_check(fit, diag, max_draws=max_draws))
         except Exception as exc:  # noqa: BLE001
-            results.append(_skipped("ppc_cif", "", _reason(exc)))
+            results.append(skipped("ppc_cif", "", reason(exc)))
     pit_thr = "max |ECDF - uniform| within the 95% DKW band"
     if diag.loo is None:
         why = "PSIS-LOO failed (see pareto_k)" if loo else "loo=False"
-        results.append(_skipped("loo_pit", pit_thr, f"needs PSIS-LOO weights; {why}"))
+        results.append(skipped("loo_pit", pit_thr, f"needs PSIS-LOO weights; {why}"))
     else:
         try:
-            diag.loo_pit, check = _loo_pit(fit, diag.loo, seed=random_seed)
+            diag.loo_pit, check = loo_pit_check(fit, diag.loo, seed=random_seed)
             results.append(check)
         except Exception as exc:  # noqa: BLE001
-            results.append(_skipped("loo_pit", pit_thr, _reason(exc)))
+            results.append(skipped("loo_pit", pit_thr, reason(exc)))
     try:
         diag.mle = mle_side_by_side(fit, ci_prob=ci_prob)
         if diag.mle is not None and diag.mle.attrs.get("note"):
             diag.notes.append(f"MLE side by side: {diag.mle.attrs['note']}")
-        results.append(_mle_check(fit, diag.mle))
+        results.append(mle_check(fit, diag.mle))
     except Exception as exc:  # noqa: BLE001
-        results.append(_skipped("mle_agreement", "", _reason(exc)))
+        results.append(skipped("mle_agreement", "", reason(exc)))
     sampler = {"r_hat", "ess_bulk", "ess_tail", "mcse", "divergences", "e_bfmi"}
     if any(c.name in sampler for c in diag.failed):
         diag.notes.insert(0, "sampler checks failed: fix convergence first; the model checks "

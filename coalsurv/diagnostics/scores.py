@@ -7,17 +7,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.diagnostics._common import _km, _km_at, _newdata, _Pass, _summ
-from coalsurv.diagnostics.checks import Check, Diagnosis, _graded
+from coalsurv._stats import summarise
+from coalsurv.diagnostics.checks import Check, Diagnosis, graded
+from coalsurv.diagnostics.common import SurvivalPass, fitted_rows, kaplan_meier, km_at
 
 
-def _discrimination(fit, diag: Diagnosis, p: _Pass) -> None:
+def discrimination_table(fit, diag: Diagnosis, p: SurvivalPass) -> None:
     """Harrell's C and IPCW Brier scores per posterior draw (no verdict)."""
     from lifelines.utils import concordance_index
 
     out, ci_prob, n = p.out, diag.ci_prob, p.s_ref.shape[1]
     if len(fit.info.causes) == 1:
-        eta, _ = p.pred.eta(_newdata(fit))
+        eta, _ = p.pred.eta(fitted_rows(fit))
         score = -eta[:, 0, :] if fit.info.kind == "ph" else eta[:, 0, :]
         score_kind = "-eta (PH)" if fit.info.kind == "ph" else "eta (AFT)"
     else:
@@ -26,7 +27,7 @@ def _discrimination(fit, diag: Diagnosis, p: _Pass) -> None:
     take = np.unique(np.linspace(0, p.n_draws - 1, n_c).round().astype(int))
     c_draws = np.array([concordance_index(out.exit, score[s], out.event) for s in take])
     rows = [_metric_row("c_index", np.nan, c_draws, ci_prob, 0.5)]
-    s_km = _km_at(_km(out.exit, out.event), p.brier_grid)[0]
+    s_km = km_at(kaplan_meier(out.exit, out.event), p.brier_grid)[0]
     bs_ref = (s_km ** 2 * p.w_died + (1 - s_km) ** 2 * p.w_alive).mean(axis=0)
     for h in p.horizons:
         j = int(np.searchsorted(p.brier_grid, h))
@@ -44,7 +45,7 @@ def _discrimination(fit, diag: Diagnosis, p: _Pass) -> None:
     diag.discrimination = disc
 
 
-def _calibration(fit, diag: Diagnosis, p: _Pass) -> Check:
+def calibration_check(fit, diag: Diagnosis, p: SurvivalPass) -> Check:
     """Predicted vs Kaplan-Meier survival by quintile of predicted risk at each horizon."""
     from scipy.stats import norm
 
@@ -58,9 +59,9 @@ def _calibration(fit, diag: Diagnosis, p: _Pass) -> Check:
         for g in range(q):
             m = group == g
             draws = p.s_h[:, m, j].mean(axis=1)
-            ps = _summ(draws, ci_prob)
-            kmf = _km(out.exit[m], out.event[m], entry=out.entry[m], ci_prob=ci_prob)
-            obs, lo, hi = (float(v[0]) for v in _km_at(kmf, np.array([h])))
+            ps = summarise(draws, ci_prob)
+            kmf = kaplan_meier(out.exit[m], out.event[m], entry=out.entry[m], ci_prob=ci_prob)
+            obs, lo, hi = (float(v[0]) for v in km_at(kmf, np.array([h])))
             se = float(np.sqrt(np.var(draws, ddof=1) + ((hi - lo) / (2 * zq)) ** 2))
             rows.append({"horizon": float(h), "risk_group": g + 1, "n": int(m.sum()),
                          "predicted": float(ps["mean"]), "predicted_lower": float(ps["lower"]),
@@ -71,7 +72,7 @@ def _calibration(fit, diag: Diagnosis, p: _Pass) -> Check:
     cal.attrs.update(ci_prob=ci_prob, time_unit=fit.time_unit)
     diag.calibration = cal
     off = np.abs(cal["z"].to_numpy()) > 1.96
-    return _graded(
+    return graded(
         "calibration", float(off.mean()),
         "share of (horizon, risk quintile) cells with |z| > 1.96: <= 20% pass; <= 40% warn",
         good=lambda v: v <= 0.2, ok=lambda v: v <= 0.4,
@@ -83,7 +84,7 @@ def _calibration(fit, diag: Diagnosis, p: _Pass) -> Check:
 
 def _metric_row(metric: str, horizon: float, draws: np.ndarray, ci_prob: float,
                 reference: float) -> dict[str, Any]:
-    s = _summ(np.asarray(draws, dtype=float), ci_prob)
+    s = summarise(np.asarray(draws, dtype=float), ci_prob)
     return {"metric": metric, "horizon": horizon, "mean": float(s["mean"]),
             "lower": float(s["lower"]), "upper": float(s["upper"]), "ci_prob": ci_prob,
             "reference": reference}

@@ -95,8 +95,9 @@ class SurvivalModel:
         return cls.from_spec(spec, priors=priors)
 
     def __repr__(self) -> str:
-        spec = self.spec
-        return f"SurvivalModel({spec.formula!r}, family={spec.family!r}, causes={spec.causes!r})"
+        """Show the formula, family and causes."""
+        return (f"SurvivalModel({self.spec.formula!r}, family={self.spec.family!r}, "
+                f"causes={self.spec.causes!r})")
 
     def _repr_html_(self) -> str:
         from coalsurv.notebook import model_html
@@ -122,6 +123,29 @@ class SurvivalModel:
         info = model_info(self.spec, data, design, self.priors)
         model, resolved = build_model(self.spec, self.priors, data, design, info)
         return model, design, info, resolved
+
+    def sample_prior(self, data, *, draws: int = 200, random_seed: int = 0):
+        """Draw the parameters from their priors, as built for ``data`` (no posterior).
+
+        Data-based ``"auto"`` priors are filled in from ``data`` as in :meth:`fit`.
+
+        Parameters
+        ----------
+        data : CoalitionData
+        draws : int
+            Number of prior draws.
+        random_seed : int
+            Seed; the same seed gives the same draws.
+
+        Returns
+        -------
+        xarray.Dataset
+            Parameters with dimensions ``(chain, draw, ...)`` (one chain).
+        """
+        from coalsurv.fit.sampling import sample_prior
+
+        model, _, _, _ = self.build(data)
+        return sample_prior(model, draws=draws, random_seed=random_seed)
 
     def fit(self, data, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed: int = 0, target_accept: float = 0.8, progressbar: bool | None = None,
@@ -166,7 +190,7 @@ class SurvivalModel:
                                    cores=cores)
         if progressbar is None:
             progressbar = _interactive()
-        key = self._cache_key(data, design)
+        key = self._cache_key(data, design, info)
         idata = sample(model, settings, progressbar=progressbar, cache_key=key)
         versions = package_versions()
         created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -177,8 +201,11 @@ class SurvivalModel:
         fit.fit_id = fit_id(fit.data_hash, idata["posterior"])
         return fit
 
-    def _cache_key(self, data, design) -> str:
+    def _cache_key(self, data, design, info) -> str:
+        from coalsurv.build.graph import data_constants
+
         parts = {
+            "constants": data_constants(self.priors, info),
             "spec": self.spec.to_dict(), "priors": self.priors.to_dict(), "n": data.n,
             "terms": list(design.terms), "levels": [list(g.levels) for g in design.groups],
             "status": sorted(set(np.asarray(data.status).tolist())),

@@ -47,9 +47,9 @@ class Predictor:
         self.family = info.family_object()
         n_total = posterior.sizes["chain"] * posterior.sizes["draw"]
         step = 1 if not max_draws or n_total <= max_draws else int(np.ceil(n_total / max_draws))
-        self._take = slice(None, None, step)
+        self.draw_index = slice(None, None, step)
         self.draws: dict[str, np.ndarray] = {
-            name: stack_draws(posterior[name])[self._take] for name in posterior.data_vars
+            name: stack_draws(posterior[name])[self.draw_index] for name in posterior.data_vars
         }
         self.n_draws = next(iter(self.draws.values())).shape[0]
 
@@ -92,7 +92,12 @@ class Predictor:
                     )
         return eta, np.sqrt(var)
 
-    def _params(self, k: int) -> dict[str, np.ndarray]:
+    def params(self, k: int) -> dict[str, np.ndarray]:
+        """Return cause ``k``'s family parameter draws, shaped to broadcast (draw, 1, 1, 1[, K]).
+
+        Each family parameter is read from its declared posterior variable; a vector
+        (per-interval) parameter keeps its interval axis last.
+        """
         out = {}
         for param in self.family.parameters:
             values = self.draws[param.posterior_name]
@@ -101,7 +106,11 @@ class Predictor:
         return out
 
     # ------------------------------------------------------------------ core evaluations
-    def _quadrature(self, free_sd: np.ndarray):
+    def quadrature(self, free_sd: np.ndarray):
+        """Return Gauss–Hermite nodes and weights for integrating normal group effects.
+
+        A single node at 0 (weight 1) when no row has a group effect left to integrate.
+        """
         nodes, weights = np.polynomial.hermite_e.hermegauss(_N_QUAD)
         weights = weights / weights.sum()
         if not np.any(free_sd > 0):
@@ -115,10 +124,10 @@ class Predictor:
         """
         t = np.asarray(times, dtype=float) / self.info.time_scale
         eta, free_sd = self.eta(newdata, frailty=frailty)
-        nodes, weights = self._quadrature(free_sd)
+        nodes, weights = self.quadrature(free_sd)
         for k in range(eta.shape[1]):
             e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
-            yield k, t[None, None, None, :], e, self._params(k), weights
+            yield k, t[None, None, None, :], e, self.params(k), weights
 
     def _log_s(self, t, e, params):
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
@@ -180,7 +189,7 @@ class Predictor:
         eta, free_sd = self.eta(newdata, frailty=frailty)
         if len(self.info.causes) == 1 and not np.any(free_sd > 0):
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                params = {n: _squeeze_params(v) for n, v in self._params(0).items()}
+                params = {n: _squeeze_params(v) for n, v in self.params(0).items()}
                 q = self.family.quantile(p, eta[:, 0, :], **params)
             return q * self.info.time_scale
         t_max = t_max or 50.0 * self.info.time_scale
@@ -203,7 +212,7 @@ class Predictor:
         eta = eta + free_sd * rng.standard_normal(eta.shape)
         times = np.empty(eta.shape)
         for k in range(eta.shape[1]):
-            params = {n: _squeeze_params(v) for n, v in self._params(k).items()}
+            params = {n: _squeeze_params(v) for n, v in self.params(k).items()}
             times[:, k] = self.family.rvs(eta[:, k, :], rng=rng, **params)
         cause = times.argmin(axis=1)
         return times.min(axis=1) * self.info.time_scale, cause

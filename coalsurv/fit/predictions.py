@@ -25,7 +25,7 @@ def _cause_frame(values: dict[str, np.ndarray], index: pd.MultiIndex) -> pd.Data
 def profiles(fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.profiles` (see there)."""
     if newdata is None:
-        frame = pd.concat([fit.data.covariates, fit.data.groups], axis=1)
+        frame = fit.data.episode_profiles()
         return frame.mean(numeric_only=True).to_frame().T
     if isinstance(newdata, dict):
         try:

@@ -8,6 +8,7 @@ compiling again.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SamplerSettings", "sample", "CoalsurvSamplingWarning", "clear_compiled_cache",
-           "compiled_cache_size"]
+__all__ = ["SamplerSettings", "sample", "sample_prior", "CoalsurvSamplingWarning",
+           "clear_compiled_cache", "compiled_cache_size"]
 
 
 class CoalsurvSamplingWarning(UserWarning):
@@ -45,7 +46,7 @@ _MAX_CACHE = 8
 
 
 def compiled_cache_size() -> int:
-    """Number of compiled model kernels kept in this process."""
+    """Return the number of compiled model kernels kept in this process."""
     return len(_COMPILED)
 
 
@@ -121,6 +122,41 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     return idata
 
 
+def sample_prior(model, *, draws: int, random_seed: int):
+    """Draw the model's parameters from their priors (no data involved).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Built by :func:`coalsurv.build.build_model`.
+    draws : int
+        Number of prior draws.
+    random_seed : int
+        Seed; the same seed gives the same draws.
+
+    Returns
+    -------
+    xarray.Dataset
+        The free random variables and deterministics, dimensions ``(chain, draw, ...)`` with
+        one chain.
+    """
+    import pymc as pm
+
+    names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # no "Sampling: [...]" line (e.g. in a report's progress)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = pm.sample_prior_predictive(draws=int(draws), model=model, var_names=names,
+                                              random_seed=int(random_seed))
+    finally:
+        logger.setLevel(level)
+    prior = tree["prior"]
+    return prior.to_dataset() if hasattr(prior, "to_dataset") else prior
+
+
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
     """Emit short, actionable warnings for divergences and non-convergence."""
     import arviz_stats as azs
@@ -133,7 +169,8 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
             warnings.warn(
                 f"{n_div} of {total} draws diverged: the sampler met curvature it could not "
                 "follow (often a group SD near zero), so the posterior may be biased. Refit with "
-                "target_accept=0.95, or use a tighter prior on group SDs. fit.diagnose() has details.",
+                "target_accept=0.95, or use a tighter prior on group SDs. fit.diagnose() has "
+                "details.",
                 CoalsurvSamplingWarning, stacklevel=3)
     if settings.chains < 2:
         return

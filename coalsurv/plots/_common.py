@@ -76,7 +76,7 @@ def require_columns(frame: Any, columns: Sequence[str], *, what: str) -> pd.Data
 
 
 def ci_prob_of(frame: pd.DataFrame, *, what: str) -> float:
-    """The single interval mass stated in a tidy frame's ``ci_prob`` column (or attrs)."""
+    """Return the one interval mass stated in a tidy frame's ``ci_prob`` column (or attrs)."""
     if "ci_prob" in frame.columns:
         values = pd.unique(frame["ci_prob"].dropna())
         if len(values) != 1:
@@ -90,7 +90,7 @@ def ci_prob_of(frame: pd.DataFrame, *, what: str) -> float:
 
 
 def ordered_unique(values: Any) -> list[Any]:
-    """Unique values in order of first appearance (categorical order for categoricals)."""
+    """Return unique values in order of appearance (categories in their order)."""
     s = pd.Series(values)
     if isinstance(s.dtype, pd.CategoricalDtype):
         present = set(s.dropna())
@@ -158,7 +158,7 @@ class Steps:
 def empirical_steps(
     obj: Any, *, estimate: str, value_columns: Sequence[str], default_label: str
 ) -> Steps:
-    """Steps from a lifelines fitter (attribute ``estimate``) or a frame with ``time``.
+    """Return steps from a lifelines fitter (``estimate``) or a frame with ``time``.
 
     A frame needs ``time`` and one of ``value_columns``; ``lower``/``upper`` and ``ci_prob``
     (column or ``attrs``) are optional. A fitter's band is its ``confidence_interval_``

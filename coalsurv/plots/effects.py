@@ -167,7 +167,7 @@ def plot_effect_curve(
     by: str | None = None,
     title: str | None = None,
 ) -> Any:
-    """A posterior quantity against a covariate, with its interval band.
+    """Plot a posterior quantity against a covariate, with its interval band.
 
     E.g. median lifespan, or P(alliance within t), against power concentration.
 

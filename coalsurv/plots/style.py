@@ -20,9 +20,11 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import matplotlib as mpl
+
+from coalsurv._format import unit_singular
 
 __all__ = [
     "PALETTE",
@@ -88,10 +90,6 @@ RC: dict[str, Any] = {
     "figure.constrained_layout.use": True,
 }
 
-_UNIT_SINGULAR = {"days": "day", "months": "month", "years": "year", "weeks": "week"}
-
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 @contextlib.contextmanager
 def coalsurv_style(**overrides: Any) -> Iterator[dict[str, Any]]:
@@ -120,7 +118,7 @@ def coalsurv_style(**overrides: Any) -> Iterator[dict[str, Any]]:
         yield rc
 
 
-def styled(func: F) -> F:
+def styled[F: Callable[..., Any]](func: F) -> F:
     """Decorate a plotting function so that it draws inside :func:`coalsurv_style`."""
 
     @functools.wraps(func)
@@ -174,7 +172,7 @@ def per_time_label(quantity: str, time_unit: str) -> str:
         The label.
     """
     unit = _check_unit(time_unit)
-    return f"{quantity} (per {_UNIT_SINGULAR.get(unit, unit)})"
+    return f"{quantity} (per {unit_singular(unit)})"
 
 
 def interval_label(ci_prob: float, *, kind: str = "interval") -> str:

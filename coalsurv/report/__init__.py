@@ -10,79 +10,44 @@ be made is replaced by a visible note (and a warning), so a report is never sile
 
 The page layout (A4, DejaVu Sans, numbered figures and tables, "page N of M" footers, table of
 contents) is in :mod:`coalsurv.report.layout`, the contents of the sections in
-:mod:`coalsurv.report.sections`, their figures and derived tables in
-:mod:`coalsurv.report.figures`. This module checks the fit, runs the sections in order and
-writes the PDF.
+:mod:`coalsurv.report.sections`, the row-averaged curves and effect frames in
+:mod:`coalsurv.report.curves`, the figures in :mod:`coalsurv.report.figures` and the display
+tables in :mod:`coalsurv.report.tables` (:mod:`coalsurv.report.gallery` writes every plot as
+PNG). This module checks the fit (:func:`coalsurv.diagnostics.diagnose`, the same Diagnosis
+as ``fit.diagnose()``), runs the sections in order and writes the PDF.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from coalsurv._version import __version__
-from coalsurv.report.layout import VERDICT_ORDER, Layout, build_pdf
+from coalsurv.diagnostics import Diagnosis
+from coalsurv.report.layout import Layout, build_pdf
 from coalsurv.report.sections import ReportSections
 
 __all__ = ["write_report"]
 
 
 # ==================================================================================== diagnosis
+def _diagnose(fit: Any) -> Diagnosis:
+    """Return the fit's :class:`~coalsurv.diagnostics.Diagnosis` (sampler checks if it fails).
 
-@dataclass
-class _Check:
-    name: str
-    verdict: str
-    value: Any
-    threshold: str
-    detail: str
-    advice: str
-
-
-@dataclass
-class _Diagnosis:
-    """The report's view of a :class:`coalsurv.diagnostics.Diagnosis` (or basic checks)."""
-
-    verdict: str
-    checks: list[_Check]
-    raw: Any
-    source: str
-
-
-def _diagnose(fit: Any) -> _Diagnosis:
-    """Run :func:`coalsurv.diagnostics.diagnose`; fall back to R-hat/ESS/divergences."""
+    :func:`~coalsurv.diagnostics.diagnose` skips a check it cannot compute rather than raise;
+    should it raise all the same, the report still shows what could be checked (with a note
+    saying why the model checks are missing).
+    """
     try:
-        diag = fit.diagnose()
-        checks = [_Check(c.name, c.verdict, c.value, c.threshold, c.detail, c.advice)
-                  for c in diag.results]
-        return _Diagnosis(diag.verdict, checks, diag, "coalsurv.diagnostics.diagnose")
+        return fit.diagnose()
     except Exception as exc:  # the report must still say what it could check
-        warnings.warn(f"report: diagnose(fit) failed ({type(exc).__name__}: {exc}); "
-                      "showing basic convergence checks only", stacklevel=3)
-        reason = f"diagnose(fit) failed: {type(exc).__name__}: {exc}"
-    summ = fit.summary()
-    worst = float(summ["r_hat"].max())
-    ess = float(summ[["ess_bulk", "ess_tail"]].min().min())
-    div = int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum())
-
-    def grade(good: bool, ok: bool) -> str:
-        return "pass" if good else ("warn" if ok else "fail")
-
-    checks = [
-        _Check("r_hat", grade(worst < 1.01, worst < 1.05), worst, "< 1.01 pass; < 1.05 warn",
-               "", "run longer (more tune and draws)"),
-        _Check("ess", grade(ess > 400, ess > 100), ess, "> 400 pass; > 100 warn", "",
-               "increase draws"),
-        _Check("divergences", grade(div == 0, False), div, "0 pass", "",
-               "refit with target_accept=0.95 or tighter priors"),
-        _Check("model checks", "skipped", None, "", "", reason),
-    ]
-    verdict = max((c.verdict for c in checks if c.verdict != "skipped"), key=VERDICT_ORDER.get)
-    return _Diagnosis(verdict, checks, None, "basic checks")
+        why = f"{type(exc).__name__}: {exc}"
+        warnings.warn(f"report: diagnose(fit) failed ({why}); showing the sampler checks only",
+                      stacklevel=3)
+    diag = fit.diagnose(checks=False, loo=False)
+    diag.notes.insert(0, f"Model checks could not be run: diagnose(fit) failed ({why}).")
+    return diag
 
 
 # ====================================================================================== report

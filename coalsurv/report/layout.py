@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import numpy as np
 import pandas as pd
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
@@ -36,8 +35,10 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-__all__ = ["FRAME_HEIGHT", "FRAME_WIDTH", "MARGIN", "PAGE", "VERDICT_COLORS", "VERDICT_ORDER",
-           "Layout", "build_pdf", "esc", "fmt"]
+from coalsurv._format import VERDICT_COLOURS, fmt_number
+
+__all__ = ["FRAME_HEIGHT", "FRAME_WIDTH", "MARGIN", "PAGE", "VERDICT_COLORS", "Layout",
+           "build_pdf", "esc"]
 
 
 PAGE = A4
@@ -45,15 +46,8 @@ MARGIN = 1.8 * cm
 FRAME_WIDTH = PAGE[0] - 2 * MARGIN
 FRAME_HEIGHT = PAGE[1] - 2 * MARGIN - 0.6 * cm
 
-#: Colours of verdicts (Okabe–Ito, as in the figures).
-VERDICT_COLORS = {
-    "pass": colors.HexColor("#009E73"),
-    "warn": colors.HexColor("#E69F00"),
-    "fail": colors.HexColor("#D55E00"),
-    "skipped": colors.HexColor("#888888"),
-}
-#: Severity of verdicts: sorts the checks and gives the overall verdict (the worst).
-VERDICT_ORDER = {"fail": 3, "warn": 2, "pass": 1, "skipped": 0}
+#: Colours of verdicts for reportlab (from :data:`coalsurv._format.VERDICT_COLOURS`).
+VERDICT_COLORS = {verdict: colors.HexColor(hex_) for verdict, hex_ in VERDICT_COLOURS.items()}
 ACCENT = colors.HexColor("#0b3d66")
 RULE = colors.HexColor("#bbbbbb")
 ZEBRA = colors.HexColor("#f3f5f8")
@@ -91,26 +85,6 @@ def _register_fonts() -> None:
 def esc(value: Any) -> str:
     """Text escaped for a reportlab Paragraph."""
     return escape(str(value))
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """Short text of a number (``digits`` significant digits; integers as such)."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if not np.isfinite(v):
-            return "–" if np.isnan(v) else ("∞" if v > 0 else "−∞")
-        if v != 0 and (abs(v) >= 10 ** (digits + 2) or abs(v) < 10 ** -(digits + 1)):
-            return f"{v:.{digits - 1}e}"
-        if abs(v) >= 10 ** digits:
-            return f"{v:,.0f}"
-        return f"{v:.{digits}g}"
-    return str(value)
 
 
 @dataclass
@@ -212,7 +186,7 @@ class Layout:
             cells = []
             for c in cols:
                 value = row[c]
-                text = value if isinstance(value, str) else fmt(value, digits)
+                text = value if isinstance(value, str) else fmt_number(value, digits)
                 style = "cell_r" if c in numeric else "cell"
                 cells.append(Paragraph(esc(text), self.styles[style]))
             body.append(cells)
@@ -252,7 +226,7 @@ class Layout:
     def key_values(self, pairs: list[tuple[str, Any]], *, widths=(0.28, 0.72),
                    caption: str | None = None) -> list[Any]:
         """Return a two-column table of labels and values (text wraps)."""
-        frame = pd.DataFrame([(k, v if isinstance(v, str) else fmt(v)) for k, v in pairs],
+        frame = pd.DataFrame([(k, v if isinstance(v, str) else fmt_number(v)) for k, v in pairs],
                              columns=["item", "value"])
         return self.table(frame, widths=list(widths), numeric=[], caption=caption)
 

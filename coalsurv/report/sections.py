@@ -21,9 +21,12 @@ import pandas as pd
 from reportlab.lib.units import cm
 from reportlab.platypus import PageBreak, Spacer
 
+from coalsurv._format import fmt_number, unit_singular
 from coalsurv._version import __version__
+from coalsurv.report import curves as C
 from coalsurv.report import figures as F
-from coalsurv.report.layout import VERDICT_COLORS, VERDICT_ORDER, Layout, esc, fmt
+from coalsurv.report import tables as T
+from coalsurv.report.layout import VERDICT_COLORS, Layout, esc
 
 __all__ = ["ReportSections"]
 
@@ -36,7 +39,7 @@ class ReportSections:
     """
 
     fit: Any
-    #: Report's view of the diagnosis (``coalsurv.report._Diagnosis``).
+    #: The fit's diagnosis (:class:`coalsurv.diagnostics.Diagnosis`).
     diag: Any
     L: Layout
     title: str
@@ -80,22 +83,17 @@ class ReportSections:
             ("coalsurv version", fit.versions.get("coalsurv", "?") + f" (report by {__version__})"),
         ]
         d = self.diag
-        bad = [c for c in d.checks if c.verdict in ("fail", "warn")]
-        n_fail = sum(c.verdict == "fail" for c in d.checks)
-        n_warn = sum(c.verdict == "warn" for c in d.checks)
+        n_fail, n_warn, n_skip = len(d.failed), len(d.warnings), len(d.skipped)
         headline = {
             "pass": "Overall verdict: PASS — every diagnostic check that could be run passed",
             "warn": f"Overall verdict: WARN — {n_warn} check(s) need attention",
             "fail": f"Overall verdict: FAIL — {n_fail} check(s) failed; do not trust the "
                     "results before fixing them",
         }.get(d.verdict, "Overall verdict: not checked")
-        lines = []
-        for c in sorted(bad, key=lambda c: -VERDICT_ORDER[c.verdict])[:8]:
-            where = f" ({c.detail})" if c.detail else ""
-            lines.append(f"{c.verdict.upper()}: {c.name} = {fmt(c.value)}{where}")
-        n_skip = sum(c.verdict == "skipped" for c in d.checks)
-        lines.append(f"{len(d.checks)} checks ({d.source}): {n_fail} failed, {n_warn} warned, "
-                     f"{n_skip} skipped. Details and advice in section 3.")
+        lines = [f"{c.verdict.upper()}: {c.name} = {fmt_number(c.value)}"  # failures first
+                 + (f" ({c.detail})" if c.detail else "") for c in (d.failed + d.warnings)[:8]]
+        lines.append(f"{len(d)} checks: {n_fail} failed, {n_warn} warned, {n_skip} skipped. "
+                     "Details and advice in section 3.")
         return [
             Spacer(1, 1.2 * cm), L.para(esc(self.title), "title"),
             L.text(f"Bayesian survival analysis of {data.name or 'coalition data'} — "
@@ -112,7 +110,7 @@ class ReportSections:
         out = L.section("Data")
         desc = data.describe()
         out += L.table(desc.to_frame().assign(value=lambda f: f["value"].map(
-            lambda v: v if isinstance(v, str) else fmt(v, 4))), widths=[0.45, 0.35],
+            lambda v: v if isinstance(v, str) else fmt_number(v, 4))), widths=[0.45, 0.35],
             numeric=["value"], caption=f"Description of the data (times in {u}).")
         n = data.n
         events = [{"ending": c, "count": k, "share of coalitions": f"{100 * k / n:.1f}%"}
@@ -155,8 +153,8 @@ class ReportSections:
                  ", ".join(info.causes) + (" (cause-specific hazards, fitted jointly)"
                                            if len(info.causes) > 1 else "")),
                 ("group terms (frailty)", groups),
-                ("internal time scale", f"{fmt(info.time_scale)} {u} (times are divided by it "
-                                        "inside the model)")]
+                ("internal time scale", f"{fmt_number(info.time_scale)} {u} (times are divided "
+                                        "by it inside the model)")]
         if fit.spec.family_options:
             spec.append(("family options", str(fit.spec.family_options)))
         out += L.key_values(spec, caption="Model specification.")
@@ -183,7 +181,7 @@ class ReportSections:
         self.progress("sampling from the priors")
 
         def prior_parts():
-            prior = F.prior_draws(fit)
+            prior = C.prior_draws(fit)
             parts = L.figure(F.fig_prior_predictive(fit, prior, ci_prob=self.ci),
                              f"Prior predictive survival: 40 single prior draws and the "
                              f"{self.pct} prior interval (shaded) at the mean covariate profile, "
@@ -206,51 +204,44 @@ class ReportSections:
         out.append(L.text(f"Overall verdict: {d.verdict.upper()}. Each check has a verdict "
                           "(pass / warn / fail, or skipped with the reason) and, where it did "
                           "not pass, advice in plain words."))
-        rows = [{"check": c.name, "verdict": c.verdict.upper(), "value": fmt(c.value, 4),
+        rows = [{"check": c.name, "verdict": c.verdict.upper(), "value": fmt_number(c.value, 4),
                  "rule": c.threshold,
                  "finding and advice": " ".join(t for t in (c.detail, c.advice) if t) or "–"}
-                for c in d.checks]
-        colours = {(i, 1): VERDICT_COLORS[c.verdict].clone(alpha=0.35)
-                   for i, c in enumerate(d.checks)}
+                for c in d]
+        colours = {(i, 1): VERDICT_COLORS[c.verdict].clone(alpha=0.35) for i, c in enumerate(d)}
         out += L.table(pd.DataFrame(rows), widths=[0.15, 0.09, 0.08, 0.28, 0.4],
                        numeric=["value"], cell_colors=colours, caption="Diagnostic checks.")
-        raw = d.raw
-        if raw is None:
-            out.append(L.note(f"Only basic convergence checks are available ({d.source})."))
-        else:
-            for note in raw.notes:
-                out.append(L.note(note))
-            parts = [
-                ("convergence", lambda: L.table(F.worst_convergence(raw.convergence),
-                 widths=[0.36, 0.12, 0.12, 0.12, 0.12], caption="The parameters with the "
-                 "largest R-hat (rank-normalised split R-hat; effective sample sizes; Monte "
-                 "Carlo SE of the mean relative to the posterior SD).")),
-                ("loo", lambda: L.table(F.loo_table(raw.loo, raw.pareto_k),
-                 widths=[0.5, 0.3], numeric=["value"], caption="PSIS-LOO: expected log "
-                 "predictive density and Pareto k of the importance weights.")),
-                ("ppc", lambda: L.table(F.ppc_table(raw.ppc, u, pct),
-                 widths=[0.12, 0.1, 0.27, 0.31, 0.1], caption=f"Posterior predictive check: "
-                 f"share still in existence by time ({u}), the model's marginal survival "
-                 f"against Kaplan–Meier.")),
-                ("ppc_cif", lambda: L.table(F.ppc_cif_table(raw.ppc_cif, u, pct),
-                 widths=[0.16, 0.12, 0.28, 0.3, 0.1], caption=f"Posterior predictive check "
-                 f"of each ending: model cumulative incidence against Aalen–Johansen by time "
-                 f"({u}).")),
-                ("discrimination", lambda: L.table(F.discrimination_table(
-                 raw.discrimination, u), widths=[0.34, 0.13, 0.1, 0.22, 0.2],
-                 caption=f"Discrimination and accuracy ({pct} intervals over posterior "
-                 f"draws); the reference is chance (C = 0.5) or the Kaplan–Meier prediction "
-                 f"without covariates (Brier).")),
-                ("calibration", lambda: L.table(F.calibration_table(raw.calibration, u, pct),
-                 widths=[0.12, 0.14, 0.07, 0.27, 0.27, 0.08], caption=f"Calibration: mean "
-                 f"predicted survival against the Kaplan–Meier estimate in quintiles of "
-                 f"predicted risk at each horizon ({u}); |z| > 1.96 marks a miscalibrated "
-                 f"group.")),
-            ]
-            for key, build in parts:
-                if getattr(raw, key, None) is not None and (
-                        key == "loo" or len(getattr(raw, key))):
-                    out += self.attempt(f"{key} table", build)
+        out += [L.note(note) for note in d.notes]
+        parts = [
+            ("convergence", lambda: L.table(T.worst_convergence(d.convergence),
+             widths=[0.36, 0.12, 0.12, 0.12, 0.12], caption="The parameters with the "
+             "largest R-hat (rank-normalised split R-hat; effective sample sizes; Monte "
+             "Carlo SE of the mean relative to the posterior SD).")),
+            ("loo", lambda: L.table(T.loo_table(d.loo, d.pareto_k),
+             widths=[0.5, 0.3], numeric=["value"], caption="PSIS-LOO: expected log "
+             "predictive density and Pareto k of the importance weights.")),
+            ("ppc", lambda: L.table(T.ppc_table(d.ppc, u, pct),
+             widths=[0.12, 0.1, 0.27, 0.31, 0.1], caption=f"Posterior predictive check: "
+             f"share still in existence by time ({u}), the model's marginal survival "
+             f"against Kaplan–Meier.")),
+            ("ppc_cif", lambda: L.table(T.ppc_cif_table(d.ppc_cif, u, pct),
+             widths=[0.16, 0.12, 0.28, 0.3, 0.1], caption=f"Posterior predictive check "
+             f"of each ending: model cumulative incidence against Aalen–Johansen by time "
+             f"({u}).")),
+            ("discrimination", lambda: L.table(T.discrimination_table(
+             d.discrimination, u), widths=[0.34, 0.13, 0.1, 0.22, 0.2],
+             caption=f"Discrimination and accuracy ({pct} intervals over posterior "
+             f"draws); the reference is chance (C = 0.5) or the Kaplan–Meier prediction "
+             f"without covariates (Brier).")),
+            ("calibration", lambda: L.table(T.calibration_table(d.calibration, u, pct),
+             widths=[0.12, 0.14, 0.07, 0.27, 0.27, 0.08], caption=f"Calibration: mean "
+             f"predicted survival against the Kaplan–Meier estimate in quintiles of "
+             f"predicted risk at each horizon ({u}); |z| > 1.96 marks a miscalibrated "
+             f"group.")),
+        ]
+        for key, build in parts:
+            if getattr(d, key) is not None and (key == "loo" or len(getattr(d, key))):
+                out += self.attempt(f"{key} table", build)
         out += self.attempt("trace and rank plot", lambda: L.figure(
             F.fig_trace_rank(self.fit), "Rank histograms per chain (flat when the chains "
             "agree) and traces of the main parameters.", max_height=0.8))
@@ -258,14 +249,14 @@ class ReportSections:
             F.fig_energy(self.fit), "Energy: marginal energy against energy transitions; "
             "E-BFMI below 0.3 means the sampler explores the posterior poorly.",
             width=0.6))
-        if raw is not None and raw.loo is not None:
+        if d.loo is not None:
             out += self.attempt("Pareto k plot", lambda: L.figure(
-                F.fig_pareto_k(self.fit, raw.loo.pareto_k), "PSIS-LOO Pareto k per "
+                F.fig_pareto_k(self.fit, d.loo.pareto_k), "PSIS-LOO Pareto k per "
                 "coalition; above the threshold the leave-one-out estimate is unreliable "
                 "for that coalition.", width=0.65))
-        if raw is not None and raw.loo_pit is not None:
+        if d.loo_pit is not None:
             out += self.attempt("LOO-PIT plot", lambda: L.figure(
-                F.fig_loo_pit(raw.loo_pit), "LOO-PIT for censored data: ECDF of the "
+                F.fig_loo_pit(d.loo_pit), "LOO-PIT for censored data: ECDF of the "
                 "leave-one-out probability integral transform against the uniform, with a "
                 "simultaneous 95% band; a calibrated model stays inside.", width=0.6))
         return out
@@ -288,7 +279,7 @@ class ReportSections:
                                f"coefficients per SD of their covariate, on the log "
                                f"{'hazard' if fit.info.kind == 'ph' else 'time'} scale; "
                                f"intercept and shape on the internal time scale of "
-                               f"{fmt(fit.info.time_scale)} {self.unit}).")
+                               f"{fmt_number(fit.info.time_scale)} {self.unit}).")
         ratios = fit.hazard_ratios(ci_prob=self.ci)
         if len(ratios):
             name = ratios.attrs.get("ratio", fit.ratio_name)
@@ -298,7 +289,7 @@ class ReportSections:
                        "a ratio above 1 means longer lifespans")
             out.append(L.text(f"{name[:1].upper() + name[1:]}s per SD and per original unit "
                               f"of each covariate: {meaning}."))
-            rt = F.ratio_table(ratios, self.pct)
+            rt = T.ratio_table(ratios, self.pct)
             widths = ([0.14] if "cause" in rt.columns else []) + [0.16, 0.22, 0.22, 0.12, 0.12]
             out += L.table(rt, widths=widths, caption=f"{name[:1].upper() + name[1:]}s: "
                            f"posterior median and {self.pct} interval; P(ratio > 1) is the "
@@ -318,14 +309,14 @@ class ReportSections:
         self.progress("computing marginal survival curves")
 
         def survival_parts():
-            times = F.time_grid(fit, 60)
-            curve = F.marginal_survival(fit, times, ci_prob=self.ci)
+            times = C.time_grid(fit, 60)
+            curve = C.marginal_survival(fit, times, ci_prob=self.ci)
             parts = L.figure(F.fig_survival_vs_km(fit, curve),
                              f"Posterior survival averaged over the {fit.data.n:,} coalitions "
                              f"(each with its covariates and group effect; {self.pct} interval "
                              f"shaded) against the Kaplan–Meier estimate; time in {u}.", width=0.8)
             q = np.quantile(np.asarray(fit.data.time, float), [0.25, 0.5, 0.75])
-            model_at = F.marginal_survival(fit, q, ci_prob=self.ci)
+            model_at = C.marginal_survival(fit, q, ci_prob=self.ci)
             km = fit.data.kaplan_meier()
             km_at = km.survival_function_at_times(q).to_numpy()
             table = pd.DataFrame({f"time ({u})": q, "Kaplan–Meier": km_at,
@@ -338,9 +329,8 @@ class ReportSections:
             return parts
 
         out += self.attempt("survival against Kaplan–Meier", survival_parts)
-        per = u[:-1] if u.endswith("s") else u
         out += self.attempt("hazard curves", lambda: L.figure(
-            F.fig_hazard(fit, ci_prob=self.ci), f"Posterior hazard per {per} "
+            F.fig_hazard(fit, ci_prob=self.ci), f"Posterior hazard per {unit_singular(u)} "
             f"at the mean covariate profile, population-averaged over group effects "
             f"({self.pct} interval shaded).", width=0.8))
 
@@ -352,14 +342,14 @@ class ReportSections:
                 return row[key] if key in row else np.nan
 
             return [L.text(f"Median lifespan at the mean covariate profile: "
-                           f"{fmt(get('mean'))} {u} ({self.pct} interval {fmt(get('lower'))} "
-                           f"to {fmt(get('upper'))} {u}).")]
+                           f"{fmt_number(get('mean'))} {u} ({self.pct} interval "
+                           f"{fmt_number(get('lower'))} to {fmt_number(get('upper'))} {u}).")]
 
         out += self.attempt("median lifespan", median_parts)
         if len(fit.info.causes) > 1:
             self.progress("computing cumulative incidence")
             out += self.attempt("cumulative incidence", lambda: L.figure(
-                F.fig_cif(fit, F.marginal_cif(fit, F.time_grid(fit, 40), ci_prob=self.ci)),
+                F.fig_cif(fit, C.marginal_cif(fit, C.time_grid(fit, 40), ci_prob=self.ci)),
                 f"Cumulative incidence of each ending, P(ended that way by t), averaged over "
                 f"the coalitions ({self.pct} interval shaded), against Aalen–Johansen "
                 f"estimates (dashed); time in {u}.", width=0.85))
@@ -370,7 +360,7 @@ class ReportSections:
         """Section 6: median lifespan against each continuous covariate."""
         L, fit = self.L, self.fit
         out = L.section("Effect curves")
-        names = F.continuous_covariates(fit)
+        names = C.continuous_covariates(fit)
         if not names:
             out.append(L.note("The model has no continuous covariates."))
             return out
@@ -382,8 +372,8 @@ class ReportSections:
         self.progress("computing effect curves")
 
         def parts():
-            pred = F._predictor(fit, 200)
-            frames = {n: F.effect_frame(fit, n, ci_prob=self.ci, predictor=pred)
+            pred = C.thinned_predictor(fit, 200)
+            frames = {n: C.effect_frame(fit, n, ci_prob=self.ci, predictor=pred)
                       for n in names[:6]}
             return L.figure(F.fig_effects(fit, frames), f"Median lifespan ({self.unit}) "
                             f"against each continuous covariate, {self.pct} interval shaded.",
@@ -463,11 +453,10 @@ class ReportSections:
         """Section 9: posterior against the maximum-likelihood fit (lifelines)."""
         L = self.L
         out = L.section("Comparison with maximum likelihood (lifelines)")
-        table = getattr(self.diag.raw, "mle", None)
+        table = self.diag.mle
         if table is None or not len(table):
             out.append(L.note("No maximum-likelihood comparison is available for this model "
-                              "(it needs covariates and no interval-censored rows; "
-                              f"diagnostics: {self.diag.source})."))
+                              "(it needs covariates and no interval-censored rows)."))
             return out
         scale = table.attrs.get("scale", "coefficient per original unit")
         out.append(L.text(f"The same fixed-effects model fitted by maximum likelihood, side by "
@@ -476,7 +465,7 @@ class ReportSections:
                           f"maximum-likelihood fit ignores) or a problem in either fit."))
         if table.attrs.get("note"):
             out.append(L.note(f"Note: {table.attrs['note']}."))
-        frame = F.mle_table(table, self.pct)
+        frame = T.mle_table(table, self.pct)
         k = len(frame.columns)
         widths = ([0.14] if k == 6 else []) + [0.16, 0.27, 0.15, 0.12, 0.16]
         out += L.table(frame, widths=widths, caption=f"Posterior against maximum likelihood "

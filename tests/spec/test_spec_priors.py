@@ -123,7 +123,7 @@ def test_documented_default_priors_file_matches_the_code():
 
     from coalsurv.spec.priors import DEFAULT_PRIORS
 
-    documented = PriorSet.load(Path(__file__).resolve().parents[1] / "models/default_priors.toml")
+    documented = PriorSet.load(Path(__file__).resolve().parents[2] / "models/default_priors.toml")
     assert documented.priors == DEFAULT_PRIORS
 
 
@@ -132,7 +132,7 @@ def test_model_files_load():
 
     import coalsurv
 
-    for path in sorted((Path(__file__).resolve().parents[1] / "models").glob("*.toml")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "models").glob("*.toml")):
         if path.name != "default_priors.toml":
             assert coalsurv.SurvivalModel.load(path).spec.formula
 

@@ -87,6 +87,18 @@ def test_page_one_has_the_verdict_and_the_model(report, fit):
     assert "Contents" in first
 
 
+def test_report_shows_the_checks_of_fit_diagnose(report, fit):
+    """The report's verdict, counts and check names are those of the one Diagnosis."""
+    _, pages = report
+    diag = fit.diagnose()
+    first, text = _flat(pages[0]), _flat(" ".join(pages))
+    assert f"Overall verdict: {diag.verdict.upper()}" in first
+    assert (f"{len(diag)} checks: {len(diag.failed)} failed, {len(diag.warnings)} warned, "
+            f"{len(diag.skipped)} skipped.") in first
+    for check in diag:
+        assert check.name in text, check.name
+
+
 def test_time_unit_and_interval_mass_are_stated(report):
     _, pages = report
     text = _flat(" ".join(pages))
@@ -102,6 +114,21 @@ def test_manifest_has_hash_seed_and_versions(report, fit):
     assert fit.fit_id in text
     assert "pytest tests/test_report.py" in text
     assert f"version: pymc {fit.versions['pymc']}" in text
+
+
+def test_ratio_table_prints_the_fits_numbers(report, fit):
+    """Every per-SD median hazard ratio and interval of the fit is printed in the report."""
+    from coalsurv._format import fmt_number
+
+    _, pages = report
+    text = _flat(" ".join(pages))
+    ratios = fit.hazard_ratios()
+    per_sd = ratios[ratios["scale"] == "per SD"]
+    assert len(per_sd) == len(CAUSES) * 2
+    for row in per_sd.itertuples():
+        cell = (f"{fmt_number(row.median)} [{fmt_number(row.lower)}, "
+                f"{fmt_number(row.upper)}]")
+        assert cell in text, (row.cause, row.term, cell)
 
 
 def test_comparison_and_cif_parts_are_made(report):

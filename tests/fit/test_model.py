@@ -44,7 +44,11 @@ def test_every_family_compiles_with_finite_gradient(family, sim_messy):
     point = model.initial_point()
     assert np.isfinite(model.compile_logp()(point))
     assert np.all(np.isfinite(model.compile_dlogp()(point)))
-    assert info.time_scale > 0 and design.X.shape == (sim_messy.data.n, 2)
+    positive = sim_messy.data.time[sim_messy.data.time > 0]
+    assert info.time_scale == pytest.approx(float(np.median(positive)), rel=0.01)
+    assert design.X.shape == (sim_messy.data.n, 2)
+    np.testing.assert_allclose(design.X.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(design.X.std(axis=0), 1.0)
 
 
 def test_summary_and_ratios(fit):
@@ -56,10 +60,18 @@ def test_summary_and_ratios(fit):
     ratios = fit.hazard_ratios()
     assert ratios.attrs["ratio"] == "hazard ratio"
     per_unit = ratios.set_index(["term", "scale"])
-    # per unit = per SD ** (1 / sd)
+    # per unit = exp(beta_sd / sd): the quantiles of the per-unit ratio are those of the per-SD
+    # ratio raised to 1 / sd (the median of an even number of draws averages two, so compare
+    # with the draws themselves)
     sd = per_unit.loc[("breadth", "per SD"), "sd_of_covariate"]
+    beta = fit.idata["posterior"]["beta"].values[..., 0, 0].ravel()
+    assert sd == pytest.approx(float(fit.data.covariates["breadth"].std(ddof=0)))
     assert per_unit.loc[("breadth", "per unit"), "median"] == pytest.approx(
-        per_unit.loc[("breadth", "per SD"), "median"] ** (1 / sd), rel=1e-6)
+        float(np.median(np.exp(beta / sd))), rel=1e-12)
+    assert per_unit.loc[("breadth", "per unit"), "lower"] == pytest.approx(
+        float(np.quantile(np.exp(beta / sd), 0.025)), rel=1e-12)
+    summary_beta = summary.set_index("parameter").loc["beta[breadth]"]
+    assert summary_beta["mean"] == pytest.approx(float(beta.mean()), rel=1e-12)
     assert (ratios["lower"] <= ratios["median"]).all()
     assert (ratios["median"] <= ratios["upper"]).all()
 
@@ -143,6 +155,12 @@ def test_same_seed_same_draws_and_compiled_reuse_swaps_data(sim):
     post = lambda f: f.idata["posterior"]["beta"].values  # noqa: E731
     np.testing.assert_array_equal(post(a), post(again))
     assert not np.array_equal(post(a), post(b))
+    # a refit through the kernel compiled for other data gives the draws of a fresh compile:
+    # nothing data-based (intercept centre, cut points) stays baked into the kernel
+    sampling.clear_compiled_cache()
+    fresh = model.fit(second, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
+    np.testing.assert_array_equal(post(b), post(fresh))
+    assert b.resolved_priors == fresh.resolved_priors
 
 
 def test_competing_risks_cif_adds_up():

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import coalsurv
+from coalsurv._format import VERDICT_COLOURS
 from coalsurv.data.episodes import CoalitionData
 from coalsurv.diagnostics import (
     VERDICTS,
@@ -138,7 +139,9 @@ def test_king_tables(king_diag, king_fit):
     text, page = str(king_diag), king_diag._repr_html_()
     for check in king_diag:
         assert check.name in text and check.name in page
-    assert "#ed6c02" in page or "#c62828" in page or king_diag.verdict == "pass"
+    # the overall badge and every check's badge carry the one palette (coalsurv._format)
+    for verdict in {king_diag.verdict, *(c.verdict for c in king_diag)}:
+        assert f"background:{VERDICT_COLOURS[verdict]}" in page, verdict
 
 
 def test_king_loo_pit_is_randomised_for_censored_rows(king_diag):

@@ -1,4 +1,4 @@
-"""Helpers shared by the diagnostics modules (private).
+"""Helpers shared by the diagnostics modules.
 
 Observed outcomes on the model's terms, Kaplan-Meier step functions, per-row posterior log
 survival, and the single pass over the fitted rows that PPC, Brier scores and calibration share.
@@ -14,23 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import log_mean_exp, summarise
+from coalsurv._stats import log_mean_exp
 
-_PPC_POINTS = 25
-_K_THRESHOLD = 0.7
+__all__ = ["K_THRESHOLD", "PPC_POINTS", "Outcomes", "SurvivalPass", "chunks", "fitted_rows",
+           "kaplan_meier", "km_at", "outcomes", "row_log_survival", "step", "survival_pass"]
 
-
-def _stack(values: Any) -> np.ndarray:
-    arr = np.asarray(values)
-    return arr.reshape((-1,) + arr.shape[2:])
-
-
-def _summ(draws: np.ndarray, ci_prob: float, axis: int = 0) -> dict[str, np.ndarray]:
-    return summarise(draws, ci_prob, axis=axis)
+#: Times at which the posterior predictive curves are compared with KM / Aalen–Johansen.
+PPC_POINTS = 25
+#: Pareto k above which a row's PSIS-LOO estimate is unreliable.
+K_THRESHOLD = 0.7
 
 
 @dataclass(frozen=True)
-class _Outcomes:
+class Outcomes:
     """Observed outcomes on the model's terms: modelled endings only, pooled or per cause."""
 
     exit: np.ndarray      # exact time, or the midpoint of an interval
@@ -42,10 +38,12 @@ class _Outcomes:
 
     @property
     def event(self) -> np.ndarray:
+        """Whether each row ended in a modelled way."""
         return self.code > 0
 
 
-def _outcomes(fit) -> _Outcomes:
+def outcomes(fit) -> Outcomes:
+    """Return the fit's observed outcomes on the model's terms (interval rows at their midpoint)."""
     data, info = fit.data, fit.info
     status = np.asarray(data.status)
     cause = np.asarray(data.cause_index)
@@ -59,15 +57,17 @@ def _outcomes(fit) -> _Outcomes:
             code[cause == data.causes.index(label)] = k + 1
     interval = (status == 2) & (code > 0)
     exit_ = np.where(interval, 0.5 * (time + upper), time)
-    return _Outcomes(exit_, time, np.where(interval, upper, np.inf),
-                     np.asarray(data.entry, dtype=float), code, interval)
+    return Outcomes(exit_, time, np.where(interval, upper, np.inf),
+                    np.asarray(data.entry, dtype=float), code, interval)
 
 
-def _newdata(fit) -> pd.DataFrame:
-    return pd.concat([fit.data.covariates, fit.data.groups], axis=1)
+def fitted_rows(fit) -> pd.DataFrame:
+    """Covariates and group labels of the fitted rows (original units, index = ids)."""
+    return fit.data.episode_profiles()
 
 
-def _km(times, events, *, entry=None, ci_prob=0.95):
+def kaplan_meier(times, events, *, entry=None, ci_prob=0.95):
+    """Kaplan–Meier fit (lifelines) with delayed entry when any ``entry`` is positive."""
     from lifelines import KaplanMeierFitter
 
     entry = entry if entry is not None and np.any(entry > 0) else None
@@ -77,49 +77,51 @@ def _km(times, events, *, entry=None, ci_prob=0.95):
                                        alpha=1 - ci_prob)
 
 
-def _step(index: np.ndarray, values: np.ndarray, t: np.ndarray, *, left: bool = False,
-          start: float = 1.0) -> np.ndarray:
+def step(index: np.ndarray, values: np.ndarray, t: np.ndarray, *, left: bool = False,
+         start: float = 1.0) -> np.ndarray:
     """Right-continuous step function through (index, values) at t (left limit if ``left``)."""
     pos = np.searchsorted(index, t, side="left" if left else "right") - 1
     return np.where(pos >= 0, values[np.maximum(pos, 0)], start)
 
 
-def _km_at(kmf, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def km_at(kmf, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan–Meier estimate and its interval at times ``t`` (NaN bounds become 0 and 1)."""
     idx = np.asarray(kmf.survival_function_.index, dtype=float)
-    est = _step(idx, kmf.survival_function_.iloc[:, 0].to_numpy(), t)
+    est = step(idx, kmf.survival_function_.iloc[:, 0].to_numpy(), t)
     ci = kmf.confidence_interval_survival_function_
-    lo = _step(idx, ci.iloc[:, 0].to_numpy(), t)
-    hi = _step(idx, ci.iloc[:, 1].to_numpy(), t)
+    lo = step(idx, ci.iloc[:, 0].to_numpy(), t)
+    hi = step(idx, ci.iloc[:, 1].to_numpy(), t)
     return est, np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
 
 
-def _row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndarray:
+def row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndarray:
     """Log S(t_i | x_i) of each row at its own time, per draw: (draw, row), summed over causes."""
     t = np.asarray(times, dtype=float) / pred.info.time_scale
     eta, free_sd = pred.eta(newdata)
-    nodes, weights = pred._quadrature(free_sd)
+    nodes, weights = pred.quadrature(free_sd)
     total = np.zeros((eta.shape[0], eta.shape[2]))
     for k in range(eta.shape[1]):
         e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            ls = pred.family.log_survival(t[None, :, None, None], e, **pred._params(k))
+            ls = pred.family.log_survival(t[None, :, None, None], e, **pred.params(k))
         ls = np.broadcast_to(ls, e.shape)
         total += log_mean_exp(ls, weights, axis=2)[..., 0]
     return total
 
 
-def _chunks(n: int, size: int) -> Iterator[slice]:
+def chunks(n: int, size: int) -> Iterator[slice]:
+    """Slices of ``range(n)`` of at most ``size`` rows each."""
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
 
 
-def _brier_weights(out: _Outcomes, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _brier_weights(out: Outcomes, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """IPCW weights (Graf et al. 1999) of each row at each time: (row, time) x 2."""
-    censor = _km(out.exit, ~out.event)
+    censor = kaplan_meier(out.exit, ~out.event)
     idx = np.asarray(censor.survival_function_.index, dtype=float)
     g = censor.survival_function_.iloc[:, 0].to_numpy()
-    g_own = _step(idx, g, out.exit, left=True)  # G(T_i-)
-    g_t = _step(idx, g, grid)
+    g_own = step(idx, g, out.exit, left=True)  # G(T_i-)
+    g_t = step(idx, g, grid)
     with np.errstate(divide="ignore"):
         inv_own = np.where(g_own > 0, 1 / g_own, 0.0)
         inv_t = np.where(g_t > 0, 1 / g_t, 0.0)
@@ -129,10 +131,10 @@ def _brier_weights(out: _Outcomes, grid: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 @dataclass
-class _Pass:
+class SurvivalPass:
     """Posterior survival of the fitted rows, computed once (in chunks of rows)."""
 
-    out: _Outcomes
+    out: Outcomes
     n_draws: int
     ppc_grid: np.ndarray
     brier_grid: np.ndarray
@@ -147,16 +149,17 @@ class _Pass:
     pred: Any
 
 
-def _survival_pass(fit, *, horizons: np.ndarray, max_draws: int) -> _Pass:
+def survival_pass(fit, *, horizons: np.ndarray, max_draws: int) -> SurvivalPass:
+    """Posterior survival of the fitted rows at every time PPC, Brier and calibration need."""
     from coalsurv.fit.predict import Predictor
 
     pred = Predictor(fit.info, fit.design, fit.idata["posterior"], max_draws=max_draws)
-    out, newdata = _outcomes(fit), _newdata(fit)
+    out, newdata = outcomes(fit), fitted_rows(fit)
     if not out.event.any():
         raise ValueError("no modelled endings in the data")
     n, n_draws = len(newdata), pred.n_draws
     t_ref = float(np.median(out.exit))
-    ppc_grid = np.linspace(0, float(np.quantile(out.exit, 0.9)), _PPC_POINTS + 1)[1:]
+    ppc_grid = np.linspace(0, float(np.quantile(out.exit, 0.9)), PPC_POINTS + 1)[1:]
     brier_grid = np.unique(np.concatenate([np.linspace(0, float(horizons.max()), 31)[1:],
                                            horizons]))
     times = np.unique(np.concatenate([ppc_grid, brier_grid, horizons, [t_ref]]))
@@ -167,7 +170,7 @@ def _survival_pass(fit, *, horizons: np.ndarray, max_draws: int) -> _Pass:
     bs_sum = np.zeros((n_draws, brier_grid.size))
     s_h = np.empty((n_draws, n, horizons.size))
     s_ref = np.empty((n_draws, n))
-    for rows in _chunks(n, max(1, 400_000 // max(1, n_draws * times.size))):
+    for rows in chunks(n, max(1, 400_000 // max(1, n_draws * times.size))):
         s = pred.survival(times, newdata.iloc[rows])  # (draw, row, time)
         ppc_sum += s[:, :, pos["ppc"]].sum(axis=1)
         sb = s[:, :, pos["brier"]]
@@ -175,5 +178,5 @@ def _survival_pass(fit, *, horizons: np.ndarray, max_draws: int) -> _Pass:
                    + np.einsum("srt,rt->st", (1 - sb) ** 2, w_alive[rows]))
         s_h[:, rows] = s[:, :, pos["h"]]
         s_ref[:, rows] = s[:, :, pos["ref"][0]]
-    return _Pass(out, n_draws, ppc_grid, brier_grid, horizons, t_ref, w_died, w_alive,
+    return SurvivalPass(out, n_draws, ppc_grid, brier_grid, horizons, t_ref, w_died, w_alive,
                  ppc_sum / n, bs_sum / n, s_h, s_ref, pred)
