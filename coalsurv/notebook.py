@@ -125,12 +125,11 @@ def model_html(model) -> str:
         A ``<div>`` with the formula, family, modelled endings, group terms and a table of the
         priors (explicit ones marked; defaults for the rest).
     """
-    from coalsurv.families import get_family
     from coalsurv.spec.priors import DEFAULT_PRIORS
 
     spec, priors = model.spec, model.priors
     try:
-        family = get_family(spec.family)
+        family = spec.family_object
         kind = "proportional hazards" if family.kind == "ph" else "accelerated failure time"
         params = [p.key for p in family.parameters]
     except Exception:  # noqa: BLE001 - display must not fail

@@ -105,7 +105,7 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
     scale of the study whose posterior became these priors when they carry its intercept,
     else the median follow-up of ``data``.
     """
-    family = get_family(spec.family)
+    family = spec.family_object
     endings = Endings.resolve(spec.causes, data.causes)
     causes, pooled = endings.causes, endings.pooled
     inherited = priors.provenance.get("time_scale") if (

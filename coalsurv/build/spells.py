@@ -81,9 +81,9 @@ def check_spell_model(spec, data, variables: tuple[str, ...]) -> None:
     SpecError
         For an AFT family (weibull_aft, lognormal, loglogistic) or interval-censored episodes.
     """
-    from coalsurv.families import FAMILIES, get_family
+    from coalsurv.families import FAMILIES
 
-    family = get_family(spec.family)
+    family = spec.family_object
     if family.kind != "ph":
         ph = sorted(n for n, f in FAMILIES.items() if f.kind == "ph")
         aft = sorted(n for n, f in FAMILIES.items() if f.kind != "ph")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from coalsurv._stats import check_ci_prob
@@ -13,8 +15,11 @@ from coalsurv.diagnostics.sampler import convergence_checks, convergence_table, 
 from coalsurv.diagnostics.scores import calibration_check, discrimination_table
 from coalsurv.errors import SpecError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from coalsurv.fit.record import Fit
 
-def diagnose(fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
+
+def diagnose(fit: Fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
              checks: bool = True, max_draws: int = 200, random_seed: int = 0) -> Diagnosis:
     """Run sampler diagnostics and model checks on a :class:`~coalsurv.Fit`.
 

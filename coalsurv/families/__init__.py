@@ -11,21 +11,27 @@ by name::
 Registered names: ``exponential``, ``weibull`` (alias of ``weibull_ph``), ``weibull_ph``,
 ``weibull_aft``, ``lognormal``, ``loglogistic``, ``gompertz``, ``piecewise`` (needs
 ``cuts=``).
+
+The registry is found, not written: every module of this package that defines a module-level
+instance of a :class:`Family` subclass registers it under its ``name`` and ``aliases``. Adding
+a family is one module here plus one row in ``tests/families/test_families.py::CASES``.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 from coalsurv.errors import SpecError
 from coalsurv.families.base import Family, Parameter
-from coalsurv.families.exponential import Exponential, exponential
-from coalsurv.families.gompertz import Gompertz, gompertz
-from coalsurv.families.loglogistic import LogLogistic, loglogistic
-from coalsurv.families.lognormal import LogNormal, lognormal
+from coalsurv.families.exponential import Exponential
+from coalsurv.families.gompertz import Gompertz
+from coalsurv.families.loglogistic import LogLogistic
+from coalsurv.families.lognormal import LogNormal
 from coalsurv.families.math import NUMPY, PYTENSOR, Namespace
-from coalsurv.families.piecewise import PiecewiseExponential, default_cuts, piecewise
-from coalsurv.families.weibull import WeibullAFT, WeibullPH, weibull_aft, weibull_ph
+from coalsurv.families.piecewise import PiecewiseExponential, default_cuts
+from coalsurv.families.weibull import WeibullAFT, WeibullPH
 
 __all__ = [
     "FAMILIES",
@@ -45,20 +51,27 @@ __all__ = [
     "get_family",
 ]
 
+_NOT_FAMILIES = {"base", "math"}
+
+
+def _discover() -> dict[str, Family]:
+    """Every module-level family instance of this package's modules, by name and alias."""
+    registry: dict[str, Family] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        if module_info.name in _NOT_FAMILIES:
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if isinstance(value, Family) and value.name:
+                for key in (value.name, *value.aliases):
+                    if registry.setdefault(key, value) is not value:  # pragma: no cover
+                        raise RuntimeError(f"two families are registered as {key!r}")
+    return registry
+
+
 #: Registry: name -> family object (``"weibull"`` is an alias of ``"weibull_ph"``; the
 #: ``"piecewise"`` entry is a template without cut points).
-FAMILIES: dict[str, Family] = {
-    "exponential": exponential,
-    "weibull": weibull_ph,
-    "weibull_ph": weibull_ph,
-    "weibull_aft": weibull_aft,
-    "lognormal": lognormal,
-    "loglogistic": loglogistic,
-    "gompertz": gompertz,
-    "piecewise": piecewise,
-}
-
-_OPTIONS: dict[str, tuple[str, ...]] = {"piecewise": ("cuts",)}
+FAMILIES: dict[str, Family] = _discover()
 
 
 def get_family(name: str | Family, **options: Any) -> Family:
@@ -70,7 +83,8 @@ def get_family(name: str | Family, **options: Any) -> Family:
         Registry name (case-insensitive; ``-`` and spaces read as ``_``), or a family object,
         returned unchanged when no options are given.
     **options
-        Family options; only ``piecewise`` takes one, ``cuts`` (interior cut points).
+        Family options, declared by the family (:attr:`Family.options`); ``piecewise`` takes
+        ``cuts`` (interior cut points).
 
     Returns
     -------
@@ -97,7 +111,8 @@ def get_family(name: str | Family, **options: Any) -> Family:
             f"unknown family {name!r}",
             [f"valid families: {', '.join(FAMILIES)}"],
         )
-    allowed = _OPTIONS.get(key, ())
+    family = FAMILIES[key]
+    allowed = family.options
     bad = [k for k in options if k not in allowed]
     if bad:
         takes = f"takes only {', '.join(allowed)}" if allowed else "takes no options"
@@ -105,10 +120,11 @@ def get_family(name: str | Family, **options: Any) -> Family:
             f"family {key!r} {takes}",
             [f"unexpected option {k!r}" for k in bad],
         )
-    family = FAMILIES[key]
-    if key == "piecewise" and options.get("cuts") is not None:
-        try:
-            return PiecewiseExponential(options["cuts"])
-        except ValueError as err:
-            raise SpecError("invalid piecewise family", [f"cuts: {err}"]) from None
-    return family
+    options = {k: v for k, v in options.items() if v is not None}
+    if not options:
+        return family
+    try:
+        return family.with_options(**options)
+    except ValueError as err:
+        raise SpecError(f"invalid {family.name} family",
+                        [f"{k}: {err}" for k in options][:1]) from None

@@ -118,6 +118,10 @@ class Family:
         Human name, e.g. ``"Weibull (proportional hazards)"``.
     kind : {"ph", "aft"}
         How ``eta`` enters: log hazard multiplier (PH) or location of log T (AFT).
+    aliases : tuple of str
+        Other registry names of the family (e.g. ``"weibull"`` for ``weibull_ph``).
+    options : tuple of str
+        Keyword options the family takes (:meth:`with_options`), e.g. ``("cuts",)``.
     parameters : tuple of Parameter
         The ancillary parameters as data: names, supports, default priors, vector shape.
         The only declaration a family makes about its parameters; the attributes below are
@@ -135,6 +139,8 @@ class Family:
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
     kind: ClassVar[str] = "ph"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    options: ClassVar[tuple[str, ...]] = ()
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     params: ClassVar[tuple[str, ...]] = ()
     param_support: ClassVar[Mapping[str, str]] = {}
@@ -146,6 +152,18 @@ class Family:
         cls.params = tuple(p.name for p in cls.parameters)
         cls.param_support = {p.name: p.support for p in cls.parameters}
         cls.param_defaults = {p.name: p.prior_text for p in cls.parameters}
+
+    def with_options(self, **options: Any) -> Family:
+        """Return the family with its options set (families without options take none).
+
+        Raises
+        ------
+        ValueError
+            When an option value is invalid.
+        """
+        if options:
+            raise ValueError(f"family {self.name!r} takes no options")
+        return self
 
     @property
     def scalar_parameters(self) -> tuple[Parameter, ...]:

@@ -85,6 +85,7 @@ class PiecewiseExponential(Family):
     name = "piecewise"
     label = "Piecewise exponential (proportional hazards)"
     kind = "ph"
+    options = ("cuts",)
     parameters = (
         Parameter("log_rates", "real", ("HalfNormal", {"sigma": 0.5}),
                   "log baseline rate per interval: intercept + sum-to-zero random walk",
@@ -115,6 +116,10 @@ class PiecewiseExponential(Family):
         return f"<PiecewiseExponential 'piecewise' (PH; {self.n_intervals} intervals)>"
 
     # ----------------------------------------------------------------- structure
+
+    def with_options(self, *, cuts: Any) -> PiecewiseExponential:
+        """Return a copy with the given interior cut points (the family's one option)."""
+        return PiecewiseExponential(cuts)
 
     def with_cuts(self, cuts: Any) -> PiecewiseExponential:
         """Return a copy with the given interior cut points."""

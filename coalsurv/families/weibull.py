@@ -39,6 +39,7 @@ class WeibullPH(Family):
     r"""Weibull, proportional hazards: :math:`H = t^{k} e^{\eta}`."""
 
     name = "weibull_ph"
+    aliases = ("weibull",)
     label = "Weibull (proportional hazards)"
     kind = "ph"
     parameters = (_SHAPE,)

@@ -8,11 +8,16 @@ this module validates the inputs and lays the draws out as tidy pandas frames (`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
 from coalsurv.errors import ArgumentError, SpecError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from coalsurv.fit.record import Fit
 
 __all__ = ["contrast", "cumulative_incidence", "hazard", "median_lifespan", "predict_lifespans",
            "profiles", "rmst", "survival"]
@@ -22,7 +27,7 @@ def _cause_frame(values: dict[str, np.ndarray], index: pd.MultiIndex) -> pd.Data
     return pd.DataFrame({k: np.ravel(v) for k, v in values.items()}, index=index).reset_index()
 
 
-def profiles(fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
+def profiles(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.profiles` (see there)."""
     if newdata is None:
         frame = fit.data.episode_profiles()
@@ -49,7 +54,7 @@ def _times(times) -> np.ndarray:
     return t
 
 
-def _tidy(fit, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
+def _tidy(fit: Fit, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
           causes: tuple[str, ...] | None = None) -> pd.DataFrame:
     """(draw, [cause,] row, time) draws → tidy frame with newdata columns attached."""
     stat = summarise(draws, ci_prob)
@@ -66,7 +71,7 @@ def _tidy(fit, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
     return out
 
 
-def _draws_xr(fit, draws: np.ndarray, times, newdata, name: str, causes=None):
+def _draws_xr(fit: Fit, draws: np.ndarray, times, newdata, name: str, causes=None):
     import xarray as xr
 
     dims = ["draw", "row", "time"] if causes is None else ["draw", "cause", "row", "time"]
@@ -77,7 +82,7 @@ def _draws_xr(fit, draws: np.ndarray, times, newdata, name: str, causes=None):
                         attrs={"time_unit": fit.time_unit})
 
 
-def survival(fit, times, newdata: pd.DataFrame | None = None, *,
+def survival(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
              ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
              frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.survival` (see there)."""
@@ -89,7 +94,7 @@ def survival(fit, times, newdata: pd.DataFrame | None = None, *,
     return _tidy(fit, draws, times, newdata, ci_prob)
 
 
-def hazard(fit, times, newdata: pd.DataFrame | None = None, *,
+def hazard(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
            ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
            frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.hazard` (see there)."""
@@ -101,7 +106,7 @@ def hazard(fit, times, newdata: pd.DataFrame | None = None, *,
     return _tidy(fit, draws, times, newdata, ci_prob, fit.info.causes)
 
 
-def cumulative_incidence(fit, times, newdata: pd.DataFrame | None = None, *,
+def cumulative_incidence(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
                          ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
                          frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.cumulative_incidence` (see there)."""
@@ -113,7 +118,7 @@ def cumulative_incidence(fit, times, newdata: pd.DataFrame | None = None, *,
     return _tidy(fit, draws, times, newdata, ci_prob, fit.info.causes)
 
 
-def _per_row(fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
+def _per_row(fit: Fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
     stat = summarise(draws, ci_prob)
     out = pd.DataFrame({"row": newdata.index.to_numpy(), **stat, "ci_prob": ci_prob})
     out = out.merge(newdata, left_on="row", right_index=True, how="left")
@@ -121,7 +126,7 @@ def _per_row(fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
     return out
 
 
-def median_lifespan(fit, newdata: pd.DataFrame | None = None, *,
+def median_lifespan(fit: Fit, newdata: pd.DataFrame | None = None, *,
                     ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.median_lifespan` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
@@ -130,7 +135,7 @@ def median_lifespan(fit, newdata: pd.DataFrame | None = None, *,
     return _per_row(fit, draws, newdata, ci_prob, "median lifespan")
 
 
-def rmst(fit, horizon: float, newdata: pd.DataFrame | None = None, *,
+def rmst(fit: Fit, horizon: float, newdata: pd.DataFrame | None = None, *,
          ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.rmst` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
@@ -143,7 +148,7 @@ def rmst(fit, horizon: float, newdata: pd.DataFrame | None = None, *,
     return _per_row(fit, draws, newdata, ci_prob, f"RMST to {horizon:g}")
 
 
-def contrast(fit, variable: str, values: tuple[float, float], *, times=None,
+def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None,
              newdata: pd.DataFrame | None = None, quantity: str = "median",
              ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.contrast` (see there)."""
@@ -181,7 +186,7 @@ def contrast(fit, variable: str, values: tuple[float, float], *, times=None,
     return out
 
 
-def predict_lifespans(fit, newdata: pd.DataFrame | None = None, *, random_seed: int = 0,
+def predict_lifespans(fit: Fit, newdata: pd.DataFrame | None = None, *, random_seed: int = 0,
                       frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.predict_lifespans` (see there)."""
     import xarray as xr

@@ -5,15 +5,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
 
+if TYPE_CHECKING:  # pragma: no cover
+    from coalsurv.fit.record import Fit
+
 __all__ = ["group_effects", "hazard_ratios", "summary"]
 
 
-def summary(fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+def summary(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.summary` (see there)."""
     import arviz_stats as azs
 
@@ -52,7 +57,7 @@ def summary(fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _param_label(fit, name: str, flat, i: int, extra: list[str]) -> str:
+def _param_label(fit: Fit, name: str, flat, i: int, extra: list[str]) -> str:
     if not extra:
         return name
     cell = flat["_cell"].values[i]
@@ -62,7 +67,7 @@ def _param_label(fit, name: str, flat, i: int, extra: list[str]) -> str:
     return f"{name}[{', '.join(parts)}]" if parts else name
 
 
-def hazard_ratios(fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+def hazard_ratios(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.hazard_ratios` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
     rows = []
@@ -88,7 +93,7 @@ def hazard_ratios(fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     return out
 
 
-def group_effects(fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+def group_effects(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.group_effects` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
     rows = []

@@ -63,9 +63,17 @@ class GroupTerm:
         return f"({' + '.join(lhs)} | {self.factor})"
 
 
-#: Options every family takes, and those of particular families.
+#: Options every family takes; the others are declared by the family (``Family.options``),
+#: plus ``n_intervals`` (cut points chosen from the data) for a family that takes ``cuts``.
 COMMON_OPTIONS = ("time_scale",)
-FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {"piecewise": ("n_intervals", "cuts")}
+
+
+def allowed_options(family: str) -> tuple[str, ...]:
+    """Return the keys of ``family_options`` that ``family`` takes."""
+    from coalsurv.families import get_family
+
+    declared = tuple(get_family(family).options)
+    return COMMON_OPTIONS + (("n_intervals",) if "cuts" in declared else ()) + declared
 
 
 def _is_real(value: object) -> bool:
@@ -81,7 +89,7 @@ def check_family_options(family: str, options: object) -> list[str]:
     """
     if not isinstance(options, dict):
         return [f"family_options must be a table (dict) of options, got {type(options).__name__}"]
-    allowed = COMMON_OPTIONS + FAMILY_OPTIONS.get(family, ())
+    allowed = allowed_options(family)
     problems = [
         f"unknown option {key!r} for family {family!r}; allowed options: {list(allowed)}"
         for key in options if key not in allowed
@@ -252,6 +260,17 @@ class ModelSpec:
     def group_terms(self) -> tuple[GroupTerm, ...]:
         """Varying-effects terms."""
         return parse_formula(self.formula)[1]
+
+    @property
+    def family_object(self):
+        """The declared family (a template without cut points for ``piecewise``).
+
+        :meth:`coalsurv.build.ModelInfo.family_object` gives the family as fitted, with the
+        cut points resolved from the data.
+        """
+        from coalsurv.families import get_family
+
+        return get_family(self.family)
 
     @property
     def label(self) -> str:
