@@ -53,3 +53,17 @@ def tiny_fit():
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def synthetic_small():
+    """The first 120 episodes of the bundled synthetic data, one object per session.
+
+    Tiny fits of it (``tiny_fit(synthetic_small, "breadth + (1 | group)")``) are shared by the
+    bad-input and crash-during-save tests.
+    """
+    import numpy as np
+
+    import coalsurv
+
+    return coalsurv.datasets.load_synthetic().subset(np.arange(600) < 120)

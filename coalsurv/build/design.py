@@ -14,11 +14,13 @@ constant covariate profiles, as predictions do.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from coalsurv._format import rows_note
 from coalsurv.build.spells import SpellRows, check_spell_model, time_varying_variables
 from coalsurv.data.spells import last_spell_mask, spell_frame
 from coalsurv.errors import SpecError
@@ -75,21 +77,48 @@ class Design:
         Each row is one covariate profile; time-varying covariates are held constant at the
         given value (predictions of a spell model are for constant profiles).
         """
+        self.check_missing(newdata)
         if not self.terms:
             return np.zeros((len(newdata), 0))
         try:
-            mm = self._formulaic_spec.get_model_matrix(newdata)
+            # na_action="ignore": formulaic would otherwise drop rows with NaN and every later
+            # row's prediction would shift up by one
+            mm = self._formulaic_spec.get_model_matrix(newdata, na_action="ignore")
         except Exception as exc:  # formulaic raises many types; name the missing columns
             needed = sorted(_variables(self._formulaic_spec) - set(newdata.columns))
-            detail = f"missing column(s) {needed}" if needed else str(exc)
+            detail = f"missing column(s) {needed}" if needed else plain_message(exc)
             raise SpecError(
                 f"newdata cannot be used with formula {self.fixed_formula!r}: {detail}"
             ) from None
-        raw = np.asarray(mm.drop(columns=["Intercept"], errors="ignore"), dtype=float)
-        if not np.all(np.isfinite(raw)):
-            bad = newdata.index[~np.all(np.isfinite(raw), axis=1)].tolist()[:5]
-            raise SpecError(f"newdata rows {bad} give NaN or infinite covariate values")
+        mm = mm.drop(columns=["Intercept"], errors="ignore")
+        raw = np.asarray(mm, dtype=float)
+        if raw.shape[0] != len(newdata):  # pragma: no cover - guarded by na_action above
+            raise SpecError(f"newdata: formula {self.fixed_formula!r} dropped rows")
+        problems = nonfinite_problems(raw, [str(c) for c in mm.columns], newdata.index)
+        if problems:
+            raise SpecError(
+                "newdata gives NaN or infinite covariate values (fill or drop these rows)",
+                problems,
+            )
         return (raw - self.means) / self.sds
+
+    def check_missing(self, newdata: pd.DataFrame) -> None:
+        """Raise a SpecError naming the rows and columns of ``newdata`` with missing values.
+
+        Only the columns the model uses (formula variables, grouping factors) are checked: a
+        row with a missing value has no prediction, and formulaic would silently drop it.
+        """
+        used = set(_variables(self._formulaic_spec)) if self._formulaic_spec else set()
+        used |= {c for g in self.groups for c in g.term.columns}
+        problems = []
+        for col in [c for c in newdata.columns if c in used]:
+            bad = np.asarray(pd.isna(newdata[col]))
+            if bad.any():
+                problems.append(
+                    f"column {col!r}: missing values (NaN) in {rows_note(newdata.index[bad])}"
+                )
+        if problems:
+            raise SpecError("newdata has missing values in columns the model uses", problems)
 
     def group_codes(self, newdata: pd.DataFrame) -> list[np.ndarray]:
         """Level index of each row for every factor; -1 marks a level not seen in fitting."""
@@ -103,6 +132,21 @@ class Design:
             lookup = {lvl: i for i, lvl in enumerate(g.levels)}
             codes.append(np.array([lookup.get(lbl, -1) for lbl in labels], dtype=int))
         return codes
+
+
+def plain_message(exc: BaseException) -> str:
+    """Return the text of a formulaic error without its ANSI colour codes."""
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(exc))
+
+
+def nonfinite_problems(raw: np.ndarray, terms: list[str], rows: pd.Index) -> list[str]:
+    """One problem per term with NaN or infinite values, naming the rows (their labels)."""
+    problems = []
+    for j, term in enumerate(terms):
+        bad = ~np.isfinite(raw[:, j])
+        if bad.any():
+            problems.append(f"term {term!r}: NaN or infinite values in {rows_note(rows[bad])}")
+    return problems
 
 
 def _variables(spec: object) -> set[str]:
@@ -144,21 +188,30 @@ def make_design(spec: ModelSpec, data) -> Design:
     fspec = None
     if fixed.strip() not in ("1", ""):
         try:
-            mm = formulaic.model_matrix(f"1 + {fixed}", frame)
+            mm = formulaic.model_matrix(f"1 + {fixed}", frame, na_action="ignore")
         except Exception as exc:
             fspec_vars = guess_names(fixed)
             missing = [v for v in fspec_vars if v not in frame.columns]
             detail = (f"unknown column(s) {missing}; covariates and groups available: {available}"
-                      if missing else str(exc))
+                      if missing else plain_message(exc))
             raise SpecError(f"formula {spec.formula!r}: {detail}") from None
         fspec = mm.model_spec
         mm = mm.drop(columns=["Intercept"], errors="ignore")
         terms = tuple(str(c) for c in mm.columns)
         raw = np.asarray(mm, dtype=float)
-        if not np.all(np.isfinite(raw)):
-            raise SpecError(f"formula {spec.formula!r} gives NaN or infinite values")
-        means = raw.mean(axis=0)
-        sds = raw.std(axis=0)
+        problems = nonfinite_problems(raw, list(terms), frame.index)
+        if problems:
+            raise SpecError(f"formula {spec.formula!r} gives NaN or infinite values", problems)
+        with np.errstate(over="ignore", invalid="ignore"):
+            means = raw.mean(axis=0)
+            sds = raw.std(axis=0)
+        huge = [t for t, m, s in zip(terms, means, sds, strict=True)
+                if not (np.isfinite(m) and np.isfinite(s))]
+        if huge:
+            raise SpecError(
+                f"formula {spec.formula!r}: term(s) {huge} have values too large to standardise "
+                "(their mean or SD overflows); rescale them"
+            )
         constant = [t for t, s in zip(terms, sds, strict=True) if not s > 0]
         if constant:
             raise SpecError(

@@ -13,9 +13,9 @@ Examples
 
     coalsurv demo
     coalsurv fit coalitions.csv --model models/synthetic_weibull_frailty.toml -o fit.nc \\
-        --duration duration --event event --groups group --time-unit months
+        --duration duration --event event --entry entry --groups group --time-unit months
     coalsurv report fit.nc -o report.pdf
-    coalsurv data check coalitions.csv --duration duration --event event
+    coalsurv data check coalitions.csv --duration duration --event event --time-unit months
     coalsurv priors from-fit fit.nc -o priors.toml --discount 0.5
 """
 

@@ -8,7 +8,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from coalsurv.cli.io import Console, input_file, is_tty, load_data, output_file
+from coalsurv.cli.io import (
+    Console,
+    duplicate_rows,
+    input_file,
+    is_tty,
+    load_data,
+    output_file,
+    unused_role_columns,
+)
 from coalsurv.errors import CommandLineError
 
 __all__ = [
@@ -110,13 +118,16 @@ def cmd_fit(args: argparse.Namespace, console: Console, command: str) -> int:
 
         model = SurvivalModel.from_spec(model.spec, priors=PriorSet.load(
             input_file(args.priors, "prior file")))
-    data = load_data(args, spec=model.spec)
+    data = load_data(args, spec=model.spec, model_path=model_path)
+    unit_note = f"durations in {data.time_unit} ({args.time_unit_source})"
+    for line in [*duplicate_rows(data.frame), *unused_role_columns(data.frame, args)]:
+        print(f"coalsurv: warning: {line}", file=sys.stderr)
     if len(data.excluded):
         console.progress(f"left out {len(data.excluded)} row(s) with missing values "
                          "(--dropna); they are listed in the report's data description")
     fit = fit_quietly(model, data, args, console, command)
     fit.save(out)
-    console.result(f"wrote {out}")
+    console.result(f"wrote {out}: {unit_note}")
     if report is not None:
         write_report(fit, report, console)
         console.result(f"wrote {report}")
@@ -140,7 +151,18 @@ def cmd_report(args: argparse.Namespace, console: Console, command: str) -> int:
 
 def cmd_data_check(args: argparse.Namespace, console: Console, command: str) -> int:
     """Validate a CSV of coalitions and print its description."""
+    from coalsurv.errors import CoalitionDataError
+
     data = load_data(args)
+    dups = [] if args.id is not None else duplicate_rows(data.frame)
+    if dups:
+        raise CoalitionDataError(f"invalid coalition data: {len(dups)} problem(s)", dups)
+    console.result(f"time unit: {data.time_unit} ({args.time_unit_source})")
+    if args.id is None:
+        console.result("rows are named by their line in the file (header = line 1); "
+                       "pass --id COL to name them by a column")
+    for line in unused_role_columns(data.frame, args):
+        console.result(f"warning: {line}")
     if getattr(args, "ignored_columns", None):
         console.result(f"note: empty column(s) {args.ignored_columns} ignored")
     console.result(str(data.describe()))

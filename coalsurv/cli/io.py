@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 from coalsurv.errors import CommandLineError
@@ -20,7 +22,12 @@ __all__ = [
     "read_csv",
     "load_data",
     "formula_columns",
+    "resolve_time_unit",
+    "duplicate_rows",
+    "unused_role_columns",
 ]
+
+TIME_UNIT_CHOICES = ("days", "months", "years")
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
@@ -100,15 +107,128 @@ def read_csv(path: str):
     return frame
 
 
-def load_data(args: argparse.Namespace, *, spec=None):
+def _card_unit(data_path: Path) -> tuple[str, str] | None:
+    """Time unit stated in the data card beside the CSV (``DATA.md``, "Time unit: months")."""
+    card = data_path.with_suffix(".md")
+    if not card.is_file():
+        return None
+    try:
+        text = card.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    hit = re.search(r"time unit:?\**:?\s*(days|months|years)\b", text, re.IGNORECASE)
+    return (hit.group(1).lower(), f"data card {str(card)!r}") if hit else None
+
+
+def _model_unit(model_path: Path | None) -> tuple[str, str] | None:
+    """Time unit of a model file's ``[data]`` table (``time_unit = "months"``)."""
+    if model_path is None:
+        return None
+    try:
+        doc = tomllib.loads(model_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # SurvivalModel.load reports the file's problem
+    unit = doc.get("data", {}).get("time_unit") if isinstance(doc.get("data"), dict) else None
+    if unit is None:
+        return None
+    if unit not in TIME_UNIT_CHOICES:
+        raise CommandLineError(f"model file {str(model_path)!r}: [data] time_unit = {unit!r}; "
+                               f"expected one of {list(TIME_UNIT_CHOICES)}")
+    return unit, f"model file {str(model_path)!r}"
+
+
+def resolve_time_unit(args: argparse.Namespace, *, model_path: Path | None = None) -> str:
+    """Return the time unit of the data file and set ``args.time_unit_source``.
+
+    ``--time-unit`` when given, else the ``[data] time_unit`` of the model file, else the
+    "Time unit:" line of the data card beside the CSV (``DATA.md``). An inferred unit that
+    disagrees with ``--time-unit``, or no unit at all, is an error: durations read in the
+    wrong unit would give wrong answers with no warning.
+    """
+    inferred = [u for u in (_model_unit(model_path), _card_unit(Path(args.data))) if u]
+    if len({u for u, _ in inferred}) > 1:
+        raise CommandLineError("the time unit is stated differently: " + "; ".join(
+            f"{where} says {unit}" for unit, where in inferred) + "; give --time-unit")
+    if args.time_unit is not None:
+        clash = [(u, w) for u, w in inferred if u != args.time_unit]
+        if clash:
+            raise CommandLineError(f"--time-unit {args.time_unit} disagrees with "
+                                   f"{clash[0][1]}, which says {clash[0][0]}")
+        args.time_unit_source = "--time-unit"
+        return args.time_unit
+    if not inferred:
+        raise CommandLineError(
+            f"give --time-unit (days, months or years): the unit of the durations in "
+            f"{args.data!r}; it is not stated in a [data] table of the model file nor in a "
+            f"data card {str(Path(args.data).with_suffix('.md'))!r}"
+        )
+    args.time_unit, args.time_unit_source = inferred[0]
+    return args.time_unit
+
+
+def duplicate_rows(frame) -> list[str]:
+    """Problem lines for identical rows of ``frame`` (naming their row labels)."""
+    from coalsurv._format import fmt_ids
+
+    dup = frame.duplicated(keep=False)
+    if not dup.any():
+        return []
+    groups = frame[dup].groupby(list(frame.columns), dropna=False, sort=False).groups
+    return [f"identical rows {fmt_ids(list(rows))}: each coalition must appear once; remove "
+            "the repeats, or pass --id COL if they are different coalitions"
+            for rows in groups.values()]
+
+
+def unused_role_columns(frame, args: argparse.Namespace) -> list[str]:
+    """Warnings for columns named ``entry``/``lower``/``upper`` that no option uses.
+
+    The bundled data have delayed entry in ``entry``: fitting them without ``--entry`` gives
+    biased answers, so the command says so instead of staying silent.
+    """
+    notes = []
+    for role in ("entry", "lower", "upper"):
+        if getattr(args, role) is None and role in frame.columns:
+            values = frame[role].dropna()
+            if len(values) and (role != "entry" or (values != 0).any()):
+                notes.append(f"column {role!r} is not used; pass --{role} {role} if it holds "
+                             f"{'delayed entry times' if role == 'entry' else 'interval bounds'}")
+    return notes
+
+
+def _check_censored_label(frame, args: argparse.Namespace) -> None:
+    """Refuse a ``--censored`` label that does not occur in a label event column."""
+    import pandas as pd
+
+    if args.event not in frame.columns:
+        return  # CoalitionData names the missing column
+    values = frame[args.event].dropna()
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return  # 0/1 flags: the label is not used
+    found = sorted({str(v) for v in values})
+    if args.censored not in found:
+        raise CommandLineError(
+            f"--censored {args.censored!r} does not occur in column {args.event!r}; labels "
+            f"found: {found[:10]}; pass --censored LABEL with the label of censored rows"
+        )
+
+
+def load_data(args: argparse.Namespace, *, spec=None, model_path: Path | None = None):
     """Build CoalitionData from the CSV and the column options.
 
-    Groups and covariates default to the formula's columns when a model is given.
+    Groups and covariates default to the formula's columns when a model is given. The time
+    unit comes from :func:`resolve_time_unit`. Without ``--id``, rows are named by their line
+    in the CSV file (the header is line 1), so messages point at the file's lines.
     """
+    import pandas as pd
+
     from coalsurv.data.episodes import CoalitionData
     from coalsurv.data.validation import automatic_covariates
 
     frame = read_csv(args.data)
+    resolve_time_unit(args, model_path=model_path)
+    _check_censored_label(frame, args)
+    if args.id is None:
+        frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
     groups, covariates = args.groups, args.covariates
     if spec is None and covariates is None:  # the rule of CoalitionData.from_frame
         roles = {args.duration, args.event, args.id, args.entry, args.lower, args.upper,

@@ -94,8 +94,9 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
                    help="grouping columns (country, war, era); default: the formula's")
     g.add_argument("--covariates", metavar="COL", nargs="+",
                    help="covariate columns; default: the formula's (fit), all numeric (check)")
-    g.add_argument("--time-unit", choices=("days", "months", "years"), default="days",
-                   help="unit of durations (default days)")
+    g.add_argument("--time-unit", choices=("days", "months", "years"), default=None,
+                   help="unit of durations; required unless the model file's [data] table or "
+                   "a data card DATA.md beside the CSV states it")
     g.add_argument("--dropna", action="store_true",
                    help="leave out rows with missing values in used columns (listed, never silent)")
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from coalsurv.errors import ArgumentError
+
 if TYPE_CHECKING:  # pragma: no cover
     from lifelines import KaplanMeierFitter
 
@@ -38,7 +40,8 @@ class DataDescription:
     ``follow_up`` (``min``/``median``/``max`` of ``time``); ``groups`` (column -> number of
     levels); ``km_median``, the Kaplan-Meier median time to any ending (delayed entry honoured,
     interval rows at their midpoint; ``inf`` when the curve stays above 0.5); ``n_excluded``
-    and ``excluded_by_reason`` (input rows left out with ``dropna=True``).
+    and ``excluded_by_reason`` (input rows left out with ``dropna=True``); ``notes``,
+    conversions made while reading the table (Timedelta columns into ``time_unit``).
     """
 
     name: str | None
@@ -55,6 +58,7 @@ class DataDescription:
     km_median: float
     n_excluded: int
     excluded_by_reason: dict[str, int]
+    notes: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """Return the description as a two-column frame (``statistic``, ``value``)."""
@@ -71,6 +75,7 @@ class DataDescription:
         rows += [(f"groups: {g} (levels)", k) for g, k in self.groups.items()]
         rows += [(f"Kaplan-Meier median ({u})", self.km_median), ("excluded", self.n_excluded)]
         rows += [(f"excluded: {r}", k) for r, k in self.excluded_by_reason.items()]
+        rows += [("note", note) for note in self.notes]
         return pd.DataFrame(rows, columns=["statistic", "value"])
 
     def __str__(self) -> str:
@@ -135,7 +140,12 @@ def risk_table(data: CoalitionData, times: Sequence[float]) -> pd.DataFrame:
         and one named by the censored label (cumulative censored by ``t``); a cause
         labelled ``time`` or ``at_risk`` would collide with the first two.
     """
-    t = np.asarray(times, dtype=float)[:, None]
+    try:
+        t = np.asarray(times, dtype=float).reshape(-1)[:, None]
+    except (TypeError, ValueError):
+        raise ArgumentError(f"risk_table: times must be numbers, got {times!r:.60}") from None
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ArgumentError(f"risk_table: times must be finite and >= 0, got {times!r:.60}")
     exit_ = exit_times(data)[None, :]
     out = {"time": t[:, 0], "at_risk": ((data.entry <= t) & (exit_ >= t)).sum(axis=1)}
     for i, cause in enumerate([*data.causes, data.censored_label]):
@@ -168,4 +178,5 @@ def describe(data: CoalitionData) -> DataDescription:
         km_median=km,
         n_excluded=len(data.excluded),
         excluded_by_reason={str(r): int(k) for r, k in dict(reasons).items()},
+        notes=tuple(data.frame.attrs.get("notes", ())),
     )

@@ -178,7 +178,8 @@ class CoalitionData:
         df : pandas.DataFrame
             Episode table.
         duration : str, optional
-            Column of episode lengths, already in ``time_unit``. Alternative: ``start``/``end``.
+            Column of episode lengths in ``time_unit`` (Timedeltas are converted into it, with a
+            warning; a date column is refused). Alternative: ``start``/``end``.
         event : str
             How each episode ended: cause labels (str; censored rows carry ``censored``) or
             0/1 (ints, bools or 0.0/1.0; gives the single cause ``"event"``).
@@ -213,7 +214,8 @@ class CoalitionData:
             entry to its exit time (``time_upper`` for interval rows).
         members : pandas.DataFrame, optional
             Member-level table: ``id``, ``member``, optional ``share`` (summing to 1 per
-            episode), ``position`` and other columns.
+            episode), ``position`` and other columns. Either table may be given as a list of
+            dicts (one per row); it is converted to a DataFrame.
         dropna : bool, default False
             Exclude rows with missing values in used columns and list them in ``.excluded``
             (never silently). With False, missing values are an error.
@@ -353,7 +355,7 @@ class CoalitionData:
             Missing or duplicate ids, non-numeric, missing, infinite or constant values, or a
             name clash with existing covariates.
         """
-        key = id if id is not None else ("id" if "id" in df.columns else None)
+        key = id if id is not None else ("id" if "id" in getattr(df, "columns", ()) else None)
         new = check_new_covariates(df, key=key, ids=self.ids, existing=self.covariate_names)
         return self._replace(covariates=pd.concat([self.covariates, new], axis=1))
 

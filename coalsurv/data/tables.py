@@ -217,6 +217,14 @@ def check_new_covariates(
     df: pd.DataFrame, *, key: str | None, ids: pd.Index, existing: Sequence[str]
 ) -> pd.DataFrame:
     """Check extra covariates joined by episode id; return them as floats indexed by ``ids``."""
+    if not isinstance(df, pd.DataFrame):
+        raise CoalitionDataError(
+            f"with_covariates: expected a pandas DataFrame of covariates, got {type(df).__name__}"
+        )
+    if key is not None and key not in df.columns:
+        raise CoalitionDataError(
+            f"with_covariates: key column {key!r} not found; columns: {list(df.columns)}"
+        )
     table = df.set_index(key) if key is not None else df
     problems: list[str] = []
     clash = [c for c in table.columns if c in existing or c in RESERVED]

@@ -94,6 +94,46 @@ def _roles(opts: dict[str, object], problems: list[str]) -> dict[object, list[st
     return used
 
 
+_COLUMN_OPTIONS = ("id", "duration", "start", "end", "event", "entry", "lower", "upper")
+
+
+def _is_name(value: object) -> bool:
+    """Whether ``value`` can name a column (str, or a number for integer column labels)."""
+    return isinstance(value, (str, int, np.integer)) and not isinstance(value, bool)
+
+
+def _option_types(
+    opt: dict[str, object], group_cols: object, cov_cols: object, problems: list[str]
+) -> None:
+    """Step 0: each option has the type it needs (column names, lists of them, flags)."""
+    if opt["event"] is None:
+        problems.append("event= is required: the column saying how each episode ended")
+    for key in _COLUMN_OPTIONS:
+        value = opt[key]
+        if value is not None and not _is_name(value):
+            problems.append(f"{key}=: expected a column name, got {value!r:.60}")
+    for key, cols in (("groups", group_cols), ("covariates", cov_cols)):
+        if cols is not None and not (isinstance(cols, list) and all(_is_name(c) for c in cols)):
+            problems.append(f"{key}=: expected column names, got {cols!r:.60}")
+    if not isinstance(opt["time_unit"], str):
+        problems.append(f"time_unit=: expected one of {list(TIME_UNITS)}, got "
+                        f"{opt['time_unit']!r:.40}")
+    if not isinstance(opt["dropna"], (bool, np.bool_)):
+        problems.append(f"dropna=: expected True or False, got {opt['dropna']!r:.40}")
+    if not isinstance(opt["censored"], str):
+        problems.append(f"censored=: expected the label of censored rows (str), got "
+                        f"{opt['censored']!r:.40}")
+
+
+def _as_columns(value: object) -> list[object] | object:
+    """Return ``groups=`` / ``covariates=`` as a list (one name becomes a one-item list)."""
+    if _is_name(value):
+        return [value]
+    if isinstance(value, (list, tuple, pd.Index)):
+        return list(value)
+    return value  # reported by _option_types
+
+
 def _check_options(
     df: pd.DataFrame, opt: dict[str, object], group_cols: list[object],
     cov_cols: list[object] | None, problems: list[str],
@@ -136,7 +176,7 @@ def _read_ids(df: pd.DataFrame, idcol: object, problems: list[str]) -> pd.Index:
     where = "index" if idcol is None else f"column {idcol!r}"
     if all_ids.hasnans:
         pos = np.flatnonzero(np.asarray(all_ids.isna()))
-        problems.append(f"{where}: missing ids at row positions {fmt_ids(pos)}")
+        problems.append(f"{where}: missing ids in rows {fmt_ids(df.index[pos])} (index labels)")
     dup = all_ids[all_ids.duplicated()].unique()
     if len(dup):
         problems.append(f"{where}: duplicate ids {fmt_ids(dup)}; each episode needs a unique id")
@@ -190,7 +230,10 @@ def _episode_lengths(
     """Step 5: each episode's length in the time unit, from ``duration`` or start/end dates."""
     duration, start, end = opt["duration"], opt["start"], opt["end"]
     if duration is not None:
-        t = as_numeric(sub[duration], column=duration, ids=ids, problems=problems)
+        t = as_numeric(
+            sub[duration], column=duration, ids=ids, problems=problems,
+            time_unit=str(opt["time_unit"]), notes=opt["notes"],
+        )
         bad = ~interval & (t <= 0)
         if bad.any():
             problems.append(
@@ -242,8 +285,9 @@ def _interval_censoring(
     lower, upper = opt["lower"], opt["upper"]
     time, time_upper = t.copy(), np.where(is_event, t, np.inf)
     if lower is not None:
-        lo = as_numeric(sub[lower], column=lower, ids=ids, problems=problems)
-        up = as_numeric(sub[upper], column=upper, ids=ids, problems=problems)
+        unit = str(opt["time_unit"])
+        lo, up = (as_numeric(sub[c], column=c, ids=ids, problems=problems, time_unit=unit,
+                             notes=opt["notes"]) for c in (lower, upper))
         checks = (
             (interval & ~is_event, f"an interval is given for censored rows ({censored!r}); "
              "intervals are for events known to have happened in (lower, upper]"),
@@ -260,13 +304,17 @@ def _interval_censoring(
 
 
 def _delayed_entry(
-    sub: pd.DataFrame, entry: object, ids: pd.Index, time: np.ndarray, interval: np.ndarray,
-    problems: list[str],
+    sub: pd.DataFrame, opt: dict[str, object], ids: pd.Index, time: np.ndarray,
+    interval: np.ndarray, problems: list[str],
 ) -> np.ndarray:
     """Step 7b: delayed entry times (0 without ``entry=``), before each exit time."""
+    entry = opt["entry"]
     if entry is None:
         return np.zeros(len(sub))
-    en = as_numeric(sub[entry], column=entry, ids=ids, problems=problems)
+    en = as_numeric(
+        sub[entry], column=entry, ids=ids, problems=problems, time_unit=str(opt["time_unit"]),
+        notes=opt["notes"],
+    )
     for bad, msg in (
         (en < 0, "entry times must be >= 0"),
         ((~interval & (en >= time)) | (interval & (en > time)),
@@ -288,13 +336,34 @@ def _groups_and_covariates(
     for c in cov_cols:
         v = as_numeric(sub[c], column=c, ids=ids, problems=problems, allow_bool=True)
         fin = v[np.isfinite(v)]
-        if n > 1 and len(fin) == n and fin.min() == fin.max():
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.std(fin - np.mean(fin)) if len(fin) else 0.0
+        if not np.isfinite(spread):
+            big = np.abs(v) >= np.sqrt(np.finfo(float).max) / max(n, 1)
+            problems.append(
+                f"covariate {c!r}: values too large to standardise (the SD overflows; e.g. "
+                f"{fin[np.argmax(np.abs(fin))]:g}) in {rows_note(ids[big])}; rescale the column"
+            )
+        elif n > 1 and len(fin) == n and fin.min() == fin.max():
             problems.append(
                 f"covariate {c!r} is constant (every row = {fin[0]:g}); it has no variance to "
                 "explain anything: leave it out of covariates="
             )
         cov[c] = v
     return gdf, pd.DataFrame(cov, index=ids, columns=cov_cols, dtype=float)
+
+
+def _as_table(table: object, name: str, problems: list[str]) -> pd.DataFrame | None:
+    """Return a ``spells=`` / ``members=`` table as a DataFrame (row dicts are converted)."""
+    if table is None or isinstance(table, pd.DataFrame):
+        return table
+    if isinstance(table, (list, tuple)) and table and all(isinstance(r, dict) for r in table):
+        return pd.DataFrame(list(table))
+    problems.append(
+        f"{name}=: expected a pandas DataFrame (or a list of dicts, one per row); "
+        f"got {type(table).__name__}"
+    )
+    return None
 
 
 def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
@@ -309,11 +378,14 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
             "CoalitionData.from_frame expects a pandas DataFrame", [f"got {type(df).__name__}"]
         )
     problems: list[str] = []
-    censored = str(opt["censored"])
+    opt["notes"] = []  # conversions made while reading (Timedelta -> time_unit)
     groups, covariates = opt["groups"], opt["covariates"]
-    group_cols = [groups] if isinstance(groups, str) else list(groups or [])
-    cov_cols = (None if covariates is None
-                else [covariates] if isinstance(covariates, str) else list(covariates))
+    group_cols = [] if groups is None else _as_columns(groups)
+    cov_cols = None if covariates is None else _as_columns(covariates)
+    _option_types(opt, group_cols, cov_cols, problems)
+    if problems:
+        raise CoalitionDataError("invalid CoalitionData options", problems)
+    censored = str(opt["censored"])
     used = _check_options(df, opt, group_cols, cov_cols, problems)
     if problems:
         raise CoalitionDataError("invalid CoalitionData options", problems)
@@ -333,16 +405,17 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
     time, time_upper, status = _interval_censoring(
         sub, opt, ids, t, is_event, interval, censored, problems
     )
-    en = _delayed_entry(sub, opt["entry"], ids, time, interval, problems)
+    en = _delayed_entry(sub, opt, ids, time, interval, problems)
     gdf, cdf = _groups_and_covariates(sub, ids, group_cols, cov_cols, problems)
     exit_time = np.where(status == 2, time_upper, time)
     sp = mb = None
-    if opt["spells"] is not None:
+    spells, members = (_as_table(opt[k], k, problems) for k in ("spells", "members"))
+    if spells is not None:
         sp = check_spells(
-            opt["spells"], ids=ids, all_ids=all_ids, entry=en, exit=exit_time, problems=problems
+            spells, ids=ids, all_ids=all_ids, entry=en, exit=exit_time, problems=problems
         )
-    if opt["members"] is not None:
-        mb = check_members(opt["members"], ids=ids, all_ids=all_ids, problems=problems)
+    if members is not None:
+        mb = check_members(members, ids=ids, all_ids=all_ids, problems=problems)
 
     if problems:
         k = len(problems)
@@ -350,6 +423,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
     index = {c: i for i, c in enumerate(causes)}
     frame = sub.copy()
     frame.index = ids
+    frame.attrs["notes"] = list(opt["notes"])  # shown by describe()
     return {
         "ids": ids, "entry": en, "time": time, "time_upper": time_upper, "status": status,
         "cause_index": np.array([index.get(lab, -1) for lab in labels], dtype=np.int64),

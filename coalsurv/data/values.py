@@ -14,7 +14,7 @@ from numbers import Number
 import numpy as np
 import pandas as pd
 
-from coalsurv._format import rows_note
+from coalsurv._format import TIME_UNITS, rows_note, unit_singular
 
 __all__ = ["RESERVED", "as_numeric", "as_dates", "labels_as_str", "parse_events"]
 
@@ -22,26 +22,83 @@ __all__ = ["RESERVED", "as_numeric", "as_dates", "labels_as_str", "parse_events"
 RESERVED = ("id", "entry", "time", "time_upper", "status", "cause")
 
 
+def _coerce(values: pd.Series) -> pd.Series:
+    """Each value as a float (NaN when it is not a number: str, list, dict, date ...)."""
+    try:
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    except (TypeError, ValueError):
+        def one(v: object) -> float:
+            if isinstance(v, (str, Number, np.number)) and not isinstance(v, bool):
+                try:
+                    return float(v)
+                except (TypeError, ValueError):
+                    return np.nan
+            return np.nan
+        return pd.Series([one(v) for v in values], index=values.index, dtype=float)
+
+
+def _examples(values: pd.Series, bad: np.ndarray) -> str:
+    """Up to three distinct offending values, written with ``repr`` (lists and dicts too)."""
+    return ", ".join(list(dict.fromkeys(repr(v) for v in values[bad]))[:3])
+
+
+def _time_span(
+    values: pd.Series, *, column: str, time_unit: str | None, problems: list[str],
+    notes: list[str] | None = None,
+) -> np.ndarray | None:
+    """Read a Timedelta column in ``time_unit`` (stated in a warning); refuse datetimes.
+
+    Returns None when ``values`` holds neither (the caller reads numbers).
+    """
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        problems.append(
+            f"column {column!r}: holds dates ({values.dtype}), not lengths of time; give dates "
+            "as start= and end= columns, or lengths as numbers in time_unit"
+        )
+        return np.full(len(values), np.nan)
+    if not pd.api.types.is_timedelta64_dtype(values.dtype):
+        return None
+    if time_unit not in TIME_UNITS:
+        problems.append(
+            f"column {column!r}: holds time spans ({values.dtype}); expected plain numbers here"
+        )
+        return np.full(len(values), np.nan)
+    days = values.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan) / 86400.0
+    note = (f"column {column!r}: Timedelta values converted to {time_unit} "
+            f"(1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)")
+    if notes is not None:
+        notes.append(note)
+    warnings.warn(note, UserWarning, stacklevel=2)
+    return days / TIME_UNITS[time_unit]
+
+
 def as_numeric(
-    values: pd.Series, *, column: str, ids: pd.Index, problems: list[str], allow_bool: bool = False
+    values: pd.Series, *, column: str, ids: pd.Index, problems: list[str],
+    allow_bool: bool = False, time_unit: str | None = None, notes: list[str] | None = None,
 ) -> np.ndarray:
     """Return ``values`` as float64; record non-numeric and infinite values in ``problems``.
 
-    Missing values stay NaN: the caller knows whether they are allowed.
+    Missing values stay NaN: the caller knows whether they are allowed. A column of dates is
+    refused. A Timedelta column is converted into ``time_unit`` when one is given (a column of
+    times: duration, entry, bounds, spell limits; a warning states the conversion) and refused
+    otherwise (a covariate); the conversion is also appended to ``notes``.
     """
     if pd.api.types.is_bool_dtype(values.dtype) and not allow_bool:
         problems.append(f"column {column!r}: expected numbers, found a boolean column")
         return np.full(len(values), np.nan)
-    if pd.api.types.is_numeric_dtype(values.dtype):
+    span = _time_span(values, column=column, time_unit=time_unit, problems=problems,
+                      notes=notes)
+    if span is not None:
+        out = span
+    elif pd.api.types.is_numeric_dtype(values.dtype):
         out = values.to_numpy(dtype=float, na_value=np.nan)
     else:
-        coerced = pd.to_numeric(values, errors="coerce")
-        bad = np.asarray(coerced.isna() & values.notna())
+        coerced = _coerce(values)
+        bad = np.asarray(coerced.isna()) & ~np.asarray(values.isna())
         if bad.any():
-            examples = ", ".join(repr(v) for v in pd.unique(values[bad])[:3])
             problems.append(
-                f"column {column!r}: expected numbers, found non-numeric values ({examples}) "
-                f"in {rows_note(ids[bad])}"
+                f"column {column!r}: expected numbers, found non-numeric values "
+                f"({_examples(values, bad)}) in {rows_note(ids[bad])}"
             )
         out = coerced.to_numpy(dtype=float, na_value=np.nan)
     inf = np.isinf(out)
@@ -51,9 +108,20 @@ def as_numeric(
 
 
 def as_dates(values: pd.Series, *, column: str, ids: pd.Index, problems: list[str]) -> pd.Series:
-    """Return ``values`` as datetimes; record unreadable dates in ``problems`` (they become NaT)."""
+    """Return ``values`` as datetimes; record unreadable dates in ``problems`` (they become NaT).
+
+    Numbers and time spans are refused rather than read as nanoseconds since 1970.
+    """
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values
+    kind = ("time spans (Timedelta)" if pd.api.types.is_timedelta64_dtype(values.dtype)
+            else "numbers" if pd.api.types.is_numeric_dtype(values.dtype) else None)
+    if kind is not None:
+        problems.append(
+            f"column {column!r}: holds {kind}, not dates; give lengths of time as duration= "
+            "(in time_unit), or dates such as '1998-10-27' as start=/end="
+        )
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         out = pd.to_datetime(values, errors="coerce")

@@ -5,7 +5,7 @@ constant_data) plus ``coalsurv_data`` (the canonical data table the model was fi
 root attributes hold JSON strings:
 
 ==================  =================================================================
-``schema``          ``coalsurv.fit/1``
+``schema``          ``coalsurv.fit/2``
 ``spec``            ModelSpec.to_dict()
 ``priors``          PriorSet.to_dict() as given; ``resolved_priors``: priors used
 ``info``            ModelInfo.to_dict() (family, causes, time scale, standardisation)
@@ -14,9 +14,14 @@ root attributes hold JSON strings:
 ``data_hash``       sha256 of the canonical data (checked on load)
 ``fit_id``          hash of data hash + posterior values (checked on load)
 ``versions``        package versions; ``created``; ``command``
+``digests``         JSON: one sha256 per part (each group above, each record above)
+``seal``            sha256 over the part digests
 ==================  =================================================================
 
-:func:`read_fit` refuses a file whose schema, JSON or data hash does not match, and
+:func:`read_fit` refuses a file of another schema (an older ``coalsurv.fit/1`` file has no
+seal), a file whose seal or any part digest does not match (naming the parts that differ:
+``spec``, ``info``, ``posterior`` ...), a truncated or unreadable file, and a file whose JSON
+or data hash does not match, and
 :func:`coalsurv.load_fit` one whose posterior checksum does not, with a
 :class:`~coalsurv.errors.FitFileError` naming what differs. This module only (de)serialises;
 :func:`coalsurv.fit.record.load_fit` assembles the :class:`~coalsurv.Fit`.
@@ -34,13 +39,17 @@ from coalsurv._io import atomic_write_with
 from coalsurv.build.info import ModelInfo
 from coalsurv.data.episodes import CoalitionData
 from coalsurv.errors import CoalsurvError, FitFileError
+from coalsurv.fit.identity import dataset_digest, record_digest, seal
 from coalsurv.fit.sampling import SamplerSettings
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet, prior_from_dict
 
 __all__ = ["save_fit", "read_fit", "FIT_SCHEMA"]
 
-FIT_SCHEMA = "coalsurv.fit/1"
+FIT_SCHEMA = "coalsurv.fit/2"
+#: Root attributes covered by the seal (every record of the file).
+RECORDS = ("spec", "priors", "resolved_priors", "info", "settings", "data_meta", "data_hash",
+           "fit_id", "versions", "created", "command")
 _ARVIZ_GROUPS = ("posterior", "sample_stats", "log_likelihood", "observed_data", "constant_data")
 
 
@@ -81,6 +90,8 @@ def save_fit(fit, path: str | Path) -> Path:
     """Write ``fit`` to ``path`` (``.nc``) atomically."""
     import xarray as xr
 
+    if not isinstance(path, str | Path):
+        raise FitFileError(f"fit file: expected a path ending in .nc, got {path!r:.60}")
     path = Path(path)
     if path.suffix != ".nc":
         raise FitFileError(f"fit file {str(path)!r}: use the .nc suffix (NetCDF)")
@@ -112,6 +123,10 @@ def save_fit(fit, path: str | Path) -> Path:
         "created": fit.created,
         "command": fit.command or "",
     }
+    digests = {f"group {k}": dataset_digest(v) for k, v in groups.items()}
+    digests.update({f"record {k}": record_digest(attrs[k]) for k in RECORDS})
+    attrs["digests"] = json.dumps(digests, sort_keys=True)
+    attrs["seal"] = seal(digests)
     tree = xr.DataTree.from_dict(
         {"/": xr.Dataset(attrs=attrs), **{f"/{k}": v for k, v in groups.items()}}
     )
@@ -129,6 +144,43 @@ def _json_attr(attrs: dict, key: str, path: Path):
         raise FitFileError(
             f"fit file {str(path)!r}: record {key!r} is not valid JSON (file damaged?)"
         ) from None
+
+
+def _check_schema(schema: object, path: Path) -> None:
+    """Refuse a file of another schema, saying whether it is older or newer."""
+    if schema == FIT_SCHEMA:
+        return
+    name, _, version = str(schema).rpartition("/")
+    ours = int(FIT_SCHEMA.rpartition("/")[2])
+    if name == "coalsurv.fit" and version.isdigit():
+        why = (f"it was written by an older coalsurv (schema {schema!r}: no seal over all its "
+               "records); refit the model, or read it with the coalsurv that wrote it"
+               if int(version) < ours else
+               f"it was written by a newer coalsurv (schema {schema!r}); upgrade coalsurv")
+        raise FitFileError(f"fit file {str(path)!r}: expected {FIT_SCHEMA!r}; {why}")
+    raise FitFileError(f"fit file {str(path)!r} has schema {schema!r}; expected {FIT_SCHEMA!r}")
+
+
+def _check_seal(tree, attrs: dict, path: Path) -> None:
+    """Recompute every part digest and the seal; name the parts that differ."""
+    stored = _json_attr(attrs, "digests", path)
+    if not isinstance(stored, dict) or not isinstance(attrs.get("seal"), str):
+        raise FitFileError(f"fit file {str(path)!r}: the seal is missing or damaged")
+    now = {f"group {k}": dataset_digest(tree[k].to_dataset()) for k in tree.children}
+    now.update({f"record {k}": record_digest(attrs[k]) for k in RECORDS if k in attrs})
+    differ = sorted(p for p in set(stored) | set(now) if stored.get(p) != now.get(p))
+    if differ:
+        names = ", ".join(p.split(" ", 1)[1] + (" (missing)" if p not in now else
+                                                  " (not sealed)" if p not in stored else "")
+                          for p in differ)
+        raise FitFileError(
+            f"fit file {str(path)!r} was altered after saving: {names} "
+            f"differ{'s' if len(differ) == 1 else ''} from the sealed contents",
+            [f"{p}: sealed {str(stored.get(p))[:12]}, found {str(now.get(p))[:12]}"
+             for p in differ])
+    if seal(stored) != attrs["seal"]:
+        raise FitFileError(f"fit file {str(path)!r}: the seal does not match its part digests "
+                           "(the digests were edited)")
 
 
 def read_fit(path: str | Path) -> dict[str, Any]:
@@ -160,12 +212,11 @@ def read_fit(path: str | Path) -> dict[str, Any]:
             f"fit file {str(path)!r} is not a readable NetCDF file ({type(exc).__name__})"
         ) from None
     attrs = dict(tree.attrs)
-    schema = attrs.get("schema")
-    if schema != FIT_SCHEMA:
-        raise FitFileError(f"fit file {str(path)!r} has schema {schema!r}; expected {FIT_SCHEMA!r}")
+    _check_schema(attrs.get("schema"), path)
     missing = [g for g in ("posterior", "coalsurv_data") if g not in tree.children]
     if missing:
         raise FitFileError(f"fit file {str(path)!r} lacks group(s) {missing}")
+    _check_seal(tree, attrs, path)
     try:
         spec = ModelSpec.from_dict(_json_attr(attrs, "spec", path), source=f"{path} spec")
         priors = PriorSet.from_dict(_json_attr(attrs, "priors", path), source=f"{path} priors")

@@ -52,8 +52,7 @@ class SurvivalModel:
     def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
                  family_options: dict[str, Any] | None = None, name: str = ""):
         self.spec = ModelSpec(formula=formula, family=family,
-                              causes=tuple(causes) if causes is not None and not isinstance(
-                                  causes, str) else causes,
+                              causes=tuple(causes) if isinstance(causes, list) else causes,
                               family_options=family_options or {}, name=name)
         self.priors = _as_prior_set(priors)
 
@@ -75,6 +74,10 @@ class SurvivalModel:
             raise SpecError(f"model file {str(path)!r} does not exist")
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise SpecError(
+                f"model file {str(path)!r} is not text (UTF-8); expected a TOML model file"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise SpecError(f"model file {str(path)!r} is not valid TOML: {exc}") from None
         if "model" not in doc:
@@ -82,6 +85,9 @@ class SurvivalModel:
         spec = ModelSpec.from_dict(doc["model"], source=str(path))
         priors = None
         if "priors" in doc:
+            if not isinstance(doc["priors"], dict):
+                raise SpecError(f"model file {str(path)!r}: [priors] must be a table, got "
+                                f"{type(doc['priors']).__name__}")
             from coalsurv.spec.priors import PRIOR_SCHEMA
 
             priors = PriorSet.from_dict({"schema": PRIOR_SCHEMA, "name": path.stem,
@@ -169,13 +175,9 @@ class SurvivalModel:
         from coalsurv.fit.record import Fit
         from coalsurv.fit.sampling import SamplerSettings, sample
 
-        for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-                raise ArgumentError(f"{name} must be an integer >= {low}, got {value!r}")
-        if not isinstance(random_seed, int | np.integer) or random_seed < 0:
-            raise ArgumentError(f"random_seed must be a non-negative integer, got {random_seed!r}")
-        if not 0 < target_accept < 1:
-            raise ArgumentError(f"target_accept must be in (0, 1), got {target_accept!r}")
+        _check_fit_arguments(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                             target_accept=target_accept, progressbar=progressbar, cores=cores,
+                             command=command)
         model, design, info, resolved = self.build(data)
         if design.spells is not None:
             # fitted-row predictions, diagnostics and reports take one constant profile per
@@ -211,6 +213,33 @@ class SurvivalModel:
             "spells": design.spells.m if design.spells is not None else None,
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _check_fit_arguments(*, draws, tune, chains, random_seed, target_accept, progressbar,
+                         cores, command) -> None:
+    """Raise one ArgumentError listing every bad sampler argument of :meth:`fit`."""
+    problems = [
+        f"{name} must be an integer >= {low}, got {value!r}"
+        for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1),
+                                 ("random_seed", random_seed, 0))
+        if not _is_int(value) or value < low
+    ]
+    ok = (isinstance(target_accept, float | int | np.floating | np.integer)
+          and not isinstance(target_accept, bool) and 0 < target_accept < 1)
+    if not ok:
+        problems.append(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
+    if progressbar is not None and not isinstance(progressbar, bool):
+        problems.append(f"progressbar: expected True, False or None, got {progressbar!r}")
+    if cores is not None and (not _is_int(cores) or cores < 1):
+        problems.append(f"cores: expected an integer >= 1 or None, got {cores!r}")
+    if not isinstance(command, str):
+        problems.append(f"command: expected a str, got {type(command).__name__}")
+    if problems:
+        raise ArgumentError("invalid fit() arguments", problems)
 
 
 def _check_data(data) -> None:

@@ -33,14 +33,22 @@ def profiles(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
         frame = fit.data.episode_profiles()
         return frame.mean(numeric_only=True).to_frame().T
     if isinstance(newdata, dict):
-        newdata = pd.DataFrame(newdata)
+        try:
+            newdata = pd.DataFrame(newdata)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"newdata: this dict cannot be a table of profiles ({exc})") from None
     if not isinstance(newdata, pd.DataFrame):
         raise SpecError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
     return newdata
 
 
 def _times(times) -> np.ndarray:
-    t = np.atleast_1d(np.asarray(times, dtype=float))
+    try:
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"times must be a non-empty 1-D sequence of finite times >= 0, got {times!r}"
+        ) from None
     if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ArgumentError("times must be a non-empty 1-D sequence of finite times >= 0")
     return t
@@ -131,6 +139,10 @@ def rmst(fit: Fit, horizon: float, newdata: pd.DataFrame | None = None, *,
          ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.rmst` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
+    ok = isinstance(horizon, int | float | np.integer | np.floating) and not isinstance(
+        horizon, bool)
+    if not (ok and np.isfinite(horizon) and horizon > 0):
+        raise ArgumentError(f"horizon must be a finite time > 0, got {horizon!r}")
     newdata = profiles(fit, newdata)
     draws = fit.predictor.rmst(horizon, newdata, frailty=frailty)
     return _per_row(fit, draws, newdata, ci_prob, f"RMST to {horizon:g}")
@@ -179,6 +191,9 @@ def predict_lifespans(fit: Fit, newdata: pd.DataFrame | None = None, *, random_s
     """Compute :meth:`coalsurv.Fit.predict_lifespans` (see there)."""
     import xarray as xr
 
+    if not isinstance(random_seed, int | np.integer) or isinstance(random_seed, bool) or (
+            random_seed < 0):
+        raise ArgumentError(f"random_seed must be an integer >= 0, got {random_seed!r}")
     newdata = profiles(fit, newdata)
     rng = np.random.default_rng(random_seed)
     times, cause = fit.predictor.sample_lifetimes(newdata, rng=rng, frailty=frailty)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coalsurv.errors import ArgumentError
 from coalsurv.families import get_family
 from coalsurv.simulation.members import draw_members, member_covariates
 from coalsurv.simulation.params import (
@@ -69,14 +70,22 @@ def _simulate(
 ) -> SimulationResult:
     from coalsurv.data.episodes import CoalitionData
 
-    if time_unit not in MONTHS_PER_UNIT:
-        raise ValueError(f"time_unit: expected one of {list(MONTHS_PER_UNIT)}, got {time_unit!r}")
-    if n_coalitions < 2 or n_groups < 1:
-        raise ValueError("need n_coalitions >= 2 and n_groups >= 1")
+    def is_int(v: object) -> bool:
+        return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+    problems = []
+    if not isinstance(time_unit, str) or time_unit not in MONTHS_PER_UNIT:
+        problems.append(f"time_unit: expected one of {list(MONTHS_PER_UNIT)}, got {time_unit!r}")
+    for name, v, low in (("n_coalitions", n_coalitions, 2), ("n_groups", n_groups, 1),
+                         ("seed", seed, 0)):
+        if not is_int(v) or v < low:
+            problems.append(f"{name}: expected an integer >= {low}, got {v!r}")
     for name, v in (("delayed_entry_share", delayed_entry_share),
                     ("interval_share", interval_share)):
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"{name}: expected a share in [0, 1], got {v!r}")
+        if not (isinstance(v, int | float) and not isinstance(v, bool) and 0.0 <= v <= 1.0):
+            problems.append(f"{name}: expected a share in [0, 1], got {v!r}")
+    if problems:
+        raise ArgumentError("invalid simulate() arguments", problems)
     f = MONTHS_PER_UNIT[time_unit]
     base = copy.deepcopy(base)  # defaults in months -> time_unit
     for cause in base["causes"].values():

@@ -14,16 +14,21 @@ The fixed part is handled by `formulaic` (transformations, interactions, ``C()``
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 from coalsurv._io import atomic_write_text
 from coalsurv.errors import SpecError
 
-__all__ = ["GroupTerm", "ModelSpec", "guess_names", "parse_formula", "SPEC_SCHEMA"]
+__all__ = [
+    "GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula",
+    "SPEC_SCHEMA",
+]
 
 SPEC_SCHEMA = "coalsurv.spec/1"
 _GROUP_TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
@@ -56,6 +61,58 @@ class GroupTerm:
     def __str__(self) -> str:
         lhs = ["1" if self.intercept else "0", *self.slopes]
         return f"({' + '.join(lhs)} | {self.factor})"
+
+
+#: Options every family takes; the others are declared by the family (``Family.options``),
+#: plus ``n_intervals`` (cut points chosen from the data) for a family that takes ``cuts``.
+COMMON_OPTIONS = ("time_scale",)
+
+
+def allowed_options(family: str) -> tuple[str, ...]:
+    """Return the keys of ``family_options`` that ``family`` takes."""
+    from coalsurv.families import get_family
+
+    declared = tuple(get_family(family).options)
+    return COMMON_OPTIONS + (("n_intervals",) if "cuts" in declared else ()) + declared
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_family_options(family: str, options: object) -> list[str]:
+    """Problems with ``family_options`` of ``family`` (empty when they are valid).
+
+    Every family takes ``time_scale`` (a finite number > 0, in the data's time unit);
+    ``piecewise`` also takes ``n_intervals`` (an integer >= 1) or ``cuts`` (increasing finite
+    numbers > 0), not both. Any other key is a problem.
+    """
+    if not isinstance(options, dict):
+        return [f"family_options must be a table (dict) of options, got {type(options).__name__}"]
+    allowed = allowed_options(family)
+    problems = [
+        f"unknown option {key!r} for family {family!r}; allowed options: {list(allowed)}"
+        for key in options if key not in allowed
+    ]
+    if "time_scale" in options:
+        tau = options["time_scale"]
+        if not (_is_real(tau) and math.isfinite(tau) and tau > 0):
+            problems.append(f"time_scale: expected a finite number > 0, got {tau!r}")
+    if "n_intervals" in options:
+        k = options["n_intervals"]
+        if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 1):
+            problems.append(f"n_intervals: expected an integer >= 1, got {k!r}")
+    if "cuts" in options:
+        cuts = options["cuts"]
+        ok = isinstance(cuts, (list, tuple)) and len(cuts) > 0 and all(
+            _is_real(c) and math.isfinite(c) and c > 0 for c in cuts)
+        if not ok:
+            problems.append(f"cuts: expected a list of finite numbers > 0, got {cuts!r}")
+        elif any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
+            problems.append(f"cuts: must be strictly increasing, got {list(cuts)}")
+        if "n_intervals" in options:
+            problems.append("give cuts= or n_intervals=, not both")
+    return problems
 
 
 def _parse_group_term(lhs: str, rhs: str, formula: str) -> list[GroupTerm]:
@@ -165,18 +222,33 @@ class ModelSpec:
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
 
+        wrong = [
+            f"{key} must be a str, got {type(getattr(self, key)).__name__} "
+            f"{getattr(self, key)!r:.40}"
+            for key in ("formula", "family", "name") if not isinstance(getattr(self, key), str)
+        ]
+        if wrong:
+            raise SpecError("invalid model specification", wrong)
         parse_formula(self.formula)
         if self.family not in FAMILIES:
             raise SpecError(
                 f"unknown family {self.family!r}; expected one of {', '.join(sorted(FAMILIES))}"
             )
         if self.causes is not None:
+            if not isinstance(self.causes, (str, list, tuple)):
+                raise SpecError(
+                    f"causes must be a cause label or a list of cause labels (str), "
+                    f"got {self.causes!r}"
+                )
             causes = (self.causes,) if isinstance(self.causes, str) else tuple(self.causes)
             if not causes or not all(isinstance(c, str) and c for c in causes):
                 raise SpecError(f"causes must be a list of cause labels, got {self.causes!r}")
             if len(set(causes)) != len(causes):
                 raise SpecError(f"causes {list(causes)} repeat a label")
             object.__setattr__(self, "causes", causes)
+        problems = check_family_options(self.family, self.family_options)
+        if problems:
+            raise SpecError(f"invalid family_options for family {self.family!r}", problems)
         object.__setattr__(self, "family_options", dict(self.family_options))
 
     @property
@@ -241,13 +313,16 @@ class ModelSpec:
                 f"{source}: missing key 'formula' (e.g. formula = \"breadth + (1 | country)\")"
             )
         causes = data.get("causes")
-        return cls(
-            formula=data["formula"],
-            family=data.get("family", "weibull"),
-            causes=tuple(causes) if causes is not None else None,
-            family_options=data.get("family_options", {}),
-            name=data.get("name", ""),
-        )
+        try:
+            return cls(
+                formula=data["formula"],
+                family=data.get("family", "weibull"),
+                causes=tuple(causes) if isinstance(causes, list) else causes,
+                family_options=data.get("family_options", {}),
+                name=data.get("name", ""),
+            )
+        except SpecError as exc:
+            raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
 
     def to_toml(self) -> str:
         """TOML text of the spec."""
@@ -276,7 +351,13 @@ class ModelSpec:
         path = Path(path)
         if not path.is_file():
             raise SpecError(f"model file {str(path)!r} does not exist")
-        return cls.from_toml(path.read_text(encoding="utf-8"), source=str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise SpecError(
+                f"model file {str(path)!r} is not text (UTF-8); expected a TOML model file"
+            ) from None
+        return cls.from_toml(text, source=str(path))
 
 
 _NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly"})

@@ -99,7 +99,7 @@ class Prior:
 
     def validate(self, key: str) -> None:
         """Check the distribution name and its parameters; raise PriorError naming ``key``."""
-        if self.dist not in DISTRIBUTIONS:
+        if not isinstance(self.dist, str) or self.dist not in DISTRIBUTIONS:
             raise PriorError(
                 f"prior {key!r}: unknown distribution {self.dist!r}; expected one of "
                 f"{', '.join(DISTRIBUTIONS)}"
@@ -327,9 +327,22 @@ class PriorSet:
         raw = data.get("priors", {})
         if not isinstance(raw, dict):
             raise PriorError(f"{source}: 'priors' must be a table of parameter = prior")
-        priors = {k: prior_from_dict(v, key=k) for k, v in raw.items()}
-        return cls(priors, str(data.get("name", "")), str(data.get("description", "")),
-                   dict(data.get("provenance", {})))
+        wrong = [
+            f"{source}: {key!r} must be {what}, got {type(data[key]).__name__}"
+            for key, kind, what in (("name", str, "a str"), ("description", str, "a str"),
+                                    ("provenance", dict, "a table"))
+            if key in data and not isinstance(data[key], kind)
+        ]
+        if wrong:
+            raise PriorError(f"{source}: wrong types", wrong)
+        try:
+            priors = {k: prior_from_dict(v, key=k) for k, v in raw.items()}
+            return cls(priors, data.get("name", ""), data.get("description", ""),
+                       dict(data.get("provenance", {})))
+        except PriorError as exc:
+            if exc.headline.startswith(source):
+                raise
+            raise PriorError(f"{source}: {exc.headline}", exc.problems) from None
 
     def to_toml(self) -> str:
         """TOML text."""
@@ -356,11 +369,21 @@ class PriorSet:
         path = Path(path)
         if not path.is_file():
             raise PriorError(f"prior file {str(path)!r} does not exist")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise PriorError(
+                f"prior file {str(path)!r} is not text (UTF-8); expected a TOML or JSON prior file"
+            ) from None
         try:
             data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
             raise PriorError(f"prior file {str(path)!r} cannot be parsed: {exc}") from None
+        if not isinstance(data, dict):
+            raise PriorError(
+                f"prior file {str(path)!r}: expected a table (schema, name, priors), got "
+                f"{type(data).__name__} {data!r:.40}"
+            )
         if "priors" not in data and "model" in data:
             data = data.get("priors_set", data)
         return cls.from_dict(data, source=str(path))

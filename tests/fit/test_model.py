@@ -131,7 +131,7 @@ def test_save_load_identical_and_tamper_refused(fit, tmp_path):
     tampered.write_bytes(path.read_bytes())
     with h5py.File(tampered, "r+") as handle:
         handle["posterior/beta"][0, 0, 0, 0] += 1.0
-    with pytest.raises(FitFileError, match="do not match the recorded fit id"):
+    with pytest.raises(FitFileError, match="altered after saving: posterior differs"):
         coalsurv.load_fit(tampered)
     not_a_fit = tmp_path / "x.nc"
     not_a_fit.write_text("hello", encoding="utf-8")

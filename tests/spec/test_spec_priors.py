@@ -42,7 +42,8 @@ def test_parse_formula_errors(formula, message):
 
 
 def test_spec_toml_round_trip(tmp_path):
-    spec = ModelSpec("breadth + (1 | country)", family="lognormal", causes=("a", "b"),
+    # n_intervals is a piecewise option (other families refuse it rather than ignore it)
+    spec = ModelSpec("breadth + (1 | country)", family="piecewise", causes=("a", "b"),
                      family_options={"n_intervals": 6}, name="m1")
     path = spec.save(tmp_path / "m.toml")
     assert ModelSpec.load(path) == spec

@@ -36,8 +36,28 @@ BANZHAF_MAX_MEMBERS = 20
 _ENUM_MAX = 10
 
 
+def _as_floats(values: object, what: str) -> np.ndarray:
+    """``values`` as a flat float array; refuse non-numbers (str, nested lists) by name."""
+    if isinstance(values, (str, bytes, dict)):
+        raise CoalitionDataError(f"{what}: expected a sequence of numbers, got {values!r}")
+    try:
+        arr = np.asarray(values)
+        if arr.dtype == object or arr.dtype.kind in "USV":
+            bad = [v for v in arr.ravel().tolist() if not isinstance(v, Real)
+                   or isinstance(v, bool)]
+            if bad:
+                raise ValueError(bad)
+        return arr.astype(float).ravel()
+    except (TypeError, ValueError) as err:
+        found = err.args[0] if err.args and isinstance(err.args[0], list) else None
+        found = ", ".join(repr(v) for v in found[:3]) if found else "a ragged or nested sequence"
+        raise CoalitionDataError(
+            f"{what}: expected a flat sequence of numbers; found {found}"
+        ) from None
+
+
 def _as_shares(shares: Sequence[float] | np.ndarray) -> np.ndarray:
-    s = np.asarray(shares, dtype=float).ravel()
+    s = _as_floats(shares, "shares")
     if s.size == 0:
         raise CoalitionDataError("shares: a coalition needs at least one member")
     if not np.all(np.isfinite(s)):
@@ -243,7 +263,7 @@ def banzhaf(
     >>> banzhaf([3, 2, 2], quota=4)  # unequal weights, equal power
     array([0.33333333, 0.33333333, 0.33333333])
     """
-    w = np.asarray(weights, dtype=float).ravel()
+    w = _as_floats(weights, "weights")
     if w.size == 0:
         raise CoalitionDataError("weights: a voting game needs at least one member")
     if w.size > BANZHAF_MAX_MEMBERS:
