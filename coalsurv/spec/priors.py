@@ -309,6 +309,39 @@ class PriorSet:
             merged[key] = prior
         return PriorSet(merged, self.name, self.description, dict(self.provenance))
 
+    def hazard_ratio(self, term: str, *, median: float, upper: float, per: str = "unit",
+                     ci_prob: float = 0.95, family: Any = "weibull",
+                     cause: str | None = None) -> PriorSet:
+        """Copy with a prior on ``term``'s hazard (AFT: time) ratio, translation recorded.
+
+        See :func:`coalsurv.spec.scales.hazard_ratio_prior`; the sentence is kept in
+        ``provenance["translations"]`` (:attr:`translations`).
+        """
+        from coalsurv.spec import scales
+
+        return scales.add(self, scales.hazard_ratio_prior(
+            term, median=median, upper=upper, per=per, ci_prob=ci_prob, family=family,
+            cause=cause))
+
+    def median_lifespan(self, median: float, upper: float, *, time_scale: float,
+                        unit: str = "days", family: Any = "weibull", ci_prob: float = 0.95,
+                        cause: str | None = None) -> PriorSet:
+        """Copy with an intercept prior from a median lifespan (data unit), translation kept.
+
+        See :func:`coalsurv.spec.scales.median_lifespan_prior` (at this set's ancillary prior
+        medians and the covariates' means).
+        """
+        from coalsurv.spec import scales
+
+        return scales.add(self, scales.median_lifespan_prior(
+            median, upper, time_scale=time_scale, unit=unit, family=family, priors=self,
+            ci_prob=ci_prob, cause=cause))
+
+    @property
+    def translations(self) -> dict[str, str]:
+        """Sentences explaining priors given on interpretable scales, by key."""
+        return dict(self.provenance.get("translations", {}))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict with schema tag (TOML/JSON-ready)."""
         return {
