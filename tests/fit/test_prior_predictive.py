@@ -140,3 +140,25 @@ def test_king_prior_has_the_published_directions():
     assert mean["numst2"] < 0 and mean["crisis"] < 0
     assert priors.provenance["script"] == "models/make_king_prior.py"
     assert priors.provenance["formula"] == KING
+
+
+def test_cli_priors_check_writes_the_plot(tmp_path, capsys):
+    from coalsurv.cli import main
+    from coalsurv.datasets import load_synthetic
+
+    csv = tmp_path / "syn.csv"
+    load_synthetic(as_frame=True)[["duration", "event", "breadth", "power_hhi"]].to_csv(
+        csv, index=False)
+    model = tmp_path / "m.toml"
+    model.write_text('[model]\nformula = "breadth + power_hhi"\nfamily = "weibull"\n')
+    cols = ["--data", str(csv), "--duration", "duration", "--event", "event",
+            "--time-unit", "months", "--draws", "500"]
+    png = tmp_path / "prior.png"
+    code = main(["priors", "check", str(model), "--priors",
+                 str(MODELS / "default_priors.toml"), "--plot", str(png), *cols])
+    out = capsys.readouterr().out
+    assert code == 0 and f"wrote {png}" in out and png.stat().st_size > 1000
+    assert sum(line.strip().startswith("survival at") for line in out.splitlines()) == 3
+    assert main(["priors", "check", str(model), "--priors",
+                 str(MODELS / "default_priors.toml"), "--plot", str(tmp_path / "p.txt"),
+                 *cols]) != 0
