@@ -223,11 +223,16 @@ def cmd_priors_show(args: argparse.Namespace, console: Console, command: str) ->
     if priors.description:
         console.result(f"description: {priors.description}")
     for key, value in priors.provenance.items():
-        console.result(f"provenance: {key} = {value}")
+        if key != "translations":
+            console.result(f"provenance: {key} = {value}")
     width = max([9, *(len(k) for k in priors.priors)])
     console.result(f"\n{'parameter':{width}}  prior")
     for key, prior in priors.priors.items():
         console.result(f"{key:{width}}  {prior}")
+    if priors.translations:
+        console.result("\ngiven on interpretable scales (translation):")
+        for sentence in priors.translations.values():
+            console.result(f"  {sentence}")
     defaults = [k for k in DEFAULT_PRIORS if k not in priors.priors]
     if defaults:
         console.result("\nother parameters take the defaults: "

@@ -197,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file", metavar="FILE", help="prior file, or model file with --priors")
     q.add_argument("--priors", metavar="PRIORS", help="prior file to check under model FILE")
     q.add_argument("--draws", type=int_at_least(10), default=1000, help="prior draws")
+    q.add_argument("--plot", metavar="OUT.png|pdf", help="with --priors: also plot the implied "
+                   "median lifespan and survival curve to this file")
     g = q.add_argument_group("data (with --priors): covariate SDs, groups and time unit")
     g.add_argument("--data", metavar="DATA.csv")
     for name in ("duration", "event", "id", "entry", "lower", "upper", "start", "end"):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
-from coalsurv.cli.io import Console, input_file, load_data
+import numpy as np
+
+from coalsurv.cli.io import Console, input_file, load_data, output_file
 from coalsurv.errors import CommandLineError
 
 __all__ = ["cmd_priors_check_model", "cmd_replicate", "EXIT_ABSURD_PRIOR"]
@@ -37,14 +40,27 @@ def cmd_priors_check_model(args: argparse.Namespace, console: Console, command: 
                                "--duration COL --event COL (covariate SDs, time unit)")
     if args.event is None:
         raise CommandLineError("--data needs --event COL")
+    plot_out = None
+    if args.plot:
+        suffix = Path(args.plot).suffix.lower()
+        if suffix not in (".png", ".pdf", ".svg"):
+            raise CommandLineError(f"plot {args.plot!r} must end in .png, .pdf or .svg")
+        plot_out = output_file(args.plot, suffix, "plot")
     model = SurvivalModel.load(input_file(args.file, "model file"))
     priors = PriorSet.load(input_file(args.priors, "prior file"))
     model = SurvivalModel.from_spec(model.spec, priors=priors)
     data = load_data(args, spec=model.spec)
     console.progress(f"drawing {args.draws} parameter sets from the priors")
+    quartiles = np.quantile(np.asarray(data.time, dtype=float), [0.25, 0.5, 0.75])
+    times = quartiles
+    if plot_out:  # a smooth curve for the plot; the printed table keeps the quartiles
+        grid = np.linspace(0.0, float(np.max(data.time)), 41)[1:]
+        times = np.unique(np.concatenate([quartiles, grid]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = prior_predictive(model, data, draws=args.draws, warn=False)
+        full = prior_predictive(model, data, draws=args.draws, times=times, warn=False)
+    table = full[(full["quantity"] != "survival") | full["time"].isin(quartiles)]
+    table.attrs = dict(full.attrs)
     console.result(f"prior predictive of {args.file} under prior set {priors.name!r} "
                    f"(time in {table.attrs['unit']}; 5% / 50% / 95% of the prior)")
     for row in table.itertuples():
@@ -54,6 +70,15 @@ def cmd_priors_check_model(args: argparse.Namespace, console: Console, command: 
                        f"{_num(row.q95):>10}")
     low, high = table.attrs["limits"]
     share = table.attrs["absurd_share"]
+    if plot_out:
+        import matplotlib.pyplot as plt
+
+        from coalsurv.plots.prior import plot_prior_predictive
+
+        axes = plot_prior_predictive(full)
+        axes[0].figure.savefig(plot_out, bbox_inches="tight")
+        plt.close(axes[0].figure)
+        console.result(f"wrote {args.plot}")
     verdict = "ABSURD" if table.attrs["absurd"] else "ok"
     console.result(f"{verdict}: {share:.1%} of the prior mass on median lifespans outside "
                    f"[{_num(low)}, {_num(high)}] {table.attrs['unit']} (one day, 1,000 years; "

@@ -32,7 +32,7 @@ class LogLogistic(Family):
     label = "Log-logistic (accelerated failure time)"
     kind = "aft"
     parameters = (
-        Parameter("shape", "positive", ("LogNormal", {"mu": 0.0, "sigma": 1.0}),
+        Parameter("shape", "positive", ("LogNormal", {"mu": 0.0, "sigma": 0.5}),
                   "shape (hazard rises then falls when > 1)"),
     )
 

@@ -34,7 +34,7 @@ class LogNormal(Family):
     label = "Log-normal (accelerated failure time)"
     kind = "aft"
     parameters = (
-        Parameter("sigma", "positive", ("LogNormal", {"mu": 0.0, "sigma": 1.0}),
+        Parameter("sigma", "positive", ("LogNormal", {"mu": 0.0, "sigma": 0.5}),
                   "SD of log lifespan"),
     )
 

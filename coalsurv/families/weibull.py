@@ -31,7 +31,7 @@ from coalsurv.families.math import Namespace
 
 __all__ = ["WeibullPH", "WeibullAFT", "weibull_ph", "weibull_aft"]
 
-_SHAPE = Parameter("shape", "positive", ("LogNormal", {"mu": 0.0, "sigma": 1.0}),
+_SHAPE = Parameter("shape", "positive", ("LogNormal", {"mu": 0.0, "sigma": 0.5}),
                    "Weibull shape (hazard rises with age when > 1)")
 
 

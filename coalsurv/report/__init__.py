@@ -4,7 +4,8 @@ Sections: title page (model, data, date, versions and the overall verdict of
 :func:`coalsurv.diagnostics.diagnose`: a failing check shows on page 1), data, model and priors
 (with a prior predictive check), diagnostics, posterior summary with hazard / time ratios,
 survival against Kaplan–Meier, hazards and cumulative incidence, effect curves, group effects,
-model comparison, maximum-likelihood comparison (lifelines) and a reproducibility manifest.
+model comparison, maximum-likelihood comparison (lifelines), a replication section when an
+original fit is given, and a reproducibility manifest.
 Every time axis and table states the time unit and every interval its mass. A part that cannot
 be made is replaced by a visible note (and a warning), so a report is never silently partial.
 
@@ -55,7 +56,7 @@ class _Report(ReportSections):
     """Builds the story (list of flowables) of one report."""
 
     def __init__(self, fit: Any, *, title: str, compare_with: dict[str, Any] | None,
-                 command: str | None, progress: Any = None):
+                 command: str | None, progress: Any = None, original: Any = None):
         from coalsurv._stats import DEFAULT_CI_PROB
 
         self.fit = fit
@@ -65,6 +66,7 @@ class _Report(ReportSections):
         self.L = Layout(title)
         self.title = title
         self.compare_with = compare_with or {}
+        self.original = original
         self.command = command or fit.command or ""
         self.progress = progress or (lambda _msg: None)
         self.failures: list[str] = []
@@ -79,6 +81,12 @@ class _Report(ReportSections):
                            ("group effects", self.groups), ("comparison", self.comparison),
                            ("lifelines", self.lifelines), ("manifest", self.manifest)):
             self.progress(f"report section: {name}")
+            if name == "manifest" and self.original is not None:
+                from coalsurv.report.replication import replication_section
+
+                self.progress("report section: replication")
+                out += replication_section(self.L, self.original, self.fit, ci_prob=self.ci,
+                                           pct=self.pct, attempt=self.attempt)
             out += part()
         return out
 
@@ -86,7 +94,7 @@ class _Report(ReportSections):
 # ==================================================================================== entry
 def write_report(fit: Any, path: str | Path, *, title: str | None = None,
                  compare_with: dict[str, Any] | None = None, command: str | None = None,
-                 progress: Any = None) -> Path:
+                 progress: Any = None, original: Any = None) -> Path:
     """Write the PDF report of a fit.
 
     Parameters
@@ -105,6 +113,9 @@ def write_report(fit: Any, path: str | Path, *, title: str | None = None,
         recorded in the fit).
     progress : callable, optional
         Called with a short message as each part is made (the CLI prints them).
+    original : Fit, optional
+        The original study this fit replicates: adds a replication section (metrics table
+        with its formulas, :mod:`coalsurv.report.replication`) before the manifest.
 
     Returns
     -------
@@ -129,9 +140,11 @@ def write_report(fit: Any, path: str | Path, *, title: str | None = None,
         wrong = [k for k, v in compare_with.items() if not hasattr(v, "idata")]
         if wrong:
             raise CoalsurvError(f"compare_with: {wrong} are not fits")
+    if original is not None and not hasattr(original, "idata"):
+        raise CoalsurvError("original must be a Fit (the original study)")
     title = title or f"coalsurv report: {fit.spec.label}"
     report = _Report(fit, title=title, compare_with=compare_with, command=command,
-                     progress=progress)
+                     progress=progress, original=original)
     story = report.story()
     footer = f"coalsurv {__version__} · {fit.spec.label} · fit {fit.fit_id}"
     if len(footer) > 110:

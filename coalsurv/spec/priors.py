@@ -5,7 +5,7 @@ Parameter keys of a :class:`PriorSet` (all optional; missing keys take the defau
 ======================  ==============================================  ============================
 key                     what                                            default
 ======================  ==============================================  ============================
-``intercept``           baseline log hazard (PH) or log time (AFT),     Normal(mu="auto", sigma=2.5)
+``intercept``           baseline log hazard (PH) or log time (AFT),     Normal(mu="auto", sigma=1)
                         time scaled
 ``beta``                every coefficient, per SD of its covariate      Normal(0, 1)
 ``beta[term]``          one coefficient (overrides ``beta``)            —
@@ -17,8 +17,8 @@ key                     what                                            default
                         a :class:`~coalsurv.spec.joint.JointPrior`
                         (MvNormal); ``beta_unit[cause:*]`` per cause
 ``shape[cause]`` ...    one cause's ancillary parameter or intercept    —
-``shape``               Weibull / log-logistic shape                    LogNormal(0, 1)
-``sigma``               log-normal scale of log T                       LogNormal(0, 1)
+``shape``               Weibull / log-logistic shape                    LogNormal(0, 0.5)
+``sigma``               log-normal scale of log T                       LogNormal(0, 0.5)
 ``gamma``               Gompertz rate of change of log hazard           Normal(0, 2)
                         (per time scale)
 ``rw_sd``               piecewise baseline: random-walk step of         HalfNormal(0.5)
@@ -32,8 +32,14 @@ Why these defaults: covariates are standardised inside the model, so ``Normal(0,
 one-SD change multiplies the hazard (or the lifespan) by between 0.14 and 7.4 with 95%
 probability — wide for political data yet excluding absurd effects. The intercept is centred
 ("auto") at the crude log event rate (PH) or the log mean exposure per event (AFT) of the data,
-on a time scale where the median follow-up is 1, with SD 2.5 (a factor of e^5 either way).
-Shapes near 1 (constant hazard) with a factor of e^2 either way at 95%. A group SD of 1 on the
+on a time scale where the median follow-up is 1, with SD 1 (a factor of e^2 either way at
+95%). Shapes (and the log-normal sigma) are centred on 1 (constant hazard) with
+``LogNormal(0, 0.5)``: 0.38 to 2.7 at 95%. Intercept and shape are chosen together so that the
+prior predictive check passes: the median lifespan is ``(log 2 / e^intercept)^(1 / shape)``, so a
+small shape magnifies any intercept deviation. With the former SD 2.5 and ``LogNormal(0, 1)``,
+12-14% of the prior mass put a typical coalition's median lifespan over 1,000 years or under one
+day (Weibull PH on King 1990, coalgov and the synthetic data); with these defaults 0.2-0.4%
+(limit 1%; ``tests/fit/test_prior_predictive.py``). A group SD of 1 on the
 log scale means countries differing by a factor of e^2 in hazard are typical: ``HalfNormal(1)``
 allows that and shrinks towards no frailty.
 """
@@ -199,7 +205,7 @@ def _default_priors() -> dict[str, Prior]:
     """Model-level defaults plus every family's declared parameter defaults (one source)."""
     from coalsurv.families import FAMILIES
 
-    out = {"intercept": Prior("Normal", mu="auto", sigma=2.5),
+    out = {"intercept": Prior("Normal", mu="auto", sigma=1.0),
            "beta": Prior("Normal", mu=0.0, sigma=1.0)}
     for family in FAMILIES.values():
         for param in family.parameters:
@@ -302,6 +308,39 @@ class PriorSet:
                 key = f"{base}[{inner}]"
             merged[key] = prior
         return PriorSet(merged, self.name, self.description, dict(self.provenance))
+
+    def hazard_ratio(self, term: str, *, median: float, upper: float, per: str = "unit",
+                     ci_prob: float = 0.95, family: Any = "weibull",
+                     cause: str | None = None) -> PriorSet:
+        """Copy with a prior on ``term``'s hazard (AFT: time) ratio, translation recorded.
+
+        See :func:`coalsurv.spec.scales.hazard_ratio_prior`; the sentence is kept in
+        ``provenance["translations"]`` (:attr:`translations`).
+        """
+        from coalsurv.spec import scales
+
+        return scales.add(self, scales.hazard_ratio_prior(
+            term, median=median, upper=upper, per=per, ci_prob=ci_prob, family=family,
+            cause=cause))
+
+    def median_lifespan(self, median: float, upper: float, *, time_scale: float,
+                        unit: str = "days", family: Any = "weibull", ci_prob: float = 0.95,
+                        cause: str | None = None) -> PriorSet:
+        """Copy with an intercept prior from a median lifespan (data unit), translation kept.
+
+        See :func:`coalsurv.spec.scales.median_lifespan_prior` (at this set's ancillary prior
+        medians and the covariates' means).
+        """
+        from coalsurv.spec import scales
+
+        return scales.add(self, scales.median_lifespan_prior(
+            median, upper, time_scale=time_scale, unit=unit, family=family, priors=self,
+            ci_prob=ci_prob, cause=cause))
+
+    @property
+    def translations(self) -> dict[str, str]:
+        """Sentences explaining priors given on interpretable scales, by key."""
+        return dict(self.provenance.get("translations", {}))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict with schema tag (TOML/JSON-ready)."""

@@ -663,7 +663,7 @@ def test_parameters_are_declared_as_data() -> None:
     pw = get_family("piecewise").parameters[0]
     assert (pw.vector, pw.key, pw.posterior_name) == ("interval", "rw_sd", "log_baseline_dev")
     assert get_family("piecewise").scalar_parameters == ()
-    assert get_family("lognormal").param_defaults == {"sigma": "sigma ~ LogNormal(mu=0, sigma=1)"}
+    assert get_family("lognormal").param_defaults == {"sigma": "sigma ~ LogNormal(mu=0, sigma=0.5)"}
 
 
 def test_get_family_errors() -> None:
