@@ -7,7 +7,31 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_with"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_with", "read_text_file"]
+
+
+def read_text_file(path: str | Path, *, what: str, expected: str,
+                   error: type[Exception]) -> str:
+    """Read a UTF-8 text file, or raise ``error`` saying what is wrong with it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What the file is, for messages (e.g. ``"prior file"``).
+    expected : str
+        What it should hold (e.g. ``"a TOML or JSON prior file"``).
+    error : type
+        The coalsurv error to raise (its constructor takes the message).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} {str(path)!r} does not exist")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{what} {str(path)!r} is not text (UTF-8); expected {expected}") from None
 
 
 def atomic_write_with(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv._io import read_text_file
 from coalsurv._version import package_versions
 from coalsurv.errors import ArgumentError, SpecError
 from coalsurv.fit.identity import fit_id
@@ -70,14 +71,10 @@ class SurvivalModel:
         import tomllib
 
         path = Path(path)
-        if not path.is_file():
-            raise SpecError(f"model file {str(path)!r} does not exist")
+        text = read_text_file(path, what="model file", expected="a TOML model file",
+                              error=SpecError)
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise SpecError(
-                f"model file {str(path)!r} is not text (UTF-8); expected a TOML model file"
-            ) from None
+            doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SpecError(f"model file {str(path)!r} is not valid TOML: {exc}") from None
         if "model" not in doc:

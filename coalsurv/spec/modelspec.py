@@ -22,7 +22,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
-from coalsurv._io import atomic_write_text
+from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import SpecError
 
 __all__ = [
@@ -348,15 +348,8 @@ class ModelSpec:
     @classmethod
     def load(cls, path: str | Path) -> ModelSpec:
         """Read a spec from a TOML file (``models/*.toml``)."""
-        path = Path(path)
-        if not path.is_file():
-            raise SpecError(f"model file {str(path)!r} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise SpecError(
-                f"model file {str(path)!r} is not text (UTF-8); expected a TOML model file"
-            ) from None
+        text = read_text_file(path, what="model file", expected="a TOML model file",
+                              error=SpecError)
         return cls.from_toml(text, source=str(path))
 
 

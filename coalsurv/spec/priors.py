@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coalsurv._io import atomic_write_text
+from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import PriorError
 from coalsurv.spec.joint import JOINT_DIST, JointPrior, is_joint_key
 from coalsurv.spec.moments import posterior_to_priors
@@ -406,14 +406,8 @@ class PriorSet:
     def load(cls, path: str | Path) -> PriorSet:
         """Read a prior file written by :meth:`save` (TOML or JSON)."""
         path = Path(path)
-        if not path.is_file():
-            raise PriorError(f"prior file {str(path)!r} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise PriorError(
-                f"prior file {str(path)!r} is not text (UTF-8); expected a TOML or JSON prior file"
-            ) from None
+        text = read_text_file(path, what="prior file", expected="a TOML or JSON prior file",
+                              error=PriorError)
         try:
             data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
