@@ -82,40 +82,45 @@ def _draws_xr(fit: Fit, draws: np.ndarray, times, newdata, name: str, causes=Non
                         attrs={"time_unit": fit.time_unit})
 
 
+#: Curve name -> (Predictor method, whether it has a cause dimension).
+_CURVES = {"survival": ("survival", False), "hazard": ("hazard_by_cause", True),
+           "cumulative_incidence": ("cumulative_incidence", True)}
+
+
+def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty):
+    """Evaluate one curve on the draws: a tidy frame, or the draws when ``summary=False``."""
+    ci_prob = check_ci_prob(ci_prob)
+    times, newdata = _times(times), profiles(fit, newdata)
+    method, by_cause = _CURVES[name]
+    draws = getattr(fit.predictor, method)(times, newdata, frailty=frailty)
+    causes = fit.info.causes if by_cause else None
+    if not summary:
+        return _draws_xr(fit, draws, times, newdata, name, causes)
+    return _tidy(fit, draws, times, newdata, ci_prob, causes)
+
+
 def survival(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
              ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
              frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.survival` (see there)."""
-    ci_prob = check_ci_prob(ci_prob)
-    times, newdata = _times(times), profiles(fit, newdata)
-    draws = fit.predictor.survival(times, newdata, frailty=frailty)
-    if not summary:
-        return _draws_xr(fit, draws, times, newdata, "survival")
-    return _tidy(fit, draws, times, newdata, ci_prob)
+    return _curves(fit, "survival", times, newdata, ci_prob=ci_prob, summary=summary,
+                   frailty=frailty)
 
 
 def hazard(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
            ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
            frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.hazard` (see there)."""
-    ci_prob = check_ci_prob(ci_prob)
-    times, newdata = _times(times), profiles(fit, newdata)
-    draws = fit.predictor.hazard_by_cause(times, newdata, frailty=frailty)
-    if not summary:
-        return _draws_xr(fit, draws, times, newdata, "hazard", fit.info.causes)
-    return _tidy(fit, draws, times, newdata, ci_prob, fit.info.causes)
+    return _curves(fit, "hazard", times, newdata, ci_prob=ci_prob, summary=summary,
+                   frailty=frailty)
 
 
 def cumulative_incidence(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
                          ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
                          frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.cumulative_incidence` (see there)."""
-    ci_prob = check_ci_prob(ci_prob)
-    times, newdata = _times(times), profiles(fit, newdata)
-    draws = fit.predictor.cumulative_incidence(times, newdata, frailty=frailty)
-    if not summary:
-        return _draws_xr(fit, draws, times, newdata, "cumulative_incidence", fit.info.causes)
-    return _tidy(fit, draws, times, newdata, ci_prob, fit.info.causes)
+    return _curves(fit, "cumulative_incidence", times, newdata, ci_prob=ci_prob,
+                   summary=summary, frailty=frailty)
 
 
 def _per_row(fit: Fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
