@@ -249,7 +249,8 @@ def test_report_from_fit_file(fitted, capsys, tmp_path):
 
 def test_priors_from_fit_show_and_check(fitted, capsys, tmp_path):
     out = tmp_path / "priors.toml"
-    code, stdout, _ = run(capsys, "priors", "from-fit", fitted, "-o", out, "--discount", "0.5")
+    code, stdout, _ = run(capsys, "priors", "from-fit", fitted, "-o", out, "--discount", "0.5",
+                          "--components", "1")
     assert code == 0 and out.is_file()
     priors = coalsurv.PriorSet.load(out)
     assert priors.explicit("beta_unit[*]").terms[-2:] == ("breadth", "power_hhi")  # joint
@@ -261,6 +262,12 @@ def test_priors_from_fit_show_and_check(fitted, capsys, tmp_path):
     indep = tmp_path / "independent.toml"
     code, stdout, _ = run(capsys, "priors", "from-fit", fitted, "-o", indep, "--independent")
     assert code == 0 and "beta_unit[breadth]" in coalsurv.PriorSet.load(indep).priors
+    mixed = tmp_path / "mixture.toml"
+    code, _, _ = run(capsys, "priors", "from-fit", fitted, "-o", mixed, "--components", "2")
+    assert code == 0 and coalsurv.PriorSet.load(mixed).explicit("beta_unit[*]").dist == (
+        "MvNormalMixture")
+    assert_user_error(run(capsys, "priors", "from-fit", fitted, "-o", mixed, "--components",
+                          "two"), "expected 'auto' or a positive integer")
 
 
 def test_data_check_valid(capsys, inputs):

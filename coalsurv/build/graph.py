@@ -37,6 +37,7 @@ from coalsurv.build.spells import spell_arrays
 from coalsurv.errors import PriorError, SpecError
 from coalsurv.families import PYTENSOR
 from coalsurv.spec.joint import INTERCEPT_TERM, JointPrior, is_joint_key
+from coalsurv.spec.mixture import JointMixture
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.moments import joint_name
 from coalsurv.spec.priors import Prior, PriorSet
@@ -360,14 +361,25 @@ def _joint_parts(priors: PriorSet, design: Design, info: ModelInfo,
                         T[i, j2] = float(design.means[design.terms.index(other)])
             elif name not in parameters:
                 T[i, i] = float(design.sds[design.terms.index(name)])
-        mu = T @ np.asarray(prior.mu)
-        cov = T @ np.asarray(prior.cov) @ T.T
-        chol = np.linalg.cholesky((cov + cov.T) / 2.0)
         prefix = f"beta_{var_name(cause)}_" if several else "beta_"
-        z = pm.Normal(prefix + "joint_z", 0.0, 1.0, shape=len(names))
-        values = pt.as_tensor_variable(mu) + pt.dot(pt.as_tensor_variable(chol), z)
+        if isinstance(prior, JointMixture):
+            # a mixture has no non-centred form: sample the mapped parameters themselves
+            comps = [pm.MvNormal.dist(mu=T @ np.asarray(c.mu), chol=_chol(T, c.cov))
+                     for c in prior.components]
+            values = pm.Mixture(prefix + "joint", w=np.asarray(prior.weights),
+                                comp_dists=comps, shape=len(names))
+        else:
+            z = pm.Normal(prefix + "joint_z", 0.0, 1.0, shape=len(names))
+            values = (pt.as_tensor_variable(T @ np.asarray(prior.mu))
+                      + pt.dot(pt.as_tensor_variable(_chol(T, prior.cov)), z))
         out[cause] = {name: values[i] for i, name in enumerate(names)}
     return out
+
+
+def _chol(T: np.ndarray, cov) -> np.ndarray:
+    """Cholesky factor of ``T cov T'`` (the joint prior mapped to the model's parameters)."""
+    mapped = T @ np.asarray(cov) @ T.T
+    return np.linalg.cholesky((mapped + mapped.T) / 2.0)
 
 
 def _joint_scalar(joint: dict[str, dict[str, Any]], causes: tuple[str, ...], name: str,

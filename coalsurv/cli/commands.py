@@ -261,7 +261,8 @@ def cmd_priors_from_fit(args: argparse.Namespace, console: Console, command: str
     fit = load_fit(input_file(args.fit, "fit file"))
     priors = PriorSet.from_fit(fit, discount=args.discount, joint=not args.independent,
                                include_intercept=args.include_intercept,
-                               include_frailty=not args.drop_frailty, name=args.name)
+                               include_frailty=not args.drop_frailty,
+                               components=args.components, name=args.name)
     priors.save(out)
     console.result(f"wrote {out}: {len(priors.priors)} priors from fit {fit.fit_id} "
                    f"(discount {args.discount:g})")

@@ -65,6 +65,15 @@ def discount(text: str) -> float:
     return value
 
 
+def components(text: str) -> int | str:
+    """Argparse type: ``auto`` or a positive number of mixture components."""
+    if text == "auto":
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected 'auto' or a positive integer, got {text!r}")
+
+
 def add_sampler_args(p: argparse.ArgumentParser, *, draws: int, tune: int, chains: int) -> None:
     g = p.add_argument_group("sampler")
     g.add_argument("--draws", type=positive_int, default=draws,
@@ -229,7 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--include-intercept", action="store_true",
                    help="carry the intercept too (same time scale only)")
     q.add_argument("--independent", action="store_true",
-                   help="independent priors per coefficient (default: one joint MvNormal)")
+                   help="independent priors per coefficient (default: one joint prior)")
+    q.add_argument("--components", type=components, default="auto",
+                   help="components of the joint prior: 'auto' (default: a mixture of up to 4 "
+                        "multivariate normals chosen by BIC; one when the posterior is normal) "
+                        "or a number (1 = one multivariate normal)")
     q.add_argument("--drop-frailty", action="store_true", help="do not carry frailty SDs")
     q.add_argument("--name", help="name of the prior set")
     q.set_defaults(func=cmd_priors_from_fit)

@@ -42,6 +42,7 @@ import pandas as pd
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, stack_draws
 from coalsurv.errors import ArgumentError
 from coalsurv.spec.joint import JointPrior
+from coalsurv.spec.mixture import JointMixture
 
 __all__ = ["replication", "replication_bayes_factor", "normal_overlap", "likelihood_from_posterior"]
 
@@ -110,6 +111,8 @@ def _prior_moments(fit, cause: str, j: int) -> tuple[float, float] | None:
     several = len(fit.info.causes) > 1
     for key in ((f"beta_unit[{cause}:*]",) if several else ()) + ("beta_unit[*]",):
         joint = priors.explicit(key)
+        if isinstance(joint, JointMixture) and term in joint.terms:
+            return None  # a mixture is not normal: the normal-theory Bayes factor does not apply
         if isinstance(joint, JointPrior) and term in joint.terms:
             i = joint.terms.index(term)
             return joint.mu[i], math.sqrt(joint.cov[i][i])

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from coalsurv._stats import stack_draws
+from coalsurv.errors import PriorError
+from coalsurv.spec.mixture import MIXTURE_DIST, fit_gaussian_mixture
 
-__all__ = ["posterior_to_priors"]
+__all__ = ["posterior_to_priors", "export_posterior"]
 
 #: A prior as plain data: distribution name and its parameters (wrapped by PriorSet.from_fit).
 PriorSpec = tuple[str, dict[str, Any]]
@@ -51,6 +53,15 @@ def _mvnormal(values: np.ndarray, terms, discount: float) -> PriorSpec:
     cov = (cov + cov.T) / 2.0
     return "MvNormal", {"terms": list(terms), "mu": [float(v) for v in values.mean(axis=0)],
                         "cov": cov.tolist()}
+
+
+def _mvmixture(values: np.ndarray, terms, discount: float, components: int | str) -> PriorSpec:
+    """Gaussian mixture fitted to the draws; covariances divided by ``discount``."""
+    weights, means, covs = fit_gaussian_mixture(values, components=components)
+    if len(weights) == 1:
+        return _mvnormal(values, terms, discount)
+    return MIXTURE_DIST, {"terms": list(terms), "weights": weights.tolist(),
+                          "mus": means.tolist(), "covs": (covs / discount).tolist()}
 
 
 def joint_name(key: str, support: str) -> str:
@@ -90,7 +101,8 @@ def _joint_columns(fit, k: int, per_unit: np.ndarray, include_intercept: bool,
 
 
 def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint: bool = False,
-                        include_frailty: bool = True) -> dict[str, PriorSpec]:
+                        include_frailty: bool = True,
+                        components: int | str = 1) -> dict[str, PriorSpec]:
     """Priors keyed like :class:`~coalsurv.PriorSet` from ``fit``'s posterior, as plain data.
 
     Parameters
@@ -105,6 +117,10 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
         Coefficients as one multivariate normal per cause instead of independent normals.
     include_frailty : bool
         Carry the group SDs ``sd[factor]``.
+    components : int or "auto"
+        Components of the joint prior: 1 (a multivariate normal), ``K`` or ``"auto"`` (a
+        Gaussian mixture of up to 4 components chosen by BIC; see
+        :mod:`coalsurv.spec.mixture`).
     """
     info = fit.info
     several = len(info.causes) > 1
@@ -118,7 +134,8 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
                 key = f"beta_unit[{cause}:*]" if several else "beta_unit[*]"
                 values, terms = _joint_columns(fit, k, per_unit[:, k, :], include_intercept,
                                                include_frailty)
-                out[key] = _mvnormal(values, terms, discount)
+                out[key] = (_mvnormal(values, terms, discount) if components == 1
+                            else _mvmixture(values, terms, discount, components))
                 continue
             for j, term in enumerate(info.terms):
                 key = f"beta_unit[{cause}:{term}]" if several else f"beta_unit[{term}]"
@@ -144,3 +161,38 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
             key = f"intercept[{cause}]" if several else "intercept"
             out[key] = _normal(values[:, k], discount)
     return out
+
+
+def export_posterior(fit, *, discount: float, joint: bool, include_intercept: bool,
+                     include_frailty: bool, components: int | str
+                     ) -> tuple[dict[str, PriorSpec], dict[str, Any]]:
+    """Check :meth:`PriorSet.from_fit` options; return the priors as plain data and provenance.
+
+    Raises PriorError for a discount outside (0, 1] or a component count that is neither a
+    positive integer nor ``"auto"`` (independent priors, ``joint=False``, have one component).
+    """
+    from datetime import UTC, datetime
+
+    from coalsurv._version import __version__
+
+    if isinstance(discount, bool) or not isinstance(discount, int | float) or not (
+            0 < discount <= 1):
+        raise PriorError(f"discount must be in (0, 1], got {discount!r}")
+    if not joint:
+        components = 1
+    elif components != "auto" and (isinstance(components, bool)
+                                   or not isinstance(components, int) or components < 1):
+        raise PriorError(f"components must be a positive integer or 'auto', got {components!r}")
+    moments = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept,
+                                  joint=joint, include_frailty=include_frailty,
+                                  components=components)
+    spec = {k: v for k, v in fit.spec.to_dict().items() if v is not None}
+    provenance = {
+        "from_fit": fit.fit_id, "data_hash": fit.data_hash, "formula": fit.spec.formula,
+        "family": fit.spec.family, "spec": spec, "coalsurv_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "discount": float(discount), "joint": joint, "time_scale": fit.info.time_scale,
+        "time_unit": fit.info.time_unit, "include_intercept": include_intercept,
+        "include_frailty": include_frailty, "components": components,
+    }
+    return moments, provenance

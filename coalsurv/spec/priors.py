@@ -57,7 +57,8 @@ from typing import Any
 from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import PriorError
 from coalsurv.spec.joint import JOINT_DIST, JointPrior, is_joint_key
-from coalsurv.spec.moments import posterior_to_priors
+from coalsurv.spec.mixture import MIXTURE_DIST, JointMixture
+from coalsurv.spec.moments import export_posterior
 
 __all__ = ["Prior", "PriorSet", "PRIOR_SCHEMA", "DISTRIBUTIONS", "JointPrior", "prior_from_dict"]
 
@@ -189,9 +190,15 @@ class Prior:
 
 
 def prior_from_dict(data: Any, *, key: str = "prior") -> Prior | JointPrior:
-    """Rebuild a :class:`Prior` or, for ``dist = "MvNormal"``, a :class:`JointPrior`."""
+    """Rebuild a prior: a :class:`Prior`, :class:`JointPrior` or ``JointMixture``.
+
+    The type tag decides: ``dist = "MvNormal"`` is a :class:`JointPrior`,
+    ``"MvNormalMixture"`` a :class:`~coalsurv.spec.mixture.JointMixture`.
+    """
     if isinstance(data, dict) and data.get("dist") == JOINT_DIST:
         return JointPrior.from_dict(data, key=key)
+    if isinstance(data, dict) and data.get("dist") == MIXTURE_DIST:
+        return JointMixture.from_dict(data, key=key)
     return Prior.from_dict(data, key=key)
 
 
@@ -424,7 +431,7 @@ class PriorSet:
     @classmethod
     def from_fit(cls, fit: Any, *, discount: float = 1.0, joint: bool = True,
                  include_intercept: bool = False, include_frailty: bool = True,
-                 name: str | None = None) -> PriorSet:
+                 components: int | str = "auto", name: str | None = None) -> PriorSet:
         """Turn a fitted model's posterior into priors for a replication study (power prior).
 
         With ``joint=True`` (default) every carried parameter becomes one multivariate normal
@@ -460,39 +467,25 @@ class PriorSet:
         include_frailty : bool
             Carry the frailty SDs ``sd[factor]`` (log-normal). The levels' effects never
             transfer: a new study has its own groups.
+        components : int or "auto"
+            Shape of the joint prior. ``"auto"`` (default): a mixture of up to 4
+            multivariate normals fitted to the draws, the number chosen by BIC
+            (:class:`~coalsurv.spec.mixture.JointMixture`) — one multivariate normal when the
+            posterior is normal, several when it is skewed or funnel-shaped, e.g. a
+            coefficient identified only between few groups whose spread depends on the
+            frailty SD (King et al. 1990: investiture). ``1``: always one multivariate normal;
+            ``K``: exactly ``K`` components. Each component's covariance is divided by
+            ``discount``.
         name : str, optional
             Name of the new prior set.
         """
-        from datetime import UTC, datetime
-
-        from coalsurv._version import __version__
-
-        if isinstance(discount, bool) or not isinstance(discount, int | float) or not (
-                0 < discount <= 1):
-            raise PriorError(f"discount must be in (0, 1], got {discount!r}")
-        moments = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept,
-                                      joint=joint, include_frailty=include_frailty)
-        priors = {key: (JointPrior(**params) if dist == JOINT_DIST else Prior(dist, **params))
+        moments, provenance = export_posterior(
+            fit, discount=discount, joint=joint, include_intercept=include_intercept,
+            include_frailty=include_frailty, components=components)
+        kinds = {JOINT_DIST: JointPrior, MIXTURE_DIST: JointMixture}
+        priors = {key: kinds[dist](**params) if dist in kinds else Prior(dist, **params)
                   for key, (dist, params) in moments.items()}
-        spec = {k: v for k, v in fit.spec.to_dict().items() if v is not None}
-        return cls(
-            priors,
-            name or f"posterior of {fit.spec.label}",
-            f"Posterior of a previous fit turned into priors (power prior, a0 = {discount:g}"
-            f"{', joint coefficients' if joint else ''}).",
-            {
-                "from_fit": fit.fit_id,
-                "data_hash": fit.data_hash,
-                "formula": fit.spec.formula,
-                "family": fit.spec.family,
-                "spec": spec,
-                "coalsurv_version": __version__,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "discount": float(discount),
-                "joint": joint,
-                "time_scale": fit.info.time_scale,
-                "time_unit": fit.info.time_unit,
-                "include_intercept": include_intercept,
-                "include_frailty": include_frailty,
-            },
-        )
+        return cls(priors, name or f"posterior of {fit.spec.label}",
+                   f"Posterior of a previous fit turned into priors (power prior, a0 = "
+                   f"{provenance['discount']:g}{', joint coefficients' if joint else ''}).",
+                   provenance)
