@@ -207,7 +207,7 @@ class TransitionData:
 
     # ------------------------------------------------------------------ per transition
     def episodes(self, source: str, target: str, *, clock: str) -> CoalitionData:
-        """The sojourns in ``source`` as episodes whose event is entering ``target``.
+        """Return the sojourns in ``source`` as episodes whose event is entering ``target``.
 
         Exits to other states and censored sojourns are censored at ``stop``.
 
@@ -250,7 +250,7 @@ class TransitionData:
                                      problems)
 
     def to_frame(self) -> pd.DataFrame:
-        """The canonical sojourn table (a copy)."""
+        """Return the canonical sojourn table (a copy)."""
         return self.frame.copy()
 
     def data_hash(self) -> str:

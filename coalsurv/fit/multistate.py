@@ -62,7 +62,8 @@ class MultiStateModel:
     ('dissolution',)
     """
 
-    def __init__(self, transitions: Mapping[str, str], *, family: str | Mapping[str, str] = "weibull",
+    def __init__(self, transitions: Mapping[str, str], *,
+                 family: str | Mapping[str, str] = "weibull",
                  clock: str = "reset", priors=None, family_options=None,
                  frailty: str = "per_transition", name: str = ""):
         if not isinstance(transitions, Mapping) or not transitions:
@@ -119,7 +120,7 @@ class MultiStateModel:
         return {k: m.spec.family for k, m in self.models.items()}
 
     def episodes(self, data: TransitionData) -> dict[str, Any]:
-        """The per-transition episode data (CoalitionData) of ``data`` under this clock."""
+        """Return the per-transition episode data (CoalitionData) of ``data`` under this clock."""
         _check_data(data)
         data.check_declared(list(self.transitions.values()))
         out, problems = {}, []

@@ -256,7 +256,7 @@ class MultiStateFit:
                                start: str = "coalition", ci_prob: float = DEFAULT_CI_PROB,
                                n_grid: int = 200, n_paths: int = 500,
                                random_seed: int = 0) -> pd.DataFrame:
-        """Expected time spent in each state up to ``horizon`` (restricted mean).
+        """Return the expected time spent in each state up to ``horizon`` (restricted mean).
 
         The integral of the state occupancy over ``[0, horizon]`` (trapezoid rule on
         ``n_grid`` points), per draw. Columns ``row``, ``state``, ``mean``, ``lower``,

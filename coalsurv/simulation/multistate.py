@@ -93,7 +93,7 @@ class MultiStateSimulation:
 
     def true_occupancy(self, times, profile: dict[str, float], *, n: int = 200_000,
                        seed: int = 12345, frailty: bool = True) -> pd.DataFrame:
-        """True state occupancy of one covariate profile, from ``n`` simulated paths.
+        """Return the true state occupancy of one covariate profile, from ``n`` simulated paths.
 
         Uncensored histories of ``n`` units with the profile's covariates (and, with
         ``frailty``, a fresh group effect per unit and transition; else none).
