@@ -53,7 +53,7 @@ def save_multistate(fit: MultiStateFit, path: str | Path) -> Path:
     members["sojourns.csv"] = fit.data.frame.to_csv(index=False, float_format="%.17g").encode()
     digests = {name: _sha(data) for name, data in members.items()}
     manifest = {
-        "schema": MULTISTATE_SCHEMA, "transitions": files, "clock": fit.clock, "name": fit.name,
+        "schema": MULTISTATE_SCHEMA, "transitions": [[k, v] for k, v in files.items()], "clock": fit.clock, "name": fit.name,
         "data": {"covariates": list(fit.data.covariate_names),
                  "groups": list(fit.data.group_names),
                  "censored": fit.data.censored_label, "time_unit": fit.data.time_unit,
@@ -111,7 +111,7 @@ def load_multistate(path: str | Path) -> MultiStateFit:
         time_unit=meta["time_unit"], name=meta["name"])
     fits = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for key, name in manifest["transitions"].items():
+        for key, name in manifest["transitions"]:
             (Path(tmp) / name).write_bytes(members[name])
             fits[key] = load_fit(Path(tmp) / name)
     return MultiStateFit(fits=fits, transitions={k: parse_transition(k) for k in fits},

@@ -84,9 +84,13 @@ class MultiStateFit:
         frames = []
         for key, fit in self.fits.items():
             frame = getattr(fit, method)(**kwargs)
+            if frame.empty:
+                continue
             frame = frame.drop(columns=[c for c in ("cause",) if c in frame])
             frame.insert(0, "transition", key)
             frames.append(frame)
+        if not frames:
+            return pd.DataFrame(columns=["transition"])
         return pd.concat(frames, ignore_index=True)
 
     def summary(self, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
