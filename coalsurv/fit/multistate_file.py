@@ -53,7 +53,8 @@ def save_multistate(fit: MultiStateFit, path: str | Path) -> Path:
     members["sojourns.csv"] = fit.data.frame.to_csv(index=False, float_format="%.17g").encode()
     digests = {name: _sha(data) for name, data in members.items()}
     manifest = {
-        "schema": MULTISTATE_SCHEMA, "transitions": [[k, v] for k, v in files.items()], "clock": fit.clock, "name": fit.name,
+        "schema": MULTISTATE_SCHEMA, "transitions": [[k, v] for k, v in files.items()],
+        "clock": fit.clock, "name": fit.name,
         "data": {"covariates": list(fit.data.covariate_names),
                  "groups": list(fit.data.group_names),
                  "censored": fit.data.censored_label, "time_unit": fit.data.time_unit,

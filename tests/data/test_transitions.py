@@ -1,5 +1,6 @@
 """TransitionData: validation (one error listing every problem), wide tables, per-transition
-episodes under both clocks, and the Aalen–Johansen estimator (against lifelines and by hand)."""
+episodes under both clocks, and the Aalen–Johansen estimator (against lifelines and by hand).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """MultiStateModel / MultiStateFit on tiny fits: occupancy sums to 1, both clocks agree for
 exponential hazards (product integral vs simulated paths), same seed same draws, tables per
-transition, save/load, and bad input refused with one coalsurv error."""
+transition, save/load, and bad input refused with one coalsurv error.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ def test_occupancy_sums_to_one_at_every_time(fits, clock):
 
 def test_clocks_agree_for_exponential_hazards(fits):
     """Exponential hazards are memoryless: the Markov product integral and the semi-Markov
-    path simulation estimate the same occupancy (up to Monte Carlo error)."""
+    path simulation estimate the same occupancy (up to Monte Carlo error).
+    """
     a = fits["reset"].state_occupancy(TIMES, NEW, n_paths=400)
     b = fits["forward"].state_occupancy(TIMES, NEW)
     assert np.max(np.abs(a["mean"].to_numpy() - b["mean"].to_numpy())) < 0.03
