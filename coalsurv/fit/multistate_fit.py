@@ -301,6 +301,56 @@ class MultiStateFit:
         out.attrs.update(time_unit=self.time_unit, clock=self.clock)
         return out
 
+    # ------------------------------------------------------------------ plots
+    def plot_state_occupancy(self, times, newdata: pd.DataFrame | None = None, *,
+                             start: str = "coalition", ci_prob: float = DEFAULT_CI_PROB,
+                             empirical: bool = False, n_paths: int = 500,
+                             random_seed: int = 0, ax=None):
+        """Stacked state occupancy of the first row of ``newdata`` with boundary bands.
+
+        ``empirical=True`` overlays the Aalen–Johansen estimate of the data (dashed steps;
+        meaningful for a model without covariates, or as a reference).
+        """
+        from coalsurv.data.aalen_johansen import aalen_johansen
+        from coalsurv.plots.multistate import cumulative_bands, plot_state_occupancy
+
+        ci_prob = check_ci_prob(ci_prob)
+        newdata = self._newdata(newdata).iloc[:1]
+        times = _times(times)
+        draws = self.occupancy_draws(times, newdata, start=start, n_paths=n_paths,
+                                     random_seed=random_seed)
+        frame = self._tidy(draws, newdata.index.to_numpy(), times, ci_prob, True,
+                           "state_occupancy")
+        lo, hi = cumulative_bands(draws, ci_prob)
+        states = list(self.states)
+        frame["cum_lower"] = [lo[0, states.index(s), j] for s, j in
+                              zip(frame["state"], np.searchsorted(times, frame["time"]),
+                                  strict=True)]
+        frame["cum_upper"] = [hi[0, states.index(s), j] for s, j in
+                              zip(frame["state"], np.searchsorted(times, frame["time"]),
+                                  strict=True)]
+        emp = None
+        if empirical:
+            grid = np.linspace(0, float(times.max()), 200)
+            emp = aalen_johansen(self.data, grid, start=start, states=self.states)
+        return plot_state_occupancy(frame, time_unit=self.time_unit, empirical=emp, ax=ax)
+
+    def plot_transition_hazards(self, times, newdata: pd.DataFrame | None = None, *,
+                                ci_prob: float = DEFAULT_CI_PROB, ax=None):
+        """Hazard of each transition over time for the first row of ``newdata``."""
+        from coalsurv.plots.multistate import plot_transition_hazards
+
+        frame = self.hazard(times, self._newdata(newdata).iloc[:1], ci_prob=ci_prob)
+        return plot_transition_hazards(frame, time_unit=self.time_unit, clock=self.clock, ax=ax)
+
+    def plot_transition_diagram(self, *, ci_prob: float = DEFAULT_CI_PROB, ax=None):
+        """States and transitions, each arrow labelled with its hazard ratios per SD."""
+        from coalsurv.plots.multistate import plot_transition_diagram
+
+        pairs = [(t.source, t.target) for t in self.transitions.values()]
+        return plot_transition_diagram(self.states, pairs, self.hazard_ratios(ci_prob=ci_prob),
+                                       ax=ax)
+
     # ------------------------------------------------------------------ io, report
     def save(self, path: str | Path) -> Path:
         """Save as one sealed file (see :mod:`coalsurv.fit.multistate_file`)."""
