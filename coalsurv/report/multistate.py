@@ -49,6 +49,20 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     out: list[Any] = [L.text(L.title, "title"),
                       L.text(f"{len(fit.fits)} transitions, {fit.clock} clock, "
                              f"{fit.data.n_units} units, time in {unit}", "subtitle")]
+    progress("multi-state report: diagnostics")
+    diagnoses: dict[str, Any] = {}
+
+    def verdicts():
+        diagnoses.update(fit.diagnose())
+        rows = [{"transition": key, "verdict": diag.verdict,
+                 "not passed": "; ".join(c.name for c in diag.results
+                                         if c.verdict in ("warn", "fail")) or "-"}
+                for key, diag in diagnoses.items()]
+        return L.table(pd.DataFrame(rows), caption="Diagnostics of each transition's fit "
+                       "(sampler checks, posterior predictive checks of its episodes); "
+                       "details in each transition's own report (fit.fits[key].report).")
+
+    out += _attempt(L, "diagnostics", verdicts, failures)
     out += L.section("Model and data")
     rows = [(key, f"{f.spec.formula}  ({f.spec.family})") for key, f in fit.fits.items()]
     out.append(L.key_values([("clock", {"reset": "reset (semi-Markov: time since entering the "
@@ -81,18 +95,7 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     out += L.section("Hazard ratios per transition")
     out += _attempt(L, "hazard ratios", ratios, failures)
 
-    def diagnostics():
-        rows = []
-        for key, diag in fit.diagnose().items():
-            rows.append({"transition": key, "verdict": diag.verdict,
-                         "not passed": "; ".join(c.name for c in diag.results
-                                                 if c.verdict in ("warn", "fail")) or "-"})
-        return L.table(pd.DataFrame(rows), caption="Diagnostics of each transition's fit "
-                       "(sampler checks, posterior predictive checks of its episodes).")
-
-    progress("multi-state report: diagnostics")
-    out += L.section("Diagnostics per transition")
-    out += _attempt(L, "diagnostics", diagnostics, failures)
+    out += L.section("Model comparison: PSIS-LOO")
     out += _attempt(L, "LOO", lambda: L.table(fit.loo().round(3), caption="PSIS-LOO per "
                     "transition; the total sums them (the likelihood factorises)."), failures)
 
@@ -151,6 +154,13 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     return out
 
 
+def _flatten(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        out += _flatten(item) if isinstance(item, list) else [item]
+    return out
+
+
 def _aj(fit, times) -> pd.DataFrame:
     from coalsurv.data.aalen_johansen import aalen_johansen
 
@@ -187,7 +197,7 @@ def write_multistate_report(fit, path: str | Path, *, title: str | None = None,
     ci = check_ci_prob(ci_prob)
     title = title or f"coalsurv multi-state report{': ' + fit.name if fit.name else ''}"
     L = Layout(title)
-    story = _story(fit, L, ci=ci, progress=progress or (lambda _m: None))
+    story = _flatten(_story(fit, L, ci=ci, progress=progress or (lambda _m: None)))
     footer = f"coalsurv {__version__} · multi-state ({fit.clock} clock)"
     atomic_write_with(path, lambda tmp: build_pdf(story, tmp, footer=footer, header=title[:110],
                                                   title=title), suffix=".pdf")

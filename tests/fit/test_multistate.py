@@ -185,3 +185,19 @@ def test_bad_data_is_refused(data):
 def test_bad_prediction_arguments(fits, call, words):
     with pytest.raises(ArgumentError, match=words):
         call(fits["reset"])
+
+
+def test_plots_and_report(fits, tmp_path, recwarn):
+    import matplotlib.pyplot as plt
+
+    f = fits["reset"]
+    ax = f.plot_state_occupancy(np.linspace(0, 20, 15), NEW, empirical=True, n_paths=50)
+    assert "months" in ax.get_xlabel() and len(ax.collections) >= 3
+    ax = f.plot_transition_hazards([1.0, 5.0, 10.0], NEW)
+    assert "per month" in ax.get_ylabel()
+    ax = f.plot_transition_diagram()
+    assert any("x:" in t.get_text() for t in ax.texts)
+    plt.close("all")
+    path = f.report(tmp_path / "ms.pdf")
+    assert path.read_bytes()[:4] == b"%PDF"
+    assert not [w for w in recwarn if "could not be made" in str(w.message)]
