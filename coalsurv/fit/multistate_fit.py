@@ -21,6 +21,9 @@ from coalsurv.fit import occupancy
 
 __all__ = ["MultiStateFit"]
 
+#: Most array cells (draw x row x path, or draw x row x state x grid) evaluated at once.
+_CHUNK_CELLS = 2e7
+
 
 def _times(times) -> np.ndarray:
     try:
@@ -171,22 +174,31 @@ class MultiStateFit:
         Returns an ndarray (draw, row, state, time) in the order of :attr:`states`. The forward
         clock uses the product integral on a 400-point grid; the reset clock simulates
         ``n_paths`` paths per draw and row (seeded by ``random_seed``; ``start`` entered at
-        ``s``, so ``s`` only shifts the time axis).
+        ``s``, so ``s`` only shifts the time axis). Rows are evaluated in chunks so that
+        memory stays bounded (the seeded stream runs through the chunks in order).
         """
         self._check_state(start)
         times = _times(times)
         newdata = self._newdata(newdata)
         if not isinstance(n_paths, int) or n_paths < 1:
             raise ArgumentError(f"n_paths must be an integer >= 1, got {n_paths!r}")
-        if self.clock == "forward":
-            return occupancy.forward_occupancy(
-                self.fits, self.transitions, self.states, newdata, start=start, t_from=s,
-                times=s + times, max_draws=max_draws, frailty=frailty)
         rng = np.random.default_rng(random_seed)
-        states, codes, entered = occupancy.simulate_paths(
-            self.fits, self.transitions, newdata, start=start, t_max=float(times.max()),
-            n_paths=n_paths, rng=rng, max_draws=max_draws, frailty=frailty)
-        return occupancy.path_occupancy(states, codes, entered, times, order=self.states)
+        per_row = max_draws * (n_paths if self.clock == "reset" else 400 * len(self.states))
+        size = max(1, int(_CHUNK_CELLS // per_row))
+        parts = []
+        for first in range(0, len(newdata), size):   # rows in chunks: memory stays bounded
+            chunk = newdata.iloc[first:first + size]
+            if self.clock == "forward":
+                parts.append(occupancy.forward_occupancy(
+                    self.fits, self.transitions, self.states, chunk, start=start, t_from=s,
+                    times=s + times, max_draws=max_draws, frailty=frailty))
+                continue
+            states, codes, entered = occupancy.simulate_paths(
+                self.fits, self.transitions, chunk, start=start, t_max=float(times.max()),
+                n_paths=n_paths, rng=rng, max_draws=max_draws, frailty=frailty)
+            parts.append(occupancy.path_occupancy(states, codes, entered, times,
+                                                  order=self.states))
+        return np.concatenate(parts, axis=1)
 
     def state_occupancy(self, times, newdata: pd.DataFrame | None = None, *,
                         start: str = "coalition", ci_prob: float = DEFAULT_CI_PROB,

@@ -63,8 +63,9 @@ def forward_occupancy(fits: dict, transitions: dict, states: tuple[str, ...], ne
         d_a[key] = np.where(np.isfinite(inc), np.maximum(inc, 0.0), 0.0)  # (S, m, G-1)
     p = np.zeros((s_draws, m, len(states)))
     p[:, :, index[start]] = 1.0
-    out = np.empty((s_draws, m, len(states), grid.size))
-    out[..., 0] = p
+    wanted = np.searchsorted(grid, times)
+    out = np.empty((s_draws, m, len(states), times.size))
+    out[..., wanted == 0] = p[..., None]
     out_of: dict[str, list[str]] = {}
     for key, t in transitions.items():
         out_of.setdefault(t.source, []).append(key)
@@ -82,8 +83,10 @@ def forward_occupancy(fits: dict, transitions: dict, states: tuple[str, ...], ne
             for q, k in enumerate(keys):
                 new[:, :, index[transitions[k].target]] += moved * share[..., q]
         p = new
-        out[..., j + 1] = p
-    return out[..., np.searchsorted(grid, times)]
+        hit = wanted == j + 1
+        if hit.any():
+            out[..., hit] = p[..., None]
+    return out
 
 
 def simulate_paths(fits: dict, transitions: dict, newdata, *, start: str, t_max: float,

@@ -201,3 +201,15 @@ def test_plots_and_report(fits, tmp_path, recwarn):
     path = f.report(tmp_path / "ms.pdf")
     assert path.read_bytes()[:4] == b"%PDF"
     assert not [w for w in recwarn if "could not be made" in str(w.message)]
+
+
+def test_rows_in_chunks_give_the_same_occupancy(fits, monkeypatch):
+    from coalsurv.fit import multistate_fit
+
+    f = fits["forward"]
+    whole = f.occupancy_draws(TIMES, NEW)
+    monkeypatch.setattr(multistate_fit, "_CHUNK_CELLS", 1.0)   # one row per chunk
+    np.testing.assert_array_equal(f.occupancy_draws(TIMES, NEW), whole)
+    chunked = fits["reset"].occupancy_draws(TIMES, NEW, n_paths=30, random_seed=4)
+    assert chunked.shape[1] == len(NEW)
+    np.testing.assert_allclose(chunked.sum(axis=2), 1.0)
