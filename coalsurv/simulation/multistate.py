@@ -92,17 +92,23 @@ class MultiStateSimulation:
     seed: int
 
     def true_occupancy(self, times, profile: dict[str, float], *, n: int = 200_000,
-                       seed: int = 12345, frailty: bool = True) -> pd.DataFrame:
-        """Return the true state occupancy of one covariate profile, from ``n`` simulated paths.
+                       seed: int = 12345, frailty: bool | str = True) -> pd.DataFrame:
+        """Return the true state occupancy of one covariate profile, from ``n`` paths.
 
-        Uncensored histories of ``n`` units with the profile's covariates (and, with
-        ``frailty``, a fresh group effect per unit and transition; else none).
-        Columns ``time``, ``state``, ``occupancy``.
+        Uncensored histories of ``n`` units with the profile's covariates. ``frailty``:
+        ``True`` draws a fresh group effect per unit and transition from its normal
+        distribution, ``False`` sets it to 0, ``"realized"`` puts each unit in a group drawn
+        uniformly and uses that group's simulated effects (the population of this data
+        set's groups). Columns ``time``, ``state``, ``occupancy``.
         """
         rng = np.random.default_rng(seed)
         units = pd.DataFrame({c: np.full(n, float(v)) for c, v in profile.items()})
-        sd = self.params.frailty_sd if frailty else 0.0
-        effects = {k: sd * rng.standard_normal(n) for k in self.params.transitions}
+        if frailty == "realized":
+            codes = rng.integers(0, self.params.n_groups, n)
+            effects = {k: v[codes] for k, v in self.group_effects.items()}
+        else:
+            sd = self.params.frailty_sd if frailty else 0.0
+            effects = {k: sd * rng.standard_normal(n) for k in self.params.transitions}
         hist = simulate_histories(units, self.params, clock=self.clock, rng=rng,
                                   effects=effects, censor=np.full(n, np.inf))
         return occupancy_from_histories(hist, np.asarray(times, float), self.states)
