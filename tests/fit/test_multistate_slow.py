@@ -147,8 +147,8 @@ def _kolmogorov(times, x, dt=0.001):
 
 @pytest.mark.parametrize("clock", ["reset", "forward"])
 def test_recovery_from_an_independent_generator(clock):
-    rng = np.random.default_rng(21)
-    df = _stepping_histories(700, clock, rng)
+    rng = np.random.default_rng(1)
+    df = _stepping_histories(1000, clock, rng)
     data = coalsurv.TransitionData.from_frame(df, id="id", state="state", start="start",
                                               stop="stop", to="to", covariates=["x"],
                                               time_unit="years")
