@@ -213,3 +213,21 @@ def test_rows_in_chunks_give_the_same_occupancy(fits, monkeypatch):
     chunked = fits["reset"].occupancy_draws(TIMES, NEW, n_paths=30, random_seed=4)
     assert chunked.shape[1] == len(NEW)
     np.testing.assert_allclose(chunked.sum(axis=2), 1.0)
+
+
+def test_options_per_transition():
+    from coalsurv.spec.priors import Prior, PriorSet
+
+    tight = PriorSet({"beta": Prior("Normal", mu=0.0, sigma=0.1)}, name="tight")
+    model = coalsurv.MultiStateModel(
+        TRANSITIONS, family={"coalition -> alliance": "weibull",
+                             "coalition->dissolution": "exponential",
+                             "alliance -> dissolution": "lognormal"},
+        priors={"coalition -> alliance": tight})
+    assert model.families == {"coalition -> alliance": "weibull",
+                              "coalition -> dissolution": "exponential",
+                              "alliance -> dissolution": "lognormal"}
+    assert model.models["coalition -> alliance"].priors.name == "tight"
+    assert model.models["alliance -> dissolution"].priors.name != "tight"
+    with pytest.raises(SpecError, match="do not match the transitions"):
+        coalsurv.MultiStateModel(TRANSITIONS, priors={"coalition -> community": tight})
