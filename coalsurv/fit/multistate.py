@@ -51,6 +51,9 @@ class MultiStateModel:
     frailty : {"per_transition"}
         Group terms give each transition its own frailty; ``"shared"`` is refused (see the
         module docstring).
+    model_options : dict or mapping of transition key to dict, optional
+        Further keyword options of :class:`~coalsurv.SurvivalModel` (e.g. a cure formula
+        once the model has one), for every transition or per transition key.
     name : str
 
     Examples
@@ -65,7 +68,7 @@ class MultiStateModel:
     def __init__(self, transitions: Mapping[str, str], *,
                  family: str | Mapping[str, str] = "weibull",
                  clock: str = "reset", priors=None, family_options=None,
-                 frailty: str = "per_transition", name: str = ""):
+                 frailty: str = "per_transition", model_options=None, name: str = ""):
         if not isinstance(transitions, Mapping) or not transitions:
             raise SpecError("transitions: expected a non-empty mapping of "
                             "'from_state -> to_state' keys to formulas, got "
@@ -89,7 +92,8 @@ class MultiStateModel:
                 "does not build — give each transition its own group term")
         keys = list(parsed)
         for option, value in (("family", family), ("priors", priors),
-                              ("family_options", family_options)):
+                              ("family_options", family_options),
+                              ("model_options", model_options)):
             if _is_per_transition(value, keys):
                 unknown = [k for k in value if _norm(k) not in keys]
                 missing = [k for k in keys if k not in {_norm(x) for x in value}]
@@ -103,12 +107,18 @@ class MultiStateModel:
         self.clock = clock
         self.name = name
         self.endings = Endings(tuple(parsed.values()))
-        self.models = {
-            key: SurvivalModel(self.formulas[key], family=_pick(family, key, keys),
-                               causes=[t.target], priors=_pick(priors, key, keys),
-                               family_options=_pick(family_options, key, keys),
-                               name=f"{name + ': ' if name else ''}{key}")
-            for key, t in parsed.items()}
+        self.models = {}
+        for key, t in parsed.items():
+            extra = dict(_pick(model_options, key, keys) or {})
+            try:
+                self.models[key] = SurvivalModel(
+                    self.formulas[key], family=_pick(family, key, keys), causes=[t.target],
+                    priors=_pick(priors, key, keys),
+                    family_options=_pick(family_options, key, keys),
+                    name=f"{name + ': ' if name else ''}{key}", **extra)
+            except TypeError as exc:
+                raise SpecError(f"transition {key!r}: model_options {sorted(extra)} are not "
+                                f"options of SurvivalModel ({exc})") from None
 
     def __repr__(self) -> str:
         body = ", ".join(f"{k!r}: {v!r}" for k, v in self.formulas.items())

@@ -231,3 +231,8 @@ def test_options_per_transition():
     assert model.models["alliance -> dissolution"].priors.name != "tight"
     with pytest.raises(SpecError, match="do not match the transitions"):
         coalsurv.MultiStateModel(TRANSITIONS, priors={"coalition -> community": tight})
+
+
+def test_unknown_model_options_are_refused():
+    with pytest.raises(SpecError, match="model_options \\['colour'\\]"):
+        coalsurv.MultiStateModel(TRANSITIONS, model_options={"colour": "red"})
