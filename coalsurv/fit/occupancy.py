@@ -12,7 +12,11 @@ family (inverse-transform sampling with the draw's parameters), the smallest win
 Arrays are ``(draw, row, state, time)``. Draws of different transitions are paired by index
 (their posteriors are independent); frailty is handled per transition as in
 :class:`~coalsurv.fit.predict.Predictor` (conditional on known levels, integrated otherwise;
-simulated paths draw the unknown group effect once per path and transition).
+simulated paths draw the unknown group effect once per path and transition). With a group
+effect integrated out, the forward clock's product integral uses each transition's
+population-averaged hazard: exact for the occupancy of the first state and for the flows out
+of it, an approximation for later states (it ignores that one unit keeps its effect across
+its sojourn); give the group column, or ``frailty="zero"``, for conditional curves.
 """
 
 from __future__ import annotations
