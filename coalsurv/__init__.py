@@ -31,6 +31,12 @@ _LAZY = {
     "Fit": "coalsurv.fit.record",
     "load_fit": "coalsurv.fit.record",
     "Endings": "coalsurv.endings",
+    "TransitionData": "coalsurv.data.transitions",
+    "MultiStateModel": "coalsurv.fit.multistate",
+    "MultiStateFit": "coalsurv.fit.multistate_fit",
+    "load_multistate": "coalsurv.fit.multistate_file",
+    "aalen_johansen": "coalsurv.data.aalen_johansen",
+    "simulate_multistate": "coalsurv.simulation.multistate",
     "simulate": "coalsurv.simulation",
     "SimulationResult": "coalsurv.simulation",
     "Diagnosis": "coalsurv.diagnostics",
@@ -56,13 +62,19 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from coalsurv.data.aalen_johansen import aalen_johansen  # noqa: F401
     from coalsurv.data.describe import DataDescription  # noqa: F401
     from coalsurv.data.episodes import CoalitionData  # noqa: F401
+    from coalsurv.data.transitions import TransitionData  # noqa: F401
     from coalsurv.endings import Endings  # noqa: F401
     from coalsurv.fit.model import SurvivalModel  # noqa: F401
+    from coalsurv.fit.multistate import MultiStateModel  # noqa: F401
+    from coalsurv.fit.multistate_file import load_multistate  # noqa: F401
+    from coalsurv.fit.multistate_fit import MultiStateFit  # noqa: F401
     from coalsurv.fit.record import Fit, load_fit  # noqa: F401
     from coalsurv.fit.replication import replication  # noqa: F401
     from coalsurv.simulation import SimulationResult, simulate  # noqa: F401
+    from coalsurv.simulation.multistate import simulate_multistate  # noqa: F401
     from coalsurv.spec.joint import JointPrior  # noqa: F401
     from coalsurv.spec.modelspec import ModelSpec  # noqa: F401
     from coalsurv.spec.priors import Prior, PriorSet  # noqa: F401

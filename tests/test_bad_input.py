@@ -105,6 +105,10 @@ def _truncated(ctx):
 PR = {"schema": PRIOR_SCHEMA, "name": "p"}
 MODEL = "[model]\nformula = 'breadth'\nfamily = 'weibull'\n"
 TS = pd.Timestamp("2000-01-01")
+MS = pd.DataFrame({"id": [1, 1, 2], "state": ["coalition", "alliance", "coalition"],
+                   "start": [0.0, 2.0, 0.0], "stop": [2.0, 5.0, 3.0],
+                   "to": ["alliance", "censored", "dissolution"]})
+MSO = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to"}
 
 # (name, call(ctx), error class, pattern the message must match)
 CASES = [
@@ -392,6 +396,31 @@ CASES = [
      FitFileError, r"t.nc' is not a readable NetCDF"),
     ("fit missing", lambda c: coalsurv.load_fit(c["tmp"] / "absent.nc"),
      FitFileError, r"absent.nc' does not exist"),
+    # ---- multi-state data and models (coalsurv.TransitionData, coalsurv.MultiStateModel)
+    ("sojourn stop before start", lambda c: coalsurv.TransitionData.from_frame(
+        MS.assign(stop=[2.0, 1.0, 3.0]), **MSO),
+     CoalitionDataError, r"'stop' must be after 'start'.*id 1"),
+    ("sojourn gap", lambda c: coalsurv.TransitionData.from_frame(
+        MS.assign(start=[0.0, 2.5, 0.0]), **MSO),
+     CoalitionDataError, r"a gap between sojourns.*ids 1"),
+    ("sojourn to is not the next state", lambda c: coalsurv.TransitionData.from_frame(
+        MS.assign(to=["community", "censored", "dissolution"]), **MSO),
+     CoalitionDataError, r"'to' is not the next row's 'state'.*ids 1"),
+    ("sojourn state column missing", lambda c: coalsurv.TransitionData.from_frame(
+        MS, **{**MSO, "state": "phase"}),
+     CoalitionDataError, r"state='phase': no such column"),
+    ("undeclared transition", lambda c: coalsurv.TransitionData.from_frame(
+        MS, **MSO, transitions=["coalition -> alliance", "alliance -> community"]),
+     CoalitionDataError, r"'coalition -> dissolution' is observed.*not declared"),
+    ("multi-state clock", lambda c: coalsurv.MultiStateModel({"coalition -> alliance": "1"},
+                                                             clock="markov"),
+     SpecError, r"clock='markov'"),
+    ("multi-state shared frailty", lambda c: coalsurv.MultiStateModel(
+        {"coalition -> alliance": "1"}, frailty="shared"),
+     SpecError, r"frailty='shared'.*joint graph"),
+    ("multi-state transition key", lambda c: coalsurv.MultiStateModel({"coalition": "1"}),
+     SpecError, r"transition 'coalition'.*from_state -> to_state"),
+
 ]
 
 

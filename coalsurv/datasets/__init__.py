@@ -2,6 +2,8 @@
 
 - :func:`load_synthetic` — the bundled synthetic coalition histories made by
   :func:`coalsurv.simulate` (true parameters in its data card).
+- :func:`load_synthetic_multistate` — bundled multi-state histories (coalition -> alliance ->
+  community) made by :func:`coalsurv.simulate_multistate`.
 - :func:`load_parlgov`, :func:`load_coalgov`, :func:`load_atop`, :func:`load_king1990` — readers
   for the real public data sets; each takes the path of the user's copy.
 
@@ -18,6 +20,8 @@ _LAZY = {
     "load_synthetic": "coalsurv.datasets.synthetic",
     "synthetic_path": "coalsurv.datasets.synthetic",
     "load_synthetic_truth": "coalsurv.datasets.synthetic",
+    "load_synthetic_multistate": "coalsurv.datasets.multistate",
+    "load_synthetic_multistate_truth": "coalsurv.datasets.multistate",
     "load_parlgov": "coalsurv.datasets.parlgov",
     "parlgov_cabinets": "coalsurv.datasets.parlgov",
     "download_parlgov": "coalsurv.datasets.parlgov",

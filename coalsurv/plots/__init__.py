@@ -16,6 +16,11 @@ from coalsurv.plots.diagnostics import (
 )
 from coalsurv.plots.effects import plot_effect_curve, plot_forest, plot_group_effects
 from coalsurv.plots.incidence import plot_cumulative_incidence
+from coalsurv.plots.multistate import (
+    plot_state_occupancy,
+    plot_transition_diagram,
+    plot_transition_hazards,
+)
 from coalsurv.plots.prior import plot_prior_predictive
 from coalsurv.plots.style import (
     FONT_SIZES,
@@ -41,6 +46,9 @@ __all__ = [
     "plot_hazard",
     "plot_prior_predictive",
     "plot_cumulative_incidence",
+    "plot_state_occupancy",
+    "plot_transition_hazards",
+    "plot_transition_diagram",
     "plot_forest",
     "plot_effect_curve",
     "plot_group_effects",

@@ -354,11 +354,116 @@ def replication() -> nbformat.NotebookNode:
     ])
 
 
+def multistate() -> nbformat.NotebookNode:
+    """Multi-state paths coalition -> alliance -> community: simulator data, real-data limits."""
+    md, code = new_markdown_cell, new_code_cell
+    return _nb([
+        md("# How coalitions transform: coalition -> alliance -> community\n\n"
+           "A coalition may dissolve or deepen into an alliance; an alliance may deepen into an "
+           "integrated community or still dissolve. `coalsurv.MultiStateModel` fits one "
+           "Bayesian hazard model per transition (the likelihood factorises over transitions) "
+           "and combines their posterior draws into **state occupancy** probabilities with "
+           "credible bands. The data are the bundled simulated histories "
+           "(`datasets/synthetic_multistate.md`), whose true parameters are known."),
+        code(SETUP),
+        code('data = coalsurv.datasets.load_synthetic_multistate()\n'
+             'truth = coalsurv.datasets.load_synthetic_multistate_truth()\n'
+             'print(data)\npd.Series({f"{a} -> {b}": n for (a, b), n in data.observed.items()})'),
+        md("## The model\n\nSemi-Markov (`clock=\"reset\"`: each hazard runs on the time since "
+           "entering the state), Weibull hazards, a region frailty per transition. Power "
+           "concentration enters dissolution with a square term (the simulator's U-shape)."),
+        code('transitions = {\n'
+             '    "coalition -> alliance": "breadth + (1 | region)",\n'
+             '    "coalition -> dissolution": "breadth + power_hhi + power_hhi_sq + (1 | region)",\n'
+             '    "alliance -> community": "breadth + (1 | region)",\n'
+             '    "alliance -> dissolution": "breadth + (1 | region)",\n'
+             '}\n'
+             'model = coalsurv.MultiStateModel(transitions, family="weibull", clock="reset")\n'
+             'fit = model.fit(data, random_seed=1, progressbar=False, **SAMPLER)\nfit'),
+        md("## Hazard ratios per transition, against the truth\n\nLog hazard ratios per unit. "
+           "In the simulator breadth's effect on coalition -> alliance *grows with age* "
+           "(`age` = 0.5: the ratio is `exp(beta) t^0.5` at age `t`); a proportional-hazards "
+           "model estimates an average of it over the ages at which coalitions deepen, so its "
+           "`breadth` ratio there is not the `beta` of the table (the `tve()` term of the "
+           "time-varying-effects issue models the growth itself)."),
+        code('hr = fit.hazard_ratios(ci_prob=0.90)\n'
+             'per_unit = hr[hr["scale"] == "per unit"].copy()\n'
+             'per_unit["true"] = [truth["params"]["transitions"][k]["beta"][t]\n'
+             '                    for k, t in zip(per_unit["transition"], per_unit["term"])]\n'
+             'for col in ("median", "lower", "upper"):\n'
+             '    per_unit[col] = np.log(per_unit[col])\n'
+             'per_unit[["transition", "term", "true", "median", "lower", "upper"]].round(2)'),
+        code('fit.plot_transition_diagram()\nplt.show()'),
+        md("## State occupancy\n\nThe probability of being in each state at each age, for "
+           "narrow and broad shared interests (the other covariates at their means; region "
+           "effects integrated out). Occupancies of one posterior draw sum to 1."),
+        code('profiles = pd.DataFrame({"breadth": [0.2, 0.8], "power_hhi": 0.6,\n'
+             '                         "power_hhi_sq": 0.36})\n'
+             'times = np.linspace(0, 20, 41)\n'
+             'occ = fit.state_occupancy(times, profiles, random_seed=2)\n'
+             'fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)\n'
+             'for ax, row in zip(axes, [0, 1]):\n'
+             '    fit.plot_state_occupancy(times, profiles.iloc[[row]], ax=ax)\n'
+             '    ax.set_title(f"breadth = {profiles.breadth[row]}")\n'
+             'plt.show()\n'
+             'occ[occ["time"].isin([5.0, 10.0, 20.0])].round(3)'),
+        code('fit.expected_time_in_state(20.0, profiles).round(2)'),
+        md("## Posterior occupancy against the truth and against Aalen–Johansen\n\n"
+           "For a typical region (`frailty=\"zero\"`) the true occupancy of a profile is "
+           "computed from 200,000 simulated paths of the simulator. The Aalen–Johansen "
+           "estimate of the data (written in `coalsurv.aalen_johansen`) is the empirical "
+           "reference of a model without covariates."),
+        code('sim = coalsurv.simulate_multistate(10, clock="reset")  # only for true_occupancy\n'
+             'profile = {"breadth": 0.5, "power_hhi": 0.6, "power_hhi_sq": 0.36}\n'
+             'check_times = [2.0, 5.0, 10.0]\n'
+             'true = sim.true_occupancy(check_times, profile, frailty=False)\n'
+             'ours = fit.state_occupancy(check_times, pd.DataFrame([profile]), frailty="zero")\n'
+             'ours.merge(true, on=["time", "state"])[["time", "state", "mean", "lower",\n'
+             '                                        "upper", "occupancy"]].round(3)'),
+        code('fit.plot_transition_hazards(np.linspace(0.1, 15, 40))\nplt.show()'),
+        code('fit.loo().round(2)'),
+        md("## Real data: what ATOP allows\n\nATOP v4.01 records an alliance's obligations "
+           "per **phase** (member-level `phase`, `maxphase`): a renegotiation that changes "
+           "the obligations opens a new phase, which is exactly a transition between depths "
+           "of cooperation. Below: alliances that start without defence or offence "
+           "obligations (*shallow*) and later add them (*deep*), from `../shared/data/atop`."),
+        code('atop = DATA / "atop" / "atop-member-level.csv"\n'
+             'if atop.is_file():\n'
+             '    m = pd.read_csv(atop)\n'
+             '    m["phase"] = m["phase"].where(m["maxphase"] > 0, 1)\n'
+             '    ph = (m.groupby(["atopid", "phase"])\n'
+             '          .agg(defense=("defense", "max"), offense=("offense", "max"))\n'
+             '          .reset_index().sort_values(["atopid", "phase"]))\n'
+             '    ph["deep"] = (ph["defense"] + ph["offense"]) > 0\n'
+             '    before = ph.groupby("atopid")["deep"].shift()\n'
+             '    counts = pd.Series({\n'
+             '        "alliances": ph["atopid"].nunique(),\n'
+             '        "with more than one phase": int((ph["phase"] > 1).groupby(ph["atopid"])\n'
+             '                                        .any().sum()),\n'
+             '        "start shallow": int((~ph.groupby("atopid")["deep"].first()).sum()),\n'
+             '        "shallow -> deep": int(((before == False) & ph["deep"]).sum()),  # noqa: E712\n'
+             '        "deep -> shallow": int(((before == True) & ~ph["deep"]).sum()),  # noqa: E712\n'
+             '    })\n'
+             'else:\n'
+             '    counts = pd.Series({"ATOP data": "absent"})\n'
+             'counts'),
+        md("Only three of the 459 alliances that start shallow ever deepen to defence or "
+           "offence obligations in ATOP v4.01 (one goes the other way): far too few events to "
+           "estimate a shallow -> deep hazard, let alone its dependence on breadth. What ATOP "
+           "supports is the *ending* of alliances of each depth (a single-ending or "
+           "competing-risks model with obligations as covariates; `termmode` codes need the "
+           "ATOP codebook). The coalition -> alliance -> community paths are therefore shown "
+           "on simulated data only; neither ParlGov, coalgov nor King et al. (1990) record a "
+           "coalition's transformation."),
+    ])
+
+
 NOTEBOOKS = {
     "king1990_cabinets.ipynb": king1990,
     "parlgov_competing_endings.ipynb": parlgov,
     "synthetic_alliances.ipynb": synthetic,
     "replication.ipynb": replication,
+    "multistate_paths.ipynb": multistate,
 }
 
 

@@ -1,0 +1,238 @@
+"""MultiStateModel / MultiStateFit on tiny fits: occupancy sums to 1, both clocks agree for
+exponential hazards (product integral vs simulated paths), same seed same draws, tables per
+transition, save/load, and bad input refused with one coalsurv error.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import coalsurv
+from coalsurv.errors import ArgumentError, CoalitionDataError, FitFileError, SpecError
+
+TRANSITIONS = {"coalition -> alliance": "x", "coalition -> dissolution": "1",
+               "alliance -> dissolution": "1"}
+TINY = {"draws": 150, "tune": 150, "chains": 2, "progressbar": False}
+
+
+def _histories(n: int = 120, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        x = rng.normal()
+        t_a, t_d = rng.exponential(1 / (0.15 * np.exp(0.6 * x))), rng.exponential(1 / 0.07)
+        c = rng.uniform(5, 30)
+        t1 = min(t_a, t_d, c)
+        to = "censored" if t1 == c else ("alliance" if t_a < t_d else "dissolution")
+        rows.append((i, "coalition", 0.0, t1, to, x))
+        if to == "alliance":
+            t2 = t1 + rng.exponential(1 / 0.08)
+            rows.append((i, "alliance", t1, min(t2, c), "dissolution" if t2 < c else "censored",
+                         x))
+    return pd.DataFrame(rows, columns=["id", "state", "start", "stop", "to", "x"])
+
+
+@pytest.fixture(scope="module")
+def data():
+    return coalsurv.TransitionData.from_frame(_histories(), id="id", state="state",
+                                              start="start", stop="stop", to="to",
+                                              covariates=["x"], time_unit="months")
+
+
+@pytest.fixture(scope="module")
+def fits(data):
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for clock in ("reset", "forward"):
+            model = coalsurv.MultiStateModel(TRANSITIONS, family="exponential", clock=clock)
+            out[clock] = model.fit(data, random_seed=3, **TINY)
+    return out
+
+
+NEW = pd.DataFrame({"x": [-1.0, 1.0]})
+TIMES = [1.0, 5.0, 12.0, 25.0]
+
+
+@pytest.mark.parametrize("clock", ["reset", "forward"])
+def test_occupancy_sums_to_one_at_every_time(fits, clock):
+    draws = fits[clock].state_occupancy(TIMES, NEW, summary=False, n_paths=100)
+    assert draws.dims == ("draw", "row", "state", "time")
+    np.testing.assert_allclose(draws.sum("state"), 1.0, atol=1e-12)
+    occ = fits[clock].state_occupancy(TIMES, NEW, n_paths=100)
+    assert list(occ.columns[:6]) == ["row", "time", "state", "mean", "lower", "upper"]
+    assert set(occ["state"]) == {"coalition", "alliance", "dissolution"}
+    assert np.all((occ["lower"] <= occ["mean"] + 1e-12) & (occ["mean"] <= occ["upper"] + 1e-12))
+    # a broader x deepens faster: more alliance early for x = 1 than x = -1
+    early = occ[(occ["time"] == 5.0) & (occ["state"] == "alliance")].set_index("row")["mean"]
+    assert early[1] > early[0]
+
+
+def test_clocks_agree_for_exponential_hazards(fits):
+    """Exponential hazards are memoryless: the Markov product integral and the semi-Markov
+    path simulation estimate the same occupancy (up to Monte Carlo error).
+    """
+    a = fits["reset"].state_occupancy(TIMES, NEW, n_paths=400)
+    b = fits["forward"].state_occupancy(TIMES, NEW)
+    assert np.max(np.abs(a["mean"].to_numpy() - b["mean"].to_numpy())) < 0.03
+
+
+def test_same_seed_same_draws(fits):
+    f = fits["reset"]
+    one = f.state_occupancy(TIMES, NEW, summary=False, random_seed=7, n_paths=50)
+    two = f.state_occupancy(TIMES, NEW, summary=False, random_seed=7, n_paths=50)
+    other = f.state_occupancy(TIMES, NEW, summary=False, random_seed=8, n_paths=50)
+    np.testing.assert_array_equal(one.values, two.values)
+    assert not np.array_equal(one.values, other.values)
+
+
+@pytest.mark.parametrize("clock", ["reset", "forward"])
+def test_expected_time_adds_up_to_the_horizon(fits, clock):
+    out = fits[clock].expected_time_in_state(20.0, NEW, n_paths=100)
+    assert list(out.columns[:5]) == ["row", "state", "mean", "lower", "upper"]
+    np.testing.assert_allclose(out.groupby("row")["mean"].sum(), 20.0, rtol=1e-9)
+
+
+@pytest.mark.parametrize("clock", ["reset", "forward"])
+def test_transition_probability_from_a_later_state(fits, clock):
+    out = fits[clock].transition_probability(3.0, [3.0, 10.0], NEW, start="alliance",
+                                             n_paths=100)
+    coal = out[out["state"] == "coalition"]
+    assert np.all(coal["mean"] == 0.0)          # no way back
+    at_s = out[(out["time"] == 3.0) & (out["state"] == "alliance")]
+    np.testing.assert_allclose(at_s["mean"], 1.0)
+    np.testing.assert_allclose(out.groupby(["row", "time"])["mean"].sum(), 1.0)
+
+
+def test_average_over_rows(fits):
+    f = fits["forward"]
+    avg = f.state_occupancy(TIMES, NEW, average=True)
+    rows = f.state_occupancy(TIMES, NEW)
+    assert set(avg["row"]) == {"average"}
+    expect = rows.groupby(["time", "state"], sort=False)["mean"].mean().to_numpy()
+    np.testing.assert_allclose(avg["mean"].to_numpy(), expect, atol=1e-12)
+
+
+def test_tables_per_transition(fits):
+    f = fits["reset"]
+    hr = f.hazard_ratios()
+    assert set(hr["transition"]) == {"coalition -> alliance"}   # the only one with a term
+    assert hr["mean"].iloc[0] > 1.0
+    summary = f.summary()
+    assert set(summary["transition"]) == set(TRANSITIONS)
+    loo = f.loo()
+    assert list(loo["transition"]) == [*TRANSITIONS, "total"]
+    assert loo["elpd"].iloc[-1] == pytest.approx(loo["elpd"].iloc[:-1].sum())
+    hz = f.hazard([2.0, 4.0], NEW)
+    assert set(hz["transition"]) == set(TRANSITIONS)
+    priors = f.priors_from_fit()
+    assert set(priors) == set(TRANSITIONS)
+    diag = f.diagnose()
+    assert set(diag) == set(TRANSITIONS)
+
+
+def test_save_load_round_trip_and_tamper(fits, tmp_path):
+    f = fits["forward"]
+    path = f.save(tmp_path / "ms.zip")
+    back = coalsurv.load_multistate(path)
+    assert back.clock == "forward" and list(back.fits) == list(f.fits)
+    pd.testing.assert_frame_equal(back.state_occupancy(TIMES, NEW), f.state_occupancy(TIMES, NEW))
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "sojourns.csv":
+                data = data.replace(b"coalition", b"koalition", 1)
+            dst.writestr(name, data)
+    with pytest.raises(FitFileError, match="sojourns.csv"):
+        coalsurv.load_multistate(bad)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"transitions": {"coalition alliance": "x"}}, SpecError, "from_state -> to_state"),
+    ({"transitions": TRANSITIONS, "clock": "backward"}, SpecError, "clock='backward'"),
+    ({"transitions": TRANSITIONS, "frailty": "shared"}, SpecError, "joint graph"),
+    ({"transitions": TRANSITIONS, "family": {"coalition -> alliance": "weibull"}}, SpecError,
+     "family"),
+    ({"transitions": {"coalition -> alliance": 3}}, SpecError, "formula string"),
+])
+def test_bad_model_is_refused(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        coalsurv.MultiStateModel(**kwargs)
+
+
+def test_bad_data_is_refused(data):
+    model = coalsurv.MultiStateModel({"coalition -> alliance": "x"})
+    with pytest.raises(CoalitionDataError, match="not declared"):
+        model.fit(data, **TINY)
+    with pytest.raises(SpecError, match="TransitionData"):
+        model.fit(pd.DataFrame(), **TINY)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda f: f.state_occupancy([1.0], NEW, start="community"), "not a state"),
+    (lambda f: f.state_occupancy([1.0], NEW, start="dissolution"), "absorbing"),
+    (lambda f: f.state_occupancy([-1.0], NEW), "times"),
+    (lambda f: f.state_occupancy([1.0], NEW, ci_prob=2), "ci_prob"),
+    (lambda f: f.expected_time_in_state(0.0, NEW), "horizon"),
+    (lambda f: f.transition_probability(5.0, [1.0], NEW), "t >= s"),
+])
+def test_bad_prediction_arguments(fits, call, words):
+    with pytest.raises(ArgumentError, match=words):
+        call(fits["reset"])
+
+
+def test_plots_and_report(fits, tmp_path, recwarn):
+    import matplotlib.pyplot as plt
+
+    f = fits["reset"]
+    ax = f.plot_state_occupancy(np.linspace(0, 20, 15), NEW, empirical=True, n_paths=50)
+    assert "months" in ax.get_xlabel() and len(ax.collections) >= 3
+    ax = f.plot_transition_hazards([1.0, 5.0, 10.0], NEW)
+    assert "per month" in ax.get_ylabel()
+    ax = f.plot_transition_diagram()
+    assert any("x:" in t.get_text() for t in ax.texts)
+    plt.close("all")
+    path = f.report(tmp_path / "ms.pdf")
+    assert path.read_bytes()[:4] == b"%PDF"
+    assert not [w for w in recwarn if "could not be made" in str(w.message)]
+
+
+def test_rows_in_chunks_give_the_same_occupancy(fits, monkeypatch):
+    from coalsurv.fit import multistate_fit
+
+    f = fits["forward"]
+    whole = f.occupancy_draws(TIMES, NEW)
+    monkeypatch.setattr(multistate_fit, "_CHUNK_CELLS", 1.0)   # one row per chunk
+    np.testing.assert_array_equal(f.occupancy_draws(TIMES, NEW), whole)
+    chunked = fits["reset"].occupancy_draws(TIMES, NEW, n_paths=30, random_seed=4)
+    assert chunked.shape[1] == len(NEW)
+    np.testing.assert_allclose(chunked.sum(axis=2), 1.0)
+
+
+def test_options_per_transition():
+    from coalsurv.spec.priors import Prior, PriorSet
+
+    tight = PriorSet({"beta": Prior("Normal", mu=0.0, sigma=0.1)}, name="tight")
+    model = coalsurv.MultiStateModel(
+        TRANSITIONS, family={"coalition -> alliance": "weibull",
+                             "coalition->dissolution": "exponential",
+                             "alliance -> dissolution": "lognormal"},
+        priors={"coalition -> alliance": tight})
+    assert model.families == {"coalition -> alliance": "weibull",
+                              "coalition -> dissolution": "exponential",
+                              "alliance -> dissolution": "lognormal"}
+    assert model.models["coalition -> alliance"].priors.name == "tight"
+    assert model.models["alliance -> dissolution"].priors.name != "tight"
+    with pytest.raises(SpecError, match="do not match the transitions"):
+        coalsurv.MultiStateModel(TRANSITIONS, priors={"coalition -> community": tight})
+
+
+def test_unknown_model_options_are_refused():
+    with pytest.raises(SpecError, match="model_options \\['colour'\\]"):
+        coalsurv.MultiStateModel(TRANSITIONS, model_options={"colour": "red"})
