@@ -71,7 +71,7 @@ def plot_survival(
     curves: pd.DataFrame,
     *,
     km: Any = None,
-    time_unit: str,
+    time_unit: str | None = None,
     ax: Any = None,
     label_by: str | Sequence[str] | None = None,
     title: str | None = None,
@@ -87,8 +87,9 @@ def plot_survival(
         Kaplan–Meier estimate(s) drawn as step functions with their confidence band (light).
         A dict maps legend labels to fitters. A DataFrame with ``time``, ``survival`` (and
         optionally ``lower``, ``upper``, ``ci_prob``) is accepted in place of a fitter.
-    time_unit : str
-        Unit of ``time`` (``"days"``, ``"months"``, ``"years"``); printed on the x axis.
+    time_unit : str, optional
+        Unit of ``time`` (``"days"``, ``"months"``, ``"years"``); printed on the x axis;
+        default the frame's ``attrs["time_unit"]``, set by predictions.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
     label_by : str or sequence of str, optional
@@ -112,6 +113,7 @@ def plot_survival(
     >>> ax.get_xlabel()
     'Time since formation (months)'
     """
+    time_unit = time_unit or curves.attrs.get("time_unit")
     xlabel = time_label(time_unit)
     ax = get_ax(ax)
     rows, ci_prob = _draw_curves(ax, curves, label_by=label_by, what="survival curves")
@@ -144,7 +146,7 @@ def plot_survival_ppc(
     model_curve: pd.DataFrame,
     km: Any,
     *,
-    time_unit: str,
+    time_unit: str | None = None,
     ax: Any = None,
     title: str | None = "Posterior predictive check: survival",
 ) -> Any:
@@ -158,8 +160,9 @@ def plot_survival_ppc(
     km : lifelines.KaplanMeierFitter or pandas.DataFrame
         Kaplan–Meier estimate on the observed data (or a frame ``time``, ``survival``
         [, ``lower``, ``upper``, ``ci_prob``]).
-    time_unit : str
-        Unit of ``time``; printed on the x axis.
+    time_unit : str, optional
+        Unit of ``time``, printed on the x axis; default the frame's
+        ``attrs["time_unit"]``, set by predictions.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
     title : str or None, default "Posterior predictive check: survival"
@@ -170,6 +173,7 @@ def plot_survival_ppc(
     matplotlib.axes.Axes
         The axes drawn on.
     """
+    time_unit = time_unit or model_curve.attrs.get("time_unit")
     xlabel = time_label(time_unit)
     frame = model_curve
     if isinstance(frame, pd.DataFrame) and "row" not in frame.columns:
@@ -209,7 +213,7 @@ def plot_survival_ppc(
 def plot_hazard(
     curves: pd.DataFrame,
     *,
-    time_unit: str,
+    time_unit: str | None = None,
     ax: Any = None,
     label_by: str | Sequence[str] | None = None,
     title: str | None = None,
@@ -222,8 +226,9 @@ def plot_hazard(
     curves : pandas.DataFrame
         Tidy frame with columns ``row``, ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob``
         (hazard per ``time_unit``) and the covariates of ``newdata``.
-    time_unit : str
-        Unit of ``time``; printed on the x axis and in the y label ("per month").
+    time_unit : str, optional
+        Unit of ``time`` (default the frame's ``attrs["time_unit"]``, which fit predictions
+        set); printed on the x axis and in the y label ("per month").
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
     label_by : str or sequence of str, optional
@@ -237,6 +242,7 @@ def plot_hazard(
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+    time_unit = time_unit or curves.attrs.get("time_unit")
     """
     xlabel = time_label(time_unit)
     ylabel = per_time_label("Hazard", time_unit)
