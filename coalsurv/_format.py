@@ -92,17 +92,17 @@ def fmt_number(value: Any, digits: int = 3) -> str:
 
 
 def fmt_estimate(value: Any, digits: int = 3) -> str:
-    """An estimate for a table: :func:`fmt_number` (``digits`` significant digits)."""
+    """Write an estimate for a table: :func:`fmt_number` (``digits`` significant digits)."""
     return fmt_number(value, digits)
 
 
 def fmt_interval(lower: Any, upper: Any, digits: int = 3) -> str:
-    """A credible interval ``"[0.912, 1.34]"`` (both ends by :func:`fmt_number`)."""
+    """Write a credible interval ``"[0.912, 1.34]"`` (both ends by :func:`fmt_number`)."""
     return f"[{fmt_number(lower, digits)}, {fmt_number(upper, digits)}]"
 
 
 def fmt_prob(p: Any, *, floor: float = 0.001) -> str:
-    """A posterior probability: three decimals, never exactly 0 or 1 from finite draws.
+    """Write a posterior probability: three decimals, never exactly 0 or 1 from finite draws.
 
     Values above ``1 - floor`` print as ``"> 0.999"`` and below ``floor`` as ``"< 0.001"``
     (a share of posterior draws is an estimate, not a certainty).
@@ -118,7 +118,7 @@ def fmt_prob(p: Any, *, floor: float = 0.001) -> str:
 
 
 def fmt_share(share: Any, decimals: int = 1) -> str:
-    """A share (0–1) as a percentage: ``0.1867`` → ``"18.7%"``."""
+    """Write a share (0–1) as a percentage: ``0.1867`` → ``"18.7%"``."""
     if share is None or not np.isfinite(float(share)):
         return "–"
     return f"{100 * float(share):.{decimals}f}%"

@@ -27,7 +27,6 @@ from coalsurv.diagnostics.common import (
     step,
 )
 
-
 #: Rule of the ``pareto_k`` check in words (also shown when it is skipped).
 K_RULE = ("rows with k > 0.7: at most max(1, 0.5% of rows) pass with a note naming them; "
           "<= 10% warn; else fail (any such row warns when LOO compares models)")

@@ -36,7 +36,7 @@ def families(fit: Fit) -> dict[str, TermFamily]:
 
 
 def lifespan_label(fit: Fit) -> str:
-    """What "lifespan" means for this fit: time to any ending, or to the modelled ones only.
+    """Return what "lifespan" means here: time to any ending, or to the modelled ones.
 
     When the model leaves some endings out (they count as censoring), the median of its
     survival curve is the median time to a *modelled* ending, not the median lifespan.
@@ -188,7 +188,7 @@ def effect_contrasts(fit: Fit, variable: str, *, percentiles=DEFAULT_CONTRASTS,
         m0, m1 = med[:, lo_i], med[:, hi_i]
         with np.errstate(invalid="ignore"):
             diff = m1 - m0
-        for what, draws in ((f"{label} at 'from'", m0), (f"{label} at 'to'", m1),
+        for what, draws in ((f"{label} at from", m0), (f"{label} at to", m1),
                             (f"difference in {label} (to - from)", diff)):
             rows.append({**base, "quantity": what, "cause": "any modelled ending",
                          "median": float(np.median(draws)),

@@ -306,24 +306,26 @@ class Fit:
 
     def table(self, kind: str, *, format: str = "latex", ci_prob: float = DEFAULT_CI_PROB,
               **options) -> str:
-        """A table for a paper as LaTeX (booktabs), Markdown or HTML text.
+        """Return a table for a paper as LaTeX (booktabs), Markdown or HTML text.
 
         Parameters
         ----------
         kind : {"hazard_ratios", "summary", "effects", "comparison", "replication"}
-            What to tabulate (see :mod:`coalsurv.fit.export`): ``effects`` takes
+            What to tabulate (see :mod:`coalsurv.report.export`): ``effects`` takes
             ``variable=``; ``comparison`` takes ``others={"name": fit}``; ``replication``
             takes ``original=<Fit>``.
         format : {"latex", "markdown", "html"}
             The caption states the interval mass and the time unit.
         ci_prob : float
             Mass of the equal-tailed intervals.
+        **options
+            ``label=`` (LaTeX label / HTML id, default ``tab:<kind>``) and the kind's options.
 
         Returns
         -------
         str
         """
-        from coalsurv.fit.export import table
+        from coalsurv.report.export import table
 
         return table(self, kind, format=format, ci_prob=ci_prob, **options)
 

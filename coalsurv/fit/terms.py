@@ -51,7 +51,7 @@ class TermFamily:
 
 
 def companion_squares(covariates: pd.DataFrame) -> dict[str, str]:
-    """Data columns that hold the square of another column: ``{"power_hhi_sq": "power_hhi"}``.
+    """Return the data columns holding the square of another: ``{"hhi_sq": "hhi"}``.
 
     A column counts when its values equal the other's squared (to the rounding of a CSV),
     whatever its name; among several candidates the one whose name extends the other wins.
