@@ -138,6 +138,8 @@ def _effects(fit: Any, ci_prob: float, pct: str, variable: str | list[str] | Non
                                             f"{fmt_interval(r['lower'], r['upper'])}",
                 "P(> 1) or P(> 0)": "" if pd.isna(prob) else fmt_prob(prob),
             })
+    if len(names) == 1:
+        rows = [{k: v for k, v in r.items() if k != "covariate"} for r in rows]
     caption = (f"Joint effects of covariates that enter the model through several terms "
                f"(polynomials, interactions), between percentiles of the covariate in the data, "
                f"the other covariates at their means and group effects at zero: posterior "
