@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv._format import fmt_number
+from coalsurv._format import fmt_number, fmt_prob, fmt_rhat, fmt_share
 
 __all__ = [
     "calibration_table",
@@ -48,8 +48,14 @@ def _every(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     return frame.iloc[idx]
 
 
-def ratio_table(ratios: pd.DataFrame, pct: str) -> pd.DataFrame:
-    """Hazard / time ratios, one row per (cause,) term: per SD and per unit side by side."""
+def ratio_table(ratios: pd.DataFrame, pct: str, joint: dict[str, str] | None = None
+                ) -> pd.DataFrame:
+    """Hazard / time ratios, one row per (cause,) term: per SD and per unit side by side.
+
+    ``joint`` maps terms that enter jointly with others (a polynomial) to their covariate:
+    their per-unit ratio alone means nothing and is replaced by a pointer to the joint effect.
+    """
+    joint = joint or {}
     rows = []
     keys = ["cause", "term"] if "cause" in ratios.columns else ["term"]
     for key, part in ratios.groupby(keys, sort=False):
@@ -60,11 +66,13 @@ def ratio_table(ratios: pd.DataFrame, pct: str) -> pd.DataFrame:
             if len(r):
                 r = r.iloc[0]
                 row[f"{scale}: median {pct} interval"] = (
+                    f"joint effect of {joint[key[-1]]} (table below)"
+                    if scale == "per unit" and key[-1] in joint else
                     f"{fmt_number(r['median'])} {_interval(r['lower'], r['upper'])}")
         row["SD of covariate"] = fmt_number(part["sd_of_covariate"].iloc[0])
         sd_row = part[part["scale"] == "per SD"]
         above = sd_row["prob_above_1"].iloc[0] if len(sd_row) else None
-        row["P(ratio > 1)"] = fmt_number(above, 2)
+        row["P(ratio > 1)"] = fmt_prob(above)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -73,6 +81,7 @@ def worst_convergence(conv: pd.DataFrame, n: int = 12) -> pd.DataFrame:
     """Return the ``n`` parameter cells with the largest R-hat."""
     out = conv.sort_values("r_hat", ascending=False).head(n)
     out = out[["parameter", "r_hat", "ess_bulk", "ess_tail", "mcse_over_sd"]].copy()
+    out["r_hat"] = [fmt_rhat(v) for v in out["r_hat"]]  # 1.008 is not "1.01"
     out["ess_bulk"] = out["ess_bulk"].round().astype(int)
     out["ess_tail"] = out["ess_tail"].round().astype(int)
     return out.rename(columns={"r_hat": "R-hat", "ess_bulk": "ESS bulk",
@@ -86,7 +95,7 @@ def loo_table(loo: Any, pareto: pd.DataFrame | None) -> pd.DataFrame:
     if pareto is not None:
         for _, r in pareto.iterrows():
             rows.append((f"Pareto k {r['range']} ({r['label']})",
-                         f"{int(r['count'])} ({100 * float(r['share']):.1f}%)"))
+                         f"{int(r['count'])} ({fmt_share(r['share'])})"))
     return pd.DataFrame(rows, columns=["quantity", "value"])
 
 

@@ -295,7 +295,8 @@ def test_plot_forest_structure():
 def test_plot_forest_causes_and_scales():
     frame = ratio_frame(causes=["dissolution", "alliance"])
     frame.attrs["ratio"] = "time ratio"
-    ax = plots.plot_forest(frame, log_scale=False)
+    assert len(plots.plot_forest(frame).get_yticklabels()) == 3  # per SD only by default
+    ax = plots.plot_forest(frame, log_scale=False, scale="all")
     assert ax.get_xscale() == "linear"
     assert ax.get_xlabel() == "Time ratio"
     labels = [t.get_text() for t in ax.get_yticklabels()]
