@@ -20,7 +20,8 @@ import pandas as pd
 from coalsurv._format import fmt_interval, fmt_number, fmt_prob, fmt_rhat
 from coalsurv.errors import ArgumentError
 
-__all__ = ["FORMATS", "KINDS", "display_table", "parameter_label", "render", "table"]
+__all__ = ["FORMATS", "KINDS", "display_table", "parameter_label", "reader_text", "render",
+           "table"]
 
 KINDS = ("hazard_ratios", "summary", "effects", "comparison", "replication")
 FORMATS = ("latex", "markdown", "html")
@@ -50,6 +51,23 @@ def parameter_label(fit: Any, name: str) -> str:
     if stem == "intercept":
         return f"intercept{f' ({parts[0]})' if parts and several else ''}"
     return f"{stem}{f' ({', '.join(parts)})' if parts else ''}"
+
+
+#: Internal names in check details and notes -> words (frailty draws, coefficients).
+_READER = ((re.compile(r"\bz_(\w+?)\["), r"standardised \1 effect ["),
+           (re.compile(r"\bu_(\w+?)\["), r"\1 effect ["),
+           (re.compile(r"\bv_(\w+?)\["), r"\1 slope ["),
+           (re.compile(r"\bsd_(\w+?)\["), r"SD of \1 effects ["),
+           (re.compile(r"\bbeta\["), "coefficient ["),
+           (re.compile(r"Diagnosis\.mle"), "the maximum-likelihood comparison"),
+           (re.compile(r"\.excluded\b"), " excluded rows"))
+
+
+def reader_text(text: str) -> str:
+    """Replace internal parameter names in a check's text by words (``z_group[`` → ...)."""
+    for pattern, words in _READER:
+        text = pattern.sub(words, text)
+    return text
 
 
 def _cap(text: str) -> str:

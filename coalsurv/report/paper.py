@@ -19,7 +19,7 @@ from reportlab.platypus import CondPageBreak, Paragraph, Spacer
 from coalsurv._format import fmt_number, fmt_share
 from coalsurv.report import curves as C
 from coalsurv.report import figures as F
-from coalsurv.report.export import display_table
+from coalsurv.report.export import display_table, reader_text
 from coalsurv.report.layout import FRAME_HEIGHT, VERDICT_COLORS, Layout, esc
 
 __all__ = ["FIGURE_FORMATS", "PaperReport", "figures_folder"]
@@ -99,14 +99,15 @@ class PaperReport:
         out += self.heading("Appendix A. Diagnostics")
         rows = [{"check": c.name.replace("_", " "), "verdict": c.verdict.upper(),
                  "value": fmt_number(c.value, 4), "rule": c.threshold,
-                 "finding": " ".join(t for t in (c.detail, c.advice) if t) or "–"} for c in d]
+                 "finding": reader_text(" ".join(t for t in (c.detail, c.advice) if t)) or "–"}
+                for c in d]
         import pandas as pd
 
         colours = {(i, 1): VERDICT_COLORS[c.verdict].clone(alpha=0.35) for i, c in enumerate(d)}
         out += L.table(pd.DataFrame(rows), widths=[0.14, 0.09, 0.09, 0.3, 0.38], numeric=[],
                        cell_colors=colours, caption="Convergence and model checks with their "
                        "rules (Vehtari et al. 2021 for R-hat and ESS; PSIS-LOO Pareto k).")
-        out += [L.note(note) for note in d.notes]
+        out += [L.note(reader_text(note)) for note in d.notes]
         out += self.heading("Appendix B. Posterior summary")
         out += self.table("summary")
         if self.written:

@@ -27,7 +27,7 @@ from coalsurv.report import curves as C
 from coalsurv.report import figures as F
 from coalsurv.report import tables as T
 from coalsurv.report.comparisons import ComparisonSections
-from coalsurv.report.export import parameter_label
+from coalsurv.report.export import parameter_label, reader_text
 from coalsurv.report.layout import VERDICT_COLORS, Layout, esc
 
 __all__ = ["ReportSections"]
@@ -98,7 +98,8 @@ class ReportSections(ComparisonSections):
                     "results before fixing them",
         }.get(d.verdict, "Overall verdict: not checked")
         lines = [f"{c.verdict.upper()}: {c.name} = {_value(c)}"  # failures first
-                 + (f" ({c.detail})" if c.detail else "") for c in (d.failed + d.warnings)[:8]]
+                 + (f" ({reader_text(c.detail)})" if c.detail else "")
+                 for c in (d.failed + d.warnings)[:8]]
         lines.append(f"{len(d)} checks: {n_fail} failed, {n_warn} warned, {n_skip} skipped. "
                      "Details and advice in section 3.")
         return [
@@ -213,12 +214,13 @@ class ReportSections(ComparisonSections):
                           "not pass, advice in plain words."))
         rows = [{"check": c.name, "verdict": c.verdict.upper(), "value": _value(c),
                  "rule": c.threshold,
-                 "finding and advice": " ".join(t for t in (c.detail, c.advice) if t) or "–"}
+                 "finding and advice": reader_text(" ".join(t for t in (c.detail, c.advice)
+                                                            if t)) or "–"}
                 for c in d]
         colours = {(i, 1): VERDICT_COLORS[c.verdict].clone(alpha=0.35) for i, c in enumerate(d)}
         out += L.table(pd.DataFrame(rows), widths=[0.15, 0.09, 0.08, 0.28, 0.4],
                        numeric=["value"], cell_colors=colours, caption="Diagnostic checks.")
-        out += [L.note(note) for note in d.notes]
+        out += [L.note(reader_text(note)) for note in d.notes]
         parts = [
             ("convergence", lambda: L.table(T.worst_convergence(d.convergence),
              widths=[0.36, 0.12, 0.12, 0.12, 0.12], caption="The parameters with the "
