@@ -110,7 +110,10 @@ def king1990() -> nbformat.NotebookNode:
            "does not separate them)."),
         code('fit_w.diagnose()'),
         code('fit_ln.diagnose()'),
-        code('coalsurv.compare({"Weibull PH": fit_w, "log-normal AFT": fit_ln})'),
+        code('from IPython.display import Markdown\n\n'
+             '# the comparison as a paper table (also format="latex" or "html")\n'
+             'Markdown(fit_ln.table("comparison", others={"Weibull PH": fit_w},\n'
+             '                      format="markdown"))'),
         md("## Report\n\nThe full PDF report (skipped in quick mode)."),
         code('if not QUICK:\n'
              '    path = fit_ln.report(OUT / "king1990_lognormal.pdf",\n'
