@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coalsurv._format import fmt_number
 from coalsurv._stats import stack_draws, summarise
 from coalsurv.diagnostics.checks import Check, Diagnosis, graded
 from coalsurv.diagnostics.common import (
@@ -139,7 +140,7 @@ def ppc_km_check(fit, diag: Diagnosis, p: SurvivalPass) -> Check:
     return graded(
         "ppc_km", ppc.attrs["max_gap"], "max |S_model - KM| < 0.05 pass; < 0.1 warn; else fail",
         good=lambda v: v < 0.05, ok=lambda v: v < 0.1,
-        detail=f"largest at t = {grid[worst]:.3g} {fit.time_unit} "
+        detail=f"largest at t = {fmt_number(float(grid[worst]))} {fit.time_unit} "
                f"(model {model['mean'][worst]:.2f}, KM {km[worst]:.2f})",
         advice="the model's average survival curve departs from Kaplan-Meier: try a more "
                "flexible baseline (family='piecewise', or lognormal/loglogistic for a rising-then-"
@@ -182,6 +183,7 @@ def ppc_cif_check(fit, diag: Diagnosis, *, max_draws: int) -> Check:
     return graded(
         "ppc_cif", table.attrs["max_gap"], "max |CIF_model - AJ| < 0.05 pass; < 0.1 warn",
         good=lambda v: v < 0.05, ok=lambda v: v < 0.1,
-        detail=f"largest for {table['cause'].iloc[worst]} at t = {table['time'].iloc[worst]:.3g}",
+        detail=(f"largest for {table['cause'].iloc[worst]} at t = "
+                f"{fmt_number(float(table['time'].iloc[worst]))} {fit.time_unit}"),
         advice="the model's incidence of this ending departs from Aalen-Johansen: give that "
                "cause a more flexible baseline or its own covariates")

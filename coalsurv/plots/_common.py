@@ -106,7 +106,10 @@ def format_value(value: Any) -> str:
 
 
 def row_labels(frame: pd.DataFrame, rows: Sequence[Any], label_by: Any) -> dict[Any, str]:
-    """Legend label per ``row``: ``"col=value, ..."`` from ``label_by`` columns, else ``row N``."""
+    """Legend label per ``row``: ``"col=value, ..."`` from ``label_by`` columns, else ``row N``.
+
+    A single column of text labels (``ending``: "dissolution") gives the labels themselves.
+    """
     if label_by is None:
         return {r: f"row {r}" for r in rows}
     cols = [label_by] if isinstance(label_by, str) else list(label_by)
@@ -114,6 +117,8 @@ def row_labels(frame: pd.DataFrame, rows: Sequence[Any], label_by: Any) -> dict[
     if missing:
         raise ValueError(f"label_by names column(s) {missing} absent from the frame")
     first = frame.drop_duplicates("row").set_index("row")
+    if len(cols) == 1 and all(isinstance(first.at[r, cols[0]], str) for r in rows):
+        return {r: first.at[r, cols[0]] for r in rows}
     out = {}
     for r in rows:
         out[r] = ", ".join(f"{c}={format_value(first.at[r, c])}" for c in cols)

@@ -85,7 +85,8 @@ def plot_survival(
         ``lower``, ``upper``, ``ci_prob`` (one value) and the covariates of ``newdata``.
     km : lifelines.KaplanMeierFitter or dict of str to KaplanMeierFitter, optional
         Kaplan–Meier estimate(s) drawn as step functions with their confidence band (light).
-        A dict maps legend labels to fitters. A DataFrame with ``time``, ``survival`` (and
+        A dict maps legend labels to fitters; with one per profile (in the profiles' order)
+        each takes the colour of its profile's curve. A DataFrame with ``time``, ``survival`` (and
         optionally ``lower``, ``upper``, ``ci_prob``) is accepted in place of a fitter.
     time_unit : str, optional
         Unit of ``time`` (``"days"``, ``"months"``, ``"years"``); printed on the x axis;
@@ -129,7 +130,9 @@ def plot_survival(
             label = steps.label
         else:
             label = f"Kaplan–Meier: {steps.label}"
-        col = REFERENCE_COLOR if len(items) == 1 else color(len(rows) + j)
+        # one Kaplan–Meier per profile (same order): the colour of that profile's curve
+        col = (REFERENCE_COLOR if len(items) == 1 else color(j) if len(items) == len(rows)
+               else color(len(rows) + j))
         draw_steps(ax, steps, color=col, linestyle="--", label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Survival probability S(t)")

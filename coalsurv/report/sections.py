@@ -194,11 +194,14 @@ class ReportSections(ComparisonSections):
                              f"Prior predictive survival: 40 single prior draws and the "
                              f"{self.pct} prior interval (shaded) at the mean covariate profile, "
                              f"with the observed Kaplan–Meier curve; time in {u}.", width=0.8)
-            pp = F.fig_prior_posterior(fit, prior)
+            several = len(fit.info.causes) > 1
+            pp = F.fig_prior_posterior(fit, prior, max_panels=9 if several else 6)
             if pp is not None:
                 parts += L.figure(pp, "Prior (grey) and posterior (blue) densities of the "
-                                  "main parameters: how much the data taught the model.",
-                                  max_height=0.45)
+                                  "main parameters" + (" (the first three of each ending)"
+                                                       if several else "")
+                                  + ": how much the data taught the model.",
+                                  max_height=0.55)
             return parts
 
         out += self.attempt("prior predictive check", prior_parts)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._format import fmt_number, fmt_prob, fmt_rhat, fmt_share
+from coalsurv.report.export import reader_text
 
 __all__ = [
     "calibration_table",
@@ -38,6 +39,11 @@ def _estimates(frame: pd.DataFrame, stem: str, estimate: str | None = None) -> l
     """
     columns = [estimate or stem, f"{stem}_lower", f"{stem}_upper"]
     return [f"{fmt_number(a)} {_interval(b, c)}" for a, b, c in frame[columns].to_numpy()]
+
+
+def _gap(value: Any) -> str:
+    """Write a difference of probabilities to three decimals with its sign."""
+    return "–" if not np.isfinite(float(value)) else f"{float(value):+.3f}"
 
 
 def _every(frame: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -82,6 +88,7 @@ def worst_convergence(conv: pd.DataFrame, n: int = 12) -> pd.DataFrame:
     out = conv.sort_values("r_hat", ascending=False).head(n)
     out = out[["parameter", "r_hat", "ess_bulk", "ess_tail", "mcse_over_sd"]].copy()
     out["r_hat"] = [fmt_rhat(v) for v in out["r_hat"]]  # 1.008 is not "1.01"
+    out["parameter"] = [reader_text(p) for p in out["parameter"]]
     out["ess_bulk"] = out["ess_bulk"].round().astype(int)
     out["ess_tail"] = out["ess_tail"].round().astype(int)
     return out.rename(columns={"r_hat": "R-hat", "ess_bulk": "ESS bulk",
@@ -107,7 +114,7 @@ def ppc_table(ppc: pd.DataFrame, unit: str, pct: str, n: int = 9) -> pd.DataFram
         "at risk": part["at_risk"].to_numpy(),
         "Kaplan–Meier [95% CI]": _estimates(part, "km"),
         f"model mean [{pct} interval]": _estimates(part, "model", "model_mean"),
-        "gap": part["gap"].to_numpy(),
+        "gap": [_gap(g) for g in part["gap"]],
     })
 
 
@@ -120,7 +127,7 @@ def ppc_cif_table(ppc_cif: pd.DataFrame, unit: str, pct: str, n: int = 4) -> pd.
             "ending": cause, f"time ({unit})": part["time"].to_numpy(),
             "Aalen–Johansen [95% CI]": _estimates(part, "aj"),
             f"model mean [{pct} interval]": _estimates(part, "model", "model_mean"),
-            "gap": part["gap"].to_numpy()}))
+            "gap": [_gap(g) for g in part["gap"]]}))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -94,13 +94,14 @@ def king1990() -> nbformat.NotebookNode:
              'profiles = data.covariates.mean().to_frame().T\n'
              'profiles = pd.concat([profiles, profiles], ignore_index=True)\n'
              'profiles["numst2"] = [0.0, 1.0]\n'
+             'profiles["cabinet"] = ["minority", "majority"]   # legend labels, as the KM lines\n'
              'majority = data.covariates["numst2"].to_numpy() == 1\n'
              'km = {"minority": data.subset(~majority).kaplan_meier(),\n'
              '      "majority": data.subset(majority).kaplan_meier()}\n'
              'fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)\n'
              'for ax, fit in zip(axes, (fit_w, fit_ln)):\n'
              '    curves = fit.survival(times, profiles)\n'
-             '    plots.plot_survival(curves, km=km, time_unit=fit.time_unit, label_by="numst2",\n'
+             '    plots.plot_survival(curves, km=km, label_by="cabinet",\n'
              '                        ax=ax, title=fit.spec.label)\n'
              'plt.show()'),
         code('fit_ln.median_lifespan(profiles).round(2)     # months, by majority status'),
