@@ -88,9 +88,12 @@ def test_page_one_has_the_verdict_and_the_model(report, fit):
 
 
 def test_report_shows_the_checks_of_fit_diagnose(report, fit):
-    """The report's verdict, counts and check names are those of the one Diagnosis."""
+    """The report's verdict, counts and check names are those of the one Diagnosis.
+
+    This report compares fits by PSIS-LOO, so its Diagnosis weighs Pareto k for comparison.
+    """
     _, pages = report
-    diag = fit.diagnose()
+    diag = fit.diagnose(for_comparison=True)
     first, text = _flat(pages[0]), _flat(" ".join(pages))
     assert f"Overall verdict: {diag.verdict.upper()}" in first
     assert (f"{len(diag)} checks: {len(diag.failed)} failed, {len(diag.warnings)} warned, "
