@@ -345,7 +345,7 @@ class ReportSections(ComparisonSections):
         self.progress("computing marginal survival curves")
 
         def survival_parts():
-            times = C.time_grid(fit, 60)
+            times = C.time_grid(fit, 120)  # fine grid: smooth band edges
             curve = C.marginal_survival(fit, times, ci_prob=self.ci)
             parts = L.figure(F.fig_survival_vs_km(fit, curve),
                              f"Posterior survival averaged over the {fit.data.n:,} coalitions "
@@ -385,7 +385,7 @@ class ReportSections(ComparisonSections):
         if len(fit.info.causes) > 1:
             self.progress("computing cumulative incidence")
             out += self.attempt("cumulative incidence", lambda: L.figure(
-                F.fig_cif(fit, C.marginal_cif(fit, C.time_grid(fit, 40), ci_prob=self.ci)),
+                F.fig_cif(fit, C.marginal_cif(fit, C.time_grid(fit, 80), ci_prob=self.ci)),
                 f"Cumulative incidence of each ending, P(ended that way by t), averaged over "
                 f"the coalitions ({self.pct} interval shaded), against Aalen–Johansen "
                 f"estimates (dashed); time in {u}.", width=0.85))
@@ -409,7 +409,7 @@ class ReportSections(ComparisonSections):
 
         def parts():
             pred = C.thinned_predictor(fit, 200)
-            frames = {n: C.effect_frame(fit, n, ci_prob=self.ci, predictor=pred)
+            frames = {n: C.effect_frame(fit, n, ci_prob=self.ci, predictor=pred, n=41)
                       for n in names[:6]}
             return L.figure(F.fig_effects(fit, frames), f"Median lifespan ({self.unit}) "
                             f"against each continuous covariate, {self.pct} interval shaded.",

@@ -254,7 +254,8 @@ def synthetic() -> nbformat.NotebookNode:
              'ax.set_yticks(y, recovery["cause"] + ": " + recovery["term"])\n'
              'ax.axvline(0, color="0.5", lw=0.8, ls="--")\n'
              'ax.set_xlabel("log hazard ratio per unit")\n'
-             'ax.legend(loc="lower right")\nplt.show()'),
+             'ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, not over rows\n'
+             'plt.show()'),
         code('print(f"{recovery.covered.mean():.0%} of the true coefficients lie inside their "\n'
              '      "95% intervals" + (" (quick mode: few draws)" if QUICK else ""))'),
     ])
