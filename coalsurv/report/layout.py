@@ -211,12 +211,20 @@ class Layout:
             style.append(("BACKGROUND", (c, r + 1), (c, r + 1), col))
         tbl.setStyle(TableStyle(style))
         out: list[Any] = []
+        # a long table starts on this page when a few of its rows fit (it splits, its header
+        # repeats); kept whole with its caption it would leave the page half empty
+        long = len(body) > 8
+        if long:
+            from reportlab.platypus import CondPageBreak
+
+            out.append(CondPageBreak(4.5 * cm))
         if caption is not None:
             self.n_tables += 1
             out.append(Paragraph(f"<b>Table {self.n_tables}.</b> {esc(caption)}",
                                  self.styles["caption"]))
             out[-1].style = ParagraphStyle("tcap", parent=self.styles["caption"],
-                                           spaceBefore=6, spaceAfter=3, keepWithNext=1)
+                                           spaceBefore=6, spaceAfter=3,
+                                           keepWithNext=0 if long else 1)
         out.append(tbl)
         if max_rows is not None and len(frame) > max_rows:
             out.append(self.note(f"First {max_rows} of {len(frame)} rows shown."))

@@ -21,7 +21,7 @@ import pandas as pd
 from reportlab.lib.units import cm
 from reportlab.platypus import PageBreak, Spacer
 
-from coalsurv._format import fmt_number, fmt_rhat, unit_singular
+from coalsurv._format import fmt_number, fmt_rhat, fmt_share, unit_singular
 from coalsurv._version import __version__
 from coalsurv.report import curves as C
 from coalsurv.report import figures as F
@@ -117,8 +117,11 @@ class ReportSections(ComparisonSections):
         L, data, u = self.L, self.fit.data, self.unit
         out = L.section("Data")
         desc = data.describe()
-        out += L.table(desc.to_frame().assign(value=lambda f: f["value"].map(
-            lambda v: v if isinstance(v, str) else fmt_number(v, 4))), widths=[0.45, 0.35],
+        frame = desc.to_frame()
+        frame["value"] = [v if isinstance(v, str) else fmt_share(v) if "share" in str(k)
+                          else fmt_number(v, 4) for k, v in zip(frame.iloc[:, 0],
+                                                                frame["value"], strict=True)]
+        out += L.table(frame, widths=[0.45, 0.35],
             numeric=["value"], caption=f"Description of the data (times in {u}).")
         n = data.n
         events = [{"ending": c, "count": k, "share of coalitions": f"{100 * k / n:.1f}%"}
