@@ -11,6 +11,7 @@ the flowables, :func:`build_pdf` lays them out on pages. The section contents ar
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ PAGE = A4
 MARGIN = 1.8 * cm
 FRAME_WIDTH = PAGE[0] - 2 * MARGIN
 FRAME_HEIGHT = PAGE[1] - 2 * MARGIN - 0.6 * cm
+
+_SIGNED = re.compile(r"[+\-−]?\d[\d,]*(\.\d+)?")
 
 #: Colours of verdicts for reportlab (from :data:`coalsurv._format.VERDICT_COLOURS`).
 VERDICT_COLORS = {verdict: colors.HexColor(hex_) for verdict, hex_ in VERDICT_COLOURS.items()}
@@ -176,9 +179,10 @@ class Layout:
         """
         shown = frame if max_rows is None else frame.head(max_rows)
         cols = list(shown.columns)
-        if numeric is None:
-            numeric = [c for c in cols if pd.api.types.is_numeric_dtype(shown[c])
-                       and not pd.api.types.is_bool_dtype(shown[c])]
+        if numeric is None:  # numbers, and text that is a signed number ("+0.013")
+            numeric = [c for c in cols if (pd.api.types.is_numeric_dtype(shown[c])
+                                           and not pd.api.types.is_bool_dtype(shown[c]))
+                       or all(_SIGNED.fullmatch(str(v)) for v in shown[c])]
         head = [Paragraph(esc(c), self.styles["cell_hr" if c in numeric else "cell_h"])
                 for c in cols]
         body = []

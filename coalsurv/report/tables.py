@@ -41,9 +41,9 @@ def _estimates(frame: pd.DataFrame, stem: str, estimate: str | None = None) -> l
     return [f"{fmt_number(a)} {_interval(b, c)}" for a, b, c in frame[columns].to_numpy()]
 
 
-def _gap(value: Any) -> str:
-    """Write a difference of probabilities to three decimals with its sign."""
-    return "–" if not np.isfinite(float(value)) else f"{float(value):+.3f}"
+def _gap(value: Any, decimals: int = 3) -> str:
+    """Write a difference (of probabilities, or a z score) with its sign and fixed decimals."""
+    return "–" if not np.isfinite(float(value)) else f"{float(value):+.{decimals}f}"
 
 
 def _every(frame: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -154,7 +154,7 @@ def calibration_table(cal: pd.DataFrame, unit: str, pct: str) -> pd.DataFrame:
         "n": cal["n"].to_numpy(),
         f"predicted S [{pct} interval]": _estimates(cal, "predicted"),
         "observed S (KM) [95% CI]": _estimates(cal, "observed"),
-        "z": cal["z"].to_numpy(),
+        "z": [_gap(z, 2) for z in cal["z"]],
     })
 
 
