@@ -51,6 +51,9 @@ class ComparisonSections:
             frame = table[keep].rename(columns={"n_bad_k": "k > 0.7 rows"})
             frame["weight"] = [f"{w:.2f}" for w in frame["weight"].astype(float)]
             frame["rank"] = frame["rank"].astype(int) + 1  # 1 is the best model
+            for col in ("elpd", "se", "p", "elpd_diff", "dse"):  # one decimal, all alike
+                if col in frame:
+                    frame[col] = [f"{float(v):.1f}" for v in frame[col]]
             widths = [0.13, 0.21, 0.07, 0.08, 0.07, 0.07, 0.11, 0.07, 0.09, 0.09]
             out += L.table(frame, widths=widths[:len(keep)], digits=4,
                            caption="Comparison by PSIS-LOO expected log predictive density "

@@ -149,7 +149,8 @@ def _effects(fit: Any, ci_prob: float, pct: str, variable: str | list[str] | Non
             quantity = quantity.replace(" at to", f" at {fmt_number(r['to'])}")
             rows.append({
                 "covariate": name,
-                "contrast": f"{r['contrast']} ({fmt_number(r['to'])} vs {fmt_number(r['from'])})",
+                "contrast": r["contrast"],
+                "values": f"{fmt_number(r['to'])} vs {fmt_number(r['from'])}",
                 "quantity": quantity + (f" ({r['cause']})" if is_ratio else
                                              f" ({fit.time_unit})"),
                 f"median [{pct} interval]": f"{fmt_number(r['median'])} "

@@ -291,7 +291,7 @@ class ReportSections(ComparisonSections):
         table["ESS tail"] = table["ESS tail"].round().astype(int)
         table["R-hat"] = [fmt_rhat(v) for v in table["R-hat"]]
         table["parameter"] = [parameter_label(fit, p) for p in table["parameter"]]
-        out += L.table(table, widths=[0.25, 0.1, 0.1, 0.11, 0.11, 0.11, 0.11, 0.1],
+        out += L.table(table, widths=[0.32, 0.09, 0.09, 0.1, 0.1, 0.1, 0.1, 0.09],
                        caption=f"Posterior summary ({self.pct} equal-tailed intervals; "
                                f"coefficients per SD of their covariate, on the log "
                                f"{'hazard' if fit.info.kind == 'ph' else 'time'} scale; "
@@ -330,7 +330,7 @@ class ReportSections(ComparisonSections):
                                        variable=list(dict.fromkeys(joint.values())))
         k = len(frame.columns)
         return self.L.table(frame, caption=caption, numeric=[],
-                            widths=[0.3, 0.34, 0.22, 0.14] if k == 4 else None)
+                            widths=([0.14] if k == 6 else []) + [0.19, 0.12, 0.3, 0.2, 0.13])
 
     def surviving(self) -> str:
         """Return what the survival curve measures (not ended, or not ended a modelled way)."""

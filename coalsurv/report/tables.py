@@ -166,7 +166,7 @@ def mle_table(mle: pd.DataFrame, pct: str) -> pd.DataFrame:
         f"posterior mean [{pct} interval]": _estimates(mle, "bayes", "bayes_mean"),
         "MLE (SE)": [f"{fmt_number(a)} ({fmt_number(b)})"
                      for a, b in mle[["mle", "mle_se"]].to_numpy()],
-        "difference in posterior SDs": mle["diff_in_posterior_sd"].to_numpy(),
+        "difference in posterior SDs": [_gap(v, 2) for v in mle["diff_in_posterior_sd"]],
         "lifelines model": mle["source"].to_numpy() if "source" in mle else "",
     })
     return out
