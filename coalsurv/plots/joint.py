@@ -39,7 +39,7 @@ def plot_joint_effect(effect: pd.DataFrame, *, axes: Any = None,
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     require_columns(effect, ("quantity", "cause", "value", "median", "lower", "upper"),
                     what="joint effect")
@@ -65,9 +65,9 @@ def plot_joint_effect(effect: pd.DataFrame, *, axes: Any = None,
     if "reference" in attrs:
         ax_r.axvline(attrs["reference"], color=REFERENCE_COLOR, linewidth=0.8, linestyle="--")
     ax_r.set_yscale("log")
-    plain = FuncFormatter(lambda v, _pos: f"{v:g}")
-    ax_r.yaxis.set_major_formatter(plain)
-    ax_r.yaxis.set_minor_formatter(plain)
+    ax_r.yaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    ax_r.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax_r.yaxis.set_minor_formatter(NullFormatter())  # no crowded minor labels
     ax_r.set_xlabel(variable)
     ax_r.set_ylabel(f"{ratio} vs {variable} = {attrs.get('reference', float('nan')):.3g}")
     legend_with(ax_r, [band_handle(ci_prob)], title="ending", loc="best", fontsize="small")

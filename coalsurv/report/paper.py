@@ -64,7 +64,7 @@ class PaperReport:
         """Return the display table ``kind`` of :mod:`coalsurv.report.export` as flowables."""
         frame, caption = display_table(self.fit, kind, ci_prob=self.ci, **options)
         k = len(frame.columns)
-        return self.L.table(frame, caption=caption, widths=_widths(frame, k), numeric=[])
+        return self.L.table(frame, caption=caption, widths=_widths(frame, k))
 
     # ------------------------------------------------------------------ story
     def story(self) -> list[Any]:
@@ -104,7 +104,7 @@ class PaperReport:
         import pandas as pd
 
         colours = {(i, 1): VERDICT_COLORS[c.verdict].clone(alpha=0.35) for i, c in enumerate(d)}
-        out += L.table(pd.DataFrame(rows), widths=[0.14, 0.09, 0.09, 0.3, 0.38], numeric=[],
+        out += L.table(pd.DataFrame(rows), widths=[0.14, 0.09, 0.09, 0.3, 0.38],
                        cell_colors=colours, caption="Convergence and model checks with their "
                        "rules (Vehtari et al. 2021 for R-hat and ESS; PSIS-LOO Pareto k).")
         out += [L.note(reader_text(note)) for note in d.notes]
