@@ -6,6 +6,8 @@ Sections: title page (model, data, date, versions and the overall verdict of
 survival against Kaplan–Meier, hazards and cumulative incidence, effect curves, group effects,
 model comparison, maximum-likelihood comparison (lifelines), a replication section when an
 original fit is given, and a reproducibility manifest.
+``style="paper"`` writes the short template of :mod:`coalsurv.report.paper` instead (tables
+and figures a journal article needs, diagnostics in an appendix, figures also as files).
 Every time axis and table states the time unit and every interval its mass. A part that cannot
 be made is replaced by a visible note (and a warning), so a report is never silently partial.
 
