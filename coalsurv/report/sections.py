@@ -411,7 +411,7 @@ class ReportSections(ComparisonSections):
         self.progress("computing effect curves")
 
         def parts():
-            pred = C.thinned_predictor(fit, 200)
+            pred = C.thinned_predictor(fit, 600)  # more draws: smoother band edges
             frames = {n: C.effect_frame(fit, n, ci_prob=self.ci, predictor=pred, n=41)
                       for n in names[:6]}
             return L.figure(F.fig_effects(fit, frames), f"Median lifespan ({self.unit}) "
