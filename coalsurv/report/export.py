@@ -145,14 +145,20 @@ def _effects(fit: Any, ci_prob: float, pct: str, variable: str | list[str] | Non
         for _, r in con.iterrows():
             is_ratio = r["quantity"] == fit.ratio_name
             prob = r["prob_above"]
-            quantity = r["quantity"].replace(" at from", f" at {fmt_number(r['from'])}")
-            quantity = quantity.replace(" at to", f" at {fmt_number(r['to'])}")
+            unit = fit.time_unit
+            q = r["quantity"]
+            if is_ratio:
+                quantity = f"{q} ({r['cause']})"
+            elif q.endswith(" at from") or q.endswith(" at to"):
+                at = r["from"] if q.endswith(" at from") else r["to"]
+                quantity = f"{q.rsplit(' at ', 1)[0]} ({unit}) at {name} = {fmt_number(at)}"
+            else:
+                quantity = q.replace(" (to - from)", "") + f" ({unit}, to − from)"
             rows.append({
                 "covariate": name,
                 "contrast": r["contrast"],
                 "values": f"{fmt_number(r['to'])} vs {fmt_number(r['from'])}",
-                "quantity": quantity + (f" ({r['cause']})" if is_ratio else
-                                             f" ({fit.time_unit})"),
+                "quantity": quantity,
                 f"median [{pct} interval]": f"{fmt_number(r['median'])} "
                                             f"{fmt_interval(r['lower'], r['upper'])}",
                 "P(> 1) or P(> 0)": "" if pd.isna(prob) else fmt_prob(prob),

@@ -98,3 +98,20 @@ def test_progress_lines_per_stage_and_quiet_when_disabled():
         pass
     assert quiet.getvalue() == ""
     assert coalsurv.SurvivalModel  # the package imports
+
+
+def test_lifespan_words_when_other_endings_count_as_censoring():
+    """With endings left out of the model, its median is not the median lifespan."""
+    import types
+
+    from coalsurv.fit.effects import lifespan_label
+
+    def fake(causes, pooled=False):
+        return types.SimpleNamespace(
+            info=types.SimpleNamespace(causes=tuple(causes), pooled=pooled),
+            data=types.SimpleNamespace(causes=("dissolution", "alliance")))
+
+    assert lifespan_label(fake(["dissolution", "alliance"])) == "median lifespan"
+    assert lifespan_label(fake(["any"], pooled=True)) == "median lifespan"
+    words = lifespan_label(fake(["dissolution"]))
+    assert words.startswith("median time to dissolution") and "censoring" in words
