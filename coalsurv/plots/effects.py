@@ -205,7 +205,8 @@ def plot_effect_curve(
         xs = part[x].to_numpy(float)
         ax.fill_between(xs, part["lower"].to_numpy(float), part["upper"].to_numpy(float),
                         color=color(i), alpha=BAND_ALPHA, linewidth=0)
-        label = "posterior mean" if value is None else f"{by}={format_value(value)}"
+        label = ("posterior mean" if value is None else value if isinstance(value, str)
+                 else f"{by}={format_value(value)}")  # text labels name themselves
         ax.plot(xs, part["mean"].to_numpy(float), color=color(i), label=label)
     ax.set_xlabel(xlabel if xlabel is not None else x)
     ax.set_ylabel(ylabel)
