@@ -155,9 +155,9 @@ def parlgov() -> nbformat.NotebookNode:
              'profiles = data.covariates.mean().to_frame().T\n'
              'profiles = pd.concat([profiles, profiles], ignore_index=True)\n'
              'profiles["majority"] = [0.0, 1.0]\n'
+             'profiles["cabinet"] = ["minority", "majority"]   # legend labels\n'
              'cif = fit.cumulative_incidence(times, profiles)\n'
-             'plots.plot_cumulative_incidence(cif, time_unit=fit.time_unit, layout="panels",\n'
-             '                                label_by="majority")\n'
+             'plots.plot_cumulative_incidence(cif, layout="panels", label_by="cabinet")\n'
              'plt.show()'),
         code('mean_profile = fit.cumulative_incidence(times)\n'
              'plots.plot_cumulative_incidence(\n'
