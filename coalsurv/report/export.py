@@ -193,7 +193,7 @@ def _comparison(fit: Any, ci_prob: float, pct: str, others: dict | None = None
     caption = ("Model comparison by PSIS-LOO expected log predictive density (elpd, higher is "
                "better; rank 1 is best); Δ elpd against the best model with its standard "
                "error: a difference below about two SE does not separate the models; "
-               f"stacking weights. Lifespans in {fit.time_unit}.")
+               f"stacking weights. Time in {fit.time_unit}.")
     return frame, caption
 
 
@@ -214,9 +214,11 @@ def _replication(fit: Any, ci_prob: float, pct: str, original: Any = None
             rep[["replication_mean", "replication_lower", "replication_upper"]].to_numpy()],
         "covers original": ["yes" if c else "no" for c in rep["covers_original"]],
         "overlap": [fmt_number(v) for v in rep["overlap"]],
-        "log10 BF_rep": [fmt_number(v) for v in rep["log10_bf_rep"]],
+        "log10 BF_rep": [f"{v:.2f}" for v in rep["log10_bf_rep"]],
     })
-    caption = (f"Replication against the original study, per original unit of each covariate: "
+    scale = "log hazard ratio" if fit.info.kind == "ph" else "log time ratio"
+    caption = (f"Replication against the original study ({scale} per original unit of each "
+               f"covariate): "
                f"the replication's {pct} equal-tailed interval, whether it covers the original "
                f"mean, the overlap of the two posteriors and the replication Bayes factor. "
                f"Time in {fit.time_unit}.")
