@@ -118,3 +118,16 @@ def test_paper_report_has_tables_figures_appendix_and_figure_files(poly_fit, tmp
         poly_fit.report(tmp_path / "x.pdf", style="poster")
     with pytest.raises(CoalsurvError, match="figure_format"):
         poly_fit.report(tmp_path / "x.pdf", style="paper", figure_format="png")
+
+
+def test_comparison_and_replication_tables(poly_fit):
+    md = poly_fit.table("comparison", others={"copy": poly_fit}, format="markdown")
+    rows = [line for line in md.splitlines() if line.startswith("| this model")
+            or line.startswith("| copy")]
+    ranks = sorted(line.split(" | ")[2] for line in rows)
+    assert ranks == ["1", "2"]  # ranks count from 1
+    assert r"(1 \| group)" in md  # a pipe inside a cell is escaped
+    tex = poly_fit.table("replication", original=poly_fit)
+    assert "log hazard ratio per original unit" in tex and r"\toprule" in tex
+    with pytest.raises(ArgumentError, match="unknown option"):
+        poly_fit.table("summary", variable="breadth")
