@@ -3,13 +3,14 @@
 #                  writes reports/demo.pdf
 #   make test   -> creates .venv if needed, installs, runs the fast test suite
 # Also: make lint (ruff + import layers), make slow (statistical validation), make bench
-# (ratio benchmarks), make gallery.
+# (ratio benchmarks), make gallery, make notebooks (installs JupyterLab, runs and renders the
+# notebooks into reports/notebooks/executed/), make lab (opens them in JupyterLab).
 
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint slow bench gallery clean
+.PHONY: setup demo test lint slow bench gallery notebooks lab clean
 
 # Python from .python-version via pyenv when present, else python3.12 on PATH.
 PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
@@ -42,6 +43,18 @@ bench: $(STAMP)
 
 gallery: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/coalsurv gallery
+
+# JupyterLab and nbconvert (the [notebook] extra), then run and render every notebook
+NB_STAMP := $(VENV)/.notebook-installed
+$(NB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,notebook]'
+	touch $(NB_STAMP)
+
+notebooks: $(NB_STAMP)
+	$(PY) reports/notebooks/run_notebooks.py
+
+lab: $(NB_STAMP)
+	$(VENV)/bin/jupyter lab reports/notebooks
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -17,8 +17,13 @@ __all__ = [
     "VERDICTS",
     "VERDICT_COLOURS",
     "VERDICT_RANK",
+    "fmt_estimate",
     "fmt_ids",
+    "fmt_interval",
     "fmt_number",
+    "fmt_prob",
+    "fmt_rhat",
+    "fmt_share",
     "rows_note",
     "unit_singular",
     "worst_verdict",
@@ -79,8 +84,59 @@ def fmt_number(value: Any, digits: int = 3) -> str:
             return f"{v:.{digits - 1}e}"
         if abs(v) >= 10 ** digits:
             return f"{v:,.0f}"
-        return f"{v:.{digits}g}"
+        if v == 0:
+            return "0"
+        # "#" keeps trailing zeros, so 0.730 and 0.926 show the same number of digits
+        return f"{v:#.{digits}g}".rstrip(".")
     return str(value)
+
+
+def fmt_estimate(value: Any, digits: int = 3) -> str:
+    """Write an estimate for a table: :func:`fmt_number` (``digits`` significant digits)."""
+    return fmt_number(value, digits)
+
+
+def fmt_interval(lower: Any, upper: Any, digits: int = 3) -> str:
+    """Write a credible interval ``"[0.912, 1.34]"`` (both ends by :func:`fmt_number`)."""
+    return f"[{fmt_number(lower, digits)}, {fmt_number(upper, digits)}]"
+
+
+def fmt_prob(p: Any, *, floor: float = 0.001) -> str:
+    """Write a posterior probability: three decimals, never exactly 0 or 1 from finite draws.
+
+    Values above ``1 - floor`` print as ``"> 0.999"`` and below ``floor`` as ``"< 0.001"``
+    (a share of posterior draws is an estimate, not a certainty).
+    """
+    if p is None or (isinstance(p, float | np.floating) and np.isnan(p)):
+        return "–"
+    p = float(p)
+    if p > 1 - floor:
+        return f"> {1 - floor:.3f}"
+    if p < floor:
+        return f"< {floor:.3f}"
+    return f"{p:.3f}"
+
+
+def fmt_share(share: Any, decimals: int = 1) -> str:
+    """Write a share (0–1) as a percentage: ``0.1867`` → ``"18.7%"``."""
+    if share is None or not np.isfinite(float(share)):
+        return "–"
+    return f"{100 * float(share):.{decimals}f}%"
+
+
+def fmt_rhat(value: Any, *, threshold: float = 1.01) -> str:
+    """R-hat with enough decimals that rounding cannot hide a failure of ``< threshold``.
+
+    Three decimals (``1.008``), and one more whenever three would round onto the threshold
+    (``1.0096`` → ``"1.0096"``, never ``"1.01"`` for a value that passes).
+    """
+    if value is None or not np.isfinite(float(value)):
+        return "–"
+    v = float(value)
+    text = f"{v:.3f}"
+    if float(text) == threshold and v != threshold:
+        text = f"{v:.4f}"
+    return text
 
 
 def unit_singular(unit: str) -> str:

@@ -144,8 +144,13 @@ def cmd_report(args: argparse.Namespace, console: Console, command: str) -> int:
     for path in args.compare or []:
         other = load_fit(input_file(path, "fit file"))
         others[Path(path).stem] = other
-    write_report(fit, out, console, title=args.title, compare_with=others or None)
+    style = getattr(args, "style", "full")
+    extra = ({"style": style, "figure_format": args.figure_format} if style == "paper"
+             else {})
+    write_report(fit, out, console, title=args.title, compare_with=others or None, **extra)
     console.result(f"wrote {out}")
+    if style == "paper":
+        console.result(f"wrote its figures to {out.with_name(out.stem + '_figures')}")
     return 0
 
 

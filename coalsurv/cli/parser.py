@@ -161,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="title of the report")
     p.add_argument("--compare", metavar="FIT.nc", nargs="+",
                    help="other fits of the same data to compare by PSIS-LOO")
+    p.add_argument("--style", choices=("full", "paper"), default="full",
+                   help="full report (default) or the short paper template, whose figures "
+                        "are also written to <REPORT>_figures/")
+    p.add_argument("--figure-format", choices=("pdf", "svg"), default="pdf",
+                   help="format of the paper style's separate figure files (default pdf)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("data", help="data tools (check)", description="Data tools.")

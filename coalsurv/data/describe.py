@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from coalsurv._format import fmt_share
 from coalsurv.errors import ArgumentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,11 +83,14 @@ class DataDescription:
         """Aligned text table, times with their unit."""
         frame = self.to_frame()
         width = int(frame["statistic"].str.len().max())
-        lines = [f"{s:<{width}}  {_fmt(v)}" for s, v in frame.itertuples(index=False)]
+        lines = [f"{s:<{width}}  {fmt_share(v) if 'share' in s else _fmt(v)}"
+                 for s, v in frame.itertuples(index=False)]
         return "\n".join(["CoalitionData description", *lines])
 
     def _repr_html_(self) -> str:
-        frame = self.to_frame().assign(value=lambda f: f["value"].map(_fmt))
+        frame = self.to_frame()
+        frame["value"] = [fmt_share(v) if "share" in k else _fmt(v)
+                          for k, v in frame.itertuples(index=False)]
         return frame.to_html(index=False, escape=True)
 
 

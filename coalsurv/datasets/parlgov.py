@@ -62,14 +62,19 @@ COVARIATES = (
     "n_parties",
     "caretaker",
 )
-#: Exclusion reasons, in the order they are checked (an excluded cabinet gets the first).
-EXCLUSION_REASONS = (
-    "starts before since",
-    "fewer than min_parties governing parties",
-    "zero-day cabinet (successor starts, or censoring falls, on its start day)",
-    "missing seats (governing parties hold no seats in the data)",
-    "missing positions (a governing party lacks left_right)",
-)
+def exclusion_reasons(*, since: int = 1945, min_parties: int = 2) -> tuple[str, ...]:
+    """Exclusion reasons in words, in the order they are checked (a cabinet gets the first)."""
+    return (
+        f"starts before {since}",
+        f"fewer than {min_parties} governing parties",
+        "zero-day cabinet (successor starts, or censoring falls, on its start day)",
+        "missing seats (governing parties hold no seats in the data)",
+        "missing positions (a governing party lacks left_right)",
+    )
+
+
+#: Exclusion reasons of the default loader (``since=1945``, ``min_parties=2``).
+EXCLUSION_REASONS = exclusion_reasons()
 #: ``party_name_english`` of ParlGov's non-partisan ministers (party.csv: "no party affiliation").
 NONPARTISAN = "no party affiliation"
 _REQUIRED = (
@@ -320,7 +325,8 @@ def _derive(
         cab["missing_positions"] > 0,
     )
     reason = pd.Series(None, index=cab.index, dtype=object)
-    for mask, text in zip(checks, EXCLUSION_REASONS, strict=True):
+    reasons = exclusion_reasons(since=since, min_parties=min_parties)
+    for mask, text in zip(checks, reasons, strict=True):
         reason = reason.where(reason.notna() | ~mask, text)
     excluded = exclusion_table(reason.dropna())
     kept = cab.loc[reason.isna()].copy()
@@ -370,7 +376,7 @@ def _derive(
     annotate(
         out,
         excluded,
-        excluded_counts=count_reasons(excluded, EXCLUSION_REASONS),
+        excluded_counts=count_reasons(excluded, reasons),
         censor_date=censor.strftime("%Y-%m-%d"),
         censor_rule=rule,
         n_cabinets_total=int(len(cab)),

@@ -10,7 +10,13 @@ from coalsurv._stats import check_ci_prob
 from coalsurv.diagnostics.checks import Diagnosis, reason, skipped
 from coalsurv.diagnostics.common import outcomes, survival_pass
 from coalsurv.diagnostics.mle import mle_check, mle_side_by_side
-from coalsurv.diagnostics.predictive import loo_pit_check, loo_tables, ppc_cif_check, ppc_km_check
+from coalsurv.diagnostics.predictive import (
+    K_RULE,
+    loo_pit_check,
+    loo_tables,
+    ppc_cif_check,
+    ppc_km_check,
+)
 from coalsurv.diagnostics.sampler import convergence_checks, convergence_table, sampler_checks
 from coalsurv.diagnostics.scores import calibration_check, discrimination_table
 from coalsurv.diagnostics.sensitivity import prior_sensitivity_check
@@ -21,7 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def diagnose(fit: Fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True,
-             checks: bool = True, max_draws: int = 200, random_seed: int = 0) -> Diagnosis:
+             checks: bool = True, max_draws: int = 200, random_seed: int = 0,
+             for_comparison: bool = False) -> Diagnosis:
     """Run sampler diagnostics and model checks on a :class:`~coalsurv.Fit`.
 
     Parameters
@@ -40,6 +47,9 @@ def diagnose(fit: Fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True
         Posterior draws (evenly thinned) for per-draw predictive metrics.
     random_seed : int
         Seed of the randomised PIT for censored rows.
+    for_comparison : bool
+        The LOO estimate is used to compare models: any row with Pareto k > 0.7 then warns
+        (otherwise a single influential row, or 0.5% of rows, passes with a note naming it).
 
     Returns
     -------
@@ -62,11 +72,14 @@ def diagnose(fit: Fit, *, ci_prob: float = 0.95, horizons=None, loo: bool = True
         results += [skipped(n, "", reason(exc))
                     for n in ("r_hat", "ess_bulk", "ess_tail", "mcse")]
     results += sampler_checks(fit)
-    k_thr = "share of k > 0.7: 0 pass; <= 10% warn; else fail"
+    k_thr = K_RULE
     if loo:
         try:
-            diag.loo, diag.pareto_k, check = loo_tables(fit)
+            diag.loo, diag.pareto_k, check = loo_tables(fit,
+                                                        for_comparison=for_comparison)
             results.append(check)
+            if check.verdict == "pass" and check.value:
+                diag.notes.append(f"Influential coalitions (PSIS-LOO Pareto k): {check.detail}.")
         except Exception as exc:  # noqa: BLE001
             results.append(skipped("pareto_k", k_thr, reason(exc)))
     else:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coalsurv._format import fmt_number
 from coalsurv._stats import summarise
 from coalsurv.diagnostics.checks import Check, Diagnosis, graded
 from coalsurv.diagnostics.common import SurvivalPass, fitted_rows, kaplan_meier, km_at
@@ -22,7 +23,7 @@ def discrimination_table(fit, diag: Diagnosis, p: SurvivalPass) -> None:
         score = -eta[:, 0, :] if fit.info.kind == "ph" else eta[:, 0, :]
         score_kind = "-eta (PH)" if fit.info.kind == "ph" else "eta (AFT)"
     else:
-        score, score_kind = p.s_ref, f"S(t = {p.t_ref:.3g} {fit.time_unit})"
+        score, score_kind = p.s_ref, f"S(t = {fmt_number(float(p.t_ref))} {fit.time_unit})"
     n_c = min(p.n_draws, max(50, 400_000 // max(n, 1)))
     take = np.unique(np.linspace(0, p.n_draws - 1, n_c).round().astype(int))
     c_draws = np.array([concordance_index(out.exit, score[s], out.event) for s in take])

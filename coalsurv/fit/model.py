@@ -163,7 +163,9 @@ class SurvivalModel:
         target_accept : float
             NUTS target acceptance; raise to 0.9–0.99 after divergences.
         progressbar : bool, optional
-            Default: shown when standard error is a terminal or in a notebook.
+            Progress: a line per stage on standard error (building, compiling and sampling,
+            checks; :mod:`coalsurv.fit.progress`), in scripts too, plus nutpie's bar in a
+            terminal or notebook (default: the bar when interactive). False is quiet.
         cores : int, optional
             Parallel chains (default: up to 2).
         command : str
@@ -175,7 +177,11 @@ class SurvivalModel:
         _check_fit_arguments(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                              target_accept=target_accept, progressbar=progressbar, cores=cores,
                              command=command)
-        model, design, info, resolved = self.build(data)
+        from coalsurv.fit.progress import Progress
+
+        progress = Progress(progressbar is not False)
+        with progress.stage(f"building the model ({data.n:,} coalitions)"):
+            model, design, info, resolved = self.build(data)
         if design.spells is not None:
             # fitted-row predictions, diagnostics and reports take one constant profile per
             # episode: carry each time-varying covariate's last-spell value (coalsurv.spells)
@@ -188,14 +194,17 @@ class SurvivalModel:
         if progressbar is None:
             progressbar = _interactive()
         key = self._cache_key(data, design, info)
-        idata = sample(model, settings, progressbar=progressbar, cache_key=key)
-        versions = package_versions()
-        created = datetime.now(UTC).isoformat(timespec="seconds")
-        fit = Fit(idata=idata, spec=self.spec, priors=self.priors, resolved_priors=resolved,
-                  data=data, design=design, info=info, settings=settings,
-                  data_hash=data.data_hash(), versions=versions, created=created,
-                  command=command)
-        fit.fit_id = fit_id(fit.data_hash, idata["posterior"])
+        with progress.stage(f"compiling and sampling ({chains} chains x {draws:,} draws after "
+                            f"{tune:,} tuning steps)"):
+            idata = sample(model, settings, progressbar=progressbar, cache_key=key)
+        with progress.stage("recording the fit (data hash, fit id, versions)"):
+            versions = package_versions()
+            created = datetime.now(UTC).isoformat(timespec="seconds")
+            fit = Fit(idata=idata, spec=self.spec, priors=self.priors,
+                      resolved_priors=resolved, data=data, design=design, info=info,
+                      settings=settings, data_hash=data.data_hash(), versions=versions,
+                      created=created, command=command)
+            fit.fit_id = fit_id(fit.data_hash, idata["posterior"])
         return fit
 
     def _cache_key(self, data, design, info) -> str:

@@ -125,7 +125,8 @@ def cumulative_incidence(fit: Fit, times, newdata: pd.DataFrame | None = None, *
 
 def _per_row(fit: Fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
     stat = summarise(draws, ci_prob)
-    out = pd.DataFrame({"row": newdata.index.to_numpy(), **stat, "ci_prob": ci_prob})
+    out = pd.DataFrame({"row": newdata.index.to_numpy(), **stat, "ci_prob": ci_prob,
+                        "unit": fit.time_unit})
     out = out.merge(newdata, left_on="row", right_index=True, how="left")
     out.attrs.update(time_unit=fit.time_unit, quantity=name)
     return out

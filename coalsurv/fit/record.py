@@ -227,6 +227,108 @@ class Fit:
         return predictions.predict_lifespans(self, newdata, random_seed=random_seed,
                                              frailty=frailty)
 
+    # ------------------------------------------------------------------ joint effects, tables
+    def term_families(self) -> dict:
+        """Each covariate and the model terms it enters (polynomials, interactions).
+
+        Returns a dict of covariate → :class:`coalsurv.fit.terms.TermFamily` (``terms``,
+        ``companions``, ``kind``, ``joint``); see :mod:`coalsurv.fit.terms`.
+        """
+        from coalsurv.fit.effects import families
+
+        return families(self)
+
+    def effect(self, variable: str, *, values=None, reference: float | None = None,
+               n: int = 41, ci_prob: float = DEFAULT_CI_PROB,
+               max_draws: int = 400) -> pd.DataFrame:
+        """Joint effect of one covariate over every term it enters, across its range.
+
+        ``variable`` moves from its 5th to its 95th percentile (or over ``values``) with its
+        companions (``x_sq = x ** 2``, ``I(x ** 2)``, ``poly(x, 2)``, ``x:z``), the other
+        covariates at their means and group effects at zero.
+
+        Parameters
+        ----------
+        variable : str
+            A covariate of the data (original units).
+        values : sequence of float, optional
+            Values of the covariate (default ``n`` evenly spaced over the 5th–95th percentile).
+        reference : float, optional
+            Value the ratio is relative to (default the median in the data).
+        n : int
+            Points of the default grid.
+        ci_prob : float
+            Mass of the equal-tailed intervals.
+        max_draws : int
+            Posterior draws used (evenly thinned).
+
+        Returns
+        -------
+        DataFrame
+            Tidy: ``quantity`` (the hazard / time ratio against ``reference`` per ``cause``, and
+            the median lifespan), ``cause``, ``variable``, ``value``, ``median``, ``lower``,
+            ``upper``, ``ci_prob``. Point estimates are posterior medians (ratios of polynomial
+            terms are skewed). ``attrs``: ``reference``, ``terms``, ``kind``, ``time_unit``.
+        """
+        from coalsurv.fit.effects import effect
+
+        return effect(self, variable, values=values, reference=reference, n=n,
+                      ci_prob=ci_prob, max_draws=max_draws)
+
+    def effect_contrasts(self, variable: str, *, percentiles=((25.0, 75.0), (5.0, 95.0)),
+                         values=None, ci_prob: float = DEFAULT_CI_PROB,
+                         max_draws: int = 400) -> pd.DataFrame:
+        """Joint effect of one covariate between named points (default 25th vs 75th percentile).
+
+        Parameters
+        ----------
+        variable : str
+            A covariate of the data (original units); its companions move with it.
+        percentiles : sequence of (float, float)
+            Pairs (from, to) of percentiles of the covariate in the data.
+        values : sequence of (float, float), optional
+            Pairs (from, to) in original units instead of percentiles.
+        ci_prob, max_draws
+            As in :meth:`effect`.
+
+        Returns
+        -------
+        DataFrame
+            Per contrast: the ratio (to against from) per cause with ``prob_above`` =
+            P(ratio > 1), the median lifespan at both points and their difference with
+            ``prob_above`` = P(difference > 0); columns ``contrast``, ``variable``, ``from``,
+            ``to``, ``quantity``, ``cause``, ``median``, ``lower``, ``upper``, ``ci_prob``.
+        """
+        from coalsurv.fit.effects import effect_contrasts
+
+        return effect_contrasts(self, variable, percentiles=percentiles, values=values,
+                                ci_prob=ci_prob, max_draws=max_draws)
+
+    def table(self, kind: str, *, format: str = "latex", ci_prob: float = DEFAULT_CI_PROB,
+              **options) -> str:
+        """Return a table for a paper as LaTeX (booktabs), Markdown or HTML text.
+
+        Parameters
+        ----------
+        kind : {"hazard_ratios", "summary", "effects", "comparison", "replication"}
+            What to tabulate (see :mod:`coalsurv.report.export`): ``effects`` takes
+            ``variable=``; ``comparison`` takes ``others={"name": fit}``; ``replication``
+            takes ``original=<Fit>``.
+        format : {"latex", "markdown", "html"}
+            The caption states the interval mass and the time unit.
+        ci_prob : float
+            Mass of the equal-tailed intervals.
+        **options
+            ``label=`` (LaTeX label / HTML id, default ``tab:<kind>``) and the kind's options.
+
+        Returns
+        -------
+        str
+        """
+        from coalsurv.report.export import table
+
+        return table(self, kind, format=format, ci_prob=ci_prob, **options)
+
     # ------------------------------------------------------------------ checks, report, io
     def diagnose(self, **kwargs):
         """Convergence and model checks with verdicts (see :mod:`coalsurv.diagnostics`)."""

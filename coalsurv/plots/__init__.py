@@ -16,6 +16,7 @@ from coalsurv.plots.diagnostics import (
 )
 from coalsurv.plots.effects import plot_effect_curve, plot_forest, plot_group_effects
 from coalsurv.plots.incidence import plot_cumulative_incidence
+from coalsurv.plots.joint import plot_joint_effect
 from coalsurv.plots.multistate import (
     plot_state_occupancy,
     plot_transition_diagram,
@@ -41,6 +42,7 @@ __all__ = [
     "time_label",
     "per_time_label",
     "interval_label",
+    "plot_joint_effect",
     "plot_survival",
     "plot_survival_ppc",
     "plot_hazard",

@@ -106,7 +106,10 @@ def format_value(value: Any) -> str:
 
 
 def row_labels(frame: pd.DataFrame, rows: Sequence[Any], label_by: Any) -> dict[Any, str]:
-    """Legend label per ``row``: ``"col=value, ..."`` from ``label_by`` columns, else ``row N``."""
+    """Legend label per ``row``: ``"col=value, ..."`` from ``label_by`` columns, else ``row N``.
+
+    A single column of text labels (``ending``: "dissolution") gives the labels themselves.
+    """
     if label_by is None:
         return {r: f"row {r}" for r in rows}
     cols = [label_by] if isinstance(label_by, str) else list(label_by)
@@ -114,23 +117,58 @@ def row_labels(frame: pd.DataFrame, rows: Sequence[Any], label_by: Any) -> dict[
     if missing:
         raise ValueError(f"label_by names column(s) {missing} absent from the frame")
     first = frame.drop_duplicates("row").set_index("row")
+    if len(cols) == 1 and all(isinstance(first.at[r, cols[0]], str) for r in rows):
+        return {r: first.at[r, cols[0]] for r in rows}
     out = {}
     for r in rows:
         out[r] = ", ".join(f"{c}={format_value(first.at[r, c])}" for c in cols)
     return out
 
 
-def band_handle(ci_prob: float, *, kind: str = "interval", color_: str = "0.5") -> Any:
-    """Legend proxy for shaded bands, labelled with their mass."""
+def band_handle(ci_prob: float, *, kind: str = "interval", color_: str | None = None) -> Any:
+    """Legend entry saying what the shaded bands are, labelled with their mass.
+
+    Without ``color_`` the entry has no swatch of its own (each curve's legend entry already
+    shows its band in its own colour, see :func:`legend_with`); with one it is a swatch.
+    """
     from matplotlib.patches import Patch
 
-    label = f"{interval_label(ci_prob, kind=kind)} (shaded)"
+    label = f"shaded: {interval_label(ci_prob, kind=kind)}"
+    if color_ is None:
+        return Patch(facecolor="none", edgecolor="none", label=label)
     return Patch(facecolor=color_, alpha=BAND_ALPHA + 0.1, label=label)
 
 
+def _band_colours(ax: Any) -> list[tuple[float, float, float]]:
+    from matplotlib.collections import PolyCollection
+
+    out = []
+    for coll in ax.collections:
+        if isinstance(coll, PolyCollection) and len(coll.get_facecolor()):
+            out.append(tuple(float(c) for c in coll.get_facecolor()[0][:3]))
+    return out
+
+
 def legend_with(ax: Any, extra: Sequence[Any] = (), **kwargs: Any) -> Any:
-    """Legend of the labelled artists on ``ax`` plus proxy ``extra`` handles."""
+    """Legend of the labelled artists on ``ax`` plus proxy ``extra`` handles.
+
+    A line drawn over a band of its own colour gets a legend entry showing both (the band's
+    swatch in that colour under the line), so the legend matches what is drawn.
+    """
+    from matplotlib.colors import to_rgb
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     handles, labels = ax.get_legend_handles_labels()
+    bands = _band_colours(ax)
+    paired = []
+    for h in handles:
+        if isinstance(h, Line2D) and bands:
+            rgb = to_rgb(h.get_color())
+            if any(np.allclose(rgb, b, atol=1e-3) for b in bands):
+                h = (Patch(facecolor=h.get_color(), alpha=BAND_ALPHA + 0.1, linewidth=0), h)
+        paired.append(h)
+    handles = paired
     for h in extra:
         handles.append(h)
         labels.append(h.get_label())

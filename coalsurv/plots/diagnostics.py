@@ -145,8 +145,9 @@ def plot_trace_rank(
     axes[-1, 1].set_xlabel("Draw")
     axes[0, 0].set_title("Rank histogram (dashed: uniform)")
     axes[0, 1].set_title("Trace")
-    if n_chain <= 8:
-        axes[0, 1].legend(loc="upper right", ncols=min(n_chain, 4))
+    if n_chain <= 8:  # beside the first trace, never over it or its label
+        axes[0, 1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncols=1,
+                          fontsize="small", borderaxespad=0.0)
     if total > len(panels):
         fig.text(0.99, 0.005, f"showing {len(panels)} of {total} parameters",
                  ha="right", va="bottom", fontsize="small")

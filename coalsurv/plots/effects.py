@@ -67,7 +67,7 @@ def plot_forest(
     ref: float = 1.0,
     log_scale: bool = True,
     point: str = "median",
-    scale: str | None = None,
+    scale: str | None = "per SD",
     title: str | None = None,
 ) -> Any:
     """Forest plot of hazard ratios (PH families) or time ratios (AFT families).
@@ -88,9 +88,10 @@ def plot_forest(
     point : str, default "median"
         Column drawn as the point estimate (``"median"`` or ``"mean"``); falls back to
         ``"mean"`` when ``"median"`` is absent.
-    scale : str, optional
-        Keep only rows with this ``scale`` (e.g. ``"per SD"``); by default all are drawn and,
-        when several scales are present, each label says its scale.
+    scale : str or None, default "per SD"
+        Keep only rows with this ``scale`` (per-SD ratios are comparable across covariates;
+        per-unit ratios are not). ``"all"`` or None draws every scale, each label saying its
+        scale. Ignored when ``ratios`` has no ``scale`` column.
     title : str, optional
         Axes title; by default the ratio and interval, e.g. "Hazard ratios (94% interval)".
 
@@ -104,9 +105,7 @@ def plot_forest(
     require_columns(ratios, ("term", point, "lower", "upper"), what="ratios")
     ci_prob = ci_prob_of(ratios, what="ratios")
     frame = ratios
-    if scale is not None:
-        if "scale" not in frame.columns:
-            raise ValueError("scale= needs a 'scale' column in ratios")
+    if scale not in (None, "all") and "scale" in frame.columns:
         frame = frame[frame["scale"] == scale]
         if frame.empty:
             raise ValueError(
@@ -206,7 +205,8 @@ def plot_effect_curve(
         xs = part[x].to_numpy(float)
         ax.fill_between(xs, part["lower"].to_numpy(float), part["upper"].to_numpy(float),
                         color=color(i), alpha=BAND_ALPHA, linewidth=0)
-        label = "posterior mean" if value is None else f"{by}={format_value(value)}"
+        label = ("posterior mean" if value is None else value if isinstance(value, str)
+                 else f"{by}={format_value(value)}")  # text labels name themselves
         ax.plot(xs, part["mean"].to_numpy(float), color=color(i), label=label)
     ax.set_xlabel(xlabel if xlabel is not None else x)
     ax.set_ylabel(ylabel)

@@ -84,7 +84,7 @@ def _finish(ax: Any, xlabel: str, ylabel: str, times: Any) -> None:
 def plot_cumulative_incidence(
     cif: pd.DataFrame,
     *,
-    time_unit: str,
+    time_unit: str | None = None,
     stacked: bool = False,
     aalen_johansen: Mapping[Any, Any] | None = None,
     ax: Any = None,
@@ -100,8 +100,9 @@ def plot_cumulative_incidence(
     cif : pandas.DataFrame
         Tidy frame of ``Fit.cumulative_incidence(times, newdata)``: columns ``row``,
         ``cause``, ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob`` (one value).
-    time_unit : str
-        Unit of ``time``; printed on the x axis.
+    time_unit : str, optional
+        Unit of ``time``, printed on the x axis; default the frame's
+        ``attrs["time_unit"]``, set by predictions.
     stacked : bool, default False
         Draw the posterior means of one profile as stacked areas (one per cause, in the
         order of ``cif``); the top of the stack is P(ended by t). No interval bands:
@@ -128,6 +129,7 @@ def plot_cumulative_incidence(
     matplotlib.axes.Axes or matplotlib.figure.Figure
         The Axes for ``"overlay"`` and ``stacked``; the Figure for ``layout="panels"``.
     """
+    time_unit = time_unit or cif.attrs.get("time_unit")
     xlabel = time_label(time_unit)
     require_columns(cif, _COLUMNS, what="cumulative incidence frame")
     if layout not in ("overlay", "panels"):

@@ -71,7 +71,7 @@ def plot_survival(
     curves: pd.DataFrame,
     *,
     km: Any = None,
-    time_unit: str,
+    time_unit: str | None = None,
     ax: Any = None,
     label_by: str | Sequence[str] | None = None,
     title: str | None = None,
@@ -85,10 +85,12 @@ def plot_survival(
         ``lower``, ``upper``, ``ci_prob`` (one value) and the covariates of ``newdata``.
     km : lifelines.KaplanMeierFitter or dict of str to KaplanMeierFitter, optional
         Kaplan–Meier estimate(s) drawn as step functions with their confidence band (light).
-        A dict maps legend labels to fitters. A DataFrame with ``time``, ``survival`` (and
+        A dict maps legend labels to fitters; with one per profile (in the profiles' order)
+        each takes the colour of its profile's curve. A DataFrame with ``time``, ``survival`` (and
         optionally ``lower``, ``upper``, ``ci_prob``) is accepted in place of a fitter.
-    time_unit : str
-        Unit of ``time`` (``"days"``, ``"months"``, ``"years"``); printed on the x axis.
+    time_unit : str, optional
+        Unit of ``time`` (``"days"``, ``"months"``, ``"years"``); printed on the x axis;
+        default the frame's ``attrs["time_unit"]``, set by predictions.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
     label_by : str or sequence of str, optional
@@ -112,6 +114,7 @@ def plot_survival(
     >>> ax.get_xlabel()
     'Time since formation (months)'
     """
+    time_unit = time_unit or curves.attrs.get("time_unit")
     xlabel = time_label(time_unit)
     ax = get_ax(ax)
     rows, ci_prob = _draw_curves(ax, curves, label_by=label_by, what="survival curves")
@@ -127,7 +130,9 @@ def plot_survival(
             label = steps.label
         else:
             label = f"Kaplan–Meier: {steps.label}"
-        col = REFERENCE_COLOR if len(items) == 1 else color(len(rows) + j)
+        # one Kaplan–Meier per profile (same order): the colour of that profile's curve
+        col = (REFERENCE_COLOR if len(items) == 1 else color(j) if len(items) == len(rows)
+               else color(len(rows) + j))
         draw_steps(ax, steps, color=col, linestyle="--", label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Survival probability S(t)")
@@ -144,7 +149,7 @@ def plot_survival_ppc(
     model_curve: pd.DataFrame,
     km: Any,
     *,
-    time_unit: str,
+    time_unit: str | None = None,
     ax: Any = None,
     title: str | None = "Posterior predictive check: survival",
 ) -> Any:
@@ -158,8 +163,9 @@ def plot_survival_ppc(
     km : lifelines.KaplanMeierFitter or pandas.DataFrame
         Kaplan–Meier estimate on the observed data (or a frame ``time``, ``survival``
         [, ``lower``, ``upper``, ``ci_prob``]).
-    time_unit : str
-        Unit of ``time``; printed on the x axis.
+    time_unit : str, optional
+        Unit of ``time``, printed on the x axis; default the frame's
+        ``attrs["time_unit"]``, set by predictions.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
     title : str or None, default "Posterior predictive check: survival"
@@ -170,6 +176,7 @@ def plot_survival_ppc(
     matplotlib.axes.Axes
         The axes drawn on.
     """
+    time_unit = time_unit or model_curve.attrs.get("time_unit")
     xlabel = time_label(time_unit)
     frame = model_curve
     if isinstance(frame, pd.DataFrame) and "row" not in frame.columns:
@@ -209,7 +216,7 @@ def plot_survival_ppc(
 def plot_hazard(
     curves: pd.DataFrame,
     *,
-    time_unit: str,
+    time_unit: str | None = None,
     ax: Any = None,
     label_by: str | Sequence[str] | None = None,
     title: str | None = None,
@@ -222,8 +229,9 @@ def plot_hazard(
     curves : pandas.DataFrame
         Tidy frame with columns ``row``, ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob``
         (hazard per ``time_unit``) and the covariates of ``newdata``.
-    time_unit : str
-        Unit of ``time``; printed on the x axis and in the y label ("per month").
+    time_unit : str, optional
+        Unit of ``time`` (default the frame's ``attrs["time_unit"]``, which fit predictions
+        set); printed on the x axis and in the y label ("per month").
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
     label_by : str or sequence of str, optional
@@ -237,6 +245,7 @@ def plot_hazard(
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+    time_unit = time_unit or curves.attrs.get("time_unit")
     """
     xlabel = time_label(time_unit)
     ylabel = per_time_label("Hazard", time_unit)

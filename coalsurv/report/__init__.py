@@ -6,6 +6,8 @@ Sections: title page (model, data, date, versions and the overall verdict of
 survival against Kaplan–Meier, hazards and cumulative incidence, effect curves, group effects,
 model comparison, maximum-likelihood comparison (lifelines), a replication section when an
 original fit is given, and a reproducibility manifest.
+``style="paper"`` writes the short template of :mod:`coalsurv.report.paper` instead (tables
+and figures a journal article needs, diagnostics in an appendix, figures also as files).
 Every time axis and table states the time unit and every interval its mass. A part that cannot
 be made is replaced by a visible note (and a warning), so a report is never silently partial.
 
@@ -33,7 +35,7 @@ __all__ = ["write_report"]
 
 
 # ==================================================================================== diagnosis
-def _diagnose(fit: Any) -> Diagnosis:
+def _diagnose(fit: Any, *, for_comparison: bool = False) -> Diagnosis:
     """Return the fit's :class:`~coalsurv.diagnostics.Diagnosis` (sampler checks if it fails).
 
     :func:`~coalsurv.diagnostics.diagnose` skips a check it cannot compute rather than raise;
@@ -41,7 +43,7 @@ def _diagnose(fit: Any) -> Diagnosis:
     saying why the model checks are missing).
     """
     try:
-        return fit.diagnose()
+        return fit.diagnose(for_comparison=for_comparison)
     except Exception as exc:  # the report must still say what it could check
         why = f"{type(exc).__name__}: {exc}"
         warnings.warn(f"report: diagnose(fit) failed ({why}); showing the sampler checks only",
@@ -73,7 +75,7 @@ class _Report(ReportSections):
 
     def story(self) -> list[Any]:
         self.progress("checking the fit (diagnostics)")
-        self.diag = _diagnose(self.fit)
+        self.diag = _diagnose(self.fit, for_comparison=bool(self.compare_with))
         out = self.title_page()
         for name, part in (("data", self.data), ("model and priors", self.model),
                            ("diagnostics", self.diagnostics), ("posterior", self.posterior),
@@ -94,7 +96,8 @@ class _Report(ReportSections):
 # ==================================================================================== entry
 def write_report(fit: Any, path: str | Path, *, title: str | None = None,
                  compare_with: dict[str, Any] | None = None, command: str | None = None,
-                 progress: Any = None, original: Any = None) -> Path:
+                 progress: Any = None, original: Any = None, style: str = "full",
+                 figure_format: str = "pdf") -> Path:
     """Write the PDF report of a fit.
 
     Parameters
@@ -116,6 +119,13 @@ def write_report(fit: Any, path: str | Path, *, title: str | None = None,
     original : Fit, optional
         The original study this fit replicates: adds a replication section (metrics table
         with its formulas, :mod:`coalsurv.report.replication`) before the manifest.
+    style : {"full", "paper"}
+        ``"full"``: every section above. ``"paper"``: what a journal article needs
+        (:mod:`coalsurv.report.paper`): coefficients and joint-effects tables, survival /
+        incidence and effect figures, diagnostics and posterior summary in an appendix; its
+        figures are also written as separate files in ``<report>_figures/``.
+    figure_format : {"pdf", "svg"}
+        Format of the separate figure files of the paper style.
 
     Returns
     -------
@@ -142,10 +152,26 @@ def write_report(fit: Any, path: str | Path, *, title: str | None = None,
             raise CoalsurvError(f"compare_with: {wrong} are not fits")
     if original is not None and not hasattr(original, "idata"):
         raise CoalsurvError("original must be a Fit (the original study)")
+    if style not in ("full", "paper"):
+        raise CoalsurvError(f"report style {style!r}; expected 'full' or 'paper'")
+    from coalsurv.report.paper import FIGURE_FORMATS, PaperReport
+
+    if figure_format not in FIGURE_FORMATS:
+        raise CoalsurvError(f"figure_format {figure_format!r}; expected one of "
+                            f"{list(FIGURE_FORMATS)}")
     title = title or f"coalsurv report: {fit.spec.label}"
-    report = _Report(fit, title=title, compare_with=compare_with, command=command,
-                     progress=progress, original=original)
-    story = report.story()
+    if style == "paper":
+        from coalsurv._stats import DEFAULT_CI_PROB
+
+        if progress:
+            progress("checking the fit (diagnostics)")
+        diag = _diagnose(fit, for_comparison=bool(compare_with))
+        story = PaperReport(fit, diag, title=title, path=path, ci_prob=DEFAULT_CI_PROB,
+                            figure_format=figure_format, progress=progress).story()
+    else:
+        report = _Report(fit, title=title, compare_with=compare_with, command=command,
+                         progress=progress, original=original)
+        story = report.story()
     footer = f"coalsurv {__version__} · {fit.spec.label} · fit {fit.fit_id}"
     if len(footer) > 110:
         footer = footer[:107] + "..."

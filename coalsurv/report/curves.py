@@ -107,6 +107,13 @@ def prior_draws(fit, *, draws: int = PRIOR_DRAWS, random_seed: int | None = None
     return model.sample_prior(fit.data, draws=draws, random_seed=int(seed))
 
 
+def lifespan_words(fit) -> str:
+    """Return "median lifespan", or the median time to the modelled endings when some are not."""
+    from coalsurv.fit.effects import lifespan_label
+
+    return lifespan_label(fit)
+
+
 def derived_squares(cov: pd.DataFrame) -> dict[str, str]:
     """Covariate columns that are the square of another (``power_hhi_sq`` -> ``power_hhi``)."""
     out = {}

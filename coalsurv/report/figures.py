@@ -152,7 +152,13 @@ def fig_prior_posterior(fit, prior, *, max_panels: int = 6) -> Any:
              *[n for n in fit.idata["posterior"].data_vars if n.startswith("sd_")]]
     pri = _scalar_draws(prior, names)
     post = _scalar_draws(fit.idata["posterior"], names)
-    keys = [k for k in post if k in pri][:max_panels]
+    keys = [k for k in post if k in pri]
+    causes = list(fit.info.causes)
+    if len(causes) > 1:  # the same number of panels for every ending, none dropped
+        per = max(1, max(max_panels, len(causes)) // len(causes))
+        keys = [k for c in causes for k in [k for k in keys if f"[{c}," in k
+                                            or k.endswith(f"[{c}]")][:per]]
+    keys = keys[:max(max_panels, len(causes))]
     if not keys:
         return None
     out = plot_prior_posterior(pri, post, names=keys)

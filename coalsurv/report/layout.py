@@ -11,6 +11,7 @@ the flowables, :func:`build_pdf` lays them out on pages. The section contents ar
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ PAGE = A4
 MARGIN = 1.8 * cm
 FRAME_WIDTH = PAGE[0] - 2 * MARGIN
 FRAME_HEIGHT = PAGE[1] - 2 * MARGIN - 0.6 * cm
+
+_SIGNED = re.compile(r"[+\-−]?\d[\d,]*(\.\d+)?")
 
 #: Colours of verdicts for reportlab (from :data:`coalsurv._format.VERDICT_COLOURS`).
 VERDICT_COLORS = {verdict: colors.HexColor(hex_) for verdict, hex_ in VERDICT_COLOURS.items()}
@@ -176,9 +179,10 @@ class Layout:
         """
         shown = frame if max_rows is None else frame.head(max_rows)
         cols = list(shown.columns)
-        if numeric is None:
-            numeric = [c for c in cols if pd.api.types.is_numeric_dtype(shown[c])
-                       and not pd.api.types.is_bool_dtype(shown[c])]
+        if numeric is None:  # numbers, and text that is a signed number ("+0.013")
+            numeric = [c for c in cols if (pd.api.types.is_numeric_dtype(shown[c])
+                                           and not pd.api.types.is_bool_dtype(shown[c]))
+                       or all(_SIGNED.fullmatch(str(v)) for v in shown[c])]
         head = [Paragraph(esc(c), self.styles["cell_hr" if c in numeric else "cell_h"])
                 for c in cols]
         body = []
@@ -211,12 +215,20 @@ class Layout:
             style.append(("BACKGROUND", (c, r + 1), (c, r + 1), col))
         tbl.setStyle(TableStyle(style))
         out: list[Any] = []
+        # a long table starts on this page when a few of its rows fit (it splits, its header
+        # repeats); kept whole with its caption it would leave the page half empty
+        long = len(body) > 8
+        if long:
+            from reportlab.platypus import CondPageBreak
+
+            out.append(CondPageBreak(4.5 * cm))
         if caption is not None:
             self.n_tables += 1
             out.append(Paragraph(f"<b>Table {self.n_tables}.</b> {esc(caption)}",
                                  self.styles["caption"]))
             out[-1].style = ParagraphStyle("tcap", parent=self.styles["caption"],
-                                           spaceBefore=6, spaceAfter=3, keepWithNext=1)
+                                           spaceBefore=6, spaceAfter=3,
+                                           keepWithNext=0 if long else 1)
         out.append(tbl)
         if max_rows is not None and len(frame) > max_rows:
             out.append(self.note(f"First {max_rows} of {len(frame)} rows shown."))

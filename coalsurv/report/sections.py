@@ -21,17 +21,24 @@ import pandas as pd
 from reportlab.lib.units import cm
 from reportlab.platypus import PageBreak, Spacer
 
-from coalsurv._format import fmt_number, unit_singular
+from coalsurv._format import fmt_number, fmt_rhat, fmt_share, unit_singular
 from coalsurv._version import __version__
 from coalsurv.report import curves as C
 from coalsurv.report import figures as F
 from coalsurv.report import tables as T
+from coalsurv.report.comparisons import ComparisonSections
+from coalsurv.report.export import parameter_label, reader_text
 from coalsurv.report.layout import VERDICT_COLORS, Layout, esc
 
 __all__ = ["ReportSections"]
 
 
-class ReportSections:
+def _value(check: Any) -> str:
+    """Write a check's value: R-hat with the digits its rule needs, others to four digits."""
+    return fmt_rhat(check.value) if check.name == "r_hat" else fmt_number(check.value, 4)
+
+
+class ReportSections(ComparisonSections):
     """Builders of the report's sections, each returning a list of flowables.
 
     A mixin of :class:`coalsurv.report._Report`, which sets the attributes below; a part that
@@ -90,8 +97,9 @@ class ReportSections:
             "fail": f"Overall verdict: FAIL — {n_fail} check(s) failed; do not trust the "
                     "results before fixing them",
         }.get(d.verdict, "Overall verdict: not checked")
-        lines = [f"{c.verdict.upper()}: {c.name} = {fmt_number(c.value)}"  # failures first
-                 + (f" ({c.detail})" if c.detail else "") for c in (d.failed + d.warnings)[:8]]
+        lines = [f"{c.verdict.upper()}: {c.name} = {_value(c)}"  # failures first
+                 + (f" ({reader_text(c.detail)})" if c.detail else "")
+                 for c in (d.failed + d.warnings)[:8]]
         lines.append(f"{len(d)} checks: {n_fail} failed, {n_warn} warned, {n_skip} skipped. "
                      "Details and advice in section 3.")
         return [
@@ -109,8 +117,11 @@ class ReportSections:
         L, data, u = self.L, self.fit.data, self.unit
         out = L.section("Data")
         desc = data.describe()
-        out += L.table(desc.to_frame().assign(value=lambda f: f["value"].map(
-            lambda v: v if isinstance(v, str) else fmt_number(v, 4))), widths=[0.45, 0.35],
+        frame = desc.to_frame()
+        frame["value"] = [v if isinstance(v, str) else fmt_share(v) if "share" in str(k)
+                          else fmt_number(v, 4) for k, v in zip(frame.iloc[:, 0],
+                                                                frame["value"], strict=True)]
+        out += L.table(frame, widths=[0.45, 0.35],
             numeric=["value"], caption=f"Description of the data (times in {u}).")
         n = data.n
         events = [{"ending": c, "count": k, "share of coalitions": f"{100 * k / n:.1f}%"}
@@ -186,11 +197,14 @@ class ReportSections:
                              f"Prior predictive survival: 40 single prior draws and the "
                              f"{self.pct} prior interval (shaded) at the mean covariate profile, "
                              f"with the observed Kaplan–Meier curve; time in {u}.", width=0.8)
-            pp = F.fig_prior_posterior(fit, prior)
+            several = len(fit.info.causes) > 1
+            pp = F.fig_prior_posterior(fit, prior, max_panels=9 if several else 6)
             if pp is not None:
                 parts += L.figure(pp, "Prior (grey) and posterior (blue) densities of the "
-                                  "main parameters: how much the data taught the model.",
-                                  max_height=0.45)
+                                  "main parameters" + (" (the first three of each ending)"
+                                                       if several else "")
+                                  + ": how much the data taught the model.",
+                                  max_height=0.55)
             return parts
 
         out += self.attempt("prior predictive check", prior_parts)
@@ -204,14 +218,15 @@ class ReportSections:
         out.append(L.text(f"Overall verdict: {d.verdict.upper()}. Each check has a verdict "
                           "(pass / warn / fail, or skipped with the reason) and, where it did "
                           "not pass, advice in plain words."))
-        rows = [{"check": c.name, "verdict": c.verdict.upper(), "value": fmt_number(c.value, 4),
+        rows = [{"check": c.name, "verdict": c.verdict.upper(), "value": _value(c),
                  "rule": c.threshold,
-                 "finding and advice": " ".join(t for t in (c.detail, c.advice) if t) or "–"}
+                 "finding and advice": reader_text(" ".join(t for t in (c.detail, c.advice)
+                                                            if t)) or "–"}
                 for c in d]
         colours = {(i, 1): VERDICT_COLORS[c.verdict].clone(alpha=0.35) for i, c in enumerate(d)}
         out += L.table(pd.DataFrame(rows), widths=[0.15, 0.09, 0.08, 0.28, 0.4],
                        numeric=["value"], cell_colors=colours, caption="Diagnostic checks.")
-        out += [L.note(note) for note in d.notes]
+        out += [L.note(reader_text(note)) for note in d.notes]
         parts = [
             ("convergence", lambda: L.table(T.worst_convergence(d.convergence),
              widths=[0.36, 0.12, 0.12, 0.12, 0.12], caption="The parameters with the "
@@ -222,7 +237,7 @@ class ReportSections:
              "predictive density and Pareto k of the importance weights.")),
             ("ppc", lambda: L.table(T.ppc_table(d.ppc, u, pct),
              widths=[0.12, 0.1, 0.27, 0.31, 0.1], caption=f"Posterior predictive check: "
-             f"share still in existence by time ({u}), the model's marginal survival "
+             f"{self.surviving()} by time ({u}), the model's marginal survival "
              f"against Kaplan–Meier.")),
             ("ppc_cif", lambda: L.table(T.ppc_cif_table(d.ppc_cif, u, pct),
              widths=[0.16, 0.12, 0.28, 0.3, 0.1], caption=f"Posterior predictive check "
@@ -274,7 +289,9 @@ class ReportSections:
                                                "r_hat": "R-hat"})
         table["ESS bulk"] = table["ESS bulk"].round().astype(int)
         table["ESS tail"] = table["ESS tail"].round().astype(int)
-        out += L.table(table, widths=[0.25, 0.1, 0.1, 0.11, 0.11, 0.11, 0.11, 0.1],
+        table["R-hat"] = [fmt_rhat(v) for v in table["R-hat"]]
+        table["parameter"] = [parameter_label(fit, p) for p in table["parameter"]]
+        out += L.table(table, widths=[0.32, 0.09, 0.09, 0.1, 0.1, 0.1, 0.1, 0.09],
                        caption=f"Posterior summary ({self.pct} equal-tailed intervals; "
                                f"coefficients per SD of their covariate, on the log "
                                f"{'hazard' if fit.info.kind == 'ph' else 'time'} scale; "
@@ -289,7 +306,9 @@ class ReportSections:
                        "a ratio above 1 means longer lifespans")
             out.append(L.text(f"{name[:1].upper() + name[1:]}s per SD and per original unit "
                               f"of each covariate: {meaning}."))
-            rt = T.ratio_table(ratios, self.pct)
+            joint = {t: f.variable for f in fit.term_families().values() if f.joint
+                     for t in f.terms}
+            rt = T.ratio_table(ratios, self.pct, joint)
             widths = ([0.14] if "cause" in rt.columns else []) + [0.16, 0.22, 0.22, 0.12, 0.12]
             out += L.table(rt, widths=widths, caption=f"{name[:1].upper() + name[1:]}s: "
                            f"posterior median and {self.pct} interval; P(ratio > 1) is the "
@@ -299,7 +318,27 @@ class ReportSections:
                 F.fig_forest(fit, ratios), f"{name[:1].upper() + name[1:]}s per SD of each "
                 f"covariate: posterior median and {self.pct} interval (log scale).",
                 width=0.85))
+            if joint:
+                out.append(L.sub("Joint effects of covariates entering several terms"))
+                out += self.attempt("joint effects", lambda: self._joint_table(joint))
         return out
+
+    def _joint_table(self, joint: dict[str, str]) -> list[Any]:
+        from coalsurv.report.export import display_table
+
+        frame, caption = display_table(self.fit, "effects", ci_prob=self.ci,
+                                       variable=list(dict.fromkeys(joint.values())))
+        k = len(frame.columns)
+        return self.L.table(frame, caption=caption, numeric=[],
+                            widths=([0.14] if k == 6 else []) + [0.19, 0.12, 0.3, 0.2, 0.13])
+
+    def surviving(self) -> str:
+        """Return what the survival curve measures (not ended, or not ended a modelled way)."""
+        fit = self.fit
+        if C.lifespan_words(fit) == "median lifespan":
+            return "share of coalitions still in existence"
+        return (f"share of coalitions not yet ended by {' or '.join(fit.info.causes)} "
+                f"(other endings counted as censoring)")
 
     # ------------------------------------------------------------------ 5. curves
     def curves(self) -> list[Any]:
@@ -309,7 +348,7 @@ class ReportSections:
         self.progress("computing marginal survival curves")
 
         def survival_parts():
-            times = C.time_grid(fit, 60)
+            times = C.time_grid(fit, 120)  # fine grid: smooth band edges
             curve = C.marginal_survival(fit, times, ci_prob=self.ci)
             parts = L.figure(F.fig_survival_vs_km(fit, curve),
                              f"Posterior survival averaged over the {fit.data.n:,} coalitions "
@@ -323,9 +362,9 @@ class ReportSections:
                                   "model mean": model_at["mean"],
                                   f"model {self.pct} lower": model_at["lower"],
                                   f"model {self.pct} upper": model_at["upper"]})
-            parts += L.table(table, widths=[0.16] * 5, caption=f"Share of coalitions still in "
-                             f"existence at quartiles of follow-up ({u}): Kaplan–Meier against "
-                             f"the model.")
+            parts += L.table(table, widths=[0.16] * 5, caption=f"{self.surviving().capitalize()}"
+                             f" at quartiles of follow-up ({u}): Kaplan–Meier against the "
+                             f"model.")
             return parts
 
         out += self.attempt("survival against Kaplan–Meier", survival_parts)
@@ -341,7 +380,7 @@ class ReportSections:
             def get(key: str) -> float:
                 return row[key] if key in row else np.nan
 
-            return [L.text(f"Median lifespan at the mean covariate profile: "
+            return [L.text(f"{C.lifespan_words(fit).capitalize()} at the mean covariate profile: "
                            f"{fmt_number(get('mean'))} {u} ({self.pct} interval "
                            f"{fmt_number(get('lower'))} to {fmt_number(get('upper'))} {u}).")]
 
@@ -349,7 +388,7 @@ class ReportSections:
         if len(fit.info.causes) > 1:
             self.progress("computing cumulative incidence")
             out += self.attempt("cumulative incidence", lambda: L.figure(
-                F.fig_cif(fit, C.marginal_cif(fit, C.time_grid(fit, 40), ci_prob=self.ci)),
+                F.fig_cif(fit, C.marginal_cif(fit, C.time_grid(fit, 80), ci_prob=self.ci)),
                 f"Cumulative incidence of each ending, P(ended that way by t), averaged over "
                 f"the coalitions ({self.pct} interval shaded), against Aalen–Johansen "
                 f"estimates (dashed); time in {u}.", width=0.85))
@@ -372,8 +411,8 @@ class ReportSections:
         self.progress("computing effect curves")
 
         def parts():
-            pred = C.thinned_predictor(fit, 200)
-            frames = {n: C.effect_frame(fit, n, ci_prob=self.ci, predictor=pred)
+            pred = C.thinned_predictor(fit, 600)  # more draws: smoother band edges
+            frames = {n: C.effect_frame(fit, n, ci_prob=self.ci, predictor=pred, n=41)
                       for n in names[:6]}
             return L.figure(F.fig_effects(fit, frames), f"Median lifespan ({self.unit}) "
                             f"against each continuous covariate, {self.pct} interval shaded.",
@@ -398,78 +437,6 @@ class ReportSections:
             out += self.attempt(f"group effects of {factor}", lambda f=factor: L.figure(
                 F.fig_group_effects(fit, effects, f), f"Group effects of {f}: posterior mean "
                 f"and {self.pct} interval per level, sorted.", max_height=0.85))
-        return out
-
-    # ------------------------------------------------------------------ 8. comparison
-    def comparison(self) -> list[Any]:
-        """Section 8: PSIS-LOO comparison with the fits in ``compare_with``."""
-        L = self.L
-        out = L.section("Model comparison")
-        if not self.compare_with:
-            out.append(L.note("No other fits were given for comparison (write_report(..., "
-                              "compare_with={'name': other_fit}))."))
-            return out
-        out += self.attempt("model comparison", self._comparison_table)
-        return out
-
-    def _comparison_table(self) -> list[Any]:
-        from coalsurv.diagnostics import compare
-
-        L, fit = self.L, self.fit
-        fits = {"this model": fit, **self.compare_with}
-        same = {k: f for k, f in fits.items() if f.data_hash == fit.data_hash
-                and (f.info.causes, f.info.pooled) == (fit.info.causes, fit.info.pooled)}
-        other = [k for k in fits if k not in same]
-        out: list[Any] = []
-        if len(same) >= 2:
-            table = compare(same).reset_index()
-            table["specification"] = [f"{f}: {g}" for f, g in
-                                      zip(table["family"], table["formula"], strict=True)]
-            keep = [c for c in ("model", "specification", "rank", "elpd", "se", "p",
-                                "elpd_diff", "dse", "weight", "n_bad_k") if c in table]
-            frame = table[keep].rename(columns={"n_bad_k": "k > 0.7 rows"})
-            frame["weight"] = frame["weight"].astype(float).round(3)
-            frame["rank"] = frame["rank"].astype(int)
-            widths = [0.13, 0.21, 0.07, 0.08, 0.07, 0.07, 0.11, 0.07, 0.09, 0.09]
-            out += L.table(frame, widths=widths[:len(keep)], digits=4,
-                           caption="Comparison by PSIS-LOO expected log predictive density "
-                           "(elpd, higher is better; SE its standard error, p the effective "
-                           "number of parameters); elpd_diff relative to the best model with "
-                           "its standard error dse — a difference below about 2 dse does not "
-                           "separate the models; stacking weights.", max_rows=20)
-            if table.attrs.get("note"):
-                out.append(L.note(f"Note: {table.attrs['note']}."))
-        else:
-            out.append(L.note("None of the other fits was fitted to the same data with the "
-                              "same endings, so no LOO comparison is possible."))
-        if other:
-            out.append(L.note(f"Not compared (fitted to different data or modelling other "
-                              f"endings, so their LOO values are not comparable): "
-                              f"{', '.join(other)}."))
-        return out
-
-    # ------------------------------------------------------------------ 9. lifelines
-    def lifelines(self) -> list[Any]:
-        """Section 9: posterior against the maximum-likelihood fit (lifelines)."""
-        L = self.L
-        out = L.section("Comparison with maximum likelihood (lifelines)")
-        table = self.diag.mle
-        if table is None or not len(table):
-            out.append(L.note("No maximum-likelihood comparison is available for this model "
-                              "(it needs covariates and no interval-censored rows)."))
-            return out
-        scale = table.attrs.get("scale", "coefficient per original unit")
-        out.append(L.text(f"The same fixed-effects model fitted by maximum likelihood, side by "
-                          f"side with the posterior ({scale}). Differences of more than about "
-                          f"one posterior SD point at informative priors, frailty (which the "
-                          f"maximum-likelihood fit ignores) or a problem in either fit."))
-        if table.attrs.get("note"):
-            out.append(L.note(f"Note: {table.attrs['note']}."))
-        frame = T.mle_table(table, self.pct)
-        k = len(frame.columns)
-        widths = ([0.14] if k == 6 else []) + [0.16, 0.27, 0.15, 0.12, 0.16]
-        out += L.table(frame, widths=widths, caption=f"Posterior against maximum likelihood "
-                       f"({scale}).", max_rows=60)
         return out
 
     # ------------------------------------------------------------------ 10. manifest

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv._format import fmt_number
+from coalsurv._format import fmt_number, fmt_prob, fmt_rhat, fmt_share
+from coalsurv.report.export import reader_text
 
 __all__ = [
     "calibration_table",
@@ -40,6 +41,11 @@ def _estimates(frame: pd.DataFrame, stem: str, estimate: str | None = None) -> l
     return [f"{fmt_number(a)} {_interval(b, c)}" for a, b, c in frame[columns].to_numpy()]
 
 
+def _gap(value: Any, decimals: int = 3) -> str:
+    """Write a difference (of probabilities, or a z score) with its sign and fixed decimals."""
+    return "–" if not np.isfinite(float(value)) else f"{float(value):+.{decimals}f}"
+
+
 def _every(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     """At most ``n`` rows, evenly spread (first and last kept)."""
     if len(frame) <= n:
@@ -48,8 +54,14 @@ def _every(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     return frame.iloc[idx]
 
 
-def ratio_table(ratios: pd.DataFrame, pct: str) -> pd.DataFrame:
-    """Hazard / time ratios, one row per (cause,) term: per SD and per unit side by side."""
+def ratio_table(ratios: pd.DataFrame, pct: str, joint: dict[str, str] | None = None
+                ) -> pd.DataFrame:
+    """Hazard / time ratios, one row per (cause,) term: per SD and per unit side by side.
+
+    ``joint`` maps terms that enter jointly with others (a polynomial) to their covariate:
+    their per-unit ratio alone means nothing and is replaced by a pointer to the joint effect.
+    """
+    joint = joint or {}
     rows = []
     keys = ["cause", "term"] if "cause" in ratios.columns else ["term"]
     for key, part in ratios.groupby(keys, sort=False):
@@ -60,11 +72,13 @@ def ratio_table(ratios: pd.DataFrame, pct: str) -> pd.DataFrame:
             if len(r):
                 r = r.iloc[0]
                 row[f"{scale}: median {pct} interval"] = (
+                    f"joint effect of {joint[key[-1]]} (table below)"
+                    if scale == "per unit" and key[-1] in joint else
                     f"{fmt_number(r['median'])} {_interval(r['lower'], r['upper'])}")
         row["SD of covariate"] = fmt_number(part["sd_of_covariate"].iloc[0])
         sd_row = part[part["scale"] == "per SD"]
         above = sd_row["prob_above_1"].iloc[0] if len(sd_row) else None
-        row["P(ratio > 1)"] = fmt_number(above, 2)
+        row["P(ratio > 1)"] = fmt_prob(above)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -73,6 +87,8 @@ def worst_convergence(conv: pd.DataFrame, n: int = 12) -> pd.DataFrame:
     """Return the ``n`` parameter cells with the largest R-hat."""
     out = conv.sort_values("r_hat", ascending=False).head(n)
     out = out[["parameter", "r_hat", "ess_bulk", "ess_tail", "mcse_over_sd"]].copy()
+    out["r_hat"] = [fmt_rhat(v) for v in out["r_hat"]]  # 1.008 is not "1.01"
+    out["parameter"] = [reader_text(p) for p in out["parameter"]]
     out["ess_bulk"] = out["ess_bulk"].round().astype(int)
     out["ess_tail"] = out["ess_tail"].round().astype(int)
     return out.rename(columns={"r_hat": "R-hat", "ess_bulk": "ESS bulk",
@@ -86,7 +102,7 @@ def loo_table(loo: Any, pareto: pd.DataFrame | None) -> pd.DataFrame:
     if pareto is not None:
         for _, r in pareto.iterrows():
             rows.append((f"Pareto k {r['range']} ({r['label']})",
-                         f"{int(r['count'])} ({100 * float(r['share']):.1f}%)"))
+                         f"{int(r['count'])} ({fmt_share(r['share'])})"))
     return pd.DataFrame(rows, columns=["quantity", "value"])
 
 
@@ -98,7 +114,7 @@ def ppc_table(ppc: pd.DataFrame, unit: str, pct: str, n: int = 9) -> pd.DataFram
         "at risk": part["at_risk"].to_numpy(),
         "Kaplan–Meier [95% CI]": _estimates(part, "km"),
         f"model mean [{pct} interval]": _estimates(part, "model", "model_mean"),
-        "gap": part["gap"].to_numpy(),
+        "gap": [_gap(g) for g in part["gap"]],
     })
 
 
@@ -111,7 +127,7 @@ def ppc_cif_table(ppc_cif: pd.DataFrame, unit: str, pct: str, n: int = 4) -> pd.
             "ending": cause, f"time ({unit})": part["time"].to_numpy(),
             "Aalen–Johansen [95% CI]": _estimates(part, "aj"),
             f"model mean [{pct} interval]": _estimates(part, "model", "model_mean"),
-            "gap": part["gap"].to_numpy()}))
+            "gap": [_gap(g) for g in part["gap"]]}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -138,7 +154,7 @@ def calibration_table(cal: pd.DataFrame, unit: str, pct: str) -> pd.DataFrame:
         "n": cal["n"].to_numpy(),
         f"predicted S [{pct} interval]": _estimates(cal, "predicted"),
         "observed S (KM) [95% CI]": _estimates(cal, "observed"),
-        "z": cal["z"].to_numpy(),
+        "z": [_gap(z, 2) for z in cal["z"]],
     })
 
 
@@ -150,7 +166,7 @@ def mle_table(mle: pd.DataFrame, pct: str) -> pd.DataFrame:
         f"posterior mean [{pct} interval]": _estimates(mle, "bayes", "bayes_mean"),
         "MLE (SE)": [f"{fmt_number(a)} ({fmt_number(b)})"
                      for a, b in mle[["mle", "mle_se"]].to_numpy()],
-        "difference in posterior SDs": mle["diff_in_posterior_sd"].to_numpy(),
+        "difference in posterior SDs": [_gap(v, 2) for v in mle["diff_in_posterior_sd"]],
         "lifelines model": mle["source"].to_numpy() if "source" in mle else "",
     })
     return out

@@ -94,13 +94,14 @@ def king1990() -> nbformat.NotebookNode:
              'profiles = data.covariates.mean().to_frame().T\n'
              'profiles = pd.concat([profiles, profiles], ignore_index=True)\n'
              'profiles["numst2"] = [0.0, 1.0]\n'
+             'profiles["cabinet"] = ["minority", "majority"]   # legend labels, as the KM lines\n'
              'majority = data.covariates["numst2"].to_numpy() == 1\n'
              'km = {"minority": data.subset(~majority).kaplan_meier(),\n'
              '      "majority": data.subset(majority).kaplan_meier()}\n'
              'fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)\n'
              'for ax, fit in zip(axes, (fit_w, fit_ln)):\n'
              '    curves = fit.survival(times, profiles)\n'
-             '    plots.plot_survival(curves, km=km, time_unit=fit.time_unit, label_by="numst2",\n'
+             '    plots.plot_survival(curves, km=km, label_by="cabinet",\n'
              '                        ax=ax, title=fit.spec.label)\n'
              'plt.show()'),
         code('fit_ln.median_lifespan(profiles).round(2)     # months, by majority status'),
@@ -110,7 +111,10 @@ def king1990() -> nbformat.NotebookNode:
            "does not separate them)."),
         code('fit_w.diagnose()'),
         code('fit_ln.diagnose()'),
-        code('coalsurv.compare({"Weibull PH": fit_w, "log-normal AFT": fit_ln})'),
+        code('from IPython.display import Markdown\n\n'
+             '# the comparison as a paper table (also format="latex" or "html")\n'
+             'Markdown(fit_ln.table("comparison", others={"Weibull PH": fit_w},\n'
+             '                      format="markdown"))'),
         md("## Report\n\nThe full PDF report (skipped in quick mode)."),
         code('if not QUICK:\n'
              '    path = fit_ln.report(OUT / "king1990_lognormal.pdf",\n'
@@ -151,9 +155,9 @@ def parlgov() -> nbformat.NotebookNode:
              'profiles = data.covariates.mean().to_frame().T\n'
              'profiles = pd.concat([profiles, profiles], ignore_index=True)\n'
              'profiles["majority"] = [0.0, 1.0]\n'
+             'profiles["cabinet"] = ["minority", "majority"]   # legend labels\n'
              'cif = fit.cumulative_incidence(times, profiles)\n'
-             'plots.plot_cumulative_incidence(cif, time_unit=fit.time_unit, layout="panels",\n'
-             '                                label_by="majority")\n'
+             'plots.plot_cumulative_incidence(cif, layout="panels", label_by="cabinet")\n'
              'plt.show()'),
         code('mean_profile = fit.cumulative_incidence(times)\n'
              'plots.plot_cumulative_incidence(\n'
@@ -250,7 +254,8 @@ def synthetic() -> nbformat.NotebookNode:
              'ax.set_yticks(y, recovery["cause"] + ": " + recovery["term"])\n'
              'ax.axvline(0, color="0.5", lw=0.8, ls="--")\n'
              'ax.set_xlabel("log hazard ratio per unit")\n'
-             'ax.legend(loc="lower right")\nplt.show()'),
+             'ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, not over rows\n'
+             'plt.show()'),
         code('print(f"{recovery.covered.mean():.0%} of the true coefficients lie inside their "\n'
              '      "95% intervals" + (" (quick mode: few draws)" if QUICK else ""))'),
     ])

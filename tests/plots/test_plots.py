@@ -295,7 +295,8 @@ def test_plot_forest_structure():
 def test_plot_forest_causes_and_scales():
     frame = ratio_frame(causes=["dissolution", "alliance"])
     frame.attrs["ratio"] = "time ratio"
-    ax = plots.plot_forest(frame, log_scale=False)
+    assert len(plots.plot_forest(frame).get_yticklabels()) == 3  # per SD only by default
+    ax = plots.plot_forest(frame, log_scale=False, scale="all")
     assert ax.get_xscale() == "linear"
     assert ax.get_xlabel() == "Time ratio"
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -319,7 +320,8 @@ def test_plot_effect_curve():
     assert "80% interval" in legend_text(ax)
     two = pd.concat([effect.assign(cause="a"), effect.assign(cause="b")])
     ax2 = plots.plot_effect_curve(two, x="hhi", ylabel="P(alliance within 24 months)", by="cause")
-    assert len(ax2.lines) == 2 and "cause=b" in legend_text(ax2)
+    labels = [t.get_text() for t in ax2.get_legend().get_texts()]
+    assert len(ax2.lines) == 2 and "b" in labels and "cause=b" not in labels  # text names itself
 
 
 def test_plot_group_effects_sorted():

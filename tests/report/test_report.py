@@ -88,9 +88,12 @@ def test_page_one_has_the_verdict_and_the_model(report, fit):
 
 
 def test_report_shows_the_checks_of_fit_diagnose(report, fit):
-    """The report's verdict, counts and check names are those of the one Diagnosis."""
+    """The report's verdict, counts and check names are those of the one Diagnosis.
+
+    This report compares fits by PSIS-LOO, so its Diagnosis weighs Pareto k for comparison.
+    """
     _, pages = report
-    diag = fit.diagnose()
+    diag = fit.diagnose(for_comparison=True)
     first, text = _flat(pages[0]), _flat(" ".join(pages))
     assert f"Overall verdict: {diag.verdict.upper()}" in first
     assert (f"{len(diag)} checks: {len(diag.failed)} failed, {len(diag.warnings)} warned, "
@@ -165,3 +168,20 @@ def test_report_overwrites_atomically_and_checks_arguments(fit, tmp_path):
     with pytest.raises(CoalsurvError, match="not fits"):
         fit.report(target, compare_with={"x": object()})
     assert target.read_bytes() == b"old"  # untouched by the failed calls
+
+
+def test_report_text_is_fit_for_readers(report, fit):
+    """No internal names, no rounding that hides a threshold, shares in percent (issue 14)."""
+    _, pages = report
+    text = _flat(" ".join(pages))
+    for internal in ("compare_with", "z_group", "u_group", "Diagnosis.mle", "(0.70, 0.7]",
+                     "write_report("):
+        assert internal not in text, internal
+    summary = fit.summary()
+    worst = summary.loc[summary["r_hat"].idxmax()]
+    from coalsurv._format import fmt_rhat
+
+    assert fmt_rhat(worst["r_hat"]) in text  # three decimals: 1.008 is never "1.01"
+    ratio_cells = re.findall(r"P\(ratio > 1\)(.*?)Table", text)
+    assert ratio_cells and not re.search(r"\s(0\.00|1\.00)\s", ratio_cells[0])
+    assert re.search(r"censored share \d+\.\d%", text)  # a share is a percentage

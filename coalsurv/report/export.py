@@ -1,0 +1,311 @@
+"""Tables for a paper: :meth:`coalsurv.Fit.table` as LaTeX (booktabs), Markdown or HTML.
+
+Kinds: ``hazard_ratios`` (time ratios for AFT families), ``summary``, ``effects`` (joint effects
+of covariates entering several terms, :mod:`coalsurv.fit.effects`), ``comparison`` (PSIS-LOO,
+``others={"name": fit}``) and ``replication`` (``original=<Fit>``). Every caption states the
+interval's mass and the time unit; numbers are written by :mod:`coalsurv._format` (significant
+digits by quantity, R-hat with the digits its rule needs, probabilities never printed as exactly
+0 or 1). Readers see words, not internal names: ``beta[alliance, breadth]`` is "alliance:
+breadth (per SD)".
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pandas as pd
+
+from coalsurv._format import fmt_interval, fmt_number, fmt_prob, fmt_rhat
+from coalsurv.errors import ArgumentError
+
+__all__ = ["FORMATS", "KINDS", "display_table", "parameter_label", "reader_text", "render",
+           "table"]
+
+KINDS = ("hazard_ratios", "summary", "effects", "comparison", "replication")
+FORMATS = ("latex", "markdown", "html")
+
+
+# ==================================================================================== names
+def parameter_label(fit: Any, name: str) -> str:
+    """Reader's name of a summary row: ``beta[alliance, breadth]`` → "alliance: breadth (per SD)".
+
+    Intercepts and family parameters keep their symbol with the ending in brackets, ``sd_<g>``
+    becomes "SD of <g> effects".
+    """
+    m = re.fullmatch(r"(\w+?)(?:\[(.*)\])?", name)
+    if not m:
+        return name
+    stem, inside = m.group(1), m.group(2)
+    parts = [p.strip() for p in inside.split(",")] if inside else []
+    several = len(fit.info.causes) > 1
+    if stem == "beta":
+        term = parts[-1] if parts else ""
+        cause = parts[0] if len(parts) == 2 else ""
+        return f"{cause + ': ' if cause else ''}{term} (per SD)"
+    if stem.startswith("sd_"):
+        factor = stem[3:].replace("__", ":")
+        where = f" ({', '.join(parts)})" if parts else ""
+        return f"SD of {factor} effects{where}"
+    if stem == "intercept":
+        return f"intercept{f' ({parts[0]})' if parts and several else ''}"
+    return f"{stem}{f' ({', '.join(parts)})' if parts else ''}"
+
+
+#: Internal names in check details and notes -> words (frailty draws, coefficients).
+_READER = ((re.compile(r"\bz_(\w+?)\["), r"standardised \1 effect ["),
+           (re.compile(r"\bu_(\w+?)\["), r"\1 effect ["),
+           (re.compile(r"\bv_(\w+?)\["), r"\1 slope ["),
+           (re.compile(r"\bsd_(\w+?)\["), r"SD of \1 effects ["),
+           (re.compile(r"\bbeta\["), "coefficient ["),
+           (re.compile(r"Diagnosis\.mle"), "the maximum-likelihood comparison"),
+           (re.compile(r"\.excluded\b"), " excluded rows"))
+
+
+def reader_text(text: str) -> str:
+    """Replace internal parameter names in a check's text by words (``z_group[`` → ...)."""
+    for pattern, words in _READER:
+        text = pattern.sub(words, text)
+    return text
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# ==================================================================================== frames
+def _hazard_ratios(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, str]:
+    from coalsurv.fit.effects import families
+
+    ratios = fit.hazard_ratios(ci_prob=ci_prob)
+    name = ratios.attrs.get("ratio", fit.ratio_name)
+    joint = {t: fam.variable for fam in families(fit).values() if fam.joint for t in fam.terms}
+    keys = ["cause", "term"] if "cause" in ratios.columns else ["term"]
+    rows = []
+    for key, part in ratios.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(["ending" if k == "cause" else k for k in keys], key, strict=True))
+        sd = part[part["scale"] == "per SD"].iloc[0]
+        unit = part[part["scale"] == "per unit"].iloc[0]
+        term = key[-1]
+        alone = term not in joint
+        row["per SD"] = (f"{fmt_number(sd['median'])} {fmt_interval(sd['lower'], sd['upper'])}"
+                         if alone else f"joint effect of {joint[term]}†")
+        row["per unit"] = (f"{fmt_number(unit['median'])} "
+                           f"{fmt_interval(unit['lower'], unit['upper'])}" if alone else "†")
+        row["SD of covariate"] = fmt_number(sd["sd_of_covariate"])
+        row[f"P({'HR' if fit.info.kind == 'ph' else 'TR'} > 1)"] = (
+            fmt_prob(sd["prob_above_1"]) if alone else "†")
+        rows.append(row)
+    caption = (f"{_cap(name)}s: posterior median and {pct} equal-tailed interval, per SD and "
+               f"per original unit of each covariate; P(> 1) is the posterior probability "
+               f"that the ratio exceeds 1. Time in {fit.time_unit}.")
+    if joint:
+        caption += (" † The covariate enters through several terms (a polynomial or an "
+                    "interaction), so the ratio of one term alone has no meaning; its joint "
+                    "effect is in the joint-effects table.")
+    return pd.DataFrame(rows), caption
+
+
+def _summary(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, str]:
+    summ = fit.summary(ci_prob=ci_prob)
+    frame = pd.DataFrame({
+        "parameter": [parameter_label(fit, p) for p in summ["parameter"]],
+        "mean": [fmt_number(v) for v in summ["mean"]],
+        "SD": [fmt_number(v) for v in summ["sd"]],
+        f"{pct} interval": [fmt_interval(a, b) for a, b in summ[["lower", "upper"]].to_numpy()],
+        "ESS bulk": [f"{round(v):,}" for v in summ["ess_bulk"]],
+        "ESS tail": [f"{round(v):,}" for v in summ["ess_tail"]],
+        "R-hat": [fmt_rhat(v) for v in summ["r_hat"]],
+    })
+    scale = "hazard" if fit.info.kind == "ph" else "time"
+    caption = (f"Posterior summary: mean, SD and {pct} equal-tailed interval; coefficients per "
+               f"SD of their covariate on the log {scale} scale; intercept and shape on the "
+               f"internal time scale of {fmt_number(fit.info.time_scale)} {fit.time_unit}. "
+               f"R-hat < 1.01 and ESS > 400 indicate converged chains.")
+    return frame, caption
+
+
+def _effects(fit: Any, ci_prob: float, pct: str, variable: str | list[str] | None = None,
+             percentiles=None) -> tuple[pd.DataFrame, str]:
+    from coalsurv.fit.effects import DEFAULT_CONTRASTS, families
+
+    if variable is None:
+        names = [v for v, fam in families(fit).items() if fam.joint]
+        if not names:
+            raise ArgumentError("table('effects'): no covariate enters the model through "
+                                "several terms; name one with variable=")
+    else:
+        names = [variable] if isinstance(variable, str) else list(variable)
+    rows = []
+    for name in names:
+        con = fit.effect_contrasts(name, percentiles=percentiles or DEFAULT_CONTRASTS,
+                                   ci_prob=ci_prob)
+        for _, r in con.iterrows():
+            is_ratio = r["quantity"] == fit.ratio_name
+            prob = r["prob_above"]
+            unit = fit.time_unit
+            q = r["quantity"]
+            if is_ratio:
+                quantity = f"{q} ({r['cause']})"
+            elif q.endswith(" at from") or q.endswith(" at to"):
+                at = r["from"] if q.endswith(" at from") else r["to"]
+                quantity = f"{q.rsplit(' at ', 1)[0]} ({unit}) at {name} = {fmt_number(at)}"
+            else:
+                quantity = q.replace(" (to - from)", "") + f" ({unit}, to − from)"
+            rows.append({
+                "covariate": name,
+                "contrast": r["contrast"],
+                "values": f"{fmt_number(r['to'])} vs {fmt_number(r['from'])}",
+                "quantity": quantity,
+                f"median [{pct} interval]": f"{fmt_number(r['median'])} "
+                                            f"{fmt_interval(r['lower'], r['upper'])}",
+                "P(> 1) or P(> 0)": "" if pd.isna(prob) else fmt_prob(prob),
+            })
+    if len(names) == 1:
+        rows = [{k: v for k, v in r.items() if k != "covariate"} for r in rows]
+    caption = (f"Joint effects of covariates that enter the model through several terms "
+               f"(polynomials, interactions), between percentiles of the covariate in the data, "
+               f"the other covariates at their means and group effects at zero: posterior "
+               f"median and {pct} equal-tailed interval; times in {fit.time_unit}.")
+    return pd.DataFrame(rows), caption
+
+
+def _comparison(fit: Any, ci_prob: float, pct: str, others: dict | None = None
+                ) -> tuple[pd.DataFrame, str]:
+    from coalsurv.diagnostics import compare
+
+    if not isinstance(others, dict) or not others:
+        raise ArgumentError("table('comparison') needs others={'name': fit, ...}: the fits to "
+                            "compare this one with")
+    table = compare({"this model": fit, **others}).reset_index()
+    frame = pd.DataFrame({
+        "model": table["model"],
+        "specification": [f"{f}: {g}" for f, g in zip(table["family"], table["formula"],
+                                                      strict=True)],
+        "rank": [str(int(r) + 1) for r in table["rank"]],
+        "elpd (SE)": [f"{e:.1f} ({s:.1f})" for e, s in table[["elpd", "se"]].to_numpy()],
+        "Δ elpd (SE)": [f"{e:.1f} ({s:.1f})" for e, s in table[["elpd_diff", "dse"]].to_numpy()],
+        "p_loo": [f"{p:.1f}" for p in table["p"]],
+        "weight": [f"{w:.2f}" for w in table["weight"]],
+    })
+    caption = ("Model comparison by PSIS-LOO expected log predictive density (elpd, higher is "
+               "better; rank 1 is best); Δ elpd against the best model with its standard "
+               "error: a difference below about two SE does not separate the models; "
+               f"stacking weights. Time in {fit.time_unit}.")
+    return frame, caption
+
+
+def _replication(fit: Any, ci_prob: float, pct: str, original: Any = None
+                 ) -> tuple[pd.DataFrame, str]:
+    from coalsurv.fit.replication import replication
+
+    if original is None or not hasattr(original, "idata"):
+        raise ArgumentError("table('replication') needs original=<Fit of the original study>")
+    rep = replication(original, fit, ci_prob=ci_prob)
+    frame = pd.DataFrame({
+        **({"ending": rep["cause"]} if len(fit.info.causes) > 1 else {}),
+        "term": rep["term"],
+        "original mean (SD)": [f"{fmt_number(m)} ({fmt_number(s)})" for m, s in
+                               rep[["original_mean", "original_sd"]].to_numpy()],
+        f"replication mean [{pct} interval]": [
+            f"{fmt_number(m)} {fmt_interval(a, b)}" for m, a, b in
+            rep[["replication_mean", "replication_lower", "replication_upper"]].to_numpy()],
+        "covers original": ["yes" if c else "no" for c in rep["covers_original"]],
+        "overlap": [fmt_number(v) for v in rep["overlap"]],
+        "log10 BF_rep": [f"{v:.2f}" for v in rep["log10_bf_rep"]],
+    })
+    scale = "log hazard ratio" if fit.info.kind == "ph" else "log time ratio"
+    caption = (f"Replication against the original study ({scale} per original unit of each "
+               f"covariate): "
+               f"the replication's {pct} equal-tailed interval, whether it covers the original "
+               f"mean, the overlap of the two posteriors and the replication Bayes factor. "
+               f"Time in {fit.time_unit}.")
+    return frame, caption
+
+
+_BUILDERS = {"hazard_ratios": _hazard_ratios, "summary": _summary, "effects": _effects,
+             "comparison": _comparison, "replication": _replication}
+
+
+def display_table(fit: Any, kind: str, *, ci_prob: float,
+                  **options: Any) -> tuple[pd.DataFrame, str]:
+    """Return the table of ``kind`` as text cells and its caption (see the module docstring)."""
+    from coalsurv._stats import check_ci_prob
+
+    ci_prob = check_ci_prob(ci_prob)
+    if kind not in _BUILDERS:
+        raise ArgumentError(f"table kind {kind!r}; expected one of {list(KINDS)}")
+    allowed = {"effects": {"variable", "percentiles"}, "comparison": {"others"},
+               "replication": {"original"}}.get(kind, set())
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ArgumentError(f"table({kind!r}): unknown option(s) {unknown}; "
+                            f"{kind!r} takes {sorted(allowed) or 'none'}")
+    pct = f"{100 * ci_prob:g}%"
+    return _BUILDERS[kind](fit, ci_prob, pct, **options)
+
+
+# ==================================================================================== render
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+          "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+          "^": r"\textasciicircum{}", "<": r"$<$", ">": r"$>$", "∞": r"$\infty$",
+          "−": r"$-$", "–": "--", "†": r"\textsuperscript{\dag}", "Δ": r"$\Delta$",
+          "≥": r"$\geq$", "≤": r"$\leq$"}
+
+
+def latex_escape(text: str) -> str:
+    """Text safe in LaTeX's text mode (special characters and a few symbols)."""
+    return "".join(_LATEX.get(ch, ch) for ch in str(text))
+
+
+def _is_numeric_text(cells: pd.Series) -> bool:
+    return all(re.match(r"^[\s<>−\-–\d.,\[\]()%∞e+]*$", str(c) or "") for c in cells)
+
+
+def render(frame: pd.DataFrame, caption: str, *, format: str, label: str | None = None) -> str:
+    """Write a table of text cells as LaTeX (booktabs), Markdown (pipe table) or HTML."""
+    if format not in FORMATS:
+        raise ArgumentError(f"table format {format!r}; expected one of {list(FORMATS)}")
+    cols = list(frame.columns)
+    cells = frame.astype(str)
+    if format == "latex":
+        align = "".join("r" if _is_numeric_text(cells[c]) else "l" for c in cols)
+        lines = [r"\begin{table}[htbp]", r"\centering",
+                 rf"\caption{{{latex_escape(caption)}}}"]
+        if label:
+            lines.append(rf"\label{{{label}}}")
+        lines += [rf"\begin{{tabular}}{{{align}}}", r"\toprule",
+                  " & ".join(latex_escape(c) for c in cols) + r" \\", r"\midrule"]
+        lines += [" & ".join(latex_escape(v) for v in row) + r" \\"
+                  for row in cells.itertuples(index=False)]
+        lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+        return "\n".join(lines) + "\n"
+    if format == "markdown":
+        def md(v: str) -> str:
+            return str(v).replace("|", r"\|")
+
+        lines = [f"Table: {md(caption)}", "",
+                 "| " + " | ".join(md(c) for c in cols) + " |",
+                 "|" + "|".join("---:" if _is_numeric_text(cells[c]) else ":---"
+                                for c in cols) + "|"]
+        lines += ["| " + " | ".join(md(v) for v in row) + " |"
+                  for row in cells.itertuples(index=False)]
+        return "\n".join(lines) + "\n"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+                   for row in cells.itertuples(index=False))
+    ident = f' id="{html.escape(label)}"' if label else ""
+    return (f"<table{ident}><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr>"
+            f"</thead><tbody>{body}</tbody></table>\n")
+
+
+def table(fit: Any, kind: str, *, format: str = "latex", ci_prob: float = 0.95,
+          label: str | None = None, **options: Any) -> str:
+    """Compute :meth:`coalsurv.Fit.table` (see there)."""
+    if format not in FORMATS:
+        raise ArgumentError(f"table format {format!r}; expected one of {list(FORMATS)}")
+    frame, caption = display_table(fit, kind, ci_prob=ci_prob, **options)
+    return render(frame, caption, format=format,
+                  label=label or f"tab:{kind.replace('_', '-')}")

@@ -1,0 +1,133 @@
+"""Outputs for a paper: number formatting, verdict weighting, exported tables, the paper report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coalsurv._format import fmt_number, fmt_prob, fmt_rhat, fmt_share
+from coalsurv.errors import ArgumentError, CoalsurvError
+
+CAUSES = ["dissolution", "goal_reached", "alliance"]
+FORMULA = "breadth + power_hhi + power_hhi_sq + (1 | group)"
+
+
+def test_numbers_keep_their_digits_and_thresholds_show():
+    assert fmt_number(0.73) == "0.730" and fmt_number(0.926) == "0.926"  # same digits
+    assert fmt_number(1100.0) == "1,100" and fmt_number(0.0) == "0"
+    assert fmt_rhat(1.008) == "1.008" and fmt_rhat(1.0096) == "1.0096"  # never "1.01"
+    assert fmt_prob(1.0) == "> 0.999" and fmt_prob(0.0) == "< 0.001"
+    assert fmt_prob(0.5) == "0.500" and fmt_share(0.1867) == "18.7%"
+
+
+class _Loo:
+    def __init__(self, k):
+        import xarray as xr
+
+        self.pareto_k = xr.DataArray(np.asarray(k, float), dims="obs")
+        self.good_k = 0.7
+
+
+@pytest.mark.parametrize(("n_bad", "for_comparison", "verdict"), [
+    (0, False, "pass"), (1, False, "pass"), (1, True, "warn"), (30, False, "warn"),
+    (120, False, "fail")])
+def test_one_influential_row_is_a_note_unless_loo_compares_models(
+        monkeypatch, n_bad, for_comparison, verdict):
+    import types
+
+    import arviz_stats
+
+    from coalsurv.diagnostics.predictive import loo_tables
+
+    k = np.r_[np.full(n_bad, 0.9), np.full(600 - n_bad, 0.2)]
+    monkeypatch.setattr(arviz_stats, "loo", lambda *a, **kw: _Loo(k))
+    fit = types.SimpleNamespace(idata=None, data=types.SimpleNamespace(ids=np.arange(600) + 1))
+    _, table, check = loo_tables(fit, for_comparison=for_comparison)
+    assert check.verdict == verdict
+    assert "(0.70, 0.7]" not in " ".join(table["range"])  # no empty, mislabelled band
+    if n_bad == 1:
+        assert "id 1" in check.detail
+
+
+@pytest.fixture(scope="module")
+def poly_fit(tiny_fit, synthetic_small):
+    return tiny_fit(synthetic_small, FORMULA, causes=CAUSES)
+
+
+def test_latex_table_is_booktabs_with_mass_and_unit(poly_fit):
+    tex = poly_fit.table("hazard_ratios", format="latex")
+    for token in (r"\begin{tabular}", r"\toprule", r"\midrule", r"\bottomrule",
+                  r"\caption{", "95\\% equal-tailed", "months", r"power\_hhi\_sq"):
+        assert token in tex, token
+    assert "joint effect of power\\_hhi" in tex  # no per-unit ratio of a polynomial term alone
+    body = tex.split(r"\midrule")[1]
+    assert " 0.000 " not in body and " 1.000 " not in body
+    summary = poly_fit.table("summary", format="markdown")
+    assert summary.startswith("Table: Posterior summary") and "| R-hat |" in summary
+    assert "z_group" not in summary and "u_group" not in summary
+    assert "alliance: breadth (per SD)" in summary
+    html = poly_fit.table("effects", format="html")
+    assert html.startswith('<table id="tab:effects"><caption>')
+    assert "75th vs 25th percentile" in html and "median lifespan" in html
+    with pytest.raises(ArgumentError, match="table kind"):
+        poly_fit.table("ratios")
+    with pytest.raises(ArgumentError, match="table format"):
+        poly_fit.table("summary", format="docx")
+    with pytest.raises(ArgumentError, match="needs others"):
+        poly_fit.table("comparison")
+
+
+def test_joint_effect_figure_legend_matches_its_bands(poly_fit):
+    from matplotlib.colors import to_rgb
+
+    from coalsurv.plots import plot_joint_effect
+
+    fig = plot_joint_effect(poly_fit.effect("power_hhi", n=5))
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:3] == CAUSES and labels[3].startswith("shaded: 95%")
+    lines = {line.get_label(): to_rgb(line.get_color()) for line in ax.get_lines()
+             if line.get_label() in CAUSES}
+    bands = [tuple(c.get_facecolor()[0][:3]) for c in ax.collections]
+    for cause in CAUSES:
+        assert any(np.allclose(lines[cause], b, atol=1e-3) for b in bands)
+    assert ax.get_yscale() == "log"
+    assert "Median lifespan (months)" == fig.axes[1].get_ylabel()
+
+
+def test_paper_report_has_tables_figures_appendix_and_figure_files(poly_fit, tmp_path):
+    from pypdf import PdfReader
+
+    out = poly_fit.report(tmp_path / "paper.pdf", style="paper", title="Power and breadth")
+    text = " ".join(p.extract_text() for p in PdfReader(out).pages)
+    flat = " ".join(text.split())
+    for token in ("Power and breadth", "Table 1.", "Hazard ratios", "Table 2.",
+                  "75th vs 25th percentile", "Figure 1.", "Kaplan", "Figure 2.",
+                  "Cumulative incidence", "Figure 3.", "Joint effect of power_hhi",
+                  "Appendix A. Diagnostics", "Appendix B. Posterior summary", "R-hat",
+                  "time in months"):
+        assert token in flat, token
+    assert "compare_with" not in flat
+    assert "z_group" not in flat and "u_group" not in flat
+    files = sorted(p.name for p in (tmp_path / "paper_figures").iterdir())
+    assert files == ["figure1_survival.pdf", "figure2_incidence.pdf",
+                     "figure3_effect_power_hhi.pdf"]
+    assert (tmp_path / "paper_figures" / files[0]).read_bytes()[:4] == b"%PDF"
+    with pytest.raises(CoalsurvError, match="report style"):
+        poly_fit.report(tmp_path / "x.pdf", style="poster")
+    with pytest.raises(CoalsurvError, match="figure_format"):
+        poly_fit.report(tmp_path / "x.pdf", style="paper", figure_format="png")
+
+
+def test_comparison_and_replication_tables(poly_fit):
+    md = poly_fit.table("comparison", others={"copy": poly_fit}, format="markdown")
+    rows = [line for line in md.splitlines() if line.startswith("| this model")
+            or line.startswith("| copy")]
+    ranks = sorted(line.split(" | ")[2] for line in rows)
+    assert ranks == ["1", "2"]  # ranks count from 1
+    assert r"(1 \| group)" in md  # a pipe inside a cell is escaped
+    tex = poly_fit.table("replication", original=poly_fit)
+    assert "log hazard ratio per original unit" in tex and r"\toprule" in tex
+    with pytest.raises(ArgumentError, match="unknown option"):
+        poly_fit.table("summary", variable="breadth")
