@@ -105,6 +105,16 @@ class Predictor:
                                else values[:, k][:, None, None, None])
         return out
 
+    def bytes_per_row(self, n_eval: int) -> float:
+        """Estimated peak memory (bytes) of evaluating one row at ``n_eval`` times.
+
+        All draws, causes and quadrature nodes (when the model has group terms) at float64,
+        times the temporaries of an evaluation (log survival, hazard, their averages over
+        nodes and the stack over causes: about 8 arrays of that size at once).
+        """
+        nodes = _N_QUAD if self.design.groups else 1
+        return 8.0 * 8 * self.n_draws * len(self.info.causes) * max(int(n_eval), 1) * nodes
+
     # ------------------------------------------------------------------ core evaluations
     def quadrature(self, free_sd: np.ndarray):
         """Return Gauss–Hermite nodes and weights for integrating normal group effects.
