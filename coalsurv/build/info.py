@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from coalsurv.build.design import Design
+from coalsurv.build.time_terms import check_tve, tve_cuts
 from coalsurv.endings import Endings
 from coalsurv.families import Family, default_cuts, get_family
 from coalsurv.spec.modelspec import ModelSpec
@@ -47,6 +48,7 @@ class ModelInfo:
     intercept_centre: tuple[float, ...] = ()
     spells: bool = False
     time_varying: tuple[str, ...] = ()
+    tve: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -106,6 +108,7 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
     else the median follow-up of ``data``.
     """
     family = spec.family_object
+    check_tve(spec, data, design)
     endings = Endings.resolve(spec.causes, data.causes)
     causes, pooled = endings.causes, endings.pooled
     inherited = priors.provenance.get("time_scale") if (
@@ -136,4 +139,5 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
         cuts=cuts, intercept_centre=tuple(centres), spells=design.spells is not None,
         time_varying=tuple(design.spells.variables) if design.spells is not None else (),
+        tve=tve_cuts(spec, obs),
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import SpecError
+from coalsurv.spec.time_terms import TveTerm, split_tve
 
 __all__ = [
     "GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula",
@@ -229,10 +230,16 @@ class ModelSpec:
         ]
         if wrong:
             raise SpecError("invalid model specification", wrong)
-        parse_formula(self.formula)
+        fixed, _ = parse_formula(self.formula)
         if self.family not in FAMILIES:
             raise SpecError(
                 f"unknown family {self.family!r}; expected one of {', '.join(sorted(FAMILIES))}"
+            )
+        if split_tve(fixed, formula=self.formula)[1] and FAMILIES[self.family].kind != "ph":
+            raise SpecError(
+                f"formula {self.formula!r}: tve() needs a proportional-hazards family (a "
+                f"time-varying hazard ratio); {self.family!r} is an AFT family, whose effects "
+                "are time ratios constant by construction"
             )
         if self.causes is not None:
             if not isinstance(self.causes, (str, list, tuple)):
@@ -253,8 +260,13 @@ class ModelSpec:
 
     @property
     def fixed_formula(self) -> str:
-        """Fixed-effects part of the formula."""
-        return parse_formula(self.formula)[0]
+        """Fixed-effects part of the formula (``tve(x, ...)`` written as plain ``x``)."""
+        return split_tve(parse_formula(self.formula)[0])[0]
+
+    @property
+    def tve_terms(self) -> tuple[TveTerm, ...]:
+        """Time-varying effect terms ``tve(x, df=...)`` (see :mod:`coalsurv.spec.time_terms`)."""
+        return split_tve(parse_formula(self.formula)[0], formula=self.formula)[1]
 
     @property
     def group_terms(self) -> tuple[GroupTerm, ...]:
@@ -353,7 +365,7 @@ class ModelSpec:
         return cls.from_toml(text, source=str(path))
 
 
-_NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly"})
+_NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly", "tve", "df"})
 
 
 def guess_names(formula: str) -> list[str]:

@@ -23,6 +23,9 @@ key                     what                                            default
                         (per time scale)
 ``rw_sd``               piecewise baseline: random-walk step of         HalfNormal(0.5)
                         log hazard
+``tve_sd``              time-varying effect ``tve(x)``: random-walk     HalfNormal(0.5)
+                        step of x's log hazard ratio (per SD) between
+                        neighbouring intervals; ``tve_sd[x]`` for one
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -213,6 +216,7 @@ def _default_priors() -> dict[str, Prior]:
             prior = Prior(dist, **params)
             if out.setdefault(param.key, prior) != prior:  # pragma: no cover - registry bug
                 raise PriorError(f"families declare different default priors for {param.key!r}")
+    out["tve_sd"] = Prior("HalfNormal", sigma=0.5)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
     return out
 
