@@ -22,6 +22,7 @@ NOTEBOOKS = {
     "parlgov_competing_endings.ipynb": "parlgov",
     "synthetic_alliances.ipynb": None,
     "replication.ipynb": "coalgov",
+    "parlgov_time_varying.ipynb": "parlgov",
 }
 
 

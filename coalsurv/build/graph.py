@@ -34,8 +34,7 @@ import numpy as np
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.spells import spell_arrays
-from coalsurv.build.time_terms import (tve_coords, tve_interval_index, tve_loglik,
-                                       tve_parameters)
+from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
 from coalsurv.errors import PriorError, SpecError
 from coalsurv.families import PYTENSOR
 from coalsurv.spec.joint import INTERCEPT_TERM, JointPrior, is_joint_key

@@ -20,6 +20,7 @@ from coalsurv._stats import log_mean_exp, stack_draws
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, var_name
 from coalsurv.errors import SpecError
+from coalsurv.fit.time_effects import TveDraws
 
 __all__ = ["Predictor", "FRAILTY_MODES"]
 
@@ -52,6 +53,7 @@ class Predictor:
             name: stack_draws(posterior[name])[self.draw_index] for name in posterior.data_vars
         }
         self.n_draws = next(iter(self.draws.values())).shape[0]
+        self.tve = TveDraws(info, design, self.draws) if info.tve else None
 
     # ------------------------------------------------------------------ linear predictor
     def eta(self, newdata: pd.DataFrame, *, frailty: str = "conditional"):
@@ -130,19 +132,48 @@ class Predictor:
     def _per_cause(self, times, newdata, frailty):
         """Shared setup: scaled times, quadrature weights and, per cause, the shifted eta.
 
-        Yields ``(k, t, e, params, weights)`` with ``e`` of shape (draw, row, node, 1).
+        Yields ``(k, t, e, params, weights)`` with ``e`` of shape (draw, row, node, 1); with
+        time-varying effects ``params`` also carries the rows' standardised design
+        (``"_tve_X"``) and the cause (``"_tve_k"``), read by :meth:`_log_s` and the hazard.
         """
         t = np.asarray(times, dtype=float) / self.info.time_scale
         eta, free_sd = self.eta(newdata, frailty=frailty)
         nodes, weights = self.quadrature(free_sd)
+        X = self.design.transform(newdata) if self.tve is not None else None
         for k in range(eta.shape[1]):
             e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
-            yield k, t[None, None, None, :], e, self.params(k), weights
+            params = self.params(k)
+            if X is not None:
+                params.update(_tve_X=X, _tve_k=k)
+            yield k, t[None, None, None, :], e, params, weights
 
     def _log_s(self, t, e, params):
-        with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            ls = self.family.log_survival(t, e, **params)
+        if "_tve_X" in params:
+            p = {n: v for n, v in params.items() if not n.startswith("_tve")}
+            ls = self.tve.log_survival(self.family, t, e, p, params["_tve_X"], params["_tve_k"])
+        else:
+            with np.errstate(over="ignore", under="ignore", divide="ignore"):
+                ls = self.family.log_survival(t, e, **params)
         return np.broadcast_to(ls, e.shape[:3] + (t.shape[-1],))
+
+    def cause_log_survival(self, t, e, k: int, X: np.ndarray | None = None) -> np.ndarray:
+        """Log S_k(t) broadcast against ``e`` (draw, row, node, 1), for callers outside.
+
+        ``X`` is the rows' standardised design (:meth:`Design.transform`), needed when the
+        model has time-varying effects; ``t`` on the model's time scale.
+        """
+        params = self.params(k)
+        if self.tve is not None:
+            params.update(_tve_X=X, _tve_k=k)
+        return self._log_s(t, e, params)
+
+    def _log_h(self, t, e, params):
+        p = {n: v for n, v in params.items() if not n.startswith("_tve")}
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            lh = self.family.log_hazard(t, e, **p)
+        if "_tve_X" in params:
+            lh = lh + self.tve.log_hazard_shift(t[0, 0, 0], params["_tve_X"], params["_tve_k"])
+        return lh
 
     def log_survival_by_cause(self, times, newdata, *, frailty="conditional"):
         """Log S_k(t) per cause, marginal over unknown group effects.
@@ -166,8 +197,7 @@ class Predictor:
         parts = []
         for _, t, e, p, w in self._per_cause(times, newdata, frailty):
             ls = self._log_s(t, e, p)
-            with np.errstate(over="ignore", under="ignore", divide="ignore"):
-                lh = np.broadcast_to(self.family.log_hazard(t, e, **p), ls.shape)
+            lh = np.broadcast_to(self._log_h(t, e, p), ls.shape)
             # population hazard = E[h S] / E[S]
             num = log_mean_exp(lh + ls, w, axis=2)
             den = log_mean_exp(ls, w, axis=2)
@@ -197,7 +227,7 @@ class Predictor:
     def quantile(self, p: float, newdata, *, frailty="conditional", t_max=None, n_grid=2000):
         """Time at which overall survival falls to 1 - p: (draw, row); inf if never."""
         eta, free_sd = self.eta(newdata, frailty=frailty)
-        if len(self.info.causes) == 1 and not np.any(free_sd > 0):
+        if len(self.info.causes) == 1 and not np.any(free_sd > 0) and self.tve is None:
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 params = {n: _squeeze_params(v) for n, v in self.params(0).items()}
                 q = self.family.quantile(p, eta[:, 0, :], **params)
@@ -218,6 +248,10 @@ class Predictor:
 
     def sample_lifetimes(self, newdata, *, rng, frailty="conditional"):
         """Posterior predictive lifespans (any ending) and the ending's cause: (draw, row)."""
+        if self.tve is not None:
+            raise SpecError("posterior predictive lifespans are not available for a model with "
+                            "time-varying effects (tve) yet; use survival() or "
+                            "cumulative_incidence()")
         eta, free_sd = self.eta(newdata, frailty=frailty)
         eta = eta + free_sd * rng.standard_normal(eta.shape)
         times = np.empty(eta.shape)

@@ -194,6 +194,33 @@ class Fit:
                                                 average=average)
 
 
+    def time_varying_effect(self, variable: str, times, *, per: str = "unit",
+                            ci_prob: float = DEFAULT_CI_PROB, cause: str | None = None):
+        """Hazard ratio of a ``tve(x)`` term over time, with its credible band.
+
+        Parameters
+        ----------
+        variable : str
+            The covariate of a ``tve(...)`` term of the formula.
+        times : sequence of float
+            Times in the data's unit.
+        per : {"unit", "sd"}
+            Ratio per original unit of the covariate, or per SD.
+        ci_prob : float
+            Mass of the equal-tailed credible interval.
+        cause : str, optional
+            The cause whose hazard it is (needed when several causes are modelled).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob``; ``attrs`` holds the
+            cut points of the intervals on which the effect is constant (data's unit).
+        """
+        from coalsurv.fit.time_effects import time_varying_effect
+
+        return time_varying_effect(self, variable, times, per=per, ci_prob=ci_prob, cause=cause)
+
     def median_lifespan(self, newdata: pd.DataFrame | None = None, *,
                         ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
         """Posterior median lifespan (time to any ending) for covariate profiles."""

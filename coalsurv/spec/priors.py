@@ -474,6 +474,13 @@ class PriorSet:
         if isinstance(discount, bool) or not isinstance(discount, int | float) or not (
                 0 < discount <= 1):
             raise PriorError(f"discount must be in (0, 1], got {discount!r}")
+        if getattr(fit.info, "tve", None):
+            raise PriorError(
+                f"PriorSet.from_fit: the fit has time-varying effects {list(fit.info.tve)} "
+                "(tve terms), whose interval-specific hazard ratios depend on the original "
+                "study's follow-up and are not carried as priors; refit the original model "
+                "without tve() to carry its coefficients, or state priors for the new study "
+                "by hand (beta_unit[term], tve_sd[term])")
         moments = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept,
                                       joint=joint, include_frailty=include_frailty)
         priors = {key: (JointPrior(**params) if dist == JOINT_DIST else Prior(dist, **params))
