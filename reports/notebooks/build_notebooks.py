@@ -380,7 +380,7 @@ def parlgov_time() -> nbformat.NotebookNode:
            "Per SD of `breadth_range`, for each ending; dotted lines mark the intervals."),
         code('times = np.linspace(1, 4 * 365.25, 200)\n'
              'fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)\n'
-             'for ax, cause in zip(axes, fit.info.causes):\n'
+             'for ax, cause in zip(axes, fit.info.causes, strict=True):\n'
              '    effect = fit.time_varying_effect("breadth_range", times, per="sd",\n'
              '                                     cause=cause, ci_prob=0.9)\n'
              '    plots.plot_time_varying_effect(effect, time_unit=fit.time_unit, ax=ax,\n'
