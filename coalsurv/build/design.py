@@ -60,6 +60,8 @@ class Design:
         Group indices of the episodes.
     spells : SpellRows or None
         Spell-level matrix and bounds when the formula uses time-varying covariates.
+    cure : Design or None
+        Design of the cure formula (a mixture-cure model's cured share), episode rows.
     """
 
     fixed_formula: str
@@ -70,6 +72,7 @@ class Design:
     groups: tuple[GroupIndex, ...]
     _formulaic_spec: object
     spells: SpellRows | None = None
+    cure: Design | None = None
 
     def transform(self, newdata: pd.DataFrame) -> np.ndarray:
         """Standardised design matrix for new rows given in original units.
@@ -253,4 +256,10 @@ def make_design(spec: ModelSpec, data) -> Design:
         lookup = {lvl: i for i, lvl in enumerate(levels)}
         index = np.array([lookup[lbl] for lbl in labels], dtype=int)
         groups.append(GroupIndex(term, levels, index))
-    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells)
+    cure = None
+    if spec.cure is not None:
+        cure = make_design(ModelSpec(spec.cure, family=spec.family), data)
+        if cure.spells is not None:
+            raise SpecError(f"cure formula {spec.cure!r} uses time-varying covariates "
+                            f"{list(cure.spells.variables)}; the cured share needs constant ones")
+    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure)

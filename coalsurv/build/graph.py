@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv.build.cure import cure_logit, cure_loglik
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.spells import spell_arrays
@@ -88,6 +89,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["interval"] = list(range(len(info.cuts) + 1))
     if info.tve:
         coords["tve_term"] = list(info.tve)
+    if info.cure_terms:
+        coords["cure_term"] = list(info.cure_terms)
     for g in design.groups:
         coords[f"level_{g.name}"] = list(g.levels)
     coords.update(tve_coords(info.tve))
@@ -178,7 +181,11 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         for e in effects:
             eta = eta + e
 
-        if info.tve:
+        if info.cure:
+            logit = cure_logit(priors, design.cure, resolved)
+            row_loglik = cure_loglik(family, fam_params, eta, entry, time, event_of, logit,
+                                     interval=(obs, time_upper, interval_of))
+        elif info.tve:
             row_loglik = _tve_loglik(priors, info, design, family, fam_params, eta, entry,
                                      time, event_of, resolved)
         elif spells is not None:

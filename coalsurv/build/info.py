@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv.build.cure import check_cure
 from coalsurv.build.design import Design
 from coalsurv.build.time_terms import check_tve, tve_cuts
 from coalsurv.endings import Endings
@@ -49,6 +50,8 @@ class ModelInfo:
     spells: bool = False
     time_varying: tuple[str, ...] = ()
     tve: dict[str, list[float]] = field(default_factory=dict)
+    cure: str = ""
+    cure_terms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -59,7 +62,7 @@ class ModelInfo:
         """Rebuild from :meth:`to_dict`."""
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
-                    "intercept_centre", "time_varying"):
+                    "intercept_centre", "time_varying", "cure_terms"):
             kwargs[key] = tuple(kwargs.get(key, ()))
         return cls(**kwargs)
 
@@ -109,6 +112,7 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
     """
     family = spec.family_object
     check_tve(spec, data, design)
+    check_cure(spec, design)
     endings = Endings.resolve(spec.causes, data.causes)
     causes, pooled = endings.causes, endings.pooled
     inherited = priors.provenance.get("time_scale") if (
@@ -139,5 +143,6 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
         cuts=cuts, intercept_centre=tuple(centres), spells=design.spells is not None,
         time_varying=tuple(design.spells.variables) if design.spells is not None else (),
-        tve=tve_cuts(spec, obs),
+        tve=tve_cuts(spec, obs), cure=spec.cure or "",
+        cure_terms=design.cure.terms if design.cure is not None else (),
     )

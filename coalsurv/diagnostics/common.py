@@ -100,11 +100,10 @@ def row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndarr
     eta, free_sd = pred.eta(newdata)
     nodes, weights = pred.quadrature(free_sd)
     total = np.zeros((eta.shape[0], eta.shape[2]))
-    X = pred.design.transform(newdata) if pred.tve is not None else None
     for k in range(eta.shape[1]):
         e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            ls = pred.cause_log_survival(t[None, :, None, None], e, k, X)
+            ls = pred.cause_log_survival(t[None, :, None, None], e, k, newdata)
         ls = np.broadcast_to(ls, e.shape)
         total += log_mean_exp(ls, weights, axis=2)[..., 0]
     return total

@@ -40,6 +40,9 @@ class SurvivalModel:
         ``{"time_scale": 12.0}`` fixes the internal time scale.
     name : str, optional
         Label used in reports and comparisons.
+    cure : str, optional
+        Mixture-cure model: formula of the cured share's logit (fixed effects), e.g.
+        ``"breadth + power_hhi"`` or ``"1"``; one pooled or single ending only.
 
     Examples
     --------
@@ -51,10 +54,11 @@ class SurvivalModel:
     """
 
     def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
-                 family_options: dict[str, Any] | None = None, name: str = ""):
+                 family_options: dict[str, Any] | None = None, name: str = "",
+                 cure: str | None = None):
         self.spec = ModelSpec(formula=formula, family=family,
                               causes=tuple(causes) if isinstance(causes, list) else causes,
-                              family_options=family_options or {}, name=name)
+                              family_options=family_options or {}, name=name, cure=cure)
         self.priors = _as_prior_set(priors)
 
     @classmethod

@@ -132,47 +132,75 @@ class Predictor:
     def _per_cause(self, times, newdata, frailty):
         """Shared setup: scaled times, quadrature weights and, per cause, the shifted eta.
 
-        Yields ``(k, t, e, params, weights)`` with ``e`` of shape (draw, row, node, 1); with
-        time-varying effects ``params`` also carries the rows' standardised design
-        (``"_tve_X"``) and the cause (``"_tve_k"``), read by :meth:`_log_s` and the hazard.
+        Yields ``(k, t, e, params, weights)`` with ``e`` of shape (draw, row, node, 1). With
+        time-varying effects or a cure fraction ``params`` also carries the rows' extras
+        (:meth:`extras`: keys starting with ``_``), read by :meth:`_log_s` and :meth:`_log_h`.
         """
         t = np.asarray(times, dtype=float) / self.info.time_scale
         eta, free_sd = self.eta(newdata, frailty=frailty)
         nodes, weights = self.quadrature(free_sd)
-        X = self.design.transform(newdata) if self.tve is not None else None
+        extras = self.extras(newdata)
         for k in range(eta.shape[1]):
             e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
             params = self.params(k)
-            if X is not None:
-                params.update(_tve_X=X, _tve_k=k)
+            params.update(extras, _k=k)
             yield k, t[None, None, None, :], e, params, weights
 
-    def _log_s(self, t, e, params):
+    def extras(self, newdata) -> dict:
+        """Per-row quantities besides eta: the tve terms' design, the cure logit."""
+        out = {}
+        if self.tve is not None:
+            out["_tve_X"] = self.design.transform(newdata)
+        if self.info.cure:
+            out["_cure_logit"] = self.cure_logit(newdata)[:, :, None, None]
+        return out
+
+    def cure_logit(self, newdata) -> np.ndarray:
+        """Logit of the cured share of each row: (draw, row)."""
+        Z = self.design.cure.transform(newdata)
+        logit = np.broadcast_to(self.draws["cure_intercept"][:, None],
+                                (self.n_draws, len(newdata))).copy()
+        if Z.shape[1]:
+            logit += self.draws["cure_beta"] @ Z.T
+        return logit
+
+    @staticmethod
+    def _family(params) -> dict:
+        return {n: v for n, v in params.items() if not n.startswith("_")}
+
+    def _log_s_uncured(self, t, e, params):
+        p = self._family(params)
         if "_tve_X" in params:
-            p = {n: v for n, v in params.items() if not n.startswith("_tve")}
-            ls = self.tve.log_survival(self.family, t, e, p, params["_tve_X"], params["_tve_k"])
-        else:
-            with np.errstate(over="ignore", under="ignore", divide="ignore"):
-                ls = self.family.log_survival(t, e, **params)
+            return self.tve.log_survival(self.family, t, e, p, params["_tve_X"], params["_k"])
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            return self.family.log_survival(t, e, **p)
+
+    def _log_s(self, t, e, params):
+        ls = self._log_s_uncured(t, e, params)
+        if "_cure_logit" in params:
+            logit = params["_cure_logit"]
+            ls = np.logaddexp(-np.logaddexp(0.0, -logit), -np.logaddexp(0.0, logit) + ls)
         return np.broadcast_to(ls, e.shape[:3] + (t.shape[-1],))
 
-    def cause_log_survival(self, t, e, k: int, X: np.ndarray | None = None) -> np.ndarray:
-        """Log S_k(t) broadcast against ``e`` (draw, row, node, 1), for callers outside.
+    def cause_log_survival(self, t, e, k: int, newdata) -> np.ndarray:
+        """Log S_k(t) of ``newdata``'s rows broadcast against ``e`` (draw, row, node, 1).
 
-        ``X`` is the rows' standardised design (:meth:`Design.transform`), needed when the
-        model has time-varying effects; ``t`` on the model's time scale.
+        For callers outside (diagnostics); ``t`` on the model's time scale. Includes the
+        time-varying effects and the cure fraction when the model has them.
         """
         params = self.params(k)
-        if self.tve is not None:
-            params.update(_tve_X=X, _tve_k=k)
+        params.update(self.extras(newdata), _k=k)
         return self._log_s(t, e, params)
 
     def _log_h(self, t, e, params):
-        p = {n: v for n, v in params.items() if not n.startswith("_tve")}
+        p = self._family(params)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
             lh = self.family.log_hazard(t, e, **p)
         if "_tve_X" in params:
-            lh = lh + self.tve.log_hazard_shift(t[0, 0, 0], params["_tve_X"], params["_tve_k"])
+            lh = lh + self.tve.log_hazard_shift(t[0, 0, 0], params["_tve_X"], params["_k"])
+        if "_cure_logit" in params:  # population hazard of the mixture: (1 - pi) f_u / S
+            ls_u = self._log_s_uncured(t, e, params)
+            lh = lh - np.logaddexp(0.0, params["_cure_logit"]) + ls_u - self._log_s(t, e, params)
         return lh
 
     def log_survival_by_cause(self, times, newdata, *, frailty="conditional"):
@@ -227,7 +255,8 @@ class Predictor:
     def quantile(self, p: float, newdata, *, frailty="conditional", t_max=None, n_grid=2000):
         """Time at which overall survival falls to 1 - p: (draw, row); inf if never."""
         eta, free_sd = self.eta(newdata, frailty=frailty)
-        if len(self.info.causes) == 1 and not np.any(free_sd > 0) and self.tve is None:
+        closed = self.tve is None and not self.info.cure
+        if len(self.info.causes) == 1 and not np.any(free_sd > 0) and closed:
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 params = {n: _squeeze_params(v) for n, v in self.params(0).items()}
                 q = self.family.quantile(p, eta[:, 0, :], **params)
@@ -258,6 +287,9 @@ class Predictor:
         for k in range(eta.shape[1]):
             params = {n: _squeeze_params(v) for n, v in self.params(k).items()}
             times[:, k] = self.family.rvs(eta[:, k, :], rng=rng, **params)
+        if self.info.cure:  # a cured coalition never ends this way
+            pi = 1.0 / (1.0 + np.exp(-self.cure_logit(newdata)))
+            times[:, 0][rng.uniform(size=pi.shape) < pi] = np.inf
         cause = times.argmin(axis=1)
         return times.min(axis=1) * self.info.time_scale, cause
 

@@ -194,6 +194,29 @@ class Fit:
                                                 average=average)
 
 
+    def cure_fraction(self, newdata: pd.DataFrame | None = None, *,
+                      ci_prob: float = DEFAULT_CI_PROB, summary: bool = True):
+        """Posterior cured share of a mixture-cure model (``cure=``) for covariate profiles.
+
+        Parameters
+        ----------
+        newdata : DataFrame, optional
+            Profiles with the cure formula's covariates (original units); default the mean
+            profile.
+        ci_prob : float
+            Mass of the equal-tailed credible interval.
+        summary : bool
+            False returns the draws (draw, row) as an xarray DataArray.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``row``, ``mean``, ``lower``, ``upper``, ``ci_prob`` and newdata's columns.
+        """
+        from coalsurv.fit.cure import cure_fraction
+
+        return cure_fraction(self, newdata, ci_prob=ci_prob, summary=summary)
+
     def time_varying_effect(self, variable: str, times, *, per: str = "unit",
                             ci_prob: float = DEFAULT_CI_PROB, cause: str | None = None):
         """Hazard ratio of a ``tve(x)`` term over time, with its credible band.

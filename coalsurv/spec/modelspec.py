@@ -212,6 +212,10 @@ class ModelSpec:
         Options of the family, e.g. ``{"n_intervals": 8}`` or ``{"cuts": [...]}`` for piecewise.
     name : str
         Optional short name used in reports and model comparison.
+    cure : str or None
+        Formula of a mixture-cure model's cured share (fixed effects only), e.g.
+        ``"breadth + power_hhi"`` or ``"1"``: a share ``pi`` of coalitions never ends this way,
+        ``logit(pi)`` linear in it (:mod:`coalsurv.build.cure`). One pooled or single ending.
     """
 
     formula: str
@@ -219,6 +223,7 @@ class ModelSpec:
     causes: tuple[str, ...] | None = None
     family_options: dict[str, Any] = field(default_factory=dict)
     name: str = ""
+    cure: str | None = None
 
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
@@ -253,6 +258,8 @@ class ModelSpec:
             if len(set(causes)) != len(causes):
                 raise SpecError(f"causes {list(causes)} repeat a label")
             object.__setattr__(self, "causes", causes)
+        if self.cure is not None:
+            check_cure_formula(self)
         problems = check_family_options(self.family, self.family_options)
         if problems:
             raise SpecError(f"invalid family_options for family {self.family!r}", problems)
@@ -302,6 +309,8 @@ class ModelSpec:
             out["causes"] = list(self.causes)
         if self.family_options:
             out["family_options"] = dict(self.family_options)
+        if self.cure is not None:
+            out["cure"] = self.cure
         return out
 
     @classmethod
@@ -311,7 +320,8 @@ class ModelSpec:
             raise SpecError(
                 f"{source}: expected a table of model settings, got {type(data).__name__}"
             )
-        allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors"}
+        allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors",
+                   "cure"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise SpecError(
@@ -332,6 +342,7 @@ class ModelSpec:
                 causes=tuple(causes) if isinstance(causes, list) else causes,
                 family_options=data.get("family_options", {}),
                 name=data.get("name", ""),
+                cure=data.get("cure"),
             )
         except SpecError as exc:
             raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
@@ -363,6 +374,24 @@ class ModelSpec:
         text = read_text_file(path, what="model file", expected="a TOML model file",
                               error=SpecError)
         return cls.from_toml(text, source=str(path))
+
+
+def check_cure_formula(spec: ModelSpec) -> None:
+    """Refuse a cure formula that is not a plain fixed-effects formula, or several causes."""
+    cure = spec.cure
+    if not isinstance(cure, str) or not cure.strip():
+        raise SpecError(f"cure must be a formula string such as 'breadth + power_hhi' or '1', "
+                        f"got {cure!r}")
+    fixed, groups = parse_formula(cure)
+    if groups or split_tve(fixed)[1]:
+        raise SpecError(f"cure formula {cure!r}: group terms and tve() are not allowed; the "
+                        "cured share's logit is linear in fixed covariates")
+    if spec.causes is not None and len(spec.causes) > 1:
+        raise SpecError(f"cure= with several causes {list(spec.causes)}: a mixture-cure model "
+                        "needs one ending (pooled, causes=None, or a single cause); fit one "
+                        "model per cause instead")
+    if split_tve(parse_formula(spec.formula)[0])[1]:
+        raise SpecError(f"cure= with tve() terms in {spec.formula!r} is not supported; drop one")
 
 
 _NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly", "tve", "df"})

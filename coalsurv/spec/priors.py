@@ -26,6 +26,10 @@ key                     what                                            default
 ``tve_sd``              time-varying effect ``tve(x)``: random-walk     HalfNormal(0.5)
                         step of x's log hazard ratio (per SD) between
                         neighbouring intervals; ``tve_sd[x]`` for one
+``cure_intercept``      mixture cure: logit of the cured share at the   Normal(0, 1.5)
+                        cure covariates' means
+``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
+                        cure term; ``cure_beta[term]`` for one
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -217,6 +221,8 @@ def _default_priors() -> dict[str, Prior]:
             if out.setdefault(param.key, prior) != prior:  # pragma: no cover - registry bug
                 raise PriorError(f"families declare different default priors for {param.key!r}")
     out["tve_sd"] = Prior("HalfNormal", sigma=0.5)
+    out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
+    out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
     return out
 
@@ -474,6 +480,11 @@ class PriorSet:
         if isinstance(discount, bool) or not isinstance(discount, int | float) or not (
                 0 < discount <= 1):
             raise PriorError(f"discount must be in (0, 1], got {discount!r}")
+        if getattr(fit.info, "cure", ""):
+            raise PriorError(
+                f"PriorSet.from_fit: the fit is a mixture-cure model (cure={fit.info.cure!r}); "
+                "its cured share is not carried as a prior yet; state cure_intercept / "
+                "cure_beta[term] priors for the new study by hand")
         if getattr(fit.info, "tve", None):
             raise PriorError(
                 f"PriorSet.from_fit: the fit has time-varying effects {list(fit.info.tve)} "
