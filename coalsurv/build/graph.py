@@ -35,6 +35,7 @@ from coalsurv.build.cure import cure_logit, cure_loglik
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.spells import spell_arrays
+from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
 from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
 from coalsurv.errors import PriorError, SpecError
 from coalsurv.families import PYTENSOR
@@ -91,6 +92,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["tve_term"] = list(info.tve)
     if info.cure_terms:
         coords["cure_term"] = list(info.cure_terms)
+    if info.strata:
+        coords["stratum"] = list(info.strata_levels)
     for g in design.groups:
         coords[f"level_{g.name}"] = list(g.levels)
     coords.update(tve_coords(info.tve))
@@ -136,9 +139,15 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         beta = _coefficients(priors, design, info.causes, resolved, joint) if p else None
 
         fam_params: dict[str, Any] = {}
+        strata_rows = (stratum_index(design, spell_episode if spells is not None else None)
+                       if info.strata else None)
         for param in family.parameters:
             carried = _joint_scalar(joint, info.causes, joint_name(param.key, param.support),
                                     param.support)
+            if strata_rows is not None and not param.vector:
+                fam_params[param.name] = stratified_parameter(
+                    priors, param, info.causes, resolved, carried=carried)[:, strata_rows]
+                continue
             if carried is not None:
                 fam_params[param.name] = pm.Deterministic(param.posterior_name, carried,
                                                           dims="cause")
@@ -180,6 +189,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             eta = eta + pt.dot(beta, rows_X.T)
         for e in effects:
             eta = eta + e
+        if strata_rows is not None:
+            eta = eta + strata_level(n_causes)[:, strata_rows]
 
         if info.cure:
             logit = cure_logit(priors, design.cure, resolved)

@@ -52,6 +52,8 @@ class ModelInfo:
     tve: dict[str, list[float]] = field(default_factory=dict)
     cure: str = ""
     cure_terms: tuple[str, ...] = ()
+    strata: str = ""
+    strata_levels: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -62,7 +64,8 @@ class ModelInfo:
         """Rebuild from :meth:`to_dict`."""
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
-                    "intercept_centre", "time_varying", "cure_terms"):
+                    "intercept_centre", "time_varying", "cure_terms",
+                    "strata_levels"):
             kwargs[key] = tuple(kwargs.get(key, ()))
         return cls(**kwargs)
 
@@ -145,4 +148,6 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         time_varying=tuple(design.spells.variables) if design.spells is not None else (),
         tve=tve_cuts(spec, obs), cure=spec.cure or "",
         cure_terms=design.cure.terms if design.cure is not None else (),
+        strata=spec.strata or "",
+        strata_levels=design.strata.levels if design.strata is not None else (),
     )

@@ -43,6 +43,10 @@ class SurvivalModel:
     cure : str, optional
         Mixture-cure model: formula of the cured share's logit (fixed effects), e.g.
         ``"breadth + power_hhi"`` or ``"1"``; one pooled or single ending only.
+    strata : str, optional
+        A group column whose levels get separate baselines (level and scalar family
+        parameters such as the Weibull shape), effects shared; predictions need it in
+        newdata.
 
     Examples
     --------
@@ -55,10 +59,11 @@ class SurvivalModel:
 
     def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
                  family_options: dict[str, Any] | None = None, name: str = "",
-                 cure: str | None = None):
+                 cure: str | None = None, strata: str | None = None):
         self.spec = ModelSpec(formula=formula, family=family,
                               causes=tuple(causes) if isinstance(causes, list) else causes,
-                              family_options=family_options or {}, name=name, cure=cure)
+                              family_options=family_options or {}, name=name, cure=cure,
+                              strata=strata)
         self.priors = _as_prior_set(priors)
 
     @classmethod

@@ -72,6 +72,8 @@ class Predictor:
         eta = np.broadcast_to(self.draws["intercept"][:, :, None], (S, K, m)).copy()
         if X.shape[1]:
             eta += np.einsum("skp,mp->skm", self.draws["beta"], X)
+        if self.info.strata:  # each stratum's own baseline level
+            eta += self.draws["strata_dev"][:, :, self.design.strata_codes(newdata)]
         var = np.zeros((S, K, m))
         codes = self.design.group_codes(newdata)
         for g, code in zip(self.design.groups, codes, strict=True):
@@ -94,17 +96,23 @@ class Predictor:
                     )
         return eta, np.sqrt(var)
 
-    def params(self, k: int) -> dict[str, np.ndarray]:
+    def params(self, k: int, newdata=None) -> dict[str, np.ndarray]:
         """Return cause ``k``'s family parameter draws, shaped to broadcast (draw, 1, 1, 1[, K]).
 
         Each family parameter is read from its declared posterior variable; a vector
-        (per-interval) parameter keeps its interval axis last.
+        (per-interval) parameter keeps its interval axis last. With strata, a scalar
+        parameter is per stratum: (draw, row, 1, 1) for the strata of ``newdata``'s rows.
         """
+        codes = self.design.strata_codes(newdata) if self.info.strata else None
         out = {}
         for param in self.family.parameters:
             values = self.draws[param.posterior_name]
-            out[param.name] = (values[:, k, :][:, None, None, None, :] if param.vector
-                               else values[:, k][:, None, None, None])
+            if param.vector:
+                out[param.name] = values[:, k, :][:, None, None, None, :]
+            elif codes is not None:
+                out[param.name] = values[:, k, :][:, codes][:, :, None, None]
+            else:
+                out[param.name] = values[:, k][:, None, None, None]
         return out
 
     def bytes_per_row(self, n_eval: int) -> float:
@@ -142,7 +150,7 @@ class Predictor:
         extras = self.extras(newdata)
         for k in range(eta.shape[1]):
             e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
-            params = self.params(k)
+            params = self.params(k, newdata)
             params.update(extras, _k=k)
             yield k, t[None, None, None, :], e, params, weights
 
@@ -188,7 +196,7 @@ class Predictor:
         For callers outside (diagnostics); ``t`` on the model's time scale. Includes the
         time-varying effects and the cure fraction when the model has them.
         """
-        params = self.params(k)
+        params = self.params(k, newdata)
         params.update(self.extras(newdata), _k=k)
         return self._log_s(t, e, params)
 
@@ -258,7 +266,7 @@ class Predictor:
         closed = self.tve is None and not self.info.cure
         if len(self.info.causes) == 1 and not np.any(free_sd > 0) and closed:
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                params = {n: _squeeze_params(v) for n, v in self.params(0).items()}
+                params = {n: _squeeze_params(v) for n, v in self.params(0, newdata).items()}
                 q = self.family.quantile(p, eta[:, 0, :], **params)
             return q * self.info.time_scale
         t_max = t_max or 50.0 * self.info.time_scale
@@ -285,7 +293,7 @@ class Predictor:
         eta = eta + free_sd * rng.standard_normal(eta.shape)
         times = np.empty(eta.shape)
         for k in range(eta.shape[1]):
-            params = {n: _squeeze_params(v) for n, v in self.params(k).items()}
+            params = {n: _squeeze_params(v) for n, v in self.params(k, newdata).items()}
             times[:, k] = self.family.rvs(eta[:, k, :], rng=rng, **params)
         if self.info.cure:  # a cured coalition never ends this way
             pi = 1.0 / (1.0 + np.exp(-self.cure_logit(newdata)))
@@ -295,7 +303,7 @@ class Predictor:
 
 
 def _squeeze_params(v: np.ndarray) -> np.ndarray:
-    """(S,1,1,1[,K]) parameter arrays → (S,1[,K]) to broadcast against (S, row)."""
+    """(S,1|row,1,1[,K]) parameter arrays → (S,1|row[,K]) to broadcast against (S, row)."""
     if v.ndim == 5:
         return v[:, 0, 0, :, :]
-    return v[:, 0, 0, :]
+    return v[:, :, 0, 0]

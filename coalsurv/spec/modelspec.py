@@ -216,6 +216,10 @@ class ModelSpec:
         Formula of a mixture-cure model's cured share (fixed effects only), e.g.
         ``"breadth + power_hhi"`` or ``"1"``: a share ``pi`` of coalitions never ends this way,
         ``logit(pi)`` linear in it (:mod:`coalsurv.build.cure`). One pooled or single ending.
+    strata : str or None
+        A group column whose levels get separate baselines (:mod:`coalsurv.build.strata`):
+        a log-baseline level and the family's scalar parameters (e.g. the Weibull shape) per
+        stratum, the covariate effects shared.
     """
 
     formula: str
@@ -224,6 +228,7 @@ class ModelSpec:
     family_options: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     cure: str | None = None
+    strata: str | None = None
 
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
@@ -260,6 +265,10 @@ class ModelSpec:
             object.__setattr__(self, "causes", causes)
         if self.cure is not None:
             check_cure_formula(self)
+        if self.strata is not None and not (isinstance(self.strata, str)
+                                            and _NAME.match(self.strata)):
+            raise SpecError(f"strata must be the name of one group column (str), e.g. "
+                            f"strata='country', got {self.strata!r}")
         problems = check_family_options(self.family, self.family_options)
         if problems:
             raise SpecError(f"invalid family_options for family {self.family!r}", problems)
@@ -311,6 +320,8 @@ class ModelSpec:
             out["family_options"] = dict(self.family_options)
         if self.cure is not None:
             out["cure"] = self.cure
+        if self.strata is not None:
+            out["strata"] = self.strata
         return out
 
     @classmethod
@@ -321,7 +332,7 @@ class ModelSpec:
                 f"{source}: expected a table of model settings, got {type(data).__name__}"
             )
         allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors",
-                   "cure"}
+                   "cure", "strata"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise SpecError(
@@ -343,6 +354,7 @@ class ModelSpec:
                 family_options=data.get("family_options", {}),
                 name=data.get("name", ""),
                 cure=data.get("cure"),
+                strata=data.get("strata"),
             )
         except SpecError as exc:
             raise SpecError(f"{source}: {exc.headline}", exc.problems) from None

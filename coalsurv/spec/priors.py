@@ -64,7 +64,7 @@ from typing import Any
 from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import PriorError
 from coalsurv.spec.joint import JOINT_DIST, JointPrior, is_joint_key
-from coalsurv.spec.moments import posterior_to_priors
+from coalsurv.spec.moments import check_exportable, posterior_to_priors
 
 __all__ = ["Prior", "PriorSet", "PRIOR_SCHEMA", "DISTRIBUTIONS", "JointPrior", "prior_from_dict"]
 
@@ -480,18 +480,7 @@ class PriorSet:
         if isinstance(discount, bool) or not isinstance(discount, int | float) or not (
                 0 < discount <= 1):
             raise PriorError(f"discount must be in (0, 1], got {discount!r}")
-        if getattr(fit.info, "cure", ""):
-            raise PriorError(
-                f"PriorSet.from_fit: the fit is a mixture-cure model (cure={fit.info.cure!r}); "
-                "its cured share is not carried as a prior yet; state cure_intercept / "
-                "cure_beta[term] priors for the new study by hand")
-        if getattr(fit.info, "tve", None):
-            raise PriorError(
-                f"PriorSet.from_fit: the fit has time-varying effects {list(fit.info.tve)} "
-                "(tve terms), whose interval-specific hazard ratios depend on the original "
-                "study's follow-up and are not carried as priors; refit the original model "
-                "without tve() to carry its coefficients, or state priors for the new study "
-                "by hand (beta_unit[term], tve_sd[term])")
+        check_exportable(fit)
         moments = posterior_to_priors(fit, discount=discount, include_intercept=include_intercept,
                                       joint=joint, include_frailty=include_frailty)
         priors = {key: (JointPrior(**params) if dist == JOINT_DIST else Prior(dist, **params))
