@@ -90,3 +90,24 @@ def test_strata_predictions_use_each_stratum_baseline():
         pred.survival(times, new.drop(columns="country"))
     with pytest.raises(SpecError, match=r"unknown strata \['ES'\]"):
         pred.survival(times, new.assign(country=["ES", "DE", "FR"]))
+
+
+def test_strata_fit_summary_predictions_and_fit_file(tmp_path):
+    import warnings
+
+    import coalsurv
+
+    data = _data()
+    model = SurvivalModel("x", family="weibull", strata="country")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(data, draws=150, tune=150, chains=2, random_seed=3, progressbar=False)
+    table = fit.summary()
+    assert {"shape[DE]", "shape[FR]", "shape[IT]", "strata_dev[DE]"} <= set(table["parameter"])
+    new = pd.DataFrame({"x": [0.0, 0.0], "country": ["DE", "IT"]})
+    surv = fit.survival([2.0, 8.0], new, average=True)
+    assert len(surv) == 2
+    with pytest.raises(coalsurv.PriorError, match="stratified baselines"):
+        coalsurv.PriorSet.from_fit(fit)
+    back = coalsurv.load_fit(fit.save(tmp_path / "strata.nc"))
+    pd.testing.assert_frame_equal(back.survival([2.0, 8.0], new), fit.survival([2.0, 8.0], new))
