@@ -376,6 +376,9 @@ def parlgov_time() -> nbformat.NotebookNode:
              '    family="weibull", causes=["election", "replaced"], name="ParlGov tve")\n'
              'fit = model.fit(data, random_seed=4, progressbar=False, **SAMPLER)\n'
              'fit.summary().round(3)'),
+        code('ratios = fit.hazard_ratios()\n'
+             'plots.plot_forest(ratios, scale="per SD")   # the average effects over time\n'
+             'plt.show()'),
         md("## The hazard ratio of ideological range over a cabinet's life\n\n"
            "Per SD of `breadth_range`, for each ending; dotted lines mark the intervals."),
         code('times = np.linspace(1, 4 * 365.25, 200)\n'
