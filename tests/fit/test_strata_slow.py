@@ -44,7 +44,7 @@ def _simulate(n=1200, seed=31):
 
 
 def test_stratified_model_recovers_per_stratum_baselines():
-    """Measured: 81 s on 2 cores shared with 5 other sessions (1,200 rows, 2 x 1,000)."""
+    """Measured: 81-109 s on 2 cores shared with 5 other sessions (1,200 rows, 2 x 1,000)."""
     data = _simulate()
     model = coalsurv.SurvivalModel("x", family="weibull", strata="stratum")
     with warnings.catch_warnings():
