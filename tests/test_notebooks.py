@@ -23,6 +23,7 @@ NOTEBOOKS = {
     "synthetic_alliances.ipynb": None,
     "replication.ipynb": "coalgov",
     "multistate_paths.ipynb": None,
+    "parlgov_time_varying.ipynb": "parlgov",
 }
 
 

@@ -60,6 +60,10 @@ class Design:
         Group indices of the episodes.
     spells : SpellRows or None
         Spell-level matrix and bounds when the formula uses time-varying covariates.
+    cure : Design or None
+        Design of the cure formula (a mixture-cure model's cured share), episode rows.
+    strata : GroupIndex or None
+        Levels of the ``strata=`` column and each episode's stratum.
     """
 
     fixed_formula: str
@@ -70,6 +74,24 @@ class Design:
     groups: tuple[GroupIndex, ...]
     _formulaic_spec: object
     spells: SpellRows | None = None
+    cure: Design | None = None
+    strata: GroupIndex | None = None
+
+    def strata_codes(self, newdata: pd.DataFrame) -> np.ndarray:
+        """Stratum index of each row of ``newdata``; a missing column or unknown level raises."""
+        column = self.strata.term.factor
+        if column not in newdata.columns:
+            raise SpecError(f"newdata needs the strata column {column!r} (levels: "
+                            f"{list(self.strata.levels)}): each stratum has its own baseline")
+        labels = newdata[column].astype(str).to_numpy()
+        lookup = {lvl: i for i, lvl in enumerate(self.strata.levels)}
+        codes = np.array([lookup.get(lbl, -1) for lbl in labels], dtype=int)
+        if np.any(codes < 0):
+            bad = sorted(set(labels[codes < 0]))
+            raise SpecError(f"newdata column {column!r}: unknown strata {bad} in "
+                            f"{rows_note(newdata.index[codes < 0])}; fitted strata: "
+                            f"{list(self.strata.levels)}")
+        return codes
 
     def transform(self, newdata: pd.DataFrame) -> np.ndarray:
         """Standardised design matrix for new rows given in original units.
@@ -253,4 +275,23 @@ def make_design(spec: ModelSpec, data) -> Design:
         lookup = {lvl: i for i, lvl in enumerate(levels)}
         index = np.array([lookup[lbl] for lbl in labels], dtype=int)
         groups.append(GroupIndex(term, levels, index))
-    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells)
+    cure = None
+    if spec.cure is not None:
+        cure = make_design(ModelSpec(spec.cure, family=spec.family), data)
+        if cure.spells is not None:
+            raise SpecError(f"cure formula {spec.cure!r} uses time-varying covariates "
+                            f"{list(cure.spells.variables)}; the cured share needs constant ones")
+    strata = None
+    if spec.strata is not None:
+        if spec.strata not in data.groups.columns:
+            raise SpecError(f"strata={spec.strata!r} is not a group column of the data; group "
+                            f"columns: {list(data.groups.columns)} (pass groups=[...] to "
+                            "from_frame)")
+        term = GroupTerm(spec.strata)
+        labels = _factor_labels(data.groups, term)
+        levels = tuple(sorted(set(labels)))
+        if len(levels) < 2:
+            raise SpecError(f"strata={spec.strata!r} has one level; strata need two or more")
+        lookup = {lvl: i for i, lvl in enumerate(levels)}
+        strata = GroupIndex(term, levels, np.array([lookup[lbl] for lbl in labels], dtype=int))
+    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata)

@@ -31,9 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv.build.cure import cure_logit, cure_loglik
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.spells import spell_arrays
+from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
+from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
 from coalsurv.errors import PriorError, SpecError
 from coalsurv.families import PYTENSOR
 from coalsurv.spec.joint import INTERCEPT_TERM, JointPrior, is_joint_key
@@ -86,8 +89,15 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["spell"] = list(range(spells.m))
     if info.cuts or family.name == "piecewise":
         coords["interval"] = list(range(len(info.cuts) + 1))
+    if info.tve:
+        coords["tve_term"] = list(info.tve)
+    if info.cure_terms:
+        coords["cure_term"] = list(info.cure_terms)
+    if info.strata:
+        coords["stratum"] = list(info.strata_levels)
     for g in design.groups:
         coords[f"level_{g.name}"] = list(g.levels)
+    coords.update(tve_coords(info.tve))
     resolved: dict[str, Prior] = {}
     n_causes = len(info.causes)
 
@@ -130,9 +140,15 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         beta = _coefficients(priors, design, info.causes, resolved, joint) if p else None
 
         fam_params: dict[str, Any] = {}
+        strata_rows = (stratum_index(design, spell_episode if spells is not None else None)
+                       if info.strata else None)
         for param in family.parameters:
             carried = _joint_scalar(joint, info.causes, joint_name(param.key, param.support),
                                     param.support)
+            if strata_rows is not None and not param.vector:
+                fam_params[param.name] = stratified_parameter(
+                    priors, param, info.causes, resolved, carried=carried)[:, strata_rows]
+                continue
             if carried is not None:
                 fam_params[param.name] = pm.Deterministic(param.posterior_name, carried,
                                                           dims="cause")
@@ -174,8 +190,17 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             eta = eta + pt.dot(beta, rows_X.T)
         for e in effects:
             eta = eta + e
+        if strata_rows is not None:
+            eta = eta + strata_level(n_causes)[:, strata_rows]
 
-        if spells is not None:
+        if info.cure:
+            logit = cure_logit(priors, design.cure, resolved)
+            row_loglik = cure_loglik(family, fam_params, eta, entry, time, event_of, logit,
+                                     interval=(obs, time_upper, interval_of))
+        elif info.tve:
+            row_loglik = _tve_loglik(priors, info, design, family, fam_params, eta, entry,
+                                     time, event_of, resolved)
+        elif spells is not None:
             spell_loglik = _segment_loglik(family, fam_params, eta, n_causes, spell_start,
                                            spell_stop, spell_event_of)
             row_loglik = pt.zeros_like(time)[spell_episode].inc(spell_loglik)
@@ -188,6 +213,19 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
 
         pm.CustomDist("lifespan", row_loglik, logp=logp, observed=obs["time"], dims="obs")
     return model, resolved
+
+
+def _tve_loglik(priors, info, design, family, fam_params, eta, entry, time, event_of, resolved):
+    """Episode log-likelihood with time-varying effects (:mod:`coalsurv.build.time_terms`)."""
+    import pymc as pm
+
+    devs = tve_parameters(priors, info.tve, len(info.causes), resolved)
+    cols = [design.terms.index(name) for name in info.tve]
+    x_tve = pm.Data("X_tve", design.X[:, cols], dims=("obs", "tve_term"))
+    index = [pm.Data(f"tve_index_{q}", tve_interval_index(cuts, time.get_value()), dims="obs")
+             for q, cuts in enumerate(info.tve.values())]
+    return tve_loglik(family, fam_params, eta, len(info.causes), entry, time, event_of,
+                      x_tve=x_tve, devs=devs, tve=info.tve, index=index)
 
 
 def _centre_as_data(priors: PriorSet, info: ModelInfo) -> bool:
@@ -206,6 +244,8 @@ def data_constants(priors: PriorSet, info: ModelInfo) -> dict[str, Any]:
     original unit (``beta_unit`` keys and joint priors are converted with them).
     """
     out: dict[str, Any] = {"cuts": list(info.cuts)}
+    if info.tve:
+        out["tve"] = dict(info.tve)  # the time-varying effects' cut points
     joint = any(is_joint_key(key) for key in priors.priors)
     if joint or not _centre_as_data(priors, info):
         out["intercept_centre"] = list(info.intercept_centre)

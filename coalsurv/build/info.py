@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv.build.cure import check_cure
 from coalsurv.build.design import Design
+from coalsurv.build.time_terms import check_tve, tve_cuts
 from coalsurv.endings import Endings
 from coalsurv.families import Family, default_cuts, get_family
 from coalsurv.spec.modelspec import ModelSpec
@@ -47,6 +49,11 @@ class ModelInfo:
     intercept_centre: tuple[float, ...] = ()
     spells: bool = False
     time_varying: tuple[str, ...] = ()
+    tve: dict[str, list[float]] = field(default_factory=dict)
+    cure: str = ""
+    cure_terms: tuple[str, ...] = ()
+    strata: str = ""
+    strata_levels: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -57,7 +64,8 @@ class ModelInfo:
         """Rebuild from :meth:`to_dict`."""
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
-                    "intercept_centre", "time_varying"):
+                    "intercept_centre", "time_varying", "cure_terms",
+                    "strata_levels"):
             kwargs[key] = tuple(kwargs.get(key, ()))
         return cls(**kwargs)
 
@@ -106,6 +114,8 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
     else the median follow-up of ``data``.
     """
     family = spec.family_object
+    check_tve(spec, data, design)
+    check_cure(spec, design)
     endings = Endings.resolve(spec.causes, data.causes)
     causes, pooled = endings.causes, endings.pooled
     inherited = priors.provenance.get("time_scale") if (
@@ -136,4 +146,8 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
         cuts=cuts, intercept_centre=tuple(centres), spells=design.spells is not None,
         time_varying=tuple(design.spells.variables) if design.spells is not None else (),
+        tve=tve_cuts(spec, obs), cure=spec.cure or "",
+        cure_terms=design.cure.terms if design.cure is not None else (),
+        strata=spec.strata or "",
+        strata_levels=design.strata.levels if design.strata is not None else (),
     )

@@ -103,7 +103,7 @@ def row_log_survival(pred, times: np.ndarray, newdata: pd.DataFrame) -> np.ndarr
     for k in range(eta.shape[1]):
         e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            ls = pred.family.log_survival(t[None, :, None, None], e, **pred.params(k))
+            ls = pred.cause_log_survival(t[None, :, None, None], e, k, newdata)
         ls = np.broadcast_to(ls, e.shape)
         total += log_mean_exp(ls, weights, axis=2)[..., 0]
     return total

@@ -40,6 +40,13 @@ class SurvivalModel:
         ``{"time_scale": 12.0}`` fixes the internal time scale.
     name : str, optional
         Label used in reports and comparisons.
+    cure : str, optional
+        Mixture-cure model: formula of the cured share's logit (fixed effects), e.g.
+        ``"breadth + power_hhi"`` or ``"1"``; one pooled or single ending only.
+    strata : str, optional
+        A group column whose levels get separate baselines (level and scalar family
+        parameters such as the Weibull shape), effects shared; predictions need it in
+        newdata.
 
     Examples
     --------
@@ -51,10 +58,12 @@ class SurvivalModel:
     """
 
     def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
-                 family_options: dict[str, Any] | None = None, name: str = ""):
+                 family_options: dict[str, Any] | None = None, name: str = "",
+                 cure: str | None = None, strata: str | None = None):
         self.spec = ModelSpec(formula=formula, family=family,
                               causes=tuple(causes) if isinstance(causes, list) else causes,
-                              family_options=family_options or {}, name=name)
+                              family_options=family_options or {}, name=name, cure=cure,
+                              strata=strata)
         self.priors = _as_prior_set(priors)
 
     @classmethod
@@ -217,6 +226,7 @@ class SurvivalModel:
             "status": sorted(set(np.asarray(data.status).tolist())),
             "entry": bool(np.any(np.asarray(data.entry) > 0)),
             "spells": design.spells.m if design.spells is not None else None,
+            "strata": list(design.strata.levels) if design.strata is not None else None,
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -20,6 +20,7 @@ from coalsurv._stats import log_mean_exp, stack_draws
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, var_name
 from coalsurv.errors import SpecError
+from coalsurv.fit.time_effects import TveDraws
 
 __all__ = ["Predictor", "FRAILTY_MODES"]
 
@@ -52,6 +53,7 @@ class Predictor:
             name: stack_draws(posterior[name])[self.draw_index] for name in posterior.data_vars
         }
         self.n_draws = next(iter(self.draws.values())).shape[0]
+        self.tve = TveDraws(info, design, self.draws) if info.tve else None
 
     # ------------------------------------------------------------------ linear predictor
     def eta(self, newdata: pd.DataFrame, *, frailty: str = "conditional"):
@@ -70,6 +72,8 @@ class Predictor:
         eta = np.broadcast_to(self.draws["intercept"][:, :, None], (S, K, m)).copy()
         if X.shape[1]:
             eta += np.einsum("skp,mp->skm", self.draws["beta"], X)
+        if self.info.strata:  # each stratum's own baseline level
+            eta += self.draws["strata_dev"][:, :, self.design.strata_codes(newdata)]
         var = np.zeros((S, K, m))
         codes = self.design.group_codes(newdata)
         for g, code in zip(self.design.groups, codes, strict=True):
@@ -92,18 +96,34 @@ class Predictor:
                     )
         return eta, np.sqrt(var)
 
-    def params(self, k: int) -> dict[str, np.ndarray]:
+    def params(self, k: int, newdata=None) -> dict[str, np.ndarray]:
         """Return cause ``k``'s family parameter draws, shaped to broadcast (draw, 1, 1, 1[, K]).
 
         Each family parameter is read from its declared posterior variable; a vector
-        (per-interval) parameter keeps its interval axis last.
+        (per-interval) parameter keeps its interval axis last. With strata, a scalar
+        parameter is per stratum: (draw, row, 1, 1) for the strata of ``newdata``'s rows.
         """
+        codes = self.design.strata_codes(newdata) if self.info.strata else None
         out = {}
         for param in self.family.parameters:
             values = self.draws[param.posterior_name]
-            out[param.name] = (values[:, k, :][:, None, None, None, :] if param.vector
-                               else values[:, k][:, None, None, None])
+            if param.vector:
+                out[param.name] = values[:, k, :][:, None, None, None, :]
+            elif codes is not None:
+                out[param.name] = values[:, k, :][:, codes][:, :, None, None]
+            else:
+                out[param.name] = values[:, k][:, None, None, None]
         return out
+
+    def bytes_per_row(self, n_eval: int) -> float:
+        """Estimated peak memory (bytes) of evaluating one row at ``n_eval`` times.
+
+        All draws, causes and quadrature nodes (when the model has group terms) at float64,
+        times the temporaries of an evaluation (log survival, hazard, their averages over
+        nodes and the stack over causes: about 8 arrays of that size at once).
+        """
+        nodes = _N_QUAD if self.design.groups else 1
+        return 8.0 * 8 * self.n_draws * len(self.info.causes) * max(int(n_eval), 1) * nodes
 
     # ------------------------------------------------------------------ core evaluations
     def quadrature(self, free_sd: np.ndarray):
@@ -120,19 +140,76 @@ class Predictor:
     def _per_cause(self, times, newdata, frailty):
         """Shared setup: scaled times, quadrature weights and, per cause, the shifted eta.
 
-        Yields ``(k, t, e, params, weights)`` with ``e`` of shape (draw, row, node, 1).
+        Yields ``(k, t, e, params, weights)`` with ``e`` of shape (draw, row, node, 1). With
+        time-varying effects or a cure fraction ``params`` also carries the rows' extras
+        (:meth:`extras`: keys starting with ``_``), read by :meth:`_log_s` and :meth:`_log_h`.
         """
         t = np.asarray(times, dtype=float) / self.info.time_scale
         eta, free_sd = self.eta(newdata, frailty=frailty)
         nodes, weights = self.quadrature(free_sd)
+        extras = self.extras(newdata)
         for k in range(eta.shape[1]):
             e = eta[:, k, :, None, None] + free_sd[:, k, :, None, None] * nodes[None, None, :, None]
-            yield k, t[None, None, None, :], e, self.params(k), weights
+            params = self.params(k, newdata)
+            params.update(extras, _k=k)
+            yield k, t[None, None, None, :], e, params, weights
+
+    def extras(self, newdata) -> dict:
+        """Per-row quantities besides eta: the tve terms' design, the cure logit."""
+        out = {}
+        if self.tve is not None:
+            out["_tve_X"] = self.design.transform(newdata)
+        if self.info.cure:
+            out["_cure_logit"] = self.cure_logit(newdata)[:, :, None, None]
+        return out
+
+    def cure_logit(self, newdata) -> np.ndarray:
+        """Logit of the cured share of each row: (draw, row)."""
+        Z = self.design.cure.transform(newdata)
+        logit = np.broadcast_to(self.draws["cure_intercept"][:, None],
+                                (self.n_draws, len(newdata))).copy()
+        if Z.shape[1]:
+            logit += self.draws["cure_beta"] @ Z.T
+        return logit
+
+    @staticmethod
+    def _family(params) -> dict:
+        return {n: v for n, v in params.items() if not n.startswith("_")}
+
+    def _log_s_uncured(self, t, e, params):
+        p = self._family(params)
+        if "_tve_X" in params:
+            return self.tve.log_survival(self.family, t, e, p, params["_tve_X"], params["_k"])
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            return self.family.log_survival(t, e, **p)
 
     def _log_s(self, t, e, params):
-        with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            ls = self.family.log_survival(t, e, **params)
+        ls = self._log_s_uncured(t, e, params)
+        if "_cure_logit" in params:
+            logit = params["_cure_logit"]
+            ls = np.logaddexp(-np.logaddexp(0.0, -logit), -np.logaddexp(0.0, logit) + ls)
         return np.broadcast_to(ls, e.shape[:3] + (t.shape[-1],))
+
+    def cause_log_survival(self, t, e, k: int, newdata) -> np.ndarray:
+        """Log S_k(t) of ``newdata``'s rows broadcast against ``e`` (draw, row, node, 1).
+
+        For callers outside (diagnostics); ``t`` on the model's time scale. Includes the
+        time-varying effects and the cure fraction when the model has them.
+        """
+        params = self.params(k, newdata)
+        params.update(self.extras(newdata), _k=k)
+        return self._log_s(t, e, params)
+
+    def _log_h(self, t, e, params):
+        p = self._family(params)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            lh = self.family.log_hazard(t, e, **p)
+        if "_tve_X" in params:
+            lh = lh + self.tve.log_hazard_shift(t[0, 0, 0], params["_tve_X"], params["_k"])
+        if "_cure_logit" in params:  # population hazard of the mixture: (1 - pi) f_u / S
+            ls_u = self._log_s_uncured(t, e, params)
+            lh = lh - np.logaddexp(0.0, params["_cure_logit"]) + ls_u - self._log_s(t, e, params)
+        return lh
 
     def log_survival_by_cause(self, times, newdata, *, frailty="conditional"):
         """Log S_k(t) per cause, marginal over unknown group effects.
@@ -156,8 +233,7 @@ class Predictor:
         parts = []
         for _, t, e, p, w in self._per_cause(times, newdata, frailty):
             ls = self._log_s(t, e, p)
-            with np.errstate(over="ignore", under="ignore", divide="ignore"):
-                lh = np.broadcast_to(self.family.log_hazard(t, e, **p), ls.shape)
+            lh = np.broadcast_to(self._log_h(t, e, p), ls.shape)
             # population hazard = E[h S] / E[S]
             num = log_mean_exp(lh + ls, w, axis=2)
             den = log_mean_exp(ls, w, axis=2)
@@ -187,9 +263,10 @@ class Predictor:
     def quantile(self, p: float, newdata, *, frailty="conditional", t_max=None, n_grid=2000):
         """Time at which overall survival falls to 1 - p: (draw, row); inf if never."""
         eta, free_sd = self.eta(newdata, frailty=frailty)
-        if len(self.info.causes) == 1 and not np.any(free_sd > 0):
+        closed = self.tve is None and not self.info.cure
+        if len(self.info.causes) == 1 and not np.any(free_sd > 0) and closed:
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                params = {n: _squeeze_params(v) for n, v in self.params(0).items()}
+                params = {n: _squeeze_params(v) for n, v in self.params(0, newdata).items()}
                 q = self.family.quantile(p, eta[:, 0, :], **params)
             return q * self.info.time_scale
         t_max = t_max or 50.0 * self.info.time_scale
@@ -208,18 +285,25 @@ class Predictor:
 
     def sample_lifetimes(self, newdata, *, rng, frailty="conditional"):
         """Posterior predictive lifespans (any ending) and the ending's cause: (draw, row)."""
+        if self.tve is not None:
+            raise SpecError("posterior predictive lifespans are not available for a model with "
+                            "time-varying effects (tve) yet; use survival() or "
+                            "cumulative_incidence()")
         eta, free_sd = self.eta(newdata, frailty=frailty)
         eta = eta + free_sd * rng.standard_normal(eta.shape)
         times = np.empty(eta.shape)
         for k in range(eta.shape[1]):
-            params = {n: _squeeze_params(v) for n, v in self.params(k).items()}
+            params = {n: _squeeze_params(v) for n, v in self.params(k, newdata).items()}
             times[:, k] = self.family.rvs(eta[:, k, :], rng=rng, **params)
+        if self.info.cure:  # a cured coalition never ends this way
+            pi = 1.0 / (1.0 + np.exp(-self.cure_logit(newdata)))
+            times[:, 0][rng.uniform(size=pi.shape) < pi] = np.inf
         cause = times.argmin(axis=1)
         return times.min(axis=1) * self.info.time_scale, cause
 
 
 def _squeeze_params(v: np.ndarray) -> np.ndarray:
-    """(S,1,1,1[,K]) parameter arrays → (S,1[,K]) to broadcast against (S, row)."""
+    """(S,1|row,1,1[,K]) parameter arrays → (S,1|row[,K]) to broadcast against (S, row)."""
     if v.ndim == 5:
         return v[:, 0, 0, :, :]
-    return v[:, 0, 0, :]
+    return v[:, :, 0, 0]

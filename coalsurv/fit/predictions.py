@@ -15,6 +15,7 @@ import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
 from coalsurv.errors import ArgumentError, SpecError
+from coalsurv.fit.averaging import average_over_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
@@ -87,40 +88,77 @@ _CURVES = {"survival": ("survival", False), "hazard": ("hazard_by_cause", True),
            "cumulative_incidence": ("cumulative_incidence", True)}
 
 
-def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty):
-    """Evaluate one curve on the draws: a tidy frame, or the draws when ``summary=False``."""
+def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty,
+            average=False):
+    """Evaluate one curve on the draws: a tidy frame, or the draws when ``summary=False``.
+
+    With ``average=True`` the curve is averaged over the rows of ``newdata`` per draw, in
+    chunks of rows (:func:`coalsurv.fit.averaging.average_over_rows`), then summarised.
+    """
     ci_prob = check_ci_prob(ci_prob)
+    if not isinstance(average, bool):
+        raise ArgumentError(f"average must be True or False, got {average!r}")
     times, newdata = _times(times), profiles(fit, newdata)
     method, by_cause = _CURVES[name]
-    draws = getattr(fit.predictor, method)(times, newdata, frailty=frailty)
+    predictor = fit.predictor
+    evaluate = getattr(predictor, method)
     causes = fit.info.causes if by_cause else None
+    if average:
+        n_eval = times.size if name != "cumulative_incidence" else 2 * (times.size + 400)
+        draws = average_over_rows(lambda rows: evaluate(times, rows, frailty=frailty), newdata,
+                                  bytes_per_row=predictor.bytes_per_row(n_eval))
+        return _average_output(fit, draws, times, newdata, name, causes, ci_prob, summary)
+    draws = evaluate(times, newdata, frailty=frailty)
     if not summary:
         return _draws_xr(fit, draws, times, newdata, name, causes)
     return _tidy(fit, draws, times, newdata, ci_prob, causes)
 
 
+def _average_output(fit: Fit, draws: np.ndarray, times, newdata, name, causes, ci_prob,
+                    summary):
+    """Population-average draws (draw, [cause,] time) as a tidy frame or a DataArray."""
+    import xarray as xr
+
+    n_rows = len(newdata)
+    if not summary:
+        dims = ["draw", "time"] if causes is None else ["draw", "cause", "time"]
+        coords = {"time": times, **({"cause": list(causes)} if causes is not None else {})}
+        return xr.DataArray(draws, dims=dims, coords=coords, name=name,
+                            attrs={"time_unit": fit.time_unit, "average_over_rows": n_rows})
+    stat = summarise(draws, ci_prob)
+    if causes is None:
+        idx = pd.Index(times, name="time")
+    else:
+        idx = pd.MultiIndex.from_product([list(causes), times], names=["cause", "time"])
+    out = _cause_frame(stat, idx)
+    out["ci_prob"] = ci_prob
+    out["n_rows"] = n_rows
+    out.attrs.update(time_unit=fit.time_unit, average_over_rows=n_rows)
+    return out
+
+
 def survival(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
              ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-             frailty: str = "conditional"):
+             frailty: str = "conditional", average: bool = False):
     """Compute :meth:`coalsurv.Fit.survival` (see there)."""
     return _curves(fit, "survival", times, newdata, ci_prob=ci_prob, summary=summary,
-                   frailty=frailty)
+                   frailty=frailty, average=average)
 
 
 def hazard(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
            ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-           frailty: str = "conditional"):
+           frailty: str = "conditional", average: bool = False):
     """Compute :meth:`coalsurv.Fit.hazard` (see there)."""
     return _curves(fit, "hazard", times, newdata, ci_prob=ci_prob, summary=summary,
-                   frailty=frailty)
+                   frailty=frailty, average=average)
 
 
 def cumulative_incidence(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
                          ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-                         frailty: str = "conditional"):
+                         frailty: str = "conditional", average: bool = False):
     """Compute :meth:`coalsurv.Fit.cumulative_incidence` (see there)."""
     return _curves(fit, "cumulative_incidence", times, newdata, ci_prob=ci_prob,
-                   summary=summary, frailty=frailty)
+                   summary=summary, frailty=frailty, average=average)
 
 
 def _per_row(fit: Fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:

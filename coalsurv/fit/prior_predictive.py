@@ -39,6 +39,9 @@ def _typical_profile(data, design) -> pd.DataFrame:
     frame = pd.DataFrame(row)
     for g in design.groups:
         frame[g.term.factor] = ["(unseen)"]
+    if design.strata is not None:  # stratified baselines: the most common stratum
+        counts = np.bincount(design.strata.index)
+        frame[design.strata.term.factor] = [design.strata.levels[int(counts.argmax())]]
     return frame
 
 

@@ -138,7 +138,7 @@ class Fit:
 
     def survival(self, times, newdata: pd.DataFrame | None = None, *,
                  ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-                 frailty: str = "conditional"):
+                 frailty: str = "conditional", average: bool = False):
         """Posterior survival S(t) (any ending) for covariate profiles.
 
         Parameters
@@ -154,6 +154,12 @@ class Fit:
             False returns the posterior draws as an xarray DataArray (draw, row, time).
         frailty : {"conditional", "zero", "marginal"}
             How group effects enter (see :mod:`coalsurv.fit.predict`).
+        average : bool
+            True returns the population average over the rows of ``newdata`` (the mean of
+            the rows' curves per draw, then summarised), computed in chunks of rows so that
+            memory stays bounded (:mod:`coalsurv.fit.averaging`): columns ``time``, ``mean``,
+            ``lower``, ``upper``, ``ci_prob``, ``n_rows`` (draws (draw, time) when
+            ``summary=False``).
 
         Returns
         -------
@@ -162,28 +168,81 @@ class Fit:
             columns.
         """
         return predictions.survival(self, times, newdata, ci_prob=ci_prob, summary=summary,
-                                    frailty=frailty)
+                                    frailty=frailty, average=average)
 
     def hazard(self, times, newdata: pd.DataFrame | None = None, *,
                ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-               frailty: str = "conditional"):
+               frailty: str = "conditional", average: bool = False):
         """Posterior hazard per time unit (cause-specific when several causes are modelled).
 
-        Same arguments and layout as :meth:`survival`, with a ``cause`` column.
+        Same arguments (``average=True`` included) and layout as :meth:`survival`, with a
+        ``cause`` column. The average is the mean of the rows' hazards.
         """
         return predictions.hazard(self, times, newdata, ci_prob=ci_prob, summary=summary,
-                                  frailty=frailty)
+                                  frailty=frailty, average=average)
 
     def cumulative_incidence(self, times, newdata: pd.DataFrame | None = None, *,
                              ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-                             frailty: str = "conditional"):
+                             frailty: str = "conditional", average: bool = False):
         """Cumulative incidence of each modelled ending, CIF_k(t) = P(T <= t, ending k).
 
-        Same arguments as :meth:`survival`; the frame has a ``cause`` column.
+        Same arguments as :meth:`survival` (``average=True`` included); the frame has a
+        ``cause`` column.
         """
         return predictions.cumulative_incidence(self, times, newdata, ci_prob=ci_prob,
-                                                summary=summary, frailty=frailty)
+                                                summary=summary, frailty=frailty,
+                                                average=average)
 
+
+    def cure_fraction(self, newdata: pd.DataFrame | None = None, *,
+                      ci_prob: float = DEFAULT_CI_PROB, summary: bool = True):
+        """Posterior cured share of a mixture-cure model (``cure=``) for covariate profiles.
+
+        Parameters
+        ----------
+        newdata : DataFrame, optional
+            Profiles with the cure formula's covariates (original units); default the mean
+            profile.
+        ci_prob : float
+            Mass of the equal-tailed credible interval.
+        summary : bool
+            False returns the draws (draw, row) as an xarray DataArray.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``row``, ``mean``, ``lower``, ``upper``, ``ci_prob`` and newdata's columns.
+        """
+        from coalsurv.fit.cure import cure_fraction
+
+        return cure_fraction(self, newdata, ci_prob=ci_prob, summary=summary)
+
+    def time_varying_effect(self, variable: str, times, *, per: str = "unit",
+                            ci_prob: float = DEFAULT_CI_PROB, cause: str | None = None):
+        """Hazard ratio of a ``tve(x)`` term over time, with its credible band.
+
+        Parameters
+        ----------
+        variable : str
+            The covariate of a ``tve(...)`` term of the formula.
+        times : sequence of float
+            Times in the data's unit.
+        per : {"unit", "sd"}
+            Ratio per original unit of the covariate, or per SD.
+        ci_prob : float
+            Mass of the equal-tailed credible interval.
+        cause : str, optional
+            The cause whose hazard it is (needed when several causes are modelled).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob``; ``attrs`` holds the
+            cut points of the intervals on which the effect is constant (data's unit).
+        """
+        from coalsurv.fit.time_effects import time_varying_effect
+
+        return time_varying_effect(self, variable, times, per=per, ci_prob=ci_prob, cause=cause)
 
     def median_lifespan(self, newdata: pd.DataFrame | None = None, *,
                         ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):

@@ -33,6 +33,7 @@ from coalsurv.plots.style import (
     time_label,
 )
 from coalsurv.plots.survival import plot_hazard, plot_survival, plot_survival_ppc
+from coalsurv.plots.time_effects import plot_time_varying_effect
 
 __all__ = [
     "PALETTE",
@@ -59,4 +60,5 @@ __all__ = [
     "plot_pareto_k",
     "plot_loo_pit",
     "plot_prior_posterior",
+    "plot_time_varying_effect",
 ]

@@ -298,6 +298,29 @@ def fig_effects(fit, frames: dict[str, pd.DataFrame]) -> Any:
     return fig
 
 
+def fig_time_varying_effects(fit, *, ci_prob: float) -> Any:
+    """Hazard ratio (per SD) of each ``tve(x)`` term over follow-up, one panel per term/cause."""
+    import matplotlib.pyplot as plt
+
+    from coalsurv.plots import coalsurv_style, plot_time_varying_effect
+
+    times = time_grid(fit)
+    times = times[times > 0]
+    panels = [(name, cause) for name in fit.info.tve for cause in fit.info.causes]
+    ncols = min(2, len(panels))
+    nrows = -(-len(panels) // ncols)
+    with coalsurv_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows),
+                                 squeeze=False)
+    for ax, (name, cause) in zip(axes.ravel(), panels, strict=False):
+        frame = fit.time_varying_effect(name, times, per="sd", ci_prob=ci_prob, cause=cause)
+        label = name if len(fit.info.causes) == 1 else f"{name}: {cause}"
+        plot_time_varying_effect(frame, time_unit=fit.time_unit, ax=ax, title=label)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    return fig
+
+
 def fig_group_effects(fit, effects: pd.DataFrame, factor: str) -> Any:
     """Caterpillar plot of one grouping factor's effects."""
     from coalsurv.plots import plot_group_effects

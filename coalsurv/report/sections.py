@@ -419,6 +419,11 @@ class ReportSections(ComparisonSections):
                             max_height=0.75)
 
         out += self.attempt("effect curves", parts)
+        if fit.info.tve:  # time-varying effects: the hazard ratio over follow-up
+            out += self.attempt("time-varying effects", lambda: L.figure(
+                F.fig_time_varying_effects(fit, ci_prob=self.ci),
+                f"Hazard ratio per SD of each tve() term over follow-up, {self.pct} "
+                "interval shaded; dotted lines bound the intervals.", max_height=0.75))
         return out
 
     # ------------------------------------------------------------------ 7. groups

@@ -24,6 +24,7 @@ from typing import Any
 
 from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import SpecError
+from coalsurv.spec.time_terms import TveTerm, split_tve
 
 __all__ = [
     "GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula",
@@ -211,6 +212,14 @@ class ModelSpec:
         Options of the family, e.g. ``{"n_intervals": 8}`` or ``{"cuts": [...]}`` for piecewise.
     name : str
         Optional short name used in reports and model comparison.
+    cure : str or None
+        Formula of a mixture-cure model's cured share (fixed effects only), e.g.
+        ``"breadth + power_hhi"`` or ``"1"``: a share ``pi`` of coalitions never ends this way,
+        ``logit(pi)`` linear in it (:mod:`coalsurv.build.cure`). One pooled or single ending.
+    strata : str or None
+        A group column whose levels get separate baselines (:mod:`coalsurv.build.strata`):
+        a log-baseline level and the family's scalar parameters (e.g. the Weibull shape) per
+        stratum, the covariate effects shared.
     """
 
     formula: str
@@ -218,6 +227,8 @@ class ModelSpec:
     causes: tuple[str, ...] | None = None
     family_options: dict[str, Any] = field(default_factory=dict)
     name: str = ""
+    cure: str | None = None
+    strata: str | None = None
 
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
@@ -229,10 +240,16 @@ class ModelSpec:
         ]
         if wrong:
             raise SpecError("invalid model specification", wrong)
-        parse_formula(self.formula)
+        fixed, _ = parse_formula(self.formula)
         if self.family not in FAMILIES:
             raise SpecError(
                 f"unknown family {self.family!r}; expected one of {', '.join(sorted(FAMILIES))}"
+            )
+        if split_tve(fixed, formula=self.formula)[1] and FAMILIES[self.family].kind != "ph":
+            raise SpecError(
+                f"formula {self.formula!r}: tve() needs a proportional-hazards family (a "
+                f"time-varying hazard ratio); {self.family!r} is an AFT family, whose effects "
+                "are time ratios constant by construction"
             )
         if self.causes is not None:
             if not isinstance(self.causes, (str, list, tuple)):
@@ -246,6 +263,12 @@ class ModelSpec:
             if len(set(causes)) != len(causes):
                 raise SpecError(f"causes {list(causes)} repeat a label")
             object.__setattr__(self, "causes", causes)
+        if self.cure is not None:
+            check_cure_formula(self)
+        if self.strata is not None and not (isinstance(self.strata, str)
+                                            and _NAME.match(self.strata)):
+            raise SpecError(f"strata must be the name of one group column (str), e.g. "
+                            f"strata='country', got {self.strata!r}")
         problems = check_family_options(self.family, self.family_options)
         if problems:
             raise SpecError(f"invalid family_options for family {self.family!r}", problems)
@@ -253,8 +276,13 @@ class ModelSpec:
 
     @property
     def fixed_formula(self) -> str:
-        """Fixed-effects part of the formula."""
-        return parse_formula(self.formula)[0]
+        """Fixed-effects part of the formula (``tve(x, ...)`` written as plain ``x``)."""
+        return split_tve(parse_formula(self.formula)[0])[0]
+
+    @property
+    def tve_terms(self) -> tuple[TveTerm, ...]:
+        """Time-varying effect terms ``tve(x, df=...)`` (see :mod:`coalsurv.spec.time_terms`)."""
+        return split_tve(parse_formula(self.formula)[0], formula=self.formula)[1]
 
     @property
     def group_terms(self) -> tuple[GroupTerm, ...]:
@@ -290,6 +318,10 @@ class ModelSpec:
             out["causes"] = list(self.causes)
         if self.family_options:
             out["family_options"] = dict(self.family_options)
+        if self.cure is not None:
+            out["cure"] = self.cure
+        if self.strata is not None:
+            out["strata"] = self.strata
         return out
 
     @classmethod
@@ -299,7 +331,8 @@ class ModelSpec:
             raise SpecError(
                 f"{source}: expected a table of model settings, got {type(data).__name__}"
             )
-        allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors"}
+        allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors",
+                   "cure", "strata"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise SpecError(
@@ -320,6 +353,8 @@ class ModelSpec:
                 causes=tuple(causes) if isinstance(causes, list) else causes,
                 family_options=data.get("family_options", {}),
                 name=data.get("name", ""),
+                cure=data.get("cure"),
+                strata=data.get("strata"),
             )
         except SpecError as exc:
             raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
@@ -353,7 +388,25 @@ class ModelSpec:
         return cls.from_toml(text, source=str(path))
 
 
-_NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly"})
+def check_cure_formula(spec: ModelSpec) -> None:
+    """Refuse a cure formula that is not a plain fixed-effects formula, or several causes."""
+    cure = spec.cure
+    if not isinstance(cure, str) or not cure.strip():
+        raise SpecError(f"cure must be a formula string such as 'breadth + power_hhi' or '1', "
+                        f"got {cure!r}")
+    fixed, groups = parse_formula(cure)
+    if groups or split_tve(fixed)[1]:
+        raise SpecError(f"cure formula {cure!r}: group terms and tve() are not allowed; the "
+                        "cured share's logit is linear in fixed covariates")
+    if spec.causes is not None and len(spec.causes) > 1:
+        raise SpecError(f"cure= with several causes {list(spec.causes)}: a mixture-cure model "
+                        "needs one ending (pooled, causes=None, or a single cause); fit one "
+                        "model per cause instead")
+    if split_tve(parse_formula(spec.formula)[0])[1]:
+        raise SpecError(f"cure= with tve() terms in {spec.formula!r} is not supported; drop one")
+
+
+_NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly", "tve", "df"})
 
 
 def guess_names(formula: str) -> list[str]:

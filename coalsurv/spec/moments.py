@@ -27,7 +27,7 @@ from coalsurv._stats import stack_draws
 from coalsurv.errors import PriorError
 from coalsurv.spec.mixture import MIXTURE_DIST, fit_gaussian_mixture
 
-__all__ = ["posterior_to_priors", "export_posterior"]
+__all__ = ["check_exportable", "export_posterior", "posterior_to_priors"]
 
 #: A prior as plain data: distribution name and its parameters (wrapped by PriorSet.from_fit).
 PriorSpec = tuple[str, dict[str, Any]]
@@ -163,6 +163,34 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
     return out
 
 
+def check_exportable(fit: Any) -> None:
+    """Refuse fits whose extra parameters :func:`posterior_to_priors` cannot carry.
+
+    Stratified baselines, mixture-cure parameters and time-varying effects depend on the
+    original study's strata or follow-up; a clear PriorError says so instead of dropping them.
+    """
+    from coalsurv.errors import PriorError
+
+    info = fit.info
+    if getattr(info, "strata", ""):
+        raise PriorError(
+            f"PriorSet.from_fit: the fit has stratified baselines (strata={info.strata!r}); "
+            "stratum-specific baselines do not transfer to a new study's strata; refit "
+            "without strata= to carry the coefficients")
+    if getattr(info, "cure", ""):
+        raise PriorError(
+            f"PriorSet.from_fit: the fit is a mixture-cure model (cure={info.cure!r}); its "
+            "cured share is not carried as a prior yet; state cure_intercept / "
+            "cure_beta[term] priors for the new study by hand")
+    if getattr(info, "tve", None):
+        raise PriorError(
+            f"PriorSet.from_fit: the fit has time-varying effects {list(info.tve)} (tve "
+            "terms), whose interval-specific hazard ratios depend on the original study's "
+            "follow-up and are not carried as priors; refit the original model without tve() "
+            "to carry its coefficients, or state priors by hand (beta_unit[term], "
+            "tve_sd[term])")
+
+
 def export_posterior(fit, *, discount: float, joint: bool, include_intercept: bool,
                      include_frailty: bool, components: int | str
                      ) -> tuple[dict[str, PriorSpec], dict[str, Any]]:
@@ -178,6 +206,7 @@ def export_posterior(fit, *, discount: float, joint: bool, include_intercept: bo
     if isinstance(discount, bool) or not isinstance(discount, int | float) or not (
             0 < discount <= 1):
         raise PriorError(f"discount must be in (0, 1], got {discount!r}")
+    check_exportable(fit)
     if not joint:
         components = 1
     elif components != "auto" and (isinstance(components, bool)

@@ -23,6 +23,13 @@ key                     what                                            default
                         (per time scale)
 ``rw_sd``               piecewise baseline: random-walk step of         HalfNormal(0.5)
                         log hazard
+``tve_sd``              time-varying effect ``tve(x)``: random-walk     HalfNormal(0.5)
+                        step of x's log hazard ratio (per SD) between
+                        neighbouring intervals; ``tve_sd[x]`` for one
+``cure_intercept``      mixture cure: logit of the cured share at the   Normal(0, 1.5)
+                        cure covariates' means
+``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
+                        cure term; ``cure_beta[term]`` for one
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -220,6 +227,9 @@ def _default_priors() -> dict[str, Prior]:
             prior = Prior(dist, **params)
             if out.setdefault(param.key, prior) != prior:  # pragma: no cover - registry bug
                 raise PriorError(f"families declare different default priors for {param.key!r}")
+    out["tve_sd"] = Prior("HalfNormal", sigma=0.5)
+    out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
+    out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
     return out
 

@@ -1,0 +1,160 @@
+"""Time-varying effects ``tve(x, df=J)`` in the graph: parameters and likelihood.
+
+The coefficient of ``x`` (per SD) on the log hazard of cause ``k`` is piecewise constant in
+time on ``J`` intervals ``(c_{j-1}, c_j]`` (``c_0 = 0``, ``c_J = inf``; the interior cuts at
+quantiles of the event times, on the model's time scale)::
+
+    beta_k,x(t) = beta_k,x + dev_k,x[j(t)]
+    dev = d - mean(d),  d[0] = 0,  d[j] = d[j-1] + tve_sd_k,x * tve_step[j]   (random walk)
+
+so ``beta_k,x`` is the average log hazard ratio over the intervals and neighbouring intervals
+are smoothed towards each other. For a proportional-hazards family the cumulative hazard is
+then exact, with no numerical integration: on each interval the hazard is the family's hazard
+times ``exp(x dev_j)``, so::
+
+    H_i(entry, t) = sum_j exp(x_i dev_j) [H_k(min(t, c_j)) - H_k(max(entry, c_{j-1}))]_+
+    log h_i(t)    = log h_k(t | eta_i) + x_i dev_{j(t)}
+
+With every ``dev_j = 0`` this telescopes to the plain model's ``H_k(t) - H_k(entry)``.
+Random variables: ``tve_sd`` (cause, tve_term), ``tve_step`` (cause, tve_term, tve_step),
+``tve_dev`` (cause, tve_term, tve_interval).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coalsurv.errors import SpecError
+from coalsurv.families import PYTENSOR, default_cuts
+
+__all__ = ["check_tve", "tve_cuts", "tve_interval_index", "tve_loglik", "tve_parameters"]
+
+
+def check_tve(spec, data, design) -> None:
+    """Refuse ``tve()`` terms this model cannot fit, naming the covariate and why.
+
+    Each ``tve(x)`` needs ``x`` to be a numeric fixed term of the design; the model must have
+    no time-varying covariates (spells) and no interval-censored episodes.
+    """
+    terms = spec.tve_terms
+    if not terms:
+        return
+    problems = [f"tve({t.variable}): {t.variable!r} is not a numeric covariate term of the "
+                f"formula's design; terms: {list(design.terms)}"
+                for t in terms if t.variable not in design.terms]
+    if design.spells is not None:
+        problems.append("tve() with time-varying covariates (spells) is not supported: give "
+                        "constant covariates or drop the tve() term")
+    interval = np.flatnonzero(np.asarray(data.status) == 2)
+    if interval.size:
+        from coalsurv._format import fmt_ids
+
+        problems.append(f"tve() needs exact or right-censored times; interval-censored "
+                        f"episodes {fmt_ids(np.asarray(data.ids)[interval])}")
+    if problems:
+        raise SpecError(f"formula {spec.formula!r}: its time-varying effects cannot be fitted",
+                        problems)
+
+
+def tve_cuts(spec, obs: dict) -> dict[str, list[float]]:
+    """Interior cut points (model time scale) of each ``tve(x, df=J)`` term.
+
+    The ``j / J`` quantiles of the event times of any modelled ending (fewer when they tie).
+    """
+    any_event = obs["event_of"].sum(axis=0) > 0
+    return {t.variable: [float(c) for c in default_cuts(obs["time"], any_event,
+                                                        n_intervals=t.df)]
+            for t in spec.tve_terms}
+
+
+def tve_interval_index(cuts, times) -> np.ndarray:
+    """Interval ``j`` of each time, for intervals ``(c_{j-1}, c_j]``."""
+    return np.searchsorted(np.asarray(cuts, dtype=float), np.asarray(times, dtype=float),
+                           side="left")
+
+
+def tve_parameters(priors, tve: dict[str, list[float]], n_causes: int, resolved: dict):
+    """Random variables of the time-varying effects; the deviations per term.
+
+    Returns
+    -------
+    list of tensor
+        One ``(cause, interval)`` tensor of deviations ``dev`` per term (sum to zero).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    out = []
+    for name, cuts in tve.items():
+        key = f"tve_sd[{name}]" if priors.explicit(f"tve_sd[{name}]") else "tve_sd"
+        prior = priors.get(key)
+        if prior.support != "positive":
+            from coalsurv.errors import PriorError
+
+            raise PriorError(f"prior {key!r}: {prior} can be negative but a random-walk SD "
+                             "must be positive; use e.g. HalfNormal")
+        resolved[key] = prior
+        safe = _safe(name)
+        sd = prior.to_pymc(f"tve_sd_{safe}", dims="cause")
+        n_int = len(cuts) + 1
+        step = pm.Normal(f"tve_step_{safe}", 0.0, 1.0, shape=(n_causes, n_int - 1))
+        d = pt.concatenate([pt.zeros((n_causes, 1)), pt.cumsum(sd[:, None] * step, axis=1)],
+                           axis=1)
+        dev = pm.Deterministic(f"tve_dev_{safe}", d - d.mean(axis=1, keepdims=True),
+                               dims=("cause", f"tve_interval_{safe}"))
+        out.append(dev)
+    return out
+
+
+def _safe(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+
+
+def tve_coords(tve: dict[str, list[float]]) -> dict[str, list[int]]:
+    """Model coordinates of the intervals of each term."""
+    return {f"tve_interval_{_safe(name)}": list(range(len(cuts) + 1))
+            for name, cuts in tve.items()}
+
+
+def tve_loglik(family, fam_params, eta, n_causes, entry, time, event_of, *, x_tve, devs,
+               tve, index):
+    """Log-likelihood of each episode with time-varying effects, summed over causes.
+
+    Parameters
+    ----------
+    x_tve : tensor, shape (obs, q)
+        Standardised covariates of the ``q`` tve terms.
+    devs : list of tensor
+        :func:`tve_parameters` output, one (cause, interval) tensor per term.
+    tve : dict
+        Term -> interior cuts (model time scale).
+    index : list of ndarray
+        Interval of each episode's exit time per term (:func:`tve_interval_index`).
+    """
+    import pytensor.tensor as pt
+
+    total = 0.0
+    for k in range(n_causes):
+        params_k = {name: value[k] for name, value in fam_params.items()}
+        eta_k = eta[k]
+        log_h = family.log_hazard(time, eta_k, xp=PYTENSOR, **params_k)
+        for q, dev in enumerate(devs):
+            log_h = log_h + x_tve[:, q] * dev[k][index[q]]
+        # cumulative hazard on the common refinement of every term's intervals
+        bounds = np.unique(np.concatenate([[0.0], *[np.asarray(c) for c in tve.values()],
+                                           [np.inf]]))
+        cum = 0.0
+        for lo_c, hi_c in zip(bounds[:-1], bounds[1:], strict=True):
+            lo = pt.clip(entry, lo_c, hi_c)
+            hi = pt.clip(time, lo_c, hi_c)
+            piece = (family.log_survival(lo, eta_k, xp=PYTENSOR, **params_k)
+                     - family.log_survival(hi, eta_k, xp=PYTENSOR, **params_k))
+            shift = 0.0
+            for q, (dev, cuts) in enumerate(zip(devs, tve.values(), strict=True)):
+                j = int(tve_interval_index(cuts, [hi_c])[0]) if np.isfinite(hi_c) else len(cuts)
+                shift = shift + x_tve[:, q] * dev[k][j]
+            cum = cum + pt.exp(shift) * piece
+        total = total + event_of[k] * log_h - cum
+    return total

@@ -1,0 +1,123 @@
+"""Time-varying effects ``tve(x)`` on posterior draws: curves and the hazard ratio over time.
+
+The model (:mod:`coalsurv.build.time_terms`) makes the per-SD coefficient of ``x`` on cause
+``k``'s log hazard ``beta_k,x + dev_k,x[j]`` on interval ``j`` of follow-up. Predictions add
+``x_std * dev[j(t)]`` to the log hazard and integrate the cumulative hazard exactly, interval by
+interval (:func:`tve_log_survival`); :func:`time_varying_effect` is the hazard ratio
+``exp(beta(t))`` per SD or per original unit of ``x`` at the times asked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
+from coalsurv.build.time_terms import tve_interval_index
+from coalsurv.errors import ArgumentError, SpecError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from coalsurv.fit.record import Fit
+
+__all__ = ["TveDraws", "time_varying_effect"]
+
+
+def _safe(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+
+
+class TveDraws:
+    """The posterior deviations of every ``tve`` term and their rows' standardised values.
+
+    Parameters
+    ----------
+    info : ModelInfo
+    design : Design
+    draws : dict of str to ndarray
+        Stacked posterior draws (``tve_dev_<x>`` of shape (draw, cause, interval)).
+    """
+
+    def __init__(self, info, design, draws: dict[str, np.ndarray]):
+        self.names = tuple(info.tve)
+        self.cuts = [np.asarray(info.tve[n], dtype=float) for n in self.names]
+        self.columns = [design.terms.index(n) for n in self.names]
+        self.devs = [draws[f"tve_dev_{_safe(n)}"] for n in self.names]
+        bounds = np.unique(np.concatenate([[0.0], *self.cuts, [np.inf]]))
+        self.bounds = bounds
+
+    def log_hazard_shift(self, t: np.ndarray, X: np.ndarray, k: int) -> np.ndarray:
+        """``sum_x x_std dev_k,x[j(t)]``: shape (draw, row, 1, time)."""
+        out = 0.0
+        for col, cuts, dev in zip(self.columns, self.cuts, self.devs, strict=True):
+            j = tve_interval_index(cuts, t)
+            out = out + dev[:, k, :][:, j][:, None, None, :] * X[None, :, col, None, None]
+        return out
+
+    def log_survival(self, family, t: np.ndarray, e: np.ndarray, params: dict,
+                     X: np.ndarray, k: int) -> np.ndarray:
+        """Log survival of cause ``k`` with the time-varying effects: (draw, row, node, time).
+
+        ``t`` has shape (1, 1, 1, time) and ``e`` (draw, row, node, 1) (model time scale).
+        """
+        total = 0.0
+        for lo_c, hi_c in zip(self.bounds[:-1], self.bounds[1:], strict=True):
+            hi = np.clip(t, lo_c, hi_c)
+            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+                piece = (family.log_survival(np.full_like(t, lo_c), e, **params)
+                         - family.log_survival(hi, e, **params))
+                piece = np.where(hi > lo_c, piece, 0.0)
+            rep = np.array([hi_c if np.isfinite(hi_c) else np.inf])
+            shift = self.log_hazard_shift(rep, X, k) if np.isfinite(hi_c) else (
+                self._last_shift(X, k))
+            total = total + np.exp(shift) * piece
+        return -total
+
+    def _last_shift(self, X: np.ndarray, k: int) -> np.ndarray:
+        out = 0.0
+        for col, dev in zip(self.columns, self.devs, strict=True):
+            out = out + dev[:, k, -1][:, None, None, None] * X[None, :, col, None, None]
+        return out
+
+
+def time_varying_effect(fit: Fit, variable: str, times, *, per: str = "unit",
+                        ci_prob: float = DEFAULT_CI_PROB, cause: str | None = None):
+    """Compute :meth:`coalsurv.Fit.time_varying_effect` (see there)."""
+    ci_prob = check_ci_prob(ci_prob)
+    tve = fit.info.tve
+    if not tve:
+        raise SpecError(f"this model has no time-varying effect; write tve({variable}) in the "
+                        "formula to let its hazard ratio change over time")
+    if variable not in tve:
+        raise SpecError(f"{variable!r} has no time-varying effect; terms with one: {list(tve)}")
+    if per not in ("unit", "sd"):
+        raise ArgumentError(f"per={per!r}; expected 'unit' (per original unit) or 'sd'")
+    causes = fit.info.causes
+    if cause is None and len(causes) > 1:
+        raise ArgumentError(f"several causes are modelled ({list(causes)}); pass cause=")
+    if cause is not None and cause not in causes:
+        raise ArgumentError(f"cause={cause!r} is not a modelled cause: {list(causes)}")
+    k = causes.index(cause) if cause is not None else 0
+    try:
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+    except (TypeError, ValueError):
+        t = np.array([np.nan])
+    if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ArgumentError(f"times must be a non-empty 1-D sequence of finite times >= 0, "
+                            f"got {times!r:.60}")
+    pred = fit.predictor
+    col = fit.design.terms.index(variable)
+    beta = pred.draws["beta"][:, k, col]
+    dev = pred.draws[f"tve_dev_{_safe(variable)}"][:, k, :]
+    j = tve_interval_index(tve[variable], t / fit.info.time_scale)
+    log_hr = beta[:, None] + dev[:, j]
+    if per == "unit":
+        log_hr = log_hr / float(fit.design.sds[col])
+    stat = summarise(np.exp(log_hr), ci_prob)
+    out = pd.DataFrame({"time": t, **stat, "ci_prob": ci_prob})
+    out.attrs.update(time_unit=fit.time_unit, variable=variable, per=per,
+                     cause=causes[k], cuts=[c * fit.info.time_scale for c in tve[variable]])
+    return out
