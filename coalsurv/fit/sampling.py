@@ -35,6 +35,7 @@ class SamplerSettings:
     target_accept: float = 0.8
     cores: int | None = None
     backend: str = "nutpie"
+    kernel: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
@@ -66,7 +67,7 @@ def _data_values(model) -> dict[str, np.ndarray]:
 
 
 def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
-           cache_key: str | None = None):
+           cache_key: str | None = None, native: tuple | None = None):
     """Sample ``model`` with NUTS and add the pointwise log-likelihood.
 
     Parameters
@@ -79,6 +80,13 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     cache_key : str, optional
         Structure key of the model (spec, priors, shapes); when a compiled model with this key
         exists, its kernel is reused with the new data.
+    native : tuple, optional
+        ``(info, family_options)`` of the model. When given and ``settings.kernel`` is
+        ``"auto"``, a model that :func:`coalsurv.fit.native.plan` accepts is sampled with the
+        native kernel (no PyTensor compile; pointwise log likelihood and log prior from the
+        same kernel); anything else takes the PyMC path. The posterior's attributes
+        ``coalsurv_kernel`` (``"native"`` or ``"pymc"``), ``coalsurv_kernel_route`` and
+        ``coalsurv_kernel_reason`` say which and why.
 
     Returns
     -------
@@ -86,6 +94,67 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
         posterior, sample_stats, observed_data, constant_data, log_likelihood and log_prior
         groups.
     """
+    kplan, reason = None, "kernel='pymc' was asked for"
+    if settings.kernel == "auto":
+        kplan, reason = (None, "no model record given") if native is None else _plan(model,
+                                                                                   native)
+    if kplan is not None:
+        idata = _sample_native(model, kplan, settings, progressbar)
+    else:
+        idata = _sample_pymc(model, settings, progressbar, cache_key)
+        idata["posterior"].attrs.update(coalsurv_kernel="pymc", coalsurv_kernel_route="pymc",
+                                        coalsurv_kernel_reason=reason)
+    _warn_in_plain_words(idata, settings)
+    return idata
+
+
+def _plan(model, native):
+    from coalsurv.fit.native import plan
+
+    return plan(model, *native)
+
+
+def _nuts(compiled, settings: SamplerSettings, progressbar: bool):
+    import nutpie
+
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=settings.cores or min(settings.chains, 2),
+        seed=int(settings.random_seed),
+        progress_bar=progressbar,
+        target_accept=settings.target_accept,
+    )
+    return idata, time.perf_counter() - start
+
+
+def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
+    """Sample with the native kernel; log likelihood and log prior from the same kernel."""
+    from pymc.backends.arviz import patch_nutpie_idata
+    from xarray import DataTree
+
+    from coalsurv.fit import native
+
+    buf = native.make_buffer(kplan, model)
+    why_not = native.native_route_available()
+    route = "pyfunc" if why_not else "native"
+    compiled = native.compile_native(kplan, buf, route=route)
+    idata, elapsed = _nuts(compiled, settings, progressbar)
+    patch_nutpie_idata(idata, model, sampling_time=elapsed)
+    posterior = idata["posterior"].to_dataset()
+    obs = list(model.coords["obs"])
+    idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs))
+    idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
+    idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
+                                    coalsurv_kernel_reason=why_not)
+    return idata
+
+
+def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key: str | None):
+    """Sample the PyMC graph compiled by nutpie (numba), the reference path."""
     import nutpie
     import pymc as pm
     from pymc.backends.arviz import patch_nutpie_idata
@@ -103,25 +172,12 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
             if len(_COMPILED) >= _MAX_CACHE:
                 _COMPILED.pop(next(iter(_COMPILED)))
             _COMPILED[cache_key] = compiled
-    start = time.perf_counter()
-    idata = nutpie.sample(
-        compiled,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        cores=settings.cores or min(settings.chains, 2),
-        seed=int(settings.random_seed),
-        progress_bar=progressbar,
-        target_accept=settings.target_accept,
-    )
-    elapsed = time.perf_counter() - start
+    idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         idata = pm.compute_log_likelihood(idata, model=model, progressbar=False)
-    idata = add_log_prior(idata, model)
-    _warn_in_plain_words(idata, settings)
-    return idata
+    return add_log_prior(idata, model)
 
 
 def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):
