@@ -277,7 +277,7 @@ _EXPAND_SIG = numba.types.int64(numba.types.uint64, numba.types.uint64,
 
 @numba.cfunc(_LOGP_SIG, cache=True)
 def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
-    """nutpie's log-density callback: 0 ok, 3 non-finite gradient, 4 non-finite log p."""
+    """Log-density callback of nutpie: 0 ok, 3 non-finite gradient, 4 non-finite log p."""
     length = numba.carray(user_data_, (1,), np.float64)[0]
     buf = numba.carray(user_data_, (int(length),), np.float64)
     if dim != int(buf[H_NDIM]):
@@ -297,7 +297,7 @@ def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
 
 @numba.cfunc(_EXPAND_SIG, cache=True)
 def EXPAND_CFUNC(dim, expanded, x_, out_, user_data_):  # noqa: N802 - a C callback
-    """nutpie's expand callback: the traced variables of one draw."""
+    """Expand callback of nutpie: the traced variables of one draw."""
     length = numba.carray(user_data_, (1,), np.float64)[0]
     buf = numba.carray(user_data_, (int(length),), np.float64)
     if dim != int(buf[H_NDIM]) or expanded != int(buf[H_NEXP]):

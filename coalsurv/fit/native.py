@@ -16,7 +16,6 @@ options, joint priors, per-cause or per-term priors (separate variables), anythi
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +23,9 @@ import numpy as np
 
 from coalsurv.families.kernels import KERNEL_FAMILIES
 
-__all__ = ["KernelPlan", "plan", "make_buffer", "initial_point", "unconstrained_draws",
-           "log_likelihood_group", "log_prior_group", "compile_native", "native_route_available",
-           "TESTED_NUTPIE"]
+__all__ = ["KernelPlan", "plan", "formulas_match", "make_buffer", "initial_point",
+           "unconstrained_draws", "log_likelihood_group", "log_prior_group", "compile_native",
+           "native_route_available", "TESTED_NUTPIE"]
 
 #: nutpie versions whose internal model classes the native route was checked against.
 TESTED_NUTPIE = ("0.16.",)
@@ -88,7 +87,7 @@ class KernelPlan:
         return sum(int(np.prod(s)) for _, _, s in self.expanded)
 
     def block(self, name: str) -> Block:
-        """The block of a free variable by name."""
+        """Return the block of a free variable by name."""
         return next(b for b in self.blocks if b.name == name)
 
 
@@ -145,6 +144,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     family = info.family_object()
     if family.name not in KERNEL_FAMILIES or family._identity() != (family.name,):
         return None, f"family {family.name!r} is not in the kernel"
+    if not formulas_match(family):
+        return None, f"family {family.name!r}: its formulas differ from the kernel's"
     extra = sorted(set(family_options or {}) - {"time_scale"})
     if extra:
         return None, f"family options {extra} are not in the kernel"
@@ -199,6 +200,26 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       deterministics, coords), ""
 
 
+def formulas_match(family) -> bool:
+    """Whether the family's own log hazard and log survival equal the kernel's (a grid).
+
+    Guards against a family's formula (or parameterisation) changing under the kernel.
+    """
+    from coalsurv.families.kernels import family_terms
+
+    code = KERNEL_FAMILIES[family.name]
+    for t in (0.05, 0.7, 3.0):
+        for eta in (-1.3, 0.0, 0.9):
+            for theta in ((0.6, 1.0, 2.2) if family.params else (0.0,)):
+                params = {family.params[0]: theta} if family.params else {}
+                want = (float(family.log_hazard(t, eta, **params)),
+                        float(family.log_survival(t, eta, **params)))
+                got = family_terms(code, t, float(np.log(t)), eta, theta)
+                if not np.allclose(want, (got[0], got[3]), rtol=1e-10, atol=1e-12):
+                    return False
+    return True
+
+
 def _positive_codes() -> set[int]:
     from coalsurv.fit.kernel import PRIOR_CODES
 
@@ -206,7 +227,7 @@ def _positive_codes() -> set[int]:
 
 
 def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
-    """The kernel's float64 buffer: header and the model's own data values."""
+    """Pack the kernel's float64 buffer: header and the model's own data values."""
     from coalsurv.fit import kernel as K
 
     named = model.named_vars
@@ -249,7 +270,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
 
 
 def _support(block: Block) -> float:
-    """A central point of the block's prior on the unconstrained scale."""
+    """Return a central point of the block's prior on the unconstrained scale."""
     code, p1, p2, _ = block.prior
     if code in (0, 2, 6):  # Normal, LogNormal (of log x), Cauchy: their location
         return float(p1)
@@ -309,7 +330,9 @@ def log_prior_group(kplan: KernelPlan, posterior):
 
 def native_route_available() -> str:
     """Empty when nutpie's internal model classes are the tested ones; else why not."""
-    import nutpie
+    from coalsurv.fit.sampling import import_nutpie
+
+    nutpie = import_nutpie()
 
     version = getattr(nutpie, "__version__", "")
     if not version.startswith(TESTED_NUTPIE):
@@ -322,7 +345,7 @@ def native_route_available() -> str:
 
 
 def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native"):
-    """nutpie compiled model of the kernel: C callbacks (``native``) or Python (``pyfunc``)."""
+    """Wrap the kernel for nutpie: C callbacks (``native``) or Python (``pyfunc``)."""
     import pandas as pd
 
     names = [name for name, _, _ in kplan.expanded]
@@ -337,8 +360,10 @@ def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native")
 
 
 def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
-    """The public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
-    import nutpie
+    """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
+    from coalsurv.fit.sampling import import_nutpie
+
+    nutpie = import_nutpie()
 
     from coalsurv.fit.kernel import expand, logp_grad
 
@@ -365,9 +390,12 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
 
 
 def _compiled_model_base():
-    from nutpie.sample import CompiledModel
+    import importlib
 
-    return CompiledModel
+    from coalsurv.fit.sampling import import_nutpie
+
+    import_nutpie()
+    return importlib.import_module("nutpie.sample").CompiledModel
 
 
 @dataclass(frozen=True)
@@ -395,10 +423,6 @@ class _NativeModel(_compiled_model_base()):
     def coords(self):
         """Coordinates of the traced variables."""
         return self._coords
-
-    def with_buffer(self, buf):
-        """The same model on new data (a new buffer; nothing recompiles)."""
-        return dataclasses.replace(self, buf=buf)
 
     def _make_sampler(self, settings, init_mean, cores, progress_type, extra_callback,
                       extra_callback_rate, store):

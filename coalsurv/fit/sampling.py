@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
-           "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size"]
+           "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size", "rank_rhat",
+           "import_nutpie"]
 
 
 class CoalsurvSamplingWarning(UserWarning):
@@ -115,7 +116,7 @@ def _plan(model, native):
 
 
 def _nuts(compiled, settings: SamplerSettings, progressbar: bool):
-    import nutpie
+    nutpie = import_nutpie()
 
     start = time.perf_counter()
     idata = nutpie.sample(
@@ -155,8 +156,9 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
 
 def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key: str | None):
     """Sample the PyMC graph compiled by nutpie (numba), the reference path."""
-    import nutpie
     import pymc as pm
+
+    nutpie = import_nutpie()
     from pymc.backends.arviz import patch_nutpie_idata
 
     compiled = _COMPILED.get(cache_key) if cache_key else None
@@ -230,8 +232,6 @@ def add_log_prior(idata, model):
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
     """Emit short, actionable warnings for divergences and non-convergence."""
-    import arviz_stats as azs
-
     stats = idata["sample_stats"]
     if "diverging" in stats:
         n_div = int(np.asarray(stats["diverging"]).sum())
@@ -246,8 +246,9 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
     if settings.chains < 2:
         return
     try:
-        rhat = azs.rhat(idata, group="posterior")
-        worst = max(float(np.nanmax(np.asarray(v))) for v in rhat.data_vars.values())
+        posterior = idata["posterior"]
+        worst = max(float(np.nanmax(rank_rhat(np.asarray(posterior[v]))))
+                    for v in posterior.data_vars)
     except Exception:  # pragma: no cover - diagnostics must never break a fit
         return
     if worst > 1.01:
@@ -256,3 +257,80 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
             "to the same distribution. Run longer (more tune and draws) before trusting results; "
             "fit.diagnose() lists the parameters.",
             CoalsurvSamplingWarning, stacklevel=3)
+
+
+def rank_rhat(values: np.ndarray) -> np.ndarray:
+    """Rank-normalised split R-hat (Vehtari et al. 2021), the larger of bulk and tail.
+
+    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``) in NumPy, so that a fit
+    does not import arviz_stats (seconds in a fresh process) to decide whether to warn.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Draws ``(chain, draw, ...)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One R-hat per trailing element.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    values = np.asarray(values, dtype=float)
+    chains, draws = values.shape[:2]
+    half = draws // 2
+    split = np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
+
+    def normalised(x):
+        flat = x.reshape(-1, *x.shape[2:])
+        ranks = rankdata(flat, axis=0, method="average")
+        z = ndtri((ranks - 0.375) / (flat.shape[0] + 0.25))
+        return z.reshape(x.shape)
+
+    def rhat(x):
+        n = x.shape[1]
+        means = x.mean(axis=1)
+        within = x.var(axis=1, ddof=1).mean(axis=0)
+        between = n * means.var(axis=0, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sqrt(((n - 1) / n * within + between / n) / within)
+
+    bulk = rhat(normalised(split))
+    folded = np.abs(split - np.median(split, axis=(0, 1)))
+    return np.maximum(bulk, rhat(normalised(folded)))
+
+
+class _ArvizProxy:
+    """Stand-in for ``arviz`` while nutpie imports: resolves what nutpie calls lazily.
+
+    nutpie imports the whole ``arviz`` package (arviz_stats, arviz_plots and matplotlib:
+    seconds in a fresh process) but only calls ``from_dict`` and ``dict_to_dataset``, which
+    ``arviz`` re-exports from ``arviz_base``; every other name loads the real package.
+    """
+
+    _FROM_BASE = ("from_dict", "dict_to_dataset")
+
+    def __getattr__(self, name):
+        import importlib
+
+        module = importlib.import_module("arviz_base" if name in self._FROM_BASE else "arviz")
+        return getattr(module, name)
+
+
+def import_nutpie():
+    """Import nutpie without importing all of arviz (see :class:`_ArvizProxy`)."""
+    import sys
+
+    if "nutpie" in sys.modules or "arviz" in sys.modules:
+        import nutpie
+
+        return nutpie
+    sys.modules["arviz"] = _ArvizProxy()  # type: ignore[assignment]
+    try:
+        import nutpie
+    finally:
+        if isinstance(sys.modules.get("arviz"), _ArvizProxy):
+            del sys.modules["arviz"]
+    return nutpie
