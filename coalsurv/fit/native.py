@@ -92,13 +92,20 @@ class KernelPlan:
 
 
 def _constant(value) -> float | None:
+    """Scalar value of a graph of constants only (e.g. ``1 / beta``), else None."""
     import pytensor.tensor as pt
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import graph_inputs
     from pytensor.tensor.exceptions import NotScalarConstantError
 
     try:
         return float(pt.get_underlying_scalar_constant_value(value))
     except (NotScalarConstantError, TypeError, ValueError):
+        pass
+    if not all(isinstance(v, Constant) for v in graph_inputs([value])):
         return None
+    result = np.asarray(value.eval(mode="FAST_COMPILE"))
+    return float(result.reshape(-1)[0]) if result.size == 1 else None
 
 
 def _prior_of(model, rv) -> tuple[int, float, float, float] | str:
@@ -108,10 +115,12 @@ def _prior_of(model, rv) -> tuple[int, float, float, float] | str:
     dist = _OPS.get(type(rv.owner.op).__name__)
     if dist is None:
         return f"{rv.name}: prior {type(rv.owner.op).__name__} is not in the kernel"
-    params = rv.owner.op.dist_params(rv.owner)
+    params = list(rv.owner.op.dist_params(rv.owner))
+    if dist == "HalfCauchy" and len(params) == 1:  # PyMC's HalfCauchy(beta): loc 0
+        params = [np.float64(0.0), *params]
     if len(params) != _N_PARAMS[dist]:
         return f"{rv.name}: {dist} with {len(params)} parameters"
-    values = [_constant(p) for p in params]
+    values = [_constant(p) if not isinstance(p, np.floating) else float(p) for p in params]
     if any(v is None for v in values):
         return f"{rv.name}: {dist} parameters are not constants"
     transform = model.rvs_to_transforms.get(rv)
@@ -361,11 +370,11 @@ def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native")
 
 def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
     """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
+    from coalsurv.fit.kernel import expand, logp_grad
     from coalsurv.fit.sampling import import_nutpie
 
-    nutpie = import_nutpie()
-
-    from coalsurv.fit.kernel import expand, logp_grad
+    import_nutpie()
+    from nutpie.compiled_pyfunc import from_pyfunc
 
     ndim, nexp = kplan.ndim, kplan.nexp
     sizes = [int(np.prod(s)) for s in shapes]
@@ -385,8 +394,8 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
                     in zip(names, sizes, ends, shapes, strict=True)}
         return expand_fn
 
-    return nutpie.from_pyfunc(ndim, make_logp_fn, make_expand_fn, [np.dtype("float64")] * len(
-        names), shapes, names, coords=dict(coords), dims=dims, make_initial_point_fn=init)
+    return from_pyfunc(ndim, make_logp_fn, make_expand_fn, [np.dtype("float64")] * len(names),
+                       shapes, names, coords=dict(coords), dims=dims, make_initial_point_fn=init)
 
 
 def _compiled_model_base():
