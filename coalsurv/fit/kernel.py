@@ -125,42 +125,64 @@ def _layout(buf):
     return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _row_terms(buf, x, grad, want_grad, rows_out):
-    """Log likelihood (and its gradient into ``grad`` when ``want_grad``) of every row."""
+    """Log likelihood (and its gradient into ``grad`` when ``want_grad``) of every row.
+
+    Per cause: the frailty effects ``u = sd * z`` of every level are computed once, the rows
+    accumulate ``d log L / d eta`` per coefficient and level, and the chain rule to ``z`` and
+    ``log sd`` is applied once per level after the row loop.
+    """
     fam = int(buf[H_FAM])
     n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx = _layout(buf)
     off_int = int(buf[H_OFF_INT])
     off_beta = int(buf[H_OFF_BETA])
     off_theta = int(buf[H_OFF_THETA])
+    off_sd = np.empty(G, np.int64)
+    off_z = np.empty(G, np.int64)
+    n_lev = np.empty(G, np.int64)
+    lev_start = np.zeros(G + 1, np.int64)
+    for g in range(G):
+        hb = H_GROUPS + GROUP_WIDTH * g
+        off_sd[g], off_z[g], n_lev[g] = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        lev_start[g + 1] = lev_start[g] + n_lev[g]
+    u = np.empty(lev_start[G])
+    g_u = np.empty(lev_start[G])
+    g_beta = np.empty(P)
+    sds = np.empty(G)
     total = 0.0
     for k in range(C):
         a = x[off_int + k]
         if int(buf[H_CENTRED]) == 1:
             a += centre[k]
-        theta = 0.0
+        theta, log_theta = 0.0, 0.0
         if off_theta >= 0:
-            theta = math.exp(x[off_theta + k])
-        d_theta = 0.0
-        sds = np.empty(G)
+            log_theta = x[off_theta + k]
+            theta = math.exp(log_theta)
         for g in range(G):
-            sds[g] = math.exp(x[int(buf[H_GROUPS + GROUP_WIDTH * g]) + k])
+            sds[g] = math.exp(x[off_sd[g] + k])
+            for lev in range(n_lev[g]):
+                u[lev_start[g] + lev] = sds[g] * x[off_z[g] + k * n_lev[g] + lev]
+        beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
+        g_u[:] = 0.0
+        g_beta[:] = 0.0
+        d_a = 0.0
+        d_theta = 0.0
         for i in range(n):
             eta = a
             for j in range(P):
-                eta += X[i, j] * x[off_beta + k * P + j]
+                eta += X[i, j] * beta[j]
             for g in range(G):
-                hb = H_GROUPS + GROUP_WIDTH * g
-                eta += sds[g] * x[int(buf[hb + 1]) + k * int(buf[hb + 2]) + int(idx[g, i])]
+                eta += u[lev_start[g] + int(idx[g, i])]
             log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
-                fam, t[i], log_t[i], eta, theta)
+                fam, t[i], log_t[i], eta, theta, log_theta)
             ev = event[k, i]
             val = ev * log_h + log_s
             d_eta = ev * dh_eta + ds_eta
             d_th = ev * dh_theta + ds_theta
             if entry[i] > 0.0:
                 _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
-                    fam, entry[i], log_entry[i], eta, theta)
+                    fam, entry[i], log_entry[i], eta, theta, log_theta)
                 val -= log_s0
                 d_eta -= ds0_eta
                 d_th -= ds0_theta
@@ -168,18 +190,24 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             if rows_out.shape[0] > 0:
                 rows_out[i] += val
             if want_grad:
-                grad[off_int + k] += d_eta
-                for j in range(P):
-                    grad[off_beta + k * P + j] += d_eta * X[i, j]
-                for g in range(G):
-                    hb = H_GROUPS + GROUP_WIDTH * g
-                    off_sd = int(buf[hb])
-                    off_z = int(buf[hb + 1]) + k * int(buf[hb + 2]) + int(idx[g, i])
-                    grad[off_z] += d_eta * sds[g]
-                    grad[off_sd + k] += d_eta * sds[g] * x[off_z]  # d/d log sd
+                d_a += d_eta
                 d_theta += d_th
-        if want_grad and off_theta >= 0:
-            grad[off_theta + k] += d_theta * theta  # d/d log theta
+                for j in range(P):
+                    g_beta[j] += d_eta * X[i, j]
+                for g in range(G):
+                    g_u[lev_start[g] + int(idx[g, i])] += d_eta
+        if want_grad:
+            grad[off_int + k] += d_a
+            for j in range(P):
+                grad[off_beta + k * P + j] += g_beta[j]
+            for g in range(G):
+                for lev in range(n_lev[g]):
+                    pos = off_z[g] + k * n_lev[g] + lev
+                    d_u = g_u[lev_start[g] + lev]
+                    grad[pos] += d_u * sds[g]
+                    grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
+            if off_theta >= 0:
+                grad[off_theta + k] += d_theta * theta  # d/d log theta
     return total
 
 
