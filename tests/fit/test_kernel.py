@@ -218,7 +218,7 @@ def test_native_fit_agrees_with_pymc_and_repeats(tiny_fit, synthetic_small):
 def test_native_posterior_equals_pymc_on_coalgov(shared_data):
     """Standard model on coalgov, 4 x 1000: native and PyMC posteriors within MC error.
 
-    Measured 95 s on 2 shared cores (most of it the PyMC path's compile).
+    Measured 76 s on 2 shared cores (most of it the PyMC path's compile).
     """
     data = coalsurv.datasets.load_coalgov(shared_data / "coalgov")
     formula = "power_hhi + n_parties + majority + ideol_heterogeneity + (1 | cname)"
