@@ -110,6 +110,13 @@ def _min_ess(idata, names) -> float:
     return min(float(np.min(np.asarray(ess[n]))) for n in names)
 
 
+def _steps(idata) -> list[float]:
+    """Mean leapfrog steps per draw of each chain, warm-up and kept draws together."""
+    steps = [np.asarray(idata[g]["n_steps"]) for g in ("warmup_sample_stats", "sample_stats")
+             if g in idata.children]
+    return [round(float(v), 1) for v in np.concatenate(steps, axis=1).mean(axis=1)]
+
+
 def _divergences(idata) -> int:
     return int(np.asarray(idata["sample_stats"]["diverging"]).sum())
 
@@ -138,6 +145,8 @@ def child_coalsurv(name: str, draws: int, launched: float, kernel: str) -> dict:
     names = ["beta", "intercept", "shape", f"sd_{group}"]
     return {"cold": cold, "warm": warm, "sampling": fit.idata["posterior"].attrs["sampling_time"],
             "ess": _min_ess(fit.idata, names), "divergences": _divergences(fit.idata),
+            "steps": _steps(fit.idata), "warm_sampling": refit.idata["posterior"].attrs[
+                "sampling_time"],
             "peak_mb": peak, "kernel": fit.sampler["kernel"], "route": fit.sampler["route"],
             "warm_kernel": refit.sampler["kernel"], "n": data.n}
 
@@ -171,7 +180,8 @@ def child_baseline(name: str, draws: int, launched: float) -> dict:
         "sampling_time", np.nan)))
     return {"cold": cold, "sampling": sampling, "ess": _min_ess(idata, ["beta", "alpha",
                                                                          "shape", "sd"]),
-            "divergences": _divergences(idata), "peak_mb": peak, "n": data.n}
+            "divergences": _divergences(idata), "steps": _steps(idata), "peak_mb": peak,
+            "n": data.n}
 
 
 def child_logp(n: int = 100_000, repeats: int = 200) -> dict:
@@ -243,7 +253,7 @@ def run_child(args: list[str], timeout: float) -> dict:
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode or not lines:
         return {"error": (out.stderr or out.stdout).strip().splitlines()[-1:]}
-    return json.loads(lines[-1])
+    return {**json.loads(lines[-1]), "load_1min": round(os.getloadavg()[0], 1)}
 
 
 def machine() -> dict:

@@ -8,7 +8,9 @@ formulas come from :func:`coalsurv.families.kernels.family_terms`.
 All data and the parameter layout travel in one float64 buffer (header, then arrays), handed to
 nutpie as the ``user_data`` pointer of two C callbacks: new data (also a different ``N``) is a
 new buffer, never a recompile. The callbacks have fixed signatures and no dynamic globals, so
-numba caches them on disk and a fresh process loads them.
+numba caches them on disk and a fresh process loads them. Every function uses numba's
+``error_model="numpy"``: a division by zero or overflow gives inf/nan (reported to nutpie as a
+non-finite log density, i.e. a rejected point), never an exception inside a C callback.
 
 Buffer header (indices of ``buf``): see the ``H_*`` constants; per group ``g`` a block of
 :data:`GROUP_WIDTH` values at ``H_GROUPS + GROUP_WIDTH * g``.
@@ -49,7 +51,7 @@ def header_names() -> list[str]:
             "prior_theta", "p1", "p2", "p3", "data"]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def prior_logp(code, v, p1, p2, p3):
     """Log density of a prior at ``v`` (constrained scale) and its derivative in ``v``."""
     if code == 0:  # Normal(mu, sigma)
@@ -81,7 +83,7 @@ def prior_logp(code, v, p1, p2, p3):
         p2 * (1.0 + r * r))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _block_prior(buf, h, x, grad, off, size, log_transformed):
     """Add a block's prior (with the log-transform Jacobian) to ``grad``; return its log p."""
     code = int(buf[h])
@@ -100,7 +102,7 @@ def _block_prior(buf, h, x, grad, off, size, log_transformed):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _layout(buf):
     n = int(buf[H_N])
     C = int(buf[H_C])
@@ -211,7 +213,7 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def logp_grad(buf, x, grad):
     """Unnormalised log posterior on the unconstrained scale; its gradient into ``grad``."""
     C = int(buf[H_C])
@@ -237,7 +239,7 @@ def logp_grad(buf, x, grad):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def expand(buf, x, out):
     """Every traced variable from the unconstrained point, in :func:`native.expanded` order.
 
@@ -274,7 +276,7 @@ def expand(buf, x, out):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def pointwise(buf, draws):
     """Pointwise log likelihood ``(n_draws, n)`` of unconstrained draws ``(n_draws, ndim)``."""
     n = int(buf[H_N])
@@ -285,7 +287,7 @@ def pointwise(buf, draws):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def prior_pointwise(code, p1, p2, p3, values):
     """Log prior density of each value (constrained scale, no Jacobian), elementwise."""
     flat = values.ravel()
@@ -303,7 +305,7 @@ _EXPAND_SIG = numba.types.int64(numba.types.uint64, numba.types.uint64,
                                 numba.types.CPointer(numba.types.double), numba.types.voidptr)
 
 
-@numba.cfunc(_LOGP_SIG, cache=True)
+@numba.cfunc(_LOGP_SIG, cache=True, error_model="numpy")
 def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
     """Log-density callback of nutpie: 0 ok, 3 non-finite gradient, 4 non-finite log p."""
     length = numba.carray(user_data_, (1,), np.float64)[0]
@@ -323,7 +325,7 @@ def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
     return 0
 
 
-@numba.cfunc(_EXPAND_SIG, cache=True)
+@numba.cfunc(_EXPAND_SIG, cache=True, error_model="numpy")
 def EXPAND_CFUNC(dim, expanded, x_, out_, user_data_):  # noqa: N802 - a C callback
     """Expand callback of nutpie: the traced variables of one draw."""
     length = numba.carray(user_data_, (1,), np.float64)[0]

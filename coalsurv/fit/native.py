@@ -165,6 +165,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, "the model lacks the standard data containers"
     if np.any(np.asarray(named["interval_of"].get_value()) > 0):
         return None, "interval-censored endings"
+    if not np.all(np.asarray(named["time"].get_value()) > 0):
+        return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
     causes = len(coords.get("cause", ()))
     X = named["X"].get_value()
