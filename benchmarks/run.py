@@ -287,12 +287,13 @@ def table(results: dict) -> list[str]:
     """Markdown rows: one per data set."""
     head = ("| data | N | cold coalsurv s | cold PyMC s | cold ratio | warm s | warm / PyMC cold "
             "| sampling s (ours / PyMC) | min bulk ESS (ours / PyMC) | ESS/s (ours / PyMC) "
-            "| ESS/s ratio | divergences (ours / PyMC) | peak MB (ours / PyMC) | kernel |")
-    rows = [head, "|" + "---|" * 14]
+            "| ESS/s ratio | divergences (ours / PyMC) | peak MB (ours / PyMC) | kernel "
+            "| load (ours / PyMC) |")
+    rows = [head, "|" + "---|" * 15]
     for name, res in results.items():
         ours, base = res["coalsurv"], res.get("baseline") or {}
         if "error" in ours:
-            rows.append(f"| {name} | | error: {ours['error']} |" + " |" * 11)
+            rows.append(f"| {name} | | error: {ours['error']} |" + " |" * 12)
             continue
         b_cold = base.get("cold")
         ess_s = ours["ess"] / ours["cold"]
@@ -307,9 +308,10 @@ def table(results: dict) -> list[str]:
             f"| {_fmt(ess_s / b_ess_s if b_ess_s else None)} "
             f"| {ours['divergences']} / {base.get('divergences', '–')} "
             f"| {_fmt(ours['peak_mb'], 0)} / {_fmt(base.get('peak_mb'), 0)} "
-            f"| {ours['kernel']} ({ours['route']}) |")
+            f"| {ours['kernel']} ({ours['route']}) "
+            f"| {ours.get('load_1min', '–')} / {base.get('load_1min', '–')} |")
         if "error" in base:
-            rows.append(f"| {name} baseline | | error: {base['error']} |" + " |" * 11)
+            rows.append(f"| {name} baseline | | error: {base['error']} |" + " |" * 12)
     return rows
 
 
@@ -322,8 +324,13 @@ def main(argv=None) -> int:
                         help="data sets (coalgov sim1000 sim10000 sim100000)")
     parser.add_argument("--kernel", default="auto", choices=("auto", "pymc"))
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--from-log", default=None,
+                        help="rebuild the table and BENCHMARKS.md from a log of an earlier run "
+                             "(its per-data-set lines), measuring only the log density")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.from_log:
+        return from_log(Path(args.from_log), Path(args.output), 250 if args.quick else 1000)
     if args.child is not None:
         launched = float(os.environ.get("BENCH_LAUNCHED", time.time()))
         kind, *rest = args.child
@@ -359,6 +366,22 @@ def main(argv=None) -> int:
         print(f"log density + gradient at N = 10^5: kernel {logp['kernel_ms']:.2f} ms, "
               f"NumPy {logp['numpy_ms']:.2f} ms (ratio {logp['kernel_ms'] / logp['numpy_ms']:.2f})")
     write_markdown(Path(args.output), info, rows, results, logp, draws)
+    return 0
+
+
+def from_log(log: Path, output: Path, draws: int) -> int:
+    """Table and BENCHMARKS.md from the ``name {json}`` lines an earlier run printed."""
+    results = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        name, _, rest = line.partition(" ")
+        if rest.startswith("{"):
+            results[name] = json.loads(rest)
+    info = machine()
+    logp = run_child(["logp", "100000"], 900)
+    info["load_end"] = os.getloadavg()
+    rows = table(results)
+    print("\n".join(rows))
+    write_markdown(output, info, rows, results, logp, draws)
     return 0
 
 
