@@ -121,7 +121,8 @@ def _divergences(idata) -> int:
     return int(np.asarray(idata["sample_stats"]["diverging"]).sum())
 
 
-def child_coalsurv(name: str, draws: int, launched: float, kernel: str) -> dict:
+def child_coalsurv(name: str, draws: int, launched: float, kernel: str,
+                   warm: bool = True) -> dict:
     """Cold fit (imports included) and a warm refit of resampled data, in this process."""
     import warnings
 
@@ -136,19 +137,22 @@ def child_coalsurv(name: str, draws: int, launched: float, kernel: str) -> dict:
         fit = model.fit(data, random_seed=1, **settings)
     cold = time.time() - launched
     peak = _peak_mb()
-    new_data, _, _ = load(name, resample=1)
-    start = time.time()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        refit = model.fit(new_data, random_seed=2, **settings)
-    warm = time.time() - start
+    out = {"cold": cold, "sampling": fit.idata["posterior"].attrs["sampling_time"],
+           "peak_mb": peak, "kernel": fit.sampler["kernel"], "route": fit.sampler["route"],
+           "n": data.n}
     names = ["beta", "intercept", "shape", f"sd_{group}"]
-    return {"cold": cold, "warm": warm, "sampling": fit.idata["posterior"].attrs["sampling_time"],
-            "ess": _min_ess(fit.idata, names), "divergences": _divergences(fit.idata),
-            "steps": _steps(fit.idata), "warm_sampling": refit.idata["posterior"].attrs[
-                "sampling_time"],
-            "peak_mb": peak, "kernel": fit.sampler["kernel"], "route": fit.sampler["route"],
-            "warm_kernel": refit.sampler["kernel"], "n": data.n}
+    out.update(ess=_min_ess(fit.idata, names), divergences=_divergences(fit.idata),
+               steps=_steps(fit.idata))
+    if warm:
+        del fit
+        new_data, _, _ = load(name, resample=1)
+        start = time.time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            refit = model.fit(new_data, random_seed=2, **settings)
+        out.update(warm=time.time() - start, warm_kernel=refit.sampler["kernel"],
+                   warm_sampling=refit.idata["posterior"].attrs["sampling_time"])
+    return out
 
 
 def child_baseline(name: str, draws: int, launched: float) -> dict:
@@ -300,8 +304,8 @@ def table(results: dict) -> list[str]:
         b_ess_s = base["ess"] / base["cold"] if "ess" in base else None
         rows.append(
             f"| {name} | {ours['n']} | {_fmt(ours['cold'])} | {_fmt(b_cold)} "
-            f"| {_fmt(ours['cold'] / b_cold if b_cold else None)} | {_fmt(ours['warm'])} "
-            f"| {_fmt(ours['warm'] / b_cold if b_cold else None)} "
+            f"| {_fmt(ours['cold'] / b_cold if b_cold else None)} | {_fmt(ours.get('warm'))} "
+            f"| {_fmt(ours['warm'] / b_cold if b_cold and 'warm' in ours else None)} "
             f"| {_fmt(ours['sampling'])} / {_fmt(base.get('sampling'))} "
             f"| {_fmt(ours['ess'], 0)} / {_fmt(base.get('ess'), 0)} "
             f"| {_fmt(ess_s, 1)} / {_fmt(b_ess_s, 1)} "
@@ -335,7 +339,8 @@ def main(argv=None) -> int:
         launched = float(os.environ.get("BENCH_LAUNCHED", time.time()))
         kind, *rest = args.child
         if kind == "coalsurv":
-            out = child_coalsurv(rest[0], int(rest[1]), launched, rest[2])
+            out = child_coalsurv(rest[0], int(rest[1]), launched, rest[2],
+                                 warm=rest[3:] != ["nowarm"])
         elif kind == "baseline":
             out = child_baseline(rest[0], int(rest[1]), launched)
         else:
