@@ -285,6 +285,8 @@ CASES = [
     ("cores text", lambda c: SM("x").fit(DATA, cores="2"), ArgumentError, r"cores: expected"),
     ("progressbar text", lambda c: SM("x").fit(DATA, progressbar="yes"),
      ArgumentError, r"progressbar: expected True, False or None"),
+    ("kernel unknown", lambda c: SM("x").fit(DATA, kernel="fast"),
+     ArgumentError, r"kernel: expected 'auto' or 'pymc', got 'fast'"),
     ("several bad arguments", lambda c: SM("x").fit(DATA, draws=0, target_accept=1.5),
      ArgumentError, r"draws must be.*\n.*target_accept"),
     ("fit a DataFrame", lambda c: SM("x").fit(DF), SpecError, r"needs a CoalitionData"),

@@ -155,7 +155,7 @@ class SurvivalModel:
 
     def fit(self, data, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed: int = 0, target_accept: float = 0.8, progressbar: bool | None = None,
-            cores: int | None = None, command: str = ""):
+            cores: int | None = None, command: str = "", kernel: str = "auto"):
         """Sample the posterior with NUTS (nutpie) and return a :class:`~coalsurv.Fit`.
 
         Parameters
@@ -179,13 +179,17 @@ class SurvivalModel:
             Parallel chains (default: up to 2).
         command : str
             Command that produced the fit, recorded in the reproducibility manifest.
+        kernel : {"auto", "pymc"}
+            ``"auto"`` samples a model the native kernel provably implements without PyTensor
+            (:mod:`coalsurv.fit.native`) and every other model through the PyMC graph;
+            ``"pymc"`` always takes the PyMC graph. ``fit.sampler`` says which ran.
         """
         from coalsurv.fit.record import Fit
         from coalsurv.fit.sampling import SamplerSettings, sample
 
         _check_fit_arguments(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                              target_accept=target_accept, progressbar=progressbar, cores=cores,
-                             command=command)
+                             command=command, kernel=kernel)
         from coalsurv.fit.progress import Progress
 
         progress = Progress(progressbar is not False)
@@ -199,13 +203,14 @@ class SurvivalModel:
             data = with_last_spell_covariates(data, design.spells.variables)
         settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains),
                                    random_seed=int(random_seed), target_accept=float(target_accept),
-                                   cores=cores)
+                                   cores=cores, kernel=kernel)
         if progressbar is None:
             progressbar = _interactive()
         key = self._cache_key(data, design, info)
         with progress.stage(f"compiling and sampling ({chains} chains x {draws:,} draws after "
                             f"{tune:,} tuning steps)"):
-            idata = sample(model, settings, progressbar=progressbar, cache_key=key)
+            idata = sample(model, settings, progressbar=progressbar, cache_key=key,
+                           native=(info, self.spec.family_options))
         with progress.stage("recording the fit (data hash, fit id, versions)"):
             versions = package_versions()
             created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -236,7 +241,7 @@ def _is_int(value: object) -> bool:
 
 
 def _check_fit_arguments(*, draws, tune, chains, random_seed, target_accept, progressbar,
-                         cores, command) -> None:
+                         cores, command, kernel="auto") -> None:
     """Raise one ArgumentError listing every bad sampler argument of :meth:`fit`."""
     problems = [
         f"{name} must be an integer >= {low}, got {value!r}"
@@ -252,6 +257,8 @@ def _check_fit_arguments(*, draws, tune, chains, random_seed, target_accept, pro
         problems.append(f"progressbar: expected True, False or None, got {progressbar!r}")
     if cores is not None and (not _is_int(cores) or cores < 1):
         problems.append(f"cores: expected an integer >= 1 or None, got {cores!r}")
+    if not (isinstance(kernel, str) and kernel in ("auto", "pymc")):
+        problems.append(f"kernel: expected 'auto' or 'pymc', got {kernel!r}")
     if not isinstance(command, str):
         problems.append(f"command: expected a str, got {type(command).__name__}")
     if problems:

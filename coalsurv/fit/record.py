@@ -72,6 +72,19 @@ class Fit:
         return self.info.family_object()
 
     @property
+    def sampler(self) -> dict[str, str]:
+        """Which log density ran: ``kernel`` ("native" or "pymc"), ``route``, ``reason``.
+
+        ``route`` is "native" (the kernel's C callbacks), "pyfunc" (the same kernel through
+        ``nutpie.from_pyfunc``) or "pymc"; ``reason`` says why the PyMC graph or the pyfunc
+        route was taken (empty otherwise). Fits made before the native kernel read "pymc".
+        """
+        attrs = self.idata["posterior"].attrs
+        return {"kernel": str(attrs.get("coalsurv_kernel", "pymc")),
+                "route": str(attrs.get("coalsurv_kernel_route", "pymc")),
+                "reason": str(attrs.get("coalsurv_kernel_reason", ""))}
+
+    @property
     def time_unit(self) -> str:
         """Unit of time (days, months, years)."""
         return self.info.time_unit

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
-           "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size"]
+           "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size", "rank_rhat",
+           "import_nutpie"]
 
 
 class CoalsurvSamplingWarning(UserWarning):
@@ -35,6 +36,7 @@ class SamplerSettings:
     target_accept: float = 0.8
     cores: int | None = None
     backend: str = "nutpie"
+    kernel: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
@@ -66,7 +68,7 @@ def _data_values(model) -> dict[str, np.ndarray]:
 
 
 def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
-           cache_key: str | None = None):
+           cache_key: str | None = None, native: tuple | None = None):
     """Sample ``model`` with NUTS and add the pointwise log-likelihood.
 
     Parameters
@@ -79,6 +81,13 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     cache_key : str, optional
         Structure key of the model (spec, priors, shapes); when a compiled model with this key
         exists, its kernel is reused with the new data.
+    native : tuple, optional
+        ``(info, family_options)`` of the model. When given and ``settings.kernel`` is
+        ``"auto"``, a model that :func:`coalsurv.fit.native.plan` accepts is sampled with the
+        native kernel (no PyTensor compile; pointwise log likelihood and log prior from the
+        same kernel); anything else takes the PyMC path. The posterior's attributes
+        ``coalsurv_kernel`` (``"native"`` or ``"pymc"``), ``coalsurv_kernel_route`` and
+        ``coalsurv_kernel_reason`` say which and why.
 
     Returns
     -------
@@ -86,8 +95,70 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
         posterior, sample_stats, observed_data, constant_data, log_likelihood and log_prior
         groups.
     """
-    import nutpie
+    kplan, reason = None, "kernel='pymc' was asked for"
+    if settings.kernel == "auto":
+        kplan, reason = (None, "no model record given") if native is None else _plan(model,
+                                                                                   native)
+    if kplan is not None:
+        idata = _sample_native(model, kplan, settings, progressbar)
+    else:
+        idata = _sample_pymc(model, settings, progressbar, cache_key)
+        idata["posterior"].attrs.update(coalsurv_kernel="pymc", coalsurv_kernel_route="pymc",
+                                        coalsurv_kernel_reason=reason)
+    _warn_in_plain_words(idata, settings)
+    return idata
+
+
+def _plan(model, native):
+    from coalsurv.fit.native import plan
+
+    return plan(model, *native)
+
+
+def _nuts(compiled, settings: SamplerSettings, progressbar: bool):
+    nutpie = import_nutpie()
+
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=settings.cores or min(settings.chains, 2),
+        seed=int(settings.random_seed),
+        progress_bar=progressbar,
+        target_accept=settings.target_accept,
+    )
+    return idata, time.perf_counter() - start
+
+
+def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
+    """Sample with the native kernel; log likelihood and log prior from the same kernel."""
+    from pymc.backends.arviz import patch_nutpie_idata
+    from xarray import DataTree
+
+    from coalsurv.fit import native
+
+    buf = native.make_buffer(kplan, model)
+    why_not = native.native_route_available()
+    route = "pyfunc" if why_not else "native"
+    compiled = native.compile_native(kplan, buf, route=route)
+    idata, elapsed = _nuts(compiled, settings, progressbar)
+    patch_nutpie_idata(idata, model, sampling_time=elapsed)
+    posterior = idata["posterior"].to_dataset()
+    obs = list(model.coords["obs"])
+    idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs))
+    idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
+    idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
+                                    coalsurv_kernel_reason=why_not)
+    return idata
+
+
+def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key: str | None):
+    """Sample the PyMC graph compiled by nutpie (numba), the reference path."""
     import pymc as pm
+
+    nutpie = import_nutpie()
     from pymc.backends.arviz import patch_nutpie_idata
 
     compiled = _COMPILED.get(cache_key) if cache_key else None
@@ -103,25 +174,12 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
             if len(_COMPILED) >= _MAX_CACHE:
                 _COMPILED.pop(next(iter(_COMPILED)))
             _COMPILED[cache_key] = compiled
-    start = time.perf_counter()
-    idata = nutpie.sample(
-        compiled,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        cores=settings.cores or min(settings.chains, 2),
-        seed=int(settings.random_seed),
-        progress_bar=progressbar,
-        target_accept=settings.target_accept,
-    )
-    elapsed = time.perf_counter() - start
+    idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         idata = pm.compute_log_likelihood(idata, model=model, progressbar=False)
-    idata = add_log_prior(idata, model)
-    _warn_in_plain_words(idata, settings)
-    return idata
+    return add_log_prior(idata, model)
 
 
 def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):
@@ -174,8 +232,6 @@ def add_log_prior(idata, model):
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
     """Emit short, actionable warnings for divergences and non-convergence."""
-    import arviz_stats as azs
-
     stats = idata["sample_stats"]
     if "diverging" in stats:
         n_div = int(np.asarray(stats["diverging"]).sum())
@@ -190,8 +246,9 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
     if settings.chains < 2:
         return
     try:
-        rhat = azs.rhat(idata, group="posterior")
-        worst = max(float(np.nanmax(np.asarray(v))) for v in rhat.data_vars.values())
+        posterior = idata["posterior"]
+        worst = max(float(np.nanmax(rank_rhat(np.asarray(posterior[v]))))
+                    for v in posterior.data_vars)
     except Exception:  # pragma: no cover - diagnostics must never break a fit
         return
     if worst > 1.01:
@@ -200,3 +257,80 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
             "to the same distribution. Run longer (more tune and draws) before trusting results; "
             "fit.diagnose() lists the parameters.",
             CoalsurvSamplingWarning, stacklevel=3)
+
+
+def rank_rhat(values: np.ndarray) -> np.ndarray:
+    """Rank-normalised split R-hat (Vehtari et al. 2021), the larger of bulk and tail.
+
+    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``) in NumPy, so that a fit
+    does not import arviz_stats (seconds in a fresh process) to decide whether to warn.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Draws ``(chain, draw, ...)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One R-hat per trailing element.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    values = np.asarray(values, dtype=float)
+    chains, draws = values.shape[:2]
+    half = draws // 2
+    split = np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
+
+    def normalised(x):
+        flat = x.reshape(-1, *x.shape[2:])
+        ranks = rankdata(flat, axis=0, method="average")
+        z = ndtri((ranks - 0.375) / (flat.shape[0] + 0.25))
+        return z.reshape(x.shape)
+
+    def rhat(x):
+        n = x.shape[1]
+        means = x.mean(axis=1)
+        within = x.var(axis=1, ddof=1).mean(axis=0)
+        between = n * means.var(axis=0, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sqrt(((n - 1) / n * within + between / n) / within)
+
+    bulk = rhat(normalised(split))
+    folded = np.abs(split - np.median(split, axis=(0, 1)))
+    return np.maximum(bulk, rhat(normalised(folded)))
+
+
+class _ArvizProxy:
+    """Stand-in for ``arviz`` while nutpie imports: resolves what nutpie calls lazily.
+
+    nutpie imports the whole ``arviz`` package (arviz_stats, arviz_plots and matplotlib:
+    seconds in a fresh process) but only calls ``from_dict`` and ``dict_to_dataset``, which
+    ``arviz`` re-exports from ``arviz_base``; every other name loads the real package.
+    """
+
+    _FROM_BASE = ("from_dict", "dict_to_dataset")
+
+    def __getattr__(self, name):
+        import importlib
+
+        module = importlib.import_module("arviz_base" if name in self._FROM_BASE else "arviz")
+        return getattr(module, name)
+
+
+def import_nutpie():
+    """Import nutpie without importing all of arviz (see :class:`_ArvizProxy`)."""
+    import sys
+
+    if "nutpie" in sys.modules or "arviz" in sys.modules:
+        import nutpie
+
+        return nutpie
+    sys.modules["arviz"] = _ArvizProxy()  # type: ignore[assignment]
+    try:
+        import nutpie
+    finally:
+        if isinstance(sys.modules.get("arviz"), _ArvizProxy):
+            del sys.modules["arviz"]
+    return nutpie

@@ -144,13 +144,15 @@ def test_save_load_identical_and_tamper_refused(fit, tmp_path):
 def test_same_seed_same_draws_and_compiled_reuse_swaps_data(sim):
     from coalsurv.fit import sampling
 
-    sampling.clear_compiled_cache()
+    sampling.clear_compiled_cache()  # the PyMC path's compiled kernels (kernel="pymc")
+    pymc_path = {"draws": 100, "tune": 100, "chains": 2, "progressbar": False,
+                 "kernel": "pymc"}
     model = coalsurv.SurvivalModel("breadth + power_hhi", family="exponential")
     first = sim.data.subset(np.arange(sim.data.n) < 100)
     second = sim.data.subset(np.arange(sim.data.n) >= 100)
-    a = model.fit(first, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
-    b = model.fit(second, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
-    again = model.fit(first, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
+    a = model.fit(first, random_seed=3, **pymc_path)
+    b = model.fit(second, random_seed=3, **pymc_path)
+    again = model.fit(first, random_seed=3, **pymc_path)
     assert sampling.compiled_cache_size() == 1  # one compilation served three fits
     post = lambda f: f.idata["posterior"]["beta"].values  # noqa: E731
     np.testing.assert_array_equal(post(a), post(again))
@@ -158,7 +160,7 @@ def test_same_seed_same_draws_and_compiled_reuse_swaps_data(sim):
     # a refit through the kernel compiled for other data gives the draws of a fresh compile:
     # nothing data-based (intercept centre, cut points) stays baked into the kernel
     sampling.clear_compiled_cache()
-    fresh = model.fit(second, random_seed=3, draws=100, tune=100, chains=2, progressbar=False)
+    fresh = model.fit(second, random_seed=3, **pymc_path)
     np.testing.assert_array_equal(post(b), post(fresh))
     assert b.resolved_priors == fresh.resolved_priors
 

@@ -1,0 +1,338 @@
+"""Native log density and gradient of the survival likelihood (numba, cached on disk).
+
+One generic kernel covers every structure :mod:`coalsurv.fit.native` accepts: per cause ``k``
+(``C`` causes), ``eta_k = intercept_k + X beta_k + sum_g sd_gk z_gk[idx_g]``, exact and
+right-censored endings with delayed entry, and the priors of every block. The family's own
+formulas come from :func:`coalsurv.families.kernels.family_terms`.
+
+All data and the parameter layout travel in one float64 buffer (header, then arrays), handed to
+nutpie as the ``user_data`` pointer of two C callbacks: new data (also a different ``N``) is a
+new buffer, never a recompile. The callbacks have fixed signatures and no dynamic globals, so
+numba caches them on disk and a fresh process loads them. Every function uses numba's
+``error_model="numpy"``: a division by zero or overflow gives inf/nan (reported to nutpie as a
+non-finite log density, i.e. a rejected point), never an exception inside a C callback.
+
+Buffer header (indices of ``buf``): see the ``H_*`` constants; per group ``g`` a block of
+:data:`GROUP_WIDTH` values at ``H_GROUPS + GROUP_WIDTH * g``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit
+
+from coalsurv.families.kernels import family_terms
+
+__all__ = ["PRIOR_CODES", "logp_grad", "expand", "pointwise", "prior_pointwise",
+           "LOGP_CFUNC", "EXPAND_CFUNC", "H_GROUPS", "GROUP_WIDTH", "header_names"]
+
+#: PyMC distribution name -> prior code of :func:`prior_logp` (parameters as stored in the op).
+PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "Gamma": 4,
+               "StudentT": 5, "Cauchy": 6, "HalfCauchy": 7}
+
+H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
+H_OFF_INT, H_OFF_BETA, H_OFF_THETA = 9, 10, 11
+H_PRIOR_INT, H_PRIOR_BETA, H_PRIOR_THETA = 12, 16, 20  # code, p1, p2, p3
+H_DATA = 24  # offset (in buf) where the data arrays start
+H_GROUPS = 25
+GROUP_WIDTH = 8  # off_sd, off_z, n_levels, prior code, p1, p2, p3, unused
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_LOG_PI = math.log(math.pi)
+
+
+def header_names() -> list[str]:
+    """Names of the header entries (documentation and tests)."""
+    return ["len", "fam", "n", "C", "P", "G", "ndim", "nexp", "centred", "off_int", "off_beta",
+            "off_theta", "prior_int", "p1", "p2", "p3", "prior_beta", "p1", "p2", "p3",
+            "prior_theta", "p1", "p2", "p3", "data"]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def prior_logp(code, v, p1, p2, p3):
+    """Log density of a prior at ``v`` (constrained scale) and its derivative in ``v``."""
+    if code == 0:  # Normal(mu, sigma)
+        r = (v - p1) / p2
+        return -0.5 * r * r - math.log(p2) - 0.5 * _LOG_2PI, -r / p2
+    if code == 1:  # HalfNormal(loc, sigma)
+        r = (v - p1) / p2
+        return -0.5 * r * r - math.log(p2) + 0.5 * math.log(2.0 / math.pi), -r / p2
+    if code == 2:  # LogNormal(mu, sigma)
+        lv = math.log(v)
+        r = (lv - p1) / p2
+        return -lv - math.log(p2) - 0.5 * _LOG_2PI - 0.5 * r * r, (-1.0 - r / p2) / v
+    if code == 3:  # Exponential(scale)
+        return -math.log(p1) - v / p1, -1.0 / p1
+    if code == 4:  # Gamma(alpha, scale)
+        return ((p1 - 1.0) * math.log(v) - v / p2 - math.lgamma(p1) - p1 * math.log(p2),
+                (p1 - 1.0) / v - 1.0 / p2)
+    if code == 5:  # StudentT(nu, mu, sigma)
+        r = (v - p2) / p3
+        lp = (math.lgamma(0.5 * (p1 + 1.0)) - math.lgamma(0.5 * p1) - 0.5 * math.log(p1 * math.pi)
+              - math.log(p3) - 0.5 * (p1 + 1.0) * math.log1p(r * r / p1))
+        return lp, -(p1 + 1.0) * r / (p3 * (p1 + r * r))
+    if code == 6:  # Cauchy(alpha, beta)
+        r = (v - p1) / p2
+        return -_LOG_PI - math.log(p2) - math.log1p(r * r), -2.0 * r / (p2 * (1.0 + r * r))
+    # HalfCauchy(loc, beta)
+    r = (v - p1) / p2
+    return math.log(2.0) - _LOG_PI - math.log(p2) - math.log1p(r * r), -2.0 * r / (
+        p2 * (1.0 + r * r))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _block_prior(buf, h, x, grad, off, size, log_transformed):
+    """Add a block's prior (with the log-transform Jacobian) to ``grad``; return its log p."""
+    code = int(buf[h])
+    total = 0.0
+    for i in range(size):
+        y = x[off + i]
+        if log_transformed:
+            v = math.exp(y)
+            lp, d = prior_logp(code, v, buf[h + 1], buf[h + 2], buf[h + 3])
+            total += lp + y
+            grad[off + i] += d * v + 1.0
+        else:
+            lp, d = prior_logp(code, y, buf[h + 1], buf[h + 2], buf[h + 3])
+            total += lp
+            grad[off + i] += d
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def _layout(buf):
+    n = int(buf[H_N])
+    C = int(buf[H_C])
+    P = int(buf[H_P])
+    G = int(buf[H_G])
+    d = int(buf[H_DATA])
+    centre = buf[d:d + C]
+    d += C
+    X = buf[d:d + n * P].reshape((n, P))
+    d += n * P
+    t = buf[d:d + n]
+    d += n
+    log_t = buf[d:d + n]
+    d += n
+    entry = buf[d:d + n]
+    d += n
+    log_entry = buf[d:d + n]
+    d += n
+    event = buf[d:d + C * n].reshape((C, n))
+    d += C * n
+    idx = buf[d:d + G * n].reshape((G, n))
+    return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx
+
+
+@njit(cache=True, error_model="numpy")
+def _row_terms(buf, x, grad, want_grad, rows_out):
+    """Log likelihood (and its gradient into ``grad`` when ``want_grad``) of every row.
+
+    Per cause: the frailty effects ``u = sd * z`` of every level are computed once, the rows
+    accumulate ``d log L / d eta`` per coefficient and level, and the chain rule to ``z`` and
+    ``log sd`` is applied once per level after the row loop.
+    """
+    fam = int(buf[H_FAM])
+    n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx = _layout(buf)
+    off_int = int(buf[H_OFF_INT])
+    off_beta = int(buf[H_OFF_BETA])
+    off_theta = int(buf[H_OFF_THETA])
+    off_sd = np.empty(G, np.int64)
+    off_z = np.empty(G, np.int64)
+    n_lev = np.empty(G, np.int64)
+    lev_start = np.zeros(G + 1, np.int64)
+    for g in range(G):
+        hb = H_GROUPS + GROUP_WIDTH * g
+        off_sd[g], off_z[g], n_lev[g] = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        lev_start[g + 1] = lev_start[g] + n_lev[g]
+    u = np.empty(lev_start[G])
+    g_u = np.empty(lev_start[G])
+    g_beta = np.empty(P)
+    sds = np.empty(G)
+    total = 0.0
+    for k in range(C):
+        a = x[off_int + k]
+        if int(buf[H_CENTRED]) == 1:
+            a += centre[k]
+        theta, log_theta = 0.0, 0.0
+        if off_theta >= 0:
+            log_theta = x[off_theta + k]
+            theta = math.exp(log_theta)
+        for g in range(G):
+            sds[g] = math.exp(x[off_sd[g] + k])
+            for lev in range(n_lev[g]):
+                u[lev_start[g] + lev] = sds[g] * x[off_z[g] + k * n_lev[g] + lev]
+        beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
+        g_u[:] = 0.0
+        g_beta[:] = 0.0
+        d_a = 0.0
+        d_theta = 0.0
+        for i in range(n):
+            eta = a
+            for j in range(P):
+                eta += X[i, j] * beta[j]
+            for g in range(G):
+                eta += u[lev_start[g] + int(idx[g, i])]
+            log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
+                fam, t[i], log_t[i], eta, theta, log_theta)
+            ev = event[k, i]
+            val = ev * log_h + log_s
+            d_eta = ev * dh_eta + ds_eta
+            d_th = ev * dh_theta + ds_theta
+            if entry[i] > 0.0:
+                _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
+                    fam, entry[i], log_entry[i], eta, theta, log_theta)
+                val -= log_s0
+                d_eta -= ds0_eta
+                d_th -= ds0_theta
+            total += val
+            if rows_out.shape[0] > 0:
+                rows_out[i] += val
+            if want_grad:
+                d_a += d_eta
+                d_theta += d_th
+                for j in range(P):
+                    g_beta[j] += d_eta * X[i, j]
+                for g in range(G):
+                    g_u[lev_start[g] + int(idx[g, i])] += d_eta
+        if want_grad:
+            grad[off_int + k] += d_a
+            for j in range(P):
+                grad[off_beta + k * P + j] += g_beta[j]
+            for g in range(G):
+                for lev in range(n_lev[g]):
+                    pos = off_z[g] + k * n_lev[g] + lev
+                    d_u = g_u[lev_start[g] + lev]
+                    grad[pos] += d_u * sds[g]
+                    grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
+            if off_theta >= 0:
+                grad[off_theta + k] += d_theta * theta  # d/d log theta
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def logp_grad(buf, x, grad):
+    """Unnormalised log posterior on the unconstrained scale; its gradient into ``grad``."""
+    C = int(buf[H_C])
+    P = int(buf[H_P])
+    G = int(buf[H_G])
+    grad[:] = 0.0
+    empty = np.zeros(0)
+    total = _row_terms(buf, x, grad, True, empty)
+    total += _block_prior(buf, H_PRIOR_INT, x, grad, int(buf[H_OFF_INT]), C, False)
+    if P > 0:
+        total += _block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
+    if int(buf[H_OFF_THETA]) >= 0:
+        total += _block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C, True)
+    for g in range(G):
+        hb = H_GROUPS + GROUP_WIDTH * g
+        total += _block_prior(buf, hb + 3, x, grad, int(buf[hb]), C, True)
+        nz = C * int(buf[hb + 2])
+        off_z = int(buf[hb + 1])
+        for i in range(nz):  # z ~ Normal(0, 1)
+            z = x[off_z + i]
+            total += -0.5 * z * z - 0.5 * _LOG_2PI
+            grad[off_z + i] += -z
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def expand(buf, x, out):
+    """Every traced variable from the unconstrained point, in :func:`native.expanded` order.
+
+    Free blocks in ``x`` order on the constrained scale (log-transformed ones exponentiated),
+    then ``intercept`` (when sampled as an offset from the data's centre), then ``u_<g>``.
+    """
+    ndim = int(buf[H_NDIM])
+    C = int(buf[H_C])
+    G = int(buf[H_G])
+    d = int(buf[H_DATA])
+    for i in range(ndim):
+        out[i] = x[i]
+    off_theta = int(buf[H_OFF_THETA])
+    if off_theta >= 0:
+        for k in range(C):
+            out[off_theta + k] = math.exp(x[off_theta + k])
+    for g in range(G):
+        off_sd = int(buf[H_GROUPS + GROUP_WIDTH * g])
+        for k in range(C):
+            out[off_sd + k] = math.exp(x[off_sd + k])
+    pos = ndim
+    if int(buf[H_CENTRED]) == 1:
+        for k in range(C):
+            out[pos] = x[int(buf[H_OFF_INT]) + k] + buf[d + k]
+            pos += 1
+    for g in range(G):
+        hb = H_GROUPS + GROUP_WIDTH * g
+        off_sd, off_z, n_lev = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        for k in range(C):
+            sd = math.exp(x[off_sd + k])
+            for lev in range(n_lev):
+                out[pos] = sd * x[off_z + k * n_lev + lev]
+                pos += 1
+    return pos
+
+
+@njit(cache=True, error_model="numpy")
+def pointwise(buf, draws):
+    """Pointwise log likelihood ``(n_draws, n)`` of unconstrained draws ``(n_draws, ndim)``."""
+    n = int(buf[H_N])
+    out = np.zeros((draws.shape[0], n))
+    grad = np.zeros(0)
+    for s in range(draws.shape[0]):
+        _row_terms(buf, draws[s], grad, False, out[s])
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def prior_pointwise(code, p1, p2, p3, values):
+    """Log prior density of each value (constrained scale, no Jacobian), elementwise."""
+    flat = values.ravel()
+    out = np.empty(flat.size)
+    for i in range(flat.size):
+        out[i] = prior_logp(code, flat[i], p1, p2, p3)[0]
+    return out.reshape(values.shape)
+
+
+_LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
+_EXPAND_SIG = numba.types.int64(numba.types.uint64, numba.types.uint64,
+                                numba.types.CPointer(numba.types.double),
+                                numba.types.CPointer(numba.types.double), numba.types.voidptr)
+
+
+@numba.cfunc(_LOGP_SIG, cache=True, error_model="numpy")
+def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
+    """Log-density callback of nutpie: 0 ok, 3 non-finite gradient, 4 non-finite log p."""
+    length = numba.carray(user_data_, (1,), np.float64)[0]
+    buf = numba.carray(user_data_, (int(length),), np.float64)
+    if dim != int(buf[H_NDIM]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    logp = numba.carray(logp_, (1,))
+    value = logp_grad(buf, x, out)
+    logp[0] = value
+    for i in range(dim):
+        if not math.isfinite(out[i]):
+            return 3
+    if not math.isfinite(value):
+        return 4
+    return 0
+
+
+@numba.cfunc(_EXPAND_SIG, cache=True, error_model="numpy")
+def EXPAND_CFUNC(dim, expanded, x_, out_, user_data_):  # noqa: N802 - a C callback
+    """Expand callback of nutpie: the traced variables of one draw."""
+    length = numba.carray(user_data_, (1,), np.float64)[0]
+    buf = numba.carray(user_data_, (int(length),), np.float64)
+    if dim != int(buf[H_NDIM]) or expanded != int(buf[H_NEXP]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (expanded,))
+    expand(buf, x, out)
+    return 0

@@ -1,0 +1,465 @@
+"""The native route: a PyMC model the kernel provably implements, sampled without PyTensor.
+
+:func:`plan` reads the *built* PyMC model (the reference) and accepts it only when it is
+exactly a structure :mod:`coalsurv.fit.kernel` implements: the exact set of named variables
+(data, free, deterministic, observed), each free variable's distribution, constant
+parameters, transform and dims, the family (with no options) and the kinds of ending present.
+Anything else returns a reason and the fit takes the PyMC path. The kernel's data are the
+model's own ``pm.Data`` values, so both paths see the same numbers.
+
+Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES`; one or several
+causes; exact and right-censored endings, delayed entry; frailty intercepts ``(1 | g)`` (any
+number of factors); priors of :data:`coalsurv.fit.kernel.PRIOR_CODES`. Falls back: interval
+censoring, varying slopes, time-varying covariates, piecewise and other families, family
+options, joint priors, per-cause or per-term priors (separate variables), anything unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from coalsurv.families.kernels import KERNEL_FAMILIES
+
+__all__ = ["KernelPlan", "plan", "formulas_match", "make_buffer", "initial_point",
+           "unconstrained_draws", "log_likelihood_group", "log_prior_group", "compile_native",
+           "native_route_available", "TESTED_NUTPIE"]
+
+#: nutpie versions whose internal model classes the native route was checked against.
+TESTED_NUTPIE = ("0.16.",)
+
+_OPS = {"NormalRV": "Normal", "HalfNormalRV": "HalfNormal", "LogNormalRV": "LogNormal",
+        "ExponentialRV": "Exponential", "GammaRV": "Gamma", "StudentTRV": "StudentT",
+        "CauchyRV": "Cauchy", "HalfCauchyRV": "HalfCauchy"}
+_N_PARAMS = {"Normal": 2, "HalfNormal": 2, "LogNormal": 2, "Exponential": 1, "Gamma": 2,
+             "StudentT": 3, "Cauchy": 2, "HalfCauchy": 2}
+_POSITIVE = {"HalfNormal", "LogNormal", "Exponential", "Gamma", "HalfCauchy"}
+_DATA = ("X", "entry", "time_upper", "event_of", "interval_of", "time")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One free variable of the model: its slice of the unconstrained vector and its prior."""
+
+    name: str
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    offset: int
+    log_transformed: bool
+    prior: tuple[int, float, float, float]
+
+    @property
+    def size(self) -> int:
+        """Number of scalars."""
+        return int(np.prod(self.shape)) if self.shape else 1
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """What the kernel computes for one accepted model structure."""
+
+    family: str
+    causes: int
+    terms: int
+    centred: bool
+    theta: str | None
+    groups: tuple[str, ...]
+    levels: tuple[int, ...]
+    blocks: tuple[Block, ...]
+    deterministics: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
+    coords: dict[str, Any] = field(compare=False)
+
+    @property
+    def ndim(self) -> int:
+        """Length of the unconstrained vector."""
+        return sum(b.size for b in self.blocks)
+
+    @property
+    def expanded(self) -> list[tuple[str, tuple[str, ...], tuple[int, ...]]]:
+        """Traced variables (name, dims, shape) in :func:`kernel.expand` order."""
+        return [(b.name, b.dims, b.shape) for b in self.blocks] + list(self.deterministics)
+
+    @property
+    def nexp(self) -> int:
+        """Length of the expanded vector."""
+        return sum(int(np.prod(s)) for _, _, s in self.expanded)
+
+    def block(self, name: str) -> Block:
+        """Return the block of a free variable by name."""
+        return next(b for b in self.blocks if b.name == name)
+
+
+def _constant(value) -> float | None:
+    """Scalar value of a graph of constants only (e.g. ``1 / beta``), else None."""
+    import pytensor.tensor as pt
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import graph_inputs
+    from pytensor.tensor.exceptions import NotScalarConstantError
+
+    try:
+        return float(pt.get_underlying_scalar_constant_value(value))
+    except (NotScalarConstantError, TypeError, ValueError):
+        pass
+    if not all(isinstance(v, Constant) for v in graph_inputs([value])):
+        return None
+    result = np.asarray(value.eval(mode="FAST_COMPILE"))
+    return float(result.reshape(-1)[0]) if result.size == 1 else None
+
+
+def _prior_of(model, rv) -> tuple[int, float, float, float] | str:
+    """Prior code and constant parameters of a free variable, or the reason it is refused."""
+    from coalsurv.fit.kernel import PRIOR_CODES
+
+    dist = _OPS.get(type(rv.owner.op).__name__)
+    if dist is None:
+        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not in the kernel"
+    params = list(rv.owner.op.dist_params(rv.owner))
+    if dist == "HalfCauchy" and len(params) == 1:  # PyMC's HalfCauchy(beta): loc 0
+        params = [np.float64(0.0), *params]
+    if len(params) != _N_PARAMS[dist]:
+        return f"{rv.name}: {dist} with {len(params)} parameters"
+    values = [_constant(p) if not isinstance(p, np.floating) else float(p) for p in params]
+    if any(v is None for v in values):
+        return f"{rv.name}: {dist} parameters are not constants"
+    transform = model.rvs_to_transforms.get(rv)
+    name = type(transform).__name__ if transform is not None else None
+    if name != ("LogTransform" if dist in _POSITIVE else None):
+        return f"{rv.name}: transform {name} is not the one the kernel assumes"
+    values += [0.0] * (3 - len(values))
+    return (PRIOR_CODES[dist], *values)
+
+
+def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
+    """Accept ``model`` for the kernel or say why not.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Built by :func:`coalsurv.build.build_model` (the reference).
+    info : ModelInfo
+        Its record (family, causes, slopes, spells, cuts).
+    family_options : dict, optional
+        The spec's family options; only ``time_scale`` (which changes data, not the model)
+        is accepted.
+
+    Returns
+    -------
+    plan : KernelPlan or None
+    reason : str
+        Empty when accepted; otherwise which part of the model the kernel does not implement.
+    """
+    family = info.family_object()
+    if family.name not in KERNEL_FAMILIES or family._identity() != (family.name,):
+        return None, f"family {family.name!r} is not in the kernel"
+    if not formulas_match(family):
+        return None, f"family {family.name!r}: its formulas differ from the kernel's"
+    extra = sorted(set(family_options or {}) - {"time_scale"})
+    if extra:
+        return None, f"family options {extra} are not in the kernel"
+    if info.spells or info.time_varying or info.cuts or info.slopes:
+        return None, "time-varying covariates, cut points or varying slopes"
+    named = model.named_vars
+    if any(name not in named for name in _DATA):
+        return None, "the model lacks the standard data containers"
+    if np.any(np.asarray(named["interval_of"].get_value()) > 0):
+        return None, "interval-censored endings"
+    if not np.all(np.asarray(named["time"].get_value()) > 0):
+        return None, "times at or below zero (the graph clips them; the kernel does not)"
+    coords = {k: list(v) for k, v in model.coords.items() if v is not None}
+    causes = len(coords.get("cause", ()))
+    X = named["X"].get_value()
+    terms = X.shape[1]
+    groups = tuple(sorted(n[2:] for n in named if n.startswith("z_")))
+    centred = "intercept_offset" in named
+    theta = family.params[0] if family.params else None
+    free = (["intercept_offset" if centred else "intercept"] + (["beta"] if terms else [])
+            + ([theta] if theta else []) + [f"{p}_{g}" for g in groups for p in ("sd", "z")])
+    dets = (["intercept"] if centred else []) + [f"u_{g}" for g in groups]
+    data = list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
+    expected = set(free) | set(dets) | set(data) | {"lifespan"}
+    if set(named) != expected:
+        odd = sorted(set(named) ^ expected)
+        return None, f"variables {odd} are not in the kernel's structure"
+    if ({v.name for v in model.free_RVs} != set(free)
+            or {v.name for v in model.deterministics} != set(dets)
+            or [v.name for v in model.observed_RVs] != ["lifespan"] or model.potentials):
+        return None, "free / deterministic / observed variables differ from the kernel's"
+    want_dims = {"intercept_offset": ("cause",), "intercept": ("cause",),
+                 "beta": ("cause", "term"), theta: ("cause",)}
+    for g in groups:
+        want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
+                          f"u_{g}": ("cause", f"level_{g}")})
+    blocks, offset = [], 0
+    for rv in model.free_RVs:
+        dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
+        if dims != want_dims[rv.name] or any(d not in coords for d in dims):
+            return None, f"{rv.name}: dims {dims} differ from the kernel's"
+        prior = _prior_of(model, rv)
+        if isinstance(prior, str):
+            return None, prior
+        if rv.name.startswith("z_") and prior != (0, 0.0, 1.0, 0.0):
+            return None, f"{rv.name}: not a standard normal"
+        shape = tuple(len(coords[d]) for d in dims)
+        blocks.append(Block(rv.name, dims, shape, offset, prior[0] in _positive_codes(), prior))
+        offset += blocks[-1].size
+    deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
+                           for name in dets)
+    levels = tuple(len(coords[f"level_{g}"]) for g in groups)
+    return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
+                      deterministics, coords), ""
+
+
+def formulas_match(family) -> bool:
+    """Whether the family's own log hazard and log survival equal the kernel's (a grid).
+
+    Guards against a family's formula (or parameterisation) changing under the kernel.
+    """
+    from coalsurv.families.kernels import family_terms
+
+    code = KERNEL_FAMILIES[family.name]
+    for t in (0.05, 0.7, 3.0):
+        for eta in (-1.3, 0.0, 0.9):
+            for theta in ((0.6, 1.0, 2.2) if family.params else (0.0,)):
+                params = {family.params[0]: theta} if family.params else {}
+                want = (float(family.log_hazard(t, eta, **params)),
+                        float(family.log_survival(t, eta, **params)))
+                got = family_terms(code, t, float(np.log(t)), eta, theta,
+                                   float(np.log(theta)) if theta > 0 else 0.0)
+                if not np.allclose(want, (got[0], got[3]), rtol=1e-10, atol=1e-12):
+                    return False
+    return True
+
+
+def _positive_codes() -> set[int]:
+    from coalsurv.fit.kernel import PRIOR_CODES
+
+    return {PRIOR_CODES[d] for d in _POSITIVE}
+
+
+def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
+    """Pack the kernel's float64 buffer: header and the model's own data values."""
+    from coalsurv.fit import kernel as K
+
+    named = model.named_vars
+    C, P, G = kplan.causes, kplan.terms, len(kplan.groups)
+    X = np.asarray(named["X"].get_value(), dtype=float).reshape(-1, P) if P else np.zeros((0,))
+    t = np.asarray(named["time"].get_value(), dtype=float)
+    entry = np.asarray(named["entry"].get_value(), dtype=float)
+    n = t.size
+    event = np.asarray(named["event_of"].get_value(), dtype=float).reshape(C, n)
+    idx = (np.stack([np.asarray(named[f"idx_{g}"].get_value(), dtype=float) for g in kplan.groups])
+           if G else np.zeros((0,)))
+    centre = (np.asarray(named["intercept_centre"].get_value(), dtype=float) if kplan.centred
+              else np.zeros(C))
+    with np.errstate(divide="ignore"):
+        log_t = np.log(np.maximum(t, 1e-300))
+        log_entry = np.where(entry > 0, np.log(np.where(entry > 0, entry, 1.0)), 0.0)
+    head = np.zeros(K.H_GROUPS + K.GROUP_WIDTH * G)
+    head[K.H_FAM] = KERNEL_FAMILIES[kplan.family]
+    head[K.H_N], head[K.H_C], head[K.H_P], head[K.H_G] = n, C, P, G
+    head[K.H_NDIM], head[K.H_NEXP], head[K.H_CENTRED] = kplan.ndim, kplan.nexp, kplan.centred
+    first = kplan.blocks[0]
+    head[K.H_OFF_INT] = first.offset
+    head[K.H_PRIOR_INT:K.H_PRIOR_INT + 4] = first.prior
+    head[K.H_OFF_BETA] = kplan.block("beta").offset if P else -1
+    if P:
+        head[K.H_PRIOR_BETA:K.H_PRIOR_BETA + 4] = kplan.block("beta").prior
+    head[K.H_OFF_THETA] = kplan.block(kplan.theta).offset if kplan.theta else -1
+    if kplan.theta:
+        head[K.H_PRIOR_THETA:K.H_PRIOR_THETA + 4] = kplan.block(kplan.theta).prior
+    for g, (name, n_lev) in enumerate(zip(kplan.groups, kplan.levels, strict=True)):
+        hb = K.H_GROUPS + K.GROUP_WIDTH * g
+        sd = kplan.block(f"sd_{name}")
+        head[hb:hb + 3] = sd.offset, kplan.block(f"z_{name}").offset, n_lev
+        head[hb + 3:hb + 7] = sd.prior
+    head[K.H_DATA] = head.size
+    buf = np.concatenate([head, centre, X.ravel(), t, log_t, entry, log_entry, event.ravel(),
+                          idx.ravel()])
+    buf[K.H_LEN] = buf.size
+    return np.ascontiguousarray(buf)
+
+
+def _support(block: Block) -> float:
+    """Return a central point of the block's prior on the unconstrained scale."""
+    code, p1, p2, _ = block.prior
+    if code in (0, 2, 6):  # Normal, LogNormal (of log x), Cauchy: their location
+        return float(p1)
+    if code == 5:  # StudentT(nu, mu, sigma)
+        return float(p2)
+    # HalfNormal / HalfCauchy (loc, scale), Exponential (scale), Gamma (alpha, scale)
+    return float(np.log({1: p2, 7: p2, 3: p1, 4: p1 * p2}[code]))
+
+
+def initial_point(kplan: KernelPlan):
+    """``seed -> x0``: each block's prior centre plus uniform(-1, 1) jitter (as PyMC/nutpie)."""
+    centre = np.concatenate([np.full(b.size, _support(b)) for b in kplan.blocks])
+
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        return centre + rng.uniform(-1.0, 1.0, size=centre.size)
+
+    return make
+
+
+def unconstrained_draws(kplan: KernelPlan, posterior) -> np.ndarray:
+    """``(chain * draw, ndim)`` unconstrained points of the posterior draws."""
+    parts = []
+    for b in kplan.blocks:
+        values = np.asarray(posterior[b.name].transpose("chain", "draw", *b.dims))
+        values = values.reshape(values.shape[0] * values.shape[1], -1)
+        parts.append(np.log(values) if b.log_transformed else values)
+    return np.ascontiguousarray(np.concatenate(parts, axis=1))
+
+
+def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coords):
+    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself."""
+    import xarray as xr
+
+    from coalsurv.fit.kernel import pointwise
+
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    values = pointwise(buf, unconstrained_draws(kplan, posterior))
+    da = xr.DataArray(values.reshape(n_chain, n_draw, -1), dims=("chain", "draw", "obs"),
+                      coords={"chain": posterior["chain"].values,
+                              "draw": posterior["draw"].values, "obs": obs_coords})
+    return xr.Dataset({"lifespan": da})
+
+
+def log_prior_group(kplan: KernelPlan, posterior):
+    """``log_prior`` dataset: each free variable's prior log density (no Jacobian)."""
+    import xarray as xr
+
+    from coalsurv.fit.kernel import prior_pointwise
+
+    out = {}
+    for b in kplan.blocks:
+        da = posterior[b.name]
+        out[b.name] = da.copy(data=prior_pointwise(*b.prior, np.asarray(da, dtype=float)))
+    return xr.Dataset(out)
+
+
+def native_route_available() -> str:
+    """Empty when nutpie's internal model classes are the tested ones; else why not."""
+    from coalsurv.fit.sampling import import_nutpie
+
+    nutpie = import_nutpie()
+
+    version = getattr(nutpie, "__version__", "")
+    if not version.startswith(TESTED_NUTPIE):
+        return f"nutpie {version} is not a tested version {TESTED_NUTPIE}"
+    from nutpie import _lib
+
+    missing = [n for n in ("LogpFunc", "ExpandFunc", "PyMcModel", "PyVariable", "PySampler")
+               if not hasattr(_lib, n)]
+    return f"nutpie._lib lacks {missing}" if missing else ""
+
+
+def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native"):
+    """Wrap the kernel for nutpie: C callbacks (``native``) or Python (``pyfunc``)."""
+    import pandas as pd
+
+    names = [name for name, _, _ in kplan.expanded]
+    shapes = [shape for _, _, shape in kplan.expanded]
+    dims = {name: d for name, d, _ in kplan.expanded}
+    coords = {k: pd.Index(v) for k, v in kplan.coords.items()}
+    init = initial_point(kplan)
+    if route == "native":
+        return _NativeModel(dims=dims, plan=kplan, buf=buf, names=names, var_shapes=shapes,
+                            _coords=coords, init=init)
+    return _pyfunc_model(kplan, buf, names, shapes, dims, coords, init)
+
+
+def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
+    """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
+    from coalsurv.fit.kernel import expand, logp_grad
+    from coalsurv.fit.sampling import import_nutpie
+
+    import_nutpie()
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    ndim, nexp = kplan.ndim, kplan.nexp
+    sizes = [int(np.prod(s)) for s in shapes]
+    ends = np.cumsum(sizes)
+
+    def make_logp_fn():
+        def logp(x, **_):
+            grad = np.empty(ndim)
+            return logp_grad(buf, x, grad), grad
+        return logp
+
+    def make_expand_fn(*_):
+        def expand_fn(x, **_):
+            out = np.empty(nexp)
+            expand(buf, x, out)
+            return {name: out[end - size:end].reshape(shape) for name, size, end, shape
+                    in zip(names, sizes, ends, shapes, strict=True)}
+        return expand_fn
+
+    return from_pyfunc(ndim, make_logp_fn, make_expand_fn, [np.dtype("float64")] * len(names),
+                       shapes, names, coords=dict(coords), dims=dims, make_initial_point_fn=init)
+
+
+def _compiled_model_base():
+    import importlib
+
+    from coalsurv.fit.sampling import import_nutpie
+
+    import_nutpie()
+    return importlib.import_module("nutpie.sample").CompiledModel
+
+
+@dataclass(frozen=True)
+class _NativeModel(_compiled_model_base()):
+    """nutpie model whose log density and expansion are the kernel's cached C callbacks."""
+
+    plan: Any = None
+    buf: Any = None
+    names: Any = None
+    var_shapes: Any = None
+    _coords: Any = None
+    init: Any = None
+
+    @property
+    def n_dim(self) -> int:
+        """Length of the unconstrained vector."""
+        return self.plan.ndim
+
+    @property
+    def shapes(self):
+        """Shape of each traced variable."""
+        return dict(zip(self.names, self.var_shapes, strict=True))
+
+    @property
+    def coords(self):
+        """Coordinates of the traced variables."""
+        return self._coords
+
+    def _make_sampler(self, settings, init_mean, cores, progress_type, extra_callback,
+                      extra_callback_rate, store):
+        from nutpie import _lib
+
+        return _lib.PySampler.from_pymc(settings, cores, self._make_model(init_mean),
+                                        progress_type, extra_callback, extra_callback_rate, store)
+
+    def _make_model(self, init_mean):
+        from nutpie import _lib
+
+        from coalsurv.fit.kernel import EXPAND_CFUNC, LOGP_CFUNC
+
+        pointer = self.buf.ctypes.data
+        logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
+        expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.nexp, EXPAND_CFUNC.address,
+                                    pointer, self)
+        dim_sizes = {k: len(v) for k, v in self._coords.items()}
+        variables = _lib.PyVariable.new_variables(self.names, ["float64"] * len(self.names),
+                                                  self.var_shapes, dim_sizes, self.dims)
+
+        def make_adapter(*args, **kwargs):
+            from nutpie.transform_adapter import make_transform_adapter
+
+            return make_transform_adapter()(*args, **kwargs, logp_fn=None)
+
+        return _lib.PyMcModel(logp_fn, expand_fn, variables, self.plan.ndim, dim_sizes,
+                              self._coords, self.init, make_adapter)

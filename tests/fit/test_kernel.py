@@ -1,0 +1,239 @@
+"""The native kernel against the PyMC graph it replaces (the reference).
+
+Table-driven: for every family and term combination the kernel claims, its log density,
+gradient, pointwise log likelihood, deterministics and log prior equal PyMC's at random
+points; every structure it does not implement falls back with a reason; the internal nutpie
+route gives the same draws as the public ``from_pyfunc`` route; a small model's posterior
+agrees with the PyMC path within Monte Carlo error.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import coalsurv
+from coalsurv.fit import kernel, native
+from coalsurv.spec.priors import Prior
+
+
+def _frame(*, n=48, seed=4, causes=("a", "b"), entry=False):
+    rng = np.random.default_rng(seed)
+    event = rng.choice([*causes, "censored"], size=n)
+    df = pd.DataFrame({"duration": rng.uniform(0.5, 30.0, n), "ended": event,
+                       "x1": rng.normal(size=n), "x2": rng.uniform(size=n),
+                       "g": rng.choice(["u", "v", "w"], size=n),
+                       "h": rng.choice(["p", "q", "r", "s"], size=n)})
+    if entry:
+        df["entry"] = np.where(rng.uniform(size=n) < 0.5, 0.0, df["duration"] * 0.4)
+    return df
+
+
+def _data(*, causes=("a", "b"), entry=False, seed=4, n=48):
+    df = _frame(causes=causes, entry=entry, seed=seed, n=n)
+    return coalsurv.CoalitionData.from_frame(
+        df, duration="duration", event="ended", covariates=["x1", "x2"], groups=["g", "h"],
+        entry="entry" if entry else None, time_unit="months")
+
+
+PRIORS = {"beta": Prior("StudentT", nu=3.0, mu=0.2, sigma=1.5),
+          "intercept": Prior("Cauchy", alpha=0.5, beta=2.0),
+          "shape": Prior("Gamma", alpha=2.0, beta=1.5),
+          "sd": Prior("Exponential", lam=2.0)}
+PRIORS_2 = {"sd": Prior("HalfCauchy", beta=0.7), "shape": Prior("LogNormal", mu=0.1, sigma=0.3),
+            "intercept": Prior("Normal", mu=-1.0, sigma=2.0)}
+
+#: (formula, family, causes or None (pooled), delayed entry, priors)
+CASES = [
+    ("x1 + x2", "weibull", None, False, None),
+    ("x1 + (1 | g)", "weibull", None, True, None),
+    ("x1 + x2 + (1 | g) + (1 | h)", "weibull_aft", ["a", "b"], True, None),
+    ("x1 + (1 | g)", "exponential", ["a", "b"], False, None),
+    ("x2", "exponential", None, True, None),
+    ("x1 + x2 + (1 | g)", "weibull", ["a", "b"], True, PRIORS),
+    ("x1 + (1 | h)", "weibull_aft", None, False, PRIORS_2),
+    ("x1 + (1 | g)", "weibull_ph", None, True, {"sd": Prior("LogNormal", mu=-1.0, sigma=0.5)}),
+]
+
+
+def _reference(model):
+    """One PyTensor function: total log p, gradient, pointwise lifespan, deterministics."""
+    import pytensor.tensor as pt
+    from pymc.pytensorf import compile as compile_pymc
+
+    values = [model.rvs_to_values[rv] for rv in model.free_RVs]
+    logp = model.logp()
+    grads = pt.grad(logp, values)
+    pointwise = model.logp(vars=model.observed_RVs, sum=False)[0]
+    dets = model.replace_rvs_by_values([model[d.name] for d in model.deterministics])
+    outputs = [logp, *grads, pointwise, *dets]
+    return compile_pymc(values, outputs, mode="FAST_COMPILE", on_unused_input="ignore")
+
+
+@pytest.mark.parametrize(("formula", "family", "causes", "entry", "priors"), CASES,
+                         ids=[f"{c[1]}:{c[0]}:{'causes' if c[2] else 'pooled'}:"
+                              f"{'entry' if c[3] else 'noentry'}:{'priors' if c[4] else 'default'}"
+                              for c in CASES])
+def test_kernel_equals_pymc(formula, family, causes, entry, priors):
+    data = _data(entry=entry)
+    model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
+                                               priors=priors).build(data)
+    kplan, reason = native.plan(model, info, {})
+    assert kplan is not None, reason
+    buf = native.make_buffer(kplan, model)
+    ref = _reference(model)
+    rng = np.random.default_rng(7)
+    n_free = len(model.free_RVs)
+    for _ in range(3):
+        x = rng.normal(scale=0.6, size=kplan.ndim)
+        point = [x[b.offset:b.offset + b.size].reshape(b.shape) for b in kplan.blocks]
+        out = ref(*point)
+        grad = np.empty(kplan.ndim)
+        value = kernel.logp_grad(buf, x, grad)
+        np.testing.assert_allclose(value, out[0], rtol=1e-9)
+        want_grad = np.concatenate([np.ravel(g) for g in out[1:1 + n_free]])
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(kernel.pointwise(buf, x[None])[0], out[1 + n_free],
+                                   rtol=1e-9, atol=1e-12)
+        expanded = np.empty(kplan.nexp)
+        kernel.expand(buf, x, expanded)
+        want = [np.exp(p) if b.log_transformed else p
+                for b, p in zip(kplan.blocks, point, strict=True)]
+        want += list(out[2 + n_free:])
+        names = [d.name for d in model.deterministics]
+        order = [b.name for b in kplan.blocks] + [n for n, _, _ in kplan.deterministics]
+        by_name = dict(zip([b.name for b in kplan.blocks] + names, want, strict=True))
+        np.testing.assert_allclose(expanded, np.concatenate([np.ravel(by_name[n])
+                                                             for n in order]), rtol=1e-12)
+
+
+def test_log_prior_equals_pymc():
+    import pymc as pm
+    import xarray as xr
+
+    data = _data(entry=True)
+    model, _, info, _ = coalsurv.SurvivalModel("x1 + x2 + (1 | g)", family="weibull",
+                                               priors=PRIORS).build(data)
+    kplan, _ = native.plan(model, info, {})
+    rng = np.random.default_rng(2)
+    posterior = xr.Dataset({b.name: (("chain", "draw", *b.dims),
+                                     np.exp(rng.normal(size=(1, 5, *b.shape))) if
+                                     b.log_transformed else rng.normal(size=(1, 5, *b.shape)))
+                            for b in kplan.blocks},
+                           coords={k: v for k, v in kplan.coords.items() if k != "obs"})
+    ours = native.log_prior_group(kplan, posterior)
+    theirs = pm.compute_log_prior(xr.DataTree.from_dict({"posterior": posterior}), model=model,
+                                  progressbar=False)["log_prior"]
+    for name in ours.data_vars:
+        # PyMC rounds a constant of one density at ~1e-8 (absolute); the kernel uses math.pi
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-8, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize(("why", "formula", "family", "options", "priors", "interval"), [
+    ("interval", "x1", "weibull", {}, None, True),
+    ("slopes", "x1 + (1 + x1 | g)", "weibull", {}, None, False),
+    ("family", "x1", "lognormal", {}, None, False),
+    ("family", "x1", "piecewise", {"n_intervals": 3}, None, False),
+    ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
+    ("per-term prior", "x1 + x2", "weibull", {}, {"beta[x1]": Prior("Normal", mu=0.0,
+                                                                     sigma=3.0)}, False),
+])
+def test_unimplemented_structures_fall_back(why, formula, family, options, priors, interval):
+    if interval:
+        df = pd.DataFrame({"time": [np.nan, 2.0, 3.0, 4.0], "lo": [1.0, np.nan, np.nan, np.nan],
+                           "up": [1.5, np.nan, np.nan, np.nan], "event": [1, 0, 1, 1],
+                           "x1": [0.0, 1.0, 2.0, 0.5]})
+        data = coalsurv.CoalitionData.from_frame(df, duration="time", event="event", lower="lo",
+                                                 upper="up", covariates=["x1"])
+    else:
+        data = _data(causes=("a",))
+    model = coalsurv.SurvivalModel(formula, family=family, family_options=options or None,
+                                   priors=priors)
+    built, _, info, _ = model.build(data)
+    kplan, reason = native.plan(built, info, options)
+    assert kplan is None and reason
+
+
+def test_family_options_fall_back():
+    data = _data(causes=("a",))
+    built, _, info, _ = coalsurv.SurvivalModel("x1", family="weibull").build(data)
+    assert native.plan(built, info, {"time_scale": 2.0})[0] is not None
+    kplan, reason = native.plan(built, info, {"cure": True})
+    assert kplan is None and "cure" in reason
+
+
+def test_changed_family_formula_is_refused():
+    from coalsurv.families.weibull import WeibullPH
+
+    class Shifted(WeibullPH):
+        def _log_hazard(self, t, eta, xp, *, shape):
+            return super()._log_hazard(t, eta + 0.01, xp, shape=shape)
+
+    assert native.formulas_match(WeibullPH())
+    assert not native.formulas_match(Shifted())
+
+
+def test_internal_nutpie_route_matches_public_route():
+    """Fails when nutpie's internals change: then pin nutpie or update TESTED_NUTPIE."""
+    from coalsurv.fit.sampling import import_nutpie
+
+    assert native.native_route_available() == "", native.native_route_available()
+    nutpie = import_nutpie()
+    data = _data(causes=("a",), n=30)
+    model, _, info, _ = coalsurv.SurvivalModel("x1 + (1 | g)", family="weibull").build(data)
+    kplan, _ = native.plan(model, info, {})
+    buf = native.make_buffer(kplan, model)
+    draws = {}
+    for route in ("native", "pyfunc"):
+        compiled = native.compile_native(kplan, buf, route=route)
+        idata = nutpie.sample(compiled, draws=50, tune=50, chains=1, seed=3, progress_bar=False)
+        draws[route] = idata["posterior"].to_dataset()
+    for name in draws["native"].data_vars:
+        np.testing.assert_allclose(draws["native"][name], draws["pyfunc"][name], rtol=1e-10)
+
+
+def test_native_fit_agrees_with_pymc_and_repeats(tiny_fit, synthetic_small):
+    ours = tiny_fit(synthetic_small, "breadth + (1 | group)")
+    assert ours.sampler["kernel"] == "native" and ours.sampler["route"] == "native"
+    theirs = tiny_fit(synthetic_small, "breadth + (1 | group)", kernel="pymc")
+    assert theirs.sampler == {"kernel": "pymc", "route": "pymc",
+                              "reason": "kernel='pymc' was asked for"}
+    a, b = ours.summary().set_index("parameter"), theirs.summary().set_index("parameter")
+    se = np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
+    assert (np.abs(a["mean"] - b["mean"]) < 4.5 * se).all(), pd.concat([a, b], axis=1)
+    for group in ("posterior", "log_likelihood", "log_prior", "constant_data", "observed_data"):
+        ds_a, ds_b = ours.idata[group].to_dataset(), theirs.idata[group].to_dataset()
+        assert {v: ds_a[v].dims for v in ds_a} == {v: ds_b[v].dims for v in ds_b}, group
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = coalsurv.SurvivalModel("breadth + (1 | group)", family="weibull").fit(
+            synthetic_small, random_seed=1, draws=200, tune=200, chains=2, progressbar=False)
+    np.testing.assert_array_equal(again.idata["posterior"]["beta"], ours.idata["posterior"]["beta"])
+
+
+@pytest.mark.slow
+def test_native_posterior_equals_pymc_on_coalgov(shared_data):
+    """Standard model on coalgov, 4 x 1000: native and PyMC posteriors within MC error.
+
+    Measured 76 s on 2 shared cores (most of it the PyMC path's compile).
+    """
+    data = coalsurv.datasets.load_coalgov(shared_data / "coalgov")
+    formula = "power_hhi + n_parties + majority + ideol_heterogeneity + (1 | cname)"
+    fits = {}
+    for kernel_choice in ("auto", "pymc"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits[kernel_choice] = coalsurv.SurvivalModel(formula, family="weibull").fit(
+                data, draws=1000, tune=1000, chains=4, random_seed=5, progressbar=False,
+                kernel=kernel_choice)
+    assert fits["auto"].sampler["kernel"] == "native"
+    a = fits["auto"].summary().set_index("parameter")
+    b = fits["pymc"].summary().set_index("parameter")
+    se = np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
+    assert (np.abs(a["mean"] - b["mean"]) < 4.0 * se).all(), pd.concat([a, b], axis=1)
+    np.testing.assert_allclose(a["sd"], b["sd"], rtol=0.15)
+    loo = {k: float(f.loo().elpd) for k, f in fits.items()}
+    assert abs(loo["auto"] - loo["pymc"]) < 1.0, loo
