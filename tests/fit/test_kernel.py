@@ -237,3 +237,22 @@ def test_native_posterior_equals_pymc_on_coalgov(shared_data):
     np.testing.assert_allclose(a["sd"], b["sd"], rtol=0.15)
     loo = {k: float(f.loo().elpd) for k, f in fits.items()}
     assert abs(loo["auto"] - loo["pymc"]) < 1.0, loo
+
+
+@pytest.mark.parametrize("options", [{"formula": "tve(x1, df=3) + x2"},
+                                     {"formula": "x1", "cure": "x2"},
+                                     {"formula": "x1", "strata": "g"},
+                                     {"formula": "x1 + x2", "joint": True}])
+def test_time_terms_cure_strata_and_joint_priors_take_the_pymc_graph(options):
+    """Terms added after the kernel (tve, cure, strata; mixture/joint priors) never run natively."""
+    from coalsurv import JointPrior, PriorSet
+
+    data = _data(causes=("a",))
+    kwargs = {k: v for k, v in options.items() if k in ("cure", "strata")}
+    if options.get("joint"):
+        kwargs["priors"] = PriorSet({"beta_unit[*]": JointPrior(["x1", "x2"], [0.0, 0.0],
+                                                                [[1.0, 0.0], [0.0, 1.0]])})
+    model = coalsurv.SurvivalModel(options["formula"], family="weibull", **kwargs)
+    built, _, info, _ = model.build(data)
+    kplan, reason = native.plan(built, info, {})
+    assert kplan is None and reason
