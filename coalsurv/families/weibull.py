@@ -65,15 +65,32 @@ class WeibullAFT(Family):
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         log_t = xp.log(t)
-        return xp.log(shape) - log_t + shape * (log_t - eta)
+        return xp.log(shape) - log_t + _capped(shape * (log_t - eta), xp)
 
     def _log_survival(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
-        return -xp.exp(shape * (xp.log(t) - eta))
+        return -xp.exp(_capped(shape * (xp.log(t) - eta), xp))
+
+    def _log_time_scale(self, xp: Namespace, *, shape: Any) -> Any:
+        return 1.0 / shape
 
     def _quantile(self, p: np.ndarray, eta: np.ndarray, *, shape: Any) -> np.ndarray:
         shape = np.asarray(shape, dtype=float)
         return np.exp(eta + np.log(-np.log1p(-p)) / shape)
 
+
+def _capped(u: Any, xp: Namespace) -> Any:
+    """``k (log t - eta)`` capped at :data:`MAX_LOG_H`, so ``exp`` never overflows to inf.
+
+    Far in the tails (wide shape priors: ``k`` of 30 or more) ``exp(u)`` overflows and the
+    gradient turns ``nan``; the cap keeps the log-likelihood finite and decreasing there
+    (``-exp(MAX_LOG_H)`` is ``-1e300`` in log survival), which is all the sampler needs to
+    turn back.
+    """
+    return xp.minimum(u, MAX_LOG_H)
+
+
+#: Cap of a log cumulative hazard (``exp(690)`` is about ``1e300``, below the float64 max).
+MAX_LOG_H = 690.0
 
 weibull_ph = WeibullPH()
 weibull_aft = WeibullAFT()
