@@ -79,18 +79,21 @@ class WeibullAFT(Family):
 
 
 def _capped(u: Any, xp: Namespace) -> Any:
-    """``k (log t - eta)`` capped at :data:`MAX_LOG_H`, so ``exp`` never overflows to inf.
+    """``k (log t - eta)``, bent softly above :data:`MAX_LOG_H` so ``exp`` never overflows.
 
-    Far in the tails (wide shape priors: ``k`` of 30 or more) ``exp(u)`` overflows and the
-    gradient turns ``nan``; the cap keeps the log-likelihood finite and decreasing there
-    (``-exp(MAX_LOG_H)`` is ``-1e300`` in log survival), which is all the sampler needs to
-    turn back.
+    Above the cap ``u`` becomes ``MAX_LOG_H + log1p(u - MAX_LOG_H)``: still increasing (the
+    gradient keeps pointing back to the data), but ``exp`` of it stays finite for any finite
+    ``u``. The cap is far beyond any value a fit can use (``-exp(600)`` in log survival), so
+    likelihood values elsewhere are exact. Wide shape priors (``k`` of 30 or more during
+    warm-up) otherwise overflow to ``inf`` and turn gradients ``nan``.
     """
-    return xp.minimum(u, MAX_LOG_H)
+    over = u > MAX_LOG_H
+    u_over = xp.where(over, u, MAX_LOG_H)
+    return xp.where(over, MAX_LOG_H + xp.log1p(u_over - MAX_LOG_H), u)
 
 
-#: Cap of a log cumulative hazard (``exp(690)`` is about ``1e300``, below the float64 max).
-MAX_LOG_H = 690.0
+#: Where a log cumulative hazard starts to bend (``exp(600)`` is about ``4e260``).
+MAX_LOG_H = 600.0
 
 weibull_ph = WeibullPH()
 weibull_aft = WeibullAFT()

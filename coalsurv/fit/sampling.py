@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv.fit.init import initial_points
+
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
            "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size"]
 
@@ -98,7 +100,8 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            compiled = nutpie.compile_pymc_model(model, backend="numba", freeze_model=False)
+            compiled = nutpie.compile_pymc_model(model, backend="numba", freeze_model=False,
+                                                 initial_points=initial_points(model))
         if cache_key:
             if len(_COMPILED) >= _MAX_CACHE:
                 _COMPILED.pop(next(iter(_COMPILED)))
