@@ -15,7 +15,8 @@ import numpy as np
 
 from coalsurv.errors import ArgumentError
 
-__all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "log_mean_exp", "stack_draws", "summarise"]
+__all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "judged_variables", "log_mean_exp", "stack_draws",
+           "summarise", "worst_rhat"]
 
 #: Default mass of equal-tailed credible intervals (stated in every output).
 DEFAULT_CI_PROB = 0.95
@@ -84,3 +85,43 @@ def log_mean_exp(values: np.ndarray, weights: np.ndarray, *, axis: int) -> np.nd
         top = np.where(np.isfinite(top), top, 0.0)
         out = np.log(np.sum(np.exp(values - top + w), axis=axis)) + np.squeeze(top, axis=axis)
     return out
+
+
+def judged_variables(posterior) -> list[str]:
+    """Names of the posterior variables whose convergence is judged (one set for every check).
+
+    Every floating-point variable of the posterior group: the main parameters that
+    ``Fit.summary()`` lists *and* the frailty draws ``z_*`` (standardised) and ``u_*`` (group
+    effects, ``Fit.group_effects()``), random-walk steps and joint-prior draws. A model whose
+    group effects have not converged has not converged, so the sampler's warning and
+    ``Fit.diagnose()`` both judge this set; ``summary()`` shows R-hat for its rows only.
+    """
+    return [n for n in posterior.data_vars if posterior[n].dtype.kind == "f"]
+
+
+def worst_rhat(idata) -> tuple[float, str]:
+    """Largest rank-normalised R-hat over :func:`judged_variables`, and its cell's label.
+
+    The label is ``name[coord, ...]`` with the coordinates of the worst cell (one-cause
+    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables.
+    """
+    import arviz_stats as azs
+
+    post = idata["posterior"]
+    names = judged_variables(post)
+    rhat = azs.rhat(idata, var_names=names)
+    best = (-np.inf, "")
+    for name in names:
+        values = np.asarray(rhat[name].values, dtype=float)
+        if not values.size or not np.any(np.isfinite(values)):
+            continue
+        flat = int(np.nanargmax(values))
+        if values.flat[flat] <= best[0]:
+            continue
+        da = rhat[name]
+        index = np.unravel_index(flat, values.shape) if values.ndim else ()
+        parts = [str(np.asarray(da[d].values)[i]) if d in da.coords else str(i)
+                 for d, i in zip(da.dims, index, strict=True)
+                 if not (d == "cause" and da.sizes[d] == 1)]
+        best = (float(values.flat[flat]), f"{name}[{', '.join(parts)}]" if parts else name)
+    return best

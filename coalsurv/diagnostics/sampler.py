@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import stack_draws
+from coalsurv._stats import judged_variables, stack_draws
 from coalsurv.diagnostics.checks import Check, graded, reason, skipped
 
 
@@ -17,7 +17,7 @@ def convergence_table(idata) -> pd.DataFrame:
     import arviz_stats as azs
 
     post = idata["posterior"]
-    names = [n for n in post.data_vars if post[n].dtype.kind == "f"]
+    names = judged_variables(post)  # the set the sampler's warning judges too
     stats = {"r_hat": azs.rhat(idata, var_names=names),
              "ess_bulk": azs.ess(idata, var_names=names, method="bulk"),
              "ess_tail": azs.ess(idata, var_names=names, method="tail"),

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv._stats import worst_rhat
 from coalsurv.fit.init import initial_points
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
@@ -176,9 +177,11 @@ def add_log_prior(idata, model):
 
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
-    """Emit short, actionable warnings for divergences and non-convergence."""
-    import arviz_stats as azs
+    """Emit short, actionable warnings for divergences and non-convergence.
 
+    R-hat is judged on :func:`coalsurv._stats.judged_variables`, the same set as
+    ``Fit.diagnose()``.
+    """
     stats = idata["sample_stats"]
     if "diverging" in stats:
         n_div = int(np.asarray(stats["diverging"]).sum())
@@ -193,13 +196,14 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
     if settings.chains < 2:
         return
     try:
-        rhat = azs.rhat(idata, group="posterior")
-        worst = max(float(np.nanmax(np.asarray(v))) for v in rhat.data_vars.values())
+        worst, where = worst_rhat(idata)
     except Exception:  # pragma: no cover - diagnostics must never break a fit
         return
     if worst > 1.01:
+        seen = ("fit.group_effects() and fit.diagnose() show it" if where[:2] in ("z_", "u_", "v_")
+                else "fit.diagnose() lists the parameters")
         warnings.warn(
-            f"chains disagree (largest R-hat {worst:.3f} > 1.01): the chains have not converged "
-            "to the same distribution. Run longer (more tune and draws) before trusting results; "
-            "fit.diagnose() lists the parameters.",
+            f"chains disagree (largest R-hat {worst:.3f} > 1.01, at {where}): the chains have "
+            "not converged to the same distribution. Run longer (more tune and draws) before "
+            f"trusting results; {seen}.",
             CoalsurvSamplingWarning, stacklevel=3)
