@@ -445,17 +445,23 @@ def _random_walk_baseline(priors: PriorSet, param, n_intervals: int, n_causes: i
     """Sum-to-zero random-walk deviations of the log baseline rate around the intercept.
 
     ``log_rates[k] = intercept + d[k] - mean(d)`` with ``d[0] = 0`` and
-    ``d[j] = d[j-1] + rw_sd * eps[j]``: the intercept is the mean log baseline rate, so it does
-    not trade off with a free level per interval, and the random walk smooths neighbours.
-    Returns the *deviations* (the intercept is added to eta).
+    ``d[j] = d[j-1] + rw_step[j]``, ``rw_step ~ Normal(0, rw_sd)``: the intercept is the mean
+    log baseline rate, so it does not trade off with a free level per interval, and the random
+    walk smooths neighbours. Returns the *deviations* (the intercept is added to eta).
+
+    The steps are centred (sampled as themselves, not as ``rw_sd * eps``): a dozen events per
+    interval already pin each step, and the non-centred form then bends into a curved ridge
+    in ``(log rw_sd, eps)`` that diverged at default settings (Rossi 1-6 and Stanford heart
+    transplant 6-14 of 4,000 draws; centred with the default ``rw_sd ~ LogNormal(-1.4, 0.5)``:
+    none, 3 seeds each).
     """
     import pymc as pm
     import pytensor.tensor as pt
 
     rw_sd = _prior(priors, param.key, support="positive", resolved=resolved).to_pymc(
         param.key, dims="cause")
-    eps = pm.Normal("rw_step", 0.0, 1.0, shape=(n_causes, n_intervals - 1))
-    d = pt.concatenate([pt.zeros((n_causes, 1)), pt.cumsum(rw_sd[:, None] * eps, axis=1)], axis=1)
+    steps = pm.Normal("rw_step", 0.0, rw_sd[:, None], shape=(n_causes, n_intervals - 1))
+    d = pt.concatenate([pt.zeros((n_causes, 1)), pt.cumsum(steps, axis=1)], axis=1)
     dev = pm.Deterministic(param.posterior_name, d - d.mean(axis=1, keepdims=True),
                            dims=("cause", "interval"))
     return dev

@@ -21,8 +21,8 @@ key                     what                                            default
 ``sigma``               log-normal scale of log T                       LogNormal(0, 0.5)
 ``gamma``               Gompertz rate of change of log hazard           Normal(0, 2)
                         (per time scale)
-``rw_sd``               piecewise baseline: random-walk step of         HalfNormal(0.5)
-                        log hazard
+``rw_sd``               piecewise baseline: SD of the random-walk       LogNormal(-1.4, 0.5)
+                        steps of log hazard
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
