@@ -103,6 +103,8 @@ def sampler_checks(fit) -> list[Check]:
             advice="the posterior may be biased where the sampler could not go: refit with "
                    "target_accept=0.95 (or 0.99); if divergences persist, use tighter priors "
                    + ("on group SDs or fewer group terms" if fit.info.factors else
+                      "on rw_sd, or fewer intervals (family_options n_intervals)"
+                      if fit.info.family == "piecewise" else
                       "on the coefficients and the family's shape parameter")))
     except Exception as exc:  # noqa: BLE001 - never break diagnose
         out.append(skipped("divergences", thr, reason(exc)))

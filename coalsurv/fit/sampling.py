@@ -187,11 +187,23 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
         n_div = int(np.asarray(stats["diverging"]).sum())
         if n_div:
             total = settings.draws * settings.chains
+            names = list(idata["posterior"].data_vars)
+            sds = [n for n in names if n.startswith("sd_")]
+            # name only what this model has: group SDs, the piecewise random walk, the shape
+            if sds:
+                where = (f"often a group SD near zero ({', '.join(sds)})",
+                         "a tighter prior on group SDs")
+            elif "rw_step" in names:
+                where = ("the piecewise baseline's random walk (rw_sd)",
+                         "a tighter rw_sd prior or fewer intervals (family_options n_intervals)")
+            else:
+                where = ("often the family's shape or strongly correlated covariates",
+                         "tighter priors on the coefficients and the shape, or fewer "
+                         "overlapping covariates")
             warnings.warn(
                 f"{n_div} of {total} draws diverged: the sampler met curvature it could not "
-                "follow (often a group SD near zero), so the posterior may be biased. Refit with "
-                "target_accept=0.95, or use a tighter prior on group SDs. fit.diagnose() has "
-                "details.",
+                f"follow ({where[0]}), so the posterior may be biased. Refit with "
+                f"target_accept=0.95, or use {where[1]}. fit.diagnose() has details.",
                 CoalsurvSamplingWarning, stacklevel=3)
     if settings.chains < 2:
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -36,3 +38,25 @@ def test_warning_and_diagnose_judge_the_same_set_including_frailty_draws():
     assert table.loc[table["r_hat"].idxmax(), "parameter"] == "z_country[b]"
     with pytest.warns(CoalsurvSamplingWarning, match=r"at z_country\[b\].*group_effects"):
         _warn_in_plain_words(idata, SamplerSettings(draws=200, chains=2))
+
+
+@pytest.mark.parametrize(("extra", "says", "not_says"), [
+    ({"sd_country": ("chain", "draw")}, r"group SD near zero \(sd_country\)", "rw_sd"),
+    ({"rw_step": ("chain", "draw", "step")}, r"random walk \(rw_sd\)", "group SD"),
+    ({}, "shape", "group SD"),
+])
+def test_divergence_advice_names_what_the_model_has(extra, says, not_says):
+    idata = _idata()
+    post = idata["posterior"].to_dataset()
+    rng = np.random.default_rng(1)
+    for name, dims in extra.items():
+        shape = (2, 200) + (() if len(dims) == 2 else (3,))
+        post[name] = (dims, np.abs(rng.normal(size=shape)))
+    stats = idata["sample_stats"].to_dataset()
+    stats["diverging"][0, :3] = True
+    tree = xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
+    with pytest.warns(CoalsurvSamplingWarning) as record:
+        _warn_in_plain_words(tree, SamplerSettings(draws=200, chains=2))
+    text = " ".join(str(w.message) for w in record if "diverged" in str(w.message))
+    assert "3 of 400 draws diverged" in text
+    assert re.search(says, text) and not_says not in text
