@@ -88,7 +88,7 @@ def test_wide_aft_priors_sample_cleanly_on_rossi():
     """Rossi, Weibull AFT with shape LogNormal(0, 10) and coefficient/intercept SD 50.
 
     Before the median start these stuck (ESS 2, shape 1e16, R-hat 3.8) or failed to start.
-    Measured 2026-12-02: 45 s on a shared 2-core machine.
+    Measured 2026-12-02: 185 s on a shared, heavily loaded 2-core machine.
     """
     from lifelines.datasets import load_rossi
 
@@ -118,7 +118,8 @@ def test_rossi_weibull_aft_and_ph_agree_and_aft_families_match_the_mle():
 
     Before eta/sigma priors: 1/shape 0.769 (AFT) vs 0.722 (PH; survreg MLE 0.712). Also the
     log-normal and log-logistic posteriors under weak priors (SD 10) sit on lifelines' MLE.
-    Measured 2026-12-02: 150 s on a shared 2-core machine.
+    Measured 2026-12-02: 545 s on a shared, heavily loaded 2-core machine (4 fits of 2,000
+    draws, run beside other test sessions; alone it is a fraction of that).
     """
     from lifelines.datasets import load_rossi
 
