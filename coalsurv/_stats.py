@@ -15,7 +15,8 @@ import numpy as np
 
 from coalsurv.errors import ArgumentError
 
-__all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "log_mean_exp", "stack_draws", "summarise"]
+__all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "judged_variables", "log_mean_exp", "stack_draws",
+           "rank_rhat", "summarise", "worst_rhat"]
 
 #: Default mass of equal-tailed credible intervals (stated in every output).
 DEFAULT_CI_PROB = 0.95
@@ -84,3 +85,85 @@ def log_mean_exp(values: np.ndarray, weights: np.ndarray, *, axis: int) -> np.nd
         top = np.where(np.isfinite(top), top, 0.0)
         out = np.log(np.sum(np.exp(values - top + w), axis=axis)) + np.squeeze(top, axis=axis)
     return out
+
+
+def judged_variables(posterior) -> list[str]:
+    """Names of the posterior variables whose convergence is judged (one set for every check).
+
+    Every floating-point variable of the posterior group: the main parameters that
+    ``Fit.summary()`` lists *and* the frailty draws ``z_*`` (standardised) and ``u_*`` (group
+    effects, ``Fit.group_effects()``), random-walk steps and joint-prior draws. A model whose
+    group effects have not converged has not converged, so the sampler's warning and
+    ``Fit.diagnose()`` both judge this set; ``summary()`` shows R-hat for its rows only.
+    """
+    return [n for n in posterior.data_vars if posterior[n].dtype.kind == "f"]
+
+
+def rank_rhat(values: np.ndarray) -> np.ndarray:
+    """Rank-normalised split R-hat (Vehtari et al. 2021), the larger of bulk and tail.
+
+    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``) in NumPy, so that a fit
+    does not import arviz_stats (seconds in a fresh process) to decide whether to warn;
+    :func:`worst_rhat` (the sampler's warning, ``summary()`` and ``diagnose()``) uses it.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Draws ``(chain, draw, ...)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One R-hat per trailing element.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    values = np.asarray(values, dtype=float)
+    chains, draws = values.shape[:2]
+    half = draws // 2
+    split = np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
+
+    def normalised(x):
+        flat = x.reshape(-1, *x.shape[2:])
+        ranks = rankdata(flat, axis=0, method="average")
+        z = ndtri((ranks - 0.375) / (flat.shape[0] + 0.25))
+        return z.reshape(x.shape)
+
+    def rhat(x):
+        n = x.shape[1]
+        means = x.mean(axis=1)
+        within = x.var(axis=1, ddof=1).mean(axis=0)
+        between = n * means.var(axis=0, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sqrt(((n - 1) / n * within + between / n) / within)
+
+    bulk = rhat(normalised(split))
+    folded = np.abs(split - np.median(split, axis=(0, 1)))
+    return np.maximum(bulk, rhat(normalised(folded)))
+
+
+def worst_rhat(idata) -> tuple[float, str]:
+    """Largest rank-normalised R-hat over :func:`judged_variables`, and its cell's label.
+
+    The label is ``name[coord, ...]`` with the coordinates of the worst cell (one-cause
+    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables.
+    """
+    post = idata["posterior"]
+    names = judged_variables(post)
+    best = (-np.inf, "")
+    for name in names:
+        da = post[name].isel(chain=0, draw=0, drop=True)
+        values = np.asarray(rank_rhat(np.asarray(post[name].transpose("chain", "draw", ...))),
+                            dtype=float)
+        if not values.size or not np.any(np.isfinite(values)):
+            continue
+        flat = int(np.nanargmax(values))
+        if values.flat[flat] <= best[0]:
+            continue
+        index = np.unravel_index(flat, values.shape) if values.ndim else ()
+        parts = [str(np.asarray(da[d].values)[i]) if d in da.coords else str(i)
+                 for d, i in zip(da.dims, index, strict=True)
+                 if not (d == "cause" and da.sizes[d] == 1)]
+        best = (float(values.flat[flat]), f"{name}[{', '.join(parts)}]" if parts else name)
+    return best

@@ -269,6 +269,8 @@ CASES = [
      SpecError, r"term 'np.sqrt\(x - 0.5\)': NaN or infinite values in .*'r3', 'r4'"),
     ("term overflows", lambda c: SM("I(x * 1e200)").build(DATA),
      SpecError, r"term\(s\) \['I\(x \* 1e\+200\)'\] have values too large"),
+    ("linearly dependent terms", lambda c: SM("x + I(2 * x + 1)").build(DATA),
+     SpecError, r"rank deficient.*\['x', 'I\(2 \* x \+ 1\)'\] are linearly dependent"),
     ("unknown formula column", lambda c: SM("nope").build(DATA),
      SpecError, r"unknown column\(s\) \['nope'\]"),
     ("group not a group column", lambda c: SM("x + (1 | x)").build(DATA),

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._format import rows_note
+from coalsurv.build.collinearity import check_collinearity
 from coalsurv.build.spells import SpellRows, check_spell_model, time_varying_variables
 from coalsurv.data.spells import last_spell_mask, spell_frame
 from coalsurv.errors import SpecError
@@ -192,7 +193,9 @@ def make_design(spec: ModelSpec, data) -> Design:
     Raises
     ------
     SpecError
-        When a formula variable or grouping factor is not in the data, or a term is constant.
+        When a formula variable or grouping factor is not in the data, a term is constant, or
+        terms are linearly dependent (:mod:`coalsurv.build.collinearity`; near-collinear
+        terms and a frailty spanned by fixed effects give a ``CollinearityWarning``).
     """
     import formulaic
 
@@ -294,4 +297,6 @@ def make_design(spec: ModelSpec, data) -> Design:
             raise SpecError(f"strata={spec.strata!r} has one level; strata need two or more")
         lookup = {lvl: i for i, lvl in enumerate(levels)}
         strata = GroupIndex(term, levels, np.array([lookup[lbl] for lbl in labels], dtype=int))
+    check_collinearity(spec.formula, terms, spells.X if spells is not None else X, ()
+                       if spells is not None else groups)
     return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata)

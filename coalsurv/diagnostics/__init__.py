@@ -46,7 +46,10 @@ Model checks (``checks=True``):
   (<= 20 % pass, <= 40 % warn).
 * ``mle_agreement`` — posterior means against the maximum-likelihood fit of the same model
   (:func:`mle_side_by_side`), largest difference in posterior SDs (<= 1 pass, else warn: the prior
-  is informative there). Skipped for models with group terms (the MLE has no frailty).
+  is informative there). Interval-censored rows enter the MLE with their bounds (lifelines'
+  ``fit_interval_censoring``, or the family likelihood); a model with group terms is compared
+  with the frailty-free MLE of its fixed effects, and the check's detail and advice say so.
+  Skipped only without covariates, or for ``piecewise`` with interval-censored rows.
 
 Tables without a verdict: ``discrimination`` — Harrell's C (``lifelines.utils.concordance_index``;
 score ``-eta`` for PH, ``eta`` for AFT, predicted survival at the median follow-up with several

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import stack_draws
+from coalsurv._stats import judged_variables, stack_draws
 from coalsurv.diagnostics.checks import Check, graded, reason, skipped
 
 
@@ -17,7 +17,7 @@ def convergence_table(idata) -> pd.DataFrame:
     import arviz_stats as azs
 
     post = idata["posterior"]
-    names = [n for n in post.data_vars if post[n].dtype.kind == "f"]
+    names = judged_variables(post)  # the set the sampler's warning judges too
     stats = {"r_hat": azs.rhat(idata, var_names=names),
              "ess_bulk": azs.ess(idata, var_names=names, method="bulk"),
              "ess_tail": azs.ess(idata, var_names=names, method="tail"),
@@ -103,6 +103,8 @@ def sampler_checks(fit) -> list[Check]:
             advice="the posterior may be biased where the sampler could not go: refit with "
                    "target_accept=0.95 (or 0.99); if divergences persist, use tighter priors "
                    + ("on group SDs or fewer group terms" if fit.info.factors else
+                      "on rw_sd, or fewer intervals (family_options n_intervals)"
+                      if fit.info.family == "piecewise" else
                       "on the coefficients and the family's shape parameter")))
     except Exception as exc:  # noqa: BLE001 - never break diagnose
         out.append(skipped("divergences", thr, reason(exc)))

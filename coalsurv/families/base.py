@@ -210,6 +210,10 @@ class Family:
     def _quantile(self, p: np.ndarray, eta: np.ndarray, **params: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _log_time_scale(self, xp: Namespace, **params: Any) -> Any:
+        """Scale of log T (AFT families); PH families have none."""
+        raise NotImplementedError
+
     # ----------------------------------------------------------------- checks
 
     def _check_params(self, params: Mapping[str, Any]) -> None:
@@ -228,6 +232,24 @@ class Family:
             )
 
     # ----------------------------------------------------------------- public math
+
+    def log_time_scale(self, *, xp: Namespace = NUMPY, **params: Any) -> Any:
+        r"""Scale :math:`\sigma` of log T of an AFT family: :math:`\log T = \eta + \sigma W`.
+
+        With a standard error term :math:`W`, :math:`\sigma = 1/k` for the Weibull and
+        log-logistic shape :math:`k` and :math:`\sigma` itself for the log-normal. The builder
+        puts the AFT intercept and coefficient priors on :math:`\eta/\sigma` (the
+        proportional-hazards-compatible scale; see ``coalsurv.build.graph``).
+
+        Raises
+        ------
+        TypeError
+            For a proportional-hazards family (it has no scale of log T).
+        """
+        if self.kind != "aft":
+            raise TypeError(f"family {self.name!r} is proportional-hazards: log T has no scale")
+        self._check_params(params)
+        return self._log_time_scale(xp, **params)
 
     def log_hazard(self, t: Any, eta: Any, *, xp: Namespace = NUMPY, **params: Any) -> Any:
         r"""Log hazard :math:`\log h(t \mid \eta)`.

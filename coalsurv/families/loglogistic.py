@@ -53,5 +53,8 @@ class LogLogistic(Family):
         shape = np.asarray(shape, dtype=float)
         return np.exp(eta + (np.log(p) - np.log1p(-p)) / shape)
 
+    def _log_time_scale(self, xp: Namespace, *, shape: Any) -> Any:
+        return 1.0 / shape
+
 
 loglogistic = LogLogistic()

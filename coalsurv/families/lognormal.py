@@ -54,5 +54,8 @@ class LogNormal(Family):
     def _quantile(self, p: np.ndarray, eta: np.ndarray, *, sigma: Any) -> np.ndarray:
         return np.exp(eta + np.asarray(sigma, dtype=float) * sc.ndtri(p))
 
+    def _log_time_scale(self, xp: Namespace, *, sigma: Any) -> Any:
+        return sigma
+
 
 lognormal = LogNormal()

@@ -87,7 +87,7 @@ class PiecewiseExponential(Family):
     kind = "ph"
     options = ("cuts",)
     parameters = (
-        Parameter("log_rates", "real", ("HalfNormal", {"sigma": 0.5}),
+        Parameter("log_rates", "real", ("LogNormal", {"mu": -1.4, "sigma": 0.5}),
                   "log baseline rate per interval: intercept + sum-to-zero random walk",
                   vector="interval", posterior="log_baseline_dev", prior_key="rw_sd"),
     )

@@ -65,15 +65,35 @@ class WeibullAFT(Family):
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         log_t = xp.log(t)
-        return xp.log(shape) - log_t + shape * (log_t - eta)
+        return xp.log(shape) - log_t + _capped(shape * (log_t - eta), xp)
 
     def _log_survival(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
-        return -xp.exp(shape * (xp.log(t) - eta))
+        return -xp.exp(_capped(shape * (xp.log(t) - eta), xp))
+
+    def _log_time_scale(self, xp: Namespace, *, shape: Any) -> Any:
+        return 1.0 / shape
 
     def _quantile(self, p: np.ndarray, eta: np.ndarray, *, shape: Any) -> np.ndarray:
         shape = np.asarray(shape, dtype=float)
         return np.exp(eta + np.log(-np.log1p(-p)) / shape)
 
+
+def _capped(u: Any, xp: Namespace) -> Any:
+    """``k (log t - eta)``, bent softly above :data:`MAX_LOG_H` so ``exp`` never overflows.
+
+    Above the cap ``u`` becomes ``MAX_LOG_H + log1p(u - MAX_LOG_H)``: still increasing (the
+    gradient keeps pointing back to the data), but ``exp`` of it stays finite for any finite
+    ``u``. The cap is far beyond any value a fit can use (``-exp(600)`` in log survival), so
+    likelihood values elsewhere are exact. Wide shape priors (``k`` of 30 or more during
+    warm-up) otherwise overflow to ``inf`` and turn gradients ``nan``.
+    """
+    over = u > MAX_LOG_H
+    u_over = xp.where(over, u, MAX_LOG_H)
+    return xp.where(over, MAX_LOG_H + xp.log1p(u_over - MAX_LOG_H), u)
+
+
+#: Where a log cumulative hazard starts to bend (``exp(600)`` is about ``4e260``).
+MAX_LOG_H = 600.0
 
 weibull_ph = WeibullPH()
 weibull_aft = WeibullAFT()

@@ -115,11 +115,16 @@ class Fit:
 
     # ------------------------------------------------------------------ tables
     def summary(self, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
-        """Posterior summary of every parameter with convergence statistics.
+        """Posterior summary of the main parameters with convergence statistics.
 
         Coefficients are per SD of their covariate (the model's scale); see
         :meth:`hazard_ratios` for per-unit effects. Columns: ``parameter``, ``mean``, ``sd``,
         ``lower``, ``upper``, ``ci_prob``, ``ess_bulk``, ``ess_tail``, ``r_hat``, ``mcse_mean``.
+        Rows: intercept, coefficients, family parameters and group SDs; group effects are in
+        :meth:`group_effects`. Convergence is judged on every variable, frailty draws
+        ``z_``/``u_`` included (the sampler's warning and :meth:`diagnose` alike): the
+        largest R-hat of that set and where it is are in ``attrs["r_hat_worst"]`` and
+        ``attrs["r_hat_worst_at"]``.
         """
         return tables.summary(self, ci_prob=ci_prob)
 

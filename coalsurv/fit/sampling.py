@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv._stats import rank_rhat, worst_rhat
+from coalsurv.fit.init import initial_points
+
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
            "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size", "rank_rhat",
            "import_nutpie"]
@@ -169,7 +172,8 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            compiled = nutpie.compile_pymc_model(model, backend="numba", freeze_model=False)
+            compiled = nutpie.compile_pymc_model(model, backend="numba", freeze_model=False,
+                                                 initial_points=initial_points(model))
         if cache_key:
             if len(_COMPILED) >= _MAX_CACHE:
                 _COMPILED.pop(next(iter(_COMPILED)))
@@ -231,75 +235,48 @@ def add_log_prior(idata, model):
 
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
-    """Emit short, actionable warnings for divergences and non-convergence."""
+    """Emit short, actionable warnings for divergences and non-convergence.
+
+    R-hat is judged on :func:`coalsurv._stats.judged_variables`, the same set as
+    ``Fit.diagnose()``.
+    """
     stats = idata["sample_stats"]
     if "diverging" in stats:
         n_div = int(np.asarray(stats["diverging"]).sum())
         if n_div:
             total = settings.draws * settings.chains
+            names = list(idata["posterior"].data_vars)
+            sds = [n for n in names if n.startswith("sd_")]
+            # name only what this model has: group SDs, the piecewise random walk, the shape
+            if sds:
+                where = (f"often a group SD near zero ({', '.join(sds)})",
+                         "a tighter prior on group SDs")
+            elif "rw_step" in names:
+                where = ("the piecewise baseline's random walk (rw_sd)",
+                         "a tighter rw_sd prior or fewer intervals (family_options n_intervals)")
+            else:
+                where = ("often the family's shape or strongly correlated covariates",
+                         "tighter priors on the coefficients and the shape, or fewer "
+                         "overlapping covariates")
             warnings.warn(
                 f"{n_div} of {total} draws diverged: the sampler met curvature it could not "
-                "follow (often a group SD near zero), so the posterior may be biased. Refit with "
-                "target_accept=0.95, or use a tighter prior on group SDs. fit.diagnose() has "
-                "details.",
+                f"follow ({where[0]}), so the posterior may be biased. Refit with "
+                f"target_accept=0.95, or use {where[1]}. fit.diagnose() has details.",
                 CoalsurvSamplingWarning, stacklevel=3)
     if settings.chains < 2:
         return
     try:
-        posterior = idata["posterior"]
-        worst = max(float(np.nanmax(rank_rhat(np.asarray(posterior[v]))))
-                    for v in posterior.data_vars)
+        worst, where = worst_rhat(idata)
     except Exception:  # pragma: no cover - diagnostics must never break a fit
         return
     if worst > 1.01:
+        seen = ("fit.group_effects() and fit.diagnose() show it" if where[:2] in ("z_", "u_", "v_")
+                else "fit.diagnose() lists the parameters")
         warnings.warn(
-            f"chains disagree (largest R-hat {worst:.3f} > 1.01): the chains have not converged "
-            "to the same distribution. Run longer (more tune and draws) before trusting results; "
-            "fit.diagnose() lists the parameters.",
+            f"chains disagree (largest R-hat {worst:.3f} > 1.01, at {where}): the chains have "
+            "not converged to the same distribution. Run longer (more tune and draws) before "
+            f"trusting results; {seen}.",
             CoalsurvSamplingWarning, stacklevel=3)
-
-
-def rank_rhat(values: np.ndarray) -> np.ndarray:
-    """Rank-normalised split R-hat (Vehtari et al. 2021), the larger of bulk and tail.
-
-    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``) in NumPy, so that a fit
-    does not import arviz_stats (seconds in a fresh process) to decide whether to warn.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Draws ``(chain, draw, ...)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        One R-hat per trailing element.
-    """
-    from scipy.special import ndtri
-    from scipy.stats import rankdata
-
-    values = np.asarray(values, dtype=float)
-    chains, draws = values.shape[:2]
-    half = draws // 2
-    split = np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
-
-    def normalised(x):
-        flat = x.reshape(-1, *x.shape[2:])
-        ranks = rankdata(flat, axis=0, method="average")
-        z = ndtri((ranks - 0.375) / (flat.shape[0] + 0.25))
-        return z.reshape(x.shape)
-
-    def rhat(x):
-        n = x.shape[1]
-        means = x.mean(axis=1)
-        within = x.var(axis=1, ddof=1).mean(axis=0)
-        between = n * means.var(axis=0, ddof=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sqrt(((n - 1) / n * within + between / n) / within)
-
-    bulk = rhat(normalised(split))
-    folded = np.abs(split - np.median(split, axis=(0, 1)))
-    return np.maximum(bulk, rhat(normalised(folded)))
 
 
 class _ArvizProxy:

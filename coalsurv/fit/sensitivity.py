@@ -47,6 +47,7 @@ def parameter_names(fit) -> list[str]:
     post = fit.idata["posterior"]
     return [v for v in post.data_vars
             if not v.startswith(("z_", "u_", "v_", "rw_step", "intercept_offset"))
+            and v not in ("beta_std", "intercept_std")  # AFT: the same as beta, intercept
             and "joint_z" not in v]
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise, worst_rhat
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
@@ -57,7 +57,10 @@ def summary(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
                 "lower": stat["lower"], "upper": stat["upper"], "ci_prob": ci_prob,
                 **{key: float(v[i]) for key, v in stats.items()},
             })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if post.sizes.get("chain", 1) > 1:
+        table.attrs["r_hat_worst"], table.attrs["r_hat_worst_at"] = worst_rhat(fit.idata)
+    return table
 
 
 def _param_label(fit: Fit, name: str, flat, i: int, extra: list[str]) -> str:

@@ -2,7 +2,9 @@
 
 Coefficients are carried **per original unit** of each covariate (keys ``beta_unit[term]``,
 or ``beta_unit[cause:term]`` with several causes), because a one-SD change means different
-things in a new data set; the builder converts them to the new data's SD scale. Positive
+things in a new data set; the builder converts them to the new data's SD scale (for AFT
+families the independent priors come from ``beta_std`` / ``intercept_std``, the scale on which
+the builder puts them: eta / sigma). Positive
 parameters (shapes, group SDs) become log-normal priors fitted to the log draws. A discount
 ``a0`` in (0, 1] divides the posterior variance by ``a0`` (the power prior's weight).
 
@@ -137,9 +139,11 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
                 out[key] = (_mvnormal(values, terms, discount) if components == 1
                             else _mvmixture(values, terms, discount, components))
                 continue
+            # AFT: independent priors are on beta / sigma (coalsurv.build.graph)
+            std = _draws(fit, "beta_std") if "beta_std" in post else beta
             for j, term in enumerate(info.terms):
                 key = f"beta_unit[{cause}:{term}]" if several else f"beta_unit[{term}]"
-                out[key] = _normal(beta[:, k, j] / info.sds[j], discount)
+                out[key] = _normal(std[:, k, j] / info.sds[j], discount)
     if joint and "beta" in post:
         return out  # every carried parameter is in the joint prior
     for param in fit.family.scalar_parameters:
@@ -156,7 +160,7 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
             out[f"sd[{g.term.factor}]"] = _lognormal(values.mean(axis=1) if several
                                                      else values[:, 0], discount)
     if include_intercept:
-        values = _draws(fit, "intercept")
+        values = _draws(fit, "intercept_std" if "intercept_std" in post else "intercept")
         for k, cause in enumerate(info.causes):
             key = f"intercept[{cause}]" if several else "intercept"
             out[key] = _normal(values[:, k], discount)

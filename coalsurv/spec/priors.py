@@ -21,8 +21,8 @@ key                     what                                            default
 ``sigma``               log-normal scale of log T                       LogNormal(0, 0.5)
 ``gamma``               Gompertz rate of change of log hazard           Normal(0, 2)
                         (per time scale)
-``rw_sd``               piecewise baseline: random-walk step of         HalfNormal(0.5)
-                        log hazard
+``rw_sd``               piecewise baseline: SD of the random-walk       LogNormal(-1.4, 0.5)
+                        steps of log hazard
 ``tve_sd``              time-varying effect ``tve(x)``: random-walk     HalfNormal(0.5)
                         step of x's log hazard ratio (per SD) between
                         neighbouring intervals; ``tve_sd[x]`` for one
@@ -49,6 +49,15 @@ day (Weibull PH on King 1990, coalgov and the synthetic data); with these defaul
 (limit 1%; ``tests/fit/test_prior_predictive.py``). A group SD of 1 on the
 log scale means countries differing by a factor of e^2 in hazard are typical: ``HalfNormal(1)``
 allows that and shrinks towards no frailty.
+
+AFT families (``weibull_aft``, ``lognormal``, ``loglogistic``): the intercept and coefficient
+priors are on ``eta / sigma``, where sigma is the scale of log T (``1 / shape``, or the
+log-normal ``sigma``); the posterior reports ``intercept`` and ``beta`` in log time and also
+``intercept_std`` / ``beta_std``. Independent priors on log time itself would be, on the
+proportional-hazards scale, a prior proportional to ``shape^-(p+1)`` (the Jacobian of
+``beta_PH = -shape * beta_AFT``), which pulls the shape down under heavy censoring; on
+``eta / sigma`` a Weibull AFT fit is the Weibull PH fit of the same data (``beta_AFT =
+-beta_PH / shape``). A joint prior (``beta_unit[*]``) stays on log time.
 """
 
 from __future__ import annotations

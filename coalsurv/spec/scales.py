@@ -100,6 +100,9 @@ def hazard_ratio_prior(term: str, *, median: float, upper: float, per: str = "un
                 f"{_g(median)}, {ci_prob:.0%} interval {_g(lower)} to {_g(upper)} -> {key} ~ "
                 f"Normal(mu = log {_g(median)} = {_g(mu)}, sigma = (log {_g(upper)} - log "
                 f"{_g(median)}) / {z:.3f} = {_g(sigma)})")
+    if _family(family).kind == "aft":
+        sentence += ("; AFT coefficient priors are on beta/sigma (sigma the scale of log T), "
+                     "so this is the time ratio at sigma = 1, the default prior's median")
     return Translation(key, Prior("Normal", mu=mu, sigma=sigma), sentence)
 
 
@@ -167,6 +170,9 @@ def median_lifespan_prior(median: float, upper: float, *, time_scale: float,
     mu = _eta_for(fam, median / time_scale, params)
     sigma = abs(_eta_for(fam, upper / time_scale, params) - mu) / z
     key = f"intercept[{cause}]" if cause else "intercept"
+    if fam.kind == "aft":  # AFT intercept priors are on eta / sigma (coalsurv.build.graph)
+        scale = float(fam.log_time_scale(**params))
+        mu, sigma = mu / scale, sigma / scale
     at = ", ".join(f"{k} = {_g(v)}" for k, v in params.items()) or "no ancillary parameter"
     sentence = (f"median lifespan of a typical coalition: {_g(median)} {unit}, {ci_prob:.0%} "
                 f"upper bound {_g(upper)} {unit} -> {key} ~ Normal(mu = {_g(mu)}, sigma = "

@@ -112,9 +112,11 @@ def test_king_checks_present_with_verdicts(king_diag):
     assert king_diag.verdict in ("pass", "warn", "fail")
     for check in king_diag.warnings + king_diag.failed:
         assert check.advice, check
-    # frailty model: the MLE comparison is shown but not judged
-    assert king_diag["mle_agreement"].verdict == "skipped"
+    # frailty model: judged against the frailty-free MLE, and the check says so
+    assert king_diag["mle_agreement"].verdict in ("pass", "warn")
+    assert "frailty-free MLE ((1 | country) left out" in king_diag["mle_agreement"].detail
     assert "frailty" in king_diag.mle.attrs["note"]
+    assert king_diag.mle.attrs["reference"].startswith("frailty-free")
     assert set(king_diag.mle["term"]) == {"invest", "polar", "numst2"}
 
 
@@ -293,6 +295,8 @@ def test_interval_censored_rows_get_a_pit_inside_their_interval():
     assert len(pit) > 10
     assert ((pit["lower"] <= pit["pit"]) & (pit["pit"] <= pit["upper"])).all()
     assert (pit["lower"] < pit["upper"]).all()
-    assert diag["mle_agreement"].verdict == "skipped"
-    assert "interval" in diag["mle_agreement"].advice
+    # the MLE cross-check uses lifelines' interval-censored fit (weak-prior posterior close)
+    assert diag["mle_agreement"].verdict == "pass"
+    assert "fit_interval_censoring" in diag["mle_agreement"].detail
+    assert diag.mle["mle"].iloc[0] == pytest.approx(0.8, abs=0.3)  # true log HR per unit
     assert diag.verdict in ("pass", "warn", "fail")
