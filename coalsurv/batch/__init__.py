@@ -7,6 +7,8 @@ Modules: :mod:`~coalsurv.batch.cluster` (the Dask client, per-worker compile dir
 
 from __future__ import annotations
 
+from coalsurv.batch.calibration import Calibration
 from coalsurv.batch.many import fit_many, read_batch
+from coalsurv.batch.sbc import sbc
 
-__all__ = ["fit_many", "read_batch"]
+__all__ = ["fit_many", "read_batch", "sbc", "Calibration"]

@@ -82,7 +82,7 @@ def _local_cluster(n_workers: int, claims: _SlotClaims):
                              **kwargs)
 
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                        worker_class=_IsolatedNanny, dashboard_address=None,
+                        worker_class=_IsolatedNanny, dashboard_address=":0",
                         silence_logs=40)
 
 
