@@ -75,7 +75,7 @@ class Calibration:
         return list(dict.fromkeys(self.draws["quantity"]))
 
     def tree(self):
-        """The ranks as a DataTree with a ``prior_sbc`` group (simuk's format)."""
+        """Return the ranks as a DataTree with a ``prior_sbc`` group (simuk's format)."""
         from arviz_base import from_dict
 
         ranks = {q: g.sort_values("simulation")["rank"].to_numpy()[None, :]
@@ -153,8 +153,11 @@ class Calibration:
         return plot_ecdf_pit(self.tree(), var_names=var_names, group="prior_sbc")
 
     def save(self, folder: str | Path, *, stem: str | None = None) -> dict[str, Path]:
-        """Write ``STEM_ranks.csv``, ``STEM_uniformity.csv``, ``STEM_coverage.csv``,
-        ``STEM_sbc.nc`` (the DataTree) and ``STEM_ecdf.png`` under ``folder``.
+        """Write the tables, the DataTree and the rank-ECDF plot under ``folder``.
+
+        Files ``STEM_ranks.csv``, ``STEM_uniformity.csv``, ``STEM_coverage.csv``,
+        ``STEM_fits.csv``, ``STEM_sbc.nc`` (the DataTree), ``STEM_ecdf.png`` and
+        ``STEM_settings.json``.
         """
         import re
 

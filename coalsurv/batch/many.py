@@ -75,7 +75,7 @@ def _fit_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_batch(out: str | Path) -> pd.DataFrame:
-    """The tidy frame of the finished and failed fits recorded under ``out/``."""
+    """Return the tidy frame of the finished and failed fits recorded under ``out/``."""
     out = Path(out)
     rows = []
     for path in sorted(out.glob("*.json")):

@@ -14,7 +14,7 @@ __all__ = ["scalar_draws", "survival_draws", "survival_profile", "survival_times
 
 
 def _keep(name: str, family_names: set[str]) -> bool:
-    """Intercepts, coefficients, family parameters and group SDs (not z_/u_/v_)."""
+    """Keep intercepts, coefficients, family parameters and group SDs (not z_/u_/v_)."""
     return name in ("intercept", "beta") or name in family_names or name.startswith("sd_")
 
 

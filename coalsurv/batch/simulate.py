@@ -94,7 +94,7 @@ def one_draw(prior, i: int):
 
 
 def simulate_from_prior(pinned: PinnedModel, prior, i: int, *, seed: int):
-    """Simulated data set number ``i``: lifespans and endings given prior draw ``i``.
+    """Simulate data set number ``i``: lifespans and endings given prior draw ``i``.
 
     Latent times come from each cause's family quantile given the drawn intercept,
     coefficients, family parameters and group effects; the ending is the earliest cause;

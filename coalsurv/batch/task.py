@@ -40,7 +40,7 @@ def error_path(out: Path, name: str) -> Path:
 
 
 def fit_row(fit) -> dict[str, Any]:
-    """Sampling time, divergences, largest R-hat and smallest bulk ESS of one fit.
+    """Return sampling time, divergences, largest R-hat and smallest bulk ESS of one fit.
 
     R-hat and ESS cover every sampled (posterior) variable, frailty ``z_``/``u_`` included.
     """

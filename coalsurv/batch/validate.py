@@ -33,7 +33,7 @@ class ValidationModel:
     family_options: dict[str, Any] = field(default_factory=dict)
 
     def model(self):
-        """The :class:`~coalsurv.SurvivalModel`."""
+        """Return the :class:`~coalsurv.SurvivalModel`."""
         from coalsurv.fit.model import SurvivalModel
 
         return SurvivalModel(self.formula, family=self.family,
