@@ -19,7 +19,7 @@ from coalsurv.batch.cluster import DEFAULT_WORKERS, batch_client
 from coalsurv.batch.task import ROW_COLUMNS, error_path, fit_path, record_path, run_fit
 from coalsurv.errors import ArgumentError
 
-__all__ = ["fit_many", "read_batch", "INDEX_FILE"]
+__all__ = ["fit_many", "run_jobs", "check_fit_options", "read_batch", "INDEX_FILE"]
 
 #: The tidy frame of a batch, rewritten (atomically) under ``out/`` as each fit finishes.
 INDEX_FILE = "fits.csv"
@@ -62,7 +62,8 @@ def _sources(datasets, seeds) -> dict[str, Any]:
     return dict(datasets)
 
 
-def _fit_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+def check_fit_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Refuse unknown :meth:`SurvivalModel.fit` options; one core per fit, no progress bar."""
     from coalsurv.fit.model import SurvivalModel
 
     allowed = set(inspect.signature(SurvivalModel.fit).parameters) - {"self", "data"}
@@ -168,33 +169,46 @@ def fit_many(model, datasets: Mapping[str, Any] | Callable[..., Any], *, out: st
     >>> frame = coalsurv.fit_many(model, {"a": data_a, "b": data_b}, out="fits",
     ...                           draws=500, tune=500, chains=2)      # doctest: +SKIP
     """
-    from distributed import as_completed
-
     _check_model(model)
     sources = _sources(datasets, seeds)
-    kwargs = _fit_kwargs(fit_kwargs)
+    return run_jobs({name: (model, source) for name, source in sources.items()}, out=out,
+                    client=client, retries=retries, n_workers=n_workers, progress=progress,
+                    fit_kwargs=check_fit_options(fit_kwargs))
+
+
+def run_jobs(jobs: Mapping[str, tuple[Any, Any]], *, out: str | Path, client=None,
+             retries: int = 2, n_workers: int = DEFAULT_WORKERS, progress: bool = True,
+             fit_kwargs: dict[str, Any]) -> pd.DataFrame:
+    """Run ``name -> (model, data source)`` fits on Dask: the engine of :func:`fit_many`.
+
+    Parameters as for :func:`fit_many`; ``fit_kwargs`` checked by :func:`check_fit_options`.
+    """
+    from distributed import as_completed
+
+    from coalsurv._io import atomic_write_text
+
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise ArgumentError(f"retries: expected an integer >= 0, got {retries!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
     todo = {}
-    for name, source in sources.items():
+    for name, job in jobs.items():
         record = record_path(out, name)
         if record.exists() and fit_path(out, name).exists():
             rows[name] = json.loads(record.read_text(encoding="utf-8"))
             continue
         for stale in out.glob(f".{name}.*"):  # a temporary file of a killed write
             stale.unlink(missing_ok=True)
-        todo[name] = source
-    bar = _Progress(len(sources), len(rows), progress)
+        todo[name] = job
+    bar = _Progress(len(jobs), len(rows), progress)
     if todo:
         token = uuid.uuid4().hex[:8]
         with batch_client(client, n_workers=n_workers) as dask_client:
-            futures = {dask_client.submit(run_fit, model, name, source, str(out), kwargs,
+            futures = {dask_client.submit(run_fit, model, name, source, str(out), fit_kwargs,
                                           key=f"coalsurv-fit-{name}-{token}", retries=retries,
                                           pure=False): name
-                       for name, source in todo.items()}
+                       for name, (model, source) in todo.items()}
             for future in as_completed(futures):
                 name = futures[future]
                 try:
@@ -202,8 +216,6 @@ def fit_many(model, datasets: Mapping[str, Any] | Callable[..., Any], *, out: st
                 except Exception as exc:  # noqa: BLE001 - recorded, never dropped
                     row = {**dict.fromkeys(ROW_COLUMNS), "name": name, "status": "failed",
                            "error": f"{type(exc).__name__}: {exc} (after {retries} retries)"}
-                    from coalsurv._io import atomic_write_text
-
                     atomic_write_text(error_path(out, name), json.dumps(row, indent=1))
                 rows[name] = row
                 _write_index(out, rows)

@@ -17,6 +17,7 @@ from coalsurv.plots.diagnostics import (
 from coalsurv.plots.effects import plot_effect_curve, plot_forest, plot_group_effects
 from coalsurv.plots.incidence import plot_cumulative_incidence
 from coalsurv.plots.prior import plot_prior_predictive
+from coalsurv.plots.speccurve import plot_spec_curve
 from coalsurv.plots.style import (
     FONT_SIZES,
     PALETTE,
@@ -40,6 +41,7 @@ __all__ = [
     "plot_survival_ppc",
     "plot_hazard",
     "plot_prior_predictive",
+    "plot_spec_curve",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_effect_curve",
