@@ -3,13 +3,14 @@
 #                  writes reports/demo.pdf
 #   make test   -> creates .venv if needed, installs, runs the fast test suite
 # Also: make lint (ruff + import layers), make slow (statistical validation), make bench
-# (ratio benchmarks), make gallery.
+# (ratio benchmarks), make gallery, make validate (SBC and coverage of every model through the
+# batch runner; tables and plots in reports/validation/).
 
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint slow bench gallery clean
+.PHONY: setup demo test lint slow bench gallery validate clean
 
 # Python from .python-version via pyenv when present, else python3.12 on PATH.
 PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
@@ -42,6 +43,9 @@ bench: $(STAMP)
 
 gallery: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/coalsurv gallery
+
+validate: $(STAMP)
+	MPLBACKEND=Agg $(VENV)/bin/coalsurv batch validate -o reports/validation
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -65,5 +65,4 @@ def plot_spec_curve(frame: pd.DataFrame, *, choices: Sequence[str] = ("formula",
     bottom.set_xticks(x)
     bottom.set_xticklabels([])
     bottom.set_xlabel("specification (sorted by the effect)")
-    fig.tight_layout()
     return fig

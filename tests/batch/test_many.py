@@ -125,3 +125,15 @@ def test_a_killed_local_cluster_run_resumes_without_refitting(tmp_path):
     frame = coalsurv.batch.read_batch(out)
     assert frame["status"].tolist() == ["ok"] * 6
     assert {n: (out / f"{n}.nc").stat().st_mtime_ns for n in done} == done
+
+
+def test_batch_cli_refuses_bad_requests_in_one_line(capsys):
+    from coalsurv.cli import main
+
+    assert main(["batch", "--help"]) == 0
+    assert "fit" in capsys.readouterr().out
+    assert main(["batch", "validate", "--models", "nope", "-o", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("coalsurv: error: --models: unknown ['nope']") and err.count("\n") == 1
+    assert main(["batch", "sbc", "--model", "missing.toml", "-o", "x"]) == 2
+    assert "missing.toml" in capsys.readouterr().err
