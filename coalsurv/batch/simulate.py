@@ -119,6 +119,9 @@ def simulate_from_prior(pinned: PinnedModel, prior, i: int, *, seed: int):
                        "duration": np.where(ended, times, pinned.censor_at),
                        "event": np.where(ended, labels, "censored")})
     df = pd.concat([df, frame[groups + covariates].reset_index(drop=True)], axis=1)
+    # every modelled ending is an ending of the data, even when a draw makes one of them
+    # so rare that no coalition ends that way
+    causes = None if pinned.info.pooled else list(pinned.info.causes)
     return CoalitionData.from_frame(df, duration="duration", event="event", id="id",
-                                    groups=groups or None, covariates=covariates,
+                                    causes=causes, groups=groups or None, covariates=covariates,
                                     time_unit=template.time_unit, name=f"sbc-{i:04d}")

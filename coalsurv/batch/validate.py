@@ -96,11 +96,24 @@ def run_validation(out: str | Path, *, keys=None, n_simulations: int = 100, n_ro
                                       cov.loc[~cov["ok"], ["quantity", "nominal"]].values),
             "wall_time_s": round(time.perf_counter() - start, 1),
             "sampling_time_s": result.settings["sampling_time_s"]})
-        summary = pd.DataFrame(rows)
+        summary = _merged(out / "summary.csv", rows)
         atomic_write_with(out / "summary.csv", lambda tmp, s=summary: s.to_csv(tmp, index=False))
         atomic_write_text(out / "SUMMARY.md", _markdown(summary, n_simulations, n_rows, seed,
                                                         sbc_options))
     return pd.DataFrame(rows)
+
+
+def _merged(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of this run, replacing the same models' rows of an earlier run (kept otherwise)."""
+    new = pd.DataFrame(rows)
+    if not path.exists():
+        return new
+    old = pd.read_csv(path, keep_default_na=False)
+    old = old[~old["model"].isin(new["model"])]
+    order = {m.key: i for i, m in enumerate(MODELS)}
+    merged = pd.concat([old, new], ignore_index=True)
+    return merged.sort_values("model", key=lambda s: s.map(order), kind="stable",
+                              ignore_index=True)
 
 
 def _markdown(summary: pd.DataFrame, n_simulations, n_rows, seed, options) -> str:
