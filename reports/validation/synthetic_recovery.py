@@ -28,7 +28,7 @@ SAMPLER = {"draws": 500, "tune": 500, "chains": 2}
 
 
 def simulated(seed: int):
-    """A data set made like the bundled one, with another seed."""
+    """Simulate a data set like the bundled one, with another seed."""
     return coalsurv.simulate(seed=seed, delayed_entry_share=0.2).data
 
 
@@ -55,6 +55,7 @@ def _row(seed, cause, parameter, true, d):
 
 
 def main(n_seeds: int) -> pd.DataFrame:
+    """Fit seeds 1..n_seeds on the batch runner; write and return the recovery table."""
     model = coalsurv.SurvivalModel(FORMULA, family="weibull", causes=CAUSES)
     seeds = list(range(1, n_seeds + 1))
     frame = coalsurv.fit_many(model, functools.partial(_data), seeds=seeds,
@@ -74,6 +75,7 @@ def main(n_seeds: int) -> pd.DataFrame:
 
 
 def _data(seed: int):
+    """Top-level data source (picklable for the workers)."""
     return simulated(seed)
 
 
