@@ -90,7 +90,7 @@ class Calibration:
         ``p_chisq``: chi-square test of the rank histogram (Talts et al. 2018), with
         ``min(20, n // 5)`` equal bins; ``p_pot``: the PIT-ECDF test of
         ``arviz_stats`` (``pot_c``) that ``plot_ecdf_pit`` shows; ``ok`` when both are above
-        :data:`ALPHA`.
+        :data:`ALPHA` (``p_pot`` is NaN only when there are fewer than 2 simulations).
         """
         from scipy.stats import chisquare
 
@@ -112,19 +112,17 @@ class Calibration:
     def _pot_values(self) -> dict[str, float]:
         import warnings
 
+        import arviz_stats  # noqa: F401 - registers the .azstats accessor
         import xarray as xr
 
         pits = {q: xr.DataArray(((g.sort_values("simulation")["rank"].to_numpy() + 0.5)
                                  / (self.n_rank_draws + 1))[None, :], dims=("chain", "draw"))
                 for q, g in self.draws.groupby("quantity", sort=False)}
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                p_values, _, _ = xr.Dataset(pits).azstats.uniformity_test(
-                    dim=["chain", "draw"], method="pot_c")
-            return {q: float(p_values[q]) for q in pits}
-        except Exception:  # noqa: BLE001 - the chi-square test still stands; say so by NaN
-            return {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p_values, _, _ = xr.Dataset(pits).azstats.uniformity_test(
+                dim=["chain", "draw"], method="pot_c")
+        return {q: float(p_values[q]) for q in pits}
 
     def coverage(self, probs=COVERAGE_PROBS) -> pd.DataFrame:
         """Share of simulations whose central interval contains the truth, per quantity.
