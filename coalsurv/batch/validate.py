@@ -54,6 +54,10 @@ MODELS = (
     ValidationModel("weibull_frailty", "breadth + (1 | group)", "weibull"),
     ValidationModel("competing", "breadth + (1 | group)", "weibull",
                     causes=("dissolution", "alliance")),
+    # the synthetic notebook's model: three endings, four covariates, a group frailty
+    ValidationModel("notebook_competing",
+                    "breadth + power_hhi + power_hhi_sq + n_members + (1 | group)", "weibull",
+                    causes=("dissolution", "goal_reached", "alliance")),
 )
 #: The quick subset of the fast suite.
 QUICK = ("weibull", "lognormal")
