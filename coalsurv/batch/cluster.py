@@ -19,7 +19,7 @@ from typing import Any
 
 from coalsurv.errors import ArgumentError
 
-__all__ = ["batch_client", "worker_cache_root", "DEFAULT_WORKERS"]
+__all__ = ["batch_client", "worker_cache_root", "slot_environment", "SlotClaims", "DEFAULT_WORKERS"]
 
 #: Workers of the embedded cluster (one thread each).
 DEFAULT_WORKERS = 2
@@ -34,7 +34,7 @@ def worker_cache_root() -> Path:
                 Path(user_cache_dir("coalsurv")) / "workers")
 
 
-class _SlotClaims:
+class SlotClaims:
     """Exclusive locks on cache slots, held by this process while its cluster lives."""
 
     def __init__(self, root: Path):
@@ -42,6 +42,7 @@ class _SlotClaims:
         self.handles: list[Any] = []
 
     def claim(self) -> Path:
+        """Lock and return the lowest free slot folder."""
         self.root.mkdir(parents=True, exist_ok=True)
         for k in range(_MAX_SLOTS):
             slot = self.root / f"slot-{k:02d}"
@@ -57,6 +58,7 @@ class _SlotClaims:
         raise ArgumentError(f"all {_MAX_SLOTS} worker cache slots under {self.root} are in use")
 
     def release(self) -> None:
+        """Drop every lock this object holds."""
         for handle in self.handles:
             handle.close()  # closing the file drops its lock
         self.handles.clear()
@@ -71,7 +73,7 @@ def slot_environment(slot: Path) -> dict[str, str]:
             "NUMBA_CACHE_DIR": str(slot / "numba")}
 
 
-def _local_cluster(n_workers: int, claims: _SlotClaims):
+def _local_cluster(n_workers: int, claims: SlotClaims):
     from distributed import LocalCluster, Nanny
 
     class _IsolatedNanny(Nanny):
@@ -115,7 +117,7 @@ def batch_client(client=None, *, n_workers: int = DEFAULT_WORKERS) -> Iterator[A
         with Client(client) as own:
             yield own
         return
-    claims = _SlotClaims(worker_cache_root())
+    claims = SlotClaims(worker_cache_root())
     try:
         with _local_cluster(n_workers, claims) as cluster, Client(cluster) as own:
             yield own
