@@ -59,7 +59,9 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
     assert not (out / "b.error.json").exists()
     fit_b = coalsurv.load_fit(out / "b.nc")
     assert fit_b.data.n == synthetic_small.n
-    assert coalsurv.batch.read_batch(out)["status"].tolist() == ["ok", "ok"]
+    from coalsurv.batch import read_batch
+
+    assert read_batch(out)["status"].tolist() == ["ok", "ok"]
 
 
 def test_coalsurv_errors_are_recorded_at_once_with_the_name(tmp_path, inline_client):
@@ -124,7 +126,9 @@ def test_a_killed_local_cluster_run_resumes_without_refitting(tmp_path):
     assert done, "no fit finished before the kill"
     subprocess.run([sys.executable, str(script), str(out), "6"], env=env, check=True,
                    timeout=1800)
-    frame = coalsurv.batch.read_batch(out)
+    from coalsurv.batch import read_batch
+
+    frame = read_batch(out)
     assert frame["status"].tolist() == ["ok"] * 6
     assert {n: (out / f"{n}.nc").stat().st_mtime_ns for n in done} == done
 
