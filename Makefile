@@ -4,13 +4,15 @@
 #   make test   -> creates .venv if needed, installs, runs the fast test suite
 # Also: make lint (ruff + import layers), make slow (statistical validation), make bench
 # (ratio benchmarks), make gallery, make notebooks (installs JupyterLab, runs and renders the
-# notebooks into reports/notebooks/executed/), make lab (opens them in JupyterLab).
+# notebooks into reports/notebooks/executed/), make lab (opens them in JupyterLab), make validate
+# (SBC and coverage of every model through the batch runner; tables and plots in
+# reports/validation/).
 
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint slow bench gallery notebooks lab clean
+.PHONY: setup demo test lint slow bench gallery notebooks lab validate clean
 
 # Python from .python-version via pyenv when present, else python3.12 on PATH.
 PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
@@ -55,6 +57,9 @@ notebooks: $(NB_STAMP)
 
 lab: $(NB_STAMP)
 	$(VENV)/bin/jupyter lab reports/notebooks
+
+validate: $(STAMP)
+	MPLBACKEND=Agg $(VENV)/bin/coalsurv batch validate -o reports/validation
 
 clean:
 	rm -rf $(VENV) build *.egg-info

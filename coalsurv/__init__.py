@@ -45,6 +45,10 @@ _LAZY = {
     "datasets": "coalsurv.datasets",
     "families": "coalsurv.families",
     "plots": "coalsurv.plots",
+    "fit_many": "coalsurv.batch",
+    "sbc": "coalsurv.batch",
+    "coverage": "coalsurv.batch",
+    "spec_curve": "coalsurv.batch",
 }
 
 #: Lazy names that are modules rather than attributes of a module.
@@ -62,6 +66,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from coalsurv.batch import coverage, fit_many, sbc, spec_curve  # noqa: F401
     from coalsurv.data.aalen_johansen import aalen_johansen  # noqa: F401
     from coalsurv.data.describe import DataDescription  # noqa: F401
     from coalsurv.data.episodes import CoalitionData  # noqa: F401

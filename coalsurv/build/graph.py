@@ -253,7 +253,10 @@ def data_constants(priors: PriorSet, info: ModelInfo) -> dict[str, Any]:
     if info.tve:
         out["tve"] = dict(info.tve)  # the time-varying effects' cut points
     joint = any(is_joint_key(key) for key in priors.priors)
-    if joint or not _centre_as_data(priors, info):
+    # an intercept prior with a stated mean (simulation-based calibration pins it) leaves the
+    # data-based centre out of the graph: new data of the same shape refits warm
+    auto = any(priors.get(f"intercept[{c}]").params.get("mu") == "auto" for c in info.causes)
+    if joint or (auto and not _centre_as_data(priors, info)):
         out["intercept_centre"] = list(info.intercept_centre)
     if joint or any(key.startswith("beta_unit") for key in priors.priors):
         out["means"], out["sds"] = list(info.means), list(info.sds)

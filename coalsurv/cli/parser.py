@@ -251,4 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--drop-frailty", action="store_true", help="do not carry frailty SDs")
     q.add_argument("--name", help="name of the prior set")
     q.set_defaults(func=cmd_priors_from_fit)
+    from coalsurv.cli.batch import add_batch_parser
+
+    add_batch_parser(sub, common, add_data_args, add_sampler_args)
     return parser

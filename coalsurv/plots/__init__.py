@@ -23,6 +23,7 @@ from coalsurv.plots.multistate import (
     plot_transition_hazards,
 )
 from coalsurv.plots.prior import plot_prior_predictive
+from coalsurv.plots.speccurve import plot_spec_curve
 from coalsurv.plots.style import (
     FONT_SIZES,
     PALETTE,
@@ -48,6 +49,7 @@ __all__ = [
     "plot_survival_ppc",
     "plot_hazard",
     "plot_prior_predictive",
+    "plot_spec_curve",
     "plot_cumulative_incidence",
     "plot_state_occupancy",
     "plot_transition_hazards",

@@ -258,6 +258,59 @@ def synthetic() -> nbformat.NotebookNode:
              'plt.show()'),
         code('print(f"{recovery.covered.mean():.0%} of the true coefficients lie inside their "\n'
              '      "95% intervals" + (" (quick mode: few draws)" if QUICK else ""))'),
+        md("## One data set can miss a parameter: recovery over many data sets\n\n"
+           "Each 95% interval misses its true value in 5% of data sets, so with 12 "
+           "coefficients and 3 shapes a single data set of 600 coalitions is *expected* to "
+           "miss one or two of them, and an interval far from its truth now and then is the "
+           "price of one sample, not a sign of bias. This data set misses the "
+           "dissolution–breadth coefficient and the alliance shape (the latter by several "
+           "posterior SDs). Checked from outside, the simulator and the model agree (units, "
+           "time scale, hazard form, frailty, covariates), so two calibration checks run "
+           "through the batch runner (`coalsurv.fit_many`) decide it:\n\n"
+           "* **Recovery over many seeds**: the same model fitted to data sets simulated "
+           "exactly like this one with other seeds "
+           "(`reports/validation/synthetic_recovery.py`). If the inference is right, about "
+           "95% of all intervals cover and the distance of the truth from the posterior mean, "
+           "in posterior SDs (`z`), is roughly standard normal.\n"
+           "* **Simulation-based calibration** of the competing-causes Weibull frailty model "
+           "(`make validate`, `reports/validation/competing_*`): ranks of the true values "
+           "among the posterior draws are uniform and 50% / 90% intervals cover at their "
+           "nominal rates over 100 prior draws.\n\n"
+           "The cells below read the committed results (they fit nothing)."),
+        code('VALID = ROOT / "reports" / "validation"\n'
+             'if (VALID / "synthetic_recovery.csv").is_file():\n'
+             '    many = pd.read_csv(VALID / "synthetic_recovery.csv")\n'
+             '    by_parameter = many.groupby(["cause", "parameter"]).agg(\n'
+             '        coverage=("covered", "mean"), mean_z=("z", "mean"), sd_z=("z", "std"))\n'
+             '    print(f"{many.seed.nunique()} data sets of 600: {many.covered.mean():.1%} of "\n'
+             '          f"{len(many)} 95% intervals contain the truth; data sets missing at "\n'
+             '          f"least one parameter: "\n'
+             '          f"{(~many.groupby(\'seed\').covered.all()).mean():.0%}")\n'
+             '    display(by_parameter.round(2))\n'
+             'else:\n'
+             '    print("run reports/validation/synthetic_recovery.py to make the table")'),
+        code('if (VALID / "competing_uniformity.csv").is_file():\n'
+             '    sbc_ranks = pd.read_csv(VALID / "competing_uniformity.csv")\n'
+             '    sbc_cover = pd.read_csv(VALID / "competing_coverage.csv")\n'
+             '    print("SBC of the competing-causes model: uniformity fails for",\n'
+             '          list(sbc_ranks.loc[~sbc_ranks.ok, "quantity"]) or "no quantity",\n'
+             '          "| coverage fails for",\n'
+             '          list(sbc_cover.loc[~sbc_cover.ok, "quantity"]) or "no quantity")\n'
+             '    display(sbc_cover.pivot(index="quantity", columns="nominal", values="share"))\n'
+             'else:\n'
+             '    print("run make validate to make the SBC tables")'),
+        md("Reading the two checks (results committed with the repository, 20 data sets of "
+           "600 and 100 SBC simulations of 100): the SBC passes, so the likelihood, the "
+           "censoring and the frailty are coded consistently with the model; over the many "
+           "seeds about 94% of the 95% intervals cover, within binomial error of 95%, and more "
+           "than half of the data sets miss at least one of the 15 parameters, as expected. So "
+           "this data set's misses are the luck of one sample. One pattern remains: the three "
+           "shapes' mean `z` is above 0 (the truth above the posterior mean: shapes estimated "
+           "somewhat low at this truth), about two standard errors over 20 data sets. A "
+           "candidate cause is the frailty structure: the simulation shares one group effect "
+           "across endings, the model estimates one per ending and shrinks its SD, and "
+           "unmodelled heterogeneity flattens Weibull shapes. More seeds "
+           "(`synthetic_recovery.py 100`) would settle it."),
     ])
 
 def replication() -> nbformat.NotebookNode:

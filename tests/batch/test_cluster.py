@@ -1,0 +1,22 @@
+"""Per-worker cache slots: never shared by two live workers, reused after release."""
+
+from __future__ import annotations
+
+from coalsurv.batch.cluster import SlotClaims, slot_environment
+
+
+def test_live_claims_get_distinct_slots_and_release_frees_them(tmp_path):
+    first, second = SlotClaims(tmp_path), SlotClaims(tmp_path)
+    a, b = first.claim(), second.claim()
+    c = first.claim()
+    assert len({a, b, c}) == 3
+    first.release()
+    assert second.claim() == a  # the lowest free slot is reused (its caches stay warm)
+    second.release()
+
+
+def test_slot_environment_sets_separate_compile_and_numba_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float64,base_compiledir=/elsewhere")
+    env = slot_environment(tmp_path / "slot-00")
+    assert env["PYTENSOR_FLAGS"] == f"floatX=float64,base_compiledir={tmp_path}/slot-00/pytensor"
+    assert env["NUMBA_CACHE_DIR"] == f"{tmp_path}/slot-00/numba"
