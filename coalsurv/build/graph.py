@@ -357,8 +357,8 @@ def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],
                   name: str = "beta"):
     """Coefficients (cause, term) on the per-SD scale, named ``name``.
 
-    Terms of a joint prior come from ``joint`` (:func:`_joint_parts`); the others from their
-    most specific prior (:func:`_coefficient_prior`).
+    Terms of a joint prior come from ``joint`` (:func:`coalsurv.build.joint_terms.joint_parts`);
+    the others from their most specific prior (:func:`_coefficient_prior`).
     """
     import pymc as pm
     import pytensor.tensor as pt

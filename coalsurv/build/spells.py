@@ -91,7 +91,10 @@ def check_spell_model(spec, data, variables: tuple[str, ...]) -> None:
             f"time-varying covariates need a proportional-hazards family; family "
             f"{spec.family!r} is an accelerated-failure-time family (AFT families: {aft}) and "
             f"the formula uses spell column(s) {list(variables)}. Use one of {ph}, or drop "
-            "the time-varying terms")
+            "the time-varying terms. (Why: under an AFT model a covariate that changes at time "
+            "s rescales the clock from s on, S(t) = S0(integral of exp(-eta(u)) du), a "
+            "likelihood coalsurv does not build; under proportional hazards each spell adds "
+            "its own cumulative hazard.)")
     interval = np.asarray(data.status) == 2
     if interval.any():
         ids = list(np.asarray(data.ids)[interval][:5])

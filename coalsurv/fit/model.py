@@ -193,7 +193,10 @@ class SurvivalModel:
         from coalsurv.fit.progress import Progress
 
         progress = Progress(progressbar is not False)
-        with progress.stage(f"building the model ({data.n:,} coalitions)"):
+        from coalsurv.data.episodes import CoalitionData
+
+        size = f" ({data.n:,} coalitions)" if isinstance(data, CoalitionData) else ""
+        with progress.stage(f"building the model{size}"):
             model, design, info, resolved = self.build(data)
         if design.spells is not None:
             # fitted-row predictions, diagnostics and reports take one constant profile per

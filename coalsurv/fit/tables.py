@@ -55,7 +55,9 @@ def summary(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
                 "parameter": _param_label(fit, name, flat, i, extra),
                 "mean": stat["mean"], "sd": float(np.std(values, ddof=1)),
                 "lower": stat["lower"], "upper": stat["upper"], "ci_prob": ci_prob,
-                **{key: float(v[i]) for key, v in stats.items()},
+                # an effective sample size is a count: whole draws (1426, not 1426.347729)
+                **{key: float(np.round(v[i])) if key.startswith("ess") else float(v[i])
+                   for key, v in stats.items()},
             })
     table = pd.DataFrame(rows)
     if post.sizes.get("chain", 1) > 1:

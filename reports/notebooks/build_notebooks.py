@@ -513,6 +513,9 @@ def multistate() -> nbformat.NotebookNode:
            "ATOP codebook). The coalition -> alliance -> community paths are therefore shown "
            "on simulated data only; neither ParlGov, coalgov nor King et al. (1990) record a "
            "coalition's transformation."),
+    ])
+
+
 def parlgov_time() -> nbformat.NotebookNode:
     """ParlGov cabinets: two endings and a time-varying effect of ideological range."""
     md, code = new_markdown_cell, new_code_cell

@@ -225,7 +225,9 @@ def test_convergence_table_matches_summary(sim_fit):
     table = convergence_table(sim_fit.idata).set_index("parameter")
     summary = sim_fit.summary().set_index("parameter")
     assert table.loc["shape", "r_hat"] == pytest.approx(summary.loc["shape", "r_hat"])
-    assert table.loc["beta[x]", "ess_bulk"] == pytest.approx(summary.loc["beta[x]", "ess_bulk"])
+    # summary() rounds ESS to whole draws
+    assert table.loc["beta[x]", "ess_bulk"] == pytest.approx(summary.loc["beta[x]", "ess_bulk"],
+                                                             abs=0.5)
 
 
 # ------------------------------------------------------------------ compare

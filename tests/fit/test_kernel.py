@@ -50,11 +50,11 @@ PRIORS_2 = {"sd": Prior("HalfCauchy", beta=0.7), "shape": Prior("LogNormal", mu=
 CASES = [
     ("x1 + x2", "weibull", None, False, None),
     ("x1 + (1 | g)", "weibull", None, True, None),
-    ("x1 + x2 + (1 | g) + (1 | h)", "weibull_aft", ["a", "b"], True, None),
+    ("x1 + x2 + (1 | g) + (1 | h)", "weibull_ph", ["a", "b"], True, None),
     ("x1 + (1 | g)", "exponential", ["a", "b"], False, None),
     ("x2", "exponential", None, True, None),
     ("x1 + x2 + (1 | g)", "weibull", ["a", "b"], True, PRIORS),
-    ("x1 + (1 | h)", "weibull_aft", None, False, PRIORS_2),
+    ("x1 + (1 | h)", "weibull", None, False, PRIORS_2),
     ("x1 + (1 | g)", "weibull_ph", None, True, {"sd": Prior("LogNormal", mu=-1.0, sigma=0.5)}),
 ]
 
@@ -136,6 +136,8 @@ def test_log_prior_equals_pymc():
     ("interval", "x1", "weibull", {}, None, True),
     ("slopes", "x1 + (1 + x1 | g)", "weibull", {}, None, False),
     ("family", "x1", "lognormal", {}, None, False),
+    # AFT priors on eta/sigma (intercept_std, beta_std; issue 13) are not in the kernel yet
+    ("aft", "x1 + (1 | g)", "weibull_aft", {}, None, False),
     ("family", "x1", "piecewise", {"n_intervals": 3}, None, False),
     ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
     ("per-term prior", "x1 + x2", "weibull", {}, {"beta[x1]": Prior("Normal", mu=0.0,

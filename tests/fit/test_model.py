@@ -57,6 +57,7 @@ def test_summary_and_ratios(fit):
         summary.columns)
     assert {"beta[breadth]", "beta[power_hhi]", "shape", "sd_group"} <= set(summary.parameter)
     assert (summary.ci_prob == 0.9).all()
+    assert (summary.ess_bulk == summary.ess_bulk.round()).all()  # a count, not 1426.347729
     ratios = fit.hazard_ratios()
     assert ratios.attrs["ratio"] == "hazard ratio"
     per_unit = ratios.set_index(["term", "scale"])

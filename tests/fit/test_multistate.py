@@ -67,7 +67,10 @@ def test_occupancy_sums_to_one_at_every_time(fits, clock):
     occ = fits[clock].state_occupancy(TIMES, NEW, n_paths=100)
     assert list(occ.columns[:6]) == ["row", "time", "state", "mean", "lower", "upper"]
     assert set(occ["state"]) == {"coalition", "alliance", "dissolution"}
-    assert np.all((occ["lower"] <= occ["mean"] + 1e-12) & (occ["mean"] <= occ["upper"] + 1e-12))
+    # an equal-tailed interval need not contain the mean of a skewed distribution (a state
+    # reached by 1 in 100 simulated paths in a few draws: mean > 0, 97.5% quantile 0)
+    assert np.all(occ["lower"] <= occ["upper"] + 1e-12)
+    assert np.all((occ["mean"] >= 0) & (occ["mean"] <= 1))
     # a broader x deepens faster: more alliance early for x = 1 than x = -1
     early = occ[(occ["time"] == 5.0) & (occ["state"] == "alliance")].set_index("row")["mean"]
     assert early[1] > early[0]
