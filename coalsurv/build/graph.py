@@ -150,19 +150,25 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             carried = joint_scalar(joint, info.causes, joint_name(param.key, param.support),
                                     param.support)
             if strata_rows is not None and not param.vector:
-                fam_params[param.name] = stratified_parameter(
-                    priors, param, info.causes, resolved, carried=carried)[:, strata_rows]
-                continue
-            if carried is not None:
-                fam_params[param.name] = pm.Deterministic(param.posterior_name, carried,
-                                                          dims="cause")
+                value = stratified_parameter(priors, param, info.causes, resolved,
+                                             carried=carried)
+                if param.per_baseline:
+                    value = pm.Deterministic(param.posterior_name, value * pt.exp(
+                        intercept)[:, None], dims=("cause", "stratum"))
+                fam_params[param.name] = value[:, strata_rows]
                 continue
             if param.vector == "interval":
                 fam_params[param.name] = _random_walk_baseline(
                     priors, param, len(info.cuts) + 1, n_causes, resolved)
                 continue
-            fam_params[param.name] = _cause_vector(priors, param.key, info.causes,
-                                                   param.support, resolved)
+            if carried is not None:
+                value = pm.Deterministic(param.sampled_name, carried, dims="cause")
+            else:
+                value = _cause_vector(priors, param.key, info.causes, param.support, resolved)
+            if param.per_baseline:  # the prior is on the ratio to the baseline hazard
+                value = pm.Deterministic(param.posterior_name, value * pt.exp(intercept),
+                                         dims="cause")
+            fam_params[param.name] = value
         if std:
             intercept, beta = _from_standardised(family, fam_params, intercept, beta)
 

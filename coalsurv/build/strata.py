@@ -49,4 +49,4 @@ def stratified_parameter(priors, param, causes, resolved: dict, *, carried=None)
         raise PriorError(f"prior {param.key!r}: {prior} can be negative but {param.key} must "
                          "be positive; use e.g. HalfNormal, LogNormal, Gamma or Exponential")
     resolved[param.key] = prior
-    return prior.to_pymc(param.posterior_name, dims=("cause", "stratum"))
+    return prior.to_pymc(param.sampled_name, dims=("cause", "stratum"))

@@ -69,6 +69,11 @@ class Parameter:
         Name of the posterior variable when it differs from :attr:`name`.
     prior_key : str or None
         Key of the parameter's prior in a PriorSet when it differs from :attr:`name`.
+    per_baseline : bool
+        The prior (key :attr:`key`) is on the parameter divided by the baseline hazard
+        ``exp(intercept)`` at the covariate means: the builder samples that ratio under the
+        name :attr:`key` and records ``posterior = ratio * exp(intercept)`` (a deterministic),
+        which the family's formulas take (Gompertz: ``gamma = ageing * exp(intercept)``).
     """
 
     name: str
@@ -78,12 +83,16 @@ class Parameter:
     vector: str | None = None
     posterior: str | None = None
     prior_key: str | None = None
+    per_baseline: bool = False
 
     def __post_init__(self) -> None:
         if self.support not in ("positive", "real"):
             raise ValueError(f"parameter {self.name!r}: support must be 'positive' or 'real'")
         if self.vector not in (None, "interval"):
             raise ValueError(f"parameter {self.name!r}: vector must be None or 'interval'")
+        if self.per_baseline and (self.key == self.posterior_name or self.vector):
+            raise ValueError(f"parameter {self.name!r}: a per-baseline parameter needs its own "
+                             "prior key (the sampled ratio) and must be scalar")
 
     @property
     def key(self) -> str:
@@ -94,6 +103,11 @@ class Parameter:
     def posterior_name(self) -> str:
         """Name of this parameter's variable in the posterior."""
         return self.posterior or self.name
+
+    @property
+    def sampled_name(self) -> str:
+        """Posterior variable on the prior's scale (the key for a per-baseline parameter)."""
+        return self.key if self.per_baseline else self.posterior_name
 
     @property
     def prior_text(self) -> str:

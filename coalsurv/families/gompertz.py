@@ -14,6 +14,14 @@ with the limit :math:`H = t e^{\eta}` (exponential) at :math:`\gamma = 0`. For
 returns ``inf`` for those units.
 
 scipy equivalent for :math:`\gamma > 0`: ``gompertz(c=exp(eta)/gamma, scale=1/gamma)``.
+
+Prior scale: the prior (key ``ageing``) is on :math:`a = \gamma / e^{\alpha}`, the ageing
+rate per unit of the baseline hazard :math:`e^{\alpha}` at the covariate means (``alpha`` the
+intercept); the builder records :math:`\gamma = a\, e^{\alpha}`. At the means the cured share
+is then :math:`\exp(1/a)` for :math:`a < 0`, whatever the baseline: a prior directly on
+:math:`\gamma` cannot say "rarely a cured majority", because any negative :math:`\gamma`
+cures most coalitions of a slow baseline. Default ``ageing ~ Normal(0, 0.5)``: a cured
+majority (``a < -1/log 2``) has prior probability 0.2%.
 """
 
 from __future__ import annotations
@@ -35,8 +43,9 @@ class Gompertz(Family):
     label = "Gompertz (proportional hazards)"
     kind = "ph"
     parameters = (
-        Parameter("gamma", "real", ("Normal", {"mu": 0.0, "sigma": 2.0}),
-                  "rate of change of the log hazard, per internal time scale"),
+        Parameter("gamma", "real", ("Normal", {"mu": 0.0, "sigma": 0.5}),
+                  "ageing: change of the log hazard per unit of baseline cumulative hazard "
+                  "(gamma = ageing x baseline hazard)", prior_key="ageing", per_baseline=True),
     )
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, gamma: Any) -> Any:

@@ -67,7 +67,7 @@ class JointMixture(JointPrior):
         spread = sum(wk * (np.asarray(c.cov) + np.outer(m - total, m - total))
                      for wk, c, m in zip(w, components, means, strict=True))
         super().__init__(terms, total.tolist(), ((spread + spread.T) / 2).tolist())
-        object.__setattr__(self, "weights", tuple(float(v) for v in w / w.sum()))
+        object.__setattr__(self, "weights", tuple(float(v) for v in w))  # as given: exact files
         object.__setattr__(self, "components", tuple(components))
 
     @property

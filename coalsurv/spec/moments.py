@@ -89,8 +89,8 @@ def _joint_columns(fit, k: int, per_unit: np.ndarray, include_intercept: bool,
         columns.append(_draws(fit, "intercept")[:, k] - per_unit @ np.asarray(info.means))
         names.append("(intercept)")
     for param in fit.family.scalar_parameters:
-        if param.posterior_name in post:
-            values = _draws(fit, param.posterior_name)[:, k]
+        if param.sampled_name in post:
+            values = _draws(fit, param.sampled_name)[:, k]
             columns.append(np.log(values) if param.support == "positive" else values)
             names.append(joint_name(param.key, param.support))
     for g in fit.design.groups if include_frailty else ():
@@ -147,9 +147,9 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
     if joint and "beta" in post:
         return out  # every carried parameter is in the joint prior
     for param in fit.family.scalar_parameters:
-        if param.posterior_name not in post:  # pragma: no cover - every fit has them
+        if param.sampled_name not in post:  # pragma: no cover - every fit has them
             continue
-        values = _draws(fit, param.posterior_name)
+        values = _draws(fit, param.sampled_name)  # on the prior's scale
         for k, cause in enumerate(info.causes):
             key = f"{param.key}[{cause}]" if several else param.key
             moments = _lognormal if param.support == "positive" else _normal

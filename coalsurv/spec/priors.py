@@ -19,8 +19,8 @@ key                     what                                            default
 ``shape[cause]`` ...    one cause's ancillary parameter or intercept    —
 ``shape``               Weibull / log-logistic shape                    LogNormal(0, 0.5)
 ``sigma``               log-normal scale of log T                       LogNormal(0, 0.5)
-``gamma``               Gompertz rate of change of log hazard           Normal(0, 2)
-                        (per time scale)
+``ageing``              Gompertz ageing: gamma / baseline hazard at     Normal(0, 0.5)
+                        the means (cured share exp(1/ageing) if < 0)
 ``rw_sd``               piecewise baseline: SD of the random-walk       LogNormal(-1.4, 0.5)
                         steps of log hazard
 ``tve_sd``              time-varying effect ``tve(x)``: random-walk     HalfNormal(0.5)
