@@ -59,7 +59,8 @@ def ratio_table(ratios: pd.DataFrame, pct: str, joint: dict[str, str] | None = N
     """Hazard / time ratios, one row per (cause,) term: per SD and per unit side by side.
 
     ``joint`` maps terms that enter jointly with others (a polynomial) to their covariate:
-    their per-unit ratio alone means nothing and is replaced by a pointer to the joint effect.
+    their ratios alone (per SD or per unit) mean nothing and are replaced by a pointer to the
+    joint effect.
     """
     joint = joint or {}
     rows = []
@@ -73,12 +74,12 @@ def ratio_table(ratios: pd.DataFrame, pct: str, joint: dict[str, str] | None = N
                 r = r.iloc[0]
                 row[f"{scale}: median {pct} interval"] = (
                     f"joint effect of {joint[key[-1]]} (table below)"
-                    if scale == "per unit" and key[-1] in joint else
+                    if key[-1] in joint else
                     f"{fmt_number(r['median'])} {_interval(r['lower'], r['upper'])}")
         row["SD of covariate"] = fmt_number(part["sd_of_covariate"].iloc[0])
         sd_row = part[part["scale"] == "per SD"]
         above = sd_row["prob_above_1"].iloc[0] if len(sd_row) else None
-        row["P(ratio > 1)"] = fmt_prob(above)
+        row["P(ratio > 1)"] = "—" if key[-1] in joint else fmt_prob(above)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -131,3 +131,20 @@ def test_comparison_and_replication_tables(poly_fit):
     assert "log hazard ratio per original unit" in tex and r"\toprule" in tex
     with pytest.raises(ArgumentError, match="unknown option"):
         poly_fit.table("summary", variable="breadth")
+
+
+def test_ratio_table_points_polynomial_terms_to_their_joint_effect():
+    import pandas as pd
+
+    from coalsurv.report.tables import ratio_table
+
+    rows = [{"term": t, "scale": s, "median": 5.41, "lower": 0.0641, "upper": 574.0,
+             "sd_of_covariate": 0.2, "prob_above_1": 0.9996}
+            for t in ("breadth", "power_hhi_sq") for s in ("per SD", "per unit")]
+    table = ratio_table(pd.DataFrame(rows), "95%", joint={"power_hhi_sq": "power_hhi"})
+    poly = table.set_index("term").loc["power_hhi_sq"]
+    assert poly["per SD: median 95% interval"] == "joint effect of power_hhi (table below)"
+    assert poly["per unit: median 95% interval"] == "joint effect of power_hhi (table below)"
+    assert poly["P(ratio > 1)"] == "—"
+    alone = table.set_index("term").loc["breadth"]
+    assert alone["P(ratio > 1)"] == "> 0.999" and "574" in alone["per SD: median 95% interval"]
