@@ -17,6 +17,9 @@ information, and are left alone. The fit needs a ``log_prior`` group (added by
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import numpy as np
 import pandas as pd
 
@@ -71,8 +74,9 @@ def sensitivity(fit, *, threshold: float = SENSITIVITY_THRESHOLD) -> pd.DataFram
 
     idata = _with_log_prior(fit)
     prior_vars = [v for v in idata["log_prior"].data_vars if not v.startswith(_HIERARCHICAL)]
-    table = azs.psense_summary(idata, var_names=parameter_names(fit), threshold=threshold,
-                               prior_var_names=prior_vars, round_to=6)
+    with contextlib.redirect_stdout(io.StringIO()):  # its advice is printed; ours is returned
+        table = azs.psense_summary(idata, var_names=parameter_names(fit), threshold=threshold,
+                                   prior_var_names=prior_vars, round_to=6)
     out = pd.DataFrame({
         "parameter": [str(i) for i in table.index],
         "prior": np.asarray(table["prior"], dtype=float),
