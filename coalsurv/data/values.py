@@ -64,8 +64,9 @@ def _time_span(
         )
         return np.full(len(values), np.nan)
     days = values.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan) / 86400.0
-    note = (f"column {column!r}: Timedelta values converted to {time_unit} "
-            f"(1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)")
+    per = ("" if time_unit == "days" else
+           f" (1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)")
+    note = f"column {column!r}: Timedelta values converted to {time_unit}{per}"
     if notes is not None:
         notes.append(note)
     warnings.warn(note, UserWarning, stacklevel=2)
