@@ -16,7 +16,7 @@ import numpy as np
 from coalsurv.errors import ArgumentError
 
 __all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "judged_variables", "log_mean_exp", "stack_draws",
-           "rank_rhat", "summarise", "worst_rhat"]
+           "crossing_time", "rank_rhat", "summarise", "worst_rhat"]
 
 #: Default mass of equal-tailed credible intervals (stated in every output).
 DEFAULT_CI_PROB = 0.95
@@ -167,3 +167,20 @@ def worst_rhat(idata) -> tuple[float, str]:
                  if not (d == "cause" and da.sizes[d] == 1)]
         best = (float(values.flat[flat]), f"{name}[{', '.join(parts)}]" if parts else name)
     return best
+
+
+def crossing_time(curve: np.ndarray, grid: np.ndarray, level: float = 0.5) -> np.ndarray:
+    """First time a decreasing curve falls to ``level`` (linear between grid points).
+
+    ``curve`` has time last (``(..., len(grid))``); ``inf`` where it never gets there (a
+    median lifespan beyond the grid or a cured majority).
+    """
+    below = curve <= level
+    first = np.where(below.any(axis=-1), below.argmax(axis=-1), -1)
+    j = np.maximum(first, 1)
+    s1 = np.take_along_axis(curve, j[..., None], axis=-1)[..., 0]
+    s0 = np.take_along_axis(curve, (j - 1)[..., None], axis=-1)[..., 0]
+    with np.errstate(all="ignore"):
+        frac = np.clip((s0 - level) / (s0 - s1), 0.0, 1.0)
+    t = grid[j - 1] + frac * (grid[j] - grid[j - 1])
+    return np.where(first >= 0, t, np.inf)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, crossing_time
 from coalsurv.errors import ArgumentError
 from coalsurv.fit.predict import Predictor
 from coalsurv.fit.terms import TermFamily, term_families
@@ -81,15 +81,7 @@ def _median_times(fit: Fit, pred: Predictor, newdata: pd.DataFrame) -> np.ndarra
     out = []
     for start in range(0, len(newdata), 8):
         surv = pred.survival(grid, newdata.iloc[start:start + 8], frailty="zero")
-        below = surv <= 0.5
-        first = np.where(below.any(axis=-1), below.argmax(axis=-1), -1)
-        j = np.maximum(first, 1)
-        s1 = np.take_along_axis(surv, j[..., None], axis=-1)[..., 0]
-        s0 = np.take_along_axis(surv, (j - 1)[..., None], axis=-1)[..., 0]
-        with np.errstate(all="ignore"):
-            frac = np.clip((s0 - 0.5) / (s0 - s1), 0.0, 1.0)
-        t = grid[j - 1] + frac * (grid[j] - grid[j - 1])
-        out.append(np.where(first >= 0, t, np.inf))
+        out.append(crossing_time(surv, grid, 0.5))
     return np.concatenate(out, axis=1)
 
 

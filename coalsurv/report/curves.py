@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import summarise
+from coalsurv._stats import crossing_time, summarise
 
 __all__ = [
     "MAX_DRAWS",
@@ -178,12 +178,4 @@ def _median(fit, pred, newdata: pd.DataFrame) -> np.ndarray:
             return pred.quantile(0.5, newdata, frailty="zero")
     grid = np.linspace(0.0, 10.0 * float(np.nanmax(np.asarray(fit.data.time, float))), 1500)
     surv = pred.survival(grid, newdata, frailty="zero")  # (draw, row, time)
-    below = surv <= 0.5
-    first = np.where(below.any(axis=-1), below.argmax(axis=-1), -1)
-    j = np.maximum(first, 1)
-    s1 = np.take_along_axis(surv, j[..., None], axis=-1)[..., 0]
-    s0 = np.take_along_axis(surv, (j - 1)[..., None], axis=-1)[..., 0]
-    with np.errstate(all="ignore"):
-        frac = np.clip((s0 - 0.5) / (s0 - s1), 0.0, 1.0)
-    t = grid[j - 1] + frac * (grid[j] - grid[j - 1])
-    return np.where(first >= 0, t, np.inf)
+    return crossing_time(surv, grid, 0.5)
