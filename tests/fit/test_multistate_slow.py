@@ -202,3 +202,29 @@ def test_no_covariate_fit_matches_aalen_johansen():
     ours = fit.state_occupancy(quartiles, None)
     both = ours.merge(aj, on=["time", "state"])
     assert np.max(np.abs(both["mean"] - both["occupancy"])) < 0.03, both
+
+
+@pytest.mark.slow
+def test_tve_term_works_per_transition_and_enters_the_occupancy():
+    """A ``tve()`` term in one transition's formula (issue 11 per transition, issue 12).
+
+    The bundled histories' breadth effect on deepening grows with age (the simulator's ``age``
+    term), so the fitted hazard ratio per unit rises from t = 1 to t = 5; occupancies from the
+    reset clock's simulated paths sum to 1. Measured: 19 s (2 chains x 100 draws, 4
+    transitions, while CI ran beside it).
+    """
+    import coalsurv
+
+    data = coalsurv.datasets.load_synthetic_multistate()
+    model = coalsurv.MultiStateModel({"coalition -> alliance": "tve(breadth, df=3)",
+                                      "coalition -> dissolution": "breadth",
+                                      "alliance -> community": "breadth",
+                                      "alliance -> dissolution": "1"},
+                                     family="weibull", clock="reset")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(data, draws=100, tune=100, chains=2, random_seed=1, progressbar=False)
+    effect = fit.fits["coalition -> alliance"].time_varying_effect("breadth", [1.0, 5.0])
+    assert effect["mean"].iloc[1] > effect["mean"].iloc[0] > 1
+    occ = fit.state_occupancy([5.0], pd.DataFrame({"breadth": [0.5]}), n_paths=50)
+    assert abs(occ["mean"].sum() - 1) < 1e-9
