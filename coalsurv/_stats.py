@@ -15,11 +15,23 @@ import numpy as np
 
 from coalsurv.errors import ArgumentError
 
-__all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "judged_variables", "log_mean_exp", "stack_draws",
-           "crossing_time", "rank_rhat", "summarise", "worst_rhat"]
+__all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "check_times", "crossing_time", "judged_variables",
+           "log_mean_exp", "rank_rhat", "stack_draws", "summarise", "worst_rhat"]
 
 #: Default mass of equal-tailed credible intervals (stated in every output).
 DEFAULT_CI_PROB = 0.95
+
+
+def check_times(times) -> np.ndarray:
+    """Return ``times`` as a 1-D float array; ArgumentError unless finite, >= 0, non-empty."""
+    try:
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+    except (TypeError, ValueError):
+        t = np.array([np.nan])
+    if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ArgumentError(f"times must be a non-empty 1-D sequence of finite times >= 0, "
+                            f"got {times!r:.60}")
+    return t
 
 
 def check_ci_prob(ci_prob: Any) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, check_times, summarise
 from coalsurv.errors import ArgumentError
 from coalsurv.fit import occupancy
 
@@ -23,17 +23,6 @@ __all__ = ["MultiStateFit"]
 
 #: Most array cells (draw x row x path, or draw x row x state x grid) evaluated at once.
 _CHUNK_CELLS = 2e7
-
-
-def _times(times) -> np.ndarray:
-    try:
-        t = np.atleast_1d(np.asarray(times, dtype=float))
-    except (TypeError, ValueError):
-        t = np.array([np.nan])
-    if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise ArgumentError(f"times must be a non-empty 1-D sequence of finite times >= 0, "
-                            f"got {times!r}")
-    return t
 
 
 @dataclass
@@ -178,7 +167,7 @@ class MultiStateFit:
         memory stays bounded (the seeded stream runs through the chunks in order).
         """
         self._check_state(start)
-        times = _times(times)
+        times = check_times(times)
         newdata = self._newdata(newdata)
         if not isinstance(n_paths, int) or n_paths < 1:
             raise ArgumentError(f"n_paths must be an integer >= 1, got {n_paths!r}")
@@ -232,7 +221,7 @@ class MultiStateFit:
             occupancies of one draw sum to 1 at every time.
         """
         ci_prob = check_ci_prob(ci_prob)
-        times = _times(times)
+        times = check_times(times)
         newdata = self._newdata(newdata)
         draws = self.occupancy_draws(times, newdata, start=start, n_paths=n_paths,
                                      random_seed=random_seed, frailty=frailty)
@@ -256,7 +245,7 @@ class MultiStateFit:
             ``row``, ``from``, ``s``, ``time``, ``state``, ``mean``, ``lower``, ``upper``.
         """
         ci_prob = check_ci_prob(ci_prob)
-        t = _times(t)
+        t = check_times(t)
         if not isinstance(s, int | float) or isinstance(s, bool) or s < 0 or np.any(t < s):
             raise ArgumentError(f"s must be a time >= 0 and every t >= s, got s={s!r}")
         newdata = self._newdata(newdata)
@@ -328,7 +317,7 @@ class MultiStateFit:
 
         ci_prob = check_ci_prob(ci_prob)
         newdata = self._newdata(newdata).iloc[:1]
-        times = _times(times)
+        times = check_times(times)
         draws = self.occupancy_draws(times, newdata, start=start, n_paths=n_paths,
                                      random_seed=random_seed)
         frame = self._tidy(draws, newdata.index.to_numpy(), times, ci_prob, True,

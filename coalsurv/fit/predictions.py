@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, check_times, summarise
 from coalsurv.errors import ArgumentError, SpecError
 from coalsurv.fit.averaging import average_over_rows
 
@@ -41,18 +41,6 @@ def profiles(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
     if not isinstance(newdata, pd.DataFrame):
         raise SpecError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
     return newdata
-
-
-def _times(times) -> np.ndarray:
-    try:
-        t = np.atleast_1d(np.asarray(times, dtype=float))
-    except (TypeError, ValueError):
-        raise ArgumentError(
-            f"times must be a non-empty 1-D sequence of finite times >= 0, got {times!r}"
-        ) from None
-    if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise ArgumentError("times must be a non-empty 1-D sequence of finite times >= 0")
-    return t
 
 
 def _tidy(fit: Fit, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
@@ -98,7 +86,7 @@ def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty,
     ci_prob = check_ci_prob(ci_prob)
     if not isinstance(average, bool):
         raise ArgumentError(f"average must be True or False, got {average!r}")
-    times, newdata = _times(times), profiles(fit, newdata)
+    times, newdata = check_times(times), profiles(fit, newdata)
     method, by_cause = _CURVES[name]
     predictor = fit.predictor
     evaluate = getattr(predictor, method)
@@ -209,7 +197,7 @@ def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None
             raise SpecError("contrast(quantity='rmst') needs times=[horizon]")
         a, b = (fit.predictor.rmst(max(np.atleast_1d(times)), d) for d in (lo, hi))
     elif quantity == "survival":
-        t = _times(times if times is not None else [np.median(fit.data.time)])
+        t = check_times(times if times is not None else [np.median(fit.data.time)])
         a, b = (fit.predictor.survival(t, d) for d in (lo, hi))
     else:
         raise SpecError(f"quantity={quantity!r}; expected 'median', 'rmst' or 'survival'")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
+from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, check_times, summarise
 from coalsurv.build.time_terms import tve_interval_index
 from coalsurv.errors import ArgumentError, SpecError
 
@@ -101,13 +101,7 @@ def time_varying_effect(fit: Fit, variable: str, times, *, per: str = "unit",
     if cause is not None and cause not in causes:
         raise ArgumentError(f"cause={cause!r} is not a modelled cause: {list(causes)}")
     k = causes.index(cause) if cause is not None else 0
-    try:
-        t = np.atleast_1d(np.asarray(times, dtype=float))
-    except (TypeError, ValueError):
-        t = np.array([np.nan])
-    if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise ArgumentError(f"times must be a non-empty 1-D sequence of finite times >= 0, "
-                            f"got {times!r:.60}")
+    t = check_times(times)
     pred = fit.predictor
     col = fit.design.terms.index(variable)
     beta = pred.draws["beta"][:, k, col]
