@@ -58,9 +58,14 @@ def aalen_johansen(data, times: Sequence[float], *, start: str = "coalition",
     states = list(states) if states is not None else list(data.states)
     if start not in states:
         raise ArgumentError(f"start={start!r}: not a state of the data; states are {states}")
-    times = np.asarray(times, dtype=float)
+    given = times
+    try:
+        times = np.asarray(times, dtype=float)
+    except (TypeError, ValueError):  # text or ragged input: the same one error
+        times = np.array([np.nan])
     if times.ndim != 1 or times.size == 0 or np.any(~np.isfinite(times)) or np.any(times < 0):
-        raise ArgumentError("times must be a non-empty 1-D sequence of finite times >= 0")
+        raise ArgumentError(f"times must be a non-empty 1-D sequence of finite times >= 0, "
+                            f"got {given!r:.60}")
     frame = data.frame
     idx = {s: i for i, s in enumerate(states)}
     moved = frame[frame["to"] != data.censored_label]

@@ -165,3 +165,12 @@ def test_aalen_johansen_matches_lifelines_for_competing_risks():
         cif = ajf.cumulative_density_.iloc[:, 0]
         theirs = [cif[cif.index <= u].iloc[-1] for u in times]
         np.testing.assert_allclose(ours[state].to_numpy(), theirs, atol=1e-10)
+
+
+@pytest.mark.parametrize("times", [["six"], [[1.0, 2.0], [3.0]], [], [1.0, -2.0], 5.0])
+def test_aalen_johansen_refuses_bad_times_by_name(times):
+    from coalsurv.errors import ArgumentError
+
+    data = TransitionData.from_frame(_frame(), **OPTS)
+    with pytest.raises(ArgumentError, match="times must be a non-empty 1-D sequence"):
+        aalen_johansen(data, times, start="coalition")
