@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from coalsurv._stats import rank_rhat, worst_rhat
+from coalsurv.fit.densities import add_log_densities, clear_density_cache, log_prior_group
 from coalsurv.fit.init import initial_points
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
@@ -58,6 +59,7 @@ def compiled_cache_size() -> int:
 def clear_compiled_cache() -> None:
     """Forget every compiled kernel (the next fit of each structure compiles again)."""
     _COMPILED.clear()
+    clear_density_cache()
 
 
 def _data_values(model) -> dict[str, np.ndarray]:
@@ -159,8 +161,6 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
 
 def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key: str | None):
     """Sample the PyMC graph compiled by nutpie (numba), the reference path."""
-    import pymc as pm
-
     nutpie = import_nutpie()
     from pymc.backends.arviz import patch_nutpie_idata
 
@@ -180,10 +180,7 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
             _COMPILED[cache_key] = compiled
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idata = pm.compute_log_likelihood(idata, model=model, progressbar=False)
-    return add_log_prior(idata, model)
+    return add_log_densities(idata, model, cache_key)
 
 
 def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):
@@ -225,13 +222,7 @@ def add_log_prior(idata, model):
     Power-scaling sensitivity (:func:`arviz_stats.psense`) needs it besides ``log_likelihood``.
     Called by :func:`sample`; fits saved before it existed get it on demand.
     """
-    import pymc as pm
-
-    if "log_prior" in getattr(idata, "children", {}):
-        return idata
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pm.compute_log_prior(idata, model=model, progressbar=False)
+    return log_prior_group(idata, model)
 
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:

@@ -158,6 +158,19 @@ def test_same_seed_same_draws_and_compiled_reuse_swaps_data(sim):
     post = lambda f: f.idata["posterior"]["beta"].values  # noqa: E731
     np.testing.assert_array_equal(post(a), post(again))
     assert not np.array_equal(post(a), post(b))
+    # the pointwise log likelihood and log prior of the warm refit (compiled once, new data
+    # swapped in) are PyMC's own for the second data set
+    import pymc as pm
+
+    built, *_ = model.build(second)
+    for group, compute in (("log_likelihood", pm.compute_log_likelihood),
+                           ("log_prior", pm.compute_log_prior)):
+        ref = compute(b.idata.copy(), model=built, progressbar=False, extend_inferencedata=False)
+        ours = b.idata[group].to_dataset()
+        assert set(ours.data_vars) == set(ref.data_vars)
+        for name in ref.data_vars:
+            assert ours[name].dims == ref[name].dims
+            np.testing.assert_allclose(ours[name].values, ref[name].values, rtol=1e-12)
     # a refit through the kernel compiled for other data gives the draws of a fresh compile:
     # nothing data-based (intercept centre, cut points) stays baked into the kernel
     sampling.clear_compiled_cache()
