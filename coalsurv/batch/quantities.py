@@ -14,8 +14,14 @@ __all__ = ["scalar_draws", "survival_draws", "survival_profile", "survival_times
 
 
 def _keep(name: str, family_names: set[str]) -> bool:
-    """Keep intercepts, coefficients, family parameters and group SDs (not z_/u_/v_)."""
-    return name in ("intercept", "beta") or name in family_names or name.startswith("sd_")
+    """Keep the checked parameters (not z_/u_/v_ level effects or random-walk steps).
+
+    Intercepts, coefficients, family parameters, group SDs, the time-varying effects' SDs and
+    deviations, the cure model's coefficients.
+    """
+    return (name in ("intercept", "beta") or name in family_names
+            or name in ("cure_intercept", "cure_beta")
+            or name.startswith(("sd_", "tve_sd_", "tve_dev_")))
 
 
 def scalar_draws(ds, info) -> dict[str, np.ndarray]:

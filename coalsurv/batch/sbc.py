@@ -13,6 +13,7 @@ with nutpie on every fit and runs serially. Here the loop runs on :func:`coalsur
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from pathlib import Path
@@ -96,7 +97,10 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
                                                                     seed=seed)
     pinned = pin_model(model, template, censor_at=censor_at)
     prior = pinned.model.sample_prior(template, draws=n_simulations, random_seed=seed)
-    datasets = {f"sim-{i:04d}": simulate_from_prior(pinned, prior, i, seed=seed)
+    # simulated on the worker: a draw whose data cannot be fitted (e.g. every coalition
+    # censored) becomes a failed row naming why, counted in settings["failed"], not a crash
+    datasets = {f"sim-{i:04d}": functools.partial(simulate_from_prior, pinned, prior, i,
+                                                  seed=seed)
                 for i in range(n_simulations)}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="coalsurv-sbc-") as scratch:
@@ -109,7 +113,7 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
     label = label or f"{spec.family}: {spec.formula}" + (
         f" [{', '.join(spec.causes)}]" if spec.causes else "")
     settings = {"formula": spec.formula, "family": spec.family,
-                "causes": list(spec.causes) if spec.causes else None,
+                "causes": list(spec.causes) if spec.causes else None, "cure": spec.cure,
                 "n_simulations": n_simulations, "n_rows": template.n, "seed": seed,
                 "draws": draws, "tune": tune, "chains": chains, "thin": thin,
                 "censor_at": pinned.censor_at, "time_scale": pinned.info.time_scale,

@@ -67,6 +67,9 @@ def pin_model(model, template, *, censor_at: float | None = None) -> PinnedModel
     if model.spec.family == "piecewise":
         options.pop("n_intervals", None)
         options["cuts"] = [float(c) * info.time_scale for c in info.cuts]
+    if info.tve:  # the intervals of tve(x) terms, at the template's event-time quantiles
+        options["tve_cuts"] = {name: [float(c) * info.time_scale for c in cuts]
+                               for name, cuts in info.tve.items()}
     spec = ModelSpec.from_dict({**model.spec.to_dict(), "family_options": options})
     priors = model.priors
     pinned = {}

@@ -31,6 +31,7 @@ class ValidationModel:
     family: str
     causes: tuple[str, ...] | None = None
     family_options: dict[str, Any] = field(default_factory=dict)
+    cure: str | None = None
 
     def model(self):
         """Return the :class:`~coalsurv.SurvivalModel`."""
@@ -38,7 +39,8 @@ class ValidationModel:
 
         return SurvivalModel(self.formula, family=self.family,
                              causes=list(self.causes) if self.causes else None,
-                             family_options=dict(self.family_options), name=self.key)
+                             family_options=dict(self.family_options), name=self.key,
+                             cure=self.cure)
 
 
 _X = "breadth + power_hhi"
@@ -58,6 +60,9 @@ MODELS = (
     ValidationModel("notebook_competing",
                     "breadth + power_hhi + power_hhi_sq + n_members + (1 | group)", "weibull",
                     causes=("dissolution", "goal_reached", "alliance")),
+    # a time-varying effect (three intervals) and a mixture cure fraction
+    ValidationModel("tve", "tve(breadth, df=3) + power_hhi", "weibull"),
+    ValidationModel("cure", _X, "weibull", cure="breadth"),
 )
 #: The quick subset of the fast suite.
 QUICK = ("weibull", "lognormal")

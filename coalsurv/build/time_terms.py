@@ -56,14 +56,18 @@ def check_tve(spec, data, design) -> None:
                         problems)
 
 
-def tve_cuts(spec, obs: dict) -> dict[str, list[float]]:
+def tve_cuts(spec, obs: dict, time_scale: float) -> dict[str, list[float]]:
     """Interior cut points (model time scale) of each ``tve(x, df=J)`` term.
 
-    The ``j / J`` quantiles of the event times of any modelled ending (fewer when they tie).
+    The ``j / J`` quantiles of the event times of any modelled ending (fewer when they tie),
+    unless ``family_options["tve_cuts"]`` gives them (data unit).
     """
+    fixed = spec.family_options.get("tve_cuts", {})
     any_event = obs["event_of"].sum(axis=0) > 0
-    return {t.variable: [float(c) for c in default_cuts(obs["time"], any_event,
-                                                        n_intervals=t.df)]
+    return {t.variable: ([float(c) / time_scale for c in fixed[t.variable]]
+                         if t.variable in fixed else
+                         [float(c) for c in default_cuts(obs["time"], any_event,
+                                                         n_intervals=t.df)])
             for t in spec.tve_terms}
 
 

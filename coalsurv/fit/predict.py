@@ -284,17 +284,22 @@ class Predictor:
         return np.trapezoid(surv, grid, axis=-1)
 
     def sample_lifetimes(self, newdata, *, rng, frailty="conditional"):
-        """Posterior predictive lifespans (any ending) and the ending's cause: (draw, row)."""
-        if self.tve is not None:
-            raise SpecError("posterior predictive lifespans are not available for a model with "
-                            "time-varying effects (tve) yet; use survival() or "
-                            "cumulative_incidence()")
+        """Posterior predictive lifespans (any ending) and the ending's cause: (draw, row).
+
+        With time-varying effects each cause's time is drawn by inverting its piecewise
+        cumulative hazard exactly (:meth:`TveDraws.sample_times`).
+        """
         eta, free_sd = self.eta(newdata, frailty=frailty)
         eta = eta + free_sd * rng.standard_normal(eta.shape)
         times = np.empty(eta.shape)
+        X = self.design.transform(newdata) if self.tve is not None else None
         for k in range(eta.shape[1]):
             params = {n: _squeeze_params(v) for n, v in self.params(k, newdata).items()}
-            times[:, k] = self.family.rvs(eta[:, k, :], rng=rng, **params)
+            if self.tve is not None:
+                times[:, k] = self.tve.sample_times(self.family, eta[:, k, :], params, X, k,
+                                                    rng=rng)
+            else:
+                times[:, k] = self.family.rvs(eta[:, k, :], rng=rng, **params)
         if self.info.cure:  # a cured coalition never ends this way
             pi = 1.0 / (1.0 + np.exp(-self.cure_logit(newdata)))
             times[:, 0][rng.uniform(size=pi.shape) < pi] = np.inf

@@ -66,7 +66,9 @@ class GroupTerm:
 
 #: Options every family takes; the others are declared by the family (``Family.options``),
 #: plus ``n_intervals`` (cut points chosen from the data) for a family that takes ``cuts``.
-COMMON_OPTIONS = ("time_scale",)
+#: ``tve_cuts`` fixes the interval bounds of ``tve(x)`` terms (data unit) instead of the
+#: event-time quantiles of the data.
+COMMON_OPTIONS = ("time_scale", "tve_cuts")
 
 
 def allowed_options(family: str) -> tuple[str, ...]:
@@ -99,6 +101,8 @@ def check_family_options(family: str, options: object) -> list[str]:
         tau = options["time_scale"]
         if not (_is_real(tau) and math.isfinite(tau) and tau > 0):
             problems.append(f"time_scale: expected a finite number > 0, got {tau!r}")
+    if "tve_cuts" in options:
+        problems.extend(_tve_cuts_problems(options["tve_cuts"]))
     if "n_intervals" in options:
         k = options["n_intervals"]
         if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 1):
@@ -113,6 +117,23 @@ def check_family_options(family: str, options: object) -> list[str]:
             problems.append(f"cuts: must be strictly increasing, got {list(cuts)}")
         if "n_intervals" in options:
             problems.append("give cuts= or n_intervals=, not both")
+    return problems
+
+
+def _tve_cuts_problems(value: object) -> list[str]:
+    """Problems of ``tve_cuts``: a table covariate -> increasing positive times."""
+    if not isinstance(value, dict) or not value:
+        return [f"tve_cuts: expected a table covariate -> list of cut times, e.g. "
+                f"{{'breadth': [12, 30]}}, got {value!r:.80}"]
+    problems = []
+    for name, cuts in value.items():
+        ok = isinstance(cuts, (list, tuple)) and len(cuts) > 0 and all(
+            _is_real(c) and math.isfinite(c) and c > 0 for c in cuts)
+        if not ok:
+            problems.append(f"tve_cuts[{name!r}]: expected a list of finite numbers > 0, got "
+                            f"{cuts!r:.80}")
+        elif any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
+            problems.append(f"tve_cuts[{name!r}]: must be strictly increasing, got {list(cuts)}")
     return problems
 
 
@@ -270,6 +291,16 @@ class ModelSpec:
             raise SpecError(f"strata must be the name of one group column (str), e.g. "
                             f"strata='country', got {self.strata!r}")
         problems = check_family_options(self.family, self.family_options)
+        fixed = self.family_options.get("tve_cuts")
+        if isinstance(fixed, dict):
+            known = {t.variable: t.df for t in self.tve_terms}
+            problems += [f"tve_cuts[{name!r}]: the formula has no tve({name}) term; tve terms: "
+                         f"{list(known)}" for name in fixed if name not in known]
+            problems += [f"tve_cuts[{name!r}]: {len(cuts)} cut(s) make {len(cuts) + 1} "
+                         f"intervals but the formula says tve({name}, df={known[name]})"
+                         for name, cuts in fixed.items()
+                         if name in known and isinstance(cuts, (list, tuple))
+                         and len(cuts) + 1 != known[name]]
         if problems:
             raise SpecError(f"invalid family_options for family {self.family!r}", problems)
         object.__setattr__(self, "family_options", dict(self.family_options))

@@ -64,15 +64,11 @@ def test_pinned_model_fixes_data_based_choices_and_simulation_is_seeded():
     assert float(np.max(a.time)) <= pinned.censor_at
 
 
-@pytest.mark.slow
 def test_quick_sbc_of_a_weibull_model(inline_client):
     """20 replicates of 40 coalitions: runs end to end, every rank table well formed.
 
     Twenty replicates cannot show miscalibration reliably; the full runs are ``make validate``
-    (``reports/validation``). Marked slow because it does not fit the fast suite's ~60 s:
-    measured 590 s wall (about 25 s of CPU) on the shared 2-core machine at load ~15; each
-    warm refit spends ~2 s outside the sampler (log-likelihood and log-prior functions compiled
-    per fit in ``fit/sampling.py``, the fit-file write) against ~0.2 s of sampling.
+    (``reports/validation``). Warm refits on the native kernel: a few seconds in all.
     """
     model = coalsurv.SurvivalModel("breadth", family="weibull")
     result = coalsurv.sbc(model, n_simulations=20, n_rows=40, seed=11, client=inline_client,

@@ -127,8 +127,8 @@ def test_tve_fit_effect_over_time_predictions_and_fit_file(tiny_fit, tmp_path):
         fit.time_varying_effect("z", times)
     with pytest.raises(ArgumentError, match="per="):
         fit.time_varying_effect("x", times, per="year")
-    with pytest.raises(SpecError, match="time-varying effects"):
-        fit.predict_lifespans()
+    lifespans = fit.predict_lifespans()["lifespan"].values  # exact inversion per interval
+    assert lifespans.shape[1] >= 1 and np.all(lifespans > 0) and np.isfinite(lifespans).all()
     from coalsurv.report import figures
 
     fig = figures.fig_time_varying_effects(fit, ci_prob=0.9)
@@ -175,3 +175,48 @@ def test_graph_log_likelihood_with_deviations_equals_the_prediction_path():
     event = np.asarray(data.cause_index) == 0
     np.testing.assert_allclose(loglik, np.where(event, log_h, 0.0) + log_s - log_s_entry,
                                rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["weibull", "gompertz"])
+def test_tve_lifetimes_follow_the_tve_survival_curve(family):
+    """Simulated lifespans (exact inversion per interval) have the predicted S(t)."""
+    data = _data(entry=False)
+    spec = ModelSpec("tve(x, df=3) + z", family=family, causes=("a",))
+    design = make_design(spec, data)
+    info = model_info(spec, data, design)
+    extra = ({"shape": (("cause",), np.array([[1.4]]))} if family == "weibull"
+             else {"gamma": (("cause",), np.array([[0.6]]))})
+    draws = {"intercept": (("cause",), np.array([[-0.5]])),
+             "beta": (("cause", "term"), np.array([[[0.3, -0.2]]])),
+             "tve_dev_x": (("cause", "tve_interval_x"), np.array([[[-0.8, 0.1, 0.7]]])),
+             **extra}
+    posterior = xr.Dataset({n: (("chain", "draw", *d), v[None]) for n, (d, v) in draws.items()})
+    pred = Predictor(info, design, posterior)
+    n = 40_000
+    new = pd.DataFrame({"x": np.full(n, 1.5), "z": np.full(n, 0.2)})
+    times, cause = pred.sample_lifetimes(new, rng=np.random.default_rng(4), frailty="zero")
+    assert times.shape == (1, n) and np.all(cause == 0) and np.all(np.isfinite(times))
+    cuts = np.asarray(info.tve["x"]) * info.time_scale
+    grid = np.r_[0.5 * cuts[0], cuts, 1.3 * cuts[-1]]
+    expected = pred.survival(grid, new.iloc[:1], frailty="zero")[0, 0]
+    empirical = (times[0][:, None] > grid[None, :]).mean(axis=0)
+    # binomial standard error at n = 40,000 is at most 0.0025
+    np.testing.assert_allclose(empirical, expected, atol=0.01)
+    assert expected.max() - expected.min() > 0.3  # the grid spans the curve
+    # and the time-varying part matters: without the deviations the curve is another one
+    flat = posterior.assign(tve_dev_x=posterior["tve_dev_x"] * 0.0)
+    plain = Predictor(info, design, flat).survival(grid, new.iloc[:1], frailty="zero")[0, 0]
+    assert np.abs(plain - empirical).max() > 0.05
+
+
+def test_tve_cuts_option_fixes_the_intervals_and_bad_cuts_are_refused():
+    data = _data(entry=False)
+    spec = ModelSpec("tve(x, df=3) + z", family="weibull",
+                     family_options={"tve_cuts": {"x": [2.0, 6.0]}, "time_scale": 4.0})
+    info = model_info(spec, data, make_design(spec, data))
+    assert info.tve == {"x": [0.5, 1.5]}  # data unit / time scale
+    for cuts, match in (({"z": [1.0, 2.0]}, "no tve\\(z\\) term"),
+                        ({"x": [1.0]}, "df=3"), ({"x": [3.0, 2.0]}, "strictly increasing"),
+                        ({"x": [0.0, 2.0]}, "numbers > 0"), ([1.0, 2.0], "a table")):
+        with pytest.raises(SpecError, match=match):
+            ModelSpec("tve(x, df=3) + z", family="weibull", family_options={"tve_cuts": cuts})
