@@ -62,18 +62,44 @@ class TveDraws:
         """Log survival of cause ``k`` with the time-varying effects: (draw, row, node, time).
 
         ``t`` has shape (1, 1, 1, time) and ``e`` (draw, row, node, 1) (model time scale).
+        The family's cumulative hazard ``H0`` is evaluated once at the times and once at the
+        cut points; with ``j(t)`` the interval of ``t``::
+
+            H(t) = sum_{i < j(t)} exp(s_i) (H0(c_i) - H0(c_{i-1}))
+                   + exp(s_j(t)) (H0(t) - H0(c_{j(t)-1}))
         """
-        total = 0.0
-        for lo_c, hi_c in zip(self.bounds[:-1], self.bounds[1:], strict=True):
-            hi = np.clip(t, lo_c, hi_c)
-            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-                piece = (family.log_survival(np.full_like(t, lo_c), e, **params)
-                         - family.log_survival(hi, e, **params))
-                piece = np.where(hi > lo_c, piece, 0.0)
-            rep = np.array([hi_c if np.isfinite(hi_c) else np.inf])
-            shift = self.log_hazard_shift(rep, X, k) if np.isfinite(hi_c) else (
-                self._last_shift(X, k))
-            total = total + np.exp(shift) * piece
+        inner = self.bounds[1:-1]  # finite cut points > 0 (union over the tve terms)
+        shape = np.broadcast_shapes(e.shape[:3] + (1,), np.shape(t))
+        base = e.shape[:3]
+
+        def cumhaz(times):
+            with np.errstate(over="ignore", under="ignore", divide="ignore"):
+                return -np.asarray(family.log_survival(times, e, **params), dtype=float)
+
+        h_t = np.broadcast_to(cumhaz(t), shape)
+        lower = np.zeros(base + (inner.size + 1,))  # H0 at each interval's start
+        if inner.size:
+            lower[..., 1:] = np.broadcast_to(cumhaz(inner.reshape(1, 1, 1, -1)),
+                                             base + (inner.size,))
+        shifts = [self.log_hazard_shift(np.array([c]), X, k) for c in inner]
+        shifts.append(self._last_shift(X, k))
+        rate = np.exp(np.concatenate([np.broadcast_to(sh, base[:2] + (1, 1)) for sh in shifts],
+                                     axis=-1))  # (draw, row, 1, interval)
+        with np.errstate(invalid="ignore", over="ignore"):
+            width = np.diff(lower, axis=-1)
+            full = np.where(np.isnan(width), np.inf, width) * rate[..., :-1]
+        before = np.concatenate([np.zeros(full.shape[:3] + (1,)), np.cumsum(full, axis=-1)],
+                                axis=-1)
+        j = np.broadcast_to(tve_interval_index(inner, t), shape)
+
+        def at(values):
+            return np.take_along_axis(np.broadcast_to(values, shape[:3] + values.shape[-1:]),
+                                      j, axis=-1)
+
+        with np.errstate(invalid="ignore", over="ignore"):
+            part = h_t - at(lower)
+            part = np.where(np.isnan(part), np.inf, part)
+            total = at(before) + at(rate) * part
         return -total
 
     def sample_times(self, family, e: np.ndarray, params: dict, X: np.ndarray, k: int, *,
