@@ -78,7 +78,8 @@ def check_collinearity(formula: str, terms: tuple[str, ...], X: np.ndarray,
 
 def _exact(formula: str, terms: tuple[str, ...], X: np.ndarray) -> None:
     n, p = X.shape
-    _, s, vt = np.linalg.svd(X, full_matrices=True)
+    # vt is p x p either way; full U (n x n) only when n < p (at N = 10^5 it would be 75 GB)
+    _, s, vt = np.linalg.svd(X, full_matrices=n < p)
     s = np.concatenate([s, np.zeros(p - s.size)])
     null = vt[s <= _RTOL * max(n, p) * s[0]]
     if not len(null):
@@ -115,10 +116,13 @@ def _near(formula: str, terms: tuple[str, ...], X: np.ndarray) -> None:
 def _spanned_frailty(formula: str, terms: tuple[str, ...], X: np.ndarray, g) -> None:
     n = X.shape[0]
     L = len(g.levels)
+    base = np.column_stack([np.ones(n), X])
+    rank = _rank(base)
+    if L > rank:  # L independent level indicators cannot lie in a space of lower rank
+        return
     D = np.zeros((n, L))
     D[np.arange(n), g.index] = 1.0
-    base = np.column_stack([np.ones(n), X])
-    if _rank(np.column_stack([base, D])) > _rank(base):
+    if _rank(np.column_stack([base, D])) > rank:
         return  # the frailty adds level effects the fixed terms cannot describe
     within = [t for j, t in enumerate(terms)
               if all(np.ptp(X[g.index == k, j]) < 1e-12 for k in range(L) if np.any(g.index == k))]

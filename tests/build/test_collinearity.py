@@ -52,3 +52,22 @@ def test_frailty_spanned_by_fixed_effects_warns_and_group_level_covariate_does_n
     (text,) = _warnings("x1 + C(g) + (1 | g)", _data())
     assert "(1 | g) is spanned" in text and "C(g)[T.d]" in text
     assert _warnings("x1 + rule + (1 | g)", _data()) == []  # a group-level covariate is fine
+
+
+def test_checks_scale_to_many_rows_and_groups():
+    """N = 10^5 and 500 groups: no n x n or n x levels matrix (a full SVD needed 75 GB)."""
+    from types import SimpleNamespace
+
+    from coalsurv.build.collinearity import check_collinearity
+
+    rng = np.random.default_rng(0)
+    n = 100_000
+    X = rng.standard_normal((n, 3))
+    group = SimpleNamespace(term=SimpleNamespace(intercept=True, factor="g"), name="g",
+                            levels=list(range(500)), index=rng.integers(0, 500, n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_collinearity("a + b + c", ("a", "b", "c"), X, (group,))
+    X[:, 2] = X[:, 0] - X[:, 1]
+    with pytest.raises(SpecError, match="rank deficient"):
+        check_collinearity("a + b + c", ("a", "b", "c"), X, ())
