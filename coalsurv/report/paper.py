@@ -2,7 +2,8 @@
 
 ``fit.report(path, style="paper")``: a results page with the coefficients table (hazard or time
 ratios; covariates that enter through several terms marked, their joint effects in a second
-table), the survival figure (model against Kaplan–Meier) and, with competing endings, the
+table), the forest plot of the ratios (joint contrasts for multi-term covariates), the survival
+figure (model against Kaplan–Meier) and, with competing endings, the
 cumulative-incidence figure, one joint-effect figure per covariate entering several terms (else
 the median lifespan against the first continuous covariates), and an appendix with every
 diagnostic check and the posterior summary. Each figure is also written as its own file
@@ -121,6 +122,11 @@ class PaperReport:
         from coalsurv.fit.effects import lifespan_label
 
         out: list[Any] = []
+        ratios = fit.hazard_ratios(ci_prob=self.ci)
+        if len(ratios):
+            self.progress("paper: forest plot")
+            out += self.figure(F.fig_forest(fit, ratios), "forest",
+                               F.forest_caption(fit, ci_prob=self.ci), width=0.85)
         self.progress("paper: survival figure")
         curve = C.marginal_survival(fit, C.time_grid(fit, 120), ci_prob=self.ci)
         several = len(fit.info.causes) > 1

@@ -315,8 +315,7 @@ class ReportSections(ComparisonSections):
                            f"posterior probability that the ratio exceeds 1.",
                            numeric=["P(ratio > 1)"])
             out += self.attempt("forest plot", lambda: L.figure(
-                F.fig_forest(fit, ratios), f"{name[:1].upper() + name[1:]}s per SD of each "
-                f"covariate: posterior median and {self.pct} interval (log scale).",
+                F.fig_forest(fit, ratios), F.forest_caption(fit, ci_prob=self.ci),
                 width=0.85))
             if joint:
                 out.append(L.sub("Joint effects of covariates entering several terms"))
