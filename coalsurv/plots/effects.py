@@ -157,7 +157,8 @@ def plot_forest(
     ratio_name = str(ratios.attrs.get("ratio", "ratio"))
     interval = interval_label(ci_prob)
     beside = group_col is not None or joint is not None  # the legend goes right of the rows
-    ax = get_ax(ax, figsize=(7.5 if beside else 6.0, 1.0 + 0.4 * len(labels)))
+    height = max(1.0 + 0.4 * len(labels), 2.6 if beside else 0.0)  # room for the legend
+    ax = get_ax(ax, figsize=(7.5 if beside else 6.0, height))
     groups = ordered_unique(pd.concat([frame[group_col], joint[group_col]]) if joint
                             is not None else frame[group_col]) if group_col else None
     if len(frame):

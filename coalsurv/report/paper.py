@@ -76,8 +76,7 @@ class PaperReport:
         out: list[Any] = [L.text(self.title, "title")]
         s = fit.settings
         out.append(L.text(
-            f"{fit.spec.family} model ({'proportional hazards' if fit.info.kind == 'ph' else
-            'accelerated failure time'}) of {data.n:,} coalitions in "
+            f"{_family_words(fit)} model of {data.n:,} coalitions in "
             f"{data.name or 'the data'} ({sum(data.n_events.values()):,} endings, "
             f"{n_cens:,} censored, {fmt_share(n_cens / data.n)}); formula "
             f"{fit.spec.formula}; time in {self.unit}. NUTS: {s.chains} chains of "
@@ -98,7 +97,8 @@ class PaperReport:
         out += self._figures(joint)
         out.append(CondPageBreak(0.35 * FRAME_HEIGHT))
         out += self.heading("Appendix A. Diagnostics")
-        rows = [{"check": c.name.replace("_", " "), "verdict": c.verdict.upper(),
+        rows = [{"check": CHECK_LABELS.get(c.name, c.name.replace("_", " ")),
+                 "verdict": c.verdict.upper(),
                  "value": fmt_number(c.value, 4), "rule": c.threshold,
                  "finding": reader_text(" ".join(t for t in (c.detail, c.advice) if t)) or "–"}
                 for c in d]
@@ -159,6 +159,20 @@ class PaperReport:
                                f"ending; right, the {eff.attrs['lifespan']} ({u}). Posterior "
                                f"medians with {self.pct} intervals shaded.", width=1.0)
         return out
+
+
+#: Reader names of the checks in the appendix (the Diagnosis keeps the identifiers).
+CHECK_LABELS = {"r_hat": "R-hat", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail",
+                "mcse": "MCSE", "e_bfmi": "E-BFMI", "pareto_k": "Pareto k",
+                "ppc_km": "survival vs Kaplan–Meier", "ppc_cif": "incidence vs Aalen–Johansen",
+                "loo_pit": "LOO-PIT", "mle_agreement": "agreement with MLE"}
+
+
+def _family_words(fit: Any) -> str:
+    """Return "Weibull (proportional hazards)": the family's label, its kind said once."""
+    label = fit.family.label
+    kind = "proportional hazards" if fit.info.kind == "ph" else "accelerated failure time"
+    return label if "(" in label else f"{label} ({kind})"
 
 
 def _safe(name: str) -> str:

@@ -105,7 +105,7 @@ class ReportSections(ComparisonSections):
         return [
             Spacer(1, 1.2 * cm), L.para(esc(self.title), "title"),
             L.text(f"Bayesian survival analysis of {data.name or 'coalition data'} — "
-                   f"{fit.spec.family} model, time in {self.unit}", "subtitle"),
+                   f"{fit.family.label} model, time in {self.unit}", "subtitle"),
             *L.key_values(facts, widths=(0.22, 0.78)),
             Spacer(1, 6), L.verdict_box(d.verdict, headline, lines), Spacer(1, 14),
             L.para("<b>Contents</b>", "h2"), L.toc(),
@@ -439,8 +439,8 @@ class ReportSections(ComparisonSections):
                           f"group; exp(effect) multiplies the {what}).", "lead"))
         for factor in dict.fromkeys(effects["factor"]):
             out += self.attempt(f"group effects of {factor}", lambda f=factor: L.figure(
-                F.fig_group_effects(fit, effects, f), f"Group effects of {f}: posterior mean "
-                f"and {self.pct} interval per level, sorted.", max_height=0.85))
+                F.fig_group_effects(fit, effects, f), f"Effect of each level of {f} (frailty): "
+                f"posterior mean and {self.pct} interval, sorted.", max_height=0.85))
         return out
 
     # ------------------------------------------------------------------ 10. manifest

@@ -5,7 +5,8 @@ own folder; the executed copy is written to ``reports/notebooks/executed/<name>.
 when nbconvert is installed (``pip install -e '.[notebook]'``), rendered to ``<name>.html``
 beside it. The committed notebooks stay without outputs. ``COALSURV_QUICK=1`` runs them with
 few draws; names on the command line (``run_notebooks.py king1990_cabinets``) run only
-those. A notebook whose real data set is absent from ``../shared/data`` is reported and skipped; a failing notebook makes the script exit with status 1 after the others have run.
+those. A notebook whose real data set is absent from ``../shared/data`` is reported and
+skipped; a failing notebook makes the script exit with status 1 after the others have run.
 """
 
 from __future__ import annotations

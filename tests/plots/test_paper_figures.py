@@ -128,3 +128,11 @@ def test_forest_without_contrasts_warns_about_per_term_rows_of_a_family():
         plots.plot_forest(ratios, contrasts=joint.assign(ci_prob=0.9))
     with pytest.raises(ValueError, match="terms"):
         plots.plot_forest(ratios, contrasts=joint.drop(columns="terms"))
+
+
+def test_pareto_k_legend_covers_no_point():
+    k = np.r_[np.linspace(0.0, 0.69, 300), 0.9]
+    ax = plots.plot_pareto_k(k)
+    ax.figure.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    assert box.x0 >= ax.get_window_extent().x1 - 1  # beside the panel, not over the points
