@@ -200,8 +200,8 @@ def forest_contrasts(fit: Fit, *, percentiles=(25.0, 75.0), ci_prob: float = DEF
     """Rows of the forest plot for covariates entering several terms; None when there are none.
 
     One row per such covariate (and cause): its joint ratio between two percentiles, from
-    :func:`effect_contrasts`, with the family's ``terms`` as a comma-separated string (the
-    ``contrasts=`` frame of :func:`coalsurv.plots.plot_forest`).
+    :func:`effect_contrasts`, with the family's ``terms`` (a tuple) in each row: the
+    ``contrasts=`` frame of :func:`coalsurv.plots.plot_forest`.
     """
     parts = []
     for name, fam in families(fit).items():
@@ -210,7 +210,7 @@ def forest_contrasts(fit: Fit, *, percentiles=(25.0, 75.0), ci_prob: float = DEF
         con = effect_contrasts(fit, name, percentiles=[percentiles], ci_prob=ci_prob,
                                max_draws=max_draws)
         con = con[con["quantity"] == fit.ratio_name]
-        parts.append(con.assign(terms=", ".join(fam.terms)))
+        parts.append(con.assign(terms=[fam.terms] * len(con)))
     if not parts:
         return None
     out = pd.concat(parts, ignore_index=True)

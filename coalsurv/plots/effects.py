@@ -113,7 +113,8 @@ def plot_forest(
     contrasts : pandas.DataFrame, optional
         Joint effects of covariates entering several terms, one row per covariate (and
         ``cause``): columns ``variable``, ``contrast`` (e.g. "75th vs 25th percentile"),
-        ``terms`` (the family's terms, a comma-separated string or a tuple), ``median``,
+        ``terms`` (the family's terms: a tuple, or one string with ``;`` between them),
+        ``median``,
         ``lower``, ``upper``, ``ci_prob`` (the same mass as ``ratios``); a ``quantity`` column,
         when present, keeps only the rows of the ratio. The rows of ``ratios`` whose ``term``
         is among the ``terms`` are not drawn. Without ``contrasts``, terms that
@@ -220,8 +221,8 @@ def _contrast_rows(contrasts: pd.DataFrame | None, ratios: pd.DataFrame, ci_prob
         raise ValueError("ratios have a 'cause' column, contrasts have none")
     terms: set[str] = set()
     for value in frame["terms"]:
-        terms.update(t.strip() for t in (value.split(",") if isinstance(value, str)
-                                         else value))
+        terms.update(t.strip() for t in (value.split(";") if isinstance(value, str)
+                                         else value))  # "poly(x, 2)[1]" holds a comma
     frame = frame.assign(_label=frame["variable"].astype(str) + ": "
                          + frame["contrast"].astype(str))
     frame.attrs["terms"] = sorted(terms)

@@ -79,10 +79,10 @@ def _hhi_frames(causes=(None,)):
                 rows.append({**extra, "term": term, "scale": scale, "median": m,
                              "lower": m / 3, "upper": m * 3, "ci_prob": 0.95})
         joint.append({**extra, "contrast": "75th vs 25th percentile", "variable": "hhi",
-                      "terms": "hhi, hhi_sq", "quantity": "hazard ratio", "median": 0.8,
+                      "terms": "hhi; hhi_sq", "quantity": "hazard ratio", "median": 0.8,
                       "lower": 0.5, "upper": 1.2, "ci_prob": 0.95})
         joint.append({**extra, "contrast": "75th vs 25th percentile", "variable": "hhi",
-                      "terms": "hhi, hhi_sq", "quantity": "median lifespan at from",
+                      "terms": ("hhi", "hhi_sq"), "quantity": "median lifespan at from",
                       "median": 30.0, "lower": 20.0, "upper": 40.0, "ci_prob": 0.95})
     ratios = pd.DataFrame(rows)
     ratios.attrs.update(ratio="hazard ratio", joint_terms={"hhi": "hhi", "hhi_sq": "hhi"})
@@ -136,3 +136,15 @@ def test_pareto_k_legend_covers_no_point():
     ax.figure.canvas.draw()
     box = ax.get_legend().get_window_extent()
     assert box.x0 >= ax.get_window_extent().x1 - 1  # beside the panel, not over the points
+
+
+def test_forest_leaves_out_poly_terms_whose_names_hold_commas():
+    terms = ("poly(hhi, 2)[1]", "poly(hhi, 2)[2]")
+    ratios = pd.DataFrame([{"term": t, "scale": "per SD", "median": 2.0, "lower": 1.0,
+                            "upper": 4.0, "ci_prob": 0.95} for t in ("breadth", *terms)])
+    joint = pd.DataFrame([{"contrast": "75th vs 25th percentile", "variable": "hhi",
+                           "terms": terms, "median": 0.8, "lower": 0.5, "upper": 1.2,
+                           "ci_prob": 0.95}])
+    ax = plots.plot_forest(ratios, contrasts=joint)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["breadth",
+                                                            "hhi: 75th vs 25th percentile"]

@@ -168,3 +168,14 @@ def test_fit_forest_plot_shows_the_joint_contrast_not_the_square(poly_fit):
     wide_labels = [t.get_text() for t in wide.get_yticklabels()]
     assert "power_hhi: 95th vs 5th percentile" in wide_labels
     assert not any(t.startswith("power_hhi_sq") for t in wide_labels)
+
+
+def test_fit_forest_plot_of_formula_native_polynomial_and_interaction(tiny_fit, synthetic_small):
+    poly = tiny_fit(synthetic_small, "breadth + poly(power_hhi, 2)", draws=100, tune=100)
+    labels = [t.get_text() for t in poly.plot_forest().get_yticklabels()]
+    assert labels == ["breadth", "power_hhi: 75th vs 25th percentile"]
+    inter = tiny_fit(synthetic_small, "breadth + power_hhi + breadth:power_hhi + n_members",
+                     draws=100, tune=100)
+    labels = [t.get_text() for t in inter.plot_forest().get_yticklabels()]
+    assert labels == ["n_members", "power_hhi: 75th vs 25th percentile",
+                      "breadth: 75th vs 25th percentile"]  # x:z moves with either
