@@ -61,12 +61,8 @@ def plot_time_varying_effect(effect: pd.DataFrame, *, time_unit: str, ax: Any = 
         if t.min() <= cut <= t.max():
             ax.axvline(cut, color=REFERENCE_COLOR, linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
-    values = np.r_[lower, upper, 1.0]
-    values = values[np.isfinite(values) & (values > 0)]
-    lo, hi = float(values.min()), float(values.max())
-    pad = (hi / lo) ** 0.05 if hi > lo else 1.1
-    ax.set_ylim(lo / pad, hi * pad)
-    log_ticks(ax, lo / pad, hi * pad, axis="y")  # 0.8, 0.9, 1 rather than 8 x 10^-1
+    ax.autoscale_view()  # limits over every panel sharing this y axis (sharey=True)
+    log_ticks(ax, *ax.get_ylim(), axis="y")  # 0.8, 0.9, 1 rather than 8 x 10^-1
     ax.set_xlabel(time_label(time_unit))
     ax.set_ylabel("Hazard ratio (log scale)")
     if np.all(np.isfinite([t.min(), t.max()])):

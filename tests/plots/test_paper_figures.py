@@ -148,3 +148,19 @@ def test_forest_leaves_out_poly_terms_whose_names_hold_commas():
     ax = plots.plot_forest(ratios, contrasts=joint)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["breadth",
                                                             "hhi: 75th vs 25th percentile"]
+
+
+def test_time_varying_effect_panels_sharing_an_axis_keep_both_bands_and_plain_ticks():
+    times = np.linspace(1.0, 1460.0, 50)
+    fig, axes = plt.subplots(1, 2, sharey=True)
+    for ax, (m, w) in zip(axes, [(1.02, 0.12), (0.9, 0.2)], strict=True):
+        frame = pd.DataFrame({"time": times, "mean": m, "lower": m - w, "upper": m + w,
+                              "ci_prob": 0.9})
+        frame.attrs.update(variable="breadth_range", per="sd")
+        plots.plot_time_varying_effect(frame, time_unit="days", ax=ax)
+    lo, hi = axes[0].get_ylim()
+    assert lo <= 0.7 and hi >= 1.14  # the second panel's band did not cut the first's
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in axes[0].get_yticklabels()]
+    assert "1" in ticks and not any("times" in t or "^" in t for t in ticks)
+    assert axes[0].get_ylabel() == "Hazard ratio (log scale)"
