@@ -402,8 +402,12 @@ def replication() -> nbformat.NotebookNode:
            "likelihood are each raised to a power near 1 and the change of every posterior "
            "is measured; above 0.05 counts as sensitive. *prior-data conflict*: both matter "
            "(B disagrees with A); *strong prior, weak likelihood*: A's prior decides."),
-        code('sens = fit_seq.sensitivity()\n'
-             'ax = sens.set_index("parameter")[["prior", "likelihood"]].plot.barh(figsize=(6, 3))\n'
+        code('from coalsurv.report.export import parameter_label   # reader names\n'
+             '\n'
+             'sens = fit_seq.sensitivity()\n'
+             'sens["label"] = [parameter_label(fit_seq, p) for p in sens["parameter"]]\n'
+             'ax = sens.set_index("label")[["prior", "likelihood"]].plot.barh(figsize=(6, 3))\n'
+             'ax.set_ylabel("")\n'
              'ax.axvline(0.05, color="grey", ls="--")\n'
              'ax.set_xlabel("power-scaling sensitivity")\n'
              'sens'),

@@ -164,3 +164,20 @@ def test_time_varying_effect_panels_sharing_an_axis_keep_both_bands_and_plain_ti
     ticks = [t.get_text() for t in axes[0].get_yticklabels()]
     assert "1" in ticks and not any("times" in t or "^" in t for t in ticks)
     assert axes[0].get_ylabel() == "Hazard ratio (log scale)"
+
+
+def test_transition_diagram_writes_a_polynomial_once_as_its_contrast():
+    rows = [{"transition": "a -> b", "term": t, "scale": "per SD", "mean": m, "lower": m / 2,
+             "upper": m * 2, "ci_prob": 0.95}
+            for t, m in (("breadth", 0.8), ("hhi", 0.55), ("hhi_sq", 3.0))]
+    ratios = pd.DataFrame(rows)
+    ratios.attrs["ratio"] = "hazard ratio"
+    joint = pd.DataFrame([{"transition": "a -> b", "variable": "hhi", "terms": ("hhi", "hhi_sq"),
+                           "contrast": "75th vs 25th percentile", "quantity": "hazard ratio",
+                           "median": 0.9, "lower": 0.7, "upper": 1.2, "ci_prob": 0.95}])
+    ax = plots.plot_transition_diagram(["a", "b"], [("a", "b")], ratios, contrasts=joint)
+    text = " ".join(t.get_text() for t in ax.texts)
+    assert "breadth: 0.80" in text and "hhi, 75th vs 25th pct: 0.90 [0.70, 1.20]" in text
+    assert "hhi_sq" not in text and "hhi: 0.55" not in text
+    plain = plots.plot_transition_diagram(["a", "b"], [("a", "b")], ratios)
+    assert "hhi_sq: 3.00" in " ".join(t.get_text() for t in plain.texts)

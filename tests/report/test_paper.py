@@ -179,3 +179,17 @@ def test_fit_forest_plot_of_formula_native_polynomial_and_interaction(tiny_fit, 
     labels = [t.get_text() for t in inter.plot_forest().get_yticklabels()]
     assert labels == ["n_members", "power_hhi: 75th vs 25th percentile",
                       "breadth: 75th vs 25th percentile"]  # x:z moves with either
+
+
+def test_parameter_labels_drop_the_one_ending_of_a_single_cause_fit():
+    import types
+
+    from coalsurv.report.export import parameter_label
+
+    one = types.SimpleNamespace(info=types.SimpleNamespace(causes=("any",)))
+    assert parameter_label(one, "beta[any, majority]") == "majority (per SD)"
+    assert parameter_label(one, "sd_cname[any]") == "SD of cname effects"
+    assert parameter_label(one, "shape[any]") == "shape"
+    three = types.SimpleNamespace(info=types.SimpleNamespace(causes=tuple(CAUSES)))
+    assert parameter_label(three, "beta[alliance, breadth]") == "alliance: breadth (per SD)"
+    assert parameter_label(three, "sd_group[alliance]") == "SD of group effects (alliance)"
