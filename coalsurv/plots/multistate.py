@@ -115,7 +115,8 @@ def plot_state_occupancy(occupancy: pd.DataFrame, *, row: Any = None, time_unit:
     set_time_limits(ax, t)
     extra = ([band_handle(ci_prob, kind="interval of the stacked sum",
                           color_=REFERENCE_COLOR)] if banded else [])
-    legend_with(ax, extra, loc="upper right", fontsize="small")
+    legend_with(ax, extra, loc="upper right", fontsize="small", frameon=True,
+                framealpha=0.85, edgecolor="none")  # the stacked areas fill the panel
     return ax
 
 
