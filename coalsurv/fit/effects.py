@@ -24,7 +24,8 @@ from coalsurv.fit.terms import TermFamily, term_families
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
 
-__all__ = ["DEFAULT_CONTRASTS", "effect", "effect_contrasts", "families", "lifespan_label"]
+__all__ = ["DEFAULT_CONTRASTS", "effect", "effect_contrasts", "families", "forest_contrasts",
+           "lifespan_label"]
 
 #: Named contrasts of :func:`effect_contrasts`: percentiles of the covariate in the data.
 DEFAULT_CONTRASTS = ((25.0, 75.0), (5.0, 95.0))
@@ -191,6 +192,29 @@ def effect_contrasts(fit: Fit, variable: str, *, percentiles=DEFAULT_CONTRASTS,
     out = pd.DataFrame(rows)
     out.attrs.update(variable=variable, terms=fam.terms, kind=fam.kind, ratio=fit.ratio_name,
                      lifespan=label, time_unit=fit.time_unit, n_draws=pred.n_draws)
+    return out
+
+
+def forest_contrasts(fit: Fit, *, percentiles=(25.0, 75.0), ci_prob: float = DEFAULT_CI_PROB,
+                     max_draws: int = 400) -> pd.DataFrame | None:
+    """Rows of the forest plot for covariates entering several terms; None when there are none.
+
+    One row per such covariate (and cause): its joint ratio between two percentiles, from
+    :func:`effect_contrasts`, with the family's ``terms`` (a tuple) in each row: the
+    ``contrasts=`` frame of :func:`coalsurv.plots.plot_forest`.
+    """
+    parts = []
+    for name, fam in families(fit).items():
+        if not fam.joint:
+            continue
+        con = effect_contrasts(fit, name, percentiles=[percentiles], ci_prob=ci_prob,
+                               max_draws=max_draws)
+        con = con[con["quantity"] == fit.ratio_name]
+        parts.append(con.assign(terms=[fam.terms] * len(con)))
+    if not parts:
+        return None
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs.update(ratio=fit.ratio_name, ci_prob=ci_prob)
     return out
 
 

@@ -345,12 +345,20 @@ class MultiStateFit:
         return plot_transition_hazards(frame, time_unit=self.time_unit, clock=self.clock, ax=ax)
 
     def plot_transition_diagram(self, *, ci_prob: float = DEFAULT_CI_PROB, ax=None):
-        """States and transitions, each arrow labelled with its hazard ratios per SD."""
+        """States and transitions, each arrow labelled with its hazard ratios per SD.
+
+        A covariate entering a transition through several terms (``x + x_sq``) is written
+        once, as its joint ratio between the 75th and the 25th percentile.
+        """
+        from coalsurv.fit.effects import forest_contrasts
         from coalsurv.plots.multistate import plot_transition_diagram
 
         pairs = [(t.source, t.target) for t in self.transitions.values()]
-        return plot_transition_diagram(self.states, pairs, self.hazard_ratios(ci_prob=ci_prob),
-                                       ax=ax)
+        joint = [c.assign(transition=key) for key, fit in self.fits.items()
+                 if (c := forest_contrasts(fit, ci_prob=ci_prob)) is not None]
+        return plot_transition_diagram(
+            self.states, pairs, self.hazard_ratios(ci_prob=ci_prob), ax=ax,
+            contrasts=pd.concat(joint, ignore_index=True) if joint else None)
 
     # ------------------------------------------------------------------ io, report
     def save(self, path: str | Path) -> Path:

@@ -381,6 +381,39 @@ class Fit:
         return effect_contrasts(self, variable, percentiles=percentiles, values=values,
                                 ci_prob=ci_prob, max_draws=max_draws)
 
+    def plot_forest(self, *, ci_prob: float = DEFAULT_CI_PROB, scale: str = "per SD",
+                    contrast=(25.0, 75.0), ax: Any = None, **options: Any) -> Any:
+        """Forest plot of the hazard (time) ratios, joint effects for multi-term covariates.
+
+        Plain covariates get one row each (per SD by default); a covariate that enters
+        through several terms (``x`` and ``x_sq``, ``I(x ** 2)``, ``poly(x, 2)``, ``x:z``) gets
+        one row for its joint ratio between two percentiles (``"x: 75th vs 25th
+        percentile"``, a diamond) instead of one meaningless row per term.
+
+        Parameters
+        ----------
+        ci_prob : float
+            Mass of the equal-tailed intervals.
+        scale : {"per SD", "per unit", "all"}
+            Scale of the plain terms' ratios.
+        contrast : (float, float)
+            Percentiles (from, to) of the joint contrasts.
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on.
+        **options
+            Further options of :func:`coalsurv.plots.plot_forest` (``title``, ``log_scale``).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from coalsurv.fit.effects import forest_contrasts
+        from coalsurv.plots import plot_forest
+
+        return plot_forest(self.hazard_ratios(ci_prob=ci_prob), scale=scale, ax=ax,
+                           contrasts=forest_contrasts(self, percentiles=contrast,
+                                                      ci_prob=ci_prob), **options)
+
     def table(self, kind: str, *, format: str = "latex", ci_prob: float = DEFAULT_CI_PROB,
               **options) -> str:
         """Return a table for a paper as LaTeX (booktabs), Markdown or HTML text.

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise, worst_rhat
+from coalsurv.fit.terms import term_families
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
@@ -98,6 +99,8 @@ def hazard_ratios(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame
     if len(fit.info.causes) == 1:
         out = out.drop(columns="cause")
     out.attrs["ratio"] = fit.ratio_name
+    out.attrs["joint_terms"] = {t: fam.variable for fam in term_families(
+        tuple(fit.info.terms), fit.data.covariates).values() if fam.joint for t in fam.terms}
     return out
 
 

@@ -49,8 +49,9 @@ def log_ticks(ax: Any, lo: float, hi: float, *, axis: str = "x") -> None:
             ticks = [v for v in cand if lo <= v <= hi]
             if len(ticks) >= 3:
                 break
-        if len(ticks) < 3:
-            ticks = [v for v in MaxNLocator(4).tick_values(lo, hi) if lo <= v <= hi and v > 0]
+        if len(ticks) < 3:  # a narrow range: round steps, so 1 (no effect) is a tick
+            ticks = [v for v in MaxNLocator(5, steps=[1, 2, 5, 10]).tick_values(lo, hi)
+                     if lo <= v <= hi and v > 0]
         if len(ticks) > 9:
             ticks = ticks[:: int(np.ceil(len(ticks) / 9))]
     which = ax.xaxis if axis == "x" else ax.yaxis

@@ -274,7 +274,7 @@ def plot_pareto_k(
     ax.set_xlabel("Observation")
     ax.set_ylabel("Pareto k")
     ax.set_title(f"PSIS-LOO Pareto k: {int(bad.sum())} of {k.size} above {threshold:g}")
-    legend_with(ax)
+    legend_with(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # points fill the panel
     return ax
 
 

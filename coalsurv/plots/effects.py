@@ -45,17 +45,27 @@ def _interval_rows(
     *,
     point: str,
     group_col: str | None,
+    marker: str = "o",
+    legend: bool = True,
+    groups: list[Any] | None = None,
 ) -> list[Any]:
-    """Points + interval lines; one colour per ``group_col`` value; return group values."""
-    groups = ordered_unique(frame[group_col]) if group_col else [None]
+    """Points + interval lines; one colour per ``group_col`` value; return group values.
+
+    ``groups`` fixes the order (hence colour) of the values, so two calls share colours.
+    """
+    if groups is None:
+        groups = ordered_unique(frame[group_col]) if group_col else [None]
     offsets = _dodge(len(groups))
     for g, (value, off) in enumerate(zip(groups, offsets, strict=True)):
         part = frame if value is None else frame[frame[group_col] == value]
+        if part.empty:
+            continue
         y = part[key].map(positions).to_numpy(float) + off
         ax.hlines(y, part["lower"].to_numpy(float), part["upper"].to_numpy(float),
                   color=color(g), linewidth=1.8)
-        ax.plot(part[point].to_numpy(float), y, marker="o", linestyle="none", color=color(g),
-                markersize=5, label=None if value is None else str(value))
+        ax.plot(part[point].to_numpy(float), y, marker=marker, linestyle="none", color=color(g),
+                markersize=5 if marker == "o" else 6,
+                label=None if value is None or not legend else str(value))
     return groups
 
 
@@ -69,8 +79,14 @@ def plot_forest(
     point: str = "median",
     scale: str | None = "per SD",
     title: str | None = None,
+    contrasts: pd.DataFrame | None = None,
 ) -> Any:
     """Forest plot of hazard ratios (PH families) or time ratios (AFT families).
+
+    A covariate that enters through several terms (a square, ``poly(x, 2)``, an interaction)
+    has no meaningful ratio per term: give its joint effect in ``contrasts`` and it is drawn as
+    one row, ``"<variable>: <contrast>"`` with a diamond, below the plain terms, while the
+    single-term rows of its family are left out. ``Fit.plot_forest()`` does this by default.
 
     Parameters
     ----------
@@ -94,11 +110,25 @@ def plot_forest(
         scale. Ignored when ``ratios`` has no ``scale`` column.
     title : str, optional
         Axes title; by default the ratio and interval, e.g. "Hazard ratios (94% interval)".
+    contrasts : pandas.DataFrame, optional
+        Joint effects of covariates entering several terms, one row per covariate (and
+        ``cause``): columns ``variable``, ``contrast`` (e.g. "75th vs 25th percentile"),
+        ``terms`` (the family's terms: a tuple, or one string with ``;`` between them),
+        ``median``,
+        ``lower``, ``upper``, ``ci_prob`` (the same mass as ``ratios``); a ``quantity`` column,
+        when present, keeps only the rows of the ratio. The rows of ``ratios`` whose ``term``
+        is among the ``terms`` are not drawn. Without ``contrasts``, terms that
+        ``ratios.attrs["joint_terms"]`` marks as parts of a family are drawn with a warning.
 
     Returns
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Warns
+    -----
+    UserWarning
+        When per-term rows of a family are drawn because no ``contrasts`` were given.
     """
     if point not in ratios.columns and point == "median":
         point = "mean"
@@ -111,20 +141,38 @@ def plot_forest(
             raise ValueError(
                 f"no rows with scale={scale!r}; scales are {ordered_unique(ratios['scale'])}"
             )
-    if log_scale and (frame[[point, "lower", "upper"]].to_numpy(float) <= 0).any():
-        raise ValueError("log_scale=True needs positive ratios (got values <= 0)")
+    group_col = "cause" if "cause" in frame.columns else None
+    joint = _contrast_rows(contrasts, ratios, ci_prob, point=point, group_col=group_col)
+    if joint is not None:
+        frame = frame[~frame["term"].isin(joint.attrs["terms"])]
+    else:
+        _warn_joint(frame)
     several_scales = "scale" in frame.columns and frame["scale"].nunique() > 1
     frame = frame.assign(
         _label=frame["term"].astype(str)
         + ((" (" + frame["scale"].astype(str) + ")") if several_scales else "")
     )
-    labels = ordered_unique(frame["_label"])
+    plain = ordered_unique(frame["_label"])
+    labels = plain + (ordered_unique(joint["_label"]) if joint is not None else [])
     positions = {lab: float(len(labels) - 1 - i) for i, lab in enumerate(labels)}
     ratio_name = str(ratios.attrs.get("ratio", "ratio"))
     interval = interval_label(ci_prob)
-    ax = get_ax(ax, figsize=(6.0, 1.0 + 0.4 * len(labels)))
-    group_col = "cause" if "cause" in frame.columns else None
-    _interval_rows(ax, frame, positions, "_label", point=point, group_col=group_col)
+    beside = group_col is not None or joint is not None  # the legend goes right of the rows
+    height = max(1.0 + 0.4 * len(labels), 2.6 if beside else 0.0)  # room for the legend
+    ax = get_ax(ax, figsize=(7.5 if beside else 6.0, height))
+    groups = ordered_unique(pd.concat([frame[group_col], joint[group_col]]) if joint
+                            is not None else frame[group_col]) if group_col else None
+    if len(frame):
+        _interval_rows(ax, frame, positions, "_label", point=point, group_col=group_col,
+                       groups=groups)
+    if joint is not None:
+        _interval_rows(ax, joint, positions, "_label", point=point, group_col=group_col,
+                       marker="D", legend=not len(frame), groups=groups)
+        if plain:  # a rule between the per-SD rows and the joint contrasts
+            ax.axhline(len(labels) - len(plain) - 0.5, color="0.75", linewidth=0.8)
+        frame = pd.concat([frame, joint], ignore_index=True)
+    if log_scale and (frame[[point, "lower", "upper"]].to_numpy(float) <= 0).any():
+        raise ValueError("log_scale=True needs positive ratios (got values <= 0)")
     ax.axvline(ref, color="0.4", linestyle="--", linewidth=1.0, zorder=0)
     if log_scale:
         ax.set_xscale("log")
@@ -134,22 +182,86 @@ def plot_forest(
         ax.set_xlim(lo / pad, hi * pad)
         log_ticks(ax, lo / pad, hi * pad)
     ax.set_yticks(list(positions.values()), list(positions.keys()))
+    for tick in ax.get_yticklabels():
+        if tick.get_text() in labels[len(plain):]:
+            tick.set_fontstyle("italic")  # joint contrasts read apart from per-SD terms
     ax.set_ylim(-0.7, len(labels) - 0.3)
     ax.grid(axis="y", visible=False)
     xlabel = ratio_name[:1].upper() + ratio_name[1:]
     ax.set_xlabel(xlabel + (" (log scale)" if log_scale else ""))
     ax.set_title(title if title is not None else f"{xlabel}s ({interval})")
-    _point_legend(ax, point, interval, grouped=group_col is not None, group_name="cause")
+    _point_legend(ax, point, interval, grouped=group_col is not None, group_name="cause",
+                  plain=bool(len(plain)), joint=joint is not None,
+                  per=str(scale) if scale not in (None, "all") else "")
     return ax
 
 
-def _point_legend(ax: Any, point: str, interval: str, *, grouped: bool, group_name: str) -> None:
+def _contrast_rows(contrasts: pd.DataFrame | None, ratios: pd.DataFrame, ci_prob: float, *,
+                   point: str, group_col: str | None) -> pd.DataFrame | None:
+    """Check ``contrasts`` and label its rows "<variable>: <contrast>"; None when absent."""
+    if contrasts is None:
+        return None
+    frame = contrasts
+    if "quantity" in frame.columns:
+        frame = frame[frame["quantity"] == ratios.attrs.get("ratio", frame["quantity"].iloc[0])]
+    if point not in frame.columns:
+        point_col = "median" if "median" in frame.columns else "mean"
+        frame = frame.assign(**{point: frame[point_col] if point_col in frame.columns
+                                else np.nan})
+    require_columns(frame, ("variable", "contrast", "terms", point, "lower", "upper"),
+                    what="contrasts")
+    mass = ci_prob_of(frame, what="contrasts")
+    if not np.isclose(mass, ci_prob):
+        raise ValueError(f"contrasts state a {mass:g} interval but ratios a {ci_prob:g} one")
+    if group_col is None and "cause" in frame.columns:
+        if frame["cause"].nunique() > 1:
+            raise ValueError("contrasts have several causes but ratios have no 'cause' column")
+        frame = frame.drop(columns="cause")
+    elif group_col is not None and "cause" not in frame.columns:
+        raise ValueError("ratios have a 'cause' column, contrasts have none")
+    terms: set[str] = set()
+    for value in frame["terms"]:
+        terms.update(t.strip() for t in (value.split(";") if isinstance(value, str)
+                                         else value))  # "poly(x, 2)[1]" holds a comma
+    frame = frame.assign(_label=frame["variable"].astype(str) + ": "
+                         + frame["contrast"].astype(str))
+    frame.attrs["terms"] = sorted(terms)
+    return frame
+
+
+def _warn_joint(frame: pd.DataFrame) -> None:
+    import warnings
+
+    joint = frame.attrs.get("joint_terms") or {}
+    drawn = [t for t in ordered_unique(frame["term"]) if t in joint]
+    if drawn:
+        names = sorted(set(joint[t] for t in drawn))
+        warnings.warn(
+            f"plot_forest: terms {drawn} enter the model jointly with others (covariates "
+            f"{names}); their ratios one term at a time are not meaningful. Draw "
+            "fit.plot_forest(), or pass contrasts=<rows of fit.effect_contrasts(...)>.",
+            UserWarning, stacklevel=3)
+
+
+def _point_legend(ax: Any, point: str, interval: str, *, grouped: bool, group_name: str,
+                  plain: bool = True, joint: bool = False, per: str = "") -> None:
+    """Legend of what a point and a line are; with joint contrasts, of both kinds of row."""
     from matplotlib.lines import Line2D
 
     text = f"{point} and {interval}"
+    mark = "0.25" if grouped else color(0)  # colour stays for the causes
+    kinds = []
+    if joint:
+        if plain:
+            kinds.append(Line2D([], [], color=mark, marker="o", linewidth=1.8,
+                                label=f"one term{', ' + per if per else ''}"))
+        kinds.append(Line2D([], [], color=mark, marker="D", linewidth=1.8,
+                            label="joint effect of a covariate\nin several terms"))
     if grouped:
-        legend_with(ax, title=f"{group_name}\n({text})", loc="upper left",
+        legend_with(ax, kinds, title=f"{group_name}\n({text})", loc="upper left",
                     bbox_to_anchor=(1.01, 1.0))  # beside the axes: rows fill the plot
+    elif joint:
+        legend_with(ax, kinds, title=text, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
         proxy = Line2D([], [], color=color(0), marker="o", linewidth=1.8, label=text)
         legend_with(ax, [proxy])

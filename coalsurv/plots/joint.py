@@ -69,7 +69,8 @@ def plot_joint_effect(effect: pd.DataFrame, *, axes: Any = None,
     ax_r.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax_r.yaxis.set_minor_formatter(NullFormatter())  # no crowded minor labels
     ax_r.set_xlabel(variable)
-    ax_r.set_ylabel(f"{ratio} vs {variable} = {attrs.get('reference', float('nan')):.3g}")
+    ax_r.set_ylabel(f"{ratio[:1].upper() + ratio[1:]} vs {variable} = "
+                    f"{attrs.get('reference', float('nan')):.3g}")
     legend_with(ax_r, [band_handle(ci_prob)], title="ending", loc="best", fontsize="small")
     life = effect[effect["quantity"] == lifespan].sort_values("value")
     x = life["value"].to_numpy(float)

@@ -115,7 +115,8 @@ def plot_state_occupancy(occupancy: pd.DataFrame, *, row: Any = None, time_unit:
     set_time_limits(ax, t)
     extra = ([band_handle(ci_prob, kind="interval of the stacked sum",
                           color_=REFERENCE_COLOR)] if banded else [])
-    legend_with(ax, extra, loc="upper right", fontsize="small")
+    legend_with(ax, extra, loc="upper right", fontsize="small", frameon=True,
+                framealpha=0.85, edgecolor="none")  # the stacked areas fill the panel
     return ax
 
 
@@ -144,7 +145,8 @@ def plot_transition_hazards(hazards: pd.DataFrame, *, time_unit: str, clock: str
 
 @styled
 def plot_transition_diagram(states: Sequence[str], transitions: Sequence[tuple[str, str]],
-                            ratios: pd.DataFrame | None = None, *, ax: Any = None) -> Any:
+                            ratios: pd.DataFrame | None = None, *, ax: Any = None,
+                            contrasts: pd.DataFrame | None = None) -> Any:
     """States as boxes in a row by depth, transitions as arrows labelled with hazard ratios.
 
     Parameters
@@ -154,6 +156,12 @@ def plot_transition_diagram(states: Sequence[str], transitions: Sequence[tuple[s
     ratios : DataFrame, optional
         ``hazard_ratios`` output; the ``per SD`` ratios (mean and interval) of each transition
         are written on its arrow.
+    ax : matplotlib Axes, optional
+    contrasts : DataFrame, optional
+        Joint ratios of covariates entering a transition through several terms: columns
+        ``transition``, ``variable``, ``contrast``, ``terms`` (tuple), ``median``, ``lower``,
+        ``upper`` (the frame of ``forest_contrasts`` per transition). Written in place of
+        the per-term ratios of those terms, e.g. "power_hhi, 75th vs 25th pct: 0.81 [...]".
     """
     depth = {states[0]: 0}
     for _ in states:
@@ -174,8 +182,17 @@ def plot_transition_diagram(states: Sequence[str], transitions: Sequence[tuple[s
         sub = ratios[ratios["scale"] == "per SD"]
         ci_text = interval_label(float(sub["ci_prob"].iloc[0])) if "ci_prob" in sub else ""
         for key, part in sub.groupby("transition", sort=False):
-            labels[key] = "\n".join(f"{r.term}: {r.mean:.2f} [{r.lower:.2f}, {r.upper:.2f}]"
-                                    for r in part.itertuples())
+            joint = (contrasts[contrasts["transition"] == key] if contrasts is not None
+                     else contrasts)
+            if joint is not None and "quantity" in joint and "ratio" in ratios.attrs:
+                joint = joint[joint["quantity"] == ratios.attrs["ratio"]]
+            skip = {t for terms in (joint["terms"] if joint is not None else []) for t in terms}
+            lines = [f"{r.term}: {r.mean:.2f} [{r.lower:.2f}, {r.upper:.2f}]"
+                     for r in part.itertuples() if r.term not in skip]
+            lines += [f"{r.variable}, {r.contrast.replace('percentile', 'pct')}: "
+                      f"{r.median:.2f} [{r.lower:.2f}, {r.upper:.2f}]"
+                      for r in (joint.itertuples() if joint is not None else [])]
+            labels[key] = "\n".join(lines)
     for a, b in transitions:
         (x0, y0), (x1, y1) = pos[a], pos[b]
         ax.annotate("", xy=(x1 - 0.12, y1), xytext=(x0 + 0.12, y0),
@@ -183,7 +200,8 @@ def plot_transition_diagram(states: Sequence[str], transitions: Sequence[tuple[s
         text = labels.get(f"{a} -> {b}")
         if text:
             ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.08, text, ha="center", va="bottom",
-                    fontsize="x-small")
+                    fontsize="x-small", zorder=3,  # readable over the arrows it crosses
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     for i, s in enumerate(states):
         x, y = pos[s]
         ax.text(x, y, s, ha="center", va="center", fontsize="small",

@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.plots._common import band_handle, ci_prob_of, get_ax, legend_with, require_columns
+from coalsurv.plots._common import (
+    band_handle,
+    ci_prob_of,
+    get_ax,
+    legend_with,
+    log_ticks,
+    require_columns,
+)
 from coalsurv.plots.style import BAND_ALPHA, REFERENCE_COLOR, color, styled, time_label
 
 __all__ = ["plot_time_varying_effect"]
@@ -54,8 +61,10 @@ def plot_time_varying_effect(effect: pd.DataFrame, *, time_unit: str, ax: Any = 
         if t.min() <= cut <= t.max():
             ax.axvline(cut, color=REFERENCE_COLOR, linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
+    ax.autoscale_view()  # limits over every panel sharing this y axis (sharey=True)
+    log_ticks(ax, *ax.get_ylim(), axis="y")  # 0.8, 0.9, 1 rather than 8 x 10^-1
     ax.set_xlabel(time_label(time_unit))
-    ax.set_ylabel("hazard ratio")
+    ax.set_ylabel("Hazard ratio (log scale)")
     if np.all(np.isfinite([t.min(), t.max()])):
         ax.set_xlim(t.min(), t.max())
     legend_with(ax, [band_handle(ci_prob)])

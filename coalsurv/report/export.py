@@ -40,6 +40,8 @@ def parameter_label(fit: Any, name: str) -> str:
     stem, inside = m.group(1), m.group(2)
     parts = [p.strip() for p in inside.split(",")] if inside else []
     several = len(fit.info.causes) > 1
+    if not several and parts and parts[0] in fit.info.causes:
+        parts = parts[1:]  # the one ending ("any") names nothing
     if stem == "beta":
         term = parts[-1] if parts else ""
         cause = parts[0] if len(parts) == 2 else ""

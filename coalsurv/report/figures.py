@@ -31,6 +31,7 @@ __all__ = [
     "fig_prior_predictive",
     "fig_survival_vs_km",
     "fig_trace_rank",
+    "forest_caption",
 ]
 
 
@@ -216,14 +217,35 @@ def fig_loo_pit(loo_pit: pd.DataFrame) -> Any:
     return ax.figure
 
 
-def fig_forest(fit, ratios: pd.DataFrame) -> Any:
-    """Forest plot of hazard / time ratios per SD of each covariate."""
+def fig_forest(fit, ratios: pd.DataFrame, contrasts: pd.DataFrame | None = None) -> Any:
+    """Forest plot of hazard / time ratios per SD; multi-term covariates as joint contrasts.
+
+    ``contrasts``: rows of :func:`coalsurv.fit.effects.forest_contrasts` (computed when
+    omitted) drawn in place of the single-term rows of their covariates.
+    """
+    from coalsurv.fit.effects import forest_contrasts
     from coalsurv.plots import plot_forest
 
-    ax = plot_forest(ratios, scale="per SD")
-    if "cause" in ratios.columns:
-        ax.figure.set_size_inches(7.5, ax.figure.get_size_inches()[1])
-    return ax.figure
+    if contrasts is None:
+        contrasts = forest_contrasts(fit, ci_prob=float(ratios["ci_prob"].iloc[0]))
+    return plot_forest(ratios, scale="per SD", contrasts=contrasts).figure
+
+
+def forest_caption(fit, *, ci_prob: float) -> str:
+    """Caption of :func:`fig_forest`: what each kind of row is."""
+    from coalsurv.fit.effects import families
+
+    name = fit.ratio_name[:1].upper() + fit.ratio_name[1:]
+    joint = [f for f in families(fit).values() if f.joint]
+    text = (f"{name}s per SD of each covariate: posterior median and {100 * ci_prob:g}% "
+            f"interval (log scale).")
+    if joint:
+        names = ", ".join(f"{f.variable} (terms {', '.join(f.terms)})" for f in joint)
+        text += (f" Covariates entering several terms, {names}, are drawn once, as the joint "
+                 f"{fit.ratio_name} of all their terms between the 75th and the 25th "
+                 f"percentile of the covariate (diamonds, italic labels), the other "
+                 f"covariates at their means.")
+    return text
 
 
 def fig_survival_vs_km(fit, curve: pd.DataFrame) -> Any:

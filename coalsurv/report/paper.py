@@ -2,7 +2,8 @@
 
 ``fit.report(path, style="paper")``: a results page with the coefficients table (hazard or time
 ratios; covariates that enter through several terms marked, their joint effects in a second
-table), the survival figure (model against Kaplan–Meier) and, with competing endings, the
+table), the forest plot of the ratios (joint contrasts for multi-term covariates), the survival
+figure (model against Kaplan–Meier) and, with competing endings, the
 cumulative-incidence figure, one joint-effect figure per covariate entering several terms (else
 the median lifespan against the first continuous covariates), and an appendix with every
 diagnostic check and the posterior summary. Each figure is also written as its own file
@@ -75,8 +76,7 @@ class PaperReport:
         out: list[Any] = [L.text(self.title, "title")]
         s = fit.settings
         out.append(L.text(
-            f"{fit.spec.family} model ({'proportional hazards' if fit.info.kind == 'ph' else
-            'accelerated failure time'}) of {data.n:,} coalitions in "
+            f"{_family_words(fit)} model of {data.n:,} coalitions in "
             f"{data.name or 'the data'} ({sum(data.n_events.values()):,} endings, "
             f"{n_cens:,} censored, {fmt_share(n_cens / data.n)}); formula "
             f"{fit.spec.formula}; time in {self.unit}. NUTS: {s.chains} chains of "
@@ -97,7 +97,8 @@ class PaperReport:
         out += self._figures(joint)
         out.append(CondPageBreak(0.35 * FRAME_HEIGHT))
         out += self.heading("Appendix A. Diagnostics")
-        rows = [{"check": c.name.replace("_", " "), "verdict": c.verdict.upper(),
+        rows = [{"check": CHECK_LABELS.get(c.name, c.name.replace("_", " ")),
+                 "verdict": c.verdict.upper(),
                  "value": fmt_number(c.value, 4), "rule": c.threshold,
                  "finding": reader_text(" ".join(t for t in (c.detail, c.advice) if t)) or "–"}
                 for c in d]
@@ -121,6 +122,11 @@ class PaperReport:
         from coalsurv.fit.effects import lifespan_label
 
         out: list[Any] = []
+        ratios = fit.hazard_ratios(ci_prob=self.ci)
+        if len(ratios):
+            self.progress("paper: forest plot")
+            out += self.figure(F.fig_forest(fit, ratios), "forest",
+                               F.forest_caption(fit, ci_prob=self.ci), width=0.85)
         self.progress("paper: survival figure")
         curve = C.marginal_survival(fit, C.time_grid(fit, 120), ci_prob=self.ci)
         several = len(fit.info.causes) > 1
@@ -153,6 +159,20 @@ class PaperReport:
                                f"ending; right, the {eff.attrs['lifespan']} ({u}). Posterior "
                                f"medians with {self.pct} intervals shaded.", width=1.0)
         return out
+
+
+#: Reader names of the checks in the appendix (the Diagnosis keeps the identifiers).
+CHECK_LABELS = {"r_hat": "R-hat", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail",
+                "mcse": "MCSE", "e_bfmi": "E-BFMI", "pareto_k": "Pareto k",
+                "ppc_km": "survival vs Kaplan–Meier", "ppc_cif": "incidence vs Aalen–Johansen",
+                "loo_pit": "LOO-PIT", "mle_agreement": "agreement with MLE"}
+
+
+def _family_words(fit: Any) -> str:
+    """Return "Weibull (proportional hazards)": the family's label, its kind said once."""
+    label = fit.family.label
+    kind = "proportional hazards" if fit.info.kind == "ph" else "accelerated failure time"
+    return label if "(" in label else f"{label} ({kind})"
 
 
 def _safe(name: str) -> str:

@@ -105,7 +105,7 @@ class ReportSections(ComparisonSections):
         return [
             Spacer(1, 1.2 * cm), L.para(esc(self.title), "title"),
             L.text(f"Bayesian survival analysis of {data.name or 'coalition data'} — "
-                   f"{fit.spec.family} model, time in {self.unit}", "subtitle"),
+                   f"{fit.family.label} model, time in {self.unit}", "subtitle"),
             *L.key_values(facts, widths=(0.22, 0.78)),
             Spacer(1, 6), L.verdict_box(d.verdict, headline, lines), Spacer(1, 14),
             L.para("<b>Contents</b>", "h2"), L.toc(),
@@ -315,8 +315,7 @@ class ReportSections(ComparisonSections):
                            f"posterior probability that the ratio exceeds 1.",
                            numeric=["P(ratio > 1)"])
             out += self.attempt("forest plot", lambda: L.figure(
-                F.fig_forest(fit, ratios), f"{name[:1].upper() + name[1:]}s per SD of each "
-                f"covariate: posterior median and {self.pct} interval (log scale).",
+                F.fig_forest(fit, ratios), F.forest_caption(fit, ci_prob=self.ci),
                 width=0.85))
             if joint:
                 out.append(L.sub("Joint effects of covariates entering several terms"))
@@ -440,8 +439,8 @@ class ReportSections(ComparisonSections):
                           f"group; exp(effect) multiplies the {what}).", "lead"))
         for factor in dict.fromkeys(effects["factor"]):
             out += self.attempt(f"group effects of {factor}", lambda f=factor: L.figure(
-                F.fig_group_effects(fit, effects, f), f"Group effects of {f}: posterior mean "
-                f"and {self.pct} interval per level, sorted.", max_height=0.85))
+                F.fig_group_effects(fit, effects, f), f"Effect of each level of {f} (frailty): "
+                f"posterior mean and {self.pct} interval, sorted.", max_height=0.85))
         return out
 
     # ------------------------------------------------------------------ 10. manifest

@@ -85,8 +85,8 @@ def king1990() -> nbformat.NotebookNode:
         code('fit_w.hazard_ratios().round(3)'),
         code('fit_ln.hazard_ratios().round(3)     # time ratios: attrs["ratio"] says which'),
         code('fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))\n'
-             'plots.plot_forest(fit_w.hazard_ratios(), scale="per SD", ax=axes[0])\n'
-             'plots.plot_forest(fit_ln.hazard_ratios(), scale="per SD", ax=axes[1])\n'
+             'fit_w.plot_forest(ax=axes[0])      # per SD of each covariate\n'
+             'fit_ln.plot_forest(ax=axes[1])\n'
              'plt.show()'),
         md("## Survival curves against Kaplan–Meier\n\nMajority and minority cabinets, the "
            "other covariates at their means, against the Kaplan–Meier curve of each kind."),
@@ -148,7 +148,7 @@ def parlgov() -> nbformat.NotebookNode:
              'model'),
         code('fit = model.fit(data, random_seed=2, progressbar=False, **SAMPLER)\nfit'),
         code('ratios = fit.hazard_ratios()\nratios[ratios["scale"] == "per SD"].round(3)'),
-        code('plots.plot_forest(ratios, scale="per SD")\nplt.show()'),
+        code('fit.plot_forest()                   # per SD of each covariate\nplt.show()'),
         md("## Cumulative incidence of each ending\n\nFor majority and minority coalitions "
            "(other covariates at their means; country effects averaged over countries)."),
         code('times = np.linspace(0, 4 * 365.25, 60)\n'
@@ -199,6 +199,12 @@ def synthetic() -> nbformat.NotebookNode:
              '    "breadth + power_hhi + power_hhi_sq + n_members + (1 | group)",\n'
              '    family="weibull", causes=causes, name="competing endings")\n'
              'fit = model.fit(data, random_seed=3, progressbar=False, **SAMPLER)\nfit'),
+        md("## Hazard ratios\n\n`power_hhi` enters through two terms (`power_hhi` and "
+           "`power_hhi_sq`), so a ratio per term means nothing alone: the forest plot draws "
+           "its joint effect between the 75th and the 25th percentile instead (a diamond), "
+           "the other covariates per SD."),
+        code('fit.plot_forest()\nplt.show()'),
+        code('fit.effect_contrasts("power_hhi").round(3)'),
         md("## P(alliance within three years) against power concentration and breadth\n\n"
            "Each covariate moves from its 5th to its 95th percentile, the others at their "
            "means (`power_hhi_sq` moves with `power_hhi`)."),
@@ -396,8 +402,12 @@ def replication() -> nbformat.NotebookNode:
            "likelihood are each raised to a power near 1 and the change of every posterior "
            "is measured; above 0.05 counts as sensitive. *prior-data conflict*: both matter "
            "(B disagrees with A); *strong prior, weak likelihood*: A's prior decides."),
-        code('sens = fit_seq.sensitivity()\n'
-             'ax = sens.set_index("parameter")[["prior", "likelihood"]].plot.barh(figsize=(6, 3))\n'
+        code('from coalsurv.report.export import parameter_label   # reader names\n'
+             '\n'
+             'sens = fit_seq.sensitivity()\n'
+             'sens["label"] = [parameter_label(fit_seq, p) for p in sens["parameter"]]\n'
+             'ax = sens.set_index("label")[["prior", "likelihood"]].plot.barh(figsize=(6, 3))\n'
+             'ax.set_ylabel("")\n'
              'ax.axvline(0.05, color="grey", ls="--")\n'
              'ax.set_xlabel("power-scaling sensitivity")\n'
              'sens'),
@@ -539,7 +549,7 @@ def parlgov_time() -> nbformat.NotebookNode:
              'fit = model.fit(data, random_seed=4, progressbar=False, **SAMPLER)\n'
              'fit.summary().round(3)'),
         code('ratios = fit.hazard_ratios()\n'
-             'plots.plot_forest(ratios, scale="per SD")   # the average effects over time\n'
+             'fit.plot_forest()          # per SD: the average effects over time\n'
              'plt.show()'),
         md("## The hazard ratio of ideological range over a cabinet's life\n\n"
            "Per SD of `breadth_range`, for each ending; dotted lines mark the intervals."),

@@ -4,7 +4,8 @@ Each notebook of this folder runs top to bottom in the ``python3`` kernel (nbcli
 own folder; the executed copy is written to ``reports/notebooks/executed/<name>.ipynb`` and,
 when nbconvert is installed (``pip install -e '.[notebook]'``), rendered to ``<name>.html``
 beside it. The committed notebooks stay without outputs. ``COALSURV_QUICK=1`` runs them with
-few draws. A notebook whose real data set is absent from ``../shared/data`` is reported and
+few draws; names on the command line (``run_notebooks.py king1990_cabinets``) run only
+those. A notebook whose real data set is absent from ``../shared/data`` is reported and
 skipped; a failing notebook makes the script exit with status 1 after the others have run.
 """
 
@@ -19,7 +20,8 @@ OUT = FOLDER / "executed"
 SHARED = FOLDER.parents[2] / "shared" / "data"
 #: Notebook -> the real data set it reads (None: bundled data only).
 NEEDS = {"synthetic_alliances.ipynb": None, "king1990_cabinets.ipynb": "king1990",
-         "parlgov_competing_endings.ipynb": "parlgov", "replication.ipynb": "coalgov"}
+         "parlgov_competing_endings.ipynb": "parlgov", "replication.ipynb": "coalgov",
+         "multistate_paths.ipynb": None, "parlgov_time_varying.ipynb": "parlgov"}
 
 
 def run(name: str) -> Path:
@@ -44,11 +46,23 @@ def run(name: str) -> Path:
     return target
 
 
-def main() -> int:
-    """Run every notebook; return 1 if any failed."""
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+def main(names: list[str] | None = None) -> int:
+    """Run the notebooks ``names`` (default: every one); return 1 if any failed, 2 if unknown."""
+    # inline figures in the kernel, even when the caller forces Agg (MPLBACKEND=Agg)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    present = sorted(p.name for p in FOLDER.glob("*.ipynb"))
+    unlisted = [n for n in present if n not in NEEDS]
+    if unlisted:  # a notebook added without saying which data it needs
+        print(f"error: {unlisted} are not in NEEDS of {Path(__file__).name}")
+        return 2
+    wanted = [n if n.endswith(".ipynb") else f"{n}.ipynb" for n in names or NEEDS]
+    unknown = [n for n in wanted if n not in NEEDS]
+    if unknown:
+        print(f"error: unknown notebook(s) {unknown}; expected some of {list(NEEDS)}")
+        return 2
     failed = []
-    for name, needs in NEEDS.items():
+    for name in wanted:
+        needs = NEEDS[name]
         if needs is not None and not (SHARED / needs).is_dir():
             print(f"skipped {name}: its data set {SHARED / needs} is absent")
             continue
@@ -65,4 +79,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

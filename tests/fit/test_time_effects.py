@@ -132,7 +132,7 @@ def test_tve_fit_effect_over_time_predictions_and_fit_file(tiny_fit, tmp_path):
     from coalsurv.report import figures
 
     fig = figures.fig_time_varying_effects(fit, ci_prob=0.9)
-    assert fig.axes[0].get_ylabel() == "hazard ratio"
+    assert fig.axes[0].get_ylabel() == "Hazard ratio (log scale)"
     diagnosis = fit.diagnose()
     names = {c.name for c in diagnosis.results}  # C-index, Brier and the PPC use tve curves
     assert names and all(c.verdict for c in diagnosis.results)

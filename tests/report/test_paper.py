@@ -103,16 +103,17 @@ def test_paper_report_has_tables_figures_appendix_and_figure_files(poly_fit, tmp
     text = " ".join(p.extract_text() for p in PdfReader(out).pages)
     flat = " ".join(text.split())
     for token in ("Power and breadth", "Table 1.", "Hazard ratios", "Table 2.",
-                  "75th vs 25th percentile", "Figure 1.", "Kaplan", "Figure 2.",
-                  "Cumulative incidence", "Figure 3.", "Joint effect of power_hhi",
+                  "75th vs 25th percentile", "Figure 1.", "(diamonds, italic labels)",
+                  "Figure 2.", "Kaplan", "Figure 3.", "Cumulative incidence", "Figure 4.",
+                  "Joint effect of power_hhi",
                   "Appendix A. Diagnostics", "Appendix B. Posterior summary", "R-hat",
                   "time in months"):
         assert token in flat, token
     assert "compare_with" not in flat
     assert "z_group" not in flat and "u_group" not in flat
     files = sorted(p.name for p in (tmp_path / "paper_figures").iterdir())
-    assert files == ["figure1_survival.pdf", "figure2_incidence.pdf",
-                     "figure3_effect_power_hhi.pdf"]
+    assert files == ["figure1_forest.pdf", "figure2_survival.pdf", "figure3_incidence.pdf",
+                     "figure4_effect_power_hhi.pdf"]
     assert (tmp_path / "paper_figures" / files[0]).read_bytes()[:4] == b"%PDF"
     with pytest.raises(CoalsurvError, match="report style"):
         poly_fit.report(tmp_path / "x.pdf", style="poster")
@@ -148,3 +149,47 @@ def test_ratio_table_points_polynomial_terms_to_their_joint_effect():
     assert poly["P(ratio > 1)"] == "—"
     alone = table.set_index("term").loc["breadth"]
     assert alone["P(ratio > 1)"] == "> 0.999" and "574" in alone["per SD: median 95% interval"]
+
+
+def test_fit_forest_plot_shows_the_joint_contrast_not_the_square(poly_fit):
+    from coalsurv.report.figures import fig_forest
+
+    ax = poly_fit.plot_forest()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["breadth", "power_hhi: 75th vs 25th percentile"]
+    con = poly_fit.effect_contrasts("power_hhi", percentiles=[(25, 75)], max_draws=400)
+    ratio = con[(con["quantity"] == "hazard ratio") & (con["cause"] == "alliance")]
+    diamonds = [line for line in ax.get_lines() if line.get_marker() == "D"]
+    assert len(diamonds) == len(CAUSES)  # one per ending, at its posterior median
+    assert any(np.isclose(d.get_xdata()[0], ratio["median"].iloc[0]) for d in diamonds)
+    report_ax = fig_forest(poly_fit, poly_fit.hazard_ratios()).axes[0]  # the report's figure
+    assert [t.get_text() for t in report_ax.get_yticklabels()] == labels
+    wide = poly_fit.plot_forest(contrast=(5, 95), scale="all")
+    wide_labels = [t.get_text() for t in wide.get_yticklabels()]
+    assert "power_hhi: 95th vs 5th percentile" in wide_labels
+    assert not any(t.startswith("power_hhi_sq") for t in wide_labels)
+
+
+def test_fit_forest_plot_of_formula_native_polynomial_and_interaction(tiny_fit, synthetic_small):
+    poly = tiny_fit(synthetic_small, "breadth + poly(power_hhi, 2)", draws=100, tune=100)
+    labels = [t.get_text() for t in poly.plot_forest().get_yticklabels()]
+    assert labels == ["breadth", "power_hhi: 75th vs 25th percentile"]
+    inter = tiny_fit(synthetic_small, "breadth + power_hhi + breadth:power_hhi + n_members",
+                     draws=100, tune=100)
+    labels = [t.get_text() for t in inter.plot_forest().get_yticklabels()]
+    assert labels == ["n_members", "power_hhi: 75th vs 25th percentile",
+                      "breadth: 75th vs 25th percentile"]  # x:z moves with either
+
+
+def test_parameter_labels_drop_the_one_ending_of_a_single_cause_fit():
+    import types
+
+    from coalsurv.report.export import parameter_label
+
+    one = types.SimpleNamespace(info=types.SimpleNamespace(causes=("any",)))
+    assert parameter_label(one, "beta[any, majority]") == "majority (per SD)"
+    assert parameter_label(one, "sd_cname[any]") == "SD of cname effects"
+    assert parameter_label(one, "shape[any]") == "shape"
+    three = types.SimpleNamespace(info=types.SimpleNamespace(causes=tuple(CAUSES)))
+    assert parameter_label(three, "beta[alliance, breadth]") == "alliance: breadth (per SD)"
+    assert parameter_label(three, "sd_group[alliance]") == "SD of group effects (alliance)"
