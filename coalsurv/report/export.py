@@ -20,8 +20,8 @@ import pandas as pd
 from coalsurv._format import fmt_interval, fmt_number, fmt_prob, fmt_rhat
 from coalsurv.errors import ArgumentError
 
-__all__ = ["FORMATS", "KINDS", "display_table", "parameter_label", "reader_text", "render",
-           "table"]
+__all__ = ["CHECK_LABELS", "FORMATS", "KINDS", "check_label", "display_table", "parameter_label",
+           "reader_text", "render", "table"]
 
 KINDS = ("hazard_ratios", "summary", "effects", "comparison", "replication")
 FORMATS = ("latex", "markdown", "html")
@@ -311,3 +311,15 @@ def table(fit: Any, kind: str, *, format: str = "latex", ci_prob: float = 0.95,
     frame, caption = display_table(fit, kind, ci_prob=ci_prob, **options)
     return render(frame, caption, format=format,
                   label=label or f"tab:{kind.replace('_', '-')}")
+
+
+#: Reader names of the checks in reports (``Fit.diagnose()`` keeps the identifiers).
+CHECK_LABELS = {"r_hat": "R-hat", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail",
+                "mcse": "MCSE", "e_bfmi": "E-BFMI", "pareto_k": "Pareto k",
+                "ppc_km": "survival vs Kaplan–Meier", "ppc_cif": "incidence vs Aalen–Johansen",
+                "loo_pit": "LOO-PIT", "mle_agreement": "agreement with MLE"}
+
+
+def check_label(name: str) -> str:
+    """Reader name of a diagnostic check, e.g. ``"r_hat"`` -> ``"R-hat"``."""
+    return CHECK_LABELS.get(name, name.replace("_", " "))

@@ -20,6 +20,7 @@ import pandas as pd
 
 from coalsurv._format import fmt_number
 from coalsurv._version import __version__
+from coalsurv.report.export import check_label
 from coalsurv.report.layout import Layout, build_pdf
 from coalsurv.report.tables import ratio_table
 
@@ -55,7 +56,7 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     def verdicts():
         diagnoses.update(fit.diagnose())
         rows = [{"transition": key, "verdict": diag.verdict,
-                 "not passed": "; ".join(c.name for c in diag.results
+                 "not passed": "; ".join(check_label(c.name) for c in diag.results
                                          if c.verdict in ("warn", "fail")) or "-"}
                 for key, diag in diagnoses.items()]
         return L.table(pd.DataFrame(rows), caption="Diagnostics of each transition's fit "

@@ -20,7 +20,7 @@ from reportlab.platypus import CondPageBreak, Paragraph, Spacer
 from coalsurv._format import fmt_number, fmt_share
 from coalsurv.report import curves as C
 from coalsurv.report import figures as F
-from coalsurv.report.export import display_table, reader_text
+from coalsurv.report.export import check_label, display_table, reader_text
 from coalsurv.report.layout import FRAME_HEIGHT, VERDICT_COLORS, Layout, esc
 
 __all__ = ["FIGURE_FORMATS", "PaperReport", "figures_folder"]
@@ -97,7 +97,7 @@ class PaperReport:
         out += self._figures(joint)
         out.append(CondPageBreak(0.35 * FRAME_HEIGHT))
         out += self.heading("Appendix A. Diagnostics")
-        rows = [{"check": CHECK_LABELS.get(c.name, c.name.replace("_", " ")),
+        rows = [{"check": check_label(c.name),
                  "verdict": c.verdict.upper(),
                  "value": fmt_number(c.value, 4), "rule": c.threshold,
                  "finding": reader_text(" ".join(t for t in (c.detail, c.advice) if t)) or "–"}
@@ -159,13 +159,6 @@ class PaperReport:
                                f"ending; right, the {eff.attrs['lifespan']} ({u}). Posterior "
                                f"medians with {self.pct} intervals shaded.", width=1.0)
         return out
-
-
-#: Reader names of the checks in the appendix (the Diagnosis keeps the identifiers).
-CHECK_LABELS = {"r_hat": "R-hat", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail",
-                "mcse": "MCSE", "e_bfmi": "E-BFMI", "pareto_k": "Pareto k",
-                "ppc_km": "survival vs Kaplan–Meier", "ppc_cif": "incidence vs Aalen–Johansen",
-                "loo_pit": "LOO-PIT", "mle_agreement": "agreement with MLE"}
 
 
 def _family_words(fit: Any) -> str:

@@ -27,7 +27,7 @@ from coalsurv.report import curves as C
 from coalsurv.report import figures as F
 from coalsurv.report import tables as T
 from coalsurv.report.comparisons import ComparisonSections
-from coalsurv.report.export import parameter_label, reader_text
+from coalsurv.report.export import check_label, parameter_label, reader_text
 from coalsurv.report.layout import VERDICT_COLORS, Layout, esc
 
 __all__ = ["ReportSections"]
@@ -97,7 +97,7 @@ class ReportSections(ComparisonSections):
             "fail": f"Overall verdict: FAIL — {n_fail} check(s) failed; do not trust the "
                     "results before fixing them",
         }.get(d.verdict, "Overall verdict: not checked")
-        lines = [f"{c.verdict.upper()}: {c.name} = {_value(c)}"  # failures first
+        lines = [f"{c.verdict.upper()}: {check_label(c.name)} = {_value(c)}"  # failures first
                  + (f" ({reader_text(c.detail)})" if c.detail else "")
                  for c in (d.failed + d.warnings)[:8]]
         lines.append(f"{len(d)} checks: {n_fail} failed, {n_warn} warned, {n_skip} skipped. "
@@ -218,7 +218,7 @@ class ReportSections(ComparisonSections):
         out.append(L.text(f"Overall verdict: {d.verdict.upper()}. Each check has a verdict "
                           "(pass / warn / fail, or skipped with the reason) and, where it did "
                           "not pass, advice in plain words."))
-        rows = [{"check": c.name, "verdict": c.verdict.upper(), "value": _value(c),
+        rows = [{"check": check_label(c.name), "verdict": c.verdict.upper(), "value": _value(c),
                  "rule": c.threshold,
                  "finding and advice": reader_text(" ".join(t for t in (c.detail, c.advice)
                                                             if t)) or "–"}

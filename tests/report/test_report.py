@@ -98,8 +98,10 @@ def test_report_shows_the_checks_of_fit_diagnose(report, fit):
     assert f"Overall verdict: {diag.verdict.upper()}" in first
     assert (f"{len(diag)} checks: {len(diag.failed)} failed, {len(diag.warnings)} warned, "
             f"{len(diag.skipped)} skipped.") in first
-    for check in diag:
-        assert check.name in text, check.name
+    from coalsurv.report.export import check_label
+
+    for check in diag:  # under its reader name ("R-hat", not "r_hat")
+        assert check_label(check.name) in text, check.name
 
 
 def test_time_unit_and_interval_mass_are_stated(report):
@@ -157,7 +159,8 @@ def test_failing_fit_shows_fail_on_page_one(data, tmp_path):
     first = _flat(pypdf.PdfReader(path).pages[0].extract_text())
     assert f"Overall verdict: {verdict.upper()}" in first
     assert verdict in ("warn", "fail")
-    assert "r_hat" in first or "ess_bulk" in first
+    assert "R-hat" in first or "ESS bulk" in first  # reader names, not r_hat / ess_bulk
+    assert "r_hat" not in first and "ess_bulk" not in first
 
 
 def test_report_overwrites_atomically_and_checks_arguments(fit, tmp_path):
