@@ -31,7 +31,7 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/coalsurv demo
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q
+	MPLBACKEND=Agg $(PY) -m pytest -q -n auto --maxprocesses=4
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check coalsurv tests benchmarks
