@@ -187,3 +187,17 @@ def test_validation_has_a_multistate_entry():
     model = entry.model()
     assert isinstance(model, coalsurv.MultiStateModel) and model.clock == "reset"
     assert list(model.transitions) == list(_TRANSITIONS)
+
+
+def test_pinned_standardisation_holds_on_other_data_and_is_checked():
+    """Each transition's "per SD" keeps the template's meaning on a simulated data set."""
+    pinned, priors = _pinned("reset")
+    data = paths_from_prior(pinned, priors, 3, seed=2)
+    for key, p in pinned.pinned.items():
+        _, design, info, _ = p.model.build(pinned.model.episodes(data)[key])
+        assert np.allclose(design.means, p.design.means)
+        assert np.allclose(design.sds, p.design.sds)
+        assert info.time_scale == p.info.time_scale
+    with pytest.raises(SpecError, match=r"standardise\['breadth'\]"):
+        coalsurv.SurvivalModel("breadth", family="weibull",
+                               family_options={"standardise": {"breadth": [0.5, 0.0]}})
