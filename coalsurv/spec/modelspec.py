@@ -310,7 +310,8 @@ class ModelSpec:
             raise SpecError(f"strata must be the name of one group column (str), e.g. "
                             f"strata='country', got {self.strata!r}")
         problems = check_family_options(self.family, self.family_options)
-        fixed = self.family_options.get("tve_cuts")
+        fixed = (self.family_options.get("tve_cuts") if isinstance(self.family_options, dict)
+                 else None)
         if isinstance(fixed, dict):
             known = {t.variable: t.df for t in self.tve_terms}
             problems += [f"tve_cuts[{name!r}]: the formula has no tve({name}) term; tve terms: "
