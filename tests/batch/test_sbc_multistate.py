@@ -146,20 +146,20 @@ def test_an_unfittable_draw_is_a_failed_row_naming_its_transition(inline_client,
 
 
 def test_tiny_multistate_sbc_end_to_end(inline_client, tmp_path):
-    """5 simulations of 60 units, three transitions: 15 warm fits, well-formed tables.
+    """4 simulations of 60 units, three transitions: 12 warm fits, well-formed tables.
 
     A simulation with a failed job (none expected here) would be left out of the ranks.
     """
     model = _model("reset")
-    result = coalsurv.sbc(model, n_simulations=5, n_rows=60, seed=3, client=inline_client,
+    result = coalsurv.sbc(model, n_simulations=4, n_rows=60, seed=3, client=inline_client,
                           out=tmp_path / "fits", draws=100, tune=150, chains=2, thin=2,
                           progress=False)
     fits = result.fits
-    assert len(fits) == 15 and set(fits["transition"]) == set(_TRANSITIONS)
+    assert len(fits) == 12 and set(fits["transition"]) == set(_TRANSITIONS)
     assert list(fits["name"][:3]) == [job_name(0, k) for k in range(3)]
     ok_sims = sorted(set(fits["simulation"]) - set(fits.loc[fits["status"] != "ok",
                                                               "simulation"]))
-    assert result.settings["failed"] == 5 - len(ok_sims)
+    assert result.settings["failed"] == 4 - len(ok_sims)
     assert result.n_simulations == len(ok_sims) >= 3
     quantities = result.quantities
     for t in ("formation->alliance", "formation->dissolved", "alliance->integrated"):
@@ -174,7 +174,7 @@ def test_tiny_multistate_sbc_end_to_end(inline_client, tmp_path):
     assert list(uni["quantity"]) == quantities and set(cov["nominal"]) == {0.5, 0.9}
     assert result.tree()["prior_sbc"][quantities[0]].shape == (1, len(ok_sims))
     # a rerun resumes from the fit files
-    again = coalsurv.sbc(model, n_simulations=5, n_rows=60, seed=3, client=inline_client,
+    again = coalsurv.sbc(model, n_simulations=4, n_rows=60, seed=3, client=inline_client,
                          out=tmp_path / "fits", draws=100, tune=150, chains=2, thin=2,
                          progress=False)
     pd.testing.assert_frame_equal(again.draws, result.draws)
