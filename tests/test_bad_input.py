@@ -222,10 +222,12 @@ CASES = [
     ("unknown family", lambda c: SM("x", family="weibul"), SpecError, r"unknown family 'weibul'"),
     ("formula number", lambda c: ModelSpec(formula=5), SpecError, r"formula must be a str"),
     ("unknown option", lambda c: SM("x", family_options={"bogus": 1}),
-     SpecError, r"unknown option 'bogus' for family 'weibull'; allowed options: \['time_scale'\]"),
+     SpecError, r"unknown option 'bogus' for family 'weibull'; allowed options: "
+                r"\['time_scale', 'tve_cuts', 'standardise'\]"),
     ("unknown piecewise option", lambda c: SM("x", family="piecewise",
                                               family_options={"n_cuts": 3}),
-     SpecError, r"'n_cuts'.*allowed options: \['time_scale', 'n_intervals', 'cuts'\]"),
+     SpecError, r"'n_cuts'.*allowed options: \['time_scale', 'tve_cuts', 'standardise', "
+                r"'n_intervals', 'cuts'\]"),
     ("time_scale negative", lambda c: SM("x", family_options={"time_scale": -1}),
      SpecError, r"time_scale: expected a finite number > 0, got -1"),
     ("time_scale zero", lambda c: SM("x", family_options={"time_scale": 0}),

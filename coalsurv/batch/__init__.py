@@ -4,7 +4,9 @@ Modules: :mod:`~coalsurv.batch.cluster` (the Dask client, per-worker compile dir
 :mod:`~coalsurv.batch.task` (one fit on a worker), :mod:`~coalsurv.batch.many`
 (:func:`fit_many`), :mod:`~coalsurv.batch.simulate` (data from a model's prior),
 :mod:`~coalsurv.batch.quantities` (the checked scalars), :mod:`~coalsurv.batch.sbc`
-(:func:`sbc`), :mod:`~coalsurv.batch.calibration` (ranks, uniformity, coverage),
+(:func:`sbc`), :mod:`~coalsurv.batch.paths` and :mod:`~coalsurv.batch.sbc_multistate` (the
+calibration of a multi-state model from whole simulated paths, reached through :func:`sbc`),
+:mod:`~coalsurv.batch.calibration` (ranks, uniformity, coverage),
 :mod:`~coalsurv.batch.speccurve` (:func:`spec_curve`), :mod:`~coalsurv.batch.validate`
 (``make validate``).
 """

@@ -18,15 +18,26 @@ import pandas as pd
 
 from coalsurv._io import atomic_write_text, atomic_write_with
 
-__all__ = ["Calibration", "COVERAGE_PROBS", "binomial_band"]
+__all__ = ["Calibration", "COVERAGE_PROBS", "binomial_band", "rank_record", "RANK_COLUMNS"]
 
 #: Central interval masses whose coverage is checked.
 COVERAGE_PROBS = (0.5, 0.9)
 #: Quantiles stored per simulation and quantity (central 50% and 90% intervals).
 QUANTILES = (0.05, 0.25, 0.75, 0.95)
+#: Columns of :attr:`Calibration.draws`.
+RANK_COLUMNS = ("simulation", "quantity", "truth", "rank", "q05", "q25", "q75", "q95")
 #: A test fails below this p-value (Bonferroni over the quantities of one model is left to
 #: the reader: the tables give the raw p-values).
 ALPHA = 0.01
+
+
+def rank_record(simulation: int, quantity: str, truth: float, draws) -> dict[str, Any]:
+    """One row of :attr:`Calibration.draws`: the truth's rank among ``draws`` and quantiles."""
+    draws = np.asarray(draws, dtype=float)
+    qs = np.quantile(draws, QUANTILES)
+    return {"simulation": int(simulation), "quantity": quantity, "truth": float(truth),
+            "rank": int(np.sum(draws < truth)),
+            **{f"q{round(100 * p):02d}": float(v) for p, v in zip(QUANTILES, qs, strict=True)}}
 
 
 def binomial_band(p: float, n: int, *, alpha: float = ALPHA) -> tuple[float, float]:

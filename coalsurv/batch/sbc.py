@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.batch.calibration import QUANTILES, Calibration
+from coalsurv.batch.calibration import RANK_COLUMNS, Calibration, rank_record
 from coalsurv.batch.cluster import DEFAULT_WORKERS
 from coalsurv.batch.many import fit_many
 from coalsurv.batch.quantities import scalar_draws, survival_draws, survival_profile
@@ -42,12 +42,16 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
         template=None, censor_at: float | None = None, draws: int = 250, tune: int = 300,
         chains: int = 2, thin: int = 5, target_accept: float = 0.8,
         n_workers: int = DEFAULT_WORKERS, progress: bool = True,
-        label: str | None = None) -> Calibration:
+        label: str | None = None, initial: str | None = None) -> Calibration:
     """Simulation-based calibration of ``model``: ranks, uniformity tests, coverage.
+
+    A :class:`~coalsurv.MultiStateModel` is calibrated from whole simulated paths by
+    :func:`coalsurv.batch.sbc_multistate.sbc_multistate` (same options; ``n_rows`` counts
+    units, ``template`` is a TransitionData, plus ``initial=``).
 
     Parameters
     ----------
-    model : SurvivalModel
+    model : SurvivalModel or MultiStateModel
     n_simulations : int
         Data sets drawn from the prior predictive (at least 100 for a verdict).
     n_rows : int
@@ -73,6 +77,8 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
         As for :func:`coalsurv.fit_many`.
     label : str, optional
         Name in tables and plots (default: family and formula).
+    initial : str, optional
+        A MultiStateModel's starting state (default: its first transition's source).
 
     Returns
     -------
@@ -86,6 +92,18 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
     (:func:`coalsurv.batch.simulate.pin_model`): internal time scale, piecewise cut points and
     the ``"auto"`` intercept centre take the template's values.
     """
+    from coalsurv.fit.multistate import MultiStateModel
+
+    if isinstance(model, MultiStateModel):
+        from coalsurv.batch.sbc_multistate import sbc_multistate
+
+        return sbc_multistate(model, n_simulations=n_simulations, n_rows=n_rows, seed=seed,
+                              client=client, out=out, template=template, censor_at=censor_at,
+                              draws=draws, tune=tune, chains=chains, thin=thin,
+                              target_accept=target_accept, n_workers=n_workers,
+                              progress=progress, label=label, initial=initial)
+    if initial is not None:
+        raise ArgumentError("initial= is an option of a MultiStateModel's calibration only")
     n_simulations = _positive_int("n_simulations", n_simulations, 2)
     seed = _positive_int("seed", seed, 0)
     thin = _positive_int("thin", thin)
@@ -127,8 +145,6 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
 
 def _rank_rows(fits: pd.DataFrame, pinned, prior, thin: int) -> pd.DataFrame:
     """Truth, rank and interval quantiles per finished simulation and quantity."""
-    import xarray as xr
-
     profile = survival_profile(pinned.template)
     rows = []
     for _, fit_row in fits.iterrows():
@@ -138,19 +154,21 @@ def _rank_rows(fits: pd.DataFrame, pinned, prior, thin: int) -> pd.DataFrame:
         truth_ds = one_draw(prior, i)
         truth = {**scalar_draws(truth_ds, pinned.info),
                  **survival_draws(truth_ds, pinned.info, pinned.design, profile)}
-        # only the posterior group is needed: every simulated set has the template's design
-        # and the pinned time scale, so the template's info and design apply (reading the
-        # whole sealed fit with load_fit costs ~10 s per file on a loaded machine)
-        with xr.open_dataset(fit_row["file"], group="posterior", engine="h5netcdf") as ds:
-            post = ds.isel(draw=slice(None, None, thin)).load()
+        post = read_posterior(fit_row["file"], thin)
         posterior = {**scalar_draws(post, pinned.info),
                      **survival_draws(post, pinned.info, pinned.design, profile)}
-        for q, value in truth.items():
-            d = posterior[q]
-            qs = np.quantile(d, QUANTILES)
-            rows.append({"simulation": i, "quantity": q, "truth": float(value[0]),
-                         "rank": int(np.sum(d < value[0])),
-                         **{f"q{round(100 * p):02d}": float(v) for p, v in zip(QUANTILES, qs,
-                                                                               strict=True)}})
-    return pd.DataFrame(rows, columns=["simulation", "quantity", "truth", "rank", "q05", "q25",
-                                       "q75", "q95"])
+        rows.extend(rank_record(i, q, value[0], posterior[q]) for q, value in truth.items())
+    return pd.DataFrame(rows, columns=list(RANK_COLUMNS))
+
+
+def read_posterior(file: str, thin: int):
+    """Return the posterior group of a fit file, every ``thin``-th draw (loaded).
+
+    Only the posterior group is needed: every simulated set has the template's design and the
+    pinned time scale, so the template's info and design apply (reading the whole sealed fit
+    with ``load_fit`` costs ~10 s per file on a loaded machine).
+    """
+    import xarray as xr
+
+    with xr.open_dataset(file, group="posterior", engine="h5netcdf") as ds:
+        return ds.isel(draw=slice(None, None, thin)).load()

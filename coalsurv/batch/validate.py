@@ -32,11 +32,21 @@ class ValidationModel:
     causes: tuple[str, ...] | None = None
     family_options: dict[str, Any] = field(default_factory=dict)
     cure: str | None = None
+    #: A multi-state model: these transitions, each with ``formula`` (calibrated from whole
+    #: simulated paths, :mod:`coalsurv.batch.sbc_multistate`), under ``clock``.
+    transitions: tuple[str, ...] | None = None
+    clock: str = "reset"
 
     def model(self):
-        """Return the :class:`~coalsurv.SurvivalModel`."""
+        """Return the :class:`~coalsurv.SurvivalModel` (or :class:`~coalsurv.MultiStateModel`)."""
         from coalsurv.fit.model import SurvivalModel
 
+        if self.transitions:
+            from coalsurv.fit.multistate import MultiStateModel
+
+            return MultiStateModel({t: self.formula for t in self.transitions},
+                                   family=self.family, clock=self.clock, name=self.key,
+                                   family_options=dict(self.family_options) or None)
         return SurvivalModel(self.formula, family=self.family,
                              causes=list(self.causes) if self.causes else None,
                              family_options=dict(self.family_options), name=self.key,
@@ -44,7 +54,8 @@ class ValidationModel:
 
 
 _X = "breadth + power_hhi"
-#: Every family, the frailty model, competing causes and the flexible baseline.
+#: Every family, the frailty model, competing causes, the flexible baseline, tve, cure and a
+#: multi-state model.
 MODELS = (
     ValidationModel("weibull", _X, "weibull"),
     ValidationModel("weibull_aft", _X, "weibull_aft"),
@@ -63,6 +74,10 @@ MODELS = (
     # a time-varying effect (three intervals) and a mixture cure fraction
     ValidationModel("tve", "tve(breadth, df=3) + power_hhi", "weibull"),
     ValidationModel("cure", _X, "weibull", cure="breadth"),
+    # a multi-state model: whole paths simulated, transition data built as a user would
+    ValidationModel("multistate", _X, "weibull", clock="reset",
+                    transitions=("formation -> alliance", "formation -> dissolved",
+                                 "alliance -> integrated")),
 )
 #: The quick subset of the fast suite.
 QUICK = ("weibull", "lognormal")
@@ -96,7 +111,8 @@ def run_validation(out: str | Path, *, keys=None, n_simulations: int = 100, n_ro
         uni, cov = result.uniformity(), result.coverage()
         rows.append({
             "model": spec.key, "family": spec.family, "formula": spec.formula,
-            "causes": ",".join(spec.causes or ()), "simulations": result.n_simulations,
+            "causes": ",".join(spec.causes or spec.transitions or ()),
+            "simulations": result.n_simulations,
             "failed": result.settings["failed"],
             "divergent_fits": result.settings["divergent_fits"],
             "min_p_chisq": float(uni["p_chisq"].min()), "min_p_pot": float(uni["p_pot"].min()),

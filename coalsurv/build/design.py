@@ -3,7 +3,9 @@
 Covariates enter every model standardised, ``x_std = (x - mean) / sd``, with the mean and SD of
 the fitting data; coefficients are therefore "per SD" and are converted to "per original
 unit" by dividing by ``sd``. New data for predictions is given in original units and
-transformed with the stored constants.
+transformed with the stored constants. ``family_options["standardise"]`` (term -> [mean, sd])
+fixes the constants instead, so that "per SD" means the same in every data set (used by the
+simulation-based calibration of multi-state models, whose per-transition data vary).
 
 With time-varying covariates (a ``spells`` table whose columns the formula uses, see
 :mod:`coalsurv.build.spells`) the fixed effects are built on the spell rows and standardised with
@@ -237,12 +239,20 @@ def make_design(spec: ModelSpec, data) -> Design:
                 f"formula {spec.formula!r}: term(s) {huge} have values too large to standardise "
                 "(their mean or SD overflows); rescale them"
             )
+        # pinned constants of terms (a cure formula gets the main formula's table too, so
+        # names that are not terms of this formula are skipped)
+        pinned = spec.family_options.get("standardise") or {}
         constant = [t for t, s in zip(terms, sds, strict=True) if not s > 0]
         if constant:
             raise SpecError(
                 f"formula {spec.formula!r}: term(s) {constant} are constant in these data; "
                 "a constant covariate has no estimable effect — drop it"
             )
+        if pinned:  # constants fixed by the spec (the same "per SD" in every data set)
+            means = np.array([pinned[t][0] if t in pinned else m for t, m in zip(terms, means,
+                                                                                 strict=True)])
+            sds = np.array([pinned[t][1] if t in pinned else v for t, v in zip(terms, sds,
+                                                                               strict=True)])
         X = (raw - means) / sds
     spells = None
     if varying:
@@ -280,7 +290,9 @@ def make_design(spec: ModelSpec, data) -> Design:
         groups.append(GroupIndex(term, levels, index))
     cure = None
     if spec.cure is not None:
-        cure = make_design(ModelSpec(spec.cure, family=spec.family), data)
+        pinned = spec.family_options.get("standardise")
+        cure = make_design(ModelSpec(spec.cure, family=spec.family, family_options={
+            "standardise": pinned} if pinned else {}), data)
         if cure.spells is not None:
             raise SpecError(f"cure formula {spec.cure!r} uses time-varying covariates "
                             f"{list(cure.spells.variables)}; the cured share needs constant ones")

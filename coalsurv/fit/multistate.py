@@ -133,16 +133,16 @@ class MultiStateModel:
         """Return the per-transition episode data (CoalitionData) of ``data`` under this clock."""
         _check_data(data)
         data.check_declared(list(self.transitions.values()))
-        out, problems = {}, []
-        for key, t in self.transitions.items():
-            ep = data.episodes(t.source, t.target, clock=self.clock)
-            if ep.n_events.get(t.target, 0) == 0:
-                problems.append(f"transition {key!r}: no sojourn in {t.source!r} ends by "
-                                f"entering {t.target!r}; its hazard cannot be estimated")
-            out[key] = ep
+        # checked before the episodes are built: CoalitionData refuses all-censored episodes
+        # with a message that does not name the transition
+        problems = [f"transition {key!r}: no sojourn in {t.source!r} ends by entering "
+                    f"{t.target!r}; its hazard cannot be estimated"
+                    for key, t in self.transitions.items()
+                    if data.observed.get((t.source, t.target), 0) == 0]
         if problems:
             raise SpecError("multi-state data cannot inform every transition", problems)
-        return out
+        return {key: data.episodes(t.source, t.target, clock=self.clock)
+                for key, t in self.transitions.items()}
 
     def fit(self, data: TransitionData, *, draws: int = 1000, tune: int = 1000,
             chains: int = 4, random_seed: int = 0, **options) -> MultiStateFit:

@@ -141,8 +141,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     info : ModelInfo
         Its record (family, causes, slopes, spells, cuts).
     family_options : dict, optional
-        The spec's family options; only ``time_scale`` (which changes data, not the model)
-        is accepted.
+        The spec's family options; only ``time_scale`` and ``standardise`` (which change
+        data, not the model) are accepted.
 
     Returns
     -------
@@ -155,7 +155,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, f"family {family.name!r} is not in the kernel"
     if not formulas_match(family):
         return None, f"family {family.name!r}: its formulas differ from the kernel's"
-    extra = sorted(set(family_options or {}) - {"time_scale"})
+    # time_scale and standardise change the data (times, X), not the model
+    extra = sorted(set(family_options or {}) - {"time_scale", "standardise"})
     if extra:
         return None, f"family options {extra} are not in the kernel"
     if info.spells or info.time_varying or info.cuts or info.slopes:

@@ -67,8 +67,10 @@ class GroupTerm:
 #: Options every family takes; the others are declared by the family (``Family.options``),
 #: plus ``n_intervals`` (cut points chosen from the data) for a family that takes ``cuts``.
 #: ``tve_cuts`` fixes the interval bounds of ``tve(x)`` terms (data unit) instead of the
-#: event-time quantiles of the data.
-COMMON_OPTIONS = ("time_scale", "tve_cuts")
+#: event-time quantiles of the data. ``standardise`` fixes the standardisation constants of
+#: fixed-effect terms (term -> [mean, sd], original units) instead of the data's mean and SD,
+#: so that "per SD" means the same in every data set (simulation-based calibration).
+COMMON_OPTIONS = ("time_scale", "tve_cuts", "standardise")
 
 
 def allowed_options(family: str) -> tuple[str, ...]:
@@ -103,6 +105,8 @@ def check_family_options(family: str, options: object) -> list[str]:
             problems.append(f"time_scale: expected a finite number > 0, got {tau!r}")
     if "tve_cuts" in options:
         problems.extend(_tve_cuts_problems(options["tve_cuts"]))
+    if "standardise" in options:
+        problems.extend(_standardise_problems(options["standardise"]))
     if "n_intervals" in options:
         k = options["n_intervals"]
         if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 1):
@@ -134,6 +138,21 @@ def _tve_cuts_problems(value: object) -> list[str]:
                             f"{cuts!r:.80}")
         elif any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
             problems.append(f"tve_cuts[{name!r}]: must be strictly increasing, got {list(cuts)}")
+    return problems
+
+
+def _standardise_problems(value: object) -> list[str]:
+    """Problems of ``standardise``: a table term -> [mean, sd] with a finite mean, sd > 0."""
+    if not isinstance(value, dict) or not value:
+        return [f"standardise: expected a table term -> [mean, sd], e.g. "
+                f"{{'breadth': [0.5, 0.2]}}, got {value!r:.80}"]
+    problems = []
+    for name, pair in value.items():
+        ok = (isinstance(pair, (list, tuple)) and len(pair) == 2
+              and all(_is_real(v) and math.isfinite(v) for v in pair) and pair[1] > 0)
+        if not ok:
+            problems.append(f"standardise[{name!r}]: expected [mean, sd] with sd > 0, got "
+                            f"{pair!r:.80}")
     return problems
 
 
@@ -291,7 +310,8 @@ class ModelSpec:
             raise SpecError(f"strata must be the name of one group column (str), e.g. "
                             f"strata='country', got {self.strata!r}")
         problems = check_family_options(self.family, self.family_options)
-        fixed = self.family_options.get("tve_cuts")
+        fixed = (self.family_options.get("tve_cuts") if isinstance(self.family_options, dict)
+                 else None)
         if isinstance(fixed, dict):
             known = {t.variable: t.df for t in self.tve_terms}
             problems += [f"tve_cuts[{name!r}]: the formula has no tve({name}) term; tve terms: "
