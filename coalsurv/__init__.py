@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from coalsurv._version import __version__
 from coalsurv.errors import (
     ArgumentError,
+    BatchError,
     CoalitionDataError,
     CoalsurvError,
     FitFileError,
@@ -56,6 +57,7 @@ _MODULES = {"covariates", "datasets", "families", "plots"}
 
 __all__ = [
     "ArgumentError",
+    "BatchError",
     "CoalsurvError",
     "CoalitionDataError",
     "SpecError",

@@ -15,6 +15,7 @@ __all__ = [
     "FitFileError",
     "ArgumentError",
     "CommandLineError",
+    "BatchError",
 ]
 
 
@@ -67,4 +68,11 @@ class CommandLineError(CoalsurvError):
 
     A missing or misnamed option, an output file with the wrong suffix, an unreadable data
     file: what the user asked the command for, not what the library was given.
+    """
+
+
+class BatchError(CoalsurvError, RuntimeError):
+    """A batch of fits could not run: the local Dask cluster did not start, say.
+
+    Failed fits inside a batch are not raised but recorded, each with its error.
     """

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from coalsurv.errors import ArgumentError
+from coalsurv.errors import ArgumentError, BatchError
 
 __all__ = ["batch_client", "worker_cache_root", "slot_environment", "SlotClaims", "DEFAULT_WORKERS"]
 
@@ -119,7 +119,29 @@ def batch_client(client=None, *, n_workers: int = DEFAULT_WORKERS) -> Iterator[A
         return
     claims = SlotClaims(worker_cache_root())
     try:
-        with _local_cluster(n_workers, claims) as cluster, Client(cluster) as own:
+        cluster = _start_local_cluster(n_workers, claims)
+        with cluster, Client(cluster) as own:
             yield own
     finally:
         claims.release()
+
+
+def _start_local_cluster(n_workers: int, claims):
+    """Start the embedded cluster; a worker that cannot start gets a coalsurv error.
+
+    The usual cause is a script that starts a batch at import time: worker processes are
+    spawned, re-import the script, and Python refuses (``multiprocessing`` needs the
+    ``if __name__ == "__main__":`` guard).
+    """
+    import sys
+
+    try:
+        return _local_cluster(n_workers, claims)
+    except RuntimeError as exc:
+        main = getattr(sys.modules.get("__main__"), "__file__", None) or (
+            sys.argv[0] if sys.argv and sys.argv[0].endswith(".py") else None)
+        hint = (f"; if {main!r} starts the batch at module level, put that code under "
+                "'if __name__ == \"__main__\":' (worker processes re-import the script)"
+                if main else "")
+        raise BatchError(f"the local Dask cluster could not start its {n_workers} worker "
+                         f"process(es): {str(exc).rstrip('.')}{hint}") from exc

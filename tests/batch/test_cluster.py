@@ -20,3 +20,22 @@ def test_slot_environment_sets_separate_compile_and_numba_dirs(tmp_path, monkeyp
     env = slot_environment(tmp_path / "slot-00")
     assert env["PYTENSOR_FLAGS"] == f"floatX=float64,base_compiledir={tmp_path}/slot-00/pytensor"
     assert env["NUMBA_CACHE_DIR"] == f"{tmp_path}/slot-00/numba"
+
+
+def test_unguarded_script_gets_a_coalsurv_error_naming_the_guard(tmp_path):
+    """A script starting a batch at import time: one clear error, not Dask's traceback."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("import coalsurv\n"
+                      "from coalsurv.batch.cluster import batch_client\n"
+                      "try:\n"
+                      "    with batch_client(n_workers=1):\n"
+                      "        pass\n"
+                      "except coalsurv.BatchError as exc:\n"
+                      "    print('BATCH-ERROR', exc)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=240, cwd=tmp_path)
+    assert "BATCH-ERROR" in done.stdout, done.stderr[-2000:]
+    assert "if __name__ == \"__main__\":" in done.stdout and "unguarded.py" in done.stdout
