@@ -239,8 +239,7 @@ def make_design(spec: ModelSpec, data) -> Design:
                 f"formula {spec.formula!r}: term(s) {huge} have values too large to standardise "
                 "(their mean or SD overflows); rescale them"
             )
-        # pinned constants of terms (a cure formula gets the main formula's table too, so
-        # names that are not terms of this formula are skipped)
+        # pinned constants of terms; names that are not terms here go to the cure formula
         pinned = spec.family_options.get("standardise") or {}
         constant = [t for t, s in zip(terms, sds, strict=True) if not s > 0]
         if constant:
@@ -288,11 +287,16 @@ def make_design(spec: ModelSpec, data) -> Design:
         lookup = {lvl: i for i, lvl in enumerate(levels)}
         index = np.array([lookup[lbl] for lbl in labels], dtype=int)
         groups.append(GroupIndex(term, levels, index))
+    unknown = sorted(set(spec.family_options.get("standardise") or {}) - set(terms))
+    if unknown and spec.cure is None:
+        raise SpecError(f"family_options standardise: {unknown} are not terms of the formula "
+                        f"{spec.formula!r}; its terms: {list(terms)}")
     cure = None
     if spec.cure is not None:
-        pinned = spec.family_options.get("standardise")
+        rest = {k: v for k, v in (spec.family_options.get("standardise") or {}).items()
+                if k not in terms}
         cure = make_design(ModelSpec(spec.cure, family=spec.family, family_options={
-            "standardise": pinned} if pinned else {}), data)
+            "standardise": rest} if rest else {}), data)
         if cure.spells is not None:
             raise SpecError(f"cure formula {spec.cure!r} uses time-varying covariates "
                             f"{list(cure.spells.variables)}; the cured share needs constant ones")

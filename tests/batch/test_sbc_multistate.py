@@ -201,3 +201,13 @@ def test_pinned_standardisation_holds_on_other_data_and_is_checked():
     with pytest.raises(SpecError, match=r"standardise\['breadth'\]"):
         coalsurv.SurvivalModel("breadth", family="weibull",
                                family_options={"standardise": {"breadth": [0.5, 0.0]}})
+    # a name that is no term (of the formula or its cure formula) is refused, not ignored
+    data = coalsurv.datasets.load_synthetic()
+    with pytest.raises(SpecError, match=r"\['nonsense'\] are not terms"):
+        coalsurv.SurvivalModel("breadth", family="weibull", family_options={
+            "standardise": {"breadth": [0.5, 0.2], "nonsense": [0.0, 1.0]}}).build(data)
+    _, design, _, _ = coalsurv.SurvivalModel(
+        "breadth", family="weibull", cure="power_hhi",
+        family_options={"standardise": {"breadth": [0.5, 0.2], "power_hhi": [0.3, 0.1]}}
+    ).build(data)
+    assert design.means[0] == 0.5 and design.cure.means[0] == 0.3 and design.cure.sds[0] == 0.1
