@@ -134,6 +134,7 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
                 "causes": list(spec.causes) if spec.causes else None, "cure": spec.cure,
                 "n_simulations": n_simulations, "n_rows": template.n, "seed": seed,
                 "draws": draws, "tune": tune, "chains": chains, "thin": thin,
+                "target_accept": target_accept,
                 "censor_at": pinned.censor_at, "time_scale": pinned.info.time_scale,
                 "failed": int((fits["status"] != "ok").sum()),
                 "divergent_fits": int((fits["divergences"].fillna(0) > 0).sum()),
