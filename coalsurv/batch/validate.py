@@ -83,6 +83,10 @@ MODELS = (
     ValidationModel("multistate", _X, "weibull", clock="reset",
                     transitions=("formation -> alliance", "formation -> dissolved",
                                  "alliance -> integrated")),
+    # the same transitions on the clock-forward time scale (delayed entry)
+    ValidationModel("multistate_forward", _X, "weibull", clock="forward",
+                    transitions=("formation -> alliance", "formation -> dissolved",
+                                 "alliance -> integrated")),
 )
 #: The quick subset of the fast suite.
 QUICK = ("weibull", "lognormal")
