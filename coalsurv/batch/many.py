@@ -16,7 +16,14 @@ import pandas as pd
 
 from coalsurv._io import atomic_write_with
 from coalsurv.batch.cluster import DEFAULT_WORKERS, batch_client
-from coalsurv.batch.task import ROW_COLUMNS, error_path, fit_path, record_path, run_fit
+from coalsurv.batch.task import (
+    ROW_COLUMNS,
+    error_path,
+    fit_path,
+    options_key,
+    record_path,
+    run_fit,
+)
 from coalsurv.errors import ArgumentError
 
 __all__ = ["fit_many", "run_jobs", "check_fit_options", "read_batch", "INDEX_FILE"]
@@ -128,7 +135,9 @@ def fit_many(model, datasets: Mapping[str, Any] | Callable[..., Any], *, out: st
     Each worker compiles the model once per structure and refits new data of the same shape
     warm (:mod:`coalsurv.fit.sampling`). Each result is written as soon as it finishes
     (``out/NAME.nc``, then its record ``out/NAME.json``, both atomically), so a killed run
-    loses nothing that finished and a rerun skips every name with a record. A task whose
+    loses nothing that finished and a rerun skips every name with a record (a name stands for
+    its data set: give new data new names; a record made with other fit options is refused,
+    not reused). A task whose
     worker fails is retried ``retries`` times, then recorded as failed with its error (also
     ``out/NAME.error.json``); a coalsurv error (bad data or options) is recorded at once.
     The tidy frame is also rewritten to ``out/fits.csv`` after every fit.
@@ -193,14 +202,24 @@ def run_jobs(jobs: Mapping[str, tuple[Any, Any]], *, out: str | Path, client=Non
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
     todo = {}
+    wanted, other = options_key(fit_kwargs), []
     for name, job in jobs.items():
         record = record_path(out, name)
         if record.exists() and fit_path(out, name).exists():
             rows[name] = json.loads(record.read_text(encoding="utf-8"))
+            if rows[name].get("options") != wanted:
+                other.append(name)
             continue
         for stale in out.glob(f".{name}.*"):  # a temporary file of a killed write
             stale.unlink(missing_ok=True)
         todo[name] = job
+    if other:
+        from coalsurv._format import fmt_ids
+
+        raise ArgumentError(
+            f"{out}: {len(other)} finished fit(s) {fmt_ids(other)} were made with other fit "
+            f"options than {wanted} (or by an older coalsurv); a rerun resumes only the same "
+            "request. Use another folder, or delete those files to refit them")
     bar = _Progress(len(jobs), len(rows), progress)
     if todo:
         token = uuid.uuid4().hex[:8]

@@ -17,7 +17,8 @@ import numpy as np
 from coalsurv._io import atomic_write_text
 from coalsurv.errors import ArgumentError, CoalsurvError
 
-__all__ = ["run_fit", "record_path", "fit_path", "error_path", "fit_row", "ROW_COLUMNS"]
+__all__ = ["run_fit", "options_key", "record_path", "fit_path", "error_path", "fit_row",
+           "ROW_COLUMNS"]
 
 #: Columns of the tidy frame of :func:`coalsurv.fit_many`, in order.
 ROW_COLUMNS = ("name", "status", "file", "sampling_time", "elapsed", "divergences", "max_rhat",
@@ -62,6 +63,11 @@ def fit_row(fit) -> dict[str, Any]:
     return {"sampling_time": float(post.attrs.get("sampling_time", np.nan)),
             "divergences": div, "max_rhat": extreme(rhat, np.nanmax),
             "min_ess": extreme(ess, np.nanmin)}
+
+
+def options_key(fit_kwargs: dict[str, Any]) -> str:
+    """Return the fit options as canonical JSON (recorded with each finished fit)."""
+    return json.dumps(fit_kwargs, sort_keys=True, default=str)
 
 
 def _worker_name() -> str:
@@ -110,6 +116,8 @@ def run_fit(model, name: str, source, out: str, fit_kwargs: dict[str, Any]) -> d
         return row
     path = fit.save(fit_path(out_dir, name))
     row.update(fit_row(fit), status="ok", file=str(path), elapsed=time.perf_counter() - start)
-    atomic_write_text(record_path(out_dir, name), json.dumps(row, indent=1))
+    # the options travel with the record: a rerun with other options must not reuse the fit
+    atomic_write_text(record_path(out_dir, name),
+                      json.dumps({**row, "options": options_key(fit_kwargs)}, indent=1))
     error_path(out_dir, name).unlink(missing_ok=True)
     return row

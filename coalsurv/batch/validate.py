@@ -9,6 +9,7 @@ scratch folder, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -113,9 +114,13 @@ def run_validation(out: str | Path, *, keys=None, n_simulations: int = 100, n_ro
     rows = []
     for spec in chosen:
         start = time.perf_counter()
+        options = {**spec.sampler, **sbc_options}
+        # one scratch folder per request: a rerun resumes only the same simulations and fits
+        request = hashlib.sha256(json.dumps([spec.key, n_simulations, n_rows, seed, options],
+                                            sort_keys=True, default=str).encode()).hexdigest()
         result = sbc(spec.model(), n_simulations=n_simulations, n_rows=n_rows, seed=seed,
-                     client=client, out=scratch / spec.key, progress=progress, label=spec.key,
-                     **{**spec.sampler, **sbc_options})
+                     client=client, out=scratch / f"{spec.key}-{request[:10]}",
+                     progress=progress, label=spec.key, **options)
         result.save(out, stem=spec.key)
         uni, cov = result.uniformity(), result.coverage()
         rows.append({

@@ -62,6 +62,12 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
     from coalsurv.batch import read_batch
 
     assert read_batch(out)["status"].tolist() == ["ok", "ok"]
+    # a rerun asking for other fit options does not reuse the finished fits: refused by name
+    other = {**SETTINGS, "draws": SETTINGS["draws"] + 1}
+    with pytest.raises(coalsurv.ArgumentError, match=r"2 finished fit\(s\) 'a', 'b'.*other fit"):
+        coalsurv.fit_many(model, sources, out=out, client=inline_client, progress=False,
+                          **other)
+    assert (out / "a.nc").stat().st_mtime_ns == stamp
 
 
 def test_coalsurv_errors_are_recorded_at_once_with_the_name(tmp_path, inline_client):
