@@ -107,7 +107,9 @@ def _evaluate(fn, names, model, posterior):
     data = {}
     for n in names:
         arr = np.asarray(outs[n]).reshape(n_chain, n_draw, *np.shape(outs[n][0]))
-        var_dims = dims[n] or [f"{n}_dim_{j}" for j in range(arr.ndim - 2)]
+        var_dims = dims[n][:arr.ndim - 2]  # a multivariate density drops its event dims
+        if len(var_dims) < arr.ndim - 2:
+            var_dims = [*var_dims, *(f"{n}_dim_{j}" for j in range(len(var_dims), arr.ndim - 2))]
         data[n] = xr.DataArray(arr, dims=["chain", "draw", *var_dims],
                                coords={"chain": posterior["chain"].values,
                                        "draw": posterior["draw"].values,
