@@ -99,6 +99,8 @@ class Layout:
     n_tables: int = 0
     styles: dict[str, ParagraphStyle] = field(default_factory=dict)
     section_no: int = 0
+    #: Section 1 starts a new page (after a cover page with the contents).
+    cover_page: bool = True
 
     def __post_init__(self) -> None:
         """Register the fonts and make the paragraph styles."""
@@ -149,13 +151,17 @@ class Layout:
         return Paragraph(esc(text), self.styles[style])
 
     def section(self, title: str) -> list[Any]:
-        """Return a numbered section heading (page break if needed, entry in the contents)."""
+        """Return a numbered section heading (page break if needed, entry in the contents).
+
+        Section 1 starts a new page after a cover page (``cover_page``, default True).
+        """
         from reportlab.platypus import CondPageBreak, PageBreak
 
         self.section_no += 1
         heading = Paragraph(f"{self.section_no}. {esc(title)}", self.styles["h1"])
         heading._toc_entry = (0, f"{self.section_no}. {title}")  # read by _Doc.afterFlowable
-        brk = PageBreak() if self.section_no == 1 else CondPageBreak(0.4 * FRAME_HEIGHT)
+        first = self.section_no == 1 and self.cover_page
+        brk = PageBreak() if first else CondPageBreak(0.4 * FRAME_HEIGHT)
         return [brk, Spacer(1, 10), heading]
 
     def sub(self, title: str) -> Paragraph:

@@ -47,6 +47,7 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     pct = f"{100 * ci:.0f}%"
     unit = fit.time_unit
     failures: list[str] = []
+    L.cover_page = False  # the verdicts table is short: section 1 follows on page 1
     out: list[Any] = [L.text(L.title, "title"),
                       L.text(f"{len(fit.fits)} transitions, {fit.clock} clock, "
                              f"{fit.data.n_units} units, time in {unit}", "subtitle")]

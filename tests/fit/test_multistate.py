@@ -203,6 +203,11 @@ def test_plots_and_report(fits, tmp_path, recwarn):
     plt.close("all")
     path = f.report(tmp_path / "ms.pdf")
     assert path.read_bytes()[:4] == b"%PDF"
+    import pypdf
+
+    pages = [p.extract_text() for p in pypdf.PdfReader(path).pages]
+    assert "1. Model and data" in pages[0]  # no page left empty after the short verdicts table
+    assert "r_hat" not in " ".join(pages) and "ess_bulk" not in " ".join(pages)
     assert not [w for w in recwarn if "could not be made" in str(w.message)]
 
 
