@@ -18,7 +18,8 @@ import pandas as pd
 
 from coalsurv._io import atomic_write_text, atomic_write_with
 
-__all__ = ["Calibration", "COVERAGE_PROBS", "binomial_band", "rank_record", "RANK_COLUMNS"]
+__all__ = ["Calibration", "COVERAGE_PROBS", "binomial_band", "rank_record", "RANK_COLUMNS",
+           "batch_totals"]
 
 #: Central interval masses whose coverage is checked.
 COVERAGE_PROBS = (0.5, 0.9)
@@ -195,3 +196,12 @@ class Calibration:
         out["settings"] = atomic_write_text(folder / f"{stem}_settings.json",
                                             json.dumps(self.settings, indent=1, default=str))
         return out
+
+
+def batch_totals(fits: pd.DataFrame, start: float) -> dict[str, Any]:
+    """Fits with divergences, wall time since ``start`` and summed sampling time of a run."""
+    import time
+
+    return {"divergent_fits": int((fits["divergences"].fillna(0) > 0).sum()),
+            "wall_time_s": round(time.perf_counter() - start, 1),
+            "sampling_time_s": round(float(fits["sampling_time"].fillna(0).sum()), 1)}

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.batch.calibration import RANK_COLUMNS, Calibration, rank_record
+from coalsurv.batch.calibration import RANK_COLUMNS, Calibration, batch_totals, rank_record
 from coalsurv.batch.cluster import DEFAULT_WORKERS
 from coalsurv.batch.many import fit_many
 from coalsurv.batch.quantities import scalar_draws, survival_draws, survival_profile
@@ -137,9 +137,7 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
                 "target_accept": target_accept,
                 "censor_at": pinned.censor_at, "time_scale": pinned.info.time_scale,
                 "failed": int((fits["status"] != "ok").sum()),
-                "divergent_fits": int((fits["divergences"].fillna(0) > 0).sum()),
-                "wall_time_s": round(time.perf_counter() - start, 1),
-                "sampling_time_s": round(float(fits["sampling_time"].fillna(0).sum()), 1)}
+                **batch_totals(fits, start)}
     return Calibration(label=label, draws=rows, n_rank_draws=draws * chains // thin,
                        fits=fits, settings=settings)
 

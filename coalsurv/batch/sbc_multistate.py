@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.batch.calibration import RANK_COLUMNS, Calibration, rank_record
+from coalsurv.batch.calibration import RANK_COLUMNS, Calibration, batch_totals, rank_record
 from coalsurv.batch.cluster import DEFAULT_WORKERS
 from coalsurv.batch.many import check_fit_options, run_jobs
 from coalsurv.batch.paths import (
@@ -171,9 +171,7 @@ def sbc_multistate(model, *, n_simulations: int, n_rows: int, seed: int, client=
         "time_scale": {k: float(p.info.time_scale) for k, p in pinned.pinned.items()},
         "failed": len(failed),
         "failed_reasons": sorted(set(fits.loc[fits["status"] != "ok", "error"].astype(str))),
-        "divergent_fits": int((fits["divergences"].fillna(0) > 0).sum()),
-        "wall_time_s": round(time.perf_counter() - start, 1),
-        "sampling_time_s": round(float(fits["sampling_time"].fillna(0).sum()), 1)}
+        **batch_totals(fits, start)}
     return Calibration(label=label, draws=rows, n_rank_draws=draws * chains // thin,
                        fits=fits, settings=settings)
 

@@ -112,13 +112,7 @@ def check_family_options(family: str, options: object) -> list[str]:
         if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 1):
             problems.append(f"n_intervals: expected an integer >= 1, got {k!r}")
     if "cuts" in options:
-        cuts = options["cuts"]
-        ok = isinstance(cuts, (list, tuple)) and len(cuts) > 0 and all(
-            _is_real(c) and math.isfinite(c) and c > 0 for c in cuts)
-        if not ok:
-            problems.append(f"cuts: expected a list of finite numbers > 0, got {cuts!r}")
-        elif any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
-            problems.append(f"cuts: must be strictly increasing, got {list(cuts)}")
+        problems.extend(_cut_problems("cuts", options["cuts"]))
         if "n_intervals" in options:
             problems.append("give cuts= or n_intervals=, not both")
     return problems
@@ -129,16 +123,18 @@ def _tve_cuts_problems(value: object) -> list[str]:
     if not isinstance(value, dict) or not value:
         return [f"tve_cuts: expected a table covariate -> list of cut times, e.g. "
                 f"{{'breadth': [12, 30]}}, got {value!r:.80}"]
-    problems = []
-    for name, cuts in value.items():
-        ok = isinstance(cuts, (list, tuple)) and len(cuts) > 0 and all(
-            _is_real(c) and math.isfinite(c) and c > 0 for c in cuts)
-        if not ok:
-            problems.append(f"tve_cuts[{name!r}]: expected a list of finite numbers > 0, got "
-                            f"{cuts!r:.80}")
-        elif any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
-            problems.append(f"tve_cuts[{name!r}]: must be strictly increasing, got {list(cuts)}")
-    return problems
+    return [p for name, cuts in value.items() for p in _cut_problems(f"tve_cuts[{name!r}]", cuts)]
+
+
+def _cut_problems(label: str, cuts: object) -> list[str]:
+    """Problems of a list of cut times: finite numbers > 0, strictly increasing."""
+    ok = isinstance(cuts, (list, tuple)) and len(cuts) > 0 and all(
+        _is_real(c) and math.isfinite(c) and c > 0 for c in cuts)
+    if not ok:
+        return [f"{label}: expected a list of finite numbers > 0, got {cuts!r:.80}"]
+    if any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
+        return [f"{label}: must be strictly increasing, got {list(cuts)}"]
+    return []
 
 
 def _standardise_problems(value: object) -> list[str]:
