@@ -44,25 +44,32 @@ def fit_row(fit) -> dict[str, Any]:
     """Return sampling time, divergences, largest R-hat and smallest bulk ESS of one fit.
 
     R-hat and ESS cover every sampled (posterior) variable, frailty ``z_``/``u_`` included.
+    R-hat is :func:`coalsurv._stats.rank_rhat` (arviz_stats' rank R-hat in NumPy, all
+    elements of a variable at once); ESS is arviz_stats' bulk ESS.
     """
     import arviz_stats as azs
+
+    from coalsurv._stats import rank_rhat
 
     post = fit.idata["posterior"]
     stats = fit.idata["sample_stats"]
     div = int(np.asarray(stats["diverging"]).sum()) if "diverging" in stats else 0
+    rhats = []
+    for da in post.data_vars.values():
+        values = np.asarray(da.transpose("chain", "draw", ...), dtype=float)
+        values = values.reshape(values.shape[0], values.shape[1], -1)
+        keep = np.isfinite(values).all(axis=(0, 1)) & (np.ptp(values, axis=(0, 1)) > 0)
+        if keep.any():
+            rhats.append(np.nanmax(rank_rhat(values[:, :, keep])))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rhat = azs.rhat(fit.idata, group="posterior")
         ess = azs.ess(fit.idata, group="posterior", method="bulk")
-
-    def extreme(ds, fn):
-        values = [fn(np.asarray(v, dtype=float)) for v in ds.data_vars.values()
-                  if np.asarray(v).size and np.isfinite(np.asarray(v, dtype=float)).any()]
-        return float(fn(np.asarray(values))) if values else float("nan")
-
+    values = [np.nanmin(np.asarray(v, dtype=float)) for v in ess.data_vars.values()
+              if np.asarray(v).size and np.isfinite(np.asarray(v, dtype=float)).any()]
     return {"sampling_time": float(post.attrs.get("sampling_time", np.nan)),
-            "divergences": div, "max_rhat": extreme(rhat, np.nanmax),
-            "min_ess": extreme(ess, np.nanmin)}
+            "divergences": div,
+            "max_rhat": float(np.max(rhats)) if rhats else float("nan"),
+            "min_ess": float(np.min(values)) if values else float("nan")}
 
 
 def options_key(fit_kwargs: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -59,6 +60,12 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
     assert not (out / "b.error.json").exists()
     fit_b = coalsurv.load_fit(out / "b.nc")
     assert fit_b.data.n == synthetic_small.n
+    # the row's R-hat (NumPy rank R-hat over every element) is arviz_stats' own
+    import arviz_stats as azs
+
+    rhat = azs.rhat(fit_b.idata, group="posterior")
+    expected = max(float(np.nanmax(np.asarray(v))) for v in rhat.data_vars.values())
+    assert second.loc[1, "max_rhat"] == pytest.approx(expected, rel=1e-12)
     from coalsurv.batch import read_batch
 
     assert read_batch(out)["status"].tolist() == ["ok", "ok"]
