@@ -90,12 +90,11 @@ def _evaluate(fn, names, model, posterior):
     """``name -> array (chain, draw, *dims)`` of ``fn`` over every posterior draw."""
     import xarray as xr
 
-    free = [rv.name for rv in model.free_RVs]
-    umodel_dtypes = {model.rvs_to_values[rv].name: model.rvs_to_values[rv].type.dtype
-                     for rv in model.free_RVs}
+    # the untransformed model's inputs are named and typed like the random variables
+    dtypes = {rv.name: rv.type.dtype for rv in model.free_RVs}
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    values = {n: np.asarray(posterior[n].transpose("chain", "draw", ...),
-                            dtype=umodel_dtypes.get(n, "float64")) for n in free}
+    values = {n: np.asarray(posterior[n].transpose("chain", "draw", ...), dtype=dtype)
+              for n, dtype in dtypes.items()}
     outs: dict[str, list] = {n: [] for n in names}
     for c in range(n_chain):
         for d in range(n_draw):
