@@ -29,13 +29,29 @@ from coalsurv.batch.quantities import scalar_draws, survival_draws, survival_pro
 from coalsurv.batch.simulate import one_draw, pin_model, simulate_from_prior, template_data
 from coalsurv.errors import ArgumentError
 
-__all__ = ["sbc"]
+__all__ = ["sbc", "check_sbc_settings"]
 
 
 def _positive_int(name: str, value: Any, low: int = 1) -> int:
     if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
         raise ArgumentError(f"{name}: expected an integer >= {low}, got {value!r}")
     return int(value)
+
+
+def check_sbc_settings(*, n_simulations, seed, thin, draws, chains) -> tuple[int, ...]:
+    """Check the calibration's counts (of any model); return them as ints, in that order.
+
+    At least 2 simulations, seed >= 0, and at least 10 posterior draws to rank among after
+    thinning.
+    """
+    n_simulations = _positive_int("n_simulations", n_simulations, 2)
+    seed = _positive_int("seed", seed, 0)
+    thin = _positive_int("thin", thin)
+    draws, chains = _positive_int("draws", draws), _positive_int("chains", chains)
+    if draws * chains // thin < 10:
+        raise ArgumentError(f"draws * chains / thin = {draws * chains // thin}: rank among "
+                            "at least 10 posterior draws")
+    return n_simulations, seed, thin, draws, chains
 
 
 def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=None,
@@ -104,13 +120,8 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
                               progress=progress, label=label, initial=initial)
     if initial is not None:
         raise ArgumentError("initial= is an option of a MultiStateModel's calibration only")
-    n_simulations = _positive_int("n_simulations", n_simulations, 2)
-    seed = _positive_int("seed", seed, 0)
-    thin = _positive_int("thin", thin)
-    draws, chains = _positive_int("draws", draws), _positive_int("chains", chains)
-    if draws * chains // thin < 10:
-        raise ArgumentError(f"draws * chains / thin = {draws * chains // thin}: rank among "
-                            "at least 10 posterior draws")
+    n_simulations, seed, thin, draws, chains = check_sbc_settings(
+        n_simulations=n_simulations, seed=seed, thin=thin, draws=draws, chains=chains)
     template = template if template is not None else template_data(model, n_rows=n_rows,
                                                                     seed=seed)
     pinned = pin_model(model, template, censor_at=censor_at)

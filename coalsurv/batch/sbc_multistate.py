@@ -21,9 +21,7 @@ import functools
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from coalsurv.batch.calibration import RANK_COLUMNS, Calibration, batch_totals, rank_record
@@ -37,7 +35,7 @@ from coalsurv.batch.paths import (
     template_units,
 )
 from coalsurv.batch.quantities import scalar_draws, survival_draws, survival_profile
-from coalsurv.batch.sbc import read_posterior
+from coalsurv.batch.sbc import check_sbc_settings, read_posterior
 from coalsurv.batch.simulate import one_draw
 from coalsurv.errors import ArgumentError
 
@@ -52,12 +50,6 @@ def compact_key(key: str) -> str:
 def job_name(i: int, k: int) -> str:
     """Name (file stem) of the fit of transition number ``k`` in simulation ``i``."""
     return f"sim-{i:04d}-t{k}"
-
-
-def _positive_int(name: str, value: Any, low: int = 1) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
-        raise ArgumentError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def sbc_multistate(model, *, n_simulations: int, n_rows: int, seed: int, client=None,
@@ -124,13 +116,8 @@ def sbc_multistate(model, *, n_simulations: int, n_rows: int, seed: int, client=
     if not isinstance(model, MultiStateModel):
         raise ArgumentError(f"model: expected a coalsurv.MultiStateModel, got "
                             f"{type(model).__name__}")
-    n_simulations = _positive_int("n_simulations", n_simulations, 2)
-    seed = _positive_int("seed", seed, 0)
-    thin = _positive_int("thin", thin)
-    draws, chains = _positive_int("draws", draws), _positive_int("chains", chains)
-    if draws * chains // thin < 10:
-        raise ArgumentError(f"draws * chains / thin = {draws * chains // thin}: rank among "
-                            "at least 10 posterior draws")
+    n_simulations, seed, thin, draws, chains = check_sbc_settings(
+        n_simulations=n_simulations, seed=seed, thin=thin, draws=draws, chains=chains)
     if template is None:
         horizon = float(censor_at) if censor_at is not None else DEFAULT_HORIZON
         units = template_units(n_rows=n_rows, seed=seed)

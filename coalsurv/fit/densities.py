@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["add_log_densities", "log_prior_group", "clear_density_cache", "density_cache_size"]
+__all__ = ["add_log_densities", "log_prior_group", "clear_density_cache", "density_cache_size",
+           "shared_variables"]
 
 
 @dataclass
@@ -45,7 +46,8 @@ def clear_density_cache() -> None:
     _CACHE.clear()
 
 
-def _shared(model) -> dict[str, Any]:
+def shared_variables(model) -> dict[str, Any]:
+    """``name -> SharedVariable`` of the model's data containers (what a refit swaps)."""
     import pytensor
 
     return {var.name: var for var in model.named_vars.values()
@@ -79,8 +81,8 @@ def _densities(model, cache_key: str | None) -> _Densities:
                 _CACHE.pop(next(iter(_CACHE)))
             _CACHE[cache_key] = entry
         return entry
-    targets = _shared(entry.umodel)
-    for name, var in _shared(model).items():
+    targets = shared_variables(entry.umodel)
+    for name, var in shared_variables(model).items():
         if name in targets:
             targets[name].set_value(var.get_value())
     return entry

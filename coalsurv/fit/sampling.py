@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 
 from coalsurv._stats import rank_rhat, worst_rhat
-from coalsurv.fit.densities import add_log_densities, clear_density_cache, log_prior_group
+from coalsurv.fit.densities import (
+    add_log_densities,
+    clear_density_cache,
+    log_prior_group,
+    shared_variables,
+)
 from coalsurv.fit.init import initial_points
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
@@ -63,13 +68,7 @@ def clear_compiled_cache() -> None:
 
 
 def _data_values(model) -> dict[str, np.ndarray]:
-    import pytensor
-
-    out = {}
-    for var in model.named_vars.values():
-        if isinstance(var, pytensor.compile.sharedvalue.SharedVariable):
-            out[var.name] = var.get_value()
-    return out
+    return {name: var.get_value() for name, var in shared_variables(model).items()}
 
 
 def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
