@@ -89,6 +89,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["spell"] = list(range(spells.m))
     if info.cuts or family.name == "piecewise":
         coords["interval"] = list(range(len(info.cuts) + 1))
+        if family.name == "piecewise":  # the random walk's steps into intervals 1 .. K-1
+            coords["interval_step"] = list(range(1, len(info.cuts) + 1))
     if info.tve:
         coords["tve_term"] = list(info.tve)
     if info.cure_terms:
@@ -404,7 +406,7 @@ def _random_walk_baseline(priors: PriorSet, param, n_intervals: int, n_causes: i
 
     rw_sd = _prior(priors, param.key, support="positive", resolved=resolved).to_pymc(
         param.key, dims="cause")
-    steps = pm.Normal("rw_step", 0.0, rw_sd[:, None], shape=(n_causes, n_intervals - 1))
+    steps = pm.Normal("rw_step", 0.0, rw_sd[:, None], dims=("cause", "interval_step"))
     d = pt.concatenate([pt.zeros((n_causes, 1)), pt.cumsum(steps, axis=1)], axis=1)
     dev = pm.Deterministic(param.posterior_name, d - d.mean(axis=1, keepdims=True),
                            dims=("cause", "interval"))

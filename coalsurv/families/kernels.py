@@ -22,8 +22,11 @@ from numba import njit
 
 __all__ = ["KERNEL_FAMILIES", "family_terms"]
 
-#: Family name -> integer code of :func:`family_terms` (only these run natively).
-KERNEL_FAMILIES: dict[str, int] = {"exponential": 0, "weibull_ph": 1, "weibull_aft": 2}
+#: Family name -> integer code of :func:`family_terms` (only these run natively). The
+#: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
+#: (:data:`coalsurv.fit.kernel.PIECEWISE`), not :func:`family_terms`.
+KERNEL_FAMILIES: dict[str, int] = {"exponential": 0, "weibull_ph": 1, "weibull_aft": 2,
+                                   "piecewise": 3}
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -12,6 +12,13 @@ numba caches them on disk and a fresh process loads them. Every function uses nu
 ``error_model="numpy"``: a division by zero or overflow gives inf/nan (reported to nutpie as a
 non-finite log density, i.e. a rejected point), never an exception inside a C callback.
 
+The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
+one vector-parameter family, handled here rather than in ``family_terms``: per cause
+``log h = dev[j(t)] + eta`` and ``log S(t) - log S(entry) = -e^eta sum_j e^dev[j] D[i, j]``
+with ``D = E(t) - E(entry)`` the exposure per interval (:meth:`PiecewiseExponential.
+exposure_matrix`, in the buffer) and ``dev = d - mean(d)``, ``d = (0, cumsum(rw_step))``,
+``rw_step ~ Normal(0, rw_sd)``: the model :func:`coalsurv.build.graph` builds.
+
 Buffer header (indices of ``buf``): see the ``H_*`` constants; per group ``g`` a block of
 :data:`GROUP_WIDTH` values at ``H_GROUPS + GROUP_WIDTH * g``.
 """
@@ -26,7 +33,7 @@ from numba import njit
 
 from coalsurv.families.kernels import family_terms
 
-__all__ = ["PRIOR_CODES", "logp_grad", "expand", "pointwise", "prior_pointwise",
+__all__ = ["PRIOR_CODES", "PIECEWISE", "logp_grad", "expand", "pointwise", "prior_pointwise",
            "LOGP_CFUNC", "EXPAND_CFUNC", "H_GROUPS", "GROUP_WIDTH", "header_names"]
 
 #: PyMC distribution name -> prior code of :func:`prior_logp` (parameters as stored in the op).
@@ -36,9 +43,14 @@ PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 H_OFF_INT, H_OFF_BETA, H_OFF_THETA = 9, 10, 11
 H_PRIOR_INT, H_PRIOR_BETA, H_PRIOR_THETA = 12, 16, 20  # code, p1, p2, p3
-H_DATA = 24  # offset (in buf) where the data arrays start
-H_GROUPS = 25
+# piecewise baseline: intervals K (0: not piecewise), offsets of rw_sd and rw_step, rw_sd prior
+H_K, H_OFF_RWSD, H_OFF_STEP, H_PRIOR_RWSD = 24, 25, 26, 27
+H_DATA = 31  # offset (in buf) where the data arrays start
+H_GROUPS = 32
 GROUP_WIDTH = 8  # off_sd, off_z, n_levels, prior code, p1, p2, p3, unused
+
+#: Family code of the piecewise-exponential baseline (vector parameter; see the module doc).
+PIECEWISE = 3
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
@@ -48,7 +60,8 @@ def header_names() -> list[str]:
     """Names of the header entries (documentation and tests)."""
     return ["len", "fam", "n", "C", "P", "G", "ndim", "nexp", "centred", "off_int", "off_beta",
             "off_theta", "prior_int", "p1", "p2", "p3", "prior_beta", "p1", "p2", "p3",
-            "prior_theta", "p1", "p2", "p3", "data"]
+            "prior_theta", "p1", "p2", "p3", "K", "off_rw_sd", "off_rw_step", "prior_rw_sd",
+            "p1", "p2", "p3", "data"]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -124,7 +137,27 @@ def _layout(buf):
     event = buf[d:d + C * n].reshape((C, n))
     d += C * n
     idx = buf[d:d + G * n].reshape((G, n))
-    return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx
+    d += G * n
+    K = int(buf[H_K])
+    D = buf[d:d + n * K].reshape((n, K))  # piecewise: exposure per interval, entry to t
+    d += n * K
+    jt = buf[d:d + (n if K > 0 else 0)]  # piecewise: interval holding t
+    return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, D, jt
+
+
+@njit(cache=True, error_model="numpy")
+def _baseline_dev(x, off_step, k, K, dev):
+    """Sum-to-zero random-walk deviations ``dev`` (length ``K``) of cause ``k``."""
+    d = 0.0
+    total = 0.0
+    dev[0] = 0.0
+    for j in range(1, K):
+        d += x[off_step + k * (K - 1) + j - 1]
+        dev[j] = d
+        total += d
+    mean = total / K
+    for j in range(K):
+        dev[j] -= mean
 
 
 @njit(cache=True, error_model="numpy")
@@ -136,7 +169,12 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     ``log sd`` is applied once per level after the row loop.
     """
     fam = int(buf[H_FAM])
-    n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx = _layout(buf)
+    n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, D, jt = _layout(buf)
+    K = int(buf[H_K])
+    off_step = int(buf[H_OFF_STEP])
+    dev = np.zeros(K)
+    rates = np.zeros(K)
+    g_dev = np.zeros(K)
     off_int = int(buf[H_OFF_INT])
     off_beta = int(buf[H_OFF_BETA])
     off_theta = int(buf[H_OFF_THETA])
@@ -168,6 +206,11 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
         beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
         g_u[:] = 0.0
         g_beta[:] = 0.0
+        if K > 0:
+            _baseline_dev(x, off_step, k, K, dev)
+            for m in range(K):
+                rates[m] = math.exp(dev[m])
+            g_dev[:] = 0.0
         d_a = 0.0
         d_theta = 0.0
         for i in range(n):
@@ -176,9 +219,31 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                 eta += X[i, j] * beta[j]
             for g in range(G):
                 eta += u[lev_start[g] + int(idx[g, i])]
+            ev = event[k, i]
+            if fam == PIECEWISE:  # entry folded into D; d/d dev accumulated in g_dev
+                e = math.exp(eta)
+                j = int(jt[i])
+                cum = 0.0
+                for m in range(K):
+                    cum += rates[m] * D[i, m]
+                log_s = -e * cum
+                val = ev * (dev[j] + eta) + log_s
+                total += val
+                if rows_out.shape[0] > 0:
+                    rows_out[i] += val
+                if want_grad:
+                    d_eta = ev + log_s
+                    d_a += d_eta
+                    g_dev[j] += ev
+                    for m in range(K):
+                        g_dev[m] -= e * rates[m] * D[i, m]
+                    for jj in range(P):
+                        g_beta[jj] += d_eta * X[i, jj]
+                    for g in range(G):
+                        g_u[lev_start[g] + int(idx[g, i])] += d_eta
+                continue
             log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
                 fam, t[i], log_t[i], eta, theta, log_theta)
-            ev = event[k, i]
             val = ev * log_h + log_s
             d_eta = ev * dh_eta + ds_eta
             d_th = ev * dh_theta + ds_theta
@@ -210,6 +275,15 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                     grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
             if off_theta >= 0:
                 grad[off_theta + k] += d_theta * theta  # d/d log theta
+            if K > 0:  # dev = d - mean(d); d[j] = sum of steps 1..j
+                mean_g = 0.0
+                for m in range(K):
+                    mean_g += g_dev[m]
+                mean_g /= K
+                tail = 0.0
+                for m in range(K - 1, 0, -1):
+                    tail += g_dev[m] - mean_g
+                    grad[off_step + k * (K - 1) + m - 1] += tail
     return total
 
 
@@ -227,6 +301,20 @@ def logp_grad(buf, x, grad):
         total += _block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
     if int(buf[H_OFF_THETA]) >= 0:
         total += _block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C, True)
+    K = int(buf[H_K])
+    if K > 0:  # rw_sd (log-transformed) and rw_step ~ Normal(0, rw_sd)
+        off_rw = int(buf[H_OFF_RWSD])
+        off_step = int(buf[H_OFF_STEP])
+        total += _block_prior(buf, H_PRIOR_RWSD, x, grad, off_rw, C, True)
+        for k in range(C):
+            log_sd = x[off_rw + k]
+            sd = math.exp(log_sd)
+            for j in range(K - 1):
+                pos = off_step + k * (K - 1) + j
+                r = x[pos] / sd
+                total += -0.5 * r * r - log_sd - 0.5 * _LOG_2PI
+                grad[pos] += -r / sd
+                grad[off_rw + k] += r * r - 1.0
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
         total += _block_prior(buf, hb + 3, x, grad, int(buf[hb]), C, True)
@@ -244,7 +332,8 @@ def expand(buf, x, out):
     """Every traced variable from the unconstrained point, in :func:`native.expanded` order.
 
     Free blocks in ``x`` order on the constrained scale (log-transformed ones exponentiated),
-    then ``intercept`` (when sampled as an offset from the data's centre), then ``u_<g>``.
+    then ``intercept`` (when sampled as an offset from the data's centre), then
+    ``log_baseline_dev`` (piecewise), then ``u_<g>``.
     """
     ndim = int(buf[H_NDIM])
     C = int(buf[H_C])
@@ -260,11 +349,23 @@ def expand(buf, x, out):
         off_sd = int(buf[H_GROUPS + GROUP_WIDTH * g])
         for k in range(C):
             out[off_sd + k] = math.exp(x[off_sd + k])
+    K = int(buf[H_K])
+    if K > 0:
+        off_rw = int(buf[H_OFF_RWSD])
+        for k in range(C):
+            out[off_rw + k] = math.exp(x[off_rw + k])
     pos = ndim
     if int(buf[H_CENTRED]) == 1:
         for k in range(C):
             out[pos] = x[int(buf[H_OFF_INT]) + k] + buf[d + k]
             pos += 1
+    if K > 0:  # log_baseline_dev (cause, interval)
+        dev = np.zeros(K)
+        for k in range(C):
+            _baseline_dev(x, int(buf[H_OFF_STEP]), k, K, dev)
+            for j in range(K):
+                out[pos] = dev[j]
+                pos += 1
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd, off_z, n_lev = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])

@@ -9,9 +9,11 @@ model's own ``pm.Data`` values, so both paths see the same numbers.
 
 Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES`; one or several
 causes; exact and right-censored endings, delayed entry; frailty intercepts ``(1 | g)`` (any
-number of factors); priors of :data:`coalsurv.fit.kernel.PRIOR_CODES`. Falls back: interval
-censoring, varying slopes, time-varying covariates, piecewise and other families, family
-options, joint priors, per-cause or per-term priors (separate variables), anything unknown.
+number of factors); priors of :data:`coalsurv.fit.kernel.PRIOR_CODES`; the piecewise baseline
+(its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``). Falls back:
+interval censoring, varying slopes, time-varying covariates and effects, strata, cure, other
+families and family options, joint priors, per-cause or per-term priors (separate variables),
+anything unknown.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class KernelPlan:
     blocks: tuple[Block, ...]
     deterministics: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
     coords: dict[str, Any] = field(compare=False)
+    cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
 
     @property
     def ndim(self) -> int:
@@ -151,15 +154,19 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         Empty when accepted; otherwise which part of the model the kernel does not implement.
     """
     family = info.family_object()
-    if family.name not in KERNEL_FAMILIES or family._identity() != (family.name,):
+    piecewise = family.name == "piecewise"
+    if family.name not in KERNEL_FAMILIES or (
+            family._identity() != (family.name,) and not piecewise):
         return None, f"family {family.name!r} is not in the kernel"
     if not formulas_match(family):
         return None, f"family {family.name!r}: its formulas differ from the kernel's"
-    # time_scale and standardise change the data (times, X), not the model
-    extra = sorted(set(family_options or {}) - {"time_scale", "standardise"})
+    # time_scale and standardise change the data (times, X), not the model; the piecewise
+    # cut points are the family's structure (in info.cuts and the buffer)
+    allowed = {"time_scale", "standardise"} | ({"cuts", "n_intervals"} if piecewise else set())
+    extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
-    if info.spells or info.time_varying or info.cuts or info.slopes:
+    if info.spells or info.time_varying or (info.cuts and not piecewise) or info.slopes:
         return None, "time-varying covariates, cut points or varying slopes"
     named = model.named_vars
     if any(name not in named for name in _DATA):
@@ -174,10 +181,12 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     terms = X.shape[1]
     groups = tuple(sorted(n[2:] for n in named if n.startswith("z_")))
     centred = "intercept_offset" in named
-    theta = family.params[0] if family.params else None
+    theta = family.params[0] if family.params and not piecewise else None
     free = (["intercept_offset" if centred else "intercept"] + (["beta"] if terms else [])
-            + ([theta] if theta else []) + [f"{p}_{g}" for g in groups for p in ("sd", "z")])
-    dets = (["intercept"] if centred else []) + [f"u_{g}" for g in groups]
+            + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
+            + [f"{p}_{g}" for g in groups for p in ("sd", "z")])
+    dets = ((["intercept"] if centred else []) + (["log_baseline_dev"] if piecewise else [])
+            + [f"u_{g}" for g in groups])
     data = list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
@@ -188,7 +197,9 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             or [v.name for v in model.observed_RVs] != ["lifespan"] or model.potentials):
         return None, "free / deterministic / observed variables differ from the kernel's"
     want_dims = {"intercept_offset": ("cause",), "intercept": ("cause",),
-                 "beta": ("cause", "term"), theta: ("cause",)}
+                 "beta": ("cause", "term"), theta: ("cause",), "rw_sd": ("cause",),
+                 "rw_step": ("cause", "interval_step"),
+                 "log_baseline_dev": ("cause", "interval")}
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
                           f"u_{g}": ("cause", f"level_{g}")})
@@ -197,7 +208,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
         if dims != want_dims[rv.name] or any(d not in coords for d in dims):
             return None, f"{rv.name}: dims {dims} differ from the kernel's"
-        prior = _prior_of(model, rv)
+        prior = _step_prior(model, rv) if rv.name == "rw_step" else _prior_of(model, rv)
         if isinstance(prior, str):
             return None, prior
         if rv.name.startswith("z_") and prior != (0, 0.0, 1.0, 0.0):
@@ -208,8 +219,27 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
                            for name in dets)
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
+    cuts = tuple(float(c) for c in info.cuts) if piecewise else None
     return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
-                      deterministics, coords), ""
+                      deterministics, coords, cuts), ""
+
+
+#: Prior "code" of the random-walk steps: Normal(0, rw_sd) with ``rw_sd`` a free variable.
+STEP_PRIOR = (-1, 0.0, 0.0, 0.0)
+
+
+def _step_prior(model, rv) -> tuple[int, float, float, float] | str:
+    """Accept ``rw_step`` only as ``Normal(0, rw_sd[:, None])``, the kernel's random walk."""
+    if type(rv.owner.op).__name__ != "NormalRV":
+        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not the kernel's random walk"
+    mu, sigma = rv.owner.op.dist_params(rv.owner)
+    if _constant(mu) != 0.0 or model.rvs_to_transforms.get(rv) is not None:
+        return f"{rv.name}: not a zero-mean, untransformed random walk"
+    owner = sigma.owner
+    if (owner is None or type(owner.op).__name__ != "DimShuffle"
+            or tuple(owner.op.new_order) != (0, "x") or owner.inputs[0] is not model["rw_sd"]):
+        return f"{rv.name}: its SD is not rw_sd per cause"
+    return STEP_PRIOR
 
 
 def formulas_match(family) -> bool:
@@ -219,6 +249,8 @@ def formulas_match(family) -> bool:
     """
     from coalsurv.families.kernels import family_terms
 
+    if family.name == "piecewise":
+        return _piecewise_formulas_match(family)
     code = KERNEL_FAMILIES[family.name]
     for t in (0.05, 0.7, 3.0):
         for eta in (-1.3, 0.0, 0.9):
@@ -230,6 +262,26 @@ def formulas_match(family) -> bool:
                                    float(np.log(theta)) if theta > 0 else 0.0)
                 if not np.allclose(want, (got[0], got[3]), rtol=1e-10, atol=1e-12):
                     return False
+    return True
+
+
+def _piecewise_formulas_match(family) -> bool:
+    """Check the kernel's piecewise terms against the family's formulas on a grid.
+
+    The kernel assumes ``log h = r[j(t)] + eta`` and ``log S = -e^eta sum_j e^r[j] E_j(t)``.
+    """
+    rates = np.resize(np.array([-0.4, 0.3, -1.1, 0.8]), family.n_intervals)
+    cuts = family.cuts
+    times = np.concatenate([cuts, cuts * 0.5, cuts * 1.5, [0.05, 2.0 * (cuts[-1] if cuts.size
+                                                                           else 1.0)]])
+    for eta in (-1.3, 0.0, 0.9):
+        want_h = family.log_hazard(times, eta, log_rates=rates)
+        want_s = family.log_survival(times, eta, log_rates=rates)
+        got_h = rates[family.interval_index(times)] + eta
+        got_s = -np.exp(eta) * (family.exposure_matrix(times) * np.exp(rates)).sum(axis=-1)
+        if not (np.allclose(want_h, got_h, rtol=1e-10, atol=1e-12)
+                and np.allclose(want_s, got_s, rtol=1e-10, atol=1e-12)):
+            return False
     return True
 
 
@@ -275,9 +327,19 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         sd = kplan.block(f"sd_{name}")
         head[hb:hb + 3] = sd.offset, kplan.block(f"z_{name}").offset, n_lev
         head[hb + 3:hb + 7] = sd.prior
+    parts = [centre, X.ravel(), t, log_t, entry, log_entry, event.ravel(), idx.ravel()]
+    if kplan.cuts is not None:  # exposure per interval from entry to t, interval of t
+        from coalsurv.families import get_family
+
+        family = get_family("piecewise", cuts=np.asarray(kplan.cuts))
+        exposure = family.exposure_matrix(t) - family.exposure_matrix(entry)
+        head[K.H_K] = family.n_intervals
+        head[K.H_OFF_RWSD] = kplan.block("rw_sd").offset
+        head[K.H_OFF_STEP] = kplan.block("rw_step").offset
+        head[K.H_PRIOR_RWSD:K.H_PRIOR_RWSD + 4] = kplan.block("rw_sd").prior
+        parts += [exposure.ravel(), family.interval_index(t).astype(float)]
     head[K.H_DATA] = head.size
-    buf = np.concatenate([head, centre, X.ravel(), t, log_t, entry, log_entry, event.ravel(),
-                          idx.ravel()])
+    buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size
     return np.ascontiguousarray(buf)
 
@@ -285,6 +347,8 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
 def _support(block: Block) -> float:
     """Return a central point of the block's prior on the unconstrained scale."""
     code, p1, p2, _ = block.prior
+    if code == STEP_PRIOR[0]:  # the random walk's steps: zero
+        return 0.0
     if code in (0, 2, 6):  # Normal, LogNormal (of log x), Cauchy: their location
         return float(p1)
     if code == 5:  # StudentT(nu, mu, sigma)
@@ -337,6 +401,10 @@ def log_prior_group(kplan: KernelPlan, posterior):
     out = {}
     for b in kplan.blocks:
         da = posterior[b.name]
+        if b.prior == STEP_PRIOR:  # Normal(0, rw_sd) of each step, rw_sd of the same draw
+            sd = posterior["rw_sd"]
+            out[b.name] = -0.5 * (da / sd) ** 2 - np.log(sd) - 0.5 * np.log(2.0 * np.pi)
+            continue
         out[b.name] = da.copy(data=prior_pointwise(*b.prior, np.asarray(da, dtype=float)))
     return xr.Dataset(out)
 

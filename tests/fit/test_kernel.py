@@ -56,7 +56,14 @@ CASES = [
     ("x1 + x2 + (1 | g)", "weibull", ["a", "b"], True, PRIORS),
     ("x1 + (1 | h)", "weibull", None, False, PRIORS_2),
     ("x1 + (1 | g)", "weibull_ph", None, True, {"sd": Prior("LogNormal", mu=-1.0, sigma=0.5)}),
+    # the piecewise baseline (random walk of log rates): pooled, causes, entry, frailties
+    ("x1 + x2", "piecewise", None, False, None),
+    ("x1 + (1 | g)", "piecewise", ["a", "b"], True, None),
+    ("x1 + x2 + (1 | g) + (1 | h)", "piecewise", None, True,
+     {"rw_sd": Prior("HalfNormal", sigma=0.5), "intercept": Prior("Normal", mu=-1.0, sigma=2.0)}),
 ]
+#: family options per family of CASES
+OPTIONS = {"piecewise": {"n_intervals": 5}}
 
 
 def _reference(model):
@@ -79,9 +86,11 @@ def _reference(model):
                               for c in CASES])
 def test_kernel_equals_pymc(formula, family, causes, entry, priors):
     data = _data(entry=entry)
+    options = OPTIONS.get(family, {})
     model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
-                                               priors=priors).build(data)
-    kplan, reason = native.plan(model, info, {})
+                                               priors=priors,
+                                               family_options=options or None).build(data)
+    kplan, reason = native.plan(model, info, options)
     assert kplan is not None, reason
     buf = native.make_buffer(kplan, model)
     ref = _reference(model)
@@ -110,14 +119,17 @@ def test_kernel_equals_pymc(formula, family, causes, entry, priors):
                                                              for n in order]), rtol=1e-12)
 
 
-def test_log_prior_equals_pymc():
+@pytest.mark.parametrize(("family", "options", "priors"),
+                         [("weibull", {}, PRIORS), ("piecewise", {"n_intervals": 4}, None)])
+def test_log_prior_equals_pymc(family, options, priors):
     import pymc as pm
     import xarray as xr
 
     data = _data(entry=True)
-    model, _, info, _ = coalsurv.SurvivalModel("x1 + x2 + (1 | g)", family="weibull",
-                                               priors=PRIORS).build(data)
-    kplan, _ = native.plan(model, info, {})
+    model, _, info, _ = coalsurv.SurvivalModel("x1 + x2 + (1 | g)", family=family,
+                                               family_options=options or None,
+                                               priors=priors).build(data)
+    kplan, _ = native.plan(model, info, options)
     rng = np.random.default_rng(2)
     posterior = xr.Dataset({b.name: (("chain", "draw", *b.dims),
                                      np.exp(rng.normal(size=(1, 5, *b.shape))) if
@@ -125,8 +137,8 @@ def test_log_prior_equals_pymc():
                             for b in kplan.blocks},
                            coords={k: v for k, v in kplan.coords.items() if k != "obs"})
     ours = native.log_prior_group(kplan, posterior)
-    theirs = pm.compute_log_prior(xr.DataTree.from_dict({"posterior": posterior}), model=model,
-                                  progressbar=False)["log_prior"]
+    theirs = pm.stats.compute_log_prior(xr.DataTree.from_dict({"posterior": posterior}),
+                                        model=model, progressbar=False)["log_prior"]
     for name in ours.data_vars:
         # PyMC rounds a constant of one density at ~1e-8 (absolute); the kernel uses math.pi
         np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-8, atol=1e-7, err_msg=name)
@@ -138,7 +150,7 @@ def test_log_prior_equals_pymc():
     ("family", "x1", "lognormal", {}, None, False),
     # AFT priors on eta/sigma (intercept_std, beta_std; issue 13) are not in the kernel yet
     ("aft", "x1 + (1 | g)", "weibull_aft", {}, None, False),
-    ("family", "x1", "piecewise", {"n_intervals": 3}, None, False),
+    ("piecewise interval", "x1", "piecewise", {"n_intervals": 3}, None, True),
     ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
     ("per-term prior", "x1 + x2", "weibull", {}, {"beta[x1]": Prior("Normal", mu=0.0,
                                                                      sigma=3.0)}, False),
@@ -216,6 +228,26 @@ def test_native_fit_agrees_with_pymc_and_repeats(tiny_fit, synthetic_small):
     np.testing.assert_array_equal(again.idata["posterior"]["beta"], ours.idata["posterior"]["beta"])
 
 
+def test_native_piecewise_fit_agrees_with_pymc(tiny_fit, synthetic_small):
+    """The piecewise baseline's native posterior equals the PyMC graph's within MC error."""
+    options = {"n_intervals": 4}
+    ours = tiny_fit(synthetic_small, "breadth + (1 | group)", family="piecewise",
+                    family_options=options)
+    assert ours.sampler["kernel"] == "native", ours.sampler
+    theirs = tiny_fit(synthetic_small, "breadth + (1 | group)", family="piecewise",
+                      family_options=options, kernel="pymc")
+    a, b = ours.summary().set_index("parameter"), theirs.summary().set_index("parameter")
+    assert any(i.startswith("log_baseline_dev") for i in a.index), list(a.index)
+    se = np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
+    assert (np.abs(a["mean"] - b["mean"]) < 4.5 * se).all(), pd.concat([a, b], axis=1)
+    for group in ("posterior", "log_likelihood", "log_prior"):
+        ds_a, ds_b = ours.idata[group].to_dataset(), theirs.idata[group].to_dataset()
+        assert {v: ds_a[v].dims for v in ds_a} == {v: ds_b[v].dims for v in ds_b}, group
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pareto k of a tiny fit
+        assert abs(float(ours.loo().elpd) - float(theirs.loo().elpd)) < 2.0
+
+
 @pytest.mark.slow
 def test_native_posterior_equals_pymc_on_coalgov(shared_data):
     """Standard model on coalgov, 4 x 1000: native and PyMC posteriors within MC error.
@@ -244,7 +276,10 @@ def test_native_posterior_equals_pymc_on_coalgov(shared_data):
 @pytest.mark.parametrize("options", [{"formula": "tve(x1, df=3) + x2"},
                                      {"formula": "x1", "cure": "x2"},
                                      {"formula": "x1", "strata": "g"},
-                                     {"formula": "x1 + x2", "joint": True}])
+                                     {"formula": "x1 + x2", "joint": True},
+                                     {"formula": "x1", "strata": "g", "family": "piecewise"},
+                                     {"formula": "tve(x1, df=3) + x2", "family": "piecewise"},
+                                     {"formula": "x1", "cure": "x2", "family": "piecewise"}])
 def test_time_terms_cure_strata_and_joint_priors_take_the_pymc_graph(options):
     """Terms added after the kernel (tve, cure, strata; mixture/joint priors) never run natively."""
     from coalsurv import JointPrior, PriorSet
@@ -254,7 +289,10 @@ def test_time_terms_cure_strata_and_joint_priors_take_the_pymc_graph(options):
     if options.get("joint"):
         kwargs["priors"] = PriorSet({"beta_unit[*]": JointPrior(["x1", "x2"], [0.0, 0.0],
                                                                 [[1.0, 0.0], [0.0, 1.0]])})
-    model = coalsurv.SurvivalModel(options["formula"], family="weibull", **kwargs)
+    family = options.get("family", "weibull")
+    family_options = {"n_intervals": 3} if family == "piecewise" else {}
+    model = coalsurv.SurvivalModel(options["formula"], family=family,
+                                   family_options=family_options or None, **kwargs)
     built, _, info, _ = model.build(data)
-    kplan, reason = native.plan(built, info, {})
+    kplan, reason = native.plan(built, info, family_options)
     assert kplan is None and reason
