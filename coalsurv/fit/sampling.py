@@ -141,12 +141,12 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     from pymc.backends.arviz import patch_nutpie_idata
     from xarray import DataTree
 
-    from coalsurv.fit import native
+    from coalsurv.fit import native, nutpie_model
 
     buf = native.make_buffer(kplan, model)
-    why_not = native.native_route_available()
+    why_not = nutpie_model.native_route_available()
     route = "pyfunc" if why_not else "native"
-    compiled = native.compile_native(kplan, buf, route=route)
+    compiled = nutpie_model.compile_native(kplan, buf, route=route)
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     posterior = idata["posterior"].to_dataset()

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.fit import kernel, native
+from coalsurv.fit import kernel, native, nutpie_model
 from coalsurv.spec.priors import Prior
 
 
@@ -194,7 +194,7 @@ def test_internal_nutpie_route_matches_public_route():
     """Fails when nutpie's internals change: then pin nutpie or update TESTED_NUTPIE."""
     from coalsurv.fit.sampling import import_nutpie
 
-    assert native.native_route_available() == "", native.native_route_available()
+    assert nutpie_model.native_route_available() == "", nutpie_model.native_route_available()
     nutpie = import_nutpie()
     data = _data(causes=("a",), n=30)
     model, _, info, _ = coalsurv.SurvivalModel("x1 + (1 | g)", family="weibull").build(data)
@@ -202,7 +202,7 @@ def test_internal_nutpie_route_matches_public_route():
     buf = native.make_buffer(kplan, model)
     draws = {}
     for route in ("native", "pyfunc"):
-        compiled = native.compile_native(kplan, buf, route=route)
+        compiled = nutpie_model.compile_native(kplan, buf, route=route)
         idata = nutpie.sample(compiled, draws=50, tune=50, chains=1, seed=3, progress_bar=False)
         draws[route] = idata["posterior"].to_dataset()
     for name in draws["native"].data_vars:

@@ -1,0 +1,147 @@
+"""The kernel as a nutpie model: the cached C callbacks on nutpie's internal route, or Python.
+
+:func:`compile_native` wraps :mod:`coalsurv.fit.kernel` for one accepted
+:class:`~coalsurv.fit.native.KernelPlan` and its data buffer. The ``native`` route hands the
+kernel's C callbacks to nutpie's internal model classes (no Python per gradient); it is used
+only for the nutpie versions in :data:`TESTED_NUTPIE` (:func:`native_route_available`), else
+the public ``nutpie.from_pyfunc`` route calls the same kernel from Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coalsurv.fit.native import KernelPlan, initial_point
+
+__all__ = ["TESTED_NUTPIE", "native_route_available", "compile_native"]
+
+#: nutpie versions whose internal model classes the native route was checked against.
+TESTED_NUTPIE = ("0.16.",)
+
+
+def native_route_available() -> str:
+    """Empty when nutpie's internal model classes are the tested ones; else why not."""
+    from coalsurv.fit.sampling import import_nutpie
+
+    nutpie = import_nutpie()
+
+    version = getattr(nutpie, "__version__", "")
+    if not version.startswith(TESTED_NUTPIE):
+        return f"nutpie {version} is not a tested version {TESTED_NUTPIE}"
+    from nutpie import _lib
+
+    missing = [n for n in ("LogpFunc", "ExpandFunc", "PyMcModel", "PyVariable", "PySampler")
+               if not hasattr(_lib, n)]
+    return f"nutpie._lib lacks {missing}" if missing else ""
+
+
+def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native"):
+    """Wrap the kernel for nutpie: C callbacks (``native``) or Python (``pyfunc``)."""
+    import pandas as pd
+
+    names = [name for name, _, _ in kplan.expanded]
+    shapes = [shape for _, _, shape in kplan.expanded]
+    dims = {name: d for name, d, _ in kplan.expanded}
+    coords = {k: pd.Index(v) for k, v in kplan.coords.items()}
+    init = initial_point(kplan)
+    if route == "native":
+        return _NativeModel(dims=dims, plan=kplan, buf=buf, names=names, var_shapes=shapes,
+                            _coords=coords, init=init)
+    return _pyfunc_model(kplan, buf, names, shapes, dims, coords, init)
+
+
+def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
+    """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
+    from coalsurv.fit.kernel import expand, logp_grad
+    from coalsurv.fit.sampling import import_nutpie
+
+    import_nutpie()
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    ndim, nexp = kplan.ndim, kplan.nexp
+    sizes = [int(np.prod(s)) for s in shapes]
+    ends = np.cumsum(sizes)
+
+    def make_logp_fn():
+        def logp(x, **_):
+            grad = np.empty(ndim)
+            return logp_grad(buf, x, grad), grad
+        return logp
+
+    def make_expand_fn(*_):
+        def expand_fn(x, **_):
+            out = np.empty(nexp)
+            expand(buf, x, out)
+            return {name: out[end - size:end].reshape(shape) for name, size, end, shape
+                    in zip(names, sizes, ends, shapes, strict=True)}
+        return expand_fn
+
+    return from_pyfunc(ndim, make_logp_fn, make_expand_fn, [np.dtype("float64")] * len(names),
+                       shapes, names, coords=dict(coords), dims=dims, make_initial_point_fn=init)
+
+
+def _compiled_model_base():
+    import importlib
+
+    from coalsurv.fit.sampling import import_nutpie
+
+    import_nutpie()
+    return importlib.import_module("nutpie.sample").CompiledModel
+
+
+@dataclass(frozen=True)
+class _NativeModel(_compiled_model_base()):
+    """nutpie model whose log density and expansion are the kernel's cached C callbacks."""
+
+    plan: Any = None
+    buf: Any = None
+    names: Any = None
+    var_shapes: Any = None
+    _coords: Any = None
+    init: Any = None
+
+    @property
+    def n_dim(self) -> int:
+        """Length of the unconstrained vector."""
+        return self.plan.ndim
+
+    @property
+    def shapes(self):
+        """Shape of each traced variable."""
+        return dict(zip(self.names, self.var_shapes, strict=True))
+
+    @property
+    def coords(self):
+        """Coordinates of the traced variables."""
+        return self._coords
+
+    def _make_sampler(self, settings, init_mean, cores, progress_type, extra_callback,
+                      extra_callback_rate, store):
+        from nutpie import _lib
+
+        return _lib.PySampler.from_pymc(settings, cores, self._make_model(init_mean),
+                                        progress_type, extra_callback, extra_callback_rate, store)
+
+    def _make_model(self, init_mean):
+        from nutpie import _lib
+
+        from coalsurv.fit.kernel import EXPAND_CFUNC, LOGP_CFUNC
+
+        pointer = self.buf.ctypes.data
+        logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
+        expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.nexp, EXPAND_CFUNC.address,
+                                    pointer, self)
+        dim_sizes = {k: len(v) for k, v in self._coords.items()}
+        variables = _lib.PyVariable.new_variables(self.names, ["float64"] * len(self.names),
+                                                  self.var_shapes, dim_sizes, self.dims)
+
+        def make_adapter(*args, **kwargs):
+            from nutpie.transform_adapter import make_transform_adapter
+
+            return make_transform_adapter()(*args, **kwargs, logp_fn=None)
+
+        return _lib.PyMcModel(logp_fn, expand_fn, variables, self.plan.ndim, dim_sizes,
+                              self._coords, self.init, make_adapter)
