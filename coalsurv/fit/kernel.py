@@ -14,10 +14,12 @@ non-finite log density, i.e. a rejected point), never an exception inside a C ca
 
 The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
 one vector-parameter family, handled here rather than in ``family_terms``: per cause
-``log h = dev[j(t)] + eta`` and ``log S(t) - log S(entry) = -e^eta sum_j e^dev[j] D[i, j]``
-with ``D = E(t) - E(entry)`` the exposure per interval (:meth:`PiecewiseExponential.
-exposure_matrix`, in the buffer) and ``dev = d - mean(d)``, ``d = (0, cumsum(rw_step))``,
-``rw_step ~ Normal(0, rw_sd)``: the model :func:`coalsurv.build.graph` builds.
+``log h = dev[j(t)] + eta`` and ``log S(t) - log S(entry) = -e^eta (H0(t) - H0(entry))`` with
+``H0(t) = sum_{m < j(t)} e^dev[m] w[m] + e^dev[j(t)] (t - c[j(t)])`` (interval widths ``w``,
+lower bounds ``c``), ``dev = d - mean(d)``, ``d = (0, cumsum(rw_step))``,
+``rw_step ~ Normal(0, rw_sd)``: the model :mod:`coalsurv.build.graph` builds. The buffer holds
+per row the interval of ``t`` and of the entry and the time spent in that interval, so a row
+costs O(1) and the gradient in ``dev`` O(n + K) (full intervals summed once per interval).
 
 Buffer header (indices of ``buf``): see the ``H_*`` constants; per group ``g`` a block of
 :data:`GROUP_WIDTH` values at ``H_GROUPS + GROUP_WIDTH * g``.
@@ -138,11 +140,11 @@ def _layout(buf):
     d += C * n
     idx = buf[d:d + G * n].reshape((G, n))
     d += G * n
-    K = int(buf[H_K])
-    D = buf[d:d + n * K].reshape((n, K))  # piecewise: exposure per interval, entry to t
-    d += n * K
-    jt = buf[d:d + (n if K > 0 else 0)]  # piecewise: interval holding t
-    return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, D, jt
+    m = n if int(buf[H_K]) > 0 else 0  # piecewise only:
+    pw = buf[d:d + 4 * m].reshape((4, m))  # interval of t, time in it, the same at entry
+    d += 4 * m
+    width = buf[d:d + int(buf[H_K])]  # interval widths (the last, unbounded one: 0)
+    return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width
 
 
 @njit(cache=True, error_model="numpy")
@@ -169,12 +171,15 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     ``log sd`` is applied once per level after the row loop.
     """
     fam = int(buf[H_FAM])
-    n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, D, jt = _layout(buf)
+    n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width = _layout(buf)
     K = int(buf[H_K])
     off_step = int(buf[H_OFF_STEP])
     dev = np.zeros(K)
     rates = np.zeros(K)
+    h_start = np.zeros(K)  # baseline cumulative hazard at each interval's start
     g_dev = np.zeros(K)
+    full = np.zeros(K)  # sum of e^eta of rows whose exposure covers intervals < j entirely
+    part = np.zeros(K)  # sum of e^eta x time spent in interval j (rows ending/entering in j)
     off_int = int(buf[H_OFF_INT])
     off_beta = int(buf[H_OFF_BETA])
     off_theta = int(buf[H_OFF_THETA])
@@ -210,7 +215,10 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             _baseline_dev(x, off_step, k, K, dev)
             for m in range(K):
                 rates[m] = math.exp(dev[m])
+                h_start[m] = h_start[m - 1] + rates[m - 1] * width[m - 1] if m > 0 else 0.0
             g_dev[:] = 0.0
+            full[:] = 0.0
+            part[:] = 0.0
         d_a = 0.0
         d_theta = 0.0
         for i in range(n):
@@ -220,13 +228,11 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             for g in range(G):
                 eta += u[lev_start[g] + int(idx[g, i])]
             ev = event[k, i]
-            if fam == PIECEWISE:  # entry folded into D; d/d dev accumulated in g_dev
+            if fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
                 e = math.exp(eta)
-                j = int(jt[i])
-                cum = 0.0
-                for m in range(K):
-                    cum += rates[m] * D[i, m]
-                log_s = -e * cum
+                j, j0 = int(pw[0, i]), int(pw[2, i])
+                log_s = -e * (h_start[j] + rates[j] * pw[1, i]
+                              - h_start[j0] - rates[j0] * pw[3, i])
                 val = ev * (dev[j] + eta) + log_s
                 total += val
                 if rows_out.shape[0] > 0:
@@ -235,8 +241,10 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                     d_eta = ev + log_s
                     d_a += d_eta
                     g_dev[j] += ev
-                    for m in range(K):
-                        g_dev[m] -= e * rates[m] * D[i, m]
+                    full[j] += e
+                    part[j] += e * pw[1, i]
+                    full[j0] -= e
+                    part[j0] -= e * pw[3, i]
                     for jj in range(P):
                         g_beta[jj] += d_eta * X[i, jj]
                     for g in range(G):
@@ -275,7 +283,12 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                     grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
             if off_theta >= 0:
                 grad[off_theta + k] += d_theta * theta  # d/d log theta
-            if K > 0:  # dev = d - mean(d); d[j] = sum of steps 1..j
+            if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
+                covering = 0.0
+                for m in range(K - 1, -1, -1):
+                    g_dev[m] -= rates[m] * (width[m] * covering + part[m])
+                    covering += full[m]
+                # dev = d - mean(d); d[j] = sum of steps 1..j
                 mean_g = 0.0
                 for m in range(K):
                     mean_g += g_dev[m]

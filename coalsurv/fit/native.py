@@ -328,12 +328,16 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         from coalsurv.families import get_family
 
         family = get_family("piecewise", cuts=np.asarray(kplan.cuts))
-        exposure = family.exposure_matrix(t) - family.exposure_matrix(entry)
+        lower, upper = family.bounds
+        j_t, j_entry = family.interval_index(t), family.interval_index(entry)
         head[K.H_K] = family.n_intervals
         head[K.H_OFF_RWSD] = kplan.block("rw_sd").offset
         head[K.H_OFF_STEP] = kplan.block("rw_step").offset
         head[K.H_PRIOR_RWSD:K.H_PRIOR_RWSD + 4] = kplan.block("rw_sd").prior
-        parts += [exposure.ravel(), family.interval_index(t).astype(float)]
+        # the interval of t and of the entry, the time spent in it; the widths (last: 0)
+        parts += [j_t.astype(float), t - lower[j_t], j_entry.astype(float),
+                  np.maximum(entry - lower[j_entry], 0.0),
+                  np.where(np.isfinite(upper), upper - lower, 0.0)]
     head[K.H_DATA] = head.size
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size
