@@ -119,13 +119,32 @@ def _split_chains(values: np.ndarray) -> np.ndarray:
     return np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
 
 
+def _average_ranks(flat: np.ndarray) -> np.ndarray:
+    """Ranks along axis 0 of ``(n, k)``, ties averaged: ``scipy.stats.rankdata(method="average")``.
+
+    Each column is sorted once and its ranks scattered back; the columns with ties or NaN
+    (rare for continuous draws) are left to scipy, so that every value is scipy's.
+    """
+    from scipy.stats import rankdata
+
+    cols = np.ascontiguousarray(flat.T)
+    k, n = cols.shape
+    order = np.argsort(cols, axis=1)
+    ordered = np.take_along_axis(cols, order, axis=1)
+    ranks = np.empty_like(cols)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, n + 1), (k, n)), axis=1)
+    other = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1) | np.isnan(ordered[:, -1])
+    if other.any():
+        ranks[other] = rankdata(cols[other], axis=1, method="average")
+    return ranks.T
+
+
 def _rank_normalised(x: np.ndarray) -> np.ndarray:
     """Rank-normalise each trailing element of ``(chain, draw, ...)`` over chains and draws."""
     from scipy.special import ndtri
-    from scipy.stats import rankdata
 
-    flat = x.reshape(-1, *x.shape[2:])
-    ranks = rankdata(flat, axis=0, method="average")
+    flat = x.reshape(x.shape[0] * x.shape[1], -1)
+    ranks = _average_ranks(flat)
     z = ndtri((ranks - 0.375) / (flat.shape[0] + 0.25))
     return z.reshape(x.shape)
 
