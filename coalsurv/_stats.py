@@ -122,20 +122,28 @@ def _split_chains(values: np.ndarray) -> np.ndarray:
 def _average_ranks(flat: np.ndarray) -> np.ndarray:
     """Ranks along axis 0 of ``(n, k)``, ties averaged: ``scipy.stats.rankdata(method="average")``.
 
-    Each column is sorted once and its ranks scattered back; the columns with ties or NaN
-    (rare for continuous draws) are left to scipy, so that every value is scipy's.
+    Each column is sorted once; each run of equal values (few in continuous draws: the
+    middle pair of a folded column) gets the mean of its positions, and a column with a NaN
+    is all NaN (scipy's ``nan_policy="propagate"``). NumPy only: ``scipy.stats`` takes a
+    second or two to import in a fresh worker process.
     """
-    from scipy.stats import rankdata
-
     cols = np.ascontiguousarray(flat.T)
     k, n = cols.shape
     order = np.argsort(cols, axis=1)
     ordered = np.take_along_axis(cols, order, axis=1)
+    sorted_ranks = np.broadcast_to(np.arange(1.0, n + 1), (k, n)).copy()
+    row, pos = np.nonzero(ordered[:, 1:] == ordered[:, :-1])  # value at pos equals pos + 1
+    if row.size:
+        new_run = np.concatenate([[True], (row[1:] != row[:-1]) | (pos[1:] != pos[:-1] + 1)])
+        end_run = np.concatenate([new_run[1:], [True]])
+        first, last, run_row = pos[new_run], pos[end_run] + 1, row[new_run]
+        size = last - first + 1
+        offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+        sorted_ranks[np.repeat(run_row, size), np.repeat(first, size) + offset] = np.repeat(
+            (first + last) / 2.0 + 1.0, size)
     ranks = np.empty_like(cols)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, n + 1), (k, n)), axis=1)
-    other = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1) | np.isnan(ordered[:, -1])
-    if other.any():
-        ranks[other] = rankdata(cols[other], axis=1, method="average")
+    np.put_along_axis(ranks, order, sorted_ranks, axis=1)
+    ranks[np.isnan(ordered[:, -1])] = np.nan  # NaN sorts last
     return ranks.T
 
 

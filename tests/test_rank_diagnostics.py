@@ -12,11 +12,13 @@ from coalsurv._stats import _average_ranks, rank_diagnostics, rank_rhat
 
 def test_average_ranks_are_scipys_with_ties_nan_and_infinity():
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(401, 6))
+    x = rng.normal(size=(401, 8))
     x[:, 1] = 1.0                          # constant: one tie group
     x[::2, 2] = np.round(x[::2, 2])        # some ties
     x[5, 3] = np.nan
-    x[7, 4] = np.inf
+    x[7, 4], x[8, 4] = np.inf, -np.inf
+    x[:, 6] = rng.integers(0, 5, size=401)  # many runs of ties, at both ends too
+    x[:, 7] = np.abs(x[:, 0] - np.median(x[:, 0]))  # folded: the middle pair ties
     np.testing.assert_array_equal(_average_ranks(x), rankdata(x, axis=0, method="average"))
 
 
