@@ -55,8 +55,8 @@ _ARVIZ_GROUPS = ("posterior", "sample_stats", "log_likelihood", "observed_data",
 
 def _clean(ds):
     """Drop object-typed variables (not representable in NetCDF) from a dataset."""
-    drop = [name for name, var in ds.data_vars.items() if var.dtype == object]
-    return ds.drop_vars(drop)
+    drop = [name for name in ds.data_vars if ds.variables[name].dtype == object]
+    return ds.drop_vars(drop) if drop else ds
 
 
 def _frame_dataset(frame: pd.DataFrame):
