@@ -219,11 +219,15 @@ def _encoded_groups(groups: dict[str, Any]) -> dict[str, Any] | None:
             return None
         if any(ds[c].dims != (c,) for c in ds.coords):
             return None  # a non-index coordinate: xarray writes a 'coordinates' attribute
-        variables, attrs = encode_dataset_coordinates(ds)
-        variables, attrs = cf_encoder(variables, attrs)
+        try:
+            variables, attrs = cf_encoder(*encode_dataset_coordinates(ds))
+            variables = {name: _encode_nc4_variable(ensure_dtype_not_object(var, name=name),
+                                                    name=name)
+                         for name, var in variables.items()}
+        except (TypeError, ValueError, AttributeError):
+            return None  # xarray refuses it (and says why) or encodes otherwise
         plan = {}
         for name, var in variables.items():
-            var = _encode_nc4_variable(ensure_dtype_not_object(var, name=name), name=name)
             enc = var.encoding
             if (not isinstance(name, str) or "/" in name or var.ndim == 0
                     or any(enc.get(k) for k in _STORE_ENCODINGS)
