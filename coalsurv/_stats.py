@@ -16,7 +16,8 @@ import numpy as np
 from coalsurv.errors import ArgumentError
 
 __all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "check_times", "crossing_time", "judged_variables",
-           "average_ranks", "log_mean_exp", "rank_rhat", "stack_draws", "summarise", "worst_rhat"]
+           "log_mean_exp", "rank_diagnostics", "rank_rhat", "stack_draws", "summarise",
+           "worst_rhat"]
 
 #: Default mass of equal-tailed credible intervals (stated in every output).
 DEFAULT_CI_PROB = 0.95
@@ -111,29 +112,58 @@ def judged_variables(posterior) -> list[str]:
     return [n for n in posterior.data_vars if posterior[n].dtype.kind == "f"]
 
 
-def average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks ``1 .. n`` along the first axis, ties given their average rank.
+def _split_chains(values: np.ndarray) -> np.ndarray:
+    """``(chain, draw, ...)`` → ``(2 chain, draw // 2, ...)``: first and last halves as chains."""
+    draws = values.shape[1]
+    half = draws // 2
+    return np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
 
-    ``scipy.stats.rankdata(values, axis=0, method="average")`` in NumPy (importing
-    ``scipy.stats`` costs most of a second in a fresh process); a column holding NaN is all
-    NaN, as scipy's default ``nan_policy="propagate"`` gives.
+
+def _average_ranks(flat: np.ndarray) -> np.ndarray:
+    """Ranks along axis 0 of ``(n, k)``, ties averaged: ``scipy.stats.rankdata(method="average")``.
+
+    Each column is sorted once; each run of equal values (few in continuous draws: the
+    middle pair of a folded column) gets the mean of its positions, and a column with a NaN
+    is all NaN (scipy's ``nan_policy="propagate"``). NumPy only: ``scipy.stats`` takes a
+    second or two to import in a fresh worker process.
     """
-    values = np.asarray(values, dtype=float)
-    n = values.shape[0]
-    flat = values.reshape(n, -1)
-    order = np.argsort(flat, axis=0, kind="stable")
-    ordered = np.take_along_axis(flat, order, axis=0)
-    index = np.broadcast_to(np.arange(n)[:, None], flat.shape)
-    starts = np.ones(flat.shape, dtype=bool)
-    starts[1:] = ordered[1:] != ordered[:-1]
-    ends = np.ones(flat.shape, dtype=bool)
-    ends[:-1] = starts[1:]
-    first = np.maximum.accumulate(np.where(starts, index, 0), axis=0)
-    last = np.minimum.accumulate(np.where(ends, index, n - 1)[::-1], axis=0)[::-1]
-    ranks = np.empty(flat.shape)
-    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=0)
-    ranks[:, np.isnan(flat).any(axis=0)] = np.nan
-    return ranks.reshape(values.shape)
+    cols = np.ascontiguousarray(flat.T)
+    k, n = cols.shape
+    order = np.argsort(cols, axis=1)
+    ordered = np.take_along_axis(cols, order, axis=1)
+    sorted_ranks = np.broadcast_to(np.arange(1.0, n + 1), (k, n)).copy()
+    row, pos = np.nonzero(ordered[:, 1:] == ordered[:, :-1])  # value at pos equals pos + 1
+    if row.size:
+        new_run = np.concatenate([[True], (row[1:] != row[:-1]) | (pos[1:] != pos[:-1] + 1)])
+        end_run = np.concatenate([new_run[1:], [True]])
+        first, last, run_row = pos[new_run], pos[end_run] + 1, row[new_run]
+        size = last - first + 1
+        offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+        sorted_ranks[np.repeat(run_row, size), np.repeat(first, size) + offset] = np.repeat(
+            (first + last) / 2.0 + 1.0, size)
+    ranks = np.empty_like(cols)
+    np.put_along_axis(ranks, order, sorted_ranks, axis=1)
+    ranks[np.isnan(ordered[:, -1])] = np.nan  # NaN sorts last
+    return ranks.T
+
+
+def _rank_normalised(x: np.ndarray) -> np.ndarray:
+    """Rank-normalise each trailing element of ``(chain, draw, ...)`` over chains and draws."""
+    from scipy.special import ndtri
+
+    flat = x.reshape(x.shape[0] * x.shape[1], -1)
+    ranks = _average_ranks(flat)
+    z = ndtri((ranks - 0.375) / (flat.shape[0] + 0.25))
+    return z.reshape(x.shape)
+
+
+def _split_rhat(x: np.ndarray) -> np.ndarray:
+    n = x.shape[1]
+    means = x.mean(axis=1)
+    within = x.var(axis=1, ddof=1).mean(axis=0)
+    between = n * means.var(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(((n - 1) / n * within + between / n) / within)
 
 
 def rank_rhat(values: np.ndarray) -> np.ndarray:
@@ -153,30 +183,96 @@ def rank_rhat(values: np.ndarray) -> np.ndarray:
     numpy.ndarray
         One R-hat per trailing element.
     """
-    from scipy.special import ndtri
+    return rank_diagnostics(values)[0]
 
+
+def rank_diagnostics(values: np.ndarray, *, ess: bool = False):
+    """Rank R-hat (as :func:`rank_rhat`) and, with ``ess=True``, the bulk ESS of each element.
+
+    Both statistics start from the same rank-normalised split chains, computed once. The
+    bulk ESS is arviz_stats' ``ess(method="bulk")`` in NumPy (Geyer's initial monotone
+    sequence on the FFT autocovariance), for every element at once instead of one
+    ``apply_ufunc`` call per element.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Draws ``(chain, draw, ...)``.
+    ess : bool
+        Also return the bulk ESS.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(rhat, ess_bulk)``, one value per trailing element; ``ess_bulk`` is None unless
+        asked for. Elements with a NaN (or infinite) draw get NaN ESS; constant ones the
+        number of draws, as in arviz_stats.
+    """
     values = np.asarray(values, dtype=float)
-    chains, draws = values.shape[:2]
-    half = draws // 2
-    split = np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
-
-    def normalised(x):
-        flat = x.reshape(-1, *x.shape[2:])
-        ranks = average_ranks(flat)
-        z = ndtri((ranks - 0.375) / (flat.shape[0] + 0.25))
-        return z.reshape(x.shape)
-
-    def rhat(x):
-        n = x.shape[1]
-        means = x.mean(axis=1)
-        within = x.var(axis=1, ddof=1).mean(axis=0)
-        between = n * means.var(axis=0, ddof=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sqrt(((n - 1) / n * within + between / n) / within)
-
-    bulk = rhat(normalised(split))
+    split = _split_chains(values)
+    z = _rank_normalised(split)
     folded = np.abs(split - np.median(split, axis=(0, 1)))
-    return np.maximum(bulk, rhat(normalised(folded)))
+    rhat = np.maximum(_split_rhat(z), _split_rhat(_rank_normalised(folded)))
+    if not ess:
+        return rhat, None
+    return rhat, _bulk_ess(z, values)
+
+
+def _bulk_ess(z: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """ESS of rank-normalised split chains ``z`` (arviz_stats' ``_ess``), per trailing element."""
+    from scipy.fft import irfft, next_fast_len, rfft
+
+    shape = z.shape[2:]
+    z = z.reshape(z.shape[0], z.shape[1], -1)
+    flat = values.reshape(values.shape[0], values.shape[1], -1)
+    m, n, k = z.shape
+    out = np.full(k, np.nan)
+    if n < 2 or values.shape[1] < 4:
+        return out.reshape(shape)
+    finite = np.isfinite(flat).all(axis=(0, 1))
+    span = z.max(axis=(0, 1)) - z.min(axis=(0, 1))
+    constant = finite & (span < np.finfo(float).resolution)
+    out[constant] = m * n
+    todo = np.flatnonzero(finite & ~constant)
+    if todo.size:
+        x = z[:, :, todo]
+        centred = x - x.mean(axis=1, keepdims=True)
+        spectrum = rfft(centred, n=next_fast_len(2 * n), axis=1)
+        acov = irfft(spectrum * np.conjugate(spectrum), axis=1)[:, :n] / n
+        mean_acov = acov.mean(axis=0)                      # (lag, element)
+        mean_var = mean_acov[0] * n / (n - 1.0)
+        var_plus = mean_var * (n - 1.0) / n
+        if m > 1:
+            var_plus = var_plus + x.mean(axis=1).var(axis=0, ddof=1)
+        rho = 1.0 - (mean_var - mean_acov) / var_plus       # rho[t] for t >= 1
+        for j, element in enumerate(todo):
+            out[element] = _geyer_ess(rho[:, j], m * n)
+    return out.reshape(shape)
+
+
+def _geyer_ess(rho: np.ndarray, size: int) -> float:
+    """ESS from autocorrelations ``rho`` (lag 0 ...) of one element: arviz_stats' ``_ess``."""
+    n = rho.shape[0]
+    rho_t = np.zeros(n)
+    rho_t[0] = even = 1.0
+    rho_t[1] = odd = rho[1]
+    t = 1
+    while t < n - 3 and even + odd > 0.0:  # Geyer's initial positive sequence
+        even, odd = rho[t + 1], rho[t + 2]
+        if even + odd >= 0:
+            rho_t[t + 1], rho_t[t + 2] = even, odd
+        t += 2
+    max_t = t - 2
+    if even > 0:
+        rho_t[max_t + 1] = even
+    t = 1
+    while t <= max_t - 2:  # Geyer's initial monotone sequence
+        if rho_t[t + 1] + rho_t[t + 2] > rho_t[t - 1] + rho_t[t]:
+            rho_t[t + 1] = rho_t[t + 2] = (rho_t[t - 1] + rho_t[t]) / 2.0
+        t += 2
+    tau = -1.0 + 2.0 * np.sum(rho_t[: max_t + 1]) + np.sum(rho_t[max_t + 1: max_t + 2])
+    tau = max(tau, 1 / np.log10(size))
+    return float("nan") if np.isnan(rho_t).any() else size / tau
 
 
 def worst_rhat(idata) -> tuple[float, str]:

@@ -63,19 +63,19 @@ def fit(tiny_fit, synthetic_small):
 
 
 def test_fit_save(fit, tmp_path, monkeypatch):
-    import xarray as xr
+    from coalsurv.fit import fitfile
 
     path = fit.save(tmp_path / "fit.nc")
     before = path.read_bytes()
-    original = xr.DataTree.to_netcdf
+    original = fitfile.write_netcdf
 
-    def crash(self, filepath, *args, **kwargs):
-        original(self, filepath, *args, **kwargs)
+    def crash(filepath, *args, **kwargs):
+        original(filepath, *args, **kwargs)
         raw = Path(filepath).read_bytes()
         Path(filepath).write_bytes(raw[: len(raw) // 3])
         raise Crash("killed while writing")
 
-    monkeypatch.setattr(xr.DataTree, "to_netcdf", crash)
+    monkeypatch.setattr(fitfile, "write_netcdf", crash)
     with pytest.raises(Crash):
         fit.save(path)
     monkeypatch.undo()

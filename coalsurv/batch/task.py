@@ -44,32 +44,31 @@ def fit_row(fit) -> dict[str, Any]:
     """Return sampling time, divergences, largest R-hat and smallest bulk ESS of one fit.
 
     R-hat and ESS cover every sampled (posterior) variable, frailty ``z_``/``u_`` included.
-    R-hat is :func:`coalsurv._stats.rank_rhat` (arviz_stats' rank R-hat in NumPy, all
-    elements of a variable at once); ESS is arviz_stats' bulk ESS.
+    Both come from :func:`coalsurv._stats.rank_diagnostics` (arviz_stats' rank R-hat and
+    bulk ESS in NumPy, every element of a variable at once, the rank normalisation shared):
+    R-hat over the elements that vary and are finite, ESS over every element.
     """
-    import arviz_stats as azs
-
-    from coalsurv._stats import rank_rhat
+    from coalsurv._stats import rank_diagnostics
 
     post = fit.idata["posterior"]
     stats = fit.idata["sample_stats"]
     div = int(np.asarray(stats["diverging"]).sum()) if "diverging" in stats else 0
-    rhats = []
+    rhats, esss = [], []
     for da in post.data_vars.values():
         values = np.asarray(da.transpose("chain", "draw", ...), dtype=float)
         values = values.reshape(values.shape[0], values.shape[1], -1)
+        if not values.size:
+            continue
+        rhat, ess = rank_diagnostics(values, ess=True)
         keep = np.isfinite(values).all(axis=(0, 1)) & (np.ptp(values, axis=(0, 1)) > 0)
         if keep.any():
-            rhats.append(np.nanmax(rank_rhat(values[:, :, keep])))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ess = azs.ess(fit.idata, group="posterior", method="bulk")
-    values = [np.nanmin(np.asarray(v, dtype=float)) for v in ess.data_vars.values()
-              if np.asarray(v).size and np.isfinite(np.asarray(v, dtype=float)).any()]
+            rhats.append(np.nanmax(rhat[keep]))
+        if np.isfinite(ess).any():
+            esss.append(np.nanmin(ess))
     return {"sampling_time": float(post.attrs.get("sampling_time", np.nan)),
             "divergences": div,
             "max_rhat": float(np.max(rhats)) if rhats else float("nan"),
-            "min_ess": float(np.min(values)) if values else float("nan")}
+            "min_ess": float(np.min(esss)) if esss else float("nan")}
 
 
 def options_key(fit_kwargs: dict[str, Any]) -> str:

@@ -66,6 +66,10 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
     rhat = azs.rhat(fit_b.idata, group="posterior")
     expected = max(float(np.nanmax(np.asarray(v))) for v in rhat.data_vars.values())
     assert second.loc[1, "max_rhat"] == pytest.approx(expected, rel=1e-12)
+    # and its bulk ESS (NumPy, every element at once) is arviz_stats' bulk ESS
+    ess = azs.ess(fit_b.idata, group="posterior", method="bulk")
+    expected = min(float(np.nanmin(np.asarray(v))) for v in ess.data_vars.values())
+    assert second.loc[1, "min_ess"] == pytest.approx(expected, rel=1e-10)
     from coalsurv.batch import read_batch
 
     assert read_batch(out)["status"].tolist() == ["ok", "ok"]

@@ -61,24 +61,3 @@ def test_divergence_advice_names_what_the_model_has(extra, says, not_says):
     assert "3 of 400 draws diverged" in text
     assert re.search(says, text) and not_says not in text
 
-
-@pytest.mark.parametrize("ties", [False, True])
-def test_average_ranks_equal_scipy_and_rank_rhat_equals_arviz(ties):
-    """The NumPy ranks (no scipy.stats import on the fit path) are scipy's, ties included."""
-    import arviz_stats as azs
-    from scipy.stats import rankdata
-
-    from coalsurv._stats import average_ranks, rank_rhat
-
-    rng = np.random.default_rng(3)
-    values = rng.normal(size=(4, 60, 3))
-    if ties:
-        values = np.round(values, 1)  # many ties
-    flat = values.reshape(-1, 3)
-    np.testing.assert_array_equal(average_ranks(flat), rankdata(flat, axis=0, method="average"))
-    with_nan = flat.copy()
-    with_nan[5, 1] = np.nan
-    ranks = average_ranks(with_nan)
-    assert np.isnan(ranks[:, 1]).all() and not np.isnan(ranks[:, [0, 2]]).any()
-    want = azs.rhat(xr.DataArray(values, dims=("chain", "draw", "x")), method="rank")
-    np.testing.assert_allclose(rank_rhat(values), np.asarray(want), rtol=1e-10)
