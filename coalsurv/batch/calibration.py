@@ -122,8 +122,9 @@ class Calibration:
         """Uniformity of the ranks per quantity.
 
         ``p_chisq``: chi-square test of the rank histogram (Talts et al. 2018), with
-        ``min(20, n // 5)`` equal bins; ``p_pot``: the PIT-ECDF test of
-        ``arviz_stats`` (``pot_c``) that ``plot_ecdf_pit`` shows; ``ok`` when both are above
+        ``min(20, n // 5)`` equal bins, each expected to hold its share of the possible
+        ranks; ``p_pot``: the PIT-ECDF test of ``arviz_stats`` (``pot_c``) that
+        ``plot_ecdf_pit`` shows; ``ok`` when both are above
         :data:`ALPHA` (``p_pot`` is NaN only when there are fewer than 2 simulations).
         """
         from scipy.stats import chisquare
@@ -136,7 +137,10 @@ class Calibration:
             bins = max(2, min(20, n // 5))
             edges = np.linspace(0, self.n_rank_draws + 1, bins + 1)
             counts, _ = np.histogram(ranks, bins=edges)
-            p_chi = float(chisquare(counts).pvalue)
+            # the n_rank_draws + 1 possible ranks do not split evenly (101 into 20 bins: one
+            # bin holds 6): expect each bin's share of them
+            width, _ = np.histogram(np.arange(self.n_rank_draws + 1), bins=edges)
+            p_chi = float(chisquare(counts, n * width / width.sum()).pvalue)
             p_pot = pot.get(q, math.nan)
             rows.append({"quantity": q, "n": n, "mean_pit": float(np.mean(
                 (ranks + 0.5) / (self.n_rank_draws + 1))), "p_chisq": p_chi, "p_pot": p_pot,

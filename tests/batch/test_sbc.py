@@ -35,6 +35,16 @@ def test_uniform_ranks_pass_and_piled_up_ranks_fail():
     assert not table["ok"].any() and table.loc[0, "p_chisq"] < 1e-6
 
 
+def test_chisquare_expects_each_bin_to_hold_its_share_of_the_ranks():
+    """Ranks 0..100 each 500 times are exactly uniform: the chi-square must not reject them.
+
+    101 possible ranks in 20 bins: the first holds 6 of them. Expecting equal counts, the
+    test rejected this perfectly uniform table (chi-square 94 on 19 df, p ~ 1e-11).
+    """
+    cal = _calibration(np.repeat(np.arange(101), 500), n_rank_draws=100)
+    assert cal.uniformity().loc[0, "p_chisq"] == pytest.approx(1.0)
+
+
 def test_coverage_flags_intervals_that_always_or_never_cover():
     always = _calibration(np.arange(100)).coverage()
     assert list(always["share"]) == [1.0, 1.0]
