@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.batch.calibration import Calibration
+from coalsurv.batch.calibration import (
+    Calibration,
+    binomial_band,
+    expected_coverage,
+    rank_record,
+)
 from coalsurv.batch.simulate import pin_model, simulate_from_prior, template_data
 from coalsurv.build.graph import data_constants
 
@@ -30,12 +35,49 @@ def test_uniform_ranks_pass_and_piled_up_ranks_fail():
     assert not table["ok"].any() and table.loc[0, "p_chisq"] < 1e-6
 
 
+def test_chisquare_expects_each_bin_to_hold_its_share_of_the_ranks():
+    """Ranks 0..100 each 500 times are exactly uniform: the chi-square must not reject them.
+
+    101 possible ranks in 20 bins: the first holds 6 of them. Expecting equal counts, the
+    test rejected this perfectly uniform table (chi-square 94 on 19 df, p ~ 1e-11).
+    """
+    cal = _calibration(np.repeat(np.arange(101), 500), n_rank_draws=100)
+    assert cal.uniformity().loc[0, "p_chisq"] == pytest.approx(1.0)
+
+
 def test_coverage_flags_intervals_that_always_or_never_cover():
     always = _calibration(np.arange(100)).coverage()
     assert list(always["share"]) == [1.0, 1.0]
     assert not always["ok"].any()  # 50% intervals covering every time are too wide
     never = _calibration(np.arange(100), truth_inside=False).coverage()
     assert not never["ok"].any()
+
+
+def test_coverage_of_exact_inference_passes():
+    """Truth and 100 posterior draws exchangeable (exact inference): coverage must pass.
+
+    The central 90% interval of 100 draws' sample quantiles covers such a truth 88.2% of the
+    time, not 90%: judged against 0.9, 10,000 exact simulations failed (share ~0.882 below
+    the 99% range 0.892-0.908); the tve SBC's random-walk SD was flagged partly by this.
+    """
+    rng = np.random.default_rng(20261201)
+    x = rng.standard_normal((10_000, 101))
+    rows = pd.DataFrame([rank_record(i, "x", row[0], row[1:]) for i, row in enumerate(x)])
+    table = Calibration("exact", rows, 100, pd.DataFrame()).coverage().set_index("nominal")
+    assert table.loc[0.9, "expected"] == pytest.approx(89.1 / 101)
+    assert table.loc[0.5, "expected"] == pytest.approx(49.5 / 101)
+    assert table.loc[0.9, "share"] < binomial_band(0.9, 10_000)[0]  # the nominal rate's range
+    assert table["ok"].all(), table
+
+
+@pytest.mark.parametrize("n_draws, p", [(100, 0.9), (100, 0.5), (37, 0.9), (20, 0.5)])
+def test_expected_coverage_matches_exchangeable_simulation(n_draws, p):
+    rng = np.random.default_rng(n_draws)
+    x = rng.uniform(size=(100_000, n_draws + 1))
+    lo, hi = np.quantile(x[:, 1:], [(1 - p) / 2, (1 + p) / 2], axis=1)
+    share = np.mean((x[:, 0] >= lo) & (x[:, 0] <= hi))
+    assert expected_coverage(p, n_draws) == pytest.approx(share, abs=0.004)
+    assert expected_coverage(p, n_draws) < p
 
 
 def test_tree_is_simuks_prior_sbc_format_and_plots():
@@ -97,3 +139,47 @@ def test_bad_sbc_arguments(kwargs, match):
     options = {"n_simulations": 5, "n_rows": 40, "seed": 1, **kwargs}
     with pytest.raises(coalsurv.ArgumentError, match=match):
         coalsurv.sbc(model, **options)
+
+
+def test_tve_simulated_data_follow_the_models_math_written_independently():
+    """The SBC's tve data sets against the model's survival, written here from the math.
+
+    ``S_i(t) = exp(-sum_j exp(eta_i + x_i dev_j) [min(t, c_j)^k - c_{j-1}^k]_+)`` (Weibull PH,
+    model time scale; ``x`` standardised by the template's SDs, population ``ddof=0``;
+    ``dev`` the prior draw's own deviations on the pinned cuts): the pooled share of
+    simulated coalitions still going at each time equals the mean of ``S_i(t)``.
+    """
+    model = coalsurv.SurvivalModel("tve(breadth, df=3) + power_hhi", family="weibull")
+    template = template_data(model, n_rows=100, seed=20261201)
+    pinned = pin_model(model, template)
+    prior = pinned.model.sample_prior(template, draws=30, random_seed=20261201)
+    dev_all = prior["tve_dev_breadth"].values[0, :, 0, :]
+    i = int(np.argmax(np.abs(dev_all).max(axis=1)))  # the draw with the largest deviations
+    draw = prior.isel(chain=0, draw=i)
+    frame = template.to_frame()
+    raw = frame[["breadth", "power_hhi"]].to_numpy(float)
+    x = (raw - raw.mean(axis=0)) / raw.std(axis=0)
+    eta = float(draw["intercept"].values[0]) + x @ draw["beta"].values[0]
+    k = float(draw["shape"].values[0])
+    step = draw["tve_step_breadth"].values[0]
+    d = np.r_[0.0, np.cumsum(float(draw["tve_sd_breadth"].values[0]) * step)]
+    dev = d - d.mean()
+    np.testing.assert_allclose(dev, dev_all[i])
+    edges = np.r_[0.0, pinned.info.tve["breadth"], np.inf]
+
+    def survival(t, dev):
+        cum = sum(np.exp(eta + x[:, 0] * dev[j])
+                  * np.clip(min(t, edges[j + 1]) ** k - edges[j] ** k, 0.0, None)
+                  for j in range(3))
+        return np.exp(-cum).mean()
+
+    reps = 150
+    times = np.stack([simulate_from_prior(pinned, prior, i, seed=s).to_frame()["time"]
+                      for s in range(reps)]) / pinned.info.time_scale
+    grid = np.r_[0.5 * edges[1], edges[1:3], 0.5 * (edges[2] + 2.0), 1.999]
+    empirical = (times[..., None] > grid).mean(axis=(0, 1))
+    expected = np.array([survival(t, dev) for t in grid])
+    # 15,000 coalitions (150 sets of 100; rows differ): binomial SE at most 0.004
+    np.testing.assert_allclose(empirical, expected, atol=0.015)
+    flat = np.array([survival(t, np.zeros(3)) for t in grid])
+    assert np.abs(flat - expected).max() > 0.03  # the deviations matter at this draw
