@@ -91,7 +91,7 @@ def cmd_batch_sbc(args: argparse.Namespace, console: Console, command: str) -> i
 
 def cmd_batch_validate(args: argparse.Namespace, console: Console, command: str) -> int:
     """SBC and coverage of every model (``make validate``); tables and plots under -o."""
-    from coalsurv.batch.validate import MODELS, QUICK, run_validation
+    from coalsurv.batch.validate import MODELS, QUICK, rejudge, run_validation
 
     _check_workers(args)
     known = [m.key for m in MODELS]
@@ -99,6 +99,11 @@ def cmd_batch_validate(args: argparse.Namespace, console: Console, command: str)
     unknown = [k for k in keys if k not in known]
     if unknown:
         raise CommandLineError(f"--models: unknown {unknown}; expected some of {known}")
+    if args.rejudge:
+        summary = rejudge(args.output, keys=args.models or (list(QUICK) if args.quick else None))
+        console.result(summary.to_string(index=False))
+        console.result(f"wrote {Path(args.output) / 'SUMMARY.md'}")
+        return 0
     summary = run_validation(args.output, keys=keys, n_simulations=args.simulations,
                              n_rows=args.rows, seed=args.seed, client=args.scheduler,
                              progress=not args.quiet, n_workers=args.workers)
@@ -148,5 +153,7 @@ def add_batch_parser(sub, common: argparse.ArgumentParser, add_data_args,
     q.add_argument("--simulations", type=int, default=100)
     q.add_argument("--rows", type=int, default=100)
     q.add_argument("--seed", type=int, default=20261201)
+    q.add_argument("--rejudge", action="store_true",
+                   help="no fits: judge the ranks saved under -o again with the current rules")
     _cluster_args(q)
     q.set_defaults(func=cmd_batch_validate)

@@ -183,3 +183,32 @@ def test_tve_simulated_data_follow_the_models_math_written_independently():
     np.testing.assert_allclose(empirical, expected, atol=0.015)
     flat = np.array([survival(t, np.zeros(3)) for t in grid])
     assert np.abs(flat - expected).max() > 0.03  # the deviations matter at this draw
+
+
+def test_rejudge_recomputes_verdicts_from_saved_ranks_without_fits(tmp_path):
+    """``batch validate --rejudge``: tables and summary from the saved ranks and settings."""
+    import json
+
+    from coalsurv.batch.validate import rejudge
+
+    rng = np.random.default_rng(2)
+    for key, ranks in (("weibull", rng.integers(0, 101, size=100)),
+                       ("exponential", np.zeros(100, dtype=int))):  # piled up: must fail
+        frame = _calibration(ranks, n_rank_draws=100).draws
+        frame.to_csv(tmp_path / f"{key}_ranks.csv", index=False)
+        (tmp_path / f"{key}_settings.json").write_text(json.dumps(
+            {"chains": 2, "draws": 250, "thin": 5, "n_simulations": 100, "n_rows": 100,
+             "seed": 1}))
+    pd.DataFrame({"model": ["weibull", "exponential"], "simulations": [100, 100],
+                  "failed": [0, 0], "divergent_fits": [0, 0], "min_p_chisq": [0.5, 0.5],
+                  "min_p_pot": [0.5, 0.5], "uniformity_fail": ["", ""],
+                  "coverage_fail": ["old", "old"], "wall_time_s": [1.0, 2.0],
+                  "sampling_time_s": [0.5, 1.0]}).to_csv(tmp_path / "summary.csv", index=False)
+    summary = rejudge(tmp_path).set_index("model")
+    assert summary.loc["exponential", "uniformity_fail"] == "beta[any, x]"
+    assert summary.loc["weibull", "uniformity_fail"] == ""
+    assert summary.loc["weibull", "wall_time_s"] == 1.0  # sizes and times kept
+    assert "expected" in pd.read_csv(tmp_path / "weibull_coverage.csv").columns
+    assert "rejudged from the saved ranks" in (tmp_path / "SUMMARY.md").read_text()
+    with pytest.raises(coalsurv.ArgumentError, match="no saved ranks"):
+        rejudge(tmp_path, keys=["gompertz"])
