@@ -231,18 +231,38 @@ def child_logp(n: int = 100_000, repeats: int = 200) -> dict:
     kernel.logp_grad(buf, x, grad)
     numpy_logp_grad(x)
 
-    def timed(fn):
+    def timed(fn, count):
         start = time.perf_counter()
-        for _ in range(repeats):
+        for _ in range(count):
             fn()
-        return (time.perf_counter() - start) / repeats
+        return (time.perf_counter() - start) / count
 
-    t_kernel = timed(lambda: kernel.logp_grad(buf, x, grad))
-    t_numpy = timed(lambda: numpy_logp_grad(x))
-    return {"kernel_ms": 1e3 * t_kernel, "numpy_ms": 1e3 * t_numpy, "n": n}
+    # blocks of the two alternated, the fastest block of each: a shared machine's other jobs
+    # slow whichever runs beside them, and the best block is the one they disturbed least
+    blocks = 10
+    t_kernel, t_numpy = [], []
+    for _ in range(blocks):
+        t_kernel.append(timed(lambda: kernel.logp_grad(buf, x, grad), repeats // blocks))
+        t_numpy.append(timed(lambda: numpy_logp_grad(x), repeats // blocks))
+    return {"kernel_ms": 1e3 * min(t_kernel), "numpy_ms": 1e3 * min(t_numpy), "n": n}
 
 
 # ----------------------------------------------------------------------------- orchestration
+
+
+def logp_median(runs: int = 5) -> dict:
+    """Time the log density in ``runs`` fresh processes; return the run of the median ratio.
+
+    One process's kernel time varies between runs on this machine (1.4-2.0 ms at 10^5 rows,
+    bimodal, with NumPy's steady at ~1.0 ms), so one run decides nothing.
+    """
+    done = [run_child(["logp", "100000"], 900) for _ in range(runs)]
+    good = sorted((r for r in done if "error" not in r),
+                  key=lambda r: r["kernel_ms"] / r["numpy_ms"])
+    if not good:
+        return done[0]
+    ratios = [round(r["kernel_ms"] / r["numpy_ms"], 2) for r in good]
+    return {**good[len(good) // 2], "ratios": ratios}
 
 
 def run_child(args: list[str], timeout: float) -> dict:
@@ -363,7 +383,7 @@ def main(argv=None) -> int:
             res["baseline"] = run_child(["baseline", name, str(draws)], 1800)
         results[name] = res
         print(name, json.dumps(res), flush=True)
-    logp = run_child(["logp", "100000"], 900)
+    logp = logp_median()
     info["load_end"] = os.getloadavg()
     rows = table(results)
     print("\n".join(rows))
@@ -382,7 +402,7 @@ def from_log(log: Path, output: Path, draws: int) -> int:
         if rest.startswith("{"):
             results[name] = json.loads(rest)
     info = machine()
-    logp = run_child(["logp", "100000"], 900)
+    logp = logp_median()
     info["load_end"] = os.getloadavg()
     rows = table(results)
     print("\n".join(rows))
@@ -416,7 +436,9 @@ def write_markdown(path: Path, info: dict, rows: list[str], results: dict, logp:
     if "error" not in logp:
         lines += [f"Log density + gradient at N = 10^5 (500 groups): kernel "
                   f"{logp['kernel_ms']:.2f} ms, hand-written NumPy {logp['numpy_ms']:.2f} ms, "
-                  f"ratio {logp['kernel_ms'] / logp['numpy_ms']:.2f} (target <= 1.5).", ""]
+                  f"ratio {logp['kernel_ms'] / logp['numpy_ms']:.2f} (target <= 1.5); the "
+                  f"median of {len(logp.get('ratios', [0]))} fresh processes, whose ratios "
+                  f"were {logp.get('ratios')}.", ""]
     lines += ["<details><summary>raw results</summary>", "", "```json",
               json.dumps({"results": results, "logp": logp}, indent=1), "```", "</details>", ""]
     notes = ""
