@@ -160,8 +160,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                 fam_params[param.name] = value[:, strata_rows]
                 continue
             if param.vector == "interval":
-                fam_params[param.name] = _random_walk_baseline(
-                    priors, param, len(info.cuts) + 1, n_causes, resolved)
+                fam_params[param.name] = _random_walk_baseline(priors, param, n_causes,
+                                                               resolved)
                 continue
             if carried is not None:
                 value = pm.Deterministic(param.sampled_name, carried, dims="cause")
@@ -386,8 +386,7 @@ def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],
     return pm.Deterministic(name, pt.stack(rows), dims=("cause", "term"))
 
 
-def _random_walk_baseline(priors: PriorSet, param, n_intervals: int, n_causes: int,
-                          resolved: dict[str, Prior]):
+def _random_walk_baseline(priors: PriorSet, param, n_causes: int, resolved: dict[str, Prior]):
     """Sum-to-zero random-walk deviations of the log baseline rate around the intercept.
 
     ``log_rates[k] = intercept + d[k] - mean(d)`` with ``d[0] = 0`` and
