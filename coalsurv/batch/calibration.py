@@ -192,6 +192,26 @@ class Calibration:
 
         return plot_ecdf_pit(self.tree(), var_names=var_names, group="prior_sbc")
 
+    def save_plot(self, path: str | Path) -> Path:
+        """Write the rank-ECDF plot (:meth:`plot`) to ``path`` (PNG), titled and laid out."""
+        import matplotlib.pyplot as plt
+
+        pc = self.plot()
+        fig = pc.viz["figure"].item() if hasattr(pc, "viz") else plt.gcf()
+        rows = -(-len(self.quantities) // 4)  # plot_ecdf_pit wraps at 4 columns
+        width = fig.get_size_inches()[0]
+        fig.set_size_inches(width, 0.6 + 2.4 * rows)  # room for each row's title and axis label
+        if max((len(ax.get_title()) for ax in fig.axes), default=0) > 30:
+            for ax in fig.axes:  # long (multi-state) labels: small enough not to run together
+                ax.title.set_fontsize(8)
+        fig.set_layout_engine("constrained")
+        fig.suptitle(f"SBC rank ECDF: {self.label} ({self.n_simulations} simulations)")
+        try:
+            return atomic_write_with(Path(path), lambda tmp: fig.savefig(tmp, dpi=80),
+                                     suffix=".png")
+        finally:
+            plt.close(fig)
+
     def save(self, folder: str | Path, *, stem: str | None = None) -> dict[str, Path]:
         """Write the tables, the DataTree and the rank-ECDF plot under ``folder``.
 
@@ -200,8 +220,6 @@ class Calibration:
         ``STEM_settings.json``.
         """
         import re
-
-        import matplotlib.pyplot as plt
 
         folder = Path(folder)
         stem = stem or re.sub(r"[^A-Za-z0-9._-]+", "_", self.label).strip("_")
@@ -215,12 +233,7 @@ class Calibration:
         out["sbc"] = atomic_write_with(folder / f"{stem}_sbc.nc",
                                        lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"),
                                        suffix=".nc")
-        pc = self.plot()
-        fig = pc.viz["figure"].item() if hasattr(pc, "viz") else plt.gcf()
-        fig.suptitle(f"SBC rank ECDF: {self.label} ({self.n_simulations} simulations)")
-        out["ecdf"] = atomic_write_with(folder / f"{stem}_ecdf.png",
-                                        lambda tmp: fig.savefig(tmp, dpi=80), suffix=".png")
-        plt.close(fig)
+        out["ecdf"] = self.save_plot(folder / f"{stem}_ecdf.png")
         import json
 
         out["settings"] = atomic_write_text(folder / f"{stem}_settings.json",

@@ -150,8 +150,9 @@ def rejudge(out: str | Path, *, keys=None) -> pd.DataFrame:
     """Judge the saved ranks under ``out`` again, without refitting.
 
     For each model (default: every model with a ``MODEL_ranks.csv``) the uniformity and
-    coverage tables are recomputed from ``MODEL_ranks.csv`` and ``MODEL_settings.json`` with
-    the current rules of :class:`coalsurv.batch.calibration.Calibration`, and the verdict
+    coverage tables and the rank-ECDF plot are recomputed from ``MODEL_ranks.csv`` and
+    ``MODEL_settings.json`` with the current rules of
+    :class:`coalsurv.batch.calibration.Calibration`, and the verdict
     columns of ``summary.csv`` / ``SUMMARY.md`` are replaced (sizes and times kept). For a
     change of the verdict rules, not of the models.
 
@@ -187,6 +188,7 @@ def rejudge(out: str | Path, *, keys=None) -> pd.DataFrame:
         for name, frame in (("uniformity", uni), ("coverage", cov)):
             atomic_write_with(out / f"{key}_{name}.csv",
                               lambda tmp, f=frame: f.to_csv(tmp, index=False))
+        result.save_plot(out / f"{key}_ecdf.png")
         row = summary.index[summary["model"] == key][0]
         for column, value in _verdict_columns(uni, cov).items():
             summary.loc[row, column] = value
