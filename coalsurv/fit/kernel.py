@@ -234,33 +234,26 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                 log_s = -e * (h_start[j] + rates[j] * pw[1, i]
                               - h_start[j0] - rates[j0] * pw[3, i])
                 val = ev * (dev[j] + eta) + log_s
-                total += val
-                if rows_out.shape[0] > 0:
-                    rows_out[i] += val
+                d_eta = ev + log_s
+                d_th = 0.0
                 if want_grad:
-                    d_eta = ev + log_s
-                    d_a += d_eta
                     g_dev[j] += ev
                     full[j] += e
                     part[j] += e * pw[1, i]
                     full[j0] -= e
                     part[j0] -= e * pw[3, i]
-                    for jj in range(P):
-                        g_beta[jj] += d_eta * X[i, jj]
-                    for g in range(G):
-                        g_u[lev_start[g] + int(idx[g, i])] += d_eta
-                continue
-            log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
-                fam, t[i], log_t[i], eta, theta, log_theta)
-            val = ev * log_h + log_s
-            d_eta = ev * dh_eta + ds_eta
-            d_th = ev * dh_theta + ds_theta
-            if entry[i] > 0.0:
-                _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
-                    fam, entry[i], log_entry[i], eta, theta, log_theta)
-                val -= log_s0
-                d_eta -= ds0_eta
-                d_th -= ds0_theta
+            else:
+                log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
+                    fam, t[i], log_t[i], eta, theta, log_theta)
+                val = ev * log_h + log_s
+                d_eta = ev * dh_eta + ds_eta
+                d_th = ev * dh_theta + ds_theta
+                if entry[i] > 0.0:
+                    _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
+                        fam, entry[i], log_entry[i], eta, theta, log_theta)
+                    val -= log_s0
+                    d_eta -= ds0_eta
+                    d_th -= ds0_theta
             total += val
             if rows_out.shape[0] > 0:
                 rows_out[i] += val
