@@ -7,7 +7,7 @@ the log hazard and the log survival with their derivatives with respect to ``eta
 
     log_h, dlog_h_deta, dlog_h_dtheta, log_s, dlog_s_deta, dlog_s_dtheta
 
-The generic kernel (:mod:`coalsurv.fit.kernel`) does censoring, truncation, causes, frailty
+The generic kernel (:mod:`coalsurv.backend.kernel`) does censoring, truncation, causes, frailty
 and the chain rule through the design matrix. The PyTensor formulas in each family's module
 stay the reference: ``tests/fit/test_kernel.py`` checks these against PyMC's automatic
 gradient for every family listed in :data:`KERNEL_FAMILIES`. Compiled once and cached on disk
@@ -24,7 +24,7 @@ __all__ = ["KERNEL_FAMILIES", "family_terms"]
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
-#: (:data:`coalsurv.fit.kernel.PIECEWISE`), not :func:`family_terms`.
+#: (:data:`coalsurv.backend.kernel.PIECEWISE`), not :func:`family_terms`.
 KERNEL_FAMILIES: dict[str, int] = {"exponential": 0, "weibull_ph": 1, "weibull_aft": 2,
                                    "piecewise": 3}
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.fit import kernel, native, nutpie_model
+from coalsurv.backend import kernel, native, nutpie_model
 from coalsurv.spec.priors import Prior
 
 
@@ -192,7 +192,7 @@ def test_changed_family_formula_is_refused():
 
 def test_internal_nutpie_route_matches_public_route():
     """Fails when nutpie's internals change: then pin nutpie or update TESTED_NUTPIE."""
-    from coalsurv.fit.sampling import import_nutpie
+    from coalsurv.backend.nutpie_import import import_nutpie
 
     assert nutpie_model.native_route_available() == "", nutpie_model.native_route_available()
     nutpie = import_nutpie()

@@ -1,6 +1,6 @@
 """Native log density and gradient of the survival likelihood (numba, cached on disk).
 
-One generic kernel covers every structure :mod:`coalsurv.fit.native` accepts: per cause ``k``
+One generic kernel covers every structure :mod:`coalsurv.backend.native` accepts: per cause ``k``
 (``C`` causes), ``eta_k = intercept_k + X beta_k + sum_g sd_gk z_gk[idx_g]``, exact and
 right-censored endings with delayed entry, and the priors of every block. The family's own
 formulas come from :func:`coalsurv.families.kernels.family_terms`.

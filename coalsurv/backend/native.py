@@ -1,7 +1,7 @@
 """The native route: a PyMC model the kernel provably implements, sampled without PyTensor.
 
 :func:`plan` reads the *built* PyMC model (the reference) and accepts it only when it is
-exactly a structure :mod:`coalsurv.fit.kernel` implements: the exact set of named variables
+exactly a structure :mod:`coalsurv.backend.kernel` implements: the exact set of named variables
 (data, free, deterministic, observed), each free variable's distribution, constant
 parameters, transform and dims, the family (with no options) and the kinds of ending present.
 Anything else returns a reason and the fit takes the PyMC path. The kernel's data are the
@@ -9,7 +9,7 @@ model's own ``pm.Data`` values, so both paths see the same numbers.
 
 Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES`; one or several
 causes; exact and right-censored endings, delayed entry; frailty intercepts ``(1 | g)`` (any
-number of factors); priors of :data:`coalsurv.fit.kernel.PRIOR_CODES`; the piecewise baseline
+number of factors); priors of :data:`coalsurv.backend.kernel.PRIOR_CODES`; the piecewise baseline
 (its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``). Falls back:
 interval censoring, varying slopes, time-varying covariates and effects, strata, cure, other
 families and family options, joint priors, per-cause or per-term priors (separate variables),
@@ -109,7 +109,7 @@ def _constant(value) -> float | None:
 
 def _prior_of(model, rv) -> tuple[int, float, float, float] | str:
     """Prior code and constant parameters of a free variable, or the reason it is refused."""
-    from coalsurv.fit.kernel import PRIOR_CODES
+    from coalsurv.backend.kernel import PRIOR_CODES
 
     dist = _OPS.get(type(rv.owner.op).__name__)
     if dist is None:
@@ -282,14 +282,14 @@ def _piecewise_formulas_match(family) -> bool:
 
 
 def _positive_codes() -> set[int]:
-    from coalsurv.fit.kernel import PRIOR_CODES
+    from coalsurv.backend.kernel import PRIOR_CODES
 
     return {PRIOR_CODES[d] for d in _POSITIVE}
 
 
 def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     """Pack the kernel's float64 buffer: header and the model's own data values."""
-    from coalsurv.fit import kernel as K
+    from coalsurv.backend import kernel as K
 
     named = model.named_vars
     C, P, G = kplan.causes, kplan.terms, len(kplan.groups)
@@ -382,7 +382,7 @@ def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coor
     """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself."""
     import xarray as xr
 
-    from coalsurv.fit.kernel import pointwise
+    from coalsurv.backend.kernel import pointwise
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
     values = pointwise(buf, unconstrained_draws(kplan, posterior))
@@ -396,7 +396,7 @@ def log_prior_group(kplan: KernelPlan, posterior):
     """``log_prior`` dataset: each free variable's prior log density (no Jacobian)."""
     import xarray as xr
 
-    from coalsurv.fit.kernel import prior_pointwise
+    from coalsurv.backend.kernel import prior_pointwise
 
     out = {}
     for b in kplan.blocks:
