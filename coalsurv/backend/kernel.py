@@ -3,7 +3,10 @@
 One generic kernel covers every structure :mod:`coalsurv.backend.native` accepts: per cause ``k``
 (``C`` causes), ``eta_k = intercept_k + X beta_k + sum_g sd_gk z_gk[idx_g]``, exact and
 right-censored endings with delayed entry, and the priors of every block. The family's own
-formulas come from :func:`coalsurv.families.kernels.family_terms`.
+formulas come from :func:`coalsurv.families.kernels.family_terms`. For AFT families the
+sampled intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; issue
+13): ``eta_k = s_k (intercept_std_k + X beta_std_k) + frailties`` with the scale of log T
+``s_k = exp(sign log theta_k)`` (header ``H_STD``), and the chain rule runs through ``s_k``.
 
 All data and the parameter layout travel in one float64 buffer (header, then arrays), handed to
 nutpie as the ``user_data`` pointer of two C callbacks: new data (also a different ``N``) is a
@@ -48,7 +51,10 @@ H_PRIOR_INT, H_PRIOR_BETA, H_PRIOR_THETA = 12, 16, 20  # code, p1, p2, p3
 # piecewise baseline: intervals K (0: not piecewise), offsets of rw_sd and rw_step, rw_sd prior
 H_K, H_OFF_RWSD, H_OFF_STEP, H_PRIOR_RWSD = 24, 25, 26, 27
 H_DATA = 31  # offset (in buf) where the data arrays start
-H_GROUPS = 32
+# AFT families with priors on eta/sigma: the sign of log theta in the scale of log T
+# (``scale = exp(sign * log theta)``), 0 when intercept and beta are on the eta scale
+H_STD = 32
+H_GROUPS = 33
 GROUP_WIDTH = 8  # off_sd, off_z, n_levels, prior code, p1, p2, p3, unused
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see the module doc).
@@ -63,7 +69,7 @@ def header_names() -> list[str]:
     return ["len", "fam", "n", "C", "P", "G", "ndim", "nexp", "centred", "off_int", "off_beta",
             "off_theta", "prior_int", "p1", "p2", "p3", "prior_beta", "p1", "p2", "p3",
             "prior_theta", "p1", "p2", "p3", "K", "off_rw_sd", "off_rw_step", "prior_rw_sd",
-            "p1", "p2", "p3", "data"]
+            "p1", "p2", "p3", "data", "std"]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -171,6 +177,7 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     ``log sd`` is applied once per level after the row loop.
     """
     fam = int(buf[H_FAM])
+    std = buf[H_STD]
     n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width = _layout(buf)
     K = int(buf[H_K])
     off_step = int(buf[H_OFF_STEP])
@@ -209,6 +216,8 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             for lev in range(n_lev[g]):
                 u[lev_start[g] + lev] = sds[g] * x[off_z[g] + k * n_lev[g] + lev]
         beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
+        scale = math.exp(std * log_theta) if std != 0.0 else 1.0
+        d_lin = 0.0  # sum of d log L / d eta x (intercept + X beta): the scale's chain rule
         g_u[:] = 0.0
         g_beta[:] = 0.0
         if K > 0:
@@ -225,6 +234,9 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             eta = a
             for j in range(P):
                 eta += X[i, j] * beta[j]
+            lin = eta
+            if std != 0.0:
+                eta = scale * lin
             for g in range(G):
                 eta += u[lev_start[g] + int(idx[g, i])]
             ev = event[k, i]
@@ -260,22 +272,24 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             if want_grad:
                 d_a += d_eta
                 d_theta += d_th
+                if std != 0.0:
+                    d_lin += d_eta * lin
                 for j in range(P):
                     g_beta[j] += d_eta * X[i, j]
                 for g in range(G):
                     g_u[lev_start[g] + int(idx[g, i])] += d_eta
         if want_grad:
-            grad[off_int + k] += d_a
+            grad[off_int + k] += d_a * scale
             for j in range(P):
-                grad[off_beta + k * P + j] += g_beta[j]
+                grad[off_beta + k * P + j] += g_beta[j] * scale
             for g in range(G):
                 for lev in range(n_lev[g]):
                     pos = off_z[g] + k * n_lev[g] + lev
                     d_u = g_u[lev_start[g] + lev]
                     grad[pos] += d_u * sds[g]
                     grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
-            if off_theta >= 0:
-                grad[off_theta + k] += d_theta * theta  # d/d log theta
+            if off_theta >= 0:  # d/d log theta: the family's, then through the scale
+                grad[off_theta + k] += d_theta * theta + std * scale * d_lin
             if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
                 covering = 0.0
                 for m in range(K - 1, -1, -1):
@@ -338,11 +352,14 @@ def expand(buf, x, out):
     """Every traced variable from the unconstrained point, in :func:`native.expanded` order.
 
     Free blocks in ``x`` order on the constrained scale (log-transformed ones exponentiated),
-    then ``intercept`` (when sampled as an offset from the data's centre), then
-    ``log_baseline_dev`` (piecewise), then ``u_<g>``.
+    then ``intercept`` (``intercept_std`` for AFT families; when sampled as an offset from the
+    data's centre), then for AFT families ``intercept`` and ``beta`` (their standardised values
+    times the scale of log T), then ``log_baseline_dev`` (piecewise), then ``u_<g>``.
     """
     ndim = int(buf[H_NDIM])
     C = int(buf[H_C])
+    P = int(buf[H_P])
+    std = buf[H_STD]
     G = int(buf[H_G])
     d = int(buf[H_DATA])
     for i in range(ndim):
@@ -361,10 +378,22 @@ def expand(buf, x, out):
         for k in range(C):
             out[off_rw + k] = math.exp(x[off_rw + k])
     pos = ndim
-    if int(buf[H_CENTRED]) == 1:
+    centred = int(buf[H_CENTRED]) == 1
+    if centred:
         for k in range(C):
             out[pos] = x[int(buf[H_OFF_INT]) + k] + buf[d + k]
             pos += 1
+    if std != 0.0:  # intercept (cause), then beta (cause, term): standardised x scale
+        for k in range(C):
+            a = x[int(buf[H_OFF_INT]) + k] + (buf[d + k] if centred else 0.0)
+            out[pos] = a * math.exp(std * x[off_theta + k])
+            pos += 1
+        off_beta = int(buf[H_OFF_BETA])
+        for k in range(C):
+            scale = math.exp(std * x[off_theta + k])
+            for j in range(P):
+                out[pos] = x[off_beta + k * P + j] * scale
+                pos += 1
     if K > 0:  # log_baseline_dev (cause, interval)
         dev = np.zeros(K)
         for k in range(C):

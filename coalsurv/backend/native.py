@@ -7,7 +7,8 @@ parameters, transform and dims, the family (with no options) and the kinds of en
 Anything else returns a reason and the fit takes the PyMC path. The kernel's data are the
 model's own ``pm.Data`` values, so both paths see the same numbers.
 
-Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES`; one or several
+Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES` (AFT ones with their
+priors on eta/sigma, :data:`~coalsurv.families.kernels.SCALE_SIGN`); one or several
 causes; exact and right-censored endings, delayed entry; frailty intercepts ``(1 | g)`` (any
 number of factors); priors of :data:`coalsurv.backend.kernel.PRIOR_CODES`; the piecewise baseline
 (its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``). Falls back:
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.families.kernels import KERNEL_FAMILIES
+from coalsurv.families.kernels import KERNEL_FAMILIES, SCALE_SIGN
 
 __all__ = ["KernelPlan", "plan", "formulas_match", "make_buffer", "initial_point",
            "unconstrained_draws", "log_likelihood_group", "log_prior_group", "STEP_PRIOR"]
@@ -69,6 +70,12 @@ class KernelPlan:
     deterministics: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
     coords: dict[str, Any] = field(compare=False)
     cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
+    std: int = 0  # AFT: sign of log theta in the scale of log T (priors on eta/sigma); else 0
+
+    @property
+    def beta_name(self) -> str:
+        """The sampled coefficients: ``beta_std`` (AFT, on eta/sigma) or ``beta``."""
+        return "beta_std" if self.std else "beta"
 
     @property
     def ndim(self) -> int:
@@ -178,11 +185,17 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     groups = tuple(sorted(n[2:] for n in named if n.startswith("z_")))
     centred = "intercept_offset" in named
     theta = family.params[0] if family.params and not piecewise else None
-    free = (["intercept_offset" if centred else "intercept"] + (["beta"] if terms else [])
+    # AFT families sample intercept and coefficients on eta/sigma (graph._from_standardised)
+    std = SCALE_SIGN.get(family.name, 0) if family.kind == "aft" else 0
+    if family.kind == "aft" and not std:
+        return None, f"family {family.name!r}: its scale of log T is not in the kernel"
+    i_name, b_name = ("intercept_std", "beta_std") if std else ("intercept", "beta")
+    free = (["intercept_offset" if centred else i_name] + ([b_name] if terms else [])
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
             + [f"{p}_{g}" for g in groups for p in ("sd", "z")])
-    dets = ((["intercept"] if centred else []) + (["log_baseline_dev"] if piecewise else [])
-            + [f"u_{g}" for g in groups])
+    dets = ((["intercept_std" if std else "intercept"] if centred else [])
+            + ((["intercept"] + (["beta"] if terms else [])) if std else [])
+            + (["log_baseline_dev"] if piecewise else []) + [f"u_{g}" for g in groups])
     data = list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
@@ -193,7 +206,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             or [v.name for v in model.observed_RVs] != ["lifespan"] or model.potentials):
         return None, "free / deterministic / observed variables differ from the kernel's"
     want_dims = {"intercept_offset": ("cause",), "intercept": ("cause",),
-                 "beta": ("cause", "term"), theta: ("cause",), "rw_sd": ("cause",),
+                 "beta": ("cause", "term"), "intercept_std": ("cause",),
+                 "beta_std": ("cause", "term"), theta: ("cause",), "rw_sd": ("cause",),
                  "rw_step": ("cause", "interval_step"),
                  "log_baseline_dev": ("cause", "interval")}
     for g in groups:
@@ -217,7 +231,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
     cuts = tuple(float(c) for c in info.cuts) if piecewise else None
     return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
-                      deterministics, coords, cuts), ""
+                      deterministics, coords, cuts, std), ""
 
 
 #: Prior "code" of the random-walk steps: Normal(0, rw_sd) with ``rw_sd`` a free variable.
@@ -248,6 +262,12 @@ def formulas_match(family) -> bool:
     if family.name == "piecewise":
         return _piecewise_formulas_match(family)
     code = KERNEL_FAMILIES[family.name]
+    sign = SCALE_SIGN.get(family.name, 0)
+    if family.kind == "aft":  # the scale of log T the kernel assumes: exp(sign * log theta)
+        for theta in (0.6, 1.0, 2.2):
+            scale = float(family.log_time_scale(**{family.params[0]: theta}))
+            if not sign or not np.isclose(scale, theta ** sign, rtol=1e-12):
+                return False
     for t in (0.05, 0.7, 3.0):
         for eta in (-1.3, 0.0, 0.9):
             for theta in ((0.6, 1.0, 2.2) if family.params else (0.0,)):
@@ -312,9 +332,10 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     first = kplan.blocks[0]
     head[K.H_OFF_INT] = first.offset
     head[K.H_PRIOR_INT:K.H_PRIOR_INT + 4] = first.prior
-    head[K.H_OFF_BETA] = kplan.block("beta").offset if P else -1
+    head[K.H_OFF_BETA] = kplan.block(kplan.beta_name).offset if P else -1
     if P:
-        head[K.H_PRIOR_BETA:K.H_PRIOR_BETA + 4] = kplan.block("beta").prior
+        head[K.H_PRIOR_BETA:K.H_PRIOR_BETA + 4] = kplan.block(kplan.beta_name).prior
+    head[K.H_STD] = kplan.std
     head[K.H_OFF_THETA] = kplan.block(kplan.theta).offset if kplan.theta else -1
     if kplan.theta:
         head[K.H_PRIOR_THETA:K.H_PRIOR_THETA + 4] = kplan.block(kplan.theta).prior

@@ -61,6 +61,15 @@ CASES = [
     ("x1 + (1 | g)", "piecewise", ["a", "b"], True, None),
     ("x1 + x2 + (1 | g) + (1 | h)", "piecewise", None, True,
      {"rw_sd": Prior("HalfNormal", sigma=0.5), "intercept": Prior("Normal", mu=-1.0, sigma=2.0)}),
+    # AFT families: intercept and coefficients sampled on eta/sigma, scaled in the kernel
+    ("x1 + x2", "weibull_aft", None, False, None),
+    ("x1 + (1 | g)", "weibull_aft", ["a", "b"], True, None),
+    ("x1 + x2 + (1 | g) + (1 | h)", "lognormal", None, True, None),
+    ("x1 + (1 | g)", "lognormal", ["a", "b"], False,
+     {"sigma": Prior("Gamma", alpha=2.0, beta=1.5), "sd": Prior("Exponential", lam=2.0)}),
+    ("x1 + x2 + (1 | g)", "loglogistic", None, True, PRIORS),
+    ("x2", "loglogistic", ["a", "b"], True, PRIORS_2),
+    ("1", "lognormal", None, True, {"intercept": Prior("Normal", mu=-1.0, sigma=2.0)}),
 ]
 #: family options per family of CASES
 OPTIONS = {"piecewise": {"n_intervals": 5}}
@@ -147,9 +156,7 @@ def test_log_prior_equals_pymc(family, options, priors):
 @pytest.mark.parametrize(("why", "formula", "family", "options", "priors", "interval"), [
     ("interval", "x1", "weibull", {}, None, True),
     ("slopes", "x1 + (1 + x1 | g)", "weibull", {}, None, False),
-    ("family", "x1", "lognormal", {}, None, False),
-    # AFT priors on eta/sigma (intercept_std, beta_std; issue 13) are not in the kernel yet
-    ("aft", "x1 + (1 | g)", "weibull_aft", {}, None, False),
+    ("family", "x1", "gompertz", {}, None, False),
     ("piecewise interval", "x1", "piecewise", {"n_intervals": 3}, None, True),
     ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
     ("per-term prior", "x1 + x2", "weibull", {}, {"beta[x1]": Prior("Normal", mu=0.0,
@@ -246,6 +253,23 @@ def test_native_piecewise_fit_agrees_with_pymc(tiny_fit, synthetic_small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pareto k of a tiny fit
         assert abs(float(ours.loo().elpd) - float(theirs.loo().elpd)) < 2.0
+
+
+@pytest.mark.parametrize("family", ["lognormal", "weibull_aft", "loglogistic"])
+def test_native_aft_fit_agrees_with_pymc(family, tiny_fit, synthetic_small):
+    """AFT families (priors on eta/sigma) sample natively; same posterior as the graph's."""
+    ours = tiny_fit(synthetic_small, "breadth + (1 | group)", family=family)
+    assert ours.sampler["kernel"] == "native", ours.sampler
+    theirs = tiny_fit(synthetic_small, "breadth + (1 | group)", family=family, kernel="pymc")
+    a, b = ours.summary().set_index("parameter"), theirs.summary().set_index("parameter")
+    assert list(a.index) == list(b.index)
+    se = np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
+    assert (np.abs(a["mean"] - b["mean"]) < 4.5 * se).all(), pd.concat([a, b], axis=1)
+    for group in ("posterior", "log_likelihood", "log_prior"):
+        ds_a, ds_b = ours.idata[group].to_dataset(), theirs.idata[group].to_dataset()
+        assert {v: ds_a[v].dims for v in ds_a} == {v: ds_b[v].dims for v in ds_b}, group
+    ratios_a, ratios_b = ours.hazard_ratios(), theirs.hazard_ratios()
+    assert list(ratios_a.columns) == list(ratios_b.columns)
 
 
 @pytest.mark.slow
