@@ -344,12 +344,14 @@ def load_atop_transformation(
 ) -> Any:
     """Load ATOP transformation histories as multi-state data (time in years).
 
-    ``design="deepening"`` (v4.01): 456 shallow agreements, 21 excluded as signed while the same
-    states already shared a deep pact, 24 for lack of CINC or polity2 data; 411 at risk give 30
-    deepenings (``shallow -> deep``), 123 dissolutions, 258 censored; of the 30 deep alliances
-    reached, 4 are institutionalised and 19 dissolve. ``design="institutionalisation"``: every
-    deep alliance from its signing (see the data card for its counts). The exact numbers are
-    in ``data_card("atop_transformation")``; the exclusions in ``data.excluded``.
+    ``design="deepening"`` (v4.01): 456 shallow agreements; 21 excluded as signed while the same
+    states already shared a deep pact in force, 19 for lack of CINC (11) or polity2 (8) data;
+    the 416 at risk give 30 deepenings (``shallow -> deep``), 120 dissolutions and 266
+    censored; of the 30 deep sojourns 6 end institutionalised, 18 dissolved, 6 censored.
+    ``design="institutionalisation"``: the 289 deep alliances, 34 excluded for lack of data,
+    255 at risk: 41 institutionalised, 178 dissolved, 36 censored. The counts are in
+    ``data_card("atop_transformation")`` (checked by the tests); the exclusions in
+    ``data.excluded``.
 
     States: ``shallow``, ``deep``, ``institutionalised`` (absorbing), ``dissolved``
     (absorbing). Groups: ``era``. Covariates (per sojourn, at the signing of the agreement in
