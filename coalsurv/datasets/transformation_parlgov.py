@@ -42,6 +42,7 @@ __all__ = [
     "COVARIATES",
     "FILES",
     "EXCLUSION_REASONS",
+    "exclusion_reasons",
 ]
 
 DESIGNS = ("reformation", "mergers")
@@ -59,12 +60,19 @@ COVARIATES = {
     "reformation": ("power_hhi", "majority", "lr_range", "n_parties"),
     "mergers": ("power_hhi", "majority", "lr_distance"),
 }
-EXCLUSION_REASONS = {
-    "reformation": ("starts before {since}", "fewer than {min_parties} governing parties",
-                    "governing parties without seats", "a governing party lacks left_right"),
-    "mergers": ("merged on or before their first joint cabinet", "a party lacks left_right",
-                "the pair holds no seats"),
-}
+def exclusion_reasons(design: str, *, since: int | None = None,
+                      min_parties: int = 2) -> tuple[str, ...]:
+    """Exclusion reasons of a design in words, in the order they are checked."""
+    if design == "mergers":
+        return ("merged on or before their first joint cabinet", "a party lacks left_right",
+                "the pair holds no seats")
+    first = (f"starts before {since}",) if since is not None else ()
+    return (*first, f"fewer than {min_parties} governing parties",
+            "governing parties without seats", "a governing party lacks left_right")
+
+
+#: Exclusion reasons of the defaults (all years, ``min_parties=2``).
+EXCLUSION_REASONS = {d: exclusion_reasons(d) for d in DESIGNS}
 NONPARTISAN = "no party affiliation"
 SNAPSHOT_FILE = "viewcalc_parliament_composition.csv"
 _CABINET_COLS = ("country_name_short", "cabinet_id", "start_date", "election_id", "caretaker",
@@ -167,14 +175,14 @@ def _reformation(raw, censor, *, since, min_parties):
             cur = {"id": cid, "country": r["country"], "parties": r["parties"],
                    "cabinets": [cid]}
             runs.append(cur)
-    reasons = [t.format(since=since, min_parties=min_parties)
-               for t in EXCLUSION_REASONS["reformation"]]
+    reasons = exclusion_reasons("reformation", since=since, min_parties=min_parties)
     cov = _cabinet_covariates([r["id"] for r in runs], gov, cab)
     rows, excluded = [], {}
     for run in runs:
         first = cab.loc[run["id"]]
         c = cov.loc[run["id"]]
-        checks = (first["start"].year < since, len(run["parties"]) < min_parties,
+        checks = (*((first["start"].year < since,) if since is not None else ()),
+                  len(run["parties"]) < min_parties,
                   not c["gov_seats"] > 0, np.isnan(c["lr_range"]))
         hit = [t for t, bad in zip(reasons, checks, strict=True) if bad]
         if hit:
@@ -229,7 +237,9 @@ def _observed_until(elections, country, a, b, t0, censor) -> pd.Timestamp:
 
 def _mergers(raw, change, election, censor, *, since):
     cab, gov = _cabinets(raw)
-    cab = cab.loc[(cab["start"].dt.year >= since) & (cab["parties"].map(len) >= 2)]
+    if since is not None:
+        cab = cab.loc[cab["start"].dt.year >= since]
+    cab = cab.loc[cab["parties"].map(len) >= 2]
     gov = gov.loc[gov["cabinet_id"].isin(cab.index)]
     pairs: dict[tuple, Any] = {}
     for cid in cab.sort_values("start", kind="stable").index:
@@ -238,7 +248,7 @@ def _mergers(raw, change, election, censor, *, since):
     into: dict[Any, list] = {}
     for r in change.itertuples(index=False):
         into.setdefault(r.party_id, []).append((r.date, r.party_id_new))
-    reasons = list(EXCLUSION_REASONS["mergers"])
+    reasons = exclusion_reasons("mergers")
     elections = _elections(election)
     rows, excluded, late = [], {}, 0
     for (a, b), cid in pairs.items():
@@ -284,7 +294,7 @@ def parlgov_transformation(
     path: str | Path,
     *,
     design: str = "reformation",
-    since: int = 1945,
+    since: int | None = None,
     min_parties: int = 2,
 ) -> pd.DataFrame:
     """Derive the sojourn table of a transformation design from the ParlGov CSV files.
@@ -315,7 +325,9 @@ def parlgov_transformation(
         The ParlGov CSV folder (``view_cabinet.csv``; ``party_change.csv`` and
         ``view_election.csv`` for mergers).
     design : {"reformation", "mergers"}
-    since : int, default 1945
+    since : int, optional
+        Keep only runs (reformation) or cabinets (mergers) starting in this year or later;
+        default all (ParlGov starts in 1900).
     min_parties : int, default 2
         Reformation: fewest partisan governing parties of a run (1 keeps single-party runs).
 
@@ -331,11 +343,12 @@ def parlgov_transformation(
     folder = locate_folder(path, FILES[design], dataset="parlgov_transformation")
     raw, change, election = _read(folder, design)
     censor = _snapshot(folder, raw)
+    since = None if since is None else int(since)
     if design == "reformation":
-        out, excluded, reasons = _reformation(raw, censor, since=int(since),
+        out, excluded, reasons = _reformation(raw, censor, since=since,
                                               min_parties=int(min_parties))
     else:
-        out, excluded, reasons = _mergers(raw, change, election, censor, since=int(since))
+        out, excluded, reasons = _mergers(raw, change, election, censor, since=since)
     moved = out.loc[out["to"] != "censored"]
     counts = {f"{a} -> {b}": int(k) for (a, b), k in moved.groupby(["state", "to"]).size().items()}
     info = {"merged_after_observation": out.attrs["merged_after_observation"]} \
@@ -349,18 +362,18 @@ def load_parlgov_transformation(
     path: str | Path,
     *,
     design: str = "reformation",
-    since: int = 1945,
+    since: int | None = None,
     min_parties: int = 2,
     as_frame: bool = False,
 ) -> Any:
     """Load ParlGov transformation histories as multi-state data (time in days).
 
-    Development version 2023-11-04, defaults: ``"reformation"`` keeps 499 coalition runs
-    since 1945 in 35 countries (22 more lack a left-right position): 74 re-formed after an
-    election, 18 of them a second time; 409 + 51 + 17 dissolved, 22 censored. ``"mergers"``
-    keeps 1,054 of 1,222 co-governing pairs since 1945: 52 merged, 1,002 censored. Exact counts
-    and exclusions in ``data_card("parlgov_transformation")`` (checked by the tests) and
-    ``data.excluded``.
+    Development version 2023-11-04, defaults (all years): ``"reformation"`` keeps 635
+    coalition runs in 35 countries (22 more lack a left-right position): 100 re-formed after
+    an election, 26 of them a second time; 519 + 69 + 25 dissolved, 22 censored. ``"mergers"``
+    keeps 1,170 of 1,346 co-governing pairs: 61 merged, 1,109 censored. ``since=1945``: 499
+    runs (74 and 18 re-formations), 1,054 pairs (52 mergers). Exact counts and exclusions in
+    ``data_card("parlgov_transformation")`` (checked by the tests) and ``data.excluded``.
 
     Parameters
     ----------

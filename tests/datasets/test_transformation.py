@@ -16,7 +16,7 @@ from coalsurv.data.transitions import TransitionData
 from coalsurv.datasets import load_atop_transformation, load_parlgov_transformation
 from coalsurv.datasets.cards import available_cards, card_counts, data_card
 from coalsurv.datasets.transformation_atop import EXCLUSION_REASONS as ATOP_REASONS
-from coalsurv.datasets.transformation_parlgov import EXCLUSION_REASONS as PG_REASONS
+from coalsurv.datasets.transformation_parlgov import exclusion_reasons
 from coalsurv.errors import CoalitionDataError
 
 DESIGNS = [("atop", "deepening", "shallow"), ("atop", "institutionalisation", "deep"),
@@ -78,15 +78,16 @@ def test_atop_counts_match_card(loaded, shared_data):
 def test_parlgov_counts_match_card(loaded, shared_data):
     ref, mer = loaded["parlgov", "reformation"], loaded["parlgov", "mergers"]
     ex, ex_m = ref.excluded["reason"], mer.excluded["reason"]
-    reasons = [r.format(since=1945, min_parties=2) for r in PG_REASONS["reformation"]]
+    reasons, pair_reasons = exclusion_reasons("reformation"), exclusion_reasons("mergers")
     frame = load_parlgov_transformation(shared_data / "parlgov", design="mergers",
                                         as_frame=True)
+    ref45, mer45 = (load_parlgov_transformation(shared_data / "parlgov", design=d, since=1945)
+                    for d in ("reformation", "mergers"))
     measured = {
         "runs": ref.n_units + len(ex),
-        "excluded_before_1945": int((ex == reasons[0]).sum()),
-        "excluded_single_party": int((ex == reasons[1]).sum()),
-        "excluded_no_seats": int((ex == reasons[2]).sum()),
-        "excluded_no_left_right": int((ex == reasons[3]).sum()),
+        "excluded_single_party": int((ex == reasons[0]).sum()),
+        "excluded_no_seats": int((ex == reasons[1]).sum()),
+        "excluded_no_left_right": int((ex == reasons[2]).sum()),
         "reformation_units": ref.n_units,
         "reformation_sojourns": ref.n,
         "coalition_to_reformed": _moves(ref, "coalition", "reformed"),
@@ -99,14 +100,20 @@ def test_parlgov_counts_match_card(loaded, shared_data):
         "reformed_twice_censored": _moves(ref, "reformed_twice", "censored"),
         "reformation_countries": int(ref.frame["country"].nunique()),
         "pairs": mer.n_units + len(ex_m),
-        "pairs_excluded_merged_before": int((ex_m == PG_REASONS["mergers"][0]).sum()),
-        "pairs_excluded_no_left_right": int((ex_m == PG_REASONS["mergers"][1]).sum()),
-        "pairs_excluded_no_seats": int((ex_m == PG_REASONS["mergers"][2]).sum()),
+        "pairs_excluded_merged_before": int((ex_m == pair_reasons[0]).sum()),
+        "pairs_excluded_no_left_right": int((ex_m == pair_reasons[1]).sum()),
+        "pairs_excluded_no_seats": int((ex_m == pair_reasons[2]).sum()),
         "pairs_units": mer.n_units,
         "pairs_merged": _moves(mer, "partners", "merged"),
         "pairs_censored": _moves(mer, "partners", "censored"),
         "pairs_merged_after_observation": frame.attrs["merged_after_observation"],
+        "reformation_units_1945": ref45.n_units,
+        "coalition_to_reformed_1945": _moves(ref45, "coalition", "reformed"),
+        "reformed_to_reformed_twice_1945": _moves(ref45, "reformed", "reformed_twice"),
+        "pairs_units_1945": mer45.n_units,
+        "pairs_merged_1945": _moves(mer45, "partners", "merged"),
     }
+    assert (ref45.excluded["reason"] == "starts before 1945").sum() == 209
     assert measured == card_counts("parlgov_transformation")
 
 
@@ -151,7 +158,7 @@ def test_options_change_counts(shared_data):
     narrow = load_atop_transformation(shared_data / "atop", window=0.0, as_frame=True)
     assert narrow.attrs["counts"]["shallow -> deep"] == 29
     single = load_parlgov_transformation(shared_data / "parlgov", min_parties=1, as_frame=True)
-    assert single["id"].nunique() == 638
+    assert single["id"].nunique() == 845
     with pytest.raises(CoalitionDataError, match="design"):
         load_atop_transformation(shared_data / "atop", design="merge")
     with pytest.raises(CoalitionDataError, match="overlap"):

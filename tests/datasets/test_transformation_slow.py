@@ -4,9 +4,9 @@ Per design (ATOP deepening and institutionalisation, ParlGov reformation and mer
 piecewise-exponential hazard per declared transition (``"1"``, 12 intervals, forward clock),
 2 chains x 200 draws; the posterior mean state occupancy is within 0.03 of the Aalen-Johansen
 estimate at the quartiles of follow-up (per unit, time of its last sojourn's end). Largest
-differences measured (seed 3): 0.015, 0.024, 0.025, 0.004. Measured on the 2-core machine
-shared with other sessions (``pytest -m slow --durations=0``): 30 s for the file with the
-compiled kernels cached (11, 4, 4 and 7 s per design); with a fresh cache the first fit also
+differences measured (seed 3): 0.015, 0.024, 0.014, 0.002. Measured on the 2-core machine
+shared with other sessions (``pytest -m slow --durations=0``): 37 s for the file with the
+compiled kernels cached (15, 4, 5 and 8 s per design); with a fresh cache the first fit also
 compiles them (about 50 s more).
 """
 
