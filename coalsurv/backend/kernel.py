@@ -55,7 +55,7 @@ H_DATA = 31  # offset (in buf) where the data arrays start
 # (``scale = exp(sign * log theta)``), 0 when intercept and beta are on the eta scale
 H_STD = 32
 H_GROUPS = 33
-GROUP_WIDTH = 8  # off_sd, off_z, n_levels, prior code, p1, p2, p3, unused
+GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, centred
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see the module doc).
 PIECEWISE = 3
@@ -194,9 +194,11 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     off_z = np.empty(G, np.int64)
     n_lev = np.empty(G, np.int64)
     lev_start = np.zeros(G + 1, np.int64)
+    cen = np.zeros(G, np.bool_)  # centred: the levels are u itself, not z
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd[g], off_z[g], n_lev[g] = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        cen[g] = buf[hb + 7] == 1.0
         lev_start[g + 1] = lev_start[g] + n_lev[g]
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
@@ -214,7 +216,8 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
         for g in range(G):
             sds[g] = math.exp(x[off_sd[g] + k])
             for lev in range(n_lev[g]):
-                u[lev_start[g] + lev] = sds[g] * x[off_z[g] + k * n_lev[g] + lev]
+                v = x[off_z[g] + k * n_lev[g] + lev]
+                u[lev_start[g] + lev] = v if cen[g] else sds[g] * v
         beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
         scale = math.exp(std * log_theta) if std != 0.0 else 1.0
         d_lin = 0.0  # sum of d log L / d eta x (intercept + X beta): the scale's chain rule
@@ -286,8 +289,11 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                 for lev in range(n_lev[g]):
                     pos = off_z[g] + k * n_lev[g] + lev
                     d_u = g_u[lev_start[g] + lev]
-                    grad[pos] += d_u * sds[g]
-                    grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
+                    if cen[g]:
+                        grad[pos] += d_u
+                    else:
+                        grad[pos] += d_u * sds[g]
+                        grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
             if off_theta >= 0:  # d/d log theta: the family's, then through the scale
                 grad[off_theta + k] += d_theta * theta + std * scale * d_lin
             if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
@@ -337,10 +343,22 @@ def logp_grad(buf, x, grad):
                 grad[off_rw + k] += r * r - 1.0
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
-        total += _block_prior(buf, hb + 3, x, grad, int(buf[hb]), C, True)
-        nz = C * int(buf[hb + 2])
+        off_sd = int(buf[hb])
+        total += _block_prior(buf, hb + 3, x, grad, off_sd, C, True)
+        n_lev = int(buf[hb + 2])
         off_z = int(buf[hb + 1])
-        for i in range(nz):  # z ~ Normal(0, 1)
+        if buf[hb + 7] == 1.0:  # centred: u ~ Normal(0, sd) per cause
+            for k in range(C):
+                log_sd = x[off_sd + k]
+                sd = math.exp(log_sd)
+                for lev in range(n_lev):
+                    pos = off_z + k * n_lev + lev
+                    r = x[pos] / sd
+                    total += -0.5 * r * r - log_sd - 0.5 * _LOG_2PI
+                    grad[pos] += -r / sd
+                    grad[off_sd + k] += r * r - 1.0
+            continue
+        for i in range(C * n_lev):  # z ~ Normal(0, 1)
             z = x[off_z + i]
             total += -0.5 * z * z - 0.5 * _LOG_2PI
             grad[off_z + i] += -z
@@ -401,13 +419,15 @@ def expand(buf, x, out):
             for j in range(K):
                 out[pos] = dev[j]
                 pos += 1
-    for g in range(G):
+    for g in range(G):  # u = sd z (non-centred) or z = u / sd (centred)
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd, off_z, n_lev = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        centred = buf[hb + 7] == 1.0
         for k in range(C):
             sd = math.exp(x[off_sd + k])
             for lev in range(n_lev):
-                out[pos] = sd * x[off_z + k * n_lev + lev]
+                v = x[off_z + k * n_lev + lev]
+                out[pos] = v / sd if centred else sd * v
                 pos += 1
     return pos
 

@@ -71,6 +71,11 @@ class KernelPlan:
     coords: dict[str, Any] = field(compare=False)
     cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
     std: int = 0  # AFT: sign of log theta in the scale of log T (priors on eta/sigma); else 0
+    centred_groups: tuple[str, ...] = ()  # frailty intercepts sampled as u ~ Normal(0, sd)
+
+    def level_block(self, group: str) -> Block:
+        """Return the sampled levels of a frailty intercept: ``u_<g>`` (centred) or ``z_<g>``."""
+        return self.block(f"{'u' if group in self.centred_groups else 'z'}_{group}")
 
     @property
     def beta_name(self) -> str:
@@ -165,7 +170,9 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, f"family {family.name!r}: its formulas differ from the kernel's"
     # time_scale and standardise change the data (times, X), not the model; the piecewise
     # cut points are the family's structure (in info.cuts and the buffer)
-    allowed = {"time_scale", "standardise"} | ({"cuts", "n_intervals"} if piecewise else set())
+    # frailty_centring changes how the levels are sampled, which the plan reads from the graph
+    allowed = ({"time_scale", "standardise", "frailty_centring"}
+               | ({"cuts", "n_intervals"} if piecewise else set()))
     extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
@@ -190,12 +197,17 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     if family.kind == "aft" and not std:
         return None, f"family {family.name!r}: its scale of log T is not in the kernel"
     i_name, b_name = ("intercept_std", "beta_std") if std else ("intercept", "beta")
+    # frailty intercepts sampled centred (u ~ Normal(0, sd), z = u / sd) or not (u = sd z)
+    free_names = {v.name for v in model.free_RVs}
+    centred_groups = tuple(g for g in groups if f"u_{g}" in free_names)
     free = (["intercept_offset" if centred else i_name] + ([b_name] if terms else [])
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
-            + [f"{p}_{g}" for g in groups for p in ("sd", "z")])
+            + [f"{p}_{g}" for g in groups
+               for p in ("sd", "u" if g in centred_groups else "z")])
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
-            + (["log_baseline_dev"] if piecewise else []) + [f"u_{g}" for g in groups])
+            + (["log_baseline_dev"] if piecewise else [])
+            + [f"{'z' if g in centred_groups else 'u'}_{g}" for g in groups])
     data = list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
@@ -218,7 +230,12 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
         if dims != want_dims[rv.name] or any(d not in coords for d in dims):
             return None, f"{rv.name}: dims {dims} differ from the kernel's"
-        prior = _step_prior(model, rv) if rv.name == "rw_step" else _prior_of(model, rv)
+        if rv.name == "rw_step":
+            prior = _step_prior(model, rv)
+        elif rv.name.startswith("u_"):
+            prior = _centred_prior(model, rv, rv.name[2:])
+        else:
+            prior = _prior_of(model, rv)
         if isinstance(prior, str):
             return None, prior
         if rv.name.startswith("z_") and prior != (0, 0.0, 1.0, 0.0):
@@ -231,11 +248,28 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
     cuts = tuple(float(c) for c in info.cuts) if piecewise else None
     return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
-                      deterministics, coords, cuts, std), ""
+                      deterministics, coords, cuts, std, centred_groups), ""
 
 
 #: Prior "code" of the random-walk steps: Normal(0, rw_sd) with ``rw_sd`` a free variable.
 STEP_PRIOR = (-1, 0.0, 0.0, 0.0)
+#: Prior "code" of centred frailty levels: Normal(0, sd_<g>) with ``sd_<g>`` a free variable.
+CENTRED_PRIOR = (-2, 0.0, 0.0, 0.0)
+
+
+def _centred_prior(model, rv, group: str) -> tuple[int, float, float, float] | str:
+    """Accept ``u_<g>`` only as ``Normal(0, sd_<g>[:, None])``, untransformed."""
+    if type(rv.owner.op).__name__ != "NormalRV":
+        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not a centred frailty"
+    mu, sigma = rv.owner.op.dist_params(rv.owner)
+    if _constant(mu) != 0.0 or model.rvs_to_transforms.get(rv) is not None:
+        return f"{rv.name}: not a zero-mean, untransformed frailty"
+    owner = sigma.owner
+    if (owner is None or type(owner.op).__name__ != "DimShuffle"
+            or tuple(owner.op.new_order) != (0, "x")
+            or owner.inputs[0] is not model[f"sd_{group}"]):
+        return f"{rv.name}: its SD is not sd_{group} per cause"
+    return CENTRED_PRIOR
 
 
 def _step_prior(model, rv) -> tuple[int, float, float, float] | str:
@@ -342,8 +376,9 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     for g, (name, n_lev) in enumerate(zip(kplan.groups, kplan.levels, strict=True)):
         hb = K.H_GROUPS + K.GROUP_WIDTH * g
         sd = kplan.block(f"sd_{name}")
-        head[hb:hb + 3] = sd.offset, kplan.block(f"z_{name}").offset, n_lev
+        head[hb:hb + 3] = sd.offset, kplan.level_block(name).offset, n_lev
         head[hb + 3:hb + 7] = sd.prior
+        head[hb + 7] = name in kplan.centred_groups
     parts = [centre, X.ravel(), t, log_t, entry, log_entry, event.ravel(), idx.ravel()]
     if kplan.cuts is not None:  # exposure per interval from entry to t, interval of t
         from coalsurv.families import get_family
@@ -368,7 +403,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
 def _support(block: Block) -> float:
     """Return a central point of the block's prior on the unconstrained scale."""
     code, p1, p2, _ = block.prior
-    if code == STEP_PRIOR[0]:  # the random walk's steps: zero
+    if code in (STEP_PRIOR[0], CENTRED_PRIOR[0]):  # random-walk steps, centred levels: zero
         return 0.0
     if code in (0, 2, 6):  # Normal, LogNormal (of log x), Cauchy: their location
         return float(p1)
@@ -424,6 +459,10 @@ def log_prior_group(kplan: KernelPlan, posterior):
         da = posterior[b.name]
         if b.prior == STEP_PRIOR:  # Normal(0, rw_sd) of each step, rw_sd of the same draw
             sd = posterior["rw_sd"]
+            out[b.name] = -0.5 * (da / sd) ** 2 - np.log(sd) - 0.5 * np.log(2.0 * np.pi)
+            continue
+        if b.prior == CENTRED_PRIOR:  # Normal(0, sd_<g>) of each level, sd of the same draw
+            sd = posterior[f"sd_{b.name[2:]}"]
             out[b.name] = -0.5 * (da / sd) ** 2 - np.log(sd) - 0.5 * np.log(2.0 * np.pi)
             continue
         out[b.name] = da.copy(data=prior_pointwise(*b.prior, np.asarray(da, dtype=float)))

@@ -29,7 +29,7 @@ __all__ = ["sensitivity", "DIAGNOSES", "SENSITIVITY_THRESHOLD"]
 DIAGNOSES = {"potential prior-data conflict": "prior-data conflict",
              "potential strong prior / weak likelihood": "strong prior, weak likelihood"}
 SENSITIVITY_THRESHOLD = 0.05
-_HIERARCHICAL = ("z_", "rw_step")
+_HIERARCHICAL = ("z_", "u_", "rw_step")  # level priors: part of the model (u_: centred)
 
 
 def _with_log_prior(fit):

@@ -94,8 +94,32 @@ def _reference(model):
                               f"{'entry' if c[3] else 'noentry'}:{'priors' if c[4] else 'default'}"
                               for c in CASES])
 def test_kernel_equals_pymc(formula, family, causes, entry, priors):
+    _check_kernel(formula, family, causes, entry, priors, OPTIONS.get(family, {}))
+
+
+#: frailty intercepts sampled centred (u ~ Normal(0, sd)): every factor, or one of two
+CENTRED_CASES = [
+    ("x1 + (1 | g)", "weibull", None, True, None, {"frailty_centring": "centred"}),
+    ("x1 + x2 + (1 | g) + (1 | h)", "weibull", ["a", "b"], False, PRIORS,
+     {"frailty_centring": {"g": "centred"}}),
+    ("x1 + (1 | g) + (1 | h)", "lognormal", None, True, None, {"frailty_centring": "centred"}),
+    ("x1 + (1 | h)", "piecewise", ["a", "b"], True, None,
+     {"n_intervals": 4, "frailty_centring": "centred"}),
+    ("x2 + (1 | g)", "exponential", None, False, {"sd": Prior("HalfCauchy", beta=0.7)},
+     {"frailty_centring": "centred"}),
+]
+
+
+@pytest.mark.parametrize(("formula", "family", "causes", "entry", "priors", "options"),
+                         CENTRED_CASES, ids=[f"{c[1]}:{c[0]}" for c in CENTRED_CASES])
+def test_kernel_equals_pymc_centred_frailty(formula, family, causes, entry, priors, options):
+    kplan = _check_kernel(formula, family, causes, entry, priors, options)
+    assert kplan.centred_groups
+
+
+def _check_kernel(formula, family, causes, entry, priors, options):
+    """Log density, gradient, pointwise log likelihood and deterministics equal PyMC's."""
     data = _data(entry=entry)
-    options = OPTIONS.get(family, {})
     model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
                                                priors=priors,
                                                family_options=options or None).build(data)
@@ -126,10 +150,12 @@ def test_kernel_equals_pymc(formula, family, causes, entry, priors):
         by_name = dict(zip([b.name for b in kplan.blocks] + names, want, strict=True))
         np.testing.assert_allclose(expanded, np.concatenate([np.ravel(by_name[n])
                                                              for n in order]), rtol=1e-12)
+    return kplan
 
 
 @pytest.mark.parametrize(("family", "options", "priors"),
-                         [("weibull", {}, PRIORS), ("piecewise", {"n_intervals": 4}, None)])
+                         [("weibull", {}, PRIORS), ("piecewise", {"n_intervals": 4}, None),
+                          ("weibull", {"frailty_centring": "centred"}, PRIORS)])
 def test_log_prior_equals_pymc(family, options, priors):
     import pymc as pm
     import xarray as xr
@@ -270,6 +296,53 @@ def test_native_aft_fit_agrees_with_pymc(family, tiny_fit, synthetic_small):
         assert {v: ds_a[v].dims for v in ds_a} == {v: ds_b[v].dims for v in ds_b}, group
     ratios_a, ratios_b = ours.hazard_ratios(), theirs.hazard_ratios()
     assert list(ratios_a.columns) == list(ratios_b.columns)
+
+
+def test_centring_never_changes_the_posterior(tiny_fit, synthetic_small):
+    """Centred and non-centred frailty: the same model, so the same posterior (MC error)."""
+    fits = {c: tiny_fit(synthetic_small, "breadth + (1 | group)", family_options={
+        "frailty_centring": c}) for c in ("centred", "noncentred")}
+    assert fits["centred"].info.centred_groups == ("group",)
+    assert fits["noncentred"].info.centred_groups == ()
+    assert all(f.sampler["kernel"] == "native" for f in fits.values())
+    a, b = (fits[c].summary().set_index("parameter") for c in ("centred", "noncentred"))
+    assert list(a.index) == list(b.index)
+    se = np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
+    assert (np.abs(a["mean"] - b["mean"]) < 4.5 * se).all(), pd.concat([a, b], axis=1)
+    for group in ("posterior", "log_likelihood"):
+        ds_a, ds_b = (fits[c].idata[group].to_dataset() for c in ("centred", "noncentred"))
+        assert set(ds_a) == set(ds_b), group
+    # log_prior holds the prior of what is sampled: u_group (centred) or z_group
+    assert set(fits["centred"].idata["log_prior"].to_dataset()) - {"u_group"} == set(
+        fits["noncentred"].idata["log_prior"].to_dataset()) - {"z_group"}
+    effects = fits["centred"].group_effects()
+    assert len(effects) == len(fits["noncentred"].group_effects())
+
+
+def test_centring_auto_rule_follows_events_per_level():
+    """auto: centred where every level has many events, non-centred where levels are thin."""
+    from coalsurv.build.info import CENTRE_MIN_EVENTS
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    df = pd.DataFrame({"duration": rng.exponential(10.0, n), "ended": "a",
+                       "x1": rng.normal(size=n),
+                       "big": rng.choice([f"b{i}" for i in range(10)], size=n),
+                       "thin": [f"t{i}" for i in rng.integers(0, 400, size=n)]})
+    data = coalsurv.CoalitionData.from_frame(df, duration="duration", event="ended",
+                                             covariates=["x1"], groups=["big", "thin"],
+                                             time_unit="months")
+    _, _, info, _ = coalsurv.SurvivalModel("x1 + (1 | big) + (1 | thin)").build(data)
+    assert 2000 / 10 >= CENTRE_MIN_EVENTS > 2000 / 400
+    assert info.centred_groups == ("big",)
+    forced = coalsurv.SurvivalModel("x1 + (1 | big) + (1 | thin)", family_options={
+        "frailty_centring": {"big": "noncentred", "thin": "centred"}})
+    assert forced.build(data)[2].centred_groups == ("thin",)
+    with pytest.raises(coalsurv.SpecError, match="frailty_centring.*'nope'"):
+        coalsurv.SurvivalModel("x1 + (1 | big)", family_options={
+            "frailty_centring": {"nope": "centred"}}).build(data)
+    with pytest.raises(coalsurv.SpecError, match="frailty_centring: expected one of"):
+        coalsurv.SurvivalModel("x1 + (1 | big)", family_options={"frailty_centring": "yes"})
 
 
 @pytest.mark.slow
