@@ -5,6 +5,7 @@
 - :mod:`coalsurv.backend.native`: the plan — whether a built PyMC model is exactly a structure
   the native kernel implements, and its data buffer;
 - :mod:`coalsurv.backend.kernel`: the native log density and gradient (numba, cached on disk);
+- :mod:`coalsurv.backend.kernel_priors`: the priors of its blocks;
 - :mod:`coalsurv.backend.nutpie_model`: the kernel wrapped as a nutpie model;
 - :mod:`coalsurv.backend.nutpie_import`: nutpie imported without all of ArviZ;
 - :mod:`coalsurv.backend.densities`: pointwise log likelihood and log prior of the PyMC route;

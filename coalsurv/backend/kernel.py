@@ -7,6 +7,9 @@ formulas come from :func:`coalsurv.families.kernels.family_terms`. For AFT famil
 sampled intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; issue
 13): ``eta_k = s_k (intercept_std_k + X beta_std_k) + frailties`` with the scale of log T
 ``s_k = exp(sign log theta_k)`` (header ``H_STD``), and the chain rule runs through ``s_k``.
+An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) - S(u))``
+(:func:`interval_terms`: the survival or the distribution-function form, as
+``Family.log_interval`` chooses) instead of ``log h(l) + log S(l)``.
 
 All data and the parameter layout travel in one float64 buffer (header, then arrays), handed to
 nutpie as the ``user_data`` pointer of two C callbacks: new data (also a different ``N``) is a
@@ -36,14 +39,11 @@ import numba
 import numpy as np
 from numba import njit
 
-from coalsurv.families.kernels import family_terms
+from coalsurv.backend.kernel_priors import PRIOR_CODES, block_prior, prior_pointwise
+from coalsurv.families.kernels import family_terms, interval_terms
 
 __all__ = ["PRIOR_CODES", "PIECEWISE", "logp_grad", "expand", "pointwise", "prior_pointwise",
            "LOGP_CFUNC", "EXPAND_CFUNC", "H_GROUPS", "GROUP_WIDTH", "header_names"]
-
-#: PyMC distribution name -> prior code of :func:`prior_logp` (parameters as stored in the op).
-PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "Gamma": 4,
-               "StudentT": 5, "Cauchy": 6, "HalfCauchy": 7}
 
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 H_OFF_INT, H_OFF_BETA, H_OFF_THETA = 9, 10, 11
@@ -54,14 +54,14 @@ H_DATA = 31  # offset (in buf) where the data arrays start
 # AFT families with priors on eta/sigma: the sign of log theta in the scale of log T
 # (``scale = exp(sign * log theta)``), 0 when intercept and beta are on the eta scale
 H_STD = 32
-H_GROUPS = 33
+H_INTERVAL = 33  # 1 when some ending is interval-censored: the buffer then holds the bounds
+H_GROUPS = 34
 GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, centred
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see the module doc).
 PIECEWISE = 3
 
 _LOG_2PI = math.log(2.0 * math.pi)
-_LOG_PI = math.log(math.pi)
 
 
 def header_names() -> list[str]:
@@ -69,58 +69,7 @@ def header_names() -> list[str]:
     return ["len", "fam", "n", "C", "P", "G", "ndim", "nexp", "centred", "off_int", "off_beta",
             "off_theta", "prior_int", "p1", "p2", "p3", "prior_beta", "p1", "p2", "p3",
             "prior_theta", "p1", "p2", "p3", "K", "off_rw_sd", "off_rw_step", "prior_rw_sd",
-            "p1", "p2", "p3", "data", "std"]
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def prior_logp(code, v, p1, p2, p3):
-    """Log density of a prior at ``v`` (constrained scale) and its derivative in ``v``."""
-    if code == 0:  # Normal(mu, sigma)
-        r = (v - p1) / p2
-        return -0.5 * r * r - math.log(p2) - 0.5 * _LOG_2PI, -r / p2
-    if code == 1:  # HalfNormal(loc, sigma)
-        r = (v - p1) / p2
-        return -0.5 * r * r - math.log(p2) + 0.5 * math.log(2.0 / math.pi), -r / p2
-    if code == 2:  # LogNormal(mu, sigma)
-        lv = math.log(v)
-        r = (lv - p1) / p2
-        return -lv - math.log(p2) - 0.5 * _LOG_2PI - 0.5 * r * r, (-1.0 - r / p2) / v
-    if code == 3:  # Exponential(scale)
-        return -math.log(p1) - v / p1, -1.0 / p1
-    if code == 4:  # Gamma(alpha, scale)
-        return ((p1 - 1.0) * math.log(v) - v / p2 - math.lgamma(p1) - p1 * math.log(p2),
-                (p1 - 1.0) / v - 1.0 / p2)
-    if code == 5:  # StudentT(nu, mu, sigma)
-        r = (v - p2) / p3
-        lp = (math.lgamma(0.5 * (p1 + 1.0)) - math.lgamma(0.5 * p1) - 0.5 * math.log(p1 * math.pi)
-              - math.log(p3) - 0.5 * (p1 + 1.0) * math.log1p(r * r / p1))
-        return lp, -(p1 + 1.0) * r / (p3 * (p1 + r * r))
-    if code == 6:  # Cauchy(alpha, beta)
-        r = (v - p1) / p2
-        return -_LOG_PI - math.log(p2) - math.log1p(r * r), -2.0 * r / (p2 * (1.0 + r * r))
-    # HalfCauchy(loc, beta)
-    r = (v - p1) / p2
-    return math.log(2.0) - _LOG_PI - math.log(p2) - math.log1p(r * r), -2.0 * r / (
-        p2 * (1.0 + r * r))
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _block_prior(buf, h, x, grad, off, size, log_transformed):
-    """Add a block's prior (with the log-transform Jacobian) to ``grad``; return its log p."""
-    code = int(buf[h])
-    total = 0.0
-    for i in range(size):
-        y = x[off + i]
-        if log_transformed:
-            v = math.exp(y)
-            lp, d = prior_logp(code, v, buf[h + 1], buf[h + 2], buf[h + 3])
-            total += lp + y
-            grad[off + i] += d * v + 1.0
-        else:
-            lp, d = prior_logp(code, y, buf[h + 1], buf[h + 2], buf[h + 3])
-            total += lp
-            grad[off + i] += d
-    return total
+            "p1", "p2", "p3", "data", "std", "interval"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -150,7 +99,15 @@ def _layout(buf):
     pw = buf[d:d + 4 * m].reshape((4, m))  # interval of t, time in it, the same at entry
     d += 4 * m
     width = buf[d:d + int(buf[H_K])]  # interval widths (the last, unbounded one: 0)
-    return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width
+    d += int(buf[H_K])
+    q = n if int(buf[H_INTERVAL]) == 1 else 0  # interval-censored endings only:
+    interval = buf[d:d + C * q].reshape((C, q))  # which cause ended in (t, upper]
+    d += C * q
+    upper = buf[d:d + q]
+    d += q
+    log_upper = buf[d:d + q]
+    return (n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width, interval,
+            upper, log_upper)
 
 
 @njit(cache=True, error_model="numpy")
@@ -178,7 +135,9 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     """
     fam = int(buf[H_FAM])
     std = buf[H_STD]
-    n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width = _layout(buf)
+    (n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width, interval, upper,
+     log_upper) = _layout(buf)
+    has_interval = int(buf[H_INTERVAL]) == 1
     K = int(buf[H_K])
     off_step = int(buf[H_OFF_STEP])
     dev = np.zeros(K)
@@ -260,9 +219,15 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             else:
                 log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
                     fam, t[i], log_t[i], eta, theta, log_theta)
-                val = ev * log_h + log_s
-                d_eta = ev * dh_eta + ds_eta
-                d_th = ev * dh_theta + ds_theta
+                if has_interval and interval[k, i] > 0.0:  # ended in (t, upper]
+                    _, _, _, log_su, dsu_eta, dsu_theta = family_terms(
+                        fam, upper[i], log_upper[i], eta, theta, log_theta)
+                    val, d_eta, d_th = interval_terms(log_s, ds_eta, ds_theta, log_su,
+                                                      dsu_eta, dsu_theta)
+                else:
+                    val = ev * log_h + log_s
+                    d_eta = ev * dh_eta + ds_eta
+                    d_th = ev * dh_theta + ds_theta
                 if entry[i] > 0.0:
                     _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
                         fam, entry[i], log_entry[i], eta, theta, log_theta)
@@ -322,16 +287,16 @@ def logp_grad(buf, x, grad):
     grad[:] = 0.0
     empty = np.zeros(0)
     total = _row_terms(buf, x, grad, True, empty)
-    total += _block_prior(buf, H_PRIOR_INT, x, grad, int(buf[H_OFF_INT]), C, False)
+    total += block_prior(buf, H_PRIOR_INT, x, grad, int(buf[H_OFF_INT]), C, False)
     if P > 0:
-        total += _block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
+        total += block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
     if int(buf[H_OFF_THETA]) >= 0:
-        total += _block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C, True)
+        total += block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C, True)
     K = int(buf[H_K])
     if K > 0:  # rw_sd (log-transformed) and rw_step ~ Normal(0, rw_sd)
         off_rw = int(buf[H_OFF_RWSD])
         off_step = int(buf[H_OFF_STEP])
-        total += _block_prior(buf, H_PRIOR_RWSD, x, grad, off_rw, C, True)
+        total += block_prior(buf, H_PRIOR_RWSD, x, grad, off_rw, C, True)
         for k in range(C):
             log_sd = x[off_rw + k]
             sd = math.exp(log_sd)
@@ -344,7 +309,7 @@ def logp_grad(buf, x, grad):
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd = int(buf[hb])
-        total += _block_prior(buf, hb + 3, x, grad, off_sd, C, True)
+        total += block_prior(buf, hb + 3, x, grad, off_sd, C, True)
         n_lev = int(buf[hb + 2])
         off_z = int(buf[hb + 1])
         if buf[hb + 7] == 1.0:  # centred: u ~ Normal(0, sd) per cause
@@ -441,16 +406,6 @@ def pointwise(buf, draws):
     for s in range(draws.shape[0]):
         _row_terms(buf, draws[s], grad, False, out[s])
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def prior_pointwise(code, p1, p2, p3, values):
-    """Log prior density of each value (constrained scale, no Jacobian), elementwise."""
-    flat = values.ravel()
-    out = np.empty(flat.size)
-    for i in range(flat.size):
-        out[i] = prior_logp(code, flat[i], p1, p2, p3)[0]
-    return out.reshape(values.shape)
 
 
 _LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),

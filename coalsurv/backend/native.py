@@ -9,12 +9,13 @@ model's own ``pm.Data`` values, so both paths see the same numbers.
 
 Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES` (AFT ones with their
 priors on eta/sigma, :data:`~coalsurv.families.kernels.SCALE_SIGN`); one or several
-causes; exact and right-censored endings, delayed entry; frailty intercepts ``(1 | g)`` (any
+causes; exact, right- and interval-censored endings (not with the piecewise baseline), delayed
+entry; frailty intercepts ``(1 | g)`` (any
 number of factors); priors of :data:`coalsurv.backend.kernel.PRIOR_CODES`; the piecewise baseline
-(its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``). Falls back:
-interval censoring, varying slopes, time-varying covariates and effects, strata, cure, other
-families and family options, joint priors, per-cause or per-term priors (separate variables),
-anything unknown.
+(its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``); frailty
+intercepts sampled centred or not. Falls back: interval censoring with the piecewise baseline,
+varying slopes, time-varying covariates and effects, strata, cure, other families and family
+options, joint priors, per-cause or per-term priors (separate variables), anything unknown.
 """
 
 from __future__ import annotations
@@ -181,8 +182,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     named = model.named_vars
     if any(name not in named for name in _DATA):
         return None, "the model lacks the standard data containers"
-    if np.any(np.asarray(named["interval_of"].get_value()) > 0):
-        return None, "interval-censored endings"
+    if piecewise and np.any(np.asarray(named["interval_of"].get_value()) > 0):
+        return None, "interval-censored endings with the piecewise baseline"
     if not np.all(np.asarray(named["time"].get_value()) > 0):
         return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
@@ -394,6 +395,12 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         parts += [j_t.astype(float), t - lower[j_t], j_entry.astype(float),
                   np.maximum(entry - lower[j_entry], 0.0),
                   np.where(np.isfinite(upper), upper - lower, 0.0)]
+    interval = np.asarray(named["interval_of"].get_value(), dtype=float).reshape(C, n)
+    if np.any(interval > 0):  # which cause ended in (t, upper], and the upper bounds
+        upper = np.asarray(named["time_upper"].get_value(), dtype=float)
+        head[K.H_INTERVAL] = 1
+        with np.errstate(divide="ignore"):
+            parts += [interval.ravel(), upper, np.log(upper)]
     head[K.H_DATA] = head.size
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size

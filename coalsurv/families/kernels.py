@@ -20,7 +20,7 @@ import math
 
 from numba import njit
 
-__all__ = ["KERNEL_FAMILIES", "SCALE_SIGN", "family_terms", "log_normal_sf"]
+__all__ = ["KERNEL_FAMILIES", "SCALE_SIGN", "family_terms", "interval_terms", "log_normal_sf"]
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
@@ -111,3 +111,31 @@ def family_terms(fam, t, log_t, eta, theta, log_theta):
     log_h = log_theta - log_t + theta * r
     log_s = -math.exp(theta * r)
     return log_h, -theta, 1.0 / theta + r, log_s, -theta * log_s, log_s * r
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _log1mexp(x):
+    """``log(1 - e^x)`` for ``x <= 0``, accurate on both sides of ``-log 2``."""
+    if x > -0.6931471805599453:
+        return math.log(-math.expm1(x))
+    return math.log1p(-math.exp(x))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def interval_terms(log_sl, dl_eta, dl_th, log_su, du_eta, du_th):
+    """``log(S(l) - S(u))`` and its ``eta`` and ``theta`` derivatives from both ends' terms.
+
+    The survival form where ``S(u) <= 1/2``, else the distribution-function form (as
+    :meth:`coalsurv.families.base.Family.log_interval`), so neither cancels nor underflows.
+    """
+    if log_su == -math.inf:  # u = inf: right-censored at l
+        return log_sl, dl_eta, dl_th
+    if log_su <= -0.6931471805599453:
+        val = log_sl + _log1mexp(log_su - log_sl)
+    else:
+        log_fl = _log1mexp(log_sl) if log_sl < 0.0 else -math.inf
+        log_fu = _log1mexp(log_su)
+        val = log_fu + _log1mexp(log_fl - log_fu)
+    wl = math.exp(log_sl - val)
+    wu = math.exp(log_su - val)
+    return val, wl * dl_eta - wu * du_eta, wl * dl_th - wu * du_th
