@@ -182,11 +182,10 @@ class MultiStateFit:
                     self.fits, self.transitions, self.states, chunk, start=start, t_from=s,
                     times=s + times, max_draws=max_draws, frailty=frailty))
                 continue
-            states, codes, entered = occupancy.simulate_paths(
-                self.fits, self.transitions, chunk, start=start, t_max=float(times.max()),
-                n_paths=n_paths, rng=rng, max_draws=max_draws, frailty=frailty)
-            parts.append(occupancy.path_occupancy(states, codes, entered, times,
-                                                  order=self.states))
+            parts.append(occupancy.simulated_occupancy(
+                self.fits, self.transitions, chunk, start=start, times=times,
+                order=self.states, n_paths=n_paths, rng=rng, max_draws=max_draws,
+                frailty=frailty))
         return np.concatenate(parts, axis=1)
 
     def state_occupancy(self, times, newdata: pd.DataFrame | None = None, *,
