@@ -224,7 +224,8 @@ class TransitionData:
                               groups=group_list, time_unit=time_unit)
 
     # ------------------------------------------------------------------ per transition
-    def episodes(self, source: str, target: str, *, clock: str) -> CoalitionData:
+    def episodes(self, source: str, target: str, *, clock: str,
+                 columns: Sequence[str] | None = None) -> CoalitionData:
         """Return the sojourns in ``source`` as episodes whose event is entering ``target``.
 
         Exits to other states and censored sojourns are censored at ``stop``.
@@ -235,6 +236,10 @@ class TransitionData:
         clock : {"forward", "reset"}
             ``forward``: time since the unit's first state, entry at the sojourn's start;
             ``reset``: time since entering ``source`` (entry at ``start - entered``).
+        columns : sequence of str, optional
+            Keep only these covariate and group columns (those the transition's model uses):
+            a covariate constant within ``source``'s sojourns is then refused only where it
+            is used. Default: every column.
         """
         if clock not in CLOCKS:
             raise CoalitionDataError(f"clock={clock!r}: expected one of {CLOCKS}")
@@ -252,12 +257,15 @@ class TransitionData:
             "time": time, "entry": entry,
             "event": np.where(rows["to"] == target, target, self.censored_label),
         })
-        for c in self.covariate_names + self.group_names:
+        keep = None if columns is None else set(columns)
+        covariates = [c for c in self.covariate_names if keep is None or c in keep]
+        groups = [c for c in self.group_names if keep is None or c in keep]
+        for c in covariates + groups:
             ep[c] = rows[c].to_numpy()
         return CoalitionData.from_frame(
             ep, duration="time", event="event", id="sojourn", censored=self.censored_label,
-            causes=[target], entry="entry", covariates=list(self.covariate_names),
-            groups=list(self.group_names) or None, time_unit=self.time_unit,
+            causes=[target], entry="entry", covariates=covariates,
+            groups=groups or None, time_unit=self.time_unit,
             name=f"{source} -> {target}")
 
     def check_declared(self, transitions: Sequence[Any]) -> None:
