@@ -244,3 +244,72 @@ def test_options_per_transition():
 def test_unknown_model_options_are_refused():
     with pytest.raises(SpecError, match="model_options \\['colour'\\]"):
         coalsurv.MultiStateModel(TRANSITIONS, model_options={"colour": "red"})
+
+
+def _rewrite(path, out, edit, *, reseal=False):
+    """Copy of the saved zip with ``edit(manifest)`` applied; ``reseal`` recomputes the
+    manifest's digests and seal (an edit made by someone who knows the format).
+    """
+    import json
+
+    from coalsurv.fit import identity
+    from coalsurv.fit import multistate_file as msf
+
+    with zipfile.ZipFile(path) as src:
+        members = {n: src.read(n) for n in src.namelist()}
+    manifest = json.loads(members.pop("manifest.json"))
+    edit(manifest)
+    if reseal:
+        digests = {k: v for k, v in manifest["digests"].items() if not k.startswith("manifest")}
+        digests.update(msf._field_digests(manifest))
+        manifest.update(digests=digests, seal=identity.seal(digests))
+    with zipfile.ZipFile(out, "w") as dst:
+        dst.writestr("manifest.json", json.dumps(manifest))
+        for n, data in members.items():
+            dst.writestr(n, data)
+    return out
+
+
+def _set_clock(m):
+    m["clock"] = "reset" if m["clock"] == "forward" else "forward"
+
+
+def _swap_files(m):
+    (k0, f0), (k1, f1) = m["transitions"][:2]
+    m["transitions"][:2] = [[k0, f1], [k1, f0]]
+
+
+def _set_unit(m):
+    m["data"]["time_unit"] = "days"
+
+
+@pytest.mark.parametrize("edit, part", [(_set_clock, "manifest.clock"),
+                                        (_swap_files, "manifest.transitions"),
+                                        (_set_unit, "manifest.data.time_unit")])
+def test_edited_manifest_is_refused_by_part(fits, tmp_path, edit, part):
+    path = fits["forward"].save(tmp_path / "ms.zip")
+    with pytest.raises(FitFileError, match=part.replace(".", r"\.")):
+        coalsurv.load_multistate(_rewrite(path, tmp_path / "bad.zip", edit))
+
+
+@pytest.mark.parametrize("edit, words", [
+    (_set_clock, r"'coalition -> alliance'|'alliance -> dissolution'.*clock='reset'"),
+    (_swap_files, r"filed under 'coalition -> alliance' \(transition_1.nc\) models entering "
+                  r"\['dissolution'\]"),
+    (_set_unit, r"is in months, the sojourns in days"),
+])
+def test_resealed_manifest_must_match_the_member_fits(fits, tmp_path, edit, words):
+    """Even a resealed manifest cannot file a fit under another transition, clock or unit."""
+    path = fits["forward"].save(tmp_path / "ms.zip")
+    with pytest.raises(FitFileError, match=words):
+        coalsurv.load_multistate(_rewrite(path, tmp_path / "bad.zip", edit, reseal=True))
+
+
+def test_older_multistate_schema_is_refused_by_name(fits, tmp_path):
+    path = fits["reset"].save(tmp_path / "ms.zip")
+
+    def older(m):
+        m["schema"] = "coalsurv.multistate/1"
+
+    with pytest.raises(FitFileError, match=r"multistate/1.*older file.*save"):
+        coalsurv.load_multistate(_rewrite(path, tmp_path / "old.zip", older))
