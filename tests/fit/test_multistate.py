@@ -313,3 +313,42 @@ def test_older_multistate_schema_is_refused_by_name(fits, tmp_path):
 
     with pytest.raises(FitFileError, match=r"multistate/1.*older file.*save"):
         coalsurv.load_multistate(_rewrite(path, tmp_path / "old.zip", older))
+
+
+def _alternating(n=60, lam=1.0, mu=0.5, censor=20.0, seed=11) -> pd.DataFrame:
+    """Units switching A -> B -> A -> ... with exponential sojourns, censored at ``censor``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        state, now = "A", 0.0
+        while True:
+            stay = rng.exponential(1 / (lam if state == "A" else mu))
+            other = "B" if state == "A" else "A"
+            if now + stay >= censor:
+                rows.append((i, state, now, censor, "censored"))
+                break
+            rows.append((i, state, now, now + stay, other))
+            state, now = other, now + stay
+    return pd.DataFrame(rows, columns=["id", "state", "start", "stop", "to"])
+
+
+def test_recurrent_states_follow_paths_to_the_horizon():
+    """A <-> B with exponential sojourns has P(A at t | A at 0) = mu/(lam+mu) +
+    lam/(lam+mu) exp(-(lam+mu) t) per draw; paths run to t = 150 (about 100 moves: they used
+    to stop after 50, in A, so P(A at 150) was 1).
+    """
+    data = coalsurv.TransitionData.from_frame(_alternating(), id="id", state="state",
+                                              start="start", stop="stop", to="to")
+    model = coalsurv.MultiStateModel({"A -> B": "1", "B -> A": "1"}, family="exponential")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(data, draws=100, tune=100, chains=1, progressbar=False, random_seed=2)
+    times = [0.0, 0.5, 2.0, 150.0]
+    occ = fit.state_occupancy(times, start="A", n_paths=300, random_seed=1)
+    rate = {k: f.hazard([1.0], summary=False).values.reshape(-1) for k, f in fit.fits.items()}
+    lam, mu = rate["A -> B"], rate["B -> A"]
+    t = np.asarray(times)[:, None]
+    exact = (mu / (lam + mu) + lam / (lam + mu) * np.exp(-(lam + mu) * t)).mean(axis=1)
+    got = occ[occ["state"] == "A"].set_index("time")["mean"]
+    np.testing.assert_allclose(got.loc[times].to_numpy(), exact, atol=0.02)
+    assert 0.2 < got.loc[150.0] < 0.5   # about mu / (lam + mu) = 1/3, not 1
