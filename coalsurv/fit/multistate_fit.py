@@ -126,14 +126,18 @@ class MultiStateFit:
                  "n_obs": int(frame["n_obs"].sum()), "max_pareto_k": frame["max_pareto_k"].max()}
         return pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
 
-    def priors_from_fit(self, *, discount: float = 1.0, joint: bool = True) -> dict[str, Any]:
+    def priors_from_fit(self, *, discount: float = 1.0, joint: bool = True,
+                        name: str | None = None, **options) -> dict[str, Any]:
         """Posterior-informed prior sets keyed by transition (:meth:`PriorSet.from_fit` each).
 
-        The mapping can be passed as ``priors=`` to a new :class:`~coalsurv.MultiStateModel`.
+        The mapping can be passed as ``priors=`` to a new :class:`~coalsurv.MultiStateModel`;
+        ``options`` (``include_intercept``, ``include_frailty``, ``components``) go to every
+        transition's :meth:`PriorSet.from_fit`, ``name`` is prefixed to each transition key.
         """
         from coalsurv.spec.priors import PriorSet
 
-        return {key: PriorSet.from_fit(fit, discount=discount, joint=joint)
+        return {key: PriorSet.from_fit(fit, discount=discount, joint=joint, **options,
+                                       name=f"{name}: {key}" if name else None)
                 for key, fit in self.fits.items()}
 
     # ------------------------------------------------------------------ multi-state

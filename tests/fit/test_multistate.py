@@ -352,3 +352,30 @@ def test_recurrent_states_follow_paths_to_the_horizon():
     got = occ[occ["state"] == "A"].set_index("time")["mean"]
     np.testing.assert_allclose(got.loc[times].to_numpy(), exact, atol=0.02)
     assert 0.2 < got.loc[150.0] < 0.5   # about mu / (lam + mu) = 1/3, not 1
+
+
+def test_prior_set_from_a_multistate_fit_or_a_path(fits, tmp_path):
+    """PriorSet.from_fit takes a MultiStateFit (one prior set per transition, as its
+    priors_from_fit) and the path of a saved fit, single or multi-state.
+    """
+    from coalsurv import PriorSet
+
+    def doc(priors):   # the prior set without the time it was made
+        out = priors.to_dict()
+        out["provenance"] = {k: v for k, v in out["provenance"].items() if k != "created"}
+        return out
+
+    f = fits["reset"]
+    by_key = PriorSet.from_fit(f, components=1)
+    assert list(by_key) == list(f.fits)
+    same = f.priors_from_fit(components=1)
+    assert all(doc(by_key[k]) == doc(same[k]) for k in by_key)
+    from_zip = PriorSet.from_fit(f.save(tmp_path / "ms.zip"), components=1)
+    assert all(doc(from_zip[k]) == doc(same[k]) for k in by_key)
+    one = f.fits["coalition -> alliance"]
+    from_nc = PriorSet.from_fit(str(one.save(tmp_path / "one.nc")), components=1)
+    assert doc(from_nc) == doc(PriorSet.from_fit(one, components=1))
+    with pytest.raises(ArgumentError, match="expected a Fit, a MultiStateFit or the path"):
+        PriorSet.from_fit(42)
+    with pytest.raises(FitFileError, match="nope.nc"):
+        PriorSet.from_fit(tmp_path / "nope.nc")
