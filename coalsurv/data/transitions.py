@@ -195,26 +195,29 @@ class TransitionData:
         if problems:
             raise CoalitionDataError("invalid wide multi-state table", problems)
         rows = []
-        for i, (_, rec) in enumerate(df.iterrows()):
+        unit_ids = df[id].to_numpy()
+        others = {c: df[c].to_numpy() for c in covariates + group_list}
+        for i in range(len(df)):   # not iterrows: it would turn integer ids into floats
             entries = sorted(((float(times_of[c][i]), s) for s, c in entry_times.items()
                               if not np.isnan(times_of[c][i])), key=lambda x: x[0])
             times = [0.0] + [t for t, _ in entries]
             states = [initial] + [s for _, s in entries]
             follow = float(times_of[end][i])
-            extra = {c: rec[c] for c in covariates + group_list}
+            extra = {c: v[i] for c, v in others.items()}
+            uid = unit_ids[i]
             for k, st in enumerate(states):
                 if st in absorbing:
                     if k + 1 < len(states):
-                        problems.append(f"id {rec[id]!r}: enters {states[k + 1]!r} after the "
+                        problems.append(f"id {fmt_ids([uid])}: enters {states[k + 1]!r} after the "
                                         f"absorbing state {st!r}")
                     break
                 if k + 1 == len(states) and np.isnan(follow):
-                    problems.append(f"column {end!r}: id {rec[id]!r} has no end of follow-up "
+                    problems.append(f"column {end!r}: id {fmt_ids([uid])} has no end of follow-up "
                                     f"(missing) while in the non-absorbing state {st!r}")
                     break
                 stop, to_ = ((times[k + 1], states[k + 1]) if k + 1 < len(states)
                              else (follow, censored))
-                rows.append({"id": rec[id], "state": st, "start": times[k], "stop": stop,
+                rows.append({"id": uid, "state": st, "start": times[k], "stop": stop,
                              "to": to_, **extra})
         if problems:
             raise CoalitionDataError("invalid wide multi-state table", problems)
