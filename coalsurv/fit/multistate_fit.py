@@ -136,6 +136,10 @@ class MultiStateFit:
         """
         from coalsurv.spec.priors import PriorSet
 
+        unknown = sorted(set(options) - {"include_intercept", "include_frailty", "components"})
+        if unknown:
+            raise ArgumentError(f"priors_from_fit: unknown options {unknown}; expected "
+                                "include_intercept, include_frailty, components")
         return {key: PriorSet.from_fit(fit, discount=discount, joint=joint, **options,
                                        name=f"{name}: {key}" if name else None)
                 for key, fit in self.fits.items()}
@@ -193,6 +197,7 @@ class MultiStateFit:
                        frailty=frailty)
         self._check_state(start)
         times = self._times(times)
+        s = self._one_time(s, "s")
         newdata = self._newdata(newdata)
         rng = np.random.default_rng(random_seed)
         per_row = max_draws * (n_paths if self.clock == "reset" else 400 * len(self.states))

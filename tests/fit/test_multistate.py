@@ -352,6 +352,23 @@ def test_recurrent_states_follow_paths_to_the_horizon():
     got = occ[occ["state"] == "A"].set_index("time")["mean"]
     np.testing.assert_allclose(got.loc[times].to_numpy(), exact, atol=0.02)
     assert 0.2 < got.loc[150.0] < 0.5   # about mu / (lam + mu) = 1/3, not 1
+    # a step limit, when one is set, is an error naming the times, never a truncated path
+    from coalsurv.fit import occupancy
+
+    with pytest.raises(ArgumentError, match=r"times: simulated paths need more than 5"):
+        occupancy.simulated_occupancy(fit.fits, fit.transitions, pd.DataFrame(index=[0]),
+                                      start="A", times=np.array([150.0]), order=fit.states,
+                                      n_paths=10, rng=np.random.default_rng(0), max_steps=5)
+    # the forward clock (product integral) follows the cycle too
+    forward = coalsurv.MultiStateModel({"A -> B": "1", "B -> A": "1"}, family="exponential",
+                                       clock="forward")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ffit = forward.fit(data, draws=100, tune=100, chains=1, progressbar=False,
+                           random_seed=2)
+    focc = ffit.state_occupancy(times, start="A")
+    fgot = focc[focc["state"] == "A"].set_index("time")["mean"].loc[times].to_numpy()
+    np.testing.assert_allclose(fgot, exact, atol=0.03)
 
 
 def test_prior_set_from_a_multistate_fit_or_a_path(fits, tmp_path):
