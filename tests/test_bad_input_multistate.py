@@ -270,6 +270,8 @@ CASES = [
      ArgumentError, r"times: got dates"),
     ("empty newdata", lambda c: c["fit"].state_occupancy([150.0], NEW.iloc[:0], start="coalition"),
      ArgumentError, r"newdata has no rows.*\['x'\]"),
+    ("newdata dict of scalars", lambda c: c["fit"].state_occupancy([1.0], {"x": 0.5}),
+     ArgumentError, r"newdata: this dict cannot be a table of profiles"),
     ("empty newdata, hazard", lambda c: c["fit"].hazard([1.0], NEW.iloc[:0]),
      ArgumentError, r"newdata has no rows"),
     ("start unknown", lambda c: c["fit"].state_occupancy([1.0], NEW, start="community"),

@@ -151,7 +151,11 @@ class MultiStateFit:
             means = self.data.frame[cols].mean() if cols else pd.Series(dtype=float)
             return means.to_frame().T if cols else pd.DataFrame(index=[0])
         if isinstance(newdata, dict):
-            newdata = pd.DataFrame(newdata)
+            try:
+                newdata = pd.DataFrame(newdata)
+            except (TypeError, ValueError) as exc:
+                raise ArgumentError(f"newdata: this dict cannot be a table of profiles ({exc}); "
+                                    "give lists of values, e.g. {'x': [0.0, 1.0]}") from None
         if not isinstance(newdata, pd.DataFrame):
             raise ArgumentError(f"newdata must be a pandas DataFrame, got "
                                 f"{type(newdata).__name__}")
