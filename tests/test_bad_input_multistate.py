@@ -141,7 +141,7 @@ CASES = [
     ("infinite stop", lambda c: _ms(stop=[(3, np.inf)]),
      CoalitionDataError, r"column 'stop': infinite values.*id 3"),
     ("date start", lambda c: _ms(start=TS + pd.to_timedelta(MS.start, unit="D")),
-     CoalitionDataError, r"column 'start': holds dates"),
+     CoalitionDataError, r"column 'start': holds dates, not times on the process clock"),
     ("boolean stop", lambda c: _ms(stop=[True, True, True, True]),
      CoalitionDataError, r"column 'stop': expected numbers, found a boolean column"),
     ("negative start", lambda c: _ms(start=[(2, -1.0)]),

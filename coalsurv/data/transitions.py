@@ -359,6 +359,11 @@ def _check_values(frame, *, covariates, groups, columns, censored, time_unit) ->
     for key in ("start", "stop", "entered"):
         if key == "entered" and columns["entered"] == columns["start"]:
             values = read["start"]
+        elif pd.api.types.is_datetime64_any_dtype(frame[key].dtype):
+            problems.append(f"column {columns[key]!r}: holds dates, not times on the process "
+                            "clock (0 = the unit's entry into its first state); subtract each "
+                            "unit's first date and give numbers in time_unit (or Timedeltas)")
+            values = np.full(len(frame), np.nan)
         else:
             found: list[str] = []
             values = as_numeric(frame[key], column=columns[key], ids=index, problems=found,
