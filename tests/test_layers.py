@@ -60,6 +60,7 @@ LAZY_CONVENIENCES = {
     ("coalsurv.fit.record", "coalsurv.notebook"),      # Fit._repr_html_()
     ("coalsurv.fit.model", "coalsurv.notebook"),       # SurvivalModel._repr_html_()
     ("coalsurv.fit.multistate_fit", "coalsurv.report"),  # MultiStateFit.report()
+    ("coalsurv.spec.moments", "coalsurv.fit"),         # PriorSet.from_fit(path)
 }
 
 
