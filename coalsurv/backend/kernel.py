@@ -153,11 +153,11 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     off_z = np.empty(G, np.int64)
     n_lev = np.empty(G, np.int64)
     lev_start = np.zeros(G + 1, np.int64)
-    cen = np.zeros(G, np.bool_)  # centred: the levels are u itself, not z
+    mode = np.zeros(G, np.int64)  # 0: levels z (u = sd z); 1: u itself; 2: w (u = w - intercept)
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd[g], off_z[g], n_lev[g] = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
-        cen[g] = buf[hb + 7] == 1.0
+        mode[g] = int(buf[hb + 7])
         lev_start[g + 1] = lev_start[g] + n_lev[g]
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
@@ -172,13 +172,15 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
         if off_theta >= 0:
             log_theta = x[off_theta + k]
             theta = math.exp(log_theta)
+        beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
+        scale = math.exp(std * log_theta) if std != 0.0 else 1.0
+        big_a = a * scale  # the intercept on the eta scale
         for g in range(G):
             sds[g] = math.exp(x[off_sd[g] + k])
             for lev in range(n_lev[g]):
                 v = x[off_z[g] + k * n_lev[g] + lev]
-                u[lev_start[g] + lev] = v if cen[g] else sds[g] * v
-        beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
-        scale = math.exp(std * log_theta) if std != 0.0 else 1.0
+                u[lev_start[g] + lev] = (sds[g] * v if mode[g] == 0 else v if mode[g] == 1
+                                         else v - big_a)
         d_lin = 0.0  # sum of d log L / d eta x (intercept + X beta): the scale's chain rule
         g_u[:] = 0.0
         g_beta[:] = 0.0
@@ -247,20 +249,24 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                 for g in range(G):
                     g_u[lev_start[g] + int(idx[g, i])] += d_eta
         if want_grad:
-            grad[off_int + k] += d_a * scale
+            d_big_a = 0.0  # through u = w - intercept (levels centred on the intercept)
             for j in range(P):
                 grad[off_beta + k * P + j] += g_beta[j] * scale
             for g in range(G):
                 for lev in range(n_lev[g]):
                     pos = off_z[g] + k * n_lev[g] + lev
                     d_u = g_u[lev_start[g] + lev]
-                    if cen[g]:
-                        grad[pos] += d_u
-                    else:
+                    if mode[g] == 0:
                         grad[pos] += d_u * sds[g]
                         grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
+                    else:
+                        grad[pos] += d_u
+                        if mode[g] == 2:
+                            d_big_a -= d_u
+            grad[off_int + k] += d_a * scale + d_big_a * scale
             if off_theta >= 0:  # d/d log theta: the family's, then through the scale
-                grad[off_theta + k] += d_theta * theta + std * scale * d_lin
+                grad[off_theta + k] += (d_theta * theta + std * scale * d_lin
+                                        + std * scale * a * d_big_a)
             if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
                 covering = 0.0
                 for m in range(K - 1, -1, -1):
@@ -276,6 +282,18 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                     tail += g_dev[m] - mean_g
                     grad[off_step + k * (K - 1) + m - 1] += tail
     return total
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _intercept(buf, x, k):
+    """Cause ``k``'s sampled intercept (plus the data's centre), the AFT scale, their product."""
+    a = x[int(buf[H_OFF_INT]) + k]
+    if int(buf[H_CENTRED]) == 1:
+        a += buf[int(buf[H_DATA]) + k]
+    scale = 1.0
+    if buf[H_STD] != 0.0:
+        scale = math.exp(buf[H_STD] * x[int(buf[H_OFF_THETA]) + k])
+    return a, scale, a * scale
 
 
 @njit(cache=True, error_model="numpy")
@@ -312,16 +330,25 @@ def logp_grad(buf, x, grad):
         total += block_prior(buf, hb + 3, x, grad, off_sd, C, True)
         n_lev = int(buf[hb + 2])
         off_z = int(buf[hb + 1])
-        if buf[hb + 7] == 1.0:  # centred: u ~ Normal(0, sd) per cause
+        mode = int(buf[hb + 7])
+        if mode > 0:  # centred: u ~ Normal(0, sd), or w ~ Normal(intercept, sd), per cause
             for k in range(C):
                 log_sd = x[off_sd + k]
                 sd = math.exp(log_sd)
+                a, scale, big_a = _intercept(buf, x, k)
+                mean = big_a if mode == 2 else 0.0
+                d_mean = 0.0
                 for lev in range(n_lev):
                     pos = off_z + k * n_lev + lev
-                    r = x[pos] / sd
+                    r = (x[pos] - mean) / sd
                     total += -0.5 * r * r - log_sd - 0.5 * _LOG_2PI
                     grad[pos] += -r / sd
                     grad[off_sd + k] += r * r - 1.0
+                    d_mean += r / sd
+                if mode == 2:  # the intercept (and through the AFT scale, log theta)
+                    grad[int(buf[H_OFF_INT]) + k] += d_mean * scale
+                    if buf[H_STD] != 0.0:
+                        grad[int(buf[H_OFF_THETA]) + k] += d_mean * buf[H_STD] * scale * a
             continue
         for i in range(C * n_lev):  # z ~ Normal(0, 1)
             z = x[off_z + i]
@@ -384,15 +411,28 @@ def expand(buf, x, out):
             for j in range(K):
                 out[pos] = dev[j]
                 pos += 1
-    for g in range(G):  # u = sd z (non-centred) or z = u / sd (centred)
+    for g in range(G):  # u = sd z (non-centred), z = u / sd (centred), u and z (on intercept)
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd, off_z, n_lev = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
-        centred = buf[hb + 7] == 1.0
+        mode = int(buf[hb + 7])
+        if mode == 2:  # u_<g> = w - intercept, then z_<g> = u / sd
+            for k in range(C):
+                big_a = _intercept(buf, x, k)[2]
+                for lev in range(n_lev):
+                    out[pos] = x[off_z + k * n_lev + lev] - big_a
+                    pos += 1
+            for k in range(C):
+                sd = math.exp(x[off_sd + k])
+                big_a = _intercept(buf, x, k)[2]
+                for lev in range(n_lev):
+                    out[pos] = (x[off_z + k * n_lev + lev] - big_a) / sd
+                    pos += 1
+            continue
         for k in range(C):
             sd = math.exp(x[off_sd + k])
             for lev in range(n_lev):
                 v = x[off_z + k * n_lev + lev]
-                out[pos] = v / sd if centred else sd * v
+                out[pos] = v / sd if mode == 1 else sd * v
                 pos += 1
     return pos
 

@@ -25,17 +25,21 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv.backend.plan_priors import (
+    CENTRED_PRIOR,
+    HIER_CODE,
+    STEP_PRIOR,
+    centred_prior,
+    hier_prior,
+    positive_codes,
+    prior_of,
+    step_prior,
+)
 from coalsurv.families.kernels import KERNEL_FAMILIES, SCALE_SIGN
 
 __all__ = ["KernelPlan", "plan", "formulas_match", "make_buffer", "initial_point",
            "unconstrained_draws", "log_likelihood_group", "log_prior_group", "STEP_PRIOR"]
 
-_OPS = {"NormalRV": "Normal", "HalfNormalRV": "HalfNormal", "LogNormalRV": "LogNormal",
-        "ExponentialRV": "Exponential", "GammaRV": "Gamma", "StudentTRV": "StudentT",
-        "CauchyRV": "Cauchy", "HalfCauchyRV": "HalfCauchy"}
-_N_PARAMS = {"Normal": 2, "HalfNormal": 2, "LogNormal": 2, "Exponential": 1, "Gamma": 2,
-             "StudentT": 3, "Cauchy": 2, "HalfCauchy": 2}
-_POSITIVE = {"HalfNormal", "LogNormal", "Exponential", "Gamma", "HalfCauchy"}
 _DATA = ("X", "entry", "time_upper", "event_of", "interval_of", "time")
 
 
@@ -73,10 +77,17 @@ class KernelPlan:
     cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
     std: int = 0  # AFT: sign of log theta in the scale of log T (priors on eta/sigma); else 0
     centred_groups: tuple[str, ...] = ()  # frailty intercepts sampled as u ~ Normal(0, sd)
+    hier_groups: tuple[str, ...] = ()  # ... as w ~ Normal(intercept, sd), u = w - intercept
 
     def level_block(self, group: str) -> Block:
-        """Return the sampled levels of a frailty intercept: ``u_<g>`` (centred) or ``z_<g>``."""
+        """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
+        if group in self.hier_groups:
+            return self.block(f"w_{group}")
         return self.block(f"{'u' if group in self.centred_groups else 'z'}_{group}")
+
+    def group_mode(self, group: str) -> int:
+        """Kernel code of a frailty intercept: 0 non-centred, 1 centred, 2 on the intercept."""
+        return 2 if group in self.hier_groups else int(group in self.centred_groups)
 
     @property
     def beta_name(self) -> str:
@@ -101,46 +112,6 @@ class KernelPlan:
     def block(self, name: str) -> Block:
         """Return the block of a free variable by name."""
         return next(b for b in self.blocks if b.name == name)
-
-
-def _constant(value) -> float | None:
-    """Scalar value of a graph of constants only (e.g. ``1 / beta``), else None."""
-    import pytensor.tensor as pt
-    from pytensor.graph.basic import Constant
-    from pytensor.graph.traversal import graph_inputs
-    from pytensor.tensor.exceptions import NotScalarConstantError
-
-    try:
-        return float(pt.get_underlying_scalar_constant_value(value))
-    except (NotScalarConstantError, TypeError, ValueError):
-        pass
-    if not all(isinstance(v, Constant) for v in graph_inputs([value])):
-        return None
-    result = np.asarray(value.eval(mode="FAST_COMPILE"))
-    return float(result.reshape(-1)[0]) if result.size == 1 else None
-
-
-def _prior_of(model, rv) -> tuple[int, float, float, float] | str:
-    """Prior code and constant parameters of a free variable, or the reason it is refused."""
-    from coalsurv.backend.kernel import PRIOR_CODES
-
-    dist = _OPS.get(type(rv.owner.op).__name__)
-    if dist is None:
-        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not in the kernel"
-    params = list(rv.owner.op.dist_params(rv.owner))
-    if dist == "HalfCauchy" and len(params) == 1:  # PyMC's HalfCauchy(beta): loc 0
-        params = [np.float64(0.0), *params]
-    if len(params) != _N_PARAMS[dist]:
-        return f"{rv.name}: {dist} with {len(params)} parameters"
-    values = [_constant(p) if not isinstance(p, np.floating) else float(p) for p in params]
-    if any(v is None for v in values):
-        return f"{rv.name}: {dist} parameters are not constants"
-    transform = model.rvs_to_transforms.get(rv)
-    name = type(transform).__name__ if transform is not None else None
-    if name != ("LogTransform" if dist in _POSITIVE else None):
-        return f"{rv.name}: transform {name} is not the one the kernel assumes"
-    values += [0.0] * (3 - len(values))
-    return (PRIOR_CODES[dist], *values)
 
 
 def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
@@ -201,14 +172,16 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     # frailty intercepts sampled centred (u ~ Normal(0, sd), z = u / sd) or not (u = sd z)
     free_names = {v.name for v in model.free_RVs}
     centred_groups = tuple(g for g in groups if f"u_{g}" in free_names)
+    hier_groups = tuple(g for g in groups if f"w_{g}" in free_names)
+    level = {g: "w" if g in hier_groups else "u" if g in centred_groups else "z" for g in groups}
     free = (["intercept_offset" if centred else i_name] + ([b_name] if terms else [])
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
-            + [f"{p}_{g}" for g in groups
-               for p in ("sd", "u" if g in centred_groups else "z")])
+            + [f"{p}_{g}" for g in groups for p in ("sd", level[g])])
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
             + (["log_baseline_dev"] if piecewise else [])
-            + [f"{'z' if g in centred_groups else 'u'}_{g}" for g in groups])
+            + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
+                                                 "z": (f"u_{g}",)}[level[g]]])
     data = list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
@@ -225,66 +198,43 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "log_baseline_dev": ("cause", "interval")}
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
-                          f"u_{g}": ("cause", f"level_{g}")})
+                          f"u_{g}": ("cause", f"level_{g}"),
+                          f"w_{g}": ("cause", f"level_{g}")})
     blocks, offset = [], 0
     for rv in model.free_RVs:
         dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
         if dims != want_dims[rv.name] or any(d not in coords for d in dims):
             return None, f"{rv.name}: dims {dims} differ from the kernel's"
         if rv.name == "rw_step":
-            prior = _step_prior(model, rv)
+            prior = step_prior(model, rv)
         elif rv.name.startswith("u_"):
-            prior = _centred_prior(model, rv, rv.name[2:])
+            prior = centred_prior(model, rv, rv.name[2:])
+        elif rv.name.startswith("w_"):
+            prior = hier_prior(model, rv, rv.name[2:])
         else:
-            prior = _prior_of(model, rv)
+            prior = prior_of(model, rv)
         if isinstance(prior, str):
             return None, prior
         if rv.name.startswith("z_") and prior != (0, 0.0, 1.0, 0.0):
             return None, f"{rv.name}: not a standard normal"
         shape = tuple(len(coords[d]) for d in dims)
-        blocks.append(Block(rv.name, dims, shape, offset, prior[0] in _positive_codes(), prior))
+        blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior))
         offset += blocks[-1].size
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
                            for name in dets)
+    if hier_groups:  # the levels start where the intercept starts (eta scale)
+        start = _support(blocks[0])
+        if centred:
+            start += float(np.mean(named["intercept_centre"].get_value()))
+        if std:
+            start *= float(np.exp(std * _support(next(b for b in blocks if b.name == theta))))
+        blocks = [Block(b.name, b.dims, b.shape, b.offset, b.log_transformed,
+                        (HIER_CODE, start, 0.0, 0.0)) if b.name.startswith("w_") else b
+                  for b in blocks]
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
     cuts = tuple(float(c) for c in info.cuts) if piecewise else None
     return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
-                      deterministics, coords, cuts, std, centred_groups), ""
-
-
-#: Prior "code" of the random-walk steps: Normal(0, rw_sd) with ``rw_sd`` a free variable.
-STEP_PRIOR = (-1, 0.0, 0.0, 0.0)
-#: Prior "code" of centred frailty levels: Normal(0, sd_<g>) with ``sd_<g>`` a free variable.
-CENTRED_PRIOR = (-2, 0.0, 0.0, 0.0)
-
-
-def _centred_prior(model, rv, group: str) -> tuple[int, float, float, float] | str:
-    """Accept ``u_<g>`` only as ``Normal(0, sd_<g>[:, None])``, untransformed."""
-    if type(rv.owner.op).__name__ != "NormalRV":
-        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not a centred frailty"
-    mu, sigma = rv.owner.op.dist_params(rv.owner)
-    if _constant(mu) != 0.0 or model.rvs_to_transforms.get(rv) is not None:
-        return f"{rv.name}: not a zero-mean, untransformed frailty"
-    owner = sigma.owner
-    if (owner is None or type(owner.op).__name__ != "DimShuffle"
-            or tuple(owner.op.new_order) != (0, "x")
-            or owner.inputs[0] is not model[f"sd_{group}"]):
-        return f"{rv.name}: its SD is not sd_{group} per cause"
-    return CENTRED_PRIOR
-
-
-def _step_prior(model, rv) -> tuple[int, float, float, float] | str:
-    """Accept ``rw_step`` only as ``Normal(0, rw_sd[:, None])``, the kernel's random walk."""
-    if type(rv.owner.op).__name__ != "NormalRV":
-        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not the kernel's random walk"
-    mu, sigma = rv.owner.op.dist_params(rv.owner)
-    if _constant(mu) != 0.0 or model.rvs_to_transforms.get(rv) is not None:
-        return f"{rv.name}: not a zero-mean, untransformed random walk"
-    owner = sigma.owner
-    if (owner is None or type(owner.op).__name__ != "DimShuffle"
-            or tuple(owner.op.new_order) != (0, "x") or owner.inputs[0] is not model["rw_sd"]):
-        return f"{rv.name}: its SD is not rw_sd per cause"
-    return STEP_PRIOR
+                      deterministics, coords, cuts, std, centred_groups, hier_groups), ""
 
 
 def formulas_match(family) -> bool:
@@ -336,12 +286,6 @@ def _piecewise_formulas_match(family) -> bool:
     return True
 
 
-def _positive_codes() -> set[int]:
-    from coalsurv.backend.kernel import PRIOR_CODES
-
-    return {PRIOR_CODES[d] for d in _POSITIVE}
-
-
 def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     """Pack the kernel's float64 buffer: header and the model's own data values."""
     from coalsurv.backend import kernel as K
@@ -379,7 +323,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         sd = kplan.block(f"sd_{name}")
         head[hb:hb + 3] = sd.offset, kplan.level_block(name).offset, n_lev
         head[hb + 3:hb + 7] = sd.prior
-        head[hb + 7] = name in kplan.centred_groups
+        head[hb + 7] = kplan.group_mode(name)
     parts = [centre, X.ravel(), t, log_t, entry, log_entry, event.ravel(), idx.ravel()]
     if kplan.cuts is not None:  # exposure per interval from entry to t, interval of t
         from coalsurv.families import get_family
@@ -412,6 +356,8 @@ def _support(block: Block) -> float:
     code, p1, p2, _ = block.prior
     if code in (STEP_PRIOR[0], CENTRED_PRIOR[0]):  # random-walk steps, centred levels: zero
         return 0.0
+    if code == HIER_CODE:  # levels centred on the intercept: the intercept's start
+        return float(p1)
     if code in (0, 2, 6):  # Normal, LogNormal (of log x), Cauchy: their location
         return float(p1)
     if code == 5:  # StudentT(nu, mu, sigma)
@@ -468,9 +414,11 @@ def log_prior_group(kplan: KernelPlan, posterior):
             sd = posterior["rw_sd"]
             out[b.name] = -0.5 * (da / sd) ** 2 - np.log(sd) - 0.5 * np.log(2.0 * np.pi)
             continue
-        if b.prior == CENTRED_PRIOR:  # Normal(0, sd_<g>) of each level, sd of the same draw
+        if b.prior == CENTRED_PRIOR or b.prior[0] == HIER_CODE:  # Normal(0 or intercept, sd)
             sd = posterior[f"sd_{b.name[2:]}"]
-            out[b.name] = -0.5 * (da / sd) ** 2 - np.log(sd) - 0.5 * np.log(2.0 * np.pi)
+            mean = posterior["intercept"] if b.prior[0] == HIER_CODE else 0.0
+            out[b.name] = (-0.5 * ((da - mean) / sd) ** 2 - np.log(sd)
+                           - 0.5 * np.log(2.0 * np.pi))
             continue
         out[b.name] = da.copy(data=prior_pointwise(*b.prior, np.asarray(da, dtype=float)))
     return xr.Dataset(out)

@@ -29,7 +29,7 @@ __all__ = ["sensitivity", "DIAGNOSES", "SENSITIVITY_THRESHOLD"]
 DIAGNOSES = {"potential prior-data conflict": "prior-data conflict",
              "potential strong prior / weak likelihood": "strong prior, weak likelihood"}
 SENSITIVITY_THRESHOLD = 0.05
-_HIERARCHICAL = ("z_", "u_", "rw_step")  # level priors: part of the model (u_: centred)
+_HIERARCHICAL = ("z_", "u_", "w_", "rw_step")  # level priors: part of the model
 
 
 def _with_log_prior(fit):
@@ -49,7 +49,7 @@ def parameter_names(fit) -> list[str]:
     """Posterior variables whose sensitivity is reported (no level effects)."""
     post = fit.idata["posterior"]
     return [v for v in post.data_vars
-            if not v.startswith(("z_", "u_", "v_", "rw_step", "intercept_offset"))
+            if not v.startswith(("z_", "u_", "v_", "w_", "rw_step", "intercept_offset"))
             and v not in ("beta_std", "intercept_std")  # AFT: the same as beta, intercept
             and "joint_z" not in v]
 
