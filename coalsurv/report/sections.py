@@ -251,8 +251,9 @@ class ReportSections(ComparisonSections):
             ("calibration", lambda: L.table(T.calibration_table(d.calibration, u, pct),
              widths=[0.12, 0.14, 0.07, 0.27, 0.27, 0.08], caption=f"Calibration: mean "
              f"predicted survival against the Kaplan–Meier estimate in quintiles of "
-             f"predicted risk at each horizon ({u}); |z| > 1.96 marks a miscalibrated "
-             f"group.")),
+             f"predicted risk at each horizon ({u}); group 1 has the lowest predicted risk "
+             f"(highest predicted survival), group 5 the highest; |z| > 1.96 marks a "
+             f"miscalibrated group.")),
         ]
         for key, build in parts:
             if getattr(d, key) is not None and (key == "loo" or len(getattr(d, key))):
