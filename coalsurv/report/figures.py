@@ -331,9 +331,10 @@ def fig_time_varying_effects(fit, *, ci_prob: float) -> Any:
     panels = [(name, cause) for name in fit.info.tve for cause in fit.info.causes]
     ncols = min(2, len(panels))
     nrows = -(-len(panels) // ncols)
+    # the size of the report's other figures (6-8 in wide), so its fonts print at their size
+    size = (6.5, 3.6) if ncols == 1 else (8.0, 3.2 * nrows)
     with coalsurv_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows),
-                                 squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
     for ax, (name, cause) in zip(axes.ravel(), panels, strict=False):
         frame = fit.time_varying_effect(name, times, per="sd", ci_prob=ci_prob, cause=cause)
         label = name if len(fit.info.causes) == 1 else f"{name}: {cause}"
