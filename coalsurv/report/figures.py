@@ -245,6 +245,11 @@ def forest_caption(fit, *, ci_prob: float) -> str:
                  f"{fit.ratio_name} of all their terms between the 75th and the 25th "
                  f"percentile of the covariate (diamonds, italic labels), the other "
                  f"covariates at their means.")
+    tve = getattr(fit.info, "tve", None) or {}
+    if tve:
+        text += (f" The ratio of {', '.join(tve)} changes over follow-up (tve): drawn is its "
+                 f"geometric mean over the intervals of follow-up; its ratio over time is in "
+                 f"the time-varying-effect figure.")
     return text
 
 

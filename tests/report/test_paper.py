@@ -193,3 +193,24 @@ def test_parameter_labels_drop_the_one_ending_of_a_single_cause_fit():
     three = types.SimpleNamespace(info=types.SimpleNamespace(causes=tuple(CAUSES)))
     assert parameter_label(three, "beta[alliance, breadth]") == "alliance: breadth (per SD)"
     assert parameter_label(three, "sd_group[alliance]") == "SD of group effects (alliance)"
+
+
+@pytest.fixture(scope="module")
+def tve_fit(tiny_fit, synthetic_small):
+    return tiny_fit(synthetic_small, "tve(breadth, df=3) + power_hhi", causes=["dissolution"])
+
+
+def test_paper_report_of_a_tve_model_says_the_ratio_changes_and_draws_it(tve_fit, tmp_path):
+    """Issue 26: the tve covariate's ratio is marked as changing over time, with its figure."""
+    from pypdf import PdfReader
+
+    out = tve_fit.report(tmp_path / "paper.pdf", style="paper")
+    flat = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    for token in ("breadth (changes over time)", "Time-varying effect (tve): the ratio of "
+                  "breadth changes over follow-up", "geometric mean",
+                  "Time-varying effects: the hazard ratio per SD of breadth over follow-up",
+                  "Effect of power_hhi from its 5th"):
+        assert token in flat, token
+    assert "(terms: power_hhi)" not in flat and "Joint effect of power_hhi" not in flat
+    files = sorted(p.name for p in (tmp_path / "paper_figures").iterdir())
+    assert "figure2_time_varying_effects.pdf" in files, files
