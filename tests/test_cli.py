@@ -239,6 +239,9 @@ def test_fit_file_tampered(fitted, capsys, tmp_path):
 
 def test_report_from_fit_file(fitted, capsys, tmp_path):
     out = tmp_path / "sub" / "report.pdf"
+    # a missing folder is refused, as by every command writing a file (issue 26)
+    assert_user_error(run(capsys, "report", fitted, "-o", out), "folder", "does not exist")
+    out.parent.mkdir()
     code, stdout, err = run(capsys, "report", fitted, "-o", out, "--title", "Tiny")
     assert code == 0, err
     assert out.read_bytes()[:5] == b"%PDF-"
@@ -282,6 +285,19 @@ def test_data_check_dropna_lists_excluded(capsys, inputs):
     code, stdout, _ = run(capsys, "data", "check", inputs["nan"], *COLUMNS, "--dropna")
     assert code == 0
     assert "left out" in stdout and "breadth" in stdout
+
+
+def test_simulate_refuses_a_missing_folder(capsys, tmp_path):
+    target = tmp_path / "nonexistent_dir" / "sim.csv"
+    assert_user_error(run(capsys, "simulate", "-o", target, "--n", "10"), "nonexistent_dir",
+                      "does not exist")
+    assert not target.parent.exists()
+
+
+def test_counts_are_singular_or_plural():
+    from coalsurv.cli.commands import _count
+
+    assert _count(1, "prior") == "1 prior" and _count(3, "prior") == "3 priors"
 
 
 def test_simulate_writes_csvs(capsys, tmp_path):

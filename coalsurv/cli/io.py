@@ -69,14 +69,21 @@ def input_file(path: str, what: str) -> Path:
     return p
 
 
-def output_file(path: str, suffix: str, what: str) -> Path:
-    """Return ``path`` as a writable file name ending in ``suffix``."""
+def output_file(path: str, suffix: str, what: str, *, create_folder: bool = False) -> Path:
+    """Return ``path`` as a writable file name ending in ``suffix``.
+
+    A missing folder is refused (a typo would otherwise scatter files into new folders) unless
+    ``create_folder`` (the demo's default ``reports/``).
+    """
     p = Path(path)
     if p.suffix.lower() != suffix:
         raise CommandLineError(f"{what} {path!r} must end in {suffix}")
     if p.is_dir():
         raise CommandLineError(f"{what} {path!r} is a folder")
     parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists() and not create_folder:
+        raise CommandLineError(f"cannot write {what} {path!r}: folder {str(parent)!r} does not "
+                               "exist (create it first)")
     if parent.exists() and not os.access(parent, os.W_OK):
         raise CommandLineError(
             f"cannot write {what} {path!r}: folder {str(parent)!r} is not writable"

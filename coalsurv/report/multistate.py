@@ -20,7 +20,7 @@ import pandas as pd
 
 from coalsurv._format import fmt_number
 from coalsurv._version import __version__
-from coalsurv.report.export import check_label
+from coalsurv.report.export import check_label, display_table
 from coalsurv.report.layout import Layout, build_pdf
 from coalsurv.report.tables import ratio_table
 
@@ -90,8 +90,20 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
         hr = fit.hazard_ratios(ci_prob=ci)
         parts = []
         for key, part in hr.groupby("transition", sort=False):
-            parts += L.table(ratio_table(part.drop(columns="transition"), pct),
-                             caption=f"{key}: {fit.fits[key].ratio_name}s ({pct} intervals).")
+            one = fit.fits[key]
+            joint = {t: f.variable for f in one.term_families().values() if f.joint
+                     for t in f.terms}
+            caption = f"{key}: {one.ratio_name}s ({pct} intervals)."
+            if joint:
+                caption += (" A covariate entering through several terms (a polynomial or an "
+                            "interaction) has no ratio per term: its joint effect follows.")
+            parts += L.table(ratio_table(part.drop(columns="transition"), pct, joint),
+                             caption=caption)
+            if joint:  # as the single-ending report: the joint effect of all its terms
+                frame, cap = display_table(one, "effects", ci_prob=ci,
+                                           variable=list(dict.fromkeys(joint.values())))
+                parts += L.table(frame, caption=f"{key}: {cap[:1].lower()}{cap[1:]}",
+                                 numeric=[])
         return parts or [L.note("No transition has covariates.")]
 
     out += L.section("Hazard ratios per transition")
