@@ -281,6 +281,26 @@ def test_data_check_valid(capsys, inputs):
     assert "ok:" in stdout
 
 
+def test_data_check_lists_roles_and_warns_of_text_columns_and_lone_labels(capsys, inputs,
+                                                                          tmp_path):
+    code, stdout, _ = run(capsys, "data", "check", inputs["csv"], *COLUMNS)
+    assert code == 0 and "covariates: " in stdout and "breadth" in stdout
+    assert "endings (labels of column 'event'): " in stdout and "warning" not in stdout
+    frame = pd.read_csv(inputs["csv"]).astype({"breadth": object})
+    frame.loc[3, "breadth"] = "high"  # line 5 of the file
+    frame.loc[5, "event"] = "collapse"  # line 7
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    code, stdout, _ = run(capsys, "data", "check", bad, *COLUMNS)
+    assert code == 0
+    covariates = next(line for line in stdout.splitlines() if line.startswith("covariates:"))
+    assert "breadth" not in covariates.replace("ideological_breadth", "")
+    assert "warning: column 'breadth' was left out of the covariates: it holds text ('high') " \
+           "in 1 row(s) (line 5)" in stdout
+    assert "warning: ending 'collapse' occurs once (line 7)" in stdout
+    assert "collapse (1)" in stdout and "ok with 2 warning(s) above" in stdout
+
+
 def test_data_check_dropna_lists_excluded(capsys, inputs):
     code, stdout, _ = run(capsys, "data", "check", inputs["nan"], *COLUMNS, "--dropna")
     assert code == 0

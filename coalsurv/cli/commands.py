@@ -15,6 +15,7 @@ from coalsurv.cli.io import (
     is_tty,
     load_data,
     output_file,
+    role_notes,
     unused_role_columns,
 )
 from coalsurv.errors import CommandLineError
@@ -197,13 +198,19 @@ def cmd_data_check(args: argparse.Namespace, console: Console, command: str) -> 
                        "pass --id COL to name them by a column")
     for line in unused_role_columns(data.frame, args):
         console.result(f"warning: {line}")
+    lines, warns = role_notes(args.raw_frame, args, data)
+    for line in lines:
+        console.result(line)
+    for line in warns:
+        console.result(f"warning: {line}")
     if getattr(args, "ignored_columns", None):
         console.result(f"note: empty column(s) {args.ignored_columns} ignored")
     console.result(str(data.describe()))
     if len(data.excluded):
         console.result(f"\n{len(data.excluded)} row(s) left out (--dropna):")
         console.result(data.excluded.to_string(index=False))
-    console.result(f"\nok: {data!r}")
+    verdict = "ok" if not warns else f"ok with {len(warns)} warning(s) above"
+    console.result(f"\n{verdict}: {data!r}")
     return 0
 
 
