@@ -364,3 +364,28 @@ def test_demo_quick(capsys, tmp_path):
     assert (tmp_path / "demo.pdf").stat().st_size > 10_000
     assert coalsurv.load_fit(tmp_path / "demo_fit.nc").info.causes == (
         "dissolution", "goal_reached", "alliance")
+
+
+def test_batch_help_is_plain_text_and_every_validate_option_has_help(capsys):
+    """Issue 26: no raw reStructuredText in --help; every option of batch validate explained."""
+    for argv in (["batch", "--help"], ["batch", "fit", "--help"], ["batch", "validate", "--help"]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "``" not in out and "::" not in out and "--------" not in out, out
+    from coalsurv.cli.parser import build_parser
+
+    parser = build_parser()
+    batch = next(a for a in parser._subparsers._group_actions[0].choices.items()
+                 if a[0] == "batch")[1]
+    validate = batch._subparsers._group_actions[0].choices["validate"]
+    missing = [a.dest for a in validate._actions if not a.help]
+    assert not missing, missing
+
+
+def test_batch_progress_line_names_its_caller(capsys, tmp_path):
+    """Issue 26: sbc() and spec_curve() report progress under their own names."""
+    from coalsurv.batch.many import run_jobs
+
+    run_jobs({}, out=tmp_path / "none", progress="sbc", fit_kwargs={})
+    err = capsys.readouterr().err
+    assert "sbc: 0/0 done" in err and "fit_many" not in err
