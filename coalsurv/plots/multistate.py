@@ -115,8 +115,7 @@ def plot_state_occupancy(occupancy: pd.DataFrame, *, row: Any = None, time_unit:
     set_time_limits(ax, t)
     extra = ([band_handle(ci_prob, kind="interval of the stacked sum",
                           color_=REFERENCE_COLOR)] if banded else [])
-    legend_with(ax, extra, loc="upper right", fontsize="small", frameon=True,
-                framealpha=0.85, edgecolor="none")  # the stacked areas fill the panel
+    legend_with(ax, extra, fontsize="small", outside=True)  # the stacked areas fill the panel
     return ax
 
 
@@ -139,7 +138,7 @@ def plot_transition_hazards(hazards: pd.DataFrame, *, time_unit: str, clock: str
     ax.set_xlabel(time_label(time_unit, origin=origin))
     ax.set_ylabel(per_time_label("Transition hazard", time_unit))
     set_time_limits(ax, frame["time"])
-    legend_with(ax, [band_handle(ci_prob)], fontsize="small")
+    legend_with(ax, [band_handle(ci_prob)], fontsize="small", outside=True)
     return ax
 
 

@@ -70,7 +70,7 @@ def plot_time_varying_effect(effect: pd.DataFrame, *, time_unit: str, ax: Any = 
     ax.set_ylabel("Hazard ratio (log scale)")
     if np.all(np.isfinite([t.min(), t.max()])):
         ax.set_xlim(t.min(), t.max())
-    legend_with(ax, [band_handle(ci_prob)])
+    legend_with(ax, [band_handle(ci_prob)], outside=True)
     ax.set_title(title or f"Time-varying effect of {variable}")
     return ax
 
