@@ -179,7 +179,9 @@ def legend_with(ax: Any, extra: Sequence[Any] = (), *, outside: bool = False,
     if outside:
         kwargs.update(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     kwargs.setdefault("loc", "best")
-    return ax.legend(handles, labels, **kwargs)
+    legend = ax.legend(handles, labels, **kwargs)
+    legend._coalsurv_handles = handles  # the paired handles, for a figure-level legend
+    return legend
 
 
 @dataclass(frozen=True)

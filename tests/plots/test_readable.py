@@ -96,3 +96,23 @@ def test_sbc_panels_have_a_y_label_and_titles_clear_the_row_above():
             if other is not ax and other.xaxis.label.get_text():
                 label = other.xaxis.label.get_window_extent(renderer)
                 assert not title.overlaps(label), (ax.get_title(), other.get_title())
+
+
+def test_report_effect_panels_share_one_legend_off_the_bands():
+    import types
+
+    from coalsurv.report.figures import fig_effects
+
+    frames = {}
+    for name in ("breadth", "power_hhi"):
+        x = np.linspace(0, 1, 9)
+        frames[name] = pd.DataFrame({name: x, "mean": 20 + x, "lower": 15 + x,
+                                     "upper": 30 + x, "ci_prob": 0.95})
+    fig = fig_effects(types.SimpleNamespace(time_unit="months"), frames)
+    fig.canvas.draw()
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert len(fig.legends) == 1
+    box = fig.legends[0].get_window_extent()
+    assert all(box.y1 <= ax.get_window_extent().y0 for ax in fig.axes)  # under the panels
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts[0] == "posterior mean" and texts[1].startswith("shaded: 95%")
