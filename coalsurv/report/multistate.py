@@ -103,7 +103,7 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
                 frame, cap = display_table(one, "effects", ci_prob=ci,
                                            variable=list(dict.fromkeys(joint.values())))
                 parts += L.table(frame, caption=f"{key}: {cap[:1].lower()}{cap[1:]}",
-                                 numeric=[])
+                                 numeric=[], widths=[0.2, 0.15, 0.29, 0.22, 0.14])
         return parts or [L.note("No transition has covariates.")]
 
     out += L.section("Hazard ratios per transition")

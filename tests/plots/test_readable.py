@@ -116,3 +116,33 @@ def test_report_effect_panels_share_one_legend_off_the_bands():
     assert all(box.y1 <= ax.get_window_extent().y0 for ax in fig.axes)  # under the panels
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
     assert texts[0] == "posterior mean" and texts[1].startswith("shaded: 95%")
+
+
+def test_transition_diagram_arrows_stop_at_boxes_and_no_text_overlaps():
+    from matplotlib.patches import FancyArrowPatch
+
+    states = ["coalition", "alliance", "dissolution", "community"]
+    transitions = [("coalition", "alliance"), ("coalition", "dissolution"),
+                   ("alliance", "community"), ("alliance", "dissolution")]
+    ratios = pd.DataFrame([{"transition": f"{a} -> {b}", "term": "breadth", "scale": "per SD",
+                            "mean": 1.5, "lower": 1.1, "upper": 2.0, "ci_prob": 0.95}
+                           for a, b in transitions])
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    plots.plot_transition_diagram(states, transitions, ratios, ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = {t.get_text(): t.get_bbox_patch().get_window_extent(renderer)
+             for t in ax.texts if t.get_text() in states}
+    arrows = [t.arrow_patch for t in ax.texts
+              if isinstance(getattr(t, "arrow_patch", None), FancyArrowPatch)]
+    assert len(arrows) == len(transitions)
+    for arrow in arrows:
+        ends = arrow.get_path().vertices[[0, -1]]  # display coordinates
+        for box in boxes.values():
+            for x, y in ends:
+                assert not (box.x0 + 2 < x < box.x1 - 2 and box.y0 + 2 < y < box.y1 - 2)
+    texts = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            assert not a.overlaps(b)
+    assert any("breadth: 1.50 [1.10, 2.00]" in t.get_text() for t in ax.texts)
