@@ -214,3 +214,16 @@ def test_paper_report_of_a_tve_model_says_the_ratio_changes_and_draws_it(tve_fit
     assert "(terms: power_hhi)" not in flat and "Joint effect of power_hhi" not in flat
     files = sorted(p.name for p in (tmp_path / "paper_figures").iterdir())
     assert "figure2_time_varying_effects.pdf" in files, files
+
+
+def test_effect_curve_of_a_tve_model_is_smooth_not_a_staircase(tve_fit):
+    """Issue 26: the median lifespan of a tve model is interpolated, not read off a grid."""
+    eff = tve_fit.effect("power_hhi", n=21)
+    life = eff[eff["quantity"] == eff.attrs["lifespan"]].sort_values("value")
+    median = life["median"].to_numpy(float)
+    assert np.isfinite(median).all()
+    assert np.unique(np.round(median, 9)).size == median.size, median  # no flat steps
+    # not read off the 2,000-point grid of Predictor.quantile (steps of 2.5% of the time scale)
+    grid = np.linspace(0, 50.0 * tve_fit.info.time_scale, 2000)
+    on_grid = np.isclose(median[:, None], grid[None, :], rtol=0, atol=1e-9).any(axis=1)
+    assert on_grid.mean() < 0.5, median
