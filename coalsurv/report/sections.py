@@ -322,7 +322,7 @@ class ReportSections(ComparisonSections):
                            f"posterior median and {self.pct} interval; P(ratio > 1) is the "
                            f"posterior probability that the ratio exceeds 1."
                            + tve_note(fit, "the figure of time-varying effects (section "
-                                      "Effects)"),
+                                      "Effect curves)"),
                            numeric=["P(ratio > 1)"])
             out += self.attempt("forest plot", lambda: L.figure(
                 F.fig_forest(fit, ratios), F.forest_caption(fit, ci_prob=self.ci),
