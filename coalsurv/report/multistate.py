@@ -78,7 +78,8 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     out += L.table(obs, caption="Observed transitions in the data.")
 
     def diagram():
-        fig, ax = plt.subplots(figsize=(7, 3.6))
+        # low: the list of ratios under the diagram adds its own lines (fits under the tables)
+        fig, ax = plt.subplots(figsize=(7, 2.6))
         fit.plot_transition_diagram(ci_prob=ci, ax=ax)
         return L.figure(fig, f"States and transitions with hazard ratios per SD ({pct} "
                              "intervals).")
