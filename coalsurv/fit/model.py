@@ -196,7 +196,8 @@ class SurvivalModel:
         from coalsurv.data.episodes import CoalitionData
 
         size = f" ({data.n:,} coalitions)" if isinstance(data, CoalitionData) else ""
-        with progress.stage(f"building the model{size}"):
+        named = f" {self.spec.name}" if self.spec.name else ""  # multi-state: the transition
+        with progress.stage(f"building the model{named}{size}"):
             model, design, info, resolved = self.build(data)
         if design.spells is not None:
             # fitted-row predictions, diagnostics and reports take one constant profile per

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,8 @@ def sensitivity(fit, *, threshold: float = SENSITIVITY_THRESHOLD) -> pd.DataFram
 
     idata = _with_log_prior(fit)
     prior_vars = [v for v in idata["log_prior"].data_vars if not v.startswith(_HIERARCHICAL)]
-    with contextlib.redirect_stdout(io.StringIO()):  # its advice is printed; ours is returned
+    # its advice is printed and logged ("We detected potential issues..."); ours is returned
+    with contextlib.redirect_stdout(io.StringIO()), _quiet_psense_log():
         table = azs.psense_summary(idata, var_names=parameter_names(fit), threshold=threshold,
                                    prior_var_names=prior_vars, round_to=6)
     out = pd.DataFrame({
@@ -85,3 +87,21 @@ def sensitivity(fit, *, threshold: float = SENSITIVITY_THRESHOLD) -> pd.DataFram
     })
     out.attrs["threshold"] = threshold
     return out
+
+
+class _DropPsenseAdvice(logging.Filter):
+    """Drops arviz_stats.psense's "We detected potential issues..." log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("We detected potential issues")
+
+
+@contextlib.contextmanager
+def _quiet_psense_log():
+    """While psense runs, its own advice does not reach the log (coalsurv's check says it)."""
+    logger, drop = logging.getLogger("arviz_stats.psense"), _DropPsenseAdvice()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)

@@ -252,7 +252,7 @@ def test_unimplemented_structures_fall_back(why, formula, family, options, prior
                            "up": [1.5, np.nan, np.nan, np.nan], "event": [1, 0, 1, 1],
                            "x1": [0.0, 1.0, 2.0, 0.5]})
         data = coalsurv.CoalitionData.from_frame(df, duration="time", event="event", lower="lo",
-                                                 upper="up", covariates=["x1"])
+                                                 upper="up", covariates=["x1"], time_unit="days")
     else:
         data = _data(causes=("a",))
     model = coalsurv.SurvivalModel(formula, family=family, family_options=options or None,
