@@ -36,11 +36,12 @@ MS = pd.DataFrame({"id": [1, 1, 2, 3], "state": ["coalition", "alliance", "coali
                    "start": [0.0, 2.0, 0.0, 0.0], "stop": [2.0, 5.0, 3.0, 4.0],
                    "to": ["alliance", "censored", "dissolution", "censored"],
                    "x": [0.1, 0.2, 0.3, 0.4], "g": ["a", "a", "b", "b"]})
-MSO = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to"}
+MSO = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to",
+       "time_unit": "days"}
 WIDE = pd.DataFrame({"id": [1, 2], "ta": [2.0, np.nan], "td": [np.nan, 3.0],
                      "end": [5.0, 3.0]})
 WO = {"id": "id", "entry_times": {"alliance": "ta", "dissolution": "td"}, "end": "end",
-      "absorbing": ["dissolution"]}
+      "absorbing": ["dissolution"], "time_unit": "days"}
 TRANSITIONS = {"coalition -> alliance": "x", "coalition -> dissolution": "1",
                "alliance -> dissolution": "1"}
 NEW = pd.DataFrame({"x": [0.0, 1.0]})
@@ -181,6 +182,12 @@ CASES = [
         transitions=["coalition -> alliance", "coalition -> dissolution"]),
      CoalitionDataError, r"rows in states \[.*'dissolution'\] that have no declared transition"),
     # ---- wide table
+    ("no time unit", lambda c: TransitionData.from_frame(
+        MS, **{k: v for k, v in MSO.items() if k != "time_unit"}),
+     CoalitionDataError, r"time_unit= is required"),
+    ("wide no time unit", lambda c: TransitionData.from_wide(
+        WIDE, **{k: v for k, v in WO.items() if k != "time_unit"}),
+     CoalitionDataError, r"time_unit= is required"),
     ("wide text time", lambda c: TransitionData.from_wide(WIDE.assign(ta=["2", "soon"]), **WO),
      CoalitionDataError, r"column 'ta': expected numbers.*'soon'.*id 2"),
     ("wide missing column", lambda c: TransitionData.from_wide(WIDE, **{**WO, "end": "nope"}),
@@ -333,7 +340,8 @@ def _text_file(ctx) -> str:
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory):
     """One tiny multi-state fit, its data, its saved file and a folder for malformed files."""
-    data = TransitionData.from_frame(_histories(), **MSO, covariates=["x"], time_unit="months")
+    data = TransitionData.from_frame(_histories(), **{**MSO, "time_unit": "months"},
+                                     covariates=["x"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = MultiStateModel(TRANSITIONS, family="exponential").fit(
@@ -388,7 +396,7 @@ def test_timedelta_sojourn_times_are_converted_into_the_time_unit():
     df = MS.assign(start=pd.to_timedelta(MS.start * 365.25, unit="D"),
                    stop=pd.to_timedelta(MS.stop * 365.25, unit="D"))
     with pytest.warns(UserWarning, match=r"column 'start': Timedelta values converted to years"):
-        data = TransitionData.from_frame(df, **MSO, time_unit="years")
+        data = TransitionData.from_frame(df, **{**MSO, "time_unit": "years"})
     np.testing.assert_allclose(data.frame["stop"], MS.sort_values(["id", "start"])["stop"])
     wide = WIDE.assign(ta=pd.to_timedelta(WIDE.ta, unit="D"),
                        td=pd.to_timedelta(WIDE.td, unit="D"),

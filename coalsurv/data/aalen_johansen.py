@@ -15,7 +15,7 @@ unit starts in the same state at 0 (Datta & Satten 2001).
 ...                    "start": [0., 0., 2., 0.], "stop": [1., 2., 5., 4.],
 ...                    "to": ["d", "a", "censored", "censored"]})
 >>> data = TransitionData.from_frame(df, id="id", state="state", start="start", stop="stop",
-...                                  to="to")
+...                                  to="to", time_unit="years")
 >>> aalen_johansen(data, [3.0], start="c").round(3)[["time", "state", "occupancy"]]
    time state  occupancy
 0   3.0     c      0.333

@@ -22,7 +22,8 @@ target, every other exit censors the sojourn (cause-specific hazards).
 >>> df = pd.DataFrame({"unit": [1, 1, 2], "state": ["coalition", "alliance", "coalition"],
 ...                    "start": [0.0, 4.0, 0.0], "stop": [4.0, 9.0, 3.0],
 ...                    "to": ["alliance", "censored", "dissolution"]})
->>> TransitionData.from_frame(df, id="unit", state="state", start="start", stop="stop", to="to")
+>>> TransitionData.from_frame(df, id="unit", state="state", start="start", stop="stop", to="to",
+...                          time_unit="days")
 <coalsurv.TransitionData: 2 units, 3 sojourns, 2 transitions, time in days>
 """
 
@@ -91,7 +92,7 @@ class TransitionData:
     @classmethod
     def from_frame(cls, df: pd.DataFrame, *, id: str, state: str, start: str, stop: str,
                    to: str, censored: str = "censored", covariates: Sequence[str] | None = None,
-                   groups: str | Sequence[str] | None = None, time_unit: str = "days",
+                   groups: str | Sequence[str] | None = None, time_unit: str | None = None,
                    entered: str | None = None, transitions: Sequence[Any] | None = None,
                    name: str | None = None) -> TransitionData:
         """Validate a table with one row per sojourn of one unit in one state.
@@ -110,6 +111,7 @@ class TransitionData:
         groups : str or sequence of str, optional
             Grouping columns (frailty terms).
         time_unit : {"days", "months", "years"}
+            Required: the unit of ``start`` and ``stop`` (as for ``CoalitionData``).
         entered : str, optional
             Time the unit entered the row's state (default ``start``); only earlier than
             ``start`` for delayed entry.
@@ -153,7 +155,7 @@ class TransitionData:
                   initial: str = "coalition", absorbing: Sequence[str] = (),
                   censored: str = "censored", covariates: Sequence[str] | None = None,
                   groups: str | Sequence[str] | None = None,
-                  time_unit: str = "days") -> TransitionData:
+                  time_unit: str | None = None) -> TransitionData:
         """Build sojourns from one row per unit with the time it entered each state.
 
         Parameters
@@ -311,7 +313,10 @@ def _check_options(df, *, id, state, start, stop, to, censored, covariates, grou
                 problems.append(f"{option}: column {col!r} is not in the table")
     if not isinstance(censored, str) or not censored:
         problems.append(f"censored: expected a non-empty label (str), got {censored!r}")
-    if time_unit not in TIME_UNITS:
+    if time_unit is None:
+        problems.append(f"time_unit= is required: the unit of start and stop, one of "
+                        f"{list(TIME_UNITS)}")
+    elif time_unit not in TIME_UNITS:
         problems.append(f"time_unit={time_unit!r}: expected one of {list(TIME_UNITS)}")
     return problems
 

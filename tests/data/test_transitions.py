@@ -13,7 +13,8 @@ from coalsurv.data.aalen_johansen import aalen_johansen
 from coalsurv.data.transitions import TransitionData
 from coalsurv.errors import CoalitionDataError
 
-OPTS = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to"}
+OPTS = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to",
+        "time_unit": "days"}
 
 
 def _frame() -> pd.DataFrame:
@@ -29,8 +30,8 @@ def _frame() -> pd.DataFrame:
 
 
 def test_valid_frame_is_read():
-    data = TransitionData.from_frame(_frame(), **OPTS, covariates=["x"], groups="g",
-                                     time_unit="years")
+    data = TransitionData.from_frame(_frame(), **{**OPTS, "time_unit": "years"},
+                                     covariates=["x"], groups="g")
     assert (data.n_units, data.n) == (3, 6)
     assert data.states == ("coalition", "alliance", "community", "dissolution")
     assert data.observed == {("coalition", "alliance"): 2, ("alliance", "community"): 1,
@@ -101,7 +102,7 @@ def test_wide_table_gives_the_same_sojourns():
     data = TransitionData.from_wide(
         wide, id="id", entry_times={"alliance": "alliance_at", "community": "community_at",
                                     "dissolution": "dissolved_at"},
-        end="end", absorbing=["dissolution"], covariates=["x"])
+        end="end", absorbing=["dissolution"], covariates=["x"], time_unit="days")
     f = data.frame
     assert list(f["state"]) == ["coalition", "alliance", "community", "coalition"]
     assert list(f["to"]) == ["alliance", "community", "censored", "dissolution"]
@@ -111,7 +112,7 @@ def test_wide_table_gives_the_same_sojourns():
     with pytest.raises(CoalitionDataError, match="after the absorbing state 'dissolution'"):
         TransitionData.from_wide(wide, id="id", entry_times={
             "alliance": "alliance_at", "dissolution": "dissolved_at"}, end="end",
-            absorbing=["dissolution"])
+            absorbing=["dissolution"], time_unit="days")
 
 
 def test_episodes_per_clock():

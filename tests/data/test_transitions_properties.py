@@ -26,7 +26,7 @@ OUT = {"coalition": ["alliance", "dissolution"],
        "community": ["dissolution"]}
 DECLARED = [f"{a} -> {b}" for a, targets in OUT.items() for b in targets]
 OPTS = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to",
-        "covariates": ["x"], "transitions": DECLARED}
+        "covariates": ["x"], "transitions": DECLARED, "time_unit": "days"}
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 

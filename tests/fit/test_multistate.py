@@ -338,7 +338,7 @@ def test_recurrent_states_follow_paths_to_the_horizon():
     to stop after 50, in A, so P(A at 150) was 1).
     """
     data = coalsurv.TransitionData.from_frame(_alternating(), id="id", state="state",
-                                              start="start", stop="stop", to="to")
+                                              start="start", stop="stop", to="to", time_unit="days")
     model = coalsurv.MultiStateModel({"A -> B": "1", "B -> A": "1"}, family="exponential")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
