@@ -23,16 +23,89 @@ __all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "check_times", "crossing_time", "
 DEFAULT_CI_PROB = 0.95
 
 
-def check_times(times) -> np.ndarray:
-    """Return ``times`` as a 1-D float array; ArgumentError unless finite, >= 0, non-empty."""
-    try:
-        t = np.atleast_1d(np.asarray(times, dtype=float))
-    except (TypeError, ValueError):
-        t = np.array([np.nan])
+def check_times(times, *, time_unit: str | None = None, name: str = "times") -> np.ndarray:
+    """Return ``times`` as a 1-D float array in the data's time unit.
+
+    Numbers are taken as they are (finite, >= 0, at least one). Time spans (``pd.Timedelta``,
+    ``numpy.timedelta64``, a ``TimedeltaIndex``) are converted into ``time_unit`` (days,
+    months or years, :data:`coalsurv._format.TIME_UNITS`); without ``time_unit`` they are
+    refused, as are dates (times are spans since a coalition's start, not calendar dates),
+    text and booleans: read as numbers they would be nanoseconds, or 0 and 1.
+    """
+    import pandas as pd
+
+    from coalsurv._format import TIME_UNITS
+
+    shown = f"{times!r:.80}"
+    kinds, items = _time_kinds(times)
+    if "date" in kinds:
+        raise ArgumentError(f"{name}: got dates ({shown}); {name} are spans since the start of "
+                            "an episode, in the data's time unit (or as pd.Timedelta)")
+    if kinds & {"text", "bool", "other"}:
+        what = "text" if "text" in kinds else "True/False" if "bool" in kinds else "values"
+        raise ArgumentError(f"{name} must be a non-empty 1-D sequence of finite times >= 0; "
+                            f"got {what} in {shown}")
+    if "span" in kinds:
+        if kinds != {"span"}:
+            raise ArgumentError(f"{name}: mixes time spans (Timedelta) and numbers in {shown}; "
+                                "give one kind")
+        if time_unit not in TIME_UNITS:
+            raise ArgumentError(f"{name}: got time spans (Timedelta) in {shown}; give numbers "
+                                "in the data's time unit")
+        spans = pd.to_timedelta(pd.Index(items))
+        t = spans.total_seconds().to_numpy(dtype=float, na_value=np.nan) / (
+            86400.0 * TIME_UNITS[time_unit])
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t = np.atleast_1d(np.asarray(times, dtype=float))
+        except (TypeError, ValueError, OverflowError):
+            t = np.array([np.nan])
     if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise ArgumentError(f"times must be a non-empty 1-D sequence of finite times >= 0, "
-                            f"got {times!r:.60}")
+        raise ArgumentError(f"{name} must be a non-empty 1-D sequence of finite times >= 0, "
+                            f"got {shown}")
     return t
+
+
+_DTYPE_KINDS = {"i": "number", "u": "number", "f": "number", "m": "span", "M": "date",
+                "b": "bool", "U": "text", "S": "text"}
+
+
+def _time_kinds(times) -> tuple[set[str], list]:
+    """Return the kinds of ``times``' elements (by dtype when it has one) and the elements."""
+    import pandas as pd
+
+    if isinstance(times, (pd.Index, pd.Series, np.ndarray)) and times.ndim == 1:
+        kind = _DTYPE_KINDS.get(getattr(times.dtype, "kind", "O"))
+        if kind is not None:
+            return {kind}, list(times) if kind == "span" else []
+    items = list(times) if isinstance(times, (list, tuple, pd.Index, pd.Series, np.ndarray)) \
+        else [times]
+    return {_time_kind(v) for v in items}, items
+
+
+def _time_kind(value) -> str:
+    """Return what one element of ``times`` is: number, span, date, text, bool or other."""
+    import datetime as dt
+
+    import pandas as pd
+
+    if value is pd.NaT or value is None:
+        return "other"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (str, bytes, np.str_, np.bytes_)):
+        return "text"
+    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
+        return "span"
+    if isinstance(value, (pd.Timestamp, dt.date, np.datetime64)):
+        return "date"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    if np.ndim(value) > 0:  # nested sequences: the shape check refuses them
+        return "number"
+    return "other"
 
 
 def check_ci_prob(ci_prob: Any) -> float:
