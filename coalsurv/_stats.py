@@ -110,7 +110,9 @@ def _time_kind(value) -> str:
 
 def check_ci_prob(ci_prob: Any) -> float:
     """Return ``ci_prob`` as a float, or raise :class:`ArgumentError` unless it is in (0, 1)."""
-    if isinstance(ci_prob, bool) or not (isinstance(ci_prob, int | float) and 0 < ci_prob < 1):
+    number = isinstance(ci_prob, int | float | np.integer | np.floating) and not isinstance(
+        ci_prob, bool | np.bool_)
+    if not (number and 0 < ci_prob < 1):
         raise ArgumentError(f"ci_prob must be a probability in (0, 1), got {ci_prob!r}")
     return float(ci_prob)
 

@@ -58,10 +58,10 @@ CASES = [
     # ---- durations the float64 arithmetic cannot represent (data/timescale.py)
     ("duration 1e300", lambda c: _data(d=HUGE), CoalitionDataError,
      r"column 'd': values over 1e\+12 times the median follow-up .*ratio .*id 'r1'"),
-    ("duration 1e-300", lambda c: _data(d=_at(3, 1e-300)), CoalitionDataError,
-     r"column 'd': values under 1e-12 times the median follow-up.*id 'r3'"),
+    ("duration 1e-307", lambda c: _data(d=_at(3, 1e-307)), CoalitionDataError,
+     r"column 'd': values under 2.23e-308 \(subnormal\) times the median follow-up.*id 'r3'"),
     ("subnormal duration", lambda c: _data(d=_at(4, 5e-324)), CoalitionDataError,
-     r"column 'd': values under 1e-12 .*id 'r4'"),
+     r"column 'd': values under 2.23e-308 \(subnormal\) .*id 'r4'"),
     ("interval upper bound 1e200", lambda c: _data(
         fell=["a", "b", "b", "a", "b", "a"], lo=[np.nan, 2.0] + [np.nan] * 4,
         up=[np.nan, 1e200] + [np.nan] * 4, opt_lower="lo", opt_upper="up"),
@@ -249,12 +249,23 @@ def test_unique_labels_keep_each_profile_on_its_row(ctx):
     assert list(out["breadth"]) == [0.2, 0.8]
 
 
+def test_numpy_ci_prob_is_a_probability(ctx):
+    fit = ctx["fit"]
+    out = fit.survival([6.0], ND, ci_prob=np.float32(0.9))
+    np.testing.assert_allclose(out["upper"], fit.survival([6.0], ND, ci_prob=0.9)["upper"])
+    with pytest.raises(ArgumentError, match="ci_prob"):
+        fit.survival([6.0], ND, ci_prob=np.bool_(True))
+
+
 def test_numbers_stored_as_objects_are_numbers(ctx):
     fit = ctx["fit"]
     np.testing.assert_allclose(fit.survival([6.0], ND.astype(object))["mean"],
                                fit.survival([6.0], ND)["mean"])
 
 
-def test_durations_within_the_limit_are_kept():
+def test_durations_within_the_limits_are_kept():
     data = _data(d=_at(1, 3e12))  # 3.6e11 x the median 8.25: within the limit
     assert data.time.max() == 3e12
+    assert _data(d=_at(1, 1e-300)).time.min() == 1e-300  # tiny, but a normal t / scale
+    entry = _data(e=[0.0, 5e-324, 0.0, 0.0, 0.0, 0.0], opt_entry="e")  # subnormal entry: harmless
+    assert entry.entry[1] == 5e-324

@@ -9,18 +9,19 @@ beside a median of 15 (``log(t / tau) = 687``) makes the log-likelihood of its r
 for every shape above 1.03: the sampler can only keep parameters that fit no other row, and
 the fit says ``S = 1.000`` at 5 days although most coalitions end by day 20.
 
-Rule: every exit time (a duration, or the upper bound of an interval-censored ending) must
-lie within a factor :data:`MAX_TIME_RATIO` (``1e12``) of the time scale, both ways. Then
-``|log(t / tau)| <= 27.7``, and ``shape * log(t / tau)`` stays far below the overflow for any
-shape a fit reaches (25 and more); at the short end a Weibull event's log hazard moves by
-``(shape - 1) log(t / tau)``, the same trouble mirrored, and a subnormal duration (below
-``2.2e-308``) loses its digits or becomes 0 in ``t / tau``. Entry times and interval lower
-bounds lie below their exit time, so the upper limit holds for them too; tiny (even
-subnormal) ones are harmless: the families take ``S(t) = 1`` at ``t <= 0`` and ``S`` of a
-tiny ``t`` rounds to 1, so they are not refused. A duration 1e12 times the median is not a
-lifespan in the same unit: a typo, a sentinel such as ``9e99``, or a unit mix-up. (Below the
-limit the arithmetic is exact; whether one row far out in the tail should steer a fit is a
-modelling question for the diagnostics, not a float64 one.)
+Rule: every exit time (a duration, or the upper bound of an interval-censored ending) is at
+most :data:`MAX_TIME_RATIO` (``1e12``) times the time scale. Then ``log(t / tau) <= 27.7``,
+and ``shape * log(t / tau)`` stays below the overflow for any shape a fit reaches (up to 25).
+At the short end ``exp`` only underflows to a harmless 0, so the float64 limit is where
+``t / tau`` itself stops being a normal number (below ``2.2e-308``: a subnormal duration loses
+its digits or becomes 0, and ``log(0) = -inf`` makes a Weibull event's log hazard ``+inf``
+for shapes below 1); such exit times are refused too. Entry times and interval lower bounds
+lie below their exit time, so the upper limit holds for them; tiny (even subnormal) ones are
+harmless (the families take ``S(t) = 1`` at ``t <= 0`` and ``S`` of a tiny ``t`` rounds to
+1), so they are kept. A duration 1e12 times the median is not a lifespan in the same unit: a
+typo, a sentinel such as ``9e99``, or a unit mix-up. (Within the limits the arithmetic is
+exact; whether one row far out in a tail should steer a fit is a modelling question for the
+diagnostics, not a float64 one.)
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from coalsurv._format import fmt_number, rows_note
 
 __all__ = ["MAX_TIME_RATIO", "extreme_time_problems", "median_follow_up"]
 
-#: Largest ratio of an exit time to the time scale (and of the time scale to an exit time).
+#: Largest ratio of an exit time to the time scale.
 MAX_TIME_RATIO = 1e12
+#: Smallest normal float64: an exit time below it times the scale is refused.
+_TINY = float(np.finfo(float).tiny)
 
 
 def median_follow_up(time: np.ndarray) -> float:
@@ -71,13 +74,12 @@ def extreme_time_problems(exits: dict[str, np.ndarray], ids, scale: float, *,
         ok = np.isfinite(v) & (v > 0)
         with np.errstate(divide="ignore", over="ignore", under="ignore"):
             ratio = np.where(ok, v / scale, 1.0)
-        for bad, limit, worst in ((ratio > MAX_TIME_RATIO, MAX_TIME_RATIO, np.max),
-                                  (ratio < 1 / MAX_TIME_RATIO, 1 / MAX_TIME_RATIO, np.min)):
+        for bad, limit, worst in ((ratio > MAX_TIME_RATIO, f"over {MAX_TIME_RATIO:.0e}", np.max),
+                                  (ratio < _TINY, f"under {_TINY:.3g} (subnormal)", np.min)):
             if bad.any():
                 problems.append(
-                    f"{what}: values {'over' if limit > 1 else 'under'} {limit:.0e} times "
-                    f"{scale_name} ({fmt_number(scale)}; ratio {float(worst(ratio[bad])):.3g}) "
-                    f"in {rows_note(ids[bad])}: the model's float64 arithmetic on t / scale "
-                    "cannot represent them; fix these durations (a typo, a sentinel value, "
-                    "another time unit?) or drop the rows")
+                    f"{what}: values {limit} times {scale_name} ({fmt_number(scale)}; ratio "
+                    f"{float(worst(ratio[bad])):.3g}) in {rows_note(ids[bad])}: the model's "
+                    "float64 arithmetic on t / scale cannot represent them; fix these "
+                    "durations (a typo, a sentinel value, another time unit?) or drop the rows")
     return problems
