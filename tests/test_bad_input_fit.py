@@ -269,3 +269,15 @@ def test_durations_within_the_limits_are_kept():
     assert _data(d=_at(1, 1e-300)).time.min() == 1e-300  # tiny, but a normal t / scale
     entry = _data(e=[0.0, 5e-324, 0.0, 0.0, 0.0, 0.0], opt_entry="e")  # subnormal entry: harmless
     assert entry.entry[1] == 5e-324
+
+
+def test_models_pinned_for_calibration_keep_intervals_without_events():
+    """SBC fits every simulated data set with the template's cuts: prior-only steps stay."""
+    from coalsurv.spec.priors import PriorSet
+
+    options = {"tve_cuts": {"x": [1.0, 2.0]}}
+    pinned = PriorSet(provenance={"pinned_for": "simulation-based calibration"})
+    _, _, info, _ = SM("tve(x, df=3)", family_options=options, priors=pinned).build(DATA)
+    np.testing.assert_allclose(np.asarray(info.tve["x"]) * info.time_scale, [1.0, 2.0])
+    with pytest.raises(SpecError, match="interval 1 of 3"):
+        SM("tve(x, df=3)", family_options=options).build(DATA)

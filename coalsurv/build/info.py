@@ -167,7 +167,8 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
         cuts=cuts, intercept_centre=tuple(centres), spells=design.spells is not None,
         time_varying=tuple(design.spells.variables) if design.spells is not None else (),
-        tve=tve_cuts(spec, obs, tau), cure=spec.cure or "",
+        tve=tve_cuts(spec, obs, tau, check=not (
+            priors is not None and priors.provenance.get("pinned_for"))), cure=spec.cure or "",
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),

@@ -56,14 +56,19 @@ def check_tve(spec, data, design) -> None:
                         problems)
 
 
-def tve_cuts(spec, obs: dict, time_scale: float) -> dict[str, list[float]]:
+def tve_cuts(spec, obs: dict, time_scale: float, *,
+             check: bool = True) -> dict[str, list[float]]:
     """Interior cut points (model time scale) of each ``tve(x, df=J)`` term.
 
     The ``j / J`` quantiles of the event times of any modelled ending (fewer when they tie),
     unless ``family_options["tve_cuts"]`` gives them (data unit). Refused (one SpecError,
     naming the covariate, the interval and its event count): a cut at or beyond the longest
     follow-up, and an interval without an event of any modelled ending, where that step of
-    the effect would be fitted on its prior alone.
+    the effect would be fitted on its prior alone. ``check=False`` skips that refusal: a
+    model pinned for simulation-based calibration (its priors' provenance has
+    ``pinned_for``) fits every data set its prior simulates with the template's cuts, and
+    there a prior-only step is what the calibration must see (refusing would drop the
+    replicates of some prior draws and bias the ranks).
     """
     fixed = spec.family_options.get("tve_cuts", {})
     any_event = obs["event_of"].sum(axis=0) > 0
@@ -72,7 +77,7 @@ def tve_cuts(spec, obs: dict, time_scale: float) -> dict[str, list[float]]:
                          [float(c) for c in default_cuts(obs["time"], any_event,
                                                          n_intervals=t.df)])
             for t in spec.tve_terms}
-    problems = [p for name, c in cuts.items()
+    problems = [p for name, c in cuts.items() if check
                 for p in _cut_problems(name, c, obs, any_event, time_scale, name in fixed)]
     if problems:
         raise SpecError(f"formula {spec.formula!r}: the intervals of its time-varying effects "
