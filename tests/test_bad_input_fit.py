@@ -107,6 +107,13 @@ CASES = [
      r"repeated index labels \[0\]"),
     ("cure fraction repeated labels", lambda c: c["cure"].cure_fraction(DUP), ArgumentError,
      r"repeated index labels \[0\]"),
+    ("newdata two-level row index", lambda c: c["fit"].survival([6.0], ND.set_axis(
+        pd.MultiIndex.from_tuples([("a", 1), ("a", 2)], names=["party", "k"]))),
+     ArgumentError, r"newdata: a row index of 2 levels \['party', 'k'\]"),
+    ("effect n text", lambda c: c["fit"].effect("breadth", n="5"), ArgumentError,
+     r"effect: n must be an integer >= 2, got '5'"),
+    ("effect max_draws text", lambda c: c["fit"].effect_contrasts("breadth", max_draws="x"),
+     ArgumentError, r"effect: max_draws must be an integer >= 1, got 'x'"),
     ("empty newdata", lambda c: c["fit"].survival([6.0], ND.iloc[:0]), ArgumentError,
      r"newdata has no rows \(columns \['breadth'\]\)"),
     # ---- newdata contents

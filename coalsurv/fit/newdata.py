@@ -54,13 +54,17 @@ def check_newdata(fit: Fit, newdata: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     ArgumentError
-        No rows, or repeated index labels.
+        No rows, a row index of several levels, or repeated index labels.
     SpecError
         Text, dates or spans in a covariate column; a misspelt group column.
     """
     if len(newdata) == 0:
         raise ArgumentError(f"newdata has no rows (columns {list(newdata.columns)}); give one "
                             "row per covariate profile")
+    if isinstance(newdata.index, pd.MultiIndex):
+        raise ArgumentError(f"newdata: a row index of {newdata.index.nlevels} levels "
+                            f"{list(newdata.index.names)}; each row is one profile named by "
+                            "one label: give a flat index (e.g. newdata.reset_index())")
     repeated = newdata.index[newdata.index.duplicated(keep=False)]
     if len(repeated):
         labels = list(dict.fromkeys(repeated.tolist()))
