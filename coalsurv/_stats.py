@@ -28,19 +28,22 @@ def check_times(times, *, time_unit: str | None = None, name: str = "times") -> 
 
     Numbers are taken as they are (finite, >= 0, at least one). Time spans (``pd.Timedelta``,
     ``numpy.timedelta64``, a ``TimedeltaIndex``) are converted into ``time_unit`` (days,
-    months or years, :data:`coalsurv._format.TIME_UNITS`); without ``time_unit`` they are
+    months or years, :data:`coalsurv._format.TIME_UNITS`; a warning states the conversion,
+    as for Timedelta columns of the data); without ``time_unit`` they are
     refused, as are dates (times are spans since a coalition's start, not calendar dates),
     text and booleans: read as numbers they would be nanoseconds, or 0 and 1.
     """
     import pandas as pd
 
-    from coalsurv._format import TIME_UNITS
+    from coalsurv._format import TIME_UNITS, unit_singular
 
     shown = f"{times!r:.80}"
     kinds, items = _time_kinds(times)
     if "date" in kinds:
-        raise ArgumentError(f"{name}: got dates ({shown}); {name} are spans since the start of "
-                            "an episode, in the data's time unit (or as pd.Timedelta)")
+        raise ArgumentError(
+            f"{name}: got dates ({shown}); expected lengths of time since the start (numbers "
+            f"in the data's unit{f', {time_unit}' if time_unit else ''}, or Timedeltas), not "
+            "calendar dates")
     if kinds & {"text", "bool", "other"}:
         what = "text" if "text" in kinds else "True/False" if "bool" in kinds else "values"
         raise ArgumentError(f"{name} must be a non-empty 1-D sequence of finite times >= 0; "
@@ -55,6 +58,10 @@ def check_times(times, *, time_unit: str | None = None, name: str = "times") -> 
         spans = pd.to_timedelta(pd.Index(items))
         t = spans.total_seconds().to_numpy(dtype=float, na_value=np.nan) / (
             86400.0 * TIME_UNITS[time_unit])
+        per = ("" if time_unit == "days" else
+               f" (1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)")
+        warnings.warn(f"{name}: Timedelta values converted to {time_unit}{per}", UserWarning,
+                      stacklevel=3)
     else:
         try:
             with warnings.catch_warnings():

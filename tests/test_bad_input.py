@@ -223,11 +223,13 @@ CASES = [
     ("formula number", lambda c: ModelSpec(formula=5), SpecError, r"formula must be a str"),
     ("unknown option", lambda c: SM("x", family_options={"bogus": 1}),
      SpecError, r"unknown option 'bogus' for family 'weibull'; allowed options: "
-                r"\['time_scale', 'tve_cuts', 'standardise'\]"),
+                r"\['time_scale', 'tve_cuts', 'standardise', 'frailty_centring'\]"),
     ("unknown piecewise option", lambda c: SM("x", family="piecewise",
                                               family_options={"n_cuts": 3}),
      SpecError, r"'n_cuts'.*allowed options: \['time_scale', 'tve_cuts', 'standardise', "
-                r"'n_intervals', 'cuts'\]"),
+                r"'frailty_centring', 'n_intervals', 'cuts'\]"),
+    ("frailty_centring value", lambda c: SM("x", family_options={"frailty_centring": "on"}),
+     SpecError, r"frailty_centring: expected one of \['auto', 'centred', 'noncentred'\]"),
     ("time_scale negative", lambda c: SM("x", family_options={"time_scale": -1}),
      SpecError, r"time_scale: expected a finite number > 0, got -1"),
     ("time_scale zero", lambda c: SM("x", family_options={"time_scale": 0}),

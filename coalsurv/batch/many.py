@@ -133,7 +133,7 @@ def fit_many(model, datasets: Mapping[str, Any] | Callable[..., Any], *, out: st
     """Fit one model to many data sets on Dask; one fit file per name under ``out/``.
 
     Each worker compiles the model once per structure and refits new data of the same shape
-    warm (:mod:`coalsurv.fit.sampling`). Each result is written as soon as it finishes
+    warm (:mod:`coalsurv.backend.sampling`). Each result is written as soon as it finishes
     (``out/NAME.nc``, then its record ``out/NAME.json``, both atomically), so a killed run
     loses nothing that finished and a rerun skips every name with a record (a name stands for
     its data set: give new data new names; a record made with other fit options is refused,

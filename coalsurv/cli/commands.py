@@ -44,7 +44,7 @@ DEMO_CAUSES = ("dissolution", "goal_reached", "alliance")
 
 def fit_quietly(model, data, args, console: Console, command: str):
     """Fit with a progress bar on a terminal, plain lines otherwise; sampler warnings as lines."""
-    from coalsurv.fit.sampling import CoalsurvSamplingWarning
+    from coalsurv.backend.sampling import CoalsurvSamplingWarning
 
     console.progress(f"fitting {model.spec.label} to {data.n} coalitions "
                      f"({args.chains} chains x {args.draws} draws, {args.tune} tuning; "

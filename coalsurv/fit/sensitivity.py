@@ -12,7 +12,7 @@ Only the top-level priors are scaled (``intercept``/``intercept_offset``, ``beta
 joint prior's ``*_joint_z``, family parameters, group SDs); the standard-normal level effects
 ``z_*`` and random-walk steps are part of the hierarchical likelihood structure, not prior
 information, and are left alone. The fit needs a ``log_prior`` group (added by
-:func:`coalsurv.fit.sampling.sample`; older fits get it by rebuilding the model).
+:func:`coalsurv.backend.sampling.sample`; older fits get it by rebuilding the model).
 """
 
 from __future__ import annotations
@@ -29,15 +29,15 @@ __all__ = ["sensitivity", "DIAGNOSES", "SENSITIVITY_THRESHOLD"]
 DIAGNOSES = {"potential prior-data conflict": "prior-data conflict",
              "potential strong prior / weak likelihood": "strong prior, weak likelihood"}
 SENSITIVITY_THRESHOLD = 0.05
-_HIERARCHICAL = ("z_", "rw_step")
+_HIERARCHICAL = ("z_", "u_", "rw_step")  # level priors: part of the model (u_: centred)
 
 
 def _with_log_prior(fit):
     idata = fit.idata
     if "log_prior" in idata.children:
         return idata
+    from coalsurv.backend.sampling import add_log_prior
     from coalsurv.fit.model import SurvivalModel
-    from coalsurv.fit.sampling import add_log_prior
 
     model, _, _, _ = SurvivalModel.from_spec(fit.spec, priors=fit.priors).build(fit.data)
     idata = add_log_prior(idata, model)

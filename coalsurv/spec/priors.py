@@ -74,7 +74,7 @@ from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import PriorError
 from coalsurv.spec.joint import JOINT_DIST, JointPrior, is_joint_key
 from coalsurv.spec.mixture import MIXTURE_DIST, JointMixture
-from coalsurv.spec.moments import export_posterior
+from coalsurv.spec.moments import export_posterior, resolve_fit
 
 __all__ = ["Prior", "PriorSet", "PRIOR_SCHEMA", "DISTRIBUTIONS", "JointPrior", "prior_from_dict"]
 
@@ -473,8 +473,9 @@ class PriorSet:
 
         Parameters
         ----------
-        fit : Fit
-            The original study's fit.
+        fit : Fit, MultiStateFit or path
+            The original study's fit, or its file (loaded). A MultiStateFit gives a dict of
+            prior sets by transition (:meth:`MultiStateFit.priors_from_fit`).
         discount : float
             Power-prior weight a0 in (0, 1].
         joint : bool
@@ -498,6 +499,11 @@ class PriorSet:
         name : str, optional
             Name of the new prior set.
         """
+        fit = resolve_fit(fit)
+        if hasattr(fit, "priors_from_fit"):   # a MultiStateFit: one prior set per transition
+            return fit.priors_from_fit(discount=discount, joint=joint, name=name,
+                                       include_intercept=include_intercept,
+                                       include_frailty=include_frailty, components=components)
         moments, provenance = export_posterior(
             fit, discount=discount, joint=joint, include_intercept=include_intercept,
             include_frailty=include_frailty, components=components)

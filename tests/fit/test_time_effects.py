@@ -127,6 +127,13 @@ def test_tve_fit_effect_over_time_predictions_and_fit_file(tiny_fit, tmp_path):
         fit.time_varying_effect("z", times)
     with pytest.raises(ArgumentError, match="per="):
         fit.time_varying_effect("x", times, per="year")
+    with pytest.raises(ArgumentError, match="times: got dates"):   # not nanoseconds
+        fit.time_varying_effect("x", [pd.Timestamp("2000-01-01")])
+    days = pd.to_timedelta(np.asarray(times) * coalsurv._format.TIME_UNITS[fit.time_unit],
+                           unit="D")
+    with pytest.warns(UserWarning, match="Timedelta values converted"):
+        spans = fit.time_varying_effect("x", days, ci_prob=0.9)
+    np.testing.assert_allclose(spans["mean"], eff["mean"])
     lifespans = fit.predict_lifespans()["lifespan"].values  # exact inversion per interval
     assert lifespans.shape[1] >= 1 and np.all(lifespans > 0) and np.isfinite(lifespans).all()
     from coalsurv.report import figures
