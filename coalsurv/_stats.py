@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import datetime
 import warnings
 from typing import Any
 
@@ -24,70 +23,103 @@ __all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "check_times", "crossing_time", "
 DEFAULT_CI_PROB = 0.95
 
 
-_DATES = (datetime.date, np.datetime64)
-_SPANS = (datetime.timedelta, np.timedelta64)
-
-
-def _spans_or_dates(times) -> tuple[str | None, Any]:
-    """Whether ``times`` holds dates ("date"), Timedeltas ("span") or neither (None)."""
-    if isinstance(times, _DATES):
-        return "date", times
-    if isinstance(times, _SPANS):
-        return "span", [times]
-    kind = getattr(getattr(times, "dtype", None), "kind", None)
-    if kind in ("M", "m"):
-        return ("date" if kind == "M" else "span"), times
-    if isinstance(times, list | tuple) or kind == "O":
-        values = list(np.ravel(np.asarray(times, dtype=object)))
-        if any(isinstance(v, _DATES) for v in values):
-            return "date", times
-        if values and all(isinstance(v, _SPANS) for v in values):
-            return "span", values
-    return None, times
-
-
 def check_times(times, *, time_unit: str | None = None, name: str = "times") -> np.ndarray:
-    """Return ``times`` as a 1-D float array; ArgumentError unless finite, >= 0, non-empty.
+    """Return ``times`` as a 1-D float array in the data's time unit.
 
-    Timedeltas are converted into ``time_unit`` (the data's unit; a warning states the
-    conversion, as for Timedelta columns of the data) and refused when no unit is given;
-    dates (Timestamps) are refused: a time here is a length since the start, and a date has
-    no reference to measure it from.
+    Numbers are taken as they are (finite, >= 0, at least one). Time spans (``pd.Timedelta``,
+    ``numpy.timedelta64``, a ``TimedeltaIndex``) are converted into ``time_unit`` (days,
+    months or years, :data:`coalsurv._format.TIME_UNITS`; a warning states the conversion,
+    as for Timedelta columns of the data); without ``time_unit`` they are
+    refused, as are dates (times are spans since a coalition's start, not calendar dates),
+    text and booleans: read as numbers they would be nanoseconds, or 0 and 1.
     """
-    kind, values = _spans_or_dates(times)
-    if kind == "date":
+    import pandas as pd
+
+    from coalsurv._format import TIME_UNITS, unit_singular
+
+    shown = f"{times!r:.80}"
+    kinds, items = _time_kinds(times)
+    if "date" in kinds:
         raise ArgumentError(
-            f"{name}: got dates ({str(times)[:60]}); expected lengths of time since the start "
-            f"(numbers in the data's unit{f', {time_unit}' if time_unit else ''}, or "
-            "Timedeltas), not calendar dates")
-    if kind == "span":
-        from coalsurv._format import TIME_UNITS, unit_singular
-
+            f"{name}: got dates ({shown}); expected lengths of time since the start (numbers "
+            f"in the data's unit{f', {time_unit}' if time_unit else ''}, or Timedeltas), not "
+            "calendar dates")
+    if kinds & {"text", "bool", "other"}:
+        what = "text" if "text" in kinds else "True/False" if "bool" in kinds else "values"
+        raise ArgumentError(f"{name} must be a non-empty 1-D sequence of finite times >= 0; "
+                            f"got {what} in {shown}")
+    if "span" in kinds:
+        if kinds != {"span"}:
+            raise ArgumentError(f"{name}: mixes time spans (Timedelta) and numbers in {shown}; "
+                                "give one kind")
         if time_unit not in TIME_UNITS:
-            raise ArgumentError(f"{name}: got Timedeltas where the unit of time is not known; "
-                                "give numbers in the data's unit")
-        import pandas as pd
-
-        days = pd.to_timedelta(pd.Index(np.ravel(np.asarray(values, dtype=object)))
-                               ).total_seconds().to_numpy(dtype=float) / 86400.0
+            raise ArgumentError(f"{name}: got time spans (Timedelta) in {shown}; give numbers "
+                                "in the data's time unit")
+        spans = pd.to_timedelta(pd.Index(items))
+        t = spans.total_seconds().to_numpy(dtype=float, na_value=np.nan) / (
+            86400.0 * TIME_UNITS[time_unit])
         per = ("" if time_unit == "days" else
                f" (1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)")
         warnings.warn(f"{name}: Timedelta values converted to {time_unit}{per}", UserWarning,
                       stacklevel=3)
-        times = days / TIME_UNITS[time_unit]
-    try:
-        t = np.atleast_1d(np.asarray(times, dtype=float))
-    except (TypeError, ValueError):
-        t = np.array([np.nan])
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t = np.atleast_1d(np.asarray(times, dtype=float))
+        except (TypeError, ValueError, OverflowError):
+            t = np.array([np.nan])
     if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ArgumentError(f"{name} must be a non-empty 1-D sequence of finite times >= 0, "
-                            f"got {times!r:.60}")
+                            f"got {shown}")
     return t
+
+
+_DTYPE_KINDS = {"i": "number", "u": "number", "f": "number", "m": "span", "M": "date",
+                "b": "bool", "U": "text", "S": "text"}
+
+
+def _time_kinds(times) -> tuple[set[str], list]:
+    """Return the kinds of ``times``' elements (by dtype when it has one) and the elements."""
+    import pandas as pd
+
+    if isinstance(times, (pd.Index, pd.Series, np.ndarray)) and times.ndim == 1:
+        kind = _DTYPE_KINDS.get(getattr(times.dtype, "kind", "O"))
+        if kind is not None:
+            return {kind}, list(times) if kind == "span" else []
+    items = list(times) if isinstance(times, (list, tuple, pd.Index, pd.Series, np.ndarray)) \
+        else [times]
+    return {_time_kind(v) for v in items}, items
+
+
+def _time_kind(value) -> str:
+    """Return what one element of ``times`` is: number, span, date, text, bool or other."""
+    import datetime as dt
+
+    import pandas as pd
+
+    if value is pd.NaT or value is None:
+        return "other"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (str, bytes, np.str_, np.bytes_)):
+        return "text"
+    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
+        return "span"
+    if isinstance(value, (pd.Timestamp, dt.date, np.datetime64)):
+        return "date"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    if np.ndim(value) > 0:  # nested sequences: the shape check refuses them
+        return "number"
+    return "other"
 
 
 def check_ci_prob(ci_prob: Any) -> float:
     """Return ``ci_prob`` as a float, or raise :class:`ArgumentError` unless it is in (0, 1)."""
-    if isinstance(ci_prob, bool) or not (isinstance(ci_prob, int | float) and 0 < ci_prob < 1):
+    number = isinstance(ci_prob, int | float | np.integer | np.floating) and not isinstance(
+        ci_prob, bool | np.bool_)
+    if not (number and 0 < ci_prob < 1):
         raise ArgumentError(f"ci_prob must be a probability in (0, 1), got {ci_prob!r}")
     return float(ci_prob)
 

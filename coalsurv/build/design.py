@@ -189,6 +189,32 @@ def _factor_labels(frame: pd.DataFrame, term: GroupTerm) -> list[str]:
     return out.tolist()
 
 
+def _check_frailty_within_strata(spec: ModelSpec, groups: list, strata: GroupIndex) -> None:
+    """Refuse a frailty (varying intercept) that is constant within each stratum.
+
+    ``strata="country"`` gives every country its own baseline level (``strata_dev``); a
+    ``(1 | country)`` frailty, or one of any factor coarser than the strata (a region holding
+    whole countries), is then a second intercept per stratum: the two are not identified
+    apart and the frailty SD is fitted on nothing but its prior.
+    """
+    problems = []
+    for g in groups:
+        if not g.term.intercept:
+            continue
+        pairs = set(zip(strata.index.tolist(), g.index.tolist(), strict=True))
+        if len(pairs) == len(strata.levels):  # one level of the factor per stratum
+            same = g.term.factor == strata.term.factor
+            problems.append(
+                f"({'1 | ' + g.term.factor}) with strata={strata.term.factor!r}: "
+                + ("the same factor" if same else
+                   f"each stratum lies within one level of {g.term.factor!r}")
+                + ", so the frailty intercept is confounded with the strata's own baseline "
+                "levels; drop the frailty term (or keep its slopes only: (0 + x | "
+                f"{g.term.factor})) or drop strata=")
+    if problems:
+        raise SpecError(f"formula {spec.formula!r}: frailty and strata overlap", problems)
+
+
 def make_design(spec: ModelSpec, data) -> Design:
     """Build the standardised design of ``data`` (a CoalitionData) for ``spec``.
 
@@ -313,6 +339,7 @@ def make_design(spec: ModelSpec, data) -> Design:
             raise SpecError(f"strata={spec.strata!r} has one level; strata need two or more")
         lookup = {lvl: i for i, lvl in enumerate(levels)}
         strata = GroupIndex(term, levels, np.array([lookup[lbl] for lbl in labels], dtype=int))
+        _check_frailty_within_strata(spec, groups, strata)
     check_collinearity(spec.formula, terms, spells.X if spells is not None else X, ()
                        if spells is not None else groups)
     return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata)

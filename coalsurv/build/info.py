@@ -17,8 +17,9 @@ import numpy as np
 from coalsurv.build.cure import check_cure
 from coalsurv.build.design import Design
 from coalsurv.build.time_terms import check_tve, tve_cuts
+from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
-from coalsurv.errors import SpecError
+from coalsurv.errors import CoalitionDataError, SpecError
 from coalsurv.families import Family, default_cuts, get_family
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet
@@ -108,6 +109,22 @@ def _time_scale(data) -> float:
     return float(round(tau, digits))
 
 
+def _check_times_on_scale(data, tau: float, scale_name: str) -> None:
+    """Refuse exit times the model cannot represent on the time scale ``tau``.
+
+    :mod:`coalsurv.data.timescale` (the rule): ``from_frame`` checks it against the median
+    follow-up; here it is checked against the scale actually used (a given ``time_scale``,
+    one inherited with the priors, or tables built without ``from_frame``).
+    """
+    status = np.asarray(data.status)
+    exits = {"durations (exit times)": np.where(status == 2, np.nan, data.time),
+             "interval upper bounds": np.where(status == 2, data.time_upper, np.nan)}
+    problems = extreme_time_problems(exits, data.ids, tau, scale_name=scale_name)
+    if problems:
+        raise CoalitionDataError(f"times too extreme for the model's time scale {tau:g} "
+                                 f"{data.time_unit}", problems)
+
+
 def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = None) -> ModelInfo:
     """Resolve family, causes, time scale and intercept centres for ``data``.
 
@@ -123,6 +140,9 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
     inherited = priors.provenance.get("time_scale") if (
         priors is not None and priors.provenance.get("include_intercept")) else None
     tau = float(spec.family_options.get("time_scale", 0) or inherited or _time_scale(data))
+    _check_times_on_scale(data, tau, "family_options time_scale" if "time_scale" in
+                          spec.family_options else "the inherited time scale" if inherited
+                          else "the time scale (median follow-up)")
     obs = observed_arrays(data, causes, pooled, tau)
     cuts: tuple[float, ...] = ()
     if spec.family == "piecewise":
@@ -148,7 +168,8 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
         cuts=cuts, intercept_centre=tuple(centres), spells=design.spells is not None,
         time_varying=tuple(design.spells.variables) if design.spells is not None else (),
-        tve=tve_cuts(spec, obs, tau), cure=spec.cure or "",
+        tve=tve_cuts(spec, obs, tau, check=not (
+            priors is not None and priors.provenance.get("pinned_for"))), cure=spec.cure or "",
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),

@@ -56,19 +56,57 @@ def check_tve(spec, data, design) -> None:
                         problems)
 
 
-def tve_cuts(spec, obs: dict, time_scale: float) -> dict[str, list[float]]:
+def tve_cuts(spec, obs: dict, time_scale: float, *,
+             check: bool = True) -> dict[str, list[float]]:
     """Interior cut points (model time scale) of each ``tve(x, df=J)`` term.
 
     The ``j / J`` quantiles of the event times of any modelled ending (fewer when they tie),
-    unless ``family_options["tve_cuts"]`` gives them (data unit).
+    unless ``family_options["tve_cuts"]`` gives them (data unit). Refused (one SpecError,
+    naming the covariate, the interval and its event count): a cut at or beyond the longest
+    follow-up, and an interval without an event of any modelled ending, where that step of
+    the effect would be fitted on its prior alone. ``check=False`` skips that refusal: a
+    model pinned for simulation-based calibration (its priors' provenance has
+    ``pinned_for``) fits every data set its prior simulates with the template's cuts, and
+    there a prior-only step is what the calibration must see (refusing would drop the
+    replicates of some prior draws and bias the ranks).
     """
     fixed = spec.family_options.get("tve_cuts", {})
     any_event = obs["event_of"].sum(axis=0) > 0
-    return {t.variable: ([float(c) / time_scale for c in fixed[t.variable]]
+    cuts = {t.variable: ([float(c) / time_scale for c in fixed[t.variable]]
                          if t.variable in fixed else
                          [float(c) for c in default_cuts(obs["time"], any_event,
                                                          n_intervals=t.df)])
             for t in spec.tve_terms}
+    problems = [p for name, c in cuts.items() if check
+                for p in _cut_problems(name, c, obs, any_event, time_scale, name in fixed)]
+    if problems:
+        raise SpecError(f"formula {spec.formula!r}: the intervals of its time-varying effects "
+                        "cannot all be fitted from the data", problems)
+    return cuts
+
+
+def _cut_problems(name: str, cuts: list[float], obs: dict, any_event: np.ndarray,
+                  time_scale: float, given: bool) -> list[str]:
+    """Problems of one term's cut points: beyond follow-up, or intervals without events."""
+    from coalsurv._format import fmt_number
+
+    source = f"tve_cuts[{name!r}]" if given else f"tve({name}) (cuts at event-time quantiles)"
+    longest = float(np.max(obs["time"]))
+    problems = [f"{source}: cut {fmt_number(c * time_scale)} is at or beyond the longest "
+                f"follow-up ({fmt_number(longest * time_scale)}); cuts must lie in (0, "
+                f"{fmt_number(longest * time_scale)})" for c in cuts if c >= longest]
+    counts = np.bincount(tve_interval_index(cuts, obs["time"][any_event]),
+                         minlength=len(cuts) + 1)
+    bounds = [0.0, *cuts, np.inf]
+    for j, count in enumerate(counts):
+        if count == 0:
+            lo, hi = (fmt_number(b * time_scale) for b in bounds[j:j + 2])
+            problems.append(
+                f"{source}: interval {j + 1} of {len(counts)}, ({lo}, {hi}"
+                f"{']' if j < len(cuts) else ')'}, has 0 events: "
+                f"the effect of {name!r} there would be its prior alone; move the cuts inside "
+                "the follow-up (or use fewer intervals: df=)")
+    return problems
 
 
 def tve_interval_index(cuts, times) -> np.ndarray:

@@ -12,6 +12,8 @@ a table at once. Each problem names the column, the row ids (at most
 5. :func:`_episode_lengths`: durations, or start/end dates in the time unit;
 6. :func:`_read_events`: cause labels or 0/1 flags (:func:`~coalsurv.data.values.parse_events`);
 7. :func:`_interval_censoring` and :func:`_delayed_entry`: exit bounds and entry times;
+   :func:`_extreme_times`: exit times within a factor 1e12 of the median follow-up
+   (:mod:`coalsurv.data.timescale`);
 8. :func:`_groups_and_covariates`: group labels and numeric, non-constant covariates;
 9. the spells and members tables (:mod:`coalsurv.data.tables`).
 """
@@ -30,6 +32,7 @@ from coalsurv.data.tables import (
     check_spells,
     parse_canonical,
 )
+from coalsurv.data.timescale import extreme_time_problems, median_follow_up
 from coalsurv.data.values import RESERVED, as_dates, as_numeric, labels_as_str, parse_events
 from coalsurv.errors import CoalitionDataError
 
@@ -329,6 +332,21 @@ def _delayed_entry(
     return en
 
 
+def _extreme_times(
+    opt: dict[str, object], ids: pd.Index, time: np.ndarray, time_upper: np.ndarray,
+    status: np.ndarray,
+) -> list[str]:
+    """Step 7c: times the model cannot represent (:mod:`coalsurv.data.timescale`)."""
+    duration = opt["duration"]
+    lasting = (f"column {duration!r}" if duration is not None
+               else f"durations (column {opt['end']!r} - column {opt['start']!r})")
+    interval = status == 2
+    exits = {lasting: np.where(interval, np.nan, time)}
+    if opt["lower"] is not None:
+        exits[f"column {opt['upper']!r}"] = np.where(interval, time_upper, np.nan)
+    return extreme_time_problems(exits, ids, median_follow_up(time))
+
+
 def _groups_and_covariates(
     sub: pd.DataFrame, ids: pd.Index, group_cols: list[object], cov_cols: list[object],
     problems: list[str],
@@ -410,6 +428,7 @@ def parse_frame(df: pd.DataFrame, **opt: object) -> dict[str, object]:
         sub, opt, ids, t, is_event, interval, censored, problems
     )
     en = _delayed_entry(sub, opt, ids, time, interval, problems)
+    problems += _extreme_times(opt, ids, time, time_upper, status)
     gdf, cdf = _groups_and_covariates(sub, ids, group_cols, cov_cols, problems)
     exit_time = np.where(status == 2, time_upper, time)
     sp = mb = None

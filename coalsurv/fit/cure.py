@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
-from coalsurv.errors import SpecError
+from coalsurv.errors import ArgumentError, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
@@ -26,6 +26,8 @@ def cure_fraction(fit: Fit, newdata: pd.DataFrame | None = None, *,
     from coalsurv.fit.predictions import profiles
 
     ci_prob = check_ci_prob(ci_prob)
+    if not isinstance(summary, bool | np.bool_):
+        raise ArgumentError(f"summary must be True or False, got {summary!r}")
     if not fit.info.cure:
         raise SpecError("this model has no cure fraction; fit SurvivalModel(..., cure='1') "
                         "or cure='<covariates>' for a mixture-cure model")

@@ -105,10 +105,19 @@ def _check_values(values, name: str) -> np.ndarray:
     return arr
 
 
+def _check_count(value, name: str, low: int) -> int:
+    """Return an integer option (``n``, ``max_draws``) of at least ``low``, or refuse it."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) or (
+            value < low):
+        raise ArgumentError(f"effect: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
 def effect(fit: Fit, variable: str, *, values=None, reference: float | None = None,
            n: int = 41, ci_prob: float = DEFAULT_CI_PROB, max_draws: int = 400) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.effect` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
+    n, max_draws = _check_count(n, "n", 2), _check_count(max_draws, "max_draws", 1)
     fam = _family(fit, variable)
     x = fit.data.covariates[variable].to_numpy(float)
     if values is None:
@@ -145,6 +154,7 @@ def effect_contrasts(fit: Fit, variable: str, *, percentiles=DEFAULT_CONTRASTS,
                      max_draws: int = 400) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.effect_contrasts` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
+    max_draws = _check_count(max_draws, "max_draws", 1)
     fam = _family(fit, variable)
     x = fit.data.covariates[variable].to_numpy(float)
     pairs, names = [], []

@@ -8,6 +8,7 @@ this module validates the inputs and lays the draws out as tidy pandas frames (`
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, check_times, summarise
 from coalsurv.errors import ArgumentError, SpecError
 from coalsurv.fit.averaging import average_over_rows
+from coalsurv.fit.newdata import check_newdata
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
@@ -40,7 +42,7 @@ def profiles(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
             raise SpecError(f"newdata: this dict cannot be a table of profiles ({exc})") from None
     if not isinstance(newdata, pd.DataFrame):
         raise SpecError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
-    return newdata
+    return check_newdata(fit, newdata)
 
 
 def _tidy(fit: Fit, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
@@ -71,6 +73,26 @@ def _draws_xr(fit: Fit, draws: np.ndarray, times, newdata, name: str, causes=Non
                         attrs={"time_unit": fit.time_unit})
 
 
+def _check_flags(**flags) -> None:
+    """Refuse options that must be True or False (a string such as "no" is truthy)."""
+    bad = [f"{name} must be True or False, got {value!r}" for name, value in flags.items()
+           if not isinstance(value, bool | np.bool_)]
+    if bad:
+        raise ArgumentError(bad[0] if len(bad) == 1 else "invalid options", bad[1:] and bad)
+
+
+def _horizon(fit: Fit, horizon) -> float:
+    """``horizon`` as a finite time > 0 in the data's unit (a Timedelta is converted)."""
+    if isinstance(horizon, pd.Timedelta | np.timedelta64 | dt.timedelta):
+        horizon = float(check_times(horizon, time_unit=fit.time_unit, name="horizon")[0])
+    ok = isinstance(horizon, int | float | np.integer | np.floating) and not isinstance(
+        horizon, bool | np.bool_)
+    if not (ok and np.isfinite(horizon) and horizon > 0):
+        raise ArgumentError(f"horizon must be a finite time > 0, got {horizon!r} (a number "
+                            f"in {fit.time_unit}, or a pd.Timedelta)")
+    return float(horizon)
+
+
 #: Curve name -> (Predictor method, whether it has a cause dimension).
 _CURVES = {"survival": ("survival", False), "hazard": ("hazard_by_cause", True),
            "cumulative_incidence": ("cumulative_incidence", True)}
@@ -84,9 +106,9 @@ def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty,
     chunks of rows (:func:`coalsurv.fit.averaging.average_over_rows`), then summarised.
     """
     ci_prob = check_ci_prob(ci_prob)
-    if not isinstance(average, bool):
-        raise ArgumentError(f"average must be True or False, got {average!r}")
-    times, newdata = check_times(times, time_unit=fit.time_unit), profiles(fit, newdata)
+    _check_flags(average=average, summary=summary)
+    times = check_times(times, time_unit=fit.time_unit)
+    newdata = profiles(fit, newdata)
     method, by_cause = _CURVES[name]
     predictor = fit.predictor
     evaluate = getattr(predictor, method)
@@ -171,10 +193,7 @@ def rmst(fit: Fit, horizon: float, newdata: pd.DataFrame | None = None, *,
          ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
     """Compute :meth:`coalsurv.Fit.rmst` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
-    ok = isinstance(horizon, int | float | np.integer | np.floating) and not isinstance(
-        horizon, bool)
-    if not (ok and np.isfinite(horizon) and horizon > 0):
-        raise ArgumentError(f"horizon must be a finite time > 0, got {horizon!r}")
+    horizon = _horizon(fit, horizon)
     newdata = profiles(fit, newdata)
     draws = fit.predictor.rmst(horizon, newdata, frailty=frailty)
     return _per_row(fit, draws, newdata, ci_prob, f"RMST to {horizon:g}")
@@ -185,23 +204,37 @@ def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None
              ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.contrast` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
+    problems = []
+    if quantity not in ("median", "rmst", "survival"):
+        problems.append(f"quantity={quantity!r}; expected 'median', 'rmst' or 'survival'")
+    pair = list(values) if isinstance(values, list | tuple | np.ndarray | pd.Series) else None
+    if pair is None or len(pair) != 2 or not all(
+            isinstance(v, int | float | np.integer | np.floating)
+            and not isinstance(v, bool | np.bool_) and np.isfinite(v) for v in pair):
+        problems.append(f"values must be two finite numbers (from, to) for {variable!r}, "
+                        f"got {values!r:.60}")
+    if quantity == "rmst" and times is None:
+        problems.append("contrast(quantity='rmst') needs times=[horizon]")
+    if problems:
+        raise ArgumentError(f"contrast of {variable!r}: invalid arguments", problems)
     base = profiles(fit, newdata)
     if variable not in base.columns:
         raise SpecError(f"contrast: {variable!r} is not a column of newdata: {list(base.columns)}")
+    if variable not in fit.data.covariate_names:
+        raise SpecError(f"contrast: {variable!r} is not a covariate of the fitting data "
+                        f"({list(fit.data.covariate_names)}); contrasts set a numeric covariate")
     lo, hi = (base.copy(), base.copy())
-    lo[variable], hi[variable] = values
+    lo[variable], hi[variable] = (float(v) for v in pair)
     if quantity == "median":
         a, b = (fit.predictor.quantile(0.5, d) for d in (lo, hi))
     elif quantity == "rmst":
-        if times is None:
-            raise SpecError("contrast(quantity='rmst') needs times=[horizon]")
-        a, b = (fit.predictor.rmst(max(np.atleast_1d(times)), d) for d in (lo, hi))
-    elif quantity == "survival":
+        t = check_times(times, time_unit=fit.time_unit)
+        horizon = _horizon(fit, float(t.max()))
+        a, b = (fit.predictor.rmst(horizon, d) for d in (lo, hi))
+    else:
         t = check_times(times if times is not None else [np.median(fit.data.time)],
                         time_unit=fit.time_unit)
         a, b = (fit.predictor.survival(t, d) for d in (lo, hi))
-    else:
-        raise SpecError(f"quantity={quantity!r}; expected 'median', 'rmst' or 'survival'")
     rows = []
     for label, d in (("from", a), ("to", b), ("difference", b - a)):
         s = summarise(d, ci_prob)

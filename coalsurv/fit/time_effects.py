@@ -170,6 +170,9 @@ def time_varying_effect(fit: Fit, variable: str, times, *, per: str = "unit",
     """Compute :meth:`coalsurv.Fit.time_varying_effect` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
     tve = fit.info.tve
+    if not isinstance(variable, str) or variable not in fit.design.terms:
+        raise SpecError(f"time_varying_effect: {variable!r} is not a term of the model; its "
+                        f"terms: {list(fit.design.terms)}")
     if not tve:
         raise SpecError(f"this model has no time-varying effect; write tve({variable}) in the "
                         "formula to let its hazard ratio change over time")

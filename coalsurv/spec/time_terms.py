@@ -23,6 +23,7 @@ __all__ = ["DEFAULT_TVE_DF", "TveTerm", "split_tve"]
 DEFAULT_TVE_DF = 4
 _MAX_DF = 20
 _TVE = re.compile(r"\btve\s*\(([^()]*)\)")
+_TVE_OPEN = re.compile(r"\btve\s*\(")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _OPTION = re.compile(r"^([A-Za-z_]+)\s*=\s*(.+)$")
 
@@ -44,6 +45,16 @@ class TveTerm:
 
     def __str__(self) -> str:
         return f"tve({self.variable}, df={self.df})"
+
+
+def _call_text(text: str, start: int) -> str:
+    """Return the ``tve(...)`` call starting at ``start``, up to its balanced parenthesis."""
+    depth = 0
+    for i in range(text.index("(", start), len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start:i + 1]
+    return text[start:]
 
 
 def _parse_args(inner: str, formula: str) -> TveTerm:
@@ -89,6 +100,15 @@ def split_tve(fixed: str, *, formula: str | None = None) -> tuple[str, tuple[Tve
         (an interaction or a transformation).
     """
     formula = formula or fixed
+    for start in (m.start() for m in _TVE_OPEN.finditer(fixed)):
+        if not _TVE.match(fixed, start):
+            inner = _call_text(fixed, start)
+            raise SpecError(
+                f"formula {formula!r}: {inner}: tve() takes the name of one numeric "
+                "covariate, e.g. 'tve(breadth)' or 'tve(breadth, df=4)', not an expression; "
+                "for a categorical covariate make a 0/1 indicator column per level except a "
+                "reference one (CoalitionData.with_covariates) and write tve() of each; for "
+                "a transformation add it as a column of its own")
     terms: list[TveTerm] = []
     for match in _TVE.finditer(fixed):
         term = _parse_args(match.group(1), formula)
