@@ -47,7 +47,8 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
     assert list(first["status"]) == ["ok", "failed"]
     assert "worker lost (simulated)" in first.loc[1, "error"]
     assert log.read_text().count("call") == 2  # tried, retried once, then recorded
-    assert (out / "b.error.json").exists() and not (out / "b.nc").exists()
+    assert (out / "errors" / "b.json").exists() and not (out / "b.nc").exists()
+    assert first["attempts"].tolist() == [1, 2]  # the real number of tries
     assert first.loc[0, "sampling_time"] > 0 and first.loc[0, "max_rhat"] > 0.9
     assert pd.read_csv(out / "fits.csv")["status"].tolist() == ["ok", "failed"]
     stamp = (out / "a.nc").stat().st_mtime_ns
@@ -57,7 +58,7 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
                                **SETTINGS)
     assert list(second["status"]) == ["ok", "ok"]
     assert (out / "a.nc").stat().st_mtime_ns == stamp  # finished fit not refitted
-    assert not (out / "b.error.json").exists()
+    assert not (out / "errors" / "b.json").exists()
     fit_b = coalsurv.load_fit(out / "b.nc")
     assert fit_b.data.n == synthetic_small.n
     # the row's R-hat (NumPy rank R-hat over every element) is arviz_stats' own
@@ -138,8 +139,7 @@ def test_a_killed_local_cluster_run_resumes_without_refitting(tmp_path):
         time.sleep(0.5)
     os.killpg(proc.pid, 9)
     proc.wait()
-    done = {p.stem: p.with_suffix(".nc").stat().st_mtime_ns for p in out.glob("seed-*.json")
-            if not p.name.endswith(".error.json")}
+    done = {p.stem: p.with_suffix(".nc").stat().st_mtime_ns for p in out.glob("seed-*.json")}
     assert done, "no fit finished before the kill"
     subprocess.run([sys.executable, str(script), str(out), "6"], env=env, check=True,
                    timeout=1800)
