@@ -160,3 +160,88 @@ def test_batch_cli_refuses_bad_requests_in_one_line(capsys):
     assert err.startswith("coalsurv: error: --models: unknown ['nope']") and err.count("\n") == 1
     assert main(["batch", "sbc", "--model", "missing.toml", "-o", "x"]) == 2
     assert "missing.toml" in capsys.readouterr().err
+
+
+def test_a_name_that_looks_like_an_error_record_is_a_name_of_its_own(tmp_path, inline_client,
+                                                                     synthetic_small):
+    """``a.error`` and ``a``: two names, two fits; neither is read as the other's error."""
+    model = coalsurv.SurvivalModel(FORMULA, family="weibull")
+    out = tmp_path / "fits"
+    frame = coalsurv.fit_many(model, {"a": synthetic_small, "a.error": synthetic_small},
+                              out=out, client=inline_client, progress=False, **SETTINGS)
+    assert frame["status"].tolist() == ["ok", "ok"]
+    from coalsurv.batch import read_batch
+
+    again = read_batch(out)
+    assert again["name"].tolist() == ["a", "a.error"] and again["status"].tolist() == ["ok"] * 2
+    assert pd.read_csv(out / "fits.csv")["name"].tolist() == ["a", "a.error"]
+
+
+class Logged:
+    """Data source that notes each call in a log file."""
+
+    def __init__(self, data, log: Path, name: str):
+        self.data, self.log, self.name = data, log, name
+
+    def __call__(self):
+        with open(self.log, "a") as fh:
+            fh.write(f"{self.name}\n")
+        return self.data
+
+
+def test_a_client_that_stops_cancels_its_tasks(tmp_path, inline_client, synthetic_small,
+                                               monkeypatch):
+    """Ctrl-C while the first result is written: the queued fits never start."""
+    import importlib
+
+    many = importlib.import_module("coalsurv.batch.many")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(many, "save_result", interrupted)
+    log = tmp_path / "calls.log"
+    names = [f"n{k}" for k in range(5)]
+    model = coalsurv.SurvivalModel(FORMULA, family="weibull")
+    with pytest.raises(KeyboardInterrupt):
+        coalsurv.fit_many(model, {n: Logged(synthetic_small, log, n) for n in names},
+                          out=tmp_path / "fits", client=inline_client, progress=False,
+                          **SETTINGS)
+    deadline = time.time() + 120
+    while time.time() < deadline and any(inline_client.processing().values()):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    assert len(log.read_text().split()) <= 2  # the first, and one already running at most
+    assert not [k for k in inline_client.futures if str(k).startswith("coalsurv-fit-")]
+    assert not list((tmp_path / "fits").glob("*.nc"))
+
+
+def test_temporary_files_are_unique_and_only_dead_writers_are_cleaned(tmp_path):
+    """A rerun removes temporaries of dead writers on this host, never a live writer's."""
+    from coalsurv.batch import store
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)
+    host = store._HOST
+    live = tmp_path / f".a.b.nc~{host}~{os.getpid()}~0123456789abcdef.tmp"
+    stale = tmp_path / f".a.nc~{host}~{dead}~0123456789abcdef.tmp"
+    remote = tmp_path / f".a.nc~elsewhere~{dead}~0123456789abcdef.tmp"
+    for path in (live, stale, remote):
+        path.write_bytes(b"partial")
+    assert store.remove_stale_temporaries(tmp_path) == [stale]
+    assert live.exists() and remote.exists() and not stale.exists()
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src).name)
+        real_replace(src, dst)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(store.os, "replace", spy):
+        store.write_bytes(tmp_path / "x.json", b"{}")
+        store.write_bytes(tmp_path / "x.json", b"{}")
+    assert len(set(seen)) == 2 and all(f"~{os.getpid()}~" in s for s in seen)
+    assert (tmp_path / "x.json").read_bytes() == b"{}"
