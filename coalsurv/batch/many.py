@@ -271,11 +271,25 @@ class _Run:
         if isinstance(msg, dict) and msg.get("name") in self.payloads:
             self.starts[msg["name"]] += 1
 
+    def _key(self, name: str) -> str:
+        # one task group ("coalsurv_fit": the key's first word) for every try: a large group
+        # is queued on the scheduler and handed to a worker only when it has a free thread,
+        # so a worker that dies takes only the task it was running with it
+        return f"coalsurv_fit-{self.submitted[name]}-{self.token}-{name}"
+
+    def _submit_all(self, client) -> list:
+        names = list(self.payloads)
+        self.submitted.update(names)
+        futures = client.map(run_fit, [self.payloads[n] for n in names], names,
+                             fit_kwargs=self.fit_kwargs, topic=self.topic,
+                             key=[self._key(n) for n in names], retries=0, pure=False)
+        self.futures.update(zip(futures, names, strict=True))
+        return futures
+
     def _submit(self, client, name: str):
         self.submitted[name] += 1
-        future = client.submit(run_fit, self.payloads[name], name, self.fit_kwargs, self.topic,
-                               key=f"coalsurv-fit-{name}-{self.token}-{self.submitted[name]}",
-                               retries=0, pure=False)
+        future = client.submit(run_fit, self.payloads[name], name, fit_kwargs=self.fit_kwargs,
+                               topic=self.topic, key=self._key(name), retries=0, pure=False)
         self.futures[future] = name
         return future
 
@@ -290,7 +304,7 @@ class _Run:
             address = getattr(dask_client.scheduler, "address", None) or str(client)
             dask_client.subscribe_topic(self.topic, self._started)
             try:
-                pending = as_completed([self._submit(dask_client, n) for n in self.payloads])
+                pending = as_completed(self._submit_all(dask_client))
                 for future in pending:
                     again = self._collect(future, self.futures.pop(future))
                     if again is not None:
@@ -323,8 +337,9 @@ class _Run:
         try:
             result = future.result()
         except KilledWorker as exc:
-            return self._record(name, "lost", f"KilledWorker: every worker that ran it died "
-                                              f"({exc.allowed_failures + 1} time(s))", ran=False)
+            return self._record(name, "lost", f"KilledWorker: the scheduler gave up after "
+                                              f"{exc.allowed_failures + 1} death(s) of the "
+                                              "worker it was given to", ran=False)
         except CancelledError as exc:
             if "scheduler-connection-lost" in str(exc) or future.client.status != "running":
                 raise _SchedulerLost(str(exc)) from None

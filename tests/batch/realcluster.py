@@ -121,9 +121,28 @@ class Gate:
 
 
 class Poison:
-    """Data source that kills its worker process at once."""
+    """Data source that kills its worker process after a second (as a crashing fit would).
+
+    The second lets the worker first report the task it finished before (its batched messages
+    go every few milliseconds): the test is about this task's death, not a neighbour's.
+    """
 
     def __call__(self):
+        time.sleep(1.0)
+        os._exit(3)
+
+
+class RaiseThenDie:
+    """Data source whose first try raises its own error and whose later tries kill the worker."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __call__(self):
+        if not self.marker.exists():
+            self.marker.write_text("raised")
+            raise RuntimeError("first try raised")
+        time.sleep(1.0)
         os._exit(3)
 
 

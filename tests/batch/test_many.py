@@ -212,7 +212,7 @@ def test_a_client_that_stops_cancels_its_tasks(tmp_path, inline_client, syntheti
         time.sleep(0.2)
     time.sleep(1.0)
     assert len(log.read_text().split()) <= 2  # the first, and one already running at most
-    assert not [k for k in inline_client.futures if str(k).startswith("coalsurv-fit-")]
+    assert not [k for k in inline_client.futures if str(k).startswith("coalsurv_fit-")]
     assert not list((tmp_path / "fits").glob("*.nc"))
 
 

@@ -16,7 +16,14 @@ import pytest
 
 import coalsurv
 from coalsurv.batch import read_batch
-from tests.batch.realcluster import Gate, Poison, Raising, RealCluster, same_draws
+from tests.batch.realcluster import (
+    Gate,
+    Poison,
+    RaiseThenDie,
+    Raising,
+    RealCluster,
+    same_draws,
+)
 
 SETTINGS = {"draws": 60, "tune": 60, "chains": 2, "random_seed": 7}
 
@@ -115,7 +122,8 @@ def test_a_poisoned_a_raising_and_an_unimportable_task_each_keep_their_cause(
     monkeypatch.chdir(tmp_path)
     model = coalsurv.SurvivalModel("breadth", family="weibull")
     sources = {"good": synthetic_small, "hidden": only_on_the_client.data,
-               "poisoned": Poison(), "raising": Raising()}
+               "poisoned": Poison(), "raising": Raising(),
+               "raised-then-lost": RaiseThenDie(tmp_path / "raised")}
     try:
         frame = coalsurv.fit_many(model, sources, out="fits", client=cluster.address,
                                   retries=1, progress=False, **SETTINGS)
@@ -123,15 +131,48 @@ def test_a_poisoned_a_raising_and_an_unimportable_task_each_keep_their_cause(
         sys.modules.pop("only_on_the_client", None)
     by = frame.set_index("name")
     assert by["status"].to_dict() == {"good": "ok", "hidden": "failed", "poisoned": "lost",
-                                      "raising": "failed"}
+                                      "raising": "failed", "raised-then-lost": "failed"}
+    # its own error is what is reported, not the KilledWorker of its later tries
+    assert by.loc["raised-then-lost", "error"].startswith("RuntimeError: first try raised (a "
+                                                          "later try was lost: KilledWorker")
+    assert by.loc["raised-then-lost", "attempts"] == 3  # raised, then two worker deaths
     assert by.loc["raising", "error"] == "RuntimeError: bad luck in the data source"
     assert by.loc["raising", "attempts"] == 2  # retries=1: two tries, both raised
     assert "KilledWorker" in by.loc["poisoned", "error"]
     assert by.loc["poisoned", "attempts"] == 2  # allowed-failures 1: two deaths
     assert "ModuleNotFoundError: No module named 'only_on_the_client'" in by.loc["hidden",
                                                                                  "error"]
-    assert by.loc["hidden", "attempts"] == 1 and by.loc["good", "attempts"] == 1
+    # a finished try whose worker the poison kills before the client fetched the result is
+    # run again (Dask reschedules it): counted, so 1 or 2 here
+    assert by.loc["hidden", "attempts"] in (1, 2) and by.loc["good", "attempts"] in (1, 2)
     assert read_batch(tmp_path / "fits").equals(frame)
+
+
+@pytest.mark.timeout(900)
+def test_batch_fit_cli_with_scheduler_writes_under_the_relative_output(cluster, tmp_path,
+                                                                       monkeypatch, capsys):
+    """``coalsurv batch fit ... --scheduler ADDRESS -o relative``: the files come home.
+
+    Measured: ~X s.
+    """
+    from coalsurv.cli import main
+
+    _ensure_two_workers(cluster)
+    monkeypatch.chdir(tmp_path)
+    frame = coalsurv.datasets.load_synthetic(as_frame=True)
+    frame.iloc[:70].to_csv("first.csv", index=False)
+    frame.iloc[70:140].to_csv("second.csv", index=False)
+    (tmp_path / "m.toml").write_text('[model]\nformula = "breadth"\nfamily = "weibull"\n')
+    args = ["batch", "fit", "first.csv", "second.csv", "--model", "m.toml", "-o", "out",
+            "--id", "id", "--duration", "duration", "--event", "event", "--entry", "entry",
+            "--time-unit", "months", "--draws", "60", "--tune", "60", "--chains", "2",
+            "--quiet", "--scheduler", cluster.address]
+    assert main(args) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.nc")) == ["first.nc",
+                                                                       "second.nc"]
+    assert coalsurv.load_fit(tmp_path / "out" / "second.nc").data.n == 70
+    for name in cluster.workers:
+        assert not list((cluster.root / name).rglob("*.nc")), name
 
 
 @pytest.mark.timeout(900)
