@@ -53,6 +53,10 @@ def resolve_out(out, what: str = "out") -> Path:
     """
     if not isinstance(out, str | os.PathLike) or (isinstance(out, str) and not out.strip()):
         raise ArgumentError(f"{what}: expected a folder path (str or Path), got {out!r}")
+    if "://" in str(out):
+        raise ArgumentError(f"{what}={str(out)!r}: a URL; give a folder on this machine (the "
+                            "workers return every fit file to the client, which writes them "
+                            "there; no shared or remote storage is needed)")
     path = Path(out).expanduser().absolute()
     for part in (path, *path.parents):
         if part.exists():

@@ -57,6 +57,8 @@ CASES = [
      ArgumentError, r"out='.*plain\.txt' is a file, not a folder"),
     ("fit_many out under a file", lambda c: _fit_many(c, out=c["file"] / "sub"),
      ArgumentError, r"has '.*plain\.txt' as a parent, which is a file"),
+    ("fit_many out a URL", lambda c: _fit_many(c, out="s3://bucket/fits"),
+     ArgumentError, r"out='s3://bucket/fits': a URL; give a folder on this machine"),
     ("fit_many out empty", lambda c: _fit_many(c, out=""),
      ArgumentError, r"out: expected a folder path"),
     ("fit_many out a number", lambda c: _fit_many(c, out=3),
