@@ -57,7 +57,8 @@ def test_fits_reach_the_clients_relative_out_when_a_worker_is_killed_mid_run(
         cluster, tmp_path, monkeypatch, synthetic_small):
     """A worker killed while fitting: its task reruns elsewhere; every fit comes home.
 
-    Measured: ~X s on the shared 2-core machine.
+    Measured on the shared 2-core machine (load 6-9): 14-24 s with warm worker cache slots,
+    73 s on the first run (cold slots); the module's two-worker cluster starts in ~6 s.
     """
     _ensure_two_workers(cluster)
     client_dir = tmp_path / "client"
@@ -107,7 +108,7 @@ def test_a_poisoned_a_raising_and_an_unimportable_task_each_keep_their_cause(
         cluster, tmp_path, monkeypatch, synthetic_small):
     """os._exit in the data source (lost), a raising source (failed), a module the workers lack.
 
-    Measured: ~X s.
+    Measured: 8-16 s (load 6-9; each worker death costs a nanny restart).
     """
     import sys
 
@@ -153,7 +154,7 @@ def test_batch_fit_cli_with_scheduler_writes_under_the_relative_output(cluster, 
                                                                        monkeypatch, capsys):
     """``coalsurv batch fit ... --scheduler ADDRESS -o relative``: the files come home.
 
-    Measured: ~X s.
+    Measured: 5-10 s.
     """
     from coalsurv.cli import main
 
@@ -177,7 +178,7 @@ def test_batch_fit_cli_with_scheduler_writes_under_the_relative_output(cluster, 
 
 @pytest.mark.timeout(900)
 def test_sbc_with_a_relative_out_on_the_cluster(cluster, tmp_path, monkeypatch):
-    """Measured: ~X s."""
+    """The simulated sets' fit files reach the client's relative folder. Measured: 2-18 s."""
     _ensure_two_workers(cluster)
     monkeypatch.chdir(tmp_path)
     model = coalsurv.SurvivalModel("breadth", family="weibull")
@@ -189,14 +190,13 @@ def test_sbc_with_a_relative_out_on_the_cluster(cluster, tmp_path, monkeypatch):
     assert set(result.draws["simulation"]) == {0, 1}
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_killed_scheduler_is_a_batch_error_and_a_rerun_fits_only_the_rest(
         tmp_path, monkeypatch, synthetic_small):
     """The scheduler dies while one fit waits; finished fits are kept and indexed.
 
-    Two clusters one after the other. Measured on the shared 2-core machine: 30 s idle, 95 s
-    at load ~7 (hence slow).
+    Two clusters one after the other. Measured on the shared 2-core machine (load 6-9): 31 s
+    with warm worker cache slots, 95 s on the first run (cold slots).
     """
     d = _subsets(synthetic_small, 3)
     marker = tmp_path / "gate-started"
