@@ -57,8 +57,8 @@ def test_fits_reach_the_clients_relative_out_when_a_worker_is_killed_mid_run(
         cluster, tmp_path, monkeypatch, synthetic_small):
     """A worker killed while fitting: its task reruns elsewhere; every fit comes home.
 
-    Measured on the shared 2-core machine (load 6-9): 14-24 s with warm worker cache slots,
-    73 s on the first run (cold slots); the module's two-worker cluster starts in ~6 s.
+    Measured on the shared 2-core machine (load 6-12): 14-24 s with warm worker cache slots,
+    73-92 s on a first run (cold slots); the module's two-worker cluster starts in ~6 s.
     """
     _ensure_two_workers(cluster)
     client_dir = tmp_path / "client"
@@ -108,7 +108,7 @@ def test_a_poisoned_a_raising_and_an_unimportable_task_each_keep_their_cause(
         cluster, tmp_path, monkeypatch, synthetic_small):
     """os._exit in the data source (lost), a raising source (failed), a module the workers lack.
 
-    Measured: 8-16 s (load 6-9; each worker death costs a nanny restart).
+    Measured: 8-17 s warm, 79 s cold (load 6-12; each worker death costs a nanny restart).
     """
     import sys
 
@@ -195,8 +195,8 @@ def test_a_killed_scheduler_is_a_batch_error_and_a_rerun_fits_only_the_rest(
         tmp_path, monkeypatch, synthetic_small):
     """The scheduler dies while one fit waits; finished fits are kept and indexed.
 
-    Two clusters one after the other. Measured on the shared 2-core machine (load 6-9): 31 s
-    with warm worker cache slots, 95 s on the first run (cold slots).
+    Two clusters one after the other. Measured on the shared 2-core machine (load 6-12): 31-33 s
+    with warm worker cache slots, 95-128 s on a first run (cold slots: numba recompiles).
     """
     d = _subsets(synthetic_small, 3)
     marker = tmp_path / "gate-started"
