@@ -31,7 +31,9 @@ def _load_model(path: str):
 def _cluster_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("cluster")
     g.add_argument("--scheduler", metavar="ADDRESS",
-                   help="address of a running Dask scheduler (default: a local cluster)")
+                   help="address of a running Dask scheduler (default: a local cluster); "
+                        "the workers send the fit files back and this command writes them "
+                        "under -o on this machine (no shared disk needed)")
     g.add_argument("--workers", type=int, default=2,
                    help="workers of the local cluster, one thread each (default 2)")
 
