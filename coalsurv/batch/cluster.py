@@ -114,8 +114,15 @@ def batch_client(client=None, *, n_workers: int = DEFAULT_WORKERS) -> Iterator[A
     if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
         raise ArgumentError(f"n_workers: expected an integer >= 1, got {n_workers!r}")
     if isinstance(client, str):
-        with Client(client) as own:
+        try:
+            own = Client(client)
+        except (OSError, ValueError) as exc:
+            raise BatchError(f"cannot reach the Dask scheduler at {client!r}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        try:
             yield own
+        finally:
+            own.close(timeout=10)
         return
     claims = SlotClaims(worker_cache_root())
     try:

@@ -29,6 +29,7 @@ from coalsurv.batch.cluster import DEFAULT_WORKERS
 from coalsurv.batch.many import fit_many
 from coalsurv.batch.quantities import scalar_draws, survival_draws, survival_profile
 from coalsurv.batch.simulate import one_draw, pin_model, simulate_from_prior, template_data
+from coalsurv.batch.store import resolve_out
 from coalsurv.errors import ArgumentError
 
 __all__ = ["sbc", "check_sbc_settings"]
@@ -80,7 +81,9 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
     client : None, str or distributed.Client
         As for :func:`coalsurv.fit_many`.
     out : str or Path, optional
-        Folder of the fit files (a rerun resumes); default a temporary folder removed after.
+        Folder of the fit files on the client (a rerun resumes; an existing file is an
+        ArgumentError, raised before anything is sampled); default a temporary folder
+        removed after.
     template : CoalitionData, optional
         Covariates and groups to simulate on instead of the synthetic generator's.
     censor_at : float, optional
@@ -110,8 +113,15 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
     (:func:`coalsurv.batch.simulate.pin_model`): internal time scale, piecewise cut points and
     the ``"auto"`` intercept centre take the template's values.
     """
+    from coalsurv.data.episodes import CoalitionData
+    from coalsurv.fit.model import SurvivalModel
     from coalsurv.fit.multistate import MultiStateModel
 
+    if not isinstance(model, SurvivalModel | MultiStateModel):
+        raise ArgumentError(f"model: expected a coalsurv.SurvivalModel or MultiStateModel, got "
+                            f"{type(model).__name__} {model!r:.60}")
+    if out is not None:
+        out = resolve_out(out)
     if isinstance(model, MultiStateModel):
         from coalsurv.batch.sbc_multistate import sbc_multistate
 
@@ -122,6 +132,9 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
                               progress=progress, label=label, initial=initial)
     if initial is not None:
         raise ArgumentError("initial= is an option of a MultiStateModel's calibration only")
+    if template is not None and not isinstance(template, CoalitionData):
+        raise ArgumentError(f"template: expected a coalsurv.CoalitionData (covariates and "
+                            f"groups to simulate on), got {type(template).__name__}")
     n_simulations, seed, thin, draws, chains = check_sbc_settings(
         n_simulations=n_simulations, seed=seed, thin=thin, draws=draws, chains=chains)
     template = template if template is not None else template_data(model, n_rows=n_rows,

@@ -37,6 +37,7 @@ from coalsurv.batch.paths import (
 from coalsurv.batch.quantities import scalar_draws, survival_draws, survival_profile
 from coalsurv.batch.sbc import check_sbc_settings, read_posterior
 from coalsurv.batch.simulate import one_draw
+from coalsurv.batch.store import resolve_out
 from coalsurv.errors import ArgumentError
 
 __all__ = ["sbc_multistate", "job_name", "compact_key"]
@@ -116,6 +117,13 @@ def sbc_multistate(model, *, n_simulations: int, n_rows: int, seed: int, client=
     if not isinstance(model, MultiStateModel):
         raise ArgumentError(f"model: expected a coalsurv.MultiStateModel, got "
                             f"{type(model).__name__}")
+    from coalsurv.data.transitions import TransitionData
+
+    if template is not None and not isinstance(template, TransitionData):
+        raise ArgumentError(f"template: expected a coalsurv.TransitionData (the units' paths "
+                            f"to simulate on), got {type(template).__name__}")
+    if out is not None:
+        out = resolve_out(out)
     n_simulations, seed, thin, draws, chains = check_sbc_settings(
         n_simulations=n_simulations, seed=seed, thin=thin, draws=draws, chains=chains)
     if template is None:

@@ -1,43 +1,39 @@
-"""One fit of a batch, as it runs on a worker: data, fit, fit file, record row.
+"""One fit of a batch, as it runs on a worker: data, fit, the sealed fit file's bytes, a row.
 
-Runs in a worker process; it imports the fit layer only when called, so that unpickling the
-task does not import PyTensor before the worker's compile directory is set.
+Runs in a worker process and writes nothing the client needs: the fit file is written by the
+usual writer (:meth:`Fit.save`, sealed) into a private temporary folder of the worker, read
+back as bytes and returned with the row; the client writes it under its own ``out/``
+(:mod:`coalsurv.batch.store`), so results come home whatever the workers' disks and working
+directories. The model and the data source arrive pickled (cloudpickle, on the client) and are
+unpickled here, inside the task: a worker that cannot import what they need reports the real
+``ModuleNotFoundError`` as this name's error, and PyTensor is not imported before the worker's
+compile directory is set.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import os
+import shutil
+import tempfile
 import time
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coalsurv._io import atomic_write_text
 from coalsurv.errors import ArgumentError, CoalsurvError
 
-__all__ = ["run_fit", "options_key", "record_path", "fit_path", "error_path", "fit_row",
-           "ROW_COLUMNS"]
+__all__ = ["run_fit", "options_key", "fit_row", "ROW_COLUMNS", "STATUSES", "announce_start"]
 
 #: Columns of the tidy frame of :func:`coalsurv.fit_many`, in order.
-ROW_COLUMNS = ("name", "status", "file", "sampling_time", "elapsed", "divergences", "max_rhat",
-               "min_ess", "error", "worker")
-
-
-def fit_path(out: Path, name: str) -> Path:
-    """Fit file of ``name``."""
-    return out / f"{name}.nc"
-
-
-def record_path(out: Path, name: str) -> Path:
-    """Record (JSON row) of a finished fit; written after its fit file."""
-    return out / f"{name}.json"
-
-
-def error_path(out: Path, name: str) -> Path:
-    """Error record of a failed fit."""
-    return out / f"{name}.error.json"
+ROW_COLUMNS = ("name", "status", "attempts", "file", "sampling_time", "elapsed", "divergences",
+               "max_rhat", "min_ess", "error", "worker")
+#: ``ok``: fitted and saved; ``failed``: the task raised its own error (kept, with the number
+#: of tries); ``lost``: every try died with its worker (or was cancelled by the scheduler).
+STATUSES = ("ok", "failed", "lost")
 
 
 def fit_row(fit) -> dict[str, Any]:
@@ -73,16 +69,40 @@ def fit_row(fit) -> dict[str, Any]:
 
 def options_key(fit_kwargs: dict[str, Any]) -> str:
     """Return the fit options as canonical JSON (recorded with each finished fit)."""
+    import json
+
     return json.dumps(fit_kwargs, sort_keys=True, default=str)
 
 
-def _worker_name() -> str:
+def _worker():
     try:
         from distributed import get_worker
 
-        return str(get_worker().name)
+        return get_worker()
     except (ImportError, ValueError):
+        return None
+
+
+def announce_start(topic: str | None, name: str) -> str:
+    """Tell the scheduler that a try of ``name`` starts (one event on ``topic``); worker name.
+
+    Sent as a request the scheduler answers before the fit begins, so a try whose worker dies
+    at once (``os._exit``, out of memory) is still counted: the client counts the tries of
+    each name from these events.
+    """
+    worker = _worker()
+    if worker is None:
         return "local"
+    if topic:
+        msg = {"name": name, "worker": str(worker.name), "pid": os.getpid()}
+        try:
+            from distributed.utils import sync
+
+            sync(worker.loop, worker.scheduler.log_event, topic=topic, msg=msg,
+                 callback_timeout=30)
+        except Exception:  # noqa: BLE001 - counted late rather than not at all
+            worker.log_event(topic, msg)
+    return str(worker.name)
 
 
 def _data_of(source, name: str):
@@ -95,22 +115,46 @@ def _data_of(source, name: str):
     return data
 
 
-def run_fit(model, name: str, source, out: str, fit_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Fit ``model`` to the data of ``name`` and write ``out/name.nc`` and ``out/name.json``.
+def _unpickle(payload: bytes, name: str):
+    import cloudpickle
 
-    A coalsurv error (bad data, bad arguments: the same on every try) is returned as a failed
-    row; any other exception propagates so that the scheduler retries the task.
+    try:
+        return cloudpickle.loads(payload)
+    except (ImportError, AttributeError) as exc:
+        raise ArgumentError(
+            f"datasets[{name!r}]: the worker cannot unpickle the model or data source: "
+            f"{type(exc).__name__}: {exc} (the workers need every module it refers to: "
+            "install it there, or send it with client.upload_file)") from None
+
+
+def _fit_bytes(fit, name: str) -> bytes:
+    """Return the sealed fit file as :meth:`Fit.save` writes it (in a private folder)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"coalsurv-fit-{os.getpid()}-{uuid.uuid4().hex}-"))
+    try:
+        return fit.save(folder / f"{name}.nc").read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_fit(payload: bytes, name: str, fit_kwargs: dict[str, Any],
+            topic: str | None = None) -> dict[str, Any]:
+    """Fit the pickled ``(model, source)`` of ``name``; return its row and fit file bytes.
+
+    A coalsurv error (bad data, bad arguments, a module the worker lacks: the same on every
+    try) is returned as a failed row; any other exception propagates so that the client
+    can try again.
 
     Returns
     -------
     dict
-        One row of :data:`ROW_COLUMNS`.
+        ``row`` (one row of :data:`ROW_COLUMNS`), ``fit`` (the sealed fit file's bytes, or
+        ``None``) and ``sha256`` (of those bytes).
     """
-    out_dir = Path(out)
     start = time.perf_counter()
     row: dict[str, Any] = dict.fromkeys(ROW_COLUMNS)
-    row.update(name=name, worker=_worker_name())
+    row.update(name=name, worker=announce_start(topic, name))
     try:
+        model, source = _unpickle(payload, name)
         data = _data_of(source, name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -118,12 +162,7 @@ def run_fit(model, name: str, source, out: str, fit_kwargs: dict[str, Any]) -> d
     except CoalsurvError as exc:
         row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
                    elapsed=time.perf_counter() - start)
-        atomic_write_text(error_path(out_dir, name), json.dumps(row, indent=1))
-        return row
-    path = fit.save(fit_path(out_dir, name))
-    row.update(fit_row(fit), status="ok", file=str(path), elapsed=time.perf_counter() - start)
-    # the options travel with the record: a rerun with other options must not reuse the fit
-    atomic_write_text(record_path(out_dir, name),
-                      json.dumps({**row, "options": options_key(fit_kwargs)}, indent=1))
-    error_path(out_dir, name).unlink(missing_ok=True)
-    return row
+        return {"row": row, "fit": None, "sha256": None}
+    content = _fit_bytes(fit, name)
+    row.update(fit_row(fit), status="ok", elapsed=time.perf_counter() - start)
+    return {"row": row, "fit": content, "sha256": hashlib.sha256(content).hexdigest()}

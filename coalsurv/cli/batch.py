@@ -47,20 +47,28 @@ def _load_model(path: str):
 def _cluster_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("cluster")
     g.add_argument("--scheduler", metavar="ADDRESS",
-                   help="address of a running Dask scheduler (default: a local cluster)")
+                   help="address of a running Dask scheduler (default: a local cluster); "
+                        "the workers send the fit files back and this command writes them "
+                        "under -o on this machine (no shared disk needed)")
     g.add_argument("--workers", type=int, default=2,
                    help="workers of the local cluster, one thread each (default 2)")
 
 
 def _check_workers(args) -> None:
+    """Check --workers and that -o is a folder (not a file): before any data is read."""
+    from coalsurv.batch.store import resolve_out
+
     if args.workers < 1:
         raise CommandLineError(f"--workers must be >= 1, got {args.workers}")
+    args.output = str(resolve_out(args.output, what="-o/--output"))
 
 
 def cmd_batch_fit(args: argparse.Namespace, console: Console, command: str) -> int:
     """Fit one model file to many CSV files (one fit file per CSV, named by its stem).
 
-    Finished fits are skipped on a rerun; failed ones are listed with their error.
+    Finished fits are skipped on a rerun; failed ones are listed with their error. With
+    --scheduler the workers return the fit files and this command writes them under -o (a
+    folder on this machine): the workers need no shared disk.
     """
     import coalsurv
 

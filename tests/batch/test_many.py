@@ -47,7 +47,8 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
     assert list(first["status"]) == ["ok", "failed"]
     assert "worker lost (simulated)" in first.loc[1, "error"]
     assert log.read_text().count("call") == 2  # tried, retried once, then recorded
-    assert (out / "b.error.json").exists() and not (out / "b.nc").exists()
+    assert (out / "errors" / "b.json").exists() and not (out / "b.nc").exists()
+    assert first["attempts"].tolist() == [1, 2]  # the real number of tries
     assert first.loc[0, "sampling_time"] > 0 and first.loc[0, "max_rhat"] > 0.9
     assert pd.read_csv(out / "fits.csv")["status"].tolist() == ["ok", "failed"]
     stamp = (out / "a.nc").stat().st_mtime_ns
@@ -57,7 +58,7 @@ def test_fit_many_streams_files_and_a_rerun_resumes_without_refitting(tmp_path, 
                                **SETTINGS)
     assert list(second["status"]) == ["ok", "ok"]
     assert (out / "a.nc").stat().st_mtime_ns == stamp  # finished fit not refitted
-    assert not (out / "b.error.json").exists()
+    assert not (out / "errors" / "b.json").exists()
     fit_b = coalsurv.load_fit(out / "b.nc")
     assert fit_b.data.n == synthetic_small.n
     # the row's R-hat (NumPy rank R-hat over every element) is arviz_stats' own
@@ -138,8 +139,7 @@ def test_a_killed_local_cluster_run_resumes_without_refitting(tmp_path):
         time.sleep(0.5)
     os.killpg(proc.pid, 9)
     proc.wait()
-    done = {p.stem: p.with_suffix(".nc").stat().st_mtime_ns for p in out.glob("seed-*.json")
-            if not p.name.endswith(".error.json")}
+    done = {p.stem: p.with_suffix(".nc").stat().st_mtime_ns for p in out.glob("seed-*.json")}
     assert done, "no fit finished before the kill"
     subprocess.run([sys.executable, str(script), str(out), "6"], env=env, check=True,
                    timeout=1800)
@@ -160,3 +160,88 @@ def test_batch_cli_refuses_bad_requests_in_one_line(capsys):
     assert err.startswith("coalsurv: error: --models: unknown ['nope']") and err.count("\n") == 1
     assert main(["batch", "sbc", "--model", "missing.toml", "-o", "x"]) == 2
     assert "missing.toml" in capsys.readouterr().err
+
+
+def test_a_name_that_looks_like_an_error_record_is_a_name_of_its_own(tmp_path, inline_client,
+                                                                     synthetic_small):
+    """``a.error`` and ``a``: two names, two fits; neither is read as the other's error."""
+    model = coalsurv.SurvivalModel(FORMULA, family="weibull")
+    out = tmp_path / "fits"
+    frame = coalsurv.fit_many(model, {"a": synthetic_small, "a.error": synthetic_small},
+                              out=out, client=inline_client, progress=False, **SETTINGS)
+    assert frame["status"].tolist() == ["ok", "ok"]
+    from coalsurv.batch import read_batch
+
+    again = read_batch(out)
+    assert again["name"].tolist() == ["a", "a.error"] and again["status"].tolist() == ["ok"] * 2
+    assert pd.read_csv(out / "fits.csv")["name"].tolist() == ["a", "a.error"]
+
+
+class Logged:
+    """Data source that notes each call in a log file."""
+
+    def __init__(self, data, log: Path, name: str):
+        self.data, self.log, self.name = data, log, name
+
+    def __call__(self):
+        with open(self.log, "a") as fh:
+            fh.write(f"{self.name}\n")
+        return self.data
+
+
+def test_a_client_that_stops_cancels_its_tasks(tmp_path, inline_client, synthetic_small,
+                                               monkeypatch):
+    """Ctrl-C while the first result is written: the queued fits never start."""
+    import importlib
+
+    many = importlib.import_module("coalsurv.batch.many")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(many, "save_result", interrupted)
+    log = tmp_path / "calls.log"
+    names = [f"n{k}" for k in range(5)]
+    model = coalsurv.SurvivalModel(FORMULA, family="weibull")
+    with pytest.raises(KeyboardInterrupt):
+        coalsurv.fit_many(model, {n: Logged(synthetic_small, log, n) for n in names},
+                          out=tmp_path / "fits", client=inline_client, progress=False,
+                          **SETTINGS)
+    deadline = time.time() + 120
+    while time.time() < deadline and any(inline_client.processing().values()):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    assert len(log.read_text().split()) <= 2  # the first, and one already running at most
+    assert not [k for k in inline_client.futures if str(k).startswith("coalsurv_fit-")]
+    assert not list((tmp_path / "fits").glob("*.nc"))
+
+
+def test_temporary_files_are_unique_and_only_dead_writers_are_cleaned(tmp_path):
+    """A rerun removes temporaries of dead writers on this host, never a live writer's."""
+    from coalsurv.batch import store
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)
+    host = store._HOST
+    live = tmp_path / f".a.b.nc~{host}~{os.getpid()}~0123456789abcdef.tmp"
+    stale = tmp_path / f".a.nc~{host}~{dead}~0123456789abcdef.tmp"
+    remote = tmp_path / f".a.nc~elsewhere~{dead}~0123456789abcdef.tmp"
+    for path in (live, stale, remote):
+        path.write_bytes(b"partial")
+    assert store.remove_stale_temporaries(tmp_path) == [stale]
+    assert live.exists() and remote.exists() and not stale.exists()
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src).name)
+        real_replace(src, dst)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(store.os, "replace", spy):
+        store.write_bytes(tmp_path / "x.json", b"{}")
+        store.write_bytes(tmp_path / "x.json", b"{}")
+    assert len(set(seen)) == 2 and all(f"~{os.getpid()}~" in s for s in seen)
+    assert (tmp_path / "x.json").read_bytes() == b"{}"
