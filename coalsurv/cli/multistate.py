@@ -226,9 +226,9 @@ def cmd_multistate_fit(args: argparse.Namespace, console: Console, command: str)
     for key, one in fit.fits.items():
         t = model.transitions[key]
         events = data.observed.get((t.source, t.target), 0)
-        rhat = one.summary()["r_hat"].max()
-        console.result(f"  {key}: {events} events, {model.models[key].spec.formula}; "
-                       f"max R-hat {_num(rhat)}")
+        rhat = (f"; max R-hat {_num(one.summary()['r_hat'].max())}" if args.chains > 1
+                else "")
+        console.result(f"  {key}: {events} events, {model.models[key].spec.formula}{rhat}")
         rows = ratios[(ratios["transition"] == key) & (ratios["scale"] == "per SD")]
         for r in rows.itertuples():
             console.result(f"      {ratios.attrs.get('ratio', 'hazard ratio')} per SD of "
