@@ -24,7 +24,7 @@ NOTEBOOKS = {
     "replication.ipynb": "coalgov",
     "multistate_paths.ipynb": None,
     "parlgov_time_varying.ipynb": "parlgov",
-    # 111-133 s measured in quick mode on the 2-core shared machine (two data sets, 24 fits)
+    # 71-133 s measured in quick mode on the 2-core shared machine (two data sets, 24 fits)
     "transform.ipynb": ("atop", "parlgov"),
 }
 #: Notebooks over ~60 s in quick mode: marked slow (measured time beside their entry above).
