@@ -45,7 +45,8 @@ def test_readme_cli_examples_run(tmp_path, monkeypatch, capsys):
 
     root = README.parent
     (tmp_path / "datasets").mkdir()
-    for name in ("synthetic_coalitions.csv", "synthetic_coalitions.md"):
+    for name in ("synthetic_coalitions.csv", "synthetic_coalitions.md",
+                 "synthetic_multistate.csv", "synthetic_multistate.md"):
         shutil.copy(root / "datasets" / name, tmp_path / "datasets" / name)
     shutil.copytree(root / "models", tmp_path / "models")
     monkeypatch.chdir(tmp_path)
@@ -58,11 +59,15 @@ def test_readme_cli_examples_run(tmp_path, monkeypatch, capsys):
         args = argv[1:]
         if args[0] in ("demo", "gallery", "report"):
             args = [args[0], "--help"]
-        elif args[0] == "fit":
+        elif args[:2] == ["multistate", "report"]:
+            args = args[:2] + ["--help"]
+        elif args[0] == "fit" or args[:2] == ["multistate", "fit"]:
             args = [*args, "--draws", "60", "--tune", "60", "--chains", "1", "--quiet"]
         code = main(args)
         out, err = capsys.readouterr()
         assert code == 0, (argv, err)
         if argv[1] in ("fit", "data"):
             assert "months" in out + err, "the time unit used is stated"
+        if argv[1:3] == ["multistate", "fit"]:
+            assert "years" in out + err, "the time unit used is stated"
     assert (tmp_path / "fit.nc").is_file() and (tmp_path / "priors.toml").is_file()

@@ -258,4 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     from coalsurv.cli.batch import add_batch_parser
 
     add_batch_parser(sub, common, add_data_args, add_sampler_args)
+    from coalsurv.cli.multistate import add_multistate_parser
+
+    add_multistate_parser(sub, common, add_sampler_args)
     return parser

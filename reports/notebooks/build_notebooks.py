@@ -575,6 +575,332 @@ def parlgov_time() -> nbformat.NotebookNode:
         code('fit.diagnose()'),
     ])
 
+def transform() -> nbformat.NotebookNode:
+    """Do coalitions transform? ATOP deepening and ParlGov re-formation, multi-state."""
+    md, code = new_markdown_cell, new_code_cell
+    return _nb([
+        md("# Do coalitions transform? ATOP alliances and ParlGov coalitions\n\n"
+           "The theory: cooperation that lasts can *transform* — a pact deepens into an "
+           "alliance, an alliance into an institution, a cabinet coalition carries on as the "
+           "same coalition after an election — rather than dissolve, and it does so more when "
+           "the members' obligations or shared interests are **broad** and when power is "
+           "**not concentrated** in one member. Two real multi-state histories "
+           "(`coalsurv.datasets.data_card(\"atop_transformation\")`, "
+           "`data_card(\"parlgov_transformation\")`):\n\n"
+           "- **ATOP deepening** (years): shallow agreements (consultation, neutrality, "
+           "non-aggression) that become a defence/offence pact among the same states "
+           "(`shallow -> deep`), deep alliances that add an institution "
+           "(`deep -> institutionalised`), exits to `dissolved`;\n"
+           "- **ParlGov re-formation** (days): coalition runs (same parties) that govern on "
+           "after an election (`coalition -> reformed -> reformed_twice`), exits to "
+           "`dissolved`.\n\n"
+           "We describe both, check a no-covariate model against the Aalen–Johansen estimator, "
+           "fit the theory's covariates, read the answer with its uncertainty, say what the "
+           "data cannot tell, and carry the ATOP posterior into ParlGov as a prior."),
+        code(SETUP),
+        md("## The two designs"),
+        code('from coalsurv.datasets import (load_atop_transformation,\n'
+             '                                 load_parlgov_transformation, transformation_atop,\n'
+             '                                 transformation_parlgov)\n\n'
+             'atop = load_atop_transformation(DATA / "atop", design="deepening")\n'
+             'pg = load_parlgov_transformation(DATA / "parlgov", design="reformation")\n'
+             'print(atop)\nprint(pg)\n\n'
+             'def counts(data):\n'
+             '    """Sojourns per state and how they end (censored included)."""\n'
+             '    return (data.frame.groupby(["state", "to"], sort=False).size()\n'
+             '            .unstack(fill_value=0))\n\n'
+             'counts(atop)'),
+        code('counts(pg)'),
+        md("Few transformations: 30 deepenings among 416 shallow pacts and 6 "
+           "institutionalisations; 100 re-formations among 635 coalition runs, 26 second "
+           "ones. And they cluster in time: most ATOP deepenings are inter-war, while the "
+           "post-1991 pacts are mostly still in force (censored)."),
+        code('atop.frame.assign(event=atop.frame["to"]).pivot_table(\n'
+             '    index=["era"], columns=["state", "event"], values="id", aggfunc="count",\n'
+             '    fill_value=0)'),
+        code('pg_rows = load_parlgov_transformation(DATA / "parlgov", as_frame=True)\n'
+             'first = pg_rows[pg_rows["state"] == "coalition"]\n'
+             'era = np.where(first["year"] < 1945, "before 1945", "1945 on")\n'
+             'first.groupby(era)["to"].value_counts().unstack(fill_value=0)'),
+        md("## Aalen–Johansen: how often do they transform?\n\n"
+           "`coalsurv.aalen_johansen` is the empirical state occupancy (product integral of "
+           "the observed transition rates, delayed entry in the risk sets; no covariates)."),
+        code('YEAR = 365.25\n'
+             'atop_times = np.linspace(0, 60, 121)\n'
+             'pg_times = np.linspace(0, 12 * YEAR, 121)\n'
+             'aj_atop = coalsurv.aalen_johansen(atop, atop_times, start="shallow")\n'
+             'aj_pg = coalsurv.aalen_johansen(pg, pg_times, start="coalition")\n'
+             'fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)\n'
+             'for ax, aj, scale, title in ((axes[0], aj_atop, 1, "ATOP: shallow pacts"),\n'
+             '                             (axes[1], aj_pg, YEAR, "ParlGov: coalition runs")):\n'
+             '    for state, part in aj.groupby("state", sort=False):\n'
+             '        ax.step(part["time"] / scale, part["occupancy"], where="post", label=state)\n'
+             '    ax.set(title=title, xlabel="years since formation")\n'
+             '    ax.legend()\n'
+             'axes[0].set_ylabel("share of units in the state")\n'
+             'plt.show()\n'
+             'pd.concat({\n'
+             '    "ATOP, 10 and 30 years": coalsurv.aalen_johansen(atop, [10, 30],\n'
+             '                                                     start="shallow"),\n'
+             '    "ParlGov, 2 and 4 years": coalsurv.aalen_johansen(pg, [2 * YEAR, 4 * YEAR],\n'
+             '                                                      start="coalition"),\n'
+             '}).round(3)'),
+        md("## A model without covariates reproduces Aalen–Johansen\n\n"
+           "One piecewise-exponential hazard per transition (12 intervals) on the forward "
+           "(Markov) clock — the model Aalen–Johansen estimates non-parametrically. The "
+           "posterior mean occupancy should match it at the quartiles of follow-up."),
+        code('def flat_model(transitions):\n'
+             '    # one piecewise-exponential hazard per transition, no covariates\n'
+             '    return coalsurv.MultiStateModel({k: "1" for k in transitions},\n'
+             '                                    family="piecewise", clock="forward",\n'
+             '                                    family_options={"n_intervals": 12})\n\n\n'
+             'ATOP_T = transformation_atop.TRANSITIONS["deepening"]\n'
+             'PG_T = transformation_parlgov.TRANSITIONS["reformation"]\n'
+             'with warnings.catch_warnings():\n'
+             '    warnings.simplefilter("ignore")\n'
+             '    flat_atop = flat_model(ATOP_T).fit(atop, random_seed=3, progressbar=False,\n'
+             '                                       **SAMPLER)\n'
+             '    flat_pg = flat_model(PG_T).fit(pg, random_seed=3, progressbar=False, **SAMPLER)\n'
+             '\n\n'
+             'def against_aj(fit, data, start):\n'
+             '    # posterior occupancy against Aalen-Johansen at the follow-up quartiles\n'
+             '    q = np.quantile(data.frame.groupby("id")["stop"].max(), [0.25, 0.5, 0.75])\n'
+             '    both = fit.state_occupancy(q, None, start=start).merge(\n'
+             '        coalsurv.aalen_johansen(data, q, start=start), on=["time", "state"])\n'
+             '    both["difference"] = both["mean"] - both["occupancy"]\n'
+             '    return both[["time", "state", "occupancy", "mean", "lower", "upper",\n'
+             '                 "difference"]]\n\n'
+             'check = pd.concat({"ATOP": against_aj(flat_atop, atop, "shallow"),\n'
+             '                   "ParlGov": against_aj(flat_pg, pg, "coalition")})\n'
+             'print("largest |model - Aalen-Johansen|:",\n'
+             '      check["difference"].abs().max().round(3))\n'
+             'check.round(3)'),
+        code('fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))\n'
+             'flat_atop.plot_state_occupancy(np.linspace(0, 60, 61), start="shallow",\n'
+             '                               empirical=True, ax=axes[0])\n'
+             'flat_pg.plot_state_occupancy(np.linspace(0, 12 * YEAR, 61), start="coalition",\n'
+             '                             empirical=True, ax=axes[1])\n'
+             'axes[0].set_title("ATOP (years)")\n'
+             'axes[1].set_title("ParlGov (days)")\n'
+             'plt.show()'),
+        md("## The theory's covariates\n\n"
+           "Weibull hazards on the time since entering the state (`clock=\"reset\"`), with "
+           "what the loaders measure at the signing (ATOP) or the run's first cabinet "
+           "(ParlGov):\n\n"
+           "| theory | ATOP | ParlGov |\n|---|---|---|\n"
+           "| breadth of obligations / of shared interests | `n_obligations` (obligation "
+           "types) | `lr_range` (left–right range: *larger = narrower* shared interests) |\n"
+           "| power concentration | `power_hhi` (Herfindahl of CINC shares) | `power_hhi` "
+           "(Herfindahl of seat shares) |\n"
+           "| other | `polity2_sd` (regime dissimilarity) | `majority` |\n\n"
+           "Era (ATOP) and country (ParlGov) enter as a frailty per transition. The rare "
+           "transitions get no covariates: 6 institutionalisations, 18 deep dissolutions and "
+           "26 second re-formations cannot carry coefficients."),
+        code('atop_model = coalsurv.MultiStateModel({\n'
+             '    "shallow -> deep": "n_obligations + power_hhi + polity2_sd + (1 | era)",\n'
+             '    "shallow -> dissolved": "n_obligations + power_hhi + polity2_sd + (1 | era)",\n'
+             '    "deep -> institutionalised": "1",\n'
+             '    "deep -> dissolved": "1",\n'
+             '}, family="weibull", clock="reset", name="ATOP deepening")\n'
+             'pg_formula = "lr_range + power_hhi + majority + (1 | country)"\n'
+             'pg_model = coalsurv.MultiStateModel({\n'
+             '    "coalition -> reformed": pg_formula,\n'
+             '    "coalition -> dissolved": pg_formula,\n'
+             '    "reformed -> reformed_twice": "1",\n'
+             '    "reformed -> dissolved": "1",\n'
+             '    "reformed_twice -> dissolved": "1",\n'
+             '}, family="weibull", clock="reset", name="ParlGov re-formation")\n'
+             'with warnings.catch_warnings():\n'
+             '    warnings.simplefilter("ignore")\n'
+             '    fit_atop = atop_model.fit(atop, random_seed=5, progressbar=False, **SAMPLER)\n'
+             '    fit_pg = pg_model.fit(pg, random_seed=5, progressbar=False, **SAMPLER)\n'
+             'fit_atop'),
+        code('def ratios(fit):\n'
+             '    hr = fit.hazard_ratios(ci_prob=0.90)\n'
+             '    hr = hr[hr["scale"] == "per SD"]\n'
+             '    return hr[["transition", "term", "median", "lower", "upper", "prob_above_1"]]\n\n'
+             '\n\npd.concat({"ATOP": ratios(fit_atop), "ParlGov": ratios(fit_pg)}).round(3)'),
+        code('fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))\n'
+             'fit_atop.plot_transition_diagram(ax=axes[0])\n'
+             'fit_pg.plot_transition_diagram(ax=axes[1])\n'
+             'plt.show()'),
+        md("Checks that do not pass, per transition. With the quick sampler of the tests (2 "
+           "chains x 200 draws) the effective-sample-size and R-hat checks fail by "
+           "construction; rerun without `COALSURV_QUICK` (4 chains x 1000 draws) before "
+           "reading the intervals as final."),
+        code('import contextlib\n'
+             'import io\n\n'
+             'quiet = io.StringIO()   # the prior-sensitivity check prints notes\n'
+             'with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet), \\\n'
+             '        warnings.catch_warnings():\n'
+             '    warnings.simplefilter("ignore")\n'
+             '    diag = {**fit_atop.diagnose(), **fit_pg.diagnose()}\n'
+             'bad = pd.DataFrame([{"transition": k, "check": c.name, "verdict": c.verdict,\n'
+             '                     "where": c.detail}\n'
+             '                    for k, d in diag.items() for c in d.results\n'
+             '                    if c.verdict in ("warn", "fail")])\n'
+             'bad.groupby(["transition", "verdict"], sort=False)["check"].agg(", ".join)'
+             '.unstack(fill_value="")'),
+        md("The posterior predictive checks (`ppc_*`) compare each transition's model with "
+           "its own Kaplan–Meier curve. Where they fail, one Weibull shape per transition "
+           "misdescribes *when* that transition happens (the piecewise model above, which "
+           "matches Aalen–Johansen, does not) — re-formation can only happen at an election, so "
+           "its hazard follows the electoral calendar (a peak near four years), which one "
+           "shape cannot — and the occupancy curves below inherit it: "
+           "read the covariate models for *which* coalitions transform more, the "
+           "no-covariate model for *how often*."),
+        code('bad[bad["check"].str.startswith("ppc")]'),
+        md("## Reading the answer: contrasting profiles\n\n"
+           "State occupancy for two profiles per data set (other covariates at their means; "
+           "the era / country effect integrated out), and per posterior draw the difference in "
+           "the probability of having transformed."),
+        code('atop_profiles = pd.DataFrame({\n'
+             '    "n_obligations": [1.0, 2.0], "power_hhi": [0.95, 0.5],\n'
+             '    "polity2_sd": atop.frame["polity2_sd"].mean()},\n'
+             '    index=["narrow, hegemonic", "broad, balanced"])\n'
+             'pg_profiles = pd.DataFrame({\n'
+             '    "lr_range": [4.0, 1.0], "power_hhi": [0.7, 0.4], "majority": 1.0},\n'
+             '    index=["wide range, dominant party", "narrow range, balanced"])\n'
+             'occ_atop = fit_atop.state_occupancy([10.0, 30.0], atop_profiles, start="shallow",\n'
+             '                                    random_seed=2)\n'
+             'occ_pg = fit_pg.state_occupancy([4 * YEAR, 8 * YEAR], pg_profiles,\n'
+             '                                start="coalition", random_seed=2)\n'
+             'pd.concat([occ_atop, occ_pg]).round(3)'),
+        code('def transformed_difference(fit, profiles, t, start, states):\n'
+             '    """P(in a transformed state at t): second profile minus first, per draw."""\n'
+             '    d = fit.state_occupancy([t], profiles, start=start, summary=False,\n'
+             '                            random_seed=2)\n'
+             '    p = d.sel(state=states).sum("state").isel(time=0).values  # draw x row\n'
+             '    diff = p[:, 1] - p[:, 0]\n'
+             '    return pd.Series({"first": p[:, 0].mean(), "second": p[:, 1].mean(),\n'
+             '                      "difference": diff.mean(),\n'
+             '                      "lower 5%": np.quantile(diff, 0.05),\n'
+             '                      "upper 95%": np.quantile(diff, 0.95),\n'
+             '                      "P(difference > 0)": (diff > 0).mean()})\n\n\n'
+             'pd.DataFrame({\n'
+             '    "ATOP: deep or institutionalised at 30 years": transformed_difference(\n'
+             '        fit_atop, atop_profiles, 30.0, "shallow",\n'
+             '        ["deep", "institutionalised"]),\n'
+             '    "ParlGov: re-formed at 8 years": transformed_difference(\n'
+             '        fit_pg, pg_profiles, 8 * YEAR, "coalition",\n'
+             '        ["reformed", "reformed_twice"]),\n'
+             '}).T.round(3)'),
+        code('fig, axes = plt.subplots(2, 2, figsize=(11, 7))\n'
+             'for ax, name in zip(axes[0], atop_profiles.index, strict=True):\n'
+             '    fit_atop.plot_state_occupancy(np.linspace(0, 40, 41),\n'
+             '                                  atop_profiles.loc[[name]], start="shallow",\n'
+             '                                  ax=ax)\n'
+             '    ax.set_title(f"ATOP: {name}")\n'
+             'for ax, name in zip(axes[1], pg_profiles.index, strict=True):\n'
+             '    fit_pg.plot_state_occupancy(np.linspace(0, 10 * YEAR, 41),\n'
+             '                                pg_profiles.loc[[name]], start="coalition", ax=ax)\n'
+             '    ax.set_title(f"ParlGov: {name}")\n'
+             'plt.tight_layout()\n'
+             'plt.show()'),
+        md("## What the data cannot tell\n\n"
+           "- **Few events.** 30 deepenings (reaching only 23 distinct deep alliances: the "
+           "Balkan Entente alone gives 5) and 6 institutionalisations; the intervals of the "
+           "deepening ratios above are wide, and nothing can be said about how breadth or "
+           "power shape institutionalisation or a second re-formation.\n"
+           "- **Era confounding.** Over half the deepenings are inter-war, while most post-1991 "
+           "pacts are still in force; obligations, power concentration and censoring all move "
+           "with the era. The era frailty absorbs part of it, but with four eras its SD is "
+           "barely identified, so the covariate ratios are *within-era contrasts in a handful "
+           "of events*, not causal effects. In ParlGov the pre-1945 runs (a fifth of the "
+           "runs, a quarter of the re-formations, mostly French and German) are shorter; "
+           "`since=1945` is the check.\n"
+           "- **Not the same transformation.** ATOP's deepening is a new treaty among the same "
+           "states; ParlGov's re-formation is surviving an election as the same party set. "
+           "The second says as much about electoral calendars as about cooperation (a run "
+           "can only re-form if an election falls inside it).\n"
+           "- **Dependence.** Histories are not independent (successor treaties; pairs of one "
+           "cabinet); posterior intervals assume they are and are therefore too narrow."),
+        md("The era check for ParlGov: the same model on the runs that start in 1945 or "
+           "later (`since=1945`: 499 runs, 74 and 18 re-formations)."),
+        code('pg45 = load_parlgov_transformation(DATA / "parlgov", design="reformation",\n'
+             '                                   since=1945)\n'
+             'with warnings.catch_warnings():\n'
+             '    warnings.simplefilter("ignore")\n'
+             '    fit_pg45 = pg_model.fit(pg45, random_seed=5, progressbar=False, **SAMPLER)\n'
+             'era_check = ratios(fit_pg).merge(ratios(fit_pg45), on=["transition", "term"],\n'
+             '                                 suffixes=(" all years", " since 1945"))\n'
+             'era_check[era_check["transition"].str.startswith("coalition")].round(3)'),
+        md("Power concentration and majority status keep their ratios after 1945; the effect "
+           "of the left–right range on dissolution is weaker and no longer clear: part of it "
+           "rests on the pre-war runs, so era and breadth are not separated by these data."),
+        md("## Carrying the ATOP posterior into ParlGov\n\n"
+           "`power_hhi` is the one covariate both designs measure on the same scale (a "
+           "Herfindahl index in [0, 1]; CINC shares in ATOP, seat shares in ParlGov) and "
+           "dissolution the one transition both have. `MultiStateFit.priors_from_fit` turns "
+           "each transition's posterior into a prior set (`PriorSet.from_fit`, coefficients "
+           "per original unit, so the standardisation of the new data does not matter); we "
+           "keep the power coefficient of `shallow -> dissolved` at half weight "
+           "(`discount=0.5`) and use it for `coalition -> dissolved`. The other terms, the "
+           "Weibull shape and the era SD are dropped: obligations and regime dissimilarity do "
+           "not exist in ParlGov, and a treaty's baseline tells nothing about a cabinet's. "
+           "The transformation transitions are not linked: deepening a treaty and re-forming "
+           "after an election are different events, so a prior from one would be a claim, "
+           "not a replication. The prior key `beta_unit[power_hhi]` is per unit of the "
+           "covariate, so it maps by name onto the ParlGov term."),
+        code('carried = fit_atop.priors_from_fit(discount=0.5, joint=False)\n'
+             'carried = carried["shallow -> dissolved"]\n'
+             'print({k: str(v) for k, v in carried.priors.items()})\n'
+             'keep = {k: v for k, v in carried.priors.items() if "power_hhi" in k}\n'
+             'power_prior = coalsurv.PriorSet(keep, name="ATOP power concentration, a0 = 0.5")\n'
+             'power_prior'),
+        code('episodes = pg_model.episodes(pg)["coalition -> dissolved"]\n'
+             'informed_model = coalsurv.SurvivalModel(pg_formula, family="weibull",\n'
+             '                                        causes=["dissolved"], priors=power_prior,\n'
+             '                                        name="coalition -> dissolved, ATOP prior")\n'
+             'with warnings.catch_warnings():\n'
+             '    warnings.simplefilter("ignore")\n'
+             '    informed = informed_model.fit(episodes, random_seed=5, progressbar=False,\n'
+             '                                  **SAMPLER)\n'
+             'flat = fit_pg.fits["coalition -> dissolved"]\n'
+             '\n\ndef per_unit(f, label):\n'
+             '    # the hazard ratio of power_hhi per unit (90% interval)\n'
+             '    ratio = f.hazard_ratios(ci_prob=0.9)\n'
+             '    return ratio.query("term == \'power_hhi\' and scale == \'per unit\'")'
+             '.assign(prior=label)\n\n\n'
+             'pd.concat([per_unit(fit_atop.fits["shallow -> dissolved"], "ATOP posterior"),\n'
+             '           per_unit(flat, "ParlGov, default prior"),\n'
+             '           per_unit(informed, "ParlGov, ATOP prior (a0 = 0.5)")])[\n'
+             '    ["prior", "term", "median", "lower", "upper", "prob_above_1"]].round(3)'),
+        code('from coalsurv.fit.replication import replication\n\n'
+             'replication(fit_atop.fits["shallow -> dissolved"], flat).round(3)'),
+        md("Ratios here are per unit of the Herfindahl index (0 = evenly spread, 1 = one "
+           "member holds everything). Read the three rows together: ATOP's dissolution "
+           "coefficient of power concentration is vague and, if anything, positive; "
+           "ParlGov's is clearly negative (concentrated seat shares — a dominant party with "
+           "small partners — dissolve *less*), and the ParlGov data are informative enough "
+           "that the half-weight ATOP prior only pulls the estimate a little towards it. "
+           "The replication table says whether the ParlGov interval covers the ATOP mean "
+           "(`covers_original`) and how much the two posteriors overlap. Its replication "
+           "Bayes factor compares ATOP's posterior with *no effect* as predictions of the "
+           "ParlGov estimate; when the estimate lies on the other side of zero from ATOP's, "
+           "a factor above 1 only says the wide ATOP posterior is the lesser failure, not "
+           "that ParlGov replicates ATOP. The two studies disagree on the sign, so pooling "
+           "them is not warranted: the prior is a sensitivity check across very different "
+           "kinds of coalition (treaties among states, cabinets of parties), not evidence "
+           "from two samples of one population."),
+        md("## The answer, plainly\n\n"
+           "- **Do coalitions transform?** Rarely, in both records: about 3% of shallow pacts "
+           "are deep a decade on, and (Aalen–Johansen) under one in ten coalition runs has "
+           "re-formed after an election and still governing four years on; dissolution is the "
+           "common fate.\n"
+           "- **Breadth.** ParlGov: a wider left–right range (narrower shared interests) "
+           "raises the dissolution hazard over all years, less clearly after 1945; its effect "
+           "on re-formation is not distinguishable from none. ATOP: more obligation types "
+           "show no clear effect on deepening or dissolution — 30 deepenings cannot resolve "
+           "it.\n"
+           "- **Power concentration.** ParlGov: concentrated seat shares go with *less* "
+           "dissolution and *more* re-formation, against the reading that balanced power "
+           "transforms. ATOP: undetermined.\n"
+           "- The contrasting profiles above carry all this into the probability of having "
+           "transformed, with intervals; read them with the era, clustering and "
+           "dependence caveats: these are associations in a few events, not effects."),
+    ])
+
 
 NOTEBOOKS = {
     "king1990_cabinets.ipynb": king1990,
@@ -583,6 +909,7 @@ NOTEBOOKS = {
     "replication.ipynb": replication,
     "multistate_paths.ipynb": multistate,
     "parlgov_time_varying.ipynb": parlgov_time,
+    "transform.ipynb": transform,
 }
 
 

@@ -21,7 +21,13 @@ SHARED = FOLDER.parents[2] / "shared" / "data"
 #: Notebook -> the real data set it reads (None: bundled data only).
 NEEDS = {"synthetic_alliances.ipynb": None, "king1990_cabinets.ipynb": "king1990",
          "parlgov_competing_endings.ipynb": "parlgov", "replication.ipynb": "coalgov",
-         "multistate_paths.ipynb": None, "parlgov_time_varying.ipynb": "parlgov"}
+         "multistate_paths.ipynb": None, "parlgov_time_varying.ipynb": "parlgov",
+         "transform.ipynb": ("atop", "parlgov")}
+
+
+def _names(needs: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """Return the data sets a notebook reads (NEEDS: None, one name or a tuple of names)."""
+    return () if needs is None else (needs,) if isinstance(needs, str) else tuple(needs)
 
 
 def run(name: str) -> Path:
@@ -63,8 +69,9 @@ def main(names: list[str] | None = None) -> int:
     failed = []
     for name in wanted:
         needs = NEEDS[name]
-        if needs is not None and not (SHARED / needs).is_dir():
-            print(f"skipped {name}: its data set {SHARED / needs} is absent")
+        absent = [SHARED / n for n in _names(needs) if not (SHARED / n).is_dir()]
+        if absent:
+            print(f"skipped {name}: its data set {absent[0]} is absent")
             continue
         print(f"running {name} ...", flush=True)
         try:
