@@ -94,23 +94,32 @@ def batch_client(client=None, *, n_workers: int = DEFAULT_WORKERS) -> Iterator[A
 
     Parameters
     ----------
-    client : None, str or distributed.Client
+    client : None, str, distributed.Client or a Dask cluster object
         ``None``: an embedded local cluster of ``n_workers`` single-threaded processes with
         separate compile and numba cache directories. A str: the address of a running
         scheduler (e.g. ``"tcp://10.0.0.5:8786"``); its workers must isolate their compile
         directories themselves (``coalsurv.batch.cluster.slot_environment``). A ``Client``:
-        used as it is and left open.
+        used as it is and left open. A cluster object (``distributed.deploy.Cluster``:
+        ``dask_jobqueue.SLURMCluster``, ``dask_kubernetes``' ``KubeCluster``,
+        ``LocalCluster``, ...): a client of it is opened and closed here; the cluster itself
+        (and its scaling) stays the caller's.
     n_workers : int
         Workers of the embedded cluster.
     """
     from distributed import Client
+    from distributed.deploy import Cluster
 
     if isinstance(client, Client):
         yield client
         return
+    if isinstance(client, Cluster):
+        with Client(client) as own:
+            yield own
+        return
     if client is not None and not isinstance(client, str):
-        raise ArgumentError(f"client: expected None, a scheduler address (str) or a "
-                            f"distributed.Client, got {type(client).__name__}")
+        raise ArgumentError(f"client: expected None, a scheduler address (str), a "
+                            f"distributed.Client or a Dask cluster object, got "
+                            f"{type(client).__name__}")
     if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
         raise ArgumentError(f"n_workers: expected an integer >= 1, got {n_workers!r}")
     if isinstance(client, str):

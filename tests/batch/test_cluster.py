@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from coalsurv.batch.cluster import SlotClaims, slot_environment
 
 
@@ -39,3 +41,26 @@ def test_unguarded_script_gets_a_coalsurv_error_naming_the_guard(tmp_path):
                           timeout=240, cwd=tmp_path)
     assert "BATCH-ERROR" in done.stdout, done.stderr[-2000:]
     assert "if __name__ == \"__main__\":" in done.stdout and "unguarded.py" in done.stdout
+
+
+def test_a_cluster_object_is_taken_as_client_and_left_running():
+    """dask-jobqueue / dask-kubernetes clusters are Cluster objects: a client is opened on it."""
+    from distributed import Client, LocalCluster
+
+    from coalsurv.batch.cluster import batch_client
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
+        with batch_client(cluster) as client:
+            assert isinstance(client, Client)
+            assert client.scheduler.address == cluster.scheduler_address
+        assert client.status == "closed"
+        assert cluster.status.name == "running"
+
+
+def test_client_of_another_type_is_refused_by_name():
+    from coalsurv.batch.cluster import batch_client
+    from coalsurv.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="a Dask cluster object, got int"):
+        with batch_client(5):
+            pass
