@@ -109,7 +109,8 @@ TS = pd.Timestamp("2000-01-01")
 MS = pd.DataFrame({"id": [1, 1, 2], "state": ["coalition", "alliance", "coalition"],
                    "start": [0.0, 2.0, 0.0], "stop": [2.0, 5.0, 3.0],
                    "to": ["alliance", "censored", "dissolution"]})
-MSO = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to"}
+MSO = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to",
+       "time_unit": "days"}
 
 # (name, call(ctx), error class, pattern the message must match)
 CASES = [

@@ -34,7 +34,8 @@ DF = pd.DataFrame(
 def _data(**changes) -> CoalitionData:
     """CoalitionData of DF with some columns replaced and options added (``opt_`` prefix)."""
     opts = {k[4:]: changes.pop(k) for k in list(changes) if k.startswith("opt_")}
-    kwargs = {"duration": "d", "event": "fell", "covariates": ["x"], "groups": ["g"], **opts}
+    kwargs = {"duration": "d", "event": "fell", "covariates": ["x"], "groups": ["g"],
+              "time_unit": "days", **opts}
     return CoalitionData.from_frame(DF.assign(**changes), **kwargs)
 
 

@@ -234,9 +234,9 @@ def run_jobs(jobs: Mapping[str, tuple[Any, Any]], *, out: str | Path, client=Non
             "request. Use another folder, or delete those files to refit them")
     todo = {name: job for name, job in jobs.items() if name not in finished}
     payloads = _payloads(todo)
+    line = _Progress(len(jobs), len(finished), progress)  # a rerun says what it skipped
     if todo:
-        _Run(out, payloads, fit_kwargs, wanted, retries, rows,
-             _Progress(len(jobs), len(finished), progress)).go(client, n_workers)
+        _Run(out, payloads, fit_kwargs, wanted, retries, rows, line).go(client, n_workers)
     frame = read_batch(out)
     write_index(out, frame)
     return frame[frame["name"].isin(list(jobs))].reset_index(drop=True)

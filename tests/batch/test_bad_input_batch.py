@@ -35,6 +35,8 @@ def _sbc(ctx, model=M, **kwargs):
 
 def _unreachable(ctx):
     import dask
+    import distributed  # noqa: F401 - its config defaults must exist before the set below:
+    # a dask.config.set that creates the "distributed" key removes it whole on exit
 
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
         return _fit_many(ctx, client="tcp://127.0.0.1:9")

@@ -137,6 +137,10 @@ def test_model_files_load():
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
         if doc.get("schema") == "coalsurv.priors/1":  # a named prior set
             assert coalsurv.PriorSet.load(path).name
+        elif "transitions" in doc.get("model", {}):  # a multi-state model file
+            from coalsurv.cli.multistate import read_multistate_model
+
+            assert read_multistate_model(path)[0].transitions
         else:
             assert coalsurv.SurvivalModel.load(path).spec.formula
 
