@@ -16,6 +16,7 @@ import numpy as np
 
 from coalsurv.build.cure import check_cure
 from coalsurv.build.design import Design
+from coalsurv.build.members import member_info
 from coalsurv.build.time_terms import check_tve, tve_cuts
 from coalsurv.endings import Endings
 from coalsurv.families import Family, default_cuts, get_family
@@ -54,6 +55,7 @@ class ModelInfo:
     cure_terms: tuple[str, ...] = ()
     strata: str = ""
     strata_levels: tuple[str, ...] = ()
+    members: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -150,4 +152,5 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),
+        members=member_info(design.members, tuple(family.params)),
     )

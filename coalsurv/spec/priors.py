@@ -30,6 +30,9 @@ key                     what                                            default
                         cure covariates' means
 ``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
                         cure term; ``cure_beta[term]`` for one
+``mm_sd``               ``mm()``: SD of the member effects u_k          HalfNormal(1)
+``mm_gamma``            ``mm(weights="power")``: exponent of the share  HalfNormal(1.5)
+``mm_b0``, ``mm_b1``    ``mm(weights="logistic")``: weight curve        Normal(0, 2)
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -240,6 +243,10 @@ def _default_priors() -> dict[str, Prior]:
     out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
     out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
+    out["mm_sd"] = Prior("HalfNormal", sigma=1.0)
+    out["mm_gamma"] = Prior("HalfNormal", sigma=1.5)
+    out["mm_b0"] = Prior("Normal", mu=0.0, sigma=2.0)
+    out["mm_b1"] = Prior("Normal", mu=0.0, sigma=2.0)
     return out
 
 
