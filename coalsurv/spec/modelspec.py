@@ -450,7 +450,7 @@ def check_cure_formula(spec: ModelSpec) -> None:
                         f"got {cure!r}")
     fixed, groups = parse_formula(cure)
     if groups or split_tve(fixed)[1] or split_mm(cure)[1]:
-        raise SpecError(f"cure formula {cure!r}: group terms and tve() are not allowed; the "
+        raise SpecError(f"cure formula {cure!r}: group terms, mm() and tve() are not allowed; the "
                         "cured share's logit is linear in fixed covariates")
     if spec.causes is not None and len(spec.causes) > 1:
         raise SpecError(f"cure= with several causes {list(spec.causes)}: a mixture-cure model "
