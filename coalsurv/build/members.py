@@ -288,8 +288,8 @@ def member_theta(priors, design, info, resolved: dict):
     if term.random:
         model.add_coord("member", list(rows.levels))
         member = pm.Data("mm_member", rows.member, dims="membership")
-        sd = _per_cause([_positive(priors, f"mm_sd[{c}]", resolved) for c in causes],
-                        "sd_mm", ("cause",))
+        keys = [f"mm_sd[{c}]" if priors.explicit(f"mm_sd[{c}]") else "mm_sd" for c in causes]
+        sd = _per_cause([_positive(priors, key, resolved) for key in keys], "sd_mm", ("cause",))
         z = pm.Normal("z_mm", 0.0, 1.0, dims=("cause", "member"))
         u = pm.Deterministic("u_mm", sd[:, None] * z, dims=("cause", "member"))
         contrib = contrib + u[:, member]

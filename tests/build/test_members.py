@@ -175,3 +175,22 @@ def test_membership_rows_and_standardisation():
     counts = pd.Series(rows.n_coalitions, index=rows.levels)
     assert counts.sum() == len(data.members)
     assert set(rows.levels) <= set(truth["u"])
+
+
+def test_weight_and_member_priors_come_from_prior_files(tmp_path):
+    priors = cs.PriorSet({"mm_gamma": cs.Prior("Gamma", alpha=2.0, beta=2.0),
+                          "mm_sd": cs.Prior("HalfNormal", sigma=0.3),
+                          "beta[mm(x)]": cs.Prior("Normal", mu=0.0, sigma=0.5)})
+    path = priors.save(tmp_path / "mm.toml")
+    loaded = cs.PriorSet.load(path)
+    assert loaded.priors == priors.priors
+    data, _ = simulate_membership(20, 8, seed=3)
+    pm_model, _, _, resolved = cs.SurvivalModel("z + mm(x, weights='power')",
+                                                priors=loaded).build(data)
+    assert resolved["mm_gamma"] == priors.priors["mm_gamma"]
+    assert resolved["beta[mm(x)]"] == priors.priors["beta[mm(x)]"]
+    assert pm_model["gamma"].owner.op.name == "gamma"
+    assert resolved["mm_sd"] == priors.priors["mm_sd"]
+    logistic = cs.SurvivalModel("mm(x, weights='logistic')", priors=cs.PriorSet(
+        {"mm_b1": cs.Prior("Normal", mu=1.0, sigma=0.1)})).build(data)[3]
+    assert logistic["mm_b1"] == cs.Prior("Normal", mu=1.0, sigma=0.1)

@@ -102,7 +102,7 @@ def _fit(data, weights, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = cs.SurvivalModel(FORMULA.format(w=weights)).fit(
-            data, progressbar=False, **{"draws": 1000, "tune": 1000, "chains": 4,
+            data, progressbar=False, **{"draws": 2000, "tune": 2000, "chains": 4,
                                         "random_seed": 7, **kw})
     return fit, time.perf_counter() - start
 
@@ -124,7 +124,7 @@ def test_coalgov_power_weights_converge(shared_data):
     _converged(fit, seconds, "coalgov power weights")
 
 
-def _plain_pymc(data, draws=1000, tune=1000, chains=4, seed=7):
+def _plain_pymc(data, draws=2000, tune=2000, chains=4, seed=7):
     """The equal-weight coalgov model written by hand in PyMC (same priors and time scale)."""
     import nutpie
     import pymc as pm
