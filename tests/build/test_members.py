@@ -194,3 +194,19 @@ def test_weight_and_member_priors_come_from_prior_files(tmp_path):
     logistic = cs.SurvivalModel("mm(x, weights='logistic')", priors=cs.PriorSet(
         {"mm_b1": cs.Prior("Normal", mu=1.0, sigma=0.1)})).build(data)[3]
     assert logistic["mm_b1"] == cs.Prior("Normal", mu=1.0, sigma=0.1)
+
+
+def test_spell_rows_take_their_episode_member_term():
+    data, _ = simulate_membership(20, 8, seed=6)
+    frame = _plain(data)
+    spells = pd.DataFrame({"id": np.repeat(frame["key"], 2),
+                           "start": np.ravel(np.column_stack([0 * frame["dur"],
+                                                              frame["dur"] / 2])),
+                           "stop": np.ravel(np.column_stack([frame["dur"] / 2, frame["dur"]])),
+                           "v": np.tile([0.0, 1.0], len(frame)) + np.arange(2 * len(frame))
+                           / 100})
+    data = cs.CoalitionData.from_frame(frame, duration="dur", event="end", id="key",
+                                       covariates=["z"], members=data.members, spells=spells)
+    pm_model, design, *_ = cs.SurvivalModel("z + v + mm(x)").build(data)
+    assert design.spells is not None and design.members is not None
+    assert {"spell_episode", "mm_coalition", "z_mm"} <= set(pm_model.named_vars)
