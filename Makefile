@@ -11,17 +11,20 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# the install lock: every install takes its versions from here (`make lock` regenerates it)
+LOCK := constraints.txt
+PIP_LOCKED := -c $(LOCK) --build-constraint $(LOCK)
 
-.PHONY: setup demo test lint slow bench gallery notebooks lab validate clean
+.PHONY: setup demo test lint slow bench gallery notebooks lab validate clean lock
 
 # Python from .python-version via pyenv when present, else python3.12 on PATH.
 PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON_BOOT)" || (echo "error: Python 3.12 not found (install it with pyenv: pyenv install 3.12)" && exit 2)
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c $(LOCK) pip
+	$(PY) -m pip install --quiet $(PIP_LOCKED) -e '.[test]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -49,7 +52,7 @@ gallery: $(STAMP)
 # JupyterLab and nbconvert (the [notebook] extra), then run and render every notebook
 NB_STAMP := $(VENV)/.notebook-installed
 $(NB_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,notebook]'
+	$(PY) -m pip install --quiet $(PIP_LOCKED) -e '.[test,notebook]'
 	touch $(NB_STAMP)
 
 notebooks: $(NB_STAMP)
@@ -60,6 +63,17 @@ lab: $(NB_STAMP)
 
 validate: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/coalsurv batch validate -o reports/validation
+
+# Regenerate the install lock from the newest versions pyproject.toml allows (deliberately:
+# then `make test`, regenerate the golden values if the draws changed, commit together).
+LOCK_VENV := build/lock-venv
+lock:
+	@test -n "$(PYTHON_BOOT)" || (echo "error: Python 3.12 not found" && exit 2)
+	rm -rf $(LOCK_VENV) && $(PYTHON_BOOT) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet '.[test,notebook]'
+	{ sed -n '/^#/p' $(LOCK); $(LOCK_VENV)/bin/python -m pip freeze --all --exclude coalsurv | sort -f; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK) && rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -3,7 +3,7 @@
 A diagnostic for BENCHMARKS.md's log-density target: ``one_pass`` is the kernel's row loop
 written for exactly one model (one cause, one frailty factor, no delayed entry, no pointwise
 output), ``two_pass`` the same split into eta / exp / gradient passes. Their times against
-``coalsurv.fit.kernel.logp_grad`` (1.4 ms at best, ``benchmarks/run.py --child logp 100000``)
+``coalsurv.backend.kernel.logp_grad`` (1.4 ms at best, ``benchmarks/run.py --child logp 100000``)
 say what the kernel's generality costs; run it in several fresh processes: on this machine
 even ``one_pass`` is bimodal between processes (about 1.0 or 1.7 ms). Run:
 ``.venv/bin/python benchmarks/logp_floor.py``.

@@ -191,7 +191,7 @@ def child_baseline(name: str, draws: int, launched: float) -> dict:
 def child_logp(n: int = 100_000, repeats: int = 200) -> dict:
     """Kernel log density + gradient vs a hand-written NumPy one (same model, same point)."""
     import coalsurv
-    from coalsurv.fit import kernel, native
+    from coalsurv.backend import kernel, native
 
     data, terms, group = load(f"sim{n}")
     model, _, info, _ = coalsurv.SurvivalModel(" + ".join(terms) + f" + (1 | {group})",

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from typing import Any
 
@@ -23,14 +24,63 @@ __all__ = ["DEFAULT_CI_PROB", "check_ci_prob", "check_times", "crossing_time", "
 DEFAULT_CI_PROB = 0.95
 
 
-def check_times(times) -> np.ndarray:
-    """Return ``times`` as a 1-D float array; ArgumentError unless finite, >= 0, non-empty."""
+_DATES = (datetime.date, np.datetime64)
+_SPANS = (datetime.timedelta, np.timedelta64)
+
+
+def _spans_or_dates(times) -> tuple[str | None, Any]:
+    """Whether ``times`` holds dates ("date"), Timedeltas ("span") or neither (None)."""
+    if isinstance(times, _DATES):
+        return "date", times
+    if isinstance(times, _SPANS):
+        return "span", [times]
+    kind = getattr(getattr(times, "dtype", None), "kind", None)
+    if kind in ("M", "m"):
+        return ("date" if kind == "M" else "span"), times
+    if isinstance(times, list | tuple) or kind == "O":
+        values = list(np.ravel(np.asarray(times, dtype=object)))
+        if any(isinstance(v, _DATES) for v in values):
+            return "date", times
+        if values and all(isinstance(v, _SPANS) for v in values):
+            return "span", values
+    return None, times
+
+
+def check_times(times, *, time_unit: str | None = None, name: str = "times") -> np.ndarray:
+    """Return ``times`` as a 1-D float array; ArgumentError unless finite, >= 0, non-empty.
+
+    Timedeltas are converted into ``time_unit`` (the data's unit; a warning states the
+    conversion, as for Timedelta columns of the data) and refused when no unit is given;
+    dates (Timestamps) are refused: a time here is a length since the start, and a date has
+    no reference to measure it from.
+    """
+    kind, values = _spans_or_dates(times)
+    if kind == "date":
+        raise ArgumentError(
+            f"{name}: got dates ({str(times)[:60]}); expected lengths of time since the start "
+            f"(numbers in the data's unit{f', {time_unit}' if time_unit else ''}, or "
+            "Timedeltas), not calendar dates")
+    if kind == "span":
+        from coalsurv._format import TIME_UNITS, unit_singular
+
+        if time_unit not in TIME_UNITS:
+            raise ArgumentError(f"{name}: got Timedeltas where the unit of time is not known; "
+                                "give numbers in the data's unit")
+        import pandas as pd
+
+        days = pd.to_timedelta(pd.Index(np.ravel(np.asarray(values, dtype=object)))
+                               ).total_seconds().to_numpy(dtype=float) / 86400.0
+        per = ("" if time_unit == "days" else
+               f" (1 {unit_singular(time_unit)} = {TIME_UNITS[time_unit]:g} days)")
+        warnings.warn(f"{name}: Timedelta values converted to {time_unit}{per}", UserWarning,
+                      stacklevel=3)
+        times = days / TIME_UNITS[time_unit]
     try:
         t = np.atleast_1d(np.asarray(times, dtype=float))
     except (TypeError, ValueError):
         t = np.array([np.nan])
     if t.ndim != 1 or t.size == 0 or np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise ArgumentError(f"times must be a non-empty 1-D sequence of finite times >= 0, "
+        raise ArgumentError(f"{name} must be a non-empty 1-D sequence of finite times >= 0, "
                             f"got {times!r:.60}")
     return t
 

@@ -52,7 +52,8 @@ def _data(**changes) -> CoalitionData:
     """CoalitionData of DF with some columns replaced and options added."""
     opts = {k: changes.pop(k) for k in list(changes) if k.startswith("opt_")}
     df = DF.assign(**changes)
-    kwargs = {"duration": "d", "event": "fell", "covariates": ["x"], "groups": ["g"]}
+    kwargs = {"duration": "d", "event": "fell", "covariates": ["x"], "groups": ["g"],
+              "time_unit": "days"}
     kwargs.update({k[4:]: v for k, v in opts.items()})
     return CoalitionData.from_frame(df, **kwargs)
 
@@ -124,16 +125,19 @@ def _mm(formula, members=MB):
 # (name, call(ctx), error class, pattern the message must match)
 CASES = [
     # ---- data constructor: options and values
-    ("not a frame", lambda c: CoalitionData.from_frame([1, 2], duration="d", event="fell"),
+    ("time unit left out", lambda c: CoalitionData.from_frame(DF, duration="d", event="fell"),
+     CoalitionDataError, r"time_unit= is required: the unit of the times"),
+    ("not a frame", lambda c: CoalitionData.from_frame([1, 2], duration="d", event="fell",
+                                                       time_unit="days"),
      CoalitionDataError, r"expects a pandas DataFrame.*list"),
     ("dates as duration", lambda c: _data(d=TS + pd.to_timedelta(DF.d, unit="D")),
      CoalitionDataError, r"column 'd': holds dates .*start= and end="),
     ("numbers as start date", lambda c: CoalitionData.from_frame(
-        DF.assign(s=1990, t=1992), start="s", end="t", event="fell"),
+        DF.assign(s=1990, t=1992), start="s", end="t", event="fell", time_unit="days"),
      CoalitionDataError, r"column 's': holds numbers, not dates"),
     ("spans as end date", lambda c: CoalitionData.from_frame(
         DF.assign(s="1990-01-01", t=pd.to_timedelta(DF.d, unit="D")), start="s", end="t",
-        event="fell"),
+        event="fell", time_unit="days"),
      CoalitionDataError, r"column 't': holds time spans \(Timedelta\), not dates"),
     ("dates as entry", lambda c: _data(e=TS + pd.to_timedelta(DF.e, unit="D"), opt_entry="e"),
      CoalitionDataError, r"column 'e': holds dates"),
@@ -176,11 +180,12 @@ CASES = [
     ("missing values", lambda c: _data(x=[0.1, np.nan, 0.3, 0.4, 0.5, 0.6]),
      CoalitionDataError, r"column 'x': missing values \(NaN\) in.*'r1'.*dropna=True"),
     ("duplicate ids", lambda c: CoalitionData.from_frame(DF.set_axis(list("aabcde")),
-                                                         duration="d", event="fell"),
+                                                         duration="d", event="fell",
+                                                         time_unit="days"),
      CoalitionDataError, r"duplicate ids 'a'"),
     ("reserved name", lambda c: CoalitionData.from_frame(DF.rename(columns={"x": "time"}),
                                                          duration="d", event="fell",
-                                                         covariates=["time"]),
+                                                         covariates=["time"], time_unit="days"),
      CoalitionDataError, r"column 'time': name is reserved"),
     ("with_covariates a list", lambda c: DATA.with_covariates([1, 2]),
      CoalitionDataError, r"with_covariates: expected a pandas DataFrame"),
@@ -275,11 +280,13 @@ CASES = [
     ("formula number", lambda c: ModelSpec(formula=5), SpecError, r"formula must be a str"),
     ("unknown option", lambda c: SM("x", family_options={"bogus": 1}),
      SpecError, r"unknown option 'bogus' for family 'weibull'; allowed options: "
-                r"\['time_scale', 'tve_cuts', 'standardise'\]"),
+                r"\['time_scale', 'tve_cuts', 'standardise', 'frailty_centring'\]"),
     ("unknown piecewise option", lambda c: SM("x", family="piecewise",
                                               family_options={"n_cuts": 3}),
      SpecError, r"'n_cuts'.*allowed options: \['time_scale', 'tve_cuts', 'standardise', "
-                r"'n_intervals', 'cuts'\]"),
+                r"'frailty_centring', 'n_intervals', 'cuts'\]"),
+    ("frailty_centring value", lambda c: SM("x", family_options={"frailty_centring": "on"}),
+     SpecError, r"frailty_centring: expected one of \['auto', 'centred', 'noncentred'\]"),
     ("time_scale negative", lambda c: SM("x", family_options={"time_scale": -1}),
      SpecError, r"time_scale: expected a finite number > 0, got -1"),
     ("time_scale zero", lambda c: SM("x", family_options={"time_scale": 0}),
@@ -557,7 +564,8 @@ def test_timedelta_durations_are_converted_into_the_time_unit():
         data = CoalitionData.from_frame(
             DF.assign(lo=lo, up=up, fell=["a", "b", "b", "a", "b", "a"],
                       e=pd.to_timedelta(DF.e, unit="D")),
-            duration="d", event="fell", lower="lo", upper="up", entry="e", covariates=[])
+            duration="d", event="fell", lower="lo", upper="up", entry="e", covariates=[],
+            time_unit="days")
     assert data.status[1] == 2 and (data.time[1], data.time_upper[1]) == (2.0, 4.0)
     np.testing.assert_allclose(data.entry, DF.e.to_numpy())
 

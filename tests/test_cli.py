@@ -239,6 +239,9 @@ def test_fit_file_tampered(fitted, capsys, tmp_path):
 
 def test_report_from_fit_file(fitted, capsys, tmp_path):
     out = tmp_path / "sub" / "report.pdf"
+    # a missing folder is refused, as by every command writing a file (issue 26)
+    assert_user_error(run(capsys, "report", fitted, "-o", out), "folder", "does not exist")
+    out.parent.mkdir()
     code, stdout, err = run(capsys, "report", fitted, "-o", out, "--title", "Tiny")
     assert code == 0, err
     assert out.read_bytes()[:5] == b"%PDF-"
@@ -278,10 +281,43 @@ def test_data_check_valid(capsys, inputs):
     assert "ok:" in stdout
 
 
+def test_data_check_lists_roles_and_warns_of_text_columns_and_lone_labels(capsys, inputs,
+                                                                          tmp_path):
+    code, stdout, _ = run(capsys, "data", "check", inputs["csv"], *COLUMNS)
+    assert code == 0 and "covariates: " in stdout and "breadth" in stdout
+    assert "endings (labels of column 'event'): " in stdout and "warning" not in stdout
+    frame = pd.read_csv(inputs["csv"]).astype({"breadth": object})
+    frame.loc[3, "breadth"] = "high"  # line 5 of the file
+    frame.loc[5, "event"] = "collapse"  # line 7
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    code, stdout, _ = run(capsys, "data", "check", bad, *COLUMNS)
+    assert code == 0
+    covariates = next(line for line in stdout.splitlines() if line.startswith("covariates:"))
+    assert "breadth" not in covariates.replace("ideological_breadth", "")
+    assert "warning: column 'breadth' was left out of the covariates: it holds text ('high') " \
+           "in 1 row(s) (line 5)" in stdout
+    assert "warning: ending 'collapse' occurs once (line 7)" in stdout
+    assert "collapse (1)" in stdout and "ok with 2 warning(s) above" in stdout
+
+
 def test_data_check_dropna_lists_excluded(capsys, inputs):
     code, stdout, _ = run(capsys, "data", "check", inputs["nan"], *COLUMNS, "--dropna")
     assert code == 0
     assert "left out" in stdout and "breadth" in stdout
+
+
+def test_simulate_refuses_a_missing_folder(capsys, tmp_path):
+    target = tmp_path / "nonexistent_dir" / "sim.csv"
+    assert_user_error(run(capsys, "simulate", "-o", target, "--n", "10"), "nonexistent_dir",
+                      "does not exist")
+    assert not target.parent.exists()
+
+
+def test_counts_are_singular_or_plural():
+    from coalsurv.cli.commands import _count
+
+    assert _count(1, "prior") == "1 prior" and _count(3, "prior") == "3 priors"
 
 
 def test_simulate_writes_csvs(capsys, tmp_path):
@@ -328,3 +364,28 @@ def test_demo_quick(capsys, tmp_path):
     assert (tmp_path / "demo.pdf").stat().st_size > 10_000
     assert coalsurv.load_fit(tmp_path / "demo_fit.nc").info.causes == (
         "dissolution", "goal_reached", "alliance")
+
+
+def test_batch_help_is_plain_text_and_every_validate_option_has_help(capsys):
+    """Issue 26: no raw reStructuredText in --help; every option of batch validate explained."""
+    for argv in (["batch", "--help"], ["batch", "fit", "--help"], ["batch", "validate", "--help"]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "``" not in out and "::" not in out and "--------" not in out, out
+    from coalsurv.cli.parser import build_parser
+
+    parser = build_parser()
+    batch = next(a for a in parser._subparsers._group_actions[0].choices.items()
+                 if a[0] == "batch")[1]
+    validate = batch._subparsers._group_actions[0].choices["validate"]
+    missing = [a.dest for a in validate._actions if not a.help]
+    assert not missing, missing
+
+
+def test_batch_progress_line_names_its_caller(capsys, tmp_path):
+    """Issue 26: sbc() and spec_curve() report progress under their own names."""
+    from coalsurv.batch.many import run_jobs
+
+    run_jobs({}, out=tmp_path / "none", progress="sbc", fit_kwargs={})
+    err = capsys.readouterr().err
+    assert "sbc: 0/0 done" in err and "fit_many" not in err

@@ -193,7 +193,18 @@ class Calibration:
         return plot_ecdf_pit(self.tree(), var_names=var_names, group="prior_sbc")
 
     def save_plot(self, path: str | Path) -> Path:
-        """Write the rank-ECDF plot (:meth:`plot`) to ``path`` (PNG), titled and laid out."""
+        """Write the rank-ECDF plot (:meth:`figure`) to ``path`` (PNG)."""
+        import matplotlib.pyplot as plt
+
+        fig = self.figure()
+        try:
+            return atomic_write_with(Path(path), lambda tmp: fig.savefig(tmp, dpi=80),
+                                     suffix=".png")
+        finally:
+            plt.close(fig)
+
+    def figure(self):
+        """Return the rank-ECDF plot (:meth:`plot`) as a matplotlib figure, titled, laid out."""
         import matplotlib.pyplot as plt
 
         pc = self.plot()
@@ -204,13 +215,13 @@ class Calibration:
         if max((len(ax.get_title()) for ax in fig.axes), default=0) > 30:
             for ax in fig.axes:  # long (multi-state) labels: small enough not to run together
                 ax.title.set_fontsize(8)
+        for ax in fig.axes:  # the y axis says what is drawn (first column)
+            spec = ax.get_subplotspec()
+            if spec is not None and spec.is_first_col():
+                ax.set_ylabel("ECDF − uniform")
         fig.set_layout_engine("constrained")
         fig.suptitle(f"SBC rank ECDF: {self.label} ({self.n_simulations} simulations)")
-        try:
-            return atomic_write_with(Path(path), lambda tmp: fig.savefig(tmp, dpi=80),
-                                     suffix=".png")
-        finally:
-            plt.close(fig)
+        return fig
 
     def save(self, folder: str | Path, *, stem: str | None = None) -> dict[str, Path]:
         """Write the tables, the DataTree and the rank-ECDF plot under ``folder``.

@@ -108,8 +108,10 @@ def _write_index(out: Path, rows: dict[str, dict[str, Any]]) -> None:
 class _Progress:
     """A plain progress line on standard error (tqdm-style, no dependency)."""
 
-    def __init__(self, total: int, skipped: int, enabled: bool):
-        self.total, self.done, self.failed, self.enabled = total, skipped, 0, enabled
+    def __init__(self, total: int, skipped: int, enabled: bool | str):
+        # a str names the caller ("sbc", "spec_curve") in the line instead of fit_many
+        self.label = enabled if isinstance(enabled, str) else "fit_many"
+        self.total, self.done, self.failed, self.enabled = total, skipped, 0, bool(enabled)
         self.start = time.perf_counter()
         self.show()
 
@@ -121,7 +123,7 @@ class _Progress:
     def show(self) -> None:
         if self.enabled:
             end = "\n" if self.done >= self.total else ""
-            print(f"\rfit_many: {self.done}/{self.total} done, {self.failed} failed, "
+            print(f"\r{self.label}: {self.done}/{self.total} done, {self.failed} failed, "
                   f"{time.perf_counter() - self.start:.0f} s", end=end, file=sys.stderr,
                   flush=True)
 
@@ -133,7 +135,7 @@ def fit_many(model, datasets: Mapping[str, Any] | Callable[..., Any], *, out: st
     """Fit one model to many data sets on Dask; one fit file per name under ``out/``.
 
     Each worker compiles the model once per structure and refits new data of the same shape
-    warm (:mod:`coalsurv.fit.sampling`). Each result is written as soon as it finishes
+    warm (:mod:`coalsurv.backend.sampling`). Each result is written as soon as it finishes
     (``out/NAME.nc``, then its record ``out/NAME.json``, both atomically), so a killed run
     loses nothing that finished and a rerun skips every name with a record (a name stands for
     its data set: give new data new names; a record made with other fit options is refused,

@@ -138,7 +138,7 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
         folder = Path(out) if out is not None else Path(scratch)
         fits = fit_many(pinned.model, datasets, out=folder, client=client, draws=draws,
                         tune=tune, chains=chains, random_seed=seed, target_accept=target_accept,
-                        n_workers=n_workers, progress=progress)
+                        n_workers=n_workers, progress="sbc" if progress else False)
         rows = _rank_rows(fits, pinned, prior, thin)
     spec = model.spec
     label = label or f"{spec.family}: {spec.formula}" + (

@@ -109,7 +109,8 @@ def spec_curve(data, *, term: str, formulas, families=("weibull",), causes=None,
     if problems:
         raise ArgumentError(f"term {term!r} must be in every specification", problems)
     frame = run_jobs(jobs, out=out, client=client, retries=retries, n_workers=n_workers,
-                     progress=progress, fit_kwargs=check_fit_options(fit_kwargs))
+                     progress="spec_curve" if progress else False,
+                     fit_kwargs=check_fit_options(fit_kwargs))
     return _effects(frame, meta, formulas, families, term, ci_prob, scale)
 
 

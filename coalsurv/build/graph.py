@@ -3,7 +3,10 @@
 Model (for each modelled cause ``k``; one "cause" when endings are pooled)::
 
     eta_k[i] = intercept_k + X_std[i] @ beta_k + sum_g u_{g,k}[group_g[i]] (+ varying slopes)
-    u_{g,k} = sd_{g,k} * z_{g,k},  z ~ Normal(0, 1)           (non-centred frailty)
+    u_{g,k} = sd_{g,k} * z_{g,k},  z ~ Normal(0, 1)           (non-centred frailty; for the
+    factors in info.centred_groups the first is centred on the intercept,
+    w_{g,k} ~ Normal(intercept_k, sd_{g,k}), u = w - intercept, and the others
+    u_{g,k} ~ Normal(0, sd_{g,k}); z = u / sd)
 
 Likelihood, in closed form on the episode rows (no person-period expansion), with time divided
 by the model's time scale ``tau`` (the median follow-up, so that baseline parameters are of
@@ -184,7 +187,24 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             elif g.term.intercept:
                 sd = _prior(priors, key, support="positive", resolved=resolved).to_pymc(
                     f"sd_{g.name}", dims="cause")
-            if g.term.intercept:
+            if g.term.intercept and g.name == next(iter(info.centred_groups), None):
+                # centred on the intercept: w = intercept + u, each level's own data pin it
+                # (build.info.centred_groups) and the intercept is their mean, not a ridge
+                w = pm.Normal(f"w_{g.name}", intercept[:, None], sd[:, None],
+                              dims=("cause", f"level_{g.name}"))
+                u = pm.Deterministic(f"u_{g.name}", w - intercept[:, None],
+                                     dims=("cause", f"level_{g.name}"))
+                pm.Deterministic(f"z_{g.name}", u / sd[:, None],
+                                 dims=("cause", f"level_{g.name}"))
+                effects.append(u[:, rows_idx[g.name]])
+            elif g.term.intercept and g.name in info.centred_groups:
+                # centred (a second centred factor): u ~ Normal(0, sd)
+                u = pm.Normal(f"u_{g.name}", 0.0, sd[:, None],
+                              dims=("cause", f"level_{g.name}"))
+                pm.Deterministic(f"z_{g.name}", u / sd[:, None],
+                                 dims=("cause", f"level_{g.name}"))
+                effects.append(u[:, rows_idx[g.name]])
+            elif g.term.intercept:
                 z = pm.Normal(f"z_{g.name}", 0.0, 1.0, dims=("cause", f"level_{g.name}"))
                 u = pm.Deterministic(f"u_{g.name}", sd[:, None] * z,
                                      dims=("cause", f"level_{g.name}"))

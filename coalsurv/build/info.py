@@ -19,6 +19,7 @@ from coalsurv.build.design import Design
 from coalsurv.build.members import member_info
 from coalsurv.build.time_terms import check_tve, tve_cuts
 from coalsurv.endings import Endings
+from coalsurv.errors import SpecError
 from coalsurv.families import Family, default_cuts, get_family
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet
@@ -55,6 +56,7 @@ class ModelInfo:
     cure_terms: tuple[str, ...] = ()
     strata: str = ""
     strata_levels: tuple[str, ...] = ()
+    centred_groups: tuple[str, ...] = ()
     members: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,7 +69,7 @@ class ModelInfo:
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
                     "intercept_centre", "time_varying", "cure_terms",
-                    "strata_levels"):
+                    "strata_levels", "centred_groups"):
             kwargs[key] = tuple(kwargs.get(key, ()))
         return cls(**kwargs)
 
@@ -152,5 +154,44 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),
+        centred_groups=centred_groups(spec, design, obs),
         members=member_info(design.members, tuple(family.params)),
     )
+
+
+#: ``frailty_centring="auto"`` centres a frailty intercept when the 10th percentile of events
+#: per level (the fewest over causes) is at least this: each level's own data then pin its
+#: effect (likelihood precision ~ events, against a prior precision 1/sd^2 of order 1-10),
+#: where the non-centred form mixes slowly (N = 10^5 rows in 500 groups: issue 23).
+CENTRE_MIN_EVENTS = 20.0
+
+
+def centred_groups(spec: ModelSpec, design: Design, obs: dict) -> tuple[str, ...]:
+    """Names of the frailty intercepts sampled centred (``u ~ Normal(0, sd)``).
+
+    ``family_options["frailty_centring"]``: ``"auto"`` (default), ``"centred"`` or
+    ``"noncentred"``, for every factor or per factor (a table). Varying slopes stay
+    non-centred. The choice changes how NUTS moves, never the model (tested).
+    """
+    choice = spec.family_options.get("frailty_centring", "auto")
+    if isinstance(choice, dict):
+        known = [g.term.factor for g in design.groups if g.term.intercept]
+        unknown = sorted(set(choice) - set(known))
+        if unknown:
+            raise SpecError(f"frailty_centring names factors without a frailty intercept in "
+                            f"the formula: {unknown}; frailty intercepts: {known}")
+    events = obs["event_of"] + obs["interval_of"]
+    out = []
+    for g in design.groups:
+        if not g.term.intercept:
+            continue
+        want = choice.get(g.term.factor, "auto") if isinstance(choice, dict) else choice
+        if want == "auto":
+            per_level = np.stack([np.bincount(g.index, weights=events[k],
+                                              minlength=len(g.levels))
+                                  for k in range(events.shape[0])])
+            want = ("centred" if np.quantile(per_level, 0.1, axis=1).min() >= CENTRE_MIN_EVENTS
+                    else "noncentred")
+        if want == "centred":
+            out.append(g.name)
+    return tuple(out)

@@ -21,6 +21,22 @@ from coalsurv.errors import CommandLineError
 
 __all__ = ["add_batch_parser", "cmd_batch_fit", "cmd_batch_sbc", "cmd_batch_validate"]
 
+#: ``coalsurv batch --help``: plain text (the module docstring is reStructuredText).
+DESCRIPTION = """\
+Many fits on Dask (fit), calibration (sbc, validate).
+
+examples:
+  coalsurv batch fit a.csv b.csv --model models/x.toml -o fits/ --duration d --event e \\
+      --time-unit months
+  coalsurv batch sbc --model models/x.toml --simulations 100 --rows 100 -o sbc/
+  coalsurv batch validate -o reports/validation            # what 'make validate' runs
+"""
+
+
+def _plain(doc: str | None) -> str:
+    """Return a docstring as --help prints it: no reStructuredText literals."""
+    return (doc or "").replace("``", "'")
+
 
 def _load_model(path: str):
     from coalsurv.fit.model import SurvivalModel
@@ -117,11 +133,11 @@ def add_batch_parser(sub, common: argparse.ArgumentParser, add_data_args,
     """Register ``coalsurv batch fit|sbc|validate``."""
     fmt = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("batch", help="many fits on Dask; calibration (fit, sbc, validate)",
-                       description=__doc__, formatter_class=fmt)
+                       description=DESCRIPTION, formatter_class=fmt)
     bsub = p.add_subparsers(dest="batch_command", metavar="COMMAND", parser_class=type(p))
     bsub.required = True
     q = bsub.add_parser("fit", parents=[common], help="one model file, many CSV files",
-                        description=cmd_batch_fit.__doc__)
+                        description=_plain(cmd_batch_fit.__doc__))
     add_data_args(q)
     q.set_defaults(func=cmd_batch_fit)
     for action in q._actions:  # several data files
@@ -135,7 +151,7 @@ def add_batch_parser(sub, common: argparse.ArgumentParser, add_data_args,
     _cluster_args(q)
 
     q = bsub.add_parser("sbc", parents=[common], help="simulation-based calibration of a model",
-                        description=cmd_batch_sbc.__doc__)
+                        description=_plain(cmd_batch_sbc.__doc__))
     q.add_argument("--model", metavar="FILE.toml", required=True)
     q.add_argument("-o", "--output", metavar="FOLDER", required=True)
     q.add_argument("--simulations", type=int, default=100, help="data sets (default 100)")
@@ -146,13 +162,20 @@ def add_batch_parser(sub, common: argparse.ArgumentParser, add_data_args,
 
     q = bsub.add_parser("validate", parents=[common],
                         help="SBC and coverage of every model (make validate)",
-                        description=cmd_batch_validate.__doc__)
-    q.add_argument("-o", "--output", metavar="FOLDER", default="reports/validation")
-    q.add_argument("--models", nargs="+", metavar="KEY", help="a subset of the models")
+                        description=_plain(cmd_batch_validate.__doc__))
+    q.add_argument("-o", "--output", metavar="FOLDER", default="reports/validation",
+                   help="folder of the tables, plots and SUMMARY.md (default "
+                        "reports/validation)")
+    q.add_argument("--models", nargs="+", metavar="KEY",
+                   help="a subset of the models, by key (default: every model; an unknown key "
+                        "lists the keys)")
     q.add_argument("--quick", action="store_true", help="the quick subset (two families)")
-    q.add_argument("--simulations", type=int, default=100)
-    q.add_argument("--rows", type=int, default=100)
-    q.add_argument("--seed", type=int, default=20261201)
+    q.add_argument("--simulations", type=int, default=100,
+                   help="simulated data sets per model (default 100)")
+    q.add_argument("--rows", type=int, default=100,
+                   help="coalitions per simulated data set (default 100)")
+    q.add_argument("--seed", type=int, default=20261201,
+                   help="seed of the simulations (default 20261201)")
     q.add_argument("--rejudge", action="store_true",
                    help="no fits: judge the ranks saved under -o again with the current rules")
     _cluster_args(q)

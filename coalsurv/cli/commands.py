@@ -15,6 +15,7 @@ from coalsurv.cli.io import (
     is_tty,
     load_data,
     output_file,
+    role_notes,
     unused_role_columns,
 )
 from coalsurv.errors import CommandLineError
@@ -44,7 +45,7 @@ DEMO_CAUSES = ("dissolution", "goal_reached", "alliance")
 
 def fit_quietly(model, data, args, console: Console, command: str):
     """Fit with a progress bar on a terminal, plain lines otherwise; sampler warnings as lines."""
-    from coalsurv.fit.sampling import CoalsurvSamplingWarning
+    from coalsurv.backend.sampling import CoalsurvSamplingWarning
 
     console.progress(f"fitting {model.spec.label} to {data.n} coalitions "
                      f"({args.chains} chains x {args.draws} draws, {args.tune} tuning; "
@@ -75,8 +76,8 @@ def cmd_demo(args: argparse.Namespace, console: Console, command: str) -> int:
     """Fit the bundled synthetic coalitions and write the demo report and fit."""
     import coalsurv
 
-    out = output_file(args.out, ".pdf", "report")
-    fit_out = output_file(args.fit_out, ".nc", "fit file")
+    out = output_file(args.out, ".pdf", "report", create_folder=True)
+    fit_out = output_file(args.fit_out, ".nc", "fit file", create_folder=True)
     if args.quick:
         args.draws, args.tune = min(args.draws, 200), min(args.tune, 200)
     console.progress("loading the bundled synthetic coalitions")
@@ -139,7 +140,10 @@ def cmd_report(args: argparse.Namespace, console: Console, command: str) -> int:
     from coalsurv.fit.record import load_fit
 
     out = output_file(args.output, ".pdf", "report")
-    fit = load_fit(input_file(args.fit, "fit file"))
+    source = input_file(args.fit, "fit file")
+    if is_multistate_file(source):
+        return _report_multistate(args, source, out, console)
+    fit = load_fit(source)
     others = {}
     for path in args.compare or []:
         other = load_fit(input_file(path, "fit file"))
@@ -151,6 +155,32 @@ def cmd_report(args: argparse.Namespace, console: Console, command: str) -> int:
     console.result(f"wrote {out}")
     if style == "paper":
         console.result(f"wrote its figures to {out.with_name(out.stem + '_figures')}")
+    return 0
+
+
+def is_multistate_file(path: Path) -> bool:
+    """Whether ``path`` is a multi-state fit file (a zip archive, ``coalsurv.multistate/1``)."""
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
+def _report_multistate(args: argparse.Namespace, source: Path, out: Path,
+                       console: Console) -> int:
+    """``coalsurv report MS.zip``: the multi-state report (no comparisons, no paper style)."""
+    from coalsurv.fit.multistate_file import load_multistate
+
+    if args.compare:
+        raise CommandLineError(f"{str(source)!r} is a multi-state fit file: --compare takes "
+                               "single-ending fit files only")
+    if getattr(args, "style", "full") == "paper":
+        raise CommandLineError(f"{str(source)!r} is a multi-state fit file: its report has one "
+                               "style (leave out --style paper)")
+    ms = load_multistate(source)
+    console.result(f"{source}: multi-state fit file ({len(ms.fits)} transitions)")
+    console.progress(f"writing report {out}")
+    ms.report(out, title=args.title, progress=console.progress)
+    console.result(f"wrote {out}")
     return 0
 
 
@@ -168,13 +198,19 @@ def cmd_data_check(args: argparse.Namespace, console: Console, command: str) -> 
                        "pass --id COL to name them by a column")
     for line in unused_role_columns(data.frame, args):
         console.result(f"warning: {line}")
+    lines, warns = role_notes(args.raw_frame, args, data)
+    for line in lines:
+        console.result(line)
+    for line in warns:
+        console.result(f"warning: {line}")
     if getattr(args, "ignored_columns", None):
         console.result(f"note: empty column(s) {args.ignored_columns} ignored")
     console.result(str(data.describe()))
     if len(data.excluded):
         console.result(f"\n{len(data.excluded)} row(s) left out (--dropna):")
         console.result(data.excluded.to_string(index=False))
-    console.result(f"\nok: {data!r}")
+    verdict = "ok" if not warns else f"ok with {len(warns)} warning(s) above"
+    console.result(f"\n{verdict}: {data!r}")
     return 0
 
 
@@ -263,12 +299,35 @@ def cmd_priors_from_fit(args: argparse.Namespace, console: Console, command: str
     out = Path(args.output)
     if out.suffix not in (".toml", ".json"):
         raise CommandLineError(f"prior file {args.output!r} must end in .toml or .json")
-    fit = load_fit(input_file(args.fit, "fit file"))
-    priors = PriorSet.from_fit(fit, discount=args.discount, joint=not args.independent,
-                               include_intercept=args.include_intercept,
-                               include_frailty=not args.drop_frailty,
-                               components=args.components, name=args.name)
+    source = input_file(args.fit, "fit file")
+    options = dict(discount=args.discount, joint=not args.independent,
+                   include_intercept=args.include_intercept,
+                   include_frailty=not args.drop_frailty, components=args.components)
+    if is_multistate_file(source):
+        from coalsurv.fit.multistate_file import load_multistate
+
+        ms = load_multistate(source)
+        console.result(f"{source}: multi-state fit file ({len(ms.fits)} transitions): one "
+                       "prior file per transition")
+        for key, fit in ms.fits.items():
+            safe = "".join(ch if ch.isalnum() else "_" for ch in key).strip("_")
+            while "__" in safe:
+                safe = safe.replace("__", "_")
+            target = out.with_name(f"{out.stem}_{safe}{out.suffix}")
+            name = f"{args.name} ({key})" if args.name else key
+            priors = PriorSet.from_fit(fit, name=name, **options)
+            priors.save(target)
+            console.result(f"wrote {target}: {_count(len(priors.priors), 'prior')} for "
+                           f"transition {key} (discount {args.discount:g})")
+        return 0
+    fit = load_fit(source)
+    priors = PriorSet.from_fit(fit, name=args.name, **options)
     priors.save(out)
-    console.result(f"wrote {out}: {len(priors.priors)} priors from fit {fit.fit_id} "
+    console.result(f"wrote {out}: {_count(len(priors.priors), 'prior')} from fit {fit.fit_id} "
                    f"(discount {args.discount:g})")
     return 0
+
+
+def _count(n: int, word: str) -> str:
+    """``1 prior``, ``3 priors``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

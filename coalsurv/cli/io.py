@@ -69,14 +69,21 @@ def input_file(path: str, what: str) -> Path:
     return p
 
 
-def output_file(path: str, suffix: str, what: str) -> Path:
-    """Return ``path`` as a writable file name ending in ``suffix``."""
+def output_file(path: str, suffix: str, what: str, *, create_folder: bool = False) -> Path:
+    """Return ``path`` as a writable file name ending in ``suffix``.
+
+    A missing folder is refused (a typo would otherwise scatter files into new folders) unless
+    ``create_folder`` (the demo's default ``reports/``).
+    """
     p = Path(path)
     if p.suffix.lower() != suffix:
         raise CommandLineError(f"{what} {path!r} must end in {suffix}")
     if p.is_dir():
         raise CommandLineError(f"{what} {path!r} is a folder")
     parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists() and not create_folder:
+        raise CommandLineError(f"cannot write {what} {path!r}: folder {str(parent)!r} does not "
+                               "exist (create it first)")
     if parent.exists() and not os.access(parent, os.W_OK):
         raise CommandLineError(
             f"cannot write {what} {path!r}: folder {str(parent)!r} is not writable"
@@ -195,6 +202,53 @@ def unused_role_columns(frame, args: argparse.Namespace) -> list[str]:
     return notes
 
 
+def role_notes(frame, args: argparse.Namespace, data) -> tuple[list[str], list[str]]:
+    """Return what ``data check`` took as covariates and endings, and warnings to show.
+
+    Returns ``(lines, warnings)``: the covariates and the endings with their counts; a
+    warning for each column without a role that was left out because it holds text in a few
+    rows of otherwise numbers (``breadth = high`` on one row drops the whole column), and for
+    each ending label seen only once (a typo would otherwise become an ending of its own).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from coalsurv._format import fmt_ids
+
+    lines = [f"covariates: {', '.join(map(str, data.covariates.columns)) or 'none'}"
+             + ("" if args.covariates is not None else
+                " (numeric columns without another role; pass --covariates to choose)")]
+    counts = ", ".join(f"{c} ({n:,})" for c, n in data.n_events.items())
+    n_cens = int((data.status == 0).sum())
+    lines.append(f"endings (labels of column {args.event!r}): {counts or 'none'}; censored "
+                 f"({data.censored_label!r}): {n_cens:,}")
+    warns = []
+    where = "line" if args.id is None else "id"
+    if args.covariates is None:
+        roles = {args.duration, args.event, args.id, args.entry, args.lower, args.upper,
+                 args.start, args.end, *(args.groups or [])}
+        taken = set(data.covariates.columns)
+        for col in frame.columns:
+            if col in roles or col in taken or frame[col].isna().all():
+                continue
+            values = frame[col].dropna()
+            numbers = pd.to_numeric(values, errors="coerce")
+            text = values[numbers.isna()]
+            if len(text) and numbers.notna().mean() >= 0.5:
+                shown = ", ".join(f"{v!r}" for v in list(dict.fromkeys(text.astype(str)))[:3])
+                rows = fmt_ids(list(text.index))
+                warns.append(f"column {col!r} was left out of the covariates: it holds text "
+                             f"({shown}) in {len(text)} row(s) ({where} {rows}) "
+                             f"among numbers; fix those values or name the covariates with "
+                             f"--covariates")
+    for k, cause in enumerate(data.causes):
+        if data.n_events.get(cause, 0) == 1:
+            row = np.asarray(data.ids)[np.asarray(data.cause_index) == k]
+            warns.append(f"ending {cause!r} occurs once ({where} {fmt_ids(list(row))}): a typo? it "
+                         f"is taken as an ending of its own; endings: {list(data.causes)}")
+    return lines, warns
+
+
 def _check_censored_label(frame, args: argparse.Namespace) -> None:
     """Refuse a ``--censored`` label that does not occur in a label event column."""
     import pandas as pd
@@ -229,6 +283,7 @@ def load_data(args: argparse.Namespace, *, spec=None, model_path: Path | None = 
     _check_censored_label(frame, args)
     if args.id is None:
         frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
+    args.raw_frame = frame  # as read, rows named as in messages (data check's notes)
     groups, covariates = args.groups, args.covariates
     if spec is None and covariates is None:  # the rule of CoalitionData.from_frame
         roles = {args.duration, args.event, args.id, args.entry, args.lower, args.upper,

@@ -236,10 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     q = pri.add_parser("from-fit", parents=[common],
                        help="posterior of a fit -> prior file (power prior)",
                        description=cmd_priors_from_fit.__doc__)
-    q.add_argument("fit", metavar="FIT.nc")
+    q.add_argument("fit", metavar="FIT.nc|MS.zip",
+                   help="a fit file, or a multi-state fit file (one prior file per transition)")
     q.add_argument("-o", "--output", metavar="PRIORS.toml", required=True)
-    q.add_argument("--discount", type=discount, default=0.5,
-                   help="power-prior weight a0 in (0, 1] (default 0.5)")
+    q.add_argument("--discount", type=discount, default=1.0,
+                   help="power-prior weight a0 in (0, 1] (default 1, as PriorSet.from_fit: the "
+                        "earlier fit's full information, as if both data sets were analysed "
+                        "together; lower it, e.g. 0.5, when the new study may differ from the "
+                        "earlier one)")
     q.add_argument("--include-intercept", action="store_true",
                    help="carry the intercept too (same time scale only)")
     q.add_argument("--independent", action="store_true",

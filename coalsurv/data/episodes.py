@@ -164,7 +164,7 @@ class CoalitionData:
         upper: str | None = None,
         groups: str | Sequence[str] | None = None,
         covariates: Sequence[str] | None = None,
-        time_unit: str = "days",
+        time_unit: str | None = None,
         spells: pd.DataFrame | None = None,
         members: pd.DataFrame | None = None,
         dropna: bool = False,
@@ -206,8 +206,9 @@ class CoalitionData:
             Covariate columns (numeric or bool). ``None`` takes every numeric or bool column
             that has no other role and whose name is not a canonical column name (``id``,
             ``entry``, ``time``, ``time_upper``, ``status``, ``cause``); ``[]`` takes none.
-        time_unit : {"days", "months", "years"}, default "days"
-            Unit of all times.
+        time_unit : {"days", "months", "years"}
+            Unit of all times. Required (no default: a duration in months read as days would
+            be silently wrong); leaving it out is a ``CoalitionDataError``.
         spells : pandas.DataFrame, optional
             Time-varying covariates: ``id``, ``start``, ``stop`` (time since coalition start, in
             ``time_unit``) and covariate columns; contiguous per episode from at or before its

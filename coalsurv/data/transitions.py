@@ -36,6 +36,7 @@ import pandas as pd
 
 from coalsurv._format import TIME_UNITS, fmt_ids, rows_note
 from coalsurv.data.episodes import CoalitionData
+from coalsurv.data.values import as_numeric
 from coalsurv.errors import CoalitionDataError
 
 __all__ = ["TransitionData", "CLOCKS"]
@@ -133,7 +134,7 @@ class TransitionData:
                            entered=entered, covariates=covariates, groups=groups)
         problems = _check_values(frame, covariates=covariates, groups=groups, columns={
             "id": id, "state": state, "start": start, "stop": stop, "to": to,
-            "entered": entered or start})
+            "entered": entered or start}, censored=censored, time_unit=time_unit)
         if not problems:
             problems = _check_paths(frame, censored=censored, stop_col=stop, to_col=to,
                                     state_col=state)
@@ -175,28 +176,48 @@ class TransitionData:
         """
         covariates = [] if covariates is None else list(covariates)
         group_list = [groups] if isinstance(groups, str) else list(groups or [])
+        if not isinstance(df, pd.DataFrame):
+            raise CoalitionDataError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
+        if not isinstance(entry_times, Mapping):
+            raise CoalitionDataError(f"entry_times: expected a mapping of state -> column, got "
+                                     f"{type(entry_times).__name__}")
         missing = [c for c in [id, end, *entry_times.values(), *covariates, *group_list]
-                   if c not in df.columns]
+                   if not isinstance(c, str) or c not in df.columns]
         if missing:
             raise CoalitionDataError("invalid wide multi-state table",
                                      [f"column {c!r} is not in the table" for c in missing])
-        rows, problems = [], []
-        for _, rec in df.iterrows():
-            entries = sorted(((float(rec[c]), s) for s, c in entry_times.items()
-                              if pd.notna(rec[c])), key=lambda x: x[0])
+        problems: list[str] = []
+        index = pd.Index(df[id].astype(object))
+        times_of = {}
+        for c in dict.fromkeys([end, *entry_times.values()]):
+            times_of[c] = as_numeric(df[c], column=c, ids=index, problems=problems,
+                                     time_unit=time_unit if time_unit in TIME_UNITS else None)
+        if problems:
+            raise CoalitionDataError("invalid wide multi-state table", problems)
+        rows = []
+        unit_ids = df[id].to_numpy()
+        others = {c: df[c].to_numpy() for c in covariates + group_list}
+        for i in range(len(df)):   # not iterrows: it would turn integer ids into floats
+            entries = sorted(((float(times_of[c][i]), s) for s, c in entry_times.items()
+                              if not np.isnan(times_of[c][i])), key=lambda x: x[0])
             times = [0.0] + [t for t, _ in entries]
             states = [initial] + [s for _, s in entries]
-            follow = float(rec[end])
-            extra = {c: rec[c] for c in covariates + group_list}
+            follow = float(times_of[end][i])
+            extra = {c: v[i] for c, v in others.items()}
+            uid = unit_ids[i]
             for k, st in enumerate(states):
                 if st in absorbing:
                     if k + 1 < len(states):
-                        problems.append(f"id {rec[id]!r}: enters {states[k + 1]!r} after the "
+                        problems.append(f"id {fmt_ids([uid])}: enters {states[k + 1]!r} after the "
                                         f"absorbing state {st!r}")
+                    break
+                if k + 1 == len(states) and np.isnan(follow):
+                    problems.append(f"column {end!r}: id {fmt_ids([uid])} has no end of follow-up "
+                                    f"(missing) while in the non-absorbing state {st!r}")
                     break
                 stop, to_ = ((times[k + 1], states[k + 1]) if k + 1 < len(states)
                              else (follow, censored))
-                rows.append({"id": rec[id], "state": st, "start": times[k], "stop": stop,
+                rows.append({"id": uid, "state": st, "start": times[k], "stop": stop,
                              "to": to_, **extra})
         if problems:
             raise CoalitionDataError("invalid wide multi-state table", problems)
@@ -206,7 +227,8 @@ class TransitionData:
                               groups=group_list, time_unit=time_unit)
 
     # ------------------------------------------------------------------ per transition
-    def episodes(self, source: str, target: str, *, clock: str) -> CoalitionData:
+    def episodes(self, source: str, target: str, *, clock: str,
+                 columns: Sequence[str] | None = None) -> CoalitionData:
         """Return the sojourns in ``source`` as episodes whose event is entering ``target``.
 
         Exits to other states and censored sojourns are censored at ``stop``.
@@ -217,6 +239,10 @@ class TransitionData:
         clock : {"forward", "reset"}
             ``forward``: time since the unit's first state, entry at the sojourn's start;
             ``reset``: time since entering ``source`` (entry at ``start - entered``).
+        columns : sequence of str, optional
+            Keep only these covariate and group columns (those the transition's model uses):
+            a covariate constant within ``source``'s sojourns is then refused only where it
+            is used. Default: every column.
         """
         if clock not in CLOCKS:
             raise CoalitionDataError(f"clock={clock!r}: expected one of {CLOCKS}")
@@ -234,12 +260,15 @@ class TransitionData:
             "time": time, "entry": entry,
             "event": np.where(rows["to"] == target, target, self.censored_label),
         })
-        for c in self.covariate_names + self.group_names:
+        keep = None if columns is None else set(columns)
+        covariates = [c for c in self.covariate_names if keep is None or c in keep]
+        groups = [c for c in self.group_names if keep is None or c in keep]
+        for c in covariates + groups:
             ep[c] = rows[c].to_numpy()
         return CoalitionData.from_frame(
             ep, duration="time", event="event", id="sojourn", censored=self.censored_label,
-            causes=[target], entry="entry", covariates=list(self.covariate_names),
-            groups=list(self.group_names) or None, time_unit=self.time_unit,
+            causes=[target], entry="entry", covariates=covariates,
+            groups=groups or None, time_unit=self.time_unit,
             name=f"{source} -> {target}")
 
     def check_declared(self, transitions: Sequence[Any]) -> None:
@@ -298,10 +327,19 @@ def _canonical(df, *, id, state, start, stop, to, entered, covariates, groups) -
     return out
 
 
-def _check_values(frame, *, covariates, groups, columns) -> list[str]:
-    """Step 2: ids, labels, numeric finite times, ``entered <= start < stop``, covariates."""
-    problems = []
+def _check_values(frame, *, covariates, groups, columns, censored, time_unit) -> list[str]:
+    """Step 2: ids, labels, numeric finite times, ``entered <= start < stop``, covariates.
+
+    Timedelta time columns are converted into ``time_unit`` (with a warning, as
+    :class:`~coalsurv.data.episodes.CoalitionData` does); date columns are refused.
+    """
+    if frame.empty:
+        return [f"the table has no rows: expected one row per sojourn (columns "
+                f"{columns['id']!r}, {columns['state']!r}, {columns['start']!r}, "
+                f"{columns['stop']!r}, {columns['to']!r})"]
+    problems: list[str] = []
     ids = frame["id"]
+    index = pd.Index(ids.astype(object))
     for key in ("id", "state", "to"):
         bad = frame[key].isna().to_numpy()
         if bad.any():
@@ -312,13 +350,32 @@ def _check_values(frame, *, covariates, groups, columns) -> list[str]:
         if bad.any():
             problems.append(f"column {columns[key]!r}: expected state labels (str), got "
                             f"{fmt_ids(frame[key][bad])} in {rows_note(list(ids[bad]))}")
+    bad = (frame["state"] == censored).to_numpy()
+    if bad.any():
+        problems.append(f"column {columns['state']!r}: the censored label {censored!r} is not a "
+                        f"state (it belongs in {columns['to']!r} only), found in "
+                        f"{rows_note(list(ids[bad]))}")
+    read: dict[str, np.ndarray] = {}
     for key in ("start", "stop", "entered"):
-        values = pd.to_numeric(frame[key], errors="coerce")
-        bad = ~np.isfinite(values.to_numpy(dtype=float))
-        if bad.any():
-            problems.append(f"column {columns[key]!r}: expected finite numbers in the data's "
-                            f"time unit, violated in {rows_note(list(ids[bad]))}")
-        frame[key] = values.astype(float)
+        if key == "entered" and columns["entered"] == columns["start"]:
+            values = read["start"]
+        elif pd.api.types.is_datetime64_any_dtype(frame[key].dtype):
+            problems.append(f"column {columns[key]!r}: holds dates, not times on the process "
+                            "clock (0 = the unit's entry into its first state); subtract each "
+                            "unit's first date and give numbers in time_unit (or Timedeltas)")
+            values = np.full(len(frame), np.nan)
+        else:
+            found: list[str] = []
+            values = as_numeric(frame[key], column=columns[key], ids=index, problems=found,
+                                time_unit=time_unit)
+            problems += found
+            bad = np.isnan(values) & frame[key].isna().to_numpy()
+            if bad.any():
+                problems.append(f"column {columns[key]!r}: missing values (NaN) in "
+                                f"{rows_note(list(ids[bad]))}; expected finite numbers in "
+                                "the data's time unit")
+        read[key] = values
+        frame[key] = values
     if problems:
         return problems
     for cond, msg in ((frame["start"] < 0, f"{columns['start']!r} must be >= 0"),
@@ -331,10 +388,12 @@ def _check_values(frame, *, covariates, groups, columns) -> list[str]:
         if cond.any():
             problems.append(f"{msg}; violated in {rows_note(list(ids[cond.to_numpy()]))}")
     for c in covariates:
-        values = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(values)
+        found = []
+        values = as_numeric(frame[c], column=c, ids=index, problems=found)
+        problems += [f"covariate {p}" for p in found]
+        bad = np.isnan(values) & frame[c].isna().to_numpy()
         if bad.any():
-            problems.append(f"covariate {c!r}: expected finite numbers, violated in "
+            problems.append(f"covariate {c!r}: missing values (NaN), expected finite numbers, in "
                             f"{rows_note(list(ids[bad]))}")
         frame[c] = values
     for c in groups:

@@ -115,7 +115,11 @@ def _option_types(
     for key, cols in (("groups", group_cols), ("covariates", cov_cols)):
         if cols is not None and not (isinstance(cols, list) and all(_is_name(c) for c in cols)):
             problems.append(f"{key}=: expected column names, got {cols!r:.60}")
-    if not isinstance(opt["time_unit"], str):
+    if opt["time_unit"] is None:
+        problems.append(f"time_unit= is required: the unit of the times, one of "
+                        f"{list(TIME_UNITS)} (coalsurv does not guess it; the command line "
+                        f"asks for --time-unit too)")
+    elif not isinstance(opt["time_unit"], str):
         problems.append(f"time_unit=: expected one of {list(TIME_UNITS)}, got "
                         f"{opt['time_unit']!r:.40}")
     if not isinstance(opt["dropna"], (bool, np.bool_)):

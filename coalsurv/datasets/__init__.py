@@ -6,6 +6,8 @@
   community) made by :func:`coalsurv.simulate_multistate`.
 - :func:`load_parlgov`, :func:`load_coalgov`, :func:`load_atop`, :func:`load_king1990` — readers
   for the real public data sets; each takes the path of the user's copy.
+- :func:`load_atop_transformation`, :func:`load_parlgov_transformation` — transformation
+  histories (issue 24) from the same files, as multi-state :class:`coalsurv.TransitionData`.
 
 Every loader returns a :class:`coalsurv.CoalitionData` whose ``describe()`` reports what was
 derived and what was excluded; the data cards (``coalsurv/datasets/cards/*.md``) say how.
@@ -28,6 +30,8 @@ _LAZY = {
     "load_coalgov": "coalsurv.datasets.coalgov",
     "load_atop": "coalsurv.datasets.atop",
     "load_king1990": "coalsurv.datasets.king1990",
+    "load_atop_transformation": "coalsurv.datasets.transformation_atop",
+    "load_parlgov_transformation": "coalsurv.datasets.transformation_parlgov",
     "data_card": "coalsurv.datasets.cards",
 }
 

@@ -94,8 +94,9 @@ class Diagnosis:
     discrimination : DataFrame or None
         ``metric``, ``horizon``, ``mean``, ``lower``, ``upper``, ``ci_prob``, ``reference``.
     calibration : DataFrame or None
-        ``horizon``, ``risk_group`` (1 = lowest risk), ``n``, ``predicted`` (+ ``_lower``,
-        ``_upper``), ``observed`` (+ ``_lower``, ``_upper``), ``z``.
+        ``horizon``, ``risk_group`` (1 = lowest predicted risk, i.e. highest predicted survival;
+        5 = highest risk), ``n``, ``predicted`` (+ ``_lower``, ``_upper``), ``observed``
+        (+ ``_lower``, ``_upper``), ``z``.
     mle : DataFrame or None
         See :func:`mle_side_by_side`.
     notes : list of str

@@ -47,7 +47,11 @@ def discrimination_table(fit, diag: Diagnosis, p: SurvivalPass) -> None:
 
 
 def calibration_check(fit, diag: Diagnosis, p: SurvivalPass) -> Check:
-    """Predicted vs Kaplan-Meier survival by quintile of predicted risk at each horizon."""
+    """Predicted vs Kaplan-Meier survival by quintile of predicted risk at each horizon.
+
+    Risk group 1 holds the rows with the lowest predicted risk (highest predicted survival at
+    that horizon), risk group 5 the highest risk (lowest predicted survival).
+    """
     from scipy.stats import norm
 
     out, ci_prob = p.out, diag.ci_prob
@@ -56,7 +60,8 @@ def calibration_check(fit, diag: Diagnosis, p: SurvivalPass) -> Check:
     for j, h in enumerate(p.horizons):
         q = min(5, p.s_h.shape[1])
         risk_rank = pd.Series(-p.s_h[:, :, j].mean(axis=0)).rank(method="first")
-        group = q - 1 - pd.qcut(risk_rank, q, labels=False).to_numpy()  # 0 = lowest risk
+        # risk rank grows as predicted survival falls: label 0 = lowest risk (highest survival)
+        group = pd.qcut(risk_rank, q, labels=False).to_numpy()
         for g in range(q):
             m = group == g
             draws = p.s_h[:, m, j].mean(axis=1)

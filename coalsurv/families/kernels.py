@@ -7,7 +7,7 @@ the log hazard and the log survival with their derivatives with respect to ``eta
 
     log_h, dlog_h_deta, dlog_h_dtheta, log_s, dlog_s_deta, dlog_s_dtheta
 
-The generic kernel (:mod:`coalsurv.fit.kernel`) does censoring, truncation, causes, frailty
+The generic kernel (:mod:`coalsurv.backend.kernel`) does censoring, truncation, causes, frailty
 and the chain rule through the design matrix. The PyTensor formulas in each family's module
 stay the reference: ``tests/fit/test_kernel.py`` checks these against PyMC's automatic
 gradient for every family listed in :data:`KERNEL_FAMILIES`. Compiled once and cached on disk
@@ -20,13 +20,61 @@ import math
 
 from numba import njit
 
-__all__ = ["KERNEL_FAMILIES", "family_terms"]
+__all__ = ["KERNEL_FAMILIES", "SCALE_SIGN", "family_terms", "interval_terms", "log_normal_sf"]
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
-#: (:data:`coalsurv.fit.kernel.PIECEWISE`), not :func:`family_terms`.
+#: (:data:`coalsurv.backend.kernel.PIECEWISE`), not :func:`family_terms`.
 KERNEL_FAMILIES: dict[str, int] = {"exponential": 0, "weibull_ph": 1, "weibull_aft": 2,
-                                   "piecewise": 3}
+                                   "piecewise": 3, "lognormal": 4, "loglogistic": 5}
+
+#: AFT families: the scale of log T is ``exp(sign * log theta)`` (``1/shape`` or ``sigma``).
+#: Their priors are on eta/sigma (``intercept_std``, ``beta_std``), which the kernel scales.
+SCALE_SIGN: dict[str, int] = {"weibull_aft": -1, "lognormal": 1, "loglogistic": -1}
+
+_SQRT2 = math.sqrt(2.0)
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def log_normal_sf(z):
+    """``log(1 - Phi(z))`` and its derivative ``-phi(z) / (1 - Phi(z))``, both tails stable.
+
+    ``erfc`` in the body; past ``z = 30`` (where ``erfc`` nears underflow) the asymptotic
+    series of ``erfcx``, whose seventh term is below 1e-13 there.
+    """
+    if z < -1.0:
+        log_sf = math.log1p(-0.5 * math.erfc(-z / _SQRT2))
+    elif z < 30.0:
+        log_sf = math.log(0.5 * math.erfc(z / _SQRT2))
+    else:
+        x2 = 0.5 * z * z
+        inv = 1.0 / (2.0 * x2)
+        series = 1.0
+        term = 1.0
+        for n in range(1, 7):
+            term *= -(2.0 * n - 1.0) * inv
+            series += term
+        log_sf = -x2 - math.log(z) - _HALF_LOG_2PI + math.log(series)
+    log_pdf = -0.5 * z * z - _HALF_LOG_2PI
+    return log_sf, -math.exp(log_pdf - log_sf)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _softplus(u):
+    """``log(1 + e^u)`` without overflow."""
+    if u > 0.0:
+        return u + math.log1p(math.exp(-u))
+    return math.log1p(math.exp(u))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sigmoid(u):
+    """``1 / (1 + e^-u)`` without overflow."""
+    if u >= 0.0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -42,8 +90,52 @@ def family_terms(fam, t, log_t, eta, theta, log_theta):
         log_h = log_theta + (theta - 1.0) * log_t + eta
         log_s = -math.exp(theta * log_t + eta)
         return log_h, 1.0, 1.0 / theta + log_t, log_s, log_s, log_s * log_t
+    if fam == 4:  # log-normal: z = (log t - eta) / sigma, S = 1 - Phi(z)
+        z = (log_t - eta) / theta
+        log_s, d_z = log_normal_sf(z)  # d log S / dz = -lambda(z)
+        lam = -d_z
+        log_h = -log_t - log_theta - _HALF_LOG_2PI - 0.5 * z * z - log_s
+        return (log_h, (z - lam) / theta, (z * (z - lam) - 1.0) / theta,
+                log_s, lam / theta, lam * z / theta)
+    if fam == 5:  # log-logistic: u = k (log t - eta), S = 1 / (1 + e^u)
+        r = log_t - eta
+        u = theta * r
+        soft = _softplus(u)
+        sig = _sigmoid(u)
+        sig_neg = _sigmoid(-u)
+        log_h = log_theta - log_t + u - soft
+        return (log_h, -theta * sig_neg, 1.0 / theta + r * sig_neg,
+                -soft, theta * sig, -sig * r)
     # Weibull AFT: h = k t^(k-1) e^(-k eta), H = (t e^-eta)^k
     r = log_t - eta
     log_h = log_theta - log_t + theta * r
     log_s = -math.exp(theta * r)
     return log_h, -theta, 1.0 / theta + r, log_s, -theta * log_s, log_s * r
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _log1mexp(x):
+    """``log(1 - e^x)`` for ``x <= 0``, accurate on both sides of ``-log 2``."""
+    if x > -0.6931471805599453:
+        return math.log(-math.expm1(x))
+    return math.log1p(-math.exp(x))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def interval_terms(log_sl, dl_eta, dl_th, log_su, du_eta, du_th):
+    """``log(S(l) - S(u))`` and its ``eta`` and ``theta`` derivatives from both ends' terms.
+
+    The survival form where ``S(u) <= 1/2``, else the distribution-function form (as
+    :meth:`coalsurv.families.base.Family.log_interval`), so neither cancels nor underflows.
+    """
+    if log_su == -math.inf:  # u = inf: right-censored at l
+        return log_sl, dl_eta, dl_th
+    if log_su <= -0.6931471805599453:
+        val = log_sl + _log1mexp(log_su - log_sl)
+    else:
+        log_fl = _log1mexp(log_sl) if log_sl < 0.0 else -math.inf
+        log_fu = _log1mexp(log_su)
+        val = log_fu + _log1mexp(log_fl - log_fu)
+    wl = math.exp(log_sl - val)
+    wu = math.exp(log_su - val)
+    return val, wl * dl_eta - wu * du_eta, wl * dl_th - wu * du_th

@@ -1,7 +1,6 @@
 """Fitting and its results: the models, the one place that samples, Fit, predictions, files.
 
 - :mod:`coalsurv.fit.model`: :class:`SurvivalModel`, the user's entry point;
-- :mod:`coalsurv.fit.sampling`: NUTS (nutpie) and prior draws, compiled-kernel cache;
 - :mod:`coalsurv.fit.record`: :class:`Fit`, a record of one fit with thin conveniences;
 - :mod:`coalsurv.fit.tables`, :mod:`coalsurv.fit.predict`: posterior tables and predictions;
 - :mod:`coalsurv.fit.identity`: the fit id (one checksum of a fit's contents);

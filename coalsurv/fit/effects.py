@@ -71,10 +71,11 @@ def _profiles(fit: Fit, fam: TermFamily, values: np.ndarray) -> pd.DataFrame:
 def _median_times(fit: Fit, pred: Predictor, newdata: pd.DataFrame) -> np.ndarray:
     """Median time to a modelled ending, (draw, row), typical group; inf when never reached.
 
-    Closed form for one ending; otherwise survival on a fine grid with linear interpolation at
-    the crossing of 1/2 (no step artefacts in the bands).
+    Closed form for one ending without time-varying effects or a cure fraction; otherwise
+    survival on a fine grid with linear interpolation at the crossing of 1/2 (no step artefacts
+    in the curves and bands: a tve model's curves were staircases of the grid's spacing).
     """
-    if len(fit.info.causes) == 1:
+    if len(fit.info.causes) == 1 and pred.tve is None and not fit.info.cure:
         with np.errstate(all="ignore"):
             return pred.quantile(0.5, newdata, frailty="zero")
     t_max = 10.0 * float(np.nanmax(np.asarray(fit.data.time, float)))

@@ -41,11 +41,11 @@ from typing import Any
 import pandas as pd
 
 from coalsurv._io import atomic_write_with
+from coalsurv.backend.sampling import SamplerSettings
 from coalsurv.build.info import ModelInfo
 from coalsurv.data.episodes import CoalitionData
 from coalsurv.errors import CoalsurvError, FitFileError
 from coalsurv.fit.identity import dataset_digest, record_digest, seal
-from coalsurv.fit.sampling import SamplerSettings
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet, prior_from_dict
 

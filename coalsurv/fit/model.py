@@ -148,7 +148,7 @@ class SurvivalModel:
         xarray.Dataset
             Parameters with dimensions ``(chain, draw, ...)`` (one chain).
         """
-        from coalsurv.fit.sampling import sample_prior
+        from coalsurv.backend.sampling import sample_prior
 
         model, _, _, _ = self.build(data)
         return sample_prior(model, draws=draws, random_seed=random_seed)
@@ -181,11 +181,11 @@ class SurvivalModel:
             Command that produced the fit, recorded in the reproducibility manifest.
         kernel : {"auto", "pymc"}
             ``"auto"`` samples a model the native kernel provably implements without PyTensor
-            (:mod:`coalsurv.fit.native`) and every other model through the PyMC graph;
+            (:mod:`coalsurv.backend.native`) and every other model through the PyMC graph;
             ``"pymc"`` always takes the PyMC graph. ``fit.sampler`` says which ran.
         """
+        from coalsurv.backend.sampling import SamplerSettings, sample
         from coalsurv.fit.record import Fit
-        from coalsurv.fit.sampling import SamplerSettings, sample
 
         _check_fit_arguments(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                              target_accept=target_accept, progressbar=progressbar, cores=cores,
@@ -196,7 +196,8 @@ class SurvivalModel:
         from coalsurv.data.episodes import CoalitionData
 
         size = f" ({data.n:,} coalitions)" if isinstance(data, CoalitionData) else ""
-        with progress.stage(f"building the model{size}"):
+        named = f" {self.spec.name}" if self.spec.name else ""  # multi-state: the transition
+        with progress.stage(f"building the model{named}{size}"):
             model, design, info, resolved = self.build(data)
         if design.spells is not None:
             # fitted-row predictions, diagnostics and reports take one constant profile per

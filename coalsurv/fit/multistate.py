@@ -24,9 +24,10 @@ from typing import Any
 
 from coalsurv.data.transitions import CLOCKS, TransitionData
 from coalsurv.endings import Endings, Transition, parse_transition
-from coalsurv.errors import SpecError
+from coalsurv.errors import CoalitionDataError, SpecError
 from coalsurv.fit.model import SurvivalModel
 from coalsurv.fit.multistate_fit import MultiStateFit
+from coalsurv.spec.modelspec import guess_names
 from coalsurv.spec.priors import PriorSet
 
 __all__ = ["MultiStateModel"]
@@ -75,14 +76,20 @@ class MultiStateModel:
                             f"{type(transitions).__name__}")
         problems = []
         parsed: dict[str, Transition] = {}
+        given: dict[str, list] = {}   # canonical key -> the keys given for it
         for key, formula in transitions.items():
             try:
-                parsed[str(parse_transition(key))] = parse_transition(key)
+                t = parse_transition(key)
             except SpecError as exc:
                 problems.append(str(exc))
                 continue
+            parsed[str(t)] = t
+            given.setdefault(str(t), []).append(key)
             if not isinstance(formula, str) or not formula.strip():
                 problems.append(f"transition {key!r}: expected a formula string, got {formula!r}")
+        problems += [f"transitions: keys {', '.join(repr(k) for k in keys)} name the same "
+                     f"transition '{canon}'; give it once (one formula per transition)"
+                     for canon, keys in given.items() if len(keys) > 1]
         if clock not in CLOCKS:
             problems.append(f"clock={clock!r}: expected one of {CLOCKS}")
         if frailty != "per_transition":
@@ -95,6 +102,12 @@ class MultiStateModel:
                               ("family_options", family_options),
                               ("model_options", model_options)):
             if _is_per_transition(value, keys):
+                twice: dict[str, list] = {}
+                for k in value:
+                    twice.setdefault(_norm(k), []).append(k)
+                problems += [f"{option}: keys {', '.join(repr(k) for k in ks)} name the same "
+                             f"transition '{c}'; give it once" for c, ks in twice.items()
+                             if len(ks) > 1]
                 unknown = [k for k in value if _norm(k) not in keys]
                 missing = [k for k in keys if k not in {_norm(x) for x in value}]
                 if unknown or (option == "family" and missing):
@@ -141,8 +154,32 @@ class MultiStateModel:
                     if data.observed.get((t.source, t.target), 0) == 0]
         if problems:
             raise SpecError("multi-state data cannot inform every transition", problems)
-        return {key: data.episodes(t.source, t.target, clock=self.clock)
-                for key, t in self.transitions.items()}
+        out, problems = {}, []
+        for key, t in self.transitions.items():
+            try:
+                out[key] = data.episodes(t.source, t.target, clock=self.clock,
+                                         columns=self._columns(key, data))
+            except CoalitionDataError as exc:
+                # the sojourns in one state make the episodes of each transition out of it:
+                # name the transition, not only the column
+                problems += [f"transition {key!r} (the sojourns in {t.source!r}): {p}"
+                             for p in (exc.problems or [exc.headline])]
+        if problems:
+            raise CoalitionDataError("the sojourns of some transitions cannot be modelled",
+                                     problems)
+        return out
+
+    def _columns(self, key: str, data: TransitionData) -> list[str]:
+        """Return the data columns transition ``key``'s model may use (formula, options).
+
+        A column whose name is not a plain identifier (cannot be spotted in a formula) is
+        always kept.
+        """
+        text = " ".join([self.formulas[key], *(
+            str(v) for v in vars(self.models[key].spec).values() if isinstance(v, str))])
+        used = set(guess_names(text))
+        return [c for c in (*data.covariate_names, *data.group_names)
+                if c in used or not c.isidentifier()]
 
     def fit(self, data: TransitionData, *, draws: int = 1000, tune: int = 1000,
             chains: int = 4, random_seed: int = 0, **options) -> MultiStateFit:

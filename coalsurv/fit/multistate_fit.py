@@ -18,6 +18,7 @@ import pandas as pd
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, check_times, summarise
 from coalsurv.errors import ArgumentError
 from coalsurv.fit import occupancy
+from coalsurv.fit.predict import FRAILTY_MODES
 
 __all__ = ["MultiStateFit"]
 
@@ -125,14 +126,22 @@ class MultiStateFit:
                  "n_obs": int(frame["n_obs"].sum()), "max_pareto_k": frame["max_pareto_k"].max()}
         return pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
 
-    def priors_from_fit(self, *, discount: float = 1.0, joint: bool = True) -> dict[str, Any]:
+    def priors_from_fit(self, *, discount: float = 1.0, joint: bool = True,
+                        name: str | None = None, **options) -> dict[str, Any]:
         """Posterior-informed prior sets keyed by transition (:meth:`PriorSet.from_fit` each).
 
-        The mapping can be passed as ``priors=`` to a new :class:`~coalsurv.MultiStateModel`.
+        The mapping can be passed as ``priors=`` to a new :class:`~coalsurv.MultiStateModel`;
+        ``options`` (``include_intercept``, ``include_frailty``, ``components``) go to every
+        transition's :meth:`PriorSet.from_fit`, ``name`` is prefixed to each transition key.
         """
         from coalsurv.spec.priors import PriorSet
 
-        return {key: PriorSet.from_fit(fit, discount=discount, joint=joint)
+        unknown = sorted(set(options) - {"include_intercept", "include_frailty", "components"})
+        if unknown:
+            raise ArgumentError(f"priors_from_fit: unknown options {unknown}; expected "
+                                "include_intercept, include_frailty, components")
+        return {key: PriorSet.from_fit(fit, discount=discount, joint=joint, **options,
+                                       name=f"{name}: {key}" if name else None)
                 for key, fit in self.fits.items()}
 
     # ------------------------------------------------------------------ multi-state
@@ -142,11 +151,33 @@ class MultiStateFit:
             means = self.data.frame[cols].mean() if cols else pd.Series(dtype=float)
             return means.to_frame().T if cols else pd.DataFrame(index=[0])
         if isinstance(newdata, dict):
-            newdata = pd.DataFrame(newdata)
+            try:
+                newdata = pd.DataFrame(newdata)
+            except (TypeError, ValueError) as exc:
+                raise ArgumentError(f"newdata: this dict cannot be a table of profiles ({exc}); "
+                                    "give lists of values, e.g. {'x': [0.0, 1.0]}") from None
         if not isinstance(newdata, pd.DataFrame):
             raise ArgumentError(f"newdata must be a pandas DataFrame, got "
                                 f"{type(newdata).__name__}")
+        if len(newdata) == 0:
+            raise ArgumentError("newdata has no rows: give at least one covariate profile "
+                                f"(columns {list(self.data.covariate_names)}), or None for "
+                                "the mean profile")
         return newdata
+
+    def _times(self, times, name: str = "times") -> np.ndarray:
+        """Return ``times`` in the data's unit (Timedeltas converted, dates refused)."""
+        return check_times(times, time_unit=self.time_unit, name=name)
+
+    def _one_time(self, value, name: str, *, positive: bool = False) -> float:
+        """One time (number or Timedelta) in the data's unit, >= 0 (> 0 if ``positive``)."""
+        if isinstance(value, bool | str) or np.ndim(value) != 0:
+            raise ArgumentError(f"{name} must be one time (a number in {self.time_unit} or a "
+                                f"Timedelta), got {value!r}")
+        out = float(self._times(value, name)[0])
+        if positive and out <= 0:
+            raise ArgumentError(f"{name} must be a finite time > 0, got {value!r}")
+        return out
 
     def _check_state(self, start: str, option: str = "start") -> None:
         if start not in self.states:
@@ -166,11 +197,12 @@ class MultiStateFit:
         ``s``, so ``s`` only shifts the time axis). Rows are evaluated in chunks so that
         memory stays bounded (the seeded stream runs through the chunks in order).
         """
+        _check_options(n_paths=n_paths, random_seed=random_seed, max_draws=max_draws,
+                       frailty=frailty)
         self._check_state(start)
-        times = check_times(times)
+        times = self._times(times)
+        s = self._one_time(s, "s")
         newdata = self._newdata(newdata)
-        if not isinstance(n_paths, int) or n_paths < 1:
-            raise ArgumentError(f"n_paths must be an integer >= 1, got {n_paths!r}")
         rng = np.random.default_rng(random_seed)
         per_row = max_draws * (n_paths if self.clock == "reset" else 400 * len(self.states))
         size = max(1, int(_CHUNK_CELLS // per_row))
@@ -182,11 +214,10 @@ class MultiStateFit:
                     self.fits, self.transitions, self.states, chunk, start=start, t_from=s,
                     times=s + times, max_draws=max_draws, frailty=frailty))
                 continue
-            states, codes, entered = occupancy.simulate_paths(
-                self.fits, self.transitions, chunk, start=start, t_max=float(times.max()),
-                n_paths=n_paths, rng=rng, max_draws=max_draws, frailty=frailty)
-            parts.append(occupancy.path_occupancy(states, codes, entered, times,
-                                                  order=self.states))
+            parts.append(occupancy.simulated_occupancy(
+                self.fits, self.transitions, chunk, start=start, times=times,
+                order=self.states, n_paths=n_paths, rng=rng, max_draws=max_draws,
+                frailty=frailty))
         return np.concatenate(parts, axis=1)
 
     def state_occupancy(self, times, newdata: pd.DataFrame | None = None, *,
@@ -221,7 +252,9 @@ class MultiStateFit:
             occupancies of one draw sum to 1 at every time.
         """
         ci_prob = check_ci_prob(ci_prob)
-        times = check_times(times)
+        _check_options(summary=summary, average=average, n_paths=n_paths,
+                       random_seed=random_seed, frailty=frailty)
+        times = self._times(times)
         newdata = self._newdata(newdata)
         draws = self.occupancy_draws(times, newdata, start=start, n_paths=n_paths,
                                      random_seed=random_seed, frailty=frailty)
@@ -245,9 +278,11 @@ class MultiStateFit:
             ``row``, ``from``, ``s``, ``time``, ``state``, ``mean``, ``lower``, ``upper``.
         """
         ci_prob = check_ci_prob(ci_prob)
-        t = check_times(t)
-        if not isinstance(s, int | float) or isinstance(s, bool) or s < 0 or np.any(t < s):
-            raise ArgumentError(f"s must be a time >= 0 and every t >= s, got s={s!r}")
+        _check_options(n_paths=n_paths, random_seed=random_seed)
+        t = self._times(t, "t")
+        s = self._one_time(s, "s")
+        if np.any(t < s):
+            raise ArgumentError(f"every t >= s is needed (s={s:g}), got t={list(t[t < s])}")
         newdata = self._newdata(newdata)
         draws = self.occupancy_draws(t - s, newdata, start=start, s=float(s), n_paths=n_paths,
                                      random_seed=random_seed)
@@ -268,9 +303,8 @@ class MultiStateFit:
         ``upper``, ``ci_prob``, ``horizon``; the states' means add up to ``horizon``.
         """
         ci_prob = check_ci_prob(ci_prob)
-        if not isinstance(horizon, int | float) or isinstance(horizon, bool) or \
-                not np.isfinite(horizon) or horizon <= 0:
-            raise ArgumentError(f"horizon must be a finite time > 0, got {horizon!r}")
+        _check_options(n_grid=n_grid, n_paths=n_paths, random_seed=random_seed)
+        horizon = self._one_time(horizon, "horizon", positive=True)
         newdata = self._newdata(newdata)
         grid = np.linspace(0.0, float(horizon), n_grid)
         draws = self.occupancy_draws(grid, newdata, start=start, n_paths=n_paths,
@@ -316,8 +350,9 @@ class MultiStateFit:
         from coalsurv.plots.multistate import cumulative_bands, plot_state_occupancy
 
         ci_prob = check_ci_prob(ci_prob)
+        _check_options(empirical=empirical, n_paths=n_paths, random_seed=random_seed)
         newdata = self._newdata(newdata).iloc[:1]
-        times = check_times(times)
+        times = self._times(times)
         draws = self.occupancy_draws(times, newdata, start=start, n_paths=n_paths,
                                      random_seed=random_seed)
         frame = self._tidy(draws, newdata.index.to_numpy(), times, ci_prob, True,
@@ -372,3 +407,29 @@ class MultiStateFit:
         from coalsurv.report.multistate import write_multistate_report
 
         return write_multistate_report(self, path, **kwargs)
+
+
+#: Options of the multi-state methods: flags, counts (with their minimum), seeds.
+_FLAGS = ("summary", "average", "empirical")
+_COUNTS = {"n_paths": 1, "max_draws": 1, "n_grid": 2}
+
+
+def _check_options(**options) -> None:
+    """One ArgumentError listing every option of the wrong type or value (by name)."""
+    problems = []
+    for name, value in options.items():
+        if name in _FLAGS and not isinstance(value, bool | np.bool_):
+            problems.append(f"{name} must be True or False, got {value!r}")
+        elif name in _COUNTS and (isinstance(value, bool | np.bool_)
+                                  or not isinstance(value, int | np.integer)
+                                  or value < _COUNTS[name]):
+            problems.append(f"{name} must be an integer >= {_COUNTS[name]}, got {value!r}")
+        elif name == "random_seed" and value is not None and (
+                isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer)
+                or value < 0):
+            problems.append(f"random_seed must be an integer >= 0 (or None), got {value!r}")
+        elif name == "frailty" and (not isinstance(value, str) or value not in FRAILTY_MODES):
+            problems.append(f"frailty={value!r}: expected one of {list(FRAILTY_MODES)}")
+    if problems:
+        raise ArgumentError("invalid arguments" if len(problems) > 1 else problems[0],
+                            problems if len(problems) > 1 else None)

@@ -7,7 +7,9 @@ cumulative transition hazards, evaluated per draw on a fine grid. Each step move
 
 ``clock="reset"`` (semi-Markov): paths are simulated per draw (``n_paths`` per draw and row,
 seeded): in each state the latent sojourn time of every transition out of it is drawn from its
-family (inverse-transform sampling with the draw's parameters), the smallest wins.
+family (inverse-transform sampling with the draw's parameters), the smallest wins. Paths run
+until they are absorbed or pass the last time asked for, however many steps that takes, so
+recurrent states (``A -> B -> A``) are followed to the horizon.
 
 Arrays are ``(draw, row, state, time)``. Draws of different transitions are paired by index
 (their posteriors are independent); frailty is handled per transition as in
@@ -25,7 +27,7 @@ import numpy as np
 
 from coalsurv.fit.predict import Predictor
 
-__all__ = ["forward_occupancy", "simulate_paths", "path_occupancy"]
+__all__ = ["forward_occupancy", "simulated_occupancy", "MAX_STEPS"]
 
 
 def _predictors(fits: dict, max_draws: int) -> tuple[dict[str, Predictor], int]:
@@ -93,72 +95,92 @@ def forward_occupancy(fits: dict, transitions: dict, states: tuple[str, ...], ne
     return out
 
 
-def simulate_paths(fits: dict, transitions: dict, newdata, *, start: str, t_max: float,
-                   n_paths: int, rng: np.random.Generator, max_draws: int = 1000,
-                   frailty: str = "conditional", max_steps: int = 50):
-    """Simulate semi-Markov paths per draw and row up to ``t_max`` (reset clock).
+#: Most steps (transitions of the busiest path) a simulation may take before it is refused.
+MAX_STEPS = 1_000_000
+
+
+def simulated_occupancy(fits: dict, transitions: dict, newdata, *, start: str,
+                        times: np.ndarray, order: tuple[str, ...], n_paths: int,
+                        rng: np.random.Generator, max_draws: int = 1000,
+                        frailty: str = "conditional", max_steps: int = MAX_STEPS) -> np.ndarray:
+    """Fraction of simulated semi-Markov paths in each state at ``times`` (reset clock).
+
+    ``n_paths`` paths per draw and row start in ``start`` at 0 and move until they reach an
+    absorbing state or pass ``max(times)``, however many steps that takes (recurrent states,
+    ``A -> B -> A``, included). Only the paths still moving are simulated at each step; each
+    move adds -1 / +1 to the occupancy counts of the times at and after it (a difference array
+    summed over time at the end), so no path history is stored.
 
     Returns
     -------
-    states : list of str
-        State labels indexed by the codes below.
-    codes, entered : ndarray, shape (step, draw, row, path)
-        State code and entry time after each step (step 0: ``start`` at 0); a path that has
-        stopped repeats its last state with entry time ``inf``.
+    ndarray, shape (draw, row, state, time)
+        States in ``order``.
+
+    Raises
+    ------
+    ArgumentError
+        When some path needs more than ``max_steps`` moves to reach ``max(times)`` (posterior
+        draws that cycle through states far faster than the horizon).
     """
+    from coalsurv.errors import ArgumentError
+
     preds, s_draws = _predictors(fits, max_draws)
-    states: list[str] = [start]
-    for t in transitions.values():
-        for st in (t.source, t.target):
-            if st not in states:
-                states.append(st)
-    m = len(newdata)
+    states = list(order)
+    m, n_states, n_times = len(newdata), len(states), times.size
     shape = (s_draws, m, n_paths)
-    latent_eta = {}
+    n = s_draws * m * n_paths
+    cell = np.arange(n) // n_paths            # (draw, row) cell of each path, flat
+    draw_of = cell // m
+    sim = {}
     for key, pred in preds.items():
         eta, free_sd = pred.eta(newdata, frailty=frailty)
         e = eta[:s_draws, 0, :, None] + free_sd[:s_draws, 0, :, None] * rng.standard_normal(shape)
-        params = {n: v[:s_draws, 0] for n, v in pred.params(0).items()}  # (S, 1, 1[, K])
-        latent_eta[key] = (e, params, pred.info.time_scale)
-    code = np.zeros(shape, dtype=np.int64)
-    now = np.zeros(shape)
-    codes, entered = [code.copy()], [now.copy()]
-    sources = {states.index(t.source) for t in transitions.values()}
-    for _ in range(max_steps):
-        alive = np.isin(code, list(sources)) & (now < t_max)
-        if not alive.any():
-            break
-        best = np.full(shape, np.inf)
-        target = code.copy()
-        for key, t in transitions.items():
-            e, params, tau = latent_eta[key]
-            here = alive & (code == states.index(t.source))
-            if not here.any():
+        params = {name: v[:s_draws, 0].reshape((s_draws,) + v.shape[4:])
+                  for name, v in pred.params(0).items()}  # (S[, K])
+        t = transitions[key]
+        sim[key] = (e.ravel(), params, pred.info.time_scale, states.index(t.source),
+                    states.index(t.target))
+    sources = np.array(sorted({src for _, _, _, src, _ in sim.values()}))
+    code = np.full(n, states.index(start), dtype=np.int64)
+    now = np.zeros(n)
+    t_max = float(np.max(times))
+    size = s_draws * m * n_states * (n_times + 1)
+    diff = np.zeros(size)                     # counts' changes at the first time >= a move
+    alive = np.flatnonzero(np.isin(code, sources) & (now < t_max))
+    steps = 0
+    while alive.size:
+        steps += 1
+        if steps > max_steps:
+            raise ArgumentError(
+                f"times: simulated paths need more than {max_steps} transitions to reach "
+                f"{t_max:g}; the posterior draws move between states far faster than the "
+                "horizon (ask for earlier times, or check the fit)")
+        here_code = code[alive]
+        best = np.full(alive.size, np.inf)
+        target = here_code.copy()
+        for key, (e, params, tau, src, dst) in sim.items():
+            here = np.flatnonzero(here_code == src)
+            if not here.size:
                 continue
+            idx = alive[here]
+            d = draw_of[idx]
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                draw = fits[key].family.rvs(e, rng=rng, **params) * tau
-            better = here & (draw < best)
-            best = np.where(better, draw, best)
-            target = np.where(better, states.index(t.target), target)
-        moved = alive & np.isfinite(best)
-        now = np.where(moved, now + best, np.inf)
-        code = np.where(moved, target, code)
-        codes.append(code.copy())
-        entered.append(np.where(moved, now, np.inf))
-    return states, np.stack(codes), np.stack(entered)
-
-
-def path_occupancy(states: list[str], codes: np.ndarray, entered: np.ndarray,
-                   times: np.ndarray, *, order: tuple[str, ...]) -> np.ndarray:
-    """Fraction of each draw's paths in each state at ``times``: (draw, row, state, time)."""
-    n_steps, s_draws, m, _ = codes.shape
-    current = np.empty(codes.shape[1:] + (times.size,), dtype=np.int64)
-    for j, t in enumerate(times):
-        # the last step entered at or before t (step 0 is entered at 0)
-        reached = entered <= t  # (step, S, m, P)
-        last = n_steps - 1 - np.argmax(reached[::-1], axis=0)
-        current[..., j] = np.take_along_axis(codes, last[None], axis=0)[0]
-    out = np.empty((s_draws, m, len(order), times.size))
-    for i, st in enumerate(order):
-        out[:, :, i] = (current == states.index(st)).mean(axis=2) if st in states else 0.0
-    return out
+                draw = fits[key].family.rvs(e[idx], rng=rng,
+                                            **{k: v[d] for k, v in params.items()}) * tau
+            better = draw < best[here]
+            best[here[better]] = draw[better]
+            target[here[better]] = dst
+        moved = np.isfinite(best)
+        idx = alive[moved]
+        now[idx] += best[moved]
+        j = np.searchsorted(times, now[idx], side="left")   # first reported time >= the move
+        base = cell[idx] * n_states
+        flat_from = (base + code[idx]) * (n_times + 1) + j
+        flat_to = (base + target[moved]) * (n_times + 1) + j
+        np.add.at(diff, flat_to, 1.0)
+        np.add.at(diff, flat_from, -1.0)
+        code[idx] = target[moved]
+        alive = idx[np.isin(code[idx], sources) & (now[idx] < t_max)]
+    counts = np.cumsum(diff.reshape(s_draws, m, n_states, n_times + 1), axis=-1)[..., :n_times]
+    counts[:, :, states.index(start)] += n_paths
+    return counts / n_paths

@@ -88,7 +88,7 @@ def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty,
     ci_prob = check_ci_prob(ci_prob)
     if not isinstance(average, bool):
         raise ArgumentError(f"average must be True or False, got {average!r}")
-    times, newdata = check_times(times), profiles(fit, newdata)
+    times, newdata = check_times(times, time_unit=fit.time_unit), profiles(fit, newdata)
     method, by_cause = _CURVES[name]
     predictor = fit.predictor
     evaluate = getattr(predictor, method)
@@ -199,7 +199,8 @@ def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None
             raise SpecError("contrast(quantity='rmst') needs times=[horizon]")
         a, b = (fit.predictor.rmst(max(np.atleast_1d(times)), d) for d in (lo, hi))
     elif quantity == "survival":
-        t = check_times(times if times is not None else [np.median(fit.data.time)])
+        t = check_times(times if times is not None else [np.median(fit.data.time)],
+                        time_unit=fit.time_unit)
         a, b = (fit.predictor.survival(t, d) for d in (lo, hi))
     else:
         raise SpecError(f"quantity={quantity!r}; expected 'median', 'rmst' or 'survival'")

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._format import TIME_UNITS
+from coalsurv.backend.sampling import sample_prior
 from coalsurv.errors import ArgumentError
 from coalsurv.fit.predict import Predictor
-from coalsurv.fit.sampling import sample_prior
 
 __all__ = ["AbsurdPriorWarning", "prior_predictive", "absurd_share", "ABSURD_LIMITS"]
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB
+from coalsurv.backend.sampling import SamplerSettings
 from coalsurv.build.design import Design, make_design
 from coalsurv.build.info import ModelInfo
 from coalsurv.errors import FitFileError
@@ -22,7 +23,6 @@ from coalsurv.fit import members, predictions, tables
 from coalsurv.fit.fitfile import read_fit, save_fit
 from coalsurv.fit.identity import fit_id
 from coalsurv.fit.predict import Predictor
-from coalsurv.fit.sampling import SamplerSettings
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import Prior, PriorSet
 

@@ -12,13 +12,14 @@ Only the top-level priors are scaled (``intercept``/``intercept_offset``, ``beta
 joint prior's ``*_joint_z``, family parameters, group SDs); the standard-normal level effects
 ``z_*`` and random-walk steps are part of the hierarchical likelihood structure, not prior
 information, and are left alone. The fit needs a ``log_prior`` group (added by
-:func:`coalsurv.fit.sampling.sample`; older fits get it by rebuilding the model).
+:func:`coalsurv.backend.sampling.sample`; older fits get it by rebuilding the model).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 
 import numpy as np
 import pandas as pd
@@ -29,15 +30,15 @@ __all__ = ["sensitivity", "DIAGNOSES", "SENSITIVITY_THRESHOLD"]
 DIAGNOSES = {"potential prior-data conflict": "prior-data conflict",
              "potential strong prior / weak likelihood": "strong prior, weak likelihood"}
 SENSITIVITY_THRESHOLD = 0.05
-_HIERARCHICAL = ("z_", "rw_step")
+_HIERARCHICAL = ("z_", "u_", "w_", "rw_step")  # level priors: part of the model
 
 
 def _with_log_prior(fit):
     idata = fit.idata
     if "log_prior" in idata.children:
         return idata
+    from coalsurv.backend.sampling import add_log_prior
     from coalsurv.fit.model import SurvivalModel
-    from coalsurv.fit.sampling import add_log_prior
 
     model, _, _, _ = SurvivalModel.from_spec(fit.spec, priors=fit.priors).build(fit.data)
     idata = add_log_prior(idata, model)
@@ -49,7 +50,7 @@ def parameter_names(fit) -> list[str]:
     """Posterior variables whose sensitivity is reported (no level effects)."""
     post = fit.idata["posterior"]
     return [v for v in post.data_vars
-            if not v.startswith(("z_", "u_", "v_", "rw_step", "intercept_offset"))
+            if not v.startswith(("z_", "u_", "v_", "w_", "rw_step", "intercept_offset"))
             and v not in ("beta_std", "intercept_std")  # AFT: the same as beta, intercept
             and "joint_z" not in v]
 
@@ -74,7 +75,8 @@ def sensitivity(fit, *, threshold: float = SENSITIVITY_THRESHOLD) -> pd.DataFram
 
     idata = _with_log_prior(fit)
     prior_vars = [v for v in idata["log_prior"].data_vars if not v.startswith(_HIERARCHICAL)]
-    with contextlib.redirect_stdout(io.StringIO()):  # its advice is printed; ours is returned
+    # its advice is printed and logged ("We detected potential issues..."); ours is returned
+    with contextlib.redirect_stdout(io.StringIO()), _quiet_psense_log():
         table = azs.psense_summary(idata, var_names=parameter_names(fit), threshold=threshold,
                                    prior_var_names=prior_vars, round_to=6)
     out = pd.DataFrame({
@@ -85,3 +87,21 @@ def sensitivity(fit, *, threshold: float = SENSITIVITY_THRESHOLD) -> pd.DataFram
     })
     out.attrs["threshold"] = threshold
     return out
+
+
+class _DropPsenseAdvice(logging.Filter):
+    """Drops arviz_stats.psense's "We detected potential issues..." log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("We detected potential issues")
+
+
+@contextlib.contextmanager
+def _quiet_psense_log():
+    """While psense runs, its own advice does not reach the log (coalsurv's check says it)."""
+    logger, drop = logging.getLogger("arviz_stats.psense"), _DropPsenseAdvice()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)

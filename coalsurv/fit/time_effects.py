@@ -183,7 +183,7 @@ def time_varying_effect(fit: Fit, variable: str, times, *, per: str = "unit",
     if cause is not None and cause not in causes:
         raise ArgumentError(f"cause={cause!r} is not a modelled cause: {list(causes)}")
     k = causes.index(cause) if cause is not None else 0
-    t = check_times(times)
+    t = check_times(times, time_unit=fit.time_unit)
     pred = fit.predictor
     col = fit.design.terms.index(variable)
     beta = pred.draws["beta"][:, k, col]

@@ -150,11 +150,14 @@ def _band_colours(ax: Any) -> list[tuple[float, float, float]]:
     return out
 
 
-def legend_with(ax: Any, extra: Sequence[Any] = (), **kwargs: Any) -> Any:
+def legend_with(ax: Any, extra: Sequence[Any] = (), *, outside: bool = False,
+                **kwargs: Any) -> Any:
     """Legend of the labelled artists on ``ax`` plus proxy ``extra`` handles.
 
     A line drawn over a band of its own colour gets a legend entry showing both (the band's
     swatch in that colour under the line), so the legend matches what is drawn.
+    ``outside=True`` places it beside the axes (right, top-aligned), where it cannot cover
+    the shaded bands (saved with ``bbox_inches="tight"`` or a constrained layout).
     """
     from matplotlib.colors import to_rgb
     from matplotlib.lines import Line2D
@@ -173,8 +176,12 @@ def legend_with(ax: Any, extra: Sequence[Any] = (), **kwargs: Any) -> Any:
     for h in extra:
         handles.append(h)
         labels.append(h.get_label())
+    if outside:
+        kwargs.update(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     kwargs.setdefault("loc", "best")
-    return ax.legend(handles, labels, **kwargs)
+    legend = ax.legend(handles, labels, **kwargs)
+    legend._coalsurv_handles = handles  # the paired handles, for a figure-level legend
+    return legend
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def plot_joint_effect(effect: pd.DataFrame, *, axes: Any = None,
     ax_r.set_xlabel(variable)
     ax_r.set_ylabel(f"{ratio[:1].upper() + ratio[1:]} vs {variable} = "
                     f"{attrs.get('reference', float('nan')):.3g}")
-    legend_with(ax_r, [band_handle(ci_prob)], title="ending", loc="best", fontsize="small")
+    legend_with(ax_r, [band_handle(ci_prob)], title="ending", fontsize="small", outside=True)
     life = effect[effect["quantity"] == lifespan].sort_values("value")
     x = life["value"].to_numpy(float)
     upper = life["upper"].to_numpy(float)
@@ -82,5 +82,5 @@ def plot_joint_effect(effect: pd.DataFrame, *, axes: Any = None,
     ax_m.set_xlabel(variable)
     short = lifespan.split(" (")[0]
     ax_m.set_ylabel(short[:1].upper() + short[1:] + (f" ({unit})" if unit else ""))
-    legend_with(ax_m, [band_handle(ci_prob)], loc="best", fontsize="small")
+    legend_with(ax_m, [band_handle(ci_prob)], fontsize="small", outside=True)
     return fig

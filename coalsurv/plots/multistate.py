@@ -115,8 +115,7 @@ def plot_state_occupancy(occupancy: pd.DataFrame, *, row: Any = None, time_unit:
     set_time_limits(ax, t)
     extra = ([band_handle(ci_prob, kind="interval of the stacked sum",
                           color_=REFERENCE_COLOR)] if banded else [])
-    legend_with(ax, extra, loc="upper right", fontsize="small", frameon=True,
-                framealpha=0.85, edgecolor="none")  # the stacked areas fill the panel
+    legend_with(ax, extra, fontsize="small", outside=True)  # the stacked areas fill the panel
     return ax
 
 
@@ -139,7 +138,7 @@ def plot_transition_hazards(hazards: pd.DataFrame, *, time_unit: str, clock: str
     ax.set_xlabel(time_label(time_unit, origin=origin))
     ax.set_ylabel(per_time_label("Transition hazard", time_unit))
     set_time_limits(ax, frame["time"])
-    legend_with(ax, [band_handle(ci_prob)], fontsize="small")
+    legend_with(ax, [band_handle(ci_prob)], fontsize="small", outside=True)
     return ax
 
 
@@ -147,7 +146,7 @@ def plot_transition_hazards(hazards: pd.DataFrame, *, time_unit: str, clock: str
 def plot_transition_diagram(states: Sequence[str], transitions: Sequence[tuple[str, str]],
                             ratios: pd.DataFrame | None = None, *, ax: Any = None,
                             contrasts: pd.DataFrame | None = None) -> Any:
-    """States as boxes in a row by depth, transitions as arrows labelled with hazard ratios.
+    """States as boxes in a row by depth, numbered arrows; the ratios listed under them.
 
     Parameters
     ----------
@@ -193,22 +192,34 @@ def plot_transition_diagram(states: Sequence[str], transitions: Sequence[tuple[s
                       f"{r.median:.2f} [{r.lower:.2f}, {r.upper:.2f}]"
                       for r in (joint.itertuples() if joint is not None else [])]
             labels[key] = "\n".join(lines)
-    for a, b in transitions:
-        (x0, y0), (x1, y1) = pos[a], pos[b]
-        ax.annotate("", xy=(x1 - 0.12, y1), xytext=(x0 + 0.12, y0),
-                    arrowprops={"arrowstyle": "->", "color": REFERENCE_COLOR, "lw": 1.2})
-        text = labels.get(f"{a} -> {b}")
-        if text:
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.08, text, ha="center", va="bottom",
-                    fontsize="x-small", zorder=3,  # readable over the arrows it crosses
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
+    boxes = {}
     for i, s in enumerate(states):
         x, y = pos[s]
-        ax.text(x, y, s, ha="center", va="center", fontsize="small",
-                bbox={"boxstyle": "round", "facecolor": color(i), "alpha": 0.4})
+        boxes[s] = ax.text(x, y, s, ha="center", va="center", fontsize="small", zorder=2,
+                           bbox={"boxstyle": "round", "facecolor": color(i), "alpha": 0.4})
+    key_lines = []
+    for k, (a, b) in enumerate(transitions, start=1):
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        # arrows stop at the boxes' edges; a numbered mark on each arrow keys it to the list
+        # of ratios under the diagram (labels on the arrows crossed the other arrows)
+        # drawn after the boxes (zorder), whose outlines are then known: clipped at their edges
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=3,
+                    arrowprops={"arrowstyle": "-|>", "color": REFERENCE_COLOR, "lw": 1.2,
+                                "patchA": boxes[a].get_bbox_patch(),
+                                "patchB": boxes[b].get_bbox_patch(),
+                                "shrinkA": 3, "shrinkB": 3})
+        ax.text(x0 + 0.5 * (x1 - x0), y0 + 0.5 * (y1 - y0), str(k), ha="center", va="center",
+                fontsize="x-small", zorder=4,
+                bbox={"boxstyle": "circle,pad=0.25", "facecolor": "white",
+                      "edgecolor": REFERENCE_COLOR, "linewidth": 0.8})
+        text = labels.get(f"{a} -> {b}")
+        key_lines.append(f"({k}) {a} -> {b}" + (": " + "; ".join(text.split("\n"))
+                                                 if text else ""))
+    ax.text(0.0, -0.02, "\n".join(key_lines), transform=ax.transAxes, ha="left", va="top",
+            fontsize="x-small", linespacing=1.4)
     ax.set_xlim(-0.4, max(depth.values()) + 0.4)
     ys = [p[1] for p in pos.values()]
-    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    ax.set_ylim(min(ys) - 0.3, max(ys) + 0.3)
     ax.axis("off")
     title = "Transitions (hazard ratios per SD"
     ax.set_title(f"{title}, {ci_text})" if ci_text else f"{title})", fontsize="small")

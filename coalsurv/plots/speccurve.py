@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalsurv.plots._common import ci_prob_of, require_columns
+from coalsurv.plots._common import ci_prob_of, log_ticks, require_columns
 from coalsurv.plots.style import color, interval_label, styled
 
 __all__ = ["plot_spec_curve"]
@@ -50,12 +50,20 @@ def plot_spec_curve(frame: pd.DataFrame, *, choices: Sequence[str] = ("formula",
     top.plot(x, ok["median"], "o", color=color(0), label="posterior median")
     top.axhline(1.0, color="0.4", lw=0.8, ls="--")
     top.set_yscale("log")
+    if n:  # several readable ticks (0.8, 0.9, 1, ...) over the intervals and 1, not one label
+        values = ok[["lower", "upper"]].to_numpy(float)
+        values = values[np.isfinite(values) & (values > 0)]
+        lo, hi = min(values.min(initial=1.0), 1.0), max(values.max(initial=1.0), 1.0)
+        pad = (hi / lo) ** 0.05
+        top.set_ylim(lo / pad, hi * pad)
+        log_ticks(top, lo / pad, hi * pad, axis="y")
     ratio = str(ok["ratio"].iloc[0]) if "ratio" in ok and n else "ratio"
     top.set_ylabel(ratio)
     left_out = len(frame) - n
     top.set_title(f"Specification curve: {n} specifications"
                   + (f" ({left_out} without an estimate)" if left_out else ""))
-    top.legend(loc="best", fontsize="small")
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+               fontsize="small")  # beside the panel: the intervals fill it
     for j, (col, value) in enumerate(levels):
         marks = ok[col].astype(str).to_numpy() == value
         bottom.plot(x[marks], np.full(marks.sum(), j), "s", color="0.2", ms=4)

@@ -54,10 +54,13 @@ def plot_time_varying_effect(effect: pd.DataFrame, *, time_unit: str, ax: Any = 
     variable = effect.attrs.get("variable", "x")
     per = effect.attrs.get("per", "unit")
     name = label or f"{variable} (per {'SD' if per == 'sd' else 'unit'})"
-    ax.fill_between(t, lower, upper, step="post", color=color(0), alpha=BAND_ALPHA, linewidth=0)
-    ax.step(t, mean, where="post", color=color(0), label=name)
+    cuts = [float(c) for c in effect.attrs.get("cuts", [])]
+    x, values = _steps(t, np.column_stack([mean, lower, upper]), cuts)
+    ax.fill_between(x, values[:, 1], values[:, 2], step="post", color=color(0),
+                    alpha=BAND_ALPHA, linewidth=0)
+    ax.step(x, values[:, 0], where="post", color=color(0), label=name)
     ax.axhline(1.0, color=REFERENCE_COLOR, linewidth=0.8, linestyle="--")
-    for cut in effect.attrs.get("cuts", []):
+    for cut in cuts:
         if t.min() <= cut <= t.max():
             ax.axvline(cut, color=REFERENCE_COLOR, linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
@@ -67,6 +70,33 @@ def plot_time_varying_effect(effect: pd.DataFrame, *, time_unit: str, ax: Any = 
     ax.set_ylabel("Hazard ratio (log scale)")
     if np.all(np.isfinite([t.min(), t.max()])):
         ax.set_xlim(t.min(), t.max())
-    legend_with(ax, [band_handle(ci_prob)])
+    legend_with(ax, [band_handle(ci_prob)], outside=True)
     ax.set_title(title or f"Time-varying effect of {variable}")
     return ax
+
+
+def _steps(t: np.ndarray, values: np.ndarray, cuts: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Step edges and the value on each step, changing exactly at the cut points.
+
+    The effect is constant on the intervals ``(c_{j-1}, c_j]`` of
+    ``coalsurv.build.time_terms.tve_interval_index``; each interval takes the value of the
+    frame's rows inside it (all equal) and is drawn from its lower to its upper cut, clipped to
+    the frame's times. An interval with no row is left empty (NaN). Without cuts (a frame not
+    made by ``time_varying_effect``) each value is drawn back to the previous time.
+    Returns ``x`` (edges, one more than the steps) and ``values`` with the last step repeated
+    (the form ``step(where="post")`` draws).
+    """
+    if not cuts:
+        if t.size < 2:
+            return t, values
+        return t, np.vstack([values[1:], values[-1:]])
+    inner = [c for c in sorted(cuts) if t.min() < c < t.max()]
+    edges = np.array([t.min(), *inner, t.max()])
+    j = np.searchsorted(np.asarray(sorted(cuts)), t, side="left")  # interval of each time
+    steps = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        mid = np.searchsorted(np.asarray(sorted(cuts)), 0.5 * (a + b), side="left")
+        rows = np.flatnonzero(j == mid)
+        steps.append(values[rows[0]] if rows.size else np.full(values.shape[1], np.nan))
+    steps = np.array(steps)
+    return edges, np.vstack([steps, steps[-1:]])

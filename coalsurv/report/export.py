@@ -77,6 +77,28 @@ def _cap(text: str) -> str:
 
 
 # ==================================================================================== frames
+TVE_MARK = "‡"
+
+
+def tve_note(fit: Any, where: str = "the time-varying-effect figure") -> str:
+    """Caption note for ratios of ``tve(x)`` terms: the ratio changes over follow-up."""
+    tve = getattr(fit.info, "tve", None) or {}
+    if not tve:
+        return ""
+    names = ", ".join(tve)
+    intervals = ", ".join(f"{len(c) + 1} for {t}" for t, c in tve.items())
+    return (f" {TVE_MARK} Time-varying effect (tve): the ratio of {names} changes over "
+            f"follow-up; the value shown is its geometric mean over the intervals of "
+            f"follow-up ({intervals}; the deviations per interval sum to zero), not a "
+            f"constant ratio. See {where} for the ratio over time.")
+
+
+def tve_label(fit: Any, term: str) -> str:
+    """``term`` as a table shows it: marked when its effect changes over time."""
+    tve = getattr(fit.info, "tve", None) or {}
+    return f"{term} (changes over time){TVE_MARK}" if term in tve else term
+
+
 def _hazard_ratios(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, str]:
     from coalsurv.fit.effects import families
 
@@ -88,6 +110,7 @@ def _hazard_ratios(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, st
     for key, part in ratios.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(["ending" if k == "cause" else k for k in keys], key, strict=True))
+        row["term"] = tve_label(fit, row["term"])
         sd = part[part["scale"] == "per SD"].iloc[0]
         unit = part[part["scale"] == "per unit"].iloc[0]
         term = key[-1]
@@ -107,6 +130,7 @@ def _hazard_ratios(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, st
         caption += (" † The covariate enters through several terms (a polynomial or an "
                     "interaction), so the ratio of one term alone has no meaning; its joint "
                     "effect is in the joint-effects table.")
+    caption += tve_note(fit)
     return pd.DataFrame(rows), caption
 
 

@@ -245,6 +245,11 @@ def forest_caption(fit, *, ci_prob: float) -> str:
                  f"{fit.ratio_name} of all their terms between the 75th and the 25th "
                  f"percentile of the covariate (diamonds, italic labels), the other "
                  f"covariates at their means.")
+    tve = getattr(fit.info, "tve", None) or {}
+    if tve:
+        text += (f" The ratio of {', '.join(tve)} changes over follow-up (tve): drawn is its "
+                 f"geometric mean over the intervals of follow-up; its ratio over time is in "
+                 f"the time-varying-effect figure.")
     return text
 
 
@@ -310,14 +315,33 @@ def fig_effects(fit, frames: dict[str, pd.DataFrame]) -> Any:
     ncols = min(2, len(names))
     nrows = -(-len(names) // ncols)
     with coalsurv_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows),
-                                 squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(8.0 if ncols == 2 else 6.5,
+                                                        3.0 * nrows + 0.4), squeeze=False,
+                                 layout="constrained")
     for ax, name in zip(axes.ravel(), names, strict=False):
         plot_effect_curve(frames[name], x=name, ax=ax,
                           ylabel=f"Median lifespan ({fit.time_unit})")
     for ax in axes.ravel()[len(names):]:
         ax.set_visible(False)
+    _one_legend(fig, axes.ravel()[:len(names)])
     return fig
+
+
+def _one_legend(fig: Any, axes: Any) -> None:
+    """Replace the panels' (equal) legends by one under the panels, off every band.
+
+    Needs the figure's constrained layout (``loc="outside ..."``).
+    """
+    legend = axes[0].get_legend()
+    if legend is None:
+        return
+    handles, labels = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+    handles = getattr(legend, "_coalsurv_handles", None) or handles
+    for ax in axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
+               fontsize="small", frameon=False)
 
 
 def fig_time_varying_effects(fit, *, ci_prob: float) -> Any:
@@ -331,15 +355,19 @@ def fig_time_varying_effects(fit, *, ci_prob: float) -> Any:
     panels = [(name, cause) for name in fit.info.tve for cause in fit.info.causes]
     ncols = min(2, len(panels))
     nrows = -(-len(panels) // ncols)
+    # the size of the report's other figures (6-8 in wide), so its fonts print at their size
+    size = (6.5, 3.6) if ncols == 1 else (8.0, 3.2 * nrows + 0.4)
     with coalsurv_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows),
-                                 squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False,
+                                 layout="constrained")
     for ax, (name, cause) in zip(axes.ravel(), panels, strict=False):
         frame = fit.time_varying_effect(name, times, per="sd", ci_prob=ci_prob, cause=cause)
         label = name if len(fit.info.causes) == 1 else f"{name}: {cause}"
         plot_time_varying_effect(frame, time_unit=fit.time_unit, ax=ax, title=label)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
+    if len(panels) > 1:  # a legend beside the left panel would run into the right one
+        _one_legend(fig, axes.ravel()[:len(panels)])
     return fig
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from coalsurv._format import fmt_number
 from coalsurv._version import __version__
-from coalsurv.report.export import check_label
+from coalsurv.report.export import check_label, display_table
 from coalsurv.report.layout import Layout, build_pdf
 from coalsurv.report.tables import ratio_table
 
@@ -78,7 +78,8 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     out += L.table(obs, caption="Observed transitions in the data.")
 
     def diagram():
-        fig, ax = plt.subplots(figsize=(7, 3.6))
+        # low: the list of ratios under the diagram adds its own lines (fits under the tables)
+        fig, ax = plt.subplots(figsize=(7, 2.6))
         fit.plot_transition_diagram(ci_prob=ci, ax=ax)
         return L.figure(fig, f"States and transitions with hazard ratios per SD ({pct} "
                              "intervals).")
@@ -90,8 +91,20 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
         hr = fit.hazard_ratios(ci_prob=ci)
         parts = []
         for key, part in hr.groupby("transition", sort=False):
-            parts += L.table(ratio_table(part.drop(columns="transition"), pct),
-                             caption=f"{key}: {fit.fits[key].ratio_name}s ({pct} intervals).")
+            one = fit.fits[key]
+            joint = {t: f.variable for f in one.term_families().values() if f.joint
+                     for t in f.terms}
+            caption = f"{key}: {one.ratio_name}s ({pct} intervals)."
+            if joint:
+                caption += (" A covariate entering through several terms (a polynomial or an "
+                            "interaction) has no ratio per term: its joint effect follows.")
+            parts += L.table(ratio_table(part.drop(columns="transition"), pct, joint),
+                             caption=caption)
+            if joint:  # as the single-ending report: the joint effect of all its terms
+                frame, cap = display_table(one, "effects", ci_prob=ci,
+                                           variable=list(dict.fromkeys(joint.values())))
+                parts += L.table(frame, caption=f"{key}: {cap[:1].lower()}{cap[1:]}",
+                                 numeric=[], widths=[0.2, 0.15, 0.29, 0.22, 0.14])
         return parts or [L.note("No transition has covariates.")]
 
     out += L.section("Hazard ratios per transition")

@@ -127,6 +127,14 @@ class PaperReport:
             self.progress("paper: forest plot")
             out += self.figure(F.fig_forest(fit, ratios), "forest",
                                F.forest_caption(fit, ci_prob=self.ci), width=0.85)
+        if fit.info.tve:
+            self.progress("paper: time-varying effects")
+            out += self.figure(F.fig_time_varying_effects(fit, ci_prob=self.ci),
+                               "time_varying_effects",
+                               f"Time-varying effects: the {fit.ratio_name} per SD of "
+                               f"{', '.join(fit.info.tve)} over follow-up ({u}), posterior "
+                               f"mean with its {self.pct} interval shaded; it is constant "
+                               f"between the dotted cut points.", width=0.85)
         self.progress("paper: survival figure")
         curve = C.marginal_survival(fit, C.time_grid(fit, 120), ci_prob=self.ci)
         several = len(fit.info.causes) > 1
@@ -150,9 +158,11 @@ class PaperReport:
         for name in names[:3]:
             self.progress(f"paper: effect of {name}")
             eff = fit.effect(name, ci_prob=self.ci)
-            terms = ", ".join(eff.attrs["terms"])
+            terms = eff.attrs["terms"]
+            what = (f"Joint effect of {name} (terms: {', '.join(terms)})" if len(terms) > 1
+                    else f"Effect of {name}")
             out += self.figure(plot_joint_effect(eff), f"effect_{_safe(name)}",
-                               f"Joint effect of {name} (terms: {terms}) from its 5th to its "
+                               f"{what} from its 5th to its "
                                f"95th percentile, the other covariates at their means, a "
                                f"typical group: left, the {fit.ratio_name} against {name} = "
                                f"{fmt_number(eff.attrs['reference'])} (its median) for each "

@@ -27,7 +27,13 @@ from coalsurv.report import curves as C
 from coalsurv.report import figures as F
 from coalsurv.report import tables as T
 from coalsurv.report.comparisons import ComparisonSections
-from coalsurv.report.export import check_label, parameter_label, reader_text
+from coalsurv.report.export import (
+    check_label,
+    parameter_label,
+    reader_text,
+    tve_label,
+    tve_note,
+)
 from coalsurv.report.layout import VERDICT_COLORS, Layout, esc
 
 __all__ = ["ReportSections"]
@@ -251,8 +257,9 @@ class ReportSections(ComparisonSections):
             ("calibration", lambda: L.table(T.calibration_table(d.calibration, u, pct),
              widths=[0.12, 0.14, 0.07, 0.27, 0.27, 0.08], caption=f"Calibration: mean "
              f"predicted survival against the Kaplan–Meier estimate in quintiles of "
-             f"predicted risk at each horizon ({u}); |z| > 1.96 marks a miscalibrated "
-             f"group.")),
+             f"predicted risk at each horizon ({u}); group 1 has the lowest predicted risk "
+             f"(highest predicted survival), group 5 the highest; |z| > 1.96 marks a "
+             f"miscalibrated group.")),
         ]
         for key, build in parts:
             if getattr(d, key) is not None and (key == "loo" or len(getattr(d, key))):
@@ -309,10 +316,13 @@ class ReportSections(ComparisonSections):
             joint = {t: f.variable for f in fit.term_families().values() if f.joint
                      for t in f.terms}
             rt = T.ratio_table(ratios, self.pct, joint)
+            rt["term"] = [tve_label(fit, t) for t in rt["term"]]
             widths = ([0.14] if "cause" in rt.columns else []) + [0.16, 0.22, 0.22, 0.12, 0.12]
             out += L.table(rt, widths=widths, caption=f"{name[:1].upper() + name[1:]}s: "
                            f"posterior median and {self.pct} interval; P(ratio > 1) is the "
-                           f"posterior probability that the ratio exceeds 1.",
+                           f"posterior probability that the ratio exceeds 1."
+                           + tve_note(fit, "the figure of time-varying effects (section "
+                                      "Effect curves)"),
                            numeric=["P(ratio > 1)"])
             out += self.attempt("forest plot", lambda: L.figure(
                 F.fig_forest(fit, ratios), F.forest_caption(fit, ci_prob=self.ci),

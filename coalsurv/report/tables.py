@@ -151,7 +151,7 @@ def calibration_table(cal: pd.DataFrame, unit: str, pct: str) -> pd.DataFrame:
     """Predicted against observed survival by risk quintile at each horizon."""
     return pd.DataFrame({
         f"horizon ({unit})": cal["horizon"].to_numpy(),
-        "risk group (1 = lowest)": cal["risk_group"].to_numpy(),
+        "risk group (1 = lowest risk)": cal["risk_group"].to_numpy(),
         "n": cal["n"].to_numpy(),
         f"predicted S [{pct} interval]": _estimates(cal, "predicted"),
         "observed S (KM) [95% CI]": _estimates(cal, "observed"),

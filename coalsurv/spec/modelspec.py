@@ -71,7 +71,12 @@ class GroupTerm:
 #: event-time quantiles of the data. ``standardise`` fixes the standardisation constants of
 #: fixed-effect terms (term -> [mean, sd], original units) instead of the data's mean and SD,
 #: so that "per SD" means the same in every data set (simulation-based calibration).
-COMMON_OPTIONS = ("time_scale", "tve_cuts", "standardise")
+#: ``frailty_centring`` chooses how frailty intercepts ``(1 | g)`` are sampled: ``"auto"`` (the
+#: default: centred where the data inform every level, see ``build.info.centred_groups``),
+#: ``"centred"`` or ``"noncentred"``, for every factor or as a table factor -> choice.
+COMMON_OPTIONS = ("time_scale", "tve_cuts", "standardise", "frailty_centring")
+#: The choices of ``frailty_centring``.
+CENTRING_CHOICES = ("auto", "centred", "noncentred")
 
 
 def allowed_options(family: str) -> tuple[str, ...]:
@@ -108,6 +113,8 @@ def check_family_options(family: str, options: object) -> list[str]:
         problems.extend(_tve_cuts_problems(options["tve_cuts"]))
     if "standardise" in options:
         problems.extend(_standardise_problems(options["standardise"]))
+    if "frailty_centring" in options:
+        problems.extend(_centring_problems(options["frailty_centring"]))
     if "n_intervals" in options:
         k = options["n_intervals"]
         if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 1):
@@ -117,6 +124,18 @@ def check_family_options(family: str, options: object) -> list[str]:
         if "n_intervals" in options:
             problems.append("give cuts= or n_intervals=, not both")
     return problems
+
+
+def _centring_problems(value: object) -> list[str]:
+    """Problems of ``frailty_centring``: a choice, or a table factor -> choice."""
+    choices = value.values() if isinstance(value, dict) else [value]
+    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+        return [f"frailty_centring: table keys must be factor names, got {list(value)!r}"]
+    bad = [c for c in choices if not (isinstance(c, str) and c in CENTRING_CHOICES)]
+    if bad:
+        return [f"frailty_centring: expected one of {list(CENTRING_CHOICES)} (or a table factor "
+                f"-> choice), got {bad[0]!r}"]
+    return []
 
 
 def _tve_cuts_problems(value: object) -> list[str]:

@@ -26,13 +26,39 @@ from typing import Any
 import numpy as np
 
 from coalsurv._stats import stack_draws
-from coalsurv.errors import PriorError
+from coalsurv.errors import ArgumentError, PriorError
 from coalsurv.spec.mixture import MIXTURE_DIST, fit_gaussian_mixture
 
-__all__ = ["check_exportable", "export_posterior", "posterior_to_priors"]
+__all__ = ["check_exportable", "export_posterior", "posterior_to_priors", "resolve_fit"]
 
 #: A prior as plain data: distribution name and its parameters (wrapped by PriorSet.from_fit).
 PriorSpec = tuple[str, dict[str, Any]]
+
+
+def resolve_fit(fit: Any) -> Any:
+    """Return the fit :meth:`PriorSet.from_fit` reads (a path is loaded; non-fits refused).
+
+    A path is loaded (a lazy convenience import of the fit layer): a multi-state zip by
+    :func:`coalsurv.load_multistate`, any other file by :func:`coalsurv.load_fit` (a missing
+    or unreadable file is their :class:`~coalsurv.errors.FitFileError`). Anything else that is
+    not a fit is one :class:`~coalsurv.errors.ArgumentError`.
+    """
+    import os
+
+    if isinstance(fit, str | os.PathLike):
+        import zipfile
+
+        from coalsurv.fit.multistate_file import load_multistate
+        from coalsurv.fit.record import load_fit
+
+        path = os.fspath(fit)
+        return load_multistate(path) if zipfile.is_zipfile(path) else load_fit(path)
+    if hasattr(fit, "priors_from_fit") and hasattr(fit, "fits"):
+        return fit
+    if not all(hasattr(fit, a) for a in ("idata", "spec", "info")):
+        raise ArgumentError(f"PriorSet.from_fit: expected a Fit, a MultiStateFit or the path "
+                            f"of a saved fit, got {type(fit).__name__}")
+    return fit
 
 
 def _draws(fit, name: str) -> np.ndarray:

@@ -31,8 +31,7 @@ key                     what                                            default
 ``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
                         cure term; ``cure_beta[term]`` for one
 ``mm_sd``               ``mm()``: SD of the member effects u_k          HalfNormal(1)
-``mm_gamma``            ``mm(weights="power")``: exponent of the share  HalfNormal(1.5)
-``mm_b0``, ``mm_b1``    ``mm(weights="logistic")``: weight curve        Normal(0, 2)
+``mm_gamma``, ``mm_b*``  ``mm()`` weights: power; logistic b0, b1         HalfNormal(1.5); Normal(0,2)
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -77,7 +76,7 @@ from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import PriorError
 from coalsurv.spec.joint import JOINT_DIST, JointPrior, is_joint_key
 from coalsurv.spec.mixture import MIXTURE_DIST, JointMixture
-from coalsurv.spec.moments import export_posterior
+from coalsurv.spec.moments import export_posterior, resolve_fit
 
 __all__ = ["Prior", "PriorSet", "PRIOR_SCHEMA", "DISTRIBUTIONS", "JointPrior", "prior_from_dict"]
 
@@ -243,10 +242,8 @@ def _default_priors() -> dict[str, Prior]:
     out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
     out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
-    out["mm_sd"] = Prior("HalfNormal", sigma=1.0)
-    out["mm_gamma"] = Prior("HalfNormal", sigma=1.5)
-    out["mm_b0"] = Prior("Normal", mu=0.0, sigma=2.0)
-    out["mm_b1"] = Prior("Normal", mu=0.0, sigma=2.0)
+    out.update(mm_sd=Prior("HalfNormal", sigma=1.0), mm_gamma=Prior("HalfNormal", sigma=1.5),
+               mm_b0=Prior("Normal", mu=0.0, sigma=2.0), mm_b1=Prior("Normal", mu=0.0, sigma=2.0))
     return out
 
 
@@ -480,8 +477,9 @@ class PriorSet:
 
         Parameters
         ----------
-        fit : Fit
-            The original study's fit.
+        fit : Fit, MultiStateFit or path
+            The original study's fit, or its file (loaded). A MultiStateFit gives a dict of
+            prior sets by transition (:meth:`MultiStateFit.priors_from_fit`).
         discount : float
             Power-prior weight a0 in (0, 1].
         joint : bool
@@ -505,6 +503,11 @@ class PriorSet:
         name : str, optional
             Name of the new prior set.
         """
+        fit = resolve_fit(fit)
+        if hasattr(fit, "priors_from_fit"):   # a MultiStateFit: one prior set per transition
+            return fit.priors_from_fit(discount=discount, joint=joint, name=name,
+                                       include_intercept=include_intercept,
+                                       include_frailty=include_frailty, components=components)
         moments, provenance = export_posterior(
             fit, discount=discount, joint=joint, include_intercept=include_intercept,
             include_frailty=include_frailty, components=components)

@@ -74,7 +74,7 @@ def test_weibull_aft_log_survival_is_finite_with_finite_gradient_far_in_the_tail
 
 def test_wide_shape_prior_starts_at_its_median_not_its_mean():
     """LogNormal(0, 10)'s support point is exp(50); chains start at the median exp(0) = 1."""
-    from coalsurv.fit.init import initial_points
+    from coalsurv.backend.init import initial_points
     from coalsurv.spec.priors import Prior, PriorSet
 
     priors = PriorSet({"shape": Prior("LogNormal", mu=0.0, sigma=10.0)})

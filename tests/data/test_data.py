@@ -128,7 +128,7 @@ def test_all_problems_collected_at_once():
 def test_many_ids_are_truncated():
     df = pd.DataFrame({"t": [1.0] * 9 + [2.0], "e": [1] * 10, "x": [np.nan] * 8 + [1.0, 2.0]})
     with pytest.raises(CoalitionDataError, match=r"ids 0, 1, 2, 3, 4 and 3 more"):
-        CoalitionData.from_frame(df, duration="t", event="e")
+        CoalitionData.from_frame(df, duration="t", event="e", time_unit="days")
 
 
 def test_date_errors():
@@ -136,7 +136,7 @@ def test_date_errors():
     df.loc[1, "finish"] = "2000-01-01"
     df.loc[2, "begin"] = "not a date"
     with pytest.raises(CoalitionDataError) as info:
-        CoalitionData.from_frame(df, start="begin", end="finish", event="fell")
+        CoalitionData.from_frame(df, start="begin", end="finish", event="fell", time_unit="days")
     text = str(info.value)
     assert "'finish': end date before the start date" in text and "(id 1)" in text
     assert "'begin': could not read dates ('not a date')" in text and "(id 2)" in text
@@ -188,16 +188,17 @@ def test_given_cause_order_is_kept():
 @pytest.mark.parametrize("flags", [[1, 0, 1], [True, False, True], [1.0, 0.0, 1.0]])
 def test_binary_events(flags):
     df = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": flags})
-    data = CoalitionData.from_frame(df, duration="t", event="e", covariates=[])
+    data = CoalitionData.from_frame(df, duration="t", event="e", covariates=[], time_unit="days")
     assert data.causes == ("event",)
     np.testing.assert_array_equal(data.status, [1, 0, 1])
-    named = CoalitionData.from_frame(df, duration="t", event="e", causes=["fell"])
+    named = CoalitionData.from_frame(df, duration="t", event="e", causes=["fell"], time_unit="days")
     assert named.causes == ("fell",) and named.n_events == {"fell": 2}
 
 
 def test_custom_censored_label():
     df = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": ["fell", "ongoing", "fell"]})
-    data = CoalitionData.from_frame(df, duration="t", event="e", censored="ongoing")
+    data = CoalitionData.from_frame(df, duration="t", event="e", censored="ongoing",
+                                    time_unit="days")
     assert data.causes == ("fell",) and data.censored_label == "ongoing"
     assert data.to_frame()["cause"].tolist() == ["fell", "ongoing", "fell"]
 
@@ -222,7 +223,8 @@ def test_interval_rows():
             "up": [np.nan, 5.0, np.nan, 3.0],
         }
     )
-    data = CoalitionData.from_frame(df, duration="t", event="e", lower="lo", upper="up")
+    data = CoalitionData.from_frame(df, duration="t", event="e", lower="lo", upper="up",
+                                    time_unit="days")
     np.testing.assert_array_equal(data.status, [1, 2, 0, 2])
     np.testing.assert_array_equal(data.time, [4.0, 2.0, 6.0, 0.0])
     np.testing.assert_array_equal(data.time_upper, [4.0, 5.0, np.inf, 3.0])
@@ -264,7 +266,7 @@ def test_dropna_excludes_and_reports():
 def test_auto_covariates():
     df = base().assign(note="x", flag=[True, False] * 3)
     data = CoalitionData.from_frame(
-        df, duration="dur", event="end_type", id="cab", groups="country"
+        df, duration="dur", event="end_type", id="cab", groups="country", time_unit="days"
     )
     assert data.covariate_names == ("hhi", "polar", "flag")
 
@@ -443,9 +445,11 @@ def test_king1990(shared_data):
     assert data.n_events["event"] + data.describe().n_censored == 314
     assert set(data.covariate_names) == {"invest", "fract", "polar", "numst2", "crisis"}
     with pytest.raises(CoalitionDataError, match="'country'"):
-        CoalitionData.from_frame(df, duration="duration", event="ciep12", groups="country")
+        CoalitionData.from_frame(df, duration="duration", event="ciep12", groups="country",
+                                 time_unit="days")
     kept = CoalitionData.from_frame(
-        df, duration="duration", event="ciep12", groups="country", dropna=True
+        df, duration="duration", event="ciep12", groups="country", dropna=True,
+        time_unit="days",
     )
     assert kept.n + len(kept.excluded) == 314
 
@@ -461,5 +465,5 @@ def test_duplicate_column_names():
 def test_auto_covariates_skip_all_empty_columns():
     frame = pd.DataFrame({"duration": [1.0, 2.0, 3.0], "event": [1, 0, 1],
                           "x": [0.1, 0.5, 0.2], "lower": [np.nan] * 3})
-    data = CoalitionData.from_frame(frame, duration="duration", event="event")
+    data = CoalitionData.from_frame(frame, duration="duration", event="event", time_unit="days")
     assert data.covariate_names == ("x",)

@@ -106,6 +106,7 @@ def test_wide_table_gives_the_same_sojourns():
     assert list(f["state"]) == ["coalition", "alliance", "community", "coalition"]
     assert list(f["to"]) == ["alliance", "community", "censored", "dissolution"]
     assert list(f["stop"]) == [2.0, 5.0, 9.0, 4.0]
+    assert list(f["id"]) == [1, 1, 1, 2] and f["id"].dtype.kind == "i"   # ids stay integers
     wide.loc[1, "alliance_at"] = 6.0  # after the absorbing dissolution
     with pytest.raises(CoalitionDataError, match="after the absorbing state 'dissolution'"):
         TransitionData.from_wide(wide, id="id", entry_times={

@@ -376,11 +376,13 @@ def test_wrong_table_lists_missing_columns(tmp_path):
 
 
 def test_cards_exist_and_state_source_and_counts():
-    assert available_cards() == ("atop", "coalgov", "king1990", "parlgov")
+    assert available_cards() == ("atop", "atop_transformation", "coalgov", "king1990",
+                                 "parlgov", "parlgov_transformation")
     for name in available_cards():
         card = data_card(name)
         assert "## Source and licence" in card and "## Measured counts" in card
-        assert card_counts(name)["episodes"] > 0
+        assert card_counts(name)["episodes" if name in LOADERS else "units"
+                                 if name.startswith("atop") else "pairs_units"] > 0
     assert data_card("ParlGov") == data_card("parlgov")
     with pytest.raises(KeyError, match="available"):
         data_card("nope")

@@ -136,6 +136,10 @@ def test_king_tables(king_diag, king_fit):
     assert king_diag.ppc_max_gap == pytest.approx(np.abs(ppc["gap"]).max())
     cal = king_diag.calibration
     assert set(cal["risk_group"]) == {1, 2, 3, 4, 5} and cal["n"].sum() == 3 * king_fit.data.n
+    # group 1 = lowest predicted risk: predicted survival falls from group 1 to group 5
+    for _, at in cal.groupby("horizon"):
+        pred = at.sort_values("risk_group")["predicted"].to_numpy()
+        assert (np.diff(pred) < 0).all(), pred
     # every table states its interval mass; text and HTML name every check
     assert king_diag.discrimination["ci_prob"].eq(0.95).all()
     text, page = str(king_diag), king_diag._repr_html_()

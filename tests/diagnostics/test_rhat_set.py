@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 from coalsurv._stats import judged_variables, worst_rhat
+from coalsurv.backend.sampling import CoalsurvSamplingWarning, SamplerSettings, _warn_in_plain_words
 from coalsurv.diagnostics.sampler import convergence_table
-from coalsurv.fit.sampling import CoalsurvSamplingWarning, SamplerSettings, _warn_in_plain_words
 
 
 def _idata():

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.fit import kernel, native, nutpie_model
+from coalsurv.backend import kernel, native, nutpie_model
 from coalsurv.spec.priors import Prior
 
 
@@ -61,6 +61,15 @@ CASES = [
     ("x1 + (1 | g)", "piecewise", ["a", "b"], True, None),
     ("x1 + x2 + (1 | g) + (1 | h)", "piecewise", None, True,
      {"rw_sd": Prior("HalfNormal", sigma=0.5), "intercept": Prior("Normal", mu=-1.0, sigma=2.0)}),
+    # AFT families: intercept and coefficients sampled on eta/sigma, scaled in the kernel
+    ("x1 + x2", "weibull_aft", None, False, None),
+    ("x1 + (1 | g)", "weibull_aft", ["a", "b"], True, None),
+    ("x1 + x2 + (1 | g) + (1 | h)", "lognormal", None, True, None),
+    ("x1 + (1 | g)", "lognormal", ["a", "b"], False,
+     {"sigma": Prior("Gamma", alpha=2.0, beta=1.5), "sd": Prior("Exponential", lam=2.0)}),
+    ("x1 + x2 + (1 | g)", "loglogistic", None, True, PRIORS),
+    ("x2", "loglogistic", ["a", "b"], True, PRIORS_2),
+    ("1", "lognormal", None, True, {"intercept": Prior("Normal", mu=-1.0, sigma=2.0)}),
 ]
 #: family options per family of CASES
 OPTIONS = {"piecewise": {"n_intervals": 5}}
@@ -85,8 +94,91 @@ def _reference(model):
                               f"{'entry' if c[3] else 'noentry'}:{'priors' if c[4] else 'default'}"
                               for c in CASES])
 def test_kernel_equals_pymc(formula, family, causes, entry, priors):
-    data = _data(entry=entry)
-    options = OPTIONS.get(family, {})
+    _check_kernel(formula, family, causes, entry, priors, OPTIONS.get(family, {}))
+
+
+#: frailty intercepts sampled centred (u ~ Normal(0, sd)): every factor, or one of two
+CENTRED_CASES = [
+    ("x1 + (1 | g)", "weibull", None, True, None, {"frailty_centring": "centred"}),
+    ("x1 + x2 + (1 | g) + (1 | h)", "weibull", ["a", "b"], False, PRIORS,
+     {"frailty_centring": {"g": "centred"}}),
+    ("x1 + (1 | g) + (1 | h)", "lognormal", None, True, None, {"frailty_centring": "centred"}),
+    ("x1 + (1 | h)", "piecewise", ["a", "b"], True, None,
+     {"n_intervals": 4, "frailty_centring": "centred"}),
+    ("x2 + (1 | g)", "exponential", None, False, {"sd": Prior("HalfCauchy", beta=0.7)},
+     {"frailty_centring": "centred"}),
+]
+
+
+@pytest.mark.parametrize(("formula", "family", "causes", "entry", "priors", "options"),
+                         CENTRED_CASES, ids=[f"{c[1]}:{c[0]}" for c in CENTRED_CASES])
+def test_kernel_equals_pymc_centred_frailty(formula, family, causes, entry, priors, options):
+    kplan = _check_kernel(formula, family, causes, entry, priors, options)
+    assert kplan.hier_groups  # the first centred factor is centred on the intercept
+    if formula.count("|") > 1 and options["frailty_centring"] == "centred":
+        assert kplan.centred_groups  # a second one around zero
+
+
+def _interval_data(*, causes=("a", "b"), n=60, seed=5):
+    """Exact, right- and interval-censored endings (a third of the rows), delayed entry.
+
+    Interval-censored endings are modelled pooled (several causes jointly are refused).
+    """
+    rng = np.random.default_rng(seed)
+    df = _frame(n=n, seed=seed, causes=causes, entry=True)
+    lo = df["duration"] * rng.uniform(0.5, 0.95, n)
+    boxed = (rng.uniform(size=n) < 0.35) & (df["ended"] != "censored")
+    boxed &= lo.to_numpy() > df["entry"].to_numpy()
+    df["lo"] = np.where(boxed, lo, np.nan)
+    df["up"] = np.where(boxed, df["duration"] * rng.uniform(1.05, 3.0, n), np.nan)
+    df.loc[boxed, "duration"] = np.nan
+    return coalsurv.CoalitionData.from_frame(
+        df, duration="duration", event="ended", lower="lo", upper="up", entry="entry",
+        covariates=["x1", "x2"], groups=["g", "h"], time_unit="months")
+
+
+INTERVAL_CASES = [
+    ("x1 + (1 | g)", "weibull", None),
+    ("x1 + x2 + (1 | g) + (1 | h)", "weibull", None),
+    ("x1 + (1 | g)", "exponential", None),
+    ("x1 + x2 + (1 | h)", "weibull_aft", None),
+    ("x1 + (1 | g)", "lognormal", None),
+    ("x2 + (1 | g)", "loglogistic", None),
+]
+
+
+@pytest.mark.parametrize(("formula", "family", "causes"), INTERVAL_CASES,
+                         ids=[f"{c[1]}:{c[0]}:{'causes' if c[2] else 'pooled'}"
+                              for c in INTERVAL_CASES])
+def test_kernel_equals_pymc_interval_censored(formula, family, causes):
+    data = _interval_data()
+    assert (data.status == 2).sum() >= 5
+    kplan = _check_kernel(formula, family, causes, True, None, {}, data=data)
+    assert kplan is not None
+
+
+def test_interval_terms_match_the_family_in_both_tails():
+    """log(S(l) - S(u)) of the kernel equals Family.log_interval far in either tail."""
+    from coalsurv.families import get_family
+    from coalsurv.families.kernels import KERNEL_FAMILIES, family_terms, interval_terms
+
+    for name, theta in (("weibull_ph", 1.4), ("lognormal", 0.8), ("loglogistic", 2.0),
+                        ("weibull_aft", 0.7), ("exponential", 0.0)):
+        fam, code = get_family(name), KERNEL_FAMILIES[name]
+        params = {fam.params[0]: theta} if fam.params else {}
+        for lo, hi, eta in ((1e-6, 2e-6, 0.0), (0.5, 0.5001, 0.3), (1.0, 3.0, -1.0),
+                            (40.0, 41.0, -2.0), (1.0, np.inf, 0.5)):
+            log_theta = float(np.log(theta)) if theta > 0 else 0.0
+            a = family_terms(code, lo, np.log(lo), eta, theta, log_theta)
+            b = family_terms(code, hi, np.log(hi), eta, theta, log_theta)
+            got = interval_terms(a[3], a[4], a[5], b[3], b[4], b[5])[0]
+            want = float(fam.log_interval(lo, hi, eta, **params))
+            np.testing.assert_allclose(got, want, rtol=1e-7, err_msg=f"{name} {lo} {hi}")
+
+
+def _check_kernel(formula, family, causes, entry, priors, options, *, data=None):
+    """Log density, gradient, pointwise log likelihood and deterministics equal PyMC's."""
+    data = _data(entry=entry) if data is None else data
     model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
                                                priors=priors,
                                                family_options=options or None).build(data)
@@ -117,10 +209,12 @@ def test_kernel_equals_pymc(formula, family, causes, entry, priors):
         by_name = dict(zip([b.name for b in kplan.blocks] + names, want, strict=True))
         np.testing.assert_allclose(expanded, np.concatenate([np.ravel(by_name[n])
                                                              for n in order]), rtol=1e-12)
+    return kplan
 
 
 @pytest.mark.parametrize(("family", "options", "priors"),
-                         [("weibull", {}, PRIORS), ("piecewise", {"n_intervals": 4}, None)])
+                         [("weibull", {}, PRIORS), ("piecewise", {"n_intervals": 4}, None),
+                          ("weibull", {"frailty_centring": "centred"}, PRIORS)])
 def test_log_prior_equals_pymc(family, options, priors):
     import pymc as pm
     import xarray as xr
@@ -145,11 +239,8 @@ def test_log_prior_equals_pymc(family, options, priors):
 
 
 @pytest.mark.parametrize(("why", "formula", "family", "options", "priors", "interval"), [
-    ("interval", "x1", "weibull", {}, None, True),
     ("slopes", "x1 + (1 + x1 | g)", "weibull", {}, None, False),
-    ("family", "x1", "lognormal", {}, None, False),
-    # AFT priors on eta/sigma (intercept_std, beta_std; issue 13) are not in the kernel yet
-    ("aft", "x1 + (1 | g)", "weibull_aft", {}, None, False),
+    ("family", "x1", "gompertz", {}, None, False),
     ("piecewise interval", "x1", "piecewise", {"n_intervals": 3}, None, True),
     ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
     ("per-term prior", "x1 + x2", "weibull", {}, {"beta[x1]": Prior("Normal", mu=0.0,
@@ -161,7 +252,7 @@ def test_unimplemented_structures_fall_back(why, formula, family, options, prior
                            "up": [1.5, np.nan, np.nan, np.nan], "event": [1, 0, 1, 1],
                            "x1": [0.0, 1.0, 2.0, 0.5]})
         data = coalsurv.CoalitionData.from_frame(df, duration="time", event="event", lower="lo",
-                                                 upper="up", covariates=["x1"])
+                                                 upper="up", covariates=["x1"], time_unit="days")
     else:
         data = _data(causes=("a",))
     model = coalsurv.SurvivalModel(formula, family=family, family_options=options or None,
@@ -192,7 +283,7 @@ def test_changed_family_formula_is_refused():
 
 def test_internal_nutpie_route_matches_public_route():
     """Fails when nutpie's internals change: then pin nutpie or update TESTED_NUTPIE."""
-    from coalsurv.fit.sampling import import_nutpie
+    from coalsurv.backend.nutpie_import import import_nutpie
 
     assert nutpie_model.native_route_available() == "", nutpie_model.native_route_available()
     nutpie = import_nutpie()
@@ -246,6 +337,70 @@ def test_native_piecewise_fit_agrees_with_pymc(tiny_fit, synthetic_small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pareto k of a tiny fit
         assert abs(float(ours.loo().elpd) - float(theirs.loo().elpd)) < 2.0
+
+
+@pytest.mark.parametrize("family", ["lognormal", "weibull_aft", "loglogistic"])
+def test_native_aft_fit_agrees_with_pymc(family, tiny_fit, synthetic_small):
+    """AFT families (priors on eta/sigma) sample natively; same posterior as the graph's."""
+    ours = tiny_fit(synthetic_small, "breadth + (1 | group)", family=family)
+    assert ours.sampler["kernel"] == "native", ours.sampler
+    theirs = tiny_fit(synthetic_small, "breadth + (1 | group)", family=family, kernel="pymc")
+    a, b = ours.summary().set_index("parameter"), theirs.summary().set_index("parameter")
+    assert list(a.index) == list(b.index)
+    se = np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
+    assert (np.abs(a["mean"] - b["mean"]) < 4.5 * se).all(), pd.concat([a, b], axis=1)
+    for group in ("posterior", "log_likelihood", "log_prior"):
+        ds_a, ds_b = ours.idata[group].to_dataset(), theirs.idata[group].to_dataset()
+        assert {v: ds_a[v].dims for v in ds_a} == {v: ds_b[v].dims for v in ds_b}, group
+    ratios_a, ratios_b = ours.hazard_ratios(), theirs.hazard_ratios()
+    assert list(ratios_a.columns) == list(ratios_b.columns)
+
+
+def test_centring_never_changes_the_posterior(tiny_fit, synthetic_small):
+    """Centred and non-centred frailty: the same model, so the same posterior (MC error)."""
+    fits = {c: tiny_fit(synthetic_small, "breadth + (1 | group)", family_options={
+        "frailty_centring": c}) for c in ("centred", "noncentred")}
+    assert fits["centred"].info.centred_groups == ("group",)
+    assert fits["noncentred"].info.centred_groups == ()
+    assert all(f.sampler["kernel"] == "native" for f in fits.values())
+    a, b = (fits[c].summary().set_index("parameter") for c in ("centred", "noncentred"))
+    assert list(a.index) == list(b.index)
+    se = np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
+    assert (np.abs(a["mean"] - b["mean"]) < 4.5 * se).all(), pd.concat([a, b], axis=1)
+    for group in ("posterior", "log_likelihood"):
+        ds_a, ds_b = (fits[c].idata[group].to_dataset() for c in ("centred", "noncentred"))
+        assert set(ds_a) - {"w_group"} == set(ds_b), group  # w = intercept + u, sampled
+    # log_prior holds the prior of what is sampled: w_group (centred) or z_group
+    assert set(fits["centred"].idata["log_prior"].to_dataset()) - {"w_group"} == set(
+        fits["noncentred"].idata["log_prior"].to_dataset()) - {"z_group"}
+    effects = fits["centred"].group_effects()
+    assert len(effects) == len(fits["noncentred"].group_effects())
+
+
+def test_centring_auto_rule_follows_events_per_level():
+    """auto: centred where every level has many events, non-centred where levels are thin."""
+    from coalsurv.build.info import CENTRE_MIN_EVENTS
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    df = pd.DataFrame({"duration": rng.exponential(10.0, n), "ended": "a",
+                       "x1": rng.normal(size=n),
+                       "big": rng.choice([f"b{i}" for i in range(10)], size=n),
+                       "thin": [f"t{i}" for i in rng.integers(0, 400, size=n)]})
+    data = coalsurv.CoalitionData.from_frame(df, duration="duration", event="ended",
+                                             covariates=["x1"], groups=["big", "thin"],
+                                             time_unit="months")
+    _, _, info, _ = coalsurv.SurvivalModel("x1 + (1 | big) + (1 | thin)").build(data)
+    assert 2000 / 10 >= CENTRE_MIN_EVENTS > 2000 / 400
+    assert info.centred_groups == ("big",)
+    forced = coalsurv.SurvivalModel("x1 + (1 | big) + (1 | thin)", family_options={
+        "frailty_centring": {"big": "noncentred", "thin": "centred"}})
+    assert forced.build(data)[2].centred_groups == ("thin",)
+    with pytest.raises(coalsurv.SpecError, match="frailty_centring.*'nope'"):
+        coalsurv.SurvivalModel("x1 + (1 | big)", family_options={
+            "frailty_centring": {"nope": "centred"}}).build(data)
+    with pytest.raises(coalsurv.SpecError, match="frailty_centring: expected one of"):
+        coalsurv.SurvivalModel("x1 + (1 | big)", family_options={"frailty_centring": "yes"})
 
 
 @pytest.mark.slow

@@ -143,7 +143,7 @@ def test_save_load_identical_and_tamper_refused(fit, tmp_path):
 
 
 def test_same_seed_same_draws_and_compiled_reuse_swaps_data(sim):
-    from coalsurv.fit import sampling
+    from coalsurv.backend import sampling
 
     sampling.clear_compiled_cache()  # the PyMC path's compiled kernels (kernel="pymc")
     pymc_path = {"draws": 100, "tune": 100, "chains": 2, "progressbar": False,

@@ -244,3 +244,155 @@ def test_options_per_transition():
 def test_unknown_model_options_are_refused():
     with pytest.raises(SpecError, match="model_options \\['colour'\\]"):
         coalsurv.MultiStateModel(TRANSITIONS, model_options={"colour": "red"})
+
+
+def _rewrite(path, out, edit, *, reseal=False):
+    """Copy of the saved zip with ``edit(manifest)`` applied; ``reseal`` recomputes the
+    manifest's digests and seal (an edit made by someone who knows the format).
+    """
+    import json
+
+    from coalsurv.fit import identity
+    from coalsurv.fit import multistate_file as msf
+
+    with zipfile.ZipFile(path) as src:
+        members = {n: src.read(n) for n in src.namelist()}
+    manifest = json.loads(members.pop("manifest.json"))
+    edit(manifest)
+    if reseal:
+        digests = {k: v for k, v in manifest["digests"].items() if not k.startswith("manifest")}
+        digests.update(msf._field_digests(manifest))
+        manifest.update(digests=digests, seal=identity.seal(digests))
+    with zipfile.ZipFile(out, "w") as dst:
+        dst.writestr("manifest.json", json.dumps(manifest))
+        for n, data in members.items():
+            dst.writestr(n, data)
+    return out
+
+
+def _set_clock(m):
+    m["clock"] = "reset" if m["clock"] == "forward" else "forward"
+
+
+def _swap_files(m):
+    (k0, f0), (k1, f1) = m["transitions"][:2]
+    m["transitions"][:2] = [[k0, f1], [k1, f0]]
+
+
+def _set_unit(m):
+    m["data"]["time_unit"] = "days"
+
+
+@pytest.mark.parametrize("edit, part", [(_set_clock, "manifest.clock"),
+                                        (_swap_files, "manifest.transitions"),
+                                        (_set_unit, "manifest.data.time_unit")])
+def test_edited_manifest_is_refused_by_part(fits, tmp_path, edit, part):
+    path = fits["forward"].save(tmp_path / "ms.zip")
+    with pytest.raises(FitFileError, match=part.replace(".", r"\.")):
+        coalsurv.load_multistate(_rewrite(path, tmp_path / "bad.zip", edit))
+
+
+@pytest.mark.parametrize("edit, words", [
+    (_set_clock, r"'coalition -> alliance'|'alliance -> dissolution'.*clock='reset'"),
+    (_swap_files, r"filed under 'coalition -> alliance' \(transition_1.nc\) models entering "
+                  r"\['dissolution'\]"),
+    (_set_unit, r"is in months, the sojourns in days"),
+])
+def test_resealed_manifest_must_match_the_member_fits(fits, tmp_path, edit, words):
+    """Even a resealed manifest cannot file a fit under another transition, clock or unit."""
+    path = fits["forward"].save(tmp_path / "ms.zip")
+    with pytest.raises(FitFileError, match=words):
+        coalsurv.load_multistate(_rewrite(path, tmp_path / "bad.zip", edit, reseal=True))
+
+
+def test_older_multistate_schema_is_refused_by_name(fits, tmp_path):
+    path = fits["reset"].save(tmp_path / "ms.zip")
+
+    def older(m):
+        m["schema"] = "coalsurv.multistate/1"
+
+    with pytest.raises(FitFileError, match=r"multistate/1.*older file.*save"):
+        coalsurv.load_multistate(_rewrite(path, tmp_path / "old.zip", older))
+
+
+def _alternating(n=60, lam=1.0, mu=0.5, censor=20.0, seed=11) -> pd.DataFrame:
+    """Units switching A -> B -> A -> ... with exponential sojourns, censored at ``censor``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        state, now = "A", 0.0
+        while True:
+            stay = rng.exponential(1 / (lam if state == "A" else mu))
+            other = "B" if state == "A" else "A"
+            if now + stay >= censor:
+                rows.append((i, state, now, censor, "censored"))
+                break
+            rows.append((i, state, now, now + stay, other))
+            state, now = other, now + stay
+    return pd.DataFrame(rows, columns=["id", "state", "start", "stop", "to"])
+
+
+def test_recurrent_states_follow_paths_to_the_horizon():
+    """A <-> B with exponential sojourns has P(A at t | A at 0) = mu/(lam+mu) +
+    lam/(lam+mu) exp(-(lam+mu) t) per draw; paths run to t = 150 (about 100 moves: they used
+    to stop after 50, in A, so P(A at 150) was 1).
+    """
+    data = coalsurv.TransitionData.from_frame(_alternating(), id="id", state="state",
+                                              start="start", stop="stop", to="to")
+    model = coalsurv.MultiStateModel({"A -> B": "1", "B -> A": "1"}, family="exponential")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(data, draws=100, tune=100, chains=1, progressbar=False, random_seed=2)
+    times = [0.0, 0.5, 2.0, 150.0]
+    occ = fit.state_occupancy(times, start="A", n_paths=300, random_seed=1)
+    rate = {k: f.hazard([1.0], summary=False).values.reshape(-1) for k, f in fit.fits.items()}
+    lam, mu = rate["A -> B"], rate["B -> A"]
+    t = np.asarray(times)[:, None]
+    exact = (mu / (lam + mu) + lam / (lam + mu) * np.exp(-(lam + mu) * t)).mean(axis=1)
+    got = occ[occ["state"] == "A"].set_index("time")["mean"]
+    np.testing.assert_allclose(got.loc[times].to_numpy(), exact, atol=0.02)
+    assert 0.2 < got.loc[150.0] < 0.5   # about mu / (lam + mu) = 1/3, not 1
+    # a step limit, when one is set, is an error naming the times, never a truncated path
+    from coalsurv.fit import occupancy
+
+    with pytest.raises(ArgumentError, match=r"times: simulated paths need more than 5"):
+        occupancy.simulated_occupancy(fit.fits, fit.transitions, pd.DataFrame(index=[0]),
+                                      start="A", times=np.array([150.0]), order=fit.states,
+                                      n_paths=10, rng=np.random.default_rng(0), max_steps=5)
+    # the forward clock (product integral) follows the cycle too
+    forward = coalsurv.MultiStateModel({"A -> B": "1", "B -> A": "1"}, family="exponential",
+                                       clock="forward")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ffit = forward.fit(data, draws=100, tune=100, chains=1, progressbar=False,
+                           random_seed=2)
+    focc = ffit.state_occupancy(times, start="A")
+    fgot = focc[focc["state"] == "A"].set_index("time")["mean"].loc[times].to_numpy()
+    np.testing.assert_allclose(fgot, exact, atol=0.03)
+
+
+def test_prior_set_from_a_multistate_fit_or_a_path(fits, tmp_path):
+    """PriorSet.from_fit takes a MultiStateFit (one prior set per transition, as its
+    priors_from_fit) and the path of a saved fit, single or multi-state.
+    """
+    from coalsurv import PriorSet
+
+    def doc(priors):   # the prior set without the time it was made
+        out = priors.to_dict()
+        out["provenance"] = {k: v for k, v in out["provenance"].items() if k != "created"}
+        return out
+
+    f = fits["reset"]
+    by_key = PriorSet.from_fit(f, components=1)
+    assert list(by_key) == list(f.fits)
+    same = f.priors_from_fit(components=1)
+    assert all(doc(by_key[k]) == doc(same[k]) for k in by_key)
+    from_zip = PriorSet.from_fit(f.save(tmp_path / "ms.zip"), components=1)
+    assert all(doc(from_zip[k]) == doc(same[k]) for k in by_key)
+    one = f.fits["coalition -> alliance"]
+    from_nc = PriorSet.from_fit(str(one.save(tmp_path / "one.nc")), components=1)
+    assert doc(from_nc) == doc(PriorSet.from_fit(one, components=1))
+    with pytest.raises(ArgumentError, match="expected a Fit, a MultiStateFit or the path"):
+        PriorSet.from_fit(42)
+    with pytest.raises(FitFileError, match="nope.nc"):
+        PriorSet.from_fit(tmp_path / "nope.nc")

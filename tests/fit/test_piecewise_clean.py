@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.fit.sampling import CoalsurvSamplingWarning
+from coalsurv.backend.sampling import CoalsurvSamplingWarning
 
 
 def _rossi():

@@ -179,7 +179,7 @@ def test_every_family_default_passes(family, king):
 
 
 def test_gompertz_gamma_is_ageing_times_the_baseline_hazard(king):
-    from coalsurv.fit.sampling import sample_prior
+    from coalsurv.backend.sampling import sample_prior
 
     model, _, _, resolved = SurvivalModel(KING, family="gompertz").build(king)
     assert "ageing" in resolved and "gamma" not in resolved

@@ -166,7 +166,8 @@ def test_cli_replicate_prints_the_table(tiny_fit, tmp_path, capsys):
         t = rng.exponential(size=150) / np.exp(-0.3 + 0.8 * x)
         frames.append(pd.DataFrame({"duration": np.minimum(t, 3.0), "ended": (t < 3).astype(int),
                                     "x": x}))
-    datas = [CoalitionData.from_frame(f, duration="duration", event="ended", covariates=["x"])
+    datas = [CoalitionData.from_frame(f, duration="duration", event="ended", covariates=["x"],
+                                      time_unit="days")
              for f in frames]
     original = tiny_fit(datas[0], "x", seed=4)
     prior = PriorSet.from_fit(original, discount=0.5)

@@ -40,10 +40,17 @@ def test_default_prior_is_not_sensitive(strong_data, tiny_fit):
     assert not table["parameter"].str.startswith("z_").any()
 
 
-def test_conflicting_prior_is_diagnosed(strong_data, tiny_fit):
+def test_conflicting_prior_is_diagnosed(strong_data, tiny_fit, capsys, caplog):
+    import logging
+
     priors = PriorSet({"beta[x]": Prior("Normal", mu=-1.0, sigma=0.05)}, name="wrong")
     fit = tiny_fit(strong_data, "x", seed=2, priors=priors)
-    table = fit.sensitivity()
+    capsys.readouterr()
+    with caplog.at_level(logging.DEBUG):
+        table = fit.sensitivity()
+    # issue 26: arviz's own advice does not leak beside coalsurv's verdict
+    out = capsys.readouterr()
+    assert "We detected potential issues" not in out.out + out.err + caplog.text
     beta = table[table["parameter"].str.startswith("beta")].iloc[0]
     assert beta["diagnosis"] == "prior-data conflict"
     check = prior_sensitivity_check(fit)

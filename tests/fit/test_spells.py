@@ -165,7 +165,7 @@ def test_aft_family_and_interval_rows_are_refused(tv_data):
                            "x": [0.0, 1.0, 0.0]})
     data = coalsurv.CoalitionData.from_frame(frame, duration="time", event="event", id="id",
                                              lower="lo", upper="up", covariates=["z"],
-                                             spells=spells)
+                                             spells=spells, time_unit="days")
     assert (data.status == 2).any()
     with pytest.raises(SpecError, match="interval-censored.*not supported yet"):
         coalsurv.SurvivalModel("x + z", family="weibull").build(data)

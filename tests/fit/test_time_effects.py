@@ -127,6 +127,13 @@ def test_tve_fit_effect_over_time_predictions_and_fit_file(tiny_fit, tmp_path):
         fit.time_varying_effect("z", times)
     with pytest.raises(ArgumentError, match="per="):
         fit.time_varying_effect("x", times, per="year")
+    with pytest.raises(ArgumentError, match="times: got dates"):   # not nanoseconds
+        fit.time_varying_effect("x", [pd.Timestamp("2000-01-01")])
+    days = pd.to_timedelta(np.asarray(times) * coalsurv._format.TIME_UNITS[fit.time_unit],
+                           unit="D")
+    with pytest.warns(UserWarning, match="Timedelta values converted"):
+        spans = fit.time_varying_effect("x", days, ci_prob=0.9)
+    np.testing.assert_allclose(spans["mean"], eff["mean"])
     lifespans = fit.predict_lifespans()["lifespan"].values  # exact inversion per interval
     assert lifespans.shape[1] >= 1 and np.all(lifespans > 0) and np.isfinite(lifespans).all()
     from coalsurv.report import figures
@@ -220,3 +227,27 @@ def test_tve_cuts_option_fixes_the_intervals_and_bad_cuts_are_refused():
                         ({"x": [0.0, 2.0]}, "numbers > 0"), ([1.0, 2.0], "a table")):
         with pytest.raises(SpecError, match=match):
             ModelSpec("tve(x, df=3) + z", family="weibull", family_options={"tve_cuts": cuts})
+
+
+def test_plotted_tve_steps_change_at_the_cuts_with_the_effect_of_each_interval(tiny_fit):
+    """Issue 26: the steps are drawn between the cut points, at time_varying_effect's values."""
+    import matplotlib.pyplot as plt
+
+    from coalsurv.plots import plot_time_varying_effect
+
+    fit = tiny_fit(_data(), "tve(x, df=3) + z", causes=["a"])
+    cuts = [c * fit.info.time_scale for c in fit.info.tve["x"]]
+    # a grid with points on the cuts themselves (where the old drawing went one step late)
+    times = np.unique(np.r_[np.linspace(0.5, 20.0, 9), cuts])
+    frame = fit.time_varying_effect("x", times)
+    ax = plot_time_varying_effect(frame, time_unit="months")
+    line = ax.lines[0]
+    x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+    np.testing.assert_allclose(x, [times.min(), *cuts, times.max()])
+    mids = 0.5 * (x[:-1] + x[1:])
+    expected = fit.time_varying_effect("x", mids)["mean"].to_numpy()
+    np.testing.assert_allclose(y[:-1], expected, rtol=1e-12)
+    # the band follows the same steps
+    band = ax.collections[0].get_paths()[0].vertices
+    assert set(np.round(band[:, 0], 9)) == set(np.round(x, 9))
+    plt.close(ax.figure)

@@ -20,6 +20,23 @@ SETTINGS = {"draws": 200, "tune": 200, "chains": 2, "random_seed": 20261201,
             "progressbar": False}
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
+#: the key of ``golden.json`` recording the library versions the values were generated with
+VERSIONS_KEY = "_versions"
+#: libraries whose versions can change the draws of a fixed seed (sampler, graph, kernels)
+DRAW_PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "scipy", "arviz-base",
+                 "arviz-stats", "pandas", "xarray", "formulaic")
+
+
+def draw_versions() -> dict[str, str]:
+    """Installed versions of the libraries in ``DRAW_PACKAGES`` (and Python)."""
+    import sys
+    from importlib.metadata import version
+
+    out = {"python": ".".join(map(str, sys.version_info[:2]))}
+    out.update({pkg: version(pkg) for pkg in DRAW_PACKAGES})
+    return out
+
+
 #: name -> (data set, formula, family, causes)
 MODELS = {
     "synthetic_weibull_causes": ("synthetic", "breadth + power_hhi + (1 | group)", "weibull",
@@ -90,6 +107,7 @@ def main() -> None:  # pragma: no cover - regenerates the stored values
 
     with tempfile.TemporaryDirectory() as tmp:
         values = {name: outputs(fit_model(name), Path(tmp)) for name in MODELS}
+    values[VERSIONS_KEY] = draw_versions()
     GOLDEN.write_text(json.dumps(values, indent=1, sort_keys=True) + "\n")
 
 

@@ -193,3 +193,37 @@ def test_parameter_labels_drop_the_one_ending_of_a_single_cause_fit():
     three = types.SimpleNamespace(info=types.SimpleNamespace(causes=tuple(CAUSES)))
     assert parameter_label(three, "beta[alliance, breadth]") == "alliance: breadth (per SD)"
     assert parameter_label(three, "sd_group[alliance]") == "SD of group effects (alliance)"
+
+
+@pytest.fixture(scope="module")
+def tve_fit(tiny_fit, synthetic_small):
+    return tiny_fit(synthetic_small, "tve(breadth, df=3) + power_hhi", causes=["dissolution"])
+
+
+def test_paper_report_of_a_tve_model_says_the_ratio_changes_and_draws_it(tve_fit, tmp_path):
+    """Issue 26: the tve covariate's ratio is marked as changing over time, with its figure."""
+    from pypdf import PdfReader
+
+    out = tve_fit.report(tmp_path / "paper.pdf", style="paper")
+    flat = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    for token in ("breadth (changes over time)", "Time-varying effect (tve): the ratio of "
+                  "breadth changes over follow-up", "geometric mean",
+                  "Time-varying effects: the hazard ratio per SD of breadth over follow-up",
+                  "Effect of power_hhi from its 5th"):
+        assert token in flat, token
+    assert "(terms: power_hhi)" not in flat and "Joint effect of power_hhi" not in flat
+    files = sorted(p.name for p in (tmp_path / "paper_figures").iterdir())
+    assert "figure2_time_varying_effects.pdf" in files, files
+
+
+def test_effect_curve_of_a_tve_model_is_smooth_not_a_staircase(tve_fit):
+    """Issue 26: the median lifespan of a tve model is interpolated, not read off a grid."""
+    eff = tve_fit.effect("power_hhi", n=21)
+    life = eff[eff["quantity"] == eff.attrs["lifespan"]].sort_values("value")
+    median = life["median"].to_numpy(float)
+    assert np.isfinite(median).all()
+    assert np.unique(np.round(median, 9)).size == median.size, median  # no flat steps
+    # not read off the 2,000-point grid of Predictor.quantile (steps of 2.5% of the time scale)
+    grid = np.linspace(0, 50.0 * tve_fit.info.time_scale, 2000)
+    on_grid = np.isclose(median[:, None], grid[None, :], rtol=0, atol=1e-9).any(axis=1)
+    assert on_grid.mean() < 0.5, median

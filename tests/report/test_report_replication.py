@@ -25,7 +25,7 @@ def _studies(tiny_fit):
         frame = pd.DataFrame({"duration": np.minimum(t, 3.0), "ended": (t < 3).astype(int),
                               "x": x})
         datas.append(CoalitionData.from_frame(frame, duration="duration", event="ended",
-                                              covariates=["x"]))
+                                              covariates=["x"], time_unit="days"))
     original = tiny_fit(datas[0], "x", seed=4)
     rep = tiny_fit(datas[1], "x", seed=5, priors=PriorSet.from_fit(original, discount=0.5))
     return original, rep

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coalsurv import CoalitionData, JointPrior, Prior, PriorError, PriorSet, SurvivalModel
+from coalsurv.backend.sampling import sample_prior
 from coalsurv.build import make_design, model_info
 from coalsurv.families import get_family
-from coalsurv.fit.sampling import sample_prior
 from coalsurv.spec import ModelSpec
 
 

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coalsurv import PriorError, PriorSet, SurvivalModel
-from coalsurv.fit.sampling import sample_prior
+from coalsurv.backend.sampling import sample_prior
 from coalsurv.spec.mixture import JointMixture, fit_gaussian_mixture
 from tests.spec.test_joint_prior import _data, _fake_fit
 

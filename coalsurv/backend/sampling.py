@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from coalsurv._stats import rank_rhat, worst_rhat
-from coalsurv.fit.densities import (
+from coalsurv.backend.densities import (
     add_log_densities,
     clear_density_cache,
     log_prior_group,
     shared_variables,
 )
-from coalsurv.fit.init import initial_points
+from coalsurv.backend.init import initial_points
+from coalsurv.backend.nutpie_import import import_nutpie
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
            "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size", "rank_rhat",
@@ -87,7 +88,7 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
         exists, its kernel is reused with the new data.
     native : tuple, optional
         ``(info, family_options)`` of the model. When given and ``settings.kernel`` is
-        ``"auto"``, a model that :func:`coalsurv.fit.native.plan` accepts is sampled with the
+        ``"auto"``, a model that :func:`coalsurv.backend.native.plan` accepts is sampled with the
         native kernel (no PyTensor compile; pointwise log likelihood and log prior from the
         same kernel); anything else takes the PyMC path. The posterior's attributes
         ``coalsurv_kernel`` (``"native"`` or ``"pymc"``), ``coalsurv_kernel_route`` and
@@ -114,7 +115,7 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
 
 
 def _plan(model, native):
-    from coalsurv.fit.native import plan
+    from coalsurv.backend.native import plan
 
     return plan(model, *native)
 
@@ -141,7 +142,7 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     from pymc.backends.arviz import patch_nutpie_idata
     from xarray import DataTree
 
-    from coalsurv.fit import native, nutpie_model
+    from coalsurv.backend import native, nutpie_model
 
     buf = native.make_buffer(kplan, model)
     why_not = nutpie_model.native_route_available()
@@ -267,37 +268,3 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
             "not converged to the same distribution. Run longer (more tune and draws) before "
             f"trusting results; {seen}.",
             CoalsurvSamplingWarning, stacklevel=3)
-
-
-class _ArvizProxy:
-    """Stand-in for ``arviz`` while nutpie imports: resolves what nutpie calls lazily.
-
-    nutpie imports the whole ``arviz`` package (arviz_stats, arviz_plots and matplotlib:
-    seconds in a fresh process) but only calls ``from_dict`` and ``dict_to_dataset``, which
-    ``arviz`` re-exports from ``arviz_base``; every other name loads the real package.
-    """
-
-    _FROM_BASE = ("from_dict", "dict_to_dataset")
-
-    def __getattr__(self, name):
-        import importlib
-
-        module = importlib.import_module("arviz_base" if name in self._FROM_BASE else "arviz")
-        return getattr(module, name)
-
-
-def import_nutpie():
-    """Import nutpie without importing all of arviz (see :class:`_ArvizProxy`)."""
-    import sys
-
-    if "nutpie" in sys.modules or "arviz" in sys.modules:
-        import nutpie
-
-        return nutpie
-    sys.modules["arviz"] = _ArvizProxy()  # type: ignore[assignment]
-    try:
-        import nutpie
-    finally:
-        if isinstance(sys.modules.get("arviz"), _ArvizProxy):
-            del sys.modules["arviz"]
-    return nutpie

@@ -1,19 +1,21 @@
 """The native route: a PyMC model the kernel provably implements, sampled without PyTensor.
 
 :func:`plan` reads the *built* PyMC model (the reference) and accepts it only when it is
-exactly a structure :mod:`coalsurv.fit.kernel` implements: the exact set of named variables
+exactly a structure :mod:`coalsurv.backend.kernel` implements: the exact set of named variables
 (data, free, deterministic, observed), each free variable's distribution, constant
 parameters, transform and dims, the family (with no options) and the kinds of ending present.
 Anything else returns a reason and the fit takes the PyMC path. The kernel's data are the
 model's own ``pm.Data`` values, so both paths see the same numbers.
 
-Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES`; one or several
-causes; exact and right-censored endings, delayed entry; frailty intercepts ``(1 | g)`` (any
-number of factors); priors of :data:`coalsurv.fit.kernel.PRIOR_CODES`; the piecewise baseline
-(its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``). Falls back:
-interval censoring, varying slopes, time-varying covariates and effects, strata, cure, other
-families and family options, joint priors, per-cause or per-term priors (separate variables),
-anything unknown.
+Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES` (AFT ones with their
+priors on eta/sigma, :data:`~coalsurv.families.kernels.SCALE_SIGN`); one or several
+causes; exact, right- and interval-censored endings (not with the piecewise baseline), delayed
+entry; frailty intercepts ``(1 | g)`` (any
+number of factors); priors of :data:`coalsurv.backend.kernel.PRIOR_CODES`; the piecewise baseline
+(its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``); frailty
+intercepts sampled centred or not. Falls back: interval censoring with the piecewise baseline,
+varying slopes, time-varying covariates and effects, strata, cure, other families and family
+options, joint priors, per-cause or per-term priors (separate variables), anything unknown.
 """
 
 from __future__ import annotations
@@ -23,17 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.families.kernels import KERNEL_FAMILIES
+from coalsurv.backend.plan_priors import (
+    CENTRED_PRIOR,
+    HIER_CODE,
+    STEP_PRIOR,
+    centred_prior,
+    hier_prior,
+    positive_codes,
+    prior_of,
+    step_prior,
+)
+from coalsurv.families.kernels import KERNEL_FAMILIES, SCALE_SIGN
 
 __all__ = ["KernelPlan", "plan", "formulas_match", "make_buffer", "initial_point",
            "unconstrained_draws", "log_likelihood_group", "log_prior_group", "STEP_PRIOR"]
 
-_OPS = {"NormalRV": "Normal", "HalfNormalRV": "HalfNormal", "LogNormalRV": "LogNormal",
-        "ExponentialRV": "Exponential", "GammaRV": "Gamma", "StudentTRV": "StudentT",
-        "CauchyRV": "Cauchy", "HalfCauchyRV": "HalfCauchy"}
-_N_PARAMS = {"Normal": 2, "HalfNormal": 2, "LogNormal": 2, "Exponential": 1, "Gamma": 2,
-             "StudentT": 3, "Cauchy": 2, "HalfCauchy": 2}
-_POSITIVE = {"HalfNormal", "LogNormal", "Exponential", "Gamma", "HalfCauchy"}
 _DATA = ("X", "entry", "time_upper", "event_of", "interval_of", "time")
 
 
@@ -69,6 +75,24 @@ class KernelPlan:
     deterministics: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
     coords: dict[str, Any] = field(compare=False)
     cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
+    std: int = 0  # AFT: sign of log theta in the scale of log T (priors on eta/sigma); else 0
+    centred_groups: tuple[str, ...] = ()  # frailty intercepts sampled as u ~ Normal(0, sd)
+    hier_groups: tuple[str, ...] = ()  # ... as w ~ Normal(intercept, sd), u = w - intercept
+
+    def level_block(self, group: str) -> Block:
+        """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
+        if group in self.hier_groups:
+            return self.block(f"w_{group}")
+        return self.block(f"{'u' if group in self.centred_groups else 'z'}_{group}")
+
+    def group_mode(self, group: str) -> int:
+        """Kernel code of a frailty intercept: 0 non-centred, 1 centred, 2 on the intercept."""
+        return 2 if group in self.hier_groups else int(group in self.centred_groups)
+
+    @property
+    def beta_name(self) -> str:
+        """The sampled coefficients: ``beta_std`` (AFT, on eta/sigma) or ``beta``."""
+        return "beta_std" if self.std else "beta"
 
     @property
     def ndim(self) -> int:
@@ -88,46 +112,6 @@ class KernelPlan:
     def block(self, name: str) -> Block:
         """Return the block of a free variable by name."""
         return next(b for b in self.blocks if b.name == name)
-
-
-def _constant(value) -> float | None:
-    """Scalar value of a graph of constants only (e.g. ``1 / beta``), else None."""
-    import pytensor.tensor as pt
-    from pytensor.graph.basic import Constant
-    from pytensor.graph.traversal import graph_inputs
-    from pytensor.tensor.exceptions import NotScalarConstantError
-
-    try:
-        return float(pt.get_underlying_scalar_constant_value(value))
-    except (NotScalarConstantError, TypeError, ValueError):
-        pass
-    if not all(isinstance(v, Constant) for v in graph_inputs([value])):
-        return None
-    result = np.asarray(value.eval(mode="FAST_COMPILE"))
-    return float(result.reshape(-1)[0]) if result.size == 1 else None
-
-
-def _prior_of(model, rv) -> tuple[int, float, float, float] | str:
-    """Prior code and constant parameters of a free variable, or the reason it is refused."""
-    from coalsurv.fit.kernel import PRIOR_CODES
-
-    dist = _OPS.get(type(rv.owner.op).__name__)
-    if dist is None:
-        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not in the kernel"
-    params = list(rv.owner.op.dist_params(rv.owner))
-    if dist == "HalfCauchy" and len(params) == 1:  # PyMC's HalfCauchy(beta): loc 0
-        params = [np.float64(0.0), *params]
-    if len(params) != _N_PARAMS[dist]:
-        return f"{rv.name}: {dist} with {len(params)} parameters"
-    values = [_constant(p) if not isinstance(p, np.floating) else float(p) for p in params]
-    if any(v is None for v in values):
-        return f"{rv.name}: {dist} parameters are not constants"
-    transform = model.rvs_to_transforms.get(rv)
-    name = type(transform).__name__ if transform is not None else None
-    if name != ("LogTransform" if dist in _POSITIVE else None):
-        return f"{rv.name}: transform {name} is not the one the kernel assumes"
-    values += [0.0] * (3 - len(values))
-    return (PRIOR_CODES[dist], *values)
 
 
 def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
@@ -161,7 +145,9 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, f"family {family.name!r}: its formulas differ from the kernel's"
     # time_scale and standardise change the data (times, X), not the model; the piecewise
     # cut points are the family's structure (in info.cuts and the buffer)
-    allowed = {"time_scale", "standardise"} | ({"cuts", "n_intervals"} if piecewise else set())
+    # frailty_centring changes how the levels are sampled, which the plan reads from the graph
+    allowed = ({"time_scale", "standardise", "frailty_centring"}
+               | ({"cuts", "n_intervals"} if piecewise else set()))
     extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
@@ -170,8 +156,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     named = model.named_vars
     if any(name not in named for name in _DATA):
         return None, "the model lacks the standard data containers"
-    if np.any(np.asarray(named["interval_of"].get_value()) > 0):
-        return None, "interval-censored endings"
+    if piecewise and np.any(np.asarray(named["interval_of"].get_value()) > 0):
+        return None, "interval-censored endings with the piecewise baseline"
     if not np.all(np.asarray(named["time"].get_value()) > 0):
         return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
@@ -181,11 +167,24 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     groups = tuple(sorted(n[2:] for n in named if n.startswith("z_")))
     centred = "intercept_offset" in named
     theta = family.params[0] if family.params and not piecewise else None
-    free = (["intercept_offset" if centred else "intercept"] + (["beta"] if terms else [])
+    # AFT families sample intercept and coefficients on eta/sigma (graph._from_standardised)
+    std = SCALE_SIGN.get(family.name, 0) if family.kind == "aft" else 0
+    if family.kind == "aft" and not std:
+        return None, f"family {family.name!r}: its scale of log T is not in the kernel"
+    i_name, b_name = ("intercept_std", "beta_std") if std else ("intercept", "beta")
+    # frailty intercepts sampled centred (u ~ Normal(0, sd), z = u / sd) or not (u = sd z)
+    free_names = {v.name for v in model.free_RVs}
+    centred_groups = tuple(g for g in groups if f"u_{g}" in free_names)
+    hier_groups = tuple(g for g in groups if f"w_{g}" in free_names)
+    level = {g: "w" if g in hier_groups else "u" if g in centred_groups else "z" for g in groups}
+    free = (["intercept_offset" if centred else i_name] + ([b_name] if terms else [])
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
-            + [f"{p}_{g}" for g in groups for p in ("sd", "z")])
-    dets = ((["intercept"] if centred else []) + (["log_baseline_dev"] if piecewise else [])
-            + [f"u_{g}" for g in groups])
+            + [f"{p}_{g}" for g in groups for p in ("sd", level[g])])
+    dets = ((["intercept_std" if std else "intercept"] if centred else [])
+            + ((["intercept"] + (["beta"] if terms else [])) if std else [])
+            + (["log_baseline_dev"] if piecewise else [])
+            + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
+                                                 "z": (f"u_{g}",)}[level[g]]])
     data = list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
@@ -196,49 +195,49 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             or [v.name for v in model.observed_RVs] != ["lifespan"] or model.potentials):
         return None, "free / deterministic / observed variables differ from the kernel's"
     want_dims = {"intercept_offset": ("cause",), "intercept": ("cause",),
-                 "beta": ("cause", "term"), theta: ("cause",), "rw_sd": ("cause",),
+                 "beta": ("cause", "term"), "intercept_std": ("cause",),
+                 "beta_std": ("cause", "term"), theta: ("cause",), "rw_sd": ("cause",),
                  "rw_step": ("cause", "interval_step"),
                  "log_baseline_dev": ("cause", "interval")}
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
-                          f"u_{g}": ("cause", f"level_{g}")})
+                          f"u_{g}": ("cause", f"level_{g}"),
+                          f"w_{g}": ("cause", f"level_{g}")})
     blocks, offset = [], 0
     for rv in model.free_RVs:
         dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
         if dims != want_dims[rv.name] or any(d not in coords for d in dims):
             return None, f"{rv.name}: dims {dims} differ from the kernel's"
-        prior = _step_prior(model, rv) if rv.name == "rw_step" else _prior_of(model, rv)
+        if rv.name == "rw_step":
+            prior = step_prior(model, rv)
+        elif rv.name.startswith("u_"):
+            prior = centred_prior(model, rv, rv.name[2:])
+        elif rv.name.startswith("w_"):
+            prior = hier_prior(model, rv, rv.name[2:])
+        else:
+            prior = prior_of(model, rv)
         if isinstance(prior, str):
             return None, prior
         if rv.name.startswith("z_") and prior != (0, 0.0, 1.0, 0.0):
             return None, f"{rv.name}: not a standard normal"
         shape = tuple(len(coords[d]) for d in dims)
-        blocks.append(Block(rv.name, dims, shape, offset, prior[0] in _positive_codes(), prior))
+        blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior))
         offset += blocks[-1].size
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
                            for name in dets)
+    if hier_groups:  # the levels start where the intercept starts (eta scale)
+        start = _support(blocks[0])
+        if centred:
+            start += float(np.mean(named["intercept_centre"].get_value()))
+        if std:
+            start *= float(np.exp(std * _support(next(b for b in blocks if b.name == theta))))
+        blocks = [Block(b.name, b.dims, b.shape, b.offset, b.log_transformed,
+                        (HIER_CODE, start, 0.0, 0.0)) if b.name.startswith("w_") else b
+                  for b in blocks]
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
     cuts = tuple(float(c) for c in info.cuts) if piecewise else None
     return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
-                      deterministics, coords, cuts), ""
-
-
-#: Prior "code" of the random-walk steps: Normal(0, rw_sd) with ``rw_sd`` a free variable.
-STEP_PRIOR = (-1, 0.0, 0.0, 0.0)
-
-
-def _step_prior(model, rv) -> tuple[int, float, float, float] | str:
-    """Accept ``rw_step`` only as ``Normal(0, rw_sd[:, None])``, the kernel's random walk."""
-    if type(rv.owner.op).__name__ != "NormalRV":
-        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not the kernel's random walk"
-    mu, sigma = rv.owner.op.dist_params(rv.owner)
-    if _constant(mu) != 0.0 or model.rvs_to_transforms.get(rv) is not None:
-        return f"{rv.name}: not a zero-mean, untransformed random walk"
-    owner = sigma.owner
-    if (owner is None or type(owner.op).__name__ != "DimShuffle"
-            or tuple(owner.op.new_order) != (0, "x") or owner.inputs[0] is not model["rw_sd"]):
-        return f"{rv.name}: its SD is not rw_sd per cause"
-    return STEP_PRIOR
+                      deterministics, coords, cuts, std, centred_groups, hier_groups), ""
 
 
 def formulas_match(family) -> bool:
@@ -251,6 +250,12 @@ def formulas_match(family) -> bool:
     if family.name == "piecewise":
         return _piecewise_formulas_match(family)
     code = KERNEL_FAMILIES[family.name]
+    sign = SCALE_SIGN.get(family.name, 0)
+    if family.kind == "aft":  # the scale of log T the kernel assumes: exp(sign * log theta)
+        for theta in (0.6, 1.0, 2.2):
+            scale = float(family.log_time_scale(**{family.params[0]: theta}))
+            if not sign or not np.isclose(scale, theta ** sign, rtol=1e-12):
+                return False
     for t in (0.05, 0.7, 3.0):
         for eta in (-1.3, 0.0, 0.9):
             for theta in ((0.6, 1.0, 2.2) if family.params else (0.0,)):
@@ -284,15 +289,9 @@ def _piecewise_formulas_match(family) -> bool:
     return True
 
 
-def _positive_codes() -> set[int]:
-    from coalsurv.fit.kernel import PRIOR_CODES
-
-    return {PRIOR_CODES[d] for d in _POSITIVE}
-
-
 def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     """Pack the kernel's float64 buffer: header and the model's own data values."""
-    from coalsurv.fit import kernel as K
+    from coalsurv.backend import kernel as K
 
     named = model.named_vars
     C, P, G = kplan.causes, kplan.terms, len(kplan.groups)
@@ -315,17 +314,19 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     first = kplan.blocks[0]
     head[K.H_OFF_INT] = first.offset
     head[K.H_PRIOR_INT:K.H_PRIOR_INT + 4] = first.prior
-    head[K.H_OFF_BETA] = kplan.block("beta").offset if P else -1
+    head[K.H_OFF_BETA] = kplan.block(kplan.beta_name).offset if P else -1
     if P:
-        head[K.H_PRIOR_BETA:K.H_PRIOR_BETA + 4] = kplan.block("beta").prior
+        head[K.H_PRIOR_BETA:K.H_PRIOR_BETA + 4] = kplan.block(kplan.beta_name).prior
+    head[K.H_STD] = kplan.std
     head[K.H_OFF_THETA] = kplan.block(kplan.theta).offset if kplan.theta else -1
     if kplan.theta:
         head[K.H_PRIOR_THETA:K.H_PRIOR_THETA + 4] = kplan.block(kplan.theta).prior
     for g, (name, n_lev) in enumerate(zip(kplan.groups, kplan.levels, strict=True)):
         hb = K.H_GROUPS + K.GROUP_WIDTH * g
         sd = kplan.block(f"sd_{name}")
-        head[hb:hb + 3] = sd.offset, kplan.block(f"z_{name}").offset, n_lev
+        head[hb:hb + 3] = sd.offset, kplan.level_block(name).offset, n_lev
         head[hb + 3:hb + 7] = sd.prior
+        head[hb + 7] = kplan.group_mode(name)
     parts = [centre, X.ravel(), t, log_t, entry, log_entry, event.ravel(), idx.ravel()]
     if kplan.cuts is not None:  # exposure per interval from entry to t, interval of t
         from coalsurv.families import get_family
@@ -341,6 +342,12 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         parts += [j_t.astype(float), t - lower[j_t], j_entry.astype(float),
                   np.maximum(entry - lower[j_entry], 0.0),
                   np.where(np.isfinite(upper), upper - lower, 0.0)]
+    interval = np.asarray(named["interval_of"].get_value(), dtype=float).reshape(C, n)
+    if np.any(interval > 0):  # which cause ended in (t, upper], and the upper bounds
+        upper = np.asarray(named["time_upper"].get_value(), dtype=float)
+        head[K.H_INTERVAL] = 1
+        with np.errstate(divide="ignore"):
+            parts += [interval.ravel(), upper, np.log(upper)]
     head[K.H_DATA] = head.size
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size
@@ -350,8 +357,10 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
 def _support(block: Block) -> float:
     """Return a central point of the block's prior on the unconstrained scale."""
     code, p1, p2, _ = block.prior
-    if code == STEP_PRIOR[0]:  # the random walk's steps: zero
+    if code in (STEP_PRIOR[0], CENTRED_PRIOR[0]):  # random-walk steps, centred levels: zero
         return 0.0
+    if code == HIER_CODE:  # levels centred on the intercept: the intercept's start
+        return float(p1)
     if code in (0, 2, 6):  # Normal, LogNormal (of log x), Cauchy: their location
         return float(p1)
     if code == 5:  # StudentT(nu, mu, sigma)
@@ -385,7 +394,7 @@ def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coor
     """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself."""
     import xarray as xr
 
-    from coalsurv.fit.kernel import pointwise
+    from coalsurv.backend.kernel import pointwise
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
     values = pointwise(buf, unconstrained_draws(kplan, posterior))
@@ -399,7 +408,7 @@ def log_prior_group(kplan: KernelPlan, posterior):
     """``log_prior`` dataset: each free variable's prior log density (no Jacobian)."""
     import xarray as xr
 
-    from coalsurv.fit.kernel import prior_pointwise
+    from coalsurv.backend.kernel import prior_pointwise
 
     out = {}
     for b in kplan.blocks:
@@ -407,6 +416,12 @@ def log_prior_group(kplan: KernelPlan, posterior):
         if b.prior == STEP_PRIOR:  # Normal(0, rw_sd) of each step, rw_sd of the same draw
             sd = posterior["rw_sd"]
             out[b.name] = -0.5 * (da / sd) ** 2 - np.log(sd) - 0.5 * np.log(2.0 * np.pi)
+            continue
+        if b.prior == CENTRED_PRIOR or b.prior[0] == HIER_CODE:  # Normal(0 or intercept, sd)
+            sd = posterior[f"sd_{b.name[2:]}"]
+            mean = posterior["intercept"] if b.prior[0] == HIER_CODE else 0.0
+            out[b.name] = (-0.5 * ((da - mean) / sd) ** 2 - np.log(sd)
+                           - 0.5 * np.log(2.0 * np.pi))
             continue
         out[b.name] = da.copy(data=prior_pointwise(*b.prior, np.asarray(da, dtype=float)))
     return xr.Dataset(out)

@@ -1,9 +1,15 @@
 """Native log density and gradient of the survival likelihood (numba, cached on disk).
 
-One generic kernel covers every structure :mod:`coalsurv.fit.native` accepts: per cause ``k``
+One generic kernel covers every structure :mod:`coalsurv.backend.native` accepts: per cause ``k``
 (``C`` causes), ``eta_k = intercept_k + X beta_k + sum_g sd_gk z_gk[idx_g]``, exact and
 right-censored endings with delayed entry, and the priors of every block. The family's own
-formulas come from :func:`coalsurv.families.kernels.family_terms`.
+formulas come from :func:`coalsurv.families.kernels.family_terms`. For AFT families the
+sampled intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; issue
+13): ``eta_k = s_k (intercept_std_k + X beta_std_k) + frailties`` with the scale of log T
+``s_k = exp(sign log theta_k)`` (header ``H_STD``), and the chain rule runs through ``s_k``.
+An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) - S(u))``
+(:func:`interval_terms`: the survival or the distribution-function form, as
+``Family.log_interval`` chooses) instead of ``log h(l) + log S(l)``.
 
 All data and the parameter layout travel in one float64 buffer (header, then arrays), handed to
 nutpie as the ``user_data`` pointer of two C callbacks: new data (also a different ``N``) is a
@@ -33,14 +39,11 @@ import numba
 import numpy as np
 from numba import njit
 
-from coalsurv.families.kernels import family_terms
+from coalsurv.backend.kernel_priors import PRIOR_CODES, block_prior, prior_pointwise
+from coalsurv.families.kernels import family_terms, interval_terms
 
 __all__ = ["PRIOR_CODES", "PIECEWISE", "logp_grad", "expand", "pointwise", "prior_pointwise",
            "LOGP_CFUNC", "EXPAND_CFUNC", "H_GROUPS", "GROUP_WIDTH", "header_names"]
-
-#: PyMC distribution name -> prior code of :func:`prior_logp` (parameters as stored in the op).
-PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "Gamma": 4,
-               "StudentT": 5, "Cauchy": 6, "HalfCauchy": 7}
 
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 H_OFF_INT, H_OFF_BETA, H_OFF_THETA = 9, 10, 11
@@ -48,14 +51,17 @@ H_PRIOR_INT, H_PRIOR_BETA, H_PRIOR_THETA = 12, 16, 20  # code, p1, p2, p3
 # piecewise baseline: intervals K (0: not piecewise), offsets of rw_sd and rw_step, rw_sd prior
 H_K, H_OFF_RWSD, H_OFF_STEP, H_PRIOR_RWSD = 24, 25, 26, 27
 H_DATA = 31  # offset (in buf) where the data arrays start
-H_GROUPS = 32
-GROUP_WIDTH = 8  # off_sd, off_z, n_levels, prior code, p1, p2, p3, unused
+# AFT families with priors on eta/sigma: the sign of log theta in the scale of log T
+# (``scale = exp(sign * log theta)``), 0 when intercept and beta are on the eta scale
+H_STD = 32
+H_INTERVAL = 33  # 1 when some ending is interval-censored: the buffer then holds the bounds
+H_GROUPS = 34
+GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, centred
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see the module doc).
 PIECEWISE = 3
 
 _LOG_2PI = math.log(2.0 * math.pi)
-_LOG_PI = math.log(math.pi)
 
 
 def header_names() -> list[str]:
@@ -63,58 +69,7 @@ def header_names() -> list[str]:
     return ["len", "fam", "n", "C", "P", "G", "ndim", "nexp", "centred", "off_int", "off_beta",
             "off_theta", "prior_int", "p1", "p2", "p3", "prior_beta", "p1", "p2", "p3",
             "prior_theta", "p1", "p2", "p3", "K", "off_rw_sd", "off_rw_step", "prior_rw_sd",
-            "p1", "p2", "p3", "data"]
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def prior_logp(code, v, p1, p2, p3):
-    """Log density of a prior at ``v`` (constrained scale) and its derivative in ``v``."""
-    if code == 0:  # Normal(mu, sigma)
-        r = (v - p1) / p2
-        return -0.5 * r * r - math.log(p2) - 0.5 * _LOG_2PI, -r / p2
-    if code == 1:  # HalfNormal(loc, sigma)
-        r = (v - p1) / p2
-        return -0.5 * r * r - math.log(p2) + 0.5 * math.log(2.0 / math.pi), -r / p2
-    if code == 2:  # LogNormal(mu, sigma)
-        lv = math.log(v)
-        r = (lv - p1) / p2
-        return -lv - math.log(p2) - 0.5 * _LOG_2PI - 0.5 * r * r, (-1.0 - r / p2) / v
-    if code == 3:  # Exponential(scale)
-        return -math.log(p1) - v / p1, -1.0 / p1
-    if code == 4:  # Gamma(alpha, scale)
-        return ((p1 - 1.0) * math.log(v) - v / p2 - math.lgamma(p1) - p1 * math.log(p2),
-                (p1 - 1.0) / v - 1.0 / p2)
-    if code == 5:  # StudentT(nu, mu, sigma)
-        r = (v - p2) / p3
-        lp = (math.lgamma(0.5 * (p1 + 1.0)) - math.lgamma(0.5 * p1) - 0.5 * math.log(p1 * math.pi)
-              - math.log(p3) - 0.5 * (p1 + 1.0) * math.log1p(r * r / p1))
-        return lp, -(p1 + 1.0) * r / (p3 * (p1 + r * r))
-    if code == 6:  # Cauchy(alpha, beta)
-        r = (v - p1) / p2
-        return -_LOG_PI - math.log(p2) - math.log1p(r * r), -2.0 * r / (p2 * (1.0 + r * r))
-    # HalfCauchy(loc, beta)
-    r = (v - p1) / p2
-    return math.log(2.0) - _LOG_PI - math.log(p2) - math.log1p(r * r), -2.0 * r / (
-        p2 * (1.0 + r * r))
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _block_prior(buf, h, x, grad, off, size, log_transformed):
-    """Add a block's prior (with the log-transform Jacobian) to ``grad``; return its log p."""
-    code = int(buf[h])
-    total = 0.0
-    for i in range(size):
-        y = x[off + i]
-        if log_transformed:
-            v = math.exp(y)
-            lp, d = prior_logp(code, v, buf[h + 1], buf[h + 2], buf[h + 3])
-            total += lp + y
-            grad[off + i] += d * v + 1.0
-        else:
-            lp, d = prior_logp(code, y, buf[h + 1], buf[h + 2], buf[h + 3])
-            total += lp
-            grad[off + i] += d
-    return total
+            "p1", "p2", "p3", "data", "std", "interval"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -144,7 +99,15 @@ def _layout(buf):
     pw = buf[d:d + 4 * m].reshape((4, m))  # interval of t, time in it, the same at entry
     d += 4 * m
     width = buf[d:d + int(buf[H_K])]  # interval widths (the last, unbounded one: 0)
-    return n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width
+    d += int(buf[H_K])
+    q = n if int(buf[H_INTERVAL]) == 1 else 0  # interval-censored endings only:
+    interval = buf[d:d + C * q].reshape((C, q))  # which cause ended in (t, upper]
+    d += C * q
+    upper = buf[d:d + q]
+    d += q
+    log_upper = buf[d:d + q]
+    return (n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width, interval,
+            upper, log_upper)
 
 
 @njit(cache=True, error_model="numpy")
@@ -171,7 +134,10 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     ``log sd`` is applied once per level after the row loop.
     """
     fam = int(buf[H_FAM])
-    n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width = _layout(buf)
+    std = buf[H_STD]
+    (n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width, interval, upper,
+     log_upper) = _layout(buf)
+    has_interval = int(buf[H_INTERVAL]) == 1
     K = int(buf[H_K])
     off_step = int(buf[H_OFF_STEP])
     dev = np.zeros(K)
@@ -187,9 +153,11 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     off_z = np.empty(G, np.int64)
     n_lev = np.empty(G, np.int64)
     lev_start = np.zeros(G + 1, np.int64)
+    mode = np.zeros(G, np.int64)  # 0: levels z (u = sd z); 1: u itself; 2: w (u = w - intercept)
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd[g], off_z[g], n_lev[g] = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        mode[g] = int(buf[hb + 7])
         lev_start[g + 1] = lev_start[g] + n_lev[g]
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
@@ -204,11 +172,16 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
         if off_theta >= 0:
             log_theta = x[off_theta + k]
             theta = math.exp(log_theta)
+        beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
+        scale = math.exp(std * log_theta) if std != 0.0 else 1.0
+        big_a = a * scale  # the intercept on the eta scale
         for g in range(G):
             sds[g] = math.exp(x[off_sd[g] + k])
             for lev in range(n_lev[g]):
-                u[lev_start[g] + lev] = sds[g] * x[off_z[g] + k * n_lev[g] + lev]
-        beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
+                v = x[off_z[g] + k * n_lev[g] + lev]
+                u[lev_start[g] + lev] = (sds[g] * v if mode[g] == 0 else v if mode[g] == 1
+                                         else v - big_a)
+        d_lin = 0.0  # sum of d log L / d eta x (intercept + X beta): the scale's chain rule
         g_u[:] = 0.0
         g_beta[:] = 0.0
         if K > 0:
@@ -225,6 +198,9 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             eta = a
             for j in range(P):
                 eta += X[i, j] * beta[j]
+            lin = eta
+            if std != 0.0:
+                eta = scale * lin
             for g in range(G):
                 eta += u[lev_start[g] + int(idx[g, i])]
             ev = event[k, i]
@@ -245,9 +221,15 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             else:
                 log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
                     fam, t[i], log_t[i], eta, theta, log_theta)
-                val = ev * log_h + log_s
-                d_eta = ev * dh_eta + ds_eta
-                d_th = ev * dh_theta + ds_theta
+                if has_interval and interval[k, i] > 0.0:  # ended in (t, upper]
+                    _, _, _, log_su, dsu_eta, dsu_theta = family_terms(
+                        fam, upper[i], log_upper[i], eta, theta, log_theta)
+                    val, d_eta, d_th = interval_terms(log_s, ds_eta, ds_theta, log_su,
+                                                      dsu_eta, dsu_theta)
+                else:
+                    val = ev * log_h + log_s
+                    d_eta = ev * dh_eta + ds_eta
+                    d_th = ev * dh_theta + ds_theta
                 if entry[i] > 0.0:
                     _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
                         fam, entry[i], log_entry[i], eta, theta, log_theta)
@@ -260,22 +242,31 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
             if want_grad:
                 d_a += d_eta
                 d_theta += d_th
+                if std != 0.0:
+                    d_lin += d_eta * lin
                 for j in range(P):
                     g_beta[j] += d_eta * X[i, j]
                 for g in range(G):
                     g_u[lev_start[g] + int(idx[g, i])] += d_eta
         if want_grad:
-            grad[off_int + k] += d_a
+            d_big_a = 0.0  # through u = w - intercept (levels centred on the intercept)
             for j in range(P):
-                grad[off_beta + k * P + j] += g_beta[j]
+                grad[off_beta + k * P + j] += g_beta[j] * scale
             for g in range(G):
                 for lev in range(n_lev[g]):
                     pos = off_z[g] + k * n_lev[g] + lev
                     d_u = g_u[lev_start[g] + lev]
-                    grad[pos] += d_u * sds[g]
-                    grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
-            if off_theta >= 0:
-                grad[off_theta + k] += d_theta * theta  # d/d log theta
+                    if mode[g] == 0:
+                        grad[pos] += d_u * sds[g]
+                        grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
+                    else:
+                        grad[pos] += d_u
+                        if mode[g] == 2:
+                            d_big_a -= d_u
+            grad[off_int + k] += d_a * scale + d_big_a * scale
+            if off_theta >= 0:  # d/d log theta: the family's, then through the scale
+                grad[off_theta + k] += (d_theta * theta + std * scale * d_lin
+                                        + std * scale * a * d_big_a)
             if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
                 covering = 0.0
                 for m in range(K - 1, -1, -1):
@@ -293,6 +284,18 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     return total
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _intercept(buf, x, k):
+    """Cause ``k``'s sampled intercept (plus the data's centre), the AFT scale, their product."""
+    a = x[int(buf[H_OFF_INT]) + k]
+    if int(buf[H_CENTRED]) == 1:
+        a += buf[int(buf[H_DATA]) + k]
+    scale = 1.0
+    if buf[H_STD] != 0.0:
+        scale = math.exp(buf[H_STD] * x[int(buf[H_OFF_THETA]) + k])
+    return a, scale, a * scale
+
+
 @njit(cache=True, error_model="numpy")
 def logp_grad(buf, x, grad):
     """Unnormalised log posterior on the unconstrained scale; its gradient into ``grad``."""
@@ -302,16 +305,16 @@ def logp_grad(buf, x, grad):
     grad[:] = 0.0
     empty = np.zeros(0)
     total = _row_terms(buf, x, grad, True, empty)
-    total += _block_prior(buf, H_PRIOR_INT, x, grad, int(buf[H_OFF_INT]), C, False)
+    total += block_prior(buf, H_PRIOR_INT, x, grad, int(buf[H_OFF_INT]), C, False)
     if P > 0:
-        total += _block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
+        total += block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
     if int(buf[H_OFF_THETA]) >= 0:
-        total += _block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C, True)
+        total += block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C, True)
     K = int(buf[H_K])
     if K > 0:  # rw_sd (log-transformed) and rw_step ~ Normal(0, rw_sd)
         off_rw = int(buf[H_OFF_RWSD])
         off_step = int(buf[H_OFF_STEP])
-        total += _block_prior(buf, H_PRIOR_RWSD, x, grad, off_rw, C, True)
+        total += block_prior(buf, H_PRIOR_RWSD, x, grad, off_rw, C, True)
         for k in range(C):
             log_sd = x[off_rw + k]
             sd = math.exp(log_sd)
@@ -323,10 +326,31 @@ def logp_grad(buf, x, grad):
                 grad[off_rw + k] += r * r - 1.0
     for g in range(G):
         hb = H_GROUPS + GROUP_WIDTH * g
-        total += _block_prior(buf, hb + 3, x, grad, int(buf[hb]), C, True)
-        nz = C * int(buf[hb + 2])
+        off_sd = int(buf[hb])
+        total += block_prior(buf, hb + 3, x, grad, off_sd, C, True)
+        n_lev = int(buf[hb + 2])
         off_z = int(buf[hb + 1])
-        for i in range(nz):  # z ~ Normal(0, 1)
+        mode = int(buf[hb + 7])
+        if mode > 0:  # centred: u ~ Normal(0, sd), or w ~ Normal(intercept, sd), per cause
+            for k in range(C):
+                log_sd = x[off_sd + k]
+                sd = math.exp(log_sd)
+                a, scale, big_a = _intercept(buf, x, k)
+                mean = big_a if mode == 2 else 0.0
+                d_mean = 0.0
+                for lev in range(n_lev):
+                    pos = off_z + k * n_lev + lev
+                    r = (x[pos] - mean) / sd
+                    total += -0.5 * r * r - log_sd - 0.5 * _LOG_2PI
+                    grad[pos] += -r / sd
+                    grad[off_sd + k] += r * r - 1.0
+                    d_mean += r / sd
+                if mode == 2:  # the intercept (and through the AFT scale, log theta)
+                    grad[int(buf[H_OFF_INT]) + k] += d_mean * scale
+                    if buf[H_STD] != 0.0:
+                        grad[int(buf[H_OFF_THETA]) + k] += d_mean * buf[H_STD] * scale * a
+            continue
+        for i in range(C * n_lev):  # z ~ Normal(0, 1)
             z = x[off_z + i]
             total += -0.5 * z * z - 0.5 * _LOG_2PI
             grad[off_z + i] += -z
@@ -338,11 +362,14 @@ def expand(buf, x, out):
     """Every traced variable from the unconstrained point, in :func:`native.expanded` order.
 
     Free blocks in ``x`` order on the constrained scale (log-transformed ones exponentiated),
-    then ``intercept`` (when sampled as an offset from the data's centre), then
-    ``log_baseline_dev`` (piecewise), then ``u_<g>``.
+    then ``intercept`` (``intercept_std`` for AFT families; when sampled as an offset from the
+    data's centre), then for AFT families ``intercept`` and ``beta`` (their standardised values
+    times the scale of log T), then ``log_baseline_dev`` (piecewise), then ``u_<g>``.
     """
     ndim = int(buf[H_NDIM])
     C = int(buf[H_C])
+    P = int(buf[H_P])
+    std = buf[H_STD]
     G = int(buf[H_G])
     d = int(buf[H_DATA])
     for i in range(ndim):
@@ -361,10 +388,22 @@ def expand(buf, x, out):
         for k in range(C):
             out[off_rw + k] = math.exp(x[off_rw + k])
     pos = ndim
-    if int(buf[H_CENTRED]) == 1:
+    centred = int(buf[H_CENTRED]) == 1
+    if centred:
         for k in range(C):
             out[pos] = x[int(buf[H_OFF_INT]) + k] + buf[d + k]
             pos += 1
+    if std != 0.0:  # intercept (cause), then beta (cause, term): standardised x scale
+        for k in range(C):
+            a = x[int(buf[H_OFF_INT]) + k] + (buf[d + k] if centred else 0.0)
+            out[pos] = a * math.exp(std * x[off_theta + k])
+            pos += 1
+        off_beta = int(buf[H_OFF_BETA])
+        for k in range(C):
+            scale = math.exp(std * x[off_theta + k])
+            for j in range(P):
+                out[pos] = x[off_beta + k * P + j] * scale
+                pos += 1
     if K > 0:  # log_baseline_dev (cause, interval)
         dev = np.zeros(K)
         for k in range(C):
@@ -372,13 +411,28 @@ def expand(buf, x, out):
             for j in range(K):
                 out[pos] = dev[j]
                 pos += 1
-    for g in range(G):
+    for g in range(G):  # u = sd z (non-centred), z = u / sd (centred), u and z (on intercept)
         hb = H_GROUPS + GROUP_WIDTH * g
         off_sd, off_z, n_lev = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        mode = int(buf[hb + 7])
+        if mode == 2:  # u_<g> = w - intercept, then z_<g> = u / sd
+            for k in range(C):
+                big_a = _intercept(buf, x, k)[2]
+                for lev in range(n_lev):
+                    out[pos] = x[off_z + k * n_lev + lev] - big_a
+                    pos += 1
+            for k in range(C):
+                sd = math.exp(x[off_sd + k])
+                big_a = _intercept(buf, x, k)[2]
+                for lev in range(n_lev):
+                    out[pos] = (x[off_z + k * n_lev + lev] - big_a) / sd
+                    pos += 1
+            continue
         for k in range(C):
             sd = math.exp(x[off_sd + k])
             for lev in range(n_lev):
-                out[pos] = sd * x[off_z + k * n_lev + lev]
+                v = x[off_z + k * n_lev + lev]
+                out[pos] = v / sd if mode == 1 else sd * v
                 pos += 1
     return pos
 
@@ -392,16 +446,6 @@ def pointwise(buf, draws):
     for s in range(draws.shape[0]):
         _row_terms(buf, draws[s], grad, False, out[s])
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def prior_pointwise(code, p1, p2, p3, values):
-    """Log prior density of each value (constrained scale, no Jacobian), elementwise."""
-    flat = values.ravel()
-    out = np.empty(flat.size)
-    for i in range(flat.size):
-        out[i] = prior_logp(code, flat[i], p1, p2, p3)[0]
-    return out.reshape(values.shape)
 
 
 _LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),

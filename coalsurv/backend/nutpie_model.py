@@ -1,7 +1,7 @@
 """The kernel as a nutpie model: the cached C callbacks on nutpie's internal route, or Python.
 
-:func:`compile_native` wraps :mod:`coalsurv.fit.kernel` for one accepted
-:class:`~coalsurv.fit.native.KernelPlan` and its data buffer. The ``native`` route hands the
+:func:`compile_native` wraps :mod:`coalsurv.backend.kernel` for one accepted
+:class:`~coalsurv.backend.native.KernelPlan` and its data buffer. The ``native`` route hands the
 kernel's C callbacks to nutpie's internal model classes (no Python per gradient); it is used
 only for the nutpie versions in :data:`TESTED_NUTPIE` (:func:`native_route_available`), else
 the public ``nutpie.from_pyfunc`` route calls the same kernel from Python.
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.fit.native import KernelPlan, initial_point
+from coalsurv.backend.native import KernelPlan, initial_point
 
 __all__ = ["TESTED_NUTPIE", "native_route_available", "compile_native"]
 
@@ -24,7 +24,7 @@ TESTED_NUTPIE = ("0.16.",)
 
 def native_route_available() -> str:
     """Empty when nutpie's internal model classes are the tested ones; else why not."""
-    from coalsurv.fit.sampling import import_nutpie
+    from coalsurv.backend.nutpie_import import import_nutpie
 
     nutpie = import_nutpie()
 
@@ -55,8 +55,8 @@ def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native")
 
 def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
     """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
-    from coalsurv.fit.kernel import expand, logp_grad
-    from coalsurv.fit.sampling import import_nutpie
+    from coalsurv.backend.kernel import expand, logp_grad
+    from coalsurv.backend.nutpie_import import import_nutpie
 
     import_nutpie()
     from nutpie.compiled_pyfunc import from_pyfunc
@@ -86,7 +86,7 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
 def _compiled_model_base():
     import importlib
 
-    from coalsurv.fit.sampling import import_nutpie
+    from coalsurv.backend.nutpie_import import import_nutpie
 
     import_nutpie()
     return importlib.import_module("nutpie.sample").CompiledModel
@@ -128,7 +128,7 @@ class _NativeModel(_compiled_model_base()):
     def _make_model(self, init_mean):
         from nutpie import _lib
 
-        from coalsurv.fit.kernel import EXPAND_CFUNC, LOGP_CFUNC
+        from coalsurv.backend.kernel import EXPAND_CFUNC, LOGP_CFUNC
 
         pointer = self.buf.ctypes.data
         logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
