@@ -31,7 +31,7 @@ key                     what                                            default
 ``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
                         cure term; ``cure_beta[term]`` for one
 ``mm_sd``               ``mm()``: SD of the member effects u_k          HalfNormal(1)
-``mm_gamma``, ``mm_b*``  ``mm()`` weights: power; logistic b0, b1         HalfNormal(1.5); Normal(0,2)
+``mm_gamma``, ``mm_b*``  ``mm()`` weights: power; logistic b0, b1  HalfNormal(1.5); Normal(0, 2)
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
