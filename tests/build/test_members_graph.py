@@ -105,7 +105,8 @@ def test_graph_log_likelihood_matches_numpy():
     frame = _plain(data)
     frame["e0"] = np.where(np.arange(len(frame)) % 4 == 0, 0.3 * frame["dur"], 0.0)
     data = cs.CoalitionData.from_frame(frame, duration="dur", event="end", id="key",
-                                       entry="e0", covariates=["z"], members=data.members)
+                                       entry="e0", covariates=["z"], members=data.members,
+                                       time_unit="days")
     assert np.any(np.asarray(data.entry) > 0)
     pm_model, _, info, _ = cs.SurvivalModel("z + mm(x, weights='power')").build(data)
     point = {name: RNG.normal(0.0, 0.6, np.shape(v))
@@ -134,12 +135,12 @@ def _two_cause_data(interval: bool = False):
         frame["hi"] = np.where(half, frame["dur"] * 1.2, np.nan)
         return cs.CoalitionData.from_frame(frame, duration="dur", lower="lo", upper="hi",
                                            event="end", id="key", covariates=["z"],
-                                           members=data.members)
+                                           members=data.members, time_unit="days")
     frame["end"] = np.where(ended, np.where(np.arange(len(frame)) % 2, "a", "b"), "censored")
     frame["g"] = np.where(np.arange(len(frame)) % 3 == 0, "u", "v")
     return cs.CoalitionData.from_frame(frame, duration="dur", event="end", id="key",
                                        causes=["a", "b"], covariates=["z"], groups=["g"],
-                                       members=data.members)
+                                       members=data.members, time_unit="days")
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -206,7 +207,8 @@ def test_spell_rows_take_their_episode_member_term():
                            "v": np.tile([0.0, 1.0], len(frame)) + np.arange(2 * len(frame))
                            / 100})
     data = cs.CoalitionData.from_frame(frame, duration="dur", event="end", id="key",
-                                       covariates=["z"], members=data.members, spells=spells)
+                                       covariates=["z"], members=data.members, spells=spells,
+                                       time_unit="days")
     pm_model, design, *_ = cs.SurvivalModel("z + v + mm(x)").build(data)
     assert design.spells is not None and design.members is not None
     assert {"spell_episode", "mm_coalition", "z_mm"} <= set(pm_model.named_vars)

@@ -108,7 +108,8 @@ def test_competing_causes_have_their_own_member_terms(sim, tiny_fit):
     cause = np.where(ended, np.where(frame["z"] > 0, "a", "b"), "censored")
     data = cs.CoalitionData.from_frame(
         pd.DataFrame({"key": frame["id"], "dur": frame["time"], "end": cause, "z": frame["z"]}),
-        duration="dur", event="end", id="key", covariates=["z"], members=sim.members)
+        duration="dur", event="end", id="key", covariates=["z"], members=sim.members,
+        time_unit="days")
     fit = tiny_fit(data, "mm(x, weights='equal')", causes=["a", "b"], **SMALL)
     assert {"sd_mm[a]", "sd_mm[b]", "beta[a, mm(x)]", "beta[b, mm(x)]"} <= set(
         fit.summary()["parameter"])

@@ -65,7 +65,8 @@ def test_recovery_of_member_effects_weights_and_sd():
     for seed in (11, 12, 13):
         frame, members = _generate(seed)
         data = cs.CoalitionData.from_frame(frame, duration="dur", event="end", id="id",
-                                           covariates=["z"], members=members)
+                                           covariates=["z"], members=members,
+                                           time_unit="days")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = cs.SurvivalModel("z + mm(x, weights='power')").fit(
