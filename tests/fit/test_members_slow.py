@@ -55,7 +55,7 @@ def _generate(seed: int, n: int = 300, n_members: int = 60):
 
 
 def test_recovery_of_member_effects_weights_and_sd():
-    """Three data sets, 2 chains x 600 draws each; measured 232 s in all.
+    """Three data sets, 2 chains x 600 draws each; measured 57 s (232 s on a busy machine).
 
     Honest record (first run): 7 of 9 covered; seed 11's beta_m band 0.518-0.865 and seed
     12's sigma_m band 0.047-0.586 missed the truth (0.5, 0.6); gamma covered in all three
@@ -128,7 +128,7 @@ def _converged(fit, seconds, label):
 
 
 def test_coalgov_power_weights_converge(shared_data):
-    """4 chains x 2000 draws; measured 264 s at 4 x 1000 (max R-hat 1.009, no divergences)."""
+    """4 chains x 2000 draws; measured 43 s (212 s busy): max R-hat 1.004, no divergences."""
     data = _coalgov(shared_data, positive_shares=True)
     fit, seconds = _fit(data, "power")
     _converged(fit, seconds, "coalgov power weights")
@@ -178,9 +178,10 @@ def _plain_pymc(data, draws=2000, tune=2000, chains=4, seed=7):
 
 
 def test_coalgov_equal_weights_match_plain_pymc(shared_data):
-    """Fit by coalsurv and by hand-written PyMC, 4 chains x 2000 draws each; measured 215 s.
+    """Fit by coalsurv and by hand-written PyMC, 4 chains x 2000 draws each; measured 32 s.
 
-    Record: coalsurv 159 s (max R-hat 1.0099 on sd_mm, no divergences), plain PyMC 49 s;
+    Record: coalsurv 23 s (max R-hat 1.0099 on sd_mm, no divergences), plain PyMC 8 s (on a
+    busy machine 159 s and 49 s);
     posterior means differ by at most 0.033 posterior SD (sd_mm), 0.01 for the coefficients.
     """
     data = _coalgov(shared_data)
