@@ -112,6 +112,17 @@ MS = pd.DataFrame({"id": [1, 1, 2], "state": ["coalition", "alliance", "coalitio
 MSO = {"id": "id", "state": "state", "start": "start", "stop": "stop", "to": "to",
        "time_unit": "days"}
 
+MB = pd.DataFrame({"id": np.repeat(DF.index, 2), "member": ["m0", "m1"] * 6,
+                   "share": [0.6, 0.4, 0.5, 0.5, 0.3, 0.7, 0.9, 0.1, 0.2, 0.8, 0.5, 0.5],
+                   "fin": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3, 0.8, 0.7, 0.6, 0.1, 0.3, 0.2]})
+MB.loc[MB.index % 3 == 2, "member"] = "m2"
+
+
+def _mm(formula, members=MB):
+    """Build an mm() model of DATA with a members table."""
+    return SM(f"x + {formula}").build(_data(opt_members=members))
+
+
 # (name, call(ctx), error class, pattern the message must match)
 CASES = [
     # ---- data constructor: options and values
@@ -202,6 +213,47 @@ CASES = [
      CoalitionDataError, r"spells: missing columns \['stop'\]"),
     ("spells text start", lambda c: _data(opt_spells=[{"id": "r0", "start": "x", "stop": 3}]),
      CoalitionDataError, r"column 'spells.start': expected numbers"),
+    # ---- multiple membership mm() (issue 21)
+    ("mm without members table", lambda c: SM("x + mm(fin)").build(DATA),
+     SpecError, r"mm\(\) needs a members table.*members="),
+    ("mm unknown member column", lambda c: _mm("mm(nope)"),
+     SpecError, r"column\(s\) \['nope'\] are not in the members table"),
+    ("mm coalition without members", lambda c: _mm("mm(fin)", MB[MB.id != "r5"]),
+     CoalitionDataError, r"coalitions without members: ids 'r5'"),
+    ("mm missing member covariate", lambda c: _mm("mm(fin)", MB.assign(
+        fin=np.where((MB.id == "r3") & (MB.member == "m1"), np.nan, MB.fin))),
+     CoalitionDataError, r"members\.fin: missing values for \(coalition, member\).*r3.*m1"),
+    ("mm zero share", lambda c: _mm("mm(fin, weights='power')", MB.assign(
+        share=np.where(MB.id == "r0", [1.0, 0.0] * 6, MB.share))),
+     CoalitionDataError, r"shares must be positive for weights='power'.*r0.*m1"),
+    ("mm share weights without share", lambda c: _mm("mm(fin, weights='share')",
+                                                     MB.drop(columns="share")),
+     SpecError, r"weights='share'\) needs a 'share' column"),
+    ("mm power weights without share", lambda c: _mm("mm(1, weights='power')",
+                                                     MB.drop(columns="share")),
+     SpecError, r"weights='power'\) needs a 'share' column"),
+    ("mm logistic weights without share", lambda c: _mm("mm(fin, weights='logistic')",
+                                                        MB.drop(columns="share")),
+     SpecError, r"weights='logistic'\) needs a 'share' column"),
+    ("mm unknown weights", lambda c: SM("x + mm(fin, weights='votes')"),
+     SpecError, r"unknown weights 'votes'; expected one of \['equal'"),
+    ("mm unknown option", lambda c: SM("mm(fin, weight='share')"),
+     SpecError, r"unknown option \"weight='share'\""),
+    ("mm random not bool", lambda c: SM("mm(fin, random=maybe)"),
+     SpecError, r"random must be True or False, got 'maybe'"),
+    ("mm twice", lambda c: SM("mm(fin) + mm(fin2)"),
+     SpecError, r"more than one mm\(\) term"),
+    ("mm nothing", lambda c: SM("x + mm(1, random=False)"),
+     SpecError, r"mm\(1, random=False\) models nothing"),
+    ("mm text member covariate", lambda c: _mm("mm(fin)", MB.assign(fin="high")),
+     CoalitionDataError, r"members\.fin"),
+    ("mm constant member covariate", lambda c: _mm("mm(fin)", MB.assign(fin=1.0)),
+     SpecError, r"member covariate\(s\) \['fin'\] are constant"),
+    ("mm in cure formula", lambda c: SM("x", cure="mm(fin)"),
+     SpecError, r"cure formula 'mm\(fin\)': group terms, mm\(\) and tve\(\)"),
+    ("mm negative sd prior", lambda c: SM("x + mm(fin)", priors=PriorSet(
+        {"mm_sd": coalsurv.Prior("Normal", mu=0, sigma=1)})).build(_data(opt_members=MB)),
+     PriorError, r"prior 'mm_sd\[?.*must be positive"),
     # ---- covariate builders
     ("shares text", lambda c: power.herfindahl(["a", 0.5]),
      CoalitionDataError, r"shares: expected a flat sequence of numbers; found 'a'"),

@@ -133,6 +133,9 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     reason : str
         Empty when accepted; otherwise which part of the model the kernel does not implement.
     """
+    if getattr(info, "members", None):
+        return None, ("multiple-membership term mm() (member weights and random effects) is "
+                      "not in the kernel; the PyMC graph runs it")
     family = info.family_object()
     piecewise = family.name == "piecewise"
     if family.name not in KERNEL_FAMILIES or (

@@ -24,6 +24,7 @@ import pandas as pd
 
 from coalsurv._format import rows_note
 from coalsurv.build.collinearity import check_collinearity
+from coalsurv.build.members import MemberRows, member_design
 from coalsurv.build.spells import SpellRows, check_spell_model, time_varying_variables
 from coalsurv.data.spells import last_spell_mask, spell_frame
 from coalsurv.errors import SpecError
@@ -67,6 +68,8 @@ class Design:
         Design of the cure formula (a mixture-cure model's cured share), episode rows.
     strata : GroupIndex or None
         Levels of the ``strata=`` column and each episode's stratum.
+    members : MemberRows or None
+        Membership rows of an ``mm()`` term (:mod:`coalsurv.build.members`).
     """
 
     fixed_formula: str
@@ -79,6 +82,7 @@ class Design:
     spells: SpellRows | None = None
     cure: Design | None = None
     strata: GroupIndex | None = None
+    members: MemberRows | None = None
 
     def strata_codes(self, newdata: pd.DataFrame) -> np.ndarray:
         """Stratum index of each row of ``newdata``; a missing column or unknown level raises."""
@@ -342,4 +346,5 @@ def make_design(spec: ModelSpec, data) -> Design:
         _check_frailty_within_strata(spec, groups, strata)
     check_collinearity(spec.formula, terms, spells.X if spells is not None else X, ()
                        if spells is not None else groups)
-    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata)
+    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata,
+                  member_design(spec, data))

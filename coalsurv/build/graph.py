@@ -38,6 +38,7 @@ from coalsurv.build.cure import cure_logit, cure_loglik
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.joint_terms import joint_parts, joint_scalar
+from coalsurv.build.members import member_theta
 from coalsurv.build.spells import spell_arrays
 from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
 from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
@@ -226,6 +227,9 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             eta = eta + e
         if strata_rows is not None:
             eta = eta + strata_level(n_causes)[:, strata_rows]
+        theta = member_theta(priors, design, info, resolved)  # mm() terms: build/members.py
+        if theta is not None:
+            eta = eta + (theta if spells is None else theta[:, spell_episode])
 
         if info.cure:
             logit = cure_logit(priors, design.cure, resolved)

@@ -16,6 +16,7 @@ import numpy as np
 
 from coalsurv.build.cure import check_cure
 from coalsurv.build.design import Design
+from coalsurv.build.members import member_info
 from coalsurv.build.time_terms import check_tve, tve_cuts
 from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
@@ -57,6 +58,7 @@ class ModelInfo:
     strata: str = ""
     strata_levels: tuple[str, ...] = ()
     centred_groups: tuple[str, ...] = ()
+    members: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -174,6 +176,7 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),
         centred_groups=centred_groups(spec, design, obs),
+        members=member_info(design.members, tuple(family.params)),
     )
 
 

@@ -20,6 +20,7 @@ from coalsurv._stats import log_mean_exp, stack_draws
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, var_name
 from coalsurv.errors import SpecError
+from coalsurv.fit.members import theta_draws
 from coalsurv.fit.time_effects import TveDraws
 
 __all__ = ["Predictor", "FRAILTY_MODES"]
@@ -74,6 +75,8 @@ class Predictor:
             eta += np.einsum("skp,mp->skm", self.draws["beta"], X)
         if self.info.strata:  # each stratum's own baseline level
             eta += self.draws["strata_dev"][:, :, self.design.strata_codes(newdata)]
+        if self.design.members is not None:  # mm(): fitted coalitions' member terms
+            eta += theta_draws(self, newdata, frailty=frailty)
         var = np.zeros((S, K, m))
         codes = self.design.group_codes(newdata)
         for g, code in zip(self.design.groups, codes, strict=True):

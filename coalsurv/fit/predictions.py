@@ -34,7 +34,9 @@ def profiles(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.profiles` (see there)."""
     if newdata is None:
         frame = fit.data.episode_profiles()
-        return frame.mean(numeric_only=True).to_frame().T
+        mean = frame.mean(numeric_only=True).to_frame().T
+        mean.attrs["mm"] = "typical"  # an mm() model's typical coalition (fit/members.py)
+        return mean
     if isinstance(newdata, dict):
         try:
             newdata = pd.DataFrame(newdata)

@@ -42,6 +42,7 @@ def _typical_profile(data, design) -> pd.DataFrame:
     if design.strata is not None:  # stratified baselines: the most common stratum
         counts = np.bincount(design.strata.index)
         frame[design.strata.term.factor] = [design.strata.levels[int(counts.argmax())]]
+    frame.attrs["mm"] = "typical"  # an mm() model's typical coalition (fit/members.py)
     return frame
 
 

@@ -19,7 +19,7 @@ from coalsurv.backend.sampling import SamplerSettings
 from coalsurv.build.design import Design, make_design
 from coalsurv.build.info import ModelInfo
 from coalsurv.errors import FitFileError
-from coalsurv.fit import predictions, tables
+from coalsurv.fit import members, predictions, tables
 from coalsurv.fit.fitfile import read_fit, save_fit
 from coalsurv.fit.identity import fit_id
 from coalsurv.fit.predict import Predictor
@@ -139,6 +139,14 @@ class Fit:
         ``attrs["ratio"]`` says which ratio it is.
         """
         return tables.hazard_ratios(self, ci_prob=ci_prob)
+
+    def member_effects(self, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+        """Member random effects ``u_mm`` of an ``mm()`` model (log scale), by member.
+
+        Columns: ``cause`` (several causes only), ``member``, ``mean``, ``lower``, ``upper``,
+        ``n_coalitions`` (memberships in the data), ``ci_prob``.
+        """
+        return members.member_effects(self, ci_prob=ci_prob)
 
     def group_effects(self, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
         """Frailty (group intercept) effects by level, as multiplicative factors.

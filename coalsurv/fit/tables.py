@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise, worst_rhat
+from coalsurv.fit.members import member_ratio_rows
 from coalsurv.fit.terms import term_families
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +31,9 @@ def summary(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     extra = ("cure_intercept", "cure_beta", "strata_dev")  # mixture cure, strata
     names += [n for n in post.data_vars
               if n.startswith(("tve_sd_", "tve_dev_")) or n in extra]
-    names = [n for n in names if n in post.data_vars]
+    mm = fit.info.members  # mm(): member coefficients, member SD, weight parameters
+    names += ["beta_mm", *mm.get("weight_params", {}).values()] if mm else []
+    names = [n for i, n in enumerate(names) if n in post.data_vars and n not in names[:i]]
     ess_b = azs.ess(fit.idata, var_names=names, method="bulk")
     ess_t = azs.ess(fit.idata, var_names=names, method="tail")
     rhat = azs.rhat(fit.idata, var_names=names)
@@ -53,7 +56,8 @@ def summary(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
             values = values_all[:, i]
             stat = summarise(values, ci_prob)
             rows.append({
-                "parameter": _param_label(fit, name, flat, i, extra),
+                "parameter": _param_label(fit, name, flat, i, extra).replace("beta_mm[",
+                                                                              "beta[", 1),
                 "mean": stat["mean"], "sd": float(np.std(values, ddof=1)),
                 "lower": stat["lower"], "upper": stat["upper"], "ci_prob": ci_prob,
                 # an effective sample size is a count: whole draws (1426, not 1426.347729)
@@ -94,6 +98,7 @@ def hazard_ratios(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame
                            "lower": stat["lower"], "upper": stat["upper"],
                            "ci_prob": ci_prob, "prob_above_1": float(np.mean(ratio > 1))}
                     rows.append(row)
+    rows += member_ratio_rows(fit, ci_prob)
     out = pd.DataFrame(rows, columns=["cause", "term", "scale", "sd_of_covariate", "mean",
                                       "median", "lower", "upper", "ci_prob", "prob_above_1"])
     if len(fit.info.causes) == 1:

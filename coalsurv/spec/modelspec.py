@@ -24,6 +24,7 @@ from typing import Any
 
 from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import SpecError
+from coalsurv.spec.members import MmTerm, split_mm
 from coalsurv.spec.time_terms import TveTerm, split_tve
 
 __all__ = [
@@ -229,6 +230,7 @@ def parse_formula(formula: str) -> tuple[str, tuple[GroupTerm, ...]]:
                 f"formula {formula!r} has a left-hand side {lhs.strip()!r}; write only the "
                 "right-hand side: the lifespan and ending come from CoalitionData"
             )
+    text = split_mm(text)[0]  # the members term (coalsurv.spec.members) is not formulaic's
     groups: list[GroupTerm] = []
     for match in _GROUP_TERM.finditer(text):
         groups.extend(_parse_group_term(match.group(1), match.group(2), formula))
@@ -351,6 +353,11 @@ class ModelSpec:
         return split_tve(parse_formula(self.formula)[0], formula=self.formula)[1]
 
     @property
+    def mm_term(self) -> MmTerm | None:
+        """The multiple-membership term ``mm(...)`` (:mod:`coalsurv.spec.members`), or None."""
+        return split_mm(self.formula)[1]
+
+    @property
     def group_terms(self) -> tuple[GroupTerm, ...]:
         """Varying-effects terms."""
         return parse_formula(self.formula)[1]
@@ -461,8 +468,8 @@ def check_cure_formula(spec: ModelSpec) -> None:
         raise SpecError(f"cure must be a formula string such as 'breadth + power_hhi' or '1', "
                         f"got {cure!r}")
     fixed, groups = parse_formula(cure)
-    if groups or split_tve(fixed)[1]:
-        raise SpecError(f"cure formula {cure!r}: group terms and tve() are not allowed; the "
+    if groups or split_tve(fixed)[1] or split_mm(cure)[1]:
+        raise SpecError(f"cure formula {cure!r}: group terms, mm() and tve() are not allowed; the "
                         "cured share's logit is linear in fixed covariates")
     if spec.causes is not None and len(spec.causes) > 1:
         raise SpecError(f"cure= with several causes {list(spec.causes)}: a mixture-cure model "

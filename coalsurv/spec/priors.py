@@ -30,6 +30,8 @@ key                     what                                            default
                         cure covariates' means
 ``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
                         cure term; ``cure_beta[term]`` for one
+``mm_sd``               ``mm()``: SD of the member effects u_k          HalfNormal(1)
+``mm_gamma``, ``mm_b*``  ``mm()`` weights: power; logistic b0, b1  HalfNormal(1.5); Normal(0, 2)
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -240,6 +242,8 @@ def _default_priors() -> dict[str, Prior]:
     out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
     out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
+    out.update(mm_sd=Prior("HalfNormal", sigma=1.0), mm_gamma=Prior("HalfNormal", sigma=1.5),
+               mm_b0=Prior("Normal", mu=0.0, sigma=2.0), mm_b1=Prior("Normal", mu=0.0, sigma=2.0))
     return out
 
 
