@@ -32,7 +32,7 @@ def test_cure_spec_round_trip_and_refusals():
     assert ModelSpec.from_toml(spec.to_toml()).cure == "z"
     with pytest.raises(SpecError, match="needs one ending"):
         SurvivalModel("x", causes=["a", "b"], cure="z")
-    with pytest.raises(SpecError, match="group terms and tve"):
+    with pytest.raises(SpecError, match="group terms, mm\(\) and tve"):
         SurvivalModel("x", cure="z + (1 | g)")
     with pytest.raises(SpecError, match="cure must be a formula"):
         SurvivalModel("x", cure="")
