@@ -146,17 +146,20 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                 if p else None)
 
         fam_params: dict[str, Any] = {}
+        fam_base: dict[str, Any] = {}  # scalar parameters per cause, or (cause, stratum)
         strata_rows = (stratum_index(design, spell_episode if spells is not None else None)
                        if info.strata else None)
+        shape_strata = strata_rows is not None and "shape" in info.strata_parts
         for param in family.parameters:
             carried = joint_scalar(joint, info.causes, joint_name(param.key, param.support),
                                     param.support)
-            if strata_rows is not None and not param.vector:
+            if shape_strata and not param.vector:
                 value = stratified_parameter(priors, param, info.causes, resolved,
                                              carried=carried)
                 if param.per_baseline:
                     value = pm.Deterministic(param.posterior_name, value * pt.exp(
                         intercept)[:, None], dims=("cause", "stratum"))
+                fam_base[param.name] = value
                 fam_params[param.name] = value[:, strata_rows]
                 continue
             if param.vector == "interval":
@@ -170,9 +173,10 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             if param.per_baseline:  # the prior is on the ratio to the baseline hazard
                 value = pm.Deterministic(param.posterior_name, value * pt.exp(intercept),
                                          dims="cause")
+            fam_base[param.name] = value
             fam_params[param.name] = value
         if std:
-            intercept, beta = _from_standardised(family, fam_params, intercept, beta)
+            intercept, beta = _from_standardised(family, fam_base, intercept, beta)
 
         effects = []
         for g in design.groups:
@@ -204,8 +208,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             eta = eta + pt.dot(beta, rows_X.T)
         for e in effects:
             eta = eta + e
-        if strata_rows is not None:
-            eta = eta + strata_level(n_causes)[:, strata_rows]
+        if strata_rows is not None and "level" in info.strata_parts:
+            eta = eta + strata_level(priors, resolved)[:, strata_rows]
 
         if info.cure:
             logit = cure_logit(priors, design.cure, resolved)
@@ -314,11 +318,18 @@ def _from_standardised(family, fam_params, intercept_std, beta_std):
     a Weibull AFT fit is the Weibull PH fit of the same data and priors, coefficient for
     coefficient (:math:`\beta_{AFT} = -\beta_{PH}/k`), and the data-based intercept centre
     (log exposure per event, minus the PH centre) keeps its meaning at ``shape = 1``.
+
+    With stratified shapes (``strata_parts`` with ``"shape"``) :math:`\sigma` is the geometric
+    mean of the strata's scales: the location and its coefficients stay shared by the strata
+    (survreg's ``strata()``), and the map stays one-to-one per cause.
     """
     import pymc as pm
+    import pytensor.tensor as pt
 
-    name = next(p.name for p in family.scalar_parameters)
-    scale = family.log_time_scale(xp=PYTENSOR, **{name: fam_params[name]})
+    scale = family.log_time_scale(xp=PYTENSOR, **{p.name: fam_params[p.name]
+                                                  for p in family.scalar_parameters})
+    if scale.ndim == 2:  # stratified shapes (cause, stratum): their geometric mean
+        scale = pt.exp(pt.mean(pt.log(scale), axis=1))
     intercept = pm.Deterministic("intercept", intercept_std * scale, dims="cause")
     beta = (pm.Deterministic("beta", beta_std * scale[:, None], dims=("cause", "term"))
             if beta_std is not None else None)

@@ -54,6 +54,7 @@ class ModelInfo:
     cure_terms: tuple[str, ...] = ()
     strata: str = ""
     strata_levels: tuple[str, ...] = ()
+    strata_parts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -65,8 +66,11 @@ class ModelInfo:
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
                     "intercept_centre", "time_varying", "cure_terms",
-                    "strata_levels"):
+                    "strata_levels", "strata_parts"):
             kwargs[key] = tuple(kwargs.get(key, ()))
+        if kwargs.get("strata") and not kwargs["strata_parts"]:  # files before strata_parts
+            kwargs["strata_parts"] = ("level", "shape") if kwargs["family_params"] and \
+                kwargs["family"] != "piecewise" else ("level",)
         return cls(**kwargs)
 
     @property
@@ -150,4 +154,5 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),
+        strata_parts=spec.resolved_strata_parts,
     )

@@ -47,6 +47,10 @@ class SurvivalModel:
         A group column whose levels get separate baselines (level and scalar family
         parameters such as the Weibull shape), effects shared; predictions need it in
         newdata.
+    strata_parts : tuple of str, optional
+        What the strata make stratum-specific: ``("level", "shape")`` (the default: each
+        stratum its own baseline level and shape), ``("shape",)`` (survreg's ``strata()``:
+        the location shared, each stratum its own scale/shape) or ``("level",)``.
 
     Examples
     --------
@@ -59,11 +63,12 @@ class SurvivalModel:
 
     def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
                  family_options: dict[str, Any] | None = None, name: str = "",
-                 cure: str | None = None, strata: str | None = None):
+                 cure: str | None = None, strata: str | None = None,
+                 strata_parts: tuple[str, ...] | None = None):
         self.spec = ModelSpec(formula=formula, family=family,
                               causes=tuple(causes) if isinstance(causes, list) else causes,
                               family_options=family_options or {}, name=name, cure=cure,
-                              strata=strata)
+                              strata=strata, strata_parts=strata_parts)
         self.priors = _as_prior_set(priors)
 
     @classmethod

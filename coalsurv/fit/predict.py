@@ -72,7 +72,7 @@ class Predictor:
         eta = np.broadcast_to(self.draws["intercept"][:, :, None], (S, K, m)).copy()
         if X.shape[1]:
             eta += np.einsum("skp,mp->skm", self.draws["beta"], X)
-        if self.info.strata:  # each stratum's own baseline level
+        if "level" in self.info.strata_parts:  # each stratum's own baseline level
             eta += self.draws["strata_dev"][:, :, self.design.strata_codes(newdata)]
         var = np.zeros((S, K, m))
         codes = self.design.group_codes(newdata)
@@ -103,7 +103,8 @@ class Predictor:
         (per-interval) parameter keeps its interval axis last. With strata, a scalar
         parameter is per stratum: (draw, row, 1, 1) for the strata of ``newdata``'s rows.
         """
-        codes = self.design.strata_codes(newdata) if self.info.strata else None
+        codes = (self.design.strata_codes(newdata) if "shape" in self.info.strata_parts
+                 else None)
         out = {}
         for param in self.family.parameters:
             values = self.draws[param.posterior_name]

@@ -28,10 +28,15 @@ from coalsurv.spec.time_terms import TveTerm, split_tve
 
 __all__ = [
     "GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula",
-    "SPEC_SCHEMA",
+    "SPEC_SCHEMA", "STRATA_PARTS",
 ]
 
 SPEC_SCHEMA = "coalsurv.spec/1"
+#: What ``strata_parts=`` may make stratum-specific: ``"level"`` (the baseline log hazard of a
+#: PH family, the location of log T of an AFT family) and ``"shape"`` (the family's scalar
+#: parameters: Weibull / log-logistic / gamma shape, log-normal and generalised-gamma sigma
+#: and Q, Gompertz ageing). survreg's ``strata()`` is ``("shape",)``.
+STRATA_PARTS = ("level", "shape")
 _GROUP_TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
@@ -256,6 +261,11 @@ class ModelSpec:
         A group column whose levels get separate baselines (:mod:`coalsurv.build.strata`):
         a log-baseline level and the family's scalar parameters (e.g. the Weibull shape) per
         stratum, the covariate effects shared.
+    strata_parts : tuple of str or None
+        What the strata make stratum-specific (:data:`STRATA_PARTS`): ``("level", "shape")``
+        (the default: each stratum its own level and shape), ``("shape",)`` (survreg's
+        ``strata()``: a shared location, each stratum its own scale) or ``("level",)``.
+        ``None`` is the default, resolved by :attr:`resolved_strata_parts`.
     """
 
     formula: str
@@ -265,6 +275,7 @@ class ModelSpec:
     name: str = ""
     cure: str | None = None
     strata: str | None = None
+    strata_parts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
@@ -305,6 +316,8 @@ class ModelSpec:
                                             and _NAME.match(self.strata)):
             raise SpecError(f"strata must be the name of one group column (str), e.g. "
                             f"strata='country', got {self.strata!r}")
+        if self.strata_parts is not None:
+            object.__setattr__(self, "strata_parts", _check_strata_parts(self))
         problems = check_family_options(self.family, self.family_options)
         fixed = (self.family_options.get("tve_cuts") if isinstance(self.family_options, dict)
                  else None)
@@ -320,6 +333,19 @@ class ModelSpec:
         if problems:
             raise SpecError(f"invalid family_options for family {self.family!r}", problems)
         object.__setattr__(self, "family_options", dict(self.family_options))
+
+    @property
+    def resolved_strata_parts(self) -> tuple[str, ...]:
+        """The stratified parts: ``()`` without strata, else :attr:`strata_parts` or the default.
+
+        The default is every part the family has: ``("level", "shape")``, or ``("level",)``
+        for a family without scalar parameters (exponential, piecewise).
+        """
+        if self.strata is None:
+            return ()
+        if self.strata_parts is not None:
+            return tuple(self.strata_parts)
+        return STRATA_PARTS if self.family_object.scalar_parameters else ("level",)
 
     @property
     def fixed_formula(self) -> str:
@@ -369,6 +395,8 @@ class ModelSpec:
             out["cure"] = self.cure
         if self.strata is not None:
             out["strata"] = self.strata
+        if self.strata_parts is not None:
+            out["strata_parts"] = list(self.strata_parts)
         return out
 
     @classmethod
@@ -379,7 +407,7 @@ class ModelSpec:
                 f"{source}: expected a table of model settings, got {type(data).__name__}"
             )
         allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors",
-                   "cure", "strata"}
+                   "cure", "strata", "strata_parts"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise SpecError(
@@ -402,6 +430,7 @@ class ModelSpec:
                 name=data.get("name", ""),
                 cure=data.get("cure"),
                 strata=data.get("strata"),
+                strata_parts=data.get("strata_parts"),
             )
         except SpecError as exc:
             raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
@@ -433,6 +462,27 @@ class ModelSpec:
         text = read_text_file(path, what="model file", expected="a TOML model file",
                               error=SpecError)
         return cls.from_toml(text, source=str(path))
+
+
+def _check_strata_parts(spec: ModelSpec) -> tuple[str, ...]:
+    """``strata_parts`` as a tuple in :data:`STRATA_PARTS` order, or one SpecError."""
+    parts = spec.strata_parts
+    if isinstance(parts, str):
+        parts = (parts,)
+    if not (isinstance(parts, (list, tuple)) and parts and all(isinstance(p, str)
+                                                                  for p in parts)):
+        raise SpecError(f"strata_parts must be a list of parts from {list(STRATA_PARTS)}, e.g. "
+                        f"strata_parts=('shape',), got {spec.strata_parts!r:.60}")
+    problems = [f"strata_parts: unknown part {p!r}; expected parts from {list(STRATA_PARTS)}"
+                for p in parts if p not in STRATA_PARTS]
+    if spec.strata is None:
+        problems.append("strata_parts is given without strata=; name the strata column too")
+    if "shape" in parts and not spec.family_object.scalar_parameters:
+        problems.append(f"strata_parts: family {spec.family!r} has no shape parameter to "
+                        "stratify; use strata_parts=('level',)")
+    if problems:
+        raise SpecError("invalid strata_parts", problems)
+    return tuple(p for p in STRATA_PARTS if p in parts)
 
 
 def check_cure_formula(spec: ModelSpec) -> None:

@@ -30,6 +30,8 @@ key                     what                                            default
                         cure covariates' means
 ``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
                         cure term; ``cure_beta[term]`` for one
+``strata_dev``          strata: zero-sum deviations of each stratum's   Normal(0, 1)
+                        log baseline (``Normal(mu=0, sigma=s)`` only)
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -239,6 +241,7 @@ def _default_priors() -> dict[str, Prior]:
     out["tve_sd"] = Prior("HalfNormal", sigma=0.5)
     out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
     out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
+    out["strata_dev"] = Prior("Normal", mu=0.0, sigma=1.0)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
     return out
 
