@@ -67,6 +67,8 @@ class Design:
         Design of the cure formula (a mixture-cure model's cured share), episode rows.
     strata : GroupIndex or None
         Levels of the ``strata=`` column and each episode's stratum.
+    shape : Design or None
+        Design of the ``shape=`` formula (covariates of the family's shape), episode rows.
     """
 
     fixed_formula: str
@@ -79,6 +81,7 @@ class Design:
     spells: SpellRows | None = None
     cure: Design | None = None
     strata: GroupIndex | None = None
+    shape: Design | None = None
 
     def strata_codes(self, newdata: pd.DataFrame) -> np.ndarray:
         """Stratum index of each row of ``newdata``; a missing column or unknown level raises."""
@@ -315,4 +318,14 @@ def make_design(spec: ModelSpec, data) -> Design:
         strata = GroupIndex(term, levels, np.array([lookup[lbl] for lbl in labels], dtype=int))
     check_collinearity(spec.formula, terms, spells.X if spells is not None else X, ()
                        if spells is not None else groups)
-    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata)
+    shape = None
+    if spec.shape is not None:
+        shape = make_design(ModelSpec(spec.shape, family=spec.family), data)
+        if shape.spells is not None or spells is not None:
+            raise SpecError(f"shape={spec.shape!r} with time-varying covariates is not "
+                            "supported; give constant covariates or drop shape=")
+        if not shape.terms:
+            raise SpecError(f"shape={spec.shape!r} has no covariates; drop shape= for a "
+                            "shape without covariates")
+    return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata,
+                  shape)

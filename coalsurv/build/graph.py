@@ -35,6 +35,7 @@ from coalsurv.build.cure import cure_logit, cure_loglik
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.joint_terms import joint_parts, joint_scalar
+from coalsurv.build.shape import shape_log_multiplier
 from coalsurv.build.spells import spell_arrays
 from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
 from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
@@ -97,6 +98,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["cure_term"] = list(info.cure_terms)
     if info.strata:
         coords["stratum"] = list(info.strata_levels)
+    if info.shape_terms:
+        coords["shape_term"] = list(info.shape_terms)
     for g in design.groups:
         coords[f"level_{g.name}"] = list(g.levels)
     coords.update(tve_coords(info.tve))
@@ -177,6 +180,11 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             fam_params[param.name] = value
         if std:
             intercept, beta = _from_standardised(family, fam_base, intercept, beta)
+        if design.shape is not None:  # log shape_i = log shape + Z_std[i] @ beta_shape
+            name = family.shape_parameter
+            value = fam_params[name]
+            log_mult = shape_log_multiplier(priors, design.shape, info.causes, resolved)
+            fam_params[name] = (value if value.ndim == 2 else value[:, None]) * pt.exp(log_mult)
 
         effects = []
         for g in design.groups:

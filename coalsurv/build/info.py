@@ -55,6 +55,8 @@ class ModelInfo:
     strata: str = ""
     strata_levels: tuple[str, ...] = ()
     strata_parts: tuple[str, ...] = ()
+    shape: str = ""
+    shape_terms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -66,7 +68,7 @@ class ModelInfo:
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
                     "intercept_centre", "time_varying", "cure_terms",
-                    "strata_levels", "strata_parts"):
+                    "strata_levels", "strata_parts", "shape_terms"):
             kwargs[key] = tuple(kwargs.get(key, ()))
         if kwargs.get("strata") and not kwargs["strata_parts"]:  # files before strata_parts
             kwargs["strata_parts"] = ("level", "shape") if kwargs["family_params"] and \
@@ -155,4 +157,6 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),
         strata_parts=spec.resolved_strata_parts,
+        shape=spec.shape or "",
+        shape_terms=design.shape.terms if design.shape is not None else (),
     )

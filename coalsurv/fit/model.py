@@ -51,6 +51,10 @@ class SurvivalModel:
         What the strata make stratum-specific: ``("level", "shape")`` (the default: each
         stratum its own baseline level and shape), ``("shape",)`` (survreg's ``strata()``:
         the location shared, each stratum its own scale/shape) or ``("level",)``.
+    shape : str, optional
+        Covariates of the family's shape (``"x + z"``): ``log shape_i = log shape +
+        Z_std[i] @ beta_shape`` (Weibull, log-logistic and gamma shape; log-normal and
+        generalised-gamma sigma); posterior ``beta_shape[term]`` per SD of each term.
 
     Examples
     --------
@@ -64,11 +68,11 @@ class SurvivalModel:
     def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
                  family_options: dict[str, Any] | None = None, name: str = "",
                  cure: str | None = None, strata: str | None = None,
-                 strata_parts: tuple[str, ...] | None = None):
+                 strata_parts: tuple[str, ...] | None = None, shape: str | None = None):
         self.spec = ModelSpec(formula=formula, family=family,
                               causes=tuple(causes) if isinstance(causes, list) else causes,
                               family_options=family_options or {}, name=name, cure=cure,
-                              strata=strata, strata_parts=strata_parts)
+                              strata=strata, strata_parts=strata_parts, shape=shape)
         self.priors = _as_prior_set(priors)
 
     @classmethod

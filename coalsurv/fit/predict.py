@@ -114,6 +114,14 @@ class Predictor:
                 out[param.name] = values[:, k, :][:, codes][:, :, None, None]
             else:
                 out[param.name] = values[:, k][:, None, None, None]
+        if self.info.shape_terms:  # log shape_i = log shape + Z_std[i] @ beta_shape
+            if newdata is None:
+                raise SpecError("a model with shape covariates needs rows (newdata) for its "
+                                "per-row shape")
+            Z = self.design.shape.transform(newdata)
+            mult = np.exp(self.draws["beta_shape"][:, k, :] @ Z.T)  # (draw, row)
+            name = self.family.shape_parameter
+            out[name] = out[name] * mult[:, :, None, None]
         return out
 
     def bytes_per_row(self, n_eval: int) -> float:

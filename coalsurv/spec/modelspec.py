@@ -14,16 +14,15 @@ The fixed part is handled by `formulaic` (transformations, interactions, ``C()``
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import SpecError
+from coalsurv.spec.options import check_family_options
 from coalsurv.spec.time_terms import TveTerm, split_tve
 
 __all__ = [
@@ -67,94 +66,6 @@ class GroupTerm:
     def __str__(self) -> str:
         lhs = ["1" if self.intercept else "0", *self.slopes]
         return f"({' + '.join(lhs)} | {self.factor})"
-
-
-#: Options every family takes; the others are declared by the family (``Family.options``),
-#: plus ``n_intervals`` (cut points chosen from the data) for a family that takes ``cuts``.
-#: ``tve_cuts`` fixes the interval bounds of ``tve(x)`` terms (data unit) instead of the
-#: event-time quantiles of the data. ``standardise`` fixes the standardisation constants of
-#: fixed-effect terms (term -> [mean, sd], original units) instead of the data's mean and SD,
-#: so that "per SD" means the same in every data set (simulation-based calibration).
-COMMON_OPTIONS = ("time_scale", "tve_cuts", "standardise")
-
-
-def allowed_options(family: str) -> tuple[str, ...]:
-    """Return the keys of ``family_options`` that ``family`` takes."""
-    from coalsurv.families import get_family
-
-    declared = tuple(get_family(family).options)
-    return COMMON_OPTIONS + (("n_intervals",) if "cuts" in declared else ()) + declared
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
-def check_family_options(family: str, options: object) -> list[str]:
-    """Problems with ``family_options`` of ``family`` (empty when they are valid).
-
-    Every family takes ``time_scale`` (a finite number > 0, in the data's time unit);
-    ``piecewise`` also takes ``n_intervals`` (an integer >= 1) or ``cuts`` (increasing finite
-    numbers > 0), not both. Any other key is a problem.
-    """
-    if not isinstance(options, dict):
-        return [f"family_options must be a table (dict) of options, got {type(options).__name__}"]
-    allowed = allowed_options(family)
-    problems = [
-        f"unknown option {key!r} for family {family!r}; allowed options: {list(allowed)}"
-        for key in options if key not in allowed
-    ]
-    if "time_scale" in options:
-        tau = options["time_scale"]
-        if not (_is_real(tau) and math.isfinite(tau) and tau > 0):
-            problems.append(f"time_scale: expected a finite number > 0, got {tau!r}")
-    if "tve_cuts" in options:
-        problems.extend(_tve_cuts_problems(options["tve_cuts"]))
-    if "standardise" in options:
-        problems.extend(_standardise_problems(options["standardise"]))
-    if "n_intervals" in options:
-        k = options["n_intervals"]
-        if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 1):
-            problems.append(f"n_intervals: expected an integer >= 1, got {k!r}")
-    if "cuts" in options:
-        problems.extend(_cut_problems("cuts", options["cuts"]))
-        if "n_intervals" in options:
-            problems.append("give cuts= or n_intervals=, not both")
-    return problems
-
-
-def _tve_cuts_problems(value: object) -> list[str]:
-    """Problems of ``tve_cuts``: a table covariate -> increasing positive times."""
-    if not isinstance(value, dict) or not value:
-        return [f"tve_cuts: expected a table covariate -> list of cut times, e.g. "
-                f"{{'breadth': [12, 30]}}, got {value!r:.80}"]
-    return [p for name, cuts in value.items() for p in _cut_problems(f"tve_cuts[{name!r}]", cuts)]
-
-
-def _cut_problems(label: str, cuts: object) -> list[str]:
-    """Problems of a list of cut times: finite numbers > 0, strictly increasing."""
-    ok = isinstance(cuts, (list, tuple)) and len(cuts) > 0 and all(
-        _is_real(c) and math.isfinite(c) and c > 0 for c in cuts)
-    if not ok:
-        return [f"{label}: expected a list of finite numbers > 0, got {cuts!r:.80}"]
-    if any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
-        return [f"{label}: must be strictly increasing, got {list(cuts)}"]
-    return []
-
-
-def _standardise_problems(value: object) -> list[str]:
-    """Problems of ``standardise``: a table term -> [mean, sd] with a finite mean, sd > 0."""
-    if not isinstance(value, dict) or not value:
-        return [f"standardise: expected a table term -> [mean, sd], e.g. "
-                f"{{'breadth': [0.5, 0.2]}}, got {value!r:.80}"]
-    problems = []
-    for name, pair in value.items():
-        ok = (isinstance(pair, (list, tuple)) and len(pair) == 2
-              and all(_is_real(v) and math.isfinite(v) for v in pair) and pair[1] > 0)
-        if not ok:
-            problems.append(f"standardise[{name!r}]: expected [mean, sd] with sd > 0, got "
-                            f"{pair!r:.80}")
-    return problems
 
 
 def _parse_group_term(lhs: str, rhs: str, formula: str) -> list[GroupTerm]:
@@ -261,6 +172,10 @@ class ModelSpec:
         A group column whose levels get separate baselines (:mod:`coalsurv.build.strata`):
         a log-baseline level and the family's scalar parameters (e.g. the Weibull shape) per
         stratum, the covariate effects shared.
+    shape : str or None
+        Formula of covariates of the family's shape parameter (fixed effects), e.g. ``"x"``:
+        ``log shape_i = log shape + Z_std[i] @ beta_shape`` (the Weibull / log-logistic / gamma
+        shape, the log-normal and generalised-gamma sigma). Refused for families without one.
     strata_parts : tuple of str or None
         What the strata make stratum-specific (:data:`STRATA_PARTS`): ``("level", "shape")``
         (the default: each stratum its own level and shape), ``("shape",)`` (survreg's
@@ -276,6 +191,7 @@ class ModelSpec:
     cure: str | None = None
     strata: str | None = None
     strata_parts: tuple[str, ...] | None = None
+    shape: str | None = None
 
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
@@ -318,6 +234,8 @@ class ModelSpec:
                             f"strata='country', got {self.strata!r}")
         if self.strata_parts is not None:
             object.__setattr__(self, "strata_parts", _check_strata_parts(self))
+        if self.shape is not None:
+            check_shape_formula(self)
         problems = check_family_options(self.family, self.family_options)
         fixed = (self.family_options.get("tve_cuts") if isinstance(self.family_options, dict)
                  else None)
@@ -397,6 +315,8 @@ class ModelSpec:
             out["strata"] = self.strata
         if self.strata_parts is not None:
             out["strata_parts"] = list(self.strata_parts)
+        if self.shape is not None:
+            out["shape"] = self.shape
         return out
 
     @classmethod
@@ -407,7 +327,7 @@ class ModelSpec:
                 f"{source}: expected a table of model settings, got {type(data).__name__}"
             )
         allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors",
-                   "cure", "strata", "strata_parts"}
+                   "cure", "strata", "strata_parts", "shape"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise SpecError(
@@ -431,6 +351,7 @@ class ModelSpec:
                 cure=data.get("cure"),
                 strata=data.get("strata"),
                 strata_parts=data.get("strata_parts"),
+                shape=data.get("shape"),
             )
         except SpecError as exc:
             raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
@@ -483,6 +404,23 @@ def _check_strata_parts(spec: ModelSpec) -> tuple[str, ...]:
     if problems:
         raise SpecError("invalid strata_parts", problems)
     return tuple(p for p in STRATA_PARTS if p in parts)
+
+
+def check_shape_formula(spec: ModelSpec) -> None:
+    """Refuse a ``shape=`` formula that is not plain fixed effects, or a family without shape."""
+    shape = spec.shape
+    if not isinstance(shape, str) or not shape.strip():
+        raise SpecError(f"shape must be a formula string of covariates such as 'x + z', got "
+                        f"{shape!r}")
+    fixed, groups = parse_formula(shape)
+    if groups or split_tve(fixed)[1]:
+        raise SpecError(f"shape formula {shape!r}: group terms and tve() are not allowed; the "
+                        "log shape is linear in fixed covariates")
+    family = spec.family_object
+    if family.shape_parameter is None:
+        raise SpecError(f"shape={shape!r}: family {spec.family!r} has no shape parameter to "
+                        "model; use e.g. family='weibull', 'weibull_aft', 'lognormal', "
+                        "'loglogistic', 'gamma' or 'gengamma'")
 
 
 def check_cure_formula(spec: ModelSpec) -> None:

@@ -17,8 +17,10 @@ key                     what                                            default
                         a :class:`~coalsurv.spec.joint.JointPrior`
                         (MvNormal); ``beta_unit[cause:*]`` per cause
 ``shape[cause]`` ...    one cause's ancillary parameter or intercept    —
-``shape``               Weibull / log-logistic shape                    LogNormal(0, 0.5)
-``sigma``               log-normal scale of log T                       LogNormal(0, 0.5)
+``shape``               Weibull / log-logistic / gamma shape            LogNormal(0, 0.5)
+``sigma``               log-normal / generalised gamma scale of log T   LogNormal(0, 0.5)
+``Q``                   generalised gamma shape (0 log-normal, 1        Normal(0, 1)
+                        Weibull)
 ``ageing``              Gompertz ageing: gamma / baseline hazard at     Normal(0, 0.5)
                         the means (cured share exp(1/ageing) if < 0)
 ``rw_sd``               piecewise baseline: SD of the random-walk       LogNormal(-1.4, 0.5)
@@ -32,6 +34,8 @@ key                     what                                            default
                         cure term; ``cure_beta[term]`` for one
 ``strata_dev``          strata: zero-sum deviations of each stratum's   Normal(0, 1)
                         log baseline (``Normal(mu=0, sigma=s)`` only)
+``beta_shape``          shape covariates (``shape="x"``): change of the  Normal(0, 0.5)
+                        log shape per SD; ``beta_shape[term]`` for one
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
 ``sd[factor]``          one grouping factor's frailty SD                —
 ``sd[factor|term]``     one varying slope's SD                          —
@@ -242,13 +246,15 @@ def _default_priors() -> dict[str, Prior]:
     out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
     out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
     out["strata_dev"] = Prior("Normal", mu=0.0, sigma=1.0)
+    out["beta_shape"] = Prior("Normal", mu=0.0, sigma=0.5)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
     return out
 
 
 #: Default prior of every parameter key (families declare their own parameters' defaults).
 DEFAULT_PRIORS: dict[str, Prior] = _default_priors()
-_KEY = re.compile(r"^(" + "|".join(["beta_unit", *DEFAULT_PRIORS]) + r")(\[[^\[\]]+\])?$")
+_KEY = re.compile(r"^(" + "|".join(sorted(["beta_unit", *DEFAULT_PRIORS], key=len, reverse=True))
+                  + r")(\[[^\[\]]+\])?$")
 
 
 @dataclass(frozen=True)
