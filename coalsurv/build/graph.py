@@ -222,7 +222,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         if info.cure:
             logit = cure_logit(priors, design.cure, resolved)
             row_loglik = cure_loglik(family, fam_params, eta, entry, time, event_of, logit,
-                                     interval=(obs, time_upper, interval_of))
+                                     interval=(obs, time_upper, interval_of),
+                                     link=info.cure_link, cure_type=info.cure_type)
         elif info.tve:
             row_loglik = _tve_loglik(priors, info, design, family, fam_params, eta, entry,
                                      time, event_of, resolved)

@@ -57,6 +57,8 @@ class ModelInfo:
     strata_parts: tuple[str, ...] = ()
     shape: str = ""
     shape_terms: tuple[str, ...] = ()
+    cure_link: str = "logit"
+    cure_type: str = "mixture"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -159,4 +161,5 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         strata_parts=spec.resolved_strata_parts,
         shape=spec.shape or "",
         shape_terms=design.shape.terms if design.shape is not None else (),
+        cure_link=spec.cure_link or "logit", cure_type=spec.cure_type or "mixture",
     )

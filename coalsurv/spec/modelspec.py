@@ -172,6 +172,12 @@ class ModelSpec:
         A group column whose levels get separate baselines (:mod:`coalsurv.build.strata`):
         a log-baseline level and the family's scalar parameters (e.g. the Weibull shape) per
         stratum, the covariate effects shared.
+    cure_link : {"logit", "probit", "cloglog"} or None
+        Link of a mixture cure's cured share (default logit).
+    cure_type : {"mixture", "promotion"} or None
+        ``"mixture"`` (default): ``S = pi + (1 - pi) S_u``; ``"promotion"``: the non-mixture
+        promotion-time model ``S = exp(-theta F_u)``, cured share ``exp(-theta)``,
+        ``theta = exp(-(cure linear predictor))`` (:mod:`coalsurv.families.cure_links`).
     shape : str or None
         Formula of covariates of the family's shape parameter (fixed effects), e.g. ``"x"``:
         ``log shape_i = log shape + Z_std[i] @ beta_shape`` (the Weibull / log-logistic / gamma
@@ -192,6 +198,8 @@ class ModelSpec:
     strata: str | None = None
     strata_parts: tuple[str, ...] | None = None
     shape: str | None = None
+    cure_link: str | None = None
+    cure_type: str | None = None
 
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
@@ -228,6 +236,7 @@ class ModelSpec:
             object.__setattr__(self, "causes", causes)
         if self.cure is not None:
             check_cure_formula(self)
+        check_cure_options(self)
         if self.strata is not None and not (isinstance(self.strata, str)
                                             and _NAME.match(self.strata)):
             raise SpecError(f"strata must be the name of one group column (str), e.g. "
@@ -317,6 +326,9 @@ class ModelSpec:
             out["strata_parts"] = list(self.strata_parts)
         if self.shape is not None:
             out["shape"] = self.shape
+        for key in ("cure_link", "cure_type"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     @classmethod
@@ -327,7 +339,7 @@ class ModelSpec:
                 f"{source}: expected a table of model settings, got {type(data).__name__}"
             )
         allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors",
-                   "cure", "strata", "strata_parts", "shape"}
+                   "cure", "strata", "strata_parts", "shape", "cure_link", "cure_type"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise SpecError(
@@ -352,6 +364,8 @@ class ModelSpec:
                 strata=data.get("strata"),
                 strata_parts=data.get("strata_parts"),
                 shape=data.get("shape"),
+                cure_link=data.get("cure_link"),
+                cure_type=data.get("cure_type"),
             )
         except SpecError as exc:
             raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
@@ -421,6 +435,27 @@ def check_shape_formula(spec: ModelSpec) -> None:
         raise SpecError(f"shape={shape!r}: family {spec.family!r} has no shape parameter to "
                         "model; use e.g. family='weibull', 'weibull_aft', 'lognormal', "
                         "'loglogistic', 'gamma' or 'gengamma'")
+
+
+def check_cure_options(spec: ModelSpec) -> None:
+    """Refuse unknown cure options, cure options without ``cure=``, a link with promotion.
+
+    The promotion-time model's cured share is ``exp(-exp(-lin))`` by construction.
+    """
+    from coalsurv.families.cure_links import CURE_LINKS, CURE_TYPES
+
+    problems = [f"{key}={value!r}: expected one of {list(allowed)}"
+                for key, value, allowed in (("cure_link", spec.cure_link, CURE_LINKS),
+                                            ("cure_type", spec.cure_type, CURE_TYPES))
+                if value is not None and value not in allowed]
+    given = [k for k in ("cure_link", "cure_type") if getattr(spec, k) is not None]
+    if given and spec.cure is None:
+        problems.append(f"{' and '.join(given)} given without cure=; add e.g. cure='1'")
+    if spec.cure_type == "promotion" and spec.cure_link is not None:
+        problems.append("cure_link applies to cure_type='mixture'; the promotion-time model's "
+                        "cured share is exp(-theta) with log(theta) = -(cure linear predictor)")
+    if problems:
+        raise SpecError("invalid cure options", problems)
 
 
 def check_cure_formula(spec: ModelSpec) -> None:
