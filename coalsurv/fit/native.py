@@ -149,6 +149,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     reason : str
         Empty when accepted; otherwise which part of the model the kernel does not implement.
     """
+    extras = [name for name, present in (
+        ("strata", getattr(info, "strata", "")), ("cure", getattr(info, "cure", "")),
+        ("shape covariates", getattr(info, "shape_terms", ())),
+        ("a promotion-time cure or cure link", getattr(info, "cure_type", "mixture")
+         != "mixture" or getattr(info, "cure_link", "logit") != "logit")) if present]
+    if extras:
+        return None, f"{', '.join(extras)}: not in the kernel"
     family = info.family_object()
     piecewise = family.name == "piecewise"
     if family.name not in KERNEL_FAMILIES or (
@@ -162,13 +169,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
-    extras = [name for name, present in (
-        ("strata", getattr(info, "strata", "")), ("cure", getattr(info, "cure", "")),
-        ("shape covariates", getattr(info, "shape_terms", ())),
-        ("a promotion-time cure or cure link", getattr(info, "cure_type", "mixture")
-         != "mixture" or getattr(info, "cure_link", "logit") != "logit")) if present]
-    if extras:
-        return None, f"{', '.join(extras)}: not in the kernel"
     if info.spells or info.time_varying or (info.cuts and not piecewise) or info.slopes:
         return None, "time-varying covariates, cut points or varying slopes"
     named = model.named_vars
