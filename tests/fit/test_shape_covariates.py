@@ -105,7 +105,7 @@ def test_predictions_use_each_rows_shape():
         pred.survival(times, new[["x"]])
 
 
-# Measured on the shared 2-core machine: about 40 s (compile and sample).
+# Measured on the shared 2-core machine: about 20 s (compile and sample).
 @pytest.mark.slow
 def test_shape_fit_summary_predictions_file_and_sampler(tmp_path):
     import coalsurv
@@ -126,7 +126,7 @@ def test_shape_fit_summary_predictions_file_and_sampler(tmp_path):
         PriorSet.from_fit(fit)
 
 
-# Measured: about 2 min on the shared 2-core machine (800 rows, 2 chains x 400 draws).
+# Measured: about 15 s on the shared 2-core machine (800 rows, 2 chains x 400 draws).
 @pytest.mark.slow
 def test_weibull_aft_shape_covariate_matches_lifelines_ancillary_mle():
     from lifelines import WeibullAFTFitter
