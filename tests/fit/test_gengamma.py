@@ -34,7 +34,7 @@ def _fit(model, data, **settings):
         return model.fit(data, **{**base, **settings})
 
 
-# Measured on the shared 2-core machine: gamma 70 s, gengamma 135 s (mostly compiling).
+# Measured on the shared 2-core machine: gamma 70 s, gengamma 57-135 s (mostly compiling).
 @pytest.mark.parametrize("family", ["gamma", pytest.param("gengamma", marks=pytest.mark.slow)])
 def test_tiny_fit_summary_median_and_prior_export(family):
     data = _draws(40, sigma=0.8, Q=0.5, b=0.4, seed=3)
@@ -48,7 +48,7 @@ def test_tiny_fit_summary_median_and_prior_export(family):
     assert {p.key for p in fit.family.parameters} <= set(priors.priors)
 
 
-# Measured: about 3 min on the shared 2-core machine (600 rows, 2 chains x 500 draws).
+# Measured: 10-30 s each on the shared 2-core machine (600 rows, 2 chains x 500 draws).
 @pytest.mark.slow
 @pytest.mark.parametrize("Q", [-0.5, 0.6])
 def test_gengamma_recovers_scipy_truth(Q):

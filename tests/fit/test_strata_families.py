@@ -48,7 +48,7 @@ def test_aft_strata_fit_and_predict(family, parts):
     assert fit.sampler["route"] == "pymc" and fit.sampler["reason"]
 
 
-# Measured on the shared 2-core machine: about 35-60 s per family (compile and sample).
+# Measured on the shared 2-core machine: 8-20 s per family (compile and sample), 2.5 min in all.
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["exponential", "weibull", "weibull_aft", "lognormal",
                                     "loglogistic", "gompertz", "piecewise"])
