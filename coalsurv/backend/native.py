@@ -136,6 +136,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     if getattr(info, "members", None):
         return None, ("multiple-membership term mm() (member weights and random effects) is "
                       "not in the kernel; the PyMC graph runs it")
+    extras = [name for name, present in (
+        ("strata", getattr(info, "strata", "")), ("cure", getattr(info, "cure", "")),
+        ("shape covariates", getattr(info, "shape_terms", ())),
+        ("a promotion-time cure or cure link", getattr(info, "cure_type", "mixture")
+         != "mixture" or getattr(info, "cure_link", "logit") != "logit")) if present]
+    if extras:
+        return None, f"{', '.join(extras)}: not in the kernel"
     family = info.family_object()
     piecewise = family.name == "piecewise"
     if family.name not in KERNEL_FAMILIES or (

@@ -16,8 +16,10 @@ It is defined for one ending (pooled, or one modelled cause whose other endings 
 with competing causes the cured share of each cause is not identified from cause-specific
 hazards alone, so several causes are refused (:func:`coalsurv.spec.modelspec.check_cure_formula`).
 Time-varying covariates (spells) are refused too: a spell row would need the cure mixture
-over the whole episode, not per spell. Random variables: ``cure_intercept`` (scalar) and
-``cure_beta`` (``cure_term``, per SD of each cure term).
+over the whole episode, not per spell. ``cure_link`` (logit, probit, cloglog) gives ``pi`` from
+the linear predictor; ``cure_type="promotion"`` is the non-mixture model ``S = exp(-theta
+F_u)``, ``theta = exp(-lin)`` (:mod:`coalsurv.families.cure_links`). Random variables:
+``cure_intercept`` (scalar) and ``cure_beta`` (``cure_term``, per SD of each cure term).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 from coalsurv.errors import PriorError, SpecError
 from coalsurv.families import PYTENSOR
+from coalsurv.families.cure_links import log_shares, promotion_theta
 
 __all__ = ["check_cure", "cure_logit", "cure_loglik"]
 
@@ -66,14 +69,21 @@ def cure_logit(priors, cure_design, resolved: dict):
     return logit
 
 
-def cure_loglik(family, fam_params, eta, entry, time, event_of, logit, *, interval=None):
-    """Per-episode log-likelihood of the mixture-cure model (one cause: index 0)."""
+def cure_loglik(family, fam_params, eta, entry, time, event_of, logit, *, interval=None,
+                link="logit", cure_type="mixture"):
+    """Per-episode log-likelihood of the cure model (one cause: index 0).
+
+    ``logit`` is the cure linear predictor; ``link`` and ``cure_type`` say how it gives the
+    cured share (:mod:`coalsurv.families.cure_links`).
+    """
     import pytensor.tensor as pt
 
+    if cure_type == "promotion":
+        return _promotion_loglik(family, fam_params, eta, entry, time, event_of, logit,
+                                 interval=interval)
     params = {name: value[0] for name, value in fam_params.items()}
     eta0 = eta[0]
-    log_pi = -pt.softplus(-logit)
-    log1m_pi = -pt.softplus(logit)
+    log_pi, log1m_pi = log_shares(logit, link, PYTENSOR)
     has_start = pt.gt(entry, 0)
     start_safe = pt.switch(has_start, entry, 1.0)
     ls_entry = pt.switch(has_start,
@@ -89,4 +99,30 @@ def cure_loglik(family, fam_params, eta, entry, time, event_of, logit, *, interv
         if np.any(obs["interval_of"][0] > 0):
             log_int = family.log_interval(time, upper, eta0, xp=PYTENSOR, **params)
             out = pt.switch(pt.gt(interval_of[0], 0), log1m_pi + log_int, out)
+    return out - log_s_entry
+
+
+def _promotion_loglik(family, fam_params, eta, entry, time, event_of, lin, *, interval=None):
+    """Promotion-time cure: ``log S = -theta F_u``, ``log f = log theta + log f_u + log S``."""
+    import pytensor.tensor as pt
+
+    params = {name: value[0] for name, value in fam_params.items()}
+    eta0 = eta[0]
+    theta = promotion_theta(lin, PYTENSOR)
+
+    def cdf(t):
+        return pt.exp(family.log_cdf(t, eta0, xp=PYTENSOR, **params))
+
+    has_start = pt.gt(entry, 0)
+    start_safe = pt.switch(has_start, entry, 1.0)
+    log_s_entry = pt.switch(has_start, -theta * cdf(start_safe), 0.0)
+    log_s = -theta * cdf(time)
+    lh = family.log_hazard(time, eta0, xp=PYTENSOR, **params)
+    ls_u = family.log_survival(time, eta0, xp=PYTENSOR, **params)
+    out = pt.switch(pt.gt(event_of[0], 0), pt.log(theta) + lh + ls_u + log_s, log_s)
+    if interval is not None:
+        obs, upper, interval_of = interval
+        if np.any(obs["interval_of"][0] > 0):
+            log_int = PYTENSOR.logdiffexp(log_s, -theta * cdf(upper))
+            out = pt.switch(pt.gt(interval_of[0], 0), log_int, out)
     return out - log_s_entry

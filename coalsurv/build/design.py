@@ -70,6 +70,8 @@ class Design:
         Levels of the ``strata=`` column and each episode's stratum.
     members : MemberRows or None
         Membership rows of an ``mm()`` term (:mod:`coalsurv.build.members`).
+    shape : Design or None
+        Design of the ``shape=`` formula (covariates of the family's shape), episode rows.
     """
 
     fixed_formula: str
@@ -83,6 +85,7 @@ class Design:
     cure: Design | None = None
     strata: GroupIndex | None = None
     members: MemberRows | None = None
+    shape: Design | None = None
 
     def strata_codes(self, newdata: pd.DataFrame) -> np.ndarray:
         """Stratum index of each row of ``newdata``; a missing column or unknown level raises."""
@@ -346,5 +349,14 @@ def make_design(spec: ModelSpec, data) -> Design:
         _check_frailty_within_strata(spec, groups, strata)
     check_collinearity(spec.formula, terms, spells.X if spells is not None else X, ()
                        if spells is not None else groups)
+    shape = None
+    if spec.shape is not None:
+        shape = make_design(ModelSpec(spec.shape, family=spec.family), data)
+        if shape.spells is not None or spells is not None:
+            raise SpecError(f"shape={spec.shape!r} with time-varying covariates is not "
+                            "supported; give constant covariates or drop shape=")
+        if not shape.terms:
+            raise SpecError(f"shape={spec.shape!r} has no covariates; drop shape= for a "
+                            "shape without covariates")
     return Design(fixed, terms, means, sds, X, tuple(groups), fspec, spells, cure, strata,
-                  member_design(spec, data))
+                  members=member_design(spec, data), shape=shape)

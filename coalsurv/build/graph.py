@@ -39,6 +39,7 @@ from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.joint_terms import joint_parts, joint_scalar
 from coalsurv.build.members import member_theta
+from coalsurv.build.shape import shape_log_multiplier
 from coalsurv.build.spells import spell_arrays
 from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
 from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
@@ -101,6 +102,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["cure_term"] = list(info.cure_terms)
     if info.strata:
         coords["stratum"] = list(info.strata_levels)
+    if info.shape_terms:
+        coords["shape_term"] = list(info.shape_terms)
     for g in design.groups:
         coords[f"level_{g.name}"] = list(g.levels)
     coords.update(tve_coords(info.tve))
@@ -150,17 +153,20 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                 if p else None)
 
         fam_params: dict[str, Any] = {}
+        fam_base: dict[str, Any] = {}  # scalar parameters per cause, or (cause, stratum)
         strata_rows = (stratum_index(design, spell_episode if spells is not None else None)
                        if info.strata else None)
+        shape_strata = strata_rows is not None and "shape" in info.strata_parts
         for param in family.parameters:
             carried = joint_scalar(joint, info.causes, joint_name(param.key, param.support),
                                     param.support)
-            if strata_rows is not None and not param.vector:
+            if shape_strata and not param.vector:
                 value = stratified_parameter(priors, param, info.causes, resolved,
                                              carried=carried)
                 if param.per_baseline:
                     value = pm.Deterministic(param.posterior_name, value * pt.exp(
                         intercept)[:, None], dims=("cause", "stratum"))
+                fam_base[param.name] = value
                 fam_params[param.name] = value[:, strata_rows]
                 continue
             if param.vector == "interval":
@@ -174,9 +180,15 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             if param.per_baseline:  # the prior is on the ratio to the baseline hazard
                 value = pm.Deterministic(param.posterior_name, value * pt.exp(intercept),
                                          dims="cause")
+            fam_base[param.name] = value
             fam_params[param.name] = value
         if std:
-            intercept, beta = _from_standardised(family, fam_params, intercept, beta)
+            intercept, beta = _from_standardised(family, fam_base, intercept, beta)
+        if design.shape is not None:  # log shape_i = log shape + Z_std[i] @ beta_shape
+            name = family.shape_parameter
+            value = fam_params[name]
+            log_mult = shape_log_multiplier(priors, design.shape, info.causes, resolved)
+            fam_params[name] = (value if value.ndim == 2 else value[:, None]) * pt.exp(log_mult)
 
         effects = []
         for g in design.groups:
@@ -225,8 +237,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             eta = eta + pt.dot(beta, rows_X.T)
         for e in effects:
             eta = eta + e
-        if strata_rows is not None:
-            eta = eta + strata_level(n_causes)[:, strata_rows]
+        if strata_rows is not None and "level" in info.strata_parts:
+            eta = eta + strata_level(priors, resolved)[:, strata_rows]
         theta = member_theta(priors, design, info, resolved)  # mm() terms: build/members.py
         if theta is not None:
             eta = eta + (theta if spells is None else theta[:, spell_episode])
@@ -234,7 +246,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         if info.cure:
             logit = cure_logit(priors, design.cure, resolved)
             row_loglik = cure_loglik(family, fam_params, eta, entry, time, event_of, logit,
-                                     interval=(obs, time_upper, interval_of))
+                                     interval=(obs, time_upper, interval_of),
+                                     link=info.cure_link, cure_type=info.cure_type)
         elif info.tve:
             row_loglik = _tve_loglik(priors, info, design, family, fam_params, eta, entry,
                                      time, event_of, resolved)
@@ -338,11 +351,18 @@ def _from_standardised(family, fam_params, intercept_std, beta_std):
     a Weibull AFT fit is the Weibull PH fit of the same data and priors, coefficient for
     coefficient (:math:`\beta_{AFT} = -\beta_{PH}/k`), and the data-based intercept centre
     (log exposure per event, minus the PH centre) keeps its meaning at ``shape = 1``.
+
+    With stratified shapes (``strata_parts`` with ``"shape"``) :math:`\sigma` is the geometric
+    mean of the strata's scales: the location and its coefficients stay shared by the strata
+    (survreg's ``strata()``), and the map stays one-to-one per cause.
     """
     import pymc as pm
+    import pytensor.tensor as pt
 
-    name = next(p.name for p in family.scalar_parameters)
-    scale = family.log_time_scale(xp=PYTENSOR, **{name: fam_params[name]})
+    scale = family.log_time_scale(xp=PYTENSOR, **{p.name: fam_params[p.name]
+                                                  for p in family.scalar_parameters})
+    if scale.ndim == 2:  # stratified shapes (cause, stratum): their geometric mean
+        scale = pt.exp(pt.mean(pt.log(scale), axis=1))
     intercept = pm.Deterministic("intercept", intercept_std * scale, dims="cause")
     beta = (pm.Deterministic("beta", beta_std * scale[:, None], dims=("cause", "term"))
             if beta_std is not None else None)

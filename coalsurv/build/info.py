@@ -59,6 +59,11 @@ class ModelInfo:
     strata_levels: tuple[str, ...] = ()
     centred_groups: tuple[str, ...] = ()
     members: dict[str, Any] = field(default_factory=dict)
+    strata_parts: tuple[str, ...] = ()
+    shape: str = ""
+    shape_terms: tuple[str, ...] = ()
+    cure_link: str = "logit"
+    cure_type: str = "mixture"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -70,8 +75,11 @@ class ModelInfo:
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
                     "intercept_centre", "time_varying", "cure_terms",
-                    "strata_levels", "centred_groups"):
+                    "strata_levels", "centred_groups", "strata_parts", "shape_terms"):
             kwargs[key] = tuple(kwargs.get(key, ()))
+        if kwargs.get("strata") and not kwargs["strata_parts"]:  # files before strata_parts
+            kwargs["strata_parts"] = ("level", "shape") if kwargs["family_params"] and \
+                kwargs["family"] != "piecewise" else ("level",)
         return cls(**kwargs)
 
     @property
@@ -177,6 +185,10 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         strata_levels=design.strata.levels if design.strata is not None else (),
         centred_groups=centred_groups(spec, design, obs),
         members=member_info(design.members, tuple(family.params)),
+        strata_parts=spec.resolved_strata_parts,
+        shape=spec.shape or "",
+        shape_terms=design.shape.terms if design.shape is not None else (),
+        cure_link=spec.cure_link or "logit", cure_type=spec.cure_type or "mixture",
     )
 
 

@@ -51,7 +51,7 @@ __all__ = [
     "get_family",
 ]
 
-_NOT_FAMILIES = {"base", "math"}
+_NOT_FAMILIES = {"base", "math", "cure_links"}
 
 
 def _discover() -> dict[str, Family]:

@@ -156,6 +156,8 @@ class Family:
     aliases: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[tuple[str, ...]] = ()
     parameters: ClassVar[tuple[Parameter, ...]] = ()
+    #: The parameter a ``shape=`` formula makes log-linear in covariates (None: refused).
+    shape_parameter: ClassVar[str | None] = None
     params: ClassVar[tuple[str, ...]] = ()
     param_support: ClassVar[Mapping[str, str]] = {}
     param_defaults: ClassVar[Mapping[str, str]] = {}

@@ -31,6 +31,7 @@ class LogLogistic(Family):
     name = "loglogistic"
     label = "Log-logistic (accelerated failure time)"
     kind = "aft"
+    shape_parameter = "shape"
     parameters = (
         Parameter("shape", "positive", ("LogNormal", {"mu": 0.0, "sigma": 0.5}),
                   "shape (hazard rises then falls when > 1)"),

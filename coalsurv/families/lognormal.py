@@ -33,6 +33,7 @@ class LogNormal(Family):
     name = "lognormal"
     label = "Log-normal (accelerated failure time)"
     kind = "aft"
+    shape_parameter = "sigma"
     parameters = (
         Parameter("sigma", "positive", ("LogNormal", {"mu": 0.0, "sigma": 0.5}),
                   "SD of log lifespan"),

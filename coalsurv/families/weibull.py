@@ -43,6 +43,7 @@ class WeibullPH(Family):
     label = "Weibull (proportional hazards)"
     kind = "ph"
     parameters = (_SHAPE,)
+    shape_parameter = "shape"
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         return xp.log(shape) + (shape - 1.0) * xp.log(t) + eta
@@ -62,6 +63,7 @@ class WeibullAFT(Family):
     label = "Weibull (accelerated failure time)"
     kind = "aft"
     parameters = (_SHAPE,)
+    shape_parameter = "shape"
 
     def _log_hazard(self, t: Any, eta: Any, xp: Namespace, *, shape: Any) -> Any:
         log_t = xp.log(t)

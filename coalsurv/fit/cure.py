@@ -1,7 +1,8 @@
 """The cured share of a mixture-cure model for covariate profiles (:meth:`Fit.cure_fraction`).
 
-``pi = 1 / (1 + exp(-(cure_intercept + Z_std @ cure_beta)))`` per posterior draw, for the rows
-of ``newdata`` given in original units (see :mod:`coalsurv.build.cure`).
+``pi = 1 / (1 + exp(-(cure_intercept + Z_std @ cure_beta)))`` per posterior draw (the default
+logit mixture; other links and the promotion-time model: :mod:`coalsurv.families.cure_links`),
+for the rows of ``newdata`` given in original units (see :mod:`coalsurv.build.cure`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
 from coalsurv.errors import ArgumentError, SpecError
+from coalsurv.families import NUMPY
+from coalsurv.families.cure_links import log_cured_share
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
@@ -32,8 +35,10 @@ def cure_fraction(fit: Fit, newdata: pd.DataFrame | None = None, *,
         raise SpecError("this model has no cure fraction; fit SurvivalModel(..., cure='1') "
                         "or cure='<covariates>' for a mixture-cure model")
     newdata = profiles(fit, newdata)
-    logit = fit.predictor.cure_logit(newdata)
-    draws = 1.0 / (1.0 + np.exp(-logit))
+    lin = fit.predictor.cure_logit(newdata)
+    info = fit.info
+    draws = np.exp(log_cured_share(lin, getattr(info, "cure_link", "logit"),
+                                   getattr(info, "cure_type", "mixture"), NUMPY))
     if not summary:
         import xarray as xr
 

@@ -47,6 +47,20 @@ class SurvivalModel:
         A group column whose levels get separate baselines (level and scalar family
         parameters such as the Weibull shape), effects shared; predictions need it in
         newdata.
+    strata_parts : tuple of str, optional
+        What the strata make stratum-specific: ``("level", "shape")`` (the default: each
+        stratum its own baseline level and shape), ``("shape",)`` (survreg's ``strata()``:
+        the location shared, each stratum its own scale/shape) or ``("level",)``.
+    cure_link : {"logit", "probit", "cloglog"}, optional
+        Link of a mixture cure's cured share (default ``"logit"``).
+    cure_type : {"mixture", "promotion"}, optional
+        Mixture cure ``S = pi + (1 - pi) S_u`` (default) or the promotion-time (non-mixture)
+        cure ``S = exp(-theta F_u)`` with cured share ``exp(-theta)``, ``theta =
+        exp(-(cure_intercept + Z @ cure_beta))`` (a larger linear predictor: more cured).
+    shape : str, optional
+        Covariates of the family's shape (``"x + z"``): ``log shape_i = log shape +
+        Z_std[i] @ beta_shape`` (Weibull, log-logistic and gamma shape; log-normal and
+        generalised-gamma sigma); posterior ``beta_shape[term]`` per SD of each term.
 
     Examples
     --------
@@ -59,11 +73,14 @@ class SurvivalModel:
 
     def __init__(self, formula: str, *, family: str = "weibull", causes=None, priors=None,
                  family_options: dict[str, Any] | None = None, name: str = "",
-                 cure: str | None = None, strata: str | None = None):
+                 cure: str | None = None, strata: str | None = None,
+                 strata_parts: tuple[str, ...] | None = None, shape: str | None = None,
+                 cure_link: str | None = None, cure_type: str | None = None):
         self.spec = ModelSpec(formula=formula, family=family,
                               causes=tuple(causes) if isinstance(causes, list) else causes,
                               family_options=family_options or {}, name=name, cure=cure,
-                              strata=strata)
+                              strata=strata, strata_parts=strata_parts, shape=shape,
+                              cure_link=cure_link, cure_type=cure_type)
         self.priors = _as_prior_set(priors)
 
     @classmethod

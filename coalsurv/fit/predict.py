@@ -20,6 +20,8 @@ from coalsurv._stats import log_mean_exp, stack_draws
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, var_name
 from coalsurv.errors import SpecError
+from coalsurv.families import NUMPY
+from coalsurv.families.cure_links import log_shares, promotion_theta
 from coalsurv.fit.members import theta_draws
 from coalsurv.fit.time_effects import TveDraws
 
@@ -73,7 +75,7 @@ class Predictor:
         eta = np.broadcast_to(self.draws["intercept"][:, :, None], (S, K, m)).copy()
         if X.shape[1]:
             eta += np.einsum("skp,mp->skm", self.draws["beta"], X)
-        if self.info.strata:  # each stratum's own baseline level
+        if "level" in self.info.strata_parts:  # each stratum's own baseline level
             eta += self.draws["strata_dev"][:, :, self.design.strata_codes(newdata)]
         if self.design.members is not None:  # mm(): fitted coalitions' member terms
             eta += theta_draws(self, newdata, frailty=frailty)
@@ -106,7 +108,8 @@ class Predictor:
         (per-interval) parameter keeps its interval axis last. With strata, a scalar
         parameter is per stratum: (draw, row, 1, 1) for the strata of ``newdata``'s rows.
         """
-        codes = self.design.strata_codes(newdata) if self.info.strata else None
+        codes = (self.design.strata_codes(newdata) if "shape" in self.info.strata_parts
+                 else None)
         out = {}
         for param in self.family.parameters:
             values = self.draws[param.posterior_name]
@@ -116,6 +119,14 @@ class Predictor:
                 out[param.name] = values[:, k, :][:, codes][:, :, None, None]
             else:
                 out[param.name] = values[:, k][:, None, None, None]
+        if self.info.shape_terms:  # log shape_i = log shape + Z_std[i] @ beta_shape
+            if newdata is None:
+                raise SpecError("a model with shape covariates needs rows (newdata) for its "
+                                "per-row shape")
+            Z = self.design.shape.transform(newdata)
+            mult = np.exp(self.draws["beta_shape"][:, k, :] @ Z.T)  # (draw, row)
+            name = self.family.shape_parameter
+            out[name] = out[name] * mult[:, :, None, None]
         return out
 
     def bytes_per_row(self, n_eval: int) -> float:
@@ -167,7 +178,11 @@ class Predictor:
         return out
 
     def cure_logit(self, newdata) -> np.ndarray:
-        """Logit of the cured share of each row: (draw, row)."""
+        """Cure linear predictor of each row: (draw, row).
+
+        The logit of the cured share for the default logit mixture; other links and the
+        promotion-time model: :mod:`coalsurv.families.cure_links`.
+        """
         Z = self.design.cure.transform(newdata)
         logit = np.broadcast_to(self.draws["cure_intercept"][:, None],
                                 (self.n_draws, len(newdata))).copy()
@@ -189,8 +204,12 @@ class Predictor:
     def _log_s(self, t, e, params):
         ls = self._log_s_uncured(t, e, params)
         if "_cure_logit" in params:
-            logit = params["_cure_logit"]
-            ls = np.logaddexp(-np.logaddexp(0.0, -logit), -np.logaddexp(0.0, logit) + ls)
+            lin = params["_cure_logit"]
+            if self.info.cure_type == "promotion":  # log S = -theta F_u = theta expm1(log S_u)
+                ls = promotion_theta(lin, NUMPY) * np.expm1(ls)
+            else:
+                log_pi, log1m_pi = log_shares(lin, self.info.cure_link, NUMPY)
+                ls = np.logaddexp(log_pi, log1m_pi + ls)
         return np.broadcast_to(ls, e.shape[:3] + (t.shape[-1],))
 
     def cause_log_survival(self, t, e, k: int, newdata) -> np.ndarray:
@@ -209,9 +228,13 @@ class Predictor:
             lh = self.family.log_hazard(t, e, **p)
         if "_tve_X" in params:
             lh = lh + self.tve.log_hazard_shift(t[0, 0, 0], params["_tve_X"], params["_k"])
-        if "_cure_logit" in params:  # population hazard of the mixture: (1 - pi) f_u / S
+        if "_cure_logit" in params and self.info.cure_type == "promotion":  # theta f_u
             ls_u = self._log_s_uncured(t, e, params)
-            lh = lh - np.logaddexp(0.0, params["_cure_logit"]) + ls_u - self._log_s(t, e, params)
+            lh = lh + np.log(promotion_theta(params["_cure_logit"], NUMPY)) + ls_u
+        elif "_cure_logit" in params:  # population hazard of the mixture: (1 - pi) f_u / S
+            ls_u = self._log_s_uncured(t, e, params)
+            log1m_pi = log_shares(params["_cure_logit"], self.info.cure_link, NUMPY)[1]
+            lh = lh + log1m_pi + ls_u - self._log_s(t, e, params)
         return lh
 
     def log_survival_by_cause(self, times, newdata, *, frailty="conditional"):
@@ -303,8 +326,16 @@ class Predictor:
                                                     rng=rng)
             else:
                 times[:, k] = self.family.rvs(eta[:, k, :], rng=rng, **params)
-        if self.info.cure:  # a cured coalition never ends this way
-            pi = 1.0 / (1.0 + np.exp(-self.cure_logit(newdata)))
+        if self.info.cure and self.info.cure_type == "promotion":
+            # F(t) = 1 - exp(-theta F_u(t)) = v: F_u(t) = -log(1 - v) / theta; cured past 1
+            theta = promotion_theta(self.cure_logit(newdata), NUMPY)
+            p_u = -np.log1p(-rng.uniform(size=theta.shape)) / theta
+            params = {n: _squeeze_params(v) for n, v in self.params(0, newdata).items()}
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                t0 = self.family.quantile(np.minimum(p_u, 1.0), eta[:, 0, :], **params)
+            times[:, 0] = np.where(p_u < 1.0, t0, np.inf)
+        elif self.info.cure:  # a cured coalition never ends this way
+            pi = np.exp(log_shares(self.cure_logit(newdata), self.info.cure_link, NUMPY)[0])
             times[:, 0][rng.uniform(size=pi.shape) < pi] = np.inf
         cause = times.argmin(axis=1)
         return times.min(axis=1) * self.info.time_scale, cause

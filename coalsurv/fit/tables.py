@@ -28,7 +28,7 @@ def summary(fit: Fit, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
     post = fit.idata["posterior"]
     names = ["intercept", "beta"] + [p.posterior_name for p in fit.family.parameters]
     names += [n for n in post.data_vars if n.startswith("sd_")]
-    extra = ("cure_intercept", "cure_beta", "strata_dev")  # mixture cure, strata
+    extra = ("cure_intercept", "cure_beta", "strata_dev", "beta_shape")  # cure, strata, shape=
     names += [n for n in post.data_vars
               if n.startswith(("tve_sd_", "tve_dev_")) or n in extra]
     mm = fit.info.members  # mm(): member coefficients, member SD, weight parameters

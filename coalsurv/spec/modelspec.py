@@ -14,25 +14,29 @@ The fixed part is handled by `formulaic` (transformations, interactions, ``C()``
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import SpecError
 from coalsurv.spec.members import MmTerm, split_mm
+from coalsurv.spec.options import check_family_options
 from coalsurv.spec.time_terms import TveTerm, split_tve
 
 __all__ = [
     "GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula",
-    "SPEC_SCHEMA",
+    "SPEC_SCHEMA", "STRATA_PARTS",
 ]
 
 SPEC_SCHEMA = "coalsurv.spec/1"
+#: What ``strata_parts=`` may make stratum-specific: ``"level"`` (the baseline log hazard of a
+#: PH family, the location of log T of an AFT family) and ``"shape"`` (the family's scalar
+#: parameters: Weibull / log-logistic / gamma shape, log-normal and generalised-gamma sigma
+#: and Q, Gompertz ageing). survreg's ``strata()`` is ``("shape",)``.
+STRATA_PARTS = ("level", "shape")
 _GROUP_TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
@@ -63,113 +67,6 @@ class GroupTerm:
     def __str__(self) -> str:
         lhs = ["1" if self.intercept else "0", *self.slopes]
         return f"({' + '.join(lhs)} | {self.factor})"
-
-
-#: Options every family takes; the others are declared by the family (``Family.options``),
-#: plus ``n_intervals`` (cut points chosen from the data) for a family that takes ``cuts``.
-#: ``tve_cuts`` fixes the interval bounds of ``tve(x)`` terms (data unit) instead of the
-#: event-time quantiles of the data. ``standardise`` fixes the standardisation constants of
-#: fixed-effect terms (term -> [mean, sd], original units) instead of the data's mean and SD,
-#: so that "per SD" means the same in every data set (simulation-based calibration).
-#: ``frailty_centring`` chooses how frailty intercepts ``(1 | g)`` are sampled: ``"auto"`` (the
-#: default: centred where the data inform every level, see ``build.info.centred_groups``),
-#: ``"centred"`` or ``"noncentred"``, for every factor or as a table factor -> choice.
-COMMON_OPTIONS = ("time_scale", "tve_cuts", "standardise", "frailty_centring")
-#: The choices of ``frailty_centring``.
-CENTRING_CHOICES = ("auto", "centred", "noncentred")
-
-
-def allowed_options(family: str) -> tuple[str, ...]:
-    """Return the keys of ``family_options`` that ``family`` takes."""
-    from coalsurv.families import get_family
-
-    declared = tuple(get_family(family).options)
-    return COMMON_OPTIONS + (("n_intervals",) if "cuts" in declared else ()) + declared
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
-def check_family_options(family: str, options: object) -> list[str]:
-    """Problems with ``family_options`` of ``family`` (empty when they are valid).
-
-    Every family takes ``time_scale`` (a finite number > 0, in the data's time unit);
-    ``piecewise`` also takes ``n_intervals`` (an integer >= 1) or ``cuts`` (increasing finite
-    numbers > 0), not both. Any other key is a problem.
-    """
-    if not isinstance(options, dict):
-        return [f"family_options must be a table (dict) of options, got {type(options).__name__}"]
-    allowed = allowed_options(family)
-    problems = [
-        f"unknown option {key!r} for family {family!r}; allowed options: {list(allowed)}"
-        for key in options if key not in allowed
-    ]
-    if "time_scale" in options:
-        tau = options["time_scale"]
-        if not (_is_real(tau) and math.isfinite(tau) and tau > 0):
-            problems.append(f"time_scale: expected a finite number > 0, got {tau!r}")
-    if "tve_cuts" in options:
-        problems.extend(_tve_cuts_problems(options["tve_cuts"]))
-    if "standardise" in options:
-        problems.extend(_standardise_problems(options["standardise"]))
-    if "frailty_centring" in options:
-        problems.extend(_centring_problems(options["frailty_centring"]))
-    if "n_intervals" in options:
-        k = options["n_intervals"]
-        if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 1):
-            problems.append(f"n_intervals: expected an integer >= 1, got {k!r}")
-    if "cuts" in options:
-        problems.extend(_cut_problems("cuts", options["cuts"]))
-        if "n_intervals" in options:
-            problems.append("give cuts= or n_intervals=, not both")
-    return problems
-
-
-def _centring_problems(value: object) -> list[str]:
-    """Problems of ``frailty_centring``: a choice, or a table factor -> choice."""
-    choices = value.values() if isinstance(value, dict) else [value]
-    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
-        return [f"frailty_centring: table keys must be factor names, got {list(value)!r}"]
-    bad = [c for c in choices if not (isinstance(c, str) and c in CENTRING_CHOICES)]
-    if bad:
-        return [f"frailty_centring: expected one of {list(CENTRING_CHOICES)} (or a table factor "
-                f"-> choice), got {bad[0]!r}"]
-    return []
-
-
-def _tve_cuts_problems(value: object) -> list[str]:
-    """Problems of ``tve_cuts``: a table covariate -> increasing positive times."""
-    if not isinstance(value, dict) or not value:
-        return [f"tve_cuts: expected a table covariate -> list of cut times, e.g. "
-                f"{{'breadth': [12, 30]}}, got {value!r:.80}"]
-    return [p for name, cuts in value.items() for p in _cut_problems(f"tve_cuts[{name!r}]", cuts)]
-
-
-def _cut_problems(label: str, cuts: object) -> list[str]:
-    """Problems of a list of cut times: finite numbers > 0, strictly increasing."""
-    ok = isinstance(cuts, (list, tuple)) and len(cuts) > 0 and all(
-        _is_real(c) and math.isfinite(c) and c > 0 for c in cuts)
-    if not ok:
-        return [f"{label}: expected a list of finite numbers > 0, got {cuts!r:.80}"]
-    if any(b <= a for a, b in zip(cuts[:-1], cuts[1:], strict=True)):
-        return [f"{label}: must be strictly increasing, got {list(cuts)}"]
-    return []
-
-
-def _standardise_problems(value: object) -> list[str]:
-    """Problems of ``standardise``: a table term -> [mean, sd] with a finite mean, sd > 0."""
-    if not isinstance(value, dict) or not value:
-        return [f"standardise: expected a table term -> [mean, sd], e.g. "
-                f"{{'breadth': [0.5, 0.2]}}, got {value!r:.80}"]
-    problems = []
-    for name, pair in value.items():
-        ok = (isinstance(pair, (list, tuple)) and len(pair) == 2
-              and all(_is_real(v) and math.isfinite(v) for v in pair) and pair[1] > 0)
-        if not ok:
-            problems.append(f"standardise[{name!r}]: expected [mean, sd] with sd > 0, got "
-                            f"{pair!r:.80}")
-    return problems
 
 
 def _parse_group_term(lhs: str, rhs: str, formula: str) -> list[GroupTerm]:
@@ -277,6 +174,21 @@ class ModelSpec:
         A group column whose levels get separate baselines (:mod:`coalsurv.build.strata`):
         a log-baseline level and the family's scalar parameters (e.g. the Weibull shape) per
         stratum, the covariate effects shared.
+    cure_link : {"logit", "probit", "cloglog"} or None
+        Link of a mixture cure's cured share (default logit).
+    cure_type : {"mixture", "promotion"} or None
+        ``"mixture"`` (default): ``S = pi + (1 - pi) S_u``; ``"promotion"``: the non-mixture
+        promotion-time model ``S = exp(-theta F_u)``, cured share ``exp(-theta)``,
+        ``theta = exp(-(cure linear predictor))`` (:mod:`coalsurv.families.cure_links`).
+    shape : str or None
+        Formula of covariates of the family's shape parameter (fixed effects), e.g. ``"x"``:
+        ``log shape_i = log shape + Z_std[i] @ beta_shape`` (the Weibull / log-logistic / gamma
+        shape, the log-normal and generalised-gamma sigma). Refused for families without one.
+    strata_parts : tuple of str or None
+        What the strata make stratum-specific (:data:`STRATA_PARTS`): ``("level", "shape")``
+        (the default: each stratum its own level and shape), ``("shape",)`` (survreg's
+        ``strata()``: a shared location, each stratum its own scale) or ``("level",)``.
+        ``None`` is the default, resolved by :attr:`resolved_strata_parts`.
     """
 
     formula: str
@@ -286,6 +198,10 @@ class ModelSpec:
     name: str = ""
     cure: str | None = None
     strata: str | None = None
+    strata_parts: tuple[str, ...] | None = None
+    shape: str | None = None
+    cure_link: str | None = None
+    cure_type: str | None = None
 
     def __post_init__(self) -> None:
         from coalsurv.families import FAMILIES
@@ -322,10 +238,15 @@ class ModelSpec:
             object.__setattr__(self, "causes", causes)
         if self.cure is not None:
             check_cure_formula(self)
+        check_cure_options(self)
         if self.strata is not None and not (isinstance(self.strata, str)
                                             and _NAME.match(self.strata)):
             raise SpecError(f"strata must be the name of one group column (str), e.g. "
                             f"strata='country', got {self.strata!r}")
+        if self.strata_parts is not None:
+            object.__setattr__(self, "strata_parts", _check_strata_parts(self))
+        if self.shape is not None:
+            check_shape_formula(self)
         problems = check_family_options(self.family, self.family_options)
         fixed = (self.family_options.get("tve_cuts") if isinstance(self.family_options, dict)
                  else None)
@@ -341,6 +262,19 @@ class ModelSpec:
         if problems:
             raise SpecError(f"invalid family_options for family {self.family!r}", problems)
         object.__setattr__(self, "family_options", dict(self.family_options))
+
+    @property
+    def resolved_strata_parts(self) -> tuple[str, ...]:
+        """The stratified parts: ``()`` without strata, else :attr:`strata_parts` or the default.
+
+        The default is every part the family has: ``("level", "shape")``, or ``("level",)``
+        for a family without scalar parameters (exponential, piecewise).
+        """
+        if self.strata is None:
+            return ()
+        if self.strata_parts is not None:
+            return tuple(self.strata_parts)
+        return STRATA_PARTS if self.family_object.scalar_parameters else ("level",)
 
     @property
     def fixed_formula(self) -> str:
@@ -395,6 +329,13 @@ class ModelSpec:
             out["cure"] = self.cure
         if self.strata is not None:
             out["strata"] = self.strata
+        if self.strata_parts is not None:
+            out["strata_parts"] = list(self.strata_parts)
+        if self.shape is not None:
+            out["shape"] = self.shape
+        for key in ("cure_link", "cure_type"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     @classmethod
@@ -405,7 +346,7 @@ class ModelSpec:
                 f"{source}: expected a table of model settings, got {type(data).__name__}"
             )
         allowed = {"schema", "formula", "family", "causes", "family_options", "name", "priors",
-                   "cure", "strata"}
+                   "cure", "strata", "strata_parts", "shape", "cure_link", "cure_type"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise SpecError(
@@ -428,6 +369,10 @@ class ModelSpec:
                 name=data.get("name", ""),
                 cure=data.get("cure"),
                 strata=data.get("strata"),
+                strata_parts=data.get("strata_parts"),
+                shape=data.get("shape"),
+                cure_link=data.get("cure_link"),
+                cure_type=data.get("cure_type"),
             )
         except SpecError as exc:
             raise SpecError(f"{source}: {exc.headline}", exc.problems) from None
@@ -459,6 +404,65 @@ class ModelSpec:
         text = read_text_file(path, what="model file", expected="a TOML model file",
                               error=SpecError)
         return cls.from_toml(text, source=str(path))
+
+
+def _check_strata_parts(spec: ModelSpec) -> tuple[str, ...]:
+    """``strata_parts`` as a tuple in :data:`STRATA_PARTS` order, or one SpecError."""
+    parts = spec.strata_parts
+    if isinstance(parts, str):
+        parts = (parts,)
+    if not (isinstance(parts, (list, tuple)) and parts and all(isinstance(p, str)
+                                                                  for p in parts)):
+        raise SpecError(f"strata_parts must be a list of parts from {list(STRATA_PARTS)}, e.g. "
+                        f"strata_parts=('shape',), got {spec.strata_parts!r:.60}")
+    problems = [f"strata_parts: unknown part {p!r}; expected parts from {list(STRATA_PARTS)}"
+                for p in parts if p not in STRATA_PARTS]
+    if spec.strata is None:
+        problems.append("strata_parts is given without strata=; name the strata column too")
+    if "shape" in parts and not spec.family_object.scalar_parameters:
+        problems.append(f"strata_parts: family {spec.family!r} has no shape parameter to "
+                        "stratify; use strata_parts=('level',)")
+    if problems:
+        raise SpecError("invalid strata_parts", problems)
+    return tuple(p for p in STRATA_PARTS if p in parts)
+
+
+def check_shape_formula(spec: ModelSpec) -> None:
+    """Refuse a ``shape=`` formula that is not plain fixed effects, or a family without shape."""
+    shape = spec.shape
+    if not isinstance(shape, str) or not shape.strip():
+        raise SpecError(f"shape must be a formula string of covariates such as 'x + z', got "
+                        f"{shape!r}")
+    fixed, groups = parse_formula(shape)
+    if groups or split_tve(fixed)[1]:
+        raise SpecError(f"shape formula {shape!r}: group terms and tve() are not allowed; the "
+                        "log shape is linear in fixed covariates")
+    family = spec.family_object
+    if family.shape_parameter is None:
+        raise SpecError(f"shape={shape!r}: family {spec.family!r} has no shape parameter to "
+                        "model; use e.g. family='weibull', 'weibull_aft', 'lognormal', "
+                        "'loglogistic', 'gamma' or 'gengamma'")
+
+
+def check_cure_options(spec: ModelSpec) -> None:
+    """Refuse unknown cure options, cure options without ``cure=``, a link with promotion.
+
+    The promotion-time model's cured share is ``exp(-exp(-lin))`` by construction.
+    """
+    from coalsurv.families.cure_links import CURE_LINKS, CURE_TYPES
+
+    problems = [f"{key}={value!r}: expected one of {list(allowed)}"
+                for key, value, allowed in (("cure_link", spec.cure_link, CURE_LINKS),
+                                            ("cure_type", spec.cure_type, CURE_TYPES))
+                if value is not None and value not in allowed]
+    given = [k for k in ("cure_link", "cure_type") if getattr(spec, k) is not None]
+    if given and spec.cure is None:
+        problems.append(f"{' and '.join(given)} given without cure=; add e.g. cure='1'")
+    if spec.cure_type == "promotion" and spec.cure_link is not None:
+        problems.append("cure_link applies to cure_type='mixture'; the promotion-time model's "
+                        "cured share is exp(-theta) with log(theta) = -(cure linear predictor)")
+    if problems:
+        raise SpecError("invalid cure options", problems)
 
 
 def check_cure_formula(spec: ModelSpec) -> None:

@@ -202,6 +202,11 @@ def check_exportable(fit: Any) -> None:
     from coalsurv.errors import PriorError
 
     info = fit.info
+    if getattr(info, "shape_terms", ()):
+        raise PriorError(
+            f"PriorSet.from_fit: the fit has shape covariates (shape={info.shape!r}); their "
+            "coefficients beta_shape are not carried yet; refit without shape= to carry the "
+            "others")
     if getattr(info, "strata", ""):
         raise PriorError(
             f"PriorSet.from_fit: the fit has stratified baselines (strata={info.strata!r}); "

@@ -17,8 +17,10 @@ key                     what                                            default
                         a :class:`~coalsurv.spec.joint.JointPrior`
                         (MvNormal); ``beta_unit[cause:*]`` per cause
 ``shape[cause]`` ...    one cause's ancillary parameter or intercept    —
-``shape``               Weibull / log-logistic shape                    LogNormal(0, 0.5)
-``sigma``               log-normal scale of log T                       LogNormal(0, 0.5)
+``shape``               Weibull / log-logistic / gamma shape            LogNormal(0, 0.5)
+``sigma``               log-normal / generalised gamma scale of log T   LogNormal(0, 0.5)
+``Q``                   generalised gamma shape (0 log-normal, 1        Normal(0, 1)
+                        Weibull)
 ``ageing``              Gompertz ageing: gamma / baseline hazard at     Normal(0, 0.5)
                         the means (cured share exp(1/ageing) if < 0)
 ``rw_sd``               piecewise baseline: SD of the random-walk       LogNormal(-1.4, 0.5)
@@ -30,6 +32,10 @@ key                     what                                            default
                         cure covariates' means
 ``cure_beta``           mixture cure: change of that logit per SD of a  Normal(0, 1)
                         cure term; ``cure_beta[term]`` for one
+``strata_dev``          strata: zero-sum deviations of each stratum's   Normal(0, 1)
+                        log baseline (``Normal(mu=0, sigma=s)`` only)
+``beta_shape``          shape covariates (``shape="x"``): change of the  Normal(0, 0.5)
+                        log shape per SD; ``beta_shape[term]`` for one
 ``mm_sd``               ``mm()``: SD of the member effects u_k          HalfNormal(1)
 ``mm_gamma``, ``mm_b*``  ``mm()`` weights: power; logistic b0, b1  HalfNormal(1.5); Normal(0, 2)
 ``sd``                  every group SD (frailty, varying slopes)        HalfNormal(1)
@@ -37,29 +43,7 @@ key                     what                                            default
 ``sd[factor|term]``     one varying slope's SD                          —
 ======================  ==============================================  ============================
 
-Why these defaults: covariates are standardised inside the model, so ``Normal(0, 1)`` says a
-one-SD change multiplies the hazard (or the lifespan) by between 0.14 and 7.4 with 95%
-probability — wide for political data yet excluding absurd effects. The intercept is centred
-("auto") at the crude log event rate (PH) or the log mean exposure per event (AFT) of the data,
-on a time scale where the median follow-up is 1, with SD 1 (a factor of e^2 either way at
-95%). Shapes (and the log-normal sigma) are centred on 1 (constant hazard) with
-``LogNormal(0, 0.5)``: 0.38 to 2.7 at 95%. Intercept and shape are chosen together so that the
-prior predictive check passes: the median lifespan is ``(log 2 / e^intercept)^(1 / shape)``, so a
-small shape magnifies any intercept deviation. With the former SD 2.5 and ``LogNormal(0, 1)``,
-12-14% of the prior mass put a typical coalition's median lifespan over 1,000 years or under one
-day (Weibull PH on King 1990, coalgov and the synthetic data); with these defaults 0.2-0.4%
-(limit 1%; ``tests/fit/test_prior_predictive.py``). A group SD of 1 on the
-log scale means countries differing by a factor of e^2 in hazard are typical: ``HalfNormal(1)``
-allows that and shrinks towards no frailty.
-
-AFT families (``weibull_aft``, ``lognormal``, ``loglogistic``): the intercept and coefficient
-priors are on ``eta / sigma``, where sigma is the scale of log T (``1 / shape``, or the
-log-normal ``sigma``); the posterior reports ``intercept`` and ``beta`` in log time and also
-``intercept_std`` / ``beta_std``. Independent priors on log time itself would be, on the
-proportional-hazards scale, a prior proportional to ``shape^-(p+1)`` (the Jacobian of
-``beta_PH = -shape * beta_AFT``), which pulls the shape down under heavy censoring; on
-``eta / sigma`` a Weibull AFT fit is the Weibull PH fit of the same data (``beta_AFT =
--beta_PH / shape``). A joint prior (``beta_unit[*]``) stays on log time.
+Why these defaults, and why AFT priors are on ``eta / sigma``: DEVELOPING.md, "default priors".
 """
 
 from __future__ import annotations
@@ -241,6 +225,8 @@ def _default_priors() -> dict[str, Prior]:
     out["tve_sd"] = Prior("HalfNormal", sigma=0.5)
     out["cure_intercept"] = Prior("Normal", mu=0.0, sigma=1.5)
     out["cure_beta"] = Prior("Normal", mu=0.0, sigma=1.0)
+    out["strata_dev"] = Prior("Normal", mu=0.0, sigma=1.0)
+    out["beta_shape"] = Prior("Normal", mu=0.0, sigma=0.5)
     out["sd"] = Prior("HalfNormal", sigma=1.0)
     out.update(mm_sd=Prior("HalfNormal", sigma=1.0), mm_gamma=Prior("HalfNormal", sigma=1.5),
                mm_b0=Prior("Normal", mu=0.0, sigma=2.0), mm_b1=Prior("Normal", mu=0.0, sigma=2.0))
@@ -249,7 +235,8 @@ def _default_priors() -> dict[str, Prior]:
 
 #: Default prior of every parameter key (families declare their own parameters' defaults).
 DEFAULT_PRIORS: dict[str, Prior] = _default_priors()
-_KEY = re.compile(r"^(" + "|".join(["beta_unit", *DEFAULT_PRIORS]) + r")(\[[^\[\]]+\])?$")
+_KEY = re.compile(r"^(" + "|".join(sorted(["beta_unit", *DEFAULT_PRIORS], key=len, reverse=True))
+                  + r")(\[[^\[\]]+\])?$")
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,25 @@ def test_strata_spec_and_bad_strata():
         SurvivalModel("x", strata="era").build(_data())
 
 
-@pytest.mark.parametrize("family", ["weibull", "exponential", "piecewise"])
-def test_equal_strata_give_the_plain_log_likelihood(family):
+ALL_FAMILIES = ["weibull", "exponential", "piecewise", "weibull_aft", "lognormal",
+                "loglogistic", "gompertz"]
+
+
+@pytest.mark.parametrize("parts", [None, ("shape",), ("level",)], ids=["both", "shape", "level"])
+@pytest.mark.parametrize("family", ALL_FAMILIES)
+def test_equal_strata_give_the_plain_log_likelihood(family, parts):
+    """Strata whose levels and shapes are equal give the unstratified log-likelihood.
+
+    For AFT families too: the intercept and coefficients are standardised by the strata's
+    geometric-mean scale, which equal shapes make the common one.
+    """
+    if parts == ("shape",) and family in ("exponential", "piecewise"):
+        pytest.skip("no shape to stratify (refused: test_strata_parts_spec_and_refusals)")
     data = _data()
     models = []
     for strata in (None, "country"):
-        spec = ModelSpec("x", family=family, strata=strata)
+        spec = ModelSpec("x", family=family, strata=strata,
+                         strata_parts=parts if strata else None)
         design = make_design(spec, data)
         info = model_info(spec, data, design, PriorSet())
         models.append(build_model(spec, PriorSet(), data, design, info)[0])
@@ -57,6 +70,44 @@ def test_equal_strata_give_the_plain_log_likelihood(family):
     loglik = m1.compile_fn(m1.logp(vars=m1.observed_RVs), inputs=m1.value_vars,
                           on_unused_input="ignore", **fast)
     assert loglik(point1) == pytest.approx(l0, rel=1e-10)
+
+
+def test_strata_parts_spec_and_refusals():
+    spec = ModelSpec("x", family="weibull_aft", strata="country", strata_parts=["shape"])
+    assert spec.strata_parts == ("shape",)
+    assert ModelSpec.from_dict(spec.to_dict()).strata_parts == ("shape",)
+    assert ModelSpec("x", strata="country").resolved_strata_parts == ("level", "shape")
+    assert ModelSpec("x", family="exponential", strata="c").resolved_strata_parts == ("level",)
+    assert ModelSpec("x").resolved_strata_parts == ()
+    with pytest.raises(SpecError, match="strata_parts") as err:
+        SurvivalModel("x", strata="country", strata_parts=("scale",))
+    assert "unknown part 'scale'" in str(err.value)
+    with pytest.raises(SpecError, match="strata_parts") as err:
+        SurvivalModel("x", family="exponential", strata="country", strata_parts=("shape",))
+    assert "no shape parameter" in str(err.value)
+    with pytest.raises(SpecError, match="without strata="):
+        SurvivalModel("x", strata_parts=("level",))
+    with pytest.raises(SpecError, match="strata_parts must be a list"):
+        SurvivalModel("x", strata="country", strata_parts=())
+
+
+def test_strata_dev_prior_is_settable(tmp_path):
+    import coalsurv
+
+    data = _data()
+    path = tmp_path / "p.toml"
+    PriorSet({"strata_dev": coalsurv.Prior("Normal", mu=0.0, sigma=0.3)}).save(path)
+    model = SurvivalModel("x", family="weibull_aft", strata="country", priors=path)
+    pm_model, _, _, resolved = model.build(data)
+    assert resolved["strata_dev"].params["sigma"] == 0.3
+    rv = pm_model["strata_dev"]
+    import pymc as pm
+
+    draws = pm.draw(rv, draws=400, random_seed=1)  # ZeroSumNormal of scale 0.3
+    assert np.std(draws) == pytest.approx(0.3 * np.sqrt(2 / 3), rel=0.15)
+    with pytest.raises(coalsurv.PriorError, match="Normal\\(mu=0, sigma=s\\)"):
+        SurvivalModel("x", strata="country", priors={"strata_dev": coalsurv.Prior(
+            "HalfNormal", sigma=1.0)}).build(data)
 
 
 def test_strata_predictions_use_each_stratum_baseline():

@@ -1,0 +1,48 @@
+"""The native kernel refuses every structure of issue 22 with a reason (the PyMC path runs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coalsurv import CoalitionData, SurvivalModel
+from coalsurv.backend.native import plan
+
+
+def _data(n=40):
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"duration": rng.weibull(1.2, n) * 6 + 0.2,
+                       "ended": rng.choice(["end", "censored"], n), "x": rng.normal(size=n),
+                       "z": rng.normal(size=n), "sex": rng.choice(["f", "m"], n)})
+    return CoalitionData.from_frame(df, duration="duration", event="ended",
+                                    covariates=["x", "z"], groups=["sex"], time_unit="months")
+
+
+CASES = [
+    ({"family": "weibull", "strata": "sex"}, "strata"),
+    ({"family": "weibull", "strata": "sex", "strata_parts": ("shape",)}, "strata"),
+    ({"family": "weibull_aft", "strata": "sex", "strata_parts": ("level",)}, "strata"),
+    ({"family": "weibull", "shape": "z"}, "shape covariates"),
+    ({"family": "lognormal", "shape": "z"}, "shape covariates"),
+    ({"family": "weibull", "cure": "1", "cure_link": "probit"}, "cure"),
+    ({"family": "weibull", "cure": "1", "cure_type": "promotion"}, "cure"),
+    ({"family": "gengamma"}, "not in the kernel"),
+    ({"family": "gamma"}, "not in the kernel"),
+]
+
+
+@pytest.mark.parametrize(("options", "why"), CASES, ids=[str(i) for i in range(len(CASES))])
+def test_new_structures_do_not_take_the_native_path(options, why):
+    model = SurvivalModel("x", **options)
+    pm_model, _, info, _ = model.build(_data())
+    kernel_plan, reason = plan(pm_model, info, model.spec.family_options)
+    assert kernel_plan is None
+    assert why in reason
+
+
+def test_plain_weibull_still_takes_it():
+    model = SurvivalModel("x", family="weibull")
+    pm_model, _, info, _ = model.build(_data())
+    kernel_plan, reason = plan(pm_model, info, {})
+    assert kernel_plan is not None, reason
