@@ -55,7 +55,10 @@ H_DATA = 31  # offset (in buf) where the data arrays start
 # (``scale = exp(sign * log theta)``), 0 when intercept and beta are on the eta scale
 H_STD = 32
 H_INTERVAL = 33  # 1 when some ending is interval-censored: the buffer then holds the bounds
-H_GROUPS = 34
+# 1 when theta is sampled per unit of the baseline hazard: theta = x * exp(intercept), real
+# (Gompertz: ageing sampled, gamma = ageing e^intercept a deterministic); else theta = e^x
+H_PER_BASELINE = 34
+H_GROUPS = 35
 GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, centred
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see the module doc).
@@ -69,7 +72,7 @@ def header_names() -> list[str]:
     return ["len", "fam", "n", "C", "P", "G", "ndim", "nexp", "centred", "off_int", "off_beta",
             "off_theta", "prior_int", "p1", "p2", "p3", "prior_beta", "p1", "p2", "p3",
             "prior_theta", "p1", "p2", "p3", "K", "off_rw_sd", "off_rw_step", "prior_rw_sd",
-            "p1", "p2", "p3", "data", "std", "interval"]
+            "p1", "p2", "p3", "data", "std", "interval", "per_baseline"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -135,6 +138,7 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
     """
     fam = int(buf[H_FAM])
     std = buf[H_STD]
+    per_baseline = int(buf[H_PER_BASELINE]) == 1
     (n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width, interval, upper,
      log_upper) = _layout(buf)
     has_interval = int(buf[H_INTERVAL]) == 1
@@ -169,7 +173,9 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
         if int(buf[H_CENTRED]) == 1:
             a += centre[k]
         theta, log_theta = 0.0, 0.0
-        if off_theta >= 0:
+        if off_theta >= 0 and per_baseline:  # theta = sampled x e^intercept (real)
+            theta = x[off_theta + k] * math.exp(a)
+        elif off_theta >= 0:
             log_theta = x[off_theta + k]
             theta = math.exp(log_theta)
         beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
@@ -264,7 +270,10 @@ def _row_terms(buf, x, grad, want_grad, rows_out):
                         if mode[g] == 2:
                             d_big_a -= d_u
             grad[off_int + k] += d_a * scale + d_big_a * scale
-            if off_theta >= 0:  # d/d log theta: the family's, then through the scale
+            if off_theta >= 0 and per_baseline:  # theta = x e^a: d/dx and d/da
+                grad[off_theta + k] += d_theta * math.exp(a)
+                grad[off_int + k] += d_theta * theta
+            elif off_theta >= 0:  # d/d log theta: the family's, then through the scale
                 grad[off_theta + k] += (d_theta * theta + std * scale * d_lin
                                         + std * scale * a * d_big_a)
             if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
@@ -308,8 +317,9 @@ def logp_grad(buf, x, grad):
     total += block_prior(buf, H_PRIOR_INT, x, grad, int(buf[H_OFF_INT]), C, False)
     if P > 0:
         total += block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
-    if int(buf[H_OFF_THETA]) >= 0:
-        total += block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C, True)
+    if int(buf[H_OFF_THETA]) >= 0:  # log-transformed unless sampled per baseline (real)
+        total += block_prior(buf, H_PRIOR_THETA, x, grad, int(buf[H_OFF_THETA]), C,
+                             int(buf[H_PER_BASELINE]) != 1)
     K = int(buf[H_K])
     if K > 0:  # rw_sd (log-transformed) and rw_step ~ Normal(0, rw_sd)
         off_rw = int(buf[H_OFF_RWSD])
@@ -375,7 +385,8 @@ def expand(buf, x, out):
     for i in range(ndim):
         out[i] = x[i]
     off_theta = int(buf[H_OFF_THETA])
-    if off_theta >= 0:
+    per_baseline = int(buf[H_PER_BASELINE]) == 1
+    if off_theta >= 0 and not per_baseline:
         for k in range(C):
             out[off_theta + k] = math.exp(x[off_theta + k])
     for g in range(G):
@@ -392,6 +403,11 @@ def expand(buf, x, out):
     if centred:
         for k in range(C):
             out[pos] = x[int(buf[H_OFF_INT]) + k] + buf[d + k]
+            pos += 1
+    if per_baseline:  # the family's parameter: sampled x e^intercept (cause)
+        for k in range(C):
+            a = x[int(buf[H_OFF_INT]) + k] + (buf[d + k] if centred else 0.0)
+            out[pos] = x[off_theta + k] * math.exp(a)
             pos += 1
     if std != 0.0:  # intercept (cause), then beta (cause, term): standardised x scale
         for k in range(C):

@@ -35,7 +35,7 @@ from coalsurv.backend.plan_priors import (
     prior_of,
     step_prior,
 )
-from coalsurv.families.kernels import KERNEL_FAMILIES, SCALE_SIGN
+from coalsurv.families.kernels import KERNEL_FAMILIES, PER_BASELINE, SCALE_SIGN
 
 __all__ = ["KernelPlan", "plan", "formulas_match", "make_buffer", "initial_point",
            "unconstrained_draws", "log_likelihood_group", "log_prior_group", "STEP_PRIOR"]
@@ -76,6 +76,7 @@ class KernelPlan:
     coords: dict[str, Any] = field(compare=False)
     cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
     std: int = 0  # AFT: sign of log theta in the scale of log T (priors on eta/sigma); else 0
+    per_baseline: bool = False  # theta sampled per unit of the baseline hazard (Gompertz)
     centred_groups: tuple[str, ...] = ()  # frailty intercepts sampled as u ~ Normal(0, sd)
     hier_groups: tuple[str, ...] = ()  # ... as w ~ Normal(intercept, sd), u = w - intercept
 
@@ -174,6 +175,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     groups = tuple(sorted(n[2:] for n in named if n.startswith("z_")))
     centred = "intercept_offset" in named
     theta = family.params[0] if family.params and not piecewise else None
+    # Gompertz: the prior is on ageing = gamma / e^intercept; gamma is a deterministic
+    per_baseline = family.name in PER_BASELINE
+    if per_baseline:
+        param = family.parameters[0]
+        if not param.per_baseline:
+            return None, f"family {family.name!r}: its parameter is not per baseline"
+        theta, theta_det = param.sampled_name, param.posterior_name
     # AFT families sample intercept and coefficients on eta/sigma (graph._from_standardised)
     std = SCALE_SIGN.get(family.name, 0) if family.kind == "aft" else 0
     if family.kind == "aft" and not std:
@@ -188,6 +196,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
             + [f"{p}_{g}" for g in groups for p in ("sd", level[g])])
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
+            + ([theta_det] if per_baseline else [])
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
             + (["log_baseline_dev"] if piecewise else [])
             + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
@@ -204,6 +213,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     want_dims = {"intercept_offset": ("cause",), "intercept": ("cause",),
                  "beta": ("cause", "term"), "intercept_std": ("cause",),
                  "beta_std": ("cause", "term"), theta: ("cause",), "rw_sd": ("cause",),
+                 **({theta_det: ("cause",)} if per_baseline else {}),
                  "rw_step": ("cause", "interval_step"),
                  "log_baseline_dev": ("cause", "interval")}
     for g in groups:
@@ -230,6 +240,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         shape = tuple(len(coords[d]) for d in dims)
         blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior))
         offset += blocks[-1].size
+    if per_baseline and kplan_block_transformed(blocks, theta):
+        return None, f"{theta}: a prior on the positive reals (the kernel samples it on all reals)"
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
                            for name in dets)
     if hier_groups:  # the levels start where the intercept starts (eta scale)
@@ -244,7 +256,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
     cuts = tuple(float(c) for c in info.cuts) if piecewise else None
     return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
-                      deterministics, coords, cuts, std, centred_groups, hier_groups), ""
+                      deterministics, coords, cuts, std=std, centred_groups=centred_groups,
+                      hier_groups=hier_groups, per_baseline=per_baseline), ""
+
+
+def kplan_block_transformed(blocks, name: str) -> bool:
+    """Whether the block ``name`` is sampled on the log scale."""
+    return any(b.name == name and b.log_transformed for b in blocks)
 
 
 def formulas_match(family) -> bool:
@@ -325,6 +343,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     if P:
         head[K.H_PRIOR_BETA:K.H_PRIOR_BETA + 4] = kplan.block(kplan.beta_name).prior
     head[K.H_STD] = kplan.std
+    head[K.H_PER_BASELINE] = kplan.per_baseline
     head[K.H_OFF_THETA] = kplan.block(kplan.theta).offset if kplan.theta else -1
     if kplan.theta:
         head[K.H_PRIOR_THETA:K.H_PRIOR_THETA + 4] = kplan.block(kplan.theta).prior
