@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 LOCK := constraints.txt
 PIP_LOCKED := -c $(LOCK) --build-constraint $(LOCK)
 
-.PHONY: setup demo test lint slow bench gallery notebooks lab validate clean lock
+.PHONY: setup demo test lint slow bench bench-families gallery notebooks lab validate clean lock
 
 # Python from .python-version via pyenv when present, else python3.12 on PATH.
 PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
@@ -45,6 +45,9 @@ slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+bench-families: $(STAMP)
+	$(PY) benchmarks/families.py
 
 gallery: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/coalsurv gallery

@@ -74,10 +74,12 @@ def load_variant(variant: str):
     extra: dict = {}
     groups = [group]
     if variant == "interval":
-        # events known only to the 30-day window they fell in
+        # events known only to the 30-day window they fell in; the first window starts at
+        # day 1, not 0: a lower bound of 0 sends the fit to the PyMC graph ("times at or below
+        # zero"), and this row measures the kernel's interval censoring
         ended = frame[event].astype(int) == 1
         lower = np.floor(frame[duration] / 30.0) * 30.0
-        frame["lower"] = np.where(ended, lower, np.nan)
+        frame["lower"] = np.where(ended, np.maximum(lower, 1.0), np.nan)
         frame["upper"] = np.where(ended, lower + 30.0, np.nan)
         extra = {"lower": "lower", "upper": "upper"}
     elif variant == "strata":
@@ -216,6 +218,8 @@ def table(results: dict) -> list[str]:
             continue
         ess_s = ours["ess"] / ours["cold"]
         kernel = f"{ours['kernel']} ({ours['route']})"
+        if ours.get("reason"):
+            kernel += f": {ours['reason']}"
         if base is None or "error" in base:
             why = "no baseline" if base is None else f"baseline error: {base['error']}"
             rows.append(f"| {name} | {kernel} | {_f(ours['cold'])} | {why} | – "
