@@ -89,6 +89,8 @@ CASES = [
     ("frailty constant within strata", lambda c: SM("x + (1 | h)", strata="g").build(DATA_H),
      SpecError, r"\(1 \| h\) with strata='g': each stratum lies within one level of 'h'"),
     # ---- newdata with repeated index labels, for every prediction that takes newdata
+    ("forest scale unknown", lambda c: c["fit"].plot_forest(scale="bogus"), ArgumentError,
+     r"scale: expected 'per SD', 'per unit' or 'all', got 'bogus'"),
     ("survival repeated labels", lambda c: c["fit"].survival([6.0], DUP), ArgumentError,
      r"newdata: repeated index labels \[0\]"),
     ("hazard repeated labels", lambda c: c["fit"].hazard([6.0], DUP), ArgumentError,

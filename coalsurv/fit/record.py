@@ -18,7 +18,7 @@ from coalsurv._stats import DEFAULT_CI_PROB
 from coalsurv.backend.sampling import SamplerSettings
 from coalsurv.build.design import Design, make_design
 from coalsurv.build.info import ModelInfo
-from coalsurv.errors import FitFileError
+from coalsurv.errors import ArgumentError, FitFileError
 from coalsurv.fit import members, predictions, tables
 from coalsurv.fit.fitfile import read_fit, save_fit
 from coalsurv.fit.identity import fit_id
@@ -418,6 +418,8 @@ class Fit:
         from coalsurv.fit.effects import forest_contrasts
         from coalsurv.plots import plot_forest
 
+        if scale not in ("per SD", "per unit", "all"):
+            raise ArgumentError(f"scale: expected 'per SD', 'per unit' or 'all', got {scale!r}")
         return plot_forest(self.hazard_ratios(ci_prob=ci_prob), scale=scale, ax=ax,
                            contrasts=forest_contrasts(self, percentiles=contrast,
                                                       ci_prob=ci_prob), **options)
