@@ -78,11 +78,12 @@ def pin_model(model, template, *, censor_at: float | None = None) -> PinnedModel
         if prior.params.get("mu") == "auto":
             pinned[f"intercept[{cause}]"] = Prior(
                 prior.dist, **{**prior.params, "mu": float(info.intercept_centre[k])})
-    if pinned:
-        from coalsurv.spec.priors import PriorSet
+    from coalsurv.spec.priors import PriorSet
 
-        priors = PriorSet({**priors.priors, **pinned}, priors.name, priors.description,
-                          {**priors.provenance, "pinned_for": "simulation-based calibration"})
+    # marked pinned whether or not an "auto" intercept was replaced: the build then accepts
+    # every data set its prior simulates (e.g. a tve interval without events; build.info)
+    priors = PriorSet({**priors.priors, **pinned}, priors.name, priors.description,
+                      {**priors.provenance, "pinned_for": "simulation-based calibration"})
     new = SurvivalModel.from_spec(spec, priors=priors)
     _, design, info, _ = new.build(template)
     at = float(censor_at) if censor_at is not None else 2.0 * float(info.time_scale)

@@ -106,6 +106,18 @@ def test_pinned_model_fixes_data_based_choices_and_simulation_is_seeded():
     assert float(np.max(a.time)) <= pinned.censor_at
 
 
+def test_a_model_with_its_own_intercept_priors_is_marked_pinned_too():
+    """The build's SBC exemptions (tve intervals without events) need the mark in every case."""
+    from coalsurv.spec.priors import Prior
+
+    model = coalsurv.SurvivalModel("breadth", family="weibull", causes=["dissolution"],
+                                   priors={"intercept": Prior("Normal", mu=-1.0, sigma=1.0)})
+    template = template_data(model, n_rows=40, seed=3)
+    pinned = pin_model(model, template)
+    assert pinned.model.priors.provenance["pinned_for"] == "simulation-based calibration"
+    assert pinned.model.priors.get("intercept[dissolution]").params["mu"] == -1.0
+
+
 def test_quick_sbc_of_a_weibull_model(inline_client):
     """20 replicates of 40 coalitions: runs end to end, every rank table well formed.
 
