@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -33,7 +32,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from run import ROOT, SHARED, _min_ess, load, machine  # noqa: E402
+import run  # noqa: E402
+from run import SHARED, _min_ess, load, machine  # noqa: E402
 
 GROUP = "cname"
 FAMILIES = ["exponential", "weibull", "weibull_aft", "lognormal", "loglogistic", "gompertz",
@@ -189,18 +189,8 @@ def child_baseline(row: str, draws: int, launched: float) -> dict:
 
 
 def run_child(args: list[str], timeout: float) -> dict:
-    """One measurement in a fresh interpreter (this script); its last output line is JSON."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg",
-               BENCH_LAUNCHED=repr(time.time()))
-    try:
-        out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                             text=True, timeout=timeout, env=env, check=False)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if out.returncode or not lines:
-        return {"error": " ".join((out.stderr or out.stdout).strip().splitlines()[-1:])}
-    return {**json.loads(lines[-1]), "load_1min": round(os.getloadavg()[0], 1)}
+    """One measurement in a fresh interpreter of this script (run.py's runner)."""
+    return run.run_child(args, timeout, script=__file__)
 
 
 def _f(value, digits=2):

@@ -265,18 +265,18 @@ def logp_median(runs: int = 5) -> dict:
     return {**good[len(good) // 2], "ratios": ratios}
 
 
-def run_child(args: list[str], timeout: float) -> dict:
-    """Run one measurement in a fresh interpreter; its last output line is JSON."""
+def run_child(args: list[str], timeout: float, *, script: str = __file__) -> dict:
+    """Run one measurement in a fresh interpreter of ``script``; its last output line is JSON."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg",
                BENCH_LAUNCHED=repr(time.time()))
     try:
-        out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+        out = subprocess.run([sys.executable, script, "--child", *args], capture_output=True,
                              text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode or not lines:
-        return {"error": (out.stderr or out.stdout).strip().splitlines()[-1:]}
+        return {"error": " ".join((out.stderr or out.stdout).strip().splitlines()[-1:])}
     return {**json.loads(lines[-1]), "load_1min": round(os.getloadavg()[0], 1)}
 
 
