@@ -32,6 +32,7 @@ __all__ = [
     "COVARIATES",
     "CINC_COVARIATES",
     "ERAS",
+    "era_of",
     "EXCLUSION_REASONS",
 ]
 
@@ -96,7 +97,8 @@ def date_bounds(year: pd.Series, month: pd.Series, day: pd.Series) -> tuple[pd.S
     return lo, hi
 
 
-def _era(year: pd.Series) -> pd.Series:
+def era_of(year: pd.Series) -> pd.Series:
+    """Return the :data:`ERAS` label of each signing year."""
     out = pd.Series(None, index=year.index, dtype=object)
     for label, first, last in ERAS:
         mask = pd.Series(True, index=year.index)
@@ -238,7 +240,7 @@ def _derive(
     for col in (*OBLIGATIONS, "wartime", "bilat"):
         out[col] = pd.to_numeric(al[col], errors="coerce")
     out["begyr"] = al["begyr"].astype(int)
-    out["era"] = _era(out["begyr"])
+    out["era"] = era_of(out["begyr"])
 
     # members: founding = entry in the begin year; codes of spells exiting at the end
     mem = mem.loc[mem["atopid"].isin(al.index)].copy()

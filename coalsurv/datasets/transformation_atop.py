@@ -26,7 +26,7 @@ from coalsurv.datasets._common import (
     locate_folder,
     read_table,
 )
-from coalsurv.datasets.atop import ERAS, FILES, atop_alliances, date_bounds
+from coalsurv.datasets.atop import FILES, atop_alliances, date_bounds, era_of
 from coalsurv.errors import CoalitionDataError
 
 __all__ = [
@@ -74,18 +74,6 @@ def _midpoint(lo: pd.Series, hi: pd.Series) -> pd.Series:
     return lo + (hi - lo) / 2
 
 
-def _era(year: pd.Series) -> pd.Series:
-    out = pd.Series(None, index=year.index, dtype=object)
-    for label, first, last in ERAS:
-        mask = pd.Series(True, index=year.index)
-        if first is not None:
-            mask &= year >= first
-        if last is not None:
-            mask &= year <= last
-        out = out.where(~mask, label)
-    return out
-
-
 def _numeric(df: pd.DataFrame, cols: tuple[str, ...], file: str) -> None:
     """Refuse non-numeric values in ``cols`` (one error naming the file and the columns)."""
     problems = []
@@ -123,7 +111,7 @@ def _agreements(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
     out["n_obligations"] = (al[list(DEEP + SHALLOW)] == 1).sum(axis=1).astype(float)
     out["bilat"] = al["bilat"].astype(float)
     out["begyr"] = frame["begyr"]
-    out["era"] = _era(frame["begyr"])
+    out["era"] = era_of(frame["begyr"])
 
     # institution codes at signing: first phase (member level, max over members) + milinst
     mem = mem.loc[mem["atopid"].isin(out.index)].copy()
