@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from coalsurv.build.coefficients import coefficient_prior
 from coalsurv.build.cure import cure_logit, cure_loglik
 from coalsurv.build.design import Design
 from coalsurv.build.info import ModelInfo, observed_arrays, var_name
@@ -391,32 +392,20 @@ def _cause_vector(priors: PriorSet, base: str, causes: tuple[str, ...], support:
     return pm.Deterministic(name, pt.stack(parts), dims="cause")
 
 
-def _coefficient_prior(priors: PriorSet, cause: str, term: str, sd: float,
-                       resolved: dict[str, Prior]) -> Prior:
-    """Most specific prior of one coefficient, on the per-SD scale of the model."""
-    for key in (f"beta_unit[{cause}:{term}]", f"beta[{cause}:{term}]",
-                f"beta_unit[{term}]", f"beta[{term}]"):
-        prior = priors.explicit(key)
-        if prior is not None:
-            resolved[key] = prior
-            return prior.scaled(sd, key=key) if key.startswith("beta_unit") else prior
-    resolved["beta"] = priors.get("beta")
-    return priors.get("beta")
-
-
 def _coefficients(priors: PriorSet, design: Design, causes: tuple[str, ...],
                   resolved: dict[str, Prior], joint: dict[str, dict[str, Any]], *,
                   name: str = "beta"):
     """Coefficients (cause, term) on the per-SD scale, named ``name``.
 
     Terms of a joint prior come from ``joint`` (:func:`coalsurv.build.joint_terms.joint_parts`);
-    the others from their most specific prior (:func:`_coefficient_prior`).
+    the others from their most specific prior
+    (:func:`~coalsurv.build.coefficients.coefficient_prior`).
     """
     import pymc as pm
     import pytensor.tensor as pt
 
     several = len(causes) > 1
-    chosen = [[_coefficient_prior(priors, cause, term, float(sd), resolved)
+    chosen = [[coefficient_prior(priors, cause, term, float(sd), resolved)
                if term not in joint.get(cause, {}) else None
                for term, sd in zip(design.terms, design.sds, strict=True)] for cause in causes]
     flat = [c for row in chosen for c in row]

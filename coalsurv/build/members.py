@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._format import fmt_ids
+from coalsurv.build.coefficients import coefficient_prior
 from coalsurv.data.values import as_numeric
 from coalsurv.errors import CoalitionDataError, PriorError, SpecError
 from coalsurv.spec.members import MmTerm
@@ -216,17 +217,6 @@ def _positive(priors, key: str, resolved: dict):
     return prior
 
 
-def _coefficient(priors, cause: str, term: str, sd: float, resolved: dict):
-    for key in (f"beta_unit[{cause}:{term}]", f"beta[{cause}:{term}]",
-                f"beta_unit[{term}]", f"beta[{term}]"):
-        prior = priors.explicit(key)
-        if prior is not None:
-            resolved[key] = prior
-            return prior.scaled(sd, key=key) if key.startswith("beta_unit") else prior
-    resolved["beta"] = priors.get("beta")
-    return priors.get("beta")
-
-
 def _per_cause(priors_list, name: str, dims):
     """One RV ``name`` with a leading cause axis from one prior per cause."""
     import pymc as pm
@@ -275,7 +265,7 @@ def member_theta(priors, design, info, resolved: dict):
     if term.variables:
         model.add_coord("mm_term", list(term.terms))
         X = pm.Data("mm_X", rows.X, dims=("membership", "mm_term"))
-        chosen = [[_coefficient(priors, c, t, float(sd), resolved)
+        chosen = [[coefficient_prior(priors, c, t, float(sd), resolved)
                    for t, sd in zip(term.terms, rows.sds, strict=True)] for c in causes]
         flat = [p for row in chosen for p in row]
         if all(p == flat[0] for p in flat):
