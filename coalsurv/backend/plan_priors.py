@@ -88,33 +88,28 @@ def hier_prior(model, rv, group: str) -> tuple[int, float, float, float] | str:
     return (HIER_CODE, 0.0, 0.0, 0.0)
 
 
-def centred_prior(model, rv, group: str) -> tuple[int, float, float, float] | str:
-    """Accept ``u_<g>`` only as ``Normal(0, sd_<g>[:, None])``, untransformed."""
+def _zero_mean_normal(model, rv, scale: str, what: str, noun: str) -> str:
+    """Empty when ``rv`` is ``Normal(0, <scale>[:, None])``, untransformed; else why not."""
     if type(rv.owner.op).__name__ != "NormalRV":
-        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not a centred frailty"
+        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not {what}"
     mu, sigma = rv.owner.op.dist_params(rv.owner)
     if constant_value(mu) != 0.0 or model.rvs_to_transforms.get(rv) is not None:
-        return f"{rv.name}: not a zero-mean, untransformed frailty"
-    owner = sigma.owner
-    if (owner is None or type(owner.op).__name__ != "DimShuffle"
-            or tuple(owner.op.new_order) != (0, "x")
-            or owner.inputs[0] is not model[f"sd_{group}"]):
-        return f"{rv.name}: its SD is not sd_{group} per cause"
-    return CENTRED_PRIOR
+        return f"{rv.name}: not a zero-mean, untransformed {noun}"
+    if not _is_per_cause(sigma, model[scale]):
+        return f"{rv.name}: its SD is not {scale} per cause"
+    return ""
+
+
+def centred_prior(model, rv, group: str) -> tuple[int, float, float, float] | str:
+    """Accept ``u_<g>`` only as ``Normal(0, sd_<g>[:, None])``, untransformed."""
+    return _zero_mean_normal(model, rv, f"sd_{group}", "a centred frailty",
+                             "frailty") or CENTRED_PRIOR
 
 
 def step_prior(model, rv) -> tuple[int, float, float, float] | str:
     """Accept ``rw_step`` only as ``Normal(0, rw_sd[:, None])``, the kernel's random walk."""
-    if type(rv.owner.op).__name__ != "NormalRV":
-        return f"{rv.name}: prior {type(rv.owner.op).__name__} is not the kernel's random walk"
-    mu, sigma = rv.owner.op.dist_params(rv.owner)
-    if constant_value(mu) != 0.0 or model.rvs_to_transforms.get(rv) is not None:
-        return f"{rv.name}: not a zero-mean, untransformed random walk"
-    owner = sigma.owner
-    if (owner is None or type(owner.op).__name__ != "DimShuffle"
-            or tuple(owner.op.new_order) != (0, "x") or owner.inputs[0] is not model["rw_sd"]):
-        return f"{rv.name}: its SD is not rw_sd per cause"
-    return STEP_PRIOR
+    return _zero_mean_normal(model, rv, "rw_sd", "the kernel's random walk",
+                             "random walk") or STEP_PRIOR
 
 
 def positive_codes() -> set[int]:
