@@ -251,6 +251,8 @@ CASES = [
      SpecError, r"member covariate\(s\) \['fin'\] are constant"),
     ("mm in cure formula", lambda c: SM("x", cure="mm(fin)"),
      SpecError, r"cure formula 'mm\(fin\)': group terms, mm\(\) and tve\(\)"),
+    ("mm in shape formula", lambda c: SM("x", shape="mm(fin)"),
+     SpecError, r"shape formula 'mm\(fin\)': group terms, mm\(\) and tve\(\)"),
     ("mm negative sd prior", lambda c: SM("x + mm(fin)", priors=PriorSet(
         {"mm_sd": coalsurv.Prior("Normal", mu=0, sigma=1)})).build(_data(opt_members=MB)),
      PriorError, r"prior 'mm_sd\[?.*must be positive"),

@@ -427,16 +427,21 @@ def _check_strata_parts(spec: ModelSpec) -> tuple[str, ...]:
     return tuple(p for p in STRATA_PARTS if p in parts)
 
 
+def _check_fixed_formula(option: str, formula: object, *, example: str, linear: str) -> None:
+    """Refuse a ``shape=`` / ``cure=`` formula that is not plain fixed effects (one SpecError)."""
+    if not isinstance(formula, str) or not formula.strip():
+        raise SpecError(f"{option} must be {example}, got {formula!r}")
+    fixed, groups = parse_formula(formula)
+    if groups or split_tve(fixed)[1] or split_mm(formula)[1]:
+        raise SpecError(f"{option} formula {formula!r}: group terms, mm() and tve() are not "
+                        f"allowed; the {linear} is linear in fixed covariates")
+
+
 def check_shape_formula(spec: ModelSpec) -> None:
     """Refuse a ``shape=`` formula that is not plain fixed effects, or a family without shape."""
     shape = spec.shape
-    if not isinstance(shape, str) or not shape.strip():
-        raise SpecError(f"shape must be a formula string of covariates such as 'x + z', got "
-                        f"{shape!r}")
-    fixed, groups = parse_formula(shape)
-    if groups or split_tve(fixed)[1]:
-        raise SpecError(f"shape formula {shape!r}: group terms and tve() are not allowed; the "
-                        "log shape is linear in fixed covariates")
+    _check_fixed_formula("shape", shape, example="a formula string of covariates such as "
+                         "'x + z'", linear="log shape")
     family = spec.family_object
     if family.shape_parameter is None:
         raise SpecError(f"shape={shape!r}: family {spec.family!r} has no shape parameter to "
@@ -468,13 +473,8 @@ def check_cure_options(spec: ModelSpec) -> None:
 def check_cure_formula(spec: ModelSpec) -> None:
     """Refuse a cure formula that is not a plain fixed-effects formula, or several causes."""
     cure = spec.cure
-    if not isinstance(cure, str) or not cure.strip():
-        raise SpecError(f"cure must be a formula string such as 'breadth + power_hhi' or '1', "
-                        f"got {cure!r}")
-    fixed, groups = parse_formula(cure)
-    if groups or split_tve(fixed)[1] or split_mm(cure)[1]:
-        raise SpecError(f"cure formula {cure!r}: group terms, mm() and tve() are not allowed; the "
-                        "cured share's logit is linear in fixed covariates")
+    _check_fixed_formula("cure", cure, example="a formula string such as 'breadth + power_hhi' "
+                         "or '1'", linear="cured share's logit")
     if spec.causes is not None and len(spec.causes) > 1:
         raise SpecError(f"cure= with several causes {list(spec.causes)}: a mixture-cure model "
                         "needs one ending (pooled, causes=None, or a single cause); fit one "
