@@ -406,13 +406,11 @@ def expand(buf, x, out):
             pos += 1
     if per_baseline:  # the family's parameter: sampled x e^intercept (cause)
         for k in range(C):
-            a = x[int(buf[H_OFF_INT]) + k] + (buf[d + k] if centred else 0.0)
-            out[pos] = x[off_theta + k] * math.exp(a)
+            out[pos] = x[off_theta + k] * math.exp(_intercept(buf, x, k)[0])
             pos += 1
     if std != 0.0:  # intercept (cause), then beta (cause, term): standardised x scale
         for k in range(C):
-            a = x[int(buf[H_OFF_INT]) + k] + (buf[d + k] if centred else 0.0)
-            out[pos] = a * math.exp(std * x[off_theta + k])
+            out[pos] = _intercept(buf, x, k)[2]
             pos += 1
         off_beta = int(buf[H_OFF_BETA])
         for k in range(C):

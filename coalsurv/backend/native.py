@@ -240,7 +240,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         shape = tuple(len(coords[d]) for d in dims)
         blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior))
         offset += blocks[-1].size
-    if per_baseline and kplan_block_transformed(blocks, theta):
+    if per_baseline and any(b.name == theta and b.log_transformed for b in blocks):
         return None, f"{theta}: a prior on the positive reals (the kernel samples it on all reals)"
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
                            for name in dets)
@@ -258,11 +258,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
                       deterministics, coords, cuts, std=std, centred_groups=centred_groups,
                       hier_groups=hier_groups, per_baseline=per_baseline), ""
-
-
-def kplan_block_transformed(blocks, name: str) -> bool:
-    """Whether the block ``name`` is sampled on the log scale."""
-    return any(b.name == name and b.log_transformed for b in blocks)
 
 
 def formulas_match(family) -> bool:
