@@ -145,5 +145,6 @@ def test_rossi_weibull_aft_and_ph_agree_and_aft_families_match_the_mle():
         table = mle_side_by_side(fit)
         # posterior mean vs MLE: ~0.1 SD apart systematically on three log-logistic terms
         # (skewed posteriors), plus Monte Carlo noise: 2026-12-06, seed 1, native 0.152,
-        # PyMC path 0.119, native seed 2 0.109. 0.2 SD is the project's agreement standard.
+        # PyMC path 0.119, native seed 2 0.109 (benchmarks/rossi_mle_gap.py). 0.2 SD is the
+        # project's agreement standard.
         assert np.abs(table["diff_in_posterior_sd"]).max() < 0.2, (family, table)
