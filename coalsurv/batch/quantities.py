@@ -1,6 +1,6 @@
 """The quantities checked by calibration: named scalars of a fit's (or a prior's) draws.
 
-Coefficients ``beta[cause, term]`` (per SD), intercepts, family parameters (shape, sigma,
+Coefficients ``beta[cause, term]`` (per SD) and ``beta_shape[cause, term]``, intercepts, family parameters (shape, sigma,
 gamma, the piecewise random-walk SD), frailty SDs ``sd_<factor>[cause]`` and overall survival
 ``S(t)`` at fixed profiles and times (typical group: frailty effect 0).
 """
@@ -17,9 +17,9 @@ def _keep(name: str, family_names: set[str]) -> bool:
     """Keep the checked parameters (not z_/u_/v_ level effects or random-walk steps).
 
     Intercepts, coefficients, family parameters, group SDs, the time-varying effects' SDs and
-    deviations, the cure model's coefficients.
+    deviations, the cure model's coefficients, the shape covariates' coefficients.
     """
-    return (name in ("intercept", "beta") or name in family_names
+    return (name in ("intercept", "beta", "beta_shape") or name in family_names
             or name in ("cure_intercept", "cure_beta")
             or name.startswith(("sd_", "tve_sd_", "tve_dev_")))
 
