@@ -30,6 +30,7 @@ from coalsurv.backend.kernel_layout import (
     H_G,
     H_GROUPS,
     H_K,
+    H_MM_R,
     H_N,
     H_NDIM,
     H_NEXP,
@@ -58,6 +59,7 @@ from coalsurv.backend.kernel_layout import (
     zerosum_grad,
     zerosum_values,
 )
+from coalsurv.backend.kernel_members import mm_prior
 from coalsurv.backend.kernel_priors import PRIOR_CODES, block_prior, prior_pointwise
 from coalsurv.backend.kernel_rows import row_terms
 
@@ -108,6 +110,8 @@ def logp_grad(buf, x, grad):
                              C * int(buf[H_Q]), False)
     if int(buf[H_OFF_SDEV]) >= 0:
         total += _strata_prior(buf, x, grad)
+    if int(buf[H_MM_R]) > 0:
+        total += mm_prior(buf, x, grad)
     K = int(buf[H_K])
     if K > 0:  # rw_sd (log-transformed) and rw_step ~ Normal(0, rw_sd)
         off_rw = int(buf[H_OFF_RWSD])

@@ -24,6 +24,7 @@ from coalsurv.backend.kernel_layout import (
     H_G,
     H_GROUPS,
     H_K,
+    H_MM_R,
     H_NDIM,
     H_OFF_BETA,
     H_OFF_INT,
@@ -41,6 +42,7 @@ from coalsurv.backend.kernel_layout import (
     out_index,
     zerosum_values,
 )
+from coalsurv.backend.kernel_members import mm_expand
 
 __all__ = ["expand"]
 
@@ -131,4 +133,6 @@ def expand(buf, x, out):
                 v = x[off_z + k * n_lev + lev]
                 out[pos] = v / sd if mode == 1 else sd * v
                 pos += 1
+    if int(buf[H_MM_R]) > 0:  # sd_mm and gamma exponentiated, then u_mm (cause, member)
+        pos = mm_expand(buf, x, out, pos)
     return pos

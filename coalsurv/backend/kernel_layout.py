@@ -24,7 +24,10 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "H_OFF_INT", "H_OFF_BETA", "H_OFF_THETA", "H_PRIOR_INT", "H_PRIOR_BETA",
            "H_PRIOR_THETA", "H_K", "H_OFF_RWSD", "H_OFF_STEP", "H_PRIOR_RWSD", "H_DATA", "H_STD",
            "H_INTERVAL", "H_PER_BASELINE", "H_S", "H_OFF_SDEV", "H_SDEV_SIGMA", "H_THETA_S",
-           "H_Q", "H_OFF_BSHAPE", "H_PRIOR_BSHAPE", "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
+           "H_Q", "H_OFF_BSHAPE", "H_PRIOR_BSHAPE", "H_MM_R", "H_MM_DATA", "H_MM_WEIGHTS",
+           "H_MM_SUM", "H_MM_Q", "H_OFF_BMM", "H_PRIOR_BMM", "H_OFF_SDMM", "H_PRIOR_SDMM",
+           "H_OFF_ZMM", "H_MM_LEVELS", "H_OFF_W1", "H_PRIOR_W1", "H_OFF_W2", "H_PRIOR_W2",
+           "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
            "zerosum_grad", "out_index"]
 
@@ -49,7 +52,15 @@ H_THETA_S = 38  # values of the family parameter per cause: S when stratified, e
 H_Q = 39  # shape covariates (0: none); the buffer then holds Z_shape (n, Q)
 H_OFF_BSHAPE = 40
 H_PRIOR_BSHAPE = 41  # code, p1, p2, p3 of beta_shape
-H_GROUPS = 45
+# mm() member blocks (coalsurv.backend.kernel_members): membership rows (0: none), where their
+# arrays start, the weights (0: fixed data, 1: power, 2: logistic), sum_to_one, member terms
+H_MM_R, H_MM_DATA, H_MM_WEIGHTS, H_MM_SUM, H_MM_Q = 45, 46, 47, 48, 49
+H_OFF_BMM, H_PRIOR_BMM = 50, 51  # beta_mm (cause, mm_term) and its prior
+H_OFF_SDMM, H_PRIOR_SDMM = 55, 56  # sd_mm (cause) (-1: no member effects) and its prior
+H_OFF_ZMM, H_MM_LEVELS = 60, 61  # z_mm (cause, member), members
+H_OFF_W1, H_PRIOR_W1 = 62, 63  # gamma (power, log-transformed) or b0 (logistic)
+H_OFF_W2, H_PRIOR_W2 = 67, 68  # b1 (logistic)
+H_GROUPS = 72
 GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, mode
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see kernel_rows).
@@ -63,7 +74,10 @@ def header_names() -> list[str]:
             "prior_theta", "p1", "p2", "p3", "K", "off_rw_sd", "off_rw_step", "prior_rw_sd",
             "p1", "p2", "p3", "data", "std", "interval", "per_baseline", "S", "off_strata_dev",
             "strata_dev_sigma", "theta_per_cause", "Q", "off_beta_shape", "prior_beta_shape",
-            "p1", "p2", "p3"]
+            "p1", "p2", "p3", "mm_rows", "mm_data", "mm_weights", "mm_sum_to_one", "mm_Q",
+            "off_beta_mm", "prior_beta_mm", "p1", "p2", "p3", "off_sd_mm", "prior_sd_mm", "p1",
+            "p2", "p3", "off_z_mm", "mm_levels", "off_w1", "prior_w1", "p1", "p2", "p3",
+            "off_w2", "prior_w2", "p1", "p2", "p3"]
 
 
 @njit(cache=True, error_model="numpy")

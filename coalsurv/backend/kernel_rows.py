@@ -38,6 +38,7 @@ from coalsurv.backend.kernel_layout import (
     H_GROUPS,
     H_INTERVAL,
     H_K,
+    H_MM_R,
     H_OFF_BETA,
     H_OFF_BSHAPE,
     H_OFF_INT,
@@ -55,6 +56,7 @@ from coalsurv.backend.kernel_layout import (
     zerosum_grad,
     zerosum_values,
 )
+from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
 from coalsurv.families.kernels import family_terms, interval_terms
 
 __all__ = ["row_terms"]
@@ -106,6 +108,12 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         off_sd[g], off_z[g], n_lev[g] = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
         mode[g] = int(buf[hb + 7])
         lev_start[g + 1] = lev_start[g] + n_lev[g]
+    R = int(buf[H_MM_R])  # mm() membership rows: weights once, the member term per cause
+    mm_raw, mm_w, mm_c = np.zeros(R), np.zeros(R), np.zeros(R)
+    m_n = n if R > 0 else 0
+    mm_total, mm_eta, g_row = np.zeros(m_n), np.zeros(m_n), np.zeros(m_n)
+    if R > 0:
+        mm_weights(buf, x, mm_raw, mm_w, mm_total)
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
     g_beta = np.empty(P)
@@ -129,6 +137,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         big_a = a * scale  # the intercept on the eta scale
         if off_sdev >= 0:
             zerosum_values(x, off_sdev + k * (S - 1), S, sdev)
+        if R > 0:
+            mm_theta(buf, x, k, mm_w, mm_c, mm_eta)
         for g in range(G):
             sds[g] = math.exp(x[off_sd[g] + k])
             for lev in range(n_lev[g]):
@@ -161,6 +171,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 eta += u[lev_start[g] + int(idx[g, i])]
             if off_sdev >= 0:
                 eta += sdev[int(strata[i])]
+            if R > 0:
+                eta += mm_eta[i]
             st = int(strata[i]) if ts > 1 else 0
             theta, log_theta = theta_s[st], log_theta_s[st]
             if Q > 0:  # log theta_i = log theta + Z[i] beta_shape
@@ -220,6 +232,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     g_u[lev_start[g] + int(idx[g, i])] += d_eta
                 if off_sdev >= 0:
                     g_sdev[int(strata[i])] += d_eta
+                if R > 0:
+                    g_row[i] = d_eta
         if want_grad:
             d_big_a = 0.0  # through u = w - intercept (levels centred on the intercept)
             for j in range(P):
@@ -228,6 +242,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 grad[off_bs + k * Q + j] += g_bshape[j]
             if off_sdev >= 0:
                 zerosum_grad(g_sdev, S, grad, off_sdev + k * (S - 1))
+            if R > 0:
+                mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
             for g in range(G):
                 for lev in range(n_lev[g]):
                     pos = off_z[g] + k * n_lev[g] + lev

@@ -68,9 +68,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     reason : str
         Empty when accepted; otherwise which part of the model the kernel does not implement.
     """
-    if getattr(info, "members", None):
-        return None, ("multiple-membership term mm() (member weights and random effects) is "
-                      "not in the kernel; the PyMC graph runs it")
+    mm = dict(getattr(info, "members", None) or {})
     extras = [name for name, present in (
         ("cure", getattr(info, "cure", "")),
         ("a promotion-time cure or cure link", getattr(info, "cure_type", "mixture")
@@ -109,7 +107,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     causes = len(coords.get("cause", ()))
     X = named["X"].get_value()
     terms = X.shape[1]
-    groups = tuple(sorted(n[2:] for n in named if n.startswith("z_")))
+    groups = tuple(sorted(n[2:] for n in named if n.startswith("z_") and n != "z_mm"))
     centred = "intercept_offset" in named
     theta = family.params[0] if family.params and not piecewise else None
     # Gompertz: the prior is on ageing = gamma / e^intercept; gamma is a deterministic
@@ -135,15 +133,18 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     free = (["intercept_offset" if centred else i_name] + ([b_name] if terms else [])
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
             + (["beta_shape"] if shape_terms else []) + (["strata_dev"] if strata_level else [])
+            + _mm_names(mm, "free")
             + [f"{p}_{g}" for g in groups for p in ("sd", level[g])])
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
             + ([theta_det] if per_baseline else [])
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
             + (["log_baseline_dev"] if piecewise else [])
             + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
-                                                 "z": (f"u_{g}",)}[level[g]]])
+                                                 "z": (f"u_{g}",)}[level[g]]]
+            + _mm_names(mm, "deterministic"))
     data = (list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
-            + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else []))
+            + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
+            + _mm_names(mm, "data"))
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
         odd = sorted(set(named) ^ expected)
@@ -158,7 +159,10 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  **({theta_det: theta_dims} if per_baseline else {}),
                  "beta_shape": ("cause", "shape_term"), "strata_dev": ("cause", "stratum"),
                  "rw_step": ("cause", "interval_step"),
-                 "log_baseline_dev": ("cause", "interval")}
+                 "log_baseline_dev": ("cause", "interval"),
+                 "beta_mm": ("cause", "mm_term"), "sd_mm": ("cause",),
+                 "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
+                 **{name: () for name in mm.get("weight_params", {}).values()}}
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
                           f"u_{g}": ("cause", f"level_{g}"),
@@ -206,7 +210,24 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       hier_groups=hier_groups, per_baseline=per_baseline,
                       strata=len(coords["stratum"]) if info.strata else 0,
                       strata_level=strata_level, strata_theta=strata_theta,
-                      shape_terms=len(shape_terms)), ""
+                      shape_terms=len(shape_terms), mm_weights=mm.get("weights", ""),
+                      mm_sum_to_one=bool(mm.get("sum_to_one", True)),
+                      mm_terms=len(mm.get("terms", ())),
+                      mm_params=tuple(mm.get("weight_params", {}).values())), ""
+
+
+def _mm_names(mm: dict, kind: str) -> list[str]:
+    """Names the mm() term adds to the graph (:func:`coalsurv.build.members.member_theta`)."""
+    if not mm:
+        return []
+    params = list(mm.get("weight_params", {}).values())
+    if kind == "free":
+        return (params + (["beta_mm"] if mm["terms"] else [])
+                + (["sd_mm", "z_mm"] if mm["random"] else []))
+    if kind == "deterministic":
+        return ["u_mm"] if mm["random"] else []
+    return (["mm_coalition"] + (["mm_share", "mm_size"] if params else ["mm_weight"])
+            + (["mm_X"] if mm["terms"] else []) + (["mm_member"] if mm["random"] else []))
 
 
 def formulas_match(family) -> bool:

@@ -60,6 +60,8 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     head[K.H_OFF_BSHAPE] = kplan.block("beta_shape").offset if kplan.shape_terms else -1
     if kplan.shape_terms:
         head[K.H_PRIOR_BSHAPE:K.H_PRIOR_BSHAPE + 4] = kplan.block("beta_shape").prior
+    if kplan.mm_weights:
+        _mm_header(kplan, head, K)
     for g, (name, n_lev) in enumerate(zip(kplan.groups, kplan.levels, strict=True)):
         hb = K.H_GROUPS + K.GROUP_WIDTH * g
         sd = kplan.block(f"sd_{name}")
@@ -92,9 +94,50 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     if kplan.shape_terms:
         parts.append(np.asarray(named["Z_shape"].get_value(), dtype=float).reshape(-1))
     head[K.H_DATA] = head.size
+    if kplan.mm_weights:
+        head[K.H_MM_DATA] = head.size + sum(p.size for p in parts)
+        head[K.H_MM_R] = np.asarray(named["mm_coalition"].get_value()).size
+        parts += _mm_arrays(kplan, named, n)
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size
     return np.ascontiguousarray(buf)
+
+
+def _mm_header(kplan: KernelPlan, head: np.ndarray, K) -> None:
+    """Header entries of the mm() term (:mod:`coalsurv.backend.kernel_members`)."""
+    head[K.H_MM_WEIGHTS] = {"power": 1, "logistic": 2}.get(kplan.mm_weights, 0)
+    head[K.H_MM_SUM] = kplan.mm_sum_to_one
+    head[K.H_MM_Q] = kplan.mm_terms
+    head[K.H_OFF_BMM] = head[K.H_OFF_SDMM] = head[K.H_OFF_ZMM] = -1
+    head[K.H_OFF_W1] = head[K.H_OFF_W2] = -1
+    names = {b.name for b in kplan.blocks}
+    for name, off, prior in (("beta_mm", K.H_OFF_BMM, K.H_PRIOR_BMM),
+                             ("sd_mm", K.H_OFF_SDMM, K.H_PRIOR_SDMM),
+                             *zip(kplan.mm_params, (K.H_OFF_W1, K.H_OFF_W2),
+                                  (K.H_PRIOR_W1, K.H_PRIOR_W2), strict=False)):
+        if name in names:
+            head[off] = kplan.block(name).offset
+            head[prior:prior + 4] = kplan.block(name).prior
+    if "z_mm" in names:
+        head[K.H_OFF_ZMM] = kplan.block("z_mm").offset
+        head[K.H_MM_LEVELS] = kplan.block("z_mm").shape[1]
+
+
+def _mm_arrays(kplan: KernelPlan, named, n: int) -> list[np.ndarray]:
+    """Membership rows sorted by coalition: CSR pointers, member, share or weight, size, X."""
+    coalition = np.asarray(named["mm_coalition"].get_value()).astype(np.int64)
+    order = np.argsort(coalition, kind="stable")
+    start = np.concatenate([[0], np.cumsum(np.bincount(coalition, minlength=n))])
+    R = coalition.size
+
+    def column(name):
+        return (np.asarray(named[name].get_value(), dtype=float)[order] if name in named
+                else np.zeros(R))
+
+    share = column("mm_share" if kplan.mm_params else "mm_weight")
+    X = (np.asarray(named["mm_X"].get_value(), dtype=float)[order].reshape(-1)
+         if kplan.mm_terms else np.zeros(0))
+    return [start.astype(float), column("mm_member"), share, column("mm_size"), X]
 
 
 def support(block: Block) -> float:

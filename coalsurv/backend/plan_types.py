@@ -64,6 +64,10 @@ class KernelPlan:
     strata_level: bool = False  # strata_dev (cause, stratum) added to eta
     strata_theta: bool = False  # the family parameter per (cause, stratum)
     shape_terms: int = 0  # shape covariates (beta_shape (cause, shape_term), Z_shape)
+    mm_weights: str = ""  # mm() term: its weights ("" without one)
+    mm_sum_to_one: bool = True
+    mm_terms: int = 0  # member covariates (beta_mm (cause, mm_term), mm_X)
+    mm_params: tuple[str, ...] = ()  # names of the weight parameters (gamma; b0, b1)
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
