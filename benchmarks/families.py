@@ -56,6 +56,10 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "lognormal+strata": ("lognormal", {"strata": "mwc_g"}, "strata", "graph"),
     "weibull+shape": ("weibull", {"shape": "n_parties"}, "plain", "graph"),
     "loglogistic+shape": ("loglogistic", {"shape": "n_parties"}, "plain", "graph"),
+    # mm(): the coalition's parties (members table of coalgov), weights share ** gamma
+    "weibull+mm(power)": ("weibull", {"mm": "mm(finance + cohesion, weights='power')"},
+                          "members", "graph"),
+    "weibull+mm(equal)": ("weibull", {"mm": "mm(finance + cohesion)"}, "members", "graph"),
     "weibull+cure": ("weibull", {"cure": "majority"}, "plain", None),
     "weibull+tve": ("weibull", {"tve": True}, "plain", None),
     "weibull+centred": ("weibull", {"family_options": {"frailty_centring": "centred"}}, "plain",
@@ -89,6 +93,8 @@ def load_variant(variant: str):
         frame["lower"] = np.where(ended, np.maximum(lower, 1.0), np.nan)
         frame["upper"] = np.where(ended, lower + 30.0, np.nan)
         extra = {"lower": "lower", "upper": "upper"}
+    elif variant == "members":  # the parties with a positive seat share (power weights)
+        extra = {"members": data.members[data.members["share"] > 0], "id": "id"}
     elif variant == "strata":  # minimal winning coalitions or not (not a covariate)
         frame["mwc_g"] = np.where(frame["mwc"] > 0, "mwc", "other")
         groups = [group, "mwc_g"]
@@ -112,6 +118,8 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto") 
     fixed = list(terms)
     if kwargs.pop("tve", False):
         fixed[0] = f"tve({fixed[0]})"
+    if "mm" in kwargs:
+        fixed.append(kwargs.pop("mm"))
     model = coalsurv.SurvivalModel(" + ".join(fixed) + f" + (1 | {GROUP})", family=family,
                                    **kwargs)
     with warnings.catch_warnings():
@@ -121,7 +129,7 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto") 
     cold = time.time() - launched
     post = fit.idata["posterior"]
     shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
-                          f"sd_{GROUP}") if n in post]
+                          f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape") if n in post]
     sampler = fit.sampler
     return {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
             "kernel": sampler.get("kernel"), "route": sampler.get("route"),
