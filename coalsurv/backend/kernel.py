@@ -27,6 +27,8 @@ from coalsurv.backend.kernel_expand import expand
 from coalsurv.backend.kernel_layout import (
     GROUP_WIDTH,
     H_C,
+    H_CURE,
+    H_CURE_Q,
     H_G,
     H_GROUPS,
     H_K,
@@ -36,6 +38,8 @@ from coalsurv.backend.kernel_layout import (
     H_NEXP,
     H_OFF_BETA,
     H_OFF_BSHAPE,
+    H_OFF_CBETA,
+    H_OFF_CINT,
     H_OFF_INT,
     H_OFF_RWSD,
     H_OFF_SDEV,
@@ -45,6 +49,8 @@ from coalsurv.backend.kernel_layout import (
     H_PER_BASELINE,
     H_PRIOR_BETA,
     H_PRIOR_BSHAPE,
+    H_PRIOR_CBETA,
+    H_PRIOR_CINT,
     H_PRIOR_INT,
     H_PRIOR_RWSD,
     H_PRIOR_THETA,
@@ -112,6 +118,11 @@ def logp_grad(buf, x, grad):
         total += _strata_prior(buf, x, grad)
     if int(buf[H_MM_R]) > 0:
         total += mm_prior(buf, x, grad)
+    if int(buf[H_CURE]) > 0:
+        total += block_prior(buf, H_PRIOR_CINT, x, grad, int(buf[H_OFF_CINT]), 1, False)
+        if int(buf[H_CURE_Q]) > 0:
+            total += block_prior(buf, H_PRIOR_CBETA, x, grad, int(buf[H_OFF_CBETA]),
+                                 int(buf[H_CURE_Q]), False)
     K = int(buf[H_K])
     if K > 0:  # rw_sd (log-transformed) and rw_step ~ Normal(0, rw_sd)
         off_rw = int(buf[H_OFF_RWSD])

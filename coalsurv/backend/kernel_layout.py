@@ -27,7 +27,8 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "H_Q", "H_OFF_BSHAPE", "H_PRIOR_BSHAPE", "H_MM_R", "H_MM_DATA", "H_MM_WEIGHTS",
            "H_MM_SUM", "H_MM_Q", "H_OFF_BMM", "H_PRIOR_BMM", "H_OFF_SDMM", "H_PRIOR_SDMM",
            "H_OFF_ZMM", "H_MM_LEVELS", "H_OFF_W1", "H_PRIOR_W1", "H_OFF_W2", "H_PRIOR_W2",
-           "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
+           "H_CURE", "H_CURE_LINK", "H_OFF_CINT", "H_PRIOR_CINT", "H_CURE_Q", "H_OFF_CBETA",
+           "H_PRIOR_CBETA", "H_CURE_DATA", "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
            "zerosum_grad", "out_index"]
 
@@ -60,7 +61,12 @@ H_OFF_SDMM, H_PRIOR_SDMM = 55, 56  # sd_mm (cause) (-1: no member effects) and i
 H_OFF_ZMM, H_MM_LEVELS = 60, 61  # z_mm (cause, member), members
 H_OFF_W1, H_PRIOR_W1 = 62, 63  # gamma (power, log-transformed) or b0 (logistic)
 H_OFF_W2, H_PRIOR_W2 = 67, 68  # b1 (logistic)
-H_GROUPS = 72
+# cure (coalsurv.backend.kernel_cure): 0 none, 1 mixture, 2 promotion time; the link (0 logit,
+# 1 probit, 2 cloglog); cure_intercept and its prior; cure terms, cure_beta and its prior;
+# where Z_cure (n, cure terms) starts in the buffer
+H_CURE, H_CURE_LINK, H_OFF_CINT, H_PRIOR_CINT = 72, 73, 74, 75
+H_CURE_Q, H_OFF_CBETA, H_PRIOR_CBETA, H_CURE_DATA = 79, 80, 81, 85
+H_GROUPS = 86
 GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, mode
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see kernel_rows).
@@ -77,7 +83,9 @@ def header_names() -> list[str]:
             "p1", "p2", "p3", "mm_rows", "mm_data", "mm_weights", "mm_sum_to_one", "mm_Q",
             "off_beta_mm", "prior_beta_mm", "p1", "p2", "p3", "off_sd_mm", "prior_sd_mm", "p1",
             "p2", "p3", "off_z_mm", "mm_levels", "off_w1", "prior_w1", "p1", "p2", "p3",
-            "off_w2", "prior_w2", "p1", "p2", "p3"]
+            "off_w2", "prior_w2", "p1", "p2", "p3", "cure", "cure_link", "off_cure_intercept",
+            "prior_cure_intercept", "p1", "p2", "p3", "cure_Q", "off_cure_beta",
+            "prior_cure_beta", "p1", "p2", "p3", "cure_data"]
 
 
 @njit(cache=True, error_model="numpy")

@@ -31,16 +31,24 @@ import math
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_cure import cure_row
 from coalsurv.backend.kernel_layout import (
     GROUP_WIDTH,
     H_CENTRED,
+    H_CURE,
+    H_CURE_DATA,
+    H_CURE_LINK,
+    H_CURE_Q,
     H_FAM,
     H_GROUPS,
     H_INTERVAL,
     H_K,
     H_MM_R,
+    H_N,
     H_OFF_BETA,
     H_OFF_BSHAPE,
+    H_OFF_CBETA,
+    H_OFF_CINT,
     H_OFF_INT,
     H_OFF_SDEV,
     H_OFF_STEP,
@@ -114,6 +122,13 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     mm_total, mm_eta, g_row = np.zeros(m_n), np.zeros(m_n), np.zeros(m_n)
     if R > 0:
         mm_weights(buf, x, mm_raw, mm_w, mm_total)
+    cure = int(buf[H_CURE])  # cure (one cause): lin = cure_intercept + Z_cure cure_beta
+    cure_link = int(buf[H_CURE_LINK])
+    n_c = int(buf[H_CURE_Q]) if cure > 0 else 0
+    z_cure = buf[int(buf[H_CURE_DATA]):int(buf[H_CURE_DATA]) + int(buf[H_N]) * n_c].reshape(
+        (int(buf[H_N]), n_c))
+    g_cbeta = np.zeros(n_c)
+    g_cint = 0.0
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
     g_beta = np.empty(P)
@@ -194,6 +209,29 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     part[j] += e * pw[1, i]
                     full[j0] -= e
                     part[j0] -= e * pw[3, i]
+            elif cure > 0:
+                cure_lin = x[int(buf[H_OFF_CINT])]
+                for j in range(n_c):
+                    cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
+                log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
+                    fam, t[i], log_t[i], eta, theta, log_theta)
+                is_int = has_interval and interval[k, i] > 0.0
+                log_su, dsu_eta, dsu_theta = 0.0, 0.0, 0.0
+                if is_int:
+                    _, _, _, log_su, dsu_eta, dsu_theta = family_terms(
+                        fam, upper[i], log_upper[i], eta, theta, log_theta)
+                log_s0, ds0_eta, ds0_theta = 0.0, 0.0, 0.0
+                if entry[i] > 0.0:
+                    _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
+                        fam, entry[i], log_entry[i], eta, theta, log_theta)
+                val, d_eta, d_th, d_cure = cure_row(
+                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, log_h, dh_eta, dh_theta,
+                    log_s, ds_eta, ds_theta, log_su, dsu_eta, dsu_theta, log_s0, ds0_eta,
+                    ds0_theta)
+                if want_grad:
+                    g_cint += d_cure
+                    for j in range(n_c):
+                        g_cbeta[j] += d_cure * z_cure[i, j]
             else:
                 log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
                     fam, t[i], log_t[i], eta, theta, log_theta)
@@ -244,6 +282,10 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 zerosum_grad(g_sdev, S, grad, off_sdev + k * (S - 1))
             if R > 0:
                 mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
+            if cure > 0:  # one cause: the cure block's gradient once
+                grad[int(buf[H_OFF_CINT])] += g_cint
+                for j in range(n_c):
+                    grad[int(buf[H_OFF_CBETA]) + j] += g_cbeta[j]
             for g in range(G):
                 for lev in range(n_lev[g]):
                     pos = off_z[g] + k * n_lev[g] + lev

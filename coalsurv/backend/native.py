@@ -43,8 +43,12 @@ from coalsurv.backend.plan_priors import (
 from coalsurv.backend.plan_types import Block, KernelPlan
 from coalsurv.families.kernels import KERNEL_FAMILIES, PER_BASELINE, SCALE_SIGN
 
-__all__ = ["Block", "KernelPlan", "plan", "formulas_match", "make_buffer", "initial_point",
-           "unconstrained_draws", "log_likelihood_group", "log_prior_group", "STEP_PRIOR"]
+#: Cure link -> kernel code (coalsurv.backend.kernel_cure.cure_shares).
+CURE_LINK_CODES = {"logit": 0, "probit": 1, "cloglog": 2}
+
+__all__ = ["CURE_LINK_CODES", "Block", "KernelPlan", "plan", "formulas_match", "make_buffer",
+           "initial_point", "unconstrained_draws", "log_likelihood_group", "log_prior_group",
+           "STEP_PRIOR"]
 
 _DATA = ("X", "entry", "time_upper", "event_of", "interval_of", "time")
 
@@ -69,14 +73,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         Empty when accepted; otherwise which part of the model the kernel does not implement.
     """
     mm = dict(getattr(info, "members", None) or {})
-    extras = [name for name, present in (
-        ("cure", getattr(info, "cure", "")),
-        ("a promotion-time cure or cure link", getattr(info, "cure_type", "mixture")
-         != "mixture" or getattr(info, "cure_link", "logit") != "logit")) if present]
-    if extras:
-        return None, f"{', '.join(extras)}: not in the kernel"
+    cure = getattr(info, "cure", "")
+    cure_terms = tuple(getattr(info, "cure_terms", ()) or ()) if cure else ()
     family = info.family_object()
     piecewise = family.name == "piecewise"
+    if cure and (piecewise or getattr(info, "cure_link", "logit") not in CURE_LINK_CODES
+                 or getattr(info, "cure_type", "mixture") not in ("mixture", "promotion")):
+        return None, "cure with the piecewise baseline (or an unknown link): not in the kernel"
     if family.name not in KERNEL_FAMILIES or (
             family._identity() != (family.name,) and not piecewise):
         return None, f"family {family.name!r} is not in the kernel"
@@ -134,6 +137,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
             + (["beta_shape"] if shape_terms else []) + (["strata_dev"] if strata_level else [])
             + _mm_names(mm, "free")
+            + (["cure_intercept"] + (["cure_beta"] if cure_terms else []) if cure else [])
             + [f"{p}_{g}" for g in groups for p in ("sd", level[g])])
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
             + ([theta_det] if per_baseline else [])
@@ -144,7 +148,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + _mm_names(mm, "deterministic"))
     data = (list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
             + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
-            + _mm_names(mm, "data"))
+            + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []))
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
         odd = sorted(set(named) ^ expected)
@@ -162,6 +166,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "log_baseline_dev": ("cause", "interval"),
                  "beta_mm": ("cause", "mm_term"), "sd_mm": ("cause",),
                  "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
+                 "cure_intercept": (), "cure_beta": ("cure_term",),
                  **{name: () for name in mm.get("weight_params", {}).values()}}
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
@@ -213,7 +218,10 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       shape_terms=len(shape_terms), mm_weights=mm.get("weights", ""),
                       mm_sum_to_one=bool(mm.get("sum_to_one", True)),
                       mm_terms=len(mm.get("terms", ())),
-                      mm_params=tuple(mm.get("weight_params", {}).values())), ""
+                      mm_params=tuple(mm.get("weight_params", {}).values()),
+                      cure=("" if not cure else getattr(info, "cure_type", "mixture")),
+                      cure_link=getattr(info, "cure_link", "logit"),
+                      cure_terms=len(cure_terms)), ""
 
 
 def _mm_names(mm: dict, kind: str) -> list[str]:

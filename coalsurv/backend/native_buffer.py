@@ -94,6 +94,17 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     if kplan.shape_terms:
         parts.append(np.asarray(named["Z_shape"].get_value(), dtype=float).reshape(-1))
     head[K.H_DATA] = head.size
+    if kplan.cure:
+        head[K.H_CURE] = 1 if kplan.cure == "mixture" else 2
+        head[K.H_CURE_LINK] = {"logit": 0, "probit": 1, "cloglog": 2}[kplan.cure_link]
+        head[K.H_OFF_CINT] = kplan.block("cure_intercept").offset
+        head[K.H_PRIOR_CINT:K.H_PRIOR_CINT + 4] = kplan.block("cure_intercept").prior
+        head[K.H_CURE_Q] = kplan.cure_terms
+        head[K.H_OFF_CBETA] = kplan.block("cure_beta").offset if kplan.cure_terms else -1
+        if kplan.cure_terms:
+            head[K.H_PRIOR_CBETA:K.H_PRIOR_CBETA + 4] = kplan.block("cure_beta").prior
+            head[K.H_CURE_DATA] = head.size + sum(p.size for p in parts)
+            parts.append(np.asarray(named["Z_cure"].get_value(), dtype=float).reshape(-1))
     if kplan.mm_weights:
         head[K.H_MM_DATA] = head.size + sum(p.size for p in parts)
         head[K.H_MM_R] = np.asarray(named["mm_coalition"].get_value()).size

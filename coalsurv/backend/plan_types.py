@@ -68,6 +68,9 @@ class KernelPlan:
     mm_sum_to_one: bool = True
     mm_terms: int = 0  # member covariates (beta_mm (cause, mm_term), mm_X)
     mm_params: tuple[str, ...] = ()  # names of the weight parameters (gamma; b0, b1)
+    cure: str = ""  # "" (none), "mixture" or "promotion"
+    cure_link: str = "logit"
+    cure_terms: int = 0  # cure covariates (cure_beta (cure_term,), Z_cure)
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""

@@ -446,14 +446,14 @@ def test_native_posterior_equals_pymc_on_coalgov(shared_data):
 
 
 @pytest.mark.parametrize("options", [{"formula": "tve(x1, df=3) + x2"},
-                                     {"formula": "x1", "cure": "x2"},
                                      {"formula": "x1 + x2", "joint": True},
                                      {"formula": "tve(x1, df=3) + x2", "family": "piecewise"},
                                      {"formula": "x1", "cure": "x2", "family": "piecewise"}])
-def test_time_terms_cure_and_joint_priors_take_the_pymc_graph(options):
-    """Terms added after the kernel (tve, cure; mixture/joint priors) never run natively.
+def test_time_terms_piecewise_cure_and_joint_priors_take_the_pymc_graph(options):
+    """tve, the piecewise baseline's cure and mixture/joint priors do not run natively.
 
-    Strata and shape covariates run natively: ``tests/fit/test_kernel_strata.py``.
+    Strata, shape covariates, mm() and cure run natively: ``tests/fit/test_kernel_strata.py``,
+    ``test_kernel_members.py``, ``test_kernel_cure.py``.
     """
     from coalsurv import JointPrior, PriorSet
 
