@@ -9,7 +9,7 @@ For each row (a family, or a feature on a family) the model is the coalgov stand
 * **baseline** — the same model in plain PyMC, ``pm.sample``: ``pm.Censored`` where PyMC has
   the distribution (Exponential, Weibull, LogNormal), a ``pm.CustomDist`` with a censored logp
   otherwise (log-logistic, Gompertz). Feature rows whose plain PyMC version is long to write
-  (piecewise, interval censoring, strata, cure, tve) have no baseline: the table says so. The
+  (piecewise, interval censoring, tve) have no baseline: the table says so. The
   ``frailty_centring`` rows share the Weibull PH baseline (non-centred frailty).
 * **graph** baseline (rows whose baseline is ``"graph"``: strata, shape covariates, mm()) — the
   same coalsurv model on the PyMC path (``fit(kernel="pymc")``: the built graph compiled by
@@ -60,7 +60,9 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "weibull+mm(power)": ("weibull", {"mm": "mm(finance + cohesion, weights='power')"},
                           "members", "graph"),
     "weibull+mm(equal)": ("weibull", {"mm": "mm(finance + cohesion)"}, "members", "graph"),
-    "weibull+cure": ("weibull", {"cure": "majority"}, "plain", None),
+    "weibull+cure": ("weibull", {"cure": "majority"}, "plain", "graph"),
+    "lognormal+cure(probit)": ("lognormal", {"cure": "majority", "cure_link": "probit"},
+                               "plain", "graph"),
     "weibull+tve": ("weibull", {"tve": True}, "plain", None),
     "weibull+centred": ("weibull", {"family_options": {"frailty_centring": "centred"}}, "plain",
                         "weibull"),

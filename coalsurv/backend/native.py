@@ -8,14 +8,18 @@ Anything else returns a reason and the fit takes the PyMC path. The kernel's dat
 model's own ``pm.Data`` values, so both paths see the same numbers.
 
 Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES` (AFT ones with their
-priors on eta/sigma, :data:`~coalsurv.families.kernels.SCALE_SIGN`); one or several
-causes; exact, right- and interval-censored endings (not with the piecewise baseline), delayed
-entry; frailty intercepts ``(1 | g)`` (any
-number of factors); priors of :data:`coalsurv.backend.kernel.PRIOR_CODES`; the piecewise baseline
-(its cut points, ``rw_sd`` and the random walk ``rw_step ~ Normal(0, rw_sd)``); frailty
-intercepts sampled centred or not. Falls back: interval censoring with the piecewise baseline,
-varying slopes, time-varying covariates and effects, strata, cure, other families and family
-options, joint priors, per-cause or per-term priors (separate variables), anything unknown.
+priors on eta/sigma, :data:`~coalsurv.families.kernels.SCALE_SIGN`); one or several causes;
+exact, right- and interval-censored endings (not with the piecewise baseline), delayed entry;
+frailty intercepts ``(1 | g)`` (any number of factors, sampled centred or not); priors of
+:data:`coalsurv.backend.kernel.PRIOR_CODES`; the piecewise baseline (its cut points, ``rw_sd``
+and the random walk ``rw_step ~ Normal(0, rw_sd)``); strata (``strata_dev`` as PyMC's
+``ZeroSumNormal``, a family parameter per stratum, every ``strata_parts``); shape covariates
+(``beta_shape``, ``Z_shape``); the ``mm()`` members blocks (fixed, power or logistic weights,
+``sum_to_one`` or not, ``beta_mm``, ``sd_mm``/``z_mm``); cure (mixture with the logit, probit
+or cloglog link, promotion time; ``cure_intercept``, ``cure_beta``). Falls back: interval
+censoring or cure with the piecewise baseline, varying slopes, time-varying covariates and
+effects (spells, tve), other families and family options, joint priors, per-cause or per-term
+priors (separate variables), anything unknown.
 """
 
 from __future__ import annotations
