@@ -102,7 +102,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     off_bs = int(buf[H_OFF_BSHAPE])
     theta_s = np.zeros(ts)
     log_theta_s = np.zeros(ts)
-    d_theta = np.zeros(ts)  # d log L / d log theta (per baseline: / d theta) per stratum
+    # d log L / d theta per stratum (with shape covariates: / d log theta, row by row)
+    d_theta = np.zeros(ts)
     sdev = np.zeros(S)
     g_sdev = np.zeros(S)
     g_bshape = np.zeros(Q)
@@ -255,7 +256,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 rows_out[i] += val
             if want_grad:
                 d_a += d_eta
-                if per_baseline:
+                if per_baseline or Q == 0:  # times theta after the rows (not per baseline)
                     d_theta[st] += d_th
                 else:
                     d_th *= theta  # d / d log theta_i
@@ -303,7 +304,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     grad[off_theta + k * ts + s] += d_theta[s] * math.exp(a)
                     grad[off_int + k] += d_theta[s] * theta_s[s]
                 elif off_theta >= 0:  # d/d log theta: the family's, then through the scale
-                    grad[off_theta + k * ts + s] += (d_theta[s] + std * scale * d_lin / ts
+                    d_log = d_theta[s] * theta_s[s] if Q == 0 else d_theta[s]
+                    grad[off_theta + k * ts + s] += (d_log + std * scale * d_lin / ts
                                                      + std * scale * a * d_big_a / ts)
             if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
                 covering = 0.0
