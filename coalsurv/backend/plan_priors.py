@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STEP_PRIOR", "CENTRED_PRIOR", "HIER_CODE", "constant_value", "prior_of",
-           "step_prior", "centred_prior", "hier_prior", "positive_codes"]
+__all__ = ["STEP_PRIOR", "CENTRED_PRIOR", "HIER_CODE", "ZEROSUM_CODE", "constant_value",
+           "prior_of", "step_prior", "centred_prior", "hier_prior", "zerosum_prior",
+           "positive_codes"]
 
 _OPS = {"NormalRV": "Normal", "HalfNormalRV": "HalfNormal", "LogNormalRV": "LogNormal",
         "ExponentialRV": "Exponential", "GammaRV": "Gamma", "StudentTRV": "StudentT",
@@ -19,6 +20,8 @@ _OPS = {"NormalRV": "Normal", "HalfNormalRV": "HalfNormal", "LogNormalRV": "LogN
 _N_PARAMS = {"Normal": 2, "HalfNormal": 2, "LogNormal": 2, "Exponential": 1, "Gamma": 2,
              "StudentT": 3, "Cauchy": 2, "HalfCauchy": 2}
 _POSITIVE = {"HalfNormal", "LogNormal", "Exponential", "Gamma", "HalfCauchy"}
+
+
 def constant_value(value) -> float | None:
     """Scalar value of a graph of constants only (e.g. ``1 / beta``), else None."""
     import pytensor.tensor as pt
@@ -110,6 +113,24 @@ def step_prior(model, rv) -> tuple[int, float, float, float] | str:
     """Accept ``rw_step`` only as ``Normal(0, rw_sd[:, None])``, the kernel's random walk."""
     return _zero_mean_normal(model, rv, "rw_sd", "the kernel's random walk",
                              "random walk") or STEP_PRIOR
+
+
+#: Prior "code" of the stratum deviations: ZeroSumNormal(sigma) over the last axis; p1 = sigma.
+ZEROSUM_CODE = -4
+
+
+def zerosum_prior(model, rv) -> tuple[int, float, float, float] | str:
+    """Accept ``strata_dev`` only as ``ZeroSumNormal(sigma)`` over its last axis, sigma constant."""
+    if type(rv.owner.op).__name__ != "ZeroSumNormalRV" or rv.owner.op.ndim_supp != 1:
+        return f"{rv.name}: not a zero-sum normal over one axis"
+    transform = model.rvs_to_transforms.get(rv)
+    if (type(transform).__name__ != "ZeroSumTransform"
+            or tuple(transform.zerosum_axes) != (-1,)):
+        return f"{rv.name}: not sampled with PyMC's zero-sum transform over its last axis"
+    sigma = constant_value(rv.owner.inputs[2])
+    if sigma is None or not sigma > 0:
+        return f"{rv.name}: its sigma is not a positive constant"
+    return (ZEROSUM_CODE, sigma, 0.0, 0.0)
 
 
 def positive_codes() -> set[int]:

@@ -1,0 +1,114 @@
+"""The native kernel's cure models: one episode's log likelihood and its derivatives (numba).
+
+As :mod:`coalsurv.build.cure` (one cause; the cure linear predictor ``lin = cure_intercept +
+Z_cure[i] cure_beta``). Mixture, with the cured share ``pi`` from ``lin`` by the link
+(:mod:`coalsurv.families.cure_links`)::
+
+    exact:        log(1 - pi) + log h_u(t) + log S_u(t)
+    censored:     log(pi + (1 - pi) S_u(t))
+    interval:     log(1 - pi) + log(S_u(l) - S_u(u))
+    minus         log(pi + (1 - pi) S_u(entry))          (delayed entry)
+
+Promotion time: ``log S = -theta F_u``, ``theta = exp(-lin)``, ``F_u = 1 - S_u``; an exact
+ending adds ``log theta + log h_u + log S_u``; an interval ``log(S(l) - S(u))``.
+:func:`cure_row` returns the value and its derivatives in ``eta``, the family parameter and
+``lin`` from the uncured family's terms (:func:`coalsurv.families.kernels.family_terms`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from coalsurv.families.kernels import interval_terms, log_normal_sf
+
+__all__ = ["cure_shares", "cure_row"]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _log1mexp(x):
+    """``log(1 - e^x)`` for ``x <= 0``."""
+    if x > -0.6931471805599453:
+        return math.log(-math.expm1(x))
+    return math.log1p(-math.exp(x))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def cure_shares(link, lin):
+    """``log pi``, its ``lin`` derivative, ``log(1 - pi)`` and its derivative."""
+    if link == 0:  # logit: -softplus(-lin), -softplus(lin)
+        if lin > 0.0:
+            sp_pos = lin + math.log1p(math.exp(-lin))
+            sp_neg = math.log1p(math.exp(-lin))
+        else:
+            sp_pos = math.log1p(math.exp(lin))
+            sp_neg = -lin + math.log1p(math.exp(lin))
+        pi = math.exp(-sp_neg)
+        return -sp_neg, math.exp(-sp_pos), -sp_pos, -pi
+    if link == 1:  # probit: log Phi(lin) = log(1 - Phi(-lin)), log Phi(-lin)
+        lp, d_neg = log_normal_sf(-lin)
+        l1, d_pos = log_normal_sf(lin)
+        return lp, -d_neg, l1, d_pos
+    rate = math.exp(lin)  # cloglog: log(1 - exp(-rate)), -rate
+    return _log1mexp(-rate), rate / math.expm1(rate), -rate, -rate
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _mixture_survival(lp, dlp, l1, dl1, log_s, ds_eta, ds_th):
+    """``log(pi + (1 - pi) S_u)`` and its ``eta``, ``theta`` and ``lin`` derivatives."""
+    b = l1 + log_s
+    m = max(lp, b)
+    val = m + math.log(math.exp(lp - m) + math.exp(b - m))
+    pa = math.exp(lp - val)
+    pb = math.exp(b - val)
+    return val, pb * ds_eta, pb * ds_th, pa * dlp + pb * dl1
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def cure_row(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
+             ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th):
+    """One episode's cure log likelihood: ``(value, d/d eta, d/d theta, d/d lin)``."""
+    if kind == 1:
+        lp, dlp, l1, dl1 = cure_shares(link, lin)
+        if is_int:
+            val, d_eta, d_th = interval_terms(log_s, ds_eta, ds_th, log_su, dsu_eta, dsu_th)
+            val += l1
+            d_lin = dl1
+        elif ev > 0.0:
+            val, d_eta, d_th, d_lin = l1 + log_h + log_s, dh_eta + ds_eta, dh_th + ds_th, dl1
+        else:
+            val, d_eta, d_th, d_lin = _mixture_survival(lp, dlp, l1, dl1, log_s, ds_eta, ds_th)
+        if has_entry:
+            v0, e0, t0, c0 = _mixture_survival(lp, dlp, l1, dl1, log_s0, ds0_eta, ds0_th)
+            val, d_eta, d_th, d_lin = val - v0, d_eta - e0, d_th - t0, d_lin - c0
+        return val, d_eta, d_th, d_lin
+    theta = math.exp(-lin)  # promotion time: log S = -theta F_u, F_u = -expm1(log S_u)
+    s = math.exp(log_s)
+    big_f = -math.expm1(log_s)
+    val = -theta * big_f
+    d_eta = theta * s * ds_eta
+    d_th = theta * s * ds_th
+    d_lin = theta * big_f
+    if is_int:  # log(S(l) - S(u)), S(u) = exp(-theta F_u(u))
+        su = math.exp(log_su)
+        b = -theta * (-math.expm1(log_su))
+        db_eta, db_th, db_lin = theta * su * dsu_eta, theta * su * dsu_th, -b
+        a = val
+        val = a + _log1mexp(b - a)
+        wa, wb = math.exp(a - val), math.exp(b - val)
+        d_eta, d_th = wa * d_eta - wb * db_eta, wa * d_th - wb * db_th
+        d_lin = wa * d_lin - wb * db_lin
+    elif ev > 0.0:
+        val += -lin + log_h + log_s
+        d_eta += dh_eta + ds_eta
+        d_th += dh_th + ds_th
+        d_lin -= 1.0
+    if has_entry:
+        s0 = math.exp(log_s0)
+        f0 = -math.expm1(log_s0)
+        val += theta * f0
+        d_eta -= theta * s0 * ds0_eta
+        d_th -= theta * s0 * ds0_th
+        d_lin -= theta * f0
+    return val, d_eta, d_th, d_lin

@@ -1,0 +1,195 @@
+"""The native kernel's mm() member blocks: weights, member term of eta, gradients, priors.
+
+For coalition ``i`` with membership rows ``r`` (:mod:`coalsurv.build.members`)::
+
+    theta_{k,i} = sum_r w_r c_{k,r},   c_{k,r} = X_r beta_mm_k + sd_mm_k z_mm[k, member_r]
+
+added to cause ``k``'s eta. The rows sit in the buffer as a CSR structure sorted by coalition
+(``start``: ``n + 1`` pointers, then per row its member, share (or its fixed weight), the
+coalition's size and the standardised member covariates). Weights: fixed (``equal``, ``share``:
+the graph's ``mm_weight`` data), ``power`` (``share ** gamma``, ``gamma`` log-transformed) or
+``logistic`` (``1 / (1 + (n_i - 1) exp(-(b0 + b1 share)))``), normalised over the coalition when
+``sum_to_one``. With ``g_i = d log L / d eta_i`` the gradient in a raw weight is
+``g_i (c_r - theta_i) / T_i`` (normalised; ``T_i`` the coalition's sum of raw weights) or
+``g_i c_r``, chained to ``log gamma`` or ``b0``, ``b1``; the weight parameters are shared by
+the causes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from coalsurv.backend.kernel_layout import (
+    H_C,
+    H_MM_DATA,
+    H_MM_LEVELS,
+    H_MM_Q,
+    H_MM_R,
+    H_MM_SUM,
+    H_MM_WEIGHTS,
+    H_N,
+    H_OFF_BMM,
+    H_OFF_SDMM,
+    H_OFF_W1,
+    H_OFF_W2,
+    H_OFF_ZMM,
+    H_PRIOR_BMM,
+    H_PRIOR_SDMM,
+    H_PRIOR_W1,
+    H_PRIOR_W2,
+    out_index,
+)
+from coalsurv.backend.kernel_priors import block_prior
+
+__all__ = ["mm_arrays", "mm_weights", "mm_theta", "mm_grad", "mm_prior", "mm_expand"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True, error_model="numpy")
+def mm_arrays(buf):
+    """Return the membership rows' arrays (views): start, member, share, size, X."""
+    n = int(buf[H_N])
+    R = int(buf[H_MM_R])
+    Q = int(buf[H_MM_Q])
+    d = int(buf[H_MM_DATA])
+    start = buf[d:d + n + 1]
+    d += n + 1
+    member = buf[d:d + R]
+    d += R
+    share = buf[d:d + R]
+    d += R
+    size = buf[d:d + R]
+    d += R
+    X = buf[d:d + R * Q].reshape((R, Q))
+    return start, member, share, size, X
+
+
+@njit(cache=True, error_model="numpy")
+def mm_weights(buf, x, raw, w, total):
+    """Raw weights, weights and each coalition's sum of raw weights (1 when not normalised)."""
+    start, member, share, size, X = mm_arrays(buf)
+    mode = int(buf[H_MM_WEIGHTS])
+    n = total.shape[0]
+    for r in range(raw.shape[0]):
+        if mode == 0:  # fixed weights: the graph's data
+            raw[r] = share[r]
+        elif mode == 1:  # power: share ** gamma
+            raw[r] = math.exp(math.exp(x[int(buf[H_OFF_W1])]) * math.log(share[r]))
+        else:  # logistic
+            q = x[int(buf[H_OFF_W1])] + x[int(buf[H_OFF_W2])] * share[r]
+            raw[r] = 1.0 / (1.0 + (size[r] - 1.0) * math.exp(-q))
+    normalise = mode > 0 and int(buf[H_MM_SUM]) == 1
+    for i in range(n):
+        t = 0.0
+        for r in range(int(start[i]), int(start[i + 1])):
+            t += raw[r]
+        total[i] = t if normalise else 1.0
+        for r in range(int(start[i]), int(start[i + 1])):
+            w[r] = raw[r] / total[i]
+
+
+@njit(cache=True, error_model="numpy")
+def mm_theta(buf, x, k, w, contrib, theta):
+    """Cause ``k``'s member term of every coalition (``theta``) and each row's ``c`` (contrib)."""
+    start, member, share, size, X = mm_arrays(buf)
+    Q = X.shape[1]
+    off_b = int(buf[H_OFF_BMM])
+    off_sd = int(buf[H_OFF_SDMM])
+    L = int(buf[H_MM_LEVELS])
+    sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
+    for i in range(theta.shape[0]):
+        t = 0.0
+        for r in range(int(start[i]), int(start[i + 1])):
+            c = 0.0
+            for j in range(Q):
+                c += X[r, j] * x[off_b + k * Q + j]
+            if off_sd >= 0:
+                c += sd * x[int(buf[H_OFF_ZMM]) + k * L + int(member[r])]
+            contrib[r] = c
+            t += w[r] * c
+        theta[i] = t
+
+
+@njit(cache=True, error_model="numpy")
+def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
+    """Add cause ``k``'s gradient through the member term given ``g_row = d log L / d eta``."""
+    start, member, share, size, X = mm_arrays(buf)
+    Q = X.shape[1]
+    off_b = int(buf[H_OFF_BMM])
+    off_sd = int(buf[H_OFF_SDMM])
+    off_z = int(buf[H_OFF_ZMM])
+    L = int(buf[H_MM_LEVELS])
+    mode = int(buf[H_MM_WEIGHTS])
+    normalise = int(buf[H_MM_SUM]) == 1
+    sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
+    gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
+    for i in range(g_row.shape[0]):
+        gi = g_row[i]
+        for r in range(int(start[i]), int(start[i + 1])):
+            gw = gi * w[r]
+            for j in range(Q):
+                grad[off_b + k * Q + j] += gw * X[r, j]
+            if off_sd >= 0:
+                pos = off_z + k * L + int(member[r])
+                grad[pos] += gw * sd
+                grad[off_sd + k] += gw * sd * x[pos]  # d / d log sd
+            if mode == 0:
+                continue
+            d_raw = gi * (contrib[r] - theta[i]) / total[i] if normalise else gi * contrib[r]
+            if mode == 1:  # d / d log gamma of share ** gamma
+                grad[int(buf[H_OFF_W1])] += d_raw * raw[r] * math.log(share[r]) * gamma
+            else:  # d raw / dq = raw (1 - raw)
+                dq = d_raw * raw[r] * (1.0 - raw[r])
+                grad[int(buf[H_OFF_W1])] += dq
+                grad[int(buf[H_OFF_W2])] += dq * share[r]
+
+
+@njit(cache=True, error_model="numpy")
+def mm_prior(buf, x, grad):
+    """Priors of beta_mm, sd_mm (log), z_mm ~ Normal(0, 1) and the weight parameters."""
+    C = int(buf[H_C])
+    Q = int(buf[H_MM_Q])
+    total = 0.0
+    if Q > 0:
+        total += block_prior(buf, H_PRIOR_BMM, x, grad, int(buf[H_OFF_BMM]), C * Q, False)
+    off_sd = int(buf[H_OFF_SDMM])
+    if off_sd >= 0:
+        total += block_prior(buf, H_PRIOR_SDMM, x, grad, off_sd, C, True)
+        off_z = int(buf[H_OFF_ZMM])
+        for i in range(C * int(buf[H_MM_LEVELS])):
+            z = x[off_z + i]
+            total += -0.5 * z * z - 0.5 * _LOG_2PI
+            grad[off_z + i] += -z
+    mode = int(buf[H_MM_WEIGHTS])
+    if mode == 1:
+        total += block_prior(buf, H_PRIOR_W1, x, grad, int(buf[H_OFF_W1]), 1, True)
+    elif mode == 2:
+        total += block_prior(buf, H_PRIOR_W1, x, grad, int(buf[H_OFF_W1]), 1, False)
+        total += block_prior(buf, H_PRIOR_W2, x, grad, int(buf[H_OFF_W2]), 1, False)
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def mm_expand(buf, x, out, pos):
+    """Exponentiate sd_mm and gamma in ``out``; write ``u_mm = sd z`` at ``pos``; new pos."""
+    C = int(buf[H_C])
+    off_sd = int(buf[H_OFF_SDMM])
+    if int(buf[H_MM_WEIGHTS]) == 1:
+        i = int(buf[H_OFF_W1])
+        out[out_index(buf, i)] = math.exp(x[i])
+    if off_sd < 0:
+        return pos
+    L = int(buf[H_MM_LEVELS])
+    off_z = int(buf[H_OFF_ZMM])
+    for k in range(C):
+        out[out_index(buf, off_sd + k)] = math.exp(x[off_sd + k])
+    for k in range(C):
+        sd = math.exp(x[off_sd + k])
+        for lev in range(L):
+            out[pos] = sd * x[off_z + k * L + lev]
+            pos += 1
+    return pos
+

@@ -1,0 +1,324 @@
+"""The native kernel's likelihood: every row's log likelihood and its gradient (numba, cached).
+
+Per cause ``k`` (``C`` causes)::
+
+    eta_k[i] = intercept_k + X[i] beta_k + sum_g u_gk[idx_g[i]] + strata_dev_k[s_i]
+
+with exact, right- and interval-censored endings and delayed entry. The family's formulas come
+from :func:`coalsurv.families.kernels.family_terms`, at the row's family parameter
+``theta_k[s_i] * exp(Z[i] beta_shape_k)`` (one value per cause, or per cause and stratum with
+stratified shapes; ``Z`` the shape covariates, when present). For AFT families the sampled
+intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; issue 13):
+``eta_k = s_k (intercept_std_k + X beta_std_k) + frailties + strata_dev`` with the scale of log
+T ``s_k = exp(sign mean_s log theta_ks)`` (header ``H_STD``), and the chain rule runs through
+``s_k``. An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) -
+S(u))`` (:func:`~coalsurv.families.kernels.interval_terms`) instead of ``log h(l) + log S(l)``.
+
+The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
+one vector-parameter family, handled here rather than in ``family_terms``: per cause
+``log h = dev[j(t)] + eta`` and ``log S(t) - log S(entry) = -e^eta (H0(t) - H0(entry))`` with
+``H0(t) = sum_{m < j(t)} e^dev[m] w[m] + e^dev[j(t)] (t - c[j(t)])`` (interval widths ``w``,
+lower bounds ``c``), ``dev = d - mean(d)``, ``d = (0, cumsum(rw_step))``,
+``rw_step ~ Normal(0, rw_sd)``: the model :mod:`coalsurv.build.graph` builds. The buffer holds
+per row the interval of ``t`` and of the entry and the time spent in that interval, so a row
+costs O(1) and the gradient in ``dev`` O(n + K) (full intervals summed once per interval).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from coalsurv.backend.kernel_cure import cure_row
+from coalsurv.backend.kernel_layout import (
+    GROUP_WIDTH,
+    H_CENTRED,
+    H_CURE,
+    H_CURE_DATA,
+    H_CURE_LINK,
+    H_CURE_Q,
+    H_FAM,
+    H_GROUPS,
+    H_INTERVAL,
+    H_K,
+    H_MM_R,
+    H_N,
+    H_OFF_BETA,
+    H_OFF_BSHAPE,
+    H_OFF_CBETA,
+    H_OFF_CINT,
+    H_OFF_INT,
+    H_OFF_SDEV,
+    H_OFF_STEP,
+    H_OFF_THETA,
+    H_PER_BASELINE,
+    H_Q,
+    H_S,
+    H_STD,
+    H_THETA_S,
+    PIECEWISE,
+    baseline_dev,
+    layout,
+    zerosum_grad,
+    zerosum_values,
+)
+from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
+from coalsurv.families.kernels import family_terms, interval_terms
+
+__all__ = ["row_terms"]
+
+
+@njit(cache=True, error_model="numpy")
+def row_terms(buf, x, grad, want_grad, rows_out):
+    """Log likelihood (and its gradient into ``grad`` when ``want_grad``) of every row.
+
+    Per cause: the frailty effects ``u = sd * z`` of every level are computed once, the rows
+    accumulate ``d log L / d eta`` per coefficient, level and stratum, and the chain rule to
+    ``z``, ``log sd`` and the unconstrained stratum deviations is applied once after the rows.
+    """
+    fam = int(buf[H_FAM])
+    std = buf[H_STD]
+    per_baseline = int(buf[H_PER_BASELINE]) == 1
+    (n, C, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width, interval, upper,
+     log_upper, strata, Z) = layout(buf)
+    has_interval = int(buf[H_INTERVAL]) == 1
+    K = int(buf[H_K])
+    off_step = int(buf[H_OFF_STEP])
+    dev = np.zeros(K)
+    rates = np.zeros(K)
+    h_start = np.zeros(K)  # baseline cumulative hazard at each interval's start
+    g_dev = np.zeros(K)
+    full = np.zeros(K)  # sum of e^eta of rows whose exposure covers intervals < j entirely
+    part = np.zeros(K)  # sum of e^eta x time spent in interval j (rows ending/entering in j)
+    off_int = int(buf[H_OFF_INT])
+    off_beta = int(buf[H_OFF_BETA])
+    off_theta = int(buf[H_OFF_THETA])
+    S = int(buf[H_S])
+    off_sdev = int(buf[H_OFF_SDEV])
+    ts = int(buf[H_THETA_S])
+    Q = int(buf[H_Q])
+    off_bs = int(buf[H_OFF_BSHAPE])
+    theta_s = np.zeros(ts)
+    log_theta_s = np.zeros(ts)
+    # d log L / d theta per stratum (with shape covariates: / d log theta, row by row)
+    d_theta = np.zeros(ts)
+    sdev = np.zeros(S)
+    g_sdev = np.zeros(S)
+    g_bshape = np.zeros(Q)
+    off_sd = np.empty(G, np.int64)
+    off_z = np.empty(G, np.int64)
+    n_lev = np.empty(G, np.int64)
+    lev_start = np.zeros(G + 1, np.int64)
+    mode = np.zeros(G, np.int64)  # 0: levels z (u = sd z); 1: u itself; 2: w (u = w - intercept)
+    for g in range(G):
+        hb = H_GROUPS + GROUP_WIDTH * g
+        off_sd[g], off_z[g], n_lev[g] = int(buf[hb]), int(buf[hb + 1]), int(buf[hb + 2])
+        mode[g] = int(buf[hb + 7])
+        lev_start[g + 1] = lev_start[g] + n_lev[g]
+    R = int(buf[H_MM_R])  # mm() membership rows: weights once, the member term per cause
+    mm_raw, mm_w, mm_c = np.zeros(R), np.zeros(R), np.zeros(R)
+    m_n = n if R > 0 else 0
+    mm_total, mm_eta, g_row = np.zeros(m_n), np.zeros(m_n), np.zeros(m_n)
+    if R > 0:
+        mm_weights(buf, x, mm_raw, mm_w, mm_total)
+    cure = int(buf[H_CURE])  # cure (one cause): lin = cure_intercept + Z_cure cure_beta
+    cure_link = int(buf[H_CURE_LINK])
+    n_c = int(buf[H_CURE_Q]) if cure > 0 else 0
+    z_cure = buf[int(buf[H_CURE_DATA]):int(buf[H_CURE_DATA]) + int(buf[H_N]) * n_c].reshape(
+        (int(buf[H_N]), n_c))
+    g_cbeta = np.zeros(n_c)
+    g_cint = 0.0
+    u = np.empty(lev_start[G])
+    g_u = np.empty(lev_start[G])
+    g_beta = np.empty(P)
+    sds = np.empty(G)
+    total = 0.0
+    for k in range(C):
+        a = x[off_int + k]
+        if int(buf[H_CENTRED]) == 1:
+            a += centre[k]
+        mean_log_theta = 0.0
+        for s in range(ts):
+            if off_theta >= 0 and per_baseline:  # theta = sampled x e^intercept (real)
+                theta_s[s] = x[off_theta + k * ts + s] * math.exp(a)
+            elif off_theta >= 0:
+                log_theta_s[s] = x[off_theta + k * ts + s]
+                theta_s[s] = math.exp(log_theta_s[s])
+                mean_log_theta += log_theta_s[s] / ts
+        beta = x[off_beta + k * P:off_beta + (k + 1) * P] if P > 0 else x[:0]
+        bshape = x[off_bs + k * Q:off_bs + (k + 1) * Q] if Q > 0 else x[:0]
+        scale = math.exp(std * mean_log_theta) if std != 0.0 else 1.0
+        big_a = a * scale  # the intercept on the eta scale
+        if off_sdev >= 0:
+            zerosum_values(x, off_sdev + k * (S - 1), S, sdev)
+        if R > 0:
+            mm_theta(buf, x, k, mm_w, mm_c, mm_eta)
+        for g in range(G):
+            sds[g] = math.exp(x[off_sd[g] + k])
+            for lev in range(n_lev[g]):
+                v = x[off_z[g] + k * n_lev[g] + lev]
+                u[lev_start[g] + lev] = (sds[g] * v if mode[g] == 0 else v if mode[g] == 1
+                                         else v - big_a)
+        d_lin = 0.0  # sum of d log L / d eta x (intercept + X beta): the scale's chain rule
+        g_u[:] = 0.0
+        g_beta[:] = 0.0
+        d_theta[:] = 0.0
+        g_sdev[:] = 0.0
+        g_bshape[:] = 0.0
+        if K > 0:
+            baseline_dev(x, off_step, k, K, dev)
+            for m in range(K):
+                rates[m] = math.exp(dev[m])
+                h_start[m] = h_start[m - 1] + rates[m - 1] * width[m - 1] if m > 0 else 0.0
+            g_dev[:] = 0.0
+            full[:] = 0.0
+            part[:] = 0.0
+        d_a = 0.0
+        for i in range(n):
+            eta = a
+            for j in range(P):
+                eta += X[i, j] * beta[j]
+            lin = eta
+            if std != 0.0:
+                eta = scale * lin
+            for g in range(G):
+                eta += u[lev_start[g] + int(idx[g, i])]
+            if off_sdev >= 0:
+                eta += sdev[int(strata[i])]
+            if R > 0:
+                eta += mm_eta[i]
+            st = int(strata[i]) if ts > 1 else 0
+            theta, log_theta = theta_s[st], log_theta_s[st]
+            if Q > 0:  # log theta_i = log theta + Z[i] beta_shape
+                for j in range(Q):
+                    log_theta += Z[i, j] * bshape[j]
+                theta = math.exp(log_theta)
+            ev = event[k, i]
+            if fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
+                e = math.exp(eta)
+                j, j0 = int(pw[0, i]), int(pw[2, i])
+                log_s = -e * (h_start[j] + rates[j] * pw[1, i]
+                              - h_start[j0] - rates[j0] * pw[3, i])
+                val = ev * (dev[j] + eta) + log_s
+                d_eta = ev + log_s
+                d_th = 0.0
+                if want_grad:
+                    g_dev[j] += ev
+                    full[j] += e
+                    part[j] += e * pw[1, i]
+                    full[j0] -= e
+                    part[j0] -= e * pw[3, i]
+            elif cure > 0:
+                cure_lin = x[int(buf[H_OFF_CINT])]
+                for j in range(n_c):
+                    cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
+                log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
+                    fam, t[i], log_t[i], eta, theta, log_theta)
+                is_int = has_interval and interval[k, i] > 0.0
+                log_su, dsu_eta, dsu_theta = 0.0, 0.0, 0.0
+                if is_int:
+                    _, _, _, log_su, dsu_eta, dsu_theta = family_terms(
+                        fam, upper[i], log_upper[i], eta, theta, log_theta)
+                log_s0, ds0_eta, ds0_theta = 0.0, 0.0, 0.0
+                if entry[i] > 0.0:
+                    _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
+                        fam, entry[i], log_entry[i], eta, theta, log_theta)
+                val, d_eta, d_th, d_cure = cure_row(
+                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, log_h, dh_eta, dh_theta,
+                    log_s, ds_eta, ds_theta, log_su, dsu_eta, dsu_theta, log_s0, ds0_eta,
+                    ds0_theta)
+                if want_grad:
+                    g_cint += d_cure
+                    for j in range(n_c):
+                        g_cbeta[j] += d_cure * z_cure[i, j]
+            else:
+                log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
+                    fam, t[i], log_t[i], eta, theta, log_theta)
+                if has_interval and interval[k, i] > 0.0:  # ended in (t, upper]
+                    _, _, _, log_su, dsu_eta, dsu_theta = family_terms(
+                        fam, upper[i], log_upper[i], eta, theta, log_theta)
+                    val, d_eta, d_th = interval_terms(log_s, ds_eta, ds_theta, log_su,
+                                                      dsu_eta, dsu_theta)
+                else:
+                    val = ev * log_h + log_s
+                    d_eta = ev * dh_eta + ds_eta
+                    d_th = ev * dh_theta + ds_theta
+                if entry[i] > 0.0:
+                    _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
+                        fam, entry[i], log_entry[i], eta, theta, log_theta)
+                    val -= log_s0
+                    d_eta -= ds0_eta
+                    d_th -= ds0_theta
+            total += val
+            if rows_out.shape[0] > 0:
+                rows_out[i] += val
+            if want_grad:
+                d_a += d_eta
+                if per_baseline or Q == 0:  # times theta after the rows (not per baseline)
+                    d_theta[st] += d_th
+                else:
+                    d_th *= theta  # d / d log theta_i
+                    d_theta[st] += d_th
+                    for j in range(Q):
+                        g_bshape[j] += d_th * Z[i, j]
+                if std != 0.0:
+                    d_lin += d_eta * lin
+                for j in range(P):
+                    g_beta[j] += d_eta * X[i, j]
+                for g in range(G):
+                    g_u[lev_start[g] + int(idx[g, i])] += d_eta
+                if off_sdev >= 0:
+                    g_sdev[int(strata[i])] += d_eta
+                if R > 0:
+                    g_row[i] = d_eta
+        if want_grad:
+            d_big_a = 0.0  # through u = w - intercept (levels centred on the intercept)
+            for j in range(P):
+                grad[off_beta + k * P + j] += g_beta[j] * scale
+            for j in range(Q):
+                grad[off_bs + k * Q + j] += g_bshape[j]
+            if off_sdev >= 0:
+                zerosum_grad(g_sdev, S, grad, off_sdev + k * (S - 1))
+            if R > 0:
+                mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
+            if cure > 0:  # one cause: the cure block's gradient once
+                grad[int(buf[H_OFF_CINT])] += g_cint
+                for j in range(n_c):
+                    grad[int(buf[H_OFF_CBETA]) + j] += g_cbeta[j]
+            for g in range(G):
+                for lev in range(n_lev[g]):
+                    pos = off_z[g] + k * n_lev[g] + lev
+                    d_u = g_u[lev_start[g] + lev]
+                    if mode[g] == 0:
+                        grad[pos] += d_u * sds[g]
+                        grad[off_sd[g] + k] += d_u * sds[g] * x[pos]  # d/d log sd
+                    else:
+                        grad[pos] += d_u
+                        if mode[g] == 2:
+                            d_big_a -= d_u
+            grad[off_int + k] += d_a * scale + d_big_a * scale
+            for s in range(ts):
+                if off_theta >= 0 and per_baseline:  # theta = x e^a: d/dx and d/da
+                    grad[off_theta + k * ts + s] += d_theta[s] * math.exp(a)
+                    grad[off_int + k] += d_theta[s] * theta_s[s]
+                elif off_theta >= 0:  # d/d log theta: the family's, then through the scale
+                    d_log = d_theta[s] * theta_s[s] if Q == 0 else d_theta[s]
+                    grad[off_theta + k * ts + s] += (d_log + std * scale * d_lin / ts
+                                                     + std * scale * a * d_big_a / ts)
+            if K > 0:  # exposure of interval m: w[m] x (rows past m) + time of rows in m
+                covering = 0.0
+                for m in range(K - 1, -1, -1):
+                    g_dev[m] -= rates[m] * (width[m] * covering + part[m])
+                    covering += full[m]
+                # dev = d - mean(d); d[j] = sum of steps 1..j
+                mean_g = 0.0
+                for m in range(K):
+                    mean_g += g_dev[m]
+                mean_g /= K
+                tail = 0.0
+                for m in range(K - 1, 0, -1):
+                    tail += g_dev[m] - mean_g
+                    grad[off_step + k * (K - 1) + m - 1] += tail
+    return total

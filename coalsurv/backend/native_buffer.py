@@ -1,0 +1,239 @@
+"""The native route's data and draws: the kernel's buffer, initial points, posterior groups.
+
+:func:`make_buffer` packs the float64 buffer of :mod:`coalsurv.backend.kernel_layout` from the
+model's own ``pm.Data`` values (both paths see the same numbers); the other functions map
+between the kernel's unconstrained vector and the traced posterior (initial points, the
+pointwise log likelihood and the log prior of each free variable).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coalsurv.backend.plan_priors import CENTRED_PRIOR, HIER_CODE, STEP_PRIOR, ZEROSUM_CODE
+from coalsurv.backend.plan_types import Block, KernelPlan
+from coalsurv.families.kernels import KERNEL_FAMILIES
+
+__all__ = ["make_buffer", "support", "initial_point", "unconstrained_draws",
+           "log_likelihood_group", "log_prior_group"]
+
+
+def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
+    """Pack the kernel's float64 buffer: header and the model's own data values."""
+    from coalsurv.backend import kernel_layout as K
+
+    named = model.named_vars
+    C, P, G = kplan.causes, kplan.terms, len(kplan.groups)
+    X = np.asarray(named["X"].get_value(), dtype=float).reshape(-1, P) if P else np.zeros((0,))
+    t = np.asarray(named["time"].get_value(), dtype=float)
+    entry = np.asarray(named["entry"].get_value(), dtype=float)
+    n = t.size
+    event = np.asarray(named["event_of"].get_value(), dtype=float).reshape(C, n)
+    idx = (np.stack([np.asarray(named[f"idx_{g}"].get_value(), dtype=float) for g in kplan.groups])
+           if G else np.zeros((0,)))
+    centre = (np.asarray(named["intercept_centre"].get_value(), dtype=float) if kplan.centred
+              else np.zeros(C))
+    with np.errstate(divide="ignore"):
+        log_t = np.log(np.maximum(t, 1e-300))
+        log_entry = np.where(entry > 0, np.log(np.where(entry > 0, entry, 1.0)), 0.0)
+    head = np.zeros(K.H_GROUPS + K.GROUP_WIDTH * G)
+    head[K.H_FAM] = KERNEL_FAMILIES[kplan.family]
+    head[K.H_N], head[K.H_C], head[K.H_P], head[K.H_G] = n, C, P, G
+    head[K.H_NDIM], head[K.H_NEXP], head[K.H_CENTRED] = kplan.ndim, kplan.nexp, kplan.centred
+    first = kplan.blocks[0]
+    head[K.H_OFF_INT] = first.offset
+    head[K.H_PRIOR_INT:K.H_PRIOR_INT + 4] = first.prior
+    head[K.H_OFF_BETA] = kplan.block(kplan.beta_name).offset if P else -1
+    if P:
+        head[K.H_PRIOR_BETA:K.H_PRIOR_BETA + 4] = kplan.block(kplan.beta_name).prior
+    head[K.H_STD] = kplan.std
+    head[K.H_PER_BASELINE] = kplan.per_baseline
+    head[K.H_OFF_THETA] = kplan.block(kplan.theta).offset if kplan.theta else -1
+    if kplan.theta:
+        head[K.H_PRIOR_THETA:K.H_PRIOR_THETA + 4] = kplan.block(kplan.theta).prior
+    head[K.H_S] = kplan.strata
+    head[K.H_THETA_S] = kplan.strata if kplan.strata_theta else 1
+    head[K.H_OFF_SDEV] = kplan.block("strata_dev").offset if kplan.strata_level else -1
+    if kplan.strata_level:
+        head[K.H_SDEV_SIGMA] = kplan.block("strata_dev").prior[1]
+    head[K.H_Q] = kplan.shape_terms
+    head[K.H_OFF_BSHAPE] = kplan.block("beta_shape").offset if kplan.shape_terms else -1
+    if kplan.shape_terms:
+        head[K.H_PRIOR_BSHAPE:K.H_PRIOR_BSHAPE + 4] = kplan.block("beta_shape").prior
+    if kplan.mm_weights:
+        _mm_header(kplan, head, K)
+    for g, (name, n_lev) in enumerate(zip(kplan.groups, kplan.levels, strict=True)):
+        hb = K.H_GROUPS + K.GROUP_WIDTH * g
+        sd = kplan.block(f"sd_{name}")
+        head[hb:hb + 3] = sd.offset, kplan.level_block(name).offset, n_lev
+        head[hb + 3:hb + 7] = sd.prior
+        head[hb + 7] = kplan.group_mode(name)
+    parts = [centre, X.ravel(), t, log_t, entry, log_entry, event.ravel(), idx.ravel()]
+    if kplan.cuts is not None:  # exposure per interval from entry to t, interval of t
+        from coalsurv.families import get_family
+
+        family = get_family("piecewise", cuts=np.asarray(kplan.cuts))
+        lower, upper = family.bounds
+        j_t, j_entry = family.interval_index(t), family.interval_index(entry)
+        head[K.H_K] = family.n_intervals
+        head[K.H_OFF_RWSD] = kplan.block("rw_sd").offset
+        head[K.H_OFF_STEP] = kplan.block("rw_step").offset
+        head[K.H_PRIOR_RWSD:K.H_PRIOR_RWSD + 4] = kplan.block("rw_sd").prior
+        # the interval of t and of the entry, the time spent in it; the widths (last: 0)
+        parts += [j_t.astype(float), t - lower[j_t], j_entry.astype(float),
+                  np.maximum(entry - lower[j_entry], 0.0),
+                  np.where(np.isfinite(upper), upper - lower, 0.0)]
+    interval = np.asarray(named["interval_of"].get_value(), dtype=float).reshape(C, n)
+    if np.any(interval > 0):  # which cause ended in (t, upper], and the upper bounds
+        upper = np.asarray(named["time_upper"].get_value(), dtype=float)
+        head[K.H_INTERVAL] = 1
+        with np.errstate(divide="ignore"):
+            parts += [interval.ravel(), upper, np.log(upper)]
+    if kplan.strata:  # each row's stratum
+        parts.append(np.asarray(named["idx_strata"].get_value(), dtype=float).reshape(n))
+    if kplan.shape_terms:
+        parts.append(np.asarray(named["Z_shape"].get_value(), dtype=float).reshape(-1))
+    head[K.H_DATA] = head.size
+    if kplan.cure:
+        head[K.H_CURE] = 1 if kplan.cure == "mixture" else 2
+        head[K.H_CURE_LINK] = {"logit": 0, "probit": 1, "cloglog": 2}[kplan.cure_link]
+        head[K.H_OFF_CINT] = kplan.block("cure_intercept").offset
+        head[K.H_PRIOR_CINT:K.H_PRIOR_CINT + 4] = kplan.block("cure_intercept").prior
+        head[K.H_CURE_Q] = kplan.cure_terms
+        head[K.H_OFF_CBETA] = kplan.block("cure_beta").offset if kplan.cure_terms else -1
+        if kplan.cure_terms:
+            head[K.H_PRIOR_CBETA:K.H_PRIOR_CBETA + 4] = kplan.block("cure_beta").prior
+            head[K.H_CURE_DATA] = head.size + sum(p.size for p in parts)
+            parts.append(np.asarray(named["Z_cure"].get_value(), dtype=float).reshape(-1))
+    if kplan.mm_weights:
+        head[K.H_MM_DATA] = head.size + sum(p.size for p in parts)
+        head[K.H_MM_R] = np.asarray(named["mm_coalition"].get_value()).size
+        parts += _mm_arrays(kplan, named, n)
+    buf = np.concatenate([head, *parts])
+    buf[K.H_LEN] = buf.size
+    return np.ascontiguousarray(buf)
+
+
+def _mm_header(kplan: KernelPlan, head: np.ndarray, K) -> None:
+    """Header entries of the mm() term (:mod:`coalsurv.backend.kernel_members`)."""
+    head[K.H_MM_WEIGHTS] = {"power": 1, "logistic": 2}.get(kplan.mm_weights, 0)
+    head[K.H_MM_SUM] = kplan.mm_sum_to_one
+    head[K.H_MM_Q] = kplan.mm_terms
+    head[K.H_OFF_BMM] = head[K.H_OFF_SDMM] = head[K.H_OFF_ZMM] = -1
+    head[K.H_OFF_W1] = head[K.H_OFF_W2] = -1
+    names = {b.name for b in kplan.blocks}
+    for name, off, prior in (("beta_mm", K.H_OFF_BMM, K.H_PRIOR_BMM),
+                             ("sd_mm", K.H_OFF_SDMM, K.H_PRIOR_SDMM),
+                             *zip(kplan.mm_params, (K.H_OFF_W1, K.H_OFF_W2),
+                                  (K.H_PRIOR_W1, K.H_PRIOR_W2), strict=False)):
+        if name in names:
+            head[off] = kplan.block(name).offset
+            head[prior:prior + 4] = kplan.block(name).prior
+    if "z_mm" in names:
+        head[K.H_OFF_ZMM] = kplan.block("z_mm").offset
+        head[K.H_MM_LEVELS] = kplan.block("z_mm").shape[1]
+
+
+def _mm_arrays(kplan: KernelPlan, named, n: int) -> list[np.ndarray]:
+    """Membership rows sorted by coalition: CSR pointers, member, share or weight, size, X."""
+    coalition = np.asarray(named["mm_coalition"].get_value()).astype(np.int64)
+    order = np.argsort(coalition, kind="stable")
+    start = np.concatenate([[0], np.cumsum(np.bincount(coalition, minlength=n))])
+    R = coalition.size
+
+    def column(name):
+        return (np.asarray(named[name].get_value(), dtype=float)[order] if name in named
+                else np.zeros(R))
+
+    share = column("mm_share" if kplan.mm_params else "mm_weight")
+    X = (np.asarray(named["mm_X"].get_value(), dtype=float)[order].reshape(-1)
+         if kplan.mm_terms else np.zeros(0))
+    return [start.astype(float), column("mm_member"), share, column("mm_size"), X]
+
+
+def support(block: Block) -> float:
+    """Return a central point of the block's prior on the unconstrained scale."""
+    code, p1, p2, _ = block.prior
+    if code in (STEP_PRIOR[0], CENTRED_PRIOR[0], ZEROSUM_CODE):  # zero-centred: zero
+        return 0.0
+    if code == HIER_CODE:  # levels centred on the intercept: the intercept's start
+        return float(p1)
+    if code in (0, 2, 6):  # Normal, LogNormal (of log x), Cauchy: their location
+        return float(p1)
+    if code == 5:  # StudentT(nu, mu, sigma)
+        return float(p2)
+    # HalfNormal / HalfCauchy (loc, scale), Exponential (scale), Gamma (alpha, scale)
+    return float(np.log({1: p2, 7: p2, 3: p1, 4: p1 * p2}[code]))
+
+
+def initial_point(kplan: KernelPlan):
+    """``seed -> x0``: each block's prior centre plus uniform(-1, 1) jitter (as PyMC/nutpie)."""
+    centre = np.concatenate([np.full(b.size, support(b)) for b in kplan.blocks])
+
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        return centre + rng.uniform(-1.0, 1.0, size=centre.size)
+
+    return make
+
+
+def _zerosum_forward(values: np.ndarray) -> np.ndarray:
+    """PyMC's ``ZeroSumTransform.forward`` over the last axis: S values to S - 1."""
+    S = values.shape[-1]
+    root = np.sqrt(S)
+    norm = -values[..., -1:] * root / (root + S)
+    return values[..., :-1] + norm
+
+
+def unconstrained_draws(kplan: KernelPlan, posterior) -> np.ndarray:
+    """``(chain * draw, ndim)`` unconstrained points of the posterior draws."""
+    parts = []
+    for b in kplan.blocks:
+        values = np.asarray(posterior[b.name].transpose("chain", "draw", *b.dims))
+        if b.zerosum:
+            values = _zerosum_forward(values)
+        values = values.reshape(values.shape[0] * values.shape[1], -1)
+        parts.append(np.log(values) if b.log_transformed else values)
+    return np.ascontiguousarray(np.concatenate(parts, axis=1))
+
+
+def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coords):
+    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself."""
+    import xarray as xr
+
+    from coalsurv.backend.kernel import pointwise
+
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    values = pointwise(buf, unconstrained_draws(kplan, posterior))
+    da = xr.DataArray(values.reshape(n_chain, n_draw, -1), dims=("chain", "draw", "obs"),
+                      coords={"chain": posterior["chain"].values,
+                              "draw": posterior["draw"].values, "obs": obs_coords})
+    return xr.Dataset({"lifespan": da})
+
+
+def log_prior_group(kplan: KernelPlan, posterior):
+    """``log_prior`` dataset: each free variable's prior log density (no Jacobian)."""
+    import xarray as xr
+
+    from coalsurv.backend.kernel import prior_pointwise
+
+    out = {}
+    half_log_2pi = 0.5 * np.log(2.0 * np.pi)
+    for b in kplan.blocks:
+        da = posterior[b.name]
+        if b.prior == STEP_PRIOR:  # Normal(0, rw_sd) of each step, rw_sd of the same draw
+            sd = posterior["rw_sd"]
+            out[b.name] = -0.5 * (da / sd) ** 2 - np.log(sd) - half_log_2pi
+            continue
+        if b.prior == CENTRED_PRIOR or b.prior[0] == HIER_CODE:  # Normal(0 or intercept, sd)
+            sd = posterior[f"sd_{b.name[2:]}"]
+            mean = posterior["intercept"] if b.prior[0] == HIER_CODE else 0.0
+            out[b.name] = -0.5 * ((da - mean) / sd) ** 2 - np.log(sd) - half_log_2pi
+            continue
+        if b.zerosum:  # ZeroSumNormal(sigma) over the last axis, as PyMC reduces it
+            sigma, S = b.prior[1], b.shape[-1]
+            out[b.name] = (-0.5 * (da / sigma) ** 2 - (half_log_2pi + np.log(sigma))
+                           * (S - 1) / S).sum(b.dims[-1])
+            continue
+        out[b.name] = da.copy(data=prior_pointwise(*b.prior, np.asarray(da, dtype=float)))
+    return xr.Dataset(out)

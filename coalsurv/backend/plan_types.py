@@ -1,0 +1,107 @@
+"""What the native plan hands the kernel: the free blocks and the accepted structure.
+
+:class:`KernelPlan` is built by :func:`coalsurv.backend.native.plan` from a built PyMC model and
+read by the buffer packer (:mod:`coalsurv.backend.native_buffer`) and the nutpie wrapper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Block", "KernelPlan"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One free variable of the model: its slice of the unconstrained vector and its prior.
+
+    ``shape`` is the constrained (traced) shape; a ``zerosum`` block (``strata_dev``, a PyMC
+    ``ZeroSumNormal`` over its last axis) is sampled on one value fewer per row.
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    offset: int
+    log_transformed: bool
+    prior: tuple[int, float, float, float]
+    zerosum: bool = False
+
+    @property
+    def free_shape(self) -> tuple[int, ...]:
+        """Shape on the unconstrained scale."""
+        return (*self.shape[:-1], self.shape[-1] - 1) if self.zerosum else self.shape
+
+    @property
+    def size(self) -> int:
+        """Number of unconstrained scalars."""
+        return int(np.prod(self.free_shape)) if self.free_shape else 1
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """What the kernel computes for one accepted model structure."""
+
+    family: str
+    causes: int
+    terms: int
+    centred: bool
+    theta: str | None
+    groups: tuple[str, ...]
+    levels: tuple[int, ...]
+    blocks: tuple[Block, ...]
+    deterministics: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
+    coords: dict[str, Any] = field(compare=False)
+    cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
+    std: int = 0  # AFT: sign of log theta in the scale of log T (priors on eta/sigma); else 0
+    per_baseline: bool = False  # theta sampled per unit of the baseline hazard (Gompertz)
+    centred_groups: tuple[str, ...] = ()  # frailty intercepts sampled as u ~ Normal(0, sd)
+    hier_groups: tuple[str, ...] = ()  # ... as w ~ Normal(intercept, sd), u = w - intercept
+    strata: int = 0  # strata (0: none)
+    strata_level: bool = False  # strata_dev (cause, stratum) added to eta
+    strata_theta: bool = False  # the family parameter per (cause, stratum)
+    shape_terms: int = 0  # shape covariates (beta_shape (cause, shape_term), Z_shape)
+    mm_weights: str = ""  # mm() term: its weights ("" without one)
+    mm_sum_to_one: bool = True
+    mm_terms: int = 0  # member covariates (beta_mm (cause, mm_term), mm_X)
+    mm_params: tuple[str, ...] = ()  # names of the weight parameters (gamma; b0, b1)
+    cure: str = ""  # "" (none), "mixture" or "promotion"
+    cure_link: str = "logit"
+    cure_terms: int = 0  # cure covariates (cure_beta (cure_term,), Z_cure)
+
+    def level_block(self, group: str) -> Block:
+        """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
+        if group in self.hier_groups:
+            return self.block(f"w_{group}")
+        return self.block(f"{'u' if group in self.centred_groups else 'z'}_{group}")
+
+    def group_mode(self, group: str) -> int:
+        """Kernel code of a frailty intercept: 0 non-centred, 1 centred, 2 on the intercept."""
+        return 2 if group in self.hier_groups else int(group in self.centred_groups)
+
+    @property
+    def beta_name(self) -> str:
+        """The sampled coefficients: ``beta_std`` (AFT, on eta/sigma) or ``beta``."""
+        return "beta_std" if self.std else "beta"
+
+    @property
+    def ndim(self) -> int:
+        """Length of the unconstrained vector."""
+        return sum(b.size for b in self.blocks)
+
+    @property
+    def expanded(self) -> list[tuple[str, tuple[str, ...], tuple[int, ...]]]:
+        """Traced variables (name, dims, shape) in :func:`kernel.expand` order."""
+        return [(b.name, b.dims, b.shape) for b in self.blocks] + list(self.deterministics)
+
+    @property
+    def nexp(self) -> int:
+        """Length of the expanded vector."""
+        return sum(int(np.prod(s)) for _, _, s in self.expanded)
+
+    def block(self, name: str) -> Block:
+        """Return the block of a free variable by name."""
+        return next(b for b in self.blocks if b.name == name)
