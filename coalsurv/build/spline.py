@@ -58,9 +58,10 @@ def spline_knots_for(options: dict, obs: dict, time_scale: float) -> tuple[float
         inner = [math.log(float(c) / time_scale) for c in options["knots"]]
         bad = [c for c, x in zip(options["knots"], inner, strict=True) if not lo < x < hi]
         if bad:
+            span = (f"({fmt_number(math.exp(lo) * time_scale)}, "
+                    f"{fmt_number(math.exp(hi) * time_scale)})")
             raise SpecError("family_options knots: internal knots must lie strictly inside the "
-                            "boundary knots", [f"knot {c!r} is outside ({fmt_number(math.exp(lo) * time_scale)}, "
-                                               f"{fmt_number(math.exp(hi) * time_scale)}) {unit}"
+                            "boundary knots", [f"knot {c!r} is outside {span} {unit}"
                                                for c in bad])
         return (lo, *inner, hi)
     k = int(options.get("k", DEFAULT_K))

@@ -155,14 +155,14 @@ class RoystonParmar(Family):
 
     @property
     def basis_scale(self) -> float:
-        """:math:`(k_{\\max} - k_{\\min})^2`, the divisor of the basis."""
+        """``(kmax - kmin)^2``, the divisor of the basis."""
         knots = self.log_knots
         return float((knots[-1] - knots[0]) ** 2)
 
     def flexsurv_gamma(self, intercept: Any, rp_slope: Any, rp_spline: Any = None) -> np.ndarray:
         """Flexsurv's ``gamma0, gamma1, ..., gamma_{K+1}`` (NumPy; last axis).
 
-        ``intercept`` is :math:`\\eta` at the covariate values of interest; times in the
+        ``intercept`` is eta at the covariate values of interest; times in the
         model's unit (log knots as stored here).
         """
         spline = (np.asarray(rp_spline, dtype=float) if rp_spline is not None
@@ -200,10 +200,11 @@ class RoystonParmar(Family):
             return rp_slope + 0.0 * x
         return rp_slope + xp.sum(rp_spline * self._terms(x, xp, 1), axis=-1)
 
-    def min_slope(self, rp_slope: Any, rp_spline: Any = None, *, xp: Namespace | None = None) -> Any:
+    def min_slope(self, rp_slope: Any, rp_spline: Any = None, *,
+                  xp: Namespace | None = None) -> Any:
         """Exact minimum of :math:`s'(x)` over the real line.
 
-        :math:`s'` is :math:`\\gamma_1` below the first knot, constant above the last and
+        :math:`s'` is ``gamma1`` below the first knot, constant above the last and
         quadratic between neighbouring knots (:math:`s''` linear there), so its minimum is at
         a knot or where :math:`s''` crosses 0 upwards inside a segment.
 
