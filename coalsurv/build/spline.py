@@ -44,8 +44,6 @@ def spline_knots_for(options: dict, obs: dict, time_scale: float) -> tuple[float
     times = np.concatenate([obs["time"][any_event],
                             0.5 * (obs["time"] + obs["time_upper"])[interval]])
     times = times[np.isfinite(times) & (times > 0)]
-    unit = f"(data unit; events from {fmt_number(times.min() * time_scale)} to " \
-        f"{fmt_number(times.max() * time_scale)})" if times.size else ""
     if "bknots" in options:
         lo, hi = (math.log(float(b) / time_scale) for b in options["bknots"])
     elif np.unique(times).size < 2:
@@ -61,7 +59,9 @@ def spline_knots_for(options: dict, obs: dict, time_scale: float) -> tuple[float
             span = (f"({fmt_number(math.exp(lo) * time_scale)}, "
                     f"{fmt_number(math.exp(hi) * time_scale)})")
             raise SpecError("family_options knots: internal knots must lie strictly inside the "
-                            "boundary knots", [f"knot {c!r} is outside {span} {unit}"
+                            "boundary knots", [f"knot {c!r} is outside {span} (data unit; "
+                                               + ("bknots)" if "bknots" in options else
+                                                  "the first and last event times)")
                                                for c in bad])
         return (lo, *inner, hi)
     k = int(options.get("k", DEFAULT_K))
@@ -69,14 +69,16 @@ def spline_knots_for(options: dict, obs: dict, time_scale: float) -> tuple[float
     log_times = log_times[(log_times >= lo) & (log_times <= hi)]
     if not k:
         return (lo, hi)
-    inner = np.quantile(log_times, np.arange(1, k + 1) / (k + 1)) if log_times.size else []
-    knots = np.concatenate([[lo], inner, [hi]])
-    if len(inner) < k or np.any(np.diff(knots) <= 0):
-        distinct = np.unique(log_times).size
-        raise SpecError(f"family_options k={k}: the knots at quantiles of the log event times "
-                        f"tie ({distinct} distinct event times for {k} internal and 2 boundary "
-                        "knots)", [f"use fewer internal knots (k <= {max(distinct - 2, 0)} at "
-                                   "most) or give knots= (data unit)"])
+    distinct = np.unique(log_times).size
+    fix = [f"use fewer internal knots (k <= {max(distinct - 2, 0)}) or give knots= (data unit)"]
+    if k + 2 > distinct:
+        raise SpecError(f"family_options k={k}: {k} internal and 2 boundary knots need at least "
+                        f"{k + 2} distinct event times; the data have {distinct}", fix)
+    knots = np.concatenate([[lo], np.quantile(log_times, np.arange(1, k + 1) / (k + 1)), [hi]])
+    if np.any(np.diff(knots) <= 0):
+        raise SpecError(f"family_options k={k}: knots at quantiles of the log event times tie "
+                        f"(tied event times): {np.round(np.exp(knots) * time_scale, 6).tolist()}",
+                        fix)
     return tuple(float(v) for v in knots)
 
 
