@@ -2,11 +2,11 @@ r"""Royston–Parmar flexible spline baseline (flexsurv's ``flexsurvspline``): f
 
 With :math:`x = \log t` the log cumulative hazard (``scale="hazard"``, proportional hazards)
 or the log cumulative odds of failure (``scale="odds"``, proportional odds) is a natural cubic
-spline in :math:`x` whose intercept is the linear predictor :math:`\eta`:
+spline in :math:`x` (flexsurv's form; covariates enter :math:`\gamma_0`):
 
 .. math::
 
-    s(x) = \eta + \gamma_1 x + \sum_{j=1}^{K} \gamma_{j+1} v_j(x), \qquad
+    s(x) = \gamma_0 + \gamma_1 x + \sum_{j=1}^{K} \gamma_{j+1} v_j(x), \qquad
     v_j(x) = (x - k_j)_+^3 - \lambda_j (x - k_{\min})_+^3 - (1 - \lambda_j)(x - k_{\max})_+^3,
 
 :math:`\lambda_j = (k_{\max} - k_j)/(k_{\max} - k_{\min})`, internal knots :math:`k_j` and
@@ -16,13 +16,25 @@ boundary knots :math:`k_{\min} < k_{\max}` on the log-time scale: flexsurv's bas
 :math:`h = s'(x)\, \mathrm{expit}(s) / t`. With :math:`K = 0` knots this is the Weibull
 (hazard) or the log-logistic (odds), with shape :math:`\gamma_1`.
 
-Parameters (one set per cause): ``rp_slope`` :math:`= \gamma_1 > 0` and the vector
-``rp_spline`` :math:`b_j = \gamma_{j+1} (k_{\max} - k_{\min})^2` (length :math:`K`): the
-coefficients of the basis divided by :math:`(k_{\max} - k_{\min})^2`, so that :math:`b_j` is
-of the order of the change in the slope :math:`s'(x)` that basis function makes across the
-data (:math:`|v_j'| \le 0.75 (k_{\max}-k_{\min})^2` there) whatever the spread of the event
-times: the default prior ``Normal(0, 2)`` is weakly informative on every data set.
-:meth:`RoystonParmar.flexsurv_gamma` gives flexsurv's :math:`\gamma_{j+1}`.
+Parametrisation (the same model, priors that mean something): with
+:math:`u_j = v_j / (k_{\max} - k_{\min})^2` and the centred basis
+:math:`w_j(x) = u_j(x) - u_j(0) - u_j'(0)\, x`,
+
+.. math::
+
+    s(x) = \eta + \gamma\, x + \sum_j b_j\, w_j(x),
+
+so that :math:`\eta = s(0)` is the log cumulative hazard (odds) at the model's time scale (the
+median follow-up, :math:`x = 0`: the same meaning as the Weibull intercept, whose data-based
+prior centre it shares) and ``rp_slope`` :math:`\gamma = s'(0) > 0` the slope there (the
+local Weibull shape; exactly the Weibull shape when :math:`K = 0`). ``rp_spline``
+:math:`b_j` (length :math:`K`) bend the curve away from that point; dividing by
+:math:`(k_{\max} - k_{\min})^2` makes :math:`b_j` of the order of the change of slope it
+makes across the data (:math:`|u_j'| \le 0.75` there) whatever the spread of the event times,
+so one default prior serves every data set. flexsurv's coefficients
+(:meth:`RoystonParmar.flexsurv_gamma`): :math:`\gamma_{j+1} = b_j / (k_{\max} -
+k_{\min})^2`, :math:`\gamma_1 = \gamma - \sum_j b_j u_j'(0)`,
+:math:`\gamma_0 = \eta - \sum_j b_j u_j(0)`.
 
 Monotonicity: :math:`s` must increase (a cumulative hazard or odds cannot fall).
 :math:`s'(x)` is :math:`\gamma_1` below :math:`k_{\min}`, constant above :math:`k_{\max}` and
@@ -91,10 +103,10 @@ class RoystonParmar(Family):
     kind = "ph"
     options = ("log_knots", "scale")
     parameters = (
-        Parameter("rp_slope", "positive", ("LogNormal", {"mu": 0.0, "sigma": 1.0}),
-                  "slope of the spline in log time (flexsurv gamma1; the Weibull shape at k=0)"),
-        Parameter("rp_spline", "real", ("Normal", {"mu": 0.0, "sigma": 2.0}),
-                  "spline coefficients times (kmax - kmin)^2 (flexsurv gamma2..)",
+        Parameter("rp_slope", "positive", ("LogNormal", {"mu": 0.0, "sigma": 0.5}),
+                  "slope of the spline at the median follow-up (local Weibull shape)"),
+        Parameter("rp_spline", "real", ("Normal", {"mu": 0.0, "sigma": 1.0}),
+                  "spline coefficients (change of slope across the data; centred basis)",
                   vector="knot"),
     )
 
@@ -160,22 +172,48 @@ class RoystonParmar(Family):
         return float((knots[-1] - knots[0]) ** 2)
 
     def flexsurv_gamma(self, intercept: Any, rp_slope: Any, rp_spline: Any = None) -> np.ndarray:
-        """Flexsurv's ``gamma0, gamma1, ..., gamma_{K+1}`` (NumPy; last axis).
+        """Flexsurv's ``gamma0, gamma1, ..., gamma_{K+1}`` (NumPy; on the last axis).
 
-        ``intercept`` is eta at the covariate values of interest; times in the
-        model's unit (log knots as stored here).
+        ``intercept`` is eta at the covariate values of interest. The times are the model's
+        (knots as stored here): for data times ``t = tau t_model`` subtract
+        ``gamma1 log(tau)`` from ``gamma0``.
         """
-        spline = (np.asarray(rp_spline, dtype=float) if rp_spline is not None
-                  else np.zeros(0)) / self.basis_scale
-        head = np.stack(np.broadcast_arrays(np.asarray(intercept, dtype=float),
-                                            np.asarray(rp_slope, dtype=float)), axis=-1)
-        head, spline = np.broadcast_arrays(head[..., None, :], spline[..., None, :])
-        return np.concatenate([head[..., 0, :], spline[..., 0, :]], axis=-1)
+        from coalsurv.families.math import NUMPY
+
+        slope = np.asarray(rp_slope, dtype=float)
+        b = (np.asarray(rp_spline, dtype=float) if rp_spline is not None
+             else np.zeros(slope.shape + (0,)))
+        zero = np.zeros(())
+        g0 = np.asarray(intercept, dtype=float) - b @ self._raw_terms(zero, NUMPY, 0)
+        g1 = slope - b @ self._raw_terms(zero, NUMPY, 1)
+        batch = np.broadcast_shapes(g0.shape, g1.shape, b.shape[:-1])
+        return np.concatenate([np.broadcast_to(g0, batch)[..., None],
+                               np.broadcast_to(g1, batch)[..., None],
+                               np.broadcast_to(b, batch + b.shape[-1:]) / self.basis_scale],
+                              axis=-1)
 
     # ----------------------------------------------------------------- the spline
 
     def _terms(self, x: Any, xp: Namespace, order: int) -> Any:
-        """Basis functions (order 0) or their derivatives (1, 2) at ``x``: shape x + (K,)."""
+        """Centred basis (order 0) or its derivatives (1, 2) at ``x``: shape x + (K,).
+
+        ``w_j(x) = u_j(x) - u_j(0) - u_j'(0) x`` with ``u_j = v_j / (kmax - kmin)^2``: zero
+        with zero slope at ``x = 0`` (the model time scale, the median follow-up), so that
+        ``eta`` is the log cumulative hazard (odds) there and ``rp_slope`` its slope.
+        """
+        from coalsurv.families.math import NUMPY
+
+        raw = self._raw_terms(x, xp, order)
+        if order == 2:
+            return raw
+        zero = np.zeros(())
+        if order == 1:
+            return raw - self._raw_terms(zero, NUMPY, 1)
+        return raw - self._raw_terms(zero, NUMPY, 0) - self._raw_terms(zero, NUMPY, 1) * x[
+            ..., None]
+
+    def _raw_terms(self, x: Any, xp: Namespace, order: int) -> Any:
+        """Flexsurv's basis ``v_j / (kmax - kmin)^2`` or its derivatives: shape x + (K,)."""
         knots = self.log_knots
         kmin, kmax, inner = knots[0], knots[-1], knots[1:-1]
         lam = (kmax - inner) / (kmax - kmin)
@@ -284,13 +322,14 @@ class RoystonParmar(Family):
         lo_x, hi_x = np.full(batch, knots[0]), np.full(batch, knots[-1])
         g_lo = self._spline(lo_x, NUMPY, slope, spline)
         g_hi = self._spline(hi_x, NUMPY, slope, spline)
+        slope_lo = self._dspline(lo_x, NUMPY, slope, spline)  # s is linear beyond the knots
         slope_hi = self._dspline(hi_x, NUMPY, slope, spline)
         a, b = lo_x.copy(), hi_x.copy()
         for _ in range(64):  # bisection inside the boundary knots (s increases there)
             mid = 0.5 * (a + b)
             below = self._spline(mid, NUMPY, slope, spline) < target
             a, b = np.where(below, mid, a), np.where(below, b, mid)
-        x = np.where(target < g_lo, knots[0] + (target - g_lo) / slope,
+        x = np.where(target < g_lo, knots[0] + (target - g_lo) / slope_lo,
                      np.where(target > g_hi, knots[-1] + (target - g_hi) / slope_hi,
                               0.5 * (a + b)))
         x = np.where(np.isneginf(target), -np.inf, np.where(np.isposinf(target), np.inf, x))

@@ -48,8 +48,8 @@ def test_cumulative_hazard_is_the_integral_of_the_hazard(scale, params):
         np.testing.assert_allclose(np.exp(fam.log_density(t, eta, **params)),
                                    fam.hazard(t, eta, **params) * fam.survival(t, eta, **params),
                                    rtol=1e-12)
-        gamma = np.concatenate([[params["rp_slope"]], params["rp_spline"] / fam.basis_scale])
-        s = _flexsurv_s(np.log(t), eta, gamma, KNOTS)
+        gamma = fam.flexsurv_gamma(eta, params["rp_slope"], params["rp_spline"])
+        s = _flexsurv_s(np.log(t), gamma[0], gamma[1:], KNOTS)
         S = fam.survival(t, eta, **params)
         expected = np.exp(-np.exp(s)) if scale == "hazard" else 1.0 / (1.0 + np.exp(s))
         np.testing.assert_allclose(S, expected, rtol=1e-12)
@@ -58,8 +58,16 @@ def test_cumulative_hazard_is_the_integral_of_the_hazard(scale, params):
 def test_flexsurv_gamma_and_default_knots():
     """Flexsurv's gammas; knots at the extremes and quantiles of the log event times."""
     fam = get_family("rp", log_knots=KNOTS)
-    g = fam.flexsurv_gamma(0.2, 1.3, np.array([1.5, -2.0]))
-    np.testing.assert_allclose(g, [0.2, 1.3, 1.5 / 3.5**2, -2.0 / 3.5**2])
+    b = np.array([1.5, -2.0])
+    g = fam.flexsurv_gamma(0.2, 1.3, b)
+    # the centred basis: s(0) = eta and s'(0) = rp_slope
+    x0 = np.array([-1e-6, 0.0, 1e-6])
+    s0 = _flexsurv_s(x0, g[0], g[1:], KNOTS)
+    np.testing.assert_allclose(s0[1], 0.2, atol=1e-12)
+    np.testing.assert_allclose((s0[2] - s0[0]) / 2e-6, 1.3, rtol=1e-6)
+    np.testing.assert_allclose(g[2:], b / 3.5**2)
+    batch = fam.flexsurv_gamma(np.zeros((4, 1)), np.ones(3), np.zeros((3, 2)))
+    assert batch.shape == (4, 3, 4)
     times = np.log([1.0, 2.0, 3.0, 5.0, 8.0])
     np.testing.assert_allclose(spline_knots(times, 1), [0.0, np.log(3.0), np.log(8.0)])
     np.testing.assert_allclose(spline_knots(times, 0), [0.0, np.log(8.0)])
