@@ -728,8 +728,12 @@ def test_registry_names_labels_and_params() -> None:
         "generalised_gamma",
         "generalized_gamma",
         "gamma",
+        "rp",
+        "royston_parmar",
+        "spline",
     }
     assert get_family("weibull") is get_family("weibull_ph")
+    assert get_family("rp", scale="odds").kind == "po"  # the spline on the odds scale
     assert get_family("Weibull-AFT").name == "weibull_aft"
     for fam in FAMILIES.values():
         assert fam.kind in ("ph", "aft")
