@@ -165,7 +165,7 @@ def test_cli_priors_check_writes_the_plot(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("family", ["exponential", "weibull_aft", "lognormal", "loglogistic",
-                                    "gompertz", "piecewise"])
+                                    "gompertz", "piecewise", "rp"])
 def test_every_family_default_passes(family, king):
     """Every family's documented defaults pass on King 1990 (2,000 prior draws).
 
