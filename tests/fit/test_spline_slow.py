@@ -81,7 +81,7 @@ def _flexsurv_draws(fit, terms):
     return np.column_stack([gamma, beta])
 
 
-# Measured: 105-160 s each on the shared 2-core machine (432 rows, 2 chains x 1000 draws).
+# Measured: 64-160 s each on the shared 2-core machine (432 rows, 2 chains x 1000 draws).
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 2])
 def test_rossi_matches_an_independent_maximum_likelihood_fit(k):
@@ -135,7 +135,7 @@ def _simulate(n, *, knots, gamma, b, seed):
                                              covariates=["x"], time_unit="years")
 
 
-# Measured: 106 s on the shared 2-core machine (800 rows, 2 chains x 1000 draws).
+# Measured: 36-106 s on the shared 2-core machine (800 rows, 2 chains x 1000 draws).
 @pytest.mark.slow
 def test_recovers_a_known_spline():
     """Slope, spline coefficients and effect: posterior within 3 SD of the generator's truth."""
