@@ -141,7 +141,7 @@ def test_quick_sbc_of_a_weibull_model(inline_client):
     assert set(cover["nominal"]) == {0.5, 0.9}
 
 
-# Measured: 330 s on the shared 2-core machine (PyMC graph refits; the kernel lacks rp).
+# Measured: 69 s on the shared 2-core machine (PyMC graph refits; the kernel lacks rp).
 @pytest.mark.slow
 def test_quick_sbc_of_a_spline_model(inline_client):
     """Royston-Parmar spline, 20 replicates of 60 coalitions: knots pinned, ranks well formed.
