@@ -12,7 +12,7 @@ import pandas as pd
 import coalsurv
 
 
-# Measured: 60-75 s on the shared 2-core machine (mostly compiling the graph).
+# Measured: 35-90 s on the shared 2-core machine (mostly compiling the graph).
 def test_tiny_spline_fit_predicts_and_round_trips(tiny_fit, synthetic_small, tmp_path):
     fit = tiny_fit(synthetic_small, "breadth + (1 | group)", family="rp",
                    family_options={"k": 1})
