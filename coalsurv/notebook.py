@@ -130,7 +130,8 @@ def model_html(model) -> str:
     spec, priors = model.spec, model.priors
     try:
         family = spec.family_object
-        kind = "proportional hazards" if family.kind == "ph" else "accelerated failure time"
+        kind = {"ph": "proportional hazards", "po": "proportional odds"}.get(
+            family.kind, "accelerated failure time")
         params = [p.key for p in family.parameters]
     except Exception:  # noqa: BLE001 - display must not fail
         kind, params = "", []

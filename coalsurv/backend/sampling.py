@@ -211,9 +211,46 @@ def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):
             warnings.simplefilter("ignore")
             idata = pm.sample_prior_predictive(draws=int(draws), random_seed=int(random_seed),
                                                var_names=names)
+            prior = (idata["prior"].to_dataset() if hasattr(idata["prior"], "to_dataset")
+                     else idata["prior"])
+            if model.potentials:  # a truncated prior (the rp spline's monotone bound)
+                prior = _inside_potentials(model, prior, int(draws), int(random_seed), names)
     finally:
         logger.setLevel(level)
-    return idata["prior"].to_dataset() if hasattr(idata["prior"], "to_dataset") else idata["prior"]
+    return prior
+
+
+def _inside_potentials(model, prior, draws: int, random_seed: int, names: list[str]):
+    """Keep the prior draws where every potential is finite, drawing more until ``draws``.
+
+    ``pm.sample_prior_predictive`` ignores potentials; a potential of 0 or ``-inf`` (the only
+    kind coalsurv builds) truncates the prior, so rejection gives exact draws of it.
+    """
+    import pymc as pm
+    import pytensor
+    import pytensor.tensor as pt
+    import xarray as xr
+
+    from coalsurv.errors import PriorError
+
+    total = pt.sum([pt.sum(p) for p in model.potentials])
+    fn = pytensor.function(model.free_RVs, total, on_unused_input="ignore")
+    rvs = [v.name for v in model.free_RVs]
+    kept, seen = [], 0
+    for attempt in range(20):
+        batch = prior if attempt == 0 else pm.sample_prior_predictive(
+            draws=draws, random_seed=random_seed + 7919 * attempt, var_names=names,
+            model=model)["prior"].to_dataset()
+        values = {n: batch[n].values[0] for n in rvs}
+        ok = np.array([np.isfinite(fn(*(values[n][i] for n in rvs))) for i in range(draws)])
+        kept.append(batch.isel(draw=np.flatnonzero(ok)))
+        seen += draws
+        if sum(k.sizes["draw"] for k in kept) >= draws:
+            out = xr.concat(kept, dim="draw").isel(draw=slice(0, draws))
+            return out.assign_coords(draw=np.arange(draws))
+    raise PriorError(f"the priors put only {sum(k.sizes['draw'] for k in kept)} of {seen} "
+                     "draws inside the model's bounds (an increasing spline for family 'rp'); "
+                     "narrow the rp_spline prior")
 
 
 def add_log_prior(idata, model):

@@ -67,6 +67,14 @@ def pin_model(model, template, *, censor_at: float | None = None) -> PinnedModel
     if model.spec.family == "piecewise":
         options.pop("n_intervals", None)
         options["cuts"] = [float(c) * info.time_scale for c in info.cuts]
+    if info.knots:  # the spline's knots (family rp), at the template's event times
+        options.pop("k", None)
+        knots = [float(np.exp(c) * info.time_scale) for c in info.knots]
+        options["bknots"] = [knots[0], knots[-1]]
+        if len(knots) > 2:
+            options["knots"] = knots[1:-1]
+        else:
+            options["k"] = 0
     if info.tve:  # the intervals of tve(x) terms, at the template's event-time quantiles
         options["tve_cuts"] = {name: [float(c) * info.time_scale for c in cuts]
                                for name, cuts in info.tve.items()}

@@ -42,6 +42,7 @@ from coalsurv.build.joint_terms import joint_parts, joint_scalar
 from coalsurv.build.members import member_theta
 from coalsurv.build.shape import shape_log_multiplier
 from coalsurv.build.spells import spell_arrays
+from coalsurv.build.spline import monotone_bound, spline_coefficients
 from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
 from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
 from coalsurv.errors import PriorError, SpecError
@@ -97,6 +98,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["interval"] = list(range(len(info.cuts) + 1))
         if family.name == "piecewise":  # the random walk's steps into intervals 1 .. K-1
             coords["interval_step"] = list(range(1, len(info.cuts) + 1))
+    if len(info.knots) > 2:  # the Royston-Parmar spline's internal knots (build/spline.py)
+        coords["knot"] = list(range(1, len(info.knots) - 1))
     if info.tve:
         coords["tve_term"] = list(info.tve)
     if info.cure_terms:
@@ -170,6 +173,10 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                 fam_base[param.name] = value
                 fam_params[param.name] = value[:, strata_rows]
                 continue
+            if param.vector == "knot":
+                fam_base[param.name] = fam_params[param.name] = spline_coefficients(
+                    priors, param, info.causes, resolved)
+                continue
             if param.vector == "interval":
                 fam_params[param.name] = _random_walk_baseline(priors, param, n_causes,
                                                                resolved)
@@ -183,6 +190,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
                                          dims="cause")
             fam_base[param.name] = value
             fam_params[param.name] = value
+        if "rp_spline" in fam_base:  # an increasing spline (build/spline.py)
+            monotone_bound(family, fam_base["rp_slope"], fam_base["rp_spline"])
         if std:
             intercept, beta = _from_standardised(family, fam_base, intercept, beta)
         if design.shape is not None:  # log shape_i = log shape + Z_std[i] @ beta_shape

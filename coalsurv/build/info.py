@@ -17,6 +17,7 @@ import numpy as np
 from coalsurv.build.cure import check_cure
 from coalsurv.build.design import Design
 from coalsurv.build.members import member_info
+from coalsurv.build.spline import spline_knots_for
 from coalsurv.build.time_terms import check_tve, tve_cuts
 from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
@@ -64,6 +65,8 @@ class ModelInfo:
     shape_terms: tuple[str, ...] = ()
     cure_link: str = "logit"
     cure_type: str = "mixture"
+    knots: tuple[float, ...] = ()
+    spline_scale: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -75,7 +78,7 @@ class ModelInfo:
         kwargs = dict(data)
         for key in ("family_params", "causes", "terms", "means", "sds", "factors", "cuts",
                     "intercept_centre", "time_varying", "cure_terms",
-                    "strata_levels", "centred_groups", "strata_parts", "shape_terms"):
+                    "strata_levels", "centred_groups", "strata_parts", "shape_terms", "knots"):
             kwargs[key] = tuple(kwargs.get(key, ()))
         if kwargs.get("strata") and not kwargs["strata_parts"]:  # files before strata_parts
             kwargs["strata_parts"] = ("level", "shape") if kwargs["family_params"] and \
@@ -91,6 +94,9 @@ class ModelInfo:
         """Return the family, with cut points for the piecewise baseline."""
         if self.family == "piecewise":
             return get_family("piecewise", cuts=np.asarray(self.cuts))
+        if self.knots:  # the Royston-Parmar spline (coalsurv.build.spline)
+            return get_family(self.family, log_knots=np.asarray(self.knots),
+                              scale=self.spline_scale or "hazard")
         return get_family(self.family)
 
 
@@ -162,12 +168,13 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
             any_event = obs["event_of"].sum(axis=0) + obs["interval_of"].sum(axis=0) > 0
             n_int = int(spec.family_options.get("n_intervals", 8))
             cuts = tuple(float(c) for c in default_cuts(obs["time"], any_event, n_intervals=n_int))
+    knots = (spline_knots_for(spec.family_options, obs, tau) if family.name == "rp" else ())
     exposure = float(np.sum(np.maximum(obs["time"] - obs["entry"], 1e-12)))
     centres = []
     for k in range(len(causes)):
         n_events = float(obs["event_of"][k].sum() + obs["interval_of"][k].sum())
         n_events = max(n_events, 0.5)
-        centres.append(math.log(n_events / exposure) if family.kind == "ph"
+        centres.append(math.log(n_events / exposure) if family.kind != "aft"
                        else math.log(exposure / n_events))
     levels = {g.term.factor: list(g.levels) for g in design.groups}
     slopes = {g.term.factor: list(g.term.slopes) for g in design.groups if g.term.slopes}
@@ -189,6 +196,7 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         shape=spec.shape or "",
         shape_terms=design.shape.terms if design.shape is not None else (),
         cure_link=spec.cure_link or "logit", cure_type=spec.cure_type or "mixture",
+        knots=knots, spline_scale=getattr(family, "scale", "") if knots else "",
     )
 
 

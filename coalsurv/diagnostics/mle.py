@@ -123,14 +123,20 @@ def _scipy_mle(fit, out: Outcomes, event: np.ndarray):
     info = fit.info
     fam = info.family_object()
     tau, sds = info.time_scale, np.asarray(info.sds)
-    X, p, q = fit.design.X, fit.design.X.shape[1], len(fam.params)
+    X, p = fit.design.X, fit.design.X.shape[1]
+    sizes = [int(np.prod(fam.param_shapes.get(n, ()))) for n in fam.params]  # rp: a vector
+    q = sum(sizes)
+    offsets = np.cumsum([0, *sizes])
     t, e = out.exit / tau, out.entry / tau
     interval = out.interval & event
     lo, up = out.time / tau, np.where(interval, out.upper, 2.0 * out.time + 1.0) / tau
 
     def nll(theta):
         eta = theta[0] + X @ theta[1:p + 1]
-        params = {name: np.exp(v) for name, v in zip(fam.params, theta[p + 1:], strict=True)}
+        tail = theta[p + 1:]
+        params = {name: (np.exp(tail[offsets[i]]) if not fam.param_shapes.get(name)
+                         else tail[offsets[i]:offsets[i + 1]])  # a vector: on its own scale
+                  for i, name in enumerate(fam.params)}
         with np.errstate(all="ignore"):
             log_entry = np.where(e > 0, fam.log_survival(np.maximum(e, 1e-300), eta, **params),
                                  0.0)

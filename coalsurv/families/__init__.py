@@ -10,7 +10,8 @@ by name::
 
 Registered names: ``exponential``, ``weibull`` (alias of ``weibull_ph``), ``weibull_ph``,
 ``weibull_aft``, ``lognormal``, ``loglogistic``, ``gompertz``, ``piecewise`` (needs
-``cuts=``).
+``cuts=``), ``gengamma``, ``gamma``, ``rp`` (Royston–Parmar spline; aliases ``spline``,
+``royston_parmar``; needs ``log_knots=``, takes ``scale=``).
 
 The registry is found, not written: every module of this package that defines a module-level
 instance of a :class:`Family` subclass registers it under its ``name`` and ``aliases``. Adding
@@ -31,6 +32,7 @@ from coalsurv.families.loglogistic import LogLogistic
 from coalsurv.families.lognormal import LogNormal
 from coalsurv.families.math import NUMPY, PYTENSOR, Namespace
 from coalsurv.families.piecewise import PiecewiseExponential, default_cuts
+from coalsurv.families.spline import RoystonParmar, spline_knots
 from coalsurv.families.weibull import WeibullAFT, WeibullPH
 
 __all__ = [
@@ -48,6 +50,8 @@ __all__ = [
     "Gompertz",
     "PiecewiseExponential",
     "default_cuts",
+    "RoystonParmar",
+    "spline_knots",
     "get_family",
 ]
 

@@ -64,7 +64,9 @@ class Parameter:
         One line for reports and prior tables.
     vector : str or None
         ``"interval"`` when the parameter holds one value per baseline interval (a
-        random walk with step SD under prior key :attr:`key`); None for a scalar per cause.
+        random walk with step SD under prior key :attr:`key`); ``"knot"`` for one value per
+        internal spline knot (each with the prior under :attr:`key`); None for a scalar per
+        cause.
     posterior : str or None
         Name of the posterior variable when it differs from :attr:`name`.
     prior_key : str or None
@@ -88,8 +90,9 @@ class Parameter:
     def __post_init__(self) -> None:
         if self.support not in ("positive", "real"):
             raise ValueError(f"parameter {self.name!r}: support must be 'positive' or 'real'")
-        if self.vector not in (None, "interval"):
-            raise ValueError(f"parameter {self.name!r}: vector must be None or 'interval'")
+        if self.vector not in (None, "interval", "knot"):
+            raise ValueError(f"parameter {self.name!r}: vector must be None, 'interval' or "
+                             "'knot'")
         if self.per_baseline and (self.key == self.posterior_name or self.vector):
             raise ValueError(f"parameter {self.name!r}: a per-baseline parameter needs its own "
                              "prior key (the sampled ratio) and must be scalar")

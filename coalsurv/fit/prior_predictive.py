@@ -107,7 +107,8 @@ def prior_predictive(model, data, *, draws: int = 1000, times=None, random_seed:
     medians = _medians(predictor, profile, unit)
     share = absurd_share(medians, unit)
     rows.append(_row("median lifespan", "all", "", np.nan, unit, medians, share))
-    ratio = "hazard ratio per SD" if info.kind == "ph" else "time ratio per SD"
+    ratio = {"ph": "hazard ratio per SD", "po": "odds ratio per SD"}.get(info.kind,
+                                                                         "time ratio per SD")
     if "beta" in prior and info.terms:
         beta = predictor.draws["beta"]
         for k, cause in enumerate(info.causes):

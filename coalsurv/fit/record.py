@@ -91,8 +91,8 @@ class Fit:
 
     @property
     def ratio_name(self) -> str:
-        """"hazard ratio" (PH families) or "time ratio" (AFT families)."""
-        return "hazard ratio" if self.info.kind == "ph" else "time ratio"
+        """"hazard ratio" (PH), "odds ratio" (proportional odds) or "time ratio" (AFT)."""
+        return {"ph": "hazard ratio", "po": "odds ratio"}.get(self.info.kind, "time ratio")
 
     @property
     def predictor(self) -> Predictor:

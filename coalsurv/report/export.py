@@ -120,7 +120,7 @@ def _hazard_ratios(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, st
         row["per unit"] = (f"{fmt_number(unit['median'])} "
                            f"{fmt_interval(unit['lower'], unit['upper'])}" if alone else "†")
         row["SD of covariate"] = fmt_number(sd["sd_of_covariate"])
-        row[f"P({'HR' if fit.info.kind == 'ph' else 'TR'} > 1)"] = (
+        row[f"P({ {'ph': 'HR', 'po': 'OR'}.get(fit.info.kind, 'TR')} > 1)"] = (
             fmt_prob(sd["prob_above_1"]) if alone else "†")
         rows.append(row)
     caption = (f"{_cap(name)}s: posterior median and {pct} equal-tailed interval, per SD and "
@@ -145,7 +145,7 @@ def _summary(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, str]:
         "ESS tail": [f"{round(v):,}" for v in summ["ess_tail"]],
         "R-hat": [fmt_rhat(v) for v in summ["r_hat"]],
     })
-    scale = "hazard" if fit.info.kind == "ph" else "time"
+    scale = {"ph": "hazard", "po": "odds"}.get(fit.info.kind, "time")
     caption = (f"Posterior summary: mean, SD and {pct} equal-tailed interval; coefficients per "
                f"SD of their covariate on the log {scale} scale; intercept and shape on the "
                f"internal time scale of {fmt_number(fit.info.time_scale)} {fit.time_unit}. "
@@ -242,7 +242,8 @@ def _replication(fit: Any, ci_prob: float, pct: str, original: Any = None
         "overlap": [fmt_number(v) for v in rep["overlap"]],
         "log10 BF_rep": [f"{v:.2f}" for v in rep["log10_bf_rep"]],
     })
-    scale = "log hazard ratio" if fit.info.kind == "ph" else "log time ratio"
+    scale = {"ph": "log hazard ratio", "po": "log odds ratio"}.get(fit.info.kind,
+                                                                   "log time ratio")
     caption = (f"Replication against the original study ({scale} per original unit of each "
                f"covariate): "
                f"the replication's {pct} equal-tailed interval, whether it covers the original "

@@ -378,7 +378,7 @@ def fig_group_effects(fit, effects: pd.DataFrame, factor: str) -> Any:
     frame = effects[effects["factor"] == factor]
     if frame["cause"].nunique() == 1:
         frame = frame.drop(columns="cause")
-    scale = "log hazard" if fit.info.kind == "ph" else "log lifespan"
+    scale = {"ph": "log hazard", "po": "log odds"}.get(fit.info.kind, "log lifespan")
     ax = plot_group_effects(frame, xlabel=f"Group effect ({scale} scale)")
     width, height = ax.figure.get_size_inches()
     ax.figure.set_size_inches(7.0 if "cause" in frame.columns else 6.0, min(height, 9.0))

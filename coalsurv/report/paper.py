@@ -174,7 +174,8 @@ class PaperReport:
 def _family_words(fit: Any) -> str:
     """Return "Weibull (proportional hazards)": the family's label, its kind said once."""
     label = fit.family.label
-    kind = "proportional hazards" if fit.info.kind == "ph" else "accelerated failure time"
+    kind = {"ph": "proportional hazards", "po": "proportional odds"}.get(
+        fit.info.kind, "accelerated failure time")
     return label if "(" in label else f"{label} ({kind})"
 
 

@@ -80,8 +80,8 @@ class ReportSections(ComparisonSections):
         L, fit = self.L, self.fit
         data = fit.data
         causes = ", ".join(fit.info.causes) if not fit.info.pooled else "any ending (pooled)"
-        kind = ("proportional hazards" if fit.info.kind == "ph"
-                else "accelerated failure time")
+        kind = {"ph": "proportional hazards", "po": "proportional odds"}.get(
+            fit.info.kind, "accelerated failure time")
         facts = [
             ("model", fit.spec.label), ("formula", fit.spec.formula),
             ("family", f"{fit.spec.family} ({kind})"),
@@ -162,8 +162,9 @@ class ReportSections(ComparisonSections):
         L, fit, u = self.L, self.fit, self.unit
         info = fit.info
         out = L.section("Model and priors")
-        kind = ("proportional hazards: covariates multiply the hazard" if info.kind == "ph"
-                else "accelerated failure time: covariates stretch or shrink lifespans")
+        kind = {"ph": "proportional hazards: covariates multiply the hazard",
+                "po": "proportional odds: covariates multiply the odds of having ended"}.get(
+            info.kind, "accelerated failure time: covariates stretch or shrink lifespans")
         groups = ", ".join(str(g) for g in fit.spec.group_terms) or "none"
         spec = [("formula", fit.spec.formula), ("family", f"{fit.spec.family} — {kind}"),
                 ("endings", "any ending (pooled)" if info.pooled else
@@ -301,7 +302,8 @@ class ReportSections(ComparisonSections):
         out += L.table(table, widths=[0.32, 0.09, 0.09, 0.1, 0.1, 0.1, 0.1, 0.09],
                        caption=f"Posterior summary ({self.pct} equal-tailed intervals; "
                                f"coefficients per SD of their covariate, on the log "
-                               f"{'hazard' if fit.info.kind == 'ph' else 'time'} scale; "
+                               f"{ {'ph': 'hazard', 'po': 'odds'}.get(fit.info.kind, 'time')} "
+                               f"scale; "
                                f"intercept and shape on the internal time scale of "
                                f"{fmt_number(fit.info.time_scale)} {self.unit}).")
         ratios = fit.hazard_ratios(ci_prob=self.ci)
@@ -310,6 +312,8 @@ class ReportSections(ComparisonSections):
             out.append(L.sub(f"{name[:1].upper() + name[1:]}s"))
             meaning = ("a ratio above 1 means a higher hazard of ending (shorter lifespans)"
                        if fit.info.kind == "ph" else
+                       "a ratio above 1 means higher odds of having ended by any time "
+                       "(shorter lifespans)" if fit.info.kind == "po" else
                        "a ratio above 1 means longer lifespans")
             out.append(L.text(f"{name[:1].upper() + name[1:]}s per SD and per original unit "
                               f"of each covariate: {meaning}."))
@@ -444,7 +448,7 @@ class ReportSections(ComparisonSections):
         if effects.empty:
             out.append(L.note("The model has no group (frailty) terms."))
             return out
-        what = "hazard" if fit.info.kind == "ph" else "lifespan"
+        what = {"ph": "hazard", "po": "odds of ending"}.get(fit.info.kind, "lifespan")
         out.append(L.text(f"Each group's effect on the log {what} scale (0: a typical "
                           f"group; exp(effect) multiplies the {what}).", "lead"))
         for factor in dict.fromkeys(effects["factor"]):

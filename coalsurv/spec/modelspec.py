@@ -218,11 +218,16 @@ class ModelSpec:
             raise SpecError(
                 f"unknown family {self.family!r}; expected one of {', '.join(sorted(FAMILIES))}"
             )
-        if split_tve(fixed, formula=self.formula)[1] and FAMILIES[self.family].kind != "ph":
+        odds = (FAMILIES[self.family].name == "rp" and isinstance(self.family_options, dict)
+                and self.family_options.get("scale") == "odds")
+        if split_tve(fixed, formula=self.formula)[1] and (odds or
+                                                          FAMILIES[self.family].kind != "ph"):
             raise SpecError(
                 f"formula {self.formula!r}: tve() needs a proportional-hazards family (a "
-                f"time-varying hazard ratio); {self.family!r} is an AFT family, whose effects "
-                "are time ratios constant by construction"
+                f"time-varying hazard ratio); {self.family!r} is "
+                + ("on the odds scale (family_options scale='odds'), whose effects are odds "
+                   "ratios" if odds else "an AFT family, whose effects are time ratios")
+                + " constant by construction"
             )
         if self.causes is not None:
             if not isinstance(self.causes, (str, list, tuple)):
@@ -305,7 +310,10 @@ class ModelSpec:
         """
         from coalsurv.families import get_family
 
-        return get_family(self.family)
+        family = get_family(self.family)
+        if family.name == "rp" and "scale" in self.family_options:  # the scale sets the kind
+            return get_family(self.family, scale=self.family_options["scale"])
+        return family
 
     @property
     def label(self) -> str:

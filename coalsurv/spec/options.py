@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-__all__ = ["COMMON_OPTIONS", "CENTRING_CHOICES", "allowed_options", "check_family_options"]
+__all__ = ["COMMON_OPTIONS", "CENTRING_CHOICES", "SPLINE_OPTIONS", "allowed_options",
+           "check_family_options"]
 
 
 #: Options every family takes; the others are declared by the family (``Family.options``),
@@ -22,6 +23,11 @@ __all__ = ["COMMON_OPTIONS", "CENTRING_CHOICES", "allowed_options", "check_famil
 #: default: centred where the data inform every level, see ``build.info.centred_groups``),
 #: ``"centred"`` or ``"noncentred"``, for every factor or as a table factor -> choice.
 COMMON_OPTIONS = ("time_scale", "tve_cuts", "standardise", "frailty_centring")
+#: The Royston-Parmar spline's options (family ``rp``) instead of its family-level knots:
+#: ``k`` internal knots at event-time quantiles (default 1) or ``knots`` (internal knots, data
+#: unit), ``bknots`` (the two boundary knots, data unit; default the first and last event
+#: times) and ``scale`` (``"hazard"``, the default, or ``"odds"``).
+SPLINE_OPTIONS = ("k", "knots", "bknots", "scale")
 #: The choices of ``frailty_centring``.
 CENTRING_CHOICES = ("auto", "centred", "noncentred")
 
@@ -30,6 +36,8 @@ def allowed_options(family: str) -> tuple[str, ...]:
     """Return the keys of ``family_options`` that ``family`` takes."""
     from coalsurv.families import get_family
 
+    if get_family(family).name == "rp":
+        return COMMON_OPTIONS + SPLINE_OPTIONS
     declared = tuple(get_family(family).options)
     return COMMON_OPTIONS + (("n_intervals",) if "cuts" in declared else ()) + declared
 
@@ -70,6 +78,32 @@ def check_family_options(family: str, options: object) -> list[str]:
         problems.extend(_cut_problems("cuts", options["cuts"]))
         if "n_intervals" in options:
             problems.append("give cuts= or n_intervals=, not both")
+    if "k" in allowed:
+        problems.extend(_spline_problems(options))
+    return problems
+
+
+def _spline_problems(options: dict) -> list[str]:
+    """Problems of the spline options ``k``, ``knots``, ``bknots``, ``scale`` (family rp)."""
+    problems = []
+    if "k" in options:
+        k = options["k"]
+        if not (isinstance(k, Integral) and not isinstance(k, bool) and k >= 0):
+            problems.append(f"k: expected an integer >= 0 (the number of internal knots), "
+                            f"got {k!r}")
+        if "knots" in options:
+            problems.append("give k= (knots at event-time quantiles) or knots=, not both")
+    if "knots" in options:
+        problems.extend(_cut_problems("knots", options["knots"]))
+    if "bknots" in options:
+        b = options["bknots"]
+        problems.extend(_cut_problems("bknots", b))
+        if isinstance(b, (list, tuple)) and len(b) != 2:
+            problems.append(f"bknots: expected two boundary knots [lower, upper], got {b!r:.80}")
+    if "scale" in options and options["scale"] not in ("hazard", "odds"):
+        problems.append(f"scale: expected 'hazard' (log cumulative hazard, proportional "
+                        f"hazards) or 'odds' (log cumulative odds, proportional odds), got "
+                        f"{options['scale']!r}")
     return problems
 
 

@@ -121,6 +121,13 @@ CASES = [
          lambda eta, shape: st.gamma(a=shape, scale=np.exp(eta))),
     Case("gamma-2.5", "gamma", {"shape": 2.5},
          lambda eta, shape: st.gamma(a=shape, scale=np.exp(eta))),
+    # Royston-Parmar without internal knots: the Weibull (hazard) and log-logistic (odds)
+    Case("rp-weibull", "rp", {"rp_slope": 1.4},
+         lambda eta, rp_slope: st.weibull_min(c=rp_slope, scale=np.exp(-eta / rp_slope)),
+         options={"log_knots": [-1.0, 1.5]}),
+    Case("rp-loglogistic", "rp", {"rp_slope": 0.8},
+         lambda eta, rp_slope: st.fisk(c=rp_slope, scale=np.exp(-eta / rp_slope)),
+         options={"log_knots": [-2.0, 0.5], "scale": "odds"}),
 ]
 SCIPY_CASES = [c for c in CASES if c.scipy is not None]
 # Rows without a scipy twin, still checked across backends and for gradients.
@@ -131,6 +138,11 @@ EXTRA_CASES = [
     Case("gengamma-0", "gengamma", {"sigma": 0.7, "Q": 0.0}),
     Case("gengamma-tiny", "gengamma", {"sigma": 0.7, "Q": 1e-6}),
     Case("gengamma-series", "gengamma", {"sigma": 0.9, "Q": -5e-4}),
+    # Royston-Parmar splines (tests/families/test_spline.py checks them against quad)
+    Case("rp-2", "rp", {"rp_slope": 1.3, "rp_spline": np.array([1.5, -2.0])},
+         options={"log_knots": [-2.0, -0.5, 0.3, 1.5]}),
+    Case("rp-odds-1", "rp", {"rp_slope": 0.9, "rp_spline": np.array([0.7])},
+         options={"log_knots": [-1.5, 0.2, 1.9], "scale": "odds"}),
     Case(
         "piecewise",
         "piecewise",
@@ -442,6 +454,8 @@ PT_CASES = [
         "gengamma-neg",
         "gengamma-series",
         "gamma-2.5",
+        "rp-2",
+        "rp-odds-1",
     }
 ]
 
@@ -469,8 +483,9 @@ def _compiled(case_id: str) -> tuple[Callable[..., list[np.ndarray]], list[str]]
     logi = fam.log_interval(t_var, hi_var, eta_var, xp=PYTENSOR, **pvars)
     grads = pt.grad(logd.sum() + logi.sum(), [eta_var, *pvars.values()])
     # the incomplete gamma families' graphs hold Elemwise nodes of over 32 inputs, which the
-    # Python linker cannot run: their rows take the numba linker (as nutpie does)
-    mode = GAMMA_MODE if fam.name in ("gengamma", "gamma") else TABLE_MODE
+    # Python linker cannot run: their rows take the numba linker (as nutpie does); so do the
+    # Royston-Parmar splines' (one fused node over every knot's basis term)
+    mode = GAMMA_MODE if fam.name in ("gengamma", "gamma", "rp") else TABLE_MODE
     fn = pytensor.function(
         [t_var, hi_var, eta_var, *pvars.values()], [logd, logs, logi, *grads], mode=mode
     )
@@ -713,8 +728,12 @@ def test_registry_names_labels_and_params() -> None:
         "generalised_gamma",
         "generalized_gamma",
         "gamma",
+        "rp",
+        "royston_parmar",
+        "spline",
     }
     assert get_family("weibull") is get_family("weibull_ph")
+    assert get_family("rp", scale="odds").kind == "po"  # the spline on the odds scale
     assert get_family("Weibull-AFT").name == "weibull_aft"
     for fam in FAMILIES.values():
         assert fam.kind in ("ph", "aft")
