@@ -17,9 +17,10 @@ with competing causes the cured share of each cause is not identified from cause
 hazards alone, so several causes are refused (:func:`coalsurv.spec.modelspec.check_cure_formula`).
 With time-varying covariates (spells) the uncured curve ``S_u`` of an episode is the
 spell-based one (:class:`coalsurv.build.spell_likelihood.SpellCurve`, passed as ``curve=``):
-the mixture is over the whole episode, with ``S_u(t)`` accumulated over its spells. ``cure_link`` (logit, probit, cloglog) gives ``pi`` from
-the linear predictor; ``cure_type="promotion"`` is the non-mixture model ``S = exp(-theta
-F_u)``, ``theta = exp(-lin)`` (:mod:`coalsurv.families.cure_links`). Random variables:
+the mixture is over the whole episode, with ``S_u(t)`` accumulated over its spells.
+``cure_link`` (logit, probit, cloglog) gives ``pi`` from the linear predictor;
+``cure_type="promotion"`` is the non-mixture model ``S = exp(-theta F_u)``, ``theta =
+exp(-lin)`` (:mod:`coalsurv.families.cure_links`). Random variables:
 ``cure_intercept`` (scalar) and ``cure_beta`` (``cure_term``, per SD of each cure term).
 """
 

@@ -32,7 +32,8 @@ ever evaluated there.
 
 An AFT survival at ``t`` depends on the covariate path from time 0, and so does a cured share's
 mixture (``S(entry) = pi + (1 - pi) S_u(entry)`` needs the whole ``S_u(entry)``): for those
-models an episode with delayed entry must have spells from 0 (:func:`coalsurv.build.spells.check_spell_model`).
+models an episode with delayed entry must have spells from 0
+(:func:`coalsurv.build.spells.check_spell_model`).
 Under proportional hazards without cure the path before the first spell cancels.
 """
 
@@ -95,7 +96,7 @@ class SpellCurve:
         return pt.zeros(self.d["n"])[self.d["episode"]].inc(rows)
 
     def _last(self, rows):
-        """The value of each episode's last spell row."""
+        """Return the value of each episode's last spell row."""
         import pytensor.tensor as pt
 
         return self._sum(pt.switch(pt.gt(self.d["is_last"], 0), rows, 0.0))

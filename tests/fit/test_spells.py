@@ -1,7 +1,8 @@
 """Time-varying covariates from start/stop spells (coalsurv.spells).
 
 Exact equivalence with the episode likelihood, recovery of a time-varying hazard ratio,
-refusals (AFT families, interval censoring), save/load and diagnose of a spell fit.
+AFT families and interval rows build (their likelihood: tests/build/test_spell_likelihood.py),
+save/load and diagnose of a spell fit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv import SpecError
 from coalsurv.data.spells import last_spell_values
 from coalsurv.simulation import simulate_single_cause
 
@@ -153,11 +153,11 @@ def test_time_varying_hazard_ratio_is_recovered(tv_fit, tv_data):
     assert tv_fit.data.spells is tv_data.spells
 
 
-def test_aft_family_and_interval_rows_are_refused(tv_data):
+def test_aft_family_and_interval_rows_build(tv_data):
+    """Once refused, AFT families and interval-censored rows now use the spell curve."""
     for family in ("weibull_aft", "lognormal", "loglogistic"):
-        with pytest.raises(SpecError, match="proportional-hazards family") as err:
-            coalsurv.SurvivalModel("x + z", family=family).build(tv_data)
-        assert family in str(err.value) and "'x'" in str(err.value)
+        _, design, info, _ = coalsurv.SurvivalModel("x + z", family=family).build(tv_data)
+        assert design.spells is not None and info.time_varying == ("x",)
     frame = pd.DataFrame({"id": ["a", "b", "c"], "time": [np.nan, 2.0, 3.0],
                           "lo": [1.0, np.nan, np.nan], "up": [1.5, np.nan, np.nan],
                           "event": [1, 0, 1], "z": [0.0, 1.0, 2.0]})
@@ -167,8 +167,8 @@ def test_aft_family_and_interval_rows_are_refused(tv_data):
                                              lower="lo", upper="up", covariates=["z"],
                                              spells=spells, time_unit="days")
     assert (data.status == 2).any()
-    with pytest.raises(SpecError, match="interval-censored.*not supported yet"):
-        coalsurv.SurvivalModel("x + z", family="weibull").build(data)
+    _, design, _, _ = coalsurv.SurvivalModel("x + z", family="weibull").build(data)
+    assert design.spells is not None
     # a formula without spell columns ignores the spells
     _, design, info, _ = coalsurv.SurvivalModel("z", family="weibull").build(data)
     assert design.spells is None and not info.spells
