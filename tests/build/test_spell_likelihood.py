@@ -70,9 +70,9 @@ def _model(family, **options):
     return coalsurv.SurvivalModel("x + z", family=family, **options)
 
 
-def _rows(model_obj):
-    m = model_obj
-    fn = m.compile_fn(m.logp(vars=[m["lifespan"]], sum=False)[0], mode="FAST_COMPILE")
+def _rows(m, mode="FAST_COMPILE"):
+    """Per-episode log-likelihood of model ``m`` at a point (FAST_COMPILE: no C compile)."""
+    fn = m.compile_fn(m.logp(vars=[m["lifespan"]], sum=False)[0], mode=mode)
     names = {i.variable.name for i in fn.f.maker.inputs}
     return lambda p: fn({k: v for k, v in p.items() if k in names})
 
@@ -89,12 +89,14 @@ def _check_equal(model, d0, d1, *, n_spells_more: bool):
     m1, des1, info1, _ = model.build(d1)
     assert des1.spells is not None and info1.spells and not info0.spells
     assert (des1.spells.m > d1.n) == n_spells_more
-    rows0, rows1 = _rows(m0), _rows(m1)
+    # the gamma's graph has an elementwise op of over 32 inputs, which Python mode refuses
+    mode = None if info1.family == "gamma" else "FAST_COMPILE"
+    rows0, rows1 = _rows(m0, mode), _rows(m1, mode)
     for p in _points(m0):
         r0, r1 = rows0(p), rows1(p)
         assert np.all(np.isfinite(r0))
         np.testing.assert_allclose(r1, r0, rtol=1e-10, atol=1e-10)
-    dlogp = m1.compile_fn(m1.dlogp(), mode="FAST_COMPILE")
+    dlogp = m1.compile_fn(m1.dlogp(), mode=mode)
     assert np.all(np.isfinite(dlogp(m1.initial_point())))
 
 

@@ -80,9 +80,10 @@ def test_aft_spells_with_interval_rows_fit(aft_data, tiny_fit):
     assert np.isfinite(fit.idata["log_likelihood"]["lifespan"]).all()
 
 
-def test_cure_with_spells_fits(tiny_fit):
+def test_cure_with_spells_fits():
     data = _simulate_aft(120, seed=6, cure_share=0.3)
-    fit = tiny_fit(data, "x + z", family="weibull", cure="1")
+    fit = coalsurv.SurvivalModel("x + z", family="weibull", cure="1").fit(
+        data, random_seed=1, draws=200, tune=200, chains=2, progressbar=False)
     assert fit.info.spells and fit.info.cure
     assert fit.sampler["route"] == "pymc" and fit.sampler["reason"]
     share = float(1 / (1 + np.exp(-np.asarray(fit.idata["posterior"]["cure_intercept"]).mean())))
