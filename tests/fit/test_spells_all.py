@@ -120,8 +120,8 @@ def test_aft_and_cure_need_covariates_from_time_zero():
 def test_time_varying_acceleration_is_recovered():
     """Weibull AFT, x switching 0 -> 1: time ratio of x and z within 95% intervals.
 
-    Three independent data sets of 400 episodes, 500 draws x 2 chains each (measured: about
-    4 minutes on 2 shared cores).
+    Three independent data sets of 400 episodes, 500 draws x 2 chains each (measured: 297 s
+    on 2 cores shared with other jobs).
     """
     for seed in (11, 12, 13):
         data = _simulate_aft(400, seed=seed)
