@@ -71,13 +71,16 @@ def _ratio(fit, term):
     return table.loc[(term, "per unit")]
 
 
-def test_aft_spells_with_interval_rows_fit(aft_data, tiny_fit):
+def test_aft_spells_with_interval_rows_fit(aft_data, tiny_fit, tmp_path):
     assert (np.asarray(aft_data.status) == 2).any()
     fit = tiny_fit(aft_data, "x + z", family="weibull_aft")
     assert fit.info.spells and fit.info.time_varying == ("x",)
     assert fit.sampler["route"] == "pymc" and "time-varying covariates" in fit.sampler["reason"]
     assert _ratio(fit, "x")["mean"] > 1.0  # x = 1 slows the clock (time ratio above 1)
     assert np.isfinite(fit.idata["log_likelihood"]["lifespan"]).all()
+    loaded = coalsurv.load_fit(fit.save(tmp_path / "aft_spells.nc"))
+    assert loaded.info == fit.info and loaded.design.spells is not None
+    assert np.isinf(loaded.idata["constant_data"]["spell_to"]).sum() == aft_data.n
 
 
 def test_cure_with_spells_fits():
