@@ -193,3 +193,30 @@ def test_diagnose_runs_on_a_spell_fit(tv_fit):
     assert not tv_fit.survival([1.0]).empty  # default profile (covariate means)
     skipped = {r.name: r.advice for r in diag.results if r.verdict == "skipped"}
     assert "mle" not in skipped and "calibration" not in skipped, skipped
+
+
+def test_spell_path_survival_adds_the_spells_cumulative_hazards(tv_fit, tv_data):
+    """Weibull PH along a switch 0 -> 1: H(t) = s^k e^eta0 + (t^k - s^k) e^eta1 (t > s)."""
+    from coalsurv.fit.spell_paths import spell_path_survival
+
+    times = np.array([0.3, 1.0, 2.0])
+    path = spell_path_survival(tv_fit, times, max_draws=10_000).set_index(["id", "time"])
+    spells = tv_data.spells
+    eid = spells.groupby("id").size().loc[lambda c: c == 2].index[0]
+    s = float(spells.loc[spells["id"] == eid, "stop"].iloc[0])
+    post = tv_fit.idata["posterior"]
+    a = np.asarray(post["intercept"]).reshape(-1)
+    b = np.asarray(post["beta"]).reshape(-1, 2) / np.asarray(tv_fit.design.sds)
+    k = np.asarray(post["shape"]).reshape(-1)[:, None]
+    z = float(tv_data.covariates.loc[eid, "z"])
+    terms = list(tv_fit.design.terms)
+    ix, iz = terms.index("x"), terms.index("z")
+    means = np.asarray(tv_fit.design.means)
+    eta0 = a + b[:, ix] * (0 - means[ix]) + b[:, iz] * (z - means[iz])
+    eta1 = eta0 + b[:, ix]
+    tau = tv_fit.info.time_scale
+    t, sw = times[None, :] / tau, s / tau
+    H = (np.minimum(t, sw) ** k * np.exp(eta0)[:, None]
+         + (np.maximum(t, sw) ** k - sw ** k) * np.exp(eta1)[:, None])
+    np.testing.assert_allclose(path.loc[eid]["mean"].to_numpy(), np.exp(-H).mean(axis=0),
+                               rtol=1e-9)

@@ -135,3 +135,38 @@ def test_time_varying_acceleration_is_recovered():
             assert row["lower"] < np.exp(truth) < row["upper"], (seed, term, row.to_dict())
         shape = float(np.asarray(fit.idata["posterior"]["shape"]).mean())
         assert abs(shape - 1.5) < 0.3, (seed, shape)
+
+
+def test_spell_path_survival_follows_the_clock(aft_data, tiny_fit):
+    from coalsurv.fit.spell_paths import spell_path_survival
+
+    fit = tiny_fit(aft_data, "x + z", family="weibull_aft")
+    times = np.array([0.25, 1.0, 2.5])
+    path = spell_path_survival(fit, times, max_draws=10_000).set_index(["id", "time"])
+    spells = aft_data.spells
+    counts = spells.groupby("id").size()
+    # one spell: the constant-profile prediction of fit.survival
+    plain = counts.index[counts == 1][:3]
+    rows = fit.data.episode_profiles().loc[plain]
+    curve = fit.survival(times, rows.reset_index(drop=True))
+    for i, eid in enumerate(plain):
+        got = path.loc[eid]["mean"].to_numpy()
+        np.testing.assert_allclose(got, curve[curve.row == i]["mean"].to_numpy(), rtol=1e-9)
+    # a switch from x = 0 to 1: S(t) = exp(-u(t)^k), u by hand from the draws
+    eid = counts.index[counts == 2][0]
+    s = float(spells.loc[spells["id"] == eid, "stop"].iloc[0])
+    post = fit.idata["posterior"]
+    a = np.asarray(post["intercept"]).reshape(-1)
+    b = np.asarray(post["beta"]).reshape(-1, 2) / np.asarray(fit.design.sds)
+    k = np.asarray(post["shape"]).reshape(-1)
+    z = float(aft_data.covariates.loc[eid, "z"])
+    eta0 = a + b[:, 0] * (0 - fit.design.means[0]) + b[:, 1] * (z - fit.design.means[1])
+    eta1 = eta0 + b[:, 0]
+    tau = fit.info.time_scale
+    t = times[None, :] / tau
+    u = (np.exp(-eta0)[:, None] * np.minimum(t, s / tau)
+         + np.exp(-eta1)[:, None] * np.maximum(t - s / tau, 0.0))
+    expected = np.exp(-u ** k[:, None]).mean(axis=0)
+    np.testing.assert_allclose(path.loc[eid]["mean"].to_numpy(), expected, rtol=1e-9)
+    with pytest.raises(SpecError, match="no spell column"):
+        spell_path_survival(tiny_fit(aft_data, "z", family="weibull_aft"), times)
