@@ -170,3 +170,23 @@ def test_spell_path_survival_follows_the_clock(aft_data, tiny_fit):
     np.testing.assert_allclose(path.loc[eid]["mean"].to_numpy(), expected, rtol=1e-9)
     with pytest.raises(SpecError, match="no spell column"):
         spell_path_survival(tiny_fit(aft_data, "z", family="weibull_aft"), times)
+
+
+def test_a_non_piecewise_tve_with_spells_is_refused_by_name(aft_data):
+    """The smooth tve (type='bs', another branch) is not split at spells: refused, both named."""
+    from types import SimpleNamespace
+
+    from coalsurv.build.time_terms import check_tve
+
+    _, design, _, _ = coalsurv.SurvivalModel("x + z", family="weibull").build(aft_data)
+    spec = SimpleNamespace(formula="tve(x, type='bs') + z", tve_terms=(
+        SimpleNamespace(variable="x", df=3, type="bs"),))
+    data = _simulate_aft(30, seed=1)  # no interval rows
+    with pytest.raises(SpecError, match="cannot be fitted") as err:
+        check_tve(spec, data, design)
+    text = str(err.value)
+    assert "tve(x, type='bs') with time-varying covariates (spells) ['x']" in text
+    assert "use the piecewise tve() or constant covariates" in text
+    # the piecewise tve with spells passes the same check
+    check_tve(SimpleNamespace(formula="tve(x) + z", tve_terms=(
+        SimpleNamespace(variable="x", df=3),)), data, design)
