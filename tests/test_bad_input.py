@@ -118,6 +118,11 @@ MB = pd.DataFrame({"id": np.repeat(DF.index, 2), "member": ["m0", "m1"] * 6,
 MB.loc[MB.index % 3 == 2, "member"] = "m2"
 
 
+#: Spells from each episode's entry (not from 0): enough for PH, not for AFT or cure models.
+SP_FROM_ENTRY = pd.DataFrame({"id": list(DF.index), "start": DF["e"].to_numpy(),
+                              "stop": DF["d"].to_numpy(), "s": [0.0, 1.0, 0.0, 1.0, 1.0, 0.0]})
+
+
 def _mm(formula, members=MB):
     """Build an mm() model of DATA with a members table."""
     return SM(f"x + {formula}").build(_data(opt_members=members))
@@ -339,6 +344,13 @@ CASES = [
      r"tve\(\) needs a proportional-hazards family"),
     ("tve unknown column", lambda c: SM("tve(w) + x").build(DATA), SpecError,
      r"formula 'tve\(w\) \+ x': unknown column\(s\) \['w'\]"),
+    ("spells AFT lack history", lambda c: SM("x + s", family="lognormal").build(
+        _data(opt_entry="e", opt_spells=SP_FROM_ENTRY)), SpecError,
+     r"covariates \['s'\]: family 'lognormal' is accelerated failure time.*\n.*episodes "
+     r"'r1', 'r3', 'r5' enter after 0 but their first spell starts after 0"),
+    ("spells cure lack history", lambda c: SM("x + s", cure="x").build(
+        _data(opt_entry="e", opt_spells=SP_FROM_ENTRY)), SpecError,
+     r"cure='x' mixes over the whole episode.*\n.*episodes 'r1', 'r3', 'r5'"),
     ("cure several causes", lambda c: SM("x", causes=["a", "b"], cure="x"), SpecError,
      r"cure= with several causes \['a', 'b'\]"),
     ("strata unknown", lambda c: SM("x", strata="zz").build(DATA), SpecError,

@@ -15,10 +15,12 @@ episode observed from ``entry``::
 It is defined for one ending (pooled, or one modelled cause whose other endings censor it);
 with competing causes the cured share of each cause is not identified from cause-specific
 hazards alone, so several causes are refused (:func:`coalsurv.spec.modelspec.check_cure_formula`).
-Time-varying covariates (spells) are refused too: a spell row would need the cure mixture
-over the whole episode, not per spell. ``cure_link`` (logit, probit, cloglog) gives ``pi`` from
-the linear predictor; ``cure_type="promotion"`` is the non-mixture model ``S = exp(-theta
-F_u)``, ``theta = exp(-lin)`` (:mod:`coalsurv.families.cure_links`). Random variables:
+With time-varying covariates (spells) the uncured curve ``S_u`` of an episode is the
+spell-based one (:class:`coalsurv.build.spell_likelihood.SpellCurve`, passed as ``curve=``):
+the mixture is over the whole episode, with ``S_u(t)`` accumulated over its spells.
+``cure_link`` (logit, probit, cloglog) gives ``pi`` from the linear predictor;
+``cure_type="promotion"`` is the non-mixture model ``S = exp(-theta F_u)``, ``theta =
+exp(-lin)`` (:mod:`coalsurv.families.cure_links`). Random variables:
 ``cure_intercept`` (scalar) and ``cure_beta`` (``cure_term``, per SD of each cure term).
 """
 
@@ -26,19 +28,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from coalsurv.errors import PriorError, SpecError
+from coalsurv.errors import PriorError
 from coalsurv.families import PYTENSOR
 from coalsurv.families.cure_links import log_shares, promotion_theta
 
-__all__ = ["check_cure", "cure_logit", "cure_loglik"]
+__all__ = ["FamilyCurve", "cure_logit", "cure_loglik"]
 
 
-def check_cure(spec, design) -> None:
-    """Refuse a cure model together with time-varying covariates of the main formula."""
-    if spec.cure is not None and design.spells is not None:
-        raise SpecError(f"cure={spec.cure!r} with time-varying covariates "
-                        f"{list(design.spells.variables)} is not supported: the cure mixture is "
-                        "over a whole episode; give constant covariates or drop cure=")
+class FamilyCurve:
+    """The uncured curve of rows with a constant linear predictor ``eta`` (one cause).
+
+    The interface :func:`cure_loglik` reads (``log_survival``, ``log_cdf``, ``log_hazard``,
+    ``log_interval``); :class:`coalsurv.build.spell_likelihood.SpellCurve` is the same for
+    episodes whose covariates change over spells.
+    """
+
+    def __init__(self, family, params: dict, eta):
+        self.family, self.params, self.eta = family, params, eta
+
+    def log_survival(self, t):
+        """Log survival of the uncured at ``t``."""
+        return self.family.log_survival(t, self.eta, xp=PYTENSOR, **self.params)
+
+    def log_cdf(self, t):
+        """Log CDF of the uncured at ``t``."""
+        return self.family.log_cdf(t, self.eta, xp=PYTENSOR, **self.params)
+
+    def log_hazard(self, t):
+        """Log hazard of the uncured at ``t``."""
+        return self.family.log_hazard(t, self.eta, xp=PYTENSOR, **self.params)
+
+    def log_interval(self, lo, hi):
+        """``log(S_u(lo) - S_u(hi))``."""
+        return self.family.log_interval(lo, hi, self.eta, xp=PYTENSOR, **self.params)
 
 
 def _prior(priors, key: str, resolved: dict):
@@ -70,55 +92,55 @@ def cure_logit(priors, cure_design, resolved: dict):
 
 
 def cure_loglik(family, fam_params, eta, entry, time, event_of, logit, *, interval=None,
-                link="logit", cure_type="mixture"):
+                link="logit", cure_type="mixture", curve=None):
     """Per-episode log-likelihood of the cure model (one cause: index 0).
 
     ``logit`` is the cure linear predictor; ``link`` and ``cure_type`` say how it gives the
-    cured share (:mod:`coalsurv.families.cure_links`).
+    cured share (:mod:`coalsurv.families.cure_links`). ``curve`` is the uncured curve of each
+    episode (default: ``family`` at ``eta[0]``, a :class:`FamilyCurve`); its ``log_hazard`` is
+    only asked at ``time``.
     """
     import pytensor.tensor as pt
 
+    if curve is None:
+        curve = FamilyCurve(family, {name: value[0] for name, value in fam_params.items()},
+                            eta[0])
     if cure_type == "promotion":
-        return _promotion_loglik(family, fam_params, eta, entry, time, event_of, logit,
-                                 interval=interval)
-    params = {name: value[0] for name, value in fam_params.items()}
-    eta0 = eta[0]
+        return _promotion_loglik(curve, entry, time, event_of, logit, interval=interval)
     log_pi, log1m_pi = log_shares(logit, link, PYTENSOR)
     has_start = pt.gt(entry, 0)
     start_safe = pt.switch(has_start, entry, 1.0)
     ls_entry = pt.switch(has_start,
-                         family.log_survival(start_safe, eta0, xp=PYTENSOR, **params), 0.0)
+                         curve.log_survival(start_safe), 0.0)
     log_s_entry = pt.switch(has_start, pt.logaddexp(log_pi, log1m_pi + ls_entry), 0.0)
-    ls = family.log_survival(time, eta0, xp=PYTENSOR, **params)
-    lh = family.log_hazard(time, eta0, xp=PYTENSOR, **params)
+    ls = curve.log_survival(time)
+    lh = curve.log_hazard(time)
     event = log1m_pi + lh + ls
     censored = pt.logaddexp(log_pi, log1m_pi + ls)
     out = pt.switch(pt.gt(event_of[0], 0), event, censored)
     if interval is not None:
         obs, upper, interval_of = interval
         if np.any(obs["interval_of"][0] > 0):
-            log_int = family.log_interval(time, upper, eta0, xp=PYTENSOR, **params)
+            log_int = curve.log_interval(time, upper)
             out = pt.switch(pt.gt(interval_of[0], 0), log1m_pi + log_int, out)
     return out - log_s_entry
 
 
-def _promotion_loglik(family, fam_params, eta, entry, time, event_of, lin, *, interval=None):
+def _promotion_loglik(curve, entry, time, event_of, lin, *, interval=None):
     """Promotion-time cure: ``log S = -theta F_u``, ``log f = log theta + log f_u + log S``."""
     import pytensor.tensor as pt
 
-    params = {name: value[0] for name, value in fam_params.items()}
-    eta0 = eta[0]
     theta = promotion_theta(lin, PYTENSOR)
 
     def cdf(t):
-        return pt.exp(family.log_cdf(t, eta0, xp=PYTENSOR, **params))
+        return pt.exp(curve.log_cdf(t))
 
     has_start = pt.gt(entry, 0)
     start_safe = pt.switch(has_start, entry, 1.0)
     log_s_entry = pt.switch(has_start, -theta * cdf(start_safe), 0.0)
     log_s = -theta * cdf(time)
-    lh = family.log_hazard(time, eta0, xp=PYTENSOR, **params)
-    ls_u = family.log_survival(time, eta0, xp=PYTENSOR, **params)
+    lh = curve.log_hazard(time)
+    ls_u = curve.log_survival(time)
     out = pt.switch(pt.gt(event_of[0], 0), pt.log(theta) + lh + ls_u + log_s, log_s)
     if interval is not None:
         obs, upper, interval_of = interval

@@ -16,14 +16,17 @@ order one)::
     right-censored:                       sum_j log S_j(t) - sum_j log S_j(entry)
     interval (one cause):    log(S(lower) - S(upper))     - log S(entry)
 
-With time-varying covariates (``design.spells``; proportional-hazards families only) eta is
-computed per spell row ``j`` of episode ``i`` on ``(a_ij, b_ij]`` and the episode's row is the
-sum over its spells ending after entry (accumulated with an indexed increment)::
+With time-varying covariates (``design.spells``) eta is computed per spell row ``j`` of
+episode ``i`` on ``(a_ij, b_ij]``. Proportional hazards: the episode's row is the sum over its
+spells ending after entry (accumulated with an indexed increment)::
 
     sum_j [log S_k(b_ij | eta_kij) - log S_k(max(a_ij, entry_i) | eta_kij)]
     + d_ik * log h_k(t_i | eta_kiJ)                                    (last spell J)
 
-so the observed ``lifespan`` keeps one log-likelihood value per episode.
+(with ``tve()`` each spell is further split at the effects' cut points). AFT families,
+interval-censored endings and cure models use the episode's spell curve
+(:mod:`coalsurv.build.spell_likelihood`). The observed ``lifespan`` keeps one log-likelihood
+value per episode.
 
 Data enter as ``pm.Data`` containers so the same graph refits new data of the same shape.
 """
@@ -41,11 +44,12 @@ from coalsurv.build.info import ModelInfo, observed_arrays, var_name
 from coalsurv.build.joint_terms import joint_parts, joint_scalar
 from coalsurv.build.members import member_theta
 from coalsurv.build.shape import shape_log_multiplier
+from coalsurv.build.spell_likelihood import spell_curve_data, spell_curves, spell_episode_loglik
 from coalsurv.build.spells import spell_arrays
 from coalsurv.build.spline import monotone_bound, spline_coefficients
 from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
 from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
-from coalsurv.errors import PriorError, SpecError
+from coalsurv.errors import PriorError
 from coalsurv.families import PYTENSOR
 from coalsurv.spec.joint import INTERCEPT_TERM, is_joint_key
 from coalsurv.spec.modelspec import ModelSpec
@@ -90,9 +94,6 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
     coords: dict[str, Any] = {"obs": [str(i) for i in data.ids], "term": list(design.terms),
                               "cause": list(info.causes)}
     if spells is not None:
-        if np.any(obs["interval_of"] > 0) or info.kind != "ph":  # pragma: no cover - design checks
-            raise SpecError("time-varying covariates need a proportional-hazards family and no "
-                            "interval-censored episodes")
         coords["spell"] = list(range(spells.m))
     if info.cuts or family.name == "piecewise":
         coords["interval"] = list(range(len(info.cuts) + 1))
@@ -132,6 +133,7 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             spell_stop = pm.Data("spell_stop", sp["stop"], dims="spell")
             spell_event_of = pm.Data("spell_event_of", sp["event_of"], dims=("cause", "spell"))
             rows_X, n_rows = X_spell, spells.m
+            curve_data = spell_curve_data(design, data, info.time_scale)
             rows_idx = {name: idx[spell_episode] for name, idx in group_idx.items()}
 
         centre = np.asarray(info.intercept_centre)
@@ -255,12 +257,24 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
 
         if info.cure:
             logit = cure_logit(priors, design.cure, resolved)
+            curve = (None if spells is None else  # the uncured curve over spells
+                     spell_curves(family, fam_params, eta, 1, curve_data, time)[0])
             row_loglik = cure_loglik(family, fam_params, eta, entry, time, event_of, logit,
                                      interval=(obs, time_upper, interval_of),
-                                     link=info.cure_link, cure_type=info.cure_type)
+                                     link=info.cure_link, cure_type=info.cure_type,
+                                     curve=curve)
+        elif info.tve and spells is not None:  # each spell row split at the tve cuts
+            spell_loglik = _tve_loglik(priors, info, design, family, fam_params, eta,
+                                       spell_start, spell_stop, spell_event_of, resolved,
+                                       spells=True)
+            row_loglik = pt.zeros_like(time)[spell_episode].inc(spell_loglik)
         elif info.tve:
             row_loglik = _tve_loglik(priors, info, design, family, fam_params, eta, entry,
                                      time, event_of, resolved)
+        elif spells is not None and (family.kind != "ph" or np.any(obs["interval_of"] > 0)):
+            row_loglik = spell_episode_loglik(family, fam_params, eta, n_causes, curve_data,
+                                              entry, time, event_of,
+                                              interval=(obs, time_upper, interval_of))
         elif spells is not None:
             spell_loglik = _segment_loglik(family, fam_params, eta, n_causes, spell_start,
                                            spell_stop, spell_event_of)
@@ -276,14 +290,21 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
     return model, resolved
 
 
-def _tve_loglik(priors, info, design, family, fam_params, eta, entry, time, event_of, resolved):
-    """Episode log-likelihood with time-varying effects (:mod:`coalsurv.build.time_terms`)."""
+def _tve_loglik(priors, info, design, family, fam_params, eta, entry, time, event_of, resolved,
+                *, spells: bool = False):
+    """Row log-likelihood with time-varying effects (:mod:`coalsurv.build.time_terms`).
+
+    Rows are episodes, or spell rows (``spells=True``: ``entry``/``time`` are the spell
+    bounds; each spell is split at the effects' cut points).
+    """
     import pymc as pm
 
     devs = tve_parameters(priors, info.tve, len(info.causes), resolved)
     cols = [design.terms.index(name) for name in info.tve]
-    x_tve = pm.Data("X_tve", design.X[:, cols], dims=("obs", "tve_term"))
-    index = [pm.Data(f"tve_index_{q}", tve_interval_index(cuts, time.get_value()), dims="obs")
+    rows = "spell" if spells else "obs"
+    X = design.spells.X if spells else design.X
+    x_tve = pm.Data("X_tve", X[:, cols], dims=(rows, "tve_term"))
+    index = [pm.Data(f"tve_index_{q}", tve_interval_index(cuts, time.get_value()), dims=rows)
              for q, cuts in enumerate(info.tve.values())]
     return tve_loglik(family, fam_params, eta, len(info.causes), entry, time, event_of,
                       x_tve=x_tve, devs=devs, tve=info.tve, index=index)

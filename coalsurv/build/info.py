@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from coalsurv.build.cure import check_cure
 from coalsurv.build.design import Design
 from coalsurv.build.members import member_info
 from coalsurv.build.spline import spline_knots_for
@@ -150,7 +149,6 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
     """
     family = spec.family_object
     check_tve(spec, data, design)
-    check_cure(spec, design)
     endings = Endings.resolve(spec.causes, data.causes)
     causes, pooled = endings.causes, endings.pooled
     inherited = priors.provenance.get("time_scale") if (

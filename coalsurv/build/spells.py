@@ -1,8 +1,10 @@
 """Model half of time-varying covariates: spell rows of the design and their likelihood arrays.
 
 The data half (the spells table, last-spell values) is :mod:`coalsurv.data.spells`; this module
-decides whether a model uses spells, refuses what the closed-form spell likelihood cannot
-express, and lays out the spell rows for the graph builder (see :mod:`coalsurv.build.graph`).
+decides whether a model uses spells, refuses spell tables that lack the covariate history a
+model needs, and lays out the spell rows for the graph builder (see :mod:`coalsurv.build.graph`;
+the likelihood over spells of AFT families, cure models and interval-censored endings is
+:mod:`coalsurv.build.spell_likelihood`).
 """
 
 from __future__ import annotations
@@ -74,34 +76,38 @@ def time_varying_variables(spec, data) -> tuple[str, ...]:
 
 
 def check_spell_model(spec, data, variables: tuple[str, ...]) -> None:
-    """Refuse spell models that the closed-form spell likelihood cannot express.
+    """Refuse spells that start after 0 for an episode with delayed entry, where it matters.
+
+    Under an AFT family or with ``cure=`` the survival at entry needs the covariates on
+    ``(0, entry]`` (:mod:`coalsurv.build.spell_likelihood`): each episode with delayed entry
+    must then have spells from 0, its first row holding the values before entry.
+    Proportional hazards without cure need spells from entry only.
 
     Raises
     ------
     SpecError
-        For an AFT family (weibull_aft, lognormal, loglogistic) or interval-censored episodes.
+        Naming the episodes, why and what to do.
     """
-    from coalsurv.families import FAMILIES
+    aft = spec.family_object.kind != "ph"
+    if not aft and spec.cure is None:
+        return
+    pos = data.ids.get_indexer(data.spells["id"])
+    first = np.full(data.n, np.inf)
+    np.minimum.at(first, pos, data.spells["start"].to_numpy(float))
+    late = (np.asarray(data.entry, dtype=float) > 0) & (first > 0)
+    if late.any():
+        from coalsurv._format import fmt_ids
 
-    family = spec.family_object
-    if family.kind != "ph":
-        ph = sorted(n for n, f in FAMILIES.items() if f.kind == "ph")
-        aft = sorted(n for n, f in FAMILIES.items() if f.kind != "ph")
+        why = (f"family {spec.family!r} is accelerated failure time (S(entry) = "
+               "S0(integral of exp(-eta(s)) ds from 0 to entry))" if aft else
+               f"cure={spec.cure!r} mixes over the whole episode (S(entry) = pi + (1 - pi) "
+               "S_u(entry))")
         raise SpecError(
-            f"time-varying covariates need a proportional-hazards family; family "
-            f"{spec.family!r} is an accelerated-failure-time family (AFT families: {aft}) and "
-            f"the formula uses spell column(s) {list(variables)}. Use one of {ph}, or drop "
-            "the time-varying terms. (Why: under an AFT model a covariate that changes at time "
-            "s rescales the clock from s on, S(t) = S0(integral of exp(-eta(u)) du), a "
-            "likelihood coalsurv does not build; under proportional hazards each spell adds "
-            "its own cumulative hazard.)")
-    interval = np.asarray(data.status) == 2
-    if interval.any():
-        ids = list(np.asarray(data.ids)[interval][:5])
-        raise SpecError(
-            f"time-varying covariates (spell column(s) {list(variables)}) with interval-censored "
-            f"episodes are not supported yet: {int(interval.sum())} episodes (e.g. {ids}) are "
-            "interval-censored; drop them or their spells, or use time-constant covariates")
+            f"time-varying covariates {list(variables)}: {why}, so episodes with delayed entry "
+            "need their covariates from time 0",
+            [f"episodes {fmt_ids(np.asarray(data.ids)[late])} enter after 0 but their first "
+             "spell starts after 0; add a spell from 0 holding the covariates before entry, "
+             "or use a proportional-hazards family without cure="])
 
 
 def spell_arrays(design: Design, data, obs: dict, time_scale: float) -> dict:

@@ -34,7 +34,8 @@ def check_tve(spec, data, design) -> None:
     """Refuse ``tve()`` terms this model cannot fit, naming the covariate and why.
 
     Each ``tve(x)`` needs ``x`` to be a numeric fixed term of the design; the model must have
-    no time-varying covariates (spells) and no interval-censored episodes.
+    no interval-censored episodes. With time-varying covariates (spells) only the piecewise
+    effects are fitted (each spell row is split at their cut points).
     """
     terms = spec.tve_terms
     if not terms:
@@ -42,9 +43,11 @@ def check_tve(spec, data, design) -> None:
     problems = [f"tve({t.variable}): {t.variable!r} is not a numeric covariate term of the "
                 f"formula's design; terms: {list(design.terms)}"
                 for t in terms if t.variable not in design.terms]
-    if design.spells is not None:
-        problems.append("tve() with time-varying covariates (spells) is not supported: give "
-                        "constant covariates or drop the tve() term")
+    if design.spells is not None:  # spells are split at the piecewise effects' cut points
+        problems += [f"tve({t.variable}, type={t.type!r}) with time-varying covariates (spells) "
+                     f"{list(design.spells.variables)} is not supported: use the piecewise "
+                     "tve() or constant covariates"
+                     for t in terms if getattr(t, "type", "piecewise") != "piecewise"]
     interval = np.flatnonzero(np.asarray(data.status) == 2)
     if interval.size:
         from coalsurv._format import fmt_ids

@@ -10,8 +10,9 @@ covariates and the episode's group effects), and the episode's log-likelihood is
     + d_i * log h(t_i | eta_iJ)                                          (event in the last spell)
 
 which is exact for proportional-hazards families (the cumulative hazard over a spell is the
-baseline's increment times ``exp(eta_ij)``). AFT families and interval-censored episodes are
-refused with a :class:`~coalsurv.errors.SpecError`.
+baseline's increment times ``exp(eta_ij)``). AFT families (time-varying acceleration), cure
+models and interval-censored endings use the episode's survival over its spells instead
+(:mod:`coalsurv.build.spell_likelihood`).
 
 Predictions (survival, hazards, incidence) take a covariate profile **held constant over
 time**. So that fitted-row predictions, diagnostics and reports keep working, a spell fit's

@@ -179,7 +179,8 @@ class SurvivalModel:
         ----------
         data : CoalitionData
             When it has a ``spells`` table and the formula uses its columns, the covariates
-            vary over time (proportional-hazards families; :mod:`coalsurv.spells`). The
+            vary over time (every family, with cure and piecewise tve;
+            :mod:`coalsurv.build.spell_likelihood`). The
             fit's ``data`` then also holds each time-varying covariate's last-spell value
             as an episode covariate, and predictions take profiles constant over time.
         draws, tune, chains : int

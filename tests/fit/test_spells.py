@@ -1,7 +1,8 @@
 """Time-varying covariates from start/stop spells (coalsurv.spells).
 
 Exact equivalence with the episode likelihood, recovery of a time-varying hazard ratio,
-refusals (AFT families, interval censoring), save/load and diagnose of a spell fit.
+AFT families and interval rows build (their likelihood: tests/build/test_spell_likelihood.py),
+save/load and diagnose of a spell fit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv import SpecError
 from coalsurv.data.spells import last_spell_values
 from coalsurv.simulation import simulate_single_cause
 
@@ -153,11 +153,11 @@ def test_time_varying_hazard_ratio_is_recovered(tv_fit, tv_data):
     assert tv_fit.data.spells is tv_data.spells
 
 
-def test_aft_family_and_interval_rows_are_refused(tv_data):
+def test_aft_family_and_interval_rows_build(tv_data):
+    """Once refused, AFT families and interval-censored rows now use the spell curve."""
     for family in ("weibull_aft", "lognormal", "loglogistic"):
-        with pytest.raises(SpecError, match="proportional-hazards family") as err:
-            coalsurv.SurvivalModel("x + z", family=family).build(tv_data)
-        assert family in str(err.value) and "'x'" in str(err.value)
+        _, design, info, _ = coalsurv.SurvivalModel("x + z", family=family).build(tv_data)
+        assert design.spells is not None and info.time_varying == ("x",)
     frame = pd.DataFrame({"id": ["a", "b", "c"], "time": [np.nan, 2.0, 3.0],
                           "lo": [1.0, np.nan, np.nan], "up": [1.5, np.nan, np.nan],
                           "event": [1, 0, 1], "z": [0.0, 1.0, 2.0]})
@@ -167,8 +167,8 @@ def test_aft_family_and_interval_rows_are_refused(tv_data):
                                              lower="lo", upper="up", covariates=["z"],
                                              spells=spells, time_unit="days")
     assert (data.status == 2).any()
-    with pytest.raises(SpecError, match="interval-censored.*not supported yet"):
-        coalsurv.SurvivalModel("x + z", family="weibull").build(data)
+    _, design, _, _ = coalsurv.SurvivalModel("x + z", family="weibull").build(data)
+    assert design.spells is not None
     # a formula without spell columns ignores the spells
     _, design, info, _ = coalsurv.SurvivalModel("z", family="weibull").build(data)
     assert design.spells is None and not info.spells
@@ -193,3 +193,30 @@ def test_diagnose_runs_on_a_spell_fit(tv_fit):
     assert not tv_fit.survival([1.0]).empty  # default profile (covariate means)
     skipped = {r.name: r.advice for r in diag.results if r.verdict == "skipped"}
     assert "mle" not in skipped and "calibration" not in skipped, skipped
+
+
+def test_spell_path_survival_adds_the_spells_cumulative_hazards(tv_fit, tv_data):
+    """Weibull PH along a switch 0 -> 1: H(t) = s^k e^eta0 + (t^k - s^k) e^eta1 (t > s)."""
+    from coalsurv.fit.spell_paths import spell_path_survival
+
+    times = np.array([0.3, 1.0, 2.0])
+    path = spell_path_survival(tv_fit, times, max_draws=10_000).set_index(["id", "time"])
+    spells = tv_data.spells
+    eid = spells.groupby("id").size().loc[lambda c: c == 2].index[0]
+    s = float(spells.loc[spells["id"] == eid, "stop"].iloc[0])
+    post = tv_fit.idata["posterior"]
+    a = np.asarray(post["intercept"]).reshape(-1)
+    b = np.asarray(post["beta"]).reshape(-1, 2) / np.asarray(tv_fit.design.sds)
+    k = np.asarray(post["shape"]).reshape(-1)[:, None]
+    z = float(tv_data.covariates.loc[eid, "z"])
+    terms = list(tv_fit.design.terms)
+    ix, iz = terms.index("x"), terms.index("z")
+    means = np.asarray(tv_fit.design.means)
+    eta0 = a + b[:, ix] * (0 - means[ix]) + b[:, iz] * (z - means[iz])
+    eta1 = eta0 + b[:, ix]
+    tau = tv_fit.info.time_scale
+    t, sw = times[None, :] / tau, s / tau
+    H = (np.minimum(t, sw) ** k * np.exp(eta0)[:, None]
+         + (np.maximum(t, sw) ** k - sw ** k) * np.exp(eta1)[:, None])
+    np.testing.assert_allclose(path.loc[eid]["mean"].to_numpy(), np.exp(-H).mean(axis=0),
+                               rtol=1e-9)
