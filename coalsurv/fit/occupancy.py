@@ -31,9 +31,16 @@ __all__ = ["forward_occupancy", "simulated_occupancy", "MAX_STEPS"]
 
 
 def _predictors(fits: dict, max_draws: int) -> tuple[dict[str, Predictor], int]:
+    """One predictor per transition: a Fit's own, or a joint fit's view of the transition.
+
+    A value with a ``transition_predictor(max_draws)`` method (a transition of a joint fit,
+    :class:`coalsurv.fit.multistate_joint.JointTransition`) gives its own.
+    """
     n = min(f.idata["posterior"].sizes["chain"] * f.idata["posterior"].sizes["draw"]
             for f in fits.values())
-    preds = {k: Predictor(f.info, f.design, f.idata["posterior"], max_draws=min(n, max_draws))
+    preds = {k: f.transition_predictor(min(n, max_draws))
+             if hasattr(f, "transition_predictor") else
+             Predictor(f.info, f.design, f.idata["posterior"], max_draws=min(n, max_draws))
              for k, f in fits.items()}
     s = min(p.n_draws for p in preds.values())
     return preds, s
@@ -130,13 +137,14 @@ def simulated_occupancy(fits: dict, transitions: dict, newdata, *, start: str,
     shape = (s_draws, m, n_paths)
     n = s_draws * m * n_paths
     cell = np.arange(n) // n_paths            # (draw, row) cell of each path, flat
-    draw_of = cell // m
+    draw_of, row_of = cell // m, cell % m
     sim = {}
     for key, pred in preds.items():
         eta, free_sd = pred.eta(newdata, frailty=frailty)
         e = eta[:s_draws, 0, :, None] + free_sd[:s_draws, 0, :, None] * rng.standard_normal(shape)
-        params = {name: v[:s_draws, 0].reshape((s_draws,) + v.shape[4:])
-                  for name, v in pred.params(0).items()}  # (S[, K])
+        # (S, 1 or row[, K]): a stratified parameter (a joint fit's transition) is per row
+        params = {name: v[:s_draws].reshape((s_draws, v.shape[1]) + v.shape[4:])
+                  for name, v in pred.params(0, newdata if pred.info.strata else None).items()}
         t = transitions[key]
         sim[key] = (e.ravel(), params, pred.info.time_scale, states.index(t.source),
                     states.index(t.target))
@@ -163,10 +171,11 @@ def simulated_occupancy(fits: dict, transitions: dict, newdata, *, start: str,
             if not here.size:
                 continue
             idx = alive[here]
-            d = draw_of[idx]
+            d, r = draw_of[idx], row_of[idx]
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                draw = fits[key].family.rvs(e[idx], rng=rng,
-                                            **{k: v[d] for k, v in params.items()}) * tau
+                draw = preds[key].family.rvs(
+                    e[idx], rng=rng,
+                    **{k: v[d, r if v.shape[1] > 1 else 0] for k, v in params.items()}) * tau
             better = draw < best[here]
             best[here[better]] = draw[better]
             target[here[better]] = dst
