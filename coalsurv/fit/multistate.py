@@ -108,8 +108,9 @@ class MultiStateModel:
         if clock not in CLOCKS:
             problems.append(f"clock={clock!r}: expected one of {CLOCKS}")
         if not isinstance(frailty, str) or frailty == "shared":
-            problems.append(f"frailty={frailty!r}: expected 'per_transition' or the shared "
-                            "group term itself, e.g. '(1 | country)'")
+            problems.append(f"frailty={frailty!r}: expected 'per_transition' or the group "
+                            "term shared by every transition (one joint graph), e.g. "
+                            "'(1 | country)'")
             frailty = "per_transition"
         keys = list(parsed)
         for option, value in (("family", family), ("priors", priors),
