@@ -168,3 +168,37 @@ def test_a_version_2_file_of_separate_fits_still_loads(data, tmp_path):
             zf.writestr(n, b)
     back = coalsurv.load_multistate(old)
     assert not back.is_joint and list(back.fits) == [A, D, AD]
+
+
+def test_plots_and_report_of_a_joint_fit(fit, tmp_path, recwarn):
+    import matplotlib.pyplot as plt
+    import pypdf
+
+    ax = fit.plot_transition_diagram()
+    assert any("x:" in t.get_text() for t in ax.texts)
+    plt.close("all")
+    path = fit.report(tmp_path / "joint.pdf")
+    flat = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(path).pages).split())
+    assert "joint graph" in flat and "shared frailty" in flat
+    assert "parts missing none" in flat.replace(":", ""), flat[-600:]
+    assert not [w for w in recwarn if "could not be made" in str(w.message)]
+
+
+def test_model_file_states_shared_effects_and_frailty(tmp_path):
+    from coalsurv.cli.multistate import read_multistate_model
+
+    path = tmp_path / "joint.toml"
+    path.write_text(f'''[model]
+family = "weibull"
+frailty = "(1 | g)"
+[model.transitions]
+"{A}" = "x"
+"{D}" = "1"
+"{AD}" = "x"
+[model.shared]
+x = ["{A}", "{AD}"]
+[data]
+time_unit = "months"
+''')
+    model, _ = read_multistate_model(path)
+    assert model.joint.formula == "x__shared + (1 | g)"
