@@ -349,6 +349,8 @@ class TransitionPredictor:
     def __init__(self, base, layout: JointLayout, key: str):
         self.base, self.layout, self.key = base, layout, key
         self.n_draws, self.info, self.family = base.n_draws, base.info, base.family
+        #: the group effects of the joint fit are one frailty shared by all transitions
+        self.shared_frailty = bool(layout.frailty)
 
     def eta(self, newdata, *, frailty: str = "conditional"):
         """See :meth:`coalsurv.fit.predict.Predictor.eta`."""

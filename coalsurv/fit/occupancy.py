@@ -14,7 +14,8 @@ recurrent states (``A -> B -> A``) are followed to the horizon.
 Arrays are ``(draw, row, state, time)``. Draws of different transitions are paired by index
 (their posteriors are independent); frailty is handled per transition as in
 :class:`~coalsurv.fit.predict.Predictor` (conditional on known levels, integrated otherwise;
-simulated paths draw the unknown group effect once per path and transition). With a group
+simulated paths draw the unknown group effect once per path and transition, or once per path
+for a frailty shared by the transitions of a joint fit). With a group
 effect integrated out, the forward clock's product integral uses each transition's
 population-averaged hazard: exact for the occupancy of the first state and for the flows out
 of it, an approximation for later states (it ignores that one unit keeps its effect across
@@ -139,9 +140,13 @@ def simulated_occupancy(fits: dict, transitions: dict, newdata, *, start: str,
     cell = np.arange(n) // n_paths            # (draw, row) cell of each path, flat
     draw_of, row_of = cell // m, cell % m
     sim = {}
+    # a frailty shared by the transitions (a joint fit) is drawn once per path for all of them
+    common = (rng.standard_normal(shape) if any(getattr(p, "shared_frailty", False)
+                                                 for p in preds.values()) else None)
     for key, pred in preds.items():
         eta, free_sd = pred.eta(newdata, frailty=frailty)
-        e = eta[:s_draws, 0, :, None] + free_sd[:s_draws, 0, :, None] * rng.standard_normal(shape)
+        z = common if getattr(pred, "shared_frailty", False) else rng.standard_normal(shape)
+        e = eta[:s_draws, 0, :, None] + free_sd[:s_draws, 0, :, None] * z
         # (S, 1 or row[, K]): a stratified parameter (a joint fit's transition) is per row
         params = {name: v[:s_draws].reshape((s_draws, v.shape[1]) + v.shape[4:])
                   for name, v in pred.params(0, newdata if pred.info.strata else None).items()}

@@ -202,3 +202,19 @@ time_unit = "months"
 ''')
     model, _ = read_multistate_model(path)
     assert model.joint.formula == "x__shared + (1 | g)"
+
+
+def test_strata_are_crossed_with_the_transitions(data):
+    frame = data.to_frame().assign(era=lambda f: np.where(f["id"] % 2 == 0, "early", "late"))
+    two = coalsurv.TransitionData.from_frame(frame, id="id", state="state", start="start",
+                                             stop="stop", to="to", covariates=["x"],
+                                             groups=["g", "era"], time_unit="months")
+    model = coalsurv.MultiStateModel(TRANSITIONS, shared=SHARED,
+                                     model_options={"strata": "era"})
+    strata = set(model.joint.stack(two, "reset").groups[TRANSITION_COLUMN])
+    assert strata == {f"{k} | {e}" for k in TRANSITIONS for e in ("early", "late")}
+    rows = model.joint.newdata(A, pd.DataFrame({"x": [0.5], "era": ["late"]}))
+    assert rows[TRANSITION_COLUMN].tolist() == [f"{A} | late"]
+    assert rows["x__shared"].tolist() == [0.5]
+    with pytest.raises(SpecError, match=r"newdata needs the columns \['era'\]"):
+        model.joint.newdata(A, pd.DataFrame({"x": [0.5]}))
