@@ -130,7 +130,7 @@ class MultiStateFit:
         newdata = self._newdata(newdata)
         if self.is_joint:
             frames = [self.joint.hazard(times, self.layout.newdata(key, newdata),
-                                        ci_prob=ci_prob).pipe(_drop_added, self.layout)
+                                        ci_prob=ci_prob).pipe(self.layout.drop_added)
                       .assign(transition=key) for key in self.transitions]
             out = pd.concat(frames, ignore_index=True)
             return out[["transition", *[c for c in out.columns if c != "transition"]]]
@@ -456,19 +456,22 @@ class MultiStateFit:
 
         return save_multistate(self, path)
 
+    def table(self, kind: str = "hazard_ratios", *, format: str = "latex",
+              ci_prob: float = DEFAULT_CI_PROB, label: str | None = None) -> str:
+        """Return a paper table (``hazard_ratios`` or ``summary``) with a transition column.
+
+        As :meth:`coalsurv.Fit.table`; a joint fit's shared rows name every transition they
+        enter (see :mod:`coalsurv.report.multistate_tables`).
+        """
+        from coalsurv.report.multistate_tables import multistate_table
+
+        return multistate_table(self, kind, format=format, ci_prob=ci_prob, label=label)
+
     def report(self, path: str | Path, **kwargs) -> Path:
         """Write the multi-state PDF report (see :mod:`coalsurv.report.multistate`)."""
         from coalsurv.report.multistate import write_multistate_report
 
         return write_multistate_report(self, path, **kwargs)
-
-
-def _drop_added(frame: pd.DataFrame, layout) -> pd.DataFrame:
-    """Drop the columns a joint fit's view adds to newdata (echoed back by predictions)."""
-    from coalsurv.fit.multistate_joint import TRANSITION_COLUMN
-
-    added = [TRANSITION_COLUMN, *(c for c, _, _ in layout.columns), "cause"]
-    return frame.drop(columns=[c for c in added if c in frame])
 
 
 #: Options of the multi-state methods: flags, counts (with their minimum), seeds.

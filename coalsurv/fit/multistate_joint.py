@@ -225,6 +225,11 @@ class JointLayout:
         return out
 
     # ------------------------------------------------------------------ reading a fit
+    def drop_added(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Drop the columns :meth:`newdata` adds (predictions echo newdata's columns)."""
+        added = [TRANSITION_COLUMN, *(c for c, _, _ in self.columns), "cause"]
+        return frame.drop(columns=[c for c in added if c in frame])
+
     def transition_of(self, text: str) -> tuple[str, str]:
         """(transition label, text with columns written as their covariates) of a table cell."""
         for col, cov, keys in sorted(self.columns, key=lambda c: -len(c[0])):
@@ -232,7 +237,7 @@ class JointLayout:
                 return self.label(keys), re.sub(rf"(?<![\w]){re.escape(col)}(?![\w])", cov,
                                                 text)
         for key in sorted(self.keys, key=len, reverse=True):
-            if re.search(rf"(?<=[\[ ,]){re.escape(key)}(?=[\], |]|$)", text):
+            if re.search(rf"(?<=[\[ ,(]){re.escape(key)}(?=[\], |)]|$)", text):
                 return key, text
         return "all", text
 

@@ -218,3 +218,28 @@ def test_strata_are_crossed_with_the_transitions(data):
     assert rows["x__shared"].tolist() == [0.5]
     with pytest.raises(SpecError, match=r"newdata needs the columns \['era'\]"):
         model.joint.newdata(A, pd.DataFrame({"x": [0.5]}))
+
+
+def test_informative_priors_reach_the_joint_graph(data):
+    """A prior file's keys name the joint columns; strata_dev defaults to Normal(0, 3)."""
+    priors = coalsurv.PriorSet({"beta[x__shared]": coalsurv.Prior("Normal", mu=0.5, sigma=0.1),
+                                "beta[x__coalition_to_dissolution]":
+                                    coalsurv.Prior("Normal", mu=0.0, sigma=0.2)})
+    model = coalsurv.MultiStateModel({A: "x", D: "x", AD: "x"}, shared=SHARED, priors=priors)
+    joint, stacked = model.joint_survival_model(data)
+    _, design, info, resolved = joint.build(stacked)
+    assert resolved["beta[x__shared]"].params == {"mu": 0.5, "sigma": 0.1}
+    assert resolved["beta[x__coalition_to_dissolution]"].params == {"mu": 0.0, "sigma": 0.2}
+    assert resolved["strata_dev"].params == {"mu": 0, "sigma": 3}
+    # the shared column is per SD of x over the sharing transitions' sojourns
+    rows = data.frame[data.frame["state"].isin(["coalition", "alliance"])]
+    assert info.sds[list(info.terms).index("x__shared")] == pytest.approx(np.std(rows["x"]))
+
+
+def test_paper_table_labels_transitions(fit):
+    text = fit.table("hazard_ratios", format="markdown")
+    assert f"| shared ({A}; {AD}) | x |" in text, text
+    summary = fit.table("summary", format="markdown")
+    assert f"| {D} | shape ({D}) |" in summary, summary
+    with pytest.raises(coalsurv.errors.ArgumentError, match="table kind 'effects'"):
+        fit.table("effects")
