@@ -299,6 +299,10 @@ CASES = [
             _histories().assign(ms_transition="a"), **MSO, covariates=["x"],
             groups=["ms_transition"])),
      SpecError, r"the data have a column 'ms_transition'"),
+    ("joint: multi-state SBC", lambda c: __import__(
+        "coalsurv.batch.paths", fromlist=["pin_multistate"]).pin_multistate(
+            MultiStateModel(XT, shared=SH), c["data"], censor_at=10.0),
+     SpecError, r"a joint model \(shared effects or frailty\) is not supported here yet"),
     ("unknown model option", lambda c: MultiStateModel({"a -> b": "1"},
                                                         model_options={"colour": "red"}),
      SpecError, r"transition 'a -> b': model_options \['colour'\]"),

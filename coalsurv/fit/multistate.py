@@ -227,6 +227,9 @@ class MultiStateModel:
         A column whose name is not a plain identifier (cannot be spotted in a formula) is
         always kept.
         """
+        if self.joint is not None:
+            return [*self.joint.covariates(key), *self.joint.factors,
+                    *([self.joint.strata] if self.joint.strata else [])]
         text = " ".join([self.formulas[key], *(
             str(v) for v in vars(self.models[key].spec).values() if isinstance(v, str))])
         used = set(guess_names(text))

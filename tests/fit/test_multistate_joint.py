@@ -243,3 +243,10 @@ def test_paper_table_labels_transitions(fit):
     assert f"| {D} | shape ({D}) |" in summary, summary
     with pytest.raises(coalsurv.errors.ArgumentError, match="table kind 'effects'"):
         fit.table("effects")
+
+
+def test_episodes_of_a_joint_model_keep_its_columns(data):
+    model = coalsurv.MultiStateModel(TRANSITIONS, shared=SHARED, frailty="(1 | g)")
+    episodes = model.episodes(data)
+    assert episodes[D].covariate_names == () and episodes[A].covariate_names == ("x",)
+    assert episodes[D].group_names == ("g",)
