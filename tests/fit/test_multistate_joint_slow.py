@@ -88,7 +88,7 @@ def test_shared_effect_and_shared_frailty_are_recovered():
 
 def _converges(fit):
     s = fit.summary()
-    divergent = int(fit.idata["sample_stats"]["diverging"].sum())
+    divergent = int(fit.joint.idata["sample_stats"]["diverging"].sum())
     print(s[["transition", "parameter", "mean", "lower", "upper", "r_hat", "ess_bulk"]]
           .to_string())
     print(f"max R-hat {s['r_hat'].max():.4f}, divergences {divergent}, "
