@@ -8,8 +8,10 @@
   shared frailty converge: R-hat <= 1.01 and no divergent transitions.
 
 Measured on the 2-core machine shared with other sessions (``pytest -m slow --durations=0``):
-recovery 150 s, ATOP deepening 120 s, ParlGov reformation 260 s (see the report of the
-helper branch ms-shared for the exact numbers).
+recovery 105 s (2 x 500 draws), ATOP deepening 128 s and ParlGov reformation 108 s (4 x 1000
+draws, target_accept 0.95); about 6 minutes for the file. Measured then: ATOP max R-hat
+1.0043, 0 divergences, min bulk ESS 1,031; ParlGov max R-hat 1.0043, 0 divergences, min bulk
+ESS 985 (both on the PyMC route: strata are not in the native kernel).
 """
 
 from __future__ import annotations
