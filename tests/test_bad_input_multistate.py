@@ -45,6 +45,9 @@ WO = {"id": "id", "entry_times": {"alliance": "ta", "dissolution": "td"}, "end":
 TRANSITIONS = {"coalition -> alliance": "x", "coalition -> dissolution": "1",
                "alliance -> dissolution": "1"}
 NEW = pd.DataFrame({"x": [0.0, 1.0]})
+XT = {"coalition -> alliance": "x", "coalition -> dissolution": "1",
+      "alliance -> dissolution": "x"}
+SH = {"x": ["coalition -> alliance", "alliance -> dissolution"]}
 
 
 def _ms(**columns) -> TransitionData:
@@ -115,6 +118,20 @@ def _const_in_alliance():
     data = TransitionData.from_frame(df, **MSO, covariates=["x"])
     return MultiStateModel({"coalition -> alliance": "1", "coalition -> dissolution": "1",
                             "alliance -> dissolution": "x"}).episodes(data)
+
+
+def _no_common_level():
+    """A frailty shared by two transitions out of different states whose levels never meet."""
+    df = pd.DataFrame({"id": [1, 1, 2, 2, 3, 4], "state": ["coalition", "alliance"] * 2
+                       + ["coalition", "coalition"],
+                       "start": [0.0, 2.0, 0.0, 1.0, 0.0, 0.0],
+                       "stop": [2.0, 5.0, 1.0, 4.0, 3.0, 6.0],
+                       "to": ["alliance", "dissolution", "alliance", "censored", "censored",
+                              "censored"],
+                       "g": ["c1", "a1", "c2", "a2", "c1", "c2"]})
+    data = TransitionData.from_frame(df, **MSO, groups=["g"])
+    return MultiStateModel({"coalition -> alliance": "1", "alliance -> dissolution": "1"},
+                           frailty="(1 | g)").fit(data)
 
 
 # (name, call(ctx), error class, pattern the message must match)
@@ -227,6 +244,65 @@ CASES = [
      SpecError, r"transitions: expected a non-empty mapping"),
     ("shared frailty", lambda c: MultiStateModel(TRANSITIONS, frailty="shared"),
      SpecError, r"frailty='shared'"),
+    # joint models: shared effects and a shared frailty (issue 24)
+    ("shared: unknown transition key", lambda c: MultiStateModel(
+        XT, shared={"x": ["coalition -> alliance", "coalition -> nowhere"]}),
+     SpecError, r"shared\['x'\]: 'coalition -> nowhere' is not a transition of the model"),
+    ("shared: covariate not in a named transition's formula", lambda c: MultiStateModel(
+        TRANSITIONS, shared={"x": ["coalition -> alliance", "coalition -> dissolution"]}),
+     SpecError, r"shared\['x'\]: transition 'coalition -> dissolution'\'s formula '1' does "
+                r"not name 'x'"),
+    ("shared: one transition", lambda c: MultiStateModel(
+        XT, shared={"x": ["coalition -> alliance"]}),
+     SpecError, r"shared\['x'\]: 1 transition\(s\) given; an effect is shared by at least two"),
+    ("shared: not a list", lambda c: MultiStateModel(XT, shared={"x": "coalition -> alliance"}),
+     SpecError, r"shared\['x'\]: expected a list of transition keys"),
+    ("shared: not a mapping", lambda c: MultiStateModel(XT, shared=["x"]),
+     SpecError, r"shared: expected a mapping of covariate to a list of transition keys"),
+    ("shared covariate not in the data", lambda c: MultiStateModel(
+        {**XT, "coalition -> alliance": "z", "alliance -> dissolution": "z"},
+        shared={"z": ["coalition -> alliance", "alliance -> dissolution"]}).fit(c["data"]),
+     SpecError, r"covariate 'z' \(transitions \['coalition -> alliance', 'alliance -> "
+                r"dissolution'\]\) is not a covariate of the data"),
+    ("shared frailty column not in the data", lambda c: MultiStateModel(
+        TRANSITIONS, frailty="(1 | country)").fit(c["data"]),
+     SpecError, r"the shared frailty column 'country' is not a group column of the data"),
+    ("shared frailty with no common grouping", lambda c: _no_common_level(),
+     SpecError, r"frailty '\(1 \| g\)': no level of 'g' occurs in the sojourns of two "
+                r"transitions"),
+    ("shared frailty not a group intercept", lambda c: MultiStateModel(
+        TRANSITIONS, frailty="country"),
+     SpecError, r"frailty='country': expected 'per_transition' or one group intercept"),
+    ("shared frailty with slopes", lambda c: MultiStateModel(
+        TRANSITIONS, frailty="(1 + x | country)"),
+     SpecError, r"frailty='\(1 \+ x \| country\)': expected 'per_transition' or one group"),
+    ("joint: group term in a transition's formula", lambda c: MultiStateModel(
+        {**XT, "coalition -> dissolution": "x + (1 | g)"}, frailty="(1 | g)"),
+     SpecError, r"transition 'coalition -> dissolution': group terms \(\(1 \| g\)\) in a "
+                r"transition's formula are not supported"),
+    ("joint: transformed term", lambda c: MultiStateModel(
+        {**XT, "coalition -> dissolution": "I(x ** 2)"}, frailty="(1 | g)"),
+     SpecError, r"transition 'coalition -> dissolution': terms \['I\(x \*\* 2\)'\] are not "
+                r"plain covariate names"),
+    ("joint: families differ", lambda c: MultiStateModel(
+        XT, shared=SH, family={k: f for k, f in zip(XT, ["weibull", "weibull", "lognormal"],
+                                                    strict=True)}),
+     SpecError, r"family: .* differ by transition; a model with shared effects .* one family"),
+    ("joint: priors per transition", lambda c: MultiStateModel(
+        XT, shared=SH, priors={"coalition -> alliance": PriorSet()}),
+     SpecError, r"priors: per-transition values are not supported"),
+    ("joint: model option other than strata", lambda c: MultiStateModel(
+        XT, shared=SH, model_options={"cure": "x"}),
+     SpecError, r"model_options \['cure'\]: a joint multi-state model takes only 'strata'"),
+    ("joint: data column named like the strata", lambda c: MultiStateModel(
+        XT, shared=SH).fit(TransitionData.from_frame(
+            _histories().assign(ms_transition="a"), **MSO, covariates=["x"],
+            groups=["ms_transition"])),
+     SpecError, r"the data have a column 'ms_transition'"),
+    ("joint: multi-state SBC", lambda c: __import__(
+        "coalsurv.batch.paths", fromlist=["pin_multistate"]).pin_multistate(
+            MultiStateModel(XT, shared=SH), c["data"], censor_at=10.0),
+     SpecError, r"a joint model \(shared effects or frailty\) is not supported here yet"),
     ("unknown model option", lambda c: MultiStateModel({"a -> b": "1"},
                                                         model_options={"colour": "red"}),
      SpecError, r"transition 'a -> b': model_options \['colour'\]"),

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv.batch.simulate import PinnedModel, one_draw, pin_model
-from coalsurv.errors import ArgumentError
+from coalsurv.errors import ArgumentError, SpecError
 
 __all__ = ["PinnedMultiState", "template_units", "template_paths", "pin_multistate",
            "simulate_paths", "paths_from_prior", "episodes_from_prior", "DEFAULT_HORIZON"]
@@ -203,6 +203,10 @@ def pin_multistate(model, template, *, censor_at: float, initial: str | None = N
     from coalsurv.fit.model import SurvivalModel
     from coalsurv.spec.modelspec import ModelSpec
 
+    if getattr(model, "joint", None) is not None:
+        raise SpecError("multi-state SBC pins one model per transition; a joint model (shared "
+                        "effects or frailty) is not supported here yet — run sbc on its "
+                        "joint SurvivalModel (MultiStateModel.joint_survival_model)")
     if not np.isfinite(censor_at) or censor_at <= 0:
         raise ArgumentError(f"censor_at: expected a positive time, got {censor_at!r}")
     episodes = model.episodes(template)

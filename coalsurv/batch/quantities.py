@@ -48,9 +48,16 @@ def scalar_draws(ds, info) -> dict[str, np.ndarray]:
     return out
 
 
-def survival_profile(data) -> pd.DataFrame:
-    """One profile: every covariate at its mean in ``data`` (no group: a typical group)."""
-    return data.covariates.mean().to_frame().T.reset_index(drop=True)
+def survival_profile(data, strata: str = "") -> pd.DataFrame:
+    """One profile: every covariate at its mean in ``data`` (no group: a typical group).
+
+    A stratified model's profile is in its first stratum (sorted labels; ``strata`` names the
+    column).
+    """
+    out = data.covariates.mean().to_frame().T.reset_index(drop=True)
+    if strata:
+        out[strata] = sorted(data.groups[strata].astype(str))[0]
+    return out
 
 
 def survival_times(info) -> np.ndarray:

@@ -170,7 +170,7 @@ def sbc(model, *, n_simulations: int, n_rows: int, seed: int, client=None, out=N
 
 def _rank_rows(fits: pd.DataFrame, pinned, prior, thin: int) -> pd.DataFrame:
     """Truth, rank and interval quantiles per finished simulation and quantity."""
-    profile = survival_profile(pinned.template)
+    profile = survival_profile(pinned.template, strata=pinned.info.strata)
     rows = []
     for _, fit_row in fits.iterrows():
         if fit_row["status"] != "ok":

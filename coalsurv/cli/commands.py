@@ -177,7 +177,7 @@ def _report_multistate(args: argparse.Namespace, source: Path, out: Path,
         raise CommandLineError(f"{str(source)!r} is a multi-state fit file: its report has one "
                                "style (leave out --style paper)")
     ms = load_multistate(source)
-    console.result(f"{source}: multi-state fit file ({len(ms.fits)} transitions)")
+    console.result(f"{source}: multi-state fit file ({len(ms.transitions)} transitions)")
     console.progress(f"writing report {out}")
     ms.report(out, title=args.title, progress=console.progress)
     console.result(f"wrote {out}")
@@ -307,6 +307,8 @@ def cmd_priors_from_fit(args: argparse.Namespace, console: Console, command: str
         from coalsurv.fit.multistate_file import load_multistate
 
         ms = load_multistate(source)
+        if ms.is_joint:  # refused by name (no prior file is written)
+            ms.priors_from_fit(**options)
         console.result(f"{source}: multi-state fit file ({len(ms.fits)} transitions): one "
                        "prior file per transition")
         for key, fit in ms.fits.items():

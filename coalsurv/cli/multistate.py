@@ -33,7 +33,8 @@ __all__ = ["add_multistate_parser", "cmd_multistate_fit", "cmd_multistate_occupa
 
 #: Schema tag of a multi-state model file (optional in the file; another value is refused).
 MULTISTATE_SPEC_SCHEMA = "coalsurv.multistate-spec/1"
-_MODEL_KEYS = ("schema", "name", "family", "clock", "family_options", "transitions")
+_MODEL_KEYS = ("schema", "name", "family", "clock", "family_options", "transitions", "shared",
+               "frailty")
 _DATA_KEYS = ("time_unit", "censored", "covariates", "groups")
 _ROLES = ("id", "state", "start", "stop", "to")
 
@@ -93,7 +94,8 @@ def read_multistate_model(path: Path) -> tuple[Any, dict[str, Any]]:
         ms = MultiStateModel(transitions, family=model.get("family", "weibull"),
                              clock=model.get("clock", "reset"), priors=priors,
                              family_options=model.get("family_options"),
-                             name=model.get("name", path.stem))
+                             name=model.get("name", path.stem), shared=model.get("shared"),
+                             frailty=model.get("frailty", "per_transition"))
     except SpecError as exc:
         raise SpecError(f"{where}: {exc.headline}", exc.problems) from None
     return ms, data
@@ -131,6 +133,14 @@ def _formula_columns(model, frame) -> tuple[list[str], list[str]]:
     covariates: list[str] = []
     groups: list[str] = []
     problems = []
+    if model.joint is not None:  # a joint model names plain covariates and its frailty
+        covariates, groups = model.joint.covariates(), model.joint.factors
+        missing = [c for c in [*covariates, *groups] if c not in frame.columns]
+        if missing:
+            raise CommandLineError(f"the model's covariates or frailty use column(s) {missing} "
+                                   f"that the sojourn file does not have; columns: "
+                                   f"{list(frame.columns)}")
+        return covariates, groups
     for key, sub in model.models.items():
         spec = sub.spec
         try:
@@ -208,7 +218,7 @@ def cmd_multistate_fit(args: argparse.Namespace, console: Console, command: str)
     model_path = input_file(args.model, "model file")
     model, table = read_multistate_model(model_path)
     data = load_sojourns(args, model, table, model_path)
-    console.progress(f"fitting {len(model.models)} transitions ({model.clock} clock) to "
+    console.progress(f"fitting {len(model.transitions)} transitions ({model.clock} clock) to "
                      f"{data.n_units} units, {data.n} sojourns ({args.chains} chains x "
                      f"{args.draws} draws, {args.tune} tuning)")
     with warnings.catch_warnings(record=True) as caught:
@@ -220,9 +230,17 @@ def cmd_multistate_fit(args: argparse.Namespace, console: Console, command: str)
             print(f"coalsurv: warning: {w.message}", file=sys.stderr)
     console.progress("sampling done")
     fit.save(out)
-    console.result(f"wrote {out}: {len(fit.fits)} transitions, {data.n_units} units; times in "
-                   f"{data.time_unit} ({args.time_unit_source}), clock {fit.clock}")
+    console.result(f"wrote {out}: {len(fit.transitions)} transitions, {data.n_units} units; "
+                   f"times in {data.time_unit} ({args.time_unit_source}), clock {fit.clock}")
     ratios = fit.hazard_ratios()
+    if fit.is_joint:
+        rhat = (f"; max R-hat {_num(fit.joint.summary()['r_hat'].max())}" if args.chains > 1
+                else "")
+        console.result(f"  joint graph: {fit.joint.spec.formula}{rhat}")
+        for r in ratios[ratios["scale"] == "per SD"].itertuples():
+            console.result(f"      {r.transition}: {ratios.attrs.get('ratio', 'hazard ratio')} "
+                           f"per SD of {r.term}: {_num(r.median)} [{_num(r.lower)}, "
+                           f"{_num(r.upper)}]")
     for key, one in fit.fits.items():
         t = model.transitions[key]
         events = data.observed.get((t.source, t.target), 0)

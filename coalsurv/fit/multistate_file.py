@@ -1,9 +1,13 @@
 """Save and load a multi-state fit as one sealed file (a zip archive; nothing pickled).
 
-Members: ``manifest.json`` (schema ``coalsurv.multistate/2``, transitions, clock, name, file
-of each transition, the sojourn table's options, one digest per part and a seal over them),
-``sojourns.csv`` (the canonical :class:`~coalsurv.data.transitions.TransitionData` table) and
-one sealed coalsurv fit file (``coalsurv.fit/2`` NetCDF) per transition.
+Members: ``manifest.json`` (schema ``coalsurv.multistate/3``, transitions, clock, name, file
+of each transition, the sojourn table's options, ``joint`` (the
+:class:`~coalsurv.fit.multistate_joint.JointLayout` of a joint fit, else null), one digest per
+part and a seal over them), ``sojourns.csv`` (the canonical
+:class:`~coalsurv.data.transitions.TransitionData` table) and one sealed coalsurv fit file
+(``coalsurv.fit/2`` NetCDF) per transition, or one ``joint.nc`` every transition is filed
+under for a joint fit (its data must be the stacked rows rebuilt from ``sojourns.csv``).
+``coalsurv.multistate/2`` files (separate fits only, no ``joint`` field) still load.
 
 The parts sealed together (:func:`coalsurv.fit.identity.seal`) are every member file *and
 every manifest field* (``manifest.clock``, ``manifest.transitions``,
@@ -33,12 +37,15 @@ from coalsurv.endings import parse_transition
 from coalsurv.errors import CoalsurvError, FitFileError
 from coalsurv.fit.identity import record_digest, seal
 from coalsurv.fit.multistate_fit import MultiStateFit
+from coalsurv.fit.multistate_joint import JOINT_CAUSE, TRANSITION_COLUMN, JointLayout
 from coalsurv.fit.record import load_fit
 
 __all__ = ["save_multistate", "load_multistate", "MULTISTATE_SCHEMA"]
 
-MULTISTATE_SCHEMA = "coalsurv.multistate/2"
+MULTISTATE_SCHEMA = "coalsurv.multistate/3"
 _OLDER = ("coalsurv.multistate/1",)
+#: Older schemas read as they are (their manifest has no ``joint`` field: separate fits).
+_READABLE = (MULTISTATE_SCHEMA, "coalsurv.multistate/2")
 
 
 def _sha(data: bytes) -> str:
@@ -72,6 +79,10 @@ def save_multistate(fit: MultiStateFit, path: str | Path) -> Path:
     members: dict[str, bytes] = {}
     files = {}
     with tempfile.TemporaryDirectory() as tmp:
+        if fit.is_joint:
+            fit.joint.save(Path(tmp) / "joint.nc")
+            members["joint.nc"] = (Path(tmp) / "joint.nc").read_bytes()
+            files = dict.fromkeys(fit.transitions, "joint.nc")
         for k, (key, one) in enumerate(fit.fits.items()):
             name = f"transition_{k}.nc"
             one.save(Path(tmp) / name)
@@ -81,6 +92,7 @@ def save_multistate(fit: MultiStateFit, path: str | Path) -> Path:
     manifest = {
         "schema": MULTISTATE_SCHEMA, "transitions": [[k, v] for k, v in files.items()],
         "clock": fit.clock, "name": fit.name,
+        "joint": fit.layout.to_dict() if fit.is_joint else None,
         "data": {"covariates": list(fit.data.covariate_names),
                  "groups": list(fit.data.group_names),
                  "censored": fit.data.censored_label, "time_unit": fit.data.time_unit,
@@ -127,7 +139,7 @@ def load_multistate(path: str | Path) -> MultiStateFit:
     except (KeyError, ValueError):
         raise FitFileError(f"{where} has no readable manifest.json") from None
     schema = manifest.get("schema")
-    if schema != MULTISTATE_SCHEMA:
+    if schema not in _READABLE:
         hint = (" (an older file whose manifest was not sealed: load its transitions' fits "
                 "and save the multi-state fit again)" if schema in _OLDER else "")
         raise FitFileError(f"{where} has schema {schema!r}; expected "
@@ -164,6 +176,8 @@ def _assemble(manifest: dict, members: dict[str, bytes], where: str) -> MultiSta
         frame, id="id", state="state", start="start", stop="stop", to="to", entered="entered",
         censored=meta["censored"], covariates=meta["covariates"], groups=meta["groups"],
         time_unit=meta["time_unit"], name=meta["name"])
+    if manifest.get("joint") is not None:
+        return _assemble_joint(manifest, members, where, data)
     fits, problems = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         for key, name in manifest["transitions"]:
@@ -189,3 +203,34 @@ def _assemble(manifest: dict, members: dict[str, bytes], where: str) -> MultiSta
                            "filed under", problems)
     return MultiStateFit(fits=fits, transitions={k: parse_transition(k) for k in fits},
                          clock=clock, data=data, name=manifest["name"])
+
+
+def _assemble_joint(manifest: dict, members: dict[str, bytes], where: str,
+                    data: TransitionData) -> MultiStateFit:
+    """Rebuild a joint fit: ``joint.nc`` must be fitted to the stacked rows of the sojourns."""
+    layout = JointLayout.from_dict(manifest["joint"])
+    keys = [key for key, _ in manifest["transitions"]]
+    files = {name for _, name in manifest["transitions"]}
+    if list(layout.keys) != keys or files != {"joint.nc"}:
+        raise FitFileError(f"{where}: manifest.joint names the transitions {list(layout.keys)}, "
+                           f"manifest.transitions {keys} filed under {sorted(files)}; a joint "
+                           "fit files every transition under joint.nc")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "joint.nc").write_bytes(members["joint.nc"])
+        joint = load_fit(Path(tmp) / "joint.nc")
+    clock = manifest["clock"]
+    problems = []
+    if tuple(joint.info.causes) != (JOINT_CAUSE,) or joint.info.strata != TRANSITION_COLUMN:
+        problems.append(f"joint.nc models {list(joint.info.causes)} stratified by "
+                        f"{joint.info.strata!r}, not the stacked transitions")
+    elif joint.info.time_unit != data.time_unit:
+        problems.append(f"joint.nc is in {joint.info.time_unit}, the sojourns in "
+                        f"{data.time_unit} (manifest.data.time_unit)")
+    elif layout.stack(data, clock).data_hash() != joint.data_hash:
+        problems.append(f"joint.nc was not fitted to the stacked sojourns of sojourns.csv "
+                        f"under clock={clock!r}")
+    if problems:
+        raise FitFileError(f"{where}: the joint fit does not match its transitions", problems)
+    return MultiStateFit(fits={}, transitions={k: parse_transition(k) for k in keys},
+                         clock=clock, data=data, name=manifest["name"], joint=joint,
+                         layout=layout)

@@ -33,11 +33,15 @@ class MultiStateFit:
     Attributes
     ----------
     fits : dict of str to Fit
-        One fit per transition key, in the model's order.
+        One fit per transition key, in the model's order (empty for a joint fit).
     transitions : dict of str to Transition
     clock : {"reset", "forward"}
     data : TransitionData
     name : str
+    joint : Fit or None
+        The one fit of a joint model (shared effects or frailty) on the stacked sojourns.
+    layout : JointLayout or None
+        How the joint fit's columns and strata map onto the transitions.
     """
 
     fits: dict[str, Any]
@@ -45,6 +49,21 @@ class MultiStateFit:
     clock: str
     data: Any
     name: str = ""
+    joint: Any = None
+    layout: Any = None
+
+    @property
+    def is_joint(self) -> bool:
+        """Whether the transitions were fitted as one joint graph (shared effects/frailty)."""
+        return self.joint is not None
+
+    def _sources(self) -> dict[str, Any]:
+        """Return what occupancy reads per transition: its fit or the joint fit's view."""
+        if self.joint is None:
+            return self.fits
+        from coalsurv.fit.multistate_joint import JointTransition
+
+        return {k: JointTransition(self.joint, self.layout, k) for k in self.transitions}
 
     # ------------------------------------------------------------------ structure
     @property
@@ -69,11 +88,18 @@ class MultiStateFit:
         return self.data.time_unit
 
     def __repr__(self) -> str:
-        return (f"<coalsurv.MultiStateFit {self.name!r}: {len(self.fits)} transitions, "
-                f"clock={self.clock!r}, {self.data.n_units} units, time in {self.time_unit}>")
+        joint = ", joint graph" if self.is_joint else ""
+        return (f"<coalsurv.MultiStateFit {self.name!r}: {len(self.transitions)} transitions"
+                f"{joint}, clock={self.clock!r}, {self.data.n_units} units, "
+                f"time in {self.time_unit}>")
 
     # ------------------------------------------------------------------ tables
     def _stack(self, method: str, **kwargs) -> pd.DataFrame:
+        if self.is_joint:  # one table of the joint fit; its cells labelled by transition
+            column = {"summary": "parameter", "hazard_ratios": "term"}.get(method, "group")
+            frame = getattr(self.joint, method)(**kwargs)
+            return self.layout.relabel(frame, column) if column in frame else frame.assign(
+                transition="all").pipe(lambda f: f[["transition", *f.columns[:-1]]])
         frames = []
         for key, fit in self.fits.items():
             frame = getattr(fit, method)(**kwargs)
@@ -102,20 +128,37 @@ class MultiStateFit:
                ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
         """Transition hazards per time unit (time on the model's clock), with ``transition``."""
         newdata = self._newdata(newdata)
+        if self.is_joint:
+            frames = [self.joint.hazard(times, self.layout.newdata(key, newdata),
+                                        ci_prob=ci_prob).pipe(self.layout.drop_added)
+                      .assign(transition=key) for key in self.transitions]
+            out = pd.concat(frames, ignore_index=True)
+            return out[["transition", *[c for c in out.columns if c != "transition"]]]
         return self._stack("hazard", times=times, newdata=newdata, ci_prob=ci_prob)
 
     def diagnose(self, **kwargs) -> dict[str, Any]:
-        """One :class:`~coalsurv.Diagnosis` per transition (keyed by transition)."""
+        """One :class:`~coalsurv.Diagnosis` per transition (keyed by transition).
+
+        A joint fit has one graph: one Diagnosis, keyed ``"joint"``.
+        """
+        if self.is_joint:
+            return {"joint": self.joint.diagnose(**kwargs)}
         return {key: fit.diagnose(**kwargs) for key, fit in self.fits.items()}
 
     def loo(self) -> pd.DataFrame:
         """PSIS-LOO per transition and in total (the likelihood factorises over transitions).
 
         Columns ``transition``, ``elpd``, ``se``, ``p_loo``, ``n_obs``, ``max_pareto_k``; the
-        total row sums elpd and p_loo, its se is ``sqrt(sum se^2)``.
+        total row sums elpd and p_loo, its se is ``sqrt(sum se^2)``. A joint fit gives one
+        row ``joint`` (its stacked rows are the same likelihood terms) and the total.
         """
         rows = []
-        for key, fit in self.fits.items():
+        if self.is_joint:
+            res = self.joint.loo()
+            rows.append({"transition": "joint", "elpd": float(res.elpd), "se": float(res.se),
+                         "p_loo": float(res.p), "n_obs": int(res.n_data_points),
+                         "max_pareto_k": float(np.max(res.pareto_k))})
+        for key, fit in ({} if self.is_joint else self.fits).items():
             res = fit.loo()
             rows.append({"transition": key, "elpd": float(res.elpd), "se": float(res.se),
                          "p_loo": float(res.p), "n_obs": int(res.n_data_points),
@@ -134,8 +177,14 @@ class MultiStateFit:
         ``options`` (``include_intercept``, ``include_frailty``, ``components``) go to every
         transition's :meth:`PriorSet.from_fit`, ``name`` is prefixed to each transition key.
         """
+        from coalsurv.errors import SpecError
         from coalsurv.spec.priors import PriorSet
 
+        if self.is_joint:
+            raise SpecError("priors_from_fit: a joint multi-state fit (shared effects or "
+                            "frailty) has transition strata, which PriorSet.from_fit cannot "
+                            "export yet; write the priors (keys beta[x__shared], "
+                            "beta[x__<source>_to_<target>]) from fit.summary()")
         unknown = sorted(set(options) - {"include_intercept", "include_frailty", "components"})
         if unknown:
             raise ArgumentError(f"priors_from_fit: unknown options {unknown}; expected "
@@ -211,11 +260,11 @@ class MultiStateFit:
             chunk = newdata.iloc[first:first + size]
             if self.clock == "forward":
                 parts.append(occupancy.forward_occupancy(
-                    self.fits, self.transitions, self.states, chunk, start=start, t_from=s,
+                    self._sources(), self.transitions, self.states, chunk, start=start, t_from=s,
                     times=s + times, max_draws=max_draws, frailty=frailty))
                 continue
             parts.append(occupancy.simulated_occupancy(
-                self.fits, self.transitions, chunk, start=start, times=times,
+                self._sources(), self.transitions, chunk, start=start, times=times,
                 order=self.states, n_paths=n_paths, rng=rng, max_draws=max_draws,
                 frailty=frailty))
         return np.concatenate(parts, axis=1)
@@ -389,10 +438,15 @@ class MultiStateFit:
         from coalsurv.plots.multistate import plot_transition_diagram
 
         pairs = [(t.source, t.target) for t in self.transitions.values()]
+        ratios = self.hazard_ratios(ci_prob=ci_prob)
+        if self.is_joint:  # a shared ratio labels every transition it enters
+            ratios = pd.concat([ratios[ratios["transition"].str.contains(key, regex=False)]
+                                .assign(transition=key) for key in self.transitions],
+                               ignore_index=True)
         joint = [c.assign(transition=key) for key, fit in self.fits.items()
                  if (c := forest_contrasts(fit, ci_prob=ci_prob)) is not None]
         return plot_transition_diagram(
-            self.states, pairs, self.hazard_ratios(ci_prob=ci_prob), ax=ax,
+            self.states, pairs, ratios, ax=ax,
             contrasts=pd.concat(joint, ignore_index=True) if joint else None)
 
     # ------------------------------------------------------------------ io, report
@@ -401,6 +455,17 @@ class MultiStateFit:
         from coalsurv.fit.multistate_file import save_multistate
 
         return save_multistate(self, path)
+
+    def table(self, kind: str = "hazard_ratios", *, format: str = "latex",
+              ci_prob: float = DEFAULT_CI_PROB, label: str | None = None) -> str:
+        """Return a paper table (``hazard_ratios`` or ``summary``) with a transition column.
+
+        As :meth:`coalsurv.Fit.table`; a joint fit's shared rows name every transition they
+        enter (see :mod:`coalsurv.report.multistate_tables`).
+        """
+        from coalsurv.report.multistate_tables import multistate_table
+
+        return multistate_table(self, kind, format=format, ci_prob=ci_prob, label=label)
 
     def report(self, path: str | Path, **kwargs) -> Path:
         """Write the multi-state PDF report (see :mod:`coalsurv.report.multistate`)."""

@@ -14,7 +14,8 @@ recurrent states (``A -> B -> A``) are followed to the horizon.
 Arrays are ``(draw, row, state, time)``. Draws of different transitions are paired by index
 (their posteriors are independent); frailty is handled per transition as in
 :class:`~coalsurv.fit.predict.Predictor` (conditional on known levels, integrated otherwise;
-simulated paths draw the unknown group effect once per path and transition). With a group
+simulated paths draw the unknown group effect once per path and transition, or once per path
+for a frailty shared by the transitions of a joint fit). With a group
 effect integrated out, the forward clock's product integral uses each transition's
 population-averaged hazard: exact for the occupancy of the first state and for the flows out
 of it, an approximation for later states (it ignores that one unit keeps its effect across
@@ -31,9 +32,16 @@ __all__ = ["forward_occupancy", "simulated_occupancy", "MAX_STEPS"]
 
 
 def _predictors(fits: dict, max_draws: int) -> tuple[dict[str, Predictor], int]:
+    """One predictor per transition: a Fit's own, or a joint fit's view of the transition.
+
+    A value with a ``transition_predictor(max_draws)`` method (a transition of a joint fit,
+    :class:`coalsurv.fit.multistate_joint.JointTransition`) gives its own.
+    """
     n = min(f.idata["posterior"].sizes["chain"] * f.idata["posterior"].sizes["draw"]
             for f in fits.values())
-    preds = {k: Predictor(f.info, f.design, f.idata["posterior"], max_draws=min(n, max_draws))
+    preds = {k: f.transition_predictor(min(n, max_draws))
+             if hasattr(f, "transition_predictor") else
+             Predictor(f.info, f.design, f.idata["posterior"], max_draws=min(n, max_draws))
              for k, f in fits.items()}
     s = min(p.n_draws for p in preds.values())
     return preds, s
@@ -130,13 +138,18 @@ def simulated_occupancy(fits: dict, transitions: dict, newdata, *, start: str,
     shape = (s_draws, m, n_paths)
     n = s_draws * m * n_paths
     cell = np.arange(n) // n_paths            # (draw, row) cell of each path, flat
-    draw_of = cell // m
+    draw_of, row_of = cell // m, cell % m
     sim = {}
+    # a frailty shared by the transitions (a joint fit) is drawn once per path for all of them
+    common = (rng.standard_normal(shape) if any(getattr(p, "shared_frailty", False)
+                                                 for p in preds.values()) else None)
     for key, pred in preds.items():
         eta, free_sd = pred.eta(newdata, frailty=frailty)
-        e = eta[:s_draws, 0, :, None] + free_sd[:s_draws, 0, :, None] * rng.standard_normal(shape)
-        params = {name: v[:s_draws, 0].reshape((s_draws,) + v.shape[4:])
-                  for name, v in pred.params(0).items()}  # (S[, K])
+        z = common if getattr(pred, "shared_frailty", False) else rng.standard_normal(shape)
+        e = eta[:s_draws, 0, :, None] + free_sd[:s_draws, 0, :, None] * z
+        # (S, 1 or row[, K]): a stratified parameter (a joint fit's transition) is per row
+        params = {name: v[:s_draws].reshape((s_draws, v.shape[1]) + v.shape[4:])
+                  for name, v in pred.params(0, newdata if pred.info.strata else None).items()}
         t = transitions[key]
         sim[key] = (e.ravel(), params, pred.info.time_scale, states.index(t.source),
                     states.index(t.target))
@@ -163,10 +176,11 @@ def simulated_occupancy(fits: dict, transitions: dict, newdata, *, start: str,
             if not here.size:
                 continue
             idx = alive[here]
-            d = draw_of[idx]
+            d, r = draw_of[idx], row_of[idx]
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                draw = fits[key].family.rvs(e[idx], rng=rng,
-                                            **{k: v[d] for k, v in params.items()}) * tau
+                draw = preds[key].family.rvs(
+                    e[idx], rng=rng,
+                    **{k: v[d, r if v.shape[1] > 1 else 0] for k, v in params.items()}) * tau
             better = draw < best[here]
             best[here[better]] = draw[better]
             target[here[better]] = dst

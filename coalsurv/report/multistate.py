@@ -49,7 +49,7 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     failures: list[str] = []
     L.cover_page = False  # the verdicts table is short: section 1 follows on page 1
     out: list[Any] = [L.text(L.title, "title"),
-                      L.text(f"{len(fit.fits)} transitions, {fit.clock} clock, "
+                      L.text(f"{len(fit.transitions)} transitions, {fit.clock} clock, "
                              f"{fit.data.n_units} units, time in {unit}", "subtitle")]
     progress("multi-state report: diagnostics")
     diagnoses: dict[str, Any] = {}
@@ -67,6 +67,14 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     out += _attempt(L, "diagnostics", verdicts, failures)
     out += L.section("Model and data")
     rows = [(key, f"{f.spec.formula}  ({f.spec.family})") for key, f in fit.fits.items()]
+    if fit.is_joint:  # one graph: each transition's covariates, then what is shared
+        lay = fit.layout
+        rows = [(key, " + ".join(lay.covariates(key)) or "1") for key in fit.transitions]
+        rows += [("joint graph", f"{fit.joint.spec.formula}  ({fit.joint.spec.family}; strata "
+                                 "by transition)")]
+        rows += [(f"shared {cov}", lay.label(keys)) for _, cov, keys in lay.columns
+                 if len(keys) > 1]
+        rows += [("shared frailty", lay.frailty)] if lay.frailty else []
     out.append(L.key_values([("clock", {"reset": "reset (semi-Markov: time since entering the "
                                                  "state)",
                                         "forward": "forward (Markov: time since the first "
@@ -91,7 +99,7 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
         hr = fit.hazard_ratios(ci_prob=ci)
         parts = []
         for key, part in hr.groupby("transition", sort=False):
-            one = fit.fits[key]
+            one = fit.joint if fit.is_joint else fit.fits[key]
             joint = {t: f.variable for f in one.term_families().values() if f.joint
                      for t in f.terms}
             caption = f"{key}: {one.ratio_name}s ({pct} intervals)."
@@ -158,9 +166,10 @@ def _story(fit, L: Layout, *, ci: float, progress) -> list[Any]:
     out += L.section("Transition hazards")
     out += _attempt(L, "transition hazards", hazards, failures)
     out += L.section("Reproducibility")
-    first = next(iter(fit.fits.values()))
+    every = [fit.joint] if fit.is_joint else list(fit.fits.values())
+    first = every[0]
     out.append(L.key_values([
-        ("coalsurv", __version__), ("fit ids", ", ".join(f.fit_id for f in fit.fits.values())),
+        ("coalsurv", __version__), ("fit ids", ", ".join(f.fit_id for f in every)),
         ("sampler", f"{first.settings.chains} chains x {first.settings.draws} draws, "
                     f"{first.settings.tune} tuning, seed {first.settings.random_seed} (+k for "
                     "the k-th transition)"),
