@@ -47,8 +47,8 @@ def compare(fits, *, method: str = "stacking") -> pd.DataFrame:
         model minus the best, <= 0), ``dse`` (SE of the difference), ``p_worse``, ``diag_diff``,
         ``diag_elpd``, ``p``, ``elpd``, ``se``, ``weight``, plus ``family``, ``formula``,
         ``mm_weights`` (the weights of an ``mm()`` term, "" without one: aggregation
-        mechanisms side by side) and ``n_bad_k`` (rows with Pareto k > 0.7). A difference smaller than about two ``dse``
-        does not separate the models.
+        mechanisms side by side) and ``n_bad_k`` (rows with Pareto k > 0.7). A difference
+        smaller than about two ``dse`` does not separate the models.
 
     Raises
     ------

@@ -432,7 +432,8 @@ class Fit(MemberMethods):
 
         Parameters
         ----------
-        kind : {"hazard_ratios", "summary", "effects", "comparison", "replication"}
+        kind : {"hazard_ratios", "summary", "effects", "comparison", "replication",
+                "variance_components"}
             What to tabulate (see :mod:`coalsurv.report.export`): ``effects`` takes
             ``variable=``; ``comparison`` takes ``others={"name": fit}``; ``replication``
             takes ``original=<Fit>``.

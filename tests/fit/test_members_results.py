@@ -8,13 +8,15 @@ LOO comparison of aggregation mechanisms and the variance decomposition. Tiny fi
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import coalsurv as cs
-from coalsurv.build.members import weights
 from coalsurv.errors import ArgumentError, SpecError
+from coalsurv.fit.member_newdata import check_members
 from coalsurv.simulation.membership import simulate_membership
 
 SMALL = {"draws": 100, "tune": 100, "chains": 1}
@@ -56,9 +58,7 @@ def _new(data):
 
 def test_new_coalitions_from_members_match_numpy(power_fit, data):
     rows, members = _new(data)
-    pred = power_fit.predictor.with_members(
-        __import__("coalsurv.fit.member_newdata", fromlist=["x"]).check_members(
-            power_fit, rows, members))
+    pred = power_fit.predictor.with_members(check_members(power_fit, rows, members))
     eta, free_sd = pred.eta(rows)
     d, mb = pred.draws, power_fit.design.members
     level = {m: i for i, m in enumerate(mb.levels)}
@@ -117,8 +117,8 @@ def test_bad_members_tables_are_refused(power_fit, data, change, message):
     rows, members = _new(data)
     with pytest.raises(SpecError) as err:
         power_fit.survival([1.0], rows, members=change(members))
-    assert __import__("re").search(message, str(err.value) + " ".join(err.value.problems
-                                                                     or [])), err.value
+    text = str(err.value) + " ".join(err.value.problems or [])
+    assert re.search(message, text), text
 
 
 def test_members_argument_needs_mm_and_newdata(power_fit, data, tiny_fit):
@@ -211,3 +211,31 @@ def test_variance_components(power_fit, data):
     X = power_fit.design.transform(data.episode_profiles())
     want = np.mean(np.var(d["beta"][:, 0, :] @ X.T, axis=1))
     assert np.isclose(vc.loc[0, "mean"], want)
+
+
+def test_report_members_section_and_paper_tables(power_fit):
+    """The members section's parts, the caterpillar plot and the paper tables' mm rows."""
+    import matplotlib.pyplot as plt
+
+    from coalsurv.plots import plot_member_effects
+    from coalsurv.report.export import display_table
+
+    summary, _ = display_table(power_fit, "summary", ci_prob=0.9)
+    assert {"SD of member effects", "members' x (per SD, weighted)",
+            "power weight gamma"} <= set(summary["parameter"])
+    ratios, _ = display_table(power_fit, "hazard_ratios", ci_prob=0.9)
+    assert "members' x (weighted)" in set(ratios["term"])
+    vc = power_fit.table("variance_components", format="markdown")
+    assert "member effects" in vc and "group g" in vc
+    ax = plot_member_effects(power_fit.member_effects(), max_members=10)
+    assert len(ax.get_yticks()) == 10 and "10 of 20" in ax.get_title()
+    plt.close(ax.figure)
+    from coalsurv.report import _Report
+
+    report = _Report(power_fit, title="t", compare_with=None, command=None)
+    flowables = report.member_section()
+    text = " ".join(f.getPlainText() for f in flowables if hasattr(f, "getPlainText"))
+    assert "Members (multiple membership)" in text and "Variance decomposition" in text
+    assert not report.failures, report.failures  # every part was made
+    kinds = {type(f).__name__ for f in flowables}
+    assert "Image" in kinds or any("Figure" in k for k in kinds), kinds
