@@ -72,8 +72,9 @@ def mle_side_by_side(fit, *, ci_prob: float = 0.95) -> pd.DataFrame | None:
         reference=("frailty-free MLE (the same fixed effects without the group terms"
                    + (" and the mm() term" if info.members else "") + ")"
                    if info.factors or info.members else "MLE of the same model"),
-        note=(f"the MLE ignores the {_ignored(info)} (lifelines fits neither frailties nor "
-              "members): differences in fixed effects are expected"
+        note=(f"the MLE ignores the {_ignored(info)} (lifelines fits no frailty"
+              + (" and no member term" if info.members else "")
+              + "): differences in fixed effects are expected"
               if info.factors or info.members else ""))
     return table
 

@@ -65,13 +65,22 @@ class MemberMethods:
                                      quantity=quantity, times=times, newdata=newdata,
                                      members=members, ci_prob=ci_prob)
 
-    def variance_components(self, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+    def variance_components(self, *, method: str = "finite",
+                            ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
         """Split of the linear predictor's variance into coalition, member and group levels.
 
         Per draw: the variance over the fitted coalitions of ``x_i' beta`` (coalition
         covariates), of the weighted member covariates and member effects of an ``mm()``
         term, and of each group frailty; ``share`` is each part over their sum
         (:mod:`coalsurv.fit.variance` gives the formula and what it leaves out).
+
+        Parameters
+        ----------
+        method : {"finite", "bml"}
+            ``"finite"``: the variances above over the fitted coalitions. ``"bml"``: bml's
+            ``varDecomp``, model-based variances of the random components only,
+            ``sd_mm^2 * mean_i sum_k w_ik^2`` and ``sd_g^2``, shares among them.
+        ci_prob : float
 
         Returns
         -------
@@ -82,4 +91,4 @@ class MemberMethods:
         """
         from coalsurv.fit.variance import variance_components
 
-        return variance_components(self, ci_prob=ci_prob)
+        return variance_components(self, method=method, ci_prob=ci_prob)

@@ -16,6 +16,11 @@ component's posterior mean and equal-tailed interval and its **share**
 ignore the covariances between parts (a correlated coalition covariate and member term share
 explained variation that neither owns) and the baseline hazard's own randomness; group
 slopes, time-varying effects and stratum levels are not components.
+
+``method="bml"`` is bml's ``varDecomp`` instead (Rosche 2026): model-based variances of the
+random components only, the member effects' ``sd_mm^2 * mean_i sum_k w_ik^2`` (the mean
+summed squared weight, per draw for estimated weights) and each group's ``sd_g^2``, with
+shares among them (bml's ICCs of a Cox model, which has no residual variance).
 """
 
 from __future__ import annotations
@@ -26,12 +31,17 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._stats import check_ci_prob, summarise
+from coalsurv.build.members import weights
+from coalsurv.errors import ArgumentError
 from coalsurv.fit.members import theta_draws
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
 
-__all__ = ["variance_components"]
+__all__ = ["METHODS", "variance_components"]
+
+#: Finite-population variances of every part of eta, or bml's model-based random components.
+METHODS = ("finite", "bml")
 
 COLUMNS = ["cause", "component", "level", "mean", "lower", "upper", "share", "share_lower",
            "share_upper", "ci_prob"]
@@ -59,13 +69,38 @@ def _parts(fit: Fit) -> dict[tuple[str, str], np.ndarray]:
     return out
 
 
-def variance_components(fit: Fit, *, ci_prob: float) -> pd.DataFrame:
+def _model_variances(fit: Fit) -> dict[tuple[str, str], np.ndarray]:
+    """Bml's components: (component, level) -> variance draws (draw, cause)."""
+    pred = fit.predictor
+    d, rows, out = pred.draws, fit.design.members, {}
+    if rows is not None and rows.term.random:
+        names = fit.info.members["weight_params"]
+        fixed = None if rows.term.weight_params else weights(
+            rows.term, rows.share, rows.size, rows.coalition, rows.n_episodes, {})
+        w2 = np.empty(pred.n_draws)
+        for s in range(pred.n_draws):
+            w = fixed if fixed is not None else weights(
+                rows.term, rows.share, rows.size, rows.coalition, rows.n_episodes,
+                {p: float(d[names[p]][s]) for p in rows.term.weight_params})
+            w2[s] = np.sum(w**2) / rows.n_episodes  # mean over coalitions of sum_k w_ik^2
+        out[("member effects", "member")] = d["sd_mm"] ** 2 * w2[:, None]
+    for g in fit.design.groups:
+        if g.term.intercept:
+            out[(f"group {g.term.factor}", "group")] = d[f"sd_{g.name}"] ** 2
+    return out
+
+
+def variance_components(fit: Fit, *, method: str = "finite", ci_prob: float) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.variance_components` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
-    parts = _parts(fit)
-    if not parts:
+    if method not in METHODS:
+        raise ArgumentError(f"method={method!r}; expected one of {list(METHODS)}")
+    if method == "bml":
+        var = _model_variances(fit)
+    else:
+        var = {key: v.var(axis=2) for key, v in _parts(fit).items()}  # (draw, cause)
+    if not var:
         return pd.DataFrame(columns=COLUMNS)
-    var = {key: v.var(axis=2) for key, v in parts.items()}  # (draw, cause)
     total = sum(var.values())
     rows = []
     for k, cause in enumerate(fit.info.causes):
@@ -83,5 +118,5 @@ def variance_components(fit: Fit, *, ci_prob: float) -> pd.DataFrame:
     if len(fit.info.causes) == 1:
         out = out.drop(columns="cause")
     out.attrs.update(scale="log hazard" if fit.info.kind == "ph" else "log time",
-                     n_coalitions=fit.data.n)
+                     n_coalitions=fit.data.n, method=method)
     return out

@@ -284,8 +284,9 @@ def _replication(fit: Any, ci_prob: float, pct: str, original: Any = None
     return frame, caption
 
 
-def _variance_components(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, str]:
-    vc = fit.variance_components(ci_prob=ci_prob)
+def _variance_components(fit: Any, ci_prob: float, pct: str,
+                         method: str = "finite") -> tuple[pd.DataFrame, str]:
+    vc = fit.variance_components(method=method, ci_prob=ci_prob)
     frame = pd.DataFrame({
         **({"ending": vc["cause"]} if "cause" in vc.columns else {}),
         "component": vc["component"], "level": vc["level"],
@@ -294,6 +295,12 @@ def _variance_components(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFra
         "share": [f"{fmt_number(m)} {fmt_interval(a, b)}"
                   for m, a, b in vc[["share", "share_lower", "share_upper"]].to_numpy()]})
     scale = "hazard" if fit.info.kind == "ph" else "time"
+    if method == "bml":
+        return frame, (
+            f"Variance decomposition as bml's varDecomp (log {scale} scale): the random "
+            f"components' model variances, sd_mm^2 times the mean over coalitions of the "
+            f"summed squared member weights, and sd^2 of each group frailty; share among "
+            f"them (no residual, as for bml's Cox model); posterior mean and {pct} interval.")
     caption = (f"Variance decomposition of the linear predictor (log {scale} scale): per "
                f"posterior draw, the variance over the {fit.data.n:,} fitted coalitions of "
                f"each part of it (coalition covariates x'beta; an mm() term's weighted member "
@@ -317,7 +324,7 @@ def display_table(fit: Any, kind: str, *, ci_prob: float,
     if kind not in _BUILDERS:
         raise ArgumentError(f"table kind {kind!r}; expected one of {list(KINDS)}")
     allowed = {"effects": {"variable", "percentiles"}, "comparison": {"others"},
-               "replication": {"original"}}.get(kind, set())
+               "replication": {"original"}, "variance_components": {"method"}}.get(kind, set())
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise ArgumentError(f"table({kind!r}): unknown option(s) {unknown}; "

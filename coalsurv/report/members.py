@@ -100,6 +100,12 @@ class MemberSections:
                        f"parameters; posterior mean, SD and {self.pct} interval.")
 
     def _variance_table(self) -> list[Any]:
-        frame, caption = display_table(self.fit, "variance_components", ci_prob=self.ci)
-        widths = ([0.12] if "ending" in frame.columns else []) + [0.26, 0.14, 0.24, 0.24]
-        return self.L.table(frame, widths=widths, caption=caption)
+        out = []
+        for method in ("finite", "bml"):
+            frame, caption = display_table(self.fit, "variance_components", ci_prob=self.ci,
+                                           method=method)
+            if frame.empty:
+                continue
+            widths = ([0.12] if "ending" in frame.columns else []) + [0.26, 0.14, 0.24, 0.24]
+            out += self.L.table(frame, widths=widths, caption=caption)
+        return out

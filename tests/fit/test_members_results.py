@@ -239,3 +239,17 @@ def test_report_members_section_and_paper_tables(power_fit):
     assert not report.failures, report.failures  # every part was made
     kinds = {type(f).__name__ for f in flowables}
     assert "Image" in kinds or any("Figure" in k for k in kinds), kinds
+
+
+def test_variance_components_bml_method(equal_fit, data):
+    """The method of bml's varDecomp: sd_mm^2 * mean_i sum_k w_ik^2 (1/n_i when equal), sd_g^2."""
+    vc = equal_fit.variance_components(method="bml").set_index("component")
+    assert list(vc.index) == ["member effects", "group g"]
+    d = equal_fit.predictor.draws
+    sizes = data.members.groupby("id").size()
+    want = np.mean(d["sd_mm"][:, 0] ** 2) * np.mean(1.0 / sizes)
+    assert np.isclose(vc.loc["member effects", "mean"], want)
+    assert np.isclose(vc.loc["group g", "mean"], np.mean(d["sd_g"][:, 0] ** 2))
+    assert np.isclose(vc["share"].sum(), 1.0)
+    with pytest.raises(ArgumentError, match="method="):
+        equal_fit.variance_components(method="icc")
