@@ -239,6 +239,13 @@ def test_report_members_section_and_paper_tables(power_fit):
     assert not report.failures, report.failures  # every part was made
     kinds = {type(f).__name__ for f in flowables}
     assert "Image" in kinds or any("Figure" in k for k in kinds), kinds
+    # the report's row-averaged survival (each coalition with its members) and effect curves
+    # (a typical coalition), and fit.effect, work for mm() models
+    from coalsurv.report import curves as C
+
+    assert np.isfinite(C.marginal_survival(power_fit, [1.0, 2.0], ci_prob=0.9)["mean"]).all()
+    assert len(C.effect_frame(power_fit, "z", ci_prob=0.9, n=3)) == 3
+    assert len(power_fit.effect("z", values=[-1.0, 1.0])) > 0
 
 
 def test_variance_components_bml_method(equal_fit, data):
