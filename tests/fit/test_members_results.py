@@ -213,6 +213,14 @@ def test_variance_components(power_fit, data):
     assert np.isclose(vc.loc[0, "mean"], want)
 
 
+def test_gallery_of_an_mm_fit(power_fit, tmp_path):
+    """``coalsurv gallery`` draws every plot of an mm() fit, the member caterpillar included."""
+    from coalsurv.report.gallery import render_gallery
+
+    names = {p.stem for p in render_gallery(power_fit, tmp_path, dpi=40)}
+    assert {"member_effects", "survival_profiles", "effect_curves", "survival_vs_km"} <= names
+
+
 def test_report_members_section_and_paper_tables(power_fit):
     """The members section's parts, the caterpillar plot and the paper tables' mm rows."""
     import matplotlib.pyplot as plt
