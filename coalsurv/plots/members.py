@@ -62,4 +62,7 @@ def plot_member_effects(
             title += f": the {len(keep)} of {len(means)} with the largest and smallest means"
     ax = plot_group_effects(frame.drop(columns=["member"]), ax=ax, xlabel=xlabel, title=title)
     ax.set_ylabel("member (coalitions)" if "n_coalitions" in frame.columns else "member")
+    legend = ax.get_legend()
+    if legend is not None:  # sorted, largest on top: the lower right is the free corner
+        legend.set_loc("lower right")
     return ax
