@@ -1,7 +1,9 @@
 """The quantities checked by calibration: named scalars of a fit's (or a prior's) draws.
 
-Coefficients ``beta[cause, term]`` (per SD) and ``beta_shape[cause, term]``, intercepts, family parameters (shape, sigma,
-gamma, the piecewise random-walk SD), frailty SDs ``sd_<factor>[cause]`` and overall survival
+Coefficients ``beta[cause, term]`` (per SD) and ``beta_shape[cause, term]``, intercepts,
+family parameters (shape, sigma, gamma, the piecewise random-walk SD), frailty SDs
+``sd_<factor>[cause]``, an ``mm()`` term's ``beta_mm``, ``sd_mm`` and weight parameters, and
+overall survival
 ``S(t)`` at fixed profiles and times (typical group: frailty effect 0).
 """
 
@@ -17,9 +19,11 @@ def _keep(name: str, family_names: set[str]) -> bool:
     """Keep the checked parameters (not z_/u_/v_ level effects or random-walk steps).
 
     Intercepts, coefficients, family parameters, group SDs, the time-varying effects' SDs and
-    deviations, the cure model's coefficients, the shape covariates' coefficients.
+    deviations, the cure model's coefficients, the shape covariates' coefficients, an
+    ``mm()`` term's member coefficients, SD ``sd_mm`` and weight parameters (``family_names``
+    holds their posterior names).
     """
-    return (name in ("intercept", "beta", "beta_shape") or name in family_names
+    return (name in ("intercept", "beta", "beta_shape", "beta_mm") or name in family_names
             or name in ("cure_intercept", "cure_beta")
             or name.startswith(("sd_", "tve_sd_", "tve_dev_")))
 
@@ -29,6 +33,7 @@ def scalar_draws(ds, info) -> dict[str, np.ndarray]:
     family = info.family_object()
     names = {p.posterior_name for p in family.parameters}
     names |= {p.key for p in family.parameters if p.vector}  # e.g. the random-walk SD rw_sd
+    names |= set((getattr(info, "members", None) or {}).get("weight_params", {}).values())
     out: dict[str, np.ndarray] = {}
     for name in ds.data_vars:
         if not _keep(str(name), names):
@@ -48,6 +53,7 @@ def scalar_draws(ds, info) -> dict[str, np.ndarray]:
     return out
 
 
+<<<<<<< HEAD
 def survival_profile(data, strata: str = "") -> pd.DataFrame:
     """One profile: every covariate at its mean in ``data`` (no group: a typical group).
 
@@ -57,6 +63,15 @@ def survival_profile(data, strata: str = "") -> pd.DataFrame:
     out = data.covariates.mean().to_frame().T.reset_index(drop=True)
     if strata:
         out[strata] = sorted(data.groups[strata].astype(str))[0]
+=======
+def survival_profile(data) -> pd.DataFrame:
+    """One profile: every covariate at its mean in ``data`` (no group: a typical group).
+
+    For an ``mm()`` model it is a typical coalition too (member term 0; fit/members.py).
+    """
+    out = data.covariates.mean().to_frame().T.reset_index(drop=True)
+    out.attrs["mm"] = "typical"
+>>>>>>> members-results
     return out
 
 

@@ -110,7 +110,9 @@ def simulate_from_prior(pinned: PinnedModel, prior, i: int, *, seed: int):
 
     Latent times come from each cause's family quantile given the drawn intercept,
     coefficients, family parameters and group effects; the ending is the earliest cause;
-    endings after ``pinned.censor_at`` are censored there.
+    endings after ``pinned.censor_at`` are censored there. An ``mm()`` model's members
+    table is the template's (members, shares and member covariates fixed like the coalition
+    covariates); the member effects and weight parameters are the prior draw's.
     """
     from coalsurv.data.episodes import CoalitionData
     from coalsurv.fit.predict import Predictor
@@ -136,4 +138,5 @@ def simulate_from_prior(pinned: PinnedModel, prior, i: int, *, seed: int):
     causes = None if pinned.info.pooled else list(pinned.info.causes)
     return CoalitionData.from_frame(df, duration="duration", event="event", id="id",
                                     causes=causes, groups=groups or None, covariates=covariates,
-                                    time_unit=template.time_unit, name=f"sbc-{i:04d}")
+                                    members=template.members, time_unit=template.time_unit,
+                                    name=f"sbc-{i:04d}")

@@ -45,9 +45,10 @@ def compare(fits, *, method: str = "stacking") -> pd.DataFrame:
     DataFrame
         Indexed by model, best first, with arviz-stats' columns ``rank``, ``elpd_diff`` (this
         model minus the best, <= 0), ``dse`` (SE of the difference), ``p_worse``, ``diag_diff``,
-        ``diag_elpd``, ``p``, ``elpd``, ``se``, ``weight``, plus ``family``, ``formula`` and
-        ``n_bad_k`` (rows with Pareto k > 0.7). A difference smaller than about two ``dse``
-        does not separate the models.
+        ``diag_elpd``, ``p``, ``elpd``, ``se``, ``weight``, plus ``family``, ``formula``,
+        ``mm_weights`` (the weights of an ``mm()`` term, "" without one: aggregation
+        mechanisms side by side) and ``n_bad_k`` (rows with Pareto k > 0.7). A difference
+        smaller than about two ``dse`` does not separate the models.
 
     Raises
     ------
@@ -86,6 +87,7 @@ def compare(fits, *, method: str = "stacking") -> pd.DataFrame:
         table = azs.compare(elpds, method=method, round_to="none")
     table["family"] = [named[m].spec.family for m in table.index]
     table["formula"] = [named[m].spec.formula for m in table.index]
+    table["mm_weights"] = [getattr(named[m].spec.mm_term, "weights", "") for m in table.index]
     table["n_bad_k"] = [int((np.asarray(elpds[m].pareto_k) > K_THRESHOLD).sum())
                         for m in table.index]
     table.index.name = "model"

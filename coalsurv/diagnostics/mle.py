@@ -69,11 +69,20 @@ def mle_side_by_side(fit, *, ci_prob: float = 0.95) -> pd.DataFrame | None:
     table.attrs.update(
         ci_prob=ci_prob, scale="log hazard ratio per unit" if info.kind == "ph"
         else "log time ratio per unit",
-        reference=("frailty-free MLE (the same fixed effects without the group terms)"
-                   if info.factors else "MLE of the same model"),
-        note=("the MLE ignores the group terms (lifelines fits no frailty): differences in "
-              "fixed effects are expected" if info.factors else ""))
+        reference=("frailty-free MLE (the same fixed effects without the group terms"
+                   + (" and the mm() term" if info.members else "") + ")"
+                   if info.factors or info.members else "MLE of the same model"),
+        note=(f"the MLE ignores the {_ignored(info)} (lifelines fits no frailty"
+              + (" and no member term" if info.members else "")
+              + "): differences in fixed effects are expected"
+              if info.factors or info.members else ""))
     return table
+
+
+def _ignored(info) -> str:
+    """Name what the frailty-free MLE leaves out: the group terms and / or the mm() term."""
+    parts = (["group terms"] if info.factors else []) + (["mm() term"] if info.members else [])
+    return " and the ".join(parts)
 
 
 def _mle_one(fit, raw: np.ndarray, names: list[str], out: Outcomes, event: np.ndarray):
@@ -186,12 +195,17 @@ def mle_check(fit, table: pd.DataFrame | None) -> Check:
         return skipped("mle_agreement", thr, why)
     d = np.abs(table["diff_in_posterior_sd"].to_numpy())
     i = int(np.nanargmax(d))
-    frailty = bool(fit.info.factors)
-    against = ("the frailty-free MLE (" + ", ".join(f"(1 | {f})" for f in fit.info.factors)
-               + " left out; " if frailty else "the MLE (")
+    left_out = [f"(1 | {f})" for f in fit.info.factors]
+    left_out += [fit.info.members["formula"]] if fit.info.members else []
+    frailty = bool(left_out)
+    against = ("the frailty-free MLE (" + ", ".join(left_out) + " left out; " if frailty
+               else "the MLE (")
     advice = ("the frailty moves the fixed effects: without it PH coefficients shrink towards "
               "zero, by more the larger the group SD — a difference is expected here; check "
-              "that it matches the posterior of the group SDs" if frailty else
+              "that it matches the posterior of the group SDs"
+              + ("; the left-out mm() term moves them too (its member effects like a frailty, "
+                 "its member covariates like omitted variables)" if fit.info.members else "")
+              if frailty else
               "the posterior is pulled away from the MLE: the prior is informative relative to "
               "these data — check that it is intended")
     return graded("mle_agreement", float(d[i]), thr, good=lambda v: v <= 1, ok=lambda v: True,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, crossing_time
 from coalsurv.errors import ArgumentError
+from coalsurv.fit.members import TYPICAL
 from coalsurv.fit.predict import Predictor
 from coalsurv.fit.terms import TermFamily, term_families
 
@@ -65,6 +66,7 @@ def _profiles(fit: Fit, fam: TermFamily, values: np.ndarray) -> pd.DataFrame:
     frame[fam.variable] = values
     for companion in fam.companions:
         frame[companion] = values ** 2
+    frame.attrs["mm"] = TYPICAL  # an mm() model's typical coalition (member term 0)
     return frame
 
 

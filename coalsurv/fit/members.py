@@ -3,8 +3,9 @@
 Predictions of an ``mm()`` model (:class:`~coalsurv.fit.predict.Predictor`) add each row's
 member term ``theta`` (:mod:`coalsurv.build.members`). A row of ``newdata`` is matched to a
 fitted coalition by its ``id`` column, else by its index label, and gets that coalition's
-``theta`` from the draws (weights, member covariates and member effects). New coalitions are
-refused (a SpecError): predictions do not take a members table. The one exception is a
+``theta`` from the draws (weights, member covariates and member effects). New coalitions
+need their members (``members=``, :mod:`coalsurv.fit.member_newdata`); without them they are
+refused (a SpecError). The one exception is a
 *typical coalition* (member covariates at their means over membership rows, member effect
 0, so ``theta = 0`` with weights summing to one): the mean profile of ``newdata=None`` and
 any frame with ``attrs["mm"] = "typical"``.
@@ -21,6 +22,7 @@ from coalsurv._format import fmt_ids
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, summarise
 from coalsurv.build.members import weights
 from coalsurv.errors import SpecError
+from coalsurv.fit.member_newdata import new_theta
 
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
@@ -43,21 +45,29 @@ def _rows_of(rows, newdata: pd.DataFrame) -> np.ndarray:
         raise SpecError(
             f"this mm() model predicts fitted coalitions only: newdata rows {fmt_ids(bad)} "
             "are not coalitions of the fitting data (matched by an 'id' column, else by the "
-            "index). Predictions do not take a members table for new coalitions; for a "
-            "typical coalition (member covariates at their means, member effect 0) set "
-            "newdata.attrs['mm'] = 'typical' or pass newdata=None")
+            "index). For new coalitions pass their members: members=DataFrame(id, member, "
+            "share, member covariates); for a typical coalition (member covariates at "
+            "their means, member effect 0) set newdata.attrs['mm'] = 'typical' or pass "
+            "newdata=None")
     return pos
 
 
 def theta_draws(predictor, newdata: pd.DataFrame, *, frailty: str = "conditional"):
-    """Member term of each newdata row: (draw, cause, row); ``frailty="zero"`` drops u_mm."""
+    """Member term of each newdata row: mean and variance to integrate, (draw, cause, row).
+
+    ``frailty="zero"`` drops the member effects. With a members table for the predicted
+    rows (``predictor.new_members``, :mod:`coalsurv.fit.member_newdata`) the rows' members
+    are read from it; the variance is that of new members' effects (0 otherwise).
+    """
+    if predictor.new_members is not None:
+        return new_theta(predictor, predictor.new_members, frailty=frailty)
     rows, info = predictor.design.members, predictor.info
     pos = _rows_of(rows, newdata)
     d = predictor.draws
     S, K = predictor.n_draws, len(info.causes)
     out = np.zeros((S, K, len(newdata)))
     if np.all(pos < 0):
-        return out
+        return out, np.zeros_like(out)
     term = rows.term
     names = info.members["weight_params"]
     contrib = np.zeros((S, K, len(rows.coalition)))
@@ -74,7 +84,7 @@ def theta_draws(predictor, newdata: pd.DataFrame, *, frailty: str = "conditional
                                       minlength=rows.n_episodes)
     known = pos >= 0
     out[:, :, known] = theta[:, :, pos[known]]
-    return out
+    return out, np.zeros_like(out)
 
 
 def member_ratio_rows(fit: Fit, ci_prob: float) -> list[dict]:

@@ -13,6 +13,8 @@ group), ``frailty="marginal"`` averages over groups for every row.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -57,6 +59,14 @@ class Predictor:
         }
         self.n_draws = next(iter(self.draws.values())).shape[0]
         self.tve = TveDraws(info, design, self.draws) if info.tve else None
+        #: Members of the predicted rows (``members=``); None: fitted coalitions' own.
+        self.new_members = None
+
+    def with_members(self, new_members) -> Predictor:
+        """Return this predictor (same draws) for rows whose members are ``new_members``."""
+        out = copy.copy(self)
+        out.new_members = new_members
+        return out
 
     # ------------------------------------------------------------------ linear predictor
     def eta(self, newdata: pd.DataFrame, *, frailty: str = "conditional"):
@@ -77,9 +87,11 @@ class Predictor:
             eta += np.einsum("skp,mp->skm", self.draws["beta"], X)
         if "level" in self.info.strata_parts:  # each stratum's own baseline level
             eta += self.draws["strata_dev"][:, :, self.design.strata_codes(newdata)]
-        if self.design.members is not None:  # mm(): fitted coalitions' member terms
-            eta += theta_draws(self, newdata, frailty=frailty)
         var = np.zeros((S, K, m))
+        if self.design.members is not None:  # mm(): the rows' member terms
+            theta, theta_var = theta_draws(self, newdata, frailty=frailty)
+            eta += theta
+            var += theta_var
         codes = self.design.group_codes(newdata)
         for g, code in zip(self.design.groups, codes, strict=True):
             known = (code >= 0) if frailty == "conditional" else np.zeros(m, dtype=bool)

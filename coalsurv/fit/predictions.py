@@ -17,6 +17,7 @@ import pandas as pd
 from coalsurv._stats import DEFAULT_CI_PROB, check_ci_prob, check_times, summarise
 from coalsurv.errors import ArgumentError, SpecError
 from coalsurv.fit.averaging import average_over_rows
+from coalsurv.fit.member_newdata import check_members, member_rows_of
 from coalsurv.fit.newdata import check_newdata
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,8 +31,10 @@ def _cause_frame(values: dict[str, np.ndarray], index: pd.MultiIndex) -> pd.Data
     return pd.DataFrame({k: np.ravel(v) for k, v in values.items()}, index=index).reset_index()
 
 
-def profiles(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
+def profiles(fit: Fit, newdata: pd.DataFrame | None, members=None) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.profiles` (see there)."""
+    if newdata is None and members is not None:
+        check_members(fit, None, members)  # refuses, naming what is needed
     if newdata is None:
         frame = fit.data.episode_profiles()
         mean = frame.mean(numeric_only=True).to_frame().T
@@ -45,6 +48,13 @@ def profiles(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
     if not isinstance(newdata, pd.DataFrame):
         raise SpecError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
     return check_newdata(fit, newdata)
+
+
+def predictor_for(fit: Fit, newdata: pd.DataFrame | None, members):
+    """Return the fit's predictor, for rows whose members are ``members`` when given."""
+    if members is None:
+        return fit.predictor
+    return fit.predictor.with_members(check_members(fit, newdata, members))
 
 
 def _tidy(fit: Fit, draws: np.ndarray, times, newdata: pd.DataFrame, ci_prob: float,
@@ -101,7 +111,7 @@ _CURVES = {"survival": ("survival", False), "hazard": ("hazard_by_cause", True),
 
 
 def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty,
-            average=False):
+            average=False, members=None):
     """Evaluate one curve on the draws: a tidy frame, or the draws when ``summary=False``.
 
     With ``average=True`` the curve is averaged over the rows of ``newdata`` per draw, in
@@ -110,15 +120,20 @@ def _curves(fit: Fit, name: str, times, newdata, *, ci_prob, summary, frailty,
     ci_prob = check_ci_prob(ci_prob)
     _check_flags(average=average, summary=summary)
     times = check_times(times, time_unit=fit.time_unit)
-    newdata = profiles(fit, newdata)
+    newdata = profiles(fit, newdata, members)
     method, by_cause = _CURVES[name]
-    predictor = fit.predictor
+    predictor = predictor_for(fit, newdata, members)
     evaluate = getattr(predictor, method)
     causes = fit.info.causes if by_cause else None
     if average:
         n_eval = times.size if name != "cumulative_incidence" else 2 * (times.size + 400)
-        draws = average_over_rows(lambda rows: evaluate(times, rows, frailty=frailty), newdata,
-                                  bytes_per_row=predictor.bytes_per_row(n_eval))
+
+        def chunk(rows):
+            pred = predictor if members is None else predictor_for(
+                fit, rows, member_rows_of(members, rows))
+            return getattr(pred, method)(times, rows, frailty=frailty)
+
+        draws = average_over_rows(chunk, newdata, bytes_per_row=predictor.bytes_per_row(n_eval))
         return _average_output(fit, draws, times, newdata, name, causes, ci_prob, summary)
     draws = evaluate(times, newdata, frailty=frailty)
     if not summary:
@@ -151,26 +166,26 @@ def _average_output(fit: Fit, draws: np.ndarray, times, newdata, name, causes, c
 
 def survival(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
              ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-             frailty: str = "conditional", average: bool = False):
+             frailty: str = "conditional", average: bool = False, members=None):
     """Compute :meth:`coalsurv.Fit.survival` (see there)."""
     return _curves(fit, "survival", times, newdata, ci_prob=ci_prob, summary=summary,
-                   frailty=frailty, average=average)
+                   frailty=frailty, average=average, members=members)
 
 
 def hazard(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
            ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-           frailty: str = "conditional", average: bool = False):
+           frailty: str = "conditional", average: bool = False, members=None):
     """Compute :meth:`coalsurv.Fit.hazard` (see there)."""
     return _curves(fit, "hazard", times, newdata, ci_prob=ci_prob, summary=summary,
-                   frailty=frailty, average=average)
+                   frailty=frailty, average=average, members=members)
 
 
 def cumulative_incidence(fit: Fit, times, newdata: pd.DataFrame | None = None, *,
                          ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-                         frailty: str = "conditional", average: bool = False):
+                         frailty: str = "conditional", average: bool = False, members=None):
     """Compute :meth:`coalsurv.Fit.cumulative_incidence` (see there)."""
     return _curves(fit, "cumulative_incidence", times, newdata, ci_prob=ci_prob,
-                   summary=summary, frailty=frailty, average=average)
+                   summary=summary, frailty=frailty, average=average, members=members)
 
 
 def _per_row(fit: Fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFrame:
@@ -183,27 +198,28 @@ def _per_row(fit: Fit, draws: np.ndarray, newdata, ci_prob, name) -> pd.DataFram
 
 
 def median_lifespan(fit: Fit, newdata: pd.DataFrame | None = None, *,
-                    ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
+                    ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional",
+                    members=None):
     """Compute :meth:`coalsurv.Fit.median_lifespan` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
-    newdata = profiles(fit, newdata)
-    draws = fit.predictor.quantile(0.5, newdata, frailty=frailty)
+    newdata = profiles(fit, newdata, members)
+    draws = predictor_for(fit, newdata, members).quantile(0.5, newdata, frailty=frailty)
     return _per_row(fit, draws, newdata, ci_prob, "median lifespan")
 
 
 def rmst(fit: Fit, horizon: float, newdata: pd.DataFrame | None = None, *,
-         ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
+         ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional", members=None):
     """Compute :meth:`coalsurv.Fit.rmst` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
     horizon = _horizon(fit, horizon)
-    newdata = profiles(fit, newdata)
-    draws = fit.predictor.rmst(horizon, newdata, frailty=frailty)
+    newdata = profiles(fit, newdata, members)
+    draws = predictor_for(fit, newdata, members).rmst(horizon, newdata, frailty=frailty)
     return _per_row(fit, draws, newdata, ci_prob, f"RMST to {horizon:g}")
 
 
 def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None,
              newdata: pd.DataFrame | None = None, quantity: str = "median",
-             ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+             ci_prob: float = DEFAULT_CI_PROB, members=None) -> pd.DataFrame:
     """Compute :meth:`coalsurv.Fit.contrast` (see there)."""
     ci_prob = check_ci_prob(ci_prob)
     problems = []
@@ -219,7 +235,8 @@ def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None
         problems.append("contrast(quantity='rmst') needs times=[horizon]")
     if problems:
         raise ArgumentError(f"contrast of {variable!r}: invalid arguments", problems)
-    base = profiles(fit, newdata)
+    base = profiles(fit, newdata, members)
+    predictor = predictor_for(fit, base, members)
     if variable not in base.columns:
         raise SpecError(f"contrast: {variable!r} is not a column of newdata: {list(base.columns)}")
     if variable not in fit.data.covariate_names:
@@ -228,15 +245,15 @@ def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None
     lo, hi = (base.copy(), base.copy())
     lo[variable], hi[variable] = (float(v) for v in pair)
     if quantity == "median":
-        a, b = (fit.predictor.quantile(0.5, d) for d in (lo, hi))
+        a, b = (predictor.quantile(0.5, d) for d in (lo, hi))
     elif quantity == "rmst":
         t = check_times(times, time_unit=fit.time_unit)
         horizon = _horizon(fit, float(t.max()))
-        a, b = (fit.predictor.rmst(horizon, d) for d in (lo, hi))
+        a, b = (predictor.rmst(horizon, d) for d in (lo, hi))
     else:
         t = check_times(times if times is not None else [np.median(fit.data.time)],
                         time_unit=fit.time_unit)
-        a, b = (fit.predictor.survival(t, d) for d in (lo, hi))
+        a, b = (predictor.survival(t, d) for d in (lo, hi))
     rows = []
     for label, d in (("from", a), ("to", b), ("difference", b - a)):
         s = summarise(d, ci_prob)
@@ -255,16 +272,17 @@ def contrast(fit: Fit, variable: str, values: tuple[float, float], *, times=None
 
 
 def predict_lifespans(fit: Fit, newdata: pd.DataFrame | None = None, *, random_seed: int = 0,
-                      frailty: str = "conditional"):
+                      frailty: str = "conditional", members=None):
     """Compute :meth:`coalsurv.Fit.predict_lifespans` (see there)."""
     import xarray as xr
 
     if not isinstance(random_seed, int | np.integer) or isinstance(random_seed, bool) or (
             random_seed < 0):
         raise ArgumentError(f"random_seed must be an integer >= 0, got {random_seed!r}")
-    newdata = profiles(fit, newdata)
+    newdata = profiles(fit, newdata, members)
     rng = np.random.default_rng(random_seed)
-    times, cause = fit.predictor.sample_lifetimes(newdata, rng=rng, frailty=frailty)
+    predictor = predictor_for(fit, newdata, members)
+    times, cause = predictor.sample_lifetimes(newdata, rng=rng, frailty=frailty)
     return xr.Dataset(
         {"lifespan": (("draw", "row"), times), "cause": (("draw", "row"), cause)},
         coords={"row": newdata.index.to_numpy()},

@@ -19,9 +19,10 @@ from coalsurv.backend.sampling import SamplerSettings
 from coalsurv.build.design import Design, make_design
 from coalsurv.build.info import ModelInfo
 from coalsurv.errors import ArgumentError, FitFileError
-from coalsurv.fit import members, predictions, tables
+from coalsurv.fit import predictions, tables
 from coalsurv.fit.fitfile import read_fit, save_fit
 from coalsurv.fit.identity import fit_id
+from coalsurv.fit.member_methods import MemberMethods
 from coalsurv.fit.predict import Predictor
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import Prior, PriorSet
@@ -29,7 +30,7 @@ from coalsurv.spec.priors import Prior, PriorSet
 __all__ = ["Fit", "DEFAULT_CI_PROB", "load_fit"]
 
 @dataclass
-class Fit:
+class Fit(MemberMethods):
     """A fitted coalsurv model.
 
     Attributes
@@ -140,14 +141,6 @@ class Fit:
         """
         return tables.hazard_ratios(self, ci_prob=ci_prob)
 
-    def member_effects(self, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
-        """Member random effects ``u_mm`` of an ``mm()`` model (log scale), by member.
-
-        Columns: ``cause`` (several causes only), ``member``, ``mean``, ``lower``, ``upper``,
-        ``n_coalitions`` (memberships in the data), ``ci_prob``.
-        """
-        return members.member_effects(self, ci_prob=ci_prob)
-
     def group_effects(self, *, ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
         """Frailty (group intercept) effects by level, as multiplicative factors.
 
@@ -158,13 +151,10 @@ class Fit:
         return tables.group_effects(self, ci_prob=ci_prob)
 
     # ------------------------------------------------------------------ predictions
-
-
-
-
     def survival(self, times, newdata: pd.DataFrame | None = None, *,
                  ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-                 frailty: str = "conditional", average: bool = False):
+                 frailty: str = "conditional", average: bool = False,
+                 members: pd.DataFrame | None = None):
         """Posterior survival S(t) (any ending) for covariate profiles.
 
         Parameters
@@ -186,6 +176,11 @@ class Fit:
             memory stays bounded (:mod:`coalsurv.fit.averaging`): columns ``time``, ``mean``,
             ``lower``, ``upper``, ``ci_prob``, ``n_rows`` (draws (draw, time) when
             ``summary=False``).
+        members : DataFrame, optional
+            An ``mm()`` model's members of the newdata rows (``id``, ``member``, ``share``,
+            member covariates), for new coalitions or other members: seen members keep their
+            effects, new ones are integrated over Normal(0, sd_mm)
+            (:mod:`coalsurv.fit.member_newdata`). Every prediction takes it.
 
         Returns
         -------
@@ -194,22 +189,24 @@ class Fit:
             columns.
         """
         return predictions.survival(self, times, newdata, ci_prob=ci_prob, summary=summary,
-                                    frailty=frailty, average=average)
+                                    frailty=frailty, average=average, members=members)
 
     def hazard(self, times, newdata: pd.DataFrame | None = None, *,
                ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-               frailty: str = "conditional", average: bool = False):
+               frailty: str = "conditional", average: bool = False,
+               members: pd.DataFrame | None = None):
         """Posterior hazard per time unit (cause-specific when several causes are modelled).
 
         Same arguments (``average=True`` included) and layout as :meth:`survival`, with a
         ``cause`` column. The average is the mean of the rows' hazards.
         """
         return predictions.hazard(self, times, newdata, ci_prob=ci_prob, summary=summary,
-                                  frailty=frailty, average=average)
+                                  frailty=frailty, average=average, members=members)
 
     def cumulative_incidence(self, times, newdata: pd.DataFrame | None = None, *,
                              ci_prob: float = DEFAULT_CI_PROB, summary: bool = True,
-                             frailty: str = "conditional", average: bool = False):
+                             frailty: str = "conditional", average: bool = False,
+                             members: pd.DataFrame | None = None):
         """Cumulative incidence of each modelled ending, CIF_k(t) = P(T <= t, ending k).
 
         Same arguments as :meth:`survival` (``average=True`` included); the frame has a
@@ -217,7 +214,7 @@ class Fit:
         """
         return predictions.cumulative_incidence(self, times, newdata, ci_prob=ci_prob,
                                                 summary=summary, frailty=frailty,
-                                                average=average)
+                                                average=average, members=members)
 
 
     def cure_fraction(self, newdata: pd.DataFrame | None = None, *,
@@ -271,18 +268,23 @@ class Fit:
         return time_varying_effect(self, variable, times, per=per, ci_prob=ci_prob, cause=cause)
 
     def median_lifespan(self, newdata: pd.DataFrame | None = None, *,
-                        ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
+                        ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional",
+                        members: pd.DataFrame | None = None):
         """Posterior median lifespan (time to any ending) for covariate profiles."""
-        return predictions.median_lifespan(self, newdata, ci_prob=ci_prob, frailty=frailty)
+        return predictions.median_lifespan(self, newdata, ci_prob=ci_prob, frailty=frailty,
+                                           members=members)
 
     def rmst(self, horizon: float, newdata: pd.DataFrame | None = None, *,
-             ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional"):
+             ci_prob: float = DEFAULT_CI_PROB, frailty: str = "conditional",
+    members: pd.DataFrame | None = None):
         """Restricted mean survival time: expected lifespan within ``horizon``."""
-        return predictions.rmst(self, horizon, newdata, ci_prob=ci_prob, frailty=frailty)
+        return predictions.rmst(self, horizon, newdata, ci_prob=ci_prob, frailty=frailty,
+                                members=members)
 
     def contrast(self, variable: str, values: tuple[float, float], *, times=None,
                  newdata: pd.DataFrame | None = None, quantity: str = "median",
-                 ci_prob: float = DEFAULT_CI_PROB) -> pd.DataFrame:
+                 ci_prob: float = DEFAULT_CI_PROB,
+                 members: pd.DataFrame | None = None) -> pd.DataFrame:
         """Counterfactual contrast: set ``variable`` to two values, compare a quantity.
 
         Parameters
@@ -301,16 +303,16 @@ class Fit:
             (to − from) with credible intervals.
         """
         return predictions.contrast(self, variable, values, times=times, newdata=newdata,
-                                    quantity=quantity, ci_prob=ci_prob)
+                                    quantity=quantity, ci_prob=ci_prob, members=members)
 
     def predict_lifespans(self, newdata: pd.DataFrame | None = None, *, random_seed: int = 0,
-                          frailty: str = "conditional"):
+                          frailty: str = "conditional", members: pd.DataFrame | None = None):
         """Posterior predictive lifespans for new coalitions (xarray: draw, row).
 
         ``attrs["cause"]`` holds the index of the ending that occurs first in each draw.
         """
         return predictions.predict_lifespans(self, newdata, random_seed=random_seed,
-                                             frailty=frailty)
+                                             frailty=frailty, members=members)
 
     # ------------------------------------------------------------------ joint effects, tables
     def term_families(self) -> dict:
@@ -430,7 +432,8 @@ class Fit:
 
         Parameters
         ----------
-        kind : {"hazard_ratios", "summary", "effects", "comparison", "replication"}
+        kind : {"hazard_ratios", "summary", "effects", "comparison", "replication",
+                "variance_components"}
             What to tabulate (see :mod:`coalsurv.report.export`): ``effects`` takes
             ``variable=``; ``comparison`` takes ``others={"name": fit}``; ``replication``
             takes ``original=<Fit>``.

@@ -17,6 +17,7 @@ from coalsurv.plots.diagnostics import (
 from coalsurv.plots.effects import plot_effect_curve, plot_forest, plot_group_effects
 from coalsurv.plots.incidence import plot_cumulative_incidence
 from coalsurv.plots.joint import plot_joint_effect
+from coalsurv.plots.members import plot_member_effects
 from coalsurv.plots.multistate import (
     plot_state_occupancy,
     plot_transition_diagram,
@@ -57,6 +58,7 @@ __all__ = [
     "plot_forest",
     "plot_effect_curve",
     "plot_group_effects",
+    "plot_member_effects",
     "plot_trace_rank",
     "plot_energy",
     "plot_pareto_k",

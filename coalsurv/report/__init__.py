@@ -4,6 +4,7 @@ Sections: title page (model, data, date, versions and the overall verdict of
 :func:`coalsurv.diagnostics.diagnose`: a failing check shows on page 1), data, model and priors
 (with a prior predictive check), diagnostics, posterior summary with hazard / time ratios,
 survival against Kaplan–Meier, hazards and cumulative incidence, effect curves, group effects,
+members (an mm() model: weights, member effects, variance decomposition),
 model comparison, maximum-likelihood comparison (lifelines), a replication section when an
 original fit is given, and a reproducibility manifest.
 ``style="paper"`` writes the short template of :mod:`coalsurv.report.paper` instead (tables
@@ -80,7 +81,8 @@ class _Report(ReportSections):
         for name, part in (("data", self.data), ("model and priors", self.model),
                            ("diagnostics", self.diagnostics), ("posterior", self.posterior),
                            ("curves", self.curves), ("effects", self.effects),
-                           ("group effects", self.groups), ("comparison", self.comparison),
+                           ("group effects", self.groups), ("members", self.member_section),
+                           ("comparison", self.comparison),
                            ("lifelines", self.lifelines), ("manifest", self.manifest)):
             self.progress(f"report section: {name}")
             if name == "manifest" and self.original is not None:

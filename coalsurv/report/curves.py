@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from coalsurv._stats import crossing_time, summarise
+from coalsurv.fit.members import TYPICAL
 
 __all__ = [
     "MAX_DRAWS",
@@ -45,8 +46,11 @@ def thinned_predictor(fit, max_draws: int = MAX_DRAWS):
 
 
 def fitted_rows(fit) -> pd.DataFrame:
-    """Return the data's covariate and group columns (original units), one row per episode."""
-    return fit.data.episode_profiles().reset_index(drop=True)
+    """Return the data's covariate and group columns (original units), one row per episode.
+
+    Indexed by the episode ids, so that an ``mm()`` model finds each coalition's members.
+    """
+    return fit.data.episode_profiles()
 
 
 def time_grid(fit, n: int = 60, *, start: float = 0.0) -> np.ndarray:
@@ -148,7 +152,8 @@ def effect_frame(fit, variable: str, *, ci_prob: float, n: int = 21,
                  predictor=None) -> pd.DataFrame:
     """Median lifespan against ``variable`` (5th to 95th percentile), others at their means.
 
-    Group effects are set to zero (a typical group). A covariate that is the square of
+    Group effects are set to zero (a typical group; for an ``mm()`` model a typical
+    coalition, member term 0). A covariate that is the square of
     ``variable`` moves with it. Columns ``<variable>``, ``mean``, ``lower``, ``upper``,
     ``ci_prob``.
     """
@@ -159,6 +164,7 @@ def effect_frame(fit, variable: str, *, ci_prob: float, n: int = 21,
     base = cov.mean().to_frame().T
     newdata = pd.concat([base] * n, ignore_index=True)
     newdata[variable] = grid
+    newdata.attrs["mm"] = TYPICAL  # an mm() model's typical coalition (member term 0)
     move_squares(newdata, variable, cov)
     parts = [_median(fit, pred, newdata.iloc[start:start + 7]) for start in range(0, n, 7)]
     draws = np.concatenate(parts, axis=1)

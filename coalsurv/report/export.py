@@ -2,11 +2,13 @@
 
 Kinds: ``hazard_ratios`` (time ratios for AFT families), ``summary``, ``effects`` (joint effects
 of covariates entering several terms, :mod:`coalsurv.fit.effects`), ``comparison`` (PSIS-LOO,
-``others={"name": fit}``) and ``replication`` (``original=<Fit>``). Every caption states the
-interval's mass and the time unit; numbers are written by :mod:`coalsurv._format` (significant
-digits by quantity, R-hat with the digits its rule needs, probabilities never printed as exactly
-0 or 1). Readers see words, not internal names: ``beta[alliance, breadth]`` is "alliance:
-breadth (per SD)".
+``others={"name": fit}``), ``replication`` (``original=<Fit>``) and ``variance_components``
+(the linear predictor's variance by level, :meth:`coalsurv.Fit.variance_components`; an
+``mm()`` model's member rows are in ``summary`` and ``hazard_ratios`` too). Every caption
+states the interval's mass and the time unit; numbers are written by
+:mod:`coalsurv._format` (significant digits by quantity, R-hat with the digits its rule needs,
+probabilities never printed as exactly 0 or 1). Readers see words, not internal names:
+``beta[alliance, breadth]`` is "alliance: breadth (per SD)".
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import pandas as pd
 from coalsurv._format import fmt_interval, fmt_number, fmt_prob, fmt_rhat
 from coalsurv.errors import ArgumentError
 
-__all__ = ["CHECK_LABELS", "FORMATS", "KINDS", "check_label", "display_table", "parameter_label",
-           "reader_text", "render", "table"]
+__all__ = ["CHECK_LABELS", "FORMATS", "KINDS", "check_label", "display_table",
+           "member_term_label", "parameter_label", "reader_text", "render", "table"]
 
-KINDS = ("hazard_ratios", "summary", "effects", "comparison", "replication")
+KINDS = ("hazard_ratios", "summary", "effects", "comparison", "replication",
+         "variance_components")
 FORMATS = ("latex", "markdown", "html")
 
 
@@ -32,8 +35,12 @@ def parameter_label(fit: Any, name: str) -> str:
     """Reader's name of a summary row: ``beta[alliance, breadth]`` → "alliance: breadth (per SD)".
 
     Intercepts and family parameters keep their symbol with the ending in brackets, ``sd_<g>``
-    becomes "SD of <g> effects".
+    becomes "SD of <g> effects"; an ``mm()`` term's rows read "members' x (per SD, weighted)",
+    "SD of member effects" and "power weight gamma" (logistic "weight b0", "weight b1").
     """
+    member = _member_label(fit, name)
+    if member:
+        return member
     m = re.fullmatch(r"(\w+?)(?:\[(.*)\])?", name)
     if not m:
         return name
@@ -53,6 +60,32 @@ def parameter_label(fit: Any, name: str) -> str:
     if stem == "intercept":
         return f"intercept{f' ({parts[0]})' if parts and several else ''}"
     return f"{stem}{f' ({', '.join(parts)})' if parts else ''}"
+
+
+def _member_label(fit: Any, name: str) -> str:
+    """Reader's name of an ``mm()`` row of the summary ("" for other rows)."""
+    mm = getattr(fit.info, "members", None) or {}
+    if not mm:
+        return ""
+    m = re.fullmatch(r"(\w+?)(?:\[(.*)\])?", name)
+    stem, inside = (m.group(1), m.group(2) or "") if m else (name, "")
+    parts = [p.strip() for p in inside.split(",")] if inside else []
+    if stem == "beta" and parts and parts[-1].startswith("mm("):
+        cause = f"{parts[0]}: " if len(parts) == 2 else ""
+        return f"{cause}members' {parts[-1][3:-1]} (per SD, weighted)"
+    if stem == "sd_mm":
+        return "SD of member effects" + (f" ({parts[0]})" if parts else "")
+    words = {"gamma": "power weight gamma", "b0": "weight b0 (logistic)",
+             "b1": "weight b1 (logistic)"}
+    for param, posterior in mm.get("weight_params", {}).items():
+        if name == posterior:
+            return words[param]
+    return ""
+
+
+def member_term_label(term: str) -> str:
+    """Return a ratio table's term as readers see it: ``mm(x)`` → "members' x (weighted)"."""
+    return f"members' {term[3:-1]} (weighted)" if term.startswith("mm(") else term
 
 
 #: Internal names in check details and notes -> words (frailty draws, coefficients).
@@ -110,7 +143,7 @@ def _hazard_ratios(fit: Any, ci_prob: float, pct: str) -> tuple[pd.DataFrame, st
     for key, part in ratios.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(["ending" if k == "cause" else k for k in keys], key, strict=True))
-        row["term"] = tve_label(fit, row["term"])
+        row["term"] = member_term_label(tve_label(fit, row["term"]))
         sd = part[part["scale"] == "per SD"].iloc[0]
         unit = part[part["scale"] == "per unit"].iloc[0]
         term = key[-1]
@@ -252,8 +285,35 @@ def _replication(fit: Any, ci_prob: float, pct: str, original: Any = None
     return frame, caption
 
 
+def _variance_components(fit: Any, ci_prob: float, pct: str,
+                         method: str = "finite") -> tuple[pd.DataFrame, str]:
+    vc = fit.variance_components(method=method, ci_prob=ci_prob)
+    frame = pd.DataFrame({
+        **({"ending": vc["cause"]} if "cause" in vc.columns else {}),
+        "component": vc["component"], "level": vc["level"],
+        "variance": [f"{fmt_number(m)} {fmt_interval(a, b)}"
+                     for m, a, b in vc[["mean", "lower", "upper"]].to_numpy()],
+        "share": [f"{fmt_number(m)} {fmt_interval(a, b)}"
+                  for m, a, b in vc[["share", "share_lower", "share_upper"]].to_numpy()]})
+    scale = "hazard" if fit.info.kind == "ph" else "time"
+    if method == "bml":
+        return frame, (
+            f"Variance decomposition as bml's varDecomp (log {scale} scale): the random "
+            f"components' model variances, sd_mm^2 times the mean over coalitions of the "
+            f"summed squared member weights, and sd^2 of each group frailty; share among "
+            f"them (no residual, as for bml's Cox model); posterior mean and {pct} interval.")
+    caption = (f"Variance decomposition of the linear predictor (log {scale} scale): per "
+               f"posterior draw, the variance over the {fit.data.n:,} fitted coalitions of "
+               f"each part of it (coalition covariates x'beta; an mm() term's weighted member "
+               f"covariates and member effects; each group frailty), and its share of their "
+               f"sum; posterior mean and {pct} interval. Covariances between parts and the "
+               f"baseline's own randomness are not shares.")
+    return frame, caption
+
+
 _BUILDERS = {"hazard_ratios": _hazard_ratios, "summary": _summary, "effects": _effects,
-             "comparison": _comparison, "replication": _replication}
+             "comparison": _comparison, "replication": _replication,
+             "variance_components": _variance_components}
 
 
 def display_table(fit: Any, kind: str, *, ci_prob: float,
@@ -265,7 +325,7 @@ def display_table(fit: Any, kind: str, *, ci_prob: float,
     if kind not in _BUILDERS:
         raise ArgumentError(f"table kind {kind!r}; expected one of {list(KINDS)}")
     allowed = {"effects": {"variable", "percentiles"}, "comparison": {"others"},
-               "replication": {"original"}}.get(kind, set())
+               "replication": {"original"}, "variance_components": {"method"}}.get(kind, set())
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise ArgumentError(f"table({kind!r}): unknown option(s) {unknown}; "

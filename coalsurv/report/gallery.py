@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from coalsurv.fit.members import TYPICAL
 from coalsurv.report.curves import (
     continuous_covariates,
     effect_frame,
@@ -30,6 +31,7 @@ from coalsurv.report.figures import (
     fig_survival_vs_km,
     fig_trace_rank,
 )
+from coalsurv.report.members import fig_member_effects
 
 __all__ = ["render_gallery"]
 
@@ -94,6 +96,7 @@ def render_gallery(fit, folder, *, progress=None, dpi: int = 150) -> list:
         profiles = cov.mean().to_frame().T
         profiles = profiles.loc[profiles.index.repeat(2)].reset_index(drop=True)
         profiles[x] = np.nanquantile(cov[x], [0.1, 0.9])
+        profiles.attrs["mm"] = TYPICAL  # an mm() model's typical coalition
         move_squares(profiles, x, cov)
         save("survival_profiles", lambda: plot_survival(
             fit.survival(times, profiles, ci_prob=ci), km=fit.data.kaplan_meier(),
@@ -114,6 +117,7 @@ def render_gallery(fit, folder, *, progress=None, dpi: int = 150) -> list:
             grid = np.linspace(*np.nanquantile(cov[x], [0.05, 0.95]), 15)
             rows = pd.concat([cov.mean().to_frame().T] * len(grid), ignore_index=True)
             rows[x] = grid
+            rows.attrs["mm"] = TYPICAL
             move_squares(rows, x, cov)
             horizon = float(np.quantile(np.asarray(fit.data.time, float), 0.5))
             at = fit.cumulative_incidence([horizon], rows, ci_prob=ci)
@@ -125,4 +129,6 @@ def render_gallery(fit, folder, *, progress=None, dpi: int = 150) -> list:
     effects = fit.group_effects(ci_prob=ci)
     for factor in dict.fromkeys(effects["factor"]) if len(effects) else []:
         save(f"group_effects_{factor}", lambda f=factor: fig_group_effects(fit, effects, f))
+    if fit.info.members and fit.info.members["random"]:
+        save("member_effects", lambda: fig_member_effects(fit, fit.member_effects(ci_prob=ci)))
     return written

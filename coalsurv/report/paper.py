@@ -94,6 +94,9 @@ class PaperReport:
         if joint:
             self.progress("paper: joint effects")
             out += self.table("effects", variable=joint)
+        if fit.info.members:  # an mm() model: the variance split by level
+            self.progress("paper: variance decomposition")
+            out += self.table("variance_components")
         out += self._figures(joint)
         out.append(CondPageBreak(0.35 * FRAME_HEIGHT))
         out += self.heading("Appendix A. Diagnostics")

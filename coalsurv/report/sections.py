@@ -3,9 +3,10 @@
 :class:`ReportSections` builds the title page (with the overall verdict), data, model and
 priors (with a prior predictive check), diagnostics, posterior summary with hazard / time
 ratios, survival against Kaplan–Meier, hazards and cumulative incidence, effect curves, group
-effects, model comparison, maximum-likelihood comparison (lifelines) and the reproducibility
-manifest, each as a list of reportlab flowables made with :class:`coalsurv.report.layout.Layout`
-from the figures and tables of :mod:`coalsurv.report.figures`.
+effects, members (:mod:`coalsurv.report.members`), model comparison, maximum-likelihood
+comparison (lifelines) and the reproducibility manifest, each as a list of reportlab
+flowables made with :class:`coalsurv.report.layout.Layout` from the figures and tables of
+:mod:`coalsurv.report.figures`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from coalsurv.report.export import (
     tve_note,
 )
 from coalsurv.report.layout import VERDICT_COLORS, Layout, esc
+from coalsurv.report.members import MemberSections
 
 __all__ = ["ReportSections"]
 
@@ -44,7 +46,7 @@ def _value(check: Any) -> str:
     return fmt_rhat(check.value) if check.name == "r_hat" else fmt_number(check.value, 4)
 
 
-class ReportSections(ComparisonSections):
+class ReportSections(ComparisonSections, MemberSections):
     """Builders of the report's sections, each returning a list of flowables.
 
     A mixin of :class:`coalsurv.report._Report`, which sets the attributes below; a part that

@@ -17,6 +17,12 @@ scalar parameters (positive ones on the log scale: ``log(shape)``), the frailty 
 keeps every posterior correlation of the original study, so the sequential analysis
 approximates the joint one (``p(theta | A, B) ∝ p(B | theta) p(theta | A)``, exact when the
 posterior of A is normal in these coordinates and the groups of A and B are disjoint).
+
+An ``mm()`` term's parameters are carried as independent priors in both modes
+(:func:`_member_priors`): ``beta_unit[mm(x)]`` per unit of the member covariate (its SD over
+membership rows), ``mm_sd`` and the weight parameters ``mm_gamma`` (log-normal) or ``mm_b0``,
+``mm_b1`` (normal). The member effects ``u_k`` are not carried (the members of a new study
+differ).
 """
 
 from __future__ import annotations
@@ -170,8 +176,9 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
             for j, term in enumerate(info.terms):
                 key = f"beta_unit[{cause}:{term}]" if several else f"beta_unit[{term}]"
                 out[key] = _normal(std[:, k, j] / info.sds[j], discount)
+    out.update(_member_priors(fit, discount))  # mm(): independent priors, joint or not
     if joint and "beta" in post:
-        return out  # every carried parameter is in the joint prior
+        return out  # every other carried parameter is in the joint prior
     for param in fit.family.scalar_parameters:
         if param.sampled_name not in post:  # pragma: no cover - every fit has them
             continue
@@ -190,6 +197,36 @@ def posterior_to_priors(fit, *, discount: float, include_intercept: bool, joint:
         for k, cause in enumerate(info.causes):
             key = f"intercept[{cause}]" if several else "intercept"
             out[key] = _normal(values[:, k], discount)
+    return out
+
+
+def _member_priors(fit, discount: float) -> dict[str, PriorSpec]:
+    """Priors of an ``mm()`` term's parameters (none without one).
+
+    Member covariates per unit (``beta_unit[mm(x)]``, per cause with several), the member SD
+    (``mm_sd``, ``mm_sd[cause]``) and the weight parameters (``mm_gamma`` log-normal,
+    ``mm_b0`` / ``mm_b1`` normal), always as independent priors (also with ``joint=True``).
+    """
+    mm = getattr(fit.info, "members", None)
+    post = fit.idata["posterior"]
+    if not mm:
+        return {}
+    causes = fit.info.causes
+    several = len(causes) > 1
+    out: dict[str, PriorSpec] = {}
+    if mm["terms"] and "beta_mm" in post:
+        beta = _draws(fit, "beta_mm")
+        for k, cause in enumerate(causes):
+            for j, term in enumerate(mm["terms"]):
+                key = f"beta_unit[{cause}:{term}]" if several else f"beta_unit[{term}]"
+                out[key] = _normal(beta[:, k, j] / mm["sds"][j], discount)
+    if "sd_mm" in post:
+        sd = _draws(fit, "sd_mm")
+        for k, cause in enumerate(causes):
+            out[f"mm_sd[{cause}]" if several else "mm_sd"] = _lognormal(sd[:, k], discount)
+    for param, name in mm["weight_params"].items():
+        moments = _lognormal if param == "gamma" else _normal
+        out[f"mm_{param}"] = moments(_draws(fit, name), discount)
     return out
 
 
