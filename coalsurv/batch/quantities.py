@@ -53,25 +53,17 @@ def scalar_draws(ds, info) -> dict[str, np.ndarray]:
     return out
 
 
-<<<<<<< HEAD
 def survival_profile(data, strata: str = "") -> pd.DataFrame:
     """One profile: every covariate at its mean in ``data`` (no group: a typical group).
 
     A stratified model's profile is in its first stratum (sorted labels; ``strata`` names the
-    column).
+    column). For an ``mm()`` model it is a typical coalition too (member term 0;
+    fit/members.py).
     """
     out = data.covariates.mean().to_frame().T.reset_index(drop=True)
     if strata:
         out[strata] = sorted(data.groups[strata].astype(str))[0]
-=======
-def survival_profile(data) -> pd.DataFrame:
-    """One profile: every covariate at its mean in ``data`` (no group: a typical group).
-
-    For an ``mm()`` model it is a typical coalition too (member term 0; fit/members.py).
-    """
-    out = data.covariates.mean().to_frame().T.reset_index(drop=True)
     out.attrs["mm"] = "typical"
->>>>>>> members-results
     return out
 
 
