@@ -253,6 +253,8 @@ class JointLayout:
 def make_layout(formulas: Mapping[str, str], *, shared, frailty: str,
                 strata: str = "") -> tuple[JointLayout | None, list[str]]:
     """Return the layout of a joint model (None when nothing is shared) and the problems."""
+    if not shared and not frailty:  # separate fits: their formulas are checked by each model
+        return None, []
     keys = tuple(formulas)
     problems: list[str] = []
     named: dict[str, list[str]] = {}
