@@ -26,7 +26,9 @@ What differs, and how it is handled:
   (DEVELOPING.md, "AFT priors on eta/sigma"), bml's on log time; with SD-100 normal priors both
   are flat where the likelihood is, but the change of variables multiplies coalsurv's
   posterior by ``shape^2`` relative to bml's (one power per coefficient on that scale): it
-  moves the shape by about ``2 var(log shape)``, a few hundredths of its posterior SD here.
+  moves log shape up by about ``2 var(log shape)``, about a tenth of the shape's posterior SD
+  here. The table also gives coalsurv's means reweighted by ``shape^-2`` (importance
+  weights), which remove exactly that factor.
   The finance coefficient is on log time in both (``beta_unit[mm(finance)]``).
 * Starting values: bml gives JAGS ``shape = 1``; coalsurv's starts for these wide priors are
   far in their tails (see ``_start_like_bml``), so the script starts shape and sigma_mm at 1.
@@ -139,13 +141,23 @@ def bml_draws(fit) -> dict[str, np.ndarray]:
 
 
 def summarise(draws: dict[str, np.ndarray], seconds: float) -> pd.DataFrame:
+    """Posterior summaries; ``mean_reweighted`` undoes the ``shape^2`` of the AFT priors.
+
+    coalsurv's (nearly flat) intercept and majority priors are on ``eta * shape``; bml's on
+    ``eta``. The change of variables makes coalsurv's posterior bml's times ``shape^2``, so
+    self-normalised importance weights ``shape^-2`` turn coalsurv's draws into draws of bml's
+    posterior: if the models are the same, ``mean_reweighted`` matches bml's mean.
+    """
     from coalsurv._stats import rank_diagnostics
 
+    weight = draws["shape"].ravel() ** -2.0
+    weight = weight / weight.sum()
     rows = []
     for name, x in draws.items():
         rhat, ess = rank_diagnostics(x, ess=True)
         flat = x.ravel()
         rows.append({"parameter": name, "mean": flat.mean(), "sd": flat.std(ddof=1),
+                     "mean_reweighted": float(np.sum(weight * flat)),
                      "q05": np.quantile(flat, 0.05), "q95": np.quantile(flat, 0.95),
                      "ess": float(ess), "rhat": float(rhat), "draws": flat.size,
                      "seconds": round(seconds, 1)})
@@ -165,6 +177,9 @@ def compare(model: str, ours: pd.DataFrame, jags: pd.DataFrame) -> pd.DataFrame:
         "absdiff_over_sd": np.abs(diff) / both["sd_bml"],
         "sd_ratio": both["sd_coalsurv"] / both["sd_bml"],
         "z_mcse": diff / mcse,
+        "coalsurv_mean_reweighted": both["mean_reweighted"],
+        "absdiff_reweighted_over_sd": np.abs(both["mean_reweighted"] - both["mean_bml"])
+        / both["sd_bml"],
     })
 
 
