@@ -17,23 +17,24 @@ HELPERS = '''\
 from coalsurv.backend.sampling import CoalsurvSamplingWarning
 
 
-def fit_all(models, data):
-    """Fit each SurvivalModel of ``models`` (name -> model); one convergence row per model.
+fits, convergence = {}, {}
 
-    The sampler's convergence warnings are collected into the table instead of printed.
+
+def fit_one(name, model, data):
+    """Fit ``model`` into ``fits[name]``; its convergence row goes to ``convergence``.
+
+    The sampler's convergence warnings are collected into that table instead of printed.
     """
-    fits, rows = {}, []
-    for name, model in models.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CoalsurvSamplingWarning)
-            fits[name] = model.fit(data, random_seed=1, progressbar=False, **SAMPLER)
-        s = fits[name].summary()
-        rows.append({"model": name, "route": fits[name].sampler["route"],
-                     "max R-hat": round(float(s["r_hat"].max()), 3),
-                     "min bulk ESS": int(s["ess_bulk"].min()),
-                     "divergences": int(np.asarray(
-                         fits[name].idata["sample_stats"]["diverging"]).sum())})
-    return fits, pd.DataFrame(rows).set_index("model")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoalsurvSamplingWarning)
+        fit = model.fit(data, random_seed=1, progressbar=False, **SAMPLER)
+    s = fit.summary()
+    fits[name] = fit
+    convergence[name] = {"route": fit.sampler["route"],
+                         "max R-hat": round(float(s["r_hat"].max()), 3),
+                         "min bulk ESS": int(s["ess_bulk"].min()),
+                         "divergences": int(np.asarray(
+                             fit.idata["sample_stats"]["diverging"]).sum())}
 
 
 def member_ratios(fits, names):
@@ -163,9 +164,10 @@ def coalgov_cells(setup: str) -> list:
              '    base.format(f"mm(finance + cohesion, weights=\'{w}\')"), name=w)\n'
              '    for w in ("equal", "share", "power")}\n'
              'models["aggregated"] = coalsurv.SurvivalModel(\n'
-             '    base.format("finance_mean + cohesion_mean"), name="aggregated")\n'
-             'fits, convergence = fit_all(models, data)\n'
-             'convergence'),
+             '    base.format("finance_mean + cohesion_mean"), name="aggregated")'),
+        *[code(f'fit_one("{w}", models["{w}"], data)')
+          for w in ("equal", "share", "power", "aggregated")],
+        code('pd.DataFrame(convergence).T'),
         md("Quick mode (the tests: 2 x 200 draws) does not reach R-hat < 1.01 for the SDs; "
            "the full run (4 x 1000) is what to read. `route` says which sampler ran: `mm()` "
            "models run on the PyMC graph until the "
@@ -265,9 +267,10 @@ def atop_cells(setup: str) -> list:
              '\n                                   name=w)\n'
              '          for w in ("equal", "share", "power")}\n'
              'models["aggregated"] = coalsurv.SurvivalModel(base.format("polity_mean"),\n'
-             '                                              name="aggregated")\n'
-             'fits, convergence = fit_all(models, data)\n'
-             'convergence'),
+             '                                              name="aggregated")'),
+        *[code(f'fit_one("{w}", models["{w}"], data)')
+          for w in ("equal", "share", "power", "aggregated")],
+        code('pd.DataFrame(convergence).T'),
         md("## The members' regime, under each weighting\n\nHazard ratio of alliance "
            "termination per polity2 point of the (weighted) members; below 1: alliances of "
            "democracies last longer."),
