@@ -26,7 +26,8 @@ NOTEBOOKS = {
     "parlgov_time_varying.ipynb": "parlgov",
     # 71-133 s measured in quick mode on the 2-core shared machine (two data sets, 24 fits)
     "transform.ipynb": ("atop", "parlgov"),
-    # members (issue 21): four fits each on the PyMC graph (mm() is not in the native kernel)
+    # members (issue 21): four fits each, three on the PyMC graph (mm() is not in the native
+    # kernel); quick mode 164 s (coalgov) and 205 s (atop) on the 2 shared cores at load 14-17
     "members_coalgov.ipynb": "coalgov",
     "members_atop.ipynb": "atop",
 }
