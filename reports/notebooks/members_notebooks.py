@@ -168,8 +168,10 @@ def coalgov_cells(setup: str) -> list:
         *[code(f'fit_one("{w}", models["{w}"], data)')
           for w in ("equal", "share", "power", "aggregated")],
         code('pd.DataFrame(convergence).T'),
-        md("Quick mode (the tests: 2 x 200 draws) does not reach R-hat < 1.01 for the SDs; "
-           "the full run (4 x 1000) is what to read. `route` says which sampler ran: `mm()` "
+        md("Quick mode (the tests: 2 x 200 draws) does not reach R-hat < 1.01 for the SDs. "
+           "Parties are nested in countries, so the country and member SDs trade off and mix "
+           "slowly: 4 x 1000 draws left them at R-hat 1.02, 4 x 2000 below 1.01 "
+           "(`tests/fit/test_members_slow.py`). `route` says which sampler ran: `mm()` "
            "models run on the PyMC graph until the "
            "native kernel takes them (`fit.sampler[\"reason\"]`); the aggregated model, "
            "without members, runs on the native kernel."),
