@@ -8,12 +8,16 @@ draws, and finds the real data sets beside the repository (``../shared/data``).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from members_notebooks import atop_cells, coalgov_cells  # noqa: E402
 
 SETUP = '''\
 import os
@@ -910,6 +914,8 @@ NOTEBOOKS = {
     "multistate_paths.ipynb": multistate,
     "parlgov_time_varying.ipynb": parlgov_time,
     "transform.ipynb": transform,
+    "members_coalgov.ipynb": lambda: _nb(coalgov_cells(SETUP)),
+    "members_atop.ipynb": lambda: _nb(atop_cells(SETUP)),
 }
 
 

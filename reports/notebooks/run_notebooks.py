@@ -22,7 +22,8 @@ SHARED = FOLDER.parents[2] / "shared" / "data"
 NEEDS = {"synthetic_alliances.ipynb": None, "king1990_cabinets.ipynb": "king1990",
          "parlgov_competing_endings.ipynb": "parlgov", "replication.ipynb": "coalgov",
          "multistate_paths.ipynb": None, "parlgov_time_varying.ipynb": "parlgov",
-         "transform.ipynb": ("atop", "parlgov")}
+         "transform.ipynb": ("atop", "parlgov"), "members_coalgov.ipynb": "coalgov",
+         "members_atop.ipynb": "atop"}
 
 
 def _names(needs: str | tuple[str, ...] | None) -> tuple[str, ...]:

@@ -1,0 +1,208 @@
+"""Members benchmark (issue 21): cold fits of ``mm()`` models, coalsurv against plain PyMC.
+
+Rows (Weibull PH, 4 chains x ``--draws`` draws + as many tuning steps, each fit in a FRESH
+child process, imports included, like ``families.py``):
+
+* ``coalgov-equal`` — ``majority + mm(finance + cohesion, weights='equal') + (1 | cname)``
+  on coalgov (628 governments, 2,077 party memberships, 29 countries);
+* ``coalgov-power`` — the same with ``weights='power'`` (``share ** gamma``, gamma estimated),
+  on the 2,070 memberships with a positive seat share (power weights need ``share > 0``);
+* ``sim10000`` — coalsurv only (no baseline): 10^4 coalitions formed from 10^3 recurring
+  members, ``coalsurv.simulation.membership.simulate_membership`` (power weights, gamma 1),
+  ``z + mm(x, weights='power')``; the scaling question of the issue.
+
+The baseline is the same model in plain PyMC (``pm.Censored(pm.Weibull)``, ``pm.sample``),
+with coalsurv's default priors (coefficients Normal(0, 1) per SD, shape LogNormal(0, 0.5),
+SDs HalfNormal(1), gamma HalfNormal(1.5)), standardised covariates (member covariates over
+the membership rows) and time / median time. The table reports which route coalsurv took
+(``fit.sampler``: the native kernel, or the PyMC graph and why), cold wall times and their
+ratio, min bulk ESS over the shared parameters and ESS per second of cold time.
+
+Run: ``python benchmarks/members.py`` (all rows); ``--rows coalgov-equal --draws 300`` for a
+quick look; ``--no-baseline``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import run  # noqa: E402
+from run import SHARED, _min_ess, machine  # noqa: E402
+
+FORMULA = "majority + mm(finance + cohesion, weights='{w}') + (1 | cname)"
+# row -> (weights, data set, has a baseline)
+ROWS: dict[str, tuple[str, str, bool]] = {
+    "coalgov-equal": ("equal", "coalgov", True),
+    "coalgov-power": ("power", "coalgov", True),
+    "sim10000": ("power", "sim10000", False),
+}
+SHARED_NAMES = ("beta", "intercept", "shape", "sd_cname", "sd_mm", "beta_mm", "gamma")
+
+
+def load_row(row: str):
+    """``(CoalitionData, formula)`` of a row."""
+    import coalsurv
+    from coalsurv.datasets.coalgov import coalgov_governments
+
+    weights, source, _ = ROWS[row]
+    if source == "sim10000":
+        from coalsurv.simulation.membership import simulate_membership
+
+        data, _ = simulate_membership(10_000, 1_000, gamma=1.0, seed=1)
+        return data, f"z + mm(x, weights='{weights}')"
+    gov, members = coalgov_governments(SHARED / "coalgov", return_members=True)
+    if weights == "power":
+        members = members[members["share"] > 0]
+    frame = gov.reset_index()[["gid", "dur_wkb", "ending", "majority", "cname"]]
+    data = coalsurv.CoalitionData.from_frame(
+        frame, duration="dur_wkb", event="ending", id="gid", censored="censored",
+        causes=["conflict"], covariates=["majority"], groups=["cname"], members=members,
+        time_unit="days")
+    return data, FORMULA.format(w=weights)
+
+
+def child_coalsurv(row: str, draws: int, launched: float) -> dict:
+    import warnings
+
+    import coalsurv
+
+    data, formula = load_row(row)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = coalsurv.SurvivalModel(formula).fit(data, draws=draws, tune=draws, chains=4,
+                                                  progressbar=False, random_seed=1)
+    cold = time.time() - launched
+    post = fit.idata["posterior"]
+    shared = [n for n in SHARED_NAMES if n in post]
+    sampler = fit.sampler
+    return {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
+            "kernel": sampler.get("kernel"), "route": sampler.get("route"),
+            "reason": sampler.get("reason"), "n": data.n,
+            "memberships": int(len(data.members)),
+            "divergences": int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum())}
+
+
+def child_baseline(row: str, draws: int, launched: float) -> dict:
+    """Fit the same model in plain PyMC (standardised covariates, time / median time)."""
+    import pandas as pd
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    weights = ROWS[row][0]
+    data, _ = load_row(row)
+    x = data.covariates["majority"].to_numpy(dtype=float)
+    x = (x - x.mean()) / x.std()
+    _, country = np.unique(data.groups["cname"].to_numpy(), return_inverse=True)
+    t = np.asarray(data.time, dtype=float) / np.median(data.time)
+    event = (np.asarray(data.status) == 1).astype(float)
+    upper = np.where(event == 1, np.inf, t)
+    mb = data.members
+    coal = pd.Index(data.ids).get_indexer(mb["id"])
+    member = pd.factorize(mb["member"].astype(str), sort=True)[0]
+    M = mb[["finance", "cohesion"]].to_numpy(dtype=float)
+    M = (M - M.mean(0)) / M.std(0)
+    share = mb["share"].to_numpy(dtype=float)
+    n = len(t)
+    names = ["beta", "intercept", "shape", "sd_cname", "sd_mm", "beta_mm"]
+    with pm.Model():
+        beta = pm.Normal("beta", 0, 1)
+        intercept = pm.Normal("intercept", np.log(event.sum() / t.sum()), 1)
+        shape = pm.LogNormal("shape", 0, 0.5)
+        sd_c = pm.HalfNormal("sd_cname", 1)
+        z_c = pm.Normal("z_cname", 0, 1, shape=int(country.max()) + 1)
+        sd_m = pm.HalfNormal("sd_mm", 1)
+        z_m = pm.Normal("z_mm", 0, 1, shape=int(member.max()) + 1)
+        beta_m = pm.Normal("beta_mm", 0, 1, shape=2)
+        if weights == "power":
+            gamma = pm.HalfNormal("gamma", 1.5)
+            names.append("gamma")
+            raw = pt.exp(gamma * np.log(share))
+        else:
+            raw = pt.ones(len(share))
+        w = raw / pt.zeros(n)[coal].inc(raw)[coal]
+        theta = pt.zeros(n)[coal].inc(w * (pt.dot(M, beta_m) + sd_m * z_m[member]))
+        eta = intercept + beta * x + sd_c * z_c[country] + theta
+        dist = pm.Weibull.dist(alpha=shape, beta=pt.exp(-eta / shape))
+        pm.Censored("t", dist, lower=None, upper=upper, observed=t)
+        idata = pm.sample(draws=draws, tune=draws, chains=4, random_seed=1, progressbar=False)
+    cold = time.time() - launched
+    return {"cold": cold, "ess": _min_ess(idata, names), "ess_of": names, "n": n,
+            "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum())}
+
+
+def _f(value, digits=2):
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def table(results: dict) -> list[str]:
+    rows = ["| row | N (memberships) | kernel (route) | cold coalsurv s | cold PyMC s "
+            "| cold ratio | min bulk ESS (ours / PyMC) | ESS/s (ours / PyMC) | ESS/s ratio "
+            "| divergences (ours / PyMC) |", "|" + "---|" * 10]
+    for name, res in results.items():
+        ours, base = res["coalsurv"], res.get("baseline")
+        if "error" in ours:
+            rows.append(f"| {name} | error: {ours['error']} |" + " |" * 8)
+            continue
+        size = f"{ours['n']} ({ours['memberships']})"
+        kernel = f"{ours['kernel']} ({ours['route']})"
+        if ours.get("reason"):
+            kernel += f": {ours['reason']}"
+        ess_s = ours["ess"] / ours["cold"]
+        if base is None or "error" in base:
+            why = "no baseline" if base is None else f"baseline error: {base['error']}"
+            rows.append(f"| {name} | {size} | {kernel} | {_f(ours['cold'])} | {why} | – "
+                        f"| {_f(ours['ess'], 0)} / – | {_f(ess_s, 1)} / – | – "
+                        f"| {ours['divergences']} / – |")
+            continue
+        b_ess_s = base["ess"] / base["cold"]
+        rows.append(f"| {name} | {size} | {kernel} | {_f(ours['cold'])} | {_f(base['cold'])} "
+                    f"| {_f(ours['cold'] / base['cold'])} "
+                    f"| {_f(ours['ess'], 0)} / {_f(base['ess'], 0)} "
+                    f"| {_f(ess_s, 1)} / {_f(b_ess_s, 1)} | {_f(ess_s / b_ess_s)} "
+                    f"| {ours['divergences']} / {base['divergences']} |")
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=1000, help="draws (and tuning) per chain")
+    parser.add_argument("--rows", nargs="*", choices=list(ROWS), help="rows to run")
+    parser.add_argument("--no-baseline", action="store_true", help="coalsurv only")
+    parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        launched = float(os.environ.get("BENCH_LAUNCHED", time.time()))
+        kind, row, draws = args.child
+        fn = child_coalsurv if kind == "coalsurv" else child_baseline
+        print(json.dumps(fn(row, int(draws), launched)))
+        return 0
+    rows = list(args.rows or ROWS)
+    if any(ROWS[r][1] == "coalgov" for r in rows) and not SHARED.is_dir():
+        print(f"coalgov needs the real data at {SHARED}")
+        return 2
+    info = machine()
+    print(f"# mm() rows, 4 chains x {args.draws} draws; {info['cpu']}, {info['cores']} cores, "
+          f"load {info['load'][0]:.1f}", flush=True)
+    results: dict[str, dict] = {}
+    for row in rows:
+        res = {"coalsurv": run.run_child(["coalsurv", row, str(args.draws)], 3600,
+                                         script=__file__)}
+        if ROWS[row][2] and not args.no_baseline:
+            res["baseline"] = run.run_child(["baseline", row, str(args.draws)], 3600,
+                                            script=__file__)
+        results[row] = res
+        print(row, json.dumps(res), flush=True)
+    print("\n".join(table(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
