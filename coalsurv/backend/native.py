@@ -140,6 +140,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     extras = [name for name, present in (
         ("strata", getattr(info, "strata", "")), ("cure", getattr(info, "cure", "")),
         ("shape covariates", getattr(info, "shape_terms", ())),
+        ("time-varying effects tve() (piecewise or smooth)", getattr(info, "tve", {})),
         ("a promotion-time cure or cure link", getattr(info, "cure_type", "mixture")
          != "mixture" or getattr(info, "cure_link", "logit") != "logit")) if present]
     if extras:

@@ -24,6 +24,7 @@ from coalsurv.families import NUMPY
 from coalsurv.families.cure_links import log_shares, promotion_theta
 from coalsurv.fit.members import theta_draws
 from coalsurv.fit.time_effects import TveDraws
+from coalsurv.fit.tve_grid import GridTveDraws
 
 __all__ = ["Predictor", "FRAILTY_MODES"]
 
@@ -56,7 +57,8 @@ class Predictor:
             name: stack_draws(posterior[name])[self.draw_index] for name in posterior.data_vars
         }
         self.n_draws = next(iter(self.draws.values())).shape[0]
-        self.tve = TveDraws(info, design, self.draws) if info.tve else None
+        tve_class = GridTveDraws if getattr(info, "tve_splines", None) else TveDraws
+        self.tve = tve_class(info, design, self.draws) if info.tve else None
 
     # ------------------------------------------------------------------ linear predictor
     def eta(self, newdata: pd.DataFrame, *, frailty: str = "conditional"):
