@@ -138,7 +138,7 @@ def row_cells(bounds: np.ndarray, entry, time) -> tuple[np.ndarray, np.ndarray]:
 
 
 def grid_arrays(info, entry, time) -> dict[str, np.ndarray]:
-    """Data of the grid likelihood: the rows' cell points, and per term its basis or index.
+    """Return the grid likelihood's data: the rows' cell points, per term its basis or index.
 
     Keys: ``points`` (row, cell + 1); per term ``q``: ``basis_time_q`` (row, df + 1) and
     ``basis_cells_q`` (row, cell, df + 1) for a smooth term, or ``index_time_q`` (row,) and
@@ -167,7 +167,7 @@ def grid_arrays(info, entry, time) -> dict[str, np.ndarray]:
 
 
 def tve_bounds(info) -> np.ndarray:
-    """The grid's interior cell bounds for a model's ``info`` (:func:`grid_bounds`)."""
+    """Return the grid's interior cell bounds for a model's ``info`` (:func:`grid_bounds`)."""
     cuts = list(info.cuts) + [c for name, values in info.tve.items()
                               if name not in info.tve_splines for c in values]
     return grid_bounds(info.tve_splines, info.tve, cuts)

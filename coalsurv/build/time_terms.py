@@ -60,8 +60,10 @@ def check_tve(spec, data, design) -> None:
 
 def tve_cuts(spec, obs: dict, time_scale: float, *,
              check: bool = True) -> dict[str, list[float]]:
-    """Interior cut points (model time scale) of each ``tve(x, type="pw", df=J)`` term, and
-    the knots (log model time, boundary ones included) of each smooth one.
+    """Return the cut points of piecewise tve terms and the knots of smooth ones.
+
+    Cut points: interior, model time scale (``tve(x, type="pw", df=J)``); knots: log model
+    time, boundary ones included (``tve(x, type="bs")``).
 
     Cuts: the ``j / J`` quantiles of the event times of any modelled ending (fewer when they
     tie), unless ``family_options["tve_cuts"]`` gives them (data unit). Refused (one
@@ -105,7 +107,7 @@ def tve_cuts(spec, obs: dict, time_scale: float, *,
 
 
 def tve_splines(spec, knots: dict[str, list[float]]) -> dict[str, dict]:
-    """The smooth terms' basis record: ``{x: {"basis", "df", "centre"}}`` (ModelInfo)."""
+    """Return the smooth terms' basis record ``{x: {"basis", "df", "centre"}}`` (ModelInfo)."""
     return {t.variable: {"basis": t.basis, "df": t.df,
                          "centre": spline_centre(knots[t.variable], t.basis, t.df)}
             for t in spec.tve_terms if t.type == "bs"}

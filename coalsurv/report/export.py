@@ -100,7 +100,7 @@ def tve_note(fit: Any, where: str = "the time-varying-effect figure") -> str:
 
 
 def tve_lines(fit: Any) -> str:
-    """What the dotted lines of the time-varying-effect figure mark (caption text)."""
+    """Say what the dotted lines of the time-varying-effect figure mark (caption text)."""
     smooth = getattr(fit.info, "tve_splines", None) or {}
     pw = [t for t in (getattr(fit.info, "tve", None) or {}) if t not in smooth]
     parts = (["dotted lines bound the intervals of a piecewise effect (constant between "

@@ -77,8 +77,10 @@ class TveTerm:
 
     @property
     def n_knots(self) -> int:
-        """Knots of a spline, boundary ones included (``df + 1`` natural, ``df - degree + 2``
-        B-spline); cut points of a piecewise effect (``df - 1``)."""
+        """Knots of a spline (boundary ones included) or cut points of a piecewise effect.
+
+        ``df + 1`` (natural), ``df - degree + 2`` (B-spline), ``df - 1`` (piecewise).
+        """
         if self.type == "pw":
             return self.df - 1
         return self.df + 1 if self.basis == "natural" else self.df - self.degree + 2
@@ -135,7 +137,7 @@ def _parse_args(inner: str, formula: str) -> TveTerm:
 
 def _text_option(given: dict[str, str], key: str, choices: tuple[str, ...], default: str,
                  inner: str, formula: str) -> str:
-    """A quoted choice option of ``tve()``: ``key="value"`` (or single quotes)."""
+    """Read a quoted choice option of ``tve()``: ``key="value"`` (or single quotes)."""
     if key not in given:
         return default
     raw = given[key]

@@ -99,7 +99,7 @@ def test_graph_cumulative_hazard_matches_scipy_quad_with_delayed_entry(family, b
             p = ({"log_rates": v["log_baseline_dev"][k]} if family == "piecewise" else
                  {n: v[n][k] for n in ("shape", "gamma") if n in v})
 
-            def h(u, eta=eta, p=p, k=k):
+            def h(u, eta=eta, p=p, k=k, i=i):
                 f = spline_basis(np.log(u), knots, spline["basis"], spline["df"]) @ v[
                     "tve_dev_x"][k]
                 return np.exp(fam.log_hazard(np.asarray(u), eta, **p) + X[i, 0] * f)
