@@ -18,7 +18,8 @@ __all__ = ["COMMON_OPTIONS", "CENTRING_CHOICES", "allowed_options", "check_famil
 #: event-time quantiles of the data; ``tve_knots`` fixes the knots (boundary ones included,
 #: data unit) of smooth ``tve(x, type="bs")`` terms. ``standardise`` fixes the
 #: standardisation constants of fixed-effect terms (term -> [mean, sd], original units)
-#: instead of the data's mean and SD, so that "per SD" means the same in every data set (simulation-based calibration).
+#: instead of the data's mean and SD, so that "per SD" means the same in every data set
+#: (simulation-based calibration).
 #: ``frailty_centring`` chooses how frailty intercepts ``(1 | g)`` are sampled: ``"auto"`` (the
 #: default: centred where the data inform every level, see ``build.info.centred_groups``),
 #: ``"centred"`` or ``"noncentred"``, for every factor or as a table factor -> choice.
