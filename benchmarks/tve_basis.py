@@ -26,7 +26,7 @@ CONFIGS = [("natural", 2), ("natural", 3), ("natural", 4),
 
 
 def truth(t):
-    """The true log hazard ratio per unit of x."""
+    """Return the true log hazard ratio per unit of x."""
     return 0.8 - 0.6 * np.log(t)
 
 

@@ -286,8 +286,8 @@ CASES = [
                 r"\['time_scale', 'tve_cuts', 'tve_knots', 'standardise', 'frailty_centring'\]"),
     ("unknown piecewise option", lambda c: SM("x", family="piecewise",
                                               family_options={"n_cuts": 3}),
-     SpecError, r"'n_cuts'.*allowed options: \['time_scale', 'tve_cuts', 'tve_knots', 'standardise', "
-                r"'frailty_centring', 'n_intervals', 'cuts'\]"),
+     SpecError, r"'n_cuts'.*allowed options: \['time_scale', 'tve_cuts', 'tve_knots', "
+                r"'standardise', 'frailty_centring', 'n_intervals', 'cuts'\]"),
     ("frailty_centring value", lambda c: SM("x", family_options={"frailty_centring": "on"}),
      SpecError, r"frailty_centring: expected one of \['auto', 'centred', 'noncentred'\]"),
     ("time_scale negative", lambda c: SM("x", family_options={"time_scale": -1}),
