@@ -76,13 +76,16 @@ CASES = [
     ("tve of an expression", lambda c: SM("x + tve(np.log(x), df=3)"), SpecError,
      r"tve\(np.log\(x\), df=3\): tve\(\) takes the name"),
     ("tve cut beyond follow-up", lambda c: SM(
-        "tve(x, df=2)", family_options={"tve_cuts": {"x": [500.0]}}).build(DATA), SpecError,
+        "tve(x, type='pw', df=2)", family_options={"tve_cuts": {"x": [500.0]}}).build(DATA),
+     SpecError,
      r"tve_cuts\['x'\]: cut 500 is at or beyond the longest follow-up \(20"),
     ("tve intervals without events", lambda c: SM(
-        "tve(x, df=3)", family_options={"tve_cuts": {"x": [1.0, 2.0]}}).build(DATA), SpecError,
+        "tve(x, type='pw', df=3)", family_options={"tve_cuts": {"x": [1.0, 2.0]}}).build(DATA),
+     SpecError,
      r"tve_cuts\['x'\]: interval 1 of 3, \(0, 1[.0]*\], has 0 events: the effect of 'x'"),
     ("tve last interval empty", lambda c: SM(
-        "tve(x, df=2)", family_options={"tve_cuts": {"x": [15.0]}}).build(DATA), SpecError,
+        "tve(x, type='pw', df=2)", family_options={"tve_cuts": {"x": [15.0]}}).build(DATA),
+     SpecError,
      r"interval 2 of 2, \(15[.0]*, ∞\), has 0 events"),
     ("strata and frailty on one factor", lambda c: SM("x + (1 | g)", strata="g").build(DATA),
      SpecError, r"\(1 \| g\) with strata='g': the same factor.*confounded"),
@@ -287,7 +290,7 @@ def test_models_pinned_for_calibration_keep_intervals_without_events():
 
     options = {"tve_cuts": {"x": [1.0, 2.0]}}
     pinned = PriorSet(provenance={"pinned_for": "simulation-based calibration"})
-    _, _, info, _ = SM("tve(x, df=3)", family_options=options, priors=pinned).build(DATA)
+    _, _, info, _ = SM("tve(x, type='pw', df=3)", family_options=options, priors=pinned).build(DATA)
     np.testing.assert_allclose(np.asarray(info.tve["x"]) * info.time_scale, [1.0, 2.0])
     with pytest.raises(SpecError, match="interval 1 of 3"):
-        SM("tve(x, df=3)", family_options=options).build(DATA)
+        SM("tve(x, type='pw', df=3)", family_options=options).build(DATA)

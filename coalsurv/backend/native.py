@@ -76,6 +76,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     reason : str
         Empty when accepted; otherwise which part of the model the kernel does not implement.
     """
+    if getattr(info, "tve", None):
+        return None, "time-varying effects tve() (piecewise or smooth): not in the kernel"
     mm = dict(getattr(info, "members", None) or {})
     cure = getattr(info, "cure", "")
     cure_terms = tuple(getattr(info, "cure_terms", ()) or ()) if cure else ()

@@ -75,9 +75,13 @@ def pin_model(model, template, *, censor_at: float | None = None) -> PinnedModel
             options["knots"] = knots[1:-1]
         else:
             options["k"] = 0
-    if info.tve:  # the intervals of tve(x) terms, at the template's event-time quantiles
+    smooth = getattr(info, "tve_splines", None) or {}
+    if set(info.tve) - set(smooth):  # the intervals of tve(x) terms, the template's
         options["tve_cuts"] = {name: [float(c) * info.time_scale for c in cuts]
-                               for name, cuts in info.tve.items()}
+                               for name, cuts in info.tve.items() if name not in smooth}
+    if smooth:  # the knots of smooth tve(x) terms (log model time in info), the template's
+        options["tve_knots"] = {name: [float(np.exp(c)) * info.time_scale for c in info.tve[name]]
+                                for name in smooth}
     spec = ModelSpec.from_dict({**model.spec.to_dict(), "family_options": options})
     priors = model.priors
     pinned = {}

@@ -84,7 +84,7 @@ MODELS = (
                     causes=("dissolution", "goal_reached", "alliance")),
     # a time-varying effect (three intervals) and a mixture cure fraction
     # target_accept 0.95: at 0.8, 37 of 100 fits diverged (the random walk's SD near zero)
-    ValidationModel("tve", "tve(breadth, df=3) + power_hhi", "weibull",
+    ValidationModel("tve", "tve(breadth, type='pw', df=3) + power_hhi", "weibull",
                     sampler={"target_accept": 0.95}),
     ValidationModel("cure", _X, "weibull", cure="breadth"),
     # covariates on the ancillary parameter: the Weibull shape and the log-normal sigma

@@ -48,6 +48,7 @@ from coalsurv.build.spell_likelihood import spell_curve_data, spell_curves, spel
 from coalsurv.build.spells import spell_arrays
 from coalsurv.build.spline import monotone_bound, spline_coefficients
 from coalsurv.build.strata import strata_level, stratified_parameter, stratum_index
+from coalsurv.build.time_splines import grid_arrays, grid_loglik
 from coalsurv.build.time_terms import tve_coords, tve_interval_index, tve_loglik, tve_parameters
 from coalsurv.errors import PriorError
 from coalsurv.families import PYTENSOR
@@ -111,7 +112,7 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         coords["shape_term"] = list(info.shape_terms)
     for g in design.groups:
         coords[f"level_{g.name}"] = list(g.levels)
-    coords.update(tve_coords(info.tve))
+    coords.update(tve_coords(info.tve, info.tve_splines))
     resolved: dict[str, Prior] = {}
     n_causes = len(info.causes)
 
@@ -299,11 +300,16 @@ def _tve_loglik(priors, info, design, family, fam_params, eta, entry, time, even
     """
     import pymc as pm
 
-    devs = tve_parameters(priors, info.tve, len(info.causes), resolved)
+    devs = tve_parameters(priors, info.tve, len(info.causes), resolved, info.tve_splines)
     cols = [design.terms.index(name) for name in info.tve]
     rows = "spell" if spells else "obs"
     X = design.spells.X if spells else design.X
     x_tve = pm.Data("X_tve", X[:, cols], dims=(rows, "tve_term"))
+    if info.tve_splines:  # smooth terms: the quadrature grid (build/time_splines.py)
+        arrays = grid_arrays(info, entry.get_value(), time.get_value())
+        data = {key: pm.Data(f"tve_{key}", value) for key, value in arrays.items()}
+        return grid_loglik(family, fam_params, eta, len(info.causes), time, event_of,
+                           x_tve=x_tve, devs=devs, data=data, info=info)
     index = [pm.Data(f"tve_index_{q}", tve_interval_index(cuts, time.get_value()), dims=rows)
              for q, cuts in enumerate(info.tve.values())]
     return tve_loglik(family, fam_params, eta, len(info.causes), entry, time, event_of,
@@ -326,8 +332,8 @@ def data_constants(priors: PriorSet, info: ModelInfo) -> dict[str, Any]:
     original unit (``beta_unit`` keys and joint priors are converted with them).
     """
     out: dict[str, Any] = {"cuts": list(info.cuts)}
-    if info.tve:
-        out["tve"] = dict(info.tve)  # the time-varying effects' cut points
+    if info.tve:  # the time-varying effects' cut points, the smooth ones' knots and centres
+        out["tve"], out["tve_splines"] = dict(info.tve), dict(info.tve_splines)
     joint = any(is_joint_key(key) for key in priors.priors)
     # an intercept prior with a stated mean (simulation-based calibration pins it) leaves the
     # data-based centre out of the graph: new data of the same shape refits warm

@@ -17,7 +17,7 @@ import numpy as np
 from coalsurv.build.design import Design
 from coalsurv.build.members import member_info
 from coalsurv.build.spline import spline_knots_for
-from coalsurv.build.time_terms import check_tve, tve_cuts
+from coalsurv.build.time_terms import check_tve, tve_cuts, tve_splines
 from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
 from coalsurv.errors import CoalitionDataError, SpecError
@@ -53,6 +53,7 @@ class ModelInfo:
     spells: bool = False
     time_varying: tuple[str, ...] = ()
     tve: dict[str, list[float]] = field(default_factory=dict)
+    tve_splines: dict[str, dict] = field(default_factory=dict)
     cure: str = ""
     cure_terms: tuple[str, ...] = ()
     strata: str = ""
@@ -174,6 +175,8 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         n_events = max(n_events, 0.5)
         centres.append(math.log(n_events / exposure) if family.kind != "aft"
                        else math.log(exposure / n_events))
+    tve = tve_cuts(spec, obs, tau, check=not (
+        priors is not None and priors.provenance.get("pinned_for")))
     levels = {g.term.factor: list(g.levels) for g in design.groups}
     slopes = {g.term.factor: list(g.term.slopes) for g in design.groups if g.term.slopes}
     return ModelInfo(
@@ -183,8 +186,7 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         factors=tuple(g.term.factor for g in design.groups), levels=levels, slopes=slopes,
         cuts=cuts, intercept_centre=tuple(centres), spells=design.spells is not None,
         time_varying=tuple(design.spells.variables) if design.spells is not None else (),
-        tve=tve_cuts(spec, obs, tau, check=not (
-            priors is not None and priors.provenance.get("pinned_for"))), cure=spec.cure or "",
+        tve=tve, tve_splines=tve_splines(spec, tve), cure=spec.cure or "",
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from coalsurv.build.time_splines import spline_centre, spline_knots
 from coalsurv.errors import SpecError
 from coalsurv.families import PYTENSOR, default_cuts
 
-__all__ = ["check_tve", "tve_cuts", "tve_interval_index", "tve_loglik", "tve_parameters"]
+__all__ = ["check_tve", "tve_cuts", "tve_interval_index", "tve_loglik", "tve_parameters",
+           "tve_splines"]
 
 
 def check_tve(spec, data, design) -> None:
@@ -46,8 +48,8 @@ def check_tve(spec, data, design) -> None:
     if design.spells is not None:  # spells are split at the piecewise effects' cut points
         problems += [f"tve({t.variable}, type={t.type!r}) with time-varying covariates (spells) "
                      f"{list(design.spells.variables)} is not supported: use the piecewise "
-                     "tve() or constant covariates"
-                     for t in terms if getattr(t, "type", "piecewise") != "piecewise"]
+                     f"tve({t.variable}, type='pw') or constant covariates"
+                     for t in terms if t.type != "pw"]
     interval = np.flatnonzero(np.asarray(data.status) == 2)
     if interval.size:
         from coalsurv._format import fmt_ids
@@ -61,31 +63,57 @@ def check_tve(spec, data, design) -> None:
 
 def tve_cuts(spec, obs: dict, time_scale: float, *,
              check: bool = True) -> dict[str, list[float]]:
-    """Interior cut points (model time scale) of each ``tve(x, df=J)`` term.
+    """Return the cut points of piecewise tve terms and the knots of smooth ones.
 
-    The ``j / J`` quantiles of the event times of any modelled ending (fewer when they tie),
-    unless ``family_options["tve_cuts"]`` gives them (data unit). Refused (one SpecError,
-    naming the covariate, the interval and its event count): a cut at or beyond the longest
-    follow-up, and an interval without an event of any modelled ending, where that step of
-    the effect would be fitted on its prior alone. ``check=False`` skips that refusal: a
-    model pinned for simulation-based calibration (its priors' provenance has
+    Cut points: interior, model time scale (``tve(x, type="pw", df=J)``); knots: log model
+    time, boundary ones included (``tve(x, type="bs")``).
+
+    Cuts: the ``j / J`` quantiles of the event times of any modelled ending (fewer when they
+    tie), unless ``family_options["tve_cuts"]`` gives them (data unit). Refused (one
+    SpecError, naming the covariate, the interval and its event count): a cut at or beyond
+    the longest follow-up, and an interval without an event of any modelled ending, where
+    that step of the effect would be fitted on its prior alone. ``check=False`` skips that
+    refusal: a model pinned for simulation-based calibration (its priors' provenance has
     ``pinned_for``) fits every data set its prior simulates with the template's cuts, and
     there a prior-only step is what the calibration must see (refusing would drop the
     replicates of some prior draws and bias the ranks).
+
+    Knots (:func:`coalsurv.build.time_splines.spline_knots`): the extreme log event times
+    and quantiles between, unless ``family_options["tve_knots"]`` gives them (data unit);
+    refused when the event times cannot carry the term's ``df``.
     """
     fixed = spec.family_options.get("tve_cuts", {})
+    given = spec.family_options.get("tve_knots", {})
     any_event = obs["event_of"].sum(axis=0) > 0
-    cuts = {t.variable: ([float(c) / time_scale for c in fixed[t.variable]]
-                         if t.variable in fixed else
-                         [float(c) for c in default_cuts(obs["time"], any_event,
-                                                         n_intervals=t.df)])
-            for t in spec.tve_terms}
-    problems = [p for name, c in cuts.items() if check
-                for p in _cut_problems(name, c, obs, any_event, time_scale, name in fixed)]
+    cuts: dict[str, list[float]] = {}
+    problems: list[str] = []
+    for t in spec.tve_terms:
+        if t.type == "bs" and t.variable in given:
+            cuts[t.variable] = [float(np.log(float(c) / time_scale)) for c in given[t.variable]]
+        elif t.type == "bs":
+            knots, bad = spline_knots(t.variable, t.df, t.basis, np.log(obs["time"][any_event]))
+            cuts[t.variable] = knots
+            problems += bad
+        else:
+            cuts[t.variable] = ([float(c) / time_scale for c in fixed[t.variable]]
+                                if t.variable in fixed else
+                                [float(c) for c in default_cuts(obs["time"], any_event,
+                                                                n_intervals=t.df)])
+            if check:
+                problems += _cut_problems(t.variable, cuts[t.variable], obs, any_event,
+                                          time_scale, t.variable in fixed)
     if problems:
         raise SpecError(f"formula {spec.formula!r}: the intervals of its time-varying effects "
-                        "cannot all be fitted from the data", problems)
+                        "(or the knots of its smooth ones) cannot all be fitted from the data",
+                        problems)
     return cuts
+
+
+def tve_splines(spec, knots: dict[str, list[float]]) -> dict[str, dict]:
+    """Return the smooth terms' basis record ``{x: {"basis", "df", "centre"}}`` (ModelInfo)."""
+    return {t.variable: {"basis": t.basis, "df": t.df,
+                         "centre": spline_centre(knots[t.variable], t.basis, t.df)}
+            for t in spec.tve_terms if t.type == "bs"}
 
 
 def _cut_problems(name: str, cuts: list[float], obs: dict, any_event: np.ndarray,
@@ -118,17 +146,24 @@ def tve_interval_index(cuts, times) -> np.ndarray:
                            side="left")
 
 
-def tve_parameters(priors, tve: dict[str, list[float]], n_causes: int, resolved: dict):
+def tve_parameters(priors, tve: dict[str, list[float]], n_causes: int, resolved: dict,
+                   splines: dict[str, dict] | None = None):
     """Random variables of the time-varying effects; the deviations per term.
+
+    A piecewise term's deviations ``tve_dev_<x>`` (cause, interval) sum to zero; a smooth
+    term's (``splines``: :func:`tve_splines`) are the spline coefficients ``tve_dev_<x>``
+    (cause, coefficient) with ``sum_j c_j dev_j = 0`` (:mod:`coalsurv.build.time_splines`).
+    Both are a random walk ``d`` of ``tve_sd`` steps from ``d[0] = 0``, recentred.
 
     Returns
     -------
     list of tensor
-        One ``(cause, interval)`` tensor of deviations ``dev`` per term (sum to zero).
+        One ``(cause, interval)`` or ``(cause, coefficient)`` tensor per term.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
+    splines = splines or {}
     out = []
     for name, cuts in tve.items():
         key = f"tve_sd[{name}]" if priors.explicit(f"tve_sd[{name}]") else "tve_sd"
@@ -141,12 +176,17 @@ def tve_parameters(priors, tve: dict[str, list[float]], n_causes: int, resolved:
         resolved[key] = prior
         safe = _safe(name)
         sd = prior.to_pymc(f"tve_sd_{safe}", dims="cause")
-        n_int = len(cuts) + 1
+        n_int = int(splines[name]["df"]) + 1 if name in splines else len(cuts) + 1
         step = pm.Normal(f"tve_step_{safe}", 0.0, 1.0, shape=(n_causes, n_int - 1))
         d = pt.concatenate([pt.zeros((n_causes, 1)), pt.cumsum(sd[:, None] * step, axis=1)],
                            axis=1)
-        dev = pm.Deterministic(f"tve_dev_{safe}", d - d.mean(axis=1, keepdims=True),
-                               dims=("cause", f"tve_interval_{safe}"))
+        if name in splines:
+            centre = pt.dot(d, np.asarray(splines[name]["centre"], dtype=float))
+            dev = pm.Deterministic(f"tve_dev_{safe}", d - centre[:, None],
+                                   dims=("cause", f"tve_coef_{safe}"))
+        else:
+            dev = pm.Deterministic(f"tve_dev_{safe}", d - d.mean(axis=1, keepdims=True),
+                                   dims=("cause", f"tve_interval_{safe}"))
         out.append(dev)
     return out
 
@@ -157,9 +197,12 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
 
 
-def tve_coords(tve: dict[str, list[float]]) -> dict[str, list[int]]:
-    """Model coordinates of the intervals of each term."""
-    return {f"tve_interval_{_safe(name)}": list(range(len(cuts) + 1))
+def tve_coords(tve: dict[str, list[float]],
+               splines: dict[str, dict] | None = None) -> dict[str, list[int]]:
+    """Model coordinates of the intervals (or spline coefficients) of each term."""
+    splines = splines or {}
+    return {(f"tve_coef_{_safe(name)}" if name in splines else f"tve_interval_{_safe(name)}"):
+            list(range(int(splines[name]["df"]) + 1 if name in splines else len(cuts) + 1))
             for name, cuts in tve.items()}
 
 

@@ -26,6 +26,7 @@ from coalsurv.families import NUMPY
 from coalsurv.families.cure_links import log_shares, promotion_theta
 from coalsurv.fit.members import theta_draws
 from coalsurv.fit.time_effects import TveDraws
+from coalsurv.fit.tve_grid import GridTveDraws
 
 __all__ = ["Predictor", "FRAILTY_MODES"]
 
@@ -58,7 +59,8 @@ class Predictor:
             name: stack_draws(posterior[name])[self.draw_index] for name in posterior.data_vars
         }
         self.n_draws = next(iter(self.draws.values())).shape[0]
-        self.tve = TveDraws(info, design, self.draws) if info.tve else None
+        tve_class = GridTveDraws if getattr(info, "tve_splines", None) else TveDraws
+        self.tve = tve_class(info, design, self.draws) if info.tve else None
         #: Members of the predicted rows (``members=``); None: fitted coalitions' own.
         self.new_members = None
 

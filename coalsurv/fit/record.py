@@ -260,8 +260,9 @@ class Fit(MemberMethods):
         Returns
         -------
         DataFrame
-            Columns ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob``; ``attrs`` holds the
-            cut points of the intervals on which the effect is constant (data's unit).
+            Columns ``time``, ``mean``, ``lower``, ``upper``, ``ci_prob``; ``attrs`` holds
+            ``type`` (``"bs"`` smooth in log time, ``"pw"`` piecewise), the ``cuts`` of a
+            piecewise effect's intervals and the ``knots`` of a smooth one (data's unit).
         """
         from coalsurv.fit.time_effects import time_varying_effect
 

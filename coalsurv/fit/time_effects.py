@@ -191,12 +191,22 @@ def time_varying_effect(fit: Fit, variable: str, times, *, per: str = "unit",
     col = fit.design.terms.index(variable)
     beta = pred.draws["beta"][:, k, col]
     dev = pred.draws[f"tve_dev_{_safe(variable)}"][:, k, :]
-    j = tve_interval_index(tve[variable], t / fit.info.time_scale)
-    log_hr = beta[:, None] + dev[:, j]
+    tau = fit.info.time_scale
+    smooth = variable in (getattr(fit.info, "tve_splines", None) or {})
+    if smooth:  # beta + sum_j dev_j B_j(log t) (build/time_splines.py)
+        from coalsurv.fit.tve_grid import spline_log_hr
+
+        with np.errstate(divide="ignore"):
+            log_hr = beta[:, None] + spline_log_hr(fit.info, variable, dev,
+                                                   np.log(np.maximum(t / tau, 1e-300)))
+    else:
+        log_hr = beta[:, None] + dev[:, tve_interval_index(tve[variable], t / tau)]
     if per == "unit":
         log_hr = log_hr / float(fit.design.sds[col])
     stat = summarise(np.exp(log_hr), ci_prob)
     out = pd.DataFrame({"time": t, **stat, "ci_prob": ci_prob})
-    out.attrs.update(time_unit=fit.time_unit, variable=variable, per=per,
-                     cause=causes[k], cuts=[c * fit.info.time_scale for c in tve[variable]])
+    out.attrs.update(time_unit=fit.time_unit, variable=variable, per=per, cause=causes[k],
+                     type="bs" if smooth else "pw",
+                     cuts=[] if smooth else [c * tau for c in tve[variable]],
+                     knots=[float(np.exp(c)) * tau for c in tve[variable]] if smooth else [])
     return out

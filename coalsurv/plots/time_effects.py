@@ -2,7 +2,8 @@
 
 Input: the tidy frame of ``Fit.time_varying_effect(x, times)`` (columns ``time``, ``mean``,
 ``lower``, ``upper``, ``ci_prob``; ``attrs`` with ``variable``, ``per`` and the ``cuts`` of the
-intervals on which the effect is constant).
+intervals on which the effect is constant, or ``type="bs"`` and the ``knots`` of a smooth
+effect, drawn as a curve with its knots marked).
 """
 
 from __future__ import annotations
@@ -54,11 +55,16 @@ def plot_time_varying_effect(effect: pd.DataFrame, *, time_unit: str, ax: Any = 
     variable = effect.attrs.get("variable", "x")
     per = effect.attrs.get("per", "unit")
     name = label or f"{variable} (per {'SD' if per == 'sd' else 'unit'})"
-    cuts = [float(c) for c in effect.attrs.get("cuts", [])]
-    x, values = _steps(t, np.column_stack([mean, lower, upper]), cuts)
-    ax.fill_between(x, values[:, 1], values[:, 2], step="post", color=color(0),
-                    alpha=BAND_ALPHA, linewidth=0)
-    ax.step(x, values[:, 0], where="post", color=color(0), label=name)
+    smooth = effect.attrs.get("type") == "bs"
+    cuts = [float(c) for c in effect.attrs.get("knots" if smooth else "cuts", [])]
+    if smooth:  # a curve in time; the knots marked
+        ax.fill_between(t, lower, upper, color=color(0), alpha=BAND_ALPHA, linewidth=0)
+        ax.plot(t, mean, color=color(0), label=name)
+    else:
+        x, values = _steps(t, np.column_stack([mean, lower, upper]), cuts)
+        ax.fill_between(x, values[:, 1], values[:, 2], step="post", color=color(0),
+                        alpha=BAND_ALPHA, linewidth=0)
+        ax.step(x, values[:, 0], where="post", color=color(0), label=name)
     ax.axhline(1.0, color=REFERENCE_COLOR, linewidth=0.8, linestyle="--")
     for cut in cuts:
         if t.min() <= cut <= t.max():

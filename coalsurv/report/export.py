@@ -118,12 +118,28 @@ def tve_note(fit: Any, where: str = "the time-varying-effect figure") -> str:
     tve = getattr(fit.info, "tve", None) or {}
     if not tve:
         return ""
+    smooth = getattr(fit.info, "tve_splines", None) or {}
     names = ", ".join(tve)
-    intervals = ", ".join(f"{len(c) + 1} for {t}" for t, c in tve.items())
+    pieces = [f"{len(c) + 1} intervals for {t}" for t, c in tve.items() if t not in smooth]
+    pieces += [f"a spline in log time with {s['df']} df for {t}" for t, s in smooth.items()]
+    mean = ("its geometric mean over the intervals of follow-up (the deviations per interval "
+            "sum to zero)" if not smooth else
+            "its geometric mean over the intervals of follow-up, or over log time between the "
+            "first and last event for a spline" if len(smooth) < len(tve) else
+            "its geometric mean over log time between the first and the last event")
     return (f" {TVE_MARK} Time-varying effect (tve): the ratio of {names} changes over "
-            f"follow-up; the value shown is its geometric mean over the intervals of "
-            f"follow-up ({intervals}; the deviations per interval sum to zero), not a "
-            f"constant ratio. See {where} for the ratio over time.")
+            f"follow-up ({'; '.join(pieces)}); the value shown is {mean}, not a constant "
+            f"ratio. See {where} for the ratio over time.")
+
+
+def tve_lines(fit: Any) -> str:
+    """Say what the dotted lines of the time-varying-effect figure mark (caption text)."""
+    smooth = getattr(fit.info, "tve_splines", None) or {}
+    pw = [t for t in (getattr(fit.info, "tve", None) or {}) if t not in smooth]
+    parts = (["dotted lines bound the intervals of a piecewise effect (constant between "
+              "them)"] if pw else []) + (["dotted lines mark the knots of a smooth effect "
+                                          "(spline in log time)"] if smooth else [])
+    return "; ".join(parts)
 
 
 def tve_label(fit: Any, term: str) -> str:

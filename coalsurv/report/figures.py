@@ -248,8 +248,8 @@ def forest_caption(fit, *, ci_prob: float) -> str:
     tve = getattr(fit.info, "tve", None) or {}
     if tve:
         text += (f" The ratio of {', '.join(tve)} changes over follow-up (tve): drawn is its "
-                 f"geometric mean over the intervals of follow-up; its ratio over time is in "
-                 f"the time-varying-effect figure.")
+                 f"geometric mean over follow-up (intervals, or log time for a spline); its "
+                 f"ratio over time is in the time-varying-effect figure.")
     return text
 
 

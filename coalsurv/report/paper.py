@@ -20,7 +20,7 @@ from reportlab.platypus import CondPageBreak, Paragraph, Spacer
 from coalsurv._format import fmt_number, fmt_share
 from coalsurv.report import curves as C
 from coalsurv.report import figures as F
-from coalsurv.report.export import check_label, display_table, reader_text
+from coalsurv.report.export import check_label, display_table, reader_text, tve_lines
 from coalsurv.report.layout import FRAME_HEIGHT, VERDICT_COLORS, Layout, esc
 
 __all__ = ["FIGURE_FORMATS", "PaperReport", "figures_folder"]
@@ -136,8 +136,8 @@ class PaperReport:
                                "time_varying_effects",
                                f"Time-varying effects: the {fit.ratio_name} per SD of "
                                f"{', '.join(fit.info.tve)} over follow-up ({u}), posterior "
-                               f"mean with its {self.pct} interval shaded; it is constant "
-                               f"between the dotted cut points.", width=0.85)
+                               f"mean with its {self.pct} interval shaded; "
+                               f"{tve_lines(fit)}.", width=0.85)
         self.progress("paper: survival figure")
         curve = C.marginal_survival(fit, C.time_grid(fit, 120), ci_prob=self.ci)
         several = len(fit.info.causes) > 1

@@ -33,6 +33,7 @@ from coalsurv.report.export import (
     parameter_label,
     reader_text,
     tve_label,
+    tve_lines,
     tve_note,
 )
 from coalsurv.report.layout import VERDICT_COLORS, Layout, esc
@@ -438,7 +439,7 @@ class ReportSections(ComparisonSections, MemberSections):
             out += self.attempt("time-varying effects", lambda: L.figure(
                 F.fig_time_varying_effects(fit, ci_prob=self.ci),
                 f"Hazard ratio per SD of each tve() term over follow-up, {self.pct} "
-                "interval shaded; dotted lines bound the intervals.", max_height=0.75))
+                f"interval shaded; {tve_lines(fit)}.", max_height=0.75))
         return out
 
     # ------------------------------------------------------------------ 7. groups

@@ -24,7 +24,7 @@ from coalsurv._io import atomic_write_text, read_text_file
 from coalsurv.errors import SpecError
 from coalsurv.spec.members import MmTerm, split_mm
 from coalsurv.spec.options import check_family_options
-from coalsurv.spec.time_terms import TveTerm, split_tve
+from coalsurv.spec.time_terms import TveTerm, split_tve, tve_option_problems
 
 __all__ = [
     "GroupTerm", "ModelSpec", "check_family_options", "guess_names", "parse_formula",
@@ -253,17 +253,8 @@ class ModelSpec:
         if self.shape is not None:
             check_shape_formula(self)
         problems = check_family_options(self.family, self.family_options)
-        fixed = (self.family_options.get("tve_cuts") if isinstance(self.family_options, dict)
-                 else None)
-        if isinstance(fixed, dict):
-            known = {t.variable: t.df for t in self.tve_terms}
-            problems += [f"tve_cuts[{name!r}]: the formula has no tve({name}) term; tve terms: "
-                         f"{list(known)}" for name in fixed if name not in known]
-            problems += [f"tve_cuts[{name!r}]: {len(cuts)} cut(s) make {len(cuts) + 1} "
-                         f"intervals but the formula says tve({name}, df={known[name]})"
-                         for name, cuts in fixed.items()
-                         if name in known and isinstance(cuts, (list, tuple))
-                         and len(cuts) + 1 != known[name]]
+        if isinstance(self.family_options, dict):
+            problems += tve_option_problems(self.tve_terms, self.family_options)
         if problems:
             raise SpecError(f"invalid family_options for family {self.family!r}", problems)
         object.__setattr__(self, "family_options", dict(self.family_options))
@@ -491,7 +482,8 @@ def check_cure_formula(spec: ModelSpec) -> None:
         raise SpecError(f"cure= with tve() terms in {spec.formula!r} is not supported; drop one")
 
 
-_NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly", "tve", "df"})
+_NOT_COLUMNS = frozenset({"C", "I", "np", "log", "exp", "center", "scale", "poly", "tve", "df",
+                          "type", "basis", "bs", "pw", "natural", "bspline"})
 
 
 def guess_names(formula: str) -> list[str]:

@@ -16,13 +16,15 @@ __all__ = ["COMMON_OPTIONS", "CENTRING_CHOICES", "SPLINE_OPTIONS", "allowed_opti
 #: Options every family takes; the others are declared by the family (``Family.options``),
 #: plus ``n_intervals`` (cut points chosen from the data) for a family that takes ``cuts``.
 #: ``tve_cuts`` fixes the interval bounds of ``tve(x)`` terms (data unit) instead of the
-#: event-time quantiles of the data. ``standardise`` fixes the standardisation constants of
-#: fixed-effect terms (term -> [mean, sd], original units) instead of the data's mean and SD,
-#: so that "per SD" means the same in every data set (simulation-based calibration).
+#: event-time quantiles of the data; ``tve_knots`` fixes the knots (boundary ones included,
+#: data unit) of smooth ``tve(x, type="bs")`` terms. ``standardise`` fixes the
+#: standardisation constants of fixed-effect terms (term -> [mean, sd], original units)
+#: instead of the data's mean and SD, so that "per SD" means the same in every data set
+#: (simulation-based calibration).
 #: ``frailty_centring`` chooses how frailty intercepts ``(1 | g)`` are sampled: ``"auto"`` (the
 #: default: centred where the data inform every level, see ``build.info.centred_groups``),
 #: ``"centred"`` or ``"noncentred"``, for every factor or as a table factor -> choice.
-COMMON_OPTIONS = ("time_scale", "tve_cuts", "standardise", "frailty_centring")
+COMMON_OPTIONS = ("time_scale", "tve_cuts", "tve_knots", "standardise", "frailty_centring")
 #: The Royston-Parmar spline's options (family ``rp``) instead of its family-level knots:
 #: ``k`` internal knots at event-time quantiles (default 1) or ``knots`` (internal knots, data
 #: unit), ``bknots`` (the two boundary knots, data unit; default the first and last event
@@ -64,8 +66,9 @@ def check_family_options(family: str, options: object) -> list[str]:
         tau = options["time_scale"]
         if not (_is_real(tau) and math.isfinite(tau) and tau > 0):
             problems.append(f"time_scale: expected a finite number > 0, got {tau!r}")
-    if "tve_cuts" in options:
-        problems.extend(_tve_cuts_problems(options["tve_cuts"]))
+    for key in ("tve_cuts", "tve_knots"):
+        if key in options:
+            problems.extend(_tve_cuts_problems(options[key], key))
     if "standardise" in options:
         problems.extend(_standardise_problems(options["standardise"]))
     if "frailty_centring" in options:
@@ -119,12 +122,12 @@ def _centring_problems(value: object) -> list[str]:
     return []
 
 
-def _tve_cuts_problems(value: object) -> list[str]:
-    """Problems of ``tve_cuts``: a table covariate -> increasing positive times."""
+def _tve_cuts_problems(value: object, key: str = "tve_cuts") -> list[str]:
+    """Problems of ``tve_cuts`` / ``tve_knots``: a table covariate -> increasing times > 0."""
     if not isinstance(value, dict) or not value:
-        return [f"tve_cuts: expected a table covariate -> list of cut times, e.g. "
+        return [f"{key}: expected a table covariate -> list of times, e.g. "
                 f"{{'breadth': [12, 30]}}, got {value!r:.80}"]
-    return [p for name, cuts in value.items() for p in _cut_problems(f"tve_cuts[{name!r}]", cuts)]
+    return [p for name, cuts in value.items() for p in _cut_problems(f"{key}[{name!r}]", cuts)]
 
 
 def _cut_problems(label: str, cuts: object) -> list[str]:

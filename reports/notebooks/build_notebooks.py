@@ -539,7 +539,7 @@ def parlgov_time() -> nbformat.NotebookNode:
            "effect of a coalition's ideological range on its hazards may change with its "
            "age. We fit the two cause-specific hazards of ParlGov coalition cabinets (next "
            "cabinet after an **election**, or **replaced** between elections) with a "
-           "*time-varying effect* `tve(breadth_range, df=4)`: the hazard ratio of "
+           "*time-varying effect* `tve(breadth_range, type='pw', df=4)`: the hazard ratio of "
            "`breadth_range` is constant on four intervals of follow-up (cut at quartiles of "
            "the ending times) and a random-walk prior smooths it between neighbours."),
         code(SETUP),
@@ -548,7 +548,7 @@ def parlgov_time() -> nbformat.NotebookNode:
         md("`breadth_range` is minus the left–right range of the governing parties (larger = "
            "closer positions, broader shared interests)."),
         code('model = coalsurv.SurvivalModel(\n'
-             '    "tve(breadth_range, df=4) + power_hhi + majority + (1 | country)",\n'
+             '    "tve(breadth_range, type=\'pw\', df=4) + power_hhi + majority + (1 | country)",\n'
              '    family="weibull", causes=["election", "replaced"], name="ParlGov tve")\n'
              'fit = model.fit(data, random_seed=4, progressbar=False, **SAMPLER)\n'
              'fit.summary().round(3)'),

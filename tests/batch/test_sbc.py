@@ -184,7 +184,8 @@ def test_tve_simulated_data_follow_the_models_math_written_independently():
     ``dev`` the prior draw's own deviations on the pinned cuts): the pooled share of
     simulated coalitions still going at each time equals the mean of ``S_i(t)``.
     """
-    model = coalsurv.SurvivalModel("tve(breadth, df=3) + power_hhi", family="weibull")
+    model = coalsurv.SurvivalModel("tve(breadth, type='pw', df=3) + power_hhi",
+                                   family="weibull")
     template = template_data(model, n_rows=100, seed=20261201)
     pinned = pin_model(model, template)
     prior = pinned.model.sample_prior(template, draws=30, random_seed=20261201)

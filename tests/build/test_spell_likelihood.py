@@ -138,7 +138,7 @@ def test_ph_interval_rows_with_split_spells_change_nothing(family):
 
 def test_tve_with_split_spells_changes_nothing():
     frame = _frame()
-    model = coalsurv.SurvivalModel("tve(x, df=3) + z", family="weibull", family_options={
+    model = coalsurv.SurvivalModel("tve(x, type='pw', df=3) + z", family="weibull", family_options={
         "standardise": PIN, "time_scale": 2.0})
     _check_equal(model, _data(frame, interval=False),
                  _data(frame, _spells(frame, pieces=3, vary=False), interval=False),
@@ -231,8 +231,8 @@ def test_ph_cure_and_tve_over_changing_spells_match_scipy(case):
     spells = _spells(frame, pieces=3, vary=True, seed=6)
     tve = case == "tve"
     if tve:
-        model = coalsurv.SurvivalModel("tve(x, df=3) + z", family="weibull", family_options={
-            "standardise": PIN, "time_scale": 2.0})
+        model = coalsurv.SurvivalModel("tve(x, type='pw', df=3) + z", family="weibull",
+                                       family_options={"standardise": PIN, "time_scale": 2.0})
         data = _data(frame, spells, interval=False)
         frame = frame[frame["up"].isna()]
         spells = spells[spells["id"].isin(frame["id"])]

@@ -446,6 +446,7 @@ def test_native_posterior_equals_pymc_on_coalgov(shared_data):
 
 
 @pytest.mark.parametrize("options", [{"formula": "tve(x1, df=3) + x2"},
+                                     {"formula": "tve(x1, type='pw', df=3) + x2"},
                                      {"formula": "x1 + x2", "joint": True},
                                      {"formula": "tve(x1, df=3) + x2", "family": "piecewise"},
                                      {"formula": "x1", "cure": "x2", "family": "piecewise"}])
@@ -469,3 +470,4 @@ def test_time_terms_piecewise_cure_and_joint_priors_take_the_pymc_graph(options)
     built, _, info, _ = model.build(data)
     kplan, reason = native.plan(built, info, family_options)
     assert kplan is None and reason
+    assert "tve()" in reason or "tve(" not in options["formula"]

@@ -216,7 +216,7 @@ def test_tve_term_works_per_transition_and_enters_the_occupancy():
     import coalsurv
 
     data = coalsurv.datasets.load_synthetic_multistate()
-    model = coalsurv.MultiStateModel({"coalition -> alliance": "tve(breadth, df=3)",
+    model = coalsurv.MultiStateModel({"coalition -> alliance": "tve(breadth, type='pw', df=3)",
                                       "coalition -> dissolution": "breadth",
                                       "alliance -> community": "breadth",
                                       "alliance -> dissolution": "1"},

@@ -96,7 +96,7 @@ def test_cure_with_spells_fits():
 
 def test_tve_with_spells_fits(aft_data, tiny_fit):
     data = _simulate_aft(120, seed=7)
-    fit = tiny_fit(data, "tve(x, df=2) + z", family="weibull")
+    fit = tiny_fit(data, "tve(x, type='pw', df=2) + z", family="weibull")
     assert fit.info.spells and fit.info.tve
     assert fit.sampler["route"] == "pymc" and "time-varying covariates" in fit.sampler["reason"]
     assert np.asarray(fit.idata["posterior"]["tve_dev_x"]).shape[-1] == 2
@@ -173,20 +173,9 @@ def test_spell_path_survival_follows_the_clock(aft_data, tiny_fit):
 
 
 def test_a_non_piecewise_tve_with_spells_is_refused_by_name(aft_data):
-    """The smooth tve (type='bs', another branch) is not split at spells: refused, both named."""
-    from types import SimpleNamespace
-
-    from coalsurv.build.time_terms import check_tve
-
-    _, design, _, _ = coalsurv.SurvivalModel("x + z", family="weibull").build(aft_data)
-    spec = SimpleNamespace(formula="tve(x, type='bs') + z", tve_terms=(
-        SimpleNamespace(variable="x", df=3, type="bs"),))
-    data = _simulate_aft(30, seed=1)  # no interval rows
+    """The smooth tve (type='bs') is not split at spells: refused, both named."""
     with pytest.raises(SpecError, match="cannot be fitted") as err:
-        check_tve(spec, data, design)
+        coalsurv.SurvivalModel("tve(x, type='bs') + z", family="weibull").build(aft_data)
     text = str(err.value)
     assert "tve(x, type='bs') with time-varying covariates (spells) ['x']" in text
-    assert "use the piecewise tve() or constant covariates" in text
-    # the piecewise tve with spells passes the same check
-    check_tve(SimpleNamespace(formula="tve(x) + z", tve_terms=(
-        SimpleNamespace(variable="x", df=3),)), data, design)
+    assert "use the piecewise tve(x, type='pw') or constant covariates" in text

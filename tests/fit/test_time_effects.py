@@ -28,11 +28,13 @@ def _data(n=60, entry=True):
 
 
 def test_tve_terms_parse_and_bad_terms_are_refused():
-    spec = ModelSpec("tve(x, df=3) + z", family="weibull")
+    spec = ModelSpec("tve(x, type='pw', df=3) + z", family="weibull")
     assert spec.fixed_formula == "x + z"
     assert [(t.variable, t.df) for t in spec.tve_terms] == [("x", 3)]
-    assert ModelSpec("tve(x)").tve_terms[0].df == 4
-    for formula, match in (("tve(x, df=1)", "df must be an integer"), ("tve(x):z", "inside"),
+    assert ModelSpec("tve(x, type='pw')").tve_terms[0].df == 4
+    assert ModelSpec("tve(x)").tve_terms[0].type == "bs"
+    for formula, match in (("tve(x, type='pw', df=1)", "df must be an integer"),
+                           ("tve(x, df=0)", "df must be an integer"), ("tve(x):z", "inside"),
                            ("tve(x, knots=3)", "unknown option"), ("tve(x) + tve(x)", "twice")):
         with pytest.raises(SpecError, match=match):
             ModelSpec(formula)
@@ -47,7 +49,7 @@ def test_tve_terms_parse_and_bad_terms_are_refused():
 def test_zero_deviations_give_the_plain_log_likelihood(family):
     data = _data()
     out = []
-    for formula in ("x + z", "tve(x, df=3) + tve(z, df=2) + x + z"):
+    for formula in ("x + z", "tve(x, type='pw', df=3) + tve(z, type='pw', df=2) + x + z"):
         spec = ModelSpec(formula, family=family, causes=("a", "b"))
         design = make_design(spec, data)
         info = model_info(spec, data, design, PriorSet())
@@ -72,7 +74,7 @@ def test_zero_deviations_give_the_plain_log_likelihood(family):
 
 def test_tve_survival_and_hazard_match_numerical_integration():
     data = _data(entry=False)
-    spec = ModelSpec("tve(x, df=3) + z", family="weibull", causes=("a",))
+    spec = ModelSpec("tve(x, type='pw', df=3) + z", family="weibull", causes=("a",))
     design = make_design(spec, data)
     info = model_info(spec, data, design)
     S = 4
@@ -110,7 +112,7 @@ def test_tve_fit_effect_over_time_predictions_and_fit_file(tiny_fit, tmp_path):
     import coalsurv
 
     data = _data()
-    fit = tiny_fit(data, "tve(x, df=3) + z", causes=["a"])
+    fit = tiny_fit(data, "tve(x, type='pw', df=3) + z", causes=["a"])
     assert "tve_dev_x" in fit.idata["posterior"] and "tve_sd_x" in fit.idata["posterior"]
     times = [1.0, 5.0, 12.0]
     eff = fit.time_varying_effect("x", times, ci_prob=0.9)
@@ -152,7 +154,7 @@ def test_tve_fit_effect_over_time_predictions_and_fit_file(tiny_fit, tmp_path):
 def test_graph_log_likelihood_with_deviations_equals_the_prediction_path():
     """Non-zero tve deviations: per-episode graph log-likelihood = log h, log S of Predictor."""
     data = _data()
-    spec = ModelSpec("tve(x, df=3) + z", family="weibull", causes=("a",))
+    spec = ModelSpec("tve(x, type='pw', df=3) + z", family="weibull", causes=("a",))
     design = make_design(spec, data)
     info = model_info(spec, data, design, PriorSet())
     model, _ = build_model(spec, PriorSet(), data, design, info)
@@ -188,7 +190,7 @@ def test_graph_log_likelihood_with_deviations_equals_the_prediction_path():
 def test_tve_lifetimes_follow_the_tve_survival_curve(family):
     """Simulated lifespans (exact inversion per interval) have the predicted S(t)."""
     data = _data(entry=False)
-    spec = ModelSpec("tve(x, df=3) + z", family=family, causes=("a",))
+    spec = ModelSpec("tve(x, type='pw', df=3) + z", family=family, causes=("a",))
     design = make_design(spec, data)
     info = model_info(spec, data, design)
     extra = ({"shape": (("cause",), np.array([[1.4]]))} if family == "weibull"
@@ -218,7 +220,7 @@ def test_tve_lifetimes_follow_the_tve_survival_curve(family):
 
 def test_tve_cuts_option_fixes_the_intervals_and_bad_cuts_are_refused():
     data = _data(entry=False)
-    spec = ModelSpec("tve(x, df=3) + z", family="weibull",
+    spec = ModelSpec("tve(x, type='pw', df=3) + z", family="weibull",
                      family_options={"tve_cuts": {"x": [2.0, 6.0]}, "time_scale": 4.0})
     info = model_info(spec, data, make_design(spec, data))
     assert info.tve == {"x": [0.5, 1.5]}  # data unit / time scale
@@ -226,7 +228,8 @@ def test_tve_cuts_option_fixes_the_intervals_and_bad_cuts_are_refused():
                         ({"x": [1.0]}, "df=3"), ({"x": [3.0, 2.0]}, "strictly increasing"),
                         ({"x": [0.0, 2.0]}, "numbers > 0"), ([1.0, 2.0], "a table")):
         with pytest.raises(SpecError, match=match):
-            ModelSpec("tve(x, df=3) + z", family="weibull", family_options={"tve_cuts": cuts})
+            ModelSpec("tve(x, type='pw', df=3) + z", family="weibull",
+                      family_options={"tve_cuts": cuts})
 
 
 def test_plotted_tve_steps_change_at_the_cuts_with_the_effect_of_each_interval(tiny_fit):
@@ -235,7 +238,7 @@ def test_plotted_tve_steps_change_at_the_cuts_with_the_effect_of_each_interval(t
 
     from coalsurv.plots import plot_time_varying_effect
 
-    fit = tiny_fit(_data(), "tve(x, df=3) + z", causes=["a"])
+    fit = tiny_fit(_data(), "tve(x, type='pw', df=3) + z", causes=["a"])
     cuts = [c * fit.info.time_scale for c in fit.info.tve["x"]]
     # a grid with points on the cuts themselves (where the old drawing went one step late)
     times = np.unique(np.r_[np.linspace(0.5, 20.0, 9), cuts])

@@ -50,7 +50,7 @@ def _simulate(n=1500, seed=11):
 def test_tve_recovers_a_falling_hazard_ratio():
     """Measured: 762 s (passed) on 2 cores shared with 5 other sessions (1,500 rows, 2 x 1,000)."""
     data = _simulate()
-    model = coalsurv.SurvivalModel("tve(x, df=6)", family="weibull")
+    model = coalsurv.SurvivalModel("tve(x, type='pw', df=6)", family="weibull")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = model.fit(data, draws=1000, tune=1000, chains=2, random_seed=3,
