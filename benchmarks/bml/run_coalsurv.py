@@ -30,8 +30,10 @@ What differs, and how it is handled:
   here. The table also gives coalsurv's means reweighted by ``shape^-2`` (importance
   weights), which remove exactly that factor.
   The finance coefficient is on log time in both (``beta_unit[mm(finance)]``).
-* Starting values: bml gives JAGS ``shape = 1``; coalsurv's starts for these wide priors are
-  far in their tails (see ``_start_like_bml``), so the script starts shape and sigma_mm at 1.
+* Starting values: bml gives JAGS ``shape = 1``. coalsurv used to start these wide priors far
+  in their tails (shape 1,000, sigma_mm 25: chains stuck, or every initial point failed on
+  the native kernel); positive variables now start at PyMC's support point capped at 1
+  (``backend/init.py``, ``native_buffer.support``), where bml starts shape.
 * JAGS (slice / conjugate Gibbs, data-augmented censored times) against NUTS: both are exact
   in the limit; the Monte Carlo error is in the table (``z_mcse``: difference over the
   combined Monte Carlo standard error).
@@ -81,32 +83,9 @@ def coalgov_data(model: str):
         causes=["conflict"], covariates=["majority"], members=members, time_unit="days")
 
 
-def _start_like_bml(initial_points):
-    """Wrap the initial points: bml's starts: shape 1, and the member SD at 1.
-
-    bml gives JAGS ``shape = 1``; coalsurv has no initial-values option and starts a free
-    variable at PyMC's support point, which for Exponential(0.001) is 1,000 and for
-    HalfCauchy(25) is 25: with those starts half the chains stuck there (sd_mm 20-30, 1,200
-    divergences in 4 x 300 draws). The sampler's initial-point hook is wrapped to start
-    ``shape`` at 1 and ``sd_mm`` at 1 (nutpie still jitters each chain by U(-1, 1) on the log
-    scale).
-    """
-
-    def points(model):
-        out = initial_points(model)
-        for name in ("shape", "sd_mm"):
-            if name in model.named_vars:
-                out[name] = np.ones(tuple(int(s) for s in model[name].shape.eval()))
-        return out
-
-    return points
-
-
 def fit_model(model: str, *, draws: int, seed: int):
     import coalsurv as cs
-    from coalsurv.backend import sampling
 
-    sampling.initial_points = _start_like_bml(sampling.initial_points)
     data = coalgov_data(model)
     formula = f"majority + mm(finance, weights='{WEIGHTS[model]}')"
     start = time.perf_counter()

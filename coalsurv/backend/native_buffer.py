@@ -162,8 +162,9 @@ def support(block: Block) -> float:
         return float(p1)
     if code == 5:  # StudentT(nu, mu, sigma)
         return float(p2)
-    # HalfNormal / HalfCauchy (loc, scale), Exponential (scale), Gamma (alpha, scale)
-    return float(np.log({1: p2, 7: p2, 3: p1, 4: p1 * p2}[code]))
+    # HalfNormal / HalfCauchy (loc, scale), Exponential (scale), Gamma (alpha, scale): their
+    # scale or mean, at most 1 (backend/init.py: a wide prior must not start far in its tail)
+    return min(0.0, float(np.log({1: p2, 7: p2, 3: p1, 4: p1 * p2}[code])))
 
 
 def initial_point(kplan: KernelPlan):
