@@ -21,7 +21,7 @@ from coalsurv.errors import ArgumentError, SpecError
 if TYPE_CHECKING:  # pragma: no cover
     from coalsurv.fit.record import Fit
 
-__all__ = ["TveDraws", "time_varying_effect"]
+__all__ = ["TveDraws", "sample_by_cell_rates", "time_varying_effect"]
 
 
 def _safe(name: str) -> str:
@@ -128,41 +128,73 @@ class TveDraws:
         numpy.ndarray
             (draw, row) times on the model's time scale.
         """
-        target = rng.exponential(size=e.shape)
-        out = np.full(e.shape, np.inf)
-        done = np.zeros(e.shape, dtype=bool)
-        used = np.zeros(e.shape)
-
-        def cumhaz(t: float) -> np.ndarray:
-            if t == 0.0:
-                return np.zeros(e.shape)
-            if not np.isfinite(t):
-                return np.full(e.shape, np.inf)
-            with np.errstate(over="ignore", under="ignore", divide="ignore"):
-                return -np.broadcast_to(family.log_survival(np.full(e.shape, t), e, **params),
-                                        e.shape)
-
-        for lo, hi in zip(self.bounds[:-1], self.bounds[1:], strict=True):
+        def rate_of(c: int) -> np.ndarray:
+            hi = self.bounds[c + 1]
             shift = (self.log_hazard_shift(np.array([hi]), X, k) if np.isfinite(hi)
                      else self._last_shift(X, k))
-            rate = np.broadcast_to(np.exp(np.asarray(shift)[:, :, 0, 0]), e.shape)
-            h_lo, h_hi = cumhaz(lo), cumhaz(hi)
-            with np.errstate(invalid="ignore", over="ignore"):
-                piece = rate * (h_hi - h_lo)
-            hit = ~done & (used + piece >= target)
-            if hit.any():
-                inner = h_lo + (target - used) / rate
-                times = family.quantile(-np.expm1(-inner), e, **params)
-                out[hit] = np.broadcast_to(times, e.shape)[hit]
-                done |= hit
-            used = used + np.where(done, 0.0, piece)
-        return out
+            return np.exp(np.asarray(shift)[:, :, 0, 0])
+
+        return sample_by_cell_rates(family, e, params, self.bounds, rate_of, rng=rng)
 
     def _last_shift(self, X: np.ndarray, k: int) -> np.ndarray:
         out = 0.0
         for col, dev in zip(self.columns, self.devs, strict=True):
             out = out + dev[:, k, -1][:, None, None, None] * X[None, :, col, None, None]
         return out
+
+
+def sample_by_cell_rates(family, e: np.ndarray, params: dict, bounds, rate_of, *,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Lifespans whose hazard is the family's times a rate constant on each cell of ``bounds``.
+
+    A unit exponential draw is located in its cell of the cumulative hazard
+    ``sum_c rate_c (H(hi_c) - H(lo_c))``; inside it the family's quantile gives the time.
+
+    Parameters
+    ----------
+    family, e, params
+        The family, its linear predictor (draw, row) and parameters broadcasting against ``e``.
+    bounds : sequence of float
+        Cell bounds on the model's time scale, from 0 to ``inf``.
+    rate_of : callable
+        ``rate_of(c)`` -> the (draw, row) hazard multiplier on cell ``c``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray
+        (draw, row) times on the model's time scale (``inf`` beyond the last cell).
+    """
+    target = rng.exponential(size=e.shape)
+    out = np.full(e.shape, np.inf)
+    done = np.zeros(e.shape, dtype=bool)
+    used = np.zeros(e.shape)
+
+    def cumhaz(t: float) -> np.ndarray:
+        if t == 0.0:
+            return np.zeros(e.shape)
+        if not np.isfinite(t):
+            return np.full(e.shape, np.inf)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            return -np.broadcast_to(family.log_survival(np.full(e.shape, t), e, **params),
+                                    e.shape)
+
+    h_hi = cumhaz(bounds[0])
+    for c, hi in enumerate(bounds[1:]):
+        rate = np.broadcast_to(rate_of(c), e.shape)
+        h_lo, h_hi = h_hi, cumhaz(hi)
+        with np.errstate(invalid="ignore", over="ignore"):
+            piece = rate * (h_hi - h_lo)
+        hit = ~done & (used + piece >= target)
+        if hit.any():
+            inner = h_lo + (target - used) / rate
+            times = family.quantile(-np.expm1(-inner), e, **params)
+            out[hit] = np.broadcast_to(times, e.shape)[hit]
+            done |= hit
+        used = used + np.where(done, 0.0, piece)
+        if done.all():
+            break
+    return out
 
 
 def time_varying_effect(fit: Fit, variable: str, times, *, per: str = "unit",

@@ -14,6 +14,7 @@ import numpy as np
 
 from coalsurv.build.time_splines import spline_basis, tve_bounds
 from coalsurv.build.time_terms import tve_interval_index
+from coalsurv.fit.time_effects import sample_by_cell_rates
 
 __all__ = ["GridTveDraws", "spline_log_hr"]
 
@@ -151,34 +152,6 @@ class GridTveDraws:
         numpy.ndarray
             (draw, row) times on the model's time scale.
         """
-        target = rng.exponential(size=e.shape)
-        out = np.full(e.shape, np.inf)
-        done = np.zeros(e.shape, dtype=bool)
-        used = np.zeros(e.shape)
         shifts = self._cell_shifts(X, k)[:, :, 0, :]  # (draw, row, cell)
-
-        def cumhaz(t: float) -> np.ndarray:
-            if t == 0.0:
-                return np.zeros(e.shape)
-            if not np.isfinite(t):
-                return np.full(e.shape, np.inf)
-            with np.errstate(over="ignore", under="ignore", divide="ignore"):
-                return -np.broadcast_to(family.log_survival(np.full(e.shape, t), e, **params),
-                                        e.shape)
-
-        h_hi = cumhaz(0.0)
-        for c, hi in enumerate(self.bounds[1:]):
-            rate = np.broadcast_to(np.exp(shifts[..., c]), e.shape)
-            h_lo, h_hi = h_hi, cumhaz(hi)
-            with np.errstate(invalid="ignore", over="ignore"):
-                piece = rate * (h_hi - h_lo)
-            hit = ~done & (used + piece >= target)
-            if hit.any():
-                inner = h_lo + (target - used) / rate
-                times = family.quantile(-np.expm1(-inner), e, **params)
-                out[hit] = np.broadcast_to(times, e.shape)[hit]
-                done |= hit
-            used = used + np.where(done, 0.0, piece)
-            if done.all():
-                break
-        return out
+        return sample_by_cell_rates(family, e, params, self.bounds,
+                                    lambda c: np.exp(shifts[..., c]), rng=rng)
