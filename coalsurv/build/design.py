@@ -352,9 +352,10 @@ def make_design(spec: ModelSpec, data) -> Design:
     shape = None
     if spec.shape is not None:
         shape = make_design(ModelSpec(spec.shape, family=spec.family), data)
-        if shape.spells is not None or spells is not None:
-            raise SpecError(f"shape={spec.shape!r} with time-varying covariates is not "
-                            "supported; give constant covariates or drop shape=")
+        if shape.spells is not None:  # the shape of a spell's hazard would change mid-episode
+            raise SpecError(f"shape={spec.shape!r} uses time-varying covariates (spell "
+                            f"columns {list(shape.spells.variables)}); the shape's covariates "
+                            "must be constant over an episode: give episode covariates")
         if not shape.terms:
             raise SpecError(f"shape={spec.shape!r} has no covariates; drop shape= for a "
                             "shape without covariates")

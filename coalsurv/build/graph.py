@@ -201,6 +201,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             name = family.shape_parameter
             value = fam_params[name]
             log_mult = shape_log_multiplier(priors, design.shape, info.causes, resolved)
+            if spells is not None:  # constant over an episode: one value per spell row
+                log_mult = log_mult[:, spell_episode]
             fam_params[name] = (value if value.ndim == 2 else value[:, None]) * pt.exp(log_mult)
 
         effects = []

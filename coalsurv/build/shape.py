@@ -10,7 +10,9 @@ family parameter under its usual name) is the shape at the covariates' means and
 ``beta_shape`` (cause, shape_term) the change of the log shape per SD of each term. Prior keys
 ``beta_shape`` (default ``Normal(0, 0.5)``: a factor of e either way per SD at 95%) and
 ``beta_shape[term]``. For AFT families the intercept and coefficients stay standardised by the
-shape at the means. Time-varying covariates are refused (:func:`coalsurv.build.design.make_design`).
+shape at the means. With time-varying covariates (spells) the shape covariates must be
+episode covariates (constant over an episode: each spell row gets its episode's shape);
+time-varying ones are refused (:func:`coalsurv.build.design.make_design`).
 """
 
 from __future__ import annotations

@@ -281,3 +281,18 @@ def test_ph_cure_and_tve_over_changing_spells_match_scipy(case):
                 value = (np.log(1 - pi) + log_h(t) - H(t) if row.event else np.log(surv(t)))
             expected.append(value - np.log(surv(entry)))
         np.testing.assert_allclose(rows(p), expected, rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("family", ["weibull", "lognormal", "rp"])
+def test_shape_covariates_and_spline_baseline_with_split_spells_change_nothing(family):
+    frame = _frame()
+    options = {"shape": "z"} if family != "rp" else {}
+    _check_equal(_model(family, **options), _data(frame),
+                 _data(frame, _spells(frame, pieces=3, vary=False)), n_spells_more=True)
+
+
+def test_a_time_varying_shape_covariate_is_refused_by_name():
+    frame = _frame()
+    data = _data(frame, _spells(frame, pieces=2, vary=True))
+    with pytest.raises(coalsurv.SpecError, match=r"shape='x'.*spell columns \['x'\]"):
+        _model("weibull", shape="x").build(data)
