@@ -76,6 +76,24 @@ def test_occupancy_sums_to_one_at_every_time(fits, clock):
     assert early[1] > early[0]
 
 
+@pytest.mark.slow  # 103 s under load 14 on 2 cores (three rp fits on the PyMC graph)
+def test_spline_baseline_transitions_agree_with_exponential_ones(data, fits):
+    """family='rp' per transition (the flexible baseline) on data with constant hazards: its
+    occupancy sums to 1 and stays close to the exponential fit's (the true model).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rp = coalsurv.MultiStateModel(TRANSITIONS, family="rp", clock="reset").fit(
+            data, random_seed=3, **TINY)
+    assert {f.info.family for f in rp.fits.values()} == {"rp"}
+    draws = rp.state_occupancy(TIMES, NEW, summary=False, n_paths=100)
+    np.testing.assert_allclose(draws.sum("state"), 1.0, atol=1e-12)
+    ours = rp.state_occupancy(TIMES, NEW, n_paths=100).set_index(["row", "time", "state"])
+    ref = fits["reset"].state_occupancy(TIMES, NEW, n_paths=100).set_index(
+        ["row", "time", "state"])
+    assert np.max(np.abs(ours["mean"] - ref["mean"])) < 0.08
+
+
 def test_clocks_agree_for_exponential_hazards(fits):
     """Exponential hazards are memoryless: the Markov product integral and the semi-Markov
     path simulation estimate the same occupancy (up to Monte Carlo error).
