@@ -6,7 +6,7 @@ cause mapped to its ``S`` zero-sum ones), then ``intercept`` (``intercept_std`` 
 families; when sampled as an offset from the data's centre), then the per-baseline parameter
 (Gompertz ``gamma``), then for AFT families ``intercept`` and ``beta`` (their standardised
 values times the scale of log T), then ``log_baseline_dev`` (piecewise), then ``u_<g>`` (and
-``z_<g>``).
+``z_<g>``), then ``u_mm``, then ``tve_dev_<x>`` of each tve() term.
 """
 
 from __future__ import annotations
@@ -37,12 +37,14 @@ from coalsurv.backend.kernel_layout import (
     H_S,
     H_STD,
     H_THETA_S,
+    H_TVE,
     baseline_dev,
     intercept,
     out_index,
     zerosum_values,
 )
 from coalsurv.backend.kernel_members import mm_expand
+from coalsurv.backend.kernel_tve import tve_expand
 
 __all__ = ["expand"]
 
@@ -135,4 +137,6 @@ def expand(buf, x, out):
                 pos += 1
     if int(buf[H_MM_R]) > 0:  # sd_mm and gamma exponentiated, then u_mm (cause, member)
         pos = mm_expand(buf, x, out, pos)
+    if int(buf[H_TVE]) > 0:  # tve_sd exponentiated, then tve_dev_<x> (cause, J) per term
+        pos = tve_expand(buf, x, out, pos)
     return pos

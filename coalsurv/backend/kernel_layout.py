@@ -11,7 +11,8 @@ PyMC ``ZeroSumNormal`` sampled on ``S - 1`` unconstrained values per cause
 (:func:`zerosum_values` is PyMC's ``ZeroSumTransform.backward``, :func:`zerosum_grad` its
 transpose); a stratified family parameter has ``H_THETA_S = S`` values per cause (else 1).
 Shape covariates (:mod:`coalsurv.build.shape`): ``H_Q`` columns of ``Z_shape`` and
-``beta_shape`` (cause, shape_term) at ``H_OFF_BSHAPE``.
+``beta_shape`` (cause, shape_term) at ``H_OFF_BSHAPE``. Time-varying effects: ``H_TVE`` terms,
+their table and arrays at ``H_TVE_DATA`` (:mod:`coalsurv.backend.kernel_tve`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "H_MM_SUM", "H_MM_Q", "H_OFF_BMM", "H_PRIOR_BMM", "H_OFF_SDMM", "H_PRIOR_SDMM",
            "H_OFF_ZMM", "H_MM_LEVELS", "H_OFF_W1", "H_PRIOR_W1", "H_OFF_W2", "H_PRIOR_W2",
            "H_CURE", "H_CURE_LINK", "H_OFF_CINT", "H_PRIOR_CINT", "H_CURE_Q", "H_OFF_CBETA",
-           "H_PRIOR_CBETA", "H_CURE_DATA", "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
+           "H_PRIOR_CBETA", "H_CURE_DATA", "H_TVE", "H_TVE_DATA", "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
            "zerosum_grad", "out_index"]
 
@@ -66,7 +67,10 @@ H_OFF_W2, H_PRIOR_W2 = 67, 68  # b1 (logistic)
 # where Z_cure (n, cure terms) starts in the buffer
 H_CURE, H_CURE_LINK, H_OFF_CINT, H_PRIOR_CINT = 72, 73, 74, 75
 H_CURE_Q, H_OFF_CBETA, H_PRIOR_CBETA, H_CURE_DATA = 79, 80, 81, 85
-H_GROUPS = 86
+# time-varying effects tve() (coalsurv.backend.kernel_tve): terms (0: none), where their table
+# and arrays start in the buffer
+H_TVE, H_TVE_DATA = 86, 87
+H_GROUPS = 88
 GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, mode
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see kernel_rows).
@@ -85,7 +89,7 @@ def header_names() -> list[str]:
             "p2", "p3", "off_z_mm", "mm_levels", "off_w1", "prior_w1", "p1", "p2", "p3",
             "off_w2", "prior_w2", "p1", "p2", "p3", "cure", "cure_link", "off_cure_intercept",
             "prior_cure_intercept", "p1", "p2", "p3", "cure_Q", "off_cure_beta",
-            "prior_cure_beta", "p1", "p2", "p3", "cure_data"]
+            "prior_cure_beta", "p1", "p2", "p3", "cure_data", "tve", "tve_data"]
 
 
 @njit(cache=True, error_model="numpy")

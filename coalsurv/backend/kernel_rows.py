@@ -58,6 +58,7 @@ from coalsurv.backend.kernel_layout import (
     H_S,
     H_STD,
     H_THETA_S,
+    H_TVE,
     PIECEWISE,
     baseline_dev,
     layout,
@@ -65,6 +66,7 @@ from coalsurv.backend.kernel_layout import (
     zerosum_values,
 )
 from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
+from coalsurv.backend.kernel_tve import tve_devs, tve_finish, tve_layout, tve_row, tve_tables
 from coalsurv.families.kernels import family_terms, interval_terms
 
 __all__ = ["row_terms"]
@@ -130,6 +132,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         (int(buf[H_N]), n_c))
     g_cbeta = np.zeros(n_c)
     g_cint = 0.0
+    tv = tve_layout(buf)  # tve() terms (coalsurv.backend.kernel_tve)
+    T, nb, jm = tv[0], tv[1], tv[2]
+    t_dev, d_raw, g_tdev = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, jm))
+    f_cell, g_cell = np.zeros((T, nb + 1)), np.zeros((T, nb + 1))
+    h0, g0 = np.zeros((ts, nb)), np.zeros((ts, nb))
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
     g_beta = np.empty(P)
@@ -175,6 +182,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             g_dev[:] = 0.0
             full[:] = 0.0
             part[:] = 0.0
+        if T > 0:
+            tve_devs(buf, x, k, tv[9], t_dev, d_raw)
+            tve_tables(fam, tv[3], tv[4], theta_s, log_theta_s, tv[10], t_dev, h0, g0, f_cell)
+            g_tdev[:] = 0.0
+            g_cell[:] = 0.0
         d_a = 0.0
         for i in range(n):
             eta = a
@@ -196,7 +208,12 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     log_theta += Z[i, j] * bshape[j]
                 theta = math.exp(log_theta)
             ev = event[k, i]
-            if fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
+            if T > 0:  # the baseline's d/d dev straight into g_dev
+                val, d_eta, d_th = tve_row(
+                    tv, i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
+                    log_entry[i], h0, g0, f_cell, t_dev, dev, rates,
+                    int(pw[0, i]) if K > 0 else 0, want_grad, g_tdev, g_cell, g_dev)
+            elif fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
                 e = math.exp(eta)
                 j, j0 = int(pw[0, i]), int(pw[2, i])
                 log_s = -e * (h_start[j] + rates[j] * pw[1, i]
@@ -283,6 +300,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 zerosum_grad(g_sdev, S, grad, off_sdev + k * (S - 1))
             if R > 0:
                 mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
+            if T > 0:
+                tve_finish(buf, x, k, tv[10], tv[9], d_raw, g_tdev, g_cell, grad)
             if cure > 0:  # one cause: the cure block's gradient once
                 grad[int(buf[H_OFF_CINT])] += g_cint
                 for j in range(n_c):

@@ -44,6 +44,14 @@ from coalsurv.backend.plan_priors import (
     step_prior,
     zerosum_prior,
 )
+from coalsurv.backend.plan_tve import (
+    plan_bounds,
+    tve_arrays,
+    tve_names,
+    tve_refusal,
+    tve_step_dims,
+    tve_terms,
+)
 from coalsurv.backend.plan_types import Block, KernelPlan
 from coalsurv.families.kernels import KERNEL_FAMILIES, PER_BASELINE, SCALE_SIGN
 
@@ -76,8 +84,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     reason : str
         Empty when accepted; otherwise which part of the model the kernel does not implement.
     """
-    if getattr(info, "tve", None):
-        return None, "time-varying effects tve() (piecewise or smooth): not in the kernel"
     mm = dict(getattr(info, "members", None) or {})
     cure = getattr(info, "cure", "")
     cure_terms = tuple(getattr(info, "cure_terms", ()) or ()) if cure else ()
@@ -91,6 +97,11 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, f"family {family.name!r} is not in the kernel"
     if not formulas_match(family):
         return None, f"family {family.name!r}: its formulas differ from the kernel's"
+    tve = tve_terms(info) if getattr(info, "tve", None) else ()
+    if tve and tve_refusal(info, family):
+        return None, tve_refusal(info, family)
+    grid = bool(tve) and bool(info.tve_splines)
+    t_free, t_dets, t_data, t_dims = tve_names(tve, grid) if tve else ([], [], [], {})
     parts = tuple(getattr(info, "strata_parts", ()) or ()) if info.strata else ()
     shape_terms = tuple(getattr(info, "shape_terms", ()) or ())
     if shape_terms and (piecewise or family.shape_parameter != (family.params or [None])[0]):
@@ -99,7 +110,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     # cut points are the family's structure (in info.cuts and the buffer)
     # frailty_centring changes how the levels are sampled, which the plan reads from the graph
     allowed = ({"time_scale", "standardise", "frailty_centring"}
-               | ({"cuts", "n_intervals"} if piecewise else set()))
+               | ({"cuts", "n_intervals"} if piecewise else set())
+               | ({"tve_cuts", "tve_knots"} if tve else set()))
     extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
@@ -144,17 +156,17 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + (["beta_shape"] if shape_terms else []) + (["strata_dev"] if strata_level else [])
             + _mm_names(mm, "free")
             + (["cure_intercept"] + (["cure_beta"] if cure_terms else []) if cure else [])
-            + [f"{p}_{g}" for g in groups for p in ("sd", level[g])])
+            + [f"{p}_{g}" for g in groups for p in ("sd", level[g])] + t_free)
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
             + ([theta_det] if per_baseline else [])
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
             + (["log_baseline_dev"] if piecewise else [])
             + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
                                                  "z": (f"u_{g}",)}[level[g]]]
-            + _mm_names(mm, "deterministic"))
+            + _mm_names(mm, "deterministic") + t_dets)
     data = (list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
             + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
-            + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []))
+            + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []) + t_data)
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
     if set(named) != expected:
         odd = sorted(set(named) ^ expected)
@@ -173,7 +185,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "beta_mm": ("cause", "mm_term"), "sd_mm": ("cause",),
                  "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
                  "cure_intercept": (), "cure_beta": ("cure_term",),
-                 **{name: () for name in mm.get("weight_params", {}).values()}}
+                 **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
                           f"u_{g}": ("cause", f"level_{g}"),
@@ -183,6 +195,10 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
         if dims != want_dims[rv.name] or any(d not in coords for d in dims):
             return None, f"{rv.name}: dims {dims} differ from the kernel's"
+        if rv.name.startswith("tve_step_"):  # no dims in the graph: (cause, J - 1)
+            dims = tve_step_dims(tve, rv.name, rv, causes, coords)
+            if isinstance(dims, str):
+                return None, dims
         if rv.name == "rw_step":
             prior = step_prior(model, rv)
         elif rv.name.startswith("u_"):
@@ -195,7 +211,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             prior = prior_of(model, rv)
         if isinstance(prior, str):
             return None, prior
-        if rv.name.startswith("z_") and prior != (0, 0.0, 1.0, 0.0):
+        if rv.name.startswith(("z_", "tve_step_")) and prior != (0, 0.0, 1.0, 0.0):
             return None, f"{rv.name}: not a standard normal"
         shape = tuple(len(coords[d]) for d in dims)
         blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior,
@@ -216,7 +232,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                   for b in blocks]
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
     cuts = tuple(float(c) for c in info.cuts) if piecewise else None
-    return KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
+    kplan = KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
                       deterministics, coords, cuts, std=std, centred_groups=centred_groups,
                       hier_groups=hier_groups, per_baseline=per_baseline,
                       strata=len(coords["stratum"]) if info.strata else 0,
@@ -227,7 +243,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       mm_params=tuple(mm.get("weight_params", {}).values()),
                       cure=("" if not cure else getattr(info, "cure_type", "mixture")),
                       cure_link=getattr(info, "cure_link", "logit"),
-                      cure_terms=len(cure_terms)), ""
+                      cure_terms=len(cure_terms), tve=tve, tve_grid=grid,
+                      tve_bounds=plan_bounds(info, tve, grid, cuts) if tve else ())
+    if tve:  # the graph's grid and bases against the kernel's cells
+        reason = tve_arrays(kplan, model)[2]
+        if reason:
+            return None, reason
+    return kplan, ""
 
 
 def _mm_names(mm: dict, kind: str) -> list[str]:

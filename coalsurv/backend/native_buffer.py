@@ -109,6 +109,15 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         head[K.H_MM_DATA] = head.size + sum(p.size for p in parts)
         head[K.H_MM_R] = np.asarray(named["mm_coalition"].get_value()).size
         parts += _mm_arrays(kplan, named, n)
+    if kplan.tve:  # the tve table and arrays (coalsurv.backend.kernel_tve)
+        from coalsurv.backend.plan_tve import tve_arrays
+
+        arrays, table, reason = tve_arrays(kplan, model)
+        if reason:
+            raise ValueError(f"native kernel buffer: {reason}")
+        head[K.H_TVE] = len(kplan.tve)
+        head[K.H_TVE_DATA] = head.size + sum(p.size for p in parts)
+        parts += [np.asarray(table), *arrays]
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size
     return np.ascontiguousarray(buf)
@@ -190,7 +199,7 @@ def unconstrained_draws(kplan: KernelPlan, posterior) -> np.ndarray:
     """``(chain * draw, ndim)`` unconstrained points of the posterior draws."""
     parts = []
     for b in kplan.blocks:
-        values = np.asarray(posterior[b.name].transpose("chain", "draw", *b.dims))
+        values = np.asarray(posterior[b.name].transpose("chain", "draw", *b.dims, ...))
         if b.zerosum:
             values = _zerosum_forward(values)
         values = values.reshape(values.shape[0] * values.shape[1], -1)

@@ -71,6 +71,9 @@ class KernelPlan:
     cure: str = ""  # "" (none), "mixture" or "promotion"
     cure_link: str = "logit"
     cure_terms: int = 0  # cure covariates (cure_beta (cure_term,), Z_cure)
+    tve: tuple = ()  # tve() terms (coalsurv.backend.plan_tve.TveTerm), graph order
+    tve_grid: bool = False  # the smooth terms' quadrature grid (else the piecewise terms' cuts)
+    tve_bounds: tuple[float, ...] = ()  # interior cell bounds of the tve likelihood
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""

@@ -29,7 +29,7 @@ from coalsurv.errors import SpecError
 from coalsurv.families import PYTENSOR, default_cuts
 
 __all__ = ["check_tve", "tve_cuts", "tve_interval_index", "tve_loglik", "tve_parameters",
-           "tve_splines"]
+           "tve_safe_name", "tve_splines"]
 
 
 def check_tve(spec, data, design) -> None:
@@ -195,6 +195,11 @@ def _safe(name: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+
+
+def tve_safe_name(name: str) -> str:
+    """The term's name in the graph's variables (``tve_sd_<safe>``, ``tve_dev_<safe>``)."""
+    return _safe(name)
 
 
 def tve_coords(tve: dict[str, list[float]],

@@ -1,0 +1,282 @@
+"""Time-varying effects ``tve(x)`` in the native kernel: rows, priors, expansion (numba, cached).
+
+The graph's model (:mod:`coalsurv.build.time_terms`, :mod:`coalsurv.build.time_splines`), per
+cause ``k`` and term ``q`` with ``J_q`` coefficients (spline coefficients, or intervals of a
+piecewise term)::
+
+    d[0] = 0,  d[j] = d[j-1] + tve_sd_kq tve_step_kq[j]        dev = d - sum_j c_j d_j
+    f_kq(u) = sum_j B_qj(u) dev_j                             (B: spline basis, or one-hot)
+    log L_i = sum_k ev_ik (log h_k(t_i) + sum_q x_iq f_kq(t_i))
+              - e^eta_ik sum_c exp(sum_q x_iq f_kq(m_ic)) (H0_k(hi_ic) - H0_k(lo_ic))
+
+(``c_j``: the basis means, or ``1 / J`` for a piecewise term). The cells ``c`` are those of the
+graph (the smooth terms' quadrature grid, or the piecewise terms' cut points), each row's part
+``(lo_ic, hi_ic]`` of them clipped to ``(entry_i, t_i]``; only proportional-hazards families,
+where ``H_k(t | eta) = e^eta H0_k(t)``. A row overlaps the consecutive cells ``c0_i .. c1_i``
+(only those are visited: rows x overlapped cells); the inner ones are full cells, whose basis
+and ``f`` are shared by the rows (``f`` per cell once per gradient), and ``H0`` at the cell
+bounds is tabulated once per cause (per stratum). The first and last cell of a row carry its
+own basis (their log-midpoints differ), ``H0`` at its entry and exit is the family's.
+With the piecewise baseline every cell lies inside one of its intervals ``jb_c``:
+``H0(hi) - H0(lo) = e^r[jb_c] (hi - lo)``.
+
+Buffer (at ``H_TVE_DATA``; ``T = H_TVE`` terms, ``nb`` interior cell bounds, ``nb + 1``
+cells, ``Jm`` the largest ``J``; bases zero-padded to ``Jm``)::
+
+    nb, Jm, then per term TERM_WIDTH values: J, off_sd, off_step, prior code, p1, p2, p3, 0
+    bounds (nb), log bounds (nb), jb (cells), c0 (n), c1 (n), X_tve (n, T), centre (T, Jm),
+    cell basis (T, cells, Jm), basis at t (T, n, Jm), first cell's (T, n, Jm), last's (T, n, Jm)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from coalsurv.backend.kernel_layout import (
+    H_C,
+    H_N,
+    H_TVE,
+    H_TVE_DATA,
+    PIECEWISE,
+    out_index,
+)
+from coalsurv.backend.kernel_priors import block_prior
+from coalsurv.families.kernels import family_terms
+
+__all__ = ["TERM_WIDTH", "tve_layout", "tve_devs", "tve_tables", "tve_row", "tve_finish",
+           "tve_prior", "tve_expand"]
+
+#: Values per term in the buffer's tve table.
+TERM_WIDTH = 8
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True, error_model="numpy")
+def tve_layout(buf):
+    """Views of the tve arrays (module doc): ``(T, nb, Jm, bounds, log_bounds, jb, c0, c1,
+    X_tve, centre, cell_basis, time_basis, first_basis, last_basis)``."""
+    T = int(buf[H_TVE])
+    n, d, nb, jm, e = 0, 0, 0, 0, 0  # no tve terms: empty views
+    if T > 0:
+        n = int(buf[H_N])
+        d = int(buf[H_TVE_DATA])
+        nb = int(buf[d])
+        jm = int(buf[d + 1])
+        e = d + 2 + TERM_WIDTH * T
+    nc = nb + 1
+    bounds = buf[e:e + nb]
+    e += nb
+    log_bounds = buf[e:e + nb]
+    e += nb
+    jb = buf[e:e + nc]
+    e += nc
+    c0 = buf[e:e + n]
+    e += n
+    c1 = buf[e:e + n]
+    e += n
+    xt = buf[e:e + n * T].reshape((n, T))
+    e += n * T
+    centre = buf[e:e + T * jm].reshape((T, jm))
+    e += T * jm
+    cell = buf[e:e + T * nc * jm].reshape((T, nc, jm))
+    e += T * nc * jm
+    at_t = buf[e:e + T * n * jm].reshape((T, n, jm))
+    e += T * n * jm
+    first = buf[e:e + T * n * jm].reshape((T, n, jm))
+    e += T * n * jm
+    last = buf[e:e + T * n * jm].reshape((T, n, jm))
+    return T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first, last
+
+
+@njit(cache=True, error_model="numpy")
+def _term(buf, q):
+    """``(J, off_sd, off_step, index of the sd prior's code)`` of term ``q``."""
+    h = int(buf[H_TVE_DATA]) + 2 + TERM_WIDTH * q
+    return int(buf[h]), int(buf[h + 1]), int(buf[h + 2]), h + 3
+
+
+@njit(cache=True, error_model="numpy")
+def tve_devs(buf, x, k, centre, dev, d_raw):
+    """Cause ``k``'s deviations ``dev`` (T, Jm) and random walks ``d_raw`` of every term."""
+    for q in range(dev.shape[0]):
+        J, off_sd, off_step, _ = _term(buf, q)
+        sd = math.exp(x[off_sd + k])
+        d = 0.0
+        d_raw[q, 0] = 0.0
+        for j in range(1, J):
+            d += sd * x[off_step + k * (J - 1) + j - 1]
+            d_raw[q, j] = d
+        mean = 0.0
+        for j in range(J):
+            mean += centre[q, j] * d_raw[q, j]
+        for j in range(J):
+            dev[q, j] = d_raw[q, j] - mean
+
+
+@njit(cache=True, error_model="numpy")
+def tve_tables(fam, bounds, log_bounds, theta_s, log_theta_s, cell, dev, h0, g0, f_cell):
+    """Per cause: ``H0`` and ``dH0/dtheta`` at the cell bounds (per stratum), ``f`` per cell."""
+    if fam != PIECEWISE:
+        for s in range(theta_s.shape[0]):
+            for b in range(bounds.shape[0]):
+                r = family_terms(fam, bounds[b], log_bounds[b], 0.0, theta_s[s], log_theta_s[s])
+                h0[s, b] = -r[3]
+                g0[s, b] = -r[5]
+    for q in range(cell.shape[0]):
+        for c in range(cell.shape[1]):
+            v = 0.0
+            for j in range(cell.shape[2]):
+                v += cell[q, c, j] * dev[q, j]
+            f_cell[q, c] = v
+
+
+@njit(cache=True, error_model="numpy")
+def _shift(xt, basis, dev, i):
+    """``sum_q x_iq sum_j basis[q, i, j] dev[q, j]``."""
+    s = 0.0
+    for q in range(dev.shape[0]):
+        v = 0.0
+        for j in range(dev.shape[1]):
+            v += basis[q, i, j] * dev[q, j]
+        s += xt[i, q] * v
+    return s
+
+
+@njit(cache=True, error_model="numpy")
+def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, h0, g0,
+            f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell, g_base):
+    """Row ``i``'s log likelihood for one cause and its ``eta``, ``theta`` derivatives.
+
+    Adds the deviations' gradient to ``g_dev`` (T, Jm; the rows' own cells and exit time),
+    ``g_cell`` (T, cells; the shared full cells) and ``g_base`` (the piecewise baseline's).
+    """
+    (T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first,
+     last) = tv
+    piecewise = fam == PIECEWISE
+    val, d_eta, d_th = 0.0, 0.0, 0.0
+    if ev != 0.0:
+        if piecewise:
+            val = ev * (base_dev[j_t] + eta)
+            d_eta = ev
+            if want_grad:
+                g_base[j_t] += ev
+        else:
+            log_h, dh_eta, dh_theta, _, _, _ = family_terms(fam, t, log_t, eta, theta, log_theta)
+            val = ev * log_h
+            d_eta = ev * dh_eta
+            d_th = ev * dh_theta
+        val += ev * _shift(xt, at_t, dev, i)
+        if want_grad:
+            for q in range(T):
+                for j in range(jm):
+                    g_dev[q, j] += ev * xt[i, q] * at_t[q, i, j]
+    a, b = int(c0[i]), int(c1[i])
+    h_t, g_t, h_e, g_e = 0.0, 0.0, 0.0, 0.0
+    if not piecewise:
+        r = family_terms(fam, t, log_t, 0.0, theta, log_theta)
+        h_t, g_t = -r[3], -r[5]
+        if entry > 0.0:
+            r = family_terms(fam, entry, log_entry, 0.0, theta, log_theta)
+            h_e, g_e = -r[3], -r[5]
+    e_eta = math.exp(eta)
+    cum, d_cum = 0.0, 0.0
+    for c in range(a, b + 1):
+        d_cum_c = 0.0
+        if piecewise:
+            lo = entry if c == a else bounds[c - 1]
+            hi = t if c == b else bounds[c]
+            dh = rates[int(jb[c])] * (hi - lo)
+        else:
+            dh = (h_t if c == b else h0[st, c]) - (h_e if c == a else h0[st, c - 1])
+            d_cum_c = (g_t if c == b else g0[st, c]) - (g_e if c == a else g0[st, c - 1])
+        if c == a:
+            s = _shift(xt, first, dev, i)
+        elif c == b:
+            s = _shift(xt, last, dev, i)
+        else:
+            s = 0.0
+            for q in range(T):
+                s += xt[i, q] * f_cell[q, c]
+        w = math.exp(s)
+        cum += w * dh
+        d_cum += w * d_cum_c
+        if want_grad:
+            g = -e_eta * w * dh
+            if piecewise:
+                g_base[int(jb[c])] += g
+            if c == a or c == b:
+                basis = first if c == a else last
+                for q in range(T):
+                    for j in range(jm):
+                        g_dev[q, j] += g * xt[i, q] * basis[q, i, j]
+            else:
+                for q in range(T):
+                    g_cell[q, c] += g * xt[i, q]
+    val -= e_eta * cum
+    d_eta -= e_eta * cum
+    d_th -= e_eta * d_cum
+    return val, d_eta, d_th
+
+
+@njit(cache=True, error_model="numpy")
+def tve_finish(buf, x, k, cell, centre, d_raw, g_dev, g_cell, grad):
+    """Cause ``k``: the shared cells' gradient into ``g_dev``, then into steps and ``log sd``."""
+    for q in range(g_dev.shape[0]):
+        J, off_sd, off_step, _ = _term(buf, q)
+        for c in range(cell.shape[1]):
+            gc = g_cell[q, c]
+            if gc != 0.0:
+                for j in range(J):
+                    g_dev[q, j] += gc * cell[q, c, j]
+        total = 0.0
+        for j in range(J):
+            total += g_dev[q, j]
+        sd = math.exp(x[off_sd + k])
+        tail = 0.0  # d/d step_l = sd sum_{j >= l} d/d d_j; d/d log sd = sum_j d_j d/d d_j
+        g_log_sd = 0.0
+        for j in range(J - 1, 0, -1):
+            g_d = g_dev[q, j] - centre[q, j] * total
+            tail += g_d
+            g_log_sd += g_d * d_raw[q, j]
+            grad[off_step + k * (J - 1) + j - 1] += sd * tail
+        grad[off_sd + k] += g_log_sd
+
+
+@njit(cache=True, error_model="numpy")
+def tve_prior(buf, x, grad):
+    """``tve_sd`` (log-transformed, its prior) and ``tve_step ~ Normal(0, 1)`` of every term."""
+    C = int(buf[H_C])
+    total = 0.0
+    for q in range(int(buf[H_TVE])):
+        J, off_sd, off_step, h = _term(buf, q)
+        total += block_prior(buf, h, x, grad, off_sd, C, True)
+        for i in range(C * (J - 1)):
+            z = x[off_step + i]
+            total += -0.5 * z * z - 0.5 * _LOG_2PI
+            grad[off_step + i] += -z
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def tve_expand(buf, x, out, pos):
+    """``tve_sd`` exponentiated in place; ``tve_dev_<x>`` (cause, J) of each term from ``pos``."""
+    C = int(buf[H_C])
+    T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first, last = (
+        tve_layout(buf))
+    dev = np.zeros((T, jm))
+    d_raw = np.zeros((T, jm))
+    for q in range(T):
+        off_sd = _term(buf, q)[1]
+        for k in range(C):
+            out[out_index(buf, off_sd + k)] = math.exp(x[off_sd + k])
+    for q in range(T):
+        J = _term(buf, q)[0]
+        for k in range(C):
+            tve_devs(buf, x, k, centre, dev, d_raw)
+            for j in range(J):
+                out[pos] = dev[q, j]
+                pos += 1
+    return pos
