@@ -6,7 +6,7 @@ cause mapped to its ``S`` zero-sum ones), then ``intercept`` (``intercept_std`` 
 families; when sampled as an offset from the data's centre), then the per-baseline parameter
 (Gompertz ``gamma``), then for AFT families ``intercept`` and ``beta`` (their standardised
 values times the scale of log T), then ``log_baseline_dev`` (piecewise), then ``u_<g>`` (and
-``z_<g>``).
+``z_<g>``), then mm()'s, then the varying slopes' ``v_<g>_<x>``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from coalsurv.backend.kernel_layout import (
     zerosum_values,
 )
 from coalsurv.backend.kernel_members import mm_expand
+from coalsurv.backend.kernel_slopes import slope_expand
 
 __all__ = ["expand"]
 
@@ -135,4 +136,4 @@ def expand(buf, x, out):
                 pos += 1
     if int(buf[H_MM_R]) > 0:  # sd_mm and gamma exponentiated, then u_mm (cause, member)
         pos = mm_expand(buf, x, out, pos)
-    return pos
+    return slope_expand(buf, x, out, pos)  # sd of each slope, then v_<g>_<x> (cause, level)

@@ -71,6 +71,10 @@ class KernelPlan:
     cure: str = ""  # "" (none), "mixture" or "promotion"
     cure_link: str = "logit"
     cure_terms: int = 0  # cure covariates (cure_beta (cure_term,), Z_cure)
+    spline_knots: tuple[float, ...] | None = None  # rp: all knots (log model time)
+    spline_scale: str = "hazard"  # rp: "hazard" or "odds"
+    # varying slopes (group name, slope variable name <g>_<x>, column of X), graph order
+    slopes: tuple[tuple[str, str, int], ...] = ()
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
