@@ -69,6 +69,8 @@ from coalsurv.backend.kernel_layout import (
 from coalsurv.backend.kernel_members import mm_prior
 from coalsurv.backend.kernel_priors import PRIOR_CODES, block_prior, prior_pointwise
 from coalsurv.backend.kernel_rows import row_terms
+from coalsurv.backend.kernel_slopes import slope_prior
+from coalsurv.backend.kernel_spline import spline_bound, spline_prior
 from coalsurv.backend.kernel_tve import tve_prior
 
 __all__ = ["PRIOR_CODES", "PIECEWISE", "logp_grad", "expand", "pointwise", "prior_pointwise",
@@ -122,6 +124,8 @@ def logp_grad(buf, x, grad):
         total += mm_prior(buf, x, grad)
     if int(buf[H_TVE]) > 0:
         total += tve_prior(buf, x, grad)
+    # rp_spline's prior and the graph's rp_monotone bound (0 or -inf); varying slopes
+    total += spline_prior(buf, x, grad) + spline_bound(buf, x) + slope_prior(buf, x, grad)
     if int(buf[H_CURE]) > 0:
         total += block_prior(buf, H_PRIOR_CINT, x, grad, int(buf[H_OFF_CINT]), 1, False)
         if int(buf[H_CURE_Q]) > 0:

@@ -6,7 +6,8 @@ cause mapped to its ``S`` zero-sum ones), then ``intercept`` (``intercept_std`` 
 families; when sampled as an offset from the data's centre), then the per-baseline parameter
 (Gompertz ``gamma``), then for AFT families ``intercept`` and ``beta`` (their standardised
 values times the scale of log T), then ``log_baseline_dev`` (piecewise), then ``u_<g>`` (and
-``z_<g>``), then ``u_mm``, then ``tve_dev_<x>`` of each tve() term.
+``z_<g>``), then mm()'s, then ``tve_dev_<x>`` of each tve() term, then the varying slopes'
+``v_<g>_<x>``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from coalsurv.backend.kernel_layout import (
     zerosum_values,
 )
 from coalsurv.backend.kernel_members import mm_expand
+from coalsurv.backend.kernel_slopes import slope_expand
 from coalsurv.backend.kernel_tve import tve_expand
 
 __all__ = ["expand"]
@@ -139,4 +141,4 @@ def expand(buf, x, out):
         pos = mm_expand(buf, x, out, pos)
     if int(buf[H_TVE]) > 0:  # tve_sd exponentiated, then tve_dev_<x> (cause, J) per term
         pos = tve_expand(buf, x, out, pos)
-    return pos
+    return slope_expand(buf, x, out, pos)  # sd of each slope, then v_<g>_<x> (cause, level)

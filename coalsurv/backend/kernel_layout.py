@@ -13,6 +13,11 @@ transpose); a stratified family parameter has ``H_THETA_S = S`` values per cause
 Shape covariates (:mod:`coalsurv.build.shape`): ``H_Q`` columns of ``Z_shape`` and
 ``beta_shape`` (cause, shape_term) at ``H_OFF_BSHAPE``. Time-varying effects: ``H_TVE`` terms,
 their table and arrays at ``H_TVE_DATA`` (:mod:`coalsurv.backend.kernel_tve`).
+
+After the group blocks, at :func:`ext_base` (``H_GROUPS + GROUP_WIDTH * G``), the extension
+header: the Royston-Parmar spline (``E_SPLINE_*``; :mod:`coalsurv.backend.kernel_spline`) and
+the varying slopes (``E_SLOPES``, ``E_SLOPE_DATA``, then :data:`SLOPE_WIDTH` values per slope
+from ``E_SLOPE_BLOCKS``; :mod:`coalsurv.backend.kernel_slopes`).
 """
 
 from __future__ import annotations
@@ -29,9 +34,12 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "H_MM_SUM", "H_MM_Q", "H_OFF_BMM", "H_PRIOR_BMM", "H_OFF_SDMM", "H_PRIOR_SDMM",
            "H_OFF_ZMM", "H_MM_LEVELS", "H_OFF_W1", "H_PRIOR_W1", "H_OFF_W2", "H_PRIOR_W2",
            "H_CURE", "H_CURE_LINK", "H_OFF_CINT", "H_PRIOR_CINT", "H_CURE_Q", "H_OFF_CBETA",
-           "H_PRIOR_CBETA", "H_CURE_DATA", "H_TVE", "H_TVE_DATA", "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
+           "H_PRIOR_CBETA", "H_CURE_DATA", "H_TVE", "H_TVE_DATA", "H_GROUPS", "GROUP_WIDTH",
+           "PIECEWISE",
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
-           "zerosum_grad", "out_index"]
+           "zerosum_grad", "out_index", "ext_base", "E_SPLINE_OFF", "E_SPLINE_K",
+           "E_SPLINE_PRIOR", "E_SPLINE_DATA", "E_SLOPES", "E_SLOPE_DATA", "E_SLOPE_BLOCKS",
+           "SLOPE_WIDTH"]
 
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 H_OFF_INT, H_OFF_BETA, H_OFF_THETA = 9, 10, 11
@@ -73,6 +81,13 @@ H_TVE, H_TVE_DATA = 86, 87
 H_GROUPS = 88
 GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, mode
 
+# extension header at ext_base(buf): rp_spline's offset (-1: none), its values per cause, its
+# prior, where the spline's constants start (-1: not rp); varying slopes: their number, where
+# their index arrays start, then per slope off_sd, off_z, n_levels, prior code, p1-p3, column
+E_SPLINE_OFF, E_SPLINE_K, E_SPLINE_PRIOR, E_SPLINE_DATA = 0, 1, 2, 6
+E_SLOPES, E_SLOPE_DATA, E_SLOPE_BLOCKS = 7, 8, 9
+SLOPE_WIDTH = 8
+
 #: Family code of the piecewise-exponential baseline (vector parameter; see kernel_rows).
 PIECEWISE = 3
 
@@ -90,6 +105,12 @@ def header_names() -> list[str]:
             "off_w2", "prior_w2", "p1", "p2", "p3", "cure", "cure_link", "off_cure_intercept",
             "prior_cure_intercept", "p1", "p2", "p3", "cure_Q", "off_cure_beta",
             "prior_cure_beta", "p1", "p2", "p3", "cure_data", "tve", "tve_data"]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def ext_base(buf):
+    """Where the extension header (spline, varying slopes) starts: after the group blocks."""
+    return H_GROUPS + GROUP_WIDTH * int(buf[H_G])
 
 
 @njit(cache=True, error_model="numpy")

@@ -31,8 +31,8 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_cure import cure_row
 from coalsurv.backend.kernel_layout import (
+    E_SPLINE_OFF,
     GROUP_WIDTH,
     H_CENTRED,
     H_CURE,
@@ -58,16 +58,24 @@ from coalsurv.backend.kernel_layout import (
     H_S,
     H_STD,
     H_THETA_S,
-    H_TVE,
     PIECEWISE,
     baseline_dev,
+    ext_base,
     layout,
     zerosum_grad,
     zerosum_values,
 )
 from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
+from coalsurv.backend.kernel_slopes import (
+    slope_count,
+    slope_eta,
+    slope_grad,
+    slope_row_grad,
+    slope_total,
+    slope_values,
+)
+from coalsurv.backend.kernel_spline import row_value, spline_arrays
 from coalsurv.backend.kernel_tve import tve_devs, tve_finish, tve_layout, tve_row, tve_tables
-from coalsurv.families.kernels import family_terms, interval_terms
 
 __all__ = ["row_terms"]
 
@@ -137,6 +145,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     t_dev, d_raw, g_tdev = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, jm))
     f_cell, g_cell = np.zeros((T, nb + 1)), np.zeros((T, nb + 1))
     h0, g0 = np.zeros((ts, nb)), np.zeros((ts, nb))
+    SL = slope_count(buf)  # varying slopes (coalsurv.backend.kernel_slopes)
+    sl_start = np.zeros(SL + 1, np.int64)
+    v_sl, g_sl = np.zeros(slope_total(buf)), np.zeros(slope_total(buf))
+    spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
+    g_spline = np.zeros(C * n_b)
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
     g_beta = np.empty(P)
@@ -162,6 +175,9 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             zerosum_values(x, off_sdev + k * (S - 1), S, sdev)
         if R > 0:
             mm_theta(buf, x, k, mm_w, mm_c, mm_eta)
+        if SL > 0:
+            slope_values(buf, x, k, v_sl, sl_start)
+            g_sl[:] = 0.0
         for g in range(G):
             sds[g] = math.exp(x[off_sd[g] + k])
             for lev in range(n_lev[g]):
@@ -201,6 +217,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 eta += sdev[int(strata[i])]
             if R > 0:
                 eta += mm_eta[i]
+            if SL > 0:
+                eta += slope_eta(buf, X, i, v_sl, sl_start)
             st = int(strata[i]) if ts > 1 else 0
             theta, log_theta = theta_s[st], log_theta_s[st]
             if Q > 0:  # log theta_i = log theta + Z[i] beta_shape
@@ -227,47 +245,29 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     part[j] += e * pw[1, i]
                     full[j0] -= e
                     part[j0] -= e * pw[3, i]
-            elif cure > 0:
-                cure_lin = x[int(buf[H_OFF_CINT])]
-                for j in range(n_c):
-                    cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
-                log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
-                    fam, t[i], log_t[i], eta, theta, log_theta)
+            else:  # any other family (and the rp spline), with cure, interval, entry
+                cure_lin = 0.0
+                if cure > 0:
+                    cure_lin = x[int(buf[H_OFF_CINT])]
+                    for j in range(n_c):
+                        cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
                 is_int = has_interval and interval[k, i] > 0.0
-                log_su, dsu_eta, dsu_theta = 0.0, 0.0, 0.0
-                if is_int:
-                    _, _, _, log_su, dsu_eta, dsu_theta = family_terms(
-                        fam, upper[i], log_upper[i], eta, theta, log_theta)
-                log_s0, ds0_eta, ds0_theta = 0.0, 0.0, 0.0
-                if entry[i] > 0.0:
-                    _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
-                        fam, entry[i], log_entry[i], eta, theta, log_theta)
-                val, d_eta, d_th, d_cure = cure_row(
-                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, log_h, dh_eta, dh_theta,
-                    log_s, ds_eta, ds_theta, log_su, dsu_eta, dsu_theta, log_s0, ds0_eta,
-                    ds0_theta)
-                if want_grad:
+                b = spline_b[k * n_b:(k + 1) * n_b]
+                val, d_eta, d_th, d_cure = row_value(
+                    fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],
+                    upper[i] if is_int else 0.0, log_upper[i] if is_int else 0.0, entry[i],
+                    log_entry[i], eta, theta, log_theta, spl, b, -1)
+                if want_grad and cure > 0:
                     g_cint += d_cure
                     for j in range(n_c):
                         g_cbeta[j] += d_cure * z_cure[i, j]
-            else:
-                log_h, dh_eta, dh_theta, log_s, ds_eta, ds_theta = family_terms(
-                    fam, t[i], log_t[i], eta, theta, log_theta)
-                if has_interval and interval[k, i] > 0.0:  # ended in (t, upper]
-                    _, _, _, log_su, dsu_eta, dsu_theta = family_terms(
-                        fam, upper[i], log_upper[i], eta, theta, log_theta)
-                    val, d_eta, d_th = interval_terms(log_s, ds_eta, ds_theta, log_su,
-                                                      dsu_eta, dsu_theta)
-                else:
-                    val = ev * log_h + log_s
-                    d_eta = ev * dh_eta + ds_eta
-                    d_th = ev * dh_theta + ds_theta
-                if entry[i] > 0.0:
-                    _, _, _, log_s0, ds0_eta, ds0_theta = family_terms(
-                        fam, entry[i], log_entry[i], eta, theta, log_theta)
-                    val -= log_s0
-                    d_eta -= ds0_eta
-                    d_th -= ds0_theta
+                if want_grad:  # rp_spline: the same row along each coefficient
+                    for j in range(n_b):
+                        g_spline[k * n_b + j] += row_value(
+                            fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i],
+                            log_t[i], upper[i] if is_int else 0.0,
+                            log_upper[i] if is_int else 0.0, entry[i], log_entry[i], eta,
+                            theta, log_theta, spl, b, j)[2]
             total += val
             if rows_out.shape[0] > 0:
                 rows_out[i] += val
@@ -290,6 +290,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     g_sdev[int(strata[i])] += d_eta
                 if R > 0:
                     g_row[i] = d_eta
+                if SL > 0:
+                    slope_row_grad(buf, X, i, d_eta, g_sl, sl_start)
         if want_grad:
             d_big_a = 0.0  # through u = w - intercept (levels centred on the intercept)
             for j in range(P):
@@ -302,6 +304,12 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
             if T > 0:
                 tve_finish(buf, x, k, tv[10], tv[9], d_raw, g_tdev, g_cell, grad)
+            if SL > 0:
+                slope_grad(buf, x, k, g_sl, sl_start, grad)
+            if n_b > 0 and k == C - 1:  # rp_spline (cause, knot)
+                off_b = int(buf[ext_base(buf) + E_SPLINE_OFF])
+                for j in range(C * n_b):
+                    grad[off_b + j] += g_spline[j]
             if cure > 0:  # one cause: the cure block's gradient once
                 grad[int(buf[H_OFF_CINT])] += g_cint
                 for j in range(n_c):

@@ -57,7 +57,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 @njit(cache=True, error_model="numpy")
 def tve_layout(buf):
     """Views of the tve arrays (module doc): ``(T, nb, Jm, bounds, log_bounds, jb, c0, c1,
-    X_tve, centre, cell_basis, time_basis, first_basis, last_basis)``."""
+    X_tve, centre, cell_basis, time_basis, first_basis, last_basis)``.
+    """
     T = int(buf[H_TVE])
     n, d, nb, jm, e = 0, 0, 0, 0, 0  # no tve terms: empty views
     if T > 0:

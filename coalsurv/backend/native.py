@@ -34,6 +34,12 @@ from coalsurv.backend.native_buffer import (
     support,
     unconstrained_draws,
 )
+from coalsurv.backend.plan_ext import (
+    SPLINE_OPTIONS,
+    slope_names,
+    slope_terms,
+    spline_formulas_match,
+)
 from coalsurv.backend.plan_priors import (
     HIER_CODE,
     STEP_PRIOR,
@@ -92,8 +98,9 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     if cure and (piecewise or getattr(info, "cure_link", "logit") not in CURE_LINK_CODES
                  or getattr(info, "cure_type", "mixture") not in ("mixture", "promotion")):
         return None, "cure with the piecewise baseline (or an unknown link): not in the kernel"
+    spline = family.name == "rp"
     if family.name not in KERNEL_FAMILIES or (
-            family._identity() != (family.name,) and not piecewise):
+            family._identity() != (family.name,) and not (piecewise or spline)):
         return None, f"family {family.name!r} is not in the kernel"
     if not formulas_match(family):
         return None, f"family {family.name!r}: its formulas differ from the kernel's"
@@ -111,12 +118,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     # frailty_centring changes how the levels are sampled, which the plan reads from the graph
     allowed = ({"time_scale", "standardise", "frailty_centring"}
                | ({"cuts", "n_intervals"} if piecewise else set())
-               | ({"tve_cuts", "tve_knots"} if tve else set()))
+               | ({"tve_cuts", "tve_knots"} if tve else set())
+               | (SPLINE_OPTIONS if spline else set()))
     extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
-    if info.spells or info.time_varying or (info.cuts and not piecewise) or info.slopes:
-        return None, "time-varying covariates, cut points or varying slopes"
+    if info.spells or info.time_varying or (info.cuts and not piecewise):
+        return None, "time-varying covariates or cut points"
     named = model.named_vars
     if any(name not in named for name in _DATA):
         return None, "the model lacks the standard data containers"
@@ -128,7 +136,12 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     causes = len(coords.get("cause", ()))
     X = named["X"].get_value()
     terms = X.shape[1]
-    groups = tuple(sorted(n[2:] for n in named if n.startswith("z_") and n != "z_mm"))
+    slopes = slope_terms(info, list(coords.get("term", ())))  # (x | g): sd_, z_, v_<g>_<x>
+    if tve and (spline or slopes):  # each was checked against the graph alone, not together
+        return None, "tve() with the rp spline baseline or varying slopes: not in the kernel"
+    slope_z = {f"z_{name}" for _, name, _ in slopes}
+    groups = tuple(sorted(n[2:] for n in named if n.startswith("z_") and n != "z_mm"
+                          and n not in slope_z))
     centred = "intercept_offset" in named
     theta = family.params[0] if family.params and not piecewise else None
     # Gompertz: the prior is on ageing = gamma / e^intercept; gamma is a deterministic
@@ -156,24 +169,28 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + (["beta_shape"] if shape_terms else []) + (["strata_dev"] if strata_level else [])
             + _mm_names(mm, "free")
             + (["cure_intercept"] + (["cure_beta"] if cure_terms else []) if cure else [])
-            + [f"{p}_{g}" for g in groups for p in ("sd", level[g])] + t_free)
+            + [f"{p}_{g}" for g in groups for p in ("sd", level[g])] + t_free
+            + (["rp_spline"] if spline and family.n_knots else []) + slope_names(slopes, "free"))
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
             + ([theta_det] if per_baseline else [])
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
             + (["log_baseline_dev"] if piecewise else [])
             + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
                                                  "z": (f"u_{g}",)}[level[g]]]
-            + _mm_names(mm, "deterministic") + t_dets)
+            + _mm_names(mm, "deterministic") + t_dets + slope_names(slopes, "deterministic"))
     data = (list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
             + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
-            + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []) + t_data)
-    expected = set(free) | set(dets) | set(data) | {"lifespan"}
+            + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []) + t_data
+            + slope_names(slopes, "data"))
+    potentials = ["rp_monotone"] if spline and family.n_knots else []
+    expected = set(free) | set(dets) | set(data) | {"lifespan"} | set(potentials)
     if set(named) != expected:
         odd = sorted(set(named) ^ expected)
         return None, f"variables {odd} are not in the kernel's structure"
     if ({v.name for v in model.free_RVs} != set(free)
             or {v.name for v in model.deterministics} != set(dets)
-            or [v.name for v in model.observed_RVs] != ["lifespan"] or model.potentials):
+            or [v.name for v in model.observed_RVs] != ["lifespan"]
+            or [v.name for v in model.potentials] != potentials):
         return None, "free / deterministic / observed variables differ from the kernel's"
     want_dims = {"intercept_offset": ("cause",), "intercept": ("cause",),
                  "beta": ("cause", "term"), "intercept_std": ("cause",),
@@ -185,7 +202,11 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "beta_mm": ("cause", "mm_term"), "sd_mm": ("cause",),
                  "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
                  "cure_intercept": (), "cure_beta": ("cure_term",),
+                 "rp_spline": ("cause", "knot"),
                  **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
+    for g, name, _ in slopes:
+        want_dims.update({f"sd_{name}": ("cause",), f"z_{name}": ("cause", f"level_{g}"),
+                          f"v_{name}": ("cause", f"level_{g}")})
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
                           f"u_{g}": ("cause", f"level_{g}"),
@@ -244,7 +265,10 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       cure=("" if not cure else getattr(info, "cure_type", "mixture")),
                       cure_link=getattr(info, "cure_link", "logit"),
                       cure_terms=len(cure_terms), tve=tve, tve_grid=grid,
-                      tve_bounds=plan_bounds(info, tve, grid, cuts) if tve else ())
+                      tve_bounds=plan_bounds(info, tve, grid, cuts) if tve else (),
+                      spline_knots=tuple(family.log_knots) if spline else None,
+                      spline_scale=getattr(family, "scale", "hazard"),
+                      slopes=tuple(slopes))
     if tve:  # the graph's grid and bases against the kernel's cells
         reason = tve_arrays(kplan, model)[2]
         if reason:
@@ -275,6 +299,8 @@ def formulas_match(family) -> bool:
 
     if family.name == "piecewise":
         return _piecewise_formulas_match(family)
+    if family.name == "rp":
+        return spline_formulas_match(family)
     code = KERNEL_FAMILIES[family.name]
     sign = SCALE_SIGN.get(family.name, 0)
     if family.kind == "aft":  # the scale of log T the kernel assumes: exp(sign * log theta)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coalsurv.backend.plan_ext import ext_size, fill_ext
 from coalsurv.backend.plan_priors import CENTRED_PRIOR, HIER_CODE, STEP_PRIOR, ZEROSUM_CODE
 from coalsurv.backend.plan_types import Block, KernelPlan
 from coalsurv.families.kernels import KERNEL_FAMILIES
@@ -36,7 +37,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     with np.errstate(divide="ignore"):
         log_t = np.log(np.maximum(t, 1e-300))
         log_entry = np.where(entry > 0, np.log(np.where(entry > 0, entry, 1.0)), 0.0)
-    head = np.zeros(K.H_GROUPS + K.GROUP_WIDTH * G)
+    head = np.zeros(K.H_GROUPS + K.GROUP_WIDTH * G + ext_size(kplan))
     head[K.H_FAM] = KERNEL_FAMILIES[kplan.family]
     head[K.H_N], head[K.H_C], head[K.H_P], head[K.H_G] = n, C, P, G
     head[K.H_NDIM], head[K.H_NEXP], head[K.H_CENTRED] = kplan.ndim, kplan.nexp, kplan.centred
@@ -118,6 +119,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         head[K.H_TVE] = len(kplan.tve)
         head[K.H_TVE_DATA] = head.size + sum(p.size for p in parts)
         parts += [np.asarray(table), *arrays]
+    parts += fill_ext(kplan, named, head, head.size + sum(p.size for p in parts))
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size
     return np.ascontiguousarray(buf)

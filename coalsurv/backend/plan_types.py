@@ -74,6 +74,10 @@ class KernelPlan:
     tve: tuple = ()  # tve() terms (coalsurv.backend.plan_tve.TveTerm), graph order
     tve_grid: bool = False  # the smooth terms' quadrature grid (else the piecewise terms' cuts)
     tve_bounds: tuple[float, ...] = ()  # interior cell bounds of the tve likelihood
+    spline_knots: tuple[float, ...] | None = None  # rp: all knots (log model time)
+    spline_scale: str = "hazard"  # rp: "hazard" or "odds"
+    # varying slopes (group name, slope variable name <g>_<x>, column of X), graph order
+    slopes: tuple[tuple[str, str, int], ...] = ()
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""

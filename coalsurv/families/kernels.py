@@ -25,10 +25,11 @@ __all__ = ["KERNEL_FAMILIES", "PER_BASELINE", "SCALE_SIGN", "family_terms", "int
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
-#: (:data:`coalsurv.backend.kernel.PIECEWISE`), not :func:`family_terms`.
+#: (:data:`coalsurv.backend.kernel.PIECEWISE`), not :func:`family_terms`; so does the
+#: Royston-Parmar spline (code 7, :mod:`coalsurv.backend.kernel_spline`).
 KERNEL_FAMILIES: dict[str, int] = {"exponential": 0, "weibull_ph": 1, "weibull_aft": 2,
                                    "piecewise": 3, "lognormal": 4, "loglogistic": 5,
-                                   "gompertz": 6}
+                                   "gompertz": 6, "rp": 7}
 
 #: Families whose ancillary parameter is sampled per unit of the baseline hazard
 #: (``theta = sampled x exp(intercept)``, a real number): the Gompertz ageing.

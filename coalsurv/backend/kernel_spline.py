@@ -1,0 +1,241 @@
+r"""The Royston-Parmar spline (family ``rp``) in the native kernel, and one row's likelihood.
+
+As :mod:`coalsurv.families.spline` (the reference; ``native.formulas_match`` checks these on a
+grid): with ``x = log t``, ``s(x) = eta + gamma x + sum_j b_j w_j(x)`` (``gamma`` the family
+parameter ``rp_slope``, ``b`` the cause's ``rp_spline``) and ``s'(x) = gamma + sum_j b_j
+w_j'(x)``, where ``w_j(x) = u_j(x) - u_j(0) - u_j'(0) x`` is flexsurv's basis ``u_j =
+v_j / (kmax - kmin)^2`` centred at the model time scale. Hazard scale: ``log h = log s' - x +
+c(s)``, ``log S = -e^{c(s)}`` with ``c`` the family's soft cap above 600; odds scale: ``log h =
+log s' - x + s - softplus(s)``, ``log S = -softplus(s)``. ``log h = -inf`` where ``s' <= 0``.
+
+Every parameter enters through ``s`` and ``s'`` only, so one evaluation gives the
+derivatives in ``eta`` (``d/ds``) and in one *direction*: ``gamma`` (``direction = -1``:
+``ds/dgamma = x``, ``ds'/dgamma = 1``) or ``b_j`` (``direction = j``: ``w_j(x)``,
+``w_j'(x)``). :func:`row_value` combines a row's evaluations (exit, upper bound, entry; cure)
+linearly in the derivatives with weights that depend on the values only, so the kernel calls
+it once per row for ``eta`` and ``gamma`` and once per coefficient ``b_j`` for its gradient.
+
+The spline's constants travel in the buffer (``E_SPLINE_DATA``): ``odds, K, kmin, kmax, (kmax
+- kmin)^2``, then the ``K`` internal knots, ``lambda_j``, ``u_j(0)`` and ``u_j'(0)``, all
+computed by the family itself (:func:`spline_constants`). The monotonicity bound of the graph
+(``rp_monotone``: ``-inf`` unless the exact minimum of ``s'`` over the line is positive for
+every cause and stratum) is :func:`spline_bound`, exact as :meth:`RoystonParmar.min_slope`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from coalsurv.backend.kernel_cure import cure_row
+from coalsurv.backend.kernel_layout import (
+    E_SPLINE_DATA,
+    E_SPLINE_K,
+    E_SPLINE_OFF,
+    E_SPLINE_PRIOR,
+    H_C,
+    H_OFF_THETA,
+    H_THETA_S,
+    ext_base,
+)
+from coalsurv.backend.kernel_priors import block_prior
+from coalsurv.families.kernels import family_terms, interval_terms
+
+__all__ = ["RP", "rp_terms", "terms", "row_value", "spline_bound", "spline_prior",
+           "spline_constants", "spline_arrays", "min_slope"]
+
+#: Family code of the Royston-Parmar spline (``KERNEL_FAMILIES["rp"]``).
+RP = 7
+_MAX_S = 600.0  # coalsurv.families.spline._MAX_S: the soft cap of s on the hazard scale
+
+
+def spline_constants(family) -> np.ndarray:
+    """The spline's constants for the buffer, from the family's own basis (NumPy)."""
+    from coalsurv.families.math import NUMPY
+
+    knots = family.log_knots
+    kmin, kmax, inner = knots[0], knots[-1], knots[1:-1]
+    lam = (kmax - inner) / (kmax - kmin)
+    zero = np.zeros(())
+    u0 = family._raw_terms(zero, NUMPY, 0) if inner.size else np.zeros(0)
+    u1 = family._raw_terms(zero, NUMPY, 1) if inner.size else np.zeros(0)
+    head = [float(family.scale == "odds"), float(inner.size), kmin, kmax, family.basis_scale]
+    return np.concatenate([head, inner, lam, np.ravel(u0), np.ravel(u1)]).astype(float)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _basis(x, spl, j, order):
+    """``w_j`` and ``w_j'`` at ``x`` (order 1), or ``u_j''`` (order 2, as ``w_j''``)."""
+    K = int(spl[1])
+    kmin, kmax, scale = spl[2], spl[3], spl[4]
+    lam = spl[5 + K + j]
+    p = max(x - spl[5 + j], 0.0)
+    a = max(x - kmin, 0.0)
+    c = max(x - kmax, 0.0)
+    if order == 2:
+        return (6.0 * p - lam * (6.0 * a) - (1.0 - lam) * (6.0 * c)) / scale, 0.0
+    raw = (p * p * p - lam * (a * a * a) - (1.0 - lam) * (c * c * c)) / scale
+    raw1 = (3.0 * p * p - lam * (3.0 * a * a) - (1.0 - lam) * (3.0 * c * c)) / scale
+    return raw - spl[5 + 2 * K + j] - spl[5 + 3 * K + j] * x, raw1 - spl[5 + 3 * K + j]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _softplus(u):
+    if u > 0.0:
+        return u + math.log1p(math.exp(-u))
+    return math.log1p(math.exp(u))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sigmoid(u):
+    if u >= 0.0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def rp_terms(log_t, eta, theta, spl, b, direction):
+    """``log h, d/d eta, d/d direction, log S, d/d eta, d/d direction`` of the spline at t."""
+    K = int(spl[1])
+    lin = 0.0
+    ds = theta
+    dw, dw1 = log_t, 1.0
+    for j in range(K):
+        w, w1 = _basis(log_t, spl, j, 1)
+        lin += b[j] * w
+        ds += b[j] * w1
+        if j == direction:
+            dw, dw1 = w, w1
+    s = eta + (theta * log_t + lin)
+    if ds > 0.0:
+        log_ds, inv = math.log(ds), 1.0 / ds
+    else:
+        log_ds, inv = -math.inf, 0.0
+    if spl[0] == 1.0:  # odds: log S = -softplus(s)
+        sig = _sigmoid(s)
+        soft = _softplus(s)
+        dh = 1.0 - sig
+        return (log_ds - log_t + s - soft, dh, dh * dw + inv * dw1, -soft, -sig, -sig * dw)
+    dc = 1.0
+    if s > _MAX_S:
+        dc = 1.0 / (1.0 + (s - _MAX_S))
+        s = _MAX_S + math.log1p(s - _MAX_S)
+    hz = math.exp(s)
+    return log_ds - log_t + s, dc, dc * dw + inv * dw1, -hz, -hz * dc, -hz * dc * dw
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def terms(fam, t, log_t, eta, theta, log_theta, spl, b, direction):
+    """The family's terms at ``t``: :func:`family_terms`, or :func:`rp_terms` for the spline."""
+    if fam == RP:
+        return rp_terms(log_t, eta, theta, spl, b, direction)
+    return family_terms(fam, t, log_t, eta, theta, log_theta)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def row_value(fam, cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, log_up, en,
+              log_en, eta, theta, log_theta, spl, b, direction):
+    """One row's log likelihood: ``(value, d/d eta, d/d theta or b_j, d/d cure predictor)``.
+
+    Exact or right-censored ending ``ev log h(t) + log S(t)``, interval-censored ``log(S(t) -
+    S(up))``, minus ``log S(entry)`` with delayed entry; cure rows by
+    :func:`coalsurv.backend.kernel_cure.cure_row`.
+    """
+    log_h, dh_eta, dh_th, log_s, ds_eta, ds_th = terms(fam, t, log_t, eta, theta, log_theta,
+                                                       spl, b, direction)
+    log_su, dsu_eta, dsu_th = 0.0, 0.0, 0.0
+    if is_int:
+        _, _, _, log_su, dsu_eta, dsu_th = terms(fam, up, log_up, eta, theta, log_theta, spl,
+                                                 b, direction)
+    log_s0, ds0_eta, ds0_th = 0.0, 0.0, 0.0
+    if has_entry:
+        _, _, _, log_s0, ds0_eta, ds0_th = terms(fam, en, log_en, eta, theta, log_theta, spl,
+                                                 b, direction)
+    if cure > 0:
+        return cure_row(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th,
+                        log_s, ds_eta, ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)
+    if is_int:
+        val, d_eta, d_th = interval_terms(log_s, ds_eta, ds_th, log_su, dsu_eta, dsu_th)
+    else:
+        val = ev * log_h + log_s
+        d_eta = ev * dh_eta + ds_eta
+        d_th = ev * dh_th + ds_th
+    if has_entry:
+        val -= log_s0
+        d_eta -= ds0_eta
+        d_th -= ds0_th
+    return val, d_eta, d_th, 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def spline_arrays(buf, x):
+    """The spline's constants and ``rp_spline``'s values ``(C * K,)`` (empty when not rp)."""
+    e = ext_base(buf)
+    d = int(buf[e + E_SPLINE_DATA])
+    if d < 0:
+        return buf[:0], x[:0], 0
+    K = int(buf[d + 1])
+    spl = buf[d:d + 5 + 4 * K]
+    off = int(buf[e + E_SPLINE_OFF])
+    if off < 0:
+        return spl, x[:0], 0
+    return spl, x[off:off + int(buf[H_C]) * K], K
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _slope_at(x, spl, b, theta):
+    """``s'(x) - eta`` derivative: ``gamma + sum_j b_j w_j'(x)``."""
+    ds = theta
+    for j in range(int(spl[1])):
+        ds += b[j] * _basis(x, spl, j, 1)[1]
+    return ds
+
+
+@njit(cache=True, error_model="numpy")
+def min_slope(spl, b, theta):
+    """Exact minimum of ``s'`` over the line (:meth:`RoystonParmar.min_slope`)."""
+    K = int(spl[1])
+    lowest = math.inf
+    for seg in range(K + 1):
+        lo = spl[2] if seg == 0 else spl[5 + seg - 1]
+        hi = spl[3] if seg == K else spl[5 + seg]
+        d2a = 0.0
+        d2b = 0.0
+        for j in range(K):
+            d2a += b[j] * _basis(lo, spl, j, 2)[0]
+            d2b += b[j] * _basis(hi, spl, j, 2)[0]
+        frac = -d2a / (d2b - d2a) if (d2a < 0.0 and d2b > 0.0) else 0.0
+        vertex = lo + (hi - lo) * frac
+        seg_min = min(min(_slope_at(lo, spl, b, theta), _slope_at(hi, spl, b, theta)),
+                      _slope_at(vertex, spl, b, theta))
+        lowest = min(lowest, seg_min)
+    return lowest
+
+
+@njit(cache=True, error_model="numpy")
+def spline_bound(buf, x):
+    """The graph's ``rp_monotone``: 0 when every cause's (and stratum's) spline rises, -inf."""
+    spl, b, K = spline_arrays(buf, x)
+    if K == 0:
+        return 0.0
+    ts = int(buf[H_THETA_S])
+    off_theta = int(buf[H_OFF_THETA])
+    for k in range(int(buf[H_C])):
+        for s in range(ts):
+            if not min_slope(spl, b[k * K:(k + 1) * K], math.exp(x[off_theta + k * ts + s])) > 0:
+                return -math.inf
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def spline_prior(buf, x, grad):
+    """``rp_spline``'s prior (real, one value per cause and knot) into ``grad``; its log p."""
+    e = ext_base(buf)
+    off = int(buf[e + E_SPLINE_OFF])
+    if off < 0:
+        return 0.0
+    return block_prior(buf, e + E_SPLINE_PRIOR, x, grad, off,
+                       int(buf[H_C]) * int(buf[e + E_SPLINE_K]), False)
