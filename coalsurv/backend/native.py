@@ -34,6 +34,7 @@ from coalsurv.backend.native_buffer import (
     support,
     unconstrained_draws,
 )
+from coalsurv.backend.native_spells import SPELL_DATA, spell_mode, spell_problem
 from coalsurv.backend.plan_priors import (
     HIER_CODE,
     STEP_PRIOR,
@@ -103,11 +104,14 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
-    if info.spells or info.time_varying or (info.cuts and not piecewise) or info.slopes:
-        return None, "time-varying covariates, cut points or varying slopes"
+    if (info.cuts and not piecewise) or info.slopes:
+        return None, "cut points or varying slopes"
     named = model.named_vars
-    if any(name not in named for name in _DATA):
+    spell_data = SPELL_DATA if info.spells else ()
+    if any(name not in named for name in (*_DATA, *spell_data)):
         return None, "the model lacks the standard data containers"
+    if info.spells and spell_problem(named):
+        return None, spell_problem(named)
     if piecewise and np.any(np.asarray(named["interval_of"].get_value()) > 0):
         return None, "interval-censored endings with the piecewise baseline"
     if not np.all(np.asarray(named["time"].get_value()) > 0):
@@ -152,7 +156,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
                                                  "z": (f"u_{g}",)}[level[g]]]
             + _mm_names(mm, "deterministic"))
-    data = (list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
+    data = (list(_DATA) + list(spell_data) + [f"idx_{g}" for g in groups]
+            + (["intercept_centre"] if centred else [])
             + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
             + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []))
     expected = set(free) | set(dets) | set(data) | {"lifespan"}
@@ -227,7 +232,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       mm_params=tuple(mm.get("weight_params", {}).values()),
                       cure=("" if not cure else getattr(info, "cure_type", "mixture")),
                       cure_link=getattr(info, "cure_link", "logit"),
-                      cure_terms=len(cure_terms)), ""
+                      cure_terms=len(cure_terms),
+                      spells=spell_mode(family, info, named) if info.spells else 0), ""
 
 
 def _mm_names(mm: dict, kind: str) -> list[str]:

@@ -22,7 +22,11 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     """Pack the kernel's float64 buffer: header and the model's own data values."""
     from coalsurv.backend import kernel_layout as K
 
-    named = model.named_vars
+    named, section = model.named_vars, []
+    if kplan.spells:  # the rows are spell rows (coalsurv.backend.native_spells)
+        from coalsurv.backend.native_spells import spell_buffer
+
+        named, section = spell_buffer(kplan, named)
     C, P, G = kplan.causes, kplan.terms, len(kplan.groups)
     X = np.asarray(named["X"].get_value(), dtype=float).reshape(-1, P) if P else np.zeros((0,))
     t = np.asarray(named["time"].get_value(), dtype=float)
@@ -109,6 +113,9 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         head[K.H_MM_DATA] = head.size + sum(p.size for p in parts)
         head[K.H_MM_R] = np.asarray(named["mm_coalition"].get_value()).size
         parts += _mm_arrays(kplan, named, n)
+    if section:
+        head[K.H_SPELLS] = head.size + sum(p.size for p in parts)
+        parts += section
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size
     return np.ascontiguousarray(buf)

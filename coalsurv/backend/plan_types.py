@@ -71,6 +71,7 @@ class KernelPlan:
     cure: str = ""  # "" (none), "mixture" or "promotion"
     cure_link: str = "logit"
     cure_terms: int = 0  # cure covariates (cure_beta (cure_term,), Z_cure)
+    spells: int = 0  # time-varying covariates: 0 none, 1 a row per spell, 2 episode curves
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
