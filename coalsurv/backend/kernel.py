@@ -33,7 +33,6 @@ from coalsurv.backend.kernel_layout import (
     H_GROUPS,
     H_K,
     H_MM_R,
-    H_N,
     H_NDIM,
     H_NEXP,
     H_OFF_BETA,
@@ -70,6 +69,7 @@ from coalsurv.backend.kernel_members import mm_prior
 from coalsurv.backend.kernel_priors import PRIOR_CODES, block_prior, prior_pointwise
 from coalsurv.backend.kernel_rows import row_terms
 from coalsurv.backend.kernel_slopes import slope_prior
+from coalsurv.backend.kernel_spells import n_episodes
 from coalsurv.backend.kernel_spline import spline_bound, spline_prior
 from coalsurv.backend.kernel_tve import tve_prior
 
@@ -183,8 +183,11 @@ def logp_grad(buf, x, grad):
 
 @njit(cache=True, error_model="numpy")
 def pointwise(buf, draws):
-    """Pointwise log likelihood ``(n_draws, n)`` of unconstrained draws ``(n_draws, ndim)``."""
-    n = int(buf[H_N])
+    """Pointwise log likelihood ``(n_draws, n)`` of unconstrained draws ``(n_draws, ndim)``.
+
+    ``n`` episodes (with spells the kernel's rows are spell rows, summed into their episode).
+    """
+    n = n_episodes(buf)
     out = np.zeros((draws.shape[0], n))
     grad = np.zeros(0)
     for s in range(draws.shape[0]):

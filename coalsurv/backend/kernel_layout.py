@@ -34,8 +34,8 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "H_MM_SUM", "H_MM_Q", "H_OFF_BMM", "H_PRIOR_BMM", "H_OFF_SDMM", "H_PRIOR_SDMM",
            "H_OFF_ZMM", "H_MM_LEVELS", "H_OFF_W1", "H_PRIOR_W1", "H_OFF_W2", "H_PRIOR_W2",
            "H_CURE", "H_CURE_LINK", "H_OFF_CINT", "H_PRIOR_CINT", "H_CURE_Q", "H_OFF_CBETA",
-           "H_PRIOR_CBETA", "H_CURE_DATA", "H_TVE", "H_TVE_DATA", "H_GROUPS", "GROUP_WIDTH",
-           "PIECEWISE",
+           "H_PRIOR_CBETA", "H_CURE_DATA", "H_TVE", "H_TVE_DATA", "H_SPELLS", "H_GROUPS",
+           "GROUP_WIDTH", "PIECEWISE",
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
            "zerosum_grad", "out_index", "ext_base", "E_SPLINE_OFF", "E_SPLINE_K",
            "E_SPLINE_PRIOR", "E_SPLINE_DATA", "E_SLOPES", "E_SLOPE_DATA", "E_SLOPE_BLOCKS",
@@ -78,7 +78,10 @@ H_CURE_Q, H_OFF_CBETA, H_PRIOR_CBETA, H_CURE_DATA = 79, 80, 81, 85
 # time-varying effects tve() (coalsurv.backend.kernel_tve): terms (0: none), where their table
 # and arrays start in the buffer
 H_TVE, H_TVE_DATA = 86, 87
-H_GROUPS = 88
+# time-varying covariates: where the spell section starts (0: no spells; the rows are then
+# episodes), coalsurv.backend.kernel_spells
+H_SPELLS = 88
+H_GROUPS = 89
 GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior code, p1-p3, mode
 
 # extension header at ext_base(buf): rp_spline's offset (-1: none), its values per cause, its
@@ -104,7 +107,7 @@ def header_names() -> list[str]:
             "p2", "p3", "off_z_mm", "mm_levels", "off_w1", "prior_w1", "p1", "p2", "p3",
             "off_w2", "prior_w2", "p1", "p2", "p3", "cure", "cure_link", "off_cure_intercept",
             "prior_cure_intercept", "p1", "p2", "p3", "cure_Q", "off_cure_beta",
-            "prior_cure_beta", "p1", "p2", "p3", "cure_data", "tve", "tve_data"]
+            "prior_cure_beta", "p1", "p2", "p3", "cure_data", "tve", "tve_data", "spells"]
 
 
 @njit(cache=True, inline="always", error_model="numpy")

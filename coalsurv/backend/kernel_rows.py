@@ -22,6 +22,11 @@ lower bounds ``c``), ``dev = d - mean(d)``, ``d = (0, cumsum(rw_step))``,
 ``rw_step ~ Normal(0, rw_sd)``: the model :mod:`coalsurv.build.graph` builds. The buffer holds
 per row the interval of ``t`` and of the entry and the time spent in that interval, so a row
 costs O(1) and the gradient in ``dev`` O(n + K) (full intervals summed once per interval).
+
+With time-varying covariates the rows are spell rows (:mod:`coalsurv.backend.kernel_spells`):
+under proportional hazards without cure or interval rows each is an ordinary row on its spell;
+otherwise a first sweep keeps every row's ``eta``, the episodes' curves give each row's
+``d/d eta`` and ``d/d theta``, and a second sweep applies the same chain rule as above.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ from coalsurv.backend.kernel_slopes import (
     slope_total,
     slope_values,
 )
+from coalsurv.backend.kernel_spells import episode_curves, spell_section
 from coalsurv.backend.kernel_spline import row_value, spline_arrays
 from coalsurv.backend.kernel_tve import tve_devs, tve_finish, tve_layout, tve_row, tve_tables
 
@@ -150,6 +156,15 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     v_sl, g_sl = np.zeros(slope_total(buf)), np.zeros(slope_total(buf))
     spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
     g_spline = np.zeros(C * n_b)
+    # spells (coalsurv.backend.kernel_spells): rows are spell rows; mode 2 makes each episode's
+    # curve from its rows' eta (a first sweep), then the rows' chain rule (a second one)
+    section = spell_section(buf)
+    sp_mode, row_ep = section[0], section[4]
+    curve = sp_mode == 2
+    sweeps = 2 if curve and want_grad else 1
+    c_n = n if curve else 0
+    eta_r, th_r, lth_r = np.zeros(c_n), np.zeros(c_n), np.zeros(c_n)
+    d_eta_r, d_th_r = np.zeros(c_n), np.zeros(c_n)
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
     g_beta = np.empty(P)
@@ -204,7 +219,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             g_tdev[:] = 0.0
             g_cell[:] = 0.0
         d_a = 0.0
-        for i in range(n):
+        for it in range(sweeps * n):
+            i = it % n
             eta = a
             for j in range(P):
                 eta += X[i, j] * beta[j]
@@ -225,8 +241,16 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 for j in range(Q):
                     log_theta += Z[i, j] * bshape[j]
                 theta = math.exp(log_theta)
+            if curve and it < n:  # first sweep: the rows' eta, then every episode's curve
+                eta_r[i], th_r[i], lth_r[i] = eta, theta, log_theta
+                if i == n - 1:
+                    total += episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r,
+                                            rows_out, grad, want_grad)
+                continue
             ev = event[k, i]
-            if T > 0:  # the baseline's d/d dev straight into g_dev
+            if curve:  # second sweep: this spell row's share of its episode's derivatives
+                val, d_eta, d_th = 0.0, d_eta_r[i], d_th_r[i]
+            elif T > 0:  # the baseline's d/d dev straight into g_dev
                 val, d_eta, d_th = tve_row(
                     tv, i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
                     log_entry[i], h0, g0, f_cell, t_dev, dev, rates,
@@ -270,7 +294,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                             theta, log_theta, spl, b, j)[2]
             total += val
             if rows_out.shape[0] > 0:
-                rows_out[i] += val
+                rows_out[i if sp_mode == 0 else int(row_ep[i])] += val
             if want_grad:
                 d_a += d_eta
                 if per_baseline or Q == 0:  # times theta after the rows (not per baseline)

@@ -34,6 +34,7 @@ from coalsurv.backend.native_buffer import (
     support,
     unconstrained_draws,
 )
+from coalsurv.backend.native_spells import SPELL_DATA, spell_mode, spell_problem
 from coalsurv.backend.plan_ext import (
     SPLINE_OPTIONS,
     slope_names,
@@ -123,11 +124,16 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     extra = sorted(set(family_options or {}) - allowed)
     if extra:
         return None, f"family options {extra} are not in the kernel"
-    if info.spells or info.time_varying or (info.cuts and not piecewise):
-        return None, "time-varying covariates or cut points"
+    if info.cuts and not piecewise:
+        return None, "cut points"
+    if info.spells and (spline or info.slopes):  # each was checked alone, not together
+        return None, "time-varying covariates (spells) with rp or varying slopes: not in the kernel"
     named = model.named_vars
-    if any(name not in named for name in _DATA):
+    spell_data = SPELL_DATA if info.spells else ()
+    if any(name not in named for name in (*_DATA, *spell_data)):
         return None, "the model lacks the standard data containers"
+    if info.spells and spell_problem(named):
+        return None, spell_problem(named)
     if piecewise and np.any(np.asarray(named["interval_of"].get_value()) > 0):
         return None, "interval-censored endings with the piecewise baseline"
     if not np.all(np.asarray(named["time"].get_value()) > 0):
@@ -178,7 +184,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
                                                  "z": (f"u_{g}",)}[level[g]]]
             + _mm_names(mm, "deterministic") + t_dets + slope_names(slopes, "deterministic"))
-    data = (list(_DATA) + [f"idx_{g}" for g in groups] + (["intercept_centre"] if centred else [])
+    data = (list(_DATA) + list(spell_data) + [f"idx_{g}" for g in groups]
+            + (["intercept_centre"] if centred else [])
             + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
             + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []) + t_data
             + slope_names(slopes, "data"))
@@ -268,7 +275,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       tve_bounds=plan_bounds(info, tve, grid, cuts) if tve else (),
                       spline_knots=tuple(family.log_knots) if spline else None,
                       spline_scale=getattr(family, "scale", "hazard"),
-                      slopes=tuple(slopes))
+                      slopes=tuple(slopes),
+                      spells=spell_mode(family, info, named) if info.spells else 0)
     if tve:  # the graph's grid and bases against the kernel's cells
         reason = tve_arrays(kplan, model)[2]
         if reason:

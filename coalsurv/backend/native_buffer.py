@@ -23,7 +23,11 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     """Pack the kernel's float64 buffer: header and the model's own data values."""
     from coalsurv.backend import kernel_layout as K
 
-    named = model.named_vars
+    named, section = model.named_vars, []
+    if kplan.spells:  # the rows are spell rows (coalsurv.backend.native_spells)
+        from coalsurv.backend.native_spells import spell_buffer
+
+        named, section = spell_buffer(kplan, named)
     C, P, G = kplan.causes, kplan.terms, len(kplan.groups)
     X = np.asarray(named["X"].get_value(), dtype=float).reshape(-1, P) if P else np.zeros((0,))
     t = np.asarray(named["time"].get_value(), dtype=float)
@@ -119,6 +123,9 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         head[K.H_TVE] = len(kplan.tve)
         head[K.H_TVE_DATA] = head.size + sum(p.size for p in parts)
         parts += [np.asarray(table), *arrays]
+    if section:
+        head[K.H_SPELLS] = head.size + sum(p.size for p in parts)
+        parts += section
     parts += fill_ext(kplan, named, head, head.size + sum(p.size for p in parts))
     buf = np.concatenate([head, *parts])
     buf[K.H_LEN] = buf.size

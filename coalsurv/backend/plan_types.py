@@ -78,6 +78,7 @@ class KernelPlan:
     spline_scale: str = "hazard"  # rp: "hazard" or "odds"
     # varying slopes (group name, slope variable name <g>_<x>, column of X), graph order
     slopes: tuple[tuple[str, str, int], ...] = ()
+    spells: int = 0  # time-varying covariates: 0 none, 1 a row per spell, 2 episode curves
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""

@@ -1,7 +1,7 @@
 """Time-varying covariates (spells) with AFT families, cure, tve and interval censoring.
 
-Tiny fits of each combination (they run, take the PyMC graph with a stated reason, and point
-the right way), the refusals that remain, and a slow recovery of a time-varying acceleration
+Tiny fits of each combination (they run on the native kernel, tve with spells on the PyMC
+graph with a stated reason, and point the right way), the refusals that remain, and a slow recovery of a time-varying acceleration
 from an independent generator (inversion of the clock ``u(t)``).
 """
 
@@ -75,7 +75,7 @@ def test_aft_spells_with_interval_rows_fit(aft_data, tiny_fit, tmp_path):
     assert (np.asarray(aft_data.status) == 2).any()
     fit = tiny_fit(aft_data, "x + z", family="weibull_aft")
     assert fit.info.spells and fit.info.time_varying == ("x",)
-    assert fit.sampler["route"] == "pymc" and "time-varying covariates" in fit.sampler["reason"]
+    assert fit.sampler["kernel"] == "native", fit.sampler  # tests/fit/test_kernel_spells.py
     assert _ratio(fit, "x")["mean"] > 1.0  # x = 1 slows the clock (time ratio above 1)
     assert np.isfinite(fit.idata["log_likelihood"]["lifespan"]).all()
     loaded = coalsurv.load_fit(fit.save(tmp_path / "aft_spells.nc"))
@@ -88,7 +88,7 @@ def test_cure_with_spells_fits():
     fit = coalsurv.SurvivalModel("x + z", family="weibull", cure="1").fit(
         data, random_seed=1, draws=200, tune=200, chains=2, progressbar=False)
     assert fit.info.spells and fit.info.cure
-    assert fit.sampler["route"] == "pymc" and fit.sampler["reason"]
+    assert fit.sampler["kernel"] == "native", fit.sampler
     share = float(1 / (1 + np.exp(-np.asarray(fit.idata["posterior"]["cure_intercept"]).mean())))
     assert 0.1 < share < 0.6
     assert _ratio(fit, "x")["mean"] < 1.0  # slower clock: lower hazard after the switch
