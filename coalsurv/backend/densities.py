@@ -118,7 +118,8 @@ def _evaluate(fn, names, model, posterior):
     return xr.Dataset(data)
 
 
-def add_log_densities(idata, model, cache_key: str | None):
+def add_log_densities(idata, model, cache_key: str | None, *, likelihood: str = "float64",
+                      prior: bool = True):
     """Add the ``log_likelihood`` and ``log_prior`` groups to ``idata`` (in place).
 
     Parameters
@@ -129,6 +130,10 @@ def add_log_densities(idata, model, cache_key: str | None):
     cache_key : str, optional
         Structure key; the compiled functions of an earlier model with the same key are reused
         with ``model``'s data.
+    likelihood : {"float64", "float32", "skipped"}
+        How the pointwise log likelihood is stored (:mod:`coalsurv.backend.pointwise`).
+    prior : bool
+        Add the ``log_prior`` group too.
 
     Returns
     -------
@@ -138,9 +143,11 @@ def add_log_densities(idata, model, cache_key: str | None):
 
     entry = _densities(model, cache_key)
     posterior = idata["posterior"].to_dataset()
-    idata["log_likelihood"] = DataTree(_evaluate(entry.likelihood, entry.observed, model,
-                                                 posterior))
-    idata["log_prior"] = DataTree(_evaluate(entry.prior, entry.free, model, posterior))
+    if likelihood != "skipped":
+        idata["log_likelihood"] = DataTree(_evaluate(entry.likelihood, entry.observed, model,
+                                                     posterior).astype(likelihood))
+    if prior:
+        idata["log_prior"] = DataTree(_evaluate(entry.prior, entry.free, model, posterior))
     return idata
 
 

@@ -216,14 +216,15 @@ def unconstrained_draws(kplan: KernelPlan, posterior) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
 
-def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coords):
-    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself."""
+def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coords,
+                         dtype: str = "float64"):
+    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself (``dtype``)."""
     import xarray as xr
 
-    from coalsurv.backend.kernel import pointwise
+    from coalsurv.backend.kernel_pointwise import native_pointwise
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    values = pointwise(buf, unconstrained_draws(kplan, posterior))
+    values = native_pointwise(buf, unconstrained_draws(kplan, posterior), len(obs_coords), dtype)
     da = xr.DataArray(values.reshape(n_chain, n_draw, -1), dims=("chain", "draw", "obs"),
                       coords={"chain": posterior["chain"].values,
                               "draw": posterior["draw"].values, "obs": obs_coords})

@@ -25,10 +25,11 @@ from coalsurv.backend.densities import (
 )
 from coalsurv.backend.init import initial_points
 from coalsurv.backend.nutpie_import import import_nutpie
+from coalsurv.backend.pointwise import ATTR, POINTWISE_LIMIT, skipped_note, storage
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
            "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size", "rank_rhat",
-           "import_nutpie"]
+           "import_nutpie", "add_log_likelihood"]
 
 
 class CoalsurvSamplingWarning(UserWarning):
@@ -47,6 +48,9 @@ class SamplerSettings:
     cores: int | None = None
     backend: str = "nutpie"
     kernel: str = "auto"
+    #: most pointwise log-likelihood values (draws x rows) computed with the fit
+    #: (:mod:`coalsurv.backend.pointwise`)
+    pointwise_limit: int = POINTWISE_LIMIT
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
@@ -152,7 +156,10 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     posterior = idata["posterior"].to_dataset()
     obs = list(model.coords["obs"])
-    idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs))
+    kept = _pointwise_storage(idata, len(obs), settings.pointwise_limit)
+    if kept != "skipped":
+        idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs,
+                                                                       dtype=kept))
     idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
     idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
                                     coalsurv_kernel_reason=why_not)
@@ -180,7 +187,60 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
             _COMPILED[cache_key] = compiled
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
-    return add_log_densities(idata, model, cache_key)
+    kept = _pointwise_storage(idata, len(model.coords["obs"]), settings.pointwise_limit)
+    return add_log_densities(idata, model, cache_key, likelihood=kept)
+
+
+def _pointwise_storage(idata, rows: int, limit: int) -> str:
+    """How this fit keeps its pointwise log likelihood; recorded in the posterior's attrs."""
+    post = idata["posterior"]
+    draws = post.sizes["chain"] * post.sizes["draw"]
+    kept = storage(draws * rows, limit)
+    post.attrs[ATTR] = skipped_note(draws, rows, limit) if kept == "skipped" else kept
+    return kept
+
+
+def add_log_likelihood(idata, model, *, native: tuple | None = None, kernel: str = "native",
+                       dtype: str | None = None):
+    """Compute the ``log_likelihood`` group of a fit that left it out (on demand).
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        The fit's draws (a ``posterior`` group of ``model``'s variables).
+    model : pymc.Model
+        The fit's model, rebuilt from its spec and data.
+    native : tuple, optional
+        ``(info, family_options)``: with ``kernel="native"`` the kernel computes it when its
+        plan accepts the model, else the PyMC graph does.
+    kernel : str
+        The kernel the fit was sampled with (``fit.sampler["kernel"]``).
+    dtype : str, optional
+        ``"float64"`` or ``"float32"``; default float32 above
+        :data:`~coalsurv.backend.pointwise.FLOAT32_ABOVE` values.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``idata`` with the group added and the posterior's record updated.
+    """
+    from xarray import DataTree
+
+    post = idata["posterior"]
+    obs = list(model.coords["obs"])
+    dtype = dtype or storage(post.sizes["chain"] * post.sizes["draw"] * len(obs),
+                             np.iinfo(np.int64).max)
+    kplan = _plan(model, native)[0] if native is not None and kernel == "native" else None
+    if kplan is not None:
+        from coalsurv.backend import native as nat
+
+        buf = nat.make_buffer(kplan, model)
+        idata["log_likelihood"] = DataTree(nat.log_likelihood_group(
+            kplan, buf, post.to_dataset(), obs, dtype=dtype))
+    else:
+        add_log_densities(idata, model, None, likelihood=dtype, prior=False)
+    post.attrs[ATTR] = f"{dtype}, computed after the fit"
+    return idata
 
 
 def sample_prior(model, *, draws: int = 1000, random_seed: int = 0):

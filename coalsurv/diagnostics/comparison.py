@@ -58,7 +58,11 @@ def compare(fits, *, method: str = "stacking") -> pd.DataFrame:
     import arviz_stats as azs
     import xarray as xr
 
+    from coalsurv.fit.pointwise import require_log_likelihood
+
     named = _named(fits)
+    for name, fit in named.items():
+        require_log_likelihood(fit, f"compare() of {name!r}")
     first = next(iter(named.values()))
     for name, fit in named.items():
         if fit.data_hash != first.data_hash:

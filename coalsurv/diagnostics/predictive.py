@@ -47,6 +47,9 @@ def loo_tables(fit, *, for_comparison: bool = False) -> tuple[Any, pd.DataFrame,
     """
     import arviz_stats as azs
 
+    from coalsurv.fit.pointwise import require_log_likelihood
+
+    require_log_likelihood(fit, "PSIS-LOO (diagnose's pareto_k and loo_pit)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         loo = azs.loo(fit.idata, pointwise=True)

@@ -13,6 +13,7 @@ import numpy as np
 
 from coalsurv._io import read_text_file
 from coalsurv._version import package_versions
+from coalsurv.backend.pointwise import POINTWISE_LIMIT
 from coalsurv.errors import ArgumentError, SpecError
 from coalsurv.fit.identity import fit_id
 from coalsurv.spec.modelspec import ModelSpec
@@ -172,7 +173,8 @@ class SurvivalModel:
 
     def fit(self, data, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed: int = 0, target_accept: float = 0.8, progressbar: bool | None = None,
-            cores: int | None = None, command: str = "", kernel: str = "auto"):
+            cores: int | None = None, command: str = "", kernel: str = "auto",
+            pointwise_limit: int = POINTWISE_LIMIT):
         """Sample the posterior with NUTS (nutpie) and return a :class:`~coalsurv.Fit`.
 
         Parameters
@@ -201,13 +203,18 @@ class SurvivalModel:
             ``"auto"`` samples a model the native kernel provably implements without PyTensor
             (:mod:`coalsurv.backend.native`) and every other model through the PyMC graph;
             ``"pymc"`` always takes the PyMC graph. ``fit.sampler`` says which ran.
+        pointwise_limit : int
+            Most pointwise log-likelihood values (draws x chains x rows) computed with the fit
+            (default 5 x 10^8; above 5 x 10^7 they are stored as float32). Above it the fit
+            holds none, ``fit.sampler["log_likelihood"]`` says so, LOO and ``compare`` ask
+            for ``fit.add_log_likelihood()`` (:mod:`coalsurv.backend.pointwise`).
         """
         from coalsurv.backend.sampling import SamplerSettings, sample
         from coalsurv.fit.record import Fit
 
         _check_fit_arguments(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                              target_accept=target_accept, progressbar=progressbar, cores=cores,
-                             command=command, kernel=kernel)
+                             command=command, kernel=kernel, pointwise_limit=pointwise_limit)
         from coalsurv.fit.progress import Progress
 
         progress = Progress(progressbar is not False)
@@ -225,7 +232,8 @@ class SurvivalModel:
             data = with_last_spell_covariates(data, design.spells.variables)
         settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains),
                                    random_seed=int(random_seed), target_accept=float(target_accept),
-                                   cores=cores, kernel=kernel)
+                                   cores=cores, kernel=kernel,
+                                   pointwise_limit=int(pointwise_limit))
         if progressbar is None:
             progressbar = _interactive()
         key = self._cache_key(data, design, info)
@@ -264,7 +272,8 @@ def _is_int(value: object) -> bool:
 
 
 def _check_fit_arguments(*, draws, tune, chains, random_seed, target_accept, progressbar,
-                         cores, command, kernel="auto") -> None:
+                         cores, command, kernel="auto",
+                         pointwise_limit=POINTWISE_LIMIT) -> None:
     """Raise one ArgumentError listing every bad sampler argument of :meth:`fit`."""
     problems = [
         f"{name} must be an integer >= {low}, got {value!r}"
@@ -282,6 +291,8 @@ def _check_fit_arguments(*, draws, tune, chains, random_seed, target_accept, pro
         problems.append(f"cores: expected an integer >= 1 or None, got {cores!r}")
     if not (isinstance(kernel, str) and kernel in ("auto", "pymc")):
         problems.append(f"kernel: expected 'auto' or 'pymc', got {kernel!r}")
+    if not _is_int(pointwise_limit) or pointwise_limit < 0:
+        problems.append(f"pointwise_limit: expected an integer >= 0, got {pointwise_limit!r}")
     if not isinstance(command, str):
         problems.append(f"command: expected a str, got {type(command).__name__}")
     if problems:

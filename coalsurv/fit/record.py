@@ -23,6 +23,7 @@ from coalsurv.fit import predictions, tables
 from coalsurv.fit.fitfile import read_fit, save_fit
 from coalsurv.fit.identity import fit_id
 from coalsurv.fit.member_methods import MemberMethods
+from coalsurv.fit.pointwise import PointwiseMethods, require_log_likelihood
 from coalsurv.fit.predict import Predictor
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import Prior, PriorSet
@@ -30,7 +31,7 @@ from coalsurv.spec.priors import Prior, PriorSet
 __all__ = ["Fit", "DEFAULT_CI_PROB", "load_fit"]
 
 @dataclass
-class Fit(MemberMethods):
+class Fit(MemberMethods, PointwiseMethods):
     """A fitted coalsurv model.
 
     Attributes
@@ -79,11 +80,13 @@ class Fit(MemberMethods):
         ``route`` is "native" (the kernel's C callbacks), "pyfunc" (the same kernel through
         ``nutpie.from_pyfunc``) or "pymc"; ``reason`` says why the PyMC graph or the pyfunc
         route was taken (empty otherwise). Fits made before the native kernel read "pymc".
+        ``log_likelihood``: "float64", "float32" or "skipped: ..." (above ``pointwise_limit``).
         """
         attrs = self.idata["posterior"].attrs
         return {"kernel": str(attrs.get("coalsurv_kernel", "pymc")),
                 "route": str(attrs.get("coalsurv_kernel_route", "pymc")),
-                "reason": str(attrs.get("coalsurv_kernel_reason", ""))}
+                "reason": str(attrs.get("coalsurv_kernel_reason", "")),
+                "log_likelihood": str(attrs.get("coalsurv_log_likelihood", "float64"))}
 
     @property
     def time_unit(self) -> str:
@@ -474,6 +477,7 @@ class Fit(MemberMethods):
         """PSIS-LOO of the pointwise log-likelihood (arviz-stats ELPDData)."""
         import arviz_stats as azs
 
+        require_log_likelihood(self, "fit.loo()")
         return azs.loo(self.idata)
 
     def report(self, path: str | Path, **kwargs) -> Path:

@@ -73,6 +73,9 @@ def sensitivity(fit, *, threshold: float = SENSITIVITY_THRESHOLD) -> pd.DataFram
     """
     import arviz_stats as azs
 
+    from coalsurv.fit.pointwise import require_log_likelihood
+
+    require_log_likelihood(fit, "fit.sensitivity() (power-scaling the likelihood)")
     idata = _with_log_prior(fit)
     prior_vars = [v for v in idata["log_prior"].data_vars if not v.startswith(_HIERARCHICAL)]
     # its advice is printed and logged ("We detected potential issues..."); ours is returned

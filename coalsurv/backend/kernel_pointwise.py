@@ -1,0 +1,57 @@
+"""The native route's pointwise log likelihood in chunks of draws, on two threads.
+
+At most ~64 MB of float64 per chunk and thread; each chunk is written into the stored array
+(float64 directly, float32 after the kernel's float64 arithmetic). The row loop
+(:func:`coalsurv.backend.kernel_rows.row_terms`) runs without the GIL, so two threads use the
+two cores.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+from coalsurv.backend.kernel_rows import row_terms
+
+__all__ = ["pointwise_into", "native_pointwise"]
+
+_CHUNK_BYTES = 64 * 2 ** 20
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pointwise_into(buf, draws, out):
+    """Kernel log likelihood of every row for each unconstrained draw, into ``out`` (float64)."""
+    grad = np.zeros(0)
+    for s in range(draws.shape[0]):
+        out[s, :] = 0.0  # row_terms adds each row's terms
+        row_terms(buf, draws[s], grad, False, out[s])
+
+
+def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,
+                     *, threads: int = 2) -> np.ndarray:
+    """``(n_draws, n)`` pointwise log likelihood of ``draws`` as ``dtype``, in chunks.
+
+    Each chunk is computed in float64 (the kernel's arithmetic) and then stored as ``dtype``;
+    only ``threads`` chunks exist at once.
+    """
+    total = draws.shape[0]
+    out = np.empty((total, n), dtype=dtype)
+    step = max(1, min(total, _CHUNK_BYTES // (8 * max(n, 1))))
+    if dtype == "float64":  # no copy: chunks straight into the stored array
+        def work(start):
+            pointwise_into(buf, draws[start:start + step], out[start:start + step])
+    else:
+        def work(start):
+            chunk = np.empty((min(step, total - start), n))
+            pointwise_into(buf, draws[start:start + step], chunk)
+            out[start:start + step] = chunk
+    starts = range(0, total, step)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(work, starts))
+    else:
+        for start in starts:
+            work(start)
+    return out
