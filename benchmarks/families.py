@@ -6,21 +6,26 @@ For each row (a family, or a feature on a family) the model is the coalgov stand
 ``child_coalsurv``:
 
 * **coalsurv** — ``SurvivalModel(...).fit``; ``fit.sampler`` says which kernel ran and why;
-* **baseline** — the same model in plain PyMC, ``pm.sample``: ``pm.Censored`` where PyMC has
-  the distribution (Exponential, Weibull, LogNormal), a ``pm.CustomDist`` with a censored logp
-  otherwise (log-logistic, Gompertz). Feature rows whose plain PyMC version is long to write
-  (piecewise, interval censoring, tve) have no baseline: the table says so. The
-  ``frailty_centring`` rows share the Weibull PH baseline (non-centred frailty).
-* **graph** baseline (rows whose baseline is ``"graph"``: strata, shape covariates, mm()) — the
-  same coalsurv model on the PyMC path (``fit(kernel="pymc")``: the built graph compiled by
-  numba), so the ratio is exactly what the native kernel saves on that model.
+  then, in the same process, the **warm** refit: the same ``SurvivalModel`` fitted again on new
+  data of the same shape (every duration times U(0.9, 1.1); what cross-validation, bootstrap
+  and SBC do; the native kernel swaps the data buffer, the PyMC path reuses its compiled model);
+* **baseline** — the same model written by hand in plain PyMC and run with ``pm.sample``
+  (``plain_models.BUILDERS``: ``pm.Censored`` where PyMC has the distribution, a
+  ``pm.CustomDist`` or ``pm.Potential`` with an explicit log density otherwise), on the arrays
+  of coalsurv's built model exported before the timing (``plain_models.export``). The
+  ``frailty_centring`` rows share the Weibull PH baseline (non-centred frailty);
+* **graph** baseline (rows whose baseline is ``"graph"``: log-normal strata, log-logistic shape
+  covariates, log-normal probit cure) — the same coalsurv model on the PyMC path
+  (``fit(kernel="pymc")``: the built graph compiled by numba).
 
-Reported: cold wall time of each process, min bulk ESS over the shared parameters (the
-coefficients, the intercept, the family's ancillary parameter, the frailty SD), ESS per second
-of cold time, and the ratios coalsurv / baseline.
+Reported: cold wall time of each process, warm refit time (and / the baseline's cold time), min
+bulk ESS over the shared parameters, ESS per second of cold time, divergences, the ratios
+coalsurv / baseline, and "same model": the largest |posterior mean difference| / posterior SD
+over the shared parameters (``plain_models.agreement``; <= 0.2 says the two are one model).
+The table is printed and written to ``--output`` (default ``reports/families_benchmark.md``).
 
-Run: ``python benchmarks/families.py`` (all rows, 1000 draws: many minutes);
-``--draws 100 --only weibull lognormal`` for a quick look; ``--rows`` picks rows by name.
+Run: ``make bench-families`` (all rows, 1000 draws: an hour on 2 quiet cores);
+``python benchmarks/families.py --draws 300 --rows weibull weibull+cure`` for a quick look.
 """
 
 from __future__ import annotations
@@ -320,6 +325,11 @@ def main(argv=None) -> int:
     if args.child is not None:
         launched = float(os.environ.get("BENCH_LAUNCHED", time.time()))
         kind, row, draws, *rest = args.child
+        if kind == "warmup":  # numba's on-disk cache of the kernel (compiled on first use)
+            import coalsurv.backend.kernel  # noqa: F401
+
+            print(json.dumps({"seconds": time.time() - launched}))
+            return 0
         if kind == "graph":  # the same coalsurv model on the PyMC path
             out = child_coalsurv(row, int(draws), launched, kernel="pymc")
         elif kind == "plain":
@@ -338,6 +348,9 @@ def main(argv=None) -> int:
     info = machine()
     print(f"# coalgov, (1 | {GROUP}), 4 chains x {args.draws} draws; {info['cpu']}, "
           f"{info['cores']} cores, load {info['load'][0]:.1f}", flush=True)
+    # a fresh checkout compiles the kernel once (minutes) and caches it: not part of a cold fit
+    warmup = run_child(["warmup", "-", "0"], 3600)
+    print(f"# kernel cache warm-up: {warmup}", flush=True)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for row in rows:
