@@ -3,8 +3,9 @@
 #                  writes reports/demo.pdf
 #   make test   -> creates .venv if needed, installs, runs the fast test suite
 # Also: make lint (ruff + import layers), make slow (statistical validation), make bench
-# (ratio benchmarks), make gallery, make notebooks (installs JupyterLab, runs and renders the
-# notebooks into reports/notebooks/executed/), make lab (opens them in JupyterLab), make validate
+# (ratio benchmarks), make bench-families (the family table against plain PyMC), make gallery,
+# make notebooks (installs JupyterLab, runs and renders the notebooks into
+# reports/notebooks/executed/), make lab (opens them in JupyterLab), make validate
 # (SBC and coverage of every model through the batch runner; tables and plots in
 # reports/validation/).
 
@@ -46,8 +47,13 @@ slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+# the family table (issue 23): every row against its plain PyMC baseline, cold and warm, in one
+# run; writes reports/families_benchmark.md. Options: make bench-families ARGS="--rows weibull
+# weibull+cure --draws 300"
 bench-families: $(STAMP)
-	$(PY) benchmarks/families.py
+	uptime
+	$(PY) benchmarks/families.py $(ARGS)
+	uptime
 
 gallery: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/coalsurv gallery

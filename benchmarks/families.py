@@ -6,21 +6,26 @@ For each row (a family, or a feature on a family) the model is the coalgov stand
 ``child_coalsurv``:
 
 * **coalsurv** — ``SurvivalModel(...).fit``; ``fit.sampler`` says which kernel ran and why;
-* **baseline** — the same model in plain PyMC, ``pm.sample``: ``pm.Censored`` where PyMC has
-  the distribution (Exponential, Weibull, LogNormal), a ``pm.CustomDist`` with a censored logp
-  otherwise (log-logistic, Gompertz). Feature rows whose plain PyMC version is long to write
-  (piecewise, interval censoring, tve) have no baseline: the table says so. The
-  ``frailty_centring`` rows share the Weibull PH baseline (non-centred frailty).
-* **graph** baseline (rows whose baseline is ``"graph"``: strata, shape covariates, mm()) — the
-  same coalsurv model on the PyMC path (``fit(kernel="pymc")``: the built graph compiled by
-  numba), so the ratio is exactly what the native kernel saves on that model.
+  then, in the same process, the **warm** refit: the same ``SurvivalModel`` fitted again on new
+  data of the same shape (every duration times U(0.9, 1.1); what cross-validation, bootstrap
+  and SBC do; the native kernel swaps the data buffer, the PyMC path reuses its compiled model);
+* **baseline** — the same model written by hand in plain PyMC and run with ``pm.sample``
+  (``plain_models.BUILDERS``: ``pm.Censored`` where PyMC has the distribution, a
+  ``pm.CustomDist`` or ``pm.Potential`` with an explicit log density otherwise), on the arrays
+  of coalsurv's built model exported before the timing (``plain_models.export``). The
+  ``frailty_centring`` rows share the Weibull PH baseline (non-centred frailty);
+* **graph** baseline (rows whose baseline is ``"graph"``: log-normal strata, log-logistic shape
+  covariates, log-normal probit cure) — the same coalsurv model on the PyMC path
+  (``fit(kernel="pymc")``: the built graph compiled by numba).
 
-Reported: cold wall time of each process, min bulk ESS over the shared parameters (the
-coefficients, the intercept, the family's ancillary parameter, the frailty SD), ESS per second
-of cold time, and the ratios coalsurv / baseline.
+Reported: cold wall time of each process, warm refit time (and / the baseline's cold time), min
+bulk ESS over the shared parameters, ESS per second of cold time, divergences, the ratios
+coalsurv / baseline, and "same model": the largest |posterior mean difference| / posterior SD
+over the shared parameters (``plain_models.agreement``; <= 0.2 says the two are one model).
+The table is printed and written to ``--output`` (default ``reports/families_benchmark.md``).
 
-Run: ``python benchmarks/families.py`` (all rows, 1000 draws: many minutes);
-``--draws 100 --only weibull lognormal`` for a quick look; ``--rows`` picks rows by name.
+Run: ``make bench-families`` (all rows, 1000 draws: an hour on 2 quiet cores);
+``python benchmarks/families.py --draws 300 --rows weibull weibull+cure`` for a quick look.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -49,21 +55,27 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "lognormal": ("lognormal", {}, "plain", "lognormal"),
     "loglogistic": ("loglogistic", {}, "plain", "loglogistic"),
     "gompertz": ("gompertz", {}, "plain", "gompertz"),
-    "piecewise": ("piecewise", {}, "plain", None),
-    "weibull+interval": ("weibull", {}, "interval", None),
+    "piecewise": ("piecewise", {}, "plain", "piecewise"),
+    "weibull+interval": ("weibull", {}, "interval", "weibull+interval"),
     # strata by a grouping that is not a covariate (majority is one: level-confounded)
-    "weibull+strata": ("weibull", {"strata": "mwc_g"}, "strata", "graph"),
+    "weibull+strata": ("weibull", {"strata": "mwc_g"}, "strata", "weibull+strata"),
     "lognormal+strata": ("lognormal", {"strata": "mwc_g"}, "strata", "graph"),
-    "weibull+shape": ("weibull", {"shape": "n_parties"}, "plain", "graph"),
+    "weibull+shape": ("weibull", {"shape": "n_parties"}, "plain", "weibull+shape"),
     "loglogistic+shape": ("loglogistic", {"shape": "n_parties"}, "plain", "graph"),
     # mm(): the coalition's parties (members table of coalgov), weights share ** gamma
     "weibull+mm(power)": ("weibull", {"mm": "mm(finance + cohesion, weights='power')"},
-                          "members", "graph"),
-    "weibull+mm(equal)": ("weibull", {"mm": "mm(finance + cohesion)"}, "members", "graph"),
-    "weibull+cure": ("weibull", {"cure": "majority"}, "plain", "graph"),
+                          "members", "weibull+mm(power)"),
+    "weibull+mm(equal)": ("weibull", {"mm": "mm(finance + cohesion)"}, "members",
+                          "weibull+mm(equal)"),
+    "weibull+cure": ("weibull", {"cure": "majority"}, "plain", "weibull+cure"),
     "lognormal+cure(probit)": ("lognormal", {"cure": "majority", "cure_link": "probit"},
                                "plain", "graph"),
     "weibull+tve": ("weibull", {"tve": True}, "plain", None),
+    # the piecewise-constant tve (type="pw"): the form a plain PyMC model writes by hand
+    "weibull+tve(pw)": ("weibull", {"tve": "pw"}, "plain", "weibull+tve(pw)"),
+    "gamma": ("gamma", {}, "plain", "gamma"),
+    "gengamma": ("gengamma", {}, "plain", "gengamma"),
+    "rp": ("rp", {}, "plain", "rp"),
     "weibull+centred": ("weibull", {"family_options": {"frailty_centring": "centred"}}, "plain",
                         "weibull"),
     "weibull+noncentred": ("weibull", {"family_options": {"frailty_centring": "noncentred"}},
@@ -74,16 +86,23 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
 # ----------------------------------------------------------------------------- data
 
 
-def load_variant(variant: str):
-    """``(CoalitionData, terms)`` of coalgov, plain or made into a feature's variant."""
+def load_variant(variant: str, *, jitter: int | None = None):
+    """``(CoalitionData, terms)`` of coalgov, plain or made into a feature's variant.
+
+    ``jitter``: new data of the same shape for the warm refit (every duration times a factor
+    drawn uniformly in [0.9, 1.1] with this seed; covariates, groups and members unchanged).
+    """
     import coalsurv
 
     data, terms, group = load("coalgov")
-    if variant == "plain":
+    if variant == "plain" and jitter is None:
         return data, terms
     frame = data.to_frame().reset_index(drop=True)
     event = next(c for c in ("event", "ended", "status") if c in frame)
     duration = "duration" if "duration" in frame else "time"
+    if jitter is not None:
+        factor = np.random.default_rng(jitter).uniform(0.9, 1.1, size=len(frame))
+        frame[duration] = frame[duration] * factor
     extra: dict = {}
     groups = [group]
     if variant == "interval":
@@ -109,97 +128,76 @@ def load_variant(variant: str):
 # ----------------------------------------------------------------------------- children
 
 
-def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto") -> dict:
-    import warnings
-
+def make_model(row: str):
+    """``(SurvivalModel, terms)`` of a row."""
     import coalsurv
 
-    family, kwargs, variant, _ = ROWS[row]
+    family, kwargs, _, _ = ROWS[row]
     kwargs = dict(kwargs)
-    data, terms = load_variant(variant)
-    fixed = list(terms)
-    if kwargs.pop("tve", False):
-        fixed[0] = f"tve({fixed[0]})"
+    fixed = list(load("coalgov")[1])
+    tve = kwargs.pop("tve", False)
+    if tve:
+        fixed[0] = f"tve({fixed[0]}, type='pw')" if tve == "pw" else f"tve({fixed[0]})"
     if "mm" in kwargs:
         fixed.append(kwargs.pop("mm"))
-    model = coalsurv.SurvivalModel(" + ".join(fixed) + f" + (1 | {GROUP})", family=family,
-                                   **kwargs)
+    return coalsurv.SurvivalModel(" + ".join(fixed) + f" + (1 | {GROUP})", family=family,
+                                  **kwargs)
+
+
+def export_row(row: str, path: str) -> None:
+    """Write the arrays of the row's built coalsurv model, for its plain PyMC baseline."""
+    import plain_models
+
+    model, _, info, _ = make_model(row).build(load_variant(ROWS[row][2])[0])
+    plain_models.export(model, info, path)
+
+
+def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
+                   warm: bool = False) -> dict:
+    import warnings
+
+    import plain_models
+
+    model = make_model(row)
+    data, _ = load_variant(ROWS[row][2])
+    settings = {"draws": draws, "tune": draws, "chains": 4, "progressbar": False,
+                "kernel": kernel}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(data, draws=draws, tune=draws, chains=4, progressbar=False,
-                        random_seed=1, kernel=kernel)
+        fit = model.fit(data, random_seed=1, **settings)
     cold = time.time() - launched
     post = fit.idata["posterior"]
     shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
                           f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape") if n in post]
     sampler = fit.sampler
-    return {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
-            "kernel": sampler.get("kernel"), "route": sampler.get("route"),
-            "reason": sampler.get("reason"), "n": data.n,
-            "divergences": int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum())}
+    out = {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
+           "kernel": sampler.get("kernel"), "route": sampler.get("route"),
+           "reason": sampler.get("reason"), "n": data.n,
+           "divergences": int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum()),
+           "summary": plain_models.summary(post, plain_models.SHARED)}
+    if warm:  # the same model refitted on new data of the same shape, in this process
+        del fit
+        new_data, _ = load_variant(ROWS[row][2], jitter=1)
+        start = time.time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            refit = model.fit(new_data, random_seed=2, **settings)
+        out.update(warm=time.time() - start, warm_kernel=refit.sampler["kernel"])
+    return out
 
 
-def child_baseline(row: str, draws: int, launched: float) -> dict:
-    """Fit the same model in plain PyMC (standardised covariates, time / median time)."""
-    import pymc as pm
-    import pytensor.tensor as pt
+def child_plain(row: str, draws: int, launched: float, npz: str) -> dict:
+    """Fit the row's hand-written plain PyMC model (``plain_models``) on the exported arrays."""
+    import plain_models
 
-    family = ROWS[row][3]
-    data, terms = load_variant("plain")
-    X = data.covariates[terms].to_numpy(dtype=float)
-    X = (X - X.mean(0)) / X.std(0)
-    _, codes = np.unique(data.groups[GROUP].to_numpy(), return_inverse=True)
-    t = np.asarray(data.time, dtype=float) / np.median(data.time)
-    event = (np.asarray(data.status) == 1).astype(float)
-    upper = np.where(event == 1, np.inf, t)
-    names = ["beta", "alpha", "sd"]
-    with pm.Model():
-        beta = pm.Normal("beta", 0, 1, shape=X.shape[1])
-        alpha = pm.Normal("alpha", 0, 2.5)
-        sd = pm.HalfNormal("sd", 1)
-        z = pm.Normal("z", 0, 1, shape=int(codes.max()) + 1)
-        eta = alpha + pm.math.dot(X, beta) + sd * z[codes]
-        if family == "exponential":  # PH: rate exp(eta)
-            dist = pm.Exponential.dist(lam=pm.math.exp(eta))
-            pm.Censored("t", dist, lower=None, upper=upper, observed=t)
-        elif family in ("weibull", "weibull_aft"):
-            shape = pm.LogNormal("shape", 0, 0.5)
-            names.append("shape")
-            # PH: scale exp(-eta / shape); AFT: scale exp(eta)
-            scale = pm.math.exp(-eta / shape) if family == "weibull" else pm.math.exp(eta)
-            pm.Censored("t", pm.Weibull.dist(alpha=shape, beta=scale), lower=None, upper=upper,
-                        observed=t)
-        elif family == "lognormal":
-            sigma = pm.HalfNormal("sigma", 1)
-            names.append("sigma")
-            pm.Censored("t", pm.LogNormal.dist(mu=eta, sigma=sigma), lower=None, upper=upper,
-                        observed=t)
-        elif family == "loglogistic":  # AFT: scale exp(eta), shape k
-            shape = pm.LogNormal("shape", 0, 0.5)
-            names.append("shape")
-
-            def logp_ll(value, eta, k, d):
-                u = k * (pt.log(value) - eta)
-                log_s = -pt.log1p(pt.exp(u))
-                log_h = pt.log(k) - pt.log(value) + u + log_s
-                return d * log_h + log_s
-
-            pm.CustomDist("t", eta, shape, event, logp=logp_ll, observed=t)
-        elif family == "gompertz":  # PH: h = exp(eta + g t)
-            g = pm.Normal("gamma", 0, 1)
-            names.append("gamma")
-
-            def logp_gz(value, eta, g, d):
-                cum = pt.exp(eta) * pt.expm1(g * value) / g
-                return d * (eta + g * value) - cum
-
-            pm.CustomDist("t", eta, g, event, logp=logp_gz, observed=t)
-        else:
-            raise ValueError(f"no plain PyMC baseline for {family!r}")
-        idata = pm.sample(draws=draws, tune=draws, chains=4, random_seed=1, progressbar=False)
+    idata = plain_models.fit_plain(row, npz, draws)
     cold = time.time() - launched
-    return {"cold": cold, "ess": _min_ess(idata, names), "ess_of": names, "n": data.n,
-            "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum())}
+    post = idata["posterior"]
+    names = [n for n in ("beta", "intercept", "shape", "sigma", "gamma", f"sd_{GROUP}",
+                         "beta_mm", "sd_mm", "beta_shape") if n in post]
+    return {"cold": cold, "ess": _min_ess(idata, names), "ess_of": names,
+            "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum()),
+            "summary": plain_models.summary(post, plain_models.SHARED)}
 
 
 # ----------------------------------------------------------------------------- orchestration
@@ -214,32 +212,102 @@ def _f(value, digits=2):
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+TARGETS = {"cold": 0.33, "ess_s": 3.0, "warm": 0.1}
+
+
+def row_numbers(res: dict) -> dict:
+    """Ratios of one row (None where a side is missing)."""
+    import plain_models
+
+    ours, base = res["coalsurv"], res.get("baseline") or {}
+    out = {"cold": None, "ess_s": None, "warm": None, "agree": None, "agree_at": ""}
+    if "error" in ours or "error" in base or not base:
+        return out
+    out["cold"] = ours["cold"] / base["cold"]
+    out["ess_s"] = (ours["ess"] / ours["cold"]) / (base["ess"] / base["cold"])
+    if "warm" in ours:
+        out["warm"] = ours["warm"] / base["cold"]
+    if ours.get("summary") and base.get("summary"):
+        out["agree"], out["agree_at"] = plain_models.agreement(ours["summary"],
+                                                               base["summary"])
+    return out
+
+
+def verdict(num: dict) -> str:
+    """Which targets a row meets (cold <= 0.33x, ESS/s >= 3x, warm <= 0.1x, same model)."""
+    import plain_models
+
+    if num["cold"] is None:
+        return "–"
+    missed = [k for k, ok in (("cold", num["cold"] <= TARGETS["cold"]),
+                              ("ESS/s", num["ess_s"] >= TARGETS["ess_s"]),
+                              ("warm", num["warm"] is None or num["warm"] <= TARGETS["warm"]),
+                              ("same model", num["agree"] is None
+                               or num["agree"] <= plain_models.AGREE_SD)) if not ok]
+    return "met" if not missed else "missed: " + ", ".join(missed)
+
+
 def table(results: dict) -> list[str]:
     rows = ["| row | kernel (route) | cold coalsurv s | cold PyMC s | cold ratio "
-            "| min bulk ESS (ours / PyMC) | ESS/s (ours / PyMC) | ESS/s ratio "
-            "| divergences (ours / PyMC) |", "|" + "---|" * 9]
+            "| warm s | warm / PyMC cold | min bulk ESS (ours / PyMC) | ESS/s (ours / PyMC) "
+            "| ESS/s ratio | divergences (ours / PyMC) | same model: max mean diff / SD "
+            "| load (ours / PyMC) | targets |", "|" + "---|" * 14]
     for name, res in results.items():
         ours, base = res["coalsurv"], res.get("baseline")
         if "error" in ours:
-            rows.append(f"| {name} | error: {ours['error']} |" + " |" * 7)
+            rows.append(f"| {name} | error: {ours['error']} |" + " |" * 12)
             continue
         ess_s = ours["ess"] / ours["cold"]
         kernel = f"{ours['kernel']} ({ours['route']})"
         if ours.get("reason"):
             kernel += f": {ours['reason']}"
+        warm = _f(ours.get("warm"))
         if base is None or "error" in base:
             why = "no baseline" if base is None else f"baseline error: {base['error']}"
-            rows.append(f"| {name} | {kernel} | {_f(ours['cold'])} | {why} | – "
+            rows.append(f"| {name} | {kernel} | {_f(ours['cold'])} | {why} | – | {warm} | – "
                         f"| {_f(ours['ess'], 0)} / – | {_f(ess_s, 1)} / – | – "
-                        f"| {ours['divergences']} / – |")
+                        f"| {ours['divergences']} / – | – | {ours.get('load_1min', '–')} / – "
+                        "| – |")
             continue
+        num = row_numbers(res)
         b_ess_s = base["ess"] / base["cold"]
+        agree = ("–" if num["agree"] is None else
+                 f"{num['agree']:.2f} ({num['agree_at']})")
+        if ROWS[name][3] == "graph":
+            agree = "– (graph baseline)"
         rows.append(f"| {name} | {kernel} | {_f(ours['cold'])} | {_f(base['cold'])} "
-                    f"| {_f(ours['cold'] / base['cold'])} "
+                    f"| {_f(num['cold'])} | {warm} | {_f(num['warm'])} "
                     f"| {_f(ours['ess'], 0)} / {_f(base['ess'], 0)} "
-                    f"| {_f(ess_s, 1)} / {_f(b_ess_s, 1)} | {_f(ess_s / b_ess_s)} "
-                    f"| {ours['divergences']} / {base['divergences']} |")
+                    f"| {_f(ess_s, 1)} / {_f(b_ess_s, 1)} | {_f(num['ess_s'])} "
+                    f"| {ours['divergences']} / {base['divergences']} | {agree} "
+                    f"| {ours.get('load_1min', '–')} / {base.get('load_1min', '–')} "
+                    f"| {verdict(num)} |")
     return rows
+
+
+def write_markdown(path: str, info: dict, draws: int, rows: list[str], results: dict) -> None:
+    """Write the family table, its settings and the raw numbers as markdown."""
+    import plain_models
+
+    text = [
+        "# Family table (issue 23)", "",
+        f"Written by `make bench-families` (`benchmarks/families.py`) on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: coalgov with a country frailty "
+        f"`(1 | {GROUP})`, 4 chains x {draws} draws (+ {draws} tuning); {info['cpu']}, "
+        f"{info['cores']} cores; load (1, 5, 15 min) at start "
+        f"{tuple(round(x, 1) for x in info['load'])}, at end "
+        f"{tuple(round(x, 1) for x in os.getloadavg())}.", "",
+        "cold: a fresh process until the fit returns, imports included (each side in its own "
+        "process, run back to back); warm: the same coalsurv model refitted in the same process "
+        "on new data of the same shape (durations times U(0.9, 1.1)), divided by the plain "
+        "PyMC cold time; ESS/s: min bulk ESS of the shared parameters per second of cold time; "
+        "same model: the largest |posterior mean difference| / posterior SD over the shared "
+        f"parameters (<= {plain_models.AGREE_SD} counts as the same model). Targets: cold <= "
+        f"{TARGETS['cold']}x, ESS/s >= {TARGETS['ess_s']}x, warm <= {TARGETS['warm']}x.", "",
+        *rows, "", "<details><summary>raw results</summary>", "", "```json",
+        json.dumps(results, indent=1), "```", "</details>", ""]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(text))
 
 
 def main(argv=None) -> int:
@@ -249,16 +317,26 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", choices=FAMILIES,
                         help="families to run (their plain rows and feature rows)")
     parser.add_argument("--no-baseline", action="store_true", help="coalsurv only")
+    parser.add_argument("--no-warm", action="store_true", help="no warm refit")
+    parser.add_argument("--output", default=str(run.ROOT / "reports" / "families_benchmark.md"),
+                        help="markdown file the table is written to")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
         launched = float(os.environ.get("BENCH_LAUNCHED", time.time()))
-        kind, row, draws = args.child
-        if kind == "graph":  # the same coalsurv model on the PyMC path
-            print(json.dumps(child_coalsurv(row, int(draws), launched, kernel="pymc")))
+        kind, row, draws, *rest = args.child
+        if kind == "warmup":  # numba's on-disk cache of the kernel (compiled on first use)
+            import coalsurv.backend.kernel  # noqa: F401
+
+            print(json.dumps({"seconds": time.time() - launched}))
             return 0
-        fn = child_coalsurv if kind == "coalsurv" else child_baseline
-        print(json.dumps(fn(row, int(draws), launched)))
+        if kind == "graph":  # the same coalsurv model on the PyMC path
+            out = child_coalsurv(row, int(draws), launched, kernel="pymc")
+        elif kind == "plain":
+            out = child_plain(ROWS[row][3], int(draws), launched, rest[0])
+        else:
+            out = child_coalsurv(row, int(draws), launched, warm=rest == ["warm"])
+        print(json.dumps(out))
         return 0
     if not SHARED.is_dir():
         print(f"coalgov needs the real data at {SHARED}")
@@ -270,15 +348,27 @@ def main(argv=None) -> int:
     info = machine()
     print(f"# coalgov, (1 | {GROUP}), 4 chains x {args.draws} draws; {info['cpu']}, "
           f"{info['cores']} cores, load {info['load'][0]:.1f}", flush=True)
+    # a fresh checkout compiles the kernel once (minutes) and caches it: not part of a cold fit
+    warmup = run_child(["warmup", "-", "0"], 3600)
+    print(f"# kernel cache warm-up: {warmup}", flush=True)
     results: dict[str, dict] = {}
-    for row in rows:
-        res = {"coalsurv": run_child(["coalsurv", row, str(args.draws)], 3600)}
-        if ROWS[row][3] is not None and not args.no_baseline:
-            kind = "graph" if ROWS[row][3] == "graph" else "baseline"
-            res["baseline"] = run_child([kind, row, str(args.draws)], 3600)
-        results[row] = res
-        print(row, json.dumps(res), flush=True)
-    print("\n".join(table(results)))
+    with tempfile.TemporaryDirectory() as tmp:
+        for row in rows:
+            warm = [] if args.no_warm else ["warm"]
+            res = {"coalsurv": run_child(["coalsurv", row, str(args.draws), *warm], 3600)}
+            baseline = ROWS[row][3]
+            if baseline == "graph" and not args.no_baseline:
+                res["baseline"] = run_child(["graph", row, str(args.draws)], 3600)
+            elif baseline is not None and not args.no_baseline:
+                npz = os.path.join(tmp, "row.npz")
+                export_row(row, npz)  # before the timing: the arrays both fits use
+                res["baseline"] = run_child(["plain", row, str(args.draws), npz], 3600)
+            results[row] = res
+            print(row, json.dumps(res), flush=True)
+    rows_md = table(results)
+    print("\n".join(rows_md))
+    write_markdown(args.output, info, args.draws, rows_md, results)
+    print(f"written to {args.output}")
     return 0
 
 
