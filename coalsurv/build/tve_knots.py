@@ -44,8 +44,9 @@ def given_knot_problems(spec, obs: dict, time_scale: float) -> list[str]:
         label = f"tve_knots[{term.variable!r}]"
         beyond = [k for k in knots if k > longest]
         if beyond:
+            listed = ", ".join(fmt_number(k) for k in beyond)
             problems.append(
-                f"{label}: knot(s) {', '.join(fmt_number(k) for k in beyond)} lie beyond the longest "
+                f"{label}: knot(s) {listed} lie beyond the longest "
                 f"follow-up ({fmt_number(longest)}); knots must lie in (0, "
                 f"{fmt_number(longest)}], where the data can inform the effect")
             continue
