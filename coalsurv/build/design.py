@@ -351,7 +351,10 @@ def make_design(spec: ModelSpec, data) -> Design:
                        if spells is not None else groups)
     shape = None
     if spec.shape is not None:
-        shape = make_design(ModelSpec(spec.shape, family=spec.family), data)
+        try:
+            shape = make_design(ModelSpec(spec.shape, family=spec.family), data)
+        except SpecError as err:  # name the option: the formula alone reads like the main one
+            raise SpecError(f"shape={spec.shape!r}: {err.headline}", err.problems) from None
         if shape.spells is not None:  # the shape of a spell's hazard would change mid-episode
             raise SpecError(f"shape={spec.shape!r} uses time-varying covariates (spell "
                             f"columns {list(shape.spells.variables)}); the shape's covariates "

@@ -18,6 +18,7 @@ from coalsurv.build.design import Design
 from coalsurv.build.members import member_info
 from coalsurv.build.spline import spline_knots_for
 from coalsurv.build.time_terms import check_tve, tve_cuts, tve_splines
+from coalsurv.build.tve_knots import given_knot_problems
 from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
 from coalsurv.errors import CoalitionDataError, SpecError
@@ -175,8 +176,13 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         n_events = max(n_events, 0.5)
         centres.append(math.log(n_events / exposure) if family.kind != "aft"
                        else math.log(exposure / n_events))
-    tve = tve_cuts(spec, obs, tau, check=not (
-        priors is not None and priors.provenance.get("pinned_for")))
+    pinned = priors is not None and priors.provenance.get("pinned_for")
+    tve = tve_cuts(spec, obs, tau, check=not pinned)
+    knot_problems = [] if pinned else given_knot_problems(spec, obs, tau)
+    if knot_problems:
+        raise SpecError(f"formula {spec.formula!r}: the knots given for its smooth "
+                        "time-varying effects (tve_knots) cannot all be fitted from the data",
+                        knot_problems)
     levels = {g.term.factor: list(g.levels) for g in design.groups}
     slopes = {g.term.factor: list(g.term.slopes) for g in design.groups if g.term.slopes}
     return ModelInfo(

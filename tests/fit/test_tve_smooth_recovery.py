@@ -1,0 +1,58 @@
+"""Recovery of a smooth hazard ratio by the default smooth ``tve(x)`` (issue 22, slow).
+
+Independent data (no coalsurv code): a Weibull PH baseline ``H0(t) = 0.062 t^1.5`` and one
+covariate x ~ U(-1.5, 1.5) whose log hazard ratio per unit is ``0.8 - 0.6 log t``; then
+``H(t | x) = 0.062 * 1.5 e^{0.8 x} t^{1.5 - 0.6 x} / (1.5 - 0.6 x)`` in closed form, inverted
+for the lifespans; censoring U(2, 25). ``tve(x)`` with its default basis must put the log of
+the posterior mean hazard ratio within 0.15 of the truth at 60 log-spaced times spanning the
+middle 90% of follow-up (5th to 95th percentile of the observed times; the log of the mean
+exceeds the mean log by about half the posterior variance, < 0.01 here), and its 90% band must
+contain the truth at no fewer than 90% of those times.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import coalsurv
+
+pytestmark = pytest.mark.slow
+
+
+def _truth(t):
+    return 0.8 - 0.6 * np.log(t)
+
+
+def _simulate(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.5, 1.5, n)
+    power = 1.5 - 0.6 * x  # > 0.6: H finite at every t
+    scale = 0.062 * 1.5 * np.exp(0.8 * x) / power
+    t = (rng.exponential(size=n) / scale) ** (1.0 / power)
+    censor = rng.uniform(2.0, 25.0, n)
+    return pd.DataFrame({"duration": np.minimum(t, censor),
+                         "ended": np.where(t <= censor, "ended", "censored"), "x": x})
+
+
+# Measured: see DEVELOPING.md "Validation of the issue-22 models" (600 rows, 2 x 500 draws).
+def test_default_smooth_tve_recovers_a_log_linear_hazard_ratio():
+    frame = _simulate(600, seed=7)
+    data = coalsurv.CoalitionData.from_frame(frame, duration="duration", event="ended",
+                                             covariates=["x"], time_unit="months")
+    model = coalsurv.SurvivalModel("tve(x)", family="weibull")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(data, draws=500, tune=500, chains=2, random_seed=7, progressbar=False)
+    lo, hi = np.quantile(frame["duration"], [0.05, 0.95])
+    times = np.exp(np.linspace(np.log(lo), np.log(hi), 60))
+    eff = fit.time_varying_effect("x", times, ci_prob=0.9)
+    assert eff.attrs["type"] == "bs"
+    err = np.log(eff["mean"].to_numpy()) - _truth(times)
+    assert np.abs(err).max() < 0.15, pd.DataFrame({"time": times, "err": err})
+    inside = (eff["lower"] <= np.exp(_truth(times))) & (np.exp(_truth(times)) <= eff["upper"])
+    assert inside.mean() >= 0.9, eff.assign(truth=np.exp(_truth(times)))
+    assert int(fit.idata["sample_stats"]["diverging"].sum()) == 0
