@@ -327,8 +327,22 @@ def main(argv=None) -> int:
     parser.add_argument("--no-warm", action="store_true", help="no warm refit")
     parser.add_argument("--output", default=str(run.ROOT / "reports" / "families_benchmark.md"),
                         help="markdown file the table is written to")
+    parser.add_argument("--from-log", default=None,
+                        help="rebuild the table from the 'row {json}' lines an earlier run "
+                             "printed (e.g. an interrupted one)")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.from_log:
+        results = {}
+        with open(args.from_log, encoding="utf-8") as f:
+            for line in f:
+                name, _, rest = line.partition(" ")
+                if rest.startswith("{") and name in ROWS:
+                    results[name] = json.loads(rest)
+        rows_md = table(results)
+        print("\n".join(rows_md))
+        write_markdown(args.output, machine(), args.draws, rows_md, results)
+        return 0
     if args.child is not None:
         launched = float(os.environ.get("BENCH_LAUNCHED", time.time()))
         kind, row, draws, *rest = args.child
