@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_layout import (
@@ -90,8 +91,9 @@ def mm_weights(buf, x, raw, w, total):
         for r in range(int(start[i]), int(start[i + 1])):
             t += raw[r]
         total[i] = t if normalise else 1.0
+        inv = 1.0 / total[i]
         for r in range(int(start[i]), int(start[i + 1])):
-            w[r] = raw[r] / total[i]
+            w[r] = raw[r] * inv
 
 
 @njit(cache=True, error_model="numpy")
@@ -129,25 +131,37 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     normalise = int(buf[H_MM_SUM]) == 1
     sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
     gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
+    g_b = np.zeros(Q)  # accumulated here, added to grad once
+    g_sd, g_w1, g_w2 = 0.0, 0.0, 0.0
     for i in range(g_row.shape[0]):
         gi = g_row[i]
+        gt = gi / total[i] if normalise else gi
         for r in range(int(start[i]), int(start[i + 1])):
             gw = gi * w[r]
             for j in range(Q):
-                grad[off_b + k * Q + j] += gw * X[r, j]
+                g_b[j] += gw * X[r, j]
             if off_sd >= 0:
                 pos = off_z + k * L + int(member[r])
                 grad[pos] += gw * sd
-                grad[off_sd + k] += gw * sd * x[pos]  # d / d log sd
+                g_sd += gw * sd * x[pos]  # d / d log sd
             if mode == 0:
                 continue
-            d_raw = gi * (contrib[r] - theta[i]) / total[i] if normalise else gi * contrib[r]
+            d_raw = gt * (contrib[r] - theta[i]) if normalise else gt * contrib[r]
             if mode == 1:  # d / d log gamma of share ** gamma (share holds log share)
-                grad[int(buf[H_OFF_W1])] += d_raw * raw[r] * share[r] * gamma
+                g_w1 += d_raw * raw[r] * share[r]
             else:  # d raw / dq = raw (1 - raw)
                 dq = d_raw * raw[r] * (1.0 - raw[r])
-                grad[int(buf[H_OFF_W1])] += dq
-                grad[int(buf[H_OFF_W2])] += dq * share[r]
+                g_w1 += dq
+                g_w2 += dq * share[r]
+    for j in range(Q):
+        grad[off_b + k * Q + j] += g_b[j]
+    if off_sd >= 0:
+        grad[off_sd + k] += g_sd
+    if mode == 1:
+        grad[int(buf[H_OFF_W1])] += g_w1 * gamma
+    elif mode == 2:
+        grad[int(buf[H_OFF_W1])] += g_w1
+        grad[int(buf[H_OFF_W2])] += g_w2
 
 
 @njit(cache=True, error_model="numpy")
