@@ -19,7 +19,8 @@ the membership rows) and time / median time. The table reports which route coals
 ratio, min bulk ESS over the shared parameters and ESS per second of cold time.
 
 Run: ``python benchmarks/members.py`` (all rows); ``--rows coalgov-equal --draws 300`` for a
-quick look; ``--no-baseline``.
+quick look; ``--no-baseline``; ``--grad --rows coalgov-equal coalgov-power``: only the time of
+one native-kernel log density and gradient per row (no sampling).
 """
 
 from __future__ import annotations
@@ -138,6 +139,32 @@ def child_baseline(row: str, draws: int, launched: float) -> dict:
             "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum())}
 
 
+def gradient_cost(rows, repeats: int = 2000) -> dict[str, float]:
+    """Microseconds per native-kernel log density and gradient (best of 5 x ``repeats``)."""
+    import coalsurv
+    from coalsurv.backend import kernel, native
+
+    out = {}
+    for row in rows:
+        data, formula = load_row(row)
+        model, _, info, _ = coalsurv.SurvivalModel(formula).build(data)
+        kplan, reason = native.plan(model, info, {})
+        if kplan is None:
+            raise SystemExit(f"{row}: no native kernel ({reason})")
+        buf = native.make_buffer(kplan, model)
+        x = np.random.default_rng(1).normal(scale=0.3, size=kplan.ndim)
+        grad = np.empty(kplan.ndim)
+        kernel.logp_grad(buf, x, grad)  # compile / load the cache
+        best = np.inf
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                kernel.logp_grad(buf, x, grad)
+            best = min(best, (time.perf_counter() - start) / repeats * 1e6)
+        out[row] = best
+    return out
+
+
 def _f(value, digits=2):
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -176,6 +203,8 @@ def main(argv=None) -> int:
     parser.add_argument("--draws", type=int, default=1000, help="draws (and tuning) per chain")
     parser.add_argument("--rows", nargs="*", choices=list(ROWS), help="rows to run")
     parser.add_argument("--no-baseline", action="store_true", help="coalsurv only")
+    parser.add_argument("--grad", action="store_true",
+                        help="only time one native-kernel gradient per row (microseconds)")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -185,6 +214,11 @@ def main(argv=None) -> int:
         print(json.dumps(fn(row, int(draws), launched)))
         return 0
     rows = list(args.rows or ROWS)
+    if args.grad:
+        print(f"# load {os.getloadavg()[0]:.1f}")
+        for row, us in gradient_cost(rows).items():
+            print(f"{row}: {us:.1f} us per log density and gradient")
+        return 0
     if any(ROWS[r][1] == "coalgov" for r in rows) and not SHARED.is_dir():
         print(f"coalgov needs the real data at {SHARED}")
         return 2

@@ -231,6 +231,9 @@ CASES = [
     ("mm zero share", lambda c: _mm("mm(fin, weights='power')", MB.assign(
         share=np.where(MB.id == "r0", [1.0, 0.0] * 6, MB.share))),
      CoalitionDataError, r"shares must be positive for weights='power'.*r0.*m1"),
+    ("mm zero share, share weights", lambda c: _mm("mm(fin, weights='share')", MB.assign(
+        share=np.where(MB.id == "r0", [1.0, 0.0] * 6, MB.share))),
+     CoalitionDataError, r"shares must be positive for weights='share'.*r0.*m1"),
     ("mm share weights without share", lambda c: _mm("mm(fin, weights='share')",
                                                      MB.drop(columns="share")),
      SpecError, r"weights='share'\) needs a 'share' column"),
@@ -593,6 +596,13 @@ CASES = [
     ("undeclared transition", lambda c: coalsurv.TransitionData.from_frame(
         MS, **MSO, transitions=["coalition -> alliance", "alliance -> community"]),
      CoalitionDataError, r"'coalition -> dissolution' is observed.*not declared"),
+    ("sojourn members of an unknown unit", lambda c: coalsurv.TransitionData.from_frame(
+        MS, **MSO, members=pd.DataFrame({"id": [1, 7], "member": ["a", "b"]})),
+     CoalitionDataError, r"members: ids not in the episode table: 7"),
+    ("joint multi-state with mm()", lambda c: coalsurv.MultiStateModel(
+        {"coalition -> alliance": "mm(1)", "alliance -> dissolution": "1"},
+        frailty="(1 | country)"),
+     SpecError, r"transition 'coalition -> alliance': mm\(\) members terms are not supported"),
     ("multi-state clock", lambda c: coalsurv.MultiStateModel({"coalition -> alliance": "1"},
                                                              clock="markov"),
      SpecError, r"clock='markov'"),

@@ -7,7 +7,9 @@ For coalition ``i`` with membership rows ``r`` (:mod:`coalsurv.build.members`)::
 added to cause ``k``'s eta. The rows sit in the buffer as a CSR structure sorted by coalition
 (``start``: ``n + 1`` pointers, then per row its member, share (or its fixed weight), the
 coalition's size and the standardised member covariates). Weights: fixed (``equal``, ``share``:
-the graph's ``mm_weight`` data), ``power`` (``share ** gamma``, ``gamma`` log-transformed) or
+the graph's ``mm_weight`` data), ``power`` (``share ** gamma = exp(gamma log share)``, ``gamma``
+log-transformed; the buffer holds ``log share`` in the share column, so a weight costs one
+``exp`` and its gradient none) or
 ``logistic`` (``1 / (1 + (n_i - 1) exp(-(b0 + b1 share)))``), normalised over the coalition when
 ``sum_to_one``. With ``g_i = d log L / d eta_i`` the gradient in a raw weight is
 ``g_i (c_r - theta_i) / T_i`` (normalised; ``T_i`` the coalition's sum of raw weights) or
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_layout import (
@@ -73,11 +76,12 @@ def mm_weights(buf, x, raw, w, total):
     start, member, share, size, X = mm_arrays(buf)
     mode = int(buf[H_MM_WEIGHTS])
     n = total.shape[0]
+    gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
     for r in range(raw.shape[0]):
         if mode == 0:  # fixed weights: the graph's data
             raw[r] = share[r]
-        elif mode == 1:  # power: share ** gamma
-            raw[r] = math.exp(math.exp(x[int(buf[H_OFF_W1])]) * math.log(share[r]))
+        elif mode == 1:  # power: share ** gamma (share holds log share)
+            raw[r] = math.exp(gamma * share[r])
         else:  # logistic
             q = x[int(buf[H_OFF_W1])] + x[int(buf[H_OFF_W2])] * share[r]
             raw[r] = 1.0 / (1.0 + (size[r] - 1.0) * math.exp(-q))
@@ -87,8 +91,9 @@ def mm_weights(buf, x, raw, w, total):
         for r in range(int(start[i]), int(start[i + 1])):
             t += raw[r]
         total[i] = t if normalise else 1.0
+        inv = 1.0 / total[i]
         for r in range(int(start[i]), int(start[i + 1])):
-            w[r] = raw[r] / total[i]
+            w[r] = raw[r] * inv
 
 
 @njit(cache=True, error_model="numpy")
@@ -126,25 +131,37 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     normalise = int(buf[H_MM_SUM]) == 1
     sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
     gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
+    g_b = np.zeros(Q)  # accumulated here, added to grad once
+    g_sd, g_w1, g_w2 = 0.0, 0.0, 0.0
     for i in range(g_row.shape[0]):
         gi = g_row[i]
+        gt = gi / total[i] if normalise else gi
         for r in range(int(start[i]), int(start[i + 1])):
             gw = gi * w[r]
             for j in range(Q):
-                grad[off_b + k * Q + j] += gw * X[r, j]
+                g_b[j] += gw * X[r, j]
             if off_sd >= 0:
                 pos = off_z + k * L + int(member[r])
                 grad[pos] += gw * sd
-                grad[off_sd + k] += gw * sd * x[pos]  # d / d log sd
+                g_sd += gw * sd * x[pos]  # d / d log sd
             if mode == 0:
                 continue
-            d_raw = gi * (contrib[r] - theta[i]) / total[i] if normalise else gi * contrib[r]
-            if mode == 1:  # d / d log gamma of share ** gamma
-                grad[int(buf[H_OFF_W1])] += d_raw * raw[r] * math.log(share[r]) * gamma
+            d_raw = gt * (contrib[r] - theta[i]) if normalise else gt * contrib[r]
+            if mode == 1:  # d / d log gamma of share ** gamma (share holds log share)
+                g_w1 += d_raw * raw[r] * share[r]
             else:  # d raw / dq = raw (1 - raw)
                 dq = d_raw * raw[r] * (1.0 - raw[r])
-                grad[int(buf[H_OFF_W1])] += dq
-                grad[int(buf[H_OFF_W2])] += dq * share[r]
+                g_w1 += dq
+                g_w2 += dq * share[r]
+    for j in range(Q):
+        grad[off_b + k * Q + j] += g_b[j]
+    if off_sd >= 0:
+        grad[off_sd + k] += g_sd
+    if mode == 1:
+        grad[int(buf[H_OFF_W1])] += g_w1 * gamma
+    elif mode == 2:
+        grad[int(buf[H_OFF_W1])] += g_w1
+        grad[int(buf[H_OFF_W2])] += g_w2
 
 
 @njit(cache=True, error_model="numpy")

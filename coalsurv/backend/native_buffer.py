@@ -164,6 +164,8 @@ def _mm_arrays(kplan: KernelPlan, named, n: int) -> list[np.ndarray]:
                 else np.zeros(R))
 
     share = column("mm_share" if kplan.mm_params else "mm_weight")
+    if kplan.mm_weights == "power":  # the kernel reads log share (kernel_members docstring)
+        share = np.log(share)
     X = (np.asarray(named["mm_X"].get_value(), dtype=float)[order].reshape(-1)
          if kplan.mm_terms else np.zeros(0))
     return [start.astype(float), column("mm_member"), share, column("mm_size"), X]

@@ -37,6 +37,7 @@ import pandas as pd
 
 from coalsurv._format import TIME_UNITS, fmt_ids, rows_note
 from coalsurv.data.episodes import CoalitionData
+from coalsurv.data.tables import check_members
 from coalsurv.data.values import as_numeric
 from coalsurv.errors import CoalitionDataError
 
@@ -62,11 +63,17 @@ class TransitionData:
     censored_label, time_unit : str
     n_units, n : int
         Units and sojourns.
+    members : pandas.DataFrame or None
+        Members of each unit (``id`` = the unit id, ``member``, optional ``share``, member
+        covariates), validated as :class:`~coalsurv.data.episodes.CoalitionData`'s members
+        table; every sojourn of a unit has the unit's members (``mm()`` terms).
     """
 
     def __init__(self, frame: pd.DataFrame, *, covariates: Sequence[str], groups: Sequence[str],
-                 censored_label: str, time_unit: str, name: str | None = None) -> None:
+                 censored_label: str, time_unit: str, name: str | None = None,
+                 members: pd.DataFrame | None = None) -> None:
         self.frame = frame
+        self.members = members
         self.covariate_names = tuple(covariates)
         self.group_names = tuple(groups)
         self.censored_label = censored_label
@@ -94,7 +101,8 @@ class TransitionData:
                    to: str, censored: str = "censored", covariates: Sequence[str] | None = None,
                    groups: str | Sequence[str] | None = None, time_unit: str | None = None,
                    entered: str | None = None, transitions: Sequence[Any] | None = None,
-                   name: str | None = None) -> TransitionData:
+                   name: str | None = None,
+                   members: pd.DataFrame | None = None) -> TransitionData:
         """Validate a table with one row per sojourn of one unit in one state.
 
         Parameters
@@ -119,6 +127,12 @@ class TransitionData:
             Declared transitions (``"coalition -> alliance"``); when given, observed
             transitions outside it and rows after an absorbing state are refused.
         name : str, optional
+        members : pandas.DataFrame, optional
+            Members of each unit for ``mm()`` terms: ``id`` (the unit id of ``id``),
+            ``member``, optional ``share`` (summing to 1 per unit) and member covariates; each
+            sojourn of a unit has the unit's members. Validated here as
+            ``CoalitionData.from_frame``'s ``members`` (unknown ids, repeated (id, member)
+            pairs, negative shares or shares not summing to 1 are refused).
 
         Raises
         ------
@@ -142,13 +156,15 @@ class TransitionData:
                                     state_col=state)
         if not problems and transitions is not None:
             problems = _check_declared(frame, transitions, censored=censored)
+        if members is not None:
+            members = _check_unit_members(members, frame["id"], problems)
         if problems:
             raise CoalitionDataError(
                 f"invalid multi-state data ({len(problems)} problem"
                 f"{'s' if len(problems) != 1 else ''})", problems)
         frame[groups] = frame[groups].astype(str)
         return cls(frame.reset_index(drop=True), covariates=covariates, groups=groups,
-                   censored_label=censored, time_unit=time_unit, name=name)
+                   censored_label=censored, time_unit=time_unit, name=name, members=members)
 
     @classmethod
     def from_wide(cls, df: pd.DataFrame, *, id: str, entry_times: Mapping[str, str], end: str,
@@ -267,10 +283,15 @@ class TransitionData:
         groups = [c for c in self.group_names if keep is None or c in keep]
         for c in covariates + groups:
             ep[c] = rows[c].to_numpy()
+        members = None
+        if self.members is not None:  # each sojourn has its unit's members
+            link = pd.DataFrame({"id": rows["id"].to_numpy(), "sojourn": ep["sojourn"]})
+            members = link.merge(self.members, on="id", how="inner", sort=False)
+            members = members.drop(columns="id").rename(columns={"sojourn": "id"})
         return CoalitionData.from_frame(
             ep, duration="time", event="event", id="sojourn", censored=self.censored_label,
             causes=[target], entry="entry", covariates=covariates,
-            groups=groups or None, time_unit=self.time_unit,
+            groups=groups or None, time_unit=self.time_unit, members=members,
             name=f"{source} -> {target}")
 
     def check_declared(self, transitions: Sequence[Any]) -> None:
@@ -289,7 +310,19 @@ class TransitionData:
         import hashlib
 
         text = self.frame.to_csv(index=False, float_format="%.17g")
+        if self.members is not None:
+            text += "\nmembers\n" + self.members.to_csv(index=False, float_format="%.17g")
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_unit_members(members, unit_ids: pd.Series, problems: list[str]):
+    """Validate the members table of the units (CoalitionData's rules, ids = unit ids)."""
+    if not isinstance(members, pd.DataFrame):
+        problems.append(f"members: expected a pandas DataFrame (id, member, share, member "
+                        f"covariates), got {type(members).__name__}")
+        return None
+    units = pd.Index(pd.unique(unit_ids))
+    return check_members(members, ids=units, all_ids=units, problems=problems)
 
 
 # ---------------------------------------------------------------------- validation steps

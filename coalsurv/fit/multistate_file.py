@@ -89,6 +89,9 @@ def save_multistate(fit: MultiStateFit, path: str | Path) -> Path:
             members[name] = (Path(tmp) / name).read_bytes()
             files[key] = name
     members["sojourns.csv"] = fit.data.frame.to_csv(index=False, float_format="%.17g").encode()
+    if fit.data.members is not None:  # the units' members (mm() terms)
+        members["members.csv"] = fit.data.members.to_csv(index=False,
+                                                         float_format="%.17g").encode()
     manifest = {
         "schema": MULTISTATE_SCHEMA, "transitions": [[k, v] for k, v in files.items()],
         "clock": fit.clock, "name": fit.name,
@@ -172,10 +175,13 @@ def _assemble(manifest: dict, members: dict[str, bytes], where: str) -> MultiSta
     frame = pd.read_csv(io.BytesIO(members["sojourns.csv"]), float_precision="round_trip",
                         dtype={"id": kinds[meta["id_kind"]],
                                **{c: str for c in ["state", "to", *meta["groups"]]}})
+    units = (pd.read_csv(io.BytesIO(members["members.csv"]), float_precision="round_trip",
+                         dtype={"id": kinds[meta["id_kind"]]})
+             if "members.csv" in members else None)
     data = TransitionData.from_frame(
         frame, id="id", state="state", start="start", stop="stop", to="to", entered="entered",
         censored=meta["censored"], covariates=meta["covariates"], groups=meta["groups"],
-        time_unit=meta["time_unit"], name=meta["name"])
+        time_unit=meta["time_unit"], name=meta["name"], members=units)
     if manifest.get("joint") is not None:
         return _assemble_joint(manifest, members, where, data)
     fits, problems = {}, []

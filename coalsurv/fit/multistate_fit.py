@@ -195,10 +195,12 @@ class MultiStateFit:
 
     # ------------------------------------------------------------------ multi-state
     def _newdata(self, newdata) -> pd.DataFrame:
-        if newdata is None:
+        if newdata is None:   # the mean profile; a typical unit for mm() transitions
             cols = list(self.data.covariate_names)
             means = self.data.frame[cols].mean() if cols else pd.Series(dtype=float)
-            return means.to_frame().T if cols else pd.DataFrame(index=[0])
+            out = means.to_frame().T if cols else pd.DataFrame(index=[0])
+            out.attrs["mm"] = "typical"
+            return out
         if isinstance(newdata, dict):
             try:
                 newdata = pd.DataFrame(newdata)

@@ -39,6 +39,7 @@ from coalsurv.data.episodes import CoalitionData
 from coalsurv.endings import parse_transition
 from coalsurv.errors import SpecError
 from coalsurv.fit.predict import Predictor
+from coalsurv.spec.members import split_mm
 from coalsurv.spec.modelspec import parse_formula
 
 __all__ = ["JointLayout", "make_layout", "TransitionPredictor", "JointTransition",
@@ -264,6 +265,11 @@ def make_layout(formulas: Mapping[str, str], *, shared, frailty: str,
         except SpecError as exc:
             problems.append(f"transition {key!r}: {exc}")
             continue
+        if split_mm(formula)[1] is not None:
+            problems.append(f"transition {key!r}: mm() members terms are not supported with "
+                            "shared effects or a shared frailty (one joint graph of stacked "
+                            "sojourns); fit the transitions separately (no shared=, "
+                            "frailty='per_transition') to use mm()")
         if groups:
             problems.append(f"transition {key!r}: group terms ({', '.join(map(str, groups))}) "
                             "in a transition's formula are not supported with shared effects "

@@ -58,6 +58,8 @@ def test_member_effects_and_ratios(power_fit, sim):
     per_sd, per_unit = hr.loc[("mm(x)", "per SD"), "median"], hr.loc[("mm(x)", "per unit"),
                                                                       "median"]
     assert np.isclose(np.log(per_unit), np.log(per_sd) / sd, rtol=0.05)  # medians of 100
+    ax = power_fit.plot_forest()   # the forest plot labels the member covariate mm(x)
+    assert "mm(x)" in [t.get_text() for t in ax.get_yticklabels()]
     gamma = power_fit.summary().set_index("parameter").loc["gamma"]
     assert gamma["lower"] >= 0
 
