@@ -34,11 +34,30 @@ STAGES = {  # (file suffix, function) -> label
 }
 
 
+def min_ess(idata, names) -> float:
+    """Smallest bulk ESS over the elements of ``names``."""
+    import arviz_stats as azs
+    import numpy as np
+
+    ess = azs.ess(idata, var_names=names, method="bulk")
+    return min(float(np.min(np.asarray(ess[n]))) for n in names)
+
+
+def steps(idata) -> list[float]:
+    """Mean leapfrog steps per draw of each chain, warm-up and kept draws together."""
+    import numpy as np
+
+    parts = [np.asarray(idata[g]["n_steps"]) for g in ("warmup_sample_stats", "sample_stats")
+             if g in idata.children]
+    return [round(float(v), 1) for v in np.concatenate(parts, axis=1).mean(axis=1)]
+
+
 def main(name: str, draws: int, limit: int | None = None) -> dict:
     """Fit ``name`` with 4 x ``draws`` (+ ``draws`` tuning); return the measurements."""
     launched = time.time()
+    from run import load
+
     import coalsurv
-    from run import _min_ess, _steps, load
 
     data, terms, group = load(name)
     model = coalsurv.SurvivalModel(" + ".join(terms) + f" + (1 | {group})", family="weibull")
@@ -65,7 +84,7 @@ def main(name: str, draws: int, limit: int | None = None) -> dict:
             "fit_s": round(fit_wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_mb": round(usage.ru_maxrss / 1024.0), "stages_s": stages,
             "sampling_time": round(float(fit.idata["posterior"].attrs["sampling_time"]), 1),
-            "min_ess": round(_min_ess(fit.idata, names)), "steps": _steps(fit.idata),
+            "min_ess": round(min_ess(fit.idata, names)), "steps": steps(fit.idata),
             "divergences": int(fit.idata["sample_stats"]["diverging"].sum()),
             "log_likelihood": fit.sampler["log_likelihood"][:60],
             "load_1min": round(os.getloadavg()[0], 1)}
