@@ -23,7 +23,7 @@ def require_log_likelihood(fit, what: str) -> None:
     record = fit.sampler.get("log_likelihood", "")
     why = record if record.startswith("skipped") else "the fit holds no log_likelihood group"
     raise ArgumentError(f"{what} needs the pointwise log likelihood, which this fit does not "
-                        "hold", [f"log_likelihood: {why}",
+                        "hold: fit.add_log_likelihood() computes it", [f"log_likelihood: {why}",
                                  "call fit.add_log_likelihood() to compute it from the "
                                  "posterior (then save the fit to keep it), or refit with a "
                                  "larger pointwise_limit"])

@@ -475,6 +475,7 @@ class ReportSections(ComparisonSections, MemberSections):
                              f"{s.draws} draws after {s.tune} tuning steps, target_accept "
                              f"{s.target_accept}"),
                  ("log density", "{kernel} ({route}) {reason}".format(**fit.sampler).strip()),
+                 ("pointwise log likelihood", fit.sampler["log_likelihood"]),
                  ("command", self.command or "not recorded"),
                  ("model spec", json.dumps(fit.spec.to_dict(), sort_keys=True)),
                  ("prior set", f"{fit.priors.name or 'default'} "
