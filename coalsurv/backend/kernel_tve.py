@@ -133,7 +133,7 @@ def tve_tables(fam, bounds, log_bounds, theta_s, log_theta_s, cell, dev, h0, g0,
             f_cell[q, c] = v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _shift(xt, basis, dev, i):
     """``sum_q x_iq sum_j basis[q, i, j] dev[q, j]``."""
     s = 0.0
@@ -145,7 +145,7 @@ def _shift(xt, basis, dev, i):
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, h0, g0,
             f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell, g_base):
     """Row ``i``'s log likelihood for one cause and its ``eta``, ``theta`` derivatives.
