@@ -3,7 +3,7 @@
 Data: ``n`` rows, a Weibull baseline (shape 1.2) and log HR(t) = 0.8 - 0.6 log t for a standard
 normal ``x`` (inverse transform of the cumulative hazard on a fine grid, no coalsurv code),
 uniform censoring. Each model is fitted in its own fresh process (imports and compilation
-included) with 4 x ``draws`` draws, on the native kernel (``kernel="auto"``) and, with
+included) with 4 x ``draws`` draws (CPU seconds of the child process, and wall time), on the native kernel (``kernel="auto"``) and, with
 ``--pymc``, also on the PyMC graph (``kernel="pymc"``) in the same run; per fit: wall time,
 sampling time, leapfrog steps per draw (mean ``n_steps``) and tree depth, seconds per
 leapfrog step (sampling time / all steps), divergences, min bulk ESS. ``--grad`` first times
@@ -18,6 +18,7 @@ Run: ``python benchmarks/tve_speed.py [n] [draws] [--pymc] [--grad]`` (default 1
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -85,18 +86,18 @@ def gradient_times(n: int, repeats: int = 200) -> None:
         kernel.logp_grad(buf, x, grad)
         times = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = time.process_time()
             kernel.logp_grad(buf, x, grad)
-            times.append(time.perf_counter() - start)
+            times.append(time.process_time() - start)
         fn = model.logp_dlogp_function(ravel_inputs=True)  # PyTensor's C backend
         fn.set_extra_values({})
         q = np.concatenate([np.ravel(v) for v in model.initial_point(0).values()])
         fn(q)
         slow = []
         for _ in range(max(10, repeats // 10)):
-            start = time.perf_counter()
+            start = time.process_time()
             fn(q)
-            slow.append(time.perf_counter() - start)
+            slow.append(time.process_time() - start)
         print(f"{formula}: gradient native {1e3 * np.median(times):.3f} ms, PyMC (C backend) "
               f"{1e3 * np.median(slow):.3f} ms ({np.median(slow) / np.median(times):.0f}x), "
               f"cells {len(kplan.tve_bounds) + 1}, row-cells "
@@ -123,20 +124,25 @@ def main() -> None:
     seconds = {}
     for kernel in kernels:
         for formula in MODELS:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), os.times()
             out = subprocess.run([sys.executable, __file__, "--child", formula, str(n),
                                   str(draws), kernel],
                                  capture_output=True, text=True, check=True).stdout.strip()
-            seconds[formula, kernel] = time.perf_counter() - start
-            print(f"{formula} [kernel={kernel}]: {seconds[formula, kernel]:.1f} s wall, {out}")
+            wall = time.perf_counter() - start
+            after = os.times()
+            # CPU seconds of the child (all its threads): less sensitive to a loaded machine
+            seconds[formula, kernel] = (after.children_user + after.children_system
+                                        - cpu.children_user - cpu.children_system)
+            print(f"{formula} [kernel={kernel}]: {wall:.1f} s wall, "
+                  f"{seconds[formula, kernel]:.1f} s CPU, {out}")
             print("  load:", subprocess.run(["uptime"], capture_output=True,
                                             text=True).stdout.strip())
     for kernel in kernels:
-        print(f"smooth / piecewise cold time [kernel={kernel}]: "
+        print(f"smooth / piecewise cold CPU time [kernel={kernel}]: "
               f"{seconds[MODELS[1], kernel] / seconds[MODELS[0], kernel]:.2f}x")
     if len(kernels) == 2:
         for formula in MODELS:
-            print(f"{formula}: pymc / native cold time "
+            print(f"{formula}: pymc / native cold CPU time "
                   f"{seconds[formula, 'pymc'] / seconds[formula, 'auto']:.1f}x")
 
 

@@ -137,6 +137,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     t_dev, d_raw, g_tdev = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, jm))
     f_cell, g_cell = np.zeros((T, nb + 1)), np.zeros((T, nb + 1))
     h0, g0 = np.zeros((ts, nb)), np.zeros((ts, nb))
+    cell_dh, cell_dg = np.zeros((ts, nb + 1)), np.zeros((ts, nb + 1))
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
     g_beta = np.empty(P)
@@ -184,7 +185,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             part[:] = 0.0
         if T > 0:
             tve_devs(buf, x, k, tv[9], t_dev, d_raw)
-            tve_tables(fam, tv[3], tv[4], theta_s, log_theta_s, tv[10], t_dev, h0, g0, f_cell)
+            tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, h0, g0, cell_dh, cell_dg,
+                       f_cell)
             g_tdev[:] = 0.0
             g_cell[:] = 0.0
         d_a = 0.0
@@ -211,7 +213,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             if T > 0:  # the baseline's d/d dev straight into g_dev
                 val, d_eta, d_th = tve_row(
                     tv, i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
-                    log_entry[i], h0, g0, f_cell, t_dev, dev, rates,
+                    log_entry[i], h0, g0, cell_dh, cell_dg, f_cell, t_dev, dev, rates,
                     int(pw[0, i]) if K > 0 else 0, want_grad, g_tdev, g_cell, g_dev)
             elif fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
                 e = math.exp(eta)
