@@ -3,13 +3,13 @@
 Data: ``n`` rows, a Weibull baseline (shape 1.2) and log HR(t) = 0.8 - 0.6 log t for a standard
 normal ``x`` (inverse transform of the cumulative hazard on a fine grid, no coalsurv code),
 uniform censoring. Each model is fitted in its own fresh process (imports and compilation
-included) with 4 x ``draws`` draws (CPU seconds of the child process, and wall time), on the native kernel (``kernel="auto"``) and, with
-``--pymc``, also on the PyMC graph (``kernel="pymc"``) in the same run; per fit: wall time,
-sampling time, leapfrog steps per draw (mean ``n_steps``) and tree depth, seconds per
-leapfrog step (sampling time / all steps), divergences, min bulk ESS. ``--grad`` first times
-one log-density-and-gradient evaluation of each model on both routes (median of repeats at
-the initial point). ``uptime``'s load is printed beside the numbers (a shared machine: only
-ratios measured side by side mean anything).
+included) with 4 x ``draws`` draws (CPU seconds of the child process, and wall time), on
+the native kernel (``kernel="auto"``) and, with ``--pymc``, also on the PyMC graph
+(``kernel="pymc"``) in the same run. Per fit: sampling time, leapfrog steps per draw (mean
+``n_steps``), tree depth, ms per leapfrog step, divergences, min bulk ESS. ``--grad`` first
+times one log density and gradient of each model on both routes (median at the initial
+point). ``uptime``'s load is printed beside the numbers (a shared machine: only ratios
+measured side by side mean anything).
 
 Run: ``python benchmarks/tve_speed.py [n] [draws] [--pymc] [--grad]`` (default 1000 rows,
 1000 draws). Measured 2026-12-06 on the quiet 2-core machine, both on the PyMC graph:

@@ -29,7 +29,8 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "H_MM_SUM", "H_MM_Q", "H_OFF_BMM", "H_PRIOR_BMM", "H_OFF_SDMM", "H_PRIOR_SDMM",
            "H_OFF_ZMM", "H_MM_LEVELS", "H_OFF_W1", "H_PRIOR_W1", "H_OFF_W2", "H_PRIOR_W2",
            "H_CURE", "H_CURE_LINK", "H_OFF_CINT", "H_PRIOR_CINT", "H_CURE_Q", "H_OFF_CBETA",
-           "H_PRIOR_CBETA", "H_CURE_DATA", "H_TVE", "H_TVE_DATA", "H_GROUPS", "GROUP_WIDTH", "PIECEWISE",
+           "H_PRIOR_CBETA", "H_CURE_DATA", "H_TVE", "H_TVE_DATA", "H_GROUPS", "GROUP_WIDTH",
+           "PIECEWISE",
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
            "zerosum_grad", "out_index"]
 

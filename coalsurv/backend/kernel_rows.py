@@ -58,7 +58,6 @@ from coalsurv.backend.kernel_layout import (
     H_S,
     H_STD,
     H_THETA_S,
-    H_TVE,
     PIECEWISE,
     baseline_dev,
     layout,

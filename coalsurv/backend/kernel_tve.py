@@ -56,8 +56,11 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 @njit(cache=True, error_model="numpy")
 def tve_layout(buf):
-    """Views of the tve arrays (module doc): ``(T, nb, Jm, bounds, log_bounds, jb, c0, c1,
-    X_tve, centre, cell_basis, time_basis, first_basis, last_basis)``."""
+    """Return views of the tve arrays (module doc).
+
+    ``(T, nb, Jm, bounds, log_bounds, jb, c0, c1, X_tve, centre, cell_basis, time_basis,
+    first_basis, last_basis)``; empty ones without tve terms.
+    """
     T = int(buf[H_TVE])
     n, d, nb, jm, e = 0, 0, 0, 0, 0  # no tve terms: empty views
     if T > 0:
@@ -118,8 +121,11 @@ def tve_devs(buf, x, k, centre, dev, d_raw):
 
 @njit(cache=True, error_model="numpy")
 def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, h0, g0, cell_dh, cell_dg, f_cell):
-    """Per cause: ``H0``, ``dH0/dtheta`` at the cell bounds and their increments over each
-    cell (per stratum; the piecewise baseline's ``e^r[jb_c] x width``), ``f`` per cell."""
+    """Tabulate one cause's ``H0``, ``dH0/dtheta`` and ``f`` on the cells.
+
+    ``H0`` and ``dH0/dtheta`` at the cell bounds and their increments over each cell (per
+    stratum; the piecewise baseline's ``e^r[jb_c] x width``), ``f`` per cell and term.
+    """
     bounds, log_bounds, jb, cell = tv[3], tv[4], tv[5], tv[10]
     nb = bounds.shape[0]
     if fam == PIECEWISE:
