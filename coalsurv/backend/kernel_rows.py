@@ -131,12 +131,12 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         (int(buf[H_N]), n_c))
     g_cbeta = np.zeros(n_c)
     g_cint = 0.0
-    tv = tve_layout(buf)  # tve() terms (coalsurv.backend.kernel_tve)
-    T, nb, jm = tv[0], tv[1], tv[2]
+    tv = tve_layout(buf)  # tve() terms (coalsurv.backend.kernel_tve), unpacked once
+    T, nb, jm, t_bounds, t_jb, t_c01, t_x, t_centre, t_cell, t_at, t_ends = (
+        tv[0], tv[1], tv[2], tv[3], tv[5], tv[6], tv[7], tv[8], tv[9], tv[10], tv[11])
     t_dev, d_raw, g_tdev = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, jm))
     f_cell, g_cell = np.zeros((T, nb + 1)), np.zeros((T, nb + 1))
-    h0, g0 = np.zeros((ts, nb)), np.zeros((ts, nb))
-    cell_dh, cell_dg = np.zeros((ts, nb + 1)), np.zeros((ts, nb + 1))
+    tab = np.zeros((4, ts, nb + 1))  # H0, dH0/dtheta at the bounds; their cell increments
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
     g_beta = np.empty(P)
@@ -183,9 +183,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             full[:] = 0.0
             part[:] = 0.0
         if T > 0:
-            tve_devs(buf, x, k, tv[9], t_dev, d_raw)
-            tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, h0, g0, cell_dh, cell_dg,
-                       f_cell)
+            tve_devs(buf, x, k, t_centre, t_dev, d_raw)
+            tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab, f_cell)
             g_tdev[:] = 0.0
             g_cell[:] = 0.0
         d_a = 0.0
@@ -210,10 +209,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 theta = math.exp(log_theta)
             ev = event[k, i]
             if T > 0:  # the baseline's d/d dev straight into g_dev
+                j_t = int(pw[0, i]) if K > 0 else 0
                 val, d_eta, d_th = tve_row(
-                    tv, i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
-                    log_entry[i], h0, g0, cell_dh, cell_dg, f_cell, t_dev, dev, rates,
-                    int(pw[0, i]) if K > 0 else 0, want_grad, g_tdev, g_cell, g_dev)
+                    i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
+                    log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab, f_cell, t_dev,
+                    dev, rates, j_t, want_grad, g_tdev, g_cell, g_dev)
             elif fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
                 e = math.exp(eta)
                 j, j0 = int(pw[0, i]), int(pw[2, i])
@@ -302,7 +302,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             if R > 0:
                 mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
             if T > 0:
-                tve_finish(buf, x, k, tv[10], tv[9], d_raw, g_tdev, g_cell, grad)
+                tve_finish(buf, x, k, t_cell, t_centre, d_raw, g_tdev, g_cell, grad)
             if cure > 0:  # one cause: the cure block's gradient once
                 grad[int(buf[H_OFF_CINT])] += g_cint
                 for j in range(n_c):

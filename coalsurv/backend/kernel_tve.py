@@ -24,8 +24,8 @@ Buffer (at ``H_TVE_DATA``; ``T = H_TVE`` terms, ``nb`` interior cell bounds, ``n
 cells, ``Jm`` the largest ``J``; bases zero-padded to ``Jm``)::
 
     nb, Jm, then per term TERM_WIDTH values: J, off_sd, off_step, prior code, p1, p2, p3, 0
-    bounds (nb), log bounds (nb), jb (cells), c0 (n), c1 (n), X_tve (n, T), centre (T, Jm),
-    cell basis (T, cells, Jm), basis at t (T, n, Jm), first cell's (T, n, Jm), last's (T, n, Jm)
+    bounds (nb), log bounds (nb), jb (cells), c0 and c1 (2, n), X_tve (n, T), centre (T, Jm),
+    cell basis (T, cells, Jm), basis at t (T, n, Jm), first and last cell's (2, T, n, Jm)
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def tve_layout(buf):
     """Return views of the tve arrays (module doc).
 
-    ``(T, nb, Jm, bounds, log_bounds, jb, c0, c1, X_tve, centre, cell_basis, time_basis,
-    first_basis, last_basis)``; empty ones without tve terms.
+    ``(T, nb, Jm, bounds, log_bounds, jb, c01, X_tve, centre, cell_basis, time_basis,
+    ends)`` (``c01``: each row's first and last cell, (2, n)) (``ends``: the first and the last cell's basis, (2, T, n, Jm)); empty ones
+    without tve terms.
     """
     T = int(buf[H_TVE])
     n, d, nb, jm, e = 0, 0, 0, 0, 0  # no tve terms: empty views
@@ -76,10 +77,8 @@ def tve_layout(buf):
     e += nb
     jb = buf[e:e + nc]
     e += nc
-    c0 = buf[e:e + n]
-    e += n
-    c1 = buf[e:e + n]
-    e += n
+    c01 = buf[e:e + 2 * n].reshape((2, n))  # each row's first and last cell
+    e += 2 * n
     xt = buf[e:e + n * T].reshape((n, T))
     e += n * T
     centre = buf[e:e + T * jm].reshape((T, jm))
@@ -88,10 +87,8 @@ def tve_layout(buf):
     e += T * nc * jm
     at_t = buf[e:e + T * n * jm].reshape((T, n, jm))
     e += T * n * jm
-    first = buf[e:e + T * n * jm].reshape((T, n, jm))
-    e += T * n * jm
-    last = buf[e:e + T * n * jm].reshape((T, n, jm))
-    return T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first, last
+    ends = buf[e:e + 2 * T * n * jm].reshape((2, T, n, jm))  # first and last cell's basis
+    return T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, at_t, ends
 
 
 @njit(cache=True, error_model="numpy")
@@ -120,13 +117,14 @@ def tve_devs(buf, x, k, centre, dev, d_raw):
 
 
 @njit(cache=True, error_model="numpy")
-def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, h0, g0, cell_dh, cell_dg, f_cell):
+def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell):
     """Tabulate one cause's ``H0``, ``dH0/dtheta`` and ``f`` on the cells.
 
     ``H0`` and ``dH0/dtheta`` at the cell bounds and their increments over each cell (per
     stratum; the piecewise baseline's ``e^r[jb_c] x width``), ``f`` per cell and term.
     """
-    bounds, log_bounds, jb, cell = tv[3], tv[4], tv[5], tv[10]
+    bounds, log_bounds, jb, cell = tv[3], tv[4], tv[5], tv[9]
+    h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]  # (stratum, cell bound or cell)
     nb = bounds.shape[0]
     if fam == PIECEWISE:
         for c in range(1, nb):
@@ -161,8 +159,20 @@ def _shift(xt, basis, dev, i):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, h0, g0,
-            cell_dh, cell_dg, f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell,
+def _end_shift(xt, ends, end, dev, i):
+    """``sum_q x_iq sum_j ends[end, q, i, j] dev[q, j]`` (the row's first or last cell)."""
+    s = 0.0
+    for q in range(dev.shape[0]):
+        v = 0.0
+        for j in range(dev.shape[1]):
+            v += ends[end, q, i, j] * dev[q, j]
+        s += xt[i, q] * v
+    return s
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def tve_row(i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, bounds, jb, c01,
+            xt, at_t, ends, tab, f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell,
             g_base):
     """Row ``i``'s log likelihood for one cause and its ``eta``, ``theta`` derivatives.
 
@@ -170,8 +180,8 @@ def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entr
     entry). Adds the deviations' gradient to ``g_dev`` (T, Jm; the row's own end cells and
     exit time), ``g_cell`` (T, cells; the full cells) and ``g_base`` (the piecewise baseline).
     """
-    T, jm, bounds, jb, c0, c1, xt, at_t, first, last = (
-        tv[0], tv[2], tv[3], tv[5], tv[6], tv[7], tv[8], tv[11], tv[12], tv[13])
+    T, jm = dev.shape[0], dev.shape[1]
+    h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]
     piecewise = fam == PIECEWISE
     val, d_eta, d_th = 0.0, 0.0, 0.0
     h_t, g_t, h_e, g_e = 0.0, 0.0, 0.0, 0.0
@@ -196,7 +206,7 @@ def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entr
             for q in range(T):
                 for j in range(jm):
                     g_dev[q, j] += ev * xt[i, q] * at_t[q, i, j]
-    a, b = int(c0[i]), int(c1[i])
+    a, b = int(c01[0, i]), int(c01[1, i])
     e_eta = math.exp(eta)
     cum, d_cum = 0.0, 0.0
     for end in range(2 if b > a else 1):  # the row's first and last cell: its own parts
@@ -208,8 +218,7 @@ def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entr
         else:
             dh = (h_t if c == b else h0[st, c]) - (h_e if end == 0 else h0[st, c - 1])
             dg = (g_t if c == b else g0[st, c]) - (g_e if end == 0 else g0[st, c - 1])
-        basis = first if end == 0 else last
-        w = math.exp(_shift(xt, basis, dev, i))
+        w = math.exp(_end_shift(xt, ends, end, dev, i))
         cum += w * dh
         d_cum += w * dg
         if want_grad:
@@ -218,7 +227,7 @@ def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entr
                 g_base[int(jb[c])] += g
             for q in range(T):
                 for j in range(jm):
-                    g_dev[q, j] += g * xt[i, q] * basis[q, i, j]
+                    g_dev[q, j] += g * xt[i, q] * ends[end, q, i, j]
     for c in range(a + 1, b):  # full cells: shared f, H0 increments
         s = 0.0
         for q in range(T):
@@ -282,8 +291,7 @@ def tve_prior(buf, x, grad):
 def tve_expand(buf, x, out, pos):
     """``tve_sd`` exponentiated in place; ``tve_dev_<x>`` (cause, J) of each term from ``pos``."""
     C = int(buf[H_C])
-    T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first, last = (
-        tve_layout(buf))
+    T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, at_t, ends = tve_layout(buf)
     dev = np.zeros((T, jm))
     d_raw = np.zeros((T, jm))
     for q in range(T):
