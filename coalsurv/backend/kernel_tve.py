@@ -59,8 +59,8 @@ def tve_layout(buf):
     """Return views of the tve arrays (module doc).
 
     ``(T, nb, Jm, bounds, log_bounds, jb, c01, X_tve, centre, cell_basis, time_basis,
-    ends)`` (``c01``: each row's first and last cell, (2, n)) (``ends``: the first and the last cell's basis, (2, T, n, Jm)); empty ones
-    without tve terms.
+    ends)``; ``c01``: each row's first and last cell (2, n); ``ends``: the basis of those
+    two cells (2, T, n, Jm); empty views without tve terms.
     """
     T = int(buf[H_TVE])
     n, d, nb, jm, e = 0, 0, 0, 0, 0  # no tve terms: empty views
