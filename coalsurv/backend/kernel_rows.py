@@ -146,11 +146,12 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         (int(buf[H_N]), n_c))
     g_cbeta = np.zeros(n_c)
     g_cint = 0.0
-    tv = tve_layout(buf)  # tve() terms (coalsurv.backend.kernel_tve)
-    T, nb, jm = tv[0], tv[1], tv[2]
+    tv = tve_layout(buf)  # tve() terms (coalsurv.backend.kernel_tve), unpacked once
+    T, nb, jm, t_bounds, t_jb, t_c01, t_x, t_centre, t_cell, t_at, t_ends = (
+        tv[0], tv[1], tv[2], tv[3], tv[5], tv[6], tv[7], tv[8], tv[9], tv[10], tv[11])
     t_dev, d_raw, g_tdev = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, jm))
     f_cell, g_cell = np.zeros((T, nb + 1)), np.zeros((T, nb + 1))
-    h0, g0 = np.zeros((ts, nb)), np.zeros((ts, nb))
+    tab = np.zeros((4, ts, nb + 1))  # H0, dH0/dtheta at the bounds; their cell increments
     SL = slope_count(buf)  # varying slopes (coalsurv.backend.kernel_slopes)
     sl_start = np.zeros(SL + 1, np.int64)
     v_sl, g_sl = np.zeros(slope_total(buf)), np.zeros(slope_total(buf))
@@ -214,8 +215,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             full[:] = 0.0
             part[:] = 0.0
         if T > 0:
-            tve_devs(buf, x, k, tv[9], t_dev, d_raw)
-            tve_tables(fam, tv[3], tv[4], theta_s, log_theta_s, tv[10], t_dev, h0, g0, f_cell)
+            tve_devs(buf, x, k, t_centre, t_dev, d_raw)
+            tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab, f_cell)
             g_tdev[:] = 0.0
             g_cell[:] = 0.0
         d_a = 0.0
@@ -251,10 +252,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             if curve:  # second sweep: this spell row's share of its episode's derivatives
                 val, d_eta, d_th = 0.0, d_eta_r[i], d_th_r[i]
             elif T > 0:  # the baseline's d/d dev straight into g_dev
+                j_t = int(pw[0, i]) if K > 0 else 0
                 val, d_eta, d_th = tve_row(
-                    tv, i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
-                    log_entry[i], h0, g0, f_cell, t_dev, dev, rates,
-                    int(pw[0, i]) if K > 0 else 0, want_grad, g_tdev, g_cell, g_dev)
+                    i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
+                    log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab, f_cell, t_dev,
+                    dev, rates, j_t, want_grad, g_tdev, g_cell, g_dev)
             elif fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
                 e = math.exp(eta)
                 j, j0 = int(pw[0, i]), int(pw[2, i])
@@ -327,7 +329,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             if R > 0:
                 mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
             if T > 0:
-                tve_finish(buf, x, k, tv[10], tv[9], d_raw, g_tdev, g_cell, grad)
+                tve_finish(buf, x, k, t_cell, t_centre, d_raw, g_tdev, g_cell, grad)
             if SL > 0:
                 slope_grad(buf, x, k, g_sl, sl_start, grad)
             if n_b > 0 and k == C - 1:  # rp_spline (cause, knot)

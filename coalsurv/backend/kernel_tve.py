@@ -24,8 +24,8 @@ Buffer (at ``H_TVE_DATA``; ``T = H_TVE`` terms, ``nb`` interior cell bounds, ``n
 cells, ``Jm`` the largest ``J``; bases zero-padded to ``Jm``)::
 
     nb, Jm, then per term TERM_WIDTH values: J, off_sd, off_step, prior code, p1, p2, p3, 0
-    bounds (nb), log bounds (nb), jb (cells), c0 (n), c1 (n), X_tve (n, T), centre (T, Jm),
-    cell basis (T, cells, Jm), basis at t (T, n, Jm), first cell's (T, n, Jm), last's (T, n, Jm)
+    bounds (nb), log bounds (nb), jb (cells), c0 and c1 (2, n), X_tve (n, T), centre (T, Jm),
+    cell basis (T, cells, Jm), basis at t (T, n, Jm), first and last cell's (2, T, n, Jm)
 """
 
 from __future__ import annotations
@@ -56,8 +56,11 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 @njit(cache=True, error_model="numpy")
 def tve_layout(buf):
-    """Views of the tve arrays (module doc): ``(T, nb, Jm, bounds, log_bounds, jb, c0, c1,
-    X_tve, centre, cell_basis, time_basis, first_basis, last_basis)``.
+    """Return views of the tve arrays (module doc).
+
+    ``(T, nb, Jm, bounds, log_bounds, jb, c01, X_tve, centre, cell_basis, time_basis,
+    ends)``; ``c01``: each row's first and last cell (2, n); ``ends``: the basis of those
+    two cells (2, T, n, Jm); empty views without tve terms.
     """
     T = int(buf[H_TVE])
     n, d, nb, jm, e = 0, 0, 0, 0, 0  # no tve terms: empty views
@@ -74,10 +77,8 @@ def tve_layout(buf):
     e += nb
     jb = buf[e:e + nc]
     e += nc
-    c0 = buf[e:e + n]
-    e += n
-    c1 = buf[e:e + n]
-    e += n
+    c01 = buf[e:e + 2 * n].reshape((2, n))  # each row's first and last cell
+    e += 2 * n
     xt = buf[e:e + n * T].reshape((n, T))
     e += n * T
     centre = buf[e:e + T * jm].reshape((T, jm))
@@ -86,10 +87,8 @@ def tve_layout(buf):
     e += T * nc * jm
     at_t = buf[e:e + T * n * jm].reshape((T, n, jm))
     e += T * n * jm
-    first = buf[e:e + T * n * jm].reshape((T, n, jm))
-    e += T * n * jm
-    last = buf[e:e + T * n * jm].reshape((T, n, jm))
-    return T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first, last
+    ends = buf[e:e + 2 * T * n * jm].reshape((2, T, n, jm))  # first and last cell's basis
+    return T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, at_t, ends
 
 
 @njit(cache=True, error_model="numpy")
@@ -118,14 +117,27 @@ def tve_devs(buf, x, k, centre, dev, d_raw):
 
 
 @njit(cache=True, error_model="numpy")
-def tve_tables(fam, bounds, log_bounds, theta_s, log_theta_s, cell, dev, h0, g0, f_cell):
-    """Per cause: ``H0`` and ``dH0/dtheta`` at the cell bounds (per stratum), ``f`` per cell."""
-    if fam != PIECEWISE:
+def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell):
+    """Tabulate one cause's ``H0``, ``dH0/dtheta`` and ``f`` on the cells.
+
+    ``H0`` and ``dH0/dtheta`` at the cell bounds and their increments over each cell (per
+    stratum; the piecewise baseline's ``e^r[jb_c] x width``), ``f`` per cell and term.
+    """
+    bounds, log_bounds, jb, cell = tv[3], tv[4], tv[5], tv[9]
+    h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]  # (stratum, cell bound or cell)
+    nb = bounds.shape[0]
+    if fam == PIECEWISE:
+        for c in range(1, nb):
+            cell_dh[0, c] = rates[int(jb[c])] * (bounds[c] - bounds[c - 1])
+    else:
         for s in range(theta_s.shape[0]):
-            for b in range(bounds.shape[0]):
+            for b in range(nb):
                 r = family_terms(fam, bounds[b], log_bounds[b], 0.0, theta_s[s], log_theta_s[s])
                 h0[s, b] = -r[3]
                 g0[s, b] = -r[5]
+            for c in range(1, nb):
+                cell_dh[s, c] = h0[s, c] - h0[s, c - 1]
+                cell_dg[s, c] = g0[s, c] - g0[s, c - 1]
     for q in range(cell.shape[0]):
         for c in range(cell.shape[1]):
             v = 0.0
@@ -134,7 +146,7 @@ def tve_tables(fam, bounds, log_bounds, theta_s, log_theta_s, cell, dev, h0, g0,
             f_cell[q, c] = v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _shift(xt, basis, dev, i):
     """``sum_q x_iq sum_j basis[q, i, j] dev[q, j]``."""
     s = 0.0
@@ -146,76 +158,90 @@ def _shift(xt, basis, dev, i):
     return s
 
 
-@njit(cache=True, error_model="numpy")
-def tve_row(tv, i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, h0, g0,
-            f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell, g_base):
+@njit(cache=True, inline="always", error_model="numpy")
+def _end_shift(xt, ends, end, dev, i):
+    """``sum_q x_iq sum_j ends[end, q, i, j] dev[q, j]`` (the row's first or last cell)."""
+    s = 0.0
+    for q in range(dev.shape[0]):
+        v = 0.0
+        for j in range(dev.shape[1]):
+            v += ends[end, q, i, j] * dev[q, j]
+        s += xt[i, q] * v
+    return s
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def tve_row(i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, bounds, jb, c01,
+            xt, at_t, ends, tab, f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell,
+            g_base):
     """Row ``i``'s log likelihood for one cause and its ``eta``, ``theta`` derivatives.
 
-    Adds the deviations' gradient to ``g_dev`` (T, Jm; the rows' own cells and exit time),
-    ``g_cell`` (T, cells; the shared full cells) and ``g_base`` (the piecewise baseline's).
+    Proportional hazards: ``log h = log h0 + eta``, one family call at ``t`` (and at the
+    entry). Adds the deviations' gradient to ``g_dev`` (T, Jm; the row's own end cells and
+    exit time), ``g_cell`` (T, cells; the full cells) and ``g_base`` (the piecewise baseline).
     """
-    (T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first,
-     last) = tv
+    T, jm = dev.shape[0], dev.shape[1]
+    h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]
     piecewise = fam == PIECEWISE
     val, d_eta, d_th = 0.0, 0.0, 0.0
-    if ev != 0.0:
-        if piecewise:
+    h_t, g_t, h_e, g_e = 0.0, 0.0, 0.0, 0.0
+    if piecewise:
+        if ev != 0.0:
             val = ev * (base_dev[j_t] + eta)
-            d_eta = ev
             if want_grad:
                 g_base[j_t] += ev
-        else:
-            log_h, dh_eta, dh_theta, _, _, _ = family_terms(fam, t, log_t, eta, theta, log_theta)
-            val = ev * log_h
-            d_eta = ev * dh_eta
-            d_th = ev * dh_theta
+    else:
+        log_h0, _, dh_theta, log_s0, _, ds_theta = family_terms(fam, t, log_t, 0.0, theta,
+                                                                log_theta)
+        h_t, g_t = -log_s0, -ds_theta
+        val = ev * (log_h0 + eta)
+        d_th = ev * dh_theta
+        if entry > 0.0:
+            r = family_terms(fam, entry, log_entry, 0.0, theta, log_theta)
+            h_e, g_e = -r[3], -r[5]
+    d_eta = ev
+    if ev != 0.0:
         val += ev * _shift(xt, at_t, dev, i)
         if want_grad:
             for q in range(T):
                 for j in range(jm):
                     g_dev[q, j] += ev * xt[i, q] * at_t[q, i, j]
-    a, b = int(c0[i]), int(c1[i])
-    h_t, g_t, h_e, g_e = 0.0, 0.0, 0.0, 0.0
-    if not piecewise:
-        r = family_terms(fam, t, log_t, 0.0, theta, log_theta)
-        h_t, g_t = -r[3], -r[5]
-        if entry > 0.0:
-            r = family_terms(fam, entry, log_entry, 0.0, theta, log_theta)
-            h_e, g_e = -r[3], -r[5]
+    a, b = int(c01[0, i]), int(c01[1, i])
     e_eta = math.exp(eta)
     cum, d_cum = 0.0, 0.0
-    for c in range(a, b + 1):
-        d_cum_c = 0.0
+    for end in range(2 if b > a else 1):  # the row's first and last cell: its own parts
+        c = a if end == 0 else b
         if piecewise:
-            lo = entry if c == a else bounds[c - 1]
+            lo = entry if end == 0 else bounds[c - 1]
             hi = t if c == b else bounds[c]
-            dh = rates[int(jb[c])] * (hi - lo)
+            dh, dg = rates[int(jb[c])] * (hi - lo), 0.0
         else:
-            dh = (h_t if c == b else h0[st, c]) - (h_e if c == a else h0[st, c - 1])
-            d_cum_c = (g_t if c == b else g0[st, c]) - (g_e if c == a else g0[st, c - 1])
-        if c == a:
-            s = _shift(xt, first, dev, i)
-        elif c == b:
-            s = _shift(xt, last, dev, i)
-        else:
-            s = 0.0
-            for q in range(T):
-                s += xt[i, q] * f_cell[q, c]
-        w = math.exp(s)
+            dh = (h_t if c == b else h0[st, c]) - (h_e if end == 0 else h0[st, c - 1])
+            dg = (g_t if c == b else g0[st, c]) - (g_e if end == 0 else g0[st, c - 1])
+        w = math.exp(_end_shift(xt, ends, end, dev, i))
         cum += w * dh
-        d_cum += w * d_cum_c
+        d_cum += w * dg
         if want_grad:
             g = -e_eta * w * dh
             if piecewise:
                 g_base[int(jb[c])] += g
-            if c == a or c == b:
-                basis = first if c == a else last
-                for q in range(T):
-                    for j in range(jm):
-                        g_dev[q, j] += g * xt[i, q] * basis[q, i, j]
-            else:
-                for q in range(T):
-                    g_cell[q, c] += g * xt[i, q]
+            for q in range(T):
+                for j in range(jm):
+                    g_dev[q, j] += g * xt[i, q] * ends[end, q, i, j]
+    for c in range(a + 1, b):  # full cells: shared f, H0 increments
+        s = 0.0
+        for q in range(T):
+            s += xt[i, q] * f_cell[q, c]
+        w = math.exp(s)
+        dh = cell_dh[st, c]
+        cum += w * dh
+        d_cum += w * cell_dg[st, c]
+        if want_grad:
+            g = -e_eta * w * dh
+            for q in range(T):
+                g_cell[q, c] += g * xt[i, q]
+            if piecewise:
+                g_base[int(jb[c])] += g
     val -= e_eta * cum
     d_eta -= e_eta * cum
     d_th -= e_eta * d_cum
@@ -265,8 +291,7 @@ def tve_prior(buf, x, grad):
 def tve_expand(buf, x, out, pos):
     """``tve_sd`` exponentiated in place; ``tve_dev_<x>`` (cause, J) of each term from ``pos``."""
     C = int(buf[H_C])
-    T, nb, jm, bounds, log_bounds, jb, c0, c1, xt, centre, cell, at_t, first, last = (
-        tve_layout(buf))
+    T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, at_t, ends = tve_layout(buf)
     dev = np.zeros((T, jm))
     d_raw = np.zeros((T, jm))
     for q in range(T):

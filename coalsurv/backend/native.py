@@ -16,10 +16,15 @@ and the random walk ``rw_step ~ Normal(0, rw_sd)``); strata (``strata_dev`` as P
 ``ZeroSumNormal``, a family parameter per stratum, every ``strata_parts``); shape covariates
 (``beta_shape``, ``Z_shape``); the ``mm()`` members blocks (fixed, power or logistic weights,
 ``sum_to_one`` or not, ``beta_mm``, ``sd_mm``/``z_mm``); cure (mixture with the logit, probit
-or cloglog link, promotion time; ``cure_intercept``, ``cure_beta``). Falls back: interval
-censoring or cure with the piecewise baseline, varying slopes, time-varying covariates and
-effects (spells, tve), other families and family options, joint priors, per-cause or per-term
-priors (separate variables), anything unknown.
+or cloglog link, promotion time; ``cure_intercept``, ``cure_beta``); time-varying effects
+``tve(x)`` with every proportional-hazards kernel family (exponential, Weibull PH, Gompertz,
+the piecewise baseline; the graph refuses AFT families), piecewise (``type="pw"``) and smooth
+(``type="bs"``, natural or B-spline, on the graph's quadrature grid), any number of terms,
+with causes, frailties, delayed entry and strata (:mod:`coalsurv.backend.plan_tve`,
+:mod:`coalsurv.backend.kernel_tve`). Falls back: interval censoring or cure with the
+piecewise baseline, varying slopes, time-varying covariates (spells, also with tve), tve
+with shape covariates, other families and family options, joint priors, per-cause or
+per-term priors (separate variables), anything unknown.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ returning a reason when they differ.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from coalsurv.build.time_splines import tve_bounds
@@ -19,21 +21,15 @@ from coalsurv.build.time_terms import tve_safe_name
 __all__ = ["TveTerm", "tve_refusal", "tve_terms", "tve_names", "tve_step_dims", "tve_arrays"]
 
 
-class TveTerm(tuple):
-    """One term: ``(name, safe, J, spline, cuts, centre)`` (cuts: piecewise, model time)."""
+class TveTerm(NamedTuple):
+    """One tve term of the plan (graph order)."""
 
-    __slots__ = ()
-
-    def __new__(cls, name, safe, J, spline, cuts, centre):
-        return super().__new__(cls, (name, safe, int(J), bool(spline), tuple(cuts),
-                                     tuple(centre)))
-
-    name = property(lambda self: self[0])
-    safe = property(lambda self: self[1])
-    J = property(lambda self: self[2])
-    spline = property(lambda self: self[3])
-    cuts = property(lambda self: self[4])
-    centre = property(lambda self: self[5])
+    name: str
+    safe: str  # its name in the graph's variables
+    J: int  # coefficients (smooth) or intervals (piecewise)
+    spline: bool
+    cuts: tuple  # piecewise: interior cuts (model time)
+    centre: tuple  # dev = d - sum_j centre_j d_j
 
 
 def tve_refusal(info, family) -> str:
@@ -48,14 +44,15 @@ def tve_refusal(info, family) -> str:
 
 
 def tve_terms(info) -> tuple[TveTerm, ...]:
-    """The model's tve terms, in the graph's order (``info.tve``)."""
+    """Return the model's tve terms, in the graph's order (``info.tve``)."""
     out = []
     for name, values in info.tve.items():
         spline = info.tve_splines.get(name)
         J = int(spline["df"]) + 1 if spline else len(values) + 1
         centre = spline["centre"] if spline else [1.0 / J] * J
         out.append(TveTerm(name, tve_safe_name(name), J, spline is not None,
-                           () if spline else values, centre))
+                           () if spline else tuple(float(c) for c in values),
+                           tuple(float(c) for c in centre)))
     return tuple(out)
 
 
@@ -102,7 +99,7 @@ def plan_bounds(info, terms, grid: bool, piecewise_cuts) -> tuple[float, ...]:
 
 
 def tve_arrays(kplan, model) -> tuple[list[np.ndarray], list[float], str]:
-    """The tve part of the buffer (:mod:`coalsurv.backend.kernel_tve`) from the model's data.
+    """Return the tve part of the buffer (:mod:`coalsurv.backend.kernel_tve`) from the data.
 
     Returns the arrays after the table, the table itself (``nb``, ``Jm`` and per term its
     ``TERM_WIDTH`` values) and a reason ("" when the data agree with the kernel's form).

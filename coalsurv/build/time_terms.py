@@ -198,7 +198,7 @@ def _safe(name: str) -> str:
 
 
 def tve_safe_name(name: str) -> str:
-    """The term's name in the graph's variables (``tve_sd_<safe>``, ``tve_dev_<safe>``)."""
+    """Return the term's name in the graph's variables (``tve_sd_<safe>``, ``tve_dev_<safe>``)."""
     return _safe(name)
 
 

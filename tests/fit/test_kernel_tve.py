@@ -3,8 +3,8 @@
 Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for the
 piecewise (``type="pw"``) and smooth (natural and B-spline) effects, one and two causes and
-terms, frailties, delayed entry, strata and every proportional-hazards kernel family (the
-graph refuses tve() with AFT families); a tiny fit on the kernel agrees with kernel="pymc".
+terms, frailties, delayed entry, strata, mm() and every proportional-hazards kernel family
+(the graph refuses tve() with AFT families); a tiny fit on the kernel agrees with kernel="pymc".
 """
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ def test_kernel_equals_pymc_tve(formula, family, causes, entry, priors, options,
     kplan = _check_kernel(formula, family, causes, entry, priors, options, model_kwargs=kwargs,
                           value_atol=1e-6 if kwargs else 0.0)
     assert kplan.tve and kplan.tve_grid == ("type='pw'" not in formula.split("tve")[1])
+
+
+@pytest.mark.parametrize("formula", ["z + tve(z, df=2) + mm(x, weights='power')",
+                                     "z + tve(z, type='pw', df=2) + mm(x) + (1 | g)"])
+def test_kernel_equals_pymc_tve_members(formula):
+    from tests.fit.test_kernel_members import _members_data
+
+    kplan = _check_kernel(formula, "weibull", ["a", "b"], True, None, {},
+                          data=_members_data(), value_atol=1e-6)
+    assert kplan.tve and kplan.mm_weights
 
 
 def test_tve_with_shape_covariates_falls_back():
