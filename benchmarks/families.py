@@ -64,6 +64,13 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "lognormal+cure(probit)": ("lognormal", {"cure": "majority", "cure_link": "probit"},
                                "plain", "graph"),
     "weibull+tve": ("weibull", {"tve": True}, "plain", None),
+    # native since issue 23's second round: the rp spline, varying slopes (a slope of the first
+    # term by country), the piecewise baseline's interval censoring and cure
+    "rp": ("rp", {}, "plain", "graph"),
+    "rp(odds)": ("rp", {"family_options": {"scale": "odds"}}, "plain", "graph"),
+    "weibull+slopes": ("weibull", {"slope": True}, "plain", "graph"),
+    "piecewise+interval": ("piecewise", {}, "interval", "graph"),
+    "piecewise+cure": ("piecewise", {"cure": "majority"}, "plain", "graph"),
     "weibull+centred": ("weibull", {"family_options": {"frailty_centring": "centred"}}, "plain",
                         "weibull"),
     "weibull+noncentred": ("weibull", {"family_options": {"frailty_centring": "noncentred"}},
@@ -113,6 +120,7 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto") 
     import warnings
 
     import coalsurv
+    from coalsurv.build.info import var_name
 
     family, kwargs, variant, _ = ROWS[row]
     kwargs = dict(kwargs)
@@ -122,7 +130,8 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto") 
         fixed[0] = f"tve({fixed[0]})"
     if "mm" in kwargs:
         fixed.append(kwargs.pop("mm"))
-    model = coalsurv.SurvivalModel(" + ".join(fixed) + f" + (1 | {GROUP})", family=family,
+    slope = f"1 + {terms[0]}" if kwargs.pop("slope", False) else "1"
+    model = coalsurv.SurvivalModel(" + ".join(fixed) + f" + ({slope} | {GROUP})", family=family,
                                    **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -131,7 +140,8 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto") 
     cold = time.time() - launched
     post = fit.idata["posterior"]
     shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
-                          f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape") if n in post]
+                          f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape", "rp_slope",
+                          "rp_spline", f"sd_{GROUP}_{var_name(terms[0])}") if n in post]
     sampler = fit.sampler
     return {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
             "kernel": sampler.get("kernel"), "route": sampler.get("route"),

@@ -6,7 +6,9 @@ cause mapped to its ``S`` zero-sum ones), then ``intercept`` (``intercept_std`` 
 families; when sampled as an offset from the data's centre), then the per-baseline parameter
 (Gompertz ``gamma``), then for AFT families ``intercept`` and ``beta`` (their standardised
 values times the scale of log T), then ``log_baseline_dev`` (piecewise), then ``u_<g>`` (and
-``z_<g>``), then mm()'s, then the varying slopes' ``v_<g>_<x>``.
+``z_<g>``), then mm()'s, then the varying slopes' ``v_<g>_<x>``, then the blocks stacked from
+separate variables (per-cause or per-term priors: ``intercept``, ``beta``, the family
+parameter).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_layout import (
+    E_STACKED,
+    E_STACKED_DATA,
     GROUP_WIDTH,
     H_C,
     H_CENTRED,
@@ -38,6 +42,7 @@ from coalsurv.backend.kernel_layout import (
     H_STD,
     H_THETA_S,
     baseline_dev,
+    ext_base,
     intercept,
     out_index,
     zerosum_values,
@@ -136,4 +141,12 @@ def expand(buf, x, out):
                 pos += 1
     if int(buf[H_MM_R]) > 0:  # sd_mm and gamma exponentiated, then u_mm (cause, member)
         pos = mm_expand(buf, x, out, pos)
-    return slope_expand(buf, x, out, pos)  # sd of each slope, then v_<g>_<x> (cause, level)
+    pos = slope_expand(buf, x, out, pos)  # sd of each slope, then v_<g>_<x> (cause, level)
+    e = ext_base(buf)
+    d = int(buf[e + E_STACKED_DATA])
+    for j in range(int(buf[e + E_STACKED])):  # separate variables stacked (cause[, term])
+        off, size, positive = int(buf[d + 3 * j]), int(buf[d + 3 * j + 1]), buf[d + 3 * j + 2]
+        for i in range(size):
+            out[pos] = math.exp(x[off + i]) if positive == 1.0 else x[off + i]
+            pos += 1
+    return pos

@@ -66,6 +66,7 @@ from coalsurv.backend.kernel_layout import (
     zerosum_values,
 )
 from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
+from coalsurv.backend.kernel_piecewise import pw_row, upper_arrays
 from coalsurv.backend.kernel_slopes import (
     slope_count,
     slope_eta,
@@ -142,6 +143,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     SL = slope_count(buf)  # varying slopes (coalsurv.backend.kernel_slopes)
     sl_start = np.zeros(SL + 1, np.int64)
     v_sl, g_sl = np.zeros(slope_total(buf)), np.zeros(slope_total(buf))
+    up_j, up_tau = upper_arrays(buf)  # piecewise: interval of each upper bound, time in it
     spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
     g_spline = np.zeros(C * n_b)
     u = np.empty(lev_start[G])
@@ -215,14 +217,38 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     log_theta += Z[i, j] * bshape[j]
                 theta = math.exp(log_theta)
             ev = event[k, i]
-            if fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
+            cure_lin = 0.0
+            if cure > 0:
+                cure_lin = x[int(buf[H_OFF_CINT])]
+                for j in range(n_c):
+                    cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
+            is_int = has_interval and interval[k, i] > 0.0
+            d_cure, d_th = 0.0, 0.0
+            if fam == PIECEWISE and (is_int or cure > 0):  # kernel_piecewise: term weights
+                e = math.exp(eta)
+                j, j0 = int(pw[0, i]), int(pw[2, i])
+                ju = int(up_j[i]) if is_int else 0
+                big_hu = h_start[ju] + rates[ju] * up_tau[i] if is_int else 0.0
+                val, d_eta, d_cure, w_h, w_t, w_u, w_0 = pw_row(
+                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, dev[j] + eta, eta,
+                    h_start[j] + rates[j] * pw[1, i], big_hu, h_start[j0] + rates[j0] * pw[3, i])
+                if want_grad:
+                    g_dev[j] += w_h
+                    full[j] += w_t * e
+                    part[j] += w_t * e * pw[1, i]
+                    if w_u != 0.0:
+                        full[ju] += w_u * e
+                        part[ju] += w_u * e * up_tau[i]
+                    if w_0 != 0.0:
+                        full[j0] += w_0 * e
+                        part[j0] += w_0 * e * pw[3, i]
+            elif fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
                 e = math.exp(eta)
                 j, j0 = int(pw[0, i]), int(pw[2, i])
                 log_s = -e * (h_start[j] + rates[j] * pw[1, i]
                               - h_start[j0] - rates[j0] * pw[3, i])
                 val = ev * (dev[j] + eta) + log_s
                 d_eta = ev + log_s
-                d_th = 0.0
                 if want_grad:
                     g_dev[j] += ev
                     full[j] += e
@@ -230,21 +256,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     full[j0] -= e
                     part[j0] -= e * pw[3, i]
             else:  # any other family (and the rp spline), with cure, interval, entry
-                cure_lin = 0.0
-                if cure > 0:
-                    cure_lin = x[int(buf[H_OFF_CINT])]
-                    for j in range(n_c):
-                        cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
-                is_int = has_interval and interval[k, i] > 0.0
                 b = spline_b[k * n_b:(k + 1) * n_b]
                 val, d_eta, d_th, d_cure = row_value(
                     fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],
                     upper[i] if is_int else 0.0, log_upper[i] if is_int else 0.0, entry[i],
                     log_entry[i], eta, theta, log_theta, spl, b, -1)
-                if want_grad and cure > 0:
-                    g_cint += d_cure
-                    for j in range(n_c):
-                        g_cbeta[j] += d_cure * z_cure[i, j]
                 if want_grad:  # rp_spline: the same row along each coefficient
                     for j in range(n_b):
                         g_spline[k * n_b + j] += row_value(
@@ -252,6 +268,10 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                             log_t[i], upper[i] if is_int else 0.0,
                             log_upper[i] if is_int else 0.0, entry[i], log_entry[i], eta,
                             theta, log_theta, spl, b, j)[2]
+            if want_grad and cure > 0:
+                g_cint += d_cure
+                for j in range(n_c):
+                    g_cbeta[j] += d_cure * z_cure[i, j]
             total += val
             if rows_out.shape[0] > 0:
                 rows_out[i] += val

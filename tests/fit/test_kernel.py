@@ -258,10 +258,7 @@ def test_log_prior_equals_pymc(family, options, priors):
 
 @pytest.mark.parametrize(("why", "formula", "family", "options", "priors", "interval"), [
     ("family", "x1", "gamma", {}, None, False),
-    ("piecewise interval", "x1", "piecewise", {"n_intervals": 3}, None, True),
     ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
-    ("per-term prior", "x1 + x2", "weibull", {}, {"beta[x1]": Prior("Normal", mu=0.0,
-                                                                     sigma=3.0)}, False),
 ])
 def test_unimplemented_structures_fall_back(why, formula, family, options, priors, interval):
     if interval:
@@ -451,13 +448,13 @@ def test_native_posterior_equals_pymc_on_coalgov(shared_data):
 @pytest.mark.parametrize("options", [{"formula": "tve(x1, df=3) + x2"},
                                      {"formula": "tve(x1, type='pw', df=3) + x2"},
                                      {"formula": "x1 + x2", "joint": True},
-                                     {"formula": "tve(x1, df=3) + x2", "family": "piecewise"},
-                                     {"formula": "x1", "cure": "x2", "family": "piecewise"}])
-def test_time_terms_piecewise_cure_and_joint_priors_take_the_pymc_graph(options):
-    """tve, the piecewise baseline's cure and mixture/joint priors do not run natively.
+                                     {"formula": "tve(x1, df=3) + x2", "family": "piecewise"}])
+def test_time_terms_and_joint_priors_take_the_pymc_graph(options):
+    """Time-varying effects and mixture/joint priors do not run natively.
 
     Strata, shape covariates, mm() and cure run natively: ``tests/fit/test_kernel_strata.py``,
-    ``test_kernel_members.py``, ``test_kernel_cure.py``.
+    ``test_kernel_members.py``, ``test_kernel_cure.py``; the piecewise baseline's interval
+    censoring and cure: ``test_kernel_piecewise.py``.
     """
     from coalsurv import JointPrior, PriorSet
 
