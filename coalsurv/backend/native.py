@@ -20,9 +20,11 @@ scales, its knots, ``rp_slope``, ``rp_spline`` and the potential ``rp_monotone``
 family parameter per stratum, every ``strata_parts``); shape covariates (``beta_shape``,
 ``Z_shape``); the ``mm()`` members blocks (fixed, power or logistic weights, ``sum_to_one`` or
 not, ``beta_mm``, ``sd_mm``/``z_mm``); cure (mixture with the logit, probit or cloglog link,
-promotion time; ``cure_intercept``, ``cure_beta``). Falls back: time-varying covariates and
-effects (spells, tve), other families (gamma, generalised gamma) and family options, joint
-priors, per-cause or per-term priors (separate variables), anything unknown.
+promotion time; ``cure_intercept``, ``cure_beta``); per-cause or per-term priors (the graph's
+separate variables ``intercept_<cause>``, ``beta_<term>``, ``shape_<cause>``..., stacked into
+one block with a prior per value: ``KernelPlan.stacked``, ``plan_ext.stacked_parts``). Falls
+back: time-varying covariates and effects (spells, tve), other families (gamma, generalised
+gamma) and family options, joint and mixture priors, anything unknown.
 """
 
 from __future__ import annotations
