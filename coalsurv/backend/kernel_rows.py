@@ -3,6 +3,7 @@
 Per cause ``k`` (``C`` causes)::
 
     eta_k[i] = intercept_k + X[i] beta_k + sum_g u_gk[idx_g[i]] + strata_dev_k[s_i]
+               + sum_s v_sk[idx_s[i]] X[i, col_s]      (varying slopes, kernel_slopes)
 
 with exact, right- and interval-censored endings and delayed entry. The family's formulas come
 from :func:`coalsurv.families.kernels.family_terms`, at the row's family parameter
@@ -13,6 +14,8 @@ intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; is
 T ``s_k = exp(sign mean_s log theta_ks)`` (header ``H_STD``), and the chain rule runs through
 ``s_k``. An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) -
 S(u))`` (:func:`~coalsurv.families.kernels.interval_terms`) instead of ``log h(l) + log S(l)``.
+Every such row is :func:`coalsurv.backend.kernel_spline.row_value` (the Royston-Parmar spline
+included: ``rp_spline``'s gradient from one more evaluation per coefficient).
 
 The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
 one vector-parameter family, handled here rather than in ``family_terms``: per cause
@@ -22,6 +25,8 @@ lower bounds ``c``), ``dev = d - mean(d)``, ``d = (0, cumsum(rw_step))``,
 ``rw_step ~ Normal(0, rw_sd)``: the model :mod:`coalsurv.build.graph` builds. The buffer holds
 per row the interval of ``t`` and of the entry and the time spent in that interval, so a row
 costs O(1) and the gradient in ``dev`` O(n + K) (full intervals summed once per interval).
+Interval-censored and cure rows of the piecewise baseline weigh their terms by
+:func:`coalsurv.backend.kernel_piecewise.pw_row` into the same sums.
 """
 
 from __future__ import annotations
