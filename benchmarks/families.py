@@ -76,6 +76,13 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "gamma": ("gamma", {}, "plain", "gamma"),
     "gengamma": ("gengamma", {}, "plain", "gengamma"),
     "rp": ("rp", {}, "plain", "rp"),
+    # native since issue 23's second round: the rp odds scale, varying slopes (a slope of the
+    # first term by country), the piecewise baseline's interval censoring and cure (baseline: the
+    # same coalsurv model on the PyMC graph)
+    "rp(odds)": ("rp", {"family_options": {"scale": "odds"}}, "plain", "graph"),
+    "weibull+slopes": ("weibull", {"slope": True}, "plain", "graph"),
+    "piecewise+interval": ("piecewise", {}, "interval", "graph"),
+    "piecewise+cure": ("piecewise", {"cure": "majority"}, "plain", "graph"),
     "weibull+centred": ("weibull", {"family_options": {"frailty_centring": "centred"}}, "plain",
                         "weibull"),
     "weibull+noncentred": ("weibull", {"family_options": {"frailty_centring": "noncentred"}},
@@ -140,7 +147,8 @@ def make_model(row: str):
         fixed[0] = f"tve({fixed[0]}, type='pw')" if tve == "pw" else f"tve({fixed[0]})"
     if "mm" in kwargs:
         fixed.append(kwargs.pop("mm"))
-    return coalsurv.SurvivalModel(" + ".join(fixed) + f" + (1 | {GROUP})", family=family,
+    slope = f"1 + {fixed[0]}" if kwargs.pop("slope", False) else "1"
+    return coalsurv.SurvivalModel(" + ".join(fixed) + f" + ({slope} | {GROUP})", family=family,
                                   **kwargs)
 
 
@@ -158,8 +166,10 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
 
     import plain_models
 
+    from coalsurv.build.info import var_name
+
     model = make_model(row)
-    data, _ = load_variant(ROWS[row][2])
+    data, terms = load_variant(ROWS[row][2])
     settings = {"draws": draws, "tune": draws, "chains": 4, "progressbar": False,
                 "kernel": kernel}
     with warnings.catch_warnings():
@@ -168,7 +178,8 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
     cold = time.time() - launched
     post = fit.idata["posterior"]
     shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
-                          f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape") if n in post]
+                          f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape", "rp_slope",
+                          "rp_spline", f"sd_{GROUP}_{var_name(terms[0])}") if n in post]
     sampler = fit.sampler
     out = {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
            "kernel": sampler.get("kernel"), "route": sampler.get("route"),

@@ -7,7 +7,8 @@ families; when sampled as an offset from the data's centre), then the per-baseli
 (Gompertz ``gamma``), then for AFT families ``intercept`` and ``beta`` (their standardised
 values times the scale of log T), then ``log_baseline_dev`` (piecewise), then ``u_<g>`` (and
 ``z_<g>``), then mm()'s, then ``tve_dev_<x>`` of each tve() term, then the varying slopes'
-``v_<g>_<x>``.
+``v_<g>_<x>``, then the blocks stacked from separate variables (per-cause or per-term priors:
+``intercept``, ``beta``, the family parameter).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_layout import (
+    E_STACKED,
+    E_STACKED_DATA,
     GROUP_WIDTH,
     H_C,
     H_CENTRED,
@@ -40,6 +43,7 @@ from coalsurv.backend.kernel_layout import (
     H_THETA_S,
     H_TVE,
     baseline_dev,
+    ext_base,
     intercept,
     out_index,
     zerosum_values,
@@ -141,4 +145,12 @@ def expand(buf, x, out):
         pos = mm_expand(buf, x, out, pos)
     if int(buf[H_TVE]) > 0:  # tve_sd exponentiated, then tve_dev_<x> (cause, J) per term
         pos = tve_expand(buf, x, out, pos)
-    return slope_expand(buf, x, out, pos)  # sd of each slope, then v_<g>_<x> (cause, level)
+    pos = slope_expand(buf, x, out, pos)  # sd of each slope, then v_<g>_<x> (cause, level)
+    e = ext_base(buf)
+    d = int(buf[e + E_STACKED_DATA])
+    for j in range(int(buf[e + E_STACKED])):  # separate variables stacked (cause[, term])
+        off, size, positive = int(buf[d + 3 * j]), int(buf[d + 3 * j + 1]), buf[d + 3 * j + 2]
+        for i in range(size):
+            out[pos] = math.exp(x[off + i]) if positive == 1.0 else x[off + i]
+            pos += 1
+    return pos

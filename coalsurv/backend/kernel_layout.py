@@ -17,7 +17,8 @@ their table and arrays at ``H_TVE_DATA`` (:mod:`coalsurv.backend.kernel_tve`).
 After the group blocks, at :func:`ext_base` (``H_GROUPS + GROUP_WIDTH * G``), the extension
 header: the Royston-Parmar spline (``E_SPLINE_*``; :mod:`coalsurv.backend.kernel_spline`) and
 the varying slopes (``E_SLOPES``, ``E_SLOPE_DATA``, then :data:`SLOPE_WIDTH` values per slope
-from ``E_SLOPE_BLOCKS``; :mod:`coalsurv.backend.kernel_slopes`).
+from ``E_SLOPE_BLOCKS``; :mod:`coalsurv.backend.kernel_slopes`), the piecewise baseline's upper
+bounds (``E_PW_UPPER``) and the stacked blocks (``E_STACKED``, ``E_STACKED_DATA``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "GROUP_WIDTH", "PIECEWISE",
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
            "zerosum_grad", "out_index", "ext_base", "E_SPLINE_OFF", "E_SPLINE_K",
-           "E_SPLINE_PRIOR", "E_SPLINE_DATA", "E_SLOPES", "E_SLOPE_DATA", "E_SLOPE_BLOCKS",
+           "E_SPLINE_PRIOR", "E_SPLINE_DATA", "E_SLOPES", "E_SLOPE_DATA", "E_PW_UPPER",
+           "E_STACKED", "E_STACKED_DATA", "E_SLOPE_BLOCKS",
            "SLOPE_WIDTH"]
 
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
@@ -86,9 +88,13 @@ GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior c
 
 # extension header at ext_base(buf): rp_spline's offset (-1: none), its values per cause, its
 # prior, where the spline's constants start (-1: not rp); varying slopes: their number, where
-# their index arrays start, then per slope off_sd, off_z, n_levels, prior code, p1-p3, column
+# their index arrays start; where the piecewise baseline's interval of each upper bound and the
+# time spent in it start (-1: none; coalsurv.backend.kernel_piecewise); stacked blocks (separate
+# variables of the graph with a prior each: their number, where their offset, size and exp
+# flag start; traced last); then per slope off_sd, off_z, n_levels, prior code, p1-p3, column
 E_SPLINE_OFF, E_SPLINE_K, E_SPLINE_PRIOR, E_SPLINE_DATA = 0, 1, 2, 6
-E_SLOPES, E_SLOPE_DATA, E_SLOPE_BLOCKS = 7, 8, 9
+E_SLOPES, E_SLOPE_DATA, E_PW_UPPER, E_STACKED, E_STACKED_DATA, E_SLOPE_BLOCKS = (7, 8, 9, 10,
+                                                                                 11, 12)
 SLOPE_WIDTH = 8
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see kernel_rows).

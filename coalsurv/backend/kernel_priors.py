@@ -11,11 +11,14 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["PRIOR_CODES", "prior_logp", "block_prior", "prior_pointwise"]
+__all__ = ["PRIOR_CODES", "TABLE_CODE", "prior_logp", "block_prior", "prior_pointwise"]
 
 #: PyMC distribution name -> prior code of :func:`prior_logp` (parameters as stored in the op).
 PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "Gamma": 4,
                "StudentT": 5, "Cauchy": 6, "HalfCauchy": 7}
+
+#: Prior "code" of a block of separate variables with a prior each (a table in the buffer).
+TABLE_CODE = -5
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
@@ -55,18 +58,24 @@ def prior_logp(code, v, p1, p2, p3):
 
 @njit(cache=True, inline="always", error_model="numpy")
 def block_prior(buf, h, x, grad, off, size, log_transformed):
-    """Add a block's prior (with the log-transform Jacobian) to ``grad``; return its log p."""
-    code = int(buf[h])
+    """Add a block's prior (with the log-transform Jacobian) to ``grad``; return its log p.
+
+    Code :data:`TABLE_CODE`: one prior per value (separate variables of the graph stacked
+    into one block), ``code, p1, p2, p3`` each, from buffer position ``p1``.
+    """
+    table = int(buf[h]) == TABLE_CODE
     total = 0.0
     for i in range(size):
+        hh = int(buf[h + 1]) + 4 * i if table else h
+        code = int(buf[hh])
         y = x[off + i]
         if log_transformed:
             v = math.exp(y)
-            lp, d = prior_logp(code, v, buf[h + 1], buf[h + 2], buf[h + 3])
+            lp, d = prior_logp(code, v, buf[hh + 1], buf[hh + 2], buf[hh + 3])
             total += lp + y
             grad[off + i] += d * v + 1.0
         else:
-            lp, d = prior_logp(code, y, buf[h + 1], buf[h + 2], buf[h + 3])
+            lp, d = prior_logp(code, y, buf[hh + 1], buf[hh + 2], buf[hh + 3])
             total += lp
             grad[off + i] += d
     return total

@@ -3,6 +3,7 @@
 Per cause ``k`` (``C`` causes)::
 
     eta_k[i] = intercept_k + X[i] beta_k + sum_g u_gk[idx_g[i]] + strata_dev_k[s_i]
+               + sum_s v_sk[idx_s[i]] X[i, col_s]      (varying slopes, kernel_slopes)
 
 with exact, right- and interval-censored endings and delayed entry. The family's formulas come
 from :func:`coalsurv.families.kernels.family_terms`, at the row's family parameter
@@ -13,6 +14,8 @@ intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; is
 T ``s_k = exp(sign mean_s log theta_ks)`` (header ``H_STD``), and the chain rule runs through
 ``s_k``. An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) -
 S(u))`` (:func:`~coalsurv.families.kernels.interval_terms`) instead of ``log h(l) + log S(l)``.
+Every such row is :func:`coalsurv.backend.kernel_spline.row_value` (the Royston-Parmar spline
+included: ``rp_spline``'s gradient from one more evaluation per coefficient).
 
 The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
 one vector-parameter family, handled here rather than in ``family_terms``: per cause
@@ -27,6 +30,9 @@ With time-varying covariates the rows are spell rows (:mod:`coalsurv.backend.ker
 under proportional hazards without cure or interval rows each is an ordinary row on its spell;
 otherwise a first sweep keeps every row's ``eta``, the episodes' curves give each row's
 ``d/d eta`` and ``d/d theta``, and a second sweep applies the same chain rule as above.
+
+Interval-censored and cure rows of the piecewise baseline weigh their terms by
+:func:`coalsurv.backend.kernel_piecewise.pw_row` into the same sums.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ from coalsurv.backend.kernel_layout import (
     zerosum_values,
 )
 from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
+from coalsurv.backend.kernel_piecewise import pw_row, upper_arrays
 from coalsurv.backend.kernel_slopes import (
     slope_count,
     slope_eta,
@@ -155,6 +162,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     SL = slope_count(buf)  # varying slopes (coalsurv.backend.kernel_slopes)
     sl_start = np.zeros(SL + 1, np.int64)
     v_sl, g_sl = np.zeros(slope_total(buf)), np.zeros(slope_total(buf))
+    up_j, up_tau = upper_arrays(buf)  # piecewise: interval of each upper bound, time in it
     spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
     g_spline = np.zeros(C * n_b)
     # spells (coalsurv.backend.kernel_spells): rows are spell rows; mode 2 makes each episode's
@@ -249,6 +257,13 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                                             rows_out, grad, want_grad)
                 continue
             ev = event[k, i]
+            cure_lin = 0.0
+            if cure > 0:
+                cure_lin = x[int(buf[H_OFF_CINT])]
+                for j in range(n_c):
+                    cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
+            is_int = has_interval and interval[k, i] > 0.0
+            d_cure, d_th = 0.0, 0.0
             if curve:  # second sweep: this spell row's share of its episode's derivatives
                 val, d_eta, d_th = 0.0, d_eta_r[i], d_th_r[i]
             elif T > 0:  # the baseline's d/d dev straight into g_dev
@@ -257,6 +272,24 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
                     log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab, f_cell, t_dev,
                     dev, rates, j_t, want_grad, g_tdev, g_cell, g_dev)
+            elif fam == PIECEWISE and (is_int or cure > 0):  # kernel_piecewise: term weights
+                e = math.exp(eta)
+                j, j0 = int(pw[0, i]), int(pw[2, i])
+                ju = int(up_j[i]) if is_int else 0
+                big_hu = h_start[ju] + rates[ju] * up_tau[i] if is_int else 0.0
+                val, d_eta, d_cure, w_h, w_t, w_u, w_0 = pw_row(
+                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, dev[j] + eta, eta,
+                    h_start[j] + rates[j] * pw[1, i], big_hu, h_start[j0] + rates[j0] * pw[3, i])
+                if want_grad:
+                    g_dev[j] += w_h
+                    full[j] += w_t * e
+                    part[j] += w_t * e * pw[1, i]
+                    if w_u != 0.0:
+                        full[ju] += w_u * e
+                        part[ju] += w_u * e * up_tau[i]
+                    if w_0 != 0.0:
+                        full[j0] += w_0 * e
+                        part[j0] += w_0 * e * pw[3, i]
             elif fam == PIECEWISE:  # d/d dev collected in g_dev, full and part
                 e = math.exp(eta)
                 j, j0 = int(pw[0, i]), int(pw[2, i])
@@ -264,7 +297,6 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                               - h_start[j0] - rates[j0] * pw[3, i])
                 val = ev * (dev[j] + eta) + log_s
                 d_eta = ev + log_s
-                d_th = 0.0
                 if want_grad:
                     g_dev[j] += ev
                     full[j] += e
@@ -272,21 +304,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     full[j0] -= e
                     part[j0] -= e * pw[3, i]
             else:  # any other family (and the rp spline), with cure, interval, entry
-                cure_lin = 0.0
-                if cure > 0:
-                    cure_lin = x[int(buf[H_OFF_CINT])]
-                    for j in range(n_c):
-                        cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
-                is_int = has_interval and interval[k, i] > 0.0
                 b = spline_b[k * n_b:(k + 1) * n_b]
                 val, d_eta, d_th, d_cure = row_value(
                     fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],
                     upper[i] if is_int else 0.0, log_upper[i] if is_int else 0.0, entry[i],
                     log_entry[i], eta, theta, log_theta, spl, b, -1)
-                if want_grad and cure > 0:
-                    g_cint += d_cure
-                    for j in range(n_c):
-                        g_cbeta[j] += d_cure * z_cure[i, j]
                 if want_grad:  # rp_spline: the same row along each coefficient
                     for j in range(n_b):
                         g_spline[k * n_b + j] += row_value(
@@ -294,6 +316,10 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                             log_t[i], upper[i] if is_int else 0.0,
                             log_upper[i] if is_int else 0.0, entry[i], log_entry[i], eta,
                             theta, log_theta, spl, b, j)[2]
+            if want_grad and cure > 0:
+                g_cint += d_cure
+                for j in range(n_c):
+                    g_cbeta[j] += d_cure * z_cure[i, j]
             total += val
             if rows_out.shape[0] > 0:
                 rows_out[i if sp_mode == 0 else int(row_ep[i])] += val

@@ -27,13 +27,13 @@ from coalsurv.backend.kernel_layout import (
 )
 from coalsurv.backend.kernel_priors import block_prior
 
-__all__ = ["slope_count", "slope_total", "slope_values", "slope_eta", "slope_row_grad", "slope_grad",
-           "slope_prior", "slope_expand"]
+__all__ = ["slope_count", "slope_total", "slope_values", "slope_eta", "slope_row_grad",
+           "slope_grad", "slope_prior", "slope_expand"]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def slope_count(buf):
-    """Number of varying slopes."""
+    """Return the number of varying slopes."""
     return int(buf[ext_base(buf) + E_SLOPES])
 
 
@@ -46,7 +46,7 @@ def _slope_block(buf, s):
 
 @njit(cache=True, error_model="numpy")
 def slope_total(buf):
-    """Levels over all slopes (the length of the per-cause level arrays)."""
+    """Return the levels over all slopes (the length of the per-cause level arrays)."""
     total = 0
     for s in range(slope_count(buf)):
         total += _slope_block(buf, s)[2]

@@ -43,7 +43,7 @@ from coalsurv.backend.kernel_layout import (
 from coalsurv.backend.kernel_priors import block_prior
 from coalsurv.families.kernels import family_terms, interval_terms
 
-__all__ = ["RP", "rp_terms", "terms", "row_value", "spline_bound", "spline_prior",
+__all__ = ["RP", "rp_terms", "terms", "row_value", "combine", "spline_bound", "spline_prior",
            "spline_constants", "spline_arrays", "min_slope"]
 
 #: Family code of the Royston-Parmar spline (``KERNEL_FAMILIES["rp"]``).
@@ -52,7 +52,7 @@ _MAX_S = 600.0  # coalsurv.families.spline._MAX_S: the soft cap of s on the haza
 
 
 def spline_constants(family) -> np.ndarray:
-    """The spline's constants for the buffer, from the family's own basis (NumPy)."""
+    """Return the spline's constants for the buffer, from the family's own basis (NumPy)."""
     from coalsurv.families.math import NUMPY
 
     knots = family.log_knots
@@ -129,7 +129,7 @@ def rp_terms(log_t, eta, theta, spl, b, direction):
 
 @njit(cache=True, inline="always", error_model="numpy")
 def terms(fam, t, log_t, eta, theta, log_theta, spl, b, direction):
-    """The family's terms at ``t``: :func:`family_terms`, or :func:`rp_terms` for the spline."""
+    """Return the family's terms at ``t`` (:func:`family_terms`; :func:`rp_terms` for rp)."""
     if fam == RP:
         return rp_terms(log_t, eta, theta, spl, b, direction)
     return family_terms(fam, t, log_t, eta, theta, log_theta)
@@ -154,6 +154,18 @@ def row_value(fam, cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, lo
     if has_entry:
         _, _, _, log_s0, ds0_eta, ds0_th = terms(fam, en, log_en, eta, theta, log_theta, spl,
                                                  b, direction)
+    return combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s,
+                   ds_eta, ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
+            ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th):
+    """One row's value from its terms at exit, upper bound and entry (see :func:`row_value`).
+
+    Linear in the derivatives (``eta`` and ``theta`` alike) with weights that depend on the
+    values only: a unit ``theta`` derivative in one term returns that term's weight.
+    """
     if cure > 0:
         return cure_row(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th,
                         log_s, ds_eta, ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)
@@ -172,7 +184,7 @@ def row_value(fam, cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, lo
 
 @njit(cache=True, error_model="numpy")
 def spline_arrays(buf, x):
-    """The spline's constants and ``rp_spline``'s values ``(C * K,)`` (empty when not rp)."""
+    """Return the spline's constants, ``rp_spline``'s values ``(C * K,)`` and ``K``."""
     e = ext_base(buf)
     d = int(buf[e + E_SPLINE_DATA])
     if d < 0:
@@ -217,7 +229,7 @@ def min_slope(spl, b, theta):
 
 @njit(cache=True, error_model="numpy")
 def spline_bound(buf, x):
-    """The graph's ``rp_monotone``: 0 when every cause's (and stratum's) spline rises, -inf."""
+    """Return the graph's ``rp_monotone``: 0 if every cause's (stratum's) spline rises; -inf."""
     spl, b, K = spline_arrays(buf, x)
     if K == 0:
         return 0.0

@@ -9,22 +9,29 @@ model's own ``pm.Data`` values, so both paths see the same numbers.
 
 Accepted: families in :data:`coalsurv.families.kernels.KERNEL_FAMILIES` (AFT ones with their
 priors on eta/sigma, :data:`~coalsurv.families.kernels.SCALE_SIGN`); one or several causes;
-exact, right- and interval-censored endings (not with the piecewise baseline), delayed entry;
-frailty intercepts ``(1 | g)`` (any number of factors, sampled centred or not); priors of
+exact, right- and interval-censored endings, delayed entry; frailty intercepts ``(1 | g)``
+(any number of factors, crossed or nested, sampled centred or not) and varying slopes
+``(x | g)`` (``sd_<g>_<x>``, ``z_<g>_<x>``; :mod:`~coalsurv.backend.kernel_slopes`); priors of
 :data:`coalsurv.backend.kernel.PRIOR_CODES`; the piecewise baseline (its cut points, ``rw_sd``
-and the random walk ``rw_step ~ Normal(0, rw_sd)``); strata (``strata_dev`` as PyMC's
-``ZeroSumNormal``, a family parameter per stratum, every ``strata_parts``); shape covariates
-(``beta_shape``, ``Z_shape``); the ``mm()`` members blocks (fixed, power or logistic weights,
-``sum_to_one`` or not, ``beta_mm``, ``sd_mm``/``z_mm``); cure (mixture with the logit, probit
-or cloglog link, promotion time; ``cure_intercept``, ``cure_beta``); time-varying effects
-``tve(x)`` with every proportional-hazards kernel family (exponential, Weibull PH, Gompertz,
-the piecewise baseline; the graph refuses AFT families), piecewise (``type="pw"``) and smooth
-(``type="bs"``, natural or B-spline, on the graph's quadrature grid), any number of terms,
-with causes, frailties, delayed entry and strata (:mod:`coalsurv.backend.plan_tve`,
-:mod:`coalsurv.backend.kernel_tve`). Falls back: interval censoring or cure with the
-piecewise baseline, varying slopes, time-varying covariates (spells, also with tve), tve
-with shape covariates, other families and family options, joint priors, per-cause or
-per-term priors (separate variables), anything unknown.
+and the random walk ``rw_step ~ Normal(0, rw_sd)``; with interval censoring and cure,
+:mod:`~coalsurv.backend.kernel_piecewise`); the Royston-Parmar spline ``rp`` (hazard and odds
+scales, its knots, ``rp_slope``, ``rp_spline`` and the potential ``rp_monotone``;
+:mod:`~coalsurv.backend.kernel_spline`); strata (``strata_dev`` as PyMC's ``ZeroSumNormal``, a
+family parameter per stratum, every ``strata_parts``); shape covariates (``beta_shape``,
+``Z_shape``); the ``mm()`` members blocks (fixed, power or logistic weights, ``sum_to_one`` or
+not, ``beta_mm``, ``sd_mm``/``z_mm``); cure (mixture with the logit, probit or cloglog link,
+promotion time; ``cure_intercept``, ``cure_beta``); per-cause or per-term priors (the graph's
+separate variables ``intercept_<cause>``, ``beta_<term>``, ``shape_<cause>``..., stacked into
+one block with a prior per value: ``KernelPlan.stacked``, ``plan_ext.stacked_parts``);
+time-varying effects ``tve(x)`` with every proportional-hazards kernel family (exponential,
+Weibull PH, Gompertz, the piecewise baseline; the graph refuses AFT families), piecewise
+(``type="pw"``) and smooth (``type="bs"``, natural or B-spline, on the graph's quadrature
+grid), with causes, frailties, delayed entry and strata (:mod:`coalsurv.backend.plan_tve`,
+:mod:`coalsurv.backend.kernel_tve`); time-varying covariates (spells) with every kernel family
+except rp, frailties, causes, interval censoring and cure (:mod:`coalsurv.backend.native_spells`,
+:mod:`coalsurv.backend.kernel_spells`). Falls back: other families (gamma, generalised gamma)
+and family options, joint and mixture priors, tve with spells, shape covariates, rp or varying
+slopes, spells with rp or varying slopes, anything unknown.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from coalsurv.backend.plan_ext import (
     slope_names,
     slope_terms,
     spline_formulas_match,
+    stacked_parts,
 )
 from coalsurv.backend.plan_priors import (
     HIER_CODE,
@@ -101,9 +109,9 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     cure_terms = tuple(getattr(info, "cure_terms", ()) or ()) if cure else ()
     family = info.family_object()
     piecewise = family.name == "piecewise"
-    if cure and (piecewise or getattr(info, "cure_link", "logit") not in CURE_LINK_CODES
+    if cure and (getattr(info, "cure_link", "logit") not in CURE_LINK_CODES
                  or getattr(info, "cure_type", "mixture") not in ("mixture", "promotion")):
-        return None, "cure with the piecewise baseline (or an unknown link): not in the kernel"
+        return None, "cure with an unknown link or type: not in the kernel"
     spline = family.name == "rp"
     if family.name not in KERNEL_FAMILIES or (
             family._identity() != (family.name,) and not (piecewise or spline)):
@@ -139,8 +147,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, "the model lacks the standard data containers"
     if info.spells and spell_problem(named):
         return None, spell_problem(named)
-    if piecewise and np.any(np.asarray(named["interval_of"].get_value()) > 0):
-        return None, "interval-censored endings with the piecewise baseline"
     if not np.all(np.asarray(named["time"].get_value()) > 0):
         return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
@@ -194,6 +200,11 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
             + _mm_names(mm, "data") + (["Z_cure"] if cure_terms else []) + t_data
             + slope_names(slopes, "data"))
+    # per-cause or per-term priors: separate variables stacked into a deterministic
+    stacked = stacked_parts(model, coords, {"" if centred else i_name: "cause",
+                                            b_name if terms else "": "term", theta: "cause"})
+    free = [p for name in free for p in stacked.get(name, [name])]
+    dets += list(stacked)
     potentials = ["rp_monotone"] if spline and family.n_knots else []
     expected = set(free) | set(dets) | set(data) | {"lifespan"} | set(potentials)
     if set(named) != expected:
@@ -216,6 +227,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "cure_intercept": (), "cure_beta": ("cure_term",),
                  "rp_spline": ("cause", "knot"),
                  **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
+    for parts in stacked.values():
+        want_dims.update({p: () for p in parts})
     for g, name, _ in slopes:
         want_dims.update({f"sd_{name}": ("cause",), f"z_{name}": ("cause", f"level_{g}"),
                           f"v_{name}": ("cause", f"level_{g}")})
@@ -250,7 +263,15 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior,
                             zerosum=rv.name == "strata_dev"))
         offset += blocks[-1].size
-    if per_baseline and any(b.name == theta and b.log_transformed for b in blocks):
+    theta_names = (theta, *stacked.get(theta, ()))
+    for name, parts in stacked.items():  # consecutive, on the scale the kernel assumes
+        first = next(b for b in blocks if b.name == parts[0])
+        if [b.name for b in blocks[blocks.index(first):blocks.index(first) + len(parts)]] != parts:
+            return None, f"{name}: its separate variables {parts} are not consecutive"
+        if any(b.log_transformed != (name == theta and not per_baseline) for b in blocks
+               if b.name in parts):
+            return None, f"{name}: a part's prior is not on the scale the kernel assumes"
+    if per_baseline and any(b.name in theta_names and b.log_transformed for b in blocks):
         return None, f"{theta}: a prior on the positive reals (the kernel samples it on all reals)"
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
                            for name in dets)
@@ -259,7 +280,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         if centred:
             start += float(np.mean(named["intercept_centre"].get_value()))
         if std:
-            start *= float(np.exp(std * support(next(b for b in blocks if b.name == theta))))
+            start *= float(np.exp(std * support(next(b for b in blocks
+                                                      if b.name in theta_names))))
         blocks = [Block(b.name, b.dims, b.shape, b.offset, b.log_transformed,
                         (HIER_CODE, start, 0.0, 0.0)) if b.name.startswith("w_") else b
                   for b in blocks]
@@ -281,7 +303,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       spline_knots=tuple(family.log_knots) if spline else None,
                       spline_scale=getattr(family, "scale", "hazard"),
                       slopes=tuple(slopes),
-                      spells=spell_mode(family, info, named) if info.spells else 0)
+                      spells=spell_mode(family, info, named) if info.spells else 0,
+                      stacked=tuple((n, tuple(p)) for n, p in stacked.items()))
     if tve:  # the graph's grid and bases against the kernel's cells
         reason = tve_arrays(kplan, model)[2]
         if reason:

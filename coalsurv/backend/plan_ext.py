@@ -5,7 +5,8 @@
 ``idx_<g>``); :func:`spline_formulas_match` checks the kernel's spline
 (:mod:`coalsurv.backend.kernel_spline`) against the family's own NumPy formulas on a grid;
 :func:`ext_size` and :func:`fill_ext` write the extension header of the buffer
-(:func:`coalsurv.backend.kernel_layout.ext_base`) and return its data arrays.
+(:func:`coalsurv.backend.kernel_layout.ext_base`) and return its data arrays (the spline's
+constants, the piecewise baseline's upper-bound intervals, the slopes' level indices).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 
 from coalsurv.backend.plan_types import KernelPlan
 
-__all__ = ["SPLINE_OPTIONS", "slope_terms", "slope_names", "spline_formulas_match", "ext_size", "fill_ext"]
+__all__ = ["SPLINE_OPTIONS", "slope_terms", "slope_names", "stacked_parts",
+           "spline_formulas_match", "ext_size", "fill_ext"]
 
 #: Family options of ``rp`` that only choose the knots and the scale (read from the family).
 SPLINE_OPTIONS = {"k", "knots", "bknots", "scale"}
@@ -32,12 +34,39 @@ def slope_terms(info, terms: list[str]) -> list[tuple[str, str, int]]:
 
 
 def slope_names(slopes, kind: str) -> list[str]:
-    """The graph's free, deterministic or data names of the varying slopes."""
+    """Return the graph's free, deterministic or data names of the varying slopes."""
     if kind == "free":
         return [f"{p}_{name}" for _, name, _ in slopes for p in ("sd", "z")]
     if kind == "deterministic":
         return [f"v_{name}" for _, name, _ in slopes]
     return sorted({f"idx_{g}" for g, _, _ in slopes})
+
+
+def stacked_parts(model, coords: dict, names: dict) -> dict[str, list[str]]:
+    """Separate variables the graph stacks into ``name`` (per-cause or per-term priors).
+
+    ``names``: candidate name -> ``"cause"`` (``build.graph._cause_vector``: one variable
+    ``<name>_<cause>`` per cause) or ``"term"`` (``build.graph._coefficients``:
+    ``<name>_<cause>_<term>``, or ``<name>_<term>`` with one cause). A candidate counts only
+    when it is a deterministic of the graph and every part a free variable.
+    """
+    from coalsurv.build.info import var_name
+
+    free = {v.name for v in model.free_RVs}
+    dets = {v.name for v in model.deterministics}
+    causes, terms = list(coords.get("cause", ())), list(coords.get("term", ()))
+    out = {}
+    for name, kind in names.items():
+        if not name or name in free or name not in dets:
+            continue
+        if kind == "cause":
+            parts = [f"{name}_{var_name(str(c))}" for c in causes]
+        else:
+            parts = [f"{name}_{var_name(str(c))}_{var_name(t)}" if len(causes) > 1
+                     else f"{name}_{var_name(t)}" for c in causes for t in terms]
+        if parts and all(p in free for p in parts):
+            out[name] = parts
+    return out
 
 
 def spline_formulas_match(family) -> bool:
@@ -95,6 +124,17 @@ def fill_ext(kplan: KernelPlan, named, head: np.ndarray, at: int) -> list[np.nda
             head[e + K.E_SPLINE_OFF] = block.offset
             head[e + K.E_SPLINE_K] = block.shape[-1]
             head[e + K.E_SPLINE_PRIOR:e + K.E_SPLINE_PRIOR + 4] = block.prior
+    head[e + K.E_PW_UPPER] = -1
+    interval = np.asarray(named["interval_of"].get_value())
+    if kplan.cuts is not None and np.any(interval > 0):  # coalsurv.backend.kernel_piecewise
+        from coalsurv.families import get_family
+
+        family = get_family("piecewise", cuts=np.asarray(kplan.cuts))
+        upper = np.asarray(named["time_upper"].get_value(), dtype=float)
+        j_u = family.interval_index(upper)
+        head[e + K.E_PW_UPPER] = at + sum(p.size for p in parts)
+        parts += [j_u.astype(float), upper - family.bounds[0][j_u]]
+    _stacked_tables(kplan, head, e, at, parts)
     head[e + K.E_SLOPE_DATA] = at + sum(p.size for p in parts)
     for s, (group, name, col) in enumerate(kplan.slopes):
         hb = e + K.E_SLOPE_BLOCKS + K.SLOPE_WIDTH * s
@@ -104,3 +144,23 @@ def fill_ext(kplan: KernelPlan, named, head: np.ndarray, at: int) -> list[np.nda
         head[hb + 7] = col
         parts.append(np.asarray(named[f"idx_{group}"].get_value(), dtype=float).reshape(-1))
     return parts
+
+
+def _stacked_tables(kplan: KernelPlan, head: np.ndarray, e: int, at: int, parts: list) -> None:
+    """Priors of each stacked block's parts (a table) and its expansion entry."""
+    from coalsurv.backend import kernel_layout as K
+    from coalsurv.backend.kernel_priors import TABLE_CODE
+
+    head[e + K.E_STACKED] = len(kplan.stacked)
+    entries = []
+    for name, names in kplan.stacked:
+        slot = {kplan.beta_name: K.H_PRIOR_BETA, kplan.theta: K.H_PRIOR_THETA}.get(
+            name, K.H_PRIOR_INT)
+        head[slot:slot + 2] = TABLE_CODE, at + sum(p.size for p in parts)
+        parts.append(np.concatenate([np.asarray(kplan.block(p).prior, dtype=float)
+                                     for p in names]))
+        first = kplan.block(names[0])
+        entries += [first.offset, len(names), float(name == kplan.theta
+                                                    and not kplan.per_baseline)]
+    head[e + K.E_STACKED_DATA] = at + sum(p.size for p in parts)
+    parts.append(np.asarray(entries, dtype=float))

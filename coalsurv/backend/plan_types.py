@@ -79,6 +79,9 @@ class KernelPlan:
     # varying slopes (group name, slope variable name <g>_<x>, column of X), graph order
     slopes: tuple[tuple[str, str, int], ...] = ()
     spells: int = 0  # time-varying covariates: 0 none, 1 a row per spell, 2 episode curves
+    # separate variables of the graph (per-cause or per-term priors) stacked into one block:
+    # (stacked name, its parts in x order), e.g. ("beta", ("beta_x1", "beta_x2"))
+    stacked: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
@@ -111,5 +114,17 @@ class KernelPlan:
         return sum(int(np.prod(s)) for _, _, s in self.expanded)
 
     def block(self, name: str) -> Block:
-        """Return the block of a free variable by name."""
-        return next(b for b in self.blocks if b.name == name)
+        """Return the block of a free variable by name (or of a stacked one: its parts).
+
+        A stacked block spans its parts' values with the prior code ``TABLE_CODE`` (a prior
+        per value; the table's position is written by ``plan_ext.fill_ext``).
+        """
+        found = next((b for b in self.blocks if b.name == name), None)
+        if found is not None or name not in dict(self.stacked):
+            return found if found is not None else next(b for b in self.blocks if b.name == name)
+        from coalsurv.backend.kernel_priors import TABLE_CODE
+
+        first = self.block(dict(self.stacked)[name][0])
+        dims, shape = next((d, s) for n, d, s in self.deterministics if n == name)
+        return Block(name, dims, shape, first.offset, first.log_transformed,
+                     (TABLE_CODE, 0.0, 0.0, 0.0))

@@ -4,7 +4,7 @@ Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: 
 gradient, pointwise log likelihood and every traced variable at random points) for the
 mixture cure with each link (logit, probit, cloglog) and the promotion-time cure, with and
 without cure covariates, next to delayed entry, interval censoring, frailties, strata, shape
-covariates and every kernel family but the piecewise baseline (which falls back).
+covariates and every kernel family (the piecewise baseline: ``test_kernel_piecewise.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.backend import native
 from coalsurv.spec.priors import Prior
 from tests.fit.test_kernel import _check_kernel, _data, _interval_data
 
@@ -53,14 +52,6 @@ def test_kernel_equals_pymc_interval_censored_cure(family, link, kind):
     kplan = _check_kernel("x1 + (1 | g)", family, None, True, None, {}, data=data,
                           model_kwargs={"cure": "x2", "cure_link": link, "cure_type": kind})
     assert kplan.cure == kind
-
-
-def test_piecewise_cure_falls_back():
-    model, _, info, _ = coalsurv.SurvivalModel(
-        "x1", family="piecewise", cure="x2", family_options={"n_intervals": 3}).build(
-        _data(causes=("a",)))
-    kplan, reason = native.plan(model, info, {"n_intervals": 3})
-    assert kplan is None and "cure" in reason
 
 
 def test_cure_fits_natively():

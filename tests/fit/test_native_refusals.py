@@ -45,6 +45,9 @@ def test_new_structures_do_not_take_the_native_path(options, why):
     {"family": "lognormal", "shape": "z"},
     {"family": "weibull", "cure": "1", "cure_link": "probit"},
     {"family": "weibull", "cure": "1", "cure_type": "promotion"},
+    {"family": "rp"},
+    {"family": "rp", "family_options": {"scale": "odds", "k": 1}},
+    {"family": "piecewise", "cure": "z", "family_options": {"n_intervals": 3}},
 ], ids=str)
 def test_plain_weibull_strata_and_shape_take_it(options):
     model = SurvivalModel("x", **options)

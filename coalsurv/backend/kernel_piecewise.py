@@ -1,0 +1,60 @@
+"""The piecewise baseline's interval-censored and cure rows in the native kernel (numba).
+
+:mod:`coalsurv.backend.kernel_rows` evaluates a plain piecewise row in O(1) (``log h =
+dev[j(t)] + eta``, ``log S(t) - log S(entry) = -e^eta (H0(t) - H0(entry))``) and collects
+its gradient in the log rates through the exposures. A row ending in ``(l, u]``
+(``log(S(l) - S(u)) - log S(entry)``) or of a cure model (:mod:`coalsurv.build.cure`) combines
+``log h(t)`` and ``log S`` at up to three times nonlinearly; :func:`pw_row` gives its value,
+``d/d eta`` and the *weight* of each term: the combination
+(:func:`coalsurv.backend.kernel_spline.combine`) is linear in the terms' derivatives, with
+weights that depend on the values only, so a unit derivative in one term returns its weight.
+The kernel then adds ``w_h`` to ``d/d dev[j(t)]`` and collects ``w_T e^eta`` as the exposure
+weight of each time ``T`` (``log S(T) = -e^eta H0(T)``). The interval of each upper bound and
+the time spent in it travel at ``E_PW_UPPER`` (:func:`upper_arrays`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from coalsurv.backend.kernel_layout import E_PW_UPPER, H_N, ext_base
+from coalsurv.backend.kernel_spline import combine
+
+__all__ = ["pw_row", "upper_arrays"]
+
+
+@njit(cache=True, error_model="numpy")
+def upper_arrays(buf):
+    """Each row's interval of its upper bound and the time spent in it (empty: none)."""
+    d = int(buf[ext_base(buf) + E_PW_UPPER])
+    n = int(buf[H_N]) if d >= 0 else 0
+    return buf[d:d + n] if d >= 0 else buf[:0], buf[d + n:d + 2 * n] if d >= 0 else buf[:0]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def pw_row(cure, link, cure_lin, ev, is_int, has_entry, log_h, eta, big_h, big_hu, big_h0):
+    """Return one row's value, ``d/d eta``, ``d/d`` cure predictor and its terms' weights.
+
+    The weights of ``log h``, ``log S(t)``, ``log S(u)`` and ``log S(entry)``; ``big_h*`` is
+    the baseline's cumulative hazard H0 at those times.
+    """
+    e = math.exp(eta)
+    log_s = -e * big_h
+    log_su = -e * big_hu if is_int else 0.0
+    log_s0 = -e * big_h0 if has_entry else 0.0
+    val, d_eta, w_h, d_cure = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 1.0,
+                                      1.0, log_s, log_s, 0.0, log_su, log_su, 0.0, log_s0,
+                                      log_s0, 0.0)
+    w_t = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 0.0, 0.0, log_s, 0.0,
+                  1.0, log_su, 0.0, 0.0, log_s0, 0.0, 0.0)[2]
+    w_u = 0.0
+    if is_int and log_su > -math.inf:
+        w_u = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 0.0, 0.0, log_s, 0.0,
+                      0.0, log_su, 0.0, 1.0, log_s0, 0.0, 0.0)[2]
+    w_0 = 0.0
+    if has_entry:
+        w_0 = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 0.0, 0.0, log_s, 0.0,
+                      0.0, log_su, 0.0, 0.0, log_s0, 0.0, 1.0)[2]
+    return val, d_eta, d_cure, w_h, w_t, w_u, w_0
