@@ -16,10 +16,14 @@ and the random walk ``rw_step ~ Normal(0, rw_sd)``); strata (``strata_dev`` as P
 ``ZeroSumNormal``, a family parameter per stratum, every ``strata_parts``); shape covariates
 (``beta_shape``, ``Z_shape``); the ``mm()`` members blocks (fixed, power or logistic weights,
 ``sum_to_one`` or not, ``beta_mm``, ``sd_mm``/``z_mm``); cure (mixture with the logit, probit
-or cloglog link, promotion time; ``cure_intercept``, ``cure_beta``). Falls back: interval
-censoring or cure with the piecewise baseline, varying slopes, time-varying covariates and
-effects (spells, tve), other families and family options, joint priors, per-cause or per-term
-priors (separate variables), anything unknown.
+or cloglog link, promotion time; ``cure_intercept``, ``cure_beta``); time-varying covariates
+(spells: the graph's spell containers, :data:`~coalsurv.backend.native_spells.SPELL_DATA`) with
+every kernel family and all of the above: a kernel row per spell under proportional hazards
+without cure or interval rows, else each episode's curve over its spells (the AFT equivalent
+time; :mod:`coalsurv.backend.kernel_spells`). Falls back: interval censoring or cure with the
+piecewise baseline, varying slopes, time-varying effects (tve, with or without spells), other
+families and family options, joint priors, per-cause or per-term priors (separate variables),
+anything unknown.
 """
 
 from __future__ import annotations

@@ -166,3 +166,29 @@ def test_spells_fit_natively_and_agree_with_pymc(tiny_fit):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pareto k of a tiny fit
         assert abs(float(ours.loo().elpd) - float(theirs.loo().elpd)) < 2.0
+
+
+@pytest.mark.parametrize("clock", ["reset", "forward"])
+def test_multistate_transitions_reach_the_kernel(clock):
+    """Every transition's model (separate fits and the stacked joint graph) plans natively.
+
+    (Transition histories carry no spells; what falls back there is what falls back for any
+    SurvivalModel: tve, varying slopes, families outside the kernel.)
+    """
+    from tests.fit.test_multistate_joint import SHARED, TRANSITIONS, _histories
+
+    data = coalsurv.TransitionData.from_frame(
+        _histories(n=60), id="id", state="state", start="start", stop="stop", to="to",
+        covariates=["x"], groups=["g"], time_unit="months")
+    separate = coalsurv.MultiStateModel({k: f"{v} + (1 | g)" for k, v in TRANSITIONS.items()},
+                                        family="lognormal", clock=clock)
+    episodes = separate.episodes(data)
+    for key, model in separate.models.items():
+        built, _, info, _ = model.build(episodes[key])
+        assert native.plan(built, info, model.spec.family_options)[0] is not None, key
+    joint = coalsurv.MultiStateModel(TRANSITIONS, family="weibull", clock=clock, shared=SHARED,
+                                     frailty="(1 | g)")
+    model, stacked = joint.joint_survival_model(data)
+    built, _, info, _ = model.build(stacked)
+    kplan, reason = native.plan(built, info, model.spec.family_options)
+    assert kplan is not None and kplan.strata, reason
