@@ -97,6 +97,7 @@ def test_kernel_equals_pymc_spells(formula, family, causes, entry, from_zero, mo
 #: interval-censored endings (pooled): PH and AFT spell curves, with and without cure
 INTERVAL_CASES = [
     ("x1 + (1 | g)", "weibull", {}),
+    ("x1 + x2 + (1 | h)", "weibull", {"spells_from_entry": True}),
     ("x1 + x2", "exponential", {}),
     ("x1 + (1 | g)", "gompertz", {}),
     ("x1 + x2 + (1 | h)", "weibull_aft", {}),
@@ -110,7 +111,9 @@ INTERVAL_CASES = [
 @pytest.mark.parametrize(("formula", "family", "kwargs"), INTERVAL_CASES,
                          ids=[f"{c[1]}:{c[0]}:{sorted(c[2].items())}" for c in INTERVAL_CASES])
 def test_kernel_equals_pymc_spells_interval(formula, family, kwargs):
-    data = _spell_data(causes=("a",), interval=True)
+    kwargs = dict(kwargs)
+    data = _spell_data(causes=("a",), interval=True,
+                       from_zero=not kwargs.pop("spells_from_entry", False))
     assert (data.status == 2).sum() >= 4
     kplan = _check_kernel(formula, family, None, True, None, {}, data=data,
                           model_kwargs=kwargs, value_atol=1e-6)
