@@ -97,6 +97,7 @@ def test_kernel_equals_pymc_spells(formula, family, causes, entry, from_zero, mo
 #: interval-censored endings (pooled): PH and AFT spell curves, with and without cure
 INTERVAL_CASES = [
     ("x1 + (1 | g)", "weibull", {}),
+    ("x1 + x2 + (1 | h)", "weibull", {"spells_from_entry": True}),
     ("x1 + x2", "exponential", {}),
     ("x1 + (1 | g)", "gompertz", {}),
     ("x1 + x2 + (1 | h)", "weibull_aft", {}),
@@ -110,7 +111,9 @@ INTERVAL_CASES = [
 @pytest.mark.parametrize(("formula", "family", "kwargs"), INTERVAL_CASES,
                          ids=[f"{c[1]}:{c[0]}:{sorted(c[2].items())}" for c in INTERVAL_CASES])
 def test_kernel_equals_pymc_spells_interval(formula, family, kwargs):
-    data = _spell_data(causes=("a",), interval=True)
+    kwargs = dict(kwargs)
+    data = _spell_data(causes=("a",), interval=True,
+                       from_zero=not kwargs.pop("spells_from_entry", False))
     assert (data.status == 2).sum() >= 4
     kplan = _check_kernel(formula, family, None, True, None, {}, data=data,
                           model_kwargs=kwargs, value_atol=1e-6)
@@ -166,3 +169,29 @@ def test_spells_fit_natively_and_agree_with_pymc(tiny_fit):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pareto k of a tiny fit
         assert abs(float(ours.loo().elpd) - float(theirs.loo().elpd)) < 2.0
+
+
+@pytest.mark.parametrize("clock", ["reset", "forward"])
+def test_multistate_transitions_reach_the_kernel(clock):
+    """Every transition's model (separate fits and the stacked joint graph) plans natively.
+
+    (Transition histories carry no spells; what falls back there is what falls back for any
+    SurvivalModel: tve, varying slopes, families outside the kernel.)
+    """
+    from tests.fit.test_multistate_joint import SHARED, TRANSITIONS, _histories
+
+    data = coalsurv.TransitionData.from_frame(
+        _histories(n=60), id="id", state="state", start="start", stop="stop", to="to",
+        covariates=["x"], groups=["g"], time_unit="months")
+    separate = coalsurv.MultiStateModel({k: f"{v} + (1 | g)" for k, v in TRANSITIONS.items()},
+                                        family="lognormal", clock=clock)
+    episodes = separate.episodes(data)
+    for key, model in separate.models.items():
+        built, _, info, _ = model.build(episodes[key])
+        assert native.plan(built, info, model.spec.family_options)[0] is not None, key
+    joint = coalsurv.MultiStateModel(TRANSITIONS, family="weibull", clock=clock, shared=SHARED,
+                                     frailty="(1 | g)")
+    model, stacked = joint.joint_survival_model(data)
+    built, _, info, _ = model.build(stacked)
+    kplan, reason = native.plan(built, info, model.spec.family_options)
+    assert kplan is not None and kplan.strata, reason

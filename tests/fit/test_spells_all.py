@@ -1,8 +1,9 @@
 """Time-varying covariates (spells) with AFT families, cure, tve and interval censoring.
 
 Tiny fits of each combination (they run on the native kernel, tve with spells on the PyMC
-graph with a stated reason, and point the right way), the refusals that remain, and a slow recovery of a time-varying acceleration
-from an independent generator (inversion of the clock ``u(t)``).
+graph with a stated reason, and point the right way), the refusals that remain, and a slow
+recovery of a time-varying acceleration from an independent generator (inversion of the clock
+``u(t)``).
 """
 
 from __future__ import annotations
