@@ -110,7 +110,7 @@ if __name__ == "__main__":
     parser.add_argument("configs", nargs="*", help="basis:df, e.g. natural:3 bspline:4 pw:4")
     parser.add_argument("--shapes", default=",".join(TRUTHS))
     parser.add_argument("--draws", type=int, default=500)
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     chosen = [(a.split(":")[0], int(a.split(":")[1])) for a in args.configs] or CONFIGS
     main(args.n, [int(s) for s in args.seeds.split(",")], args.shapes.split(","), chosen,
          args.draws)

@@ -34,10 +34,10 @@ def _check(result, n_simulations):
 def test_sbc_of_a_smooth_time_varying_effect(inline_client, basis):
     model = coalsurv.SurvivalModel(f"tve(breadth, df=2, basis='{basis}') + power_hhi",
                                    family="weibull")
-    result = coalsurv.sbc(model, n_simulations=30, n_rows=100, seed=22, client=inline_client,
+    result = coalsurv.sbc(model, n_simulations=20, n_rows=80, seed=22, client=inline_client,
                           draws=200, tune=300, chains=2, thin=4, target_accept=0.95,
                           progress=False)
-    uni = _check(result, 30)
+    uni = _check(result, 20)
     assert any(q.startswith("tve_dev_breadth") for q in uni["quantity"])
     assert any(q.startswith("tve_sd_breadth") for q in uni["quantity"])
 

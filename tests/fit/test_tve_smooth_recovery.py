@@ -38,15 +38,22 @@ def _simulate(n: int, seed: int) -> pd.DataFrame:
                          "ended": np.where(t <= censor, "ended", "censored"), "x": x})
 
 
-# Measured: see DEVELOPING.md "Validation of the issue-22 models" (600 rows, 2 x 500 draws).
+# Size: 1,000 rows, data seed 1, sampler seed 1, 2 x 500 draws after 500 tuning steps: the
+# data and settings of the run recorded in DEVELOPING.md ("smooth time-varying effects",
+# benchmarks/tve_basis.py before its extension: max error 0.036, RMS 0.025, band covering all
+# 60 times, 0 divergences, 3,074 s wall on the loaded 2-core machine). A 600-row version
+# (seed 7) FAILED here: max error 0.207 at the 95th percentile of follow-up (the fitted
+# effect flattens over the last decile, where few events remain), 3,948 s at load 15; 400
+# rows gave 0.21 in the basis benchmark. So 1,000 rows is the smallest size with a recorded
+# pass; this exact test was not rerun after the change (time).
 def test_default_smooth_tve_recovers_a_log_linear_hazard_ratio():
-    frame = _simulate(600, seed=7)
+    frame = _simulate(1000, seed=1)
     data = coalsurv.CoalitionData.from_frame(frame, duration="duration", event="ended",
                                              covariates=["x"], time_unit="months")
     model = coalsurv.SurvivalModel("tve(x)", family="weibull")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(data, draws=500, tune=500, chains=2, random_seed=7, progressbar=False)
+        fit = model.fit(data, draws=500, tune=500, chains=2, random_seed=1, progressbar=False)
     lo, hi = np.quantile(frame["duration"], [0.05, 0.95])
     times = np.exp(np.linspace(np.log(lo), np.log(hi), 60))
     eff = fit.time_varying_effect("x", times, ci_prob=0.9)
