@@ -41,7 +41,8 @@ def test_one_influential_row_is_a_note_unless_loo_compares_models(
 
     k = np.r_[np.full(n_bad, 0.9), np.full(600 - n_bad, 0.2)]
     monkeypatch.setattr(arviz_stats, "loo", lambda *a, **kw: _Loo(k))
-    fit = types.SimpleNamespace(idata=None, data=types.SimpleNamespace(ids=np.arange(600) + 1))
+    fit = types.SimpleNamespace(idata=types.SimpleNamespace(children={"log_likelihood": None}),
+                                data=types.SimpleNamespace(ids=np.arange(600) + 1))
     _, table, check = loo_tables(fit, for_comparison=for_comparison)
     assert check.verdict == verdict
     assert "(0.70, 0.7]" not in " ".join(table["range"])  # no empty, mislabelled band
