@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m pip install --quiet -c $(LOCK) pip
 	$(PY) -m pip install --quiet $(PIP_LOCKED) -e '.[test]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@echo "compiling the native kernel into numba's cache (a few minutes, once)"
+	MPLBACKEND=Agg $(PY) scripts/warm_kernel.py
 	touch $(STAMP)
 
 setup: $(STAMP)
