@@ -30,6 +30,8 @@ def _check(result, n_simulations):
     return uni
 
 
+# natural: 1,498 s on the PyMC graph at load 14-18; bspline: 32 s on the native kernel, quiet
+# machine (third session, `pytest -m slow "...::test_sbc_of_a_smooth_time_varying_effect"`)
 @pytest.mark.parametrize("basis", ["natural", "bspline"])
 def test_sbc_of_a_smooth_time_varying_effect(inline_client, basis):
     model = coalsurv.SurvivalModel(f"tve(breadth, df=2, basis='{basis}') + power_hhi",
