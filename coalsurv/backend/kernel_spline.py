@@ -41,7 +41,7 @@ from coalsurv.backend.kernel_layout import (
     ext_base,
 )
 from coalsurv.backend.kernel_priors import block_prior
-from coalsurv.families.kernels import family_terms, interval_terms
+from coalsurv.families.kernels import family_terms, interval_terms, sigmoid, softplus
 
 __all__ = ["RP", "rp_terms", "terms", "row_value", "combine", "spline_bound", "spline_prior",
            "spline_constants", "spline_arrays", "min_slope"]
@@ -82,21 +82,6 @@ def _basis(x, spl, j, order):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _softplus(u):
-    if u > 0.0:
-        return u + math.log1p(math.exp(-u))
-    return math.log1p(math.exp(u))
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _sigmoid(u):
-    if u >= 0.0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
 def rp_terms(log_t, eta, theta, spl, b, direction):
     """``log h, d/d eta, d/d direction, log S, d/d eta, d/d direction`` of the spline at t."""
     K = int(spl[1])
@@ -115,8 +100,8 @@ def rp_terms(log_t, eta, theta, spl, b, direction):
     else:
         log_ds, inv = -math.inf, 0.0
     if spl[0] == 1.0:  # odds: log S = -softplus(s)
-        sig = _sigmoid(s)
-        soft = _softplus(s)
+        sig = sigmoid(s)
+        soft = softplus(s)
         dh = 1.0 - sig
         return (log_ds - log_t + s - soft, dh, dh * dw + inv * dw1, -soft, -sig, -sig * dw)
     dc = 1.0

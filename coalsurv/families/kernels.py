@@ -21,7 +21,7 @@ import math
 from numba import njit
 
 __all__ = ["KERNEL_FAMILIES", "PER_BASELINE", "SCALE_SIGN", "family_terms", "interval_terms",
-           "log_normal_sf"]
+           "log_normal_sf", "sigmoid", "softplus"]
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
@@ -68,7 +68,7 @@ def log_normal_sf(z):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _softplus(u):
+def softplus(u):
     """``log(1 + e^u)`` without overflow."""
     if u > 0.0:
         return u + math.log1p(math.exp(-u))
@@ -76,7 +76,7 @@ def _softplus(u):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _sigmoid(u):
+def sigmoid(u):
     """``1 / (1 + e^-u)`` without overflow."""
     if u >= 0.0:
         return 1.0 / (1.0 + math.exp(-u))
@@ -131,9 +131,9 @@ def family_terms(fam, t, log_t, eta, theta, log_theta):
     if fam == 5:  # log-logistic: u = k (log t - eta), S = 1 / (1 + e^u)
         r = log_t - eta
         u = theta * r
-        soft = _softplus(u)
-        sig = _sigmoid(u)
-        sig_neg = _sigmoid(-u)
+        soft = softplus(u)
+        sig = sigmoid(u)
+        sig_neg = sigmoid(-u)
         log_h = log_theta - log_t + u - soft
         return (log_h, -theta * sig_neg, 1.0 / theta + r * sig_neg,
                 -soft, theta * sig, -sig * r)
