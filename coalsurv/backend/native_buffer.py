@@ -15,7 +15,7 @@ from coalsurv.backend.plan_priors import CENTRED_PRIOR, HIER_CODE, STEP_PRIOR, Z
 from coalsurv.backend.plan_types import Block, KernelPlan
 from coalsurv.families.kernels import KERNEL_FAMILIES
 
-__all__ = ["make_buffer", "support", "initial_point", "unconstrained_draws",
+__all__ = ["make_buffer", "support", "initial_point", "START_BUDGET", "unconstrained_draws",
            "log_likelihood_group", "log_prior_group"]
 
 
@@ -187,13 +187,49 @@ def support(block: Block) -> float:
     return min(0.0, float(np.log({1: p2, 7: p2, 3: p1, 4: p1 * p2}[code])))
 
 
-def initial_point(kplan: KernelPlan):
-    """``seed -> x0``: each block's prior centre plus uniform(-1, 1) jitter (as PyMC/nutpie)."""
+#: Largest fall of the log density (nats per row and per unconstrained value) a jittered start
+#: may have below the undisturbed centre before its jitter is halved (:func:`initial_point`).
+START_BUDGET = 20.0
+#: Most halvings of a start's jitter (2^-10: the start is then the centre to 1e-3).
+START_HALVINGS = 10
+
+
+def initial_point(kplan: KernelPlan, buf: np.ndarray | None = None):
+    """``seed -> x0``: each block's prior centre plus uniform(-1, 1) jitter (as PyMC/nutpie).
+
+    With the kernel's buffer ``buf``, a jittered start whose log density falls more than
+    :data:`START_BUDGET` nats per row and per unconstrained value below the centre's (or is
+    not finite) has its jitter halved until it does not (at most :data:`START_HALVINGS`
+    times). A unit jitter can be astronomically far out: with shape covariates the Weibull
+    term is ``exp(k e^{Z beta_shape} (log t - eta))``, and ``beta_shape = 0.7`` at a row
+    4.4 SD out (coalgov's ``n_parties``) gave a start at log density -1e11 (the others about
+    -3,000); that chain spent 300 tuning steps crawling back and then stayed stuck with a
+    mass matrix adapted to the wrong region (issue 23). Starts stay over-dispersed (the
+    budget is far above the few nats per row of an ordinary jitter) and the same seed gives
+    the same start.
+    """
     centre = np.concatenate([np.full(b.size, support(b)) for b in kplan.blocks])
+    floor = None
+    if buf is not None:
+        from coalsurv.backend.kernel import logp_grad
+        from coalsurv.backend.kernel_layout import H_N
+
+        grad = np.empty(centre.size)
+        base = float(logp_grad(buf, centre, grad))
+        if np.isfinite(base):
+            floor = base - START_BUDGET * (float(buf[H_N]) + centre.size)
 
     def make(seed):
         rng = np.random.default_rng(seed)
-        return centre + rng.uniform(-1.0, 1.0, size=centre.size)
+        jitter = rng.uniform(-1.0, 1.0, size=centre.size)
+        if floor is None:
+            return centre + jitter
+        for _ in range(START_HALVINGS):
+            value = float(logp_grad(buf, centre + jitter, grad))
+            if np.isfinite(value) and value >= floor:
+                break
+            jitter *= 0.5
+        return centre + jitter
 
     return make
 

@@ -46,7 +46,7 @@ def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native")
     shapes = [shape for _, _, shape in kplan.expanded]
     dims = {name: d for name, d, _ in kplan.expanded}
     coords = {k: pd.Index(v) for k, v in kplan.coords.items()}
-    init = initial_point(kplan)
+    init = initial_point(kplan, buf)
     if route == "native":
         return _NativeModel(dims=dims, plan=kplan, buf=buf, names=names, var_shapes=shapes,
                             _coords=coords, init=init)

@@ -161,8 +161,9 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
         idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs,
                                                                        dtype=kept))
     idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
+    # nothing is compiled per fit: the kernel is numba-cached, the data are this buffer
     idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
-                                    coalsurv_kernel_reason=why_not)
+                                    coalsurv_kernel_reason=why_not, coalsurv_compiled="none")
     return idata
 
 
@@ -172,6 +173,7 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
     from pymc.backends.arviz import patch_nutpie_idata
 
     compiled = _COMPILED.get(cache_key) if cache_key else None
+    how = "reused" if compiled is not None else "new"
     if compiled is not None:
         known = {var.name for var in compiled.shared_var_keys}
         compiled = compiled.with_data(
@@ -187,6 +189,7 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
             _COMPILED[cache_key] = compiled
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
+    idata["posterior"].attrs["coalsurv_compiled"] = how
     kept = _pointwise_storage(idata, len(model.coords["obs"]), settings.pointwise_limit)
     return add_log_densities(idata, model, cache_key, likelihood=kept)
 
@@ -323,14 +326,26 @@ def add_log_prior(idata, model):
 
 
 def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
-    """Emit short, actionable warnings for divergences and non-convergence.
+    """Emit short, actionable warnings for divergences and non-convergence; record them.
 
     R-hat is judged on :func:`coalsurv._stats.judged_variables`, the same set as
-    ``Fit.diagnose()``.
+    ``Fit.diagnose()``. The posterior's attributes keep what was found
+    (``coalsurv_divergences``, ``coalsurv_max_rhat``, ``coalsurv_warnings``: the messages,
+    one a line), so ``fit.sampler`` flags a stuck chain after the console has scrolled away.
     """
     stats = idata["sample_stats"]
+    said: list[str] = []
+    attrs = idata["posterior"].attrs
+    attrs.update(coalsurv_divergences=0, coalsurv_max_rhat=float("nan"), coalsurv_warnings="")
+
+    def warn(message: str) -> None:
+        said.append(message)
+        attrs["coalsurv_warnings"] = "\n".join(said)
+        warnings.warn(message, CoalsurvSamplingWarning, stacklevel=4)
+
     if "diverging" in stats:
         n_div = int(np.asarray(stats["diverging"]).sum())
+        attrs["coalsurv_divergences"] = n_div
         if n_div:
             total = settings.draws * settings.chains
             names = list(idata["posterior"].data_vars)
@@ -346,22 +361,19 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
                 where = ("often the family's shape or strongly correlated covariates",
                          "tighter priors on the coefficients and the shape, or fewer "
                          "overlapping covariates")
-            warnings.warn(
-                f"{n_div} of {total} draws diverged: the sampler met curvature it could not "
-                f"follow ({where[0]}), so the posterior may be biased. Refit with "
-                f"target_accept=0.95, or use {where[1]}. fit.diagnose() has details.",
-                CoalsurvSamplingWarning, stacklevel=3)
+            warn(f"{n_div} of {total} draws diverged: the sampler met curvature it could not "
+                 f"follow ({where[0]}), so the posterior may be biased. Refit with "
+                 f"target_accept=0.95, or use {where[1]}. fit.diagnose() has details.")
     if settings.chains < 2:
         return
     try:
         worst, where = worst_rhat(idata)
     except Exception:  # pragma: no cover - diagnostics must never break a fit
         return
+    attrs["coalsurv_max_rhat"] = float(worst)
     if worst > 1.01:
         seen = ("fit.group_effects() and fit.diagnose() show it" if where[:2] in ("z_", "u_", "v_")
                 else "fit.diagnose() lists the parameters")
-        warnings.warn(
-            f"chains disagree (largest R-hat {worst:.3f} > 1.01, at {where}): the chains have "
-            "not converged to the same distribution. Run longer (more tune and draws) before "
-            f"trusting results; {seen}.",
-            CoalsurvSamplingWarning, stacklevel=3)
+        warn(f"chains disagree (largest R-hat {worst:.3f} > 1.01, at {where}): the chains have "
+             "not converged to the same distribution. Run longer (more tune and draws) before "
+             f"trusting results; {seen}.")

@@ -25,6 +25,7 @@ from coalsurv.fit.identity import fit_id
 from coalsurv.fit.member_methods import MemberMethods
 from coalsurv.fit.pointwise import PointwiseMethods, require_log_likelihood
 from coalsurv.fit.predict import Predictor
+from coalsurv.fit.sampler_record import sampler_record
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import Prior, PriorSet
 
@@ -74,19 +75,13 @@ class Fit(MemberMethods, PointwiseMethods):
         return self.info.family_object()
 
     @property
-    def sampler(self) -> dict[str, str]:
-        """Which log density ran: ``kernel`` ("native" or "pymc"), ``route``, ``reason``.
+    def sampler(self) -> dict[str, Any]:
+        """Which log density ran and how sampling went (:func:`.sampler_record.sampler_record`).
 
-        ``route`` is "native" (the kernel's C callbacks), "pyfunc" (the same kernel through
-        ``nutpie.from_pyfunc``) or "pymc"; ``reason`` says why the PyMC graph or the pyfunc
-        route was taken (empty otherwise). Fits made before the native kernel read "pymc".
-        ``log_likelihood``: "float64", "float32" or "skipped: ..." (above ``pointwise_limit``).
+        ``kernel``, ``route``, ``reason``, ``log_likelihood``, ``compiled``, ``divergences``,
+        ``max_rhat`` and ``warnings``: a stuck chain shows here as well as on the console.
         """
-        attrs = self.idata["posterior"].attrs
-        return {"kernel": str(attrs.get("coalsurv_kernel", "pymc")),
-                "route": str(attrs.get("coalsurv_kernel_route", "pymc")),
-                "reason": str(attrs.get("coalsurv_kernel_reason", "")),
-                "log_likelihood": str(attrs.get("coalsurv_log_likelihood", "float64"))}
+        return sampler_record(self.idata)
 
     @property
     def time_unit(self) -> str:
