@@ -350,8 +350,12 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
             total = settings.draws * settings.chains
             names = list(idata["posterior"].data_vars)
             sds = [n for n in names if n.startswith("sd_")]
+            walks = [n for n in names if n.startswith("tve_sd_")]
             # name only what this model has: group SDs, the piecewise random walk, the shape
-            if sds:
+            if walks:  # tve(): its random walk's steps narrow as 1 / tve_sd (issue 23)
+                where = (f"often the tve() random walk's SD ({', '.join(walks + sds)})",
+                         "a tighter tve_sd prior or fewer tve() df")
+            elif sds:
                 where = (f"often a group SD near zero ({', '.join(sds)})",
                          "a tighter prior on group SDs")
             elif "rw_step" in names:

@@ -19,7 +19,10 @@ from coalsurv.fit.identity import fit_id
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet
 
-__all__ = ["SurvivalModel"]
+__all__ = ["SurvivalModel", "TVE_TARGET_ACCEPT"]
+
+#: Default NUTS target acceptance of a model with tve() terms (``SurvivalModel.fit``).
+TVE_TARGET_ACCEPT = 0.9
 
 
 class SurvivalModel:
@@ -172,7 +175,8 @@ class SurvivalModel:
         return sample_prior(model, draws=draws, random_seed=random_seed)
 
     def fit(self, data, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
-            random_seed: int = 0, target_accept: float = 0.8, progressbar: bool | None = None,
+            random_seed: int = 0, target_accept: float | None = None,
+            progressbar: bool | None = None,
             cores: int | None = None, command: str = "", kernel: str = "auto",
             pointwise_limit: int = POINTWISE_LIMIT):
         """Sample the posterior with NUTS (nutpie) and return a :class:`~coalsurv.Fit`.
@@ -189,8 +193,12 @@ class SurvivalModel:
             Kept draws per chain, tuning steps per chain, number of chains.
         random_seed : int
             Seed; the same seed gives the same draws.
-        target_accept : float
-            NUTS target acceptance; raise to 0.9–0.99 after divergences.
+        target_accept : float, optional
+            NUTS target acceptance; raise to 0.9–0.99 after divergences. Default 0.8, and
+            :data:`TVE_TARGET_ACCEPT` (0.9) for a model with ``tve()`` terms: their random
+            walk's steps narrow as 1 / ``tve_sd`` where the data pin the deviations, and at
+            0.8 coalgov's smooth tve diverged in 9 of 2,000 draws (0 at 0.9; issue 23).
+            ``fit.settings.target_accept`` holds the value used.
         progressbar : bool, optional
             Progress: a line per stage on standard error (building, compiling and sampling,
             checks; :mod:`coalsurv.fit.progress`), in scripts too, plus nutpie's bar in a
@@ -230,6 +238,8 @@ class SurvivalModel:
             from coalsurv.data.spells import with_last_spell_covariates
 
             data = with_last_spell_covariates(data, design.spells.variables)
+        if target_accept is None:
+            target_accept = TVE_TARGET_ACCEPT if info.tve else 0.8
         settings = SamplerSettings(draws=int(draws), tune=int(tune), chains=int(chains),
                                    random_seed=int(random_seed), target_accept=float(target_accept),
                                    cores=cores, kernel=kernel,
@@ -281,8 +291,9 @@ def _check_fit_arguments(*, draws, tune, chains, random_seed, target_accept, pro
                                  ("random_seed", random_seed, 0))
         if not _is_int(value) or value < low
     ]
-    ok = (isinstance(target_accept, float | int | np.floating | np.integer)
-          and not isinstance(target_accept, bool) and 0 < target_accept < 1)
+    number = (isinstance(target_accept, float | int | np.floating | np.integer)
+              and not isinstance(target_accept, bool))
+    ok = target_accept is None or (number and 0 < target_accept < 1)
     if not ok:
         problems.append(f"target_accept: expected a number in (0, 1), got {target_accept!r}")
     if progressbar is not None and not isinstance(progressbar, bool):
