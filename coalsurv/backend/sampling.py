@@ -161,9 +161,10 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
         idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs,
                                                                        dtype=kept))
     idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
-    # nothing is compiled per fit: the kernel is numba-cached, the data are this buffer
     idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
-                                    coalsurv_kernel_reason=why_not, coalsurv_compiled="none")
+                                    coalsurv_kernel_reason=why_not)
+    # nothing is compiled per fit: the kernel is numba-cached, the data are this buffer
+    idata["sample_stats"].attrs["coalsurv_compiled"] = "none"
     return idata
 
 
@@ -189,7 +190,7 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
             _COMPILED[cache_key] = compiled
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
-    idata["posterior"].attrs["coalsurv_compiled"] = how
+    idata["sample_stats"].attrs["coalsurv_compiled"] = how  # not in the fit id (posterior)
     kept = _pointwise_storage(idata, len(model.coords["obs"]), settings.pointwise_limit)
     return add_log_densities(idata, model, cache_key, likelihood=kept)
 
@@ -329,13 +330,14 @@ def _warn_in_plain_words(idata, settings: SamplerSettings) -> None:
     """Emit short, actionable warnings for divergences and non-convergence; record them.
 
     R-hat is judged on :func:`coalsurv._stats.judged_variables`, the same set as
-    ``Fit.diagnose()``. The posterior's attributes keep what was found
+    ``Fit.diagnose()``. The sample_stats group's attributes keep what was found
     (``coalsurv_divergences``, ``coalsurv_max_rhat``, ``coalsurv_warnings``: the messages,
-    one a line), so ``fit.sampler`` flags a stuck chain after the console has scrolled away.
+    one a line), so ``fit.sampler`` flags a stuck chain after the console has scrolled away
+    (not the posterior's: the fit id digests those).
     """
     stats = idata["sample_stats"]
     said: list[str] = []
-    attrs = idata["posterior"].attrs
+    attrs = stats.attrs
     attrs.update(coalsurv_divergences=0, coalsurv_max_rhat=float("nan"), coalsurv_warnings="")
 
     def warn(message: str) -> None:

@@ -1,7 +1,9 @@
 """``Fit.sampler``: which log density ran, whether anything was compiled, how sampling went.
 
-The sampler (:mod:`coalsurv.backend.sampling`) writes these into the posterior's attributes,
-so they travel with a saved fit; fits saved before an entry existed get its default.
+The sampler (:mod:`coalsurv.backend.sampling`) writes which kernel ran into the posterior's
+attributes and how the run went into the sample_stats group's (kept out of the fit id, which
+digests the posterior: a refit that reuses a compiled model has the same id), so both travel
+with a saved fit; fits saved before an entry existed get its default.
 """
 
 from __future__ import annotations
@@ -31,17 +33,19 @@ def sampler_record(idata) -> dict[str, Any]:
         when not recorded); ``warnings``: the sampler's warnings as printed (tuple of str).
     """
     attrs = idata["posterior"].attrs
-    said = str(attrs.get("coalsurv_warnings", ""))
-    if "coalsurv_divergences" in attrs:
-        divergences = int(attrs["coalsurv_divergences"])
+    stats = idata["sample_stats"] if "sample_stats" in idata else None
+    run = dict(stats.attrs) if stats is not None else {}
+    said = str(run.get("coalsurv_warnings", ""))
+    if "coalsurv_divergences" in run:
+        divergences = int(run["coalsurv_divergences"])
     else:
-        stats = idata["sample_stats"] if "sample_stats" in idata else {}
-        divergences = int(np.asarray(stats["diverging"]).sum()) if "diverging" in stats else 0
+        divergences = (int(np.asarray(stats["diverging"]).sum())
+                       if stats is not None and "diverging" in stats else 0)
     return {"kernel": str(attrs.get("coalsurv_kernel", "pymc")),
             "route": str(attrs.get("coalsurv_kernel_route", "pymc")),
             "reason": str(attrs.get("coalsurv_kernel_reason", "")),
             "log_likelihood": str(attrs.get("coalsurv_log_likelihood", "float64")),
-            "compiled": str(attrs.get("coalsurv_compiled", "")),
+            "compiled": str(run.get("coalsurv_compiled", "")),
             "divergences": divergences,
-            "max_rhat": float(attrs.get("coalsurv_max_rhat", float("nan"))),
+            "max_rhat": float(run.get("coalsurv_max_rhat", float("nan"))),
             "warnings": tuple(said.split("\n")) if said else ()}
