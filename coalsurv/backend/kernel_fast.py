@@ -25,8 +25,9 @@ traced variables.
 Fast buffer (float64): ``[length, start of the generic copy, fam, n, P, L, off_int, off_beta,
 off_theta, mode, off_sd, off_levels, centred, D, sum d log t, any entry]`` (:data:`F_HEAD`
 values), then ``sum d x`` (P), events per level (L), level starts (L + 1), the end of each
-level's delayed-entry rows (L), ``X`` by column (P n), ``log t`` (n), ``log entry`` (n), then
-the generic copy. ``L`` is 1 without a frailty (``mode = -1``).
+level's delayed-entry rows (L), ``X`` by column (P n), ``log t`` (n), ``log entry`` (n), the
+event indicator (n), each row's original position (n), then the generic copy. ``L`` is 1
+without a frailty (``mode = -1``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from numba.extending import intrinsic
 from coalsurv.backend.kernel import logp_grad
 from coalsurv.backend.kernel_layout import H_NDIM
 
-__all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "LOGP_FAST_CFUNC"]
+__all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
+           "LOGP_FAST_CFUNC"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
@@ -172,13 +174,9 @@ def _block_plain(X, log_t, s, e, base, beta, th, r, acc, s_rx):
 
 
 @njit(cache=True, error_model="numpy")
-def fast_rows(fb, x, grad):
-    """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
-    fam = int(fb[2])
+def _arrays(fb):
+    """Return views of the fast buffer's arrays (see the module doc for their order)."""
     n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
-    off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
-    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
-    D, s_dlt = fb[13], fb[14]
     o = F_HEAD
     s_dx = fb[o:o + P]
     o += P
@@ -193,6 +191,22 @@ def fast_rows(fb, x, grad):
     log_t = fb[o:o + n]
     o += n
     log_en = fb[o:o + n]
+    o += n
+    ev = fb[o:o + n]
+    o += n
+    order = fb[o:o + n]
+    return s_dx, d_lev, start, mid, X, log_t, log_en, ev, order
+
+
+@njit(cache=True, error_model="numpy")
+def fast_rows(fb, x, grad):
+    """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
+    fam = int(fb[2])
+    P, L = int(fb[4]), int(fb[5])
+    off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
+    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
+    D, s_dlt = fb[13], fb[14]
+    s_dx, d_lev, start, mid, X, log_t, log_en, _, _ = _arrays(fb)
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     th, log_th = 1.0, 0.0
@@ -240,6 +254,63 @@ def fast_rows(fb, x, grad):
         total += D * log_th + (th - 1.0) * s_dlt
         grad[off_theta] += D + th * (s_dlt - acc[1])  # d / d log k
     return total
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
+def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, th, log_th, row, out):
+    """Each row's log likelihood of rows ``s:e`` (``s:m`` with delayed entry) into ``out``."""
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        row[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            row[i] += X[j, s + i] * b
+    for i in range(w):
+        eta = row[i]
+        lt = log_t[s + i]
+        v = fexp(th * lt + eta)
+        v0 = fexp(th * log_en[s + i] + eta)
+        v0 = v0 if s + i < m else 0.0
+        row[i] = ev[s + i] * (log_th + (th - 1.0) * lt + eta) - (v - v0)
+    for i in range(w):
+        out[int(order[s + i])] = row[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def fast_pointwise_into(fb, draws, out):
+    """Each row's log likelihood (original row order) for each unconstrained draw, into ``out``.
+
+    The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding).
+    """
+    fam = int(fb[2])
+    P, L = int(fb[4]), int(fb[5])
+    off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
+    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
+    _, _, start, mid, X, log_t, log_en, ev, order = _arrays(fb)
+    row = np.empty(BLOCK)
+    for d in range(draws.shape[0]):
+        x = draws[d]
+        a = x[off_int] + fb[12]
+        beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
+        th, log_th = 1.0, 0.0
+        if fam == 1:
+            log_th = x[off_theta]
+            th = math.exp(log_th)
+        sd = math.exp(x[off_sd]) if mode == 0 else 1.0
+        for lev in range(L):
+            u = 0.0
+            if mode == 0:
+                u = sd * x[off_lev + lev]
+            elif mode == 1:
+                u = x[off_lev + lev]
+            elif mode == 2:
+                u = x[off_lev + lev] - a
+            s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
+            for b0 in range(s, e, BLOCK):
+                _pw_block(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), m, a + u, beta,
+                          th, log_th, row, out[d])
 
 
 @njit(cache=True, error_model="numpy")

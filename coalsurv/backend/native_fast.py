@@ -102,7 +102,7 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
     gen = np.array(buf, dtype=float)
     gen[K.H_N] = 0  # no rows: the generic kernel adds the priors only
     parts = [head, s_dx, d_lev, start, mid, Xc, lt[order],
-             np.asarray(log_entry, dtype=float)[order], gen]
+             np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), gen]
     fb = np.concatenate(parts)
     fb[0] = fb.size
     fb[1] = fb.size - gen.size

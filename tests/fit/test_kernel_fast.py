@@ -3,8 +3,9 @@
 Every model shape :func:`coalsurv.backend.native_fast.fast_reason` accepts (exponential and
 Weibull PH; no frailty or one, sampled non-centred or centred on the intercept; delayed entry
 or not; default, explicit and per-term priors) gives the graph's log density and gradient at
-random points; the structures it does not implement keep the generic kernel, with a reason; a
-tiny native fit records which loop ran. The polynomial ``exp`` equals NumPy's to 1e-15.
+random points, and the generic kernel's pointwise log likelihood; the structures it does not
+implement keep the generic kernel, with a reason; a tiny native fit records which loop ran.
+The polynomial ``exp`` equals NumPy's to 1e-15.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def test_fast_loop_equals_pymc(formula, family, entry, priors, options):
                                    rtol=1e-7, atol=1e-8)
         np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
         np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
+    draws = rng.normal(scale=0.6, size=(3, kplan.ndim))  # the pointwise log likelihood
+    rows = np.empty((3, int(buf[2])))  # H_N: the episodes
+    kernel_fast.fast_pointwise_into(fb, draws, rows)
+    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [
