@@ -59,6 +59,7 @@ def main(name: str, draws: int, limit: int | None = None, *, generic: bool = Fal
          tune: int | None = None) -> dict:
     """Fit ``name`` with 4 x ``draws`` (+ ``tune`` or ``draws`` tuning); the measurements."""
     launched = time.time()
+    import numpy as np
     from run import load
 
     import coalsurv
@@ -96,6 +97,10 @@ def main(name: str, draws: int, limit: int | None = None, *, generic: bool = Fal
             "peak_mb": round(usage.ru_maxrss / 1024.0), "stages_s": stages,
             "sampling_time": round(float(fit.idata["posterior"].attrs["sampling_time"]), 1),
             "min_ess": round(min_ess(fit.idata, names)), "steps": steps(fit.idata),
+            "means": {n: np.round(np.asarray(fit.idata["posterior"][n].mean(("chain", "draw"))),
+                                  4).ravel().tolist() for n in names},
+            "sds": {n: np.round(np.asarray(fit.idata["posterior"][n].std(("chain", "draw"))),
+                                4).ravel().tolist() for n in names},
             "divergences": int(fit.idata["sample_stats"]["diverging"].sum()),
             "log_likelihood": fit.sampler["log_likelihood"][:60],
             "load_1min": round(os.getloadavg()[0], 1)}
