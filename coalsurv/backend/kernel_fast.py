@@ -5,17 +5,19 @@ The model (:mod:`coalsurv.backend.native_fast` decides when a plan is exactly th
     eta_i = intercept (+ centre) + X[i] beta + u[g_i]
     log L = sum_i d_i log h(t_i) - sum_i e^eta_i (H0(t_i) - H0(entry_i))
 
-with the exponential (``log h = eta``, ``H0(t) = t``) or the Weibull PH baseline (``log h = log k
-+ (k - 1) log t + eta``, ``H0(t) = t^k``), one cause, right censoring, delayed entry, at most
-one frailty factor sampled non-centred, centred, or centred on the intercept. The event part
-is linear in the parameters, so its data-constant sums (events ``D``, ``sum d log t``,
-``sum d x``, events per level) are computed once when the buffer is packed; per evaluation the
-rows only compute ``r_i = exp(k log t_i + eta_i)`` (minus the same at the entry) and accumulate
-``sum r``, ``sum r log t``, ``sum r x`` and ``sum r`` per level. The rows are sorted by level
-(and, within a level, rows with delayed entry first), the design matrix is stored column by
-column, and the loops are branch-free blocks of at most :data:`BLOCK` rows with a polynomial
-``exp`` (:func:`fexp`) so LLVM vectorises them; sums are reassociated (``fastmath`` with
-``reassoc`` and ``contract`` only: infinities and NaN keep their meaning).
+with the exponential (``log h = eta``, ``H0(t) = t``), the Weibull PH (``log h = log k + (k -
+1) log t + eta``, ``H0(t) = t^k``) or the Gompertz baseline (``log h = eta + gamma t``, ``H0(t)
+= (e^(gamma t) - 1) / gamma``, ``gamma = ageing e^intercept`` as the graph samples it; the
+buffer then holds the times where the others hold their logs), one cause, right censoring,
+delayed entry, at most one frailty factor sampled non-centred, centred, or centred on the
+intercept. The event part is linear in the parameters, so its data-constant sums (events ``D``,
+``sum d log t``, ``sum d x``, events per level) are computed once when the buffer is packed;
+per evaluation the rows only compute ``r_i = exp(k log t_i + eta_i)`` (minus the same at the
+entry) and accumulate ``sum r``, ``sum r log t``, ``sum r x`` and ``sum r`` per level. The rows
+are sorted by level (and, within a level, rows with delayed entry first), the design matrix is
+stored column by column, and the loops are branch-free blocks of at most :data:`BLOCK` rows
+with a polynomial ``exp`` (:func:`fexp`) so LLVM vectorises them; sums are reassociated
+(``fastmath`` with ``reassoc`` and ``contract`` only: infinities and NaN keep their meaning).
 
 The priors are the generic kernel's: :func:`coalsurv.backend.kernel.logp_grad` on a copy of
 the generic buffer with no rows (``H_N = 0``) adds exactly the priors' log density and
@@ -174,6 +176,57 @@ def _block_plain(X, log_t, s, e, base, beta, th, r, acc, s_rx):
 
 
 @njit(cache=True, error_model="numpy")
+def _gompertz_h(x, t):
+    """``t (e^x - 1) / x`` and ``t^2 (x e^x - e^x + 1) / x^2`` at ``x = gamma t`` (series near 0).
+
+    The Gompertz baseline's cumulative hazard (times ``e^-eta``) and its ``gamma`` derivative,
+    as :func:`coalsurv.families.kernels.family_terms` (selects, no branches).
+    """
+    ex = fexp(x)
+    em1 = ex - 1.0
+    e1 = em1 / x if abs(x) >= 1e-5 else 1.0 + x * (0.5 + x / 6.0)
+    g1 = ((x * ex - em1) / (x * x) if abs(x) >= 1e-3
+          else 0.5 + x * (1.0 / 3.0 + x * (0.125 + x / 30.0)))
+    return t * e1, t * t * g1
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _block_gompertz(X, t, t0, s, e, base, beta, gam, entry, r, acc, s_rx):
+    """:func:`_block` for the Gompertz baseline: ``r_i = e^eta_i (H0(t_i) - H0(entry_i))``.
+
+    ``t`` and ``t0`` are the times (not their logs); ``acc[1]`` collects ``d r / d gamma``.
+    """
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        r[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            r[i] += X[j, s + i] * b
+    s_r = 0.0
+    s_g = 0.0
+    for i in range(w):
+        ee = fexp(r[i])
+        big_h, d_h = _gompertz_h(gam * t[s + i], t[s + i])
+        if entry:  # loop-invariant: unswitched
+            h0, d0 = _gompertz_h(gam * t0[s + i], t0[s + i])
+            big_h -= h0
+            d_h -= d0
+        v = ee * big_h
+        s_r += v
+        s_g += ee * d_h
+        r[i] = v
+    acc[0] += s_r
+    acc[1] += s_g
+    for j in range(P):
+        tot = 0.0
+        for i in range(w):
+            tot += r[i] * X[j, s + i]
+        s_rx[j] += tot
+
+
+@njit(cache=True, error_model="numpy")
 def _arrays(fb):
     """Return views of the fast buffer's arrays (see the module doc for their order)."""
     n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
@@ -213,6 +266,8 @@ def fast_rows(fb, x, grad):
     if fam == 1:
         log_th = x[off_theta]
         th = math.exp(log_th)
+    gam = x[off_theta] * math.exp(a) if fam == 2 else 0.0  # Gompertz: ageing e^intercept
+    entry = fb[15] > 0.0
     sd = math.exp(x[off_sd]) if mode == 0 else 1.0
     r = np.empty(BLOCK)
     acc = np.zeros(2)
@@ -232,10 +287,15 @@ def fast_rows(fb, x, grad):
         base = a + u
         before = acc[0]
         s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
-        for b0 in range(s, m, BLOCK):
-            _block(X, log_t, log_en, b0, min(b0 + BLOCK, m), base, beta, th, r, acc, s_rx)
-        for b0 in range(m, e, BLOCK):
-            _block_plain(X, log_t, b0, min(b0 + BLOCK, e), base, beta, th, r, acc, s_rx)
+        if fam == 2:  # log_t, log_en hold the times themselves
+            for b0 in range(s, e, BLOCK):
+                _block_gompertz(X, log_t, log_en, b0, min(b0 + BLOCK, e), base, beta, gam,
+                                entry, r, acc, s_rx)
+        else:
+            for b0 in range(s, m, BLOCK):
+                _block(X, log_t, log_en, b0, min(b0 + BLOCK, m), base, beta, th, r, acc, s_rx)
+            for b0 in range(m, e, BLOCK):
+                _block_plain(X, log_t, b0, min(b0 + BLOCK, e), base, beta, th, r, acc, s_rx)
         g_u = d_lev[lev] - (acc[0] - before)  # d log L / d u of this level
         total += d_lev[lev] * u
         if mode == 0:
@@ -253,6 +313,11 @@ def fast_rows(fb, x, grad):
     if fam == 1:
         total += D * log_th + (th - 1.0) * s_dlt
         grad[off_theta] += D + th * (s_dlt - acc[1])  # d / d log k
+    if fam == 2:  # log h = eta + gamma t (s_dlt: sum d t); gamma = ageing e^a
+        total += gam * s_dlt
+        d_gam = s_dlt - acc[1]
+        grad[off_theta] += d_gam * math.exp(a)
+        grad[off_int] += d_gam * gam
     return total
 
 
@@ -278,6 +343,26 @@ def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, th, log_th, row,
         out[int(order[s + i])] = row[i]
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
+def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, gam, row, out):
+    """:func:`_pw_block` for the Gompertz baseline (``t``, ``t0``: the times)."""
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        row[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            row[i] += X[j, s + i] * b
+    for i in range(w):
+        eta = row[i]
+        big_h = _gompertz_h(gam * t[s + i], t[s + i])[0] - _gompertz_h(gam * t0[s + i],
+                                                                       t0[s + i])[0]
+        row[i] = ev[s + i] * (eta + gam * t[s + i]) - fexp(eta) * big_h
+    for i in range(w):
+        out[int(order[s + i])] = row[i]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def fast_pointwise_into(fb, draws, out):
     """Each row's log likelihood (original row order) for each unconstrained draw, into ``out``.
@@ -298,6 +383,7 @@ def fast_pointwise_into(fb, draws, out):
         if fam == 1:
             log_th = x[off_theta]
             th = math.exp(log_th)
+        gam = x[off_theta] * math.exp(a) if fam == 2 else 0.0
         sd = math.exp(x[off_sd]) if mode == 0 else 1.0
         for lev in range(L):
             u = 0.0
@@ -309,8 +395,12 @@ def fast_pointwise_into(fb, draws, out):
                 u = x[off_lev + lev] - a
             s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
             for b0 in range(s, e, BLOCK):
-                _pw_block(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), m, a + u, beta,
-                          th, log_th, row, out[d])
+                if fam == 2:
+                    _pw_gompertz(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), a + u,
+                                 beta, gam, row, out[d])
+                else:
+                    _pw_block(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), m, a + u,
+                              beta, th, log_th, row, out[d])
 
 
 @njit(cache=True, error_model="numpy")

@@ -1,12 +1,13 @@
 """When the specialised row loop (:mod:`coalsurv.backend.kernel_fast`) runs, and its buffer.
 
 :func:`fast_reason` accepts an accepted :class:`~coalsurv.backend.plan_types.KernelPlan` and
-its generic buffer only when the model is exactly the fast loop's shape: the exponential or
-Weibull PH family, one cause, exact and right-censored endings (delayed entry allowed), at most
-one frailty intercept (non-centred, centred, or centred on the intercept), fixed effects, and
-nothing else (no strata, shape covariates, ``mm()``, cure, ``tve()``, spline, piecewise
-baseline, varying slopes, spells, interval censoring). Everything else keeps the generic
-kernel. Per-cause or per-term priors are allowed: the priors are the generic kernel's.
+its generic buffer only when the model is exactly the fast loop's shape: the exponential,
+Weibull PH or Gompertz family, one cause, exact and right-censored endings (delayed entry
+allowed), at most one frailty intercept (non-centred, centred, or centred on the intercept),
+fixed effects, and nothing else (no strata, shape covariates, ``mm()``, cure, ``tve()``,
+spline, piecewise baseline, varying slopes, spells, interval censoring). Everything else keeps
+the generic kernel. Per-cause or per-term priors are allowed: the priors are the generic
+kernel's.
 
 :func:`fast_buffer` packs the fast buffer from the generic one (the same numbers, rows sorted by
 level, delayed-entry rows first within a level). :data:`ENABLED` switches the fast loop off for
@@ -19,11 +20,12 @@ import numpy as np
 
 from coalsurv.backend import kernel_layout as K
 from coalsurv.backend.plan_types import KernelPlan
+from coalsurv.families.kernels import KERNEL_FAMILIES
 
 __all__ = ["ENABLED", "FAST_FAMILIES", "fast_reason", "fast_buffer"]
 
 #: Families the fast loop implements -> its family code.
-FAST_FAMILIES = {"exponential": 0, "weibull_ph": 1}
+FAST_FAMILIES = {"exponential": 0, "weibull_ph": 1, "gompertz": 2}
 
 #: False: every model uses the generic kernel (for measurements).
 ENABLED = True
@@ -47,18 +49,21 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         "a piecewise baseline": kplan.cuts is not None,
         "varying slopes": bool(kplan.slopes),
         "time-varying covariates": bool(kplan.spells),
-        "an AFT or per-baseline parameter": bool(kplan.std) or kplan.per_baseline,
+        "an AFT parameter": bool(kplan.std),
+        "a per-baseline parameter other than the Gompertz ageing": (
+            kplan.per_baseline != (kplan.family == "gompertz")),
         "interval censoring": buf[K.H_INTERVAL] != 0,
     }
     # the generic buffer's header must say the same (no section the fast loop would ignore)
     e = K.ext_base(buf)
     checks["a buffer section the fast loop does not read"] = bool(
         buf[K.H_K] or buf[K.H_S] or buf[K.H_Q] or buf[K.H_MM_R] or buf[K.H_CURE]
-        or buf[K.H_TVE] or buf[K.H_SPELLS] or buf[K.H_PER_BASELINE] or buf[K.H_STD]
+        or buf[K.H_TVE] or buf[K.H_SPELLS] or buf[K.H_STD] or buf[K.H_THETA_S] != 1
+        or (buf[K.H_PER_BASELINE] == 1) != (kplan.family == "gompertz")
         or buf[K.H_C] != 1 or buf[K.H_G] > 1 or buf[K.H_OFF_SDEV] >= 0
         or buf[e + K.E_SPLINE_DATA] >= 0 or buf[e + K.E_SLOPES] > 0
-        or buf[K.H_FAM] != {"exponential": 0, "weibull_ph": 1}[kplan.family]
-        or (kplan.family == "weibull_ph") != (buf[K.H_OFF_THETA] >= 0))
+        or buf[K.H_FAM] != KERNEL_FAMILIES[kplan.family]
+        or (kplan.family != "exponential") != (buf[K.H_OFF_THETA] >= 0))
     found = [name for name, bad in checks.items() if bad]
     return f"not in the fast row loop: {', '.join(found)}" if found else ""
 
@@ -69,7 +74,9 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
 
     if fast_reason(kplan, buf):
         return None
-    (n, _, P, G, centre, X, _, log_t, entry, log_entry, event, idx, *_) = K.layout(buf)
+    (n, _, P, G, centre, X, t, log_t, entry, log_entry, event, idx, *_) = K.layout(buf)
+    if kplan.family == "gompertz":  # its cumulative hazard needs the times, not their logs
+        log_t, log_entry = t, entry
     ev = np.asarray(event[0], dtype=float)
     has_entry = np.asarray(entry) > 0.0
     if G:

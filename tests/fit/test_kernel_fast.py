@@ -1,11 +1,11 @@
 """The specialised row loop (``backend/kernel_fast.py``) against the PyMC graph, and its choice.
 
-Every model shape :func:`coalsurv.backend.native_fast.fast_reason` accepts (exponential and
-Weibull PH; no frailty or one, sampled non-centred or centred on the intercept; delayed entry
-or not; default, explicit and per-term priors) gives the graph's log density and gradient at
-random points, and the generic kernel's pointwise log likelihood; the structures it does not
-implement keep the generic kernel, with a reason; a tiny native fit records which loop ran.
-The polynomial ``exp`` equals NumPy's to 1e-15.
+Every model shape :func:`coalsurv.backend.native_fast.fast_reason` accepts (exponential,
+Weibull PH, Gompertz; no frailty or one, sampled non-centred or centred on the intercept;
+delayed entry or not; default, explicit and per-term priors) gives the graph's log density and
+gradient at random points, and the generic kernel's pointwise log likelihood; the structures it
+does not implement keep the generic kernel, with a reason; a tiny native fit records which loop
+ran. The polynomial ``exp`` equals NumPy's to 1e-15.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ CASES = [
     ("x1 + x2 + (1 | g)", "weibull", True, {"beta[x1]": Prior("Normal", mu=0.3, sigma=3.0)},
      NC),
     ("1 + (1 | g)", "weibull", True, None, CE),
+    ("x1 + x2", "gompertz", False, None, None),
+    ("x1 + (1 | g)", "gompertz", True, {"ageing": Prior("Normal", mu=0.2, sigma=0.3)}, NC),
+    ("x2 + (1 | h)", "gompertz", True, None, CE),
 ]
 
 
@@ -77,7 +80,6 @@ def test_fast_loop_equals_pymc(formula, family, entry, priors, options):
     ("x1 + (1 | g) + (1 | h)", "weibull", {}, "more than one frailty factor"),
     ("x1 + (1 | g)", "lognormal", {}, "family 'lognormal'"),
     ("x1 + (1 | g)", "weibull_aft", {}, "family 'weibull_aft'"),
-    ("x1 + (1 | g)", "gompertz", {}, "family 'gompertz'"),
     ("x1 + (1 | g)", "piecewise", {"options": {"n_intervals": 3}}, "family 'piecewise'"),
     ("x1 + (1 | g)", "weibull", {"strata": "h"}, "strata"),
     ("x1", "weibull", {"shape": "x2"}, "shape covariates"),
