@@ -1,12 +1,15 @@
 """Where a large fit spends its time and memory (issue 23, "Sampling at scale").
 
 Run: ``python benchmarks/scale.py sim100000 1000`` (data set as in ``benchmarks/run.py``,
-draws = tune per chain, 4 chains). One fresh process: the fit under cProfile (the heavy work
-is native code, so the profiler's overhead is small), then one JSON line with the wall and
-CPU time (user + sys of the whole process), the peak resident memory, min bulk ESS of the
-top-level parameters, leapfrog steps per draw, the load average, and the cumulative time of
-the fit's stages (NUTS, the pointwise log likelihood, the log prior, the sampler's R-hat
-warning, the DataTree patch, building the model).
+draws = tune per chain, 4 chains). Options: ``--generic`` switches the specialised row loop
+off (:data:`coalsurv.backend.native_fast.ENABLED`) so the generic kernel runs, for a
+side-by-side measurement; ``--tune N`` sets the tuning steps per chain (default: ``draws``).
+One fresh process: the fit under cProfile (the heavy work is native code, so the profiler's
+overhead is small), then one JSON line with the wall and CPU time (user + sys of the whole
+process), the peak resident memory, min bulk ESS of the top-level parameters, leapfrog steps
+per draw, the load average, and the cumulative time of the fit's stages (NUTS, the pointwise
+log likelihood, the log prior, the sampler's R-hat warning, the DataTree patch, building the
+model).
 """
 
 from __future__ import annotations
@@ -52,12 +55,18 @@ def steps(idata) -> list[float]:
     return [round(float(v), 1) for v in np.concatenate(parts, axis=1).mean(axis=1)]
 
 
-def main(name: str, draws: int, limit: int | None = None) -> dict:
-    """Fit ``name`` with 4 x ``draws`` (+ ``draws`` tuning); return the measurements."""
+def main(name: str, draws: int, limit: int | None = None, *, generic: bool = False,
+         tune: int | None = None) -> dict:
+    """Fit ``name`` with 4 x ``draws`` (+ ``tune`` or ``draws`` tuning); the measurements."""
     launched = time.time()
+    import numpy as np
     from run import load
 
     import coalsurv
+    from coalsurv.backend import native_fast
+
+    native_fast.ENABLED = not generic
+    tune = draws if tune is None else tune
 
     data, terms, group = load(name)
     model = coalsurv.SurvivalModel(" + ".join(terms) + f" + (1 | {group})", family="weibull")
@@ -67,7 +76,7 @@ def main(name: str, draws: int, limit: int | None = None) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prof.enable()
-        fit = model.fit(data, draws=draws, tune=draws, chains=4, random_seed=1,
+        fit = model.fit(data, draws=draws, tune=tune, chains=4, random_seed=1,
                         progressbar=False, **extra)
         prof.disable()
     fit_wall = time.time() - start
@@ -79,17 +88,32 @@ def main(name: str, draws: int, limit: int | None = None) -> dict:
                 stages[label] = round(stages.get(label, 0.0) + cum, 2)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     names = ["beta", "intercept", "shape", f"sd_{group}"]
-    return {"set": name, "n": data.n, "draws": draws, "whole_process_s": round(time.time()
+    attrs = fit.idata["posterior"].attrs
+    return {"set": name, "n": data.n, "draws": draws, "tune": tune,
+            "row_loop": attrs.get("coalsurv_row_loop", attrs.get("coalsurv_kernel")),
+            "whole_process_s": round(time.time()
                                                                                 - launched, 1),
             "fit_s": round(fit_wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_mb": round(usage.ru_maxrss / 1024.0), "stages_s": stages,
             "sampling_time": round(float(fit.idata["posterior"].attrs["sampling_time"]), 1),
             "min_ess": round(min_ess(fit.idata, names)), "steps": steps(fit.idata),
+            "means": {n: np.round(np.asarray(fit.idata["posterior"][n].mean(("chain", "draw"))),
+                                  4).ravel().tolist() for n in names},
+            "sds": {n: np.round(np.asarray(fit.idata["posterior"][n].std(("chain", "draw"))),
+                                4).ravel().tolist() for n in names},
             "divergences": int(fit.idata["sample_stats"]["diverging"].sum()),
             "log_likelihood": fit.sampler["log_likelihood"][:60],
             "load_1min": round(os.getloadavg()[0], 1)}
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    print(json.dumps(main(args[0], int(args[1]), int(args[2]) if len(args) > 2 else None)))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("name")
+    parser.add_argument("draws", type=int)
+    parser.add_argument("limit", type=int, nargs="?")
+    parser.add_argument("--generic", action="store_true")
+    parser.add_argument("--tune", type=int)
+    a = parser.parse_args()
+    print(json.dumps(main(a.name, a.draws, a.limit, generic=a.generic, tune=a.tune)))

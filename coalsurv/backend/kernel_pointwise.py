@@ -30,22 +30,29 @@ def pointwise_into(buf, draws, out):
 
 
 def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,
-                     *, threads: int = 2) -> np.ndarray:
+                     *, threads: int = 2, fast: np.ndarray | None = None) -> np.ndarray:
     """``(n_draws, n)`` pointwise log likelihood of ``draws`` as ``dtype``, in chunks.
 
     Each chunk is computed in float64 (the kernel's arithmetic) and then stored as ``dtype``;
-    only ``threads`` chunks exist at once.
+    only ``threads`` chunks exist at once. ``fast``: the buffer of
+    :mod:`coalsurv.backend.kernel_fast`, whose row loop then computes the same values.
     """
+    into = pointwise_into
+    if fast is not None:
+        from coalsurv.backend.kernel_fast import fast_pointwise_into
+
+        def into(_, part, dest):  # the fast loop's, with the same contract
+            fast_pointwise_into(fast, part, dest)
     total = draws.shape[0]
     out = np.empty((total, n), dtype=dtype)
     step = max(1, min(total, _CHUNK_BYTES // (8 * max(n, 1))))
     if dtype == "float64":  # no copy: chunks straight into the stored array
         def work(start):
-            pointwise_into(buf, draws[start:start + step], out[start:start + step])
+            into(buf, draws[start:start + step], out[start:start + step])
     else:
         def work(start):
             chunk = np.empty((min(step, total - start), n))
-            pointwise_into(buf, draws[start:start + step], chunk)
+            into(buf, draws[start:start + step], chunk)
             out[start:start + step] = chunk
     starts = range(0, total, step)
     if threads > 1 and len(starts) > 1:

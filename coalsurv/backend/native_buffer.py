@@ -260,9 +260,11 @@ def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coor
     import xarray as xr
 
     from coalsurv.backend.kernel_pointwise import native_pointwise
+    from coalsurv.backend.native_fast import fast_buffer
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    values = native_pointwise(buf, unconstrained_draws(kplan, posterior), len(obs_coords), dtype)
+    values = native_pointwise(buf, unconstrained_draws(kplan, posterior), len(obs_coords), dtype,
+                              fast=fast_buffer(kplan, buf))  # the fast row loop when it fits
     da = xr.DataArray(values.reshape(n_chain, n_draw, -1), dims=("chain", "draw", "obs"),
                       coords={"chain": posterior["chain"].values,
                               "draw": posterior["draw"].values, "obs": obs_coords})

@@ -38,8 +38,13 @@ def native_route_available() -> str:
     return f"nutpie._lib lacks {missing}" if missing else ""
 
 
-def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native"):
-    """Wrap the kernel for nutpie: C callbacks (``native``) or Python (``pyfunc``)."""
+def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native", fast=None):
+    """Wrap the kernel for nutpie: C callbacks (``native``) or Python (``pyfunc``).
+
+    ``fast``: the buffer of :mod:`coalsurv.backend.kernel_fast` (from
+    :func:`coalsurv.backend.native_fast.fast_buffer`), whose log density then replaces the
+    generic kernel's; the expansion stays the generic kernel's on ``buf``.
+    """
     import pandas as pd
 
     names = [name for name, _, _ in kplan.expanded]
@@ -49,11 +54,11 @@ def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native")
     init = initial_point(kplan, buf)
     if route == "native":
         return _NativeModel(dims=dims, plan=kplan, buf=buf, names=names, var_shapes=shapes,
-                            _coords=coords, init=init)
-    return _pyfunc_model(kplan, buf, names, shapes, dims, coords, init)
+                            _coords=coords, init=init, fast=fast)
+    return _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast)
 
 
-def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
+def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None):
     """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
     from coalsurv.backend.kernel import expand, logp_grad
     from coalsurv.backend.nutpie_import import import_nutpie
@@ -65,9 +70,14 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init):
     sizes = [int(np.prod(s)) for s in shapes]
     ends = np.cumsum(sizes)
 
+    if fast is not None:
+        from coalsurv.backend.kernel_fast import fast_logp_grad
+
     def make_logp_fn():
         def logp(x, **_):
             grad = np.empty(ndim)
+            if fast is not None:
+                return fast_logp_grad(fast, x, grad), grad
             return logp_grad(buf, x, grad), grad
         return logp
 
@@ -102,6 +112,7 @@ class _NativeModel(_compiled_model_base()):
     var_shapes: Any = None
     _coords: Any = None
     init: Any = None
+    fast: Any = None  # kernel_fast's buffer: its log density instead of the generic one
 
     @property
     def n_dim(self) -> int:
@@ -131,7 +142,12 @@ class _NativeModel(_compiled_model_base()):
         from coalsurv.backend.kernel import EXPAND_CFUNC, LOGP_CFUNC
 
         pointer = self.buf.ctypes.data
-        logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
+        if self.fast is not None:  # the specialised row loop (the same log density)
+            from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC
+
+            logp_fn = _lib.LogpFunc(LOGP_FAST_CFUNC.address, self.fast.ctypes.data, self)
+        else:
+            logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
         expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.nexp, EXPAND_CFUNC.address,
                                     pointer, self)
         dim_sizes = {k: len(v) for k, v in self._coords.items()}

@@ -146,12 +146,13 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     from pymc.backends.arviz import patch_nutpie_idata
     from xarray import DataTree
 
-    from coalsurv.backend import native, nutpie_model
+    from coalsurv.backend import native, native_fast, nutpie_model
 
     buf = native.make_buffer(kplan, model)
     why_not = nutpie_model.native_route_available()
     route = "pyfunc" if why_not else "native"
-    compiled = nutpie_model.compile_native(kplan, buf, route=route)
+    fast = native_fast.fast_buffer(kplan, buf)  # the specialised row loop, when it fits
+    compiled = nutpie_model.compile_native(kplan, buf, route=route, fast=fast)
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     posterior = idata["posterior"].to_dataset()
@@ -162,7 +163,8 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
                                                                        dtype=kept))
     idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
     idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
-                                    coalsurv_kernel_reason=why_not)
+                                    coalsurv_kernel_reason=why_not,
+                                    coalsurv_row_loop="generic" if fast is None else "fast")
     # nothing is compiled per fit: the kernel is numba-cached, the data are this buffer
     idata["sample_stats"].attrs["coalsurv_compiled"] = "none"
     return idata

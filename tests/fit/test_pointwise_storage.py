@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 import coalsurv
-from coalsurv.backend import native
+from coalsurv.backend import native, native_fast
 from coalsurv.backend.kernel_pointwise import native_pointwise
 from coalsurv.backend.pointwise import FLOAT32_ABOVE, storage
 from coalsurv.errors import ArgumentError
@@ -41,9 +41,15 @@ def test_chunked_float32_gives_the_same_loo(tiny_fit, synthetic_small):
     buf = native.make_buffer(kplan, model)
     draws = native.unconstrained_draws(kplan, fit.idata["posterior"].to_dataset())
     stored = np.asarray(fit.idata["log_likelihood"]["lifespan"]).reshape(draws.shape[0], -1)
-    # float64 in chunks on two threads: the very numbers the fit stored
-    np.testing.assert_array_equal(native_pointwise(buf, draws, fit.data.n, "float64"), stored)
-    as32 = native_pointwise(buf, draws, fit.data.n, "float32")
+    # float64 in chunks on two threads: the very numbers the fit stored (the fit's row loop:
+    # the specialised one of backend/kernel_fast.py when it fits the model, as here)
+    fast = native_fast.fast_buffer(kplan, buf)
+    assert fast is not None
+    np.testing.assert_array_equal(native_pointwise(buf, draws, fit.data.n, "float64", fast=fast),
+                                  stored)
+    np.testing.assert_allclose(native_pointwise(buf, draws, fit.data.n, "float64"), stored,
+                               rtol=1e-12, atol=1e-12)  # the generic kernel's loop
+    as32 = native_pointwise(buf, draws, fit.data.n, "float32", fast=fast)
     assert as32.dtype == np.float32
     np.testing.assert_allclose(as32, stored, rtol=1e-6, atol=1e-6)
     import arviz_stats as azs

@@ -1,0 +1,437 @@
+"""A specialised row loop for the common large-N model: PH, right censoring, one frailty.
+
+The model (:mod:`coalsurv.backend.native_fast` decides when a plan is exactly this shape)::
+
+    eta_i = intercept (+ centre) + X[i] beta + u[g_i]
+    log L = sum_i d_i log h(t_i) - sum_i e^eta_i (H0(t_i) - H0(entry_i))
+
+with the exponential (``log h = eta``, ``H0(t) = t``), the Weibull PH (``log h = log k + (k -
+1) log t + eta``, ``H0(t) = t^k``) or the Gompertz baseline (``log h = eta + gamma t``, ``H0(t)
+= (e^(gamma t) - 1) / gamma``, ``gamma = ageing e^intercept`` as the graph samples it; the
+buffer then holds the times where the others hold their logs), one cause, right censoring,
+delayed entry, at most one frailty factor sampled non-centred, centred, or centred on the
+intercept. The event part is linear in the parameters, so its data-constant sums (events ``D``,
+``sum d log t``, ``sum d x``, events per level) are computed once when the buffer is packed;
+per evaluation the rows only compute ``r_i = exp(k log t_i + eta_i)`` (minus the same at the
+entry) and accumulate ``sum r``, ``sum r log t``, ``sum r x`` and ``sum r`` per level. The rows
+are sorted by level (and, within a level, rows with delayed entry first), the design matrix is
+stored column by column, and the loops are branch-free blocks of at most :data:`BLOCK` rows
+with a polynomial ``exp`` (:func:`fexp`) so LLVM vectorises them; sums are reassociated
+(``fastmath`` with ``reassoc`` and ``contract`` only: infinities and NaN keep their meaning).
+
+The priors are the generic kernel's: :func:`coalsurv.backend.kernel.logp_grad` on a copy of
+the generic buffer with no rows (``H_N = 0``) adds exactly the priors' log density and
+gradient. The generic buffer stays the reference for the pointwise log likelihood and the
+traced variables.
+
+Fast buffer (float64): ``[length, start of the generic copy, fam, n, P, L, off_int, off_beta,
+off_theta, mode, off_sd, off_levels, centred, D, sum d log t, any entry]`` (:data:`F_HEAD`
+values), then ``sum d x`` (P), events per level (L), level starts (L + 1), the end of each
+level's delayed-entry rows (L), ``X`` by column (P n), ``log t`` (n), ``log entry`` (n), the
+event indicator (n), each row's original position (n), then the generic copy. ``L`` is 1
+without a frailty (``mode = -1``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from coalsurv.backend.kernel import logp_grad
+from coalsurv.backend.kernel_layout import H_NDIM
+
+__all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
+           "LOGP_FAST_CFUNC"]
+
+#: Rows per block of the vectorised loops (a block's scratch stays in L1).
+BLOCK = 256
+#: Header length of the fast buffer.
+F_HEAD = 16
+
+_FM = {"reassoc", "contract"}
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # Cody-Waite split of log 2 (hi has 32 significant bits)
+_LN2_LO = 1.9082149292705877e-10
+_SHIFTER = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer in the low bits
+_SHIFTER_BITS = 0x4338000000000000
+_HI = 709.0  # exp(x) = inf above (libm: 709.78), 0 below _LO (libm: subnormals to -745)
+_LO = -708.0
+
+
+@intrinsic
+def _as_int(typingctx, x):
+    """Bits of a float64 as an int64 (no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _as_float(typingctx, i):
+    """Bits of an int64 as a float64 (no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, error_model="numpy")
+def fexp(x):
+    """``e^x`` without a libm call: Cody-Waite reduction, degree-13 Taylor polynomial, ``2^k``.
+
+    Relative error ~1e-16 on ``[-708, 709]``; ``inf`` above 709, ``0`` below -708, NaN kept.
+    Branch-free (selects), so a loop calling it vectorises. Compiled without ``fastmath``:
+    reassociation would undo the rounding trick (LLVM inlines it keeping its own flags).
+    """
+    xc = min(max(x, _LO), _HI)
+    kf = xc * _LOG2E + _SHIFTER
+    k = kf - _SHIFTER
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    two_k = _as_float((_as_int(kf) - _SHIFTER_BITS + 1023) << 52)
+    y = p * two_k
+    y = math.inf if x > _HI else y
+    y = 0.0 if x < _LO else y
+    return x if x != x else y
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _block(X, log_t, log_en, s, e, base, beta, th, r, acc, s_rx):
+    """Rows ``s:e`` of one level, all with delayed entry; ``r`` the scratch.
+
+    Adds ``sum r`` and ``sum r log t`` into ``acc[0:2]`` and ``sum r x`` into ``s_rx``;
+    ``r_i = e^(k log t_i + eta_i) - e^(k log entry_i + eta_i)``.
+    """
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        r[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            r[i] += X[j, s + i] * b
+    s_r = 0.0
+    s_rl = 0.0
+    for i in range(w):  # delayed-entry rows: minus the entry's term
+        eta = r[i]
+        lt = log_t[s + i]
+        v = fexp(th * lt + eta)
+        le = log_en[s + i]
+        v0 = fexp(th * le + eta)
+        s_r += v - v0
+        s_rl += v * lt - v0 * le
+        r[i] = v - v0
+    acc[0] += s_r
+    acc[1] += s_rl
+    for j in range(P):
+        t = 0.0
+        for i in range(w):
+            t += r[i] * X[j, s + i]
+        s_rx[j] += t
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _block_plain(X, log_t, s, e, base, beta, th, r, acc, s_rx):
+    """:func:`_block` for rows without delayed entry: one ``exp`` per row."""
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        r[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            r[i] += X[j, s + i] * b
+    s_r = 0.0
+    s_rl = 0.0
+    for i in range(w):
+        lt = log_t[s + i]
+        v = fexp(th * lt + r[i])
+        s_r += v
+        s_rl += v * lt
+        r[i] = v
+    acc[0] += s_r
+    acc[1] += s_rl
+    for j in range(P):
+        t = 0.0
+        for i in range(w):
+            t += r[i] * X[j, s + i]
+        s_rx[j] += t
+
+
+@njit(cache=True, error_model="numpy")
+def _gompertz_h(x, t):
+    """``t (e^x - 1) / x`` and ``t^2 (x e^x - e^x + 1) / x^2`` at ``x = gamma t`` (series near 0).
+
+    The Gompertz baseline's cumulative hazard (times ``e^-eta``) and its ``gamma`` derivative,
+    as :func:`coalsurv.families.kernels.family_terms` (selects, no branches).
+    """
+    ex = fexp(x)
+    em1 = ex - 1.0
+    e1 = em1 / x if abs(x) >= 1e-5 else 1.0 + x * (0.5 + x / 6.0)
+    g1 = ((x * ex - em1) / (x * x) if abs(x) >= 1e-3
+          else 0.5 + x * (1.0 / 3.0 + x * (0.125 + x / 30.0)))
+    return t * e1, t * t * g1
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _block_gompertz(X, t, t0, s, e, base, beta, gam, entry, r, acc, s_rx):
+    """:func:`_block` for the Gompertz baseline: ``r_i = e^eta_i (H0(t_i) - H0(entry_i))``.
+
+    ``t`` and ``t0`` are the times (not their logs); ``acc[1]`` collects ``d r / d gamma``.
+    """
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        r[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            r[i] += X[j, s + i] * b
+    s_r = 0.0
+    s_g = 0.0
+    for i in range(w):
+        ee = fexp(r[i])
+        big_h, d_h = _gompertz_h(gam * t[s + i], t[s + i])
+        if entry:  # loop-invariant: unswitched
+            h0, d0 = _gompertz_h(gam * t0[s + i], t0[s + i])
+            big_h -= h0
+            d_h -= d0
+        v = ee * big_h
+        s_r += v
+        s_g += ee * d_h
+        r[i] = v
+    acc[0] += s_r
+    acc[1] += s_g
+    for j in range(P):
+        tot = 0.0
+        for i in range(w):
+            tot += r[i] * X[j, s + i]
+        s_rx[j] += tot
+
+
+@njit(cache=True, error_model="numpy")
+def _arrays(fb):
+    """Return views of the fast buffer's arrays (see the module doc for their order)."""
+    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
+    o = F_HEAD
+    s_dx = fb[o:o + P]
+    o += P
+    d_lev = fb[o:o + L]
+    o += L
+    start = fb[o:o + L + 1]
+    o += L + 1
+    mid = fb[o:o + L]
+    o += L
+    X = fb[o:o + P * n].reshape((P, n))
+    o += P * n
+    log_t = fb[o:o + n]
+    o += n
+    log_en = fb[o:o + n]
+    o += n
+    ev = fb[o:o + n]
+    o += n
+    order = fb[o:o + n]
+    return s_dx, d_lev, start, mid, X, log_t, log_en, ev, order
+
+
+@njit(cache=True, error_model="numpy")
+def fast_rows(fb, x, grad):
+    """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
+    fam = int(fb[2])
+    P, L = int(fb[4]), int(fb[5])
+    off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
+    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
+    D, s_dlt = fb[13], fb[14]
+    s_dx, d_lev, start, mid, X, log_t, log_en, _, _ = _arrays(fb)
+    a = x[off_int] + fb[12]
+    beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
+    th, log_th = 1.0, 0.0
+    if fam == 1:
+        log_th = x[off_theta]
+        th = math.exp(log_th)
+    gam = x[off_theta] * math.exp(a) if fam == 2 else 0.0  # Gompertz: ageing e^intercept
+    entry = fb[15] > 0.0
+    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
+    r = np.empty(BLOCK)
+    acc = np.zeros(2)
+    s_rx = np.zeros(P)
+    d_a = 0.0
+    total = D * a
+    for j in range(P):
+        total += s_dx[j] * beta[j]
+    for lev in range(L):
+        u = 0.0
+        if mode == 0:
+            u = sd * x[off_lev + lev]
+        elif mode == 1:
+            u = x[off_lev + lev]
+        elif mode == 2:
+            u = x[off_lev + lev] - a
+        base = a + u
+        before = acc[0]
+        s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
+        if fam == 2:  # log_t, log_en hold the times themselves
+            for b0 in range(s, e, BLOCK):
+                _block_gompertz(X, log_t, log_en, b0, min(b0 + BLOCK, e), base, beta, gam,
+                                entry, r, acc, s_rx)
+        else:
+            for b0 in range(s, m, BLOCK):
+                _block(X, log_t, log_en, b0, min(b0 + BLOCK, m), base, beta, th, r, acc, s_rx)
+            for b0 in range(m, e, BLOCK):
+                _block_plain(X, log_t, b0, min(b0 + BLOCK, e), base, beta, th, r, acc, s_rx)
+        g_u = d_lev[lev] - (acc[0] - before)  # d log L / d u of this level
+        total += d_lev[lev] * u
+        if mode == 0:
+            grad[off_lev + lev] += g_u * sd
+            grad[off_sd] += g_u * u
+        elif mode >= 1:
+            grad[off_lev + lev] += g_u
+            if mode == 2:
+                d_a -= g_u
+    total -= acc[0]
+    d_a += D - acc[0]
+    grad[off_int] += d_a
+    for j in range(P):
+        grad[off_beta + j] += s_dx[j] - s_rx[j]
+    if fam == 1:
+        total += D * log_th + (th - 1.0) * s_dlt
+        grad[off_theta] += D + th * (s_dlt - acc[1])  # d / d log k
+    if fam == 2:  # log h = eta + gamma t (s_dlt: sum d t); gamma = ageing e^a
+        total += gam * s_dlt
+        d_gam = s_dlt - acc[1]
+        grad[off_theta] += d_gam * math.exp(a)
+        grad[off_int] += d_gam * gam
+    return total
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
+def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, th, log_th, row, out):
+    """Each row's log likelihood of rows ``s:e`` (``s:m`` with delayed entry) into ``out``."""
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        row[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            row[i] += X[j, s + i] * b
+    for i in range(w):
+        eta = row[i]
+        lt = log_t[s + i]
+        v = fexp(th * lt + eta)
+        v0 = fexp(th * log_en[s + i] + eta)
+        v0 = v0 if s + i < m else 0.0
+        row[i] = ev[s + i] * (log_th + (th - 1.0) * lt + eta) - (v - v0)
+    for i in range(w):
+        out[int(order[s + i])] = row[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
+def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, gam, row, out):
+    """:func:`_pw_block` for the Gompertz baseline (``t``, ``t0``: the times)."""
+    w = e - s
+    P = beta.shape[0]
+    for i in range(w):
+        row[i] = base
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            row[i] += X[j, s + i] * b
+    for i in range(w):
+        eta = row[i]
+        big_h = _gompertz_h(gam * t[s + i], t[s + i])[0] - _gompertz_h(gam * t0[s + i],
+                                                                       t0[s + i])[0]
+        row[i] = ev[s + i] * (eta + gam * t[s + i]) - fexp(eta) * big_h
+    for i in range(w):
+        out[int(order[s + i])] = row[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def fast_pointwise_into(fb, draws, out):
+    """Each row's log likelihood (original row order) for each unconstrained draw, into ``out``.
+
+    The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding).
+    """
+    fam = int(fb[2])
+    P, L = int(fb[4]), int(fb[5])
+    off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
+    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
+    _, _, start, mid, X, log_t, log_en, ev, order = _arrays(fb)
+    row = np.empty(BLOCK)
+    for d in range(draws.shape[0]):
+        x = draws[d]
+        a = x[off_int] + fb[12]
+        beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
+        th, log_th = 1.0, 0.0
+        if fam == 1:
+            log_th = x[off_theta]
+            th = math.exp(log_th)
+        gam = x[off_theta] * math.exp(a) if fam == 2 else 0.0
+        sd = math.exp(x[off_sd]) if mode == 0 else 1.0
+        for lev in range(L):
+            u = 0.0
+            if mode == 0:
+                u = sd * x[off_lev + lev]
+            elif mode == 1:
+                u = x[off_lev + lev]
+            elif mode == 2:
+                u = x[off_lev + lev] - a
+            s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
+            for b0 in range(s, e, BLOCK):
+                if fam == 2:
+                    _pw_gompertz(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), a + u,
+                                 beta, gam, row, out[d])
+                else:
+                    _pw_block(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), m, a + u,
+                              beta, th, log_th, row, out[d])
+
+
+@njit(cache=True, error_model="numpy")
+def fast_logp_grad(fb, x, grad):
+    """Log posterior and gradient: :func:`fast_rows` plus the generic kernel's priors."""
+    grad[:] = 0.0
+    gen = fb[int(fb[1]):]
+    total = logp_grad(gen, x, grad)  # the copy has no rows: the priors only
+    return total + fast_rows(fb, x, grad)
+
+
+_LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
+
+
+@numba.cfunc(_LOGP_SIG, cache=True, error_model="numpy")
+def LOGP_FAST_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
+    """Log-density callback of nutpie on the fast buffer (codes as the generic callback's)."""
+    length = numba.carray(user_data_, (1,), np.float64)[0]
+    fb = numba.carray(user_data_, (int(length),), np.float64)
+    if dim != int(fb[int(fb[1]) + H_NDIM]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    logp = numba.carray(logp_, (1,))
+    value = fast_logp_grad(fb, x, out)
+    logp[0] = value
+    for i in range(dim):
+        if not math.isfinite(out[i]):
+            return 3
+    if not math.isfinite(value):
+        return 4
+    return 0

@@ -1,0 +1,116 @@
+"""When the specialised row loop (:mod:`coalsurv.backend.kernel_fast`) runs, and its buffer.
+
+:func:`fast_reason` accepts an accepted :class:`~coalsurv.backend.plan_types.KernelPlan` and
+its generic buffer only when the model is exactly the fast loop's shape: the exponential,
+Weibull PH or Gompertz family, one cause, exact and right-censored endings (delayed entry
+allowed), at most one frailty intercept (non-centred, centred, or centred on the intercept),
+fixed effects, and nothing else (no strata, shape covariates, ``mm()``, cure, ``tve()``,
+spline, piecewise baseline, varying slopes, spells, interval censoring). Everything else keeps
+the generic kernel. Per-cause or per-term priors are allowed: the priors are the generic
+kernel's.
+
+:func:`fast_buffer` packs the fast buffer from the generic one (the same numbers, rows sorted by
+level, delayed-entry rows first within a level). :data:`ENABLED` switches the fast loop off for
+side-by-side measurements (``benchmarks/scale.py --generic``); it is not a user option.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coalsurv.backend import kernel_layout as K
+from coalsurv.backend.plan_types import KernelPlan
+from coalsurv.families.kernels import KERNEL_FAMILIES
+
+__all__ = ["ENABLED", "FAST_FAMILIES", "fast_reason", "fast_buffer"]
+
+#: Families the fast loop implements -> its family code.
+FAST_FAMILIES = {"exponential": 0, "weibull_ph": 1, "gompertz": 2}
+
+#: False: every model uses the generic kernel (for measurements).
+ENABLED = True
+
+
+def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
+    """Empty when the fast loop implements this plan exactly; else why not."""
+    if not ENABLED:
+        return "the fast row loop is switched off (native_fast.ENABLED)"
+    if kplan.family not in FAST_FAMILIES:
+        return f"family {kplan.family!r} is not in the fast row loop"
+    checks = {
+        "several causes": kplan.causes != 1,
+        "more than one frailty factor": len(kplan.groups) > 1,
+        "strata": bool(kplan.strata),
+        "shape covariates": bool(kplan.shape_terms),
+        "mm()": bool(kplan.mm_weights),
+        "cure": bool(kplan.cure),
+        "tve()": bool(kplan.tve),
+        "a spline baseline": kplan.spline_knots is not None,
+        "a piecewise baseline": kplan.cuts is not None,
+        "varying slopes": bool(kplan.slopes),
+        "time-varying covariates": bool(kplan.spells),
+        "an AFT parameter": bool(kplan.std),
+        "a per-baseline parameter other than the Gompertz ageing": (
+            kplan.per_baseline != (kplan.family == "gompertz")),
+        "interval censoring": buf[K.H_INTERVAL] != 0,
+    }
+    # the generic buffer's header must say the same (no section the fast loop would ignore)
+    e = K.ext_base(buf)
+    checks["a buffer section the fast loop does not read"] = bool(
+        buf[K.H_K] or buf[K.H_S] or buf[K.H_Q] or buf[K.H_MM_R] or buf[K.H_CURE]
+        or buf[K.H_TVE] or buf[K.H_SPELLS] or buf[K.H_STD] or buf[K.H_THETA_S] != 1
+        or (buf[K.H_PER_BASELINE] == 1) != (kplan.family == "gompertz")
+        or buf[K.H_C] != 1 or buf[K.H_G] > 1 or buf[K.H_OFF_SDEV] >= 0
+        or buf[e + K.E_SPLINE_DATA] >= 0 or buf[e + K.E_SLOPES] > 0
+        or buf[K.H_FAM] != KERNEL_FAMILIES[kplan.family]
+        or (kplan.family != "exponential") != (buf[K.H_OFF_THETA] >= 0))
+    found = [name for name, bad in checks.items() if bad]
+    return f"not in the fast row loop: {', '.join(found)}" if found else ""
+
+
+def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
+    """Pack the fast loop's buffer (:mod:`~coalsurv.backend.kernel_fast`), or None."""
+    from coalsurv.backend.kernel_fast import F_HEAD
+
+    if fast_reason(kplan, buf):
+        return None
+    (n, _, P, G, centre, X, t, log_t, entry, log_entry, event, idx, *_) = K.layout(buf)
+    if kplan.family == "gompertz":  # its cumulative hazard needs the times, not their logs
+        log_t, log_entry = t, entry
+    ev = np.asarray(event[0], dtype=float)
+    has_entry = np.asarray(entry) > 0.0
+    if G:
+        level = np.asarray(idx[0]).astype(np.int64)
+        L = int(buf[K.H_GROUPS + 2])
+    else:
+        level = np.zeros(n, np.int64)
+        L = 1
+    order = np.lexsort((~has_entry, level))  # by level; delayed entry first within a level
+    lev_sorted = level[order]
+    start = np.searchsorted(lev_sorted, np.arange(L + 1), side="left").astype(float)
+    mid = start[:-1] + np.bincount(level, weights=has_entry, minlength=L)[:L]
+    Xc = np.asarray(X, dtype=float)[order].T.reshape(-1) if P else np.zeros(0)
+    lt = np.asarray(log_t, dtype=float)
+    head = np.zeros(F_HEAD)
+    head[2] = FAST_FAMILIES[kplan.family]
+    head[3], head[4], head[5] = n, P, L
+    head[6], head[7], head[8] = buf[K.H_OFF_INT], buf[K.H_OFF_BETA], buf[K.H_OFF_THETA]
+    if G:
+        hb = K.H_GROUPS
+        head[9], head[10], head[11] = buf[hb + 7], buf[hb], buf[hb + 1]
+    else:
+        head[9], head[10], head[11] = -1, -1, -1
+    head[12] = centre[0] if int(buf[K.H_CENTRED]) == 1 else 0.0
+    head[13] = ev.sum()
+    head[14] = float(ev @ lt)
+    head[15] = float(has_entry.any())
+    s_dx = ev @ np.asarray(X, dtype=float) if P else np.zeros(0)
+    d_lev = np.bincount(level, weights=ev, minlength=L)[:L]
+    gen = np.array(buf, dtype=float)
+    gen[K.H_N] = 0  # no rows: the generic kernel adds the priors only
+    parts = [head, s_dx, d_lev, start, mid, Xc, lt[order],
+             np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), gen]
+    fb = np.concatenate(parts)
+    fb[0] = fb.size
+    fb[1] = fb.size - gen.size
+    return np.ascontiguousarray(fb)

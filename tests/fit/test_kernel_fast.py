@@ -1,0 +1,130 @@
+"""The specialised row loop (``backend/kernel_fast.py``) against the PyMC graph, and its choice.
+
+Every model shape :func:`coalsurv.backend.native_fast.fast_reason` accepts (exponential,
+Weibull PH, Gompertz; no frailty or one, sampled non-centred or centred on the intercept;
+delayed entry or not; default, explicit and per-term priors) gives the graph's log density and
+gradient at random points, and the generic kernel's pointwise log likelihood; the structures it
+does not implement keep the generic kernel, with a reason; a tiny native fit records which loop
+ran. The polynomial ``exp`` equals NumPy's to 1e-15.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import coalsurv
+from coalsurv.backend import kernel, kernel_fast, native, native_fast
+from coalsurv.spec.priors import Prior
+from tests.fit.test_kernel import PRIORS, PRIORS_2, _data, _interval_data, _reference
+
+NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
+#: (formula, family, delayed entry, priors, family options)
+CASES = [
+    ("x1 + x2", "weibull", False, None, None),
+    ("x1 + (1 | g)", "weibull", True, None, NC),
+    ("x1 + x2 + (1 | h)", "weibull_ph", True, PRIORS, CE),
+    ("x1 + (1 | g)", "weibull", False, PRIORS_2, CE),
+    ("x2", "exponential", True, {"intercept": Prior("Normal", mu=-1.0, sigma=2.0)}, None),
+    ("x1 + (1 | h)", "exponential", False, None, NC),
+    ("x1 + x2 + (1 | g)", "exponential", True, PRIORS_2, CE),
+    ("x1 + x2 + (1 | g)", "weibull", True, {"beta[x1]": Prior("Normal", mu=0.3, sigma=3.0)},
+     NC),
+    ("1 + (1 | g)", "weibull", True, None, CE),
+    ("x1 + x2", "gompertz", False, None, None),
+    ("x1 + (1 | g)", "gompertz", True, {"ageing": Prior("Normal", mu=0.2, sigma=0.3)}, NC),
+    ("x2 + (1 | h)", "gompertz", True, None, CE),
+]
+
+
+def _plan(formula, family, *, entry=False, priors=None, options=None, causes=None, data=None,
+          **model_kwargs):
+    data = _data(entry=entry) if data is None else data
+    model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
+                                               priors=priors, family_options=options,
+                                               **model_kwargs).build(data)
+    kplan, reason = native.plan(model, info, options)
+    assert kplan is not None, reason
+    return model, kplan, native.make_buffer(kplan, model)
+
+
+@pytest.mark.parametrize(("formula", "family", "entry", "priors", "options"), CASES,
+                         ids=[f"{c[1]}:{c[0]}:{'entry' if c[2] else 'noentry'}:"
+                              f"{(c[4] or {}).get('frailty_centring', 'auto')}" for c in CASES])
+def test_fast_loop_equals_pymc(formula, family, entry, priors, options):
+    model, kplan, buf = _plan(formula, family, entry=entry, priors=priors, options=options)
+    assert native_fast.fast_reason(kplan, buf) == ""
+    fb = native_fast.fast_buffer(kplan, buf)
+    ref = _reference(model)
+    rng = np.random.default_rng(11)
+    n_free = len(model.free_RVs)
+    for _ in range(3):
+        x = rng.normal(scale=0.6, size=kplan.ndim)
+        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
+        out = ref(*point)
+        grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
+        value = kernel_fast.fast_logp_grad(fb, x, grad)
+        np.testing.assert_allclose(value, out[0], rtol=1e-9)
+        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
+                                   rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
+        np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
+    draws = rng.normal(scale=0.6, size=(3, kplan.ndim))  # the pointwise log likelihood
+    rows = np.empty((3, int(buf[2])))  # H_N: the episodes
+    kernel_fast.fast_pointwise_into(fb, draws, rows)
+    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [
+    ("x1 + (1 | g)", "weibull", {"causes": ["a", "b"]}, "several causes"),
+    ("x1 + (1 | g) + (1 | h)", "weibull", {}, "more than one frailty factor"),
+    ("x1 + (1 | g)", "lognormal", {}, "family 'lognormal'"),
+    ("x1 + (1 | g)", "weibull_aft", {}, "family 'weibull_aft'"),
+    ("x1 + (1 | g)", "piecewise", {"options": {"n_intervals": 3}}, "family 'piecewise'"),
+    ("x1 + (1 | g)", "weibull", {"strata": "h"}, "strata"),
+    ("x1", "weibull", {"shape": "x2"}, "shape covariates"),
+    ("x1", "weibull", {"cure": "1"}, "cure"),
+    ("x1 + (x1 | g)", "weibull", {}, "varying slopes"),
+    ("x1 + (1 | g)", "weibull", {"data": "interval"}, "interval censoring"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_other_structures_keep_the_generic_kernel(formula, family, kwargs, why):
+    kwargs = dict(kwargs)
+    if kwargs.get("data") == "interval":
+        kwargs["data"] = _interval_data()
+    _, kplan, buf = _plan(formula, family, **kwargs)
+    reason = native_fast.fast_reason(kplan, buf)
+    assert why in reason, reason
+    assert native_fast.fast_buffer(kplan, buf) is None
+
+
+def test_the_switch_turns_the_fast_loop_off(monkeypatch):
+    _, kplan, buf = _plan("x1 + (1 | g)", "weibull")
+    assert native_fast.fast_buffer(kplan, buf) is not None
+    monkeypatch.setattr(native_fast, "ENABLED", False)
+    assert "switched off" in native_fast.fast_reason(kplan, buf)
+
+
+def test_a_native_fit_records_the_row_loop(tiny_fit, synthetic_small):
+    fast = tiny_fit(synthetic_small, "breadth + (1 | group)")
+    assert fast.idata["posterior"].attrs["coalsurv_row_loop"] == "fast"
+    generic = tiny_fit(synthetic_small, "breadth + (1 | group)", family="weibull_aft")
+    assert generic.idata["posterior"].attrs["coalsurv_row_loop"] == "generic"
+
+
+def test_polynomial_exp_equals_numpy():
+    @kernel_fast.njit
+    def many(x, out):
+        for i in range(x.size):
+            out[i] = kernel_fast.fexp(x[i])
+
+    x = np.concatenate([np.linspace(-708.0, 709.0, 400_001),
+                        np.random.default_rng(3).uniform(-40.0, 40.0, 100_000)])
+    out = np.empty_like(x)
+    many(x, out)
+    rel = np.abs(out - np.exp(x)) / np.exp(x)
+    assert rel.max() < 1e-15, rel.max()
+    edge = np.array([709.5, 1e4, np.inf, -708.5, -1e4, -np.inf, np.nan])
+    out = np.empty_like(edge)
+    many(edge, out)
+    np.testing.assert_array_equal(out[:6], [np.inf] * 3 + [0.0] * 3)
+    assert np.isnan(out[6])
