@@ -257,7 +257,7 @@ def test_log_prior_equals_pymc(family, options, priors):
 
 
 @pytest.mark.parametrize(("why", "formula", "family", "options", "priors", "interval"), [
-    ("family", "x1", "gamma", {}, None, False),
+    ("q-prior", "x1", "gengamma", {}, {"Q": Prior("Laplace", mu=0.0, b=1.0)}, False),
     ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
 ])
 def test_unimplemented_structures_fall_back(why, formula, family, options, priors, interval):
