@@ -26,7 +26,8 @@ def gengamma_refusal(info, parts: tuple[str, ...]) -> str:
     if info.spells:
         return "time-varying covariates (spells) with family 'gengamma': not in the kernel"
     if "shape" in parts:
-        return "stratified shapes of family 'gengamma' (Q per stratum): not in the kernel"
+        return ("stratified shapes of family 'gengamma' (Q per stratum): not in the kernel "
+                "(strata_parts=('level',) runs natively)")
     return ""
 
 

@@ -47,7 +47,7 @@ _MAX_QW = 650.0
 
 @njit(cache=True, error_model="numpy")
 def digamma(x):
-    """The digamma function for ``x > 0`` (recurrence to ``x >= 6``, asymptotic series)."""
+    """Return the digamma function at ``x > 0`` (recurrence to ``x >= 6``, asymptotic series)."""
     r = 0.0
     while x < 6.0:
         r -= 1.0 / x
@@ -206,7 +206,8 @@ def _gengamma_w(w, sigma, Q):
         return lf, lf_w, lf_q, ls0 + math.log1p(v), ls0_w, 0.0
     r_w = r * (-w - ls0_w)
     ls = ls0 + math.log1p(v)
-    return lf, lf_w, lf_q, ls, ls0_w - (corr_w * r + corr * r_w) / (1.0 + v), -corr_q * r / (1.0 + v)
+    ls_w = ls0_w - (corr_w * r + corr * r_w) / (1.0 + v)
+    return lf, lf_w, lf_q, ls, ls_w, -corr_q * r / (1.0 + v)
 
 
 @njit(cache=True, error_model="numpy")
