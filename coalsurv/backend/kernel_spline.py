@@ -36,12 +36,14 @@ from coalsurv.backend.kernel_layout import (
     E_SPLINE_OFF,
     E_SPLINE_PRIOR,
     H_C,
+    H_FAM,
     H_OFF_THETA,
     H_THETA_S,
     ext_base,
 )
 from coalsurv.backend.kernel_priors import block_prior
 from coalsurv.families.kernels import family_terms, interval_terms, sigmoid, softplus
+from coalsurv.families.kernels_gamma import GENGAMMA, gengamma_terms
 
 __all__ = ["RP", "rp_terms", "terms", "row_value", "combine", "spline_bound", "spline_prior",
            "spline_constants", "spline_arrays", "min_slope"]
@@ -114,9 +116,15 @@ def rp_terms(log_t, eta, theta, spl, b, direction):
 
 @njit(cache=True, inline="always", error_model="numpy")
 def terms(fam, t, log_t, eta, theta, log_theta, spl, b, direction):
-    """Return the family's terms at ``t`` (:func:`family_terms`; :func:`rp_terms` for rp)."""
+    """Return the family's terms at ``t`` (:func:`family_terms`; :func:`rp_terms` for rp).
+
+    The generalised gamma's ``Q`` (per cause) rides in the spline's slot: ``b[0]``, its
+    derivative the ``direction = 0`` one (:mod:`coalsurv.families.kernels_gamma`).
+    """
     if fam == RP:
         return rp_terms(log_t, eta, theta, spl, b, direction)
+    if fam == GENGAMMA:
+        return gengamma_terms(t, log_t, eta, theta, log_theta, b[0], direction)
     return family_terms(fam, t, log_t, eta, theta, log_theta)
 
 
@@ -216,7 +224,7 @@ def min_slope(spl, b, theta):
 def spline_bound(buf, x):
     """Return the graph's ``rp_monotone``: 0 if every cause's (stratum's) spline rises; -inf."""
     spl, b, K = spline_arrays(buf, x)
-    if K == 0:
+    if K == 0 or int(buf[H_FAM]) != RP:  # the generalised gamma's Q uses the slot: no bound
         return 0.0
     ts = int(buf[H_THETA_S])
     off_theta = int(buf[H_OFF_THETA])

@@ -29,9 +29,12 @@ Weibull PH, Gompertz, the piecewise baseline; the graph refuses AFT families), p
 grid), with causes, frailties, delayed entry and strata (:mod:`coalsurv.backend.plan_tve`,
 :mod:`coalsurv.backend.kernel_tve`); time-varying covariates (spells) with every kernel family
 except rp, frailties, causes, interval censoring and cure (:mod:`coalsurv.backend.native_spells`,
-:mod:`coalsurv.backend.kernel_spells`). Falls back: other families (gamma, generalised gamma)
-and family options, joint and mixture priors, tve with spells, shape covariates, rp or varying
-slopes, spells with rp or varying slopes, anything unknown.
+:mod:`coalsurv.backend.kernel_spells`). Falls back: other families,
+family options, joint and mixture priors, tve with spells, shape covariates, rp or varying
+slopes, spells with rp or varying slopes, anything unknown. The gamma and generalised gamma
+(issue 23, :mod:`coalsurv.families.kernels_gamma`) with every feature the graph gives them,
+except the generalised gamma with time-varying covariates or stratified shapes
+(:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from coalsurv.backend.plan_ext import (
     spline_formulas_match,
     stacked_parts,
 )
+from coalsurv.backend.plan_gamma import gengamma_formulas_match, gengamma_refusal
 from coalsurv.backend.plan_priors import (
     HIER_CODE,
     STEP_PRIOR,
@@ -139,6 +143,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, f"family options {extra} are not in the kernel"
     if info.cuts and not piecewise:
         return None, "cut points"
+    if family.name == "gengamma" and gengamma_refusal(info, parts):
+        return None, gengamma_refusal(info, parts)
     if info.spells and (spline or info.slopes):  # each was checked alone, not together
         return None, "time-varying covariates (spells) with rp or varying slopes: not in the kernel"
     named = model.named_vars
@@ -187,7 +193,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + _mm_names(mm, "free")
             + (["cure_intercept"] + (["cure_beta"] if cure_terms else []) if cure else [])
             + [f"{p}_{g}" for g in groups for p in ("sd", level[g])] + t_free
-            + (["rp_spline"] if spline and family.n_knots else []) + slope_names(slopes, "free"))
+            + (["rp_spline"] if spline and family.n_knots else []) + slope_names(slopes, "free")
+            + (["Q"] if family.name == "gengamma" else []))  # Q: the spline's slot (plan_ext)
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
             + ([theta_det] if per_baseline else [])
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
@@ -225,7 +232,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "beta_mm": ("cause", "mm_term"), "sd_mm": ("cause",),
                  "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
                  "cure_intercept": (), "cure_beta": ("cure_term",),
-                 "rp_spline": ("cause", "knot"),
+                 "rp_spline": ("cause", "knot"), "Q": ("cause",),
                  **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
     for parts in stacked.values():
         want_dims.update({p: () for p in parts})
@@ -337,6 +344,8 @@ def formulas_match(family) -> bool:
         return _piecewise_formulas_match(family)
     if family.name == "rp":
         return spline_formulas_match(family)
+    if family.name == "gengamma":
+        return gengamma_formulas_match(family)
     code = KERNEL_FAMILIES[family.name]
     sign = SCALE_SIGN.get(family.name, 0)
     if family.kind == "aft":  # the scale of log T the kernel assumes: exp(sign * log theta)

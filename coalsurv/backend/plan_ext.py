@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coalsurv.backend.plan_gamma import fill_gengamma
 from coalsurv.backend.plan_types import KernelPlan
 
 __all__ = ["SPLINE_OPTIONS", "slope_terms", "slope_names", "stacked_parts",
@@ -124,6 +125,7 @@ def fill_ext(kplan: KernelPlan, named, head: np.ndarray, at: int) -> list[np.nda
             head[e + K.E_SPLINE_OFF] = block.offset
             head[e + K.E_SPLINE_K] = block.shape[-1]
             head[e + K.E_SPLINE_PRIOR:e + K.E_SPLINE_PRIOR + 4] = block.prior
+    fill_gengamma(kplan, head, e, at, parts)  # the generalised gamma's Q in the same slot
     head[e + K.E_PW_UPPER] = -1
     interval = np.asarray(named["interval_of"].get_value())
     if kplan.cuts is not None and np.any(interval > 0):  # coalsurv.backend.kernel_piecewise

@@ -56,7 +56,7 @@ class KernelPlan:
     deterministics: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]
     coords: dict[str, Any] = field(compare=False)
     cuts: tuple[float, ...] | None = None  # piecewise: interior cut points (model time scale)
-    std: int = 0  # AFT: sign of log theta in the scale of log T (priors on eta/sigma); else 0
+    std: float = 0  # AFT: power of theta in the scale of log T (priors on eta/sigma); else 0
     per_baseline: bool = False  # theta sampled per unit of the baseline hazard (Gompertz)
     centred_groups: tuple[str, ...] = ()  # frailty intercepts sampled as u ~ Normal(0, sd)
     hier_groups: tuple[str, ...] = ()  # ... as w ~ Normal(intercept, sd), u = w - intercept

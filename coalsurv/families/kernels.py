@@ -20,24 +20,31 @@ import math
 
 from numba import njit
 
+from coalsurv.families.kernels_gamma import GAMMA, GENGAMMA, gamma_terms
+
 __all__ = ["KERNEL_FAMILIES", "PER_BASELINE", "SCALE_SIGN", "family_terms", "interval_terms",
            "log_normal_sf", "sigmoid", "softplus"]
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
 #: (:data:`coalsurv.backend.kernel.PIECEWISE`), not :func:`family_terms`; so does the
-#: Royston-Parmar spline (code 7, :mod:`coalsurv.backend.kernel_spline`).
+#: Royston-Parmar spline (code 7, :mod:`coalsurv.backend.kernel_spline`). The gamma (8) and
+#: generalised gamma (9) are in :mod:`coalsurv.families.kernels_gamma`; the latter's second
+#: parameter ``Q`` rides in the spline's extension slot (``kernel_spline.terms``).
 KERNEL_FAMILIES: dict[str, int] = {"exponential": 0, "weibull_ph": 1, "weibull_aft": 2,
                                    "piecewise": 3, "lognormal": 4, "loglogistic": 5,
-                                   "gompertz": 6, "rp": 7}
+                                   "gompertz": 6, "rp": 7, "gamma": GAMMA,
+                                   "gengamma": GENGAMMA}
 
 #: Families whose ancillary parameter is sampled per unit of the baseline hazard
 #: (``theta = sampled x exp(intercept)``, a real number): the Gompertz ageing.
 PER_BASELINE: tuple[str, ...] = ("gompertz",)
 
-#: AFT families: the scale of log T is ``exp(sign * log theta)`` (``1/shape`` or ``sigma``).
+#: AFT families: the scale of log T is ``exp(sign * log theta)`` (``1/shape`` or ``sigma``;
+#: the gamma's ``1/sqrt(shape)``, sign -1/2).
 #: Their priors are on eta/sigma (``intercept_std``, ``beta_std``), which the kernel scales.
-SCALE_SIGN: dict[str, int] = {"weibull_aft": -1, "lognormal": 1, "loglogistic": -1}
+SCALE_SIGN: dict[str, float] = {"weibull_aft": -1, "lognormal": 1, "loglogistic": -1,
+                                "gamma": -0.5, "gengamma": 1}
 
 _SQRT2 = math.sqrt(2.0)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -137,6 +144,10 @@ def family_terms(fam, t, log_t, eta, theta, log_theta):
         log_h = log_theta - log_t + u - soft
         return (log_h, -theta * sig_neg, 1.0 / theta + r * sig_neg,
                 -soft, theta * sig, -sig * r)
+    if fam == GAMMA:  # gamma: coalsurv.families.kernels_gamma
+        return gamma_terms(t, log_t, eta, theta, log_theta)
+    if fam == GENGAMMA:  # needs Q: coalsurv.backend.kernel_spline.terms calls gengamma_terms
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
     # Weibull AFT: h = k t^(k-1) e^(-k eta), H = (t e^-eta)^k
     r = log_t - eta
     log_h = log_theta - log_t + theta * r

@@ -10,8 +10,11 @@ References, each independent of coalsurv:
   maximised by ``scipy.optimize.minimize``.
 
 Under coalsurv's weak default priors the posterior medians (per original unit) must lie within
-0.2 posterior SD of the MLE. Measured on the shared 2-core machine: 37 s (gengamma) and
-~25 s (gamma), 2 chains x 1000 draws each.
+0.4 posterior SD of the MLE (0.2 before the native kernel ran these, issue 23: the gap moves
+with the seed on either route; measured for the gamma shape, median 1.498 / 1.475 on the PyMC
+graph and 1.484 / 1.489 natively with seeds 1 / 2, MLE 1.522, posterior SD 0.14, i.e. 0.17 to
+0.34 SD on the graph itself). Measured on the shared 2-core machine: 37 s (gengamma) and
+~25 s (gamma) on the graph, 19 s and 5 s natively, 2 chains x 1000 draws each.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def _per_unit(fit):
     return intercept, per_unit
 
 
-def _close(draws, reference, name, tol=0.2):
+def _close(draws, reference, name, tol=0.4):
     gap = abs(np.median(draws) - reference) / np.std(draws)
     assert gap < tol, f"{name}: posterior median {np.median(draws):.4g} vs MLE {reference:.4g} " \
                       f"({gap:.2f} posterior SD)"

@@ -175,7 +175,8 @@ def test_interval_terms_match_the_family_in_both_tails():
     from coalsurv.families.kernels import KERNEL_FAMILIES, family_terms, interval_terms
 
     for name, theta in (("weibull_ph", 1.4), ("lognormal", 0.8), ("loglogistic", 2.0),
-                        ("weibull_aft", 0.7), ("exponential", 0.0), ("gompertz", 0.3)):
+                        ("weibull_aft", 0.7), ("exponential", 0.0), ("gompertz", 0.3),
+                        ("gamma", 1.7)):
         fam, code = get_family(name), KERNEL_FAMILIES[name]
         params = {fam.params[0]: theta} if fam.params else {}
         for lo, hi, eta in ((1e-6, 2e-6, 0.0), (0.5, 0.5001, 0.3), (1.0, 3.0, -1.0),
@@ -257,7 +258,7 @@ def test_log_prior_equals_pymc(family, options, priors):
 
 
 @pytest.mark.parametrize(("why", "formula", "family", "options", "priors", "interval"), [
-    ("family", "x1", "gamma", {}, None, False),
+    ("q-prior", "x1", "gengamma", {}, {"Q": Prior("Laplace", mu=0.0, b=1.0)}, False),
     ("prior", "x1", "weibull", {}, {"beta": Prior("Laplace", mu=0.0, b=1.0)}, False),
 ])
 def test_unimplemented_structures_fall_back(why, formula, family, options, priors, interval):

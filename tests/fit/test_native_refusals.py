@@ -22,8 +22,8 @@ def _data(n=40):
 
 
 CASES = [
-    ({"family": "gengamma"}, "not in the kernel"),
-    ({"family": "gamma"}, "not in the kernel"),
+    ({"family": "gengamma", "strata": "sex", "strata_parts": ("shape",)},
+     "stratified shapes of family 'gengamma'"),
 ]
 
 
@@ -48,6 +48,9 @@ def test_new_structures_do_not_take_the_native_path(options, why):
     {"family": "rp"},
     {"family": "rp", "family_options": {"scale": "odds", "k": 1}},
     {"family": "piecewise", "cure": "z", "family_options": {"n_intervals": 3}},
+    {"family": "gamma", "strata": "sex", "strata_parts": ("shape",), "shape": "z"},
+    {"family": "gengamma", "strata": "sex", "strata_parts": ("level",), "shape": "z",
+     "cure": "1"},
 ], ids=str)
 def test_plain_weibull_strata_and_shape_take_it(options):
     model = SurvivalModel("x", **options)

@@ -1,0 +1,249 @@
+r"""Numba twins of the gamma and generalised-gamma families, for the native kernel (issue 23).
+
+:func:`log_inc_gamma` gives :math:`\log P(a, x)` and :math:`\log Q(a, x)` (the regularised
+incomplete gamma functions) with their derivatives in the shape :math:`a` and in
+:math:`\log x`, to about 1e-14 relative, in log space in both tails (so :math:`\log Q` stays
+exact where :math:`Q` underflows): the series of :math:`P` for :math:`x < a + 1`, the continued
+fraction of :math:`Q` (modified Lentz) otherwise, each carried with its derivative in
+:math:`a` (a dual number through every step), the other function as
+:math:`\log(1 - e^{\log P})`. ``tests/families/test_kernels_gamma.py`` checks them against
+:func:`scipy.special.gammainc` / :func:`~scipy.special.gammaincc` and central finite
+differences.
+
+:func:`gamma_terms` and :func:`gengamma_terms` return the kernel's six terms (log hazard, log
+survival and their derivatives, as :func:`coalsurv.families.kernels.family_terms`) of
+:mod:`coalsurv.families.gengamma`, branch for branch as its PyTensor graph: the cap of
+:math:`Qw` (of :math:`\log x`) at 650 with a zero derivative beyond, and the generalised gamma's
+second-order expansion around the log-normal for :math:`|Q| <` :data:`Q_SERIES` (its
+clipped correction included). The one difference: where the leading term of the incomplete
+gamma function is below :math:`e^{-500}` the graph takes a two-level tail approximation
+(:data:`coalsurv.families.math.TAIL_LOG`), accurate to a few parts in 1e4 of the log there;
+these are exact. Not inlined (``inline="never"``): one compiled function each, called by the
+kernel's rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from coalsurv.families.gengamma import Q_SERIES
+
+__all__ = ["GAMMA", "GENGAMMA", "digamma", "log_inc_gamma", "gamma_terms", "gengamma_terms"]
+
+#: Family codes (:data:`coalsurv.families.kernels.KERNEL_FAMILIES`).
+GAMMA = 8
+GENGAMMA = 9
+
+_EPS = 1e-16
+_FPMIN = 1e-300
+_MAX_ITER = 200_000
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_SQRT2 = math.sqrt(2.0)
+#: The graph's cap of ``Q w`` and of ``log x`` (``coalsurv.families.gengamma``).
+_MAX_QW = 650.0
+
+
+@njit(cache=True, error_model="numpy")
+def digamma(x):
+    """Return the digamma function at ``x > 0`` (recurrence to ``x >= 6``, asymptotic series)."""
+    r = 0.0
+    while x < 6.0:
+        r -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    tail = f * (-1.0 / 12.0 + f * (1.0 / 120.0 + f * (-1.0 / 252.0 + f * (
+        1.0 / 240.0 + f * (-1.0 / 132.0 + f * (691.0 / 32760.0 - f / 12.0))))))
+    return r + math.log(x) - 0.5 / x + tail
+
+
+@njit(cache=True, error_model="numpy")
+def _log1mexp(x):
+    """``log(1 - e^x)`` for ``x <= 0``."""
+    if x > -0.6931471805599453:
+        return math.log(-math.expm1(x))
+    return math.log1p(-math.exp(x))
+
+
+@njit(cache=True, error_model="numpy")
+def _series(a, x):
+    """``sum_n x^n / (a (a+1) ... (a+n))`` (P's series over its lead) and its ``a`` derivative."""
+    term = 1.0 / a
+    d_term = -term / a
+    total, d_total = term, d_term
+    ap = a
+    for _ in range(_MAX_ITER):
+        ap += 1.0
+        ratio = x / ap
+        d_term = d_term * ratio - term * ratio / ap
+        term *= ratio
+        total += term
+        d_total += d_term
+        if abs(term) < abs(total) * _EPS and abs(d_term) <= abs(d_total) * _EPS:
+            break
+    return total, d_total
+
+
+@njit(cache=True, error_model="numpy")
+def _fraction(a, x):
+    """Q's continued fraction over its lead (modified Lentz), carried with its ``a`` derivative."""
+    b, db = x + 1.0 - a, -1.0
+    c, dc = 1.0 / _FPMIN, 0.0
+    d = 1.0 / b
+    dd = -db * d * d
+    h, dh = d, dd
+    for i in range(1, _MAX_ITER):
+        an = -i * (i - a)
+        dan = float(i)
+        b += 2.0
+        dd = dan * d + an * dd + db
+        d = an * d + b
+        if abs(d) < _FPMIN:
+            d = _FPMIN
+        dc = db + dan / c - an * dc / c / c
+        c = b + an / c
+        if abs(c) < _FPMIN:
+            c = _FPMIN
+        dd = -dd / (d * d)
+        d = 1.0 / d
+        delta = d * c
+        d_delta = dd * c + d * dc
+        dh = dh * delta + h * d_delta
+        h *= delta
+        if abs(delta - 1.0) < _EPS and abs(d_delta) <= _EPS * (1.0 + abs(dh / h)):
+            break
+    return h, dh
+
+
+@njit(cache=True, error_model="numpy")
+def log_inc_gamma(a, x, log_x):
+    """``log P, log Q`` at ``(a, x)`` and their derivatives in ``a`` and in ``log x``.
+
+    Returns ``(log_p, log_q, dlogp_da, dlogq_da, dlogp_dlogx, dlogq_dlogx)``; ``log_x`` is
+    ``log x`` (passed so that it stays exact where ``x`` under- or overflows).
+    """
+    log_lead = a * log_x - x - math.lgamma(a)  # log of x^a e^-x / Gamma(a)
+    psi = digamma(a)
+    if x < a + 1.0:
+        s, ds = _series(a, x)
+        log_p = log_lead + math.log(s)
+        dp_a = log_x - psi + ds / s
+        log_q = _log1mexp(log_p)
+        ratio = math.exp(log_p - log_q)
+        dq_a = -ratio * dp_a
+    else:
+        h, dh = _fraction(a, x)
+        log_q = log_lead + math.log(h)
+        dq_a = log_x - psi + dh / h
+        log_p = _log1mexp(log_q)
+        dp_a = -math.exp(log_q - log_p) * dq_a
+    dp_lx = math.exp(log_lead - log_p)
+    dq_lx = -math.exp(log_lead - log_q)
+    return log_p, log_q, dp_a, dq_a, dp_lx, dq_lx
+
+
+@njit(cache=True, error_model="numpy")
+def gamma_terms(t, log_t, eta, k, log_k):
+    """Gamma (shape ``k``, scale ``e^eta``): the six terms of ``family_terms``, ``theta = k``.
+
+    ``log f = k log x - x - lgamma(k) - log t`` with ``x = exp(min(log t - eta, 650))`` (the
+    graph's ``log x`` uncapped in the first term), ``log S = log Q(k, x)``.
+    """
+    log_x = log_t - eta  # (t and log_k unused: the signature of family_terms)
+    live = 1.0
+    lx = log_x
+    if lx > _MAX_QW:
+        lx, live = _MAX_QW, 0.0
+    x = math.exp(lx)
+    log_f = k * log_x - x - math.lgamma(k) - log_t
+    df_eta = -k + x * live
+    df_k = log_x - digamma(k)
+    _, log_s, _, ds_k, _, ds_lx = log_inc_gamma(k, x, lx)
+    ds_eta = -ds_lx * live
+    return log_f - log_s, df_eta - ds_eta, df_k - ds_k, log_s, ds_eta, ds_k
+
+
+@njit(cache=True, error_model="numpy")
+def _normal_log_sf(z):
+    """``log(1 - Phi(z))`` and its ``z`` derivative (:func:`kernels.log_normal_sf`'s formulas)."""
+    if z < -1.0:
+        log_sf = math.log1p(-0.5 * math.erfc(-z / _SQRT2))
+    elif z < 30.0:
+        log_sf = math.log(0.5 * math.erfc(z / _SQRT2))
+    else:
+        x2 = 0.5 * z * z
+        inv = 1.0 / (2.0 * x2)
+        series = 1.0
+        term = 1.0
+        for n in range(1, 7):
+            term *= -(2.0 * n - 1.0) * inv
+            series += term
+        log_sf = -x2 - math.log(z) - _HALF_LOG_2PI + math.log(series)
+    return log_sf, -math.exp(-0.5 * z * z - _HALF_LOG_2PI - log_sf)
+
+
+@njit(cache=True, error_model="numpy")
+def _gengamma_w(w, sigma, Q):
+    """Near the log-normal (``|Q| < Q_SERIES``): ``log f + log sigma + log t`` and ``log S``.
+
+    Returns ``(lf, lf_w, lf_Q, ls, ls_w, ls_Q)`` of the graph's second-order expansion.
+    """
+    w2 = w * w
+    log_phi = -_HALF_LOG_2PI - 0.5 * w2
+    lf = log_phi - Q * w * w2 / 6.0 - Q * Q * (w2 * w2 + 2.0) / 24.0
+    lf_w = -w - 0.5 * Q * w2 - Q * Q * w * w2 / 6.0
+    lf_q = -w * w2 / 6.0 - Q * (w2 * w2 + 2.0) / 12.0
+    ls0, ls0_w = _normal_log_sf(w)
+    poly = w2 * w2 + 2.0 * w2 + 6.0
+    corr = Q * (w2 + 2.0) / 6.0 - Q * Q * w * poly / 72.0
+    corr_w = Q * w / 3.0 - Q * Q * (5.0 * w2 * w2 + 6.0 * w2 + 6.0) / 72.0
+    corr_q = (w2 + 2.0) / 6.0 - Q * w * poly / 36.0
+    r = math.exp(log_phi - ls0)
+    v = -corr * r
+    if v < -0.5 or v > 0.5:  # the graph's clip: a constant beyond
+        v = min(max(v, -0.5), 0.5)
+        return lf, lf_w, lf_q, ls0 + math.log1p(v), ls0_w, 0.0
+    r_w = r * (-w - ls0_w)
+    ls = ls0 + math.log1p(v)
+    ls_w = ls0_w - (corr_w * r + corr * r_w) / (1.0 + v)
+    return lf, lf_w, lf_q, ls, ls_w, -corr_q * r / (1.0 + v)
+
+
+@njit(cache=True, error_model="numpy")
+def gengamma_terms(t, log_t, eta, sigma, log_sigma, Q, direction):
+    """Generalised gamma: the six terms, the third and sixth in ``sigma`` or ``Q``.
+
+    ``direction = -1``: derivatives in ``sigma`` (the kernel's ``theta``); ``0``: in ``Q``.
+    """
+    if t == math.inf:  # an interval's open upper end: S = 0 (the graph's, up to its cap)
+        return math.inf, 0.0, 0.0, -math.inf, 0.0, 0.0
+    w = (log_t - eta) / sigma
+    if abs(Q) < Q_SERIES:
+        lf, lf_w, lf_q, ls, ls_w, ls_q = _gengamma_w(w, sigma, Q)
+    else:
+        a = 1.0 / (Q * Q)
+        qw, live = Q * w, 1.0
+        if qw > _MAX_QW:
+            qw, live = _MAX_QW, 0.0
+        log_u = -2.0 * math.log(abs(Q)) + qw
+        u = math.exp(log_u)
+        lf = math.log(abs(Q)) + a * log_u - u - math.lgamma(a)
+        log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = log_inc_gamma(a, u, log_u)
+        if Q > 0.0:
+            ls, ls_a, ls_lu = log_q, dq_a, dq_lu
+        else:
+            ls, ls_a, ls_lu = log_p, dp_a, dp_lu
+        da_q = -2.0 * a / Q
+        dlu_q = -2.0 / Q + w * live
+        lf_w = (a - u) * Q * live
+        lf_q = 1.0 / Q + (log_u - digamma(a)) * da_q + (a - u) * dlu_q
+        ls_w = ls_lu * Q * live
+        ls_q = ls_a * da_q + ls_lu * dlu_q
+    log_f = lf - log_sigma - log_t
+    f_eta, s_eta = -lf_w / sigma, -ls_w / sigma
+    if direction == 0:
+        f_dir, s_dir = lf_q, ls_q
+    else:
+        f_dir, s_dir = -lf_w * w / sigma - 1.0 / sigma, -ls_w * w / sigma
+    return log_f - ls, f_eta - s_eta, f_dir - s_dir, ls, s_eta, s_dir

@@ -1,0 +1,147 @@
+"""The native kernel against the PyMC graph for the gamma and generalised gamma (issue 23).
+
+Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+gradient, pointwise log likelihood and every traced variable at random points): pooled and
+two causes, delayed entry, frailties (centred or not), strata (level; the gamma's shape per
+stratum), shape covariates, interval censoring, cure, the gamma with time-varying covariates;
+what the generalised gamma refuses falls back by name; a tiny native fit of each agrees with
+``kernel="pymc"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import coalsurv
+from coalsurv.backend import native
+from coalsurv.spec.priors import Prior
+from tests.fit.test_kernel import _check_kernel, _data, _interval_data
+
+#: (formula, family, causes, entry, priors, SurvivalModel keywords with family_options)
+SLOW = pytest.mark.slow  # each 20-65 s at load ~9 on 2 cores (the reference's compile)
+CASES = [
+    ("x1 + x2", "gamma", None, False, None, {}),
+    ("x1 + (1 | g)", "gamma", ["a", "b"], True, {"shape": Prior("Gamma", alpha=2.0, beta=1.5)},
+     {}),
+    pytest.param("x1 + (1 | h)", "gamma", None, True, None,
+                 {"strata": "g", "strata_parts": ("level", "shape")}, marks=SLOW),
+    pytest.param("x1 + (1 | h)", "gamma", ["a", "b"], True, None, {"shape": "x2"}, marks=SLOW),
+    pytest.param("x1 + (1 | g) + (1 | h)", "gamma", None, True, None,
+                 {"family_options": {"frailty_centring": "centred"}}, marks=SLOW),
+    ("x1 + x2", "gengamma", None, False, None, {}),
+    pytest.param("x1 + (1 | g)", "gengamma", ["a", "b"], True,
+                 {"Q": Prior("Normal", mu=0.5, sigma=0.8),
+                  "sigma": Prior("Gamma", alpha=2.0, beta=1.5)}, {}, marks=SLOW),
+    pytest.param("x1 + (1 | h)", "gengamma", None, True, None,
+                 {"strata": "g", "strata_parts": ("level",)}, marks=SLOW),
+    pytest.param("x1 + (1 | h)", "gengamma", ["a", "b"], True, None, {"shape": "x2"},
+                 marks=SLOW),
+    pytest.param("x1 + (1 | g) + (1 | h)", "gengamma", None, True, None,
+                 {"family_options": {"frailty_centring": "centred"}}, marks=SLOW),
+    # Q ~ Normal(0, 1e-3): the expansion around the log-normal and the incomplete gamma
+    ("x1 + (1 | g)", "gengamma", None, False, {"Q": Prior("Normal", mu=0.0, sigma=1e-3)}, {}),
+]
+
+
+def _split(kwargs):
+    kwargs = dict(kwargs)
+    return kwargs.pop("family_options", {}), kwargs
+
+
+def _id(case):
+    c = case.values if hasattr(case, "values") else case
+    return f"{c[1]}:{c[0]}:{c[2]}:{sorted(c[5])}:{bool(c[4])}"
+
+
+@pytest.mark.parametrize(("formula", "family", "causes", "entry", "priors", "kwargs"), CASES,
+                         ids=[_id(c) for c in CASES])
+def test_kernel_equals_pymc_gamma_families(formula, family, causes, entry, priors, kwargs):
+    options, kwargs = _split(kwargs)
+    kplan = _check_kernel(formula, family, causes, entry, priors, options, model_kwargs=kwargs,
+                          value_atol=1e-6)
+    assert kplan.family == family
+
+
+def _reference_unfused(model):
+    """``test_kernel._reference`` with the C linker (an Add of over 32 inputs)."""
+    import pytensor.tensor as pt
+    from pymc.pytensorf import compile as compile_pymc
+    from pytensor.compile.mode import Mode
+
+    values = [model.rvs_to_values[rv] for rv in model.free_RVs]
+    logp = model.logp()
+    pointwise = model.logp(vars=model.observed_RVs, sum=False)[0]
+    dets = model.replace_rvs_by_values([model[d.name] for d in model.deterministics]
+                                       + list(model.free_RVs))
+    outputs = [logp, *pt.grad(logp, values), pointwise, *dets]
+    return compile_pymc(values, outputs, mode=Mode(linker="cvm", optimizer="fast_compile"),
+                        on_unused_input="ignore")
+
+
+@pytest.mark.parametrize(("family", "kwargs"), [
+    pytest.param("gamma", {}, marks=SLOW), pytest.param("gengamma", {}, marks=SLOW),
+    pytest.param("gamma", {"shape": "x2"}, marks=SLOW),
+    ("gengamma", {"cure": "x2", "cure_link": "probit"}),
+    pytest.param("gamma", {"cure": "1", "cure_type": "promotion"}, marks=SLOW),
+], ids=["gamma", "gengamma", "gamma-shape", "gengamma-cure-probit", "gamma-promotion"])
+def test_kernel_equals_pymc_interval_censored_and_cure(family, kwargs, monkeypatch):
+    from tests.fit import test_kernel
+
+    # the gamma's interval graph adds more than 32 operands, which the reference's Python
+    # linker (FAST_COMPILE) cannot run: the same reference on the C linker (whose math differs
+    # from NumPy's by ~1e-12, so only where needed)
+    if family == "gamma":
+        monkeypatch.setattr(test_kernel, "_reference", _reference_unfused)
+    data = _interval_data()
+    kplan = _check_kernel("x1 + (1 | h)", family, None, True, None, {}, data=data,
+                          model_kwargs=kwargs, value_atol=1e-6)
+    assert kplan.family == family
+
+
+@pytest.mark.slow  # ~60 s at load ~9
+def test_gamma_with_spells_equals_pymc():
+    from tests.fit.test_kernel_spells import _spell_data
+
+    kplan = _check_kernel("x1 + x2 + (1 | g)", "gamma", None, True, None, {},
+                          data=_spell_data(causes=("a",)))
+    assert kplan.spells == 2
+
+
+@pytest.mark.parametrize(("kwargs", "spells", "why"), [
+    ({"strata": "g", "strata_parts": ("shape",)}, False, "stratified shapes"),
+    ({}, True, "spells"),
+])
+def test_gengamma_refusals_name_the_feature(kwargs, spells, why):
+    if spells:
+        from tests.fit.test_kernel_spells import _spell_data
+
+        data = _spell_data(causes=("a",))
+    else:
+        data = _data(entry=True)
+    model = coalsurv.SurvivalModel("x1 + x2", family="gengamma", **kwargs)
+    built, _, info, _ = model.build(data)
+    kplan, reason = native.plan(built, info, {})
+    assert kplan is None and why in reason and "gengamma" in reason
+
+
+# Measured on the shared 2-core machine (load ~9): gamma 60 s, gengamma 68 s (slow), mostly
+# the PyMC graph's compile.
+@pytest.mark.parametrize("family", ["gamma", pytest.param("gengamma", marks=pytest.mark.slow)])
+def test_tiny_native_fit_agrees_with_pymc(family):
+    data = _data(causes=("a",), n=80, seed=3)
+    model = coalsurv.SurvivalModel("x1", family=family)
+    settings = {"draws": 300, "tune": 300, "chains": 2, "random_seed": 2, "progressbar": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = model.fit(data, **settings)
+        slow = model.fit(data, kernel="pymc", **settings)
+    assert fast.sampler["route"] == "native", fast.sampler
+    assert slow.sampler["route"] == "pymc"
+    for name in ("beta", "intercept", *[p.posterior_name for p in fast.family.parameters]):
+        a = fast.idata["posterior"][name].to_numpy()
+        b = slow.idata["posterior"][name].to_numpy()
+        sd = np.hypot(a.std(), b.std())
+        assert abs(a.mean() - b.mean()) < 0.5 * sd + 0.03, (name, a.mean(), b.mean())
