@@ -5,8 +5,11 @@ For coalition ``i`` with membership rows ``r`` (:mod:`coalsurv.build.members`)::
     theta_{k,i} = sum_r w_r c_{k,r},   c_{k,r} = X_r beta_mm_k + sd_mm_k z_mm[k, member_r]
 
 added to cause ``k``'s eta. The rows sit in the buffer as a CSR structure sorted by coalition
-(``start``: ``n + 1`` pointers, then per row its member, share (or its fixed weight), the
-coalition's size and the standardised member covariates). Weights: fixed (``equal``, ``share``:
+(after a flag, 1 when the member effects are sampled centred, ``start``: ``n + 1`` pointers,
+then per row its member, share (or its fixed weight), the coalition's size and the
+standardised member covariates). Member effects: non-centred, ``z_mm`` sampled and ``u = sd
+z``; centred, ``u_mm ~ Normal(0, sd_mm)`` sampled (at ``H_OFF_ZMM`` either way) and ``z = u /
+sd`` traced (:mod:`~coalsurv.backend.kernel_levels`). Weights: fixed (``equal``, ``share``:
 the graph's ``mm_weight`` data), ``power`` (``share ** gamma = exp(gamma log share)``, ``gamma``
 log-transformed; the buffer holds ``log share`` in the share column, so a weight costs one
 ``exp`` and its gradient none) or
@@ -44,11 +47,17 @@ from coalsurv.backend.kernel_layout import (
     H_PRIOR_W2,
     out_index,
 )
+from coalsurv.backend.kernel_levels import expand_levels, level_prior
 from coalsurv.backend.kernel_priors import block_prior
 
-__all__ = ["mm_arrays", "mm_weights", "mm_theta", "mm_grad", "mm_prior", "mm_expand"]
+__all__ = ["mm_arrays", "mm_centred", "mm_weights", "mm_theta", "mm_grad", "mm_prior",
+           "mm_expand"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
+
+@njit(cache=True, inline="always", error_model="numpy")
+def mm_centred(buf):
+    """Whether the member effects are sampled centred (the flag before the rows' arrays)."""
+    return buf[int(buf[H_MM_DATA])] == 1.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -57,7 +66,7 @@ def mm_arrays(buf):
     n = int(buf[H_N])
     R = int(buf[H_MM_R])
     Q = int(buf[H_MM_Q])
-    d = int(buf[H_MM_DATA])
+    d = int(buf[H_MM_DATA]) + 1  # after the centring flag
     start = buf[d:d + n + 1]
     d += n + 1
     member = buf[d:d + R]
@@ -104,14 +113,15 @@ def mm_theta(buf, x, k, w, contrib, theta):
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
     L = int(buf[H_MM_LEVELS])
-    sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
+    centred = mm_centred(buf)
+    sd = 1.0 if centred else (math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0)
     for i in range(theta.shape[0]):
         t = 0.0
         for r in range(int(start[i]), int(start[i + 1])):
             c = 0.0
             for j in range(Q):
                 c += X[r, j] * x[off_b + k * Q + j]
-            if off_sd >= 0:
+            if off_sd >= 0:  # sd z, or u (centred: sd = 1 here)
                 c += sd * x[int(buf[H_OFF_ZMM]) + k * L + int(member[r])]
             contrib[r] = c
             t += w[r] * c
@@ -129,7 +139,8 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     L = int(buf[H_MM_LEVELS])
     mode = int(buf[H_MM_WEIGHTS])
     normalise = int(buf[H_MM_SUM]) == 1
-    sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
+    centred = mm_centred(buf)
+    sd = 1.0 if centred else (math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0)
     gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
     g_b = np.zeros(Q)  # accumulated here, added to grad once
     g_sd, g_w1, g_w2 = 0.0, 0.0, 0.0
@@ -143,7 +154,8 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
             if off_sd >= 0:
                 pos = off_z + k * L + int(member[r])
                 grad[pos] += gw * sd
-                g_sd += gw * sd * x[pos]  # d / d log sd
+                if not centred:
+                    g_sd += gw * sd * x[pos]  # d / d log sd
             if mode == 0:
                 continue
             d_raw = gt * (contrib[r] - theta[i]) if normalise else gt * contrib[r]
@@ -166,7 +178,10 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
 
 @njit(cache=True, error_model="numpy")
 def mm_prior(buf, x, grad):
-    """Priors of beta_mm, sd_mm (log), z_mm ~ Normal(0, 1) and the weight parameters."""
+    """Priors of beta_mm, sd_mm (log), the member effects and the weight parameters.
+
+    Member effects: ``z_mm ~ Normal(0, 1)`` or, centred, ``u_mm ~ Normal(0, sd_mm)``.
+    """
     C = int(buf[H_C])
     Q = int(buf[H_MM_Q])
     total = 0.0
@@ -175,11 +190,8 @@ def mm_prior(buf, x, grad):
     off_sd = int(buf[H_OFF_SDMM])
     if off_sd >= 0:
         total += block_prior(buf, H_PRIOR_SDMM, x, grad, off_sd, C, True)
-        off_z = int(buf[H_OFF_ZMM])
-        for i in range(C * int(buf[H_MM_LEVELS])):
-            z = x[off_z + i]
-            total += -0.5 * z * z - 0.5 * _LOG_2PI
-            grad[off_z + i] += -z
+        total += level_prior(buf, x, grad, off_sd, int(buf[H_OFF_ZMM]),
+                             int(buf[H_MM_LEVELS]), mm_centred(buf))
     mode = int(buf[H_MM_WEIGHTS])
     if mode == 1:
         total += block_prior(buf, H_PRIOR_W1, x, grad, int(buf[H_OFF_W1]), 1, True)
@@ -191,22 +203,15 @@ def mm_prior(buf, x, grad):
 
 @njit(cache=True, error_model="numpy")
 def mm_expand(buf, x, out, pos):
-    """Exponentiate sd_mm and gamma in ``out``; write ``u_mm = sd z`` at ``pos``; new pos."""
-    C = int(buf[H_C])
+    """Exponentiate sd_mm and gamma in ``out``; the traced member effects at ``pos``; new pos.
+
+    Traced: ``u_mm = sd z`` (non-centred) or ``z_mm = u / sd`` (centred).
+    """
     off_sd = int(buf[H_OFF_SDMM])
     if int(buf[H_MM_WEIGHTS]) == 1:
         i = int(buf[H_OFF_W1])
         out[out_index(buf, i)] = math.exp(x[i])
     if off_sd < 0:
         return pos
-    L = int(buf[H_MM_LEVELS])
-    off_z = int(buf[H_OFF_ZMM])
-    for k in range(C):
-        out[out_index(buf, off_sd + k)] = math.exp(x[off_sd + k])
-    for k in range(C):
-        sd = math.exp(x[off_sd + k])
-        for lev in range(L):
-            out[pos] = sd * x[off_z + k * L + lev]
-            pos += 1
-    return pos
-
+    return expand_levels(buf, x, out, pos, off_sd, int(buf[H_OFF_ZMM]), int(buf[H_MM_LEVELS]),
+                         mm_centred(buf))

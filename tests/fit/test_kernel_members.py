@@ -84,3 +84,24 @@ def test_members_fit_natively():
     np.testing.assert_allclose(post["u_mm"], post["sd_mm"] * post["z_mm"], rtol=1e-12)
     assert np.isfinite(fit.idata["log_likelihood"]["lifespan"]).all()
     assert "gamma" in fit.idata["log_prior"]
+
+
+#: member effects sampled centred (u_mm ~ Normal(0, sd_mm)) and non-centred (z_mm), forced,
+#: for every weight function (with causes, a frailty, sum_to_one either way)
+CENTRING_CASES = [
+    (f"z + mm(x, weights='{w}', centring='{c}'{extra})", family, causes)
+    for c in ("centred", "noncentred")
+    for w, extra, family, causes in (
+        ("equal", "", "weibull", ["a", "b"]),
+        ("share", ", sum_to_one=False", "exponential", None),
+        ("power", "", "weibull", ["a", "b"]),
+        ("logistic", "", "lognormal", None))]
+
+
+@pytest.mark.parametrize(("formula", "family", "causes"), CENTRING_CASES,
+                         ids=[f"{c[1]}:{c[0]}" for c in CENTRING_CASES])
+def test_kernel_equals_pymc_member_centring(formula, family, causes):
+    kplan = _check_kernel(formula + " + (1 | g)", family, causes, True, None, {},
+                          data=_members_data(), value_atol=1e-6)
+    sampled = {b.name for b in kplan.blocks} & {"u_mm", "z_mm"}
+    assert sampled == ({"u_mm"} if "'centred'" in formula else {"z_mm"})
