@@ -4,8 +4,8 @@
 data sets of :func:`coalsurv.simulation.membership.simulate_membership` with
 ``mm(..., centring=)`` forced each way (2 chains x ``--draws`` draws, native kernel): *rich*
 (3,000 coalitions of two of 8 members: hundreds of weighted events per member, where
-``"auto"`` centres) and *thin* (300 coalitions of 2-5 of 80 members: ``"auto"`` stays
-non-centred). Prints what ``"auto"`` chose, the 10th percentile of the weighted events per
+``"auto"`` centres; *rich40*: 8,000 coalitions of two of 40 members) and *thin* (300
+coalitions of 2-5 of 80 members: ``"auto"`` stays non-centred). Prints what ``"auto"`` chose, the 10th percentile of the weighted events per
 member, the min bulk ESS of each parameter, leapfrog steps per draw, seconds and the load.
 """
 
@@ -30,13 +30,16 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=500)
-    parser.add_argument("--sets", nargs="*", default=["rich", "thin"], choices=["rich", "thin"])
+    parser.add_argument("--sets", nargs="*", default=["rich", "thin"],
+                        choices=["rich", "rich40", "thin"])
+    parser.add_argument("--seed", type=int, default=1, help="data and sampler seed")
     args = parser.parse_args(argv)
     sets = {"rich": dict(n_coalitions=3000, n_members=8, max_size=2, censor_quantile=0.95),
+            "rich40": dict(n_coalitions=8000, n_members=40, max_size=2, censor_quantile=0.95),
             "thin": dict(n_coalitions=300, n_members=80)}
     formula = "z + mm(x, weights='power'{})"
     for name in args.sets:
-        data, _ = simulate_membership(**sets[name], seed=1)
+        data, _ = simulate_membership(**sets[name], seed=args.seed)
         _, design, info, _ = coalsurv.SurvivalModel(formula.format("")).build(data)
         events = member_events(design.members, np.asarray([np.asarray(data.status) == 1],
                                                            dtype=float))
@@ -49,7 +52,7 @@ def main(argv=None) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fit = model.fit(data, draws=args.draws, tune=args.draws, chains=2,
-                                random_seed=1, progressbar=False)
+                                random_seed=args.seed, progressbar=False)
             seconds = time.time() - start
             ess = azs.ess(fit.idata, var_names=NAMES, method="bulk")
             steps = float(np.asarray(fit.idata["sample_stats"]["n_steps"]).mean())
