@@ -5,8 +5,9 @@ data sets of :func:`coalsurv.simulation.membership.simulate_membership` with
 ``mm(..., centring=)`` forced each way (2 chains x ``--draws`` draws, native kernel): *rich*
 (3,000 coalitions of two of 8 members: hundreds of weighted events per member, where
 ``"auto"`` centres; *rich40*: 8,000 coalitions of two of 40 members) and *thin* (300
-coalitions of 2-5 of 80 members: ``"auto"`` stays non-centred). Prints what ``"auto"`` chose, the 10th percentile of the weighted events per
-member, the min bulk ESS of each parameter, leapfrog steps per draw, seconds and the load.
+coalitions of 2-5 of 80 members: ``"auto"`` stays non-centred). Prints what ``"auto"`` chose,
+the 10th percentile of the weighted events per member, the min bulk ESS of each parameter,
+leapfrog steps per draw, seconds and the load.
 """
 
 from __future__ import annotations

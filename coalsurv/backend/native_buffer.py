@@ -147,7 +147,8 @@ def _mm_header(kplan: KernelPlan, head: np.ndarray, K) -> None:
         if name in names:
             head[off] = kplan.block(name).offset
             head[prior:prior + 4] = kplan.block(name).prior
-    level = "u_mm" if "u_mm" in names else "z_mm"  # centred: u_mm sampled, else z_mm
+    # the sampled member levels: w_mm (on the intercept), u_mm (centred) or z_mm
+    level = next((n for n in ("w_mm", "u_mm") if n in names), "z_mm")
     if level in names:
         head[K.H_OFF_ZMM] = kplan.block(level).offset
         head[K.H_MM_LEVELS] = kplan.block(level).shape[1]
@@ -169,7 +170,8 @@ def _mm_arrays(kplan: KernelPlan, named, n: int) -> list[np.ndarray]:
         share = np.log(share)
     X = (np.asarray(named["mm_X"].get_value(), dtype=float)[order].reshape(-1)
          if kplan.mm_terms else np.zeros(0))
-    centred = np.array([float(any(b.name == "u_mm" for b in kplan.blocks))])
+    names = {b.name for b in kplan.blocks}
+    centred = np.array([2.0 if "w_mm" in names else float("u_mm" in names)])
     return [centred, start.astype(float), column("mm_member"), share, column("mm_size"), X]
 
 

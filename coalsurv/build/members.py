@@ -39,7 +39,8 @@ from coalsurv.errors import CoalitionDataError, PriorError, SpecError
 from coalsurv.spec.members import MmTerm
 
 __all__ = ["MEMBER_CENTRE_MIN_EVENTS", "MemberRows", "member_centring", "member_design",
-           "member_events", "member_info", "member_theta", "weight_names", "weights"]
+           "member_events", "member_info", "member_on_intercept", "member_theta",
+           "weight_names", "weights"]
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,18 @@ def member_centring(rows: MemberRows, events: np.ndarray) -> bool:
     return bool(np.quantile(per_member, 0.1, axis=1).min() >= MEMBER_CENTRE_MIN_EVENTS)
 
 
+def member_on_intercept(info) -> bool:
+    """Whether centred member effects are sampled around the intercept (``w_mm``).
+
+    When their weights sum to one within each coalition (every coalition's member term then
+    shifts with the intercept: an exact ridge of the likelihood) and no frailty intercept is
+    already centred on it (``info.centred_groups``: the first takes the intercept).
+    """
+    mm = info.members or {}
+    return bool(mm.get("centred") and mm.get("sum_to_one", True)
+                and not tuple(info.centred_groups))
+
+
 def member_info(rows: MemberRows | None, family_params=(), events=None) -> dict:
     """Return the plain record of the members term kept in :class:`~coalsurv.build.ModelInfo`.
 
@@ -284,15 +297,20 @@ def _per_cause(priors_list, name: str, dims):
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
 
-def member_theta(priors, design, info, resolved: dict):
+def member_theta(priors, design, info, resolved: dict, *, intercept=None):
     """Return the member term ``theta`` (cause, episode) in the model context (None without mm).
 
     Adds the coordinates ``member`` and ``mm_term``, the data ``mm_coalition``, ``mm_member``,
     ``mm_share``, ``mm_size``, ``mm_X`` (or ``mm_weight`` for fixed weights) and the RVs
     ``beta_mm`` (cause, mm_term), ``sd_mm`` (cause), ``z_mm`` / ``u_mm`` (cause, member) and the
-    weight parameters (scalars, shared by the causes). ``info.members["centred"]``: ``u_mm``
-    is sampled (``Normal(0, sd_mm)``) and ``z_mm = u_mm / sd_mm`` traced; else ``z_mm`` is
-    sampled and ``u_mm = sd_mm z_mm`` traced.
+    weight parameters (scalars, shared by the causes). ``info.members["centred"]``: with
+    weights summing to one and no frailty on the intercept (``info.centred_groups``), the
+    members' levels ``w_mm ~ Normal(intercept, sd_mm)`` are sampled (``intercept``: the graph's
+    per-cause intercept on the eta scale) and ``u_mm = w_mm - intercept``, ``z_mm = u_mm /
+    sd_mm`` traced: each coalition's ``intercept + theta`` is then ``sum_k w_ik (x'beta +
+    w_mm[k])``, and the intercept is the members' mean, not a ridge against it (as for a
+    frailty, ``build.graph``); otherwise ``u_mm ~ Normal(0, sd_mm)``, ``z_mm`` traced.
+    Non-centred: ``z_mm`` sampled, ``u_mm = sd_mm z_mm`` traced.
     """
     rows = design.members
     if rows is None:
@@ -338,7 +356,11 @@ def member_theta(priors, design, info, resolved: dict):
         member = pm.Data("mm_member", rows.member, dims="membership")
         keys = [f"mm_sd[{c}]" if priors.explicit(f"mm_sd[{c}]") else "mm_sd" for c in causes]
         sd = _per_cause([_positive(priors, key, resolved) for key in keys], "sd_mm", ("cause",))
-        if info.members.get("centred", False):
+        if member_on_intercept(info) and intercept is not None:
+            w_mm = pm.Normal("w_mm", intercept[:, None], sd[:, None], dims=("cause", "member"))
+            u = pm.Deterministic("u_mm", w_mm - intercept[:, None], dims=("cause", "member"))
+            pm.Deterministic("z_mm", u / sd[:, None], dims=("cause", "member"))
+        elif info.members.get("centred", False):
             u = pm.Normal("u_mm", 0.0, sd[:, None], dims=("cause", "member"))
             pm.Deterministic("z_mm", u / sd[:, None], dims=("cause", "member"))
         else:

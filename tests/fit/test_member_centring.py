@@ -34,8 +34,9 @@ def test_auto_rule_follows_weighted_events_per_member():
         per_member = member_events(design.members, np.asarray([rich.status == 1], float))
         assert np.quantile(per_member, 0.1) >= MEMBER_CENTRE_MIN_EVENTS
         assert info.members["centred"] is True
-        assert "u_mm" in {v.name for v in model.free_RVs}
-        assert "z_mm" in {v.name for v in model.deterministics}
+        # weights summing to one, no frailty: the levels are centred on the intercept
+        assert "w_mm" in {v.name for v in model.free_RVs}
+        assert {"u_mm", "z_mm"} <= {v.name for v in model.deterministics}
         model, _, info = _built(thin, formula)
         assert info.members["centred"] is False
         assert "z_mm" in {v.name for v in model.free_RVs}
@@ -100,5 +101,5 @@ def test_member_centring_never_changes_the_posterior():
     assert bool((gap < 4.5 * np.sqrt(mcse["centred"] ** 2 + mcse["noncentred"] ** 2)).all())
     post = fits["centred"].idata["posterior"]
     np.testing.assert_allclose(post["z_mm"], post["u_mm"] / post["sd_mm"], rtol=1e-12)
-    assert "u_mm" in fits["centred"].idata["log_prior"]
+    assert "w_mm" in fits["centred"].idata["log_prior"]  # on the intercept (sum_to_one)
     assert "z_mm" in fits["noncentred"].idata["log_prior"]
