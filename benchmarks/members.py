@@ -20,7 +20,10 @@ ratio, min bulk ESS over the shared parameters and ESS per second of cold time.
 
 Run: ``python benchmarks/members.py`` (all rows); ``--rows coalgov-equal --draws 300`` for a
 quick look; ``--no-baseline``; ``--grad --rows coalgov-equal coalgov-power``: only the time of
-one native-kernel log density and gradient per row (no sampling).
+one native-kernel log density and gradient per row (no sampling); ``--centring centred`` (or
+``noncentred``): coalsurv's member effects forced to that form (``mm(..., centring=)``; the
+default ``auto`` is the data rule); ``--seed``. Each row prints the load (``uptime``) and the
+bulk ESS of every shared parameter.
 """
 
 from __future__ import annotations
@@ -48,8 +51,8 @@ ROWS: dict[str, tuple[str, str, bool]] = {
 SHARED_NAMES = ("beta", "intercept", "shape", "sd_cname", "sd_mm", "beta_mm", "gamma")
 
 
-def load_row(row: str):
-    """``(CoalitionData, formula)`` of a row."""
+def load_row(row: str, centring: str = "auto"):
+    """``(CoalitionData, formula)`` of a row (``centring``: the mm() term's option)."""
     import coalsurv
     from coalsurv.datasets.coalgov import coalgov_governments
 
@@ -58,7 +61,7 @@ def load_row(row: str):
         from coalsurv.simulation.membership import simulate_membership
 
         data, _ = simulate_membership(10_000, 1_000, gamma=1.0, seed=1)
-        return data, f"z + mm(x, weights='{weights}')"
+        return data, _centring(f"z + mm(x, weights='{weights}')", centring)
     gov, members = coalgov_governments(SHARED / "coalgov", return_members=True)
     if weights == "power":
         members = members[members["share"] > 0]
@@ -67,31 +70,46 @@ def load_row(row: str):
         frame, duration="dur_wkb", event="ending", id="gid", censored="censored",
         causes=["conflict"], covariates=["majority"], groups=["cname"], members=members,
         time_unit="days")
-    return data, FORMULA.format(w=weights)
+    return data, _centring(FORMULA.format(w=weights), centring)
 
 
-def child_coalsurv(row: str, draws: int, launched: float) -> dict:
+def _centring(formula: str, centring: str) -> str:
+    """Return the formula with ``centring=`` in its mm() term (unchanged for ``auto``)."""
+    if centring == "auto":
+        return formula
+    return formula.replace("')", f"', centring='{centring}')", 1)
+
+
+def child_coalsurv(row: str, draws: int, launched: float, centring: str = "auto",
+                   seed: int = 1) -> dict:
     import warnings
+
+    import arviz_stats as azs
 
     import coalsurv
 
-    data, formula = load_row(row)
+    data, formula = load_row(row, centring)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = coalsurv.SurvivalModel(formula).fit(data, draws=draws, tune=draws, chains=4,
-                                                  progressbar=False, random_seed=1)
+                                                  progressbar=False, random_seed=seed)
     cold = time.time() - launched
     post = fit.idata["posterior"]
     shared = [n for n in SHARED_NAMES if n in post]
     sampler = fit.sampler
+    each = azs.ess(fit.idata, var_names=shared, method="bulk")
     return {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
+            "ess_each": {n: round(float(np.min(np.asarray(each[n])))) for n in shared},
+            "formula": formula, "centred": bool(fit.info.members.get("centred")),
+            "steps": float(np.asarray(fit.idata["sample_stats"]["n_steps"]).mean()),
             "kernel": sampler.get("kernel"), "route": sampler.get("route"),
             "reason": sampler.get("reason"), "n": data.n,
             "memberships": int(len(data.members)),
             "divergences": int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum())}
 
 
-def child_baseline(row: str, draws: int, launched: float) -> dict:
+def child_baseline(row: str, draws: int, launched: float, centring: str = "auto",
+                   seed: int = 1) -> dict:
     """Fit the same model in plain PyMC (standardised covariates, time / median time)."""
     import pandas as pd
     import pymc as pm
@@ -133,7 +151,8 @@ def child_baseline(row: str, draws: int, launched: float) -> dict:
         eta = intercept + beta * x + sd_c * z_c[country] + theta
         dist = pm.Weibull.dist(alpha=shape, beta=pt.exp(-eta / shape))
         pm.Censored("t", dist, lower=None, upper=upper, observed=t)
-        idata = pm.sample(draws=draws, tune=draws, chains=4, random_seed=1, progressbar=False)
+        idata = pm.sample(draws=draws, tune=draws, chains=4, random_seed=seed,
+                          progressbar=False)
     cold = time.time() - launched
     return {"cold": cold, "ess": _min_ess(idata, names), "ess_of": names, "n": n,
             "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum())}
@@ -163,6 +182,11 @@ def gradient_cost(rows, repeats: int = 2000) -> dict[str, float]:
             best = min(best, (time.perf_counter() - start) / repeats * 1e6)
         out[row] = best
     return out
+
+
+def _uptime() -> str:
+    """``uptime``'s load averages (1, 5, 15 min)."""
+    return "load average: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _f(value, digits=2):
@@ -205,13 +229,16 @@ def main(argv=None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="coalsurv only")
     parser.add_argument("--grad", action="store_true",
                         help="only time one native-kernel gradient per row (microseconds)")
+    parser.add_argument("--centring", choices=["auto", "centred", "noncentred"], default="auto",
+                        help="mm(..., centring=) of coalsurv's fits (default: the data rule)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of every fit")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
         launched = float(os.environ.get("BENCH_LAUNCHED", time.time()))
-        kind, row, draws = args.child
+        kind, row, draws, centring, seed = args.child
         fn = child_coalsurv if kind == "coalsurv" else child_baseline
-        print(json.dumps(fn(row, int(draws), launched)))
+        print(json.dumps(fn(row, int(draws), launched, centring, int(seed))))
         return 0
     rows = list(args.rows or ROWS)
     if args.grad:
@@ -223,17 +250,21 @@ def main(argv=None) -> int:
         print(f"coalgov needs the real data at {SHARED}")
         return 2
     info = machine()
-    print(f"# mm() rows, 4 chains x {args.draws} draws; {info['cpu']}, {info['cores']} cores, "
-          f"load {info['load'][0]:.1f}", flush=True)
+    print(f"# mm() rows, 4 chains x {args.draws} draws, centring={args.centring}, seed "
+          f"{args.seed}; {info['cpu']}, {info['cores']} cores, load {info['load'][0]:.1f}",
+          flush=True)
     results: dict[str, dict] = {}
+    extra = [args.centring, str(args.seed)]
     for row in rows:
-        res = {"coalsurv": run.run_child(["coalsurv", row, str(args.draws)], 3600,
+        print(f"# {row}: uptime before: {_uptime()}", flush=True)
+        res = {"coalsurv": run.run_child(["coalsurv", row, str(args.draws), *extra], 3600,
                                          script=__file__)}
         if ROWS[row][2] and not args.no_baseline:
-            res["baseline"] = run.run_child(["baseline", row, str(args.draws)], 3600,
+            res["baseline"] = run.run_child(["baseline", row, str(args.draws), *extra], 3600,
                                             script=__file__)
         results[row] = res
         print(row, json.dumps(res), flush=True)
+        print(f"# {row}: uptime after: {_uptime()}", flush=True)
     print("\n".join(table(results)))
     return 0
 

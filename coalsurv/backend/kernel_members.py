@@ -5,16 +5,21 @@ For coalition ``i`` with membership rows ``r`` (:mod:`coalsurv.build.members`)::
     theta_{k,i} = sum_r w_r c_{k,r},   c_{k,r} = X_r beta_mm_k + sd_mm_k z_mm[k, member_r]
 
 added to cause ``k``'s eta. The rows sit in the buffer as a CSR structure sorted by coalition
-(``start``: ``n + 1`` pointers, then per row its member, share (or its fixed weight), the
-coalition's size and the standardised member covariates). Weights: fixed (``equal``, ``share``:
-the graph's ``mm_weight`` data), ``power`` (``share ** gamma = exp(gamma log share)``, ``gamma``
-log-transformed; the buffer holds ``log share`` in the share column, so a weight costs one
-``exp`` and its gradient none) or
-``logistic`` (``1 / (1 + (n_i - 1) exp(-(b0 + b1 share)))``), normalised over the coalition when
-``sum_to_one``. With ``g_i = d log L / d eta_i`` the gradient in a raw weight is
-``g_i (c_r - theta_i) / T_i`` (normalised; ``T_i`` the coalition's sum of raw weights) or
-``g_i c_r``, chained to ``log gamma`` or ``b0``, ``b1``; the weight parameters are shared by
-the causes.
+(after the levels' mode, :func:`mm_mode`, ``start``: ``n + 1`` pointers, then per row its
+member, share (or its fixed weight), the coalition's size and the standardised member
+covariates). Member effects (the sampled levels at ``H_OFF_ZMM`` in every mode): 0
+non-centred, ``z_mm`` sampled and ``u = sd z``; 1 centred, ``u_mm ~ Normal(0, sd_mm)``
+sampled, ``z = u / sd`` traced (:mod:`~coalsurv.backend.kernel_levels`); 2 on the intercept,
+``w_mm ~ Normal(A_k, sd_mm)`` sampled (``A_k`` the cause's intercept on the eta scale,
+:func:`~coalsurv.backend.kernel_layout.intercept`), ``u = w - A_k`` and ``z = u / sd``
+traced; ``u`` then depends on the intercept (and, AFT, on log theta) too. Weights: fixed
+(``equal``, ``share``: the graph's ``mm_weight`` data), ``power`` (``share ** gamma =
+exp(gamma log share)``, ``gamma`` log-transformed; the buffer holds ``log share`` in the share
+column, so a weight costs one ``exp`` and its gradient none) or ``logistic`` (``1 / (1 + (n_i
+- 1) exp(-(b0 + b1 share)))``), normalised over the coalition when ``sum_to_one``. With ``g_i
+= d log L / d eta_i`` the gradient in a raw weight is ``g_i (c_r - theta_i) / T_i``
+(normalised; ``T_i`` the coalition's sum of raw weights) or ``g_i c_r``, chained to ``log
+gamma`` or ``b0``, ``b1``; the weight parameters are shared by the causes.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ from coalsurv.backend.kernel_layout import (
     H_MM_WEIGHTS,
     H_N,
     H_OFF_BMM,
+    H_OFF_INT,
     H_OFF_SDMM,
+    H_OFF_THETA,
     H_OFF_W1,
     H_OFF_W2,
     H_OFF_ZMM,
@@ -42,13 +49,35 @@ from coalsurv.backend.kernel_layout import (
     H_PRIOR_SDMM,
     H_PRIOR_W1,
     H_PRIOR_W2,
+    H_STD,
+    H_THETA_S,
+    intercept,
     out_index,
 )
+from coalsurv.backend.kernel_levels import expand_levels, level_prior
 from coalsurv.backend.kernel_priors import block_prior
 
-__all__ = ["mm_arrays", "mm_weights", "mm_theta", "mm_grad", "mm_prior", "mm_expand"]
+__all__ = ["mm_arrays", "mm_mode", "mm_weights", "mm_theta", "mm_grad", "mm_prior",
+           "mm_expand"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def mm_mode(buf):
+    """How the member effects are sampled: 0 ``z``, 1 centred ``u``, 2 ``w`` on the intercept."""
+    return int(buf[int(buf[H_MM_DATA])])
+
+
+@njit(cache=True, error_model="numpy")
+def _intercept_grad(buf, x, k, g, grad):
+    """Add ``g * d A_k / d x``: cause ``k``'s intercept on the eta scale (AFT: and log theta)."""
+    a, scale, _ = intercept(buf, x, k)
+    grad[int(buf[H_OFF_INT]) + k] += g * scale
+    if buf[H_STD] != 0.0:
+        ts = int(buf[H_THETA_S])
+        for s in range(ts):
+            grad[int(buf[H_OFF_THETA]) + k * ts + s] += g * buf[H_STD] * scale * a / ts
 
 
 @njit(cache=True, error_model="numpy")
@@ -57,7 +86,7 @@ def mm_arrays(buf):
     n = int(buf[H_N])
     R = int(buf[H_MM_R])
     Q = int(buf[H_MM_Q])
-    d = int(buf[H_MM_DATA])
+    d = int(buf[H_MM_DATA]) + 1  # after the centring flag
     start = buf[d:d + n + 1]
     d += n + 1
     member = buf[d:d + R]
@@ -104,15 +133,17 @@ def mm_theta(buf, x, k, w, contrib, theta):
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
     L = int(buf[H_MM_LEVELS])
-    sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
+    mode = mm_mode(buf)
+    sd = 1.0 if mode > 0 else (math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0)
+    shift = intercept(buf, x, k)[2] if mode == 2 else 0.0
     for i in range(theta.shape[0]):
         t = 0.0
         for r in range(int(start[i]), int(start[i + 1])):
             c = 0.0
             for j in range(Q):
                 c += X[r, j] * x[off_b + k * Q + j]
-            if off_sd >= 0:
-                c += sd * x[int(buf[H_OFF_ZMM]) + k * L + int(member[r])]
+            if off_sd >= 0:  # sd z, u (centred: sd = 1 here) or w - A_k (on the intercept)
+                c += sd * x[int(buf[H_OFF_ZMM]) + k * L + int(member[r])] - shift
             contrib[r] = c
             t += w[r] * c
         theta[i] = t
@@ -129,10 +160,11 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     L = int(buf[H_MM_LEVELS])
     mode = int(buf[H_MM_WEIGHTS])
     normalise = int(buf[H_MM_SUM]) == 1
-    sd = math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0
+    level_mode = mm_mode(buf)
+    sd = 1.0 if level_mode > 0 else (math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0)
     gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
     g_b = np.zeros(Q)  # accumulated here, added to grad once
-    g_sd, g_w1, g_w2 = 0.0, 0.0, 0.0
+    g_sd, g_w1, g_w2, g_a = 0.0, 0.0, 0.0, 0.0
     for i in range(g_row.shape[0]):
         gi = g_row[i]
         gt = gi / total[i] if normalise else gi
@@ -143,7 +175,10 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
             if off_sd >= 0:
                 pos = off_z + k * L + int(member[r])
                 grad[pos] += gw * sd
-                g_sd += gw * sd * x[pos]  # d / d log sd
+                if level_mode == 0:
+                    g_sd += gw * sd * x[pos]  # d / d log sd
+                elif level_mode == 2:
+                    g_a -= gw  # u = w - A_k
             if mode == 0:
                 continue
             d_raw = gt * (contrib[r] - theta[i]) if normalise else gt * contrib[r]
@@ -157,6 +192,8 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
         grad[off_b + k * Q + j] += g_b[j]
     if off_sd >= 0:
         grad[off_sd + k] += g_sd
+    if level_mode == 2:
+        _intercept_grad(buf, x, k, g_a, grad)
     if mode == 1:
         grad[int(buf[H_OFF_W1])] += g_w1 * gamma
     elif mode == 2:
@@ -166,7 +203,11 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
 
 @njit(cache=True, error_model="numpy")
 def mm_prior(buf, x, grad):
-    """Priors of beta_mm, sd_mm (log), z_mm ~ Normal(0, 1) and the weight parameters."""
+    """Priors of beta_mm, sd_mm (log), the member effects and the weight parameters.
+
+    Member effects: ``z_mm ~ Normal(0, 1)``, centred ``u_mm ~ Normal(0, sd_mm)`` or ``w_mm ~
+    Normal(A_k, sd_mm)`` (on the intercept).
+    """
     C = int(buf[H_C])
     Q = int(buf[H_MM_Q])
     total = 0.0
@@ -175,11 +216,12 @@ def mm_prior(buf, x, grad):
     off_sd = int(buf[H_OFF_SDMM])
     if off_sd >= 0:
         total += block_prior(buf, H_PRIOR_SDMM, x, grad, off_sd, C, True)
-        off_z = int(buf[H_OFF_ZMM])
-        for i in range(C * int(buf[H_MM_LEVELS])):
-            z = x[off_z + i]
-            total += -0.5 * z * z - 0.5 * _LOG_2PI
-            grad[off_z + i] += -z
+        if mm_mode(buf) == 2:
+            total += _prior_on_intercept(buf, x, grad, off_sd, int(buf[H_OFF_ZMM]),
+                                         int(buf[H_MM_LEVELS]))
+        else:
+            total += level_prior(buf, x, grad, off_sd, int(buf[H_OFF_ZMM]),
+                                 int(buf[H_MM_LEVELS]), mm_mode(buf) == 1)
     mode = int(buf[H_MM_WEIGHTS])
     if mode == 1:
         total += block_prior(buf, H_PRIOR_W1, x, grad, int(buf[H_OFF_W1]), 1, True)
@@ -191,8 +233,11 @@ def mm_prior(buf, x, grad):
 
 @njit(cache=True, error_model="numpy")
 def mm_expand(buf, x, out, pos):
-    """Exponentiate sd_mm and gamma in ``out``; write ``u_mm = sd z`` at ``pos``; new pos."""
-    C = int(buf[H_C])
+    """Exponentiate sd_mm and gamma in ``out``; the traced member effects at ``pos``; new pos.
+
+    Traced: ``u_mm = sd z`` (non-centred), ``z_mm = u / sd`` (centred) or ``u_mm = w - A_k``
+    then ``z_mm = u / sd`` (on the intercept).
+    """
     off_sd = int(buf[H_OFF_SDMM])
     if int(buf[H_MM_WEIGHTS]) == 1:
         i = int(buf[H_OFF_W1])
@@ -200,13 +245,41 @@ def mm_expand(buf, x, out, pos):
     if off_sd < 0:
         return pos
     L = int(buf[H_MM_LEVELS])
-    off_z = int(buf[H_OFF_ZMM])
+    off_w = int(buf[H_OFF_ZMM])
+    if mm_mode(buf) < 2:
+        return expand_levels(buf, x, out, pos, off_sd, off_w, L, mm_mode(buf) == 1)
+    C = int(buf[H_C])
     for k in range(C):
         out[out_index(buf, off_sd + k)] = math.exp(x[off_sd + k])
-    for k in range(C):
-        sd = math.exp(x[off_sd + k])
+    for k in range(C):  # u_mm = w - A_k
+        big_a = intercept(buf, x, k)[2]
         for lev in range(L):
-            out[pos] = sd * x[off_z + k * L + lev]
+            out[pos] = x[off_w + k * L + lev] - big_a
+            pos += 1
+    for k in range(C):  # z_mm = u / sd
+        sd = math.exp(x[off_sd + k])
+        big_a = intercept(buf, x, k)[2]
+        for lev in range(L):
+            out[pos] = (x[off_w + k * L + lev] - big_a) / sd
             pos += 1
     return pos
 
+
+@njit(cache=True, error_model="numpy")
+def _prior_on_intercept(buf, x, grad, off_sd, off_w, L):
+    """``w_mm ~ Normal(A_k, sd_mm)`` per cause: log density, gradients in w, log sd, A_k."""
+    total = 0.0
+    for k in range(int(buf[H_C])):
+        log_sd = x[off_sd + k]
+        sd = math.exp(log_sd)
+        big_a = intercept(buf, x, k)[2]
+        d_mean = 0.0
+        for lev in range(L):
+            pos = off_w + k * L + lev
+            r = (x[pos] - big_a) / sd
+            total += -0.5 * r * r - log_sd - 0.5 * _LOG_2PI
+            grad[pos] += -r / sd
+            grad[off_sd + k] += r * r - 1.0
+            d_mean += r / sd
+        _intercept_grad(buf, x, k, d_mean, grad)
+    return total

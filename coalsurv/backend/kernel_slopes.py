@@ -23,8 +23,8 @@ from coalsurv.backend.kernel_layout import (
     H_N,
     SLOPE_WIDTH,
     ext_base,
-    out_index,
 )
+from coalsurv.backend.kernel_levels import expand_levels, level_prior
 from coalsurv.backend.kernel_priors import block_prior
 
 __all__ = ["slope_count", "slope_total", "slope_values", "slope_eta", "slope_row_grad",
@@ -111,26 +111,14 @@ def slope_prior(buf, x, grad):
     for s in range(slope_count(buf)):
         off_sd, off_z, n_lev, _, hb = _slope_block(buf, s)
         total += block_prior(buf, hb + 3, x, grad, off_sd, C, True)
-        for i in range(C * n_lev):
-            z = x[off_z + i]
-            total += -0.5 * z * z - 0.5 * math.log(2.0 * math.pi)
-            grad[off_z + i] += -z
+        total += level_prior(buf, x, grad, off_sd, off_z, n_lev, False)
     return total
 
 
 @njit(cache=True, error_model="numpy")
 def slope_expand(buf, x, out, pos):
     """``sd`` exponentiated in place, then ``v_<g>_<x> = sd z`` (cause, level) from ``pos``."""
-    C = int(buf[H_C])
     for s in range(slope_count(buf)):
         off_sd, off_z, n_lev, _, _ = _slope_block(buf, s)
-        for k in range(C):
-            out[out_index(buf, off_sd + k)] = math.exp(x[off_sd + k])
-    for s in range(slope_count(buf)):
-        off_sd, off_z, n_lev, _, _ = _slope_block(buf, s)
-        for k in range(C):
-            sd = math.exp(x[off_sd + k])
-            for lev in range(n_lev):
-                out[pos] = sd * x[off_z + k * n_lev + lev]
-                pos += 1
+        pos = expand_levels(buf, x, out, pos, off_sd, off_z, n_lev, False)
     return pos

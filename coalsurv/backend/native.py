@@ -19,7 +19,8 @@ scales, its knots, ``rp_slope``, ``rp_spline`` and the potential ``rp_monotone``
 :mod:`~coalsurv.backend.kernel_spline`); strata (``strata_dev`` as PyMC's ``ZeroSumNormal``, a
 family parameter per stratum, every ``strata_parts``); shape covariates (``beta_shape``,
 ``Z_shape``); the ``mm()`` members blocks (fixed, power or logistic weights, ``sum_to_one`` or
-not, ``beta_mm``, ``sd_mm``/``z_mm``); cure (mixture with the logit, probit or cloglog link,
+not, ``beta_mm``, ``sd_mm`` with ``z_mm`` or, centred, ``u_mm`` or ``w_mm`` on the intercept);
+cure (mixture with the logit, probit or cloglog link,
 promotion time; ``cure_intercept``, ``cure_beta``); per-cause or per-term priors (the graph's
 separate variables ``intercept_<cause>``, ``beta_<term>``, ``shape_<cause>``..., stacked into
 one block with a prior per value: ``KernelPlan.stacked``, ``plan_ext.stacked_parts``);
@@ -184,6 +185,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     i_name, b_name = ("intercept_std", "beta_std") if std else ("intercept", "beta")
     # frailty intercepts sampled centred (u ~ Normal(0, sd), z = u / sd) or not (u = sd z)
     free_names = {v.name for v in model.free_RVs}
+    if mm:  # member effects: w_mm (on the intercept), u_mm (centred) or z_mm: from the graph
+        mm["centred"] = 2 if "w_mm" in free_names else int("u_mm" in free_names)
     centred_groups = tuple(g for g in groups if f"u_{g}" in free_names)
     hier_groups = tuple(g for g in groups if f"w_{g}" in free_names)
     level = {g: "w" if g in hier_groups else "u" if g in centred_groups else "z" for g in groups}
@@ -231,6 +234,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "log_baseline_dev": ("cause", "interval"),
                  "beta_mm": ("cause", "mm_term"), "sd_mm": ("cause",),
                  "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
+                 "w_mm": ("cause", "member"),
                  "cure_intercept": (), "cure_beta": ("cure_term",),
                  "rp_spline": ("cause", "knot"), "Q": ("cause",),
                  **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
@@ -282,7 +286,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, f"{theta}: a prior on the positive reals (the kernel samples it on all reals)"
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
                            for name in dets)
-    if hier_groups:  # the levels start where the intercept starts (eta scale)
+    if hier_groups or mm.get("centred") == 2:  # levels start where the intercept starts (eta)
         start = support(blocks[0])
         if centred:
             start += float(np.mean(named["intercept_centre"].get_value()))
@@ -324,11 +328,13 @@ def _mm_names(mm: dict, kind: str) -> list[str]:
     if not mm:
         return []
     params = list(mm.get("weight_params", {}).values())
+    sampled, traced = {0: ("z_mm", ["u_mm"]), 1: ("u_mm", ["z_mm"]),
+                       2: ("w_mm", ["u_mm", "z_mm"])}[int(mm.get("centred", 0))]
     if kind == "free":
         return (params + (["beta_mm"] if mm["terms"] else [])
-                + (["sd_mm", "z_mm"] if mm["random"] else []))
+                + (["sd_mm", sampled] if mm["random"] else []))
     if kind == "deterministic":
-        return ["u_mm"] if mm["random"] else []
+        return traced if mm["random"] else []
     return (["mm_coalition"] + (["mm_share", "mm_size"] if params else ["mm_weight"])
             + (["mm_X"] if mm["terms"] else []) + (["mm_member"] if mm["random"] else []))
 

@@ -147,13 +147,15 @@ def _mm_header(kplan: KernelPlan, head: np.ndarray, K) -> None:
         if name in names:
             head[off] = kplan.block(name).offset
             head[prior:prior + 4] = kplan.block(name).prior
-    if "z_mm" in names:
-        head[K.H_OFF_ZMM] = kplan.block("z_mm").offset
-        head[K.H_MM_LEVELS] = kplan.block("z_mm").shape[1]
+    # the sampled member levels: w_mm (on the intercept), u_mm (centred) or z_mm
+    level = next((n for n in ("w_mm", "u_mm") if n in names), "z_mm")
+    if level in names:
+        head[K.H_OFF_ZMM] = kplan.block(level).offset
+        head[K.H_MM_LEVELS] = kplan.block(level).shape[1]
 
 
 def _mm_arrays(kplan: KernelPlan, named, n: int) -> list[np.ndarray]:
-    """Membership rows sorted by coalition: CSR pointers, member, share or weight, size, X."""
+    """Return the centring flag, then the rows by coalition: pointers, member, share, size, X."""
     coalition = np.asarray(named["mm_coalition"].get_value()).astype(np.int64)
     order = np.argsort(coalition, kind="stable")
     start = np.concatenate([[0], np.cumsum(np.bincount(coalition, minlength=n))])
@@ -168,7 +170,9 @@ def _mm_arrays(kplan: KernelPlan, named, n: int) -> list[np.ndarray]:
         share = np.log(share)
     X = (np.asarray(named["mm_X"].get_value(), dtype=float)[order].reshape(-1)
          if kplan.mm_terms else np.zeros(0))
-    return [start.astype(float), column("mm_member"), share, column("mm_size"), X]
+    names = {b.name for b in kplan.blocks}
+    centred = np.array([2.0 if "w_mm" in names else float("u_mm" in names)])
+    return [centred, start.astype(float), column("mm_member"), share, column("mm_size"), X]
 
 
 def support(block: Block) -> float:

@@ -254,7 +254,8 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             eta = eta + e
         if strata_rows is not None and "level" in info.strata_parts:
             eta = eta + strata_level(priors, resolved)[:, strata_rows]
-        theta = member_theta(priors, design, info, resolved)  # mm() terms: build/members.py
+        theta = member_theta(priors, design, info, resolved,  # mm() terms: build/members.py
+                             intercept=intercept)
         if theta is not None:
             eta = eta + (theta if spells is None else theta[:, spell_episode])
 

@@ -4,6 +4,7 @@ For coalition ``i`` with members ``k`` in ``p[i]`` (:mod:`coalsurv.spec.members`
 
     theta_{c,i} = sum_{k in p[i]} w_ik * (x_ik' beta_mm[c] + u_mm[c, k])
     u_mm[c, k] = sd_mm[c] * z_mm[c, k],  z_mm ~ Normal(0, 1)            (non-centred)
+    u_mm[c, k] ~ Normal(0, sd_mm[c]),     z_mm = u_mm / sd_mm          (centred)
 
 per modelled cause ``c``; ``theta`` is added to eta (:func:`member_theta`). The membership is
 kept as rows ``r`` (one per (coalition, member) pair): ``coalition[r]``, ``member[r]``,
@@ -18,6 +19,10 @@ normalised with a segment sum over the coalition (an indexed increment, O(rows))
 
 ``sum_to_one=False`` keeps the raw weights (bml's ``c = FALSE``). Fixed weights (``equal``,
 ``share``) enter as data. :func:`weights` is the one formula, for NumPy and PyTensor.
+
+``mm(..., centring=)`` chooses the form of the member effects; ``"auto"`` follows
+:func:`member_centring` (the data rule of ``frailty_centring``, with each member's events
+weighted by its squared weight). Both forms are the same model: only how NUTS moves differs.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from coalsurv.data.values import as_numeric
 from coalsurv.errors import CoalitionDataError, PriorError, SpecError
 from coalsurv.spec.members import MmTerm
 
-__all__ = ["MemberRows", "member_design", "member_info", "member_theta", "weight_names",
-           "weights"]
+__all__ = ["MEMBER_CENTRE_MIN_EVENTS", "MemberRows", "member_centring", "member_design",
+           "member_events", "member_info", "member_on_intercept", "member_theta",
+           "weight_names", "weights"]
 
 
 @dataclass(frozen=True)
@@ -197,15 +203,78 @@ def member_design(spec, data) -> MemberRows | None:
                       levels=levels, n_episodes=len(ids), episode_ids=tuple(ids))
 
 
-def member_info(rows: MemberRows | None, family_params=()) -> dict:
-    """Return the plain record of the members term kept in :class:`~coalsurv.build.ModelInfo`."""
+#: ``mm(..., centring="auto")`` centres the member effects when the 10th percentile over
+#: members of their weighted events (:func:`member_centring`; the fewest over causes) is at
+#: least this: the threshold of ``frailty_centring="auto"``
+#: (``coalsurv.build.info.CENTRE_MIN_EVENTS``), which the rule reduces to with one member per
+#: coalition of weight 1.
+MEMBER_CENTRE_MIN_EVENTS = 20.0
+
+
+def member_events(rows: MemberRows, events: np.ndarray) -> np.ndarray:
+    """Weighted events of each member per cause: ``sum_i w_ik^2 d_ci`` (cause, member).
+
+    ``events``: (cause, episode) event counts. ``w_ik`` are the fixed weights (``equal``,
+    ``share``) or, where they are estimated (``power``, ``logistic``), the equal weights with
+    the same ``sum_to_one``: ``w^2 d`` is the information the coalition's events carry about
+    the member's effect (a unit weight: its events, as for a frailty level).
+    """
+    term = rows.term
+    proxy = term if term.weights in ("equal", "share") else MmTerm(
+        weights="equal", sum_to_one=term.sum_to_one)
+    w = weights(proxy, rows.share, rows.size, rows.coalition, rows.n_episodes, {})
+    per_row = events[:, rows.coalition] * w[None, :] ** 2
+    return np.stack([np.bincount(rows.member, weights=row, minlength=len(rows.levels))
+                     for row in per_row])
+
+
+def member_centring(rows: MemberRows, events: np.ndarray) -> bool:
+    """Whether the member effects are sampled centred (``u_mm ~ Normal(0, sd_mm)``).
+
+    ``mm(..., centring=)``: ``"centred"``, ``"noncentred"`` or ``"auto"``: centred when
+    the 10th percentile over members of :func:`member_events` is at least
+    :data:`MEMBER_CENTRE_MIN_EVENTS` for every cause, i.e. when every member's own
+    coalitions pin its effect (likelihood precision ~ weighted events against a prior
+    precision ``1 / sd_mm^2`` of order 1); thinly observed members (a few coalitions, each
+    sharing its events among several members) stay non-centred.
+    """
+    term = rows.term
+    if not term.random:
+        return False
+    if term.centring != "auto":
+        return term.centring == "centred"
+    per_member = member_events(rows, events)
+    return bool(np.quantile(per_member, 0.1, axis=1).min() >= MEMBER_CENTRE_MIN_EVENTS)
+
+
+def member_on_intercept(info) -> bool:
+    """Whether centred member effects are sampled around the intercept (``w_mm``).
+
+    When their weights sum to one within each coalition (every coalition's member term then
+    shifts with the intercept: an exact ridge of the likelihood) and no frailty intercept is
+    already centred on it (``info.centred_groups``: the first takes the intercept).
+    """
+    mm = info.members or {}
+    return bool(mm.get("centred") and mm.get("sum_to_one", True)
+                and not tuple(info.centred_groups))
+
+
+def member_info(rows: MemberRows | None, family_params=(), events=None) -> dict:
+    """Return the plain record of the members term kept in :class:`~coalsurv.build.ModelInfo`.
+
+    ``events`` (cause, episode): the data's events, for ``centring="auto"``
+    (:func:`member_centring`); without them the member effects stay non-centred under
+    ``"auto"``.
+    """
     if rows is None:
         return {}
     t = rows.term
+    centred = (member_centring(rows, events) if events is not None or t.centring != "auto"
+               else False)
     return {"formula": str(t), "variables": list(t.variables), "terms": list(t.terms),
             "means": [float(m) for m in rows.means], "sds": [float(s) for s in rows.sds],
             "weights": t.weights, "random": t.random, "sum_to_one": t.sum_to_one,
-            "weight_params": weight_names(t, family_params)}
+            "centred": centred, "weight_params": weight_names(t, family_params)}
 
 
 def _positive(priors, key: str, resolved: dict):
@@ -228,13 +297,20 @@ def _per_cause(priors_list, name: str, dims):
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
 
-def member_theta(priors, design, info, resolved: dict):
+def member_theta(priors, design, info, resolved: dict, *, intercept=None):
     """Return the member term ``theta`` (cause, episode) in the model context (None without mm).
 
     Adds the coordinates ``member`` and ``mm_term``, the data ``mm_coalition``, ``mm_member``,
     ``mm_share``, ``mm_size``, ``mm_X`` (or ``mm_weight`` for fixed weights) and the RVs
     ``beta_mm`` (cause, mm_term), ``sd_mm`` (cause), ``z_mm`` / ``u_mm`` (cause, member) and the
-    weight parameters (scalars, shared by the causes).
+    weight parameters (scalars, shared by the causes). ``info.members["centred"]``: with
+    weights summing to one and no frailty on the intercept (``info.centred_groups``), the
+    members' levels ``w_mm ~ Normal(intercept, sd_mm)`` are sampled (``intercept``: the graph's
+    per-cause intercept on the eta scale) and ``u_mm = w_mm - intercept``, ``z_mm = u_mm /
+    sd_mm`` traced: each coalition's ``intercept + theta`` is then ``sum_k w_ik (x'beta +
+    w_mm[k])``, and the intercept is the members' mean, not a ridge against it (as for a
+    frailty, ``build.graph``); otherwise ``u_mm ~ Normal(0, sd_mm)``, ``z_mm`` traced.
+    Non-centred: ``z_mm`` sampled, ``u_mm = sd_mm z_mm`` traced.
     """
     rows = design.members
     if rows is None:
@@ -280,8 +356,16 @@ def member_theta(priors, design, info, resolved: dict):
         member = pm.Data("mm_member", rows.member, dims="membership")
         keys = [f"mm_sd[{c}]" if priors.explicit(f"mm_sd[{c}]") else "mm_sd" for c in causes]
         sd = _per_cause([_positive(priors, key, resolved) for key in keys], "sd_mm", ("cause",))
-        z = pm.Normal("z_mm", 0.0, 1.0, dims=("cause", "member"))
-        u = pm.Deterministic("u_mm", sd[:, None] * z, dims=("cause", "member"))
+        if member_on_intercept(info) and intercept is not None:
+            w_mm = pm.Normal("w_mm", intercept[:, None], sd[:, None], dims=("cause", "member"))
+            u = pm.Deterministic("u_mm", w_mm - intercept[:, None], dims=("cause", "member"))
+            pm.Deterministic("z_mm", u / sd[:, None], dims=("cause", "member"))
+        elif info.members.get("centred", False):
+            u = pm.Normal("u_mm", 0.0, sd[:, None], dims=("cause", "member"))
+            pm.Deterministic("z_mm", u / sd[:, None], dims=("cause", "member"))
+        else:
+            z = pm.Normal("z_mm", 0.0, 1.0, dims=("cause", "member"))
+            u = pm.Deterministic("u_mm", sd[:, None] * z, dims=("cause", "member"))
         contrib = contrib + u[:, member]
     weighted = (contrib * w[None, :]).T  # (membership, cause)
     return pt.zeros((n, len(causes)))[coalition].inc(weighted).T

@@ -170,8 +170,8 @@ class TransitionData:
     def from_wide(cls, df: pd.DataFrame, *, id: str, entry_times: Mapping[str, str], end: str,
                   initial: str = "coalition", absorbing: Sequence[str] = (),
                   censored: str = "censored", covariates: Sequence[str] | None = None,
-                  groups: str | Sequence[str] | None = None,
-                  time_unit: str | None = None) -> TransitionData:
+                  groups: str | Sequence[str] | None = None, time_unit: str | None = None,
+                  members: pd.DataFrame | None = None) -> TransitionData:
         """Build sojourns from one row per unit with the time it entered each state.
 
         Parameters
@@ -191,6 +191,9 @@ class TransitionData:
             States that end the history (no sojourn row, no later entry allowed).
         censored, covariates, groups, time_unit
             As in :meth:`from_frame`.
+        members : pandas.DataFrame, optional
+            Members of each unit (``mm()`` terms), keyed by the unit id of ``id``: as in
+            :meth:`from_frame` (validated there, with ``CoalitionData``'s rules).
         """
         covariates = [] if covariates is None else list(covariates)
         group_list = [groups] if isinstance(groups, str) else list(groups or [])
@@ -242,7 +245,7 @@ class TransitionData:
         long = pd.DataFrame(rows, columns=["id", "state", "start", "stop", "to", *extra])
         return cls.from_frame(long, id="id", state="state", start="start", stop="stop",
                               to="to", censored=censored, covariates=covariates,
-                              groups=group_list, time_unit=time_unit)
+                              groups=group_list, time_unit=time_unit, members=members)
 
     # ------------------------------------------------------------------ per transition
     def episodes(self, source: str, target: str, *, clock: str,

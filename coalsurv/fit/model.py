@@ -272,7 +272,8 @@ class SurvivalModel:
             "entry": bool(np.any(np.asarray(data.entry) > 0)),
             "spells": design.spells.m if design.spells is not None else None,
             "strata": list(design.strata.levels) if design.strata is not None else None,
-            "members": design.members.key() if design.members is not None else None,
+            "members": ([*design.members.key(), info.members.get("centred")]
+                        if design.members is not None else None),
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 

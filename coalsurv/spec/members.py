@@ -11,7 +11,11 @@ weights ``w_ik`` (:mod:`coalsurv.build.members`) are ``"equal"`` (1/n_i), ``"sha
 ``"logistic"`` (``1 / (1 + (n_i - 1) exp(-(b0 + b1 share)))``, ``b0, b1`` estimated),
 normalised to sum to one within a coalition unless ``sum_to_one=False`` (bml's ``c = FALSE``).
 
-``mm(1, ...)`` is the member random effect alone; ``random=False`` drops ``u_k``. One ``mm()``
+``mm(1, ...)`` is the member random effect alone; ``random=False`` drops ``u_k``.
+``centring="auto"`` (default), ``"centred"`` or ``"noncentred"`` chooses how ``u_k`` is
+sampled (``u_k ~ Normal(0, sd_mm)`` itself, or ``sd_mm * z_k``;
+:func:`coalsurv.build.members.member_centring` is the data rule of ``"auto"``): how NUTS moves,
+never the model. One ``mm()``
 term per formula. The term is removed from the formula before formulaic sees it
 (:func:`split_mm`); :attr:`coalsurv.ModelSpec.mm_term` holds it.
 """
@@ -23,13 +27,15 @@ from dataclasses import dataclass
 
 from coalsurv.errors import SpecError
 
-__all__ = ["MmTerm", "WEIGHTS", "split_mm"]
+__all__ = ["CENTRING", "MmTerm", "WEIGHTS", "split_mm"]
 
 #: Weight functions and their estimated parameters (posterior names).
 WEIGHTS = {"equal": (), "share": (), "power": ("gamma",), "logistic": ("b0", "b1")}
 _MM = re.compile(r"\bmm\s*\(")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _BOOL = {"true": True, "false": False}
+#: The choices of ``mm(..., centring=)`` (those of the family option ``frailty_centring``).
+CENTRING = ("auto", "centred", "noncentred")
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,15 @@ class MmTerm:
         Whether each member has a random effect ``u_k``.
     sum_to_one : bool
         Normalise the weights within each coalition (bml's ``c = TRUE``).
+    centring : str
+        How the member effects are sampled: one of :data:`CENTRING`.
     """
 
     variables: tuple[str, ...] = ()
     weights: str = "equal"
     random: bool = True
     sum_to_one: bool = True
+    centring: str = "auto"
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -70,8 +79,9 @@ class MmTerm:
 
     def __str__(self) -> str:
         inner = " + ".join(self.variables) or "1"
+        centring = "" if self.centring == "auto" else f", centring={self.centring!r}"
         return (f"mm({inner}, weights={self.weights!r}, random={self.random}, "
-                f"sum_to_one={self.sum_to_one})")
+                f"sum_to_one={self.sum_to_one}{centring})")
 
 
 def _closing(text: str, start: int) -> int:
@@ -101,13 +111,18 @@ def _parse(inner: str, formula: str) -> MmTerm:
     for option in options:
         key, eq, value = (s.strip() for s in option.partition("="))
         value = value.strip("'\"")
-        if not eq or key not in ("weights", "random", "sum_to_one"):
+        if not eq or key not in ("weights", "random", "sum_to_one", "centring"):
             raise SpecError(f"formula {formula!r}: mm({inner}): unknown option {option!r}; "
-                            "options: weights=, random=, sum_to_one=")
+                            "options: weights=, random=, sum_to_one=, centring=")
         if key == "weights":
             if value not in WEIGHTS:
                 raise SpecError(f"formula {formula!r}: mm(): unknown weights {value!r}; "
                                 f"expected one of {list(WEIGHTS)}")
+            kwargs[key] = value
+        elif key == "centring":
+            if value not in CENTRING:
+                raise SpecError(f"formula {formula!r}: mm(): centring must be one of "
+                                f"{list(CENTRING)}, got {value!r}")
             kwargs[key] = value
         else:
             if value.lower() not in _BOOL:
@@ -118,6 +133,9 @@ def _parse(inner: str, formula: str) -> MmTerm:
     if not term.variables and not term.random:
         raise SpecError(f"formula {formula!r}: mm(1, random=False) models nothing; give member "
                         "covariates or keep the member random effect")
+    if not term.random and term.centring != "auto":
+        raise SpecError(f"formula {formula!r}: mm(): centring={term.centring!r} with "
+                        "random=False: there are no member effects to centre")
     return term
 
 

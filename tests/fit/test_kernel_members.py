@@ -84,3 +84,37 @@ def test_members_fit_natively():
     np.testing.assert_allclose(post["u_mm"], post["sd_mm"] * post["z_mm"], rtol=1e-12)
     assert np.isfinite(fit.idata["log_likelihood"]["lifespan"]).all()
     assert "gamma" in fit.idata["log_prior"]
+
+
+#: member effects sampled centred and non-centred, forced, for every weight function (with
+#: causes, a frailty, AFT families, sum_to_one either way): (formula, family, causes, family
+#: options, the sampled levels). Centred with weights summing to one: ``w_mm`` on the
+#: intercept, unless a frailty already is (then ``u_mm``); without sum_to_one: ``u_mm``.
+CENTRING_CASES = [
+    *[(f"z + mm(x, weights='{w}', centring='centred'{extra}) + (1 | g)", family, causes, {},
+       sampled)
+      for w, extra, family, causes, sampled in (
+          ("equal", "", "weibull", ["a", "b"], "w_mm"),
+          ("share", ", sum_to_one=False", "exponential", None, "u_mm"),
+          ("power", "", "weibull", ["a", "b"], "w_mm"),
+          ("logistic", "", "lognormal", None, "w_mm"),
+          ("power", ", sum_to_one=False", "weibull_aft", ["a", "b"], "u_mm"))],
+    ("z + mm(x, weights='power', centring='centred') + (1 | g)", "weibull", None,
+     {"frailty_centring": "centred"}, "u_mm"),
+    ("z + mm(x, weights='logistic', centring='centred')", "loglogistic", ["a", "b"], {},
+     "w_mm"),
+    ("z + mm(x, weights='power', centring='centred')", "gompertz", None, {}, "w_mm"),
+    ("z + mm(x, weights='power', centring='centred')", "piecewise", None, {"n_intervals": 3},
+     "w_mm"),
+    *[(f"z + mm(x, weights='{w}', centring='noncentred') + (1 | g)", family, None, {}, "z_mm")
+      for w, family in (("equal", "weibull"), ("share", "exponential"), ("power", "weibull"),
+                        ("logistic", "lognormal"))],
+]
+
+
+@pytest.mark.parametrize(("formula", "family", "causes", "options", "sampled"), CENTRING_CASES,
+                         ids=[f"{c[1]}:{c[0]}:{sorted(c[3])}" for c in CENTRING_CASES])
+def test_kernel_equals_pymc_member_centring(formula, family, causes, options, sampled):
+    kplan = _check_kernel(formula, family, causes, True, None, options, data=_members_data(),
+                          value_atol=1e-6)
+    assert {b.name for b in kplan.blocks} & {"u_mm", "z_mm", "w_mm"} == {sampled}

@@ -115,3 +115,52 @@ def test_joint_models_refuse_mm():
                                   "alliance -> dissolution": "x"},
                                  shared={"x": ["coalition -> alliance",
                                                "alliance -> dissolution"]})
+
+
+def _wide(frame):
+    """One row per unit: the time it entered alliance and dissolution, its end of follow-up."""
+    first = frame.groupby("id").first()
+    last = frame.groupby("id").last()
+    alliance = frame.loc[frame["state"] == "alliance"].set_index("id")["start"]
+    ended = last["to"] == "dissolution"
+    return pd.DataFrame({"id": first.index, "x": first["x"].to_numpy(),
+                         "t_alliance": alliance.reindex(first.index).to_numpy(),
+                         "t_dissolution": np.where(ended, last["stop"], np.nan),
+                         "end": last["stop"].to_numpy()})
+
+
+WIDE_OPTIONS = {"id": "id", "entry_times": {"alliance": "t_alliance",
+                                            "dissolution": "t_dissolution"},
+                "end": "end", "absorbing": ["dissolution"], "covariates": ["x"],
+                "time_unit": "months"}
+
+
+def test_from_wide_takes_the_units_members():
+    """from_wide(members=) keys the members by unit id, as from_frame does."""
+    frame, members = _histories()
+    wide = coalsurv.TransitionData.from_wide(_wide(frame), members=members, **WIDE_OPTIONS)
+    long = _data()
+    pd.testing.assert_frame_equal(wide.members, long.members)
+    a = wide.episodes("alliance", "dissolution", clock="reset")
+    b = long.episodes("alliance", "dissolution", clock="reset")
+    assert list(a.ids) == list(b.ids)
+    pd.testing.assert_frame_equal(a.members, b.members)
+    assert coalsurv.TransitionData.from_wide(_wide(frame), **WIDE_OPTIONS).members is None
+
+
+def test_from_wide_refuses_bad_members_naming_rows():
+    frame, members = _histories()
+    bad = members.copy()
+    bad.loc[0, "id"] = 999                         # an id that is no unit
+    bad.loc[4, "share"] = bad.loc[4, "share"] + 0.3    # its unit's shares do not sum to 1
+    dup = pd.concat([bad, bad.iloc[[7]]])          # a (unit, member) pair twice
+    unit = int(bad.loc[4, "id"])
+    with pytest.raises(CoalitionDataError, match=(
+            rf"(?s)ids not in the episode table: .*999.*duplicate \(id, member\) pairs"
+            rf".*shares do not sum to 1.*{unit}")):
+        coalsurv.TransitionData.from_wide(_wide(frame), members=dup, **WIDE_OPTIONS)
+    with pytest.raises(CoalitionDataError, match="members: expected a pandas DataFrame"):
+        coalsurv.TransitionData.from_wide(_wide(frame), members=[1, 2], **WIDE_OPTIONS)
+    with pytest.raises(CoalitionDataError, match=r"members: .*'member'"):
+        coalsurv.TransitionData.from_wide(_wide(frame), members=members.drop(columns="member"),
+                                          **WIDE_OPTIONS)
