@@ -368,7 +368,7 @@ CASES = [
     ("tve_knots of a piecewise tve", lambda c: SM("tve(x, type='pw')", family_options={
         "tve_knots": {"x": [2.0, 5.0]}}), SpecError,
      r"tve_knots\['x'\]: tve\(x\) is not a smooth effect"),
-    ("tve_knots count", lambda c: SM("tve(x, df=3)", family_options={
+    ("tve_knots count", lambda c: SM("tve(x, df=3, basis='natural')", family_options={
         "tve_knots": {"x": [2.0, 5.0]}}), SpecError,
      r"tve_knots\['x'\]: 2 knot\(s\) given but .* takes 4"),
     ("tve df too large for the events", lambda c: SM("tve(x, df=10)").build(DATA), SpecError,
@@ -376,10 +376,10 @@ CASES = [
     ("tve AFT", lambda c: SM("tve(x)", family="lognormal"), SpecError,
      r"tve\(\) needs a proportional-hazards family"),
     # issue 22 validation: each option's refusal names the option
-    ("tve_knots beyond follow-up", lambda c: SM("tve(x, df=3)", family_options={
+    ("tve_knots beyond follow-up", lambda c: SM("tve(x, df=3, basis='natural')", family_options={
         "tve_knots": {"x": [3.0, 5.0, 9.0, 50.0]}}).build(DATA), SpecError,
      r"tve_knots\['x'\]: knot\(s\) 50(\.0)? lie beyond the longest follow-up \(20(\.0)?\)"),
-    ("tve_knots span without events", lambda c: SM("tve(x, df=3)", family_options={
+    ("tve_knots span without events", lambda c: SM("tve(x, df=3, basis='natural')", family_options={
         "tve_knots": {"x": [0.5, 1.0, 5.0, 12.0]}}).build(DATA), SpecError,
      r"tve_knots\['x'\]: no episode ends between the knots 0.50* and 1(\.0+)?:"),
     ("tve on the rp odds scale", lambda c: SM("tve(x)", family="rp",

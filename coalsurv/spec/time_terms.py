@@ -4,7 +4,8 @@
 with time, in one of two forms (``type=``):
 
 * ``"bs"`` (the default): a smooth function of log time, a cubic spline with ``df`` degrees
-  of freedom beyond the constant (``basis="natural"``, the default, or ``"bspline"``; knots
+  of freedom beyond the constant (``basis="bspline"``, the default, with ``df=5``, or
+  ``"natural"``; knots
   at quantiles of the log event times), with a random-walk prior on its coefficients that
   shrinks it towards a constant effect (:mod:`coalsurv.build.time_splines`);
 * ``"pw"``: piecewise constant on ``df`` intervals of follow-up (cut at quantiles of the
@@ -31,12 +32,14 @@ __all__ = ["DEFAULT_TVE_BASIS", "DEFAULT_TVE_DF", "DEFAULT_TVE_SPLINE_DF", "DEFA
 #: Default number of intervals of a piecewise time-varying effect (``type="pw"``).
 DEFAULT_TVE_DF = 4
 #: Default degrees of freedom (beyond the constant) of a smooth one (``type="bs"``).
-DEFAULT_TVE_SPLINE_DF = 3
+DEFAULT_TVE_SPLINE_DF = 5
 #: Default form of ``tve(x)``.
 DEFAULT_TVE_TYPE = "bs"
-#: Spline bases of ``type="bs"``; the first is the default (DEVELOPING.md: the comparison).
+#: Spline bases of ``type="bs"``.
 TVE_BASES = ("natural", "bspline")
-DEFAULT_TVE_BASIS = TVE_BASES[0]
+#: Default basis of ``type="bs"``: chosen by the comparison in README.md ("Which basis the
+#: smooth ``tve(x)`` uses") over four true shapes and five data sets each.
+DEFAULT_TVE_BASIS = "bspline"
 _MAX_DF = 20
 _MAX_SPLINE_DF = 10
 _TVE = re.compile(r"\btve\s*\(([^()]*)\)")

@@ -220,7 +220,7 @@ def test_spline_fit_effect_plot_report_figure_fit_file_on_the_kernel(tiny_fit, t
     from coalsurv.report import figures
 
     data = _data()
-    fit = tiny_fit(data, "tve(x, df=2) + z", causes=["a", "b"])
+    fit = tiny_fit(data, "tve(x, df=2, basis='natural') + z", causes=["a", "b"])
     assert fit.sampler["kernel"] == "native", fit.sampler  # tests/fit/test_kernel_tve.py
     times = np.array([1.0, 3.0, 6.0, 12.0])
     eff = fit.time_varying_effect("x", times, ci_prob=0.9, cause="b")
@@ -255,9 +255,11 @@ def test_bad_smooth_tve_input_is_refused_naming_the_option():
             ("tve(x, df=10) + z", None, "distinct event times cannot carry"),
             ("tve(x) + z", {"tve_cuts": {"x": [2.0, 5.0]}}, "not a piecewise effect"),
             ("tve(x, type='pw') + z", {"tve_knots": {"x": [1.0, 5.0]}}, "not a smooth"),
-            ("tve(x, df=2) + z", {"tve_knots": {"x": [1.0, 5.0]}}, "2 knot\\(s\\) given"),
+            ("tve(x, df=2, basis='natural') + z", {"tve_knots": {"x": [1.0, 5.0]}},
+             "2 knot\\(s\\) given"),
             ("tve(x) + z", {"tve_knots": {"z": [1.0, 5.0]}}, "no tve\\(z\\) term"),
-            ("tve(x) + z", {"tve_knots": {"x": [5.0, 1.0, 6.0, 7.0]}}, "strictly increasing")):
+            ("tve(x, df=3, basis='natural') + z", {"tve_knots": {"x": [5.0, 1.0, 6.0, 7.0]}},
+             "strictly increasing")):
         with pytest.raises(SpecError, match=match):
             spec = ModelSpec(formula, family="weibull", family_options=options or {})
             model_info(spec, data, make_design(spec, data))
