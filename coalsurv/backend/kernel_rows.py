@@ -266,7 +266,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 eta_r[i], th_r[i], lth_r[i] = eta, theta, log_theta
                 if i == n - 1:
                     total += episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r,
-                                            rows_out, grad, want_grad)
+                                            rows_out, grad, want_grad, spl, b_k,
+                                            g_spline[k * n_b:(k + 1) * n_b])
                 continue
             ev = event[k, i]
             cure_lin = 0.0

@@ -28,11 +28,11 @@ Weibull PH, Gompertz, the piecewise baseline, rp on the hazard scale; the graph 
 families), piecewise (``type="pw"``) and smooth (``type="bs"``, natural or B-spline, on the
 graph's quadrature grid), with causes, frailties, varying slopes, delayed entry, strata, shape
 covariates and spells (:mod:`coalsurv.backend.plan_tve`, :mod:`coalsurv.backend.kernel_tve`);
-time-varying covariates (spells) with every kernel family (rp: on the hazard scale without cure
-or interval rows), frailties, varying slopes, causes, interval censoring and cure
+time-varying covariates (spells) with every kernel family (rp: on the hazard scale),
+frailties, varying slopes, causes, interval censoring and cure
 (:mod:`coalsurv.backend.native_spells`, :mod:`coalsurv.backend.kernel_spells`). Falls back:
 other families (gamma, generalised gamma) and family options, joint and mixture priors, spells
-with rp on the odds scale, cure or interval rows, anything unknown.
+with rp on the odds scale, anything unknown.
 """
 
 from __future__ import annotations
@@ -148,9 +148,9 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, spell_problem(named)
     if tve and info.spells and spell_mode(family, info, named) != 1:  # the graph's tve rows
         return None, "tve() with spells outside proportional hazards: not in the kernel"
-    if spline and info.spells and spell_mode(family, info, named) != 1:  # episode curves
-        return None, ("time-varying covariates (spells) with rp on the odds scale, cure or "
-                      "interval-censored endings: not in the kernel")
+    if spline and info.spells and family.kind != "ph":  # the graph's equivalent time
+        return None, ("time-varying covariates (spells) with rp on the odds scale: not in the "
+                      "kernel")
     if not np.all(np.asarray(named["time"].get_value()) > 0):
         return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}

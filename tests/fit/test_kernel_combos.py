@@ -4,7 +4,8 @@ Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: 
 gradient, pointwise log likelihood and every traced variable at random points) for what each
 structure's own table checks alone: tve() with time-varying covariates (spells), with shape
 covariates, with varying slopes and with the rp spline baseline (hazard scale); spells with
-varying slopes and with rp. What stays refused names its reason. A tiny native fit of tve with
+varying slopes and with rp on the hazard scale (cure and interval rows over the episodes'
+spell curves included). What stays refused names its reason. A tiny native fit of tve with
 spells and shape covariates agrees with ``kernel="pymc"`` within Monte Carlo error.
 """
 
@@ -76,16 +77,32 @@ def test_kernel_equals_pymc_tve_combinations(formula, family, causes, entry, opt
     assert kplan.tve and bool(kplan.shape_terms) == ("shape" in kwargs)
 
 
-@pytest.mark.parametrize(("options", "kwargs"), [({"scale": "odds"}, {}), ({}, {"cure": "1"})],
-                         ids=["odds", "hazard+cure"])
-def test_spells_with_rp_episode_curves_stay_refused_by_name(options, kwargs):
-    """The rp spline over the episodes' spell curves (odds, cure, interval rows) falls back.
+#: the rp spline (hazard scale) over the episodes' spell curves (mode 2): cure, interval rows
+CURVE_CASES = [
+    ("x1 + (1 | g)", {"cure": "x2"}, False),
+    ("x1 + x2", {}, True),
+    ("x1 + (1 + x1 | h)", {"cure": "1", "cure_type": "promotion"}, False),
+]
+
+
+@pytest.mark.parametrize(("formula", "kwargs", "interval"), CURVE_CASES,
+                         ids=[f"{c[0]}:{sorted(c[1].items())}:{c[2]}" for c in CURVE_CASES])
+def test_kernel_equals_pymc_spells_rp_curves(formula, kwargs, interval):
+    data = _spell_data(causes=("a",), interval=interval)
+    kplan = check_kernel(formula, "rp", None, True, None, {}, data=data, model_kwargs=kwargs,
+                         value_atol=1e-6)
+    assert kplan.spells == 2 and kplan.spline_knots is not None
+
+
+def test_spells_with_rp_on_the_odds_scale_stay_refused_by_name():
+    """The graph's odds-scale spell curve is the equivalent time, not in the kernel for rp.
 
     (tve needs PH: the spec refuses it with rp on the odds scale. Joint and mixture priors:
     ``test_kernel.py::test_joint_priors_take_the_pymc_graph``.)
     """
-    model, _, info, _ = coalsurv.SurvivalModel("x1", family="rp", family_options=options or None,
-                                               **kwargs).build(_spell_data(causes=("a",)))
+    options = {"scale": "odds"}
+    model, _, info, _ = coalsurv.SurvivalModel("x1", family="rp", family_options=options).build(
+        _spell_data(causes=("a",)))
     kplan, reason = native.plan(model, info, options)
     assert kplan is None and "spells) with rp on the odds scale" in reason, reason
 
