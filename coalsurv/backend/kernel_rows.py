@@ -88,7 +88,14 @@ from coalsurv.backend.kernel_slopes import (
 )
 from coalsurv.backend.kernel_spells import episode_curves, spell_section
 from coalsurv.backend.kernel_spline import row_value, spline_arrays
-from coalsurv.backend.kernel_tve import tve_devs, tve_finish, tve_layout, tve_row, tve_tables
+from coalsurv.backend.kernel_tve import (
+    tve_devs,
+    tve_finish,
+    tve_layout,
+    tve_row,
+    tve_row_table,
+    tve_tables,
+)
 
 __all__ = ["row_terms"]
 
@@ -165,6 +172,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     up_j, up_tau = upper_arrays(buf)  # piecewise: interval of each upper bound, time in it
     spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
     g_spline = np.zeros(C * n_b)
+    tab_b = np.zeros((n_b if T > 0 else 0, 4, ts, nb + 1))  # tve with rp: per coefficient
     # spells (coalsurv.backend.kernel_spells): rows are spell rows; mode 2 makes each episode's
     # curve from its rows' eta (a first sweep), then the rows' chain rule (a second one)
     section = spell_section(buf)
@@ -222,9 +230,13 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             g_dev[:] = 0.0
             full[:] = 0.0
             part[:] = 0.0
+        b_k = spline_b[k * n_b:(k + 1) * n_b]
         if T > 0:
             tve_devs(buf, x, k, t_centre, t_dev, d_raw)
-            tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab, f_cell)
+            tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab, f_cell, spl, b_k, -1)
+            for j in range(tab_b.shape[0]):  # rp: the tables along each rp_spline coefficient
+                tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab_b[j], f_cell, spl,
+                           b_k, j)
             g_tdev[:] = 0.0
             g_cell[:] = 0.0
         d_a = 0.0
@@ -254,7 +266,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 eta_r[i], th_r[i], lth_r[i] = eta, theta, log_theta
                 if i == n - 1:
                     total += episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r,
-                                            rows_out, grad, want_grad)
+                                            rows_out, grad, want_grad, spl, b_k,
+                                            g_spline[k * n_b:(k + 1) * n_b])
                 continue
             ev = event[k, i]
             cure_lin = 0.0
@@ -268,10 +281,20 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 val, d_eta, d_th = 0.0, d_eta_r[i], d_th_r[i]
             elif T > 0:  # the baseline's d/d dev straight into g_dev
                 j_t = int(pw[0, i]) if K > 0 else 0
+                if Q > 0 and fam != PIECEWISE:  # shape covariates: the row's own H0 tables
+                    tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b_k, -1)
                 val, d_eta, d_th = tve_row(
                     i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
                     log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab, f_cell, t_dev,
-                    dev, rates, j_t, want_grad, g_tdev, g_cell, g_dev)
+                    dev, rates, j_t, want_grad, g_tdev, g_cell, g_dev, spl, b_k, -1)
+                for j in range(tab_b.shape[0] if want_grad else 0):  # rp_spline's gradient
+                    if Q > 0:
+                        tve_row_table(fam, tv, st, theta, log_theta, i, tab_b[j], spl, b_k, j)
+                    g_spline[k * n_b + j] += tve_row(
+                        i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
+                        log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab_b[j],
+                        f_cell, t_dev, dev, rates, j_t, False, g_tdev, g_cell, g_dev, spl, b_k,
+                        j)[2]
             elif fam == PIECEWISE and (is_int or cure > 0):  # kernel_piecewise: term weights
                 e = math.exp(eta)
                 j, j0 = int(pw[0, i]), int(pw[2, i])
@@ -304,7 +327,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     full[j0] -= e
                     part[j0] -= e * pw[3, i]
             else:  # any other family (and the rp spline), with cure, interval, entry
-                b = spline_b[k * n_b:(k + 1) * n_b]
+                b = b_k
                 val, d_eta, d_th, d_cure = row_value(
                     fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],
                     upper[i] if is_int else 0.0, log_upper[i] if is_int else 0.0, entry[i],

@@ -51,7 +51,8 @@ from coalsurv.backend.kernel_layout import (
     H_OFF_CINT,
     H_SPELLS,
 )
-from coalsurv.families.kernels import family_terms, interval_terms
+from coalsurv.backend.kernel_spline import terms
+from coalsurv.families.kernels import interval_terms
 
 __all__ = ["SPELL_HEAD", "spell_section", "n_episodes", "episode_curves"]
 
@@ -108,18 +109,20 @@ def n_episodes(buf):
 
 
 @njit(cache=True, error_model="numpy")
-def _curve(fam, aft, hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th):
+def _curve(fam, aft, hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th, spl, b_sp,
+           direction):
     """``log h_i(T)`` (``hazard``) or ``log S_i(T)`` of one episode, its row derivatives.
 
     Writes ``d/d eta`` and ``d/d theta`` of rows ``lo .. hi - 1`` into ``d_eta[0:hi - lo]``,
-    ``d_th[0:hi - lo]``.
+    ``d_th[0:hi - lo]``. The rp spline (hazard scale, PH): ``d_th`` along ``direction``
+    (:func:`coalsurv.backend.kernel_spline.rp_terms`: -1 ``rp_slope``, ``j`` ``b_j``).
     """
     for r in range(hi - lo):
         d_eta[r] = 0.0
         d_th[r] = 0.0
     if not aft:
         if hazard:  # the last spell's hazard at T
-            out = family_terms(fam, T, math.log(T), eta_r[J], th_r[J], lth_r[J])
+            out = terms(fam, T, math.log(T), eta_r[J], th_r[J], lth_r[J], spl, b_sp, direction)
             d_eta[J - lo], d_th[J - lo] = out[1], out[2]
             return out[0]
         val = 0.0
@@ -127,12 +130,14 @@ def _curve(fam, aft, hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th
             top = min(b[r], T)
             bottom = min(a[r], T)
             if top > 0.0:
-                out = family_terms(fam, top, math.log(top), eta_r[r], th_r[r], lth_r[r])
+                out = terms(fam, top, math.log(top), eta_r[r], th_r[r], lth_r[r], spl, b_sp,
+                            direction)
                 val += out[3]
                 d_eta[r - lo] += out[4]
                 d_th[r - lo] += out[5]
             if bottom > 0.0:
-                out = family_terms(fam, bottom, math.log(bottom), eta_r[r], th_r[r], lth_r[r])
+                out = terms(fam, bottom, math.log(bottom), eta_r[r], th_r[r], lth_r[r], spl,
+                            b_sp, direction)
                 val -= out[3]
                 d_eta[r - lo] -= out[4]
                 d_th[r - lo] -= out[5]
@@ -149,7 +154,7 @@ def _curve(fam, aft, hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th
         for r in range(hi - lo):
             d_eta[r] = 0.0
         return 0.0
-    out = family_terms(fam, tau, math.log(tau), eta_j, th_r[J], lth_r[J])
+    out = terms(fam, tau, math.log(tau), eta_j, th_r[J], lth_r[J], spl, b_sp, direction)
     if hazard:
         val, f_eta, f_th = out[0], out[1], out[2]
         g = (-f_eta - 1.0) / tau  # d F / d tau
@@ -165,13 +170,17 @@ def _curve(fam, aft, hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th
 
 
 @njit(cache=True, error_model="numpy")
-def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, grad, want_grad):
+def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, grad, want_grad,
+                   spl, b_sp, g_sp):
     """Cause ``k``'s log likelihood of every episode from its spell rows (mode 2).
 
     ``eta_r``, ``th_r``, ``lth_r``: each spell row's linear predictor, family parameter and
     its log. Fills each row's ``d/d eta`` and ``d/d theta`` (``d_eta_r``, ``d_th_r``), adds
     each episode's value to ``rows_out`` (when not empty) and, with cure, the cure block's
-    gradient to ``grad``. Returns the sum over episodes.
+    gradient to ``grad``. The rp spline (hazard scale): ``spl``, the cause's ``rp_spline``
+    ``b_sp``; its gradient goes to ``g_sp`` (the episode's value is linear in its curves'
+    derivatives with weights ``w``: one more evaluation of each curve per coefficient).
+    Returns the sum over episodes.
     """
     fam = int(buf[H_FAM])
     (_, E, aft, has_int, _, ptr, last, a, b, t, entry, upper, event,
@@ -186,6 +195,9 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
         longest = max(longest, int(ptr[e + 1]) - int(ptr[e]))
     dq_eta = np.zeros((4, longest))  # log h(t), log S(t), log S(upper), log S(entry)
     dq_th = np.zeros((4, longest))
+    sc_eta = np.zeros(longest)  # scratch of the spline's directions
+    sc_th = np.zeros(longest)
+    times = np.zeros(4)
     vals = np.zeros(4)
     w = np.zeros(4)
     total = 0.0
@@ -198,15 +210,15 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
             vals[q] = 0.0
         if ev > 0.0 and not is_int:
             vals[0] = _curve(fam, aft, True, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
-                             dq_eta[0], dq_th[0])
+                             dq_eta[0], dq_th[0], spl, b_sp, -1)
         vals[1] = _curve(fam, aft, False, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
-                         dq_eta[1], dq_th[1])
+                         dq_eta[1], dq_th[1], spl, b_sp, -1)
         if is_int:
             vals[2] = _curve(fam, aft, False, upper[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
-                             dq_eta[2], dq_th[2])
+                             dq_eta[2], dq_th[2], spl, b_sp, -1)
         if has_entry:
             vals[3] = _curve(fam, aft, False, entry[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
-                             dq_eta[3], dq_th[3])
+                             dq_eta[3], dq_th[3], spl, b_sp, -1)
         if cure > 0:  # cure_row is linear in the derivatives it is given: read the weights
             lin = x[int(buf[H_OFF_CINT])]
             for j in range(n_c):
@@ -243,4 +255,12 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
                         dt += w[q] * dq_th[q, r]
                 d_eta_r[lo + r] = de
                 d_th_r[lo + r] = dt
+            times[0], times[1], times[2], times[3] = t[e], t[e], upper[e], entry[e]
+            for j in range(g_sp.shape[0]):  # rp_spline: each curve along b_j, weighted
+                for q in range(4):
+                    if w[q] != 0.0:
+                        _curve(fam, aft, q == 0, times[q], lo, hi, J, eta_r, th_r, lth_r, a, b,
+                               sc_eta, sc_th, spl, b_sp, j)
+                        for r in range(hi - lo):
+                            g_sp[j] += w[q] * sc_th[r]
     return total

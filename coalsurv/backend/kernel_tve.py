@@ -44,10 +44,10 @@ from coalsurv.backend.kernel_layout import (
     out_index,
 )
 from coalsurv.backend.kernel_priors import block_prior
-from coalsurv.families.kernels import family_terms
+from coalsurv.backend.kernel_spline import terms
 
-__all__ = ["TERM_WIDTH", "tve_layout", "tve_devs", "tve_tables", "tve_row", "tve_finish",
-           "tve_prior", "tve_expand"]
+__all__ = ["TERM_WIDTH", "tve_layout", "tve_devs", "tve_tables", "tve_row_table", "tve_row",
+           "tve_finish", "tve_prior", "tve_expand"]
 
 #: Values per term in the buffer's tve table.
 TERM_WIDTH = 8
@@ -117,11 +117,13 @@ def tve_devs(buf, x, k, centre, dev, d_raw):
 
 
 @njit(cache=True, error_model="numpy")
-def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell):
+def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell, spl, b, direction):
     """Tabulate one cause's ``H0``, ``dH0/dtheta`` and ``f`` on the cells.
 
     ``H0`` and ``dH0/dtheta`` at the cell bounds and their increments over each cell (per
-    stratum; the piecewise baseline's ``e^r[jb_c] x width``), ``f`` per cell and term.
+    stratum; the piecewise baseline's ``e^r[jb_c] x width``), ``f`` per cell and term. The rp
+    spline (``spl``, the cause's ``rp_spline`` ``b``): ``direction`` -1 tabulates ``dH0/d
+    rp_slope``, ``j`` ``dH0/d b_j`` (:func:`coalsurv.backend.kernel_spline.rp_terms`).
     """
     bounds, log_bounds, jb, cell = tv[3], tv[4], tv[5], tv[9]
     h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]  # (stratum, cell bound or cell)
@@ -131,10 +133,11 @@ def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell):
             cell_dh[0, c] = rates[int(jb[c])] * (bounds[c] - bounds[c - 1])
     else:
         for s in range(theta_s.shape[0]):
-            for b in range(nb):
-                r = family_terms(fam, bounds[b], log_bounds[b], 0.0, theta_s[s], log_theta_s[s])
-                h0[s, b] = -r[3]
-                g0[s, b] = -r[5]
+            for c in range(nb):
+                r = terms(fam, bounds[c], log_bounds[c], 0.0, theta_s[s], log_theta_s[s], spl,
+                          b, direction)
+                h0[s, c] = -r[3]
+                g0[s, c] = -r[5]
             for c in range(1, nb):
                 cell_dh[s, c] = h0[s, c] - h0[s, c - 1]
                 cell_dg[s, c] = g0[s, c] - g0[s, c - 1]
@@ -144,6 +147,26 @@ def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell):
             for j in range(cell.shape[2]):
                 v += cell[q, c, j] * dev[q, j]
             f_cell[q, c] = v
+
+
+@njit(cache=True, error_model="numpy")
+def tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b, direction):
+    """Row ``i``'s own ``H0`` and ``dH0/dtheta`` on its cells (a family parameter per row).
+
+    With shape covariates each row has its own ``theta``: before :func:`tve_row` the bounds
+    of the row's cells ``c0_i .. c1_i`` and the increments of its full cells are rewritten in
+    ``tab`` (stratum ``st``) at that ``theta``; every row rewrites what it reads.
+    """
+    bounds, log_bounds, c01 = tv[3], tv[4], tv[6]
+    h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]
+    lo, hi = int(c01[0, i]), int(c01[1, i])
+    for c in range(lo, hi):
+        r = terms(fam, bounds[c], log_bounds[c], 0.0, theta, log_theta, spl, b, direction)
+        h0[st, c] = -r[3]
+        g0[st, c] = -r[5]
+        if c > lo:
+            cell_dh[st, c] = h0[st, c] - h0[st, c - 1]
+            cell_dg[st, c] = g0[st, c] - g0[st, c - 1]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -173,12 +196,14 @@ def _end_shift(xt, ends, end, dev, i):
 @njit(cache=True, inline="always", error_model="numpy")
 def tve_row(i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, bounds, jb, c01,
             xt, at_t, ends, tab, f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell,
-            g_base):
+            g_base, spl, b_sp, direction):
     """Row ``i``'s log likelihood for one cause and its ``eta``, ``theta`` derivatives.
 
     Proportional hazards: ``log h = log h0 + eta``, one family call at ``t`` (and at the
     entry). Adds the deviations' gradient to ``g_dev`` (T, Jm; the row's own end cells and
     exit time), ``g_cell`` (T, cells; the full cells) and ``g_base`` (the piecewise baseline).
+    The rp spline (hazard scale): ``tab`` is :func:`tve_tables`' of ``direction``; with ``j``
+    the third value is the derivative in ``rp_spline``'s ``b_j``.
     """
     T, jm = dev.shape[0], dev.shape[1]
     h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]
@@ -191,13 +216,13 @@ def tve_row(i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, b
             if want_grad:
                 g_base[j_t] += ev
     else:
-        log_h0, _, dh_theta, log_s0, _, ds_theta = family_terms(fam, t, log_t, 0.0, theta,
-                                                                log_theta)
+        log_h0, _, dh_theta, log_s0, _, ds_theta = terms(fam, t, log_t, 0.0, theta, log_theta,
+                                                         spl, b_sp, direction)
         h_t, g_t = -log_s0, -ds_theta
         val = ev * (log_h0 + eta)
         d_th = ev * dh_theta
         if entry > 0.0:
-            r = family_terms(fam, entry, log_entry, 0.0, theta, log_theta)
+            r = terms(fam, entry, log_entry, 0.0, theta, log_theta, spl, b_sp, direction)
             h_e, g_e = -r[3], -r[5]
     d_eta = ev
     if ev != 0.0:

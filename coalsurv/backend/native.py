@@ -25,17 +25,17 @@ promotion time; ``cure_intercept``, ``cure_beta``); per-cause or per-term priors
 separate variables ``intercept_<cause>``, ``beta_<term>``, ``shape_<cause>``..., stacked into
 one block with a prior per value: ``KernelPlan.stacked``, ``plan_ext.stacked_parts``);
 time-varying effects ``tve(x)`` with every proportional-hazards kernel family (exponential,
-Weibull PH, Gompertz, the piecewise baseline; the graph refuses AFT families), piecewise
-(``type="pw"``) and smooth (``type="bs"``, natural or B-spline, on the graph's quadrature
-grid), with causes, frailties, delayed entry and strata (:mod:`coalsurv.backend.plan_tve`,
-:mod:`coalsurv.backend.kernel_tve`); time-varying covariates (spells) with every kernel family
-except rp, frailties, causes, interval censoring and cure (:mod:`coalsurv.backend.native_spells`,
-:mod:`coalsurv.backend.kernel_spells`). Falls back: other families,
-family options, joint and mixture priors, tve with spells, shape covariates, rp or varying
-slopes, spells with rp or varying slopes, anything unknown. The gamma and generalised gamma
-(issue 23, :mod:`coalsurv.families.kernels_gamma`) with every feature the graph gives them,
-except the generalised gamma with time-varying covariates or stratified shapes
-(:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
+Weibull PH, Gompertz, the piecewise baseline, rp on the hazard scale; the graph refuses AFT
+families), piecewise (``type="pw"``) and smooth (``type="bs"``, natural or B-spline, on the
+graph's quadrature grid), with causes, frailties, varying slopes, delayed entry, strata, shape
+covariates and spells (:mod:`coalsurv.backend.plan_tve`, :mod:`coalsurv.backend.kernel_tve`);
+time-varying covariates (spells) with every kernel family (rp: on the hazard scale),
+frailties, varying slopes, causes, interval censoring and cure
+(:mod:`coalsurv.backend.native_spells`, :mod:`coalsurv.backend.kernel_spells`). Falls back:
+family options, joint and mixture priors, spells with rp on the odds scale, anything unknown.
+The gamma and generalised gamma (issue 23, :mod:`coalsurv.families.kernels_gamma`) with every
+feature the graph gives them, except the generalised gamma with time-varying covariates or
+stratified shapes (:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from coalsurv.backend.native_buffer import (
     support,
     unconstrained_draws,
 )
-from coalsurv.backend.native_spells import SPELL_DATA, spell_mode, spell_problem
+from coalsurv.backend.native_spells import SPELL_DATA, spell_buffer, spell_mode, spell_problem
 from coalsurv.backend.plan_ext import (
     SPLINE_OPTIONS,
     slope_names,
@@ -146,14 +146,17 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, "cut points"
     if family.name == "gengamma" and gengamma_refusal(info, parts):
         return None, gengamma_refusal(info, parts)
-    if info.spells and (spline or info.slopes):  # each was checked alone, not together
-        return None, "time-varying covariates (spells) with rp or varying slopes: not in the kernel"
     named = model.named_vars
     spell_data = SPELL_DATA if info.spells else ()
     if any(name not in named for name in (*_DATA, *spell_data)):
         return None, "the model lacks the standard data containers"
     if info.spells and spell_problem(named):
         return None, spell_problem(named)
+    if tve and info.spells and spell_mode(family, info, named) != 1:  # the graph's tve rows
+        return None, "tve() with spells outside proportional hazards: not in the kernel"
+    if spline and info.spells and family.kind != "ph":  # the graph's equivalent time
+        return None, ("time-varying covariates (spells) with rp on the odds scale: not in the "
+                      "kernel")
     if not np.all(np.asarray(named["time"].get_value()) > 0):
         return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
@@ -161,8 +164,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     X = named["X"].get_value()
     terms = X.shape[1]
     slopes = slope_terms(info, list(coords.get("term", ())))  # (x | g): sd_, z_, v_<g>_<x>
-    if tve and (spline or slopes):  # each was checked against the graph alone, not together
-        return None, "tve() with the rp spline baseline or varying slopes: not in the kernel"
     slope_z = {f"z_{name}" for _, name, _ in slopes}
     groups = tuple(sorted(n[2:] for n in named if n.startswith("z_") and n != "z_mm"
                           and n not in slope_z))
@@ -317,7 +318,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       spells=spell_mode(family, info, named) if info.spells else 0,
                       stacked=tuple((n, tuple(p)) for n, p in stacked.items()))
     if tve:  # the graph's grid and bases against the kernel's cells
-        reason = tve_arrays(kplan, model)[2]
+        rows = spell_buffer(kplan, named)[0] if info.spells else named
+        reason = tve_arrays(kplan, rows)[2]
         if reason:
             return None, reason
     return kplan, ""

@@ -117,7 +117,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     if kplan.tve:  # the tve table and arrays (coalsurv.backend.kernel_tve)
         from coalsurv.backend.plan_tve import tve_arrays
 
-        arrays, table, reason = tve_arrays(kplan, model)
+        arrays, table, reason = tve_arrays(kplan, named)
         if reason:
             raise ValueError(f"native kernel buffer: {reason}")
         head[K.H_TVE] = len(kplan.tve)

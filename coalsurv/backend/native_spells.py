@@ -81,6 +81,9 @@ def spell_buffer(kplan, named) -> tuple[dict, list[np.ndarray]]:
     for name in named:
         if name.startswith("idx_") or name in ("Z_cure", "Z_shape"):
             over[name] = _value(named, name)[ep]
+        elif name == "X_tve" or (name.startswith("tve_index_") and name[10:].isdigit()):
+            # tve() on spell rows (mode 1): the covariates and the interval of each row's stop
+            over[name] = _value(named, name).reshape(m, -1)[order].reshape(-1)
     if "mm_coalition" in named:  # each spell row gets its episode's membership rows
         over.update(_mm_rows(named, ep, n))
     rows.update({name: _Data(value) for name, value in over.items()})

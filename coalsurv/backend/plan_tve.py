@@ -36,10 +36,6 @@ def tve_refusal(info, family) -> str:
     """Why the kernel does not implement this model's tve terms ("" when it does)."""
     if family.kind != "ph":
         return f"tve() with family {family.name!r} (not proportional hazards): not in the kernel"
-    if info.spells:
-        return "tve() with time-varying covariates (spells): not in the kernel"
-    if getattr(info, "shape_terms", ()):
-        return "tve() with shape covariates: not in the kernel"
     return ""
 
 
@@ -98,13 +94,15 @@ def plan_bounds(info, terms, grid: bool, piecewise_cuts) -> tuple[float, ...]:
     return tuple(float(b) for b in np.unique(np.asarray(cuts, dtype=float)))
 
 
-def tve_arrays(kplan, model) -> tuple[list[np.ndarray], list[float], str]:
+def tve_arrays(kplan, named) -> tuple[list[np.ndarray], list[float], str]:
     """Return the tve part of the buffer (:mod:`coalsurv.backend.kernel_tve`) from the data.
 
+    ``named``: the model's named variables, or with spells the kernel's spell rows
+    (:func:`coalsurv.backend.native_spells.spell_buffer`: ``time``, ``entry``, ``X_tve`` and
+    ``tve_index_<q>`` of each spell row, the graph's rows of :func:`tve_loglik` on spells).
     Returns the arrays after the table, the table itself (``nb``, ``Jm`` and per term its
     ``TERM_WIDTH`` values) and a reason ("" when the data agree with the kernel's form).
     """
-    named = model.named_vars
     terms = kplan.tve
     t = np.asarray(named["time"].get_value(), dtype=float)
     entry = np.asarray(named["entry"].get_value(), dtype=float)

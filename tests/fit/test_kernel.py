@@ -16,35 +16,20 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.backend import kernel, native, nutpie_model
+from coalsurv.backend import native, nutpie_model
 from coalsurv.spec.priors import Prior
+from tests.fit.kernel_check import (
+    PRIORS,
+    PRIORS_2,
+    check_kernel,
+    check_log_prior,
+    interval_data,
+    kernel_data,
+)
 
+# the names other test modules imported from here before tests/fit/kernel_check.py
+_check_kernel, _data, _interval_data = check_kernel, kernel_data, interval_data
 
-def _frame(*, n=48, seed=4, causes=("a", "b"), entry=False):
-    rng = np.random.default_rng(seed)
-    event = rng.choice([*causes, "censored"], size=n)
-    df = pd.DataFrame({"duration": rng.uniform(0.5, 30.0, n), "ended": event,
-                       "x1": rng.normal(size=n), "x2": rng.uniform(size=n),
-                       "g": rng.choice(["u", "v", "w"], size=n),
-                       "h": rng.choice(["p", "q", "r", "s"], size=n)})
-    if entry:
-        df["entry"] = np.where(rng.uniform(size=n) < 0.5, 0.0, df["duration"] * 0.4)
-    return df
-
-
-def _data(*, causes=("a", "b"), entry=False, seed=4, n=48):
-    df = _frame(causes=causes, entry=entry, seed=seed, n=n)
-    return coalsurv.CoalitionData.from_frame(
-        df, duration="duration", event="ended", covariates=["x1", "x2"], groups=["g", "h"],
-        entry="entry" if entry else None, time_unit="months")
-
-
-PRIORS = {"beta": Prior("StudentT", nu=3.0, mu=0.2, sigma=1.5),
-          "intercept": Prior("Cauchy", alpha=0.5, beta=2.0),
-          "shape": Prior("Gamma", alpha=2.0, beta=1.5),
-          "sd": Prior("Exponential", lam=2.0)}
-PRIORS_2 = {"sd": Prior("HalfCauchy", beta=0.7), "shape": Prior("LogNormal", mu=0.1, sigma=0.3),
-            "intercept": Prior("Normal", mu=-1.0, sigma=2.0)}
 
 #: (formula, family, causes or None (pooled), delayed entry, priors)
 CASES = [
@@ -81,30 +66,12 @@ CASES = [
 OPTIONS = {"piecewise": {"n_intervals": 5}}
 
 
-def _reference(model):
-    """One PyTensor function: log p, gradient, pointwise lifespan, deterministics, free values.
-
-    The free variables come last, on the constrained scale (PyMC's backward transforms).
-    """
-    import pytensor.tensor as pt
-    from pymc.pytensorf import compile as compile_pymc
-
-    values = [model.rvs_to_values[rv] for rv in model.free_RVs]
-    logp = model.logp()
-    grads = pt.grad(logp, values)
-    pointwise = model.logp(vars=model.observed_RVs, sum=False)[0]
-    dets = model.replace_rvs_by_values([model[d.name] for d in model.deterministics]
-                                       + list(model.free_RVs))
-    outputs = [logp, *grads, pointwise, *dets]
-    return compile_pymc(values, outputs, mode="FAST_COMPILE", on_unused_input="ignore")
-
-
 @pytest.mark.parametrize(("formula", "family", "causes", "entry", "priors"), CASES,
                          ids=[f"{c[1]}:{c[0]}:{'causes' if c[2] else 'pooled'}:"
                               f"{'entry' if c[3] else 'noentry'}:{'priors' if c[4] else 'default'}"
                               for c in CASES])
 def test_kernel_equals_pymc(formula, family, causes, entry, priors):
-    _check_kernel(formula, family, causes, entry, priors, OPTIONS.get(family, {}))
+    check_kernel(formula, family, causes, entry, priors, OPTIONS.get(family, {}))
 
 
 #: frailty intercepts sampled centred (u ~ Normal(0, sd)): every factor, or one of two
@@ -124,28 +91,10 @@ CENTRED_CASES = [
 @pytest.mark.parametrize(("formula", "family", "causes", "entry", "priors", "options"),
                          CENTRED_CASES, ids=[f"{c[1]}:{c[0]}" for c in CENTRED_CASES])
 def test_kernel_equals_pymc_centred_frailty(formula, family, causes, entry, priors, options):
-    kplan = _check_kernel(formula, family, causes, entry, priors, options)
+    kplan = check_kernel(formula, family, causes, entry, priors, options)
     assert kplan.hier_groups  # the first centred factor is centred on the intercept
     if formula.count("|") > 1 and options["frailty_centring"] == "centred":
         assert kplan.centred_groups  # a second one around zero
-
-
-def _interval_data(*, causes=("a", "b"), n=60, seed=5):
-    """Exact, right- and interval-censored endings (a third of the rows), delayed entry.
-
-    Interval-censored endings are modelled pooled (several causes jointly are refused).
-    """
-    rng = np.random.default_rng(seed)
-    df = _frame(n=n, seed=seed, causes=causes, entry=True)
-    lo = df["duration"] * rng.uniform(0.5, 0.95, n)
-    boxed = (rng.uniform(size=n) < 0.35) & (df["ended"] != "censored")
-    boxed &= lo.to_numpy() > df["entry"].to_numpy()
-    df["lo"] = np.where(boxed, lo, np.nan)
-    df["up"] = np.where(boxed, df["duration"] * rng.uniform(1.05, 3.0, n), np.nan)
-    df.loc[boxed, "duration"] = np.nan
-    return coalsurv.CoalitionData.from_frame(
-        df, duration="duration", event="ended", lower="lo", upper="up", entry="entry",
-        covariates=["x1", "x2"], groups=["g", "h"], time_unit="months")
 
 
 INTERVAL_CASES = [
@@ -163,9 +112,9 @@ INTERVAL_CASES = [
                          ids=[f"{c[1]}:{c[0]}:{'causes' if c[2] else 'pooled'}"
                               for c in INTERVAL_CASES])
 def test_kernel_equals_pymc_interval_censored(formula, family, causes):
-    data = _interval_data()
+    data = interval_data()
     assert (data.status == 2).sum() >= 5
-    kplan = _check_kernel(formula, family, causes, True, None, {}, data=data)
+    kplan = check_kernel(formula, family, causes, True, None, {}, data=data)
     assert kplan is not None
 
 
@@ -189,72 +138,16 @@ def test_interval_terms_match_the_family_in_both_tails():
             np.testing.assert_allclose(got, want, rtol=1e-7, err_msg=f"{name} {lo} {hi}")
 
 
-def _check_kernel(formula, family, causes, entry, priors, options, *, data=None,
-                  model_kwargs=None, value_atol=0.0):
-    """Log density, gradient, pointwise log likelihood and deterministics equal PyMC's.
-
-    ``value_atol``: PyMC evaluates the constant ``log sigma`` of a prior with (cause, stratum)
-    dims in float32 (its parameters are float32 constants there), ~1e-8 per element.
-    """
-    data = _data(entry=entry) if data is None else data
-    model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
-                                               priors=priors, family_options=options or None,
-                                               **(model_kwargs or {})).build(data)
-    kplan, reason = native.plan(model, info, options)
-    assert kplan is not None, reason
-    buf = native.make_buffer(kplan, model)
-    ref = _reference(model)
-    rng = np.random.default_rng(7)
-    n_free = len(model.free_RVs)
-    for _ in range(3):
-        x = rng.normal(scale=0.6, size=kplan.ndim)
-        grad = np.empty(kplan.ndim)
-        # the spline's points inside its monotone region (the bound: test_kernel_spline.py)
-        while kplan.spline_knots is not None and not np.isfinite(kernel.logp_grad(buf, x, grad)):
-            x = rng.normal(scale=0.6, size=kplan.ndim)
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        value = kernel.logp_grad(buf, x, grad)
-        assert np.isfinite(value) or kplan.spline_knots is None, value
-        np.testing.assert_allclose(value, out[0], rtol=1e-9, atol=value_atol)
-        want_grad = np.concatenate([np.ravel(g) for g in out[1:1 + n_free]])
-        np.testing.assert_allclose(grad, want_grad, rtol=1e-7, atol=1e-8)
-        np.testing.assert_allclose(kernel.pointwise(buf, x[None])[0], out[1 + n_free],
-                                   rtol=1e-9, atol=1e-12)
-        expanded = np.empty(kplan.nexp)
-        kernel.expand(buf, x, expanded)
-        names = [d.name for d in model.deterministics] + [rv.name for rv in model.free_RVs]
-        order = [b.name for b in kplan.blocks] + [n for n, _, _ in kplan.deterministics]
-        by_name = dict(zip(names, out[2 + n_free:], strict=True))
-        np.testing.assert_allclose(expanded, np.concatenate([np.ravel(by_name[n])
-                                                             for n in order]), rtol=1e-12)
-    return kplan
-
-
 @pytest.mark.parametrize(("family", "options", "priors"),
                          [("weibull", {}, PRIORS), ("piecewise", {"n_intervals": 4}, None),
                           ("weibull", {"frailty_centring": "centred"}, PRIORS)])
 def test_log_prior_equals_pymc(family, options, priors):
-    import pymc as pm
-    import xarray as xr
-
-    data = _data(entry=True)
     model, _, info, _ = coalsurv.SurvivalModel("x1 + x2 + (1 | g)", family=family,
                                                family_options=options or None,
-                                               priors=priors).build(data)
-    kplan, _ = native.plan(model, info, options)
-    rng = np.random.default_rng(2)
-    posterior = xr.Dataset({b.name: (("chain", "draw", *b.dims),
-                                     np.exp(rng.normal(size=(1, 5, *b.shape))) if
-                                     b.log_transformed else rng.normal(size=(1, 5, *b.shape)))
-                            for b in kplan.blocks},
-                           coords={k: v for k, v in kplan.coords.items() if k != "obs"})
-    ours = native.log_prior_group(kplan, posterior)
-    theirs = pm.stats.compute_log_prior(xr.DataTree.from_dict({"posterior": posterior}),
-                                        model=model, progressbar=False)["log_prior"]
-    for name in ours.data_vars:
-        # PyMC rounds a constant of one density at ~1e-8 (absolute); the kernel uses math.pi
-        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-8, atol=1e-7, err_msg=name)
+                                               priors=priors).build(kernel_data(entry=True))
+    kplan, reason = native.plan(model, info, options)
+    assert kplan is not None, reason
+    check_log_prior(model, kplan)
 
 
 @pytest.mark.parametrize(("why", "formula", "family", "options", "priors", "interval"), [
@@ -269,7 +162,7 @@ def test_unimplemented_structures_fall_back(why, formula, family, options, prior
         data = coalsurv.CoalitionData.from_frame(df, duration="time", event="event", lower="lo",
                                                  upper="up", covariates=["x1"], time_unit="days")
     else:
-        data = _data(causes=("a",))
+        data = kernel_data(causes=("a",))
     model = coalsurv.SurvivalModel(formula, family=family, family_options=options or None,
                                    priors=priors)
     built, _, info, _ = model.build(data)
@@ -278,7 +171,7 @@ def test_unimplemented_structures_fall_back(why, formula, family, options, prior
 
 
 def test_family_options_fall_back():
-    data = _data(causes=("a",))
+    data = kernel_data(causes=("a",))
     built, _, info, _ = coalsurv.SurvivalModel("x1", family="weibull").build(data)
     assert native.plan(built, info, {"time_scale": 2.0})[0] is not None
     kplan, reason = native.plan(built, info, {"cure": True})
@@ -302,7 +195,7 @@ def test_internal_nutpie_route_matches_public_route():
 
     assert nutpie_model.native_route_available() == "", nutpie_model.native_route_available()
     nutpie = import_nutpie()
-    data = _data(causes=("a",), n=30)
+    data = kernel_data(causes=("a",), n=30)
     model, _, info, _ = coalsurv.SurvivalModel("x1 + (1 | g)", family="weibull").build(data)
     kplan, _ = native.plan(model, info, {})
     buf = native.make_buffer(kplan, model)
@@ -455,13 +348,13 @@ def test_joint_priors_take_the_pymc_graph(options):
 
     Strata, shape covariates, mm(), cure, tve() and spells run natively:
     ``tests/fit/test_kernel_strata.py``, ``test_kernel_members.py``, ``test_kernel_cure.py``,
-    ``test_kernel_tve.py`` (tve with shape covariates falls back there),
-    ``test_kernel_spells.py``; the piecewise baseline's interval censoring and cure:
+    ``test_kernel_tve.py``, ``test_kernel_spells.py`` and their combinations
+    ``test_kernel_combos.py``; the piecewise baseline's interval censoring and cure:
     ``test_kernel_piecewise.py``.
     """
     from coalsurv import JointPrior, PriorSet
 
-    data = _data(causes=("a",))
+    data = kernel_data(causes=("a",))
     kwargs = {k: v for k, v in options.items() if k in ("cure", "strata")}
     if options.get("joint"):
         kwargs["priors"] = PriorSet({"beta_unit[*]": JointPrior(["x1", "x2"], [0.0, 0.0],

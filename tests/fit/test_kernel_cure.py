@@ -1,6 +1,6 @@
 """The native kernel against the PyMC graph for cure models (the reference).
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for the
 mixture cure with each link (logit, probit, cloglog) and the promotion-time cure, with and
 without cure covariates, next to delayed entry, interval censoring, frailties, strata, shape
@@ -16,7 +16,7 @@ import pytest
 
 import coalsurv
 from coalsurv.spec.priors import Prior
-from tests.fit.test_kernel import _check_kernel, _data, _interval_data
+from tests.fit.kernel_check import check_kernel, interval_data, kernel_data
 
 #: (formula, family, cure formula, link, type, delayed entry, SurvivalModel keywords)
 CASES = [
@@ -37,10 +37,10 @@ CASES = [
                               for c in CASES])
 def test_kernel_equals_pymc_cure(formula, family, cure, link, kind, entry, kwargs):
     priors = {"cure_intercept": Prior("Normal", mu=0.3, sigma=1.2)} if cure == "1" else None
-    kplan = _check_kernel(formula, family, None, entry, priors, {},
-                          data=_data(causes=("a",), entry=entry),
-                          model_kwargs={"cure": cure, "cure_link": link, "cure_type": kind,
-                                        **kwargs}, value_atol=1e-6)
+    kplan = check_kernel(formula, family, None, entry, priors, {},
+                         data=kernel_data(causes=("a",), entry=entry),
+                         model_kwargs={"cure": cure, "cure_link": link, "cure_type": kind,
+                                       **kwargs}, value_atol=1e-6)
     assert kplan.cure == kind and kplan.cure_link == (link or "logit")
 
 
@@ -48,9 +48,9 @@ def test_kernel_equals_pymc_cure(formula, family, cure, link, kind, entry, kwarg
                                                       ("lognormal", "cloglog", "mixture"),
                                                       ("weibull", None, "promotion")])
 def test_kernel_equals_pymc_interval_censored_cure(family, link, kind):
-    data = _interval_data(causes=("a",))
-    kplan = _check_kernel("x1 + (1 | g)", family, None, True, None, {}, data=data,
-                          model_kwargs={"cure": "x2", "cure_link": link, "cure_type": kind})
+    data = interval_data(causes=("a",))
+    kplan = check_kernel("x1 + (1 | g)", family, None, True, None, {}, data=data,
+                         model_kwargs={"cure": "x2", "cure_link": link, "cure_type": kind})
     assert kplan.cure == kind
 
 
@@ -60,7 +60,7 @@ def test_cure_fits_natively():
                                    cure_link="probit")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
+        fit = model.fit(kernel_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
                         random_seed=1, progressbar=False)
     assert fit.sampler["kernel"] == "native", fit.sampler
     post = fit.idata["posterior"]

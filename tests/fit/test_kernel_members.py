@@ -1,6 +1,6 @@
 """The native kernel against the PyMC graph for mm() member blocks (the reference).
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for each weight
 function (equal, share, power with ``gamma`` estimated, logistic with ``b0``, ``b1``), with and
 without ``sum_to_one``, member covariates and member effects, next to frailties, causes, AFT
@@ -17,7 +17,7 @@ import pytest
 
 import coalsurv as cs
 from coalsurv.spec.priors import Prior
-from tests.fit.test_kernel import _check_kernel
+from tests.fit.kernel_check import check_kernel
 
 
 def _members_data(*, n=40, members=12, seed=3, causes=("a", "b")):
@@ -66,8 +66,8 @@ CASES = [
 def test_kernel_equals_pymc_members(formula, family, causes, priors, kwargs):
     kwargs = dict(kwargs)
     options = kwargs.pop("family_options", {})
-    kplan = _check_kernel(formula, family, causes, True, priors, options,
-                          data=_members_data(), model_kwargs=kwargs, value_atol=1e-6)
+    kplan = check_kernel(formula, family, causes, True, priors, options,
+                         data=_members_data(), model_kwargs=kwargs, value_atol=1e-6)
     assert kplan.mm_weights
 
 

@@ -1,6 +1,6 @@
 """The native kernel against the PyMC graph: the piecewise baseline's interval censoring and cure.
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for the
 piecewise-exponential baseline with interval-censored endings (upper bounds in every
 interval, beyond the last cut, with delayed entry and frailties) and with cure (mixture with
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import coalsurv
-from tests.fit.test_kernel import _check_kernel, _data, _interval_data
+from tests.fit.kernel_check import check_kernel, interval_data, kernel_data
 
 #: (formula, family options, cure formula or None, link, cure type, interval-censored data)
 CASES = [
@@ -35,10 +35,10 @@ CASES = [
                          ids=[f"{c[0]}:{c[1]}:cure={c[2]}:{c[3]}:{c[4]}:interval={c[5]}"
                               for c in CASES])
 def test_kernel_equals_pymc_piecewise(formula, options, cure, link, kind, interval):
-    data = _interval_data(causes=("a",)) if interval else _data(causes=("a",), entry=True)
+    data = interval_data(causes=("a",)) if interval else kernel_data(causes=("a",), entry=True)
     kwargs = {"cure": cure, "cure_link": link, "cure_type": kind} if cure else {}
-    kplan = _check_kernel(formula, "piecewise", None, True, None, options, data=data,
-                          model_kwargs=kwargs)
+    kplan = check_kernel(formula, "piecewise", None, True, None, options, data=data,
+                         model_kwargs=kwargs)
     assert kplan.cuts is not None and kplan.cure == (kind or "")
 
 
@@ -48,7 +48,7 @@ def test_piecewise_interval_and_cure_fit_natively():
                                    family_options={"n_intervals": 3})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(_interval_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
+        fit = model.fit(interval_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
                         random_seed=1, progressbar=False)
     assert fit.sampler["kernel"] == "native" and fit.sampler["route"] == "native", fit.sampler
     assert {"cure_intercept", "cure_beta", "log_baseline_dev"} <= set(fit.idata["posterior"])

@@ -3,7 +3,7 @@
 A prior stated per cause (``intercept[a]``, ``shape[b]``) or per term (``beta[x1]``,
 ``beta[a:x2]``, ``beta_unit[x1]``) makes the graph sample separate variables and stack them
 into a deterministic; the kernel samples the same variables as one block with a prior per
-value. Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`) for PH,
+value. Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`) for PH,
 AFT (priors on eta/sigma), Gompertz (ageing per baseline) and the spline, and a tiny native fit.
 """
 
@@ -17,7 +17,7 @@ import pytest
 import coalsurv
 from coalsurv.backend import native
 from coalsurv.spec.priors import Prior
-from tests.fit.test_kernel import _check_kernel, _data
+from tests.fit.kernel_check import check_kernel, check_log_prior, kernel_data
 
 N = Prior("Normal", mu=0.3, sigma=3.0)
 #: (formula, family, causes, priors, the stacked variables)
@@ -44,32 +44,18 @@ CASES = [
                          ids=[f"{c[1]}:{sorted(c[3])}" for c in CASES])
 def test_kernel_equals_pymc_separate_priors(formula, family, causes, priors, stacked):
     options = {"n_intervals": 4} if family == "piecewise" else {}
-    kplan = _check_kernel(formula, family, causes, True, priors, options)
+    kplan = check_kernel(formula, family, causes, True, priors, options)
     assert {name for name, _ in kplan.stacked} == set(stacked)
 
 
 def test_log_prior_of_separate_variables_equals_pymc():
-    import pymc as pm
-    import xarray as xr
-
     priors = {"intercept[a]": Prior("Normal", mu=-1.0, sigma=2.0), "beta[x1]": N,
               "shape[b]": Prior("Gamma", alpha=2.0, beta=1.5)}
     model, _, info, _ = coalsurv.SurvivalModel("x1 + x2", family="weibull", causes=["a", "b"],
-                                               priors=priors).build(_data(entry=True))
+                                               priors=priors).build(kernel_data(entry=True))
     kplan, reason = native.plan(model, info, {})
     assert kplan is not None, reason
-    rng = np.random.default_rng(2)
-    posterior = xr.Dataset({b.name: (("chain", "draw", *b.dims),
-                                     np.exp(rng.normal(size=(1, 5, *b.shape))) if
-                                     b.log_transformed else rng.normal(size=(1, 5, *b.shape)))
-                            for b in kplan.blocks},
-                           coords={k: v for k, v in kplan.coords.items() if k != "obs"})
-    ours = native.log_prior_group(kplan, posterior)
-    theirs = pm.stats.compute_log_prior(xr.DataTree.from_dict({"posterior": posterior}),
-                                        model=model, progressbar=False)["log_prior"]
-    assert set(ours.data_vars) == set(theirs.data_vars)
-    for name in ours.data_vars:
-        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-8, atol=1e-7, err_msg=name)
+    check_log_prior(model, kplan)
 
 
 def test_separate_priors_fit_natively():
@@ -79,7 +65,7 @@ def test_separate_priors_fit_natively():
                                                                             sigma=0.3)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(_data(n=80), draws=200, tune=200, chains=2, random_seed=1,
+        fit = model.fit(kernel_data(n=80), draws=200, tune=200, chains=2, random_seed=1,
                         progressbar=False)
     assert fit.sampler["kernel"] == "native" and fit.sampler["route"] == "native", fit.sampler
     post = fit.idata["posterior"]

@@ -1,6 +1,6 @@
 """The native kernel against the PyMC graph for varying slopes and nested frailties.
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for varying
 slopes ``(x | g)`` (with and without the factor's intercept, several per factor, on several
 factors) with every kind of family (PH, AFT on eta/sigma, Gompertz, piecewise, the rp spline),
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import coalsurv
-from tests.fit.test_kernel import PRIORS, _check_kernel, _data, _interval_data
+from tests.fit.kernel_check import PRIORS, check_kernel, interval_data, kernel_data
 
 #: (formula, family, causes, delayed entry, priors, family options, SurvivalModel keywords);
 #: the slopes' names are read from the formula by _slopes()
@@ -42,9 +42,9 @@ CASES = [
                           "kwargs"), CASES,
                          ids=[f"{c[1]}:{c[0]}:{sorted(c[5])}:{sorted(c[6])}" for c in CASES])
 def test_kernel_equals_pymc_slopes(formula, family, causes, entry, priors, options, kwargs):
-    data = _data(entry=entry, causes=("a",)) if kwargs.get("cure") else _data(entry=entry)
-    kplan = _check_kernel(formula, family, causes, entry, priors, options, data=data,
-                          model_kwargs=kwargs, value_atol=1e-6 if kwargs else 0.0)
+    data = kernel_data(entry=entry, causes=("a",) if kwargs.get("cure") else ("a", "b"))
+    kplan = check_kernel(formula, family, causes, entry, priors, options, data=data,
+                         model_kwargs=kwargs, value_atol=1e-6 if kwargs else 0.0)
     assert [s[1] for s in kplan.slopes] == _slopes(formula)
 
 
@@ -59,8 +59,8 @@ def _slopes(formula):
 
 
 def test_kernel_equals_pymc_slopes_interval_censored():
-    kplan = _check_kernel("x1 + x2 + (1 + x1 | g)", "weibull", None, True, None, {},
-                          data=_interval_data())
+    kplan = check_kernel("x1 + x2 + (1 + x1 | g)", "weibull", None, True, None, {},
+                         data=interval_data())
     assert [s[1] for s in kplan.slopes] == ["g_x1"]
 
 
@@ -69,7 +69,7 @@ def test_slopes_fit_natively():
     model = coalsurv.SurvivalModel("x1 + (1 + x1 | g)", family="weibull")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
+        fit = model.fit(kernel_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
                         random_seed=1, progressbar=False)
     assert fit.sampler["kernel"] == "native" and fit.sampler["route"] == "native", fit.sampler
     post = fit.idata["posterior"]

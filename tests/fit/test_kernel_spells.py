@@ -1,11 +1,11 @@
 """The native kernel against the PyMC graph for time-varying covariates (spells).
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for spell
 models of every kernel family: proportional hazards (a row per spell, piecewise baseline
 included), AFT families (the equivalent time over spells), one and two causes, frailty, delayed
-entry, strata, mm(), interval censoring and cure; the tve with spells falls back by name; a tiny
-spells fit samples natively and agrees with the PyMC graph within Monte Carlo error.
+entry, strata, mm(), interval censoring and cure (tve with spells: ``test_kernel_combos.py``);
+a tiny spells fit samples natively and agrees with the PyMC graph within Monte Carlo error.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 import coalsurv
 from coalsurv.backend import native
-from tests.fit.test_kernel import _check_kernel, _frame
+from tests.fit.kernel_check import check_kernel, kernel_frame
 
 
 def _spell_data(*, causes=("a", "b"), entry=True, interval=False, from_zero=True, n=40,
@@ -30,7 +30,8 @@ def _spell_data(*, causes=("a", "b"), entry=True, interval=False, from_zero=True
     ended episodes end in ``(lo, up]`` (pooled: one cause), their spells running to ``up``.
     """
     rng = np.random.default_rng(seed)
-    df = _frame(n=n, seed=seed, causes=causes, entry=entry).assign(id=[f"e{i}" for i in range(n)])
+    df = kernel_frame(n=n, seed=seed, causes=causes, entry=entry)
+    df = df.assign(id=[f"e{i}" for i in range(n)])
     exit_time = df["duration"].to_numpy().copy()
     if interval:
         ended = (df["ended"] != "censored").to_numpy()
@@ -90,7 +91,7 @@ def test_kernel_equals_pymc_spells(formula, family, causes, entry, from_zero, mo
     data = _spell_data(causes=tuple(causes or ("a", "b")), entry=entry, from_zero=from_zero)
     assert data.spells["id"].duplicated().any()
     options = {"n_intervals": 4} if family == "piecewise" else {}
-    kplan = _check_kernel(formula, family, causes, entry, None, options, data=data)
+    kplan = check_kernel(formula, family, causes, entry, None, options, data=data)
     assert kplan.spells == mode
 
 
@@ -115,8 +116,8 @@ def test_kernel_equals_pymc_spells_interval(formula, family, kwargs):
     data = _spell_data(causes=("a",), interval=True,
                        from_zero=not kwargs.pop("spells_from_entry", False))
     assert (data.status == 2).sum() >= 4
-    kplan = _check_kernel(formula, family, None, True, None, {}, data=data,
-                          model_kwargs=kwargs, value_atol=1e-6)
+    kplan = check_kernel(formula, family, None, True, None, {}, data=data,
+                         model_kwargs=kwargs, value_atol=1e-6)
     assert kplan.spells == 2
 
 
@@ -140,16 +141,9 @@ CURE_CASES = [
 def test_kernel_equals_pymc_spells_cure_and_strata(formula, family, kwargs, entry, from_zero):
     data = _spell_data(causes=("a",), entry=entry, from_zero=from_zero or "cure" in kwargs,
                        members="mm(" in formula)
-    kplan = _check_kernel(formula, family, None, entry, None, {}, data=data,
-                          model_kwargs=kwargs, value_atol=1e-6)
+    kplan = check_kernel(formula, family, None, entry, None, {}, data=data,
+                         model_kwargs=kwargs, value_atol=1e-6)
     assert kplan.spells == (2 if "cure" in kwargs or family != "weibull" else 1)
-
-
-def test_tve_with_spells_falls_back_by_name():
-    data = _spell_data(causes=("a",))
-    model, _, info, _ = coalsurv.SurvivalModel("tve(x1, type='pw', df=2) + x2").build(data)
-    kplan, reason = native.plan(model, info, {})
-    assert kplan is None and "tve()" in reason
 
 
 def test_spells_fit_natively_and_agree_with_pymc(tiny_fit):
@@ -176,7 +170,7 @@ def test_multistate_transitions_reach_the_kernel(clock):
     """Every transition's model (separate fits and the stacked joint graph) plans natively.
 
     (Transition histories carry no spells; what falls back there is what falls back for any
-    SurvivalModel: tve, varying slopes, families outside the kernel.)
+    SurvivalModel: families outside the kernel, joint and mixture priors.)
     """
     from tests.fit.test_multistate_joint import SHARED, TRANSITIONS, _histories
 

@@ -1,6 +1,6 @@
 """The native kernel against the PyMC graph for the Royston-Parmar spline (family ``rp``).
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points inside the
 spline's monotone region) on the hazard and odds scales, with 0 to 3 internal knots, causes,
 frailties, delayed entry, interval censoring, strata and cure; the graph's ``rp_monotone``
@@ -17,7 +17,7 @@ import pytest
 import coalsurv
 from coalsurv.backend import kernel, native
 from coalsurv.spec.priors import Prior
-from tests.fit.test_kernel import PRIORS_2, _check_kernel, _data, _interval_data
+from tests.fit.kernel_check import PRIORS_2, check_kernel, interval_data, kernel_data, reference
 
 #: (formula, causes, delayed entry, priors, family options, SurvivalModel keywords)
 CASES = [
@@ -37,37 +37,35 @@ CASES = [
 @pytest.mark.parametrize(("formula", "causes", "entry", "priors", "options", "kwargs"), CASES,
                          ids=[f"{c[0]}:{c[4]}:{sorted(c[5])}" for c in CASES])
 def test_kernel_equals_pymc_spline(formula, causes, entry, priors, options, kwargs):
-    data = _data(entry=entry, causes=("a",)) if kwargs.get("cure") else _data(entry=entry)
-    kplan = _check_kernel(formula, "rp", causes, entry, priors, options, data=data,
-                          model_kwargs=kwargs, value_atol=1e-6 if kwargs else 0.0)
+    data = kernel_data(entry=entry, causes=("a",) if kwargs.get("cure") else ("a", "b"))
+    kplan = check_kernel(formula, "rp", causes, entry, priors, options, data=data,
+                         model_kwargs=kwargs, value_atol=1e-6 if kwargs else 0.0)
     assert kplan.family == "rp" and kplan.spline_scale == options.get("scale", "hazard")
     assert ("rp_spline" in {b.name for b in kplan.blocks}) == (options.get("k", 2) > 0)
 
 
 @pytest.mark.parametrize("scale", ["hazard", "odds"])
 def test_kernel_equals_pymc_spline_interval_censored(scale):
-    kplan = _check_kernel("x1 + (1 | g)", "rp", None, True, None, {"scale": scale},
-                          data=_interval_data())
+    kplan = check_kernel("x1 + (1 | g)", "rp", None, True, None, {"scale": scale},
+                         data=interval_data())
     assert kplan.spline_knots is not None
 
 
 def test_monotone_bound_matches_the_graph():
     """Where the spline falls somewhere, the kernel gives what the graph gives (-inf or nan)."""
-    from pymc.pytensorf import compile as compile_pymc
-
-    model, _, info, _ = coalsurv.SurvivalModel("x1", family="rp").build(_data(causes=("a",)))
+    data = kernel_data(causes=("a",))
+    model, _, info, _ = coalsurv.SurvivalModel("x1", family="rp").build(data)
     kplan, reason = native.plan(model, info, {})
     assert kplan is not None, reason
     buf = native.make_buffer(kplan, model)
-    values = [model.rvs_to_values[rv] for rv in model.free_RVs]
-    logp = compile_pymc(values, model.logp(), mode="FAST_COMPILE")
+    ref = reference(model)
     rng = np.random.default_rng(3)
     seen = set()
     for scale in (0.3, 4.0, 8.0):
         for _ in range(6):
             x = rng.normal(scale=scale, size=kplan.ndim)
             point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-            want = float(logp(*point))
+            want = float(ref(*point)[0])
             got = kernel.logp_grad(buf, x, np.empty(kplan.ndim))
             seen.add(np.isfinite(want))
             # outside the region both are -inf (or nan: a censored row's 0 x log h = -inf)
@@ -93,7 +91,7 @@ def test_spline_fits_natively():
     model = coalsurv.SurvivalModel("x1 + (1 | g)", family="rp", family_options={"scale": "odds"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
+        fit = model.fit(kernel_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
                         random_seed=1, progressbar=False)
     assert fit.sampler["kernel"] == "native" and fit.sampler["route"] == "native", fit.sampler
     post = fit.idata["posterior"]

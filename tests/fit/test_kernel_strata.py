@@ -1,6 +1,6 @@
 """The native kernel against the PyMC graph for strata and shape covariates (the reference).
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for stratified
 baselines (``strata=``, every kernel family, each ``strata_parts``) and shape covariates
 (``shape=``), alone, with frailties, causes, delayed entry, interval censoring and together.
@@ -14,7 +14,7 @@ import pytest
 import coalsurv
 from coalsurv.backend import native
 from coalsurv.spec.priors import Prior
-from tests.fit.test_kernel import PRIORS, _check_kernel, _data, _interval_data
+from tests.fit.kernel_check import PRIORS, check_kernel, check_log_prior, interval_data, kernel_data
 
 #: (formula, family, causes, entry, priors, SurvivalModel keywords)
 CASES = [
@@ -61,8 +61,8 @@ def test_kernel_equals_pymc_strata_and_shape(formula, family, causes, entry, pri
     options = kwargs.pop("family_options", {})
     if family == "piecewise":
         options = {"n_intervals": 4, **options}
-    kplan = _check_kernel(formula, family, causes, entry, priors, options, model_kwargs=kwargs,
-                          value_atol=1e-6)
+    kplan = check_kernel(formula, family, causes, entry, priors, options, model_kwargs=kwargs,
+                         value_atol=1e-6)
     assert bool(kplan.strata) == ("strata" in kwargs)
     assert bool(kplan.shape_terms) == ("shape" in kwargs)
 
@@ -71,36 +71,19 @@ def test_kernel_equals_pymc_strata_and_shape(formula, family, causes, entry, pri
                                                 ("lognormal", {"strata": "g", "shape": "x2"}),
                                                 ("loglogistic", {"shape": "x1"})])
 def test_kernel_equals_pymc_interval_censored_strata_and_shape(family, kwargs):
-    data = _interval_data()
-    kplan = _check_kernel("x1 + (1 | h)", family, None, True, None, {}, data=data,
-                          model_kwargs=kwargs, value_atol=1e-6)
+    data = interval_data()
+    kplan = check_kernel("x1 + (1 | h)", family, None, True, None, {}, data=data,
+                         model_kwargs=kwargs, value_atol=1e-6)
     assert kplan.strata or kplan.shape_terms
 
 
 def test_log_prior_equals_pymc_with_strata_and_shape():
-    import pymc as pm
-    import xarray as xr
-
     model, _, info, _ = coalsurv.SurvivalModel(
         "x1 + (1 | h)", family="weibull", strata="g", shape="x2",
-        priors={"strata_dev": Prior("Normal", mu=0.0, sigma=0.6)}).build(_data(entry=True))
+        priors={"strata_dev": Prior("Normal", mu=0.0, sigma=0.6)}).build(kernel_data(entry=True))
     kplan, reason = native.plan(model, info, {})
     assert kplan is not None, reason
-    rng = np.random.default_rng(2)
-    values = {}
-    for b in kplan.blocks:
-        draw = rng.normal(size=(1, 5, *b.shape))
-        if b.zerosum:
-            draw -= draw.mean(axis=-1, keepdims=True)
-        values[b.name] = (("chain", "draw", *b.dims), np.exp(draw) if b.log_transformed else draw)
-    posterior = xr.Dataset(values, coords={k: v for k, v in kplan.coords.items() if k != "obs"})
-    ours = native.log_prior_group(kplan, posterior)
-    theirs = pm.stats.compute_log_prior(xr.DataTree.from_dict({"posterior": posterior}),
-                                        model=model, progressbar=False)["log_prior"]
-    assert set(ours.data_vars) == set(theirs.data_vars)
-    for name in ours.data_vars:
-        assert ours[name].dims == theirs[name].dims, name
-        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-7, atol=1e-6, err_msg=name)
+    posterior = check_log_prior(model, kplan, rtol=1e-7, atol=1e-6)
     # the unconstrained draws map back to the same zero-sum values (PyMC's forward transform)
     x = native.unconstrained_draws(kplan, posterior)
     out = np.empty(kplan.nexp)
@@ -109,7 +92,7 @@ def test_log_prior_equals_pymc_with_strata_and_shape():
     expand(native.make_buffer(kplan, model), x[0], out)
     b = kplan.block("strata_dev")
     got = out[b.offset:b.offset + int(np.prod(b.shape))].reshape(b.shape)
-    np.testing.assert_allclose(got, values["strata_dev"][1][0, 0], atol=1e-12)
+    np.testing.assert_allclose(got, posterior["strata_dev"][0, 0], atol=1e-12)
 
 
 def test_strata_and_shape_fit_natively():
@@ -119,7 +102,7 @@ def test_strata_and_shape_fit_natively():
     model = coalsurv.SurvivalModel("x1 + (1 | h)", family="weibull", strata="g", shape="x2")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
+        fit = model.fit(kernel_data(causes=("a",), n=80), draws=200, tune=200, chains=2,
                         random_seed=1, progressbar=False)
     assert fit.sampler["kernel"] == "native", fit.sampler
     post = fit.idata["posterior"]

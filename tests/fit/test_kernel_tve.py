@@ -1,6 +1,6 @@
 """The native kernel against the PyMC graph for time-varying effects ``tve(x)`` (the reference).
 
-Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
+Rows of the kernel-vs-graph table (:func:`tests.fit.kernel_check.check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points) for the
 piecewise (``type="pw"``) and smooth (natural and B-spline) effects, one and two causes and
 terms, frailties, delayed entry, strata, mm() and every proportional-hazards kernel family
@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.backend import native
 from coalsurv.spec.priors import Prior
-from tests.fit.test_kernel import _check_kernel, _data
+from tests.fit.kernel_check import check_kernel, kernel_data
 
 PW = "tve(x1, type='pw', df=3)"
 #: (formula, family, causes or None (pooled), delayed entry, priors, family options, keywords)
@@ -45,8 +44,8 @@ CASES = [
                                      f"{'entry' if c[3] else 'noentry'}:{sorted(c[6])}"
                                      for c in CASES])
 def test_kernel_equals_pymc_tve(formula, family, causes, entry, priors, options, kwargs):
-    kplan = _check_kernel(formula, family, causes, entry, priors, options, model_kwargs=kwargs,
-                          value_atol=1e-6 if kwargs else 0.0)
+    kplan = check_kernel(formula, family, causes, entry, priors, options, model_kwargs=kwargs,
+                         value_atol=1e-6 if kwargs else 0.0)
     assert kplan.tve and kplan.tve_grid == ("type='pw'" not in formula.split("tve")[1])
 
 
@@ -55,16 +54,9 @@ def test_kernel_equals_pymc_tve(formula, family, causes, entry, priors, options,
 def test_kernel_equals_pymc_tve_members(formula):
     from tests.fit.test_kernel_members import _members_data
 
-    kplan = _check_kernel(formula, "weibull", ["a", "b"], True, None, {},
-                          data=_members_data(), value_atol=1e-6)
+    kplan = check_kernel(formula, "weibull", ["a", "b"], True, None, {},
+                         data=_members_data(), value_atol=1e-6)
     assert kplan.tve and kplan.mm_weights
-
-
-def test_tve_with_shape_covariates_falls_back():
-    model, _, info, _ = coalsurv.SurvivalModel("x1 + tve(x1, df=2)", family="weibull",
-                                               shape="x2").build(_data(causes=("a",)))
-    kplan, reason = native.plan(model, info, None)
-    assert kplan is None and "tve" in reason and "shape" in reason
 
 
 def _fit(formula, kernel, data):
@@ -76,7 +68,7 @@ def _fit(formula, kernel, data):
 
 def test_tve_fits_natively_like_pymc():
     """Tiny fits: the native route is taken and the posterior means agree with the graph's."""
-    data = _data(causes=("a",), n=100, seed=11)
+    data = kernel_data(causes=("a",), n=100, seed=11)
     assert _fit(f"x1 + {PW}", "auto", data).sampler["route"] == "native"
     formula = "x1 + tve(x1, df=2)"
     fits = {kernel: _fit(formula, kernel, data) for kernel in ("auto", "pymc")}

@@ -63,10 +63,9 @@ def test_plain_weibull_strata_and_shape_take_it(options):
     ("tve(x, type='pw', df=2) + z", "rp"),
     ("tve(x, type='pw', df=2) + z + (1 + z | sex)", "weibull"),
 ])
-def test_tve_with_rp_or_varying_slopes_is_refused_with_its_reason(formula, family):
-    """Each was checked against the graph alone, not together: the plan refuses the pair."""
+def test_tve_with_rp_or_varying_slopes_is_accepted(formula, family):
+    """Checked against the graph together: ``tests/fit/test_kernel_combos.py``."""
     model = SurvivalModel(formula, family=family)
     pm_model, _, info, _ = model.build(_data())
     kernel_plan, reason = plan(pm_model, info, model.spec.family_options)
-    assert kernel_plan is None
-    assert "tve() with the rp spline baseline or varying slopes" in reason
+    assert kernel_plan is not None and kernel_plan.tve, reason
