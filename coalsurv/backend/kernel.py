@@ -108,7 +108,8 @@ def logp_grad(buf, x, grad):
     G = int(buf[H_G])
     grad[:] = 0.0
     empty = np.zeros(0)
-    total = row_terms(buf, x, grad, True, empty)
+    # bool(): a plain bool, not numba's literal True, which would compile row_terms once more
+    total = row_terms(buf, x, grad, bool(True), empty)  # noqa: UP018
     total += block_prior(buf, H_PRIOR_INT, x, grad, int(buf[H_OFF_INT]), C, False)
     if P > 0:
         total += block_prior(buf, H_PRIOR_BETA, x, grad, int(buf[H_OFF_BETA]), C * P, False)
@@ -191,7 +192,7 @@ def pointwise(buf, draws):
     out = np.zeros((draws.shape[0], n))
     grad = np.zeros(0)
     for s in range(draws.shape[0]):
-        row_terms(buf, draws[s], grad, False, out[s])
+        row_terms(buf, draws[s], grad, bool(False), out[s])  # noqa: UP018 (logp_grad's bool)
     return out
 
 

@@ -23,7 +23,7 @@ from numba import njit
 
 from coalsurv.families.kernels import interval_terms, log_normal_sf
 
-__all__ = ["cure_shares", "cure_row"]
+__all__ = ["cure_shares", "cure_row", "cure_row_at"]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -112,3 +112,15 @@ def cure_row(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s
         d_th -= theta * s0 * ds0_th
         d_lin -= theta * f0
     return val, d_eta, d_th, d_lin
+
+
+@njit(cache=True, error_model="numpy")
+def cure_row_at(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
+                ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th):
+    """:func:`cure_row` compiled once as a function of its own (scalars only): a call.
+
+    The spell episodes call this (twice per cured episode) instead of inlining two more
+    copies of the cure formulas (issue 23's cold compile).
+    """
+    return cure_row(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
+                    ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)

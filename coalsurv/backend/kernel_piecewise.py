@@ -20,7 +20,7 @@ import math
 from numba import njit
 
 from coalsurv.backend.kernel_layout import E_PW_UPPER, H_N, ext_base
-from coalsurv.backend.kernel_spline import combine
+from coalsurv.backend.kernel_spline import combine_at as combine  # a call, not inlined
 
 __all__ = ["pw_row", "upper_arrays"]
 

@@ -26,7 +26,8 @@ def pointwise_into(buf, draws, out):
     grad = np.zeros(0)
     for s in range(draws.shape[0]):
         out[s, :] = 0.0  # row_terms adds each row's terms
-        row_terms(buf, draws[s], grad, False, out[s])
+        # bool(): not numba's literal False, which would compile row_terms once more
+        row_terms(buf, draws[s], grad, bool(False), out[s])  # noqa: UP018
 
 
 def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,

@@ -24,7 +24,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def prior_logp(code, v, p1, p2, p3):
     """Log density of a prior at ``v`` (constrained scale) and its derivative in ``v``."""
     if code == 0:  # Normal(mu, sigma)

@@ -38,7 +38,7 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_cure import cure_row
+from coalsurv.backend.kernel_cure import cure_row_at as cure_row  # a call, not inlined
 from coalsurv.backend.kernel_layout import (
     H_C,
     H_CURE,
@@ -201,6 +201,8 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
     vals = np.zeros(4)
     w = np.zeros(4)
     total = 0.0
+    # plain bools, not numba literals: one compiled _curve serves all four calls
+    hazard, survival = bool(True), bool(False)  # noqa: UP018
     for e in range(E):
         lo, hi, J = int(ptr[e]), int(ptr[e + 1]), int(last[e])
         ev = event[k, e]
@@ -209,15 +211,15 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
         for q in range(4):
             vals[q] = 0.0
         if ev > 0.0 and not is_int:
-            vals[0] = _curve(fam, aft, True, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
+            vals[0] = _curve(fam, aft, hazard, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
                              dq_eta[0], dq_th[0], spl, b_sp, -1)
-        vals[1] = _curve(fam, aft, False, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
+        vals[1] = _curve(fam, aft, survival, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
                          dq_eta[1], dq_th[1], spl, b_sp, -1)
         if is_int:
-            vals[2] = _curve(fam, aft, False, upper[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
+            vals[2] = _curve(fam, aft, survival, upper[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
                              dq_eta[2], dq_th[2], spl, b_sp, -1)
         if has_entry:
-            vals[3] = _curve(fam, aft, False, entry[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
+            vals[3] = _curve(fam, aft, survival, entry[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
                              dq_eta[3], dq_th[3], spl, b_sp, -1)
         if cure > 0:  # cure_row is linear in the derivatives it is given: read the weights
             lin = x[int(buf[H_OFF_CINT])]

@@ -42,11 +42,17 @@ from coalsurv.backend.kernel_layout import (
     ext_base,
 )
 from coalsurv.backend.kernel_priors import block_prior
-from coalsurv.families.kernels import family_terms, interval_terms, sigmoid, softplus
+from coalsurv.families.kernels import (
+    family_terms,
+    family_terms_at,
+    interval_terms,
+    sigmoid,
+    softplus,
+)
 from coalsurv.families.kernels_gamma import GENGAMMA, gengamma_terms
 
-__all__ = ["RP", "rp_terms", "terms", "row_value", "combine", "spline_bound", "spline_prior",
-           "spline_constants", "spline_arrays", "min_slope"]
+__all__ = ["RP", "rp_terms", "terms", "terms_at", "row_value", "combine", "combine_at",
+           "spline_bound", "spline_prior", "spline_constants", "spline_arrays", "min_slope"]
 
 #: Family code of the Royston-Parmar spline (``KERNEL_FAMILIES["rp"]``).
 RP = 7
@@ -129,6 +135,16 @@ def terms(fam, t, log_t, eta, theta, log_theta, spl, b, direction):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def terms_at(fam, t, log_t, eta, theta, log_theta, spl, b, direction):
+    """:func:`terms` through :func:`family_terms_at`: a call, for the rows' rarer terms."""
+    if fam == RP:
+        return rp_terms(log_t, eta, theta, spl, b, direction)
+    if fam == GENGAMMA:
+        return gengamma_terms(t, log_t, eta, theta, log_theta, b[0], direction)
+    return family_terms_at(fam, t, log_t, eta, theta, log_theta)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def row_value(fam, cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, log_up, en,
               log_en, eta, theta, log_theta, spl, b, direction):
     """One row's log likelihood: ``(value, d/d eta, d/d theta or b_j, d/d cure predictor)``.
@@ -141,8 +157,8 @@ def row_value(fam, cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, lo
                                                        spl, b, direction)
     log_su, dsu_eta, dsu_th = 0.0, 0.0, 0.0
     if is_int:
-        _, _, _, log_su, dsu_eta, dsu_th = terms(fam, up, log_up, eta, theta, log_theta, spl,
-                                                 b, direction)
+        _, _, _, log_su, dsu_eta, dsu_th = terms_at(fam, up, log_up, eta, theta, log_theta,
+                                                    spl, b, direction)
     log_s0, ds0_eta, ds0_th = 0.0, 0.0, 0.0
     if has_entry:
         _, _, _, log_s0, ds0_eta, ds0_th = terms(fam, en, log_en, eta, theta, log_theta, spl,
@@ -173,6 +189,18 @@ def combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, l
         d_eta -= ds0_eta
         d_th -= ds0_th
     return val, d_eta, d_th, 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def combine_at(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
+               ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th):
+    """:func:`combine` compiled once as a function of its own (scalars only): a call.
+
+    For the piecewise baseline's interval and cure rows, whose four weights would otherwise
+    inline four copies of the cure formulas into the row loop (issue 23's cold compile).
+    """
+    return combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s,
+                   ds_eta, ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)
 
 
 @njit(cache=True, error_model="numpy")

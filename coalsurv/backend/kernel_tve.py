@@ -44,7 +44,7 @@ from coalsurv.backend.kernel_layout import (
     out_index,
 )
 from coalsurv.backend.kernel_priors import block_prior
-from coalsurv.backend.kernel_spline import terms
+from coalsurv.backend.kernel_spline import terms_at as terms  # a call, not inlined
 
 __all__ = ["TERM_WIDTH", "tve_layout", "tve_devs", "tve_tables", "tve_row_table", "tve_row",
            "tve_finish", "tve_prior", "tve_expand"]

@@ -346,7 +346,7 @@ def formulas_match(family) -> bool:
 
     Guards against a family's formula (or parameterisation) changing under the kernel.
     """
-    from coalsurv.families.kernels import family_terms
+    from coalsurv.families.kernels import family_terms_at
 
     if family.name == "piecewise":
         return _piecewise_formulas_match(family)
@@ -367,8 +367,8 @@ def formulas_match(family) -> bool:
                 params = {family.params[0]: theta} if family.params else {}
                 want = (float(family.log_hazard(t, eta, **params)),
                         float(family.log_survival(t, eta, **params)))
-                got = family_terms(code, t, float(np.log(t)), eta, theta,
-                                   float(np.log(theta)) if theta > 0 else 0.0)
+                got = family_terms_at(code, t, float(np.log(t)), eta, theta,
+                                      float(np.log(theta)) if theta > 0 else 0.0)
                 if not np.allclose(want, (got[0], got[3]), rtol=1e-10, atol=1e-12):
                     return False
     return True

@@ -299,5 +299,10 @@ def log_prior_group(kplan: KernelPlan, posterior):
             out[b.name] = (-0.5 * (da / sigma) ** 2 - (half_log_2pi + np.log(sigma))
                            * (S - 1) / S).sum(b.dims[-1])
             continue
-        out[b.name] = da.copy(data=prior_pointwise(*b.prior, np.asarray(da, dtype=float)))
+        # flat float64 values and float parameters: one compiled prior_pointwise for every
+        # block's shape (issue 23's cold compile)
+        code, p1, p2, p3 = b.prior
+        flat = np.ascontiguousarray(da, dtype=float).ravel()
+        out[b.name] = da.copy(data=prior_pointwise(int(code), float(p1), float(p2), float(p3),
+                                                   flat).reshape(da.shape))
     return xr.Dataset(out)

@@ -22,8 +22,8 @@ from numba import njit
 
 from coalsurv.families.kernels_gamma import GAMMA, GENGAMMA, gamma_terms
 
-__all__ = ["KERNEL_FAMILIES", "PER_BASELINE", "SCALE_SIGN", "family_terms", "interval_terms",
-           "log_normal_sf", "sigmoid", "softplus"]
+__all__ = ["KERNEL_FAMILIES", "PER_BASELINE", "SCALE_SIGN", "family_terms", "family_terms_at",
+           "interval_terms", "log_normal_sf", "sigmoid", "softplus"]
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
@@ -153,6 +153,16 @@ def family_terms(fam, t, log_t, eta, theta, log_theta):
     log_h = log_theta - log_t + theta * r
     log_s = -math.exp(theta * r)
     return log_h, -theta, 1.0 / theta + r, log_s, -theta * log_s, log_s * r
+
+
+@njit(cache=True, error_model="numpy")
+def family_terms_at(fam, t, log_t, eta, theta, log_theta):
+    """:func:`family_terms` compiled once as a function of its own: a call, not a copy.
+
+    ``family_terms`` is inlined (numba IR) where every row needs it (a row's exit time); the
+    kernel's other uses call this instead, so the compile does not repeat its body for each.
+    """
+    return family_terms(fam, t, log_t, eta, theta, log_theta)
 
 
 @njit(cache=True, inline="always", error_model="numpy")

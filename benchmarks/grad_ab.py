@@ -1,0 +1,117 @@
+"""Per-gradient speed of two coalsurv trees side by side: ``logp_grad`` of the same buffers.
+
+Issue 23 (cold start): a change to the kernel's decorators (inlining, specializations) must not
+slow the gradient NUTS calls thousands of times. Each tree is timed in its own fresh process
+(``PYTHONPATH=<tree>``; its numba cache warm, or compiled first, untimed), the trees
+alternating for ``--rounds`` rounds; per model the fastest block of calls in process CPU
+time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frailty at 10^5
+rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
+Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); rp and Weibull + cure on
+coalgov (``(1 | cname)``).
+
+Run: ``python benchmarks/grad_ab.py OLD_TREE NEW_TREE [--rounds 3]`` (each a directory holding
+``coalsurv/``). Prints ms per call per tree and the ratio new / old, with ``uptime``'s load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _buffers():
+    """``(name, buf, x)`` of each model, built by the tree on ``sys.path``."""
+    sys.path.insert(0, HERE)
+    import run
+    import spells
+    import tve_speed
+
+    import coalsurv
+    from coalsurv.backend import native
+
+    warnings.simplefilter("ignore")
+    out = []
+    data, terms, group = run.load("sim100000")
+    spec = coalsurv.SurvivalModel(" + ".join(terms) + f" + (1 | {group})", family="weibull")
+    out.append(("weibull+frailty 1e5", spec, data))
+    spec, data = tve_speed._model_and_data("tve(x, type='pw', df=4)", 2000)
+    out.append(("weibull+tve(pw) 2e3", spec, data))
+    episodes, sp = spells.simulated(2000)
+    data = coalsurv.CoalitionData.from_frame(episodes, duration="time", event="event", id="id",
+                                             covariates=["z"], groups=["g"], spells=sp,
+                                             time_unit="years")
+    for family in ("weibull", "weibull_aft"):
+        out.append((f"{family}+spells 2e3", coalsurv.SurvivalModel(spells.FORMULA,
+                                                                   family=family), data))
+    data, terms, group = run.load("coalgov")
+    formula = " + ".join(terms) + f" + (1 | {group})"
+    out.append(("rp coalgov", coalsurv.SurvivalModel(formula, family="rp"), data))
+    out.append(("weibull+cure coalgov", coalsurv.SurvivalModel(formula, family="weibull",
+                                                               cure="majority"), data))
+    built = []
+    for name, spec, data in out:
+        model, _, info, _ = spec.build(data)
+        kplan, reason = native.plan(model, info, None)
+        if kplan is None:
+            raise RuntimeError(f"{name}: {reason}")
+        buf = native.make_buffer(kplan, model)
+        x = np.random.default_rng(0).normal(scale=0.2, size=kplan.ndim)
+        built.append((name, buf, x))
+    return built
+
+
+def child(blocks: int = 30) -> dict:
+    """Milliseconds per ``logp_grad`` call of each model (fastest block) in this process."""
+    from coalsurv.backend import kernel
+
+    result = {}
+    for name, buf, x in _buffers():
+        grad = np.empty(x.size)
+        kernel.logp_grad(buf, x, grad)  # compile or load, untimed
+        start = time.perf_counter()
+        kernel.logp_grad(buf, x, grad)
+        calls = max(5, int(0.05 / max(time.perf_counter() - start, 1e-6)))
+        best = np.inf
+        for _ in range(blocks):  # CPU time of this process: less disturbed by other jobs
+            start = time.process_time()
+            for _ in range(calls):
+                kernel.logp_grad(buf, x, grad)
+            best = min(best, (time.process_time() - start) / calls)
+        result[name] = 1e3 * best
+    return result
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 3
+    trees = {"old": os.path.abspath(args[0]), "new": os.path.abspath(args[1])}
+    print("load before:", os.getloadavg())
+    times: dict[str, list[dict]] = {"old": [], "new": []}
+    for _ in range(rounds):
+        for label, tree in trees.items():
+            env = dict(os.environ, PYTHONPATH=tree)
+            out = subprocess.run([sys.executable, __file__, "--child"], env=env,
+                                 capture_output=True, text=True, check=True).stdout
+            times[label].append(json.loads(out.strip().splitlines()[-1]))
+    print("load after:", os.getloadavg())
+    for name in times["old"][0]:
+        old = min(r[name] for r in times["old"])
+        new = min(r[name] for r in times["new"])
+        print(f"{name}: old {old:.3f} ms, new {new:.3f} ms, new / old {new / old:.2f} "
+              f"(per round old {[round(r[name], 3) for r in times['old']]}, "
+              f"new {[round(r[name], 3) for r in times['new']]})")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(child()))
+    else:
+        main()
