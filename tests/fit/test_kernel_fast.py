@@ -16,7 +16,7 @@ import pytest
 import coalsurv
 from coalsurv.backend import kernel, kernel_fast, native, native_fast
 from coalsurv.spec.priors import Prior
-from tests.fit.test_kernel import PRIORS, PRIORS_2, _data, _interval_data, _reference
+from tests.fit.kernel_check import PRIORS, PRIORS_2, interval_data, kernel_data, reference
 
 NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
 #: (formula, family, delayed entry, priors, family options)
@@ -39,7 +39,7 @@ CASES = [
 
 def _plan(formula, family, *, entry=False, priors=None, options=None, causes=None, data=None,
           **model_kwargs):
-    data = _data(entry=entry) if data is None else data
+    data = kernel_data(entry=entry) if data is None else data
     model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
                                                priors=priors, family_options=options,
                                                **model_kwargs).build(data)
@@ -55,7 +55,7 @@ def test_fast_loop_equals_pymc(formula, family, entry, priors, options):
     model, kplan, buf = _plan(formula, family, entry=entry, priors=priors, options=options)
     assert native_fast.fast_reason(kplan, buf) == ""
     fb = native_fast.fast_buffer(kplan, buf)
-    ref = _reference(model)
+    ref = reference(model)
     rng = np.random.default_rng(11)
     n_free = len(model.free_RVs)
     for _ in range(3):
@@ -90,7 +90,7 @@ def test_fast_loop_equals_pymc(formula, family, entry, priors, options):
 def test_other_structures_keep_the_generic_kernel(formula, family, kwargs, why):
     kwargs = dict(kwargs)
     if kwargs.get("data") == "interval":
-        kwargs["data"] = _interval_data()
+        kwargs["data"] = interval_data()
     _, kplan, buf = _plan(formula, family, **kwargs)
     reason = native_fast.fast_reason(kplan, buf)
     assert why in reason, reason
