@@ -84,7 +84,7 @@ def _reference_unfused(model):
 @pytest.mark.parametrize(("family", "kwargs"), [
     pytest.param("gamma", {}, marks=SLOW), pytest.param("gengamma", {}, marks=SLOW),
     pytest.param("gamma", {"shape": "x2"}, marks=SLOW),
-    ("gengamma", {"cure": "x2", "cure_link": "probit"}),
+    pytest.param("gengamma", {"cure": "x2", "cure_link": "probit"}, marks=SLOW),  # 24 s
     pytest.param("gamma", {"cure": "1", "cure_type": "promotion"}, marks=SLOW),
 ], ids=["gamma", "gengamma", "gamma-shape", "gengamma-cure-probit", "gamma-promotion"])
 def test_kernel_equals_pymc_interval_censored_and_cure(family, kwargs, monkeypatch):
@@ -129,7 +129,8 @@ def test_gengamma_refusals_name_the_feature(kwargs, spells, why):
 
 # Measured on the shared 2-core machine (load ~9): gamma 60 s, gengamma 68 s (slow), mostly
 # the PyMC graph's compile.
-@pytest.mark.parametrize("family", ["gamma", pytest.param("gengamma", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("family", [pytest.param("gamma", marks=pytest.mark.slow),  # 14 s
+                                    pytest.param("gengamma", marks=pytest.mark.slow)])
 def test_tiny_native_fit_agrees_with_pymc(family):
     data = _data(causes=("a",), n=80, seed=3)
     model = coalsurv.SurvivalModel("x1", family=family)
