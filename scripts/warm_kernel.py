@@ -42,6 +42,15 @@ def main() -> None:
     native_fast.ENABLED = True
     coalsurv.SurvivalModel("breadth", family="rp").fit(
         data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
+    # the kernel's own pointwise entry, which the kernel-vs-graph tests call directly (a fit
+    # uses backend/kernel_pointwise.py): otherwise each test worker compiles it (~1 min)
+    import numpy as np
+
+    from coalsurv.backend import kernel, native
+    model, _, info, _ = coalsurv.SurvivalModel("breadth + (1 | group)",
+                                               family="weibull").build(data)
+    kplan, _ = native.plan(model, info, {})
+    kernel.pointwise(native.make_buffer(kplan, model), np.zeros((1, kplan.ndim)))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"native kernel compiled and cached (route {fit.sampler['route']}): "
           f"{time.time() - start:.0f} s wall, {usage.ru_utime + usage.ru_stime:.0f} s CPU")
