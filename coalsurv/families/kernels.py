@@ -21,6 +21,7 @@ import math
 from numba import njit
 
 from coalsurv.families.kernels_gamma import GAMMA, GENGAMMA, gamma_terms
+from coalsurv.families.kernels_normal import HALF_LOG_2PI, log_normal_sf
 
 __all__ = ["KERNEL_FAMILIES", "PER_BASELINE", "SCALE_SIGN", "family_terms", "family_terms_at",
            "interval_terms", "log_normal_sf", "sigmoid", "softplus"]
@@ -45,34 +46,6 @@ PER_BASELINE: tuple[str, ...] = ("gompertz",)
 #: Their priors are on eta/sigma (``intercept_std``, ``beta_std``), which the kernel scales.
 SCALE_SIGN: dict[str, float] = {"weibull_aft": -1, "lognormal": 1, "loglogistic": -1,
                                 "gamma": -0.5, "gengamma": 1}
-
-_SQRT2 = math.sqrt(2.0)
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def log_normal_sf(z):
-    """``log(1 - Phi(z))`` and its derivative ``-phi(z) / (1 - Phi(z))``, both tails stable.
-
-    ``erfc`` in the body; past ``z = 30`` (where ``erfc`` nears underflow) the asymptotic
-    series of ``erfcx``, whose seventh term is below 1e-13 there.
-    """
-    if z < -1.0:
-        log_sf = math.log1p(-0.5 * math.erfc(-z / _SQRT2))
-    elif z < 30.0:
-        log_sf = math.log(0.5 * math.erfc(z / _SQRT2))
-    else:
-        x2 = 0.5 * z * z
-        inv = 1.0 / (2.0 * x2)
-        series = 1.0
-        term = 1.0
-        for n in range(1, 7):
-            term *= -(2.0 * n - 1.0) * inv
-            series += term
-        log_sf = -x2 - math.log(z) - _HALF_LOG_2PI + math.log(series)
-    log_pdf = -0.5 * z * z - _HALF_LOG_2PI
-    return log_sf, -math.exp(log_pdf - log_sf)
-
 
 @njit(cache=True, inline="always", error_model="numpy")
 def softplus(u):
@@ -124,7 +97,7 @@ def family_terms(fam, t, log_t, eta, theta, log_theta):
         z = (log_t - eta) / theta
         log_s, d_z = log_normal_sf(z)  # d log S / dz = -lambda(z)
         lam = -d_z
-        log_h = -log_t - log_theta - _HALF_LOG_2PI - 0.5 * z * z - log_s
+        log_h = -log_t - log_theta - HALF_LOG_2PI - 0.5 * z * z - log_s
         return (log_h, (z - lam) / theta, (z * (z - lam) - 1.0) / theta,
                 log_s, lam / theta, lam * z / theta)
     if fam == 6:  # Gompertz: h = e^(eta + gamma t), H = e^eta t expm1(gamma t) / (gamma t)

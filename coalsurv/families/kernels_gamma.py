@@ -29,8 +29,10 @@ import math
 from numba import njit
 
 from coalsurv.families.gengamma import Q_SERIES
+from coalsurv.families.kernels_normal import HALF_LOG_2PI, log_normal_sf
 
-__all__ = ["GAMMA", "GENGAMMA", "digamma", "log_inc_gamma", "gamma_terms", "gengamma_terms"]
+__all__ = ["GAMMA", "GENGAMMA", "digamma", "log_inc_gamma", "inc_gamma_parts", "gamma_terms",
+           "gamma_terms_parts", "gamma_row", "shape_constants", "gengamma_terms", "gengamma_all"]
 
 #: Family codes (:data:`coalsurv.families.kernels.KERNEL_FAMILIES`).
 GAMMA = 8
@@ -39,8 +41,6 @@ GENGAMMA = 9
 _EPS = 1e-16
 _FPMIN = 1e-300
 _MAX_ITER = 200_000
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-_SQRT2 = math.sqrt(2.0)
 #: The graph's cap of ``Q w`` and of ``log x`` (``coalsurv.families.gengamma``).
 _MAX_QW = 650.0
 
@@ -117,30 +117,74 @@ def _fraction(a, x):
 
 
 @njit(cache=True, error_model="numpy")
+def inc_gamma_parts(a, x, log_x, lg, psi):
+    """:func:`log_inc_gamma` given ``lg = lgamma(a)`` and ``psi = digamma(a)``.
+
+    The kernel computes both once per distinct shape (per cause and stratum, per call), not
+    per row. Three or four transcendental calls besides the series or fraction: ``log`` of
+    the sum, ``exp`` of the first log, ``log1p`` (or ``expm1`` and ``log``) for the other;
+    the ``log x`` derivatives are ratios of these (``d log P / d log x = 1 / s`` with ``s``
+    the series, ``d log Q / d log x = -1 / h`` with ``h`` the fraction).
+    """
+    log_lead = a * log_x - x - lg  # log of x^a e^-x / Gamma(a)
+    if x < a + 1.0:
+        s, ds = _series(a, x)
+        log_p = log_lead + math.log(s)
+        dp_a = log_x - psi + ds / s
+        p = math.exp(log_p)
+        if log_p > -0.6931471805599453:
+            q = -math.expm1(log_p)
+            log_q = math.log(q)
+        else:
+            q = 1.0 - p
+            log_q = math.log1p(-p)
+        dp_lx = 1.0 / s
+        return log_p, log_q, dp_a, -(p / q) * dp_a, dp_lx, -(p / q) * dp_lx
+    h, dh = _fraction(a, x)
+    log_q = log_lead + math.log(h)
+    dq_a = log_x - psi + dh / h
+    q = math.exp(log_q)
+    if log_q > -0.6931471805599453:
+        p = -math.expm1(log_q)
+        log_p = math.log(p)
+    else:
+        p = 1.0 - q
+        log_p = math.log1p(-q)
+    dq_lx = -1.0 / h
+    return log_p, log_q, -(q / p) * dq_a, dq_a, -(q / p) * dq_lx, dq_lx
+
+
+@njit(cache=True, error_model="numpy")
 def log_inc_gamma(a, x, log_x):
     """``log P, log Q`` at ``(a, x)`` and their derivatives in ``a`` and in ``log x``.
 
     Returns ``(log_p, log_q, dlogp_da, dlogq_da, dlogp_dlogx, dlogq_dlogx)``; ``log_x`` is
     ``log x`` (passed so that it stays exact where ``x`` under- or overflows).
     """
-    log_lead = a * log_x - x - math.lgamma(a)  # log of x^a e^-x / Gamma(a)
-    psi = digamma(a)
-    if x < a + 1.0:
-        s, ds = _series(a, x)
-        log_p = log_lead + math.log(s)
-        dp_a = log_x - psi + ds / s
-        log_q = _log1mexp(log_p)
-        ratio = math.exp(log_p - log_q)
-        dq_a = -ratio * dp_a
-    else:
-        h, dh = _fraction(a, x)
-        log_q = log_lead + math.log(h)
-        dq_a = log_x - psi + dh / h
-        log_p = _log1mexp(log_q)
-        dp_a = -math.exp(log_q - log_p) * dq_a
-    dp_lx = math.exp(log_lead - log_p)
-    dq_lx = -math.exp(log_lead - log_q)
-    return log_p, log_q, dp_a, dq_a, dp_lx, dq_lx
+    return inc_gamma_parts(a, x, log_x, math.lgamma(a), digamma(a))
+
+
+@njit(cache=True, error_model="numpy")
+def shape_constants(a):
+    """``lgamma(a), digamma(a)``: once per distinct shape (:func:`gamma_terms_parts`)."""
+    return math.lgamma(a), digamma(a)
+
+
+@njit(cache=True, error_model="numpy")
+def gamma_terms_parts(t, log_t, eta, k, lg, psi):
+    """:func:`gamma_terms` given ``lg = lgamma(k)`` and ``psi = digamma(k)``."""
+    log_x = log_t - eta
+    live = 1.0
+    lx = log_x
+    if lx > _MAX_QW:
+        lx, live = _MAX_QW, 0.0
+    x = math.exp(lx)
+    log_f = k * log_x - x - lg - log_t
+    df_eta = -k + x * live
+    df_k = log_x - psi
+    _, log_s, _, ds_k, _, ds_lx = inc_gamma_parts(k, x, lx, lg, psi)
+    ds_eta = -ds_lx * live
+    return log_f - log_s, df_eta - ds_eta, df_k - ds_k, log_s, ds_eta, ds_k
 
 
 @njit(cache=True, error_model="numpy")
@@ -150,37 +194,26 @@ def gamma_terms(t, log_t, eta, k, log_k):
     ``log f = k log x - x - lgamma(k) - log t`` with ``x = exp(min(log t - eta, 650))`` (the
     graph's ``log x`` uncapped in the first term), ``log S = log Q(k, x)``.
     """
-    log_x = log_t - eta  # (t and log_k unused: the signature of family_terms)
-    live = 1.0
-    lx = log_x
-    if lx > _MAX_QW:
-        lx, live = _MAX_QW, 0.0
-    x = math.exp(lx)
-    log_f = k * log_x - x - math.lgamma(k) - log_t
-    df_eta = -k + x * live
-    df_k = log_x - digamma(k)
-    _, log_s, _, ds_k, _, ds_lx = log_inc_gamma(k, x, lx)
-    ds_eta = -ds_lx * live
-    return log_f - log_s, df_eta - ds_eta, df_k - ds_k, log_s, ds_eta, ds_k
+    return gamma_terms_parts(t, log_t, eta, k, math.lgamma(k), digamma(k))
 
 
 @njit(cache=True, error_model="numpy")
-def _normal_log_sf(z):
-    """``log(1 - Phi(z))`` and its ``z`` derivative (:func:`kernels.log_normal_sf`'s formulas)."""
-    if z < -1.0:
-        log_sf = math.log1p(-0.5 * math.erfc(-z / _SQRT2))
-    elif z < 30.0:
-        log_sf = math.log(0.5 * math.erfc(z / _SQRT2))
-    else:
-        x2 = 0.5 * z * z
-        inv = 1.0 / (2.0 * x2)
-        series = 1.0
-        term = 1.0
-        for n in range(1, 7):
-            term *= -(2.0 * n - 1.0) * inv
-            series += term
-        log_sf = -x2 - math.log(z) - _HALF_LOG_2PI + math.log(series)
-    return log_sf, -math.exp(-0.5 * z * z - _HALF_LOG_2PI - log_sf)
+def gamma_row(ev, t, log_t, en, log_en, eta, k, lg, psi):
+    """A gamma row's ``ev log h(t) + log S(t) - log S(entry)`` and its ``eta``, ``k`` derivatives.
+
+    The kernel's common row (no cure, no interval-censored ending), with the shape's
+    ``lgamma`` and ``digamma`` given (:func:`shape_constants`).
+    """
+    log_h, dh_eta, dh_k, val, d_eta, d_k = gamma_terms_parts(t, log_t, eta, k, lg, psi)
+    val += ev * log_h
+    d_eta += ev * dh_eta
+    d_k += ev * dh_k
+    if en > 0.0:
+        _, _, _, log_s0, ds0_eta, ds0_k = gamma_terms_parts(en, log_en, eta, k, lg, psi)
+        val -= log_s0
+        d_eta -= ds0_eta
+        d_k -= ds0_k
+    return val, d_eta, d_k
 
 
 @njit(cache=True, error_model="numpy")
@@ -190,11 +223,11 @@ def _gengamma_w(w, sigma, Q):
     Returns ``(lf, lf_w, lf_Q, ls, ls_w, ls_Q)`` of the graph's second-order expansion.
     """
     w2 = w * w
-    log_phi = -_HALF_LOG_2PI - 0.5 * w2
+    log_phi = -HALF_LOG_2PI - 0.5 * w2
     lf = log_phi - Q * w * w2 / 6.0 - Q * Q * (w2 * w2 + 2.0) / 24.0
     lf_w = -w - 0.5 * Q * w2 - Q * Q * w * w2 / 6.0
     lf_q = -w * w2 / 6.0 - Q * (w2 * w2 + 2.0) / 12.0
-    ls0, ls0_w = _normal_log_sf(w)
+    ls0, ls0_w = log_normal_sf(w)
     poly = w2 * w2 + 2.0 * w2 + 6.0
     corr = Q * (w2 + 2.0) / 6.0 - Q * Q * w * poly / 72.0
     corr_w = Q * w / 3.0 - Q * Q * (5.0 * w2 * w2 + 6.0 * w2 + 6.0) / 72.0
@@ -211,13 +244,15 @@ def _gengamma_w(w, sigma, Q):
 
 
 @njit(cache=True, error_model="numpy")
-def gengamma_terms(t, log_t, eta, sigma, log_sigma, Q, direction):
-    """Generalised gamma: the six terms, the third and sixth in ``sigma`` or ``Q``.
+def gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi):
+    """Generalised gamma in one pass: ``log h`` and ``log S`` with all their derivatives.
 
-    ``direction = -1``: derivatives in ``sigma`` (the kernel's ``theta``); ``0``: in ``Q``.
+    Returns ``(log_h, d_eta, d_sigma, d_Q, log_S, d_eta, d_sigma, d_Q)``. ``log_abs_q =
+    log|Q|``, ``lg`` and ``psi`` the ``lgamma`` and ``digamma`` of ``a = Q^-2`` (used only for
+    ``|Q| >= Q_SERIES``): once per cause, not per row.
     """
     if t == math.inf:  # an interval's open upper end: S = 0 (the graph's, up to its cap)
-        return math.inf, 0.0, 0.0, -math.inf, 0.0, 0.0
+        return math.inf, 0.0, 0.0, 0.0, -math.inf, 0.0, 0.0, 0.0
     w = (log_t - eta) / sigma
     if abs(Q) < Q_SERIES:
         lf, lf_w, lf_q, ls, ls_w, ls_q = _gengamma_w(w, sigma, Q)
@@ -226,10 +261,10 @@ def gengamma_terms(t, log_t, eta, sigma, log_sigma, Q, direction):
         qw, live = Q * w, 1.0
         if qw > _MAX_QW:
             qw, live = _MAX_QW, 0.0
-        log_u = -2.0 * math.log(abs(Q)) + qw
+        log_u = -2.0 * log_abs_q + qw
         u = math.exp(log_u)
-        lf = math.log(abs(Q)) + a * log_u - u - math.lgamma(a)
-        log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = log_inc_gamma(a, u, log_u)
+        lf = log_abs_q + a * log_u - u - lg
+        log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = inc_gamma_parts(a, u, log_u, lg, psi)
         if Q > 0.0:
             ls, ls_a, ls_lu = log_q, dq_a, dq_lu
         else:
@@ -237,13 +272,28 @@ def gengamma_terms(t, log_t, eta, sigma, log_sigma, Q, direction):
         da_q = -2.0 * a / Q
         dlu_q = -2.0 / Q + w * live
         lf_w = (a - u) * Q * live
-        lf_q = 1.0 / Q + (log_u - digamma(a)) * da_q + (a - u) * dlu_q
+        lf_q = 1.0 / Q + (log_u - psi) * da_q + (a - u) * dlu_q
         ls_w = ls_lu * Q * live
         ls_q = ls_a * da_q + ls_lu * dlu_q
     log_f = lf - log_sigma - log_t
-    f_eta, s_eta = -lf_w / sigma, -ls_w / sigma
+    inv = 1.0 / sigma
+    f_eta, s_eta = -lf_w * inv, -ls_w * inv
+    f_sig, s_sig = -lf_w * w * inv - inv, -ls_w * w * inv
+    return (log_f - ls, f_eta - s_eta, f_sig - s_sig, lf_q - ls_q, ls, s_eta, s_sig, ls_q)
+
+
+@njit(cache=True, error_model="numpy")
+def gengamma_terms(t, log_t, eta, sigma, log_sigma, Q, direction):
+    """Generalised gamma: the six terms, the third and sixth in ``sigma`` or ``Q``.
+
+    ``direction = -1``: derivatives in ``sigma`` (the kernel's ``theta``); ``0``: in ``Q``.
+    :func:`gengamma_all` with its constants computed here (the tve tables, the checks).
+    """
+    log_abs_q, lg, psi = 0.0, 0.0, 0.0
+    if abs(Q) >= Q_SERIES:
+        log_abs_q = math.log(abs(Q))
+        lg, psi = shape_constants(1.0 / (Q * Q))
+    r = gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi)
     if direction == 0:
-        f_dir, s_dir = lf_q, ls_q
-    else:
-        f_dir, s_dir = -lf_w * w / sigma - 1.0 / sigma, -ls_w * w / sigma
-    return log_f - ls, f_eta - s_eta, f_dir - s_dir, ls, s_eta, s_dir
+        return r[0], r[1], r[3], r[4], r[5], r[7]
+    return r[0], r[1], r[2], r[4], r[5], r[6]
