@@ -6,11 +6,13 @@ slow the gradient NUTS calls thousands of times. Each tree is timed in its own f
 alternating for ``--rounds`` rounds; per model the fastest block of calls in process CPU
 time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frailty at 10^5
 rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
-Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); rp and Weibull + cure on
-coalgov (``(1 | cname)``).
+Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); rp, Weibull + cure, gamma
+and generalised gamma on coalgov (``(1 | cname)``).
 
-Run: ``python benchmarks/grad_ab.py OLD_TREE NEW_TREE [--rounds 3]`` (each a directory holding
-``coalsurv/``). Prints ms per call per tree and the ratio new / old, with ``uptime``'s load.
+Run: ``python benchmarks/grad_ab.py OLD_TREE NEW_TREE [--rounds 3] [--models gamma gengamma]``
+(each tree a directory holding ``coalsurv/``; ``--models``, last, keeps the models whose
+family part of the name is one of the words). Prints ms per call per tree and the ratio new /
+old, with ``uptime``'s load.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _buffers():
-    """``(name, buf, x)`` of each model, built by the tree on ``sys.path``."""
+def _buffers(only=()):
+    """``(name, buf, x)`` of each model, built by the tree on ``sys.path``.
+
+    ``only``: keep the models whose family part of the name (before a ``+`` or space) is one
+    of these (all when empty).
+    """
     sys.path.insert(0, HERE)
     import run
     import spells
@@ -56,8 +62,12 @@ def _buffers():
     out.append(("rp coalgov", coalsurv.SurvivalModel(formula, family="rp"), data))
     out.append(("weibull+cure coalgov", coalsurv.SurvivalModel(formula, family="weibull",
                                                                cure="majority"), data))
+    for family in ("gamma", "gengamma"):
+        out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
     built = []
     for name, spec, data in out:
+        if only and name.split()[0].split("+")[0] not in only:
+            continue
         model, _, info, _ = spec.build(data)
         kplan, reason = native.plan(model, info, None)
         if kplan is None:
@@ -68,12 +78,12 @@ def _buffers():
     return built
 
 
-def child(blocks: int = 30) -> dict:
+def child(only=(), blocks: int = 30) -> dict:
     """Milliseconds per ``logp_grad`` call of each model (fastest block) in this process."""
     from coalsurv.backend import kernel
 
     result = {}
-    for name, buf, x in _buffers():
+    for name, buf, x in _buffers(only):
         grad = np.empty(x.size)
         kernel.logp_grad(buf, x, grad)  # compile or load, untimed
         start = time.perf_counter()
@@ -90,15 +100,22 @@ def child(blocks: int = 30) -> dict:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 3
+    argv = sys.argv[1:]
+    only = _models(argv)
+    if "--models" in argv:
+        argv = argv[:argv.index("--models")]
+    rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 3
+    if "--rounds" in argv:
+        argv = argv[:argv.index("--rounds")] + argv[argv.index("--rounds") + 2:]
+    args = [a for a in argv if not a.startswith("--")]
     trees = {"old": os.path.abspath(args[0]), "new": os.path.abspath(args[1])}
     print("load before:", os.getloadavg())
     times: dict[str, list[dict]] = {"old": [], "new": []}
     for _ in range(rounds):
         for label, tree in trees.items():
             env = dict(os.environ, PYTHONPATH=tree)
-            out = subprocess.run([sys.executable, __file__, "--child"], env=env,
+            out = subprocess.run([sys.executable, __file__, "--child", "--models", *only],
+                                 env=env,
                                  capture_output=True, text=True, check=True).stdout
             times[label].append(json.loads(out.strip().splitlines()[-1]))
     print("load after:", os.getloadavg())
@@ -110,8 +127,13 @@ def main() -> None:
               f"new {[round(r[name], 3) for r in times['new']]})")
 
 
+def _models(argv: list[str]) -> tuple[str, ...]:
+    """Return the words after ``--models`` (the last option), or none."""
+    return tuple(argv[argv.index("--models") + 1:]) if "--models" in argv else ()
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        print(json.dumps(child()))
+        print(json.dumps(child(_models(sys.argv))))
     else:
         main()

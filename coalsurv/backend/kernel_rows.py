@@ -42,6 +42,7 @@ import math
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_gengamma import gengamma_row, q_constants
 from coalsurv.backend.kernel_layout import (
     E_SPLINE_OFF,
     GROUP_WIDTH,
@@ -97,7 +98,6 @@ from coalsurv.backend.kernel_tve import (
     tve_tables,
 )
 from coalsurv.families.kernels import family_terms
-from coalsurv.backend.kernel_gengamma import gengamma_row, q_constants
 from coalsurv.families.kernels_gamma import GAMMA, GENGAMMA, gamma_row, shape_constants
 
 __all__ = ["row_terms"]
@@ -136,7 +136,6 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     theta_s = np.zeros(ts)
     log_theta_s = np.zeros(ts)
     lg_s, psi_s = np.zeros(ts), np.zeros(ts)  # the gamma's lgamma, digamma of each shape
-    log_abs_q, lg_q, psi_q = 0.0, 0.0, 0.0  # the generalised gamma's, of a = Q^-2
     # d log L / d theta per stratum (with shape covariates: / d log theta, row by row)
     d_theta = np.zeros(ts)
     sdev = np.zeros(S)
@@ -177,6 +176,9 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     up_j, up_tau = upper_arrays(buf)  # piecewise: interval of each upper bound, time in it
     spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
     g_spline = np.zeros(C * n_b)
+    # the generalised gamma's Q (cause, stratum with stratified shapes: n_b = ts), its log|Q|,
+    # lgamma and digamma of a = Q^-2
+    lq_s, lgq_s, psiq_s = np.zeros(n_b), np.zeros(n_b), np.zeros(n_b)
     tab_b = np.zeros((n_b if T > 0 else 0, 4, ts, nb + 1))  # tve with rp: per coefficient
     # spells (coalsurv.backend.kernel_spells): rows are spell rows; mode 2 makes each episode's
     # curve from its rows' eta (a first sweep), then the rows' chain rule (a second one)
@@ -239,7 +241,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             part[:] = 0.0
         b_k = spline_b[k * n_b:(k + 1) * n_b]
         if fam == GENGAMMA:  # Q's constants, once per cause (kernel_gengamma)
-            log_abs_q, lg_q, psi_q = q_constants(b_k[0])
+            for s in range(n_b):
+                lq_s[s], lgq_s[s], psiq_s[s] = q_constants(b_k[s])
         if T > 0:
             tve_devs(buf, x, k, t_centre, t_dev, d_raw)
             tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab, f_cell, spl, b_k, -1)
@@ -343,12 +346,14 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 val, d_eta, d_th = gamma_row(ev, t[i], log_t[i], entry[i], log_entry[i], eta,
                                              theta, lg, psi)
             elif fam == GENGAMMA:  # one pass: d/dQ with the rest (kernel_gengamma)
+                qs = st if n_b > 1 else 0
                 val, d_eta, d_th, d_cure, d_q = gengamma_row(
                     cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],
                     upper[i] if is_int else 0.0, log_upper[i] if is_int else 0.0, entry[i],
-                    log_entry[i], eta, theta, log_theta, b_k[0], log_abs_q, lg_q, psi_q)
+                    log_entry[i], eta, theta, log_theta, b_k[qs], lq_s[qs], lgq_s[qs],
+                    psiq_s[qs])
                 if want_grad:
-                    g_spline[k] += d_q
+                    g_spline[k * n_b + qs] += d_q
             elif fam != RP and cure == 0 and not is_int:
                 # the common row, straight from family_terms: through row_value (which must
                 # also carry rp, the generalised gamma's Q, cure and interval rows) a Weibull

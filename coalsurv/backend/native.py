@@ -237,7 +237,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
                  "w_mm": ("cause", "member"),
                  "cure_intercept": (), "cure_beta": ("cure_term",),
-                 "rp_spline": ("cause", "knot"), "Q": ("cause",),
+                 "rp_spline": ("cause", "knot"), "Q": theta_dims,
                  **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
     for parts in stacked.values():
         want_dims.update({p: () for p in parts})

@@ -6,12 +6,15 @@ of shape covariates and of stratified shapes). The generalised gamma's second pa
 (one real value per cause) travels in the Royston-Parmar spline's extension slot
 (``E_SPLINE_OFF``, ``E_SPLINE_K = 1``, ``E_SPLINE_PRIOR``, and spline constants with one
 "knot"): :func:`coalsurv.backend.kernel_spline.terms` hands ``b[0]`` to
-:func:`coalsurv.families.kernels_gamma.gengamma_terms`, and the rows' per-coefficient gradient
-loop gives ``d/dQ`` (``direction = 0``); ``spline_bound`` ignores the slot for this family.
+:func:`coalsurv.families.kernels_gamma.gengamma_terms` (``direction = 0``: ``d/dQ``) for the
+tve tables and spell curves, while the rows take the value and ``d/dQ`` in one pass
+(:mod:`coalsurv.backend.kernel_gengamma`); ``spline_bound`` ignores the slot for this family.
 
-Refused for the generalised gamma (:func:`gengamma_refusal`): time-varying covariates (the
-episode curves of :mod:`coalsurv.backend.kernel_spells` call ``family_terms``, which has no
-``Q``) and stratified shapes (``Q`` per cause and stratum).
+With stratified shapes ``Q`` is (cause, stratum): one "knot" per stratum, and the rows pick
+their stratum's (:mod:`coalsurv.backend.kernel_gengamma`). Time-varying covariates run through
+the episode curves of :mod:`coalsurv.backend.kernel_spells`, which evaluate
+``kernel_spline.terms`` (``Q = b[0]``) and give ``d/dQ`` along the spline's direction 0.
+Refused (:func:`gengamma_refusal`): stratified shapes together with spells or tve().
 """
 
 from __future__ import annotations
@@ -22,12 +25,15 @@ __all__ = ["gengamma_refusal", "gengamma_formulas_match", "fill_gengamma"]
 
 
 def gengamma_refusal(info, parts: tuple[str, ...]) -> str:
-    """Why the kernel does not run this generalised-gamma model ("" when it does)."""
-    if info.spells:
-        return "time-varying covariates (spells) with family 'gengamma': not in the kernel"
-    if "shape" in parts:
-        return ("stratified shapes of family 'gengamma' (Q per stratum): not in the kernel "
-                "(strata_parts=('level',) runs natively)")
+    """Why the kernel does not run this generalised-gamma model ("" when it does).
+
+    Stratified shapes (``Q`` per cause and stratum) run on the rows of
+    :mod:`coalsurv.backend.kernel_rows` only: not with the episode curves of time-varying
+    covariates nor the tve() tables, which read one ``Q`` per cause.
+    """
+    if "shape" in parts and (info.spells or getattr(info, "tve", None)):
+        return ("stratified shapes of family 'gengamma' (Q per stratum) with time-varying "
+                "covariates (spells) or tve(): not in the kernel")
     return ""
 
 
@@ -52,14 +58,19 @@ def gengamma_formulas_match(family) -> bool:
 
 
 def fill_gengamma(kplan, head: np.ndarray, e: int, at: int, parts: list) -> None:
-    """Put ``Q`` in the spline's slot of the extension header at ``e`` (data from ``at``)."""
+    """Put ``Q`` in the spline's slot of the extension header at ``e`` (data from ``at``).
+
+    One "knot" per cause, or one per stratum with stratified shapes (``Q`` (cause, stratum)):
+    the dummy spline constants' count ``K``, which ``kernel_spline.spline_arrays`` reads.
+    """
     from coalsurv.backend import kernel_layout as K
 
     if kplan.family != "gengamma":
         return
     block = kplan.block("Q")
+    per = kplan.strata if kplan.strata_theta else 1
     head[e + K.E_SPLINE_DATA] = at + sum(p.size for p in parts)
-    parts.append(np.array([0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]))  # one "knot"
+    parts.append(np.concatenate([[0.0, float(per), 0.0, 0.0, 1.0], np.zeros(4 * per)]))
     head[e + K.E_SPLINE_OFF] = block.offset
-    head[e + K.E_SPLINE_K] = 1
+    head[e + K.E_SPLINE_K] = per
     head[e + K.E_SPLINE_PRIOR:e + K.E_SPLINE_PRIOR + 4] = block.prior

@@ -41,6 +41,9 @@ GENGAMMA = 9
 _EPS = 1e-16
 _FPMIN = 1e-300
 _MAX_ITER = 200_000
+#: Below this ``log(1 - v)`` is ``log1p(-v)`` (a libm call several times slower than ``log``);
+#: above it ``log`` of ``1 - v`` loses at most 1e-13 relative.
+_SMALL = 1e-3
 #: The graph's cap of ``Q w`` and of ``log x`` (``coalsurv.families.gengamma``).
 _MAX_QW = 650.0
 
@@ -68,16 +71,22 @@ def _log1mexp(x):
 
 @njit(cache=True, error_model="numpy")
 def _series(a, x):
-    """``sum_n x^n / (a (a+1) ... (a+n))`` (P's series over its lead) and its ``a`` derivative."""
-    term = 1.0 / a
-    d_term = -term / a
-    total, d_total = term, d_term
+    """``sum_n x^n / (a (a+1) ... (a+n))`` (P's series over its lead) and its ``a`` derivative.
+
+    The ``n``-th term's ``a`` derivative is the term times ``-H_n``, ``H_n = sum_{j<=n}
+    1/(a+j)``: one division per term (``1/(a+n)``, off the loop's dependency chain).
+    """
+    r = 1.0 / a
+    term = r
+    harm = r
+    total, d_total = term, -term * harm
     ap = a
     for _ in range(_MAX_ITER):
         ap += 1.0
-        ratio = x / ap
-        d_term = d_term * ratio - term * ratio / ap
-        term *= ratio
+        r = 1.0 / ap
+        term *= x * r
+        harm += r
+        d_term = -term * harm
         total += term
         d_total += d_term
         if abs(term) < abs(total) * _EPS and abs(d_term) <= abs(d_total) * _EPS:
@@ -87,7 +96,10 @@ def _series(a, x):
 
 @njit(cache=True, error_model="numpy")
 def _fraction(a, x):
-    """Q's continued fraction over its lead (modified Lentz), carried with its ``a`` derivative."""
+    """Q's continued fraction over its lead (modified Lentz), carried with its ``a`` derivative.
+
+    Two divisions per step (``1/c`` and ``1/d``), every other quotient a product with these.
+    """
     b, db = x + 1.0 - a, -1.0
     c, dc = 1.0 / _FPMIN, 0.0
     d = 1.0 / b
@@ -101,17 +113,18 @@ def _fraction(a, x):
         d = an * d + b
         if abs(d) < _FPMIN:
             d = _FPMIN
-        dc = db + dan / c - an * dc / c / c
-        c = b + an / c
+        ic = 1.0 / c
+        dc = db + (dan - an * dc * ic) * ic
+        c = b + an * ic
         if abs(c) < _FPMIN:
             c = _FPMIN
-        dd = -dd / (d * d)
         d = 1.0 / d
+        dd = -dd * d * d
         delta = d * c
         d_delta = dd * c + d * dc
         dh = dh * delta + h * d_delta
         h *= delta
-        if abs(delta - 1.0) < _EPS and abs(d_delta) <= _EPS * (1.0 + abs(dh / h)):
+        if abs(delta - 1.0) < _EPS and abs(d_delta) * abs(h) <= _EPS * (abs(h) + abs(dh)):
             break
     return h, dh
 
@@ -121,35 +134,29 @@ def inc_gamma_parts(a, x, log_x, lg, psi):
     """:func:`log_inc_gamma` given ``lg = lgamma(a)`` and ``psi = digamma(a)``.
 
     The kernel computes both once per distinct shape (per cause and stratum, per call), not
-    per row. Three or four transcendental calls besides the series or fraction: ``log`` of
-    the sum, ``exp`` of the first log, ``log1p`` (or ``expm1`` and ``log``) for the other;
-    the ``log x`` derivatives are ratios of these (``d log P / d log x = 1 / s`` with ``s``
-    the series, ``d log Q / d log x = -1 / h`` with ``h`` the fraction).
+    per row. Three transcendental calls besides the series or fraction: ``exp`` of the lead
+    (``P = lead s``, ``Q = lead h``), ``log`` of the sum, ``log`` of one minus the function
+    (``log1p`` below :data:`_SMALL`); the ``log x`` derivatives are ratios of these (``d log
+    P / d log x = 1 / s`` with ``s`` the series, ``d log Q / d log x = -1 / h`` with ``h`` the
+    fraction).
     """
     log_lead = a * log_x - x - lg  # log of x^a e^-x / Gamma(a)
+    lead = math.exp(log_lead)  # before the sum: off the row's chain of dependent steps
     if x < a + 1.0:
         s, ds = _series(a, x)
         log_p = log_lead + math.log(s)
         dp_a = log_x - psi + ds / s
-        p = math.exp(log_p)
-        if log_p > -0.6931471805599453:
-            q = -math.expm1(log_p)
-            log_q = math.log(q)
-        else:
-            q = 1.0 - p
-            log_q = math.log1p(-p)
+        p = lead * s
+        q = 1.0 - p
+        log_q = math.log(q) if p > _SMALL else math.log1p(-p)
         dp_lx = 1.0 / s
         return log_p, log_q, dp_a, -(p / q) * dp_a, dp_lx, -(p / q) * dp_lx
     h, dh = _fraction(a, x)
     log_q = log_lead + math.log(h)
     dq_a = log_x - psi + dh / h
-    q = math.exp(log_q)
-    if log_q > -0.6931471805599453:
-        p = -math.expm1(log_q)
-        log_p = math.log(p)
-    else:
-        p = 1.0 - q
-        log_p = math.log1p(-q)
+    q = lead * h
+    p = 1.0 - q
+    log_p = math.log(p) if q > _SMALL else math.log1p(-q)
     dq_lx = -1.0 / h
     return log_p, log_q, -(q / p) * dq_a, dq_a, -(q / p) * dq_lx, dq_lx
 
@@ -199,7 +206,7 @@ def gamma_terms(t, log_t, eta, k, log_k):
 
 @njit(cache=True, error_model="numpy")
 def gamma_row(ev, t, log_t, en, log_en, eta, k, lg, psi):
-    """A gamma row's ``ev log h(t) + log S(t) - log S(entry)`` and its ``eta``, ``k`` derivatives.
+    """Return a row's ``ev log h(t) + log S(t) - log S(entry)``, its ``eta``, ``k`` derivatives.
 
     The kernel's common row (no cure, no interval-censored ending), with the shape's
     ``lgamma`` and ``digamma`` given (:func:`shape_constants`).

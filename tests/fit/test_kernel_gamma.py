@@ -41,6 +41,10 @@ CASES = [
                  marks=SLOW),
     pytest.param("x1 + (1 | g) + (1 | h)", "gengamma", None, True, None,
                  {"family_options": {"frailty_centring": "centred"}}, marks=SLOW),
+    # stratified shapes: sigma and Q per (cause, stratum), Q's prior about both branches
+    pytest.param("x1 + (1 | h)", "gengamma", ["a", "b"], True,
+                 {"Q": Prior("Normal", mu=0.3, sigma=0.6)},
+                 {"strata": "g", "strata_parts": ("level", "shape")}, marks=SLOW),
     # Q ~ Normal(0, 1e-3): the expansion around the log-normal and the incomplete gamma
     ("x1 + (1 | g)", "gengamma", None, False, {"Q": Prior("Normal", mu=0.0, sigma=1e-3)}, {}),
 ]
@@ -101,30 +105,24 @@ def test_kernel_equals_pymc_interval_censored_and_cure(family, kwargs, monkeypat
     assert kplan.family == family
 
 
-@pytest.mark.slow  # ~60 s at load ~9
-def test_gamma_with_spells_equals_pymc():
+@pytest.mark.slow  # ~60 s at load ~9 (each)
+@pytest.mark.parametrize("family", ["gamma", "gengamma"])
+def test_gamma_families_with_spells_equal_pymc(family):
     from tests.fit.test_kernel_spells import _spell_data
 
-    kplan = _check_kernel("x1 + x2 + (1 | g)", "gamma", None, True, None, {},
+    kplan = _check_kernel("x1 + x2 + (1 | g)", family, None, True, None, {},
                           data=_spell_data(causes=("a",)))
     assert kplan.spells == 2
 
 
-@pytest.mark.parametrize(("kwargs", "spells", "why"), [
-    ({"strata": "g", "strata_parts": ("shape",)}, False, "stratified shapes"),
-    ({}, True, "spells"),
-])
-def test_gengamma_refusals_name_the_feature(kwargs, spells, why):
-    if spells:
-        from tests.fit.test_kernel_spells import _spell_data
+def test_gengamma_refusal_names_the_feature():
+    from tests.fit.test_kernel_spells import _spell_data
 
-        data = _spell_data(causes=("a",))
-    else:
-        data = _data(entry=True)
-    model = coalsurv.SurvivalModel("x1 + x2", family="gengamma", **kwargs)
-    built, _, info, _ = model.build(data)
+    model = coalsurv.SurvivalModel("x1 + x2", family="gengamma", strata="g",
+                                   strata_parts=("shape",))
+    built, _, info, _ = model.build(_spell_data(causes=("a",)))
     kplan, reason = native.plan(built, info, {})
-    assert kplan is None and why in reason and "gengamma" in reason
+    assert kplan is None and "stratified shapes" in reason and "gengamma" in reason
 
 
 # Measured on the shared 2-core machine (load ~9): gamma 60 s, gengamma 68 s (slow), mostly
