@@ -34,8 +34,8 @@ frailties, varying slopes, causes, interval censoring and cure
 (:mod:`coalsurv.backend.native_spells`, :mod:`coalsurv.backend.kernel_spells`). Falls back:
 family options, joint and mixture priors, spells with rp on the odds scale, anything unknown.
 The gamma and generalised gamma (issue 23, :mod:`coalsurv.families.kernels_gamma`) with every
-feature the graph gives them, except the generalised gamma with time-varying covariates or
-stratified shapes (:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
+feature the graph gives them, except the generalised gamma's stratified shapes together
+with time-varying covariates or tve() (:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ def test_kernel_equals_pymc_gamma_families(formula, family, causes, entry, prior
 
 
 def _reference_unfused(model):
-    """``test_kernel._reference`` with the C linker (an Add of over 32 inputs)."""
+    """``kernel_check.reference`` with the C linker (an Add of over 32 inputs)."""
     import pytensor.tensor as pt
     from pymc.pytensorf import compile as compile_pymc
     from pytensor.compile.mode import Mode
@@ -92,13 +92,13 @@ def _reference_unfused(model):
     pytest.param("gamma", {"cure": "1", "cure_type": "promotion"}, marks=SLOW),
 ], ids=["gamma", "gengamma", "gamma-shape", "gengamma-cure-probit", "gamma-promotion"])
 def test_kernel_equals_pymc_interval_censored_and_cure(family, kwargs, monkeypatch):
-    from tests.fit import test_kernel
+    from tests.fit import kernel_check
 
     # the gamma's interval graph adds more than 32 operands, which the reference's Python
     # linker (FAST_COMPILE) cannot run: the same reference on the C linker (whose math differs
     # from NumPy's by ~1e-12, so only where needed)
     if family == "gamma":
-        monkeypatch.setattr(test_kernel, "_reference", _reference_unfused)
+        monkeypatch.setattr(kernel_check, "reference", _reference_unfused)
     data = _interval_data()
     kplan = _check_kernel("x1 + (1 | h)", family, None, True, None, {}, data=data,
                           model_kwargs=kwargs, value_atol=1e-6)
