@@ -130,33 +130,39 @@ def _fraction(a, x):
 
 
 @njit(cache=True, error_model="numpy")
-def inc_gamma_parts(a, x, log_x, lg, psi):
+def inc_gamma_parts(a, x, log_x, lg, psi, side):
     """:func:`log_inc_gamma` given ``lg = lgamma(a)`` and ``psi = digamma(a)``.
 
     The kernel computes both once per distinct shape (per cause and stratum, per call), not
-    per row. Three transcendental calls besides the series or fraction: ``exp`` of the lead
-    (``P = lead s``, ``Q = lead h``), ``log`` of the sum, ``log`` of one minus the function
-    (``log1p`` below :data:`_SMALL`); the ``log x`` derivatives are ratios of these (``d log
-    P / d log x = 1 / s`` with ``s`` the series, ``d log Q / d log x = -1 / h`` with ``h`` the
-    fraction).
+    per row. ``side``: 0 both logs; 1 ``log Q`` only, -1 ``log P`` only (the other returned
+    as 0; the four derivatives always). Two transcendental calls besides the series or
+    fraction for one side: ``exp`` of the lead (``P = lead s``, ``Q = lead h``, computed
+    before the sum) and one ``log`` (``log1p`` of ``-v`` below :data:`_SMALL`); the ``log x``
+    derivatives are ratios (``d log P / d log x = 1 / s`` with ``s`` the series, ``d log Q /
+    d log x = -1 / h`` with ``h`` the fraction).
     """
     log_lead = a * log_x - x - lg  # log of x^a e^-x / Gamma(a)
     lead = math.exp(log_lead)  # before the sum: off the row's chain of dependent steps
+    log_p, log_q = 0.0, 0.0
     if x < a + 1.0:
         s, ds = _series(a, x)
-        log_p = log_lead + math.log(s)
         dp_a = log_x - psi + ds / s
         p = lead * s
         q = 1.0 - p
-        log_q = math.log(q) if p > _SMALL else math.log1p(-p)
+        if side <= 0:
+            log_p = log_lead + math.log(s)
+        if side >= 0:
+            log_q = math.log(q) if p > _SMALL else math.log1p(-p)
         dp_lx = 1.0 / s
         return log_p, log_q, dp_a, -(p / q) * dp_a, dp_lx, -(p / q) * dp_lx
     h, dh = _fraction(a, x)
-    log_q = log_lead + math.log(h)
     dq_a = log_x - psi + dh / h
     q = lead * h
     p = 1.0 - q
-    log_p = math.log(p) if q > _SMALL else math.log1p(-q)
+    if side >= 0:
+        log_q = log_lead + math.log(h)
+    if side <= 0:
+        log_p = math.log(p) if q > _SMALL else math.log1p(-q)
     dq_lx = -1.0 / h
     return log_p, log_q, -(q / p) * dq_a, dq_a, -(q / p) * dq_lx, dq_lx
 
@@ -168,7 +174,7 @@ def log_inc_gamma(a, x, log_x):
     Returns ``(log_p, log_q, dlogp_da, dlogq_da, dlogp_dlogx, dlogq_dlogx)``; ``log_x`` is
     ``log x`` (passed so that it stays exact where ``x`` under- or overflows).
     """
-    return inc_gamma_parts(a, x, log_x, math.lgamma(a), digamma(a))
+    return inc_gamma_parts(a, x, log_x, math.lgamma(a), digamma(a), 0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -189,7 +195,7 @@ def gamma_terms_parts(t, log_t, eta, k, lg, psi):
     log_f = k * log_x - x - lg - log_t
     df_eta = -k + x * live
     df_k = log_x - psi
-    _, log_s, _, ds_k, _, ds_lx = inc_gamma_parts(k, x, lx, lg, psi)
+    _, log_s, _, ds_k, _, ds_lx = inc_gamma_parts(k, x, lx, lg, psi, 1)
     ds_eta = -ds_lx * live
     return log_f - log_s, df_eta - ds_eta, df_k - ds_k, log_s, ds_eta, ds_k
 
@@ -271,7 +277,8 @@ def gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi):
         log_u = -2.0 * log_abs_q + qw
         u = math.exp(log_u)
         lf = log_abs_q + a * log_u - u - lg
-        log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = inc_gamma_parts(a, u, log_u, lg, psi)
+        log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = inc_gamma_parts(a, u, log_u, lg, psi,
+                                                                 1 if Q > 0.0 else -1)
         if Q > 0.0:
             ls, ls_a, ls_lu = log_q, dq_a, dq_lu
         else:
