@@ -47,3 +47,50 @@ def test_fresh_process_keeps_dask_out_and_still_sees_dask_arrays():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=False)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_dask_collection_shortcut_asks_dask_only_for_dask_graphs():
+    """No __dask_graph__ (or a class): False without dask; otherwise dask's own answer."""
+    asked = []
+
+    def real(x):
+        asked.append(x)
+        return True
+
+    check = nutpie_import._no_dask_graph(real)
+
+    class Graph:
+        def __dask_graph__(self):
+            return {}
+
+    assert check(object()) is False and check(Graph) is False and asked == []
+    graph = Graph()
+    assert check(graph) is True and asked == [graph]
+
+
+def test_fresh_process_arviz_base_without_stack_source_and_dask_base():
+    """arviz_base imports with inspect.stack restored after it, the lazy jax error still
+    names its caller, and building indexed DataArrays does not import dask.base.
+    """
+    code = (
+        "import inspect, sys, numpy as np, pandas as pd, xarray as xr\n"
+        "real = inspect.stack\n"
+        "from coalsurv.backend.nutpie_import import import_arviz_base, import_nutpie\n"
+        "import_nutpie()\n"
+        "assert import_arviz_base() is sys.modules['arviz_base']\n"
+        "assert inspect.stack is real\n"
+        "xr.DataArray(np.zeros((2, 3)), coords={'x': pd.Index([1, 2])}, dims=('x', 'y'))\n"
+        "assert 'dask.base' not in sys.modules\n"
+        "import arviz_base.io_numpyro as m\n"
+        "if type(m.jax).__name__ == 'DelayedImportErrorModule':\n"
+        "    try:\n"
+        "        m.jax.numpy\n"
+        "    except ModuleNotFoundError as e:\n"
+        "        assert 'io_numpyro.py, line' in str(e), str(e)\n"
+        "import dask.array as da\n"
+        "a = xr.DataArray(da.zeros(4, chunks=2), coords={'z': np.arange(4)}, dims='z')\n"
+        "assert a.chunks == ((2, 2),), a.chunks\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
