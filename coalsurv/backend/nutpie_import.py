@@ -113,6 +113,8 @@ class _ArvizProxy:
     nutpie imports the whole ``arviz`` package (arviz_stats, arviz_plots and matplotlib:
     seconds in a fresh process) but only calls ``from_dict`` and ``dict_to_dataset``, which
     ``arviz`` re-exports from ``arviz_base``; every other name loads the real package.
+    ``from_dict`` is :func:`coalsurv.backend.nutpie_trace.from_dict` (the same DataTree,
+    built without ArviZ's per-variable alignment).
     """
 
     _FROM_BASE = ("from_dict", "dict_to_dataset")
@@ -120,6 +122,11 @@ class _ArvizProxy:
     def __getattr__(self, name):
         import importlib
 
+        if name == "from_dict":  # the same groups, without ArviZ's per-variable alignment
+            import_arviz_base()
+            from coalsurv.backend.nutpie_trace import from_dict
+
+            return from_dict
         if name in self._FROM_BASE:
             return getattr(import_arviz_base(), name)
         return getattr(importlib.import_module("arviz"), name)

@@ -94,3 +94,65 @@ def test_fresh_process_arviz_base_without_stack_source_and_dask_base():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=False)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def _same_tree(ours, theirs) -> None:
+    """The same groups, variables, coordinates (in order), dtypes and attributes."""
+    assert list(ours.children) == list(theirs.children)
+    for group in theirs.children:
+        a, b = ours[group].to_dataset(), theirs[group].to_dataset()
+        a.attrs.pop("created_at", None), b.attrs.pop("created_at", None)
+        assert a.identical(b), group
+        assert list(a.variables) == list(b.variables) and list(a.coords) == list(b.coords)
+        assert all(a[v].dtype == b[v].dtype for v in b.variables)
+        assert list(a.attrs.items()) == list(b.attrs.items())
+
+
+def test_trace_from_dict_builds_nutpies_groups_as_arviz_does(monkeypatch, synthetic_small):
+    """Nutpie's own from_dict call of a real fit (captured): our groups equal ArviZ's."""
+    import warnings
+
+    import arviz_base
+
+    import coalsurv
+    from coalsurv.backend.nutpie_trace import from_dict
+
+    calls = []
+
+    class Spy:
+        def from_dict(self, data, **kwargs):
+            calls.append((data, kwargs))
+            return arviz_base.from_dict(data, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(arviz_base, name)
+
+    nutpie_import.import_nutpie()
+    monkeypatch.setattr(sys.modules["nutpie.sample"], "arviz", Spy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        coalsurv.SurvivalModel("breadth + (1 | group)").fit(
+            synthetic_small, draws=30, tune=30, chains=2, progressbar=False, random_seed=3)
+    data, kwargs = calls[0]
+    assert "chain" in data["sample_stats"]  # nutpie's stats named like the sample dims
+    _same_tree(from_dict(data, **kwargs), arviz_base.from_dict(data, **kwargs))
+    _same_tree(from_dict(data, **{**kwargs, "save_warmup": False}),
+               arviz_base.from_dict(data, **{**kwargs, "save_warmup": False}))
+
+
+def test_trace_from_dict_leaves_other_calls_to_arviz():
+    """A call outside nutpie's shape (a variable named like a dim, other options) goes to
+    ArviZ itself.
+    """
+    import numpy as np
+
+    from coalsurv.backend.nutpie_trace import _handled
+
+    dims = ("chain", "draw")
+    post = {"a": np.zeros((2, 5, 3))}
+    assert _handled({"posterior": post}, {"dims": {"a": ["k"]}}, dims)
+    assert not _handled({"posterior": {**post, "k": np.zeros((2, 5))}},
+                        {"dims": {"a": ["k"]}}, dims)
+    assert not _handled({"posterior": post}, {"name": "x"}, dims)
+    assert not _handled({"observed_data": post}, {}, dims)
+    assert not _handled({"posterior": post}, {"attrs": {"prior": {}}}, dims)
