@@ -1,7 +1,8 @@
 """The native route's pointwise log likelihood in chunks of draws, on two threads.
 
-At most ~64 MB of float64 per chunk and thread; each chunk is written into the stored array
-(float64 directly, float32 after the kernel's float64 arithmetic). The row loop
+At most ~64 MB of float64 per chunk and thread, and at least one chunk per thread; each chunk
+is written into the stored array (float64 directly, float32 after the kernel's float64
+arithmetic). The row loop
 (:func:`coalsurv.backend.kernel_rows.row_terms`) runs without the GIL, so two threads use the
 two cores.
 """
@@ -46,7 +47,9 @@ def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,
             fast_pointwise_into(fast, part, dest)
     total = draws.shape[0]
     out = np.empty((total, n), dtype=dtype)
-    step = max(1, min(total, _CHUNK_BYTES // (8 * max(n, 1))))
+    # at most 64 MB a chunk, and at least one chunk a thread (a small fit's few MB were one
+    # chunk on one core); each draw's values do not depend on the chunking
+    step = max(1, min(total, _CHUNK_BYTES // (8 * max(n, 1)), -(-total // max(threads, 1))))
     if dtype == "float64":  # no copy: chunks straight into the stored array
         def work(start):
             into(buf, draws[start:start + step], out[start:start + step])

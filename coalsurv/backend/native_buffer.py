@@ -258,17 +258,27 @@ def unconstrained_draws(kplan: KernelPlan, posterior) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
 
+#: ``log_likelihood_group``'s default ``fast``: look for the fast row loop's buffer.
+FIND_FAST = "find"
+
+
 def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coords,
-                         dtype: str = "float64"):
-    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself (``dtype``)."""
+                         dtype: str = "float64", *, fast=FIND_FAST):
+    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself (``dtype``).
+
+    ``fast``: the fast row loop's buffer (:func:`coalsurv.backend.native_fast.fast_buffer`)
+    or None, when the caller has it already; by default it is made here.
+    """
     import xarray as xr
 
     from coalsurv.backend.kernel_pointwise import native_pointwise
     from coalsurv.backend.native_fast import fast_buffer
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    if isinstance(fast, str) and fast == FIND_FAST:
+        fast = fast_buffer(kplan, buf)  # the fast row loop when it fits
     values = native_pointwise(buf, unconstrained_draws(kplan, posterior), len(obs_coords), dtype,
-                              fast=fast_buffer(kplan, buf))  # the fast row loop when it fits
+                              fast=fast)
     da = xr.DataArray(values.reshape(n_chain, n_draw, -1), dims=("chain", "draw", "obs"),
                       coords={"chain": posterior["chain"].values,
                               "draw": posterior["draw"].values, "obs": obs_coords})

@@ -159,8 +159,8 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     obs = list(model.coords["obs"])
     kept = _pointwise_storage(idata, len(obs), settings.pointwise_limit)
     if kept != "skipped":
-        idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs,
-                                                                       dtype=kept))
+        idata["log_likelihood"] = DataTree(native.log_likelihood_group(
+            kplan, buf, posterior, obs, dtype=kept, fast=fast))  # the buffer made above
     idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
     idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
                                     coalsurv_kernel_reason=why_not,
