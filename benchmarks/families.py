@@ -141,7 +141,7 @@ def make_model(row: str):
 
     family, kwargs, _, _ = ROWS[row]
     kwargs = dict(kwargs)
-    fixed = list(load("coalgov")[1])
+    fixed = list(run.COALGOV_TERMS)  # load("coalgov")'s terms, without loading the data twice
     tve = kwargs.pop("tve", False)
     if tve:
         fixed[0] = f"tve({fixed[0]}, type='pw')" if tve == "pw" else f"tve({fixed[0]})"
