@@ -357,32 +357,19 @@ def _geyer_ess(rho: np.ndarray, size: int) -> float:
     return float("nan") if np.isnan(rho_t).any() else size / tau
 
 
-#: Above this many draws in all (chains x draws x elements) :func:`worst_rhat` ranks two
-#: variables at once, on two threads (each variable's R-hat is computed alone: the same values).
-_THREADED_ABOVE = 200_000
-
-
 def worst_rhat(idata) -> tuple[float, str]:
     """Largest rank-normalised R-hat over :func:`judged_variables`, and its cell's label.
 
     The label is ``name[coord, ...]`` with the coordinates of the worst cell (one-cause
-    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables. Large posteriors are
-    ranked on two threads (:data:`_THREADED_ABOVE`).
+    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables.
     """
     post = idata["posterior"]
     names = judged_variables(post)
-    draws = [np.asarray(post[name].transpose("chain", "draw", ...)) for name in names]
-    if sum(d.size for d in draws) > _THREADED_ABOVE:  # NumPy's sorts release the GIL
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            rhats = list(pool.map(rank_rhat, draws))
-    else:
-        rhats = [rank_rhat(d) for d in draws]
     best = (-np.inf, "")
-    for name, rhat in zip(names, rhats, strict=True):
+    for name in names:
         da = post[name].isel(chain=0, draw=0, drop=True)
-        values = np.asarray(rhat, dtype=float)
+        values = np.asarray(rank_rhat(np.asarray(post[name].transpose("chain", "draw", ...))),
+                            dtype=float)
         if not values.size or not np.any(np.isfinite(values)):
             continue
         flat = int(np.nanargmax(values))
