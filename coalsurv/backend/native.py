@@ -299,8 +299,10 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                 prior != (0, 0.0, 1.0, 0.0)):
             return None, f"{rv.name}: not a standard normal"
         shape = tuple(len(coords[d]) for d in dims)
-        if rv.name in jnames:  # (terms of the joint prior,): no dims in the graph
+        if rv.name in jnames:  # (terms of the joint prior,): no dims in the graph, PyMC's name
             shape = tuple(int(v) for v in rv.shape.eval())
+            dims = (f"{rv.name}_dim_0",)
+            coords[dims[0]] = list(range(shape[0]))
         blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior,
                             zerosum=rv.name == "strata_dev"))
         offset += blocks[-1].size
