@@ -77,7 +77,7 @@ def main() -> None:
         files[label] = str(prior.save(folder / f"{label}.toml"))
         (key,) = [k for k in prior.priors if k.startswith("beta_unit")]
         print(f"{label}: {prior.priors[key]}")
-    for label, path in files.items():  # warm the disk caches of both routes (not timed)
+    for path in files.values():  # warm the disk caches of both routes (not timed)
         for kernel in ("auto", "pymc"):
             _run(path, kernel, 20)
     print(f"load before: {os.getloadavg()}")
