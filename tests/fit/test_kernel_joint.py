@@ -7,8 +7,8 @@ SDs it carries from it (:mod:`coalsurv.build.joint_terms`); the kernel runs on t
 vector (:mod:`coalsurv.backend.kernel_joint`). Rows of the kernel-vs-graph table
 (:func:`tests.fit.kernel_check.check_kernel`): what the joint prior carries, one or several
 causes (per-cause keys, separate coefficients beside it), PH, AFT (on eta itself), Gompertz
-(per baseline), rp, piecewise, strata, a centred frailty on a carried intercept, interval
-censoring and the joint multi-state graph; the log prior group against PyMC's; a tiny native
+(per baseline), rp, piecewise, strata, cure, tve(), a centred frailty on a carried intercept,
+interval censoring and the joint multi-state graph; the log prior group against PyMC's; a tiny native
 fit against ``kernel="pymc"``.
 """
 
@@ -81,6 +81,11 @@ CASES = [
     ("x1 + (1 | h)", "weibull", ["a", "b"], True,
      {"beta_unit[*]": joint(["log(shape)", "log(sd[h])", "x1"], 8)}, {},
      {"strata": "g", "strata_parts": ("level",)}, ("beta", "shape", "sd_h")),
+    ("x1 + x2 + (1 | g)", "weibull", None, True,
+     {"beta_unit[*]": mixture(["(intercept)", "log(shape)", "x1", "x2"], 12)}, {},
+     {"cure": "x2", "cure_link": "probit"}, ("intercept", "beta", "shape")),
+    ("x1 + x2 + tve(x1)", "weibull", ["a", "b"], True,
+     {"beta_unit[*]": joint(["log(shape)", "x1", "x2"], 13)}, {}, {}, ("beta", "shape")),
 ]
 
 
