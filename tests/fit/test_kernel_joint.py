@@ -8,8 +8,9 @@ vector (:mod:`coalsurv.backend.kernel_joint`). Rows of the kernel-vs-graph table
 (:func:`tests.fit.kernel_check.check_kernel`): what the joint prior carries, one or several
 causes (per-cause keys, separate coefficients beside it), PH, AFT (on eta itself), Gompertz
 (per baseline), rp, piecewise, strata, cure, tve(), a centred frailty on a carried intercept,
-interval censoring and the joint multi-state graph; the log prior group against PyMC's; a tiny native
-fit against ``kernel="pymc"``.
+interval censoring and the joint multi-state graph; the log prior group against PyMC's; a
+tiny native fit against ``kernel="pymc"``. Measured: 16 tests in about 110 s wall (60 s CPU)
+on 2 cores at load 7.
 """
 
 from __future__ import annotations
