@@ -8,9 +8,9 @@ vector (:mod:`coalsurv.backend.kernel_joint`). Rows of the kernel-vs-graph table
 (:func:`tests.fit.kernel_check.check_kernel`): what the joint prior carries, one or several
 causes (per-cause keys, separate coefficients beside it), PH, AFT (on eta itself), Gompertz
 (per baseline), rp, piecewise, strata, cure, tve(), a centred frailty on a carried intercept,
-interval censoring and the joint multi-state graph; the log prior group against PyMC's; a
-tiny native fit against ``kernel="pymc"``. Measured: 16 tests in about 110 s wall (60 s CPU)
-on 2 cores at load 7.
+interval censoring, the joint multi-state graph and separate transitions; the log prior
+group against PyMC's; a tiny native fit against ``kernel="pymc"``. Measured: 17 tests in
+about 120 s wall (65 s CPU) on 2 cores at load 7.
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ def test_kernel_equals_pymc_joint_prior_interval_censored():
                  data=interval_data(causes=("a",)))
 
 
-def test_kernel_equals_pymc_joint_prior_multistate_graph():
-    """The joint multi-state graph (shared effects, one stacked cause) with a joint prior."""
+def _transitions():
+    """Histories coalition -> alliance -> dissolution (60 coalitions, one covariate)."""
     rng = np.random.default_rng(3)
     rows = []
     for i in range(60):
@@ -121,12 +121,19 @@ def test_kernel_equals_pymc_joint_prior_multistate_graph():
         rows.append((i, "coalition", 0.0, t1, to, x))
         if to == "alliance":
             rows.append((i, "alliance", t1, t1 + rng.exponential(6.0), "dissolution", x))
-    data = coalsurv.TransitionData.from_frame(
+    return coalsurv.TransitionData.from_frame(
         pd.DataFrame(rows, columns=["id", "state", "start", "stop", "to", "x"]), id="id",
         state="state", start="start", stop="stop", to="to", covariates=["x"],
         time_unit="months")
-    a, d, ad = ("coalition -> alliance", "coalition -> dissolution",
-                "alliance -> dissolution")
+
+
+A, D, AD = "coalition -> alliance", "coalition -> dissolution", "alliance -> dissolution"
+
+
+def test_kernel_equals_pymc_joint_prior_multistate_graph():
+    """The joint multi-state graph (shared effects, one stacked cause) with a joint prior."""
+    data = _transitions()
+    a, d, ad = A, D, AD
     ms = coalsurv.MultiStateModel({a: "x", d: "x", ad: "x"}, family="weibull",
                                   shared={"x": [a, ad]})
     model, stacked = ms.joint_survival_model(data)
@@ -135,6 +142,21 @@ def test_kernel_equals_pymc_joint_prior_multistate_graph():
     kplan = check_kernel(None, None, None, True, None, dict(model.spec.family_options),
                          data=stacked, survival_model=model)
     assert [b.name for b in kplan.ext_blocks] == ["beta"]
+
+
+def test_kernel_equals_pymc_joint_priors_per_transition():
+    """Separate transition models, each with its own joint prior (per transition key)."""
+    data = _transitions()
+    priors = {A: coalsurv.PriorSet({"beta_unit[*]": joint(["log(shape)", "x"], 14)}),
+              D: coalsurv.PriorSet({"beta_unit[*]": mixture(["(intercept)", "x"], 15)}),
+              AD: coalsurv.PriorSet({"beta_unit[*]": joint(["x"], 16)})}
+    ms = coalsurv.MultiStateModel({A: "x", D: "x", AD: "x"}, family="weibull", priors=priors)
+    episodes = ms.episodes(data)
+    carried = {A: ["beta", "shape"], D: ["intercept", "beta"], AD: ["beta"]}
+    for key, model in ms.models.items():
+        kplan = check_kernel(None, None, None, True, None, dict(model.spec.family_options),
+                             data=episodes[key], survival_model=model, points=2)
+        assert [b.name for b in kplan.ext_blocks] == carried[key], key
 
 
 def test_log_prior_of_joint_and_mixture_blocks_equals_pymc():
