@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_joint import joint_base, joint_extend
 from coalsurv.backend.kernel_rows import row_terms
 
 __all__ = ["pointwise_into", "native_pointwise"]
@@ -25,10 +26,12 @@ _CHUNK_BYTES = 64 * 2 ** 20
 def pointwise_into(buf, draws, out):
     """Kernel log likelihood of every row for each unconstrained draw, into ``out`` (float64)."""
     grad = np.zeros(0)
+    joint = joint_base(buf) >= 0  # a joint prior: the extended vector (kernel_joint)
     for s in range(draws.shape[0]):
         out[s, :] = 0.0  # row_terms adds each row's terms
+        x = joint_extend(buf, draws[s]) if joint else draws[s]
         # bool(): not numba's literal False, which would compile row_terms once more
-        row_terms(buf, draws[s], grad, bool(False), out[s])  # noqa: UP018
+        row_terms(buf, x, grad, bool(False), out[s])  # noqa: UP018
 
 
 def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,

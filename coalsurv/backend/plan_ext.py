@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from coalsurv.backend.plan_gamma import fill_gengamma
+from coalsurv.backend.plan_joint import fill_joint
 from coalsurv.backend.plan_types import KernelPlan
 
 __all__ = ["SPLINE_OPTIONS", "slope_terms", "slope_names", "stacked_parts",
@@ -145,6 +146,7 @@ def fill_ext(kplan: KernelPlan, named, head: np.ndarray, at: int) -> list[np.nda
         head[hb + 3:hb + 7] = sd.prior
         head[hb + 7] = col
         parts.append(np.asarray(named[f"idx_{group}"].get_value(), dtype=float).reshape(-1))
+    fill_joint(kplan, head, e, at, parts)  # joint and mixture priors (plan_joint)
     return parts
 
 

@@ -26,6 +26,7 @@ from coalsurv.backend.densities import (
 from coalsurv.backend.init import initial_points
 from coalsurv.backend.nutpie_import import import_nutpie
 from coalsurv.backend.pointwise import ATTR, POINTWISE_LIMIT, skipped_note, storage
+from coalsurv.backend.pymc_start import guard_starts
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
            "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size", "rank_rhat",
@@ -190,6 +191,8 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
             if len(_COMPILED) >= _MAX_CACHE:
                 _COMPILED.pop(next(iter(_COMPILED)))
             _COMPILED[cache_key] = compiled
+    # a jittered start far below the centre is pulled in, as on the native route
+    compiled = guard_starts(compiled, model)
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     idata["sample_stats"].attrs["coalsurv_compiled"] = how  # not in the fit id (posterior)

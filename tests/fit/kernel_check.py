@@ -86,7 +86,7 @@ def reference(model):
 
 
 def check_kernel(formula, family, causes, entry, priors, options, *, data=None,
-                 model_kwargs=None, value_atol=0.0, points=3):
+                 model_kwargs=None, value_atol=0.0, points=3, survival_model=None):
     """Log density, gradient, pointwise log likelihood and deterministics equal PyMC's.
 
     Builds ``SurvivalModel(formula, family=, causes=, priors=, family_options=options,
@@ -96,9 +96,11 @@ def check_kernel(formula, family, causes, entry, priors, options, *, data=None,
     dims in float32 (its parameters are float32 constants there), ~1e-8 per element.
     """
     data = kernel_data(entry=entry) if data is None else data
-    model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, causes=causes,
-                                               priors=priors, family_options=options or None,
-                                               **(model_kwargs or {})).build(data)
+    if survival_model is None:  # else a SurvivalModel made elsewhere (a multi-state graph)
+        survival_model = coalsurv.SurvivalModel(formula, family=family, causes=causes,
+                                                priors=priors, family_options=options or None,
+                                                **(model_kwargs or {}))
+    model, _, info, _ = survival_model.build(data)
     kplan, reason = native.plan(model, info, options)
     assert kplan is not None, reason
     buf = native.make_buffer(kplan, model)

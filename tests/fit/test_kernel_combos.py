@@ -97,8 +97,8 @@ def test_kernel_equals_pymc_spells_rp_curves(formula, kwargs, interval):
 def test_spells_with_rp_on_the_odds_scale_stay_refused_by_name():
     """The graph's odds-scale spell curve is the equivalent time, not in the kernel for rp.
 
-    (tve needs PH: the spec refuses it with rp on the odds scale. Joint and mixture priors:
-    ``test_kernel.py::test_joint_priors_take_the_pymc_graph``.)
+    (tve needs PH: the spec refuses it with rp on the odds scale. Joint and mixture priors
+    run natively: ``test_kernel_joint.py``.)
     """
     options = {"scale": "odds"}
     model, _, info, _ = coalsurv.SurvivalModel("x1", family="rp", family_options=options).build(
