@@ -51,7 +51,7 @@ from coalsurv.backend.kernel_layout import (
     H_OFF_CINT,
     H_SPELLS,
 )
-from coalsurv.backend.kernel_spline import terms
+from coalsurv.backend.kernel_spline import RP, rp_basis_grad, rp_point, terms
 from coalsurv.families.kernels import interval_terms
 
 __all__ = ["SPELL_HEAD", "spell_section", "n_episodes", "episode_curves"]
@@ -170,6 +170,32 @@ def _curve(fam, aft, hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th
 
 
 @njit(cache=True, error_model="numpy")
+def _curve_spline(hazard, T, lo, hi, J, eta_r, th_r, a, b, spl, b_sp, weight, g_sp):
+    """Add ``weight`` x the gradient in ``rp_spline`` of one PH curve (:func:`_curve`) to ``g_sp``.
+
+    ``log h(T | eta_J)`` or ``sum_j F(min(b_j, T)) - F(min(a_j, T))``: each evaluation's
+    ``d/ds`` and ``d/ds'`` times the basis (:func:`coalsurv.backend.kernel_spline.rp_basis_grad`),
+    O(K) per evaluation instead of one more curve per coefficient.
+    """
+    if hazard:
+        x = math.log(T)
+        _, dh, inv, _, _ = rp_point(x, eta_r[J], th_r[J], spl, b_sp)
+        rp_basis_grad(x, spl, weight * dh, weight * inv, g_sp)
+        return
+    for r in range(lo, hi):
+        top = min(b[r], T)
+        bottom = min(a[r], T)
+        if top > 0.0:
+            x = math.log(top)
+            rp_basis_grad(x, spl, weight * rp_point(x, eta_r[r], th_r[r], spl, b_sp)[4], 0.0,
+                          g_sp)
+        if bottom > 0.0:
+            x = math.log(bottom)
+            rp_basis_grad(x, spl, -weight * rp_point(x, eta_r[r], th_r[r], spl, b_sp)[4], 0.0,
+                          g_sp)
+
+
+@njit(cache=True, error_model="numpy")
 def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, grad, want_grad,
                    spl, b_sp, g_sp):
     """Cause ``k``'s log likelihood of every episode from its spell rows (mode 2).
@@ -179,7 +205,7 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
     each episode's value to ``rows_out`` (when not empty) and, with cure, the cure block's
     gradient to ``grad``. The rp spline (hazard scale): ``spl``, the cause's ``rp_spline``
     ``b_sp``; its gradient goes to ``g_sp`` (the episode's value is linear in its curves'
-    derivatives with weights ``w``: one more evaluation of each curve per coefficient).
+    derivatives with weights ``w``; each used curve's gradient by :func:`_curve_spline`).
     Returns the sum over episodes.
     """
     fam = int(buf[H_FAM])
@@ -258,7 +284,12 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
                 d_eta_r[lo + r] = de
                 d_th_r[lo + r] = dt
             times[0], times[1], times[2], times[3] = t[e], t[e], upper[e], entry[e]
-            for j in range(g_sp.shape[0]):  # rp_spline: each curve along b_j, weighted
+            if fam == RP:  # rp_spline: each used curve's gradient, analytic (PH curves)
+                for q in range(4):
+                    if w[q] != 0.0:
+                        _curve_spline(q == 0, times[q], lo, hi, J, eta_r, th_r, a, b, spl,
+                                      b_sp, w[q], g_sp)
+            for j in range(g_sp.shape[0] if fam != RP else 0):  # each curve along b_j
                 for q in range(4):
                     if w[q] != 0.0:
                         _curve(fam, aft, q == 0, times[q], lo, hi, J, eta_r, th_r, lth_r, a, b,

@@ -12,8 +12,11 @@ Every parameter enters through ``s`` and ``s'`` only, so one evaluation gives th
 derivatives in ``eta`` (``d/ds``) and in one *direction*: ``gamma`` (``direction = -1``:
 ``ds/dgamma = x``, ``ds'/dgamma = 1``) or ``b_j`` (``direction = j``: ``w_j(x)``,
 ``w_j'(x)``). :func:`row_value` combines a row's evaluations (exit, upper bound, entry; cure)
-linearly in the derivatives with weights that depend on the values only, so the kernel calls
-it once per row for ``eta`` and ``gamma`` and once per coefficient ``b_j`` for its gradient.
+linearly in the derivatives with weights that depend on the values only. The spline is
+linear in ``b``, so :func:`rp_row` (the kernel's rp rows) takes ``rp_spline``'s gradient
+analytically: one evaluation per time point for ``eta`` and ``gamma``, then each point's
+``d/ds`` and ``d/ds'`` (:func:`rp_point`) weighted and spread over the basis
+(:func:`rp_basis_grad`): O(K) a row, where one evaluation per coefficient was O(K^2).
 
 The spline's constants travel in the buffer (``E_SPLINE_DATA``): ``odds, K, kmin, kmax, (kmax
 - kmin)^2``, then the ``K`` internal knots, ``lambda_j``, ``u_j(0)`` and ``u_j'(0)``, all
@@ -51,8 +54,9 @@ from coalsurv.families.kernels import (
 )
 from coalsurv.families.kernels_gamma import GENGAMMA, gengamma_terms
 
-__all__ = ["RP", "rp_terms", "terms", "terms_at", "row_value", "combine", "combine_at",
-           "spline_bound", "spline_prior", "spline_constants", "spline_arrays", "min_slope"]
+__all__ = ["RP", "rp_point", "rp_basis_grad", "rp_row", "rp_terms", "terms", "terms_at",
+           "row_value", "combine", "combine_at", "spline_bound", "spline_prior",
+           "spline_constants", "spline_arrays", "min_slope"]
 
 #: Family code of the Royston-Parmar spline (``KERNEL_FAMILIES["rp"]``).
 RP = 7
@@ -90,18 +94,19 @@ def _basis(x, spl, j, order):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def rp_terms(log_t, eta, theta, spl, b, direction):
-    """``log h, d/d eta, d/d direction, log S, d/d eta, d/d direction`` of the spline at t."""
+def rp_point(log_t, eta, theta, spl, b):
+    """``log h, d log h/ds, d log h/ds', log S, d log S/ds`` of the spline at ``x = log t``.
+
+    ``d/ds`` is ``d/d eta``; along a coefficient ``b_j`` the derivatives are ``d/ds w_j(x) +
+    d/ds' w_j'(x)`` (:func:`rp_basis_grad`), along ``gamma`` ``d/ds x + d/ds'``.
+    """
     K = int(spl[1])
     lin = 0.0
     ds = theta
-    dw, dw1 = log_t, 1.0
     for j in range(K):
         w, w1 = _basis(log_t, spl, j, 1)
         lin += b[j] * w
         ds += b[j] * w1
-        if j == direction:
-            dw, dw1 = w, w1
     s = eta + (theta * log_t + lin)
     if ds > 0.0:
         log_ds, inv = math.log(ds), 1.0 / ds
@@ -110,14 +115,78 @@ def rp_terms(log_t, eta, theta, spl, b, direction):
     if spl[0] == 1.0:  # odds: log S = -softplus(s)
         sig = sigmoid(s)
         soft = softplus(s)
-        dh = 1.0 - sig
-        return (log_ds - log_t + s - soft, dh, dh * dw + inv * dw1, -soft, -sig, -sig * dw)
+        return log_ds - log_t + s - soft, 1.0 - sig, inv, -soft, -sig
     dc = 1.0
     if s > _MAX_S:
         dc = 1.0 / (1.0 + (s - _MAX_S))
         s = _MAX_S + math.log1p(s - _MAX_S)
     hz = math.exp(s)
-    return log_ds - log_t + s, dc, dc * dw + inv * dw1, -hz, -hz * dc, -hz * dc * dw
+    return log_ds - log_t + s, dc, inv, -hz, -hz * dc
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def rp_basis_grad(log_t, spl, w_s, w_s1, g):
+    """Add ``w_s w_j(x) + w_s1 w_j'(x)`` to ``g[j]`` for every coefficient (O(K)).
+
+    The gradient in ``rp_spline`` of any value whose derivatives in ``s`` and ``s'`` at
+    ``x = log t`` are ``w_s`` and ``w_s1``: the spline is linear in its coefficients.
+    """
+    if w_s == 0.0 and w_s1 == 0.0:
+        return
+    for j in range(g.shape[0]):
+        w, w1 = _basis(log_t, spl, j, 1)
+        g[j] += w_s * w + w_s1 * w1
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def rp_terms(log_t, eta, theta, spl, b, direction):
+    """``log h, d/d eta, d/d direction, log S, d/d eta, d/d direction`` of the spline at t."""
+    log_h, dh, inv, log_s, dsv = rp_point(log_t, eta, theta, spl, b)
+    if direction < 0:
+        dw, dw1 = log_t, 1.0
+    else:
+        dw, dw1 = _basis(log_t, spl, direction, 1)
+    return log_h, dh, dh * dw + inv * dw1, log_s, dsv, dsv * dw
+
+
+@njit(cache=True, error_model="numpy")
+def rp_row(cure, link, cure_lin, ev, is_int, has_entry, log_t, log_up, log_en, eta, theta, spl,
+           b, want_grad, g_b):
+    """One rp row as :func:`row_value` (``direction = -1``), ``rp_spline``'s gradient to ``g_b``.
+
+    The analytic gradient, O(K) per row: :func:`combine` is linear in the terms' derivatives
+    with weights that depend on the values only, the weights of ``log h(t)``, ``log S(t)``,
+    ``log S(upper)`` and ``log S(entry)`` (plain rows: ``ev``, 1, 0, -1; interval and cure
+    rows: read by two calls of :func:`combine_at` with unit derivatives); each term's
+    derivative in ``b_j`` is its ``d/ds w_j(x) (+ d/ds' w_j'(x))``
+    (:func:`rp_basis_grad`). A call of its own (not inlined into the row loop).
+    """
+    log_h, dh, inv, log_s, dsv = rp_point(log_t, eta, theta, spl, b)
+    log_su, dsu, dsu_th = 0.0, 0.0, 0.0
+    if is_int:
+        _, _, _, log_su, dsu = rp_point(log_up, eta, theta, spl, b)
+        dsu_th = dsu * log_up
+    log_s0, ds0, ds0_th = 0.0, 0.0, 0.0
+    if has_entry:
+        _, _, _, log_s0, ds0 = rp_point(log_en, eta, theta, spl, b)
+        ds0_th = ds0 * log_en
+    val, d_eta, d_th, d_cure = combine(
+        cure, link, cure_lin, ev, is_int, has_entry, log_h, dh, dh * log_t + inv, log_s, dsv,
+        dsv * log_t, log_su, dsu, dsu_th, log_s0, ds0, ds0_th)
+    if want_grad and g_b.shape[0] > 0:
+        if cure == 0 and not is_int:  # ev log h(t) + log S(t) - log S(entry)
+            w_h, w_s, w_u, w_0 = ev, 1.0, 0.0, -1.0
+        else:
+            _, w_h, w_s, _ = combine_at(cure, link, cure_lin, ev, is_int, has_entry, log_h, 1.0,
+                                        0.0, log_s, 0.0, 1.0, log_su, 0.0, 0.0, log_s0, 0.0, 0.0)
+            _, w_u, w_0, _ = combine_at(cure, link, cure_lin, ev, is_int, has_entry, log_h, 0.0,
+                                        0.0, log_s, 0.0, 0.0, log_su, 1.0, 0.0, log_s0, 0.0, 1.0)
+        rp_basis_grad(log_t, spl, w_h * dh + w_s * dsv, w_h * inv, g_b)
+        if is_int:
+            rp_basis_grad(log_up, spl, w_u * dsu, 0.0, g_b)
+        if has_entry:
+            rp_basis_grad(log_en, spl, w_0 * ds0, 0.0, g_b)
+    return val, d_eta, d_th, d_cure
 
 
 @njit(cache=True, inline="always", error_model="numpy")
