@@ -275,16 +275,16 @@ def tve_row(i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, b
 
 
 @njit(cache=True, error_model="numpy")
-def tve_row_spline(i, st, ev, eta, theta, log_t, entry, log_entry, log_bounds, c01, xt, ends,
-                   tab_b, f_cell, dev, spl, b_sp, own, g_b):
+def tve_row_spline(i, st, ev, eta, theta, log_t, entry, log_entry, c01, xt, ends, tab_b,
+                   f_cell, dev, spl, b_sp, g_b):
     """``rp_spline``'s gradient of row ``i`` (:func:`tve_row`'s along every ``b_j`` at once).
 
     The row's ``-e^eta sum_c w_c (H0(hi_c) - H0(lo_c))`` telescopes onto its cell bounds: bound
     ``c`` (between cells ``c`` and ``c + 1``) weighs ``-e^eta (w_c - w_{c+1})``, the exit
     ``-e^eta w_last``, the entry ``e^eta w_first``; ``dH0/d b_j = -d log S/ds w_j(x)``
-    (:func:`coalsurv.backend.kernel_spline.rp_basis_grad`). At the bounds the tables
-    ``tab_b`` (:func:`tve_tables` along each ``b_j``) or, with a family parameter per row
-    (``own``), the spline itself. O(K (cells + 2)) a row instead of K rows.
+    (:func:`coalsurv.backend.kernel_spline.rp_basis_grad`); at the bounds from the tables
+    ``tab_b`` (:func:`tve_tables` along each ``b_j``; rp has no shape covariates, so no row
+    has a family parameter of its own). O(K (cells + 2)) a row instead of K rows.
     """
     _, dh, inv, _, dsv = rp_point(log_t, 0.0, theta, spl, b_sp)
     e_eta = math.exp(eta)
@@ -300,12 +300,8 @@ def tve_row_spline(i, st, ev, eta, theta, log_t, entry, log_entry, log_bounds, c
                 s += xt[i, q] * f_cell[q, c + 1]
             w_next = math.exp(s)
         wt = -e_eta * (w_c - w_next)
-        if own:
-            d_b = rp_point(log_bounds[c], 0.0, theta, spl, b_sp)[4]
-            rp_basis_grad(log_bounds[c], spl, -wt * d_b, 0.0, g_b)
-        else:
-            for j in range(g_b.shape[0]):
-                g_b[j] += wt * tab_b[j, 1, st, c]
+        for j in range(g_b.shape[0]):
+            g_b[j] += wt * tab_b[j, 1, st, c]
         w_c = w_next
     rp_basis_grad(log_t, spl, ev * dh + e_eta * w_c * dsv, ev * inv, g_b)
     if entry > 0.0:
