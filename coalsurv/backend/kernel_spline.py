@@ -55,7 +55,8 @@ from coalsurv.families.kernels import (
 )
 from coalsurv.families.kernels_gamma import GENGAMMA, gengamma_terms
 
-__all__ = ["RP", "rp_point", "rp_basis_grad", "rp_row", "rp_terms", "terms", "terms_at",
+__all__ = ["RP", "rp_point", "rp_basis_grad", "rp_row", "rp_log_time_slope", "rp_terms",
+           "terms", "terms_at",
            "row_value", "combine", "combine_at", "spline_bound", "spline_prior",
            "spline_constants", "spline_rows", "spline_basis", "spline_arrays",
            "min_slope"]
@@ -160,6 +161,24 @@ def rp_basis_grad(log_t, spl, w_s, w_s1, g):
     for j in range(g.shape[0]):
         w, w1 = _basis(log_t, spl, j, 1)
         g[j] += w_s * w + w_s1 * w1
+
+
+@njit(cache=True, error_model="numpy")
+def rp_log_time_slope(hazard, log_t, eta, theta, spl, b):
+    """``d/d log t`` of ``log h`` (``hazard``) or ``log S`` at ``t``, the parameters fixed.
+
+    ``log S`` moves with ``s``: ``d log S/ds s'``; ``log h = log s' - x + ...``: ``d log h/ds
+    s' + s''/s' - 1``. For the equivalent time of the odds scale's spell curves
+    (:mod:`coalsurv.backend.kernel_spells`), where ``S(t | eta) = S0(t e^-eta)`` does not hold.
+    """
+    _, dh, inv, _, dsv = rp_point(log_t, eta, theta, spl, b)
+    ds, d2 = theta, 0.0
+    for j in range(int(spl[1])):
+        ds += b[j] * _basis(log_t, spl, j, 1)[1]
+        d2 += b[j] * _basis(log_t, spl, j, 2)[0]
+    if hazard:
+        return dh * ds + inv * d2 - 1.0
+    return dsv * ds
 
 
 @njit(cache=True, inline="always", error_model="numpy")
