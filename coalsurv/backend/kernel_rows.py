@@ -15,7 +15,7 @@ T ``s_k = exp(sign mean_s log theta_ks)`` (header ``H_STD``), and the chain rule
 ``s_k``. An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) -
 S(u))`` (:func:`~coalsurv.families.kernels.interval_terms`) instead of ``log h(l) + log S(l)``.
 Every such row is :func:`coalsurv.backend.kernel_spline.row_value` (the Royston-Parmar spline
-included: ``rp_spline``'s gradient from one more evaluation per coefficient).
+included: :func:`~coalsurv.backend.kernel_spline.rp_row`, ``rp_spline``'s gradient analytic).
 
 The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
 one vector-parameter family, handled here rather than in ``family_terms``: per cause
@@ -87,12 +87,13 @@ from coalsurv.backend.kernel_slopes import (
     slope_values,
 )
 from coalsurv.backend.kernel_spells import episode_curves, spell_section
-from coalsurv.backend.kernel_spline import RP, row_value, spline_arrays
+from coalsurv.backend.kernel_spline import RP, row_value, rp_row, spline_arrays, spline_basis
 from coalsurv.backend.kernel_tve import (
     tve_devs,
     tve_finish,
     tve_layout,
     tve_row,
+    tve_row_spline,
     tve_row_table,
     tve_tables,
 )
@@ -174,6 +175,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     up_j, up_tau = upper_arrays(buf)  # piecewise: interval of each upper bound, time in it
     spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
     g_spline = np.zeros(C * n_b)
+    rp_basis = spline_basis(buf)  # the rows' basis at log t, log entry, log upper (data)
     tab_b = np.zeros((n_b if T > 0 else 0, 4, ts, nb + 1))  # tve with rp: per coefficient
     # spells (coalsurv.backend.kernel_spells): rows are spell rows; mode 2 makes each episode's
     # curve from its rows' eta (a first sweep), then the rows' chain rule (a second one)
@@ -233,6 +235,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             full[:] = 0.0
             part[:] = 0.0
         b_k = spline_b[k * n_b:(k + 1) * n_b]
+        g_k = g_spline[k * n_b:(k + 1) * n_b]
         if T > 0:
             tve_devs(buf, x, k, t_centre, t_dev, d_raw)
             tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab, f_cell, spl, b_k, -1)
@@ -289,7 +292,10 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
                     log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab, f_cell, t_dev,
                     dev, rates, j_t, want_grad, g_tdev, g_cell, g_dev, spl, b_k, -1)
-                for j in range(tab_b.shape[0] if want_grad else 0):  # rp_spline's gradient
+                if want_grad and fam == RP and n_b > 0:  # rp_spline's gradient, analytic
+                    tve_row_spline(i, st, ev, eta, theta, log_t[i], entry[i], log_entry[i],
+                                   t_c01, t_x, t_ends, tab_b, f_cell, t_dev, spl, b_k, g_k)
+                for j in range(tab_b.shape[0] if want_grad and fam != RP else 0):
                     if Q > 0:
                         tve_row_table(fam, tv, st, theta, log_theta, i, tab_b[j], spl, b_k, j)
                     g_spline[k * n_b + j] += tve_row(
@@ -343,7 +349,12 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     val -= log_s0
                     d_eta -= ds0_eta
                     d_th -= ds0_th
-            else:  # any other family (and the rp spline), with cure, interval, entry
+            elif fam == RP:  # the rp spline: rp_spline's gradient analytic, O(K) a row
+                val, d_eta, d_th, d_cure = rp_row(
+                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, log_t[i],
+                    log_upper[i] if is_int else 0.0, log_entry[i], eta, theta, spl, b_k,
+                    rp_basis, i, want_grad, g_k)
+            else:  # any other family, with cure, interval, entry
                 b = b_k
                 val, d_eta, d_th, d_cure = row_value(
                     fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],

@@ -29,13 +29,12 @@ Weibull PH, Gompertz, the piecewise baseline, rp on the hazard scale; the graph 
 families), piecewise (``type="pw"``) and smooth (``type="bs"``, natural or B-spline, on the
 graph's quadrature grid), with causes, frailties, varying slopes, delayed entry, strata, shape
 covariates and spells (:mod:`coalsurv.backend.plan_tve`, :mod:`coalsurv.backend.kernel_tve`);
-time-varying covariates (spells) with every kernel family (rp: on the hazard scale),
+time-varying covariates (spells) with every kernel family (rp on both scales),
 frailties, varying slopes, causes, interval censoring and cure
 (:mod:`coalsurv.backend.native_spells`, :mod:`coalsurv.backend.kernel_spells`); joint and
 mixture priors (``beta_unit[*]``: the carried parameters' blocks after ``x``, filled by an
 affine map read off the graph; :mod:`coalsurv.backend.plan_joint`,
-:mod:`coalsurv.backend.kernel_joint`). Falls back: family options, spells with rp on the
-odds scale, anything unknown.
+:mod:`coalsurv.backend.kernel_joint`). Falls back: family options, anything unknown.
 The gamma and generalised gamma (issue 23, :mod:`coalsurv.families.kernels_gamma`) with every
 feature the graph gives them, except the generalised gamma with time-varying covariates or
 stratified shapes (:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
@@ -166,9 +165,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, spell_problem(named)
     if tve and info.spells and spell_mode(family, info, named) != 1:  # the graph's tve rows
         return None, "tve() with spells outside proportional hazards: not in the kernel"
-    if spline and info.spells and family.kind != "ph":  # the graph's equivalent time
-        return None, ("time-varying covariates (spells) with rp on the odds scale: not in the "
-                      "kernel")
     if not np.all(np.asarray(named["time"].get_value()) > 0):
         return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
