@@ -169,9 +169,9 @@ def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell, spl, b, d
 def tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b, direction):
     """Row ``i``'s own ``H0`` and ``dH0/dtheta`` on its cells (a family parameter per row).
 
-    With shape covariates each row has its own ``theta``: before :func:`tve_row` the bounds
-    of the row's cells ``c0_i .. c1_i`` and the increments of its full cells are rewritten in
-    ``tab`` (stratum ``st``) at that ``theta``; every row rewrites what it reads.
+    With shape covariates each row has its own ``theta``: before its part in :func:`tve_block`
+    the bounds of the row's cells ``c0_i .. c1_i`` and the increments of its full cells are
+    rewritten in ``tab`` (stratum ``st``) at that ``theta``; every row rewrites what it reads.
     """
     bounds, log_bounds, c01 = tv[3], tv[4], tv[6]
     h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]
