@@ -10,13 +10,13 @@ For each row (a family, or a feature on a family) the model is the coalgov stand
   data of the same shape (every duration times U(0.9, 1.1); what cross-validation, bootstrap
   and SBC do; the native kernel swaps the data buffer, the PyMC path reuses its compiled model);
 * **baseline** — the same model written by hand in plain PyMC and run with ``pm.sample``
-  (``plain_models.BUILDERS``: ``pm.Censored`` where PyMC has the distribution, a
-  ``pm.CustomDist`` or ``pm.Potential`` with an explicit log density otherwise), on the arrays
+  (``plain_models.BUILDERS`` and ``plain_models_more.BUILDERS``: ``pm.Censored`` where PyMC has
+  the distribution, a ``pm.CustomDist`` or ``pm.Potential`` with an explicit log density
+  otherwise), on the arrays
   of coalsurv's built model exported before the timing (``plain_models.export``). The
   ``frailty_centring`` rows share the Weibull PH baseline (non-centred frailty);
-* **graph** baseline (rows whose baseline is ``"graph"``: log-normal strata, log-logistic shape
-  covariates, log-normal probit cure) — the same coalsurv model on the PyMC path
-  (``fit(kernel="pymc")``: the built graph compiled by numba).
+* **graph** baseline (a row whose baseline is ``"graph"``; none since every row got a
+  hand-written model) — the same coalsurv model on the PyMC path (``fit(kernel="pymc")``).
 
 Reported: cold wall time of each process, warm refit time (and / the baseline's cold time), min
 bulk ESS over the shared parameters, ESS per second of cold time, divergences, the ratios
@@ -59,9 +59,9 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "weibull+interval": ("weibull", {}, "interval", "weibull+interval"),
     # strata by a grouping that is not a covariate (majority is one: level-confounded)
     "weibull+strata": ("weibull", {"strata": "mwc_g"}, "strata", "weibull+strata"),
-    "lognormal+strata": ("lognormal", {"strata": "mwc_g"}, "strata", "graph"),
+    "lognormal+strata": ("lognormal", {"strata": "mwc_g"}, "strata", "lognormal+strata"),
     "weibull+shape": ("weibull", {"shape": "n_parties"}, "plain", "weibull+shape"),
-    "loglogistic+shape": ("loglogistic", {"shape": "n_parties"}, "plain", "graph"),
+    "loglogistic+shape": ("loglogistic", {"shape": "n_parties"}, "plain", "loglogistic+shape"),
     # mm(): the coalition's parties (members table of coalgov), weights share ** gamma
     "weibull+mm(power)": ("weibull", {"mm": "mm(finance + cohesion, weights='power')"},
                           "members", "weibull+mm(power)"),
@@ -69,7 +69,7 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
                           "weibull+mm(equal)"),
     "weibull+cure": ("weibull", {"cure": "majority"}, "plain", "weibull+cure"),
     "lognormal+cure(probit)": ("lognormal", {"cure": "majority", "cure_link": "probit"},
-                               "plain", "graph"),
+                               "plain", "lognormal+cure(probit)"),
     "weibull+tve": ("weibull", {"tve": True}, "plain", None),
     # the piecewise-constant tve (type="pw"): the form a plain PyMC model writes by hand
     "weibull+tve(pw)": ("weibull", {"tve": "pw"}, "plain", "weibull+tve(pw)"),
@@ -77,12 +77,11 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "gengamma": ("gengamma", {}, "plain", "gengamma"),
     "rp": ("rp", {}, "plain", "rp"),
     # native since issue 23's second round: the rp odds scale, varying slopes (a slope of the
-    # first term by country), the piecewise baseline's interval censoring and cure (baseline: the
-    # same coalsurv model on the PyMC graph)
-    "rp(odds)": ("rp", {"family_options": {"scale": "odds"}}, "plain", "graph"),
-    "weibull+slopes": ("weibull", {"slope": True}, "plain", "graph"),
-    "piecewise+interval": ("piecewise", {}, "interval", "graph"),
-    "piecewise+cure": ("piecewise", {"cure": "majority"}, "plain", "graph"),
+    # first term by country), the piecewise baseline's interval censoring and cure
+    "rp(odds)": ("rp", {"family_options": {"scale": "odds"}}, "plain", "rp(odds)"),
+    "weibull+slopes": ("weibull", {"slope": True}, "plain", "weibull+slopes"),
+    "piecewise+interval": ("piecewise", {}, "interval", "piecewise+interval"),
+    "piecewise+cure": ("piecewise", {"cure": "majority"}, "plain", "piecewise+cure"),
     "weibull+centred": ("weibull", {"family_options": {"frailty_centring": "centred"}}, "plain",
                         "weibull"),
     "weibull+noncentred": ("weibull", {"family_options": {"frailty_centring": "noncentred"}},
@@ -141,7 +140,7 @@ def make_model(row: str):
 
     family, kwargs, _, _ = ROWS[row]
     kwargs = dict(kwargs)
-    fixed = list(load("coalgov")[1])
+    fixed = list(run.COALGOV_TERMS)  # load("coalgov")'s terms, without loading the data twice
     tve = kwargs.pop("tve", False)
     if tve:
         fixed[0] = f"tve({fixed[0]}, type='pw')" if tve == "pw" else f"tve({fixed[0]})"

@@ -458,6 +458,15 @@ BUILDERS = {
 }
 
 
+def builder(row: str):
+    """Return the hand-written model builder of a row (here or in :mod:`plain_models_more`)."""
+    if row in BUILDERS:
+        return BUILDERS[row]
+    import plain_models_more
+
+    return plain_models_more.BUILDERS[row]
+
+
 def fit_plain(row: str, npz: str, draws: int, *, seed: int = 1):
     """Build the row's plain model from the exported arrays and ``pm.sample`` it (4 chains)."""
     import pymc as pm
@@ -465,7 +474,7 @@ def fit_plain(row: str, npz: str, draws: int, *, seed: int = 1):
     with np.load(npz) as f:
         d = {k: f[k] for k in f.files}
     with pm.Model():
-        BUILDERS[row](d)
+        builder(row)(d)
         idata = pm.sample(draws=draws, tune=draws, chains=4, random_seed=seed,
                           progressbar=False, compute_convergence_checks=False)
     return idata

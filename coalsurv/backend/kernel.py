@@ -23,7 +23,14 @@ import numba
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_expand import expand
+from coalsurv.backend.kernel_expand import expand as _expand_core
+from coalsurv.backend.kernel_joint import (
+    graph_ndim,
+    joint_back,
+    joint_base,
+    joint_expand_order,
+    joint_extend,
+)
 from coalsurv.backend.kernel_layout import (
     GROUP_WIDTH,
     H_C,
@@ -33,7 +40,6 @@ from coalsurv.backend.kernel_layout import (
     H_GROUPS,
     H_K,
     H_MM_R,
-    H_NDIM,
     H_NEXP,
     H_OFF_BETA,
     H_OFF_BSHAPE,
@@ -102,7 +108,32 @@ def _strata_prior(buf, x, grad):
 
 @njit(cache=True, error_model="numpy")
 def logp_grad(buf, x, grad):
-    """Unnormalised log posterior on the unconstrained scale; its gradient into ``grad``."""
+    """Unnormalised log posterior on the unconstrained scale; its gradient into ``grad``.
+
+    With a joint prior the generic kernel runs on the extended vector
+    (:mod:`coalsurv.backend.kernel_joint`) and its gradient is mapped back to ``x``.
+    """
+    if joint_base(buf) < 0:
+        return _logp_core(buf, x, grad)
+    xe = joint_extend(buf, x)
+    ge = np.empty(xe.size)
+    total = _logp_core(buf, xe, ge)
+    return total + joint_back(buf, x, ge, grad)
+
+
+@njit(cache=True, error_model="numpy")
+def expand(buf, x, out):
+    """Every traced variable of ``x`` into ``out`` (:mod:`~coalsurv.backend.kernel_expand`)."""
+    if joint_base(buf) < 0:
+        return _expand_core(buf, x, out)
+    out_ext = np.empty(out.size)
+    _expand_core(buf, joint_extend(buf, x), out_ext)
+    return joint_expand_order(buf, out_ext, out)
+
+
+@njit(cache=True, error_model="numpy")
+def _logp_core(buf, x, grad):
+    """Return the generic kernel's log posterior (``x``: extended with a joint prior)."""
     C = int(buf[H_C])
     P = int(buf[H_P])
     G = int(buf[H_G])
@@ -191,8 +222,10 @@ def pointwise(buf, draws):
     n = n_episodes(buf)
     out = np.zeros((draws.shape[0], n))
     grad = np.zeros(0)
+    joint = joint_base(buf) >= 0
     for s in range(draws.shape[0]):
-        row_terms(buf, draws[s], grad, bool(False), out[s])  # noqa: UP018 (logp_grad's bool)
+        x = joint_extend(buf, draws[s]) if joint else draws[s]
+        row_terms(buf, x, grad, bool(False), out[s])  # noqa: UP018 (logp_grad's bool)
     return out
 
 
@@ -209,7 +242,7 @@ def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
     """Log-density callback of nutpie: 0 ok, 3 non-finite gradient, 4 non-finite log p."""
     length = numba.carray(user_data_, (1,), np.float64)[0]
     buf = numba.carray(user_data_, (int(length),), np.float64)
-    if dim != int(buf[H_NDIM]):
+    if dim != graph_ndim(buf):
         return -1
     x = numba.carray(x_, (dim,))
     out = numba.carray(out_, (dim,))
@@ -229,7 +262,7 @@ def EXPAND_CFUNC(dim, expanded, x_, out_, user_data_):  # noqa: N802 - a C callb
     """Expand callback of nutpie: the traced variables of one draw."""
     length = numba.carray(user_data_, (1,), np.float64)[0]
     buf = numba.carray(user_data_, (int(length),), np.float64)
-    if dim != int(buf[H_NDIM]) or expanded != int(buf[H_NEXP]):
+    if dim != graph_ndim(buf) or expanded != int(buf[H_NEXP]):
         return -1
     x = numba.carray(x_, (dim,))
     out = numba.carray(out_, (expanded,))

@@ -18,7 +18,8 @@ After the group blocks, at :func:`ext_base` (``H_GROUPS + GROUP_WIDTH * G``), th
 header: the Royston-Parmar spline (``E_SPLINE_*``; :mod:`coalsurv.backend.kernel_spline`) and
 the varying slopes (``E_SLOPES``, ``E_SLOPE_DATA``, then :data:`SLOPE_WIDTH` values per slope
 from ``E_SLOPE_BLOCKS``; :mod:`coalsurv.backend.kernel_slopes`), the piecewise baseline's upper
-bounds (``E_PW_UPPER``) and the stacked blocks (``E_STACKED``, ``E_STACKED_DATA``).
+bounds (``E_PW_UPPER``), the stacked blocks (``E_STACKED``, ``E_STACKED_DATA``) and the
+joint-prior section (``E_JOINT``; :mod:`coalsurv.backend.kernel_joint`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "header_names", "layout", "baseline_dev", "intercept", "zerosum_values",
            "zerosum_grad", "out_index", "ext_base", "E_SPLINE_OFF", "E_SPLINE_K",
            "E_SPLINE_PRIOR", "E_SPLINE_DATA", "E_SLOPES", "E_SLOPE_DATA", "E_PW_UPPER",
-           "E_STACKED", "E_STACKED_DATA", "E_SLOPE_BLOCKS",
+           "E_STACKED", "E_STACKED_DATA", "E_SLOPE_BLOCKS", "E_JOINT",
            "SLOPE_WIDTH"]
 
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
@@ -94,7 +95,8 @@ GROUP_WIDTH = 8  # off_sd, off of the levels (z or centred u), n_levels, prior c
 # flag start; traced last); then per slope off_sd, off_z, n_levels, prior code, p1-p3, column
 E_SPLINE_OFF, E_SPLINE_K, E_SPLINE_PRIOR, E_SPLINE_DATA = 0, 1, 2, 6
 E_SLOPES, E_SLOPE_DATA, E_PW_UPPER, E_STACKED, E_STACKED_DATA, E_SLOPE_BLOCKS = (7, 8, 9, 10,
-                                                                                 11, 12)
+                                                                                 11, 13)
+E_JOINT = 12  # where the joint-prior section starts (-1: none; coalsurv.backend.kernel_joint)
 SLOPE_WIDTH = 8
 
 #: Family code of the piecewise-exponential baseline (vector parameter; see kernel_rows).

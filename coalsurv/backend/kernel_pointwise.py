@@ -1,7 +1,8 @@
 """The native route's pointwise log likelihood in chunks of draws, on two threads.
 
-At most ~64 MB of float64 per chunk and thread; each chunk is written into the stored array
-(float64 directly, float32 after the kernel's float64 arithmetic). The row loop
+At most ~64 MB of float64 per chunk and thread, and at least one chunk per thread; each chunk
+is written into the stored array (float64 directly, float32 after the kernel's float64
+arithmetic). The row loop
 (:func:`coalsurv.backend.kernel_rows.row_terms`) runs without the GIL, so two threads use the
 two cores.
 """
@@ -13,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_joint import joint_base, joint_extend
 from coalsurv.backend.kernel_rows import row_terms
 
 __all__ = ["pointwise_into", "native_pointwise"]
@@ -24,10 +26,12 @@ _CHUNK_BYTES = 64 * 2 ** 20
 def pointwise_into(buf, draws, out):
     """Kernel log likelihood of every row for each unconstrained draw, into ``out`` (float64)."""
     grad = np.zeros(0)
+    joint = joint_base(buf) >= 0  # a joint prior: the extended vector (kernel_joint)
     for s in range(draws.shape[0]):
         out[s, :] = 0.0  # row_terms adds each row's terms
+        x = joint_extend(buf, draws[s]) if joint else draws[s]
         # bool(): not numba's literal False, which would compile row_terms once more
-        row_terms(buf, draws[s], grad, bool(False), out[s])  # noqa: UP018
+        row_terms(buf, x, grad, bool(False), out[s])  # noqa: UP018
 
 
 def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,
@@ -46,7 +50,9 @@ def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,
             fast_pointwise_into(fast, part, dest)
     total = draws.shape[0]
     out = np.empty((total, n), dtype=dtype)
-    step = max(1, min(total, _CHUNK_BYTES // (8 * max(n, 1))))
+    # at most 64 MB a chunk, and at least one chunk a thread (a small fit's few MB were one
+    # chunk on one core); each draw's values do not depend on the chunking
+    step = max(1, min(total, _CHUNK_BYTES // (8 * max(n, 1)), -(-total // max(threads, 1))))
     if dtype == "float64":  # no copy: chunks straight into the stored array
         def work(start):
             into(buf, draws[start:start + step], out[start:start + step])

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["PRIOR_CODES", "TABLE_CODE", "prior_logp", "block_prior", "prior_pointwise"]
+__all__ = ["PRIOR_CODES", "TABLE_CODE", "NONE_CODE", "prior_logp", "block_prior", "prior_pointwise"]
 
 #: PyMC distribution name -> prior code of :func:`prior_logp` (parameters as stored in the op).
 PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "Gamma": 4,
@@ -19,6 +19,9 @@ PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "
 
 #: Prior "code" of a block of separate variables with a prior each (a table in the buffer).
 TABLE_CODE = -5
+#: Prior "code" of a block the graph computes from a joint prior (no density, no Jacobian here:
+#: the joint prior is added by :mod:`coalsurv.backend.kernel_joint`).
+NONE_CODE = -6
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
@@ -61,8 +64,11 @@ def block_prior(buf, h, x, grad, off, size, log_transformed):
     """Add a block's prior (with the log-transform Jacobian) to ``grad``; return its log p.
 
     Code :data:`TABLE_CODE`: one prior per value (separate variables of the graph stacked
-    into one block), ``code, p1, p2, p3`` each, from buffer position ``p1``.
+    into one block), ``code, p1, p2, p3`` each, from buffer position ``p1``. Code
+    :data:`NONE_CODE`: nothing (a block carried by a joint prior).
     """
+    if int(buf[h]) == NONE_CODE:
+        return 0.0
     table = int(buf[h]) == TABLE_CODE
     total = 0.0
     for i in range(size):

@@ -15,7 +15,7 @@ T ``s_k = exp(sign mean_s log theta_ks)`` (header ``H_STD``), and the chain rule
 ``s_k``. An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) -
 S(u))`` (:func:`~coalsurv.families.kernels.interval_terms`) instead of ``log h(l) + log S(l)``.
 Every such row is :func:`coalsurv.backend.kernel_spline.row_value` (the Royston-Parmar spline
-included: ``rp_spline``'s gradient from one more evaluation per coefficient).
+included: :func:`~coalsurv.backend.kernel_spline.rp_row`, ``rp_spline``'s gradient analytic).
 
 The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
 one vector-parameter family, handled here rather than in ``family_terms``: per cause
@@ -88,13 +88,14 @@ from coalsurv.backend.kernel_slopes import (
     slope_values,
 )
 from coalsurv.backend.kernel_spells import episode_curves, spell_section
-from coalsurv.backend.kernel_spline import RP, row_value, spline_arrays
+from coalsurv.backend.kernel_spline import RP, row_value, rp_row, spline_arrays, spline_basis
 from coalsurv.backend.kernel_tve import (
+    TVE_BLOCK,
+    tve_block,
+    tve_block_grad,
     tve_devs,
     tve_finish,
     tve_layout,
-    tve_row,
-    tve_row_table,
     tve_tables,
 )
 from coalsurv.families.kernels import family_terms
@@ -165,21 +166,28 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     g_cbeta = np.zeros(n_c)
     g_cint = 0.0
     tv = tve_layout(buf)  # tve() terms (coalsurv.backend.kernel_tve), unpacked once
-    T, nb, jm, t_bounds, t_jb, t_c01, t_x, t_centre, t_cell, t_at, t_ends = (
-        tv[0], tv[1], tv[2], tv[3], tv[5], tv[6], tv[7], tv[8], tv[9], tv[10], tv[11])
+    T, nb, jm, t_centre, t_cell = tv[0], tv[1], tv[2], tv[8], tv[9]
     t_dev, d_raw, g_tdev = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, jm))
+    t_dev_f, g_tdev_f = t_dev.reshape(T * jm), g_tdev.reshape(T * jm)  # flat views
+    # the rows' eta-free tve parts, a block of rows at a time (kernel_tve.tve_block)
+    t_rows = TVE_BLOCK if T > 0 else 0
+    t_e, t_ptr, t_wdh = np.zeros(t_rows), np.zeros(t_rows + 1, np.int64), np.zeros(
+        t_rows * (nb + 1))
     f_cell, g_cell = np.zeros((T, nb + 1)), np.zeros((T, nb + 1))
-    tab = np.zeros((4, ts, nb + 1))  # H0, dH0/dtheta at the bounds; their cell increments
     SL = slope_count(buf)  # varying slopes (coalsurv.backend.kernel_slopes)
     sl_start = np.zeros(SL + 1, np.int64)
     v_sl, g_sl = np.zeros(slope_total(buf)), np.zeros(slope_total(buf))
     up_j, up_tau = upper_arrays(buf)  # piecewise: interval of each upper bound, time in it
     spl, spline_b, n_b = spline_arrays(buf, x)  # the rp spline (coalsurv.backend.kernel_spline)
+    # H0, dH0/dtheta at the bounds and their cell increments; then along each rp_spline b_j
+    tabs = np.zeros((1 + (n_b if T > 0 else 0), 4, ts, nb + 1))
+    tab, tab_b = tabs[0], tabs[1:]
     g_spline = np.zeros(C * n_b)
     # the generalised gamma's Q (cause, stratum with stratified shapes: n_b = ts), its log|Q|,
     # lgamma and digamma of a = Q^-2
     lq_s, lgq_s, psiq_s = np.zeros(n_b), np.zeros(n_b), np.zeros(n_b)
-    tab_b = np.zeros((n_b if T > 0 else 0, 4, ts, nb + 1))  # tve with rp: per coefficient
+    rp_basis = spline_basis(buf)  # the rows' basis at log t, log entry, log upper (data)
+    t_blk = np.zeros((4 + 2 * n_b, t_rows))
     # spells (coalsurv.backend.kernel_spells): rows are spell rows; mode 2 makes each episode's
     # curve from its rows' eta (a first sweep), then the rows' chain rule (a second one)
     section = spell_section(buf)
@@ -243,6 +251,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         if fam == GENGAMMA:  # Q's constants, once per cause (kernel_gengamma)
             for s in range(n_b):
                 lq_s[s], lgq_s[s], psiq_s[s] = q_constants(b_k[s])
+        g_k = g_spline[k * n_b:(k + 1) * n_b]
         if T > 0:
             tve_devs(buf, x, k, t_centre, t_dev, d_raw)
             tve_tables(fam, tv, rates, theta_s, log_theta_s, t_dev, tab, f_cell, spl, b_k, -1)
@@ -291,22 +300,25 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             d_cure, d_th = 0.0, 0.0
             if curve:  # second sweep: this spell row's share of its episode's derivatives
                 val, d_eta, d_th = 0.0, d_eta_r[i], d_th_r[i]
-            elif T > 0:  # the baseline's d/d dev straight into g_dev
-                j_t = int(pw[0, i]) if K > 0 else 0
-                if Q > 0 and fam != PIECEWISE:  # shape covariates: the row's own H0 tables
-                    tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b_k, -1)
-                val, d_eta, d_th = tve_row(
-                    i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
-                    log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab, f_cell, t_dev,
-                    dev, rates, j_t, want_grad, g_tdev, g_cell, g_dev, spl, b_k, -1)
-                for j in range(tab_b.shape[0] if want_grad else 0):  # rp_spline's gradient
-                    if Q > 0:
-                        tve_row_table(fam, tv, st, theta, log_theta, i, tab_b[j], spl, b_k, j)
-                    g_spline[k * n_b + j] += tve_row(
-                        i, fam, st, ev, eta, theta, log_theta, t[i], log_t[i], entry[i],
-                        log_entry[i], t_bounds, t_jb, t_c01, t_x, t_at, t_ends, tab_b[j],
-                        f_cell, t_dev, dev, rates, j_t, False, g_tdev, g_cell, g_dev, spl, b_k,
-                        j)[2]
+            elif T > 0:  # kernel_tve: the eta-free parts per block of rows, then e^eta
+                r_b = i % TVE_BLOCK
+                if r_b == 0:
+                    tve_block(i, min(i + TVE_BLOCK, n), k, fam, tv, theta_s, log_theta_s, Z,
+                              bshape, strata, event, t, log_t, entry, log_entry, pw, tabs,
+                              f_cell, t_dev_f, dev, rates, want_grad, g_tdev_f, g_cell, g_dev,
+                              spl, b_k, t_blk, t_wdh, t_ptr)
+                e_b = math.exp(eta)
+                val = t_blk[0, r_b] + ev * eta - e_b * t_blk[2, r_b]
+                d_eta = ev - e_b * t_blk[2, r_b]
+                d_th = t_blk[1, r_b] - e_b * t_blk[3, r_b]
+                t_e[r_b] = e_b
+                if want_grad:
+                    for j in range(n_b):  # rp_spline's gradient
+                        g_spline[k * n_b + j] += t_blk[4 + j, r_b] - e_b * t_blk[4 + n_b + j,
+                                                                                   r_b]
+                    if r_b == TVE_BLOCK - 1 or i == n - 1:
+                        tve_block_grad(i - r_b, i + 1, fam, tv, t_e, t_wdh, t_ptr, g_tdev_f,
+                                       g_cell, g_dev)
             elif fam == PIECEWISE and (is_int or cure > 0):  # kernel_piecewise: term weights
                 e = math.exp(eta)
                 j, j0 = int(pw[0, i]), int(pw[2, i])
@@ -369,7 +381,12 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     val -= log_s0
                     d_eta -= ds0_eta
                     d_th -= ds0_th
-            else:  # any other family (and the rp spline), with cure, interval, entry
+            elif fam == RP:  # the rp spline: rp_spline's gradient analytic, O(K) a row
+                val, d_eta, d_th, d_cure = rp_row(
+                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, log_t[i],
+                    log_upper[i] if is_int else 0.0, log_entry[i], eta, theta, spl, b_k,
+                    rp_basis, i, want_grad, g_k)
+            else:  # any other family, with cure, interval, entry
                 b = b_k
                 val, d_eta, d_th, d_cure = row_value(
                     fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],

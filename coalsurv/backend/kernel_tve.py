@@ -20,12 +20,19 @@ own basis (their log-midpoints differ), ``H0`` at its entry and exit is the fami
 With the piecewise baseline every cell lies inside one of its intervals ``jb_c``:
 ``H0(hi) - H0(lo) = e^r[jb_c] (hi - lo)``.
 
+Per step each row costs one ``exp`` per overlapped cell and, unless every term is piecewise,
+three dot products of length ``T Jm`` with the data-only ``x_iq B_qj`` of the plan (at its exit
+time, first and last cell); with only piecewise terms (``shared``) those bases are the cells'
+own, so the row reads the shared ``f`` per cell (BENCHMARKS.md, "tve per step").
+
 Buffer (at ``H_TVE_DATA``; ``T = H_TVE`` terms, ``nb`` interior cell bounds, ``nb + 1``
 cells, ``Jm`` the largest ``J``; bases zero-padded to ``Jm``)::
 
-    nb, Jm, then per term TERM_WIDTH values: J, off_sd, off_step, prior code, p1, p2, p3, 0
+    nb, Jm, shared, then per term TERM_WIDTH values: J, off_sd, off_step, prior code, p1, p2,
+    p3, 0
     bounds (nb), log bounds (nb), jb (cells), c0 and c1 (2, n), X_tve (n, T), centre (T, Jm),
-    cell basis (T, cells, Jm), basis at t (T, n, Jm), first and last cell's (2, T, n, Jm)
+    cell basis (T, cells, Jm), then unless shared: x_iq B_qj at t, on the first and on the
+    last cell (3, n, T Jm)
 """
 
 from __future__ import annotations
@@ -44,13 +51,21 @@ from coalsurv.backend.kernel_layout import (
     out_index,
 )
 from coalsurv.backend.kernel_priors import block_prior
+from coalsurv.backend.kernel_spline import RP
 from coalsurv.backend.kernel_spline import terms_at as terms  # a call, not inlined
+from coalsurv.families.kernels import family_terms
+from coalsurv.families.kernels_gamma import GENGAMMA
 
-__all__ = ["TERM_WIDTH", "tve_layout", "tve_devs", "tve_tables", "tve_row_table", "tve_row",
-           "tve_finish", "tve_prior", "tve_expand"]
+__all__ = ["TERM_WIDTH", "HEAD_WIDTH", "TVE_BLOCK", "tve_layout", "tve_devs", "tve_tables",
+           "tve_row_table", "tve_block", "tve_block_grad", "tve_finish", "tve_prior",
+           "tve_expand"]
 
 #: Values per term in the buffer's tve table.
 TERM_WIDTH = 8
+#: Values before the terms' table: ``nb``, ``Jm``, ``shared``.
+HEAD_WIDTH = 3
+#: Rows per call of :func:`tve_block` from the row loop.
+TVE_BLOCK = 256
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -58,18 +73,20 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def tve_layout(buf):
     """Return views of the tve arrays (module doc).
 
-    ``(T, nb, Jm, bounds, log_bounds, jb, c01, X_tve, centre, cell_basis, time_basis,
-    ends)``; ``c01``: each row's first and last cell (2, n); ``ends``: the basis of those
-    two cells (2, T, n, Jm); empty views without tve terms.
+    ``(T, nb, Jm, bounds, log_bounds, jb, c01, X_tve, centre, cell_basis, xb, shared)``;
+    ``c01``: each row's first and last cell (2, n); ``xb``: each row's ``x_iq B_qj`` at its
+    exit time and on its first and last cell (3, n, T Jm; rows 0 when ``shared``); ``shared``:
+    1 when those bases are the cells' own (only piecewise terms); empty views without tve.
     """
     T = int(buf[H_TVE])
-    n, d, nb, jm, e = 0, 0, 0, 0, 0  # no tve terms: empty views
+    n, d, nb, jm, e, shared = 0, 0, 0, 0, 0, 0  # no tve terms: empty views
     if T > 0:
         n = int(buf[H_N])
         d = int(buf[H_TVE_DATA])
         nb = int(buf[d])
         jm = int(buf[d + 1])
-        e = d + 2 + TERM_WIDTH * T
+        shared = int(buf[d + 2])
+        e = d + HEAD_WIDTH + TERM_WIDTH * T
     nc = nb + 1
     bounds = buf[e:e + nb]
     e += nb
@@ -85,16 +102,15 @@ def tve_layout(buf):
     e += T * jm
     cell = buf[e:e + T * nc * jm].reshape((T, nc, jm))
     e += T * nc * jm
-    at_t = buf[e:e + T * n * jm].reshape((T, n, jm))
-    e += T * n * jm
-    ends = buf[e:e + 2 * T * n * jm].reshape((2, T, n, jm))  # first and last cell's basis
-    return T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, at_t, ends
+    n_x = 0 if shared == 1 else n
+    xb = buf[e:e + 3 * n_x * T * jm].reshape((3, n_x, T * jm))  # x times the rows' own bases
+    return T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, xb, shared
 
 
 @njit(cache=True, error_model="numpy")
 def _term(buf, q):
     """``(J, off_sd, off_step, index of the sd prior's code)`` of term ``q``."""
-    h = int(buf[H_TVE_DATA]) + 2 + TERM_WIDTH * q
+    h = int(buf[H_TVE_DATA]) + HEAD_WIDTH + TERM_WIDTH * q
     return int(buf[h]), int(buf[h + 1]), int(buf[h + 2]), h + 3
 
 
@@ -153,9 +169,9 @@ def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell, spl, b, d
 def tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b, direction):
     """Row ``i``'s own ``H0`` and ``dH0/dtheta`` on its cells (a family parameter per row).
 
-    With shape covariates each row has its own ``theta``: before :func:`tve_row` the bounds
-    of the row's cells ``c0_i .. c1_i`` and the increments of its full cells are rewritten in
-    ``tab`` (stratum ``st``) at that ``theta``; every row rewrites what it reads.
+    With shape covariates each row has its own ``theta``: before its part in :func:`tve_block`
+    the bounds of the row's cells ``c0_i .. c1_i`` and the increments of its full cells are
+    rewritten in ``tab`` (stratum ``st``) at that ``theta``; every row rewrites what it reads.
     """
     bounds, log_bounds, c01 = tv[3], tv[4], tv[6]
     h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]
@@ -169,108 +185,151 @@ def tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b, direction):
             cell_dg[st, c] = g0[st, c] - g0[st, c - 1]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _shift(xt, basis, dev, i):
-    """``sum_q x_iq sum_j basis[q, i, j] dev[q, j]``."""
-    s = 0.0
-    for q in range(dev.shape[0]):
-        v = 0.0
-        for j in range(dev.shape[1]):
-            v += basis[q, i, j] * dev[q, j]
-        s += xt[i, q] * v
-    return s
+@njit(cache=True, error_model="numpy")
+def tve_block(lo, hi, k, fam, tv, theta_s, log_theta_s, Z, bshape, strata, event, t, log_t,
+              entry, log_entry, pw, tabs, f_cell, dev, base_dev, rates, want_grad, g_dev,
+              g_cell, g_base, spl, b_sp, blk, wdh, ptr):
+    """Rows ``lo .. hi - 1`` of cause ``k``: the parts that do not depend on their ``eta``.
 
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _end_shift(xt, ends, end, dev, i):
-    """``sum_q x_iq sum_j ends[end, q, i, j] dev[q, j]`` (the row's first or last cell)."""
-    s = 0.0
-    for q in range(dev.shape[0]):
-        v = 0.0
-        for j in range(dev.shape[1]):
-            v += ends[end, q, i, j] * dev[q, j]
-        s += xt[i, q] * v
-    return s
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def tve_row(i, fam, st, ev, eta, theta, log_theta, t, log_t, entry, log_entry, bounds, jb, c01,
-            xt, at_t, ends, tab, f_cell, dev, base_dev, rates, j_t, want_grad, g_dev, g_cell,
-            g_base, spl, b_sp, direction):
-    """Row ``i``'s log likelihood for one cause and its ``eta``, ``theta`` derivatives.
-
-    Proportional hazards: ``log h = log h0 + eta``, one family call at ``t`` (and at the
-    entry). Adds the deviations' gradient to ``g_dev`` (T, Jm; the row's own end cells and
-    exit time), ``g_cell`` (T, cells; the full cells) and ``g_base`` (the piecewise baseline).
-    The rp spline (hazard scale): ``tab`` is :func:`tve_tables`' of ``direction``; with ``j``
-    the third value is the derivative in ``rp_spline``'s ``b_j``.
+    Per row ``log L = base + ev eta - e^eta cum`` and ``d log L / d theta = d_base - e^eta
+    d_cum`` (``theta``: the family parameter; along ``rp_spline``'s ``b_j`` the same with the
+    tables ``tabs[1 + j]``); ``blk`` (4 + 2 n_b, block): base, d_base, cum, d_cum, then (with
+    the gradient) d_base and d_cum along each ``b_j``. Each row's family parameter as the row
+    loop's: per stratum, times ``exp(Z[i] beta_shape)`` with shape covariates (whose rows
+    rewrite their own H0 tables, :func:`tve_row_table`). With the gradient the event's part
+    goes to ``g_dev`` (flat T Jm) / ``g_cell`` / ``g_base``, and each cell's ``w x (H0
+    increment)`` to ``wdh`` from ``ptr[row]`` for :func:`tve_block_grad`. A call per block of
+    rows (``TVE_BLOCK``) keeps the row loop small; no array is sliced or passed to an inlined
+    function inside the loop (each costs atomic reference counts per row: 3-5x the time).
     """
-    T, jm = dev.shape[0], dev.shape[1]
-    h0, g0, cell_dh, cell_dg = tab[0], tab[1], tab[2], tab[3]
+    bounds, jb, c01, xt, xb, shared = tv[3], tv[5], tv[6], tv[7], tv[10], tv[11]
+    T = xt.shape[1]
+    tj = dev.shape[0]
     piecewise = fam == PIECEWISE
-    val, d_eta, d_th = 0.0, 0.0, 0.0
-    h_t, g_t, h_e, g_e = 0.0, 0.0, 0.0, 0.0
-    if piecewise:
-        if ev != 0.0:
-            val = ev * (base_dev[j_t] + eta)
-            if want_grad:
-                g_base[j_t] += ev
-    else:
-        log_h0, _, dh_theta, log_s0, _, ds_theta = terms(fam, t, log_t, 0.0, theta, log_theta,
-                                                         spl, b_sp, direction)
-        h_t, g_t = -log_s0, -ds_theta
-        val = ev * (log_h0 + eta)
-        d_th = ev * dh_theta
-        if entry > 0.0:
-            r = terms(fam, entry, log_entry, 0.0, theta, log_theta, spl, b_sp, direction)
-            h_e, g_e = -r[3], -r[5]
-    d_eta = ev
-    if ev != 0.0:
-        val += ev * _shift(xt, at_t, dev, i)
-        if want_grad:
-            for q in range(T):
-                for j in range(jm):
-                    g_dev[q, j] += ev * xt[i, q] * at_t[q, i, j]
-    a, b = int(c01[0, i]), int(c01[1, i])
-    e_eta = math.exp(eta)
-    cum, d_cum = 0.0, 0.0
-    for end in range(2 if b > a else 1):  # the row's first and last cell: its own parts
-        c = a if end == 0 else b
-        if piecewise:
-            lo = entry if end == 0 else bounds[c - 1]
-            hi = t if c == b else bounds[c]
-            dh, dg = rates[int(jb[c])] * (hi - lo), 0.0
-        else:
-            dh = (h_t if c == b else h0[st, c]) - (h_e if end == 0 else h0[st, c - 1])
-            dg = (g_t if c == b else g0[st, c]) - (g_e if end == 0 else g0[st, c - 1])
-        w = math.exp(_end_shift(xt, ends, end, dev, i))
-        cum += w * dh
-        d_cum += w * dg
-        if want_grad:
-            g = -e_eta * w * dh
+    own = shared != 1
+    ts = theta_s.shape[0]
+    Q = bshape.shape[0]
+    K = base_dev.shape[0]
+    n_b = tabs.shape[0] - 1
+    ptr[0] = 0
+    for i in range(lo, hi):
+        r = i - lo
+        st = int(strata[i]) if ts > 1 else 0
+        theta, log_theta = theta_s[st], log_theta_s[st]
+        if Q > 0:
+            for j in range(Q):
+                log_theta += Z[i, j] * bshape[j]
+            theta = math.exp(log_theta)
+        j_t = int(pw[0, i]) if K > 0 else 0
+        ev = event[k, i]
+        a, b = int(c01[0, i]), int(c01[1, i])
+        at = ptr[r]
+        ptr[r + 1] = at + b - a + 1
+        for d in range(1 + n_b if want_grad else 1):  # the main tables, then rp's b_j
+            main = d == 0
+            grad_main = want_grad and main
+            if Q > 0 and fam != PIECEWISE:
+                tve_row_table(fam, tv, st, theta, log_theta, i, tabs[d], spl, b_sp, d - 1)
+            base, d_base = 0.0, 0.0
+            h_t, g_t, h_e, g_e = 0.0, 0.0, 0.0, 0.0
+            if piecewise:
+                if ev != 0.0:
+                    base = ev * base_dev[j_t]
+                    if grad_main:
+                        g_base[j_t] += ev
+            else:  # H0 at t and the entry: rp and gengamma by a call, the others inline
+                for p in range(2 if entry[i] > 0.0 else 1):
+                    u, log_u = (t[i], log_t[i]) if p == 0 else (entry[i], log_entry[i])
+                    if fam == RP or fam == GENGAMMA:
+                        h = terms(fam, u, log_u, 0.0, theta, log_theta, spl, b_sp, d - 1)
+                    else:
+                        h = family_terms(fam, u, log_u, 0.0, theta, log_theta)
+                    if p == 0:
+                        h_t, g_t = -h[3], -h[5]
+                        base = ev * h[0]
+                        d_base = ev * h[2]
+                    else:
+                        h_e, g_e = -h[3], -h[5]
+            if ev != 0.0:
+                s = 0.0
+                if own:
+                    for j in range(tj):
+                        s += xb[0, i, j] * dev[j]
+                else:
+                    for q in range(T):
+                        s += xt[i, q] * f_cell[q, b]
+                base += ev * s
+                if grad_main:
+                    if own:
+                        for j in range(tj):
+                            g_dev[j] += ev * xb[0, i, j]
+                    else:
+                        for q in range(T):
+                            g_cell[q, b] += ev * xt[i, q]
+            cum, d_cum = 0.0, 0.0
+            for c in range(a, b + 1):  # the row's cells: its first and last, full ones between
+                end = c == a or c == b
+                s = 0.0
+                if end and own:
+                    e_r = 1 if c == a else 2
+                    for j in range(tj):
+                        s += xb[e_r, i, j] * dev[j]
+                else:
+                    for q in range(T):
+                        s += xt[i, q] * f_cell[q, c]
+                w = math.exp(s)
+                if not end:  # a full cell: the shared H0 increments
+                    dh, dg = tabs[d, 2, st, c], tabs[d, 3, st, c]
+                elif piecewise:
+                    t_lo = entry[i] if c == a else bounds[c - 1]
+                    t_hi = t[i] if c == b else bounds[c]
+                    dh, dg = rates[int(jb[c])] * (t_hi - t_lo), 0.0
+                else:
+                    dh = ((h_t if c == b else tabs[d, 0, st, c])
+                          - (h_e if c == a else tabs[d, 0, st, c - 1]))
+                    dg = ((g_t if c == b else tabs[d, 1, st, c])
+                          - (g_e if c == a else tabs[d, 1, st, c - 1]))
+                cum += w * dh
+                d_cum += w * dg
+                if grad_main:
+                    wdh[at + c - a] = w * dh
+            if main:
+                blk[0, r], blk[1, r], blk[2, r], blk[3, r] = base, d_base, cum, d_cum
+            else:
+                blk[3 + d, r], blk[3 + n_b + d, r] = d_base, d_cum
+
+
+@njit(cache=True, error_model="numpy")
+def tve_block_grad(lo, hi, fam, tv, e_eta, wdh, ptr, g_dev, g_cell, g_base):
+    """Add the cells' gradient of rows ``lo .. hi - 1``, their ``e^eta`` now known.
+
+    ``d log L / d (w H0 increment) = -e^eta``: into ``g_cell`` (full cells, and the end cells
+    when ``shared``), the rows' own ``x B`` of the end cells into ``g_dev`` (flat), the
+    piecewise baseline's ``g_base``.
+    """
+    jb, c01, xt, xb, shared = tv[5], tv[6], tv[7], tv[10], tv[11]
+    T = xt.shape[1]
+    piecewise = fam == PIECEWISE
+    own = shared != 1
+    for i in range(lo, hi):
+        r = i - lo
+        a, b = int(c01[0, i]), int(c01[1, i])
+        e = e_eta[r]
+        g_first, g_last = 0.0, 0.0
+        for c in range(a, b + 1):
+            g = -e * wdh[ptr[r] + c - a]
             if piecewise:
                 g_base[int(jb[c])] += g
-            for q in range(T):
-                for j in range(jm):
-                    g_dev[q, j] += g * xt[i, q] * ends[end, q, i, j]
-    for c in range(a + 1, b):  # full cells: shared f, H0 increments
-        s = 0.0
-        for q in range(T):
-            s += xt[i, q] * f_cell[q, c]
-        w = math.exp(s)
-        dh = cell_dh[st, c]
-        cum += w * dh
-        d_cum += w * cell_dg[st, c]
-        if want_grad:
-            g = -e_eta * w * dh
-            for q in range(T):
-                g_cell[q, c] += g * xt[i, q]
-            if piecewise:
-                g_base[int(jb[c])] += g
-    val -= e_eta * cum
-    d_eta -= e_eta * cum
-    d_th -= e_eta * d_cum
-    return val, d_eta, d_th
+            if own and c == a:
+                g_first += g
+            elif own and c == b:
+                g_last += g
+            else:
+                for q in range(T):
+                    g_cell[q, c] += g * xt[i, q]
+        if own:
+            for j in range(g_dev.shape[0]):
+                g_dev[j] += g_first * xb[1, i, j] + g_last * xb[2, i, j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -316,7 +375,7 @@ def tve_prior(buf, x, grad):
 def tve_expand(buf, x, out, pos):
     """``tve_sd`` exponentiated in place; ``tve_dev_<x>`` (cause, J) of each term from ``pos``."""
     C = int(buf[H_C])
-    T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, at_t, ends = tve_layout(buf)
+    T, nb, jm, bounds, log_bounds, jb, c01, xt, centre, cell, xb, shared = tve_layout(buf)
     dev = np.zeros((T, jm))
     d_raw = np.zeros((T, jm))
     for q in range(T):

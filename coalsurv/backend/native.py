@@ -29,10 +29,12 @@ Weibull PH, Gompertz, the piecewise baseline, rp on the hazard scale; the graph 
 families), piecewise (``type="pw"``) and smooth (``type="bs"``, natural or B-spline, on the
 graph's quadrature grid), with causes, frailties, varying slopes, delayed entry, strata, shape
 covariates and spells (:mod:`coalsurv.backend.plan_tve`, :mod:`coalsurv.backend.kernel_tve`);
-time-varying covariates (spells) with every kernel family (rp: on the hazard scale),
+time-varying covariates (spells) with every kernel family (rp on both scales),
 frailties, varying slopes, causes, interval censoring and cure
-(:mod:`coalsurv.backend.native_spells`, :mod:`coalsurv.backend.kernel_spells`). Falls back:
-family options, joint and mixture priors, spells with rp on the odds scale, anything unknown.
+(:mod:`coalsurv.backend.native_spells`, :mod:`coalsurv.backend.kernel_spells`); joint and
+mixture priors (``beta_unit[*]``: the carried parameters' blocks after ``x``, filled by an
+affine map read off the graph; :mod:`coalsurv.backend.plan_joint`,
+:mod:`coalsurv.backend.kernel_joint`). Falls back: family options, anything unknown.
 The gamma and generalised gamma (issue 23, :mod:`coalsurv.families.kernels_gamma`) with every
 feature the graph gives them, except the generalised gamma's stratified shapes together
 with time-varying covariates or tve() (:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
@@ -59,6 +61,15 @@ from coalsurv.backend.plan_ext import (
     stacked_parts,
 )
 from coalsurv.backend.plan_gamma import gengamma_formulas_match, gengamma_refusal
+from coalsurv.backend.plan_joint import (
+    MIXTURE_CODE,
+    NONE_CODE,
+    carried_names,
+    joint_layout,
+    joint_names,
+    loose_names,
+    mixture_prior,
+)
 from coalsurv.backend.plan_priors import (
     HIER_CODE,
     STEP_PRIOR,
@@ -154,9 +165,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, spell_problem(named)
     if tve and info.spells and spell_mode(family, info, named) != 1:  # the graph's tve rows
         return None, "tve() with spells outside proportional hazards: not in the kernel"
-    if spline and info.spells and family.kind != "ph":  # the graph's equivalent time
-        return None, ("time-varying covariates (spells) with rp on the odds scale: not in the "
-                      "kernel")
     if not np.all(np.asarray(named["time"].get_value()) > 0):
         return None, "times at or below zero (the graph clips them; the kernel does not)"
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
@@ -179,13 +187,15 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         if not param.per_baseline:
             return None, f"family {family.name!r}: its parameter is not per baseline"
         theta, theta_det = param.sampled_name, param.posterior_name
-    # AFT families sample intercept and coefficients on eta/sigma (graph._from_standardised)
-    std = SCALE_SIGN.get(family.name, 0) if family.kind == "aft" else 0
-    if family.kind == "aft" and not std:
+    free_names = {v.name for v in model.free_RVs}
+    jnames = joint_names(free_names, coords.get("cause", []))  # joint priors (plan_joint)
+    # AFT families sample intercept and coefficients on eta/sigma (graph._from_standardised),
+    # unless a joint prior carries them (on eta itself)
+    std = SCALE_SIGN.get(family.name, 0) if family.kind == "aft" and not jnames else 0
+    if family.kind == "aft" and not std and not jnames:
         return None, f"family {family.name!r}: its scale of log T is not in the kernel"
     i_name, b_name = ("intercept_std", "beta_std") if std else ("intercept", "beta")
     # frailty intercepts sampled centred (u ~ Normal(0, sd), z = u / sd) or not (u = sd z)
-    free_names = {v.name for v in model.free_RVs}
     if mm:  # member effects: w_mm (on the intercept), u_mm (centred) or z_mm: from the graph
         mm["centred"] = 2 if "w_mm" in free_names else int("u_mm" in free_names)
     centred_groups = tuple(g for g in groups if f"u_{g}" in free_names)
@@ -216,6 +226,13 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                                             b_name if terms else "": "term", theta: "cause"})
     free = [p for name in free for p in stacked.get(name, [name])]
     dets += list(stacked)
+    carried = carried_names(model, free_names, {v.name for v in model.deterministics}, stacked,
+                            centred=centred, terms=terms, theta=theta,
+                            groups=groups) if jnames else []
+    loose = loose_names(free_names, coords["cause"], coords.get("term", [])) if jnames else []
+    free = [n for n in free if n not in carried] + jnames + loose
+    core_dets = list(dets)  # the kernel's order; the carried parameters are traced last
+    dets += carried
     potentials = ["rp_monotone"] if spline and family.n_knots else []
     expected = set(free) | set(dets) | set(data) | {"lifespan"} | set(potentials)
     if set(named) != expected:
@@ -239,7 +256,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "cure_intercept": (), "cure_beta": ("cure_term",),
                  "rp_spline": ("cause", "knot"), "Q": theta_dims,
                  **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
-    for parts in stacked.values():
+    for parts in (*stacked.values(), jnames, loose):
         want_dims.update({p: () for p in parts})
     for g, name, _ in slopes:
         want_dims.update({f"sd_{name}": ("cause",), f"z_{name}": ("cause", f"level_{g}"),
@@ -248,7 +265,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
                           f"u_{g}": ("cause", f"level_{g}"),
                           f"w_{g}": ("cause", f"level_{g}")})
-    blocks, offset = [], 0
+    blocks, offset, mixtures = [], 0, []
     for rv in model.free_RVs:
         dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
         if dims != want_dims[rv.name] or any(d not in coords for d in dims):
@@ -265,13 +282,23 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             prior = hier_prior(model, rv, rv.name[2:])
         elif rv.name == "strata_dev":
             prior = zerosum_prior(model, rv)
+        elif rv.name in jnames and not rv.name.endswith("_z"):  # a mixture: v itself
+            prior = mixture_prior(model, rv)
+            if not isinstance(prior, str):
+                mixtures.append((rv.name, *prior))
+                prior = (MIXTURE_CODE, 0.0, 0.0, 0.0)
         else:
             prior = prior_of(model, rv)
         if isinstance(prior, str):
             return None, prior
-        if rv.name.startswith(("z_", "tve_step_")) and prior != (0, 0.0, 1.0, 0.0):
+        if (rv.name.startswith(("z_", "tve_step_")) or rv.name.endswith("joint_z")) and (
+                prior != (0, 0.0, 1.0, 0.0)):
             return None, f"{rv.name}: not a standard normal"
         shape = tuple(len(coords[d]) for d in dims)
+        if rv.name in jnames:  # (terms of the joint prior,): no dims in the graph, PyMC's name
+            shape = tuple(int(v) for v in rv.shape.eval())
+            dims = (f"{rv.name}_dim_0",)
+            coords[dims[0]] = list(range(shape[0]))
         blocks.append(Block(rv.name, dims, shape, offset, prior[0] in positive_codes(), prior,
                             zerosum=rv.name == "strata_dev"))
         offset += blocks[-1].size
@@ -286,9 +313,21 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     if per_baseline and any(b.name in theta_names and b.log_transformed for b in blocks):
         return None, f"{theta}: a prior on the positive reals (the kernel samples it on all reals)"
     deterministics = tuple((name, want_dims[name], tuple(len(coords[d]) for d in want_dims[name]))
-                           for name in dets)
+                           for name in core_dets + carried)
+    ext, layout = (), None
+    if jnames:  # the carried parameters' blocks after x and the map to them (plan_joint)
+        for name in carried:
+            shape = tuple(len(coords[d]) for d in want_dims[name])
+            ext += (Block(name, want_dims[name], shape, offset + sum(b.size for b in ext),
+                          name not in ("intercept", "beta") and not (
+                              name == theta and per_baseline), (NONE_CODE, 0.0, 0.0, 0.0)),)
+        layout = joint_layout(model, tuple(blocks), ext, jnames + loose, tuple(mixtures))
+        if isinstance(layout, str):
+            return None, layout
     if hier_groups or mm.get("centred") == 2:  # levels start where the intercept starts (eta)
-        start = support(blocks[0])
+        first = ("intercept_offset" if centred else stacked.get(i_name, [i_name])[0])
+        start = (layout.a[0] if "intercept" in carried else
+                 support(next(b for b in blocks if b.name == first)))
         if centred:
             start += float(np.mean(named["intercept_centre"].get_value()))
         if std:
@@ -316,7 +355,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       spline_scale=getattr(family, "scale", "hazard"),
                       slopes=tuple(slopes),
                       spells=spell_mode(family, info, named) if info.spells else 0,
-                      stacked=tuple((n, tuple(p)) for n, p in stacked.items()))
+                      stacked=tuple((n, tuple(p)) for n, p in stacked.items()),
+                      ext_blocks=ext, joint=layout)
     if tve:  # the graph's grid and bases against the kernel's cells
         rows = spell_buffer(kplan, named)[0] if info.spells else named
         reason = tve_arrays(kplan, rows)[2]

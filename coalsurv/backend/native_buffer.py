@@ -45,7 +45,7 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
     head[K.H_FAM] = KERNEL_FAMILIES[kplan.family]
     head[K.H_N], head[K.H_C], head[K.H_P], head[K.H_G] = n, C, P, G
     head[K.H_NDIM], head[K.H_NEXP], head[K.H_CENTRED] = kplan.ndim, kplan.nexp, kplan.centred
-    first = kplan.blocks[0]
+    first = kplan.intercept_block
     head[K.H_OFF_INT] = first.offset
     head[K.H_PRIOR_INT:K.H_PRIOR_INT + 4] = first.prior
     head[K.H_OFF_BETA] = kplan.block(kplan.beta_name).offset if P else -1
@@ -191,6 +191,16 @@ def support(block: Block) -> float:
     return min(0.0, float(np.log({1: p2, 7: p2, 3: p1, 4: p1 * p2}[code])))
 
 
+def _centre(kplan: KernelPlan, block: Block) -> np.ndarray:
+    """Return a block's start: its prior's centre; a mixture block's overall mean."""
+    from coalsurv.backend.plan_joint import MIXTURE_CODE
+
+    if block.prior[0] != MIXTURE_CODE:
+        return np.full(block.size, support(block))
+    logw, mus = next((w, m) for n, w, m, _ in kplan.joint.mixtures if n == block.name)
+    return np.exp(np.asarray(logw)) @ np.asarray(mus)
+
+
 #: Largest fall of the log density (nats per row and per unconstrained value) a jittered start
 #: may have below the undisturbed centre before its jitter is halved (:func:`initial_point`).
 START_BUDGET = 20.0
@@ -212,7 +222,7 @@ def initial_point(kplan: KernelPlan, buf: np.ndarray | None = None):
     budget is far above the few nats per row of an ordinary jitter) and the same seed gives
     the same start.
     """
-    centre = np.concatenate([np.full(b.size, support(b)) for b in kplan.blocks])
+    centre = np.concatenate([_centre(kplan, b) for b in kplan.blocks])
     floor = None
     if buf is not None:
         from coalsurv.backend.kernel import logp_grad
@@ -258,17 +268,27 @@ def unconstrained_draws(kplan: KernelPlan, posterior) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
 
+#: ``log_likelihood_group``'s default ``fast``: look for the fast row loop's buffer.
+FIND_FAST = "find"
+
+
 def log_likelihood_group(kplan: KernelPlan, buf: np.ndarray, posterior, obs_coords,
-                         dtype: str = "float64"):
-    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself (``dtype``)."""
+                         dtype: str = "float64", *, fast=FIND_FAST):
+    """``log_likelihood`` dataset: pointwise ``lifespan`` from the kernel itself (``dtype``).
+
+    ``fast``: the fast row loop's buffer (:func:`coalsurv.backend.native_fast.fast_buffer`)
+    or None, when the caller has it already; by default it is made here.
+    """
     import xarray as xr
 
     from coalsurv.backend.kernel_pointwise import native_pointwise
     from coalsurv.backend.native_fast import fast_buffer
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    if isinstance(fast, str) and fast == FIND_FAST:
+        fast = fast_buffer(kplan, buf)  # the fast row loop when it fits
     values = native_pointwise(buf, unconstrained_draws(kplan, posterior), len(obs_coords), dtype,
-                              fast=fast_buffer(kplan, buf))  # the fast row loop when it fits
+                              fast=fast)
     da = xr.DataArray(values.reshape(n_chain, n_draw, -1), dims=("chain", "draw", "obs"),
                       coords={"chain": posterior["chain"].values,
                               "draw": posterior["draw"].values, "obs": obs_coords})
@@ -280,6 +300,7 @@ def log_prior_group(kplan: KernelPlan, posterior):
     import xarray as xr
 
     from coalsurv.backend.kernel import prior_pointwise
+    from coalsurv.backend.plan_joint import MIXTURE_CODE, mixture_log_prior
 
     out = {}
     half_log_2pi = 0.5 * np.log(2.0 * np.pi)
@@ -293,6 +314,12 @@ def log_prior_group(kplan: KernelPlan, posterior):
             sd = posterior[f"sd_{b.name[2:]}"]
             mean = posterior["intercept"] if b.prior[0] == HIER_CODE else 0.0
             out[b.name] = -0.5 * ((da - mean) / sd) ** 2 - np.log(sd) - half_log_2pi
+            continue
+        if b.prior[0] == MIXTURE_CODE:  # a mixture of multivariate normals: one value a draw
+            values = np.asarray(da.transpose("chain", "draw", ...), dtype=float)
+            out[b.name] = xr.DataArray(mixture_log_prior(kplan, b.name, values),
+                                       dims=("chain", "draw"),
+                                       coords={"chain": da["chain"], "draw": da["draw"]})
             continue
         if b.zerosum:  # ZeroSumNormal(sigma) over the last axis, as PyMC reduces it
             sigma, S = b.prior[1], b.shape[-1]

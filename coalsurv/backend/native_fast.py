@@ -53,6 +53,7 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         "a per-baseline parameter other than the Gompertz ageing": (
             kplan.per_baseline != (kplan.family == "gompertz")),
         "interval censoring": buf[K.H_INTERVAL] != 0,
+        "a joint prior": kplan.joint is not None,
     }
     # the generic buffer's header must say the same (no section the fast loop would ignore)
     e = K.ext_base(buf)

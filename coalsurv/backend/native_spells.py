@@ -88,7 +88,10 @@ def spell_buffer(kplan, named) -> tuple[dict, list[np.ndarray]]:
         over.update(_mm_rows(named, ep, n))
     rows.update({name: _Data(value) for name, value in over.items()})
     interval = _value(named, "interval_of").reshape(C, n).astype(float)
-    head = [np.array([kplan.spells, n, float(kplan.std != 0), float(np.any(interval > 0))]),
+    # the equivalent time (AFT families; rp on the odds scale, the graph's curve for kind "po")
+    equivalent = kplan.std != 0 or (kplan.spline_knots is not None
+                                    and kplan.spline_scale == "odds")
+    head = [np.array([kplan.spells, n, float(equivalent), float(np.any(interval > 0))]),
             ep.astype(float)]
     if kplan.spells == 1:
         return rows, head

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from coalsurv.backend.plan_gamma import fill_gengamma
+from coalsurv.backend.plan_joint import fill_joint
 from coalsurv.backend.plan_types import KernelPlan
 
 __all__ = ["SPLINE_OPTIONS", "slope_terms", "slope_names", "stacked_parts",
@@ -106,7 +107,7 @@ def ext_size(kplan: KernelPlan) -> int:
 def fill_ext(kplan: KernelPlan, named, head: np.ndarray, at: int) -> list[np.ndarray]:
     """Write the extension header into ``head``; return its arrays (starting at ``at``)."""
     from coalsurv.backend import kernel_layout as K
-    from coalsurv.backend.kernel_spline import spline_constants
+    from coalsurv.backend.kernel_spline import spline_constants, spline_rows
 
     e = K.H_GROUPS + K.GROUP_WIDTH * len(kplan.groups)
     head[e + K.E_SPLINE_OFF] = head[e + K.E_SPLINE_DATA] = -1
@@ -120,6 +121,11 @@ def fill_ext(kplan: KernelPlan, named, head: np.ndarray, at: int) -> list[np.nda
                             scale=kplan.spline_scale)
         head[e + K.E_SPLINE_DATA] = at
         parts.append(spline_constants(family))
+        interval = np.asarray(named["interval_of"].get_value()).reshape(kplan.causes, -1)
+        upper = (np.asarray(named["time_upper"].get_value(), dtype=float)
+                 if np.any(interval > 0) else np.zeros(interval.shape[1]))
+        parts.append(spline_rows(family, named["time"].get_value(), named["entry"].get_value(),
+                                 upper).ravel())  # the rows' basis (data)
         if "rp_spline" in names:
             block = kplan.block("rp_spline")
             head[e + K.E_SPLINE_OFF] = block.offset
@@ -145,6 +151,7 @@ def fill_ext(kplan: KernelPlan, named, head: np.ndarray, at: int) -> list[np.nda
         head[hb + 3:hb + 7] = sd.prior
         head[hb + 7] = col
         parts.append(np.asarray(named[f"idx_{group}"].get_value(), dtype=float).reshape(-1))
+    fill_joint(kplan, head, e, at, parts)  # joint and mixture priors (plan_joint)
     return parts
 
 

@@ -100,8 +100,8 @@ def tve_arrays(kplan, named) -> tuple[list[np.ndarray], list[float], str]:
     ``named``: the model's named variables, or with spells the kernel's spell rows
     (:func:`coalsurv.backend.native_spells.spell_buffer`: ``time``, ``entry``, ``X_tve`` and
     ``tve_index_<q>`` of each spell row, the graph's rows of :func:`tve_loglik` on spells).
-    Returns the arrays after the table, the table itself (``nb``, ``Jm`` and per term its
-    ``TERM_WIDTH`` values) and a reason ("" when the data agree with the kernel's form).
+    Returns the arrays after the table, the table itself (``nb``, ``Jm``, ``shared`` and per
+    term its ``TERM_WIDTH`` values) and a reason ("" when the data agree with the kernel's form).
     """
     terms = kplan.tve
     t = np.asarray(named["time"].get_value(), dtype=float)
@@ -161,10 +161,18 @@ def tve_arrays(kplan, named) -> tuple[list[np.ndarray], list[float], str]:
     x_tve = np.asarray(named["X_tve"].get_value(), dtype=float).reshape(n, len(terms))
     with np.errstate(divide="ignore"):
         log_bounds = np.log(bounds)
-    table = [float(nb), float(jm)]
+    # the rows' own bases at t and on their end cells, times x (data only: per step a dot
+    # product each), unless they are the cells' own (only piecewise terms: "shared")
+    shared = all(np.array_equal(at_t[q], cell[q][c1]) and np.array_equal(first[q], cell[q][c0])
+                 and np.array_equal(last[q], cell[q][c1]) for q in range(len(terms)))
+    xb = np.zeros((3, 0 if shared else n, len(terms) * jm))
+    if not shared:
+        for r, basis in enumerate((at_t, first, last)):
+            xb[r] = (x_tve.T[:, :, None] * basis).transpose(1, 0, 2).reshape(n, -1)
+    table = [float(nb), float(jm), float(shared)]
     for term in terms:
         sd, step = kplan.block(f"tve_sd_{term.safe}"), kplan.block(f"tve_step_{term.safe}")
         table += [float(term.J), float(sd.offset), float(step.offset), *map(float, sd.prior), 0.0]
     arrays = [bounds, log_bounds, jb, c0.astype(float), c1.astype(float), x_tve.ravel(),
-              centre.ravel(), cell.ravel(), at_t.ravel(), first.ravel(), last.ravel()]
+              centre.ravel(), cell.ravel(), xb.ravel()]
     return arrays, table, ""

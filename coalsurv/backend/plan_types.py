@@ -82,6 +82,10 @@ class KernelPlan:
     # separate variables of the graph (per-cause or per-term priors) stacked into one block:
     # (stacked name, its parts in x order), e.g. ("beta", ("beta_x1", "beta_x2"))
     stacked: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # a joint prior (coalsurv.backend.plan_joint): the kernel's blocks of the parameters it
+    # carries (offsets after the graph's x) and the map from x to them; else () and None
+    ext_blocks: tuple[Block, ...] = ()
+    joint: Any = field(default=None, compare=False)
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
@@ -92,6 +96,13 @@ class KernelPlan:
     def group_mode(self, group: str) -> int:
         """Kernel code of a frailty intercept: 0 non-centred, 1 centred, 2 on the intercept."""
         return 2 if group in self.hier_groups else int(group in self.centred_groups)
+
+    @property
+    def intercept_block(self) -> Block:
+        """The kernel's intercept block (sampled, stacked or carried by a joint prior)."""
+        if self.joint is None:
+            return self.blocks[0]
+        return self.block("intercept_offset" if self.centred else "intercept")
 
     @property
     def beta_name(self) -> str:
@@ -119,7 +130,7 @@ class KernelPlan:
         A stacked block spans its parts' values with the prior code ``TABLE_CODE`` (a prior
         per value; the table's position is written by ``plan_ext.fill_ext``).
         """
-        found = next((b for b in self.blocks if b.name == name), None)
+        found = next((b for b in (*self.blocks, *self.ext_blocks) if b.name == name), None)
         if found is not None or name not in dict(self.stacked):
             return found if found is not None else next(b for b in self.blocks if b.name == name)
         from coalsurv.backend.kernel_priors import TABLE_CODE

@@ -26,6 +26,7 @@ from coalsurv.backend.densities import (
 from coalsurv.backend.init import initial_points
 from coalsurv.backend.nutpie_import import import_nutpie
 from coalsurv.backend.pointwise import ATTR, POINTWISE_LIMIT, skipped_note, storage
+from coalsurv.backend.pymc_start import guard_starts
 
 __all__ = ["SamplerSettings", "sample", "sample_prior", "add_log_prior",
            "CoalsurvSamplingWarning", "clear_compiled_cache", "compiled_cache_size", "rank_rhat",
@@ -159,8 +160,8 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     obs = list(model.coords["obs"])
     kept = _pointwise_storage(idata, len(obs), settings.pointwise_limit)
     if kept != "skipped":
-        idata["log_likelihood"] = DataTree(native.log_likelihood_group(kplan, buf, posterior, obs,
-                                                                       dtype=kept))
+        idata["log_likelihood"] = DataTree(native.log_likelihood_group(
+            kplan, buf, posterior, obs, dtype=kept, fast=fast))  # the buffer made above
     idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
     idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
                                     coalsurv_kernel_reason=why_not,
@@ -190,6 +191,8 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
             if len(_COMPILED) >= _MAX_CACHE:
                 _COMPILED.pop(next(iter(_COMPILED)))
             _COMPILED[cache_key] = compiled
+    # a jittered start far below the centre is pulled in, as on the native route
+    compiled = guard_starts(compiled, model)
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     idata["sample_stats"].attrs["coalsurv_compiled"] = how  # not in the fit id (posterior)

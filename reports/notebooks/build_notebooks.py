@@ -33,7 +33,7 @@ from coalsurv import plots
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 QUICK = os.environ.get("COALSURV_QUICK") == "1"          # set by the tests: tiny fits
-SAMPLER = dict(draws=200, tune=200, chains=2) if QUICK else dict(draws=1000, tune=1000, chains=4)
+SAMPLER = dict(draws=100, tune=200, chains=2) if QUICK else dict(draws=1000, tune=1000, chains=4)
 
 # The repository root is the first folder upwards holding pyproject.toml; real data sets live
 # beside the repository, in ../shared/data (never copied into it).
@@ -223,13 +223,13 @@ def synthetic() -> nbformat.NotebookNode:
              '    out[x] = grid[out["row"].to_numpy()]\n'
              '    return out\n'
              '\n'
+             'curves = {x: alliance_curve(fit, x) for x in ["power_hhi", "breadth"]}\n'
              'fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))\n'
-             'for ax, x in zip(axes, ["power_hhi", "breadth"]):\n'
-             '    curve = alliance_curve(fit, x)\n'
+             'for ax, (x, curve) in zip(axes, curves.items()):\n'
              '    plots.plot_effect_curve(curve, x=x, by="cause", ax=ax,\n'
              '                            ylabel="P(ended that way within 36 months)")\n'
              'plt.show()'),
-        code('curve = alliance_curve(fit, "breadth")\n'
+        code('curve = curves["breadth"]\n'
              'columns = ["breadth", "mean", "lower", "upper", "ci_prob"]\n'
              'curve[curve["cause"] == "alliance"][columns].round(3)'),
         md("## Cumulative incidence against Aalen–Johansen\n\nThe posterior predictive "

@@ -340,29 +340,3 @@ def test_native_posterior_equals_pymc_on_coalgov(shared_data):
     np.testing.assert_allclose(a["sd"], b["sd"], rtol=0.15)
     loo = {k: float(f.loo().elpd) for k, f in fits.items()}
     assert abs(loo["auto"] - loo["pymc"]) < 1.0, loo
-
-
-@pytest.mark.parametrize("options", [{"formula": "x1 + x2", "joint": True}])
-def test_joint_priors_take_the_pymc_graph(options):
-    """Mixture/joint priors do not run natively.
-
-    Strata, shape covariates, mm(), cure, tve() and spells run natively:
-    ``tests/fit/test_kernel_strata.py``, ``test_kernel_members.py``, ``test_kernel_cure.py``,
-    ``test_kernel_tve.py``, ``test_kernel_spells.py`` and their combinations
-    ``test_kernel_combos.py``; the piecewise baseline's interval censoring and cure:
-    ``test_kernel_piecewise.py``.
-    """
-    from coalsurv import JointPrior, PriorSet
-
-    data = kernel_data(causes=("a",))
-    kwargs = {k: v for k, v in options.items() if k in ("cure", "strata")}
-    if options.get("joint"):
-        kwargs["priors"] = PriorSet({"beta_unit[*]": JointPrior(["x1", "x2"], [0.0, 0.0],
-                                                                [[1.0, 0.0], [0.0, 1.0]])})
-    family = options.get("family", "weibull")
-    family_options = {"n_intervals": 3} if family == "piecewise" else {}
-    model = coalsurv.SurvivalModel(options["formula"], family=family,
-                                   family_options=family_options or None, **kwargs)
-    built, _, info, _ = model.build(data)
-    kplan, reason = native.plan(built, info, family_options)
-    assert kplan is None and reason

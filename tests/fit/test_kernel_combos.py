@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.backend import native
 from tests.fit.kernel_check import check_kernel, kernel_data
 from tests.fit.test_kernel_spells import _spell_data
 
@@ -94,17 +93,27 @@ def test_kernel_equals_pymc_spells_rp_curves(formula, kwargs, interval):
     assert kplan.spells == 2 and kplan.spline_knots is not None
 
 
-def test_spells_with_rp_on_the_odds_scale_stay_refused_by_name():
-    """The graph's odds-scale spell curve is the equivalent time, not in the kernel for rp.
+#: the rp spline on the odds scale over the episodes' spell curves: the graph's equivalent time
+ODDS_CASES = [
+    ("x1 + (1 | g)", {}, False),
+    ("x1 + x2", {"cure": "x2"}, False),
+    ("x1", {}, True),
+]
 
-    (tve needs PH: the spec refuses it with rp on the odds scale. Joint and mixture priors:
-    ``test_kernel.py::test_joint_priors_take_the_pymc_graph``.)
+
+@pytest.mark.parametrize(("formula", "kwargs", "interval"), ODDS_CASES,
+                         ids=[f"{c[0]}:{sorted(c[1].items())}:{c[2]}" for c in ODDS_CASES])
+def test_kernel_equals_pymc_spells_rp_odds(formula, kwargs, interval):
+    """Spells with rp on the odds scale (kind "po"): the equivalent time, native.
+
+    ``d/d tau`` from the spline's own slope (``kernel_spline.rp_log_time_slope``), not the AFT
+    families' ``S0(t e^-eta)``. (tve needs PH: the spec refuses it with rp on the odds scale.
+    Joint and mixture priors run natively: ``test_kernel_joint.py``.)
     """
-    options = {"scale": "odds"}
-    model, _, info, _ = coalsurv.SurvivalModel("x1", family="rp", family_options=options).build(
-        _spell_data(causes=("a",)))
-    kplan, reason = native.plan(model, info, options)
-    assert kplan is None and "spells) with rp on the odds scale" in reason, reason
+    data = _spell_data(causes=("a",), interval=interval)
+    kplan = check_kernel(formula, "rp", None, True, None, {"scale": "odds"}, data=data,
+                         model_kwargs=kwargs, value_atol=1e-6)
+    assert kplan.spells == 2 and kplan.spline_scale == "odds"
 
 
 def test_tve_with_spells_and_shape_fits_natively_like_pymc():

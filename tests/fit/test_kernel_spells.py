@@ -170,7 +170,7 @@ def test_multistate_transitions_reach_the_kernel(clock):
     """Every transition's model (separate fits and the stacked joint graph) plans natively.
 
     (Transition histories carry no spells; what falls back there is what falls back for any
-    SurvivalModel: families outside the kernel, joint and mixture priors.)
+    SurvivalModel: families outside the kernel.)
     """
     from tests.fit.test_multistate_joint import SHARED, TRANSITIONS, _histories
 
