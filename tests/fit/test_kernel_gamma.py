@@ -76,8 +76,9 @@ def test_kernel_equals_pymc_gamma_families(formula, family, causes, entry, prior
     pytest.param("gamma", {"cure": "1", "cure_type": "promotion"}, marks=SLOW),
 ], ids=["gamma", "gengamma", "gamma-shape", "gengamma-cure-probit", "gamma-promotion"])
 def test_kernel_equals_pymc_interval_censored_and_cure(family, kwargs):
-    # the gamma's interval graph adds more than 32 operands: the reference (no rewrites, so no
-    # Elemwise fusion) runs it on the Python linker (tests/fit/kernel_check.reference)
+    # the gamma's interval graph adds more than 32 operands and its promotion-time cure needs
+    # the stabilising rewrites: check_kernel's last reference (C linker, FAST_COMPILE's
+    # rewrites) takes those rows
     data = _interval_data()
     kplan = _check_kernel("x1 + (1 | h)", family, None, True, None, {}, data=data,
                           model_kwargs=kwargs, value_atol=1e-6)

@@ -1,5 +1,7 @@
-"""The native kernel refuses the structures of issue 22 it lacks with a reason (the PyMC path
-runs); strata, shape covariates and cure (issue 23) are accepted.
+"""The structures of issue 22 take the native kernel: strata, shape covariates, cure, rp and
+the gamma families (issue 23). The last refusal left, the generalised gamma with stratified
+shapes and time-varying covariates, is tested in test_kernel_gamma.py
+(``test_gengamma_refusal_names_the_feature``).
 """
 
 from __future__ import annotations
@@ -21,21 +23,6 @@ def _data(n=40):
                                     covariates=["x", "z"], groups=["sex"], time_unit="months")
 
 
-CASES = [
-    ({"family": "gengamma", "strata": "sex", "strata_parts": ("shape",)},
-     "stratified shapes of family 'gengamma'"),
-]
-
-
-@pytest.mark.parametrize(("options", "why"), CASES, ids=[str(i) for i in range(len(CASES))])
-def test_new_structures_do_not_take_the_native_path(options, why):
-    model = SurvivalModel("x", **options)
-    pm_model, _, info, _ = model.build(_data())
-    kernel_plan, reason = plan(pm_model, info, model.spec.family_options)
-    assert kernel_plan is None
-    assert why in reason
-
-
 @pytest.mark.parametrize("options", [
     {"family": "weibull"},
     {"family": "weibull", "strata": "sex"},
@@ -51,6 +38,7 @@ def test_new_structures_do_not_take_the_native_path(options, why):
     {"family": "gamma", "strata": "sex", "strata_parts": ("shape",), "shape": "z"},
     {"family": "gengamma", "strata": "sex", "strata_parts": ("level",), "shape": "z",
      "cure": "1"},
+    {"family": "gengamma", "strata": "sex", "strata_parts": ("shape",)},
 ], ids=str)
 def test_plain_weibull_strata_and_shape_take_it(options):
     model = SurvivalModel("x", **options)
