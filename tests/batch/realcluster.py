@@ -3,11 +3,13 @@
 Each worker runs in its own temporary working directory with its own compile and numba cache
 slot (claimed like the embedded cluster's), so nothing is shared with the client but the
 network. Every process is started in its own session and killed (the whole group) by
-:meth:`RealCluster.close`.
+:meth:`RealCluster.close`; on Linux each also gets SIGTERM when the test process dies without
+closing it (a killed or interrupted run), so no scheduler or worker outlives its tests.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -22,6 +24,13 @@ from coalsurv.batch.cluster import SlotClaims, slot_environment, worker_cache_ro
 
 DASK = str(Path(sys.executable).parent / "dask")
 REPO = str(Path(__file__).resolve().parents[2])
+_PR_SET_PDEATHSIG, _SIGTERM = 1, int(signal.SIGTERM)
+_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """In the child between fork and exec: SIGTERM when the test process dies (Linux prctl)."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, _SIGTERM)
 
 
 class RealCluster:
@@ -53,7 +62,8 @@ class RealCluster:
     def _spawn(self, cmd, cwd: Path, env) -> subprocess.Popen:
         with open(cwd / "log.txt", "ab") as log:
             proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=log,
-                                    start_new_session=True)
+                                    start_new_session=True,
+                                    preexec_fn=_die_with_parent if _LIBC else None)
         self.procs.append(proc)
         return proc
 
