@@ -116,7 +116,9 @@ def test_sequential_fit_with_exported_joint_prior_matches_the_full_fit(name, sha
 
     Measured with the mixture export (``components="auto"``; 2 cores heavily shared with other
     work, 4 chains x 1000 draws, 4 fits per data set; ``pytest -m slow -s
-    tests/fit/test_replication.py``): 719 s in all, 433 s coalgov, 261 s king1990.
+    tests/fit/test_replication.py``): 719 s in all, 433 s coalgov, 261 s king1990, with
+    the joint prior on the PyMC graph; on the native kernel (fifth session, load ~7) coalgov
+    took 57 s, its largest gap at a0 = 1 0.044 full-fit SD.
     coalgov — a0 = 1: max |sequential - full| = 0.071 full-fit SD (power_hhi), SD ratios
     0.96-1.02; a0 = 0.5: SD ratios 1.06-1.14. king1990 (include_intercept=True: the full
     fit has one baseline for both halves) — a0 = 1: max 0.108 SD (polar), SD ratios
