@@ -89,7 +89,7 @@ def agreement(ours: dict, base: dict) -> tuple[float, str]:
 # ----------------------------------------------------------------------------- models
 
 
-def _linear(d, *, aft=False):
+def linear_terms(d, *, aft=False):
     """Intercept, coefficients and the country frailty: ``(eta, intercept, beta)``.
 
     AFT families put the priors on ``eta / sigma``: the caller scales (``aft=True`` returns
@@ -107,13 +107,13 @@ def _linear(d, *, aft=False):
     return intercept, beta, sd * z[idx]
 
 
-def _eta(d, intercept, beta, u):
+def linear_eta(d, intercept, beta, u):
     import pymc as pm
 
     return intercept + pm.math.dot(d["X"], beta) + u
 
 
-def _censor_upper(d):
+def censor_upper(d):
     """``pm.Censored``'s upper bound: the time of right-censored rows, inf for events."""
     return np.where(d["event_of"] > 0, np.inf, d["time"])
 
@@ -123,7 +123,7 @@ def weibull_censored(d, shape, eta):
     import pymc as pm
 
     dist = pm.Weibull.dist(alpha=shape, beta=pm.math.exp(-eta / shape))
-    pm.Censored("lifespan", dist, lower=None, upper=_censor_upper(d), observed=d["time"])
+    pm.Censored("lifespan", dist, lower=None, upper=censor_upper(d), observed=d["time"])
 
 
 def _weibull_parts(t, eta, k):
@@ -138,18 +138,18 @@ def model_exponential(d):
     """Exponential PH: rate ``e^eta``."""
     import pymc as pm
 
-    intercept, beta, u = _linear(d)
-    dist = pm.Exponential.dist(lam=pm.math.exp(_eta(d, intercept, beta, u)))
-    pm.Censored("lifespan", dist, lower=None, upper=_censor_upper(d), observed=d["time"])
+    intercept, beta, u = linear_terms(d)
+    dist = pm.Exponential.dist(lam=pm.math.exp(linear_eta(d, intercept, beta, u)))
+    pm.Censored("lifespan", dist, lower=None, upper=censor_upper(d), observed=d["time"])
 
 
 def model_weibull(d):
     """Weibull PH."""
     import pymc as pm
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     shape = pm.LogNormal("shape", 0.0, 0.5)
-    weibull_censored(d, shape, _eta(d, intercept, beta, u))
+    weibull_censored(d, shape, linear_eta(d, intercept, beta, u))
 
 
 def model_weibull_aft(d):
@@ -157,9 +157,9 @@ def model_weibull_aft(d):
     import pymc as pm
 
     shape = pm.LogNormal("shape", 0.0, 0.5)
-    eta = _aft(d, 1.0 / shape)
+    eta = aft_eta(d, 1.0 / shape)
     dist = pm.Weibull.dist(alpha=shape, beta=pm.math.exp(eta))
-    pm.Censored("lifespan", dist, lower=None, upper=_censor_upper(d), observed=d["time"])
+    pm.Censored("lifespan", dist, lower=None, upper=censor_upper(d), observed=d["time"])
 
 
 def model_lognormal(d):
@@ -167,8 +167,8 @@ def model_lognormal(d):
     import pymc as pm
 
     sigma = pm.LogNormal("sigma", 0.0, 0.5)
-    dist = pm.LogNormal.dist(mu=_aft(d, sigma), sigma=sigma)
-    pm.Censored("lifespan", dist, lower=None, upper=_censor_upper(d), observed=d["time"])
+    dist = pm.LogNormal.dist(mu=aft_eta(d, sigma), sigma=sigma)
+    pm.Censored("lifespan", dist, lower=None, upper=censor_upper(d), observed=d["time"])
 
 
 def model_loglogistic(d):
@@ -177,7 +177,7 @@ def model_loglogistic(d):
     import pytensor.tensor as pt
 
     shape = pm.LogNormal("shape", 0.0, 0.5)
-    eta = _aft(d, 1.0 / shape)
+    eta = aft_eta(d, 1.0 / shape)
 
     def logp(t, eta, k, event):
         z = k * (pt.log(t) - eta)
@@ -192,10 +192,10 @@ def model_gompertz(d):
     import pymc as pm
     import pytensor.tensor as pt
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     ageing = pm.Normal("ageing", 0.0, 0.5)
     gamma = pm.Deterministic("gamma", ageing * pm.math.exp(intercept))
-    eta = _eta(d, intercept, beta, u)
+    eta = linear_eta(d, intercept, beta, u)
 
     def logp(t, eta, g, event):
         g = pt.switch(pt.abs(g) < 1e-10, 1e-10, g)  # H = e^eta t at g = 0
@@ -209,9 +209,9 @@ def model_interval(d):
     import pymc as pm
     import pytensor.tensor as pt
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     shape = pm.LogNormal("shape", 0.0, 0.5)
-    eta = _eta(d, intercept, beta, u)
+    eta = linear_eta(d, intercept, beta, u)
     upper = np.where(d["interval_of"] > 0, d["time_upper"], 1.0)
 
     def logp(t, eta, k, inside, upper):
@@ -227,23 +227,23 @@ def model_strata(d):
     """Weibull PH with a baseline (level and shape) per stratum."""
     import pymc as pm
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     s = d["idx_strata"]
     n_strata = int(s.max()) + 1
     dev = pm.ZeroSumNormal("strata_dev", sigma=1.0, shape=n_strata)
     shape = pm.LogNormal("shape", 0.0, 0.5, shape=n_strata)
-    weibull_censored(d, shape[s], _eta(d, intercept, beta, u) + dev[s])
+    weibull_censored(d, shape[s], linear_eta(d, intercept, beta, u) + dev[s])
 
 
 def model_shape(d):
     """Weibull PH whose shape depends on covariates: ``k_i = k exp(Z_i @ beta_shape)``."""
     import pymc as pm
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     shape = pm.LogNormal("shape", 0.0, 0.5)
     beta_shape = pm.Normal("beta_shape", 0.0, 0.5, shape=d["Z_shape"].shape[1])
     shape_i = shape * pm.math.exp(pm.math.dot(d["Z_shape"], beta_shape))
-    weibull_censored(d, shape_i, _eta(d, intercept, beta, u))
+    weibull_censored(d, shape_i, linear_eta(d, intercept, beta, u))
 
 
 def _member_term(d, weights: str):
@@ -270,9 +270,9 @@ def model_mm(weights):
     def build(d):
         import pymc as pm
 
-        intercept, beta, u = _linear(d)
+        intercept, beta, u = linear_terms(d)
         shape = pm.LogNormal("shape", 0.0, 0.5)
-        eta = _eta(d, intercept, beta, u) + _member_term(d, weights)
+        eta = linear_eta(d, intercept, beta, u) + _member_term(d, weights)
         weibull_censored(d, shape, eta)
 
     build.__doc__ = f"Weibull PH + mm(finance + cohesion), {weights} weights."
@@ -284,9 +284,9 @@ def model_cure(d):
     import pymc as pm
     import pytensor.tensor as pt
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     shape = pm.LogNormal("shape", 0.0, 0.5)
-    eta = _eta(d, intercept, beta, u)
+    eta = linear_eta(d, intercept, beta, u)
     c0 = pm.Normal("cure_intercept", 0.0, 1.5)
     c1 = pm.Normal("cure_beta", 0.0, 1.0, shape=d["Z_cure"].shape[1])
     logit = c0 + pm.math.dot(d["Z_cure"], c1)
@@ -300,24 +300,39 @@ def model_cure(d):
     pm.CustomDist("lifespan", eta, shape, logit, d["event_of"], logp=logp, observed=d["time"])
 
 
-def model_piecewise(d):
-    """Piecewise-constant baseline hazard: a sum-to-zero random walk of log rates (K cuts)."""
+def piecewise_baseline(d):
+    """``(eta, dev, exposure(t), where(t))``: the piecewise baseline's sum-to-zero random walk."""
     import pymc as pm
     import pytensor.tensor as pt
 
-    intercept, beta, u = _linear(d)
-    eta = _eta(d, intercept, beta, u)
-    t, cuts = d["time"], d["cuts"]
+    intercept, beta, u = linear_terms(d)
+    eta = linear_eta(d, intercept, beta, u)
+    cuts = d["cuts"]
     lower, upper = np.concatenate([[0.0], cuts]), np.concatenate([cuts, [np.inf]])
-    exposure = np.clip(t[:, None] - lower, 0.0, upper - lower)  # time spent in each interval
-    where = np.searchsorted(cuts, t, side="left")  # interval of each exit, (c_j-1, c_j]
     rw_sd = pm.LogNormal("rw_sd", -1.4, 0.5)
     step = pm.Normal("rw_step", 0.0, rw_sd, shape=len(cuts))
     walk = pt.concatenate([pt.zeros(1), pt.cumsum(step)])
     dev = pm.Deterministic("log_baseline_dev", walk - walk.mean())
 
+    def exposure(t):  # time spent in each interval up to t
+        return np.clip(np.asarray(t)[:, None] - lower, 0.0, upper - lower)
+
+    def where(t):  # interval of each exit, (c_j-1, c_j]
+        return np.searchsorted(cuts, t, side="left")
+
+    return eta, dev, exposure, where
+
+
+def model_piecewise(d):
+    """Piecewise-constant baseline hazard: a sum-to-zero random walk of log rates (K cuts)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    eta, dev, exposure, where = piecewise_baseline(d)
+    t = d["time"]
     # a vector parameter does not broadcast with the rows: the log likelihood as a Potential
-    loglik = d["event_of"] * (eta + dev[where]) - pt.exp(eta) * pt.dot(exposure, pt.exp(dev))
+    loglik = (d["event_of"] * (eta + dev[where(t)])
+              - pt.exp(eta) * pt.dot(exposure(t), pt.exp(dev)))
     pm.Potential("lifespan", loglik.sum())
 
 
@@ -326,9 +341,9 @@ def model_tve_pw(d):
     import pymc as pm
     import pytensor.tensor as pt
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     shape = pm.LogNormal("shape", 0.0, 0.5)
-    eta = _eta(d, intercept, beta, u)
+    eta = linear_eta(d, intercept, beta, u)
     cuts = d["tve_cuts_0"]
     x = d["X_tve"][:, 0]
     where = np.searchsorted(cuts, d["time"], side="left")
@@ -350,14 +365,14 @@ def model_tve_pw(d):
     pm.Potential("lifespan", (d["event_of"] * (log_h + x * dev[where]) - cum).sum())
 
 
-def _aft(d, log_time_scale):
+def aft_eta(d, log_time_scale):
     """AFT location from the standardised intercept and coefficients: ``(eta, ...)``."""
     import pymc as pm
 
-    intercept_std, beta_std, u = _linear(d, aft=True)
+    intercept_std, beta_std, u = linear_terms(d, aft=True)
     intercept = pm.Deterministic("intercept", intercept_std * log_time_scale)
     beta = pm.Deterministic("beta", beta_std * log_time_scale)
-    return _eta(d, intercept, beta, u)
+    return linear_eta(d, intercept, beta, u)
 
 
 def model_gamma(d):
@@ -365,9 +380,9 @@ def model_gamma(d):
     import pymc as pm
 
     shape = pm.LogNormal("shape", 0.0, 0.5)
-    eta = _aft(d, 1.0 / pm.math.sqrt(shape))
+    eta = aft_eta(d, 1.0 / pm.math.sqrt(shape))
     dist = pm.Gamma.dist(alpha=shape, beta=pm.math.exp(-eta))
-    pm.Censored("lifespan", dist, lower=None, upper=_censor_upper(d), observed=d["time"])
+    pm.Censored("lifespan", dist, lower=None, upper=censor_upper(d), observed=d["time"])
 
 
 def model_gengamma(d):
@@ -377,7 +392,7 @@ def model_gengamma(d):
 
     sigma = pm.LogNormal("sigma", 0.0, 0.5)
     Q = pm.Normal("Q", 0.0, 1.0)
-    eta = _aft(d, sigma)
+    eta = aft_eta(d, sigma)
 
     def logp(t, eta, sigma, Q, event):
         # coalsurv switches to a series around the log-normal for |Q| < 1e-3; here Q is kept
@@ -414,13 +429,17 @@ def spline_basis(x, knots, order):
     return raw(x, 0) - raw(zero, 0) - raw(zero, 1) * np.asarray(x)[..., None]
 
 
-def model_rp(d):
-    """Royston-Parmar: ``log H = eta + s(log t)``, an increasing natural cubic spline."""
+def rp_spline(d):
+    """Return the rp rows' ``(log t, s, s')``, with ``rp_slope``, ``rp_spline``, ``rp_monotone``.
+
+    ``s = eta + slope log t + w(log t) @ coef`` on either scale (hazard: ``log H = s``; odds:
+    ``log((1 - S) / S) = s``), the prior truncated to increasing splines.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
-    intercept, beta, u = _linear(d)
-    eta = _eta(d, intercept, beta, u)
+    intercept, beta, u = linear_terms(d)
+    eta = linear_eta(d, intercept, beta, u)
     knots = d["log_knots"]
     x = np.log(d["time"])
     w0, w1 = spline_basis(x, knots, 0), spline_basis(x, knots, 1)
@@ -429,9 +448,15 @@ def model_rp(d):
     # the prior truncated to increasing splines: s' > 0 on a fine grid over the knots' span
     grid = spline_basis(np.linspace(knots[0], knots[-1], 400), knots, 1)
     pm.Potential("rp_monotone", pt.switch(pt.all(slope + pt.dot(grid, coef) > 0), 0.0, -np.inf))
+    return x, eta + slope * x + pt.dot(w0, coef), slope + pt.dot(w1, coef)
 
-    s = eta + slope * x + pt.dot(w0, coef)
-    ds = slope + pt.dot(w1, coef)
+
+def model_rp(d):
+    """Royston-Parmar: ``log H = eta + s(log t)``, an increasing natural cubic spline."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    x, s, ds = rp_spline(d)
     # a vector parameter does not broadcast with the rows: the log likelihood as a Potential
     pm.Potential("lifespan", (d["event_of"] * (pt.log(ds) - x + s) - pt.exp(s)).sum())
 

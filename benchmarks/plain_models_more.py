@@ -12,7 +12,15 @@ log density equals coalsurv's at random points.
 from __future__ import annotations
 
 import numpy as np
-from plain_models import _aft, _censor_upper, _eta, _linear, spline_basis, weibull_censored
+from plain_models import (
+    aft_eta,
+    censor_upper,
+    linear_eta,
+    linear_terms,
+    piecewise_baseline,
+    rp_spline,
+    weibull_censored,
+)
 
 
 def _log_pi(lp, link: str):
@@ -40,18 +48,7 @@ def model_rp_odds(d):
     import pymc as pm
     import pytensor.tensor as pt
 
-    intercept, beta, u = _linear(d)
-    eta = _eta(d, intercept, beta, u)
-    knots = d["log_knots"]
-    x = np.log(d["time"])
-    w0, w1 = spline_basis(x, knots, 0), spline_basis(x, knots, 1)
-    slope = pm.LogNormal("rp_slope", 0.0, 0.5)
-    coef = pm.Normal("rp_spline", 0.0, 1.0, shape=len(knots) - 2)
-    grid = spline_basis(np.linspace(knots[0], knots[-1], 400), knots, 1)
-    pm.Potential("rp_monotone", pt.switch(pt.all(slope + pt.dot(grid, coef) > 0), 0.0, -np.inf))
-
-    s = eta + slope * x + pt.dot(w0, coef)
-    ds = slope + pt.dot(w1, coef)
+    x, s, ds = rp_spline(d)
     log_s = -pt.softplus(s)
     log_h = pt.log(ds) - x - pt.softplus(-s)  # h = sigmoid(s) ds/dlog t / t
     # a vector parameter does not broadcast with the rows: the log likelihood as a Potential
@@ -62,36 +59,13 @@ def model_slopes(d):
     """Weibull PH with a country intercept and a country slope of the first covariate."""
     import pymc as pm
 
-    intercept, beta, u = _linear(d)
+    intercept, beta, u = linear_terms(d)
     shape = pm.LogNormal("shape", 0.0, 0.5)
     idx = d["idx_cname"]
     sd = pm.HalfNormal("sd_cname_power_hhi", 1.0)
     z = pm.Normal("z_cname_power_hhi", 0.0, 1.0, shape=int(idx.max()) + 1)
-    eta = _eta(d, intercept, beta, u) + sd * z[idx] * d["X"][:, 0]
+    eta = linear_eta(d, intercept, beta, u) + sd * z[idx] * d["X"][:, 0]
     weibull_censored(d, shape, eta)
-
-
-def _piecewise(d):
-    """``(eta, dev, exposure(t), where(t))`` of the piecewise baseline (``model_piecewise``)."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    intercept, beta, u = _linear(d)
-    eta = _eta(d, intercept, beta, u)
-    cuts = d["cuts"]
-    lower, upper = np.concatenate([[0.0], cuts]), np.concatenate([cuts, [np.inf]])
-    rw_sd = pm.LogNormal("rw_sd", -1.4, 0.5)
-    step = pm.Normal("rw_step", 0.0, rw_sd, shape=len(cuts))
-    walk = pt.concatenate([pt.zeros(1), pt.cumsum(step)])
-    dev = pm.Deterministic("log_baseline_dev", walk - walk.mean())
-
-    def exposure(t):  # time spent in each interval up to t
-        return np.clip(np.asarray(t)[:, None] - lower, 0.0, upper - lower)
-
-    def where(t):  # interval of each exit, (c_j-1, c_j]
-        return np.searchsorted(cuts, t, side="left")
-
-    return eta, dev, exposure, where
 
 
 def model_piecewise_interval(d):
@@ -99,7 +73,7 @@ def model_piecewise_interval(d):
     import pymc as pm
     import pytensor.tensor as pt
 
-    eta, dev, exposure, _ = _piecewise(d)
+    eta, dev, exposure, _ = piecewise_baseline(d)
     inside = d["interval_of"] > 0
     upper = np.where(inside, d["time_upper"], d["time"])
     rate = pt.exp(dev)
@@ -114,7 +88,7 @@ def model_piecewise_cure(d):
     import pymc as pm
     import pytensor.tensor as pt
 
-    eta, dev, exposure, where = _piecewise(d)
+    eta, dev, exposure, where = piecewise_baseline(d)
     t = d["time"]
     log_h = eta + dev[where(t)]
     log_s = -pt.exp(eta) * pt.dot(exposure(t), pt.exp(dev))
@@ -136,9 +110,9 @@ def model_lognormal_strata(d):
     sigma = pm.LogNormal("sigma", 0.0, 0.5, shape=n_strata)
     scale = pm.math.exp(pm.math.mean(pm.math.log(sigma)))
     dev = pm.ZeroSumNormal("strata_dev", sigma=1.0, shape=n_strata)
-    mu = _aft(d, scale) + dev[s]
+    mu = aft_eta(d, scale) + dev[s]
     dist = pm.LogNormal.dist(mu=mu, sigma=sigma[s])
-    pm.Censored("lifespan", dist, lower=None, upper=_censor_upper(d), observed=d["time"])
+    pm.Censored("lifespan", dist, lower=None, upper=censor_upper(d), observed=d["time"])
 
 
 def model_loglogistic_shape(d):
@@ -148,7 +122,7 @@ def model_loglogistic_shape(d):
 
     shape = pm.LogNormal("shape", 0.0, 0.5)
     beta_shape = pm.Normal("beta_shape", 0.0, 0.5, shape=d["Z_shape"].shape[1])
-    eta = _aft(d, 1.0 / shape)
+    eta = aft_eta(d, 1.0 / shape)
     k = shape * pm.math.exp(pm.math.dot(d["Z_shape"], beta_shape))
 
     def logp(t, eta, k, event):
@@ -165,7 +139,7 @@ def model_lognormal_cure_probit(d):
     import pytensor.tensor as pt
 
     sigma = pm.LogNormal("sigma", 0.0, 0.5)
-    mu = _aft(d, sigma)
+    mu = aft_eta(d, sigma)
     lp = _cure(d)
     dist = pm.LogNormal.dist(mu=mu, sigma=sigma)
     t = d["time"]

@@ -33,6 +33,13 @@ def test_deferred_dask_answers_like_xarray():
             sys.modules["dask.array"] = saved
 
 
+def _run_fresh(code: str) -> None:
+    """Run ``code`` in a fresh interpreter; it must exit 0 having printed ``ok``."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
 def test_fresh_process_keeps_dask_out_and_still_sees_dask_arrays():
     code = (
         "import sys, numpy as np, xarray as xr\n"
@@ -44,9 +51,7 @@ def test_fresh_process_keeps_dask_out_and_still_sees_dask_arrays():
         "a = xr.DataArray(da.zeros(4, chunks=2))\n"
         "assert a.chunks == ((2, 2),), a.chunks\n"
         "print('ok')\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    _run_fresh(code)
 
 
 def test_dask_collection_shortcut_asks_dask_only_for_dask_graphs():
@@ -91,9 +96,7 @@ def test_fresh_process_arviz_base_without_stack_source_and_dask_base():
         "a = xr.DataArray(da.zeros(4, chunks=2), coords={'z': np.arange(4)}, dims='z')\n"
         "assert a.chunks == ((2, 2),), a.chunks\n"
         "print('ok')\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    _run_fresh(code)
 
 
 def _same_tree(ours, theirs) -> None:
