@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_layout import E_JOINT, H_NDIM, ext_base
-from coalsurv.backend.kernel_priors import prior_logp
+from coalsurv.backend.kernel_priors import value_prior
 
 __all__ = ["JOINT_HEAD", "LOOSE_WIDTH", "joint_base", "graph_ndim",
            "joint_extend", "joint_back", "joint_expand_order", "mixture_logp"]
@@ -148,16 +148,8 @@ def joint_back(buf, x, ge, grad):
         off, size, log_t = int(buf[h]), int(buf[h + 1]), buf[h + 2] == 1.0
         code = int(buf[h + 3])
         for i in range(size):
-            y = x[off + i]
-            if log_t:
-                v = math.exp(y)
-                lp, d = prior_logp(code, v, buf[h + 4], buf[h + 5], buf[h + 6])
-                total += lp + y
-                grad[off + i] += d * v + 1.0
-            else:
-                lp, d = prior_logp(code, y, buf[h + 4], buf[h + 5], buf[h + 6])
-                total += lp
-                grad[off + i] += d
+            total += value_prior(code, buf[h + 4], buf[h + 5], buf[h + 6], x, grad, off + i,
+                                 log_t)
         h += LOOSE_WIDTH
     for _ in range(n_mix):
         off, p, K = int(buf[h]), int(buf[h + 1]), int(buf[h + 2])

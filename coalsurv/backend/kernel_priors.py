@@ -11,7 +11,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["PRIOR_CODES", "TABLE_CODE", "NONE_CODE", "prior_logp", "block_prior", "prior_pointwise"]
+__all__ = ["PRIOR_CODES", "TABLE_CODE", "NONE_CODE", "prior_logp", "block_prior", "value_prior",
+           "prior_pointwise"]
 
 #: PyMC distribution name -> prior code of :func:`prior_logp` (parameters as stored in the op).
 PRIOR_CODES = {"Normal": 0, "HalfNormal": 1, "LogNormal": 2, "Exponential": 3, "Gamma": 4,
@@ -73,18 +74,27 @@ def block_prior(buf, h, x, grad, off, size, log_transformed):
     total = 0.0
     for i in range(size):
         hh = int(buf[h + 1]) + 4 * i if table else h
-        code = int(buf[hh])
-        y = x[off + i]
-        if log_transformed:
-            v = math.exp(y)
-            lp, d = prior_logp(code, v, buf[hh + 1], buf[hh + 2], buf[hh + 3])
-            total += lp + y
-            grad[off + i] += d * v + 1.0
-        else:
-            lp, d = prior_logp(code, y, buf[hh + 1], buf[hh + 2], buf[hh + 3])
-            total += lp
-            grad[off + i] += d
+        total += value_prior(int(buf[hh]), buf[hh + 1], buf[hh + 2], buf[hh + 3], x, grad,
+                             off + i, log_transformed)
     return total
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def value_prior(code, p1, p2, p3, x, grad, i, log_transformed):
+    """One sampled value ``x[i]``'s prior: add its gradient to ``grad[i]``; return its log p.
+
+    ``log_transformed``: ``x[i]`` is the log of the prior's value (a positive parameter), and
+    the log transform's Jacobian is included.
+    """
+    y = x[i]
+    if log_transformed:
+        v = math.exp(y)
+        lp, d = prior_logp(code, v, p1, p2, p3)
+        grad[i] += d * v + 1.0
+        return lp + y
+    lp, d = prior_logp(code, y, p1, p2, p3)
+    grad[i] += d
+    return lp
 
 
 @njit(cache=True, error_model="numpy")
