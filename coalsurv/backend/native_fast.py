@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from coalsurv.backend import kernel_layout as K
+from coalsurv.backend.native_fast_rp import rp_reasons, rp_section
 from coalsurv.backend.plan_types import KernelPlan
 from coalsurv.families.kernels import KERNEL_FAMILIES
 
@@ -35,7 +36,7 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
     """Empty when the fast loop implements this plan exactly; else why not."""
     if not ENABLED:
         return "the fast row loop is switched off (native_fast.ENABLED)"
-    if kplan.family not in FAST_FAMILIES:
+    if kplan.family not in FAST_FAMILIES and kplan.family != "rp":  # rp: native_fast_rp
         return f"family {kplan.family!r} is not in the fast row loop"
     checks = {
         "several causes": kplan.causes != 1,
@@ -45,7 +46,7 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         "mm()": bool(kplan.mm_weights),
         "cure": bool(kplan.cure),
         "tve()": bool(kplan.tve),
-        "a spline baseline": kplan.spline_knots is not None,
+        "a spline baseline": kplan.spline_knots is not None and kplan.family != "rp",
         "a piecewise baseline": kplan.cuts is not None,
         "varying slopes": bool(kplan.slopes),
         "time-varying covariates": bool(kplan.spells),
@@ -62,10 +63,12 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         or buf[K.H_TVE] or buf[K.H_SPELLS] or buf[K.H_STD] or buf[K.H_THETA_S] != 1
         or (buf[K.H_PER_BASELINE] == 1) != (kplan.family == "gompertz")
         or buf[K.H_C] != 1 or buf[K.H_G] > 1 or buf[K.H_OFF_SDEV] >= 0
-        or buf[e + K.E_SPLINE_DATA] >= 0 or buf[e + K.E_SLOPES] > 0
+        or (buf[e + K.E_SPLINE_DATA] >= 0) != (kplan.family == "rp") or buf[e + K.E_SLOPES] > 0
         or buf[K.H_FAM] != KERNEL_FAMILIES[kplan.family]
         or (kplan.family != "exponential") != (buf[K.H_OFF_THETA] >= 0))
     found = [name for name, bad in checks.items() if bad]
+    if kplan.family == "rp":
+        found += rp_reasons(kplan, buf)
     return f"not in the fast row loop: {', '.join(found)}" if found else ""
 
 
@@ -93,7 +96,11 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
     Xc = np.asarray(X, dtype=float)[order].T.reshape(-1) if P else np.zeros(0)
     lt = np.asarray(log_t, dtype=float)
     head = np.zeros(F_HEAD)
-    head[2] = FAST_FAMILIES[kplan.family]
+    rp = []
+    if kplan.family == "rp":  # the spline's basis section (native_fast_rp)
+        head[2], rp = rp_section(kplan, buf, order, ev)
+    else:
+        head[2] = FAST_FAMILIES[kplan.family]
     head[3], head[4], head[5] = n, P, L
     head[6], head[7], head[8] = buf[K.H_OFF_INT], buf[K.H_OFF_BETA], buf[K.H_OFF_THETA]
     if G:
@@ -110,7 +117,7 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
     gen = np.array(buf, dtype=float)
     gen[K.H_N] = 0  # no rows: the generic kernel adds the priors only
     parts = [head, s_dx, d_lev, start, mid, Xc, lt[order],
-             np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), gen]
+             np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), *rp, gen]
     fb = np.concatenate(parts)
     fb[0] = fb.size
     fb[1] = fb.size - gen.size

@@ -1,0 +1,137 @@
+"""The rp spline on the fast row loop (``backend/kernel_fast_rp.py``) against the graph and kernel.
+
+Every rp shape :func:`coalsurv.backend.native_fast.fast_reason` accepts (hazard and odds
+scales, 0 to 3 internal knots, no frailty or one sampled non-centred or centred, delayed entry
+or not, default and explicit priors) gives the PyMC graph's log density and gradient and the
+generic kernel's log density, gradient and pointwise log likelihood at random points; outside
+the spline's monotone region and past the hazard scale's soft cap the fast loop gives what the
+generic kernel gives; what it does not implement keeps the generic kernel, with a reason.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import coalsurv
+from coalsurv.backend import kernel, kernel_fast, kernel_fast_rp, native, native_fast
+from coalsurv.spec.priors import Prior
+from tests.fit.kernel_check import PRIORS_2, interval_data, kernel_data, reference
+
+NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
+#: (formula, delayed entry, priors, family options)
+CASES = [
+    ("x1 + (1 | g)", True, None, NC),
+    ("x1 + x2", False, None, {}),
+    ("x1 + x2 + (1 | h)", True, PRIORS_2, {**CE, "k": 3}),
+    ("1 + (1 | g)", False, None, {**CE, "k": 1}),
+    ("x1 + (1 | h)", True, None, {"k": 0}),
+    ("x2 + (1 | g)", True, {"rp_spline": Prior("Normal", mu=0.0, sigma=0.5)},
+     {**NC, "scale": "odds"}),
+    ("x1 + x2", False, None, {"scale": "odds", "k": 1}),
+    ("x1 + (1 | h)", True, None, {**CE, "scale": "odds", "k": 3}),
+]
+
+
+def _plan(formula, *, entry=False, priors=None, options=None, data=None, **kwargs):
+    data = kernel_data(entry=entry) if data is None else data
+    model, _, info, _ = coalsurv.SurvivalModel(formula, family="rp", priors=priors,
+                                               family_options=options or None,
+                                               **kwargs).build(data)
+    kplan, reason = native.plan(model, info, options)
+    assert kplan is not None, reason
+    return model, kplan, native.make_buffer(kplan, model)
+
+
+def _both(fb, buf, x):
+    grad, generic = np.empty(x.size), np.empty(x.size)
+    return (kernel_fast.fast_logp_grad(fb, x, grad), grad,
+            kernel.logp_grad(buf, x, generic), generic)
+
+
+@pytest.mark.parametrize(("formula", "entry", "priors", "options"), CASES,
+                         ids=[f"{c[0]}:{'entry' if c[1] else 'noentry'}:{c[3]}" for c in CASES])
+def test_fast_rp_equals_pymc_and_the_generic_kernel(formula, entry, priors, options):
+    model, kplan, buf = _plan(formula, entry=entry, priors=priors, options=options)
+    assert native_fast.fast_reason(kplan, buf) == ""
+    fb = native_fast.fast_buffer(kplan, buf)
+    odds = options.get("scale") == "odds"
+    assert int(fb[2]) == (kernel_fast_rp.RP_ODDS if odds else kernel_fast_rp.RP_HAZARD)
+    ref = reference(model)
+    rng = np.random.default_rng(11)
+    n_free = len(model.free_RVs)
+    checked = 0
+    while checked < 3:
+        x = rng.normal(scale=0.6, size=kplan.ndim)
+        value, grad, want, generic = _both(fb, buf, x)
+        if not np.isfinite(want):  # outside the monotone region: the same value
+            np.testing.assert_array_equal(value, want)
+            continue
+        checked += 1
+        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
+        out = ref(*point)
+        np.testing.assert_allclose(value, out[0], rtol=1e-9)
+        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
+                                   rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(value, want, rtol=1e-11)
+        np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
+    draws = rng.normal(scale=0.6, size=(4, kplan.ndim))  # the pointwise log likelihood
+    rows = np.empty((4, int(buf[2])))  # H_N: the episodes
+    kernel_fast.fast_pointwise_into(fb, draws, rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", ["hazard", "odds"])
+def test_outside_the_monotone_region_the_same_as_the_generic_kernel(scale):
+    """Where the spline falls, -inf or nan (a censored row's ``0 x log h``) as the generic."""
+    _, kplan, buf = _plan("x1 + (1 | g)", entry=True, options={"scale": scale})
+    fb = native_fast.fast_buffer(kplan, buf)
+    rng = np.random.default_rng(5)
+    seen = set()
+    for _ in range(40):
+        x = rng.normal(scale=4.0, size=kplan.ndim)
+        value, grad, want, generic = _both(fb, buf, x)
+        np.testing.assert_allclose(value, want, rtol=1e-9)  # equal nan and inf pass
+        seen.add("nan" if np.isnan(want) else "-inf" if np.isinf(want) else "finite")
+        if np.isfinite(want):
+            np.testing.assert_allclose(grad, generic, rtol=1e-8, atol=1e-9)
+    assert {"nan", "finite"} <= seen, seen
+
+
+def test_past_the_soft_cap_the_generic_rows():
+    """A hazard-scale ``s`` above 600 (the soft cap) runs the generic kernel's rows exactly."""
+    _, kplan, buf = _plan("x1 + (1 | g)", entry=True, options=NC)
+    fb = native_fast.fast_buffer(kplan, buf)
+    off = next(b.offset for b in kplan.blocks if b.name.startswith("intercept"))
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        x = rng.normal(scale=0.3, size=kplan.ndim)
+        x[off] = 605.0
+        value, grad, want, generic = _both(fb, buf, x)
+        if np.isfinite(want):
+            break
+    assert np.isfinite(want) and want < -1e200  # e^600 for some row
+    np.testing.assert_allclose(value, want, rtol=1e-12)
+    np.testing.assert_allclose(grad, generic, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("formula", "kwargs", "why"), [
+    ("x1 + (1 | g)", {"causes": ["a", "b"]}, "several causes"),
+    ("x1 + (1 | g) + (1 | h)", {}, "more than one frailty factor"),
+    ("x1 + (1 | h)", {"strata": "g"}, "strata"),
+    ("x1", {"cure": "x2"}, "cure"),
+    ("x1 + (1 | g)", {"data": "interval"}, "interval censoring"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_other_rp_structures_keep_the_generic_kernel(formula, kwargs, why):
+    kwargs = dict(kwargs)
+    data = interval_data() if kwargs.pop("data", None) == "interval" else None
+    if "cure" in kwargs:
+        data = kernel_data(causes=("a",))
+    _, kplan, buf = _plan(formula, data=data, **kwargs)
+    reason = native_fast.fast_reason(kplan, buf)
+    assert why in reason, reason
+    assert native_fast.fast_buffer(kplan, buf) is None
