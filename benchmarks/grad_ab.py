@@ -7,7 +7,9 @@ alternating for ``--rounds`` rounds; per model the fastest block of calls in pro
 time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frailty at 10^5
 rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
 Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); rp, Weibull + cure, gamma
-and generalised gamma on coalgov (``(1 | cname)``).
+and generalised gamma on coalgov (``(1 | cname)``). Where a tree's specialised row loop
+(``native_fast.fast_buffer``) takes a model, its ``fast_logp_grad`` is timed (what NUTS calls);
+each line names the row loop of each tree.
 
 Run: ``python benchmarks/grad_ab.py OLD_TREE NEW_TREE [--rounds 3] [--models gamma gengamma]``
 (each tree a directory holding ``coalsurv/``; ``--models``, last, keeps the models whose
@@ -60,13 +62,15 @@ def _buffers(only=()):
     data, terms, group = run.load("coalgov")
     formula = " + ".join(terms) + f" + (1 | {group})"
     out.append(("rp coalgov", coalsurv.SurvivalModel(formula, family="rp"), data))
+    out.append(("rp(odds) coalgov", coalsurv.SurvivalModel(
+        formula, family="rp", family_options={"scale": "odds"}), data))
     out.append(("weibull+cure coalgov", coalsurv.SurvivalModel(formula, family="weibull",
                                                                cure="majority"), data))
     for family in ("gamma", "gengamma"):
         out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
     built = []
     for name, spec, data in out:
-        if only and name.split()[0].split("+")[0] not in only:
+        if only and name.split()[0].split("+")[0].split("(")[0] not in only:
             continue
         model, _, info, _ = spec.build(data)
         kplan, reason = native.plan(model, info, None)
@@ -74,28 +78,38 @@ def _buffers(only=()):
             raise RuntimeError(f"{name}: {reason}")
         buf = native.make_buffer(kplan, model)
         x = np.random.default_rng(0).normal(scale=0.2, size=kplan.ndim)
-        built.append((name, buf, x))
+        try:  # the tree's specialised row loop, when it has one and it takes the model
+            from coalsurv.backend import native_fast
+            fast = native_fast.fast_buffer(kplan, buf)
+        except ImportError:
+            fast = None
+        built.append((name, buf if fast is None else fast, x, fast is not None))
     return built
 
 
 def child(only=(), blocks: int = 30) -> dict:
-    """Milliseconds per ``logp_grad`` call of each model (fastest block) in this process."""
+    """``[ms per log density and gradient call (fastest block), row loop]`` of each model."""
     from coalsurv.backend import kernel
 
     result = {}
-    for name, buf, x in _buffers(only):
+    for name, buf, x, is_fast in _buffers(only):
         grad = np.empty(x.size)
-        kernel.logp_grad(buf, x, grad)  # compile or load, untimed
+        fn = kernel.logp_grad
+        if is_fast:
+            from coalsurv.backend import kernel_fast
+
+            fn = kernel_fast.fast_logp_grad
+        fn(buf, x, grad)  # compile or load, untimed
         start = time.perf_counter()
-        kernel.logp_grad(buf, x, grad)
+        fn(buf, x, grad)
         calls = max(5, int(0.05 / max(time.perf_counter() - start, 1e-6)))
         best = np.inf
         for _ in range(blocks):  # CPU time of this process: less disturbed by other jobs
             start = time.process_time()
             for _ in range(calls):
-                kernel.logp_grad(buf, x, grad)
+                fn(buf, x, grad)
             best = min(best, (time.process_time() - start) / calls)
-        result[name] = 1e3 * best
+        result[name] = [1e3 * best, "fast" if is_fast else "generic"]
     return result
 
 
@@ -120,11 +134,12 @@ def main() -> None:
             times[label].append(json.loads(out.strip().splitlines()[-1]))
     print("load after:", os.getloadavg())
     for name in times["old"][0]:
-        old = min(r[name] for r in times["old"])
-        new = min(r[name] for r in times["new"])
-        print(f"{name}: old {old:.3f} ms, new {new:.3f} ms, new / old {new / old:.2f} "
-              f"(per round old {[round(r[name], 3) for r in times['old']]}, "
-              f"new {[round(r[name], 3) for r in times['new']]})")
+        old = min(r[name][0] for r in times["old"])
+        new = min(r[name][0] for r in times["new"])
+        loops = f"{times['old'][0][name][1]} -> {times['new'][0][name][1]}"
+        print(f"{name} ({loops}): old {old:.4f} ms, new {new:.4f} ms, new / old "
+              f"{new / old:.2f} (per round old {[round(r[name][0], 4) for r in times['old']]}, "
+              f"new {[round(r[name][0], 4) for r in times['new']]})")
 
 
 def _models(argv: list[str]) -> tuple[str, ...]:

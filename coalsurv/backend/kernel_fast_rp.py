@@ -263,6 +263,7 @@ def _blocked(fb, x, grad, odds):
     acc = np.zeros(4)  # value sum of F, sum F', sum F' x, sum d / s'
     s_rx, s_rw, g_b = np.zeros(P), np.zeros(K), np.zeros(K)
     g_lev = np.zeros(L)
+    sum_f1 = 0.0  # sum F' over the levels (acc[1] holds one level's)
     total = D * a + (gam - 1.0) * s_dlt
     for j in range(P):
         total += s_dx[j] * beta[j]
@@ -270,7 +271,6 @@ def _blocked(fb, x, grad, odds):
         total += s_dw[j] * b[j]
     for lev in range(L):
         u = _level_u(x, fb, lev, a, sd)
-        before = acc[1]
         b0, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
         while b0 < e:  # delayed-entry rows (b0 < m) first, in blocks of their own
             b1 = min(b0 + BLOCK, m if b0 < m else e)
@@ -292,13 +292,15 @@ def _blocked(fb, x, grad, odds):
                 _spread(X, W2, log_en, b0, b1, q0, -1.0, s_rx, s_rw, acc)
             b0 = b1
         total += d_lev[lev] * u
-        g_lev[lev] = d_lev[lev] - (acc[1] - before)  # d log L / d u of this level
+        g_lev[lev] = d_lev[lev] - acc[1]  # d log L / d u of this level (its own sum)
+        sum_f1 += acc[1]
+        acc[1] = 0.0
     total += _slopes(W1e, cnt, gam, b, r, g_b, acc) + _slopes(W1c, cnt[:0], gam, b, r, g_b,
                                                               acc)
     total -= acc[0]
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     off_sd, off_lev = int(fb[10]), int(fb[11])
-    d_a = D - acc[1]
+    d_a = D - sum_f1
     for lev in range(L):
         if mode == 0:
             grad[off_lev + lev] += g_lev[lev] * sd

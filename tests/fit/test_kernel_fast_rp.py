@@ -97,8 +97,9 @@ def test_outside_the_monotone_region_the_same_as_the_generic_kernel(scale):
         value, grad, want, generic = _both(fb, buf, x)
         np.testing.assert_allclose(value, want, rtol=1e-9)  # equal nan and inf pass
         seen.add("nan" if np.isnan(want) else "-inf" if np.isinf(want) else "finite")
-        if np.isfinite(want):
-            np.testing.assert_allclose(grad, generic, rtol=1e-8, atol=1e-9)
+        if np.isfinite(want):  # far out (e^100): sums of that size, rounded alike
+            np.testing.assert_allclose(grad, generic, rtol=1e-8,
+                                       atol=1e-12 * np.abs(generic).max())
     assert {"nan", "finite"} <= seen, seen
 
 
