@@ -136,3 +136,23 @@ def test_other_rp_structures_keep_the_generic_kernel(formula, kwargs, why):
     reason = native_fast.fast_reason(kplan, buf)
     assert why in reason, reason
     assert native_fast.fast_buffer(kplan, buf) is None
+
+
+def test_polynomial_log1p_equals_numpy():
+    """The odds scale's ``log1p`` on ``[0, 1]`` (``e^-|s|``) equals NumPy's to 1e-15."""
+    @kernel_fast_rp.njit
+    def many(m, out):
+        for i in range(m.size):
+            out[i] = kernel_fast_rp.flog1p(m[i])
+
+    m = np.concatenate([np.linspace(0.0, 1.0, 200_001), np.geomspace(1e-300, 1.0, 20_001),
+                        np.random.default_rng(4).uniform(size=50_000)])
+    out = np.empty_like(m)
+    many(m, out)
+    want = np.log1p(m)
+    np.testing.assert_array_equal(out[m == 0.0], 0.0)
+    rel = np.abs(out - want)[m > 0] / want[m > 0]
+    assert rel.max() < 1e-15, rel.max()
+    edge = np.array([np.nan])
+    many(edge, edge)
+    assert np.isnan(edge[0])
