@@ -95,6 +95,7 @@ def test_spline_fits_natively():
                         random_seed=1, progressbar=False)
     assert fit.sampler["kernel"] == "native" and fit.sampler["route"] == "native", fit.sampler
     post = fit.idata["posterior"]
+    assert post.attrs["coalsurv_row_loop"] == "fast"  # one cause, one frailty: kernel_fast_rp
     assert {"rp_slope", "rp_spline", "intercept"} <= set(post.data_vars)
     assert np.isfinite(fit.idata["log_likelihood"]["lifespan"]).all()
 
