@@ -30,6 +30,11 @@ values), then ``sum d x`` (P), events per level (L), level starts (L + 1), the e
 level's delayed-entry rows (L), ``X`` by column (P n), ``log t`` (n), ``log entry`` (n), the
 event indicator (n), each row's original position (n), then the generic copy. ``L`` is 1
 without a frailty (``mode = -1``).
+
+Family codes 10 and above are the Royston-Parmar spline's (:mod:`coalsurv.backend.kernel_fast_rp`,
+its own section before the generic copy): :func:`fast_rows` and :func:`fast_pointwise_into`
+hand them over. :func:`fexp`, :data:`BLOCK` and :data:`F_HEAD` live in
+:mod:`coalsurv.backend.kernel_fast_base` (shared with it).
 """
 
 from __future__ import annotations

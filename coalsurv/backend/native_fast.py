@@ -7,7 +7,9 @@ allowed), at most one frailty intercept (non-centred, centred, or centred on the
 fixed effects, and nothing else (no strata, shape covariates, ``mm()``, cure, ``tve()``,
 spline, piecewise baseline, varying slopes, spells, interval censoring). Everything else keeps
 the generic kernel. Per-cause or per-term priors are allowed: the priors are the generic
-kernel's.
+kernel's. The Royston-Parmar spline (``rp``, hazard and odds scales) runs in the same shape
+through :mod:`coalsurv.backend.native_fast_rp` (its extra checks and buffer section) and
+:mod:`coalsurv.backend.kernel_fast_rp`.
 
 :func:`fast_buffer` packs the fast buffer from the generic one (the same numbers, rows sorted by
 level, delayed-entry rows first within a level). :data:`ENABLED` switches the fast loop off for
