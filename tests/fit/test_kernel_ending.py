@@ -52,7 +52,13 @@ def test_ending_equals_the_shared_combination(cure, link):
                                     log_su if is_int else 0.0, log_s0)
             if not is_int:
                 want = (*want[:3], 0.0, *want[4:])
-            np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-12,
+            if not np.all(np.isfinite(want)):  # S(l) - S(u) below double precision (both)
+                assert not np.isfinite(got[0]) or got[0] < -30.0
+                continue
+            # near-equal bounds make the weights large (1e7 at log S(l) - log S(u) = 1e-7)
+            # and d/d lin a difference of such terms: both forms then err by ~eps x weight
+            cond = max(1.0, *np.abs(want[1:5]))
+            np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-12 * cond,
                                        err_msg=f"{lin} {ev} {is_int} {has_entry} {log_s} "
                                                f"{log_su}")
 
