@@ -13,9 +13,10 @@ intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; is
 ``eta_k = s_k (intercept_std_k + X beta_std_k) + frailties + strata_dev`` with the scale of log
 T ``s_k = exp(sign mean_s log theta_ks)`` (header ``H_STD``), and the chain rule runs through
 ``s_k``. An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) -
-S(u))`` (:func:`~coalsurv.families.kernels.interval_terms`) instead of ``log h(l) + log S(l)``.
-Every such row is :func:`coalsurv.backend.kernel_spline.row_value` (the Royston-Parmar spline
-included: :func:`~coalsurv.backend.kernel_spline.rp_row`, ``rp_spline``'s gradient analytic).
+S(u))`` instead of ``log h(l) + log S(l)``. Cure and interval rows of a ``family_terms``
+family are :func:`coalsurv.backend.kernel_ending.lean_row` (the ending's weights from the
+terms' values; the cure link once per distinct row of ``Z_cure``); the Royston-Parmar spline's
+are :func:`~coalsurv.backend.kernel_spline.rp_row` (``rp_spline``'s gradient analytic).
 
 The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
 one vector-parameter family, handled here rather than in ``family_terms``: per cause
@@ -32,7 +33,8 @@ otherwise a first sweep keeps every row's ``eta``, the episodes' curves give eac
 ``d/d eta`` and ``d/d theta``, and a second sweep applies the same chain rule as above.
 
 Interval-censored and cure rows of the piecewise baseline weigh their terms by
-:func:`coalsurv.backend.kernel_piecewise.pw_row` into the same sums.
+:func:`coalsurv.backend.kernel_piecewise.pw_row` (:func:`~coalsurv.backend.kernel_ending.ending`'s
+weights) into the same sums.
 """
 
 from __future__ import annotations
