@@ -7,14 +7,15 @@ alternating for ``--rounds`` rounds; per model the fastest block of calls in pro
 time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frailty at 10^5
 rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
 Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); rp, Weibull + cure, gamma
-and generalised gamma on coalgov (``(1 | cname)``). Where a tree's specialised row loop
-(``native_fast.fast_buffer``) takes a model, its ``fast_logp_grad`` is timed (what NUTS calls);
-each line names the row loop of each tree.
+and generalised gamma on coalgov (``(1 | cname)``); the cure rows (promotion time, probit,
+piecewise) and the interval rows (Weibull, log-normal, piecewise) of ``families.py``. Where a
+tree's specialised row loop (``native_fast.fast_buffer``) takes a model, its ``fast_logp_grad``
+is timed (what NUTS calls); each line names the row loop of each tree.
 
 Run: ``python benchmarks/grad_ab.py OLD_TREE NEW_TREE [--rounds 3] [--models gamma gengamma]``
 (each tree a directory holding ``coalsurv/``; ``--models``, last, keeps the models whose
-family part of the name is one of the words). Prints ms per call per tree and the ratio new /
-old, with ``uptime``'s load.
+family part of the name, or whole first word, is one of the words). Prints ms per call per
+tree and the ratio new / old, with ``uptime``'s load.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def _buffers(only=()):
     """``(name, buf, x)`` of each model, built by the tree on ``sys.path``.
 
-    ``only``: keep the models whose family part of the name (before a ``+`` or space) is one
-    of these (all when empty).
+    ``only``: keep the models whose family part of the name (before a ``+`` or space), or
+    whole first word (``piecewise+cure``), is one of these (all when empty).
     """
     sys.path.insert(0, HERE)
     import run
@@ -66,11 +67,26 @@ def _buffers(only=()):
         formula, family="rp", family_options={"scale": "odds"}), data))
     out.append(("weibull+cure coalgov", coalsurv.SurvivalModel(formula, family="weibull",
                                                                cure="majority"), data))
+    # issue 23's lean cure and interval rows (kernel_ending): families.py's cure rows and its
+    # interval variant of coalgov (events known to their 30-day window)
+    import families
+
+    for name, kwargs in (("weibull+cure(promotion)", {"cure_type": "promotion"}),
+                         ("lognormal+cure(probit)", {"cure_link": "probit"}),
+                         ("piecewise+cure", {})):
+        out.append((f"{name} coalgov", coalsurv.SurvivalModel(
+            formula, family=name.split("+")[0], cure="majority", **kwargs), data))
+    boxed, _ = families.load_variant("interval")
+    for family in ("weibull", "lognormal", "piecewise"):
+        out.append((f"{family}+interval coalgov", coalsurv.SurvivalModel(formula,
+                                                                         family=family), boxed))
     for family in ("gamma", "gengamma"):
         out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
     built = []
     for name, spec, data in out:
-        if only and name.split()[0].split("+")[0].split("(")[0] not in only:
+        first = name.split()[0]
+        if only and not {first, first.split("+")[0], first.split("+")[0].split("(")[0]} & set(
+                only):
             continue
         model, _, info, _ = spec.build(data)
         kplan, reason = native.plan(model, info, None)

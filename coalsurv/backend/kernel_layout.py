@@ -75,7 +75,8 @@ H_OFF_W1, H_PRIOR_W1 = 62, 63  # gamma (power, log-transformed) or b0 (logistic)
 H_OFF_W2, H_PRIOR_W2 = 67, 68  # b1 (logistic)
 # cure (coalsurv.backend.kernel_cure): 0 none, 1 mixture, 2 promotion time; the link (0 logit,
 # 1 probit, 2 cloglog); cure_intercept and its prior; cure terms, cure_beta and its prior;
-# where Z_cure (n, cure terms) starts in the buffer
+# where Z_cure (n, cure terms) starts in the buffer, followed by its distinct rows
+# (coalsurv.backend.kernel_ending.cure_patterns: their number U, each row's, the U rows)
 H_CURE, H_CURE_LINK, H_OFF_CINT, H_PRIOR_CINT = 72, 73, 74, 75
 H_CURE_Q, H_OFF_CBETA, H_PRIOR_CBETA, H_CURE_DATA = 79, 80, 81, 85
 # time-varying effects tve() (coalsurv.backend.kernel_tve): terms (0: none), where their table

@@ -5,9 +5,9 @@ dev[j(t)] + eta``, ``log S(t) - log S(entry) = -e^eta (H0(t) - H0(entry))``) and
 its gradient in the log rates through the exposures. A row ending in ``(l, u]``
 (``log(S(l) - S(u)) - log S(entry)``) or of a cure model (:mod:`coalsurv.build.cure`) combines
 ``log h(t)`` and ``log S`` at up to three times nonlinearly; :func:`pw_row` gives its value,
-``d/d eta`` and the *weight* of each term: the combination
-(:func:`coalsurv.backend.kernel_spline.combine`) is linear in the terms' derivatives, with
-weights that depend on the values only, so a unit derivative in one term returns its weight.
+``d/d eta`` and the *weight* of each term: the combination is linear in the terms'
+derivatives, with weights that depend on the values only
+(:func:`coalsurv.backend.kernel_ending.ending` returns them from the values, once a row).
 The kernel then adds ``w_h`` to ``d/d dev[j(t)]`` and collects ``w_T e^eta`` as the exposure
 weight of each time ``T`` (``log S(T) = -e^eta H0(T)``). The interval of each upper bound and
 the time spent in it travel at ``E_PW_UPPER`` (:func:`upper_arrays`).
@@ -19,8 +19,8 @@ import math
 
 from numba import njit
 
+from coalsurv.backend.kernel_ending import ending
 from coalsurv.backend.kernel_layout import E_PW_UPPER, H_N, ext_base
-from coalsurv.backend.kernel_spline import combine_at as combine  # a call, not inlined
 
 __all__ = ["pw_row", "upper_arrays"]
 
@@ -34,27 +34,23 @@ def upper_arrays(buf):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def pw_row(cure, link, cure_lin, ev, is_int, has_entry, log_h, eta, big_h, big_hu, big_h0):
+def pw_row(cure, lin, c1, c2, c3, c4, ev, is_int, has_entry, log_h, eta, big_h, big_hu, big_h0):
     """Return one row's value, ``d/d eta``, ``d/d`` cure predictor and its terms' weights.
 
-    The weights of ``log h``, ``log S(t)``, ``log S(u)`` and ``log S(entry)``; ``big_h*`` is
-    the baseline's cumulative hazard H0 at those times.
+    The weights of ``log h``, ``log S(t)``, ``log S(u)`` and ``log S(entry)``
+    (:func:`coalsurv.backend.kernel_ending.ending`, from the values alone; ``lin, c1..c4``
+    the row's cure pattern); ``big_h*`` is the baseline's cumulative hazard H0 at those times.
     """
     e = math.exp(eta)
     log_s = -e * big_h
     log_su = -e * big_hu if is_int else 0.0
     log_s0 = -e * big_h0 if has_entry else 0.0
-    val, d_eta, w_h, d_cure = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 1.0,
-                                      1.0, log_s, log_s, 0.0, log_su, log_su, 0.0, log_s0,
-                                      log_s0, 0.0)
-    w_t = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 0.0, 0.0, log_s, 0.0,
-                  1.0, log_su, 0.0, 0.0, log_s0, 0.0, 0.0)[2]
-    w_u = 0.0
-    if is_int and log_su > -math.inf:
-        w_u = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 0.0, 0.0, log_s, 0.0,
-                      0.0, log_su, 0.0, 1.0, log_s0, 0.0, 0.0)[2]
-    w_0 = 0.0
-    if has_entry:
-        w_0 = combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, 0.0, 0.0, log_s, 0.0,
-                      0.0, log_su, 0.0, 0.0, log_s0, 0.0, 1.0)[2]
+    val, w_h, w_t, w_u, w_0, d_cure = ending(cure, lin, c1, c2, c3, c4, ev, is_int, has_entry,
+                                             log_h, log_s, log_su, log_s0)
+    # d log h / d eta = 1, d log S(T) / d eta = log S(T)
+    d_eta = w_h + w_t * log_s
+    if w_u != 0.0:
+        d_eta += w_u * log_su
+    if w_0 != 0.0:
+        d_eta += w_0 * log_s0
     return val, d_eta, d_cure, w_h, w_t, w_u, w_0

@@ -13,9 +13,10 @@ intercept and coefficients are on eta/sigma (``intercept_std``, ``beta_std``; is
 ``eta_k = s_k (intercept_std_k + X beta_std_k) + frailties + strata_dev`` with the scale of log
 T ``s_k = exp(sign mean_s log theta_ks)`` (header ``H_STD``), and the chain rule runs through
 ``s_k``. An interval-censored ending of cause ``k`` in ``(l, u]`` contributes ``log(S(l) -
-S(u))`` (:func:`~coalsurv.families.kernels.interval_terms`) instead of ``log h(l) + log S(l)``.
-Every such row is :func:`coalsurv.backend.kernel_spline.row_value` (the Royston-Parmar spline
-included: :func:`~coalsurv.backend.kernel_spline.rp_row`, ``rp_spline``'s gradient analytic).
+S(u))`` instead of ``log h(l) + log S(l)``. Cure and interval rows of a ``family_terms``
+family are :func:`coalsurv.backend.kernel_ending.lean_row` (the ending's weights from the
+terms' values; the cure link once per distinct row of ``Z_cure``); the Royston-Parmar spline's
+are :func:`~coalsurv.backend.kernel_spline.rp_row` (``rp_spline``'s gradient analytic).
 
 The piecewise-exponential baseline (family code :data:`PIECEWISE`, ``K`` intervals) is the
 one vector-parameter family, handled here rather than in ``family_terms``: per cause
@@ -32,7 +33,8 @@ otherwise a first sweep keeps every row's ``eta``, the episodes' curves give eac
 ``d/d eta`` and ``d/d theta``, and a second sweep applies the same chain rule as above.
 
 Interval-censored and cure rows of the piecewise baseline weigh their terms by
-:func:`coalsurv.backend.kernel_piecewise.pw_row` into the same sums.
+:func:`coalsurv.backend.kernel_piecewise.pw_row` (:func:`~coalsurv.backend.kernel_ending.ending`'s
+weights) into the same sums.
 """
 
 from __future__ import annotations
@@ -42,25 +44,21 @@ import math
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_ending import cure_grad, cure_table, lean_row
 from coalsurv.backend.kernel_gengamma import gengamma_row, q_constants
 from coalsurv.backend.kernel_layout import (
     E_SPLINE_OFF,
     GROUP_WIDTH,
     H_CENTRED,
     H_CURE,
-    H_CURE_DATA,
     H_CURE_LINK,
-    H_CURE_Q,
     H_FAM,
     H_GROUPS,
     H_INTERVAL,
     H_K,
     H_MM_R,
-    H_N,
     H_OFF_BETA,
     H_OFF_BSHAPE,
-    H_OFF_CBETA,
-    H_OFF_CINT,
     H_OFF_INT,
     H_OFF_SDEV,
     H_OFF_STEP,
@@ -88,7 +86,7 @@ from coalsurv.backend.kernel_slopes import (
     slope_values,
 )
 from coalsurv.backend.kernel_spells import episode_curves, spell_section
-from coalsurv.backend.kernel_spline import RP, row_value, rp_row, spline_arrays, spline_basis
+from coalsurv.backend.kernel_spline import RP, rp_row, spline_arrays, spline_basis
 from coalsurv.backend.kernel_tve import (
     TVE_BLOCK,
     tve_block,
@@ -160,11 +158,10 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         mm_weights(buf, x, mm_raw, mm_w, mm_total)
     cure = int(buf[H_CURE])  # cure (one cause): lin = cure_intercept + Z_cure cure_beta
     cure_link = int(buf[H_CURE_LINK])
-    n_c = int(buf[H_CURE_Q]) if cure > 0 else 0
-    z_cure = buf[int(buf[H_CURE_DATA]):int(buf[H_CURE_DATA]) + int(buf[H_N]) * n_c].reshape(
-        (int(buf[H_N]), n_c))
-    g_cbeta = np.zeros(n_c)
-    g_cint = 0.0
+    # the link once per distinct row of Z_cure (kernel_ending); d/d lin summed per pattern
+    c_tab, c_pat = cure_table(buf, x)
+    g_pat = np.zeros(c_tab.shape[0])
+    pat = 0
     tv = tve_layout(buf)  # tve() terms (coalsurv.backend.kernel_tve), unpacked once
     T, nb, jm, t_centre, t_cell = tv[0], tv[1], tv[2], tv[8], tv[9]
     t_dev, d_raw, g_tdev = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, jm))
@@ -291,11 +288,11 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                                             g_spline[k * n_b:(k + 1) * n_b])
                 continue
             ev = event[k, i]
-            cure_lin = 0.0
+            cure_lin, c1, c2, c3, c4 = 0.0, 0.0, 0.0, 0.0, 0.0
             if cure > 0:
-                cure_lin = x[int(buf[H_OFF_CINT])]
-                for j in range(n_c):
-                    cure_lin += z_cure[i, j] * x[int(buf[H_OFF_CBETA]) + j]
+                pat = int(c_pat[i]) if c_pat.shape[0] > 0 else 0
+                cure_lin, c1, c2, c3, c4 = (c_tab[pat, 0], c_tab[pat, 1], c_tab[pat, 2],
+                                            c_tab[pat, 3], c_tab[pat, 4])
             is_int = has_interval and interval[k, i] > 0.0
             d_cure, d_th = 0.0, 0.0
             if curve:  # second sweep: this spell row's share of its episode's derivatives
@@ -325,8 +322,9 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 ju = int(up_j[i]) if is_int else 0
                 big_hu = h_start[ju] + rates[ju] * up_tau[i] if is_int else 0.0
                 val, d_eta, d_cure, w_h, w_t, w_u, w_0 = pw_row(
-                    cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, dev[j] + eta, eta,
-                    h_start[j] + rates[j] * pw[1, i], big_hu, h_start[j0] + rates[j0] * pw[3, i])
+                    cure, cure_lin, c1, c2, c3, c4, ev, is_int, entry[i] > 0.0, dev[j] + eta,
+                    eta, h_start[j] + rates[j] * pw[1, i], big_hu,
+                    h_start[j0] + rates[j0] * pw[3, i])
                 if want_grad:
                     g_dev[j] += w_h
                     full[j] += w_t * e
@@ -386,23 +384,13 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                     cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, log_t[i],
                     log_upper[i] if is_int else 0.0, log_entry[i], eta, theta, spl, b_k,
                     rp_basis, i, want_grad, g_k)
-            else:  # any other family, with cure, interval, entry
-                b = b_k
-                val, d_eta, d_th, d_cure = row_value(
-                    fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i], log_t[i],
-                    upper[i] if is_int else 0.0, log_upper[i] if is_int else 0.0, entry[i],
-                    log_entry[i], eta, theta, log_theta, spl, b, -1)
-                if want_grad:  # rp_spline: the same row along each coefficient
-                    for j in range(n_b):
-                        g_spline[k * n_b + j] += row_value(
-                            fam, cure, cure_link, cure_lin, ev, is_int, entry[i] > 0.0, t[i],
-                            log_t[i], upper[i] if is_int else 0.0,
-                            log_upper[i] if is_int else 0.0, entry[i], log_entry[i], eta,
-                            theta, log_theta, spl, b, j)[2]
+            else:  # any other family with cure or an interval: the lean row (kernel_ending)
+                val, d_eta, d_th, d_cure = lean_row(
+                    fam, cure, cure_lin, c1, c2, c3, c4, ev, is_int, entry[i] > 0.0, t[i],
+                    log_t[i], upper[i] if is_int else 0.0, log_upper[i] if is_int else 0.0,
+                    entry[i], log_entry[i], eta, theta, log_theta)
             if want_grad and cure > 0:
-                g_cint += d_cure
-                for j in range(n_c):
-                    g_cbeta[j] += d_cure * z_cure[i, j]
+                g_pat[pat] += d_cure
             total += val
             if rows_out.shape[0] > 0:
                 rows_out[i if sp_mode == 0 else int(row_ep[i])] += val
@@ -446,9 +434,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
                 for j in range(C * n_b):
                     grad[off_b + j] += g_spline[j]
             if cure > 0:  # one cause: the cure block's gradient once
-                grad[int(buf[H_OFF_CINT])] += g_cint
-                for j in range(n_c):
-                    grad[int(buf[H_OFF_CBETA]) + j] += g_cbeta[j]
+                cure_grad(buf, g_pat, grad)
             for g in range(G):
                 for lev in range(n_lev[g]):
                     pos = off_z[g] + k * n_lev[g] + lev

@@ -109,7 +109,10 @@ def make_buffer(kplan: KernelPlan, model) -> np.ndarray:
         if kplan.cure_terms:
             head[K.H_PRIOR_CBETA:K.H_PRIOR_CBETA + 4] = kplan.block("cure_beta").prior
             head[K.H_CURE_DATA] = head.size + sum(p.size for p in parts)
-            parts.append(np.asarray(named["Z_cure"].get_value(), dtype=float).reshape(-1))
+            from coalsurv.backend.kernel_ending import cure_patterns
+
+            z_cure = np.asarray(named["Z_cure"].get_value(), dtype=float).reshape(n, -1)
+            parts += [z_cure.reshape(-1), *cure_patterns(z_cure)]  # kernel_ending's patterns
     if kplan.mm_weights:
         head[K.H_MM_DATA] = head.size + sum(p.size for p in parts)
         head[K.H_MM_R] = np.asarray(named["mm_coalition"].get_value()).size
