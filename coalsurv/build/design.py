@@ -198,9 +198,11 @@ def plain_columns(fixed: str, frame: pd.DataFrame) -> tuple[str, ...] | None:
 class LazyFormulaicSpec:
     """formulaic's model spec of a plain-column formula (:func:`plain_columns`), built on use.
 
-    ``formulaic.model_matrix(formula, frame, na_action="ignore").model_spec`` on the fitting
-    data's columns, made the first time an attribute is asked for (``Design.transform`` and
-    ``check_missing``: predictions on new data); every attribute is the real spec's.
+    ``formulaic.model_matrix(formula, frame, na_action="ignore").model_spec`` on the first
+    row of the fitting data's columns (for numeric columns the spec records each column's
+    kind, not its values: equal to the spec of all rows), made the first time an attribute is
+    asked for (``Design.transform`` and ``check_missing``: predictions on new data); every
+    attribute is the real spec's.
     """
 
     def __init__(self, formula: str, frame: pd.DataFrame):
@@ -306,7 +308,9 @@ def make_design(spec: ModelSpec, data) -> Design:
         plain = plain_columns(fixed, frame)
         if plain is not None:  # formulaic's own matrix, without importing it (see the function)
             columns = frame[list(plain)]
-            fspec = LazyFormulaicSpec(f"1 + {fixed}", columns)
+            # a numeric column's spec holds no data (its kind only): one row makes the same
+            # spec without keeping a copy of every row for the fit's lifetime
+            fspec = LazyFormulaicSpec(f"1 + {fixed}", columns.iloc[:1].copy())
             terms = plain
             raw = np.asarray(columns, dtype=float)
         else:
