@@ -44,3 +44,24 @@ def test_rank_rhat_and_bulk_ess_equal_arviz_stats(chains, draws):
     assert rhat[1] > 1.1
     np.testing.assert_array_equal(rank_rhat(x), rhat)
     assert rank_diagnostics(x)[1] is None
+
+
+def test_normal_scores_and_median_are_the_per_value_formula_bit_for_bit():
+    from scipy.special import ndtri
+
+    from coalsurv._stats import _normal_scores, _sorted_median
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4, 37, 7))
+    x[:, :, 1] = np.round(x[:, :, 1])           # runs of ties
+    x[2, 5, 2] = np.nan                          # a NaN element
+    x[0, 0, 3], x[3, 3, 3] = np.inf, -np.inf
+    x[:, :, 4] = 2.0                             # constant
+    x[:, :9, 5], x[:, 9:20, 5] = -0.0, 0.0       # signed zeros tie
+    flat = x.reshape(-1, 7)
+    z, ordered = _normal_scores(x)
+    expected = ndtri((_average_ranks(flat) - 0.375) / (flat.shape[0] + 0.25)).reshape(x.shape)
+    assert z.tobytes() == expected.tobytes()    # NaN's bits too
+    median, expected_median = _sorted_median(ordered), np.median(x, axis=(0, 1))
+    np.testing.assert_array_equal(median, expected_median)  # a zero's sign may differ ...
+    assert np.abs(x - median).tobytes() == np.abs(x - expected_median).tobytes()  # ... unseen
