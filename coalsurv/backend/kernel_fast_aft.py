@@ -14,12 +14,12 @@ log(1 - Phi(z))``), as :func:`coalsurv.families.kernels.family_terms` and
 :func:`coalsurv.backend.kernel_rows.row_terms` (the chain rule through the AFT scale ``s``).
 Each row's log likelihood is a function of ``z`` (and ``z0`` at the entry) and ``log theta_i``,
 so per row the loop keeps ``g = d log L / d z`` and gets ``d/d eta = -c g`` and ``d/d log
-theta_i = sgn (d + g z + g0 z0)`` (``d`` the event indicator). The delayed-entry rows come first, ``X`` and ``Z`` are stored
-by column, and each block of at most :data:`AFT_BLOCK` rows (whatever their levels: the
-frailty effect and the stratum's values are gathered per row, their gradients scattered, so
-small levels cost no short loops) runs in branch-free passes (``lin``; ``eta``, ``log theta``
-and ``c``; the exit terms; the entry terms of the block's delayed-entry rows; the sums by
-column) with
+theta_i = sgn (d + g z + g0 z0)`` (``d`` the event indicator). The delayed-entry rows come
+first, ``X`` and ``Z`` are stored by column, and each block of at most :data:`AFT_BLOCK`
+rows (whatever their levels: the frailty effect and the stratum's values are gathered per row,
+their gradients scattered, so small levels cost no short loops) runs in branch-free passes
+(``lin``; ``eta``, ``log theta`` and ``c``; the exit terms; the entry terms of the block's
+delayed-entry rows; the sums by column) with
 :func:`~coalsurv.backend.kernel_fastmath.fexp` and
 :func:`~coalsurv.backend.kernel_fastmath.softplus_sigmoid`; the log-normal's tail is the
 generic kernel's :func:`~coalsurv.families.kernels_normal.log_normal_sf` (libm ``erfc``: that
@@ -217,8 +217,10 @@ def _arrays(fb):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _evaluate(fb, x, grad, rows_out):
-    """The rows' log likelihood; its gradient added into ``grad``; each row's value into
-    ``rows_out`` (original order) unless it is empty."""
+    """Return the rows' log likelihood; add its gradient into ``grad``.
+
+    Each row's value goes into ``rows_out`` (original order) unless it is empty.
+    """
     fam = int(fb[2]) - AFT_CODES
     n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])

@@ -91,7 +91,7 @@ _TWO52_BITS = 0x4330000000000000  # 2^52
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _log_core(x):
-    """The body of :func:`flog`, inlined (numba IR) into :func:`flog` and :func:`flog1p` only.
+    """Compute :func:`flog`'s value: inlined (numba IR) into :func:`flog` and :func:`flog1p`.
 
     Both are compiled without ``fastmath``; each is then a leaf LLVM inlines into a loop (a
     function with two calls of its own is not inlined, and its loop not vectorised).

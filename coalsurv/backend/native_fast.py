@@ -33,7 +33,7 @@ ENABLED = True
 
 
 def shared_checks(kplan: KernelPlan, buf: np.ndarray) -> dict[str, bool]:
-    """What no fast row loop implements: each name whose value is True is a reason."""
+    """Return what no fast row loop implements: each name whose value is True is a reason."""
     e = K.ext_base(buf)
     return {
         "several causes": kplan.causes != 1,

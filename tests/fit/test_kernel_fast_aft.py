@@ -25,7 +25,7 @@ CASES = [
     ("x1 + x2", "loglogistic", False, None, None, {}),
     ("x1 + (1 | g)", "loglogistic", True, PRIORS_2, NC, {}),
     ("x1 + (1 | h)", "loglogistic", True, None, CE, {"shape": "x2"}),
-    ("x1 + x2 + (1 | g)", "lognormal", True, {"beta_std[x1]": Prior("Normal", sigma=3.0)},
+    ("x1 + x2 + (1 | g)", "lognormal", True, {"beta[x1]": Prior("Normal", mu=0.0, sigma=3.0)},
      CE, {}),
     ("x1 + (1 | g)", "lognormal", False, None, NC, {"strata": "h"}),
     ("x2 + (1 | g)", "weibull_aft", True, None, NC, {}),
@@ -38,6 +38,7 @@ def _plan(formula, family, *, entry=False, priors=None, options=None, causes=("a
           **model_kwargs):
     data = kernel_data(causes=causes, entry=entry) if data is None else data
     model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, priors=priors,
+                                               causes=list(causes) if len(causes) > 1 else None,
                                                family_options=options,
                                                **model_kwargs).build(data)
     kplan, reason = native.plan(model, info, options)
@@ -48,7 +49,14 @@ def _plan(formula, family, *, entry=False, priors=None, options=None, causes=("a
 def _compare(fb, buf, x, ref=None, n_free=0, kplan=None):
     grad, generic = np.empty(x.size), np.empty(x.size)
     value = kernel_fast.fast_logp_grad(fb, x, grad)
-    np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
+    expected = kernel.logp_grad(buf, x, generic)
+    finite = np.isfinite(expected) and np.isfinite(generic).all()
+    # where the generic kernel overflows (nutpie rejects the point), so does the fast loop
+    assert finite == (np.isfinite(value) and np.isfinite(grad).all()), (value, expected)
+    if not finite:
+        assert ref is None  # only the extreme points may overflow
+        return False
+    np.testing.assert_allclose(value, expected, rtol=1e-11)
     np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-9 * np.abs(generic).max())
     if ref is not None:
         point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
@@ -56,6 +64,7 @@ def _compare(fb, buf, x, ref=None, n_free=0, kplan=None):
         np.testing.assert_allclose(value, out[0], rtol=1e-9)
         np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
                                    rtol=1e-7, atol=1e-8)
+    return True
 
 
 @pytest.mark.parametrize(("formula", "family", "entry", "priors", "options", "kwargs"), CASES,
@@ -72,8 +81,10 @@ def test_aft_fast_loop_equals_pymc(formula, family, entry, priors, options, kwar
     for _ in range(3):
         _compare(fb, buf, rng.normal(scale=0.6, size=kplan.ndim), ref, len(model.free_RVs),
                  kplan)
-    for scale in (3.0, 6.0):  # extreme points: z far in both tails (against the kernel)
-        _compare(fb, buf, rng.normal(scale=scale, size=kplan.ndim))
+    # extreme points: z far in both tails (against the kernel), most of them finite
+    finite = [_compare(fb, buf, rng.normal(scale=scale, size=kplan.ndim))
+              for scale in (2.0, 2.0, 3.0, 3.0)]
+    assert sum(finite) >= 2, finite
     draws = rng.normal(scale=1.5, size=(4, kplan.ndim))  # the pointwise log likelihood
     rows = np.empty((4, int(buf[2])))  # H_N: the episodes
     kernel_fast.fast_pointwise_into(fb, draws, rows)
@@ -118,8 +129,9 @@ def test_branch_free_log_equals_numpy():
     ok = y > -1.0
     np.testing.assert_allclose(out[1][ok], np.log1p(y[ok]), rtol=1e-15, atol=0)
     w = np.log(x) * np.where(np.arange(x.size) % 2, 1.0, -1.0)
-    np.testing.assert_allclose(out[2], np.logaddexp(0.0, w), rtol=1e-15, atol=0)
-    np.testing.assert_allclose(out[3], expit(w), rtol=1e-15, atol=0)
+    # fexp flushes below e^-708 to 0 (libm: subnormals down to e^-745)
+    np.testing.assert_allclose(out[2], np.logaddexp(0.0, w), rtol=1e-15, atol=4e-308)
+    np.testing.assert_allclose(out[3], expit(w), rtol=1e-15, atol=4e-308)
     edge = np.array([0.0, np.inf, -1.0, np.nan])
     out = np.empty((4, edge.size))
     many(edge, out)
