@@ -21,11 +21,10 @@ their gradients scattered, so small levels cost no short loops) runs in branch-f
 (``lin``; ``eta``, ``log theta`` and ``c``; the exit terms; the entry terms of the block's
 delayed-entry rows; the sums by column) with
 :func:`~coalsurv.backend.kernel_fastmath.fexp` and
-:func:`~coalsurv.backend.kernel_fastmath.softplus_sigmoid`; the log-normal's tail is the
-generic kernel's :func:`~coalsurv.families.kernels_normal.log_normal_sf` (libm ``erfc``: that
-loop is not vectorised). The priors are the generic kernel's, as in
-:mod:`coalsurv.backend.kernel_fast`, which dispatches here on the family code
-(``>= AFT_CODES``).
+:func:`~coalsurv.backend.kernel_fastmath.softplus_sigmoid`, the log-normal's tail with
+:func:`~coalsurv.backend.kernel_fastmath.log_normal_sf_fast` (Cody's ``erfcx``). The priors
+are the generic kernel's, as in :mod:`coalsurv.backend.kernel_fast`, which dispatches here on
+the family code (``>= AFT_CODES``).
 
 Buffer (float64): ``[length, start of the generic copy, code, n, P, L, off_int, off_beta,
 off_theta, mode, off_sd, off_levels, centre, delayed-entry rows m, std, theta values ts, strata
@@ -42,9 +41,9 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_fastmath import fexp, softplus_sigmoid
+from coalsurv.backend.kernel_fastmath import fexp, log_normal_sf_fast, softplus_sigmoid
 from coalsurv.backend.kernel_layout import zerosum_grad, zerosum_values
-from coalsurv.families.kernels_normal import HALF_LOG_2PI, log_normal_sf
+from coalsurv.families.kernels_normal import HALF_LOG_2PI
 
 __all__ = ["AFT_CODES", "AFT_BLOCK", "A_HEAD", "aft_rows", "aft_pointwise_into"]
 
@@ -84,7 +83,7 @@ def _exit_terms(fam, lt, ev, s, w, sc):
         for i in range(w):
             z = sc[_C, i] * (lt[s + i] - sc[_ETA, i])
             d = ev[s + i]
-            log_s, d_s = log_normal_sf(z)
+            log_s, d_s = log_normal_sf_fast(z)
             sc[_VAL, i] = (d * (-lt[s + i] - sc[_LTH, i] - HALF_LOG_2PI - 0.5 * z * z)
                            + (1.0 - d) * log_s)
             g = (1.0 - d) * d_s - d * z
@@ -112,7 +111,7 @@ def _entry_terms(fam, le, s, w, sc):
     else:
         for i in range(w):
             z0 = sc[_C, i] * (le[s + i] - sc[_ETA, i])
-            log_s, d_s = log_normal_sf(z0)
+            log_s, d_s = log_normal_sf_fast(z0)
             sc[_VAL, i] -= log_s
             sc[_G, i] -= d_s
             sc[_GZ, i] -= d_s * z0
