@@ -19,6 +19,10 @@ stored column by column, and the loops are branch-free blocks of at most :data:`
 with a polynomial ``exp`` (:func:`fexp`) so LLVM vectorises them; sums are reassociated
 (``fastmath`` with ``reassoc`` and ``contract`` only: infinities and NaN keep their meaning).
 
+Buffers of the AFT families (family code ``>= AFT_CODES``) go to
+:mod:`coalsurv.backend.kernel_fast_aft` from :func:`fast_rows` and :func:`fast_pointwise_into`.
+:func:`fexp` lives in :mod:`coalsurv.backend.kernel_fastmath` (re-exported here).
+
 The priors are the generic kernel's: :func:`coalsurv.backend.kernel.logp_grad` on a copy of
 the generic buffer with no rows (``H_N = 0``) adds exactly the priors' log density and
 gradient. The generic buffer stays the reference for the pointwise log likelihood and the
