@@ -19,6 +19,10 @@ stored column by column, and the loops are branch-free blocks of at most :data:`
 with a polynomial ``exp`` (:func:`fexp`) so LLVM vectorises them; sums are reassociated
 (``fastmath`` with ``reassoc`` and ``contract`` only: infinities and NaN keep their meaning).
 
+Buffers of the AFT families (family code ``>= AFT_CODES``) go to
+:mod:`coalsurv.backend.kernel_fast_aft` from :func:`fast_rows` and :func:`fast_pointwise_into`.
+:func:`fexp` lives in :mod:`coalsurv.backend.kernel_fastmath` (re-exported here).
+
 The priors are the generic kernel's: :func:`coalsurv.backend.kernel.logp_grad` on a copy of
 the generic buffer with no rows (``H_N = 0``) adds exactly the priors' log density and
 gradient. The generic buffer stays the reference for the pointwise log likelihood and the
@@ -46,14 +50,15 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel import logp_grad
-from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, fexp
+from coalsurv.backend.kernel_fast_aft import AFT_CODES, aft_pointwise_into, aft_rows
+from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH, fexp
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
 from coalsurv.backend.kernel_layout import H_NDIM
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
            "LOGP_FAST_CFUNC"]
 
-_FM = {"reassoc", "contract"}
+_FM = FASTMATH
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
@@ -199,6 +204,8 @@ def _arrays(fb):
 def fast_rows(fb, x, grad):
     """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
     fam = int(fb[2])
+    if fam >= AFT_CODES:  # the location-scale families: kernel_fast_aft
+        return aft_rows(fb, x, grad)
     if fam >= RP_HAZARD:  # the rp spline (kernel_fast_rp)
         return rp_fast_rows(fb, x, grad)
     P, L = int(fb[4]), int(fb[5])
@@ -316,6 +323,9 @@ def fast_pointwise_into(fb, draws, out):
     The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding).
     """
     fam = int(fb[2])
+    if fam >= AFT_CODES:  # the location-scale families: kernel_fast_aft
+        aft_pointwise_into(fb, draws, out)
+        return
     if fam >= RP_HAZARD:  # the rp spline (kernel_fast_rp)
         rp_pointwise_into(fb, draws, out)
         return

@@ -20,7 +20,8 @@ likelihood is ``d (log s' - x + s) - F(s) + F(s0)`` (hazard: ``F = e^s`` for the
   ``-inf`` as the generic kernel (and ``nan`` where a censored row has it: ``0 x -inf``);
 * per evaluation each block of rows computes ``eta`` and ``s``, ``s0`` by column, one
   :func:`~coalsurv.backend.kernel_fast_base.fexp` per time point (odds: and a polynomial
-  ``log1p``, :func:`flog1p`), and accumulates ``F'(s)`` against ``X``, ``x`` and the basis.
+  ``log1p``, :func:`~coalsurv.backend.kernel_fastmath.flog1p`), and accumulates ``F'(s)``
+  against ``X``, ``x`` and the basis.
 
 The hazard scale's soft cap of ``s`` above 600 (``kernel_spline._MAX_S``) is not in the blocks:
 a block whose ``s`` passes it sends the whole evaluation to :func:`rp_exact`, the generic
@@ -44,9 +45,10 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH, fexp
+from coalsurv.backend.kernel_fastmath import softplus_sigmoid
 from coalsurv.backend.kernel_spline import rp_row, spline_arrays
 
-__all__ = ["RP_HAZARD", "RP_ODDS", "RP_HEAD", "flog1p", "rp_fast_rows", "rp_exact",
+__all__ = ["RP_HAZARD", "RP_ODDS", "RP_HEAD", "rp_fast_rows", "rp_exact",
            "rp_pointwise_into"]
 
 #: Fast family codes of the rp spline's hazard and odds scales.
@@ -54,8 +56,6 @@ RP_HAZARD, RP_ODDS = 10, 11
 #: Length of the rp section's own header.
 RP_HEAD = 4
 _MAX_S = 600.0  # kernel_spline's soft cap of s on the hazard scale
-_SQRT2_M1 = 0.41421356237309503
-_LN2 = 0.6931471805599453
 
 
 @njit(cache=True, error_model="numpy")
@@ -192,46 +192,20 @@ def _hazard(r, q, w):
     return tot
 
 
-@njit(cache=True, error_model="numpy")
-def flog1p(m):
-    """``log(1 + m)`` for ``m`` in ``[0, 1]`` without libm: ``2 atanh(t)``, ``|t| <= 0.172``.
-
-    ``t = m / (2 + m)``, or ``(m - 1) / (m + 3)`` plus ``log 2`` above ``sqrt 2 - 1``; the
-    series to ``t^21`` (relative error ~1e-16); NaN kept. Branch-free (selects), so the odds
-    scale's block loop vectorises; compiled without ``fastmath`` as
-    :func:`~coalsurv.backend.kernel_fast_base.fexp`.
-    """
-    big = m > _SQRT2_M1
-    t = (m - 1.0 if big else m) / (m + 3.0 if big else m + 2.0)
-    t2 = t * t
-    p = 1.0 / 21.0
-    p = p * t2 + 1.0 / 19.0
-    p = p * t2 + 1.0 / 17.0
-    p = p * t2 + 1.0 / 15.0
-    p = p * t2 + 1.0 / 13.0
-    p = p * t2 + 1.0 / 11.0
-    p = p * t2 + 1.0 / 9.0
-    p = p * t2 + 1.0 / 7.0
-    p = p * t2 + 1.0 / 5.0
-    p = p * t2 + 1.0 / 3.0
-    p = p * t2 + 1.0
-    return 2.0 * t * p + (_LN2 if big else 0.0)
-
-
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _odds(r, q, ev, s, w, entry):
     """Odds scale: ``sum (1 + d) softplus(s)`` (``softplus(s0)`` at the entry), ``F'`` into ``q``.
 
-    ``softplus(s) = max(s, 0) + log1p(e^-|s|)`` (:func:`flog1p`) and ``sigmoid(s)`` from the
-    same ``e^-|s|`` (:func:`coalsurv.families.kernels.softplus`, ``sigmoid``).
+    ``softplus(s) = max(s, 0) + log1p(e^-|s|)`` and ``sigmoid(s)`` from the same ``e^-|s|``
+    (:func:`~coalsurv.backend.kernel_fastmath.softplus_sigmoid`; as
+    :func:`coalsurv.families.kernels.softplus` and ``sigmoid``).
     """
     tot = 0.0
     for i in range(w):
         v = r[i] + q[i]
-        m = fexp(-abs(v))
-        sig = 1.0 / (1.0 + m) if v >= 0.0 else m / (1.0 + m)
+        sp, sig = softplus_sigmoid(v)
         k = 1.0 if entry else 1.0 + ev[s + i]
-        tot += k * (max(v, 0.0) + flog1p(m))
+        tot += k * sp
         q[i] = k * sig
     return tot
 

@@ -5,10 +5,12 @@ its generic buffer only when the model is exactly the fast loop's shape: the exp
 Weibull PH or Gompertz family, one cause, exact and right-censored endings (delayed entry
 allowed), at most one frailty intercept (non-centred, centred, or centred on the intercept),
 fixed effects, and nothing else (no strata, shape covariates, ``mm()``, cure, ``tve()``,
-spline, piecewise baseline, varying slopes, spells, interval censoring). Everything else keeps
+spline, piecewise baseline, varying slopes, spells, interval censoring). The Weibull AFT,
+log-logistic and log-normal go to :mod:`coalsurv.backend.native_fast_aft` (strata and shape
+covariates allowed there); :func:`shared_checks` is what both refuse. Everything else keeps
 the generic kernel. Per-cause or per-term priors are allowed: the priors are the generic
-kernel's. The Royston-Parmar spline (``rp``, hazard and odds scales) runs in the same shape
-through :mod:`coalsurv.backend.native_fast_rp` (its extra checks and buffer section) and
+kernel's. The Royston-Parmar spline (``rp``, hazard and odds scales) runs in the PH loop's
+shape through :mod:`coalsurv.backend.native_fast_rp` (its extra checks and buffer section) and
 :mod:`coalsurv.backend.kernel_fast_rp`.
 
 :func:`fast_buffer` packs the fast buffer from the generic one (the same numbers, rows sorted by
@@ -21,11 +23,12 @@ from __future__ import annotations
 import numpy as np
 
 from coalsurv.backend import kernel_layout as K
+from coalsurv.backend.native_fast_aft import AFT_FAST_FAMILIES, aft_buffer, aft_reason
 from coalsurv.backend.native_fast_rp import rp_reasons, rp_section
 from coalsurv.backend.plan_types import KernelPlan
 from coalsurv.families.kernels import KERNEL_FAMILIES
 
-__all__ = ["ENABLED", "FAST_FAMILIES", "fast_reason", "fast_buffer"]
+__all__ = ["ENABLED", "FAST_FAMILIES", "shared_checks", "fast_reason", "fast_buffer"]
 
 #: Families the fast loop implements -> its family code.
 FAST_FAMILIES = {"exponential": 0, "weibull_ph": 1, "gompertz": 2}
@@ -34,17 +37,12 @@ FAST_FAMILIES = {"exponential": 0, "weibull_ph": 1, "gompertz": 2}
 ENABLED = True
 
 
-def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
-    """Empty when the fast loop implements this plan exactly; else why not."""
-    if not ENABLED:
-        return "the fast row loop is switched off (native_fast.ENABLED)"
-    if kplan.family not in FAST_FAMILIES and kplan.family != "rp":  # rp: native_fast_rp
-        return f"family {kplan.family!r} is not in the fast row loop"
-    checks = {
+def shared_checks(kplan: KernelPlan, buf: np.ndarray) -> dict[str, bool]:
+    """Return what no fast row loop implements: each name whose value is True is a reason."""
+    e = K.ext_base(buf)
+    return {
         "several causes": kplan.causes != 1,
         "more than one frailty factor": len(kplan.groups) > 1,
-        "strata": bool(kplan.strata),
-        "shape covariates": bool(kplan.shape_terms),
         "mm()": bool(kplan.mm_weights),
         "cure": bool(kplan.cure),
         "tve()": bool(kplan.tve),
@@ -52,22 +50,38 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         "a piecewise baseline": kplan.cuts is not None,
         "varying slopes": bool(kplan.slopes),
         "time-varying covariates": bool(kplan.spells),
+        "interval censoring": buf[K.H_INTERVAL] != 0,
+        "a joint prior": kplan.joint is not None,
+        # the generic buffer's header must say the same (no section a fast loop would ignore)
+        "a buffer section the fast loop does not read": bool(
+            buf[K.H_K] or buf[K.H_MM_R] or buf[K.H_CURE] or buf[K.H_TVE] or buf[K.H_SPELLS]
+            or buf[K.H_C] != 1 or buf[K.H_G] > 1
+            or (buf[e + K.E_SPLINE_DATA] >= 0) != (kplan.family == "rp")
+            or buf[e + K.E_SLOPES] > 0 or buf[K.H_FAM] != KERNEL_FAMILIES[kplan.family]),
+    }
+
+
+def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
+    """Empty when a fast loop implements this plan exactly; else why not."""
+    if not ENABLED:
+        return "the fast row loop is switched off (native_fast.ENABLED)"
+    if kplan.family in AFT_FAST_FAMILIES:  # the location-scale families: native_fast_aft
+        return aft_reason(kplan, buf, shared_checks(kplan, buf))
+    if kplan.family not in FAST_FAMILIES and kplan.family != "rp":  # rp: native_fast_rp
+        return f"family {kplan.family!r} is not in the fast row loop"
+    checks = shared_checks(kplan, buf)
+    checks.update({
+        "strata": bool(kplan.strata),
+        "shape covariates": bool(kplan.shape_terms),
         "an AFT parameter": bool(kplan.std),
         "a per-baseline parameter other than the Gompertz ageing": (
             kplan.per_baseline != (kplan.family == "gompertz")),
-        "interval censoring": buf[K.H_INTERVAL] != 0,
-        "a joint prior": kplan.joint is not None,
-    }
-    # the generic buffer's header must say the same (no section the fast loop would ignore)
-    e = K.ext_base(buf)
-    checks["a buffer section the fast loop does not read"] = bool(
-        buf[K.H_K] or buf[K.H_S] or buf[K.H_Q] or buf[K.H_MM_R] or buf[K.H_CURE]
-        or buf[K.H_TVE] or buf[K.H_SPELLS] or buf[K.H_STD] or buf[K.H_THETA_S] != 1
-        or (buf[K.H_PER_BASELINE] == 1) != (kplan.family == "gompertz")
-        or buf[K.H_C] != 1 or buf[K.H_G] > 1 or buf[K.H_OFF_SDEV] >= 0
-        or (buf[e + K.E_SPLINE_DATA] >= 0) != (kplan.family == "rp") or buf[e + K.E_SLOPES] > 0
-        or buf[K.H_FAM] != KERNEL_FAMILIES[kplan.family]
-        or (kplan.family != "exponential") != (buf[K.H_OFF_THETA] >= 0))
+        "a buffer section the PH fast loop does not read": bool(
+            buf[K.H_S] or buf[K.H_Q] or buf[K.H_STD] or buf[K.H_THETA_S] != 1
+            or (buf[K.H_PER_BASELINE] == 1) != (kplan.family == "gompertz")
+            or buf[K.H_OFF_SDEV] >= 0
+            or (kplan.family != "exponential") != (buf[K.H_OFF_THETA] >= 0)),
+    })
     found = [name for name, bad in checks.items() if bad]
     if kplan.family == "rp":
         found += rp_reasons(kplan, buf)
@@ -80,6 +94,8 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
 
     if fast_reason(kplan, buf):
         return None
+    if kplan.family in AFT_FAST_FAMILIES:
+        return aft_buffer(kplan, buf)
     (n, _, P, G, centre, X, t, log_t, entry, log_entry, event, idx, *_) = K.layout(buf)
     if kplan.family == "gompertz":  # its cumulative hazard needs the times, not their logs
         log_t, log_entry = t, entry

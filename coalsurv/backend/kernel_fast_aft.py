@@ -1,0 +1,300 @@
+"""The fast row loop for the location-scale (AFT) families: Weibull AFT, log-logistic, log-normal.
+
+The model (:mod:`coalsurv.backend.native_fast_aft` decides when a plan is exactly this shape),
+one cause, exact and right-censored endings, delayed entry, at most one frailty factor::
+
+    lin_i = intercept_std (+ centre) + X[i] beta_std
+    eta_i = s lin_i + u[g_i] + strata_dev[s_i]          s = exp(std mean_s log theta_s)
+    log theta_i = log theta[s_i] + Z[i] beta_shape      (strata, shape covariates: optional)
+    z_i = c_i (log t_i - eta_i)                         c_i = theta_i^sgn
+
+with ``sgn = +1`` for the Weibull AFT (``theta = k``; ``log S = -e^z``) and the log-logistic
+(``log S = -log(1 + e^z)``) and ``sgn = -1`` for the log-normal (``theta = sigma``; ``log S =
+log(1 - Phi(z))``), as :func:`coalsurv.families.kernels.family_terms` and
+:func:`coalsurv.backend.kernel_rows.row_terms` (the chain rule through the AFT scale ``s``).
+Each row's log likelihood is a function of ``z`` (and ``z0`` at the entry) and ``log theta_i``,
+so per row the loop keeps ``g = d log L / d z`` and gets ``d/d eta = -c g`` and ``d/d log
+theta_i = sgn (d + g z + g0 z0)`` (``d`` the event indicator). The delayed-entry rows come
+first, ``X`` and ``Z`` are stored by column, and each block of at most :data:`AFT_BLOCK`
+rows (whatever their levels: the frailty effect and the stratum's values are gathered per row,
+their gradients scattered, so small levels cost no short loops) runs in branch-free passes
+(``lin``; ``eta``, ``log theta`` and ``c``; the exit terms; the entry terms of the block's
+delayed-entry rows; the sums by column) with
+:func:`~coalsurv.backend.kernel_fastmath.fexp` and
+:func:`~coalsurv.backend.kernel_fastmath.softplus_sigmoid`, the log-normal's tail with
+:func:`~coalsurv.backend.kernel_fastmath.log_normal_sf_fast` (Cody's ``erfcx``). The priors
+are the generic kernel's, as in :mod:`coalsurv.backend.kernel_fast`, which dispatches here on
+the family code (``>= AFT_CODES``).
+
+Buffer (float64): ``[length, start of the generic copy, code, n, P, L, off_int, off_beta,
+off_theta, mode, off_sd, off_levels, centre, delayed-entry rows m, std, theta values ts, strata
+S, off_strata_dev, Q, off_beta_shape]`` (:data:`A_HEAD` values), then ``X`` by column (P n),
+``log t``, ``log entry``, the event indicator, each row's original position, each row's
+frailty level (n each; 0 without a frailty, ``L = 1``, ``mode = -1``), each row's stratum (n
+when ``S > 0``), ``Z`` by column (Q n), then the generic copy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from coalsurv.backend.kernel_fast_base import FASTMATH
+from coalsurv.backend.kernel_fastmath import fexp, log_normal_sf_fast, softplus_sigmoid
+from coalsurv.backend.kernel_layout import zerosum_grad, zerosum_values
+from coalsurv.families.kernels_normal import HALF_LOG_2PI
+
+__all__ = ["AFT_CODES", "AFT_BLOCK", "A_HEAD", "aft_rows", "aft_pointwise_into"]
+
+#: The fast buffer's family code of the Weibull AFT; the log-logistic and log-normal follow.
+AFT_CODES = 20
+#: Rows per block (a block's scratch stays in L1).
+AFT_BLOCK = 256
+#: Header length of the AFT fast buffer.
+A_HEAD = 20
+
+_FM = FASTMATH
+_LIN, _ETA, _LTH, _C, _G, _GZ, _VAL = 0, 1, 2, 3, 4, 5, 6  # scratch rows
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _exit_terms(fam, lt, ev, s, w, sc):
+    """Each row's value, ``g = d/dz`` and ``g z + d`` at its exit (one loop per family)."""
+    if fam == 0:  # Weibull AFT: log h = log k - log t + z, log S = -e^z
+        for i in range(w):
+            z = sc[_C, i] * (lt[s + i] - sc[_ETA, i])
+            d = ev[s + i]
+            ez = fexp(z)
+            sc[_VAL, i] = d * (sc[_LTH, i] - lt[s + i] + z) - ez
+            g = d - ez
+            sc[_G, i] = g
+            sc[_GZ, i] = g * z + d
+    elif fam == 1:  # log-logistic: log h = log k - log t + z - sp(z), log S = -sp(z)
+        for i in range(w):
+            z = sc[_C, i] * (lt[s + i] - sc[_ETA, i])
+            d = ev[s + i]
+            sp, sg = softplus_sigmoid(z)
+            sc[_VAL, i] = d * (sc[_LTH, i] - lt[s + i] + z - sp) - sp
+            g = d - (1.0 + d) * sg
+            sc[_G, i] = g
+            sc[_GZ, i] = g * z + d
+    else:  # log-normal (c = 1/sigma): log f = -log t - log sigma - log(2 pi)/2 - z^2/2
+        for i in range(w):
+            z = sc[_C, i] * (lt[s + i] - sc[_ETA, i])
+            d = ev[s + i]
+            log_s, d_s = log_normal_sf_fast(z)
+            sc[_VAL, i] = (d * (-lt[s + i] - sc[_LTH, i] - HALF_LOG_2PI - 0.5 * z * z)
+                           + (1.0 - d) * log_s)
+            g = (1.0 - d) * d_s - d * z
+            sc[_G, i] = g
+            sc[_GZ, i] = g * z + d
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _entry_terms(fam, le, s, w, sc):
+    """Minus each row's log survival at its entry, into the value, ``g`` and ``g z``."""
+    if fam == 0:
+        for i in range(w):
+            z0 = sc[_C, i] * (le[s + i] - sc[_ETA, i])
+            e0 = fexp(z0)
+            sc[_VAL, i] += e0
+            sc[_G, i] += e0
+            sc[_GZ, i] += e0 * z0
+    elif fam == 1:
+        for i in range(w):
+            z0 = sc[_C, i] * (le[s + i] - sc[_ETA, i])
+            sp, sg = softplus_sigmoid(z0)
+            sc[_VAL, i] += sp
+            sc[_G, i] += sg
+            sc[_GZ, i] += sg * z0
+    else:
+        for i in range(w):
+            z0 = sc[_C, i] * (le[s + i] - sc[_ETA, i])
+            log_s, d_s = log_normal_sf_fast(z0)
+            sc[_VAL, i] -= log_s
+            sc[_G, i] -= d_s
+            sc[_GZ, i] -= d_s * z0
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, bshape, lth_s,
+           u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev):
+    """Rows ``s:e`` (``s:m`` with delayed entry) into the sums.
+
+    ``acc``: the log likelihood, ``sum d/d eta``, ``sum d/d eta x lin``; ``s_rx``, ``s_rz``,
+    ``g_ths``, ``g_sdev``, ``g_lev``: ``d/d eta`` by column of ``X``, ``d/d log theta_i`` by
+    column of ``Z`` and by stratum (family parameter), ``d/d eta`` by stratum (level
+    deviation) and by frailty level.
+    """
+    w = e - s
+    P, Q, S, ts = beta.shape[0], bshape.shape[0], sdev.shape[0], lth_s.shape[0]
+    for i in range(w):
+        sc[_LIN, i] = a
+    for j in range(P):
+        b = beta[j]
+        for i in range(w):
+            sc[_LIN, i] += X[j, s + i] * b
+    for i in range(w):
+        sc[_ETA, i] = scale * sc[_LIN, i] + u_lev[int(lev[s + i])]
+    if S > 0:
+        for i in range(w):
+            k = int(strat[s + i])
+            sc[_ETA, i] += sdev[k]
+            sc[_LTH, i] = lth_s[k if ts > 1 else 0]
+    else:
+        for i in range(w):
+            sc[_LTH, i] = lth_s[0]
+    for j in range(Q):
+        b = bshape[j]
+        for i in range(w):
+            sc[_LTH, i] += Z[j, s + i] * b
+    if ts > 1 or Q > 0:  # theta per row
+        for i in range(w):
+            sc[_C, i] = fexp(sgn * sc[_LTH, i])
+    else:
+        for i in range(w):
+            sc[_C, i] = c0
+    _exit_terms(fam, lt, ev, s, w, sc)
+    if m > s:
+        _entry_terms(fam, le, s, min(m, e) - s, sc)
+    tot, s_e, s_dl = 0.0, 0.0, 0.0
+    for i in range(w):
+        g_eta = -sc[_C, i] * sc[_G, i]
+        sc[_G, i] = g_eta
+        sc[_GZ, i] *= sgn  # d / d log theta_i
+        tot += sc[_VAL, i]
+        s_e += g_eta
+        s_dl += g_eta * sc[_LIN, i]
+    acc[0] += tot
+    acc[1] += s_e
+    acc[2] += s_dl
+    for j in range(P):
+        t = 0.0
+        for i in range(w):
+            t += sc[_G, i] * X[j, s + i]
+        s_rx[j] += t
+    for j in range(Q):
+        t = 0.0
+        for i in range(w):
+            t += sc[_GZ, i] * Z[j, s + i]
+        s_rz[j] += t
+    if g_lev.shape[0] > 1:
+        for i in range(w):
+            g_lev[int(lev[s + i])] += sc[_G, i]
+    if S > 0:
+        for i in range(w):
+            k = int(strat[s + i])
+            g_sdev[k] += sc[_G, i]
+            g_ths[k if ts > 1 else 0] += sc[_GZ, i]
+    else:
+        t = 0.0
+        for i in range(w):
+            t += sc[_GZ, i]
+        g_ths[0] += t
+
+
+@njit(cache=True, error_model="numpy")
+def _arrays(fb):
+    """Return views of the buffer's arrays (see the module doc for their order)."""
+    n, P, S, Q = int(fb[3]), int(fb[4]), int(fb[16]), int(fb[18])
+    o = A_HEAD
+    X = fb[o:o + P * n].reshape((P, n))
+    o += P * n
+    lt = fb[o:o + n]
+    le = fb[o + n:o + 2 * n]
+    ev = fb[o + 2 * n:o + 3 * n]
+    order = fb[o + 3 * n:o + 4 * n]
+    lev = fb[o + 4 * n:o + 5 * n]
+    o += 5 * n
+    ns = n if S > 0 else 0
+    strat = fb[o:o + ns]
+    o += ns
+    Z = fb[o:o + Q * n].reshape((Q, n))
+    return X, lt, le, ev, order, lev, strat, Z
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _evaluate(fb, x, grad, rows_out):
+    """Return the rows' log likelihood; add its gradient into ``grad``.
+
+    Each row's value goes into ``rows_out`` (original order) unless it is empty.
+    """
+    fam = int(fb[2]) - AFT_CODES
+    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
+    off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
+    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
+    m = int(fb[13])
+    std, ts, S, off_sdev = fb[14], int(fb[15]), int(fb[16]), int(fb[17])
+    Q, off_bs = int(fb[18]), int(fb[19])
+    X, lt, le, ev, order, lev, strat, Z = _arrays(fb)
+    sgn = -1.0 if fam == 2 else 1.0
+    a = x[off_int] + fb[12]
+    beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
+    bshape = x[off_bs:off_bs + Q] if Q > 0 else x[:0]
+    lth_s = x[off_theta:off_theta + ts]
+    mean = 0.0
+    for s in range(ts):
+        mean += lth_s[s] / ts
+    scale = math.exp(std * mean)
+    big_a = a * scale
+    sdev = np.zeros(S)
+    if off_sdev >= 0:
+        zerosum_values(x, off_sdev, S, sdev)
+    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
+    u_lev = np.zeros(L)  # the frailty effect of each level
+    for j in range(L):
+        if mode == 0:
+            u_lev[j] = sd * x[off_lev + j]
+        elif mode == 1:
+            u_lev[j] = x[off_lev + j]
+        elif mode == 2:
+            u_lev[j] = x[off_lev + j] - big_a
+    c0 = math.exp(sgn * lth_s[0])
+    sc = np.empty((7, AFT_BLOCK))
+    acc = np.zeros(3)
+    s_rx, s_rz, g_ths, g_sdev = np.zeros(P), np.zeros(Q), np.zeros(ts), np.zeros(S)
+    g_lev = np.zeros(L if mode >= 0 else 0)
+    for b0 in range(0, n, AFT_BLOCK):
+        b1 = min(b0 + AFT_BLOCK, n)
+        _block(fam, X, Z, lt, le, ev, lev, strat, b0, b1, m, a, scale, sgn, c0, beta, bshape,
+               lth_s, u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev)
+        if rows_out.shape[0] > 0:
+            for i in range(b1 - b0):
+                rows_out[int(order[b0 + i])] = sc[_VAL, i]
+    if L == 1 and mode >= 0:  # one level: its sum is the total
+        g_lev[0] = acc[1]
+    d_big_a = 0.0
+    for j in range(g_lev.shape[0]):  # d log L / d u of each level
+        if mode == 0:
+            grad[off_lev + j] += g_lev[j] * sd
+            grad[off_sd] += g_lev[j] * u_lev[j]
+        else:
+            grad[off_lev + j] += g_lev[j]
+            if mode == 2:
+                d_big_a -= g_lev[j]
+    grad[off_int] += scale * (acc[1] + d_big_a)
+    for j in range(P):
+        grad[off_beta + j] += scale * s_rx[j]
+    for s in range(ts):  # the family's, then through the AFT scale
+        grad[off_theta + s] += g_ths[s] + std * scale * (acc[2] + a * d_big_a) / ts
+    for j in range(Q):
+        grad[off_bs + j] += s_rz[j]
+    if off_sdev >= 0:
+        zerosum_grad(g_sdev, S, grad, off_sdev)
+    return acc[0]
+
+
+@njit(cache=True, error_model="numpy")
+def aft_rows(fb, x, grad):
+    """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
+    return _evaluate(fb, x, grad, np.zeros(0))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def aft_pointwise_into(fb, draws, out):
+    """Each row's log likelihood (original row order) for each unconstrained draw, into ``out``."""
+    grad = np.zeros(draws.shape[1])
+    for d in range(draws.shape[0]):
+        _evaluate(fb, draws[d], grad, out[d])
