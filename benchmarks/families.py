@@ -70,7 +70,7 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "weibull+cure": ("weibull", {"cure": "majority"}, "plain", "weibull+cure"),
     "lognormal+cure(probit)": ("lognormal", {"cure": "majority", "cure_link": "probit"},
                                "plain", "lognormal+cure(probit)"),
-    "weibull+tve": ("weibull", {"tve": True}, "plain", None),
+    "weibull+tve": ("weibull", {"tve": True}, "plain", "weibull+tve"),
     # the piecewise-constant tve (type="pw"): the form a plain PyMC model writes by hand
     "weibull+tve(pw)": ("weibull", {"tve": "pw"}, "plain", "weibull+tve(pw)"),
     "gamma": ("gamma", {}, "plain", "gamma"),

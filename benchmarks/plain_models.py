@@ -54,8 +54,10 @@ def export(model, info, path) -> None:
         out[var.name] = value[0] if var.name in ("event_of", "interval_of",
                                                  "intercept_centre") else value
     out["cuts"] = np.asarray(info.cuts, dtype=float)
-    for q, cuts in enumerate((info.tve or {}).values()):
-        out[f"tve_cuts_{q}"] = np.asarray(cuts, dtype=float)
+    for q, (name, cuts) in enumerate((info.tve or {}).items()):
+        out[f"tve_cuts_{q}"] = np.asarray(cuts, dtype=float)  # a smooth term's: its knots
+        if name in (info.tve_splines or {}):  # the basis means (sum_j c_j dev_j = 0)
+            out[f"tve_centre_{q}"] = np.asarray(info.tve_splines[name]["centre"], dtype=float)
     if info.family == "rp":
         out["log_knots"] = np.asarray(info.family_object().log_knots, dtype=float)
     np.savez(path, **out)

@@ -4,8 +4,9 @@ The same conventions as :mod:`plain_models` (its helpers are reused): the model 
 write by hand in PyMC for the row, with coalsurv's default priors, reading the arrays that
 :func:`plain_models.export` wrote from coalsurv's built model. Rows: the Royston-Parmar spline
 on the odds scale, a varying slope ``(1 + power_hhi | cname)``, the piecewise baseline with
-interval censoring and with a mixture cure, log-normal strata, log-logistic shape covariates
-and the log-normal with a probit cure. ``tests/test_plain_baselines.py`` checks that each one's
+interval censoring and with a mixture cure, log-normal strata, log-logistic shape covariates,
+the log-normal with a probit cure and the smooth time-varying effect ``tve(x)`` (its
+quadrature on the exported grid). ``tests/test_plain_baselines.py`` checks that each one's
 log density equals coalsurv's at random points.
 """
 
@@ -150,6 +151,44 @@ def model_lognormal_cure_probit(d):
     pm.Potential("lifespan", loglik.sum())
 
 
+def model_tve_bs(d):
+    """Weibull PH with a smooth effect of power_hhi: log HR ``beta + sum_j B_j(log t) dev_j``.
+
+    ``B`` is the cubic spline basis in log time (coalsurv's knots); ``dev`` a random walk of
+    ``tve_sd`` steps recentred so that ``sum_j c_j dev_j = 0`` (``c``: the basis means). The
+    cumulative hazard ``int exp(x f(u)) dH(u)`` is the midpoint rule a user writes on a grid
+    of cells in log time: each row's exact Weibull ``H`` over its part of a cell (the grid's
+    points clipped to the row's ``(0, t]``), weighted by ``exp(x f)`` at the part's
+    log-midpoint. The basis at the rows' times and at the cells' midpoints is data (SciPy,
+    computed once before the model: here the arrays exported from coalsurv's model).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    intercept, beta, u = linear_terms(d)
+    shape = pm.LogNormal("shape", 0.0, 0.5)
+    eta = linear_eta(d, intercept, beta, u)
+    x = d["X_tve"][:, 0]
+    centre = d["tve_centre_0"]
+    tve_sd = pm.HalfNormal("tve_sd_power_hhi", 0.5)
+    step = pm.Normal("tve_step_power_hhi", 0.0, 1.0, shape=centre.size - 1)
+    walk = pt.concatenate([pt.zeros(1), pt.cumsum(tve_sd * step)])
+    dev = pm.Deterministic("tve_dev_power_hhi", walk - pt.dot(walk, centre))
+
+    t, points = d["time"], d["tve_points"]  # (row, cell + 1): the cell bounds clipped to t
+    inside = points > 0
+    log_points = np.log(np.where(inside, points, 1.0))
+    # t^k at the points (0 at 0); H = e^eta t^k, so each part's increment is e^eta times this
+    power = pt.switch(inside, pt.exp(shape * log_points), 0.0)
+    f_cells = pt.dot(d["tve_basis_cells_0"], dev)  # (row, cell)
+    cum = pt.exp(eta) * pt.sum(pt.exp(x[:, None] * f_cells) * (power[:, 1:] - power[:, :-1]),
+                               axis=1)
+    log_h = (pt.log(shape) + (shape - 1.0) * np.log(t) + eta
+             + x * pt.dot(d["tve_basis_time_0"], dev))
+    # a vector parameter does not broadcast with the rows: the log likelihood as a Potential
+    pm.Potential("lifespan", (d["event_of"] * log_h - cum).sum())
+
+
 #: row of the family table -> hand-written model builder (added to ``plain_models.BUILDERS``).
 BUILDERS = {
     "rp(odds)": model_rp_odds,
@@ -159,4 +198,5 @@ BUILDERS = {
     "lognormal+strata": model_lognormal_strata,
     "loglogistic+shape": model_loglogistic_shape,
     "lognormal+cure(probit)": model_lognormal_cure_probit,
+    "weibull+tve": model_tve_bs,
 }

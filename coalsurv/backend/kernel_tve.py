@@ -20,10 +20,12 @@ own basis (their log-midpoints differ), ``H0`` at its entry and exit is the fami
 With the piecewise baseline every cell lies inside one of its intervals ``jb_c``:
 ``H0(hi) - H0(lo) = e^r[jb_c] (hi - lo)``.
 
-Per step each row costs one ``exp`` per overlapped cell and, unless every term is piecewise,
-three dot products of length ``T Jm`` with the data-only ``x_iq B_qj`` of the plan (at its exit
-time, first and last cell); with only piecewise terms (``shared``) those bases are the cells'
-own, so the row reads the shared ``f`` per cell (BENCHMARKS.md, "tve per step").
+Per step each row costs one ``exp`` per overlapped cell (a vectorised polynomial ``exp`` over
+a block of rows' cells, :func:`coalsurv.backend.kernel_fastmath.fexp`; the rp spline's tables reuse
+it) and, unless every term is piecewise, three dot products of length ``T Jm`` with the
+data-only ``x_iq B_qj`` of the plan (at its exit time, first and last cell); with only
+piecewise terms (``shared``) those bases are the cells' own, so the row reads the shared ``f``
+per cell (BENCHMARKS.md, "tve per step").
 
 Buffer (at ``H_TVE_DATA``; ``T = H_TVE`` terms, ``nb`` interior cell bounds, ``nb + 1``
 cells, ``Jm`` the largest ``J``; bases zero-padded to ``Jm``)::
@@ -42,6 +44,7 @@ import math
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import (
     H_C,
     H_N,
@@ -186,6 +189,50 @@ def tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b, direction):
 
 
 @njit(cache=True, error_model="numpy")
+def _block_weights(lo, hi, tv, f_cell, dev, wv, ptr):
+    """``w = exp(sum_q x_iq f_q)`` of every (row, overlapped cell) of rows ``lo .. hi - 1``.
+
+    Sets ``ptr`` (each row's first place in ``wv``) and ``wv``: first the exponents (the end
+    cells' from the rows' own ``x B`` unless ``shared``, the full cells' from ``f_cell``),
+    then one branch-free :func:`coalsurv.backend.kernel_fastmath.fexp` loop over the whole block,
+    which LLVM vectorises (``math.exp`` is a libm call per cell). Returns the count.
+    """
+    c01, xt, xb, shared = tv[6], tv[7], tv[10], tv[11]
+    T = xt.shape[1]
+    tj = dev.shape[0]
+    own = shared != 1
+    ptr[0] = 0
+    for i in range(lo, hi):
+        r = i - lo
+        a, b = int(c01[0, i]), int(c01[1, i])
+        at = ptr[r]
+        ptr[r + 1] = at + b - a + 1
+        if T == 1:
+            x0 = xt[i, 0]
+            for c in range(a, b + 1):
+                wv[at + c - a] = x0 * f_cell[0, c]
+        else:
+            for c in range(a, b + 1):
+                wv[at + c - a] = 0.0
+            for q in range(T):
+                xq = xt[i, q]
+                for c in range(a, b + 1):
+                    wv[at + c - a] += xq * f_cell[q, c]
+        if own:  # the end cells: the row's own basis
+            s0, s1 = 0.0, 0.0
+            for j in range(tj):
+                s0 += xb[1, i, j] * dev[j]
+                s1 += xb[2, i, j] * dev[j]
+            wv[at] = s0
+            if b > a:
+                wv[at + b - a] = s1
+    total = ptr[hi - lo]
+    for p in range(total):
+        wv[p] = fexp(wv[p])
+    return total
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
 def tve_block(lo, hi, k, fam, tv, theta_s, log_theta_s, Z, bshape, strata, event, t, log_t,
               entry, log_entry, pw, tabs, f_cell, dev, base_dev, rates, want_grad, g_dev,
               g_cell, g_base, spl, b_sp, blk, wdh, ptr):
@@ -198,9 +245,12 @@ def tve_block(lo, hi, k, fam, tv, theta_s, log_theta_s, Z, bshape, strata, event
     loop's: per stratum, times ``exp(Z[i] beta_shape)`` with shape covariates (whose rows
     rewrite their own H0 tables, :func:`tve_row_table`). With the gradient the event's part
     goes to ``g_dev`` (flat T Jm) / ``g_cell`` / ``g_base``, and each cell's ``w x (H0
-    increment)`` to ``wdh`` from ``ptr[row]`` for :func:`tve_block_grad`. A call per block of
-    rows (``TVE_BLOCK``) keeps the row loop small; no array is sliced or passed to an inlined
-    function inside the loop (each costs atomic reference counts per row: 3-5x the time).
+    increment)`` to ``wdh`` from ``ptr[row]`` for :func:`tve_block_grad`. The cells' weights
+    ``w`` come first for the whole block (:func:`_block_weights`: one vectorised ``exp`` loop,
+    shared by the rp tables). A call per block of rows (``TVE_BLOCK``) keeps the row loop
+    small; no array is sliced or passed to an inlined function inside the loop (each costs
+    atomic reference counts per row: 3-5x the time). ``fastmath`` (reassociation and
+    contraction only) lets the full cells' sums vectorise.
     """
     bounds, jb, c01, xt, xb, shared = tv[3], tv[5], tv[6], tv[7], tv[10], tv[11]
     T = xt.shape[1]
@@ -211,7 +261,8 @@ def tve_block(lo, hi, k, fam, tv, theta_s, log_theta_s, Z, bshape, strata, event
     Q = bshape.shape[0]
     K = base_dev.shape[0]
     n_b = tabs.shape[0] - 1
-    ptr[0] = 0
+    wv = np.empty(wdh.shape[0])
+    _block_weights(lo, hi, tv, f_cell, dev, wv, ptr)
     for i in range(lo, hi):
         r = i - lo
         st = int(strata[i]) if ts > 1 else 0
@@ -224,7 +275,6 @@ def tve_block(lo, hi, k, fam, tv, theta_s, log_theta_s, Z, bshape, strata, event
         ev = event[k, i]
         a, b = int(c01[0, i]), int(c01[1, i])
         at = ptr[r]
-        ptr[r + 1] = at + b - a + 1
         for d in range(1 + n_b if want_grad else 1):  # the main tables, then rp's b_j
             main = d == 0
             grad_main = want_grad and main
@@ -267,20 +317,17 @@ def tve_block(lo, hi, k, fam, tv, theta_s, log_theta_s, Z, bshape, strata, event
                         for q in range(T):
                             g_cell[q, b] += ev * xt[i, q]
             cum, d_cum = 0.0, 0.0
-            for c in range(a, b + 1):  # the row's cells: its first and last, full ones between
-                end = c == a or c == b
-                s = 0.0
-                if end and own:
-                    e_r = 1 if c == a else 2
-                    for j in range(tj):
-                        s += xb[e_r, i, j] * dev[j]
-                else:
-                    for q in range(T):
-                        s += xt[i, q] * f_cell[q, c]
-                w = math.exp(s)
-                if not end:  # a full cell: the shared H0 increments
-                    dh, dg = tabs[d, 2, st, c], tabs[d, 3, st, c]
-                elif piecewise:
+            for c in range(a + 1, b):  # the full cells: the shared H0 increments
+                w = wv[at + c - a]
+                dh = tabs[d, 2, st, c]
+                cum += w * dh
+                d_cum += w * tabs[d, 3, st, c]
+                if grad_main:
+                    wdh[at + c - a] = w * dh
+            for e in range(2 if b > a else 1):  # the row's first and last cell
+                c = a if e == 0 else b
+                w = wv[at + c - a]
+                if piecewise:
                     t_lo = entry[i] if c == a else bounds[c - 1]
                     t_hi = t[i] if c == b else bounds[c]
                     dh, dg = rates[int(jb[c])] * (t_hi - t_lo), 0.0
@@ -314,22 +361,25 @@ def tve_block_grad(lo, hi, fam, tv, e_eta, wdh, ptr, g_dev, g_cell, g_base):
     for i in range(lo, hi):
         r = i - lo
         a, b = int(c01[0, i]), int(c01[1, i])
+        p = ptr[r] - a  # wdh[p + c]: cell c of the row
         e = e_eta[r]
-        g_first, g_last = 0.0, 0.0
-        for c in range(a, b + 1):
-            g = -e * wdh[ptr[r] + c - a]
-            if piecewise:
-                g_base[int(jb[c])] += g
-            if own and c == a:
-                g_first += g
-            elif own and c == b:
-                g_last += g
-            else:
-                for q in range(T):
-                    g_cell[q, c] += g * xt[i, q]
+        if piecewise:
+            for c in range(a, b + 1):
+                g_base[int(jb[c])] -= e * wdh[p + c]
+        for q in range(T):  # the full cells
+            xq = -e * xt[i, q]
+            for c in range(a + 1, b):
+                g_cell[q, c] += xq * wdh[p + c]
+        g_first = -e * wdh[p + a]
+        g_last = -e * wdh[p + b] if b > a else 0.0
         if own:
             for j in range(g_dev.shape[0]):
                 g_dev[j] += g_first * xb[1, i, j] + g_last * xb[2, i, j]
+        else:
+            for q in range(T):
+                g_cell[q, a] += g_first * xt[i, q]
+                if b > a:
+                    g_cell[q, b] += g_last * xt[i, q]
 
 
 @njit(cache=True, error_model="numpy")

@@ -59,6 +59,17 @@ def test_kernel_equals_pymc_tve_members(formula):
     assert kplan.tve and kplan.mm_weights
 
 
+@pytest.mark.parametrize("formula", ["x1 + x2 + tve(x1, df=2) + tve(x2, type='pw', df=2)",
+                                     f"x1 + {PW} + (1 | g)"])
+def test_kernel_equals_pymc_tve_across_row_blocks(formula):
+    """More rows than one block of ``kernel_tve.tve_block`` (its cells' weights, gradient)."""
+    from coalsurv.backend.kernel_tve import TVE_BLOCK
+
+    data = kernel_data(entry=True, causes=("a", "b"), n=TVE_BLOCK + 44)
+    kplan = check_kernel(formula, "weibull", ["a", "b"], True, None, {}, data=data, points=2)
+    assert kplan.tve and len(data.to_frame()) > TVE_BLOCK
+
+
 def _fit(formula, kernel, data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
