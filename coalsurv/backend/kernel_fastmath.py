@@ -3,13 +3,22 @@
 :func:`fexp` (Cody-Waite ``exp``) serves :mod:`coalsurv.backend.kernel_fast` and
 :mod:`coalsurv.backend.kernel_fast_aft`; :func:`flog` (fdlibm's ``log`` polynomial with the
 exponent taken from the bits), :func:`flog1p` (Kahan's ``log1p``), :func:`softplus_sigmoid`
-the log-logistic's pair. All are compiled WITHOUT ``fastmath`` (reassociation would undo the
-rounding tricks) and not ``inline="always"`` (numba-level inlining would give their operations
+the log-logistic's pair. :func:`fexp`, :func:`flog` and :func:`flog1p` are compiled with
+``fastmath=False`` given EXPLICITLY: numba compiles a callee that does not set ``fastmath``
+itself with its caller's flags (``TargetOptions.finalize``: ``inherit_if_not_set``) the first
+time a caller needs it, and that overload then serves every caller. Called first from the
+fast loops' ``fastmath={"reassoc", "contract"}`` blocks, :func:`flog1p` was compiled with
+reassociation, which rewrote Kahan's ``log(u) * (y / (u - 1))`` as ``(log(u) y) / (u - 1)``
+and gave ``inf`` for ``y`` above ~2.5e305 (``flog1p(3e306)``, also when later called from
+Python), and the shifter of :func:`fexp` is exactly the kind of rounding trick reassociation
+may undo. They are not ``inline="always"`` (numba-level inlining gives the inlined operations
 the caller's fastmath flags; LLVM inlines them keeping their own), and all are branch-free
-(selects), so a loop calling them vectorises. The ``inline="always"`` ones name their locals
-with a prefix of their own (``lc_``, ``ss_``, ``ex_``, ``ln_``): numba's IR inlining let the
-inlined ``_log_core``'s local ``y`` overwrite ``flog1p``'s argument ``y`` when ``flog1p`` was
-itself called from compiled code (``flog1p(3e306)`` gave ``inf``; from Python it was right).
+(selects), so a loop calling them vectorises. The ``inline="always"`` ones
+(:func:`softplus_sigmoid`, :func:`erfcx`, :func:`log_normal_sf_fast`, and ``_log_core``
+inside :func:`flog` / :func:`flog1p`) hold no rounding trick; they name their locals with a
+prefix of their own (``lc_``, ``ss_``, ``ex_``, ``ln_``) so that no inlined local can shadow
+a caller's name. ``tests/fit/test_fastmath_flags.py`` compiles a fast-math caller first in a
+fresh numba cache and checks the values.
 """
 
 from __future__ import annotations
@@ -47,7 +56,7 @@ def _as_float(typingctx, i):
     return types.float64(types.int64), codegen
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def fexp(x):
     """``e^x`` without a libm call: Cody-Waite reduction, degree-13 Taylor polynomial, ``2^k``.
 
@@ -124,7 +133,7 @@ def _log_core(lc_x):
     return math.nan if not lc_x >= 0.0 else lc_res
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def flog(x):
     """``log x`` without a libm call: the exponent from the bits, fdlibm's polynomial.
 
@@ -134,7 +143,7 @@ def flog(x):
     return _log_core(x)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def flog1p(y):
     """``log(1 + y)`` for ``-1 < y < inf`` to a few ulp (Kahan: ``log(u) y / (u - 1)``).
 

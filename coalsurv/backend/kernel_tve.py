@@ -168,7 +168,7 @@ def tve_tables(fam, tv, rates, theta_s, log_theta_s, dev, tab, f_cell, spl, b, d
             f_cell[q, c] = v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)  # explicit: see kernel_fastmath
 def tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b, direction):
     """Row ``i``'s own ``H0`` and ``dH0/dtheta`` on its cells (a family parameter per row).
 
@@ -188,7 +188,7 @@ def tve_row_table(fam, tv, st, theta, log_theta, i, tab, spl, b, direction):
             cell_dg[st, c] = g0[st, c] - g0[st, c - 1]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)  # explicit: see kernel_fastmath
 def _block_weights(lo, hi, tv, f_cell, dev, wv, ptr):
     """``w = exp(sum_q x_iq f_q)`` of every (row, overlapped cell) of rows ``lo .. hi - 1``.
 
