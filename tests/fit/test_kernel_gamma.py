@@ -70,8 +70,8 @@ def test_kernel_equals_pymc_gamma_families(formula, family, causes, entry, prior
                                            request):
     options, kwargs = _split(kwargs)
     # the fast rows on FAST_ROWS episodes: the reference runs the incomplete gamma's gradient
-    # (a scalar loop) element by element in Python, which was most of their time (gengamma
-    # x1 + x2, load ~13: 178 s with 48 rows, 55 s with 16); the slow rows keep 48
+    # (a scalar loop) element by element in Python, most of their time (the four fast rows at
+    # load 12-14: 300 s with 48 rows, 177 s with 24); the slow rows keep 48
     n = 48 if request.node.get_closest_marker("slow") else FAST_ROWS
     kplan = _check_kernel(formula, family, causes, entry, priors, options, model_kwargs=kwargs,
                           value_atol=1e-6, data=_data(entry=entry, n=n))
