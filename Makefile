@@ -37,7 +37,7 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/coalsurv demo
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q -n auto --maxprocesses=4
+	MPLBACKEND=Agg $(PY) -m pytest -q -n auto --maxprocesses=4 --dist worksteal
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check coalsurv tests benchmarks

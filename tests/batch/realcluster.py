@@ -2,7 +2,11 @@
 
 Each worker runs in its own temporary working directory with its own compile and numba cache
 slot (claimed like the embedded cluster's), so nothing is shared with the client but the
-network. Every process is started in its own session and killed (the whole group) by
+network. Before a worker starts, the package's own numba cache (``coalsurv/*/__pycache__``,
+filled by ``make setup``'s kernel warm-up and this run) is copied into its slot
+(:func:`seed_numba_cache`): a fresh machine's empty slots otherwise recompile the whole kernel
+in every worker (93 s of CPU each on a quiet machine; these tests start up to six workers).
+Every process is started in its own session and killed (the whole group) by
 :meth:`RealCluster.close`; on Linux each also gets SIGTERM when the test process dies without
 closing it (a killed or interrupted run), so no scheduler or worker outlives its tests.
 """
@@ -10,8 +14,10 @@ closing it (a killed or interrupted run), so no scheduler or worker outlives its
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +32,31 @@ DASK = str(Path(sys.executable).parent / "dask")
 REPO = str(Path(__file__).resolve().parents[2])
 _PR_SET_PDEATHSIG, _SIGTERM = 1, int(signal.SIGTERM)
 _LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+
+
+def seed_numba_cache(cache_dir: Path) -> int:
+    """Copy the package's in-tree numba cache into ``cache_dir`` (a worker's ``NUMBA_CACHE_DIR``).
+
+    numba keys a cached function by its source file's contents (sha256), so the copies are
+    valid wherever the source is unchanged; the folder name is numba's for a user-provided
+    cache directory (``<folder>_<sha1 of the source folder>``,
+    ``numba.core.caching._CacheLocator.get_suitable_cache_subpath``). Each index is copied
+    after its data files (numba writes them in that order), and a data file an index names but
+    the copy lacks is recompiled by numba. Returns the number of files copied.
+    """
+    copied = 0
+    for pycache in sorted(Path(REPO, "coalsurv").rglob("__pycache__")):
+        indexes = sorted(pycache.glob("*.nbi"))
+        if not indexes:
+            continue
+        source = os.path.abspath(pycache.parent)
+        digest = hashlib.sha1(source.encode()).hexdigest()
+        target = cache_dir / f"{os.path.basename(source)}_{digest}"
+        target.mkdir(parents=True, exist_ok=True)
+        for path in [*sorted(pycache.glob("*.nbc")), *indexes]:
+            shutil.copyfile(path, target / path.name)
+            copied += 1
+    return copied
 
 
 def _die_with_parent() -> None:
@@ -77,6 +108,7 @@ class RealCluster:
         cwd = self.root / name
         cwd.mkdir(parents=True)
         env = {**self.env, **slot_environment(self.claims.claim())}
+        seed_numba_cache(Path(env["NUMBA_CACHE_DIR"]))
         self.workers[name] = self._spawn(
             [DASK, "worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
              "--no-dashboard", "--name", name, "--local-directory", str(cwd / "scratch"),

@@ -250,7 +250,13 @@ def test_native_piecewise_fit_agrees_with_pymc(tiny_fit, synthetic_small):
         assert abs(float(ours.loo().elpd) - float(theirs.loo().elpd)) < 2.0
 
 
-@pytest.mark.parametrize("family", ["lognormal", "weibull_aft", "loglogistic", "gompertz"])
+# each row pays a numba compile of the PyMC graph: 9.2-9.4 s quiet, 65-70 s at load ~12. The
+# fast suite keeps lognormal (AFT, priors on eta/sigma) and gompertz (ageing per baseline); the
+# Weibull AFT and log-logistic rows are slow: their log density, gradient, pointwise terms and
+# deterministics equal the graph's exactly in the fast kernel-vs-graph rows above (CASES).
+@pytest.mark.parametrize("family", [
+    "lognormal", pytest.param("weibull_aft", marks=pytest.mark.slow),
+    pytest.param("loglogistic", marks=pytest.mark.slow), "gompertz"])
 def test_native_aft_fit_agrees_with_pymc(family, tiny_fit, synthetic_small):
     """AFT families (priors on eta/sigma) and Gompertz (ageing per baseline) sample natively.
 

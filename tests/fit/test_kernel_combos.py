@@ -116,6 +116,10 @@ def test_kernel_equals_pymc_spells_rp_odds(formula, kwargs, interval):
     assert kplan.spells == 2 and kplan.spline_scale == "odds"
 
 
+# slow: a numba compile of the PyMC graph (14.9 s quiet, 96 s at load ~12); the same structure
+# (tve, spells, shape covariates) equals the graph exactly in SPELL_CASES above, and
+# test_kernel_tve.py / test_kernel_spells.py keep a native-vs-PyMC fit of each in the fast suite
+@pytest.mark.slow
 def test_tve_with_spells_and_shape_fits_natively_like_pymc():
     """A tiny fit of tve() with spells and shape covariates: native, agrees with the graph."""
     import warnings

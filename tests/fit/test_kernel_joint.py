@@ -169,6 +169,10 @@ def test_log_prior_of_joint_and_mixture_blocks_equals_pymc():
         check_log_prior(model, kplan)
 
 
+# slow: a numba compile of the PyMC graph (11.8 s quiet, 67 s at load ~12); the joint prior's
+# log density, gradient and log prior equal the graph's exactly in the fast rows above, and
+# tests/spec/test_joint_prior.py fits one natively in the fast suite
+@pytest.mark.slow
 def test_joint_prior_fits_natively_and_agrees_with_pymc():
     """A tiny fit with a carried joint prior: native and the PyMC graph agree."""
     prior = joint(["(intercept)", "log(shape)", "x1", "x2"], 11)
