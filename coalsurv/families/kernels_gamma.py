@@ -41,6 +41,8 @@ GENGAMMA = 9
 _EPS = 1e-16
 _FPMIN = 1e-300
 _MAX_ITER = 200_000
+#: Above this ``a`` the series' four-term steps (products of four factors) fall back to one.
+_BIG = 1e30
 #: Below the shape ``_EXT_A`` the series also serves ``x >= a + 1`` while ``Q``, estimated by
 #: the continued fraction's first convergent (``lead / (x + 1 - a)``), is above ``_EXT_Q``:
 #: there ``1 - P`` keeps ``log Q`` and its derivatives to about 1e-13 (``P / Q <= 10`` times
@@ -77,11 +79,12 @@ def _log1mexp(x):
 
 
 @njit(cache=True, error_model="numpy")
-def _series(a, x):
+def _series_plain(a, x):
     """``sum_n x^n / (a (a+1) ... (a+n))`` (P's series over its lead) and its ``a`` derivative.
 
     The ``n``-th term's ``a`` derivative is the term times ``-H_n``, ``H_n = sum_{j<=n}
-    1/(a+j)``: one division per term (``1/(a+n)``, off the loop's dependency chain).
+    1/(a+j)``: one division per term. :func:`_series`' form for ``a >`` :data:`_BIG` (where
+    its products of four factors could overflow).
     """
     r = 1.0 / a
     term = r
@@ -97,6 +100,55 @@ def _series(a, x):
         total += term
         d_total += d_term
         if abs(term) < abs(total) * _EPS and abs(d_term) <= abs(d_total) * _EPS:
+            break
+    return total, d_total
+
+
+@njit(cache=True, error_model="numpy")
+def _series(a, x):
+    """P's series over its lead and its ``a`` derivative, four terms a step.
+
+    As :func:`_series_plain`, with one division per four terms (``1 / ((a+n+1)(a+n+2)
+    (a+n+3)(a+n+4))``, the four reciprocals as products with it), and the four terms each one
+    product away from the last step's (their factors ``x^j / ((a+n+1)...(a+n+j))`` off the
+    step's dependency chain). Every term is positive (``x > 0``); the stop is tested once a
+    step (so up to three terms below 1e-16 of the sum beyond the plain loop's stop).
+    """
+    if a > _BIG:
+        return _series_plain(a, x)
+    r = 1.0 / a
+    term = r
+    harm = r
+    total, d_total = r, -r * r
+    x2 = x * x
+    ap = a
+    for _ in range(_MAX_ITER // 4):
+        a1 = ap + 1.0
+        a2 = ap + 2.0
+        a3 = ap + 3.0
+        a4 = ap + 4.0
+        p12 = a1 * a2
+        p34 = a3 * a4
+        inv = 1.0 / (p12 * p34)
+        i12 = p34 * inv  # 1 / ((a+n+1)(a+n+2))
+        i34 = p12 * inv
+        r1 = a2 * i12
+        r2 = a1 * i12
+        r3 = a4 * i34
+        r4 = a3 * i34
+        q2 = x2 * i12
+        t1 = term * (x * r1)
+        t2 = term * q2
+        t3 = term * (q2 * (x * r3))
+        t4 = term * (q2 * (x2 * i34))
+        h1 = harm + r1
+        h2 = harm + (r1 + r2)
+        h3 = h2 + r3
+        h4 = h2 + (r3 + r4)
+        total += (t1 + t2) + (t3 + t4)
+        d_total -= (t1 * h1 + t2 * h2) + (t3 * h3 + t4 * h4)
+        term, harm, ap = t4, h4, a4
+        if t4 < total * _EPS and t4 * h4 <= -d_total * _EPS:
             break
     return total, d_total
 
