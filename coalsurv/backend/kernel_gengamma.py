@@ -23,7 +23,7 @@ from coalsurv.families.kernels_gamma import gengamma_all, shape_constants
 __all__ = ["q_constants", "gengamma_row"]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def q_constants(q):
     """``log|Q|, lgamma(Q^-2), digamma(Q^-2)`` (zeros near the log-normal, where unused)."""
     if abs(q) < Q_SERIES:
@@ -32,7 +32,7 @@ def q_constants(q):
     return math.log(abs(q)), lg, psi
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def gengamma_row(cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, log_up, en, log_en,
                  eta, sigma, log_sigma, q, log_abs_q, lg, psi):
     """``(value, d/d eta, d/d sigma, d/d cure predictor, d/d Q)`` of one row."""

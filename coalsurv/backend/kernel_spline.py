@@ -163,7 +163,7 @@ def rp_basis_grad(log_t, spl, w_s, w_s1, g):
         g[j] += w_s * w + w_s1 * w1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def rp_log_time_slope(hazard, log_t, eta, theta, spl, b):
     """``d/d log t`` of ``log h`` (``hazard``) or ``log S`` at ``t``, the parameters fixed.
 
@@ -214,7 +214,7 @@ def _rp_s(log_x, eta, theta, b, basis, q, i):
     return eta + (theta * log_x + lin)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def rp_row(cure, link, cure_lin, ev, is_int, has_entry, log_t, log_up, log_en, eta, theta, spl,
            b, basis, i, want_grad, g_b):
     """Row ``i`` as :func:`row_value` (``direction = -1``), ``rp_spline``'s gradient to ``g_b``.
@@ -347,7 +347,7 @@ def combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, l
     return val, d_eta, d_th, 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def combine_at(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
                ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th):
     """:func:`combine` compiled once as a function of its own (scalars only): a call.
@@ -359,7 +359,7 @@ def combine_at(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th
                    ds_eta, ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def spline_arrays(buf, x):
     """Return the spline's constants, ``rp_spline``'s values ``(C * K,)`` and ``K``."""
     e = ext_base(buf)
@@ -374,7 +374,7 @@ def spline_arrays(buf, x):
     return spl, x[off:off + int(buf[H_C]) * K], K
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def spline_basis(buf):
     """Return the rows' basis (:func:`spline_rows`, ``(4, n, K)``), after the constants."""
     e = ext_base(buf)
@@ -396,7 +396,7 @@ def _slope_at(x, spl, b, theta):
     return ds
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def min_slope(spl, b, theta):
     """Exact minimum of ``s'`` over the line (:meth:`RoystonParmar.min_slope`)."""
     K = int(spl[1])
@@ -417,7 +417,7 @@ def min_slope(spl, b, theta):
     return lowest
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def spline_bound(buf, x):
     """Return the graph's ``rp_monotone``: 0 if every cause's (stratum's) spline rises; -inf."""
     spl, b, K = spline_arrays(buf, x)
@@ -432,7 +432,7 @@ def spline_bound(buf, x):
     return 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def spline_prior(buf, x, grad):
     """``rp_spline``'s prior (real, one value per cause and knot) into ``grad``; its log p."""
     e = ext_base(buf)

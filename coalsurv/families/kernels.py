@@ -128,7 +128,7 @@ def family_terms(fam, t, log_t, eta, theta, log_theta):
     return log_h, -theta, 1.0 / theta + r, log_s, -theta * log_s, log_s * r
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def family_terms_at(fam, t, log_t, eta, theta, log_theta):
     """:func:`family_terms` compiled once as a function of its own: a call, not a copy.
 

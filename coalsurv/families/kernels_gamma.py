@@ -57,7 +57,7 @@ _SMALL = 1e-3
 _MAX_QW = 650.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def digamma(x):
     """Return the digamma function at ``x > 0`` (recurrence to ``x >= 6``, asymptotic series)."""
     r = 0.0
@@ -70,7 +70,7 @@ def digamma(x):
     return r + math.log(x) - 0.5 / x + tail
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _log1mexp(x):
     """``log(1 - e^x)`` for ``x <= 0``."""
     if x > -0.6931471805599453:
@@ -78,7 +78,7 @@ def _log1mexp(x):
     return math.log1p(-math.exp(x))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _series_plain(a, x):
     """``sum_n x^n / (a (a+1) ... (a+n))`` (P's series over its lead) and its ``a`` derivative.
 
@@ -104,7 +104,7 @@ def _series_plain(a, x):
     return total, d_total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _series(a, x):
     """P's series over its lead and its ``a`` derivative, four terms a step.
 
@@ -153,7 +153,7 @@ def _series(a, x):
     return total, d_total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _fraction(a, x):
     """Q's continued fraction over its lead (modified Lentz), carried with its ``a`` derivative.
 
@@ -191,7 +191,7 @@ def _fraction(a, x):
     return h, dh
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def inc_gamma_parts(a, x, log_x, lg, psi, side):
     """:func:`log_inc_gamma` given ``lg = lgamma(a)`` and ``psi = digamma(a)``.
 
@@ -231,7 +231,7 @@ def inc_gamma_parts(a, x, log_x, lg, psi, side):
     return log_p, log_q, -r * dq_a, dq_a, r * inv_h, -inv_h
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def log_inc_gamma(a, x, log_x):
     """``log P, log Q`` at ``(a, x)`` and their derivatives in ``a`` and in ``log x``.
 
@@ -241,13 +241,13 @@ def log_inc_gamma(a, x, log_x):
     return inc_gamma_parts(a, x, log_x, math.lgamma(a), digamma(a), 0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def shape_constants(a):
     """``lgamma(a), digamma(a)``: once per distinct shape (:func:`gamma_terms_parts`)."""
     return math.lgamma(a), digamma(a)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def gamma_terms_parts(t, log_t, eta, k, lg, psi):
     """:func:`gamma_terms` given ``lg = lgamma(k)`` and ``psi = digamma(k)``."""
     log_x = log_t - eta
@@ -264,7 +264,7 @@ def gamma_terms_parts(t, log_t, eta, k, lg, psi):
     return log_f - log_s, df_eta - ds_eta, df_k - ds_k, log_s, ds_eta, ds_k
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def gamma_terms(t, log_t, eta, k, log_k):
     """Gamma (shape ``k``, scale ``e^eta``): the six terms of ``family_terms``, ``theta = k``.
 
@@ -274,7 +274,7 @@ def gamma_terms(t, log_t, eta, k, log_k):
     return gamma_terms_parts(t, log_t, eta, k, math.lgamma(k), digamma(k))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def gamma_row(ev, t, log_t, en, log_en, eta, k, lg, psi):
     """Return a row's ``ev log h(t) + log S(t) - log S(entry)``, its ``eta``, ``k`` derivatives.
 
@@ -293,7 +293,7 @@ def gamma_row(ev, t, log_t, en, log_en, eta, k, lg, psi):
     return val, d_eta, d_k
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _gengamma_w(w, sigma, Q):
     """Near the log-normal (``|Q| < Q_SERIES``): ``log f + log sigma + log t`` and ``log S``.
 
@@ -320,7 +320,7 @@ def _gengamma_w(w, sigma, Q):
     return lf, lf_w, lf_q, ls, ls_w, -corr_q * r / (1.0 + v)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi):
     """Generalised gamma in one pass: ``log h`` and ``log S`` with all their derivatives.
 
@@ -361,7 +361,7 @@ def gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi):
     return (log_f - ls, f_eta - s_eta, f_sig - s_sig, lf_q - ls_q, ls, s_eta, s_sig, ls_q)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def gengamma_terms(t, log_t, eta, sigma, log_sigma, Q, direction):
     """Generalised gamma: the six terms, the third and sixth in ``sigma`` or ``Q``.
 
