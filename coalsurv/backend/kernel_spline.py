@@ -11,7 +11,7 @@ log s' - x + s - softplus(s)``, ``log S = -softplus(s)``. ``log h = -inf`` where
 Every parameter enters through ``s`` and ``s'`` only, so one evaluation gives the
 derivatives in ``eta`` (``d/ds``) and in one *direction*: ``gamma`` (``direction = -1``:
 ``ds/dgamma = x``, ``ds'/dgamma = 1``) or ``b_j`` (``direction = j``: ``w_j(x)``,
-``w_j'(x)``). :func:`row_value` combines a row's evaluations (exit, upper bound, entry; cure)
+``w_j'(x)``). :func:`combine` combines a row's evaluations (exit, upper bound, entry; cure)
 linearly in the derivatives with weights that depend on the values only. The spline is
 linear in ``b``, so :func:`rp_row` (the kernel's rp rows) takes ``rp_spline``'s gradient
 analytically: one evaluation per time point for ``eta`` and ``gamma``, then each point's
@@ -57,7 +57,7 @@ from coalsurv.families.kernels_gamma import GENGAMMA, gengamma_terms
 
 __all__ = ["RP", "rp_point", "rp_basis_grad", "rp_row", "rp_log_time_slope", "rp_terms",
            "terms", "terms_at",
-           "row_value", "combine", "combine_at", "spline_bound", "spline_prior",
+           "combine", "combine_at", "spline_bound", "spline_prior",
            "spline_constants", "spline_rows", "spline_basis", "spline_arrays",
            "min_slope"]
 
@@ -298,29 +298,6 @@ def terms_at(fam, t, log_t, eta, theta, log_theta, spl, b, direction):
     if fam == GENGAMMA:
         return gengamma_terms(t, log_t, eta, theta, log_theta, b[0], direction)
     return family_terms_at(fam, t, log_t, eta, theta, log_theta)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def row_value(fam, cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, log_up, en,
-              log_en, eta, theta, log_theta, spl, b, direction):
-    """One row's log likelihood: ``(value, d/d eta, d/d theta or b_j, d/d cure predictor)``.
-
-    Exact or right-censored ending ``ev log h(t) + log S(t)``, interval-censored ``log(S(t) -
-    S(up))``, minus ``log S(entry)`` with delayed entry; cure rows by
-    :func:`coalsurv.backend.kernel_cure.cure_row`.
-    """
-    log_h, dh_eta, dh_th, log_s, ds_eta, ds_th = terms(fam, t, log_t, eta, theta, log_theta,
-                                                       spl, b, direction)
-    log_su, dsu_eta, dsu_th = 0.0, 0.0, 0.0
-    if is_int:
-        _, _, _, log_su, dsu_eta, dsu_th = terms_at(fam, up, log_up, eta, theta, log_theta,
-                                                    spl, b, direction)
-    log_s0, ds0_eta, ds0_th = 0.0, 0.0, 0.0
-    if has_entry:
-        _, _, _, log_s0, ds0_eta, ds0_th = terms(fam, en, log_en, eta, theta, log_theta, spl,
-                                                 b, direction)
-    return combine(cure, link, cure_lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s,
-                   ds_eta, ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
