@@ -124,7 +124,10 @@ def _block_plain(X, log_t, s, e, base, beta, th, r, acc, s_rx):
         s_rx[j] += t
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)  # explicit: see kernel_fastmath
+# explicit flags (see kernel_fastmath): only the fast-math blocks call it, so it always had
+# their reassociation by inheritance, which this states; no rounding trick here (selects and
+# a series near 0)
+@njit(cache=True, error_model="numpy", fastmath=_FM)
 def _gompertz_h(x, t):
     """``t (e^x - 1) / x`` and ``t^2 (x e^x - e^x + 1) / x^2`` at ``x = gamma t`` (series near 0).
 
