@@ -24,6 +24,7 @@ import numpy as np
 
 from coalsurv.backend import kernel_layout as K
 from coalsurv.backend.native_fast_aft import AFT_FAST_FAMILIES, aft_buffer, aft_reason
+from coalsurv.backend.native_fast_common import fill_common_head, frailty_levels
 from coalsurv.backend.native_fast_rp import rp_reasons, rp_section
 from coalsurv.backend.plan_types import KernelPlan
 from coalsurv.families.kernels import KERNEL_FAMILIES
@@ -101,12 +102,7 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
         log_t, log_entry = t, entry
     ev = np.asarray(event[0], dtype=float)
     has_entry = np.asarray(entry) > 0.0
-    if G:
-        level = np.asarray(idx[0]).astype(np.int64)
-        L = int(buf[K.H_GROUPS + 2])
-    else:
-        level = np.zeros(n, np.int64)
-        L = 1
+    level, L = frailty_levels(buf, n, G, idx)
     order = np.lexsort((~has_entry, level))  # by level; delayed entry first within a level
     lev_sorted = level[order]
     start = np.searchsorted(lev_sorted, np.arange(L + 1), side="left").astype(float)
@@ -119,14 +115,7 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
         head[2], rp = rp_section(kplan, buf, order, ev)
     else:
         head[2] = FAST_FAMILIES[kplan.family]
-    head[3], head[4], head[5] = n, P, L
-    head[6], head[7], head[8] = buf[K.H_OFF_INT], buf[K.H_OFF_BETA], buf[K.H_OFF_THETA]
-    if G:
-        hb = K.H_GROUPS
-        head[9], head[10], head[11] = buf[hb + 7], buf[hb], buf[hb + 1]
-    else:
-        head[9], head[10], head[11] = -1, -1, -1
-    head[12] = centre[0] if int(buf[K.H_CENTRED]) == 1 else 0.0
+    fill_common_head(head, buf, n=n, P=P, L=L, G=G, centre=centre)
     head[13] = ev.sum()
     head[14] = float(ev @ lt)
     head[15] = float(has_entry.any())

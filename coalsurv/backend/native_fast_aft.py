@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from coalsurv.backend import kernel_layout as K
+from coalsurv.backend.native_fast_common import fill_common_head, frailty_levels
 from coalsurv.backend.plan_types import KernelPlan
 
 __all__ = ["AFT_FAST_FAMILIES", "aft_reason", "aft_buffer"]
@@ -52,24 +53,12 @@ def aft_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
      Z) = K.layout(buf)
     ev = np.asarray(event[0], dtype=float)
     has_entry = np.asarray(entry) > 0.0
-    if G:
-        level = np.asarray(idx[0]).astype(np.int64)
-        L = int(buf[K.H_GROUPS + 2])
-    else:
-        level = np.zeros(n, np.int64)
-        L = 1
+    level, L = frailty_levels(buf, n, G, idx)
     order = np.argsort(~has_entry, kind="stable")  # delayed entry first
     S, Q = int(buf[K.H_S]), int(buf[K.H_Q])
     head = np.zeros(A_HEAD)
     head[2] = AFT_CODES + AFT_FAST_FAMILIES.index(kplan.family)
-    head[3], head[4], head[5] = n, P, L
-    head[6], head[7], head[8] = buf[K.H_OFF_INT], buf[K.H_OFF_BETA], buf[K.H_OFF_THETA]
-    if G:
-        hb = K.H_GROUPS
-        head[9], head[10], head[11] = buf[hb + 7], buf[hb], buf[hb + 1]
-    else:
-        head[9], head[10], head[11] = -1, -1, -1
-    head[12] = centre[0] if int(buf[K.H_CENTRED]) == 1 else 0.0
+    fill_common_head(head, buf, n=n, P=P, L=L, G=G, centre=centre)
     head[13] = int(has_entry.sum())
     head[14], head[15], head[16] = buf[K.H_STD], buf[K.H_THETA_S], S
     head[17] = buf[K.H_OFF_SDEV] if S else -1

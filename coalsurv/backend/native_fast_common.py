@@ -1,0 +1,38 @@
+"""What every fast row loop's buffer packs the same way (numpy; no numba).
+
+:func:`coalsurv.backend.native_fast.fast_buffer` (exponential, Weibull PH, Gompertz, rp) and
+:func:`coalsurv.backend.native_fast_aft.aft_buffer` (the AFT families) both read each row's
+frailty level from the generic buffer and write the same header values 3-12 (``n, P, L``,
+the parameter offsets, the frailty's mode and offsets, the intercept centre).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coalsurv.backend import kernel_layout as K
+
+__all__ = ["frailty_levels", "fill_common_head"]
+
+
+def frailty_levels(buf: np.ndarray, n: int, G: int, idx) -> tuple[np.ndarray, int]:
+    """Return each row's level of the (at most one) frailty factor and the number of levels.
+
+    Without a frailty (``G = 0``) every row is level 0 of 1.
+    """
+    if G:
+        return np.asarray(idx[0]).astype(np.int64), int(buf[K.H_GROUPS + 2])
+    return np.zeros(n, np.int64), 1
+
+
+def fill_common_head(head: np.ndarray, buf: np.ndarray, *, n: int, P: int, L: int, G: int,
+                     centre) -> None:
+    """Write header values 3-12 of a fast buffer from the generic buffer ``buf``."""
+    head[3], head[4], head[5] = n, P, L
+    head[6], head[7], head[8] = buf[K.H_OFF_INT], buf[K.H_OFF_BETA], buf[K.H_OFF_THETA]
+    if G:
+        hb = K.H_GROUPS
+        head[9], head[10], head[11] = buf[hb + 7], buf[hb], buf[hb + 1]
+    else:
+        head[9], head[10], head[11] = -1, -1, -1
+    head[12] = centre[0] if int(buf[K.H_CENTRED]) == 1 else 0.0
