@@ -221,12 +221,7 @@ def _slopes(W1, cnt, gam, b, scratch, g_b, acc):
     total = 0.0
     for b0 in range(0, U, BLOCK):
         w = min(b0 + BLOCK, U) - b0
-        for i in range(w):
-            scratch[i] = gam
-        for j in range(b.shape[0]):
-            bj = b[j]
-            for i in range(w):
-                scratch[i] += W1[j, b0 + i] * bj
+        _eta(W1, b0, b0 + w, gam, b, scratch)  # the slopes gam + W1 b, as eta by column
         if cnt.shape[0] == 0:
             low = math.inf
             for i in range(w):
