@@ -5,10 +5,12 @@ by concern: :mod:`~coalsurv.backend.kernel_layout` (the buffer's header and arra
 helpers), :mod:`~coalsurv.backend.kernel_rows` (the likelihood of every row and its gradient),
 :mod:`~coalsurv.backend.kernel_priors` (the priors' densities),
 :mod:`~coalsurv.backend.kernel_expand` (the traced variables of a draw), and this module:
-the log posterior, the pointwise log likelihood and nutpie's C callbacks.
+the log posterior, the pointwise log likelihood and nutpie's expansion callback (the
+log-density callback is :mod:`~coalsurv.backend.kernel_callback`'s).
 
 All data and the parameter layout travel in one float64 buffer (header, then arrays), handed to
-nutpie as the ``user_data`` pointer of two C callbacks: new data (also a different ``N``) is a
+nutpie as the ``user_data`` pointer of two C callbacks (the other in
+:mod:`~coalsurv.backend.kernel_callback`): new data (also a different ``N``) is a
 new buffer, never a recompile. The callbacks have fixed signatures and no dynamic globals, so
 numba caches them on disk and a fresh process loads them. Every function uses numba's
 ``error_model="numpy"``: a division by zero or overflow gives inf/nan (reported to nutpie as a
@@ -80,7 +82,7 @@ from coalsurv.backend.kernel_spline import spline_bound, spline_prior
 from coalsurv.backend.kernel_tve import tve_prior
 
 __all__ = ["PRIOR_CODES", "PIECEWISE", "logp_grad", "expand", "pointwise", "prior_pointwise",
-           "LOGP_CFUNC", "EXPAND_CFUNC", "H_GROUPS", "GROUP_WIDTH", "header_names"]
+           "EXPAND_CFUNC", "H_GROUPS", "GROUP_WIDTH", "header_names"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -229,32 +231,9 @@ def pointwise(buf, draws):
     return out
 
 
-_LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
-                              numba.types.CPointer(numba.types.double),
-                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
 _EXPAND_SIG = numba.types.int64(numba.types.uint64, numba.types.uint64,
                                 numba.types.CPointer(numba.types.double),
                                 numba.types.CPointer(numba.types.double), numba.types.voidptr)
-
-
-@numba.cfunc(_LOGP_SIG, cache=True, error_model="numpy")
-def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
-    """Log-density callback of nutpie: 0 ok, 3 non-finite gradient, 4 non-finite log p."""
-    length = numba.carray(user_data_, (1,), np.float64)[0]
-    buf = numba.carray(user_data_, (int(length),), np.float64)
-    if dim != graph_ndim(buf):
-        return -1
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (dim,))
-    logp = numba.carray(logp_, (1,))
-    value = logp_grad(buf, x, out)
-    logp[0] = value
-    for i in range(dim):
-        if not math.isfinite(out[i]):
-            return 3
-    if not math.isfinite(value):
-        return 4
-    return 0
 
 
 @numba.cfunc(_EXPAND_SIG, cache=True, error_model="numpy")

@@ -211,7 +211,7 @@ START_BUDGET = 20.0
 START_HALVINGS = 10
 
 
-def initial_point(kplan: KernelPlan, buf: np.ndarray | None = None):
+def initial_point(kplan: KernelPlan, buf: np.ndarray | None = None, *, logp=None):
     """``seed -> x0``: each block's prior centre plus uniform(-1, 1) jitter (as PyMC/nutpie).
 
     With the kernel's buffer ``buf``, a jittered start whose log density falls more than
@@ -224,15 +224,26 @@ def initial_point(kplan: KernelPlan, buf: np.ndarray | None = None):
     mass matrix adapted to the wrong region (issue 23). Starts stay over-dispersed (the
     budget is far above the few nats per row of an ordinary jitter) and the same seed gives
     the same start.
+
+    ``logp``: ``(x, grad) -> log density`` of the model on ``buf``, the function the sampler
+    will call (:func:`coalsurv.backend.nutpie_model.compile_native` passes its C callback, so
+    the check loads no other compiled code); by default the generic kernel's
+    :func:`~coalsurv.backend.kernel.logp_grad` on ``buf``. Any of them gives the same log
+    density up to rounding.
     """
     centre = np.concatenate([_centre(kplan, b) for b in kplan.blocks])
     floor = None
     if buf is not None:
-        from coalsurv.backend.kernel import logp_grad
         from coalsurv.backend.kernel_layout import H_N
 
+        if logp is None:
+            from coalsurv.backend.kernel import logp_grad
+
+            def logp(x, grad):
+                return logp_grad(buf, x, grad)
+
         grad = np.empty(centre.size)
-        base = float(logp_grad(buf, centre, grad))
+        base = float(logp(centre, grad))
         if np.isfinite(base):
             floor = base - START_BUDGET * (float(buf[H_N]) + centre.size)
 
@@ -242,7 +253,7 @@ def initial_point(kplan: KernelPlan, buf: np.ndarray | None = None):
         if floor is None:
             return centre + jitter
         for _ in range(START_HALVINGS):
-            value = float(logp_grad(buf, centre + jitter, grad))
+            value = float(logp(centre + jitter, grad))
             if np.isfinite(value) and value >= floor:
                 break
             jitter *= 0.5

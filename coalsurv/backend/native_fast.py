@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from coalsurv.backend import kernel_layout as K
+from coalsurv.backend.kernel_fast_base import F_HEAD
 from coalsurv.backend.native_fast_aft import AFT_FAST_FAMILIES, aft_buffer, aft_reason
 from coalsurv.backend.native_fast_common import fill_common_head, frailty_levels
 from coalsurv.backend.native_fast_rp import rp_reasons, rp_section
@@ -91,8 +92,6 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
 
 def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
     """Pack the fast loop's buffer (:mod:`~coalsurv.backend.kernel_fast`), or None."""
-    from coalsurv.backend.kernel_fast import F_HEAD
-
     if fast_reason(kplan, buf):
         return None
     if kplan.family in AFT_FAST_FAMILIES:

@@ -9,6 +9,7 @@ the public ``nutpie.from_pyfunc`` route calls the same kernel from Python.
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +52,51 @@ def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native",
     shapes = [shape for _, _, shape in kplan.expanded]
     dims = {name: d for name, d, _ in kplan.expanded}
     coords = {k: pd.Index(v) for k, v in kplan.coords.items()}
-    init = initial_point(kplan, buf)
+    init = initial_point(kplan, buf, logp=_start_logp(buf, route=route, fast=fast))
     if route == "native":
         return _NativeModel(dims=dims, plan=kplan, buf=buf, names=names, var_shapes=shapes,
                             _coords=coords, init=init, fast=fast)
     return _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast)
+
+
+def _start_logp(buf: np.ndarray, *, route: str, fast):
+    """Return the log density the sampler will call, for the start check (``(x, grad)``).
+
+    The native route's C callback is called through ``ctypes``: a fresh process then loads
+    only the compiled code it samples with (the generic kernel's callback stays unloaded on
+    the specialised row loop, and the kernel's Python entry ``logp_grad`` is not loaded).
+    """
+    data = buf if fast is None else fast
+    if route == "native":
+        if fast is None:
+            from coalsurv.backend.kernel_callback import LOGP_CFUNC as callback
+        else:
+            from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC as callback
+        return lambda x, grad: _call_callback(callback, data, x, grad)
+    if fast is None:
+        from coalsurv.backend.kernel import logp_grad
+
+        return lambda x, grad: logp_grad(buf, x, grad)
+    from coalsurv.backend.kernel_fast import fast_logp_grad
+
+    return lambda x, grad: fast_logp_grad(fast, x, grad)
+
+
+def _call_callback(callback, data: np.ndarray, x: np.ndarray, grad: np.ndarray) -> float:
+    """Log density at ``x`` from a log-density C callback on buffer ``data``; ``grad`` filled.
+
+    ``data`` is the contiguous float64 buffer the callback reads through its pointer; ``x``
+    and ``grad`` are float64 vectors of the model's dimension. A dimension the buffer does not
+    describe (the callback's -1) raises ``ValueError``: a coding error, never the data's.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    logp = np.zeros(1)
+    pointer = ctypes.POINTER(ctypes.c_double)
+    code = callback.ctypes(x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
+                           logp.ctypes.data_as(pointer), data.ctypes.data)
+    if code == -1:
+        raise ValueError(f"the kernel buffer does not describe {x.size} parameters")
+    return float(logp[0])
 
 
 def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None):
@@ -139,14 +180,16 @@ class _NativeModel(_compiled_model_base()):
     def _make_model(self, init_mean):
         from nutpie import _lib
 
-        from coalsurv.backend.kernel import EXPAND_CFUNC, LOGP_CFUNC
+        from coalsurv.backend.kernel import EXPAND_CFUNC
 
         pointer = self.buf.ctypes.data
         if self.fast is not None:  # the specialised row loop (the same log density)
             from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC
 
             logp_fn = _lib.LogpFunc(LOGP_FAST_CFUNC.address, self.fast.ctypes.data, self)
-        else:
+        else:  # imported only here: a fast-loop fit never loads it
+            from coalsurv.backend.kernel_callback import LOGP_CFUNC
+
             logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
         expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.nexp, EXPAND_CFUNC.address,
                                     pointer, self)
