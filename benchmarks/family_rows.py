@@ -15,7 +15,7 @@ histories, the data coalsurv loads with ``load_parlgov_transformation``):
   as a second grouping factor, crossed ``(1 | cname) + (1 | decade)`` or nested
   ``(1 | cname/decade)``;
 * ``entry`` — delayed entry: the governments observed only once they had lasted 30 days (as
-  in data that begin after a confidence vote); the 19 shorter ones are left out, every other
+  in data that begin after a confidence vote); the 18 shorter ones are left out, every other
   one enters at day 30 (left truncation: ``log S(30)`` comes off its likelihood);
 * ``spells`` — a time-varying covariate ``tenure`` (full years in office: 0, 1, 2, ...), one
   spell per year of each government's life (start/stop spells, no person-period expansion);
