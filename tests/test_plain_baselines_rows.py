@@ -51,7 +51,8 @@ def _same_density(bench, row, tmp_path, *, seed=0):
     assert np.isfinite(a) and abs(a - b) < 1e-6 * max(1.0, abs(a)), (row, a, b)
 
 
-@pytest.mark.slow  # 8 rows: TIME (the joint rows fit their prior once, 4 x 500 draws)
+@pytest.mark.slow  # 8 rows: 131 s at load 4-9 on 2 cores, 35 s of CPU (the joint rows fit
+# their prior once, 4 x 500 draws)
 @pytest.mark.parametrize("row", ["weibull+causes", "weibull+crossed", "weibull+nested",
                                  "weibull+entry", "weibull+spells", "weibull+joint(mvn)",
                                  "weibull+joint(mixture)", "weibull+multistate"])
