@@ -206,6 +206,7 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
         warnings.simplefilter("ignore")
         fit = family_rows.fit_row(model, data, random_seed=1, **settings)
     cold = time.time() - launched
+    cpu_cold = time.process_time()  # every thread of this process (nutpie's chains)
     post = fit.idata["posterior"]
     shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
                           f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape", "rp_slope",
@@ -216,15 +217,17 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
            "kernel": sampler.get("kernel"), "route": sampler.get("route"),
            "reason": sampler.get("reason"), "n": fit.data.n,
            "divergences": int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum()),
-           "summary": plain_models.summary(post, (*plain_models.SHARED, *ROWS_SD))}
+           "summary": plain_models.summary(post, (*plain_models.SHARED, *ROWS_SD)),
+           "cpu_cold": round(cpu_cold, 2)}
     if warm:  # the same model refitted on new data of the same shape, in this process
         del fit
         new_data, _ = load_variant(ROWS[row][2], jitter=1)
-        start = time.time()
+        start, cpu_start = time.time(), time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             refit = family_rows.fit_row(model, new_data, random_seed=2, **settings)
-        out.update(warm=time.time() - start, warm_kernel=refit.sampler["kernel"])
+        out.update(warm=time.time() - start, warm_kernel=refit.sampler["kernel"],
+                   cpu_warm=round(time.process_time() - cpu_start, 2))
     return out
 
 
@@ -246,8 +249,22 @@ def child_plain(row: str, draws: int, launched: float, npz: str) -> dict:
 
 
 def run_child(args: list[str], timeout: float) -> dict:
-    """One measurement in a fresh interpreter of this script (run.py's runner)."""
-    return run.run_child(args, timeout, script=__file__)
+    """One measurement in a fresh interpreter of this script (run.py's runner).
+
+    Adds ``cpu``: the CPU seconds (user + system) of the child and every process it waited
+    for (PyMC's chain processes), a number that a loaded machine inflates far less than the
+    wall times (a coalsurv child also reports ``cpu_cold`` and ``cpu_warm``, its own CPU
+    seconds up to the cold fit's end and during the warm refit).
+    """
+    import resource
+
+    def used() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    before = used()
+    out = run.run_child(args, timeout, script=__file__)
+    return {**out, "cpu": round(used() - before, 2)}
 
 
 def _f(value, digits=2):
