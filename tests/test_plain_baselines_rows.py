@@ -51,7 +51,7 @@ def _same_density(bench, row, tmp_path, *, seed=0):
     assert np.isfinite(a) and abs(a - b) < 1e-6 * max(1.0, abs(a)), (row, a, b)
 
 
-@pytest.mark.slow  # 8 rows: 131 s at load 4-9 on 2 cores, 35 s of CPU (the joint rows fit
+@pytest.mark.slow  # 8 rows: 39 s at load 6-8 (14 s of CPU), 131 s at load 4-9 (the joint rows fit
 # their prior once, 4 x 500 draws)
 @pytest.mark.parametrize("row", ["weibull+causes", "weibull+crossed", "weibull+nested",
                                  "weibull+entry", "weibull+spells", "weibull+joint(mvn)",
