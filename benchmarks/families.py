@@ -41,10 +41,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import family_rows  # noqa: E402
 import run  # noqa: E402
 from run import SHARED, _min_ess, load, machine  # noqa: E402
 
 GROUP = "cname"
+#: the frailty SDs of the rows of family_rows (a second factor; the multi-state row's country)
+ROWS_SD = ("sd_decade", "sd_cname__decade", "sd_country")
 FAMILIES = ["exponential", "weibull", "weibull_aft", "lognormal", "loglogistic", "gompertz",
             "piecewise"]
 # row name -> (family, SurvivalModel keyword arguments, data variant, baseline family or None)
@@ -82,6 +85,22 @@ ROWS: dict[str, tuple[str, dict, str, str | None]] = {
     "weibull+slopes": ("weibull", {"slope": True}, "plain", "weibull+slopes"),
     "piecewise+interval": ("piecewise", {}, "interval", "piecewise+interval"),
     "piecewise+cure": ("piecewise", {"cure": "majority"}, "plain", "piecewise+cure"),
+    # issue 23's remaining features (benchmarks/family_rows.py: data variants and models;
+    # plain_models_rows.py: the baselines): two causes, a second frailty factor crossed or
+    # nested, delayed entry, time-varying covariates (spells), replication priors from
+    # PriorSet.from_fit (multivariate normal, mixture) and one multi-state transition
+    "weibull+causes": ("weibull", {"causes": ["conflict", "other"]}, "causes",
+                       "weibull+causes"),
+    "weibull+crossed": ("weibull", {"frailty": "(1 | cname) + (1 | decade)"}, "decade",
+                        "weibull+crossed"),
+    "weibull+nested": ("weibull", {"frailty": "(1 | cname/decade)"}, "decade",
+                       "weibull+nested"),
+    "weibull+entry": ("weibull", {}, "entry", "weibull+entry"),
+    "weibull+spells": ("weibull", {"tvc": "tenure"}, "spells", "weibull+spells"),
+    "weibull+joint(mvn)": ("weibull", {"prior_components": 1}, "half_b", "weibull+joint(mvn)"),
+    "weibull+joint(mixture)": ("weibull", {"prior_components": 2}, "half_b",
+                               "weibull+joint(mixture)"),
+    "weibull+multistate": ("weibull", {"multistate": True}, "multistate", "weibull+multistate"),
     "weibull+centred": ("weibull", {"family_options": {"frailty_centring": "centred"}}, "plain",
                         "weibull"),
     "weibull+noncentred": ("weibull", {"family_options": {"frailty_centring": "noncentred"}},
@@ -100,6 +119,8 @@ def load_variant(variant: str, *, jitter: int | None = None):
     """
     import coalsurv
 
+    if variant in family_rows.VARIANTS:
+        return family_rows.load_variant(variant, jitter=jitter)
     data, terms, group = load("coalgov")
     if variant == "plain" and jitter is None:
         return data, terms
@@ -138,7 +159,9 @@ def make_model(row: str):
     """``(SurvivalModel, terms)`` of a row."""
     import coalsurv
 
-    family, kwargs, _, _ = ROWS[row]
+    family, kwargs, variant, _ = ROWS[row]
+    if variant in family_rows.VARIANTS:
+        return family_rows.make_model(family, kwargs, GROUP)
     kwargs = dict(kwargs)
     fixed = list(run.COALGOV_TERMS)  # load("coalgov")'s terms, without loading the data twice
     tve = kwargs.pop("tve", False)
@@ -155,6 +178,14 @@ def export_row(row: str, path: str) -> None:
     """Write the arrays of the row's built coalsurv model, for its plain PyMC baseline."""
     import plain_models
 
+    if ROWS[row][2] in family_rows.VARIANTS:
+        import plain_models_rows
+
+        spec = make_model(row)
+        model, design, info = family_rows.built(spec, load_variant(ROWS[row][2])[0])
+        plain_models_rows.export(model, info, design, path,
+                                 prior=getattr(spec, "priors", None) if "joint" in row else None)
+        return
     model, _, info, _ = make_model(row).build(load_variant(ROWS[row][2])[0])
     plain_models.export(model, info, path)
 
@@ -173,26 +204,30 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
                 "kernel": kernel}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(data, random_seed=1, **settings)
+        fit = family_rows.fit_row(model, data, random_seed=1, **settings)
     cold = time.time() - launched
+    cpu_cold = time.process_time()  # every thread of this process (nutpie's chains)
     post = fit.idata["posterior"]
     shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
                           f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape", "rp_slope",
-                          "rp_spline", f"sd_{GROUP}_{var_name(terms[0])}") if n in post]
+                          "rp_spline", f"sd_{GROUP}_{var_name(terms[0])}", *ROWS_SD)
+              if n in post]
     sampler = fit.sampler
     out = {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
            "kernel": sampler.get("kernel"), "route": sampler.get("route"),
-           "reason": sampler.get("reason"), "n": data.n,
+           "reason": sampler.get("reason"), "n": fit.data.n,
            "divergences": int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum()),
-           "summary": plain_models.summary(post, plain_models.SHARED)}
+           "summary": plain_models.summary(post, (*plain_models.SHARED, *ROWS_SD)),
+           "cpu_cold": round(cpu_cold, 2)}
     if warm:  # the same model refitted on new data of the same shape, in this process
         del fit
         new_data, _ = load_variant(ROWS[row][2], jitter=1)
-        start = time.time()
+        start, cpu_start = time.time(), time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            refit = model.fit(new_data, random_seed=2, **settings)
-        out.update(warm=time.time() - start, warm_kernel=refit.sampler["kernel"])
+            refit = family_rows.fit_row(model, new_data, random_seed=2, **settings)
+        out.update(warm=time.time() - start, warm_kernel=refit.sampler["kernel"],
+                   cpu_warm=round(time.process_time() - cpu_start, 2))
     return out
 
 
@@ -204,18 +239,32 @@ def child_plain(row: str, draws: int, launched: float, npz: str) -> dict:
     cold = time.time() - launched
     post = idata["posterior"]
     names = [n for n in ("beta", "intercept", "shape", "sigma", "gamma", f"sd_{GROUP}",
-                         "beta_mm", "sd_mm", "beta_shape") if n in post]
+                         "beta_mm", "sd_mm", "beta_shape", *ROWS_SD) if n in post]
     return {"cold": cold, "ess": _min_ess(idata, names), "ess_of": names,
             "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum()),
-            "summary": plain_models.summary(post, plain_models.SHARED)}
+            "summary": plain_models.summary(post, (*plain_models.SHARED, *ROWS_SD))}
 
 
 # ----------------------------------------------------------------------------- orchestration
 
 
 def run_child(args: list[str], timeout: float) -> dict:
-    """One measurement in a fresh interpreter of this script (run.py's runner)."""
-    return run.run_child(args, timeout, script=__file__)
+    """One measurement in a fresh interpreter of this script (run.py's runner).
+
+    Adds ``cpu``: the CPU seconds (user + system) of the child and every process it waited
+    for (PyMC's chain processes), a number that a loaded machine inflates far less than the
+    wall times (a coalsurv child also reports ``cpu_cold`` and ``cpu_warm``, its own CPU
+    seconds up to the cold fit's end and during the warm refit).
+    """
+    import resource
+
+    def used() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    before = used()
+    out = run.run_child(args, timeout, script=__file__)
+    return {**out, "cpu": round(used() - before, 2)}
 
 
 def _f(value, digits=2):
@@ -382,6 +431,9 @@ def main(argv=None) -> int:
     # a fresh checkout compiles the kernel once (minutes) and caches it: not part of a cold fit
     warmup = run_child(["warmup", "-", "0"], 3600)
     print(f"# kernel cache warm-up: {warmup}", flush=True)
+    for row in rows:  # the joint rows' replication priors: fitted once, before any timing
+        if "prior_components" in ROWS[row][1]:
+            family_rows.replication_prior(ROWS[row][1]["prior_components"])
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for row in rows:

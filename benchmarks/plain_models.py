@@ -486,12 +486,13 @@ BUILDERS = {
 
 
 def builder(row: str):
-    """Return the hand-written model builder of a row (here or in :mod:`plain_models_more`)."""
+    """Return the hand-written model builder of a row (here, or plain_models_more / _rows)."""
     if row in BUILDERS:
         return BUILDERS[row]
     import plain_models_more
+    import plain_models_rows
 
-    return plain_models_more.BUILDERS[row]
+    return {**plain_models_more.BUILDERS, **plain_models_rows.BUILDERS}[row]
 
 
 def fit_plain(row: str, npz: str, draws: int, *, seed: int = 1):
