@@ -60,8 +60,8 @@ from coalsurv.backend.kernel_ending import cure_grad, cure_table
 from coalsurv.backend.kernel_fast_aft_cure import CURE_ROWS, cure_entry, cure_exit
 from coalsurv.backend.kernel_fast_base import FASTMATH
 from coalsurv.backend.kernel_fastmath import fexp, log_normal_sf_fast, softplus_sigmoid
-from coalsurv.backend.kernel_layout import zerosum_grad, zerosum_values
-from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
+from coalsurv.backend.kernel_layout import H_MM_WEIGHTS, zerosum_grad, zerosum_values
+from coalsurv.backend.kernel_members import mm_arrays, mm_grad, mm_theta, mm_weights
 from coalsurv.families.kernels_normal import HALF_LOG_2PI
 
 __all__ = ["AFT_CODES", "AFT_BLOCK", "A_HEAD", "aft_rows", "aft_pointwise_into"]
@@ -299,8 +299,14 @@ def _evaluate(fb, x, grad, rows_out):
     m_raw, m_w, m_c = np.zeros(R), np.zeros(R), np.zeros(R)
     m_n = n if R > 0 else 0
     m_tot, m_eta, off, g_save = np.zeros(m_n), np.zeros(m_n), np.empty(m_n), np.empty(m_n)
-    if R > 0:  # mm(): each coalition's member term (generic row order), then in this order
+    fixed = R > 0 and int(rc[H_MM_WEIGHTS]) == 0
+    if fixed:  # fixed weights: mm_weights' raw and weights are the data's (totals 1)
+        m_raw = mm_arrays(rc)[2]
+        m_w = m_raw
+        m_tot[:] = 1.0
+    elif R > 0:
         mm_weights(rc, x, m_raw, m_w, m_tot)
+    if R > 0:  # mm(): each coalition's member term (generic row order), then in this order
         mm_theta(rc, x, 0, m_w, m_c, m_eta)
         for j in range(n):
             off[j] = m_eta[int(order[j])]
