@@ -104,3 +104,22 @@ def test_priors_copy_reads_no_rows():
     fast_rows = kernel_fast.fast_rows(fb, x, rows)
     np.testing.assert_allclose(value + fast_rows, total, rtol=1e-12)
     np.testing.assert_allclose(grad + rows, full, rtol=1e-10, atol=1e-10)
+
+
+def test_cure_and_members_fit_on_the_fast_loop():
+    """A tiny log-normal fit with a probit cure and power-weighted mm() runs the AFT loop."""
+    import warnings
+
+    import coalsurv
+
+    model = coalsurv.SurvivalModel("z + mm(x, weights='power') + (1 | g)", family="lognormal",
+                                   cure="z", cure_link="probit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(_members_data(causes=("a",)), draws=100, tune=100, chains=2,
+                        random_seed=3, progressbar=False)
+    post = fit.idata["posterior"]
+    assert post.attrs["coalsurv_row_loop"] == "fast"
+    assert fit.sampler["kernel"] == "native"
+    assert {"cure_intercept", "cure_beta", "gamma"} <= set(post.data_vars), set(post.data_vars)
+    assert np.isfinite(fit.idata["log_likelihood"]["lifespan"].values).all()
