@@ -41,12 +41,14 @@ the generic kernel's, from the priors' copy).
 Buffer (float64): ``[length, start of the generic copy, code, n, P, L, off_int, off_beta,
 off_theta, mode, off_sd, off_levels, centre, delayed-entry rows m, std, theta values ts, strata
 S, off_strata_dev, Q, off_beta_shape, cure kind, start of the rows' generic copy (-1: none),
-its length, mm() rows R]`` (:data:`A_HEAD` values), then ``X`` by column (P n), ``log t``,
-``log entry``, the event indicator, each row's original position, each row's frailty level
-(n each; 0 without a frailty, ``L = 1``, ``mode = -1``), each row's stratum (n when ``S >
-0``), ``Z`` by column (Q n), each row's cure pattern (n with cure), the rows' generic copy
-(with cure or ``mm()``: the generic buffer up to its cure and member sections, ``H_N = n``),
-then the priors' generic copy (no rows; :func:`coalsurv.backend.native_fast_aft.aft_buffer`).
+its length, mm() rows R, e1, e2]`` (:data:`A_HEAD` values; with a cure the rows are sorted by
+event within delayed entry: events ``[0, e1)`` and ``[m, e2)``, else ``e1 = m``, ``e2 = n``),
+then ``X`` by column (P n), ``log t``, ``log entry``, the event indicator, each row's original
+position, each row's frailty level (n each; 0 without a frailty, ``L = 1``, ``mode = -1``),
+each row's stratum (n when ``S > 0``), ``Z`` by column (Q n), each row's cure pattern (n with
+cure), the rows' generic copy (with cure or ``mm()``: the generic buffer up to its cure and
+member sections, ``H_N = n``), then the priors' generic copy (no rows;
+:func:`coalsurv.backend.native_fast_aft.aft_buffer`).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ AFT_CODES = 20
 #: Rows per block (a block's scratch stays in L1).
 AFT_BLOCK = 256
 #: Header length of the AFT fast buffer.
-A_HEAD = 24
+A_HEAD = 26
 
 _FM = FASTMATH
 _LIN, _ETA, _LTH, _C, _G, _GZ, _VAL = 0, 1, 2, 3, 4, 5, 6  # scratch rows
@@ -139,7 +141,7 @@ def _entry_terms(fam, le, s, w, sc):
 @njit(cache=True, error_model="numpy", fastmath=_FM)
 def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, bshape, lth_s,
            u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev, kind, tab, pat, g_pat, off,
-           g_save):
+           g_save, events):
     """Rows ``s:e`` (``s:m`` with delayed entry) into the sums.
 
     ``acc``: the log likelihood, ``sum d/d eta``, ``sum d/d eta x lin``; ``s_rx``, ``s_rz``,
@@ -147,7 +149,8 @@ def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, 
     column of ``Z`` and by stratum (family parameter), ``d/d eta`` by stratum (level
     deviation) and by frailty level. Cure (``kind`` 1 mixture, 2 promotion time): the rows of
     :mod:`~coalsurv.backend.kernel_fast_aft_cure` with the patterns' table ``tab``, each
-    row's pattern ``pat`` and ``d/d lin`` per pattern into ``g_pat``. ``off``: each row's
+    row's pattern ``pat`` and ``d/d lin`` per pattern into ``g_pat`` (``events``: the
+    block's rows are all events, else all censored). ``off``: each row's
     ``mm()`` term of ``eta`` (empty: none); ``g_save``: each row's ``d/d eta`` (empty: not
     kept).
     """
@@ -187,7 +190,7 @@ def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, 
         if m > s:
             _entry_terms(fam, le, s, min(m, e) - s, sc)
     else:
-        cure_exit(fam, kind, lt, ev, tab, pat, s, w, sc, g_pat)
+        cure_exit(fam, kind, events, lt, tab, pat, s, w, sc, g_pat)
         if m > s:
             cure_entry(fam, kind, le, tab, pat, s, min(m, e) - s, sc, g_pat)
     tot, s_e, s_dl = 0.0, 0.0, 0.0
@@ -314,14 +317,20 @@ def _evaluate(fb, x, grad, rows_out):
     acc = np.zeros(3)
     s_rx, s_rz, g_ths, g_sdev = np.zeros(P), np.zeros(Q), np.zeros(ts), np.zeros(S)
     g_lev = np.zeros(L if mode >= 0 else 0)
-    for b0 in range(0, n, AFT_BLOCK):
-        b1 = min(b0 + AFT_BLOCK, n)
-        _block(fam, X, Z, lt, le, ev, lev, strat, b0, b1, m, a, scale, sgn, c0, beta, bshape,
-               lth_s, u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev, kind, tab, pat,
-               g_pat, off, g_save)
-        if rows_out.shape[0] > 0:
-            for i in range(b1 - b0):
-                rows_out[int(order[b0 + i])] = sc[_VAL, i]
+    # with a cure, the stretches of events and censored rows (each within delayed entry and
+    # without) run in blocks of their own; without, the rows in one stretch
+    ends = np.array([int(fb[24]), m, int(fb[25]), n]) if kind > 0 else np.array([n])
+    seg0 = 0
+    for k in range(ends.shape[0]):
+        for b0 in range(seg0, ends[k], AFT_BLOCK):
+            b1 = min(b0 + AFT_BLOCK, ends[k])
+            _block(fam, X, Z, lt, le, ev, lev, strat, b0, b1, m, a, scale, sgn, c0, beta,
+                   bshape, lth_s, u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev, kind,
+                   tab, pat, g_pat, off, g_save, k % 2 == 0)
+            if rows_out.shape[0] > 0:
+                for i in range(b1 - b0):
+                    rows_out[int(order[b0 + i])] = sc[_VAL, i]
+        seg0 = ends[k]
     if L == 1 and mode >= 0:  # one level: its sum is the total
         g_lev[0] = acc[1]
     d_big_a = 0.0

@@ -20,8 +20,10 @@ Each ``log(e^a + e^b)`` is one :func:`~coalsurv.backend.kernel_fastmath.fexp` of
 b|`` and one :func:`~coalsurv.backend.kernel_fastmath.flog1p`, its shares from the same ratio
 (selected, not branched). The passes fill the block's ``g = d/dz`` (exit plus entry), ``g z +
 d`` (the ``log theta`` derivative's factor) and ``d/d lin``; the loop then treats ``g`` as in
-the uncured rows. Every row is computed in every pass (branch-free: an event row's
-log-sum-exp is computed and multiplied by 0).
+the uncured rows. With a cure the buffer sorts the rows by event within delayed entry
+(:func:`coalsurv.backend.native_fast_aft.aft_buffer`) and no block mixes events and censored
+rows, so each block runs one branch-free pass: an event row of the mixture needs neither
+``log S`` (the log-normal's costly tail) nor a log-sum-exp, a censored row no ``log f``.
 """
 
 from __future__ import annotations
@@ -44,45 +46,56 @@ _C, _ETA = 3, 1
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _parts(fam, lt, s, w, sc, at_entry):
-    """``z``, ``LS``, ``DS`` (exit, or entry when ``at_entry``); at the exit ``LF``, ``GF``.
-
-    ``LF`` goes into the value row and ``GF`` into ``g`` (the combination reads them).
-    """
-    rz, rls, rds = (_Z0, _LS0, _DS0) if at_entry else (_Z, _LS, _DS)
+def _z(lt, b, w, sc, rz):
+    """``z = c (log t - eta)`` of the block's rows (data rows ``b:b+w``)."""
     for i in range(w):
-        sc[rz, i] = sc[_C, i] * (lt[s + i] - sc[_ETA, i])
-    if fam == 0:  # Weibull AFT: log S = -e^z, log f = log k - log t + z - e^z
-        for i in range(w):
-            z = sc[rz, i]
-            ez = fexp(z)
-            sc[rls, i] = -ez
-            sc[rds, i] = -ez
-            if not at_entry:
-                sc[_VAL, i] = sc[_LTH, i] - lt[s + i] + z - ez
-                sc[_G, i] = 1.0 - ez
-    elif fam == 1:  # log-logistic: log S = -sp(z), log f = log k - log t + z - 2 sp(z)
-        for i in range(w):
-            z = sc[rz, i]
-            sp, sg = softplus_sigmoid(z)
-            sc[rls, i] = -sp
-            sc[rds, i] = -sg
-            if not at_entry:
-                sc[_VAL, i] = sc[_LTH, i] - lt[s + i] + z - 2.0 * sp
-                sc[_G, i] = 1.0 - 2.0 * sg
-    else:  # log-normal (c = 1/sigma): log f = -log t - log sigma - log(2 pi)/2 - z^2/2
-        for i in range(w):
-            z = sc[rz, i]
-            log_s, d_s = log_normal_sf_fast(z)
-            sc[rls, i] = log_s
-            sc[rds, i] = d_s
-            if not at_entry:
-                sc[_VAL, i] = -lt[s + i] - sc[_LTH, i] - HALF_LOG_2PI - 0.5 * z * z
-                sc[_G, i] = -z
+        sc[rz, i] = sc[_C, i] * (lt[b + i] - sc[_ETA, i])
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _gather(tab, pat, s, w, sc, kind):
+def _ls(fam, w, sc, rz, rls, rds):
+    """``LS = log S(z)`` and ``DS = d LS / dz`` of the block's rows."""
+    if fam == 0:  # Weibull AFT: log S = -e^z
+        for i in range(w):
+            ez = fexp(sc[rz, i])
+            sc[rls, i] = -ez
+            sc[rds, i] = -ez
+    elif fam == 1:  # log-logistic: log S = -sp(z)
+        for i in range(w):
+            sp, sg = softplus_sigmoid(sc[rz, i])
+            sc[rls, i] = -sp
+            sc[rds, i] = -sg
+    else:  # log-normal: log(1 - Phi(z))
+        for i in range(w):
+            log_s, d_s = log_normal_sf_fast(sc[rz, i])
+            sc[rls, i] = log_s
+            sc[rds, i] = d_s
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _lf(fam, lt, b, w, sc):
+    """``LF = log f(z)`` into the value row and ``GF = d LF / dz`` into ``g`` (the block's rows)."""
+    if fam == 0:  # Weibull AFT: log f = log k - log t + z - e^z
+        for i in range(w):
+            z = sc[_Z, i]
+            ez = fexp(z)
+            sc[_VAL, i] = sc[_LTH, i] - lt[b + i] + z - ez
+            sc[_G, i] = 1.0 - ez
+    elif fam == 1:  # log-logistic: log f = log k - log t + z - 2 sp(z)
+        for i in range(w):
+            z = sc[_Z, i]
+            sp, sg = softplus_sigmoid(z)
+            sc[_VAL, i] = sc[_LTH, i] - lt[b + i] + z - 2.0 * sp
+            sc[_G, i] = 1.0 - 2.0 * sg
+    else:  # log-normal (c = 1/sigma): log f = -log t - log sigma - log(2 pi)/2 - z^2/2
+        for i in range(w):
+            z = sc[_Z, i]
+            sc[_VAL, i] = -lt[b + i] - sc[_LTH, i] - HALF_LOG_2PI - 0.5 * z * z
+            sc[_G, i] = -z
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _gather(tab, pat, b, w, sc, kind):
     """Each row's cure pattern values into the block's scratch ``P1..P4``.
 
     Mixture: ``tab`` columns 1-4; promotion time: ``e^-lin`` and ``lin`` (columns 1, 0).
@@ -95,7 +108,7 @@ def _gather(tab, pat, s, w, sc, kind):
                 sc[_P1 + r, i] = v
         return
     for i in range(w):
-        p = int(pat[s + i])
+        p = int(pat[b + i])
         sc[_P1, i] = tab[p, 1]
         sc[_P2, i] = tab[p, c2]
         sc[_P3, i] = tab[p, 3]
@@ -103,7 +116,7 @@ def _gather(tab, pat, s, w, sc, kind):
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _scatter(tab, pat, s, w, sc, g_pat):
+def _scatter(tab, pat, b, w, sc, g_pat):
     """Add the rows' ``d/d lin`` to their patterns' sums."""
     if tab.shape[0] == 1:
         t = 0.0
@@ -112,58 +125,90 @@ def _scatter(tab, pat, s, w, sc, g_pat):
         g_pat[0] += t
         return
     for i in range(w):
-        g_pat[int(pat[s + i])] += sc[_DL, i]
+        g_pat[int(pat[b + i])] += sc[_DL, i]
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def cure_exit(fam, kind, lt, ev, tab, pat, s, w, sc, g_pat):
-    """Rows ``s:s+w``' cured exit terms: value, ``g``, ``g z + d`` and ``d/d lin``."""
-    _parts(fam, lt, s, w, sc, False)
-    _gather(tab, pat, s, w, sc, kind)
-    if kind == 1:  # mixture: P1..P4 = log pi, its derivative, log(1 - pi), its derivative
+def _events(fam, kind, lt, b, w, sc):
+    """Exit terms of a block of event rows."""
+    _lf(fam, lt, b, w, sc)
+    if kind == 1:  # mixture: log(1 - pi) + log f
         for i in range(w):
-            d = ev[s + i]
-            lp, l1 = sc[_P1, i], sc[_P3, i]
-            b = l1 + sc[_LS, i]
-            big = max(lp, b)
+            sc[_VAL, i] += sc[_P3, i]
+            sc[_GZ, i] = sc[_G, i] * sc[_Z, i] + 1.0
+            sc[_DL, i] = sc[_P4, i]
+        return
+    _ls(fam, w, sc, _Z, _LS, _DS)  # promotion time: -th (1 - S_u) - lin + log f
+    for i in range(w):
+        th = sc[_P1, i]
+        su = fexp(sc[_LS, i])
+        big_f = 1.0 - su
+        sc[_VAL, i] += -th * big_f - sc[_P2, i]
+        g = th * su * sc[_DS, i] + sc[_G, i]
+        sc[_G, i] = g
+        sc[_GZ, i] = g * sc[_Z, i] + 1.0
+        sc[_DL, i] = th * big_f - 1.0
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _censored(fam, kind, w, sc):
+    """Exit terms of a block of right-censored rows."""
+    _ls(fam, w, sc, _Z, _LS, _DS)
+    if kind == 1:  # mixture: log(pi + (1 - pi) S_u), P1..P4 = log pi, d, log(1 - pi), d
+        for i in range(w):
+            lp = sc[_P1, i]
+            b = sc[_P3, i] + sc[_LS, i]
             r = fexp(-abs(lp - b))
-            lse = big + flog1p(r)
             q = 1.0 / (1.0 + r)
             pb = q if b >= lp else r * q
             pa = r * q if b >= lp else q
-            sc[_VAL, i] = d * (l1 + sc[_VAL, i]) + (1.0 - d) * lse
-            g = d * sc[_G, i] + (1.0 - d) * pb * sc[_DS, i]
+            sc[_VAL, i] = max(lp, b) + flog1p(r)
+            g = pb * sc[_DS, i]
             sc[_G, i] = g
-            sc[_GZ, i] = g * sc[_Z, i] + d
-            sc[_DL, i] = d * sc[_P4, i] + (1.0 - d) * (pa * sc[_P2, i] + pb * sc[_P4, i])
-    else:  # promotion time: P1 = th = e^-lin, P2 = lin; log S = -th (1 - S_u)
-        for i in range(w):
-            d = ev[s + i]
-            th = sc[_P1, i]
-            su = fexp(sc[_LS, i])
-            big_f = 1.0 - su
-            sc[_VAL, i] = -th * big_f + d * (sc[_VAL, i] - sc[_P2, i])
-            g = th * su * sc[_DS, i] + d * sc[_G, i]
-            sc[_G, i] = g
-            sc[_GZ, i] = g * sc[_Z, i] + d
-            sc[_DL, i] = th * big_f - d
-    _scatter(tab, pat, s, w, sc, g_pat)
+            sc[_GZ, i] = g * sc[_Z, i]
+            sc[_DL, i] = pa * sc[_P2, i] + pb * sc[_P4, i]
+        return
+    for i in range(w):  # promotion time: -th (1 - S_u)
+        th = sc[_P1, i]
+        su = fexp(sc[_LS, i])
+        big_f = 1.0 - su
+        sc[_VAL, i] = -th * big_f
+        g = th * su * sc[_DS, i]
+        sc[_G, i] = g
+        sc[_GZ, i] = g * sc[_Z, i]
+        sc[_DL, i] = th * big_f
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def cure_entry(fam, kind, le, tab, pat, s, w, sc, g_pat):
-    """Subtract rows ``s:s+w``' cured log survival at their (delayed) entry."""
-    _parts(fam, le, s, w, sc, True)
+def cure_exit(fam, kind, events, lt, tab, pat, b, w, sc, g_pat):
+    """Rows ``b:b+w``' cured exit terms: value, ``g``, ``g z + d`` and ``d/d lin``.
+
+    ``events``: the block's rows are all events (else all right-censored): with a cure the
+    loop's blocks never mix the two (:func:`coalsurv.backend.kernel_fast_aft._evaluate`).
+    """
+    _gather(tab, pat, b, w, sc, kind)
+    _z(lt, b, w, sc, _Z)
+    if events:
+        _events(fam, kind, lt, b, w, sc)
+    else:
+        _censored(fam, kind, w, sc)
+    _scatter(tab, pat, b, w, sc, g_pat)
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def cure_entry(fam, kind, le, tab, pat, b, w, sc, g_pat):
+    """Subtract rows ``b:b+w``' cured log survival at their (delayed) entry."""
+    _z(le, b, w, sc, _Z0)
+    _ls(fam, w, sc, _Z0, _LS0, _DS0)
     if kind == 1:
         for i in range(w):
-            lp, l1 = sc[_P1, i], sc[_P3, i]
-            b = l1 + sc[_LS0, i]
-            big = max(lp, b)
-            r = fexp(-abs(lp - b))
+            lp = sc[_P1, i]
+            b0 = sc[_P3, i] + sc[_LS0, i]
+            r = fexp(-abs(lp - b0))
             q = 1.0 / (1.0 + r)
-            pb = q if b >= lp else r * q
-            pa = r * q if b >= lp else q
-            sc[_VAL, i] -= big + flog1p(r)
+            pb = q if b0 >= lp else r * q
+            pa = r * q if b0 >= lp else q
+            sc[_VAL, i] -= max(lp, b0) + flog1p(r)
             g0 = -pb * sc[_DS0, i]
             sc[_G, i] += g0
             sc[_GZ, i] += g0 * sc[_Z0, i]
@@ -178,4 +223,4 @@ def cure_entry(fam, kind, le, tab, pat, s, w, sc, g_pat):
             sc[_G, i] += g0
             sc[_GZ, i] += g0 * sc[_Z0, i]
             sc[_DL, i] = -th * f0
-    _scatter(tab, pat, s, w, sc, g_pat)
+    _scatter(tab, pat, b, w, sc, g_pat)

@@ -75,7 +75,11 @@ def aft_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
     ev = np.asarray(event[0], dtype=float)
     has_entry = np.asarray(entry) > 0.0
     level, L = frailty_levels(buf, n, G, idx)
-    order = np.argsort(~has_entry, kind="stable")  # delayed entry first
+    cured = bool(buf[K.H_CURE])
+    if cured:  # delayed entry first, events first within (kernel_fast_aft_cure's blocks)
+        order = np.lexsort((ev == 0.0, ~has_entry))
+    else:
+        order = np.argsort(~has_entry, kind="stable")  # delayed entry first
     S, Q = int(buf[K.H_S]), int(buf[K.H_Q])
     head = np.zeros(A_HEAD)
     head[2] = AFT_CODES + AFT_FAST_FAMILIES.index(kplan.family)
@@ -86,6 +90,9 @@ def aft_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
     head[18], head[19] = Q, buf[K.H_OFF_BSHAPE] if Q else -1
     head[20] = buf[K.H_CURE]
     head[23] = buf[K.H_MM_R]
+    m = int(has_entry.sum())
+    head[24] = int((has_entry & (ev > 0.0)).sum()) if cured else m
+    head[25] = m + int((~has_entry & (ev > 0.0)).sum()) if cured else n
     pattern, rows_copy = _cure_mm_rows(buf, n, order)
 
     def by_column(a, width):
