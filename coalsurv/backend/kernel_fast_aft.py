@@ -4,7 +4,7 @@ The model (:mod:`coalsurv.backend.native_fast_aft` decides when a plan is exactl
 one cause, exact and right-censored endings, delayed entry, at most one frailty factor::
 
     lin_i = intercept_std (+ centre) + X[i] beta_std
-    eta_i = s lin_i + u[g_i] + strata_dev[s_i]          s = exp(std mean_s log theta_s)
+    eta_i = s lin_i + u[g_i] + strata_dev[s_i] (+ mm_i)  s = exp(std mean_s log theta_s)
     log theta_i = log theta[s_i] + Z[i] beta_shape      (strata, shape covariates: optional)
     z_i = c_i (log t_i - eta_i)                         c_i = theta_i^sgn
 
@@ -26,12 +26,29 @@ delayed-entry rows; the sums by column) with
 are the generic kernel's, as in :mod:`coalsurv.backend.kernel_fast`, which dispatches here on
 the family code (``>= AFT_CODES``).
 
+Cure (header 20: 1 mixture, 2 promotion time): the link is evaluated once per distinct row of
+``Z_cure`` per evaluation (:func:`coalsurv.backend.kernel_ending.cure_table` on the rows'
+generic copy), each row gathers its pattern's values, and the block runs the cured exit and
+entry passes of :mod:`coalsurv.backend.kernel_fast_aft_cure` in place of the uncured ones;
+``d/d lin`` per pattern goes to :func:`~coalsurv.backend.kernel_ending.cure_grad`.
+``mm()`` (header 23: the membership rows ``R``): the member term of every coalition
+(``mm_i``, added to ``eta`` as the generic kernel does: on the eta scale, not times ``s``) is
+computed once per evaluation by :func:`coalsurv.backend.kernel_members.mm_weights` and
+``mm_theta`` in the generic row order and gathered into the loop's order; each row's ``d/d
+eta`` is kept and handed back in the generic order to ``mm_grad`` (the member priors are
+the generic kernel's, from the priors' copy).
+
 Buffer (float64): ``[length, start of the generic copy, code, n, P, L, off_int, off_beta,
 off_theta, mode, off_sd, off_levels, centre, delayed-entry rows m, std, theta values ts, strata
-S, off_strata_dev, Q, off_beta_shape]`` (:data:`A_HEAD` values), then ``X`` by column (P n),
-``log t``, ``log entry``, the event indicator, each row's original position, each row's
-frailty level (n each; 0 without a frailty, ``L = 1``, ``mode = -1``), each row's stratum (n
-when ``S > 0``), ``Z`` by column (Q n), then the generic copy.
+S, off_strata_dev, Q, off_beta_shape, cure kind, start of the rows' generic copy (-1: none),
+its length, mm() rows R, e1, e2]`` (:data:`A_HEAD` values; with a cure the rows are sorted by
+event within delayed entry: events ``[0, e1)`` and ``[m, e2)``, else ``e1 = m``, ``e2 = n``),
+then ``X`` by column (P n), ``log t``, ``log entry``, the event indicator, each row's original
+position, each row's frailty level (n each; 0 without a frailty, ``L = 1``, ``mode = -1``),
+each row's stratum (n when ``S > 0``), ``Z`` by column (Q n), each row's cure pattern (n with
+cure), the rows' generic copy (with cure or ``mm()``: the generic buffer up to its cure and
+member sections, ``H_N = n``), then the priors' generic copy (no rows;
+:func:`coalsurv.backend.native_fast_aft.aft_buffer`).
 """
 
 from __future__ import annotations
@@ -41,9 +58,12 @@ import math
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_ending import cure_grad, cure_table
+from coalsurv.backend.kernel_fast_aft_cure import CURE_ROWS, cure_entry, cure_exit
 from coalsurv.backend.kernel_fast_base import FASTMATH
 from coalsurv.backend.kernel_fastmath import fexp, log_normal_sf_fast, softplus_sigmoid
-from coalsurv.backend.kernel_layout import zerosum_grad, zerosum_values
+from coalsurv.backend.kernel_layout import H_MM_WEIGHTS, zerosum_grad, zerosum_values
+from coalsurv.backend.kernel_members import mm_arrays, mm_grad, mm_theta, mm_weights
 from coalsurv.families.kernels_normal import HALF_LOG_2PI
 
 __all__ = ["AFT_CODES", "AFT_BLOCK", "A_HEAD", "aft_rows", "aft_pointwise_into"]
@@ -53,7 +73,7 @@ AFT_CODES = 20
 #: Rows per block (a block's scratch stays in L1).
 AFT_BLOCK = 256
 #: Header length of the AFT fast buffer.
-A_HEAD = 20
+A_HEAD = 26
 
 _FM = FASTMATH
 _LIN, _ETA, _LTH, _C, _G, _GZ, _VAL = 0, 1, 2, 3, 4, 5, 6  # scratch rows
@@ -120,13 +140,19 @@ def _entry_terms(fam, le, s, w, sc):
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
 def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, bshape, lth_s,
-           u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev):
+           u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev, kind, tab, pat, g_pat, off,
+           g_save, events):
     """Rows ``s:e`` (``s:m`` with delayed entry) into the sums.
 
     ``acc``: the log likelihood, ``sum d/d eta``, ``sum d/d eta x lin``; ``s_rx``, ``s_rz``,
     ``g_ths``, ``g_sdev``, ``g_lev``: ``d/d eta`` by column of ``X``, ``d/d log theta_i`` by
     column of ``Z`` and by stratum (family parameter), ``d/d eta`` by stratum (level
-    deviation) and by frailty level.
+    deviation) and by frailty level. Cure (``kind`` 1 mixture, 2 promotion time): the rows of
+    :mod:`~coalsurv.backend.kernel_fast_aft_cure` with the patterns' table ``tab``, each
+    row's pattern ``pat`` and ``d/d lin`` per pattern into ``g_pat`` (``events``: the
+    block's rows are all events, else all censored). ``off``: each row's
+    ``mm()`` term of ``eta`` (empty: none); ``g_save``: each row's ``d/d eta`` (empty: not
+    kept).
     """
     w = e - s
     P, Q, S, ts = beta.shape[0], bshape.shape[0], sdev.shape[0], lth_s.shape[0]
@@ -138,6 +164,9 @@ def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, 
             sc[_LIN, i] += X[j, s + i] * b
     for i in range(w):
         sc[_ETA, i] = scale * sc[_LIN, i] + u_lev[int(lev[s + i])]
+    if off.shape[0] > 0:
+        for i in range(w):
+            sc[_ETA, i] += off[s + i]
     if S > 0:
         for i in range(w):
             k = int(strat[s + i])
@@ -156,9 +185,14 @@ def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, 
     else:
         for i in range(w):
             sc[_C, i] = c0
-    _exit_terms(fam, lt, ev, s, w, sc)
-    if m > s:
-        _entry_terms(fam, le, s, min(m, e) - s, sc)
+    if kind == 0:
+        _exit_terms(fam, lt, ev, s, w, sc)
+        if m > s:
+            _entry_terms(fam, le, s, min(m, e) - s, sc)
+    else:
+        cure_exit(fam, kind, events, lt, tab, pat, s, w, sc, g_pat)
+        if m > s:
+            cure_entry(fam, kind, le, tab, pat, s, min(m, e) - s, sc, g_pat)
     tot, s_e, s_dl = 0.0, 0.0, 0.0
     for i in range(w):
         g_eta = -sc[_C, i] * sc[_G, i]
@@ -170,6 +204,9 @@ def _block(fam, X, Z, lt, le, ev, lev, strat, s, e, m, a, scale, sgn, c0, beta, 
     acc[0] += tot
     acc[1] += s_e
     acc[2] += s_dl
+    if g_save.shape[0] > 0:
+        for i in range(w):
+            g_save[s + i] = sc[_G, i]
     for j in range(P):
         t = 0.0
         for i in range(w):
@@ -212,7 +249,11 @@ def _arrays(fb):
     strat = fb[o:o + ns]
     o += ns
     Z = fb[o:o + Q * n].reshape((Q, n))
-    return X, lt, le, ev, order, lev, strat, Z
+    o += Q * n
+    pat = fb[o:o + (n if int(fb[20]) > 0 else 0)]
+    o_rc = int(fb[21])  # the generic rows' copy (cure table, mm()): H_N = n
+    rc = fb[o_rc:o_rc + int(fb[22])] if o_rc >= 0 else fb[:0]
+    return X, lt, le, ev, order, lev, strat, Z, pat, rc
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -228,7 +269,8 @@ def _evaluate(fb, x, grad, rows_out):
     m = int(fb[13])
     std, ts, S, off_sdev = fb[14], int(fb[15]), int(fb[16]), int(fb[17])
     Q, off_bs = int(fb[18]), int(fb[19])
-    X, lt, le, ev, order, lev, strat, Z = _arrays(fb)
+    X, lt, le, ev, order, lev, strat, Z, pat, rc = _arrays(fb)
+    kind, R = int(fb[20]), int(fb[23])
     sgn = -1.0 if fam == 2 else 1.0
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
@@ -252,17 +294,43 @@ def _evaluate(fb, x, grad, rows_out):
         elif mode == 2:
             u_lev[j] = x[off_lev + j] - big_a
     c0 = math.exp(sgn * lth_s[0])
-    sc = np.empty((7, AFT_BLOCK))
+    if kind > 0:  # the link once per distinct row of Z_cure (kernel_ending.cure_table)
+        tab = cure_table(rc, x)[0]
+    else:
+        tab = np.zeros((1, 5))
+    g_pat = np.zeros(tab.shape[0])
+    m_raw, m_w, m_c = np.zeros(R), np.zeros(R), np.zeros(R)
+    m_n = n if R > 0 else 0
+    m_tot, m_eta, off, g_save = np.zeros(m_n), np.zeros(m_n), np.empty(m_n), np.empty(m_n)
+    fixed = R > 0 and int(rc[H_MM_WEIGHTS]) == 0
+    if fixed:  # fixed weights: mm_weights' raw and weights are the data's (totals 1)
+        m_raw = mm_arrays(rc)[2]
+        m_w = m_raw
+        m_tot[:] = 1.0
+    elif R > 0:
+        mm_weights(rc, x, m_raw, m_w, m_tot)
+    if R > 0:  # mm(): each coalition's member term (generic row order), then in this order
+        mm_theta(rc, x, 0, m_w, m_c, m_eta)
+        for j in range(n):
+            off[j] = m_eta[int(order[j])]
+    sc = np.empty((CURE_ROWS if kind > 0 else 7, AFT_BLOCK))
     acc = np.zeros(3)
     s_rx, s_rz, g_ths, g_sdev = np.zeros(P), np.zeros(Q), np.zeros(ts), np.zeros(S)
     g_lev = np.zeros(L if mode >= 0 else 0)
-    for b0 in range(0, n, AFT_BLOCK):
-        b1 = min(b0 + AFT_BLOCK, n)
-        _block(fam, X, Z, lt, le, ev, lev, strat, b0, b1, m, a, scale, sgn, c0, beta, bshape,
-               lth_s, u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev)
-        if rows_out.shape[0] > 0:
-            for i in range(b1 - b0):
-                rows_out[int(order[b0 + i])] = sc[_VAL, i]
+    # with a cure, the stretches of events and censored rows (each within delayed entry and
+    # without) run in blocks of their own; without, the rows in one stretch
+    ends = np.array([int(fb[24]), m, int(fb[25]), n]) if kind > 0 else np.array([n])
+    seg0 = 0
+    for k in range(ends.shape[0]):
+        for b0 in range(seg0, ends[k], AFT_BLOCK):
+            b1 = min(b0 + AFT_BLOCK, ends[k])
+            _block(fam, X, Z, lt, le, ev, lev, strat, b0, b1, m, a, scale, sgn, c0, beta,
+                   bshape, lth_s, u_lev, sdev, sc, acc, s_rx, s_rz, g_ths, g_sdev, g_lev, kind,
+                   tab, pat, g_pat, off, g_save, k % 2 == 0)
+            if rows_out.shape[0] > 0:
+                for i in range(b1 - b0):
+                    rows_out[int(order[b0 + i])] = sc[_VAL, i]
+        seg0 = ends[k]
     if L == 1 and mode >= 0:  # one level: its sum is the total
         g_lev[0] = acc[1]
     d_big_a = 0.0
@@ -283,6 +351,13 @@ def _evaluate(fb, x, grad, rows_out):
         grad[off_bs + j] += s_rz[j]
     if off_sdev >= 0:
         zerosum_grad(g_sdev, S, grad, off_sdev)
+    if kind > 0:  # d/d lin per pattern to the cure intercept and coefficients
+        cure_grad(rc, g_pat, grad)
+    if R > 0:  # each row's d/d eta (generic order) through the member term
+        g_row = np.empty(n)
+        for j in range(n):
+            g_row[int(order[j])] = g_save[j]
+        mm_grad(rc, x, 0, g_row, m_raw, m_w, m_tot, m_c, m_eta, grad)
     return acc[0]
 
 

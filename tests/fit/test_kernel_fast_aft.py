@@ -95,7 +95,6 @@ def test_aft_fast_loop_equals_pymc(formula, family, entry, priors, options, kwar
 @pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [
     ("x1 + (1 | g)", "loglogistic", {"causes": ("a", "b")}, "several causes"),
     ("x1 + (1 | g) + (1 | h)", "lognormal", {}, "more than one frailty factor"),
-    ("x1", "weibull_aft", {"cure": "1"}, "cure"),
     ("x1 + (x1 | g)", "loglogistic", {}, "varying slopes"),
     ("x1 + (1 | g)", "lognormal", {"data": "interval"}, "interval censoring"),
     ("x1 + (1 | g)", "gamma", {}, "family 'gamma'"),
