@@ -12,30 +12,38 @@ piecewise tve terms (each row's bases are its cells' own: ``shared`` in
 
 with ``H0(t) = t^k`` (``k = 1``: the exponential), the cells ``c`` of :mod:`kernel_tve` (the
 terms' cut points) and each row's part ``(lo_ic, hi_ic]`` of them clipped to ``(entry_i,
-t_i]``. The rows are expanded once, when the buffer is packed, into *segments* (row, cell):
-``log hi``, ``log lo`` (when ``lo > 0``), ``X`` and ``x_q`` of the row by column, its frailty
-level, its event indicator on the segment that holds ``t_i`` (0 elsewhere) and its row. The
-event part is linear in the parameters: its data-constant sums (events ``D``, ``sum d log t``,
-``sum d X``, events per level, ``sum d x_q`` per cell ``E[q, c]``) are packed once. Per
-evaluation each segment computes ``r = e^(eta + z + k log hi) - e^(eta + z + k log lo)`` and
-the loop accumulates ``sum r``, ``sum r log``, ``sum r X``, ``sum r`` per level and ``sum r
-x_q`` per cell. Segments are sorted by cell (so ``f_q[c]`` and the cell's gradient are
-constants of a contiguous range), within a cell those with a lower bound first (the others
-skip the second ``exp``), then by level; branch-free blocks of at most :data:`BLOCK`
-segments with :func:`~coalsurv.backend.kernel_fastmath.fexp`, the level's effect gathered and
-its gradient scattered per segment (small levels cost no short loops). ``f`` comes from
-:func:`coalsurv.backend.kernel_tve.tve_devs` and its gradient goes back through
-:func:`~coalsurv.backend.kernel_tve.tve_finish`, both on the generic copy's tve table; the
-priors are the generic kernel's (:func:`coalsurv.backend.kernel_fast.fast_logp_grad`), which
-dispatches here on the family code (``>= TVE_CODES``).
+t_i]``. The event part is linear in the parameters: its data-constant sums (events ``D``,
+``sum d log t``, ``sum d X``, events per level, ``sum d x_q`` per cell ``E[q, c]``) are packed
+once. The rows are expanded once, when the buffer is packed, into *segments* (row, cell),
+sorted by cell (so ``f_q[c]`` and the cell's gradient are constants of a contiguous range)
+and within a cell by kind:
+
+- full (``(lo, hi]`` the whole cell, or ``(0, first bound]``): ``r = e^(eta + z) dH0_c`` with
+  the cell's ``H0`` increment (and its ``log k`` derivative) tabulated once per evaluation,
+  one ``exp`` a segment;
+- two-sided (``hi = t_i`` or ``lo = entry_i > 0``): ``r = e^(eta + z + k log hi) - e^(eta + z
+  + k log lo)``, two;
+- one-sided (no lower bound: ``lo = 0``, ``hi = t_i``): ``r = e^(eta + z + k log t)``, one.
+
+Per evaluation: ``eta`` of every row (rows sorted by frailty level, ``X`` by column), then per
+cell and kind branch-free blocks of at most :data:`BLOCK` segments (``eta`` gathered by row,
+:func:`~coalsurv.backend.kernel_fastmath.fexp`) accumulating ``sum r``, ``sum d r / d log k``,
+``sum r x_q`` into the cell and ``r`` into its row (a scatter; consecutive segments of a cell
+belong to different rows); then ``sum R X`` by column and ``sum R`` per level over the rows.
+``f`` comes from :func:`coalsurv.backend.kernel_tve.tve_devs` and its gradient goes back
+through :func:`~coalsurv.backend.kernel_tve.tve_finish`, both on the generic copy's tve table;
+the priors are the generic kernel's (:func:`coalsurv.backend.kernel_fast.fast_logp_grad`),
+which dispatches here on the family code (``>= TVE_CODES``).
 
 Buffer (float64): the :data:`F_HEAD` values of :mod:`coalsurv.backend.kernel_fast` (code
 ``TVE_CODES`` exponential, ``+ 1`` Weibull PH), then ``S`` (segments), ``T`` (terms), ``nc``
 (cells), ``Jm`` (largest J) and zeros to :data:`TV_HEAD`; then ``sum d X`` (P), events per
-level (L), ``E`` (T nc), each cell's first segment (nc + 1), the end of its segments with a
-lower bound (nc), the segments' level (S), ``X`` by column (P S), ``x_q`` by column (T S),
-``log hi``, ``log lo``, event indicator, row (S each), the terms' centre (T Jm), the cells'
-basis (T nc Jm), then the generic copy.
+level (L), ``E`` (T nc), the level starts of the sorted rows (L + 1), each sorted row's level,
+original position (n each), ``X`` by column (P n), each cell's first segment (nc + 1), the end
+of its full and of its two-sided segments (nc each), the segments' sorted row (S), ``x_q`` by
+column (T S), ``log hi``, ``log lo``, event indicator (S each), the cells' ``log`` upper bound
+(nc; 0 for the open last cell), the terms' centre (T Jm), the cells' basis (T nc Jm), then the
+generic copy.
 """
 
 from __future__ import annotations
@@ -59,10 +67,10 @@ TV_HEAD = F_HEAD + 8
 _FM = FASTMATH
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _arrays(fb):
     """Return views of the tve fast buffer's arrays (module doc)."""
-    P, L = int(fb[4]), int(fb[5])
+    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
     S, T, nc, jm = int(fb[F_HEAD]), int(fb[F_HEAD + 1]), int(fb[F_HEAD + 2]), int(fb[F_HEAD + 3])
     o = TV_HEAD
     s_dx = fb[o:o + P]
@@ -71,14 +79,20 @@ def _arrays(fb):
     o += L
     e_cell = fb[o:o + T * nc].reshape((T, nc))
     o += T * nc
+    lev_start = fb[o:o + L + 1]
+    o += L + 1
+    lev_row = fb[o:o + n]
+    o += n
+    orig = fb[o:o + n]
+    o += n
+    X = fb[o:o + P * n].reshape((P, n))
+    o += P * n
     start = fb[o:o + nc + 1]
     o += nc + 1
-    mid = fb[o:o + nc]
-    o += nc
-    lev = fb[o:o + S]
+    ends = fb[o:o + 2 * nc].reshape((2, nc))  # the end of the full, of the two-sided segments
+    o += 2 * nc
+    srow = fb[o:o + S]
     o += S
-    X = fb[o:o + P * S].reshape((P, S))
-    o += P * S
     xq = fb[o:o + T * S].reshape((T, S))
     o += T * S
     lhi = fb[o:o + S]
@@ -87,76 +101,115 @@ def _arrays(fb):
     o += S
     ev = fb[o:o + S]
     o += S
-    row = fb[o:o + S]
-    o += S
+    lub = fb[o:o + nc]
+    o += nc
     centre = fb[o:o + T * jm].reshape((T, jm))
     o += T * jm
     cell = fb[o:o + T * nc * jm].reshape((T, nc, jm))
-    return s_dx, d_lev, e_cell, start, mid, lev, X, xq, lhi, llo, ev, row, centre, cell
+    return (s_dx, d_lev, e_cell, lev_start, lev_row, orig, X, start, ends, srow, xq, lhi, llo,
+            ev, lub, centre, cell)
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _eta(X, xq, lev, s, w, base_lev, beta, f, c, r):
-    """``eta + z`` of segments ``s .. s + w - 1`` (all in cell ``c``) into ``r``."""
-    for i in range(w):
-        r[i] = base_lev[int(lev[s + i])]
+def _row_eta(X, lev_row, base_lev, beta, eta):
+    """``eta`` of every (sorted) row: its level's ``intercept + u``, plus ``X beta``."""
+    for i in range(eta.shape[0]):
+        eta[i] = base_lev[int(lev_row[i])]
     for j in range(beta.shape[0]):
         b = beta[j]
-        for i in range(w):
-            r[i] += X[j, s + i] * b
+        for i in range(eta.shape[0]):
+            eta[i] += X[j, i] * b
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _seg_terms(srow, xq, lhi, llo, s, w, c, kind, eta, f, th, dh, dg, ez, r, rl):
+    """Segments ``s .. s + w - 1`` of cell ``c``, all of one ``kind``: ``eta + z``, ``r``, ``rl``.
+
+    ``r``: the segment's ``e^(eta + z) (H0(hi) - H0(lo))``; ``rl``: its derivative along ``log
+    k`` over ``k``. ``kind`` 0: full cells (``dh``, ``dg``: the cell's tabulated increment and
+    derivative), 1: two-sided, 2: one-sided (module doc).
+    """
+    for i in range(w):
+        ez[i] = eta[int(srow[s + i])]
     for q in range(f.shape[0]):
         fq = f[q, c]
         for i in range(w):
-            r[i] += xq[q, s + i] * fq
-
-
-@njit(cache=True, error_model="numpy", fastmath=_FM)
-def _block(X, xq, lev, lhi, llo, s, e, c, lower, base_lev, beta, f, th, r, acc, s_rx, g_lev,
-           g_cell):
-    """Segments ``s:e`` of cell ``c`` (``lower``: all with a lower bound; else none has one).
-
-    Adds ``sum r`` and ``sum r log`` (``e^(..hi) log hi - e^(..lo) log lo``) into ``acc[0:2]``,
-    ``sum r X`` into ``s_rx``, ``sum r`` per level into ``g_lev`` and ``sum r x_q`` into
-    ``g_cell[q, c]``.
-    """
-    w = e - s
-    _eta(X, xq, lev, s, w, base_lev, beta, f, c, r)
-    s_r = 0.0
-    s_rl = 0.0
-    if lower:
+            ez[i] += xq[q, s + i] * fq
+    if kind == 0:
         for i in range(w):
-            eta = r[i]
+            v = fexp(ez[i])
+            r[i] = v * dh
+            rl[i] = v * dg
+    elif kind == 1:
+        for i in range(w):
             lh = lhi[s + i]
             ll = llo[s + i]
-            v = fexp(th * lh + eta)
-            v0 = fexp(th * ll + eta)
-            s_r += v - v0
-            s_rl += v * lh - v0 * ll
+            v = fexp(th * lh + ez[i])
+            v0 = fexp(th * ll + ez[i])
             r[i] = v - v0
+            rl[i] = v * lh - v0 * ll
     else:
         for i in range(w):
             lh = lhi[s + i]
-            v = fexp(th * lh + r[i])
-            s_r += v
-            s_rl += v * lh
+            v = fexp(th * lh + ez[i])
             r[i] = v
+            rl[i] = v * lh
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _block(srow, xq, lhi, llo, s, e, c, kind, eta, f, th, dh, dg, sc, acc, g_cell, R):
+    """Segments ``s:e`` of cell ``c`` (one ``kind``): their sums into ``acc``, ``g_cell``, ``R``.
+
+    ``acc[0:2]``: ``sum r`` and ``sum rl``; ``g_cell[q, c]``: ``sum r x_q``; ``R``: each row's
+    ``sum r`` (a scatter, one add a segment). ``sc``: scratch (3, :data:`BLOCK`).
+    """
+    w = e - s
+    ez, r, rl = sc[0], sc[1], sc[2]
+    _seg_terms(srow, xq, lhi, llo, s, w, c, kind, eta, f, th, dh, dg, ez, r, rl)
+    s_r = 0.0
+    s_rl = 0.0
+    for i in range(w):
+        s_r += r[i]
+        s_rl += rl[i]
     acc[0] += s_r
     acc[1] += s_rl
-    for j in range(s_rx.shape[0]):
-        t = 0.0
-        for i in range(w):
-            t += r[i] * X[j, s + i]
-        s_rx[j] += t
     for q in range(g_cell.shape[0]):
         t = 0.0
         for i in range(w):
             t += r[i] * xq[q, s + i]
         g_cell[q, c] += t
-    for i in range(w):  # a scatter: no vector form, one add a segment
-        g_lev[int(lev[s + i])] += r[i]
+    for i in range(w):  # a scatter: no vector form
+        R[int(srow[s + i])] += r[i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_FM)
+def _row_sums(X, R, lev_start, s_rx, g_lev):
+    """``sum R X`` by column into ``s_rx``, ``sum R`` of each level's rows into ``g_lev``."""
+    for j in range(s_rx.shape[0]):
+        t = 0.0
+        for i in range(R.shape[0]):
+            t += R[i] * X[j, i]
+        s_rx[j] = t
+    for lev in range(g_lev.shape[0]):
+        t = 0.0
+        for i in range(int(lev_start[lev]), int(lev_start[lev + 1])):
+            t += R[i]
+        g_lev[lev] = t
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _cell_tables(lub, th, dh, dg):
+    """Tabulate the full cells' ``H0`` increment ``dh`` and ``dg`` (``d/d log k`` over ``k``)."""
+    prev_h, prev_g = 0.0, 0.0  # H0(0) = 0
+    for c in range(lub.shape[0] - 1):  # the open last cell is never full
+        h = math.exp(th * lub[c])
+        g = h * lub[c]
+        dh[c], dg[c] = h - prev_h, g - prev_g
+        prev_h, prev_g = h, g
+    dh[lub.shape[0] - 1], dg[lub.shape[0] - 1] = 0.0, 0.0
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _level_effects(fb, x, a, L, u):
     """Each level's frailty effect ``u`` (zero without a frailty); returns ``sd``."""
     mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
@@ -173,7 +226,7 @@ def _level_effects(fb, x, a, L, u):
     return sd
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _cell_effects(gen, x, centre, cell, dev, d_raw, f):
     """``dev`` of every term (:func:`tve_devs`) and ``f[q, c] = cell[q, c] . dev_q``."""
     tve_devs(gen, x, 0, centre, dev, d_raw)
@@ -185,16 +238,17 @@ def _cell_effects(gen, x, centre, cell, dev, d_raw, f):
             f[q, c] = v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def tve_fast_rows(fb, x, grad):
     """Return the rows' log likelihood; add its gradient into ``grad`` (module doc)."""
     fam = int(fb[2]) - TVE_CODES
-    P, L = int(fb[4]), int(fb[5])
+    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
     D, s_dlt = fb[13], fb[14]
     T, nc, jm = int(fb[F_HEAD + 1]), int(fb[F_HEAD + 2]), int(fb[F_HEAD + 3])
-    s_dx, d_lev, e_cell, start, mid, lev, X, xq, lhi, llo, _, _, centre, cell = _arrays(fb)
+    (s_dx, d_lev, e_cell, lev_start, lev_row, _, X, start, ends, srow, xq, lhi, llo, _, lub,
+     centre, cell) = _arrays(fb)
     gen = fb[int(fb[1]):]
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
@@ -207,19 +261,23 @@ def tve_fast_rows(fb, x, grad):
     base_lev = u + a
     dev, d_raw, f = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, nc))
     _cell_effects(gen, x, centre, cell, dev, d_raw, f)
-    r = np.empty(BLOCK)
+    dh, dg = np.empty(nc), np.empty(nc)
+    _cell_tables(lub, th, dh, dg)
+    eta = np.empty(n)
+    _row_eta(X, lev_row, base_lev, beta, eta)
+    R = np.zeros(n)
+    sc = np.empty((3, BLOCK))
     acc = np.zeros(2)
-    s_rx = np.zeros(P)
-    g_lev = np.zeros(L)
     g_cell = np.zeros((T, nc))
     for c in range(nc):
-        s, m, e = int(start[c]), int(mid[c]), int(start[c + 1])
-        for b0 in range(s, m, BLOCK):
-            _block(X, xq, lev, lhi, llo, b0, min(b0 + BLOCK, m), c, True, base_lev, beta, f,
-                   th, r, acc, s_rx, g_lev, g_cell)
-        for b0 in range(m, e, BLOCK):
-            _block(X, xq, lev, lhi, llo, b0, min(b0 + BLOCK, e), c, False, base_lev, beta, f,
-                   th, r, acc, s_rx, g_lev, g_cell)
+        bounds = (int(start[c]), int(ends[0, c]), int(ends[1, c]), int(start[c + 1]))
+        for kind in range(3):
+            s, e = bounds[kind], bounds[kind + 1]
+            for b0 in range(s, e, BLOCK):
+                _block(srow, xq, lhi, llo, b0, min(b0 + BLOCK, e), c, kind, eta, f, th, dh[c],
+                       dg[c], sc, acc, g_cell, R)
+    s_rx, g_lev = np.empty(P), np.empty(L)
+    _row_sums(X, R, lev_start, s_rx, g_lev)
     total = D * a - acc[0]
     for j in range(P):
         total += s_dx[j] * beta[j]
@@ -249,22 +307,19 @@ def tve_fast_rows(fb, x, grad):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
-def _pw_block(X, xq, lev, lhi, llo, ev, row, s, e, c, lower, base_lev, beta, f, th, log_th,
-              r, out):
+def _pw_block(srow, xq, lhi, llo, ev, orig, s, e, c, kind, eta, f, th, log_th, dh, dg, sc,
+              out):
     """Each segment's part of its row's log likelihood (segments ``s:e`` of cell ``c``)."""
     w = e - s
-    _eta(X, xq, lev, s, w, base_lev, beta, f, c, r)
+    ez, r, rl = sc[0], sc[1], sc[2]
+    _seg_terms(srow, xq, lhi, llo, s, w, c, kind, eta, f, th, dh, dg, ez, r, rl)
     for i in range(w):
-        eta = r[i]
-        lh = lhi[s + i]
-        v = fexp(th * lh + eta)
-        v0 = fexp(th * llo[s + i] + eta) if lower else 0.0
-        r[i] = ev[s + i] * (log_th + (th - 1.0) * lh + eta) - (v - v0)
+        r[i] = ev[s + i] * (log_th + (th - 1.0) * lhi[s + i] + ez[i]) - r[i]
     for i in range(w):
-        out[int(row[s + i])] += r[i]
+        out[int(orig[int(srow[s + i])])] += r[i]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
 def tve_pointwise_into(fb, draws, out):
     """Each row's log likelihood (original row order) for each unconstrained draw, into ``out``.
 
@@ -272,14 +327,16 @@ def tve_pointwise_into(fb, draws, out):
     segments add their parts.
     """
     fam = int(fb[2]) - TVE_CODES
-    P, L = int(fb[4]), int(fb[5])
+    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     T, nc, jm = int(fb[F_HEAD + 1]), int(fb[F_HEAD + 2]), int(fb[F_HEAD + 3])
-    _, _, _, start, mid, lev, X, xq, lhi, llo, ev, row, centre, cell = _arrays(fb)
+    (_, _, _, _, lev_row, orig, X, start, ends, srow, xq, lhi, llo, ev, lub, centre,
+     cell) = _arrays(fb)
     gen = fb[int(fb[1]):]
-    r = np.empty(BLOCK)
-    u = np.empty(L)
+    sc = np.empty((3, BLOCK))
+    u, eta = np.empty(L), np.empty(n)
     dev, d_raw, f = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, nc))
+    dh, dg = np.empty(nc), np.empty(nc)
     for d in range(draws.shape[0]):
         x = draws[d]
         a = x[off_int] + fb[12]
@@ -289,14 +346,14 @@ def tve_pointwise_into(fb, draws, out):
             log_th = x[off_theta]
             th = math.exp(log_th)
         _level_effects(fb, x, a, L, u)
-        base_lev = u + a
         _cell_effects(gen, x, centre, cell, dev, d_raw, f)
+        _cell_tables(lub, th, dh, dg)
+        _row_eta(X, lev_row, u + a, beta, eta)
         out[d, :] = 0.0
         for c in range(nc):
-            s, m, e = int(start[c]), int(mid[c]), int(start[c + 1])
-            for b0 in range(s, m, BLOCK):
-                _pw_block(X, xq, lev, lhi, llo, ev, row, b0, min(b0 + BLOCK, m), c, True,
-                          base_lev, beta, f, th, log_th, r, out[d])
-            for b0 in range(m, e, BLOCK):
-                _pw_block(X, xq, lev, lhi, llo, ev, row, b0, min(b0 + BLOCK, e), c, False,
-                          base_lev, beta, f, th, log_th, r, out[d])
+            bounds = (int(start[c]), int(ends[0, c]), int(ends[1, c]), int(start[c + 1]))
+            for kind in range(3):
+                s, e = bounds[kind], bounds[kind + 1]
+                for b0 in range(s, e, BLOCK):
+                    _pw_block(srow, xq, lhi, llo, ev, orig, b0, min(b0 + BLOCK, e), c, kind,
+                              eta, f, th, log_th, dh[c], dg[c], sc, out[d])

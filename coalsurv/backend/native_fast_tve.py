@@ -58,21 +58,25 @@ def tve_reason(kplan: KernelPlan, buf: np.ndarray, checks: dict[str, bool]) -> s
     return f"not in the fast row loop: {', '.join(found)}" if found else ""
 
 
-def _segments(bounds, log_bounds, c01, t, log_t, entry, log_entry):
-    """Each row's (row, cell) segments: row, cell, log hi, log lo, whether ``lo > 0``, last."""
+def _segments(log_bounds, c01, entry, log_t, log_entry):
+    """Return each row's (row, cell) segments (module doc of ``kernel_fast_tve``).
+
+    Row, cell, kind, log hi, log lo (0 without a lower bound), and whether it holds the exit.
+    """
     c0, c1 = c01[0].astype(np.int64), c01[1].astype(np.int64)
     counts = c1 - c0 + 1
-    row = np.repeat(np.arange(t.size), counts)
+    row = np.repeat(np.arange(log_t.size), counts)
     first = np.repeat(np.cumsum(counts) - counts, counts)
     cell = c0[row] + np.arange(row.size) - first
     is_first, is_last = cell == c0[row], cell == c1[row]
+    late = entry[row] > 0.0  # delayed entry: the first cell starts at the entry
     lb = np.concatenate([log_bounds, [0.0]])  # (cell nb, the open one, has no upper bound)
     lb_lo = np.concatenate([[0.0], log_bounds])  # cell c's lower bound (cell 0: none)
     log_hi = np.where(is_last, log_t[row], lb[cell])
-    log_lo = np.where(is_first, log_entry[row], lb_lo[cell])
-    lower = ~is_first | (entry[row] > 0.0)
-    log_lo = np.where(lower, log_lo, 0.0)
-    return row, cell, log_hi, log_lo, lower, is_last
+    lower = ~is_first | late
+    log_lo = np.where(lower, np.where(is_first, log_entry[row], lb_lo[cell]), 0.0)
+    kind = np.where(~is_last & ~(is_first & late), 0, np.where(lower, 1, 2))
+    return row, cell, kind, log_hi, log_lo, is_last
 
 
 def tve_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
@@ -84,21 +88,27 @@ def tve_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
     from coalsurv.backend.kernel_tve import tve_layout
 
     (n, _, P, G, centre, X, t, log_t, entry, log_entry, event, idx, *_) = K.layout(buf)
-    T, nb, jm, bounds, log_bounds, _, c01, xt, t_centre, cell, _, _ = tve_layout(buf)
+    T, nb, jm, _, log_bounds, _, c01, xt, t_centre, cell, _, _ = tve_layout(buf)
     nc = nb + 1
     ev = np.asarray(event[0], dtype=float)
     X = np.asarray(X, dtype=float).reshape(n, P)
     xt = np.asarray(xt, dtype=float).reshape(n, T)
+    log_bounds = np.asarray(log_bounds, dtype=float)
     level, L = frailty_levels(buf, n, G, idx)
-    row, sc, log_hi, log_lo, lower, last = _segments(
-        np.asarray(bounds), np.asarray(log_bounds), np.asarray(c01), np.asarray(t),
-        np.asarray(log_t), np.asarray(entry), np.asarray(log_entry))
-    order = np.lexsort((level[row], ~lower, sc))  # by cell, lower bound first, level
-    row, sc, log_hi, log_lo, lower, last = (v[order] for v in (row, sc, log_hi, log_lo, lower,
-                                                                 last))
+    by_level = np.argsort(level, kind="stable")  # the rows sorted by level
+    pos = np.empty(n, np.int64)
+    pos[by_level] = np.arange(n)
+    lev_start = np.searchsorted(level[by_level], np.arange(L + 1), side="left").astype(float)
+    row, sc, kind, log_hi, log_lo, last = _segments(
+        log_bounds, np.asarray(c01), np.asarray(entry, dtype=float),
+        np.asarray(log_t, dtype=float), np.asarray(log_entry, dtype=float))
+    order = np.lexsort((pos[row], kind, sc))  # by cell, kind, row
+    row, sc, kind, log_hi, log_lo, last = (v[order] for v in (row, sc, kind, log_hi, log_lo,
+                                                               last))
     S = row.size
-    start = np.searchsorted(sc, np.arange(nc + 1), side="left").astype(float)
-    mid = start[:-1] + np.bincount(sc, weights=lower, minlength=nc)[:nc]
+    start = np.searchsorted(sc, np.arange(nc + 1), side="left")
+    ends = np.stack([start[:-1] + np.bincount(sc, weights=kind == 0, minlength=nc)[:nc],
+                     start[:-1] + np.bincount(sc, weights=kind <= 1, minlength=nc)[:nc]])
     ev_seg = np.where(last, ev[row], 0.0)
     e_cell = np.zeros((T, nc))
     for q in range(T):
@@ -114,8 +124,10 @@ def tve_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
     d_lev = np.bincount(level, weights=ev, minlength=L)[:L]
     gen = np.array(buf, dtype=float)
     gen[K.H_N] = 0  # no rows: the generic kernel adds the priors only
-    parts = [head, s_dx, d_lev, e_cell.ravel(), start, mid, level[row].astype(float),
-             X[row].T.ravel(), xt[row].T.ravel(), log_hi, log_lo, ev_seg, row.astype(float),
+    parts = [head, s_dx, d_lev, e_cell.ravel(), lev_start, level[by_level].astype(float),
+             by_level.astype(float), X[by_level].T.ravel(), start.astype(float),
+             ends.ravel().astype(float), pos[row].astype(float), xt[row].T.ravel(), log_hi,
+             log_lo, ev_seg, np.concatenate([log_bounds, [0.0]]),
              np.asarray(t_centre, dtype=float).ravel(), np.asarray(cell, dtype=float).ravel(),
              gen]
     fb = np.concatenate(parts)
