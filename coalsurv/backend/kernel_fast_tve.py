@@ -32,8 +32,13 @@ cell and kind branch-free blocks of at most :data:`BLOCK` segments (``eta`` gath
 belong to different rows); then ``sum R X`` by column and ``sum R`` per level over the rows.
 ``f`` comes from :func:`coalsurv.backend.kernel_tve.tve_devs` and its gradient goes back
 through :func:`~coalsurv.backend.kernel_tve.tve_finish`, both on the generic copy's tve table;
-the priors are the generic kernel's (:func:`coalsurv.backend.kernel_fast.fast_logp_grad`),
-which dispatches here on the family code (``>= TVE_CODES``).
+the priors are the generic kernel's own prior terms (:func:`_priors`: ``block_prior``,
+``tve_prior`` and the frailty's, as ``kernel._logp_core`` adds them; its row loop, which
+costs about as much as these segments even with no rows, is not called):
+:func:`tve_fast_logp_grad` and its C callback :data:`LOGP_TVE_CFUNC`, which
+:mod:`coalsurv.backend.nutpie_model` uses for these buffers. ``kernel_fast.fast_rows`` also
+dispatches here on the family code (``>= TVE_CODES``), so ``kernel_fast.fast_logp_grad`` gives
+the same value through the generic priors.
 
 Buffer (float64): the :data:`F_HEAD` values of :mod:`coalsurv.backend.kernel_fast` (code
 ``TVE_CODES`` exponential, ``+ 1`` Weibull PH), then ``S`` (segments), ``T`` (terms), ``nc``
@@ -50,14 +55,31 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH
 from coalsurv.backend.kernel_fastmath import fexp
-from coalsurv.backend.kernel_tve import tve_devs, tve_finish
+from coalsurv.backend.kernel_layout import (
+    GROUP_WIDTH,
+    H_G,
+    H_GROUPS,
+    H_NDIM,
+    H_OFF_BETA,
+    H_OFF_INT,
+    H_OFF_THETA,
+    H_P,
+    H_PRIOR_BETA,
+    H_PRIOR_INT,
+    H_PRIOR_THETA,
+    intercept,
+)
+from coalsurv.backend.kernel_priors import block_prior
+from coalsurv.backend.kernel_tve import tve_devs, tve_finish, tve_prior
 
-__all__ = ["TVE_CODES", "TV_HEAD", "tve_fast_rows", "tve_pointwise_into"]
+__all__ = ["TVE_CODES", "TV_HEAD", "tve_fast_rows", "tve_fast_logp_grad", "tve_pointwise_into",
+           "LOGP_TVE_CFUNC"]
 
 #: The fast buffer's family code of the exponential with tve(); the Weibull PH is ``+ 1``.
 TVE_CODES = 40
@@ -357,3 +379,81 @@ def tve_pointwise_into(fb, draws, out):
                 for b0 in range(s, e, BLOCK):
                     _pw_block(srow, xq, lhi, llo, ev, orig, b0, min(b0 + BLOCK, e), c, kind,
                               eta, f, th, log_th, dh[c], dg[c], sc, out[d])
+
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _priors(gen, x, grad):
+    """Return the priors of a plan this loop takes, as ``kernel._logp_core`` adds them.
+
+    Intercept, ``beta``, the log-transformed family parameter (one, not per baseline), the
+    tve terms' and at most one frailty's (``sd`` and its levels: non-centred ``z ~ N(0, 1)``,
+    centred ``u ~ N(0, sd)`` or ``w ~ N(intercept, sd)``); one cause, no AFT scale
+    (:func:`coalsurv.backend.native_fast_tve.tve_reason` refuses every other prior block).
+    """
+    P = int(gen[H_P])
+    total = block_prior(gen, H_PRIOR_INT, x, grad, int(gen[H_OFF_INT]), 1, False)
+    if P > 0:
+        total += block_prior(gen, H_PRIOR_BETA, x, grad, int(gen[H_OFF_BETA]), P, False)
+    if int(gen[H_OFF_THETA]) >= 0:
+        total += block_prior(gen, H_PRIOR_THETA, x, grad, int(gen[H_OFF_THETA]), 1, True)
+    total += tve_prior(gen, x, grad)
+    for g in range(int(gen[H_G])):
+        hb = H_GROUPS + GROUP_WIDTH * g
+        off_sd, off_z, n_lev, mode = int(gen[hb]), int(gen[hb + 1]), int(gen[hb + 2]), int(
+            gen[hb + 7])
+        total += block_prior(gen, hb + 3, x, grad, off_sd, 1, True)
+        if mode > 0:  # centred: u ~ Normal(0, sd), or w ~ Normal(intercept, sd)
+            log_sd = x[off_sd]
+            sd = math.exp(log_sd)
+            mean = intercept(gen, x, 0)[2] if mode == 2 else 0.0
+            d_mean = 0.0
+            for lev in range(n_lev):
+                r = (x[off_z + lev] - mean) / sd
+                total += -0.5 * r * r - log_sd - 0.5 * _LOG_2PI
+                grad[off_z + lev] += -r / sd
+                grad[off_sd] += r * r - 1.0
+                d_mean += r / sd
+            if mode == 2:
+                grad[int(gen[H_OFF_INT])] += d_mean
+        else:
+            for lev in range(n_lev):  # z ~ Normal(0, 1)
+                z = x[off_z + lev]
+                total += -0.5 * z * z - 0.5 * _LOG_2PI
+                grad[off_z + lev] += -z
+    return total
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def tve_fast_logp_grad(fb, x, grad):
+    """Log posterior and gradient: :func:`tve_fast_rows` plus :func:`_priors`."""
+    grad[:] = 0.0
+    total = _priors(fb[int(fb[1]):], x, grad)
+    return total + tve_fast_rows(fb, x, grad)
+
+
+_LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double),
+                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
+
+
+@numba.cfunc(_LOGP_SIG, cache=True, error_model="numpy")
+def LOGP_TVE_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
+    """Log-density callback of nutpie on the tve fast buffer (codes as the generic callback's)."""
+    length = numba.carray(user_data_, (1,), np.float64)[0]
+    fb = numba.carray(user_data_, (int(length),), np.float64)
+    if dim != int(fb[int(fb[1]) + H_NDIM]):
+        return -1
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    logp = numba.carray(logp_, (1,))
+    value = tve_fast_logp_grad(fb, x, out)
+    logp[0] = value
+    for i in range(dim):
+        if not math.isfinite(out[i]):
+            return 3
+    if not math.isfinite(value):
+        return 4
+    return 0

@@ -72,6 +72,10 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None):
 
     if fast is not None:
         from coalsurv.backend.kernel_fast import fast_logp_grad
+        from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_logp_grad
+
+        if fast[2] >= TVE_CODES:  # piecewise tve: its own priors (kernel_fast_tve)
+            fast_logp_grad = tve_fast_logp_grad  # noqa: F811
 
     def make_logp_fn():
         def logp(x, **_):
@@ -143,9 +147,14 @@ class _NativeModel(_compiled_model_base()):
 
         pointer = self.buf.ctypes.data
         if self.fast is not None:  # the specialised row loop (the same log density)
-            from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC
+            from coalsurv.backend.kernel_fast_tve import TVE_CODES
 
-            logp_fn = _lib.LogpFunc(LOGP_FAST_CFUNC.address, self.fast.ctypes.data, self)
+            if self.fast[2] >= TVE_CODES:  # piecewise tve (kernel_fast_tve)
+                from coalsurv.backend.kernel_fast_tve import LOGP_TVE_CFUNC as logp_cfunc
+            else:
+                from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC as logp_cfunc
+
+            logp_fn = _lib.LogpFunc(logp_cfunc.address, self.fast.ctypes.data, self)
         else:
             logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
         expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.nexp, EXPAND_CFUNC.address,

@@ -67,6 +67,10 @@ def test_tve_fast_loop_equals_pymc(formula, family, entry, priors, options, n):
                                    rtol=1e-7, atol=1e-8)
         np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
         np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
+        own = np.empty(kplan.ndim)  # the loop's own priors (what nutpie calls)
+        np.testing.assert_allclose(kernel_fast_tve.tve_fast_logp_grad(fb, x, own), value,
+                                   rtol=1e-12)
+        np.testing.assert_allclose(own, grad, rtol=1e-11, atol=1e-12)
     draws = rng.normal(scale=0.6, size=(3, kplan.ndim))  # the pointwise log likelihood
     rows = np.empty((3, int(buf[2])))  # H_N: the episodes
     kernel_fast_tve.tve_pointwise_into(fb, draws, rows)
