@@ -97,3 +97,20 @@ def test_a_piecewise_tve_fit_runs_the_fast_loop(tiny_fit, synthetic_small):
     fit = tiny_fit(synthetic_small, "breadth + tve(breadth, type='pw', df=2) + (1 | group)")
     assert fit.sampler["kernel"] == "native"
     assert fit.idata["posterior"].attrs["coalsurv_row_loop"] == "fast"
+
+
+def test_both_nutpie_routes_run_the_tve_loop_alike():
+    """The C callback (``LOGP_TVE_CFUNC``) and the pyfunc route give the same draws."""
+    from coalsurv.backend import nutpie_model
+    from coalsurv.backend.nutpie_import import import_nutpie
+
+    nutpie = import_nutpie()
+    _, kplan, buf = _plan(f"x1 + {PW} + (1 | g)", "weibull", entry=True)
+    fb = native_fast.fast_buffer(kplan, buf)
+    draws = {}
+    for route in ("native", "pyfunc"):
+        compiled = nutpie_model.compile_native(kplan, buf, route=route, fast=fb)
+        idata = nutpie.sample(compiled, draws=30, tune=30, chains=1, seed=3, progress_bar=False)
+        draws[route] = idata["posterior"].to_dataset()
+    for name in draws["native"].data_vars:
+        np.testing.assert_allclose(draws["native"][name], draws["pyfunc"][name], rtol=1e-10)
