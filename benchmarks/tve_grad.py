@@ -6,7 +6,8 @@ The rows of ``families.py`` (coalgov, ``(1 | cname)``): ``weibull``, ``weibull+t
 cells (interior bounds, largest J, mean cells a row overlaps) and whether the rows share the
 cells' bases (only piecewise terms); where the tree's fast row loop takes the row
 (``native_fast.fast_buffer``, the piecewise tve since branch ``tvepw2``) its
-``kernel_fast.fast_logp_grad`` beside it. Compare two trees by running it under each:
+fast log density beside it (``kernel_fast_tve.tve_fast_logp_grad`` for the piecewise tve,
+the function nutpie's callback runs). Compare two trees by running it under each:
 
 ``PYTHONPATH=/work/main python benchmarks/tve_grad.py; PYTHONPATH=. python benchmarks/tve_grad.py``
 """
@@ -63,6 +64,8 @@ def main(rows: list[str]) -> None:
         if fast is not None:  # the tree's fast row loop takes this row: time it too
             from coalsurv.backend.kernel_fast import fast_logp_grad
 
+            if fast[2] >= 40:  # the piecewise tve loop: what nutpie calls (its own priors)
+                from coalsurv.backend.kernel_fast_tve import tve_fast_logp_grad as fast_logp_grad
             fast_ms = f"{1e3 * _best(fast_logp_grad, fast, x, grad):.4f} ms"
         tv = tve_layout(buf)
         extra = ""
