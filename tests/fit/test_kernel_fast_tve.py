@@ -114,3 +114,46 @@ def test_both_nutpie_routes_run_the_tve_loop_alike():
         draws[route] = idata["posterior"].to_dataset()
     for name in draws["native"].data_vars:
         np.testing.assert_allclose(draws["native"][name], draws["pyfunc"][name], rtol=1e-10)
+
+
+def test_exits_and_entries_on_the_cut_points():
+    """Rows that end or enter exactly at a cut point, and entries in the open last cell."""
+    from tests.fit.kernel_check import kernel_frame
+
+    df = kernel_frame(n=40, seed=8, causes=("a",), entry=True)
+    cuts = [5.0, 12.0, 20.0]
+    df.loc[:5, "duration"] = [5.0, 12.0, 20.0, 5.0, 12.0, 20.0]
+    df.loc[:5, "entry"] = [0.0, 0.0, 0.0, 1.0, 5.0, 12.0]
+    df.loc[6:9, "entry"] = [5.0, 12.0, 20.0, 21.0]
+    df.loc[6:9, "duration"] = [9.0, 12.5, 28.0, 29.0]
+    data = coalsurv.CoalitionData.from_frame(
+        df, duration="duration", event="ended", covariates=["x1", "x2"], groups=["g", "h"],
+        entry="entry", time_unit="months")
+    options = {"tve_cuts": {"x1": cuts}}
+    model, _, info, _ = coalsurv.SurvivalModel(
+        "x1 + x2 + tve(x1, type='pw') + (1 | g)", family="weibull",
+        family_options=options).build(data)
+    kplan, reason = native.plan(model, info, options)
+    assert kplan is not None, reason
+    buf = native.make_buffer(kplan, model)
+    fb = native_fast.fast_buffer(kplan, buf)
+    assert fb is not None, native_fast.fast_reason(kplan, buf)
+    assert len(kplan.tve[0].cuts) == 3  # the given cuts (model time)
+    on_cut = np.isin(np.asarray(model["time"].get_value()), kplan.tve_bounds)
+    assert on_cut.sum() >= 6, on_cut.sum()  # the exits on a cut point
+    ref = reference(model)
+    rng = np.random.default_rng(5)
+    n_free = len(model.free_RVs)
+    for _ in range(2):
+        x = rng.normal(scale=0.6, size=kplan.ndim)
+        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
+        out = ref(*point)
+        grad = np.empty(kplan.ndim)
+        value = kernel_fast_tve.tve_fast_logp_grad(fb, x, grad)
+        np.testing.assert_allclose(value, out[0], rtol=1e-9)
+        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
+                                   rtol=1e-7, atol=1e-8)
+    draws = rng.normal(scale=0.6, size=(2, kplan.ndim))
+    rows = np.empty((2, int(buf[2])))
+    kernel_fast_tve.tve_pointwise_into(fb, draws, rows)
+    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-11, atol=1e-11)
