@@ -24,8 +24,8 @@ import warnings
 def main() -> None:
     """Fit tiny models on the native route (log density, gradient, draws, pointwise).
 
-    Weibull once with the specialised row loop and once with the generic kernel, and rp, so
-    all three are cached.
+    Weibull once with the specialised row loop and once with the generic kernel, rp, and a
+    piecewise tve (its own fast loop), so all four are cached.
     """
     start = time.time()
     warnings.simplefilter("ignore")
@@ -41,6 +41,10 @@ def main() -> None:
             data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
     native_fast.ENABLED = True
     coalsurv.SurvivalModel("breadth", family="rp").fit(
+        data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
+    # the piecewise-tve fast loop (backend/kernel_fast_tve.py) and its pointwise entry
+    coalsurv.SurvivalModel("breadth + tve(breadth, type='pw', df=2) + (1 | group)",
+                           family="weibull").fit(
         data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
     # the kernel's own pointwise entry, which the kernel-vs-graph tests call directly (a fit
     # uses backend/kernel_pointwise.py): otherwise each test worker compiles it (~1 min)

@@ -20,14 +20,9 @@ import numpy as np
 
 from coalsurv.backend.kernel import logp_grad
 from coalsurv.backend.kernel_joint import graph_ndim
+from coalsurv.backend.kernel_layout import LOGP_SIG
 
-__all__ = ["LOGP_SIG", "LOGP_CFUNC"]
-
-#: Signature of nutpie's log-density callback: ``(dim, x, grad out, logp out, user data)``.
-LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
-                             numba.types.CPointer(numba.types.double),
-                             numba.types.CPointer(numba.types.double), numba.types.voidptr)
-
+__all__ = ["LOGP_CFUNC"]
 
 @numba.cfunc(LOGP_SIG, cache=True, error_model="numpy")
 def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback

@@ -53,6 +53,7 @@ from coalsurv.backend.kernel import logp_grad
 from coalsurv.backend.kernel_fast_aft import AFT_CODES, aft_pointwise_into, aft_rows
 from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH, fexp
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
+from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows
 from coalsurv.backend.kernel_layout import H_NDIM
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
@@ -207,6 +208,8 @@ def _arrays(fb):
 def fast_rows(fb, x, grad):
     """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
     fam = int(fb[2])
+    if fam >= TVE_CODES:  # piecewise tve() (kernel_fast_tve)
+        return tve_fast_rows(fb, x, grad)
     if fam >= AFT_CODES:  # the location-scale families: kernel_fast_aft
         return aft_rows(fb, x, grad)
     if fam >= RP_HAZARD:  # the rp spline (kernel_fast_rp)

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import math
 
+import numba
 from numba import njit
 
-__all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_CENTRED",
+__all__ = ["LOGP_SIG",
+           "H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_CENTRED",
            "H_OFF_INT", "H_OFF_BETA", "H_OFF_THETA", "H_PRIOR_INT", "H_PRIOR_BETA",
            "H_PRIOR_THETA", "H_K", "H_OFF_RWSD", "H_OFF_STEP", "H_PRIOR_RWSD", "H_DATA", "H_STD",
            "H_INTERVAL", "H_PER_BASELINE", "H_S", "H_OFF_SDEV", "H_SDEV_SIGMA", "H_THETA_S",
@@ -43,6 +45,12 @@ __all__ = ["H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_
            "E_SPLINE_PRIOR", "E_SPLINE_DATA", "E_SLOPES", "E_SLOPE_DATA", "E_PW_UPPER",
            "E_STACKED", "E_STACKED_DATA", "E_SLOPE_BLOCKS", "E_JOINT",
            "SLOPE_WIDTH"]
+
+#: Signature of nutpie's log-density C callbacks: ``(dim, x, grad out, logp out, user data)``
+#: (:mod:`~coalsurv.backend.kernel_callback`, :mod:`~coalsurv.backend.kernel_fast_tve_callback`).
+LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
+                             numba.types.CPointer(numba.types.double),
+                             numba.types.CPointer(numba.types.double), numba.types.voidptr)
 
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 H_OFF_INT, H_OFF_BETA, H_OFF_THETA = 9, 10, 11

@@ -45,9 +45,12 @@ def native_pointwise(buf: np.ndarray, draws: np.ndarray, n: int, dtype: str,
     into = pointwise_into
     if fast is not None:
         from coalsurv.backend.kernel_fast import fast_pointwise_into
+        from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_pointwise_into
+
+        fast_into = tve_pointwise_into if fast[2] >= TVE_CODES else fast_pointwise_into
 
         def into(_, part, dest):  # the fast loop's, with the same contract
-            fast_pointwise_into(fast, part, dest)
+            fast_into(fast, part, dest)
     total = draws.shape[0]
     out = np.empty((total, n), dtype=dtype)
     # at most 64 MB a chunk, and at least one chunk a thread (a small fit's few MB were one

@@ -68,10 +68,7 @@ def _start_logp(buf: np.ndarray, *, route: str, fast):
     """
     data = buf if fast is None else fast
     if route == "native":
-        if fast is None:
-            from coalsurv.backend.kernel_callback import LOGP_CFUNC as callback
-        else:
-            from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC as callback
+        callback = _logp_callback(fast)
         return lambda x, grad: _call_callback(callback, data, x, grad)
     if fast is None:
         from coalsurv.backend.kernel import logp_grad
@@ -80,6 +77,28 @@ def _start_logp(buf: np.ndarray, *, route: str, fast):
     from coalsurv.backend.kernel_fast import fast_logp_grad
 
     return lambda x, grad: fast_logp_grad(fast, x, grad)
+
+
+def _logp_callback(fast):
+    """Return nutpie's log-density C callback for a fit.
+
+    The generic kernel's (``fast`` None) or a specialised row loop's (its buffer's family code
+    says which); each is imported only here, so a fresh process loads only the one it
+    samples with.
+    """
+    if fast is None:
+        from coalsurv.backend.kernel_callback import LOGP_CFUNC
+
+        return LOGP_CFUNC
+    from coalsurv.backend.kernel_fast_tve import TVE_CODES
+
+    if fast[2] >= TVE_CODES:  # piecewise tve (kernel_fast_tve)
+        from coalsurv.backend.kernel_fast_tve_callback import LOGP_TVE_CFUNC
+
+        return LOGP_TVE_CFUNC
+    from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC
+
+    return LOGP_FAST_CFUNC
 
 
 def _call_callback(callback, data: np.ndarray, x: np.ndarray, grad: np.ndarray) -> float:
@@ -113,6 +132,10 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None):
 
     if fast is not None:
         from coalsurv.backend.kernel_fast import fast_logp_grad
+        from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_logp_grad
+
+        if fast[2] >= TVE_CODES:  # piecewise tve: its own priors (kernel_fast_tve)
+            fast_logp_grad = tve_fast_logp_grad  # noqa: F811
 
     def make_logp_fn():
         def logp(x, **_):
@@ -183,14 +206,8 @@ class _NativeModel(_compiled_model_base()):
         from coalsurv.backend.kernel import EXPAND_CFUNC
 
         pointer = self.buf.ctypes.data
-        if self.fast is not None:  # the specialised row loop (the same log density)
-            from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC
-
-            logp_fn = _lib.LogpFunc(LOGP_FAST_CFUNC.address, self.fast.ctypes.data, self)
-        else:  # imported only here: a fast-loop fit never loads it
-            from coalsurv.backend.kernel_callback import LOGP_CFUNC
-
-            logp_fn = _lib.LogpFunc(LOGP_CFUNC.address, pointer, self)
+        logp_fn = _lib.LogpFunc(_logp_callback(self.fast).address,
+                                pointer if self.fast is None else self.fast.ctypes.data, self)
         expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.nexp, EXPAND_CFUNC.address,
                                     pointer, self)
         dim_sizes = {k: len(v) for k, v in self._coords.items()}
