@@ -38,8 +38,8 @@ costs about as much as these segments even with no rows, is not called):
 :func:`tve_fast_logp_grad` and its C callback ``LOGP_TVE_CFUNC``
 (:mod:`coalsurv.backend.kernel_fast_tve_callback`, so that importing this module loads no
 callback), which :mod:`coalsurv.backend.nutpie_model` uses for these buffers.
-``kernel_fast.fast_rows`` also dispatches here on the family code (``>= TVE_CODES``), so ``kernel_fast.fast_logp_grad`` gives
-the same value through the generic priors.
+``kernel_fast.fast_rows`` also dispatches here on the family code (``>= TVE_CODES``), so
+``kernel_fast.fast_logp_grad`` gives the same value through the generic priors.
 
 Buffer (float64): the :data:`F_HEAD` values of :mod:`coalsurv.backend.kernel_fast` (code
 ``TVE_CODES`` exponential, ``+ 1`` Weibull PH), then ``S`` (segments), ``T`` (terms), ``nc``
