@@ -116,7 +116,7 @@ def mm_weights(buf, x, raw, w, total):
     start, member, share, size, X = mm_arrays(buf)
     mode = int(buf[H_MM_WEIGHTS])
     n = total.shape[0]
-    R = raw.shape[0]
+    R = member.shape[0]  # the buffer's rows (a caller's scratch arrays may be longer)
     if mode == 0:  # fixed weights: the graph's data
         for r in range(R):
             raw[r] = share[r]
@@ -151,7 +151,7 @@ def mm_theta(buf, x, k, w, contrib, theta):
     """Cause ``k``'s member term of every coalition (``theta``) and each row's ``c`` (contrib)."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
-    R = contrib.shape[0]
+    R = member.shape[0]
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
     if off_sd >= 0:  # each member's effect: sd z, u (centred: sd = 1) or w - A_k (intercept)
@@ -181,7 +181,7 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     """Add cause ``k``'s gradient through the member term given ``g_row = d log L / d eta``."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
-    R = contrib.shape[0]
+    R = member.shape[0]
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
     off_z = int(buf[H_OFF_ZMM])
@@ -189,52 +189,52 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     mode = int(buf[H_MM_WEIGHTS])
     normalise = int(buf[H_MM_SUM]) == 1
     level_mode = mm_mode(buf)
-    # per row: gw = g_i w_r (d log L / d c_r) and, estimated weights, d log L / d raw_r
+    # per row gw = g_i w_r (d log L / d c_r); estimated weights: d log L / d raw_r = g_i (c_r
+    # - theta_i) / T_i (normalised) or g_i c_r, chained to the weight parameters at once
     gw = np.empty(R)
-    d_raw = np.empty(R if mode > 0 else 0)
+    g_w1, g_w2 = 0.0, 0.0
     for i in range(g_row.shape[0]):
         gi = g_row[i]
         a, b = int(start[i]), int(start[i + 1])
         for r in range(a, b):
             gw[r] = gi * w[r]
-        if mode > 0 and normalise:
-            gt = gi / total[i]
+        if mode == 0:
+            continue
+        gt = gi / total[i] if normalise else gi
+        th = theta[i] if normalise else 0.0
+        if mode == 1:  # d / d log gamma of share ** gamma (share holds log share)
             for r in range(a, b):
-                d_raw[r] = gt * (contrib[r] - theta[i])
-        elif mode > 0:
+                g_w1 += gt * (contrib[r] - th) * raw[r] * share[r]
+        else:  # d raw / dq = raw (1 - raw)
             for r in range(a, b):
-                d_raw[r] = gi * contrib[r]
+                dq = gt * (contrib[r] - th) * raw[r] * (1.0 - raw[r])
+                g_w1 += dq
+                g_w2 += dq * share[r]
     for j in range(Q):
         s = 0.0
         for r in range(R):
             s += gw[r] * X[r, j]
         grad[off_b + k * Q + j] += s
     if off_sd >= 0:
-        sd = 1.0 if level_mode > 0 else math.exp(x[off_sd + k])
         base = off_z + k * L
-        for r in range(R):
-            grad[base + int(member[r])] += gw[r] * sd
-        if level_mode == 0:  # d / d log sd of u = sd z
+        if level_mode == 0:  # u = sd z: the level and d / d log sd
+            sd = math.exp(x[off_sd + k])
             g_sd = 0.0
             for r in range(R):
-                g_sd += gw[r] * x[base + int(member[r])]
+                pos = base + int(member[r])
+                grad[pos] += gw[r] * sd
+                g_sd += gw[r] * x[pos]
             grad[off_sd + k] += g_sd * sd
-        elif level_mode == 2:  # u = w - A_k
+        else:  # the level itself (centred u, or w on the intercept)
             g_a = 0.0
             for r in range(R):
+                grad[base + int(member[r])] += gw[r]
                 g_a -= gw[r]
-            _intercept_grad(buf, x, k, g_a, grad)
-    if mode == 1:  # d / d log gamma of share ** gamma (share holds log share)
-        g_w1 = 0.0
-        for r in range(R):
-            g_w1 += d_raw[r] * raw[r] * share[r]
+            if level_mode == 2:  # u = w - A_k
+                _intercept_grad(buf, x, k, g_a, grad)
+    if mode == 1:
         grad[int(buf[H_OFF_W1])] += g_w1 * math.exp(x[int(buf[H_OFF_W1])])
-    elif mode == 2:  # d raw / dq = raw (1 - raw)
-        g_w1, g_w2 = 0.0, 0.0
-        for r in range(R):
-            dq = d_raw[r] * raw[r] * (1.0 - raw[r])
-            g_w1 += dq
-            g_w2 += dq * share[r]
+    elif mode == 2:
         grad[int(buf[H_OFF_W1])] += g_w1
         grad[int(buf[H_OFF_W2])] += g_w2
 
