@@ -20,6 +20,12 @@ column, so a weight costs one ``exp`` and its gradient none) or ``logistic`` (``
 = d log L / d eta_i`` the gradient in a raw weight is ``g_i (c_r - theta_i) / T_i``
 (normalised; ``T_i`` the coalition's sum of raw weights) or ``g_i c_r``, chained to ``log
 gamma`` or ``b0``, ``b1``; the weight parameters are shared by the causes.
+
+Loops: one per weight kind and per member-effect mode (no branch inside a row loop), the
+weights' ``exp`` through :func:`~coalsurv.backend.kernel_fastmath.fexp`, the covariate term
+column by column; every function states ``fastmath=False`` (numba would otherwise compile a
+callee with its first caller's flags, e.g. a fast row loop's). The public functions'
+signatures and meaning are a contract of the fast row loops that call them.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import math
 import numpy as np
 from numba import njit
 
+from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import (
     H_C,
     H_MM_DATA,
@@ -69,7 +76,7 @@ def mm_mode(buf):
     return int(buf[int(buf[H_MM_DATA])])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _intercept_grad(buf, x, k, g, grad):
     """Add ``g * d A_k / d x``: cause ``k``'s intercept on the eta scale (AFT: and log theta)."""
     a, scale, _ = intercept(buf, x, k)
@@ -80,7 +87,7 @@ def _intercept_grad(buf, x, k, g, grad):
             grad[int(buf[H_OFF_THETA]) + k * ts + s] += g * buf[H_STD] * scale * a / ts
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_arrays(buf):
     """Return the membership rows' arrays (views): start, member, share, size, X."""
     n = int(buf[H_N])
@@ -99,61 +106,82 @@ def mm_arrays(buf):
     return start, member, share, size, X
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_weights(buf, x, raw, w, total):
-    """Raw weights, weights and each coalition's sum of raw weights (1 when not normalised)."""
+    """Raw weights, weights and each coalition's sum of raw weights (1 when not normalised).
+
+    One loop per weight kind, each branch-free: the ``exp`` of ``power`` and ``logistic``
+    weights is :func:`~coalsurv.backend.kernel_fastmath.fexp`, so the loop vectorises.
+    """
     start, member, share, size, X = mm_arrays(buf)
     mode = int(buf[H_MM_WEIGHTS])
     n = total.shape[0]
-    gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
-    for r in range(raw.shape[0]):
-        if mode == 0:  # fixed weights: the graph's data
+    R = member.shape[0]  # the buffer's rows (a caller's scratch arrays may be longer)
+    if mode == 0:  # fixed weights: the graph's data
+        for r in range(R):
             raw[r] = share[r]
-        elif mode == 1:  # power: share ** gamma (share holds log share)
-            raw[r] = math.exp(gamma * share[r])
-        else:  # logistic
-            q = x[int(buf[H_OFF_W1])] + x[int(buf[H_OFF_W2])] * share[r]
-            raw[r] = 1.0 / (1.0 + (size[r] - 1.0) * math.exp(-q))
-    normalise = mode > 0 and int(buf[H_MM_SUM]) == 1
+    elif mode == 1:  # power: share ** gamma (share holds log share)
+        gamma = math.exp(x[int(buf[H_OFF_W1])])
+        for r in range(R):
+            raw[r] = fexp(gamma * share[r])
+    else:  # logistic
+        b0 = x[int(buf[H_OFF_W1])]
+        b1 = x[int(buf[H_OFF_W2])]
+        for r in range(R):
+            raw[r] = 1.0 / (1.0 + (size[r] - 1.0) * fexp(-(b0 + b1 * share[r])))
+    if mode == 0 or int(buf[H_MM_SUM]) != 1:
+        for i in range(n):
+            total[i] = 1.0
+        for r in range(R):
+            w[r] = raw[r]
+        return
     for i in range(n):
+        a, b = int(start[i]), int(start[i + 1])
         t = 0.0
-        for r in range(int(start[i]), int(start[i + 1])):
+        for r in range(a, b):
             t += raw[r]
-        total[i] = t if normalise else 1.0
-        inv = 1.0 / total[i]
-        for r in range(int(start[i]), int(start[i + 1])):
+        total[i] = t
+        inv = 1.0 / t
+        for r in range(a, b):
             w[r] = raw[r] * inv
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_theta(buf, x, k, w, contrib, theta):
     """Cause ``k``'s member term of every coalition (``theta``) and each row's ``c`` (contrib)."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
+    R = member.shape[0]
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
-    L = int(buf[H_MM_LEVELS])
-    mode = mm_mode(buf)
-    sd = 1.0 if mode > 0 else (math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0)
-    shift = intercept(buf, x, k)[2] if mode == 2 else 0.0
+    if off_sd >= 0:  # each member's effect: sd z, u (centred: sd = 1) or w - A_k (intercept)
+        L = int(buf[H_MM_LEVELS])
+        off_z = int(buf[H_OFF_ZMM]) + k * L
+        mode = mm_mode(buf)
+        sd = 1.0 if mode > 0 else math.exp(x[off_sd + k])
+        shift = intercept(buf, x, k)[2] if mode == 2 else 0.0
+        for r in range(R):
+            contrib[r] = sd * x[off_z + int(member[r])] - shift
+    else:
+        for r in range(R):
+            contrib[r] = 0.0
+    for j in range(Q):  # column by column: X is (rows, Q), Q small
+        b = x[off_b + k * Q + j]
+        for r in range(R):
+            contrib[r] += X[r, j] * b
     for i in range(theta.shape[0]):
         t = 0.0
         for r in range(int(start[i]), int(start[i + 1])):
-            c = 0.0
-            for j in range(Q):
-                c += X[r, j] * x[off_b + k * Q + j]
-            if off_sd >= 0:  # sd z, u (centred: sd = 1 here) or w - A_k (on the intercept)
-                c += sd * x[int(buf[H_OFF_ZMM]) + k * L + int(member[r])] - shift
-            contrib[r] = c
-            t += w[r] * c
+            t += w[r] * contrib[r]
         theta[i] = t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     """Add cause ``k``'s gradient through the member term given ``g_row = d log L / d eta``."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
+    R = member.shape[0]
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
     off_z = int(buf[H_OFF_ZMM])
@@ -161,47 +189,57 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     mode = int(buf[H_MM_WEIGHTS])
     normalise = int(buf[H_MM_SUM]) == 1
     level_mode = mm_mode(buf)
-    sd = 1.0 if level_mode > 0 else (math.exp(x[off_sd + k]) if off_sd >= 0 else 0.0)
-    gamma = math.exp(x[int(buf[H_OFF_W1])]) if mode == 1 else 0.0
-    g_b = np.zeros(Q)  # accumulated here, added to grad once
-    g_sd, g_w1, g_w2, g_a = 0.0, 0.0, 0.0, 0.0
+    # per row gw = g_i w_r (d log L / d c_r); estimated weights: d log L / d raw_r = g_i (c_r
+    # - theta_i) / T_i (normalised) or g_i c_r, chained to the weight parameters at once
+    gw = np.empty(R)
+    g_w1, g_w2 = 0.0, 0.0
     for i in range(g_row.shape[0]):
         gi = g_row[i]
+        a, b = int(start[i]), int(start[i + 1])
+        for r in range(a, b):
+            gw[r] = gi * w[r]
+        if mode == 0:
+            continue
         gt = gi / total[i] if normalise else gi
-        for r in range(int(start[i]), int(start[i + 1])):
-            gw = gi * w[r]
-            for j in range(Q):
-                g_b[j] += gw * X[r, j]
-            if off_sd >= 0:
-                pos = off_z + k * L + int(member[r])
-                grad[pos] += gw * sd
-                if level_mode == 0:
-                    g_sd += gw * sd * x[pos]  # d / d log sd
-                elif level_mode == 2:
-                    g_a -= gw  # u = w - A_k
-            if mode == 0:
-                continue
-            d_raw = gt * (contrib[r] - theta[i]) if normalise else gt * contrib[r]
-            if mode == 1:  # d / d log gamma of share ** gamma (share holds log share)
-                g_w1 += d_raw * raw[r] * share[r]
-            else:  # d raw / dq = raw (1 - raw)
-                dq = d_raw * raw[r] * (1.0 - raw[r])
+        th = theta[i] if normalise else 0.0
+        if mode == 1:  # d / d log gamma of share ** gamma (share holds log share)
+            for r in range(a, b):
+                g_w1 += gt * (contrib[r] - th) * raw[r] * share[r]
+        else:  # d raw / dq = raw (1 - raw)
+            for r in range(a, b):
+                dq = gt * (contrib[r] - th) * raw[r] * (1.0 - raw[r])
                 g_w1 += dq
                 g_w2 += dq * share[r]
     for j in range(Q):
-        grad[off_b + k * Q + j] += g_b[j]
+        s = 0.0
+        for r in range(R):
+            s += gw[r] * X[r, j]
+        grad[off_b + k * Q + j] += s
     if off_sd >= 0:
-        grad[off_sd + k] += g_sd
-    if level_mode == 2:
-        _intercept_grad(buf, x, k, g_a, grad)
+        base = off_z + k * L
+        if level_mode == 0:  # u = sd z: the level and d / d log sd
+            sd = math.exp(x[off_sd + k])
+            g_sd = 0.0
+            for r in range(R):
+                pos = base + int(member[r])
+                grad[pos] += gw[r] * sd
+                g_sd += gw[r] * x[pos]
+            grad[off_sd + k] += g_sd * sd
+        else:  # the level itself (centred u, or w on the intercept)
+            g_a = 0.0
+            for r in range(R):
+                grad[base + int(member[r])] += gw[r]
+                g_a -= gw[r]
+            if level_mode == 2:  # u = w - A_k
+                _intercept_grad(buf, x, k, g_a, grad)
     if mode == 1:
-        grad[int(buf[H_OFF_W1])] += g_w1 * gamma
+        grad[int(buf[H_OFF_W1])] += g_w1 * math.exp(x[int(buf[H_OFF_W1])])
     elif mode == 2:
         grad[int(buf[H_OFF_W1])] += g_w1
         grad[int(buf[H_OFF_W2])] += g_w2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_prior(buf, x, grad):
     """Priors of beta_mm, sd_mm (log), the member effects and the weight parameters.
 
@@ -231,7 +269,7 @@ def mm_prior(buf, x, grad):
     return total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_expand(buf, x, out, pos):
     """Exponentiate sd_mm and gamma in ``out``; the traced member effects at ``pos``; new pos.
 
@@ -265,7 +303,7 @@ def mm_expand(buf, x, out, pos):
     return pos
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _prior_on_intercept(buf, x, grad, off_sd, off_w, L):
     """``w_mm ~ Normal(A_k, sd_mm)`` per cause: log density, gradients in w, log sd, A_k."""
     total = 0.0

@@ -118,3 +118,21 @@ def test_kernel_equals_pymc_member_centring(formula, family, causes, options, sa
     kplan = check_kernel(formula, family, causes, True, None, options, data=_members_data(),
                          value_atol=1e-6)
     assert {b.name for b in kplan.blocks} & {"u_mm", "z_mm", "w_mm"} == {sampled}
+
+
+def test_member_kernels_state_their_fastmath_flags():
+    """Every non-inlined numba function of kernel_members sets ``fastmath`` itself.
+
+    numba compiles a callee that does not with its first caller's flags; the fast row loops
+    (``fastmath={"reassoc", "contract"}``) call ``mm_weights``, ``mm_theta``, ``mm_grad``.
+    """
+    import numba
+
+    from coalsurv.backend import kernel_members as km
+
+    found = {n: f for n in dir(km) if isinstance(f := getattr(km, n), numba.core.registry
+                                                 .CPUDispatcher) and f.__module__ == km.__name__}
+    assert {"mm_weights", "mm_theta", "mm_grad", "mm_prior", "mm_expand"} <= set(found)
+    loose = [n for n, f in found.items()
+             if f.targetoptions.get("inline") != "always" and "fastmath" not in f.targetoptions]
+    assert not loose, f"kernel_members functions without an explicit fastmath flag: {loose}"
