@@ -19,28 +19,31 @@ from coalsurv import CoalitionData, SurvivalModel
 from coalsurv.backend import native, native_fast, nutpie_model
 from coalsurv.backend.kernel import logp_grad
 from coalsurv.backend.kernel_fast import fast_logp_grad
+from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_logp_grad
 
 
-def _plan(family, **options):
+def _plan(family, formula="x + (1 | g)", **options):
     rng = np.random.default_rng(3)
     n = 60
     frame = pd.DataFrame({"t": rng.weibull(1.2, n) + 0.05, "x": rng.normal(size=n),
-                          "g": rng.choice(list("abcd"), n),
+                          "g": rng.choice(list("abcd"), n), "h": rng.choice(list("uvw"), n),
                           "ended": rng.choice(["end", "censored"], n, p=[0.7, 0.3])})
     data = CoalitionData.from_frame(frame, duration="t", event="ended", covariates=["x"],
-                                    groups=["g"], time_unit="months")
-    model, _, info, _ = SurvivalModel("x + (1 | g)", family=family, **options).build(data)
+                                    groups=["g", "h"], time_unit="months")
+    model, _, info, _ = SurvivalModel(formula, family=family, **options).build(data)
     kplan, reason = native.plan(model, info, {})
     assert kplan is not None, reason
     return kplan, native.make_buffer(kplan, model)
 
 
-@pytest.mark.parametrize(("family", "options"), [("weibull", {}), ("loglogistic", {}),
-                                                 ("weibull", {"cure": "x"})])
-def test_the_start_check_calls_the_callback_nutpie_samples_with(family, options):
-    kplan, buf = _plan(family, **options)
+@pytest.mark.parametrize(("family", "formula", "generic"), [
+    ("weibull", "x + (1 | g)", False), ("loglogistic", "x + (1 | g)", False),
+    ("weibull", "tve(x, type='pw') + (1 | g)", False),
+    ("weibull", "x + (1 | g) + (1 | h)", True)])
+def test_the_start_check_calls_the_callback_nutpie_samples_with(family, formula, generic):
+    kplan, buf = _plan(family, formula)
     fast = native_fast.fast_buffer(kplan, buf)
-    assert (fast is None) == bool(options)  # the cure model is the generic kernel's
+    assert (fast is None) == generic  # two frailty factors: the generic kernel's
     start = nutpie_model._start_logp(buf, route="native", fast=fast)
     rng = np.random.default_rng(0)
     for _ in range(5):
@@ -49,6 +52,8 @@ def test_the_start_check_calls_the_callback_nutpie_samples_with(family, options)
         value = start(x, g_c)
         if fast is None:
             expected = logp_grad(buf, x, g_k)
+        elif fast[2] >= TVE_CODES:  # the tve loop's callback adds its own priors
+            expected = tve_fast_logp_grad(fast, x, g_k)
         else:
             expected = fast_logp_grad(fast, x, g_k)
         assert value == expected  # the same compiled code, bit for bit
@@ -71,7 +76,8 @@ def test_a_fast_loop_fit_loads_no_generic_callback():
                                                        random_seed=1, progressbar=False)
         assert fit.idata["posterior"].attrs["coalsurv_row_loop"] == "fast"
         from coalsurv.backend.kernel import logp_grad
-        loaded = ["callback"] if "coalsurv.backend.kernel_callback" in sys.modules else []
+        loaded = [m for m in ("kernel_callback", "kernel_fast_tve_callback")
+                  if f"coalsurv.backend.{m}" in sys.modules]
         loaded += ["logp_grad"] if logp_grad.signatures else []  # called from Python
         print(",".join(loaded) or "none")
     """)
