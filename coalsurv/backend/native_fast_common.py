@@ -4,6 +4,8 @@
 :func:`coalsurv.backend.native_fast_aft.aft_buffer` (the AFT families) both read each row's
 frailty level from the generic buffer and write the same header values 3-12 (``n, P, L``,
 the parameter offsets, the frailty's mode and offsets, the intercept centre).
+:func:`mm_copy` packs the members copy that ends a fast buffer of a model with ``mm()``
+(:func:`coalsurv.backend.kernel_fast_base.mm_buffer`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 
 from coalsurv.backend import kernel_layout as K
 
-__all__ = ["frailty_levels", "fill_common_head"]
+__all__ = ["frailty_levels", "fill_common_head", "mm_copy"]
 
 
 def frailty_levels(buf: np.ndarray, n: int, G: int, idx) -> tuple[np.ndarray, int]:
@@ -36,3 +38,21 @@ def fill_common_head(head: np.ndarray, buf: np.ndarray, *, n: int, P: int, L: in
     else:
         head[9], head[10], head[11] = -1, -1, -1
     head[12] = centre[0] if int(buf[K.H_CENTRED]) == 1 else 0.0
+
+
+def mm_copy(buf: np.ndarray) -> np.ndarray:
+    """Return the generic buffer's header, intercept centre and mm() section as one buffer.
+
+    What :mod:`coalsurv.backend.kernel_members` reads of the generic buffer (header values,
+    the centre through :func:`~coalsurv.backend.kernel_layout.intercept`, the section at
+    ``H_MM_DATA``) with the rows' count ``H_N`` kept, so that its functions run on it as on
+    the generic buffer (whose fast copy has ``H_N = 0``: the priors only). The other header
+    offsets point past its end: nothing else may read it.
+    """
+    h, C, n = int(buf[K.H_DATA]), int(buf[K.H_C]), int(buf[K.H_N])
+    R, Q, d = int(buf[K.H_MM_R]), int(buf[K.H_MM_Q]), int(buf[K.H_MM_DATA])
+    size = 1 + (n + 1) + 3 * R + R * Q  # centring flag, pointers, member, share, size, X
+    out = np.concatenate([buf[:h], buf[h:h + C], buf[d:d + size]]).astype(float)
+    out[K.H_MM_DATA] = h + C  # H_DATA stays h: the centre follows the header
+    out[K.H_LEN] = out.size
+    return out
