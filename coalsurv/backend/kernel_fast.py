@@ -68,7 +68,7 @@ from coalsurv.backend.kernel_fast_base import (
 )
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
 from coalsurv.backend.kernel_layout import H_NDIM
-from coalsurv.backend.kernel_members import mm_grad
+from coalsurv.backend.kernel_members import mm_grad, mm_prior
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
            "LOGP_FAST_CFUNC"]
@@ -415,6 +415,9 @@ def fast_logp_grad(fb, x, grad):
     g0 = int(fb[1])
     gen = fb[g0:g0 + int(fb[g0])]  # its own length: a members copy may follow
     total = logp_grad(gen, x, grad)  # the copy has no rows: the priors only
+    mmb = mm_buffer(fb)
+    if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)
+        total += mm_prior(mmb, x, grad)
     return total + fast_rows(fb, x, grad)
 
 

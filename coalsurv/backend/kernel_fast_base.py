@@ -9,14 +9,15 @@ the arrays both buffers hold after that header, and :func:`fast_end` where they 
 section's start).
 
 ``mm()`` member blocks: the fast buffer then ends, after the generic copy, with a members
-copy (:func:`coalsurv.backend.native_fast_common.mm_copy`: the generic buffer's header, the
-intercept centre and its mm() section, rows counted). :func:`mm_buffer` returns it (empty
+copy (:func:`coalsurv.backend.native_fast_common.mm_copy`: the whole generic buffer, rows
+counted). :func:`mm_buffer` returns it (empty
 without ``mm()``); :func:`mm_setup` computes the weights and each row's member term
 ``theta_i`` once per evaluation with :mod:`coalsurv.backend.kernel_members` (rows in the
 generic buffer's order) and returns it in the fast loop's row order too; the loop adds
 ``theta_i`` to ``eta_i``, collects ``d log L / d eta_i`` by original row and hands it to
-:func:`~coalsurv.backend.kernel_members.mm_grad`, as the generic kernel does. The member
-blocks' priors come with the other priors from the generic copy.
+:func:`~coalsurv.backend.kernel_members.mm_grad`, as the generic kernel does. The generic
+copy then has ``H_MM_R = 0`` (its priors pass would compute the weights again): the member
+blocks' prior is :func:`~coalsurv.backend.kernel_members.mm_prior` on the members copy.
 """
 
 from __future__ import annotations

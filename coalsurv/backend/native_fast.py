@@ -132,8 +132,10 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
     gen[K.H_N] = 0  # no rows: the generic kernel adds the priors only
     parts = [head, s_dx, d_lev, start, mid, Xc, lt[order],
              np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), *rp]
-    # mm(): the members copy after the generic one (kernel_fast_base.mm_buffer)
+    # mm(): the members copy after the generic one (kernel_fast_base.mm_buffer), which then
+    # leaves the member blocks out (their prior: kernel_fast.fast_logp_grad, on the copy)
     tail = [mm_copy(buf)] if kplan.mm_weights else []
+    gen[K.H_MM_R] = 0
     fb = np.concatenate([*parts, gen, *tail])
     fb[0] = fb.size
     fb[1] = sum(p.size for p in parts)

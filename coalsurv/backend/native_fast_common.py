@@ -41,18 +41,11 @@ def fill_common_head(head: np.ndarray, buf: np.ndarray, *, n: int, P: int, L: in
 
 
 def mm_copy(buf: np.ndarray) -> np.ndarray:
-    """Return the generic buffer's header, intercept centre and mm() section as one buffer.
+    """Return the members copy of a fast buffer: the whole generic buffer, its rows counted.
 
-    What :mod:`coalsurv.backend.kernel_members` reads of the generic buffer (header values,
-    the centre through :func:`~coalsurv.backend.kernel_layout.intercept`, the section at
-    ``H_MM_DATA``) with the rows' count ``H_N`` kept, so that its functions run on it as on
-    the generic buffer (whose fast copy has ``H_N = 0``: the priors only). The other header
-    offsets point past its end: nothing else may read it.
+    :mod:`coalsurv.backend.kernel_members` runs on it as on the generic buffer (the header,
+    the intercept centre, the mm() section, per-term prior tables: every offset valid),
+    while the fast buffer's own generic copy has ``H_N = 0`` and ``H_MM_R = 0`` (the priors
+    without the member blocks, whose weights pass it would repeat).
     """
-    h, C, n = int(buf[K.H_DATA]), int(buf[K.H_C]), int(buf[K.H_N])
-    R, Q, d = int(buf[K.H_MM_R]), int(buf[K.H_MM_Q]), int(buf[K.H_MM_DATA])
-    size = 1 + (n + 1) + 3 * R + R * Q  # centring flag, pointers, member, share, size, X
-    out = np.concatenate([buf[:h], buf[h:h + C], buf[d:d + size]]).astype(float)
-    out[K.H_MM_DATA] = h + C  # H_DATA stays h: the centre follows the header
-    out[K.H_LEN] = out.size
-    return out
+    return np.array(buf, dtype=float)
