@@ -6,7 +6,8 @@ slow the gradient NUTS calls thousands of times. Each tree is timed in its own f
 alternating for ``--rounds`` rounds; per model the fastest block of calls in process CPU
 time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frailty at 10^5
 rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
-Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); rp, Weibull + cure, gamma
+Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); Weibull PH, Gompertz,
+exponential (the PH fast loop), rp, Weibull + cure, gamma
 and generalised gamma on coalgov (``(1 | cname)``); the cure rows (promotion time, probit,
 piecewise) and the interval rows (Weibull, log-normal, piecewise) of ``families.py``. Where a
 tree's specialised row loop (``native_fast.fast_buffer``) takes a model, its ``fast_logp_grad``
@@ -62,6 +63,8 @@ def _buffers(only=()):
                                                                    family=family), data))
     data, terms, group = run.load("coalgov")
     formula = " + ".join(terms) + f" + (1 | {group})"
+    for family in ("weibull", "gompertz", "exponential"):  # the PH fast loop on coalgov
+        out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
     out.append(("rp coalgov", coalsurv.SurvivalModel(formula, family="rp"), data))
     out.append(("rp(odds) coalgov", coalsurv.SurvivalModel(
         formula, family="rp", family_options={"scale": "odds"}), data))

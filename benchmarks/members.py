@@ -20,7 +20,8 @@ ratio, min bulk ESS over the shared parameters and ESS per second of cold time.
 
 Run: ``python benchmarks/members.py`` (all rows); ``--rows coalgov-equal --draws 300`` for a
 quick look; ``--no-baseline``; ``--grad --rows coalgov-equal coalgov-power``: only the time of
-one native-kernel log density and gradient per row (no sampling); ``--centring centred`` (or
+one native-kernel log density and gradient per row (no sampling; the generic kernel and,
+where it takes the model, the fast row loop, side by side); ``--centring centred`` (or
 ``noncentred``): coalsurv's member effects forced to that form (``mm(..., centring=)``; the
 default ``auto`` is the data rule); ``--seed``. Each row prints the load (``uptime``) and the
 bulk ESS of every shared parameter.
@@ -159,10 +160,24 @@ def child_baseline(row: str, draws: int, launched: float, centring: str = "auto"
             "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum())}
 
 
-def gradient_cost(rows, repeats: int = 2000) -> dict[str, float]:
-    """Microseconds per native-kernel log density and gradient (best of 5 x ``repeats``)."""
+def gradient_cost(rows, repeats: int = 2000) -> dict[str, tuple[float, float | None]]:
+    """Microseconds per log density and gradient (best of 5 x ``repeats``) per row.
+
+    ``(generic kernel, fast row loop)``; the second None when the fast loop does not take
+    the model (``native_fast.fast_reason``). Timed side by side in one process.
+    """
     import coalsurv
-    from coalsurv.backend import kernel, native
+    from coalsurv.backend import kernel, kernel_fast, native, native_fast
+
+    def best_of(fn, buf, x, grad):
+        fn(buf, x, grad)  # compile / load the cache
+        best = np.inf
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                fn(buf, x, grad)
+            best = min(best, (time.perf_counter() - start) / repeats * 1e6)
+        return best
 
     out = {}
     for row in rows:
@@ -174,14 +189,9 @@ def gradient_cost(rows, repeats: int = 2000) -> dict[str, float]:
         buf = native.make_buffer(kplan, model)
         x = np.random.default_rng(1).normal(scale=0.3, size=kplan.ndim)
         grad = np.empty(kplan.ndim)
-        kernel.logp_grad(buf, x, grad)  # compile / load the cache
-        best = np.inf
-        for _ in range(5):
-            start = time.perf_counter()
-            for _ in range(repeats):
-                kernel.logp_grad(buf, x, grad)
-            best = min(best, (time.perf_counter() - start) / repeats * 1e6)
-        out[row] = best
+        fb = native_fast.fast_buffer(kplan, buf)
+        out[row] = (best_of(kernel.logp_grad, buf, x, grad),
+                    None if fb is None else best_of(kernel_fast.fast_logp_grad, fb, x, grad))
     return out
 
 
@@ -244,8 +254,11 @@ def main(argv=None) -> int:
     rows = list(args.rows or ROWS)
     if args.grad:
         print(f"# load {os.getloadavg()[0]:.1f}")
-        for row, us in gradient_cost(rows).items():
-            print(f"{row}: {us:.1f} us per log density and gradient")
+        for row, (generic, fast) in gradient_cost(rows).items():
+            print(f"{row}: {generic:.1f} us per log density and gradient (generic kernel)"
+                  + ("" if fast is None else f", {fast:.1f} us (fast row loop), fast / generic "
+                     f"{fast / generic:.3f}"))
+        print(f"# load after {os.getloadavg()[0]:.1f}")
         return 0
     if any(ROWS[r][1] == "coalgov" for r in rows) and not SHARED.is_dir():
         print(f"coalgov needs the real data at {SHARED}")

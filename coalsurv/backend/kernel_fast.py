@@ -35,6 +35,12 @@ level's delayed-entry rows (L), ``X`` by column (P n), ``log t`` (n), ``log entr
 event indicator (n), each row's original position (n), then the generic copy. ``L`` is 1
 without a frailty (``mode = -1``).
 
+``mm()`` member blocks (exponential, Weibull PH, Gompertz): ``eta_i`` gains each row's member
+term ``theta_i``, computed once per evaluation (:func:`~coalsurv.backend.kernel_fast_base.mm_setup`,
+from the members copy at the buffer's end), so the event part adds ``sum d theta`` per
+evaluation; the blocks' ``d log L / d eta_i = d_i - r_i`` go by original row to
+:func:`~coalsurv.backend.kernel_members.mm_grad`, as in the generic kernel.
+
 Family codes 10 and above are the Royston-Parmar spline's (:mod:`coalsurv.backend.kernel_fast_rp`,
 its own section before the generic copy): :func:`fast_rows` and :func:`fast_pointwise_into`
 hand them over. :func:`fexp`, :data:`BLOCK` and :data:`F_HEAD` live in
@@ -51,10 +57,19 @@ from numba import njit
 
 from coalsurv.backend.kernel import logp_grad
 from coalsurv.backend.kernel_fast_aft import AFT_CODES, aft_pointwise_into, aft_rows
-from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH, fexp
+from coalsurv.backend.kernel_fast_base import (
+    BLOCK,
+    F_HEAD,
+    FASTMATH,
+    fast_arrays,
+    fexp,
+    mm_buffer,
+    mm_setup,
+)
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
 from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows
 from coalsurv.backend.kernel_layout import H_NDIM
+from coalsurv.backend.kernel_members import mm_grad, mm_prior
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
            "LOGP_FAST_CFUNC"]
@@ -63,8 +78,10 @@ _FM = FASTMATH
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _block(X, log_t, log_en, s, e, base, beta, th, r, acc, s_rx):
+def _block(X, log_t, log_en, s, e, base, beta, off, th, r, acc, s_rx):
     """Rows ``s:e`` of one level, all with delayed entry; ``r`` the scratch.
+
+    ``eta_i = base + X[i] beta (+ off_i``, the mm() member term, when ``off`` has rows).
 
     Adds ``sum r`` and ``sum r log t`` into ``acc[0:2]`` and ``sum r x`` into ``s_rx``;
     ``r_i = e^(k log t_i + eta_i) - e^(k log entry_i + eta_i)``.
@@ -77,6 +94,9 @@ def _block(X, log_t, log_en, s, e, base, beta, th, r, acc, s_rx):
         b = beta[j]
         for i in range(w):
             r[i] += X[j, s + i] * b
+    if off.shape[0] > 0:  # mm(): each row's member term (fast row order)
+        for i in range(w):
+            r[i] += off[s + i]
     s_r = 0.0
     s_rl = 0.0
     for i in range(w):  # delayed-entry rows: minus the entry's term
@@ -98,7 +118,7 @@ def _block(X, log_t, log_en, s, e, base, beta, th, r, acc, s_rx):
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _block_plain(X, log_t, s, e, base, beta, th, r, acc, s_rx):
+def _block_plain(X, log_t, s, e, base, beta, off, th, r, acc, s_rx):
     """:func:`_block` for rows without delayed entry: one ``exp`` per row."""
     w = e - s
     P = beta.shape[0]
@@ -108,6 +128,9 @@ def _block_plain(X, log_t, s, e, base, beta, th, r, acc, s_rx):
         b = beta[j]
         for i in range(w):
             r[i] += X[j, s + i] * b
+    if off.shape[0] > 0:  # mm(): each row's member term (fast row order)
+        for i in range(w):
+            r[i] += off[s + i]
     s_r = 0.0
     s_rl = 0.0
     for i in range(w):
@@ -144,7 +167,7 @@ def _gompertz_h(x, t):
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _block_gompertz(X, t, t0, s, e, base, beta, gam, entry, r, acc, s_rx):
+def _block_gompertz(X, t, t0, s, e, base, beta, off, gam, entry, r, acc, s_rx):
     """:func:`_block` for the Gompertz baseline: ``r_i = e^eta_i (H0(t_i) - H0(entry_i))``.
 
     ``t`` and ``t0`` are the times (not their logs); ``acc[1]`` collects ``d r / d gamma``.
@@ -157,6 +180,9 @@ def _block_gompertz(X, t, t0, s, e, base, beta, gam, entry, r, acc, s_rx):
         b = beta[j]
         for i in range(w):
             r[i] += X[j, s + i] * b
+    if off.shape[0] > 0:  # mm(): each row's member term (fast row order)
+        for i in range(w):
+            r[i] += off[s + i]
     s_r = 0.0
     s_g = 0.0
     for i in range(w):
@@ -180,31 +206,6 @@ def _block_gompertz(X, t, t0, s, e, base, beta, gam, entry, r, acc, s_rx):
 
 
 @njit(cache=True, error_model="numpy")
-def _arrays(fb):
-    """Return views of the fast buffer's arrays (see the module doc for their order)."""
-    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
-    o = F_HEAD
-    s_dx = fb[o:o + P]
-    o += P
-    d_lev = fb[o:o + L]
-    o += L
-    start = fb[o:o + L + 1]
-    o += L + 1
-    mid = fb[o:o + L]
-    o += L
-    X = fb[o:o + P * n].reshape((P, n))
-    o += P * n
-    log_t = fb[o:o + n]
-    o += n
-    log_en = fb[o:o + n]
-    o += n
-    ev = fb[o:o + n]
-    o += n
-    order = fb[o:o + n]
-    return s_dx, d_lev, start, mid, X, log_t, log_en, ev, order
-
-
-@njit(cache=True, error_model="numpy")
 def fast_rows(fb, x, grad):
     """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
     fam = int(fb[2])
@@ -214,11 +215,18 @@ def fast_rows(fb, x, grad):
         return aft_rows(fb, x, grad)
     if fam >= RP_HAZARD:  # the rp spline (kernel_fast_rp)
         return rp_fast_rows(fb, x, grad)
+    return _ph_rows(fb, x, grad)
+
+
+@njit(cache=True, error_model="numpy")
+def _ph_rows(fb, x, grad):
+    """:func:`fast_rows` of the exponential, Weibull PH and Gompertz families."""
+    fam = int(fb[2])
     P, L = int(fb[4]), int(fb[5])
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
     D, s_dlt = fb[13], fb[14]
-    s_dx, d_lev, start, mid, X, log_t, log_en, _, _ = _arrays(fb)
+    s_dx, d_lev, start, mid, X, log_t, log_en, ev, order = fast_arrays(fb)
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     th, log_th = 1.0, 0.0
@@ -235,6 +243,15 @@ def fast_rows(fb, x, grad):
     total = D * a
     for j in range(P):
         total += s_dx[j] * beta[j]
+    mmb = mm_buffer(fb)
+    mm = mmb.shape[0] > 0
+    none = np.empty(0)
+    off, raw, w, tot, c, theta = none, none, none, none, none, none
+    if mm:
+        off, raw, w, tot, c, theta = mm_setup(mmb, x, order)
+    g_row = np.zeros(theta.shape[0])  # d log L / d eta_i by original row (mm() only)
+    for i in range(off.shape[0]):  # the event part's member terms: sum d theta
+        total += ev[i] * off[i]
     for lev in range(L):
         u = 0.0
         if mode == 0:
@@ -248,13 +265,19 @@ def fast_rows(fb, x, grad):
         s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
         if fam == 2:  # log_t, log_en hold the times themselves
             for b0 in range(s, e, BLOCK):
-                _block_gompertz(X, log_t, log_en, b0, min(b0 + BLOCK, e), base, beta, gam,
-                                entry, r, acc, s_rx)
+                b1 = min(b0 + BLOCK, e)
+                _block_gompertz(X, log_t, log_en, b0, b1, base, beta, off, gam, entry, r, acc,
+                                s_rx)
+                _row_grad(ev, order, b0, b1, r, g_row)
         else:
             for b0 in range(s, m, BLOCK):
-                _block(X, log_t, log_en, b0, min(b0 + BLOCK, m), base, beta, th, r, acc, s_rx)
+                b1 = min(b0 + BLOCK, m)
+                _block(X, log_t, log_en, b0, b1, base, beta, off, th, r, acc, s_rx)
+                _row_grad(ev, order, b0, b1, r, g_row)
             for b0 in range(m, e, BLOCK):
-                _block_plain(X, log_t, b0, min(b0 + BLOCK, e), base, beta, th, r, acc, s_rx)
+                b1 = min(b0 + BLOCK, e)
+                _block_plain(X, log_t, b0, b1, base, beta, off, th, r, acc, s_rx)
+                _row_grad(ev, order, b0, b1, r, g_row)
         g_u = d_lev[lev] - (acc[0] - before)  # d log L / d u of this level
         total += d_lev[lev] * u
         if mode == 0:
@@ -277,11 +300,21 @@ def fast_rows(fb, x, grad):
         d_gam = s_dlt - acc[1]
         grad[off_theta] += d_gam * math.exp(a)
         grad[off_int] += d_gam * gam
+    if mm:  # the member blocks' gradient through theta (kernel_members, as the generic kernel)
+        mm_grad(mmb, x, 0, g_row, raw, w, tot, c, theta, grad)
     return total
 
 
+@njit(cache=True, error_model="numpy")
+def _row_grad(ev, order, s, e, r, g_row):
+    """mm() only (``g_row`` has rows): ``d log L / d eta = d - r`` of rows ``s:e`` by position."""
+    if g_row.shape[0] > 0:
+        for i in range(e - s):
+            g_row[int(order[s + i])] = ev[s + i] - r[i]
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
-def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, th, log_th, row, out):
+def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, off, th, log_th, row, out):
     """Each row's log likelihood of rows ``s:e`` (``s:m`` with delayed entry) into ``out``."""
     w = e - s
     P = beta.shape[0]
@@ -291,6 +324,9 @@ def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, th, log_th, row,
         b = beta[j]
         for i in range(w):
             row[i] += X[j, s + i] * b
+    if off.shape[0] > 0:  # mm(): each row's member term
+        for i in range(w):
+            row[i] += off[s + i]
     for i in range(w):
         eta = row[i]
         lt = log_t[s + i]
@@ -303,7 +339,7 @@ def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, th, log_th, row,
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
-def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, gam, row, out):
+def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, off, gam, row, out):
     """:func:`_pw_block` for the Gompertz baseline (``t``, ``t0``: the times)."""
     w = e - s
     P = beta.shape[0]
@@ -313,6 +349,9 @@ def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, gam, row, out):
         b = beta[j]
         for i in range(w):
             row[i] += X[j, s + i] * b
+    if off.shape[0] > 0:  # mm(): each row's member term
+        for i in range(w):
+            row[i] += off[s + i]
     for i in range(w):
         eta = row[i]
         big_h = _gompertz_h(gam * t[s + i], t[s + i])[0] - _gompertz_h(gam * t0[s + i],
@@ -338,10 +377,14 @@ def fast_pointwise_into(fb, draws, out):
     P, L = int(fb[4]), int(fb[5])
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
-    _, _, start, mid, X, log_t, log_en, ev, order = _arrays(fb)
+    _, _, start, mid, X, log_t, log_en, ev, order = fast_arrays(fb)
     row = np.empty(BLOCK)
+    mmb = mm_buffer(fb)
+    off = np.empty(0)
     for d in range(draws.shape[0]):
         x = draws[d]
+        if mmb.shape[0] > 0:  # mm(): this draw's member terms (fast row order)
+            off = mm_setup(mmb, x, order)[0]
         a = x[off_int] + fb[12]
         beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
         th, log_th = 1.0, 0.0
@@ -362,18 +405,22 @@ def fast_pointwise_into(fb, draws, out):
             for b0 in range(s, e, BLOCK):
                 if fam == 2:
                     _pw_gompertz(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), a + u,
-                                 beta, gam, row, out[d])
+                                 beta, off, gam, row, out[d])
                 else:
                     _pw_block(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), m, a + u,
-                              beta, th, log_th, row, out[d])
+                              beta, off, th, log_th, row, out[d])
 
 
 @njit(cache=True, error_model="numpy")
 def fast_logp_grad(fb, x, grad):
     """Log posterior and gradient: :func:`fast_rows` plus the generic kernel's priors."""
     grad[:] = 0.0
-    gen = fb[int(fb[1]):]
+    g0 = int(fb[1])
+    gen = fb[g0:g0 + int(fb[g0])]  # its own length: a members copy may follow
     total = logp_grad(gen, x, grad)  # the copy has no rows: the priors only
+    mmb = mm_buffer(fb)
+    if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)
+        total += mm_prior(mmb, x, grad)
     return total + fast_rows(fb, x, grad)
 
 

@@ -4,14 +4,33 @@
 :mod:`coalsurv.backend.kernel_fast_rp` (the Royston-Parmar spline) both run branch-free blocks
 of at most :data:`BLOCK` rows calling :func:`~coalsurv.backend.kernel_fastmath.fexp`
 (re-exported here), on buffers whose first :data:`F_HEAD` values mean the same
-(:mod:`coalsurv.backend.kernel_fast`'s module doc).
+(:mod:`coalsurv.backend.kernel_fast`'s module doc); :func:`fast_arrays` returns the views of
+the arrays both buffers hold after that header, and :func:`fast_end` where they end (the rp
+section's start).
+
+``mm()`` member blocks: the fast buffer then ends, after the generic copy, with a members
+copy (:func:`coalsurv.backend.native_fast_common.mm_copy`: the whole generic buffer, rows
+counted). :func:`mm_buffer` returns it (empty
+without ``mm()``); :func:`mm_setup` computes the weights and each row's member term
+``theta_i`` once per evaluation with :mod:`coalsurv.backend.kernel_members` (rows in the
+generic buffer's order) and returns it in the fast loop's row order too; the loop adds
+``theta_i`` to ``eta_i``, collects ``d log L / d eta_i`` by original row and hands it to
+:func:`~coalsurv.backend.kernel_members.mm_grad`, as the generic kernel does. The generic
+copy then has ``H_MM_R = 0`` (its priors pass would compute the weights again): the member
+blocks' prior is :func:`~coalsurv.backend.kernel_members.mm_prior` on the members copy.
 """
 
 from __future__ import annotations
 
-from coalsurv.backend.kernel_fastmath import fexp
+import numpy as np
+from numba import njit
 
-__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "fexp"]
+from coalsurv.backend.kernel_fastmath import fexp
+from coalsurv.backend.kernel_layout import H_MM_R
+from coalsurv.backend.kernel_members import mm_theta, mm_weights
+
+__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "fexp", "fast_arrays", "fast_end", "mm_buffer",
+           "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
@@ -21,3 +40,68 @@ F_HEAD = 16
 #: ``fastmath`` flags of the blocked loops: reassociation and contraction only (infinities
 #: and NaN keep their meaning).
 FASTMATH = {"reassoc", "contract"}
+
+
+@njit(cache=True, error_model="numpy")
+def fast_arrays(fb):
+    """Return views of the fast buffer's row arrays (:mod:`coalsurv.backend.kernel_fast`'s order).
+
+    ``sum d x`` (P), events per level (L), level starts (L + 1), the end of each level's
+    delayed-entry rows (L), ``X`` by column (P, n), ``log t``, ``log entry``, the event
+    indicator and each row's original position (n each).
+    """
+    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
+    o = F_HEAD
+    s_dx = fb[o:o + P]
+    o += P
+    d_lev = fb[o:o + L]
+    o += L
+    start = fb[o:o + L + 1]
+    o += L + 1
+    mid = fb[o:o + L]
+    o += L
+    X = fb[o:o + P * n].reshape((P, n))
+    o += P * n
+    log_t = fb[o:o + n]
+    o += n
+    log_en = fb[o:o + n]
+    o += n
+    ev = fb[o:o + n]
+    o += n
+    order = fb[o:o + n]
+    return s_dx, d_lev, start, mid, X, log_t, log_en, ev, order
+
+
+@njit(cache=True, error_model="numpy")
+def fast_end(fb):
+    """Where the arrays of :func:`fast_arrays` end (the rp section starts there)."""
+    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
+    return F_HEAD + P + 3 * L + 1 + P * n + 4 * n
+
+
+@njit(cache=True, error_model="numpy")
+def mm_buffer(fb):
+    """Return the fast buffer's members copy (after the generic copy), empty without mm()."""
+    g0 = int(fb[1])
+    return fb[g0 + int(fb[g0]):int(fb[0])]  # the generic copy's own length is its H_LEN
+
+
+@njit(cache=True, error_model="numpy")
+def mm_setup(mmb, x, order):
+    """Compute each row's member term for one evaluation (one cause).
+
+    Returns ``theta`` in the fast loop's row order (``order``: each fast row's original
+    position), then what :func:`~coalsurv.backend.kernel_members.mm_grad` needs: the raw
+    weights, the weights, each coalition's sum of raw weights, each membership row's ``c``
+    and ``theta`` in the original order.
+    """
+    n = order.shape[0]
+    R = int(mmb[H_MM_R])
+    raw, w, c = np.empty(R), np.empty(R), np.empty(R)
+    tot, theta = np.empty(n), np.empty(n)
+    mm_weights(mmb, x, raw, w, tot)
+    mm_theta(mmb, x, 0, w, c, theta)
+    th_f = np.empty(n)
+    for j in range(n):
+        th_f[j] = theta[int(order[j])]
+    return th_f, raw, w, tot, c, theta

@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH, fexp
+from coalsurv.backend.kernel_fast_base import BLOCK, FASTMATH, fast_arrays, fast_end, fexp
 from coalsurv.backend.kernel_fastmath import softplus_sigmoid
 from coalsurv.backend.kernel_spline import rp_row, spline_arrays
 
@@ -59,29 +59,11 @@ _MAX_S = 600.0  # kernel_spline's soft cap of s on the hazard scale
 
 
 @njit(cache=True, error_model="numpy")
-def _rp_base(fb):
-    """Where the rp section starts."""
-    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
-    return F_HEAD + P + 3 * L + 1 + P * n + 4 * n
-
-
-@njit(cache=True, error_model="numpy")
 def _rp_arrays(fb):
     """Return views of the rp fast buffer's arrays (the module doc's order)."""
-    n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
-    o = F_HEAD
-    s_dx = fb[o:o + P]
-    d_lev = fb[o + P:o + P + L]
-    start = fb[o + P + L:o + P + 2 * L + 1]
-    mid = fb[o + P + 2 * L + 1:o + P + 3 * L + 1]
-    o += P + 3 * L + 1
-    X = fb[o:o + P * n].reshape((P, n))
-    o += P * n
-    log_t = fb[o:o + n]
-    log_en = fb[o + n:o + 2 * n]
-    ev = fb[o + 2 * n:o + 3 * n]
-    order = fb[o + 3 * n:o + 4 * n]
-    o = _rp_base(fb)
+    n = int(fb[3])
+    s_dx, d_lev, start, mid, X, log_t, log_en, ev, order = fast_arrays(fb)
+    o = fast_end(fb)
     K, Ue, Uc = int(fb[o]), int(fb[o + 2]), int(fb[o + 3])
     o += RP_HEAD
     W0 = fb[o:o + K * n].reshape((K, n))
@@ -311,7 +293,7 @@ def _blocked(fb, x, grad, odds):
     for j in range(P):
         grad[off_beta + j] += s_dx[j] - s_rx[j]
     grad[off_theta] += gam * (s_dlt - acc[2] + acc[3])  # d / d log gamma
-    off_b = int(fb[_rp_base(fb) + 1])
+    off_b = int(fb[fast_end(fb) + 1])
     for j in range(K):
         grad[off_b + j] += s_dw[j] - s_rw[j] + g_b[j]
     return total, True
@@ -362,7 +344,7 @@ def rp_exact(fb, x, grad, want_grad, rows_out):
         for j in range(P):
             grad[int(fb[7]) + j] += g_beta[j]
         grad[int(fb[8])] += d_th * gam
-        off_b = int(fb[_rp_base(fb) + 1])
+        off_b = int(fb[fast_end(fb) + 1])
         for j in range(K):
             grad[off_b + j] += g_b[j]
     return total

@@ -4,8 +4,9 @@
 its generic buffer only when the model is exactly the fast loop's shape: the exponential,
 Weibull PH or Gompertz family, one cause, exact and right-censored endings (delayed entry
 allowed), at most one frailty intercept (non-centred, centred, or centred on the intercept),
-fixed effects, and nothing else (no strata, shape covariates, ``mm()``, cure, ``tve()``,
-spline, piecewise baseline, varying slopes, spells, interval censoring). The Weibull AFT,
+fixed effects, ``mm()`` member blocks (not with rp), and nothing else (no strata, shape
+covariates, cure, ``tve()``, spline, piecewise baseline, varying slopes, spells, interval
+censoring). The Weibull AFT,
 log-logistic and log-normal go to :mod:`coalsurv.backend.native_fast_aft` (strata and shape
 covariates allowed there); :func:`shared_checks` is what both refuse. Everything else keeps
 the generic kernel. Per-cause or per-term priors are allowed: the priors are the generic
@@ -25,7 +26,7 @@ import numpy as np
 from coalsurv.backend import kernel_layout as K
 from coalsurv.backend.kernel_fast_base import F_HEAD
 from coalsurv.backend.native_fast_aft import AFT_FAST_FAMILIES, aft_buffer, aft_reason
-from coalsurv.backend.native_fast_common import fill_common_head, frailty_levels
+from coalsurv.backend.native_fast_common import fill_common_head, frailty_levels, mm_copy
 from coalsurv.backend.native_fast_rp import rp_reasons, rp_section
 from coalsurv.backend.native_fast_tve import tve_buffer, tve_reason
 from coalsurv.backend.plan_types import KernelPlan
@@ -40,13 +41,18 @@ FAST_FAMILIES = {"exponential": 0, "weibull_ph": 1, "gompertz": 2}
 ENABLED = True
 
 
-def shared_checks(kplan: KernelPlan, buf: np.ndarray) -> dict[str, bool]:
-    """Return what no fast row loop implements: each name whose value is True is a reason."""
+def shared_checks(kplan: KernelPlan, buf: np.ndarray, *, mm_ok: bool = False
+                  ) -> dict[str, bool]:
+    """Return what no fast row loop implements: each name whose value is True is a reason.
+
+    ``mm_ok``: the caller's loop implements ``mm()`` member blocks (the PH loop,
+    :func:`coalsurv.backend.kernel_fast_base.mm_setup`); otherwise ``mm()`` is a reason.
+    """
     e = K.ext_base(buf)
     return {
         "several causes": kplan.causes != 1,
         "more than one frailty factor": len(kplan.groups) > 1,
-        "mm()": bool(kplan.mm_weights),
+        "mm()": bool(kplan.mm_weights) and not mm_ok,
         "cure": bool(kplan.cure),
         "tve()": bool(kplan.tve),
         "a spline baseline": kplan.spline_knots is not None and kplan.family != "rp",
@@ -57,7 +63,8 @@ def shared_checks(kplan: KernelPlan, buf: np.ndarray) -> dict[str, bool]:
         "a joint prior": kplan.joint is not None,
         # the generic buffer's header must say the same (no section a fast loop would ignore)
         "a buffer section the fast loop does not read": bool(
-            buf[K.H_K] or buf[K.H_MM_R] or buf[K.H_CURE] or buf[K.H_TVE] or buf[K.H_SPELLS]
+            buf[K.H_K] or (buf[K.H_MM_R] and not mm_ok) or buf[K.H_CURE] or buf[K.H_TVE]
+            or buf[K.H_SPELLS]
             or buf[K.H_C] != 1 or buf[K.H_G] > 1
             or (buf[e + K.E_SPLINE_DATA] >= 0) != (kplan.family == "rp")
             or buf[e + K.E_SLOPES] > 0 or buf[K.H_FAM] != KERNEL_FAMILIES[kplan.family]),
@@ -74,7 +81,7 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         return aft_reason(kplan, buf, shared_checks(kplan, buf))
     if kplan.family not in FAST_FAMILIES and kplan.family != "rp":  # rp: native_fast_rp
         return f"family {kplan.family!r} is not in the fast row loop"
-    checks = shared_checks(kplan, buf)
+    checks = shared_checks(kplan, buf, mm_ok=kplan.family != "rp")
     checks.update({
         "strata": bool(kplan.strata),
         "shape covariates": bool(kplan.shape_terms),
@@ -128,8 +135,12 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
     gen = np.array(buf, dtype=float)
     gen[K.H_N] = 0  # no rows: the generic kernel adds the priors only
     parts = [head, s_dx, d_lev, start, mid, Xc, lt[order],
-             np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), *rp, gen]
-    fb = np.concatenate(parts)
+             np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), *rp]
+    # mm(): the members copy after the generic one (kernel_fast_base.mm_buffer), which then
+    # leaves the member blocks out (their prior: kernel_fast.fast_logp_grad, on the copy)
+    tail = [mm_copy(buf)] if kplan.mm_weights else []
+    gen[K.H_MM_R] = 0
+    fb = np.concatenate([*parts, gen, *tail])
     fb[0] = fb.size
-    fb[1] = fb.size - gen.size
+    fb[1] = sum(p.size for p in parts)
     return np.ascontiguousarray(fb)

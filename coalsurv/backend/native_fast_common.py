@@ -4,6 +4,8 @@
 :func:`coalsurv.backend.native_fast_aft.aft_buffer` (the AFT families) both read each row's
 frailty level from the generic buffer and write the same header values 3-12 (``n, P, L``,
 the parameter offsets, the frailty's mode and offsets, the intercept centre).
+:func:`mm_copy` packs the members copy that ends a fast buffer of a model with ``mm()``
+(:func:`coalsurv.backend.kernel_fast_base.mm_buffer`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 
 from coalsurv.backend import kernel_layout as K
 
-__all__ = ["frailty_levels", "fill_common_head"]
+__all__ = ["frailty_levels", "fill_common_head", "mm_copy"]
 
 
 def frailty_levels(buf: np.ndarray, n: int, G: int, idx) -> tuple[np.ndarray, int]:
@@ -36,3 +38,14 @@ def fill_common_head(head: np.ndarray, buf: np.ndarray, *, n: int, P: int, L: in
     else:
         head[9], head[10], head[11] = -1, -1, -1
     head[12] = centre[0] if int(buf[K.H_CENTRED]) == 1 else 0.0
+
+
+def mm_copy(buf: np.ndarray) -> np.ndarray:
+    """Return the members copy of a fast buffer: the whole generic buffer, its rows counted.
+
+    :mod:`coalsurv.backend.kernel_members` runs on it as on the generic buffer (the header,
+    the intercept centre, the mm() section, per-term prior tables: every offset valid),
+    while the fast buffer's own generic copy has ``H_N = 0`` and ``H_MM_R = 0`` (the priors
+    without the member blocks, whose weights pass it would repeat).
+    """
+    return np.array(buf, dtype=float)

@@ -3,7 +3,8 @@
 numba compiles a callee that does not set ``fastmath`` with its caller's flags the first time a
 caller needs it, and that overload then serves every caller. ``flog1p`` first compiled from a
 ``fastmath={"reassoc", "contract"}`` loop gave ``inf`` at ``3e306`` (reassociated Kahan
-``log1p``); :mod:`coalsurv.backend.kernel_fastmath` now sets ``fastmath=False`` explicitly.
+``log1p``); :mod:`coalsurv.backend.kernel_fastmath` now sets its flags explicitly (``fexp``:
+``contract`` only).
 This test compiles a fast-math caller FIRST, in a fresh numba cache (a subprocess), then checks
 the values against NumPy. (``kernel_fast._gompertz_h`` sets ``fastmath=False`` too; importing
 ``kernel_fast`` in a fresh cache would compile the whole kernel, so it is not exercised here.)
@@ -47,3 +48,16 @@ def test_fast_math_caller_first_leaves_the_math_exact(tmp_path):
     np.testing.assert_allclose(out["log1p"], np.log1p(ys), rtol=1e-15, atol=0)
     np.testing.assert_allclose(out["log"], np.log(ys), rtol=1e-15, atol=0)
     np.testing.assert_allclose(out["exp"], np.exp(xs), rtol=1e-15, atol=0)
+
+
+def test_fexp_contracts_and_the_logs_do_not():
+    """``fexp`` fuses multiply-adds (``contract``: the PH fast loop's speed), nothing else does.
+
+    Without contraction its 13-step polynomial is separate multiplies and adds (no FMA): the
+    PH fast loop lost 4-20 % per gradient (29d233c); reassociation stays off (the shifter).
+    """
+    from coalsurv.backend import kernel_fastmath as km
+
+    assert set(km.fexp.targetoptions["fastmath"]) == {"contract"}
+    assert km.flog.targetoptions["fastmath"] is False
+    assert km.flog1p.targetoptions["fastmath"] is False
