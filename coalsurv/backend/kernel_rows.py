@@ -45,6 +45,7 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_ending import cure_grad, cure_table, lean_row
+from coalsurv.backend.kernel_gamma_rows import gamma_rows
 from coalsurv.backend.kernel_gengamma import gengamma_row, q_constants
 from coalsurv.backend.kernel_layout import (
     E_SPLINE_OFF,
@@ -189,10 +190,13 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     # curve from its rows' eta (a first sweep), then the rows' chain rule (a second one)
     section = spell_section(buf)
     sp_mode, row_ep = section[0], section[4]
-    curve = sp_mode == 2
+    # the gamma families' common rows: the same two sweeps, the rows in blocks in between
+    # (kernel_gamma_rows.gamma_rows)
+    g_rows = (fam == GAMMA or fam == GENGAMMA) and cure == 0 and not has_interval and sp_mode == 0
+    curve = sp_mode == 2 or g_rows
     sweeps = 2 if curve and want_grad else 1
     c_n = n if curve else 0
-    eta_r, th_r, lth_r = np.zeros(c_n), np.zeros(c_n), np.zeros(c_n)
+    eta_r, th_r, lth_r, lin_r = np.zeros(c_n), np.zeros(c_n), np.zeros(c_n), np.zeros(c_n)
     d_eta_r, d_th_r = np.zeros(c_n), np.zeros(c_n)
     u = np.empty(lev_start[G])
     g_u = np.empty(lev_start[G])
@@ -260,29 +264,38 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         d_a = 0.0
         for it in range(sweeps * n):
             i = it % n
-            eta = a
-            for j in range(P):
-                eta += X[i, j] * beta[j]
-            lin = eta
-            if std != 0.0:
-                eta = scale * lin
-            for g in range(G):
-                eta += u[lev_start[g] + int(idx[g, i])]
-            if off_sdev >= 0:
-                eta += sdev[int(strata[i])]
-            if R > 0:
-                eta += mm_eta[i]
-            if SL > 0:
-                eta += slope_eta(buf, X, i, v_sl, sl_start)
-            st = int(strata[i]) if ts > 1 else 0
-            theta, log_theta = theta_s[st], log_theta_s[st]
-            if Q > 0:  # log theta_i = log theta + Z[i] beta_shape
-                for j in range(Q):
-                    log_theta += Z[i, j] * bshape[j]
-                theta = math.exp(log_theta)
+            if curve and it >= n:  # second sweep: the first one's values, no eta again
+                eta, lin, theta, log_theta = eta_r[i], lin_r[i], th_r[i], lth_r[i]
+                st = int(strata[i]) if ts > 1 else 0
+            else:
+                eta = a
+                for j in range(P):
+                    eta += X[i, j] * beta[j]
+                lin = eta
+                if std != 0.0:
+                    eta = scale * lin
+                for g in range(G):
+                    eta += u[lev_start[g] + int(idx[g, i])]
+                if off_sdev >= 0:
+                    eta += sdev[int(strata[i])]
+                if R > 0:
+                    eta += mm_eta[i]
+                if SL > 0:
+                    eta += slope_eta(buf, X, i, v_sl, sl_start)
+                st = int(strata[i]) if ts > 1 else 0
+                theta, log_theta = theta_s[st], log_theta_s[st]
+                if Q > 0:  # log theta_i = log theta + Z[i] beta_shape
+                    for j in range(Q):
+                        log_theta += Z[i, j] * bshape[j]
+                    theta = math.exp(log_theta)
             if curve and it < n:  # first sweep: the rows' eta, then every episode's curve
-                eta_r[i], th_r[i], lth_r[i] = eta, theta, log_theta
-                if i == n - 1:
+                eta_r[i], th_r[i], lth_r[i], lin_r[i] = eta, theta, log_theta, lin
+                if i == n - 1 and g_rows:
+                    total += gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts,
+                                        Q > 0, eta_r, th_r, lth_r, theta_s, lg_s, psi_s, b_k, lq_s,
+                                        lgq_s, psiq_s, d_eta_r, d_th_r, g_k, rows_out,
+                                        want_grad)
+                elif i == n - 1:
                     total += episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r,
                                             rows_out, grad, want_grad, spl, b_k,
                                             g_spline[k * n_b:(k + 1) * n_b])

@@ -28,7 +28,9 @@ d eta`` and ``d log h / d log t = -d log h / d eta - 1``. The episode's value co
 h_i(t)``, ``log S_i(t)``, ``log S_i(upper)`` and ``log S_i(entry)``: ``d log h + log S - log
 S(entry)``, ``log(S(t) - S(upper)) - log S(entry)`` or the cure rows of
 :func:`coalsurv.backend.kernel_cure.cure_row` (linear in the four values' derivatives, so two
-calls give the weights of each). Cost: O(spells) per cause.
+calls give the weights of each). Cost: O(spells) per cause. The generalised gamma's ``Q`` (and
+``sigma``) are the last spell's, as the graph's (its parameters per spell row, the family at
+``tau`` of the last row): with stratified shapes the episode's stratum's (issue 23).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_cure import cure_row_at as cure_row  # a call, not inlined
+from coalsurv.backend.kernel_gengamma import q_constants
 from coalsurv.backend.kernel_layout import (
     H_C,
     H_CURE,
@@ -50,9 +53,11 @@ from coalsurv.backend.kernel_layout import (
     H_OFF_CBETA,
     H_OFF_CINT,
     H_SPELLS,
+    layout,
 )
 from coalsurv.backend.kernel_spline import RP, rp_basis_grad, rp_log_time_slope, rp_point, terms
 from coalsurv.families.kernels import interval_terms
+from coalsurv.families.kernels_gamma import GENGAMMA, gengamma_all
 
 __all__ = ["SPELL_HEAD", "spell_section", "n_episodes", "episode_curves"]
 
@@ -171,6 +176,46 @@ def _curve(fam, aft, hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th
     return val
 
 
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _curve_gengamma(hazard, T, lo, hi, J, eta_r, th_r, lth_r, a, b, d_eta, d_th, q, lq, lgq,
+                    psiq):
+    """:func:`_curve` of the generalised gamma (AFT), with ``d/dQ`` in the same pass.
+
+    ``q``, ``lq``, ``lgq``, ``psiq``: the last spell's ``Q`` (its stratum's with stratified
+    shapes) and its constants (:func:`coalsurv.backend.kernel_gengamma.q_constants`). Fills
+    ``d_eta`` and ``d_th`` (``d/d sigma``, on the last spell only) as :func:`_curve` does and
+    returns ``(value, d/dQ)``: one :func:`coalsurv.families.kernels_gamma.gengamma_all` per
+    curve instead of one along ``sigma`` and one more along ``Q``.
+    """
+    tau = 0.0  # the equivalent time at the last spell's eta
+    eta_j = eta_r[J]
+    for r in range(lo, hi):
+        d_eta[r - lo] = 0.0
+        d_th[r - lo] = 0.0
+        length = max(min(b[r], T) - a[r], 0.0)
+        if length > 0.0:
+            w = math.exp(eta_j - eta_r[r]) * length
+            tau += w
+            d_eta[r - lo] = w
+    if tau <= 0.0:  # no time elapsed: log S = 0
+        for r in range(hi - lo):
+            d_eta[r] = 0.0
+        return 0.0, 0.0
+    out = gengamma_all(tau, math.log(tau), eta_j, th_r[J], lth_r[J], q, lq, lgq, psiq)
+    if hazard:
+        val, f_eta, f_th, f_q = out[0], out[1], out[2], out[3]
+        g = (-f_eta - 1.0) / tau
+    else:
+        val, f_eta, f_th, f_q = out[4], out[5], out[6], out[7]
+        g = -f_eta / tau
+    own = d_eta[J - lo]
+    for r in range(hi - lo):
+        d_eta[r] = -g * d_eta[r]
+    d_eta[J - lo] = f_eta + g * (tau - own)
+    d_th[J - lo] = f_th
+    return val, f_q
+
+
 @njit(cache=True, error_model="numpy")
 def _curve_spline(aft, hazard, T, lo, hi, J, eta_r, th_r, a, b, spl, b_sp, weight, g_sp):
     """Add ``weight`` x the gradient in ``rp_spline`` of one curve (:func:`_curve`) to ``g_sp``.
@@ -224,8 +269,10 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
     each episode's value to ``rows_out`` (when not empty) and, with cure, the cure block's
     gradient to ``grad``. The rp spline (hazard scale): ``spl``, the cause's ``rp_spline``
     ``b_sp``; its gradient goes to ``g_sp`` (the episode's value is linear in its curves'
-    derivatives with weights ``w``; each used curve's gradient by :func:`_curve_spline`).
-    Returns the sum over episodes.
+    derivatives with weights ``w``; each used curve's gradient by :func:`_curve_spline`). The
+    generalised gamma: ``b_sp`` holds ``Q`` (one, or one per stratum with stratified shapes:
+    the episode's last spell's stratum picks it), each curve by :func:`_curve_gengamma` with
+    ``d/dQ`` in the same pass, into ``g_sp[stratum]``. Returns the sum over episodes.
     """
     fam = int(buf[H_FAM])
     (_, E, aft, has_int, _, ptr, last, a, b, t, entry, upper, event,
@@ -235,6 +282,16 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
     n_c = int(buf[H_CURE_Q]) if cure > 0 else 0
     z_cure = buf[int(buf[H_CURE_DATA]):int(buf[H_CURE_DATA]) + int(buf[H_N]) * n_c].reshape(
         (int(buf[H_N]), n_c))
+    # the generalised gamma: Q (b_sp: one per cause, or per stratum with stratified shapes)
+    # and its constants, once; each episode reads its last spell's (its stratum's)
+    gg = fam == GENGAMMA
+    n_q = b_sp.shape[0] if gg else 0
+    strata = layout(buf)[17]
+    q_lq, q_lg, q_psi = np.zeros(n_q), np.zeros(n_q), np.zeros(n_q)
+    for j in range(n_q):
+        q_lq[j], q_lg[j], q_psi[j] = q_constants(b_sp[j])
+    f_q = np.zeros(4)  # d/dQ of the four values
+    qs = 0
     longest = 1
     for e in range(E):
         longest = max(longest, int(ptr[e + 1]) - int(ptr[e]))
@@ -255,15 +312,33 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
         has_entry = entry[e] > 0.0
         for q in range(4):
             vals[q] = 0.0
-        if ev > 0.0 and not is_int:
+            f_q[q] = 0.0
+        if gg:  # one pass per curve: d/dQ with the rest
+            qs = int(strata[J]) if n_q > 1 else 0
+            qv, lq, lgq, psiq = b_sp[qs], q_lq[qs], q_lg[qs], q_psi[qs]
+            if ev > 0.0 and not is_int:
+                vals[0], f_q[0] = _curve_gengamma(hazard, t[e], lo, hi, J, eta_r, th_r, lth_r,
+                                                  a, b, dq_eta[0], dq_th[0], qv, lq, lgq, psiq)
+            vals[1], f_q[1] = _curve_gengamma(survival, t[e], lo, hi, J, eta_r, th_r, lth_r, a,
+                                              b, dq_eta[1], dq_th[1], qv, lq, lgq, psiq)
+            if is_int:
+                vals[2], f_q[2] = _curve_gengamma(survival, upper[e], lo, hi, J, eta_r, th_r,
+                                                  lth_r, a, b, dq_eta[2], dq_th[2], qv, lq, lgq,
+                                                  psiq)
+            if has_entry:
+                vals[3], f_q[3] = _curve_gengamma(survival, entry[e], lo, hi, J, eta_r, th_r,
+                                                  lth_r, a, b, dq_eta[3], dq_th[3], qv, lq, lgq,
+                                                  psiq)
+        elif ev > 0.0 and not is_int:
             vals[0] = _curve(fam, aft, hazard, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
                              dq_eta[0], dq_th[0], spl, b_sp, -1)
-        vals[1] = _curve(fam, aft, survival, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
-                         dq_eta[1], dq_th[1], spl, b_sp, -1)
-        if is_int:
+        if not gg:
+            vals[1] = _curve(fam, aft, survival, t[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
+                             dq_eta[1], dq_th[1], spl, b_sp, -1)
+        if is_int and not gg:
             vals[2] = _curve(fam, aft, survival, upper[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
                              dq_eta[2], dq_th[2], spl, b_sp, -1)
-        if has_entry:
+        if has_entry and not gg:
             vals[3] = _curve(fam, aft, survival, entry[e], lo, hi, J, eta_r, th_r, lth_r, a, b,
                              dq_eta[3], dq_th[3], spl, b_sp, -1)
         if cure > 0:  # cure_row is linear in the derivatives it is given: read the weights
@@ -308,7 +383,11 @@ def episode_curves(buf, x, k, eta_r, th_r, lth_r, d_eta_r, d_th_r, rows_out, gra
                     if w[q] != 0.0:
                         _curve_spline(aft, q == 0, times[q], lo, hi, J, eta_r, th_r, a, b,
                                       spl, b_sp, w[q], g_sp)
-            for j in range(g_sp.shape[0] if fam != RP else 0):  # each curve along b_j
+            if gg:  # Q: the episode's stratum's
+                for q in range(4):
+                    if w[q] != 0.0:
+                        g_sp[qs] += w[q] * f_q[q]
+            for j in range(g_sp.shape[0] if fam != RP and not gg else 0):  # each curve along b_j
                 for q in range(4):
                     if w[q] != 0.0:
                         _curve(fam, aft, q == 0, times[q], lo, hi, J, eta_r, th_r, lth_r, a, b,

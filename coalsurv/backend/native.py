@@ -36,8 +36,9 @@ mixture priors (``beta_unit[*]``: the carried parameters' blocks after ``x``, fi
 affine map read off the graph; :mod:`coalsurv.backend.plan_joint`,
 :mod:`coalsurv.backend.kernel_joint`). Falls back: family options, anything unknown.
 The gamma and generalised gamma (issue 23, :mod:`coalsurv.families.kernels_gamma`) with every
-feature the graph gives them, except the generalised gamma's stratified shapes together
-with time-varying covariates or tve() (:func:`~coalsurv.backend.plan_gamma.gengamma_refusal`).
+feature the graph gives them (both are AFT: no tve(), which the spec refuses), the
+generalised gamma's stratified shapes with time-varying covariates included
+(:mod:`~coalsurv.backend.plan_gamma`).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from coalsurv.backend.plan_ext import (
     spline_formulas_match,
     stacked_parts,
 )
-from coalsurv.backend.plan_gamma import gengamma_formulas_match, gengamma_refusal
+from coalsurv.backend.plan_gamma import gengamma_formulas_match
 from coalsurv.backend.plan_joint import (
     MIXTURE_CODE,
     NONE_CODE,
@@ -155,8 +156,6 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         return None, f"family options {extra} are not in the kernel"
     if info.cuts and not piecewise:
         return None, "cut points"
-    if family.name == "gengamma" and gengamma_refusal(info, parts):
-        return None, gengamma_refusal(info, parts)
     named = model.named_vars
     spell_data = SPELL_DATA if info.spells else ()
     if any(name not in named for name in (*_DATA, *spell_data)):

@@ -12,29 +12,17 @@ tve tables and spell curves, while the rows take the value and ``d/dQ`` in one p
 
 With stratified shapes ``Q`` is (cause, stratum): one "knot" per stratum, and the rows pick
 their stratum's (:mod:`coalsurv.backend.kernel_gengamma`). Time-varying covariates run through
-the episode curves of :mod:`coalsurv.backend.kernel_spells`, which evaluate
-``kernel_spline.terms`` (``Q = b[0]``) and give ``d/dQ`` along the spline's direction 0.
-Refused (:func:`gengamma_refusal`): stratified shapes together with spells or tve().
+the episode curves of :mod:`coalsurv.backend.kernel_spells`, which evaluate the family at each
+episode's equivalent time with its last spell's ``sigma`` and ``Q`` (its stratum's with
+stratified shapes) and ``d/dQ`` in the same pass. Both families are AFT: tve() is refused by
+the spec (:class:`coalsurv.spec.modelspec.ModelSpec`), not here; nothing is refused.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gengamma_refusal", "gengamma_formulas_match", "fill_gengamma"]
-
-
-def gengamma_refusal(info, parts: tuple[str, ...]) -> str:
-    """Why the kernel does not run this generalised-gamma model ("" when it does).
-
-    Stratified shapes (``Q`` per cause and stratum) run on the rows of
-    :mod:`coalsurv.backend.kernel_rows` only: not with the episode curves of time-varying
-    covariates nor the tve() tables, which read one ``Q`` per cause.
-    """
-    if "shape" in parts and (info.spells or getattr(info, "tve", None)):
-        return ("stratified shapes of family 'gengamma' (Q per stratum) with time-varying "
-                "covariates (spells) or tve(): not in the kernel")
-    return ""
+__all__ = ["gengamma_formulas_match", "fill_gengamma"]
 
 
 def gengamma_formulas_match(family) -> bool:

@@ -31,7 +31,8 @@ from numba import njit
 from coalsurv.families.gengamma import Q_SERIES
 from coalsurv.families.kernels_normal import HALF_LOG_2PI, log_normal_sf
 
-__all__ = ["GAMMA", "GENGAMMA", "digamma", "log_inc_gamma", "inc_gamma_parts", "gamma_terms",
+__all__ = ["GAMMA", "GENGAMMA", "EXT_A", "EXT_Q", "MAX_QW", "p_series", "p_fraction", "digamma",
+           "log_inc_gamma", "inc_gamma_parts", "gamma_terms",
            "gamma_terms_parts", "gamma_row", "shape_constants", "gengamma_terms", "gengamma_all"]
 
 #: Family codes (:data:`coalsurv.families.kernels.KERNEL_FAMILIES`).
@@ -376,3 +377,10 @@ def gengamma_terms(t, log_t, eta, sigma, log_sigma, Q, direction):
     if direction == 0:
         return r[0], r[1], r[3], r[4], r[5], r[7]
     return r[0], r[1], r[2], r[4], r[5], r[6]
+
+
+#: Public names of the switch's constants and of the two sums, for the kernel's blocks of rows
+#: (:mod:`coalsurv.backend.kernel_gamma_rows`), which run ``inc_gamma_parts``' steps in passes.
+EXT_A, EXT_Q, MAX_QW = _EXT_A, _EXT_Q, _MAX_QW
+p_series = _series
+p_fraction = _fraction

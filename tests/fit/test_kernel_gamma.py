@@ -3,9 +3,9 @@
 Rows of the kernel-vs-graph table (:func:`tests.fit.test_kernel._check_kernel`: log density,
 gradient, pointwise log likelihood and every traced variable at random points): pooled and
 two causes, delayed entry, frailties (centred or not), strata (level; the gamma's shape per
-stratum), shape covariates, interval censoring, cure, the gamma with time-varying covariates;
-what the generalised gamma refuses falls back by name; a tiny native fit of each agrees with
-``kernel="pymc"``.
+stratum), shape covariates, interval censoring, cure, the gamma with time-varying covariates,
+the generalised gamma's stratified shapes with time-varying covariates (nothing falls back); a
+tiny native fit of each agrees with ``kernel="pymc"``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.backend import native
 from coalsurv.spec.priors import Prior
 from tests.fit.test_kernel import _check_kernel, _data, _interval_data
 
@@ -104,14 +103,42 @@ def test_gamma_families_with_spells_equal_pymc(family):
     assert kplan.spells == 2
 
 
-def test_gengamma_refusal_names_the_feature():
+# Stratified shapes (sigma and Q per cause and stratum) with time-varying covariates: each
+# episode's curve at its last spell's stratum's sigma and Q (kernel_spells._curve_gengamma),
+# the last model issue 23 had on the graph only. Strata g (3 levels), frailty h, delayed entry.
+SPELL_STRATA = [
+    pytest.param(("a",), False, {}, id="pooled"),
+    pytest.param(("a", "b"), False, {}, marks=SLOW, id="causes"),
+    pytest.param(("a",), True, {}, marks=SLOW, id="interval"),
+    pytest.param(("a",), False, {"cure": "x2", "cure_link": "probit"}, marks=SLOW, id="cure"),
+]
+
+
+@pytest.mark.parametrize(("causes", "interval", "extra"), SPELL_STRATA)
+def test_gengamma_stratified_shapes_with_spells_equal_pymc(causes, interval, extra):
     from tests.fit.test_kernel_spells import _spell_data
 
-    model = coalsurv.SurvivalModel("x1 + x2", family="gengamma", strata="g",
+    data = _spell_data(causes=causes, interval=interval, n=FAST_ROWS)
+    kplan = _check_kernel("x1 + x2 + (1 | h)", "gengamma", list(causes) if len(causes) > 1
+                          else None, True, {"Q": Prior("Normal", mu=0.3, sigma=0.6)}, {},
+                          data=data, value_atol=1e-6,
+                          model_kwargs={"strata": "g", "strata_parts": ("level", "shape"),
+                                        **extra})
+    assert kplan.spells == 2 and kplan.strata_theta
+
+
+def test_tiny_gengamma_fit_with_stratified_shapes_and_spells_is_native():
+    from tests.fit.test_kernel_spells import _spell_data
+
+    model = coalsurv.SurvivalModel("x1", family="gengamma", strata="g",
                                    strata_parts=("shape",))
-    built, _, info, _ = model.build(_spell_data(causes=("a",)))
-    kplan, reason = native.plan(built, info, {})
-    assert kplan is None and "stratified shapes" in reason and "gengamma" in reason
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(_spell_data(causes=("a",), n=30), draws=100, tune=100, chains=2,
+                        random_seed=1, progressbar=False)
+    assert fit.sampler["kernel"] == "native" and fit.sampler["route"] == "native", fit.sampler
+    assert fit.idata["posterior"]["Q"].shape[-1] == 3  # one Q per stratum
+    assert np.isfinite(fit.idata["posterior"]["Q"].to_numpy()).all()
 
 
 # Measured on the shared 2-core machine (load ~9): gamma 60 s, gengamma 68 s (slow), mostly

@@ -1,7 +1,7 @@
 """The structures of issue 22 take the native kernel: strata, shape covariates, cure, rp and
-the gamma families (issue 23). The last refusal left, the generalised gamma with stratified
-shapes and time-varying covariates, is tested in test_kernel_gamma.py
-(``test_gengamma_refusal_names_the_feature``).
+the gamma families (issue 23). The last refusal, the generalised gamma with stratified shapes
+and time-varying covariates, is gone: test_kernel_gamma.py checks that model against the graph
+(``test_gengamma_stratified_shapes_with_spells_equal_pymc``).
 """
 
 from __future__ import annotations

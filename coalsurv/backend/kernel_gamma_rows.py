@@ -1,0 +1,374 @@
+r"""The gamma and generalised gamma's common rows of the native kernel, in blocks (issue 23).
+
+The common row (no cure, no interval-censored ending, no spells) is ``ev log h(t) + log S(t) -
+log S(entry)``; each of its survival terms is a regularised incomplete gamma function
+(:func:`coalsurv.families.kernels_gamma.inc_gamma_parts`). Evaluated row by row, three of its
+four transcendental calls (``x = e^{log x}``, the lead ``e^{a log x - x - lgamma(a)}`` and one
+``log``) were libm calls, about half of a row's time next to the series itself. Here a block
+of rows is evaluated in three passes over their *points* (each row's exit, and its entry when
+delayed):
+
+1. the points' ``log x`` (the gamma's ``log t - eta``; the generalised gamma's ``log u = -2
+   log|Q| + Q w``, both capped at 650 as the graph), then one loop of branch-free
+   :func:`coalsurv.backend.kernel_fastmath.fexp` for ``x`` and the lead, which LLVM
+   vectorises;
+2. per point the series of ``P`` or the continued fraction of ``Q`` with their ``a``
+   derivatives (the same switch and functions as ``inc_gamma_parts``), giving the ``a`` and
+   ``log x`` derivatives of the log the family needs (``log Q``; the generalised gamma's
+   ``log P`` for ``Q < 0``) and the argument of its logarithm;
+3. one loop of :func:`~coalsurv.backend.kernel_fastmath.flog` and
+   :func:`~coalsurv.backend.kernel_fastmath.flog1p` for that logarithm (``log lead + log s``
+   or ``log(1 - v)``), vectorised;
+
+then each row's value and derivatives as :func:`coalsurv.families.kernels_gamma.gamma_row` /
+:func:`~coalsurv.backend.kernel_gengamma.gengamma_row`. The generalised gamma's strata with
+``|Q| <`` :data:`coalsurv.families.gengamma.Q_SERIES` (the log-normal expansion) take
+:func:`coalsurv.families.kernels_gamma.gengamma_all` row by row. :func:`gamma_rows` is called
+by :func:`coalsurv.backend.kernel_rows.row_terms` once per cause, after its first sweep has
+stored every row's ``eta`` and family parameter; its second sweep applies the chain rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from coalsurv.backend.kernel_fastmath import fexp, flog, flog1p
+from coalsurv.families.gengamma import Q_SERIES
+from coalsurv.families.kernels_gamma import (
+    EXT_A,
+    EXT_Q,
+    GAMMA,
+    MAX_QW,
+    gengamma_all,
+    p_fraction,
+    p_series,
+    shape_constants,
+)
+
+__all__ = ["GAMMA_BLOCK", "TABLE_TERMS", "series_table", "gamma_rows"]
+
+#: Rows per block (points: twice that, exit and entry).
+GAMMA_BLOCK = 256
+#: Coefficients of P's series tabulated per shape (the series' terms beyond: term by term).
+TABLE_TERMS = 96
+#: Shapes above this keep the term-by-term series (no table).
+_TABLE_A = 1e6
+_EPS = 1e-16
+#: Upper ends of the ranges of ``x`` whose series share a degree (that of their largest ``x``)
+_BUCKETS = np.array([0.25, 1.0, 4.0, np.inf])
+# the scratch's fields, one row of it per field, a column per point
+_LX, _A, _LG, _PSI, _X, _LOGLEAD, _LEAD, _M, _N, _USE, _DA, _DLU, _LS = range(13)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _exps(sc, m):
+    """Pass 1: ``x = e^{log x}`` and the lead ``e^{a log x - x - lgamma(a)}`` (vectorised)."""
+    for p in range(m):
+        sc[_X, p] = fexp(sc[_LX, p])
+    for p in range(m):
+        ll = sc[_A, p] * sc[_LX, p] - sc[_X, p] - sc[_LG, p]
+        sc[_LOGLEAD, p] = ll
+        sc[_LEAD, p] = fexp(ll)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _series_done(sc, p, s, ds, up):
+    """Finish a series point from ``s`` (P's series over its lead) and ``ds`` (its slope in a)."""
+    inv_s = 1.0 / s
+    dp_a = sc[_LX, p] - sc[_PSI, p] + ds * inv_s
+    pv = sc[_LEAD, p] * s
+    r = pv / (1.0 - pv)
+    sc[_M, p], sc[_N, p] = s, pv
+    if up:  # log Q = log(1 - P)
+        sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 0.0, -r * dp_a, -r * inv_s
+    else:  # log P = log lead + log s
+        sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 1.0, dp_a, inv_s
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def series_table(a, c, d):
+    """Fill ``c[n] = 1 / (a (a+1) ... (a+n))`` and ``d[n] = dc[n]/da = -c[n] sum_j 1/(a+j)``."""
+    r = 1.0 / a
+    c[0], d[0] = r, -r * r
+    harm = r
+    for n in range(1, c.shape[0]):
+        r = 1.0 / (a + n)
+        harm += r
+        c[n] = c[n - 1] * r
+        d[n] = -c[n] * harm
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _degree(c, d, x):
+    """Terms the series needs at ``x`` (and at every smaller ``x``), or -1 beyond the table.
+
+    The ratio of the ``n``-th term to the sum (and of their ``a`` slopes) grows with ``x``, so
+    the block's largest ``x`` sets the degree; four terms beyond the first below 1e-16.
+    """
+    total, d_total, pw = c[0], d[0], 1.0
+    for n in range(1, c.shape[0] - 4):
+        pw *= x
+        term, d_term = c[n] * pw, d[n] * pw
+        total += term
+        d_total += d_term
+        if term < total * _EPS and -d_term <= -d_total * _EPS:
+            return n + 4
+    return -1
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _horner(c, d, deg, hx, hs, hd, cnt):
+    """``sum_n c_n x^n`` and ``sum_n d_n x^n`` to degree ``deg`` at ``cnt`` points (vectorised)."""
+    for r in range(cnt):
+        hs[r] = c[deg]
+        hd[r] = d[deg]
+    for n in range(deg - 1, -1, -1):
+        cn, dn = c[n], d[n]
+        for r in range(cnt):
+            hs[r] = hs[r] * hx[r] + cn
+            hd[r] = hd[r] * hx[r] + dn
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _sums(sc, m, up, skip, ptab, tab_c, tab_d, hx, hs, hd, hp):
+    """Pass 2: the series or the fraction of each point (``inc_gamma_parts``' switch).
+
+    ``up[p]``: the point needs ``log Q`` (else ``log P``). Stores that log's ``a`` and ``log
+    x`` derivatives, and for pass 3 ``M`` (the log's argument when it is ``log lead + log M``,
+    flagged by ``USE``) or ``N`` (when it is ``log(1 - N)``). ``skip[p]``: not evaluated here.
+    The series of points whose shape has a coefficient table (``ptab[p] >= 0``: ``tab_c``,
+    ``tab_d``, :func:`series_table`) by Horner's rule over all of them at once in ranges of
+    ``x`` (``_BUCKETS``), to the degree the range's largest ``x`` needs (:func:`_degree`);
+    the others term by term.
+    """
+    n_tab = tab_c.shape[0]
+    for p in range(m):
+        if skip[p]:
+            sc[_M, p], sc[_N, p], sc[_USE, p] = 1.0, 0.0, 0.0
+            continue
+        a, x, lead, lx, psi = sc[_A, p], sc[_X, p], sc[_LEAD, p], sc[_LX, p], sc[_PSI, p]
+        if x < a + 1.0 or (a < EXT_A and lead > EXT_Q * (x + 1.0 - a)):
+            if ptab[p] < 0:
+                s, ds = p_series(a, x)
+                _series_done(sc, p, s, ds, up[p])
+            else:
+                ptab[p] = ptab[p] + n_tab  # by Horner below
+        else:
+            h, dh = p_fraction(a, x)
+            inv_h = 1.0 / h
+            dq_a = lx - psi + dh * inv_h
+            qv = lead * h
+            r = qv / (1.0 - qv)
+            sc[_M, p], sc[_N, p] = h, qv
+            if up[p]:  # log Q = log lead + log h
+                sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 1.0, dq_a, -inv_h
+            else:  # log P = log(1 - Q)
+                sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 0.0, -r * dq_a, r * inv_h
+    for jb in range(n_tab * _BUCKETS.shape[0]):
+        j, bucket = jb // _BUCKETS.shape[0], jb % _BUCKETS.shape[0]
+        x_lo = _BUCKETS[bucket - 1] if bucket > 0 else -1.0
+        x_hi = _BUCKETS[bucket]
+        cnt = 0
+        x_max = 0.0
+        for p in range(m):
+            if ptab[p] == j + n_tab and x_lo <= sc[_X, p] < x_hi:
+                hp[cnt] = p
+                hx[cnt] = sc[_X, p]
+                x_max = max(x_max, hx[cnt])
+                cnt += 1
+        if cnt == 0:
+            continue
+        deg = _degree(tab_c[j], tab_d[j], x_max)
+        if deg < 0:  # beyond the table: term by term
+            for r in range(cnt):
+                s, ds = p_series(sc[_A, hp[r]], hx[r])
+                _series_done(sc, hp[r], s, ds, up[hp[r]])
+            continue
+        _horner(tab_c[j], tab_d[j], deg, hx, hs, hd, cnt)
+        for r in range(cnt):
+            _series_done(sc, hp[r], hs[r], hd[r], up[hp[r]])
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _logs(sc, m):
+    """Pass 3: each point's log (``log lead + log M`` or ``log(1 - N)``), vectorised."""
+    for p in range(m):
+        l1 = sc[_LOGLEAD, p] + flog(sc[_M, p])
+        l2 = flog1p(-sc[_N, p])
+        sc[_LS, p] = l1 if sc[_USE, p] > 0.0 else l2
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts, per_row, eta_r, th_r,
+               lth_r, theta_s, lg_s, psi_s, b_k, lq_s, lgq_s, psiq_s, d_eta_r, d_th_r, g_k,
+               rows_out, want_grad):
+    """Cause ``k``'s common rows of the gamma (``fam == GAMMA``) or generalised gamma.
+
+    ``eta_r``, ``th_r``, ``lth_r``: each row's ``eta``, family parameter (the gamma's shape,
+    the generalised gamma's ``sigma``) and its log; ``strata`` (``ts`` family parameters per
+    cause: the row's stratum picks its constants); ``per_row``: shape covariates (the gamma's
+    ``lgamma``, ``digamma`` per row, no series table). The gamma's shapes per stratum
+    ``theta_s`` and their constants ``lg_s``, ``psi_s``; the generalised gamma's ``Q`` per
+    stratum (or one) ``b_k`` with ``log|Q|``, ``lgamma``, ``digamma`` of ``Q^-2`` (``lq_s``,
+    ``lgq_s``, ``psiq_s``). Writes each row's
+    ``d/d eta`` and ``d/d theta`` (``d_eta_r``, ``d_th_r``), adds ``d/dQ`` to ``g_k`` and the
+    rows' values to ``rows_out`` (when not empty); returns their sum.
+    """
+    n = eta_r.shape[0]
+    gam = fam == GAMMA
+    n_q = b_k.shape[0]
+    B = GAMMA_BLOCK
+    sc = np.empty((13, 2 * B))
+    at_t = np.empty(B, np.int64)
+    at_e = np.empty(B, np.int64)
+    up = np.empty(2 * B, np.bool_)
+    skip = np.empty(2 * B, np.bool_)
+    # P's series coefficients per shape (per stratum; the generalised gamma's per Q), once
+    n_tab = (0 if per_row else ts) if gam else n_q
+    tab_c, tab_d = np.zeros((n_tab, TABLE_TERMS)), np.zeros((n_tab, TABLE_TERMS))
+    tab_ok = np.zeros(n_tab, np.bool_)
+    for j in range(n_tab):
+        a_j = theta_s[j] if gam else (1.0 / (b_k[j] * b_k[j]) if abs(b_k[j]) >= Q_SERIES
+                                      else 0.0)
+        if 0.0 < a_j < _TABLE_A:
+            tab_ok[j] = True
+            series_table(a_j, tab_c[j], tab_d[j])
+    ptab = np.empty(2 * B, np.int64)
+    hx, hs, hd = np.empty(2 * B), np.empty(2 * B), np.empty(2 * B)
+    hp = np.empty(2 * B, np.int64)
+    total = 0.0
+    for lo in range(0, n, B):
+        hi = min(lo + B, n)
+        m = 0
+        for i in range(lo, hi):  # the points, their log x and constants
+            st = int(strata[i]) if ts > 1 else 0
+            eta = eta_r[i]
+            for e in range(2):
+                if e == 1 and not entry[i] > 0.0:
+                    at_e[i - lo] = -1
+                    continue
+                lt = log_t[i] if e == 0 else log_entry[i]
+                if e == 0:
+                    at_t[i - lo] = m
+                else:
+                    at_e[i - lo] = m
+                skip[m] = False
+                j_t = st if gam else (st if n_q > 1 else 0)
+                ptab[m] = j_t if n_tab > 0 and tab_ok[j_t] else -1
+                if gam:
+                    sc[_LX, m] = min(lt - eta, MAX_QW)
+                    if per_row:
+                        sc[_LG, m], sc[_PSI, m] = shape_constants(th_r[i])
+                    else:
+                        sc[_LG, m], sc[_PSI, m] = lg_s[st], psi_s[st]
+                    sc[_A, m] = th_r[i]
+                    up[m] = True
+                else:
+                    qs = st if n_q > 1 else 0
+                    q = b_k[qs]
+                    if abs(q) < Q_SERIES:  # the log-normal expansion: row by row below
+                        skip[m] = True
+                        sc[_LX, m], sc[_A, m], sc[_LG, m], sc[_PSI, m] = 0.0, 1.0, 0.0, 0.0
+                    else:
+                        w = (lt - eta) * (1.0 / th_r[i])  # as gengamma_all rounds it
+                        sc[_LX, m] = -2.0 * lq_s[qs] + min(q * w, MAX_QW)
+                        sc[_A, m] = 1.0 / (q * q)
+                        sc[_LG, m], sc[_PSI, m] = lgq_s[qs], psiq_s[qs]
+                    up[m] = q > 0.0
+                m += 1
+        _exps(sc, m)
+        _sums(sc, m, up, skip, ptab, tab_c, tab_d, hx, hs, hd, hp)
+        _logs(sc, m)
+        for i in range(lo, hi):  # the rows: values and derivatives
+            ev = event[k, i]
+            pe = at_e[i - lo]
+            if gam:
+                val, d_eta, d_th = _gamma_row(sc, at_t[i - lo], pe, ev, log_t[i],
+                                              log_entry[i], eta_r[i], th_r[i])
+                d_q, qs = 0.0, 0
+            else:
+                qs = int(strata[i]) if n_q > 1 else 0
+                val, d_eta, d_th, d_q = _gengamma_row(
+                    sc, at_t[i - lo], pe, skip[at_t[i - lo]], ev, t[i], log_t[i], entry[i],
+                    log_entry[i], eta_r[i], th_r[i], lth_r[i], b_k[qs], lq_s[qs], lgq_s[qs],
+                    psiq_s[qs])
+            total += val
+            if rows_out.shape[0] > 0:
+                rows_out[i] += val
+            if want_grad:
+                d_eta_r[i] = d_eta
+                d_th_r[i] = d_th
+                if not gam:
+                    g_k[qs] += d_q
+    return total
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _gamma_row(sc, pt, pe, ev, log_t, log_en, eta, k):
+    """:func:`coalsurv.families.kernels_gamma.gamma_row` from the points' passes."""
+    log_x = log_t - eta  # uncapped in k log x (the graph's)
+    live = 1.0 if log_x <= MAX_QW else 0.0
+    x = sc[_X, pt]
+    log_f = k * log_x - x - sc[_LG, pt] - log_t
+    log_s, ds_k, ds_eta = sc[_LS, pt], sc[_DA, pt], -sc[_DLU, pt] * live
+    val = log_s + ev * (log_f - log_s)
+    d_eta = ds_eta + ev * (-k + x * live - ds_eta)
+    d_k = ds_k + ev * (log_x - sc[_PSI, pt] - ds_k)
+    if pe >= 0:
+        live0 = 1.0 if log_en - eta <= MAX_QW else 0.0
+        val -= sc[_LS, pe]
+        d_eta += sc[_DLU, pe] * live0
+        d_k -= sc[_DA, pe]
+    return val, d_eta, d_k
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _gg_point(sc, p, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi):
+    """:func:`coalsurv.families.kernels_gamma.gengamma_all` at point ``p`` of the passes."""
+    inv = 1.0 / sigma
+    w = (log_t - eta) * inv
+    iq = 1.0 / q
+    a = iq * iq
+    live = 1.0 if q * w <= MAX_QW else 0.0
+    log_u = sc[_LX, p]
+    u = sc[_X, p]
+    lf = log_abs_q + a * log_u - u - lg
+    ls, ls_a, ls_lu = sc[_LS, p], sc[_DA, p], sc[_DLU, p]
+    da_q = -2.0 * a * iq
+    dlu_q = -2.0 * iq + w * live
+    lf_w = (a - u) * q * live
+    lf_q = iq + (log_u - psi) * da_q + (a - u) * dlu_q
+    ls_w = ls_lu * q * live
+    ls_q = ls_a * da_q + ls_lu * dlu_q
+    log_f = lf - log_sigma - log_t
+    f_eta, s_eta = -lf_w * inv, -ls_w * inv
+    f_sig, s_sig = -lf_w * w * inv - inv, -ls_w * w * inv
+    return log_f - ls, f_eta - s_eta, f_sig - s_sig, lf_q - ls_q, ls, s_eta, s_sig, ls_q
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _gengamma_row(sc, pt, pe, near, ev, t, log_t, en, log_en, eta, sigma, log_sigma, q,
+                  log_abs_q, lg, psi):
+    """:func:`coalsurv.backend.kernel_gengamma.gengamma_row`'s common row from the passes.
+
+    ``near``: ``|Q| <`` ``Q_SERIES`` (the log-normal expansion, :func:`gengamma_all` itself).
+    """
+    if near:
+        r = gengamma_all(t, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
+    else:
+        r = _gg_point(sc, pt, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
+    val = ev * r[0] + r[4]
+    d_eta = ev * r[1] + r[5]
+    d_sig = ev * r[2] + r[6]
+    d_q = ev * r[3] + r[7]
+    if pe >= 0:
+        if near:
+            r0 = gengamma_all(en, log_en, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
+        else:
+            r0 = _gg_point(sc, pe, log_en, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
+        val -= r0[4]
+        d_eta -= r0[5]
+        d_sig -= r0[6]
+        d_q -= r0[7]
+    return val, d_eta, d_sig, d_q
