@@ -418,9 +418,10 @@ def fast_logp_grad(fb, x, grad):
     g0 = int(fb[1])
     gen = fb[g0:g0 + int(fb[g0])]  # its own length: a members copy may follow
     total = logp_grad(gen, x, grad)  # the copy has no rows: the priors only
-    mmb = mm_buffer(fb)
-    if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)
-        total += mm_prior(mmb, x, grad)
+    if int(fb[2]) < RP_HAZARD:  # only the PH loop's buffers end with a members copy: the
+        mmb = mm_buffer(fb)     # other loops' generic copies carry their own tails
+        if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)
+            total += mm_prior(mmb, x, grad)
     return total + fast_rows(fb, x, grad)
 
 
