@@ -52,6 +52,7 @@ from numba import njit
 from coalsurv.backend.kernel import logp_grad
 from coalsurv.backend.kernel_fast_aft import AFT_CODES, aft_pointwise_into, aft_rows
 from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH, fexp
+from coalsurv.backend.kernel_fast_end import END_CODES, end_pointwise_into, end_rows
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
 from coalsurv.backend.kernel_layout import H_NDIM
 
@@ -207,6 +208,8 @@ def _arrays(fb):
 def fast_rows(fb, x, grad):
     """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
     fam = int(fb[2])
+    if fam >= END_CODES:  # cure or interval endings (kernel_fast_end)
+        return end_rows(fb, x, grad)
     if fam >= AFT_CODES:  # the location-scale families: kernel_fast_aft
         return aft_rows(fb, x, grad)
     if fam >= RP_HAZARD:  # the rp spline (kernel_fast_rp)
@@ -326,6 +329,9 @@ def fast_pointwise_into(fb, draws, out):
     The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding).
     """
     fam = int(fb[2])
+    if fam >= END_CODES:  # cure or interval endings (kernel_fast_end)
+        end_pointwise_into(fb, draws, out)
+        return
     if fam >= AFT_CODES:  # the location-scale families: kernel_fast_aft
         aft_pointwise_into(fb, draws, out)
         return
