@@ -40,13 +40,9 @@ def main() -> None:
         fit = coalsurv.SurvivalModel("breadth + (1 | group)", family="weibull").fit(
             data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
     native_fast.ENABLED = True
-    # the cure / interval fast loop (backend/kernel_fast_end.py, off by default for now), its
-    # draws and pointwise
-    from coalsurv.backend import native_fast_end
-    native_fast_end.ENABLED, was = True, native_fast_end.ENABLED
+    # the cure / interval fast loop (backend/kernel_fast_end.py), its draws and pointwise
     coalsurv.SurvivalModel("breadth + (1 | group)", family="weibull", cure="breadth").fit(
         data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
-    native_fast_end.ENABLED = was
     coalsurv.SurvivalModel("breadth", family="rp").fit(
         data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
     # the kernel's own pointwise entry, which the kernel-vs-graph tests call directly (a fit

@@ -201,11 +201,12 @@ def _promotion_row(pr_kd, pr_ht, pr_hu, pr_lh, pr_th, pr_lin):
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, pat, ja, jb, jc, s,
-               e, a, u, beta, th, lth, gam, dev, hs, rates, tab, sc, acc, s_rx):
+def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, ja, jb, jc, s, e, a,
+               u, beta, th, lth, gam, dev, hs, rates, lin, c1, c2, c3, c4, sc, acc, s_rx):
     """Rows ``s:e``: each row's value, ``d/d eta``, weights and ``d/d lin`` into ``sc``.
 
-    ``acc``: ``sum val``, ``sum d/d eta``, ``sum d/d theta``; ``s_rx``: ``sum x d/d eta``.
+    ``acc``: ``sum val``, ``sum d/d eta``, ``sum d/d theta``, ``sum d/d lin``; ``s_rx``:
+    ``sum x d/d eta``. The rows share one cure pattern (``lin, c1..c4``).
     """
     w = e - s
     P = beta.shape[0]
@@ -223,18 +224,14 @@ def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, pat, j
         _hazards(fam, B, jb, s, w, th, lth, gam, dev, hs, rates, sc, _HU, _DHU, False)
     if cure == 2:
         for i in range(w):
-            p = pat[s + i]
             hu = sc[_HU, i] if has_int else 0.0
-            val, de, wt, wu, dl = _promotion_row(kind[s + i], sc[_HT, i], hu, sc[_LH, i],
-                                                 tab[p, 1], tab[p, 0])
+            val, de, wt, wu, dl = _promotion_row(kind[s + i], sc[_HT, i], hu, sc[_LH, i], c1,
+                                                 lin)
             sc[_VAL, i], sc[_DE, i], sc[_WT, i], sc[_WU, i], sc[_DL, i] = val, de, wt, wu, dl
     elif has_int:
         for i in range(w):
-            p = pat[s + i]
-            c3, c4 = tab[p, 3], tab[p, 4]
             ht = sc[_HT, i]
-            val, de, wt, dl = _mix_row(kind[s + i], ht, sc[_LH, i], tab[p, 1], tab[p, 2], c3,
-                                       c4)
+            val, de, wt, dl = _mix_row(kind[s + i], ht, sc[_LH, i], c1, c2, c3, c4)
             iv, ide, iwt, iwu = _int_row(ht, sc[_HU, i])
             is2 = kind[s + i] == 2.0
             sc[_VAL, i] = c3 + iv if is2 else val
@@ -244,16 +241,12 @@ def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, pat, j
             sc[_DL, i] = c4 if is2 else dl
     else:
         for i in range(w):
-            p = pat[s + i]
-            val, de, wt, dl = _mix_row(kind[s + i], sc[_HT, i], sc[_LH, i], tab[p, 1],
-                                       tab[p, 2], tab[p, 3], tab[p, 4])
+            val, de, wt, dl = _mix_row(kind[s + i], sc[_HT, i], sc[_LH, i], c1, c2, c3, c4)
             sc[_VAL, i], sc[_DE, i], sc[_WT, i], sc[_WU, i], sc[_DL, i] = val, de, wt, 0.0, dl
     if has_entry:  # minus the row's log S at entry (rows without one: H0 = 0, selected away)
         _hazards(fam, C, jc, s, w, th, lth, gam, dev, hs, rates, sc, _H0, _DH0, False)
         for i in range(w):
-            p = pat[s + i]
             h0 = sc[_H0, i]
-            c1, c2, c3, c4 = tab[p, 1], tab[p, 2], tab[p, 3], tab[p, 4]
             v0, pa0, pb0 = _log_add(c1, c3 - h0)  # mixture or none (c1 = -inf)
             s0 = fexp(-h0)
             f0 = fomexp(h0)
@@ -263,10 +256,11 @@ def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, pat, j
             sc[_DE, i] += (c1 * s0 * h0 if prom else pb0 * h0) if on else 0.0
             sc[_W0, i] = (-c1 * s0 if prom else -pb0) if on else 0.0
             sc[_DL, i] -= (c1 * f0 if prom else pa0 * c2 + pb0 * c4) if on else 0.0
-    s_v, s_e, s_t = 0.0, 0.0, 0.0
+    s_v, s_e, s_t, s_l = 0.0, 0.0, 0.0, 0.0
     for i in range(w):
         s_v += sc[_VAL, i]
         s_e += sc[_DE, i]
+        s_l += sc[_DL, i]
     if fam == 1 or fam == 2:
         for i in range(w):
             dt = (sc[_DLH, i] if kind[s + i] == 0.0 else 0.0) - sc[_WT, i] * sc[_DHT, i]
@@ -278,6 +272,7 @@ def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, pat, j
     acc[0] += s_v
     acc[1] += s_e
     acc[2] += s_t
+    acc[3] += s_l
     for j in range(P):
         tot = 0.0
         for i in range(w):
@@ -290,8 +285,8 @@ def buffer_offsets(n, P, U, q, K):
     o_rows = E_HEAD
     o_x = o_rows + U * q
     o_abc = o_x + P * n
-    o_int = o_abc + 5 * n  # a, b, c, kind, entry flag; then level, pattern (int64 bits)
-    o_pw = o_int + 2 * n  # piecewise: the intervals of a, b, c (int64 bits), the widths
+    o_int = o_abc + 5 * n  # a, b, c, kind, entry flag; level (int64 bits), position, the
+    o_pw = o_int + 2 * n + U + 1  # patterns' first rows; piecewise: intervals of a, b, c, widths
     o_end = o_pw + (3 * n + K if K > 0 else 0)
     return o_rows, o_x, o_abc, o_int, o_pw, o_end
 
@@ -324,6 +319,16 @@ def _cure_tab(fb, x, rows):
 
 
 @njit(cache=True, error_model="numpy")
+def _blocks(p_start):
+    """``(pattern, first row)`` of each block: at most :data:`BLOCK` rows of one pattern."""
+    res = []
+    for p in range(p_start.shape[0] - 1):
+        for b0 in range(int(p_start[p]), int(p_start[p + 1]), BLOCK):
+            res.append((p, b0))
+    return res
+
+
+@njit(cache=True, error_model="numpy")
 def _run(fb, x, grad, out):
     """Return the rows' log likelihood; gradient into ``grad``, each row's value into ``out``.
 
@@ -341,7 +346,8 @@ def _run(fb, x, grad, out):
     A, B, C = fb[o_abc:o_abc + n], fb[o_abc + n:o_abc + 2 * n], fb[o_abc + 2 * n:o_abc + 3 * n]
     kind, enf = fb[o_abc + 3 * n:o_abc + 4 * n], fb[o_abc + 4 * n:o_abc + 5 * n]
     lev = fb[o_int:o_int + n].view(np.int64)
-    pat = fb[o_int + n:o_int + 2 * n].view(np.int64)
+    order = fb[o_int + n:o_int + 2 * n]
+    p_start = fb[o_int + 2 * n:o_int + 2 * n + U + 1]
     m = n if K > 0 else 0
     ja = fb[o_pw:o_pw + m].view(np.int64)
     jb = fb[o_pw + m:o_pw + 2 * m].view(np.int64)
@@ -375,18 +381,21 @@ def _run(fb, x, grad, out):
     g_lev = np.zeros(L)
     g_dev, full, part = np.zeros(K), np.zeros(K), np.zeros(K)
     sc = np.zeros((N_SCRATCH, BLOCK))
-    acc = np.zeros(3)
+    acc = np.zeros(4)
     s_rx = np.zeros(P)
     keep = out.shape[0] > 0
-    for b0 in range(0, n, BLOCK):
-        b1 = min(b0 + BLOCK, n)
-        _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, pat, ja, jb, jc,
-                   b0, b1, a, u, beta, th, lth, gam, dev, hs, rates, tab, sc, acc, s_rx)
-        for i in range(b1 - b0):  # the scatters: per level, per pattern (and per interval)
+    for p, b0 in _blocks(p_start):  # the rows by cure pattern: its link values constant
+        b1 = min(b0 + BLOCK, int(p_start[p + 1]))
+        before = acc[3]
+        _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, ja, jb, jc, b0, b1,
+                   a, u, beta, th, lth, gam, dev, hs, rates, tab[p, 0], tab[p, 1], tab[p, 2],
+                   tab[p, 3], tab[p, 4], sc, acc, s_rx)
+        g_pat[p] += acc[3] - before
+        for i in range(b1 - b0):  # the scatters: per level (and per interval)
             g_lev[lev[b0 + i]] += sc[_DE, i]
-            g_pat[pat[b0 + i]] += sc[_DL, i]
         if keep:
-            out[b0:b1] = sc[_VAL, :b1 - b0]
+            for i in range(b1 - b0):
+                out[int(order[b0 + i])] = sc[_VAL, i]
         if K > 0:
             for i in range(b1 - b0):
                 r = b0 + i

@@ -23,12 +23,8 @@ from coalsurv.families.kernels import KERNEL_FAMILIES
 
 __all__ = ["ENABLED", "END_FAMILIES", "wants_end", "end_reason", "end_buffer"]
 
-#: False (the default for now): cure and interval plans keep the generic kernel. The loop
-#: equals the graph and the generic kernel (tests/fit/test_kernel_fast_end.py switches it on)
-#: but was not yet faster per gradient on coalgov (2026-12-07: weibull+cure 0.0284 ms against
-#: the generic 0.0288, weibull+interval 0.0402 against 0.0264): its row loops do not vectorise
-#: yet (see DEVELOPING.md, "The cure / interval fast loop").
-ENABLED = False
+#: False: cure and interval plans keep the generic kernel (for side-by-side measurements).
+ENABLED = True
 
 #: Families of this loop, in the order of their codes (``END_CODES + position``).
 END_FAMILIES = ("exponential", "weibull_ph", "gompertz", "piecewise")
@@ -81,7 +77,9 @@ def end_reason(kplan: KernelPlan, buf: np.ndarray, checks: dict[str, bool]) -> s
             or (buf[K.H_CURE] > 0) != bool(kplan.cure)),
     })
     found = [name for name, bad in checks.items() if bad]
-    return f"not in the fast row loop: {', '.join(found)}" if found else ""
+    with_ = " and ".join(w for w, on in (("cure", bool(kplan.cure)),
+                                        ("interval censoring", buf[K.H_INTERVAL] != 0)) if on)
+    return f"not in the fast row loop: {', '.join(found)} (with {with_})" if found else ""
 
 
 def _cure_patterns(buf: np.ndarray, n: int) -> tuple[int, int, np.ndarray, np.ndarray]:
@@ -126,6 +124,8 @@ def end_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
             b = np.where(is_int, np.log(np.where(is_int, upper, 1.0)), 0.0)
             c = np.asarray(log_entry, dtype=float)
     c = np.where(has_entry, c, 0.0)
+    order = np.argsort(pattern, kind="stable")  # by cure pattern (its link values constant)
+    p_start = np.searchsorted(pattern[order], np.arange(U + 1), side="left").astype(float)
     head = np.zeros(E_HEAD)
     head[2] = END_CODES + END_FAMILIES.index(fam)
     fill_common_head(head, buf, n=n, P=P, L=L, G=G, centre=centre)
@@ -145,12 +145,13 @@ def end_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
         gen[K.H_CURE_DATA] = gen.size
         gen = np.concatenate([gen, [0.0]])
         gen[K.H_LEN] = gen.size
-    Xc = np.asarray(X, dtype=float).T.reshape(-1) if P else np.zeros(0)
-    parts = [head, rows, Xc, a, b, c, kind, has_entry.astype(float), bits(level),
-             bits(pattern)]
+    Xc = np.asarray(X, dtype=float)[order].T.reshape(-1) if P else np.zeros(0)
+    parts = [head, rows, Xc, *(np.asarray(v, dtype=float)[order] for v in
+                               (a, b, c, kind, has_entry)),
+             bits(level[order]), order.astype(float), p_start]
     if Kp:
-        parts += [bits(pw[0]), bits(np.where(is_int, up_j, 0)), bits(pw[2]),
-                  np.asarray(width, dtype=float)]
+        parts += [bits(np.asarray(pw[0])[order]), bits(np.where(is_int, up_j, 0)[order]),
+                  bits(np.asarray(pw[2])[order]), np.asarray(width, dtype=float)]
     fb = np.concatenate(parts)
     assert fb.size == buffer_offsets(n, P, U, q, Kp)[-1]
     fb = np.concatenate([fb, gen])

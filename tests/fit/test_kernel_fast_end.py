@@ -23,7 +23,7 @@ from tests.fit.kernel_check import interval_data, kernel_data, reference
 
 @pytest.fixture(autouse=True)
 def _end_loop_on(monkeypatch):
-    """The loop is off by default (native_fast_end.ENABLED): these tests switch it on."""
+    """The loop on (native_fast_end.ENABLED), whatever an earlier test left."""
     monkeypatch.setattr(native_fast_end, "ENABLED", True)
 
 
