@@ -9,7 +9,7 @@ varying slopes, spells or joint prior; no strata, shape covariates or AFT parame
 Gompertz plan with an infinite upper bound keeps the generic kernel (its ``S(inf)`` is the
 cured share when the ageing is negative). :func:`end_buffer` packs the buffer from the generic
 one. :func:`coalsurv.backend.native_fast.fast_reason` and ``fast_buffer`` dispatch here for
-every plan with cure or interval censoring.
+every plan of these families with cure or interval censoring.
 """
 
 from __future__ import annotations
@@ -31,8 +31,12 @@ END_FAMILIES = ("exponential", "weibull_ph", "gompertz", "piecewise")
 
 
 def wants_end(kplan: KernelPlan, buf: np.ndarray) -> bool:
-    """Say whether a plan has cure or interval censoring (this loop's, or the generic kernel)."""
-    return bool(kplan.cure) or buf[K.H_INTERVAL] != 0
+    """Say whether a plan is this loop's to take or refuse: cure or intervals, its families.
+
+    Other families with cure or interval censoring stay with their own loop's reason (the
+    AFT loop's, say).
+    """
+    return kplan.family in END_FAMILIES and (bool(kplan.cure) or buf[K.H_INTERVAL] != 0)
 
 
 def _upper(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
