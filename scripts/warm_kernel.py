@@ -24,8 +24,9 @@ import warnings
 def main() -> None:
     """Fit tiny models on the native route (log density, gradient, draws, pointwise).
 
-    Weibull once with the specialised row loop and once with the generic kernel, rp, and a
-    piecewise tve (its own fast loop), so all four are cached.
+    Weibull once with the specialised row loop and once with the generic kernel, a Weibull
+    cure model (the cure / interval fast loop), rp, and a piecewise tve (its own fast loop),
+    so all five are cached.
     """
     start = time.time()
     warnings.simplefilter("ignore")
@@ -40,6 +41,9 @@ def main() -> None:
         fit = coalsurv.SurvivalModel("breadth + (1 | group)", family="weibull").fit(
             data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
     native_fast.ENABLED = True
+    # the cure / interval fast loop (backend/kernel_fast_end.py), its draws and pointwise
+    coalsurv.SurvivalModel("breadth + (1 | group)", family="weibull", cure="breadth").fit(
+        data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
     coalsurv.SurvivalModel("breadth", family="rp").fit(
         data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
     # the piecewise-tve fast loop (backend/kernel_fast_tve.py) and its pointwise entry

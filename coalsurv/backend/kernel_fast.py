@@ -66,8 +66,9 @@ from coalsurv.backend.kernel_fast_base import (
     mm_buffer,
     mm_setup,
 )
+from coalsurv.backend.kernel_fast_end import END_CODES, end_pointwise_into, end_rows
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
-from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows
+from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows, tve_pointwise_into
 from coalsurv.backend.kernel_layout import H_NDIM
 from coalsurv.backend.kernel_members import mm_grad, mm_prior
 
@@ -211,6 +212,8 @@ def fast_rows(fb, x, grad):
     fam = int(fb[2])
     if fam >= TVE_CODES:  # piecewise tve() (kernel_fast_tve)
         return tve_fast_rows(fb, x, grad)
+    if fam >= END_CODES:  # cure or interval endings (kernel_fast_end)
+        return end_rows(fb, x, grad)
     if fam >= AFT_CODES:  # the location-scale families: kernel_fast_aft
         return aft_rows(fb, x, grad)
     if fam >= RP_HAZARD:  # the rp spline (kernel_fast_rp)
@@ -368,6 +371,12 @@ def fast_pointwise_into(fb, draws, out):
     The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding).
     """
     fam = int(fb[2])
+    if fam >= TVE_CODES:  # piecewise tve() (kernel_fast_tve)
+        tve_pointwise_into(fb, draws, out)
+        return
+    if fam >= END_CODES:  # cure or interval endings (kernel_fast_end)
+        end_pointwise_into(fb, draws, out)
+        return
     if fam >= AFT_CODES:  # the location-scale families: kernel_fast_aft
         aft_pointwise_into(fb, draws, out)
         return

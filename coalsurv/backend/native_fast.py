@@ -27,6 +27,7 @@ from coalsurv.backend import kernel_layout as K
 from coalsurv.backend.kernel_fast_base import F_HEAD
 from coalsurv.backend.native_fast_aft import AFT_FAST_FAMILIES, aft_buffer, aft_reason
 from coalsurv.backend.native_fast_common import fill_common_head, frailty_levels, mm_copy
+from coalsurv.backend.native_fast_end import end_buffer, end_reason, wants_end
 from coalsurv.backend.native_fast_rp import rp_reasons, rp_section
 from coalsurv.backend.native_fast_tve import tve_buffer, tve_reason
 from coalsurv.backend.plan_types import KernelPlan
@@ -77,6 +78,8 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         return "the fast row loop is switched off (native_fast.ENABLED)"
     if kplan.tve:  # piecewise tve() terms: native_fast_tve
         return tve_reason(kplan, buf, shared_checks(kplan, buf))
+    if wants_end(kplan, buf):  # cure or interval endings: native_fast_end
+        return end_reason(kplan, buf, shared_checks(kplan, buf))
     if kplan.family in AFT_FAST_FAMILIES:  # the location-scale families: native_fast_aft
         return aft_reason(kplan, buf, shared_checks(kplan, buf))
     if kplan.family not in FAST_FAMILIES and kplan.family != "rp":  # rp: native_fast_rp
@@ -106,6 +109,8 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
         return None
     if kplan.tve:
         return tve_buffer(kplan, buf)
+    if wants_end(kplan, buf):  # cure or interval endings: native_fast_end
+        return end_buffer(kplan, buf)
     if kplan.family in AFT_FAST_FAMILIES:
         return aft_buffer(kplan, buf)
     (n, _, P, G, centre, X, t, log_t, entry, log_entry, event, idx, *_) = K.layout(buf)

@@ -1,0 +1,174 @@
+"""The cure / interval fast row loop (``backend/kernel_fast_end.py``) against the PyMC graph.
+
+Every shape :func:`coalsurv.backend.native_fast_end.end_reason` accepts (exponential, Weibull
+PH, Gompertz, piecewise; mixture cure with each link, promotion-time cure, cure covariates;
+interval, exact and right-censored endings, delayed entry; no frailty or one in each mode) gives the
+graph's log density and gradient and the generic kernel's value, gradient and pointwise log
+likelihood at random points; the extremes (cure fraction near 0 and 1, near-equal bounds, a
+lower bound of 0, an infinite upper bound) equal the generic kernel; what it does not
+implement keeps the generic kernel with a reason; a tiny fit records the loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import coalsurv
+from coalsurv.backend import kernel, kernel_fast, native, native_fast, native_fast_end
+from coalsurv.backend.kernel_fast_end import fomexp
+from tests.fit.kernel_check import interval_data, kernel_data, reference
+
+
+@pytest.fixture(autouse=True)
+def _end_loop_on(monkeypatch):
+    """The loop on (native_fast_end.ENABLED), whatever an earlier test left."""
+    monkeypatch.setattr(native_fast_end, "ENABLED", True)
+
+
+NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
+#: (formula, family, cure formula, link, cure type, interval data, family options)
+CASES = [
+    ("x1 + (1 | g)", "weibull", "x2", "logit", "mixture", False, None),
+    ("x1 + x2 + (1 | g)", "weibull", "g", "probit", "mixture", False, CE),
+    ("x1 + (1 | h)", "weibull", "1", "cloglog", "mixture", True, NC),
+    ("x1 + (1 | g)", "weibull", "x2", None, "promotion", False, NC),
+    ("x2 + (1 | g)", "weibull", "h", None, "promotion", True, CE),
+    ("x1 + (1 | g)", "weibull", None, None, None, True, None),
+    ("x1 + x2 + (1 | h)", "weibull", None, None, None, True, CE),
+    ("x1", "exponential", "x2", "logit", "mixture", True, None),
+    ("x1 + (1 | g)", "exponential", "g", None, "promotion", False, NC),
+    ("x2 + (1 | g)", "exponential", None, None, None, True, NC),
+    ("x1 + (1 | g)", "gompertz", "x2", "probit", "mixture", False, None),
+    ("x1 + (1 | h)", "gompertz", None, None, None, True, CE),
+    ("x1", "gompertz", "g", None, "promotion", True, None),
+    ("x1 + (1 | g)", "piecewise", "x2", "logit", "mixture", False, {"n_intervals": 3}),
+    ("x1 + (1 | g)", "piecewise", "g", None, "promotion", True, {"n_intervals": 4, **NC}),
+    ("x1 + (1 | h)", "piecewise", None, None, None, True, {"n_intervals": 3, **CE}),
+    ("x2 + (1 | g)", "piecewise", "x1", "cloglog", "mixture", True, {"n_intervals": 2}),
+]
+
+
+def _plan(formula, family, data, cure, link, kind, options):
+    kwargs = {"cure": cure, "cure_link": link, "cure_type": kind} if cure else {}
+    model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, family_options=options,
+                                               **kwargs).build(data)
+    kplan, reason = native.plan(model, info, options)
+    assert kplan is not None, reason
+    return model, kplan, native.make_buffer(kplan, model)
+
+
+def _against_generic(kplan, buf, fb, xs, rtol=1e-9, value_rtol=1e-11):
+    """Value, gradient and pointwise rows of the fast loop equal the generic kernel's."""
+    for x in xs:
+        grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
+        value = kernel_fast.fast_logp_grad(fb, x, grad)
+        np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=value_rtol)
+        np.testing.assert_allclose(grad, generic, rtol=rtol, atol=1e-9)
+    rows = np.empty((len(xs), int(buf[2])))  # H_N: the episodes
+    kernel_fast.fast_pointwise_into(fb, np.asarray(xs), rows)
+    np.testing.assert_allclose(rows, kernel.pointwise(buf, np.asarray(xs)), rtol=value_rtol * 10,
+                               atol=1e-11)
+
+
+@pytest.mark.parametrize(("formula", "family", "cure", "link", "kind", "interval", "options"),
+                         CASES, ids=[f"{c[1]}:{c[0]}:cure={c[2]}:{c[3]}:{c[4]}:int={c[5]}:"
+                                     f"{(c[6] or {}).get('frailty_centring', 'auto')}"
+                                     for c in CASES])
+def test_end_loop_equals_pymc(formula, family, cure, link, kind, interval, options):
+    data = interval_data(causes=("a",)) if interval else kernel_data(causes=("a",), entry=True)
+    model, kplan, buf = _plan(formula, family, data, cure, link, kind, options)
+    assert native_fast.fast_reason(kplan, buf) == ""
+    fb = native_fast.fast_buffer(kplan, buf)
+    assert int(fb[2]) >= 30
+    ref = reference(model)
+    rng = np.random.default_rng(11)
+    n_free = len(model.free_RVs)
+    xs = [rng.normal(scale=0.6, size=kplan.ndim) for _ in range(3)]
+    for x in xs:
+        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
+        out = ref(*point)
+        grad = np.empty(kplan.ndim)
+        value = kernel_fast.fast_logp_grad(fb, x, grad)
+        np.testing.assert_allclose(value, out[0], rtol=1e-9)
+        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
+                                   rtol=1e-7, atol=1e-8)
+    _against_generic(kplan, buf, fb, xs)
+
+
+def _extreme_data(lower=None):
+    """Interval rows with near-equal bounds and rows with the lower bound ``lower`` (or wide)."""
+    rng = np.random.default_rng(3)
+    n = 40
+    df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n),
+                       "g": rng.choice(["p", "q", "r"], n), "h": rng.choice(["u", "v"], n)})
+    t = rng.gamma(2.0, 3.0, n)
+    kind = np.arange(n) % 4  # 0 exact, 1 censored, 2 near-equal bounds, 3 a small lower bound
+    ended = np.where(kind == 1, "censored", "a")
+    lo = np.where(kind == 2, t, np.where(kind == 3, t * 0.1 if lower is None else lower, np.nan))
+    up = np.where(kind == 2, t * (1.0 + 1e-7), np.where(kind == 3, t * 30.0, np.nan))
+    df["duration"] = np.where(kind >= 2, np.nan, t)
+    df["ended"], df["lo"], df["up"] = ended, lo, up
+    return coalsurv.CoalitionData.from_frame(
+        df, duration="duration", event="ended", lower="lo", upper="up", covariates=["x1", "x2"],
+        groups=["g", "h"], time_unit="months")
+
+
+@pytest.mark.parametrize(("family", "cure", "link", "kind"), [
+    ("weibull", "x2", "logit", "mixture"), ("weibull", "x2", "cloglog", "mixture"),
+    ("weibull", "x2", None, "promotion"), ("exponential", None, None, None),
+    ("gompertz", "x2", "probit", "mixture")])
+@pytest.mark.parametrize("lower", [None, 1e-12])
+def test_end_loop_extremes_equal_the_generic_kernel(family, cure, link, kind, lower):
+    _, kplan, buf = _plan("x1 + (1 | g)", family, _extreme_data(lower), cure, link, kind, NC)
+    assert native_fast.fast_reason(kplan, buf) == ""
+    fb = native_fast.fast_buffer(kplan, buf)
+    rng = np.random.default_rng(5)
+    xs = []
+    for shift in (-12.0, -4.0, 0.0, 4.0, 12.0):  # the cure fraction from ~0 to ~1
+        x = rng.normal(scale=0.5, size=kplan.ndim)
+        if kplan.cure:
+            x[kplan.block("cure_intercept").offset] = shift
+        xs.append(x)
+    # near-equal bounds (dH / H ~ 1e-7): H(u) - H(l) cancels in both forms (~eps 1e7 relative
+    # in log dH), and the generic d/d eta is a difference of weights ~1e7
+    _against_generic(kplan, buf, fb, xs, rtol=1e-6, value_rtol=1e-9)
+
+
+def test_a_lower_bound_of_zero_never_reaches_the_kernel():
+    model, _, info, _ = coalsurv.SurvivalModel("x1", family="weibull", cure="x2").build(
+        _extreme_data(0.0))
+    kplan, reason = native.plan(model, info, {})
+    assert kplan is None and "at or below zero" in reason
+
+
+def test_fomexp_equals_numpy():
+    x = np.concatenate([[0.0, 1e-300, 1e-17, 1e-9], np.geomspace(1e-8, 700.0, 2000), [np.inf]])
+    got = np.array([fomexp(v) for v in x])
+    np.testing.assert_allclose(got, -np.expm1(-x), rtol=1e-15, atol=0.0)
+
+
+@pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [
+    ("x1 + (1 | g)", "lognormal", {"cure": "x2"}, "cure"),
+    ("x1 + (1 | g) + (1 | h)", "weibull", {"cure": "x2"}, "more than one frailty factor"),
+    ("x1 + (1 | g)", "weibull", {"cure": "x2", "strata": "h"}, "strata"),
+])
+def test_other_cure_models_keep_the_generic_kernel(formula, family, kwargs, why):
+    data = kernel_data(causes=("a",), entry=True)
+    model, _, info, _ = coalsurv.SurvivalModel(formula, family=family, **kwargs).build(data)
+    kplan, reason = native.plan(model, info, {})
+    assert kplan is not None, reason
+    buf = native.make_buffer(kplan, model)
+    assert why in native_fast.fast_reason(kplan, buf)
+    assert native_fast.fast_buffer(kplan, buf) is None
+
+
+def test_a_cure_fit_names_the_fast_loop():
+    data = kernel_data(causes=("a",), entry=True)
+    _, kplan, buf = _plan("x1 + (1 | g)", "weibull", data, "x2", None, None, None)
+    assert native_fast.fast_buffer(kplan, buf)[2] == 31  # kernel_fast_end's Weibull PH
+    fit = coalsurv.SurvivalModel("x1 + (1 | g)", family="weibull", cure="x2").fit(
+        data, draws=30, tune=30, chains=1, random_seed=2, progressbar=False)
+    assert fit.sampler["kernel"] == "native"
+    assert fit.idata["posterior"].attrs["coalsurv_row_loop"] == "fast"
