@@ -425,12 +425,13 @@ def fast_logp_grad(fb, x, grad):
     """Log posterior and gradient: :func:`fast_rows` plus the generic kernel's priors."""
     grad[:] = 0.0
     g0 = int(fb[1])
+    if int(fb[2]) >= RP_HAZARD:  # the other loops' generic copies carry their own tails
+        return logp_grad(fb[g0:], x, grad) + fast_rows(fb, x, grad)
     gen = fb[g0:g0 + int(fb[g0])]  # its own length: a members copy may follow
     total = logp_grad(gen, x, grad)  # the copy has no rows: the priors only
-    if int(fb[2]) < RP_HAZARD:  # only the PH loop's buffers end with a members copy: the
-        mmb = mm_buffer(fb)     # other loops' generic copies carry their own tails
-        if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)
-            total += mm_prior(mmb, x, grad)
+    mmb = mm_buffer(fb)
+    if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)
+        total += mm_prior(mmb, x, grad)
     return total + fast_rows(fb, x, grad)
 
 

@@ -112,11 +112,16 @@ def mm_weights(buf, x, raw, w, total):
 
     One loop per weight kind, each branch-free: the ``exp`` of ``power`` and ``logistic``
     weights is :func:`~coalsurv.backend.kernel_fastmath.fexp`, so the loop vectorises.
+
+    Rows (here, in :func:`mm_theta` and :func:`mm_grad`): those of the buffer's coalitions,
+    ``start[n]``, not the member section's length. A priors-only copy of a buffer (``H_N =
+    0``, as the fast row loops make) has no coalitions and so reads no membership row (its
+    member section may be a short dummy); a caller's scratch arrays may be longer.
     """
     start, member, share, size, X = mm_arrays(buf)
     mode = int(buf[H_MM_WEIGHTS])
     n = total.shape[0]
-    R = member.shape[0]  # the buffer's rows (a caller's scratch arrays may be longer)
+    R = int(start[start.shape[0] - 1])  # rows of the buffer's coalitions, not H_MM_R (below)
     if mode == 0:  # fixed weights: the graph's data
         for r in range(R):
             raw[r] = share[r]
@@ -151,7 +156,7 @@ def mm_theta(buf, x, k, w, contrib, theta):
     """Cause ``k``'s member term of every coalition (``theta``) and each row's ``c`` (contrib)."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
-    R = member.shape[0]
+    R = int(start[start.shape[0] - 1])  # the coalitions' rows (see mm_weights)
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
     if off_sd >= 0:  # each member's effect: sd z, u (centred: sd = 1) or w - A_k (intercept)
@@ -181,7 +186,7 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     """Add cause ``k``'s gradient through the member term given ``g_row = d log L / d eta``."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
-    R = member.shape[0]
+    R = int(start[start.shape[0] - 1])  # the coalitions' rows (see mm_weights)
     off_b = int(buf[H_OFF_BMM])
     off_sd = int(buf[H_OFF_SDMM])
     off_z = int(buf[H_OFF_ZMM])
@@ -191,7 +196,7 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     level_mode = mm_mode(buf)
     # per row gw = g_i w_r (d log L / d c_r); estimated weights: d log L / d raw_r = g_i (c_r
     # - theta_i) / T_i (normalised) or g_i c_r, chained to the weight parameters at once
-    gw = np.empty(R)
+    gw = np.zeros(R)
     g_w1, g_w2 = 0.0, 0.0
     for i in range(g_row.shape[0]):
         gi = g_row[i]
