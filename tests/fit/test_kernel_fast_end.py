@@ -149,8 +149,21 @@ def test_fomexp_equals_numpy():
     np.testing.assert_allclose(got, -np.expm1(-x), rtol=1e-15, atol=0.0)
 
 
+def test_aft_cure_models_take_the_aft_loop():
+    """An AFT family's cure is the AFT fast loop's (kernel_fast_aft), not this loop's."""
+    from coalsurv.backend.kernel_fast_aft import AFT_CODES
+    from coalsurv.backend.kernel_fast_end import END_CODES
+
+    data = kernel_data(causes=("a",), entry=True)
+    model, _, info, _ = coalsurv.SurvivalModel("x1 + (1 | g)", family="lognormal",
+                                               cure="x2").build(data)
+    kplan, reason = native.plan(model, info, {})
+    assert kplan is not None, reason
+    fb = native_fast.fast_buffer(kplan, native.make_buffer(kplan, model))
+    assert AFT_CODES <= fb[2] < END_CODES
+
+
 @pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [
-    ("x1 + (1 | g)", "lognormal", {"cure": "x2"}, "cure"),
     ("x1 + (1 | g) + (1 | h)", "weibull", {"cure": "x2"}, "more than one frailty factor"),
     ("x1 + (1 | g)", "weibull", {"cure": "x2", "strata": "h"}, "strata"),
 ])
