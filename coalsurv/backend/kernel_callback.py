@@ -13,14 +13,12 @@ so no second numba function is loaded for it.
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
 from coalsurv.backend.kernel import logp_grad
 from coalsurv.backend.kernel_joint import graph_ndim
-from coalsurv.backend.kernel_layout import LOGP_SIG
+from coalsurv.backend.kernel_layout import LOGP_SIG, callback_status
 
 __all__ = ["LOGP_CFUNC"]
 
@@ -36,10 +34,5 @@ def LOGP_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
     logp = numba.carray(logp_, (1,))
     value = logp_grad(buf, x, out)
     logp[0] = value
-    for i in range(dim):
-        if not math.isfinite(out[i]):
-            return 3
-    if not math.isfinite(value):
-        return 4
-    return 0
+    return callback_status(out, value)
 

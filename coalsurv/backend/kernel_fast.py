@@ -69,7 +69,7 @@ from coalsurv.backend.kernel_fast_base import (
 from coalsurv.backend.kernel_fast_end import END_CODES, end_pointwise_into, end_rows
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
 from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows, tve_pointwise_into
-from coalsurv.backend.kernel_layout import H_NDIM
+from coalsurv.backend.kernel_layout import H_NDIM, LOGP_SIG, callback_status
 from coalsurv.backend.kernel_members import mm_grad, mm_prior
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
@@ -435,12 +435,7 @@ def fast_logp_grad(fb, x, grad):
     return total + fast_rows(fb, x, grad)
 
 
-_LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
-                              numba.types.CPointer(numba.types.double),
-                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
-
-
-@numba.cfunc(_LOGP_SIG, cache=True, error_model="numpy")
+@numba.cfunc(LOGP_SIG, cache=True, error_model="numpy")
 def LOGP_FAST_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callback
     """Log-density callback of nutpie on the fast buffer (codes as the generic callback's)."""
     length = numba.carray(user_data_, (1,), np.float64)[0]
@@ -452,9 +447,4 @@ def LOGP_FAST_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callb
     logp = numba.carray(logp_, (1,))
     value = fast_logp_grad(fb, x, out)
     logp[0] = value
-    for i in range(dim):
-        if not math.isfinite(out[i]):
-            return 3
-    if not math.isfinite(value):
-        return 4
-    return 0
+    return callback_status(out, value)

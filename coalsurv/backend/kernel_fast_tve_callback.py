@@ -8,13 +8,11 @@ dispatch, so the callback lives here and only a tve fit
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
 from coalsurv.backend.kernel_fast_tve import tve_fast_logp_grad
-from coalsurv.backend.kernel_layout import H_NDIM, LOGP_SIG
+from coalsurv.backend.kernel_layout import H_NDIM, LOGP_SIG, callback_status
 
 __all__ = ["LOGP_TVE_CFUNC"]
 
@@ -31,9 +29,4 @@ def LOGP_TVE_CFUNC(dim, x_, out_, logp_, user_data_):  # noqa: N802 - a C callba
     logp = numba.carray(logp_, (1,))
     value = tve_fast_logp_grad(fb, x, out)
     logp[0] = value
-    for i in range(dim):
-        if not math.isfinite(out[i]):
-            return 3
-    if not math.isfinite(value):
-        return 4
-    return 0
+    return callback_status(out, value)

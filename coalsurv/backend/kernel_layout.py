@@ -29,7 +29,7 @@ import math
 import numba
 from numba import njit
 
-__all__ = ["LOGP_SIG",
+__all__ = ["LOGP_SIG", "callback_status",
            "H_LEN", "H_FAM", "H_N", "H_C", "H_P", "H_G", "H_NDIM", "H_NEXP", "H_CENTRED",
            "H_OFF_INT", "H_OFF_BETA", "H_OFF_THETA", "H_PRIOR_INT", "H_PRIOR_BETA",
            "H_PRIOR_THETA", "H_K", "H_OFF_RWSD", "H_OFF_STEP", "H_PRIOR_RWSD", "H_DATA", "H_STD",
@@ -47,10 +47,22 @@ __all__ = ["LOGP_SIG",
            "SLOPE_WIDTH"]
 
 #: Signature of nutpie's log-density C callbacks: ``(dim, x, grad out, logp out, user data)``
-#: (:mod:`~coalsurv.backend.kernel_callback`, :mod:`~coalsurv.backend.kernel_fast_tve_callback`).
+#: (:mod:`~coalsurv.backend.kernel_callback`, :mod:`~coalsurv.backend.kernel_fast`,
+#: :mod:`~coalsurv.backend.kernel_fast_tve_callback`); :func:`callback_status` is their return code.
 LOGP_SIG = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
                              numba.types.CPointer(numba.types.double),
                              numba.types.CPointer(numba.types.double), numba.types.voidptr)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def callback_status(out, value):
+    """Return code of a log-density C callback: 0 ok, 3 non-finite gradient, 4 non-finite log p."""
+    for i in range(out.shape[0]):
+        if not math.isfinite(out[i]):
+            return 3
+    if not math.isfinite(value):
+        return 4
+    return 0
 
 H_LEN, H_FAM, H_N, H_C, H_P, H_G, H_NDIM, H_NEXP, H_CENTRED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 H_OFF_INT, H_OFF_BETA, H_OFF_THETA = 9, 10, 11
