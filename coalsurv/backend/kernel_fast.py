@@ -369,7 +369,9 @@ def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, off, gam, row, out):
 def fast_pointwise_into(fb, draws, out):
     """Each row's log likelihood (original row order) for each unconstrained draw, into ``out``.
 
-    The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding).
+    The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding). Spells
+    (spell mode 1): the rows are spell rows, their values summed into their episode's
+    (``out`` has a column per episode; :func:`coalsurv.backend.kernel_spells.episode_sums`).
     """
     fam = int(fb[2])
     if fam >= TVE_CODES:  # piecewise tve() (kernel_fast_tve)

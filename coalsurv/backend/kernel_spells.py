@@ -9,7 +9,10 @@ episodes' log likelihood, as :mod:`coalsurv.build.graph` does:
 * mode 1 (proportional hazards, no cure, no interval-censored ending): each spell row is an
   ordinary row on ``(max(a_ij, entry_i), b_ij]`` with the event on the last spell
   (:func:`coalsurv.build.spells.spell_arrays`), so :func:`coalsurv.backend.kernel_rows.row_terms`
-  evaluates it unchanged; the section maps each row to its episode (pointwise output);
+  evaluates it unchanged; the section maps each row to its episode (pointwise output). The
+  exponential, Weibull PH and Gompertz families run these rows on the PH fast row loop
+  (:mod:`coalsurv.backend.kernel_fast`), whose pointwise values are summed per episode by
+  :func:`row_episodes` (read from its generic copy) and :func:`episode_sums`;
 * mode 2 (AFT families, interval-censored endings, cure): the episode's curve
   (:class:`coalsurv.build.spell_likelihood.SpellCurve`). :func:`episode_curves` takes every
   row's ``eta`` and ``theta`` and returns each episode's value and each row's ``d/d eta`` and

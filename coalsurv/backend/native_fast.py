@@ -4,9 +4,11 @@
 its generic buffer only when the model is exactly the fast loop's shape: the exponential,
 Weibull PH or Gompertz family, one cause, exact and right-censored endings (delayed entry
 allowed), at most one frailty intercept (non-centred, centred, or centred on the intercept),
-fixed effects, ``mm()`` member blocks (not with rp), and nothing else (no strata, shape
-covariates, cure, ``tve()``, spline, piecewise baseline, varying slopes, spells, interval
-censoring). The Weibull AFT,
+fixed effects, ``mm()`` member blocks (not with rp), spells under these three families
+(spell mode 1: spell rows with delayed entry, :mod:`coalsurv.backend.kernel_spells`; the
+pointwise log likelihood summed per episode), and nothing else (no strata, shape
+covariates, cure, ``tve()``, spline, piecewise baseline, varying slopes, other spells,
+interval censoring). The Weibull AFT,
 log-logistic and log-normal go to :mod:`coalsurv.backend.native_fast_aft` (strata and shape
 covariates allowed there); :func:`shared_checks` is what both refuse. Everything else keeps
 the generic kernel. Per-cause or per-term priors are allowed: the priors are the generic
