@@ -20,7 +20,8 @@ versions that compute both. :func:`memo_key` digests all of them:
 A class with no source file (defined in ``__main__`` of ``python -c`` or a notebook cell) has no
 key: the check runs every time. The memo is a file per key in ``coalsurv_formulas/`` under
 ``NUMBA_CACHE_DIR`` when set, else in ``coalsurv/backend/__pycache__`` (where numba caches
-this package's kernels), written atomically (a temporary file, then ``os.replace``). A memo that
+this package's kernels) or, where that cannot be written, the user's cache folder
+(:func:`memo_dirs`), written atomically (a temporary file, then ``os.replace``). A memo that
 cannot be read or written is ignored (the check runs): it only ever saves time. Verdicts are
 also kept for the process, by key.
 """
@@ -32,13 +33,13 @@ import json
 import os
 import platform
 import sys
-import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["memo_key", "memoised", "memo_dir"]
+__all__ = ["memo_key", "memoised", "memo_dirs"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _SOURCES = (_PACKAGE / "families", _PACKAGE / "backend")
@@ -48,11 +49,20 @@ _file_digests: dict[str, bytes] = {}
 _tree_digest: list[bytes] = []
 
 
-def memo_dir() -> Path:
-    """Folder of the memo files (``NUMBA_CACHE_DIR/coalsurv_formulas`` or the package's)."""
+def memo_dirs() -> list[Path]:
+    """Folders of the memo files, in the order they are tried.
+
+    ``NUMBA_CACHE_DIR/coalsurv_formulas`` when that variable is set; else the package's
+    ``backend/__pycache__/coalsurv_formulas``, then (an installation that cannot be written to,
+    as numba's own fallback) ``coalsurv_formulas`` in the user's cache folder
+    (``$XDG_CACHE_HOME`` or ``~/.cache``).
+    """
     root = os.environ.get("NUMBA_CACHE_DIR", "")
-    base = Path(root) if root else _PACKAGE / "backend" / "__pycache__"
-    return base / "coalsurv_formulas"
+    if root:
+        return [Path(root) / "coalsurv_formulas"]
+    user = Path(os.environ.get("XDG_CACHE_HOME", "") or Path.home() / ".cache")
+    return [_PACKAGE / "backend" / "__pycache__" / "coalsurv_formulas",
+            user / "coalsurv" / "coalsurv_formulas"]
 
 
 def _file_digest(path: str) -> bytes:
@@ -138,19 +148,22 @@ def _read(path: Path) -> bool | None:
     return verdict if isinstance(verdict, bool) else None
 
 
-def _write(path: Path, verdict: bool) -> None:
+def _write(folder: Path, name: str, verdict: bool) -> bool:
+    """Write the verdict atomically (a temporary file, then ``os.replace``); False on failure."""
+    path = folder / name
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{name}"
         try:
-            with os.fdopen(fd, "w") as out:
+            with open(tmp, "x") as out:  # the umask's permissions, as numba's cache files
                 json.dump({"match": verdict}, out)
             os.replace(tmp, path)
         except BaseException:
-            os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
             raise
     except OSError:
-        return
+        return False
+    return True
 
 
 def memoised(family, check: Callable[[object], bool]) -> bool:
@@ -160,10 +173,13 @@ def memoised(family, check: Callable[[object], bool]) -> bool:
         return bool(check(family))
     if key in _seen:
         return _seen[key]
-    path = memo_dir() / f"{key}.json"
-    verdict = _read(path)
+    name = f"{key}.json"
+    folders = memo_dirs()
+    verdict = next((v for v in (_read(f / name) for f in folders) if v is not None), None)
     if verdict is None:
         verdict = bool(check(family))
-        _write(path, verdict)
+        for folder in folders:  # the first that can be written
+            if _write(folder, name, verdict):
+                break
     _seen[key] = verdict
     return verdict

@@ -77,11 +77,14 @@ def test_changed_source_or_options_check_again(memo, monkeypatch):
     _fresh_process(monkeypatch)
     assert native.formulas_match(WeibullPH())
     assert calls == ["WeibullPH", "WeibullPH"]
-    cuts = [np.array([1.0, 2.0]), np.array([1.0, 2.5])]
-    for c in cuts:
-        assert native.formulas_match(get_family("piecewise", cuts=c))
-    assert calls[2:] == ["PiecewiseExponential"] * 2
+    knots = [np.array([-1.5, -0.2, 0.4, 1.1]), np.array([-1.5, 0.1, 0.4, 1.1])]
+    for k in knots:
+        assert native.formulas_match(get_family("rp", log_knots=k))
+    assert calls[2:] == ["RoystonParmar"] * 2
     assert len(list(folder.glob("*.json"))) == 4
+    # the piecewise baseline's NumPy-only check is not kept
+    assert native.formulas_match(get_family("piecewise", cuts=np.array([1.0, 2.0])))
+    assert len(calls) == 4 and len(list(folder.glob("*.json"))) == 4
 
 
 def test_unreadable_memo_and_unkeyed_class_check(memo, monkeypatch):
@@ -99,3 +102,15 @@ def test_unreadable_memo_and_unkeyed_class_check(memo, monkeypatch):
     assert formulas_memo.memo_key(Cell()) is None
     assert native.formulas_match(Cell()) and native.formulas_match(Cell())
     assert calls[2:] == ["Cell", "Cell"] and len(list(folder.glob("*.json"))) == 1
+
+
+def test_unwritable_package_folder_falls_back_to_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user"))
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "backend").write_text("a file where the folder would be")
+    monkeypatch.setattr(formulas_memo, "_PACKAGE", tmp_path / "pkg")
+    monkeypatch.setattr(formulas_memo, "_seen", {})
+    assert native.formulas_match(WeibullPH())
+    (path,) = (tmp_path / "user" / "coalsurv" / "coalsurv_formulas").glob("*.json")
+    assert json.loads(path.read_text()) == {"match": True}
