@@ -56,6 +56,7 @@ bench: $(STAMP)
 # run; writes reports/families_benchmark.md. Options: make bench-families ARGS="--rows weibull
 # weibull+cure --draws 300"
 bench-families: $(STAMP)
+	$(PY) -m compileall -q coalsurv
 	uptime
 	$(PY) benchmarks/families.py $(ARGS)
 	uptime
