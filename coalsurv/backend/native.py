@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coalsurv.backend.formulas_memo import memoised
 from coalsurv.backend.native_buffer import (
     initial_point,
     log_likelihood_group,
@@ -383,12 +384,21 @@ def _mm_names(mm: dict, kind: str) -> list[str]:
 def formulas_match(family) -> bool:
     """Whether the family's own log hazard and log survival equal the kernel's (a grid).
 
-    Guards against a family's formula (or parameterisation) changing under the kernel.
+    Guards against a family's formula (or parameterisation) changing under the kernel. The
+    verdict is remembered on disk under a digest of the family's code and options, the
+    kernel's sources and the library versions (:mod:`coalsurv.backend.formulas_memo`), so a
+    fresh process loads the compiled terms only when one of them changed. The piecewise
+    baseline's check is NumPy alone (under a millisecond, less than the memo's key): not kept.
     """
-    from coalsurv.families.kernels import family_terms_at
-
     if family.name == "piecewise":
         return _piecewise_formulas_match(family)
+    return memoised(family, _formulas_match_now)
+
+
+def _formulas_match_now(family) -> bool:
+    """Check the family against the kernel on the grid (no memo)."""
+    from coalsurv.families.kernels import family_terms_at
+
     if family.name == "rp":
         return spline_formulas_match(family)
     if family.name == "gengamma":
