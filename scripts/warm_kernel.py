@@ -73,7 +73,7 @@ def main() -> None:
 
 
 def _nested_members(data):
-    """``data`` (one cause) with a members table: each coalition 1-2 of its group's three."""
+    """Return ``data`` (one cause) with members: each coalition 1-2 of its group's three."""
     import numpy as np
     import pandas as pd
 

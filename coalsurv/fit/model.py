@@ -349,7 +349,7 @@ def _interactive() -> bool:
 
 
 def _rotation_key(design, info) -> list:
-    """The rotated member effects' factor and each member's level of it (graph constants)."""
+    """Return the rotated member effects' factor and each member's level (graph constants)."""
     group = (info.members or {}).get("rotation_group", "")
     if not group:
         return []
