@@ -48,7 +48,9 @@ def rot_forward(rot, xo, xi):
     C, K = int(rot[R_C]), int(rot[R_K])
     ozm, os_ = int(rot[R_ZM]), int(rot[R_S])
     start, members = R_DATA + C, R_DATA + 2 * C + 1
-    xi[:] = xo
+    qs, iq = members + K, members + 2 * K  # 1 / sqrt(i (i + 1)) and i / sqrt(i (i + 1))
+    for i in range(xo.size):
+        xi[i] = xo[i]
     sdg, sdm = math.exp(xo[int(rot[R_SDG])]), math.exp(xo[int(rot[R_SDM])])
     for c in range(C):
         rn, co, si = _angle(rot, c, sdg, sdm)
@@ -58,35 +60,33 @@ def rot_forward(rot, xo, xi):
         b0, n = int(rot[start + c]), int(rot[R_DATA + c])
         eo = os_ + C + b0 - c  # level c's n_c - 1 contrasts
         tail = 0.0
-        for i in range(n - 1, -1, -1):
-            val = tail
-            if i >= 1:
-                q = 1.0 / math.sqrt(i * (i + 1.0))
-                ej = xo[eo + i - 1]
-                val -= i * ej * q
-                tail += ej * q
-            xi[os_ + int(rot[members + b0 + i])] = zbar + val
+        for i in range(n - 1, 0, -1):
+            ej = xo[eo + i - 1]
+            xi[os_ + int(rot[members + b0 + i])] = zbar + tail - ej * rot[iq + b0 + i]
+            tail += ej * rot[qs + b0 + i]
+        xi[os_ + int(rot[members + b0])] = zbar + tail
     return K
 
 
 @njit(cache=True, fastmath=False, error_model="numpy")
 def rot_back(rot, xo, xi, gi, go):
     """Write the gradient ``go`` in the sampled point from the kernel's ``gi`` at ``xi``."""
-    C = int(rot[R_C])
+    C, K = int(rot[R_C]), int(rot[R_K])
     ozm, os_ = int(rot[R_ZM]), int(rot[R_S])
     start, members = R_DATA + C, R_DATA + 2 * C + 1
-    go[:] = gi
+    qs, iq = members + K, members + 2 * K
+    for i in range(gi.size):
+        go[i] = gi[i]
     sdg, sdm = math.exp(xo[int(rot[R_SDG])]), math.exp(xo[int(rot[R_SDM])])
     acc = 0.0
     for c in range(C):
         rn, co, si = _angle(rot, c, sdg, sdm)
         b0, n = int(rot[start + c]), int(rot[R_DATA + c])
         eo = os_ + C + b0 - c
-        prefix = 0.0
-        for i in range(n):
+        prefix = gi[os_ + int(rot[members + b0])]
+        for i in range(1, n):
             gk = gi[os_ + int(rot[members + b0 + i])]
-            if i >= 1:
-                go[eo + i - 1] = (prefix - i * gk) / math.sqrt(i * (i + 1.0))
+            go[eo + i - 1] = prefix * rot[qs + b0 + i] - gk * rot[iq + b0 + i]
             prefix += gk
         gv, gy = gi[ozm + c], prefix / rn
         zm, s = xo[ozm + c], xo[os_ + c]
@@ -108,11 +108,14 @@ def rot_expand(rot, xo, xi, inner, out):
     C, K, ni = int(rot[R_C]), int(rot[R_K]), int(rot[R_NEXP])
     ozm, os_ = int(rot[R_ZM]), int(rot[R_S])
     ezm, es = int(rot[R_EXP_ZM]), int(rot[R_EXP_S])
-    out[:ni] = inner
-    out[ezm:ezm + C] = xo[ozm:ozm + C]
-    out[es:es + K] = xo[os_:os_ + K]
-    out[ni:ni + C] = xi[ozm:ozm + C]
-    out[ni + C:ni + C + K] = xi[os_:os_ + K]
+    for i in range(ni):  # element loops: numba's slice assignment is several times slower
+        out[i] = inner[i]
+    for c in range(C):
+        out[ezm + c] = xo[ozm + c]
+        out[ni + c] = xi[ozm + c]
+    for k in range(K):
+        out[es + k] = xo[os_ + k]
+        out[ni + C + k] = xi[os_ + k]
     return ni + C + K
 
 

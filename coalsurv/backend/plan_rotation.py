@@ -111,6 +111,12 @@ def rotation_section(kplan) -> np.ndarray:
             kplan.block(f"sd_{rot.group}").offset, kplan.block("sd_mm").offset,
             pos[f"zm_{rot.group}"], pos[f"s_{rot.group}"], kplan.nexp, kplan.ndim]
     assert len(head) == R_HEAD
-    section = np.concatenate([np.asarray(head, dtype=float), n_c, start, members]).astype(float)
+    # the Helmert coefficients of each member's position i in its level: 1 / sqrt(i (i + 1))
+    # (0 for the first), so that the kernel's loops need no square root or division
+    position = np.arange(K) - np.repeat(start[:-1], n_c)
+    q = np.where(position > 0, 1.0 / np.sqrt(np.maximum(position * (position + 1.0), 1.0)),
+                 0.0)
+    section = np.concatenate([np.asarray(head, dtype=float), n_c, start, members, q,
+                              position * q]).astype(float)
     section[0] = section.size
     return section
