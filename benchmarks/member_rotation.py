@@ -5,8 +5,9 @@ Parties nested in countries: ``majority + mm(finance + cohesion, weights=...) + 
 kernel with ``centring="rotation"`` (what ``"auto"`` picks there) and ``"noncentred"``
 (the form before), alternately in one process, per seed. Prints per fit: the bulk ESS of
 ``sd_cname``, ``sd_mm`` and the minimum over the summary parameters, the gradient
-evaluations (sum of nutpie's ``n_steps``), ESS per 1,000 gradients (load-free), the sampling
-wall time and the load; then the means over seeds and the ratio rotation / non-centred.
+evaluations (sum of nutpie's ``n_steps`` over the kept draws), ESS per 1,000 gradients
+(load-free), the fit's wall time, nutpie's sampling time, the row loop and the load; then
+the means over seeds and the ratio rotation / non-centred.
 
 Run: ``python benchmarks/member_rotation.py coalgov-power --seeds 1 2 3 4`` (``--draws``,
 default 1000 draws + 1000 tuning steps, 4 chains).
@@ -50,8 +51,11 @@ def one(row: str, form: str, seed: int, draws: int) -> dict:
     return {"row": row, "form": form, "seed": seed, "min_ess": float(ess.min()),
             "min_at": str(ess.idxmin()), **sd, "grads": grads,
             "ess_per_1000_grads": 1000.0 * float(ess.min()) / grads,
-            "wall_s": round(wall, 2), "kernel": fit.sampler.get("kernel"),
-            "row_loop": fit.sampler.get("row_loop"), "load": os.getloadavg()[0]}
+            "wall_s": round(wall, 2),
+            "sampling_s": round(float(fit.idata["sample_stats"].attrs.get("sampling_time", 0)), 2),
+            "kernel": fit.sampler.get("kernel"),
+            "row_loop": fit.idata["posterior"].attrs.get("coalsurv_row_loop"),
+            "load": os.getloadavg()[0]}
 
 
 def main(argv=None) -> int:
@@ -65,7 +69,7 @@ def main(argv=None) -> int:
         for form in (FORMS if seed % 2 else FORMS[::-1]):  # alternate which goes first
             results.append(one(args.row, form, seed, args.draws))
             print(json.dumps(results[-1]), flush=True)
-    for key in ("min_ess", "sd_cname", "sd_mm", "ess_per_1000_grads", "wall_s"):
+    for key in ("min_ess", "sd_cname", "sd_mm", "ess_per_1000_grads", "wall_s", "sampling_s"):
         mean = {f: float(np.mean([r[key] for r in results if r["form"] == f])) for f in FORMS}
         print(f"{key}: rotation {mean['rotation']:.1f}, noncentred {mean['noncentred']:.1f}, "
               f"ratio {mean['rotation'] / mean['noncentred']:.2f}")
