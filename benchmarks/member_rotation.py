@@ -10,7 +10,8 @@ evaluations (sum of nutpie's ``n_steps`` over the kept draws), ESS per 1,000 gra
 the means over seeds and the ratio rotation / non-centred.
 
 Run: ``python benchmarks/member_rotation.py coalgov-power --seeds 1 2 3 4`` (``--draws``,
-default 1000 draws + 1000 tuning steps, 4 chains).
+default 1000 draws + 1000 tuning steps, 4 chains); ``--grad``: only the microseconds per call
+of the two forms' log-density callbacks on the fast row loop, side by side (:func:`grad`).
 """
 
 from __future__ import annotations
@@ -52,9 +53,49 @@ def one(row: str, form: str, seed: int, draws: int) -> dict:
             "min_at": str(ess.idxmin()), **sd, "grads": grads,
             "ess_per_1000_grads": 1000.0 * float(ess.min()) / grads,
             "wall_s": round(wall, 2),
-            "sampling_s": round(float(fit.idata["sample_stats"].attrs.get("sampling_time", 0)), 2),
+            "sampling_s": round(float(fit.idata["posterior"].attrs.get("sampling_time",
+                                                                     np.nan)), 2),
             "kernel": fit.sampler.get("kernel"),
             "row_loop": fit.idata["posterior"].attrs.get("coalsurv_row_loop"),
+            "load": os.getloadavg()[0]}
+
+
+def grad(row: str, rounds: int = 5, calls: int = 2000) -> dict:
+    """Microseconds per log-density call nutpie makes (the fast loop's C callback), per form.
+
+    The rotated callback on ``[fast buffer | section]`` against the non-centred model's
+    callback, alternating, the fastest of ``rounds`` blocks of ``calls`` calls each (wall).
+    """
+    import coalsurv
+    from coalsurv.backend import native, native_fast, nutpie_model
+    from coalsurv.backend.kernel_fast import LOGP_FAST_CFUNC
+    from coalsurv.backend.plan_rotation import rotation_section
+
+    setups = {}
+    for form in FORMS:
+        data, formula = members.load_row(row, form)
+        model, _, info, _ = coalsurv.SurvivalModel(formula).build(data)
+        kplan, reason = native.plan(model, info, {})
+        buf = native.make_buffer(kplan, model)
+        fb = native_fast.fast_buffer(kplan, buf)
+        assert kplan is not None and fb is not None, reason
+        if form == "rotation":
+            setups[form] = (nutpie_model._rotation_callback(True),
+                            np.concatenate([fb, rotation_section(kplan)]), kplan.ndim)
+        else:
+            setups[form] = (LOGP_FAST_CFUNC, fb, kplan.ndim)
+    best = {form: np.inf for form in setups}
+    for _ in range(rounds):
+        for form, (callback, data, ndim) in setups.items():
+            x = np.random.default_rng(1).normal(scale=0.3, size=ndim)
+            g = np.empty(ndim)
+            nutpie_model._call_callback(callback, data, x, g)
+            start = time.perf_counter()
+            for _ in range(calls):
+                nutpie_model._call_callback(callback, data, x, g)
+            best[form] = min(best[form], (time.perf_counter() - start) / calls * 1e6)
+    return {"row": row, **{f"{k}_us": round(v, 1) for k, v in best.items()},
+            "ratio": round(best["rotation"] / best["noncentred"], 3),
             "load": os.getloadavg()[0]}
 
 
@@ -63,7 +104,12 @@ def main(argv=None) -> int:
     parser.add_argument("row", choices=["coalgov-equal", "coalgov-power"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--grad", action="store_true",
+                        help="only time the log-density callbacks (grad())")
     args = parser.parse_args(argv)
+    if args.grad:
+        print(json.dumps(grad(args.row)))
+        return 0
     results = []
     for seed in args.seeds:
         for form in (FORMS if seed % 2 else FORMS[::-1]):  # alternate which goes first
