@@ -23,7 +23,7 @@ from coalsurv.errors import SpecError
 from tests.fit.kernel_check import reference
 
 
-def nested_data(*, n=40, seed=3, per=(3, 1, 4, 2), entry=True, nested=True):
+def nested_data(*, n=40, seed=3, per=(3, 1, 4, 2), entry=True, nested=True, causes=("a",)):
     """Coalitions whose members sit in their level of ``g`` (level v: a single member)."""
     rng = np.random.default_rng(seed)
     levels = ("u", "v", "w", "x")
@@ -38,7 +38,8 @@ def nested_data(*, n=40, seed=3, per=(3, 1, 4, 2), entry=True, nested=True):
         rows += [{"id": cid, "member": m, "share": s, "x": rng.normal()}
                  for m, s in zip(chosen, share, strict=True)]
     df = pd.DataFrame({"id": ids, "duration": rng.uniform(0.5, 30.0, n),
-                       "ended": rng.choice(["a", "censored"], size=n), "z": rng.normal(size=n),
+                       "ended": rng.choice([*causes, "censored"], size=n),
+                       "z": rng.normal(size=n),
                        "g": g})
     df["entry"] = np.where(rng.uniform(size=n) < 0.5, 0.0, df["duration"] * 0.4) if entry else 0.0
     return cs.CoalitionData.from_frame(df, id="id", duration="duration", event="ended",
@@ -82,6 +83,8 @@ def test_rotation_kernel_equals_graph(formula, family):
         value = kernel.logp_grad(buf, xi, gi)
         rot_back(section, x, xi, gi, grad)
         np.testing.assert_allclose(value, out[0], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(kernel.pointwise(buf, xi[None, :])[0],  # per episode
+                                   np.ravel(out[1 + n_free]), rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-7, atol=1e-8)
         fgi, fgrad = np.empty(x.size), np.empty(x.size)  # the fast loop (PH or AFT)
         np.testing.assert_allclose(kernel_fast.fast_logp_grad(fb, xi, fgi), value, rtol=1e-10)
@@ -139,3 +142,16 @@ def test_rotation_refused_where_it_cannot_hold(formula, needle):
         cs.SurvivalModel(formula, family="weibull").build(data)
     text = str(err.value) + " ".join(getattr(err.value, "problems", []))
     assert needle in text and "centring='rotation'" in text
+
+
+def test_rotation_with_several_causes_falls_back_with_a_reason():
+    """The graph rotates every cause; the kernel one: the plan says why not (PyMC path)."""
+    data = nested_data(causes=("a", "b"))
+    auto = cs.SurvivalModel("z + mm(x) + (1 | g)", causes=["a", "b"]).build(data)[2]
+    assert auto.members["centring"] != "rotation"  # auto keeps the kernel's forms
+    model, _, info, _ = cs.SurvivalModel("z + mm(x, centring='rotation') + (1 | g)",
+                                         causes=["a", "b"]).build(data)
+    assert info.members["centring"] == "rotation"
+    assert {"zm_g", "s_g", "e_mm"} <= {v.name for v in model.free_RVs}
+    kplan, reason = native.plan(model, info, {})
+    assert kplan is None and "several causes" in reason
