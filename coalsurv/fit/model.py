@@ -272,7 +272,8 @@ class SurvivalModel:
             "entry": bool(np.any(np.asarray(data.entry) > 0)),
             "spells": design.spells.m if design.spells is not None else None,
             "strata": list(design.strata.levels) if design.strata is not None else None,
-            "members": ([*design.members.key(), info.members.get("centred")]
+            "members": ([*design.members.key(), info.members.get("centred"),
+                         *_rotation_key(design, info)]
                         if design.members is not None else None),
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -358,3 +359,14 @@ def _interactive() -> bool:
     except ImportError:  # pragma: no cover
         pass
     return sys.stderr.isatty()
+
+
+def _rotation_key(design, info) -> list:
+    """Return the rotated member effects' factor and each member's level (graph constants)."""
+    group = (info.members or {}).get("rotation_group", "")
+    if not group:
+        return []
+    from coalsurv.build.member_rotation import member_levels
+
+    factor = next(g for g in design.groups if g.name == group)
+    return [group, member_levels(design.members, factor)[0].tolist()]
