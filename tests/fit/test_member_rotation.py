@@ -20,6 +20,7 @@ from coalsurv.backend import kernel, kernel_fast, native, native_fast, nutpie_mo
 from coalsurv.backend.kernel_rotation import ROT_EXPAND_CFUNC, rot_back, rot_expand, rot_forward
 from coalsurv.backend.plan_rotation import rotation_section
 from coalsurv.errors import SpecError
+from coalsurv.spec.joint import JointPrior
 from tests.fit.kernel_check import reference
 
 
@@ -155,3 +156,14 @@ def test_rotation_with_several_causes_falls_back_with_a_reason():
     assert {"zm_g", "s_g", "e_mm"} <= {v.name for v in model.free_RVs}
     kplan, reason = native.plan(model, info, {})
     assert kplan is None and "several causes" in reason
+
+
+def test_auto_keeps_the_native_forms_under_a_joint_prior():
+    """A joint prior: the kernel does not rotate, so "auto" keeps a form it samples natively."""
+    data = nested_data()
+    priors = cs.PriorSet({"beta_unit[*]": JointPrior(["z"], [0.0], [[0.25]])})
+    model, _, info, _ = cs.SurvivalModel("z + mm(x) + (1 | g)", family="weibull",
+                                         priors=priors).build(data)
+    assert info.members["centring"] != "rotation" and info.members["rotation_group"] == ""
+    kplan, reason = native.plan(model, info, {})
+    assert kplan is not None, reason
