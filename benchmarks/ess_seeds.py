@@ -44,8 +44,8 @@ import families  # noqa: E402
 NAMES = ("beta", "intercept", "shape", "sigma", "gamma", "ageing", "sd_cname")
 
 
-def sampler_stats(idata, names) -> dict:
-    """Min bulk ESS (and where), sd_cname's ESS and the NUTS statistics of one fit."""
+def sampler_stats(idata, names, sd_name: str = "sd_cname") -> dict:
+    """Min bulk ESS (and where), the frailty SD's ESS and the NUTS statistics of one fit."""
     import arviz_stats as azs
 
     names = [n for n in names if n in idata["posterior"]]
@@ -63,8 +63,8 @@ def sampler_stats(idata, names) -> dict:
     accept = next((np.asarray(st[k], dtype=float) for k in ("mean_tree_accept",
                                                             "acceptance_rate") if k in st), None)
     return {"ess": round(worst, 1), "min_at": where,
-            "ess_sd": round(float(np.min(np.asarray(ess["sd_cname"]))), 1)
-            if "sd_cname" in ess else None,
+            "ess_sd": round(float(np.min(np.asarray(ess[sd_name]))), 1)
+            if sd_name in ess else None,
             "steps": round(float(steps.mean()), 2),
             "depth": None if depth is None else round(float(depth.mean()), 2),
             "step_size": round(float(np.asarray(st["step_size"], dtype=float).mean()), 4),
@@ -76,16 +76,7 @@ def sampler_stats(idata, names) -> dict:
 
 def fit_native(row: str, seed: int, draws: int, kernel: str = "auto",
                centring: str | None = None):
-    if centring is not None:  # the row with frailty_centring forced (the model is the same)
-        family, kwargs, variant, base = families.ROWS[row]
-        options = {**kwargs.get("family_options", {}), "frailty_centring": centring}
-        families.ROWS[row] = (family, {**kwargs, "family_options": options}, variant, base)
-        try:
-            model = families.make_model(row)
-        finally:
-            families.ROWS[row] = (family, kwargs, variant, base)
-    else:
-        model = families.make_model(row)
+    model = families.make_model(row, centring=centring)  # forced: the same model
     data, _ = families.load_variant(families.ROWS[row][2])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

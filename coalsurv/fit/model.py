@@ -274,6 +274,9 @@ class SurvivalModel:
             "strata": list(design.strata.levels) if design.strata is not None else None,
             "members": ([*design.members.key(), info.members.get("centred")]
                         if design.members is not None else None),
+            # frailty_centring="auto" decides from the data: new data of the same shape can
+            # get the other parameterisation (other free variables), hence another graph
+            "centred": list(info.centred_groups),
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
