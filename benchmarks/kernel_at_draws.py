@@ -14,7 +14,7 @@ Prints per row the largest |difference| / (|gradient| + 1) of each comparison an
 |log density difference| against the graph.
 
 Run: ``PYTHONPATH=$PWD python benchmarks/kernel_at_draws.py loglogistic gompertz
-weibull+interval``.
+weibull+interval [--noncentred | --centred]`` (frailty_centring forced; default auto).
 """
 
 from __future__ import annotations
@@ -42,18 +42,18 @@ def unconstrained(kplan, posterior, chain: int, draw: int) -> np.ndarray:
     return x
 
 
-def check_row(row: str, n_points: int, seed: int = 3) -> dict:
+def check_row(row: str, n_points: int, seed: int = 3, centring: str | None = None) -> dict:
     from coalsurv.backend import kernel, kernel_fast, native, native_fast
     from tests.fit.kernel_check import reference
 
-    spec = families.make_model(row)
+    spec = families.make_model(row, centring=centring)
     data, _ = families.load_variant(families.ROWS[row][2])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = spec.fit(data, draws=300, tune=300, chains=2, random_seed=seed,
                        progressbar=False)
         model, _, info, _ = spec.build(data)
-    kplan, reason = native.plan(model, info, spec.family_options)
+    kplan, reason = native.plan(model, info, spec.spec.family_options)
     assert kplan is not None, reason
     buf = native.make_buffer(kplan, model)
     fb = native_fast.fast_buffer(kplan, buf)
@@ -85,14 +85,19 @@ def check_row(row: str, n_points: int, seed: int = 3) -> dict:
         worst["graph"] = max(worst["graph"],
                              float(np.max(np.abs(grad - g_ref) / (np.abs(g_ref) + 1))))
         worst["logp"] = max(worst["logp"], abs(value - float(out[0])))
-    return {"row": row, "loop": "fast" if fb is not None else "generic",
-            "ndim": kplan.ndim, **{k: f"{v:.1e}" for k, v in worst.items()}}
+    return {"row": row, "centred": list(info.centred_groups),
+            "loop": "fast" if fb is not None else "generic", "ndim": kplan.ndim,
+            **{k: f"{v:.1e}" for k, v in worst.items()}}
 
 
 def main(argv: list[str]) -> int:
     points = 10
+    centring = None
+    for choice in ("centred", "noncentred"):
+        if f"--{choice}" in argv:
+            argv, centring = [a for a in argv if a != f"--{choice}"], choice
     for row in argv or ["loglogistic", "gompertz", "weibull+interval", "weibull"]:
-        print(check_row(row, points), flush=True)
+        print(check_row(row, points, centring=centring), flush=True)
     return 0
 
 
