@@ -41,7 +41,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import families  # noqa: E402
 
-NAMES = ("beta", "intercept", "shape", "sigma", "gamma", "ageing", "sd_cname")
+#: the family table's shared parameters (``families.child_coalsurv``), ageing and Q added
+NAMES = ("beta", "intercept", "shape", "sigma", "scale", "gamma", "ageing", "Q", "sd_cname",
+         "beta_mm", "sd_mm", "beta_shape", "rp_slope", "rp_spline", "sd_cname_power_hhi",
+         *families.ROWS_SD)
 
 
 def sampler_stats(idata, names, sd_name: str = "sd_cname") -> dict:
