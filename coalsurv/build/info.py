@@ -241,7 +241,12 @@ def frailty_variance(X: np.ndarray, exposure: np.ndarray, events: np.ndarray,
     for _ in range(25):
         mu = exposure * np.exp(np.clip(Z @ theta, -50.0, 50.0))
         hess = (Z * mu[:, None]).T @ Z + 1e-8 * np.eye(Z.shape[1])
-        step = np.linalg.solve(hess, Z.T @ (events - mu))
+        try:
+            step = np.linalg.solve(hess, Z.T @ (events - mu))
+        except np.linalg.LinAlgError:
+            return 0.0  # no estimate: the events rule alone decides
+        if not np.isfinite(step).all():
+            return 0.0
         theta = theta + step
         if np.max(np.abs(step)) < 1e-8:
             break

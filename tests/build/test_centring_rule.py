@@ -44,6 +44,11 @@ def test_frailty_variance_estimates_the_simulated_variance(sd, low, high):
     assert low <= s2 <= high, s2
     # no events at all: nothing to estimate, and no error
     assert frailty_variance(X, np.ones(len(X)), np.zeros(len(X)), index, 40) == 0.0
+    # duplicated columns, and a covariate that separates the events: finite, no error
+    ended = df["ended"].to_numpy(float)
+    odd = np.column_stack([X, X[:, :1], ended * 5.0])
+    with np.errstate(all="raise"):
+        assert np.isfinite(frailty_variance(odd, np.ones(len(X)), ended, index, 40))
 
 
 @pytest.mark.parametrize(("groups", "sd", "centred"), [
