@@ -216,8 +216,8 @@ CENTRE_MIN_EVENTS = 20.0
 #: level times a moment estimate of the frailty variance (:func:`frailty_variance`) is at
 #: least this, for every cause: the levels' data precision (~ events) against the prior
 #: precision 1/sd^2. Centred on the intercept, the levels of coalgov's ``(1 | cname)`` (29
-#: countries, 8.4 events each, estimate 2.75) doubled the min bulk ESS of every family-table
-#: row over 8 seeds; simulated levels with 4 events each or a small SD (estimate <= 0.6) mix
+#: countries, 8.4 events each, estimate 2.75) doubled the min bulk ESS of most family-table
+#: rows over 2-8 seeds; simulated levels with 4 events each or a small SD (estimate <= 0.6) mix
 #: worse centred, with divergences (BENCHMARKS.md, "Why some native rows mixed worse than
 #: plain PyMC").
 CENTRE_MIN_INFORMATION = 1.5
