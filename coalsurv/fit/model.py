@@ -275,6 +275,9 @@ class SurvivalModel:
             "members": ([*design.members.key(), info.members.get("centred"),
                          *_rotation_key(design, info)]
                         if design.members is not None else None),
+            # frailty_centring="auto" decides from the data: new data of the same shape can
+            # get the other parameterisation (other free variables), hence another graph
+            "centred": list(info.centred_groups),
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
