@@ -207,8 +207,8 @@ def buffer_offsets(n, P, U, q, K, nb):
     o_x = o_rows + U * q
     o_abc = o_x + P * n
     o_int = o_abc + 3 * n  # a, b, c; level (int64 bits), position, the blocks (5 values
-    o_pw = o_int + 2 * n + 5 * nb  # each); piecewise: intervals of a, b, c (int64), widths
-    o_end = o_pw + (3 * n + K if K > 0 else 0)
+    o_pw = o_int + 2 * n + 5 * nb  # each); piecewise: intervals of a, b, c (int64), widths,
+    o_end = o_pw + (3 * n + 2 * K if K > 0 else 0)  # exact rows per interval
     return o_rows, o_x, o_abc, o_int, o_pw, o_end
 
 
@@ -263,6 +263,7 @@ def _run(fb, x, grad, out):
     jb = fb[o_pw + m:o_pw + 2 * m].view(np.int64)
     jc = fb[o_pw + 2 * m:o_pw + 3 * m].view(np.int64)
     width = fb[o_pw + 3 * m:o_pw + 3 * m + K]
+    d_int = fb[o_pw + 3 * m + K:o_pw + 3 * m + 2 * K]  # exact rows per interval
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     th, lth, gam = 1.0, 0.0, 0.0
@@ -288,9 +289,11 @@ def _run(fb, x, grad, out):
             u[lv] = x[off_lev + lv] - a
     tab = _cure_tab(fb, x, rows)
     g_pat = np.zeros(U)
-    g_lev = np.zeros(L)
-    g_dev, full, part = np.zeros(K), np.zeros(K), np.zeros(K)
-    sc = np.zeros((N_SCRATCH, BLOCK))
+    # the scatters' sums in 4 interleaved copies (row i into copy i % 4): consecutive rows of
+    # one level or interval then do not wait on each other's store
+    g_lev4 = np.zeros((4, L))
+    full4, part4 = np.zeros((4, K)), np.zeros((4, K))
+    sc = np.empty((N_SCRATCH, BLOCK))  # each block reads only the rows it wrote
     acc = np.zeros(4)
     s_rx = np.zeros(P)
     keep = out.shape[0] > 0
@@ -304,7 +307,7 @@ def _run(fb, x, grad, out):
         g_pat[p] += acc[3] - before
         w = b1 - b0
         for i in range(w):  # the scatters: per level (and per interval)
-            g_lev[lev[b0 + i]] += sc[_DE, i]
+            g_lev4[i & 3, lev[b0 + i]] += sc[_DE, i]
         if keep:
             for i in range(w):
                 out[int(order[b0 + i])] = sc[_VAL, i]
@@ -312,26 +315,23 @@ def _run(fb, x, grad, out):
             for i in range(w):
                 r = b0 + i
                 we = sc[_WT, i] * sc[_E, i]
-                full[ja[r]] += we
-                part[ja[r]] += we * A[r]
-            if kd == 0:
-                for i in range(w):
-                    g_dev[ja[b0 + i]] += 1.0
+                full4[i & 3, ja[r]] += we
+                part4[i & 3, ja[r]] += we * A[r]
             if kd == 2:
                 for i in range(w):
                     r = b0 + i
                     we = sc[_WU, i] * sc[_E, i] if sc[_HU, i] < math.inf else 0.0
-                    full[jb[r]] += we
-                    part[jb[r]] += we * B[r]
+                    full4[i & 3, jb[r]] += we
+                    part4[i & 3, jb[r]] += we * B[r]
             if en:
                 for i in range(w):
                     r = b0 + i
                     we = sc[_W0, i] * sc[_E, i]
-                    full[jc[r]] += we
-                    part[jc[r]] += we * C[r]
+                    full4[i & 3, jc[r]] += we
+                    part4[i & 3, jc[r]] += we * C[r]
     d_a = acc[1]
     for lv in range(L):
-        g_u = g_lev[lv]
+        g_u = g_lev4[0, lv] + g_lev4[1, lv] + g_lev4[2, lv] + g_lev4[3, lv]
         if mode == 0:
             grad[off_lev + lv] += g_u * sd
             grad[off_sd] += g_u * u[lv]
@@ -354,9 +354,12 @@ def _run(fb, x, grad, out):
                 grad[int(fb[18]) + j] += g_pat[p] * rows[p, j]
     if K > 0:  # as the generic kernel: exposures, then the random walk's steps
         covering = 0.0
-        for j in range(K - 1, -1, -1):
-            g_dev[j] -= rates[j] * (width[j] * covering + part[j])
-            covering += full[j]
+        g_dev = np.empty(K)
+        for j in range(K - 1, -1, -1):  # exact rows per interval minus the exposures
+            full = full4[0, j] + full4[1, j] + full4[2, j] + full4[3, j]
+            part = part4[0, j] + part4[1, j] + part4[2, j] + part4[3, j]
+            g_dev[j] = d_int[j] - rates[j] * (width[j] * covering + part)
+            covering += full
         mean_g = 0.0
         for j in range(K):
             mean_g += g_dev[j]

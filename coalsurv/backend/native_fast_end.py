@@ -176,7 +176,9 @@ def end_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
              bits(level[order]), order.astype(float), blocks.reshape(-1)]
     if Kp:
         parts += [bits(np.asarray(pw[0])[order]), bits(np.where(is_int, up_j, 0)[order]),
-                  bits(np.asarray(pw[2])[order]), np.asarray(width, dtype=float)]
+                  bits(np.asarray(pw[2])[order]), np.asarray(width, dtype=float),
+                  np.bincount(np.asarray(pw[0])[kind == 0.0].astype(np.int64), minlength=Kp)
+                  .astype(float)[:Kp]]
     fb = np.concatenate(parts)
     assert fb.size == buffer_offsets(n, P, U, q, Kp, blocks.shape[0])[-1]
     fb = np.concatenate([fb, gen])
