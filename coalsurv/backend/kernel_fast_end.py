@@ -1,13 +1,14 @@
-"""The fast row loop of the PH families with cure or interval-censored endings (numba).
+"""The fast row loop of cure, interval censoring and the piecewise baseline (PH families; numba).
 
 The model (:mod:`coalsurv.backend.native_fast_end` decides when a plan is exactly this
-shape): the exponential, Weibull PH or Gompertz baseline, ``eta_i = intercept (+ centre) +
-X[i] beta + u[g_i]`` with at most one frailty factor (non-centred, centred, or centred on the
-intercept, as :mod:`coalsurv.backend.kernel_fast`), one cause, exact, right- and
-interval-censored endings, delayed entry, and a mixture cure (logit, probit, cloglog link) or
-a promotion-time cure with cure covariates, or none. Each row's value is the generic
-kernel's (:func:`coalsurv.backend.kernel_ending.ending`) written with the cumulative hazards
-``H = e^eta H0`` instead of ``log S``:
+shape): the exponential, Weibull PH, Gompertz or piecewise-exponential baseline, ``eta_i =
+intercept (+ centre) + X[i] beta + u[g_i]`` with at most one frailty factor (non-centred,
+centred, or centred on the intercept, as :mod:`coalsurv.backend.kernel_fast`), one cause,
+exact, right- and interval-censored endings, delayed entry, and a mixture cure (logit,
+probit, cloglog link) or a promotion-time cure with cure covariates, or none (the piecewise
+baseline also without cure or intervals: the PH loop has no piecewise section). Each row's
+value is the generic kernel's (:func:`coalsurv.backend.kernel_ending.ending`) written with
+the cumulative hazards ``H = e^eta H0`` instead of ``log S``:
 
     interval (l, u]:  log(S(l) - S(u)) = -H(l) + log(1 - e^-(H(u) - H(l)))
     mixture, right-censored: log(pi + (1 - pi) e^-H(t)) (one ``exp`` and one ``log1p``)
@@ -15,20 +16,26 @@ kernel's (:func:`coalsurv.backend.kernel_ending.ending`) written with the cumula
 
 with ``1 - e^-x`` by :func:`fomexp` (a series near 0), so near-equal bounds do not cancel,
 and each row's ``d/d eta`` formed directly (``-H(l) + q (H(u) - H(l))``, ``q = e^-dH / (1 -
-e^-dH)``), not as weights times terms. The rows are sorted into segments of one frailty level,
-one cure pattern (distinct row of ``Z_cure``: the link once per pattern per call, as
-:func:`coalsurv.backend.kernel_ending.cure_table`), one ending kind (exact, right-censored,
-interval) and one entry state; within a segment, blocks of at most :data:`BLOCK` rows run
-branch-free loops (the design by column, :func:`fexp` / :func:`flog` / :func:`flog1p`) that
-LLVM vectorises, the family and the kind chosen once per block.
+e^-dH)``), not as weights times terms (the formulas: :mod:`coalsurv.backend.kernel_fast_end_rows`).
+The rows are sorted by cure pattern (distinct row of ``Z_cure``: the link once per pattern
+per call, as :func:`coalsurv.backend.kernel_ending.cure_table`), ending kind (exact,
+right-censored, interval), entry state, then frailty level; each run of one pattern, kind and
+entry state is cut into blocks of at most :data:`BLOCK` rows (the buffer's block table), and
+a block computes only its kind's and entry state's terms in branch-free loops (the design by
+column, :func:`fexp` / :func:`flog` / :func:`flog1p`) that LLVM vectorises. The level's
+gradient and the piecewise exposures are scatters after each block, into 4 interleaved
+copies (consecutive rows of one level do not wait on each other's store).
 
-Fast buffer (float64; family code :data:`END_CODES` + 0, 1, 2): ``[length, start of the
-generic copy, fam, n, P, L, off_int, off_beta, off_theta, mode, off_sd, off_levels, centred,
-cure kind, segments, patterns U, cure covariates q, off_cure_int, off_cure_beta, link]``
-(:data:`E_HEAD` values), the patterns' rows (``U q``), the segments (``start, end, level,
-pattern, kind, entry`` each), ``X`` by column (``P n``), then per row ``a`` (log t; Gompertz:
-t), ``b`` (the same at the upper bound of an interval row, else 0), ``c`` (the same at the
-entry, else 0) and the original position, then the generic copy (no rows: the priors only).
+Fast buffer (float64; family code :data:`END_CODES` + 0..3): ``[length, start of the generic
+copy, fam, n, P, L, off_int, off_beta, off_theta, mode, off_sd, off_levels, centred, cure
+kind, any interval, patterns U, cure covariates q, off_cure_int, off_cure_beta, link, any
+entry, K, off_step, blocks]`` (:data:`E_HEAD` values), the patterns' rows (``U q``), ``X`` by
+column (``P n``), per row ``a`` (log t; Gompertz: t; piecewise: the time in t's interval),
+``b`` (the same at the upper bound of an interval row, else 0) and ``c`` (the same at the
+entry, else 0), each row's level (int64 bits) and original position, the blocks (``start,
+end, pattern, kind, entry`` each); piecewise only: each row's interval at ``a``, ``b``, ``c``
+(int64 bits), the interval widths and the exact rows per interval (``K`` each); then the
+generic copy (no rows: the priors only). :func:`buffer_offsets` gives the positions.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
-"""When the cure / interval fast row loop (:mod:`coalsurv.backend.kernel_fast_end`) runs.
+"""When the cure / interval / piecewise fast loop (:mod:`coalsurv.backend.kernel_fast_end`) runs.
 
-:func:`end_reason` accepts a plan of the exponential, Weibull PH or Gompertz family with a
-cure (mixture with any link, or promotion time; cure covariates allowed), interval-censored
-endings, or both, when beyond that it is exactly the PH fast loop's shape
-(:func:`coalsurv.backend.native_fast.shared_checks` less cure and interval censoring: one
-cause, at most one frailty intercept, no ``mm()``, ``tve()``, spline, piecewise baseline,
-varying slopes, spells or joint prior; no strata, shape covariates or AFT parameter). A
-Gompertz plan with an infinite upper bound keeps the generic kernel (its ``S(inf)`` is the
-cured share when the ageing is negative). :func:`end_buffer` packs the buffer from the generic
-one. :func:`coalsurv.backend.native_fast.fast_reason` and ``fast_buffer`` dispatch here for
-every plan of these families with cure or interval censoring.
+:func:`end_reason` accepts a plan of the exponential, Weibull PH, Gompertz or piecewise
+family with a cure (mixture with any link, or promotion time; cure covariates allowed),
+interval-censored endings, or both, and the piecewise baseline without either, when beyond
+that it is exactly the PH fast loop's shape (:func:`coalsurv.backend.native_fast.shared_checks`
+less cure, interval censoring and the piecewise baseline: one cause, at most one frailty
+intercept, no ``mm()``, ``tve()``, spline, varying slopes, spells or joint prior; no strata,
+shape covariates or AFT parameter). A Gompertz plan with an infinite upper bound keeps the
+generic kernel (its ``S(inf)`` is the cured share when the ageing is negative).
+:func:`end_buffer` packs the buffer from the generic one: the rows sorted by cure pattern,
+ending kind, entry state and level, and the table of blocks (one pattern, kind and entry
+state each, at most :data:`coalsurv.backend.kernel_fast_base.BLOCK` rows) that the loop
+runs. :func:`coalsurv.backend.native_fast.fast_reason` and ``fast_buffer`` dispatch here for
+every plan that :func:`wants_end`.
 """
 
 from __future__ import annotations
