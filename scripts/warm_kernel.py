@@ -9,7 +9,10 @@ script so that neither a user's first fit nor each parallel test worker pays for
 Every model shares the same compiled kernel (the model is in the data buffer), so one fit
 compiles it all; the second, tiny Royston-Parmar fit compiles what only the rp plan calls
 from Python (its spline formulas' check against the family). Afterwards a fresh process's
-rp, tve, spells, cure or pointwise (float32 too) fit compiles nothing.
+rp, tve, spells, cure or pointwise (float32 too) fit compiles nothing. Spells of the PH
+families run on the PH fast loop with the same signatures as the Weibull fit below (their
+per-episode pointwise sum is compiled inside ``fast_pointwise_into``): checked after this
+script with ``NUMBA_DEBUG_CACHE=1``, a tiny Weibull spells fit saved nothing (2026-12-07).
 
 Run: ``python scripts/warm_kernel.py``.
 """
