@@ -222,7 +222,7 @@ def buffer_offsets(n, P, U, q, K, nb):
 _offsets_nb = njit(cache=True, fastmath=False)(buffer_offsets)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _cure_tab(fb, x, rows):
     """Per pattern ``lin, c1, c2, c3, c4`` (:func:`coalsurv.backend.kernel_ending.cure_table`).
 
@@ -246,7 +246,7 @@ def _cure_tab(fb, x, rows):
     return tab
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _run(fb, x, grad, out):
     """Return the rows' log likelihood; gradient into ``grad``, each row's value into ``out``.
 
@@ -378,13 +378,13 @@ def _run(fb, x, grad, out):
     return acc[0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def end_rows(fb, x, grad):
     """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
     return _run(fb, x, grad, np.zeros(0))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
 def end_pointwise_into(fb, draws, out):
     """Each row's log likelihood for each unconstrained draw, into ``out``.
 

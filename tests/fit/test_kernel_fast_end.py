@@ -220,3 +220,24 @@ def test_a_cure_fit_names_the_fast_loop():
         data, draws=30, tune=30, chains=1, random_seed=2, progressbar=False)
     np.testing.assert_array_equal(again.idata["posterior"]["beta"],
                                   fit.idata["posterior"]["beta"])  # same seed, same draws
+
+
+def test_end_loop_functions_state_their_fastmath_flags():
+    """Every non-inlined numba function of the end loop's modules sets ``fastmath`` itself.
+
+    numba compiles a callee that does not with its first caller's flags (the fast loops'
+    ``{"reassoc", "contract"}``): the blocks take those flags on purpose, the rest ``False``.
+    """
+    import numba
+
+    from coalsurv.backend import kernel_fast_end as ke
+    from coalsurv.backend import kernel_fast_end_rows as kr
+
+    found = {f"{m.__name__}.{n}": f for m in (ke, kr) for n in dir(m)
+             if isinstance(f := getattr(m, n), numba.core.registry.CPUDispatcher)
+             and f.__module__ == m.__name__}
+    assert {"coalsurv.backend.kernel_fast_end._end_block",
+            "coalsurv.backend.kernel_fast_end_rows.gompertz_h"} <= set(found)
+    loose = [n for n, f in found.items()
+             if f.targetoptions.get("inline") != "always" and "fastmath" not in f.targetoptions]
+    assert not loose, f"end-loop functions without an explicit fastmath flag: {loose}"
