@@ -180,16 +180,18 @@ def _block_gompertz(X_all, t_all, t0_all, s, e, beta, off_all, gam, ig, entry, r
 
     ``r_all`` holds every row (not a block's scratch): ``a + u`` of each row's level on entry,
     ``r_i`` on exit. ``t_all`` and ``t0_all`` are the times (not their logs); ``acc[1]``
-    collects ``d r / d gamma``. The loops index views of rows ``s:e`` from 0: indexed
-    ``s + i`` (numba's negative-index wraparound on each access) they did not vectorise.
+    collects ``d r / d gamma``. The loops index 1-D views of rows ``s:e`` from 0 (one per
+    column of ``X``: a 2-D ``[:, s:e]`` view is not contiguous): indexed ``s + i`` (numba's
+    negative-index wraparound on each access) they did not vectorise.
     """
     w = e - s
     P = beta.shape[0]
-    X, t, t0, r = X_all[:, s:e], t_all[s:e], t0_all[s:e], r_all[s:e]
+    t, t0, r = t_all[s:e], t0_all[s:e], r_all[s:e]
     for j in range(P):
         b = beta[j]
+        xj = X_all[j, s:e]
         for i in range(w):
-            r[i] += X[j, i] * b
+            r[i] += xj[i] * b
     if off_all.shape[0] > 0:  # mm(): each row's member term (fast row order)
         off = off_all[s:e]
         for i in range(w):
@@ -211,8 +213,9 @@ def _block_gompertz(X_all, t_all, t0_all, s, e, beta, off_all, gam, ig, entry, r
     acc[1] += s_g
     for j in range(P):
         tot = 0.0
+        xj = X_all[j, s:e]
         for i in range(w):
-            tot += r[i] * X[j, i]
+            tot += r[i] * xj[i]
         s_rx[j] += tot
 
 
