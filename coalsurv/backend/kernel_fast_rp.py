@@ -117,14 +117,15 @@ def _level_u(x, fb, lev, a, sd):
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _eta(X, s, e, base, beta, r):
-    """``eta`` of rows ``s:e`` into ``r`` (by column)."""
+    """Write ``base + X beta`` of rows ``s:e`` into ``r`` (by column; 1-D views: _time_part)."""
     w = e - s
     for i in range(w):
         r[i] = base
     for j in range(beta.shape[0]):
         bj = beta[j]
+        xj = X[j, s:e]
         for i in range(w):
-            r[i] += X[j, s + i] * bj
+            r[i] += xj[i] * bj
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -267,9 +268,10 @@ def _slopes(W1, cnt, gam, b, scratch, g_b, acc):
                 total = math.nan
             continue
         s_inv = 0.0
+        cnts = cnt[b0:b0 + w]
         for i in range(w):
             d = scratch[i]
-            c = cnt[b0 + i]
+            c = cnts[i]
             lg = flog(d) if d > 0.0 else -math.inf  # branch-free: the loop vectorises
             total += c * lg
             inv = c / d if d > 0.0 else 0.0
@@ -278,8 +280,9 @@ def _slopes(W1, cnt, gam, b, scratch, g_b, acc):
         acc[3] += s_inv
         for j in range(b.shape[0]):
             t = 0.0
+            wj = W1[j, b0:b0 + w]
             for i in range(w):
-                t += scratch[i] * W1[j, b0 + i]
+                t += scratch[i] * wj[i]
             g_b[j] += t
     return total
 
