@@ -72,6 +72,7 @@ from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwis
 from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows, tve_pointwise_into
 from coalsurv.backend.kernel_layout import H_NDIM, LOGP_SIG, callback_status
 from coalsurv.backend.kernel_members import mm_grad, mm_prior
+from coalsurv.backend.kernel_spells import episode_sums, row_episodes
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
            "LOGP_FAST_CFUNC"]
@@ -397,7 +398,9 @@ def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, off, gam, ig, row, out):
 def fast_pointwise_into(fb, draws, out):
     """Each row's log likelihood (original row order) for each unconstrained draw, into ``out``.
 
-    The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding).
+    The same values as :func:`coalsurv.backend.kernel.pointwise` (up to rounding). Spells
+    (spell mode 1): the rows are spell rows, their values summed into their episode's
+    (``out`` has a column per episode; :func:`coalsurv.backend.kernel_spells.episode_sums`).
     """
     fam = int(fb[2])
     if fam >= TVE_CODES:  # piecewise tve() (kernel_fast_tve)
@@ -419,8 +422,12 @@ def fast_pointwise_into(fb, draws, out):
     row = np.empty(BLOCK)
     mmb = mm_buffer(fb)
     off = np.empty(0)
+    # spells (PH, a row per spell): rows into ``spell``, summed per episode (kernel_spells)
+    row_ep = row_episodes(fb[int(fb[1]):], int(fb[3]))
+    spell = np.empty(row_ep.shape[0])
     for d in range(draws.shape[0]):
         x = draws[d]
+        dest = spell if row_ep.shape[0] > 0 else out[d]
         if mmb.shape[0] > 0:  # mm(): this draw's member terms (fast row order)
             off = mm_setup(mmb, x, order)[0]
         a = x[off_int] + fb[12]
@@ -437,10 +444,12 @@ def fast_pointwise_into(fb, draws, out):
             for b0 in range(s, e, BLOCK):
                 if fam == 2:
                     _pw_gompertz(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), a + u,
-                                 beta, off, gam, 1.0 / gam, row, out[d])
+                                 beta, off, gam, 1.0 / gam, row, dest)
                 else:
                     _pw_block(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), m, a + u,
-                              beta, off, th, log_th, row, out[d])
+                              beta, off, th, log_th, row, dest)
+        if row_ep.shape[0] > 0:
+            episode_sums(spell, row_ep, out[d])
 
 
 @njit(cache=True, error_model="numpy")

@@ -9,7 +9,10 @@ episodes' log likelihood, as :mod:`coalsurv.build.graph` does:
 * mode 1 (proportional hazards, no cure, no interval-censored ending): each spell row is an
   ordinary row on ``(max(a_ij, entry_i), b_ij]`` with the event on the last spell
   (:func:`coalsurv.build.spells.spell_arrays`), so :func:`coalsurv.backend.kernel_rows.row_terms`
-  evaluates it unchanged; the section maps each row to its episode (pointwise output);
+  evaluates it unchanged; the section maps each row to its episode (pointwise output). The
+  exponential, Weibull PH and Gompertz families run these rows on the PH fast row loop
+  (:mod:`coalsurv.backend.kernel_fast`), whose pointwise values are summed per episode by
+  :func:`row_episodes` (read from its generic copy) and :func:`episode_sums`;
 * mode 2 (AFT families, interval-censored endings, cure): the episode's curve
   (:class:`coalsurv.build.spell_likelihood.SpellCurve`). :func:`episode_curves` takes every
   row's ``eta`` and ``theta`` and returns each episode's value and each row's ``d/d eta`` and
@@ -59,7 +62,8 @@ from coalsurv.backend.kernel_spline import RP, rp_basis_grad, rp_log_time_slope,
 from coalsurv.families.kernels import interval_terms
 from coalsurv.families.kernels_gamma import GENGAMMA, gengamma_all
 
-__all__ = ["SPELL_HEAD", "spell_section", "n_episodes", "episode_curves"]
+__all__ = ["SPELL_HEAD", "spell_section", "n_episodes", "row_episodes", "episode_sums",
+           "episode_curves"]
 
 #: Entries before the spell section's arrays: mode, episodes, AFT (1/0), interval rows (1/0).
 SPELL_HEAD = 4
@@ -111,6 +115,31 @@ def n_episodes(buf):
     """Rows of the pointwise log likelihood: episodes (spell models) or the kernel's rows."""
     d = int(buf[H_SPELLS])
     return int(buf[d + 1]) if d > 0 else int(buf[H_N])
+
+
+@njit(cache=True, error_model="numpy")
+def row_episodes(buf, m):
+    """Each of ``m`` spell rows' episode (rows in the buffer's order); empty without spells.
+
+    ``m``: the rows, given, so that a buffer whose rows were taken out (``H_N = 0``: the
+    fast loops' priors copy, :mod:`coalsurv.backend.native_fast`) still says them.
+    """
+    d = int(buf[H_SPELLS])
+    if d <= 0:
+        return buf[:0]
+    return buf[d + SPELL_HEAD:d + SPELL_HEAD + m]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+def episode_sums(rows, row_ep, out):
+    """``out[e]`` = the sum of ``rows`` over episode ``e``'s spell rows (``row_ep``: each row's).
+
+    The rows' order of :func:`coalsurv.backend.kernel_rows.row_terms`'s ``rows_out``
+    sums (the buffer's), so a spell model's pointwise values are the generic kernel's sums.
+    """
+    out[:] = 0.0
+    for i in range(rows.shape[0]):
+        out[int(row_ep[i])] += rows[i]
 
 
 @njit(cache=True, error_model="numpy")

@@ -4,9 +4,11 @@
 its generic buffer only when the model is exactly the fast loop's shape: the exponential,
 Weibull PH or Gompertz family, one cause, exact and right-censored endings (delayed entry
 allowed), at most one frailty intercept (non-centred, centred, or centred on the intercept),
-fixed effects, ``mm()`` member blocks (not with rp), and nothing else (no strata, shape
-covariates, cure, ``tve()``, spline, piecewise baseline, varying slopes, spells, interval
-censoring). The Weibull AFT,
+fixed effects, ``mm()`` member blocks (not with rp), spells under these three families
+(spell mode 1: spell rows with delayed entry, :mod:`coalsurv.backend.kernel_spells`; the
+pointwise log likelihood summed per episode), and nothing else (no strata, shape
+covariates, cure, ``tve()``, spline, piecewise baseline, varying slopes, other spells,
+interval censoring). The Weibull AFT,
 log-logistic and log-normal go to :mod:`coalsurv.backend.native_fast_aft` (strata and shape
 covariates allowed there); :func:`shared_checks` is what both refuse. Everything else keeps
 the generic kernel. Per-cause or per-term priors are allowed: the priors are the generic
@@ -42,12 +44,14 @@ FAST_FAMILIES = {"exponential": 0, "weibull_ph": 1, "gompertz": 2}
 ENABLED = True
 
 
-def shared_checks(kplan: KernelPlan, buf: np.ndarray, *, mm_ok: bool = False
-                  ) -> dict[str, bool]:
+def shared_checks(kplan: KernelPlan, buf: np.ndarray, *, mm_ok: bool = False,
+                  spells_ok: bool = False) -> dict[str, bool]:
     """Return what no fast row loop implements: each name whose value is True is a reason.
 
     ``mm_ok``: the caller's loop implements ``mm()`` member blocks (the PH loop,
     :func:`coalsurv.backend.kernel_fast_base.mm_setup`); otherwise ``mm()`` is a reason.
+    ``spells_ok``: the caller's loop implements spells as rows with delayed entry, summed
+    into their episode's pointwise value (the PH loop, spell mode 1); otherwise spells are.
     """
     e = K.ext_base(buf)
     return {
@@ -59,13 +63,13 @@ def shared_checks(kplan: KernelPlan, buf: np.ndarray, *, mm_ok: bool = False
         "a spline baseline": kplan.spline_knots is not None and kplan.family != "rp",
         "a piecewise baseline": kplan.cuts is not None,
         "varying slopes": bool(kplan.slopes),
-        "time-varying covariates": bool(kplan.spells),
+        "time-varying covariates": bool(kplan.spells) and not spells_ok,
         "interval censoring": buf[K.H_INTERVAL] != 0,
         "a joint prior": kplan.joint is not None,
         # the generic buffer's header must say the same (no section a fast loop would ignore)
         "a buffer section the fast loop does not read": bool(
             buf[K.H_K] or (buf[K.H_MM_R] and not mm_ok) or buf[K.H_CURE] or buf[K.H_TVE]
-            or buf[K.H_SPELLS]
+            or (buf[K.H_SPELLS] and not spells_ok)
             or buf[K.H_C] != 1 or buf[K.H_G] > 1
             or (buf[e + K.E_SPLINE_DATA] >= 0) != (kplan.family == "rp")
             or buf[e + K.E_SLOPES] > 0 or buf[K.H_FAM] != KERNEL_FAMILIES[kplan.family]),
@@ -84,7 +88,9 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         return aft_reason(kplan, buf, shared_checks(kplan, buf))
     if kplan.family not in FAST_FAMILIES and kplan.family != "rp":  # rp: native_fast_rp
         return f"family {kplan.family!r} is not in the fast row loop"
-    checks = shared_checks(kplan, buf, mm_ok=kplan.family != "rp")
+    # spells under PH (mode 1) are rows with delayed entry: the PH loop's (not rp's)
+    spells_ok = kplan.spells == 1 and kplan.family in FAST_FAMILIES
+    checks = shared_checks(kplan, buf, mm_ok=kplan.family != "rp", spells_ok=spells_ok)
     checks.update({
         "strata": bool(kplan.strata),
         "shape covariates": bool(kplan.shape_terms),

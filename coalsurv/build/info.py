@@ -23,6 +23,7 @@ from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
 from coalsurv.errors import CoalitionDataError, SpecError
 from coalsurv.families import Family, default_cuts, get_family
+from coalsurv.spec.joint import is_joint_key
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet
 
@@ -185,6 +186,13 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
                         knot_problems)
     levels = {g.term.factor: list(g.levels) for g in design.groups}
     slopes = {g.term.factor: list(g.term.slopes) for g in design.groups if g.term.slopes}
+    # mm(): the form of the member effects (build.members.member_info); a factor the members
+    # rotate with (build.member_rotation) is sampled by the rotation, not centred
+    # (a joint prior: the kernel does not rotate under one, so "auto" keeps the other forms)
+    joint = priors is not None and any(is_joint_key(k) for k in priors.priors)
+    members = member_info(design.members, tuple(family.params),
+                          obs["event_of"] + obs["interval_of"], design.groups,
+                          formula=spec.formula, joint=joint)
     return ModelInfo(
         family=spec.family, kind=family.kind, family_params=tuple(family.params), causes=causes,
         pooled=pooled, time_scale=tau, time_unit=data.time_unit, terms=design.terms,
@@ -196,9 +204,9 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),
-        centred_groups=centred_groups(spec, design, obs),
-        members=member_info(design.members, tuple(family.params),
-                            obs["event_of"] + obs["interval_of"]),
+        centred_groups=tuple(g for g in centred_groups(spec, design, obs)
+                             if g != members.get("rotation_group")),
+        members=members,
         strata_parts=spec.resolved_strata_parts,
         shape=spec.shape or "",
         shape_terms=design.shape.terms if design.shape is not None else (),
