@@ -12,6 +12,8 @@ negative, or meets long times; the generic kernel's priors pass without rows
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -83,6 +85,14 @@ def test_the_runs_of_delayed_entry_and_plain_rows():
                                   [[0, 5, 1], [5, 9, 1], [9, 12, 1], [12, 20, 1]])
 
 
+@functools.cache
+def _gompertz_long(entry):
+    """The long-times Gompertz model, its buffers and graph reference (built once per case)."""
+    model, kplan, buf, fb = _plan("gompertz", _data(n=60, entry=entry, levels=5, long=True),
+                                  NC)
+    return model, kplan, buf, fb, reference(model)
+
+
 #: (ageing, intercept): at intercept -7, gamma t spans 1e-3 .. 3 x ageing over the rows
 AGEING = [(0.0, -7.0), (3e-8, -7.0), (-2e-6, -7.0), (4e-5, -7.0), (-4e-4, -7.0),
           (2.5e-3, -7.0), (-0.7, -7.0), (0.9, -7.0), (-3.0, -7.0), (0.5, -4.0), (-2.0, -2.0)]
@@ -96,11 +106,9 @@ def test_gompertz_ageing_near_zero_negative_and_long_times(ageing, intercept, en
     The last two: ``gamma t`` up to ~27 (``e^27`` per row) and down to ~-800 (``e^x``
     underflows: ``H0 = 1 / |gamma|``).
     """
-    model, kplan, buf, fb = _plan("gompertz", _data(n=60, entry=entry, levels=5, long=True),
-                                  NC)
+    model, kplan, buf, fb, ref = _gompertz_long(entry)
     off = int(fb[8])  # the sampled ageing (gamma = ageing e^intercept)
     off_int = int(fb[6])
-    ref = reference(model)
     rng = np.random.default_rng(6)
     n_free = len(model.free_RVs)
     for scale in (0.05, 0.4):
