@@ -220,7 +220,6 @@ def gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts, per_row, e
     n_q = b_k.shape[0]
     B = GAMMA_BLOCK
     sc = np.empty((13, 2 * B))
-    at_t = np.empty(B, np.int64)
     at_e = np.empty(B, np.int64)
     up = np.empty(2 * B, np.bool_)
     skip = np.empty(2 * B, np.bool_)
@@ -240,90 +239,141 @@ def gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts, per_row, e
     total = 0.0
     for lo in range(0, n, B):
         hi = min(lo + B, n)
-        m = 0
-        for i in range(lo, hi):  # the points, their log x and constants
-            st = int(strata[i]) if ts > 1 else 0
-            eta = eta_r[i]
-            for e in range(2):
-                if e == 1 and not entry[i] > 0.0:
-                    at_e[i - lo] = -1
-                    continue
-                lt = log_t[i] if e == 0 else log_entry[i]
-                if e == 0:
-                    at_t[i - lo] = m
-                else:
-                    at_e[i - lo] = m
-                skip[m] = False
-                j_t = st if gam else (st if n_q > 1 else 0)
-                ptab[m] = j_t if n_tab > 0 and tab_ok[j_t] else -1
-                if gam:
-                    sc[_LX, m] = min(lt - eta, MAX_QW)
-                    if per_row:
-                        sc[_LG, m], sc[_PSI, m] = shape_constants(th_r[i])
-                    else:
-                        sc[_LG, m], sc[_PSI, m] = lg_s[st], psi_s[st]
-                    sc[_A, m] = th_r[i]
-                    up[m] = True
-                else:
-                    qs = st if n_q > 1 else 0
-                    q = b_k[qs]
-                    if abs(q) < Q_SERIES:  # the log-normal expansion: row by row below
-                        skip[m] = True
-                        sc[_LX, m], sc[_A, m], sc[_LG, m], sc[_PSI, m] = 0.0, 1.0, 0.0, 0.0
-                    else:
-                        w = (lt - eta) * (1.0 / th_r[i])  # as gengamma_all rounds it
-                        sc[_LX, m] = -2.0 * lq_s[qs] + min(q * w, MAX_QW)
-                        sc[_A, m] = 1.0 / (q * q)
-                        sc[_LG, m], sc[_PSI, m] = lgq_s[qs], psiq_s[qs]
-                    up[m] = q > 0.0
-                m += 1
+        if gam:
+            m = _gamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, per_row, eta_r,
+                              th_r, lg_s, psi_s, tab_ok, at_e, up, skip, ptab)
+        else:
+            m = _gengamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, eta_r, th_r,
+                                 b_k, lq_s, lgq_s, psiq_s, tab_ok, at_e, up, skip, ptab)
         _exps(sc, m)
         _sums(sc, m, up, skip, ptab, tab_c, tab_d, hx, hs, hd, hp)
         _logs(sc, m)
-        for i in range(lo, hi):  # the rows: values and derivatives
-            ev = event[k, i]
-            pe = at_e[i - lo]
-            if gam:
-                val, d_eta, d_th = _gamma_row(sc, at_t[i - lo], pe, ev, log_t[i],
-                                              log_entry[i], eta_r[i], th_r[i])
-                d_q, qs = 0.0, 0
-            else:
-                qs = int(strata[i]) if n_q > 1 else 0
-                val, d_eta, d_th, d_q = _gengamma_row(
-                    sc, at_t[i - lo], pe, skip[at_t[i - lo]], ev, t[i], log_t[i], entry[i],
-                    log_entry[i], eta_r[i], th_r[i], lth_r[i], b_k[qs], lq_s[qs], lgq_s[qs],
-                    psiq_s[qs])
-            total += val
-            if rows_out.shape[0] > 0:
-                rows_out[i] += val
-            if want_grad:
-                d_eta_r[i] = d_eta
-                d_th_r[i] = d_th
-                if not gam:
-                    g_k[qs] += d_q
+        if gam:
+            total += _gamma_vals(sc, lo, hi, at_e, k, event, log_t, log_entry, eta_r, th_r,
+                                 d_eta_r, d_th_r, rows_out)
+        else:
+            total += _gengamma_vals(sc, lo, hi, at_e, skip, k, event, t, log_t, entry,
+                                    log_entry, strata, eta_r, th_r, lth_r, b_k, lq_s, lgq_s,
+                                    psiq_s, d_eta_r, d_th_r, g_k, rows_out, want_grad)
     return total
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _gamma_row(sc, pt, pe, ev, log_t, log_en, eta, k):
-    """:func:`coalsurv.families.kernels_gamma.gamma_row` from the points' passes."""
-    log_x = log_t - eta  # uncapped in k log x (the graph's)
-    live = 1.0 if log_x <= MAX_QW else 0.0
-    x = sc[_X, pt]
-    log_f = k * log_x - x - sc[_LG, pt] - log_t
-    log_s, ds_k, ds_eta = sc[_LS, pt], sc[_DA, pt], -sc[_DLU, pt] * live
-    val = log_s + ev * (log_f - log_s)
-    d_eta = ds_eta + ev * (-k + x * live - ds_eta)
-    d_k = ds_k + ev * (log_x - sc[_PSI, pt] - ds_k)
-    if pe >= 0:
-        live0 = 1.0 if log_en - eta <= MAX_QW else 0.0
-        val -= sc[_LS, pe]
-        d_eta += sc[_DLU, pe] * live0
-        d_k -= sc[_DA, pe]
-    return val, d_eta, d_k
+def _gamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, per_row, eta_r, th_r, lg_s,
+                  psi_s, tab_ok, at_e, up, skip, ptab):
+    """Fill the gamma's points of rows ``lo:hi``: exits at ``0..hi-lo-1``, then the entries.
+
+    Stores each point's capped ``log x``, shape and its constants, table and side; the entry
+    point of row ``lo + r`` in ``at_e[r]`` (-1: none). Returns the number of points.
+    """
+    nb = hi - lo
+    n_tab = tab_ok.shape[0]
+    for e in range(2):
+        m = 0 if e == 0 else nb
+        for r in range(nb):
+            i = lo + r
+            if e == 1:
+                if not entry[i] > 0.0:
+                    at_e[r] = -1
+                    continue
+                at_e[r] = m
+            p = r if e == 0 else m
+            st = int(strata[i]) if ts > 1 else 0
+            lt = log_t[i] if e == 0 else log_entry[i]
+            sc[_LX, p] = min(lt - eta_r[i], MAX_QW)
+            sc[_A, p] = th_r[i]
+            if per_row:
+                sc[_LG, p], sc[_PSI, p] = shape_constants(th_r[i])
+            else:
+                sc[_LG, p], sc[_PSI, p] = lg_s[st], psi_s[st]
+            ptab[p] = st if n_tab > 0 and tab_ok[st] else -1
+            up[p] = True
+            skip[p] = False
+            if e == 1:
+                m += 1
+    return m
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
+def _gengamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, eta_r, th_r, b_k, lq_s,
+                     lgq_s, psiq_s, tab_ok, at_e, up, skip, ptab):
+    """:func:`_gamma_points` of the generalised gamma (``log u``, ``a = Q^-2``, side by ``Q``).
+
+    A point whose ``|Q| <`` ``Q_SERIES`` is skipped by the passes (``skip``).
+    """
+    nb = hi - lo
+    n_q = b_k.shape[0]
+    for e in range(2):
+        m = 0 if e == 0 else nb
+        for r in range(nb):
+            i = lo + r
+            if e == 1:
+                if not entry[i] > 0.0:
+                    at_e[r] = -1
+                    continue
+                at_e[r] = m
+            p = r if e == 0 else m
+            qs = (int(strata[i]) if ts > 1 else 0) if n_q > 1 else 0
+            lt = log_t[i] if e == 0 else log_entry[i]
+            q = b_k[qs]
+            ptab[p] = qs if tab_ok[qs] else -1
+            up[p] = q > 0.0
+            if abs(q) < Q_SERIES:  # the log-normal expansion: row by row (_gengamma_vals)
+                skip[p] = True
+                sc[_LX, p], sc[_A, p], sc[_LG, p], sc[_PSI, p] = 0.0, 1.0, 0.0, 0.0
+            else:
+                skip[p] = False
+                w = (lt - eta_r[i]) * (1.0 / th_r[i])  # as gengamma_all rounds it
+                sc[_LX, p] = -2.0 * lq_s[qs] + min(q * w, MAX_QW)
+                sc[_A, p] = 1.0 / (q * q)
+                sc[_LG, p], sc[_PSI, p] = lgq_s[qs], psiq_s[qs]
+            if e == 1:
+                m += 1
+    return m
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _gamma_vals(sc, lo, hi, at_e, k, event, log_t, log_entry, eta_r, th_r, d_eta_r, d_th_r,
+                rows_out):
+    """Return rows ``lo:hi``'s summed value (the gamma) from the passes' points.
+
+    :func:`coalsurv.families.kernels_gamma.gamma_row`'s value (added to ``rows_out`` when not
+    empty) and its ``eta`` and shape derivatives (``d_eta_r``, ``d_th_r``); the exits in one
+    loop, then the entries.
+    """
+    tot = 0.0
+    nb = hi - lo
+    ev_k = event[k]
+    keep = rows_out.shape[0] > 0
+    for r in range(nb):
+        i = lo + r
+        ev = ev_k[i]
+        kk = th_r[i]
+        log_x = log_t[i] - eta_r[i]  # uncapped in k log x (the graph's)
+        live = 1.0 if log_x <= MAX_QW else 0.0
+        x = sc[_X, r]
+        log_f = kk * log_x - x - sc[_LG, r] - log_t[i]
+        log_s, ds_k, ds_eta = sc[_LS, r], sc[_DA, r], -sc[_DLU, r] * live
+        val = log_s + ev * (log_f - log_s)
+        tot += val
+        d_eta_r[i] = ds_eta + ev * (-kk + x * live - ds_eta)
+        d_th_r[i] = ds_k + ev * (log_x - sc[_PSI, r] - ds_k)
+        if keep:
+            rows_out[i] += val
+    for r in range(nb):
+        pe = at_e[r]
+        if pe >= 0:
+            i = lo + r
+            live0 = 1.0 if log_entry[i] - eta_r[i] <= MAX_QW else 0.0
+            tot -= sc[_LS, pe]
+            d_eta_r[i] += sc[_DLU, pe] * live0
+            d_th_r[i] -= sc[_DA, pe]
+            if keep:
+                rows_out[i] -= sc[_LS, pe]
+    return tot
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _gg_point(sc, p, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi):
     """:func:`coalsurv.families.kernels_gamma.gengamma_all` at point ``p`` of the passes."""
     inv = 1.0 / sigma
@@ -348,27 +398,52 @@ def _gg_point(sc, p, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _gengamma_row(sc, pt, pe, near, ev, t, log_t, en, log_en, eta, sigma, log_sigma, q,
-                  log_abs_q, lg, psi):
-    """:func:`coalsurv.backend.kernel_gengamma.gengamma_row`'s common row from the passes.
+def _gengamma_vals(sc, lo, hi, at_e, skip, k, event, t, log_t, entry, log_entry, strata, eta_r,
+                   th_r, lth_r, b_k, lq_s, lgq_s, psiq_s, d_eta_r, d_th_r, g_k, rows_out,
+                   want_grad):
+    """:func:`_gamma_vals` of the generalised gamma (``gengamma_row``'s common row).
 
-    ``near``: ``|Q| <`` ``Q_SERIES`` (the log-normal expansion, :func:`gengamma_all` itself).
+    Adds ``d/dQ`` to ``g_k`` (per stratum when ``Q`` is). A skipped point (``|Q| <``
+    ``Q_SERIES``) takes :func:`gengamma_all` itself.
     """
-    if near:
-        r = gengamma_all(t, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
-    else:
-        r = _gg_point(sc, pt, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
-    val = ev * r[0] + r[4]
-    d_eta = ev * r[1] + r[5]
-    d_sig = ev * r[2] + r[6]
-    d_q = ev * r[3] + r[7]
-    if pe >= 0:
-        if near:
-            r0 = gengamma_all(en, log_en, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
+    tot = 0.0
+    nb = hi - lo
+    n_q = b_k.shape[0]
+    ev_k = event[k]
+    keep = rows_out.shape[0] > 0
+    for r in range(nb):
+        i = lo + r
+        qs = int(strata[i]) if n_q > 1 else 0
+        q, lq, lg, psi = b_k[qs], lq_s[qs], lgq_s[qs], psiq_s[qs]
+        if skip[r]:
+            v = gengamma_all(t[i], log_t[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
         else:
-            r0 = _gg_point(sc, pe, log_en, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
-        val -= r0[4]
-        d_eta -= r0[5]
-        d_sig -= r0[6]
-        d_q -= r0[7]
-    return val, d_eta, d_sig, d_q
+            v = _gg_point(sc, r, log_t[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
+        ev = ev_k[i]
+        val = ev * v[0] + v[4]
+        tot += val
+        d_eta_r[i] = ev * v[1] + v[5]
+        d_th_r[i] = ev * v[2] + v[6]
+        if want_grad:
+            g_k[qs] += ev * v[3] + v[7]
+        if keep:
+            rows_out[i] += val
+    for r in range(nb):
+        pe = at_e[r]
+        if pe >= 0:
+            i = lo + r
+            qs = int(strata[i]) if n_q > 1 else 0
+            q, lq, lg, psi = b_k[qs], lq_s[qs], lgq_s[qs], psiq_s[qs]
+            if skip[pe]:
+                v = gengamma_all(entry[i], log_entry[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg,
+                                 psi)
+            else:
+                v = _gg_point(sc, pe, log_entry[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
+            tot -= v[4]
+            d_eta_r[i] -= v[5]
+            d_th_r[i] -= v[6]
+            if want_grad:
+                g_k[qs] -= v[7]
+            if keep:
+                rows_out[i] -= v[4]
+    return tot
