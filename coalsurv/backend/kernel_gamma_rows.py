@@ -57,6 +57,7 @@ _TABLE_A = 1e6
 _EPS = 1e-16
 #: Upper ends of the ranges of ``x`` whose series share a degree (that of their largest ``x``)
 _BUCKETS = np.array([0.25, 1.0, 4.0, np.inf])
+_N_BUCKETS = 4
 # the scratch's fields, one row of it per field, a column per point
 _LX, _A, _LG, _PSI, _X, _LOGLEAD, _LEAD, _M, _N, _USE, _DA, _DLU, _LS = range(13)
 
@@ -70,20 +71,6 @@ def _exps(sc, m):
         ll = sc[_A, p] * sc[_LX, p] - sc[_X, p] - sc[_LG, p]
         sc[_LOGLEAD, p] = ll
         sc[_LEAD, p] = fexp(ll)
-
-
-@njit(cache=True, error_model="numpy", fastmath=False)
-def _series_done(sc, p, s, ds, up):
-    """Finish a series point from ``s`` (P's series over its lead) and ``ds`` (its slope in a)."""
-    inv_s = 1.0 / s
-    dp_a = sc[_LX, p] - sc[_PSI, p] + ds * inv_s
-    pv = sc[_LEAD, p] * s
-    r = pv / (1.0 - pv)
-    sc[_M, p], sc[_N, p] = s, pv
-    if up:  # log Q = log(1 - P)
-        sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 0.0, -r * dp_a, -r * inv_s
-    else:  # log P = log lead + log s
-        sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 1.0, dp_a, inv_s
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -131,63 +118,84 @@ def _horner(c, d, deg, hx, hs, hd, cnt):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _sums(sc, m, up, skip, ptab, tab_c, tab_d, hx, hs, hd, hp):
-    """Pass 2: the series or the fraction of each point (``inc_gamma_parts``' switch).
+def _sums(sc, m, skip, ptab, tab_c, tab_d, hx, hp, cnt, x_max, hs, hd):
+    """Pass 2a: the series or the fraction of each point (``inc_gamma_parts``' switch).
 
-    ``up[p]``: the point needs ``log Q`` (else ``log P``). Stores that log's ``a`` and ``log
-    x`` derivatives, and for pass 3 ``M`` (the log's argument when it is ``log lead + log M``,
-    flagged by ``USE``) or ``N`` (when it is ``log(1 - N)``). ``skip[p]``: not evaluated here.
-    The series of points whose shape has a coefficient table (``ptab[p] >= 0``: ``tab_c``,
-    ``tab_d``, :func:`series_table`) by Horner's rule over all of them at once in ranges of
-    ``x`` (``_BUCKETS``), to the degree the range's largest ``x`` needs (:func:`_degree`);
-    the others term by term.
+    Stores each point's sum in ``M`` (P's series over its lead ``s``, or Q's fraction over
+    its lead ``h``), its ``a`` slope in ``DA`` and which one in ``USE`` (1: the series), for
+    :func:`_finish`. The series of points whose shape has a coefficient table (``ptab[p] >=
+    0``: ``tab_c``, ``tab_d``, :func:`series_table`) by Horner's rule over all of them at
+    once in ranges of ``x`` (``_BUCKETS``), to the degree the range's largest ``x`` needs
+    (:func:`_degree`); the others term by term. The table points go straight to their (table,
+    range)'s row of ``hx`` / ``hp`` (``cnt`` of them, their largest ``x`` in ``x_max``).
+    ``skip[p]``: not evaluated here.
     """
-    n_tab = tab_c.shape[0]
+    n_key = cnt.shape[0]
+    for key in range(n_key):
+        cnt[key] = 0
+        x_max[key] = 0.0
+    for p in range(m):
+        if skip[p]:
+            sc[_M, p], sc[_DA, p], sc[_USE, p] = 1.0, 0.0, 1.0
+            continue
+        a, x, lead = sc[_A, p], sc[_X, p], sc[_LEAD, p]
+        if x < a + 1.0 or (a < EXT_A and lead > EXT_Q * (x + 1.0 - a)):
+            sc[_USE, p] = 1.0
+            if ptab[p] < 0:
+                sc[_M, p], sc[_DA, p] = p_series(a, x)
+            else:  # by Horner below, with the points of its table and range of x
+                key = ptab[p] * _N_BUCKETS + (0 if x < _BUCKETS[0] else 1 if x < _BUCKETS[1]
+                                              else 2 if x < _BUCKETS[2] else 3)
+                c = cnt[key]
+                hp[key, c] = p
+                hx[key, c] = x
+                cnt[key] = c + 1
+                x_max[key] = max(x_max[key], x)
+        else:
+            sc[_USE, p] = 0.0
+            sc[_M, p], sc[_DA, p] = p_fraction(a, x)
+    for key in range(n_key):
+        n_pt = cnt[key]
+        if n_pt == 0:
+            continue
+        j = key // _N_BUCKETS
+        hp_k, hx_k = hp[key], hx[key]
+        deg = _degree(tab_c[j], tab_d[j], x_max[key])
+        if deg < 0:  # beyond the table: term by term
+            for r in range(n_pt):
+                sc[_M, hp_k[r]], sc[_DA, hp_k[r]] = p_series(sc[_A, hp_k[r]], hx_k[r])
+            continue
+        _horner(tab_c[j], tab_d[j], deg, hx_k, hs, hd, n_pt)
+        for r in range(n_pt):
+            sc[_M, hp_k[r]], sc[_DA, hp_k[r]] = hs[r], hd[r]
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _finish(sc, m, up, skip):
+    """Pass 2b: from each point's sum, the ``a`` and ``log x`` derivatives of the log it needs.
+
+    ``up[p]``: the point needs ``log Q`` (else ``log P``). With ``v = lead s`` (``P``) or
+    ``lead h`` (``Q``) in ``N``: the log of the sum's own function (``log lead + log M``,
+    ``USE = 1``; ``a`` slope ``log x - psi + M'/M``, ``log x`` slope ``1/s`` or ``-1/h``) or
+    of the other one (``log(1 - N)``, ``USE = 0``; both slopes times ``-v / (1 - v)``). One
+    branch-free loop (its two divisions vectorised); skipped points: ``log 1 - 0``.
+    """
+    for p in range(m):
+        s = sc[_M, p]
+        inv = 1.0 / s
+        dl_a = sc[_LX, p] - sc[_PSI, p] + sc[_DA, p] * inv
+        v = sc[_LEAD, p] * s
+        r = v / (1.0 - v)
+        ser = sc[_USE, p] > 0.0
+        own = ser != up[p]  # the series and log P, or the fraction and log Q
+        dl_lx = inv if ser else -inv
+        sc[_N, p] = v
+        sc[_USE, p] = 1.0 if own else 0.0
+        sc[_DA, p] = dl_a if own else -r * dl_a
+        sc[_DLU, p] = dl_lx if own else -r * dl_lx
     for p in range(m):
         if skip[p]:
             sc[_M, p], sc[_N, p], sc[_USE, p] = 1.0, 0.0, 0.0
-            continue
-        a, x, lead, lx, psi = sc[_A, p], sc[_X, p], sc[_LEAD, p], sc[_LX, p], sc[_PSI, p]
-        if x < a + 1.0 or (a < EXT_A and lead > EXT_Q * (x + 1.0 - a)):
-            if ptab[p] < 0:
-                s, ds = p_series(a, x)
-                _series_done(sc, p, s, ds, up[p])
-            else:
-                ptab[p] = ptab[p] + n_tab  # by Horner below
-        else:
-            h, dh = p_fraction(a, x)
-            inv_h = 1.0 / h
-            dq_a = lx - psi + dh * inv_h
-            qv = lead * h
-            r = qv / (1.0 - qv)
-            sc[_M, p], sc[_N, p] = h, qv
-            if up[p]:  # log Q = log lead + log h
-                sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 1.0, dq_a, -inv_h
-            else:  # log P = log(1 - Q)
-                sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 0.0, -r * dq_a, r * inv_h
-    for jb in range(n_tab * _BUCKETS.shape[0]):
-        j, bucket = jb // _BUCKETS.shape[0], jb % _BUCKETS.shape[0]
-        x_lo = _BUCKETS[bucket - 1] if bucket > 0 else -1.0
-        x_hi = _BUCKETS[bucket]
-        cnt = 0
-        x_max = 0.0
-        for p in range(m):
-            if ptab[p] == j + n_tab and x_lo <= sc[_X, p] < x_hi:
-                hp[cnt] = p
-                hx[cnt] = sc[_X, p]
-                x_max = max(x_max, hx[cnt])
-                cnt += 1
-        if cnt == 0:
-            continue
-        deg = _degree(tab_c[j], tab_d[j], x_max)
-        if deg < 0:  # beyond the table: term by term
-            for r in range(cnt):
-                s, ds = p_series(sc[_A, hp[r]], hx[r])
-                _series_done(sc, hp[r], s, ds, up[hp[r]])
-            continue
-        _horner(tab_c[j], tab_d[j], deg, hx, hs, hd, cnt)
-        for r in range(cnt):
-            _series_done(sc, hp[r], hs[r], hd[r], up[hp[r]])
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -234,8 +242,10 @@ def gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts, per_row, e
             tab_ok[j] = True
             series_table(a_j, tab_c[j], tab_d[j])
     ptab = np.empty(2 * B, np.int64)
-    hx, hs, hd = np.empty(2 * B), np.empty(2 * B), np.empty(2 * B)
-    hp = np.empty(2 * B, np.int64)
+    n_key = max(n_tab, 1) * _N_BUCKETS  # the table points per (table, range of x)
+    hx, hp = np.empty((n_key, 2 * B)), np.empty((n_key, 2 * B), np.int64)
+    cnt, x_max = np.empty(n_key, np.int64), np.empty(n_key)
+    hs, hd = np.empty(2 * B), np.empty(2 * B)
     total = 0.0
     for lo in range(0, n, B):
         hi = min(lo + B, n)
@@ -246,7 +256,8 @@ def gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts, per_row, e
             m = _gengamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, eta_r, th_r,
                                  b_k, lq_s, lgq_s, psiq_s, tab_ok, at_e, up, skip, ptab)
         _exps(sc, m)
-        _sums(sc, m, up, skip, ptab, tab_c, tab_d, hx, hs, hd, hp)
+        _sums(sc, m, skip, ptab, tab_c, tab_d, hx, hp, cnt, x_max, hs, hd)
+        _finish(sc, m, up, skip)
         _logs(sc, m)
         if gam:
             total += _gamma_vals(sc, lo, hi, at_e, k, event, log_t, log_entry, eta_r, th_r,
