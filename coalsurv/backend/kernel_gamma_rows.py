@@ -5,23 +5,25 @@ log S(entry)``; each of its survival terms is a regularised incomplete gamma fun
 (:func:`coalsurv.families.kernels_gamma.inc_gamma_parts`). Evaluated row by row, three of its
 four transcendental calls (``x = e^{log x}``, the lead ``e^{a log x - x - lgamma(a)}`` and one
 ``log``) were libm calls, about half of a row's time next to the series itself. Here a block
-of rows is evaluated in three passes over their *points* (each row's exit, and its entry when
-delayed):
+of rows is evaluated in passes over their *points* (each row's exit at ``0..rows-1``, then the
+entries of the delayed rows; :func:`_gamma_points` / :func:`_gengamma_points`):
 
 1. the points' ``log x`` (the gamma's ``log t - eta``; the generalised gamma's ``log u = -2
    log|Q| + Q w``, both capped at 650 as the graph), then one loop of branch-free
    :func:`coalsurv.backend.kernel_fastmath.fexp` for ``x`` and the lead, which LLVM
    vectorises;
 2. per point the series of ``P`` or the continued fraction of ``Q`` with their ``a``
-   derivatives (the same switch and functions as ``inc_gamma_parts``), giving the ``a`` and
-   ``log x`` derivatives of the log the family needs (``log Q``; the generalised gamma's
-   ``log P`` for ``Q < 0``) and the argument of its logarithm;
+   derivatives (the same switch and functions as ``inc_gamma_parts``; :func:`_sums`), then in
+   one branch-free loop the ``a`` and ``log x`` derivatives of the log the family needs
+   (``log Q``; the generalised gamma's ``log P`` for ``Q < 0``) and the argument of its
+   logarithm (:func:`_finish`);
 3. one loop of :func:`~coalsurv.backend.kernel_fastmath.flog` and
    :func:`~coalsurv.backend.kernel_fastmath.flog1p` for that logarithm (``log lead + log s``
    or ``log(1 - v)``), vectorised;
 
-then each row's value and derivatives as :func:`coalsurv.families.kernels_gamma.gamma_row` /
-:func:`~coalsurv.backend.kernel_gengamma.gengamma_row`. The generalised gamma's strata with
+then the rows' values and derivatives as :func:`coalsurv.families.kernels_gamma.gamma_row` /
+:func:`~coalsurv.backend.kernel_gengamma.gengamma_row`, in one loop over the exits and one over
+the entries (:func:`_gamma_vals` / :func:`_gengamma_vals`). The generalised gamma's strata with
 ``|Q| <`` :data:`coalsurv.families.gengamma.Q_SERIES` (the log-normal expansion) take
 :func:`coalsurv.families.kernels_gamma.gengamma_all` row by row. :func:`gamma_rows` is called
 by :func:`coalsurv.backend.kernel_rows.row_terms` once per cause, after its first sweep has
