@@ -277,11 +277,25 @@ def _gamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, per_row, eta_
     """Fill the gamma's points of rows ``lo:hi``: exits at ``0..hi-lo-1``, then the entries.
 
     Stores each point's capped ``log x``, shape and its constants, table and side; the entry
-    point of row ``lo + r`` in ``at_e[r]`` (-1: none). Returns the number of points.
+    point of row ``lo + r`` in ``at_e[r]`` (-1: none). Returns the number of points. One
+    shape for all rows (no strata, no shape covariates): the exits in branch-free loops.
     """
     nb = hi - lo
     n_tab = tab_ok.shape[0]
-    for e in range(2):
+    first = 0
+    if ts == 1 and not per_row:
+        for r in range(nb):
+            i = lo + r
+            sc[_LX, r] = min(log_t[i] - eta_r[i], MAX_QW)
+            sc[_A, r] = th_r[i]
+        tp = 0 if n_tab > 0 and tab_ok[0] else -1
+        lg, psi = lg_s[0], psi_s[0]
+        for r in range(nb):
+            sc[_LG, r], sc[_PSI, r] = lg, psi
+            ptab[r], up[r], skip[r] = tp, True, False
+        first = 1  # the entries below
+    m = nb
+    for e in range(first, 2):
         m = 0 if e == 0 else nb
         for r in range(nb):
             i = lo + r
@@ -312,11 +326,26 @@ def _gengamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, eta_r, th_
                      lgq_s, psiq_s, tab_ok, at_e, up, skip, ptab):
     """:func:`_gamma_points` of the generalised gamma (``log u``, ``a = Q^-2``, side by ``Q``).
 
-    A point whose ``|Q| <`` ``Q_SERIES`` is skipped by the passes (``skip``).
+    A point whose ``|Q| <`` ``Q_SERIES`` is skipped by the passes (``skip``). One ``Q`` away
+    from 0 (the common case): the exits in branch-free loops.
     """
     nb = hi - lo
     n_q = b_k.shape[0]
-    for e in range(2):
+    first = 0
+    if n_q == 1 and abs(b_k[0]) >= Q_SERIES:
+        q = b_k[0]
+        a, base, lg, psi = 1.0 / (q * q), -2.0 * lq_s[0], lgq_s[0], psiq_s[0]
+        for r in range(nb):
+            i = lo + r
+            w = (log_t[i] - eta_r[i]) * (1.0 / th_r[i])  # as gengamma_all rounds it
+            sc[_LX, r] = base + min(q * w, MAX_QW)
+        tp = 0 if tab_ok[0] else -1
+        for r in range(nb):
+            sc[_A, r], sc[_LG, r], sc[_PSI, r] = a, lg, psi
+            ptab[r], up[r], skip[r] = tp, q > 0.0, False
+        first = 1  # the entries below
+    m = nb
+    for e in range(first, 2):
         m = 0 if e == 0 else nb
         for r in range(nb):
             i = lo + r
@@ -424,7 +453,25 @@ def _gengamma_vals(sc, lo, hi, at_e, skip, k, event, t, log_t, entry, log_entry,
     n_q = b_k.shape[0]
     ev_k = event[k]
     keep = rows_out.shape[0] > 0
-    for r in range(nb):
+    first = 0
+    if n_q == 1 and abs(b_k[0]) >= Q_SERIES:  # one Q away from 0: no branch a row
+        q, lq, lg, psi = b_k[0], lq_s[0], lgq_s[0], psiq_s[0]
+        g_q = 0.0
+        for r in range(nb):
+            i = lo + r
+            v = _gg_point(sc, r, log_t[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
+            ev = ev_k[i]
+            val = ev * v[0] + v[4]
+            tot += val
+            d_eta_r[i] = ev * v[1] + v[5]
+            d_th_r[i] = ev * v[2] + v[6]
+            g_q += ev * v[3] + v[7]
+            if keep:
+                rows_out[i] += val
+        if want_grad:
+            g_k[0] += g_q
+        first = nb
+    for r in range(first, nb):
         i = lo + r
         qs = int(strata[i]) if n_q > 1 else 0
         q, lq, lg, psi = b_k[qs], lq_s[qs], lgq_s[qs], psiq_s[qs]
