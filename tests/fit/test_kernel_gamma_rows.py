@@ -29,18 +29,22 @@ def _rows(n, seed):
     return t, np.log(t), entry, log_entry, event, strata, eta
 
 
-@pytest.mark.parametrize("per_row", [False, True])
-def test_gamma_rows_equal_gamma_row(per_row):
+@pytest.mark.parametrize(("per_row", "ts"), [(False, 3), (True, 3), (False, 1)])
+def test_gamma_rows_equal_gamma_row(per_row, ts):
+    """Strata, shape covariates, and one shape for all rows (the points' branch-free loops)."""
     n = GAMMA_BLOCK + 77
     t, log_t, entry, log_entry, event, strata, eta = _rows(n, 1)
     theta_s = np.array([0.4, 1.3, 6.5])
+    if ts == 1:
+        strata[:] = 0.0
+        theta_s = theta_s[1:2]
     th = theta_s[strata.astype(int)] * (np.exp(np.random.default_rng(2).normal(0, 0.3, n))
                                         if per_row else 1.0)
     lg_s = np.array([shape_constants(a)[0] for a in theta_s])
     psi_s = np.array([shape_constants(a)[1] for a in theta_s])
     d_eta, d_th, rows = np.zeros(n), np.zeros(n), np.zeros(n)
     e = np.zeros(0)
-    total = gamma_rows(GAMMA, 0, t, log_t, entry, log_entry, event, strata, 3, per_row, eta, th,
+    total = gamma_rows(GAMMA, 0, t, log_t, entry, log_entry, event, strata, ts, per_row, eta, th,
                        np.log(th), theta_s, lg_s, psi_s, e, e, e, e, d_eta, d_th, e, rows, True)
     for i in range(n):
         lg, psi = shape_constants(th[i])
