@@ -5,23 +5,25 @@ log S(entry)``; each of its survival terms is a regularised incomplete gamma fun
 (:func:`coalsurv.families.kernels_gamma.inc_gamma_parts`). Evaluated row by row, three of its
 four transcendental calls (``x = e^{log x}``, the lead ``e^{a log x - x - lgamma(a)}`` and one
 ``log``) were libm calls, about half of a row's time next to the series itself. Here a block
-of rows is evaluated in three passes over their *points* (each row's exit, and its entry when
-delayed):
+of rows is evaluated in passes over their *points* (each row's exit at ``0..rows-1``, then the
+entries of the delayed rows; :func:`_gamma_points` / :func:`_gengamma_points`):
 
 1. the points' ``log x`` (the gamma's ``log t - eta``; the generalised gamma's ``log u = -2
    log|Q| + Q w``, both capped at 650 as the graph), then one loop of branch-free
    :func:`coalsurv.backend.kernel_fastmath.fexp` for ``x`` and the lead, which LLVM
    vectorises;
 2. per point the series of ``P`` or the continued fraction of ``Q`` with their ``a``
-   derivatives (the same switch and functions as ``inc_gamma_parts``), giving the ``a`` and
-   ``log x`` derivatives of the log the family needs (``log Q``; the generalised gamma's
-   ``log P`` for ``Q < 0``) and the argument of its logarithm;
+   derivatives (the same switch and functions as ``inc_gamma_parts``; :func:`_sums`), then in
+   one branch-free loop the ``a`` and ``log x`` derivatives of the log the family needs
+   (``log Q``; the generalised gamma's ``log P`` for ``Q < 0``) and the argument of its
+   logarithm (:func:`_finish`);
 3. one loop of :func:`~coalsurv.backend.kernel_fastmath.flog` and
    :func:`~coalsurv.backend.kernel_fastmath.flog1p` for that logarithm (``log lead + log s``
    or ``log(1 - v)``), vectorised;
 
-then each row's value and derivatives as :func:`coalsurv.families.kernels_gamma.gamma_row` /
-:func:`~coalsurv.backend.kernel_gengamma.gengamma_row`. The generalised gamma's strata with
+then the rows' values and derivatives as :func:`coalsurv.families.kernels_gamma.gamma_row` /
+:func:`~coalsurv.backend.kernel_gengamma.gengamma_row`, in one loop over the exits and one over
+the entries (:func:`_gamma_vals` / :func:`_gengamma_vals`). The generalised gamma's strata with
 ``|Q| <`` :data:`coalsurv.families.gengamma.Q_SERIES` (the log-normal expansion) take
 :func:`coalsurv.families.kernels_gamma.gengamma_all` row by row. :func:`gamma_rows` is called
 by :func:`coalsurv.backend.kernel_rows.row_terms` once per cause, after its first sweep has
@@ -57,6 +59,7 @@ _TABLE_A = 1e6
 _EPS = 1e-16
 #: Upper ends of the ranges of ``x`` whose series share a degree (that of their largest ``x``)
 _BUCKETS = np.array([0.25, 1.0, 4.0, np.inf])
+_N_BUCKETS = 4
 # the scratch's fields, one row of it per field, a column per point
 _LX, _A, _LG, _PSI, _X, _LOGLEAD, _LEAD, _M, _N, _USE, _DA, _DLU, _LS = range(13)
 
@@ -70,20 +73,6 @@ def _exps(sc, m):
         ll = sc[_A, p] * sc[_LX, p] - sc[_X, p] - sc[_LG, p]
         sc[_LOGLEAD, p] = ll
         sc[_LEAD, p] = fexp(ll)
-
-
-@njit(cache=True, error_model="numpy", fastmath=False)
-def _series_done(sc, p, s, ds, up):
-    """Finish a series point from ``s`` (P's series over its lead) and ``ds`` (its slope in a)."""
-    inv_s = 1.0 / s
-    dp_a = sc[_LX, p] - sc[_PSI, p] + ds * inv_s
-    pv = sc[_LEAD, p] * s
-    r = pv / (1.0 - pv)
-    sc[_M, p], sc[_N, p] = s, pv
-    if up:  # log Q = log(1 - P)
-        sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 0.0, -r * dp_a, -r * inv_s
-    else:  # log P = log lead + log s
-        sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 1.0, dp_a, inv_s
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -131,63 +120,84 @@ def _horner(c, d, deg, hx, hs, hd, cnt):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _sums(sc, m, up, skip, ptab, tab_c, tab_d, hx, hs, hd, hp):
-    """Pass 2: the series or the fraction of each point (``inc_gamma_parts``' switch).
+def _sums(sc, m, skip, ptab, tab_c, tab_d, hx, hp, cnt, x_max, hs, hd):
+    """Pass 2a: the series or the fraction of each point (``inc_gamma_parts``' switch).
 
-    ``up[p]``: the point needs ``log Q`` (else ``log P``). Stores that log's ``a`` and ``log
-    x`` derivatives, and for pass 3 ``M`` (the log's argument when it is ``log lead + log M``,
-    flagged by ``USE``) or ``N`` (when it is ``log(1 - N)``). ``skip[p]``: not evaluated here.
-    The series of points whose shape has a coefficient table (``ptab[p] >= 0``: ``tab_c``,
-    ``tab_d``, :func:`series_table`) by Horner's rule over all of them at once in ranges of
-    ``x`` (``_BUCKETS``), to the degree the range's largest ``x`` needs (:func:`_degree`);
-    the others term by term.
+    Stores each point's sum in ``M`` (P's series over its lead ``s``, or Q's fraction over
+    its lead ``h``), its ``a`` slope in ``DA`` and which one in ``USE`` (1: the series), for
+    :func:`_finish`. The series of points whose shape has a coefficient table (``ptab[p] >=
+    0``: ``tab_c``, ``tab_d``, :func:`series_table`) by Horner's rule over all of them at
+    once in ranges of ``x`` (``_BUCKETS``), to the degree the range's largest ``x`` needs
+    (:func:`_degree`); the others term by term. The table points go straight to their (table,
+    range)'s row of ``hx`` / ``hp`` (``cnt`` of them, their largest ``x`` in ``x_max``).
+    ``skip[p]``: not evaluated here.
     """
-    n_tab = tab_c.shape[0]
+    n_key = cnt.shape[0]
+    for key in range(n_key):
+        cnt[key] = 0
+        x_max[key] = 0.0
+    for p in range(m):
+        if skip[p]:
+            sc[_M, p], sc[_DA, p], sc[_USE, p] = 1.0, 0.0, 1.0
+            continue
+        a, x, lead = sc[_A, p], sc[_X, p], sc[_LEAD, p]
+        if x < a + 1.0 or (a < EXT_A and lead > EXT_Q * (x + 1.0 - a)):
+            sc[_USE, p] = 1.0
+            if ptab[p] < 0:
+                sc[_M, p], sc[_DA, p] = p_series(a, x)
+            else:  # by Horner below, with the points of its table and range of x
+                key = ptab[p] * _N_BUCKETS + (0 if x < _BUCKETS[0] else 1 if x < _BUCKETS[1]
+                                              else 2 if x < _BUCKETS[2] else 3)
+                c = cnt[key]
+                hp[key, c] = p
+                hx[key, c] = x
+                cnt[key] = c + 1
+                x_max[key] = max(x_max[key], x)
+        else:
+            sc[_USE, p] = 0.0
+            sc[_M, p], sc[_DA, p] = p_fraction(a, x)
+    for key in range(n_key):
+        n_pt = cnt[key]
+        if n_pt == 0:
+            continue
+        j = key // _N_BUCKETS
+        hp_k, hx_k = hp[key], hx[key]
+        deg = _degree(tab_c[j], tab_d[j], x_max[key])
+        if deg < 0:  # beyond the table: term by term
+            for r in range(n_pt):
+                sc[_M, hp_k[r]], sc[_DA, hp_k[r]] = p_series(sc[_A, hp_k[r]], hx_k[r])
+            continue
+        _horner(tab_c[j], tab_d[j], deg, hx_k, hs, hd, n_pt)
+        for r in range(n_pt):
+            sc[_M, hp_k[r]], sc[_DA, hp_k[r]] = hs[r], hd[r]
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _finish(sc, m, up, skip):
+    """Pass 2b: from each point's sum, the ``a`` and ``log x`` derivatives of the log it needs.
+
+    ``up[p]``: the point needs ``log Q`` (else ``log P``). With ``v = lead s`` (``P``) or
+    ``lead h`` (``Q``) in ``N``: the log of the sum's own function (``log lead + log M``,
+    ``USE = 1``; ``a`` slope ``log x - psi + M'/M``, ``log x`` slope ``1/s`` or ``-1/h``) or
+    of the other one (``log(1 - N)``, ``USE = 0``; both slopes times ``-v / (1 - v)``). One
+    branch-free loop (its two divisions vectorised); skipped points: ``log 1 - 0``.
+    """
+    for p in range(m):
+        s = sc[_M, p]
+        inv = 1.0 / s
+        dl_a = sc[_LX, p] - sc[_PSI, p] + sc[_DA, p] * inv
+        v = sc[_LEAD, p] * s
+        r = v / (1.0 - v)
+        ser = sc[_USE, p] > 0.0
+        own = ser != up[p]  # the series and log P, or the fraction and log Q
+        dl_lx = inv if ser else -inv
+        sc[_N, p] = v
+        sc[_USE, p] = 1.0 if own else 0.0
+        sc[_DA, p] = dl_a if own else -r * dl_a
+        sc[_DLU, p] = dl_lx if own else -r * dl_lx
     for p in range(m):
         if skip[p]:
             sc[_M, p], sc[_N, p], sc[_USE, p] = 1.0, 0.0, 0.0
-            continue
-        a, x, lead, lx, psi = sc[_A, p], sc[_X, p], sc[_LEAD, p], sc[_LX, p], sc[_PSI, p]
-        if x < a + 1.0 or (a < EXT_A and lead > EXT_Q * (x + 1.0 - a)):
-            if ptab[p] < 0:
-                s, ds = p_series(a, x)
-                _series_done(sc, p, s, ds, up[p])
-            else:
-                ptab[p] = ptab[p] + n_tab  # by Horner below
-        else:
-            h, dh = p_fraction(a, x)
-            inv_h = 1.0 / h
-            dq_a = lx - psi + dh * inv_h
-            qv = lead * h
-            r = qv / (1.0 - qv)
-            sc[_M, p], sc[_N, p] = h, qv
-            if up[p]:  # log Q = log lead + log h
-                sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 1.0, dq_a, -inv_h
-            else:  # log P = log(1 - Q)
-                sc[_USE, p], sc[_DA, p], sc[_DLU, p] = 0.0, -r * dq_a, r * inv_h
-    for jb in range(n_tab * _BUCKETS.shape[0]):
-        j, bucket = jb // _BUCKETS.shape[0], jb % _BUCKETS.shape[0]
-        x_lo = _BUCKETS[bucket - 1] if bucket > 0 else -1.0
-        x_hi = _BUCKETS[bucket]
-        cnt = 0
-        x_max = 0.0
-        for p in range(m):
-            if ptab[p] == j + n_tab and x_lo <= sc[_X, p] < x_hi:
-                hp[cnt] = p
-                hx[cnt] = sc[_X, p]
-                x_max = max(x_max, hx[cnt])
-                cnt += 1
-        if cnt == 0:
-            continue
-        deg = _degree(tab_c[j], tab_d[j], x_max)
-        if deg < 0:  # beyond the table: term by term
-            for r in range(cnt):
-                s, ds = p_series(sc[_A, hp[r]], hx[r])
-                _series_done(sc, hp[r], s, ds, up[hp[r]])
-            continue
-        _horner(tab_c[j], tab_d[j], deg, hx, hs, hd, cnt)
-        for r in range(cnt):
-            _series_done(sc, hp[r], hs[r], hd[r], up[hp[r]])
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -220,7 +230,6 @@ def gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts, per_row, e
     n_q = b_k.shape[0]
     B = GAMMA_BLOCK
     sc = np.empty((13, 2 * B))
-    at_t = np.empty(B, np.int64)
     at_e = np.empty(B, np.int64)
     up = np.empty(2 * B, np.bool_)
     skip = np.empty(2 * B, np.bool_)
@@ -235,95 +244,178 @@ def gamma_rows(fam, k, t, log_t, entry, log_entry, event, strata, ts, per_row, e
             tab_ok[j] = True
             series_table(a_j, tab_c[j], tab_d[j])
     ptab = np.empty(2 * B, np.int64)
-    hx, hs, hd = np.empty(2 * B), np.empty(2 * B), np.empty(2 * B)
-    hp = np.empty(2 * B, np.int64)
+    n_key = max(n_tab, 1) * _N_BUCKETS  # the table points per (table, range of x)
+    hx, hp = np.empty((n_key, 2 * B)), np.empty((n_key, 2 * B), np.int64)
+    cnt, x_max = np.empty(n_key, np.int64), np.empty(n_key)
+    hs, hd = np.empty(2 * B), np.empty(2 * B)
     total = 0.0
     for lo in range(0, n, B):
         hi = min(lo + B, n)
-        m = 0
-        for i in range(lo, hi):  # the points, their log x and constants
-            st = int(strata[i]) if ts > 1 else 0
-            eta = eta_r[i]
-            for e in range(2):
-                if e == 1 and not entry[i] > 0.0:
-                    at_e[i - lo] = -1
-                    continue
-                lt = log_t[i] if e == 0 else log_entry[i]
-                if e == 0:
-                    at_t[i - lo] = m
-                else:
-                    at_e[i - lo] = m
-                skip[m] = False
-                j_t = st if gam else (st if n_q > 1 else 0)
-                ptab[m] = j_t if n_tab > 0 and tab_ok[j_t] else -1
-                if gam:
-                    sc[_LX, m] = min(lt - eta, MAX_QW)
-                    if per_row:
-                        sc[_LG, m], sc[_PSI, m] = shape_constants(th_r[i])
-                    else:
-                        sc[_LG, m], sc[_PSI, m] = lg_s[st], psi_s[st]
-                    sc[_A, m] = th_r[i]
-                    up[m] = True
-                else:
-                    qs = st if n_q > 1 else 0
-                    q = b_k[qs]
-                    if abs(q) < Q_SERIES:  # the log-normal expansion: row by row below
-                        skip[m] = True
-                        sc[_LX, m], sc[_A, m], sc[_LG, m], sc[_PSI, m] = 0.0, 1.0, 0.0, 0.0
-                    else:
-                        w = (lt - eta) * (1.0 / th_r[i])  # as gengamma_all rounds it
-                        sc[_LX, m] = -2.0 * lq_s[qs] + min(q * w, MAX_QW)
-                        sc[_A, m] = 1.0 / (q * q)
-                        sc[_LG, m], sc[_PSI, m] = lgq_s[qs], psiq_s[qs]
-                    up[m] = q > 0.0
-                m += 1
+        if gam:
+            m = _gamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, per_row, eta_r,
+                              th_r, lg_s, psi_s, tab_ok, at_e, up, skip, ptab)
+        else:
+            m = _gengamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, eta_r, th_r,
+                                 b_k, lq_s, lgq_s, psiq_s, tab_ok, at_e, up, skip, ptab)
         _exps(sc, m)
-        _sums(sc, m, up, skip, ptab, tab_c, tab_d, hx, hs, hd, hp)
+        _sums(sc, m, skip, ptab, tab_c, tab_d, hx, hp, cnt, x_max, hs, hd)
+        _finish(sc, m, up, skip)
         _logs(sc, m)
-        for i in range(lo, hi):  # the rows: values and derivatives
-            ev = event[k, i]
-            pe = at_e[i - lo]
-            if gam:
-                val, d_eta, d_th = _gamma_row(sc, at_t[i - lo], pe, ev, log_t[i],
-                                              log_entry[i], eta_r[i], th_r[i])
-                d_q, qs = 0.0, 0
-            else:
-                qs = int(strata[i]) if n_q > 1 else 0
-                val, d_eta, d_th, d_q = _gengamma_row(
-                    sc, at_t[i - lo], pe, skip[at_t[i - lo]], ev, t[i], log_t[i], entry[i],
-                    log_entry[i], eta_r[i], th_r[i], lth_r[i], b_k[qs], lq_s[qs], lgq_s[qs],
-                    psiq_s[qs])
-            total += val
-            if rows_out.shape[0] > 0:
-                rows_out[i] += val
-            if want_grad:
-                d_eta_r[i] = d_eta
-                d_th_r[i] = d_th
-                if not gam:
-                    g_k[qs] += d_q
+        if gam:
+            total += _gamma_vals(sc, lo, hi, at_e, k, event, log_t, log_entry, eta_r, th_r,
+                                 d_eta_r, d_th_r, rows_out)
+        else:
+            total += _gengamma_vals(sc, lo, hi, at_e, skip, k, event, t, log_t, entry,
+                                    log_entry, strata, eta_r, th_r, lth_r, b_k, lq_s, lgq_s,
+                                    psiq_s, d_eta_r, d_th_r, g_k, rows_out, want_grad)
     return total
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _gamma_row(sc, pt, pe, ev, log_t, log_en, eta, k):
-    """:func:`coalsurv.families.kernels_gamma.gamma_row` from the points' passes."""
-    log_x = log_t - eta  # uncapped in k log x (the graph's)
-    live = 1.0 if log_x <= MAX_QW else 0.0
-    x = sc[_X, pt]
-    log_f = k * log_x - x - sc[_LG, pt] - log_t
-    log_s, ds_k, ds_eta = sc[_LS, pt], sc[_DA, pt], -sc[_DLU, pt] * live
-    val = log_s + ev * (log_f - log_s)
-    d_eta = ds_eta + ev * (-k + x * live - ds_eta)
-    d_k = ds_k + ev * (log_x - sc[_PSI, pt] - ds_k)
-    if pe >= 0:
-        live0 = 1.0 if log_en - eta <= MAX_QW else 0.0
-        val -= sc[_LS, pe]
-        d_eta += sc[_DLU, pe] * live0
-        d_k -= sc[_DA, pe]
-    return val, d_eta, d_k
+def _gamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, per_row, eta_r, th_r, lg_s,
+                  psi_s, tab_ok, at_e, up, skip, ptab):
+    """Fill the gamma's points of rows ``lo:hi``: exits at ``0..hi-lo-1``, then the entries.
+
+    Stores each point's capped ``log x``, shape and its constants, table and side; the entry
+    point of row ``lo + r`` in ``at_e[r]`` (-1: none). Returns the number of points. One
+    shape for all rows (no strata, no shape covariates): the exits in branch-free loops.
+    """
+    nb = hi - lo
+    n_tab = tab_ok.shape[0]
+    first = 0
+    if ts == 1 and not per_row:
+        for r in range(nb):
+            i = lo + r
+            sc[_LX, r] = min(log_t[i] - eta_r[i], MAX_QW)
+            sc[_A, r] = th_r[i]
+        tp = 0 if n_tab > 0 and tab_ok[0] else -1
+        lg, psi = lg_s[0], psi_s[0]
+        for r in range(nb):
+            sc[_LG, r], sc[_PSI, r] = lg, psi
+            ptab[r], up[r], skip[r] = tp, True, False
+        first = 1  # the entries below
+    m = nb
+    for e in range(first, 2):
+        m = 0 if e == 0 else nb
+        for r in range(nb):
+            i = lo + r
+            if e == 1:
+                if not entry[i] > 0.0:
+                    at_e[r] = -1
+                    continue
+                at_e[r] = m
+            p = r if e == 0 else m
+            st = int(strata[i]) if ts > 1 else 0
+            lt = log_t[i] if e == 0 else log_entry[i]
+            sc[_LX, p] = min(lt - eta_r[i], MAX_QW)
+            sc[_A, p] = th_r[i]
+            if per_row:
+                sc[_LG, p], sc[_PSI, p] = shape_constants(th_r[i])
+            else:
+                sc[_LG, p], sc[_PSI, p] = lg_s[st], psi_s[st]
+            ptab[p] = st if n_tab > 0 and tab_ok[st] else -1
+            up[p] = True
+            skip[p] = False
+            if e == 1:
+                m += 1
+    return m
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
+def _gengamma_points(sc, lo, hi, log_t, entry, log_entry, strata, ts, eta_r, th_r, b_k, lq_s,
+                     lgq_s, psiq_s, tab_ok, at_e, up, skip, ptab):
+    """:func:`_gamma_points` of the generalised gamma (``log u``, ``a = Q^-2``, side by ``Q``).
+
+    A point whose ``|Q| <`` ``Q_SERIES`` is skipped by the passes (``skip``). One ``Q`` away
+    from 0 (the common case): the exits in branch-free loops.
+    """
+    nb = hi - lo
+    n_q = b_k.shape[0]
+    first = 0
+    if n_q == 1 and abs(b_k[0]) >= Q_SERIES:
+        q = b_k[0]
+        a, base, lg, psi = 1.0 / (q * q), -2.0 * lq_s[0], lgq_s[0], psiq_s[0]
+        for r in range(nb):
+            i = lo + r
+            w = (log_t[i] - eta_r[i]) * (1.0 / th_r[i])  # as gengamma_all rounds it
+            sc[_LX, r] = base + min(q * w, MAX_QW)
+        tp = 0 if tab_ok[0] else -1
+        for r in range(nb):
+            sc[_A, r], sc[_LG, r], sc[_PSI, r] = a, lg, psi
+            ptab[r], up[r], skip[r] = tp, q > 0.0, False
+        first = 1  # the entries below
+    m = nb
+    for e in range(first, 2):
+        m = 0 if e == 0 else nb
+        for r in range(nb):
+            i = lo + r
+            if e == 1:
+                if not entry[i] > 0.0:
+                    at_e[r] = -1
+                    continue
+                at_e[r] = m
+            p = r if e == 0 else m
+            qs = (int(strata[i]) if ts > 1 else 0) if n_q > 1 else 0
+            lt = log_t[i] if e == 0 else log_entry[i]
+            q = b_k[qs]
+            ptab[p] = qs if tab_ok[qs] else -1
+            up[p] = q > 0.0
+            if abs(q) < Q_SERIES:  # the log-normal expansion: row by row (_gengamma_vals)
+                skip[p] = True
+                sc[_LX, p], sc[_A, p], sc[_LG, p], sc[_PSI, p] = 0.0, 1.0, 0.0, 0.0
+            else:
+                skip[p] = False
+                w = (lt - eta_r[i]) * (1.0 / th_r[i])  # as gengamma_all rounds it
+                sc[_LX, p] = -2.0 * lq_s[qs] + min(q * w, MAX_QW)
+                sc[_A, p] = 1.0 / (q * q)
+                sc[_LG, p], sc[_PSI, p] = lgq_s[qs], psiq_s[qs]
+            if e == 1:
+                m += 1
+    return m
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _gamma_vals(sc, lo, hi, at_e, k, event, log_t, log_entry, eta_r, th_r, d_eta_r, d_th_r,
+                rows_out):
+    """Return rows ``lo:hi``'s summed value (the gamma) from the passes' points.
+
+    :func:`coalsurv.families.kernels_gamma.gamma_row`'s value (added to ``rows_out`` when not
+    empty) and its ``eta`` and shape derivatives (``d_eta_r``, ``d_th_r``); the exits in one
+    loop, then the entries.
+    """
+    tot = 0.0
+    nb = hi - lo
+    ev_k = event[k]
+    keep = rows_out.shape[0] > 0
+    for r in range(nb):
+        i = lo + r
+        ev = ev_k[i]
+        kk = th_r[i]
+        log_x = log_t[i] - eta_r[i]  # uncapped in k log x (the graph's)
+        live = 1.0 if log_x <= MAX_QW else 0.0
+        x = sc[_X, r]
+        log_f = kk * log_x - x - sc[_LG, r] - log_t[i]
+        log_s, ds_k, ds_eta = sc[_LS, r], sc[_DA, r], -sc[_DLU, r] * live
+        val = log_s + ev * (log_f - log_s)
+        tot += val
+        d_eta_r[i] = ds_eta + ev * (-kk + x * live - ds_eta)
+        d_th_r[i] = ds_k + ev * (log_x - sc[_PSI, r] - ds_k)
+        if keep:
+            rows_out[i] += val
+    for r in range(nb):
+        pe = at_e[r]
+        if pe >= 0:
+            i = lo + r
+            live0 = 1.0 if log_entry[i] - eta_r[i] <= MAX_QW else 0.0
+            tot -= sc[_LS, pe]
+            d_eta_r[i] += sc[_DLU, pe] * live0
+            d_th_r[i] -= sc[_DA, pe]
+            if keep:
+                rows_out[i] -= sc[_LS, pe]
+    return tot
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _gg_point(sc, p, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi):
     """:func:`coalsurv.families.kernels_gamma.gengamma_all` at point ``p`` of the passes."""
     inv = 1.0 / sigma
@@ -348,27 +440,70 @@ def _gg_point(sc, p, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _gengamma_row(sc, pt, pe, near, ev, t, log_t, en, log_en, eta, sigma, log_sigma, q,
-                  log_abs_q, lg, psi):
-    """:func:`coalsurv.backend.kernel_gengamma.gengamma_row`'s common row from the passes.
+def _gengamma_vals(sc, lo, hi, at_e, skip, k, event, t, log_t, entry, log_entry, strata, eta_r,
+                   th_r, lth_r, b_k, lq_s, lgq_s, psiq_s, d_eta_r, d_th_r, g_k, rows_out,
+                   want_grad):
+    """:func:`_gamma_vals` of the generalised gamma (``gengamma_row``'s common row).
 
-    ``near``: ``|Q| <`` ``Q_SERIES`` (the log-normal expansion, :func:`gengamma_all` itself).
+    Adds ``d/dQ`` to ``g_k`` (per stratum when ``Q`` is). A skipped point (``|Q| <``
+    ``Q_SERIES``) takes :func:`gengamma_all` itself.
     """
-    if near:
-        r = gengamma_all(t, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
-    else:
-        r = _gg_point(sc, pt, log_t, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
-    val = ev * r[0] + r[4]
-    d_eta = ev * r[1] + r[5]
-    d_sig = ev * r[2] + r[6]
-    d_q = ev * r[3] + r[7]
-    if pe >= 0:
-        if near:
-            r0 = gengamma_all(en, log_en, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
+    tot = 0.0
+    nb = hi - lo
+    n_q = b_k.shape[0]
+    ev_k = event[k]
+    keep = rows_out.shape[0] > 0
+    first = 0
+    if n_q == 1 and abs(b_k[0]) >= Q_SERIES:  # one Q away from 0: no branch a row
+        q, lq, lg, psi = b_k[0], lq_s[0], lgq_s[0], psiq_s[0]
+        g_q = 0.0
+        for r in range(nb):
+            i = lo + r
+            v = _gg_point(sc, r, log_t[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
+            ev = ev_k[i]
+            val = ev * v[0] + v[4]
+            tot += val
+            d_eta_r[i] = ev * v[1] + v[5]
+            d_th_r[i] = ev * v[2] + v[6]
+            g_q += ev * v[3] + v[7]
+            if keep:
+                rows_out[i] += val
+        if want_grad:
+            g_k[0] += g_q
+        first = nb
+    for r in range(first, nb):
+        i = lo + r
+        qs = int(strata[i]) if n_q > 1 else 0
+        q, lq, lg, psi = b_k[qs], lq_s[qs], lgq_s[qs], psiq_s[qs]
+        if skip[r]:
+            v = gengamma_all(t[i], log_t[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
         else:
-            r0 = _gg_point(sc, pe, log_en, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
-        val -= r0[4]
-        d_eta -= r0[5]
-        d_sig -= r0[6]
-        d_q -= r0[7]
-    return val, d_eta, d_sig, d_q
+            v = _gg_point(sc, r, log_t[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
+        ev = ev_k[i]
+        val = ev * v[0] + v[4]
+        tot += val
+        d_eta_r[i] = ev * v[1] + v[5]
+        d_th_r[i] = ev * v[2] + v[6]
+        if want_grad:
+            g_k[qs] += ev * v[3] + v[7]
+        if keep:
+            rows_out[i] += val
+    for r in range(nb):
+        pe = at_e[r]
+        if pe >= 0:
+            i = lo + r
+            qs = int(strata[i]) if n_q > 1 else 0
+            q, lq, lg, psi = b_k[qs], lq_s[qs], lgq_s[qs], psiq_s[qs]
+            if skip[pe]:
+                v = gengamma_all(entry[i], log_entry[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg,
+                                 psi)
+            else:
+                v = _gg_point(sc, pe, log_entry[i], eta_r[i], th_r[i], lth_r[i], q, lq, lg, psi)
+            tot -= v[4]
+            d_eta_r[i] -= v[5]
+            d_th_r[i] -= v[6]
+            if want_grad:
+                g_k[qs] -= v[7]
+            if keep:
+                rows_out[i] -= v[4]
+    return tot

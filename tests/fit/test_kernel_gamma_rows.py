@@ -29,18 +29,22 @@ def _rows(n, seed):
     return t, np.log(t), entry, log_entry, event, strata, eta
 
 
-@pytest.mark.parametrize("per_row", [False, True])
-def test_gamma_rows_equal_gamma_row(per_row):
+@pytest.mark.parametrize(("per_row", "ts"), [(False, 3), (True, 3), (False, 1)])
+def test_gamma_rows_equal_gamma_row(per_row, ts):
+    """Strata, shape covariates, and one shape for all rows (the points' branch-free loops)."""
     n = GAMMA_BLOCK + 77
     t, log_t, entry, log_entry, event, strata, eta = _rows(n, 1)
     theta_s = np.array([0.4, 1.3, 6.5])
+    if ts == 1:
+        strata[:] = 0.0
+        theta_s = theta_s[1:2]
     th = theta_s[strata.astype(int)] * (np.exp(np.random.default_rng(2).normal(0, 0.3, n))
                                         if per_row else 1.0)
     lg_s = np.array([shape_constants(a)[0] for a in theta_s])
     psi_s = np.array([shape_constants(a)[1] for a in theta_s])
     d_eta, d_th, rows = np.zeros(n), np.zeros(n), np.zeros(n)
     e = np.zeros(0)
-    total = gamma_rows(GAMMA, 0, t, log_t, entry, log_entry, event, strata, 3, per_row, eta, th,
+    total = gamma_rows(GAMMA, 0, t, log_t, entry, log_entry, event, strata, ts, per_row, eta, th,
                        np.log(th), theta_s, lg_s, psi_s, e, e, e, e, d_eta, d_th, e, rows, True)
     for i in range(n):
         lg, psi = shape_constants(th[i])
@@ -76,3 +80,39 @@ def test_gengamma_rows_equal_gengamma_row(qs):
                                    atol=1e-11, err_msg=str(i))
     np.testing.assert_allclose(g_q, want_q, rtol=1e-10, atol=1e-10)
     assert total == pytest.approx(rows.sum(), rel=1e-13)
+
+
+@pytest.mark.parametrize("shape", [0.05, 0.3, 1.3, 4.0, 14.7, 50.0])
+def test_gamma_rows_equal_scipy_over_a_wide_grid(shape):
+    """Censored rows' ``log Q(k, x)`` and its ``k`` and ``eta`` slopes against scipy.
+
+    ``x`` from 1e-8 to far beyond the mean (down to ``Q`` ~ 1e-250), in one call (several
+    blocks, every range of ``x`` of the Horner passes, the series past ``x = a + 1`` and the
+    continued fraction); the ``k`` slope against a central difference of scipy's
+    ``gammaincc`` in ``log`` (step 1e-5 relative), the ``eta`` slope against its closed form.
+    """
+    sc = pytest.importorskip("scipy.special")
+    hi = {0.05: 560.0, 0.3: 565.0, 1.3: 570.0, 4.0: 580.0, 14.7: 620.0, 50.0: 700.0}[shape]
+    x = np.concatenate([np.geomspace(1e-8, shape, 300), np.linspace(shape, hi, 300)[1:]])
+    n = x.size
+    t = np.full(n, 2.0)
+    eta = np.log(t) - np.log(x)
+    e, z = np.zeros(0), np.zeros(n)
+    event, strata = np.zeros((1, n)), np.zeros(n)
+    lg, psi = shape_constants(shape)
+    d_eta, d_th, rows = np.zeros(n), np.zeros(n), np.zeros(n)
+    th = np.full(n, shape)
+    gamma_rows(GAMMA, 0, t, np.log(t), z, z, event, strata, 1, False, eta, th, np.log(th),
+               np.array([shape]), np.array([lg]), np.array([psi]), e, e, e, e, d_eta, d_th, e,
+               rows, True)
+    q = sc.gammaincc(shape, x)
+    ok = q > 1e-250
+    assert ok.sum() > 500
+    np.testing.assert_allclose(rows[ok], np.log(q[ok]), rtol=1e-12, atol=1e-13)
+    # d log Q / d eta = x^k e^-x / (Gamma(k) Q)
+    lead = np.exp(shape * np.log(x) - x - sc.gammaln(shape))
+    np.testing.assert_allclose(d_eta[ok], lead[ok] / q[ok], rtol=1e-10, atol=1e-14)
+    h = 1e-5 * shape
+    fd = (np.log(sc.gammaincc(shape + h, x)) - np.log(sc.gammaincc(shape - h, x))) / (2 * h)
+    good = ok & (sc.gammaincc(shape + h, x) > 1e-250)
+    np.testing.assert_allclose(d_th[good], fd[good], rtol=2e-6, atol=2e-7)
