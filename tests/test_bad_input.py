@@ -222,7 +222,7 @@ CASES = [
     ("mm without members table", lambda c: SM("x + mm(fin)").build(DATA),
      SpecError, r"mm\(\) needs a members table.*members="),
     ("mm bad centring", lambda c: SM("x + mm(fin, centring='both')"),
-     SpecError, r"mm\(\): centring must be one of \['auto', 'centred', 'noncentred'\]"),
+     SpecError, r"mm\(\): centring must be one of \['auto', 'centred', 'noncentred', 'rotation'\]"),
     ("mm unknown member column", lambda c: _mm("mm(nope)"),
      SpecError, r"column\(s\) \['nope'\] are not in the members table"),
     ("mm coalition without members", lambda c: _mm("mm(fin)", MB[MB.id != "r5"]),

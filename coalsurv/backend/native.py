@@ -346,7 +346,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                   for b in blocks]
     rotation = None
     if rot:  # the kernel's non-centred blocks and the map from the graph's (plan_rotation)
-        rotated = rotate_blocks(blocks, rot, named, coords, causes, jnames)
+        rotated = rotate_blocks(blocks, rot, named, coords, causes, ext)
         if isinstance(rotated, str):
             return None, rotated
         blocks, rotation = rotated

@@ -3,9 +3,10 @@
 The graph (:mod:`coalsurv.build.member_rotation`) samples ``zm_<g>``, ``s_<g>`` (cause, level)
 and ``e_mm`` (cause, mm_contrast), one after the other, and traces ``u_<g>``, ``z_<g>``,
 ``u_mm``, ``z_mm``. The kernel keeps its non-centred form: its plan (:func:`rotate_blocks`)
-reads the slots of ``zm_<g>`` as ``z_<g>`` (``C`` values) and those of ``s_<g>`` and ``e_mm``
-as ``z_mm`` (``K = C + (K - C)`` values), and a rotation section (:func:`rotation_section`,
-appended after the buffer the log density reads) lets
+reads the slots of ``zm_<g>`` as ``z_<g>`` (``Q C`` values, ``Q`` causes) and those of
+``s_<g>`` and ``e_mm`` as ``z_mm`` (``Q K = Q C + Q (K - C)`` values), per cause with its own
+``sd_<g>`` and ``sd_mm`` (sampled, or ``sd_<g>`` carried by a joint prior), and a rotation
+section (:func:`rotation_section`, appended after the buffer the log density reads) lets
 :mod:`coalsurv.backend.kernel_rotation` map the sampled point to that form, call the kernel and
 chain the gradient back (the angle's dependence on ``log sd_<g>`` and ``log sd_mm`` included).
 The traced variables (:attr:`RotationPlan.traced`) are the graph's: the sampled blocks under
@@ -23,7 +24,7 @@ from coalsurv.backend.plan_types import Block
 __all__ = ["RotationPlan", "rotate_blocks", "rotation_free", "rotation_section"]
 
 #: Header of the rotation section (kernel_rotation reads these indices).
-R_HEAD = 11
+R_HEAD = 10
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,25 @@ def rotation_free(group: str, named) -> list[str]:
     return [f"zm_{group}", f"s_{group}"] + (["e_mm"] if "e_mm" in named else [])
 
 
-def rotate_blocks(blocks, group: str, named, coords, causes: int, jnames
+def rotate_blocks(blocks, group: str, named, coords, causes: int, ext=()
                   ) -> tuple[tuple[Block, ...], RotationPlan] | str:
-    """Return the kernel's blocks (``z_<g>``, ``z_mm`` non-centred) and the rotation, or why not."""
-    if causes != 1:
-        return "mm(centring='rotation') with several causes: not in the kernel"
-    if jnames:
-        return "mm(centring='rotation') with a joint prior: not in the kernel"
+    """Return the kernel's blocks (``z_<g>``, ``z_mm`` non-centred) and the rotation, or why not.
+
+    ``causes``: the (cause, ...) rows of every rotated block; ``ext``: the blocks a joint prior
+    carries (``sd_<g>`` among them, :mod:`coalsurv.backend.plan_joint`), else ().
+    """
     by = {b.name: b for b in blocks}
+    sds = {b.name: b for b in (*blocks, *ext)}
     zm, s, e = by[f"zm_{group}"], by[f"s_{group}"], by.get("e_mm")
-    if not (by[f"sd_{group}"].log_transformed and by["sd_mm"].log_transformed):
+    if not (sds[f"sd_{group}"].log_transformed and sds["sd_mm"].log_transformed):
         return "mm(centring='rotation'): sd priors not on the positive reals"
     if e is not None and e.offset != s.offset + s.size:
         return "mm(centring='rotation'): s_ and e_mm are not consecutive"
-    C, K = zm.size, len(coords["member"])
-    if s.size + (e.size if e is not None else 0) != K:
+    C, K = zm.size // causes, len(coords["member"])
+    if zm.shape != (causes, C) or s.size + (e.size if e is not None else 0) != causes * K:
         return "mm(centring='rotation'): the blocks do not span the members"
+    if sds[f"sd_{group}"].size != causes or sds["sd_mm"].size != causes:
+        return "mm(centring='rotation'): not one sd_<g> and sd_mm per cause"
     level = np.asarray(named[f"idx_{group}"].get_value(), dtype=np.int64)
     coalition = np.asarray(named["mm_coalition"].get_value(), dtype=np.int64)
     member = np.asarray(named["mm_member"].get_value(), dtype=np.int64)
@@ -82,24 +86,45 @@ def rotate_blocks(blocks, group: str, named, coords, causes: int, jnames
         if b.name == zm.name:
             inner.append(Block(f"z_{group}", zm.dims, zm.shape, zm.offset, False, zm.prior))
         elif b.name == s.name:
-            inner.append(Block("z_mm", ("cause", "member"), (1, K), s.offset, False, s.prior))
+            inner.append(Block("z_mm", ("cause", "member"), (causes, K), s.offset, False,
+                               s.prior))
         elif e is None or b.name != e.name:
             inner.append(b)
     outer = tuple((b.name, b.dims, b.shape) for b in blocks)
-    extras = ((f"z_{group}", zm.dims, zm.shape), ("z_mm", ("cause", "member"), (1, K)))
+    extras = ((f"z_{group}", zm.dims, zm.shape), ("z_mm", ("cause", "member"), (causes, K)))
     return tuple(inner), RotationPlan(group, of, outer, extras)
+
+
+def _log_sd_rows(kplan, name: str) -> list[tuple[float, list[tuple[int, float]]]]:
+    """Per cause, ``log <name>[q]`` as ``(a, [(column, coefficient)])`` of the sampled ``x``.
+
+    A sampled SD: its own slot. Carried by a joint prior (an extended block after ``x``): the
+    prior's row of ``x_ext = a + M x`` (:class:`coalsurv.backend.plan_joint.JointLayout`).
+    """
+    for b in kplan.blocks:
+        if b.name == name:
+            return [(0.0, [(b.offset + q, 1.0)]) for q in range(b.size)]
+    b = next(b for b in kplan.ext_blocks if b.name == name)
+    first = b.offset - kplan.ndim
+    return [(float(kplan.joint.a[first + q]),
+             [(int(c), float(m)) for c, m in kplan.joint.rows[first + q]])
+            for q in range(b.size)]
 
 
 def rotation_section(kplan) -> np.ndarray:
     """Return the rotation section read by :mod:`coalsurv.backend.kernel_rotation`.
 
-    ``[length, C, K, off zm, off s, off sd_g, off sd_mm, traced position of zm, of s, the
-    kernel's expanded length, ndim]``, then the members per level ``n_c`` (C), where each
-    level's members start (C + 1) and the members in level order (K, increasing index within
-    a level: the Helmert basis's order, :func:`coalsurv.build.member_rotation.helmert_basis`).
+    ``[length, Q, C, K, off zm, off s, traced position of zm, of s, the kernel's expanded
+    length, ndim]`` (``Q`` causes), then the members per level ``n_c`` (C), where each
+    level's members start (C + 1), the members in level order (K, increasing index within a
+    level: the Helmert basis's order, :func:`coalsurv.build.member_rotation.helmert_basis`),
+    the Helmert coefficients (2 K), then the ``2 Q`` affine rows of ``log sd_<g>[q]`` and
+    ``log sd_mm[q]`` in ``x`` (:func:`_log_sd_rows`): ``2 Q + 1`` row pointers, ``2 Q``
+    constants, the columns and the coefficients.
     """
     rot = kplan.rotation
-    C, K = int(kplan.block(f"z_{rot.group}").size), int(rot.of.size)
+    Q = kplan.causes
+    C, K = int(kplan.block(f"z_{rot.group}").size) // Q, int(rot.of.size)
     n_c = np.bincount(rot.of, minlength=C)
     start = np.concatenate([[0], np.cumsum(n_c)])
     members = np.argsort(rot.of, kind="stable")
@@ -107,16 +132,24 @@ def rotation_section(kplan) -> np.ndarray:
     for name, _, shape in rot.outer:
         pos[name] = at
         at += int(np.prod(shape))
-    head = [0.0, C, K, kplan.block(f"z_{rot.group}").offset, kplan.block("z_mm").offset,
-            kplan.block(f"sd_{rot.group}").offset, kplan.block("sd_mm").offset,
-            pos[f"zm_{rot.group}"], pos[f"s_{rot.group}"], kplan.nexp, kplan.ndim]
+    zm, s = kplan.block(f"z_{rot.group}"), kplan.block("z_mm")
+    head = [0.0, Q, C, K, zm.offset, s.offset, pos[f"zm_{rot.group}"], pos[f"s_{rot.group}"],
+            kplan.nexp, kplan.ndim]
     assert len(head) == R_HEAD
     # the Helmert coefficients of each member's position i in its level: 1 / sqrt(i (i + 1))
     # (0 for the first), so that the kernel's loops need no square root or division
     position = np.arange(K) - np.repeat(start[:-1], n_c)
     q = np.where(position > 0, 1.0 / np.sqrt(np.maximum(position * (position + 1.0), 1.0)),
                  0.0)
+    rows = _log_sd_rows(kplan, f"sd_{rot.group}") + _log_sd_rows(kplan, "sd_mm")
+    assert len(rows) == 2 * Q
+    entries = [e for _, row in rows for e in row]
+    rotated = set(range(zm.offset, zm.offset + zm.size)) | set(range(s.offset,
+                                                                     s.offset + s.size))
+    assert not rotated & {c for c, _ in entries}  # the SDs never read the rotated slots
+    ptr = np.concatenate([[0], np.cumsum([len(row) for _, row in rows])])
     section = np.concatenate([np.asarray(head, dtype=float), n_c, start, members, q,
-                              position * q]).astype(float)
+                              position * q, ptr, [a for a, _ in rows],
+                              [c for c, _ in entries], [m for _, m in entries]]).astype(float)
     section[0] = section.size
     return section

@@ -23,7 +23,6 @@ from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
 from coalsurv.errors import CoalitionDataError, SpecError
 from coalsurv.families import Family, default_cuts, get_family
-from coalsurv.spec.joint import is_joint_key
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet
 
@@ -188,11 +187,9 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
     slopes = {g.term.factor: list(g.term.slopes) for g in design.groups if g.term.slopes}
     # mm(): the form of the member effects (build.members.member_info); a factor the members
     # rotate with (build.member_rotation) is sampled by the rotation, not centred
-    # (a joint prior: the kernel does not rotate under one, so "auto" keeps the other forms)
-    joint = priors is not None and any(is_joint_key(k) for k in priors.priors)
     members = member_info(design.members, tuple(family.params),
                           obs["event_of"] + obs["interval_of"], design.groups,
-                          formula=spec.formula, joint=joint)
+                          formula=spec.formula)
     return ModelInfo(
         family=spec.family, kind=family.kind, family_params=tuple(family.params), causes=causes,
         pooled=pooled, time_scale=tau, time_unit=data.time_unit, terms=design.terms,

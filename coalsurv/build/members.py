@@ -261,16 +261,16 @@ def member_on_intercept(info) -> bool:
 
 
 def member_info(rows: MemberRows | None, family_params=(), events=None, groups=(), *,
-                formula: str = "", joint: bool = False) -> dict:
+                formula: str = "") -> dict:
     """Return the plain record of the members term kept in :class:`~coalsurv.build.ModelInfo`.
 
     ``events`` (cause, episode): the data's events, for ``centring="auto"``
     (:func:`member_centring`); without them the member effects stay non-centred under
     ``"auto"``. ``groups``: the design's frailty factors; ``"auto"`` picks the rotation
     (:mod:`coalsurv.build.member_rotation`) when the members nest in one of them, the weights
-    sum to one, there is one cause and no joint prior (``joint``: the native kernel rotates
-    neither); ``"rotation"`` where it cannot hold raises ``SpecError`` (``formula`` names the
-    model). ``centring`` records the form used (``"rotation"``,
+    sum to one (any causes and priors: the native kernel rotates them all,
+    :mod:`coalsurv.backend.plan_rotation`); ``"rotation"`` where it cannot hold raises
+    ``SpecError`` (``formula`` names the model). ``centring`` records the form used (``"rotation"``,
     ``"centred"`` or ``"noncentred"``), ``rotation_group`` its factor (``""`` otherwise).
     """
     if rows is None:
@@ -279,8 +279,6 @@ def member_info(rows: MemberRows | None, family_params=(), events=None, groups=(
     group, problems = "", []
     if t.centring in ("auto", "rotation") and t.random:
         group, problems = rotation_group(rows, groups)
-        if t.centring == "auto" and (joint or (events is not None and events.shape[0] != 1)):
-            group = ""  # the native kernel rotates one cause, no joint prior (plan_rotation)
     if t.centring == "rotation" and not group:
         raise refuse_rotation(formula, t, problems)
     centred = (not group and (member_centring(rows, events) if events is not None

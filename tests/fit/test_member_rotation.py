@@ -2,9 +2,11 @@
 
 The kernel (the section of ``backend/plan_rotation.py`` and ``backend/kernel_rotation.py``
 around the generic kernel and the fast row loops) against the graph's log density and gradient
-at random points, for equal and power weights, singleton levels, PH and AFT fast loops; the
-traced values against the graph's deterministics; ``"auto"`` picks the rotation on nested
-members and keeps the old rule otherwise; ``"rotation"`` where members do not nest is refused.
+at random points, for equal and power weights, singleton levels, PH and AFT fast loops, two
+causes and joint priors (carrying ``sd[g]`` or not; the generic kernel); the traced values
+against the graph's deterministics; ``"auto"`` picks the rotation on nested members (any
+causes, any priors) and keeps the old rule otherwise; ``"rotation"`` where members do not
+nest is refused.
 """
 
 from __future__ import annotations
@@ -48,22 +50,51 @@ def nested_data(*, n=40, seed=3, per=(3, 1, 4, 2), entry=True, nested=True, caus
                                        members=pd.DataFrame(rows), time_unit="months")
 
 
-CASES = [("z + mm(x, weights='power') + (1 | g)", "weibull"),
-         ("z + mm(x) + (1 | g)", "weibull"),
-         ("z + mm(1, weights='share', centring='rotation') + (1 | g)", "exponential"),
-         ("z + mm(x, weights='power') + (1 | g)", "weibull_aft")]
+def _joint(terms, seed=0):
+    """A correlated multivariate normal over ``terms`` (a joint prior, ``beta_unit[*]``)."""
+    p = len(terms)
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(p, p))
+    return cs.PriorSet({"beta_unit[*]": JointPrior(
+        terms, rng.normal(scale=0.3, size=p).tolist(), (0.3 * (a @ a.T / p + 0.2 * np.eye(p)))
+        .tolist())})
 
 
-@pytest.mark.parametrize(("formula", "family"), CASES)
-def test_rotation_kernel_equals_graph(formula, family):
-    model, _, info, _ = cs.SurvivalModel(formula, family=family).build(nested_data())
+SD = ["log(sd[g])", "z"]
+#: (formula, family, causes, priors): one cause; two causes (each its own member effects,
+#: frailty and SDs); a joint prior carrying sd[g] (the angle read through its row) or not
+CASES = [("z + mm(x, weights='power') + (1 | g)", "weibull", ("a",), None),
+         ("z + mm(x) + (1 | g)", "weibull", ("a",), None),
+         ("z + mm(1, weights='share', centring='rotation') + (1 | g)", "exponential", ("a",),
+          None),
+         ("z + mm(x, weights='power') + (1 | g)", "weibull_aft", ("a",), None),
+         ("z + mm(x, weights='power') + (1 | g)", "weibull", ("a", "b"), None),
+         ("z + mm(x) + (1 | g)", "weibull_aft", ("a", "b"), None),
+         ("z + mm(x, weights='power') + (1 | g)", "weibull", ("a",), _joint(SD, 1)),
+         ("z + mm(x) + (1 | g)", "weibull", ("a",), _joint(["log(shape)", "z"], 2)),
+         ("z + mm(x) + (1 | g)", "weibull", ("a", "b"), _joint(SD, 3)),
+         ("z + mm(x, weights='power') + (1 | g)", "weibull_aft", ("a", "b"), _joint(SD, 4))]
+
+
+@pytest.mark.parametrize(("formula", "family", "causes", "priors"), CASES,
+                         ids=[f"{c[1]}:{len(c[2])}:{'joint' if c[3] else '-'}:{i}"
+                              for i, c in enumerate(CASES)])
+def test_rotation_kernel_equals_graph(formula, family, causes, priors):
+    model, _, info, _ = cs.SurvivalModel(formula, family=family, causes=list(causes),
+                                         priors=priors).build(nested_data(causes=causes))
     assert info.members["centring"] == "rotation" and info.members["rotation_group"] == "g"
     kplan, reason = native.plan(model, info, {})
     assert kplan is not None and kplan.rotation is not None, reason
+    assert (kplan.joint is not None) == (priors is not None)
+    if priors is not None and "log(sd[g])" in priors.priors["beta_unit[*]"].terms:
+        assert "sd_g" in {b.name for b in kplan.ext_blocks}  # carried: the angle's row
     buf = native.make_buffer(kplan, model)
     section = rotation_section(kplan)
-    assert native_fast.fast_reason(kplan, buf) == ""
     fb = native_fast.fast_buffer(kplan, buf)
+    if priors is None and len(causes) == 1:
+        assert native_fast.fast_reason(kplan, buf) == ""
+    if fb is None:  # the generic kernel, with the reason (a joint prior)
+        assert native_fast.fast_reason(kplan, buf) != ""
     ref = reference(model)
     n_free = len(model.free_RVs)
     sizes = [int(np.prod(s)) for _, _, s in kplan.rotation.outer]
@@ -87,12 +118,14 @@ def test_rotation_kernel_equals_graph(formula, family):
         np.testing.assert_allclose(kernel.pointwise(buf, xi[None, :])[0],  # per episode
                                    np.ravel(out[1 + n_free]), rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-7, atol=1e-8)
-        fgi, fgrad = np.empty(x.size), np.empty(x.size)  # the fast loop (PH or AFT)
-        np.testing.assert_allclose(kernel_fast.fast_logp_grad(fb, xi, fgi), value, rtol=1e-10)
-        rot_back(section, x, xi, fgi, fgrad)
-        np.testing.assert_allclose(fgrad, want_grad, rtol=1e-7, atol=1e-8)
+        if fb is not None:  # the fast loop (PH or AFT)
+            fgi, fgrad = np.empty(x.size), np.empty(x.size)
+            np.testing.assert_allclose(kernel_fast.fast_logp_grad(fb, xi, fgi), value,
+                                       rtol=1e-10)
+            rot_back(section, x, xi, fgi, fgrad)
+            np.testing.assert_allclose(fgrad, want_grad, rtol=1e-7, atol=1e-8)
         # the C callbacks nutpie calls, on [buffer | section]
-        for fast in (False, True):
+        for fast in (False, True) if fb is not None else (False,):
             cb = nutpie_model._rotation_callback(fast)
             g2 = np.empty(x.size)
             both = np.concatenate([fb if fast else buf, section])
@@ -109,12 +142,14 @@ def test_rotation_kernel_equals_graph(formula, family):
         for name, value_ in zip(dets, out[-len(dets):], strict=True):
             np.testing.assert_allclose(got[name], np.ravel(value_), rtol=1e-9, atol=1e-10,
                                        err_msg=name)
-        # a = v + u: the likelihood's member totals are the graph's
-        of = kplan.rotation.of
-        np.testing.assert_allclose(got["u_g"][of] + got["u_mm"],
-                                   np.exp(x[kplan.block("sd_g").offset]) * xi[kplan.block(
-                                       "z_g").offset:][of] + np.exp(x[kplan.block(
-                                           "sd_mm").offset]) * got["z_mm"], rtol=1e-12)
+        # a = v + u: the likelihood's member totals, with the kernel's z_<g> and each cause's SDs
+        of, Q = kplan.rotation.of, len(causes)
+        zb = kplan.block("z_g")
+        z_g = xi[zb.offset:zb.offset + zb.size].reshape(zb.shape)
+        np.testing.assert_allclose(
+            (got["u_g"].reshape(Q, -1)[:, of] + got["u_mm"].reshape(Q, -1)),
+            got["sd_g"][:, None] * z_g[:, of] + got["sd_mm"][:, None] * got["z_mm"].reshape(
+                Q, -1), rtol=1e-12)
         cb_expand = np.empty(kplan.ntraced)  # the expand callback on [generic buffer | section]
         ptr = ctypes.POINTER(ctypes.c_double)
         assert ROT_EXPAND_CFUNC.ctypes(x.size, traced.size, x.ctypes.data_as(ptr),
@@ -145,25 +180,25 @@ def test_rotation_refused_where_it_cannot_hold(formula, needle):
     assert needle in text and "centring='rotation'" in text
 
 
-def test_rotation_with_several_causes_falls_back_with_a_reason():
-    """The graph rotates every cause; the kernel one: the plan says why not (PyMC path)."""
+def test_rotation_with_several_causes_on_the_kernel():
+    """Several causes: "auto" and "rotation" rotate every cause, and the kernel takes them."""
     data = nested_data(causes=("a", "b"))
-    auto = cs.SurvivalModel("z + mm(x) + (1 | g)", causes=["a", "b"]).build(data)[2]
-    assert auto.members["centring"] != "rotation"  # auto keeps the kernel's forms
-    model, _, info, _ = cs.SurvivalModel("z + mm(x, centring='rotation') + (1 | g)",
-                                         causes=["a", "b"]).build(data)
-    assert info.members["centring"] == "rotation"
-    assert {"zm_g", "s_g", "e_mm"} <= {v.name for v in model.free_RVs}
-    kplan, reason = native.plan(model, info, {})
-    assert kplan is None and "several causes" in reason
+    for formula in ("z + mm(x) + (1 | g)", "z + mm(x, centring='rotation') + (1 | g)"):
+        model, _, info, _ = cs.SurvivalModel(formula, causes=["a", "b"]).build(data)
+        assert info.members["centring"] == "rotation"
+        assert {"zm_g", "s_g", "e_mm"} <= {v.name for v in model.free_RVs}
+        kplan, reason = native.plan(model, info, {})
+        assert kplan is not None and kplan.rotation is not None, reason
+        assert kplan.block("z_mm").shape == (2, len(kplan.rotation.of))
 
 
-def test_auto_keeps_the_native_forms_under_a_joint_prior():
-    """A joint prior: the kernel does not rotate, so "auto" keeps a form it samples natively."""
-    data = nested_data()
-    priors = cs.PriorSet({"beta_unit[*]": JointPrior(["z"], [0.0], [[0.25]])})
-    model, _, info, _ = cs.SurvivalModel("z + mm(x) + (1 | g)", family="weibull",
-                                         priors=priors).build(data)
-    assert info.members["centring"] != "rotation" and info.members["rotation_group"] == ""
-    kplan, reason = native.plan(model, info, {})
-    assert kplan is not None, reason
+def test_auto_rotates_under_a_joint_prior():
+    """A joint prior (carrying sd[g] or not): "auto" picks the rotation, the kernel takes it."""
+    for priors in (cs.PriorSet({"beta_unit[*]": JointPrior(["z"], [0.0], [[0.25]])}),
+                   _joint(SD, 5)):
+        model, _, info, _ = cs.SurvivalModel("z + mm(x) + (1 | g)", family="weibull",
+                                             priors=priors).build(nested_data())
+        assert info.members["centring"] == "rotation" and info.members["rotation_group"] == "g"
+        kplan, reason = native.plan(model, info, {})
+        assert kplan is not None and kplan.rotation is not None and kplan.joint is not None, \
+            reason
