@@ -155,11 +155,19 @@ def load_variant(variant: str, *, jitter: int | None = None):
 # ----------------------------------------------------------------------------- children
 
 
-def make_model(row: str):
-    """``(SurvivalModel, terms)`` of a row."""
+def make_model(row: str, *, centring: str | None = None):
+    """Return the row's ``SurvivalModel`` (a ``MultiStateModel`` for the multi-state row).
+
+    ``centring``: ``frailty_centring`` forced (``"centred"`` / ``"noncentred"``; the same
+    model): the plain baselines are written non-centred, so their log density is compared
+    with coalsurv's non-centred graph (tests/test_plain_baselines*.py).
+    """
     import coalsurv
 
     family, kwargs, variant, _ = ROWS[row]
+    if centring is not None:
+        kwargs = {**kwargs, "family_options": {**kwargs.get("family_options", {}),
+                                               "frailty_centring": centring}}
     if variant in family_rows.VARIANTS:
         return family_rows.make_model(family, kwargs, GROUP)
     kwargs = dict(kwargs)

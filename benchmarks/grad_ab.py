@@ -7,7 +7,7 @@ alternating for ``--rounds`` rounds; per model the fastest block of calls in pro
 time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frailty at 10^5
 rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
 Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); Weibull PH, Gompertz,
-exponential (the PH fast loop), rp, Weibull + cure, gamma
+exponential (the PH fast loop), rp, Weibull + cure, piecewise, gamma
 and generalised gamma on coalgov (``(1 | cname)``); Weibull + mm() with equal and power
 weights on coalgov (``members.py``'s rows); the cure rows (promotion time, probit,
 piecewise) and the interval rows (Weibull, log-normal, piecewise) of ``families.py``. Where a
@@ -71,6 +71,8 @@ def _buffers(only=()):
         formula, family="rp", family_options={"scale": "odds"}), data))
     out.append(("weibull+cure coalgov", coalsurv.SurvivalModel(formula, family="weibull",
                                                                cure="majority"), data))
+    # the plain piecewise baseline (kernel_fast_end's loop since helper branch endpw)
+    out.append(("piecewise coalgov", coalsurv.SurvivalModel(formula, family="piecewise"), data))
     # issue 23's lean cure and interval rows (kernel_ending): families.py's cure rows and its
     # interval variant of coalgov (events known to their 30-day window)
     import families

@@ -240,7 +240,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="coalsurv only")
     parser.add_argument("--grad", action="store_true",
                         help="only time one native-kernel gradient per row (microseconds)")
-    parser.add_argument("--centring", choices=["auto", "centred", "noncentred"], default="auto",
+    parser.add_argument("--centring", choices=["auto", "centred", "noncentred", "rotation"],
+                        default="auto",
                         help="mm(..., centring=) of coalsurv's fits (default: the data rule)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of every fit")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)

@@ -53,6 +53,14 @@ def main() -> None:
     coalsurv.SurvivalModel("breadth + tve(breadth, type='pw', df=2) + (1 | group)",
                            family="weibull").fit(
         data, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
+    # mm() members nested in the frailty's levels: the rotated member effects' callbacks
+    # (backend/kernel_rotation*.py) on the fast row loop and on the generic kernel
+    nested = _nested_members(data)
+    for fast in (True, False):
+        native_fast.ENABLED = fast
+        coalsurv.SurvivalModel("breadth + mm(1) + (1 | group)", family="weibull").fit(
+            nested, draws=20, tune=20, chains=1, random_seed=1, progressbar=False)
+    native_fast.ENABLED = True
     # the kernel's own pointwise entry, which the kernel-vs-graph tests call directly (a fit
     # uses backend/kernel_pointwise.py): otherwise each test worker compiles it (~1 min)
     import numpy as np
@@ -65,6 +73,24 @@ def main() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"native kernel compiled and cached (route {fit.sampler['route']}): "
           f"{time.time() - start:.0f} s wall, {usage.ru_utime + usage.ru_stime:.0f} s CPU")
+
+
+def _nested_members(data):
+    """Return ``data`` (one cause) with members: each coalition 1-2 of its group's three."""
+    import numpy as np
+    import pandas as pd
+
+    import coalsurv
+
+    rng = np.random.default_rng(1)
+    frame = data.frame[["id", "group", "duration", "event", "breadth"]].copy()
+    frame["event"] = np.where(frame["event"] == "censored", "censored", "end")
+    rows = [{"id": i, "member": f"{g}-{m}"} for i, g in zip(frame["id"], frame["group"],
+                                                             strict=True)
+            for m in rng.choice(3, size=rng.integers(1, 3), replace=False)]
+    return coalsurv.CoalitionData.from_frame(
+        frame, id="id", duration="duration", event="event", covariates=["breadth"],
+        groups=["group"], members=pd.DataFrame(rows), time_unit=data.time_unit)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ from coalsurv.backend.kernel_fast_base import (
     FASTMATH,
     fast_arrays,
     fexp,
+    level_sums,
     mm_buffer,
     mm_setup,
 )
@@ -150,48 +151,59 @@ def _block_plain(X, log_t, s, e, base, beta, off, th, r, acc, s_rx):
         s_rx[j] += t
 
 
-# explicit flags (see kernel_fastmath): only the fast-math blocks call it, so it always had
-# their reassociation by inheritance, which this states; no rounding trick here (selects and
-# a series near 0)
-@njit(cache=True, error_model="numpy", fastmath=_FM)
-def _gompertz_h(x, t):
+# inlined in numba's IR (its operations take the caller's fastmath flags, the blocks' _FM: no
+# rounding trick here, selects and a series near 0; fexp keeps its own): as a call, LLVM did
+# not inline it and the blocks' loops ran scalar (10.6 us against 6.7 for coalgov's 628 rows).
+# Locals prefixed gh_ (kernel_fastmath: an inlined local must not shadow a caller's name)
+@njit(cache=True, inline="always", error_model="numpy", fastmath=_FM)
+def _gompertz_h(gh_x, gh_t, gh_ig):
     """``t (e^x - 1) / x`` and ``t^2 (x e^x - e^x + 1) / x^2`` at ``x = gamma t`` (series near 0).
 
     The Gompertz baseline's cumulative hazard (times ``e^-eta``) and its ``gamma`` derivative,
-    as :func:`coalsurv.families.kernels.family_terms` (selects, no branches).
+    as :func:`coalsurv.families.kernels.family_terms` (selects, no branches). ``gh_ig = 1 /
+    gamma`` (once per evaluation): ``t (e^x - 1) / x = (e^x - 1) / gamma`` and the derivative
+    is ``(t e^x - H) / gamma``, no division per row (where ``|x|`` is below the series'
+    switches ``gh_ig`` may be infinite: the select drops that side).
     """
-    ex = fexp(x)
-    em1 = ex - 1.0
-    e1 = em1 / x if abs(x) >= 1e-5 else 1.0 + x * (0.5 + x / 6.0)
-    g1 = ((x * ex - em1) / (x * x) if abs(x) >= 1e-3
-          else 0.5 + x * (1.0 / 3.0 + x * (0.125 + x / 30.0)))
-    return t * e1, t * t * g1
+    gh_ex = fexp(gh_x)
+    gh_h = (gh_ex - 1.0) * gh_ig
+    gh_h = gh_h if abs(gh_x) >= 1e-5 else gh_t * (1.0 + gh_x * (0.5 + gh_x * (1.0 / 6.0)))
+    gh_d = (gh_t * gh_ex - gh_h) * gh_ig
+    gh_d = (gh_d if abs(gh_x) >= 1e-3 else gh_t * gh_t * (
+        0.5 + gh_x * (1.0 / 3.0 + gh_x * (0.125 + gh_x * (1.0 / 30.0)))))
+    return gh_h, gh_d
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _block_gompertz(X, t, t0, s, e, base, beta, off, gam, entry, r, acc, s_rx):
-    """:func:`_block` for the Gompertz baseline: ``r_i = e^eta_i (H0(t_i) - H0(entry_i))``.
+def _block_gompertz(X_all, t_all, t0_all, s, e, beta, off_all, gam, ig, entry, r_all, acc,
+                    s_rx):
+    """Rows ``s:e`` (any levels), Gompertz baseline: ``r_i = e^eta_i (H0(t_i) - H0(entry_i))``.
 
-    ``t`` and ``t0`` are the times (not their logs); ``acc[1]`` collects ``d r / d gamma``.
+    ``r_all`` holds every row (not a block's scratch): ``a + u`` of each row's level on entry,
+    ``r_i`` on exit. ``t_all`` and ``t0_all`` are the times (not their logs); ``acc[1]``
+    collects ``d r / d gamma``. The loops index 1-D views of rows ``s:e`` from 0 (one per
+    column of ``X``: a 2-D ``[:, s:e]`` view is not contiguous): indexed ``s + i`` (numba's
+    negative-index wraparound on each access) they did not vectorise.
     """
     w = e - s
     P = beta.shape[0]
-    for i in range(w):
-        r[i] = base
+    t, t0, r = t_all[s:e], t0_all[s:e], r_all[s:e]
     for j in range(P):
         b = beta[j]
+        xj = X_all[j, s:e]
         for i in range(w):
-            r[i] += X[j, s + i] * b
-    if off.shape[0] > 0:  # mm(): each row's member term (fast row order)
+            r[i] += xj[i] * b
+    if off_all.shape[0] > 0:  # mm(): each row's member term (fast row order)
+        off = off_all[s:e]
         for i in range(w):
-            r[i] += off[s + i]
+            r[i] += off[i]
     s_r = 0.0
     s_g = 0.0
     for i in range(w):
         ee = fexp(r[i])
-        big_h, d_h = _gompertz_h(gam * t[s + i], t[s + i])
+        big_h, d_h = _gompertz_h(gam * t[i], t[i], ig)
         if entry:  # loop-invariant: unswitched
-            h0, d0 = _gompertz_h(gam * t0[s + i], t0[s + i])
+            h0, d0 = _gompertz_h(gam * t0[i], t0[i], ig)
             big_h -= h0
             d_h -= d0
         v = ee * big_h
@@ -202,8 +214,9 @@ def _block_gompertz(X, t, t0, s, e, base, beta, off, gam, entry, r, acc, s_rx):
     acc[1] += s_g
     for j in range(P):
         tot = 0.0
+        xj = X_all[j, s:e]
         for i in range(w):
-            tot += r[i] * X[j, s + i]
+            tot += r[i] * xj[i]
         s_rx[j] += tot
 
 
@@ -220,6 +233,18 @@ def fast_rows(fb, x, grad):
     if fam >= RP_HAZARD:  # the rp spline (kernel_fast_rp)
         return rp_fast_rows(fb, x, grad)
     return _ph_rows(fb, x, grad)
+
+
+@njit(cache=True, error_model="numpy")
+def _level_u(x, mode, off_lev, lev, sd, a):
+    """Return the frailty effect ``u`` of level ``lev`` (0 without a frailty: ``mode = -1``)."""
+    if mode == 0:
+        return sd * x[off_lev + lev]
+    if mode == 1:
+        return x[off_lev + lev]
+    if mode == 2:
+        return x[off_lev + lev] - a
+    return 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -257,24 +282,27 @@ def _ph_rows(fb, x, grad):
     g_row = np.zeros(theta.shape[0])  # d log L / d eta_i by original row (mm() only)
     for i in range(off.shape[0]):  # the event part's member terms: sum d theta
         total += ev[i] * off[i]
+    lev_r = np.empty(L)  # each level's sum r
+    if fam == 2:  # Gompertz: every row in blocks across the levels (coalgov's ~20 rows a level
+        # left the vector loops mostly in their scalar remainders), then each level's sum
+        n = int(fb[3])
+        rr = np.empty(n)  # a + u of each row's level, then r (log_t, log_en: the times)
+        for lev in range(L):
+            base = a + _level_u(x, mode, off_lev, lev, sd, a)
+            for i in range(int(start[lev]), int(start[lev + 1])):
+                rr[i] = base
+        ig = 1.0 / gam  # inf at gamma = 0: _gompertz_h's series then
+        for b0 in range(0, n, BLOCK):
+            b1 = min(b0 + BLOCK, n)
+            _block_gompertz(X, log_t, log_en, b0, b1, beta, off, gam, ig, entry, rr, acc, s_rx)
+            _row_grad(ev, order, b0, b1, rr[b0:b1], g_row)
+        level_sums(rr, start, lev_r)
     for lev in range(L):
-        u = 0.0
-        if mode == 0:
-            u = sd * x[off_lev + lev]
-        elif mode == 1:
-            u = x[off_lev + lev]
-        elif mode == 2:
-            u = x[off_lev + lev] - a
+        u = _level_u(x, mode, off_lev, lev, sd, a)
         base = a + u
-        before = acc[0]
-        s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
-        if fam == 2:  # log_t, log_en hold the times themselves
-            for b0 in range(s, e, BLOCK):
-                b1 = min(b0 + BLOCK, e)
-                _block_gompertz(X, log_t, log_en, b0, b1, base, beta, off, gam, entry, r, acc,
-                                s_rx)
-                _row_grad(ev, order, b0, b1, r, g_row)
-        else:
+        if fam != 2:
+            before = acc[0]
+            s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
             for b0 in range(s, m, BLOCK):
                 b1 = min(b0 + BLOCK, m)
                 _block(X, log_t, log_en, b0, b1, base, beta, off, th, r, acc, s_rx)
@@ -283,7 +311,8 @@ def _ph_rows(fb, x, grad):
                 b1 = min(b0 + BLOCK, e)
                 _block_plain(X, log_t, b0, b1, base, beta, off, th, r, acc, s_rx)
                 _row_grad(ev, order, b0, b1, r, g_row)
-        g_u = d_lev[lev] - (acc[0] - before)  # d log L / d u of this level
+            lev_r[lev] = acc[0] - before
+        g_u = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
         total += d_lev[lev] * u
         if mode == 0:
             grad[off_lev + lev] += g_u * sd
@@ -344,8 +373,8 @@ def _pw_block(X, log_t, log_en, ev, order, s, e, m, base, beta, off, th, log_th,
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
-def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, off, gam, row, out):
-    """:func:`_pw_block` for the Gompertz baseline (``t``, ``t0``: the times)."""
+def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, off, gam, ig, row, out):
+    """:func:`_pw_block` for the Gompertz baseline (``t``, ``t0``: the times; ``ig``: 1 / gamma)."""
     w = e - s
     P = beta.shape[0]
     for i in range(w):
@@ -359,8 +388,8 @@ def _pw_gompertz(X, t, t0, ev, order, s, e, base, beta, off, gam, row, out):
             row[i] += off[s + i]
     for i in range(w):
         eta = row[i]
-        big_h = _gompertz_h(gam * t[s + i], t[s + i])[0] - _gompertz_h(gam * t0[s + i],
-                                                                       t0[s + i])[0]
+        big_h = (_gompertz_h(gam * t[s + i], t[s + i], ig)[0]
+                 - _gompertz_h(gam * t0[s + i], t0[s + i], ig)[0])
         row[i] = ev[s + i] * (eta + gam * t[s + i]) - fexp(eta) * big_h
     for i in range(w):
         out[int(order[s + i])] = row[i]
@@ -411,18 +440,12 @@ def fast_pointwise_into(fb, draws, out):
         gam = x[off_theta] * math.exp(a) if fam == 2 else 0.0
         sd = math.exp(x[off_sd]) if mode == 0 else 1.0
         for lev in range(L):
-            u = 0.0
-            if mode == 0:
-                u = sd * x[off_lev + lev]
-            elif mode == 1:
-                u = x[off_lev + lev]
-            elif mode == 2:
-                u = x[off_lev + lev] - a
+            u = _level_u(x, mode, off_lev, lev, sd, a)
             s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
             for b0 in range(s, e, BLOCK):
                 if fam == 2:
                     _pw_gompertz(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), a + u,
-                                 beta, off, gam, row, dest)
+                                 beta, off, gam, 1.0 / gam, row, dest)
                 else:
                     _pw_block(X, log_t, log_en, ev, order, b0, min(b0 + BLOCK, e), m, a + u,
                               beta, off, th, log_th, row, dest)

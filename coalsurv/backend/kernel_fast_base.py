@@ -29,8 +29,8 @@ from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import H_MM_R
 from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_weights_rows
 
-__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "fexp", "fast_arrays", "fast_end", "mm_buffer",
-           "mm_setup"]
+__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "fexp", "fast_arrays", "fast_end", "level_sums",
+           "mm_buffer", "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
@@ -77,6 +77,20 @@ def fast_end(fb):
     """Where the arrays of :func:`fast_arrays` end (the rp section starts there)."""
     n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
     return F_HEAD + P + 3 * L + 1 + P * n + 4 * n
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def level_sums(r, start, out):
+    """Each level's sum of ``r`` (rows ``start[l]:start[l + 1]``) into ``out``.
+
+    The Gompertz and rp loops run their rows in blocks across the levels (a level of coalgov
+    has ~20 rows: too few for the vector loops) and sum each level's row terms afterwards.
+    """
+    for lev in range(out.shape[0]):
+        tot = 0.0
+        for i in range(int(start[lev]), int(start[lev + 1])):
+            tot += r[i]
+        out[lev] = tot
 
 
 @njit(cache=True, error_model="numpy")

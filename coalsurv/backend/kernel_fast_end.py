@@ -1,13 +1,14 @@
-"""The fast row loop of the PH families with cure or interval-censored endings (numba).
+"""The fast row loop of cure, interval censoring and the piecewise baseline (PH families; numba).
 
 The model (:mod:`coalsurv.backend.native_fast_end` decides when a plan is exactly this
-shape): the exponential, Weibull PH or Gompertz baseline, ``eta_i = intercept (+ centre) +
-X[i] beta + u[g_i]`` with at most one frailty factor (non-centred, centred, or centred on the
-intercept, as :mod:`coalsurv.backend.kernel_fast`), one cause, exact, right- and
-interval-censored endings, delayed entry, and a mixture cure (logit, probit, cloglog link) or
-a promotion-time cure with cure covariates, or none. Each row's value is the generic
-kernel's (:func:`coalsurv.backend.kernel_ending.ending`) written with the cumulative hazards
-``H = e^eta H0`` instead of ``log S``:
+shape): the exponential, Weibull PH, Gompertz or piecewise-exponential baseline, ``eta_i =
+intercept (+ centre) + X[i] beta + u[g_i]`` with at most one frailty factor (non-centred,
+centred, or centred on the intercept, as :mod:`coalsurv.backend.kernel_fast`), one cause,
+exact, right- and interval-censored endings, delayed entry, and a mixture cure (logit,
+probit, cloglog link) or a promotion-time cure with cure covariates, or none (the piecewise
+baseline also without cure or intervals: the PH loop has no piecewise section). Each row's
+value is the generic kernel's (:func:`coalsurv.backend.kernel_ending.ending`) written with
+the cumulative hazards ``H = e^eta H0`` instead of ``log S``:
 
     interval (l, u]:  log(S(l) - S(u)) = -H(l) + log(1 - e^-(H(u) - H(l)))
     mixture, right-censored: log(pi + (1 - pi) e^-H(t)) (one ``exp`` and one ``log1p``)
@@ -15,20 +16,26 @@ kernel's (:func:`coalsurv.backend.kernel_ending.ending`) written with the cumula
 
 with ``1 - e^-x`` by :func:`fomexp` (a series near 0), so near-equal bounds do not cancel,
 and each row's ``d/d eta`` formed directly (``-H(l) + q (H(u) - H(l))``, ``q = e^-dH / (1 -
-e^-dH)``), not as weights times terms. The rows are sorted into segments of one frailty level,
-one cure pattern (distinct row of ``Z_cure``: the link once per pattern per call, as
-:func:`coalsurv.backend.kernel_ending.cure_table`), one ending kind (exact, right-censored,
-interval) and one entry state; within a segment, blocks of at most :data:`BLOCK` rows run
-branch-free loops (the design by column, :func:`fexp` / :func:`flog` / :func:`flog1p`) that
-LLVM vectorises, the family and the kind chosen once per block.
+e^-dH)``), not as weights times terms (the formulas: :mod:`coalsurv.backend.kernel_fast_end_rows`).
+The rows are sorted by cure pattern (distinct row of ``Z_cure``: the link once per pattern
+per call, as :func:`coalsurv.backend.kernel_ending.cure_table`), ending kind (exact,
+right-censored, interval), entry state, then frailty level; each run of one pattern, kind and
+entry state is cut into blocks of at most :data:`BLOCK` rows (the buffer's block table), and
+a block computes only its kind's and entry state's terms in branch-free loops (the design by
+column, :func:`fexp` / :func:`flog` / :func:`flog1p`) that LLVM vectorises. The level's
+gradient and the piecewise exposures are scatters after each block, into 4 interleaved
+copies (consecutive rows of one level do not wait on each other's store).
 
-Fast buffer (float64; family code :data:`END_CODES` + 0, 1, 2): ``[length, start of the
-generic copy, fam, n, P, L, off_int, off_beta, off_theta, mode, off_sd, off_levels, centred,
-cure kind, segments, patterns U, cure covariates q, off_cure_int, off_cure_beta, link]``
-(:data:`E_HEAD` values), the patterns' rows (``U q``), the segments (``start, end, level,
-pattern, kind, entry`` each), ``X`` by column (``P n``), then per row ``a`` (log t; Gompertz:
-t), ``b`` (the same at the upper bound of an interval row, else 0), ``c`` (the same at the
-entry, else 0) and the original position, then the generic copy (no rows: the priors only).
+Fast buffer (float64; family code :data:`END_CODES` + 0..3): ``[length, start of the generic
+copy, fam, n, P, L, off_int, off_beta, off_theta, mode, off_sd, off_levels, centred, cure
+kind, any interval, patterns U, cure covariates q, off_cure_int, off_cure_beta, link, any
+entry, K, off_step, blocks]`` (:data:`E_HEAD` values), the patterns' rows (``U q``), ``X`` by
+column (``P n``), per row ``a`` (log t; Gompertz: t; piecewise: the time in t's interval),
+``b`` (the same at the upper bound of an interval row, else 0) and ``c`` (the same at the
+entry, else 0), each row's level (int64 bits) and original position, the blocks (``start,
+end, pattern, kind, entry`` each); piecewise only: each row's interval at ``a``, ``b``, ``c``
+(int64 bits), the interval widths and the exact rows per interval (``K`` each); then the
+generic copy (no rows: the priors only). :func:`buffer_offsets` gives the positions.
 """
 
 from __future__ import annotations
@@ -40,7 +47,15 @@ from numba import njit
 
 from coalsurv.backend.kernel_cure import cure_shares
 from coalsurv.backend.kernel_fast_base import BLOCK, FASTMATH
-from coalsurv.backend.kernel_fastmath import fexp, flog, flog1p
+from coalsurv.backend.kernel_fast_end_rows import (
+    fomexp,
+    gompertz_h,
+    int_row,
+    log_add,
+    mix_row,
+    promotion_row,
+)
+from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import baseline_dev
 
 __all__ = ["END_CODES", "E_HEAD", "fomexp", "buffer_offsets", "end_rows", "end_pointwise_into"]
@@ -51,45 +66,6 @@ END_CODES = 30
 E_HEAD = 24
 
 _FM = FASTMATH
-
-
-# inlined (numba IR) so that the row loops calling it vectorise (a call of its own was not
-# inlined by LLVM: a scalar loop); no rounding trick in it (fexp keeps its own flags)
-@njit(cache=True, inline="always", error_model="numpy")
-def fomexp(om_x):
-    """``1 - e^-x`` for ``x >= 0`` (``inf``: 1), to a few ulp; branch-free.
-
-    A degree-12 series below 0.35 (truncation < 3e-16 relative), ``1 - e^-x`` above
-    (cancellation at most 2.5 ulp).
-    """
-    om_s = 1.0 - om_x * (1.0 / 12.0)
-    om_s = 1.0 - om_x * (1.0 / 11.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 10.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 9.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 8.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 7.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 6.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 5.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 4.0) * om_s
-    om_s = 1.0 - om_x * (1.0 / 3.0) * om_s
-    om_s = 1.0 - om_x * 0.5 * om_s
-    om_small = om_x * om_s
-    om_big = 1.0 - fexp(-om_x)
-    return om_small if om_x < 0.35 else om_big
-
-
-@njit(cache=True, error_model="numpy", fastmath=_FM)
-def _gompertz_h(x, t):
-    """``t (e^x - 1) / x`` and ``t^2 (x e^x - e^x + 1) / x^2`` at ``x = gamma t``.
-
-    As :func:`coalsurv.backend.kernel_fast`'s helper (selects and a series near 0).
-    """
-    ex = fexp(x)
-    em1 = ex - 1.0
-    e1 = em1 / x if abs(x) >= 1e-5 else 1.0 + x * (0.5 + x / 6.0)
-    g1 = ((x * ex - em1) / (x * x) if abs(x) >= 1e-3
-          else 0.5 + x * (1.0 / 3.0 + x * (0.125 + x / 30.0)))
-    return t * e1, t * t * g1
 
 
 # scratch rows of a block
@@ -117,7 +93,7 @@ def _hazards(fam, A, J, s, w, th, lth, gam, dev, hs, rates, sc, h_row, dh_row, l
     elif fam == 2:
         for i in range(w):
             a = A[s + i]
-            big_h, d_h = _gompertz_h(gam * a, a)
+            big_h, d_h = gompertz_h(gam * a, a)
             sc[h_row, i] = sc[_E, i] * big_h
             sc[dh_row, i] = sc[_E, i] * d_h
         if lh:
@@ -137,76 +113,14 @@ def _hazards(fam, A, J, s, w, th, lth, gam, dev, hs, rates, sc, h_row, dh_row, l
                 sc[_DLH, i] = 1.0 + th * la
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _log_add(la_a, la_b):
-    """``log(e^a + e^b)`` and the shares of ``e^a`` and ``e^b`` (branch-free)."""
-    la_m = max(la_a, la_b)
-    la_r = fexp(-abs(la_a - la_b))
-    la_inv = 1.0 / (1.0 + la_r)
-    la_first = la_a >= la_b
-    return (la_m + flog1p(la_r), la_inv if la_first else la_r * la_inv,
-            la_r * la_inv if la_first else la_inv)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _mix_row(mx_kd, mx_ht, mx_lh, mx_c1, mx_c2, mx_c3, mx_c4):
-    """Return an exact (kind 0) or censored row, mixture or no cure: ``val, d_eta, w_t, d_lin``.
-
-    No cure: ``c1 = -inf``, ``c2 = c3 = c4 = 0`` (the censored share is then 1).
-    """
-    mx_v, mx_pa, mx_pb = _log_add(mx_c1, mx_c3 - mx_ht)
-    mx_ex = mx_kd == 0.0
-    return (mx_c3 + mx_lh - mx_ht if mx_ex else mx_v,
-            1.0 - mx_ht if mx_ex else -mx_pb * mx_ht,
-            1.0 if mx_ex else mx_pb,
-            mx_c4 if mx_ex else mx_pa * mx_c2 + mx_pb * mx_c4)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _int_row(ir_ht, ir_hu):
-    """Return ``log(S(l) - S(u)) = -H(l) + log(1 - e^-dH)``: ``val, d_eta, w_t, w_u``."""
-    ir_dh = ir_hu - ir_ht
-    ir_fin = ir_hu < math.inf
-    ir_om = fomexp(ir_dh)
-    ir_q = (1.0 - ir_om) / ir_om if ir_fin else 0.0
-    return (-ir_ht + flog(ir_om), -ir_ht + (ir_q * ir_dh if ir_fin else 0.0), 1.0 + ir_q,
-            -ir_q)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _promotion_row(pr_kd, pr_ht, pr_hu, pr_lh, pr_th, pr_lin):
-    """Return a promotion-time row (``theta = e^-lin``): ``val, d_eta, w_t, w_u, d_lin``."""
-    pr_st = fexp(-pr_ht)
-    pr_ft = fomexp(pr_ht)
-    pr_a = -pr_th * pr_ft
-    pr_wa = pr_th * pr_st  # d a / d log S(l)
-    # interval: log(e^a - e^b), b = -theta F(u); D = a - b = theta S(l) (1 - e^-dH)
-    pr_fin = pr_hu < math.inf
-    pr_su = fexp(-pr_hu)
-    pr_d = pr_th * pr_st * fomexp(pr_hu - pr_ht)
-    pr_om = fomexp(pr_d)
-    pr_q = (1.0 - pr_om) / pr_om
-    pr_wb = pr_th * pr_su if pr_fin else 0.0  # -d b / d log S(u)
-    pr_dea = -pr_wa * pr_ht
-    pr_deb = -pr_wb * pr_hu if pr_fin else 0.0
-    pr_is0 = pr_kd == 0.0
-    pr_is2 = pr_kd == 2.0
-    val = pr_a + (flog(pr_om) if pr_is2 else (pr_lh - pr_lin - pr_ht if pr_is0 else 0.0))
-    d_eta = (pr_dea + pr_q * (pr_dea - pr_deb) if pr_is2
-             else pr_dea + (1.0 - pr_ht if pr_is0 else 0.0))
-    w_t = (1.0 + pr_q) * pr_wa if pr_is2 else pr_wa + (1.0 if pr_is0 else 0.0)
-    w_u = -pr_q * pr_wb if pr_is2 else 0.0
-    d_lin = pr_th * pr_ft - (pr_q * pr_d if pr_is2 else (1.0 if pr_is0 else 0.0))
-    return val, d_eta, w_t, w_u, d_lin
-
-
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, ja, jb, jc, s, e, a,
-               u, beta, th, lth, gam, dev, hs, rates, lin, c1, c2, c3, c4, sc, acc, s_rx):
-    """Rows ``s:e``: each row's value, ``d/d eta``, weights and ``d/d lin`` into ``sc``.
+def _end_block(fam, cure, kd, en, X, A, B, C, lev, ja, jb, jc, s, e, a, u, beta, th, lth, gam,
+               dev, hs, rates, lin, c1, c2, c3, c4, sc, acc, s_rx):
+    """Rows ``s:e`` of one ending kind ``kd`` and entry state ``en``: values etc. into ``sc``.
 
-    ``acc``: ``sum val``, ``sum d/d eta``, ``sum d/d theta``, ``sum d/d lin``; ``s_rx``:
-    ``sum x d/d eta``. The rows share one cure pattern (``lin, c1..c4``).
+    Each row's value, ``d/d eta``, weights and ``d/d lin``; ``acc``: ``sum val``, ``sum d/d
+    eta``, ``sum d/d theta``, ``sum d/d lin``; ``s_rx``: ``sum x d/d eta``. The rows share one
+    cure pattern (``lin, c1..c4``); only their kind's and entry state's terms are computed.
     """
     w = e - s
     P = beta.shape[0]
@@ -219,43 +133,53 @@ def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, ja, jb
     if fam >= 2:
         for i in range(w):
             sc[_E, i] = fexp(sc[_ETA, i])
-    _hazards(fam, A, ja, s, w, th, lth, gam, dev, hs, rates, sc, _HT, _DHT, True)
-    if has_int:
+    _hazards(fam, A, ja, s, w, th, lth, gam, dev, hs, rates, sc, _HT, _DHT, kd == 0)
+    if kd == 2:
         _hazards(fam, B, jb, s, w, th, lth, gam, dev, hs, rates, sc, _HU, _DHU, False)
+    fk = float(kd)
     if cure == 2:
         for i in range(w):
-            hu = sc[_HU, i] if has_int else 0.0
-            val, de, wt, wu, dl = _promotion_row(kind[s + i], sc[_HT, i], hu, sc[_LH, i], c1,
-                                                 lin)
+            hu = sc[_HU, i] if kd == 2 else 0.0
+            val, de, wt, wu, dl = promotion_row(fk, sc[_HT, i], hu, sc[_LH, i], c1, lin)
             sc[_VAL, i], sc[_DE, i], sc[_WT, i], sc[_WU, i], sc[_DL, i] = val, de, wt, wu, dl
-    elif has_int:
+    elif kd == 2:
+        for i in range(w):
+            iv, ide, iwt, iwu = int_row(sc[_HT, i], sc[_HU, i])
+            sc[_VAL, i], sc[_DE, i], sc[_WT, i], sc[_WU, i], sc[_DL, i] = c3 + iv, ide, iwt, iwu, c4
+    elif cure == 0:  # no cure: log h - H (exact), -H (right-censored)
+        ex = 1.0 if kd == 0 else 0.0
         for i in range(w):
             ht = sc[_HT, i]
-            val, de, wt, dl = _mix_row(kind[s + i], ht, sc[_LH, i], c1, c2, c3, c4)
-            iv, ide, iwt, iwu = _int_row(ht, sc[_HU, i])
-            is2 = kind[s + i] == 2.0
-            sc[_VAL, i] = c3 + iv if is2 else val
-            sc[_DE, i] = ide if is2 else de
-            sc[_WT, i] = iwt if is2 else wt
-            sc[_WU, i] = iwu if is2 else 0.0
-            sc[_DL, i] = c4 if is2 else dl
+            sc[_VAL, i] = sc[_LH, i] - ht if kd == 0 else -ht
+            sc[_DE, i], sc[_WT, i], sc[_DL, i] = ex - ht, 1.0, 0.0
     else:
         for i in range(w):
-            val, de, wt, dl = _mix_row(kind[s + i], sc[_HT, i], sc[_LH, i], c1, c2, c3, c4)
-            sc[_VAL, i], sc[_DE, i], sc[_WT, i], sc[_WU, i], sc[_DL, i] = val, de, wt, 0.0, dl
-    if has_entry:  # minus the row's log S at entry (rows without one: H0 = 0, selected away)
+            val, de, wt, dl = mix_row(fk, sc[_HT, i], sc[_LH, i], c1, c2, c3, c4)
+            sc[_VAL, i], sc[_DE, i], sc[_WT, i], sc[_DL, i] = val, de, wt, dl
+    if en:  # minus the row's log S at entry
         _hazards(fam, C, jc, s, w, th, lth, gam, dev, hs, rates, sc, _H0, _DH0, False)
-        for i in range(w):
-            h0 = sc[_H0, i]
-            v0, pa0, pb0 = _log_add(c1, c3 - h0)  # mixture or none (c1 = -inf)
-            s0 = fexp(-h0)
-            f0 = fomexp(h0)
-            prom = cure == 2
-            on = enf[s + i] > 0.0
-            sc[_VAL, i] -= (-c1 * f0 if prom else v0) if on else 0.0
-            sc[_DE, i] += (c1 * s0 * h0 if prom else pb0 * h0) if on else 0.0
-            sc[_W0, i] = (-c1 * s0 if prom else -pb0) if on else 0.0
-            sc[_DL, i] -= (c1 * f0 if prom else pa0 * c2 + pb0 * c4) if on else 0.0
+        if cure == 0:
+            for i in range(w):
+                h0 = sc[_H0, i]
+                sc[_VAL, i] += h0
+                sc[_DE, i] += h0
+                sc[_W0, i] = -1.0
+        elif cure == 2:
+            for i in range(w):
+                h0 = sc[_H0, i]
+                s0, f0 = fexp(-h0), fomexp(h0)
+                sc[_VAL, i] += c1 * f0
+                sc[_DE, i] += c1 * s0 * h0
+                sc[_W0, i] = -c1 * s0
+                sc[_DL, i] -= c1 * f0
+        else:
+            for i in range(w):
+                h0 = sc[_H0, i]
+                v0, pa0, pb0 = log_add(c1, c3 - h0)
+                sc[_VAL, i] -= v0
+                sc[_DE, i] += pb0 * h0
+                sc[_W0, i] = -pb0
+                sc[_DL, i] -= pa0 * c2 + pb0 * c4
     s_v, s_e, s_t, s_l = 0.0, 0.0, 0.0, 0.0
     for i in range(w):
         s_v += sc[_VAL, i]
@@ -263,12 +187,16 @@ def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, ja, jb
         s_l += sc[_DL, i]
     if fam == 1 or fam == 2:
         for i in range(w):
-            dt = (sc[_DLH, i] if kind[s + i] == 0.0 else 0.0) - sc[_WT, i] * sc[_DHT, i]
-            if has_int:
-                dt -= sc[_WU, i] * sc[_DHU, i] if kind[s + i] == 2.0 else 0.0
-            if has_entry:
-                dt -= sc[_W0, i] * sc[_DH0, i] if enf[s + i] > 0.0 else 0.0
-            s_t += dt
+            s_t -= sc[_WT, i] * sc[_DHT, i]
+        if kd == 0:
+            for i in range(w):
+                s_t += sc[_DLH, i]
+        if kd == 2:  # an infinite upper bound: no term (its weight is 0)
+            for i in range(w):
+                s_t -= sc[_WU, i] * sc[_DHU, i] if sc[_HU, i] < math.inf else 0.0
+        if en:
+            for i in range(w):
+                s_t -= sc[_W0, i] * sc[_DH0, i]
     acc[0] += s_v
     acc[1] += s_e
     acc[2] += s_t
@@ -280,21 +208,21 @@ def _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, ja, jb
         s_rx[j] += tot
 
 
-def buffer_offsets(n, P, U, q, K):
+def buffer_offsets(n, P, U, q, K, nb):
     """Positions of the buffer's arrays after the header (Python and numba)."""
     o_rows = E_HEAD
     o_x = o_rows + U * q
     o_abc = o_x + P * n
-    o_int = o_abc + 5 * n  # a, b, c, kind, entry flag; level (int64 bits), position, the
-    o_pw = o_int + 2 * n + U + 1  # patterns' first rows; piecewise: intervals of a, b, c, widths
-    o_end = o_pw + (3 * n + K if K > 0 else 0)
+    o_int = o_abc + 3 * n  # a, b, c; level (int64 bits), position, the blocks (5 values
+    o_pw = o_int + 2 * n + 5 * nb  # each); piecewise: intervals of a, b, c (int64), widths,
+    o_end = o_pw + (3 * n + 2 * K if K > 0 else 0)  # exact rows per interval
     return o_rows, o_x, o_abc, o_int, o_pw, o_end
 
 
 _offsets_nb = njit(cache=True, fastmath=False)(buffer_offsets)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _cure_tab(fb, x, rows):
     """Per pattern ``lin, c1, c2, c3, c4`` (:func:`coalsurv.backend.kernel_ending.cure_table`).
 
@@ -318,17 +246,7 @@ def _cure_tab(fb, x, rows):
     return tab
 
 
-@njit(cache=True, error_model="numpy")
-def _blocks(p_start):
-    """``(pattern, first row)`` of each block: at most :data:`BLOCK` rows of one pattern."""
-    res = []
-    for p in range(p_start.shape[0] - 1):
-        for b0 in range(int(p_start[p]), int(p_start[p + 1]), BLOCK):
-            res.append((p, b0))
-    return res
-
-
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _run(fb, x, grad, out):
     """Return the rows' log likelihood; gradient into ``grad``, each row's value into ``out``.
 
@@ -338,21 +256,21 @@ def _run(fb, x, grad, out):
     n, P, L = int(fb[3]), int(fb[4]), int(fb[5])
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
-    cure, has_int, U, q = int(fb[13]), fb[14] > 0.0, int(fb[15]), int(fb[16])
-    has_entry, K, off_step = fb[20] > 0.0, int(fb[21]), int(fb[22])
-    o_rows, o_x, o_abc, o_int, o_pw, _ = _offsets_nb(n, P, U, q, K)
+    cure, U, q = int(fb[13]), int(fb[15]), int(fb[16])
+    K, off_step, nb = int(fb[21]), int(fb[22]), int(fb[23])
+    o_rows, o_x, o_abc, o_int, o_pw, _ = _offsets_nb(n, P, U, q, K, nb)
     rows = fb[o_rows:o_rows + U * q].reshape((U, q))
     X = fb[o_x:o_x + P * n].reshape((P, n))
     A, B, C = fb[o_abc:o_abc + n], fb[o_abc + n:o_abc + 2 * n], fb[o_abc + 2 * n:o_abc + 3 * n]
-    kind, enf = fb[o_abc + 3 * n:o_abc + 4 * n], fb[o_abc + 4 * n:o_abc + 5 * n]
     lev = fb[o_int:o_int + n].view(np.int64)
     order = fb[o_int + n:o_int + 2 * n]
-    p_start = fb[o_int + 2 * n:o_int + 2 * n + U + 1]
+    blocks = fb[o_int + 2 * n:o_int + 2 * n + 5 * nb].reshape((nb, 5))
     m = n if K > 0 else 0
     ja = fb[o_pw:o_pw + m].view(np.int64)
     jb = fb[o_pw + m:o_pw + 2 * m].view(np.int64)
     jc = fb[o_pw + 2 * m:o_pw + 3 * m].view(np.int64)
     width = fb[o_pw + 3 * m:o_pw + 3 * m + K]
+    d_int = fb[o_pw + 3 * m + K:o_pw + 3 * m + 2 * K]  # exact rows per interval
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     th, lth, gam = 1.0, 0.0, 0.0
@@ -378,41 +296,49 @@ def _run(fb, x, grad, out):
             u[lv] = x[off_lev + lv] - a
     tab = _cure_tab(fb, x, rows)
     g_pat = np.zeros(U)
-    g_lev = np.zeros(L)
-    g_dev, full, part = np.zeros(K), np.zeros(K), np.zeros(K)
-    sc = np.zeros((N_SCRATCH, BLOCK))
+    # the scatters' sums in 4 interleaved copies (row i into copy i % 4): consecutive rows of
+    # one level or interval then do not wait on each other's store
+    g_lev4 = np.zeros((4, L))
+    full4, part4 = np.zeros((4, K)), np.zeros((4, K))
+    sc = np.empty((N_SCRATCH, BLOCK))  # each block reads only the rows it wrote
     acc = np.zeros(4)
     s_rx = np.zeros(P)
     keep = out.shape[0] > 0
-    for p, b0 in _blocks(p_start):  # the rows by cure pattern: its link values constant
-        b1 = min(b0 + BLOCK, int(p_start[p + 1]))
+    for k in range(nb):  # blocks of one cure pattern, ending kind and entry state
+        b0, b1, p = int(blocks[k, 0]), int(blocks[k, 1]), int(blocks[k, 2])
+        kd, en = int(blocks[k, 3]), blocks[k, 4] > 0.0
         before = acc[3]
-        _end_block(fam, cure, has_int, has_entry, X, A, B, C, kind, enf, lev, ja, jb, jc, b0, b1,
-                   a, u, beta, th, lth, gam, dev, hs, rates, tab[p, 0], tab[p, 1], tab[p, 2],
-                   tab[p, 3], tab[p, 4], sc, acc, s_rx)
+        _end_block(fam, cure, kd, en, X, A, B, C, lev, ja, jb, jc, b0, b1, a, u, beta, th, lth,
+                   gam, dev, hs, rates, tab[p, 0], tab[p, 1], tab[p, 2], tab[p, 3], tab[p, 4],
+                   sc, acc, s_rx)
         g_pat[p] += acc[3] - before
-        for i in range(b1 - b0):  # the scatters: per level (and per interval)
-            g_lev[lev[b0 + i]] += sc[_DE, i]
+        w = b1 - b0
+        for i in range(w):  # the scatters: per level (and per interval)
+            g_lev4[i & 3, lev[b0 + i]] += sc[_DE, i]
         if keep:
-            for i in range(b1 - b0):
+            for i in range(w):
                 out[int(order[b0 + i])] = sc[_VAL, i]
         if K > 0:
-            for i in range(b1 - b0):
+            for i in range(w):
                 r = b0 + i
-                e = sc[_E, i]
-                if kind[r] == 0.0:
-                    g_dev[ja[r]] += 1.0
-                full[ja[r]] += sc[_WT, i] * e
-                part[ja[r]] += sc[_WT, i] * e * A[r]
-                if kind[r] == 2.0 and sc[_HU, i] < math.inf:
-                    full[jb[r]] += sc[_WU, i] * e
-                    part[jb[r]] += sc[_WU, i] * e * B[r]
-                if enf[r] > 0.0:
-                    full[jc[r]] += sc[_W0, i] * e
-                    part[jc[r]] += sc[_W0, i] * e * C[r]
+                we = sc[_WT, i] * sc[_E, i]
+                full4[i & 3, ja[r]] += we
+                part4[i & 3, ja[r]] += we * A[r]
+            if kd == 2:
+                for i in range(w):
+                    r = b0 + i
+                    we = sc[_WU, i] * sc[_E, i] if sc[_HU, i] < math.inf else 0.0
+                    full4[i & 3, jb[r]] += we
+                    part4[i & 3, jb[r]] += we * B[r]
+            if en:
+                for i in range(w):
+                    r = b0 + i
+                    we = sc[_W0, i] * sc[_E, i]
+                    full4[i & 3, jc[r]] += we
+                    part4[i & 3, jc[r]] += we * C[r]
     d_a = acc[1]
     for lv in range(L):
-        g_u = g_lev[lv]
+        g_u = g_lev4[0, lv] + g_lev4[1, lv] + g_lev4[2, lv] + g_lev4[3, lv]
         if mode == 0:
             grad[off_lev + lv] += g_u * sd
             grad[off_sd] += g_u * u[lv]
@@ -435,9 +361,12 @@ def _run(fb, x, grad, out):
                 grad[int(fb[18]) + j] += g_pat[p] * rows[p, j]
     if K > 0:  # as the generic kernel: exposures, then the random walk's steps
         covering = 0.0
-        for j in range(K - 1, -1, -1):
-            g_dev[j] -= rates[j] * (width[j] * covering + part[j])
-            covering += full[j]
+        g_dev = np.empty(K)
+        for j in range(K - 1, -1, -1):  # exact rows per interval minus the exposures
+            full = full4[0, j] + full4[1, j] + full4[2, j] + full4[3, j]
+            part = part4[0, j] + part4[1, j] + part4[2, j] + part4[3, j]
+            g_dev[j] = d_int[j] - rates[j] * (width[j] * covering + part)
+            covering += full
         mean_g = 0.0
         for j in range(K):
             mean_g += g_dev[j]
@@ -449,13 +378,13 @@ def _run(fb, x, grad, out):
     return acc[0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def end_rows(fb, x, grad):
     """Return the rows' log likelihood; add its gradient into ``grad`` (see the module doc)."""
     return _run(fb, x, grad, np.zeros(0))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
 def end_pointwise_into(fb, draws, out):
     """Each row's log likelihood for each unconstrained draw, into ``out``.
 

@@ -44,8 +44,15 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_fast_base import BLOCK, FASTMATH, fast_arrays, fast_end, fexp
-from coalsurv.backend.kernel_fastmath import softplus_sigmoid
+from coalsurv.backend.kernel_fast_base import (
+    BLOCK,
+    FASTMATH,
+    fast_arrays,
+    fast_end,
+    fexp,
+    level_sums,
+)
+from coalsurv.backend.kernel_fastmath import flog, softplus_sigmoid
 from coalsurv.backend.kernel_spline import rp_row, spline_arrays
 
 __all__ = ["RP_HAZARD", "RP_ODDS", "RP_HEAD", "rp_fast_rows", "rp_exact",
@@ -110,30 +117,75 @@ def _level_u(x, fb, lev, a, sd):
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _eta(X, s, e, base, beta, r):
-    """``eta`` of rows ``s:e`` into ``r`` (by column)."""
+    """Write ``base + X beta`` of rows ``s:e`` into ``r`` (by column; 1-D views: _time_part)."""
     w = e - s
     for i in range(w):
         r[i] = base
     for j in range(beta.shape[0]):
         bj = beta[j]
+        xj = X[j, s:e]
         for i in range(w):
-            r[i] += X[j, s + i] * bj
+            r[i] += xj[i] * bj
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def _time_part(W, times, s, e, gam, b, r, q):
+def _eta_rows(X_all, s, e, base_all, beta, r):
+    """``eta`` of rows ``s:e`` into ``r`` (by column); ``base_all``: each row's ``a + u`` (n)."""
+    w = e - s
+    base = base_all[s:e]  # views indexed from 0 (see _time_part)
+    for i in range(w):
+        r[i] = base[i]
+    for j in range(beta.shape[0]):
+        bj = beta[j]
+        xj = X_all[j, s:e]
+        for i in range(w):
+            r[i] += xj[i] * bj
+
+
+@njit(cache=True, error_model="numpy")
+def _runs(start, mid):
+    """Return the row runs ``(s, e, entry)`` of the blocked passes, levels merged.
+
+    Within a level the delayed-entry rows come first (``start:mid``); consecutive rows of the
+    same kind are one run whatever their level, so a buffer without delayed entry is one run
+    (coalgov's ~20 rows a level left the vector loops mostly in their scalar remainders).
+    """
+    L = mid.shape[0]
+    out = np.empty((2 * L, 3), np.int64)
+    k = 0
+    for lev in range(L):
+        s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
+        if m > s:
+            out[k, 0], out[k, 1], out[k, 2] = s, m, 1
+            k += 1
+        if e > m:
+            if k > 0 and out[k - 1, 2] == 0 and out[k - 1, 1] == m:
+                out[k - 1, 1] = e
+            else:
+                out[k, 0], out[k, 1], out[k, 2] = m, e, 0
+                k += 1
+    return out[:k]
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _time_part(W_all, times_all, s, e, gam, b, r, q):
     """``gamma x + sum_j b_j w_j(x)`` of rows ``s:e`` into ``q``; returns the largest ``s``.
 
-    ``r``: the rows' ``eta`` (``s = eta + q``); ``times`` and ``W``: ``log t`` and ``w(log t)``,
-    or the same at the entry.
+    ``r``: the rows' ``eta`` (``s = eta + q``); ``times_all`` and ``W_all``: ``log t`` and
+    ``w(log t)``, or the same at the entry.
     """
     w = e - s
+    # 1-D views of rows s:e, one per column (a 2-D [:, s:e] view is not contiguous), indexed
+    # from 0: the loops of rp on coalgov took 6.2 us against 8.0 indexed s + i (numba's
+    # negative-index wraparound on each access)
+    times = times_all[s:e]
     for i in range(w):
-        q[i] = gam * times[s + i]
+        q[i] = gam * times[i]
     for j in range(b.shape[0]):
         bj = b[j]
+        wj = W_all[j, s:e]
         for i in range(w):
-            q[i] += W[j, s + i] * bj
+            q[i] += wj[i] * bj
     top = -math.inf
     for i in range(w):
         top = max(top, r[i] + q[i])
@@ -141,25 +193,28 @@ def _time_part(W, times, s, e, gam, b, r, q):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def _spread(X, W, times, s, e, wt, sign, s_rx, s_rw, acc):
+def _spread(X_all, W_all, times_all, s, e, wt, sign, s_rx, s_rw, acc):
     """Add ``sign`` times ``wt`` (a block's ``F'(s)``) against ``X``, ``x`` and the basis."""
     w = e - s
+    times = times_all[s:e]  # views (see _time_part)
     tot = 0.0
     tt = 0.0
     for i in range(w):
         tot += wt[i]
-        tt += wt[i] * times[s + i]
+        tt += wt[i] * times[i]
     acc[1] += sign * tot
     acc[2] += sign * tt
     for j in range(s_rx.shape[0]):
         t = 0.0
+        xj = X_all[j, s:e]
         for i in range(w):
-            t += wt[i] * X[j, s + i]
+            t += wt[i] * xj[i]
         s_rx[j] += sign * t
     for j in range(s_rw.shape[0]):
         t = 0.0
+        wj = W_all[j, s:e]
         for i in range(w):
-            t += wt[i] * W[j, s + i]
+            t += wt[i] * wj[i]
         s_rw[j] += sign * t
 
 
@@ -183,10 +238,11 @@ def _odds(r, q, ev, s, w, entry):
     :func:`coalsurv.families.kernels.softplus` and ``sigmoid``).
     """
     tot = 0.0
+    evs = ev[s:s + w]  # a view indexed from 0 (see _time_part)
     for i in range(w):
         v = r[i] + q[i]
         sp, sig = softplus_sigmoid(v)
-        k = 1.0 if entry else 1.0 + ev[s + i]
+        k = 1.0 if entry else 1.0 + evs[i]
         tot += k * sp
         q[i] = k * sig
     return tot
@@ -212,10 +268,11 @@ def _slopes(W1, cnt, gam, b, scratch, g_b, acc):
                 total = math.nan
             continue
         s_inv = 0.0
+        cnts = cnt[b0:b0 + w]
         for i in range(w):
             d = scratch[i]
-            c = cnt[b0 + i]
-            lg = math.log(d) if d > 0.0 else -math.inf
+            c = cnts[i]
+            lg = flog(d) if d > 0.0 else -math.inf  # branch-free: the loop vectorises
             total += c * lg
             inv = c / d if d > 0.0 else 0.0
             s_inv += inv
@@ -223,8 +280,9 @@ def _slopes(W1, cnt, gam, b, scratch, g_b, acc):
         acc[3] += s_inv
         for j in range(b.shape[0]):
             t = 0.0
+            wj = W1[j, b0:b0 + w]
             for i in range(w):
-                t += scratch[i] * W1[j, b0 + i]
+                t += scratch[i] * wj[i]
             g_b[j] += t
     return total
 
@@ -243,20 +301,26 @@ def _blocked(fb, x, grad, odds):
     acc = np.zeros(4)  # value sum of F, sum F', sum F' x, sum d / s'
     s_rx, s_rw, g_b = np.zeros(P), np.zeros(K), np.zeros(K)
     g_lev = np.zeros(L)
-    sum_f1 = 0.0  # sum F' over the levels (acc[1] holds one level's)
     total = D * a + (gam - 1.0) * s_dlt
     for j in range(P):
         total += s_dx[j] * beta[j]
     for j in range(K):
         total += s_dw[j] * b[j]
+    n = int(fb[3])
+    base = np.empty(n)  # a + u of each row's level
     for lev in range(L):
         u = _level_u(x, fb, lev, a, sd)
-        b0, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
-        while b0 < e:  # delayed-entry rows (b0 < m) first, in blocks of their own
-            b1 = min(b0 + BLOCK, m if b0 < m else e)
+        total += d_lev[lev] * u
+        for i in range(int(start[lev]), int(start[lev + 1])):
+            base[i] = a + u
+    f1 = np.empty(n)  # each row's F'(s) - F'(s0): the levels' sums after the rows
+    runs = _runs(start, mid)
+    for k in range(runs.shape[0]):
+        b0, e, entry = runs[k, 0], runs[k, 1], runs[k, 2] == 1
+        while b0 < e:
+            b1 = min(b0 + BLOCK, e)
             w = b1 - b0
-            entry = b0 < m
-            _eta(X, b0, b1, a + u, beta, r)
+            _eta_rows(X, b0, b1, base, beta, r)
             top = _time_part(W0, log_t, b0, b1, gam, b, r, q)
             if entry:
                 top = max(top, _time_part(W2, log_en, b0, b1, gam, b, r, q0))
@@ -267,14 +331,16 @@ def _blocked(fb, x, grad, odds):
             else:
                 acc[0] += _hazard(r, q, w)
             _spread(X, W0, log_t, b0, b1, q, 1.0, s_rx, s_rw, acc)
+            f1[b0:b1] = q[:w]
             if entry:
                 acc[0] -= _odds(r, q0, ev, b0, w, True) if odds else _hazard(r, q0, w)
                 _spread(X, W2, log_en, b0, b1, q0, -1.0, s_rx, s_rw, acc)
+                f1[b0:b1] -= q0[:w]
             b0 = b1
-        total += d_lev[lev] * u
-        g_lev[lev] = d_lev[lev] - acc[1]  # d log L / d u of this level (its own sum)
-        sum_f1 += acc[1]
-        acc[1] = 0.0
+    level_sums(f1, start, g_lev)
+    sum_f1 = acc[1]  # sum F' over the rows
+    for lev in range(L):
+        g_lev[lev] = d_lev[lev] - g_lev[lev]  # d log L / d u of this level
     total += _slopes(W1e, cnt, gam, b, r, g_b, acc) + _slopes(W1c, cnt[:0], gam, b, r, g_b,
                                                               acc)
     total -= acc[0]

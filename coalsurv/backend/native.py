@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coalsurv.backend.formulas_memo import memoised
 from coalsurv.backend.native_buffer import (
     initial_point,
     log_likelihood_group,
@@ -81,6 +82,7 @@ from coalsurv.backend.plan_priors import (
     step_prior,
     zerosum_prior,
 )
+from coalsurv.backend.plan_rotation import rotate_blocks, rotation_free
 from coalsurv.backend.plan_tve import (
     plan_bounds,
     tve_arrays,
@@ -197,15 +199,18 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     # frailty intercepts sampled centred (u ~ Normal(0, sd), z = u / sd) or not (u = sd z)
     if mm:  # member effects: w_mm (on the intercept), u_mm (centred) or z_mm: from the graph
         mm["centred"] = 2 if "w_mm" in free_names else int("u_mm" in free_names)
+    rot = mm.get("rotation_group", "") if mm else ""  # mm(centring="rotation"): plan_rotation
+    rot_free = rotation_free(rot, named) if rot else []
     centred_groups = tuple(g for g in groups if f"u_{g}" in free_names)
     hier_groups = tuple(g for g in groups if f"w_{g}" in free_names)
-    level = {g: "w" if g in hier_groups else "u" if g in centred_groups else "z" for g in groups}
+    level = {g: "w" if g in hier_groups else "u" if g in centred_groups else "r" if g == rot
+             else "z" for g in groups}
     free = (["intercept_offset" if centred else i_name] + ([b_name] if terms else [])
             + ([theta] if theta else []) + (["rw_sd", "rw_step"] if piecewise else [])
             + (["beta_shape"] if shape_terms else []) + (["strata_dev"] if strata_level else [])
-            + _mm_names(mm, "free")
+            + [n for n in _mm_names(mm, "free") if not (rot and n == "z_mm")] + rot_free
             + (["cure_intercept"] + (["cure_beta"] if cure_terms else []) if cure else [])
-            + [f"{p}_{g}" for g in groups for p in ("sd", level[g])] + t_free
+            + [f"{p}_{g}" for g in groups for p in ("sd", level[g]) if p != "r"] + t_free
             + (["rp_spline"] if spline and family.n_knots else []) + slope_names(slopes, "free")
             + (["Q"] if family.name == "gengamma" else []))  # Q: the spline's slot (plan_ext)
     dets = ((["intercept_std" if std else "intercept"] if centred else [])
@@ -213,8 +218,10 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             + ((["intercept"] + (["beta"] if terms else [])) if std else [])
             + (["log_baseline_dev"] if piecewise else [])
             + [name for g in groups for name in {"w": (f"u_{g}", f"z_{g}"), "u": (f"z_{g}",),
-                                                 "z": (f"u_{g}",)}[level[g]]]
-            + _mm_names(mm, "deterministic") + t_dets + slope_names(slopes, "deterministic"))
+                                                 "z": (f"u_{g}",),
+                                                 "r": (f"u_{g}", f"z_{g}")}[level[g]]]
+            + _mm_names(mm, "deterministic") + (["z_mm"] if rot else []) + t_dets
+            + slope_names(slopes, "deterministic"))
     data = (list(_DATA) + list(spell_data) + [f"idx_{g}" for g in groups]
             + (["intercept_centre"] if centred else [])
             + (["idx_strata"] if info.strata else []) + (["Z_shape"] if shape_terms else [])
@@ -251,7 +258,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                  "log_baseline_dev": ("cause", "interval"),
                  "beta_mm": ("cause", "mm_term"), "sd_mm": ("cause",),
                  "z_mm": ("cause", "member"), "u_mm": ("cause", "member"),
-                 "w_mm": ("cause", "member"),
+                 "w_mm": ("cause", "member"), "e_mm": ("cause", "mm_contrast"),
                  "cure_intercept": (), "cure_beta": ("cure_term",),
                  "rp_spline": ("cause", "knot"), "Q": theta_dims,
                  **{name: () for name in mm.get("weight_params", {}).values()}, **t_dims}
@@ -263,7 +270,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
     for g in groups:
         want_dims.update({f"sd_{g}": ("cause",), f"z_{g}": ("cause", f"level_{g}"),
                           f"u_{g}": ("cause", f"level_{g}"),
-                          f"w_{g}": ("cause", f"level_{g}")})
+                          f"w_{g}": ("cause", f"level_{g}"), f"zm_{g}": ("cause", f"level_{g}"),
+                          f"s_{g}": ("cause", f"level_{g}")})
     blocks, offset, mixtures = [], 0, []
     for rv in model.free_RVs:
         dims = tuple(model.named_vars_to_dims.get(rv.name) or ())
@@ -290,7 +298,8 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
             prior = prior_of(model, rv)
         if isinstance(prior, str):
             return None, prior
-        if (rv.name.startswith(("z_", "tve_step_")) or rv.name.endswith("joint_z")) and (
+        if (rv.name.startswith(("z_", "tve_step_")) or rv.name.endswith("joint_z")
+                or rv.name in rot_free) and (
                 prior != (0, 0.0, 1.0, 0.0)):
             return None, f"{rv.name}: not a standard normal"
         shape = tuple(len(coords[d]) for d in dims)
@@ -335,6 +344,14 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
         blocks = [Block(b.name, b.dims, b.shape, b.offset, b.log_transformed,
                         (HIER_CODE, start, 0.0, 0.0)) if b.name.startswith("w_") else b
                   for b in blocks]
+    rotation = None
+    if rot:  # the kernel's non-centred blocks and the map from the graph's (plan_rotation)
+        rotated = rotate_blocks(blocks, rot, named, coords, causes, jnames)
+        if isinstance(rotated, str):
+            return None, rotated
+        blocks, rotation = rotated
+        extras = {name for name, _, _ in rotation.extras}
+        deterministics = tuple(d for d in deterministics if d[0] not in extras)
     levels = tuple(len(coords[f"level_{g}"]) for g in groups)
     cuts = tuple(float(c) for c in info.cuts) if piecewise else None
     kplan = KernelPlan(family.name, causes, terms, centred, theta, groups, levels, tuple(blocks),
@@ -355,7 +372,7 @@ def plan(model, info, family_options=None) -> tuple[KernelPlan | None, str]:
                       slopes=tuple(slopes),
                       spells=spell_mode(family, info, named) if info.spells else 0,
                       stacked=tuple((n, tuple(p)) for n, p in stacked.items()),
-                      ext_blocks=ext, joint=layout)
+                      ext_blocks=ext, joint=layout, rotation=rotation)
     if tve:  # the graph's grid and bases against the kernel's cells
         rows = spell_buffer(kplan, named)[0] if info.spells else named
         reason = tve_arrays(kplan, rows)[2]
@@ -383,12 +400,21 @@ def _mm_names(mm: dict, kind: str) -> list[str]:
 def formulas_match(family) -> bool:
     """Whether the family's own log hazard and log survival equal the kernel's (a grid).
 
-    Guards against a family's formula (or parameterisation) changing under the kernel.
+    Guards against a family's formula (or parameterisation) changing under the kernel. The
+    verdict is remembered on disk under a digest of the family's code and options, the
+    kernel's sources and the library versions (:mod:`coalsurv.backend.formulas_memo`), so a
+    fresh process loads the compiled terms only when one of them changed. The piecewise
+    baseline's check is NumPy alone (under a millisecond, less than the memo's key): not kept.
     """
-    from coalsurv.families.kernels import family_terms_at
-
     if family.name == "piecewise":
         return _piecewise_formulas_match(family)
+    return memoised(family, _formulas_match_now)
+
+
+def _formulas_match_now(family) -> bool:
+    """Check the family against the kernel on the grid (no memo)."""
+    from coalsurv.families.kernels import family_terms_at
+
     if family.name == "rp":
         return spline_formulas_match(family)
     if family.name == "gengamma":

@@ -82,7 +82,7 @@ def fast_reason(kplan: KernelPlan, buf: np.ndarray) -> str:
         return "the fast row loop is switched off (native_fast.ENABLED)"
     if kplan.tve:  # piecewise tve() terms: native_fast_tve
         return tve_reason(kplan, buf, shared_checks(kplan, buf))
-    if wants_end(kplan, buf):  # cure or interval endings: native_fast_end
+    if wants_end(kplan, buf):  # cure, interval endings or piecewise: native_fast_end
         return end_reason(kplan, buf, shared_checks(kplan, buf))
     if kplan.family in AFT_FAST_FAMILIES:  # the location-scale families: native_fast_aft
         return aft_reason(kplan, buf, shared_checks(kplan, buf))
@@ -115,7 +115,7 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
         return None
     if kplan.tve:
         return tve_buffer(kplan, buf)
-    if wants_end(kplan, buf):  # cure or interval endings: native_fast_end
+    if wants_end(kplan, buf):  # cure, interval endings or piecewise: native_fast_end
         return end_buffer(kplan, buf)
     if kplan.family in AFT_FAST_FAMILIES:
         return aft_buffer(kplan, buf)

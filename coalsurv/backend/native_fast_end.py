@@ -1,15 +1,18 @@
-"""When the cure / interval fast row loop (:mod:`coalsurv.backend.kernel_fast_end`) runs.
+"""When the cure / interval / piecewise fast loop (:mod:`coalsurv.backend.kernel_fast_end`) runs.
 
-:func:`end_reason` accepts a plan of the exponential, Weibull PH or Gompertz family with a
-cure (mixture with any link, or promotion time; cure covariates allowed), interval-censored
-endings, or both, when beyond that it is exactly the PH fast loop's shape
-(:func:`coalsurv.backend.native_fast.shared_checks` less cure and interval censoring: one
-cause, at most one frailty intercept, no ``mm()``, ``tve()``, spline, piecewise baseline,
-varying slopes, spells or joint prior; no strata, shape covariates or AFT parameter). A
-Gompertz plan with an infinite upper bound keeps the generic kernel (its ``S(inf)`` is the
-cured share when the ageing is negative). :func:`end_buffer` packs the buffer from the generic
-one. :func:`coalsurv.backend.native_fast.fast_reason` and ``fast_buffer`` dispatch here for
-every plan of these families with cure or interval censoring.
+:func:`end_reason` accepts a plan of the exponential, Weibull PH, Gompertz or piecewise
+family with a cure (mixture with any link, or promotion time; cure covariates allowed),
+interval-censored endings, or both, and the piecewise baseline without either, when beyond
+that it is exactly the PH fast loop's shape (:func:`coalsurv.backend.native_fast.shared_checks`
+less cure, interval censoring and the piecewise baseline: one cause, at most one frailty
+intercept, no ``mm()``, ``tve()``, spline, varying slopes, spells or joint prior; no strata,
+shape covariates or AFT parameter). A Gompertz plan with an infinite upper bound keeps the
+generic kernel (its ``S(inf)`` is the cured share when the ageing is negative).
+:func:`end_buffer` packs the buffer from the generic one: the rows sorted by cure pattern,
+ending kind, entry state and level, and the table of blocks (one pattern, kind and entry
+state each, at most :data:`coalsurv.backend.kernel_fast_base.BLOCK` rows) that the loop
+runs. :func:`coalsurv.backend.native_fast.fast_reason` and ``fast_buffer`` dispatch here for
+every plan that :func:`wants_end`.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ END_FAMILIES = ("exponential", "weibull_ph", "gompertz", "piecewise")
 def wants_end(kplan: KernelPlan, buf: np.ndarray) -> bool:
     """Say whether a plan is this loop's to take or refuse: cure or intervals, its families.
 
-    Other families with cure or interval censoring stay with their own loop's reason (the
-    AFT loop's, say).
+    The piecewise baseline is this loop's also without either (the PH loop has no piecewise
+    section). Other families with cure or interval censoring stay with their own loop's
+    reason (the AFT loop's, say).
     """
-    return kplan.family in END_FAMILIES and (bool(kplan.cure) or buf[K.H_INTERVAL] != 0)
+    return kplan.family in END_FAMILIES and (bool(kplan.cure) or buf[K.H_INTERVAL] != 0
+                                             or kplan.family == "piecewise")
 
 
 def _upper(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +88,8 @@ def end_reason(kplan: KernelPlan, buf: np.ndarray, checks: dict[str, bool]) -> s
     found = [name for name, bad in checks.items() if bad]
     with_ = " and ".join(w for w, on in (("cure", bool(kplan.cure)),
                                         ("interval censoring", buf[K.H_INTERVAL] != 0)) if on)
-    return f"not in the fast row loop: {', '.join(found)} (with {with_})" if found else ""
+    with_ = f" (with {with_})" if with_ else ""
+    return f"not in the fast row loop: {', '.join(found)}{with_}" if found else ""
 
 
 def _cure_patterns(buf: np.ndarray, n: int) -> tuple[int, int, np.ndarray, np.ndarray]:
@@ -97,11 +103,27 @@ def _cure_patterns(buf: np.ndarray, n: int) -> tuple[int, int, np.ndarray, np.nd
             np.asarray(buf[d + 1 + n:d + 1 + n + U * q], dtype=float))
 
 
+def _blocks(keys: np.ndarray, size: int) -> np.ndarray:
+    """Blocks ``start, end, pattern, kind, entry`` of sorted rows: one key each, ``size`` at most.
+
+    ``keys``: each sorted row's cure pattern, ending kind and entry flag (3 rows).
+    """
+    n = keys.shape[1]
+    cut = np.flatnonzero(np.any(keys[:, 1:] != keys[:, :-1], axis=0)) + 1
+    bounds = np.concatenate([[0], cut, [n]]) if n else np.zeros(1, np.int64)
+    out = []
+    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        for b0 in range(int(s), int(e), size):
+            out.append([b0, min(b0 + size, int(e)), *keys[:, b0]])
+    return np.asarray(out, dtype=float).reshape(-1, 5)
+
+
 def end_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
     """Pack the buffer of :mod:`~coalsurv.backend.kernel_fast_end`.
 
     Call only when :func:`end_reason` is empty.
     """
+    from coalsurv.backend.kernel_fast_base import BLOCK
     from coalsurv.backend.kernel_fast_end import E_HEAD, END_CODES, buffer_offsets
 
     (n, _, P, G, centre, X, t, log_t, entry, log_entry, event, idx, pw, width,
@@ -128,8 +150,10 @@ def end_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
             b = np.where(is_int, np.log(np.where(is_int, upper, 1.0)), 0.0)
             c = np.asarray(log_entry, dtype=float)
     c = np.where(has_entry, c, 0.0)
-    order = np.argsort(pattern, kind="stable")  # by cure pattern (its link values constant)
-    p_start = np.searchsorted(pattern[order], np.arange(U + 1), side="left").astype(float)
+    # by cure pattern (its link values constant), ending kind and entry state (one branch per
+    # block), then level
+    order = np.lexsort((level, has_entry, kind, pattern))
+    blocks = _blocks(np.stack([pattern, kind, has_entry])[:, order], BLOCK)
     head = np.zeros(E_HEAD)
     head[2] = END_CODES + END_FAMILIES.index(fam)
     fill_common_head(head, buf, n=n, P=P, L=L, G=G, centre=centre)
@@ -139,6 +163,7 @@ def end_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
     head[19], head[20] = buf[K.H_CURE_LINK], float(has_entry.any())
     head[21] = Kp
     head[22] = buf[K.H_OFF_STEP] if Kp else -1
+    head[23] = blocks.shape[0]
 
     def bits(v):  # int64 values stored bit for bit (the loop views them as int64)
         return np.ascontiguousarray(np.asarray(v).astype(np.int64)).view(np.float64)
@@ -150,14 +175,15 @@ def end_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray:
         gen = np.concatenate([gen, [0.0]])
         gen[K.H_LEN] = gen.size
     Xc = np.asarray(X, dtype=float)[order].T.reshape(-1) if P else np.zeros(0)
-    parts = [head, rows, Xc, *(np.asarray(v, dtype=float)[order] for v in
-                               (a, b, c, kind, has_entry)),
-             bits(level[order]), order.astype(float), p_start]
+    parts = [head, rows, Xc, *(np.asarray(v, dtype=float)[order] for v in (a, b, c)),
+             bits(level[order]), order.astype(float), blocks.reshape(-1)]
     if Kp:
         parts += [bits(np.asarray(pw[0])[order]), bits(np.where(is_int, up_j, 0)[order]),
-                  bits(np.asarray(pw[2])[order]), np.asarray(width, dtype=float)]
+                  bits(np.asarray(pw[2])[order]), np.asarray(width, dtype=float),
+                  np.bincount(np.asarray(pw[0])[kind == 0.0].astype(np.int64), minlength=Kp)
+                  .astype(float)[:Kp]]
     fb = np.concatenate(parts)
-    assert fb.size == buffer_offsets(n, P, U, q, Kp)[-1]
+    assert fb.size == buffer_offsets(n, P, U, q, Kp, blocks.shape[0])[-1]
     fb = np.concatenate([fb, gen])
     fb[0] = fb.size
     fb[1] = fb.size - gen.size

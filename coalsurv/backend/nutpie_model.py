@@ -48,15 +48,74 @@ def compile_native(kplan: KernelPlan, buf: np.ndarray, *, route: str = "native",
     """
     import pandas as pd
 
-    names = [name for name, _, _ in kplan.expanded]
-    shapes = [shape for _, _, shape in kplan.expanded]
-    dims = {name: d for name, d, _ in kplan.expanded}
+    names = [name for name, _, _ in kplan.traced]
+    shapes = [shape for _, _, shape in kplan.traced]
+    dims = {name: d for name, d, _ in kplan.traced}
     coords = {k: pd.Index(v) for k, v in kplan.coords.items()}
+    if kplan.rotation is not None:  # mm(centring="rotation"): [buffer | section], both callbacks
+        return _rotated_model(kplan, buf, route, fast, (names, shapes, dims, coords))
     init = initial_point(kplan, buf, logp=_start_logp(buf, route=route, fast=fast))
     if route == "native":
         return _NativeModel(dims=dims, plan=kplan, buf=buf, names=names, var_shapes=shapes,
                             _coords=coords, init=init, fast=fast)
     return _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast)
+
+
+def _rotated_model(kplan: KernelPlan, buf: np.ndarray, route: str, fast, traced):
+    """Return the nutpie model of a plan with rotated member effects (:mod:`~.kernel_rotation`).
+
+    The log density reads ``[fast or generic buffer | rotation section]``, the expansion
+    ``[generic buffer | section]``; the start check calls the log density nutpie will call.
+    """
+    from coalsurv.backend.kernel_fast_tve import TVE_CODES
+    from coalsurv.backend.plan_rotation import rotation_section
+
+    names, shapes, dims, coords = traced
+    if fast is not None and fast[2] >= TVE_CODES:  # the piecewise tve loop takes no mm()
+        fast = None
+    section = rotation_section(kplan)
+    data = np.ascontiguousarray(np.concatenate([buf if fast is None else fast, section]))
+    expand_data = np.ascontiguousarray(np.concatenate([buf, section]))
+    if route == "native":
+        callback = _rotation_callback(fast is not None)
+        init = initial_point(kplan, buf,
+                             logp=lambda x, grad: _call_callback(callback, data, x, grad))
+        return _NativeModel(dims=dims, plan=kplan, buf=expand_data, names=names,
+                            var_shapes=shapes, _coords=coords, init=init, fast=fast,
+                            logp_data=data)
+    from coalsurv.backend.kernel_rotation import rot_back, rot_expand, rot_forward
+
+    inner_logp = _start_logp(buf, route="pyfunc", fast=fast)
+
+    def logp(x, grad):
+        xi, gi = np.empty(x.size), np.empty(x.size)
+        rot_forward(section, x, xi)
+        value = inner_logp(xi, gi)
+        rot_back(section, x, xi, gi, grad)
+        return value
+
+    def expand_fn(x, out):
+        from coalsurv.backend.kernel import expand
+
+        xi, inner = np.empty(x.size), np.empty(kplan.nexp)
+        rot_forward(section, x, xi)
+        expand(buf, xi, inner)
+        rot_expand(section, x, xi, inner, out)
+
+    init = initial_point(kplan, buf, logp=logp)
+    return _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast,
+                         rotated=(logp, expand_fn))
+
+
+def _rotation_callback(fast: bool):
+    """Return the rotated log-density C callback: on the fast row loop or the generic kernel."""
+    if fast:
+        from coalsurv.backend.kernel_rotation_fast import ROT_FAST_CFUNC
+
+        return ROT_FAST_CFUNC
+    from coalsurv.backend.kernel_rotation_callback import ROT_LOGP_CFUNC
+
+    return ROT_LOGP_CFUNC
 
 
 def _start_logp(buf: np.ndarray, *, route: str, fast):
@@ -118,15 +177,18 @@ def _call_callback(callback, data: np.ndarray, x: np.ndarray, grad: np.ndarray) 
     return float(logp[0])
 
 
-def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None):
-    """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python."""
+def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None, rotated=None):
+    """Build the public route: ``nutpie.from_pyfunc`` with the same kernel called from Python.
+
+    ``rotated``: ``(logp(x, grad), expand(x, out))`` of rotated member effects instead.
+    """
     from coalsurv.backend.kernel import expand, logp_grad
     from coalsurv.backend.nutpie_import import import_nutpie
 
     import_nutpie()
     from nutpie.compiled_pyfunc import from_pyfunc
 
-    ndim, nexp = kplan.ndim, kplan.nexp
+    ndim, nexp = kplan.ndim, kplan.ntraced
     sizes = [int(np.prod(s)) for s in shapes]
     ends = np.cumsum(sizes)
 
@@ -140,6 +202,8 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None):
     def make_logp_fn():
         def logp(x, **_):
             grad = np.empty(ndim)
+            if rotated is not None:
+                return rotated[0](x, grad), grad
             if fast is not None:
                 return fast_logp_grad(fast, x, grad), grad
             return logp_grad(buf, x, grad), grad
@@ -148,7 +212,7 @@ def _pyfunc_model(kplan, buf, names, shapes, dims, coords, init, fast=None):
     def make_expand_fn(*_):
         def expand_fn(x, **_):
             out = np.empty(nexp)
-            expand(buf, x, out)
+            (expand if rotated is None else lambda _, x, out: rotated[1](x, out))(buf, x, out)
             return {name: out[end - size:end].reshape(shape) for name, size, end, shape
                     in zip(names, sizes, ends, shapes, strict=True)}
         return expand_fn
@@ -177,6 +241,7 @@ class _NativeModel(_compiled_model_base()):
     _coords: Any = None
     init: Any = None
     fast: Any = None  # kernel_fast's buffer: its log density instead of the generic one
+    logp_data: Any = None  # rotated member effects: [fast or generic buffer | section]
 
     @property
     def n_dim(self) -> int:
@@ -203,12 +268,18 @@ class _NativeModel(_compiled_model_base()):
     def _make_model(self, init_mean):
         from nutpie import _lib
 
-        from coalsurv.backend.kernel import EXPAND_CFUNC
-
         pointer = self.buf.ctypes.data
-        logp_fn = _lib.LogpFunc(_logp_callback(self.fast).address,
-                                pointer if self.fast is None else self.fast.ctypes.data, self)
-        expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.nexp, EXPAND_CFUNC.address,
+        if self.logp_data is not None:  # rotated member effects (kernel_rotation)
+            from coalsurv.backend.kernel_rotation import ROT_EXPAND_CFUNC as expand_cfunc
+
+            logp_fn = _lib.LogpFunc(_rotation_callback(self.fast is not None).address,
+                                    self.logp_data.ctypes.data, self)
+        else:
+            from coalsurv.backend.kernel import EXPAND_CFUNC as expand_cfunc
+
+            logp_fn = _lib.LogpFunc(_logp_callback(self.fast).address,
+                                    pointer if self.fast is None else self.fast.ctypes.data, self)
+        expand_fn = _lib.ExpandFunc(self.plan.ndim, self.plan.ntraced, expand_cfunc.address,
                                     pointer, self)
         dim_sizes = {k: len(v) for k, v in self._coords.items()}
         variables = _lib.PyVariable.new_variables(self.names, ["float64"] * len(self.names),

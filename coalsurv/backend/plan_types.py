@@ -86,6 +86,9 @@ class KernelPlan:
     # carries (offsets after the graph's x) and the map from x to them; else () and None
     ext_blocks: tuple[Block, ...] = ()
     joint: Any = field(default=None, compare=False)
+    # mm(centring="rotation") (coalsurv.backend.plan_rotation.RotationPlan): ``blocks`` are the
+    # kernel's non-centred ones; the graph's sampled blocks and traced names are its own
+    rotation: Any = field(default=None, compare=False)
 
     def level_block(self, group: str) -> Block:
         """Return the sampled levels of a frailty intercept: ``w_``, ``u_`` or ``z_<g>``."""
@@ -123,6 +126,19 @@ class KernelPlan:
     def nexp(self) -> int:
         """Length of the expanded vector."""
         return sum(int(np.prod(s)) for _, _, s in self.expanded)
+
+    @property
+    def traced(self) -> list[tuple[str, tuple[str, ...], tuple[int, ...]]]:
+        """What nutpie traces (name, dims, shape): :attr:`expanded`, or the rotation's."""
+        if self.rotation is None:
+            return self.expanded
+        return (list(self.rotation.outer) + list(self.deterministics)
+                + list(self.rotation.extras))
+
+    @property
+    def ntraced(self) -> int:
+        """Length of the traced vector."""
+        return sum(int(np.prod(s)) for _, _, s in self.traced)
 
     def block(self, name: str) -> Block:
         """Return the block of a free variable by name (or of a stacked one: its parts).

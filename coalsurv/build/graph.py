@@ -206,6 +206,7 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             fam_params[name] = (value if value.ndim == 2 else value[:, None]) * pt.exp(log_mult)
 
         effects = []
+        rotation = None  # mm(): the factor whose levels rotate with the members (member_theta)
         for g in design.groups:
             key = f"sd[{g.term.factor}]"
             carried = joint_scalar(joint, info.causes, joint_name(key, "positive"), "positive")
@@ -214,7 +215,9 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
             elif g.term.intercept:
                 sd = _prior(priors, key, support="positive", resolved=resolved).to_pymc(
                     f"sd_{g.name}", dims="cause")
-            if g.term.intercept and g.name == next(iter(info.centred_groups), None):
+            if g.term.intercept and g.name == (info.members or {}).get("rotation_group"):
+                rotation = (g, sd)  # sampled with the member effects (build.member_rotation)
+            elif g.term.intercept and g.name == next(iter(info.centred_groups), None):
                 # centred on the intercept: w = intercept + u, each level's own data pin it
                 # (build.info.centred_groups) and the intercept is their mean, not a ridge
                 w = pm.Normal(f"w_{g.name}", intercept[:, None], sd[:, None],
@@ -255,7 +258,7 @@ def build_model(spec: ModelSpec, priors: PriorSet, data, design: Design, info: M
         if strata_rows is not None and "level" in info.strata_parts:
             eta = eta + strata_level(priors, resolved)[:, strata_rows]
         theta = member_theta(priors, design, info, resolved,  # mm() terms: build/members.py
-                             intercept=intercept)
+                             intercept=intercept, rotation=rotation)
         if theta is not None:
             eta = eta + (theta if spells is None else theta[:, spell_episode])
 

@@ -23,6 +23,7 @@ from coalsurv.data.timescale import extreme_time_problems
 from coalsurv.endings import Endings
 from coalsurv.errors import CoalitionDataError, SpecError
 from coalsurv.families import Family, default_cuts, get_family
+from coalsurv.spec.joint import is_joint_key
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet
 
@@ -185,6 +186,13 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
                         knot_problems)
     levels = {g.term.factor: list(g.levels) for g in design.groups}
     slopes = {g.term.factor: list(g.term.slopes) for g in design.groups if g.term.slopes}
+    # mm(): the form of the member effects (build.members.member_info); a factor the members
+    # rotate with (build.member_rotation) is sampled by the rotation, not centred
+    # (a joint prior: the kernel does not rotate under one, so "auto" keeps the other forms)
+    joint = priors is not None and any(is_joint_key(k) for k in priors.priors)
+    members = member_info(design.members, tuple(family.params),
+                          obs["event_of"] + obs["interval_of"], design.groups,
+                          formula=spec.formula, joint=joint)
     return ModelInfo(
         family=spec.family, kind=family.kind, family_params=tuple(family.params), causes=causes,
         pooled=pooled, time_scale=tau, time_unit=data.time_unit, terms=design.terms,
@@ -196,9 +204,9 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
         cure_terms=design.cure.terms if design.cure is not None else (),
         strata=spec.strata or "",
         strata_levels=design.strata.levels if design.strata is not None else (),
-        centred_groups=centred_groups(spec, design, obs),
-        members=member_info(design.members, tuple(family.params),
-                            obs["event_of"] + obs["interval_of"]),
+        centred_groups=tuple(g for g in centred_groups(spec, design, obs)
+                             if g != members.get("rotation_group")),
+        members=members,
         strata_parts=spec.resolved_strata_parts,
         shape=spec.shape or "",
         shape_terms=design.shape.terms if design.shape is not None else (),
@@ -212,6 +220,64 @@ def model_info(spec: ModelSpec, data, design: Design, priors: PriorSet | None = 
 #: effect (likelihood precision ~ events, against a prior precision 1/sd^2 of order 1-10),
 #: where the non-centred form mixes slowly (N = 10^5 rows in 500 groups: issue 23).
 CENTRE_MIN_EVENTS = 20.0
+#: ... or, for the model's only frailty factor (no ``mm()`` term), when the mean events per
+#: level times a moment estimate of the frailty variance (:func:`frailty_variance`) is at
+#: least this, for every cause: the levels' data precision (~ events) against the prior
+#: precision 1/sd^2. Centred on the intercept, the levels of coalgov's ``(1 | cname)`` (29
+#: countries, 8.4 events each, estimate 2.75) doubled the min bulk ESS of most family-table
+#: rows over 2-8 seeds; simulated levels with 4 events each or a small SD (estimate <= 0.6) mix
+#: worse centred, with divergences (BENCHMARKS.md, "Why some native rows mixed worse than
+#: plain PyMC").
+CENTRE_MIN_INFORMATION = 1.5
+
+
+def frailty_variance(X: np.ndarray, exposure: np.ndarray, events: np.ndarray,
+                     index: np.ndarray, n_levels: int) -> float:
+    """Moment estimate of a frailty's variance from the events per level (0 if none).
+
+    An exponential Poisson regression without the frailty (``log E[d_i] = log exposure_i +
+    a + X_i b``, Newton steps) gives each level's expected events ``E_j``; with observed
+    ``O_j``, a log-normal frailty of variance ``s^2`` makes ``Var O_j ~ E_j + s^2 E_j^2``, so
+    ``s^2 = sum((O_j - E_j)^2 - O_j) / sum(E_j^2)``, floored at 0. A rough guide for the
+    centring choice only, never part of the model. No events: 0 (nothing to estimate).
+    """
+    if not events.sum() > 0:
+        return 0.0
+    Z = np.column_stack([np.ones(len(exposure)), X]) if X.size else np.ones((len(exposure), 1))
+    theta = np.zeros(Z.shape[1])
+    theta[0] = math.log(max(events.sum(), 0.5) / exposure.sum())
+    for _ in range(25):
+        mu = exposure * np.exp(np.clip(Z @ theta, -50.0, 50.0))
+        hess = (Z * mu[:, None]).T @ Z + 1e-8 * np.eye(Z.shape[1])
+        try:
+            step = np.linalg.solve(hess, Z.T @ (events - mu))
+        except np.linalg.LinAlgError:
+            return 0.0  # no estimate: the events rule alone decides
+        if not np.isfinite(step).all():
+            return 0.0
+        theta = theta + step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    mu = exposure * np.exp(np.clip(Z @ theta, -50.0, 50.0))
+    observed = np.bincount(index, weights=events, minlength=n_levels)
+    expected = np.bincount(index, weights=mu, minlength=n_levels)
+    value = float(((observed - expected) ** 2 - observed).sum() / max((expected ** 2).sum(),
+                                                                      1e-300))
+    return max(value, 0.0) if np.isfinite(value) else 0.0
+
+
+def _informed_levels(design: Design, obs: dict, g, events: np.ndarray) -> bool:
+    """Whether every cause's mean events per level x frailty variance reach the threshold."""
+    exposure = np.maximum(obs["time"] - obs["entry"], 1e-12)
+    X = np.asarray(design.X, dtype=float)
+    if X.ndim != 2 or X.shape[0] != exposure.size or not np.isfinite(X).all():
+        X = np.empty((exposure.size, 0))  # a design by spell row: the intercept only
+    n_levels = len(g.levels)
+    for k in range(events.shape[0]):
+        s2 = frailty_variance(X, exposure, events[k], np.asarray(g.index), n_levels)
+        if events[k].sum() / n_levels * s2 < CENTRE_MIN_INFORMATION:
+            return False
+    return True
 
 
 def centred_groups(spec: ModelSpec, design: Design, obs: dict) -> tuple[str, ...]:
@@ -219,7 +285,10 @@ def centred_groups(spec: ModelSpec, design: Design, obs: dict) -> tuple[str, ...
 
     ``family_options["frailty_centring"]``: ``"auto"`` (default), ``"centred"`` or
     ``"noncentred"``, for every factor or per factor (a table). Varying slopes stay
-    non-centred. The choice changes how NUTS moves, never the model (tested).
+    non-centred. The choice changes how NUTS moves, never the model (tested). ``"auto"``
+    centres a factor whose levels all have many events (:data:`CENTRE_MIN_EVENTS`) or, the
+    model's only frailty factor without ``mm()`` terms, whose levels' events outweigh the
+    estimated frailty variance's prior precision (:data:`CENTRE_MIN_INFORMATION`).
     """
     choice = spec.family_options.get("frailty_centring", "auto")
     if isinstance(choice, dict):
@@ -238,8 +307,9 @@ def centred_groups(spec: ModelSpec, design: Design, obs: dict) -> tuple[str, ...
             per_level = np.stack([np.bincount(g.index, weights=events[k],
                                               minlength=len(g.levels))
                                   for k in range(events.shape[0])])
+            only = (len(design.groups) == 1 and design.members is None)
             want = ("centred" if np.quantile(per_level, 0.1, axis=1).min() >= CENTRE_MIN_EVENTS
-                    else "noncentred")
+                    or (only and _informed_levels(design, obs, g, events)) else "noncentred")
         if want == "centred":
             out.append(g.name)
     return tuple(out)

@@ -34,6 +34,7 @@ import pandas as pd
 
 from coalsurv._format import fmt_ids
 from coalsurv.build.coefficients import coefficient_prior
+from coalsurv.build.member_rotation import refuse_rotation, rotated_effects, rotation_group
 from coalsurv.data.values import as_numeric
 from coalsurv.errors import CoalitionDataError, PriorError, SpecError
 from coalsurv.spec.members import MmTerm
@@ -259,22 +260,37 @@ def member_on_intercept(info) -> bool:
                 and not tuple(info.centred_groups))
 
 
-def member_info(rows: MemberRows | None, family_params=(), events=None) -> dict:
+def member_info(rows: MemberRows | None, family_params=(), events=None, groups=(), *,
+                formula: str = "", joint: bool = False) -> dict:
     """Return the plain record of the members term kept in :class:`~coalsurv.build.ModelInfo`.
 
     ``events`` (cause, episode): the data's events, for ``centring="auto"``
     (:func:`member_centring`); without them the member effects stay non-centred under
-    ``"auto"``.
+    ``"auto"``. ``groups``: the design's frailty factors; ``"auto"`` picks the rotation
+    (:mod:`coalsurv.build.member_rotation`) when the members nest in one of them, the weights
+    sum to one, there is one cause and no joint prior (``joint``: the native kernel rotates
+    neither); ``"rotation"`` where it cannot hold raises ``SpecError`` (``formula`` names the
+    model). ``centring`` records the form used (``"rotation"``,
+    ``"centred"`` or ``"noncentred"``), ``rotation_group`` its factor (``""`` otherwise).
     """
     if rows is None:
         return {}
     t = rows.term
-    centred = (member_centring(rows, events) if events is not None or t.centring != "auto"
-               else False)
+    group, problems = "", []
+    if t.centring in ("auto", "rotation") and t.random:
+        group, problems = rotation_group(rows, groups)
+        if t.centring == "auto" and (joint or (events is not None and events.shape[0] != 1)):
+            group = ""  # the native kernel rotates one cause, no joint prior (plan_rotation)
+    if t.centring == "rotation" and not group:
+        raise refuse_rotation(formula, t, problems)
+    centred = (not group and (member_centring(rows, events) if events is not None
+                              or t.centring != "auto" else False))
     return {"formula": str(t), "variables": list(t.variables), "terms": list(t.terms),
             "means": [float(m) for m in rows.means], "sds": [float(s) for s in rows.sds],
             "weights": t.weights, "random": t.random, "sum_to_one": t.sum_to_one,
-            "centred": centred, "weight_params": weight_names(t, family_params)}
+            "centred": centred, "weight_params": weight_names(t, family_params),
+            "centring": "rotation" if group else "centred" if centred else "noncentred",
+            "rotation_group": group}
 
 
 def _positive(priors, key: str, resolved: dict):
@@ -297,7 +313,7 @@ def _per_cause(priors_list, name: str, dims):
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
 
-def member_theta(priors, design, info, resolved: dict, *, intercept=None):
+def member_theta(priors, design, info, resolved: dict, *, intercept=None, rotation=None):
     """Return the member term ``theta`` (cause, episode) in the model context (None without mm).
 
     Adds the coordinates ``member`` and ``mm_term``, the data ``mm_coalition``, ``mm_member``,
@@ -310,7 +326,11 @@ def member_theta(priors, design, info, resolved: dict, *, intercept=None):
     sd_mm`` traced: each coalition's ``intercept + theta`` is then ``sum_k w_ik (x'beta +
     w_mm[k])``, and the intercept is the members' mean, not a ridge against it (as for a
     frailty, ``build.graph``); otherwise ``u_mm ~ Normal(0, sd_mm)``, ``z_mm`` traced.
-    Non-centred: ``z_mm`` sampled, ``u_mm = sd_mm z_mm`` traced.
+    Non-centred: ``z_mm`` sampled, ``u_mm = sd_mm z_mm`` traced. ``rotation``: ``(group,
+    sd_g)`` of the factor the members nest in (``info.members["rotation_group"]``, whose
+    levels the graph left to this function): ``zm_<g>``, ``s_<g>``, ``e_mm`` sampled
+    (:func:`coalsurv.build.member_rotation.rotated_effects`) and ``u_<g>[level of i]`` added
+    to ``theta``.
     """
     rows = design.members
     if rows is None:
@@ -356,7 +376,10 @@ def member_theta(priors, design, info, resolved: dict, *, intercept=None):
         member = pm.Data("mm_member", rows.member, dims="membership")
         keys = [f"mm_sd[{c}]" if priors.explicit(f"mm_sd[{c}]") else "mm_sd" for c in causes]
         sd = _per_cause([_positive(priors, key, resolved) for key in keys], "sd_mm", ("cause",))
-        if member_on_intercept(info) and intercept is not None:
+        u_g = None
+        if rotation is not None:
+            u, u_g = rotated_effects(rows, rotation[0], rotation[1], sd)
+        elif member_on_intercept(info) and intercept is not None:
             w_mm = pm.Normal("w_mm", intercept[:, None], sd[:, None], dims=("cause", "member"))
             u = pm.Deterministic("u_mm", w_mm - intercept[:, None], dims=("cause", "member"))
             pm.Deterministic("z_mm", u / sd[:, None], dims=("cause", "member"))
@@ -368,4 +391,7 @@ def member_theta(priors, design, info, resolved: dict, *, intercept=None):
             u = pm.Deterministic("u_mm", sd[:, None] * z, dims=("cause", "member"))
         contrib = contrib + u[:, member]
     weighted = (contrib * w[None, :]).T  # (membership, cause)
-    return pt.zeros((n, len(causes)))[coalition].inc(weighted).T
+    theta = pt.zeros((n, len(causes)))[coalition].inc(weighted).T
+    if term.random and u_g is not None:  # the factor's levels (episode order)
+        theta = theta + u_g[:, np.asarray(rotation[0].index)]
+    return theta

@@ -39,7 +39,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.special as sc
 
 from coalsurv.families.base import Family, Parameter
 from coalsurv.families.math import Namespace
@@ -133,6 +132,8 @@ class GenGamma(Family):
         return sigma
 
     def _quantile(self, p: np.ndarray, eta: np.ndarray, *, sigma: Any, Q: Any) -> np.ndarray:
+        import scipy.special as sc  # at first use: not on a fit's path
+
         sigma = np.asarray(sigma, dtype=float)
         Q = np.asarray(Q, dtype=float)
         small = np.abs(Q) < Q_SERIES
@@ -189,6 +190,8 @@ class Gamma(Family):
         return 1.0 / xp.sqrt(shape)
 
     def _quantile(self, p: np.ndarray, eta: np.ndarray, *, shape: Any) -> np.ndarray:
+        import scipy.special as sc  # at first use: not on a fit's path
+
         return np.exp(eta) * sc.gammaincinv(np.asarray(shape, dtype=float), p)
 
 

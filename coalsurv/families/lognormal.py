@@ -17,7 +17,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.special as sc
 
 from coalsurv.families.base import Family, Parameter
 from coalsurv.families.math import Namespace
@@ -53,6 +52,8 @@ class LogNormal(Family):
         return log_f - xp.log_ndtr(-z)
 
     def _quantile(self, p: np.ndarray, eta: np.ndarray, *, sigma: Any) -> np.ndarray:
+        import scipy.special as sc  # at first use: not on a fit's path
+
         return np.exp(eta + np.asarray(sigma, dtype=float) * sc.ndtri(p))
 
     def _log_time_scale(self, xp: Namespace, *, sigma: Any) -> Any:

@@ -12,10 +12,11 @@ weights ``w_ik`` (:mod:`coalsurv.build.members`) are ``"equal"`` (1/n_i), ``"sha
 normalised to sum to one within a coalition unless ``sum_to_one=False`` (bml's ``c = FALSE``).
 
 ``mm(1, ...)`` is the member random effect alone; ``random=False`` drops ``u_k``.
-``centring="auto"`` (default), ``"centred"`` or ``"noncentred"`` chooses how ``u_k`` is
-sampled (``u_k ~ Normal(0, sd_mm)`` itself, or ``sd_mm * z_k``;
-:func:`coalsurv.build.members.member_centring` is the data rule of ``"auto"``): how NUTS moves,
-never the model. One ``mm()``
+``centring="auto"`` (default), ``"centred"``, ``"noncentred"`` or ``"rotation"`` chooses how
+``u_k`` is sampled (``u_k ~ Normal(0, sd_mm)`` itself, ``sd_mm * z_k``, or, for members nested
+in a frailty factor, rotated together with that factor's levels:
+:mod:`coalsurv.build.member_rotation`; :func:`coalsurv.build.members.member_centring` is the
+data rule of ``"auto"``): how NUTS moves, never the model. One ``mm()``
 term per formula. The term is removed from the formula before formulaic sees it
 (:func:`split_mm`); :attr:`coalsurv.ModelSpec.mm_term` holds it.
 """
@@ -34,8 +35,9 @@ WEIGHTS = {"equal": (), "share": (), "power": ("gamma",), "logistic": ("b0", "b1
 _MM = re.compile(r"\bmm\s*\(")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _BOOL = {"true": True, "false": False}
-#: The choices of ``mm(..., centring=)`` (those of the family option ``frailty_centring``).
-CENTRING = ("auto", "centred", "noncentred")
+#: The choices of ``mm(..., centring=)``: those of the family option ``frailty_centring`` and
+#: ``"rotation"`` (members nested in a frailty factor, :mod:`coalsurv.build.member_rotation`).
+CENTRING = ("auto", "centred", "noncentred", "rotation")
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,9 @@ def test_fast_loop_equals_pymc(formula, family, entry, priors, options):
     ("x1 + (1 | g)", "weibull", {"causes": ["a", "b"]}, "several causes"),
     ("x1 + (1 | g) + (1 | h)", "weibull", {}, "more than one frailty factor"),
     ("x1 + (1 | g)", "gamma", {}, "family 'gamma'"),
-    ("x1 + (1 | g)", "piecewise", {"options": {"n_intervals": 3}}, "family 'piecewise'"),
+    # piecewise: the cure / interval loop's (kernel_fast_end), which refuses two causes too
+    ("x1 + (1 | g)", "piecewise", {"causes": ["a", "b"], "options": {"n_intervals": 3}},
+     "several causes"),
     ("x1 + (1 | g)", "weibull", {"strata": "h"}, "strata"),
     ("x1", "weibull", {"shape": "x2"}, "shape covariates"),
     ("x1 + (x1 | g)", "weibull", {}, "varying slopes"),
@@ -105,9 +107,12 @@ def test_the_switch_turns_the_fast_loop_off(monkeypatch):
 def test_a_native_fit_records_the_row_loop(tiny_fit, synthetic_small):
     fast = tiny_fit(synthetic_small, "breadth + (1 | group)")
     assert fast.idata["posterior"].attrs["coalsurv_row_loop"] == "fast"
-    generic = tiny_fit(synthetic_small, "breadth + (1 | group)", family="piecewise",
-                       family_options={"n_intervals": 4})  # test_kernel's piecewise fit
-    assert generic.idata["posterior"].attrs["coalsurv_row_loop"] == "generic"
+    piecewise = tiny_fit(synthetic_small, "breadth + (1 | group)", family="piecewise",
+                         family_options={"n_intervals": 4})  # test_kernel's piecewise fit
+    assert piecewise.idata["posterior"].attrs["coalsurv_row_loop"] == "fast"  # kernel_fast_end
+    generic = tiny_fit(synthetic_small, "breadth + power_hhi + power_hhi_sq + (1 | group)",
+                       causes=["dissolution", "goal_reached", "alliance"])  # test_effects' fit
+    assert generic.idata["posterior"].attrs["coalsurv_row_loop"] == "generic"  # three causes
 
 
 def test_polynomial_exp_equals_numpy():

@@ -2,11 +2,13 @@
 
 Every shape :func:`coalsurv.backend.native_fast_end.end_reason` accepts (exponential, Weibull
 PH, Gompertz, piecewise; mixture cure with each link, promotion-time cure, cure covariates;
-interval, exact and right-censored endings, delayed entry; no frailty or one in each mode) gives the
-graph's log density and gradient and the generic kernel's value, gradient and pointwise log
-likelihood at random points; the extremes (cure fraction near 0 and 1, near-equal bounds, a
-lower bound of 0, an infinite upper bound) equal the generic kernel; what it does not
-implement keeps the generic kernel with a reason; a tiny fit records the loop.
+interval, exact and right-censored endings, delayed entry; no frailty or one in each mode;
+the piecewise baseline without cure or intervals too) gives the graph's log density and
+gradient and the generic kernel's value, gradient and pointwise log likelihood at random
+points, and so do 1200 rows of every ending kind mixed (several blocks of a kind); the
+extremes (cure fraction near 0 and 1, near-equal bounds, a lower bound of 0, an infinite
+upper bound) equal the generic kernel; what it does not implement keeps the generic kernel
+with a reason; a tiny fit records the loop and gives the same draws again with the same seed.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ CASES = [
     ("x1 + (1 | g)", "piecewise", "g", None, "promotion", True, {"n_intervals": 4, **NC}),
     ("x1 + (1 | h)", "piecewise", None, None, None, True, {"n_intervals": 3, **CE}),
     ("x2 + (1 | g)", "piecewise", "x1", "cloglog", "mixture", True, {"n_intervals": 2}),
+    # the plain piecewise baseline (exact and right-censored endings, delayed entry)
+    ("x1 + x2 + (1 | g)", "piecewise", None, None, None, False, {"n_intervals": 3}),
+    ("x1 + (1 | h)", "piecewise", None, None, None, False, {"n_intervals": 4, **CE}),
 ]
 
 
@@ -136,6 +141,32 @@ def test_end_loop_extremes_equal_the_generic_kernel(family, cure, link, kind, lo
     _against_generic(kplan, buf, fb, xs, rtol=1e-6, value_rtol=1e-9)
 
 
+@pytest.mark.parametrize(("formula", "family", "cure", "link", "kind", "options"), [
+    ("x1 + x2 + (1 | g)", "piecewise", None, None, None, {"n_intervals": 5, **NC}),
+    ("x1 + (1 | h)", "piecewise", "x2", "logit", "mixture", {"n_intervals": 3, **CE}),
+    ("x1 + (1 | g)", "weibull", None, None, None, None),
+    ("x2 + (1 | h)", "weibull", "g", None, "promotion", NC),
+    ("x1 + (1 | g)", "gompertz", "x2", "probit", "mixture", CE),
+    ("x1 + x2", "exponential", None, None, None, None),
+], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize("interval", [True, False])
+def test_many_rows_in_blocks_of_each_kind_equal_the_generic_kernel(
+        formula, family, cure, link, kind, options, interval):
+    """Rows of every ending kind mixed, delayed entry, 1200 rows: several blocks of a kind."""
+    data = (interval_data(causes=("a",), n=1200, seed=8) if interval
+            else kernel_data(causes=("a",), entry=True, n=1200, seed=9))
+    _, kplan, buf = _plan(formula, family, data, cure, link, kind, options)
+    assert native_fast.fast_reason(kplan, buf) == ""
+    fb = native_fast.fast_buffer(kplan, buf)
+    if not (interval or cure or family == "piecewise"):  # the PH loop's (kernel_fast)
+        assert int(fb[2]) < 30
+    else:  # the block table: one pattern, kind and entry state each, BLOCK rows at most
+        assert int(fb[2]) >= 30 and int(fb[23]) > (4 if interval else 3)
+    rng = np.random.default_rng(17)
+    xs = [rng.normal(scale=s, size=kplan.ndim) for s in (0.1, 0.3, 0.6)]
+    _against_generic(kplan, buf, fb, xs)
+
+
 def test_a_lower_bound_of_zero_never_reaches_the_kernel():
     model, _, info, _ = coalsurv.SurvivalModel("x1", family="weibull", cure="x2").build(
         _extreme_data(0.0))
@@ -185,3 +216,28 @@ def test_a_cure_fit_names_the_fast_loop():
         data, draws=30, tune=30, chains=1, random_seed=2, progressbar=False)
     assert fit.sampler["kernel"] == "native"
     assert fit.idata["posterior"].attrs["coalsurv_row_loop"] == "fast"
+    again = coalsurv.SurvivalModel("x1 + (1 | g)", family="weibull", cure="x2").fit(
+        data, draws=30, tune=30, chains=1, random_seed=2, progressbar=False)
+    np.testing.assert_array_equal(again.idata["posterior"]["beta"],
+                                  fit.idata["posterior"]["beta"])  # same seed, same draws
+
+
+def test_end_loop_functions_state_their_fastmath_flags():
+    """Every non-inlined numba function of the end loop's modules sets ``fastmath`` itself.
+
+    numba compiles a callee that does not with its first caller's flags (the fast loops'
+    ``{"reassoc", "contract"}``): the blocks take those flags on purpose, the rest ``False``.
+    """
+    import numba
+
+    from coalsurv.backend import kernel_fast_end as ke
+    from coalsurv.backend import kernel_fast_end_rows as kr
+
+    found = {f"{m.__name__}.{n}": f for m in (ke, kr) for n in dir(m)
+             if isinstance(f := getattr(m, n), numba.core.registry.CPUDispatcher)
+             and f.__module__ == m.__name__}
+    assert {"coalsurv.backend.kernel_fast_end._end_block",
+            "coalsurv.backend.kernel_fast_end_rows.gompertz_h"} <= set(found)
+    loose = [n for n, f in found.items()
+             if f.targetoptions.get("inline") != "always" and "fastmath" not in f.targetoptions]
+    assert not loose, f"end-loop functions without an explicit fastmath flag: {loose}"

@@ -63,7 +63,7 @@ def test_rule_is_the_frailtys_with_one_member_per_coalition():
 
 @pytest.mark.parametrize(("formula", "match"), [
     ("z + mm(x, centring='middle')", r"centring must be one of \['auto', 'centred', "
-                                     r"'noncentred'\], got 'middle'"),
+                                     r"'noncentred', 'rotation'\], got 'middle'"),
     ("z + mm(x, random=False, centring='centred')", r"centring='centred' with random=False"),
 ])
 def test_bad_centring_is_refused(formula, match):

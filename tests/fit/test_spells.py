@@ -59,6 +59,9 @@ def _matching_point(point: dict, d_from, d_to) -> dict:
     shift = per_unit @ (np.asarray(d_to.means) - np.asarray(d_from.means))
     out["beta"] = per_unit * d_to.sds
     out["intercept_offset"] = np.asarray(point["intercept_offset"]) + shift
+    for name in point:  # a frailty centred on the intercept: w = intercept + u, u unchanged
+        if name.startswith("w_"):
+            out[name] = np.asarray(point[name]) + shift[:, None]
     return out
 
 

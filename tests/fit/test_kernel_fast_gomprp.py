@@ -1,0 +1,146 @@
+"""The Gompertz and rp fast loops' rows in blocks across the levels, at extreme points.
+
+Both loops run their rows in blocks of up to ``BLOCK`` rows whatever their frailty level (the
+level sums afterwards, ``kernel_fast_base.level_sums``; rp: runs of delayed-entry and plain
+rows, ``kernel_fast_rp._runs``), and the Gompertz rows divide by ``gamma`` once per evaluation
+(``kernel_fast._gompertz_h``). Checked against the generic kernel (value, gradient,
+pointwise) on data with many levels and more rows than a block, delayed entry on some rows, and
+against the PyMC graph where the Gompertz ageing sits near 0 (at the series' switches), is
+negative, or meets long times; the generic kernel's priors pass without rows
+(``kernel._logp_core`` skips ``row_terms`` at ``H_N = 0``) adds exactly the priors.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import coalsurv
+from coalsurv.backend import kernel, kernel_fast, native, native_fast
+from tests.fit.kernel_check import kernel_frame, reference
+
+NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
+
+
+def _data(*, n, entry, levels=37, seed=8, long=False):
+    """``n`` episodes, a factor ``g`` of ``levels`` levels; ``long``: times up to 3,000."""
+    df = kernel_frame(n=n, seed=seed, causes=("a",), entry=entry)
+    rng = np.random.default_rng(seed)
+    df["g"] = rng.choice([f"l{j}" for j in range(levels)], size=n)
+    if long:
+        df["duration"] = df["duration"] * 100.0
+        if entry:
+            df["entry"] = np.where(df["entry"] > 0, df["duration"] * 0.4, 0.0)
+    return coalsurv.CoalitionData.from_frame(
+        df, duration="duration", event="ended", covariates=["x1", "x2"], groups=["g", "h"],
+        entry="entry" if entry else None, time_unit="months")
+
+
+def _plan(family, data, options=None):
+    model, _, info, _ = coalsurv.SurvivalModel("x1 + x2 + (1 | g)", family=family,
+                                               family_options=options).build(data)
+    kplan, reason = native.plan(model, info, options)
+    assert kplan is not None, reason
+    buf = native.make_buffer(kplan, model)
+    assert native_fast.fast_reason(kplan, buf) == ""
+    return model, kplan, buf, native_fast.fast_buffer(kplan, buf)
+
+
+def _against_generic(kplan, buf, fb, x):
+    grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
+    value = kernel_fast.fast_logp_grad(fb, x, grad)
+    np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-10)
+    np.testing.assert_allclose(grad, generic, rtol=1e-8, atol=1e-9 * np.abs(generic).max())
+    return value, grad
+
+
+@pytest.mark.parametrize(("family", "entry", "options"), [
+    ("gompertz", True, NC), ("gompertz", False, CE), ("rp", True, NC), ("rp", False, CE),
+    ("rp", True, {**CE, "scale": "odds"}), ("rp", False, {**NC, "scale": "odds", "k": 1}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_many_levels_and_blocks_equal_the_generic_kernel(family, entry, options):
+    """600 rows in 37 levels (blocks cross levels; rp: entry and plain runs) as the generic."""
+    _, kplan, buf, fb = _plan(family, _data(n=600, entry=entry), options)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        _against_generic(kplan, buf, fb, rng.normal(scale=0.4, size=kplan.ndim))
+    draws = rng.normal(scale=0.4, size=(2, kplan.ndim))
+    rows = np.empty((2, int(buf[2])))  # H_N: the episodes
+    kernel_fast.fast_pointwise_into(fb, draws, rows)
+    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-11, atol=1e-11)
+
+
+def test_the_runs_of_delayed_entry_and_plain_rows():
+    """Entry rows of each level first; plain rows of consecutive levels merge into one run."""
+    from coalsurv.backend.kernel_fast_rp import _runs  # a private helper: checked directly
+
+    start = np.array([0.0, 5.0, 9.0, 12.0, 20.0])
+    mid = np.array([2.0, 5.0, 9.0, 15.0])  # levels 1 and 2 without delayed entry
+    np.testing.assert_array_equal(_runs(start, mid),
+                                  [[0, 2, 1], [2, 12, 0], [12, 15, 1], [15, 20, 0]])
+    np.testing.assert_array_equal(_runs(start, start[:-1]), [[0, 20, 0]])
+    np.testing.assert_array_equal(_runs(start, start[1:]),
+                                  [[0, 5, 1], [5, 9, 1], [9, 12, 1], [12, 20, 1]])
+
+
+@functools.cache
+def _gompertz_long(entry):
+    """The long-times Gompertz model, its buffers and graph reference (built once per case)."""
+    model, kplan, buf, fb = _plan("gompertz", _data(n=60, entry=entry, levels=5, long=True),
+                                  NC)
+    return model, kplan, buf, fb, reference(model)
+
+
+#: (ageing, intercept): at intercept -7, gamma t spans 1e-3 .. 3 x ageing over the rows
+AGEING = [(0.0, -7.0), (3e-8, -7.0), (-2e-6, -7.0), (4e-5, -7.0), (-4e-4, -7.0),
+          (2.5e-3, -7.0), (-0.7, -7.0), (0.9, -7.0), (-3.0, -7.0), (0.5, -4.0), (-2.0, -2.0)]
+
+
+@pytest.mark.parametrize(("ageing", "intercept"), AGEING)
+@pytest.mark.parametrize("entry", [True, False])
+def test_gompertz_ageing_near_zero_negative_and_long_times(ageing, intercept, entry):
+    """Ageing at 0, across both series' switches, negative (a cured share), long times.
+
+    The last two: ``gamma t`` up to ~27 (``e^27`` per row) and down to ~-800 (``e^x``
+    underflows: ``H0 = 1 / |gamma|``).
+    """
+    model, kplan, buf, fb, ref = _gompertz_long(entry)
+    off = int(fb[8])  # the sampled ageing (gamma = ageing e^intercept)
+    off_int = int(fb[6])
+    rng = np.random.default_rng(6)
+    n_free = len(model.free_RVs)
+    for scale in (0.05, 0.4):
+        x = rng.normal(scale=scale, size=kplan.ndim)
+        x[off_int] = intercept - float(fb[12])  # fb[12]: the intercept's centre
+        x[off] = ageing
+        value, grad = _against_generic(kplan, buf, fb, x)
+        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
+        out = ref(*point)
+        np.testing.assert_allclose(value, out[0], rtol=1e-9)
+        want = np.concatenate([np.ravel(g) for g in out[1:1 + n_free]])
+        np.testing.assert_allclose(grad, want, rtol=1e-7, atol=1e-8 * np.abs(want).max())
+    rows = np.empty((1, int(buf[2])))
+    kernel_fast.fast_pointwise_into(fb, x[None, :], rows)
+    np.testing.assert_allclose(rows, kernel.pointwise(buf, x[None, :]), rtol=1e-11,
+                               atol=1e-11)
+
+
+@pytest.mark.parametrize("family", ["gompertz", "rp"])
+def test_the_priors_pass_without_rows_adds_the_priors_only(family):
+    """The fast buffer's generic copy (no rows): the generic kernel less its rows' terms."""
+    from coalsurv.backend.kernel_rows import row_terms
+
+    _, kplan, buf, fb = _plan(family, _data(n=60, entry=True, levels=5), NC)
+    g0 = int(fb[1])
+    gen = fb[g0:g0 + int(fb[g0])] if family == "gompertz" else fb[g0:]
+    assert gen[2] == 0  # H_N
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = rng.normal(scale=0.5, size=kplan.ndim)
+        prior, whole, rows = np.empty(kplan.ndim), np.empty(kplan.ndim), np.zeros(kplan.ndim)
+        value = kernel.logp_grad(gen, x, prior)
+        want = kernel.logp_grad(buf, x, whole) - row_terms(buf, x, rows, True, np.zeros(0))
+        np.testing.assert_allclose(value, want, rtol=1e-12)
+        np.testing.assert_allclose(prior, whole - rows, rtol=1e-10, atol=1e-12)
