@@ -8,7 +8,8 @@ time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frail
 rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
 Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); Weibull PH, Gompertz,
 exponential (the PH fast loop), rp, Weibull + cure, piecewise, gamma
-and generalised gamma on coalgov (``(1 | cname)``); the cure rows (promotion time, probit,
+and generalised gamma on coalgov (``(1 | cname)``); Weibull + mm() with equal and power
+weights on coalgov (``members.py``'s rows); the cure rows (promotion time, probit,
 piecewise) and the interval rows (Weibull, log-normal, piecewise) of ``families.py``. Where a
 tree's specialised row loop (``native_fast.fast_buffer``) takes a model, its ``fast_logp_grad``
 is timed (what NUTS calls); each line names the row loop of each tree.
@@ -87,6 +88,12 @@ def _buffers(only=()):
                                                                          family=family), boxed))
     for family in ("gamma", "gengamma"):
         out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
+    import members  # issue 21's mm() rows of the family table (the PH fast loop's member blocks)
+
+    for weights in ("equal", "power"):
+        mm_data, mm_formula = members.load_row(f"coalgov-{weights}")
+        out.append((f"weibull+mm({weights}) coalgov", coalsurv.SurvivalModel(mm_formula),
+                    mm_data))
     built = []
     for name, spec, data in out:
         first = name.split()[0]

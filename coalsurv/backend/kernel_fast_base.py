@@ -27,7 +27,7 @@ from numba import njit
 
 from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import H_MM_R
-from coalsurv.backend.kernel_members import mm_theta, mm_weights
+from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_weights_rows
 
 __all__ = ["BLOCK", "F_HEAD", "FASTMATH", "fexp", "fast_arrays", "fast_end", "level_sums",
            "mm_buffer", "mm_setup"]
@@ -107,15 +107,17 @@ def mm_setup(mmb, x, order):
     Returns ``theta`` in the fast loop's row order (``order``: each fast row's original
     position), then what :func:`~coalsurv.backend.kernel_members.mm_grad` needs: the raw
     weights, the weights, each coalition's sum of raw weights, each membership row's ``c``
-    and ``theta`` in the original order.
+    and ``theta`` in the original order, and each membership row's coalition
+    (:func:`~coalsurv.backend.kernel_members.mm_coalitions`, found once per evaluation).
     """
     n = order.shape[0]
     R = int(mmb[H_MM_R])
     raw, w, c = np.empty(R), np.empty(R), np.empty(R)
     tot, theta = np.empty(n), np.empty(n)
-    mm_weights(mmb, x, raw, w, tot)
-    mm_theta(mmb, x, 0, w, c, theta)
+    coal = mm_coalitions(mmb)
+    mm_weights_rows(mmb, x, raw, w, tot, coal)
+    mm_theta_rows(mmb, x, 0, w, c, theta, coal)
     th_f = np.empty(n)
     for j in range(n):
         th_f[j] = theta[int(order[j])]
-    return th_f, raw, w, tot, c, theta
+    return th_f, raw, w, tot, c, theta, coal

@@ -64,8 +64,8 @@ from coalsurv.backend.kernel_layout import (
 from coalsurv.backend.kernel_levels import expand_levels, level_prior
 from coalsurv.backend.kernel_priors import block_prior
 
-__all__ = ["mm_arrays", "mm_mode", "mm_weights", "mm_theta", "mm_grad", "mm_prior",
-           "mm_expand"]
+__all__ = ["mm_arrays", "mm_mode", "mm_coalitions", "mm_weights", "mm_weights_rows",
+           "mm_theta", "mm_theta_rows", "mm_grad", "mm_grad_rows", "mm_prior", "mm_expand"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -107,6 +107,29 @@ def mm_arrays(buf):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
+def mm_coalitions(buf):
+    """Each membership row's coalition (int64, ``start[n]`` rows), without a per-row branch.
+
+    A mark at each coalition's first row, then a running sum: the passes below then sweep the
+    rows flat (a gather or scatter through this index) instead of a short loop per coalition,
+    whose varying length costs a mispredicted branch per coalition.
+    """
+    start = mm_arrays(buf)[0]
+    n = start.shape[0] - 1
+    R = int(start[n])
+    coal = np.zeros(R, np.int64)
+    for i in range(1, n):  # coalition i starts at row start[i] (none past the last row)
+        s = int(start[i])
+        if s < R:
+            coal[s] += 1
+    c = 0
+    for r in range(R):
+        c += coal[r]
+        coal[r] = c
+    return coal
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_weights(buf, x, raw, w, total):
     """Raw weights, weights and each coalition's sum of raw weights (1 when not normalised).
 
@@ -118,6 +141,12 @@ def mm_weights(buf, x, raw, w, total):
     0``, as the fast row loops make) has no coalitions and so reads no membership row (its
     member section may be a short dummy); a caller's scratch arrays may be longer.
     """
+    mm_weights_rows(buf, x, raw, w, total, mm_coalitions(buf))
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def mm_weights_rows(buf, x, raw, w, total, coal):
+    """:func:`mm_weights` given :func:`mm_coalitions` (computed once per evaluation)."""
     start, member, share, size, X = mm_arrays(buf)
     mode = int(buf[H_MM_WEIGHTS])
     n = total.shape[0]
@@ -141,19 +170,25 @@ def mm_weights(buf, x, raw, w, total):
             w[r] = raw[r]
         return
     for i in range(n):
-        a, b = int(start[i]), int(start[i + 1])
-        t = 0.0
-        for r in range(a, b):
-            t += raw[r]
-        total[i] = t
-        inv = 1.0 / t
-        for r in range(a, b):
-            w[r] = raw[r] * inv
+        total[i] = 0.0
+    for r in range(R):  # the coalitions' sums, in row order
+        total[coal[r]] += raw[r]
+    inv = np.empty(n)
+    for i in range(n):
+        inv[i] = 1.0 / total[i]
+    for r in range(R):
+        w[r] = raw[r] * inv[coal[r]]
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
 def mm_theta(buf, x, k, w, contrib, theta):
     """Cause ``k``'s member term of every coalition (``theta``) and each row's ``c`` (contrib)."""
+    mm_theta_rows(buf, x, k, w, contrib, theta, mm_coalitions(buf))
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def mm_theta_rows(buf, x, k, w, contrib, theta, coal):
+    """:func:`mm_theta` given :func:`mm_coalitions`: flat passes over the rows."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
     R = int(start[start.shape[0] - 1])  # the coalitions' rows (see mm_weights)
@@ -175,15 +210,20 @@ def mm_theta(buf, x, k, w, contrib, theta):
         for r in range(R):
             contrib[r] += X[r, j] * b
     for i in range(theta.shape[0]):
-        t = 0.0
-        for r in range(int(start[i]), int(start[i + 1])):
-            t += w[r] * contrib[r]
-        theta[i] = t
+        theta[i] = 0.0
+    for r in range(R):  # each coalition's sum, in row order
+        theta[coal[r]] += w[r] * contrib[r]
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
 def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     """Add cause ``k``'s gradient through the member term given ``g_row = d log L / d eta``."""
+    mm_grad_rows(buf, x, k, g_row, raw, w, total, contrib, theta, mm_coalitions(buf), grad)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def mm_grad_rows(buf, x, k, g_row, raw, w, total, contrib, theta, coal, grad):
+    """:func:`mm_grad` given :func:`mm_coalitions`: flat passes over the rows."""
     start, member, share, size, X = mm_arrays(buf)
     Q = X.shape[1]
     R = int(start[start.shape[0] - 1])  # the coalitions' rows (see mm_weights)
@@ -196,23 +236,23 @@ def mm_grad(buf, x, k, g_row, raw, w, total, contrib, theta, grad):
     level_mode = mm_mode(buf)
     # per row gw = g_i w_r (d log L / d c_r); estimated weights: d log L / d raw_r = g_i (c_r
     # - theta_i) / T_i (normalised) or g_i c_r, chained to the weight parameters at once
-    gw = np.zeros(R)
+    gw = np.empty(R)
+    for r in range(R):
+        gw[r] = g_row[coal[r]] * w[r]
     g_w1, g_w2 = 0.0, 0.0
-    for i in range(g_row.shape[0]):
-        gi = g_row[i]
-        a, b = int(start[i]), int(start[i + 1])
-        for r in range(a, b):
-            gw[r] = gi * w[r]
-        if mode == 0:
-            continue
-        gt = gi / total[i] if normalise else gi
-        th = theta[i] if normalise else 0.0
+    if mode != 0:
+        n = g_row.shape[0]
+        gt, th = np.empty(n), np.zeros(n)
+        for i in range(n):
+            gt[i] = g_row[i] / total[i] if normalise else g_row[i]
+            if normalise:
+                th[i] = theta[i]
         if mode == 1:  # d / d log gamma of share ** gamma (share holds log share)
-            for r in range(a, b):
-                g_w1 += gt * (contrib[r] - th) * raw[r] * share[r]
+            for r in range(R):
+                g_w1 += gt[coal[r]] * (contrib[r] - th[coal[r]]) * raw[r] * share[r]
         else:  # d raw / dq = raw (1 - raw)
-            for r in range(a, b):
-                dq = gt * (contrib[r] - th) * raw[r] * (1.0 - raw[r])
+            for r in range(R):
+                dq = gt[coal[r]] * (contrib[r] - th[coal[r]]) * raw[r] * (1.0 - raw[r])
                 g_w1 += dq
                 g_w2 += dq * share[r]
     for j in range(Q):

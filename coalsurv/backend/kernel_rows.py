@@ -76,7 +76,12 @@ from coalsurv.backend.kernel_layout import (
     zerosum_grad,
     zerosum_values,
 )
-from coalsurv.backend.kernel_members import mm_grad, mm_theta, mm_weights
+from coalsurv.backend.kernel_members import (
+    mm_coalitions,
+    mm_grad_rows,
+    mm_theta_rows,
+    mm_weights_rows,
+)
 from coalsurv.backend.kernel_piecewise import pw_row, upper_arrays
 from coalsurv.backend.kernel_slopes import (
     slope_count,
@@ -155,8 +160,9 @@ def row_terms(buf, x, grad, want_grad, rows_out):
     mm_raw, mm_w, mm_c = np.zeros(R), np.zeros(R), np.zeros(R)
     m_n = n if R > 0 else 0
     mm_total, mm_eta, g_row = np.zeros(m_n), np.zeros(m_n), np.zeros(m_n)
+    mm_coal = mm_coalitions(buf) if R > 0 else np.zeros(0, np.int64)  # each row's coalition
     if R > 0:
-        mm_weights(buf, x, mm_raw, mm_w, mm_total)
+        mm_weights_rows(buf, x, mm_raw, mm_w, mm_total, mm_coal)
     cure = int(buf[H_CURE])  # cure (one cause): lin = cure_intercept + Z_cure cure_beta
     cure_link = int(buf[H_CURE_LINK])
     # the link once per distinct row of Z_cure (kernel_ending); d/d lin summed per pattern
@@ -224,7 +230,7 @@ def row_terms(buf, x, grad, want_grad, rows_out):
         if off_sdev >= 0:
             zerosum_values(x, off_sdev + k * (S - 1), S, sdev)
         if R > 0:
-            mm_theta(buf, x, k, mm_w, mm_c, mm_eta)
+            mm_theta_rows(buf, x, k, mm_w, mm_c, mm_eta, mm_coal)
         if SL > 0:
             slope_values(buf, x, k, v_sl, sl_start)
             g_sl[:] = 0.0
@@ -437,7 +443,8 @@ def row_terms(buf, x, grad, want_grad, rows_out):
             if off_sdev >= 0:
                 zerosum_grad(g_sdev, S, grad, off_sdev + k * (S - 1))
             if R > 0:
-                mm_grad(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, grad)
+                mm_grad_rows(buf, x, k, g_row, mm_raw, mm_w, mm_total, mm_c, mm_eta, mm_coal,
+                             grad)
             if T > 0:
                 tve_finish(buf, x, k, t_cell, t_centre, d_raw, g_tdev, g_cell, grad)
             if SL > 0:
