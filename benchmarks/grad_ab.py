@@ -89,12 +89,9 @@ def _buffers(only=()):
     for family in ("gamma", "gengamma"):
         out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
     # the PH fast loop with delayed entry and with mm() members: families.py's rows
-    import family_rows
-
     for name in ("weibull+entry", "weibull+mm(equal)"):
-        family, kwargs, variant, _ = families.ROWS[name]
-        out.append((f"{name} coalgov", family_rows.make_model(family, kwargs),
-                    families.load_variant(variant)[0]))
+        out.append((f"{name} coalgov", families.make_model(name),
+                    families.load_variant(families.ROWS[name][2])[0]))
     built = []
     for name, spec, data in out:
         first = name.split()[0]
