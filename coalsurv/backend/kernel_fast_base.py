@@ -93,7 +93,7 @@ def level_sums(r, start, out):
         out[lev] = tot
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def entry_runs(start, mid):
     """Return the row runs ``(s, e, entry)`` of the blocked passes, levels merged.
 
