@@ -61,6 +61,7 @@ from coalsurv.backend.kernel_fast_base import (
     BLOCK,
     F_HEAD,
     FASTMATH,
+    entry_runs,
     fast_arrays,
     fexp,
     level_sums,
@@ -81,74 +82,54 @@ _FM = FASTMATH
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _block(X, log_t, log_en, s, e, base, beta, off, th, r, acc, s_rx):
-    """Rows ``s:e`` of one level, all with delayed entry; ``r`` the scratch.
+def _block(X_all, log_t_all, log_en_all, s, e, beta, off_all, th, entry, r_all, acc, s_rx):
+    """Rows ``s:e`` (any levels; all with delayed entry if ``entry``, else none).
 
-    ``eta_i = base + X[i] beta (+ off_i``, the mm() member term, when ``off`` has rows).
-
-    Adds ``sum r`` and ``sum r log t`` into ``acc[0:2]`` and ``sum r x`` into ``s_rx``;
-    ``r_i = e^(k log t_i + eta_i) - e^(k log entry_i + eta_i)``.
+    ``r_all`` holds every row: ``a + u`` of each row's level on entry, ``r_i`` on exit, with
+    ``eta_i = a + u + X[i] beta (+ off_i``, the mm() member term, when ``off_all`` has rows)
+    and ``r_i = e^(k log t_i + eta_i) (- e^(k log entry_i + eta_i))``. Adds ``sum r`` and
+    ``sum r log t`` (less the entry's) into ``acc[0:2]`` and ``sum r x`` into ``s_rx``. As
+    :func:`_block_gompertz`: 1-D views of rows ``s:e`` indexed from 0, so LLVM vectorises.
     """
     w = e - s
     P = beta.shape[0]
-    for i in range(w):
-        r[i] = base
+    log_t, log_en, r = log_t_all[s:e], log_en_all[s:e], r_all[s:e]
     for j in range(P):
         b = beta[j]
+        xj = X_all[j, s:e]
         for i in range(w):
-            r[i] += X[j, s + i] * b
-    if off.shape[0] > 0:  # mm(): each row's member term (fast row order)
+            r[i] += xj[i] * b
+    if off_all.shape[0] > 0:  # mm(): each row's member term (fast row order)
+        off = off_all[s:e]
         for i in range(w):
-            r[i] += off[s + i]
+            r[i] += off[i]
     s_r = 0.0
     s_rl = 0.0
-    for i in range(w):  # delayed-entry rows: minus the entry's term
-        eta = r[i]
-        lt = log_t[s + i]
-        v = fexp(th * lt + eta)
-        le = log_en[s + i]
-        v0 = fexp(th * le + eta)
-        s_r += v - v0
-        s_rl += v * lt - v0 * le
-        r[i] = v - v0
+    if entry:  # delayed-entry rows: minus the entry's term
+        for i in range(w):
+            eta = r[i]
+            lt = log_t[i]
+            v = fexp(th * lt + eta)
+            le = log_en[i]
+            v0 = fexp(th * le + eta)
+            s_r += v - v0
+            s_rl += v * lt - v0 * le
+            r[i] = v - v0
+    else:
+        for i in range(w):
+            lt = log_t[i]
+            v = fexp(th * lt + r[i])
+            s_r += v
+            s_rl += v * lt
+            r[i] = v
     acc[0] += s_r
     acc[1] += s_rl
     for j in range(P):
-        t = 0.0
+        tot = 0.0
+        xj = X_all[j, s:e]
         for i in range(w):
-            t += r[i] * X[j, s + i]
-        s_rx[j] += t
-
-
-@njit(cache=True, error_model="numpy", fastmath=_FM)
-def _block_plain(X, log_t, s, e, base, beta, off, th, r, acc, s_rx):
-    """:func:`_block` for rows without delayed entry: one ``exp`` per row."""
-    w = e - s
-    P = beta.shape[0]
-    for i in range(w):
-        r[i] = base
-    for j in range(P):
-        b = beta[j]
-        for i in range(w):
-            r[i] += X[j, s + i] * b
-    if off.shape[0] > 0:  # mm(): each row's member term (fast row order)
-        for i in range(w):
-            r[i] += off[s + i]
-    s_r = 0.0
-    s_rl = 0.0
-    for i in range(w):
-        lt = log_t[s + i]
-        v = fexp(th * lt + r[i])
-        s_r += v
-        s_rl += v * lt
-        r[i] = v
-    acc[0] += s_r
-    acc[1] += s_rl
-    for j in range(P):
-        t = 0.0
-        for i in range(w):
-            t += r[i] * X[j, s + i]
-        s_rx[j] += t
+            tot += r[i] * xj[i]
+        s_rx[j] += tot
 
 
 # inlined in numba's IR (its operations take the caller's fastmath flags, the blocks' _FM: no
@@ -265,7 +246,6 @@ def _ph_rows(fb, x, grad):
     gam = x[off_theta] * math.exp(a) if fam == 2 else 0.0  # Gompertz: ageing e^intercept
     entry = fb[15] > 0.0
     sd = math.exp(x[off_sd]) if mode == 0 else 1.0
-    r = np.empty(BLOCK)
     acc = np.zeros(2)
     s_rx = np.zeros(P)
     d_a = 0.0
@@ -283,35 +263,32 @@ def _ph_rows(fb, x, grad):
     for i in range(off.shape[0]):  # the event part's member terms: sum d theta
         total += ev[i] * off[i]
     lev_r = np.empty(L)  # each level's sum r
-    if fam == 2:  # Gompertz: every row in blocks across the levels (coalgov's ~20 rows a level
-        # left the vector loops mostly in their scalar remainders), then each level's sum
-        n = int(fb[3])
-        rr = np.empty(n)  # a + u of each row's level, then r (log_t, log_en: the times)
-        for lev in range(L):
-            base = a + _level_u(x, mode, off_lev, lev, sd, a)
-            for i in range(int(start[lev]), int(start[lev + 1])):
-                rr[i] = base
+    # every row in blocks across the levels (coalgov's ~20 rows a level left the vector loops
+    # mostly in their scalar remainders), then each level's sum
+    n = int(fb[3])
+    rr = np.empty(n)  # a + u of each row's level, then r (Gompertz: log_t, log_en the times)
+    for lev in range(L):
+        base = a + _level_u(x, mode, off_lev, lev, sd, a)
+        for i in range(int(start[lev]), int(start[lev + 1])):
+            rr[i] = base
+    if fam == 2:  # Gompertz
         ig = 1.0 / gam  # inf at gamma = 0: _gompertz_h's series then
         for b0 in range(0, n, BLOCK):
             b1 = min(b0 + BLOCK, n)
             _block_gompertz(X, log_t, log_en, b0, b1, beta, off, gam, ig, entry, rr, acc, s_rx)
             _row_grad(ev, order, b0, b1, rr[b0:b1], g_row)
-        level_sums(rr, start, lev_r)
+    else:  # runs of delayed-entry and of plain rows (within a level the entry rows first)
+        runs = entry_runs(start, mid)
+        for k in range(runs.shape[0]):
+            b0, e = runs[k, 0], runs[k, 1]
+            while b0 < e:
+                b1 = min(b0 + BLOCK, e)
+                _block(X, log_t, log_en, b0, b1, beta, off, th, runs[k, 2] == 1, rr, acc, s_rx)
+                _row_grad(ev, order, b0, b1, rr[b0:b1], g_row)
+                b0 = b1
+    level_sums(rr, start, lev_r)
     for lev in range(L):
         u = _level_u(x, mode, off_lev, lev, sd, a)
-        base = a + u
-        if fam != 2:
-            before = acc[0]
-            s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
-            for b0 in range(s, m, BLOCK):
-                b1 = min(b0 + BLOCK, m)
-                _block(X, log_t, log_en, b0, b1, base, beta, off, th, r, acc, s_rx)
-                _row_grad(ev, order, b0, b1, r, g_row)
-            for b0 in range(m, e, BLOCK):
-                b1 = min(b0 + BLOCK, e)
-                _block_plain(X, log_t, b0, b1, base, beta, off, th, r, acc, s_rx)
-                _row_grad(ev, order, b0, b1, r, g_row)
-            lev_r[lev] = acc[0] - before
         g_u = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
         total += d_lev[lev] * u
         if mode == 0:

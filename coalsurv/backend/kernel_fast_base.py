@@ -29,8 +29,8 @@ from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import H_MM_R
 from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_weights_rows
 
-__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "fexp", "fast_arrays", "fast_end", "level_sums",
-           "mm_buffer", "mm_setup"]
+__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "entry_runs", "fexp", "fast_arrays", "fast_end",
+           "level_sums", "mm_buffer", "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
@@ -91,6 +91,32 @@ def level_sums(r, start, out):
         for i in range(int(start[lev]), int(start[lev + 1])):
             tot += r[i]
         out[lev] = tot
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def entry_runs(start, mid):
+    """Return the row runs ``(s, e, entry)`` of the blocked passes, levels merged.
+
+    Within a level the delayed-entry rows come first (``start:mid``); consecutive rows of the
+    same kind are one run whatever their level, so a buffer without delayed entry is one run
+    (coalgov's ~20 rows a level left the vector loops mostly in their scalar remainders;
+    the rp and the exponential / Weibull PH loops).
+    """
+    L = mid.shape[0]
+    out = np.empty((2 * L, 3), np.int64)
+    k = 0
+    for lev in range(L):
+        s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
+        if m > s:
+            out[k, 0], out[k, 1], out[k, 2] = s, m, 1
+            k += 1
+        if e > m:
+            if k > 0 and out[k - 1, 2] == 0 and out[k - 1, 1] == m:
+                out[k - 1, 1] = e
+            else:
+                out[k, 0], out[k, 1], out[k, 2] = m, e, 0
+                k += 1
+    return out[:k]
 
 
 @njit(cache=True, error_model="numpy")

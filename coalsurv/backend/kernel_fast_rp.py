@@ -47,6 +47,7 @@ from numba import njit
 from coalsurv.backend.kernel_fast_base import (
     BLOCK,
     FASTMATH,
+    entry_runs,
     fast_arrays,
     fast_end,
     fexp,
@@ -140,31 +141,6 @@ def _eta_rows(X_all, s, e, base_all, beta, r):
         xj = X_all[j, s:e]
         for i in range(w):
             r[i] += xj[i] * bj
-
-
-@njit(cache=True, error_model="numpy")
-def _runs(start, mid):
-    """Return the row runs ``(s, e, entry)`` of the blocked passes, levels merged.
-
-    Within a level the delayed-entry rows come first (``start:mid``); consecutive rows of the
-    same kind are one run whatever their level, so a buffer without delayed entry is one run
-    (coalgov's ~20 rows a level left the vector loops mostly in their scalar remainders).
-    """
-    L = mid.shape[0]
-    out = np.empty((2 * L, 3), np.int64)
-    k = 0
-    for lev in range(L):
-        s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
-        if m > s:
-            out[k, 0], out[k, 1], out[k, 2] = s, m, 1
-            k += 1
-        if e > m:
-            if k > 0 and out[k - 1, 2] == 0 and out[k - 1, 1] == m:
-                out[k - 1, 1] = e
-            else:
-                out[k, 0], out[k, 1], out[k, 2] = m, e, 0
-                k += 1
-    return out[:k]
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -314,7 +290,7 @@ def _blocked(fb, x, grad, odds):
         for i in range(int(start[lev]), int(start[lev + 1])):
             base[i] = a + u
     f1 = np.empty(n)  # each row's F'(s) - F'(s0): the levels' sums after the rows
-    runs = _runs(start, mid)
+    runs = entry_runs(start, mid)
     for k in range(runs.shape[0]):
         b0, e, entry = runs[k, 0], runs[k, 1], runs[k, 2] == 1
         while b0 < e:

@@ -1,13 +1,14 @@
-"""The Gompertz and rp fast loops' rows in blocks across the levels, at extreme points.
+"""The PH and rp fast loops' rows in blocks across the levels, at extreme points.
 
-Both loops run their rows in blocks of up to ``BLOCK`` rows whatever their frailty level (the
-level sums afterwards, ``kernel_fast_base.level_sums``; rp: runs of delayed-entry and plain
-rows, ``kernel_fast_rp._runs``), and the Gompertz rows divide by ``gamma`` once per evaluation
-(``kernel_fast._gompertz_h``). Checked against the generic kernel (value, gradient,
-pointwise) on data with many levels and more rows than a block, delayed entry on some rows, and
-against the PyMC graph where the Gompertz ageing sits near 0 (at the series' switches), is
-negative, or meets long times; the generic kernel's priors pass without rows
-(``kernel._logp_core`` skips ``row_terms`` at ``H_N = 0``) adds exactly the priors.
+The Gompertz, rp, Weibull and exponential loops run their rows in blocks of up to ``BLOCK``
+rows whatever their frailty level (the level sums afterwards, ``kernel_fast_base.level_sums``;
+rp, Weibull, exponential: runs of delayed-entry and plain rows, ``kernel_fast_base.entry_runs``),
+and the Gompertz rows divide by ``gamma`` once per evaluation (``kernel_fast._gompertz_h``).
+Checked against the generic kernel (value, gradient, pointwise) on data with many levels and
+more rows than a block, delayed entry on some rows, and against the PyMC graph where the
+Gompertz ageing sits near 0 (at the series' switches), is negative, or meets long times; the
+generic kernel's priors pass without rows (``kernel._logp_core`` skips ``row_terms`` at
+``H_N = 0``) adds exactly the priors.
 """
 
 from __future__ import annotations
@@ -59,9 +60,11 @@ def _against_generic(kplan, buf, fb, x):
 @pytest.mark.parametrize(("family", "entry", "options"), [
     ("gompertz", True, NC), ("gompertz", False, CE), ("rp", True, NC), ("rp", False, CE),
     ("rp", True, {**CE, "scale": "odds"}), ("rp", False, {**NC, "scale": "odds", "k": 1}),
+    ("weibull", True, NC), ("weibull", False, CE), ("exponential", True, CE),
+    ("exponential", False, NC),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_many_levels_and_blocks_equal_the_generic_kernel(family, entry, options):
-    """600 rows in 37 levels (blocks cross levels; rp: entry and plain runs) as the generic."""
+    """600 rows in 37 levels (blocks cross levels; entry and plain runs) as the generic."""
     _, kplan, buf, fb = _plan(family, _data(n=600, entry=entry), options)
     rng = np.random.default_rng(3)
     for _ in range(3):
@@ -74,7 +77,7 @@ def test_many_levels_and_blocks_equal_the_generic_kernel(family, entry, options)
 
 def test_the_runs_of_delayed_entry_and_plain_rows():
     """Entry rows of each level first; plain rows of consecutive levels merge into one run."""
-    from coalsurv.backend.kernel_fast_rp import _runs  # a private helper: checked directly
+    from coalsurv.backend.kernel_fast_base import entry_runs as _runs
 
     start = np.array([0.0, 5.0, 9.0, 12.0, 20.0])
     mid = np.array([2.0, 5.0, 9.0, 15.0])  # levels 1 and 2 without delayed entry
