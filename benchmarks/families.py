@@ -159,8 +159,9 @@ def make_model(row: str, *, centring: str | None = None):
     """Return the row's ``SurvivalModel`` (a ``MultiStateModel`` for the multi-state row).
 
     ``centring``: ``frailty_centring`` forced (``"centred"`` / ``"noncentred"``; the same
-    model): the plain baselines are written non-centred, so their log density is compared
-    with coalsurv's non-centred graph (tests/test_plain_baselines*.py).
+    model), and the ``mm()`` member effects' ``centring`` with it (so no rotation): the plain
+    baselines are written non-centred, so their log density is compared with coalsurv's
+    non-centred graph (tests/test_plain_baselines*.py).
     """
     import coalsurv
 
@@ -175,8 +176,9 @@ def make_model(row: str, *, centring: str | None = None):
     tve = kwargs.pop("tve", False)
     if tve:
         fixed[0] = f"tve({fixed[0]}, type='pw')" if tve == "pw" else f"tve({fixed[0]})"
-    if "mm" in kwargs:
-        fixed.append(kwargs.pop("mm"))
+    if "mm" in kwargs:  # a forced centring holds for the member effects too (not the rotation)
+        mm = kwargs.pop("mm")
+        fixed.append(mm if centring is None else f"{mm[:-1]}, centring={centring!r})")
     slope = f"1 + {fixed[0]}" if kwargs.pop("slope", False) else "1"
     return coalsurv.SurvivalModel(" + ".join(fixed) + f" + ({slope} | {GROUP})", family=family,
                                   **kwargs)
