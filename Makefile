@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 LOCK := constraints.txt
 PIP_LOCKED := -c $(LOCK) --build-constraint $(LOCK)
 
-.PHONY: setup demo test lint slow bench bench-families gallery notebooks lab validate clean lock
+.PHONY: setup demo test lint slow bench bench-families bench-members gallery notebooks lab validate clean lock
 
 # Python from .python-version via pyenv when present, else python3.12 on PATH.
 PYTHON_BOOT := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.12)
@@ -49,8 +49,19 @@ lint: $(STAMP)
 slow: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q -m slow
 
+# every ratio benchmark: the standard model (BENCHMARKS.md's table), the family table (issue 23,
+# reports/families_benchmark.md) and the mm() rows (issue 21: coalgov against plain PyMC, and
+# 10^4 coalitions of 10^3 members, coalsurv only; reports/members_benchmark.md). Hours on 2 cores.
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(MAKE) bench-families
+	$(MAKE) bench-members
+
+bench-members: $(STAMP)
+	uptime
+	$(PY) benchmarks/members.py --rows coalgov-equal coalgov-power | tee reports/members_benchmark.md
+	$(PY) benchmarks/members.py --rows sim10000 --no-baseline | tee -a reports/members_benchmark.md
+	uptime
 
 # the family table (issue 23): every row against its plain PyMC baseline, cold and warm, in one
 # run; writes reports/families_benchmark.md. Options: make bench-families ARGS="--rows weibull
