@@ -51,7 +51,7 @@ slow: $(STAMP)
 
 # every ratio benchmark: the standard model (BENCHMARKS.md's table), the family table (issue 23,
 # reports/families_benchmark.md) and the mm() rows (issue 21: coalgov against plain PyMC, and
-# 10^4 coalitions of 10^3 members, coalsurv only; reports/members_benchmark.md). Hours on 2 cores.
+# 10^4 coalitions of 10^3 members, coalsurv only; reports/members_benchmark.md).
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(MAKE) bench-families
