@@ -3,8 +3,8 @@
 For each row of ``families.ROWS`` named (default: the rows of :mod:`family_rows`), build the
 row's model on its data, plan the native kernel (``native.plan``: empty reason = native), ask
 the fast row loop (``native_fast.fast_reason``: empty = the fast loop takes it, else why not)
-and time one log density and gradient (best of 15 repeats of a batch, CPU time) with the
-generic kernel and, where it applies, the fast loop.
+and time one log density and gradient (``grads_fast.bench``: best of 15 repeats of a batch,
+CPU time) with the generic kernel and, where it applies, the fast loop.
 
 Run: ``PYTHONPATH=$PWD python benchmarks/rows_grad.py [rows ...]`` (quote the load beside it).
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -22,20 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import families  # noqa: E402
 import family_rows  # noqa: E402
-
-
-def _ms(f) -> float:
-    f()
-    start = time.perf_counter()
-    f()
-    calls = max(5, int(0.05 / max(time.perf_counter() - start, 1e-6)))
-    best = np.inf
-    for _ in range(15):
-        start = time.process_time()
-        for _ in range(calls):
-            f()
-        best = min(best, (time.process_time() - start) / calls)
-    return best * 1e3
+from grads_fast import bench  # noqa: E402  (one timing loop for both scripts)
 
 
 def main(rows: list[str]) -> None:
@@ -53,12 +39,12 @@ def main(rows: list[str]) -> None:
         buf = native.make_buffer(kplan, model)
         x = np.random.default_rng(0).normal(scale=0.2, size=kplan.ndim)
         g = np.empty(x.size)
-        generic = _ms(lambda: kernel.logp_grad(buf, x, g))  # noqa: B023
+        generic = bench(kernel.logp_grad, buf, x, g)
         why = native_fast.fast_reason(kplan, buf)
         fast = "-"
         if not why:
             fb = native_fast.fast_buffer(kplan, buf)
-            fast = f"{_ms(lambda: kernel_fast.fast_logp_grad(fb, x, g)):.4f}"  # noqa: B023
+            fast = f"{bench(kernel_fast.fast_logp_grad, fb, x, g):.4f}"
         print(f"{row}: ndim {kplan.ndim}, generic {generic:.4f} ms, fast {fast} ms"
               f"{'; fast loop: ' + why if why else ''}")
     print(f"load {os.getloadavg()}")
