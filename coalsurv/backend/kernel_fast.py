@@ -65,6 +65,7 @@ from coalsurv.backend.kernel_fast_base import (
     fast_arrays,
     fexp,
     level_sums,
+    level_u,
     mm_buffer,
     mm_setup,
 )
@@ -217,18 +218,6 @@ def fast_rows(fb, x, grad):
 
 
 @njit(cache=True, error_model="numpy")
-def _level_u(x, mode, off_lev, lev, sd, a):
-    """Return the frailty effect ``u`` of level ``lev`` (0 without a frailty: ``mode = -1``)."""
-    if mode == 0:
-        return sd * x[off_lev + lev]
-    if mode == 1:
-        return x[off_lev + lev]
-    if mode == 2:
-        return x[off_lev + lev] - a
-    return 0.0
-
-
-@njit(cache=True, error_model="numpy")
 def _ph_rows(fb, x, grad):
     """:func:`fast_rows` of the exponential, Weibull PH and Gompertz families."""
     fam = int(fb[2])
@@ -268,7 +257,7 @@ def _ph_rows(fb, x, grad):
     n = int(fb[3])
     rr = np.empty(n)  # a + u of each row's level, then r (Gompertz: log_t, log_en the times)
     for lev in range(L):
-        base = a + _level_u(x, mode, off_lev, lev, sd, a)
+        base = a + level_u(x, mode, off_lev, lev, sd, a)
         for i in range(int(start[lev]), int(start[lev + 1])):
             rr[i] = base
     if fam == 2:  # Gompertz
@@ -288,7 +277,7 @@ def _ph_rows(fb, x, grad):
                 b0 = b1
     level_sums(rr, start, lev_r)
     for lev in range(L):
-        u = _level_u(x, mode, off_lev, lev, sd, a)
+        u = level_u(x, mode, off_lev, lev, sd, a)
         g_u = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
         total += d_lev[lev] * u
         if mode == 0:
@@ -417,7 +406,7 @@ def fast_pointwise_into(fb, draws, out):
         gam = x[off_theta] * math.exp(a) if fam == 2 else 0.0
         sd = math.exp(x[off_sd]) if mode == 0 else 1.0
         for lev in range(L):
-            u = _level_u(x, mode, off_lev, lev, sd, a)
+            u = level_u(x, mode, off_lev, lev, sd, a)
             s, m, e = int(start[lev]), int(mid[lev]), int(start[lev + 1])
             for b0 in range(s, e, BLOCK):
                 if fam == 2:

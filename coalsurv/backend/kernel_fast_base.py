@@ -30,7 +30,7 @@ from coalsurv.backend.kernel_layout import H_MM_R
 from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_weights_rows
 
 __all__ = ["BLOCK", "F_HEAD", "FASTMATH", "entry_runs", "fexp", "fast_arrays", "fast_end",
-           "level_sums", "mm_buffer", "mm_setup"]
+           "level_sums", "level_u", "mm_buffer", "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
@@ -91,6 +91,22 @@ def level_sums(r, start, out):
         for i in range(int(start[lev]), int(start[lev + 1])):
             tot += r[i]
         out[lev] = tot
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def level_u(x, mode, off_lev, lev, sd, a):
+    """Return the frailty effect ``u`` of level ``lev`` of a fast buffer's frailty factor.
+
+    ``mode`` (fast buffer head): 0 non-centred (``sd z``), 1 centred (``u``), 2 centred on
+    the intercept ``a`` (``w - a``), -1 no frailty (0).
+    """
+    if mode == 0:
+        return sd * x[off_lev + lev]
+    if mode == 1:
+        return x[off_lev + lev]
+    if mode == 2:
+        return x[off_lev + lev] - a
+    return 0.0
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)

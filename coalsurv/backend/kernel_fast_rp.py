@@ -52,6 +52,7 @@ from coalsurv.backend.kernel_fast_base import (
     fast_end,
     fexp,
     level_sums,
+    level_u,
 )
 from coalsurv.backend.kernel_fastmath import flog, softplus_sigmoid
 from coalsurv.backend.kernel_spline import rp_row, spline_arrays
@@ -101,19 +102,6 @@ def _params(fb, x):
     spl, b, _ = spline_arrays(fb[int(fb[1]):], x)
     sd = math.exp(x[int(fb[10])]) if mode == 0 else 1.0
     return a, beta, gam, spl, b, sd
-
-
-@njit(cache=True, error_model="numpy")
-def _level_u(x, fb, lev, a, sd):
-    """Return the frailty effect of level ``lev`` (0 without a frailty)."""
-    mode, off_lev = int(fb[9]), int(fb[11])
-    if mode == 0:
-        return sd * x[off_lev + lev]
-    if mode == 1:
-        return x[off_lev + lev]
-    if mode == 2:
-        return x[off_lev + lev] - a
-    return 0.0
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -285,7 +273,7 @@ def _blocked(fb, x, grad, odds):
     n = int(fb[3])
     base = np.empty(n)  # a + u of each row's level
     for lev in range(L):
-        u = _level_u(x, fb, lev, a, sd)
+        u = level_u(x, int(fb[9]), int(fb[11]), lev, sd, a)
         total += d_lev[lev] * u
         for i in range(int(start[lev]), int(start[lev + 1])):
             base[i] = a + u
@@ -356,7 +344,7 @@ def rp_exact(fb, x, grad, want_grad, rows_out):
     g_beta, g_b = np.zeros(P), np.zeros(K)
     total, d_a, d_th = 0.0, 0.0, 0.0
     for lev in range(L):
-        u = _level_u(x, fb, lev, a, sd)
+        u = level_u(x, int(fb[9]), int(fb[11]), lev, sd, a)
         g_u = 0.0
         for i in range(int(start[lev]), int(start[lev + 1])):
             eta = a + u
