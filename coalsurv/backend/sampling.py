@@ -78,7 +78,7 @@ def _data_values(model) -> dict[str, np.ndarray]:
 
 
 def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
-           cache_key: str | None = None, native: tuple | None = None):
+           cache_key: str | None = None, native: tuple | None = None, on_draws=None):
     """Sample ``model`` with NUTS and add the pointwise log-likelihood.
 
     Parameters
@@ -98,6 +98,10 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
         same kernel); anything else takes the PyMC path. The posterior's attributes
         ``coalsurv_kernel`` (``"native"`` or ``"pymc"``), ``coalsurv_kernel_route`` and
         ``coalsurv_kernel_reason`` say which and why.
+    on_draws : callable, optional
+        Called with the ``posterior`` group as soon as its draws are final (before the
+        pointwise log likelihood, log prior and checks), e.g. to hash them on another thread
+        (:class:`coalsurv.fit.identity.FitIdInBackground`); it must not change them.
 
     Returns
     -------
@@ -110,9 +114,9 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
         kplan, reason = (None, "no model record given") if native is None else _plan(model,
                                                                                    native)
     if kplan is not None:
-        idata = _sample_native(model, kplan, settings, progressbar)
+        idata = _sample_native(model, kplan, settings, progressbar, on_draws)
     else:
-        idata = _sample_pymc(model, settings, progressbar, cache_key)
+        idata = _sample_pymc(model, settings, progressbar, cache_key, on_draws)
         idata["posterior"].attrs.update(coalsurv_kernel="pymc", coalsurv_kernel_route="pymc",
                                         coalsurv_kernel_reason=reason)
     _warn_in_plain_words(idata, settings)
@@ -126,10 +130,18 @@ def _plan(model, native):
 
 
 def _nuts(compiled, settings: SamplerSettings, progressbar: bool):
-    nutpie = import_nutpie()
+    """NUTS draws as a DataTree and the seconds they took (conversion included).
 
+    On a tested nutpie the raw arrow trace is converted by
+    :func:`coalsurv.backend.nutpie_trace.sampler_trace` (each array written once, no
+    ``warmup_posterior``); else by nutpie itself.
+    """
+    from coalsurv.backend.nutpie_trace import raw_trace_ok, sampler_trace
+
+    nutpie = import_nutpie()
+    raw = raw_trace_ok(nutpie)
     start = time.perf_counter()
-    idata = nutpie.sample(
+    run = nutpie.sample(
         compiled,
         draws=settings.draws,
         tune=settings.tune,
@@ -138,11 +150,25 @@ def _nuts(compiled, settings: SamplerSettings, progressbar: bool):
         seed=int(settings.random_seed),
         progress_bar=progressbar,
         target_accept=settings.target_accept,
+        blocking=not raw,
+        return_raw_trace=raw,
     )
+    idata = sampler_trace(run, _wait(run)) if raw else run
     return idata, time.perf_counter() - start
 
 
-def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
+def _wait(run):
+    """Nutpie's blocking wait: the raw trace; an interrupt keeps the draws made so far."""
+    try:
+        return run.wait()
+    except KeyboardInterrupt:
+        return run.abort()
+    except BaseException:
+        run.cancel()
+        raise
+
+
+def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool, on_draws=None):
     """Sample with the native kernel; log likelihood and log prior from the same kernel."""
     from pymc.backends.arviz import patch_nutpie_idata
     from xarray import DataTree
@@ -156,6 +182,8 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     compiled = nutpie_model.compile_native(kplan, buf, route=route, fast=fast)
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
+    if on_draws is not None:
+        on_draws(idata["posterior"])
     posterior = idata["posterior"].to_dataset()
     obs = list(model.coords["obs"])
     kept = _pointwise_storage(idata, len(obs), settings.pointwise_limit)
@@ -171,7 +199,8 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool):
     return idata
 
 
-def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key: str | None):
+def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key: str | None,
+                 on_draws=None):
     """Sample the PyMC graph compiled by nutpie (numba), the reference path."""
     nutpie = import_nutpie()
     from pymc.backends.arviz import patch_nutpie_idata
@@ -196,6 +225,8 @@ def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key:
     idata, elapsed = _nuts(compiled, settings, progressbar)
     patch_nutpie_idata(idata, model, sampling_time=elapsed)
     idata["sample_stats"].attrs["coalsurv_compiled"] = how  # not in the fit id (posterior)
+    if on_draws is not None:
+        on_draws(idata["posterior"])
     kept = _pointwise_storage(idata, len(model.coords["obs"]), settings.pointwise_limit)
     return add_log_densities(idata, model, cache_key, likelihood=kept)
 

@@ -15,7 +15,7 @@ from coalsurv._io import read_text_file
 from coalsurv._version import package_versions
 from coalsurv.backend.pointwise import POINTWISE_LIMIT
 from coalsurv.errors import ArgumentError, SpecError
-from coalsurv.fit.identity import fit_id
+from coalsurv.fit.identity import FitIdInBackground
 from coalsurv.spec.modelspec import ModelSpec
 from coalsurv.spec.priors import PriorSet
 
@@ -247,18 +247,20 @@ class SurvivalModel:
         if progressbar is None:
             progressbar = _interactive()
         key = self._cache_key(data, design, info)
+        data_hash = data.data_hash()
+        hashing = FitIdInBackground(data_hash)  # the fit id, hashed while the fit goes on
         with progress.stage(f"compiling and sampling ({chains} chains x {draws:,} draws after "
                             f"{tune:,} tuning steps)"):
             idata = sample(model, settings, progressbar=progressbar, cache_key=key,
-                           native=(info, self.spec.family_options))
+                           native=(info, self.spec.family_options), on_draws=hashing.start)
         with progress.stage("recording the fit (data hash, fit id, versions)"):
             versions = package_versions()
             created = datetime.now(UTC).isoformat(timespec="seconds")
             fit = Fit(idata=idata, spec=self.spec, priors=self.priors,
                       resolved_priors=resolved, data=data, design=design, info=info,
-                      settings=settings, data_hash=data.data_hash(), versions=versions,
+                      settings=settings, data_hash=data_hash, versions=versions,
                       created=created, command=command)
-            fit.fit_id = fit_id(fit.data_hash, idata["posterior"])
+            fit.fit_id = hashing.result(idata["posterior"])
         return fit
 
     def _cache_key(self, data, design, info) -> str:

@@ -118,6 +118,7 @@ def test_trace_from_dict_builds_nutpies_groups_as_arviz_does(monkeypatch, synthe
     import arviz_base
 
     import coalsurv
+    from coalsurv.backend import nutpie_trace
     from coalsurv.backend.nutpie_trace import from_dict
 
     calls = []
@@ -130,8 +131,13 @@ def test_trace_from_dict_builds_nutpies_groups_as_arviz_does(monkeypatch, synthe
         def __getattr__(self, name):
             return getattr(arviz_base, name)
 
+    def spy(data, **kwargs):  # the call of nutpie_trace.sampler_trace (tested nutpie)
+        calls.append((data, kwargs))
+        return from_dict(data, **kwargs)
+
     nutpie_import.import_nutpie()
-    monkeypatch.setattr(sys.modules["nutpie.sample"], "arviz", Spy())
+    monkeypatch.setattr(sys.modules["nutpie.sample"], "arviz", Spy())  # other nutpie versions
+    monkeypatch.setattr(nutpie_trace, "from_dict", spy)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         coalsurv.SurvivalModel("breadth + (1 | group)").fit(
