@@ -23,14 +23,16 @@ import family_rows  # noqa: E402
 import coalsurv.backend.native as native  # noqa: E402
 import coalsurv.backend.sampling as sampling  # noqa: E402
 import coalsurv.fit.model as fmodel  # noqa: E402
-from coalsurv.backend import native_fast, nutpie_model, nutpie_trace  # noqa: E402
+from coalsurv.backend import native_fast, nutpie_model, nutpie_trace  # noqa: E402,F401
 from coalsurv.data.episodes import CoalitionData  # noqa: E402
 
 SPENT: dict = defaultdict(float)
 
 
 def timed(owner, attr, label):
-    inner = getattr(owner, attr)
+    inner = getattr(owner, attr, None)
+    if inner is None:  # an older tree (A/B runs): not there
+        return
 
     def wrapper(*a, **k):
         t0 = time.perf_counter()
@@ -59,13 +61,14 @@ def main():
             (nutpie_model, "compile_native", "compile_native"),
             (sampling, "_nuts", "nuts+trace"),
             (nsample, "_arrow_to_arviz", "trace"),
-            (nutpie_trace, "sampler_trace", "trace"),
+            (sys.modules["coalsurv.backend.nutpie_trace"], "sampler_trace", "trace"),
             (parviz, "patch_nutpie_idata", "patch_idata"),
             (native, "log_likelihood_group", "loglik"),
             (native, "log_prior_group", "logprior"),
             (sampling, "worst_rhat", "rhat"),
             (CoalitionData, "data_hash", "data_hash"),
-            (fmodel.FitIdInBackground, "result", "fit_id_wait"),
+            (getattr(fmodel, "FitIdInBackground", None), "result", "fit_id_wait"),
+            (fmodel, "fit_id", "fit_id"),
             (fmodel, "package_versions", "versions"),
             (fmodel.SurvivalModel, "fit", "total")):
         timed(owner, attr, label)
@@ -85,7 +88,9 @@ def main():
             part["nuts"] = part["nuts+trace"] - part["trace"]
             part["rest"] = part["total"] - part["nuts"] - part["rhat"]
             runs.append(part)
-    print(f"{row}: median seconds of {n} warm refits")
+    import coalsurv
+
+    print(f"{row}: median seconds of {n} warm refits ({coalsurv.__file__})")
     for label in runs[0]:
         if label != "nuts+trace":
             print(f"  {label:15s} {statistics.median(r[label] for r in runs):.4f}")

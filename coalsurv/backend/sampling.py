@@ -113,13 +113,18 @@ def sample(model, settings: SamplerSettings, *, progressbar: bool = True,
     if settings.kernel == "auto":
         kplan, reason = (None, "no model record given") if native is None else _plan(model,
                                                                                    native)
+    finish = None
     if kplan is not None:
-        idata = _sample_native(model, kplan, settings, progressbar, on_draws)
+        idata, finish = _sample_native(model, kplan, settings, progressbar, on_draws)
     else:
         idata = _sample_pymc(model, settings, progressbar, cache_key, on_draws)
         idata["posterior"].attrs.update(coalsurv_kernel="pymc", coalsurv_kernel_route="pymc",
                                         coalsurv_kernel_reason=reason)
-    _warn_in_plain_words(idata, settings)
+    try:
+        _warn_in_plain_words(idata, settings)
+    finally:
+        if finish is not None:  # the native route's pointwise log likelihood, joined
+            finish()
     return idata
 
 
@@ -169,7 +174,14 @@ def _wait(run):
 
 
 def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool, on_draws=None):
-    """Sample with the native kernel; log likelihood and log prior from the same kernel."""
+    """Sample with the native kernel; log likelihood and log prior from the same kernel.
+
+    Returns the DataTree and ``finish()``, which adds its ``log_likelihood`` (computed on a
+    background thread meanwhile: its row loop runs without the GIL, beside the
+    single-threaded log prior and convergence checks) and ``log_prior`` groups.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from pymc.backends.arviz import patch_nutpie_idata
     from xarray import DataTree
 
@@ -187,16 +199,32 @@ def _sample_native(model, kplan, settings: SamplerSettings, progressbar: bool, o
     posterior = idata["posterior"].to_dataset()
     obs = list(model.coords["obs"])
     kept = _pointwise_storage(idata, len(obs), settings.pointwise_limit)
+    pool = pending = None
     if kept != "skipped":
-        idata["log_likelihood"] = DataTree(native.log_likelihood_group(
-            kplan, buf, posterior, obs, dtype=kept, fast=fast))  # the buffer made above
-    idata["log_prior"] = DataTree(native.log_prior_group(kplan, posterior))
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coalsurv-pointwise")
+        pending = pool.submit(native.log_likelihood_group, kplan, buf, posterior, obs,
+                              dtype=kept, fast=fast)  # the buffer made above
+    try:
+        prior = native.log_prior_group(kplan, posterior)
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        raise
     idata["posterior"].attrs.update(coalsurv_kernel="native", coalsurv_kernel_route=route,
                                     coalsurv_kernel_reason=why_not,
                                     coalsurv_row_loop="generic" if fast is None else "fast")
     # nothing is compiled per fit: the kernel is numba-cached, the data are this buffer
     idata["sample_stats"].attrs["coalsurv_compiled"] = "none"
-    return idata
+
+    def finish():
+        if pool is not None:
+            try:
+                idata["log_likelihood"] = DataTree(pending.result())
+            finally:
+                pool.shutdown(wait=True)
+        idata["log_prior"] = DataTree(prior)
+
+    return idata, finish
 
 
 def _sample_pymc(model, settings: SamplerSettings, progressbar: bool, cache_key: str | None,
