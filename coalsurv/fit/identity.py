@@ -23,15 +23,26 @@ def fit_id(data_hash: str, posterior: Any) -> str:
     ----------
     data_hash : str
         :meth:`CoalitionData.data_hash` of the fitted data.
-    posterior : xarray.Dataset
+    posterior : xarray.Dataset, DataTree node or dict of str to array
         The posterior group (variables hashed in name order).
     """
     h = hashlib.sha256()
     h.update(data_hash.encode())
-    for name in sorted(posterior.data_vars):
+    for values in _arrays(posterior).values():
         # the array's own buffer (its bytes, as tobytes() gave them, without that copy)
-        h.update(np.ascontiguousarray(posterior[name].values))
+        h.update(np.ascontiguousarray(values))
     return h.hexdigest()[:16]
+
+
+def _arrays(posterior: Any) -> dict[str, np.ndarray]:
+    """Return the posterior's arrays in name order (a DataTree node viewed as a Dataset once).
+
+    A dict of arrays (name to array) is taken as it is.
+    """
+    if isinstance(posterior, dict):
+        return {name: posterior[name] for name in sorted(posterior)}
+    ds = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
+    return {name: ds.variables[name].values for name in sorted(ds.data_vars)}
 
 
 class FitIdInBackground:
@@ -56,11 +67,11 @@ class FitIdInBackground:
         """Hash ``posterior`` (a Dataset or DataTree node) on a new thread."""
         import threading
 
-        self._arrays = {name: posterior[name].values for name in posterior.data_vars}
+        self._arrays = _arrays(posterior)
 
         def work():
             try:
-                self._out.append(("ok", fit_id(self.data_hash, posterior)))
+                self._out.append(("ok", fit_id(self.data_hash, self._arrays)))
             except BaseException as err:  # re-raised by result()
                 self._out.append(("error", err))
 
@@ -75,8 +86,9 @@ class FitIdInBackground:
         kind, value = self._out[0]
         if kind == "error":
             raise value
-        same = (self._arrays is not None and set(self._arrays) == set(posterior.data_vars)
-                and all(posterior[n].values is a for n, a in self._arrays.items()))
+        final = _arrays(posterior)
+        same = final.keys() == self._arrays.keys() and all(
+            final[n] is a for n, a in self._arrays.items())
         return value if same else fit_id(self.data_hash, posterior)
 
 
