@@ -39,6 +39,20 @@ def _handled(data, kwargs, sample_dims) -> bool:
         for group in data) and all(group in data for group in attrs)
 
 
+def _coords_of(coords, name, var_dims):
+    """Return the coordinates ``generate_dims_coords`` can use for variable ``name``.
+
+    It deep-copies the whole ``coords`` for every variable (a model's every coordinate, the
+    rows' ids too, for each of some 40 variables: a third of the conversion) and keeps those
+    of the variable's dims: its given dims and the ``{name}_dim_{k}`` it names itself.
+    """
+    if not coords:
+        return coords
+    own = f"{name}_dim_"
+    return {k: v for k, v in coords.items()
+            if k in var_dims or (isinstance(k, str) and k.startswith(own))}
+
+
 def _dataset(group_data, *, attrs, coords, dims, sample_dims, index_origin):
     """One group: what ``arviz_base.dict_to_dataset`` returns for nutpie's arguments."""
     import xarray as xr
@@ -54,8 +68,8 @@ def _dataset(group_data, *, attrs, coords, dims, sample_dims, index_origin):
         var_dims = [d for d in sample_dims if d not in wanted] + wanted
         var_dims, var_coords = generate_dims_coords(
             values.shape if hasattr(values, "shape") else (), var_name=name, dims=var_dims,
-            coords=coords, index_origin=index_origin, skip_event_dims=False,
-            check_conventions=True)
+            coords=_coords_of(coords, name, var_dims), index_origin=index_origin,
+            skip_event_dims=False, check_conventions=True)
         variables[name] = xr.Variable(var_dims, values)
         for dim in var_dims:  # first seen, as the aligned DataArrays' merge keeps them
             index.setdefault(dim, var_coords[dim])
