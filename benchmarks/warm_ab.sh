@@ -11,7 +11,7 @@ for row in "$@"; do
     for tree in "$A" "$B"; do
       echo "## $row round $r tree $tree load: $(uptime | sed 's/.*average: //')"
       PYTHONPATH="$tree" "$PY" benchmarks/warm_parts.py "$row" "$N" 2>&1 \
-        | grep -E "trace|build|patch_idata|loglik|logprior|rhat|data_hash|fit_id|total|nuts|rest"
+        | grep -E "trace|build|patch_idata|loglik|logprior|rhat|data_hash|fit_id|total|nuts|rest|cpu"
     done
   done
 done
