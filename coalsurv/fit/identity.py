@@ -46,50 +46,70 @@ def _arrays(posterior: Any) -> dict[str, np.ndarray]:
 
 
 class FitIdInBackground:
-    """:func:`fit_id` of a fit's posterior, hashed on a second thread while the fit goes on.
+    """The data hash and :func:`fit_id` of a fit, computed on a second thread meanwhile.
 
     The posterior's arrays are final once NUTS's draws are converted; the pointwise log
     likelihood, log prior and convergence checks that follow (single-threaded, but for the
     pointwise loop) leave a core free, and sha256 releases the GIL on large buffers: a warm
-    refit's 30 MB of draws cost 20-80 ms of CPU in the main thread before. :meth:`start` is
-    the ``on_draws`` hook of :func:`coalsurv.backend.sampling.sample`; :meth:`result` joins
-    the thread and returns the id, computed from the final posterior itself when the hook was
-    not called or the posterior's arrays are not the ones hashed.
+    mm() refit's 30 MB of draws and its members table cost 40-100 ms of CPU in the main
+    thread before. :meth:`start` is the ``on_draws`` hook of
+    :func:`coalsurv.backend.sampling.sample`: it starts the thread, which computes
+    ``data_hash()`` and then the fit id. :meth:`data_hash_value` and :meth:`result` join it;
+    the id is the thread's only when the final posterior holds the very arrays hashed, else
+    (and when the hook was not called) both are computed in the caller's thread.
+
+    Parameters
+    ----------
+    data_hash : callable
+        Returns the data hash (:meth:`CoalitionData.data_hash` of the fitted data).
     """
 
-    def __init__(self, data_hash: str):
-        self.data_hash = data_hash
+    def __init__(self, data_hash):
+        self._data_hash = data_hash
         self._arrays: dict[str, Any] | None = None
         self._thread = None
-        self._out: list = []
+        self._out: dict[str, Any] = {}
 
     def start(self, posterior: Any) -> None:
-        """Hash ``posterior`` (a Dataset or DataTree node) on a new thread."""
+        """Hash the data and ``posterior`` (a Dataset or DataTree node) on a new thread."""
         import threading
 
         self._arrays = _arrays(posterior)
 
         def work():
             try:
-                self._out.append(("ok", fit_id(self.data_hash, self._arrays)))
-            except BaseException as err:  # re-raised by result()
-                self._out.append(("error", err))
+                self._out["data_hash"] = self._data_hash()
+                self._out["fit_id"] = fit_id(self._out["data_hash"], self._arrays)
+            except BaseException as err:  # re-raised by the caller's join
+                self._out["error"] = err
 
         self._thread = threading.Thread(target=work, name="coalsurv-fit-id", daemon=True)
         self._thread.start()
 
+    def _join(self) -> bool:
+        """Wait for the thread; whether it ran (its error, if any, raised here)."""
+        if self._thread is None:
+            return False
+        self._thread.join()
+        if "error" in self._out:
+            raise self._out["error"]
+        return True
+
+    def data_hash_value(self) -> str:
+        """Return the data hash (the thread's, or computed now)."""
+        if not self._join():
+            self._out.setdefault("data_hash", self._data_hash())
+        return self._out["data_hash"]
+
     def result(self, posterior: Any) -> str:
         """Return the fit id of ``posterior`` (the fit's final posterior group)."""
+        data_hash = self.data_hash_value()
         if self._thread is None:
-            return fit_id(self.data_hash, posterior)
-        self._thread.join()
-        kind, value = self._out[0]
-        if kind == "error":
-            raise value
+            return fit_id(data_hash, posterior)
         final = _arrays(posterior)
         same = final.keys() == self._arrays.keys() and all(
             final[n] is a for n, a in self._arrays.items())
-        return value if same else fit_id(self.data_hash, posterior)
+        return self._out["fit_id"] if same else fit_id(data_hash, posterior)
 
 
 def _array_bytes(values: np.ndarray) -> bytes:

@@ -247,8 +247,8 @@ class SurvivalModel:
         if progressbar is None:
             progressbar = _interactive()
         key = self._cache_key(data, design, info)
-        data_hash = data.data_hash()
-        hashing = FitIdInBackground(data_hash)  # the fit id, hashed while the fit goes on
+        # the data hash and fit id, hashed on another thread once the draws are final
+        hashing = FitIdInBackground(data.data_hash)
         with progress.stage(f"compiling and sampling ({chains} chains x {draws:,} draws after "
                             f"{tune:,} tuning steps)"):
             idata = sample(model, settings, progressbar=progressbar, cache_key=key,
@@ -258,7 +258,7 @@ class SurvivalModel:
             created = datetime.now(UTC).isoformat(timespec="seconds")
             fit = Fit(idata=idata, spec=self.spec, priors=self.priors,
                       resolved_priors=resolved, data=data, design=design, info=info,
-                      settings=settings, data_hash=data_hash, versions=versions,
+                      settings=settings, data_hash=hashing.data_hash_value(), versions=versions,
                       created=created, command=command)
             fit.fit_id = hashing.result(idata["posterior"])
         return fit

@@ -66,14 +66,25 @@ def test_sampler_trace_is_nutpies_conversion(synthetic_small):
 def test_fit_id_on_a_second_thread_is_fit_id(synthetic_small, tiny_fit):
     fit = tiny_fit(synthetic_small, "breadth + (1 | group)")
     post = fit.idata["posterior"]
-    hashing = FitIdInBackground(fit.data_hash)
+    assert fit.data_hash == synthetic_small.data_hash()
+    hashing = FitIdInBackground(synthetic_small.data_hash)
     hashing.start(post)
+    assert hashing.data_hash_value() == fit.data_hash
     assert hashing.result(post) == fit_id(fit.data_hash, post) == fit.fit_id
     # arrays other than the hashed ones (a changed posterior): hashed again, from them
     changed = post.to_dataset().copy(deep=True)
     changed["beta"] = changed["beta"] + 1.0
     assert hashing.result(changed) == fit_id(fit.data_hash, changed) != fit.fit_id
-    assert FitIdInBackground(fit.data_hash).result(post) == fit.fit_id  # never started
+    never = FitIdInBackground(synthetic_small.data_hash)  # the hook never called
+    assert never.result(post) == fit.fit_id and never.data_hash_value() == fit.data_hash
+
+    def broken():
+        raise ValueError("no hash")
+
+    failing = FitIdInBackground(broken)
+    failing.start(post)
+    with pytest.raises(ValueError, match="no hash"):
+        failing.result(post)
 
 
 def test_refits_in_one_process_keep_nothing_of_the_other_data_or_spec(synthetic_small):
