@@ -51,6 +51,11 @@ ROWS_SD = ("sd_decade", "sd_cname__decade", "sd_country")
 #: the varying slope's SD of the weibull+slopes row (``(1 + power_hhi | cname)``): counted in
 #: the min ESS and compared on both sides (the plain baseline names it the same)
 SLOPE_SD = f"sd_{GROUP}_{run.COALGOV_TERMS[0]}"
+#: the parameters whose min bulk ESS the table compares, the same list on both sides (those a
+#: row's posterior has): until the ninth session the plain side's list lacked the slope's SD
+#: and the rp spline's ``rp_slope`` / ``rp_spline``
+ESS_NAMES = ("beta", "intercept", "shape", "sigma", "scale", "gamma", f"sd_{GROUP}", "beta_mm",
+             "sd_mm", "beta_shape", "rp_slope", "rp_spline", SLOPE_SD, *ROWS_SD)
 FAMILIES = ["exponential", "weibull", "weibull_aft", "lognormal", "loglogistic", "gompertz",
             "piecewise"]
 # row name -> (family, SurvivalModel keyword arguments, data variant, baseline family or None)
@@ -203,6 +208,11 @@ def export_row(row: str, path: str) -> None:
     plain_models.export(model, info, path)
 
 
+def ess_names(posterior) -> list[str]:
+    """Return the :data:`ESS_NAMES` in ``posterior`` (a posterior group, a model's variables)."""
+    return [n for n in ESS_NAMES if n in posterior]
+
+
 def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
                    warm: bool = False) -> dict:
     import warnings
@@ -219,10 +229,7 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
     cold = time.time() - launched
     cpu_cold = time.process_time()  # every thread of this process (nutpie's chains)
     post = fit.idata["posterior"]
-    shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
-                          f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape", "rp_slope",
-                          "rp_spline", SLOPE_SD, *ROWS_SD)
-              if n in post]
+    shared = ess_names(post)
     sampler = fit.sampler
     out = {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
            "kernel": sampler.get("kernel"), "route": sampler.get("route"),
@@ -249,8 +256,7 @@ def child_plain(row: str, draws: int, launched: float, npz: str) -> dict:
     idata = plain_models.fit_plain(row, npz, draws)
     cold = time.time() - launched
     post = idata["posterior"]
-    names = [n for n in ("beta", "intercept", "shape", "sigma", "gamma", f"sd_{GROUP}",
-                         "beta_mm", "sd_mm", "beta_shape", SLOPE_SD, *ROWS_SD) if n in post]
+    names = ess_names(post)
     return {"cold": cold, "ess": _min_ess(idata, names), "ess_of": names,
             "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum()),
             "summary": plain_models.summary(post, (*plain_models.SHARED, SLOPE_SD, *ROWS_SD))}
