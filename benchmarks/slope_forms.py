@@ -11,7 +11,13 @@ overall intercept, ``w ~ Normal(intercept, sd)``, or ``N``on-centred; then the s
 over the family table's shared parameters (``ess_seeds.sampler_stats``: where, each
 parameter's, steps per draw, divergences) and the slope SD's posterior mean; then per form
 the median and range over the seeds. ``CN`` is coalsurv's native form, ``NN`` the plain
-baseline's.
+baseline's. Two per-level forms keep the intercept centred: ``CP`` partially non-centred
+(Papaspiliopoulos, Roberts and Skold 2003: ``v_j = sd^(1 - a_j) t_j``, ``t_j ~ Normal(0,
+sd^a_j)``, ``a_j = I_j s2 / (1 + I_j s2)``) and ``CM`` each level centred where ``I_j s2 >=
+1.5`` (the intercept rule's threshold, ``build.info.CENTRE_MIN_INFORMATION``), with ``I_j``
+the slope's information below and ``s2`` = ``--slope-variance`` (default 0.12, about the
+posterior's ``sd_cname_power_hhi^2``: an oracle value, to see whether any per-level form
+could help).
 
 The slope's information per level (``--info``): the events of each level weighted by the
 squared standardised slope column, ``sum_i d_i x_i^2`` (the intercept's analogue is the events
@@ -44,8 +50,12 @@ from ess_seeds import NAMES, sampler_stats  # noqa: E402
 ROW = "weibull+slopes"
 
 
-def build(d: dict, intercept_centred: bool, slope_centred: bool) -> None:
-    """Build the row's Weibull PH (plain_models_more.model_slopes) in one of the four forms."""
+def build(d: dict, intercept_centred: bool, slope: str, s2: float = 0.12) -> None:
+    """Build the row's Weibull PH (plain_models_more.model_slopes) in one of the forms.
+
+    ``slope``: ``"C"`` centred, ``"N"`` non-centred, ``"P"`` / ``"M"`` per level (partial /
+    mixed, from the slope information times ``s2``).
+    """
     import pymc as pm
 
     X, idx = d["X"], d["idx_cname"]
@@ -60,8 +70,13 @@ def build(d: dict, intercept_centred: bool, slope_centred: bool) -> None:
         u = sd * pm.Normal("z_cname", 0.0, 1.0, shape=n_levels)
     shape = pm.LogNormal("shape", 0.0, 0.5)
     sd_slope = pm.HalfNormal("sd_cname_power_hhi", 1.0)
-    if slope_centred:
+    if slope == "C":
         v = pm.Normal("v_cname_power_hhi", 0.0, sd_slope, shape=n_levels)
+    elif slope in "PM":
+        score = slope_information(d) * s2
+        a = score / (1.0 + score) if slope == "P" else (score >= 1.5).astype(float)
+        v = sd_slope ** (1.0 - a) * pm.Normal("t_cname_power_hhi", 0.0, sd_slope ** a,
+                                                shape=n_levels)
     else:
         v = sd_slope * pm.Normal("z_cname_power_hhi", 0.0, 1.0, shape=n_levels)
     eta = intercept + pm.math.dot(X, beta) + u[idx] + v[idx] * X[:, 0]
@@ -77,7 +92,9 @@ def slope_information(d: dict) -> np.ndarray:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forms", nargs="+", default=["CC", "CN"],
-                        choices=["CC", "CN", "NC", "NN"])
+                        choices=["CC", "CN", "NC", "NN", "CP", "CM"])
+    parser.add_argument("--slope-variance", type=float, default=0.12,
+                        help="s2 of the per-level forms CP and CM")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5, 6])
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--info", action="store_true", help="the slope's information only")
@@ -103,7 +120,7 @@ def main(argv=None) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with pm.Model():
-                    build(d, form[0] == "C", form[1] == "C")
+                    build(d, form[0] == "C", form[1], args.slope_variance)
                     idata = pm.sample(draws=args.draws, tune=args.draws, chains=4,
                                       random_seed=seed, progressbar=False,
                                       compute_convergence_checks=False)
