@@ -25,33 +25,52 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["split_rank_rhat", "transpose_into"]
+__all__ = ["sort_keys", "split_rank_rhat"]
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
-def transpose_into(values, out, start):
-    """Write the columns of ``values`` ``(n, k)`` into rows ``start .. start + k`` of ``out``.
+@njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
+def sort_keys(values, bits, first, cols, keys, shift):
+    """Columns ``first .. first + K`` of ``values`` ``(n, k)`` as rows of ``cols`` and keys.
 
-    ``out`` is ``(K, n)``; blocks of eight columns (one cache line of a row of ``values``)
-    keep both the reads and the writes local.
+    ``bits`` is ``values`` viewed as ``uint64``. The key of draw ``i`` of a column orders
+    like its value (the float's bits with the sign bit flipped, or all bits of a negative
+    one) in all but its ``shift`` lowest bits, which hold ``i`` (``n <= 2 ** shift``):
+    NumPy sorts these integers about twice as fast as it arg-sorts the floats, and the sorted
+    keys give each position's draw. Only values equal in all other bits can come out of
+    order; :func:`split_rank_rhat` checks, and sorts such a column exactly. Blocks of eight
+    columns (one cache line of a row of ``values``) keep the reads and writes local.
     """
-    n, k = values.shape
-    for j0 in range(0, k, 8):
-        j1 = min(j0 + 8, k)
+    n = values.shape[0]
+    count = cols.shape[0]
+    top = np.uint64(1) << np.uint64(63)
+    low = np.uint64(shift)
+    for j0 in range(0, count, 8):
+        j1 = min(j0 + 8, count)
         for i in range(n):
+            draw = np.uint64(i)
             for j in range(j0, j1):
-                out[start + j, i] = values[i, j]
+                cols[j, i] = values[i, first + j]
+                b = bits[i, first + j]
+                u = ~b if b & top else b | top
+                keys[j, i] = ((u >> low) << low) | draw
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _sorted_scores(ordered, table, z):
-    """Normal score of each position of sorted ``ordered`` (no NaN), ties averaged, into ``z``.
+def _scores_rhat(ordered, label, table, size, keep, z, refs, sums, squares):
+    """Split R-hat of the normal scores of sorted ``ordered`` (no NaN), one pass.
 
     Positions ``i .. j - 1`` (0-based) of a run of equal values share the average rank
     ``(i + 1 + j) / 2``, whose score is ``table[i + j + 1]`` (``table[h]`` is the score of
-    rank ``h / 2``); a lone value's is ``table[2 i + 2]``.
+    rank ``h / 2``; a lone value's is ``table[2 i + 2]``). ``label`` is each position's split
+    chain (``size`` draws each); with ``keep`` the scores are written to ``z``. Each chain's
+    sum and sum of squares are of its scores less its first one, so that a chain of equal
+    scores has exactly its score as mean and zero variance (R-hat ``inf`` when such chains
+    differ, NaN when all are equal, as NumPy's ``mean`` and ``var`` give).
     """
     n = ordered.shape[0]
+    refs[:] = np.nan
+    sums[:] = 0.0
+    squares[:] = 0.0
     i = 0
     while i < n:
         value = ordered[i]
@@ -60,49 +79,34 @@ def _sorted_scores(ordered, table, z):
             j += 1
         score = table[i + j + 1]
         for q in range(i, j):
-            z[q] = score
+            c = label[q]
+            if np.isnan(refs[c]):
+                refs[c] = score
+            d = score - refs[c]
+            sums[c] += d
+            squares[c] += d * d
+            if keep:
+                z[q] = score
         i = j
-
-
-@njit(cache=True, error_model="numpy", fastmath=False)
-def _split_rhat(z, label, chains, size, refs, sums, means):
-    """Split R-hat of scores ``z`` whose split chain is ``label`` (``chains`` of ``size``).
-
-    Two passes (means, then squared deviations), as NumPy's ``mean`` and ``var(ddof=1)``;
-    the sums are shifted by each chain's first score, so that a chain of equal scores has
-    exactly its score as mean and zero variance (R-hat ``inf`` when the chains differ, NaN
-    when all are equal, as before).
-    """
-    n = z.shape[0]
-    refs[:] = np.nan
-    sums[:] = 0.0
-    for i in range(n):
-        c = label[i]
-        if np.isnan(refs[c]):
-            refs[c] = z[i]
-        sums[c] += z[i] - refs[c]
-    for c in range(chains):
-        means[c] = refs[c] + sums[c] / size
-    sums[:] = 0.0
-    for i in range(n):
-        d = z[i] - means[label[i]]
-        sums[label[i]] += d * d
+    chains = refs.shape[0]
     within = 0.0
     grand = 0.0
     for c in range(chains):
-        within += sums[c] / (size - 1)
-        grand += means[c]
+        shifted = sums[c] / size
+        within += max(squares[c] - sums[c] * shifted, 0.0) / (size - 1)
+        sums[c] = refs[c] + shifted  # the chain's mean
+        grand += sums[c]
     within /= chains
     grand /= chains
     spread = 0.0
     for c in range(chains):
-        spread += (means[c] - grand) ** 2
+        spread += (sums[c] - grand) ** 2
     between = size * spread / (chains - 1)
     return np.sqrt(((size - 1) / size * within + between / size) / within)
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
-def split_rank_rhat(cols, order, chains, table, rhat, scores):
+@njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
+def split_rank_rhat(cols, keys, shift, chains, table, rhat, scores):
     """Rank-normalised split R-hat of each row of ``cols``, the larger of bulk and folded.
 
     Parameters
@@ -110,8 +114,10 @@ def split_rank_rhat(cols, order, chains, table, rhat, scores):
     cols : (K, n) float64
         Each row one element's draws, chain after chain, ``n = chains * draws`` with an
         even ``draws``: the first and second half of each chain are its split chains.
-    order : (K, n) int64
-        ``np.argsort(cols, axis=1)`` (NaN last).
+    keys : (K, n) uint64
+        The keys of :func:`sort_keys`, each row sorted.
+    shift : int
+        Their number of position bits.
     chains : int
     table : (2 n + 2,) float64
         ``table[h] = ndtri((h / 2 - 0.375) / (n + 0.25))``.
@@ -129,36 +135,45 @@ def split_rank_rhat(cols, order, chains, table, rhat, scores):
     for p in range(n):
         chain = p // draws
         chain_of[p] = chain + chains * ((p - chain * draws) >= half)
+    mask = (np.uint64(1) << np.uint64(shift)) - np.uint64(1)
     values = np.empty(n)
     label = np.empty(n, np.int64)
-    work = (np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64))
-    refs, sums, means = np.empty(splits), np.empty(splits), np.empty(splits)
-    z = work[0]
+    z = np.empty(n)
+    work = (np.empty(n), np.empty(n), np.empty(n, np.int64))
+    refs, sums, squares = np.empty(splits), np.empty(splits), np.empty(splits)
     keep = scores.shape[0] > 0
     for j in range(k):
         col = cols[j]
-        rank = order[j]
+        key = keys[j]
+        ordered = True
+        last = -np.inf
         for i in range(n):
-            p = rank[i]
+            p = np.int64(key[i] & mask)
             values[i] = col[p]
             label[i] = chain_of[p]
-        if n == 0 or np.isnan(values[n - 1]):
+            ordered &= last <= values[i]
+            last = values[i]
+        if n == 0 or (not ordered and np.isnan(col).any()):
             rhat[j] = np.nan
             if keep:
                 scores[j, :] = np.nan
             continue
-        _sorted_scores(values, table, z)
+        if not ordered:  # values equal but in their position bits: sort exactly
+            order = np.argsort(col)
+            for i in range(n):
+                values[i] = col[order[i]]
+                label[i] = chain_of[order[i]]
+                key[i] = order[i]  # the position bits below
+        bulk = _scores_rhat(values, label, table, half, keep, z, refs, sums, squares)
         if keep:
             for i in range(n):
-                scores[j, rank[i]] = z[i]
-        bulk = _split_rhat(z, label, splits, half, refs, sums, means)
+                scores[j, np.int64(key[i] & mask)] = z[i]
         median = (values[n // 2 - 1] + values[n // 2]) / 2
         if np.isnan(bulk) or not np.isfinite(median):
             rhat[j] = np.nan
             continue
         _fold(values, label, median, work)
-        _sorted_scores(work[2], table, z)
-        tail = _split_rhat(z, work[3], splits, half, refs, sums, means)
+        tail = _scores_rhat(work[1], work[2], table, half, False, z, refs, sums, squares)
         rhat[j] = np.nan if np.isnan(tail) else max(bulk, tail)
 
 
@@ -166,12 +181,12 @@ def split_rank_rhat(cols, order, chains, table, rhat, scores):
 def _fold(values, label, median, work):
     """``|values - median|`` of sorted ``values`` in ascending order, and their labels.
 
-    Into ``work[2]`` and ``work[3]`` (``work[1]`` holds the distances in the order of
+    Into ``work[1]`` and ``work[2]`` (``work[0]`` holds the distances in the order of
     ``values``): one merge of the values below the median (read downwards) and those at or
     above it (read upwards), without branches on the data.
     """
     n = values.shape[0]
-    dist, folded, folded_label = work[1], work[2], work[3]
+    dist, folded, folded_label = work
     for i in range(n):
         dist[i] = abs(values[i] - median)
     upper = n // 2

@@ -245,20 +245,21 @@ def rank_diagnostics(values: np.ndarray, *, ess: bool = False):
     """
     values = np.asarray(values, dtype=float)
     rhat, z = _rank_columns([values], ess=ess)
-    rhat = rhat.reshape(values.shape[2:])
+    rhat = rhat[0].reshape(values.shape[2:])
     if not ess:
         return rhat, None
     return rhat, _bulk_ess(z[0], values)
 
 
-def _rank_columns(arrays: list[np.ndarray], *, ess: bool = False):
-    """Rank R-hat of every element of ``arrays`` (``(chain, draw, ...)`` alike), in one go.
+def _rank_columns(arrays: list[np.ndarray], *, ess: bool = False, chunk: int = 64):
+    """Rank R-hat of every element of ``arrays`` (``(chain, draw, ...)`` alike).
 
-    The elements' draws are copied into one ``(element, draw)`` array (the middle draw of
-    an odd count left out, as the split chains do), sorted by one NumPy ``argsort`` and
-    judged by :func:`coalsurv._rank_kernel.split_rank_rhat`. Returns the R-hat of all the
-    elements (flat, in order) and, with ``ess``, each array's split-chain normal scores
-    ``(2 chain, draw // 2, ...)``, else None.
+    The draws of ``chunk`` elements at a time are copied into one ``(element, draw)``
+    array (the middle draw of an odd count left out, as the split chains do), sorted by
+    NumPy's ``argsort`` and judged by :func:`coalsurv._rank_kernel.split_rank_rhat`; a chunk
+    of 64 elements (4 x 1000 draws: 2 MB of values and 2 MB of order) stays in the cache.
+    Returns one flat R-hat array per array and, with ``ess``, each array's split-chain
+    normal scores ``(2 chain, draw // 2, ...)``, else None.
     """
     from scipy.special import ndtri
 
@@ -267,27 +268,30 @@ def _rank_columns(arrays: list[np.ndarray], *, ess: bool = False):
     chains, draws = arrays[0].shape[:2]
     half = draws // 2
     n = chains * 2 * half
-    widths = [int(np.prod(a.shape[2:], dtype=int)) for a in arrays]
-    cols = np.empty((sum(widths), n))
-    start = 0
-    for values, width in zip(arrays, widths, strict=True):
-        if draws % 2:
-            values = np.concatenate([values[:, :half], values[:, draws - half:]], axis=1)
-        flat = np.ascontiguousarray(values, dtype=float).reshape(n, width)
-        _rank_kernel.transpose_into(flat, cols, start)
-        start += width
-    order = np.argsort(cols, axis=1)
+    shift = max(int(n - 1).bit_length(), 1)
     table = np.full(2 * n + 2, np.nan)
     table[2:] = ndtri((np.arange(2, 2 * n + 2) * 0.5 - 0.375) / (n + 0.25))
-    rhat = np.empty(cols.shape[0])
-    scores = np.empty((cols.shape[0] if ess else 0, n))
-    _rank_kernel.split_rank_rhat(cols, order, chains, table, rhat, scores)
-    if not ess:
-        return rhat, None
-    bounds = np.cumsum([0, *widths])
-    z = [_split_chains(scores[lo:hi].T.reshape(chains, 2 * half, *a.shape[2:]))
-         for lo, hi, a in zip(bounds[:-1], bounds[1:], arrays, strict=True)]
-    return rhat, z
+    rhats, scores = [], []
+    for values in arrays:
+        if draws % 2:
+            values = np.concatenate([values[:, :half], values[:, draws - half:]], axis=1)
+        width = int(np.prod(values.shape[2:], dtype=int))
+        flat = np.ascontiguousarray(values, dtype=float).reshape(n, width)
+        rhat = np.empty(width)
+        z = np.empty((width if ess else 0, n))
+        cols = np.empty((min(chunk, width), n))
+        keys = np.empty((min(chunk, width), n), np.uint64)
+        for lo in range(0, width, chunk):
+            hi = min(lo + chunk, width)
+            _rank_kernel.sort_keys(flat, flat.view(np.uint64), lo, cols[: hi - lo],
+                                   keys[: hi - lo], shift)
+            keys[: hi - lo].sort(axis=1)
+            _rank_kernel.split_rank_rhat(cols[: hi - lo], keys[: hi - lo], shift, chains,
+                                         table, rhat[lo:hi], z[lo:hi] if ess else z)
+        rhats.append(rhat)
+        if ess:
+            scores.append(_split_chains(z.T.reshape(chains, 2 * half, *values.shape[2:])))
+    return rhats, scores if ess else None
 
 
 def _bulk_ess(z: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -351,26 +355,29 @@ def worst_rhat(idata) -> tuple[float, str]:
     """Largest rank-normalised R-hat over :func:`judged_variables`, and its cell's label.
 
     The label is ``name[coord, ...]`` with the coordinates of the worst cell (one-cause
-    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables.
+    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables. Every variable is
+    judged in one call of the rank kernel; ``(-inf, "")`` when no R-hat is finite.
     """
     post = idata["posterior"]
     names = judged_variables(post)
-    best = (-np.inf, "")
-    for name in names:
-        da = post[name].isel(chain=0, draw=0, drop=True)
-        values = np.asarray(rank_rhat(np.asarray(post[name].transpose("chain", "draw", ...))),
-                            dtype=float)
+    arrays = [np.asarray(post[name].transpose("chain", "draw", ...)) for name in names]
+    best, where = -np.inf, ""
+    if not arrays:
+        return best, where
+    for name, array, values in zip(names, arrays, _rank_columns(arrays)[0], strict=True):
         if not values.size or not np.any(np.isfinite(values)):
             continue
         flat = int(np.nanargmax(values))
-        if values.flat[flat] <= best[0]:
-            continue
-        index = np.unravel_index(flat, values.shape) if values.ndim else ()
-        parts = [str(np.asarray(da[d].values)[i]) if d in da.coords else str(i)
-                 for d, i in zip(da.dims, index, strict=True)
-                 if not (d == "cause" and da.sizes[d] == 1)]
-        best = (float(values.flat[flat]), f"{name}[{', '.join(parts)}]" if parts else name)
-    return best
+        if values[flat] > best:
+            best, where = float(values[flat]), (name, np.unravel_index(flat, array.shape[2:]))
+    if not where:
+        return best, where
+    name, index = where
+    da = post[name].isel(chain=0, draw=0, drop=True)
+    parts = [str(np.asarray(da[d].values)[i]) if d in da.coords else str(i)
+             for d, i in zip(da.dims, index, strict=True)
+             if not (d == "cause" and da.sizes[d] == 1)]
+    return best, f"{name}[{', '.join(parts)}]" if parts else name
 
 
 def crossing_time(curve: np.ndarray, grid: np.ndarray, level: float = 0.5) -> np.ndarray:
