@@ -243,55 +243,14 @@ def rank_diagnostics(values: np.ndarray, *, ess: bool = False):
         asked for. Elements with a NaN (or infinite) draw get NaN ESS; constant ones the
         number of draws, as in arviz_stats.
     """
+    from coalsurv._rank_kernel import rank_columns
+
     values = np.asarray(values, dtype=float)
-    rhat, z = _rank_columns([values], ess=ess)
+    rhat, z = rank_columns([values], ess=ess)
     rhat = rhat[0].reshape(values.shape[2:])
     if not ess:
         return rhat, None
-    return rhat, _bulk_ess(z[0], values)
-
-
-def _rank_columns(arrays: list[np.ndarray], *, ess: bool = False, chunk: int = 64):
-    """Rank R-hat of every element of ``arrays`` (``(chain, draw, ...)`` alike).
-
-    The draws of ``chunk`` elements at a time are copied into one ``(element, draw)``
-    array (the middle draw of an odd count left out, as the split chains do), sorted by
-    NumPy's ``argsort`` and judged by :func:`coalsurv._rank_kernel.split_rank_rhat`; a chunk
-    of 64 elements (4 x 1000 draws: 2 MB of values and 2 MB of order) stays in the cache.
-    Returns one flat R-hat array per array and, with ``ess``, each array's split-chain
-    normal scores ``(2 chain, draw // 2, ...)``, else None.
-    """
-    from scipy.special import ndtri
-
-    from coalsurv import _rank_kernel
-
-    chains, draws = arrays[0].shape[:2]
-    half = draws // 2
-    n = chains * 2 * half
-    shift = max(int(n - 1).bit_length(), 1)
-    table = np.full(2 * n + 2, np.nan)
-    table[2:] = ndtri((np.arange(2, 2 * n + 2) * 0.5 - 0.375) / (n + 0.25))
-    rhats, scores = [], []
-    for values in arrays:
-        if draws % 2:
-            values = np.concatenate([values[:, :half], values[:, draws - half:]], axis=1)
-        width = int(np.prod(values.shape[2:], dtype=int))
-        flat = np.ascontiguousarray(values, dtype=float).reshape(n, width)
-        rhat = np.empty(width)
-        z = np.empty((width if ess else 0, n))
-        cols = np.empty((min(chunk, width), n))
-        keys = np.empty((min(chunk, width), n), np.uint64)
-        for lo in range(0, width, chunk):
-            hi = min(lo + chunk, width)
-            _rank_kernel.sort_keys(flat, flat.view(np.uint64), lo, cols[: hi - lo],
-                                   keys[: hi - lo], shift)
-            keys[: hi - lo].sort(axis=1)
-            _rank_kernel.split_rank_rhat(cols[: hi - lo], keys[: hi - lo], shift, chains,
-                                         table, rhat[lo:hi], z[lo:hi] if ess else z)
-        rhats.append(rhat)
-        if ess:
-            scores.append(_split_chains(z.T.reshape(chains, 2 * half, *values.shape[2:])))
-    return rhats, scores if ess else None
+    return rhat, _bulk_ess(_split_chains(z[0]), values)
 
 
 def _bulk_ess(z: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -358,13 +317,16 @@ def worst_rhat(idata) -> tuple[float, str]:
     ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables. Every variable is
     judged in one call of the rank kernel; ``(-inf, "")`` when no R-hat is finite.
     """
+    from coalsurv._rank_kernel import rank_columns
+
     post = idata["posterior"]
+    post = post.to_dataset() if hasattr(post, "to_dataset") else post  # a DataTree node
     names = judged_variables(post)
     arrays = [np.asarray(post[name].transpose("chain", "draw", ...)) for name in names]
     best, where = -np.inf, ""
     if not arrays:
         return best, where
-    for name, array, values in zip(names, arrays, _rank_columns(arrays)[0], strict=True):
+    for name, array, values in zip(names, arrays, rank_columns(arrays)[0], strict=True):
         if not values.size or not np.any(np.isfinite(values)):
             continue
         flat = int(np.nanargmax(values))

@@ -1,6 +1,6 @@
 """The NumPy rank R-hat of coalsurv._stats before its numba kernel (coalsurv/_rank_kernel.py).
 
-Kept verbatim as the reference of tests/test_rank_diagnostics.py: the kernel must give its
+Kept (public names aside) verbatim as the reference of tests/test_rank_diagnostics.py: the kernel must give its
 numbers (to rounding, 1e-12) on ties, NaN and infinite draws, constant columns, odd and even
 draw counts and one chain; this code is itself checked against arviz_stats and scipy there.
 """
@@ -51,7 +51,7 @@ def _run_positions(row, first, size):
     return np.repeat(row, size), np.repeat(first, size) + offset
 
 
-def _average_ranks(flat: np.ndarray) -> np.ndarray:
+def average_ranks(flat: np.ndarray) -> np.ndarray:
     """Ranks along axis 0 of ``(n, k)``, ties averaged: ``scipy.stats.rankdata(method="average")``.
 
     Each column is sorted once; each run of equal values gets the mean of its positions,
@@ -72,14 +72,14 @@ def _average_ranks(flat: np.ndarray) -> np.ndarray:
     return ranks.T
 
 
-def _normal_scores(x: np.ndarray):
+def normal_scores(x: np.ndarray):
     """Rank-normalised ``(chain, draw, ...)`` over chains and draws, and the sorted columns.
 
     ``ndtri((rank - 0.375) / (n + 0.25))`` of each value's average rank (Vehtari et al.
-    2021): the same numbers as applying ``ndtri`` to :func:`_average_ranks`, with ``ndtri``
+    2021): the same numbers as applying ``ndtri`` to :func:`average_ranks`, with ``ndtri``
     evaluated once per rank ``1..n`` (a table shared by every column) and once per tie run,
     not once per value. Returns the scores (shape of ``x``) and the ``(k, n)`` sorted values
-    of each trailing element (NaN last), from which :func:`_sorted_median` reads the median.
+    of each trailing element (NaN last), from which :func:`sorted_median` reads the median.
     """
     from scipy.special import ndtri
 
@@ -98,7 +98,7 @@ def _normal_scores(x: np.ndarray):
     return z.T.reshape(x.shape), ordered
 
 
-def _sorted_median(ordered: np.ndarray) -> np.ndarray:
+def sorted_median(ordered: np.ndarray) -> np.ndarray:
     """``np.median`` of each row of sorted ``(k, n)`` values (NaN last): the same numbers.
 
     Only a zero's sign may differ (which of ``-0.0`` and ``0.0`` sorts first), which the
@@ -111,7 +111,7 @@ def _sorted_median(ordered: np.ndarray) -> np.ndarray:
 
 def _rank_normalised(x: np.ndarray) -> np.ndarray:
     """Rank-normalise each trailing element of ``(chain, draw, ...)`` over chains and draws."""
-    return _normal_scores(x)[0]
+    return normal_scores(x)[0]
 
 
 def _split_rhat(x: np.ndarray) -> np.ndarray:
@@ -129,7 +129,7 @@ def reference_rank_rhat(values: np.ndarray):
     """The old ``rank_diagnostics(values)``: rank R-hat and the bulk scores ``z`` (split)."""
     values = np.asarray(values, dtype=float)
     split = _split_chains(values)
-    z, ordered = _normal_scores(split)
-    median = _sorted_median(ordered).reshape(split.shape[2:])
+    z, ordered = normal_scores(split)
+    median = sorted_median(ordered).reshape(split.shape[2:])
     folded = np.abs(split - median)
     return np.maximum(_split_rhat(z), _split_rhat(_rank_normalised(folded))), z
