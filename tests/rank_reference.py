@@ -1,8 +1,9 @@
 """The NumPy rank R-hat of coalsurv._stats before its numba kernel (coalsurv/_rank_kernel.py).
 
-Kept (public names aside) verbatim as the reference of tests/test_rank_diagnostics.py: the kernel must give its
-numbers (to rounding, 1e-12) on ties, NaN and infinite draws, constant columns, odd and even
-draw counts and one chain; this code is itself checked against arviz_stats and scipy there.
+Kept verbatim (its helpers renamed public) as the reference of tests/test_rank_diagnostics.py:
+the kernel must give its numbers (to rounding, 1e-12) on ties, NaN and infinite draws,
+constant columns, odd and even draw counts and one chain; this code is itself checked
+against arviz_stats and scipy there.
 """
 
 from __future__ import annotations
