@@ -27,7 +27,7 @@ import os
 import numpy as np
 from numba import njit
 
-__all__ = ["rank_columns", "sort_keys", "split_rank_rhat"]
+__all__ = ["default_threads", "rank_columns", "sort_keys", "split_rank_rhat"]
 
 #: Columns sorted and judged at a time: 64 x 4 x 1000 draws are 2 MB of values and 2 MB of
 #: keys, which stay in the cache between the key pass, the sort and the kernel.
@@ -89,7 +89,7 @@ def rank_columns(arrays: list[np.ndarray], *, ess: bool = False, chunk: int = CH
             split_rank_rhat(cols[:m], keys[:m], shift, chains, table, rhat[lo:hi],
                             z[lo:hi] if ess else z)
 
-    workers = max(1, min(len(jobs), _cpus() if threads is None else threads))
+    workers = max(1, min(len(jobs), default_threads() if threads is None else threads))
     if workers == 1:
         run(jobs)
     else:
@@ -100,8 +100,8 @@ def rank_columns(arrays: list[np.ndarray], *, ess: bool = False, chunk: int = CH
     return rhats, scores if ess else None
 
 
-def _cpus() -> int:
-    """CPUs this process may run on, at most 4."""
+def default_threads() -> int:
+    """Threads :func:`rank_columns` uses by default: the CPUs this process may use, at most 4."""
     try:
         return min(4, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
