@@ -258,8 +258,9 @@ def _bulk_ess(z: np.ndarray, values: np.ndarray) -> np.ndarray:
     from scipy.fft import irfft, next_fast_len, rfft
 
     shape = z.shape[2:]
-    z = z.reshape(z.shape[0], z.shape[1], -1)
-    flat = values.reshape(values.shape[0], values.shape[1], -1)
+    width = int(np.prod(shape, dtype=int))  # not -1: no draws (or no elements) is allowed
+    z = z.reshape(z.shape[0], z.shape[1], width)
+    flat = values.reshape(values.shape[0], values.shape[1], width)
     m, n, k = z.shape
     out = np.full(k, np.nan)
     if n < 2 or values.shape[1] < 4:

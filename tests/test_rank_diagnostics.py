@@ -151,3 +151,10 @@ def test_worst_rhat_names_the_worst_cell_over_all_variables():
     assert where == "b[z]"
     assert worst == pytest.approx(reference_rank_rhat(post["b"].values)[0][2], rel=1e-12)
     assert worst_rhat({"posterior": post[["n"]]}) == (-np.inf, "")
+
+
+def test_one_draw_or_no_elements_give_nan_or_empty_not_an_error():
+    rhat, ess = rank_diagnostics(np.ones((2, 1, 3)), ess=True)
+    assert np.isnan(rhat).all() and np.isnan(ess).all() and rhat.shape == ess.shape == (3,)
+    rhat, ess = rank_diagnostics(np.ones((2, 5, 0)), ess=True)
+    assert rhat.shape == ess.shape == (0,)
