@@ -1,19 +1,21 @@
 """The rank-normalised split R-hat of many columns of draws at once, in numba (ground layer).
 
-:func:`coalsurv._stats.rank_diagnostics` (the sampler's R-hat check after every fit,
-``summary()``, the batch runner) calls it; nothing else imports numba through here. The work
-per column, once NumPy's (SIMD) ``argsort`` has sorted it:
+:func:`coalsurv._stats.rank_diagnostics` and :func:`~coalsurv._stats.worst_rhat` (the
+sampler's R-hat check after every fit, ``summary()``, the batch runner) call
+:func:`rank_columns`, lazily. The work per column:
 
-1. the sorted values and, for each, its split chain (first or second half of its chain);
-2. the normal score of each sorted position, ``ndtri((rank - 0.375) / (n + 0.25))``, read from
-   a table of every rank and half rank ``1, 1.5, ..., n`` (ties get their average rank, a
-   whole or half number: the same bits as evaluating ``ndtri`` at it);
-3. the split R-hat of the scores, from per-split-chain sums (shifted by the column's first
-   score, so that a constant column gives exactly zero variance and NaN, as before);
-4. the folded draws ``|x - median|`` in sorted order without a second sort: the values below
-   the median, read downwards, and those at or above it, read upwards, are each sorted by
-   their distance to the median (rounding is monotone), so one merge orders them; then 2 and
-   3 again.
+1. :func:`sort_keys` copies the column's draws into a row and writes integer keys (the value's
+   order in the high bits, the draw's position in the low bits), which NumPy sorts;
+2. the sorted keys give the sorted values and each one's split chain (first or second half of
+   its chain); a column whose values are not then non-decreasing (values equal in all but the
+   position bits, or a NaN) is sorted exactly, or judged NaN;
+3. the normal score of each sorted position, ``ndtri((rank - 0.375) / (n + 0.25))``, is read
+   from a table of every rank and half rank ``1, 1.5, ..., n`` (ties get their average rank, a
+   whole or half number), and each split chain's sum and sum of squares are accumulated in the
+   same pass (:func:`_scores_rhat`);
+4. the folded draws ``|x - median|`` come in sorted order without a second sort: those of the
+   values below the median, read downwards, and of those at or above it, read upwards, are each
+   non-decreasing (rounding is monotone), so one merge orders them (:func:`_fold`); then 3.
 
 A column with a NaN draw, or whose median is infinite or NaN, has R-hat NaN, as before.
 Every function states ``fastmath=False`` (numba would otherwise give a callee its caller's
