@@ -204,8 +204,9 @@ def _split_chains(values: np.ndarray) -> np.ndarray:
 def rank_rhat(values: np.ndarray) -> np.ndarray:
     """Rank-normalised split R-hat (Vehtari et al. 2021), the larger of bulk and tail.
 
-    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``) in NumPy, so that a fit
-    does not import arviz_stats (seconds in a fresh process) to decide whether to warn;
+    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``), computed by
+    :func:`coalsurv._rank_kernel.rank_columns` (numba, one integer sort per element), so that
+    a fit does not import arviz_stats (seconds in a fresh process) to decide whether to warn;
     :func:`worst_rhat` (the sampler's warning, ``summary()`` and ``diagnose()``) uses it.
 
     Parameters
