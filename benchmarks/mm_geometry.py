@@ -138,6 +138,7 @@ def analyse(idata, top: int = 8) -> dict:
         "ndim": d,
         "n_steps": float(np.asarray(ss["n_steps"]).mean()),
         "step_size": float(np.asarray(ss["step_size"]).mean()),
+        "divergences": int(np.asarray(ss["diverging"]).sum()) if "diverging" in ss else -1,
         "depth": float(np.asarray(ss["depth"]).mean()) if "depth" in ss else float("nan"),
         "eig_top": [round(float(x), 3) for x in ev[::-1][:5]],
         "eig_bottom": [round(float(x), 4) for x in ev[:5]],
