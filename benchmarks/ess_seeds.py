@@ -5,11 +5,11 @@ luck of that seed. This script fits each row's coalsurv model (native kernel, as
 ``families.child_coalsurv``) and its hand-written plain PyMC baseline (``plain_models``, as
 ``families.child_plain``) with several seeds, 4 chains x ``--draws`` draws (as many tuning
 steps), serially in one process (no timing here: ESS and sampler statistics only), and prints
-per fit: the min bulk ESS over the shared parameters and which parameter it is, the bulk ESS of
-``sd_cname``, the mean leapfrog steps per draw (and per-draw tree depth), the adapted step size,
-the mean acceptance, divergences and ESS per 1,000 gradients (min ESS / total leapfrog steps:
-the sampler's efficiency without the cost of a gradient). Then, per row and side, the median
-and range over the seeds.
+per fit: the min bulk ESS over the shared parameters and which parameter it is (``ess_by``:
+each parameter's min bulk ESS), the bulk ESS of ``sd_cname``, the mean leapfrog steps per
+draw (and per-draw tree depth), the adapted step size, the mean acceptance, divergences and ESS
+per 1,000 gradients (min ESS / total leapfrog steps: the sampler's efficiency without the cost
+of a gradient). Then, per row and side, the median and range over the seeds.
 
 Sides (``--sides``): ``native`` (``SurvivalModel.fit``, kernel auto), ``graph`` (the same
 coalsurv model on the PyMC path: nutpie on the compiled PyMC graph), ``plain`` (the plain
@@ -54,6 +54,7 @@ def sampler_stats(idata, names, sd_name: str = "sd_cname") -> dict:
     names = [n for n in names if n in idata["posterior"]]
     ess = azs.ess(idata, var_names=names, method="bulk")
     worst, where = np.inf, ""
+    by = {n: round(float(np.min(np.asarray(ess[n]))), 1) for n in names}
     for n in names:
         v = np.asarray(ess[n]).ravel()
         j = int(np.argmin(v))
@@ -65,7 +66,7 @@ def sampler_stats(idata, names, sd_name: str = "sd_cname") -> dict:
                  None)
     accept = next((np.asarray(st[k], dtype=float) for k in ("mean_tree_accept",
                                                             "acceptance_rate") if k in st), None)
-    return {"ess": round(worst, 1), "min_at": where,
+    return {"ess": round(worst, 1), "min_at": where, "ess_by": by,
             "ess_sd": round(float(np.min(np.asarray(ess[sd_name]))), 1)
             if sd_name in ess else None,
             "steps": round(float(steps.mean()), 2),

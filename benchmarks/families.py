@@ -48,6 +48,14 @@ from run import SHARED, _min_ess, load, machine  # noqa: E402
 GROUP = "cname"
 #: the frailty SDs of the rows of family_rows (a second factor; the multi-state row's country)
 ROWS_SD = ("sd_decade", "sd_cname__decade", "sd_country")
+#: the varying slope's SD of the weibull+slopes row (``(1 + power_hhi | cname)``): counted in
+#: the min ESS and compared on both sides (the plain baseline names it the same)
+SLOPE_SD = f"sd_{GROUP}_{run.COALGOV_TERMS[0]}"
+#: the parameters whose min bulk ESS the table compares, the same list on both sides (those a
+#: row's posterior has): until the ninth session the plain side's list lacked the slope's SD
+#: and the rp spline's ``rp_slope`` / ``rp_spline``
+ESS_NAMES = ("beta", "intercept", "shape", "sigma", "scale", "gamma", f"sd_{GROUP}", "beta_mm",
+             "sd_mm", "beta_shape", "rp_slope", "rp_spline", SLOPE_SD, *ROWS_SD)
 FAMILIES = ["exponential", "weibull", "weibull_aft", "lognormal", "loglogistic", "gompertz",
             "piecewise"]
 # row name -> (family, SurvivalModel keyword arguments, data variant, baseline family or None)
@@ -200,16 +208,19 @@ def export_row(row: str, path: str) -> None:
     plain_models.export(model, info, path)
 
 
+def ess_names(posterior) -> list[str]:
+    """Return the :data:`ESS_NAMES` in ``posterior`` (a posterior group, a model's variables)."""
+    return [n for n in ESS_NAMES if n in posterior]
+
+
 def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
                    warm: bool = False) -> dict:
     import warnings
 
     import plain_models
 
-    from coalsurv.build.info import var_name
-
     model = make_model(row)
-    data, terms = load_variant(ROWS[row][2])
+    data, _ = load_variant(ROWS[row][2])
     settings = {"draws": draws, "tune": draws, "chains": 4, "progressbar": False,
                 "kernel": kernel}
     with warnings.catch_warnings():
@@ -218,16 +229,13 @@ def child_coalsurv(row: str, draws: int, launched: float, kernel: str = "auto",
     cold = time.time() - launched
     cpu_cold = time.process_time()  # every thread of this process (nutpie's chains)
     post = fit.idata["posterior"]
-    shared = [n for n in ("beta", "intercept", "shape", "sigma", "scale", "gamma",
-                          f"sd_{GROUP}", "beta_mm", "sd_mm", "beta_shape", "rp_slope",
-                          "rp_spline", f"sd_{GROUP}_{var_name(terms[0])}", *ROWS_SD)
-              if n in post]
+    shared = ess_names(post)
     sampler = fit.sampler
     out = {"cold": cold, "ess": _min_ess(fit.idata, shared), "ess_of": shared,
            "kernel": sampler.get("kernel"), "route": sampler.get("route"),
            "reason": sampler.get("reason"), "n": fit.data.n,
            "divergences": int(np.asarray(fit.idata["sample_stats"]["diverging"]).sum()),
-           "summary": plain_models.summary(post, (*plain_models.SHARED, *ROWS_SD)),
+           "summary": plain_models.summary(post, (*plain_models.SHARED, SLOPE_SD, *ROWS_SD)),
            "cpu_cold": round(cpu_cold, 2)}
     if warm:  # the same model refitted on new data of the same shape, in this process
         del fit
@@ -248,11 +256,10 @@ def child_plain(row: str, draws: int, launched: float, npz: str) -> dict:
     idata = plain_models.fit_plain(row, npz, draws)
     cold = time.time() - launched
     post = idata["posterior"]
-    names = [n for n in ("beta", "intercept", "shape", "sigma", "gamma", f"sd_{GROUP}",
-                         "beta_mm", "sd_mm", "beta_shape", *ROWS_SD) if n in post]
+    names = ess_names(post)
     return {"cold": cold, "ess": _min_ess(idata, names), "ess_of": names,
             "divergences": int(np.asarray(idata["sample_stats"]["diverging"]).sum()),
-            "summary": plain_models.summary(post, (*plain_models.SHARED, *ROWS_SD))}
+            "summary": plain_models.summary(post, (*plain_models.SHARED, SLOPE_SD, *ROWS_SD))}
 
 
 # ----------------------------------------------------------------------------- orchestration

@@ -201,117 +201,12 @@ def _split_chains(values: np.ndarray) -> np.ndarray:
     return np.concatenate([values[:, :half], values[:, draws - half:]], axis=0)
 
 
-def _sorted_columns(flat: np.ndarray):
-    """``(order, ordered, index)`` of each column of ``(n, k)``, sorted once.
-
-    ``order`` and ``ordered`` are ``(k, n)``: the sorting permutation of each column and its
-    sorted values (NaN last); ``index[j, i]`` is the position of ``ordered[j, i]`` in the
-    ``(k, n)`` C-ordered copy of the columns.
-    """
-    cols = np.ascontiguousarray(flat.T)
-    k, n = cols.shape
-    order = np.argsort(cols, axis=1)
-    index = order + (np.arange(k) * n)[:, None]
-    return order, cols.reshape(-1)[index], index
-
-
-def _tie_runs(ordered: np.ndarray):
-    """``(row, first, size)`` of each run of equal neighbours in the sorted ``(k, n)`` columns.
-
-    Few in continuous draws: the middle pair of a folded column.
-    """
-    row, pos = np.nonzero(ordered[:, 1:] == ordered[:, :-1])  # value at pos equals pos + 1
-    if not row.size:
-        return row, pos, pos
-    new_run = np.concatenate([[True], (row[1:] != row[:-1]) | (pos[1:] != pos[:-1] + 1)])
-    end_run = np.concatenate([new_run[1:], [True]])
-    first, last = pos[new_run], pos[end_run] + 1
-    return row[new_run], first, last - first + 1
-
-
-def _run_positions(row, first, size):
-    """Row and sorted position of every member of each tie run, and the run of each."""
-    offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-    return np.repeat(row, size), np.repeat(first, size) + offset
-
-
-def _average_ranks(flat: np.ndarray) -> np.ndarray:
-    """Ranks along axis 0 of ``(n, k)``, ties averaged: ``scipy.stats.rankdata(method="average")``.
-
-    Each column is sorted once; each run of equal values gets the mean of its positions,
-    and a column with a NaN is all NaN (scipy's ``nan_policy="propagate"``). NumPy only:
-    ``scipy.stats`` takes a second or two to import in a fresh worker process.
-    """
-    order, ordered, _ = _sorted_columns(flat)
-    k, n = ordered.shape
-    sorted_ranks = np.broadcast_to(np.arange(1.0, n + 1), (k, n)).copy()
-    row, first, size = _tie_runs(ordered)
-    if row.size:
-        rows, positions = _run_positions(row, first, size)
-        sorted_ranks[rows, positions] = np.repeat((first + (first + size - 1)) / 2.0 + 1.0,
-                                                  size)
-    ranks = np.empty_like(ordered)
-    np.put_along_axis(ranks, order, sorted_ranks, axis=1)
-    ranks[np.isnan(ordered[:, -1])] = np.nan  # NaN sorts last
-    return ranks.T
-
-
-def _normal_scores(x: np.ndarray):
-    """Rank-normalised ``(chain, draw, ...)`` over chains and draws, and the sorted columns.
-
-    ``ndtri((rank - 0.375) / (n + 0.25))`` of each value's average rank (Vehtari et al.
-    2021): the same numbers as applying ``ndtri`` to :func:`_average_ranks`, with ``ndtri``
-    evaluated once per rank ``1..n`` (a table shared by every column) and once per tie run,
-    not once per value. Returns the scores (shape of ``x``) and the ``(k, n)`` sorted values
-    of each trailing element (NaN last), from which :func:`_sorted_median` reads the median.
-    """
-    from scipy.special import ndtri
-
-    flat = x.reshape(x.shape[0] * x.shape[1], -1)
-    n = flat.shape[0]
-    order, ordered, index = _sorted_columns(flat)
-    z = np.empty(ordered.shape)
-    z.reshape(-1)[index] = ndtri((np.arange(1.0, n + 1) - 0.375) / (n + 0.25))
-    row, first, size = _tie_runs(ordered)
-    if row.size:
-        rows, positions = _run_positions(row, first, size)
-        tied = ndtri(((first + (first + size - 1)) / 2.0 + 1.0 - 0.375) / (n + 0.25))
-        z[rows, order[rows, positions]] = np.repeat(tied, size)
-    # NaN sorts last: an element with one is NaN throughout (the NaN ndtri gives for a NaN rank)
-    z[np.isnan(ordered[:, -1])] = ndtri((np.array([np.nan]) - 0.375) / (n + 0.25))
-    return z.T.reshape(x.shape), ordered
-
-
-def _sorted_median(ordered: np.ndarray) -> np.ndarray:
-    """``np.median`` of each row of sorted ``(k, n)`` values (NaN last): the same numbers.
-
-    Only a zero's sign may differ (which of ``-0.0`` and ``0.0`` sorts first), which the
-    folded draws ``|x - median|`` do not see.
-    """
-    n = ordered.shape[1]
-    mid = ordered[:, n // 2] if n % 2 else (ordered[:, n // 2 - 1] + ordered[:, n // 2]) / 2
-    return np.where(np.isnan(ordered[:, -1]), np.nan, mid)
-
-
-def _rank_normalised(x: np.ndarray) -> np.ndarray:
-    """Rank-normalise each trailing element of ``(chain, draw, ...)`` over chains and draws."""
-    return _normal_scores(x)[0]
-
-
-def _split_rhat(x: np.ndarray) -> np.ndarray:
-    n = x.shape[1]
-    means = x.mean(axis=1)
-    within = x.var(axis=1, ddof=1).mean(axis=0)
-    between = n * means.var(axis=0, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(((n - 1) / n * within + between / n) / within)
-
-
 def rank_rhat(values: np.ndarray) -> np.ndarray:
     """Rank-normalised split R-hat (Vehtari et al. 2021), the larger of bulk and tail.
 
-    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``) in NumPy, so that a fit
-    does not import arviz_stats (seconds in a fresh process) to decide whether to warn;
+    The same statistic as ``arviz_stats.rhat`` (method ``"rank"``), computed by
+    :func:`coalsurv._rank_kernel.rank_columns` (numba, one integer sort per element), so that
+    a fit does not import arviz_stats (seconds in a fresh process) to decide whether to warn;
     :func:`worst_rhat` (the sampler's warning, ``summary()`` and ``diagnose()``) uses it.
 
     Parameters
@@ -349,15 +244,14 @@ def rank_diagnostics(values: np.ndarray, *, ess: bool = False):
         asked for. Elements with a NaN (or infinite) draw get NaN ESS; constant ones the
         number of draws, as in arviz_stats.
     """
+    from coalsurv._rank_kernel import rank_columns
+
     values = np.asarray(values, dtype=float)
-    split = _split_chains(values)
-    z, ordered = _normal_scores(split)
-    median = _sorted_median(ordered).reshape(split.shape[2:])
-    folded = np.abs(split - median)
-    rhat = np.maximum(_split_rhat(z), _split_rhat(_rank_normalised(folded)))
+    rhat, z = rank_columns([values], ess=ess)
+    rhat = rhat[0].reshape(values.shape[2:])
     if not ess:
         return rhat, None
-    return rhat, _bulk_ess(z, values)
+    return rhat, _bulk_ess(_split_chains(z[0]), values)
 
 
 def _bulk_ess(z: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -365,8 +259,9 @@ def _bulk_ess(z: np.ndarray, values: np.ndarray) -> np.ndarray:
     from scipy.fft import irfft, next_fast_len, rfft
 
     shape = z.shape[2:]
-    z = z.reshape(z.shape[0], z.shape[1], -1)
-    flat = values.reshape(values.shape[0], values.shape[1], -1)
+    width = int(np.prod(shape, dtype=int))  # not -1: no draws (or no elements) is allowed
+    z = z.reshape(z.shape[0], z.shape[1], width)
+    flat = values.reshape(values.shape[0], values.shape[1], width)
     m, n, k = z.shape
     out = np.full(k, np.nan)
     if n < 2 or values.shape[1] < 4:
@@ -421,26 +316,32 @@ def worst_rhat(idata) -> tuple[float, str]:
     """Largest rank-normalised R-hat over :func:`judged_variables`, and its cell's label.
 
     The label is ``name[coord, ...]`` with the coordinates of the worst cell (one-cause
-    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables.
+    ``cause`` coordinates left out), as in ``Fit.diagnose()``'s tables. Every variable is
+    judged in one call of the rank kernel; ``(-inf, "")`` when no R-hat is finite.
     """
+    from coalsurv._rank_kernel import rank_columns
+
     post = idata["posterior"]
+    post = post.to_dataset() if hasattr(post, "to_dataset") else post  # a DataTree node
     names = judged_variables(post)
-    best = (-np.inf, "")
-    for name in names:
-        da = post[name].isel(chain=0, draw=0, drop=True)
-        values = np.asarray(rank_rhat(np.asarray(post[name].transpose("chain", "draw", ...))),
-                            dtype=float)
+    arrays = [np.asarray(post[name].transpose("chain", "draw", ...)) for name in names]
+    best, where = -np.inf, ""
+    if not arrays:
+        return best, where
+    for name, array, values in zip(names, arrays, rank_columns(arrays)[0], strict=True):
         if not values.size or not np.any(np.isfinite(values)):
             continue
         flat = int(np.nanargmax(values))
-        if values.flat[flat] <= best[0]:
-            continue
-        index = np.unravel_index(flat, values.shape) if values.ndim else ()
-        parts = [str(np.asarray(da[d].values)[i]) if d in da.coords else str(i)
-                 for d, i in zip(da.dims, index, strict=True)
-                 if not (d == "cause" and da.sizes[d] == 1)]
-        best = (float(values.flat[flat]), f"{name}[{', '.join(parts)}]" if parts else name)
-    return best
+        if values[flat] > best:
+            best, where = float(values[flat]), (name, np.unravel_index(flat, array.shape[2:]))
+    if not where:
+        return best, where
+    name, index = where
+    da = post[name].isel(chain=0, draw=0, drop=True)
+    parts = [str(np.asarray(da[d].values)[i]) if d in da.coords else str(i)
+             for d, i in zip(da.dims, index, strict=True)
+             if not (d == "cause" and da.sizes[d] == 1)]
+    return best, f"{name}[{', '.join(parts)}]" if parts else name
 
 
 def crossing_time(curve: np.ndarray, grid: np.ndarray, level: float = 0.5) -> np.ndarray:

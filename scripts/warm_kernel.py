@@ -29,7 +29,7 @@ def main() -> None:
 
     Weibull once with the specialised row loop and once with the generic kernel, a Weibull
     cure model (the cure / interval fast loop), rp, and a piecewise tve (its own fast loop),
-    so all five are cached.
+    so all five are cached; and the rank R-hat kernel that judges every fit.
     """
     start = time.time()
     warnings.simplefilter("ignore")
@@ -70,6 +70,10 @@ def main() -> None:
                                                family="weibull").build(data)
     kplan, _ = native.plan(model, info, {})
     kernel.pointwise(native.make_buffer(kplan, model), np.zeros((1, kplan.ndim)))
+    # the R-hat check after every fit (coalsurv/_rank_kernel.py): each fit above ran it;
+    # named here, with the bulk-ESS scores summary tables and the batch runner ask for
+    from coalsurv._stats import rank_diagnostics
+    rank_diagnostics(np.random.default_rng(0).normal(size=(2, 20, 3)), ess=True)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"native kernel compiled and cached (route {fit.sampler['route']}): "
           f"{time.time() - start:.0f} s wall, {usage.ru_utime + usage.ru_stime:.0f} s CPU")

@@ -7,7 +7,7 @@ The layers (DEVELOPING.md):
 ====  ==========================================================================
 rank  packages (a module may import its own package and lower ranks only)
 ====  ==========================================================================
-0     ground: errors, _io, _version, _stats, _format (may import one another)
+0     ground: errors, _io, _version, _stats, _rank_kernel, _format (may import one another)
 1     families (hazard math) · plots (tidy frames in, axes out) — separately
 2     data
 3     endings · simulation
@@ -36,7 +36,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "coalsurv"
 
 RANKS = {
-    "errors": 0, "_io": 0, "_version": 0, "_stats": 0, "_format": 0,
+    "errors": 0, "_io": 0, "_version": 0, "_stats": 0, "_rank_kernel": 0, "_format": 0,
     "families": 1, "plots": 1,
     "data": 2,
     "endings": 3, "simulation": 3,

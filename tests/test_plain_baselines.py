@@ -70,3 +70,22 @@ def test_agreement_names_the_largest_difference(bench):
     base = {"beta": [[0.1, 1.0], [1.0, 1.0]], "shape": [[2.3], [0.5]], "other": [[0.0], [1.0]]}
     worst, where = plain_models.agreement(ours, base)
     assert where == "shape[0]" and worst == pytest.approx(0.6)
+
+
+def test_min_ess_counts_the_same_parameters_on_both_sides(bench, tmp_path):
+    # the family table's ESS/s ratio compares min bulk ESS over families.ess_names on each side:
+    # the weibull+slopes and rp rows' plain side once left out their slope SD / spline
+    import pymc as pm
+
+    families, plain_models = bench
+    for row, extra in (("weibull+slopes", families.SLOPE_SD), ("rp", "rp_spline")):
+        model, _, info, _ = families.make_model(row, centring="noncentred").build(
+            families.load_variant(families.ROWS[row][2])[0])
+        path = tmp_path / "row.npz"
+        plain_models.export(model, info, path)
+        with np.load(path) as f:
+            d = {k: f[k] for k in f.files}
+        with pm.Model() as plain:
+            plain_models.builder(families.ROWS[row][3])(d)
+        ours = families.ess_names(model.named_vars)
+        assert ours == families.ess_names(plain.named_vars) and extra in ours, (row, ours)
