@@ -6,12 +6,12 @@ The promotion-time cure's interval term ``log(S(l) - S(u))``, ``S = exp(-theta F
 ``benchmarks/far_points.py``) and where ``S_u(l)`` underflows it was ``-inf``. It is now
 ``log S(l) + log(1 - e^-D)`` with ``log D = -lin + log(S_u(l) - S_u(u))``
 (``Namespace.log1mexp_exp``, ``kernel_cure.log1mexp_exp``), as the fast loop had it (which
-now keeps ``D`` below 1e-200 in log form too). Checked here: the helper against
-decimal arithmetic (500 digits); a small table of rows (the cancelling and underflowing regimes, delayed
-entry, exact and right-censored rows) against the model's definition in 500-digit decimal
-arithmetic for the promotion-time cure and the mixture cure with each link, in the graph, the
-generic kernel and the fast loop, with gradients equal; and points at ``N(0, 1.5^2)`` where the
-three agree (value and gradient) and none is ``-inf``.
+now keeps ``D`` below 1e-200 in log form too). Checked here: the helper against decimal
+arithmetic (500 digits); a small table of rows (the cancelling and underflowing regimes,
+delayed entry, exact and right-censored rows) against the model's definition in 500-digit
+decimal arithmetic for the promotion-time cure and the mixture cure with each link, in the
+graph, the generic kernel and the fast loop, with gradients equal; and points at ``N(0,
+1.5^2)`` where the three agree (value and gradient) and none is ``-inf``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
-import pytest
 import pytensor
 import pytensor.tensor as pt
+import pytest
 from scipy.special import log_ndtr
 
 import coalsurv
@@ -140,7 +140,8 @@ def _exact_rows(model, x, cure_type, link):
                                                  ("mixture", "cloglog")])
 def test_far_rows_equal_the_exact_value(cure_type, link):
     """The table's rows: graph, generic kernel and fast loop equal the exact value, and their
-    gradients equal each other."""
+    gradients equal each other.
+    """
     warnings.simplefilter("ignore")
     model, _, info, _ = coalsurv.SurvivalModel(
         "1", family="weibull", cure="1", cure_type=cure_type, cure_link=link).build(
