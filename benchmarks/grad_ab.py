@@ -11,9 +11,9 @@ exponential (the PH fast loop), rp, Weibull + cure, piecewise, gamma and general
 on coalgov (``(1 | cname)``); Weibull PH with delayed entry (``families.py``'s row
 ``weibull+entry``); Weibull + mm() with equal and power weights on coalgov (``members.py``'s
 rows); the cure rows (promotion time, probit, piecewise) and the interval rows (Weibull,
-log-normal, piecewise) of ``families.py``. Where a tree's specialised row loop
-(``native_fast.fast_buffer``) takes a model, its ``fast_logp_grad`` is timed (what NUTS
-calls); each line names the row loop of each tree.
+log-normal, piecewise; Weibull with the promotion-time cure) of ``families.py``. Where a
+tree's specialised row loop (``native_fast.fast_buffer``) takes a model, its
+``fast_logp_grad`` is timed (what NUTS calls); each line names the row loop of each tree.
 
 Run: ``python benchmarks/grad_ab.py OLD_TREE NEW_TREE [--rounds 3] [--models gamma gengamma]``
 (each tree a directory holding ``coalsurv/``; ``--models``, last, keeps the models whose
@@ -87,6 +87,9 @@ def _buffers(only=()):
     for family in ("weibull", "lognormal", "piecewise"):
         out.append((f"{family}+interval coalgov", coalsurv.SurvivalModel(formula,
                                                                          family=family), boxed))
+    # the promotion-time cure's interval rows (their log form: helper branch farpt)
+    out.append(("weibull+cure(promotion)+interval coalgov", coalsurv.SurvivalModel(
+        formula, family="weibull", cure="majority", cure_type="promotion"), boxed))
     for family in ("gamma", "gengamma"):
         out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
     # the PH fast loop with delayed entry: families.py's row

@@ -10,7 +10,8 @@ Z_cure[i] cure_beta``). Mixture, with the cured share ``pi`` from ``lin`` by the
     minus         log(pi + (1 - pi) S_u(entry))          (delayed entry)
 
 Promotion time: ``log S = -theta F_u``, ``theta = exp(-lin)``, ``F_u = 1 - S_u``; an exact
-ending adds ``log theta + log h_u + log S_u``; an interval ``log(S(l) - S(u))``.
+ending adds ``log theta + log h_u + log S_u``; an interval ``log(S(l) - S(u)) = log S(l) +
+log(1 - e^-D)``, ``log D = -lin + log(S_u(l) - S_u(u))`` (:func:`log1mexp_exp`).
 :func:`cure_row` returns the value and its derivatives in ``eta``, the family parameter and
 ``lin`` from the uncured family's terms (:func:`coalsurv.families.kernels.family_terms`).
 """
@@ -23,7 +24,7 @@ from numba import njit
 
 from coalsurv.families.kernels import interval_terms, log_normal_sf
 
-__all__ = ["cure_shares", "cure_row", "cure_row_at"]
+__all__ = ["cure_shares", "log1mexp_exp", "cure_row", "cure_row_at"]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -32,6 +33,29 @@ def _log1mexp(x):
     if x > -0.6931471805599453:
         return math.log(-math.expm1(x))
     return math.log1p(-math.exp(x))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def log1mexp_exp(y):
+    """``log(1 - e^-D)``, ``D = e^y``, and its ``y`` derivative ``D / (e^D - 1)``.
+
+    The promotion-time interval ``log(S(l) - S(u)) = log S(l) + log(1 - e^-D)`` with ``log D
+    = -lin + log(S_u(l) - S_u(u))`` from the uncured interval's log form: ``D`` neither
+    cancels (``F_u(u) - F_u(l)`` near 1) nor underflows (``y - D/2`` below ``y = -40``, exact
+    in float64; 0 above ``y = 7``), as
+    :meth:`coalsurv.families.math.Namespace.log1mexp_exp` in the graph.
+    """
+    if y < -40.0:
+        d = math.exp(y)
+        return y - 0.5 * d, 1.0 - 0.5 * d
+    if y > 7.0:
+        return 0.0, 0.0
+    d = math.exp(y)
+    if d < 0.6931471805599453:
+        om = -math.expm1(-d)
+        return math.log(om), d * (1.0 - om) / om
+    e = math.exp(-d)
+    return math.log1p(-e), d * e / (1.0 - e)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -90,15 +114,13 @@ def cure_row(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s
     d_eta = theta * s * ds_eta
     d_th = theta * s * ds_th
     d_lin = theta * big_f
-    if is_int:  # log(S(l) - S(u)), S(u) = exp(-theta F_u(u))
-        su = math.exp(log_su)
-        b = -theta * (-math.expm1(log_su))
-        db_eta, db_th, db_lin = theta * su * dsu_eta, theta * su * dsu_th, -b
-        a = val
-        val = a + _log1mexp(b - a)
-        wa, wb = math.exp(a - val), math.exp(b - val)
-        d_eta, d_th = wa * d_eta - wb * db_eta, wa * d_th - wb * db_th
-        d_lin = wa * d_lin - wb * db_lin
+    if is_int:  # log(S(l) - S(u)) = log S(l) + log(1 - e^-D), D = theta (S_u(l) - S_u(u))
+        log_i, di_eta, di_th = interval_terms(log_s, ds_eta, ds_th, log_su, dsu_eta, dsu_th)
+        g, q = log1mexp_exp(log_i - lin)
+        val += g
+        d_eta += q * di_eta
+        d_th += q * di_th
+        d_lin -= q
     elif ev > 0.0:
         val += -lin + log_h + log_s
         d_eta += dh_eta + ds_eta

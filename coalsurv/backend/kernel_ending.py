@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_cure import cure_shares
+from coalsurv.backend.kernel_cure import cure_shares, log1mexp_exp
 from coalsurv.backend.kernel_layout import (
     H_CURE,
     H_CURE_DATA,
@@ -197,13 +197,13 @@ def ending(cure, lin, c1, c2, c3, c4, ev, is_int, has_entry, log_h, log_s, log_s
     val = -theta * big_f
     w_t = theta * s
     d_lin = theta * big_f
-    if is_int:  # log(S(l) - S(u)), S(u) = exp(-theta F_u(u))
-        su, f_u = _one_minus(log_su)
-        b = -theta * f_u
-        val, wa, wb = log_diff(val, b)
-        w_t *= wa
-        w_u = wb * theta * su
-        d_lin = wa * d_lin - wb * b
+    if is_int:  # log(S(l) - S(u)) = log S(l) + log(1 - e^-D), D = theta (S_u(l) - S_u(u))
+        log_i, w_il, w_iu = interval_weights(log_s, log_su)
+        g, q = log1mexp_exp(log_i - lin)
+        val += g
+        w_t += q * w_il
+        w_u = q * w_iu
+        d_lin -= q
     elif ev > 0.0:
         val += -lin + log_h + log_s
         w_h = 1.0

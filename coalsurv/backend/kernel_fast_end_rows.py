@@ -107,18 +107,26 @@ def promotion_row(pr_kd, pr_ht, pr_hu, pr_lh, pr_th, pr_lin):
     # interval: log(e^a - e^b), b = -theta F(u); D = a - b = theta S(l) (1 - e^-dH)
     pr_fin = pr_hu < math.inf
     pr_su = fexp(-pr_hu)
-    pr_d = pr_th * pr_st * fomexp(pr_hu - pr_ht)
+    pr_omh = fomexp(pr_hu - pr_ht)
+    pr_d = pr_th * pr_st * pr_omh
+    # D below 1e-200 (or underflowed with S(l)): log(1 - e^-D) = log D = -lin - H(l) +
+    # log(1 - e^-dH) in log form, q theta S(l) = 1 / (1 - e^-dH), q D = 1 (else -inf, nan)
+    pr_tiny = pr_d < 1e-200
     pr_om = fomexp(pr_d)
     pr_q = (1.0 - pr_om) / pr_om
     pr_wb = pr_th * pr_su if pr_fin else 0.0  # -d b / d log S(u)
+    pr_qa = 1.0 / pr_omh if pr_tiny else pr_q * pr_wa  # q theta S(l)
+    pr_qb = pr_qa - 1.0 if pr_tiny else pr_q * pr_wb  # q theta S(u)
+    pr_lg = flog(pr_omh if pr_tiny else pr_om) + (-pr_lin - pr_ht if pr_tiny else 0.0)
     pr_dea = -pr_wa * pr_ht
-    pr_deb = -pr_wb * pr_hu if pr_fin else 0.0
+    pr_deb = pr_qb * pr_hu if pr_fin else 0.0
     pr_is0 = pr_kd == 0.0
     pr_is2 = pr_kd == 2.0
-    val = pr_a + (flog(pr_om) if pr_is2 else (pr_lh - pr_lin - pr_ht if pr_is0 else 0.0))
-    d_eta = (pr_dea + pr_q * (pr_dea - pr_deb) if pr_is2
+    val = pr_a + (pr_lg if pr_is2 else (pr_lh - pr_lin - pr_ht if pr_is0 else 0.0))
+    d_eta = (pr_dea - pr_qa * pr_ht + pr_deb if pr_is2
              else pr_dea + (1.0 - pr_ht if pr_is0 else 0.0))
-    w_t = (1.0 + pr_q) * pr_wa if pr_is2 else pr_wa + (1.0 if pr_is0 else 0.0)
-    w_u = -pr_q * pr_wb if pr_is2 else 0.0
-    d_lin = pr_th * pr_ft - (pr_q * pr_d if pr_is2 else (1.0 if pr_is0 else 0.0))
+    w_t = pr_wa + pr_qa if pr_is2 else pr_wa + (1.0 if pr_is0 else 0.0)
+    w_u = -pr_qb if pr_is2 else 0.0
+    d_lin = pr_th * pr_ft - ((1.0 if pr_tiny else pr_q * pr_d) if pr_is2
+                             else (1.0 if pr_is0 else 0.0))
     return val, d_eta, w_t, w_u, d_lin

@@ -20,7 +20,8 @@ spell-based one (:class:`coalsurv.build.spell_likelihood.SpellCurve`, passed as 
 the mixture is over the whole episode, with ``S_u(t)`` accumulated over its spells.
 ``cure_link`` (logit, probit, cloglog) gives ``pi`` from the linear predictor;
 ``cure_type="promotion"`` is the non-mixture model ``S = exp(-theta F_u)``, ``theta =
-exp(-lin)`` (:mod:`coalsurv.families.cure_links`). Random variables:
+exp(-lin)`` (:mod:`coalsurv.families.cure_links`; its interval term in log form,
+:func:`_promotion_loglik`). Random variables:
 ``cure_intercept`` (scalar) and ``cure_beta`` (``cure_term``, per SD of each cure term).
 """
 
@@ -127,7 +128,13 @@ def cure_loglik(family, fam_params, eta, entry, time, event_of, logit, *, interv
 
 
 def _promotion_loglik(curve, entry, time, event_of, lin, *, interval=None):
-    """Promotion-time cure: ``log S = -theta F_u``, ``log f = log theta + log f_u + log S``."""
+    """Promotion-time cure: ``log S = -theta F_u``, ``log f = log theta + log f_u + log S``.
+
+    An interval ending ``log(S(l) - S(u)) = log S(l) + log(1 - e^{-D})`` with ``log D = -lin
+    + log(S_u(l) - S_u(u))`` (:meth:`~coalsurv.families.math.Namespace.log1mexp_exp`): the
+    difference of ``-theta F_u`` at both bounds lost all digits where ``F_u`` is near 1 and
+    was ``-inf`` where ``S_u(l)`` underflows, though the likelihood is finite.
+    """
     import pytensor.tensor as pt
 
     theta = promotion_theta(lin, PYTENSOR)
@@ -145,6 +152,8 @@ def _promotion_loglik(curve, entry, time, event_of, lin, *, interval=None):
     if interval is not None:
         obs, upper, interval_of = interval
         if np.any(obs["interval_of"][0] > 0):
-            log_int = PYTENSOR.logdiffexp(log_s, -theta * cdf(upper))
+            # log(S(l) - S(u)) = log S(l) + log(1 - e^-D), D = theta (S_u(l) - S_u(u)) in
+            # log form (the uncured interval): no cancellation in F(u) - F(l) near 1
+            log_int = log_s + PYTENSOR.log1mexp_exp(-lin + curve.log_interval(time, upper))
             out = pt.switch(pt.gt(interval_of[0], 0), log_int, out)
     return out - log_s_entry

@@ -15,6 +15,11 @@ numerically stable composites, written once in terms of the primitives:
 ``logdiffexp(a, b)``
     :math:`\log(e^{a} - e^{b})` for :math:`a \ge b`, as :math:`a + \mathrm{log1mexp}(b - a)`;
     ``-inf`` when both are ``-inf``.
+``log1mexp_exp(y)``
+    :math:`\log(1 - e^{-e^{y}})` for any :math:`y`, finite wherever :math:`y` is: the
+    promotion-time cure's interval term with :math:`e^{y} = \theta\,(S_u(l) - S_u(u))`
+    (:mod:`coalsurv.build.cure`); :math:`y - e^{y}/2` below :math:`y = -40` (exact in
+    float64), :math:`\mathrm{log1mexp}(-e^{y})` up to :math:`y = 7` and 0 above.
 ``log_ndtr(z)``
     :math:`\log \Phi(z)`, the log standard normal CDF, accurate far into both tails. NumPy uses
     :func:`scipy.special.log_ndtr`; PyTensor uses the scaled complementary error function,
@@ -51,6 +56,9 @@ __all__ = ["Namespace", "NUMPY", "PYTENSOR"]
 _LOG2 = math.log(2.0)
 _SQRT2 = math.sqrt(2.0)
 _SERIES_CUTOFF = 1e-5
+#: ``log1mexp_exp``: below ``-y`` of this the series ``y - e^y/2``; above the other, 0.
+_SMALL_LOG_RATE = 40.0
+_BIG_LOG_RATE = 7.0
 #: Log of the leading term below which the incomplete gamma functions take their tail forms.
 TAIL_LOG = -500.0
 
@@ -119,6 +127,30 @@ class Namespace:
         a_safe = self.where(a_neg_inf, 0.0, a)
         b_safe = self.where(a_neg_inf, -self.inf, b)
         return self.where(a_neg_inf, -self.inf, a_safe + self.log1mexp(b_safe - a_safe))
+
+    def log1mexp_exp(self, y: Any) -> Any:
+        r"""Return :math:`\log(1 - e^{-e^{y}})`, stably for any :math:`y`.
+
+        Parameters
+        ----------
+        y : array_like
+            Log of a non-negative rate; ``-inf`` gives ``-inf``, large ``y`` gives 0.
+
+        Notes
+        -----
+        Below :math:`y = -40` (:math:`e^{y} < 5 \cdot 10^{-18}`) the value is
+        :math:`y - e^{y}/2` (the next term, :math:`e^{2y}/24`, is below float64's resolution);
+        above :math:`y = 7` (:math:`e^{-e^{y}}` underflows) it is 0; between,
+        :math:`\mathrm{log1mexp}(-e^{y})`. The form of :math:`\log(e^{a} - e^{b})` when
+        :math:`a - b = e^{y}` is known in log form: no cancellation in :math:`a - b`, no
+        underflow of :math:`e^{y}`.
+        """
+        y = self.asarray(y)
+        small = y < -_SMALL_LOG_RATE
+        y_small = self.where(small, y, -2.0 * _SMALL_LOG_RATE)
+        y_mid = self.where(small, 0.0, self.minimum(y, _BIG_LOG_RATE))
+        return self.where(small, y_small - 0.5 * self.exp(y_small),
+                          self.log1mexp(-self.exp(y_mid)))
 
     def expm1_over_x(self, x: Any) -> Any:
         r"""Return :math:`(e^{x} - 1)/x`, equal to 1 at :math:`x = 0`.
@@ -253,6 +285,10 @@ class _NumpyNamespace(Namespace):
     def logdiffexp(self, a: Any, b: Any) -> Any:  # noqa: D102
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return super().logdiffexp(a, b)
+
+    def log1mexp_exp(self, y: Any) -> Any:  # noqa: D102
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return super().log1mexp_exp(y)
 
     def expm1_over_x(self, x: Any) -> Any:  # noqa: D102
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
