@@ -39,7 +39,8 @@ without a frailty (``mode = -1``).
 term ``theta_i``, computed once per evaluation (:func:`~coalsurv.backend.kernel_fast_base.mm_setup`,
 from the members copy at the buffer's end), so the event part adds ``sum d theta`` per
 evaluation; the blocks' ``d log L / d eta_i = d_i - r_i`` go by original row to
-:func:`~coalsurv.backend.kernel_members.mm_grad_rows`, as in the generic kernel.
+:func:`~coalsurv.backend.kernel_members_fast.mm_fast_grad` (the generic kernel's quantities in
+two sweeps of the memberships, on a section of data-only sums after the copy).
 
 Family codes 10 and above are the Royston-Parmar spline's (:mod:`coalsurv.backend.kernel_fast_rp`,
 its own section before the generic copy): :func:`fast_rows` and :func:`fast_pointwise_into`
@@ -73,7 +74,8 @@ from coalsurv.backend.kernel_fast_end import END_CODES, end_pointwise_into, end_
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
 from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows, tve_pointwise_into
 from coalsurv.backend.kernel_layout import H_NDIM, LOGP_SIG, callback_status
-from coalsurv.backend.kernel_members import mm_grad_rows, mm_prior
+from coalsurv.backend.kernel_members import mm_prior
+from coalsurv.backend.kernel_members_fast import mm_fast_grad
 from coalsurv.backend.kernel_spells import episode_sums, row_episodes
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
@@ -244,10 +246,9 @@ def _ph_rows(fb, x, grad):
     mmb = mm_buffer(fb)
     mm = mmb.shape[0] > 0
     none = np.empty(0)
-    off, raw, w, tot, c, theta = none, none, none, none, none, none
-    coal = np.empty(0, np.int64)
+    off, raw, c, tot, theta, zs = none, none, none, none, none, none
     if mm:
-        off, raw, w, tot, c, theta, coal = mm_setup(mmb, x, order)
+        off, raw, c, tot, theta, zs = mm_setup(mmb, x, order)
     g_row = np.zeros(theta.shape[0])  # d log L / d eta_i by original row (mm() only)
     for i in range(off.shape[0]):  # the event part's member terms: sum d theta
         total += ev[i] * off[i]
@@ -300,8 +301,8 @@ def _ph_rows(fb, x, grad):
         d_gam = s_dlt - acc[1]
         grad[off_theta] += d_gam * math.exp(a)
         grad[off_int] += d_gam * gam
-    if mm:  # the member blocks' gradient through theta (kernel_members, as the generic kernel)
-        mm_grad_rows(mmb, x, 0, g_row, raw, w, tot, c, theta, coal, grad)
+    if mm:  # the member blocks' gradient through theta (kernel_members_fast)
+        mm_fast_grad(mmb, x, 0, g_row, raw, c, tot, theta, zs, grad)
     return total
 
 
