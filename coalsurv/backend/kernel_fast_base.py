@@ -12,10 +12,9 @@ section's start).
 copy (:func:`coalsurv.backend.native_fast_common.mm_copy`: the whole generic buffer, rows
 counted). :func:`mm_buffer` returns it (empty
 without ``mm()``); :func:`mm_setup` computes the weights and each row's member term
-``theta_i`` once per evaluation with :mod:`coalsurv.backend.kernel_members_fast` (rows in
-the generic buffer's order, on the copy and the section after it) and returns it in the fast
-loop's row order too; the loop adds ``theta_i`` to ``eta_i``, collects ``d log L / d eta_i``
-by original row and hands it to
+``theta_i`` once per evaluation with :mod:`coalsurv.backend.kernel_members_fast` (on the
+copy and the section after it, whose rows are in the fast loop's order); the loop adds
+``theta_i`` to ``eta_i``, collects ``d log L / d eta_i`` by fast row and hands it to
 :func:`~coalsurv.backend.kernel_members_fast.mm_fast_grad`. The generic
 copy then has ``H_MM_R = 0`` (its priors pass would compute the weights again): the member
 blocks' prior is :func:`~coalsurv.backend.kernel_members.mm_prior` on the members copy.
@@ -143,19 +142,14 @@ def mm_buffer(fb):
 
 
 @njit(cache=True, error_model="numpy")
-def mm_setup(mmb, x, order):
-    """Compute each row's member term for one evaluation (one cause).
+def mm_setup(mmb, x):
+    """Compute each row's member term for one evaluation (one cause), in the fast row order.
 
-    Returns ``theta`` in the fast loop's row order (``order``: each fast row's original
-    position), then what :func:`~coalsurv.backend.kernel_members_fast.mm_fast_grad` needs
-    (:func:`~coalsurv.backend.kernel_members_fast.mm_fast_theta`'s arrays: raw weights, each
-    membership row's ``c``, each coalition's sum of raw weights, ``theta`` in the original
-    order and the fixed weights' ``zs``).
+    Returns ``theta``, then what :func:`~coalsurv.backend.kernel_members_fast.mm_fast_grad`
+    needs (:func:`~coalsurv.backend.kernel_members_fast.mm_fast_theta`'s arrays: the raw
+    weights, each membership's ``c``, each row's sum of raw weights, ``theta`` again and the
+    fixed weights' ``zs``).
     """
-    n = order.shape[0]
     raw, c, tot, theta, zs = mm_fast_scratch(mmb)
     mm_fast_theta(mmb, x, 0, raw, c, tot, theta, zs)
-    th_f = np.empty(n)
-    for j in range(n):
-        th_f[j] = theta[int(order[j])]
-    return th_f, raw, c, tot, theta, zs
+    return theta, raw, c, tot, theta, zs

@@ -3,12 +3,15 @@
 Same quantities as :mod:`coalsurv.backend.kernel_members` (read its doc for the model) on
 the fast buffer's members copy, plus a section after the copy that holds what does not depend
 on the parameters (:func:`coalsurv.backend.native_fast_common.mm_fast_section`, at the copy's
-own ``H_LEN``)::
+own ``H_LEN``), rows (coalitions) in the fast loop's order::
 
-    [length, n, R, Q | coal (R) | X column-major (Q x R) | W (n) | WX (Q x n)]
+    [length, n, R, Q | coal (R) | member (R) | X column-major (Q x R) | W (n) | WX (Q x n)]
 
-``coal``: each membership row's coalition; ``W_i = sum_r w_r`` and ``WX_i = sum_r w_r X_r``
-per coalition, filled for fixed weights (``equal``, ``share``; zeros otherwise). Fixed
+``coal``: each membership's row (its position in the fast loop), ``member`` its member, both
+int64 bits read through a view (no float-to-int conversion per membership); ``W_i = sum_r
+w_r`` and ``WX_i = sum_r w_r X_r`` per row, filled for fixed weights (``equal``, ``share``;
+zeros otherwise). ``theta`` and ``g_row`` are then in the fast order too: no permutation
+either way. Fixed
 weights then need no weight pass at all and no per-membership covariate term::
 
     theta_i = sd zs_i - A W_i + WX_i beta_mm,   zs_i = sum_r w_r z[member_r]
@@ -53,18 +56,20 @@ __all__ = ["mm_section", "mm_fast_theta", "mm_fast_grad", "mm_fast_scratch"]
 
 @njit(cache=True, error_model="numpy", fastmath=False)
 def mm_section(mmb):
-    """Return the section's views: coal (R), X column-major (Q, R), W (n), WX (Q, n)."""
+    """Return the section's views: coal, member (int64, R each), X (Q, R), W (n), WX (Q, n)."""
     sec = mmb[int(mmb[H_LEN]):]
     n, R, Q = int(sec[1]), int(sec[2]), int(sec[3])
     d = 4
-    coal = sec[d:d + R]
+    coal = sec[d:d + R].view(np.int64)
+    d += R
+    member = sec[d:d + R].view(np.int64)
     d += R
     Xc = sec[d:d + Q * R].reshape((Q, R))
     d += Q * R
     W = sec[d:d + n]
     d += n
     WX = sec[d:d + Q * n].reshape((Q, n))
-    return coal, Xc, W, WX
+    return coal, member, Xc, W, WX
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -98,24 +103,25 @@ def _effects(mmb, x, k):
 
 @njit(cache=True, error_model="numpy", fastmath=False)
 def mm_fast_theta(mmb, x, k, raw, c, tot, theta, zs):
-    """Cause ``k``'s member term ``theta`` of every coalition (generic row order).
+    """Cause ``k``'s member term ``theta`` of every row (the section's row order).
 
     Also fills what :func:`mm_fast_grad` reads: fixed weights ``zs`` (``raw``, ``c`` and
-    ``tot`` untouched); estimated weights the raw weights, each row's ``c`` and ``T`` (1 when
-    not normalised).
+    ``tot`` untouched); estimated weights the raw weights, each membership's ``c`` and ``T``
+    (1 when not normalised).
     """
-    start, member, share, size, X = mm_arrays(mmb)
-    coal, Xc, W, WX = mm_section(mmb)
+    share, size = mm_arrays(mmb)[2:4]
+    coal, member, Xc, W, WX = mm_section(mmb)
     R, Q, n = coal.shape[0], Xc.shape[0], theta.shape[0]
     off_b = int(mmb[H_OFF_BMM]) + k * Q
     has_u, sd, shift, off_z = _effects(mmb, x, k)
+    z = x[off_z:] if has_u else x[:0]
     wmode = int(mmb[H_MM_WEIGHTS])
-    if wmode == 0:  # fixed weights: one sweep for the member effects, the rest per coalition
+    if wmode == 0:  # fixed weights: one sweep for the member effects, the rest per row
         for i in range(n):
             zs[i] = 0.0
         if has_u:
             for r in range(R):
-                zs[int(coal[r])] += share[r] * x[off_z + int(member[r])]
+                zs[coal[r]] += share[r] * z[member[r]]
         for i in range(n):
             theta[i] = sd * zs[i] - shift * W[i]
         for j in range(Q):
@@ -133,31 +139,32 @@ def mm_fast_theta(mmb, x, k, raw, c, tot, theta, zs):
         b1 = x[int(mmb[H_OFF_W2])]
         for r in range(R):
             raw[r] = 1.0 / (1.0 + (size[r] - 1.0) * fexp(-(b0 + b1 * share[r])))
-    for r in range(R):
-        c[r] = -shift
+    if has_u:
+        for r in range(R):
+            c[r] = sd * z[member[r]] - shift
+    else:
+        for r in range(R):
+            c[r] = 0.0
     for j in range(Q):  # contiguous columns
         b = x[off_b + j]
         xj = Xc[j]
         for r in range(R):
             c[r] += xj[r] * b
-    if has_u:
-        for r in range(R):
-            c[r] += sd * x[off_z + int(member[r])]
     for i in range(n):
         theta[i] = 0.0
     if int(mmb[H_MM_SUM]) != 1:
         for i in range(n):
             tot[i] = 1.0
         for r in range(R):
-            theta[int(coal[r])] += raw[r] * c[r]
+            theta[coal[r]] += raw[r] * c[r]
         return
     for i in range(n):
         tot[i] = 0.0
     for r in range(R):
-        i = int(coal[r])
+        i = coal[r]
         tot[i] += raw[r]
         theta[i] += raw[r] * c[r]
-    for i in range(n):  # a coalition without rows: theta 0 (as kernel_members)
+    for i in range(n):  # a row without memberships: theta 0 (as kernel_members)
         t = tot[i]
         theta[i] = theta[i] / t if t != 0.0 else 0.0
 
@@ -166,14 +173,16 @@ def mm_fast_theta(mmb, x, k, raw, c, tot, theta, zs):
 def mm_fast_grad(mmb, x, k, g_row, raw, c, tot, theta, zs, grad):
     """Add cause ``k``'s gradient through the member term given ``g_row = d log L / d eta``.
 
-    ``raw``, ``c``, ``tot``, ``theta``, ``zs``: as :func:`mm_fast_theta` left them.
+    ``g_row`` in the section's row order; ``raw``, ``c``, ``tot``, ``theta``, ``zs``: as
+    :func:`mm_fast_theta` left them.
     """
-    start, member, share, size, X = mm_arrays(mmb)
-    coal, Xc, W, WX = mm_section(mmb)
+    share = mm_arrays(mmb)[2]
+    coal, member, Xc, W, WX = mm_section(mmb)
     R, Q, n = coal.shape[0], Xc.shape[0], g_row.shape[0]
     off_b = int(mmb[H_OFF_BMM]) + k * Q
     off_sd = int(mmb[H_OFF_SDMM])
     has_u, sd, shift, off_z = _effects(mmb, x, k)
+    gz = grad[off_z:] if has_u else grad[:0]  # the levels' gradient
     lmode = mm_mode(mmb)
     wmode = int(mmb[H_MM_WEIGHTS])
     if wmode == 0:  # fixed weights
@@ -182,32 +191,52 @@ def mm_fast_grad(mmb, x, k, g_row, raw, c, tot, theta, zs, grad):
         if not has_u:
             return
         for r in range(R):  # the levels: sd g_i w_r
-            grad[off_z + int(member[r])] += sd * (g_row[int(coal[r])] * share[r])
+            gz[member[r]] += sd * (g_row[coal[r]] * share[r])
         if lmode == 0:
             grad[off_sd + k] += sd * _dot(g_row, zs)
         elif lmode == 2:
             intercept_grad(mmb, x, k, -_dot(g_row, W), grad)
         return
-    gt = np.empty(n)
-    th = np.zeros(n)
-    normalise = int(mmb[H_MM_SUM]) == 1
+    gt = np.empty(n)  # d log L / d raw weight's factor g_i / T_i
     for i in range(n):
         t = tot[i]
         gt[i] = g_row[i] / t if t != 0.0 else 0.0
-    if normalise:
-        for i in range(n):
-            th[i] = theta[i]
+    th = theta if int(mmb[H_MM_SUM]) == 1 else np.zeros(n)
+    z = x[off_z:] if has_u else x[:0]
     gw = np.empty(R)
     g_w1, g_w2, g_sd, g_a = 0.0, 0.0, 0.0, 0.0
-    if wmode == 1:  # d / d log gamma of share ** gamma: raw share (share holds log share)
+    # one sweep: gw_r = g_i raw_r / T_i, the weight parameters' sums, the levels' scatter
+    if wmode == 1 and has_u:  # d / d log gamma of share ** gamma: raw share (log share)
         for r in range(R):
-            i = int(coal[r])
+            i = coal[r]
             v = gt[i] * raw[r]
             gw[r] = v
             g_w1 += v * (c[r] - th[i]) * share[r]
-    else:  # d raw / dq = raw (1 - raw)
+            m = member[r]
+            gz[m] += v * sd
+            g_sd += v * z[m]
+            g_a -= v
+    elif wmode == 1:
         for r in range(R):
-            i = int(coal[r])
+            i = coal[r]
+            v = gt[i] * raw[r]
+            gw[r] = v
+            g_w1 += v * (c[r] - th[i]) * share[r]
+    elif has_u:  # logistic: d raw / dq = raw (1 - raw)
+        for r in range(R):
+            i = coal[r]
+            v = gt[i] * raw[r]
+            gw[r] = v
+            dq = v * (c[r] - th[i]) * (1.0 - raw[r])
+            g_w1 += dq
+            g_w2 += dq * share[r]
+            m = member[r]
+            gz[m] += v * sd
+            g_sd += v * z[m]
+            g_a -= v
+    else:
+        for r in range(R):
+            i = coal[r]
             v = gt[i] * raw[r]
             gw[r] = v
             dq = v * (c[r] - th[i]) * (1.0 - raw[r])
@@ -215,16 +244,10 @@ def mm_fast_grad(mmb, x, k, g_row, raw, c, tot, theta, zs, grad):
             g_w2 += dq * share[r]
     for j in range(Q):
         grad[off_b + j] += _dot(gw, Xc[j])
-    if has_u:
-        for r in range(R):
-            pos = off_z + int(member[r])
-            grad[pos] += gw[r] * sd
-            g_sd += gw[r] * x[pos]
-            g_a -= gw[r]
-        if lmode == 0:
-            grad[off_sd + k] += g_sd * sd
-        elif lmode == 2:
-            intercept_grad(mmb, x, k, g_a, grad)
+    if has_u and lmode == 0:
+        grad[off_sd + k] += g_sd * sd
+    elif has_u and lmode == 2:
+        intercept_grad(mmb, x, k, g_a, grad)
     if wmode == 1:
         grad[int(mmb[H_OFF_W1])] += g_w1 * math.exp(x[int(mmb[H_OFF_W1])])
     else:

@@ -154,7 +154,7 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
              np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), *rp]
     # mm(): the members copy after the generic one (kernel_fast_base.mm_buffer), which then
     # leaves the member blocks out (their prior: kernel_fast.fast_logp_grad, on the copy)
-    tail = [mm_copy(buf), mm_fast_section(buf)] if kplan.mm_weights else []
+    tail = [mm_copy(buf), mm_fast_section(buf, order)] if kplan.mm_weights else []
     gen[K.H_MM_R] = 0
     fb = np.concatenate([*parts, gen, *tail])
     fb[0] = fb.size
