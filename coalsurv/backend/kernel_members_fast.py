@@ -89,6 +89,15 @@ def _dot(a, b):
     return s
 
 
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _sum(a):
+    """``sum a`` (vectorised: reassociated)."""
+    s = 0.0
+    for r in range(a.shape[0]):
+        s += a[r]
+    return s
+
+
 @njit(cache=True, error_model="numpy", fastmath=False)
 def _effects(mmb, x, k):
     """Whether there are member effects, their scale, shift and the cause's level offset."""
@@ -174,7 +183,8 @@ def mm_fast_grad(mmb, x, k, g_row, raw, c, tot, theta, zs, grad):
     """Add cause ``k``'s gradient through the member term given ``g_row = d log L / d eta``.
 
     ``g_row`` in the section's row order; ``raw``, ``c``, ``tot``, ``theta``, ``zs``: as
-    :func:`mm_fast_theta` left them.
+    :func:`mm_fast_theta` left them; estimated weights overwrite ``raw`` (with ``g_i raw_r /
+    T_i``) and ``c`` (each row's factor of the weight parameters' gradient).
     """
     share = mm_arrays(mmb)[2]
     coal, member, Xc, W, WX = mm_section(mmb)
@@ -202,54 +212,40 @@ def mm_fast_grad(mmb, x, k, g_row, raw, c, tot, theta, zs, grad):
         t = tot[i]
         gt[i] = g_row[i] / t if t != 0.0 else 0.0
     th = theta if int(mmb[H_MM_SUM]) == 1 else np.zeros(n)
-    z = x[off_z:] if has_u else x[:0]
-    gw = np.empty(R)
-    g_w1, g_w2, g_sd, g_a = 0.0, 0.0, 0.0, 0.0
-    # one sweep: gw_r = g_i raw_r / T_i, the weight parameters' sums, the levels' scatter
-    if wmode == 1 and has_u:  # d / d log gamma of share ** gamma: raw share (log share)
+    # one sweep, no reduction in it (a serial add chain per row, fastmath off): raw becomes
+    # gw_r = g_i raw_r / T_i, c the weight parameter's factor per row, gl each level's sum
+    # of gw; then dot products (vectorised)
+    gl = np.zeros(int(mmb[H_MM_LEVELS]) if has_u else 0)
+    if wmode == 1:  # power: d raw / d log gamma = gamma raw share (share holds log share)
         for r in range(R):
             i = coal[r]
             v = gt[i] * raw[r]
-            gw[r] = v
-            g_w1 += v * (c[r] - th[i]) * share[r]
-            m = member[r]
-            gz[m] += v * sd
-            g_sd += v * z[m]
-            g_a -= v
-    elif wmode == 1:
+            raw[r] = v
+            c[r] = v * (c[r] - th[i])
+        g_w1 = _dot(c, share) * math.exp(x[int(mmb[H_OFF_W1])])
+        g_w2 = 0.0
+    else:  # logistic: d raw / dq = raw (1 - raw), q = b0 + b1 share
         for r in range(R):
             i = coal[r]
-            v = gt[i] * raw[r]
-            gw[r] = v
-            g_w1 += v * (c[r] - th[i]) * share[r]
-    elif has_u:  # logistic: d raw / dq = raw (1 - raw)
+            a = raw[r]
+            v = gt[i] * a
+            raw[r] = v
+            c[r] = v * (c[r] - th[i]) * (1.0 - a)
+        g_w1 = _sum(c)
+        g_w2 = _dot(c, share)
+    if has_u:
         for r in range(R):
-            i = coal[r]
-            v = gt[i] * raw[r]
-            gw[r] = v
-            dq = v * (c[r] - th[i]) * (1.0 - raw[r])
-            g_w1 += dq
-            g_w2 += dq * share[r]
-            m = member[r]
-            gz[m] += v * sd
-            g_sd += v * z[m]
-            g_a -= v
-    else:
-        for r in range(R):
-            i = coal[r]
-            v = gt[i] * raw[r]
-            gw[r] = v
-            dq = v * (c[r] - th[i]) * (1.0 - raw[r])
-            g_w1 += dq
-            g_w2 += dq * share[r]
+            gl[member[r]] += raw[r]
     for j in range(Q):
-        grad[off_b + j] += _dot(gw, Xc[j])
-    if has_u and lmode == 0:
-        grad[off_sd + k] += g_sd * sd
-    elif has_u and lmode == 2:
-        intercept_grad(mmb, x, k, g_a, grad)
-    if wmode == 1:
-        grad[int(mmb[H_OFF_W1])] += g_w1 * math.exp(x[int(mmb[H_OFF_W1])])
-    else:
-        grad[int(mmb[H_OFF_W1])] += g_w1
+        grad[off_b + j] += _dot(raw, Xc[j])
+    if has_u:
+        gz = grad[off_z:]
+        for m in range(gl.shape[0]):
+            gz[m] += gl[m] * sd
+        if lmode == 0:
+            grad[off_sd + k] += _dot(gl, x[off_z:off_z + gl.shape[0]]) * sd
+        elif lmode == 2:
+            intercept_grad(mmb, x, k, -_sum(gl), grad)
+    grad[int(mmb[H_OFF_W1])] += g_w1
+    if wmode == 2:
         grad[int(mmb[H_OFF_W2])] += g_w2

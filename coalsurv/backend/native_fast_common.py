@@ -73,8 +73,9 @@ def mm_fast_section(buf: np.ndarray, order: np.ndarray) -> np.ndarray:
     d += 2 * R_all
     X = np.asarray(buf[d:d + R_all * Q], dtype=float).reshape(R_all, Q)[:R]
     coal = np.repeat(np.arange(n), np.diff(start))
+    order = np.asarray(order, dtype=np.int64)
     pos = np.empty(n, np.int64)
-    pos[np.asarray(order, dtype=np.int64)] = np.arange(n)
+    pos[order] = np.arange(n)
     W, WX = np.zeros(n), np.zeros((Q, n))
     if int(buf[K.H_MM_WEIGHTS]) == 0:  # fixed weights: the data's
         W = np.bincount(coal, share, minlength=n)[order]

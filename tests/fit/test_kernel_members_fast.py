@@ -59,6 +59,8 @@ CASES = [
      {"frailty_centring": "centred"}),
     ("z + mm(x, weights='logistic', centring='centred') + (1 | g)", "weibull",
      {"frailty_centring": "centred"}),
+    ("z + mm(x, centring='centred')", "weibull", {}),  # w_mm: on the intercept
+    ("z + mm(x, weights='power', centring='centred')", "gompertz", {}),
 ]
 
 
