@@ -38,8 +38,9 @@ without a frailty (``mode = -1``).
 ``mm()`` member blocks (exponential, Weibull PH, Gompertz): ``eta_i`` gains each row's member
 term ``theta_i``, computed once per evaluation (:func:`~coalsurv.backend.kernel_fast_base.mm_setup`,
 from the members copy at the buffer's end), so the event part adds ``sum d theta`` per
-evaluation; the blocks' ``d log L / d eta_i = d_i - r_i`` go by original row to
-:func:`~coalsurv.backend.kernel_members.mm_grad_rows`, as in the generic kernel.
+evaluation; the blocks' ``d log L / d eta_i = d_i - r_i`` go by fast row to
+:func:`~coalsurv.backend.kernel_members_fast.mm_fast_grad` (the generic kernel's quantities in
+two sweeps of the memberships, on a section of data-only sums after the copy).
 
 Family codes 10 and above are the Royston-Parmar spline's (:mod:`coalsurv.backend.kernel_fast_rp`,
 its own section before the generic copy): :func:`fast_rows` and :func:`fast_pointwise_into`
@@ -73,7 +74,8 @@ from coalsurv.backend.kernel_fast_end import END_CODES, end_pointwise_into, end_
 from coalsurv.backend.kernel_fast_rp import RP_HAZARD, rp_fast_rows, rp_pointwise_into
 from coalsurv.backend.kernel_fast_tve import TVE_CODES, tve_fast_rows, tve_pointwise_into
 from coalsurv.backend.kernel_layout import H_NDIM, LOGP_SIG, callback_status
-from coalsurv.backend.kernel_members import mm_grad_rows, mm_prior
+from coalsurv.backend.kernel_members import mm_prior
+from coalsurv.backend.kernel_members_fast import mm_fast_grad
 from coalsurv.backend.kernel_spells import episode_sums, row_episodes
 
 __all__ = ["BLOCK", "F_HEAD", "fexp", "fast_logp_grad", "fast_rows", "fast_pointwise_into",
@@ -244,11 +246,10 @@ def _ph_rows(fb, x, grad):
     mmb = mm_buffer(fb)
     mm = mmb.shape[0] > 0
     none = np.empty(0)
-    off, raw, w, tot, c, theta = none, none, none, none, none, none
-    coal = np.empty(0, np.int64)
+    off, raw, c, tot, theta, zs = none, none, none, none, none, none
     if mm:
-        off, raw, w, tot, c, theta, coal = mm_setup(mmb, x, order)
-    g_row = np.zeros(theta.shape[0])  # d log L / d eta_i by original row (mm() only)
+        off, raw, c, tot, theta, zs = mm_setup(mmb, x)
+    g_row = np.zeros(theta.shape[0])  # d log L / d eta_i by fast row (mm() only)
     for i in range(off.shape[0]):  # the event part's member terms: sum d theta
         total += ev[i] * off[i]
     lev_r = np.empty(L)  # each level's sum r
@@ -265,7 +266,7 @@ def _ph_rows(fb, x, grad):
         for b0 in range(0, n, BLOCK):
             b1 = min(b0 + BLOCK, n)
             _block_gompertz(X, log_t, log_en, b0, b1, beta, off, gam, ig, entry, rr, acc, s_rx)
-            _row_grad(ev, order, b0, b1, rr[b0:b1], g_row)
+            _row_grad(ev, b0, b1, rr[b0:b1], g_row)
     else:  # runs of delayed-entry and of plain rows (within a level the entry rows first)
         runs = entry_runs(start, mid)
         for k in range(runs.shape[0]):
@@ -273,7 +274,7 @@ def _ph_rows(fb, x, grad):
             while b0 < e:
                 b1 = min(b0 + BLOCK, e)
                 _block(X, log_t, log_en, b0, b1, beta, off, th, runs[k, 2] == 1, rr, acc, s_rx)
-                _row_grad(ev, order, b0, b1, rr[b0:b1], g_row)
+                _row_grad(ev, b0, b1, rr[b0:b1], g_row)
                 b0 = b1
     level_sums(rr, start, lev_r)
     for lev in range(L):
@@ -300,17 +301,17 @@ def _ph_rows(fb, x, grad):
         d_gam = s_dlt - acc[1]
         grad[off_theta] += d_gam * math.exp(a)
         grad[off_int] += d_gam * gam
-    if mm:  # the member blocks' gradient through theta (kernel_members, as the generic kernel)
-        mm_grad_rows(mmb, x, 0, g_row, raw, w, tot, c, theta, coal, grad)
+    if mm:  # the member blocks' gradient through theta (kernel_members_fast)
+        mm_fast_grad(mmb, x, 0, g_row, raw, c, tot, theta, zs, grad)
     return total
 
 
 @njit(cache=True, error_model="numpy")
-def _row_grad(ev, order, s, e, r, g_row):
-    """mm() only (``g_row`` has rows): ``d log L / d eta = d - r`` of rows ``s:e`` by position."""
+def _row_grad(ev, s, e, r, g_row):
+    """mm() only (``g_row`` has rows): ``d log L / d eta = d - r`` of rows ``s:e``."""
     if g_row.shape[0] > 0:
         for i in range(e - s):
-            g_row[int(order[s + i])] = ev[s + i] - r[i]
+            g_row[s + i] = ev[s + i] - r[i]
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FM)
@@ -396,7 +397,7 @@ def fast_pointwise_into(fb, draws, out):
         x = draws[d]
         dest = spell if row_ep.shape[0] > 0 else out[d]
         if mmb.shape[0] > 0:  # mm(): this draw's member terms (fast row order)
-            off = mm_setup(mmb, x, order)[0]
+            off = mm_setup(mmb, x)[0]
         a = x[off_int] + fb[12]
         beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
         th, log_th = 1.0, 0.0

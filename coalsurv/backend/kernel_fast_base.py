@@ -12,10 +12,10 @@ section's start).
 copy (:func:`coalsurv.backend.native_fast_common.mm_copy`: the whole generic buffer, rows
 counted). :func:`mm_buffer` returns it (empty
 without ``mm()``); :func:`mm_setup` computes the weights and each row's member term
-``theta_i`` once per evaluation with :mod:`coalsurv.backend.kernel_members` (rows in the
-generic buffer's order) and returns it in the fast loop's row order too; the loop adds
-``theta_i`` to ``eta_i``, collects ``d log L / d eta_i`` by original row and hands it to
-:func:`~coalsurv.backend.kernel_members.mm_grad`, as the generic kernel does. The generic
+``theta_i`` once per evaluation with :mod:`coalsurv.backend.kernel_members_fast` (on the
+copy and the section after it, whose rows are in the fast loop's order); the loop adds
+``theta_i`` to ``eta_i``, collects ``d log L / d eta_i`` by fast row and hands it to
+:func:`~coalsurv.backend.kernel_members_fast.mm_fast_grad`. The generic
 copy then has ``H_MM_R = 0`` (its priors pass would compute the weights again): the member
 blocks' prior is :func:`~coalsurv.backend.kernel_members.mm_prior` on the members copy.
 """
@@ -26,8 +26,7 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_fastmath import fexp
-from coalsurv.backend.kernel_layout import H_MM_R
-from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_weights_rows
+from coalsurv.backend.kernel_members_fast import mm_fast_scratch, mm_fast_theta
 
 __all__ = ["BLOCK", "F_HEAD", "FASTMATH", "entry_runs", "fexp", "fast_arrays", "fast_end",
            "level_sums", "level_u", "mm_buffer", "mm_setup"]
@@ -143,23 +142,14 @@ def mm_buffer(fb):
 
 
 @njit(cache=True, error_model="numpy")
-def mm_setup(mmb, x, order):
-    """Compute each row's member term for one evaluation (one cause).
+def mm_setup(mmb, x):
+    """Compute each row's member term for one evaluation (one cause), in the fast row order.
 
-    Returns ``theta`` in the fast loop's row order (``order``: each fast row's original
-    position), then what :func:`~coalsurv.backend.kernel_members.mm_grad` needs: the raw
-    weights, the weights, each coalition's sum of raw weights, each membership row's ``c``
-    and ``theta`` in the original order, and each membership row's coalition
-    (:func:`~coalsurv.backend.kernel_members.mm_coalitions`, found once per evaluation).
+    Returns ``theta``, then what :func:`~coalsurv.backend.kernel_members_fast.mm_fast_grad`
+    needs (:func:`~coalsurv.backend.kernel_members_fast.mm_fast_theta`'s arrays: the raw
+    weights, each membership's ``c``, each row's sum of raw weights, ``theta`` again and the
+    fixed weights' ``zs``).
     """
-    n = order.shape[0]
-    R = int(mmb[H_MM_R])
-    raw, w, c = np.empty(R), np.empty(R), np.empty(R)
-    tot, theta = np.empty(n), np.empty(n)
-    coal = mm_coalitions(mmb)
-    mm_weights_rows(mmb, x, raw, w, tot, coal)
-    mm_theta_rows(mmb, x, 0, w, c, theta, coal)
-    th_f = np.empty(n)
-    for j in range(n):
-        th_f[j] = theta[int(order[j])]
-    return th_f, raw, w, tot, c, theta, coal
+    raw, c, tot, theta, zs = mm_fast_scratch(mmb)
+    mm_fast_theta(mmb, x, 0, raw, c, tot, theta, zs)
+    return theta, raw, c, tot, theta, zs

@@ -64,7 +64,8 @@ from coalsurv.backend.kernel_layout import (
 from coalsurv.backend.kernel_levels import expand_levels, level_prior
 from coalsurv.backend.kernel_priors import block_prior
 
-__all__ = ["mm_arrays", "mm_mode", "mm_coalitions", "mm_weights", "mm_weights_rows",
+__all__ = ["intercept_grad", "mm_arrays", "mm_mode", "mm_coalitions", "mm_weights",
+           "mm_weights_rows",
            "mm_theta", "mm_theta_rows", "mm_grad", "mm_grad_rows", "mm_prior", "mm_expand"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -77,7 +78,7 @@ def mm_mode(buf):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _intercept_grad(buf, x, k, g, grad):
+def intercept_grad(buf, x, k, g, grad):
     """Add ``g * d A_k / d x``: cause ``k``'s intercept on the eta scale (AFT: and log theta)."""
     a, scale, _ = intercept(buf, x, k)
     grad[int(buf[H_OFF_INT]) + k] += g * scale
@@ -276,7 +277,7 @@ def mm_grad_rows(buf, x, k, g_row, raw, w, total, contrib, theta, coal, grad):
                 grad[base + int(member[r])] += gw[r]
                 g_a -= gw[r]
             if level_mode == 2:  # u = w - A_k
-                _intercept_grad(buf, x, k, g_a, grad)
+                intercept_grad(buf, x, k, g_a, grad)
     if mode == 1:
         grad[int(buf[H_OFF_W1])] += g_w1 * math.exp(x[int(buf[H_OFF_W1])])
     elif mode == 2:
@@ -364,5 +365,5 @@ def _prior_on_intercept(buf, x, grad, off_sd, off_w, L):
             grad[pos] += -r / sd
             grad[off_sd + k] += r * r - 1.0
             d_mean += r / sd
-        _intercept_grad(buf, x, k, d_mean, grad)
+        intercept_grad(buf, x, k, d_mean, grad)
     return total

@@ -28,7 +28,12 @@ import numpy as np
 from coalsurv.backend import kernel_layout as K
 from coalsurv.backend.kernel_fast_base import F_HEAD
 from coalsurv.backend.native_fast_aft import AFT_FAST_FAMILIES, aft_buffer, aft_reason
-from coalsurv.backend.native_fast_common import fill_common_head, frailty_levels, mm_copy
+from coalsurv.backend.native_fast_common import (
+    fill_common_head,
+    frailty_levels,
+    mm_copy,
+    mm_fast_section,
+)
 from coalsurv.backend.native_fast_end import end_buffer, end_reason, wants_end
 from coalsurv.backend.native_fast_rp import rp_reasons, rp_section
 from coalsurv.backend.native_fast_tve import tve_buffer, tve_reason
@@ -149,7 +154,7 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
              np.asarray(log_entry, dtype=float)[order], ev[order], order.astype(float), *rp]
     # mm(): the members copy after the generic one (kernel_fast_base.mm_buffer), which then
     # leaves the member blocks out (their prior: kernel_fast.fast_logp_grad, on the copy)
-    tail = [mm_copy(buf)] if kplan.mm_weights else []
+    tail = [mm_copy(buf), mm_fast_section(buf, order)] if kplan.mm_weights else []
     gen[K.H_MM_R] = 0
     fb = np.concatenate([*parts, gen, *tail])
     fb[0] = fb.size
