@@ -64,6 +64,7 @@ from coalsurv.backend.kernel_fast_base import (
     entry_runs,
     fast_arrays,
     fexp,
+    level_grad,
     level_sums,
     level_u,
     mm_buffer,
@@ -280,13 +281,7 @@ def _ph_rows(fb, x, grad):
         u = level_u(x, mode, off_lev, lev, sd, a)
         g_u = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
         total += d_lev[lev] * u
-        if mode == 0:
-            grad[off_lev + lev] += g_u * sd
-            grad[off_sd] += g_u * u
-        elif mode >= 1:
-            grad[off_lev + lev] += g_u
-            if mode == 2:
-                d_a -= g_u
+        d_a += level_grad(grad, mode, off_sd, off_lev, lev, sd, u, g_u)
     total -= acc[0]
     d_a += D - acc[0]
     grad[off_int] += d_a

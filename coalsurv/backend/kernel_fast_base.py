@@ -22,6 +22,8 @@ blocks' prior is :func:`~coalsurv.backend.kernel_members.mm_prior` on the member
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -30,7 +32,7 @@ from coalsurv.backend.kernel_layout import H_MM_R
 from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_weights_rows
 
 __all__ = ["BLOCK", "F_HEAD", "FASTMATH", "entry_runs", "fexp", "fast_arrays", "fast_end",
-           "level_sums", "level_u", "mm_buffer", "mm_setup"]
+           "level_effects", "level_grad", "level_sums", "level_u", "mm_buffer", "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
@@ -106,6 +108,41 @@ def level_u(x, mode, off_lev, lev, sd, a):
         return x[off_lev + lev]
     if mode == 2:
         return x[off_lev + lev] - a
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def level_effects(x, mode, off_sd, off_lev, a, u):
+    """Each level's frailty effect (:func:`level_u`) into ``u``; return ``sd`` (1 unless mode 0).
+
+    ``a``: what mode 2 centres on (the intercept; the AFT loop's ``a`` times its scale).
+    """
+    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
+    for lev in range(u.shape[0]):
+        u[lev] = level_u(x, mode, off_lev, lev, sd, a)
+    return sd
+
+
+# The chain rule of every fast loop (PH, rp, AFT, cure / interval end, piecewise tve), inlined
+# in numba's IR (a few adds per level; its operations take the caller's flags: every caller
+# is a fastmath=False driver). Locals prefixed lg_ (an inlined local must not shadow a
+# caller's name, as kernel_fast._gompertz_h).
+@njit(cache=True, inline="always", error_model="numpy", fastmath=False)
+def level_grad(lg_grad, lg_mode, lg_off_sd, lg_off_lev, lg_lev, lg_sd, lg_u, lg_g):
+    """Add ``d log L / d u`` of level ``lg_lev`` (``lg_g``) to its frailty parameters' gradient.
+
+    ``lg_mode`` as :func:`level_u`: 0 non-centred (``u = sd z``: ``sd g`` to ``z``, ``u g``
+    to ``log sd``), 1 centred (``g`` to ``u``), 2 centred on the intercept (``g`` to ``w``),
+    -1 no frailty (nothing). ``lg_u``: the level's effect. Returns what goes to the centring
+    value ``a`` (mode 2: ``-g``; else 0), which the caller adds to its ``d / d a``.
+    """
+    if lg_mode == 0:
+        lg_grad[lg_off_lev + lg_lev] += lg_g * lg_sd
+        lg_grad[lg_off_sd] += lg_g * lg_u
+    elif lg_mode >= 1:
+        lg_grad[lg_off_lev + lg_lev] += lg_g
+        if lg_mode == 2:
+            return -lg_g
     return 0.0
 
 

@@ -51,6 +51,7 @@ from coalsurv.backend.kernel_fast_base import (
     fast_arrays,
     fast_end,
     fexp,
+    level_grad,
     level_sums,
     level_u,
 )
@@ -312,13 +313,8 @@ def _blocked(fb, x, grad, odds):
     off_sd, off_lev = int(fb[10]), int(fb[11])
     d_a = D - sum_f1
     for lev in range(L):
-        if mode == 0:
-            grad[off_lev + lev] += g_lev[lev] * sd
-            grad[off_sd] += g_lev[lev] * sd * x[off_lev + lev]
-        elif mode >= 1:
-            grad[off_lev + lev] += g_lev[lev]
-            if mode == 2:
-                d_a -= g_lev[lev]
+        d_a += level_grad(grad, mode, off_sd, off_lev, lev, sd,
+                          level_u(x, mode, off_lev, lev, sd, a), g_lev[lev])
     grad[off_int] += d_a
     for j in range(P):
         grad[off_beta + j] += s_dx[j] - s_rx[j]
@@ -361,14 +357,7 @@ def rp_exact(fb, x, grad, want_grad, rows_out):
                 g_beta[j] += d_eta * X[j, i]
         d_a += g_u
         if want_grad:
-            off_lev = int(fb[11])
-            if mode == 0:
-                grad[off_lev + lev] += g_u * sd
-                grad[int(fb[10])] += g_u * sd * x[off_lev + lev]
-            elif mode >= 1:
-                grad[off_lev + lev] += g_u
-                if mode == 2:
-                    d_a -= g_u
+            d_a += level_grad(grad, mode, int(fb[10]), int(fb[11]), lev, sd, u, g_u)
     if want_grad:
         grad[int(fb[6])] += d_a
         for j in range(P):

@@ -59,7 +59,13 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH
+from coalsurv.backend.kernel_fast_base import (
+    BLOCK,
+    F_HEAD,
+    FASTMATH,
+    level_effects,
+    level_grad,
+)
 from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import (
     GROUP_WIDTH,
@@ -230,23 +236,6 @@ def _cell_tables(lub, th, dh, dg):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _level_effects(fb, x, a, L, u):
-    """Each level's frailty effect ``u`` (zero without a frailty); returns ``sd``."""
-    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
-    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
-    for lev in range(L):
-        if mode == 0:
-            u[lev] = sd * x[off_lev + lev]
-        elif mode == 1:
-            u[lev] = x[off_lev + lev]
-        elif mode == 2:
-            u[lev] = x[off_lev + lev] - a
-        else:
-            u[lev] = 0.0
-    return sd
-
-
-@njit(cache=True, error_model="numpy", fastmath=False)
 def _cell_effects(gen, x, centre, cell, dev, d_raw, f):
     """``dev`` of every term (:func:`tve_devs`) and ``f[q, c] = cell[q, c] . dev_q``."""
     tve_devs(gen, x, 0, centre, dev, d_raw)
@@ -277,7 +266,7 @@ def tve_fast_rows(fb, x, grad):
         log_th = x[off_theta]
         th = math.exp(log_th)
     u = np.empty(L)
-    sd = _level_effects(fb, x, a, L, u)
+    sd = level_effects(x, mode, off_sd, off_lev, a, u)
     base_lev = u + a
     dev, d_raw, f = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, nc))
     _cell_effects(gen, x, centre, cell, dev, d_raw, f)
@@ -306,13 +295,7 @@ def tve_fast_rows(fb, x, grad):
     for lev_i in range(L):
         g_u = d_lev[lev_i] - g_lev[lev_i]  # d log L / d u of this level
         total += d_lev[lev_i] * u[lev_i]
-        if mode == 0:
-            grad[off_lev + lev_i] += g_u * sd
-            grad[off_sd] += g_u * u[lev_i]
-        elif mode >= 1:
-            grad[off_lev + lev_i] += g_u
-            if mode == 2:
-                d_a -= g_u
+        d_a += level_grad(grad, mode, off_sd, off_lev, lev_i, sd, u[lev_i], g_u)
     grad[off_int] += d_a
     for q in range(T):
         for c in range(nc):
@@ -365,7 +348,7 @@ def tve_pointwise_into(fb, draws, out):
         if fam == 1:
             log_th = x[off_theta]
             th = math.exp(log_th)
-        _level_effects(fb, x, a, L, u)
+        level_effects(x, int(fb[9]), int(fb[10]), int(fb[11]), a, u)
         _cell_effects(gen, x, centre, cell, dev, d_raw, f)
         _cell_tables(lub, th, dh, dg)
         _row_eta(X, lev_row, u + a, beta, eta)
