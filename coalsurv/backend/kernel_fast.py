@@ -64,6 +64,8 @@ from coalsurv.backend.kernel_fast_base import (
     entry_runs,
     fast_arrays,
     fexp,
+    generic_copy,
+    has_member_copy,
     level_grad,
     level_sums,
     level_u,
@@ -385,7 +387,7 @@ def fast_pointwise_into(fb, draws, out):
     mmb = mm_buffer(fb)
     off = np.empty(0)
     # spells (PH, a row per spell): rows into ``spell``, summed per episode (kernel_spells)
-    row_ep = row_episodes(fb[int(fb[1]):], int(fb[3]))
+    row_ep = row_episodes(generic_copy(fb), int(fb[3]))
     spell = np.empty(row_ep.shape[0])
     for d in range(draws.shape[0]):
         x = draws[d]
@@ -418,10 +420,9 @@ def fast_pointwise_into(fb, draws, out):
 def fast_logp_grad(fb, x, grad):
     """Log posterior and gradient: :func:`fast_rows` plus the generic kernel's priors."""
     grad[:] = 0.0
-    g0 = int(fb[1])
-    if int(fb[2]) >= RP_HAZARD:  # the other loops' generic copies carry their own tails
-        return logp_grad(fb[g0:], x, grad) + fast_rows(fb, x, grad)
-    gen = fb[g0:g0 + int(fb[g0])]  # its own length: a members copy may follow
+    gen = generic_copy(fb)  # the other loops' copies carry their own tails (has_member_copy)
+    if not has_member_copy(int(fb[2])):
+        return logp_grad(gen, x, grad) + fast_rows(fb, x, grad)
     total = logp_grad(gen, x, grad)  # the copy has no rows: the priors only
     mmb = mm_buffer(fb)
     if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)

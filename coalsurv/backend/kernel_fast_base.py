@@ -8,7 +8,8 @@ of at most :data:`BLOCK` rows calling :func:`~coalsurv.backend.kernel_fastmath.f
 the arrays both buffers hold after that header, and :func:`fast_end` where they end (the rp
 section's start).
 
-``mm()`` member blocks: the fast buffer then ends, after the generic copy, with a members
+``mm()`` member blocks (the PH loop's family codes only, :func:`has_member_copy`): the fast
+buffer then ends, after the generic copy (:func:`generic_copy`), with a members
 copy (:func:`coalsurv.backend.native_fast_common.mm_copy`: the whole generic buffer, rows
 counted). :func:`mm_buffer` returns it (empty
 without ``mm()``); :func:`mm_setup` computes the weights and each row's member term
@@ -31,13 +32,18 @@ from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import H_MM_R
 from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_weights_rows
 
-__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "entry_runs", "fexp", "fast_arrays", "fast_end",
-           "level_effects", "level_grad", "level_sums", "level_u", "mm_buffer", "mm_setup"]
+__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "MEMBER_COPY_CODES", "entry_runs", "fexp",
+           "fast_arrays", "fast_end", "generic_copy", "has_member_copy", "level_effects",
+           "level_grad", "level_sums", "level_u", "mm_buffer", "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
 #: Header length of the fast buffer.
 F_HEAD = 16
+
+#: Family codes below this are the PH loop's (exponential 0, Weibull PH 1, Gompertz 2): the
+#: only fast buffers with a members copy (:func:`has_member_copy`).
+MEMBER_COPY_CODES = 3
 
 #: ``fastmath`` flags of the blocked loops: reassociation and contraction only (infinities
 #: and NaN keep their meaning).
@@ -172,9 +178,35 @@ def entry_runs(start, mid):
     return out[:k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
+def has_member_copy(fam):
+    """Whether a fast buffer of family code ``fam`` may end with a members copy.
+
+    Only the PH loop's codes (below :data:`MEMBER_COPY_CODES`: exponential 0, Weibull PH 1,
+    Gompertz 2): their generic copy is then read up to its own length (``H_LEN``) and the
+    members copy follows. Every other loop's buffer (rp, AFT, cure / interval end, tve)
+    holds other tails after its generic copy, which is read to the buffer's end.
+    """
+    return 0 <= fam < MEMBER_COPY_CODES
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def generic_copy(fb):
+    """Return the fast buffer's generic copy (:func:`has_member_copy`: how far it reaches)."""
+    g0 = int(fb[1])
+    if has_member_copy(int(fb[2])):
+        return fb[g0:g0 + int(fb[g0])]  # its own length (H_LEN): a members copy may follow
+    return fb[g0:]
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_buffer(fb):
-    """Return the fast buffer's members copy (after the generic copy), empty without mm()."""
+    """Return the fast buffer's members copy (after the generic copy), empty without mm().
+
+    Empty for every family code without one (:func:`has_member_copy`), whatever follows.
+    """
+    if not has_member_copy(int(fb[2])):
+        return fb[:0]
     g0 = int(fb[1])
     return fb[g0 + int(fb[g0]):int(fb[0])]  # the generic copy's own length is its H_LEN
 

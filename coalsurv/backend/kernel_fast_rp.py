@@ -51,6 +51,7 @@ from coalsurv.backend.kernel_fast_base import (
     fast_arrays,
     fast_end,
     fexp,
+    generic_copy,
     level_grad,
     level_sums,
     level_u,
@@ -100,7 +101,7 @@ def _params(fb, x):
     off_beta = int(fb[7])
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     gam = math.exp(x[int(fb[8])])
-    spl, b, _ = spline_arrays(fb[int(fb[1]):], x)
+    spl, b, _ = spline_arrays(generic_copy(fb), x)
     sd = math.exp(x[int(fb[10])]) if mode == 0 else 1.0
     return a, beta, gam, spl, b, sd
 

@@ -63,6 +63,7 @@ from coalsurv.backend.kernel_fast_base import (
     BLOCK,
     F_HEAD,
     FASTMATH,
+    generic_copy,
     level_effects,
     level_grad,
 )
@@ -258,7 +259,7 @@ def tve_fast_rows(fb, x, grad):
     T, nc, jm = int(fb[F_HEAD + 1]), int(fb[F_HEAD + 2]), int(fb[F_HEAD + 3])
     (s_dx, d_lev, e_cell, lev_start, lev_row, _, X, start, ends, srow, xq, lhi, llo, _, lub,
      centre, cell) = _arrays(fb)
-    gen = fb[int(fb[1]):]
+    gen = generic_copy(fb)
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     th, log_th = 1.0, 0.0
@@ -335,7 +336,7 @@ def tve_pointwise_into(fb, draws, out):
     T, nc, jm = int(fb[F_HEAD + 1]), int(fb[F_HEAD + 2]), int(fb[F_HEAD + 3])
     (_, _, _, _, lev_row, orig, X, start, ends, srow, xq, lhi, llo, ev, lub, centre,
      cell) = _arrays(fb)
-    gen = fb[int(fb[1]):]
+    gen = generic_copy(fb)
     sc = np.empty((3, BLOCK))
     u, eta = np.empty(L), np.empty(n)
     dev, d_raw, f = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, nc))
@@ -411,5 +412,5 @@ def _priors(gen, x, grad):
 def tve_fast_logp_grad(fb, x, grad):
     """Log posterior and gradient: :func:`tve_fast_rows` plus :func:`_priors`."""
     grad[:] = 0.0
-    total = _priors(fb[int(fb[1]):], x, grad)
+    total = _priors(generic_copy(fb), x, grad)
     return total + tve_fast_rows(fb, x, grad)
