@@ -66,7 +66,7 @@ from coalsurv.backend.kernel_fast_base import (
     fexp,
     generic_copy,
     has_member_copy,
-    level_grad,
+    level_grads,
     level_sums,
     level_u,
     mm_buffer,
@@ -280,10 +280,9 @@ def _ph_rows(fb, x, grad):
                 b0 = b1
     level_sums(rr, start, lev_r)
     for lev in range(L):
-        u = level_u(x, mode, off_lev, lev, sd, a)
-        g_u = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
-        total += d_lev[lev] * u
-        d_a += level_grad(grad, mode, off_sd, off_lev, lev, sd, u, g_u)
+        total += d_lev[lev] * level_u(x, mode, off_lev, lev, sd, a)
+        lev_r[lev] = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, lev_r, d_a)
     total -= acc[0]
     d_a += D - acc[0]
     grad[off_int] += d_a

@@ -60,7 +60,7 @@ from numba import njit
 
 from coalsurv.backend.kernel_ending import cure_grad, cure_table
 from coalsurv.backend.kernel_fast_aft_cure import CURE_ROWS, cure_entry, cure_exit
-from coalsurv.backend.kernel_fast_base import FASTMATH, level_effects, level_grad
+from coalsurv.backend.kernel_fast_base import FASTMATH, level_effects, level_grads
 from coalsurv.backend.kernel_fastmath import fexp, log_normal_sf_fast, softplus_sigmoid
 from coalsurv.backend.kernel_layout import H_MM_WEIGHTS, zerosum_grad, zerosum_values
 from coalsurv.backend.kernel_members import mm_arrays, mm_grad, mm_theta, mm_weights
@@ -326,9 +326,7 @@ def _evaluate(fb, x, grad, rows_out):
         seg0 = ends[k]
     if L == 1 and mode >= 0:  # one level: its sum is the total
         g_lev[0] = acc[1]
-    d_big_a = 0.0
-    for j in range(g_lev.shape[0]):  # d log L / d u of each level
-        d_big_a += level_grad(grad, mode, off_sd, off_lev, j, sd, u_lev[j], g_lev[j])
+    d_big_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev, 0.0)  # d / d u of each
     grad[off_int] += scale * (acc[1] + d_big_a)
     for j in range(P):
         grad[off_beta + j] += scale * s_rx[j]

@@ -34,7 +34,7 @@ from coalsurv.backend.kernel_members import mm_coalitions, mm_theta_rows, mm_wei
 
 __all__ = ["BLOCK", "F_HEAD", "FASTMATH", "MEMBER_COPY_CODES", "entry_runs", "fexp",
            "fast_arrays", "fast_end", "generic_copy", "has_member_copy", "level_effects",
-           "level_grad", "level_sums", "level_u", "mm_buffer", "mm_setup"]
+           "level_grads", "level_sums", "level_u", "mm_buffer", "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
@@ -129,27 +129,26 @@ def level_effects(x, mode, off_sd, off_lev, a, u):
     return sd
 
 
-# The chain rule of every fast loop (PH, rp, AFT, cure / interval end, piecewise tve), inlined
-# in numba's IR (a few adds per level; its operations take the caller's flags: every caller
-# is a fastmath=False driver). Locals prefixed lg_ (an inlined local must not shadow a
-# caller's name, as kernel_fast._gompertz_h).
-@njit(cache=True, inline="always", error_model="numpy", fastmath=False)
-def level_grad(lg_grad, lg_mode, lg_off_sd, lg_off_lev, lg_lev, lg_sd, lg_u, lg_g):
-    """Add ``d log L / d u`` of level ``lg_lev`` (``lg_g``) to its frailty parameters' gradient.
+@njit(cache=True, error_model="numpy", fastmath=False)
+def level_grads(grad, x, mode, off_sd, off_lev, sd, g, d_a):
+    """Add each level's ``d log L / d u`` (``g``) to its frailty parameters' gradient.
 
-    ``lg_mode`` as :func:`level_u`: 0 non-centred (``u = sd z``: ``sd g`` to ``z``, ``u g``
-    to ``log sd``), 1 centred (``g`` to ``u``), 2 centred on the intercept (``g`` to ``w``),
-    -1 no frailty (nothing). ``lg_u``: the level's effect. Returns what goes to the centring
-    value ``a`` (mode 2: ``-g``; else 0), which the caller adds to its ``d / d a``.
+    The chain rule of every fast loop (PH, rp, AFT, cure / interval end, piecewise tve), once
+    per evaluation over the levels. ``mode`` as :func:`level_u`: 0 non-centred (``u = sd
+    z``: ``sd g`` to ``z``, ``u g`` to ``log sd``), 1 centred (``g`` to ``u``), 2 centred on
+    the intercept (``g`` to ``w``, ``-g`` to the centring value), -1 no frailty (nothing).
+    Returns ``d_a`` (the caller's ``d / d a`` so far) less the levels' ``g`` in mode 2.
     """
-    if lg_mode == 0:
-        lg_grad[lg_off_lev + lg_lev] += lg_g * lg_sd
-        lg_grad[lg_off_sd] += lg_g * lg_u
-    elif lg_mode >= 1:
-        lg_grad[lg_off_lev + lg_lev] += lg_g
-        if lg_mode == 2:
-            return -lg_g
-    return 0.0
+    if mode == 0:
+        for lev in range(g.shape[0]):
+            grad[off_lev + lev] += g[lev] * sd
+            grad[off_sd] += g[lev] * (sd * x[off_lev + lev])  # u, as level_u's mode 0
+    elif mode >= 1:
+        for lev in range(g.shape[0]):
+            grad[off_lev + lev] += g[lev]
+            if mode == 2:
+                d_a -= g[lev]
+    return d_a
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)

@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_cure import cure_shares
-from coalsurv.backend.kernel_fast_base import BLOCK, FASTMATH, level_effects, level_grad
+from coalsurv.backend.kernel_fast_base import BLOCK, FASTMATH, level_effects, level_grads
 from coalsurv.backend.kernel_fast_end_rows import (
     fomexp,
     gompertz_h,
@@ -331,8 +331,8 @@ def _run(fb, x, grad, out):
                     part4[i & 3, jc[r]] += we * C[r]
     d_a = acc[1]
     for lv in range(L):
-        g_u = g_lev4[0, lv] + g_lev4[1, lv] + g_lev4[2, lv] + g_lev4[3, lv]
-        d_a += level_grad(grad, mode, off_sd, off_lev, lv, sd, u[lv], g_u)
+        g_lev4[0, lv] = g_lev4[0, lv] + g_lev4[1, lv] + g_lev4[2, lv] + g_lev4[3, lv]
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev4[0], d_a)
     grad[off_int] += d_a
     for j in range(P):
         grad[off_beta + j] += s_rx[j]

@@ -52,7 +52,7 @@ from coalsurv.backend.kernel_fast_base import (
     fast_end,
     fexp,
     generic_copy,
-    level_grad,
+    level_grads,
     level_sums,
     level_u,
 )
@@ -313,9 +313,7 @@ def _blocked(fb, x, grad, odds):
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     off_sd, off_lev = int(fb[10]), int(fb[11])
     d_a = D - sum_f1
-    for lev in range(L):
-        d_a += level_grad(grad, mode, off_sd, off_lev, lev, sd,
-                          level_u(x, mode, off_lev, lev, sd, a), g_lev[lev])
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev, d_a)
     grad[off_int] += d_a
     for j in range(P):
         grad[off_beta + j] += s_dx[j] - s_rx[j]
@@ -340,6 +338,7 @@ def rp_exact(fb, x, grad, want_grad, rows_out):
     P, K = beta.shape[0], b.shape[0]
     g_beta, g_b = np.zeros(P), np.zeros(K)
     total, d_a, d_th = 0.0, 0.0, 0.0
+    g_lev = np.zeros(L)  # d log L / d u of each level
     for lev in range(L):
         u = level_u(x, int(fb[9]), int(fb[11]), lev, sd, a)
         g_u = 0.0
@@ -357,9 +356,9 @@ def rp_exact(fb, x, grad, want_grad, rows_out):
             for j in range(P):
                 g_beta[j] += d_eta * X[j, i]
         d_a += g_u
-        if want_grad:
-            d_a += level_grad(grad, mode, int(fb[10]), int(fb[11]), lev, sd, u, g_u)
+        g_lev[lev] = g_u
     if want_grad:
+        d_a = level_grads(grad, x, mode, int(fb[10]), int(fb[11]), sd, g_lev, d_a)
         grad[int(fb[6])] += d_a
         for j in range(P):
             grad[int(fb[7]) + j] += g_beta[j]

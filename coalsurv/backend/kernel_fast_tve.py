@@ -65,7 +65,7 @@ from coalsurv.backend.kernel_fast_base import (
     FASTMATH,
     generic_copy,
     level_effects,
-    level_grad,
+    level_grads,
 )
 from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import (
@@ -294,9 +294,9 @@ def tve_fast_rows(fb, x, grad):
         grad[off_beta + j] += s_dx[j] - s_rx[j]
     d_a = D - acc[0]
     for lev_i in range(L):
-        g_u = d_lev[lev_i] - g_lev[lev_i]  # d log L / d u of this level
+        g_lev[lev_i] = d_lev[lev_i] - g_lev[lev_i]  # d log L / d u of this level
         total += d_lev[lev_i] * u[lev_i]
-        d_a += level_grad(grad, mode, off_sd, off_lev, lev_i, sd, u[lev_i], g_u)
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev, d_a)
     grad[off_int] += d_a
     for q in range(T):
         for c in range(nc):
