@@ -8,12 +8,14 @@ time (``run.child_logp``'s rule on a shared machine). Models: Weibull PH + frail
 rows (``run.py``'s simulated data); a piecewise tve (``tve_speed.py``'s data, 2,000 rows);
 Weibull PH and AFT spells (``spells.py``'s data, 2,000 episodes); Weibull PH, Gompertz,
 exponential (the PH fast loop), rp, Weibull + cure, piecewise, gamma and generalised gamma
-on coalgov (``(1 | cname)``); Weibull PH with delayed entry (``families.py``'s row
-``weibull+entry``); Weibull + mm() with equal and power weights on coalgov (``members.py``'s
-rows); the cure rows (promotion time, probit, piecewise) and the interval rows (Weibull,
-log-normal, piecewise; Weibull with the promotion-time cure) of ``families.py``. Where a
-tree's specialised row loop (``native_fast.fast_buffer``) takes a model, its
-``fast_logp_grad`` is timed (what NUTS calls); each line names the row loop of each tree.
+on coalgov (``(1 | cname)``); Weibull PH with delayed entry and the AFT loop's rows
+(``families.py``'s rows ``weibull+entry``, ``weibull_aft``, ``lognormal``, ``loglogistic``,
+``lognormal+strata``, ``loglogistic+shape``); Weibull + mm() with equal and power weights
+on coalgov (``members.py``'s rows); the cure rows (promotion time, probit, piecewise) and
+the interval rows (Weibull, log-normal, piecewise; Weibull with the promotion-time cure) of
+``families.py``. Where a tree's specialised row loop (``native_fast.fast_buffer``) takes a
+model, its ``fast_logp_grad`` is timed (what NUTS calls); each line names the row loop of
+each tree.
 
 Run: ``python benchmarks/grad_ab.py OLD_TREE NEW_TREE [--rounds 3] [--models gamma gengamma]``
 (each tree a directory holding ``coalsurv/``; ``--models``, last, keeps the models whose
@@ -92,9 +94,11 @@ def _buffers(only=()):
         formula, family="weibull", cure="majority", cure_type="promotion"), boxed))
     for family in ("gamma", "gengamma"):
         out.append((f"{family} coalgov", coalsurv.SurvivalModel(formula, family=family), data))
-    # the PH fast loop with delayed entry: families.py's row
-    out.append(("weibull+entry coalgov", families.make_model("weibull+entry"),
-                families.load_variant(families.ROWS["weibull+entry"][2])[0]))
+    # the PH fast loop with delayed entry, and the AFT loop's rows: families.py's rows
+    for row in ("weibull+entry", "weibull_aft", "lognormal", "loglogistic", "lognormal+strata",
+                "loglogistic+shape"):
+        out.append((f"{row} coalgov", families.make_model(row),
+                    families.load_variant(families.ROWS[row][2])[0]))
     import members  # issue 21's mm() rows of the family table (the PH fast loop's member blocks)
 
     for weights in ("equal", "power"):

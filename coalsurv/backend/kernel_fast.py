@@ -65,6 +65,9 @@ from coalsurv.backend.kernel_fast_base import (
     entry_runs,
     fast_arrays,
     fexp,
+    generic_copy,
+    has_member_copy,
+    level_grads,
     level_sums,
     level_u,
     mm_buffer,
@@ -278,16 +281,9 @@ def _ph_rows(fb, x, grad):
                 b0 = b1
     level_sums(rr, start, lev_r)
     for lev in range(L):
-        u = level_u(x, mode, off_lev, lev, sd, a)
-        g_u = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
-        total += d_lev[lev] * u
-        if mode == 0:
-            grad[off_lev + lev] += g_u * sd
-            grad[off_sd] += g_u * u
-        elif mode >= 1:
-            grad[off_lev + lev] += g_u
-            if mode == 2:
-                d_a -= g_u
+        total += d_lev[lev] * level_u(x, mode, off_lev, lev, sd, a)
+        lev_r[lev] = d_lev[lev] - lev_r[lev]  # d log L / d u of this level
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, lev_r, d_a)
     total -= acc[0]
     d_a += D - acc[0]
     grad[off_int] += d_a
@@ -391,7 +387,7 @@ def fast_pointwise_into(fb, draws, out):
     mmb = mm_buffer(fb)
     off = np.empty(0)
     # spells (PH, a row per spell): rows into ``spell``, summed per episode (kernel_spells)
-    row_ep = row_episodes(fb[int(fb[1]):], int(fb[3]))
+    row_ep = row_episodes(generic_copy(fb), int(fb[3]))
     spell = np.empty(row_ep.shape[0])
     for d in range(draws.shape[0]):
         x = draws[d]
@@ -424,10 +420,9 @@ def fast_pointwise_into(fb, draws, out):
 def fast_logp_grad(fb, x, grad):
     """Log posterior and gradient: :func:`fast_rows` plus the generic kernel's priors."""
     grad[:] = 0.0
-    g0 = int(fb[1])
-    if int(fb[2]) >= RP_HAZARD:  # the other loops' generic copies carry their own tails
-        return logp_grad(fb[g0:], x, grad) + fast_rows(fb, x, grad)
-    gen = fb[g0:g0 + int(fb[g0])]  # its own length: a members copy may follow
+    gen = generic_copy(fb)  # the other loops' copies carry their own tails (has_member_copy)
+    if not has_member_copy(int(fb[2])):
+        return logp_grad(gen, x, grad) + fast_rows(fb, x, grad)
     total = logp_grad(gen, x, grad)  # the copy has no rows: the priors only
     mmb = mm_buffer(fb)
     if mmb.shape[0] > 0:  # mm(): the member blocks' prior (the copy above leaves them out)

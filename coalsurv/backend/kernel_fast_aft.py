@@ -60,7 +60,7 @@ from numba import njit
 
 from coalsurv.backend.kernel_ending import cure_grad, cure_table
 from coalsurv.backend.kernel_fast_aft_cure import CURE_ROWS, cure_entry, cure_exit
-from coalsurv.backend.kernel_fast_base import FASTMATH
+from coalsurv.backend.kernel_fast_base import FASTMATH, level_effects, level_grads
 from coalsurv.backend.kernel_fastmath import fexp, log_normal_sf_fast, softplus_sigmoid
 from coalsurv.backend.kernel_layout import H_MM_WEIGHTS, zerosum_grad, zerosum_values
 from coalsurv.backend.kernel_members import mm_arrays, mm_grad, mm_theta, mm_weights
@@ -284,15 +284,8 @@ def _evaluate(fb, x, grad, rows_out):
     sdev = np.zeros(S)
     if off_sdev >= 0:
         zerosum_values(x, off_sdev, S, sdev)
-    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
     u_lev = np.zeros(L)  # the frailty effect of each level
-    for j in range(L):
-        if mode == 0:
-            u_lev[j] = sd * x[off_lev + j]
-        elif mode == 1:
-            u_lev[j] = x[off_lev + j]
-        elif mode == 2:
-            u_lev[j] = x[off_lev + j] - big_a
+    sd = level_effects(x, mode, off_sd, off_lev, big_a, u_lev)
     c0 = math.exp(sgn * lth_s[0])
     if kind > 0:  # the link once per distinct row of Z_cure (kernel_ending.cure_table)
         tab = cure_table(rc, x)[0]
@@ -333,15 +326,7 @@ def _evaluate(fb, x, grad, rows_out):
         seg0 = ends[k]
     if L == 1 and mode >= 0:  # one level: its sum is the total
         g_lev[0] = acc[1]
-    d_big_a = 0.0
-    for j in range(g_lev.shape[0]):  # d log L / d u of each level
-        if mode == 0:
-            grad[off_lev + j] += g_lev[j] * sd
-            grad[off_sd] += g_lev[j] * u_lev[j]
-        else:
-            grad[off_lev + j] += g_lev[j]
-            if mode == 2:
-                d_big_a -= g_lev[j]
+    d_big_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev, 0.0)  # d / d u of each
     grad[off_int] += scale * (acc[1] + d_big_a)
     for j in range(P):
         grad[off_beta + j] += scale * s_rx[j]

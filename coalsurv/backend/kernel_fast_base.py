@@ -8,7 +8,8 @@ of at most :data:`BLOCK` rows calling :func:`~coalsurv.backend.kernel_fastmath.f
 the arrays both buffers hold after that header, and :func:`fast_end` where they end (the rp
 section's start).
 
-``mm()`` member blocks: the fast buffer then ends, after the generic copy, with a members
+``mm()`` member blocks (the PH loop's family codes only, :func:`has_member_copy`): the fast
+buffer then ends, after the generic copy (:func:`generic_copy`), with a members
 copy (:func:`coalsurv.backend.native_fast_common.mm_copy`: the whole generic buffer, rows
 counted). :func:`mm_buffer` returns it (empty
 without ``mm()``); :func:`mm_setup` computes the weights and each row's member term
@@ -22,19 +23,26 @@ blocks' prior is :func:`~coalsurv.backend.kernel_members.mm_prior` on the member
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_members_fast import mm_fast_scratch, mm_fast_theta
 
-__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "entry_runs", "fexp", "fast_arrays", "fast_end",
-           "level_sums", "level_u", "mm_buffer", "mm_setup"]
+__all__ = ["BLOCK", "F_HEAD", "FASTMATH", "MEMBER_COPY_CODES", "entry_runs", "fexp",
+           "fast_arrays", "fast_end", "generic_copy", "has_member_copy", "level_effects",
+           "level_grads", "level_sums", "level_u", "mm_buffer", "mm_setup"]
 
 #: Rows per block of the vectorised loops (a block's scratch stays in L1).
 BLOCK = 256
 #: Header length of the fast buffer.
 F_HEAD = 16
+
+#: Family codes below this are the PH loop's (exponential 0, Weibull PH 1, Gompertz 2): the
+#: only fast buffers with a members copy (:func:`has_member_copy`).
+MEMBER_COPY_CODES = 3
 
 #: ``fastmath`` flags of the blocked loops: reassociation and contraction only (infinities
 #: and NaN keep their meaning).
@@ -109,6 +117,40 @@ def level_u(x, mode, off_lev, lev, sd, a):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
+def level_effects(x, mode, off_sd, off_lev, a, u):
+    """Each level's frailty effect (:func:`level_u`) into ``u``; return ``sd`` (1 unless mode 0).
+
+    ``a``: what mode 2 centres on (the intercept; the AFT loop's ``a`` times its scale).
+    """
+    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
+    for lev in range(u.shape[0]):
+        u[lev] = level_u(x, mode, off_lev, lev, sd, a)
+    return sd
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def level_grads(grad, x, mode, off_sd, off_lev, sd, g, d_a):
+    """Add each level's ``d log L / d u`` (``g``) to its frailty parameters' gradient.
+
+    The chain rule of every fast loop (PH, rp, AFT, cure / interval end, piecewise tve), once
+    per evaluation over the levels. ``mode`` as :func:`level_u`: 0 non-centred (``u = sd
+    z``: ``sd g`` to ``z``, ``u g`` to ``log sd``), 1 centred (``g`` to ``u``), 2 centred on
+    the intercept (``g`` to ``w``, ``-g`` to the centring value), -1 no frailty (nothing).
+    Returns ``d_a`` (the caller's ``d / d a`` so far) less the levels' ``g`` in mode 2.
+    """
+    if mode == 0:
+        for lev in range(g.shape[0]):
+            grad[off_lev + lev] += g[lev] * sd
+            grad[off_sd] += g[lev] * (sd * x[off_lev + lev])  # u, as level_u's mode 0
+    elif mode >= 1:
+        for lev in range(g.shape[0]):
+            grad[off_lev + lev] += g[lev]
+            if mode == 2:
+                d_a -= g[lev]
+    return d_a
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
 def entry_runs(start, mid):
     """Return the row runs ``(s, e, entry)`` of the blocked passes, levels merged.
 
@@ -134,9 +176,35 @@ def entry_runs(start, mid):
     return out[:k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
+def has_member_copy(fam):
+    """Whether a fast buffer of family code ``fam`` may end with a members copy.
+
+    Only the PH loop's codes (below :data:`MEMBER_COPY_CODES`: exponential 0, Weibull PH 1,
+    Gompertz 2): their generic copy is then read up to its own length (``H_LEN``) and the
+    members copy follows. Every other loop's buffer (rp, AFT, cure / interval end, tve)
+    holds other tails after its generic copy, which is read to the buffer's end.
+    """
+    return 0 <= fam < MEMBER_COPY_CODES
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def generic_copy(fb):
+    """Return the fast buffer's generic copy (:func:`has_member_copy`: how far it reaches)."""
+    g0 = int(fb[1])
+    if has_member_copy(int(fb[2])):
+        return fb[g0:g0 + int(fb[g0])]  # its own length (H_LEN): a members copy may follow
+    return fb[g0:]
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
 def mm_buffer(fb):
-    """Return the fast buffer's members copy (after the generic copy), empty without mm()."""
+    """Return the fast buffer's members copy (after the generic copy), empty without mm().
+
+    Empty for every family code without one (:func:`has_member_copy`), whatever follows.
+    """
+    if not has_member_copy(int(fb[2])):
+        return fb[:0]
     g0 = int(fb[1])
     return fb[g0 + int(fb[g0]):int(fb[0])]  # the generic copy's own length is its H_LEN
 

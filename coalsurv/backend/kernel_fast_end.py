@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit
 
 from coalsurv.backend.kernel_cure import cure_shares
-from coalsurv.backend.kernel_fast_base import BLOCK, FASTMATH
+from coalsurv.backend.kernel_fast_base import BLOCK, FASTMATH, level_effects, level_grads
 from coalsurv.backend.kernel_fast_end_rows import (
     fomexp,
     gompertz_h,
@@ -285,15 +285,8 @@ def _run(fb, x, grad, out):
         for j in range(K):
             rates[j] = math.exp(dev[j])
             hs[j] = hs[j - 1] + rates[j - 1] * width[j - 1] if j > 0 else 0.0
-    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
     u = np.zeros(L)
-    for lv in range(L):
-        if mode == 0:
-            u[lv] = sd * x[off_lev + lv]
-        elif mode == 1:
-            u[lv] = x[off_lev + lv]
-        elif mode == 2:
-            u[lv] = x[off_lev + lv] - a
+    sd = level_effects(x, mode, off_sd, off_lev, a, u)
     tab = _cure_tab(fb, x, rows)
     g_pat = np.zeros(U)
     # the scatters' sums in 4 interleaved copies (row i into copy i % 4): consecutive rows of
@@ -338,14 +331,8 @@ def _run(fb, x, grad, out):
                     part4[i & 3, jc[r]] += we * C[r]
     d_a = acc[1]
     for lv in range(L):
-        g_u = g_lev4[0, lv] + g_lev4[1, lv] + g_lev4[2, lv] + g_lev4[3, lv]
-        if mode == 0:
-            grad[off_lev + lv] += g_u * sd
-            grad[off_sd] += g_u * u[lv]
-        elif mode >= 1:
-            grad[off_lev + lv] += g_u
-            if mode == 2:
-                d_a -= g_u
+        g_lev4[0, lv] = g_lev4[0, lv] + g_lev4[1, lv] + g_lev4[2, lv] + g_lev4[3, lv]
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev4[0], d_a)
     grad[off_int] += d_a
     for j in range(P):
         grad[off_beta + j] += s_rx[j]

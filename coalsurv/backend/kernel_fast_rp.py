@@ -51,6 +51,8 @@ from coalsurv.backend.kernel_fast_base import (
     fast_arrays,
     fast_end,
     fexp,
+    generic_copy,
+    level_grads,
     level_sums,
     level_u,
 )
@@ -99,7 +101,7 @@ def _params(fb, x):
     off_beta = int(fb[7])
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     gam = math.exp(x[int(fb[8])])
-    spl, b, _ = spline_arrays(fb[int(fb[1]):], x)
+    spl, b, _ = spline_arrays(generic_copy(fb), x)
     sd = math.exp(x[int(fb[10])]) if mode == 0 else 1.0
     return a, beta, gam, spl, b, sd
 
@@ -311,14 +313,7 @@ def _blocked(fb, x, grad, odds):
     off_int, off_beta, off_theta = int(fb[6]), int(fb[7]), int(fb[8])
     off_sd, off_lev = int(fb[10]), int(fb[11])
     d_a = D - sum_f1
-    for lev in range(L):
-        if mode == 0:
-            grad[off_lev + lev] += g_lev[lev] * sd
-            grad[off_sd] += g_lev[lev] * sd * x[off_lev + lev]
-        elif mode >= 1:
-            grad[off_lev + lev] += g_lev[lev]
-            if mode == 2:
-                d_a -= g_lev[lev]
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev, d_a)
     grad[off_int] += d_a
     for j in range(P):
         grad[off_beta + j] += s_dx[j] - s_rx[j]
@@ -343,6 +338,7 @@ def rp_exact(fb, x, grad, want_grad, rows_out):
     P, K = beta.shape[0], b.shape[0]
     g_beta, g_b = np.zeros(P), np.zeros(K)
     total, d_a, d_th = 0.0, 0.0, 0.0
+    g_lev = np.zeros(L)  # d log L / d u of each level
     for lev in range(L):
         u = level_u(x, int(fb[9]), int(fb[11]), lev, sd, a)
         g_u = 0.0
@@ -360,16 +356,9 @@ def rp_exact(fb, x, grad, want_grad, rows_out):
             for j in range(P):
                 g_beta[j] += d_eta * X[j, i]
         d_a += g_u
-        if want_grad:
-            off_lev = int(fb[11])
-            if mode == 0:
-                grad[off_lev + lev] += g_u * sd
-                grad[int(fb[10])] += g_u * sd * x[off_lev + lev]
-            elif mode >= 1:
-                grad[off_lev + lev] += g_u
-                if mode == 2:
-                    d_a -= g_u
+        g_lev[lev] = g_u
     if want_grad:
+        d_a = level_grads(grad, x, mode, int(fb[10]), int(fb[11]), sd, g_lev, d_a)
         grad[int(fb[6])] += d_a
         for j in range(P):
             grad[int(fb[7]) + j] += g_beta[j]

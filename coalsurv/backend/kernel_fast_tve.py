@@ -59,7 +59,14 @@ import math
 import numpy as np
 from numba import njit
 
-from coalsurv.backend.kernel_fast_base import BLOCK, F_HEAD, FASTMATH
+from coalsurv.backend.kernel_fast_base import (
+    BLOCK,
+    F_HEAD,
+    FASTMATH,
+    generic_copy,
+    level_effects,
+    level_grads,
+)
 from coalsurv.backend.kernel_fastmath import fexp
 from coalsurv.backend.kernel_layout import (
     GROUP_WIDTH,
@@ -230,23 +237,6 @@ def _cell_tables(lub, th, dh, dg):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
-def _level_effects(fb, x, a, L, u):
-    """Each level's frailty effect ``u`` (zero without a frailty); returns ``sd``."""
-    mode, off_sd, off_lev = int(fb[9]), int(fb[10]), int(fb[11])
-    sd = math.exp(x[off_sd]) if mode == 0 else 1.0
-    for lev in range(L):
-        if mode == 0:
-            u[lev] = sd * x[off_lev + lev]
-        elif mode == 1:
-            u[lev] = x[off_lev + lev]
-        elif mode == 2:
-            u[lev] = x[off_lev + lev] - a
-        else:
-            u[lev] = 0.0
-    return sd
-
-
-@njit(cache=True, error_model="numpy", fastmath=False)
 def _cell_effects(gen, x, centre, cell, dev, d_raw, f):
     """``dev`` of every term (:func:`tve_devs`) and ``f[q, c] = cell[q, c] . dev_q``."""
     tve_devs(gen, x, 0, centre, dev, d_raw)
@@ -269,7 +259,7 @@ def tve_fast_rows(fb, x, grad):
     T, nc, jm = int(fb[F_HEAD + 1]), int(fb[F_HEAD + 2]), int(fb[F_HEAD + 3])
     (s_dx, d_lev, e_cell, lev_start, lev_row, _, X, start, ends, srow, xq, lhi, llo, _, lub,
      centre, cell) = _arrays(fb)
-    gen = fb[int(fb[1]):]
+    gen = generic_copy(fb)
     a = x[off_int] + fb[12]
     beta = x[off_beta:off_beta + P] if P > 0 else x[:0]
     th, log_th = 1.0, 0.0
@@ -277,7 +267,7 @@ def tve_fast_rows(fb, x, grad):
         log_th = x[off_theta]
         th = math.exp(log_th)
     u = np.empty(L)
-    sd = _level_effects(fb, x, a, L, u)
+    sd = level_effects(x, mode, off_sd, off_lev, a, u)
     base_lev = u + a
     dev, d_raw, f = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, nc))
     _cell_effects(gen, x, centre, cell, dev, d_raw, f)
@@ -304,15 +294,9 @@ def tve_fast_rows(fb, x, grad):
         grad[off_beta + j] += s_dx[j] - s_rx[j]
     d_a = D - acc[0]
     for lev_i in range(L):
-        g_u = d_lev[lev_i] - g_lev[lev_i]  # d log L / d u of this level
+        g_lev[lev_i] = d_lev[lev_i] - g_lev[lev_i]  # d log L / d u of this level
         total += d_lev[lev_i] * u[lev_i]
-        if mode == 0:
-            grad[off_lev + lev_i] += g_u * sd
-            grad[off_sd] += g_u * u[lev_i]
-        elif mode >= 1:
-            grad[off_lev + lev_i] += g_u
-            if mode == 2:
-                d_a -= g_u
+    d_a = level_grads(grad, x, mode, off_sd, off_lev, sd, g_lev, d_a)
     grad[off_int] += d_a
     for q in range(T):
         for c in range(nc):
@@ -352,7 +336,7 @@ def tve_pointwise_into(fb, draws, out):
     T, nc, jm = int(fb[F_HEAD + 1]), int(fb[F_HEAD + 2]), int(fb[F_HEAD + 3])
     (_, _, _, _, lev_row, orig, X, start, ends, srow, xq, lhi, llo, ev, lub, centre,
      cell) = _arrays(fb)
-    gen = fb[int(fb[1]):]
+    gen = generic_copy(fb)
     sc = np.empty((3, BLOCK))
     u, eta = np.empty(L), np.empty(n)
     dev, d_raw, f = np.zeros((T, jm)), np.zeros((T, jm)), np.zeros((T, nc))
@@ -365,7 +349,7 @@ def tve_pointwise_into(fb, draws, out):
         if fam == 1:
             log_th = x[off_theta]
             th = math.exp(log_th)
-        _level_effects(fb, x, a, L, u)
+        level_effects(x, int(fb[9]), int(fb[10]), int(fb[11]), a, u)
         _cell_effects(gen, x, centre, cell, dev, d_raw, f)
         _cell_tables(lub, th, dh, dg)
         _row_eta(X, lev_row, u + a, beta, eta)
@@ -428,5 +412,5 @@ def _priors(gen, x, grad):
 def tve_fast_logp_grad(fb, x, grad):
     """Log posterior and gradient: :func:`tve_fast_rows` plus :func:`_priors`."""
     grad[:] = 0.0
-    total = _priors(fb[int(fb[1]):], x, grad)
+    total = _priors(generic_copy(fb), x, grad)
     return total + tve_fast_rows(fb, x, grad)

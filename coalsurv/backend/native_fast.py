@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from coalsurv.backend import kernel_layout as K
-from coalsurv.backend.kernel_fast_base import F_HEAD
+from coalsurv.backend.kernel_fast_base import F_HEAD, MEMBER_COPY_CODES
 from coalsurv.backend.native_fast_aft import AFT_FAST_FAMILIES, aft_buffer, aft_reason
 from coalsurv.backend.native_fast_common import (
     fill_common_head,
@@ -155,6 +155,8 @@ def fast_buffer(kplan: KernelPlan, buf: np.ndarray) -> np.ndarray | None:
     # mm(): the members copy after the generic one (kernel_fast_base.mm_buffer), which then
     # leaves the member blocks out (their prior: kernel_fast.fast_logp_grad, on the copy)
     tail = [mm_copy(buf), mm_fast_section(buf, order)] if kplan.mm_weights else []
+    if tail and not 0 <= head[2] < MEMBER_COPY_CODES:  # fast_reason refuses mm() there
+        raise AssertionError(f"a members copy on family code {head[2]:g}")
     gen[K.H_MM_R] = 0
     fb = np.concatenate([*parts, gen, *tail])
     fb[0] = fb.size

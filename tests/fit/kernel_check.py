@@ -6,16 +6,25 @@ function of the built model (:func:`reference`) at random points; :func:`check_l
 compares each free variable's prior log density with PyMC's ``compute_log_prior``. The data
 makers (:func:`kernel_frame`, :func:`kernel_data`, :func:`interval_data`) and the prior sets
 are shared by ``tests/fit/test_kernel*.py``.
+
+The fast row loops' tests (``tests/fit/test_kernel_fast*.py``) share :func:`check_fast`: the
+fast loop (:func:`coalsurv.backend.kernel_fast.fast_logp_grad`, what nutpie calls) against the
+generic kernel and the graph at random points, against the generic kernel at extreme points
+(where both may overflow, alike), and its pointwise log likelihood against the generic
+kernel's; :func:`fast_point` and :func:`fast_rows` are its two halves, with the tolerances
+of :class:`FastTol`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pytensor.compile.mode import Mode
 
 import coalsurv
-from coalsurv.backend import kernel, native
+from coalsurv.backend import kernel, kernel_fast, native, native_fast
 from coalsurv.spec.priors import Prior
 
 #: the reference's PyTensor mode (:func:`reference`): compile speed over run speed
@@ -24,7 +33,7 @@ REFERENCE_MODE = Mode(linker="py", optimizer=None)
 C_REFERENCE_MODE = Mode(linker="cvm", optimizer="fast_compile")
 
 __all__ = ["PRIORS", "PRIORS_2", "kernel_frame", "kernel_data", "interval_data", "reference",
-           "check_kernel", "check_log_prior"]
+           "check_kernel", "check_log_prior", "FastTol", "fast_point", "fast_rows", "check_fast"]
 
 PRIORS = {"beta": Prior("StudentT", nu=3.0, mu=0.2, sigma=1.5),
           "intercept": Prior("Cauchy", alpha=0.5, beta=2.0),
@@ -196,3 +205,117 @@ def check_log_prior(model, kplan, *, rtol=1e-8, atol=1e-7, seed=2):
         # PyMC rounds a constant of one density at ~1e-8 (absolute); the kernel uses math.pi
         np.testing.assert_allclose(ours[name], theirs[name], rtol=rtol, atol=atol, err_msg=name)
     return posterior
+
+
+@dataclass(frozen=True)
+class FastTol:
+    """Tolerances of the fast loop's comparisons (:func:`fast_point`, :func:`fast_rows`).
+
+    Against the generic kernel: ``value`` (relative), ``grad`` and ``grad_atol`` (times the
+    largest generic gradient element when ``grad_scaled``). Against the graph: the value at
+    relative 1e-9 and ``graph_atol``, the gradient at relative 1e-7 and ``graph_grad_atol``
+    (times its largest element when ``graph_scaled``). The pointwise rows: ``rows`` relative
+    and ``rows_atol`` (default ``rows``) absolute, times ``max(1, largest |row|)`` when
+    ``rows_scaled``.
+    """
+
+    value: float = 1e-11
+    grad: float = 1e-9
+    grad_atol: float = 1e-10
+    grad_scaled: bool = False
+    graph_atol: float = 0.0
+    graph_grad_atol: float = 1e-8
+    graph_scaled: bool = False
+    rows: float = 1e-12
+    rows_atol: float | None = None
+    rows_scaled: bool = False
+
+
+def fast_point(fb, buf, x, *, tol=FastTol(), kplan=None, ref=None, overflow=False):
+    """The fast loop's log density and gradient at ``x`` equal the generic kernel's (and graph's).
+
+    ``ref`` (with ``kplan``): the graph (:func:`reference`) too. Where the generic kernel
+    overflows (nutpie rejects the point) the fast loop must too: allowed only with
+    ``overflow`` (extreme points), when the values must be the same (``-inf``, ``nan``).
+    Returns ``(value, grad)``, or None at such a point.
+    """
+    grad, generic = np.empty(x.size), np.empty(x.size)
+    value = kernel_fast.fast_logp_grad(fb, x, grad)
+    want = kernel.logp_grad(buf, x, generic)
+    finite = bool(np.isfinite(want) and np.isfinite(generic).all())
+    assert finite == bool(np.isfinite(value) and np.isfinite(grad).all()), (value, want)
+    if not finite:
+        assert overflow, (value, want)  # only the extreme points may overflow
+        if not np.isfinite(want):
+            np.testing.assert_array_equal(value, want)
+        return None
+    np.testing.assert_allclose(value, want, rtol=tol.value)
+    scale = np.abs(generic).max() if tol.grad_scaled else 1.0
+    np.testing.assert_allclose(grad, generic, rtol=tol.grad, atol=tol.grad_atol * scale)
+    if ref is not None:
+        out = ref(*[x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks])
+        np.testing.assert_allclose(value, out[0], rtol=1e-9, atol=tol.graph_atol)
+        g = np.concatenate([np.ravel(v) for v in out[1:1 + len(kplan.blocks)]])
+        scale = np.abs(g).max() if tol.graph_scaled else 1.0
+        np.testing.assert_allclose(grad, g, rtol=1e-7, atol=tol.graph_grad_atol * scale)
+    return value, grad
+
+
+def fast_rows(fb, buf, draws, *, tol=FastTol()):
+    """The fast loop's pointwise log likelihood at ``draws`` equals the generic kernel's.
+
+    Returns the rows (one column per episode: spells are summed per episode).
+    """
+    draws = np.asarray(draws, dtype=float)
+    want = kernel.pointwise(buf, draws)
+    rows = np.full(want.shape, np.nan)
+    kernel_fast.fast_pointwise_into(fb, draws, rows)
+    scale = max(1.0, np.abs(want).max()) if tol.rows_scaled else 1.0
+    atol = tol.rows if tol.rows_atol is None else tol.rows_atol
+    np.testing.assert_allclose(rows, want, rtol=tol.rows, atol=atol * scale)
+    return rows
+
+
+def check_fast(model, kplan, buf, *, seed, scale=0.6, points=3, more=(), extremes=(),
+               draws=3, draws_scale=None, graph=True, tol=FastTol(), each=None):
+    """Check a fast loop against the generic kernel and the graph; return the fast buffer.
+
+    A fast loop must take the plan. At ``points`` random points (``rng.normal(scale=)``,
+    ``rng = default_rng(seed)``; points where the generic kernel is not finite are drawn
+    again, its value checked equal, when ``extremes`` is ``"redraw"``), then the points
+    ``more`` (or ``more(rng)``'s): :func:`fast_point` with the graph (:func:`reference`, or
+    the compiled ``graph`` itself; none when ``graph`` is False). Then one
+    point per scale in ``extremes`` (a sequence), against the generic kernel only: at least
+    half of them finite. Then the pointwise rows (:func:`fast_rows`) at ``draws`` random
+    draws (scale ``draws_scale``, default ``scale``), or, with ``draws=None``, at the
+    checked points. ``each(x, value, grad)``: a further check at every checked point.
+    """
+    assert native_fast.fast_reason(kplan, buf) == ""
+    fb = native_fast.fast_buffer(kplan, buf)
+    ref = graph if callable(graph) else reference(model) if graph else None
+    rng = np.random.default_rng(seed)
+    redraw = isinstance(extremes, str)
+    checked = []
+    while len(checked) < points:
+        x = rng.normal(scale=scale, size=kplan.ndim)
+        got = fast_point(fb, buf, x, tol=tol, kplan=kplan, ref=ref, overflow=redraw)
+        if got is None:
+            continue
+        checked.append(x)
+        if each is not None:
+            each(x, *got)
+    for x in more(rng) if callable(more) else more:
+        checked.append(np.asarray(x, dtype=float))
+        got = fast_point(fb, buf, checked[-1], tol=tol, kplan=kplan, ref=ref)
+        if each is not None:
+            each(checked[-1], *got)
+    if not redraw and len(extremes):
+        finite = [fast_point(fb, buf, rng.normal(scale=s, size=kplan.ndim), tol=tol,
+                             overflow=True) is not None for s in extremes]
+        assert sum(finite) >= len(finite) / 2, finite
+    if draws is None:
+        fast_rows(fb, buf, checked, tol=tol)
+    else:
+        sc = scale if draws_scale is None else draws_scale
+        fast_rows(fb, buf, rng.normal(scale=sc, size=(draws, kplan.ndim)), tol=tol)
+    return fb

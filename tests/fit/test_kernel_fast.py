@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.backend import kernel, kernel_fast, native, native_fast
+from coalsurv.backend import kernel_fast, native, native_fast
 from coalsurv.spec.priors import Prior
-from tests.fit.kernel_check import PRIORS, PRIORS_2, interval_data, kernel_data, reference
+from tests.fit.kernel_check import PRIORS, PRIORS_2, check_fast, interval_data, kernel_data
 
 NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
 #: (formula, family, delayed entry, priors, family options)
@@ -53,26 +53,7 @@ def _plan(formula, family, *, entry=False, priors=None, options=None, causes=Non
                               f"{(c[4] or {}).get('frailty_centring', 'auto')}" for c in CASES])
 def test_fast_loop_equals_pymc(formula, family, entry, priors, options):
     model, kplan, buf = _plan(formula, family, entry=entry, priors=priors, options=options)
-    assert native_fast.fast_reason(kplan, buf) == ""
-    fb = native_fast.fast_buffer(kplan, buf)
-    ref = reference(model)
-    rng = np.random.default_rng(11)
-    n_free = len(model.free_RVs)
-    for _ in range(3):
-        x = rng.normal(scale=0.6, size=kplan.ndim)
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
-        value = kernel_fast.fast_logp_grad(fb, x, grad)
-        np.testing.assert_allclose(value, out[0], rtol=1e-9)
-        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
-                                   rtol=1e-7, atol=1e-8)
-        np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
-        np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
-    draws = rng.normal(scale=0.6, size=(3, kplan.ndim))  # the pointwise log likelihood
-    rows = np.empty((3, int(buf[2])))  # H_N: the episodes
-    kernel_fast.fast_pointwise_into(fb, draws, rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-12, atol=1e-12)
+    check_fast(model, kplan, buf, seed=11)
 
 
 @pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [

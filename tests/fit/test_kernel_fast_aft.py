@@ -16,9 +16,9 @@ from scipy.special import erfcx, expit, log_ndtr
 from scipy.stats import norm
 
 import coalsurv
-from coalsurv.backend import kernel, kernel_fast, kernel_fastmath, native, native_fast
+from coalsurv.backend import kernel_fast, kernel_fastmath, native, native_fast
 from coalsurv.spec.priors import Prior
-from tests.fit.kernel_check import PRIORS_2, interval_data, kernel_data, reference
+from tests.fit.kernel_check import PRIORS_2, FastTol, check_fast, interval_data, kernel_data
 
 NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
 #: (formula, family, delayed entry, priors, family options, model options)
@@ -47,25 +47,8 @@ def _plan(formula, family, *, entry=False, priors=None, options=None, causes=("a
     return model, kplan, native.make_buffer(kplan, model)
 
 
-def _compare(fb, buf, x, ref=None, n_free=0, kplan=None):
-    grad, generic = np.empty(x.size), np.empty(x.size)
-    value = kernel_fast.fast_logp_grad(fb, x, grad)
-    expected = kernel.logp_grad(buf, x, generic)
-    finite = np.isfinite(expected) and np.isfinite(generic).all()
-    # where the generic kernel overflows (nutpie rejects the point), so does the fast loop
-    assert finite == (np.isfinite(value) and np.isfinite(grad).all()), (value, expected)
-    if not finite:
-        assert ref is None  # only the extreme points may overflow
-        return False
-    np.testing.assert_allclose(value, expected, rtol=1e-11)
-    np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-9 * np.abs(generic).max())
-    if ref is not None:
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        np.testing.assert_allclose(value, out[0], rtol=1e-9)
-        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
-                                   rtol=1e-7, atol=1e-8)
-    return True
+#: the AFT loops' tolerances: the generic gradient's absolute part scaled by its largest
+TOL = FastTol(grad_atol=1e-9, grad_scaled=True)
 
 
 @pytest.mark.parametrize(("formula", "family", "entry", "priors", "options", "kwargs"), CASES,
@@ -75,21 +58,9 @@ def _compare(fb, buf, x, ref=None, n_free=0, kplan=None):
 def test_aft_fast_loop_equals_pymc(formula, family, entry, priors, options, kwargs):
     model, kplan, buf = _plan(formula, family, entry=entry, priors=priors, options=options,
                               **kwargs)
-    assert native_fast.fast_reason(kplan, buf) == ""
-    fb = native_fast.fast_buffer(kplan, buf)
-    ref = reference(model)
-    rng = np.random.default_rng(12)
-    for _ in range(3):
-        _compare(fb, buf, rng.normal(scale=0.6, size=kplan.ndim), ref, len(model.free_RVs),
-                 kplan)
     # extreme points: z far in both tails (against the kernel), most of them finite
-    finite = [_compare(fb, buf, rng.normal(scale=scale, size=kplan.ndim))
-              for scale in (2.0, 2.0, 3.0, 3.0)]
-    assert sum(finite) >= 2, finite
-    draws = rng.normal(scale=1.5, size=(4, kplan.ndim))  # the pointwise log likelihood
-    rows = np.empty((4, int(buf[2])))  # H_N: the episodes
-    kernel_fast.fast_pointwise_into(fb, draws, rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-12, atol=1e-12)
+    check_fast(model, kplan, buf, seed=12, extremes=(2.0, 2.0, 3.0, 3.0), draws=4,
+               draws_scale=1.5, tol=TOL)
 
 
 @pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [

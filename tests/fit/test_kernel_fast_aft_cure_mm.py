@@ -11,12 +11,14 @@ likelihood (``backend/kernel_fast_aft.py``, ``kernel_fast_aft_cure.py``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from coalsurv.backend import kernel, kernel_fast, native_fast
-from tests.fit.kernel_check import reference
-from tests.fit.test_kernel_fast_aft import CE, NC, _compare, _plan
+from tests.fit.kernel_check import check_fast
+from tests.fit.test_kernel_fast_aft import CE, NC, TOL, _plan
 from tests.fit.test_kernel_members import _members_data
 
 #: (formula, family, delayed entry, family options, model options)
@@ -50,21 +52,8 @@ MM_CASES = [
 
 
 def _check(model, kplan, buf, seed):
-    assert native_fast.fast_reason(kplan, buf) == ""
-    fb = native_fast.fast_buffer(kplan, buf)
-    ref = reference(model)
-    rng = np.random.default_rng(seed)
-    for _ in range(3):
-        _compare(fb, buf, rng.normal(scale=0.6, size=kplan.ndim), ref, len(model.free_RVs),
-                 kplan)
-    finite = [_compare(fb, buf, rng.normal(scale=scale, size=kplan.ndim))
-              for scale in (2.0, 2.0, 3.0, 3.0)]
-    assert sum(finite) >= 2, finite
-    draws = rng.normal(scale=1.5, size=(4, kplan.ndim))
-    rows = np.empty((4, int(buf[2])))
-    kernel_fast.fast_pointwise_into(fb, draws, rows)
-    want = kernel.pointwise(buf, draws)
-    np.testing.assert_allclose(rows, want, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(want).max()))
+    check_fast(model, kplan, buf, seed=seed, extremes=(2.0, 2.0, 3.0, 3.0), draws=4,
+               draws_scale=1.5, tol=dataclasses.replace(TOL, rows_scaled=True))
 
 
 @pytest.mark.parametrize(("formula", "family", "entry", "options", "kwargs"), CURE_CASES,

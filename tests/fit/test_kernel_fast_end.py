@@ -18,9 +18,16 @@ import pandas as pd
 import pytest
 
 import coalsurv
-from coalsurv.backend import kernel, kernel_fast, native, native_fast, native_fast_end
+from coalsurv.backend import native, native_fast, native_fast_end
 from coalsurv.backend.kernel_fast_end import fomexp
-from tests.fit.kernel_check import interval_data, kernel_data, reference
+from tests.fit.kernel_check import (
+    FastTol,
+    check_fast,
+    fast_point,
+    fast_rows,
+    interval_data,
+    kernel_data,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -64,17 +71,15 @@ def _plan(formula, family, data, cure, link, kind, options):
     return model, kplan, native.make_buffer(kplan, model)
 
 
-def _against_generic(kplan, buf, fb, xs, rtol=1e-9, value_rtol=1e-11):
+#: the end loop's tolerances
+TOL = FastTol(grad_atol=1e-9, rows=1e-10, rows_atol=1e-11)
+
+
+def _against_generic(buf, fb, xs, tol=TOL):
     """Value, gradient and pointwise rows of the fast loop equal the generic kernel's."""
     for x in xs:
-        grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
-        value = kernel_fast.fast_logp_grad(fb, x, grad)
-        np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=value_rtol)
-        np.testing.assert_allclose(grad, generic, rtol=rtol, atol=1e-9)
-    rows = np.empty((len(xs), int(buf[2])))  # H_N: the episodes
-    kernel_fast.fast_pointwise_into(fb, np.asarray(xs), rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, np.asarray(xs)), rtol=value_rtol * 10,
-                               atol=1e-11)
+        fast_point(fb, buf, x, tol=tol)
+    fast_rows(fb, buf, xs, tol=tol)
 
 
 @pytest.mark.parametrize(("formula", "family", "cure", "link", "kind", "interval", "options"),
@@ -84,22 +89,8 @@ def _against_generic(kplan, buf, fb, xs, rtol=1e-9, value_rtol=1e-11):
 def test_end_loop_equals_pymc(formula, family, cure, link, kind, interval, options):
     data = interval_data(causes=("a",)) if interval else kernel_data(causes=("a",), entry=True)
     model, kplan, buf = _plan(formula, family, data, cure, link, kind, options)
-    assert native_fast.fast_reason(kplan, buf) == ""
-    fb = native_fast.fast_buffer(kplan, buf)
+    fb = check_fast(model, kplan, buf, seed=11, draws=None, tol=TOL)
     assert int(fb[2]) >= 30
-    ref = reference(model)
-    rng = np.random.default_rng(11)
-    n_free = len(model.free_RVs)
-    xs = [rng.normal(scale=0.6, size=kplan.ndim) for _ in range(3)]
-    for x in xs:
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        grad = np.empty(kplan.ndim)
-        value = kernel_fast.fast_logp_grad(fb, x, grad)
-        np.testing.assert_allclose(value, out[0], rtol=1e-9)
-        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
-                                   rtol=1e-7, atol=1e-8)
-    _against_generic(kplan, buf, fb, xs)
 
 
 def _extreme_data(lower=None):
@@ -138,7 +129,8 @@ def test_end_loop_extremes_equal_the_generic_kernel(family, cure, link, kind, lo
         xs.append(x)
     # near-equal bounds (dH / H ~ 1e-7): H(u) - H(l) cancels in both forms (~eps 1e7 relative
     # in log dH), and the generic d/d eta is a difference of weights ~1e7
-    _against_generic(kplan, buf, fb, xs, rtol=1e-6, value_rtol=1e-9)
+    _against_generic(buf, fb, xs, FastTol(value=1e-9, grad=1e-6, grad_atol=1e-9, rows=1e-8,
+                                          rows_atol=1e-11))
 
 
 @pytest.mark.parametrize(("formula", "family", "cure", "link", "kind", "options"), [
@@ -164,7 +156,7 @@ def test_many_rows_in_blocks_of_each_kind_equal_the_generic_kernel(
         assert int(fb[2]) >= 30 and int(fb[23]) > (4 if interval else 3)
     rng = np.random.default_rng(17)
     xs = [rng.normal(scale=s, size=kplan.ndim) for s in (0.1, 0.3, 0.6)]
-    _against_generic(kplan, buf, fb, xs)
+    _against_generic(buf, fb, xs)
 
 
 def test_a_lower_bound_of_zero_never_reaches_the_kernel():

@@ -19,8 +19,15 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.backend import kernel, kernel_fast, native, native_fast
-from tests.fit.kernel_check import kernel_frame, reference
+from coalsurv.backend import kernel, native, native_fast
+from tests.fit.kernel_check import (
+    FastTol,
+    check_fast,
+    fast_point,
+    fast_rows,
+    kernel_frame,
+    reference,
+)
 
 NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
 
@@ -49,12 +56,9 @@ def _plan(family, data, options=None):
     return model, kplan, buf, native_fast.fast_buffer(kplan, buf)
 
 
-def _against_generic(kplan, buf, fb, x):
-    grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
-    value = kernel_fast.fast_logp_grad(fb, x, grad)
-    np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-10)
-    np.testing.assert_allclose(grad, generic, rtol=1e-8, atol=1e-9 * np.abs(generic).max())
-    return value, grad
+#: many rows: sums in other orders (gradient atol scaled by its largest element)
+TOL = FastTol(value=1e-10, grad=1e-8, grad_atol=1e-9, grad_scaled=True, graph_scaled=True,
+              rows=1e-11)
 
 
 @pytest.mark.parametrize(("family", "entry", "options"), [
@@ -65,14 +69,8 @@ def _against_generic(kplan, buf, fb, x):
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_many_levels_and_blocks_equal_the_generic_kernel(family, entry, options):
     """600 rows in 37 levels (blocks cross levels; entry and plain runs) as the generic."""
-    _, kplan, buf, fb = _plan(family, _data(n=600, entry=entry), options)
-    rng = np.random.default_rng(3)
-    for _ in range(3):
-        _against_generic(kplan, buf, fb, rng.normal(scale=0.4, size=kplan.ndim))
-    draws = rng.normal(scale=0.4, size=(2, kplan.ndim))
-    rows = np.empty((2, int(buf[2])))  # H_N: the episodes
-    kernel_fast.fast_pointwise_into(fb, draws, rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-11, atol=1e-11)
+    model, kplan, buf, _ = _plan(family, _data(n=600, entry=entry), options)
+    check_fast(model, kplan, buf, seed=3, scale=0.4, draws=2, graph=False, tol=TOL)
 
 
 def test_the_runs_of_delayed_entry_and_plain_rows():
@@ -113,21 +111,12 @@ def test_gompertz_ageing_near_zero_negative_and_long_times(ageing, intercept, en
     off = int(fb[8])  # the sampled ageing (gamma = ageing e^intercept)
     off_int = int(fb[6])
     rng = np.random.default_rng(6)
-    n_free = len(model.free_RVs)
     for scale in (0.05, 0.4):
         x = rng.normal(scale=scale, size=kplan.ndim)
         x[off_int] = intercept - float(fb[12])  # fb[12]: the intercept's centre
         x[off] = ageing
-        value, grad = _against_generic(kplan, buf, fb, x)
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        np.testing.assert_allclose(value, out[0], rtol=1e-9)
-        want = np.concatenate([np.ravel(g) for g in out[1:1 + n_free]])
-        np.testing.assert_allclose(grad, want, rtol=1e-7, atol=1e-8 * np.abs(want).max())
-    rows = np.empty((1, int(buf[2])))
-    kernel_fast.fast_pointwise_into(fb, x[None, :], rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, x[None, :]), rtol=1e-11,
-                               atol=1e-11)
+        fast_point(fb, buf, x, tol=TOL, kplan=kplan, ref=ref)
+    fast_rows(fb, buf, x[None, :], tol=TOL)
 
 
 @pytest.mark.parametrize("family", ["gompertz", "rp"])

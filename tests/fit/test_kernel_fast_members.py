@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import coalsurv as cs
-from coalsurv.backend import kernel, kernel_fast, native, native_fast
+from coalsurv.backend import native, native_fast
 from coalsurv.spec.priors import Prior
-from tests.fit.kernel_check import reference
+from tests.fit.kernel_check import FastTol, check_fast
 
 
 def members_data(*, entry=True, n=36, members=10, seed=5):
@@ -82,27 +82,8 @@ def _plan(formula, family, entry, options):
 def test_fast_members_equal_pymc(formula, family, entry, options):
     model, kplan, buf = _plan(formula, family, entry, options)
     assert kplan.mm_weights
-    assert native_fast.fast_reason(kplan, buf) == ""
-    fb = native_fast.fast_buffer(kplan, buf)
-    ref = reference(model)
-    rng = np.random.default_rng(7)
-    n_free = len(model.free_RVs)
-    for _ in range(3):
-        x = rng.normal(scale=0.5, size=kplan.ndim)
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
-        value = kernel_fast.fast_logp_grad(fb, x, grad)
-        # the graph sums in another order (test_kernel_members: value_atol 1e-6)
-        np.testing.assert_allclose(value, out[0], rtol=1e-9, atol=1e-6)
-        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
-                                   rtol=1e-7, atol=1e-8)
-        np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
-        np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
-    draws = rng.normal(scale=0.5, size=(3, kplan.ndim))  # the pointwise log likelihood
-    rows = np.empty((3, int(buf[2])))  # H_N: the episodes
-    kernel_fast.fast_pointwise_into(fb, draws, rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-12, atol=1e-12)
+    # the graph sums in another order (test_kernel_members: value_atol 1e-6)
+    check_fast(model, kplan, buf, seed=7, scale=0.5, tol=FastTol(graph_atol=1e-6))
 
 
 @pytest.mark.parametrize("family", ["rp"])  # AFT: its own loop (test_kernel_fast_aft_cure_mm)

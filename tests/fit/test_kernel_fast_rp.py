@@ -18,7 +18,7 @@ import pytest
 import coalsurv
 from coalsurv.backend import kernel, kernel_fast, kernel_fast_rp, native, native_fast
 from coalsurv.spec.priors import Prior
-from tests.fit.kernel_check import PRIORS_2, interval_data, kernel_data, reference
+from tests.fit.kernel_check import PRIORS_2, check_fast, interval_data, kernel_data
 
 NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
 #: (formula, delayed entry, priors, family options)
@@ -55,34 +55,12 @@ def _both(fb, buf, x):
                          ids=[f"{c[0]}:{'entry' if c[1] else 'noentry'}:{c[3]}" for c in CASES])
 def test_fast_rp_equals_pymc_and_the_generic_kernel(formula, entry, priors, options):
     model, kplan, buf = _plan(formula, entry=entry, priors=priors, options=options)
-    assert native_fast.fast_reason(kplan, buf) == ""
-    fb = native_fast.fast_buffer(kplan, buf)
-    odds = options.get("scale") == "odds"
-    assert int(fb[2]) == (kernel_fast_rp.RP_ODDS if odds else kernel_fast_rp.RP_HAZARD)
-    ref = reference(model)
-    rng = np.random.default_rng(11)
-    n_free = len(model.free_RVs)
-    checked = 0
-    while checked < 3:
-        x = rng.normal(scale=0.6, size=kplan.ndim)
-        value, grad, want, generic = _both(fb, buf, x)
-        if not np.isfinite(want):  # outside the monotone region: the same value
-            np.testing.assert_array_equal(value, want)
-            continue
-        checked += 1
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        np.testing.assert_allclose(value, out[0], rtol=1e-9)
-        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
-                                   rtol=1e-7, atol=1e-8)
-        np.testing.assert_allclose(value, want, rtol=1e-11)
-        np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
-    draws = rng.normal(scale=0.6, size=(4, kplan.ndim))  # the pointwise log likelihood
-    rows = np.empty((4, int(buf[2])))  # H_N: the episodes
-    kernel_fast.fast_pointwise_into(fb, draws, rows)
+    # outside the monotone region (the generic kernel not finite): the same value, redrawn
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-12, atol=1e-12)
+        fb = check_fast(model, kplan, buf, seed=11, extremes="redraw", draws=4)
+    odds = options.get("scale") == "odds"
+    assert int(fb[2]) == (kernel_fast_rp.RP_ODDS if odds else kernel_fast_rp.RP_HAZARD)
 
 
 @pytest.mark.parametrize("scale", ["hazard", "odds"])

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.backend import kernel, kernel_fast, native, native_fast
-from tests.fit.kernel_check import reference
+from coalsurv.backend import kernel, native, native_fast
+from tests.fit.kernel_check import FastTol, check_fast, fast_rows, reference
 from tests.fit.test_kernel_spells import _spell_data
 
 NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
@@ -52,29 +52,16 @@ def test_fast_spells_equal_pymc_and_the_generic_kernel(formula, family, entry, f
     model, kplan, buf = _plan(formula, family, entry=entry, from_zero=from_zero,
                               options=options, members=members)
     assert kplan.spells == 1
-    assert native_fast.fast_reason(kplan, buf) == ""
-    fb = native_fast.fast_buffer(kplan, buf)
-    ref = reference(model)
-    n_free = len(model.free_RVs)
-    rng = np.random.default_rng(5)
-    points = [rng.normal(scale=0.6, size=kplan.ndim) for _ in range(3)]
-    points.append(rng.choice([-1.8, 1.8], size=kplan.ndim))  # large values, both signs
-    for x in points:
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
-        value = kernel_fast.fast_logp_grad(fb, x, grad)
-        assert np.isfinite(value) and np.all(np.isfinite(grad))
-        np.testing.assert_allclose(value, out[0], rtol=1e-9)
-        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
-                                   rtol=1e-7, atol=1e-8)
-        np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
-        np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-9)
-    draws = np.array(points)  # the pointwise log likelihood: one value per episode
+    ref, points = reference(model), []
+    fb = check_fast(model, kplan, buf, seed=5, graph=ref, draws=None,
+                    more=lambda rng: [rng.choice([-1.8, 1.8], size=kplan.ndim)],  # large, +-
+                    tol=FastTol(grad_atol=1e-9, rows=1e-11),
+                    each=lambda x, value, grad: points.append(x))
+    # the pointwise log likelihood: one value per episode (also the graph's)
     episodes = model["time"].get_value().size
-    rows = np.full((len(points), episodes), np.nan)
-    kernel_fast.fast_pointwise_into(fb, draws, rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-11, atol=1e-11)
+    rows = fast_rows(fb, buf, points, tol=FastTol(rows=1e-11))
+    assert rows.shape == (len(points), episodes)
+    n_free = len(model.free_RVs)
     graph = np.array([ref(*[x[b.offset:b.offset + b.size].reshape(b.free_shape)
                             for b in kplan.blocks])[1 + n_free] for x in points])
     np.testing.assert_allclose(rows, graph.reshape(rows.shape), rtol=1e-8, atol=1e-9)

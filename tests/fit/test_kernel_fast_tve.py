@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import coalsurv
-from coalsurv.backend import kernel, kernel_fast, kernel_fast_tve, native, native_fast
+from coalsurv.backend import kernel, kernel_fast_tve, native, native_fast
 from coalsurv.spec.priors import Prior
-from tests.fit.kernel_check import PRIORS_2, kernel_data, reference
+from tests.fit.kernel_check import PRIORS_2, FastTol, check_fast, kernel_data, reference
 
 NC, CE = {"frailty_centring": "noncentred"}, {"frailty_centring": "centred"}
 PW = "tve(x1, type='pw', df=3)"
@@ -50,31 +50,16 @@ def _plan(formula, family, *, entry=False, priors=None, options=None, causes=Non
                               for c in CASES])
 def test_tve_fast_loop_equals_pymc(formula, family, entry, priors, options, n):
     model, kplan, buf = _plan(formula, family, entry=entry, priors=priors, options=options, n=n)
-    assert native_fast.fast_reason(kplan, buf) == ""
     fb = native_fast.fast_buffer(kplan, buf)
-    assert int(fb[2]) >= kernel_fast_tve.TVE_CODES
-    ref = reference(model)
-    rng = np.random.default_rng(11)
-    n_free = len(model.free_RVs)
-    for _ in range(3):
-        x = rng.normal(scale=0.6, size=kplan.ndim)
-        point = [x[b.offset:b.offset + b.size].reshape(b.free_shape) for b in kplan.blocks]
-        out = ref(*point)
-        grad, generic = np.empty(kplan.ndim), np.empty(kplan.ndim)
-        value = kernel_fast.fast_logp_grad(fb, x, grad)
-        np.testing.assert_allclose(value, out[0], rtol=1e-9)
-        np.testing.assert_allclose(grad, np.concatenate([np.ravel(g) for g in out[1:1 + n_free]]),
-                                   rtol=1e-7, atol=1e-8)
-        np.testing.assert_allclose(value, kernel.logp_grad(buf, x, generic), rtol=1e-11)
-        np.testing.assert_allclose(grad, generic, rtol=1e-9, atol=1e-10)
-        own = np.empty(kplan.ndim)  # the loop's own priors (what nutpie calls)
+    assert fb is not None and int(fb[2]) >= kernel_fast_tve.TVE_CODES
+
+    def own_priors(x, value, grad):  # the loop's own priors (what nutpie calls)
+        own = np.empty(kplan.ndim)
         np.testing.assert_allclose(kernel_fast_tve.tve_fast_logp_grad(fb, x, own), value,
                                    rtol=1e-12)
         np.testing.assert_allclose(own, grad, rtol=1e-11, atol=1e-12)
-    draws = rng.normal(scale=0.6, size=(3, kplan.ndim))  # the pointwise log likelihood
-    rows = np.empty((3, int(buf[2])))  # H_N: the episodes
-    kernel_fast_tve.tve_pointwise_into(fb, draws, rows)
-    np.testing.assert_allclose(rows, kernel.pointwise(buf, draws), rtol=1e-11, atol=1e-11)
+
+    check_fast(model, kplan, buf, seed=11, tol=FastTol(rows=1e-11), each=own_priors)
 
 
 @pytest.mark.parametrize(("formula", "family", "kwargs", "why"), [
