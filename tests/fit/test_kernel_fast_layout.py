@@ -96,7 +96,9 @@ def test_every_fast_buffer_is_read_as_written(formula, family, data, options, kw
     with_copy = has_member_copy(code) and bool(kplan.mm_weights)
     assert (mmb.size > 0) == with_copy
     if with_copy:  # the whole generic buffer, its rows counted; the copy leaves mm() out
-        np.testing.assert_array_equal(mmb, buf)
+        np.testing.assert_array_equal(mmb[:buf.size], buf)
+        # then the members section of kernel_members_fast, whole: its own length comes first
+        assert mmb.size == buf.size + int(mmb[buf.size])
         assert gen[K.H_MM_R] == 0 and gen[K.H_N] == 0
     if not has_member_copy(code):
         # a stale H_LEN in this loop's copy must not make its tail a members copy
