@@ -24,7 +24,7 @@ from numba import njit
 
 from coalsurv.families.kernels import interval_terms, log_normal_sf
 
-__all__ = ["cure_shares", "log1mexp_exp", "cure_row", "cure_row_at"]
+__all__ = ["cure_shares", "log1mexp_exp", "cure_row", "cure_row_at", "interval_row_at"]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -146,3 +146,42 @@ def cure_row_at(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, lo
     """
     return cure_row(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
                     ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def interval_row_at(kind, link, lin, has_entry, log_s, ds_eta, ds_th, log_i, di_eta, di_th,
+                    log_s0, ds0_eta, ds0_th):
+    """Return an interval row, cured or not, from ``log_i = log(S_u(l) - S_u(u))``.
+
+    Returns ``(value, d/d eta, d/d theta, d/d lin)`` as :func:`cure_row`'s interval branch
+    (``kind`` 0: no cure), for a family whose ``log_i`` comes from its distribution function
+    in the lower tail (the generalised gamma: :mod:`coalsurv.backend.kernel_gengamma`).
+    """
+    if kind == 0:
+        val, d_eta, d_th, d_lin = log_i, di_eta, di_th, 0.0
+        if has_entry:
+            val, d_eta, d_th = val - log_s0, d_eta - ds0_eta, d_th - ds0_th
+        return val, d_eta, d_th, d_lin
+    if kind == 1:
+        lp, dlp, l1, dl1 = cure_shares(link, lin)
+        val, d_eta, d_th, d_lin = log_i + l1, di_eta, di_th, dl1
+        if has_entry:
+            v0, e0, t0, c0 = _mixture_survival(lp, dlp, l1, dl1, log_s0, ds0_eta, ds0_th)
+            val, d_eta, d_th, d_lin = val - v0, d_eta - e0, d_th - t0, d_lin - c0
+        return val, d_eta, d_th, d_lin
+    theta = math.exp(-lin)  # promotion time, as cure_row
+    s = math.exp(log_s)
+    big_f = -math.expm1(log_s)
+    g, q = log1mexp_exp(log_i - lin)
+    val = -theta * big_f + g
+    d_eta = theta * s * ds_eta + q * di_eta
+    d_th = theta * s * ds_th + q * di_th
+    d_lin = theta * big_f - q
+    if has_entry:
+        s0 = math.exp(log_s0)
+        f0 = -math.expm1(log_s0)
+        val += theta * f0
+        d_eta -= theta * s0 * ds0_eta
+        d_th -= theta * s0 * ds0_th
+        d_lin -= theta * f0
+    return val, d_eta, d_th, d_lin

@@ -39,10 +39,10 @@ from coalsurv.backend.kernel_layout import (
     H_OFF_CBETA,
     H_OFF_CINT,
 )
-from coalsurv.families.kernels import family_terms, family_terms_at
+from coalsurv.families.kernels import family_terms, family_terms_at, log_cdf_terms
 
 __all__ = ["cure_patterns", "cure_table", "cure_grad", "log_diff", "interval_weights",
-           "ending", "lean_row"]
+           "interval_ending", "ending", "lean_row"]
 
 _LOG_HALF = -0.6931471805599453
 
@@ -159,6 +159,46 @@ def _one_minus(log_s):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _entry(cure, c1, c2, c3, c4, log_s0):
+    """Return the delayed entry's ``(value, w_0, d/d lin)``, to add to the row's."""
+    if cure == 0:
+        return -log_s0, -1.0, 0.0
+    if cure == 1:
+        v0, pa, pb = _log_add(c1, c3 + log_s0)
+        return -v0, -pb, -(pa * c2 + pb * c4)
+    s0, f0 = _one_minus(log_s0)
+    return c1 * f0, -c1 * s0, -c1 * f0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def interval_ending(cure, lin, c1, c2, c3, c4, has_entry, log_s, log_i, log_s0):
+    """Return an interval row's ``(value, w_t, w_i, w_0, d/d lin)`` from ``log_i``.
+
+    ``log_i = log(S_u(l) - S_u(u))``, the uncured family's interval probability.
+    ``w_i`` is the weight of ``log_i`` (whichever form gave it: :func:`interval_weights` or,
+    in the lower tail, the distribution functions of :func:`lean_row`), ``w_t`` that of ``log
+    S(l)`` outside it (the promotion-time cure's ``-theta F_u(l)``).
+    """
+    if cure == 0:
+        val, w_t, w_i, d_lin = log_i, 0.0, 1.0, 0.0
+    elif cure == 1:  # mixture: c3, c4 = log(1 - pi) and its derivative
+        val, w_t, w_i, d_lin = log_i + c3, 0.0, 1.0, c4
+    else:  # promotion time: log S(l) + log(1 - e^-D), D = theta (S_u(l) - S_u(u))
+        theta = c1
+        s, big_f = _one_minus(log_s)
+        g, w_i = log1mexp_exp(log_i - lin)
+        val = -theta * big_f + g
+        w_t = theta * s
+        d_lin = theta * big_f - w_i
+    w_0 = 0.0
+    if has_entry:
+        v0, w_0, d0 = _entry(cure, c1, c2, c3, c4, log_s0)
+        val += v0
+        d_lin += d0
+    return val, w_t, w_i, w_0, d_lin
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def ending(cure, lin, c1, c2, c3, c4, ev, is_int, has_entry, log_h, log_s, log_su, log_s0):
     """One row's value from its terms' values: ``(value, w_h, w_t, w_u, w_0, d/d lin)``.
 
@@ -166,55 +206,37 @@ def ending(cure, lin, c1, c2, c3, c4, ev, is_int, has_entry, log_h, log_s, log_s
     h(t)``, ``log S(t)``, ``log S(upper)`` and ``log S(entry)``. As
     :func:`coalsurv.backend.kernel_spline.combine`.
     """
-    w_h, w_u, w_0, d_lin = 0.0, 0.0, 0.0, 0.0
+    if is_int:
+        log_i, w_il, w_iu = interval_weights(log_s, log_su)
+        val, w_t, w_i, w_0, d_lin = interval_ending(cure, lin, c1, c2, c3, c4, has_entry, log_s,
+                                                    log_i, log_s0)
+        return val, 0.0, w_t + w_i * w_il, w_i * w_iu, w_0, d_lin
+    w_h, d_lin = 0.0, 0.0
     if cure == 0:
-        if is_int:
-            val, w_t, w_u = interval_weights(log_s, log_su)
-        else:
-            val, w_h, w_t = ev * log_h + log_s, ev, 1.0
-        if has_entry:
-            val -= log_s0
-            w_0 = -1.0
-        return val, w_h, w_t, w_u, w_0, d_lin
-    if cure == 1:  # mixture: c1..c4 = log pi, its derivative, log(1 - pi), its derivative
-        if is_int:
-            val, w_t, w_u = interval_weights(log_s, log_su)
-            val += c3
-            d_lin = c4
-        elif ev > 0.0:
+        val, w_h, w_t = ev * log_h + log_s, ev, 1.0
+    elif cure == 1:  # mixture: c1..c4 = log pi, its derivative, log(1 - pi), its derivative
+        if ev > 0.0:
             val, w_h, w_t, d_lin = c3 + log_h + log_s, 1.0, 1.0, c4
         else:
             val, pa, w_t = _log_add(c1, c3 + log_s)
             d_lin = pa * c2 + w_t * c4
-        if has_entry:
-            v0, pa, pb = _log_add(c1, c3 + log_s0)
-            val -= v0
-            w_0 = -pb
-            d_lin -= pa * c2 + pb * c4
-        return val, w_h, w_t, w_u, w_0, d_lin
-    theta = c1  # promotion time: log S = -theta F_u, theta = e^-lin
-    s, big_f = _one_minus(log_s)
-    val = -theta * big_f
-    w_t = theta * s
-    d_lin = theta * big_f
-    if is_int:  # log(S(l) - S(u)) = log S(l) + log(1 - e^-D), D = theta (S_u(l) - S_u(u))
-        log_i, w_il, w_iu = interval_weights(log_s, log_su)
-        g, q = log1mexp_exp(log_i - lin)
-        val += g
-        w_t += q * w_il
-        w_u = q * w_iu
-        d_lin -= q
-    elif ev > 0.0:
-        val += -lin + log_h + log_s
-        w_h = 1.0
-        w_t += 1.0
-        d_lin -= 1.0
+    else:  # promotion time: log S = -theta F_u, theta = e^-lin
+        theta = c1
+        s, big_f = _one_minus(log_s)
+        val = -theta * big_f
+        w_t = theta * s
+        d_lin = theta * big_f
+        if ev > 0.0:
+            val += -lin + log_h + log_s
+            w_h = 1.0
+            w_t += 1.0
+            d_lin -= 1.0
+    w_0 = 0.0
     if has_entry:
-        s0, f0 = _one_minus(log_s0)
-        val += theta * f0
-        w_0 = -theta * s0
-        d_lin -= theta * f0
-    return val, w_h, w_t, w_u, w_0, d_lin
+        v0, w_0, d0 = _entry(cure, c1, c2, c3, c4, log_s0)
+        val += v0
+        d_lin += d0
+    return val, w_h, w_t, 0.0, w_0, d_lin
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -235,6 +257,23 @@ def lean_row(fam, cure, lin, c1, c2, c3, c4, ev, is_int, has_entry, t, log_t, up
     if has_entry:
         _, _, _, log_s0, ds0_eta, ds0_th = family_terms_at(fam, en, log_en, eta, theta,
                                                            log_theta)
+    if is_int and (fam == 4 or fam == 5) and log_su > _LOG_HALF:
+        # the lower tail: log(F(u) - F(l)) from log F, which stays finite where F ~ e^-800
+        # rounds 1 - S to 0 (the graph's Family.log_interval takes the same form there)
+        lf_l, dfl_eta, dfl_th = log_cdf_terms(fam, t, log_t, eta, theta)
+        lf_u, dfu_eta, dfu_th = log_cdf_terms(fam, up, log_up, eta, theta)
+        if lf_l == -math.inf:
+            log_i, w_fu, w_fl = lf_u, 1.0, 0.0
+        else:
+            log_i, w_fu, w_fl = log_diff(lf_u, lf_l)
+        val, w_t, w_i, w_0, d_lin = interval_ending(cure, lin, c1, c2, c3, c4, has_entry, log_s,
+                                                    log_i, log_s0)
+        d_eta = w_t * ds_eta + w_i * (w_fu * dfu_eta + w_fl * dfl_eta)
+        d_th = w_t * ds_th + w_i * (w_fu * dfu_th + w_fl * dfl_th)
+        if has_entry:
+            d_eta += w_0 * ds0_eta
+            d_th += w_0 * ds0_th
+        return val, d_eta, d_th, d_lin
     val, w_h, w_t, w_u, w_0, d_lin = ending(cure, lin, c1, c2, c3, c4, ev, is_int, has_entry,
                                             log_h, log_s, log_su, log_s0)
     d_eta = w_t * ds_eta

@@ -16,11 +16,15 @@ import math
 
 from numba import njit
 
+from coalsurv.backend.kernel_cure import interval_row_at
+from coalsurv.backend.kernel_ending import log_diff
 from coalsurv.backend.kernel_spline import combine_at
 from coalsurv.families.gengamma import Q_SERIES
-from coalsurv.families.kernels_gamma import gengamma_all, shape_constants
+from coalsurv.families.kernels_gamma import gengamma_all, gengamma_log_cdf, shape_constants
 
 __all__ = ["q_constants", "gengamma_row"]
+
+_LOG_HALF = -0.6931471805599453
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -58,6 +62,20 @@ def gengamma_row(cure, link, cure_lin, ev, is_int, has_entry, t, log_t, up, log_
     if has_entry:
         r = gengamma_all(en, log_en, eta, sigma, log_sigma, q, log_abs_q, lg, psi)
         s0, s0_eta, s0_sig, s0_q = r[4], r[5], r[6], r[7]
+    if is_int and su > _LOG_HALF:  # the lower tail: log(F(u) - F(l)) from log F (the graph's
+        # form there), where both log S round to -0 and log(1 - S) gave nan
+        fl = gengamma_log_cdf(t, log_t, eta, sigma, q, log_abs_q, lg, psi)
+        fu = gengamma_log_cdf(up, log_up, eta, sigma, q, log_abs_q, lg, psi)
+        if fl[0] == -math.inf:
+            log_i, w_u, w_l = fu[0], 1.0, 0.0
+        else:
+            log_i, w_u, w_l = log_diff(fu[0], fl[0])
+        val, d_eta, d_sig, d_cure = interval_row_at(
+            cure, link, cure_lin, has_entry, s, s_eta, s_sig, log_i,
+            w_u * fu[1] + w_l * fl[1], w_u * fu[2] + w_l * fl[2], s0, s0_eta, s0_sig)
+        d_q = interval_row_at(cure, link, cure_lin, has_entry, s, s_eta, s_q, log_i,
+                              0.0, w_u * fu[3] + w_l * fl[3], s0, s0_eta, s0_q)[2]
+        return val, d_eta, d_sig, d_cure, d_q
     val, d_eta, d_sig, d_cure = combine_at(cure, link, cure_lin, ev, is_int, has_entry, h, h_eta,
                                            h_sig, s, s_eta, s_sig, su, su_eta, su_sig, s0,
                                            s0_eta, s0_sig)

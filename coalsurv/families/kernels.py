@@ -24,7 +24,7 @@ from coalsurv.families.kernels_gamma import GAMMA, GENGAMMA, gamma_terms
 from coalsurv.families.kernels_normal import HALF_LOG_2PI, log_normal_sf
 
 __all__ = ["KERNEL_FAMILIES", "PER_BASELINE", "SCALE_SIGN", "family_terms", "family_terms_at",
-           "interval_terms", "log_normal_sf", "sigmoid", "softplus"]
+           "interval_terms", "log_cdf_terms", "log_normal_sf", "sigmoid", "softplus"]
 
 #: Family name -> integer code of :func:`family_terms` (only these run natively). The
 #: piecewise baseline (code 3) has a vector parameter: the kernel itself evaluates it
@@ -136,6 +136,25 @@ def family_terms_at(fam, t, log_t, eta, theta, log_theta):
     kernel's other uses call this instead, so the compile does not repeat its body for each.
     """
     return family_terms(fam, t, log_t, eta, theta, log_theta)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def log_cdf_terms(fam, t, log_t, eta, theta):
+    """``log F(t)`` and its ``eta`` and ``theta`` derivatives, for the log-normal and log-logistic.
+
+    Exact in the lower tail, where ``log S`` rounds to ``-0`` and ``F = 1 - S`` to 0 (the
+    interval row there: :func:`coalsurv.backend.kernel_ending.lean_row`). ``t = 0`` gives
+    ``(-inf, 0, 0)``.
+    """
+    if t <= 0.0:
+        return -math.inf, 0.0, 0.0
+    if fam == 4:  # log F = log Phi(z) = log(1 - Phi(-z)), z = (log t - eta) / sigma
+        z = (log_t - eta) / theta
+        log_f, d_neg = log_normal_sf(-z)  # d log F / dz = -d_neg
+        return log_f, d_neg / theta, d_neg * z / theta
+    u = theta * (log_t - eta)  # log-logistic: log F = -softplus(-u)
+    sig_neg = sigmoid(-u)
+    return -softplus(-u), -theta * sig_neg, (log_t - eta) * sig_neg
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -33,7 +33,8 @@ from coalsurv.families.kernels_normal import HALF_LOG_2PI, log_normal_sf
 
 __all__ = ["GAMMA", "GENGAMMA", "EXT_A", "EXT_Q", "MAX_QW", "p_series", "p_fraction", "digamma",
            "log_inc_gamma", "inc_gamma_parts", "gamma_terms",
-           "gamma_terms_parts", "gamma_row", "shape_constants", "gengamma_terms", "gengamma_all"]
+           "gamma_terms_parts", "gamma_row", "shape_constants", "gengamma_terms", "gengamma_all",
+           "gengamma_log_cdf"]
 
 #: Family codes (:data:`coalsurv.families.kernels.KERNEL_FAMILIES`).
 GAMMA = 8
@@ -360,6 +361,56 @@ def gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi):
     f_eta, s_eta = -lf_w * inv, -ls_w * inv
     f_sig, s_sig = -lf_w * w * inv - inv, -ls_w * w * inv
     return (log_f - ls, f_eta - s_eta, f_sig - s_sig, lf_q - ls_q, ls, s_eta, s_sig, ls_q)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def gengamma_log_cdf(t, log_t, eta, sigma, Q, log_abs_q, lg, psi):
+    """``log F(t)`` and its ``eta``, ``sigma`` and ``Q`` derivatives, as the graph's.
+
+    The other incomplete gamma ratio than :func:`gengamma_all`'s ``log S`` (``log P`` for
+    ``Q > 0``), or the series' ``log Phi(w) + log1p(corr phi / Phi)`` with the graph's clip:
+    exact in the lower tail, where ``log S`` rounds to ``-0`` and ``1 - S`` to 0 (the interval
+    row there, :func:`coalsurv.backend.kernel_gengamma.gengamma_row`). ``t = 0`` gives
+    ``(-inf, 0, 0, 0)``.
+    """
+    if t <= 0.0:
+        return -math.inf, 0.0, 0.0, 0.0
+    inv = 1.0 / sigma
+    w = (log_t - eta) * inv
+    if abs(Q) < Q_SERIES:
+        w2 = w * w
+        log_phi = -HALF_LOG_2PI - 0.5 * w2
+        lc, d_neg = log_normal_sf(-w)  # log Phi(w); d/dw = -d_neg
+        lc_w, lc_q = -d_neg, 0.0
+        poly = w2 * w2 + 2.0 * w2 + 6.0
+        corr = Q * (w2 + 2.0) / 6.0 - Q * Q * w * poly / 72.0
+        r = math.exp(log_phi - lc)
+        v = corr * r
+        if v < -0.5 or v > 0.5:  # the graph's clip: a constant beyond
+            lc += math.log1p(min(max(v, -0.5), 0.5))
+        else:
+            corr_w = Q * w / 3.0 - Q * Q * (5.0 * w2 * w2 + 6.0 * w2 + 6.0) / 72.0
+            corr_q = (w2 + 2.0) / 6.0 - Q * w * poly / 36.0
+            r_w = r * (-w - lc_w)
+            lc += math.log1p(v)
+            lc_w += (corr_w * r + corr * r_w) / (1.0 + v)
+            lc_q = corr_q * r / (1.0 + v)
+    else:
+        iq = 1.0 / Q
+        a = iq * iq
+        qw, live = Q * w, 1.0
+        if qw > _MAX_QW:
+            qw, live = _MAX_QW, 0.0
+        log_u = -2.0 * log_abs_q + qw
+        log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = inc_gamma_parts(
+            a, math.exp(log_u), log_u, lg, psi, -1 if Q > 0.0 else 1)
+        if Q > 0.0:
+            lc, lc_a, lc_lu = log_p, dp_a, dp_lu
+        else:
+            lc, lc_a, lc_lu = log_q, dq_a, dq_lu
+        lc_w = lc_lu * Q * live
+        lc_q = lc_a * (-2.0 * a * iq) + lc_lu * (-2.0 * iq + w * live)
+    return lc, -lc_w * inv, -lc_w * w * inv, lc_q
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
