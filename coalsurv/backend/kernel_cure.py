@@ -90,6 +90,19 @@ def _mixture_survival(lp, dlp, l1, dl1, log_s, ds_eta, ds_th):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _promotion_entry(theta, log_s0, ds0_eta, ds0_th):
+    """Return the promotion-time cure's delayed-entry term and its derivatives.
+
+    ``theta F_u(entry)`` (added to the value) and the ``eta``, ``theta`` and ``lin``
+    derivatives of ``log S(entry)`` (subtracted): one copy for :func:`cure_row` and
+    :func:`interval_row_at`.
+    """
+    s0 = math.exp(log_s0)
+    f0 = -math.expm1(log_s0)
+    return theta * f0, theta * s0 * ds0_eta, theta * s0 * ds0_th, theta * f0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def cure_row(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s, ds_eta,
              ds_th, log_su, dsu_eta, dsu_th, log_s0, ds0_eta, ds0_th):
     """One episode's cure log likelihood: ``(value, d/d eta, d/d theta, d/d lin)``."""
@@ -127,12 +140,8 @@ def cure_row(kind, link, lin, ev, is_int, has_entry, log_h, dh_eta, dh_th, log_s
         d_th += dh_th + ds_th
         d_lin -= 1.0
     if has_entry:
-        s0 = math.exp(log_s0)
-        f0 = -math.expm1(log_s0)
-        val += theta * f0
-        d_eta -= theta * s0 * ds0_eta
-        d_th -= theta * s0 * ds0_th
-        d_lin -= theta * f0
+        v0, e0, t0, c0 = _promotion_entry(theta, log_s0, ds0_eta, ds0_th)
+        val, d_eta, d_th, d_lin = val + v0, d_eta - e0, d_th - t0, d_lin - c0
     return val, d_eta, d_th, d_lin
 
 
@@ -178,10 +187,6 @@ def interval_row_at(kind, link, lin, has_entry, log_s, ds_eta, ds_th, log_i, di_
     d_th = theta * s * ds_th + q * di_th
     d_lin = theta * big_f - q
     if has_entry:
-        s0 = math.exp(log_s0)
-        f0 = -math.expm1(log_s0)
-        val += theta * f0
-        d_eta -= theta * s0 * ds0_eta
-        d_th -= theta * s0 * ds0_th
-        d_lin -= theta * f0
+        v0, e0, t0, c0 = _promotion_entry(theta, log_s0, ds0_eta, ds0_th)
+        val, d_eta, d_th, d_lin = val + v0, d_eta - e0, d_th - t0, d_lin - c0
     return val, d_eta, d_th, d_lin

@@ -322,6 +322,20 @@ def _gengamma_w(w, sigma, Q):
     return lf, lf_w, lf_q, ls, ls_w, -corr_q * r / (1.0 + v)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _gamma_scale(Q, w, log_abs_q):
+    """``(1/Q, a = Q^-2, log u, live)`` of the gamma form (``|Q| >= Q_SERIES``).
+
+    ``log u = -2 log|Q| + Q w`` with ``Q w`` capped at ``_MAX_QW`` (``live = 0`` there: its
+    ``w`` derivative is zero). One copy for :func:`gengamma_all` and :func:`gengamma_log_cdf`.
+    """
+    iq = 1.0 / Q
+    qw, live = Q * w, 1.0
+    if qw > _MAX_QW:
+        qw, live = _MAX_QW, 0.0
+    return iq, iq * iq, -2.0 * log_abs_q + qw, live
+
+
 @njit(cache=True, error_model="numpy", fastmath=False)
 def gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi):
     """Generalised gamma in one pass: ``log h`` and ``log S`` with all their derivatives.
@@ -337,12 +351,7 @@ def gengamma_all(t, log_t, eta, sigma, log_sigma, Q, log_abs_q, lg, psi):
     if abs(Q) < Q_SERIES:
         lf, lf_w, lf_q, ls, ls_w, ls_q = _gengamma_w(w, sigma, Q)
     else:
-        iq = 1.0 / Q
-        a = iq * iq
-        qw, live = Q * w, 1.0
-        if qw > _MAX_QW:
-            qw, live = _MAX_QW, 0.0
-        log_u = -2.0 * log_abs_q + qw
+        iq, a, log_u, live = _gamma_scale(Q, w, log_abs_q)
         u = math.exp(log_u)
         lf = log_abs_q + a * log_u - u - lg
         log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = inc_gamma_parts(a, u, log_u, lg, psi,
@@ -396,12 +405,7 @@ def gengamma_log_cdf(t, log_t, eta, sigma, Q, log_abs_q, lg, psi):
             lc_w += (corr_w * r + corr * r_w) / (1.0 + v)
             lc_q = corr_q * r / (1.0 + v)
     else:
-        iq = 1.0 / Q
-        a = iq * iq
-        qw, live = Q * w, 1.0
-        if qw > _MAX_QW:
-            qw, live = _MAX_QW, 0.0
-        log_u = -2.0 * log_abs_q + qw
+        iq, a, log_u, live = _gamma_scale(Q, w, log_abs_q)
         log_p, log_q, dp_a, dq_a, dp_lu, dq_lu = inc_gamma_parts(
             a, math.exp(log_u), log_u, lg, psi, -1 if Q > 0.0 else 1)
         if Q > 0.0:
